@@ -1,0 +1,621 @@
+"""Tests of spm_sim.comp: plan validation, the payout kernel and sample plans.
+
+Expected amounts in the worked examples are computed by hand in the comments,
+never copied from the code's output.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from pathlib import Path
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pydantic
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spm_sim._validation import DataError, PlanError
+from spm_sim.comp import (
+    Component,
+    Plan,
+    Tier,
+    load_plan,
+    payout,
+    payout_curve,
+    round_money,
+    standard_plan,
+)
+
+PLANS = Path(__file__).resolve().parents[1] / "data" / "plans"
+
+
+@pytest.fixture(scope="module")
+def baseline() -> Plan:
+    return load_plan(PLANS / "baseline.yaml")
+
+
+@pytest.fixture(scope="module")
+def accelerated() -> Plan:
+    return load_plan(PLANS / "accelerated.yaml")
+
+
+def annual(plan: Plan, bookings: float, quota: float, ti: float) -> float:
+    """Year payout in cents for one rep with everything booked in one period."""
+    return round_money(payout(plan, [[bookings]], [[quota]], [ti]).total[0])
+
+
+def one_component(**fields) -> dict:
+    component = {
+        "name": "bookings",
+        "weight": 1.0,
+        "rate_basis": "tcr",
+        "tiers": [{"start": 0.0, "end": 1.0, "rate": 1.0}, {"start": 1.0, "rate": 2.0}],
+    }
+    component.update(fields)
+    return component
+
+
+def plan_of(*components: dict, **fields) -> dict:
+    return {"name": "Test plan", "components": list(components), **fields}
+
+
+# --------------------------------------------------------------------------------------
+# Worked examples, to the cent
+# --------------------------------------------------------------------------------------
+
+
+def test_baseline_above_quota(baseline):
+    # quota $1,000,000, TI $60,000, bookings $1,250,000 -> attainment 1.25
+    # tier 0-1.0 at 1.0x TCR: 60,000 * 1.0 * 1.00 = 60,000
+    # tier 1.0-1.5 at 1.5x:   60,000 * 1.5 * 0.25 = 22,500
+    # total 82,500.00
+    assert annual(baseline, 1_250_000, 1_000_000, 60_000) == 82_500.00
+
+
+def test_baseline_below_threshold_pays_nothing(baseline):
+    # 499,999.99 / 1,000,000 = 0.49999999 < threshold 0.5 -> 0
+    assert annual(baseline, 499_999.99, 1_000_000, 60_000) == 0.0
+
+
+def test_baseline_at_threshold_pays_from_first_dollar(baseline):
+    # attainment exactly 0.5 -> the cliff is reached and all of it is paid:
+    # 60,000 * 1.0 * 0.5 = 30,000.00
+    assert annual(baseline, 500_000, 1_000_000, 60_000) == 30_000.00
+
+
+def test_baseline_in_top_tier(baseline):
+    # attainment 2.0: 60,000 * (1.0*1.0 + 1.5*0.5 + 2.0*0.5) = 60,000 * 2.75 = 165,000.00
+    assert annual(baseline, 2_000_000, 1_000_000, 60_000) == 165_000.00
+
+
+def test_baseline_attainment_cap_binds(baseline):
+    # cap 3.0: 60,000 * (1.0*1.0 + 1.5*0.5 + 2.0*1.5) = 60,000 * 4.75 = 285,000.00
+    # bookings of 4,000,000 (attainment 4.0) are credited as 3.0
+    assert annual(baseline, 3_000_000, 1_000_000, 60_000) == 285_000.00
+    assert annual(baseline, 4_000_000, 1_000_000, 60_000) == 285_000.00
+
+
+def test_accelerated_threshold_and_tiers(accelerated):
+    # TI $50,000, quota $1,000,000
+    # at 0.6 (threshold): 50,000 * (0.8*0.5 + 1.2*0.1) = 50,000 * 0.52 = 26,000.00
+    assert annual(accelerated, 600_000, 1_000_000, 50_000) == 26_000.00
+    assert annual(accelerated, 599_999, 1_000_000, 50_000) == 0.0
+    # at 1.4: 50,000 * (0.8*0.5 + 1.2*0.5 + 2.5*0.4) = 50,000 * 2.0 = 100,000.00 (cap not hit)
+    assert annual(accelerated, 1_400_000, 1_000_000, 50_000) == 100_000.00
+
+
+def test_accelerated_payout_cap_binds(accelerated):
+    # at 2.0 uncapped: 50,000 * (0.4 + 0.6 + 2.5*1.0) = 175,000
+    # payout_cap 3.0 x (weight 1.0 * TI 50,000) = 150,000.00
+    assert annual(accelerated, 2_000_000, 1_000_000, 50_000) == 150_000.00
+
+
+def test_rate_basis_bookings():
+    # 5% of dollars up to quota, 8% above; quota $800,000, bookings $1,000,000
+    # 0.05 * 800,000 + 0.08 * 200,000 = 40,000 + 16,000 = 56,000.00, whatever the TI
+    plan = load_plan(
+        plan_of(
+            one_component(
+                rate_basis="bookings",
+                tiers=[{"start": 0, "end": 1.0, "rate": 0.05}, {"start": 1.0, "rate": 0.08}],
+            )
+        )
+    )
+    assert annual(plan, 1_000_000, 800_000, 50_000) == 56_000.00
+    assert annual(plan, 1_000_000, 800_000, 0) == 56_000.00
+
+
+def test_rate_basis_bookings_with_payout_cap():
+    # flat 10% of bookings; quota $500,000, bookings $400,000 -> 40,000 uncapped
+    # payout_cap 1.5 x (weight 1.0 * TI 20,000) = 30,000.00
+    plan = load_plan(
+        plan_of(
+            one_component(rate_basis="bookings", tiers=[{"start": 0, "rate": 0.10}], payout_cap=1.5)
+        )
+    )
+    assert annual(plan, 400_000, 500_000, 20_000) == 30_000.00
+    # 200,000 * 0.10 = 20,000 < 30,000: cap not binding
+    assert annual(plan, 200_000, 500_000, 20_000) == 20_000.00
+
+
+def test_two_weighted_components():
+    # TI $100,000, quota $2,000,000, bookings $2,400,000 -> attainment 1.2
+    # 'core' weight 0.7: 70,000 * (1.0*1.0 + 2.0*0.2) = 70,000 * 1.4 = 98,000
+    # 'stretch' weight 0.3, threshold 1.0, flat 1.0x: 30,000 * 1.2 = 36,000
+    # total 134,000.00
+    plan = load_plan(
+        plan_of(
+            one_component(name="core", weight=0.7),
+            one_component(
+                name="stretch", weight=0.3, threshold=1.0, tiers=[{"start": 0, "rate": 1.0}]
+            ),
+        )
+    )
+    p = payout(plan, [[2_400_000]], [[2_000_000]], [100_000])
+    assert p.components == ("core", "stretch")
+    assert round_money(p.annual_by_component[0]).tolist() == [98_000.00, 36_000.00]
+    assert round_money(p.total[0]) == 134_000.00
+    # at attainment 0.9 the stretch component is under its threshold:
+    # core 70,000 * 0.9 = 63,000.00, stretch 0
+    p = payout(plan, [[1_800_000]], [[2_000_000]], [100_000])
+    assert round_money(p.annual_by_component[0]).tolist() == [63_000.00, 0.0]
+
+
+def test_quarterly_year_to_date_payments(baseline):
+    # quarterly quota 250,000 (annual 1,000,000), TI 60,000
+    # bookings 200k, 200k, 400k, 450k -> cumulative 200k, 400k, 800k, 1,250k
+    # attainment to date 0.2, 0.4, 0.8, 1.25
+    # earned to date: 0 (below 0.5), 0, 60,000*0.8 = 48,000, 82,500 (see above)
+    # payments: 0, 0, 48,000, 82,500 - 48,000 = 34,500
+    p = payout(baseline, [[200_000, 200_000, 400_000, 450_000]], [[250_000] * 4], [60_000])
+    assert round_money(p.by_period[0]).tolist() == [0.0, 0.0, 48_000.00, 34_500.00]
+    assert round_money(p.total[0]) == 82_500.00
+    assert p.attainment.tolist() == [1.25]
+
+
+def test_zero_quota_pays_nothing_without_warnings():
+    # rep 0 has no quota: both its components pay 0 and its attainment is NaN;
+    # rep 1 is normal: tcr 0.5*10,000*1.0 = 5,000 plus 5% of 100,000 = 5,000
+    plan = load_plan(
+        plan_of(
+            one_component(name="tcr_part", weight=0.5, tiers=[{"start": 0, "rate": 1.0}]),
+            one_component(
+                name="commission",
+                weight=0.5,
+                rate_basis="bookings",
+                tiers=[{"start": 0, "rate": 0.05}],
+            ),
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = payout(plan, [[100_000], [100_000]], [[0], [100_000]], [10_000, 10_000])
+        att = p.attainment
+    assert p.total.tolist() == [0.0, 10_000.0]
+    assert np.isfinite(p.by_component).all()
+    assert math.isnan(att[0]) and att[1] == 1.0
+
+
+def test_payout_curve_baseline(baseline):
+    # payout as multiple of TI at attainment a (TI = quota = 1):
+    # 0.4 -> 0 (threshold); 0.5 -> 0.5; 1.25 -> 1 + 1.5*0.25 = 1.375
+    # 2.0 -> 1 + 0.75 + 2*0.5 = 2.75; 3.0 and 4.0 -> 1 + 0.75 + 2*1.5 = 4.75 (cap 3.0)
+    att = [0.0, 0.4, 0.5, 1.0, 1.25, 2.0, 3.0, 4.0]
+    curve = payout_curve(baseline, att)
+    assert list(curve.columns) == ["attainment", "payout", "effective_rate", "bookings"]
+    np.testing.assert_allclose(curve["payout"], [0, 0, 0.5, 1.0, 1.375, 2.75, 4.75, 4.75])
+    # effective rate = payout / attainment; undefined (NaN) at zero bookings
+    expected_rate = [np.nan, 0, 1.0, 1.0, 1.1, 1.375, 4.75 / 3, 1.1875]
+    np.testing.assert_allclose(curve["effective_rate"], expected_rate)
+    np.testing.assert_allclose(curve["bookings"], curve["payout"])
+
+
+def test_payout_curve_in_money(baseline):
+    # 82,500 paid on 1,250,000 of bookings: effective rate 0.066
+    curve = payout_curve(baseline, [1.25], target_incentive=60_000, quota=1_000_000)
+    assert round_money(curve["payout"].iloc[0]) == 82_500.00
+    assert curve["effective_rate"].iloc[0] == pytest.approx(0.066)
+
+
+def test_round_money_rule():
+    # half to even on exact binary halves: 12.5 cents -> 12, 37.5 cents -> 38
+    assert round_money(0.125) == 0.12
+    assert round_money(0.375) == 0.38
+    assert round_money(82_499.996) == 82_500.00
+    assert isinstance(round_money(1.234), float)
+    zero = round_money(-0.001)
+    assert zero == 0.0 and math.copysign(1.0, zero) == 1.0
+    out = round_money(np.array([[1.111, 2.229]]))
+    assert out.shape == (1, 2) and out.tolist() == [[1.11, 2.23]]
+
+
+# --------------------------------------------------------------------------------------
+# Shapes (batch-first, any leading axes)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lead", [(), (2,), (2, 3)])
+def test_shapes_with_leading_axes(lead):
+    n_reps, n_periods = 3, 4
+    plan = load_plan(
+        plan_of(
+            one_component(name="a", weight=0.6),
+            one_component(
+                name="b", weight=0.4, rate_basis="bookings", tiers=[{"start": 0, "rate": 0.02}]
+            ),
+        )
+    )
+    rng = np.random.default_rng(0)
+    bookings = rng.uniform(0, 400_000, lead + (n_reps, n_periods))
+    quotas = np.full((n_reps, n_periods), 250_000.0)
+    ti = np.array([40_000.0, 50_000.0, 60_000.0])
+    p = payout(plan, bookings, quotas, ti)
+    assert p.by_component.shape == lead + (n_reps, n_periods, 2)
+    assert p.by_period.shape == lead + (n_reps, n_periods)
+    assert p.annual_by_component.shape == lead + (n_reps, 2)
+    assert p.total.shape == lead + (n_reps,)
+    assert p.attainment.shape == lead + (n_reps,)
+    # each leading slice is the same as an unbatched call on it
+    flat = bookings.reshape((-1, n_reps, n_periods))
+    expected = np.stack([payout(plan, b, quotas, ti).by_component for b in flat])
+    np.testing.assert_array_equal(p.by_component.reshape(expected.shape), expected)
+
+
+def test_quotas_and_ti_may_vary_along_leading_axes(baseline):
+    # two trials with different quotas for one rep, bookings shared
+    p = payout(baseline, [[1_250_000]], [[[1_000_000]], [[2_500_000]]], [[60_000], [60_000]])
+    # trial 0: 82,500 (see above); trial 1: attainment 0.5 -> 30,000
+    assert round_money(p.total).tolist() == [[82_500.00], [30_000.00]]
+
+
+def test_payout_arrays_are_read_only(baseline):
+    p = payout(baseline, [[1.0]], [[1.0]], [1.0])
+    with pytest.raises(ValueError, match="read-only"):
+        p.by_component[...] = 0.0
+
+
+def test_bad_inputs_are_rejected(baseline):
+    with pytest.raises(
+        DataError, match=re.escape("bookings must be finite and >= 0; found -1.0 at index (0, 1)")
+    ):
+        payout(baseline, [[5.0, -1.0]], [[1.0, 1.0]], [1.0])
+    with pytest.raises(DataError, match="quotas must be finite"):
+        payout(baseline, [[5.0]], [[np.nan]], [1.0])
+    with pytest.raises(ValueError, match=r"bookings must have shape \(\.\.\., n_reps, n_periods\)"):
+        payout(baseline, [5.0, 1.0], [1.0, 1.0], [1.0])
+    with pytest.raises(ValueError, match="shapes do not broadcast"):
+        payout(baseline, np.ones((2, 3)), np.ones((2, 3)), np.ones(5))
+
+
+# --------------------------------------------------------------------------------------
+# Properties (Hypothesis) against an independent scalar reference
+# --------------------------------------------------------------------------------------
+
+
+def reference_annual(component: Component, bookings: float, quota: float, ti: float) -> float:
+    """Annual payout of one component, written in dollars with plain Python loops."""
+    if quota == 0:
+        return 0.0
+    if bookings / quota < component.threshold - 1e-9:  # documented tolerance
+        return 0.0
+    credited = bookings
+    if component.attainment_cap is not None:
+        credited = min(bookings, component.attainment_cap * quota)
+    tcr = component.weight * ti / quota
+    money = 0.0
+    for tier in component.tiers:
+        low = tier.start * quota
+        high = math.inf if tier.end is None else tier.end * quota
+        dollars = max(0.0, min(credited, high) - low)
+        money += dollars * (tier.rate * tcr if component.rate_basis == "tcr" else tier.rate)
+    if component.payout_cap is not None:
+        money = min(money, component.payout_cap * component.weight * ti)
+    return money
+
+
+@st.composite
+def components(draw, name: str, weight: float) -> dict:
+    cuts = sorted(set(draw(st.lists(st.floats(0.05, 3.0), max_size=3))))
+    starts = [0.0, *cuts]
+    ends = [*cuts, None]
+    basis = draw(st.sampled_from(["tcr", "bookings"]))
+    top = 3.0 if basis == "tcr" else 0.3
+    rates = draw(st.lists(st.floats(0.0, top), min_size=len(starts), max_size=len(starts)))
+    threshold = draw(st.sampled_from([0.0, 0.5, 1.0]) | st.floats(0.0, 1.5))
+    return {
+        "name": name,
+        "weight": weight,
+        "rate_basis": basis,
+        "threshold": threshold,
+        "tiers": [
+            {"start": s, "end": e, "rate": r} for s, e, r in zip(starts, ends, rates, strict=True)
+        ],
+        "attainment_cap": draw(st.none() | st.floats(max(threshold, 0.01), 4.0)),
+        "payout_cap": draw(st.none() | st.floats(0.1, 5.0)),
+    }
+
+
+@st.composite
+def plans(draw) -> Plan:
+    if draw(st.booleans()):
+        comps = [draw(components("only", 1.0))]
+    else:
+        w = draw(st.floats(0.1, 0.9))
+        comps = [draw(components("first", w)), draw(components("second", 1.0 - w))]
+    return load_plan(plan_of(*comps))
+
+
+@st.composite
+def books(draw):
+    """(bookings, quotas, ti) for 1-3 reps and 1-4 periods."""
+    n_reps = draw(st.integers(1, 3))
+    n_periods = draw(st.integers(1, 4))
+    shape = (n_reps, n_periods)
+    bookings = draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 3e6)))
+    quotas = draw(hnp.arrays(np.float64, shape, elements=st.just(0.0) | st.floats(100.0, 1e6)))
+    ti = draw(hnp.arrays(np.float64, (n_reps,), elements=st.floats(0, 300_000)))
+    return bookings, quotas, ti
+
+
+PROPERTY = settings(deadline=None, max_examples=150)
+
+
+@PROPERTY
+@given(plan=plans(), data=books())
+def test_matches_reference_and_ytd_adds_up(plan, data):
+    bookings, quotas, ti = data
+    p = payout(plan, bookings, quotas, ti)
+    # payments are never negative (cumulative earnings never go down)
+    assert (p.by_component >= 0).all()
+    annual_b = bookings.sum(axis=-1)
+    annual_q = quotas.sum(axis=-1)
+    for r in range(bookings.shape[0]):
+        for j, comp in enumerate(plan.components):
+            expected = reference_annual(comp, annual_b[r], annual_q[r], ti[r])
+            # the YTD payments add up to the annual formula
+            assert p.annual_by_component[r, j] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+@PROPERTY
+@given(
+    plan=plans(),
+    data=books(),
+    bump=st.floats(0, 1e6),
+    where=st.tuples(st.integers(0, 2), st.integers(0, 3)),
+)
+def test_never_decreasing_in_bookings(plan, data, bump, where):
+    bookings, quotas, ti = data
+    more = bookings.copy()
+    more[where[0] % bookings.shape[0], where[1] % bookings.shape[1]] += bump
+    before = payout(plan, bookings, quotas, ti).total
+    after = payout(plan, more, quotas, ti).total
+    assert (after >= before - 1e-9 * np.maximum(1.0, before)).all()
+
+
+@PROPERTY
+@given(plan=plans(), data=books(), scale=st.floats(1.0, 10.0))
+def test_caps_hold(plan, data, scale):
+    bookings, quotas, ti = data
+    p = payout(plan, bookings, quotas, ti)
+    annual_q = quotas.sum(axis=-1)
+    for j, comp in enumerate(plan.components):
+        paid = p.annual_by_component[:, j]
+        if comp.payout_cap is not None:
+            limit = comp.payout_cap * comp.weight * ti
+            assert (paid <= limit * (1 + 1e-12) + 1e-9).all()
+        if comp.attainment_cap is not None:
+            # booking more than the cap in a single period changes nothing
+            at_cap = comp.attainment_cap * annual_q[:, None]
+            one = payout(plan, at_cap, annual_q[:, None], ti).annual_by_component[:, j]
+            beyond = payout(plan, at_cap * scale, annual_q[:, None], ti).annual_by_component[:, j]
+            np.testing.assert_allclose(beyond, one, rtol=1e-12)
+        # below the threshold a component pays nothing
+        # (thresholds within the documented 1e-9 tolerance of 0 are reached at 0)
+        below = comp.threshold * annual_q[:, None] * 0.999
+        if comp.threshold > 1e-6:
+            none = payout(plan, below, annual_q[:, None], ti).annual_by_component[:, j]
+            assert (none == 0).all()
+
+
+# --------------------------------------------------------------------------------------
+# Validation: each rule, with a message naming component, tier, rule and value
+# --------------------------------------------------------------------------------------
+
+
+def test_non_contiguous_tiers():
+    tiers = [{"start": 0, "end": 1.0, "rate": 1.0}, {"start": 1.2, "rate": 2.0}]
+    with pytest.raises(
+        PlanError,
+        match=re.escape("component 'bookings' tier 2: start 1.2 does not equal tier 1's end 1.0"),
+    ):
+        load_plan(plan_of(one_component(tiers=tiers)))
+
+
+def test_first_tier_must_start_at_zero():
+    tiers = [{"start": 0.2, "end": 1.0, "rate": 1.0}, {"start": 1.0, "rate": 2.0}]
+    with pytest.raises(
+        PlanError, match=re.escape("component 'bookings' tier 1: start 0.2 must be 0")
+    ):
+        load_plan(plan_of(one_component(tiers=tiers)))
+
+
+def test_only_last_tier_open_ended():
+    tiers = [{"start": 0, "rate": 1.0}, {"start": 1.0, "rate": 2.0}]
+    with pytest.raises(PlanError, match="tier 1: only the last tier may be open-ended"):
+        load_plan(plan_of(one_component(tiers=tiers)))
+
+
+def test_closed_last_tier_needs_an_attainment_cap():
+    tiers = [{"start": 0, "end": 1.0, "rate": 1.0}, {"start": 1.0, "end": 2.0, "rate": 2.0}]
+    with pytest.raises(PlanError, match="tier 2: the last tier ends at 2.0"):
+        load_plan(plan_of(one_component(tiers=tiers)))
+    # with a cap at (or below) its end it is fine
+    load_plan(plan_of(one_component(tiers=tiers, attainment_cap=2.0)))
+
+
+def test_tier_end_must_exceed_start():
+    tiers = [{"start": 0, "end": 1.0, "rate": 1.0}, {"start": 1.0, "end": 0.5, "rate": 2.0}]
+    with pytest.raises(
+        PlanError,
+        match=re.escape("component 'bookings' tier 2: end 0.5 must be greater than start 1.0"),
+    ):
+        load_plan(plan_of(one_component(tiers=tiers, attainment_cap=0.5)))
+
+
+def test_negative_rate():
+    tiers = [{"start": 0, "end": 1.0, "rate": 1.0}, {"start": 1.0, "rate": -0.5}]
+    with pytest.raises(
+        PlanError,
+        match=r"component 'bookings' tier 2: rate: .*greater than or equal to 0 \(got -0\.5\)",
+    ):
+        load_plan(plan_of(one_component(tiers=tiers)))
+
+
+def test_unknown_field_suggests_the_right_one():
+    with pytest.raises(PlanError, match=r"unknown field 'treshold'\. Did you mean 'threshold'\?"):
+        load_plan(plan_of(one_component(treshold=0.5)))
+    with pytest.raises(PlanError, match=r"tier 1: unknown field 'rtae'\. Did you mean 'rate'\?"):
+        load_plan(plan_of(one_component(tiers=[{"start": 0, "rtae": 1.0}])))
+
+
+def test_weights_must_sum_to_one():
+    with pytest.raises(PlanError, match=re.escape("component weights sum to 0.9 (a 0.6 + b 0.3)")):
+        load_plan(plan_of(one_component(name="a", weight=0.6), one_component(name="b", weight=0.3)))
+    # the rule is for all-tcr plans; a bookings-basis component lifts it
+    load_plan(
+        plan_of(
+            one_component(name="a", weight=0.6),
+            one_component(
+                name="b", weight=0.3, rate_basis="bookings", tiers=[{"start": 0, "rate": 0.01}]
+            ),
+        )
+    )
+
+
+def test_unknown_measure_lists_allowed():
+    with pytest.raises(
+        PlanError,
+        match="component 'bookings': measure 'revenue' is not supported; "
+        "allowed measures: bookings",
+    ):
+        load_plan(plan_of(one_component(measure="revenue")))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"weight": 0}, r"component 'bookings': weight: Input should be greater than 0 \(got 0\)"),
+        ({"weight": 1.5}, r"weight: Input should be less than or equal to 1"),
+        ({"rate_basis": "dollars"}, r"rate_basis: Input should be 'tcr' or 'bookings'"),
+        ({"threshold": -0.1}, r"threshold: Input should be greater than or equal to 0"),
+        ({"payout_cap": 0}, r"payout_cap: Input should be greater than 0"),
+        ({"payout_cap": False}, r"payout_cap: .*expected a number, got False"),
+        ({"threshold": 0.8, "attainment_cap": 0.5}, r"attainment_cap 0.5 is below threshold 0.8"),
+        ({"tiers": []}, r"component 'bookings': tiers is empty"),
+        ({"weight": float("inf")}, r"weight: Input should be a finite number"),
+    ],
+)
+def test_component_rules(fields, message):
+    with pytest.raises(PlanError, match=message):
+        load_plan(plan_of(one_component(**fields)))
+
+
+def test_plan_rules():
+    with pytest.raises(PlanError, match=r"currency: String should match pattern"):
+        load_plan(plan_of(one_component(), currency="usd"))
+    with pytest.raises(PlanError, match="components is empty"):
+        load_plan(plan_of())
+    with pytest.raises(PlanError, match=r"component name 'x' appears twice \(components 1 and 2\)"):
+        load_plan(plan_of(one_component(name="x", weight=0.5), one_component(name="x", weight=0.5)))
+    with pytest.raises(PlanError, match="component name 'payout' is reserved"):
+        load_plan(plan_of(one_component(name="payout")))
+    with pytest.raises(PlanError, match="required field 'rate_basis' is missing"):
+        load_plan(plan_of({"name": "b", "weight": 1.0, "tiers": [{"start": 0, "rate": 1}]}))
+
+
+def test_errors_from_a_yaml_file_name_the_file(tmp_path):
+    path = tmp_path / "typo.yaml"
+    data = plan_of(one_component(treshold=0.5))
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(
+        PlanError, match="(?s)" + re.escape(str(path)) + ".*Did you mean 'threshold'"
+    ):
+        Plan.from_yaml(path)
+    with pytest.raises(PlanError, match="file not found"):
+        load_plan(tmp_path / "missing.yaml")
+
+
+def test_specs_are_frozen_and_replace_revalidates(baseline):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
+        baseline.name = "changed"
+    renamed = baseline.replace(name="What-if")
+    assert renamed.name == "What-if" and baseline.name == "Baseline 2026 AE plan"
+    assert renamed.components == baseline.components
+    with pytest.raises(PlanError, match="currency"):
+        baseline.replace(currency="usd")
+    with pytest.raises(PlanError, match="unknown field 'nmae'. Did you mean 'name'"):
+        baseline.replace(nmae="x")
+
+
+def test_tier_checks_itself():
+    with pytest.raises(pydantic.ValidationError, match="greater than or equal to 0"):
+        Tier(start=0, rate=-1)
+    assert Tier(start=0, rate=1).end is None
+
+
+def test_yaml_round_trip(baseline, accelerated):
+    for plan in (baseline, accelerated, standard_plan(payout_cap=2.0)):
+        assert load_plan(yaml.safe_load(plan.to_yaml())) == plan
+
+
+def test_standard_plan():
+    plan = standard_plan(threshold=0.4, base_rate=0.9, accelerator=1.8, accelerator_start=1.1)
+    (comp,) = plan.components
+    assert (comp.threshold, comp.rate_basis, comp.weight) == (0.4, "tcr", 1.0)
+    assert [(t.start, t.end, t.rate) for t in comp.tiers] == [(0.0, 1.1, 0.9), (1.1, None, 1.8)]
+    with pytest.raises(PlanError, match="tier 1: end 0.0 must be greater than start 0.0"):
+        standard_plan(accelerator_start=0.0)
+    with pytest.raises(PlanError, match=r"tier 2: rate: .*greater than or equal to 0"):
+        standard_plan(accelerator=-1.0)
+
+
+# --------------------------------------------------------------------------------------
+# Sample plans
+# --------------------------------------------------------------------------------------
+
+
+def test_sample_plans_load(baseline, accelerated):
+    assert baseline.name == "Baseline 2026 AE plan"
+    (b,) = baseline.components
+    assert (b.measure, b.rate_basis, b.threshold, b.attainment_cap, b.payout_cap) == (
+        "bookings",
+        "tcr",
+        0.5,
+        3.0,
+        None,
+    )
+    assert [(t.start, t.end, t.rate) for t in b.tiers] == [
+        (0.0, 1.0, 1.0),
+        (1.0, 1.5, 1.5),
+        (1.5, None, 2.0),
+    ]
+    (a,) = accelerated.components
+    assert (a.threshold, a.attainment_cap, a.payout_cap) == (0.6, None, 3.0)
+    assert [t.rate for t in a.tiers] == [0.8, 1.2, 2.5]
+
+
+@pytest.mark.parametrize("name", ["baseline", "accelerated"])
+def test_sample_plans_are_plausible(name):
+    plan = load_plan(PLANS / f"{name}.yaml")
+    # a rep exactly at quota earns exactly the TI
+    # baseline: 1.0 * 1.0; accelerated: 0.8 * 0.5 + 1.2 * 0.5 = 1.0
+    assert annual(plan, 1_000_000, 1_000_000, 60_000) == 60_000.00
+    # accelerators above quota are within 1.5x-2.5x TCR (domain.md)
+    for comp in plan.components:
+        above = [t.rate for t in comp.tiers if t.start >= 1.0]
+        assert above and all(1.5 <= r <= 2.5 for r in above)
