@@ -1,0 +1,58 @@
+"""spm_sim: a sales performance management planning workbench.
+
+Test territories, quotas and incentive plans against Monte Carlo outcomes before
+rollout. The data flow, one module per step::
+
+    data (load_book) -> quota -> productivity -> simulate -> comp -> metrics -> report
+
+Examples
+--------
+>>> import spm_sim
+>>> plan = spm_sim.standard_plan(threshold=0.5, accelerator=2.0)
+>>> plan.components[0].threshold
+0.5
+"""
+
+from ._validation import DataError, PlanError, ScenarioError, SpecError, SpmSimError
+from .comp import Payout, Plan, load_plan, payout, payout_curve, standard_plan
+from .data import Book, load_book, load_sample
+from .metrics import compare, summarize
+from .productivity import ProductivityModel, fit_productivity
+from .quota import Quotas, QuotaSettings, quotas_from_history
+from .scenario import Scenario, load_scenario
+from .simulate import SimulationResult, simulate
+
+__all__ = [
+    "Book",
+    "DataError",
+    "Payout",
+    "Plan",
+    "PlanError",
+    "ProductivityModel",
+    "QuotaSettings",
+    "Quotas",
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "SpecError",
+    "SpmSimError",
+    "compare",
+    "fit_productivity",
+    "load_book",
+    "load_plan",
+    "load_sample",
+    "load_scenario",
+    "payout",
+    "payout_curve",
+    "quotas_from_history",
+    "simulate",
+    "standard_plan",
+    "summarize",
+]
+
+try:  # the installed version, when installed
+    from importlib.metadata import version as _version
+
+    __version__ = _version("spm_sim")
+except Exception:  # pragma: no cover
+    __version__ = "0.0.0+unknown"

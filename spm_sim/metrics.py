@@ -1,0 +1,180 @@
+"""Tidy summaries of simulation results, and paired comparisons of scenarios.
+
+Definitions (per trial ``t``; ``B_t`` company bookings, ``T`` company target,
+``I_t`` incentive paid, ``S`` base salaries of the simulated reps):
+
+* company attainment ``B_t / T``; the company target is hit when it is >= 1;
+* share of reps at quota: the share of reps whose annual bookings >= annual quota;
+* incentive cost ``I_t``; payout as a share of target incentive ``I_t / sum(TI)``;
+* compensation cost of sales (CCOS) ``(S + I_t) / B_t``; incentive cost of sales
+  ``I_t / B_t``.
+
+Standard errors: for a mean, ``sd / sqrt(n)``; for a probability, ``sqrt(p(1-p)/n)``.
+Percentiles are the empirical P10/P50/P90 of the trials (numpy's linear method).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["METRICS", "trial_metrics", "summarize", "rep_summary", "compare"]
+
+#: metric -> (label for reports, unit). Units: "$", "ratio" (shown as %), "prob".
+METRICS: dict[str, tuple[str, str]] = {
+    "company_bookings": ("Company bookings", "$"),
+    "company_attainment": ("Company attainment (bookings / target)", "ratio"),
+    "hit_company_target": ("Probability of reaching the company target", "prob"),
+    "share_reps_at_quota": ("Share of reps at or above quota", "ratio"),
+    "incentive_cost": ("Incentive cost", "$"),
+    "payout_share_of_ti": ("Incentive paid / target incentive", "ratio"),
+    "total_comp": ("Total compensation (base + incentive)", "$"),
+    "ccos": ("Compensation cost of sales", "ratio"),
+    "incentive_cost_of_sales": ("Incentive cost of sales", "ratio"),
+}
+
+
+def trial_metrics(result) -> pd.DataFrame:
+    """One row per trial with every metric of :data:`METRICS`.
+
+    Parameters
+    ----------
+    result : SimulationResult
+
+    Returns
+    -------
+    DataFrame
+        Columns ``trial`` and the metric names; ``attrs`` carry the provenance.
+    """
+    bookings = result.bookings.sum(axis=1)
+    incentive = result.payout.sum(axis=(1, 2))
+    base = float(result.base_salary.sum())
+    ti = float(result.target_incentive.sum())
+    at_quota = result.rep_attainment >= 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = pd.DataFrame(
+            {
+                "trial": np.arange(result.n_trials),
+                "company_bookings": bookings,
+                "company_attainment": bookings / result.company_target,
+                "hit_company_target": (bookings >= result.company_target).astype(float),
+                "share_reps_at_quota": at_quota.mean(axis=1),
+                "incentive_cost": incentive,
+                "payout_share_of_ti": incentive / ti if ti > 0 else np.nan,
+                "total_comp": base + incentive,
+                "ccos": np.where(bookings > 0, (base + incentive) / bookings, np.nan),
+                "incentive_cost_of_sales": np.where(bookings > 0, incentive / bookings, np.nan),
+            }
+        )
+    df.attrs.update(result.provenance)
+    return df
+
+
+def _describe(values: np.ndarray, unit: str) -> dict[str, float]:
+    v = values[np.isfinite(values)]
+    n = v.size
+    mean = float(v.mean()) if n else np.nan
+    if unit == "prob":
+        se = float(np.sqrt(mean * (1 - mean) / n)) if n else np.nan
+        return {"mean": mean, "se": se, "p10": np.nan, "p50": np.nan, "p90": np.nan}
+    se = float(v.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+    p10, p50, p90 = np.percentile(v, [10, 50, 90]) if n else (np.nan,) * 3
+    return {"mean": mean, "se": se, "p10": float(p10), "p50": float(p50), "p90": float(p90)}
+
+
+def summarize(result) -> pd.DataFrame:
+    """Tidy summary of one result: one row per metric.
+
+    Columns: ``scenario, metric, label, unit, mean, se, p10, p50, p90, n_trials``.
+    For the probability metric the percentiles are NaN and ``se`` is binomial.
+    """
+    trials = result.trials
+    rows = []
+    for metric, (label, unit) in METRICS.items():
+        rows.append(
+            {
+                "scenario": result.scenario.name,
+                "metric": metric,
+                "label": label,
+                "unit": unit,
+                **_describe(trials[metric].to_numpy(float), unit),
+                "n_trials": result.n_trials,
+            }
+        )
+    df = pd.DataFrame(rows)
+    df.attrs.update(result.provenance)
+    return df
+
+
+def rep_summary(result) -> pd.DataFrame:
+    """One row per rep: region, quota, expected bookings and pay, P(at quota)."""
+    att = result.rep_attainment
+    pay = result.payout.sum(axis=2)
+    df = pd.DataFrame(
+        {
+            "rep_id": list(result.rep_ids),
+            "region": result.regions,
+            "annual_quota": result.quotas.annual,
+            "expected_bookings": result.bookings.mean(axis=0),
+            "expected_attainment": np.nanmean(att, axis=0),
+            "p_at_quota": (att >= 1.0).mean(axis=0),
+            "target_incentive": result.target_incentive,
+            "expected_incentive": pay.mean(axis=0),
+            "incentive_p90": np.percentile(pay, 90, axis=0),
+        }
+    )
+    df.attrs.update(result.provenance)
+    return df
+
+
+def _crn_key(result) -> tuple:
+    s = result.scenario
+    return (s.book, s.plan_year, result.seed["entropy"], tuple(result.seed["spawn_key"]), result.n_trials)
+
+
+def compare(results: Sequence) -> pd.DataFrame:
+    """Compare scenarios metric by metric, each against the first (the baseline).
+
+    When a result shares the baseline's book, plan year, seed and trial count, its
+    trials used the same random draws (common random numbers): the difference is
+    computed trial by trial and its standard error is that of the paired
+    differences, usually far smaller than the unpaired one. Otherwise the standard
+    error combines the two results' standard errors (``paired`` is False).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``scenario, metric, label, unit, mean, se, p10, p50, p90,
+        diff_vs_baseline, diff_se, paired``.
+    """
+    if not results:
+        raise ValueError("compare() needs at least one result.")
+    base = results[0]
+    base_trials = base.trials
+    out = []
+    for res in results:
+        summ = res.summary()
+        paired = _crn_key(res) == _crn_key(base)
+        diffs, ses = [], []
+        for metric, unit in zip(summ["metric"], summ["unit"], strict=True):
+            a = res.trials[metric].to_numpy(float)
+            b = base_trials[metric].to_numpy(float)
+            if paired:
+                d = a - b
+                d = d[np.isfinite(d)]
+                diffs.append(float(d.mean()))
+                ses.append(float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else np.nan)
+            else:
+                sa = _describe(a, unit)["se"]
+                sb = _describe(b, unit)["se"]
+                diffs.append(float(np.nanmean(a) - np.nanmean(b)))
+                ses.append(float(np.hypot(sa, sb)))
+        summ["diff_vs_baseline"] = diffs
+        summ["diff_se"] = ses
+        summ["paired"] = paired
+        out.append(summ)
+    df = pd.concat(out, ignore_index=True)
+    df.attrs.update({"baseline": base.scenario.name, "scenarios": [r.scenario.name for r in results]})
+    return df

@@ -1,0 +1,231 @@
+"""Quotas per rep and period.
+
+This first version sets quotas from history with a growth target (top-down): the
+company target is last year's bookings times ``1 + growth``; the reps' quotas add
+up to the target times ``1 + over_assignment`` and are split in proportion to each
+rep's annualised, ramp-adjusted run rate over the trailing twelve months, with the
+rep's plan-year ramp applied and a monthly split that follows the history's
+seasonality. Later issues add the other methods (potential, capacity, bottom-up,
+probability-calibrated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._validation import DataError
+from .productivity import DEFAULT_RAMP, exposure_months
+
+__all__ = ["QuotaSettings", "Quotas", "quotas_from_history"]
+
+
+class QuotaSettings(BaseModel):
+    """How quotas are set (a frozen, validated spec).
+
+    Parameters
+    ----------
+    method : {"history"}
+        Top-down from the trailing year's bookings.
+    growth : float, default 0.10
+        Company target = last year's bookings x (1 + growth). Must be > -1.
+    over_assignment : float, default 0.0
+        Sum of rep quotas = company target x (1 + over_assignment); 0.10 = 10%.
+    min_history_months : float, default 3
+        A rep with less ramp-weighted selling time in the trailing year gets the
+        median run rate of their region instead of their own.
+
+    Examples
+    --------
+    >>> QuotaSettings(growth=0.08, over_assignment=0.05).growth
+    0.08
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: Literal["history"] = "history"
+    growth: float = Field(0.10, gt=-1.0, le=5.0, allow_inf_nan=False)
+    over_assignment: float = Field(0.0, ge=0.0, le=2.0, allow_inf_nan=False)
+    min_history_months: float = Field(3.0, ge=0.0, le=12.0)
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """Quota per rep and period, with the company target they roll up to.
+
+    Attributes
+    ----------
+    rep_ids : tuple of str
+    periods : tuple of str
+        ``"YYYY-MM"`` months of the plan year.
+    values : ndarray, shape (n_reps, n_periods)
+        Quota in money per rep and month.
+    company_target : float
+        The company's number (before over-assignment).
+    settings : QuotaSettings
+    basis : DataFrame
+        Per rep: trailing bookings, selling months, run rate and where it came from.
+    """
+
+    rep_ids: tuple[str, ...]
+    periods: tuple[str, ...]
+    values: np.ndarray
+    company_target: float
+    settings: QuotaSettings
+    basis: pd.DataFrame = field(compare=False, repr=False)
+
+    @property
+    def annual(self) -> np.ndarray:
+        """Annual quota per rep, shape (n_reps,)."""
+        return self.values.sum(axis=1)
+
+    @property
+    def over_assignment(self) -> float:
+        """Realised over-assignment: sum of quotas / company target - 1."""
+        return float(self.values.sum() / self.company_target - 1.0)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame ``rep_id, period, quota`` with the method and inputs in ``attrs``."""
+        df = pd.DataFrame(
+            {
+                "rep_id": np.repeat(self.rep_ids, len(self.periods)),
+                "period": np.tile(self.periods, len(self.rep_ids)),
+                "quota": self.values.ravel(),
+            }
+        )
+        df.attrs.update(
+            method=self.settings.method,
+            settings=self.settings.model_dump(),
+            company_target=self.company_target,
+        )
+        return df
+
+
+def quotas_from_history(
+    book,
+    *,
+    plan_year: int,
+    settings: QuotaSettings | None = None,
+    rep_ids: list[str] | tuple[str, ...] | None = None,
+    ramp: tuple[float, ...] = DEFAULT_RAMP,
+) -> Quotas:
+    """Set quotas top-down from the trailing year's bookings.
+
+    Parameters
+    ----------
+    book : Book
+    plan_year : int
+        The year the quotas are for; the trailing year is ``plan_year - 1``.
+    settings : QuotaSettings, optional
+        Growth and over-assignment; default ``QuotaSettings()``.
+    rep_ids : sequence of str, optional
+        Reps who carry quota; default those employed on 1 January of the plan year.
+    ramp : tuple of float
+        Ramp factor per quarter of tenure (see ``productivity.ramp_factor``).
+
+    Returns
+    -------
+    Quotas
+
+    Notes
+    -----
+    With ``B`` last year's bookings, ``g`` the growth and ``o`` the over-assignment:
+
+    * company target ``T = B (1 + g)``;
+    * run rate of rep ``r``: ``rr_r = 12 b_r / E_r``, their trailing-year bookings over
+      ramp-weighted selling months (region median when ``E_r`` is below
+      ``min_history_months``);
+    * plan-year capacity ``c_rm = s_m ramp_rm`` with ``s`` the history's monthly share
+      of bookings (sums to 1 over the year);
+    * quota ``q_rm = T (1 + o) rr_r c_rm / sum_r' (rr_r' sum_m c_r'm)``.
+
+    Raises
+    ------
+    DataError
+        If the trailing year has no bookings.
+    """
+    settings = settings or QuotaSettings()
+    start = pd.Timestamp(year=plan_year, month=1, day=1)
+    prev = pd.Timestamp(year=plan_year - 1, month=1, day=1)
+    hist = book.bookings[book.bookings["date"] < start]
+    last_year = hist[hist["date"] >= prev]
+    if last_year.empty:
+        span = (
+            f"{book.bookings['date'].min().date()} to {book.bookings['date'].max().date()}"
+            if len(book.bookings)
+            else "no dates"
+        )
+        raise DataError(
+            f"quota method 'history' needs bookings in {plan_year - 1} (the year before the plan "
+            f"year {plan_year}); the bookings span {span}. Set plan_year to the year after the history."
+        )
+    reps = book.reps.reset_index(drop=True)
+    if rep_ids is None:
+        employed = (reps["hire_date"] <= start) & (reps["term_date"].isna() | (reps["term_date"] >= start))
+        sel = reps[employed.values]
+    else:
+        idx = pd.Index(reps["rep_id"].astype(str)).get_indexer([str(r) for r in rep_ids])
+        if np.any(idx < 0):
+            bad = [r for r, i in zip(rep_ids, idx, strict=True) if i < 0]
+            raise DataError(f"rep_id {bad[0]!r} is not in the book's reps ({len(bad)} unknown).")
+        sel = reps.iloc[idx]
+    sel = sel.reset_index(drop=True)
+
+    company_target = float(last_year["amount"].sum()) * (1.0 + settings.growth)
+
+    months = pd.date_range(prev, periods=12, freq="MS")
+    expo = exposure_months(sel, months, ramp=ramp).sum(axis=1)
+    b = last_year.groupby(last_year["rep_id"].astype(str))["amount"].sum()
+    b_r = b.reindex(sel["rep_id"].astype(str)).fillna(0.0).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own = np.where(expo > 0, 12.0 * b_r / np.where(expo > 0, expo, 1.0), np.nan)
+    enough = expo >= settings.min_history_months
+    region = sel["region"].astype(str).to_numpy()
+    run_rate = own.copy()
+    source = np.where(enough, "own history", "region median")
+    for reg in np.unique(region):
+        in_reg = region == reg
+        pool = own[in_reg & enough]
+        if pool.size == 0:
+            pool = own[enough]
+            source[in_reg & ~enough] = "company median"
+        if pool.size == 0:
+            raise DataError(
+                f"no rep has {settings.min_history_months} selling months in {plan_year - 1}; "
+                "lower quota.min_history_months or provide more history."
+            )
+        run_rate[in_reg & ~enough] = np.median(pool)
+
+    # seasonality: share of bookings per calendar month over the whole history
+    moy = hist["date"].dt.month.to_numpy() - 1
+    share = np.bincount(moy, hist["amount"].to_numpy(float), minlength=12)
+    share = share / share.sum()
+    plan_months = pd.date_range(start, periods=12, freq="MS")
+    capacity = share[None, :] * exposure_months(sel, plan_months, ramp=ramp)
+    weight = run_rate[:, None] * capacity
+    values = company_target * (1.0 + settings.over_assignment) * weight / weight.sum()
+
+    basis = pd.DataFrame(
+        {
+            "rep_id": sel["rep_id"].astype(str).to_numpy(),
+            "region": region,
+            "bookings_last_year": b_r,
+            "selling_months_last_year": expo,
+            "run_rate": run_rate,
+            "run_rate_source": source,
+            "plan_year_capacity": capacity.sum(axis=1),  # 1.0 = a full ramped year
+            "annual_quota": values.sum(axis=1),
+        }
+    )
+    return Quotas(
+        rep_ids=tuple(basis["rep_id"]),
+        periods=tuple(plan_months.strftime("%Y-%m")),
+        values=values,
+        company_target=company_target,
+        settings=settings,
+        basis=basis,
+    )

@@ -1,0 +1,147 @@
+"""Scenario specs: which book, which quotas, which plan, how many trials, which seed.
+
+A scenario is a YAML file (see ``data/scenarios/``)::
+
+    name: Baseline 2026
+    book: ../sample              # a folder, relative to this file; or "sample"
+    plan: ../plans/baseline.yaml # a plan file, relative to this file, or the plan inline
+    plan_year: 2026
+    quota: {method: history, growth: 0.08, over_assignment: 0.05}
+    trials: 2000
+    seed: 20260101
+
+Scenarios that differ only in ``plan`` or ``quota`` and share ``book``, ``plan_year``
+and ``seed`` see the same simulated bookings trial by trial (common random numbers),
+so their differences are measured without sampling noise from the sales draws.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ._validation import PlanError, ScenarioError, load_spec, read_yaml
+from .comp import Plan, load_plan
+from .quota import QuotaSettings
+
+__all__ = ["Scenario", "load_scenario", "sample_scenario", "SAMPLE_BOOK", "SAMPLE_SCENARIOS"]
+
+#: The value of ``Scenario.book`` that means the sample book shipped in data/sample.
+SAMPLE_BOOK = "sample"
+
+#: Folder of the sample scenarios, shipped with the source repository.
+SAMPLE_SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "scenarios"
+
+
+class Scenario(BaseModel):
+    """One planning scenario (frozen; build what-ifs with :meth:`replace`).
+
+    Parameters
+    ----------
+    name : str
+        Shown in reports.
+    description : str
+        One or two sentences for the report's assumptions section.
+    book : str
+        Folder of the book (absolute once loaded from a file), or ``"sample"``.
+    plan : Plan
+        The compensation plan.
+    plan_year : int
+        Calendar year simulated; history before it is used to fit and set quotas.
+    quota : QuotaSettings
+        How quotas are set.
+    trials : int
+        Monte Carlo trials.
+    seed : int
+        Seed of the random streams; trial ``i`` uses stream ``(seed, i)``.
+
+    Examples
+    --------
+    >>> from spm_sim.comp import standard_plan
+    >>> s = Scenario(name="A", plan=standard_plan(), plan_year=2026)
+    >>> s.replace(trials=500).trials
+    500
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    book: str = SAMPLE_BOOK
+    plan: Plan
+    plan_year: int = Field(ge=1900, le=2200)
+    quota: QuotaSettings = QuotaSettings()
+    trials: int = Field(2000, ge=1, le=10_000_000)
+    seed: int = Field(0, ge=0, lt=2**63)
+
+    @field_validator("name")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("name must not be blank")
+        return v.strip()
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with ``changes`` applied, validated again."""
+        data = {k: getattr(self, k) for k in type(self).model_fields}
+        data.update(changes)
+        return type(self).model_validate(data)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load a scenario YAML file, resolving ``book`` and ``plan`` relative to it.
+
+    Raises
+    ------
+    ScenarioError
+        If the file or a field is invalid (the message names the file and field).
+    PlanError
+        If the plan file it names is invalid (the message names the plan file).
+    """
+    path = Path(path)
+    data = read_yaml(path, error=ScenarioError)
+    base = path.resolve().parent
+    book = data.get("book", SAMPLE_BOOK)
+    if isinstance(book, str) and book != SAMPLE_BOOK:
+        resolved = (base / book).resolve()
+        if not resolved.is_dir():
+            raise ScenarioError(
+                f"{path}: field 'book': folder {book!r} (resolved to {resolved}) does not exist. "
+                f"Give a folder relative to the scenario file, or '{SAMPLE_BOOK}'."
+            )
+        data["book"] = str(resolved)
+    plan = data.get("plan")
+    if isinstance(plan, str):
+        plan_path = (base / plan).resolve()
+        if not plan_path.is_file():
+            raise ScenarioError(
+                f"{path}: field 'plan': file {plan!r} (resolved to {plan_path}) does not exist. "
+                "Give a plan YAML file relative to the scenario file, or write the plan inline."
+            )
+        data["plan"] = load_plan(plan_path)
+    elif isinstance(plan, dict):
+        try:
+            data["plan"] = load_plan(plan)
+        except PlanError as exc:
+            raise ScenarioError(f"{path}: field 'plan' (inline): {exc}") from None
+    return load_spec(Scenario, data, error=ScenarioError, where=str(path))
+
+
+def sample_scenario(name: str = "baseline") -> Scenario:
+    """Load one of the sample scenarios in ``data/scenarios/`` by name.
+
+    Examples
+    --------
+    >>> sample_scenario("baseline").plan_year
+    2026
+    """
+    path = SAMPLE_SCENARIOS / f"{name}.yaml"
+    if not path.is_file():
+        have = sorted(p.stem for p in SAMPLE_SCENARIOS.glob("*.yaml")) if SAMPLE_SCENARIOS.is_dir() else []
+        raise ScenarioError(
+            f"no sample scenario named {name!r} in {SAMPLE_SCENARIOS}."
+            + (f" Available: {', '.join(have)}." if have else " The samples ship with the source repository.")
+        )
+    return load_scenario(path)

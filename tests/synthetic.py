@@ -1,0 +1,80 @@
+"""A small book with known parameters, written as CSV files, for oracle tests.
+
+The generating process is the model of ``docs/model.md`` with chosen values, so a
+fit can be checked against the truth and Monte Carlo means against closed forms.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: true monthly deal rates at full productivity and average seasonality
+TRUE_RATES = {"R1": 2.0, "R2": 3.0, "R3": 4.0, "R4": 2.5, "R5": 3.5, "R6": 3.0}
+REGIONS = {"R1": "East", "R2": "East", "R3": "East", "R4": "West", "R5": "West", "R6": "West"}
+#: January..December, mean 1
+SEASON = np.array([0.7, 0.8, 1.1, 0.8, 0.9, 1.1, 0.8, 0.9, 1.2, 1.0, 1.1, 1.6])
+SEASON = SEASON / SEASON.mean()
+SIZE_MU, SIZE_SIGMA = np.log(20_000.0), 0.8
+HIRE = {r: "2019-06-01" for r in TRUE_RATES} | {"R6": "2025-04-01"}
+
+
+def write_book(folder: Path, *, seed: int = 1, years=(2023, 2024, 2025)) -> Path:
+    """Write reps.csv, accounts.csv and bookings.csv for the synthetic team."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    reps = pd.DataFrame(
+        {
+            "rep_id": list(TRUE_RATES),
+            "name": [f"Rep {r}" for r in TRUE_RATES],
+            "region": [REGIONS[r] for r in TRUE_RATES],
+            "role": "AE",
+            "hire_date": [HIRE[r] for r in TRUE_RATES],
+            "term_date": "",
+            "base_salary": 90_000.0,
+            "target_incentive": 60_000.0,
+        }
+    )
+    accounts = pd.DataFrame(
+        {
+            "account_id": [f"A{r}" for r in TRUE_RATES],
+            "name": [f"Account of {r}" for r in TRUE_RATES],
+            "lat": 40.0,
+            "lon": -90.0,
+            "segment": "Mid-Market",
+            "industry": "Software",
+            "potential": 1_000_000.0,
+            "workload": 50.0,
+            "rep_id": list(TRUE_RATES),
+        }
+    )
+    rows = []
+    for year in years:
+        for month in range(1, 13):
+            start = pd.Timestamp(year=year, month=month, day=1)
+            for rep, rate in TRUE_RATES.items():
+                hire = pd.Timestamp(HIRE[rep])
+                if start < hire:
+                    continue
+                tenure = (year - hire.year) * 12 + month - hire.month
+                ramp = (0.25, 0.5, 0.75, 1.0)[min(tenure // 3, 3)]
+                n = rng.poisson(rate * SEASON[month - 1] * ramp)
+                for _ in range(n):
+                    rows.append(
+                        (
+                            start + pd.Timedelta(days=int(rng.integers(0, 28))),
+                            f"A{rep}",
+                            rep,
+                            round(float(rng.lognormal(SIZE_MU, SIZE_SIGMA)), 2),
+                        )
+                    )
+    bookings = pd.DataFrame(rows, columns=["date", "account_id", "rep_id", "amount"])
+    bookings.insert(0, "deal_id", [f"D{i:06d}" for i in range(1, len(bookings) + 1)])
+    bookings["date"] = bookings["date"].dt.strftime("%Y-%m-%d")
+    bookings["product"] = "Platform"
+    reps.to_csv(folder / "reps.csv", index=False)
+    accounts.to_csv(folder / "accounts.csv", index=False)
+    bookings.to_csv(folder / "bookings.csv", index=False)
+    return folder
