@@ -6,7 +6,9 @@ The model, kept simple here and deepened later (behaviour, attrition, funnel):
   ``lambda_r * s_m * ramp_rm``, where ``lambda_r`` is the rep's ramped monthly deal
   rate (the *rep effect*), ``s_m`` the seasonality of calendar month ``m`` (mean 1)
   and ``ramp_rm`` the ramp factor of a rep still new in month ``m``;
-* deal sizes are independent lognormal draws, ``log(size) ~ Normal(mu, sigma)``;
+* deal sizes are independent lognormal draws, ``log(size) ~ Normal(mu_r, sigma)``,
+  with ``mu_r`` the rep's mean log deal size, shrunk toward the team (normal-normal
+  empirical Bayes), so a rep who sells larger deals keeps most of that edge;
 * ``lambda_r`` is estimated with empirical-Bayes shrinkage: a Gamma(alpha, beta)
   prior fitted across reps by the method of moments, updated with the rep's deal
   count ``n_r`` over ramp-weighted exposure ``E_r`` (months):
@@ -19,7 +21,7 @@ The model, kept simple here and deepened later (behaviour, attrition, funnel):
   and projected to the plan year.
 
 Closed forms used by the tests (``E`` over trials):
-``E[bookings_rm] = E[lambda_r] s_m ramp_rm exp(mu + sigma^2 / 2)``.
+``E[bookings_rm] = E[lambda_r] s_m g ramp_rm exp(m_r + v_r / 2 + sigma^2 / 2)``.
 
 See ``docs/model.md`` for the equations and their assumptions.
 """
@@ -133,8 +135,10 @@ class ProductivityModel:
         Multiplier from the history's average level to the plan year.
     ramp : ndarray, shape (n_reps, n_periods)
         Ramp factor of each rep in each plan month (1 for ramped reps).
-    size_mu, size_sigma : float
-        Lognormal deal size: ``log(amount) ~ Normal(size_mu, size_sigma)``.
+    size_mu, size_mu_sd : ndarray, shape (n_reps,)
+        Posterior mean and standard deviation of each rep's mean log deal size.
+    size_sigma : float
+        Spread of log deal sizes within a rep: ``log(amount) ~ Normal(mu_r, size_sigma)``.
     parameter_uncertainty : bool
         Whether each trial draws the deal rates from their posterior (True) or uses
         the posterior means (False).
@@ -149,7 +153,8 @@ class ProductivityModel:
     seasonality: np.ndarray
     trend: float
     ramp: np.ndarray
-    size_mu: float
+    size_mu: np.ndarray
+    size_mu_sd: np.ndarray
     size_sigma: float
     parameter_uncertainty: bool = True
     fit: dict = field(default_factory=dict, compare=False, repr=False)
@@ -169,14 +174,19 @@ class ProductivityModel:
         return self.seasonality[months][None, :] * self.trend * self.ramp
 
     @property
-    def mean_deal_size(self) -> float:
-        """``exp(mu + sigma^2 / 2)``, the expected size of one deal."""
-        return float(np.exp(self.size_mu + 0.5 * self.size_sigma**2))
+    def mean_deal_size(self) -> np.ndarray:
+        """Expected size of one deal per rep, shape (n_reps,).
+
+        ``exp(m_r + v_r / 2 + sigma^2 / 2)`` with ``m_r, v_r`` the posterior mean and
+        variance of the rep's log-size mean (``v_r = 0`` without parameter uncertainty).
+        """
+        v = self.size_mu_sd**2 if self.parameter_uncertainty else 0.0
+        return np.exp(self.size_mu + 0.5 * v + 0.5 * self.size_sigma**2)
 
     def expected_bookings(self) -> np.ndarray:
         """Closed-form expected bookings per rep and period, shape (n_reps, n_periods)."""
         rate = self.alpha / self.beta
-        return rate[:, None] * self.month_factor * self.mean_deal_size
+        return (rate * self.mean_deal_size)[:, None] * self.month_factor
 
     def to_frame(self) -> pd.DataFrame:
         """One row per rep: posterior deal rate, its uncertainty, expected bookings."""
@@ -188,6 +198,7 @@ class ProductivityModel:
                 "deal_rate_sd": np.sqrt(self.alpha) / self.beta,
                 "deals_history": self.fit.get("deals", np.full(self.n_reps, np.nan)),
                 "exposure_months": self.fit.get("exposure", np.full(self.n_reps, np.nan)),
+                "mean_deal_size": self.mean_deal_size,
                 "expected_bookings": self.expected_bookings().sum(axis=1),
             }
         )
@@ -290,7 +301,8 @@ def fit_productivity(
 
     periods = pd.date_range(start_plan, periods=12, freq="MS")
     plan_ramp = exposure_months(reps.iloc[sel], periods, ramp=ramp)
-    amounts = np.log(bookings["amount"].to_numpy(float))
+    log_size = np.log(bookings["amount"].to_numpy(float))
+    size_m, size_sd, size_sigma = _size_posterior(log_size, b_rep, len(reps))
     return ProductivityModel(
         rep_ids=tuple(rep_index[sel]),
         periods=tuple(periods.strftime("%Y-%m")),
@@ -299,8 +311,9 @@ def fit_productivity(
         seasonality=seasonality,
         trend=trend_factor,
         ramp=plan_ramp,
-        size_mu=float(amounts.mean()),
-        size_sigma=float(amounts.std(ddof=1)) if len(amounts) > 1 else 0.0,
+        size_mu=size_m[sel],
+        size_mu_sd=size_sd[sel],
+        size_sigma=size_sigma,
         parameter_uncertainty=parameter_uncertainty,
         fit={
             "prior_alpha": alpha0,
@@ -338,6 +351,33 @@ def _gamma_prior(n: np.ndarray, e: np.ndarray, min_exposure: float = 6.0) -> tup
     return m**2 / tau2, m / tau2
 
 
+def _size_posterior(log_size: np.ndarray, rep: np.ndarray, n_reps: int):
+    """Normal-normal shrinkage of each rep's mean log deal size toward the team.
+
+    Within-rep spread ``sigma^2`` is the pooled within-rep variance; the between-rep
+    variance ``tau^2`` is the variance of rep means minus the within part
+    (method of moments, floored at 1% of sigma^2). Rep ``r`` with ``n_r`` deals and
+    mean ``y_r`` gets the posterior ``N(m_r, v_r)`` with
+    ``1/v_r = 1/tau^2 + n_r/sigma^2`` and ``m_r = v_r (mu0/tau^2 + n_r y_r/sigma^2)``.
+    A rep without deals gets the prior ``N(mu0, tau^2)``.
+    """
+    n = np.bincount(rep, minlength=n_reps).astype(float)
+    total = np.bincount(rep, log_size, minlength=n_reps)
+    has = n > 0
+    y = np.where(has, total / np.where(has, n, 1.0), np.nan)
+    resid = log_size - y[rep]
+    dof = max(len(log_size) - int(has.sum()), 1)
+    sigma2 = float((resid**2).sum() / dof) if len(log_size) > 1 else 1.0
+    sigma2 = max(sigma2, 1e-12)
+    w = n[has]
+    mu0 = float(np.average(y[has], weights=w))
+    between = float(np.average((y[has] - mu0) ** 2, weights=w))
+    tau2 = max(between - sigma2 * float(np.mean(1.0 / w)), 0.01 * sigma2)
+    v = 1.0 / (1.0 / tau2 + n / sigma2)
+    m = v * (mu0 / tau2 + np.where(has, total, 0.0) / sigma2)
+    return m, np.sqrt(v), float(np.sqrt(sigma2))
+
+
 def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndarray:
     """Draw one trial's bookings per rep and period.
 
@@ -355,14 +395,16 @@ def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndar
     Notes
     -----
     Draw order, fixed so a stream always maps to the same numbers: the deal rates
-    (if ``parameter_uncertainty``), the deal counts, then one lognormal size per
-    deal in rep-major, month-minor order.
+    and the reps' mean log sizes (if ``parameter_uncertainty``), the deal counts,
+    then one lognormal size per deal in rep-major, month-minor order.
     """
     if model.parameter_uncertainty:
         rate = rng.gamma(model.alpha, 1.0 / model.beta)
+        mu = rng.normal(model.size_mu, model.size_mu_sd)
     else:
         rate = model.alpha / model.beta
+        mu = model.size_mu
     counts = rng.poisson(rate[:, None] * model.month_factor)
-    sizes = rng.lognormal(model.size_mu, model.size_sigma, size=int(counts.sum()))
     cell = np.repeat(np.arange(counts.size), counts.ravel())
+    sizes = rng.lognormal(mu[cell // counts.shape[1]], model.size_sigma)
     return np.bincount(cell, weights=sizes, minlength=counts.size).reshape(counts.shape)
