@@ -19,7 +19,8 @@ from .data import Book, load_book, load_sample
 from .metrics import compare, summarize
 from .productivity import ProductivityModel, fit_productivity
 from .quota import Quotas, QuotaSettings, quotas_from_history
-from .scenario import Scenario, load_scenario
+from .report import write_report, write_summaries
+from .scenario import Scenario, load_scenario, sample_scenario
 from .simulate import SimulationResult, simulate
 
 __all__ = [
@@ -45,9 +46,12 @@ __all__ = [
     "payout",
     "payout_curve",
     "quotas_from_history",
+    "sample_scenario",
     "simulate",
     "standard_plan",
     "summarize",
+    "write_report",
+    "write_summaries",
 ]
 
 try:  # the installed version, when installed

@@ -1,0 +1,257 @@
+"""The ``spm-sim`` command: run scenarios and write reports from a shell.
+
+::
+
+    spm-sim run data/scenarios/baseline.yaml data/scenarios/accelerated.yaml --seed 7
+    spm-sim demo --out reports
+
+Every error a user can cause (a bad scenario, plan or book file, a missing file) is
+printed as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no
+traceback. Standard output carries only the summary and the paths written; the
+progress bar goes to stderr and only when standard output is a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._validation import SpmSimError
+from .report import headline, slugify, write_report, write_summaries
+from .scenario import Scenario, load_scenario
+from .simulate import _package_version, simulate
+
+__all__ = ["main", "build_parser", "DEMO_SCENARIOS"]
+
+#: The scenarios ``spm-sim demo`` runs, in the source repository's data/scenarios.
+DEMO_SCENARIOS = ("baseline.yaml", "accelerated.yaml")
+DEMO_TRIALS = 2000
+
+
+def _scenario_dir() -> Path:
+    # data/ sits beside the package in the source tree (editable installs and
+    # checkouts); an installed wheel has no data folder.
+    return Path(__file__).resolve().parents[1] / "data" / "scenarios"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``spm-sim`` (sub-commands ``run`` and ``demo``)."""
+    parser = argparse.ArgumentParser(
+        prog="spm-sim",
+        description="Test sales territories, quotas and incentive plans by Monte Carlo "
+        "before rollout, and write scenario reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"spm-sim {_package_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="W",
+        help="worker processes for the simulation (default 1)",
+    )
+    common.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the paths written (no table, no progress bar)",
+    )
+
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="simulate scenario files and write a report",
+        description="Simulate one or more scenario YAML files, print a summary and write an HTML "
+        "report plus CSV tables. The first scenario is the baseline the others are compared with.",
+    )
+    run.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml", help="scenario files")
+    run.add_argument(
+        "--trials",
+        type=_positive_int,
+        metavar="N",
+        help="Monte Carlo trials per scenario (default: each scenario's 'trials')",
+    )
+    run.add_argument(
+        "--seed",
+        type=_seed,
+        metavar="S",
+        help="seed for every scenario (default: each scenario's 'seed'); scenarios "
+        "with the same seed, book and plan year share their simulated sales",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: reports/<first scenario's name>)",
+    )
+
+    demo = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="run the sample baseline and accelerated scenarios",
+        description="Run data/scenarios/baseline.yaml and accelerated.yaml on the sample book and "
+        "write DIR/demo.html with CSV tables beside it.",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="output folder (default: reports)",
+    )
+    demo.add_argument(
+        "--trials",
+        type=_positive_int,
+        default=DEMO_TRIALS,
+        metavar="N",
+        help=f"Monte Carlo trials per scenario (default {DEMO_TRIALS})",
+    )
+    return parser
+
+
+def _format_table(table) -> str:
+    """The headline frame as aligned plain text: labels left, values right."""
+    header = ["", *[str(c) for c in table.columns]]
+    rows = [
+        [str(i), *[str(v) for v in row]]
+        for i, row in zip(table.index, table.to_numpy(), strict=True)
+    ]
+    widths = [max(len(r[j]) for r in [header, *rows]) for j in range(len(header))]
+    lines = []
+    for k, row in enumerate([header, *rows]):
+        cells = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _simulate_all(scenarios: Sequence[Scenario], *, workers: int, progress: bool) -> list:
+    return [simulate(s, workers=workers, progress=progress) for s in scenarios]
+
+
+def _write_outputs(results, folder: Path, report_name: str, title: str) -> tuple[Path, list[Path]]:
+    report = write_report(results, folder / report_name, title=title)
+    tables = write_summaries(results, folder)
+    return report.resolve(), [p.resolve() for p in tables]
+
+
+def _print_paths(report: Path, tables: Sequence[Path]) -> None:
+    print(f"Report: {report}")
+    print("Tables:")
+    for path in tables:
+        print(f"  {path}")
+
+
+def _progress(args) -> bool:
+    return not args.quiet and sys.stdout.isatty()
+
+
+def _cmd_run(args) -> int:
+    scenarios = []
+    for path in args.scenarios:
+        s = load_scenario(path)
+        changes = {}
+        if args.trials is not None:
+            changes["trials"] = args.trials
+        if args.seed is not None:
+            changes["seed"] = args.seed
+        scenarios.append(s.replace(**changes) if changes else s)
+    out = args.out if args.out is not None else Path("reports") / slugify(scenarios[0].name)
+    start = time.perf_counter()
+    results = _simulate_all(scenarios, workers=args.workers, progress=_progress(args))
+    title = "Scenario report: " + " vs ".join(s.name for s in scenarios)
+    report, tables = _write_outputs(results, out, "report.html", title)
+    if not args.quiet:
+        print(_format_table(headline(results)))
+        print()
+        trials = ", ".join(sorted({f"{r.n_trials:,}" for r in results}))
+        print(
+            f"{len(results)} scenario(s), {trials} trials each, "
+            f"in {time.perf_counter() - start:.1f} s."
+        )
+    _print_paths(report, tables)
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    folder = _scenario_dir()
+    paths = [folder / name for name in DEMO_SCENARIOS]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise SpmSimError(
+            f"the demo scenarios are not here: {', '.join(str(p) for p in missing)}. "
+            "The demo needs the source repository's data/ folder (data/scenarios, data/plans, "
+            "data/sample); run it from a checkout, or use 'spm-sim run SCENARIO.yaml' with your "
+            "own files."
+        )
+    start = time.perf_counter()
+    scenarios = [load_scenario(p).replace(trials=args.trials) for p in paths]
+    results = _simulate_all(scenarios, workers=args.workers, progress=_progress(args))
+    report, tables = _write_outputs(
+        results, args.out, "demo.html", "spm_sim demo: " + " vs ".join(s.name for s in scenarios)
+    )
+    elapsed = time.perf_counter() - start
+    if not args.quiet:
+        print(_format_table(headline(results)))
+        print()
+    print(f"Demo: {len(results)} scenarios x {args.trials:,} trials in {elapsed:.1f} s.")
+    _print_paths(report, tables)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``spm-sim`` with ``argv`` (default: the command line); return the exit status.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["run", "a.yaml", "b.yaml", "--trials", "500"])
+    >>> args.scenarios, args.trials, args.seed
+    (['a.yaml', 'b.yaml'], 500, None)
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return _cmd_run(args)
+        return _cmd_demo(args)
+    except (SpmSimError, OSError) as exc:
+        # Bad input is the user's to fix: one message, no traceback. OSError covers
+        # a missing or unreadable file and an output folder that cannot be written.
+        message = str(exc).strip() or type(exc).__name__
+        print(f"spm-sim: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("spm-sim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,765 @@
+"""Scenario reports for people who do not open the notebook.
+
+:func:`write_report` writes one self-contained HTML file: inline CSS, figures as
+base64 PNG data URIs, no scripts and no external requests, so it can be mailed,
+archived and printed. It holds no timestamp: the same results give the same file
+byte for byte. :func:`write_summaries` writes the tidy tables behind it as CSV.
+
+Every text that comes from a user's files (scenario, plan, component and book
+names, descriptions, notes) is HTML-escaped before it is written.
+
+Money is shown with three significant digits (``$1.23M``, ``$456k``), ratios and
+probabilities as percentages, differences of ratios in percentage points (pp).
+
+The module is longer than most: it holds the HTML layout (CSS and sections) next
+to the number formatting that the figures (``plots``) and the command line
+(``cli``) share, so that a number reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._validation import SpmSimError
+from .metrics import METRICS, compare, rep_summary, trial_metrics
+from .scenario import SAMPLE_BOOK
+
+__all__ = [
+    "format_money",
+    "format_pct",
+    "format_diff",
+    "slugify",
+    "headline",
+    "quarterly_accrual",
+    "write_report",
+    "write_summaries",
+]
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$"}
+_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
+def _symbol(currency: str) -> str:
+    return _SYMBOLS.get(currency, f"{currency} ")
+
+
+def format_money(
+    x: float, *, digits: int = 3, currency: str = "USD", sign: bool = False, trim: bool = False
+) -> str:
+    """Money with ``digits`` significant digits and a k/M/B suffix.
+
+    Parameters
+    ----------
+    x : float
+    digits : int, default 3
+        Significant digits.
+    currency : str, default "USD"
+        ISO code; USD, EUR, GBP, JPY, AUD and CAD get a symbol, others their code.
+    sign : bool, default False
+        Write ``+`` before positive amounts (for differences).
+    trim : bool, default False
+        Drop trailing zeros (for axis ticks: ``$1.5M`` rather than ``$1.50M``).
+
+    Examples
+    --------
+    >>> format_money(1_234_567), format_money(456_000), format_money(999_999)
+    ('$1.23M', '$456k', '$1.00M')
+    >>> format_money(-12_345, sign=True), format_money(0.4), format_money(float("nan"))
+    ('-$12.3k', '$0', 'n/a')
+    >>> format_money(1_500_000, trim=True), format_money(2e6, currency="CHF")
+    ('$1.5M', 'CHF 2.00M')
+    """
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    sym = _symbol(currency)
+    mag = abs(float(x))
+    digits = max(int(digits), 1)
+    if mag < 0.5:
+        return f"{sym}0"
+    lead = "-" if x < 0 else ("+" if sign and x > 0 else "")
+    # round to significant digits first, so 999,999 becomes 1.00M and not 1000k
+    rounded = round(mag, digits - 1 - math.floor(math.log10(mag)))
+    scale, suffix = next(((sc, sf) for sc, sf in _UNITS if rounded >= sc), (1.0, ""))
+    value = rounded / scale
+    decimals = max(digits - 1 - math.floor(math.log10(value)), 0) if value >= 1 else 0
+    text = f"{value:.{decimals}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{lead}{sym}{text}{suffix}"
+
+
+def format_pct(x: float, *, decimals: int = 1, sign: bool = False) -> str:
+    """A ratio as a percentage.
+
+    Examples
+    --------
+    >>> format_pct(0.4213), format_pct(0.07, decimals=0), format_pct(0.012, sign=True)
+    ('42.1%', '7%', '+1.2%')
+    """
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return f"{x * 100:{'+' if sign else ''}.{decimals}f}%"
+
+
+def _pp_decimals(se: float) -> int:
+    """Decimals of a difference in percentage points so that 2 SE shows a digit."""
+    if not math.isfinite(se) or se <= 0:
+        return 1
+    two_se_pp = 2 * se * 100
+    return int(min(max(-math.floor(math.log10(two_se_pp)), 1), 3))
+
+
+def format_diff(diff: float, se: float, unit: str, *, currency: str = "USD") -> str:
+    """A difference and its uncertainty, ``diff ± 2 SE``.
+
+    Ratios and probabilities are shown in percentage points (pp). A difference of
+    exactly zero with zero standard error (e.g. company attainment under common
+    random numbers) reads "no change".
+
+    Examples
+    --------
+    >>> format_diff(123_456, 5_000, "$")
+    '+$123k ± $10.0k'
+    >>> format_diff(-0.0312, 0.002, "ratio")
+    '-3.1 pp ± 0.4 pp'
+    >>> format_diff(0.0, 0.0, "prob")
+    'no change'
+    """
+    if not math.isfinite(diff):
+        return "n/a"
+    if diff == 0 and (se == 0 or not math.isfinite(se)):
+        return "no change"
+    if unit == "$":
+        text = format_money(diff, currency=currency, sign=True)
+        if math.isfinite(se):
+            text += f" ± {format_money(2 * se, currency=currency)}"
+        return text
+    d = _pp_decimals(se)
+    text = f"{diff * 100:+.{d}f} pp"
+    if math.isfinite(se):
+        text += f" ± {2 * se * 100:.{d}f} pp"
+    return text
+
+
+def _format_value(x: float, unit: str, currency: str) -> str:
+    return format_money(x, currency=currency) if unit == "$" else format_pct(x)
+
+
+def slugify(name: str) -> str:
+    """A file-name-safe form of a scenario name: lowercase, ``[a-z0-9_-]`` only.
+
+    Examples
+    --------
+    >>> slugify("Baseline 2026"), slugify("<script>alert(1)</script>"), slugify("***")
+    ('baseline-2026', 'script-alert-1-script', 'scenario')
+    """
+    slug = re.sub(r"[^a-z0-9_-]+", "-", str(name).lower()).strip("-_")
+    return slug or "scenario"
+
+
+def _unique_slugs(names: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        slug, k = slugify(name), 2
+        while slug in out:
+            slug = f"{slugify(name)}-{k}"
+            k += 1
+        out.append(slug)
+    return out
+
+
+def _as_list(results) -> list:
+    if hasattr(results, "scenario"):  # a single SimulationResult
+        return [results]
+    results = list(results)
+    if not results:
+        raise ValueError("at least one simulation result is needed for a report.")
+    return results
+
+
+# (row label, metric, statistic); the statistic is a column of metrics.compare
+_HEADLINE_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("Probability of reaching the company target", "hit_company_target", "mean"),
+    ("Expected company attainment", "company_attainment", "mean"),
+    ("Share of reps at or above quota (mean)", "share_reps_at_quota", "mean"),
+    ("Incentive cost, mean", "incentive_cost", "mean"),
+    ("Incentive cost, P10", "incentive_cost", "p10"),
+    ("Incentive cost, P50 (median)", "incentive_cost", "p50"),
+    ("Incentive cost, P90", "incentive_cost", "p90"),
+    ("Reserve for a bad year (P90 - P50)", "incentive_cost", "reserve"),
+    ("Incentive paid / target incentive (mean)", "payout_share_of_ti", "mean"),
+    ("Compensation cost of sales (CCOS, mean)", "ccos", "mean"),
+    ("Incentive cost of sales (mean)", "incentive_cost_of_sales", "mean"),
+)
+
+
+def _blocks(cmp: pd.DataFrame, n: int) -> list[pd.DataFrame]:
+    """Split ``compare`` output into one frame per result, indexed by metric."""
+    m = len(METRICS)
+    return [cmp.iloc[i * m : (i + 1) * m].set_index("metric") for i in range(n)]
+
+
+def _stat(block: pd.DataFrame, metric: str, stat: str) -> float:
+    if stat == "reserve":
+        return float(block.at[metric, "p90"] - block.at[metric, "p50"])
+    return float(block.at[metric, stat])
+
+
+def _diff_columns(results: Sequence) -> list[str]:
+    base = results[0].scenario.name
+    if len(results) == 2:
+        return ["Difference vs baseline"]
+    return [f"{r.scenario.name} vs {base}" for r in results[1:]]
+
+
+def headline(results) -> pd.DataFrame:
+    """The headline table: formatted text, one column per scenario plus differences.
+
+    Parameters
+    ----------
+    results : SimulationResult or sequence of them
+        The first is the baseline.
+
+    Returns
+    -------
+    DataFrame of str
+        Index: row labels (probability of the company target, expected company
+        attainment, share of reps at quota, incentive cost mean/P10/P50/P90 and
+        reserve, payout / TI, CCOS, incentive cost of sales). Columns: the scenario
+        names, then one difference column per non-baseline scenario ("Difference vs
+        baseline" when there are two). Differences of means are ``diff ± 2 SE`` from
+        :func:`spm_sim.metrics.compare`; differences of percentiles carry no SE.
+        ``attrs``: ``baseline``, ``paired`` (scenario name -> bool) and ``compare``
+        (the numeric frame).
+    """
+    results = _as_list(results)
+    cmp = compare(results)
+    blocks = _blocks(cmp, len(results))
+    currency = results[0].scenario.plan.currency
+    units = {metric: unit for metric, (_label, unit) in METRICS.items()}
+    diff_cols = _diff_columns(results)
+    rows = []
+    for _label, metric, stat in _HEADLINE_ROWS:
+        unit = units[metric]
+        cells = [_format_value(_stat(b, metric, stat), unit, currency) for b in blocks]
+        for b in blocks[1:]:
+            if stat == "mean":
+                cells.append(
+                    format_diff(
+                        float(b.at[metric, "diff_vs_baseline"]),
+                        float(b.at[metric, "diff_se"]),
+                        unit,
+                        currency=currency,
+                    )
+                )
+            else:
+                d = _stat(b, metric, stat) - _stat(blocks[0], metric, stat)
+                cells.append(format_diff(d, float("nan"), unit, currency=currency))
+        rows.append(cells)
+    columns = [r.scenario.name for r in results] + diff_cols
+    df = pd.DataFrame(
+        rows, index=pd.Index([r[0] for r in _HEADLINE_ROWS], name="metric"), columns=columns
+    )
+    df.attrs.update(
+        baseline=results[0].scenario.name,
+        paired={
+            r.scenario.name: bool(b["paired"].iloc[0]) for r, b in zip(results, blocks, strict=True)
+        },
+        compare=cmp,
+    )
+    return df
+
+
+def _quarter_labels(periods: Sequence[str]) -> list[str]:
+    return [f"Q{(int(p[5:7]) - 1) // 3 + 1} {p[:4]}" for p in periods]
+
+
+def quarterly_accrual(results) -> pd.DataFrame:
+    """Incentive accrued per quarter: mean, P10 and P90 over trials, per scenario.
+
+    Uses ``result.payout_by_period`` (company incentive paid per month, settled
+    cumulatively year to date) summed over the months of each quarter.
+
+    Returns
+    -------
+    DataFrame
+        Long form, columns ``scenario, quarter, mean, p10, p90, share_of_year``
+        (the quarter's share of the mean annual incentive).
+    """
+    rows = []
+    for r in _as_list(results):
+        labels = _quarter_labels(r.periods)
+        quarters = list(dict.fromkeys(labels))
+        per_q = np.stack(
+            [
+                r.payout_by_period[:, [i for i, q in enumerate(labels) if q == quarter]].sum(axis=1)
+                for quarter in quarters
+            ],
+            axis=1,
+        )
+        year = float(per_q.sum(axis=1).mean())
+        for j, quarter in enumerate(quarters):
+            col = per_q[:, j]
+            rows.append(
+                {
+                    "scenario": r.scenario.name,
+                    "quarter": quarter,
+                    "mean": float(col.mean()),
+                    "p10": float(np.percentile(col, 10)),
+                    "p90": float(np.percentile(col, 90)),
+                    "share_of_year": float(col.mean() / year) if year > 0 else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def write_summaries(results, folder: str | Path) -> list[Path]:
+    """Write the tables behind a report as CSV files in ``folder``.
+
+    Files: ``summary.csv`` (:func:`spm_sim.metrics.compare`: one row per scenario
+    and metric), and per scenario ``reps_<slug>.csv`` (:func:`~spm_sim.metrics.rep_summary`)
+    and ``trials_<slug>.csv`` (:func:`~spm_sim.metrics.trial_metrics`), each with a
+    leading ``scenario`` column. Slugs are made unique if two names collide.
+
+    Returns
+    -------
+    list of Path
+        ``summary.csv`` first, then the reps and trials files of each scenario.
+    """
+    results = _as_list(results)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "summary.csv"]
+    compare(results).to_csv(paths[0], index=False)
+    for r, slug in zip(results, _unique_slugs([r.scenario.name for r in results]), strict=True):
+        for kind, frame in (("reps", rep_summary(r)), ("trials", trial_metrics(r))):
+            frame.insert(0, "scenario", r.scenario.name)
+            path = folder / f"{kind}_{slug}.csv"
+            frame.to_csv(path, index=False)
+            paths.append(path)
+    return paths
+
+
+# ---------------------------------------------------------------------------- HTML
+
+_CSS = """
+:root { color-scheme: light; }
+body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       color: #1d1d1f; background: #fff; margin: 0 auto; max-width: 1060px; padding: 24px 28px 48px;
+       line-height: 1.45; font-size: 15px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 34px 0 8px; padding-bottom: 4px; border-bottom: 2px solid #d9dde3; }
+h3 { font-size: 16px; margin: 22px 0 6px; }
+p { margin: 6px 0; }
+.sub { color: #555; margin: 0 0 10px; }
+.note { color: #444; font-size: 13.5px; }
+.notes { background: #f6f7f9; border-left: 4px solid #8a94a6; padding: 8px 14px; margin: 14px 0; }
+table { border-collapse: collapse; margin: 8px 0 6px; font-size: 14px; }
+th, td { border: 1px solid #d0d4da; padding: 5px 10px; vertical-align: top; }
+thead th { background: #eef1f5; text-align: center; }
+tbody th { text-align: left; font-weight: normal; background: #fafbfc; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.diff { background: #fbfaf3; }
+table.kv th { width: 230px; }
+figure { margin: 10px 0 4px; }
+figure img { width: 100%; height: auto; border: 1px solid #e3e6ea; }
+figcaption { color: #444; font-size: 13.5px; margin-top: 4px; }
+footer { margin-top: 40px; color: #666; font-size: 12.5px; border-top: 1px solid #d9dde3;
+         padding-top: 8px; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11pt; }
+  h2 { break-after: avoid; }
+  figure, table, .scenario { break-inside: avoid; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+
+def _e(text) -> str:
+    """Escape any text for HTML (element content and attribute values)."""
+    return html.escape(str(text), quote=True)
+
+
+def _table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    row_header: bool = True,
+    classes: Sequence[str] | None = None,
+    table_class: str = "",
+) -> str:
+    """An HTML table; every cell is escaped. ``classes`` are per data column."""
+    cls = f' class="{table_class}"' if table_class else ""
+    out = [f"<table{cls}>", "<thead><tr>"]
+    out += [f"<th>{_e(h)}</th>" for h in header]
+    out.append("</tr></thead><tbody>")
+    for row in rows:
+        out.append("<tr>")
+        for j, cell in enumerate(row):
+            if j == 0 and row_header:
+                out.append(f'<th scope="row">{_e(cell)}</th>')
+            else:
+                c = classes[j] if classes and j < len(classes) and classes[j] else ""
+                out.append(f'<td class="{c}">{_e(cell)}</td>' if c else f"<td>{_e(cell)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _kv_table(pairs: Sequence[tuple[str, str]]) -> str:
+    rows = "".join(f'<tr><th scope="row">{_e(k)}</th><td>{_e(v)}</td></tr>' for k, v in pairs)
+    return f'<table class="kv"><tbody>{rows}</tbody></table>'
+
+
+def _figure(png_b64: str, alt: str, caption: str) -> str:
+    return (
+        f'<figure><img src="data:image/png;base64,{png_b64}" alt="{_e(alt)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _fmt_attainment(x: float | None) -> str:
+    return "none" if x is None else f"{x:.0%}"
+
+
+def _tiers_text(component) -> str:
+    unit = "x TCR" if component.rate_basis == "tcr" else " of bookings"
+    parts = []
+    for t in component.tiers:
+        band = f"{t.start:.0%}+" if t.end is None else f"{t.start:.0%} to {t.end:.0%}"
+        rate = f"{t.rate:g}{unit}" if component.rate_basis == "tcr" else f"{t.rate:.2%}{unit}"
+        parts.append(f"{band}: {rate}")
+    return parts
+
+
+def _plan_table(plan) -> str:
+    header = [
+        "Component",
+        "Measure",
+        "Weight",
+        "Rate basis",
+        "Threshold",
+        "Attainment cap",
+        "Payout cap",
+        "Tier (attainment band)",
+        "Rate",
+    ]
+    rows = []
+    for c in plan.components:
+        basis = "multiple of TCR" if c.rate_basis == "tcr" else "fraction of bookings"
+        for k, text in enumerate(_tiers_text(c)):
+            band, rate = text.split(": ", 1)
+            first = k == 0
+            rows.append(
+                [
+                    c.name if first else "",
+                    c.measure if first else "",
+                    f"{c.weight:.0%}" if first else "",
+                    basis if first else "",
+                    _fmt_attainment(c.threshold) if first else "",
+                    _fmt_attainment(c.attainment_cap) if first else "",
+                    ("none" if c.payout_cap is None else f"{c.payout_cap:g}x component TI")
+                    if first
+                    else "",
+                    band,
+                    rate,
+                ]
+            )
+    return _table(header, rows, row_header=False)
+
+
+def _book_meta(book: str) -> dict:
+    """Name, description and source of a book from its ``book.yaml`` (best effort).
+
+    The result does not keep the loaded book, so the metadata is read again; a
+    book whose ``book.yaml`` cannot be read is named by its folder.
+    """
+    from . import data
+
+    folder = data._SAMPLE_DIR if book == SAMPLE_BOOK else Path(book)
+    try:
+        meta = data._read_meta(folder)
+    except (SpmSimError, OSError):
+        meta = {"name": folder.name, "description": "", "source": ""}
+    return {
+        "name": meta.get("name") or folder.name,
+        "path": str(folder),
+        "description": meta.get("description", ""),
+        "source": meta.get("source", ""),
+    }
+
+
+def _book_label(book: str) -> str:
+    meta = _book_meta(book)
+    return f"{meta['name']} ({meta['path']})"
+
+
+def _assumptions(r) -> str:
+    s = r.scenario
+    q = s.quota
+    cur = s.plan.currency
+    seed = r.seed
+    spawn = f", spawn key {tuple(seed['spawn_key'])}" if seed.get("spawn_key") else ""
+    pairs = [
+        ("Description", s.description or "(none given)"),
+        ("Book", _book_label(s.book)),
+        ("Plan year", str(s.plan_year)),
+        (
+            "Quota method",
+            f"{q.method}: company target = {s.plan_year - 1} bookings x (1 + {q.growth:.1%})",
+        ),
+        (
+            "Over-assignment",
+            f"{q.over_assignment:.1%} set, {r.quotas.over_assignment:.1%} realised",
+        ),
+        ("Minimum history for own run rate", f"{q.min_history_months:g} months"),
+        ("Company target", format_money(r.company_target, currency=cur)),
+        ("Sum of rep quotas", format_money(float(r.quotas.annual.sum()), currency=cur)),
+        ("Reps on quota", str(len(r.rep_ids))),
+        (
+            "Base salaries / target incentive (all reps)",
+            f"{format_money(float(r.base_salary.sum()), currency=cur)} / "
+            f"{format_money(float(r.target_incentive.sum()), currency=cur)}",
+        ),
+        (
+            "Plan",
+            f"{s.plan.name} ({cur})" + (f": {s.plan.description}" if s.plan.description else ""),
+        ),
+        ("Trials", f"{r.n_trials:,}"),
+        ("Seed", f"{seed['entropy']}{spawn}"),
+        ("spm_sim version", r.version),
+    ]
+    return (
+        f'<div class="scenario"><h3>{_e(s.name)}</h3>{_kv_table(pairs)}'
+        f'<p class="note">Plan components and tiers (marginal: each band\'s rate applies to the '
+        f"sales inside the band):</p>{_plan_table(s.plan)}</div>"
+    )
+
+
+def _provenance(r) -> str:
+    fit = r.model.fit
+    s = r.scenario
+    deals = fit.get("n_deals")
+    span = (
+        f"{fit.get('history_start')} to {fit.get('history_end')}"
+        if fit.get("history_start")
+        else "the book's history"
+    )
+    deals_text = f"{deals:,} deals booked" if isinstance(deals, int) else "deals booked"
+    return (
+        f"Sales simulated from {deals_text} {span} in book {_book_label(s.book)}; "
+        f"{len(r.rep_ids)} reps on quota in {s.plan_year}; {r.n_trials:,} trials, seed "
+        f"{r.seed['entropy']}; spm_sim {r.version}."
+    )
+
+
+def _book_source(r) -> str:
+    meta = _book_meta(r.scenario.book)
+    parts = [
+        f"About the book {meta['name']}: {meta['description']}" if meta["description"] else "",
+        f"Source: {meta['source']}" if meta["source"] else "",
+    ]
+    return " ".join(p for p in parts if p)
+
+
+def _pairing_notes(results, paired: dict) -> list[str]:
+    base = results[0].scenario.name
+    notes = []
+    for r in results[1:]:
+        name = r.scenario.name
+        if paired.get(name):
+            notes.append(
+                f"Differences for {name} are paired by common random numbers: it shares the "
+                f"baseline's book, plan year, seed and number of trials, so every trial compares "
+                f"it with {base} on the same simulated sales, and ± is 2 standard errors of the "
+                f"paired differences (only the remaining Monte Carlo noise)."
+            )
+        else:
+            notes.append(
+                f"Differences for {name} are not paired: it does not share the baseline's book, "
+                f"plan year, seed or number of trials, so ± is 2 standard errors combining both "
+                f"scenarios' Monte Carlo noise."
+            )
+    return notes
+
+
+def write_report(
+    results,
+    path: str | Path,
+    *,
+    title: str = "Scenario report",
+    notes: str | Sequence[str] | None = None,
+) -> Path:
+    """Write a self-contained HTML report comparing scenarios.
+
+    Parameters
+    ----------
+    results : SimulationResult or sequence of them
+        The first is the baseline that the others are compared with.
+    path : str or Path
+        The HTML file to write (parent folders are created).
+    title : str, default "Scenario report"
+    notes : str or sequence of str, optional
+        Paragraphs shown under the title (escaped, like every user-given text).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Notes
+    -----
+    Sections: headline table (scenarios side by side, difference vs baseline with
+    ± 2 standard errors), attainment distributions, incentive cost and CCOS
+    distributions, payout curves of the plans, incentive accrual by quarter,
+    assumptions of each scenario, data provenance. The file has no timestamp, so
+    the same inputs and seed give the same bytes.
+    """
+    from . import plots
+
+    results = _as_list(results)
+    path = Path(path)
+    names = [r.scenario.name for r in results]
+    table = headline(results)
+    paired = table.attrs["paired"]
+    n_scen = len(names)
+    classes = [""] + ["num"] * n_scen + ["num diff"] * (table.shape[1] - n_scen)
+    header = (
+        ["Metric"]
+        + [f"{n} (baseline)" if i == 0 and n_scen > 1 else n for i, n in enumerate(names)]
+        + list(table.columns[n_scen:])
+    )
+    rows = [[label, *table.iloc[i].tolist()] for i, label in enumerate(table.index)]
+
+    plans, seen = [], set()
+    for r in results:
+        key = r.scenario.plan.model_dump_json()
+        if key not in seen:
+            seen.add(key)
+            plans.append(r.scenario.plan)
+
+    accrual = quarterly_accrual(results)
+    cur = results[0].scenario.plan.currency
+
+    def money(x: float) -> str:
+        return format_money(x, currency=cur)
+
+    acc_header = ["Quarter"] + [f"{n}: mean (P10 to P90)" for n in names]
+    quarters = list(dict.fromkeys(accrual["quarter"]))
+    acc_rows = []
+    for i, quarter in enumerate(quarters):
+        row = [quarter]
+        for k in range(n_scen):
+            part = accrual.iloc[k * len(quarters) + i]
+            row.append(
+                f"{money(part['mean'])} ({money(part['p10'])} to {money(part['p90'])}), "
+                f"{format_pct(part['share_of_year'], decimals=0)}"
+            )
+        acc_rows.append(row)
+
+    if notes is None:
+        notes_list: list[str] = []
+    elif isinstance(notes, str):
+        notes_list = [notes]
+    else:
+        notes_list = [str(n) for n in notes]
+
+    trials = sorted({r.n_trials for r in results})
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<header><h1>{_e(title)}</h1>",
+        f'<p class="sub">{_e(", ".join(names))}: plan year '
+        f"{_e(', '.join(sorted({str(r.scenario.plan_year) for r in results})))}, "
+        f"{_e(' / '.join(f'{t:,}' for t in trials))} Monte Carlo trials per scenario.</p></header>",
+    ]
+    if notes_list:
+        parts.append(
+            '<div class="notes">' + "".join(f"<p>{_e(n)}</p>" for n in notes_list) + "</div>"
+        )
+
+    parts += [
+        "<section><h2>Headline</h2>",
+        _table(header, rows, classes=classes),
+        '<p class="note">Each figure is over all simulated years (trials). The probability of '
+        "reaching the company target and the expected attainment do not depend on the plan when "
+        "scenarios share their simulated sales. Incentive cost P10/P50/P90: 1 year in 10 costs "
+        "less than P10, 1 in 10 more than P90; the reserve is what to hold above the median "
+        "budget to cover a 1-in-10 year. "
+        "CCOS = (base salaries + incentive) / company bookings.</p>",
+    ]
+    if n_scen > 1:
+        parts += [f'<p class="note">{_e(t)}</p>' for t in _pairing_notes(results, paired)]
+        parts.append(
+            '<p class="note">Differences of percentiles (P10, P50, P90, reserve) are shown '
+            "without a standard error.</p>"
+        )
+    parts.append("</section>")
+
+    parts += [
+        "<section><h2>Attainment</h2>",
+        _figure(
+            plots.fig_to_base64_png(plots.attainment_histogram(results)),
+            "Histograms of company attainment per trial and of rep attainment, per scenario",
+            "Left: company bookings / company target in each simulated year; the black line is the "
+            "target. Right: each rep's bookings / quota in each simulated year; the black line is "
+            "quota.",
+        ),
+        "</section>",
+        "<section><h2>Incentive cost</h2>",
+        _figure(
+            plots.fig_to_base64_png(plots.cost_distribution(results)),
+            "Distributions of incentive cost and of compensation cost of sales, per scenario",
+            "Left: incentive paid in each simulated year, with P10 (dotted), P50 (solid) and P90 "
+            "(dashed) in the scenario's colour. Right: compensation cost of sales.",
+        ),
+        "</section>",
+        "<section><h2>Plans</h2>",
+        _figure(
+            plots.fig_to_base64_png(plots.payout_curves(plans)),
+            "Payout and effective rate against attainment for each plan",
+            "Left: what a rep earns, as a multiple of target incentive, at each attainment (100% = "
+            "quota). Right: the average rate paid per dollar booked, as a multiple of the target "
+            "commission rate (TCR = TI / quota).",
+        ),
+        "</section>",
+        "<section><h2>Incentive accrual by quarter</h2>",
+        _table(acc_header, acc_rows, classes=[""] + ["num"] * n_scen),
+        '<p class="note">Incentive paid in each quarter (settled cumulatively year to date, so '
+        "accelerators above quota are paid when reps pass quota, mostly late in the year); the "
+        "last "
+        "figure is the quarter's share of the year's expected incentive.</p>",
+        _figure(
+            plots.fig_to_base64_png(plots.quarterly_accrual_chart(accrual)),
+            "Bar chart of expected incentive accrued per quarter and scenario",
+            "Expected (mean) incentive accrued per quarter.",
+        ),
+        "</section>",
+        "<section><h2>Assumptions</h2>",
+        *[_assumptions(r) for r in results],
+        "</section>",
+        "<section><h2>Data provenance</h2>",
+        *[f"<p>{_e(line)}</p>" for line in dict.fromkeys(_provenance(r) for r in results)],
+        *[
+            f'<p class="note">{_e(line)}</p>'
+            for line in dict.fromkeys(_book_source(r) for r in results)
+            if line
+        ],
+        "</section>",
+        f"<footer>Produced by spm_sim {_e(results[0].version)}. The file has no timestamp: "
+        "the same "
+        "scenarios, book and seed give the same report.</footer>",
+        "</body></html>",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return path

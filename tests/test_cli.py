@@ -1,0 +1,200 @@
+"""The spm-sim command, run end to end as a user would (a subprocess)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from spm_sim.cli import build_parser, main
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = REPO / "data" / "scenarios"
+BASELINE = SCENARIOS / "baseline.yaml"
+ACCELERATED = SCENARIOS / "accelerated.yaml"
+
+
+def spm_sim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``python -m spm_sim.cli ARGS`` in ``cwd``; stdout is a pipe, not a terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "spm_sim.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _scenario_file(tmp_path: Path, **changes) -> Path:
+    """A copy of the baseline scenario with absolute book/plan paths and ``changes``."""
+    data = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    data["book"] = str((SCENARIOS / data["book"]).resolve())
+    data["plan"] = str((SCENARIOS / data["plan"]).resolve())
+    data.update(changes)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_demo_writes_report_and_tables(tmp_path):
+    proc = spm_sim("demo", "--trials", "200", "--out", "tmp", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = (tmp_path / "tmp").resolve()
+    report = out / "demo.html"
+    assert report.is_file() and report.stat().st_size > 50_000
+    expected = [
+        "summary.csv",
+        "reps_baseline-2026.csv",
+        "trials_baseline-2026.csv",
+        "reps_accelerated-2026.csv",
+        "trials_accelerated-2026.csv",
+    ]
+    for name in expected:
+        assert (out / name).is_file(), name
+        assert str(out / name) in proc.stdout
+    assert str(report) in proc.stdout
+    # the headline numbers and the elapsed time are printed; nothing on stderr
+    assert "Probability of reaching the company target" in proc.stdout
+    assert "Incentive cost, P90" in proc.stdout
+    assert "Baseline 2026" in proc.stdout and "Accelerated 2026" in proc.stdout
+    assert "2 scenarios x 200 trials in" in proc.stdout
+    assert proc.stderr == ""
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["scenario"]) == {"Baseline 2026", "Accelerated 2026"}
+    assert (summary["n_trials"] == 200).all()
+    text = report.read_text(encoding="utf-8")
+    assert text.count("data:image/png;base64,") >= 4
+
+
+def test_run_with_seed_is_reproducible(tmp_path):
+    runs = {}
+    for tag, seed in (("a", "7"), ("b", "7"), ("c", "8")):
+        proc = spm_sim(
+            "run",
+            str(BASELINE),
+            str(ACCELERATED),
+            "--trials",
+            "150",
+            "--seed",
+            seed,
+            "--out",
+            tag,
+            "--quiet",
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert str((tmp_path / tag / "report.html").resolve()) in proc.stdout
+        runs[tag] = (tmp_path / tag / "summary.csv").read_bytes()
+    assert runs["a"] == runs["b"]
+    assert runs["a"] != runs["c"]  # the seed matters, so the equality above means something
+    assert (tmp_path / "a" / "report.html").read_bytes() == (
+        tmp_path / "b" / "report.html"
+    ).read_bytes()
+    summary = pd.read_csv(tmp_path / "a" / "summary.csv")
+    assert (summary["n_trials"] == 150).all() and summary["paired"].all()
+
+
+def test_run_default_out_and_table(tmp_path):
+    proc = spm_sim("run", str(BASELINE), "--trials", "100", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "reports" / "baseline-2026"
+    assert (folder / "report.html").is_file() and (folder / "summary.csv").is_file()
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["Baseline", "2026"]
+    assert any(line.startswith("Incentive cost, P50 (median)") and "$" in line for line in lines)
+    assert f"Report: {(folder / 'report.html').resolve()}" in proc.stdout
+    assert proc.stderr == ""  # no progress bar when stdout is not a terminal
+
+
+def test_bad_scenario_field_is_reported_without_traceback(tmp_path):
+    path = _scenario_file(tmp_path, trails=500)
+    proc = spm_sim("run", str(path), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("spm-sim: error: ")
+    assert str(path) in proc.stderr
+    assert "trails" in proc.stderr and "Did you mean 'trials'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "reports").exists()
+
+
+def test_bad_plan_value_is_reported(tmp_path):
+    path = _scenario_file(
+        tmp_path,
+        plan={
+            "name": "P",
+            "components": [
+                {
+                    "name": "bookings",
+                    "weight": 1.0,
+                    "rate_basis": "tcr",
+                    "tiers": [{"start": 0, "end": 1.0, "rate": 1.0}, {"start": 1.2, "rate": 2.0}],
+                }
+            ],
+        },
+    )
+    proc = spm_sim("run", str(path), "--trials", "10", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "tier 2" in proc.stderr and "1.2" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_file(tmp_path):
+    proc = spm_sim("run", "no/such/scenario.yaml", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("spm-sim: error: ")
+    assert "no/such/scenario.yaml" in proc.stderr and "not found" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "many"])
+def test_trials_must_be_positive(tmp_path, bad):
+    proc = spm_sim("run", str(BASELINE), "--trials", bad, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "--trials" in proc.stderr and "usage: spm-sim run" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_version_and_help(tmp_path):
+    proc = spm_sim("--version", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("spm-sim ")
+    proc = spm_sim("run", "--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    for option in ("--trials", "--seed", "--out", "--workers", "--quiet"):
+        assert option in proc.stdout
+
+
+def test_installed_script(tmp_path):
+    script = Path(sys.executable).with_name("spm-sim")
+    if not script.exists():
+        pytest.skip("spm-sim script not installed in this environment")
+    proc = subprocess.run([str(script), "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.startswith("spm-sim ")
+
+
+def test_main_in_process_returns_exit_code(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "absent.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spm-sim: error: ") and "absent.yaml" in err
+
+
+def test_parser_requires_a_command():
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args([])
+    assert exc.value.code == 2
+
+
+def test_demo_without_data_folder_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    import spm_sim.cli as cli
+
+    monkeypatch.setattr(cli, "_scenario_dir", lambda: tmp_path / "nowhere")
+    assert main(["demo", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spm-sim: error: the demo scenarios are not here")
+    assert str(tmp_path / "nowhere" / "baseline.yaml") in err
+    assert not (tmp_path / "out").exists()
