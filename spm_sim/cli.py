@@ -4,6 +4,7 @@
 
     spm-sim run data/scenarios/baseline.yaml data/scenarios/accelerated.yaml --seed 7
     spm-sim demo --out reports
+    spm-sim check data/sample
 
 Every error a user can cause (a bad scenario, plan or book file, a missing file) is
 printed as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no
@@ -21,7 +22,8 @@ from pathlib import Path
 
 from ._validation import SpmSimError
 from .report import headline, slugify, write_report, write_summaries
-from .scenario import Scenario, load_scenario
+from .data import load_book
+from .scenario import SAMPLE_SCENARIOS, Scenario, load_scenario
 from .simulate import _package_version, simulate
 
 __all__ = ["main", "build_parser", "DEMO_SCENARIOS"]
@@ -29,12 +31,6 @@ __all__ = ["main", "build_parser", "DEMO_SCENARIOS"]
 #: The scenarios ``spm-sim demo`` runs, in the source repository's data/scenarios.
 DEMO_SCENARIOS = ("baseline.yaml", "accelerated.yaml")
 DEMO_TRIALS = 2000
-
-
-def _scenario_dir() -> Path:
-    # data/ sits beside the package in the source tree (editable installs and
-    # checkouts); an installed wheel has no data folder.
-    return Path(__file__).resolve().parents[1] / "data" / "scenarios"
 
 
 def _positive_int(text: str) -> int:
@@ -131,7 +127,36 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"Monte Carlo trials per scenario (default {DEMO_TRIALS})",
     )
+    check = sub.add_parser(
+        "check",
+        help="validate a book folder and summarise it",
+        description="Load a book folder (CSV or Parquet files), check every rule of "
+        "docs/data-format.md and print what it holds. Exit status 2 and a message naming "
+        "the file, row, column and value when a rule is broken.",
+    )
+    check.add_argument("book", type=Path, metavar="BOOK_DIR", help="folder of the book")
     return parser
+
+
+def _cmd_check(args) -> int:
+    book = load_book(args.book)
+    print(f"Book '{book.name}' ({book.currency}) at {args.book}: valid.")
+    tables = {"reps": book.reps, "accounts": book.accounts, "bookings": book.bookings,
+              "pipeline": book.pipeline}
+    if book.units is not None:
+        tables["units"] = book.units
+    for name, frame in tables.items():
+        print(f"  {name:<9} {len(frame):>8,} rows")
+    if len(book.bookings):
+        b = book.bookings
+        print(f"  bookings from {b['date'].min().date()} to {b['date'].max().date()}, "
+              f"total {b['amount'].sum():,.0f} {book.currency}")
+        for year, total in b.groupby(b["date"].dt.year)["amount"].sum().items():
+            print(f"    {year}: {total:>16,.0f}")
+    current = book.current_reps()
+    print(f"  reps employed on {book.snapshot_date.date() if book.snapshot_date is not None else 'the last booking date'}: "
+          f"{len(current)} in {current['region'].nunique()} regions")
+    return 0
 
 
 def _format_table(table) -> str:
@@ -202,7 +227,7 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    folder = _scenario_dir()
+    folder = SAMPLE_SCENARIOS
     paths = [folder / name for name in DEMO_SCENARIOS]
     missing = [p for p in paths if not p.is_file()]
     if missing:
@@ -241,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "check":
+            return _cmd_check(args)
         return _cmd_demo(args)
     except (SpmSimError, OSError) as exc:
         # Bad input is the user's to fix: one message, no traceback. OSError covers

@@ -192,9 +192,35 @@ def test_parser_requires_a_command():
 def test_demo_without_data_folder_is_a_clear_error(tmp_path, capsys, monkeypatch):
     import spm_sim.cli as cli
 
-    monkeypatch.setattr(cli, "_scenario_dir", lambda: tmp_path / "nowhere")
+    monkeypatch.setattr(cli, "SAMPLE_SCENARIOS", tmp_path / "nowhere")
     assert main(["demo", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("spm-sim: error: the demo scenarios are not here")
     assert str(tmp_path / "nowhere" / "baseline.yaml") in err
     assert not (tmp_path / "out").exists()
+
+
+def test_check_summarises_a_valid_book(tmp_path):
+    proc = spm_sim("check", str(REPO / "data" / "sample"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "valid." in proc.stdout
+    assert "bookings    13,730 rows" in proc.stdout
+    assert "reps employed on 2025-12-31: 80 in 4 regions" in proc.stdout
+
+
+def test_check_names_the_bad_cell(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    for f in (REPO / "data" / "sample").iterdir():
+        (book / f.name).write_bytes(f.read_bytes())
+    lines = (book / "bookings.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[6].split(",")  # line 7 of the file
+    cells[header.index("date")] = "2024-13-45"
+    lines[6] = ",".join(cells)
+    (book / "bookings.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = spm_sim("check", str(book), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "bookings.csv, row 7, column 'date'" in proc.stderr
+    assert "2024-13-45" in proc.stderr and "YYYY-MM-DD" in proc.stderr
