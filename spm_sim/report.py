@@ -475,30 +475,9 @@ def _plan_table(plan) -> str:
     return _table(header, rows, row_header=False)
 
 
-def _book_meta(book: str) -> dict:
-    """Name, description and source of a book from its ``book.yaml`` (best effort).
-
-    The result does not keep the loaded book, so the metadata is read again; a
-    book whose ``book.yaml`` cannot be read is named by its folder.
-    """
-    from . import data
-
-    folder = data._SAMPLE_DIR if book == SAMPLE_BOOK else Path(book)
-    try:
-        meta = data._read_meta(folder)
-    except (SpmSimError, OSError):
-        meta = {"name": folder.name, "description": "", "source": ""}
-    return {
-        "name": meta.get("name") or folder.name,
-        "path": str(folder),
-        "description": meta.get("description", ""),
-        "source": meta.get("source", ""),
-    }
-
-
-def _book_label(book: str) -> str:
-    meta = _book_meta(book)
-    return f"{meta['name']} ({meta['path']})"
+def _book_label(r) -> str:
+    info = r.book_info
+    return f"{info['name']} ({info['path']})"
 
 
 def _assumptions(r) -> str:
@@ -509,7 +488,7 @@ def _assumptions(r) -> str:
     spawn = f", spawn key {tuple(seed['spawn_key'])}" if seed.get("spawn_key") else ""
     pairs = [
         ("Description", s.description or "(none given)"),
-        ("Book", _book_label(s.book)),
+        ("Book", _book_label(r)),
         ("Plan year", str(s.plan_year)),
         (
             "Quota method",
@@ -554,14 +533,14 @@ def _provenance(r) -> str:
     )
     deals_text = f"{deals:,} deals booked" if isinstance(deals, int) else "deals booked"
     return (
-        f"Sales simulated from {deals_text} {span} in book {_book_label(s.book)}; "
+        f"Sales simulated from {deals_text} {span} in book {_book_label(r)}; "
         f"{len(r.rep_ids)} reps on quota in {s.plan_year}; {r.n_trials:,} trials, seed "
         f"{r.seed['entropy']}; spm_sim {r.version}."
     )
 
 
 def _book_source(r) -> str:
-    meta = _book_meta(r.scenario.book)
+    meta = r.book_info
     parts = [
         f"About the book {meta['name']}: {meta['description']}" if meta["description"] else "",
         f"Source: {meta['source']}" if meta["source"] else "",

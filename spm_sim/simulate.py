@@ -130,6 +130,17 @@ def _run_chunk(
     }
 
 
+def _book_info(book: Book) -> dict[str, str]:
+    path = book.path
+    return {
+        "name": book.name or (path.name if path is not None else "book"),
+        "path": str(path) if path is not None else "(in memory)",
+        "currency": book.currency,
+        "description": book.description,
+        "source": book.source,
+    }
+
+
 def _package_version() -> str:
     try:
         return version("spm_sim")
@@ -158,6 +169,8 @@ class SimulationResult:
         Company incentive paid per month (cumulative year-to-date settlement).
     seed : dict
         ``entropy`` and ``spawn_key`` of the root seed sequence.
+    book_info : dict
+        ``name``, ``path``, ``currency``, ``description`` and ``source`` of the book.
     """
 
     scenario: Scenario
@@ -173,6 +186,7 @@ class SimulationResult:
     payout_by_period: np.ndarray
     components: tuple[str, ...]
     seed: dict
+    book_info: dict
     model: ProductivityModel = field(repr=False)
     version: str = field(default_factory=_package_version)
 
@@ -320,6 +334,7 @@ def simulate(
         payout_by_period=joined["payout_by_period"],
         components=tuple(c.name for c in scenario.plan.components),
         seed={"entropy": root.entropy, "spawn_key": list(root.spawn_key)},
+        book_info=_book_info(prep.book),
         model=prep.model,
     )
 
