@@ -4,7 +4,8 @@ Definitions (per trial ``t``; ``B_t`` company bookings, ``T`` company target,
 ``I_t`` incentive paid, ``S`` base salaries of the simulated reps):
 
 * company attainment ``B_t / T``; the company target is hit when it is >= 1;
-* share of reps at quota: the share of reps whose annual bookings >= annual quota;
+* share of reps at quota: the share of reps with a quota whose annual bookings >=
+  their annual quota;
 * incentive cost ``I_t``; payout as a share of target incentive ``I_t / sum(TI)``;
 * compensation cost of sales (CCOS) ``(S + I_t) / B_t``; incentive cost of sales
   ``I_t / B_t``.
@@ -52,7 +53,9 @@ def trial_metrics(result) -> pd.DataFrame:
     incentive = result.payout.sum(axis=(1, 2))
     base = float(result.base_salary.sum())
     ti = float(result.target_incentive.sum())
-    at_quota = result.rep_attainment >= 1.0
+    # reps without quota (no selling time in the plan year) are not counted
+    has_quota = result.quotas.annual > 0
+    at_quota = (result.bookings >= result.quotas.annual[None, :])[:, has_quota]
     with np.errstate(divide="ignore", invalid="ignore"):
         df = pd.DataFrame(
             {
@@ -60,7 +63,7 @@ def trial_metrics(result) -> pd.DataFrame:
                 "company_bookings": bookings,
                 "company_attainment": bookings / result.company_target,
                 "hit_company_target": (bookings >= result.company_target).astype(float),
-                "share_reps_at_quota": at_quota.mean(axis=1),
+                "share_reps_at_quota": at_quota.mean(axis=1) if has_quota.any() else np.nan,
                 "incentive_cost": incentive,
                 "payout_share_of_ti": incentive / ti if ti > 0 else np.nan,
                 "total_comp": base + incentive,
@@ -112,14 +115,15 @@ def rep_summary(result) -> pd.DataFrame:
     """One row per rep: region, quota, expected bookings and pay, P(at quota)."""
     att = result.rep_attainment
     pay = result.payout.sum(axis=2)
+    has_quota = result.quotas.annual > 0
     df = pd.DataFrame(
         {
             "rep_id": list(result.rep_ids),
             "region": result.regions,
             "annual_quota": result.quotas.annual,
             "expected_bookings": result.bookings.mean(axis=0),
-            "expected_attainment": np.nanmean(att, axis=0),
-            "p_at_quota": (att >= 1.0).mean(axis=0),
+            "expected_attainment": np.where(has_quota, att.mean(axis=0), np.nan),
+            "p_at_quota": np.where(has_quota, (att >= 1.0).mean(axis=0), np.nan),
             "target_incentive": result.target_incentive,
             "expected_incentive": pay.mean(axis=0),
             "incentive_p90": np.percentile(pay, 90, axis=0),

@@ -17,11 +17,15 @@ The model, kept simple here and deepened later (behaviour, attrition, funnel):
   Monte Carlo trial draws ``lambda_r`` from that posterior, so the spread of the
   outcomes includes what the history cannot tell about a rep (this makes counts
   negative-binomial across trials);
-* a company trend: deal rates per history year are fitted with a log-linear trend
-  and projected to the plan year.
+* a company trend: calendar-year deal rates are fitted with a log-linear trend, and
+  every month of history is counted in plan-year-equivalent exposure
+  (``exposure x exp(slope (t - t_plan))``), so a rep's rate is measured at the plan
+  year's level whether they sold in 2023 or joined in 2025;
+* the history ends at the book's snapshot date (see :func:`history_end`): months
+  after it are not counted as selling time.
 
 Closed forms used by the tests (``E`` over trials):
-``E[bookings_rm] = E[lambda_r] s_m g ramp_rm exp(m_r + v_r / 2 + sigma^2 / 2)``.
+``E[bookings_rm] = E[lambda_r] s_m ramp_rm exp(m_r + v_r / 2 + sigma^2 / 2)``.
 
 See ``docs/model.md`` for the equations and their assumptions.
 """
@@ -41,6 +45,7 @@ __all__ = [
     "fit_productivity",
     "ramp_factor",
     "exposure_months",
+    "history_end",
     "draw_bookings",
 ]
 
@@ -70,11 +75,45 @@ def _month_starts(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
     return pd.date_range(first.to_period("M").to_timestamp(), last.to_period("M").to_timestamp(), freq="MS")
 
 
+def history_end(book, plan_year: int) -> pd.Timestamp:
+    """The last day of history that informs a plan year.
+
+    The book's ``snapshot_date`` when it has one, else the end of the month of its
+    last booking; never later than 31 December before the plan year. Months after
+    it are not counted as selling time (a book exported on 30 September has no
+    October to December yet, which is not the same as selling nothing then).
+
+    Examples
+    --------
+    >>> from spm_sim import load_sample
+    >>> history_end(load_sample(), 2026).date()  # doctest: +SKIP
+    datetime.date(2025, 12, 31)
+    """
+    start = pd.Timestamp(year=plan_year, month=1, day=1)
+    day_before = start - pd.Timedelta(days=1)
+    if book.snapshot_date is not None and not pd.isna(book.snapshot_date):
+        end = min(pd.Timestamp(book.snapshot_date).normalize(), day_before)
+        why = f"the book's snapshot_date {pd.Timestamp(book.snapshot_date).date()}"
+    else:
+        before = book.bookings.loc[book.bookings["date"] <= day_before, "date"]
+        end = day_before if before.empty else min(before.max().normalize() + pd.offsets.MonthEnd(0), day_before)
+        why = "the month of the last booking (the book has no snapshot_date)"
+    if (start - end).days > 366:
+        raise DataError(
+            f"the history ends on {end.date()} ({why}), more than a year before the plan year "
+            f"{plan_year} starts; the model would extrapolate over the gap. Plan for "
+            f"{end.year + 1}, or bring the history up to date."
+        )
+    return end
+
+
 def exposure_months(
     reps: pd.DataFrame,
     months: pd.DatetimeIndex,
     *,
     ramp: tuple[float, ...] = DEFAULT_RAMP,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
 ) -> np.ndarray:
     """Ramp-weighted months of selling capacity per rep and calendar month.
 
@@ -86,6 +125,9 @@ def exposure_months(
         First day of each calendar month.
     ramp : tuple of float
         Ramp factor per quarter of tenure, see :func:`ramp_factor`.
+    since, until : Timestamp, optional
+        First and last day counted (inclusive), e.g. a trailing window or the end of
+        the history. Tenure (for the ramp) still counts from the hire date.
 
     Returns
     -------
@@ -107,7 +149,10 @@ def exposure_months(
     term_raw = reps["term_date"].values.astype("datetime64[D]")
     # a rep works through term_date inclusive
     term = np.where(np.isnat(term_raw), np.datetime64("9999-12-31"), term_raw + 1)[:, None]
-    overlap = np.minimum(end, term) - np.maximum(start, hire)
+    if until is not None:
+        term = np.minimum(term, np.datetime64(pd.Timestamp(until).date(), "D") + 1)
+    first = hire if since is None else np.maximum(hire, np.datetime64(pd.Timestamp(since).date(), "D"))
+    overlap = np.minimum(end, term) - np.maximum(start, first)
     days = (end - start).astype(float)
     share = np.clip(overlap.astype(float), 0.0, None) / days
     hire_month = reps["hire_date"].dt.year.values * 12 + reps["hire_date"].dt.month.values - 1
@@ -128,11 +173,9 @@ class ProductivityModel:
         Plan-year months, ``"YYYY-MM"``.
     alpha, beta : ndarray, shape (n_reps,)
         Posterior Gamma shape and rate of each rep's full-productivity monthly deal
-        rate (before seasonality and trend).
+        rate at the plan year's level (the trend is already in), before seasonality.
     seasonality : ndarray, shape (12,)
         Calendar-month factors with mean 1 (January first).
-    trend : float
-        Multiplier from the history's average level to the plan year.
     ramp : ndarray, shape (n_reps, n_periods)
         Ramp factor of each rep in each plan month (1 for ramped reps).
     size_mu, size_mu_sd : ndarray, shape (n_reps,)
@@ -151,7 +194,6 @@ class ProductivityModel:
     alpha: np.ndarray
     beta: np.ndarray
     seasonality: np.ndarray
-    trend: float
     ramp: np.ndarray
     size_mu: np.ndarray
     size_mu_sd: np.ndarray
@@ -169,9 +211,9 @@ class ProductivityModel:
 
     @property
     def month_factor(self) -> np.ndarray:
-        """Seasonality times trend times ramp, shape (n_reps, n_periods)."""
+        """Seasonality times ramp, shape (n_reps, n_periods)."""
         months = np.array([int(p[5:7]) - 1 for p in self.periods])
-        return self.seasonality[months][None, :] * self.trend * self.ramp
+        return self.seasonality[months][None, :] * self.ramp
 
     @property
     def mean_deal_size(self) -> np.ndarray:
@@ -240,16 +282,16 @@ def fit_productivity(
         If the history before the plan year is empty or a requested rep is unknown.
     """
     start_plan = pd.Timestamp(year=plan_year, month=1, day=1)
-    bookings = book.bookings[book.bookings["date"] < start_plan]
+    end = history_end(book, plan_year)
+    bookings = book.bookings[book.bookings["date"] <= end]
     if bookings.empty:
         raise DataError(
-            f"no bookings before {start_plan.date()} to fit the productivity model; "
-            f"the plan year {plan_year} must come after the history "
-            f"(bookings span {_span(book.bookings)})."
+            f"no bookings up to {end.date()} to fit the productivity model for {plan_year}; "
+            f"the plan year must come after the history (bookings span {_span(book.bookings)})."
         )
     reps = book.reps.reset_index(drop=True)
-    months = _month_starts(bookings["date"].min(), start_plan - pd.Timedelta(days=1))
-    expo = exposure_months(reps, months, ramp=ramp)  # (all reps, months)
+    months = _month_starts(bookings["date"].min(), end)
+    expo = exposure_months(reps, months, ramp=ramp, until=end)  # (all reps, months)
 
     rep_index = pd.Index(reps["rep_id"].astype(str))
     month_index = pd.Index(months)
@@ -258,39 +300,39 @@ def fit_productivity(
     counts = np.zeros(expo.shape)
     np.add.at(counts, (b_rep, b_month), 1.0)
 
-    # seasonality by calendar month and the yearly trend, on company totals
+    # seasonality by calendar month, on company totals
     moy = months.month.values - 1
     season_counts = np.bincount(moy, counts.sum(axis=0), minlength=12)
     season_expo = np.bincount(moy, expo.sum(axis=0), minlength=12)
     if np.any(season_expo <= 0):
         missing = [pd.Timestamp(2000, m + 1, 1).strftime("%B") for m in np.flatnonzero(season_expo <= 0)]
-        raise DataError(f"the history has no selling months in {', '.join(missing)}; at least 12 months are needed.")
+        raise DataError(
+            f"the history up to {end.date()} has no selling time in {', '.join(missing)}; "
+            "the model needs at least 12 months of history to estimate seasonality."
+        )
     raw_season = season_counts / season_expo
     seasonality = raw_season / raw_season.mean()
 
     # de-seasonalised exposure: what a rep's deal count is proportional to
     expo_s = expo * seasonality[moy][None, :]
-    years = months.year.values
-    trend_factor, trend_slope = 1.0, 0.0
-    uniq = np.unique(years)
-    if trend and len(uniq) >= 2:
-        yc = np.array([counts[:, years == y].sum() for y in uniq])
-        ye = np.array([expo_s[:, years == y].sum() for y in uniq])
-        ok = (yc > 0) & (ye > 0)
-        if ok.sum() >= 2:
-            # yearly rates sit at mid-year; the pooled rate at the exposure-weighted time
-            trend_slope = float(np.polyfit(uniq[ok] + 0.5, np.log(yc[ok] / ye[ok]), 1, w=np.sqrt(yc[ok]))[0])
-            t = years + (moy + 0.5) / 12.0
-            center = float((t * expo_s.sum(axis=0)).sum() / expo_s.sum())
-            trend_factor = float(np.exp(trend_slope * (plan_year + 0.5 - center)))
+    t = months.year.values + (moy + 0.5) / 12.0  # middle of each month, in years
+    t_plan = plan_year + 0.5
+    slope = _trend_slope(counts.sum(axis=0), expo_s.sum(axis=0), t, months.year.values) if trend else 0.0
+    # exposure in plan-year-equivalent months: a month of 2023 counts for less than a
+    # month of 2025 when deal rates grow, so every rep's rate is measured at the plan
+    # year's level whatever part of the history they were there for
+    expo_t = expo_s * np.exp(slope * (t - t_plan))[None, :]
+    center = float((t * expo_s.sum(axis=0)).sum() / expo_s.sum())
 
     n_r = counts.sum(axis=1)
-    e_r = expo_s.sum(axis=1)
+    e_r = expo_t.sum(axis=1)
     alpha0, beta0 = _gamma_prior(n_r, e_r)
 
     if rep_ids is None:
         employed = (reps["hire_date"] <= start_plan) & (reps["term_date"].isna() | (reps["term_date"] >= start_plan))
+        # rep-id order, so the numbers do not depend on the row order of reps.csv
         sel = np.flatnonzero(employed.values)
+        sel = sel[np.argsort(rep_index[sel].to_numpy(), kind="stable")]
     else:
         sel = rep_index.get_indexer([str(r) for r in rep_ids])
         if np.any(sel < 0):
@@ -302,14 +344,13 @@ def fit_productivity(
     periods = pd.date_range(start_plan, periods=12, freq="MS")
     plan_ramp = exposure_months(reps.iloc[sel], periods, ramp=ramp)
     log_size = np.log(bookings["amount"].to_numpy(float))
-    size_m, size_sd, size_sigma = _size_posterior(log_size, b_rep, len(reps))
+    size_m, size_sd, size_sigma, size_prior = _size_posterior(log_size, b_rep, len(reps))
     return ProductivityModel(
         rep_ids=tuple(rep_index[sel]),
         periods=tuple(periods.strftime("%Y-%m")),
         alpha=alpha0 + n_r[sel],
         beta=beta0 + e_r[sel],
         seasonality=seasonality,
-        trend=trend_factor,
         ramp=plan_ramp,
         size_mu=size_m[sel],
         size_mu_sd=size_sd[sel],
@@ -320,9 +361,12 @@ def fit_productivity(
             "prior_beta": beta0,
             "deals": n_r[sel],
             "exposure": e_r[sel],
-            "trend_slope_per_year": trend_slope,
+            "trend_slope_per_year": slope,
+            "trend_factor": float(np.exp(slope * (t_plan - center))),
+            "size_prior_mean": size_prior[0],
+            "size_prior_var": size_prior[1],
             "history_start": str(months[0].date()),
-            "history_end": str((start_plan - pd.Timedelta(days=1)).date()),
+            "history_end": str(end.date()),
             "n_deals": int(len(bookings)),
         },
     )
@@ -334,20 +378,56 @@ def _span(bookings: pd.DataFrame) -> str:
     return f"{bookings['date'].min().date()} to {bookings['date'].max().date()}"
 
 
-def _gamma_prior(n: np.ndarray, e: np.ndarray, min_exposure: float = 6.0) -> tuple[float, float]:
+def _trend_slope(counts: np.ndarray, expo: np.ndarray, t: np.ndarray, year: np.ndarray) -> float:
+    """Log-linear yearly trend of the company deal rate (deals per exposure month).
+
+    Each calendar year gives one rate, placed at its exposure-weighted time (a
+    partial year sits where its months are); the fit is weighted by ``sqrt(deals)``.
+    Fewer than two years with deals give no trend.
+    """
+    years = np.unique(year)
+    yc = np.array([counts[year == y].sum() for y in years])
+    ye = np.array([expo[year == y].sum() for y in years])
+    ok = (yc > 0) & (ye > 0)
+    if ok.sum() < 2:
+        return 0.0
+    ty = np.array([(t[year == y] * expo[year == y]).sum() / ye[i] if ye[i] > 0 else 0.0 for i, y in enumerate(years)])
+    return float(np.polyfit(ty[ok], np.log(yc[ok] / ye[ok]), 1, w=np.sqrt(yc[ok]))[0])
+
+
+def _between_variance(values: np.ndarray, weights: np.ndarray, noise: np.ndarray) -> tuple[float, float]:
+    """Weighted mean and method-of-moments between-group variance.
+
+    With group values ``x_i`` observed with noise variance ``noise_i`` and weights
+    ``w_i`` (``W = sum w``), the weighted variance ``S = sum w (x - m)^2 / W`` has
+    expectation ``tau^2 (1 - sum w^2 / W^2) + sum w noise (1 - w / W) / W``; solving
+    for ``tau^2`` gives the estimate (DerSimonian-Laird style), floored at 0.
+    """
+    w = weights
+    big_w = w.sum()
+    m = float((w * values).sum() / big_w)
+    s = float((w * (values - m) ** 2).sum() / big_w)
+    noise_part = float((w * noise * (1 - w / big_w)).sum() / big_w)
+    denom = 1.0 - float((w**2).sum()) / big_w**2
+    if denom <= 0:
+        return m, 0.0
+    return m, max((s - noise_part) / denom, 0.0)
+
+
+def _gamma_prior(n: np.ndarray, e: np.ndarray) -> tuple[float, float]:
     """Method-of-moments Gamma(alpha, beta) prior of monthly deal rates across reps.
 
-    The between-rep variance is the variance of observed rates minus the part the
-    Poisson noise explains (mean / exposure), floored at 1% of the squared mean so a
-    homogeneous team still gets a proper prior.
+    Rates ``n/e`` are weighted by exposure; the Poisson noise of a rate is
+    ``mean / e``. The between-rep variance is floored at 1% of the squared mean so
+    a homogeneous team still gets a proper prior.
     """
-    ok = e >= min_exposure
-    if ok.sum() < 2:
-        ok = e > 0
+    ok = e > 0
+    if not ok.any():
+        raise DataError("no rep has any selling time in the history; check hire_date and term_date in reps.")
     rates = n[ok] / e[ok]
-    m = float(np.average(rates, weights=e[ok]))
-    v = float(np.average((rates - m) ** 2, weights=e[ok]))
-    tau2 = max(v - m * np.mean(1.0 / e[ok]), 0.01 * m**2)
+    m = float(n[ok].sum() / e[ok].sum())
+    _, tau2 = _between_variance(rates, e[ok], m / e[ok])
+    tau2 = max(tau2, 0.01 * m**2)
     return m**2 / tau2, m / tau2
 
 
@@ -355,11 +435,13 @@ def _size_posterior(log_size: np.ndarray, rep: np.ndarray, n_reps: int):
     """Normal-normal shrinkage of each rep's mean log deal size toward the team.
 
     Within-rep spread ``sigma^2`` is the pooled within-rep variance; the between-rep
-    variance ``tau^2`` is the variance of rep means minus the within part
-    (method of moments, floored at 1% of sigma^2). Rep ``r`` with ``n_r`` deals and
+    variance ``tau^2`` comes from :func:`_between_variance` on the rep means weighted
+    by their deal counts (floored at 1% of sigma^2). Rep ``r`` with ``n_r`` deals of
     mean ``y_r`` gets the posterior ``N(m_r, v_r)`` with
     ``1/v_r = 1/tau^2 + n_r/sigma^2`` and ``m_r = v_r (mu0/tau^2 + n_r y_r/sigma^2)``.
     A rep without deals gets the prior ``N(mu0, tau^2)``.
+
+    Returns ``m, sqrt(v), sigma, (mu0, tau^2)``.
     """
     n = np.bincount(rep, minlength=n_reps).astype(float)
     total = np.bincount(rep, log_size, minlength=n_reps)
@@ -367,15 +449,12 @@ def _size_posterior(log_size: np.ndarray, rep: np.ndarray, n_reps: int):
     y = np.where(has, total / np.where(has, n, 1.0), np.nan)
     resid = log_size - y[rep]
     dof = max(len(log_size) - int(has.sum()), 1)
-    sigma2 = float((resid**2).sum() / dof) if len(log_size) > 1 else 1.0
-    sigma2 = max(sigma2, 1e-12)
-    w = n[has]
-    mu0 = float(np.average(y[has], weights=w))
-    between = float(np.average((y[has] - mu0) ** 2, weights=w))
-    tau2 = max(between - sigma2 * float(np.mean(1.0 / w)), 0.01 * sigma2)
+    sigma2 = max(float((resid**2).sum() / dof) if len(log_size) > 1 else 1.0, 1e-12)
+    mu0, tau2 = _between_variance(y[has], n[has], sigma2 / n[has])
+    tau2 = max(tau2, 0.01 * sigma2)
     v = 1.0 / (1.0 / tau2 + n / sigma2)
     m = v * (mu0 / tau2 + np.where(has, total, 0.0) / sigma2)
-    return m, np.sqrt(v), float(np.sqrt(sigma2))
+    return m, np.sqrt(v), float(np.sqrt(sigma2)), (mu0, tau2)
 
 
 def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndarray:

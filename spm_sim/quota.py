@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ._validation import DataError
-from .productivity import DEFAULT_RAMP, exposure_months
+from .productivity import DEFAULT_RAMP, exposure_months, history_end
 
 __all__ = ["QuotaSettings", "Quotas", "quotas_from_history"]
 
@@ -133,40 +133,44 @@ def quotas_from_history(
 
     Notes
     -----
-    With ``B`` last year's bookings, ``g`` the growth and ``o`` the over-assignment:
+    The trailing year is the twelve months up to the end of the history (the
+    book's snapshot date, see ``productivity.history_end``). With ``B`` its bookings,
+    ``g`` the growth and ``o`` the over-assignment:
 
     * company target ``T = B (1 + g)``;
-    * run rate of rep ``r``: ``rr_r = 12 b_r / E_r``, their trailing-year bookings over
-      ramp-weighted selling months (region median when ``E_r`` is below
-      ``min_history_months``);
-    * plan-year capacity ``c_rm = s_m ramp_rm`` with ``s`` the history's monthly share
-      of bookings (sums to 1 over the year);
-    * quota ``q_rm = T (1 + o) rr_r c_rm / sum_r' (rr_r' sum_m c_r'm)``.
+    * seasonal weights ``w_m`` (mean 1): bookings per selling month in each calendar
+      month over the whole history;
+    * run rate of rep ``r``: ``rr_r = 12 b_r / sum_m w_m E_rm``, their trailing-year
+      bookings over ramp-weighted, season-weighted selling months, so a rep who was
+      there only for the strong fourth quarter is not overstated. A rep with less
+      than ``min_history_months`` of selling time, or no bookings, gets the median run
+      rate of their region (of the company if the region has none);
+    * plan-year capacity ``c_rm = w_m ramp_rm / 12``;
+    * quota ``q_rm = T (1 + o) rr_r c_rm / sum_r' (rr_r' sum_m c_r'm)``, so the quotas
+      add up to ``T (1 + o)`` exactly.
 
     Raises
     ------
     DataError
-        If the trailing year has no bookings.
+        If the history does not cover the trailing twelve months, or ends more than a
+        year before the plan year.
     """
     settings = settings or QuotaSettings()
     start = pd.Timestamp(year=plan_year, month=1, day=1)
-    prev = pd.Timestamp(year=plan_year - 1, month=1, day=1)
-    hist = book.bookings[book.bookings["date"] < start]
-    last_year = hist[hist["date"] >= prev]
-    if last_year.empty:
-        span = (
-            f"{book.bookings['date'].min().date()} to {book.bookings['date'].max().date()}"
-            if len(book.bookings)
-            else "no dates"
-        )
+    end = history_end(book, plan_year)
+    since = end - pd.DateOffset(years=1) + pd.Timedelta(days=1)
+    hist = book.bookings[book.bookings["date"] <= end]
+    last_year = hist[hist["date"] >= since]
+    if last_year.empty or hist["date"].min() > since + pd.Timedelta(days=31):
+        span = f"{hist['date'].min().date()} to {hist['date'].max().date()}" if len(hist) else "nothing"
         raise DataError(
-            f"quota method 'history' needs bookings in {plan_year - 1} (the year before the plan "
-            f"year {plan_year}); the bookings span {span}. Set plan_year to the year after the history."
+            f"quota method 'history' needs the twelve months {since.date()} to {end.date()} "
+            f"before plan year {plan_year}; the bookings up to {end.date()} cover {span}."
         )
     reps = book.reps.reset_index(drop=True)
     if rep_ids is None:
         employed = (reps["hire_date"] <= start) & (reps["term_date"].isna() | (reps["term_date"] >= start))
-        sel = reps[employed.values]
+        sel = reps[employed.values].sort_values("rep_id", kind="stable")
     else:
         idx = pd.Index(reps["rep_id"].astype(str)).get_indexer([str(r) for r in rep_ids])
         if np.any(idx < 0):
@@ -176,36 +180,38 @@ def quotas_from_history(
     sel = sel.reset_index(drop=True)
 
     company_target = float(last_year["amount"].sum()) * (1.0 + settings.growth)
+    season = _seasonal_weights(book, hist, end, ramp)
 
-    months = pd.date_range(prev, periods=12, freq="MS")
-    expo = exposure_months(sel, months, ramp=ramp).sum(axis=1)
+    months = pd.date_range(since.to_period("M").to_timestamp(), end, freq="MS")
+    expo_m = exposure_months(sel, months, ramp=ramp, since=since, until=end)
+    expo = expo_m.sum(axis=1)
+    expo_season = (expo_m * season[months.month.values - 1][None, :]).sum(axis=1)
     b = last_year.groupby(last_year["rep_id"].astype(str))["amount"].sum()
     b_r = b.reindex(sel["rep_id"].astype(str)).fillna(0.0).to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        own = np.where(expo > 0, 12.0 * b_r / np.where(expo > 0, expo, 1.0), np.nan)
-    enough = expo >= settings.min_history_months
+    own = 12.0 * b_r / np.where(expo_season > 0, expo_season, 1.0)
+    usable = (expo >= settings.min_history_months) & (b_r > 0)
+    reason = np.where(expo < settings.min_history_months, "short history", "no bookings")
     region = sel["region"].astype(str).to_numpy()
     run_rate = own.copy()
-    source = np.where(enough, "own history", "region median")
+    source = np.array(["own history"] * len(sel), dtype=object)
     for reg in np.unique(region):
         in_reg = region == reg
-        pool = own[in_reg & enough]
+        fill = in_reg & ~usable
+        if not fill.any():
+            continue
+        pool, where = own[in_reg & usable], "region"
         if pool.size == 0:
-            pool = own[enough]
-            source[in_reg & ~enough] = "company median"
+            pool, where = own[usable], "company"
         if pool.size == 0:
             raise DataError(
-                f"no rep has {settings.min_history_months} selling months in {plan_year - 1}; "
-                "lower quota.min_history_months or provide more history."
+                f"no rep has {settings.min_history_months:g} selling months and bookings between "
+                f"{since.date()} and {end.date()}; lower quota.min_history_months or provide more history."
             )
-        run_rate[in_reg & ~enough] = np.median(pool)
+        run_rate[fill] = np.median(pool)
+        source[fill] = [f"{where} median ({why})" for why in reason[fill]]
 
-    # seasonality: share of bookings per calendar month over the whole history
-    moy = hist["date"].dt.month.to_numpy() - 1
-    share = np.bincount(moy, hist["amount"].to_numpy(float), minlength=12)
-    share = share / share.sum()
     plan_months = pd.date_range(start, periods=12, freq="MS")
-    capacity = share[None, :] * exposure_months(sel, plan_months, ramp=ramp)
+    capacity = season[None, :] / 12.0 * exposure_months(sel, plan_months, ramp=ramp)
     weight = run_rate[:, None] * capacity
     values = company_target * (1.0 + settings.over_assignment) * weight / weight.sum()
 
@@ -221,6 +227,7 @@ def quotas_from_history(
             "annual_quota": values.sum(axis=1),
         }
     )
+    basis.attrs.update(trailing_start=str(since.date()), trailing_end=str(end.date()))
     return Quotas(
         rep_ids=tuple(basis["rep_id"]),
         periods=tuple(plan_months.strftime("%Y-%m")),
@@ -229,3 +236,21 @@ def quotas_from_history(
         settings=settings,
         basis=basis,
     )
+
+
+def _seasonal_weights(book, hist: pd.DataFrame, end: pd.Timestamp, ramp: tuple[float, ...]) -> np.ndarray:
+    """Bookings per selling month in each calendar month, scaled to mean 1.
+
+    Dividing by the team's selling time (not just summing bookings by month) keeps a
+    history that covers some months more often than others, or a team that grew, from
+    tilting the weights.
+    """
+    months = pd.date_range(hist["date"].min().to_period("M").to_timestamp(), end, freq="MS")
+    capacity = exposure_months(book.reps, months, ramp=ramp, until=end).sum(axis=0)
+    moy = months.month.values - 1
+    cap = np.bincount(moy, capacity, minlength=12)
+    amount = np.bincount(hist["date"].dt.month.to_numpy() - 1, hist["amount"].to_numpy(float), minlength=12)
+    rate = np.where(cap > 0, amount / np.where(cap > 0, cap, 1.0), 0.0)
+    if rate.sum() <= 0:
+        raise DataError("the bookings history has no amount to estimate seasonality from.")
+    return rate / rate.mean()

@@ -21,17 +21,38 @@ SIZE_MU, SIZE_SIGMA = np.log(20_000.0), 0.8
 HIRE = {r: "2019-06-01" for r in TRUE_RATES} | {"R6": "2025-04-01"}
 
 
-def write_book(folder: Path, *, seed: int = 1, years=(2023, 2024, 2025)) -> Path:
-    """Write reps.csv, accounts.csv and bookings.csv for the synthetic team."""
+def write_book(
+    folder: Path,
+    *,
+    seed: int = 1,
+    years=(2023, 2024, 2025),
+    rates: dict[str, float] | None = None,
+    size_mu: dict[str, float] | None = None,
+    regions: dict[str, str] | None = None,
+    hire: dict[str, str] | None = None,
+    growth: float = 0.0,
+    end: str | None = None,
+) -> Path:
+    """Write reps.csv, accounts.csv and bookings.csv for a team with known parameters.
+
+    ``rates`` are monthly deal rates at full productivity, average seasonality and the
+    level of the middle of 2026 when ``growth`` (yearly, e.g. 0.15) is not 0;
+    ``size_mu`` each rep's mean log deal size (default ``SIZE_MU`` for all); ``end``
+    cuts the history at that date and writes it as the book's ``snapshot_date``.
+    """
+    rates = rates or TRUE_RATES
+    size_mu = size_mu or {r: SIZE_MU for r in rates}
+    regions = regions or {r: REGIONS.get(r, "East" if i % 2 else "West") for i, r in enumerate(rates)}
+    hire = hire or {r: HIRE.get(r, "2019-06-01") for r in rates}
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     reps = pd.DataFrame(
         {
-            "rep_id": list(TRUE_RATES),
-            "name": [f"Rep {r}" for r in TRUE_RATES],
-            "region": [REGIONS[r] for r in TRUE_RATES],
+            "rep_id": list(rates),
+            "name": [f"Rep {r}" for r in rates],
+            "region": [regions[r] for r in rates],
             "role": "AE",
-            "hire_date": [HIRE[r] for r in TRUE_RATES],
+            "hire_date": [hire[r] for r in rates],
             "term_date": "",
             "base_salary": 90_000.0,
             "target_incentive": 60_000.0,
@@ -39,37 +60,35 @@ def write_book(folder: Path, *, seed: int = 1, years=(2023, 2024, 2025)) -> Path
     )
     accounts = pd.DataFrame(
         {
-            "account_id": [f"A{r}" for r in TRUE_RATES],
-            "name": [f"Account of {r}" for r in TRUE_RATES],
+            "account_id": [f"A{r}" for r in rates],
+            "name": [f"Account of {r}" for r in rates],
             "lat": 40.0,
             "lon": -90.0,
             "segment": "Mid-Market",
             "industry": "Software",
             "potential": 1_000_000.0,
             "workload": 50.0,
-            "rep_id": list(TRUE_RATES),
+            "rep_id": list(rates),
         }
     )
     rows = []
+    cut = pd.Timestamp(end) if end else None
     for year in years:
         for month in range(1, 13):
             start = pd.Timestamp(year=year, month=month, day=1)
-            for rep, rate in TRUE_RATES.items():
-                hire = pd.Timestamp(HIRE[rep])
-                if start < hire:
+            level = (1.0 + growth) ** (year + (month - 0.5) / 12 - 2026.5)
+            for rep, rate in rates.items():
+                h = pd.Timestamp(hire[rep])
+                if start < h:
                     continue
-                tenure = (year - hire.year) * 12 + month - hire.month
+                tenure = (year - h.year) * 12 + month - h.month
                 ramp = (0.25, 0.5, 0.75, 1.0)[min(tenure // 3, 3)]
-                n = rng.poisson(rate * SEASON[month - 1] * ramp)
+                n = rng.poisson(rate * SEASON[month - 1] * ramp * level)
                 for _ in range(n):
-                    rows.append(
-                        (
-                            start + pd.Timedelta(days=int(rng.integers(0, 28))),
-                            f"A{rep}",
-                            rep,
-                            round(float(rng.lognormal(SIZE_MU, SIZE_SIGMA)), 2),
-                        )
-                    )
+                    day = start + pd.Timedelta(days=int(rng.integers(0, 28)))
+                    amount = round(float(rng.lognormal(size_mu[rep], SIZE_SIGMA)), 2)
+                    if cut is None or day <= cut:
+                        rows.append((day, f"A{rep}", rep, amount))
     bookings = pd.DataFrame(rows, columns=["date", "account_id", "rep_id", "amount"])
     bookings.insert(0, "deal_id", [f"D{i:06d}" for i in range(1, len(bookings) + 1)])
     bookings["date"] = bookings["date"].dt.strftime("%Y-%m-%d")
@@ -77,4 +96,6 @@ def write_book(folder: Path, *, seed: int = 1, years=(2023, 2024, 2025)) -> Path
     reps.to_csv(folder / "reps.csv", index=False)
     accounts.to_csv(folder / "accounts.csv", index=False)
     bookings.to_csv(folder / "bookings.csv", index=False)
+    if end:
+        (folder / "book.yaml").write_text(f'name: synthetic\nsnapshot_date: "{end}"\n', encoding="utf-8")
     return folder

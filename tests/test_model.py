@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import SEASON, SIZE_MU, SIZE_SIGMA, TRUE_RATES, write_book
+from synthetic import REGIONS, SEASON, SIZE_MU, SIZE_SIGMA, TRUE_RATES, write_book
 
 from spm_sim import DataError, QuotaSettings, fit_productivity, load_book, quotas_from_history
 from spm_sim.productivity import exposure_months, ramp_factor
@@ -52,15 +52,84 @@ def test_fit_recovers_true_parameters(book):
     assert model.size_sigma == pytest.approx(SIZE_SIGMA, abs=0.05)
 
 
-def test_shrinkage_pulls_short_history_toward_group(book):
-    model = fit_productivity(book, plan_year=2026, trend=False)
-    n, e = model.fit["deals"], model.fit["exposure"]
-    raw = n / e
-    post = model.alpha / model.beta
-    group = model.fit["prior_alpha"] / model.fit["prior_beta"]
-    # posterior lies between the raw rate and the group mean, for every rep
-    lo, hi = np.minimum(raw, group), np.maximum(raw, group)
-    assert np.all((post >= lo - 1e-12) & (post <= hi + 1e-12))
+# A larger team with known between-rep spreads, a 15%/yr trend, recent hires and a
+# few reps with only a handful of deals: the cases where the estimators can go wrong.
+TEAM_RATE_MEAN, TEAM_RATE_SD = 3.0, 0.8
+TEAM_SIZE_TAU = 0.25
+TEAM_GROWTH = 0.15
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory):
+    rng = np.random.default_rng(2024)
+    shape = (TEAM_RATE_MEAN / TEAM_RATE_SD) ** 2
+    ids = [f"T{i:03d}" for i in range(84)]
+    rates = dict(zip(ids, rng.gamma(shape, TEAM_RATE_MEAN / shape, size=84), strict=True))
+    size_mu = dict(zip(ids, rng.normal(SIZE_MU, TEAM_SIZE_TAU, size=84), strict=True))
+    hire = {r: "2019-06-01" for r in ids[:60]}
+    hire |= {r: f"2025-{1 + i % 6:02d}-01" for i, r in enumerate(ids[60:80])}  # recent hires
+    hire |= {r: "2025-11-01" for r in ids[80:]}  # a handful of deals each
+    folder = write_book(
+        tmp_path_factory.mktemp("team"), seed=5, rates=rates, size_mu=size_mu, hire=hire, growth=TEAM_GROWTH
+    )
+    return load_book(folder), rates, size_mu
+
+
+def test_trend_is_recovered_and_recent_hires_are_not_overstated(team):
+    book, rates, _ = team
+    model = fit_productivity(book, plan_year=2026)
+    slope = model.fit["trend_slope_per_year"]
+    # about 6,000 deals a year: the slope's standard error is about 0.015
+    assert slope == pytest.approx(np.log(1 + TEAM_GROWTH), abs=0.06)
+    est = dict(zip(model.rep_ids, model.alpha / model.beta, strict=True))
+    ids = list(rates)
+    # rates are generated at the level of mid-2026 = the plan year: ratios near 1.
+    # Recent hires sold only in 2025; projecting them from the company's history
+    # centre (2024.6) instead of their own would overstate them by about 18%.
+    veterans = np.mean([est[r] / rates[r] for r in ids[:60]])
+    recent = np.mean([est[r] / rates[r] for r in ids[60:80]])
+    assert veterans == pytest.approx(1.0, abs=0.06)
+    assert recent == pytest.approx(1.0, abs=0.12)
+
+
+def test_between_rep_spreads_are_recovered(team):
+    book, _, _ = team
+    model = fit_productivity(book, plan_year=2026)
+    prior_mean = model.fit["prior_alpha"] / model.fit["prior_beta"]
+    prior_sd = np.sqrt(model.fit["prior_alpha"]) / model.fit["prior_beta"]
+    assert prior_mean == pytest.approx(TEAM_RATE_MEAN, rel=0.1)
+    assert prior_sd == pytest.approx(TEAM_RATE_SD, abs=0.25)
+    # deal-size spread between reps: the four reps with a handful of deals must not
+    # drag the estimate down (weighting their noise as if it were everyone's)
+    assert np.sqrt(model.fit["size_prior_var"]) == pytest.approx(TEAM_SIZE_TAU, abs=0.06)
+
+
+def test_rep_deal_size_effects_are_kept(team):
+    book, _, size_mu = team
+    model = fit_productivity(book, plan_year=2026)
+    est = dict(zip(model.rep_ids, model.size_mu, strict=True))
+    veterans = [r for r in list(size_mu)[:60]]
+    truth = np.array([size_mu[r] for r in veterans])
+    fitted = np.array([est[r] for r in veterans])
+    # with ~100 deals each, reps keep most of their own edge: the fitted means track
+    # the true ones closely (a model without rep size effects would have r = 0)
+    assert np.corrcoef(truth, fitted)[0, 1] > 0.85
+
+
+def test_history_ends_at_the_snapshot(tmp_path):
+    full = load_book(write_book(tmp_path / "full", seed=3, growth=0.1))
+    cut = load_book(write_book(tmp_path / "cut", seed=3, growth=0.1, end="2025-09-30"))
+    m_full = fit_productivity(full, plan_year=2026)
+    m_cut = fit_productivity(cut, plan_year=2026)
+    assert m_cut.fit["history_end"] == "2025-09-30"
+    # October to December are not counted as months without sales: same level
+    ratio = m_cut.expected_bookings().sum() / m_full.expected_bookings().sum()
+    assert ratio == pytest.approx(1.0, abs=0.1)
+    q = quotas_from_history(cut, plan_year=2026, settings=QuotaSettings(growth=0.0))
+    b = cut.bookings
+    trailing = b.loc[(b["date"] >= "2024-10-01") & (b["date"] <= "2025-09-30"), "amount"].sum()
+    assert q.company_target == pytest.approx(trailing)
+    assert q.basis.attrs["trailing_start"] == "2024-10-01"
 
 
 def test_new_hire_ramps_in_plan_year(book):
@@ -78,8 +147,10 @@ def test_new_hire_ramps_in_plan_year(book):
 
 
 def test_fit_errors_name_the_problem(book):
-    with pytest.raises(DataError, match=r"no bookings before 2020-01-01.*2023-01-0\d to 2025-12-\d\d"):
+    with pytest.raises(DataError, match=r"no bookings up to 2019-12-31 .* for 2020.*span 2023-01-0\d to 2025-12-\d\d"):
         fit_productivity(book, plan_year=2020)
+    with pytest.raises(DataError, match=r"ends on 2025-12-31 .* more than a year before the plan year 2028.*Plan for 2026"):
+        fit_productivity(book, plan_year=2028)
     with pytest.raises(DataError, match=r"rep_id 'R99' is not in the book"):
         fit_productivity(book, plan_year=2026, rep_ids=["R1", "R99"])
 
@@ -108,14 +179,38 @@ def test_quota_uses_region_median_for_short_history(book):
     basis = q.basis.set_index("rep_id")
     # R6 has 0.25*3 + 0.5*3 + 0.75*3 = 4.5 ramp-weighted months in 2025 (< 7)
     assert basis.loc["R6", "selling_months_last_year"] == pytest.approx(4.5)
-    assert basis.loc["R6", "run_rate_source"] == "region median"
+    assert basis.loc["R6", "run_rate_source"] == "region median (short history)"
     west = basis.loc[["R4", "R5"], "run_rate"]
     assert basis.loc["R6", "run_rate"] == pytest.approx(np.median(west))
 
 
-def test_quota_error_without_last_year(book):
-    with pytest.raises(DataError, match=r"needs bookings in 2029.*plan year 2030"):
+def test_quota_errors(book, tmp_path):
+    with pytest.raises(DataError, match=r"more than a year before the plan year 2030"):
         quotas_from_history(book, plan_year=2030)
+    short = load_book(write_book(tmp_path / "short", years=(2025,), end="2025-08-31"))
+    with pytest.raises(DataError, match=r"needs the twelve months 2024-09-01 to 2025-08-31.*cover 2025-01-0\d to 2025-08-\d\d"):
+        quotas_from_history(short, plan_year=2026)
+
+
+def test_rep_without_bookings_gets_the_region_median(tmp_path):
+    rates = dict(TRUE_RATES) | {"R7": 0.0}
+    regions = dict(REGIONS) | {"R7": "West"}
+    book = load_book(write_book(tmp_path / "b", rates=rates, regions=regions))
+    q = quotas_from_history(book, plan_year=2026)
+    basis = q.basis.set_index("rep_id")
+    assert basis.loc["R7", "bookings_last_year"] == 0.0
+    assert basis.loc["R7", "run_rate_source"] == "region median (no bookings)"
+    assert basis.loc["R7", "run_rate"] == pytest.approx(np.median(basis.loc[["R4", "R5", "R6"], "run_rate"]))
+    assert basis.loc["R7", "annual_quota"] > 0
+
+
+def test_region_without_usable_history_falls_back_to_the_company(tmp_path):
+    regions = dict(REGIONS) | {"R6": "North"}  # R6 alone in its region, hired April 2025
+    book = load_book(write_book(tmp_path / "b", regions=regions))
+    q = quotas_from_history(book, plan_year=2026, settings=QuotaSettings(min_history_months=7.0))
+    basis = q.basis.set_index("rep_id")
+    assert basis.loc["R6", "run_rate_source"] == "company median (short history)"
+    assert basis.loc["R6", "run_rate"] == pytest.approx(np.median(basis.drop("R6")["run_rate"]))
 
 
 def test_quota_settings_validation():

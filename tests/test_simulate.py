@@ -194,3 +194,19 @@ def test_bad_arguments(scenario):
         simulate(scenario, 5, rng="seed")
     with pytest.raises(ValueError, match="chunk_size"):
         simulate(scenario, 5, chunk_size=0)
+
+
+def test_row_order_of_reps_file_does_not_change_results(scenario, book_dir, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    copy = tmp_path / "reordered"
+    shutil.copytree(book_dir, copy)
+    reps = pd.read_csv(copy / "reps.csv", dtype=str, keep_default_na=False)
+    reps.iloc[::-1].to_csv(copy / "reps.csv", index=False)
+    a = simulate(scenario, 50)
+    b = simulate(scenario.replace(book=str(copy)), 50)
+    assert a.rep_ids == b.rep_ids
+    np.testing.assert_array_equal(a.bookings, b.bookings)
+    np.testing.assert_array_equal(a.quotas.values, b.quotas.values)
