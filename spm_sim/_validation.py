@@ -120,6 +120,10 @@ def format_validation_error(err: ValidationError, *, source: str, model: type[Ba
         if e["type"] == "missing":
             lines.append(f"  - {loc}: required field is missing; add it.")
             continue
+        if e["type"] == "value_error":
+            # raised by our own validators: the message already names the value
+            lines.append(f"  - {loc}: {msg.removeprefix('Value error, ')}")
+            continue
         value = e.get("input")
         shown = repr(value)
         if len(shown) > 80:

@@ -1,28 +1,33 @@
 """Notebook apps built from ipywidgets over the library's pure functions.
 
-:class:`PlanDesigner` puts sliders for quota growth, the commission rate below the
-accelerator, the accelerator, its start, the threshold and the attainment cap on top
-of a baseline scenario. Every change rebuilds the scenario (``Scenario.replace``, which
-validates), re-runs the Monte Carlo with the baseline's seed (so the design and the
-baseline share their sales draws), and redraws the comparison table and the figures.
+:class:`PlanDesigner` puts sliders on top of a baseline scenario: quota growth, a
+multiplier on the plan's rates below quota and one on its rates above quota (the
+accelerators), the threshold and the attainment cap. With every slider where it
+starts, the design *is* the baseline plan, so the comparison shows no difference;
+moving a slider changes only what that slider names. Every change rebuilds the
+scenario (``Scenario.replace``, which validates), re-runs the Monte Carlo with the
+baseline's seed (so the design and the baseline share their sales draws), and
+redraws the comparison table and the figures.
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import pandas as pd
 from IPython.display import display
 
-from .comp import Plan, standard_plan
+from .comp import Plan
 from .data import Book
 from .metrics import compare
 from .plots import attainment_histogram, cost_distribution, payout_curves
+from .report import format_diff, format_money
 from .scenario import Scenario
 from .simulate import SimulationResult, prepare, simulate
 
-__all__ = ["PlanDesigner", "DesignValues"]
+__all__ = ["PlanDesigner", "DesignValues", "design_plan"]
 
 #: metrics shown in the designer's table, in order
 _SHOWN = [
@@ -34,28 +39,75 @@ _SHOWN = [
     "ccos",
 ]
 
+#: the attainment-cap slider's top value, meaning "no cap"
+NO_CAP = 5.0
+
 
 @dataclass(frozen=True)
 class DesignValues:
-    """The slider values of a :class:`PlanDesigner` (a plain, comparable value)."""
+    """The slider values of a :class:`PlanDesigner` (a plain, comparable value).
+
+    ``below_quota`` and ``above_quota`` multiply the rates of the tiers that start
+    below 100% of quota and at or above it. ``threshold`` and ``attainment_cap``
+    (None = no cap) replace every component's value when they differ from the
+    baseline's (the slider start).
+    """
 
     growth: float
-    base_rate: float
-    accelerator: float
-    accelerator_start: float
+    below_quota: float
+    above_quota: float
     threshold: float
     attainment_cap: float | None
 
-    def plan(self, name: str = "Designed plan") -> Plan:
-        """The one-component plan these values describe."""
-        return standard_plan(
-            name=name,
-            threshold=self.threshold,
-            base_rate=self.base_rate,
-            accelerator=self.accelerator,
-            accelerator_start=self.accelerator_start,
-            attainment_cap=self.attainment_cap,
+
+def _start_values(s: Scenario) -> DesignValues:
+    first = s.plan.components[0]
+    return DesignValues(s.quota.growth, 1.0, 1.0, first.threshold, first.attainment_cap)
+
+
+def design_plan(baseline: Plan, values: DesignValues, start: DesignValues, *, name: str = "Design") -> Plan:
+    """The baseline plan with the slider changes applied (validated).
+
+    Examples
+    --------
+    >>> from spm_sim import standard_plan
+    >>> base = standard_plan(accelerator=2.0)
+    >>> start = DesignValues(0.1, 1.0, 1.0, 0.5, None)
+    >>> p = design_plan(base, DesignValues(0.1, 1.0, 1.25, 0.5, None), start)
+    >>> [t.rate for t in p.components[0].tiers]
+    [1.0, 2.5]
+    """
+    components = []
+    for c in baseline.components:
+        data = c.model_dump()
+        data["tiers"] = [
+            {**t, "rate": t["rate"] * (values.below_quota if t["start"] < 1.0 else values.above_quota)}
+            for t in data["tiers"]
+        ]
+        if values.threshold != start.threshold:
+            data["threshold"] = values.threshold
+        if values.attainment_cap != start.attainment_cap:
+            data["attainment_cap"] = values.attainment_cap
+        components.append(data)
+    changed = values != start
+    return baseline.replace(
+        name=f"{name} (from {baseline.name})" if changed else baseline.name,
+        components=components,
+    )
+
+
+def _describe_plan(plan: Plan) -> str:
+    parts = []
+    for c in plan.components:
+        unit = "x TCR" if c.rate_basis == "tcr" else "of bookings"
+        tiers = ", ".join(
+            f"{t.start:.0%}-{t.end:.0%}: {t.rate:.2f}" if t.end is not None else f"{t.start:.0%}+: {t.rate:.2f}"
+            for t in c.tiers
         )
+        cap = "no cap" if c.attainment_cap is None else f"attainment cap {c.attainment_cap:.0%}"
+        money = "" if c.payout_cap is None else f", payout cap {c.payout_cap:g}x TI"
+        parts.append(f"<b>{html.escape(c.name)}</b>: threshold {c.threshold:.0%}; {tiers} ({unit}); {cap}{money}")
+    return "<br>".join(parts)
 
 
 class PlanDesigner:
@@ -65,7 +117,7 @@ class PlanDesigner:
     ----------
     baseline : Scenario
         The scenario to compare against; its book, plan year, seed and quota method
-        are kept.
+        are kept, and its plan is where the design starts.
     n_trials : int, default 500
         Trials per run (small keeps the sliders responsive: 500 trials of 80 reps
         take about 0.2 s).
@@ -77,8 +129,8 @@ class PlanDesigner:
     Attributes
     ----------
     sliders : dict of str -> ipywidgets slider
-        ``growth``, ``base_rate``, ``accelerator``, ``accelerator_start``,
-        ``threshold``, ``attainment_cap`` (the cap's largest value means no cap).
+        ``growth``, ``below_quota``, ``above_quota``, ``threshold``,
+        ``attainment_cap`` (its top value, :data:`NO_CAP`, means no cap).
     result, baseline_result : SimulationResult
         The latest run of the design, and of the baseline.
     table : DataFrame
@@ -86,13 +138,13 @@ class PlanDesigner:
 
     Examples
     --------
-    >>> from spm_sim import load_scenario
-    >>> d = PlanDesigner(load_scenario("data/scenarios/baseline.yaml"), n_trials=100)  # doctest: +SKIP
-    >>> d.sliders["accelerator"].value = 2.5  # re-runs and redraws  # doctest: +SKIP
+    >>> from spm_sim import sample_scenario
+    >>> d = PlanDesigner(sample_scenario("baseline"), n_trials=100)  # doctest: +SKIP
+    >>> d.sliders["above_quota"].value = 1.5  # re-runs and redraws  # doctest: +SKIP
     >>> d.widget  # doctest: +SKIP
     """
 
-    NO_CAP = 5.0
+    NO_CAP = NO_CAP
 
     def __init__(
         self,
@@ -107,33 +159,32 @@ class PlanDesigner:
         self.figures = figures
         self.book = book if book is not None else prepare(baseline).book
         self.baseline_result = simulate(baseline, self.n_trials, book=self.book)
-        start = _initial_values(baseline)
-        slider = dict(continuous_update=False, style={"description_width": "170px"},
-                      layout=widgets.Layout(width="460px"))
+        self.start = start = _start_values(baseline)
+        slider = dict(continuous_update=False, style={"description_width": "190px"},
+                      layout=widgets.Layout(width="480px"))
         self.sliders = {
             "growth": widgets.FloatSlider(value=start.growth, min=-0.1, max=0.4, step=0.01,
                                           description="Quota growth", readout_format=".0%", **slider),
-            "base_rate": widgets.FloatSlider(value=start.base_rate, min=0.5, max=1.5, step=0.05,
-                                             description="Rate to quota (x TCR)", **slider),
-            "accelerator": widgets.FloatSlider(value=start.accelerator, min=1.0, max=4.0, step=0.1,
-                                               description="Accelerator (x TCR)", **slider),
-            "accelerator_start": widgets.FloatSlider(value=start.accelerator_start, min=0.8, max=1.5,
-                                                     step=0.05, description="Accelerator from",
-                                                     readout_format=".0%", **slider),
-            "threshold": widgets.FloatSlider(value=start.threshold, min=0.0, max=0.8, step=0.05,
+            "below_quota": widgets.FloatSlider(value=1.0, min=0.5, max=1.5, step=0.05,
+                                               description="Rates below quota (x plan)", **slider),
+            "above_quota": widgets.FloatSlider(value=1.0, min=0.5, max=2.0, step=0.05,
+                                               description="Accelerators (x plan)", **slider),
+            "threshold": widgets.FloatSlider(value=start.threshold, min=0.0, max=0.9, step=0.05,
                                              description="Threshold", readout_format=".0%", **slider),
             "attainment_cap": widgets.FloatSlider(
-                value=self.NO_CAP if start.attainment_cap is None else start.attainment_cap,
-                min=1.0, max=self.NO_CAP, step=0.1, description="Attainment cap (5 = none)",
+                value=NO_CAP if start.attainment_cap is None else start.attainment_cap,
+                min=1.0, max=NO_CAP, step=0.1, description="Attainment cap (500% = none)",
                 readout_format=".0%", **slider),
         }
         self.status = widgets.HTML()
+        self.plan_text = widgets.HTML()
         self.output = widgets.Output()
         for s in self.sliders.values():
             s.observe(self._on_change, names="value")
         self.widget = widgets.VBox(
-            [widgets.HTML("<b>Plan design</b> (compared with the baseline, same simulated sales)"),
-             *self.sliders.values(), self.status, self.output]
+            [widgets.HTML("<b>Plan design</b>: starts as the baseline plan; compared with it on the "
+                          "same simulated sales"),
+             *self.sliders.values(), self.plan_text, self.status, self.output]
         )
         self.result: SimulationResult | None = None
         self.table: pd.DataFrame | None = None
@@ -142,17 +193,18 @@ class PlanDesigner:
     @property
     def values(self) -> DesignValues:
         v = {k: float(s.value) for k, s in self.sliders.items()}
-        cap = None if v["attainment_cap"] >= self.NO_CAP else v["attainment_cap"]
-        return DesignValues(v["growth"], v["base_rate"], v["accelerator"],
-                            v["accelerator_start"], v["threshold"], cap)
+        cap = None if v["attainment_cap"] >= NO_CAP else v["attainment_cap"]
+        if self.start.attainment_cap is not None and abs(v["attainment_cap"] - self.start.attainment_cap) < 1e-12:
+            cap = self.start.attainment_cap
+        return DesignValues(v["growth"], v["below_quota"], v["above_quota"], v["threshold"], cap)
 
     def scenario(self) -> Scenario:
         """The design as a scenario: the baseline with the sliders' plan and growth."""
         v = self.values
         return self.baseline.replace(
             name="Design",
-            description="Plan designed with the sliders",
-            plan=v.plan(),
+            description="The baseline plan changed with the sliders",
+            plan=design_plan(self.baseline.plan, v, self.start),
             quota=self.baseline.quota.model_copy(update={"growth": v.growth}),
         )
 
@@ -164,8 +216,9 @@ class PlanDesigner:
         try:
             scenario = self.scenario()
         except ValueError as exc:  # a combination the plan rules reject
-            self.status.value = f"<span style='color:#b00'>Not a valid plan: {_escape(exc)}</span>"
+            self.status.value = f"<span style='color:#b00'>Not a valid plan: {html.escape(str(exc))}</span>"
             return
+        self.plan_text.value = _describe_plan(scenario.plan)
         self.result = simulate(scenario, self.n_trials, book=self.book)
         self.table = compare([self.baseline_result, self.result])
         self.status.value = ""
@@ -182,41 +235,23 @@ class PlanDesigner:
         """Baseline and design side by side: mean (P10-P90) per metric, and the difference."""
         t = self.table.set_index(["scenario", "metric"])
         names = [self.baseline.name, "Design"]
+        currency = self.baseline.plan.currency
         rows = {}
         for metric in _SHOWN:
             label = t.loc[(names[0], metric), "label"]
             unit = t.loc[(names[0], metric), "unit"]
-            rows[label] = {n: _fmt(t.loc[(n, metric)], unit) for n in names}
+            rows[label] = {n: _fmt(t.loc[(n, metric)], unit, currency) for n in names}
             d = t.loc[("Design", metric)]
-            rows[label]["difference (± 2 se)"] = _fmt_diff(d["diff_vs_baseline"], d["diff_se"], unit)
+            rows[label]["difference (± 2 se)"] = format_diff(
+                d["diff_vs_baseline"], d["diff_se"], unit, currency=currency
+            )
         return pd.DataFrame(rows).T
 
 
-def _initial_values(s: Scenario) -> DesignValues:
-    """Slider start values read from the baseline's plan when it fits the sliders."""
-    comp = s.plan.components[0]
-    tiers = comp.tiers
-    if len(s.plan.components) == 1 and comp.rate_basis == "tcr" and len(tiers) >= 2:
-        return DesignValues(s.quota.growth, tiers[0].rate, tiers[1].rate, tiers[1].start,
-                            comp.threshold, comp.attainment_cap)
-    return DesignValues(s.quota.growth, 1.0, 2.0, 1.0, 0.5, None)
-
-
-def _escape(x) -> str:
-    import html
-
-    return html.escape(str(x))
-
-
-def _fmt(row: pd.Series, unit: str) -> str:
+def _fmt(row: pd.Series, unit: str, currency: str) -> str:
     if unit == "prob":
         return f"{row['mean']:.0%}"
     if unit == "$":
-        return f"${row['mean'] / 1e6:,.2f}M (P10 {row['p10'] / 1e6:,.2f}M, P90 {row['p90'] / 1e6:,.2f}M)"
+        money = [format_money(row[k], currency=currency) for k in ("mean", "p10", "p90")]
+        return f"{money[0]} (P10 {money[1]}, P90 {money[2]})"
     return f"{row['mean']:.1%}"
-
-
-def _fmt_diff(diff: float, se: float, unit: str) -> str:
-    if unit == "$":
-        return f"{diff / 1e6:+,.3f}M ± {2 * se / 1e6:,.3f}M"
-    return f"{diff * 100:+.1f} pp ± {2 * se * 100:.1f} pp"
