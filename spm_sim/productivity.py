@@ -182,6 +182,14 @@ class ProductivityModel:
         Posterior mean and standard deviation of each rep's mean log deal size.
     size_sigma : float
         Spread of log deal sizes within a rep: ``log(amount) ~ Normal(mu_r, size_sigma)``.
+    trend_se : float
+        Standard error of the yearly trend slope; each trial draws its own slope
+        deviation (with ``parameter_uncertainty``).
+    trend_offset : ndarray, shape (n_periods,)
+        Years from the history's exposure-weighted centre to each plan month.
+    shock_sd, shock_rho : float
+        Company-wide month-to-month shock on deal rates: a stationary AR(1) on the
+        log scale with this standard deviation and lag-one autocorrelation.
     parameter_uncertainty : bool
         Whether each trial draws the deal rates from their posterior (True) or uses
         the posterior means (False).
@@ -198,6 +206,10 @@ class ProductivityModel:
     size_mu: np.ndarray
     size_mu_sd: np.ndarray
     size_sigma: float
+    trend_se: float = 0.0
+    trend_offset: np.ndarray | None = None
+    shock_sd: float = 0.0
+    shock_rho: float = 0.0
     parameter_uncertainty: bool = True
     fit: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -300,31 +312,46 @@ def fit_productivity(
     counts = np.zeros(expo.shape)
     np.add.at(counts, (b_rep, b_month), 1.0)
 
-    # seasonality by calendar month, on company totals
+    # seasonality by calendar month and the company trend, on company totals
     moy = months.month.values - 1
-    season_counts = np.bincount(moy, counts.sum(axis=0), minlength=12)
-    season_expo = np.bincount(moy, expo.sum(axis=0), minlength=12)
+    t = months.year.values + (moy + 0.5) / 12.0  # middle of each month, in years
+    t_plan = plan_year + 0.5
+    company_counts, company_expo = counts.sum(axis=0), expo.sum(axis=0)
+    season_expo = np.bincount(moy, company_expo, minlength=12)
     if np.any(season_expo <= 0):
         missing = [pd.Timestamp(2000, m + 1, 1).strftime("%B") for m in np.flatnonzero(season_expo <= 0)]
         raise DataError(
             f"the history up to {end.date()} has no selling time in {', '.join(missing)}; "
             "the model needs at least 12 months of history to estimate seasonality."
         )
-    raw_season = season_counts / season_expo
-    seasonality = raw_season / raw_season.mean()
+    # Seasonality pooled over years would absorb the growth inside each year (December
+    # looks strong because it is later), and a change in who is on the team (a strong
+    # hire, a weak leaver) would look like a trend or a shock. So the company's
+    # expected deals use each rep's own rate, and rates, seasonality and trend are
+    # estimated in turn until they agree.
+    n_r = counts.sum(axis=1)
+    rep_rate = np.ones(len(reps))
+    slope = 0.0
+    season_counts = np.bincount(moy, company_counts, minlength=12)
+    for _ in range(4):
+        level = np.exp(slope * (t - t.mean()))
+        team = (rep_rate[:, None] * expo).sum(axis=0)  # expected deals at rate x exposure
+        raw_season = season_counts / np.bincount(moy, team * level, minlength=12)
+        seasonality = raw_season / raw_season.mean()
+        dyn = _company_dynamics(company_counts, team * seasonality[moy], t, fit_trend=trend)
+        slope = dyn["slope"]
+        e_r = (expo * (seasonality[moy] * np.exp(slope * (t - t.mean())))[None, :]).sum(axis=1)
+        a0, b0 = _gamma_prior(n_r, e_r)
+        rep_rate = (a0 + n_r) / (b0 + e_r)
 
     # de-seasonalised exposure: what a rep's deal count is proportional to
     expo_s = expo * seasonality[moy][None, :]
-    t = months.year.values + (moy + 0.5) / 12.0  # middle of each month, in years
-    t_plan = plan_year + 0.5
-    slope = _trend_slope(counts.sum(axis=0), expo_s.sum(axis=0), t, months.year.values) if trend else 0.0
     # exposure in plan-year-equivalent months: a month of 2023 counts for less than a
     # month of 2025 when deal rates grow, so every rep's rate is measured at the plan
     # year's level whatever part of the history they were there for
     expo_t = expo_s * np.exp(slope * (t - t_plan))[None, :]
     center = float((t * expo_s.sum(axis=0)).sum() / expo_s.sum())
 
-    n_r = counts.sum(axis=1)
     e_r = expo_t.sum(axis=1)
     alpha0, beta0 = _gamma_prior(n_r, e_r)
 
@@ -342,6 +369,7 @@ def fit_productivity(
         raise DataError(f"no rep is employed on {start_plan.date()}: nothing to simulate for {plan_year}.")
 
     periods = pd.date_range(start_plan, periods=12, freq="MS")
+    t_periods = plan_year + (np.arange(12) + 0.5) / 12.0
     plan_ramp = exposure_months(reps.iloc[sel], periods, ramp=ramp)
     log_size = np.log(bookings["amount"].to_numpy(float))
     size_m, size_sd, size_sigma, size_prior = _size_posterior(log_size, b_rep, len(reps))
@@ -352,6 +380,10 @@ def fit_productivity(
         beta=beta0 + e_r[sel],
         seasonality=seasonality,
         ramp=plan_ramp,
+        trend_se=dyn["slope_se"] if trend else 0.0,
+        trend_offset=t_periods - center,
+        shock_sd=dyn["shock_sd"],
+        shock_rho=dyn["shock_rho"],
         size_mu=size_m[sel],
         size_mu_sd=size_sd[sel],
         size_sigma=size_sigma,
@@ -362,6 +394,10 @@ def fit_productivity(
             "deals": n_r[sel],
             "exposure": e_r[sel],
             "trend_slope_per_year": slope,
+            "trend_slope_se": dyn["slope_se"],
+            "shock_sd": dyn["shock_sd"],
+            "shock_rho": dyn["shock_rho"],
+            "months_used_for_dynamics": dyn["n_months"],
             "trend_factor": float(np.exp(slope * (t_plan - center))),
             "size_prior_mean": size_prior[0],
             "size_prior_var": size_prior[1],
@@ -378,21 +414,42 @@ def _span(bookings: pd.DataFrame) -> str:
     return f"{bookings['date'].min().date()} to {bookings['date'].max().date()}"
 
 
-def _trend_slope(counts: np.ndarray, expo: np.ndarray, t: np.ndarray, year: np.ndarray) -> float:
-    """Log-linear yearly trend of the company deal rate (deals per exposure month).
+def _company_dynamics(counts: np.ndarray, expo: np.ndarray, t: np.ndarray, *, fit_trend: bool) -> dict:
+    """Trend, its uncertainty, and the month-to-month company shock, from monthly rates.
 
-    Each calendar year gives one rate, placed at its exposure-weighted time (a
-    partial year sits where its months are); the fit is weighted by ``sqrt(deals)``.
-    Fewer than two years with deals give no trend.
+    ``y_m = log(deals_m / exposure_m)`` (exposure already de-seasonalised) is
+    regressed on time ``t_m`` in years (or on a constant without a trend). Of the
+    residual variance ``s^2``, the Poisson part is about ``mean(1 / deals_m)``; the rest
+    is a company-wide shock with variance ``shock_sd^2`` and lag-one autocorrelation
+    ``shock_rho`` (residual lag-one covariance / shock variance, clipped to [0, 0.95]).
+    The slope's standard error is the regression's, inflated by
+    ``sqrt((1 + r1) / (1 - r1))`` for the residuals' autocorrelation ``r1``.
+    The residual variance counts the 11 free seasonal factors fitted on the same
+    months among the parameters. Fewer than 24 months with deals give no trend and
+    no shock: one year cannot separate them from seasonality.
     """
-    years = np.unique(year)
-    yc = np.array([counts[year == y].sum() for y in years])
-    ye = np.array([expo[year == y].sum() for y in years])
-    ok = (yc > 0) & (ye > 0)
-    if ok.sum() < 2:
-        return 0.0
-    ty = np.array([(t[year == y] * expo[year == y]).sum() / ye[i] if ye[i] > 0 else 0.0 for i, y in enumerate(years)])
-    return float(np.polyfit(ty[ok], np.log(yc[ok] / ye[ok]), 1, w=np.sqrt(yc[ok]))[0])
+    ok = (counts > 0) & (expo > 0)
+    n = int(ok.sum())
+    out = {"slope": 0.0, "slope_se": 0.0, "shock_sd": 0.0, "shock_rho": 0.0, "n_months": n}
+    if n < 24:
+        return out
+    y = np.log(counts[ok] / expo[ok])
+    tt = t[ok]
+    design = np.column_stack([np.ones(n), tt - tt.mean()]) if fit_trend else np.ones((n, 1))
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    r = y - design @ beta
+    # the 11 free seasonal factors were fitted on the same months
+    dof = n - design.shape[1] - 11
+    s2 = float(r @ r / dof)
+    shock_var = max(s2 - float(np.mean(1.0 / counts[ok])), 0.0)
+    lag1 = float(r[:-1] @ r[1:] / (n - 1))
+    r1 = float(np.clip(lag1 / s2, 0.0, 0.95)) if s2 > 0 else 0.0
+    out["shock_sd"] = float(np.sqrt(shock_var))
+    out["shock_rho"] = float(np.clip(lag1 / shock_var, 0.0, 0.95)) if shock_var > 0 else 0.0
+    if fit_trend:
+        out["slope"] = float(beta[1])
+        out["slope_se"] = float(np.sqrt(s2 / ((tt - tt.mean()) ** 2).sum() * (1 + r1) / (1 - r1)))
+    return out
 
 
 def _between_variance(values: np.ndarray, weights: np.ndarray, noise: np.ndarray) -> tuple[float, float]:
@@ -457,6 +514,17 @@ def _size_posterior(log_size: np.ndarray, rep: np.ndarray, n_reps: int):
     return m, np.sqrt(v), float(np.sqrt(sigma2)), (mu0, tau2)
 
 
+def _ar1(rng: np.random.Generator, sd: float, rho: float, n: int) -> np.ndarray:
+    """A stationary AR(1) path of length ``n`` with marginal sd ``sd``."""
+    eps = rng.standard_normal(n)
+    z = np.empty(n)
+    z[0] = sd * eps[0]
+    innovation = sd * np.sqrt(1.0 - rho**2)
+    for m in range(1, n):
+        z[m] = rho * z[m - 1] + innovation * eps[m]
+    return z
+
+
 def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndarray:
     """Draw one trial's bookings per rep and period.
 
@@ -473,17 +541,29 @@ def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndar
 
     Notes
     -----
-    Draw order, fixed so a stream always maps to the same numbers: the deal rates
-    and the reps' mean log sizes (if ``parameter_uncertainty``), the deal counts,
-    then one lognormal size per deal in rep-major, month-minor order.
+    Draw order, fixed so a stream always maps to the same numbers: the deal rates,
+    the reps' mean log sizes and the trend deviation (if ``parameter_uncertainty``),
+    the company shock path, the deal counts, then one lognormal size per deal in
+    rep-major, month-minor order. The trend deviation and the shock multiply every
+    rep's rate in a month (they are what moves the company total as a whole); both
+    are scaled to mean 1 so the closed-form expectation is unchanged.
     """
     if model.parameter_uncertainty:
         rate = rng.gamma(model.alpha, 1.0 / model.beta)
         mu = rng.normal(model.size_mu, model.size_mu_sd)
+        d_slope = rng.normal(0.0, model.trend_se) if model.trend_se > 0 else 0.0
     else:
         rate = model.alpha / model.beta
         mu = model.size_mu
-    counts = rng.poisson(rate[:, None] * model.month_factor)
+        d_slope = 0.0
+    common = np.ones(model.n_periods)
+    if model.trend_se > 0 and model.parameter_uncertainty:
+        off = model.trend_offset
+        # divided by its mean, so the expected bookings do not change
+        common *= np.exp(d_slope * off - 0.5 * model.trend_se**2 * off**2)
+    if model.shock_sd > 0:
+        common *= np.exp(_ar1(rng, model.shock_sd, model.shock_rho, model.n_periods) - 0.5 * model.shock_sd**2)
+    counts = rng.poisson(rate[:, None] * model.month_factor * common[None, :])
     cell = np.repeat(np.arange(counts.size), counts.ravel())
     sizes = rng.lognormal(mu[cell // counts.shape[1]], model.size_sigma)
     return np.bincount(cell, weights=sizes, minlength=counts.size).reshape(counts.shape)
