@@ -126,6 +126,25 @@ def _number_fix(text: str) -> str:
     return "write a plain number such as 12000 or 0.25"
 
 
+def _report_missing(
+    raw: _Raw, col: Column, missing: np.ndarray, empty: np.ndarray, shown: pd.Series, what: str, fix: str
+) -> None:
+    """Report empty or placeholder cells ('NA', 'null', ...) in a required column."""
+    _report(
+        raw,
+        col.name,
+        missing,
+        lambda i: (
+            (
+                f"the cell is empty; every row needs a {col.name}. {fix}"
+                if empty[i]
+                else f"{shown.iloc[i]!r} is not {what}; every row needs a {col.name}. {fix}"
+            ),
+            shown.iloc[i],
+        ),
+    )
+
+
 def _to_number(col: Column, s: pd.Series, raw: _Raw) -> pd.Series:
     if pd.api.types.is_bool_dtype(s):
         _report(
@@ -157,20 +176,7 @@ def _to_number(col: Column, s: pd.Series, raw: _Raw) -> pd.Series:
             ),
         )
     if not col.nullable:
-        _report(
-            raw,
-            col.name,
-            missing,
-            lambda i: (
-                (
-                    f"the cell is empty; every row needs a {col.name}. Fill in a number."
-                    if empty[i]
-                    else f"{shown.iloc[i]!r} is not a value; every row needs a {col.name}. "
-                    f"Fill in a number."
-                ),
-                shown.iloc[i],
-            ),
-        )
+        _report_missing(raw, col, missing, empty, shown, "a value", "Fill in a number.")
     _report(
         raw,
         col.name,
@@ -251,21 +257,7 @@ def _to_date(col: Column, s: pd.Series, raw: _Raw) -> pd.Series:
             ),
         )
     if not col.nullable:
-        _report(
-            raw,
-            col.name,
-            missing,
-            lambda i: (
-                (
-                    f"the cell is empty; every row needs a {col.name}. "
-                    f"Fill in a date as YYYY-MM-DD."
-                    if empty[i]
-                    else f"{shown.iloc[i]!r} is not a date; every row needs a {col.name}. "
-                    f"Fill in a date as YYYY-MM-DD."
-                ),
-                shown.iloc[i],
-            ),
-        )
+        _report_missing(raw, col, missing, empty, shown, "a date", "Fill in a date as YYYY-MM-DD.")
     return values.astype(DATE_DTYPE)
 
 

@@ -178,38 +178,27 @@ def attainment_histogram(results: Sequence) -> Figure:
         fig = Figure(figsize=(10, 4.1), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
         _overlaid_hist(ax1, company, names, colors, _bins(company))
-        ax1.axvline(1.0, color="black", linewidth=1.2)
-        ax1.annotate(
-            "company target",
-            xy=(1.0, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(3, -3),
-            textcoords="offset points",
-            va="top",
-            fontsize=8,
-        )
+        _reference_line(ax1, 1.0, "company target")
         p_hit = ", ".join(dict.fromkeys(f"{np.mean(c >= 1.0):.0%}" for c in company))
         ax1.set_title("Company attainment per trial")
         ax1.set_xlabel(f"Company bookings / company target  (P(reach target): {p_hit})")
         _pct_axis(ax1, decimals=0)
 
         _overlaid_hist(ax2, reps, names, colors, _bins(reps, n=50, lo=0.0, hi=REP_ATTAINMENT_MAX))
-        ax2.axvline(1.0, color="black", linewidth=1.2)
-        ax2.annotate(
-            "quota",
-            xy=(1.0, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(3, -3),
-            textcoords="offset points",
-            va="top",
-            fontsize=8,
-        )
+        _reference_line(ax2, 1.0, "quota")
         ax2.set_title("Rep attainment (every rep in every trial)")
         ax2.set_xlabel("Annual bookings / annual quota  (300% or more shown at 300%)")
         _pct_axis(ax2, decimals=0)
         handles, labels = ax1.get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4) or 1)
     return fig
+
+
+def _reference_line(ax: Axes, x: float, label: str) -> None:
+    """A black vertical line at ``x`` labelled at the top of the axes."""
+    ax.axvline(x, color="black", linewidth=1.2)
+    ax.annotate(label, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
+                textcoords="offset points", va="top", fontsize=8)
 
 
 def _mark_percentiles(ax: Axes, values: np.ndarray, color) -> None:
