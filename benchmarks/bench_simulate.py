@@ -60,11 +60,13 @@ def main() -> None:
     rows.append(("2 processes", 250, pooled))
 
     lam = (model.alpha / model.beta)[:, None] * model.month_factor
+
     def reference():
         g = np.random.default_rng(0)
         counts = g.poisson(np.broadcast_to(lam, (n, *lam.shape)))
         rep = np.repeat(np.tile(np.arange(model.n_reps).repeat(model.n_periods), n), counts.ravel())
         g.lognormal(model.size_mu[rep], model.size_sigma)
+
     ref = best_of(reference, repeat)
 
     tracemalloc.start()
@@ -72,26 +74,36 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
-    print(f"simulate() on the sample baseline: {model.n_reps} reps x {model.n_periods} months, {n} trials, best of {repeat}")
+    print(
+        f"simulate() on the sample baseline: {model.n_reps} reps x {model.n_periods} months, "
+        f"{n} trials, best of {repeat}"
+    )
     print(f"{'mode':<14}{'chunk':>7}{'seconds':>10}{'trials/s':>12}")
     for mode, chunk, s in rows:
         print(f"{mode:<14}{chunk:>7}{s:>10.3f}{n / s:>12,.0f}")
     print(f"{'numpy reference (one stream, no payout)':<40}{ref:>10.3f}")
-    print(f"engine / reference: {serial_250 / ref:.1f}x   2 processes / serial: {pooled / serial_250:.2f}")
+    print(
+        f"engine / reference: {serial_250 / ref:.1f}x   "
+        f"2 processes / serial: {pooled / serial_250:.2f}"
+    )
     print(f"peak traced memory (serial, chunk 250): {peak / 2**20:.1f} MiB")
-    print(json.dumps({
-        "benchmark": "simulate",
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-        "n_trials": n,
-        "n_reps": model.n_reps,
-        "seconds": {f"{m.replace(' ', '_')}_chunk{c}": round(s, 4) for m, c, s in rows},
-        "reference_seconds": round(ref, 4),
-        "ratio_engine_to_reference": round(serial_250 / ref, 2),
-        "ratio_2proc_to_serial": round(pooled / serial_250, 3),
-        "trials_per_second_serial": round(n / serial_250, 1),
-        "peak_traced_mib": round(peak / 2**20, 2),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "simulate",
+                "machine": platform.machine(),
+                "python": platform.python_version(),
+                "n_trials": n,
+                "n_reps": model.n_reps,
+                "seconds": {f"{m.replace(' ', '_')}_chunk{c}": round(s, 4) for m, c, s in rows},
+                "reference_seconds": round(ref, 4),
+                "ratio_engine_to_reference": round(serial_250 / ref, 2),
+                "ratio_2proc_to_serial": round(pooled / serial_250, 3),
+                "trials_per_second_serial": round(n / serial_250, 1),
+                "peak_traced_mib": round(peak / 2**20, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

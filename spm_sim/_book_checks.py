@@ -127,7 +127,13 @@ def _number_fix(text: str) -> str:
 
 
 def _report_missing(
-    raw: _Raw, col: Column, missing: np.ndarray, empty: np.ndarray, shown: pd.Series, what: str, fix: str
+    raw: _Raw,
+    col: Column,
+    missing: np.ndarray,
+    empty: np.ndarray,
+    shown: pd.Series,
+    what: str,
+    fix: str,
 ) -> None:
     """Report empty or placeholder cells ('NA', 'null', ...) in a required column."""
     _report(

@@ -165,7 +165,9 @@ def read_yaml(path: str | Path, *, error: type[SpecError] = SpecError) -> dict[s
     path = Path(path)
     where = str(path)
     if not path.is_file():
-        raise error(f"{where}: file not found. Check the path (relative paths start at {Path.cwd()}).")
+        raise error(
+            f"{where}: file not found. Check the path (relative paths start at {Path.cwd()})."
+        )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

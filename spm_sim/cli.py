@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._validation import SpmSimError
-from .report import headline, slugify, write_report, write_summaries
 from .data import load_book
+from .report import headline, slugify, write_report, write_summaries
 from .scenario import SAMPLE_SCENARIOS, Scenario, load_scenario
 from .simulate import _package_version, simulate
 
@@ -141,21 +141,27 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_check(args) -> int:
     book = load_book(args.book)
     print(f"Book '{book.name}' ({book.currency}) at {args.book}: valid.")
-    tables = {"reps": book.reps, "accounts": book.accounts, "bookings": book.bookings,
-              "pipeline": book.pipeline}
+    tables = {
+        "reps": book.reps,
+        "accounts": book.accounts,
+        "bookings": book.bookings,
+        "pipeline": book.pipeline,
+    }
     if book.units is not None:
         tables["units"] = book.units
     for name, frame in tables.items():
         print(f"  {name:<9} {len(frame):>8,} rows")
     if len(book.bookings):
         b = book.bookings
-        print(f"  bookings from {b['date'].min().date()} to {b['date'].max().date()}, "
-              f"total {b['amount'].sum():,.0f} {book.currency}")
+        print(
+            f"  bookings from {b['date'].min().date()} to {b['date'].max().date()}, "
+            f"total {b['amount'].sum():,.0f} {book.currency}"
+        )
         for year, total in b.groupby(b["date"].dt.year)["amount"].sum().items():
             print(f"    {year}: {total:>16,.0f}")
     current = book.current_reps()
-    print(f"  reps employed on {book.snapshot_date.date() if book.snapshot_date is not None else 'the last booking date'}: "
-          f"{len(current)} in {current['region'].nunique()} regions")
+    on = book.snapshot_date.date() if book.snapshot_date is not None else "the last booking date"
+    print(f"  reps employed on {on}: {len(current)} in {current['region'].nunique()} regions")
     return 0
 
 

@@ -135,7 +135,13 @@ def rep_summary(result) -> pd.DataFrame:
 
 def _crn_key(result) -> tuple:
     s = result.scenario
-    return (s.book, s.plan_year, result.seed["entropy"], tuple(result.seed["spawn_key"]), result.n_trials)
+    return (
+        s.book,
+        s.plan_year,
+        result.seed["entropy"],
+        tuple(result.seed["spawn_key"]),
+        result.n_trials,
+    )
 
 
 def compare(results: Sequence) -> pd.DataFrame:
@@ -180,5 +186,7 @@ def compare(results: Sequence) -> pd.DataFrame:
         summ["paired"] = paired
         out.append(summ)
     df = pd.concat(out, ignore_index=True)
-    df.attrs.update({"baseline": base.scenario.name, "scenarios": [r.scenario.name for r in results]})
+    df.attrs.update(
+        {"baseline": base.scenario.name, "scenarios": [r.scenario.name for r in results]}
+    )
     return df

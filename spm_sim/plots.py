@@ -25,8 +25,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from ._format import format_money
 from .comp import Plan, payout_curve
-from .report import format_money
 
 __all__ = [
     "attainment_histogram",
@@ -197,8 +197,15 @@ def attainment_histogram(results: Sequence) -> Figure:
 def _reference_line(ax: Axes, x: float, label: str) -> None:
     """A black vertical line at ``x`` labelled at the top of the axes."""
     ax.axvline(x, color="black", linewidth=1.2)
-    ax.annotate(label, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
-                textcoords="offset points", va="top", fontsize=8)
+    ax.annotate(
+        label,
+        xy=(x, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -3),
+        textcoords="offset points",
+        va="top",
+        fontsize=8,
+    )
 
 
 def _mark_percentiles(ax: Axes, values: np.ndarray, color) -> None:

@@ -72,7 +72,9 @@ def ramp_factor(tenure_months: np.ndarray, profile: tuple[float, ...] = DEFAULT_
 
 
 def _month_starts(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
-    return pd.date_range(first.to_period("M").to_timestamp(), last.to_period("M").to_timestamp(), freq="MS")
+    return pd.date_range(
+        first.to_period("M").to_timestamp(), last.to_period("M").to_timestamp(), freq="MS"
+    )
 
 
 def history_end(book, plan_year: int) -> pd.Timestamp:
@@ -96,7 +98,11 @@ def history_end(book, plan_year: int) -> pd.Timestamp:
         why = f"the book's snapshot_date {pd.Timestamp(book.snapshot_date).date()}"
     else:
         before = book.bookings.loc[book.bookings["date"] <= day_before, "date"]
-        end = day_before if before.empty else min(before.max().normalize() + pd.offsets.MonthEnd(0), day_before)
+        end = (
+            day_before
+            if before.empty
+            else min(before.max().normalize() + pd.offsets.MonthEnd(0), day_before)
+        )
         why = "the month of the last booking (the book has no snapshot_date)"
     if (start - end).days > 366:
         raise DataError(
@@ -151,7 +157,9 @@ def exposure_months(
     term = np.where(np.isnat(term_raw), np.datetime64("9999-12-31"), term_raw + 1)[:, None]
     if until is not None:
         term = np.minimum(term, np.datetime64(pd.Timestamp(until).date(), "D") + 1)
-    first = hire if since is None else np.maximum(hire, np.datetime64(pd.Timestamp(since).date(), "D"))
+    first = (
+        hire if since is None else np.maximum(hire, np.datetime64(pd.Timestamp(since).date(), "D"))
+    )
     overlap = np.minimum(end, term) - np.maximum(start, first)
     days = (end - start).astype(float)
     share = np.clip(overlap.astype(float), 0.0, None) / days
@@ -319,7 +327,9 @@ def fit_productivity(
     company_counts, company_expo = counts.sum(axis=0), expo.sum(axis=0)
     season_expo = np.bincount(moy, company_expo, minlength=12)
     if np.any(season_expo <= 0):
-        missing = [pd.Timestamp(2000, m + 1, 1).strftime("%B") for m in np.flatnonzero(season_expo <= 0)]
+        missing = [
+            pd.Timestamp(2000, m + 1, 1).strftime("%B") for m in np.flatnonzero(season_expo <= 0)
+        ]
         raise DataError(
             f"the history up to {end.date()} has no selling time in {', '.join(missing)}; "
             "the model needs at least 12 months of history to estimate seasonality."
@@ -356,7 +366,9 @@ def fit_productivity(
     alpha0, beta0 = _gamma_prior(n_r, e_r)
 
     if rep_ids is None:
-        employed = (reps["hire_date"] <= start_plan) & (reps["term_date"].isna() | (reps["term_date"] >= start_plan))
+        employed = (reps["hire_date"] <= start_plan) & (
+            reps["term_date"].isna() | (reps["term_date"] >= start_plan)
+        )
         # rep-id order, so the numbers do not depend on the row order of reps.csv
         sel = np.flatnonzero(employed.values)
         sel = sel[np.argsort(rep_index[sel].to_numpy(), kind="stable")]
@@ -366,7 +378,9 @@ def fit_productivity(
             bad = [r for r, i in zip(rep_ids, sel, strict=True) if i < 0]
             raise DataError(f"rep_id {bad[0]!r} is not in the book's reps ({len(bad)} unknown).")
     if len(sel) == 0:
-        raise DataError(f"no rep is employed on {start_plan.date()}: nothing to simulate for {plan_year}.")
+        raise DataError(
+            f"no rep is employed on {start_plan.date()}: nothing to simulate for {plan_year}."
+        )
 
     periods = pd.date_range(start_plan, periods=12, freq="MS")
     t_periods = plan_year + (np.arange(12) + 0.5) / 12.0
@@ -414,7 +428,9 @@ def _span(bookings: pd.DataFrame) -> str:
     return f"{bookings['date'].min().date()} to {bookings['date'].max().date()}"
 
 
-def _company_dynamics(counts: np.ndarray, expo: np.ndarray, t: np.ndarray, *, fit_trend: bool) -> dict:
+def _company_dynamics(
+    counts: np.ndarray, expo: np.ndarray, t: np.ndarray, *, fit_trend: bool
+) -> dict:
     """Trend, its uncertainty, and the month-to-month company shock, from monthly rates.
 
     ``y_m = log(deals_m / exposure_m)`` (exposure already de-seasonalised) is
@@ -452,7 +468,9 @@ def _company_dynamics(counts: np.ndarray, expo: np.ndarray, t: np.ndarray, *, fi
     return out
 
 
-def _between_variance(values: np.ndarray, weights: np.ndarray, noise: np.ndarray) -> tuple[float, float]:
+def _between_variance(
+    values: np.ndarray, weights: np.ndarray, noise: np.ndarray
+) -> tuple[float, float]:
     """Weighted mean and method-of-moments between-group variance.
 
     With group values ``x_i`` observed with noise variance ``noise_i`` and weights
@@ -480,7 +498,9 @@ def _gamma_prior(n: np.ndarray, e: np.ndarray) -> tuple[float, float]:
     """
     ok = e > 0
     if not ok.any():
-        raise DataError("no rep has any selling time in the history; check hire_date and term_date in reps.")
+        raise DataError(
+            "no rep has any selling time in the history; check hire_date and term_date in reps."
+        )
     rates = n[ok] / e[ok]
     m = float(n[ok].sum() / e[ok].sum())
     _, tau2 = _between_variance(rates, e[ok], m / e[ok])
@@ -562,7 +582,9 @@ def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndar
         # divided by its mean, so the expected bookings do not change
         common *= np.exp(d_slope * off - 0.5 * model.trend_se**2 * off**2)
     if model.shock_sd > 0:
-        common *= np.exp(_ar1(rng, model.shock_sd, model.shock_rho, model.n_periods) - 0.5 * model.shock_sd**2)
+        common *= np.exp(
+            _ar1(rng, model.shock_sd, model.shock_rho, model.n_periods) - 0.5 * model.shock_sd**2
+        )
     counts = rng.poisson(rate[:, None] * model.month_factor * common[None, :])
     cell = np.repeat(np.arange(counts.size), counts.ravel())
     sizes = rng.lognormal(mu[cell // counts.shape[1]], model.size_sigma)

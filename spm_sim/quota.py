@@ -162,14 +162,20 @@ def quotas_from_history(
     hist = book.bookings[book.bookings["date"] <= end]
     last_year = hist[hist["date"] >= since]
     if last_year.empty or hist["date"].min() > since + pd.Timedelta(days=31):
-        span = f"{hist['date'].min().date()} to {hist['date'].max().date()}" if len(hist) else "nothing"
+        span = (
+            f"{hist['date'].min().date()} to {hist['date'].max().date()}"
+            if len(hist)
+            else "nothing"
+        )
         raise DataError(
             f"quota method 'history' needs the twelve months {since.date()} to {end.date()} "
             f"before plan year {plan_year}; the bookings up to {end.date()} cover {span}."
         )
     reps = book.reps.reset_index(drop=True)
     if rep_ids is None:
-        employed = (reps["hire_date"] <= start) & (reps["term_date"].isna() | (reps["term_date"] >= start))
+        employed = (reps["hire_date"] <= start) & (
+            reps["term_date"].isna() | (reps["term_date"] >= start)
+        )
         sel = reps[employed.values].sort_values("rep_id", kind="stable")
     else:
         idx = pd.Index(reps["rep_id"].astype(str)).get_indexer([str(r) for r in rep_ids])
@@ -205,7 +211,8 @@ def quotas_from_history(
         if pool.size == 0:
             raise DataError(
                 f"no rep has {settings.min_history_months:g} selling months and bookings between "
-                f"{since.date()} and {end.date()}; lower quota.min_history_months or provide more history."
+                f"{since.date()} and {end.date()}; lower quota.min_history_months or provide "
+                "more history."
             )
         run_rate[fill] = np.median(pool)
         source[fill] = [f"{where} median ({why})" for why in reason[fill]]
@@ -238,7 +245,9 @@ def quotas_from_history(
     )
 
 
-def _seasonal_weights(book, hist: pd.DataFrame, end: pd.Timestamp, ramp: tuple[float, ...]) -> np.ndarray:
+def _seasonal_weights(
+    book, hist: pd.DataFrame, end: pd.Timestamp, ramp: tuple[float, ...]
+) -> np.ndarray:
     """Bookings per selling month in each calendar month, scaled to mean 1.
 
     Dividing by the team's selling time (not just summing bookings by month) keeps a
@@ -249,7 +258,9 @@ def _seasonal_weights(book, hist: pd.DataFrame, end: pd.Timestamp, ramp: tuple[f
     capacity = exposure_months(book.reps, months, ramp=ramp, until=end).sum(axis=0)
     moy = months.month.values - 1
     cap = np.bincount(moy, capacity, minlength=12)
-    amount = np.bincount(hist["date"].dt.month.to_numpy() - 1, hist["amount"].to_numpy(float), minlength=12)
+    amount = np.bincount(
+        hist["date"].dt.month.to_numpy() - 1, hist["amount"].to_numpy(float), minlength=12
+    )
     rate = np.where(cap > 0, amount / np.where(cap > 0, cap, 1.0), 0.0)
     if rate.sum() <= 0:
         raise DataError("the bookings history has no amount to estimate seasonality from.")

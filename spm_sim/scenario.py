@@ -139,9 +139,17 @@ def sample_scenario(name: str = "baseline") -> Scenario:
     """
     path = SAMPLE_SCENARIOS / f"{name}.yaml"
     if not path.is_file():
-        have = sorted(p.stem for p in SAMPLE_SCENARIOS.glob("*.yaml")) if SAMPLE_SCENARIOS.is_dir() else []
+        have = (
+            sorted(p.stem for p in SAMPLE_SCENARIOS.glob("*.yaml"))
+            if SAMPLE_SCENARIOS.is_dir()
+            else []
+        )
         raise ScenarioError(
             f"no sample scenario named {name!r} in {SAMPLE_SCENARIOS}."
-            + (f" Available: {', '.join(have)}." if have else " The samples ship with the source repository.")
+            + (
+                f" Available: {', '.join(have)}."
+                if have
+                else " The samples ship with the source repository."
+            )
         )
     return load_scenario(path)

@@ -59,7 +59,9 @@ def seed_sequence(rng: RngLike, default: int = 0) -> np.random.SeedSequence:
         if rng < 0:
             raise ValueError(f"rng: a seed must be >= 0, got {rng}.")
         return np.random.SeedSequence(int(rng))
-    raise TypeError(f"rng must be None, an int seed, a SeedSequence or a Generator; got {type(rng).__name__}.")
+    raise TypeError(
+        f"rng must be None, an int seed, a SeedSequence or a Generator; got {type(rng).__name__}."
+    )
 
 
 def trial_rng(root: np.random.SeedSequence, trial: int) -> np.random.Generator:
@@ -337,4 +339,3 @@ def simulate(
         book_info=_book_info(prep.book),
         model=prep.model,
     )
-

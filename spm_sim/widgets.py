@@ -19,11 +19,11 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import display
 
+from ._format import format_diff, format_money
 from .comp import Plan
 from .data import Book
 from .metrics import compare
 from .plots import attainment_histogram, cost_distribution, payout_curves
-from .report import format_diff, format_money
 from .scenario import Scenario
 from .simulate import SimulationResult, prepare, simulate
 
@@ -65,7 +65,9 @@ def _start_values(s: Scenario) -> DesignValues:
     return DesignValues(s.quota.growth, 1.0, 1.0, first.threshold, first.attainment_cap)
 
 
-def design_plan(baseline: Plan, values: DesignValues, start: DesignValues, *, name: str = "Design") -> Plan:
+def design_plan(
+    baseline: Plan, values: DesignValues, start: DesignValues, *, name: str = "Design"
+) -> Plan:
     """The baseline plan with the slider changes applied (validated).
 
     Examples
@@ -81,7 +83,11 @@ def design_plan(baseline: Plan, values: DesignValues, start: DesignValues, *, na
     for c in baseline.components:
         data = c.model_dump()
         data["tiers"] = [
-            {**t, "rate": t["rate"] * (values.below_quota if t["start"] < 1.0 else values.above_quota)}
+            {
+                **t,
+                "rate": t["rate"]
+                * (values.below_quota if t["start"] < 1.0 else values.above_quota),
+            }
             for t in data["tiers"]
         ]
         if values.threshold != start.threshold:
@@ -101,12 +107,17 @@ def _describe_plan(plan: Plan) -> str:
     for c in plan.components:
         unit = "x TCR" if c.rate_basis == "tcr" else "of bookings"
         tiers = ", ".join(
-            f"{t.start:.0%}-{t.end:.0%}: {t.rate:.2f}" if t.end is not None else f"{t.start:.0%}+: {t.rate:.2f}"
+            f"{t.start:.0%}-{t.end:.0%}: {t.rate:.2f}"
+            if t.end is not None
+            else f"{t.start:.0%}+: {t.rate:.2f}"
             for t in c.tiers
         )
         cap = "no cap" if c.attainment_cap is None else f"attainment cap {c.attainment_cap:.0%}"
         money = "" if c.payout_cap is None else f", payout cap {c.payout_cap:g}x TI"
-        parts.append(f"<b>{html.escape(c.name)}</b>: threshold {c.threshold:.0%}; {tiers} ({unit}); {cap}{money}")
+        parts.append(
+            f"<b>{html.escape(c.name)}</b>: threshold {c.threshold:.0%}; {tiers} ({unit}); "
+            f"{cap}{money}"
+        )
     return "<br>".join(parts)
 
 
@@ -160,21 +171,55 @@ class PlanDesigner:
         self.book = book if book is not None else prepare(baseline).book
         self.baseline_result = simulate(baseline, self.n_trials, book=self.book)
         self.start = start = _start_values(baseline)
-        slider = dict(continuous_update=False, style={"description_width": "190px"},
-                      layout=widgets.Layout(width="480px"))
+        slider = dict(
+            continuous_update=False,
+            style={"description_width": "190px"},
+            layout=widgets.Layout(width="480px"),
+        )
         self.sliders = {
-            "growth": widgets.FloatSlider(value=start.growth, min=-0.1, max=0.4, step=0.01,
-                                          description="Quota growth", readout_format=".0%", **slider),
-            "below_quota": widgets.FloatSlider(value=1.0, min=0.5, max=1.5, step=0.05,
-                                               description="Rates below quota (x plan)", **slider),
-            "above_quota": widgets.FloatSlider(value=1.0, min=0.5, max=2.0, step=0.05,
-                                               description="Accelerators (x plan)", **slider),
-            "threshold": widgets.FloatSlider(value=start.threshold, min=0.0, max=0.9, step=0.05,
-                                             description="Threshold", readout_format=".0%", **slider),
+            "growth": widgets.FloatSlider(
+                value=start.growth,
+                min=-0.1,
+                max=0.4,
+                step=0.01,
+                description="Quota growth",
+                readout_format=".0%",
+                **slider,
+            ),
+            "below_quota": widgets.FloatSlider(
+                value=1.0,
+                min=0.5,
+                max=1.5,
+                step=0.05,
+                description="Rates below quota (x plan)",
+                **slider,
+            ),
+            "above_quota": widgets.FloatSlider(
+                value=1.0,
+                min=0.5,
+                max=2.0,
+                step=0.05,
+                description="Accelerators (x plan)",
+                **slider,
+            ),
+            "threshold": widgets.FloatSlider(
+                value=start.threshold,
+                min=0.0,
+                max=0.9,
+                step=0.05,
+                description="Threshold",
+                readout_format=".0%",
+                **slider,
+            ),
             "attainment_cap": widgets.FloatSlider(
                 value=NO_CAP if start.attainment_cap is None else start.attainment_cap,
-                min=1.0, max=NO_CAP, step=0.1, description="Attainment cap (500% = none)",
-                readout_format=".0%", **slider),
+                min=1.0,
+                max=NO_CAP,
+                step=0.1,
+                description="Attainment cap (500% = none)",
+                readout_format=".0%",
+                **slider,
+            ),
         }
         self.status = widgets.HTML()
         self.plan_text = widgets.HTML()
@@ -182,9 +227,16 @@ class PlanDesigner:
         for s in self.sliders.values():
             s.observe(self._on_change, names="value")
         self.widget = widgets.VBox(
-            [widgets.HTML("<b>Plan design</b>: starts as the baseline plan; compared with it on the "
-                          "same simulated sales"),
-             *self.sliders.values(), self.plan_text, self.status, self.output]
+            [
+                widgets.HTML(
+                    "<b>Plan design</b>: starts as the baseline plan; compared with it on the "
+                    "same simulated sales"
+                ),
+                *self.sliders.values(),
+                self.plan_text,
+                self.status,
+                self.output,
+            ]
         )
         self.result: SimulationResult | None = None
         self.table: pd.DataFrame | None = None
@@ -194,7 +246,10 @@ class PlanDesigner:
     def values(self) -> DesignValues:
         v = {k: float(s.value) for k, s in self.sliders.items()}
         cap = None if v["attainment_cap"] >= NO_CAP else v["attainment_cap"]
-        if self.start.attainment_cap is not None and abs(v["attainment_cap"] - self.start.attainment_cap) < 1e-12:
+        if (
+            self.start.attainment_cap is not None
+            and abs(v["attainment_cap"] - self.start.attainment_cap) < 1e-12
+        ):
             cap = self.start.attainment_cap
         return DesignValues(v["growth"], v["below_quota"], v["above_quota"], v["threshold"], cap)
 
@@ -216,7 +271,9 @@ class PlanDesigner:
         try:
             scenario = self.scenario()
         except ValueError as exc:  # a combination the plan rules reject
-            self.status.value = f"<span style='color:#b00'>Not a valid plan: {html.escape(str(exc))}</span>"
+            self.status.value = (
+                f"<span style='color:#b00'>Not a valid plan: {html.escape(str(exc))}</span>"
+            )
             return
         self.plan_text.value = _describe_plan(scenario.plan)
         self.result = simulate(scenario, self.n_trials, book=self.book)
@@ -227,8 +284,11 @@ class PlanDesigner:
             display(self.comparison())
             if self.figures:
                 results = [self.baseline_result, self.result]
-                for fig in (attainment_histogram(results), cost_distribution(results),
-                            payout_curves([self.baseline.plan, scenario.plan])):
+                for fig in (
+                    attainment_histogram(results),
+                    cost_distribution(results),
+                    payout_curves([self.baseline.plan, scenario.plan]),
+                ):
                     display(fig)
 
     def comparison(self) -> pd.DataFrame:

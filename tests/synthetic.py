@@ -42,7 +42,9 @@ def write_book(
     """
     rates = rates or TRUE_RATES
     size_mu = size_mu or {r: SIZE_MU for r in rates}
-    regions = regions or {r: REGIONS.get(r, "East" if i % 2 else "West") for i, r in enumerate(rates)}
+    regions = regions or {
+        r: REGIONS.get(r, "East" if i % 2 else "West") for i, r in enumerate(rates)
+    }
     hire = hire or {r: HIRE.get(r, "2019-06-01") for r in rates}
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -97,5 +99,7 @@ def write_book(
     accounts.to_csv(folder / "accounts.csv", index=False)
     bookings.to_csv(folder / "bookings.csv", index=False)
     if end:
-        (folder / "book.yaml").write_text(f'name: synthetic\nsnapshot_date: "{end}"\n', encoding="utf-8")
+        (folder / "book.yaml").write_text(
+            f'name: synthetic\nsnapshot_date: "{end}"\n', encoding="utf-8"
+        )
     return folder

@@ -29,7 +29,10 @@ ARGS = [
 
 if CHROMIUM is None:
     if os.environ.get("CI"):
-        raise RuntimeError("CI must install Chromium for the browser tests (.ci/run does: apt-get install chromium)")
+        raise RuntimeError(
+            "CI must install Chromium for the browser tests "
+            "(.ci/run does: apt-get install chromium)"
+        )
     pytestmark = pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)")
 
 
@@ -38,7 +41,9 @@ def report(tmp_path_factory) -> Path:
     base = sample_scenario("baseline")
     alt = sample_scenario("accelerated")
     results = [simulate(s, 300) for s in (base, alt)]
-    return write_report(results, tmp_path_factory.mktemp("report") / "demo.html", title="Browser check")
+    return write_report(
+        results, tmp_path_factory.mktemp("report") / "demo.html", title="Browser check"
+    )
 
 
 def test_report_renders_both_scenarios_and_every_figure(report, tmp_path):

@@ -70,7 +70,12 @@ def team(tmp_path_factory):
     hire |= {r: f"2025-{1 + i % 6:02d}-01" for i, r in enumerate(ids[60:80])}  # recent hires
     hire |= {r: "2025-11-01" for r in ids[80:]}  # a handful of deals each
     folder = write_book(
-        tmp_path_factory.mktemp("team"), seed=5, rates=rates, size_mu=size_mu, hire=hire, growth=TEAM_GROWTH
+        tmp_path_factory.mktemp("team"),
+        seed=5,
+        rates=rates,
+        size_mu=size_mu,
+        hire=hire,
+        growth=TEAM_GROWTH,
     )
     return load_book(folder), rates, size_mu
 
@@ -147,9 +152,15 @@ def test_new_hire_ramps_in_plan_year(book):
 
 
 def test_fit_errors_name_the_problem(book):
-    with pytest.raises(DataError, match=r"no bookings up to 2019-12-31 .* for 2020.*span 2023-01-0\d to 2025-12-\d\d"):
+    with pytest.raises(
+        DataError,
+        match=r"no bookings up to 2019-12-31 .* for 2020.*span 2023-01-0\d to 2025-12-\d\d",
+    ):
         fit_productivity(book, plan_year=2020)
-    with pytest.raises(DataError, match=r"ends on 2025-12-31 .* more than a year before the plan year 2028.*Plan for 2026"):
+    with pytest.raises(
+        DataError,
+        match=r"ends on 2025-12-31 .* more than a year before the plan year 2028.*Plan for 2026",
+    ):
         fit_productivity(book, plan_year=2028)
     with pytest.raises(DataError, match=r"rep_id 'R99' is not in the book"):
         fit_productivity(book, plan_year=2026, rep_ids=["R1", "R99"])
@@ -188,7 +199,11 @@ def test_quota_errors(book, tmp_path):
     with pytest.raises(DataError, match=r"more than a year before the plan year 2030"):
         quotas_from_history(book, plan_year=2030)
     short = load_book(write_book(tmp_path / "short", years=(2025,), end="2025-08-31"))
-    with pytest.raises(DataError, match=r"needs the twelve months 2024-09-01 to 2025-08-31.*cover 2025-01-0\d to 2025-08-\d\d"):
+    with pytest.raises(
+        DataError,
+        match=r"needs the twelve months 2024-09-01 to 2025-08-31"
+        r".*cover 2025-01-0\d to 2025-08-\d\d",
+    ):
         quotas_from_history(short, plan_year=2026)
 
 
@@ -200,7 +215,9 @@ def test_rep_without_bookings_gets_the_region_median(tmp_path):
     basis = q.basis.set_index("rep_id")
     assert basis.loc["R7", "bookings_last_year"] == 0.0
     assert basis.loc["R7", "run_rate_source"] == "region median (no bookings)"
-    assert basis.loc["R7", "run_rate"] == pytest.approx(np.median(basis.loc[["R4", "R5", "R6"], "run_rate"]))
+    assert basis.loc["R7", "run_rate"] == pytest.approx(
+        np.median(basis.loc[["R4", "R5", "R6"], "run_rate"])
+    )
     assert basis.loc["R7", "annual_quota"] > 0
 
 

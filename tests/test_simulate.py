@@ -126,7 +126,9 @@ def test_generator_rng_is_accepted_and_advances(scenario):
 
 def test_common_random_numbers_across_plans_and_quotas(scenario):
     base = simulate(scenario, 200)
-    steep = simulate(scenario.replace(name="Steep", plan=standard_plan(threshold=0.6, accelerator=3.0)), 200)
+    steep = simulate(
+        scenario.replace(name="Steep", plan=standard_plan(threshold=0.6, accelerator=3.0)), 200
+    )
     higher = simulate(scenario.replace(name="Higher", quota=QuotaSettings(growth=0.2)), 200)
     # the sales draws are shared; only what the plan and the quotas do differs
     np.testing.assert_array_equal(base.bookings, steep.bookings)
@@ -147,13 +149,18 @@ def test_paired_difference_is_tighter_than_unpaired(scenario):
     paired = table.loc[("Steep", "incentive_cost")]
     assert paired["paired"]
     unpaired_se = np.hypot(
-        table.loc[("Synthetic", "incentive_cost"), "se"], table.loc[("Steep", "incentive_cost"), "se"]
+        table.loc[("Synthetic", "incentive_cost"), "se"],
+        table.loc[("Steep", "incentive_cost"), "se"],
     )
     assert paired["diff_se"] < 0.5 * unpaired_se
     assert paired["diff_vs_baseline"] > 0  # a steeper accelerator costs more
     # a different seed breaks the pairing
     other = simulate(scenario.replace(name="Other seed", seed=99), 300)
-    assert not compare([base, other]).set_index(["scenario", "metric"]).loc[("Other seed", "ccos"), "paired"]
+    assert (
+        not compare([base, other])
+        .set_index(["scenario", "metric"])
+        .loc[("Other seed", "ccos"), "paired"]
+    )
 
 
 def test_summary_metrics_are_consistent(scenario):
@@ -170,7 +177,11 @@ def test_summary_metrics_are_consistent(scenario):
     p = s.loc["hit_company_target", "mean"]
     assert p == pytest.approx((t["company_bookings"] >= res.company_target).mean())
     assert s.loc["hit_company_target", "se"] == pytest.approx(np.sqrt(p * (1 - p) / 300))
-    assert s.loc["incentive_cost", "p10"] <= s.loc["incentive_cost", "p50"] <= s.loc["incentive_cost", "p90"]
+    assert (
+        s.loc["incentive_cost", "p10"]
+        <= s.loc["incentive_cost", "p50"]
+        <= s.loc["incentive_cost", "p90"]
+    )
     base = res.base_salary.sum()
     np.testing.assert_allclose(t["ccos"], (base + t["incentive_cost"]) / t["company_bookings"])
     # share at quota recomputed by hand from the per-rep arrays

@@ -75,7 +75,10 @@ def test_a_rejected_combination_says_why_and_keeps_the_last_result():
                     "weight": 1.0,
                     "rate_basis": "tcr",
                     "threshold": 0.5,
-                    "tiers": [{"start": 0, "end": 1, "rate": 1.0}, {"start": 1, "end": 2, "rate": 2.0}],
+                    "tiers": [
+                        {"start": 0, "end": 1, "rate": 1.0},
+                        {"start": 1, "end": 2, "rate": 2.0},
+                    ],
                     "attainment_cap": 2.0,
                 }
             ],
