@@ -221,3 +221,18 @@ def test_row_order_of_reps_file_does_not_change_results(scenario, book_dir, tmp_
     assert a.rep_ids == b.rep_ids
     np.testing.assert_array_equal(a.bookings, b.bookings)
     np.testing.assert_array_equal(a.quotas.values, b.quotas.values)
+
+
+def test_same_numbers_on_a_dask_cluster(scenario):
+    import distributed  # the [dask] extra, installed by make
+
+    serial = simulate(scenario, 40, rng=9, chunk_size=40)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = simulate(scenario, 40, rng=9, chunk_size=7, executor=client)
+    np.testing.assert_array_equal(serial.bookings, on_dask.bookings)
+    np.testing.assert_array_equal(serial.payout, on_dask.payout)
