@@ -427,9 +427,35 @@ def _check_references(raws: Mapping[str, _Raw], frames: Mapping[str, pd.DataFram
             _report(raw, col.name, mask, describe)
 
 
-def _validate(raws: Mapping[str, _Raw]) -> dict[str, pd.DataFrame]:
+def _check_snapshot(
+    raws: Mapping[str, _Raw], frames: Mapping[str, pd.DataFrame], snapshot: pd.Timestamp | None
+) -> None:
+    """Nothing in the history may be dated after the book's snapshot date."""
+    if snapshot is None:
+        return
+    for table, column in (("bookings", "date"), ("pipeline", "created_date")):
+        if table not in frames:
+            continue
+        dates = frames[table][column]
+        _report(
+            raws[table],
+            column,
+            _bool(dates > snapshot),
+            lambda i, dates=dates: (
+                f"{dates.iloc[i].date()} is after the book's snapshot_date {snapshot.date()} "
+                "(book.yaml), where the history ends. Correct the date, or move snapshot_date "
+                "to the day the data was taken.",
+                str(dates.iloc[i].date()),
+            ),
+        )
+
+
+def _validate(
+    raws: Mapping[str, _Raw], snapshot: pd.Timestamp | None = None
+) -> dict[str, pd.DataFrame]:
     frames = {name: _apply_schema(raw) for name, raw in raws.items()}
     _check_references(raws, frames)
+    _check_snapshot(raws, frames, snapshot)
     return frames
 
 

@@ -211,7 +211,8 @@ class Book:
             for t, f in given.items()
             if f is not None
         }
-        frames = _validate(raws)
+        snap = None if snapshot_date is None else pd.Timestamp(snapshot_date)
+        frames = _validate(raws, snap)
         if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
             raise DataError(
                 f"currency {currency!r} is not an ISO 4217 code; write three capital "
@@ -219,7 +220,6 @@ class Book:
                 column="currency",
                 value=currency,
             )
-        snap = None if snapshot_date is None else pd.Timestamp(snapshot_date)
         return cls._build(frames, name=name, currency=currency, snapshot_date=snap)
 
     @classmethod
@@ -401,7 +401,7 @@ def load_book(path: str | Path) -> Book:
         )
         for name, p in files.items()
     }
-    return Book._build(_validate(raws), path=folder, **meta)
+    return Book._build(_validate(raws, meta.get("snapshot_date")), path=folder, **meta)
 
 
 _SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"

@@ -104,11 +104,11 @@ def history_end(book, plan_year: int) -> pd.Timestamp:
             else min(before.max().normalize() + pd.offsets.MonthEnd(0), day_before)
         )
         why = "the month of the last booking (the book has no snapshot_date)"
-    if (start - end).days > 366:
+    if end < pd.Timestamp(year=plan_year - 1, month=1, day=1):
         raise DataError(
-            f"the history ends on {end.date()} ({why}), more than a year before the plan year "
-            f"{plan_year} starts; the model would extrapolate over the gap. Plan for "
-            f"{end.year + 1}, or bring the history up to date."
+            f"the history ends on {end.date()} ({why}), before {plan_year - 1} began: the "
+            f"model would extrapolate over more than a year to reach the plan year {plan_year}. "
+            f"Plan for {end.year + 1}, or bring the history up to date."
         )
     return end
 
@@ -195,6 +195,12 @@ class ProductivityModel:
         deviation (with ``parameter_uncertainty``).
     trend_offset : ndarray, shape (n_periods,)
         Years from the history's exposure-weighted centre to each plan month.
+    level_se : float
+        Standard error of the company's log level from the history (a shared shock
+        makes the history's average uncertain); each trial draws a deviation.
+    growth : ndarray, shape (n_periods,)
+        The trend inside the plan year, ``exp(slope (t_m - t_plan))``: rates are at
+        mid-year level, January a little below and December a little above.
     shock_sd, shock_rho : float
         Company-wide month-to-month shock on deal rates: a stationary AR(1) on the
         log scale with this standard deviation and lag-one autocorrelation.
@@ -216,6 +222,8 @@ class ProductivityModel:
     size_sigma: float
     trend_se: float = 0.0
     trend_offset: np.ndarray | None = None
+    level_se: float = 0.0
+    growth: np.ndarray | None = None
     shock_sd: float = 0.0
     shock_rho: float = 0.0
     parameter_uncertainty: bool = True
@@ -231,9 +239,10 @@ class ProductivityModel:
 
     @property
     def month_factor(self) -> np.ndarray:
-        """Seasonality times ramp, shape (n_reps, n_periods)."""
+        """Seasonality times the trend inside the year times ramp, shape (n_reps, n_periods)."""
         months = np.array([int(p[5:7]) - 1 for p in self.periods])
-        return self.seasonality[months][None, :] * self.ramp
+        growth = np.ones(len(months)) if self.growth is None else self.growth
+        return (self.seasonality[months] * growth)[None, :] * self.ramp
 
     @property
     def mean_deal_size(self) -> np.ndarray:
@@ -303,13 +312,14 @@ def fit_productivity(
     """
     start_plan = pd.Timestamp(year=plan_year, month=1, day=1)
     end = history_end(book, plan_year)
-    bookings = book.bookings[book.bookings["date"] <= end]
+    # fixed order of every sum, so the file's row order cannot change a digit
+    bookings = book.bookings[book.bookings["date"] <= end].sort_values(["date", "deal_id"])
     if bookings.empty:
         raise DataError(
             f"no bookings up to {end.date()} to fit the productivity model for {plan_year}; "
             f"the plan year must come after the history (bookings span {_span(book.bookings)})."
         )
-    reps = book.reps.reset_index(drop=True)
+    reps = book.reps.sort_values("rep_id").reset_index(drop=True)
     months = _month_starts(bookings["date"].min(), end)
     expo = exposure_months(reps, months, ramp=ramp, until=end)  # (all reps, months)
 
@@ -396,6 +406,8 @@ def fit_productivity(
         ramp=plan_ramp,
         trend_se=dyn["slope_se"] if trend else 0.0,
         trend_offset=t_periods - center,
+        level_se=dyn["level_se"],
+        growth=np.exp(slope * (t_periods - t_plan)),
         shock_sd=dyn["shock_sd"],
         shock_rho=dyn["shock_rho"],
         size_mu=size_m[sel],
@@ -409,6 +421,7 @@ def fit_productivity(
             "exposure": e_r[sel],
             "trend_slope_per_year": slope,
             "trend_slope_se": dyn["slope_se"],
+            "level_se": dyn["level_se"],
             "shock_sd": dyn["shock_sd"],
             "shock_rho": dyn["shock_rho"],
             "months_used_for_dynamics": dyn["n_months"],
@@ -433,20 +446,33 @@ def _company_dynamics(
 ) -> dict:
     """Trend, its uncertainty, and the month-to-month company shock, from monthly rates.
 
-    ``y_m = log(deals_m / exposure_m)`` (exposure already de-seasonalised) is
-    regressed on time ``t_m`` in years (or on a constant without a trend). Of the
-    residual variance ``s^2``, the Poisson part is about ``mean(1 / deals_m)``; the rest
-    is a company-wide shock with variance ``shock_sd^2`` and lag-one autocorrelation
-    ``shock_rho`` (residual lag-one covariance / shock variance, clipped to [0, 0.95]).
-    The slope's standard error is the regression's, inflated by
-    ``sqrt((1 + r1) / (1 - r1))`` for the residuals' autocorrelation ``r1``.
-    The residual variance counts the 11 free seasonal factors fitted on the same
-    months among the parameters. Fewer than 24 months with deals give no trend and
-    no shock: one year cannot separate them from seasonality.
+    ``y_m = log(deals_m / expected_m)`` (expected deals already seasonal) is regressed
+    on centred time ``t_m`` in years (or on a constant without a trend). Then:
+
+    * residual variance ``s^2`` on ``n - p - 11`` degrees of freedom (the 11 free
+      seasonal factors were fitted on the same months); its Poisson part is
+      ``mean(1 / deals_m)``; the rest is a company-wide shock of variance ``v``;
+    * lag-one autocorrelation of the shock: residual lag-one covariance (same degrees
+      of freedom) over ``v``, plus Kendall's small-sample correction ``(1 + 3 rho)/n``,
+      clipped to [0, 0.95];
+    * long-run variance of the shock ``v (1 + rho) / (1 - rho)``; the slope's variance
+      is ``(long-run + Poisson) / sum (t - mean t)^2``, and the level's (the mean of
+      the history) is ``long-run / n``: a shared shock over the history leaves the
+      company's level uncertain too.
+
+    Fewer than 24 months with deals give no trend and no shock: one year cannot
+    separate them from seasonality.
     """
     ok = (counts > 0) & (expo > 0)
     n = int(ok.sum())
-    out = {"slope": 0.0, "slope_se": 0.0, "shock_sd": 0.0, "shock_rho": 0.0, "n_months": n}
+    out = {
+        "slope": 0.0,
+        "slope_se": 0.0,
+        "level_se": 0.0,
+        "shock_sd": 0.0,
+        "shock_rho": 0.0,
+        "n_months": n,
+    }
     if n < 24:
         return out
     y = np.log(counts[ok] / expo[ok])
@@ -454,17 +480,22 @@ def _company_dynamics(
     design = np.column_stack([np.ones(n), tt - tt.mean()]) if fit_trend else np.ones((n, 1))
     beta, *_ = np.linalg.lstsq(design, y, rcond=None)
     r = y - design @ beta
-    # the 11 free seasonal factors were fitted on the same months
     dof = n - design.shape[1] - 11
     s2 = float(r @ r / dof)
-    shock_var = max(s2 - float(np.mean(1.0 / counts[ok])), 0.0)
-    lag1 = float(r[:-1] @ r[1:] / (n - 1))
-    r1 = float(np.clip(lag1 / s2, 0.0, 0.95)) if s2 > 0 else 0.0
+    poisson = float(np.mean(1.0 / counts[ok]))
+    shock_var = max(s2 - poisson, 0.0)
+    rho = 0.0
+    if shock_var > 0:
+        lag1 = float(r[:-1] @ r[1:] / (dof - 1))
+        raw = lag1 / shock_var
+        rho = float(np.clip(raw + (1 + 3 * max(raw, 0.0)) / n, 0.0, 0.95))
+    long_run = shock_var * (1 + rho) / (1 - rho)
     out["shock_sd"] = float(np.sqrt(shock_var))
-    out["shock_rho"] = float(np.clip(lag1 / shock_var, 0.0, 0.95)) if shock_var > 0 else 0.0
+    out["shock_rho"] = rho
+    out["level_se"] = float(np.sqrt(long_run / n))
     if fit_trend:
         out["slope"] = float(beta[1])
-        out["slope_se"] = float(np.sqrt(s2 / ((tt - tt.mean()) ** 2).sum() * (1 + r1) / (1 - r1)))
+        out["slope_se"] = float(np.sqrt((long_run + poisson) / ((tt - tt.mean()) ** 2).sum()))
     return out
 
 
@@ -562,9 +593,10 @@ def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndar
     Notes
     -----
     Draw order, fixed so a stream always maps to the same numbers: the deal rates,
-    the reps' mean log sizes and the trend deviation (if ``parameter_uncertainty``),
+    the reps' mean log sizes, the trend and level deviations (if
+    ``parameter_uncertainty``),
     the company shock path, the deal counts, then one lognormal size per deal in
-    rep-major, month-minor order. The trend deviation and the shock multiply every
+    rep-major, month-minor order. The trend and level deviations and the shock multiply every
     rep's rate in a month (they are what moves the company total as a whole); both
     are scaled to mean 1 so the closed-form expectation is unchanged.
     """
@@ -572,15 +604,17 @@ def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndar
         rate = rng.gamma(model.alpha, 1.0 / model.beta)
         mu = rng.normal(model.size_mu, model.size_mu_sd)
         d_slope = rng.normal(0.0, model.trend_se) if model.trend_se > 0 else 0.0
+        d_level = rng.normal(0.0, model.level_se) if model.level_se > 0 else 0.0
     else:
         rate = model.alpha / model.beta
         mu = model.size_mu
-        d_slope = 0.0
+        d_slope = d_level = 0.0
     common = np.ones(model.n_periods)
-    if model.trend_se > 0 and model.parameter_uncertainty:
+    if model.parameter_uncertainty and (model.trend_se > 0 or model.level_se > 0):
         off = model.trend_offset
         # divided by its mean, so the expected bookings do not change
-        common *= np.exp(d_slope * off - 0.5 * model.trend_se**2 * off**2)
+        var = model.level_se**2 + model.trend_se**2 * off**2
+        common *= np.exp(d_level + d_slope * off - 0.5 * var)
     if model.shock_sd > 0:
         common *= np.exp(
             _ar1(rng, model.shock_sd, model.shock_rho, model.n_periods) - 0.5 * model.shock_sd**2

@@ -159,7 +159,8 @@ def quotas_from_history(
     start = pd.Timestamp(year=plan_year, month=1, day=1)
     end = history_end(book, plan_year)
     since = end - pd.DateOffset(years=1) + pd.Timedelta(days=1)
-    hist = book.bookings[book.bookings["date"] <= end]
+    # fixed order of every sum, so the file's row order cannot change a digit
+    hist = book.bookings[book.bookings["date"] <= end].sort_values(["date", "deal_id"])
     last_year = hist[hist["date"] >= since]
     if last_year.empty or hist["date"].min() > since + pd.Timedelta(days=31):
         span = (
@@ -171,7 +172,7 @@ def quotas_from_history(
             f"quota method 'history' needs the twelve months {since.date()} to {end.date()} "
             f"before plan year {plan_year}; the bookings up to {end.date()} cover {span}."
         )
-    reps = book.reps.reset_index(drop=True)
+    reps = book.reps.sort_values("rep_id").reset_index(drop=True)
     if rep_ids is None:
         employed = (reps["hire_date"] <= start) & (
             reps["term_date"].isna() | (reps["term_date"] >= start)
@@ -255,7 +256,8 @@ def _seasonal_weights(
     tilting the weights.
     """
     months = pd.date_range(hist["date"].min().to_period("M").to_timestamp(), end, freq="MS")
-    capacity = exposure_months(book.reps, months, ramp=ramp, until=end).sum(axis=0)
+    reps = book.reps.sort_values("rep_id")
+    capacity = exposure_months(reps, months, ramp=ramp, until=end).sum(axis=0)
     moy = months.month.values - 1
     cap = np.bincount(moy, capacity, minlength=12)
     amount = np.bincount(

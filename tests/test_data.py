@@ -790,3 +790,25 @@ def test_any_file_bytes_load_or_raise_data_error(blob):
             load_book(folder)
         except DataError:
             pass
+
+
+def test_bookings_after_the_snapshot_are_refused(tmp_path):
+    import shutil
+
+    book = tmp_path / "book"
+    shutil.copytree(data_mod._SAMPLE_DIR, book)
+    meta = (book / "book.yaml").read_text(encoding="utf-8")
+    (book / "book.yaml").write_text(meta.replace("2025-12-31", "2025-09-30"), encoding="utf-8")
+    lines = (book / "bookings.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    first_late = next(
+        n
+        for n, line in enumerate(lines[1:], start=2)
+        if line.split(",")[header.index("date")] > "2025-09-30"
+    )
+    with pytest.raises(
+        DataError,
+        match=rf"bookings.csv, row {first_late}, column 'date': 2025-\d\d-\d\d is after the book's "
+        r"snapshot_date 2025-09-30 .*\(and \d+ more rows",
+    ):
+        load_book(book)

@@ -159,9 +159,9 @@ def test_fit_errors_name_the_problem(book):
         fit_productivity(book, plan_year=2020)
     with pytest.raises(
         DataError,
-        match=r"ends on 2025-12-31 .* more than a year before the plan year 2028.*Plan for 2026",
+        match=r"ends on 2025-12-31 .* before 2026 began.*plan year 2027. Plan for 2026",
     ):
-        fit_productivity(book, plan_year=2028)
+        fit_productivity(book, plan_year=2027)
     with pytest.raises(DataError, match=r"rep_id 'R99' is not in the book"):
         fit_productivity(book, plan_year=2026, rep_ids=["R1", "R99"])
 
@@ -196,7 +196,7 @@ def test_quota_uses_region_median_for_short_history(book):
 
 
 def test_quota_errors(book, tmp_path):
-    with pytest.raises(DataError, match=r"more than a year before the plan year 2030"):
+    with pytest.raises(DataError, match=r"before 2029 began.*plan year 2030"):
         quotas_from_history(book, plan_year=2030)
     short = load_book(write_book(tmp_path / "short", years=(2025,), end="2025-08-31"))
     with pytest.raises(
@@ -268,3 +268,43 @@ def test_backtest_on_the_sample_book():
     # sample grew 10% in 2024 and 6.6% in 2025); the actual lands near P5
     lo, hi = np.percentile(totals, [2.5, 97.5])
     assert lo < actual < hi, (lo, actual, hi)
+
+
+def test_growth_inside_the_plan_year_is_kept(team):
+    """December sits above January by the trend, not only by seasonality."""
+    book, rates, size_mu = team
+    model = fit_productivity(book, plan_year=2026)
+    months = np.arange(12)
+    level = (1 + TEAM_GROWTH) ** ((months + 0.5) / 12 - 0.5)
+    rate = np.array([rates[r] for r in model.rep_ids])
+    size = np.exp(np.array([size_mu[r] for r in model.rep_ids]) + SIZE_SIGMA**2 / 2)
+    truth = (rate * size)[:, None] * (SEASON * level)[None, :] * model.ramp
+    fitted = model.expected_bookings()
+    q = lambda a: a.sum(axis=0).reshape(4, 3).sum(axis=1)  # noqa: E731
+    # dropping the within-year trend skews Q4/Q1 by about 14% at 15% growth
+    assert (q(fitted)[3] / q(fitted)[0]) / (q(truth)[3] / q(truth)[0]) == pytest.approx(
+        1.0, abs=0.05
+    )
+    assert fitted.sum() / truth.sum() == pytest.approx(1.0, abs=0.06)
+
+
+def test_row_order_of_the_files_changes_no_digit(tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from spm_sim import load_sample
+    from spm_sim.data import _SAMPLE_DIR
+
+    copy = tmp_path / "shuffled"
+    shutil.copytree(_SAMPLE_DIR, copy)
+    for name in ("reps.csv", "bookings.csv"):
+        frame = pd.read_csv(copy / name, dtype=str, keep_default_na=False)
+        frame.sample(frac=1.0, random_state=3).to_csv(copy / name, index=False)
+    a = fit_productivity(load_sample(), plan_year=2026)
+    b = fit_productivity(load_book(copy), plan_year=2026)
+    for field in ("alpha", "beta", "size_mu", "size_mu_sd", "seasonality", "ramp", "growth"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+    qa = quotas_from_history(load_sample(), plan_year=2026)
+    qb = quotas_from_history(load_book(copy), plan_year=2026)
+    np.testing.assert_array_equal(qa.values, qb.values)
