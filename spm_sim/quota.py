@@ -152,8 +152,8 @@ def quotas_from_history(
     Raises
     ------
     DataError
-        If the history does not cover the trailing twelve months, or ends more than a
-        year before the plan year.
+        If the history does not cover the trailing twelve months, or ends before the
+        year before the plan year begins.
     """
     settings = settings or QuotaSettings()
     start = pd.Timestamp(year=plan_year, month=1, day=1)
@@ -177,7 +177,7 @@ def quotas_from_history(
         employed = (reps["hire_date"] <= start) & (
             reps["term_date"].isna() | (reps["term_date"] >= start)
         )
-        sel = reps[employed.values].sort_values("rep_id", kind="stable")
+        sel = reps[employed.values]
     else:
         idx = pd.Index(reps["rep_id"].astype(str)).get_indexer([str(r) for r in rep_ids])
         if np.any(idx < 0):

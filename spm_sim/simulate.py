@@ -303,18 +303,15 @@ def simulate(
         own_pool = executor = ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1))
     try:
         if executor is None:
-            parts = []
-            for a, b in bounds:
-                parts.append(_run_chunk(*args, a, b))
-                if bar is not None:
-                    bar.update(b - a)
+            chunks = (_run_chunk(*args, a, b) for a, b in bounds)
         else:
             futures = [executor.submit(_run_chunk, *args, a, b) for a, b in bounds]
-            parts = []
-            for (a, b), fut in zip(bounds, futures, strict=True):
-                parts.append(fut.result())
-                if bar is not None:
-                    bar.update(b - a)
+            chunks = (f.result() for f in futures)
+        parts = []
+        for (a, b), part in zip(bounds, chunks, strict=True):
+            parts.append(part)
+            if bar is not None:
+                bar.update(b - a)
     finally:
         if own_pool is not None:
             own_pool.shutdown()
