@@ -26,13 +26,23 @@ from ._validation import PlanError, ScenarioError, load_spec, read_yaml
 from .comp import Plan, load_plan
 from .quota import QuotaSettings
 
-__all__ = ["Scenario", "load_scenario", "sample_scenario", "SAMPLE_BOOK", "SAMPLE_SCENARIOS"]
+__all__ = [
+    "sample_plans",
+    "SAMPLE_PLANS",
+    "Scenario",
+    "load_scenario",
+    "sample_scenario",
+    "SAMPLE_BOOK",
+    "SAMPLE_SCENARIOS",
+]
 
 #: The value of ``Scenario.book`` that means the sample book shipped in data/sample.
 SAMPLE_BOOK = "sample"
 
 #: Folder of the sample scenarios, shipped with the source repository.
 SAMPLE_SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "scenarios"
+#: Folder of the sample plans.
+SAMPLE_PLANS = SAMPLE_SCENARIOS.parent / "plans"
 
 
 class Scenario(BaseModel):
@@ -153,3 +163,16 @@ def sample_scenario(name: str = "baseline") -> Scenario:
             )
         )
     return load_scenario(path)
+
+
+def sample_plans() -> dict[str, Plan]:
+    """The sample plans of ``data/plans/``, by plan name, in file-name order.
+
+    Examples
+    --------
+    >>> "Baseline 2026 AE plan" in sample_plans()
+    True
+    """
+    files = sorted(SAMPLE_PLANS.glob("*.yaml")) if SAMPLE_PLANS.is_dir() else []
+    plans = [load_plan(f) for f in files]
+    return {p.name: p for p in plans}

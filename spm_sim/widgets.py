@@ -24,7 +24,7 @@ from .comp import Plan
 from .data import Book
 from .metrics import compare
 from .plots import attainment_histogram, cost_distribution, payout_curves
-from .scenario import Scenario
+from .scenario import Scenario, sample_plans
 from .simulate import SimulationResult, prepare, simulate
 
 __all__ = ["PlanDesigner", "DesignValues", "design_plan"]
@@ -136,9 +136,15 @@ class PlanDesigner:
         An already loaded book (default: the baseline's).
     figures : bool, default True
         Draw the figures on each update (tests may turn them off).
+    plans : mapping of str to Plan, optional
+        Plans the "Start from" menu offers (default: the baseline's plan and the
+        sample plans of ``data/plans/``). Picking one makes it the baseline the
+        design starts from and is compared with.
 
     Attributes
     ----------
+    plan_choice : ipywidgets.Dropdown
+        The "Start from" menu.
     sliders : dict of str -> ipywidgets slider
         ``growth``, ``below_quota``, ``above_quota``, ``threshold``,
         ``attainment_cap`` (its top value, :data:`NO_CAP`, means no cap).
@@ -164,13 +170,28 @@ class PlanDesigner:
         n_trials: int = 500,
         book: Book | None = None,
         figures: bool = True,
+        plans: dict[str, Plan] | None = None,
     ) -> None:
+        self._original = baseline
         self.baseline = baseline
         self.n_trials = int(n_trials)
         self.figures = figures
         self.book = book if book is not None else prepare(baseline).book
         self.baseline_result = simulate(baseline, self.n_trials, book=self.book)
         self.start = start = _start_values(baseline)
+        self.plans = {
+            baseline.plan.name: baseline.plan,
+            **(sample_plans() if plans is None else plans),
+        }
+        self.plan_choice = widgets.Dropdown(
+            options=list(self.plans),
+            value=baseline.plan.name,
+            description="Start from",
+            style={"description_width": "190px"},
+            layout=widgets.Layout(width="480px"),
+        )
+        self.plan_choice.observe(self._on_plan, names="value")
+        self._resetting = False
         slider = dict(
             continuous_update=False,
             style={"description_width": "190px"},
@@ -232,6 +253,7 @@ class PlanDesigner:
                     "<b>Plan design</b>: starts as the baseline plan; compared with it on the "
                     "same simulated sales"
                 ),
+                self.plan_choice,
                 *self.sliders.values(),
                 self.plan_text,
                 self.status,
@@ -264,6 +286,28 @@ class PlanDesigner:
         )
 
     def _on_change(self, _change) -> None:
+        if not self._resetting:
+            self.update()
+
+    def _on_plan(self, change) -> None:
+        """Make the picked plan the baseline, put the sliders back to its values, re-run."""
+        self.baseline = self._original.replace(plan=self.plans[change["new"]])
+        self.baseline_result = simulate(self.baseline, self.n_trials, book=self.book)
+        self.start = _start_values(self.baseline)
+        cap = NO_CAP if self.start.attainment_cap is None else self.start.attainment_cap
+        starts = {
+            "growth": self.start.growth,
+            "below_quota": 1.0,
+            "above_quota": 1.0,
+            "threshold": self.start.threshold,
+            "attainment_cap": cap,
+        }
+        self._resetting = True
+        try:
+            for name, value in starts.items():
+                self.sliders[name].value = value
+        finally:
+            self._resetting = False
         self.update()
 
     def update(self) -> None:

@@ -91,3 +91,20 @@ def test_a_rejected_combination_says_why_and_keeps_the_last_result():
     assert "Not a valid plan" in d.status.value
     assert "attainment_cap" in d.status.value
     assert d.result is last
+
+
+def test_any_sample_plan_can_be_the_starting_point():
+    from spm_sim.scenario import sample_plans
+
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=False)
+    names = list(sample_plans())
+    assert set(names) <= set(d.plan_choice.options)
+    d.sliders["above_quota"].value = 1.5
+    for name in names:
+        d.plan_choice.value = name
+        # the picked plan is the new baseline, and the design starts exactly on it
+        assert d.baseline.plan == sample_plans()[name]
+        assert d.sliders["above_quota"].value == 1.0
+        assert d.scenario().plan == d.baseline.plan
+        t = d.table.set_index(["scenario", "metric"])
+        assert (t.loc["Design", "diff_vs_baseline"] == 0).all()
