@@ -14,6 +14,7 @@ Examples
 """
 
 from ._validation import DataError, PlanError, ScenarioError, SpecError, SpmSimError
+from .actuals import actual_payouts, backtest, statement
 from .comp import Payout, Plan, load_plan, payout, payout_curve, standard_plan
 from .data import Book, load_book, load_sample
 from .metrics import compare, summarize
@@ -24,6 +25,9 @@ from .scenario import Scenario, load_scenario, sample_scenario
 from .simulate import SimulationResult, simulate
 
 __all__ = [
+    "actual_payouts",
+    "backtest",
+    "statement",
     "Book",
     "DataError",
     "Payout",

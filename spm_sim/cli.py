@@ -5,6 +5,7 @@
     spm-sim run data/scenarios/baseline.yaml data/scenarios/accelerated.yaml --seed 7
     spm-sim demo --out reports
     spm-sim check data/sample
+    spm-sim curve data/plans/baseline.yaml data/plans/accelerated.yaml --out curves.png
 
 Every error a user can cause (a bad scenario, plan or book file, a missing file) is
 printed as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no
@@ -15,13 +16,19 @@ progress bar goes to stderr and only when standard output is a terminal.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from ._validation import SpmSimError
+from .comp import load_plan, payout_curve, plan_metrics
 from .data import load_book
+from .plots import payout_curves
 from .report import headline, slugify, write_report, write_summaries
 from .scenario import SAMPLE_SCENARIOS, Scenario, load_scenario
 from .simulate import _package_version, simulate
@@ -53,8 +60,18 @@ def _seed(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``spm-sim`` (sub-commands ``run`` and ``demo``)."""
+    """The argument parser of ``spm-sim`` (sub-commands ``run``, ``demo``, ``check``, ``curve``)."""
     parser = argparse.ArgumentParser(
         prog="spm-sim",
         description="Test sales territories, quotas and incentive plans by Monte Carlo "
@@ -135,6 +152,44 @@ def build_parser() -> argparse.ArgumentParser:
         "the file, row, column and value when a rule is broken.",
     )
     check.add_argument("book", type=Path, metavar="BOOK_DIR", help="folder of the book")
+
+    curve = sub.add_parser(
+        "curve",
+        help="plot plans' payout curves and print their leverage",
+        description="Load one or more plan YAML files, write their payout and effective-rate "
+        "curves to a PNG figure and print, per plan, the payout at quota and at 150% of quota "
+        "(leverage), the effective rates and the cost of sales at quota.",
+    )
+    curve.add_argument("plans", nargs="+", type=Path, metavar="PLAN.yaml", help="plan files")
+    curve.add_argument(
+        "--out", type=Path, required=True, metavar="FIG.png", help="figure to write (PNG)"
+    )
+    curve.add_argument(
+        "--max-attainment",
+        type=_positive_float,
+        default=2.5,
+        metavar="A",
+        help="right end of the attainment axis, 2.5 = 250%% of quota (default 2.5)",
+    )
+    curve.add_argument(
+        "--csv",
+        type=Path,
+        metavar="FILE.csv",
+        help="also write the curves as a table: plan, attainment, payout_over_ti, "
+        "effective_rate (x TCR), at every 1%% of attainment",
+    )
+    curve.add_argument(
+        "--quota",
+        type=_positive_float,
+        metavar="Q",
+        help="annual quota of a typical rep, with --ti: cost of sales in %% of bookings",
+    )
+    curve.add_argument(
+        "--ti",
+        type=_positive_float,
+        metavar="T",
+        help="annual target incentive (TI) of that rep, with --quota",
+    )
     return parser
 
 
@@ -162,6 +217,56 @@ def _cmd_check(args) -> int:
     current = book.current_reps()
     on = book.snapshot_date.date() if book.snapshot_date is not None else "the last booking date"
     print(f"  reps employed on {on}: {len(current)} in {current['region'].nunique()} regions")
+    return 0
+
+
+#: Rows of the ``spm-sim curve`` table: metric key, label, format.
+_CURVE_ROWS = (
+    ("payout_at_quota_over_ti", "Payout at quota (x TI)", "{:.3f}"),
+    ("payout_at_150_over_ti", "Payout at 150% = leverage (x TI)", "{:.3f}"),
+    ("effective_rate_at_100", "Effective rate at 100% (x TCR)", "{:.3f}"),
+    ("effective_rate_at_150", "Effective rate at 150% (x TCR)", "{:.3f}"),
+)
+
+
+def _cmd_curve(args) -> int:
+    if args.out.suffix.lower() != ".png":
+        raise SpmSimError(f"--out {args.out}: the figure is written as PNG; name it *.png")
+    if (args.quota is None) != (args.ti is None):
+        raise SpmSimError("give --quota and --ti together (a typical rep's quota and TI)")
+    plans = [load_plan(path) for path in args.plans]
+    quota, ti = (1.0, 1.0) if args.quota is None else (args.quota, args.ti)
+    rows = list(_CURVE_ROWS)
+    if args.quota is None:  # with quota = TI = 1 the cost of sales is a multiple of TI / quota
+        rows.append(("cost_of_sales_at_quota", "Cost of sales at quota (x TI/quota)", "{:.3f}"))
+    else:
+        rows.append(("cost_of_sales_at_quota", "Cost of sales at quota", "{:.2%}"))
+    width = max(len(label) for _key, label, _fmt in rows)
+    for plan, path in zip(plans, args.plans, strict=True):
+        metrics = plan_metrics(plan, quota=quota, target_incentive=ti)
+        print(f"{plan.name} ({path})")
+        for key, label, fmt in rows:
+            print(f"  {label:<{width}}  {fmt.format(metrics[key]):>8}")
+        print()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig = payout_curves(plans, max_attainment=args.max_attainment)
+    fig.savefig(args.out, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
+    print(f"Figure: {args.out.resolve()}")
+    if args.csv is not None:
+        att = np.arange(math.floor(args.max_attainment * 100 + 1e-9) + 1) / 100
+        frames = []
+        for plan in plans:
+            curve = payout_curve(plan, att, target_incentive=ti, quota=quota)
+            frame = {
+                "plan": plan.name,
+                "attainment": att,
+                "payout_over_ti": curve["payout"] / ti,
+                "effective_rate": curve["effective_rate"] * quota / ti,  # x TCR = TI / quota
+            }
+            frames.append(pd.DataFrame(frame))
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)
+        print(f"Table: {args.csv.resolve()}")
     return 0
 
 
@@ -274,6 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args)
         if args.command == "check":
             return _cmd_check(args)
+        if args.command == "curve":
+            return _cmd_curve(args)
         return _cmd_demo(args)
     except (SpmSimError, OSError) as exc:
         # Bad input is the user's to fix: one message, no traceback. OSError covers

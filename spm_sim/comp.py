@@ -1,10 +1,9 @@
-"""Incentive plans and the vectorised payout kernel.
+"""The payout kernel: what a plan pays, vectorised over trials, reps and periods.
 
-A :class:`Plan` is a frozen, validated value made of :class:`Component` objects,
-each with a marginal rate table of :class:`Tier` bands. :func:`payout` turns
-credited bookings into money for any number of trials, reps and periods at once;
-:func:`payout_curve` gives the same rule as a table over attainment for plots and
-plan reviews.
+:func:`payout` turns credited bookings into money for any number of trials, reps
+and periods at once; :func:`payout_curve` and :func:`plan_metrics` give the same
+rule over attainment for plots and plan reviews. The plan specs live in
+:mod:`spm_sim.plan` and are re-exported here.
 
 Conventions
 -----------
@@ -14,39 +13,32 @@ Conventions
 * Money stays float64 inside arrays. Amounts shown to people go through
   :func:`round_money`.
 
-This module covers the foundation only: marginal tiers, thresholds, attainment
-and payout caps, several weighted components, and cumulative year-to-date payment.
-Retroactive tiers, gates, draws and clawbacks come later.
+This module covers the foundation: marginal tiers, thresholds, attainment and payout
+caps, several weighted components, and cumulative year-to-date payment. Retroactive
+tiers, gates, draws and clawbacks come later.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from numpy.typing import ArrayLike, NDArray
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
-    field_validator,
-    model_validator,
+
+from spm_sim._validation import DataError
+from spm_sim.plan import (
+    MEASURES,
+    PLAN_SCHEMA_PATH,
+    Component,
+    Plan,
+    Tier,
+    load_plan,
+    plan_json_schema,
+    standard_plan,
 )
-
-from spm_sim._validation import DataError, PlanError, load_spec, suggest
-
-# Size: about 40% of this module is docstrings and examples. When the next issue adds
-# retroactive tiers, gates, draws and statements, move the spec models to their own
-# module rather than growing this one.
 
 __all__ = [
     "MEASURES",
@@ -58,446 +50,16 @@ __all__ = [
     "standard_plan",
     "payout",
     "payout_curve",
+    "plan_metrics",
+    "plan_json_schema",
+    "PLAN_SCHEMA_PATH",
     "round_money",
 ]
-
-#: Measures a component can be paid on. Only credited bookings exist for now.
-MEASURES: tuple[str, ...] = ("bookings",)
 
 #: Attainment within this distance below a threshold counts as reaching it, so that
 #: a cumulative sum of cents that lands on the threshold is not missed by float
 #: rounding (1e-9 of a $1M quota is a tenth of a cent).
 _THRESHOLD_TOL = 1e-9
-
-#: Column names of :func:`payout_curve`; components may not use them as names.
-_CURVE_COLUMNS = ("attainment", "payout", "effective_rate")
-
-
-def _no_bool(value: Any) -> Any:
-    # YAML 1.1 reads yes/no/on/off as booleans, and pydantic would turn them into
-    # 1.0/0.0 silently. A money rule should never be a yes/no.
-    if isinstance(value, bool):
-        raise ValueError(
-            f"expected a number, got {value!r} (YAML reads yes/no/on/off/true/false as "
-            "booleans; write a number, or null for 'none')"
-        )
-    return value
-
-
-_Number = Annotated[float, BeforeValidator(_no_bool)]
-
-
-class _Spec(BaseModel):
-    """Frozen pydantic base of the plan specs: no unknown fields, no inf or NaN.
-
-    Build plans with :func:`load_plan` (or ``Plan.from_yaml``, ``plan.replace``,
-    :func:`standard_plan`), which raise :class:`PlanError` with located messages.
-    Calling ``Plan(...)`` directly works too but, being plain pydantic, raises
-    ``pydantic.ValidationError`` (also a ``ValueError``) carrying the same texts.
-    Overriding ``__init__`` to convert it is not an option: pydantic then routes
-    nested validation through that ``__init__`` as well.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-def _nested_errors(
-    exc: ValidationError,
-    label: Callable[[int], str],
-    model: type[BaseModel],
-    *,
-    whole: str,
-    named: bool,
-) -> str:
-    """One line per problem inside a list of specs, prefixed with the item's name.
-
-    ``label(index)`` names a list item (``"component 'x'"``, ``"... tier 2"``) and
-    ``whole`` names the list itself, for problems with the list as a whole. With
-    ``named=True`` the inner :class:`PlanError` messages already name the item and
-    are kept as they are, so names are not repeated.
-    """
-    lines = []
-    for e in exc.errors(include_url=False):
-        loc = tuple(e["loc"])
-        indexed = bool(loc) and isinstance(loc[0], int)
-        where = label(loc[0]) if indexed else whole
-        field = ".".join(str(p) for p in loc[1 if indexed else 0 :])
-        inner = (e.get("ctx") or {}).get("error")
-        if isinstance(inner, PlanError):
-            lines.append(str(inner) if named else f"{where}: {inner}")
-        elif e["type"] == "extra_forbidden":
-            allowed = list(model.model_fields)
-            lines.append(
-                f"{where}: unknown field '{field}'.{suggest(field, allowed)} "
-                f"Allowed: {', '.join(allowed)}."
-            )
-        elif e["type"] == "missing":
-            lines.append(f"{where}: required field '{field}' is missing; add it.")
-        else:
-            shown = repr(e.get("input"))
-            shown = shown if len(shown) <= 80 else shown[:77] + "..."
-            lines.append(f"{where}: {field + ': ' if field else ''}{e['msg']} (got {shown})")
-    # Several problems become several lines, indented under the field they belong to.
-    return "\n    ".join(lines)
-
-
-class Tier(_Spec):
-    """One attainment band of a marginal rate table.
-
-    Parameters
-    ----------
-    start : float, >= 0
-        Attainment where the band starts (1.0 = 100% of quota), inclusive.
-    end : float or None, default None
-        Attainment where the band ends, exclusive. ``None`` means no upper end;
-        only the last tier of a component may be open-ended.
-    rate : float, >= 0
-        The band's rate. Its unit is set by the component's ``rate_basis``: a
-        multiple of the target commission rate (``"tcr"``) or a fraction of each
-        credited dollar (``"bookings"``).
-
-    Examples
-    --------
-    >>> Tier(start=1.0, end=None, rate=2.0).end is None
-    True
-    """
-
-    start: _Number = Field(ge=0)
-    end: _Number | None = None
-    rate: _Number = Field(ge=0)
-
-    @model_validator(mode="after")
-    def _end_after_start(self) -> Tier:
-        if self.end is not None and not self.end > self.start:
-            raise PlanError(
-                f"end {self.end} must be greater than start {self.start} (a band cannot be empty)"
-            )
-        return self
-
-
-class Component(_Spec):
-    """One measure of a plan, with its share of the target incentive and its rates.
-
-    Parameters
-    ----------
-    name : str
-        Unique within the plan; used as a column name in results.
-    measure : str, default "bookings"
-        What the component is paid on. Allowed values are in :data:`MEASURES`.
-    weight : float in (0, 1]
-        Share of the rep's target incentive (TI) this component carries. For a
-        ``"bookings"``-basis component it only scales ``payout_cap``.
-    rate_basis : {"tcr", "bookings"}
-        ``"tcr"``: each tier rate is a multiple of the component's target commission
-        rate ``TCR = weight * TI / quota``, so a rep at quota under a single 1.0 tier
-        earns ``weight * TI``. ``"bookings"``: each rate is a fraction of credited
-        dollars (0.05 pays 5 cents a dollar), whatever the TI.
-    threshold : float >= 0, default 0
-        Attainment below which the component pays nothing. It is a cliff: at or
-        above the threshold the component pays from the first dollar, as if there
-        were no threshold. A rep at exactly the threshold is paid (attainment
-        within 1e-9 below it counts, to absorb float rounding of sums of cents).
-    tiers : tuple of Tier
-        Marginal bands: each band's rate applies only to the credited sales inside
-        the band. The first starts at 0; each starts where the previous ends; only
-        the last may be open-ended, and if it is not, ``attainment_cap`` must stop
-        attainment at or before its end (so no sale falls outside every band).
-    attainment_cap : float > 0 or None, default None
-        Credited attainment is capped here: sales beyond ``attainment_cap * quota``
-        earn nothing. Must be at least ``threshold``.
-    payout_cap : float > 0 or None, default None
-        The most the component pays in a year, as a multiple of its target
-        incentive ``weight * TI`` (3.0 = 300% of the component's TI).
-
-    Examples
-    --------
-    >>> c = Component(name="bookings", weight=1.0, rate_basis="tcr",
-    ...               tiers=[{"start": 0, "end": 1.0, "rate": 1.0},
-    ...                      {"start": 1.0, "rate": 2.0}])
-    >>> [t.rate for t in c.tiers]
-    [1.0, 2.0]
-    """
-
-    name: str = Field(min_length=1)
-    measure: str = "bookings"
-    weight: _Number = Field(gt=0, le=1)
-    rate_basis: Literal["tcr", "bookings"]
-    threshold: _Number = Field(default=0.0, ge=0)
-    tiers: tuple[Tier, ...]
-    attainment_cap: _Number | None = Field(default=None, gt=0)
-    payout_cap: _Number | None = Field(default=None, gt=0)
-
-    @field_validator("measure")
-    @classmethod
-    def _known_measure(cls, value: str, info: Any) -> str:
-        if value not in MEASURES:
-            name = info.data.get("name", "?")
-            raise PlanError(
-                f"component {name!r}: measure {value!r} is not supported; "
-                f"allowed measures: {', '.join(MEASURES)}.{suggest(value, MEASURES)}"
-            )
-        return value
-
-    @field_validator("tiers", mode="wrap")
-    @classmethod
-    def _name_tier_errors(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: Any) -> Any:
-        # Wrap so that a bad tier is reported with its component's name and its
-        # 1-based number, the way people count tiers on a rate table.
-        name = info.data.get("name", "?")
-        try:
-            tiers = handler(value)
-        except ValidationError as exc:
-            raise PlanError(
-                _nested_errors(
-                    exc,
-                    lambda i: f"component {name!r} tier {i + 1}",
-                    Tier,
-                    whole=f"component {name!r} tiers",
-                    named=False,
-                )
-            ) from None
-        if not tiers:
-            raise PlanError(f"component {name!r}: tiers is empty; give at least one tier")
-        return tiers
-
-    @model_validator(mode="after")
-    def _check_rate_table(self) -> Component:
-        who = f"component {self.name!r}"
-        tiers = self.tiers
-        if tiers[0].start != 0:
-            raise PlanError(
-                f"{who} tier 1: start {tiers[0].start} must be 0 (the rate table must "
-                "cover attainment from zero)"
-            )
-        for k in range(1, len(tiers)):
-            prev, tier = tiers[k - 1], tiers[k]
-            if prev.end is None:
-                raise PlanError(
-                    f"{who} tier {k}: only the last tier may be open-ended (end: null), "
-                    f"but tier {k + 1} follows it; give tier {k} an end"
-                )
-            if tier.start != prev.end:
-                raise PlanError(
-                    f"{who} tier {k + 1}: start {tier.start} does not equal tier {k}'s "
-                    f"end {prev.end} (tiers must be contiguous and increasing)"
-                )
-        last_end = tiers[-1].end
-        cap = self.attainment_cap
-        if last_end is not None and (cap is None or cap > last_end):
-            raise PlanError(
-                f"{who} tier {len(tiers)}: the last tier ends at {last_end} but attainment "
-                f"can go beyond it (attainment_cap is {cap}); leave its end empty (null) "
-                f"or set attainment_cap to at most {last_end}"
-            )
-        if cap is not None and cap < self.threshold:
-            raise PlanError(
-                f"{who}: attainment_cap {cap} is below threshold {self.threshold}, so the "
-                "capped attainment could never reach the threshold"
-            )
-        return self
-
-
-class Plan(_Spec):
-    """An incentive plan: named, weighted components paid on annual attainment.
-
-    Parameters
-    ----------
-    name : str
-        Shown in reports.
-    currency : str, default "USD"
-        ISO 4217 code, three upper-case letters.
-    description : str, default ""
-        Free text for readers of reports.
-    components : tuple of Component
-        At least one; names unique. When every component is ``tcr``-based their
-        weights must sum to 1 (within 1e-9), so a rep at quota on every measure
-        earns exactly the TI.
-
-    Raises
-    ------
-    PlanError
-        From :func:`load_plan`, ``Plan.from_yaml``, :meth:`replace` and
-        :func:`standard_plan`. Calling ``Plan(...)`` directly raises
-        ``pydantic.ValidationError`` with the same messages (see ``_Spec``).
-
-    Examples
-    --------
-    >>> plan = standard_plan(threshold=0.5, accelerator=2.0)
-    >>> plan.components[0].threshold
-    0.5
-    >>> plan.replace(name="What-if").name
-    'What-if'
-    """
-
-    name: str = Field(min_length=1)
-    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    description: str = ""
-    components: tuple[Component, ...]
-
-    @field_validator("components", mode="wrap")
-    @classmethod
-    def _name_component_errors(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        try:
-            components = handler(value)
-        except ValidationError as exc:
-
-            def label(i: int) -> str:
-                try:
-                    item = value[i]
-                    name = item.get("name") if isinstance(item, Mapping) else item.name
-                except (IndexError, KeyError, TypeError, AttributeError):
-                    name = None
-                return f"component {name!r}" if name else f"component {i + 1}"
-
-            lines = _nested_errors(exc, label, Component, whole="plan components", named=True)
-            raise PlanError(lines) from None
-        if not components:
-            raise PlanError("components is empty; a plan needs at least one component")
-        return components
-
-    @model_validator(mode="after")
-    def _check_components(self) -> Plan:
-        who = f"plan {self.name!r}"
-        seen: dict[str, int] = {}
-        for i, c in enumerate(self.components, start=1):
-            if c.name in seen:
-                raise PlanError(
-                    f"{who}: component name {c.name!r} appears twice (components "
-                    f"{seen[c.name]} and {i}); names must be unique"
-                )
-            if c.name in _CURVE_COLUMNS:
-                raise PlanError(
-                    f"{who}: component name {c.name!r} is reserved (it is a column of "
-                    f"payout_curve: {', '.join(_CURVE_COLUMNS)}); rename the component"
-                )
-            seen[c.name] = i
-        if all(c.rate_basis == "tcr" for c in self.components):
-            total = math.fsum(c.weight for c in self.components)
-            if abs(total - 1.0) > 1e-9:
-                parts = " + ".join(f"{c.name} {c.weight:g}" for c in self.components)
-                raise PlanError(
-                    f"{who}: component weights sum to {total:g} ({parts}); the weights of "
-                    "tcr-based components must sum to 1 so that a rep at quota earns the TI"
-                )
-        return self
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> Plan:
-        """Load a plan from a YAML file; see :func:`load_plan`."""
-        return load_spec(cls, path, error=PlanError)
-
-    def replace(self, **changes: Any) -> Plan:
-        """Return a copy with some fields changed, validated again.
-
-        Unlike ``model_copy(update=...)``, which skips validation, a bad value
-        raises :class:`PlanError`.
-
-        Examples
-        --------
-        >>> standard_plan().replace(currency="EUR").currency
-        'EUR'
-        """
-        unknown = set(changes) - set(type(self).model_fields)
-        if unknown:
-            field = sorted(unknown)[0]
-            raise PlanError(
-                f"plan {self.name!r}: unknown field {field!r}."
-                f"{suggest(field, type(self).model_fields)} "
-                f"Allowed: {', '.join(type(self).model_fields)}."
-            )
-        data = self.model_dump()
-        data.update(changes)
-        return load_spec(type(self), data, error=PlanError)
-
-    def to_yaml(self, path: str | Path | None = None) -> str:
-        """Return the plan as YAML text (and write it to ``path`` if given).
-
-        ``load_plan`` of the text gives back an equal plan.
-        """
-        text = yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
-
-
-def load_plan(source: str | Path | Mapping[str, Any] | Plan) -> Plan:
-    """Load and validate a plan from a YAML file or a mapping.
-
-    Parameters
-    ----------
-    source : path, mapping or Plan
-        A YAML file such as ``data/plans/baseline.yaml``, a parsed mapping, or a
-        plan (returned unchanged).
-
-    Raises
-    ------
-    PlanError
-        The message names the file, the component, the tier and the value at fault.
-
-    Examples
-    --------
-    >>> plan = load_plan({"name": "Flat", "components": [
-    ...     {"name": "bookings", "weight": 1.0, "rate_basis": "bookings",
-    ...      "tiers": [{"start": 0, "rate": 0.05}]}]})
-    >>> plan.components[0].tiers[0].rate
-    0.05
-    """
-    if isinstance(source, Plan):
-        return source
-    return load_spec(Plan, source, error=PlanError)
-
-
-def standard_plan(
-    *,
-    name: str = "Standard plan",
-    threshold: float = 0.5,
-    base_rate: float = 1.0,
-    accelerator: float = 2.0,
-    accelerator_start: float = 1.0,
-    attainment_cap: float | None = None,
-    payout_cap: float | None = None,
-) -> Plan:
-    """A one-component bookings plan with one accelerator, for sliders and examples.
-
-    Parameters
-    ----------
-    name : str, default "Standard plan"
-    threshold : float, default 0.5
-        Attainment below which nothing is paid (a cliff, see :class:`Component`).
-    base_rate : float, default 1.0
-        Rate of the tier ``[0, accelerator_start)``, a multiple of TCR.
-    accelerator : float, default 2.0
-        Rate of the open-ended tier from ``accelerator_start``, a multiple of TCR.
-    accelerator_start : float > 0, default 1.0
-        Attainment where the accelerator starts.
-    attainment_cap, payout_cap : float or None, default None
-        As in :class:`Component`; ``payout_cap`` is a multiple of TI.
-
-    Raises
-    ------
-    PlanError
-        If a value breaks a rule, e.g. a negative rate.
-
-    Examples
-    --------
-    >>> p = standard_plan(accelerator=1.5, payout_cap=3.0)
-    >>> [(t.start, t.end, t.rate) for t in p.components[0].tiers]
-    [(0.0, 1.0, 1.0), (1.0, None, 1.5)]
-    """
-    component = {
-        "name": "bookings",
-        "measure": "bookings",
-        "weight": 1.0,
-        "rate_basis": "tcr",
-        "threshold": threshold,
-        "tiers": [
-            {"start": 0.0, "end": accelerator_start, "rate": base_rate},
-            {"start": accelerator_start, "end": None, "rate": accelerator},
-        ],
-        "attainment_cap": attainment_cap,
-        "payout_cap": payout_cap,
-    }
-    return load_plan({"name": name, "components": [component]})
 
 
 @dataclass(frozen=True, eq=False)
@@ -725,6 +287,88 @@ def payout_curve(
     for j, name in enumerate(paid.components):
         frame[name] = by_comp[:, j]
     return frame
+
+
+def plan_metrics(
+    plan: Plan,
+    *,
+    quota: float = 1.0,
+    target_incentive: float = 1.0,
+    attainment_sample: ArrayLike | None = None,
+) -> dict[str, float]:
+    """Figures that summarise a plan's payout curve: leverage, rates, cost of sales.
+
+    Parameters
+    ----------
+    plan : Plan
+    quota : float > 0, default 1.0
+        Annual quota of a typical rep, in the plan's currency.
+    target_incentive : float > 0, default 1.0
+        Annual target incentive (TI) of that rep. With both defaults,
+        ``cost_of_sales_at_quota`` reads as a multiple of TI / quota.
+    attainment_sample : array_like of float, any shape, optional
+        Annual attainments (1.0 = at quota), e.g. simulated or last year's, finite
+        and >= 0. When given, the curve is also read at their 90th percentile.
+
+    Returns
+    -------
+    dict of str to float
+        ``payout_at_quota_over_ti``
+            Payout at 100% attainment / TI; 1.0 for a plan that pays the TI at quota.
+        ``payout_at_150_over_ti``
+            Leverage: payout at 150% attainment / TI.
+        ``effective_rate_at_100``, ``effective_rate_at_150``
+            Payout / bookings at 100% and 150% attainment, as a multiple of the
+            target commission rate TCR = TI / quota.
+        ``cost_of_sales_at_quota``
+            Payout / bookings at 100% attainment, a fraction of bookings.
+        ``p90_attainment``, ``payout_at_p90_over_ti``
+            Only with ``attainment_sample``: its 90th percentile (numpy's default,
+            linear interpolation) and the payout there / TI, the leverage of an
+            excellent performer.
+
+    Notes
+    -----
+    With :math:`P(a)` the annual payout at attainment :math:`a` (quota :math:`Q`,
+    TI :math:`T`), the effective rate at :math:`a` is :math:`P(a) / (a Q)` in money
+    per dollar booked, :math:`P(a) / (a T)` in multiples of TCR, and the cost of
+    sales at quota is :math:`P(1) / Q`.
+
+    Examples
+    --------
+    One accelerator at 2x TCR above quota: at 150% the rep earns 1 + 2 x 0.5 = 2 TI.
+
+    >>> m = plan_metrics(standard_plan(accelerator=2.0), quota=1_000_000,
+    ...                  target_incentive=100_000)
+    >>> m["payout_at_quota_over_ti"], m["payout_at_150_over_ti"], m["cost_of_sales_at_quota"]
+    (1.0, 2.0, 0.1)
+    >>> round(m["effective_rate_at_150"], 4)   # 2 TI / 1.5 quotas
+    1.3333
+    """
+    for name, value in (("quota", quota), ("target_incentive", target_incentive)):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+    points = [1.0, 1.5]
+    p90 = None
+    if attainment_sample is not None:
+        sample = _as_float_array("attainment_sample", attainment_sample)
+        if sample.size == 0:
+            raise ValueError("attainment_sample is empty; give at least one attainment")
+        p90 = float(np.quantile(sample, 0.9))
+        points.append(p90)
+    curve = payout_curve(plan, points, target_incentive=target_incentive, quota=quota)
+    over_ti = curve["payout"].to_numpy() / target_incentive
+    metrics = {
+        "payout_at_quota_over_ti": float(over_ti[0]),
+        "payout_at_150_over_ti": float(over_ti[1]),
+        "effective_rate_at_100": float(over_ti[0] / 1.0),
+        "effective_rate_at_150": float(over_ti[1] / 1.5),
+        "cost_of_sales_at_quota": float(curve["payout"].iloc[0] / quota),
+    }
+    if p90 is not None:
+        metrics["p90_attainment"] = p90
+        metrics["payout_at_p90_over_ti"] = float(over_ti[2])
+    return metrics
 
 
 def round_money(x: ArrayLike) -> Any:

@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "data" / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
 ACCELERATED = SCENARIOS / "accelerated.yaml"
+PLANS = REPO / "data" / "plans"
 
 
 def spm_sim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -224,3 +225,94 @@ def test_check_names_the_bad_cell(tmp_path):
     assert "Traceback" not in proc.stderr
     assert "bookings.csv, row 7, column 'date'" in proc.stderr
     assert "2024-13-45" in proc.stderr and "YYYY-MM-DD" in proc.stderr
+
+
+def _metric(stdout: str, plan: str, label: str) -> str:
+    """The value printed on ``label``'s line in the block of ``plan``."""
+    block = stdout.split(plan, 1)[1].split("\n\n", 1)[0]
+    (line,) = [line for line in block.splitlines() if line.strip().startswith(label)]
+    return line.split()[-1]
+
+
+def test_curve_writes_figure_table_and_leverage(tmp_path):
+    proc = spm_sim(
+        "curve",
+        str(PLANS / "baseline.yaml"),
+        str(PLANS / "accelerated.yaml"),
+        "--out",
+        "figs/curves.png",
+        "--csv",
+        "curves.csv",
+        "--quota",
+        "1000000",
+        "--ti",
+        "100000",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    png = tmp_path / "figs" / "curves.png"
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    assert f"Figure: {png.resolve()}" in proc.stdout
+    assert f"Table: {(tmp_path / 'curves.csv').resolve()}" in proc.stdout
+    base, acc = "Baseline 2026 AE plan", "Accelerated 2026 AE plan"
+    # Baseline: 1.0x TCR to quota, 1.5x to 150%. At quota 1.0 TI; at 150%
+    # 1.0 + 1.5 x 0.5 = 1.75 TI; effective rate 1.75 / 1.5 = 1.167x TCR.
+    # Cost of sales at quota: $100,000 / $1,000,000 = 10%.
+    assert _metric(proc.stdout, base, "Payout at quota") == "1.000"
+    assert _metric(proc.stdout, base, "Payout at 150% = leverage") == "1.750"
+    assert _metric(proc.stdout, base, "Effective rate at 150%") == "1.167"
+    assert _metric(proc.stdout, base, "Cost of sales at quota") == "10.00%"
+    # Accelerated: 0.8 x 0.5 + 1.2 x 0.5 = 1.0 TI at quota; 1.0 + 2.5 x 0.5 = 2.25 TI
+    # at 150%; effective rate 2.25 / 1.5 = 1.5x TCR.
+    assert _metric(proc.stdout, acc, "Payout at quota") == "1.000"
+    assert _metric(proc.stdout, acc, "Payout at 150% = leverage") == "2.250"
+    assert _metric(proc.stdout, acc, "Effective rate at 150%") == "1.500"
+    table = pd.read_csv(tmp_path / "curves.csv")
+    assert list(table.columns) == ["plan", "attainment", "payout_over_ti", "effective_rate"]
+    assert len(table) == 2 * 251  # 0%, 1%, ..., 250% for each plan
+    at_150 = table[table["attainment"] == 1.5].set_index("plan")["payout_over_ti"]
+    assert at_150.to_dict() == pytest.approx({base: 1.75, acc: 2.25})
+
+
+def test_curve_without_quota_gives_cost_in_ti_over_quota(tmp_path):
+    proc = spm_sim(
+        "curve",
+        str(PLANS / "baseline.yaml"),
+        "--out",
+        "c.png",
+        "--max-attainment",
+        "2",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _metric(proc.stdout, "Baseline 2026", "Cost of sales at quota (x TI/quota)") == "1.000"
+    assert (tmp_path / "c.png").stat().st_size > 20_000
+
+
+def test_curve_bad_plan_names_file_and_field(tmp_path):
+    text = (PLANS / "baseline.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("threshold: 0.5", "treshold: 0.5"), encoding="utf-8")
+    proc = spm_sim("curve", str(PLANS / "baseline.yaml"), str(bad), "--out", "c.png", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("spm-sim: error: ")
+    assert str(bad) in proc.stderr
+    assert "treshold" in proc.stderr and "Did you mean 'threshold'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "c.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "c.svg"], "written as PNG"),
+        (["--out", "c.png", "--quota", "5"], "give --quota and --ti together"),
+        (["--out", "c.png", "--max-attainment", "0"], "must be a number > 0"),
+    ],
+)
+def test_curve_bad_options(tmp_path, args, message):
+    proc = spm_sim("curve", str(PLANS / "baseline.yaml"), *args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr

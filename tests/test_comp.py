@@ -6,6 +6,7 @@ never copied from the code's output.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import warnings
@@ -21,12 +22,15 @@ from hypothesis import strategies as st
 
 from spm_sim._validation import DataError, PlanError
 from spm_sim.comp import (
+    PLAN_SCHEMA_PATH,
     Component,
     Plan,
     Tier,
     load_plan,
     payout,
     payout_curve,
+    plan_json_schema,
+    plan_metrics,
     round_money,
     standard_plan,
 )
@@ -619,3 +623,149 @@ def test_sample_plans_are_plausible(name):
     for comp in plan.components:
         above = [t.rate for t in comp.tiers if t.start >= 1.0]
         assert above and all(1.5 <= r <= 2.5 for r in above)
+
+
+# --------------------------------------------------------------------------------------
+# Curve metrics, worked by hand
+# --------------------------------------------------------------------------------------
+
+
+def test_plan_metrics_baseline(baseline):
+    # Baseline: nothing below 50%; 1.0x TCR to 100%, 1.5x to 150%, 2.0x above.
+    # Quota $1,000,000 and TI $100,000, so TCR = 0.10.
+    m = plan_metrics(baseline, quota=1_000_000, target_incentive=100_000)
+    # at 100%: 1.0 x 1.0 = 1.0 TI ($100,000)
+    assert m["payout_at_quota_over_ti"] == pytest.approx(1.0)
+    # at 150%: 1.0 + 1.5 x 0.5 = 1.75 TI ($175,000)
+    assert m["payout_at_150_over_ti"] == pytest.approx(1.75)
+    # effective rate = (payout / TI) / attainment, in multiples of TCR:
+    # 1.0 / 1.0 = 1.0 and 1.75 / 1.5 = 1.1666...
+    assert m["effective_rate_at_100"] == pytest.approx(1.0)
+    assert m["effective_rate_at_150"] == pytest.approx(1.75 / 1.5)
+    # cost of sales at quota: $100,000 / $1,000,000 = 10%
+    assert m["cost_of_sales_at_quota"] == pytest.approx(0.10)
+    # no sample, no P90 figures
+    assert "payout_at_p90_over_ti" not in m and "p90_attainment" not in m
+
+
+def test_plan_metrics_accelerated(accelerated):
+    # Accelerated: nothing below 60%; 0.8x TCR to 50%, 1.2x to 100%, 2.5x above; capped at 3 TI.
+    m = plan_metrics(accelerated)  # quota = TI = 1
+    # at 100%: 0.8 x 0.5 + 1.2 x 0.5 = 0.4 + 0.6 = 1.0 TI
+    assert m["payout_at_quota_over_ti"] == pytest.approx(1.0)
+    # at 150%: 1.0 + 2.5 x 0.5 = 2.25 TI; effective rate 2.25 / 1.5 = 1.5x TCR
+    assert m["payout_at_150_over_ti"] == pytest.approx(2.25)
+    assert m["effective_rate_at_150"] == pytest.approx(1.5)
+    # with quota = TI = 1 the cost of sales is 1.0 / 1.0 = 1.0 (a multiple of TI / quota)
+    assert m["cost_of_sales_at_quota"] == pytest.approx(1.0)
+
+
+def test_plan_metrics_at_the_90th_percentile(baseline, accelerated):
+    # 21 attainments 0.0, 0.1, ..., 2.0: numpy's linear 90th percentile sits at
+    # position 0.9 x (21 - 1) = 18, i.e. 1.8.
+    sample = np.linspace(0.0, 2.0, 21)
+    m = plan_metrics(baseline, attainment_sample=sample)
+    assert m["p90_attainment"] == pytest.approx(1.8)
+    # baseline at 180%: 1.0 + 1.5 x 0.5 + 2.0 x 0.3 = 1.0 + 0.75 + 0.6 = 2.35 TI
+    assert m["payout_at_p90_over_ti"] == pytest.approx(2.35)
+    # accelerated at 180%: 1.0 + 2.5 x 0.8 = 3.0 TI, exactly the payout cap
+    m = plan_metrics(accelerated, attainment_sample=sample)
+    assert m["payout_at_p90_over_ti"] == pytest.approx(3.0)
+    # a (trials, reps) sample all at 200%: uncapped 1.0 + 2.5 x 1.0 = 3.5 TI, capped at 3.0
+    m = plan_metrics(accelerated, attainment_sample=np.full((4, 5), 2.0))
+    assert (m["p90_attainment"], m["payout_at_p90_over_ti"]) == (pytest.approx(2.0), 3.0)
+
+
+def test_plan_metrics_bookings_basis():
+    # 5% of every dollar; quota $1,000,000 and TI $100,000 (TCR = 0.10)
+    plan = load_plan(
+        plan_of(one_component(rate_basis="bookings", tiers=[{"start": 0.0, "rate": 0.05}]))
+    )
+    m = plan_metrics(plan, quota=1_000_000, target_incentive=100_000)
+    # at quota: 0.05 x $1,000,000 = $50,000 = 0.5 TI; cost of sales 5%; 0.05 / 0.10 = 0.5x TCR
+    assert m["payout_at_quota_over_ti"] == pytest.approx(0.5)
+    assert m["cost_of_sales_at_quota"] == pytest.approx(0.05)
+    assert m["effective_rate_at_100"] == pytest.approx(0.5)
+    # at 150%: 0.05 x $1,500,000 = $75,000 = 0.75 TI; the rate stays 0.5x TCR
+    assert m["payout_at_150_over_ti"] == pytest.approx(0.75)
+    assert m["effective_rate_at_150"] == pytest.approx(0.5)
+
+
+def test_plan_metrics_bad_inputs(baseline):
+    with pytest.raises(ValueError, match=r"quota must be a finite number > 0; got 0"):
+        plan_metrics(baseline, quota=0)
+    with pytest.raises(ValueError, match=r"target_incentive must be .*got nan"):
+        plan_metrics(baseline, target_incentive=float("nan"))
+    with pytest.raises(ValueError, match="attainment_sample is empty"):
+        plan_metrics(baseline, attainment_sample=[])
+    with pytest.raises(DataError, match=r"attainment_sample must be finite and >= 0.*nan"):
+        plan_metrics(baseline, attainment_sample=[1.0, float("nan")])
+
+
+# --------------------------------------------------------------------------------------
+# JSON schema of plan files
+# --------------------------------------------------------------------------------------
+
+REGENERATE = 'python -c "from spm_sim.comp import plan_json_schema; plan_json_schema(write=True)"'
+
+
+def test_plan_schema_file_is_up_to_date():
+    stored = json.loads(PLAN_SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert stored == plan_json_schema(), (
+        f"{PLAN_SCHEMA_PATH} is out of date with the Plan model; regenerate it with "
+        f"{REGENERATE} and commit the result"
+    )
+
+
+def test_plan_schema_is_plain_json_schema():
+    schema = plan_json_schema()
+    assert schema["title"] and schema["description"] and "$id" not in schema
+    # pydantic's own keywords (gt, ge, ...) would be silently ignored by editors
+    text = json.dumps(schema)
+    assert not re.search(r'"(gt|ge|lt|le)":', text), text
+    for name in ("Component", "Tier"):
+        for field, prop in schema["$defs"][name]["properties"].items():
+            assert len(prop["description"]) > 10, (name, field)
+
+
+@pytest.mark.parametrize("name", ["baseline", "accelerated"])
+def test_sample_plans_validate_against_the_schema(name):
+    import jsonschema
+    path = PLANS / f"{name}.yaml"
+    # the first line points editors (VS Code's YAML extension) to the schema
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../spm_sim/plan.schema.json"
+    assert (path.parent / first.split("=", 1)[1]).resolve() == PLAN_SCHEMA_PATH.resolve()
+    schema = json.loads(PLAN_SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.validators.validator_for(schema)
+    validator.check_schema(schema)
+    validator(schema).validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def test_schema_accepts_valid_plans_and_flags_common_mistakes():
+    import jsonschema
+    schema = plan_json_schema()
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    # what load_plan accepts the schema accepts too
+    for plan in (
+        standard_plan(),
+        standard_plan(attainment_cap=2.0, payout_cap=3.0),
+        load_plan(plan_of(one_component(rate_basis="bookings", weight=0.5))),
+    ):
+        validator.validate(plan.model_dump(mode="json"))
+    # each mistake below is refused by load_plan and flagged by the schema
+    mistakes = [
+        one_component(treshold=0.5),  # typo
+        one_component(weight=True),  # YAML "yes"
+        one_component(measure="bookngs"),
+        one_component(tiers=[]),
+        one_component(tiers=[{"start": 0.0, "rate": -1.0}]),
+        one_component(attainment_cap=0),
+        one_component(rate_basis="percent"),
+    ]
+    for component in mistakes:
+        data = plan_of(component)
+        with pytest.raises(PlanError):
+            load_plan(data)
+        assert not validator.is_valid(data), component
+    assert not validator.is_valid({"name": "P", "currency": "usd", "components": []})

@@ -1,0 +1,414 @@
+"""Actual payouts, statements, payroll and back-tests, worked by hand to the cent.
+
+The tiny book below is written as CSV (docs/data-format.md) and paid under a
+3-tier marginal plan with a threshold and an attainment cap; every expected
+number is worked out in the comments, not copied from the code's output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import spm_sim
+from spm_sim.actuals import actual_payouts, backtest, statement
+from spm_sim.comp import load_plan
+from spm_sim.quota import Quotas, QuotaSettings, quotas_from_history
+
+MONTHS = tuple(f"2025-{m:02d}" for m in range(1, 13))
+
+# R1 and R2 carry quota for the whole year; R5 carries quota and leaves on 2025-07-01;
+# R3 is hired during 2025 and R4 left before it: both have 2025 deals and no quota.
+REPS = """rep_id,name,region,role,hire_date,term_date,base_salary,target_incentive
+R1,Ann Lee,East,AE,2020-01-01,,90000,12000
+R2,Bo Chen,East,AE,2020-01-01,,90000,6000
+R3,Cy Diaz,East,AE,2025-06-01,,90000,6000
+R4,Di Ekk,East,AE,2020-01-01,2024-12-15,90000,6000
+R5,Ed Fox,East,AE,2020-01-01,2025-07-01,90000,7300
+"""
+ACCOUNTS = """account_id,name,lat,lon,segment,industry,potential,workload,rep_id
+A1,Acme,41.9,-87.6,SMB,Retail,500000,40,R1
+"""
+# R1's 2025 deals: 20,000 + 45,000 + 55,000 + 30,000.40 + 80,000 + 5,000 = 235,000.40.
+# The 2024 deals must not count in 2025.
+BOOKINGS = """deal_id,date,account_id,rep_id,amount,product
+D01,2024-12-31,A1,R1,99999.00,Core
+D02,2024-06-30,A1,R2,1000.00,Core
+D03,2025-01-15,A1,R1,20000.00,Core
+D04,2025-03-10,A1,R1,45000.00,Core
+D05,2025-06-03,A1,R1,55000.00,Core
+D06,2025-09-20,A1,R1,30000.40,Core
+D07,2025-11-05,A1,R1,80000.00,Core
+D08,2025-12-01,A1,R1,5000.00,Core
+D09,2025-07-01,A1,R3,10000.00,Core
+D10,2025-08-01,A1,R3,2500.50,Core
+D11,2025-01-05,A1,R4,3000.00,Core
+"""
+
+
+def three_tier_plan(*, attainment_cap=1.8, payout_cap=None, name="Three tiers"):
+    """Nothing below 50%; 1.0x TCR to 100%, 1.5x to 150%, 2.0x above."""
+    return load_plan(
+        {
+            "name": name,
+            "components": [
+                {
+                    "name": "bookings",
+                    "weight": 1.0,
+                    "rate_basis": "tcr",
+                    "threshold": 0.5,
+                    "tiers": [
+                        {"start": 0.0, "end": 1.0, "rate": 1.0},
+                        {"start": 1.0, "end": 1.5, "rate": 1.5},
+                        {"start": 1.5, "end": None, "rate": 2.0},
+                    ],
+                    "attainment_cap": attainment_cap,
+                    "payout_cap": payout_cap,
+                }
+            ],
+        }
+    )
+
+
+def write_book(folder, bookings=BOOKINGS):
+    folder.mkdir()
+    for name, text in [("reps", REPS), ("accounts", ACCOUNTS), ("bookings", bookings)]:
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    return spm_sim.load_book(folder)
+
+
+@pytest.fixture
+def book(tmp_path):
+    return write_book(tmp_path / "tiny")
+
+
+@pytest.fixture
+def quotas():
+    # R1: 10,000 a month = 120,000 a year; with TI 12,000 the TCR is 0.10 exactly.
+    values = np.array([[10_000.0] * 12, [5_000.0] * 12, [5_000.0] * 6 + [0.0] * 6])
+    return Quotas(
+        rep_ids=("R1", "R2", "R5"),
+        periods=MONTHS,
+        values=values,
+        company_target=float(values.sum()),
+        settings=QuotaSettings(),
+        basis=pd.DataFrame(),
+    )
+
+
+@pytest.fixture
+def actual(book, quotas):
+    return actual_payouts(book, three_tier_plan(), 2025, quotas=quotas)
+
+
+# R1 month by month under three_tier_plan (Q = 120,000, TCR = 0.10, cap 180% = 216,000):
+#   Jan  20,000 to date = 16.7%: below the 50% threshold, nothing.
+#   Mar  65,000 = 54.2%: tier 1 65,000 x 0.10 = 6,500.00 earned, paid 6,500.00
+#   Jun 120,000 = 100% exactly: tier 1 12,000.00 (tier 2 starts above 100%), paid 5,500.00
+#   Sep 150,000.40: tier 2 30,000.40 x 1.5 x 0.10 = 4,500.06, paid 4,500.06
+#   Nov 230,000.40 = 191.7% > 180%: credited 216,000; tier 2 full 60,000 x 0.15 = 9,000.00,
+#       tier 3 36,000 x 0.20 = 7,200.00; to date 28,200.00, paid 28,200 - 16,500.06 = 11,699.94
+#   Dec 235,000.40: still capped, paid 0.
+R1_PAID = [0, 0, 6500.00, 0, 0, 5500.00, 0, 0, 4500.06, 0, 11699.94, 0]
+
+
+def test_monthly_payments_and_annual_total_by_hand(actual):
+    pay = actual.payroll()
+    r1 = pay[pay["rep_id"] == "R1"]
+    assert r1["period"].tolist() == list(MONTHS)
+    assert r1["amount"].tolist() == R1_PAID
+    assert round(r1["amount"].sum(), 2) == 28_200.00
+    assert actual.payout.by_component.shape == (3, 12, 1)  # leading shape (): one trial
+
+
+def test_statement_rows_by_hand(actual):
+    s = statement(actual, "R1")
+    t = s.table
+    got = list(
+        zip(
+            t["period"],
+            t["line"],
+            t["bookings_in_band"],
+            t["earned_to_date"],
+            t["paid"],
+            strict=True,
+        )
+    )
+    nan = float("nan")
+    expected = [
+        ("2025-01", "threshold", nan, 0.0, 0.0),
+        ("2025-02", "threshold", nan, 0.0, 0.0),
+        ("2025-03", "tier 1", 65_000.0, 6_500.00, 6_500.00),
+        ("2025-04", "tier 1", 65_000.0, 6_500.00, 0.0),
+        ("2025-05", "tier 1", 65_000.0, 6_500.00, 0.0),
+        ("2025-06", "tier 1", 120_000.0, 12_000.00, 5_500.00),
+        ("2025-07", "tier 1", 120_000.0, 12_000.00, 0.0),
+        ("2025-08", "tier 1", 120_000.0, 12_000.00, 0.0),
+        ("2025-09", "tier 1", 120_000.0, 12_000.00, 0.0),
+        ("2025-09", "tier 2", 30_000.40, 4_500.06, 4_500.06),
+        ("2025-10", "tier 1", 120_000.0, 12_000.00, 0.0),
+        ("2025-10", "tier 2", 30_000.40, 4_500.06, 0.0),
+        # Nov: tier 2 fills (9,000 - 4,500.06 = 4,499.94 more), tier 3 opens
+        ("2025-11", "tier 1", 120_000.0, 12_000.00, 0.0),
+        ("2025-11", "tier 2", 60_000.0, 9_000.00, 4_499.94),
+        ("2025-11", "tier 3", 36_000.0, 7_200.00, 7_200.00),
+        ("2025-11", "attainment cap", 14_000.40, 0.0, 0.0),  # 230,000.40 - 216,000
+        ("2025-12", "tier 1", 120_000.0, 12_000.00, 0.0),
+        ("2025-12", "tier 2", 60_000.0, 9_000.00, 0.0),
+        ("2025-12", "tier 3", 36_000.0, 7_200.00, 0.0),
+        ("2025-12", "attainment cap", 19_000.40, 0.0, 0.0),  # 235,000.40 - 216,000
+    ]
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected, strict=True):
+        assert g[:2] == e[:2]
+        assert g[2] == pytest.approx(e[2], abs=1e-6, nan_ok=True)
+        assert g[3:] == e[3:], (g, e)
+    assert "50.0%" in t.loc[0, "note"] and "16.7%" in t.loc[0, "note"]  # the reason
+
+
+def test_statement_traces_to_the_annual_payout(actual):
+    s = statement(actual, "R1")
+    t, annual = s.table, actual.by_rep().set_index("rep_id").loc["R1", "payout"]
+    assert annual == s.total == 28_200.00
+    assert round(t["paid"].sum(), 2) == annual  # the payments add up to the year
+    year_end = t[t["period"] == "2025-12"]
+    assert round(year_end["earned_to_date"].sum(), 2) == annual  # and so do the tiers
+    tiers = year_end[year_end["line"].str.startswith("tier")]
+    tcr = 12_000 / 120_000
+    for _, row in tiers.iterrows():  # every tier amount is rate x TCR x bookings in band
+        assert row["earned_to_date"] == round(row["rate"] * tcr * row["bookings_in_band"], 2)
+    assert tiers["rate"].tolist() == [1.0, 1.5, 2.0]
+    assert tiers["rate_unit"].tolist() == ["x TCR"] * 3
+
+
+def test_payout_cap_row_by_hand(book, quotas):
+    # No attainment cap; payout capped at 2 x TI = 24,000.
+    #   Nov: tiers 12,000 + 9,000 + (230,000.40 - 180,000) x 0.20 = 10,000.08 -> 31,000.08;
+    #        cap row 24,000 - 31,000.08 = -7,000.08; paid 24,000 - 16,500.06 = 7,499.94
+    #   Dec: tier 3 55,000.40 x 0.20 = 11,000.08 (+1,000.00), cap row -8,000.08 (-1,000.00)
+    actual = actual_payouts(
+        book, three_tier_plan(attainment_cap=None, payout_cap=2.0), 2025, quotas=quotas
+    )
+    t = statement(actual, "R1").table
+    late = t[t["period"].isin(["2025-11", "2025-12"]) & (t["line"] != "tier 1")]
+    got = list(zip(late["period"], late["line"], late["earned_to_date"], late["paid"], strict=True))
+    assert got == [
+        ("2025-11", "tier 2", 9_000.00, 4_499.94),
+        ("2025-11", "tier 3", 10_000.08, 10_000.08),
+        ("2025-11", "payout cap", -7_000.08, -7_000.08),
+        ("2025-12", "tier 2", 9_000.00, 0.0),
+        ("2025-12", "tier 3", 11_000.08, 1_000.00),
+        ("2025-12", "payout cap", -8_000.08, -1_000.00),
+    ]
+    assert round(t.loc[t["period"] == "2025-11", "paid"].sum(), 2) == 7_499.94
+    assert round(t["paid"].sum(), 2) == 24_000.00 == actual.by_rep()["payout"].iloc[0]
+
+
+def test_cents_are_rounded_to_date_then_differenced(tmp_path):
+    # Bookings-basis plan: 5% of bookings up to 100% of quota, 10% above; no threshold.
+    plan = load_plan(
+        {
+            "name": "Cents",
+            "components": [
+                {
+                    "name": "bookings",
+                    "weight": 1.0,
+                    "rate_basis": "bookings",
+                    "tiers": [
+                        {"start": 0.0, "end": 1.0, "rate": 0.05},
+                        {"start": 1.0, "rate": 0.10},
+                    ],
+                }
+            ],
+        }
+    )
+    deals = (
+        BOOKINGS.splitlines()[0]
+        + "\n"
+        + "".join(
+            f"E{k},{day},A1,{rep},{amount},Core\n"
+            for k, (day, rep, amount) in enumerate(
+                [
+                    ("2025-01-10", "R1", "10.07"),
+                    ("2025-02-10", "R1", "10.07"),
+                    ("2025-03-10", "R1", "10.07"),
+                    ("2025-01-20", "R2", "110.11"),
+                ]
+            )
+        )
+    )
+    book = write_book(tmp_path / "cents", deals)
+    values = np.zeros((2, 12))
+    values[0] = 10_000.0
+    values[1, 0] = 100.07  # R2: annual quota 100.07, all in January
+    quotas = Quotas(
+        ("R1", "R2"), MONTHS, values, float(values.sum()), QuotaSettings(), pd.DataFrame()
+    )
+    actual = actual_payouts(book, plan, 2025, quotas=quotas)
+    # R1 earns 5% of 10.07 = 0.5035 a month: to date 0.5035, 1.0070, 1.5105, rounded
+    # 0.50, 1.01, 1.51, so the payments are 0.50, 0.51, 0.50 (rounding each payment
+    # on its own would pay 0.50 x 3 = 1.50 and lose a cent).
+    pay = actual.payroll()
+    assert pay.loc[pay["rep_id"] == "R1", "amount"].tolist()[:4] == [0.50, 0.51, 0.50, 0.0]
+    # R2: tier 1 = 5% x 100.07 = 5.0035 -> 5.00; tier 2 = 10% x 10.04 = 1.004 -> 1.00;
+    # the total 6.0075 -> 6.01, so a rounding line of +0.01 makes the tiers add up.
+    t = statement(actual, "R2").table
+    jan = t[t["period"] == "2025-01"]
+    assert list(zip(jan["line"], jan["earned_to_date"], jan["paid"], strict=True)) == [
+        ("tier 1", 5.00, 5.00),
+        ("tier 2", 1.00, 1.00),
+        ("rounding", 0.01, 0.01),
+    ]
+    assert jan["bookings_in_band"].iloc[1] == pytest.approx(10.04)
+    assert jan["rate_unit"].tolist() == ["of bookings", "of bookings", ""]
+    assert round(t["paid"].sum(), 2) == 6.01 == actual.by_rep()["payout"].iloc[1]
+
+
+def test_by_rep_and_zero_and_prorated_reps(actual):
+    df = actual.by_rep().set_index("rep_id")
+    assert df.index.tolist() == ["R1", "R2", "R5"]
+    r1 = df.loc["R1"]
+    assert (r1["quota"], r1["bookings"]) == (120_000.0, pytest.approx(235_000.40))
+    assert r1["attainment"] == pytest.approx(235_000.40 / 120_000)
+    assert (r1["payout_bookings"], r1["payout"]) == (28_200.00, 28_200.00)
+    assert r1["payout_to_ti"] == pytest.approx(28_200 / 12_000)  # 2.35
+    # R2 has quota and no deals: zeros everywhere, and the statement says why
+    assert df.loc["R2", ["bookings", "payout"]].tolist() == [0.0, 0.0]
+    t2 = statement(actual, "R2").table
+    assert set(t2["line"]) == {"threshold"} and t2["paid"].sum() == 0
+    # R5 worked 2025-01-01 to 2025-07-01 inclusive: 182 of 365 days, TI 7,300 x 182/365
+    assert df.loc["R5", "target_incentive"] == pytest.approx(3_640.00)
+
+
+def test_payroll_frame_and_csv(actual, tmp_path):
+    pay = actual.payroll()
+    assert pay.columns.tolist() == ["rep_id", "period", "component", "amount", "currency"]
+    assert len(pay) == 3 * 12 * 1
+    assert pay.attrs == {"plan": "Three tiers", "year": 2025, "currency": "USD"}
+    path = actual.to_payroll_csv(tmp_path / "payroll.csv")
+    back = pd.read_csv(path, dtype={"period": str})
+    assert back.columns.tolist() == pay.columns.tolist()
+    sums = back.groupby("rep_id")["amount"].sum().round(2).to_dict()
+    assert sums == {"R1": 28_200.00, "R2": 0.0, "R5": 0.0}
+    assert "4500.06" in path.read_text() and "11699.94" in path.read_text()
+
+
+def test_deals_of_reps_without_quota_are_listed_not_dropped(actual):
+    u = actual.unassigned
+    assert u["rep_id"].tolist() == ["R3", "R4"]
+    assert u["deals"].tolist() == [2, 1]
+    assert u["amount"].tolist() == [pytest.approx(12_500.50), 3_000.00]
+    assert "hired 2025-06-01, during 2025" in u.loc[0, "reason"]
+    assert "left 2024-12-15, before 2025" in u.loc[1, "reason"]
+    assert set(actual.payroll()["rep_id"]) == {"R1", "R2", "R5"}
+    with pytest.raises(spm_sim.DataError, match=r"'R3' has no quota in 2025 .*unassigned"):
+        statement(actual, "R3")
+
+
+def test_unknown_rep_names_close_matches(actual):
+    with pytest.raises(spm_sim.DataError, match=r"rep 'R1 ' has no quota.*Did you mean 'R1'\?"):
+        statement(actual, "R1 ")
+
+
+def test_year_without_bookings(book, quotas):
+    with pytest.raises(spm_sim.DataError, match=r"no bookings in 2023.*: 2024, 2025"):
+        actual_payouts(book, three_tier_plan(), 2023, quotas=quotas)
+    with pytest.raises(spm_sim.DataError, match="no bookings in 2023"):
+        backtest(book, three_tier_plan(), three_tier_plan(), 2023)
+
+
+def test_quotas_must_be_the_years_months(book, quotas):
+    with pytest.raises(spm_sim.DataError, match=r"twelve months 2024-01\.\.2024-12"):
+        actual_payouts(book, three_tier_plan(), 2024, quotas=quotas)
+    with pytest.raises(ValueError, match="not both"):
+        actual_payouts(book, three_tier_plan(), 2025, quotas=quotas, quota_settings=QuotaSettings())
+
+
+def test_text_and_html(book, quotas):
+    plan = three_tier_plan(name="<b>Plan & co</b>")
+    s = statement(actual_payouts(book, plan, 2025, quotas=quotas), "R1")
+    assert s.text.splitlines()[0] == "Incentive statement for R1 (Ann Lee), 2025"
+    assert "TCR = 1 x $12,000.00 / $120,000.00 = 10.0000% of bookings" in s.text
+    assert "Total paid in 2025: $28,200.00" in s.text
+    assert "<b>" not in s.html and "&lt;b&gt;Plan &amp; co&lt;/b&gt;" in s.html
+
+
+# ------------------------------------------------------------------ the sample book
+
+
+@pytest.fixture(scope="module")
+def sample_bt():
+    return backtest(
+        spm_sim.load_sample(),
+        "data/plans/baseline.yaml",
+        "data/plans/accelerated.yaml",
+        2025,
+    )
+
+
+def _by_formula(att, ti, plan):
+    """The two sample plans written out as formulas, independent of the kernel."""
+    if plan == "baseline":  # >= 50%; 1.0 / 1.5 / 2.0 x TCR at 0 / 100% / 150%; cap 300%
+        a = np.minimum(att, 3.0)
+        units = np.minimum(a, 1) + 1.5 * np.clip(a - 1, 0, 0.5) + 2.0 * np.maximum(a - 1.5, 0)
+        return np.where(att >= 0.5, units * ti, 0.0)
+    # accelerated: >= 60%; 0.8 / 1.2 / 2.5 x TCR at 0 / 50% / 100%; at most 3 x TI
+    units = 0.8 * np.minimum(att, 0.5) + 1.2 * np.clip(att - 0.5, 0, 0.5)
+    units = units + 2.5 * np.maximum(att - 1, 0)
+    return np.where(att >= 0.6, np.minimum(units, 3.0) * ti, 0.0)
+
+
+def test_backtest_on_the_sample(sample_bt):
+    s, reps = sample_bt.summary, sample_bt.reps
+    assert s.index.tolist() == ["A", "B", "B - A"]
+    assert s.loc["A", "plan"] == "Baseline 2026 AE plan"
+    # totals are the sums of the per-rep payouts, to the cent
+    assert s.loc["A", "total_incentive"] == round(reps["payout_a"].sum(), 2)
+    assert s.loc["B", "total_incentive"] == round(reps["payout_b"].sum(), 2)
+    assert s.loc["B - A", "total_incentive"] == pytest.approx(reps["difference"].sum(), abs=0.01)
+    # sorted from the biggest loser to the biggest gainer
+    assert reps["difference"].is_monotonic_increasing
+    assert reps["difference"].iloc[0] < 0 < reps["difference"].iloc[-1]
+    assert np.allclose(reps["difference"], reps["payout_b"] - reps["payout_a"], atol=0.005)
+    # cost of sales = incentive / credited bookings
+    assert s.loc["A", "bookings"] == pytest.approx(reps["bookings"].sum())
+    for k in ("A", "B"):
+        assert s.loc[k, "cost_of_sales"] == pytest.approx(
+            s.loc[k, "total_incentive"] / s.loc[k, "bookings"]
+        )
+    att = reps["attainment"].to_numpy()
+    assert s.loc["A", "share_at_quota"] == pytest.approx(np.mean(att >= 1.0))
+    assert s.loc["A", "attainment_p50"] == pytest.approx(np.median(att))
+    # per-rep payouts match the plans written out as formulas
+    ti = pd.Series(sample_bt.a.target_incentive, index=sample_bt.a.rep_ids)[reps["rep_id"]]
+    for col, plan in [("payout_a", "baseline"), ("payout_b", "accelerated")]:
+        expected = _by_formula(att, ti.to_numpy(), plan)
+        assert np.abs(reps[col].to_numpy() - expected).max() < 0.006
+
+
+def test_backtest_reports_unassigned_deals(sample_bt):
+    u = sample_bt.a.unassigned
+    assert len(u) > 0 and u["reason"].str.contains("hired").all()  # 2025 hires
+    text = sample_bt.text
+    assert "Not paid by either plan" in text and u["rep_id"].iloc[0] in text
+    assert "Biggest losers under B: " + sample_bt.reps["rep_id"].iloc[0] in text
+
+
+def test_every_sample_statement_reconciles(sample_bt):
+    for actual in (sample_bt.a, sample_bt.b):
+        payouts = actual.by_rep().set_index("rep_id")["payout"]
+        for rep_id in actual.rep_ids:
+            s = statement(actual, rep_id)
+            assert s.total == payouts[rep_id]
+            assert round(s.table["paid"].sum(), 2) == s.total
+            last = s.table[s.table["period"] == "2025-12"]
+            assert round(last["earned_to_date"].sum(), 2) == s.total
+
+
+def test_default_quotas_see_only_history_before_the_year():
+    book = spm_sim.load_sample()
+    actual = actual_payouts(book, "data/plans/baseline.yaml", 2025)
+    q = quotas_from_history(book, plan_year=2025, settings=QuotaSettings(growth=0.0))
+    assert actual.rep_ids == q.rep_ids
+    np.testing.assert_array_equal(actual.quotas, q.values)
