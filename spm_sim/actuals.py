@@ -155,6 +155,7 @@ class ActualPayouts:
     def to_payroll_csv(self, path: str | Path) -> Path:
         """Write :meth:`payroll` as CSV (amounts with two decimals); return the path."""
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.payroll().to_csv(path, index=False, float_format="%.2f")
         return path
 

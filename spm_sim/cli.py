@@ -25,12 +25,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._format import format_money
 from ._validation import SpmSimError
+from .actuals import actual_payouts, backtest, statement
 from .comp import load_plan, payout_curve, plan_metrics
-from .data import load_book
+from .data import load_book, load_sample
 from .plots import payout_curves
 from .report import headline, slugify, write_report, write_summaries
-from .scenario import SAMPLE_SCENARIOS, Scenario, load_scenario
+from .scenario import SAMPLE_BOOK, SAMPLE_SCENARIOS, Scenario, load_scenario
 from .simulate import _package_version, simulate
 
 __all__ = ["main", "build_parser", "DEMO_SCENARIOS"]
@@ -190,7 +192,79 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="T",
         help="annual target incentive (TI) of that rep, with --quota",
     )
+
+    book_help = "folder of the book, or 'sample' for the shipped sample book (default)"
+    pay = sub.add_parser(
+        "payouts",
+        help="pay a plan on a real year of deals: payroll CSV and rep statements",
+        description="Apply a plan to the deals of one calendar year of the book, with quotas "
+        "set from the history before that year, and write the payroll export (rep, month, "
+        "component, amount in cents). --statement prints one rep's statement, every amount "
+        "traced to its component, tier, rate and cap.",
+    )
+    pay.add_argument("plan", type=Path, metavar="PLAN.yaml", help="plan file")
+    pay.add_argument("--book", default="sample", metavar="DIR", help=book_help)
+    pay.add_argument("--year", type=_positive_int, required=True, metavar="Y", help="year paid")
+    pay.add_argument("--out", type=Path, metavar="FILE.csv", help="payroll CSV to write")
+    pay.add_argument(
+        "--statement",
+        action="append",
+        default=[],
+        metavar="REP_ID",
+        help="print this rep's statement (repeatable)",
+    )
+
+    bt = sub.add_parser(
+        "backtest",
+        help="compare two plans on the same real year: cost, who gains, who loses",
+        description="Apply two plans to the deals and quotas of one calendar year of the book "
+        "and print the total incentive, cost of sales, share of reps at quota and the reps who "
+        "gain or lose most under the second plan. --out writes the per-rep table as CSV.",
+    )
+    bt.add_argument("plan_a", type=Path, metavar="PLAN_A.yaml", help="current plan")
+    bt.add_argument("plan_b", type=Path, metavar="PLAN_B.yaml", help="proposed plan")
+    bt.add_argument("--book", default="sample", metavar="DIR", help=book_help)
+    bt.add_argument("--year", type=_positive_int, required=True, metavar="Y", help="year paid")
+    bt.add_argument("--out", type=Path, metavar="FILE.csv", help="per-rep table to write")
     return parser
+
+
+def _book(ref: str):
+    return load_sample() if ref == SAMPLE_BOOK else load_book(ref)
+
+
+def _cmd_payouts(args) -> int:
+    actual = actual_payouts(_book(args.book), load_plan(args.plan), args.year)
+    reps = actual.by_rep()
+    cur = actual.currency
+    print(
+        f"{actual.plan.name}, {args.year}: {len(reps)} reps paid "
+        f"{format_money(float(reps['payout'].sum()), currency=cur)} on "
+        f"{format_money(float(reps['bookings'].sum()), currency=cur)} of bookings."
+    )
+    if len(actual.unassigned):
+        u = actual.unassigned
+        print(
+            f"Not paid: {int(u['deals'].sum())} deals worth "
+            f"{format_money(float(u['amount'].sum()), currency=cur)} by reps without quota "
+            f"that year: {', '.join(f'{x.rep_id} ({x.reason})' for x in u.itertuples())}."
+        )
+    for rep in args.statement:
+        print()
+        print(statement(actual, rep).text)
+    if args.out is not None:
+        print(f"Payroll: {actual.to_payroll_csv(args.out).resolve()}")
+    return 0
+
+
+def _cmd_backtest(args) -> int:
+    result = backtest(_book(args.book), load_plan(args.plan_a), load_plan(args.plan_b), args.year)
+    print(result.text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        result.reps.to_csv(args.out, index=False)
+        print(f"Per-rep table: {args.out.resolve()}")
+    return 0
 
 
 def _cmd_check(args) -> int:
@@ -377,6 +451,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "payouts":
+            return _cmd_payouts(args)
+        if args.command == "backtest":
+            return _cmd_backtest(args)
         if args.command == "check":
             return _cmd_check(args)
         if args.command == "curve":

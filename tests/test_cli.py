@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -314,5 +315,67 @@ def test_curve_bad_plan_names_file_and_field(tmp_path):
 )
 def test_curve_bad_options(tmp_path, args, message):
     proc = spm_sim("curve", str(PLANS / "baseline.yaml"), *args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_payouts_writes_payroll_and_prints_a_statement(tmp_path):
+    out = tmp_path / "pay" / "payroll.csv"
+    plan = REPO / "data" / "plans" / "baseline.yaml"
+    proc = spm_sim(
+        "payouts",
+        str(plan),
+        "--year",
+        "2025",
+        "--out",
+        str(out),
+        "--statement",
+        "R002",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    payroll = pd.read_csv(out, dtype={"rep_id": str, "period": str})
+    assert list(payroll.columns) == ["rep_id", "period", "component", "amount", "currency"]
+    # 12 months for every rep on quota in 2025, one component
+    assert len(payroll) == 12 * payroll["rep_id"].nunique()
+    r002 = payroll.loc[payroll["rep_id"] == "R002", "amount"].sum()
+    # the statement printed for R002 ends with the same total as its payroll rows
+    total_line = next(line for line in proc.stdout.splitlines() if line.startswith("Total paid"))
+    assert f"${r002:,.2f}" in total_line
+    assert "Incentive statement for R002" in proc.stdout
+    assert "Not paid:" in proc.stdout and "R082" in proc.stdout
+
+
+def test_backtest_prints_both_plans_and_writes_the_rep_table(tmp_path):
+    plans = REPO / "data" / "plans"
+    out = tmp_path / "bt.csv"
+    proc = spm_sim(
+        "backtest",
+        str(plans / "baseline.yaml"),
+        str(plans / "accelerated.yaml"),
+        "--year",
+        "2025",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Biggest losers under B" in proc.stdout and "Biggest gainers under B" in proc.stdout
+    reps = pd.read_csv(out)
+    # money to the cent
+    assert np.allclose(reps["difference"], reps["payout_b"] - reps["payout_a"], atol=0.005)
+    assert reps["difference"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--year", "2019"], "has no bookings in 2019; it has bookings in: 2023, 2024, 2025"),
+        (["--year", "2025", "--statement", "R999"], "rep 'R999' has no quota in 2025"),
+    ],
+)
+def test_payouts_errors(tmp_path, args, message):
+    plan = REPO / "data" / "plans" / "baseline.yaml"
+    proc = spm_sim("payouts", str(plan), *args, cwd=tmp_path)
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
