@@ -191,23 +191,33 @@ def _employed_share(reps: pd.DataFrame, year: int) -> np.ndarray:
     return np.clip(days, 0.0, None) / float((last - first).days + 1)
 
 
-def _unassigned(deals: pd.DataFrame, reps: pd.DataFrame, year: int) -> pd.DataFrame:
-    first = pd.Timestamp(year, 1, 1)
+def _grouped(deals: pd.DataFrame, reason: Any) -> pd.DataFrame:
+    """Deals per rep (count, amount) with ``reason(rep_id)``, one row per rep."""
     g = deals.groupby(deals["rep_id"].astype(str), sort=True)["amount"].agg(["size", "sum"])
-    rows = []
-    for rep_id, (n, amount) in g.iterrows():
-        rep = reps.loc[rep_id]
-        if pd.notna(rep["term_date"]) and rep["term_date"] < first:
-            why = f"left {rep['term_date']:%Y-%m-%d}, before {year}"
-        elif rep["hire_date"] > first:
-            why = f"hired {rep['hire_date']:%Y-%m-%d}, during {year}; "
-            why += "mid-year hires have no quota yet"
-        else:
-            why = f"not in the quotas for {year}"
-        rows.append((rep_id, int(n), float(amount), why))
+    rows = [(r, int(n), float(a), reason(r)) for r, (n, a) in g.iterrows()]
     return pd.DataFrame(rows, columns=["rep_id", "deals", "amount", "reason"]).astype(
         {"deals": "int64", "amount": "float64"}
     )
+
+
+def _outside_reason(rep: pd.Series) -> str:
+    left = f", left {rep['term_date']:%Y-%m-%d}" if pd.notna(rep["term_date"]) else ""
+    return f"booked outside employment (hired {rep['hire_date']:%Y-%m-%d}{left})"
+
+
+def _unassigned(deals: pd.DataFrame, reps: pd.DataFrame, year: int) -> pd.DataFrame:
+    first = pd.Timestamp(year, 1, 1)
+
+    def why(rep_id: str) -> str:
+        rep = reps.loc[rep_id]
+        if pd.notna(rep["term_date"]) and rep["term_date"] < first:
+            return f"left {rep['term_date']:%Y-%m-%d}, before {year}"
+        if rep["hire_date"] > first:
+            hired = f"hired {rep['hire_date']:%Y-%m-%d}, during {year}"
+            return f"{hired}; mid-year hires have no quota yet"
+        return f"not in the quotas for {year}"
+
+    return _grouped(deals, why)
 
 
 def actual_payouts(
@@ -250,7 +260,10 @@ def actual_payouts(
     Each deal is credited to its ``rep_id`` in its calendar month. Reps with quota
     and no deals get zeros. Deals of reps without quota (left before the year,
     hired during it) are not paid and not dropped silently: they are listed in
-    ``unassigned``. The target incentive is prorated by days employed in ``year``.
+    ``unassigned``, and so are deals of a rep on quota booked outside their employment
+    (before ``hire_date`` or after ``term_date``) or while their annual quota is 0:
+    they are listed with the reason, never paid silently. The target incentive is
+    prorated by days employed in ``year``.
 
     Examples
     --------
@@ -298,9 +311,27 @@ def actual_payouts(
     deals = deals.sort_values(["date", "deal_id"])  # fixed order of the sums
     row = pd.Index(rep_ids).get_indexer(deals["rep_id"].astype(str))
     on = row >= 0
+    # a rep on quota is credited only with deals booked while employed, and only
+    # when they have a quota to measure them against: the rest is listed, not paid
+    date = deals["date"].to_numpy()
+    hire = sel["hire_date"].to_numpy()[np.where(on, row, 0)]
+    term = sel["term_date"].to_numpy()[np.where(on, row, 0)]
+    employed = (date >= hire) & (pd.isna(term) | (date <= term))
+    zero_quota = (values.sum(axis=1) <= 0)[np.where(on, row, 0)]
+    credit = on & employed & ~zero_quota
     bookings = np.zeros((len(rep_ids), 12))
     month = deals["date"].dt.month.to_numpy() - 1
-    np.add.at(bookings, (row[on], month[on]), deals["amount"].to_numpy(float)[on])
+    np.add.at(bookings, (row[credit], month[credit]), deals["amount"].to_numpy(float)[credit])
+    outside = on & ~employed
+    no_quota = on & employed & zero_quota
+    unassigned = pd.concat(
+        [
+            _unassigned(deals[~on], reps, year),
+            _grouped(deals[outside], lambda r: _outside_reason(reps.loc[r])),
+            _grouped(deals[no_quota], lambda r: f"quota is 0 in {year}: nothing to measure"),
+        ],
+        ignore_index=True,
+    )
     return ActualPayouts(
         plan=plan,
         year=year,
@@ -311,7 +342,7 @@ def actual_payouts(
         quotas=values,
         target_incentive=ti,
         payout=payout(plan, bookings, values, ti),
-        unassigned=_unassigned(deals[~on], reps, year),
+        unassigned=unassigned,
     )
 
 

@@ -412,3 +412,48 @@ def test_default_quotas_see_only_history_before_the_year():
     q = quotas_from_history(book, plan_year=2025, settings=QuotaSettings(growth=0.0))
     assert actual.rep_ids == q.rep_ids
     np.testing.assert_array_equal(actual.quotas, q.values)
+
+
+def test_deals_outside_employment_or_without_quota_are_listed_not_paid(tmp_path):
+    import shutil
+
+    from spm_sim import load_book, load_sample
+    from spm_sim.data import _SAMPLE_DIR
+
+    book_dir = tmp_path / "book"
+    shutil.copytree(_SAMPLE_DIR, book_dir)
+    deals = pd.read_csv(book_dir / "bookings.csv", dtype=str, keep_default_na=False)
+    reps = pd.read_csv(book_dir / "reps.csv", dtype=str, keep_default_na=False)
+    # R069 left on 2025-09-25: move one of their 2025 deals to after that day
+    r069 = deals.index[(deals["rep_id"] == "R069") & deals["date"].str.startswith("2025")][0]
+    deals.loc[r069, ["date", "amount"]] = ["2025-11-15", "500000.00"]
+    deals.to_csv(book_dir / "bookings.csv", index=False)
+    assert reps.loc[reps["rep_id"] == "R069", "term_date"].item() == "2025-09-25"
+    book = load_book(book_dir)
+    plan = load_plan(_SAMPLE_DIR.parents[0] / "plans" / "baseline.yaml")
+    before = actual_payouts(load_sample(), plan, 2025)
+    after = actual_payouts(book, plan, 2025)
+    u = after.unassigned.set_index("rep_id")
+    assert u.loc["R069", "deals"] == 1 and u.loc["R069", "amount"] == 500_000.0
+    assert (
+        u.loc["R069", "reason"] == "booked outside employment (hired 2021-06-04, left 2025-09-25)"
+    )
+    i = after.rep_ids.index("R069")
+    # the moved deal is no longer credited; nothing is paid for it in November
+    assert after.bookings[i, 10] == 0.0
+    assert after.payroll().query("rep_id == 'R069' and period == '2025-11'")["amount"].sum() == 0.0
+    # a rep given a zero quota: their deals are listed with the reason
+    q = before.quotas.copy()
+    j = before.rep_ids.index("R001")
+    q[j] = 0.0
+    zero = Quotas(
+        rep_ids=before.rep_ids,
+        periods=before.periods,
+        values=q,
+        company_target=1.0,
+        settings=QuotaSettings(),
+        basis=pd.DataFrame(),
+    )
+    z = actual_payouts(load_sample(), plan, 2025, quotas=zero).unassigned.set_index("rep_id")
+    assert z.loc["R001", "reason"] == "quota is 0 in 2025: nothing to measure"
+    assert z.loc["R001", "amount"] == pytest.approx(before.bookings[j].sum())
