@@ -42,24 +42,22 @@ DEMO_SCENARIOS = ("baseline.yaml", "accelerated.yaml")
 DEMO_TRIALS = 2000
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, low: int, high: int | None, rule: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(f"{rule}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1, None, "must be at least 1")
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, got {value}")
-    return value
+    return _whole(text, 0, 2**63 - 1, "must be between 0 and 2**63 - 1")
 
 
 def _positive_float(text: str) -> float:
