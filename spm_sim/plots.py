@@ -292,22 +292,15 @@ def payout_curves(plans: Sequence[Plan], *, max_attainment: float = 2.5) -> Figu
             name = plan.name if seen[plan.name] == 1 else f"{plan.name} ({seen[plan.name]})"
             curve = payout_curve(plan, att)
             style = linestyles[k % len(linestyles)]
-            ax1.plot(
-                curve["attainment"],
-                curve["payout"],
-                color=color,
-                linestyle=style,
-                linewidth=2,
-                label=_label(name),
-            )
-            ax2.plot(
-                curve["attainment"],
-                curve["effective_rate"],
-                color=color,
-                linestyle=style,
-                linewidth=2,
-                label=_label(name),
-            )
+            for ax, column in ((ax1, "payout"), (ax2, "effective_rate")):
+                ax.plot(
+                    curve["attainment"],
+                    curve[column],
+                    color=color,
+                    linestyle=style,
+                    linewidth=2,
+                    label=_label(name),
+                )
         ax1.plot(
             [0, max_attainment],
             [0, max_attainment],
