@@ -21,6 +21,7 @@ tiers, gates, draws and clawbacks come later.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +29,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from spm_sim._validation import DataError
+from spm_sim._validation import DataError, suggest
 from spm_sim.plan import (
+    MBO,
     MEASURES,
     PLAN_SCHEMA_PATH,
+    Bonus,
     Component,
+    Contest,
+    Draw,
     Plan,
+    Spiff,
     Tier,
     load_plan,
     plan_json_schema,
@@ -64,31 +70,39 @@ _THRESHOLD_TOL = 1e-9
 
 @dataclass(frozen=True, eq=False)
 class Payout:
-    """Money paid by a plan, per component and period (read-only arrays).
+    """Money paid by a plan, per column and period (read-only arrays).
 
     Attributes
     ----------
-    by_component : ndarray, shape (..., n_reps, n_periods, n_components)
-        Payment made in each period (net of what earlier periods paid), float64.
+    by_component : ndarray, shape (..., n_reps, n_periods, n_columns)
+        Payment made in each period, float64: one column per plan component (net
+        of what earlier periods paid), then ``clawback`` (<= 0) if the plan has a
+        clawback rule, then ``draw`` (the draw paid beyond the earnings, or its
+        recovery as a negative amount) if it has a draw.
     components : tuple of str
-        Component names, in the order of the last axis.
+        Column names, in the order of the last axis.
     annual_bookings, annual_quota : ndarray, shape (..., n_reps)
-        Credited bookings and quota summed over the periods.
+        Credited bookings (net of clawed-back cancellations) and quota over the
+        periods.
+    draw_balance : ndarray, shape (..., n_reps), or None
+        Recoverable draw still owed by the rep at the end of the periods (not paid
+        back); ``None`` without a recoverable draw.
     """
 
     by_component: NDArray[np.float64]
     components: tuple[str, ...]
     annual_bookings: NDArray[np.float64]
     annual_quota: NDArray[np.float64]
+    draw_balance: NDArray[np.float64] | None = None
 
     @property
     def by_period(self) -> NDArray[np.float64]:
-        """Payment per period, all components, shape ``(..., n_reps, n_periods)``."""
+        """Payment per period, all columns, shape ``(..., n_reps, n_periods)``."""
         return self.by_component.sum(axis=-1)
 
     @property
     def annual_by_component(self) -> NDArray[np.float64]:
-        """Year total per component, shape ``(..., n_reps, n_components)``."""
+        """Year total per column, shape ``(..., n_reps, n_columns)``."""
         return self.by_component.sum(axis=-2)
 
     @property
@@ -117,26 +131,278 @@ def _as_float_array(name: str, value: ArrayLike) -> NDArray[np.float64]:
     return arr
 
 
-def _earned(
-    component: Component,
-    attainment: NDArray[np.float64],
-    ti: NDArray[np.float64],
-    quota: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Earned-to-date money of one component; all arrays share one shape."""
-    credited = attainment
-    if component.attainment_cap is not None:
-        credited = np.minimum(credited, component.attainment_cap)
+def evaluation_periods(period: str, n_periods: int) -> NDArray[np.intp]:
+    """Indices of the periods (months) at whose end a component is measured.
+
+    ``month`` and ``year`` are measured every month (``year`` against the annual
+    quota); ``quarter`` at months 3, 6, 9, 12, and at the last period if the year
+    ends inside a quarter.
+
+    Examples
+    --------
+    >>> evaluation_periods("quarter", 12).tolist()
+    [2, 5, 8, 11]
+    """
+    if period == "quarter":
+        ends = list(range(2, n_periods, 3))
+        if n_periods and (not ends or ends[-1] != n_periods - 1):
+            ends.append(n_periods - 1)
+        return np.asarray(ends, dtype=np.intp)
+    return np.arange(n_periods, dtype=np.intp)
+
+
+class _Measures:
+    """Cumulative units, quotas and attainments of a plan's measures, cached."""
+
+    def __init__(self, plan, shape, values, cancels, quota, ti, active):
+        self.plan, self.shape, self.n = plan, shape, shape[-1]
+        self.values, self.cancels = values, cancels
+        self.ti = ti  # (..., n_reps)
+        self.active = active
+        if quota.ndim == 0 or quota.shape[-1] != self.n:  # one value for every period
+            quota = np.broadcast_to(quota, quota.shape[:-1] + (self.n,))
+        self._quota_base = quota  # bookings quota per period, its own (small) shape
+        self._cache: dict[tuple, NDArray[np.float64]] = {}
+
+    def _memo(self, key, make):
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def quota(self, name: str) -> NDArray[np.float64]:
+        """Quota per period of measure ``name`` (broadcastable to the shape)."""
+
+        def make():
+            m = self.plan.measure(name)
+            q = self._quota_base
+            if m.quota_per_rep is not None:
+                return np.where(q > 0, m.quota_per_rep / 12.0, 0.0)
+            return q if m.quota_share == 1.0 else q * m.quota_share
+
+        return self._memo(("q", name), make)
+
+    def cum(self, name: str, idx) -> NDArray[np.float64]:
+        """Year-to-date net units of ``name`` at the periods ``idx``."""
+
+        def make():
+            v = np.cumsum(self.values[name], axis=-1)
+            if name in self.cancels:
+                v = v - np.cumsum(self.cancels[name], axis=-1)
+            return v
+
+        full = self._memo(("cum", name), make)
+        return full if idx is None else full[..., idx]
+
+    def annual_quota(self, name: str) -> NDArray[np.float64]:
+        return self._memo(("Q", name), lambda: self.quota(name).sum(axis=-1))
+
+    def reference(self, name: str, period: str, idx) -> NDArray[np.float64]:
+        """The quota attainment is measured against, at the periods ``idx``."""
+        if period == "year":
+            return self.annual_quota(name)[..., None]
+        return self._memo(("ref", name, period), lambda: np.cumsum(self.quota(name), -1)[..., idx])
+
+    def share(self, name: str, period: str, idx) -> NDArray[np.float64]:
+        """Share of the annual quota due by the periods ``idx`` (1 for ``year``)."""
+        if period == "year":
+            return np.ones((1,))
+        Q = self.annual_quota(name)[..., None]
+        return self._memo(
+            ("share", name, period),
+            lambda: np.divide(
+                self.reference(name, period, idx),
+                Q,
+                out=np.zeros(
+                    np.broadcast_shapes(np.shape(Q), np.shape(self.reference(name, period, idx)))
+                ),
+                where=Q > 0,
+            ),
+        )
+
+    def attainment(self, name: str, period: str, idx, extra=None) -> NDArray[np.float64]:
+        """Year-to-date attainment of ``name`` at ``idx`` (0 where the quota is 0)."""
+        ref = self.reference(name, period, idx)
+        units = self.cum(name, idx) if extra is None else self.cum(name, idx) + extra
+        safe = np.where(ref > 0, ref, 1.0)
+        return np.where(ref > 0, units / safe, 0.0)
+
+    def cancelled_since_last(self, name: str, idx) -> NDArray[np.float64] | None:
+        """Cancellations between the previous evaluation and each of ``idx``."""
+        if name not in self.cancels:
+            return None
+        c = np.cumsum(self.cancels[name], axis=-1)[..., idx]
+        return np.diff(c, axis=-1, prepend=0.0)
+
+
+def _table_units(c: Component, credited: NDArray[np.float64], tiers) -> NDArray[np.float64]:
+    """Units of the component's target earned at credited attainment (before caps)."""
+    if c.curve is not None:
+        xs = np.array([p.attainment for p in c.curve])
+        ys = np.array([p.payout for p in c.curve])
+        slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+        return np.interp(credited, xs, ys) + slope * np.maximum(credited - xs[-1], 0.0)
+    if c.tier_method == "retroactive":
+        starts = np.array([t.start for t in tiers])
+        rates = np.array([t.rate for t in tiers])
+        k = np.searchsorted(starts, credited + _THRESHOLD_TOL, side="right") - 1
+        return rates[np.maximum(k, 0)] * credited
     units = np.zeros_like(credited)
-    for tier in component.tiers:
+    for tier in tiers:
+        if tier.rate == 0.0:
+            continue
         width = np.inf if tier.end is None else tier.end - tier.start
         units += tier.rate * np.clip(credited - tier.start, 0.0, width)
-    target = component.weight * ti  # the component's target incentive
-    money = units * (target if component.rate_basis == "tcr" else quota)
-    money = np.where(attainment >= component.threshold - _THRESHOLD_TOL, money, 0.0)
-    if component.payout_cap is not None:
-        money = np.minimum(money, component.payout_cap * target)
+    return units
+
+
+def _step(levels: list[tuple[float, float]], x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Value of the highest level whose key is at or below ``x`` (keys start at 0)."""
+    keys = np.array([k for k, _ in levels])
+    vals = np.array([v for _, v in levels])
+    k = np.searchsorted(keys, x + _THRESHOLD_TOL, side="right") - 1
+    return vals[np.maximum(k, 0)]
+
+
+def _commission_earned(
+    c: Component, ms: _Measures, idx, attainment: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Earned to date at the evaluation periods, given the component's attainment."""
+    credited = attainment
+    if c.attainment_cap is not None:
+        credited = np.minimum(credited, c.attainment_cap)
+    target = c.weight * ms.ti[..., None] * ms.share(c.measure, c.period, idx)
+    scale = target if c.rate_basis == "tcr" else ms.reference(c.measure, c.period, idx)
+    money = _table_units(c, credited, c.tiers) * scale
+    if c.gate is not None:
+        reached = ms.attainment(c.gate.measure, c.period, idx) >= (
+            c.gate.min_attainment - _THRESHOLD_TOL
+        )
+        if c.gate.applies_to == "component":
+            money = np.where(reached, money, 0.0)
+        else:
+            ungated = _table_units(c, credited, c.ungated_tiers()) * scale
+            money = np.where(reached, money, ungated)
+    if c.threshold > 0:
+        money = np.where(attainment >= c.threshold - _THRESHOLD_TOL, money, 0.0)
+    if c.multiplier is not None:
+        levels = [(lv.attainment, lv.factor) for lv in c.multiplier.levels]
+        money = money * _step(levels, ms.attainment(c.multiplier.measure, c.period, idx))
+    if c.payout_cap is not None:
+        money = np.minimum(money, c.payout_cap * target)
     return money
+
+
+def _bonus_earned(b: Bonus, ms: _Measures, idx, attainment) -> NDArray[np.float64]:
+    money = np.zeros(np.broadcast_shapes(attainment.shape, ms.ti.shape + (1,)))
+    for m in b.milestones:
+        amount = m.amount if m.amount is not None else m.share_of_ti * ms.ti[..., None]
+        money = money + np.where(attainment >= m.attainment - _THRESHOLD_TOL, amount, 0.0)
+    return money
+
+
+def _settle(
+    earned: NDArray[np.float64], earned_before_cancel: NDArray[np.float64] | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """Payments at the evaluation periods: cumulative true-up, never below zero.
+
+    Without cancellations, the paid-to-date is the running maximum of earnings to
+    date, so a bad period pays nothing and is made up later. With cancellations,
+    ``L_k`` (what this period's cancellations took off the earnings) is clawed
+    back: ``P_k = max(E_k, P_{k-1} - L_k)``, the commission paid is
+    ``max(E'_k - P_{k-1}, 0)`` and the clawback ``-L_k``, where ``E'_k`` are the
+    earnings as if the cancellations had not happened.
+    """
+    if earned_before_cancel is None:
+        paid = np.maximum.accumulate(earned, axis=-1)
+        return np.diff(paid, axis=-1, prepend=0.0), None
+    pay = np.empty_like(earned)
+    claw = np.empty_like(earned)
+    prev = np.zeros(earned.shape[:-1])
+    for k in range(earned.shape[-1]):
+        lost = np.maximum(earned_before_cancel[..., k] - earned[..., k], 0.0)
+        pay[..., k] = np.maximum(earned_before_cancel[..., k] - prev, 0.0)
+        claw[..., k] = -lost
+        prev = np.maximum(earned[..., k], prev - lost)
+    return pay, claw
+
+
+def _contest_prizes(contest: Contest, totals: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Prizes by rank along the reps axis (the last axis of ``totals``), ties shared."""
+    n = totals.shape[-1]
+    flat = totals.reshape(-1, n)
+    eligible = flat > contest.min_total
+    key = np.where(eligible, flat, -np.inf)
+    order = np.argsort(-key, axis=-1, kind="stable")
+    ranked = np.take_along_axis(key, order, axis=-1)
+    prizes = np.zeros(n)
+    k = min(n, len(contest.prizes))
+    prizes[:k] = contest.prizes[:k]
+    # tie groups along each row: a new group starts where the value changes
+    new = np.ones_like(ranked, dtype=bool)
+    new[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
+    group = np.cumsum(new, axis=-1) - 1 + (np.arange(flat.shape[0]) * n)[:, None]
+    sums = np.bincount(group.ravel(), np.broadcast_to(prizes, ranked.shape).ravel())
+    counts = np.bincount(group.ravel())
+    shared = (sums / np.maximum(counts, 1))[group]
+    shared = np.where(np.isfinite(ranked), shared, 0.0)
+    out = np.empty_like(shared)
+    np.put_along_axis(out, order, shared, axis=-1)
+    return out.reshape(totals.shape)
+
+
+def _apply_draw(
+    draw: Draw,
+    payments: NDArray[np.float64],
+    ti: NDArray[np.float64],
+    active: NDArray[np.float64] | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """Draw adjustment per period (>= 0 top-up, < 0 recovery) and the balance owed."""
+    n = payments.shape[-1]
+    months = np.zeros(n)
+    for m in draw.months or range(1, 13):
+        if m <= n:
+            months[m - 1] = 1.0
+    monthly = draw.amount if draw.amount is not None else draw.share_of_ti * ti[..., None] / 12.0
+    due = monthly * months
+    if active is not None:
+        due = due * active
+    due = np.broadcast_to(due, payments.shape)
+    adjust = np.empty_like(payments)
+    balance = np.zeros(payments.shape[:-1])
+    for p in range(n):
+        earned, d = payments[..., p], due[..., p]
+        short = np.where(d > 0, np.maximum(d - earned, 0.0), 0.0)
+        if draw.recoverable:
+            recover = np.minimum(np.maximum(earned - d, 0.0), balance)
+            balance = balance + short - recover
+            adjust[..., p] = short - recover
+        else:
+            adjust[..., p] = short
+    return adjust, (balance if draw.recoverable else None)
+
+
+def _check_measure_inputs(
+    plan: Plan, shape: tuple[int, ...], given: Mapping[str, ArrayLike] | None, what: str
+) -> dict[str, NDArray[np.float64]]:
+    out: dict[str, NDArray[np.float64]] = {}
+    names = ["bookings"] + [m.name for m in plan.measures]
+    for name, value in (given or {}).items():
+        if name not in names or (what == "measures" and name == "bookings"):
+            allowed = ", ".join(n for n in names if what != "measures" or n != "bookings")
+            hint = " (bookings are the bookings argument)" if name == "bookings" else ""
+            raise DataError(
+                f"{what} has {name!r}, which plan {plan.name!r} does not declare{hint}; "
+                f"its measures: {allowed or 'none besides bookings'}.{suggest(name, names)}"
+            )
+        arr = _as_float_array(f"{what}[{name!r}]", value)
+        try:
+            out[name] = np.broadcast_to(arr, shape)
+        except ValueError:
+            raise ValueError(
+                f"{what}[{name!r}] has shape {arr.shape}, which does not broadcast to the "
+                f"bookings' {shape}"
+            ) from None
+    return out
 
 
 def payout(
@@ -144,50 +410,79 @@ def payout(
     bookings: ArrayLike,
     quotas: ArrayLike,
     target_incentive: ArrayLike,
+    *,
+    measures: Mapping[str, ArrayLike] | None = None,
+    cancellations: Mapping[str, ArrayLike] | None = None,
+    active: ArrayLike | None = None,
 ) -> Payout:
-    """Pay a plan on credited bookings, for any number of trials, reps and periods.
+    """Pay a plan on credited measures, for any number of trials, reps and periods.
 
     Parameters
     ----------
     plan : Plan
     bookings : array_like, shape (..., n_reps, n_periods)
-        Credited sales per period, in the plan's currency, finite and >= 0.
+        Credited bookings per period (month), in the plan's currency, finite, >= 0.
     quotas : array_like, broadcastable to ``bookings``
-        Quota per period, e.g. shape ``(n_reps, n_periods)``. The annual quota is
-        the sum over periods *after* broadcasting, so a ``(n_reps, 1)`` array is a
-        per-period quota repeated in every period, not an annual one.
+        Bookings quota per period, e.g. shape ``(n_reps, n_periods)``. The annual
+        quota is the sum over periods *after* broadcasting, so a ``(n_reps, 1)``
+        array is a per-period quota repeated in every period. A mid-year change of
+        quota is a change of the per-period values.
     target_incentive : array_like, shape (n_reps,) or broadcastable to (..., n_reps)
-        Annual target incentive (TI) of each rep.
+        Annual target incentive (TI) of each rep, prorated by the caller for reps
+        who join or leave during the year.
+    measures : mapping of str to array_like, optional
+        Units per period of each measure the plan declares (``plan.measures``),
+        same shape rules as ``bookings``; required for every declared measure the
+        plan uses.
+    cancellations : mapping of str to array_like, optional
+        Only with a plan ``clawback``: units credited earlier and cancelled inside
+        the clawback window, by the period they were cancelled in (``bookings`` or
+        a declared measure).
+    active : array_like of 0/1, broadcastable to ``bookings``, optional
+        Periods the rep is employed; used by draws (no draw outside employment) and
+        MBO shares. Default: every period.
 
     Returns
     -------
     Payout
-        ``by_component`` has shape ``(..., n_reps, n_periods, n_components)``, where
+        ``by_component`` has shape ``(..., n_reps, n_periods, n_columns)``, where
         ``...`` is the broadcast of the inputs' leading axes.
+
+    Raises
+    ------
+    DataError
+        For a NaN, infinite or negative input (naming the input and index), a
+        measure the plan uses but that is not given (or one given that the plan
+        does not declare), or cancellations beyond what was credited.
 
     Notes
     -----
-    Measurement is against the annual quota :math:`Q = \\sum_p q_p`, paid
-    cumulatively year to date. With :math:`B_p` the cumulative bookings to the end
-    of period :math:`p` and :math:`a_p = B_p / Q`, a component earns to date
+    The full rules, with formulas, are in ``docs/model.md`` ("Compensation"). In
+    short, for a commission component measured on ``period`` with attainment
+    :math:`a_k` (year-to-date units over the annual quota for ``year``, over the
+    year-to-date quota for ``quarter``/``month``) at each evaluation period
+    :math:`k`, the earnings to date are
 
     .. math::
 
-        E_p = \\min\\Big(C_{pay}\\, wT,\\;
-              [a_p \\ge \\theta]\\; s \\sum_k r_k \\,
-              \\mathrm{clip}(\\min(a_p, C_{att}) - l_k,\\; 0,\\; u_k - l_k)\\Big)
+        E_k = \\min\\Big(C_{pay} T_k,\\; m(a^{mult}_k)\\, g_k\\, [a_k \\ge \\theta]\\;
+              s_k\\, u(\\min(a_k, C_{att}))\\Big)
 
-    where :math:`[l_k, u_k)` and :math:`r_k` are the tiers (marginal), :math:`\\theta`
-    the threshold, :math:`C_{att}` and :math:`C_{pay}` the caps (absent = no cap),
-    :math:`w` the weight, :math:`T` the TI, and the scale :math:`s = wT` for
-    ``rate_basis="tcr"`` (TCR times :math:`Q`) or :math:`s = Q` for ``"bookings"``.
-    Period :math:`p` pays :math:`E_p - E_{p-1}` (with :math:`E_0 = 0`), so the
-    payments add up to the annual formula :math:`E_{last}` (up to float rounding,
-    far below a cent) and, bookings being non-negative, are never negative.
+    with :math:`u` the rate table (marginal: :math:`\\sum_j r_j \\mathrm{clip}(a - l_j,
+    0, u_j - l_j)`; retroactive: :math:`r_{j(a)} a`; curve: linear interpolation),
+    :math:`T_k = wT` times the share of the annual quota due by :math:`k`,
+    :math:`s_k = T_k` (``tcr``) or the quota measured against (``bookings``),
+    :math:`g_k` the gate and :math:`m` the multiplier step. Period :math:`k` pays
+    :math:`P_k - P_{k-1}` with :math:`P_k = \\max_{j \\le k} E_j` (the cumulative
+    true-up: never negative), or with clawbacks :math:`P_k = \\max(E_k, P_{k-1} -
+    L_k)`. Bonuses pay milestones reached; MBO components pay
+    :math:`wT \\times` (active months in the period / in the year) :math:`\\times` the
+    level payout at each period end; SPIFFs pay ``rate`` x units in their window;
+    contests pay prizes by rank of the window total at its end; a draw tops up each
+    month to the draw and, if recoverable, recovers it from later earnings.
 
-    A rep whose annual quota is 0 has no attainment: every component pays 0 for
-    that rep (tcr rates are undefined, and so are the attainment bands that
-    bookings-basis rates use), with no warning and no NaN.
+    A rep whose annual bookings quota is 0 has no attainment: every column pays 0
+    for that rep, with no warning and no NaN.
 
     Examples
     --------
@@ -214,28 +509,112 @@ def payout(
             f"shapes do not broadcast: bookings {b.shape} (..., n_reps, n_periods), "
             f"quotas {q.shape} (per period), target_incentive {ti.shape} (..., n_reps)"
         ) from None
+    values = {"bookings": np.broadcast_to(b, shape)}
+    values |= _check_measure_inputs(plan, shape, measures, "measures")
+    cancels = _check_measure_inputs(plan, shape, cancellations, "cancellations")
+    if cancels and plan.clawback is None:
+        raise ValueError(
+            f"plan {plan.name!r} has no clawback rule, so cancellations do not change its "
+            "payouts; add 'clawback: {window_days: N}' to the plan or leave them out"
+        )
+    used = {c.measure for c in plan.components}
+    used |= {
+        getattr(c, p).measure
+        for c in plan.components
+        for p in ("gate", "multiplier")
+        if getattr(c, p, None) is not None
+    }
+    missing = sorted(used - set(values))
+    if missing:
+        raise DataError(
+            f"plan {plan.name!r} pays on measure {missing[0]!r} but measures= has no "
+            f"{missing[0]!r}; pass measures={{{missing[0]!r}: array of shape {shape}}}"
+        )
+    for name, c in cancels.items():
+        over = np.cumsum(c, axis=-1) > np.cumsum(values[name], axis=-1) + 1e-6
+        if over.any():
+            where = tuple(int(i) for i in np.argwhere(over)[0])
+            raise DataError(
+                f"cancellations[{name!r}] take off more than was credited to date at index "
+                f"{where}; cancel only units credited in an earlier or the same period"
+            )
+    act = None
+    if active is not None:
+        act = np.broadcast_to(_as_float_array("active", active), shape)
+    ms = _Measures(plan, shape, values, cancels, q, ti, act)
     annual_quota = np.broadcast_to(q, shape).sum(axis=-1)
-    cumulative = np.cumsum(np.broadcast_to(b, shape), axis=-1)
-    has_quota = (annual_quota > 0)[..., None]
-    safe_quota = np.where(has_quota, annual_quota[..., None], 1.0)
-    attainment = np.where(has_quota, cumulative / safe_quota, 0.0)
-    ti_col = np.broadcast_to(ti[..., None], shape)
-    quota_col = np.broadcast_to(annual_quota[..., None], shape)
+    has_quota = annual_quota > 0
+    n = shape[-1]
 
-    payments = np.empty(shape + (len(plan.components),))
-    for j, component in enumerate(plan.components):
-        earned = np.where(has_quota, _earned(component, attainment, ti_col, quota_col), 0.0)
-        payments[..., j] = np.diff(earned, axis=-1, prepend=0.0)
-
-    annual_bookings = cumulative[..., -1].copy() if shape[-1] else np.zeros(shape[:-1])
+    columns = [c.name for c in plan.components]
+    if plan.clawback is not None:
+        columns.append("clawback")
+    payments = np.zeros(shape + (len(columns),))
+    clawed = np.zeros(shape) if plan.clawback is not None else None
+    for j, c in enumerate(plan.components):
+        period = getattr(c, "period", "year")
+        idx = evaluation_periods(period, n)
+        if isinstance(c, (Component, Bonus)):
+            earn = _commission_earned if isinstance(c, Component) else _bonus_earned
+            att = ms.attainment(c.measure, period, idx)
+            earned = earn(c, ms, idx, att)
+            extra = ms.cancelled_since_last(c.measure, idx)
+            before = None
+            if extra is not None:
+                before = earn(c, ms, idx, ms.attainment(c.measure, period, idx, extra))
+            pay, claw = _settle(earned, before)
+            payments[..., idx, j] = pay
+            if claw is not None:
+                clawed[..., idx] += claw
+        elif isinstance(c, MBO):
+            payments[..., idx, j] = _mbo_pay(c, ms, idx)
+        elif isinstance(c, Spiff):
+            window = slice(c.start_month - 1, min(c.end_month, n))
+            payments[..., window, j] = c.rate * values[c.measure][..., window]
+        elif isinstance(c, Contest) and c.end_month <= n:
+            window = slice(c.start_month - 1, c.end_month)
+            totals = values[c.measure][..., window].sum(axis=-1)
+            totals = np.where(has_quota, totals, 0.0)
+            payments[..., c.end_month - 1, j] = _contest_prizes(c, totals)
+    if clawed is not None:
+        payments[..., -1] = clawed
+    payments *= has_quota[..., None, None]
+    balance = None
+    if plan.draw is not None:
+        adjust, balance = _apply_draw(plan.draw, payments.sum(axis=-1), ti, act)
+        adjust *= has_quota[..., None]
+        payments = np.concatenate([payments, adjust[..., None]], axis=-1)
+        columns.append("draw")
+        if balance is not None:
+            balance = balance * has_quota
+            balance.flags.writeable = False
+    annual_bookings = ms.cum("bookings", None)[..., -1].copy() if n else np.zeros(shape[:-1])
     for arr in (payments, annual_bookings, annual_quota):
         arr.flags.writeable = False
     return Payout(
         by_component=payments,
-        components=tuple(c.name for c in plan.components),
+        components=tuple(columns),
         annual_bookings=annual_bookings,
         annual_quota=annual_quota,
+        draw_balance=balance,
     )
+
+
+def _mbo_pay(c: MBO, ms: _Measures, idx) -> NDArray[np.float64]:
+    """MBO payments at its period ends: weight x TI x period share x level payout."""
+    n = ms.n
+    act = np.ones((n,)) if ms.active is None else ms.active
+    per_period = np.add.reduceat(act, np.r_[0, idx[:-1] + 1], axis=-1)
+    total = act.sum(axis=-1, keepdims=True)
+    share = np.divide(
+        per_period,
+        total,
+        out=np.zeros(np.broadcast_shapes(per_period.shape, total.shape)),
+        where=total > 0,
+    )
+    levels = [(lv.score, lv.payout) for lv in c.levels]
+    factor = _step(levels, ms.values[c.measure][..., idx])
+    return c.weight * ms.ti[..., None] * share * factor
 
 
 def payout_curve(
