@@ -55,6 +55,7 @@ __all__ = [
     "load_plan",
     "standard_plan",
     "payout",
+    "payout_columns",
     "payout_curve",
     "plan_metrics",
     "plan_json_schema",
@@ -381,6 +382,21 @@ def _apply_draw(
     return adjust, (balance if draw.recoverable else None)
 
 
+def payout_columns(plan: Plan) -> tuple[str, ...]:
+    """Names of the result columns of :func:`payout` for ``plan``, in order.
+
+    The components, then ``clawback`` if the plan has a clawback rule, then
+    ``draw`` if it has a draw.
+
+    Examples
+    --------
+    >>> payout_columns(standard_plan().replace(draw={"amount": 500, "recoverable": True}))
+    ('bookings', 'draw')
+    """
+    extra = (("clawback",) if plan.clawback else ()) + (("draw",) if plan.draw else ())
+    return tuple(c.name for c in plan.components) + extra
+
+
 def _check_measure_inputs(
     plan: Plan, shape: tuple[int, ...], given: Mapping[str, ArrayLike] | None, what: str
 ) -> dict[str, NDArray[np.float64]]:
@@ -546,9 +562,9 @@ def payout(
     has_quota = annual_quota > 0
     n = shape[-1]
 
-    columns = [c.name for c in plan.components]
-    if plan.clawback is not None:
-        columns.append("clawback")
+    columns = list(payout_columns(plan))
+    if plan.draw is not None:
+        columns.pop()  # appended with the draw's adjustment below
     payments = np.zeros(shape + (len(columns),))
     clawed = np.zeros(shape) if plan.clawback is not None else None
     for j, c in enumerate(plan.components):
@@ -644,6 +660,13 @@ def payout_curve(
         ``effective_rate`` = payout / bookings, the average rate paid per dollar
         (NaN at zero bookings); with the defaults it reads as a multiple of TCR.
 
+    Notes
+    -----
+    The year is twelve equal months. Every declared measure is at the same
+    attainment as bookings (so gates and multipliers move with it), every score is
+    1.0 (on target), a draw applies as the plan says, and contests are left out (a
+    prize depends on the other reps): their columns are 0.
+
     Examples
     --------
     >>> curve = payout_curve(standard_plan(accelerator=2.0), [0.4, 1.0, 1.5])
@@ -656,11 +679,27 @@ def payout_curve(
     att = np.atleast_1d(_as_float_array("attainment", attainment))
     if att.ndim != 1:
         raise ValueError(f"attainment must be one-dimensional; got shape {att.shape}")
-    bookings = (att * quota)[:, None, None]
-    paid = payout(plan, bookings, [[quota]], [target_incentive])
-    by_comp = paid.by_component[:, 0, 0, :]
+    # a year of twelve equal months: every measure at the same attainment, every
+    # score on target (1.0); contests depend on the other reps and are left out
+    n = 12
+    monthly_quota = np.full((1, n), quota / n)
+    bookings = np.broadcast_to((att * quota / n)[:, None, None], (att.size, 1, n))
+    measures = {}
+    for m in plan.measures:
+        if m.kind == "score":
+            measures[m.name] = np.ones((1, n))
+        else:
+            per_month = (
+                m.quota_per_rep / n if m.quota_per_rep is not None else m.quota_share * quota / n
+            )
+            measures[m.name] = att[:, None, None] * per_month * np.ones((1, n))
+    paid = payout(plan, bookings, monthly_quota, [target_incentive], measures=measures or None)
+    by_comp = paid.annual_by_component[:, 0, :].copy()
+    for j, c in enumerate(plan.components):
+        if isinstance(c, Contest):
+            by_comp[:, j] = 0.0
     total = by_comp.sum(axis=-1)
-    flat = bookings[:, 0, 0]
+    flat = att * quota
     rate = np.divide(total, flat, out=np.full_like(total, np.nan), where=flat > 0)
     frame = pd.DataFrame({"attainment": att, "payout": total, "effective_rate": rate})
     for j, name in enumerate(paid.components):

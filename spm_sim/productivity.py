@@ -577,7 +577,21 @@ def _ar1(rng: np.random.Generator, sd: float, rho: float, n: int) -> np.ndarray:
 
 
 def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndarray:
-    """Draw one trial's bookings per rep and period.
+    """Draw one trial's bookings per rep and period (the deals of :func:`draw_deals`, summed).
+
+    Returns
+    -------
+    ndarray, shape (n_reps, n_periods)
+        Sum of the trial's deal amounts per rep and month.
+    """
+    counts, cell, sizes = draw_deals(model, rng)
+    return np.bincount(cell, weights=sizes, minlength=counts.size).reshape(counts.shape)
+
+
+def draw_deals(
+    model: ProductivityModel, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw one trial's deals: how many per rep and month, where each falls, its size.
 
     Parameters
     ----------
@@ -587,8 +601,12 @@ def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndar
 
     Returns
     -------
-    ndarray, shape (n_reps, n_periods)
-        Sum of the trial's deal amounts per rep and month.
+    counts : ndarray of int, shape (n_reps, n_periods)
+        Deals per rep and month.
+    cell : ndarray of int, shape (n_deals,)
+        Each deal's flat index ``rep * n_periods + month``, rep-major, month-minor.
+    sizes : ndarray, shape (n_deals,)
+        Each deal's amount.
 
     Notes
     -----
@@ -622,4 +640,4 @@ def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndar
     counts = rng.poisson(rate[:, None] * model.month_factor * common[None, :])
     cell = np.repeat(np.arange(counts.size), counts.ravel())
     sizes = rng.lognormal(mu[cell // counts.shape[1]], model.size_sigma)
-    return np.bincount(cell, weights=sizes, minlength=counts.size).reshape(counts.shape)
+    return counts, cell, sizes

@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .comp import Plan, payout
+from .comp import Plan, payout, payout_columns
 from .data import Book, load_book, load_sample
-from .productivity import ProductivityModel, draw_bookings, fit_productivity
+from .deal_mix import DealMix, draw_measures, fit_deal_mix
+from .productivity import ProductivityModel, draw_deals, fit_productivity
 from .quota import Quotas, quotas_from_history
 from .scenario import SAMPLE_BOOK, Scenario
 
@@ -84,6 +85,7 @@ class Prepared:
     regions: np.ndarray
     base_salary: np.ndarray
     target_incentive: np.ndarray
+    deal_mix: DealMix | None = None
 
 
 def _load(book_ref: str) -> Book:
@@ -91,7 +93,11 @@ def _load(book_ref: str) -> Book:
 
 
 def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
-    """Load the book (unless given), fit the productivity model and set the quotas."""
+    """Load the book (unless given), fit the productivity model and set the quotas.
+
+    A plan that declares measures (a product line, new logos, scores) also gets the
+    reps' deal mix (:func:`spm_sim.deal_mix.fit_deal_mix`).
+    """
     book = book if book is not None else _load(scenario.book)
     model = fit_productivity(book, plan_year=scenario.plan_year)
     quotas = quotas_from_history(
@@ -105,6 +111,11 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
         regions=reps["region"].astype(str).to_numpy(),
         base_salary=reps["base_salary"].to_numpy(float),
         target_incentive=reps["target_incentive"].to_numpy(float),
+        deal_mix=(
+            fit_deal_mix(book, model.rep_ids, plan_year=scenario.plan_year)
+            if scenario.plan.measures
+            else None
+        ),
     )
 
 
@@ -116,14 +127,23 @@ def _run_chunk(
     root: np.random.SeedSequence,
     start: int,
     stop: int,
+    mix: DealMix | None = None,
 ) -> dict[str, np.ndarray]:
     """Draw trials ``start..stop-1`` and pay them; pure, so it runs in any process."""
-    draws = np.empty((stop - start, model.n_reps, model.n_periods))
+    shape = (model.n_reps, model.n_periods)
+    draws = np.empty((stop - start, *shape))
+    measures = {m.name: np.empty_like(draws) for m in plan.measures}
     # One stream per trial is what makes results independent of chunking; the
-    # draws inside a trial are vectorised over reps and periods.
+    # draws inside a trial are vectorised over reps and periods. The plan's own
+    # measures are drawn after the bookings, so they never change the bookings.
     for k, trial in enumerate(range(start, stop)):
-        draws[k] = draw_bookings(model, trial_rng(root, trial))
-    pay = payout(plan, draws, quotas, target_incentive)
+        rng = trial_rng(root, trial)
+        counts, cell, sizes = draw_deals(model, rng)
+        draws[k] = np.bincount(cell, weights=sizes, minlength=counts.size).reshape(shape)
+        if measures:
+            for name, value in draw_measures(plan, mix, cell, sizes, shape, rng).items():
+                measures[name][k] = value
+    pay = payout(plan, draws, quotas, target_incentive, measures=measures or None)
     return {
         "bookings": draws.sum(axis=-1),
         "payout": pay.annual_by_component,
@@ -164,7 +184,8 @@ class SimulationResult:
     bookings : ndarray, shape (n_trials, n_reps)
         Annual simulated bookings per rep.
     payout : ndarray, shape (n_trials, n_reps, n_components)
-        Annual incentive pay per rep and plan component.
+        Annual incentive pay per rep and result column: the plan's components,
+        then ``clawback`` and ``draw`` if the plan has them (see ``components``).
     company_by_period : ndarray, shape (n_trials, n_periods)
         Company bookings per month.
     payout_by_period : ndarray, shape (n_trials, n_periods)
@@ -292,6 +313,7 @@ def simulate(
     prep = prepare(scenario, book)
     args = (prep.model, scenario.plan, prep.quotas.values, prep.target_incentive, root)
     bounds = [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
+    mix = prep.deal_mix
 
     bar = None
     if progress:
@@ -303,9 +325,9 @@ def simulate(
         own_pool = executor = ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1))
     try:
         if executor is None:
-            chunks = (_run_chunk(*args, a, b) for a, b in bounds)
+            chunks = (_run_chunk(*args, a, b, mix) for a, b in bounds)
         else:
-            futures = [executor.submit(_run_chunk, *args, a, b) for a, b in bounds]
+            futures = [executor.submit(_run_chunk, *args, a, b, mix) for a, b in bounds]
             chunks = (f.result() for f in futures)
         parts = []
         for (a, b), part in zip(bounds, chunks, strict=True):
@@ -331,7 +353,7 @@ def simulate(
         payout=joined["payout"],
         company_by_period=joined["company_by_period"],
         payout_by_period=joined["payout_by_period"],
-        components=tuple(c.name for c in scenario.plan.components),
+        components=payout_columns(scenario.plan),
         seed={"entropy": root.entropy, "spawn_key": list(root.spawn_key)},
         book_info=_book_info(prep.book),
         model=prep.model,

@@ -236,3 +236,121 @@ def test_same_numbers_on_a_dask_cluster(scenario):
         on_dask = simulate(scenario, 40, rng=9, chunk_size=7, executor=client)
     np.testing.assert_array_equal(serial.bookings, on_dask.bookings)
     np.testing.assert_array_equal(serial.payout, on_dask.payout)
+
+
+MULTI = {
+    "name": "Multi-measure",
+    "measures": [
+        {"name": "platform", "product": "Platform", "quota_share": 0.4},
+        {"name": "logos", "kind": "new_logos", "quota_per_rep": 6},
+        {"name": "deals", "kind": "deals", "quota_per_rep": 40},
+    ],
+    "components": [
+        {
+            "name": "bookings",
+            "weight": 0.6,
+            "rate_basis": "tcr",
+            "tiers": [{"start": 0, "end": 1, "rate": 1}, {"start": 1, "rate": 2}],
+            "gate": {"measure": "logos", "min_attainment": 0.5, "applies_to": "accelerators"},
+        },
+        {
+            "name": "platform",
+            "measure": "platform",
+            "weight": 0.25,
+            "rate_basis": "tcr",
+            "period": "quarter",
+            "tiers": [{"start": 0, "rate": 1}],
+        },
+        {
+            "name": "logos",
+            "measure": "logos",
+            "weight": 0.15,
+            "rate_basis": "tcr",
+            "tiers": [{"start": 0, "rate": 1}],
+            "multiplier": {
+                "measure": "bookings",
+                "levels": [{"attainment": 0, "factor": 0.5}, {"attainment": 1, "factor": 1.0}],
+            },
+        },
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def sample_runs():
+    from spm_sim import load_sample, sample_scenario
+
+    book = load_sample()
+    base = sample_scenario("baseline")
+    multi = base.replace(name="Multi", plan=load_plan(MULTI))
+    return book, simulate(base, 60, book=book), simulate(multi, 60, book=book, chunk_size=25)
+
+
+def test_plan_measures_leave_the_bookings_draws_unchanged(sample_runs):
+    # the product and new-logo draws come after the bookings in each trial's stream,
+    # so a multi-measure plan is compared with the baseline on the same sales
+    _, base, multi = sample_runs
+    np.testing.assert_array_equal(base.bookings, multi.bookings)
+    assert multi.components == ("bookings", "platform", "logos")
+    assert np.all(multi.payout >= 0)
+
+
+def test_plan_measures_follow_each_reps_deal_mix(sample_runs):
+    from spm_sim.deal_mix import draw_measures, fit_deal_mix
+    from spm_sim.productivity import draw_deals
+
+    book, base, multi = sample_runs
+    prep = prepare(multi.scenario, book)
+    mix = fit_deal_mix(book, prep.model.rep_ids, plan_year=2026)
+    root = seed_sequence(multi.scenario.seed)
+    shares, logo_rates, expected = [], [], []
+    for t in range(40):
+        rng = trial_rng(root, t)
+        counts, cell, sizes = draw_deals(prep.model, rng)
+        m = draw_measures(multi.scenario.plan, mix, cell, sizes, counts.shape, rng)
+        np.testing.assert_array_equal(m["deals"], counts)
+        booked = np.bincount(cell, sizes, minlength=counts.size).reshape(counts.shape)
+        assert np.all(m["platform"] <= booked + 1e-6)
+        assert np.all(m["logos"] <= counts)
+        shares.append(m["platform"].sum() / booked.sum())
+        logo_rates.append(m["logos"].sum() / counts.sum())
+        rep = cell // counts.shape[1]
+        expected.append(mix.new_logo_share[rep].mean())
+    k = mix.products.index("Platform")
+    company = (mix.product_share[:, k] * prep.model.alpha / prep.model.beta).sum() / (
+        prep.model.alpha / prep.model.beta
+    ).sum()
+    # sizes do not depend on the product, so the amount share is the deal share
+    assert abs(np.mean(shares) - company) < 0.02
+    assert abs(np.mean(logo_rates) - np.mean(expected)) < 0.01
+
+
+def test_deal_mix_shrinks_toward_the_company(sample_runs):
+    from spm_sim.deal_mix import PRIOR_DEALS, first_deals, fit_deal_mix
+
+    book = sample_runs[0]
+    mix = fit_deal_mix(book, ["R001"], plan_year=2026)
+    deals = book.bookings[(book.bookings["date"] > "2024-12-31")]
+    new = first_deals(book.bookings).loc[deals.index]
+    own = deals["rep_id"] == "R001"
+    n = own.sum()
+    by_hand = (new[own].sum() + PRIOR_DEALS * new.mean()) / (n + PRIOR_DEALS)
+    assert mix.new_logo_share[0] == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_unknown_product_is_named(book_dir):
+    from spm_sim import load_sample, sample_scenario
+    from spm_sim._validation import DataError
+
+    plan = dict(
+        MULTI,
+        measures=[
+            {"name": "platform", "product": "Platfrom", "quota_share": 0.4},
+            *MULTI["measures"][1:],
+        ],
+    )
+    s = sample_scenario("baseline").replace(plan=load_plan(plan))
+    with pytest.raises(
+        DataError, match="product 'Platfrom' is not in the book's products.*Did you mean 'Platform'"
+    ):
+        simulate(s, 2, book=load_sample())
