@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._describe import plan_rules
 from ._format import format_diff, format_money, format_pct, format_value, slugify, unique_slugs
 from .metrics import METRICS, compare, rep_summary, trial_metrics
 
@@ -293,49 +294,16 @@ def _fmt_attainment(x: float | None) -> str:
     return "none" if x is None else f"{x:.0%}"
 
 
-def _tiers_text(component) -> str:
-    unit = "x TCR" if component.rate_basis == "tcr" else " of bookings"
-    parts = []
-    for t in component.tiers:
-        band = f"{t.start:.0%}+" if t.end is None else f"{t.start:.0%} to {t.end:.0%}"
-        rate = f"{t.rate:g}{unit}" if component.rate_basis == "tcr" else f"{t.rate:.2%}{unit}"
-        parts.append(f"{band}: {rate}")
-    return parts
-
-
 def _plan_table(plan) -> str:
-    header = [
-        "Component",
-        "Measure",
-        "Weight",
-        "Rate basis",
-        "Threshold",
-        "Attainment cap",
-        "Payout cap",
-        "Tier (attainment band)",
-        "Rate",
-    ]
+    header = ["Component", "Type", "Measure", "Weight", "Measured", "Rule"]
     rows = []
-    for c in plan.components:
-        basis = "multiple of TCR" if c.rate_basis == "tcr" else "fraction of bookings"
-        for k, text in enumerate(_tiers_text(c)):
-            band, rate = text.split(": ", 1)
-            first = k == 0
-            rows.append(
-                [
-                    c.name if first else "",
-                    c.measure if first else "",
-                    f"{c.weight:.0%}" if first else "",
-                    basis if first else "",
-                    _fmt_attainment(c.threshold) if first else "",
-                    _fmt_attainment(c.attainment_cap) if first else "",
-                    ("none" if c.payout_cap is None else f"{c.payout_cap:g}x component TI")
-                    if first
-                    else "",
-                    band,
-                    rate,
-                ]
-            )
+    last = None
+    for r in plan_rules(plan).itertuples(index=False):
+        first = r.component != last
+        last = r.component
+        weight = "" if r.weight is None or r.weight != r.weight else f"{r.weight:.0%}"
+        rows.append([r.component, r.type, r.measure, weight, r.period] if first else [""] * 5)
+        rows[-1].append(r.rule)
     return _table(header, rows, row_header=False)
 
 
@@ -381,8 +349,9 @@ def _assumptions(r) -> str:
     ]
     return (
         f'<div class="scenario"><h3>{_e(s.name)}</h3>{_kv_table(pairs)}'
-        f'<p class="note">Plan components and tiers (marginal: each band\'s rate applies to the '
-        f"sales inside the band):</p>{_plan_table(s.plan)}</div>"
+        f'<p class="note">Plan components and their rules (marginal: each band\'s rate applies '
+        f"to the sales inside the band; retroactive: the band reached sets the rate of every "
+        f"sale):</p>{_plan_table(s.plan)}</div>"
     )
 
 
