@@ -433,7 +433,11 @@ def _check_snapshot(
     """Nothing in the history may be dated after the book's snapshot date."""
     if snapshot is None:
         return
-    for table, column in (("bookings", "date"), ("pipeline", "created_date")):
+    for table, column in (
+        ("bookings", "date"),
+        ("bookings", "cancelled_date"),
+        ("pipeline", "created_date"),
+    ):
         if table not in frames:
             continue
         dates = frames[table][column]

@@ -122,7 +122,10 @@ _LON = {
 _AMOUNT = {
     "gt": 0.0,
     "rule": "amounts must be > 0",
-    "hint": "record a cancellation as its own field, not a negative deal",
+}
+_DEAL_AMOUNT = _AMOUNT | {
+    "hint": "record a cancellation in the column cancelled_date of the deal it cancels, "
+    "not as a negative deal",
 }
 _MONEY = {"ge": 0.0}
 
@@ -178,8 +181,15 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                     Column("date", "date"),
                     Column("account_id", "text", references="accounts.account_id"),
                     Column("rep_id", "text", references="reps.rep_id"),
-                    Column("amount", "number", **_AMOUNT),
+                    Column("amount", "number", **_DEAL_AMOUNT),
                     Column("product", "text"),
+                    _opt(
+                        "cancelled_date",
+                        "date",
+                        not_before="date",
+                        hint="a deal cannot be cancelled before it was booked; correct one "
+                        "of the two dates",
+                    ),
                 ),
             ),
             Table(
@@ -191,7 +201,13 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                     Column("rep_id", "text", references="reps.rep_id"),
                     Column("product", "text"),
                     Column("stage", "text"),
-                    Column("amount", "number", **_AMOUNT),
+                    Column(
+                        "amount",
+                        "number",
+                        **_AMOUNT,
+                        hint="give the amount the deal would book; drop a lost opportunity "
+                        "from the pipeline rather than zeroing it",
+                    ),
                     Column(
                         "probability",
                         "number",

@@ -20,9 +20,11 @@ Examples
 >>> from spm_sim import load_sample, standard_plan
 >>> actual = actual_payouts(load_sample(), standard_plan(), 2025)
 >>> actual.payout.by_component.shape      # (reps with quota, months, components)
-(77, 12, 1)
->>> actual.unassigned.columns.tolist()
+(81, 12, 1)
+>>> actual.unassigned.columns.tolist()   # every 2025 deal is credited: none listed
 ['rep_id', 'deals', 'amount', 'reason']
+>>> len(actual.unassigned)
+0
 >>> print(statement(actual, "R001").text)     # doctest: +ELLIPSIS
 Incentive statement for R001 (Jonas Iversen), 2025
 ...
@@ -41,6 +43,7 @@ from ._format import format_money, format_pct
 from ._statement import Statement, statement
 from ._validation import DataError, suggest
 from .comp import Payout, Plan, load_plan, payout, round_money
+from .measures import credit_deals, measure_values
 from .quota import Quotas, QuotaSettings, quotas_from_history
 
 __all__ = ["ActualPayouts", "Statement", "Backtest", "actual_payouts", "statement", "backtest"]
@@ -69,8 +72,10 @@ class ActualPayouts:
     payout : Payout
         The kernel's result, leading shape ``()``.
     unassigned : DataFrame
-        Deals of the year booked by reps without quota, one row per rep:
-        ``rep_id, deals, amount, reason``. They are not paid by this run.
+        Deals of the year not credited (by reps without quota, outside a rep's
+        employment, or under a zero quota; see :func:`spm_sim.measures.credit_deals`),
+        one row per rep and reason: ``rep_id, deals, amount, reason``. They are not
+        paid by this run.
     """
 
     plan: Plan
@@ -191,35 +196,6 @@ def _employed_share(reps: pd.DataFrame, year: int) -> np.ndarray:
     return np.clip(days, 0.0, None) / float((last - first).days + 1)
 
 
-def _grouped(deals: pd.DataFrame, reason: Any) -> pd.DataFrame:
-    """Deals per rep (count, amount) with ``reason(rep_id)``, one row per rep."""
-    g = deals.groupby(deals["rep_id"].astype(str), sort=True)["amount"].agg(["size", "sum"])
-    rows = [(r, int(n), float(a), reason(r)) for r, (n, a) in g.iterrows()]
-    return pd.DataFrame(rows, columns=["rep_id", "deals", "amount", "reason"]).astype(
-        {"deals": "int64", "amount": "float64"}
-    )
-
-
-def _outside_reason(rep: pd.Series) -> str:
-    left = f", left {rep['term_date']:%Y-%m-%d}" if pd.notna(rep["term_date"]) else ""
-    return f"booked outside employment (hired {rep['hire_date']:%Y-%m-%d}{left})"
-
-
-def _unassigned(deals: pd.DataFrame, reps: pd.DataFrame, year: int) -> pd.DataFrame:
-    first = pd.Timestamp(year, 1, 1)
-
-    def why(rep_id: str) -> str:
-        rep = reps.loc[rep_id]
-        if pd.notna(rep["term_date"]) and rep["term_date"] < first:
-            return f"left {rep['term_date']:%Y-%m-%d}, before {year}"
-        if rep["hire_date"] > first:
-            hired = f"hired {rep['hire_date']:%Y-%m-%d}, during {year}"
-            return f"{hired}; mid-year hires have no quota yet"
-        return f"not in the quotas for {year}"
-
-    return _grouped(deals, why)
-
-
 def actual_payouts(
     book: Any,
     plan: Plan | str | Path,
@@ -239,7 +215,9 @@ def actual_payouts(
     quotas : Quotas, optional
         Monthly quotas of ``year`` (``periods`` must be its twelve months). Default:
         ``quotas_from_history(book, plan_year=year, settings=quota_settings)``, which
-        sees only the history before ``year``.
+        sees only the history before ``year`` and gives quota to every rep employed
+        on at least one day of ``year`` (a rep hired during it from the month of
+        hire, ramped; a leaver up to the term date).
     quota_settings : QuotaSettings, optional
         For the default quotas; default ``QuotaSettings(growth=0.0)`` (last year's
         bookings, no growth). Not allowed together with ``quotas``.
@@ -252,18 +230,20 @@ def actual_payouts(
     ------
     DataError
         If ``year`` has no bookings (the message lists the book's years), a quota rep
-        is not in the book, the quotas are not the twelve months of ``year``, or the
-        plan's currency is not the book's.
+        is not in the book, the quotas are not the twelve months of ``year`` or not
+        finite, or the plan's currency is not the book's.
 
     Notes
     -----
-    Each deal is credited to its ``rep_id`` in its calendar month. Reps with quota
-    and no deals get zeros. Deals of reps without quota (left before the year,
-    hired during it) are not paid and not dropped silently: they are listed in
-    ``unassigned``, and so are deals of a rep on quota booked outside their employment
-    (before ``hire_date`` or after ``term_date``) or while their annual quota is 0:
-    they are listed with the reason, never paid silently. The target incentive is
-    prorated by days employed in ``year``.
+    Deals are credited by :func:`spm_sim.measures.credit_deals`, the one rule every
+    measure uses: each deal goes to its ``rep_id`` in its calendar month when the
+    rep has quota, booked it while employed and has a non-zero annual quota. Reps
+    with quota and no deals get zeros. The other deals (of reps without quota, such
+    as reps who left before the year or are missing from the ``quotas`` given; of a
+    rep on quota booked before ``hire_date`` or after ``term_date``; under an annual
+    quota of 0) are not paid and not dropped silently: they are listed in
+    ``unassigned`` with the reason. The target incentive is prorated by days
+    employed in ``year``.
 
     Examples
     --------
@@ -296,6 +276,13 @@ def actual_payouts(
             f"their {len(quotas.rep_ids)} reps; got periods {quotas.periods[:1]}.. and "
             f"values of shape {values.shape}."
         )
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i, m = (int(x) for x in np.argwhere(bad)[0])
+        raise DataError(
+            f"the quota of rep {quotas.rep_ids[i]!r} for {periods[m]} is {values[i, m]}; every "
+            "quota must be a finite amount (0 for a month without quota)."
+        )
     reps = book.reps.set_index(book.reps["rep_id"].astype(str), drop=False)
     rep_ids = tuple(str(r) for r in quotas.rep_ids)
     unknown = [r for r in rep_ids if r not in reps.index]
@@ -306,32 +293,9 @@ def actual_payouts(
         )
     sel = reps.loc[list(rep_ids)]
     ti = sel["target_incentive"].to_numpy(float) * _employed_share(sel, year)
-
-    deals = book.bookings[book.bookings["date"].dt.year == year]
-    deals = deals.sort_values(["date", "deal_id"])  # fixed order of the sums
-    row = pd.Index(rep_ids).get_indexer(deals["rep_id"].astype(str))
-    on = row >= 0
-    # a rep on quota is credited only with deals booked while employed, and only
-    # when they have a quota to measure them against: the rest is listed, not paid
-    date = deals["date"].to_numpy()
-    hire = sel["hire_date"].to_numpy()[np.where(on, row, 0)]
-    term = sel["term_date"].to_numpy()[np.where(on, row, 0)]
-    employed = (date >= hire) & (pd.isna(term) | (date <= term))
-    zero_quota = (values.sum(axis=1) <= 0)[np.where(on, row, 0)]
-    credit = on & employed & ~zero_quota
-    bookings = np.zeros((len(rep_ids), 12))
-    month = deals["date"].dt.month.to_numpy() - 1
-    np.add.at(bookings, (row[credit], month[credit]), deals["amount"].to_numpy(float)[credit])
-    outside = on & ~employed
-    no_quota = on & employed & zero_quota
-    unassigned = pd.concat(
-        [
-            _unassigned(deals[~on], reps, year),
-            _grouped(deals[outside], lambda r: _outside_reason(reps.loc[r])),
-            _grouped(deals[no_quota], lambda r: f"quota is 0 in {year}: nothing to measure"),
-        ],
-        ignore_index=True,
-    )
+    # one crediting rule for every measure (spm_sim.measures)
+    credited = credit_deals(book, year, rep_ids, annual_quota=values.sum(axis=1))
+    bookings = measure_values(credited, kind="bookings")
     return ActualPayouts(
         plan=plan,
         year=year,
@@ -342,7 +306,7 @@ def actual_payouts(
         quotas=values,
         target_incentive=ti,
         payout=payout(plan, bookings, values, ti),
-        unassigned=unassigned,
+        unassigned=credited.unassigned,
     )
 
 
@@ -399,10 +363,14 @@ class Backtest:
             who = ", ".join(f"{x.rep_id} ({x.reason})" for x in u.head(4).itertuples())
             out.append(
                 f"Not paid by either plan: {int(u['deals'].sum())} deals worth "
-                f"{m(u['amount'].sum())} by {len(u)} reps without quota: {who}"
+                f"{m(u['amount'].sum())} by {_reps(u['rep_id'].nunique())}: {who}"
                 + (", ..." if len(u) > 4 else "")
             )
         return "\n".join(out)
+
+
+def _reps(n: int) -> str:
+    return f"{n} rep" + ("" if n == 1 else "s")
 
 
 def _summary_row(actual: ActualPayouts) -> dict[str, Any]:
@@ -429,6 +397,7 @@ def backtest(
     plan_b: Plan | str | Path,
     year: int,
     *,
+    quotas: Quotas | None = None,
     quota_settings: QuotaSettings | None = None,
 ) -> Backtest:
     """Pay one historical year under two plans: cost, spread, gainers and losers.
@@ -442,8 +411,11 @@ def backtest(
     plan_a, plan_b : Plan or path to a plan YAML
         ``A`` is the reference (usually the plan in force).
     year : int
+    quotas : Quotas, optional
+        Monthly quotas of ``year``, as in :func:`actual_payouts`; default set from
+        the history before ``year`` with ``quota_settings``.
     quota_settings : QuotaSettings, optional
-        Default ``QuotaSettings(growth=0.0)``.
+        Default ``QuotaSettings(growth=0.0)``. Not allowed together with ``quotas``.
 
     Returns
     -------
@@ -459,7 +431,10 @@ def backtest(
     True
     """
     year = _check_year(book, year)
-    quotas = _default_quotas(book, year, quota_settings)
+    if quotas is None:
+        quotas = _default_quotas(book, year, quota_settings)
+    elif quota_settings is not None:
+        raise ValueError("pass quotas or quota_settings, not both (settings only make quotas)")
     a = actual_payouts(book, plan_a, year, quotas=quotas)
     b = actual_payouts(book, plan_b, year, quotas=quotas)
     summary = pd.DataFrame([_summary_row(a), _summary_row(b)], index=["A", "B"])

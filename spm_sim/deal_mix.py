@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 
 from ._validation import DataError, suggest
+from .measures import first_deals
 from .plan import MBO, Plan
 from .productivity import history_end
 
-__all__ = ["DealMix", "fit_deal_mix", "first_deals", "draw_measures", "PRIOR_DEALS"]
+__all__ = ["DealMix", "fit_deal_mix", "draw_measures", "PRIOR_DEALS"]
 
 #: Weight of the company's shares in a rep's, in deals: a rep with this many
 #: deals in the trailing year is halfway between their own shares and the company's.
@@ -59,18 +60,6 @@ class DealMix:
     products: tuple[str, ...]
     product_share: np.ndarray
     new_logo_share: np.ndarray
-
-
-def first_deals(bookings: pd.DataFrame) -> pd.Series:
-    """Whether each deal is its account's first (earliest date, then ``deal_id``).
-
-    Returns
-    -------
-    Series of bool, aligned with ``bookings``.
-    """
-    order = bookings.sort_values(["date", "deal_id"])
-    first = ~order["account_id"].duplicated(keep="first")
-    return first.reindex(bookings.index)
 
 
 def _shrunk(counts: np.ndarray, company: np.ndarray) -> np.ndarray:

@@ -123,7 +123,10 @@ def quotas_from_history(
     settings : QuotaSettings, optional
         Growth and over-assignment; default ``QuotaSettings()``.
     rep_ids : sequence of str, optional
-        Reps who carry quota; default those employed on 1 January of the plan year.
+        Reps who carry quota; default every rep employed on at least one day of the
+        plan year (``hire_date`` on or before 31 December, ``term_date`` empty or on
+        or after 1 January), so reps hired during the year and reps who leave during
+        it carry quota for the part of the year they are there.
     ramp : tuple of float
         Ramp factor per quarter of tenure (see ``productivity.ramp_factor``).
 
@@ -145,15 +148,39 @@ def quotas_from_history(
       there only for the strong fourth quarter is not overstated. A rep with less
       than ``min_history_months`` of selling time, or no bookings, gets the median run
       rate of their region (of the company if the region has none);
-    * plan-year capacity ``c_rm = w_m ramp_rm / 12``;
+    * plan-year capacity ``c_rm = w_m e_rm / 12``, with ``e_rm`` the rep's
+      ramp-weighted exposure in month ``m`` (``productivity.exposure_months``: the
+      share of the month employed times the ramp factor of the tenure then);
     * quota ``q_rm = T (1 + o) rr_r c_rm / sum_r' (rr_r' sum_m c_r'm)``, so the quotas
       add up to ``T (1 + o)`` exactly.
+
+    A rep hired during the plan year has no history, so gets the region median run
+    rate (``run_rate_source`` says ``"region median (hired during plan year)"``) and
+    a quota only from the month of hire, prorated by the days employed in that
+    month and ramped by tenure. A rep who leaves during the plan year has quota up
+    to the ``term_date`` (the last day worked, prorated in that month) and none
+    after it.
 
     Raises
     ------
     DataError
         If the history does not cover the trailing twelve months, or ends before the
-        year before the plan year begins.
+        year before the plan year begins, a requested rep is unknown, or (by default)
+        no rep is employed in the plan year.
+
+    Examples
+    --------
+    >>> from spm_sim import load_sample
+    >>> q = quotas_from_history(load_sample(), plan_year=2025)
+    >>> basis = q.basis.set_index("rep_id")
+    >>> basis.loc["R084", "run_rate_source"]          # hired 2025-05-01
+    'region median (hired during plan year)'
+    >>> bool((q.values[q.rep_ids.index("R084"), :4] == 0).all())   # nothing before May
+    True
+    >>> bool((q.values[q.rep_ids.index("R069"), 9:] == 0).all())   # left 2025-09-25
+    True
+    >>> bool(abs(q.values.sum() / q.company_target - 1.0) < 1e-12)  # no over-assignment
+    True
     """
     settings = settings or QuotaSettings()
     start = pd.Timestamp(year=plan_year, month=1, day=1)
@@ -173,11 +200,19 @@ def quotas_from_history(
             f"before plan year {plan_year}; the bookings up to {end.date()} cover {span}."
         )
     reps = book.reps.sort_values("rep_id").reset_index(drop=True)
+    year_end = pd.Timestamp(year=plan_year, month=12, day=31)
     if rep_ids is None:
-        employed = (reps["hire_date"] <= start) & (
+        # employed on at least one day of the plan year (term_date is the last day worked)
+        employed = (reps["hire_date"] <= year_end) & (
             reps["term_date"].isna() | (reps["term_date"] >= start)
         )
-        sel = reps[employed.values]
+        sel = reps[employed.to_numpy(dtype=bool)]
+        if sel.empty:
+            raise DataError(
+                f"no rep of the book is employed on any day of {plan_year} (hire_date on or "
+                f"before {year_end.date()} and term_date empty or on or after {start.date()}): "
+                "nobody to set a quota for. Check the reps' dates, or pass rep_ids."
+            )
     else:
         idx = pd.Index(reps["rep_id"].astype(str)).get_indexer([str(r) for r in rep_ids])
         if np.any(idx < 0):
@@ -198,6 +233,7 @@ def quotas_from_history(
     own = 12.0 * b_r / np.where(expo_season > 0, expo_season, 1.0)
     usable = (expo >= settings.min_history_months) & (b_r > 0)
     reason = np.where(expo < settings.min_history_months, "short history", "no bookings")
+    reason = np.where(sel["hire_date"].to_numpy() >= start, "hired during plan year", reason)
     region = sel["region"].astype(str).to_numpy()
     run_rate = own.copy()
     source = np.array(["own history"] * len(sel), dtype=object)

@@ -30,6 +30,7 @@ def write_book(
     size_mu: dict[str, float] | None = None,
     regions: dict[str, str] | None = None,
     hire: dict[str, str] | None = None,
+    term: dict[str, str] | None = None,
     growth: float = 0.0,
     end: str | None = None,
 ) -> Path:
@@ -38,7 +39,8 @@ def write_book(
     ``rates`` are monthly deal rates at full productivity, average seasonality and the
     level of the middle of 2026 when ``growth`` (yearly, e.g. 0.15) is not 0;
     ``size_mu`` each rep's mean log deal size (default ``SIZE_MU`` for all); ``end``
-    cuts the history at that date and writes it as the book's ``snapshot_date``.
+    cuts the history at that date and writes it as the book's ``snapshot_date``;
+    ``term`` gives the last working day of reps who leave (no deals after it).
     """
     rates = rates or TRUE_RATES
     size_mu = size_mu or {r: SIZE_MU for r in rates}
@@ -55,7 +57,7 @@ def write_book(
             "region": [regions[r] for r in rates],
             "role": "AE",
             "hire_date": [hire[r] for r in rates],
-            "term_date": "",
+            "term_date": [(term or {}).get(r, "") for r in rates],
             "base_salary": 90_000.0,
             "target_incentive": 60_000.0,
         }
@@ -81,7 +83,8 @@ def write_book(
             level = (1.0 + growth) ** (year + (month - 0.5) / 12 - 2026.5)
             for rep, rate in rates.items():
                 h = pd.Timestamp(hire[rep])
-                if start < h:
+                last = pd.Timestamp(term[rep]) if term and rep in term else None
+                if start < h or (last is not None and start > last):
                     continue
                 tenure = (year - h.year) * 12 + month - h.month
                 ramp = (0.25, 0.5, 0.75, 1.0)[min(tenure // 3, 3)]
@@ -89,7 +92,7 @@ def write_book(
                 for _ in range(n):
                     day = start + pd.Timedelta(days=int(rng.integers(0, 28)))
                     amount = round(float(rng.lognormal(size_mu[rep], SIZE_SIGMA)), 2)
-                    if cut is None or day <= cut:
+                    if (cut is None or day <= cut) and (last is None or day <= last):
                         rows.append((day, f"A{rep}", rep, amount))
     bookings = pd.DataFrame(rows, columns=["date", "account_id", "rep_id", "amount"])
     bookings.insert(0, "deal_id", [f"D{i:06d}" for i in range(1, len(bookings) + 1)])

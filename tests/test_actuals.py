@@ -1,4 +1,4 @@
-"""Actual payouts, statements, payroll and back-tests, worked by hand to the cent.
+"""Actual payouts, statements, payroll, back-tests and credited measures, by hand.
 
 The tiny book below is written as CSV (docs/data-format.md) and paid under a
 3-tier marginal plan with a threshold and an attainment cap; every expected
@@ -14,6 +14,14 @@ import pytest
 import spm_sim
 from spm_sim.actuals import actual_payouts, backtest, statement
 from spm_sim.comp import load_plan
+from spm_sim.measures import (
+    KINDS,
+    cancellation_arrays,
+    cancelled_values,
+    credit_deals,
+    measure_arrays,
+    measure_values,
+)
 from spm_sim.quota import Quotas, QuotaSettings, quotas_from_history
 
 MONTHS = tuple(f"2025-{m:02d}" for m in range(1, 13))
@@ -387,12 +395,58 @@ def test_backtest_on_the_sample(sample_bt):
         assert np.abs(reps[col].to_numpy() - expected).max() < 0.006
 
 
-def test_backtest_reports_unassigned_deals(sample_bt):
-    u = sample_bt.a.unassigned
-    assert len(u) > 0 and u["reason"].str.contains("hired").all()  # 2025 hires
+def test_backtest_of_the_sample_credits_every_deal(sample_bt):
+    # the reps hired during 2025 carry quota now: no deal of 2025 is left out
+    book = spm_sim.load_sample()
+    year = book.bookings[book.bookings["date"].dt.year == 2025]
+    assert sample_bt.a.unassigned.empty and sample_bt.b.unassigned.empty
+    assert sample_bt.a.bookings.sum() == pytest.approx(year["amount"].sum())
     text = sample_bt.text
-    assert "Not paid by either plan" in text and u["rep_id"].iloc[0] in text
+    assert "Not paid" not in text
     assert "Biggest losers under B: " + sample_bt.reps["rep_id"].iloc[0] in text
+
+
+def test_sample_hires_of_2025_carry_quota_from_their_hire_month():
+    book = spm_sim.load_sample()
+    reps = book.reps.set_index("rep_id")
+    first = pd.Timestamp("2025-01-01")
+    hires = sorted(reps.index[(reps["hire_date"] > first) & (reps["hire_date"].dt.year == 2025)])
+    assert hires == ["R082", "R083", "R084", "R085"]
+    actual = actual_payouts(book, "data/plans/baseline.yaml", 2025)
+    on_jan1 = ((reps["hire_date"] <= first) & ~(reps["term_date"] < first)).sum()
+    assert len(actual.rep_ids) == on_jan1 + len(hires) == 81
+    for r in hires:
+        i, hired = actual.rep_ids.index(r), reps.loc[r, "hire_date"]
+        q = actual.quotas[i]
+        assert np.all(q[: hired.month - 1] == 0) and np.all(q[hired.month - 1 :] > 0)
+        # TI prorated by the days employed in 2025 (hire date inclusive)
+        days = (pd.Timestamp("2025-12-31") - hired).days + 1
+        assert actual.target_incentive[i] == pytest.approx(
+            reps.loc[r, "target_incentive"] * days / 365
+        )
+        deals = book.bookings[(book.bookings["rep_id"] == r)]
+        assert actual.bookings[i].sum() == pytest.approx(deals["amount"].sum())
+
+
+def test_backtest_text_lists_what_no_plan_pays(book, quotas):
+    # explicit quotas without R3 (hired 2025-06-01): their deals are listed, as are R4's
+    bt = backtest(book, three_tier_plan(), three_tier_plan(name="B"), 2025, quotas=quotas)
+    assert bt.a.unassigned["rep_id"].tolist() == ["R3", "R4"]
+    line = bt.text.splitlines()[-1]
+    # 2 + 1 deals; 12,500.50 + 3,000.00 = 15,500.50
+    assert line == (
+        "Not paid by either plan: 3 deals worth $15.5k by 2 reps: R3 (hired 2025-06-01, "
+        "during 2025; not in the quotas for 2025), R4 (left 2024-12-15, before 2025)"
+    )
+    with pytest.raises(ValueError, match="not both"):
+        backtest(
+            book,
+            three_tier_plan(),
+            three_tier_plan(),
+            2025,
+            quotas=quotas,
+            quota_settings=QuotaSettings(),
+        )
 
 
 def test_every_sample_statement_reconciles(sample_bt):
@@ -457,3 +511,310 @@ def test_deals_outside_employment_or_without_quota_are_listed_not_paid(tmp_path)
     z = actual_payouts(load_sample(), plan, 2025, quotas=zero).unassigned.set_index("rep_id")
     assert z.loc["R001", "reason"] == "quota is 0 in 2025: nothing to measure"
     assert z.loc["R001", "amount"] == pytest.approx(before.bookings[j].sum())
+
+
+def test_sample_with_quotas_of_january_reps_lists_the_hires():
+    # the quotas the simulation uses (reps employed on 1 January) leave the 2025
+    # hires out: their deals are listed with the reason, counted from the file
+    book = spm_sim.load_sample()
+    reps = book.reps.set_index("rep_id")
+    first = pd.Timestamp("2025-01-01")
+    jan1 = [r for r in sorted(reps.index) if reps.loc[r, "hire_date"] <= first]
+    jan1 = [r for r in jan1 if not reps.loc[r, "term_date"] < first]
+    q = quotas_from_history(book, plan_year=2025, settings=QuotaSettings(growth=0.0), rep_ids=jan1)
+    u = actual_payouts(book, "data/plans/baseline.yaml", 2025, quotas=q).unassigned
+    deals = book.bookings[book.bookings["date"].dt.year == 2025]
+    hired = deals[~deals["rep_id"].isin(jan1)]
+    assert u["rep_id"].tolist() == ["R082", "R083", "R084", "R085"]
+    assert u["deals"].sum() == len(hired) == 92
+    assert u["amount"].sum() == pytest.approx(hired["amount"].sum())
+    assert u["reason"].iloc[0] == "hired 2025-01-03, during 2025; not in the quotas for 2025"
+
+
+def test_mid_year_hire_and_leaver_on_default_quotas(tmp_path):
+    from synthetic import write_book as write_synthetic
+
+    hire = {r: "2019-06-01" for r in ("R1", "R2", "R3", "R4", "R5")} | {"R6": "2025-04-16"}
+    folder = write_synthetic(tmp_path / "syn", hire=hire, term={"R2": "2025-08-15"})
+    book = spm_sim.load_book(folder)
+    actual = actual_payouts(book, three_tier_plan(), 2025)
+    assert actual.rep_ids == ("R1", "R2", "R3", "R4", "R5", "R6")
+    assert actual.unassigned.empty  # R6's deals were listed, not paid, before
+    deals = book.bookings[book.bookings["date"].dt.year == 2025]
+    by_rep = deals.groupby("rep_id")["amount"].sum()
+    np.testing.assert_allclose(actual.bookings.sum(axis=1), by_rep[list(actual.rep_ids)])
+    ti = dict(zip(actual.rep_ids, actual.target_incentive, strict=True))
+    # R6: 16-30 April (15 days) + May..December (245) = 260 of 365 days
+    assert ti["R6"] == pytest.approx(60_000 * 260 / 365)
+    # R2: January..July (212 days) + 1-15 August = 227 of 365 days
+    assert ti["R2"] == pytest.approx(60_000 * 227 / 365)
+    q = dict(zip(actual.rep_ids, actual.quotas, strict=True))
+    assert np.all(q["R6"][:3] == 0) and np.all(q["R6"][3:] > 0)
+    assert np.all(q["R2"][8:] == 0) and np.all(q["R2"][:8] > 0)
+
+
+# ------------------------------------------------------------------ credited measures
+#
+# R1 carries quota all year; R2 is hired 2025-03-01 and leaves 2025-10-31; R3 has
+# deals and no quota; R4, hired in 2026, has a deal dated 2025. Products Core and
+# Add-on; accounts A1..A4.
+#   D01 2024-11-05 A1 R1  5000 Core                           A1's first deal (2024)
+#   D02 2025-01-15 A1 R1  1000 Core
+#   D03 2025-01-20 A2 R1  2000 Add-on  cancelled 2025-02-10   A2's first deal; 21 days
+#   D04 2025-03-03 A3 R2  3000 Core                           A3's first (tie: D04 < D05)
+#   D05 2025-03-03 A3 R2  4000 Add-on
+#   D06 2025-04-01 A4 R1   500 Core    cancelled 2025-07-15   A4's first deal; 105 days
+#   D07 2025-11-20 A2 R2   700 Core                           after R2's term date
+#   D08 2025-12-01 A1 R1   800 Core    cancelled 2026-01-10   cancelled the next year
+#   D09 2025-06-06 A4 R3   900 Core                           R3 has no quota
+#   D10 2025-02-02 A1 R2   100 Core                           before R2's hire date
+#   D11 2025-05-09 A3 R1   250 Core    cancelled 2025-05-09   cancelled the same day
+#   D12 2025-07-07 A1 R4    50 Core                           R4 is hired in 2026
+MREPS = """rep_id,name,region,role,hire_date,term_date,base_salary,target_incentive
+R1,Ann Lee,East,AE,2020-01-01,,90000,12000
+R2,Bo Chen,East,AE,2025-03-01,2025-10-31,90000,6000
+R3,Cy Diaz,East,AE,2019-01-01,,90000,6000
+R4,Di Ekk,East,AE,2026-02-01,,90000,6000
+"""
+MACCOUNTS = "account_id,name,lat,lon,segment,industry,potential,workload,rep_id\n" + "".join(
+    f"A{i},Acct {i},41.9,-87.6,SMB,Retail,500000,40,R1\n" for i in range(1, 5)
+)
+MBOOKINGS = """deal_id,date,account_id,rep_id,amount,product,cancelled_date
+D01,2024-11-05,A1,R1,5000,Core,
+D02,2025-01-15,A1,R1,1000,Core,
+D03,2025-01-20,A2,R1,2000,Add-on,2025-02-10
+D04,2025-03-03,A3,R2,3000,Core,
+D05,2025-03-03,A3,R2,4000,Add-on,
+D06,2025-04-01,A4,R1,500,Core,2025-07-15
+D07,2025-11-20,A2,R2,700,Core,
+D08,2025-12-01,A1,R1,800,Core,2026-01-10
+D09,2025-06-06,A4,R3,900,Core,
+D10,2025-02-02,A1,R2,100,Core,
+D11,2025-05-09,A3,R1,250,Core,2025-05-09
+D12,2025-07-07,A1,R4,50,Core,
+"""
+
+
+def _row(**months):
+    """A (12,) array with values in the named months (jan, feb, ...)."""
+    names = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    out = np.zeros(12)
+    for k, v in months.items():
+        out[names.index(k)] = v
+    return out
+
+
+@pytest.fixture
+def mbook(tmp_path):
+    folder = tmp_path / "measures"
+    folder.mkdir()
+    for name, text in [("reps", MREPS), ("accounts", MACCOUNTS), ("bookings", MBOOKINGS)]:
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    return spm_sim.load_book(folder)
+
+
+@pytest.fixture
+def credited(mbook):
+    return credit_deals(mbook, 2025, ["R1", "R2"])
+
+
+def test_crediting_rule_by_hand(credited):
+    assert credited.deals["deal_id"].tolist() == ["D02", "D03", "D04", "D05", "D06", "D11", "D08"]
+    assert credited.products == ("Add-on", "Core")
+    u = credited.unassigned
+    assert u["rep_id"].tolist() == ["R3", "R4", "R2"]
+    assert u["deals"].tolist() == [1, 1, 2]
+    assert u["amount"].tolist() == [900.0, 50.0, 800.0]  # D09; D12; D07 + D10
+    assert u["reason"].tolist() == [
+        "not in the quotas for 2025",
+        "hired 2026-02-01, after 2025: booked before being hired",
+        "booked outside employment (hired 2025-03-01, left 2025-10-31)",
+    ]
+
+
+def test_zero_quota_lists_the_reps_deals(mbook):
+    c = credit_deals(mbook, 2025, ["R1", "R2"], annual_quota=[1.0, 0.0])
+    assert set(c.deals["rep_id"]) == {"R1"}
+    u = c.unassigned.set_index("reason")
+    assert u.loc["quota is 0 in 2025: nothing to measure", "amount"] == 7000.0  # D04 + D05
+    assert u.loc["quota is 0 in 2025: nothing to measure", "deals"] == 2
+    # the rule's order: outside employment comes first, whatever the quota
+    assert u.loc["booked outside employment (hired 2025-03-01, left 2025-10-31)", "deals"] == 2
+
+
+def test_measures_by_hand(credited):
+    bookings = measure_values(credited, kind="bookings")
+    np.testing.assert_array_equal(bookings[0], _row(jan=3000, apr=500, may=250, dec=800))
+    np.testing.assert_array_equal(bookings[1], _row(mar=7000))
+    deals = measure_values(credited, kind="deals")
+    np.testing.assert_array_equal(deals[0], _row(jan=2, apr=1, may=1, dec=1))
+    np.testing.assert_array_equal(deals[1], _row(mar=2))
+    # first deals of their account in the whole book: D03 (A2), D04 (A3, tie with
+    # D05 broken by deal_id), D06 (A4); A1's first deal was in 2024
+    logos = measure_values(credited, kind="new_logos")
+    np.testing.assert_array_equal(logos[0], _row(jan=1, apr=1))
+    np.testing.assert_array_equal(logos[1], _row(mar=1))
+    addon = measure_values(credited, kind="bookings", product="Add-on")
+    np.testing.assert_array_equal(addon, [_row(jan=2000), _row(mar=4000)])
+    # accounts whose first deal was an Add-on: A2 only
+    np.testing.assert_array_equal(
+        measure_values(credited, kind="new_logos", product="Add-on"), [_row(jan=1), _row()]
+    )
+
+
+def test_new_logo_is_the_earliest_deal_whatever_the_row_order(mbook, tmp_path):
+    folder = tmp_path / "shuffled"
+    folder.mkdir()
+    lines = MBOOKINGS.splitlines()
+    shuffled = "\n".join([lines[0], *reversed(lines[1:])]) + "\n"
+    for name, text in [("reps", MREPS), ("accounts", MACCOUNTS), ("bookings", shuffled)]:
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    again = credit_deals(spm_sim.load_book(folder), 2025, ["R1", "R2"])
+    for kind in KINDS:
+        np.testing.assert_array_equal(
+            measure_values(again, kind=kind),
+            measure_values(credit_deals(mbook, 2025, ["R1", "R2"]), kind=kind),
+        )
+
+
+def test_cancellations_by_hand(credited):
+    # D03 cancelled after 21 days, D11 after 0, D06 after 105; D08 in 2026
+    back = cancelled_values(credited, kind="bookings", window_days=90)
+    np.testing.assert_array_equal(back, [_row(feb=2000, may=250), _row()])
+    np.testing.assert_array_equal(
+        cancelled_values(credited, kind="deals", window_days=90), [_row(feb=1, may=1), _row()]
+    )
+    np.testing.assert_array_equal(
+        cancelled_values(credited, kind="new_logos", window_days=90), [_row(feb=1), _row()]
+    )
+    # the window is inclusive: 105 days takes D06 back in July, 104 does not
+    assert cancelled_values(credited, window_days=105)[0, 6] == 500.0
+    assert cancelled_values(credited, window_days=104)[0, 6] == 0.0
+    np.testing.assert_array_equal(
+        cancelled_values(credited, window_days=0), [_row(may=250), _row()]
+    )
+    np.testing.assert_array_equal(
+        cancelled_values(credited, window_days=20), [_row(may=250), _row()]
+    )
+    np.testing.assert_array_equal(
+        cancelled_values(credited, product="Add-on", window_days=21), [_row(feb=2000), _row()]
+    )
+    # D08 (cancelled 40 days later, in 2026) is not taken back in 2025
+    assert cancelled_values(credited, window_days=365)[0, 11] == 0.0
+    assert cancelled_values(credited, window_days=365).sum() == 2000 + 250 + 500
+
+
+def test_deals_of_a_year_are_credited_or_listed_exactly_once():
+    book = spm_sim.load_sample()
+    reps = sorted(book.reps["rep_id"])[::2]  # every other rep
+    c = credit_deals(book, 2024, reps)
+    year = book.bookings[book.bookings["date"].dt.year == 2024]
+    assert len(c.deals) + c.unassigned["deals"].sum() == len(year)
+    assert c.deals["deal_id"].is_unique
+    total = measure_values(c, kind="bookings").sum() + c.unassigned["amount"].sum()
+    assert total == pytest.approx(year["amount"].sum())
+    parts = sum(measure_values(c, kind="deals", product=p) for p in c.products)
+    np.testing.assert_array_equal(parts, measure_values(c, kind="deals"))
+    # the sample has no cancelled_date column: nothing to take back
+    assert not cancelled_values(c, window_days=365).any()
+
+
+def test_without_a_cancelled_date_column_nothing_is_taken_back(mbook):
+    import dataclasses
+
+    bare = dataclasses.replace(mbook, bookings=mbook.bookings.drop(columns="cancelled_date"))
+    c = credit_deals(bare, 2025, ["R1", "R2"])
+    assert not cancelled_values(c, window_days=90).any()
+    assert measure_values(c).sum() == 3000 + 500 + 250 + 800 + 7000
+
+
+def test_actual_payouts_credit_by_the_same_rule(mbook):
+    values = np.full((2, 12), 1000.0)
+    q = Quotas(("R1", "R2"), MONTHS, values, float(values.sum()), QuotaSettings(), pd.DataFrame())
+    actual = actual_payouts(mbook, three_tier_plan(), 2025, quotas=q)
+    c = credit_deals(mbook, 2025, ["R1", "R2"])
+    np.testing.assert_array_equal(actual.bookings, measure_values(c))
+    pd.testing.assert_frame_equal(actual.unassigned, c.unassigned)
+
+
+def test_measures_and_cancellations_by_name(credited):
+    defs = [("bookings", "bookings", None), ("addon_deals", "deals", "Add-on")]
+    m = measure_arrays(credited, defs)
+    assert list(m) == ["bookings", "addon_deals"]
+    np.testing.assert_array_equal(m["addon_deals"], [_row(jan=1), _row(mar=1)])
+    back = cancellation_arrays(credited, defs, window_days={"bookings": 0, "addon_deals": 30})
+    np.testing.assert_array_equal(back["bookings"], [_row(may=250), _row()])
+    np.testing.assert_array_equal(back["addon_deals"], [_row(feb=1), _row()])
+
+    class Measure:  # anything with name, kind and product, like a plan's measures
+        def __init__(self, name, kind, product=None):
+            self.name, self.kind, self.product = name, kind, product
+
+    logos = measure_arrays(credited, [Measure("logos", "new_logos")])
+    np.testing.assert_array_equal(logos["logos"], measure_values(credited, kind="new_logos"))
+    with pytest.raises(ValueError, match=r"measure 'x' is defined twice"):
+        measure_arrays(credited, [("x", "deals", None), ("x", "bookings", None)])
+    with pytest.raises(ValueError, match=r"window_days has no window for measure 'addon_deals'"):
+        cancellation_arrays(credited, defs, window_days={"bookings": 30})
+    with pytest.raises(TypeError, match=r"\(name, kind, product\)"):
+        measure_arrays(credited, ["bookings"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"kind": "deal"},
+            ValueError,
+            r"kind must be one of .*got 'deal'\. Did you mean 'deals'\?",
+        ),
+        ({"kind": "score"}, ValueError, r"kind 'score' is not counted from deals"),
+        (
+            {"product": "Addon"},
+            spm_sim.DataError,
+            r"product 'Addon' is not a product of the book's bookings \(it has: 'Add-on', "
+            r"'Core'\)\. Did you mean 'Add-on'\?",
+        ),
+    ],
+)
+def test_measure_errors(credited, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        measure_values(credited, **kwargs)
+    with pytest.raises(error, match=message):
+        cancelled_values(credited, window_days=30, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("window", "error", "message"),
+    [
+        (-1, ValueError, r"window_days must be >= 0 \(days after booking\); got -1"),
+        (30.5, TypeError, r"window_days must be a whole number of days such as 90; got 30\.5"),
+        (True, TypeError, r"got True"),
+    ],
+)
+def test_window_errors(credited, window, error, message):
+    with pytest.raises(error, match=message):
+        cancelled_values(credited, window_days=window)
+
+
+def test_credit_deals_errors(mbook):
+    with pytest.raises(spm_sim.DataError, match=r"rep 'R01' is not in the book's reps.*'R1'"):
+        credit_deals(mbook, 2025, ["R01"])
+    with pytest.raises(ValueError, match=r"rep_ids names rep 'R1' twice"):
+        credit_deals(mbook, 2025, ["R1", "R2", "R1"])
+    with pytest.raises(ValueError, match=r"one finite number per rep \(2\); got .* shape \(3,\)"):
+        credit_deals(mbook, 2025, ["R1", "R2"], annual_quota=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"with NaN or infinite values"):
+        credit_deals(mbook, 2025, ["R1", "R2"], annual_quota=[1.0, np.nan])
+    with pytest.raises(TypeError, match=r"year must be an int such as 2025; got '2025'"):
+        credit_deals(mbook, "2025", ["R1"])
+
+
+def test_actual_payouts_refuse_quotas_that_are_not_finite(book, quotas):
+    bad = quotas.values.copy()
+    bad[1, 4] = np.nan
+    q = Quotas(quotas.rep_ids, MONTHS, bad, 1.0, QuotaSettings(), pd.DataFrame())
+    with pytest.raises(
+        spm_sim.DataError, match=r"the quota of rep 'R2' for 2025-05 is nan; every quota must be"
+    ):
+        actual_payouts(book, three_tier_plan(), 2025, quotas=q)

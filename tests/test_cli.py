@@ -344,7 +344,8 @@ def test_payouts_writes_payroll_and_prints_a_statement(tmp_path):
     total_line = next(line for line in proc.stdout.splitlines() if line.startswith("Total paid"))
     assert f"${r002:,.2f}" in total_line
     assert "Incentive statement for R002" in proc.stdout
-    assert "Not paid:" in proc.stdout and "R082" in proc.stdout
+    # every 2025 deal is credited: the year's hires carry a prorated quota
+    assert "Not paid:" not in proc.stdout
 
 
 def test_backtest_prints_both_plans_and_writes_the_rep_table(tmp_path):

@@ -400,8 +400,8 @@ def test_negative_amount_matches_the_documented_message(tmp_path):
         write_book(tmp_path / "b", bookings=set_cell(BOOKINGS, 3, "amount", "-1200")),
         loc(str(tmp_path / "b" / "bookings.csv"), 3, "amount")
         + re.escape(
-            "-1200.0 is negative; amounts must be > 0 (record a cancellation as its own "
-            "field, not a negative deal)."
+            "-1200.0 is negative; amounts must be > 0 (record a cancellation in the column "
+            "cancelled_date of the deal it cancels, not as a negative deal)."
         ),
     )
 
@@ -410,7 +410,8 @@ def test_zero_amount(tmp_path):
     raises(
         write_book(tmp_path / "b", pipeline=set_cell(PIPELINE, 2, "amount", "0")),
         loc(str(tmp_path / "b" / "pipeline.csv"), 2, "amount")
-        + r"0\.0 is zero; amounts must be > 0",
+        + r"0\.0 is zero; amounts must be > 0 \(give the amount the deal would book; drop a "
+        r"lost opportunity from the pipeline rather than zeroing it\)\.",
     )
 
 
@@ -812,3 +813,116 @@ def test_bookings_after_the_snapshot_are_refused(tmp_path):
         r"snapshot_date 2025-09-30 .*\(and \d+ more rows",
     ):
         load_book(book)
+
+
+# --------------------------------------------------------------------------- cancellations
+
+# D002 cancelled three weeks after booking; D004 on the day it was booked, which is
+# also the last day it may be (no later than the snapshot_date 2024-03-01 is fine).
+CANCELLED = """\
+deal_id,date,account_id,rep_id,amount,product,cancelled_date
+D001,2022-11-15,A001,R001,25000,Platform,
+D002,2023-01-10,A002,R002,12000.5,Services,2023-01-31
+D003,2023-01-20,A001,R001,8000,Platform,NA
+D004,2024-02-05,A003,R003,15000,Platform,2024-02-05
+"""
+
+
+def test_cancelled_date_loads_as_an_optional_date(tmp_path):
+    book = load_book(write_book(tmp_path / "b", bookings=CANCELLED))
+    cancelled = book.bookings["cancelled_date"]
+    assert str(cancelled.dtype) == "datetime64[us]"
+    # empty and placeholder cells ('NA') mean not cancelled
+    assert cancelled.isna().tolist() == [True, False, True, False]
+    assert cancelled[1] == pd.Timestamp("2023-01-31")
+    assert cancelled[3] == pd.Timestamp("2024-02-05")
+    # the amount stays the booked amount: a cancellation is not a negative deal
+    assert book.bookings["amount"].sum() == 60000.5
+    # a book without the column reads it as all empty
+    plain = load_book(write_book(tmp_path / "plain"))
+    assert plain.bookings["cancelled_date"].isna().all()
+    assert str(plain.bookings["cancelled_date"].dtype) == "datetime64[us]"
+
+
+@pytest.mark.parametrize(
+    "value, extra",
+    [("2023-02-30", r" That day does not exist in the calendar\."), ("31/01/2023", r" Day and")],
+)
+def test_cancelled_date_must_be_a_date(tmp_path, value, extra):
+    raises(
+        write_book(tmp_path / "b", bookings=set_cell(CANCELLED, 3, "cancelled_date", value)),
+        loc(str(tmp_path / "b" / "bookings.csv"), 3, "cancelled_date")
+        + f"'{re.escape(value)}' is not a date in the format YYYY-MM-DD "
+        + r"\(for example 2024-03-31\)\."
+        + extra,
+    )
+
+
+def test_cancelled_before_booked(tmp_path):
+    err = raises(
+        write_book(tmp_path / "b", bookings=set_cell(CANCELLED, 3, "cancelled_date", "2023-01-09")),
+        loc(str(tmp_path / "b" / "bookings.csv"), 3, "cancelled_date")
+        + re.escape(
+            "cancelled_date 2023-01-09 is before date 2023-01-10; a deal cannot be cancelled "
+            "before it was booked; correct one of the two dates."
+        ),
+    )
+    assert (err.row, err.column, err.value) == (3, "cancelled_date", pd.Timestamp("2023-01-09"))
+
+
+def test_cancelled_after_the_snapshot(tmp_path):
+    err = raises(
+        write_book(tmp_path / "b", bookings=set_cell(CANCELLED, 5, "cancelled_date", "2024-03-02")),
+        loc(str(tmp_path / "b" / "bookings.csv"), 5, "cancelled_date")
+        + re.escape(
+            "2024-03-02 is after the book's snapshot_date 2024-03-01 (book.yaml), where the "
+            "history ends. Correct the date, or move snapshot_date to the day the data was taken."
+        ),
+    )
+    assert err.value == "2024-03-02"
+    # on the snapshot day itself is fine, and without a snapshot_date anything goes
+    load_book(
+        write_book(tmp_path / "c", bookings=set_cell(CANCELLED, 5, "cancelled_date", "2024-03-01"))
+    )
+    load_book(
+        write_book(
+            tmp_path / "d",
+            yaml=None,
+            bookings=set_cell(CANCELLED, 5, "cancelled_date", "2030-01-01"),
+        )
+    )
+
+
+def test_misspelled_cancelled_date_is_not_silently_ignored(tmp_path):
+    raises(
+        write_book(
+            tmp_path / "b", bookings=rename_column(CANCELLED, "cancelled_date", "canceled_date")
+        ),
+        loc(str(tmp_path / "b" / "bookings.csv"), column="canceled_date")
+        + r"column 'canceled_date' looks like a misspelling of the optional column "
+        r"'cancelled_date'",
+    )
+
+
+def test_cancelled_date_in_parquet_and_frames(tmp_path):
+    ref = load_book(write_book(tmp_path / "csv", bookings=CANCELLED))
+    folder = write_book(tmp_path / "pq", bookings=None)
+    native = ref.bookings.copy()
+    native["cancelled_date"] = native["cancelled_date"].dt.date  # Parquet date32, with nulls
+    native.to_parquet(folder / "bookings.parquet")
+    book = load_book(folder)
+    pd.testing.assert_series_equal(book.bookings["cancelled_date"], ref.bookings["cancelled_date"])
+    native.loc[1, "cancelled_date"] = pd.Timestamp("2023-01-01").date()
+    native.to_parquet(folder / "bookings.parquet")
+    raises(
+        folder,
+        loc(str(folder / "bookings.parquet"), 2, "cancelled_date")
+        + r"cancelled_date 2023-01-01 is before date 2023-01-10.*"
+        r"\(row 2 of the Parquet file, counting from 1\)$",
+    )
+    frames = {
+        name: pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        for name, text in (GOOD | {"bookings": CANCELLED}).items()
+    }
+    again = Book.from_frames(**frames, name="tiny", snapshot_date="2024-03-01")
+    pd.testing.assert_frame_equal(again.bookings, ref.bookings)

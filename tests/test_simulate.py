@@ -326,7 +326,8 @@ def test_plan_measures_follow_each_reps_deal_mix(sample_runs):
 
 
 def test_deal_mix_shrinks_toward_the_company(sample_runs):
-    from spm_sim.deal_mix import PRIOR_DEALS, first_deals, fit_deal_mix
+    from spm_sim.deal_mix import PRIOR_DEALS, fit_deal_mix
+    from spm_sim.measures import first_deals
 
     book = sample_runs[0]
     mix = fit_deal_mix(book, ["R001"], plan_year=2026)
