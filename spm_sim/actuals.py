@@ -32,7 +32,7 @@ Incentive statement for R001 (Jonas Iversen), 2025
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ from ._format import format_money, format_pct
 from ._statement import Statement, statement
 from ._validation import DataError, suggest
 from .comp import Payout, Plan, load_plan, payout, round_money
-from .measures import credit_deals, measure_values
+from .measures import cancellation_arrays, credit_deals, measure_arrays, measure_values
 from .quota import Quotas, QuotaSettings, quotas_from_history
 
 __all__ = ["ActualPayouts", "Statement", "Backtest", "actual_payouts", "statement", "backtest"]
@@ -76,6 +76,13 @@ class ActualPayouts:
         employment, or under a zero quota; see :func:`spm_sim.measures.credit_deals`),
         one row per rep and reason: ``rep_id, deals, amount, reason``. They are not
         paid by this run.
+    measures : dict of str to ndarray (n_reps, 12)
+        The plan's declared measures as credited (scores as given); empty if none.
+    cancellations : dict of str to ndarray (n_reps, 12)
+        Units cancelled inside the plan's clawback window, by month of cancellation
+        (``bookings`` and each declared measure); empty without a clawback rule.
+    active : ndarray, shape (n_reps, 12)
+        1 for the months the rep was employed on at least one day, else 0.
     """
 
     plan: Plan
@@ -88,6 +95,9 @@ class ActualPayouts:
     target_incentive: np.ndarray
     payout: Payout
     unassigned: pd.DataFrame
+    measures: dict = field(default_factory=dict)
+    cancellations: dict = field(default_factory=dict)
+    active: np.ndarray | None = None
 
     @property
     def currency(self) -> str:
@@ -203,6 +213,7 @@ def actual_payouts(
     *,
     quotas: Quotas | None = None,
     quota_settings: QuotaSettings | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> ActualPayouts:
     """Pay one calendar year of the book's real deals under a plan.
 
@@ -221,6 +232,11 @@ def actual_payouts(
     quota_settings : QuotaSettings, optional
         For the default quotas; default ``QuotaSettings(growth=0.0)`` (last year's
         bookings, no growth). Not allowed together with ``quotas``.
+    scores : DataFrame, optional
+        Scores of the plan's ``score`` measures (MBO): columns ``rep_id``, ``period``
+        (``"YYYY-MM"``), ``measure`` and ``score``. Needed when the plan has an MBO
+        component: one row per rep on quota and MBO period end (e.g. March, June,
+        September and December for a quarterly MBO).
 
     Returns
     -------
@@ -294,8 +310,29 @@ def actual_payouts(
     sel = reps.loc[list(rep_ids)]
     ti = sel["target_incentive"].to_numpy(float) * _employed_share(sel, year)
     # one crediting rule for every measure (spm_sim.measures)
+    other_role: set[str] = set()
+    if plan.role is not None:
+        kept, sel, values = _of_role(plan, year, rep_ids, sel, values)
+        other_role, rep_ids = set(rep_ids) - set(kept), kept
+        ti = sel["target_incentive"].to_numpy(float) * _employed_share(sel, year)
     credited = credit_deals(book, year, rep_ids, annual_quota=values.sum(axis=1))
     bookings = measure_values(credited, kind="bookings")
+    counted = [m for m in plan.measures if m.kind != "score"]
+    measures = measure_arrays(credited, counted)
+    measures |= _score_arrays(plan, scores, rep_ids, periods)
+    cancellations = {}
+    if plan.clawback is not None:
+        cancellations = cancellation_arrays(
+            credited,
+            [("bookings", "bookings", None), *counted],
+            window_days=plan.clawback.window_days,
+        )
+    active = _active_months(sel, year)
+    unassigned = credited.unassigned
+    if other_role:  # their deals are listed as not on these quotas: say why
+        hit = unassigned["rep_id"].isin(other_role)
+        why = f"role is not {plan.role!r}: paid under another plan"
+        unassigned = unassigned.assign(reason=unassigned["reason"].where(~hit, why))
     return ActualPayouts(
         plan=plan,
         year=year,
@@ -305,9 +342,102 @@ def actual_payouts(
         bookings=bookings,
         quotas=values,
         target_incentive=ti,
-        payout=payout(plan, bookings, values, ti),
-        unassigned=credited.unassigned,
+        payout=payout(
+            plan,
+            bookings,
+            values,
+            ti,
+            measures=measures or None,
+            cancellations=cancellations or None,
+            active=active,
+        ),
+        unassigned=unassigned,
+        measures=measures,
+        cancellations=cancellations,
+        active=active,
     )
+
+
+def _of_role(plan: Plan, year: int, rep_ids, sel, values):
+    """Keep the quota reps whose role is the plan's; refuse if none is left."""
+    keep = (sel["role"].astype(str) == plan.role).to_numpy()
+    if not keep.any():
+        roles = ", ".join(sorted(sel["role"].astype(str).unique())) or "none"
+        raise DataError(
+            f"plan {plan.name!r} is for role {plan.role!r}, but no rep with quota in {year} "
+            f"has that role (their roles: {roles}). Use a plan for those roles, or remove "
+            "'role' from the plan to pay everyone under it."
+        )
+    ids = tuple(r for r, k in zip(rep_ids, keep, strict=True) if k)
+    return ids, sel[keep], values[keep]
+
+
+def _active_months(reps: pd.DataFrame, year: int) -> np.ndarray:
+    """1 for each month of ``year`` in which the rep was employed on at least one day."""
+    starts = pd.date_range(f"{year}-01-01", periods=12, freq="MS")
+    ends = starts + pd.offsets.MonthEnd(0)
+    hire = reps["hire_date"].to_numpy()[:, None]
+    term = reps["term_date"].fillna(pd.Timestamp(year + 1, 12, 31)).to_numpy()[:, None]
+    return ((hire <= ends.to_numpy()[None, :]) & (term >= starts.to_numpy()[None, :])).astype(float)
+
+
+def _score_arrays(plan: Plan, scores: pd.DataFrame | None, rep_ids, periods) -> dict:
+    """The plan's score measures as (n_reps, 12) arrays from a scores table."""
+    from .comp import evaluation_periods
+    from .plan import MBO
+
+    mbos = [c for c in plan.components if isinstance(c, MBO)]
+    names = [m.name for m in plan.measures if m.kind == "score"]
+    if not names:
+        return {}
+    if scores is None:
+        if mbos:
+            raise DataError(
+                f"plan {plan.name!r} pays MBO component {mbos[0].name!r} on score "
+                f"{mbos[0].measure!r}; give the scores (a table or CSV with columns rep_id, "
+                "period, measure, score; spm-sim payouts --scores FILE)."
+            )
+        return {n: np.zeros((len(rep_ids), 12)) for n in names}
+    need = {"rep_id", "period", "measure", "score"}
+    if not need <= set(scores.columns):
+        missing = ", ".join(sorted(need - set(scores.columns)))
+        raise DataError(
+            f"scores: missing column(s) {missing}; columns are rep_id, period, measure, score."
+        )
+    out = {n: np.zeros((len(rep_ids), 12)) for n in names}
+    seen = {n: np.zeros((len(rep_ids), 12), dtype=bool) for n in names}
+    row_of = {r: i for i, r in enumerate(rep_ids)}
+    col_of = {p: k for k, p in enumerate(periods)}
+    for line, r in enumerate(scores.itertuples(index=False), start=2):
+        where = f"scores line {line}"
+        if r.measure not in out:
+            raise DataError(
+                f"{where}: measure {r.measure!r} is not a score measure of plan "
+                f"{plan.name!r} ({', '.join(names)}).{suggest(str(r.measure), names)}"
+            )
+        if str(r.period) not in col_of:
+            raise DataError(
+                f"{where}: period {r.period!r} is not a month of {periods[0][:4]} "
+                f"(write YYYY-MM, e.g. {periods[2]})."
+            )
+        score = pd.to_numeric(r.score, errors="coerce")
+        if not (np.isfinite(score) and score >= 0):
+            raise DataError(f"{where}: score {r.score!r} must be a number >= 0.")
+        if str(r.rep_id) in row_of:
+            i, k = row_of[str(r.rep_id)], col_of[str(r.period)]
+            out[r.measure][i, k] = float(score)
+            seen[r.measure][i, k] = True
+    for c in mbos:
+        ends = evaluation_periods(c.period, 12)
+        gap = ~seen[c.measure][:, ends]
+        if gap.any():
+            i, k = (int(x) for x in np.argwhere(gap)[0])
+            raise DataError(
+                f"scores: no {c.measure!r} score for rep {rep_ids[i]!r} in {periods[ends[k]]}; "
+                f"MBO {c.name!r} reads it at its {c.period} ends "
+                f"({', '.join(periods[e] for e in ends)}). Add the row (0 if the rep missed)."
+            )
+    return out
 
 
 @dataclass(frozen=True, eq=False)

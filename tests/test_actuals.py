@@ -818,3 +818,123 @@ def test_actual_payouts_refuse_quotas_that_are_not_finite(book, quotas):
         spm_sim.DataError, match=r"the quota of rep 'R2' for 2025-05 is nan; every quota must be"
     ):
         actual_payouts(book, three_tier_plan(), 2025, quotas=q)
+
+
+def _mquotas(values=1000.0):
+    v = np.full((2, 12), values)
+    return Quotas(("R1", "R2"), MONTHS, v, float(v.sum()), QuotaSettings(), pd.DataFrame())
+
+
+def _flat(rate, **extra):
+    comp = {
+        "name": "bookings",
+        "weight": 1.0,
+        "rate_basis": "bookings",
+        "tiers": [{"start": 0, "rate": rate}],
+    }
+    return load_plan({"name": "Flat", "components": [comp], **extra})
+
+
+def test_clawback_of_cancelled_deals_by_hand(mbook):
+    # 10% of every dollar; deals cancelled within 90 days are taken back. R1:
+    #   Jan: D02 1,000 + D03 2,000 booked: paid 300.00
+    #   Feb: D03 cancelled after 21 days: clawback -200.00
+    #   Apr: D06 500: paid 50.00 (its cancellation after 105 days is outside the window)
+    #   May: D11 250 booked and cancelled the same day: paid 25.00, clawed back -25.00
+    #   Dec: D08 800: paid 80.00 (cancelled in 2026: not in this year)
+    actual = actual_payouts(
+        mbook, _flat(0.10, clawback={"window_days": 90}), 2025, quotas=_mquotas()
+    )
+    assert actual.payout.components == ("bookings", "clawback")
+    paid = actual.paid_cents()[0] / 100
+    np.testing.assert_array_equal(paid[:, 0], _row(jan=300, apr=50, may=25, dec=80))
+    np.testing.assert_array_equal(paid[:, 1], _row(feb=-200, may=-25))
+    assert actual.by_rep()["payout"].iloc[0] == 230.00  # 10% of the 2,300 that stayed
+    # without the rule, the cancelled deals stay paid: 10% of 4,550
+    plain = actual_payouts(mbook, _flat(0.10), 2025, quotas=_mquotas())
+    assert plain.by_rep()["payout"].iloc[0] == 455.00
+    assert plain.cancellations == {}
+
+
+def test_multi_measure_plan_on_real_deals_by_hand(mbook):
+    plan = load_plan(
+        {
+            "name": "Two measures",
+            "measures": [{"name": "logos", "kind": "new_logos", "quota_per_rep": 2}],
+            "components": [
+                {
+                    "name": "bookings",
+                    "weight": 0.5,
+                    "rate_basis": "tcr",
+                    "tiers": [{"start": 0, "rate": 1}],
+                },
+                {
+                    "name": "logos",
+                    "measure": "logos",
+                    "weight": 0.5,
+                    "rate_basis": "tcr",
+                    "tiers": [{"start": 0, "rate": 1}],
+                },
+            ],
+        }
+    )
+    actual = actual_payouts(mbook, plan, 2025, quotas=_mquotas())
+    # R1: TI 12,000, quota 12,000; bookings 4,550 -> 0.5 x 12,000 x 4,550/12,000 = 2,275.00
+    # new logos: D03 (A2) and D06 (A4) = 2 of a quota of 2 -> 0.5 x 12,000 = 6,000.00
+    np.testing.assert_array_equal(actual.measures["logos"][0], _row(jan=1, apr=1))
+    r1 = actual.by_rep().iloc[0]
+    assert (r1["payout_bookings"], r1["payout_logos"]) == (2275.00, 6000.00)
+
+
+def test_mbo_scores_and_role(mbook, tmp_path):
+    plan = load_plan(
+        {
+            "name": "AE with MBO",
+            "role": "AE",
+            "pay_mix": "60/40",
+            "measures": [{"name": "goals", "kind": "score"}],
+            "components": [
+                {
+                    "name": "bookings",
+                    "weight": 0.8,
+                    "rate_basis": "tcr",
+                    "tiers": [{"start": 0, "rate": 1}],
+                },
+                {
+                    "type": "mbo",
+                    "name": "mbo",
+                    "measure": "goals",
+                    "weight": 0.2,
+                    "levels": [
+                        {"score": 0, "payout": 0},
+                        {"score": 0.5, "payout": 0.5},
+                        {"score": 1, "payout": 1},
+                    ],
+                },
+            ],
+        }
+    )
+    with pytest.raises(spm_sim.DataError, match="MBO component 'mbo' on score 'goals'"):
+        actual_payouts(mbook, plan, 2025, quotas=_mquotas())
+    rows = [
+        ("R1", "2025-03", 1.0),
+        ("R1", "2025-06", 0.5),
+        ("R1", "2025-09", 0.7),
+        ("R1", "2025-12", 0.0),
+    ] + [("R2", f"2025-{m:02d}", 1.0) for m in (3, 6, 9)]
+    scores = pd.DataFrame(rows, columns=["rep_id", "period", "score"]).assign(measure="goals")
+    with pytest.raises(spm_sim.DataError, match="no 'goals' score for rep 'R2' in 2025-12"):
+        actual_payouts(mbook, plan, 2025, quotas=_mquotas(), scores=scores)
+    scores.loc[len(scores)] = ["R2", "2025-12", 1.0, "goals"]
+    actual = actual_payouts(mbook, plan, 2025, quotas=_mquotas(), scores=scores)
+    mbo = actual.paid_cents()[:, :, 1] / 100
+    # R1: 0.2 x 12,000 x 3/12 = 600 a quarter at level payout 1, 0.5, 0.5 (0.7 -> 0.5), 0
+    np.testing.assert_array_equal(mbo[0], _row(mar=600, jun=300, sep=300))
+    # R2 works March..October (8 months): quarters hold 1, 3, 3 and 1 of them; the TI is
+    # prorated by days: 6,000 x 245/365. MBO = 0.2 x TI x (1, 3, 3, 1)/8 at payout 1.
+    ti = 6000 * 245 / 365
+    expected = [round(0.2 * ti * k / 8 + 1e-12, 2) for k in (1, 3, 3, 1)]
+    np.testing.assert_allclose(mbo[1][[2, 5, 8, 11]], expected, atol=0.011)
+    assert mbo[1].sum() == pytest.approx(0.2 * ti, abs=0.01)
+    with pytest.raises(spm_sim.DataError, match="is for role 'SDR'.*their roles: AE"):
+        actual_payouts(mbook, plan.replace(role="SDR"), 2025, quotas=_mquotas(), scores=scores)
