@@ -529,6 +529,7 @@ def backtest(
     *,
     quotas: Quotas | None = None,
     quota_settings: QuotaSettings | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> Backtest:
     """Pay one historical year under two plans: cost, spread, gainers and losers.
 
@@ -546,6 +547,8 @@ def backtest(
         the history before ``year`` with ``quota_settings``.
     quota_settings : QuotaSettings, optional
         Default ``QuotaSettings(growth=0.0)``. Not allowed together with ``quotas``.
+    scores : DataFrame, optional
+        MBO scores, as in :func:`actual_payouts`.
 
     Returns
     -------
@@ -565,8 +568,8 @@ def backtest(
         quotas = _default_quotas(book, year, quota_settings)
     elif quota_settings is not None:
         raise ValueError("pass quotas or quota_settings, not both (settings only make quotas)")
-    a = actual_payouts(book, plan_a, year, quotas=quotas)
-    b = actual_payouts(book, plan_b, year, quotas=quotas)
+    a = actual_payouts(book, plan_a, year, quotas=quotas, scores=scores)
+    b = actual_payouts(book, plan_b, year, quotas=quotas, scores=scores)
     summary = pd.DataFrame([_summary_row(a), _summary_row(b)], index=["A", "B"])
     numeric = summary.columns.drop("plan")
     diff = summary.loc["B", numeric] - summary.loc["A", numeric]

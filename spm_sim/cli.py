@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ._format import format_money
-from ._validation import SpmSimError
+from ._validation import DataError, SpmSimError
 from .actuals import actual_payouts, backtest, statement
 from .comp import load_plan, payout_curve, plan_metrics
 from .data import load_book, load_sample
@@ -211,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REP_ID",
         help="print this rep's statement (repeatable)",
     )
+    scores_help = (
+        "CSV of MBO scores (columns rep_id, period YYYY-MM, measure, score), for plans "
+        "with an MBO component"
+    )
+    pay.add_argument("--scores", type=Path, metavar="SCORES.csv", help=scores_help)
 
     bt = sub.add_parser(
         "backtest",
@@ -224,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--book", default="sample", metavar="DIR", help=book_help)
     bt.add_argument("--year", type=_positive_int, required=True, metavar="Y", help="year paid")
     bt.add_argument("--out", type=Path, metavar="FILE.csv", help="per-rep table to write")
+    bt.add_argument("--scores", type=Path, metavar="SCORES.csv", help=scores_help)
     return parser
 
 
@@ -231,8 +237,18 @@ def _book(ref: str):
     return load_sample() if ref == SAMPLE_BOOK else load_book(ref)
 
 
+def _scores(path: Path | None):
+    if path is None:
+        return None
+    try:
+        return pd.read_csv(path, dtype={"rep_id": str, "period": str, "measure": str})
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read the scores file {path}: {exc}") from None
+
+
 def _cmd_payouts(args) -> int:
-    actual = actual_payouts(_book(args.book), load_plan(args.plan), args.year)
+    book, plan = _book(args.book), load_plan(args.plan)
+    actual = actual_payouts(book, plan, args.year, scores=_scores(args.scores))
     reps = actual.by_rep()
     cur = actual.currency
     print(
@@ -256,7 +272,8 @@ def _cmd_payouts(args) -> int:
 
 
 def _cmd_backtest(args) -> int:
-    result = backtest(_book(args.book), load_plan(args.plan_a), load_plan(args.plan_b), args.year)
+    book, plan_a, plan_b = _book(args.book), load_plan(args.plan_a), load_plan(args.plan_b)
+    result = backtest(book, plan_a, plan_b, args.year, scores=_scores(args.scores))
     print(result.text)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
