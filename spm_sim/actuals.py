@@ -383,7 +383,7 @@ def _active_months(reps: pd.DataFrame, year: int) -> np.ndarray:
 
 def _score_arrays(plan: Plan, scores: pd.DataFrame | None, rep_ids, periods) -> dict:
     """The plan's score measures as (n_reps, 12) arrays from a scores table."""
-    from .comp import evaluation_periods
+    from .comp import period_ends
     from .plan import MBO
 
     mbos = [c for c in plan.components if isinstance(c, MBO)]
@@ -428,7 +428,7 @@ def _score_arrays(plan: Plan, scores: pd.DataFrame | None, rep_ids, periods) -> 
             out[r.measure][i, k] = float(score)
             seen[r.measure][i, k] = True
     for c in mbos:
-        ends = evaluation_periods(c.period, 12)
+        ends = period_ends(c.period, 12)
         gap = ~seen[c.measure][:, ends]
         if gap.any():
             i, k = (int(x) for x in np.argwhere(gap)[0])

@@ -56,6 +56,8 @@ __all__ = [
     "standard_plan",
     "payout",
     "payout_columns",
+    "evaluation_periods",
+    "period_ends",
     "payout_curve",
     "plan_metrics",
     "plan_json_schema",
@@ -134,24 +136,45 @@ def _as_float_array(name: str, value: ArrayLike) -> NDArray[np.float64]:
     return arr
 
 
-def evaluation_periods(period: str, n_periods: int) -> NDArray[np.intp]:
-    """Indices of the periods (months) at whose end a component is measured.
+def period_ends(period: str, n_periods: int) -> NDArray[np.intp]:
+    """Indices of the last month of each measurement period.
 
-    ``month`` and ``year`` are measured every month (``year`` against the annual
-    quota); ``quarter`` at months 3, 6, 9, 12, and at the last period if the year
-    ends inside a quarter.
+    ``month``: every month; ``quarter``: months 3, 6, 9, 12 (and the last period if
+    the year ends inside a quarter); ``year``: the last month.
 
     Examples
     --------
-    >>> evaluation_periods("quarter", 12).tolist()
-    [2, 5, 8, 11]
+    >>> period_ends("quarter", 12).tolist(), period_ends("year", 12).tolist()
+    ([2, 5, 8, 11], [11])
     """
+    if period == "year":
+        return np.arange(n_periods - 1, n_periods, dtype=np.intp)[-1:]
     if period == "quarter":
         ends = list(range(2, n_periods, 3))
         if n_periods and (not ends or ends[-1] != n_periods - 1):
             ends.append(n_periods - 1)
         return np.asarray(ends, dtype=np.intp)
     return np.arange(n_periods, dtype=np.intp)
+
+
+def evaluation_periods(period: str, n_periods: int) -> NDArray[np.intp]:
+    """Indices of the months at whose end a commission or bonus is measured and paid.
+
+    ``month`` and ``year`` are measured every month (``year`` against the annual
+    quota, so a year plan pays monthly advances on the year's earnings); ``quarter``
+    at the quarter ends (:func:`period_ends`). MBO components pay at
+    :func:`period_ends` of their period.
+
+    Examples
+    --------
+    >>> evaluation_periods("quarter", 12).tolist()
+    [2, 5, 8, 11]
+    >>> len(evaluation_periods("year", 12))
+    12
+    """
+    if period == "year":
+        return np.arange(n_periods, dtype=np.intp)
+    return period_ends(period, n_periods)
 
 
 def _cumulative_at(values: NDArray[np.float64], idx: NDArray[np.intp]) -> NDArray[np.float64]:
@@ -398,7 +421,19 @@ def _apply_draw(
     for m in draw.months or range(1, 13):
         if m <= n:
             months[m - 1] = 1.0
-    monthly = draw.amount if draw.amount is not None else draw.share_of_ti * ti[..., None] / 12.0
+    if draw.amount is not None:
+        monthly = draw.amount
+    else:  # the TI as passed (prorated for a mid-year hire) over the months employed
+        worked = np.full(ti.shape, float(n)) if active is None else active.sum(axis=-1)
+        monthly = (
+            draw.share_of_ti
+            * np.divide(
+                ti,
+                worked,
+                out=np.zeros(np.broadcast_shapes(ti.shape, worked.shape)),
+                where=worked > 0,
+            )[..., None]
+        )
     due = monthly * months
     if active is not None:
         due = due * active
@@ -604,7 +639,7 @@ def payout(
     clawed = np.zeros(shape) if plan.clawback is not None else None
     for j, c in enumerate(plan.components):
         period = getattr(c, "period", "year")
-        idx = evaluation_periods(period, n)
+        idx = period_ends(period, n) if isinstance(c, MBO) else evaluation_periods(period, n)
         if isinstance(c, (Component, Bonus)):
             earn = _commission_earned if isinstance(c, Component) else _bonus_earned
             att = ms.attainment(c.measure, period, idx)

@@ -369,7 +369,10 @@ class Component(_Spec):
         earn nothing. Must be at least ``threshold``.
     payout_cap : float > 0 or None, default None
         The most the component pays, as a multiple of its target incentive
-        ``weight * TI`` (3.0 = 300% of the component's TI), year to date.
+        ``weight * TI`` (3.0 = 300% of the component's TI). For ``quarter`` and
+        ``month`` components it applies to the TI to date (see ``period``): at the
+        end of June a half-year quota's component can have earned at most
+        ``payout_cap`` x half its TI.
     period : {"month", "quarter", "year"}, default "year"
         Measurement period. ``year``: attainment is year-to-date units over the
         annual quota, settled every month. ``quarter`` / ``month``: attainment is
@@ -591,9 +594,9 @@ class MBO(_Spec):
     weight : float in (0, 1]
         Share of the TI; counts toward the weights that sum to 1.
     period : {"month", "quarter", "year"}, default "quarter"
-        Each period end reads the score of that month and pays
-        ``weight x TI x (active months in the period / active months in the year)``
-        times the payout of the highest level reached.
+        Each period end (the last month of the month, quarter or year) reads the
+        score of that month and pays ``weight x TI x (active months in the period /
+        active months in the year)`` times the payout of the highest level reached.
     levels : tuple of MBOLevel
         First at score 0, scores increasing.
     probabilities : tuple of float or None
@@ -713,7 +716,9 @@ class Draw(_Spec):
     Parameters
     ----------
     share_of_ti : float >= 0 or None
-        Monthly draw as a share of the monthly TI (TI / 12) ...
+        Monthly draw as a share of the monthly TI: the TI divided by the months the
+        rep is employed in the year (TI / 12 for a full year; a mid-year hire's
+        prorated TI over their months) ...
     amount : float >= 0 or None
         ... or as money per month. Give exactly one.
     recoverable : bool
@@ -749,9 +754,14 @@ class Clawback(_Spec):
     ----------
     window_days : int > 0
         A deal cancelled within this many days of its booking date is taken out of
-        the credited units in the month it is cancelled, and the commission it
-        earned is taken back then (see the kernel's notes); later cancellations
-        are not clawed back.
+        the credited units from the month it is cancelled, and what it earned in
+        commission components and quota bonuses (a milestone it helped reach
+        included) is taken back at the end of that month's measurement period (the
+        same month for ``year`` and ``month`` components, the quarter end for
+        ``quarter``), in the ``clawback`` column. A deal booked and cancelled inside
+        one measurement period shows there as commission and as clawback of the
+        same amount. Later cancellations are not clawed back; SPIFFs, contests and
+        MBO are never clawed back.
     """
 
     window_days: int = Field(gt=0)
