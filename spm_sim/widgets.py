@@ -8,26 +8,37 @@ moving a slider changes only what that slider names. Every change rebuilds the
 scenario (``Scenario.replace``, which validates), re-runs the Monte Carlo with the
 baseline's seed (so the design and the baseline share their sales draws), and
 redraws the comparison table and the figures.
+
+What the sliders act on, in a plan with several components (:func:`design_plan`):
+
+* the two rate sliders act on every commission component: they multiply the rates
+  of its tiers (or the slopes of its pay curve) below and above 100% of quota;
+* the threshold and attainment-cap sliders act on the commission components paid on
+  the plan's primary measure, the measure of its first commission component;
+* bonuses, MBOs, SPIFFs, contests, the draw and the clawback are left as they are.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 from IPython.display import display
 
+from ._describe import component_rules, plan_rules
 from ._format import format_diff, format_money
-from .comp import Plan
+from .comp import Component, Plan
 from .data import Book
 from .metrics import compare
 from .plots import attainment_histogram, cost_distribution, payout_curves
 from .scenario import Scenario, sample_plans
 from .simulate import SimulationResult, prepare, simulate
 
-__all__ = ["PlanDesigner", "DesignValues", "design_plan"]
+__all__ = ["PlanDesigner", "DesignValues", "design_plan", "slider_targets"]
 
 #: metrics shown in the designer's table, in order
 _SHOWN = [
@@ -42,15 +53,19 @@ _SHOWN = [
 #: the attainment-cap slider's top value, meaning "no cap"
 NO_CAP = 5.0
 
+#: slider values this close are the same value (a slider's float round trip)
+_SAME = 1e-12
+
 
 @dataclass(frozen=True)
 class DesignValues:
     """The slider values of a :class:`PlanDesigner` (a plain, comparable value).
 
     ``below_quota`` and ``above_quota`` multiply the rates of the tiers that start
-    below 100% of quota and at or above it. ``threshold`` and ``attainment_cap``
-    (None = no cap) replace every component's value when they differ from the
-    baseline's (the slider start).
+    below 100% of quota and at or above it (for a pay curve: the slopes of its
+    segments below and above 100%), in every commission component. ``threshold``
+    and ``attainment_cap`` (None = no cap) replace the values of the commission
+    components on the plan's primary measure when they differ from the start.
     """
 
     growth: float
@@ -60,15 +75,83 @@ class DesignValues:
     attainment_cap: float | None
 
 
+def _primary(plan: Plan) -> list[Component]:
+    """Commission components on the measure of the plan's first commission component."""
+    commissions = [c for c in plan.components if isinstance(c, Component)]
+    if not commissions:
+        return []
+    return [c for c in commissions if c.measure == commissions[0].measure]
+
+
+def slider_targets(plan: Plan) -> dict[str, tuple[str, ...]]:
+    """Names of the components each group of sliders changes (see the module notes).
+
+    Returns
+    -------
+    dict
+        ``rates``: commission components (tiers or curve); ``threshold_cap``: the
+        commission components on the primary measure; ``unchanged``: every other
+        component.
+
+    Examples
+    --------
+    >>> from spm_sim.scenario import sample_plans
+    >>> slider_targets(sample_plans()["AE multi-measure plan"])["threshold_cap"]
+    ('bookings',)
+    >>> slider_targets(sample_plans()["SDR new-logo plan with recoverable draw"])
+    {'rates': ('new_logos',), 'threshold_cap': ('new_logos',), 'unchanged': ('objectives',)}
+    """
+    rates = tuple(c.name for c in plan.components if isinstance(c, Component))
+    return {
+        "rates": rates,
+        "threshold_cap": tuple(c.name for c in _primary(plan)),
+        "unchanged": tuple(c.name for c in plan.components if c.name not in rates),
+    }
+
+
 def _start_values(s: Scenario) -> DesignValues:
-    first = s.plan.components[0]
+    primary = _primary(s.plan)
+    if not primary:  # no commission: the threshold and cap sliders have nothing to set
+        return DesignValues(s.quota.growth, 1.0, 1.0, 0.0, None)
+    first = primary[0]
     return DesignValues(s.quota.growth, 1.0, 1.0, first.threshold, first.attainment_cap)
+
+
+def _scaled_curve(points: list[dict[str, Any]], below: float, above: float) -> list[dict]:
+    """A pay curve with its slopes below 1.0 times ``below`` and above it times ``above``.
+
+    The payout at attainment 0 counts as pay below quota (times ``below``). A segment
+    that crosses 1.0 is split there first, so each part gets its own factor. Slopes
+    stay >= 0, so the curve still never falls.
+    """
+    xs = [p["attainment"] for p in points]
+    ys = [p["payout"] for p in points]
+    for k in range(1, len(xs)):
+        if xs[k - 1] < 1.0 < xs[k]:
+            y1 = ys[k - 1] + (ys[k] - ys[k - 1]) * (1.0 - xs[k - 1]) / (xs[k] - xs[k - 1])
+            xs.insert(k, 1.0)
+            ys.insert(k, y1)
+            break
+    out = [ys[0] * below]
+    for k in range(1, len(xs)):
+        factor = below if xs[k] <= 1.0 else above
+        out.append(out[-1] + (ys[k] - ys[k - 1]) * factor)
+    return [{"attainment": x, "payout": y} for x, y in zip(xs, out, strict=True)]
+
+
+def _differs(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return (a is None) != (b is None)
+    return abs(a - b) > _SAME
 
 
 def design_plan(
     baseline: Plan, values: DesignValues, start: DesignValues, *, name: str = "Design"
 ) -> Plan:
     """The baseline plan with the slider changes applied (validated).
+
+    Only commission components change (see the module notes); with the plan
+    sliders at their start the baseline plan itself is returned.
 
     Examples
     --------
@@ -78,47 +161,73 @@ def design_plan(
     >>> p = design_plan(base, DesignValues(0.1, 1.0, 1.25, 0.5, None), start)
     >>> [t.rate for t in p.components[0].tiers]
     [1.0, 2.5]
+    >>> design_plan(base, DesignValues(0.2, 1.0, 1.0, 0.5, None), start) is base
+    True
     """
+    below, above = values.below_quota, values.above_quota
+    new_threshold = _differs(values.threshold, start.threshold)
+    new_cap = _differs(values.attainment_cap, start.attainment_cap)
+    rescale = _differs(below, 1.0) or _differs(above, 1.0)
+    if not (rescale or new_threshold or new_cap):
+        return baseline  # quota growth is not a plan change
+    primary = {c.name for c in _primary(baseline)}
     components = []
     for c in baseline.components:
         data = c.model_dump()
-        data["tiers"] = [
-            {
-                **t,
-                "rate": t["rate"]
-                * (values.below_quota if t["start"] < 1.0 else values.above_quota),
-            }
-            for t in data["tiers"]
-        ]
-        if values.threshold != start.threshold:
-            data["threshold"] = values.threshold
-        if values.attainment_cap != start.attainment_cap:
-            data["attainment_cap"] = values.attainment_cap
+        if isinstance(c, Component):
+            if rescale and c.curve is not None:
+                data["curve"] = _scaled_curve(data["curve"], below, above)
+            elif rescale:
+                data["tiers"] = [
+                    {**t, "rate": t["rate"] * (below if t["start"] < 1.0 else above)}
+                    for t in data["tiers"]
+                ]
+            if c.name in primary and new_threshold:
+                data["threshold"] = values.threshold
+            if c.name in primary and new_cap:
+                data["attainment_cap"] = values.attainment_cap
         components.append(data)
-    changed = values != start
-    return baseline.replace(
-        name=f"{name} (from {baseline.name})" if changed else baseline.name,
-        components=components,
-    )
+    if components == [c.model_dump() for c in baseline.components]:
+        return baseline  # e.g. rate sliders on a plan without commission
+    return baseline.replace(name=f"{name} (from {baseline.name})", components=components)
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}" if math.isclose(x * 100, round(x * 100)) else f"{x:.1%}"
 
 
 def _describe_plan(plan: Plan) -> str:
+    """The plan's rules, one line per component, and what the sliders act on."""
     parts = []
     for c in plan.components:
-        unit = "x TCR" if c.rate_basis == "tcr" else "of bookings"
-        tiers = ", ".join(
-            f"{t.start:.0%}-{t.end:.0%}: {t.rate:.2f}"
-            if t.end is not None
-            else f"{t.start:.0%}+: {t.rate:.2f}"
-            for t in c.tiers
-        )
-        cap = "no cap" if c.attainment_cap is None else f"attainment cap {c.attainment_cap:.0%}"
-        money = "" if c.payout_cap is None else f", payout cap {c.payout_cap:g}x TI"
-        parts.append(
-            f"<b>{html.escape(c.name)}</b>: threshold {c.threshold:.0%}; {tiers} ({unit}); "
-            f"{cap}{money}"
-        )
+        weight = getattr(c, "weight", None)
+        head = f"<b>{html.escape(c.name)}</b> ({c.type} on {html.escape(c.measure)}"
+        head += f", {_pct(weight)} of TI)" if weight is not None else ", on top of TI)"
+        rules = "; ".join(component_rules(c, plan.currency))
+        parts.append(f"{head}: {html.escape(rules)}")
+    rules = plan_rules(plan)
+    for rule in rules.loc[rules["component"] == "(plan)", "rule"]:
+        parts.append(f"<b>plan</b>: {html.escape(rule)}")
+    targets = slider_targets(plan)
+    kept = [*targets["unchanged"], *(["draw"] if plan.draw else [])]
+    kept += ["clawback"] if plan.clawback else []
+
+    def names(items) -> str:
+        return html.escape(", ".join(items) or "none")
+
+    parts.append(
+        f"<i>Rate sliders act on: {names(targets['rates'])} (tier rates; curve slopes). "
+        f"Threshold and cap sliders act on: {names(targets['threshold_cap'])}. "
+        f"Unchanged: {names(kept)}.</i>"
+    )
     return "<br>".join(parts)
+
+
+def _show(slider: widgets.FloatSlider, value: float) -> None:
+    """Set a slider to ``value``, widening its range if the value lies outside it."""
+    slider.min = min(slider.min, value)
+    slider.max = max(slider.max, value)
+    slider.value = value
 
 
 class PlanDesigner:
@@ -137,9 +246,10 @@ class PlanDesigner:
     figures : bool, default True
         Draw the figures on each update (tests may turn them off).
     plans : mapping of str to Plan, optional
-        Plans the "Start from" menu offers (default: the baseline's plan and the
-        sample plans of ``data/plans/``). Picking one makes it the baseline the
-        design starts from and is compared with.
+        Plans the "Start from" menu offers (default: the baseline's plan and every
+        sample plan of ``data/plans/``, read when the designer is built). Picking
+        one makes it the baseline the design starts from and is compared with; the
+        sliders go back to their start, where the design equals that plan exactly.
 
     Attributes
     ----------
@@ -147,7 +257,9 @@ class PlanDesigner:
         The "Start from" menu.
     sliders : dict of str -> ipywidgets slider
         ``growth``, ``below_quota``, ``above_quota``, ``threshold``,
-        ``attainment_cap`` (its top value, :data:`NO_CAP`, means no cap).
+        ``attainment_cap`` (its top value, :data:`NO_CAP`, means no cap). What each
+        acts on in a plan with several components: :func:`design_plan`; the
+        threshold and cap sliders are disabled for a plan without commission.
     result, baseline_result : SimulationResult
         The latest run of the design, and of the baseline.
     table : DataFrame
@@ -245,13 +357,22 @@ class PlanDesigner:
         self.status = widgets.HTML()
         self.plan_text = widgets.HTML()
         self.output = widgets.Output()
+        for name, value in (
+            ("threshold", start.threshold),
+            ("attainment_cap", NO_CAP if start.attainment_cap is None else start.attainment_cap),
+        ):
+            _show(self.sliders[name], value)  # a plan's value outside the usual range
+        self._enable_sliders()
         for s in self.sliders.values():
             s.observe(self._on_change, names="value")
         self.widget = widgets.VBox(
             [
                 widgets.HTML(
                     "<b>Plan design</b>: starts as the baseline plan; compared with it on the "
-                    "same simulated sales"
+                    "same simulated sales. The rate sliders scale every commission "
+                    "component's tiers (a pay curve's slopes) below and above quota; the "
+                    "threshold and cap sliders set the primary measure's commission; "
+                    "bonuses, MBOs, SPIFFs, contests, draws and clawbacks stay as they are."
                 ),
                 self.plan_choice,
                 *self.sliders.values(),
@@ -305,10 +426,17 @@ class PlanDesigner:
         self._resetting = True
         try:
             for name, value in starts.items():
-                self.sliders[name].value = value
+                _show(self.sliders[name], value)
+            self._enable_sliders()
         finally:
             self._resetting = False
         self.update()
+
+    def _enable_sliders(self) -> None:
+        """Grey out the threshold and cap sliders of a plan without commission."""
+        none = not _primary(self.baseline.plan)
+        self.sliders["threshold"].disabled = none
+        self.sliders["attainment_cap"].disabled = none
 
     def update(self) -> None:
         """Re-run the design's Monte Carlo and redraw (what every slider change calls)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,144 @@ def test_any_sample_plan_can_be_the_starting_point():
         assert d.scenario().plan == d.baseline.plan
         t = d.table.set_index(["scenario", "metric"])
         assert (t.loc["Design", "diff_vs_baseline"] == 0).all()
+
+
+# --------------------------------------------------------------------------------------
+# Every sample plan of data/plans/ in the "Start from" menu
+# --------------------------------------------------------------------------------------
+
+PLAN_FILES = sorted(
+    (Path(__file__).resolve().parents[1] / "data" / "plans").glob("*.yaml"), key=lambda p: p.stem
+)
+
+
+@pytest.fixture(scope="module")
+def chooser():
+    return PlanDesigner(sample_scenario("baseline"), n_trials=30, figures=False)
+
+
+@pytest.mark.parametrize("path", PLAN_FILES, ids=[p.stem for p in PLAN_FILES])
+def test_each_sample_plan_is_selectable_and_starts_exactly_on_its_file(chooser, path):
+    from spm_sim import load_plan
+
+    plan = load_plan(path)
+    assert plan.name in chooser.plan_choice.options  # the menu reads data/plans/*.yaml
+    chooser.sliders["below_quota"].value = 0.8  # a design in progress is dropped
+    chooser.plan_choice.value = plan.name
+    assert chooser.baseline.plan == plan
+    assert chooser.scenario().plan == plan
+    assert chooser.result.components == chooser.baseline_result.components
+    t = chooser.table.set_index(["scenario", "metric"])
+    assert (t.loc["Design", "diff_vs_baseline"] == 0).all()
+    # the description names every component and says what the sliders leave alone
+    for c in plan.components:
+        assert f"<b>{c.name}</b>" in chooser.plan_text.value
+
+
+def test_sliders_on_a_multi_measure_plan(chooser):
+    chooser.plan_choice.value = "AE multi-measure plan"
+    base = chooser.baseline.plan
+    chooser.sliders["above_quota"].value = 1.2
+    chooser.sliders["threshold"].value = 0.6
+    design = chooser.scenario().plan
+    for b, d in zip(base.components, design.components, strict=True):
+        # every commission component's accelerators x 1.2, the rates below quota as they were
+        assert [t.rate for t in d.tiers] == [
+            t.rate * (1.2 if t.start >= 1.0 else 1.0) for t in b.tiers
+        ]
+        # the threshold slider sets the primary measure's component only
+        assert d.threshold == (0.6 if b.measure == "bookings" else b.threshold)
+        # gates, multipliers and caps ride along unchanged
+        assert (d.gate, d.multiplier, d.attainment_cap) == (b.gate, b.multiplier, b.attainment_cap)
+    assert design.measures == base.measures
+    chooser.sliders["above_quota"].value = 1.0
+    chooser.sliders["threshold"].value = chooser.start.threshold
+    assert chooser.scenario().plan == base
+
+
+@pytest.mark.parametrize(
+    ("name", "unchanged"),
+    [
+        ("SDR new-logo plan with recoverable draw", ["objectives"]),
+        ("Baseline AE plan with Q4 Analytics SPIFF", ["analytics_spiff", "analytics_contest"]),
+    ],
+)
+def test_other_component_types_pass_through(chooser, name, unchanged):
+    chooser.plan_choice.value = name
+    base = chooser.baseline.plan
+    chooser.sliders["below_quota"].value = 0.7
+    chooser.sliders["above_quota"].value = 1.5
+    chooser.sliders["attainment_cap"].value = 1.8
+    design = chooser.scenario().plan
+    kept = {c.name: c for c in design.components}
+    for c in base.components:
+        if c.name in unchanged:
+            assert kept[c.name] == c
+        else:
+            assert kept[c.name].attainment_cap == pytest.approx(1.8)
+            assert kept[c.name].tiers[0].rate == pytest.approx(c.tiers[0].rate * 0.7)
+    assert (design.draw, design.clawback) == (base.draw, base.clawback)
+    assert "Unchanged: " + ", ".join(unchanged) in chooser.plan_text.value
+    chooser.plan_choice.value = "Baseline 2026 AE plan"  # puts the sliders back
+
+
+def test_rate_sliders_scale_a_pay_curve_by_its_slopes():
+    from spm_sim import load_plan
+    from spm_sim.widgets import DesignValues, design_plan
+
+    plan = load_plan(
+        {
+            "name": "Curve",
+            "components": [
+                {
+                    "name": "bookings",
+                    "weight": 1.0,
+                    "rate_basis": "tcr",
+                    "curve": [
+                        {"attainment": 0.0, "payout": 0.0},
+                        {"attainment": 0.5, "payout": 0.3},
+                        {"attainment": 1.5, "payout": 1.8},
+                    ],
+                }
+            ],
+        }
+    )
+    start = DesignValues(0.0, 1.0, 1.0, 0.0, None)
+    design = design_plan(plan, DesignValues(0.0, 0.5, 2.0, 0.0, None), start)
+    points = [(p.attainment, p.payout) for p in design.components[0].curve]
+    # the segment 0.5-1.5 (slope 1.5) is split at 1.0, where it pays 0.3 + 1.5 x 0.5 = 1.05.
+    # Below 1.0 the slopes halve: 0.3 x 0.5 = 0.15 at 50%, 0.15 + 0.75 x 0.5 = 0.525 at 100%;
+    # above 1.0 they double: 0.525 + 0.75 x 2 = 2.025 at 150%
+    assert points == [
+        (0.0, 0.0),
+        (0.5, pytest.approx(0.15)),
+        (1.0, pytest.approx(0.525)),
+        (1.5, pytest.approx(2.025)),
+    ]
+    assert design_plan(plan, start, start) is plan
+
+
+def test_a_plan_without_commission_disables_threshold_and_cap():
+    from spm_sim import load_plan
+
+    mbo_only = load_plan(
+        {
+            "name": "MBO only",
+            "measures": [{"name": "score", "kind": "score"}],
+            "components": [
+                {
+                    "name": "objectives",
+                    "type": "mbo",
+                    "measure": "score",
+                    "weight": 1.0,
+                    "levels": [{"score": 0, "payout": 0}, {"score": 1, "payout": 1}],
+                }
+            ],
+        }
+    )
+    d = PlanDesigner(sample_scenario("baseline").replace(plan=mbo_only), n_trials=10, figures=False)
+    assert d.sliders["threshold"].disabled and d.sliders["attainment_cap"].disabled
+    d.sliders["above_quota"].value = 1.5  # nothing to scale: the design is the plan
+    assert d.scenario().plan == mbo_only
+    d.plan_choice.value = "Baseline 2026 AE plan"
+    assert not d.sliders["threshold"].disabled
