@@ -61,8 +61,6 @@ def test_loads_and_validates_against_the_schema(path):
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_has_role_and_pay_mix(path):
-    if path.stem in LEGACY:
-        pytest.skip(f"{path.name} predates role/pay_mix (only comments may be added to it)")
     p = load_plan(path)
     assert p.role and p.pay_mix
     base, incentive = map(int, p.pay_mix.split("/"))
