@@ -733,10 +733,11 @@ def payout_curve(
 
     Notes
     -----
-    The year is twelve equal months. Every declared measure is at the same
-    attainment as bookings (so gates and multipliers move with it), every score is
-    1.0 (on target), a draw applies as the plan says, and contests are left out (a
-    prize depends on the other reps): their columns are 0.
+    The year is twelve equal months. Every declared measure with a quota is at the
+    same attainment as bookings (so gates and multipliers move with it), measures
+    without one are 0, every score is 1.0 (on target), a draw applies as the plan
+    says, and contests are left out (a prize depends on the other reps): their
+    columns are 0.
 
     Examples
     --------
@@ -759,6 +760,8 @@ def payout_curve(
     for m in plan.measures:
         if m.kind == "score":
             measures[m.name] = np.ones((1, n))
+        elif not m.has_quota:
+            measures[m.name] = np.zeros((1, n))
         else:
             per_month = (
                 m.quota_per_rep / n if m.quota_per_rep is not None else m.quota_share * quota / n

@@ -188,7 +188,9 @@ class Measure(_Spec):
     quota_per_rep : float > 0 or None
         Annual quota in the measure's units; each month in which the rep has a
         bookings quota carries one twelfth (so it is prorated like the bookings
-        quota). Every kind except ``score`` needs exactly one of the two.
+        quota). At most one of the two; a measure without a quota can feed SPIFFs
+        and contests only (commissions, bonuses, gates and multipliers need
+        attainment). A ``score`` has neither.
 
     Examples
     --------
@@ -210,9 +212,14 @@ class Measure(_Spec):
         if self.kind == "score":
             if self.product is not None or self.quota_share or self.quota_per_rep:
                 raise PlanError(f"{who}: a score measure has no product and no quota; remove them")
-        else:
-            _one_of(who, quota_share=self.quota_share, quota_per_rep=self.quota_per_rep)
+        elif self.quota_share is not None and self.quota_per_rep is not None:
+            raise PlanError(f"{who}: give quota_share or quota_per_rep, not both")
         return self
+
+    @property
+    def has_quota(self) -> bool:
+        """Whether the measure has a quota (attainment exists)."""
+        return self.quota_share is not None or self.quota_per_rep is not None
 
 
 class Tier(_Spec):
@@ -278,13 +285,18 @@ class Gate(_Spec):
         like the component (same period, year to date).
     applies_to : {"component", "accelerators"}, default "component"
         ``component``: below the gate the component pays nothing. ``accelerators``:
-        below the gate every tier that starts at or above 100% pays the rate of the
-        tier that holds attainment just under 100% (no acceleration).
+        below the gate every tier that starts at or above 100% pays ``closed_rate``.
+    closed_rate : float >= 0 or None, default None
+        With ``applies_to: accelerators``, the rate of those tiers while the gate is
+        closed; default: the rate of the tier that holds attainment just under 100%
+        (no acceleration). Write 1.0 for "1x TCR" on a plan whose last band below
+        quota is a catch-up band.
     """
 
     measure: str = Field(min_length=1)
     min_attainment: _Number = Field(gt=0)
     applies_to: Literal["component", "accelerators"] = "component"
+    closed_rate: _Number | None = Field(default=None, ge=0)
 
 
 class MultiplierLevel(_Spec):
@@ -310,8 +322,9 @@ class Multiplier(_Spec):
     measure : str
         The second measure (``bookings`` or a declared measure with a quota).
     levels : tuple of MultiplierLevel
-        Steps by attainment of ``measure``; the first at 0, increasing. The factor
-        of the highest step reached applies (year to date, like the component).
+        Steps by attainment of ``measure``; the first at 0, increasing, factors not
+        decreasing. The factor of the highest step reached applies (year to date,
+        like the component).
     """
 
     measure: str = Field(min_length=1)
@@ -319,9 +332,15 @@ class Multiplier(_Spec):
 
     @model_validator(mode="after")
     def _check_levels(self) -> Multiplier:
-        _check_steps(
-            f"multiplier on {self.measure!r}", [lv.attainment for lv in self.levels], "attainment"
-        )
+        who = f"multiplier on {self.measure!r}"
+        _check_steps(who, [lv.attainment for lv in self.levels], "attainment")
+        for k in range(1, len(self.levels)):
+            if self.levels[k].factor < self.levels[k - 1].factor:
+                raise PlanError(
+                    f"{who} level {k + 1}: factor {self.levels[k].factor:g} is below level "
+                    f"{k}'s {self.levels[k - 1].factor:g}; factors must not fall as the "
+                    "measure rises (earnings to date would fall with more sales)"
+                )
         return self
 
 
@@ -500,8 +519,8 @@ class Component(_Spec):
     def ungated_tiers(self) -> tuple[Tier, ...]:
         """The tiers paid while an accelerator gate is not met.
 
-        Every tier that starts at or above 1.0 gets the rate of the tier holding
-        attainment just below 1.0.
+        Every tier that starts at or above 1.0 gets the gate's ``closed_rate``, by
+        default the rate of the tier holding attainment just below 1.0.
 
         Examples
         --------
@@ -511,6 +530,8 @@ class Component(_Spec):
         """
         below = [t for t in self.tiers if t.start < 1.0]
         base = below[-1].rate if below else 0.0
+        if self.gate is not None and self.gate.closed_rate is not None:
+            base = self.gate.closed_rate
         return tuple(
             t if t.start < 1.0 else t.model_copy(update={"rate": base}) for t in self.tiers
         )
@@ -929,6 +950,12 @@ class Plan(_Spec):
             if (kinds[name] == "score") != wants_score:
                 need = "a score measure" if wants_score else "a measure with a quota, not a score"
                 raise PlanError(f"{who}: {field} {name!r} is a {kinds[name]} measure; use {need}")
+            needs_quota = isinstance(c, (Component, Bonus)) or field != "measure"
+            if needs_quota and kinds[name] != "score" and not self.measure(name).has_quota:
+                raise PlanError(
+                    f"{who}: {field} {name!r} has no quota, so it has no attainment; give the "
+                    "measure a quota_share or quota_per_rep"
+                )
 
     def measure(self, name: str) -> Measure:
         """The declared :class:`Measure` called ``name`` (``bookings`` is built in).

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._validation import ScenarioError
 from .comp import Plan, payout, payout_columns
 from .data import Book, load_book, load_sample
 from .deal_mix import DealMix, draw_measures, fit_deal_mix
@@ -104,6 +105,14 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
         book, plan_year=scenario.plan_year, settings=scenario.quota, rep_ids=model.rep_ids
     )
     reps = book.reps.set_index(book.reps["rep_id"].astype(str)).loc[list(model.rep_ids)]
+    role = scenario.plan.role
+    if role is not None and (reps["role"].astype(str) != role).any():
+        roles = ", ".join(sorted(reps["role"].astype(str).unique()))
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: plan {scenario.plan.name!r} is for role {role!r}, "
+            f"but the simulated reps have roles {roles}. A simulation pays every rep under "
+            "one plan: use a plan for those roles, or remove 'role' from the plan."
+        )
     return Prepared(
         book=book,
         model=model,

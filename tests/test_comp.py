@@ -731,6 +731,7 @@ def test_plan_schema_is_plain_json_schema():
 @pytest.mark.parametrize("name", ["baseline", "accelerated"])
 def test_sample_plans_validate_against_the_schema(name):
     import jsonschema
+
     path = PLANS / f"{name}.yaml"
     # the first line points editors (VS Code's YAML extension) to the schema
     first = path.read_text(encoding="utf-8").splitlines()[0]
@@ -744,6 +745,7 @@ def test_sample_plans_validate_against_the_schema(name):
 
 def test_schema_accepts_valid_plans_and_flags_common_mistakes():
     import jsonschema
+
     schema = plan_json_schema()
     validator = jsonschema.validators.validator_for(schema)(schema)
     # what load_plan accepts the schema accepts too
@@ -774,3 +776,70 @@ def test_schema_accepts_valid_plans_and_flags_common_mistakes():
         with pytest.raises(PlanError):
             load_plan(data)
         assert validator.is_valid(data)
+
+
+# --------------------------------------------------------------------------------------
+# Rules added after writing the sample plans
+# --------------------------------------------------------------------------------------
+
+LOGOS = {"name": "logos", "kind": "new_logos", "quota_per_rep": 12}
+
+
+def test_closed_gate_pays_its_closed_rate():
+    # 60/40-style table: 0.5x to 50%, 1.5x catch-up to 100%, 2x above; gate on logos.
+    tiers = [
+        {"start": 0.0, "end": 0.5, "rate": 0.5},
+        {"start": 0.5, "end": 1.0, "rate": 1.5},
+        {"start": 1.0, "rate": 2.0},
+    ]
+    gate = {"measure": "logos", "min_attainment": 0.5, "applies_to": "accelerators"}
+    default = load_plan(plan_of(one_component(tiers=tiers, gate=gate), measures=[LOGOS]))
+    one_x = load_plan(
+        plan_of(one_component(tiers=tiers, gate=dict(gate, closed_rate=1.0)), measures=[LOGOS])
+    )
+    # quota 1,000 a month, TI 12,000; 1,250 a month = 125%; no new logos: gate closed.
+    # default: the band below quota (1.5x) continues: 0.25 + 0.75 + 0.25 x 1.5 = 1.375 TI
+    # closed_rate 1.0:                                 0.25 + 0.75 + 0.25 x 1.0 = 1.25 TI
+    args = ([[1250.0] * 12], [[1000.0] * 12], [12_000.0])
+    logos = {"logos": np.zeros((1, 12))}
+    assert round_money(payout(default, *args, measures=logos).total)[0] == 16_500.00
+    assert round_money(payout(one_x, *args, measures=logos).total)[0] == 15_000.00
+    # gate open (one logo a month = 100%): 0.25 + 0.75 + 0.25 x 2 = 1.5 TI = 18,000
+    open_ = {"logos": np.ones((1, 12))}
+    assert round_money(payout(one_x, *args, measures=open_).total)[0] == 18_000.00
+
+
+def test_measure_without_quota_feeds_spiffs_only():
+    spiff = {
+        "type": "spiff",
+        "name": "addon",
+        "measure": "addon",
+        "start_month": 10,
+        "end_month": 12,
+        "rate": 0.03,
+    }
+    addon = {"name": "addon", "product": "Add-on"}
+    plan = load_plan(plan_of(one_component(), spiff, measures=[addon]))
+    p = payout(
+        plan,
+        [[0.0] * 12],
+        [[1.0] * 12],
+        [1.0],
+        measures={"addon": [[0.0] * 9 + [100.0, 0.0, 200.0]]},
+    )
+    assert round_money(p.by_component[0, :, 1]).tolist() == [0.0] * 9 + [3.0, 0.0, 6.0]
+    with pytest.raises(PlanError, match="measure 'addon' has no quota, so it has no attainment"):
+        load_plan(plan_of(one_component(measure="addon"), measures=[addon]))
+    with pytest.raises(PlanError, match="give quota_share or quota_per_rep, not both"):
+        load_plan(
+            plan_of(one_component(), measures=[dict(addon, quota_share=0.2, quota_per_rep=3)])
+        )
+
+
+def test_multiplier_factors_must_not_fall():
+    mult = {
+        "measure": "bookings",
+        "levels": [{"attainment": 0, "factor": 1.2}, {"attainment": 1, "factor": 0.8}],
+    }
+    with pytest.raises(PlanError, match="level 2: factor 0.8 is below level 1's 1.2"):
+        load_plan(plan_of(one_component(multiplier=mult)))

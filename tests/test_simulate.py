@@ -355,3 +355,14 @@ def test_unknown_product_is_named(book_dir):
         DataError, match="product 'Platfrom' is not in the book's products.*Did you mean 'Platform'"
     ):
         simulate(s, 2, book=load_sample())
+
+
+def test_a_plan_for_another_role_is_refused(scenario):
+    from spm_sim import ScenarioError
+
+    sdr = scenario.replace(plan=scenario.plan.replace(role="SDR"))
+    with pytest.raises(
+        ScenarioError, match="is for role 'SDR', but the simulated reps have roles AE"
+    ):
+        simulate(sdr, 2)
+    assert simulate(scenario.replace(plan=scenario.plan.replace(role="AE")), 2).n_trials == 2
