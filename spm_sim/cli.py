@@ -38,7 +38,7 @@ from .simulate import _package_version, simulate
 __all__ = ["main", "build_parser", "DEMO_SCENARIOS"]
 
 #: The scenarios ``spm-sim demo`` runs, in the source repository's data/scenarios.
-DEMO_SCENARIOS = ("baseline.yaml", "accelerated.yaml")
+DEMO_SCENARIOS = ("baseline.yaml", "accelerated.yaml", "multi_measure.yaml")
 DEMO_TRIALS = 2000
 
 

@@ -40,13 +40,14 @@ if CHROMIUM is None:
 def report(tmp_path_factory) -> Path:
     base = sample_scenario("baseline")
     alt = sample_scenario("accelerated")
-    results = [simulate(s, 300) for s in (base, alt)]
+    multi = sample_scenario("multi_measure")
+    results = [simulate(s, 300) for s in (base, alt, multi)]
     return write_report(
         results, tmp_path_factory.mktemp("report") / "demo.html", title="Browser check"
     )
 
 
-def test_report_renders_both_scenarios_and_every_figure(report, tmp_path):
+def test_report_renders_every_scenario_and_figure(report, tmp_path):
     from playwright.sync_api import sync_playwright
 
     outside: list[str] = []
@@ -74,6 +75,9 @@ def test_report_renders_both_scenarios_and_every_figure(report, tmp_path):
 
     assert outside == []
     assert "Baseline 2026" in text and "Accelerated 2026" in text
+    assert "Multi-measure 2026" in text
+    # the plan tables state every mechanic in words (spm_sim._describe.plan_rules)
+    assert "gate: accelerators pay only when new_logos >= 50%" in text
     assert "Probability of reaching the company target" in text
     assert "P90" in text
     # attainment histogram, cost distribution, payout curves, quarterly accrual
