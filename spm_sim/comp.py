@@ -124,8 +124,8 @@ class Payout:
 
 def _as_float_array(name: str, value: ArrayLike) -> NDArray[np.float64]:
     arr = np.asarray(value, dtype=np.float64)
-    if arr.size == 0 or (np.isfinite(arr.sum()) and arr.min() >= 0):
-        return arr  # two quick reductions; NaN and inf make the sum NaN or inf
+    if arr.size == 0 or (np.isfinite(arr.max()) and arr.min() >= 0):
+        return arr  # two quick reductions: NaN makes the max NaN, inf makes it inf
     bad = ~(np.isfinite(arr) & (arr >= 0))
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -175,6 +175,17 @@ def evaluation_periods(period: str, n_periods: int) -> NDArray[np.intp]:
     if period == "year":
         return np.arange(n_periods, dtype=np.intp)
     return period_ends(period, n_periods)
+
+
+def _as_slice(idx: NDArray[np.intp], n: int) -> slice | NDArray[np.intp]:
+    """``idx`` as a slice when it is evenly spaced to the end (faster to write)."""
+    if len(idx) >= 2:
+        step = int(idx[1] - idx[0])
+        if step > 0 and np.array_equal(idx, np.arange(idx[0], n, step)):
+            return slice(int(idx[0]), None, step)
+    if len(idx) == 1:
+        return slice(int(idx[0]), int(idx[0]) + 1)
+    return idx
 
 
 def _cumulative_at(values: NDArray[np.float64], idx: NDArray[np.intp]) -> NDArray[np.float64]:
@@ -302,11 +313,16 @@ def _table_units(c: Component, credited: NDArray[np.float64], tiers) -> NDArray[
         edges.append(last.end)
         cumulative.append(cumulative[-1] + last.rate * (last.end - last.start))
         return np.interp(credited, edges, cumulative)
-    # the open last band: one more edge at the highest attainment there is
-    top = max(float(credited.max(initial=0.0)), last.start) + 1.0
+    # the open last band: one more edge far out, the same for every call, so a rep's
+    # pay does not depend on the other trials paid with it; beyond it (attainment
+    # of a billion quotas) the band continues exactly
+    top = last.start + 1e9
     edges.append(top)
     cumulative.append(cumulative[-1] + last.rate * (top - last.start))
-    return np.interp(credited, edges, cumulative)
+    units = np.interp(credited, edges, cumulative)
+    if credited.size and credited.max() > top:
+        units += last.rate * np.maximum(credited - top, 0.0)
+    return units
 
 
 def _step(levels: list[tuple[float, float]], x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -326,23 +342,28 @@ def _commission_earned(
         credited = np.minimum(credited, c.attainment_cap)
     target = c.weight * ms.ti[..., None] * ms.share(c.measure, c.period, idx)
     scale = target if c.rate_basis == "tcr" else ms.reference(c.measure, c.period, idx)
-    money = _table_units(c, credited, c.tiers) * scale
+    money = _table_units(c, credited, c.tiers)  # a new array: the steps below work in place
+    money *= scale
     if c.gate is not None:
         reached = ms.attainment(c.gate.measure, c.period, idx) >= (
             c.gate.min_attainment - _THRESHOLD_TOL
         )
         if c.gate.applies_to == "component":
             money = np.where(reached, money, 0.0)
-        else:
-            ungated = _table_units(c, credited, c.ungated_tiers()) * scale
-            money = np.where(reached, money, ungated)
+        elif not reached.all():  # the ungated table, only where the gate is closed
+            closed = np.broadcast_to(~reached, money.shape)
+            below = np.broadcast_to(credited, money.shape)[closed]
+            money[closed] = (
+                _table_units(c, below, c.ungated_tiers())
+                * np.broadcast_to(scale, money.shape)[closed]
+            )
     if c.threshold > 0:
-        money = np.where(attainment >= c.threshold - _THRESHOLD_TOL, money, 0.0)
+        np.copyto(money, 0.0, where=attainment < c.threshold - _THRESHOLD_TOL)
     if c.multiplier is not None:
         levels = [(lv.attainment, lv.factor) for lv in c.multiplier.levels]
-        money = money * _step(levels, ms.attainment(c.multiplier.measure, c.period, idx))
+        money *= _step(levels, ms.attainment(c.multiplier.measure, c.period, idx))
     if c.payout_cap is not None:
-        money = np.minimum(money, c.payout_cap * target)
+        np.minimum(money, c.payout_cap * target, out=money)
     return money
 
 
@@ -363,7 +384,8 @@ def _settle(
     date, so a bad period pays nothing and is made up later. With cancellations,
     ``L_k`` (what this period's cancellations took off the earnings) is clawed
     back: ``P_k = max(E_k, P_{k-1} - L_k)``, the commission paid is
-    ``max(E'_k - P_{k-1}, 0)`` and the clawback ``-L_k``, where ``E'_k`` are the
+    ``P_k - P_{k-1} + L_k`` (``max(E'_k - P_{k-1}, 0)`` when ``E'_k >= E_k``) and
+    the clawback ``-L_k``, with ``L_k = max(E'_k - E_k, 0)`` and ``E'_k`` the
     earnings as if the cancellations had not happened.
     """
     if earned_before_cancel is None:
@@ -379,9 +401,13 @@ def _settle(
     prev = np.zeros(earned.shape[:-1])
     for k in range(earned.shape[-1]):
         lost = np.maximum(earned_before_cancel[..., k] - earned[..., k], 0.0)
-        pay[..., k] = np.maximum(earned_before_cancel[..., k] - prev, 0.0)
+        now = np.maximum(earned[..., k], prev - lost)
+        # what the period pays in all is now - prev; the clawback shows -lost and the
+        # commission the rest (a retroactive decelerator can earn more after a
+        # cancellation: then lost is 0 and the commission pays the difference)
         claw[..., k] = -lost
-        prev = np.maximum(earned[..., k], prev - lost)
+        pay[..., k] = now - prev + lost
+        prev = now
     return pay, claw
 
 
@@ -389,6 +415,7 @@ def _contest_prizes(contest: Contest, totals: NDArray[np.float64]) -> NDArray[np
     """Prizes by rank along the reps axis (the last axis of ``totals``), ties shared."""
     n = totals.shape[-1]
     flat = totals.reshape(-1, n)
+    flat = np.round(flat, 2)  # totals are compared to the cent: equal cents tie
     eligible = flat > contest.min_total
     key = np.where(eligible, flat, -np.inf)
     order = np.argsort(-key, axis=-1, kind="stable")
@@ -628,18 +655,19 @@ def payout(
     if active is not None:
         act = np.broadcast_to(_as_float_array("active", active), shape)
     ms = _Measures(plan, shape, values, cancels, q, ti, act)
-    annual_quota = np.broadcast_to(q, shape).sum(axis=-1)
+    annual_quota = np.broadcast_to(ms.annual_quota("bookings"), shape[:-1]).copy()
     has_quota = annual_quota > 0
     n = shape[-1]
 
-    columns = list(payout_columns(plan))
-    if plan.draw is not None:
-        columns.pop()  # appended with the draw's adjustment below
-    payments = np.zeros(shape + (len(columns),))
-    clawed = np.zeros(shape) if plan.clawback is not None else None
+    columns = payout_columns(plan)
+    # component-major buffer (..., reps, columns, periods): each column's periods are
+    # contiguous, so writing a component is fast; by_component is a view of it
+    buf = np.zeros(shape[:-1] + (len(columns), n))
+    claw_col = columns.index("clawback") if plan.clawback is not None else None
     for j, c in enumerate(plan.components):
         period = getattr(c, "period", "year")
         idx = period_ends(period, n) if isinstance(c, MBO) else evaluation_periods(period, n)
+        at = _as_slice(idx, n)
         if isinstance(c, (Component, Bonus)):
             earn = _commission_earned if isinstance(c, Component) else _bonus_earned
             att = ms.attainment(c.measure, period, idx)
@@ -649,38 +677,38 @@ def payout(
             if extra is not None:
                 before = earn(c, ms, idx, ms.attainment(c.measure, period, idx, extra))
             pay, claw = _settle(earned, before)
-            payments[..., idx, j] = pay
+            buf[..., j, at] = pay
             if claw is not None:
-                clawed[..., idx] += claw
+                buf[..., claw_col, at] += claw
         elif isinstance(c, MBO):
-            payments[..., idx, j] = _mbo_pay(c, ms, idx)
+            buf[..., j, at] = _mbo_pay(c, ms, idx)
         elif isinstance(c, Spiff):
             window = slice(c.start_month - 1, min(c.end_month, n))
-            payments[..., window, j] = c.rate * values[c.measure][..., window]
+            buf[..., j, window] = c.rate * values[c.measure][..., window]
         elif isinstance(c, Contest) and c.end_month <= n:
             window = slice(c.start_month - 1, c.end_month)
             totals = values[c.measure][..., window].sum(axis=-1)
             totals = np.where(has_quota, totals, 0.0)
-            payments[..., c.end_month - 1, j] = _contest_prizes(c, totals)
-    if clawed is not None:
-        payments[..., -1] = clawed
+            buf[..., j, c.end_month - 1] = _contest_prizes(c, totals)
     if not has_quota.all():
-        payments *= has_quota[..., None, None]
+        buf *= has_quota[..., None, None]
     balance = None
     if plan.draw is not None:
-        adjust, balance = _apply_draw(plan.draw, payments.sum(axis=-1), ti, act)
-        adjust *= has_quota[..., None]
-        payments = np.concatenate([payments, adjust[..., None]], axis=-1)
-        columns.append("draw")
+        # the draw guarantees the month's earnings; a clawback is taken on top of it
+        keep = [k for k, name in enumerate(columns[:-1]) if name != "clawback"]
+        earned = buf[..., keep, :].sum(axis=-2)
+        adjust, balance = _apply_draw(plan.draw, earned, ti, act)
+        buf[..., -1, :] = adjust * has_quota[..., None]
         if balance is not None:
             balance = balance * has_quota
             balance.flags.writeable = False
     annual_bookings = ms.cum("bookings", [n - 1])[..., 0].copy() if n else np.zeros(shape[:-1])
-    for arr in (payments, annual_bookings, annual_quota):
+    for arr in (buf, annual_bookings, annual_quota):
         arr.flags.writeable = False
+    payments = np.moveaxis(buf, -2, -1)
     return Payout(
         by_component=payments,
-        components=tuple(columns),
+        components=columns,
         annual_bookings=annual_bookings,
         annual_quota=annual_quota,
         draw_balance=balance,

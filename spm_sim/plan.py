@@ -698,7 +698,9 @@ class Contest(_Spec):
     name : str
     type : "contest"
     measure : str, default "bookings"
-        Any measure except a score; reps are ranked on its total in the window.
+        Any measure except a score; reps are ranked on its total in the window,
+        credited units as booked (cancellations do not change a rank), compared to
+        the cent (totals equal to the cent tie).
     start_month, end_month : int, 1-12
         The window, inclusive; prizes are paid in ``end_month``.
     prizes : tuple of float
@@ -745,7 +747,9 @@ class Draw(_Spec):
     recoverable : bool
         ``true``: what the draw pays beyond the earnings is a balance recovered from
         later earnings above the draw (what is still owed at year end is reported,
-        not paid back). ``false``: a guarantee, never recovered.
+        not paid back). ``false``: a guarantee, never recovered. The draw tops up
+        the month's earnings of the components; a clawback is taken on top of it
+        (a draw does not pay a clawback back).
     months : tuple of int or None
         Months of the plan year (1-12) with a draw; default all twelve.
     """

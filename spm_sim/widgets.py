@@ -289,7 +289,7 @@ class PlanDesigner:
         self.n_trials = int(n_trials)
         self.figures = figures
         self.book = book if book is not None else prepare(baseline).book
-        self.baseline_result = simulate(baseline, self.n_trials, book=self.book)
+        self.baseline_result = self._run(baseline)
         self.start = start = _start_values(baseline)
         self.plans = {
             baseline.plan.name: baseline.plan,
@@ -406,6 +406,26 @@ class PlanDesigner:
             quota=self.baseline.quota.model_copy(update={"growth": v.growth}),
         )
 
+    def _other_role(self, scenario: Scenario) -> bool:
+        """Whether the plan is for a role none of the book's reps has."""
+        role = scenario.plan.role
+        return role is not None and role not in set(self.book.reps["role"].astype(str))
+
+    def _run(self, scenario: Scenario):
+        """Simulate; a plan for a role the book lacks is tried on the book's reps."""
+        if self._other_role(scenario):
+            scenario = scenario.replace(plan=scenario.plan.replace(role=None))
+        return simulate(scenario, self.n_trials, book=self.book)
+
+    def _role_note(self, scenario: Scenario) -> str:
+        if not self._other_role(scenario):
+            return ""
+        roles = ", ".join(sorted(self.book.reps["role"].astype(str).unique()))
+        return (
+            f"<span style='color:#805'>This plan is for role {html.escape(scenario.plan.role)}; "
+            f"the book has none, so it is tried on the book's reps ({html.escape(roles)}).</span>"
+        )
+
     def _on_change(self, _change) -> None:
         if not self._resetting:
             self.update()
@@ -413,7 +433,7 @@ class PlanDesigner:
     def _on_plan(self, change) -> None:
         """Make the picked plan the baseline, put the sliders back to its values, re-run."""
         self.baseline = self._original.replace(plan=self.plans[change["new"]])
-        self.baseline_result = simulate(self.baseline, self.n_trials, book=self.book)
+        self.baseline_result = self._run(self.baseline)
         self.start = _start_values(self.baseline)
         cap = NO_CAP if self.start.attainment_cap is None else self.start.attainment_cap
         starts = {
@@ -448,9 +468,9 @@ class PlanDesigner:
             )
             return
         self.plan_text.value = _describe_plan(scenario.plan)
-        self.result = simulate(scenario, self.n_trials, book=self.book)
+        self.result = self._run(scenario)
         self.table = compare([self.baseline_result, self.result])
-        self.status.value = ""
+        self.status.value = self._role_note(scenario)
         self.output.clear_output(wait=True)
         with self.output:
             display(self.comparison())

@@ -37,7 +37,11 @@ def test_make_sample_regenerates_every_file_bit_for_bit(tmp_path):
     out = tmp_path / "sample"
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, f"make_sample.py failed:\n{proc.stdout}\n{proc.stderr}"
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
@@ -48,14 +52,22 @@ def test_make_sample_regenerates_every_file_bit_for_bit(tmp_path):
     for name in FILES:
         new, old = (out / name).read_bytes(), (SAMPLE / name).read_bytes()
         if new != old:
-            first = next((i for i, (x, y) in enumerate(zip(new, old, strict=False)) if x != y),
-                         min(len(new), len(old)))
+            first = next(
+                (i for i, (x, y) in enumerate(zip(new, old, strict=False)) if x != y),
+                min(len(new), len(old)),
+            )
             line = old[:first].count(b"\n") + 1
-            differ.append(f"{name} (first difference at byte {first}, line {line}; "
-                          f"{len(new)} bytes regenerated vs {len(old)} committed)")
-    assert not differ, "regenerated files differ from data/sample/: " + "; ".join(differ) + (
-        ". Run `.venv/bin/python data/make_sample.py` and commit the result if the change "
-        "is intended."
+            differ.append(
+                f"{name} (first difference at byte {first}, line {line}; "
+                f"{len(new)} bytes regenerated vs {len(old)} committed)"
+            )
+    assert not differ, (
+        "regenerated files differ from data/sample/: "
+        + "; ".join(differ)
+        + (
+            ". Run `.venv/bin/python data/make_sample.py` and commit the result if the change "
+            "is intended."
+        )
     )
 
 
@@ -71,23 +83,62 @@ def book():
     reps = pd.read_csv(SAMPLE / "reps.csv", dtype=ids, parse_dates=["hire_date", "term_date"])
     accounts = pd.read_csv(SAMPLE / "accounts.csv", dtype=ids)
     bookings = pd.read_csv(SAMPLE / "bookings.csv", dtype=ids, parse_dates=["date"])
-    pipeline = pd.read_csv(SAMPLE / "pipeline.csv", dtype=ids,
-                           parse_dates=["created_date", "expected_close_date"])
+    pipeline = pd.read_csv(
+        SAMPLE / "pipeline.csv", dtype=ids, parse_dates=["created_date", "expected_close_date"]
+    )
     meta = yaml.safe_load((SAMPLE / "book.yaml").read_text(encoding="utf-8"))
-    return {"units": units, "reps": reps, "accounts": accounts, "bookings": bookings,
-            "pipeline": pipeline, "meta": meta}
+    return {
+        "units": units,
+        "reps": reps,
+        "accounts": accounts,
+        "bookings": bookings,
+        "pipeline": pipeline,
+        "meta": meta,
+    }
 
 
 def test_columns_follow_the_data_format(book):
     required = {
         "units": ["unit_id", "name", "state", "lat", "lon", "labor_force"],
-        "reps": ["rep_id", "name", "region", "role", "home_unit", "home_name", "home_lat",
-                 "home_lon", "hire_date", "term_date", "base_salary", "target_incentive"],
-        "accounts": ["account_id", "name", "unit_id", "state", "lat", "lon", "segment",
-                     "industry", "potential", "workload", "rep_id"],
+        "reps": [
+            "rep_id",
+            "name",
+            "region",
+            "role",
+            "home_unit",
+            "home_name",
+            "home_lat",
+            "home_lon",
+            "hire_date",
+            "term_date",
+            "base_salary",
+            "target_incentive",
+        ],
+        "accounts": [
+            "account_id",
+            "name",
+            "unit_id",
+            "state",
+            "lat",
+            "lon",
+            "segment",
+            "industry",
+            "potential",
+            "workload",
+            "rep_id",
+        ],
         "bookings": ["deal_id", "date", "account_id", "rep_id", "amount", "product"],
-        "pipeline": ["opportunity_id", "account_id", "rep_id", "product", "stage", "amount",
-                     "probability", "created_date", "expected_close_date"],
+        "pipeline": [
+            "opportunity_id",
+            "account_id",
+            "rep_id",
+            "product",
+            "stage",
+            "amount",
+            "probability",
+            "created_date",
+            "expected_close_date",
+        ],
     }
     for table, cols in required.items():
         missing = set(cols) - set(book[table].columns)
@@ -103,8 +154,13 @@ def test_book_yaml(book):
 
 
 def test_ids_are_unique_and_not_empty(book):
-    for table, col in [("units", "unit_id"), ("reps", "rep_id"), ("accounts", "account_id"),
-                       ("bookings", "deal_id"), ("pipeline", "opportunity_id")]:
+    for table, col in [
+        ("units", "unit_id"),
+        ("reps", "rep_id"),
+        ("accounts", "account_id"),
+        ("bookings", "deal_id"),
+        ("pipeline", "opportunity_id"),
+    ]:
         s = book[table][col]
         assert s.notna().all() and (s.str.len() > 0).all(), f"{table}.{col} has empty ids"
         assert s.is_unique, f"{table}.{col} has duplicates: {s[s.duplicated()].head().tolist()}"
@@ -170,8 +226,9 @@ def test_workforce_history(book):
     assert (reps["hire_date"] < HISTORY_START).mean() > 0.8, "most reps hired before 2023"
     # every leaver is replaced at the same home base after a 1-3 month vacancy
     for _, r in left.iterrows():
-        after = joined[(joined["home_unit"] == r["home_unit"])
-                       & (joined["hire_date"] > r["term_date"])]
+        after = joined[
+            (joined["home_unit"] == r["home_unit"]) & (joined["hire_date"] > r["term_date"])
+        ]
         lag = (after["hire_date"] - r["term_date"]).dt.days
         assert lag.between(28, 95).any(), f"{r['rep_id']} has no replacement 1-3 months later"
 
@@ -257,13 +314,22 @@ def _full_year_rep_years(book) -> pd.DataFrame:
     rows = []
     for year in (2023, 2024, 2025):
         start, end = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
-        ramped = reps[(reps["hire_date"] <= start - pd.DateOffset(months=9))
-                      & (reps["term_date"].isna() | (reps["term_date"] >= end))]
+        ramped = reps[
+            (reps["hire_date"] <= start - pd.DateOffset(months=9))
+            & (reps["term_date"].isna() | (reps["term_date"] >= end))
+        ]
         in_year = bk[bk["date"].dt.year == year].groupby("rep_id")["amount"].agg(["sum", "size"])
         in_year = in_year.reindex(ramped["rep_id"], fill_value=0)
-        rows.append(pd.DataFrame({"year": year, "rep_id": ramped["rep_id"].to_numpy(),
-                                  "bookings": in_year["sum"].to_numpy(),
-                                  "deals": in_year["size"].to_numpy()}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "year": year,
+                    "rep_id": ramped["rep_id"].to_numpy(),
+                    "bookings": in_year["sum"].to_numpy(),
+                    "deals": in_year["size"].to_numpy(),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 

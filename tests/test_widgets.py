@@ -251,3 +251,12 @@ def test_a_plan_without_commission_disables_threshold_and_cap():
     assert d.scenario().plan == mbo_only
     d.plan_choice.value = "Baseline 2026 AE plan"
     assert not d.sliders["threshold"].disabled
+
+
+def test_a_plan_for_a_role_the_book_lacks_is_tried_on_its_reps(chooser):
+    chooser.plan_choice.value = "SDR new-logo plan with recoverable draw"
+    assert chooser.baseline.plan.role == "SDR"  # the file's plan, unchanged
+    assert "for role SDR; the book has none" in chooser.status.value
+    assert "(AE)" in chooser.status.value
+    chooser.plan_choice.value = "Baseline 2026 AE plan"
+    assert chooser.status.value == ""
