@@ -398,18 +398,19 @@ def _score_arrays(plan: Plan, scores: pd.DataFrame | None, rep_ids, periods) -> 
                 "period, measure, score; spm-sim payouts --scores FILE)."
             )
         return {n: np.zeros((len(rep_ids), 12)) for n in names}
+    src = scores.attrs.get("file", "scores")  # the CSV's path when read by the CLI
     need = {"rep_id", "period", "measure", "score"}
     if not need <= set(scores.columns):
         missing = ", ".join(sorted(need - set(scores.columns)))
         raise DataError(
-            f"scores: missing column(s) {missing}; columns are rep_id, period, measure, score."
+            f"{src}: missing column(s) {missing}; columns are rep_id, period, measure, score."
         )
     out = {n: np.zeros((len(rep_ids), 12)) for n in names}
     seen = {n: np.zeros((len(rep_ids), 12), dtype=bool) for n in names}
     row_of = {r: i for i, r in enumerate(rep_ids)}
     col_of = {p: k for k, p in enumerate(periods)}
     for line, r in enumerate(scores.itertuples(index=False), start=2):
-        where = f"scores line {line}"
+        where = f"{src} line {line}"
         if r.measure not in out:
             raise DataError(
                 f"{where}: measure {r.measure!r} is not a score measure of plan "
@@ -433,7 +434,7 @@ def _score_arrays(plan: Plan, scores: pd.DataFrame | None, rep_ids, periods) -> 
         if gap.any():
             i, k = (int(x) for x in np.argwhere(gap)[0])
             raise DataError(
-                f"scores: no {c.measure!r} score for rep {rep_ids[i]!r} in {periods[ends[k]]}; "
+                f"{src}: no {c.measure!r} score for rep {rep_ids[i]!r} in {periods[ends[k]]}; "
                 f"MBO {c.name!r} reads it at its {c.period} ends "
                 f"({', '.join(periods[e] for e in ends)}). Add the row (0 if the rep missed)."
             )

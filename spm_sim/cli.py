@@ -241,9 +241,11 @@ def _scores(path: Path | None):
     if path is None:
         return None
     try:
-        return pd.read_csv(path, dtype={"rep_id": str, "period": str, "measure": str})
+        frame = pd.read_csv(path, dtype={"rep_id": str, "period": str, "measure": str})
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read the scores file {path}: {exc}") from None
+    frame.attrs["file"] = str(path)  # so errors name the file and its line
+    return frame
 
 
 def _cmd_payouts(args) -> int:

@@ -148,7 +148,7 @@ def period_ends(period: str, n_periods: int) -> NDArray[np.intp]:
     ([2, 5, 8, 11], [11])
     """
     if period == "year":
-        return np.arange(n_periods - 1, n_periods, dtype=np.intp)[-1:]
+        return np.arange(max(n_periods - 1, 0), n_periods, dtype=np.intp)
     if period == "quarter":
         ends = list(range(2, n_periods, 3))
         if n_periods and (not ends or ends[-1] != n_periods - 1):
@@ -255,18 +255,14 @@ class _Measures:
         """Share of the annual quota due by the periods ``idx`` (1 for ``year``)."""
         if period == "year":
             return np.ones((1,))
-        Q = self.annual_quota(name)[..., None]
-        return self._memo(
-            ("share", name, period),
-            lambda: np.divide(
-                self.reference(name, period, idx),
-                Q,
-                out=np.zeros(
-                    np.broadcast_shapes(np.shape(Q), np.shape(self.reference(name, period, idx)))
-                ),
-                where=Q > 0,
-            ),
-        )
+
+        def make():
+            ref = self.reference(name, period, idx)
+            Q = self.annual_quota(name)[..., None]
+            out = np.zeros(np.broadcast_shapes(np.shape(Q), np.shape(ref)))
+            return np.divide(ref, Q, out=out, where=Q > 0)
+
+        return self._memo(("share", name, period), make)
 
     def attainment(self, name: str, period: str, idx, extra=None) -> NDArray[np.float64]:
         """Year-to-date attainment of ``name`` at ``idx`` (0 where the quota is 0)."""

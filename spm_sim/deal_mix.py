@@ -34,7 +34,7 @@ from .measures import first_deals
 from .plan import MBO, Plan
 from .productivity import history_end
 
-__all__ = ["DealMix", "fit_deal_mix", "draw_measures", "PRIOR_DEALS"]
+__all__ = ["DealMix", "fit_deal_mix", "check_products", "draw_measures", "PRIOR_DEALS"]
 
 #: Weight of the company's shares in a rep's, in deals: a rep with this many
 #: deals in the trailing year is halfway between their own shares and the company's.
@@ -109,7 +109,21 @@ def fit_deal_mix(book, rep_ids: Sequence[str], *, plan_year: int) -> DealMix:
     )
 
 
-def _check_products(plan: Plan, mix: DealMix) -> None:
+def check_products(plan: Plan, mix: DealMix) -> None:
+    """Raise a DataError naming a plan measure's product the book does not sell.
+
+    Examples
+    --------
+    >>> from spm_sim.plan import load_plan
+    >>> mix = DealMix(("R1",), ("Core",), np.ones((1, 1)), np.zeros(1))
+    >>> plan = load_plan({"name": "P", "measures": [{"name": "c", "product": "Cor"}],
+    ...     "components": [{"type": "spiff", "name": "s", "measure": "c", "start_month": 1,
+    ...                     "end_month": 3, "rate": 0.01}]})
+    >>> check_products(plan, mix)
+    Traceback (most recent call last):
+    ...
+    spm_sim._validation.DataError: plan 'P' measure 'c': product 'Cor' is not in ... 'Core'?
+    """
     for m in plan.measures:
         if m.product is not None and m.product not in mix.products:
             raise DataError(
@@ -137,6 +151,7 @@ def draw_measures(
     sizes : ndarray, shape (n_deals,)
         Each deal's amount.
     shape : (n_reps, n_periods)
+        (Products are checked once, before the trials: :func:`check_products`.)
     rng : numpy Generator
         The trial's stream, after its bookings were drawn: one uniform per deal for
         the product, one for the new-logo flag, then one per rep and MBO period per
@@ -150,7 +165,6 @@ def draw_measures(
     """
     if not plan.measures:
         return {}
-    _check_products(plan, mix)
     n_reps, n_periods = shape
     rep = cell // n_periods
     u_product = rng.random(cell.size)

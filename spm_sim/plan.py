@@ -647,6 +647,15 @@ class MBO(_Spec):
         return self
 
 
+def _window_first(kind: str, data: Any) -> Any:
+    """Check a window before the field bounds do, so the message says what is wrong."""
+    if isinstance(data, Mapping):
+        s, e = data.get("start_month"), data.get("end_month")
+        if isinstance(s, int) and isinstance(e, int) and not isinstance(s, bool):
+            _check_window(f"{kind} {data.get('name', '?')!r}", s, e)
+    return data
+
+
 def _check_window(who: str, start: int, end: int) -> None:
     if not (1 <= start <= 12 and 1 <= end <= 12) or end < start:
         raise PlanError(
@@ -680,14 +689,7 @@ class Spiff(_Spec):
     end_month: int = Field(ge=1, le=12)
     rate: _Number = Field(ge=0)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _window(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            s, e = data.get("start_month"), data.get("end_month")
-            if isinstance(s, int) and isinstance(e, int) and not isinstance(s, bool):
-                _check_window(f"spiff {data.get('name', '?')!r}", s, e)
-        return data
+    _window = model_validator(mode="before")(classmethod(lambda cls, d: _window_first("spiff", d)))
 
 
 class Contest(_Spec):
@@ -718,10 +720,13 @@ class Contest(_Spec):
     prizes: tuple[_Number, ...] = Field(json_schema_extra={"minItems": 1})
     min_total: _Number = Field(default=0.0, ge=0)
 
+    _window = model_validator(mode="before")(
+        classmethod(lambda cls, d: _window_first("contest", d))
+    )
+
     @model_validator(mode="after")
     def _check(self) -> Contest:
         who = f"contest {self.name!r}"
-        _check_window(who, self.start_month, self.end_month)
         if not self.prizes or min(self.prizes) < 0:
             raise PlanError(f"{who}: prizes must be one or more amounts >= 0")
         for k in range(1, len(self.prizes)):

@@ -29,7 +29,7 @@ import pandas as pd
 from ._validation import ScenarioError
 from .comp import Plan, payout, payout_columns
 from .data import Book, load_book, load_sample
-from .deal_mix import DealMix, draw_measures, fit_deal_mix
+from .deal_mix import DealMix, check_products, draw_measures, fit_deal_mix
 from .productivity import ProductivityModel, draw_deals, fit_productivity
 from .quota import Quotas, quotas_from_history
 from .scenario import SAMPLE_BOOK, Scenario
@@ -105,6 +105,10 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
         book, plan_year=scenario.plan_year, settings=scenario.quota, rep_ids=model.rep_ids
     )
     reps = book.reps.set_index(book.reps["rep_id"].astype(str)).loc[list(model.rep_ids)]
+    mix = None
+    if scenario.plan.measures:
+        mix = fit_deal_mix(book, model.rep_ids, plan_year=scenario.plan_year)
+        check_products(scenario.plan, mix)
     role = scenario.plan.role
     if role is not None and (reps["role"].astype(str) != role).any():
         roles = ", ".join(sorted(reps["role"].astype(str).unique()))
@@ -120,11 +124,7 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
         regions=reps["region"].astype(str).to_numpy(),
         base_salary=reps["base_salary"].to_numpy(float),
         target_incentive=reps["target_incentive"].to_numpy(float),
-        deal_mix=(
-            fit_deal_mix(book, model.rep_ids, plan_year=scenario.plan_year)
-            if scenario.plan.measures
-            else None
-        ),
+        deal_mix=mix,
     )
 
 

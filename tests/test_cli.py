@@ -383,3 +383,27 @@ def test_payouts_errors(tmp_path, args, message):
     proc = spm_sim("payouts", str(plan), *args, cwd=tmp_path)
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_payouts_scores_file_errors_name_file_line_and_value(tmp_path):
+    plans = REPO / "data" / "plans"
+    scores = tmp_path / "scores.csv"
+    scores.write_text("rep_id,period,measure,score\nR001,2025-03,mbo_score,high\n")
+    proc = spm_sim(
+        "payouts",
+        str(plans / "sdr_recoverable_draw.yaml"),
+        "--year",
+        "2025",
+        "--scores",
+        str(scores),
+        cwd=tmp_path,
+    )
+    # the SDR plan is for role SDR and the sample's reps are AEs: that is said first
+    assert proc.returncode == 2 and "is for role 'SDR'" in proc.stderr
+    plan = tmp_path / "mbo.yaml"
+    text = (plans / "sdr_recoverable_draw.yaml").read_text().replace("role: SDR", "role: AE")
+    plan.write_text(text)
+    proc = spm_sim("payouts", str(plan), "--year", "2025", "--scores", str(scores), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert f"{scores} line 2: score 'high' must be a number >= 0" in proc.stderr
+    assert "Traceback" not in proc.stderr
