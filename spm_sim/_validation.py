@@ -22,6 +22,7 @@ __all__ = [
     "PlanError",
     "ScenarioError",
     "load_spec",
+    "InfeasibleError",
     "read_yaml",
     "suggest",
 ]
@@ -77,6 +78,25 @@ class PlanError(SpecError):
 
 class ScenarioError(SpecError):
     """A scenario file is invalid."""
+
+
+class InfeasibleError(SpmSimError, ValueError):
+    """A request no solution can meet, with the numbers that show why.
+
+    Parameters
+    ----------
+    message : str
+        Why it is infeasible and what to change.
+    reasons : list of str, optional
+        Each reason on its own, for a caller that lists them.
+    alignment : object, optional
+        The closest result found, when a heuristic came near (else ``None``).
+    """
+
+    def __init__(self, message: str, *, reasons=None, alignment=None) -> None:
+        self.reasons = list(reasons or [message])
+        self.alignment = alignment
+        super().__init__(message)
 
 
 def suggest(name: str, choices: Iterable[str]) -> str:

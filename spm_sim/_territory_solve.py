@@ -1,0 +1,547 @@
+"""Solvers behind :func:`spm_sim.territory.design`: pure functions on arrays.
+
+The assignment problem, for ``n`` units and ``k`` territories with fixed centers::
+
+    minimise    sum_ij c_ij x_ij                        (c_ij = w_i d_ij [+ penalty])
+    subject to  sum_j x_ij = 1                          every unit in one territory
+                lo_mj <= sum_i a_mi x_ij <= hi_mj       every band of every measure
+                sum_i v_i x_i,cur(i) >= V - cap         disruption cap (optional)
+                x_i,cur(i) = 1                          locked units
+                x_ij in {0, 1}
+
+:func:`solve_exact` hands this MILP to HiGHS (``scipy.optimize.milp``).
+:func:`solve_scalable` solves its LP relaxation over each unit's ``L`` nearest
+centers, prices the other columns with the LP duals until none has a negative
+reduced cost (so the LP value is a lower bound of the full problem), rounds each
+unit to its largest share and restores the bands with moves and swaps of border
+units (:func:`repair`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Arrays of one assignment problem (internal).
+
+    cost : (n, k) travel cost of unit i in territory j (already weighted)
+    measures : (m, n) balanced measures per unit
+    lo, hi : (m, k) band of every territory and measure
+    current : (n,) current territory index, -1 for none
+    dis_weight : (n,) what a move of the unit counts toward disruption
+    dis_cap : absolute cap on the disrupted total, or None
+    penalty : (n,) added to cost_ij for j != current(i) (0 for none)
+    locked : (n,) bool, units that must stay in their current territory
+    allowed : (n, k) bool or None, pairs that may be used (None: all)
+    """
+
+    cost: np.ndarray
+    measures: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    current: np.ndarray
+    dis_weight: np.ndarray
+    dis_cap: float | None
+    penalty: np.ndarray
+    locked: np.ndarray
+    allowed: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return self.cost.shape[0]
+
+    @property
+    def k(self) -> int:
+        return self.cost.shape[1]
+
+    def full_cost(self) -> np.ndarray:
+        """Cost with the disruption penalty added where a unit leaves its rep."""
+        c = self.cost.copy()
+        has = self.current >= 0
+        if np.any(self.penalty[has] > 0):
+            idx = np.flatnonzero(has)
+            c[idx] += self.penalty[idx, None]
+            c[idx, self.current[idx]] -= self.penalty[idx]
+        return c
+
+    def objective(self, assign: np.ndarray) -> float:
+        return float(self.full_cost()[np.arange(self.n), assign].sum())
+
+    def disrupted(self, assign: np.ndarray) -> float:
+        moved = (self.current >= 0) & (assign != self.current)
+        return float(self.dis_weight[moved].sum())
+
+
+@dataclass(frozen=True)
+class Solution:
+    assign: np.ndarray
+    objective: float
+    bound: float  # a proven lower bound of the objective (nan when unknown)
+    status: str  # "optimal", "time_limit", "heuristic", "bands_not_met"
+    message: str
+
+    @property
+    def gap(self) -> float:
+        if not np.isfinite(self.bound) or self.objective <= 0:
+            return 0.0 if self.objective == self.bound else float("nan")
+        return max(0.0, (self.objective - self.bound) / abs(self.objective))
+
+
+def _columns(prob: Problem, pairs: tuple[np.ndarray, np.ndarray]):
+    """Constraint blocks of the columns ``pairs = (units, territories)``."""
+    rows, cols = pairs
+    nv = rows.size
+    ar = np.arange(nv)
+    eq = sp.csr_matrix((np.ones(nv), (rows, ar)), shape=(prob.n, nv))
+    bands = [
+        sp.csr_matrix((prob.measures[m, rows], (cols, ar)), shape=(prob.k, nv))
+        for m in range(prob.measures.shape[0])
+    ]
+    blocks, lo, hi = [eq], [np.ones(prob.n)], [np.ones(prob.n)]
+    for m, block in enumerate(bands):
+        blocks.append(block)
+        lo.append(prob.lo[m])
+        hi.append(prob.hi[m])
+    if prob.dis_cap is not None:
+        keep = np.where(cols == prob.current[rows], prob.dis_weight[rows], 0.0)
+        total = float(prob.dis_weight[prob.current >= 0].sum())
+        blocks.append(sp.csr_matrix(keep[None, :]))
+        lo.append(np.array([total - prob.dis_cap]))
+        hi.append(np.array([np.inf]))
+    return sp.vstack(blocks).tocsr(), np.concatenate(lo), np.concatenate(hi)
+
+
+def _bounds(prob: Problem, pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Variable bounds: a locked unit's column to its own territory is fixed at 1."""
+    rows, cols = pairs
+    lb = np.zeros(rows.size)
+    lb[prob.locked[rows] & (cols == prob.current[rows])] = 1.0
+    return lb, np.ones(rows.size)
+
+
+def _all_pairs(prob: Problem) -> tuple[np.ndarray, np.ndarray]:
+    ok = np.ones((prob.n, prob.k), bool) if prob.allowed is None else prob.allowed.copy()
+    lk = np.flatnonzero(prob.locked)
+    ok[lk] = False
+    ok[lk, prob.current[lk]] = True
+    return np.nonzero(ok)
+
+
+def solve_exact(prob: Problem, *, time_limit: float = 60.0, rel_gap: float = 1e-6) -> Solution:
+    """Solve the assignment MILP with HiGHS; proven optimal unless the time runs out."""
+    pairs = _all_pairs(prob)
+    cost = prob.full_cost()[pairs]
+    a, lo, hi = _columns(prob, pairs)
+    lb, ub = _bounds(prob, pairs)
+    res = milp(
+        cost,
+        constraints=LinearConstraint(a, lo, hi),
+        integrality=np.ones(cost.size),
+        bounds=Bounds(lb, ub),
+        options={"time_limit": float(time_limit), "mip_rel_gap": rel_gap, "disp": False},
+    )
+    if res.x is None:
+        status = "infeasible" if res.status == 2 else "time_limit"
+        return Solution(np.full(prob.n, -1), np.nan, np.nan, status, res.message)
+    x = res.x > 0.5
+    assign = np.full(prob.n, -1)
+    assign[pairs[0][x]] = pairs[1][x]
+    bound = float(getattr(res, "mip_dual_bound", np.nan) or np.nan)
+    status = "optimal" if res.status == 0 else "time_limit"
+    return Solution(assign, prob.objective(assign), bound, status, res.message)
+
+
+def _lp(prob: Problem, pairs, cost):
+    a, lo, hi = _columns(prob, pairs)
+    eq = lo == hi
+    up = ~eq & np.isfinite(hi)
+    dn = ~eq & np.isfinite(lo)
+    a_ub = sp.vstack([a[up], -a[dn]]).tocsr()
+    b_ub = np.concatenate([hi[up], -lo[dn]])
+    lb, ub = _bounds(prob, pairs)
+    res = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a[eq],
+        b_eq=lo[eq],
+        bounds=np.column_stack([lb, ub]),
+        method="highs",
+    )
+    return res, (eq, up, dn)
+
+
+def solve_lp(prob: Problem, *, candidates: int = 12, max_rounds: int = 20):
+    """LP relaxation over each unit's nearest centers, priced out to the full problem.
+
+    Returns ``(shares, pairs, value)`` where ``value`` is the optimum of the full LP
+    relaxation (a lower bound of the MILP), or ``None`` when the LP is infeasible.
+    """
+    full = prob.full_cost()
+    allowed = np.ones((prob.n, prob.k), bool) if prob.allowed is None else prob.allowed
+    rank = np.where(allowed, full, np.inf)
+    near = np.argsort(rank, axis=1)[:, : min(candidates, prob.k)]
+    use = np.zeros((prob.n, prob.k), bool)
+    use[np.arange(prob.n)[:, None], near] = True
+    use &= allowed
+    has = np.flatnonzero(prob.current >= 0)
+    use[has, prob.current[has]] = True
+    lk = np.flatnonzero(prob.locked)
+    use[lk] = False
+    use[lk, prob.current[lk]] = True
+    rounds = 0
+    while True:
+        pairs = np.nonzero(use)
+        res, (eq, up, dn) = _lp(prob, pairs, full[pairs])
+        if res.status == 2:
+            every = _all_pairs(prob)
+            if use.sum() == every[0].size:
+                return None
+            # the restriction made it infeasible: double the nearest centers per unit
+            candidates *= 2
+            wider = np.zeros_like(use)
+            if candidates >= prob.k:
+                wider[every] = True
+            else:
+                wider[np.arange(prob.n)[:, None], np.argsort(rank, axis=1)[:, :candidates]] = True
+                wider &= allowed
+                wider[has, prob.current[has]] = True
+                wider[lk] = False
+                wider[lk, prob.current[lk]] = True
+            use = wider
+            continue
+        if res.status != 0:
+            raise RuntimeError(f"HiGHS stopped on the LP relaxation: {res.message}")
+        # reduced costs of every column from the duals: c - A^T y
+        y = np.zeros(eq.size)
+        y[eq] = res.eqlin.marginals
+        y[up] += res.ineqlin.marginals[: up.sum()]
+        y[dn] -= res.ineqlin.marginals[up.sum() :]
+        u = y[: prob.n]
+        reduced = full - u[:, None]
+        off = prob.n
+        for m in range(prob.measures.shape[0]):
+            reduced -= prob.measures[m][:, None] * y[off : off + prob.k][None, :]
+            off += prob.k
+        if prob.dis_cap is not None:
+            keep = np.zeros((prob.n, prob.k))
+            keep[has, prob.current[has]] = prob.dis_weight[has]
+            reduced -= keep * y[off]
+        reduced[~allowed] = np.inf
+        reduced[lk] = np.inf
+        add = (reduced < -1e-7 * max(1.0, np.abs(full[np.isfinite(full)]).max())) & ~use
+        rounds += 1
+        if not add.any():
+            return res.x, pairs, float(res.fun)
+        if rounds >= max_rounds:  # not priced out: the value is no bound
+            return res.x, pairs, float("nan")
+        use |= add
+
+
+def violation(totals: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Band violation per measure and territory, in units of the measure's mean."""
+    return (np.maximum(totals - hi, 0) + np.maximum(lo - totals, 0)) / scale[:, None]
+
+
+def repair(
+    prob: Problem,
+    assign: np.ndarray,
+    *,
+    candidates: int = 12,
+    max_moves: int = 20000,
+    neighbors: list[np.ndarray] | None = None,
+) -> np.ndarray:
+    """Restore the bands (and the disruption cap) by moves and swaps of border units.
+
+    A move sends one unit to another of its ``candidates`` nearest territories; a
+    swap exchanges two units between two territories. Each step takes the change
+    that lowers the total band violation most, ties broken by the smaller increase
+    in cost. Locked units never move. Stops when every band holds or no move or
+    swap lowers the violation.
+    """
+    n, k = prob.n, prob.k
+    assign = assign.copy()
+    full = prob.full_cost()
+    allowed = np.ones((n, k), bool) if prob.allowed is None else prob.allowed
+    near = np.argsort(np.where(allowed, full, np.inf), axis=1)[:, : min(candidates, k)]
+    scale = np.maximum(np.abs(prob.hi + prob.lo).mean(axis=1) / 2, _EPS)
+    a = prob.measures
+    movable = ~prob.locked
+    # disruption as one more "measure" with a one-sided band, in units of its cap
+    dis_on = prob.dis_cap is not None
+    tie = 1e-9 / max(float(np.abs(full[np.isfinite(full)]).mean()), _EPS)
+
+    totals = np.zeros((a.shape[0], k))
+    for m in range(a.shape[0]):
+        np.add.at(totals[m], assign, a[m])
+    cur = prob.current
+    dis_scale = max(prob.dis_cap or 0.0, float(prob.dis_weight.sum()) * 1e-3, _EPS)
+    w_move = np.where(cur >= 0, prob.dis_weight, 0.0)
+
+    def dis_excess(d):
+        return max(0.0, d - prob.dis_cap) / dis_scale if dis_on else 0.0
+
+    disrupted = prob.disrupted(assign)
+    adjacency = _adjacency_matrix(neighbors) if neighbors is not None else None
+    for _ in range(max_moves):
+        v = violation(totals, prob.lo, prob.hi, scale)
+        total_v = v.sum() + dis_excess(disrupted)
+        if total_v <= 1e-12:
+            break
+        # --- single moves: unit i from assign[i] to near[i, l]
+        src = assign
+        dst = near
+        new_src = totals[:, src] - a
+        new_dst = totals[:, dst] + a[:, :, None]
+        dv_src = violation_pair(new_src, prob.lo[:, src], prob.hi[:, src], scale) - v[:, src].sum(0)
+        dv_dst = violation_pair(new_dst, prob.lo[:, dst], prob.hi[:, dst], scale) - v[:, dst].sum(0)
+        dv = dv_src[:, None] + dv_dst
+        if dis_on:
+            was = (cur >= 0) & (src != cur)
+            now = (cur[:, None] >= 0) & (dst != cur[:, None])
+            dd = (now.astype(float) - was[:, None]) * w_move[:, None]
+            after = np.maximum(disrupted + dd - prob.dis_cap, 0.0) / dis_scale
+            dv = dv + after - dis_excess(disrupted)
+        dc = full[np.arange(n)[:, None], dst] - full[np.arange(n), src][:, None]
+        bad = (dst == src[:, None]) | ~movable[:, None] | ~allowed[np.arange(n)[:, None], dst]
+        if neighbors is not None:
+            bad |= ~_touches(adjacency, assign, dst, k)
+        score = np.where(bad | (dv >= -1e-12), np.inf, dv + tie * dc)
+        moved = False
+        flat = np.argsort(score, axis=None)[:25] if neighbors is not None else [score.argmin()]
+        for f in flat:
+            i, c = np.unravel_index(f, score.shape)
+            if not np.isfinite(score[i, c]):
+                break
+            if neighbors is not None and not _keeps_connected(neighbors, assign, i):
+                continue
+            j0, j1 = assign[i], near[i, c]
+            totals[:, j0] -= a[:, i]
+            totals[:, j1] += a[:, i]
+            disrupted += _dis_delta(cur, w_move, i, j0, j1)
+            assign[i] = j1
+            moved = True
+            break
+        if moved:
+            continue
+        # --- swaps between the most violated territory and its neighbours
+        if not _best_swap(prob, assign, totals, near, full, scale, movable, neighbors):
+            break
+        disrupted = prob.disrupted(assign)
+    return assign
+
+
+def violation_pair(totals, lo, hi, scale):
+    """Summed violation of columns of totals against their own bands."""
+    sc = scale.reshape((-1,) + (1,) * (totals.ndim - 1))
+    return ((np.maximum(totals - hi, 0) + np.maximum(lo - totals, 0)) / sc).sum(0)
+
+
+def _dis_delta(cur, w, i, j0, j1):
+    if cur[i] < 0:
+        return 0.0
+    return float(w[i]) * (int(j1 != cur[i]) - int(j0 != cur[i]))
+
+
+def _adjacency_matrix(neighbors) -> sp.csr_matrix:
+    rows = np.repeat(np.arange(len(neighbors)), [len(nb) for nb in neighbors])
+    cols = np.concatenate([np.asarray(nb, int) for nb in neighbors]) if len(rows) else rows
+    n = len(neighbors)
+    return sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+
+
+def _touches(adjacency, assign, dst, k):
+    """Whether unit i borders territory dst[i, l] (contiguity-preserving moves)."""
+    n = assign.size
+    onehot = sp.csr_matrix((np.ones(n), (np.arange(n), assign)), shape=(n, k))
+    border = (adjacency @ onehot).toarray() > 0
+    return border[np.arange(n)[:, None], dst]
+
+
+def _keeps_connected(neighbors, assign, i) -> bool:
+    """Whether territory assign[i] stays connected without unit i."""
+    j = assign[i]
+    members = np.flatnonzero(assign == j)
+    members = members[members != i]
+    if members.size <= 1:
+        return members.size == 1
+    return _connected(neighbors, set(members.tolist()))
+
+
+def _connected(neighbors, members: set) -> bool:
+    start = next(iter(members))
+    seen = {start}
+    stack = [start]
+    while stack:
+        u = stack.pop()
+        for v in neighbors[u]:
+            v = int(v)
+            if v in members and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == len(members)
+
+
+def _best_swap(prob, assign, totals, near, full, scale, movable, neighbors) -> bool:
+    """Apply the swap that lowers the band violation most; False when none does."""
+    v = violation(totals, prob.lo, prob.hi, scale)
+    per = v.sum(0)
+    a = prob.measures
+    cur = prob.current
+    w = np.where(cur >= 0, prob.dis_weight, 0.0)
+    dis_now = prob.disrupted(assign)
+    tie = 1e-9 / max(float(np.abs(full[np.isfinite(full)]).mean()), _EPS)
+    is_near = np.zeros(full.shape, bool)
+    is_near[np.arange(prob.n)[:, None], near] = True
+    for j in np.argsort(-per):
+        if per[j] <= 0:
+            return False
+        inside = np.flatnonzero((assign == j) & movable)
+        best = (0.0, None)
+        for jp in np.unique(near[inside]):
+            if jp == j:
+                continue
+            ii = inside[is_near[inside, jp]]
+            ip = np.flatnonzero((assign == jp) & movable & is_near[:, j])
+            if ii.size == 0 or ip.size == 0:
+                continue
+            d = a[:, ii][:, :, None] - a[:, ip][:, None, :]
+            nj = totals[:, j][:, None, None] - d
+            njp = totals[:, jp][:, None, None] + d
+            dv = (
+                violation_pair(nj, prob.lo[:, j, None, None], prob.hi[:, j, None, None], scale)
+                + violation_pair(njp, prob.lo[:, jp, None, None], prob.hi[:, jp, None, None], scale)
+                - per[j]
+                - per[jp]
+            )
+            if prob.dis_cap is not None:
+                dd = (
+                    w[ii][:, None] * (1.0 * (jp != cur[ii]) - (j != cur[ii]))[:, None]
+                    + w[ip][None, :] * (1.0 * (j != cur[ip]) - (jp != cur[ip]))[None, :]
+                )
+                dv = np.where(dis_now + dd > prob.dis_cap + 1e-9, np.inf, dv)
+            dc = (
+                full[ii, jp][:, None]
+                + full[ip, j][None, :]
+                - full[ii, j][:, None]
+                - full[ip, jp][None, :]
+            )
+            s = dv + tie * dc
+            x, y = np.unravel_index(np.argmin(s), s.shape)
+            if dv[x, y] < -1e-12 and s[x, y] < best[0]:
+                best = (s[x, y], (ii[x], ip[y], jp))
+        if best[1] is not None:
+            i, ip_, jp = best[1]
+            if neighbors is not None and not _swap_ok(neighbors, assign, i, ip_, j, jp):
+                continue
+            totals[:, j] += a[:, ip_] - a[:, i]
+            totals[:, jp] += a[:, i] - a[:, ip_]
+            assign[i], assign[ip_] = jp, j
+            return True
+    return False
+
+
+def _swap_ok(neighbors, assign, i, ip, j, jp) -> bool:
+    trial = assign.copy()
+    trial[i], trial[ip] = jp, j
+    for t in (j, jp):
+        members = set(np.flatnonzero(trial == t).tolist())
+        if members and not _connected(neighbors, members):
+            return False
+    return True
+
+
+def round_shares(prob: Problem, x: np.ndarray, pairs) -> np.ndarray:
+    """Each unit to the territory holding its largest LP share."""
+    rows, cols = pairs
+    assign = np.full(prob.n, -1)
+    best = np.full(prob.n, -1.0)
+    order = np.argsort(x, kind="stable")
+    assign[rows[order]] = cols[order]  # the last write per unit is its largest share
+    best[rows[order]] = x[order]
+    return assign
+
+
+def solve_scalable(
+    prob: Problem, *, candidates: int = 12, neighbors: list[np.ndarray] | None = None
+) -> Solution | None:
+    """LP relaxation, rounding and band repair; ``None`` when the LP is infeasible."""
+    out = solve_lp(prob, candidates=candidates)
+    if out is None:
+        return None
+    x, pairs, bound = out
+    assign = round_shares(prob, x, pairs)
+    if neighbors is not None:
+        assign = make_contiguous(neighbors, assign, prob.full_cost())
+    assign = repair(prob, assign, candidates=candidates, neighbors=neighbors)
+    ok = bands_hold(prob, assign)
+    status = "heuristic" if ok else "bands_not_met"
+    msg = (
+        "LP relaxation rounded and repaired"
+        if ok
+        else "the repair could not bring every territory inside its band"
+    )
+    return Solution(assign, prob.objective(assign), bound, status, msg)
+
+
+def bands_hold(prob: Problem, assign: np.ndarray, tol: float = 1e-9) -> bool:
+    totals = np.zeros((prob.measures.shape[0], prob.k))
+    for m in range(prob.measures.shape[0]):
+        np.add.at(totals[m], assign, prob.measures[m])
+    scale = np.maximum(np.abs(prob.hi + prob.lo).mean(axis=1) / 2, _EPS)
+    ok = violation(totals, prob.lo, prob.hi, scale).max() <= tol
+    if prob.dis_cap is not None:
+        ok &= prob.disrupted(assign) <= prob.dis_cap * (1 + 1e-9) + 1e-9
+    return bool(ok)
+
+
+def make_contiguous(neighbors, assign: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Hand every piece of a territory but its largest to the neighbouring territory
+    it borders most (cheapest on ties), until each territory is one piece."""
+    assign = assign.copy()
+    for _ in range(len(neighbors)):
+        changed = False
+        for j in np.unique(assign):
+            pieces = _pieces(neighbors, np.flatnonzero(assign == j))
+            if len(pieces) <= 1:
+                continue
+            pieces.sort(key=len, reverse=True)
+            for piece in pieces[1:]:
+                border = np.concatenate([neighbors[u] for u in piece]) if piece else []
+                other = [assign[b] for b in border if assign[b] != j]
+                if not other:
+                    continue
+                vals, counts = np.unique(other, return_counts=True)
+                tgt = vals[np.argmax(counts)]
+                assign[piece] = tgt
+                changed = True
+        if not changed:
+            break
+    return assign
+
+
+def _pieces(neighbors, members: np.ndarray) -> list[list[int]]:
+    left = set(members.tolist())
+    out = []
+    while left:
+        start = left.pop()
+        comp = [start]
+        stack = [start]
+        while stack:
+            u = stack.pop()
+            for v in neighbors[u]:
+                v = int(v)
+                if v in left:
+                    left.remove(v)
+                    comp.append(v)
+                    stack.append(v)
+        out.append(comp)
+    return out

@@ -1,0 +1,780 @@
+"""Territory design: balanced, compact alignments with the disruption they cause.
+
+:func:`design` assigns geographic units or accounts to territories so that every
+balanced measure (potential, workload, account count, any numeric column) stays
+inside a tolerance band around the mean territory, the total distance from each unit
+to its territory's center (or its rep's home) is as small as possible, and the
+disruption against the current alignment is capped, penalised or minimised. Locked
+units stay with their rep; contiguity over a given adjacency is optional.
+
+The problem, for units ``i``, territories ``j`` and balanced measures ``m``::
+
+    minimise    sum_ij w_i d_ij x_ij  (+ lambda sum_i v_i [i changes rep])
+    subject to  sum_j x_ij = 1
+                (1 - t_m) mean_m <= sum_i a_mi x_ij <= (1 + t_m) mean_m
+                sum_i v_i [i changes rep] <= cap * sum_i v_i
+                x_ij in {0, 1}
+
+Up to ``exact_limit`` unit-territory pairs (default 10,000, e.g. 500 units x 20
+territories) HiGHS solves the MILP to proven optimality; above, the LP relaxation
+(priced out over every pair, so its value is a lower bound), rounding and a repair by
+moves and swaps of border units (see ``_territory_solve``). With a number of
+territories instead of rep homes, the centers are found by alternating the
+assignment with a move of each center to its territory's medoid, as in the
+location-allocation heuristic of Cooper (1964); the gap reported is then the gap of
+the final assignment to those centers. ``docs/model.md`` §4 states the model.
+
+Examples
+--------
+>>> import pandas as pd
+>>> units = pd.DataFrame({"unit_id": list("abcdef"), "x": [0, 1, 2, 10, 11, 12],
+...                       "y": [0] * 6, "potential": [1, 1, 1, 1, 1, 1]})
+>>> al = design(units, territories=2, balance={"potential": 0.0}, rng=0)
+>>> al.units["territory"].tolist()
+['T1', 'T1', 'T1', 'T2', 'T2', 'T2']
+>>> al.summary["status"], round(al.summary["total_distance"], 1)
+('optimal', 4.0)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from . import _territory_solve as ts
+from ._territory_input import (
+    EARTH_RADIUS_KM,
+    ID_COLUMNS,
+    Geo,
+    explain_infeasible,
+    great_circle_km,
+    prepare_units,
+)
+from ._validation import DataError, InfeasibleError
+
+__all__ = [
+    "Alignment",
+    "EARTH_RADIUS_KM",
+    "adjacency_from_points",
+    "alignment_metrics",
+    "design",
+    "great_circle_km",
+]
+
+
+def adjacency_from_points(units: pd.DataFrame, *, max_km: float | None = None) -> dict:
+    """Neighbours of each unit from a Delaunay triangulation of its location.
+
+    A stand-in when no polygon adjacency is at hand: two units are neighbours when
+    they share an edge of the triangulation (edges longer than ``max_km`` dropped).
+
+    Returns
+    -------
+    dict
+        unit id -> list of neighbouring unit ids.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"unit_id": list("abcd"), "x": [0, 1, 0, 5], "y": [0, 0, 1, 5]})
+    >>> sorted(adjacency_from_points(pts)["a"])
+    ['b', 'c']
+    """
+    from scipy.spatial import Delaunay
+
+    u = prepare_units(units, balance={}, weight=None, current=None, locked=None)
+    ids = u.ids
+    if len(ids) < 3:
+        return {ids[0]: list(ids[1:]), **{i: [ids[0]] for i in ids[1:]}} if ids else {}
+    pts = (
+        np.column_stack([u.geo.b, u.geo.a])
+        if u.geo.spherical
+        else np.column_stack([u.geo.a, u.geo.b])
+    )
+    tri = Delaunay(pts, qhull_options="QJ")
+    edges = set()
+    for s in tri.simplices:
+        for p in range(3):
+            i, j = sorted((int(s[p]), int(s[(p + 1) % 3])))
+            edges.add((i, j))
+    out: dict = {i: [] for i in ids}
+    for i, j in sorted(edges):
+        if max_km is not None:
+            d = u.geo.between(u.geo.a[[i]], u.geo.b[[i]], u.geo.a[[j]], u.geo.b[[j]])[0, 0]
+            if d > max_km:
+                continue
+        out[ids[i]].append(ids[j])
+        out[ids[j]].append(ids[i])
+    # a degenerate triangulation (QJ) can create an edge between a point and itself
+    return {k: sorted(set(v) - {k}) for k, v in out.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class Alignment:
+    """The result of :func:`design`: unit -> territory -> rep, with its metrics.
+
+    Attributes
+    ----------
+    units : DataFrame
+        One row per unit (index: unit id) with ``territory``, ``rep_id``,
+        ``distance`` to the territory's center, ``current_rep`` and ``moved`` (when a
+        current alignment was given), and the balanced measures.
+    territories : DataFrame
+        One row per territory: rep, center, units, each balanced measure with its
+        deviation from the mean, total and mean distance, and ``pieces`` (connected
+        parts, when an adjacency was given).
+    summary : Series
+        Overall figures: method, status, objective, lower bound and gap, total
+        distance, the largest deviation and coefficient of variation per measure,
+        disruption, seconds.
+    settings : dict
+        The arguments of :func:`design`, for provenance.
+    """
+
+    units: pd.DataFrame
+    territories: pd.DataFrame
+    summary: pd.Series
+    settings: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """unit id, territory, rep id: the table ``spm-sim align --out`` writes."""
+        out = self.units[["territory", "rep_id"]].copy()
+        out.index.name = self.units.index.name or "unit_id"
+        return out.reset_index()
+
+    def describe(self) -> str:
+        """A short printed summary of the alignment and its balance."""
+        s = self.summary
+        lines = [
+            f"{int(s['territories'])} territories over {int(s['units'])} units "
+            f"({s['method']}, {s['status']}, {s['seconds']:.1f} s)",
+            f"total distance {s['total_distance']:,.0f}"
+            + (
+                f"; lower bound {s['lower_bound']:,.0f}, gap {s['gap']:.2%}"
+                if np.isfinite(s["lower_bound"])
+                else ""
+            ),
+        ]
+        for m in self.settings.get("balance", {}):
+            lines.append(
+                f"{m}: largest deviation {s[f'max_dev_{m}']:+.1%} of the mean "
+                f"(band +-{self.settings['balance'][m]:.0%}), CV {s[f'cv_{m}']:.1%}"
+            )
+        if "disruption" in s.index and np.isfinite(s["disruption"]):
+            lines.append(
+                f"disruption: {s['disruption']:.1%} of {s['disruption_basis']} change rep "
+                f"({int(s['units_moved'])} units)"
+            )
+        return "\n".join(lines)
+
+
+def alignment_metrics(
+    units: pd.DataFrame,
+    territory,
+    *,
+    balance: Sequence[str] | Mapping[str, float] = ("potential",),
+    centers: Mapping | None = None,
+    weight: str | None = None,
+    adjacency=None,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Per-territory balance and compactness of any alignment, and the overall figures.
+
+    Parameters
+    ----------
+    units : DataFrame
+        Units with a location (``lat``/``lon`` or ``x``/``y``) and the measures.
+    territory : array-like or str
+        The territory of each unit, or the name of a column holding it.
+    balance : list of str or dict
+        The measures to report (a dict's keys are used).
+    centers : dict, optional
+        territory -> (lat, lon) or (x, y) of its center (e.g. the rep's home). By
+        default each territory's medoid: the unit with the smallest total distance
+        to the territory's other units.
+    weight : str, optional
+        Column weighting the distances.
+    adjacency : dict, optional
+        unit id -> neighbour ids; adds ``pieces`` (connected parts) per territory.
+
+    Returns
+    -------
+    (DataFrame, Series)
+        Per territory, and the overall summary (``max_dev``, ``cv_<m>``,
+        ``max_dev_<m>``, ``total_distance``).
+
+    Examples
+    --------
+    >>> u = pd.DataFrame({"unit_id": list("abcd"), "x": [0, 1, 5, 6], "y": 0,
+    ...                   "potential": [1.0, 1.0, 1.0, 3.0]})
+    >>> per, tot = alignment_metrics(u, ["A", "A", "B", "B"])
+    >>> per["dev_potential"].round(2).tolist(), float(tot["total_distance"])
+    ([-0.33, 0.33], 2.0)
+    """
+    names = list(balance)
+    u = prepare_units(
+        units, balance={m: 0.0 for m in names}, weight=weight, current=None, locked=None
+    )
+    lab = units[territory].to_numpy() if isinstance(territory, str) else np.asarray(territory)
+    if lab.shape != (len(u.ids),):
+        raise DataError(
+            f"territory labels: expected {len(u.ids)} (one per unit), got {lab.shape[0]}"
+        )
+    codes, uniq = pd.factorize(pd.Series(lab, dtype=object), sort=True)
+    k = len(uniq)
+    if centers is not None:
+        missing = [t for t in uniq if t not in centers]
+        if missing:
+            raise DataError(f"centers: no location for territories {missing[:5]}")
+        ca = np.array([centers[t][0] for t in uniq], float)
+        cb = np.array([centers[t][1] for t in uniq], float)
+        dist = u.geo.between(u.geo.a, u.geo.b, ca, cb)[np.arange(len(codes)), codes]
+        center_ids = [None] * k
+    else:
+        med = _medoids(u.geo, codes, k, u.weight)
+        dist = u.geo.to_units(med)[np.arange(len(codes)), codes]
+        center_ids = [u.ids[c] for c in med]
+    per, tot = _tables(u, codes, list(uniq), dist, names, center_ids, adjacency)
+    return per, tot
+
+
+def _medoids(
+    geo: Geo, codes: np.ndarray, k: int, weight: np.ndarray, max_candidates: int = 600
+) -> np.ndarray:
+    """Index of the unit minimising the weighted distance to its territory's units."""
+    out = np.zeros(k, int)
+    for j in range(k):
+        mem = np.flatnonzero(codes == j)
+        if mem.size == 0:
+            raise DataError(f"territory {j} has no units")
+        cand = mem
+        if mem.size > max_candidates:  # closest to the weighted centroid
+            ca = np.average(geo.a[mem], weights=weight[mem] + 1e-12)
+            cb = np.average(geo.b[mem], weights=weight[mem] + 1e-12)
+            d0 = geo.between(np.array([ca]), np.array([cb]), geo.a[mem], geo.b[mem])[0]
+            cand = mem[np.argsort(d0)[:max_candidates]]
+        if geo.matrix is not None:
+            d = geo.matrix[np.ix_(mem, cand)]
+        else:
+            d = geo.between(geo.a[mem], geo.b[mem], geo.a[cand], geo.b[cand])
+        out[j] = cand[np.argmin(weight[mem] @ d)]
+    return out
+
+
+def _tables(u, codes, names_t, dist, measures, center_ids, adjacency):
+    k = len(names_t)
+    per = pd.DataFrame(index=pd.Index(names_t, name="territory"))
+    per["center"] = center_ids
+    per["units"] = np.bincount(codes, minlength=k)
+    tot: dict[str, Any] = {"territories": k, "units": len(codes)}
+    worst = 0.0
+    for m in measures:
+        vals = np.bincount(codes, weights=u.frame[m].to_numpy(float), minlength=k)
+        mean = vals.mean()
+        dev = vals / mean - 1 if mean else np.zeros(k)
+        per[m] = vals
+        per[f"dev_{m}"] = dev
+        tot[f"max_dev_{m}"] = float(dev[np.argmax(np.abs(dev))]) if k else 0.0
+        tot[f"cv_{m}"] = float(vals.std() / mean) if mean else 0.0
+        worst = max(worst, float(np.abs(dev).max()))
+    tot["max_dev"] = worst
+    per["distance"] = np.bincount(codes, weights=dist * u.weight, minlength=k)
+    per["mean_distance"] = np.bincount(codes, weights=dist, minlength=k) / per["units"]
+    per["max_distance"] = pd.Series(dist).groupby(codes).max().reindex(range(k)).to_numpy()
+    tot["total_distance"] = float((dist * u.weight).sum())
+    if adjacency is not None:
+        nb = _neighbor_lists(adjacency, u.ids)
+        per["pieces"] = [len(ts._pieces(nb, np.flatnonzero(codes == j))) for j in range(k)]
+        tot["contiguous"] = bool((per["pieces"] == 1).all())
+    return per, pd.Series(tot, dtype=object)
+
+
+def _neighbor_lists(adjacency, ids: list) -> list[np.ndarray]:
+    """Adjacency (dict id -> ids, or pairs) as a list of index arrays."""
+    pos = {i: p for p, i in enumerate(ids)}
+    out: list[list[int]] = [[] for _ in ids]
+    if isinstance(adjacency, Mapping):
+        pairs = [(a, b) for a, bs in adjacency.items() for b in bs]
+    else:
+        pairs = [
+            tuple(p)
+            for p in (adjacency.to_numpy() if hasattr(adjacency, "to_numpy") else adjacency)
+        ]
+    for a, b in pairs:
+        if a not in pos or b not in pos:
+            bad = a if a not in pos else b
+            raise DataError(
+                f"adjacency: unit {bad!r} is not among the units; use the unit ids of the "
+                "units table"
+            )
+        if a != b:
+            out[pos[a]].append(pos[b])
+            out[pos[b]].append(pos[a])
+    return [np.unique(np.asarray(x, int)) for x in out]
+
+
+def _default_balance(units: pd.DataFrame) -> dict[str, float]:
+    present = {m: 0.05 for m in ("potential", "workload") if m in units.columns}
+    return present or {"count": 0.10}
+
+
+def _homes(homes, u) -> tuple[list, np.ndarray, np.ndarray]:
+    """Rep ids and home locations from a table (rep_id + lat/lon, home_lat/home_lon or x/y)."""
+    if not isinstance(homes, pd.DataFrame):
+        raise TypeError(f"homes must be a DataFrame of rep homes; got {type(homes).__name__}")
+    src = "homes"
+    reps = homes["rep_id"].tolist() if "rep_id" in homes else homes.index.tolist()
+    if len(set(reps)) != len(reps):
+        dup = pd.Series(reps)[pd.Series(reps).duplicated()].iloc[0]
+        raise DataError(
+            f"rep {dup!r} has more than one home; one row per rep", file=src, column="rep_id"
+        )
+    for a, b in (("lat", "lon"), ("home_lat", "home_lon"), ("x", "y")):
+        if {a, b} <= set(homes.columns):
+            va = pd.to_numeric(homes[a], errors="coerce").to_numpy(float)
+            vb = pd.to_numeric(homes[b], errors="coerce").to_numpy(float)
+            bad = ~(np.isfinite(va) & np.isfinite(vb))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise DataError(
+                    f"rep {reps[i]!r} has no usable home location "
+                    f"({homes[a].iloc[i]!r}, {homes[b].iloc[i]!r})",
+                    file=src,
+                    row=i + 2,
+                    column=a,
+                )
+            if (a != "x") != u.geo.spherical and u.geo.matrix is None:
+                raise DataError(
+                    f"homes give {a}/{b} but the units give "
+                    f"{'lat/lon' if u.geo.spherical else 'x/y'}; use the same kind "
+                    "of location for both",
+                    file=src,
+                )
+            return reps, va, vb
+    raise DataError("homes need rep_id and a location: lat/lon, home_lat/home_lon or x/y", file=src)
+
+
+def _seeds(u, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ seeding over units, weighted by their mean normalised measures."""
+    n = len(u.ids)
+    w = (
+        (u.measures / u.measures.sum(axis=1, keepdims=True)).mean(axis=0)
+        if len(u.names)
+        else np.ones(n) / n
+    )
+    w = w + 1e-3 / n
+    first = rng.choice(n, p=w / w.sum())
+    centers = [int(first)]
+    d2 = u.geo.to_units(np.array(centers))[:, 0] ** 2
+    for _ in range(1, k):
+        p = w * d2
+        p[centers] = 0
+        nxt = (
+            int(rng.choice(n, p=p / p.sum()))
+            if p.sum() > 0
+            else int(rng.choice(np.setdiff1d(np.arange(n), centers)))
+        )
+        centers.append(nxt)
+        d2 = np.minimum(d2, u.geo.to_units(np.array([nxt]))[:, 0] ** 2)
+    return np.array(centers)
+
+
+def _problem(u, dist, lo, hi, cur_idx, dis_w, cap_abs, penalty, locked) -> ts.Problem:
+    return ts.Problem(
+        cost=dist * u.weight[:, None],
+        measures=u.measures,
+        lo=lo,
+        hi=hi,
+        current=cur_idx,
+        dis_weight=dis_w,
+        dis_cap=cap_abs,
+        penalty=np.full(len(u.ids), float(penalty or 0.0)) * dis_w,
+        locked=locked,
+    )
+
+
+def design(
+    units: pd.DataFrame,
+    *,
+    territories: int | None = None,
+    homes: pd.DataFrame | None = None,
+    balance: Mapping[str, float] | None = None,
+    weight: str | None = None,
+    current: str | Sequence | None = None,
+    disruption: str | None = None,
+    max_disruption: float | None = None,
+    disruption_penalty: float | None = None,
+    objective: str = "distance",
+    locked: str | Sequence | None = None,
+    adjacency: Mapping | Sequence | None = None,
+    distances: np.ndarray | None = None,
+    id: str | None = None,
+    method: str = "auto",
+    exact_limit: int = 10_000,
+    time_limit: float = 60.0,
+    candidates: int = 12,
+    max_iter: int = 8,
+    strict: bool = True,
+    rng=None,
+    source: str = "units",
+) -> Alignment:
+    """Assign units to territories: balanced, compact, and with the disruption stated.
+
+    Parameters
+    ----------
+    units : DataFrame
+        One row per geographic unit or account: an id (``unit_id``, ``account_id``,
+        ``id`` or the index), a location (``lat``/``lon`` in degrees, distances then
+        great-circle km; or ``x``/``y``, Euclidean), and the measures to balance.
+    territories : int, optional
+        Number of territories; their centers are chosen among the units. Give this
+        or ``homes``.
+    homes : DataFrame, optional
+        Fixed rep home bases, one row per rep: ``rep_id`` and ``lat``/``lon`` (or
+        ``home_lat``/``home_lon``, or ``x``/``y``). Territory ``j`` is rep ``j``'s.
+    balance : dict, optional
+        measure column -> tolerance, e.g. ``{"potential": 0.05, "workload": 0.2}``:
+        every territory holds between ``(1 - t)`` and ``(1 + t)`` times the mean.
+        ``"count"`` balances the number of units. Default: potential and workload
+        at +-5% when present, else count at +-10%.
+    weight : str, optional
+        Column weighting each unit's distance (e.g. ``workload``: travel hours).
+    current : str or sequence, optional
+        The current rep of each unit (a column name or one value per unit; empty
+        for none). Needed for disruption, the cap, the penalty and locked units.
+    disruption : str, optional
+        Column whose total changing rep measures disruption (e.g. ``potential``);
+        default: the number of units.
+    max_disruption : float, optional
+        Cap on the disrupted share, in [0, 1].
+    disruption_penalty : float, optional
+        Cost of moving one unit of the disruption column, in the objective's units
+        (distance x weight): 50 makes a move cost as much as 50 km more travel.
+    objective : {"distance", "disruption"}
+        ``"disruption"`` minimises the disrupted share first, then distance.
+    locked : str or sequence, optional
+        A true/false column or a list of unit ids that stay with their current rep.
+    adjacency : dict or sequence of pairs, optional
+        unit id -> neighbour ids (or ``(a, b)`` pairs). When given, every territory
+        is kept in one connected piece (heuristic: see Notes).
+    distances : array, optional
+        A precomputed distance or travel-time matrix: ``(n, n)`` unit by unit with
+        ``territories``, ``(n, k)`` unit by home with ``homes``, in the rows' order.
+    method : {"auto", "exact", "scalable"}
+        ``exact`` solves the MILP (HiGHS) to proven optimality; ``scalable`` uses the
+        priced LP relaxation, rounding and repair. ``auto`` picks ``exact`` up to
+        ``exact_limit`` unit-territory pairs.
+    time_limit : float
+        Seconds for the MILP; past it the best solution found and its gap are kept.
+    candidates : int
+        Nearest territories considered per unit by the scalable method's repair.
+    max_iter : int
+        Center updates with ``territories`` (location-allocation iterations).
+    strict : bool
+        Raise :class:`InfeasibleError` when the bands are not met (the closest
+        alignment found is attached as ``err.alignment``); else return it.
+    rng : int, Generator or None
+        Seeds the k-means++ choice of the first centers.
+
+    Returns
+    -------
+    Alignment
+
+    Raises
+    ------
+    InfeasibleError
+        When no alignment can meet the bands, cap and locks, with the numbers why.
+
+    Notes
+    -----
+    Contiguity is enforced by a repair (pieces handed to the neighbour they border,
+    then only moves and swaps that keep both territories connected), not in the
+    MILP: with an adjacency the result is reported as ``heuristic``.
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({"unit_id": [1, 2, 3, 4], "x": [0, 1, 9, 10], "y": 0,
+    ...                       "potential": [3, 3, 1, 1], "rep": ["A", "A", "B", "B"]})
+    >>> homes = pd.DataFrame({"rep_id": ["A", "B"], "x": [0, 10], "y": [0, 0]})
+    >>> al = design(units, homes=homes, balance={"potential": 0.0}, current="rep")
+    >>> al.units["rep_id"].tolist(), al.summary["disruption"]
+    (['A', 'B', 'A', 'B'], 0.5)
+    """
+    t0 = time.perf_counter()
+    if (territories is None) == (homes is None):
+        raise ValueError("give either territories=N or homes=DataFrame (not both)")
+    if objective not in ("distance", "disruption"):
+        raise ValueError(f"objective must be 'distance' or 'disruption'; got {objective!r}")
+    if method not in ("auto", "exact", "scalable"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'scalable'; got {method!r}")
+    if max_disruption is not None and not 0 <= max_disruption <= 1:
+        raise ValueError(f"max_disruption is a share in [0, 1]; got {max_disruption!r}")
+    if disruption_penalty is not None and not disruption_penalty >= 0:
+        raise ValueError(f"disruption_penalty must be >= 0; got {disruption_penalty!r}")
+    balance = dict(_default_balance(units) if balance is None else balance)
+    settings = {k: v for k, v in locals().items() if k in _SETTINGS}
+    rng = np.random.default_rng(rng)
+    wants_current = (
+        max_disruption is not None
+        or disruption_penalty
+        or locked is not None
+        or objective == "disruption"
+    )
+    if wants_current and current is None:
+        raise ValueError(
+            "a disruption cap, penalty or objective and locked units need the "
+            "current alignment: pass current=COLUMN"
+        )
+    u = prepare_units(
+        units,
+        balance=balance,
+        weight=weight,
+        current=current,
+        locked=locked,
+        id_col=id,
+        distances=distances if homes is None else None,
+        source=source,
+    )
+    n = len(u.ids)
+    dis_w = np.ones(n) if disruption is None else ts_col(u, disruption)
+    nb = ts_neighbors(adjacency, u.ids)
+
+    if homes is not None:
+        reps, ha, hb = _homes(homes, u)
+        k = len(reps)
+        if distances is not None:
+            dist = np.asarray(distances, float)
+            if dist.shape != (n, k):
+                raise DataError(
+                    f"distances with homes must be {n} x {k} (units x homes); got {dist.shape}",
+                    file=source,
+                )
+        else:
+            dist = u.geo.between(u.geo.a, u.geo.b, ha, hb)
+        labels, rep_of = list(reps), list(reps)
+        centers_xy = {r: (a, b) for r, a, b in zip(reps, ha, hb, strict=True)}
+        center_idx = None
+    else:
+        k = int(territories)
+        if not 1 <= k <= n:
+            raise ValueError(f"territories must be between 1 and the {n} units; got {k}")
+        center_idx, rep_of = _locate(u, k, rng, dis_w, max_iter, candidates)
+        dist = u.geo.to_units(center_idx)
+        labels = [f"T{j + 1}" for j in range(k)]
+        centers_xy = None
+
+    lo = (1 - u.tolerance)[:, None] * u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
+    hi = (1 + u.tolerance)[:, None] * u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
+    pos = {r: j for j, r in enumerate(rep_of) if r is not None}
+    cur_idx = np.array([pos.get(c, -1) if c is not None else -1 for c in u.current])
+    has_cur = np.array([c is not None for c in u.current])
+    forced = float(dis_w[has_cur & (cur_idx < 0)].sum())  # reps with no territory now
+    basis_total = float(dis_w[has_cur].sum())
+    cap_abs = None
+    if max_disruption is not None:
+        cap_abs = max_disruption * basis_total - forced
+    lock_bad = u.locked & (cur_idx < 0)
+    if lock_bad.any():
+        i = int(np.flatnonzero(lock_bad)[0])
+        raise DataError(
+            f"unit {u.where(i)} is locked to rep {u.current[i]!r}, who has no "
+            "territory in this design",
+            file=source,
+            row=i + 2,
+        )
+    prob = _problem(u, dist, lo, hi, cur_idx, dis_w, cap_abs, disruption_penalty, u.locked)
+    basis = "units" if disruption is None else f"{disruption}"
+    if cap_abs is not None and cap_abs < 0:
+        raise InfeasibleError(
+            f"a disruption cap of {max_disruption:.1%} is infeasible: {forced / basis_total:.1%}"
+            f" of {basis} belong to reps with no territory in this design and must move"
+        )
+
+    use_exact = method == "exact" or (method == "auto" and n * k <= exact_limit)
+    if nb is not None:
+        use_exact = False
+    sol = _solve(prob, use_exact, objective, time_limit, candidates, nb)
+    if sol is None:
+        reasons = explain_infeasible(u, prob, labels, dis_basis=basis)
+        raise InfeasibleError(" ".join(reasons), reasons=reasons)
+    assign = sol.assign
+    per, tot = _result_tables(
+        u, assign, labels, rep_of, dist, centers_xy, center_idx, adjacency, nb
+    )
+    moved = has_cur & (np.array(rep_of, dtype=object)[assign] != u.current)
+    out = u.frame.copy()
+    out.index = pd.Index(
+        u.ids, name=id or next((c for c in ID_COLUMNS if c in units.columns), "unit_id")
+    )
+    out["territory"] = np.array(labels, dtype=object)[assign]
+    out["rep_id"] = np.array(rep_of, dtype=object)[assign]
+    out["distance"] = dist[np.arange(n), assign]
+    if current is not None:
+        out["current_rep"] = u.current
+        out["moved"] = moved
+        tot["disruption"] = float(dis_w[moved].sum() / basis_total) if basis_total else 0.0
+        tot["disruption_basis"] = basis
+        tot["units_moved"] = int(moved.sum())
+    tot["method"] = "exact" if use_exact else "scalable"
+    tot["status"] = sol.status
+    tot["objective"] = sol.objective
+    tot["lower_bound"] = sol.bound
+    tot["gap"] = sol.gap
+    tot["message"] = sol.message
+    tot["seconds"] = time.perf_counter() - t0
+    al = Alignment(out, per, tot, settings)
+    if sol.status == "bands_not_met" and strict:
+        worst = per.filter(like="dev_").abs().max().max()
+        raise InfeasibleError(
+            f"no alignment inside the bands was found (the LP relaxation is feasible, so "
+            f"one may exist): the closest has a largest deviation of {worst:.1%}. Widen the "
+            "tolerances, raise the disruption cap, or pass strict=False to keep it.",
+            alignment=al,
+        )
+    return al
+
+
+_SETTINGS = (
+    "territories",
+    "balance",
+    "weight",
+    "disruption",
+    "max_disruption",
+    "disruption_penalty",
+    "objective",
+    "method",
+    "time_limit",
+    "candidates",
+    "max_iter",
+)
+
+
+def ts_col(u, col: str) -> np.ndarray:
+    """A non-negative numeric column of the units (for the disruption basis)."""
+    from ._territory_input import _numeric
+
+    return _numeric(u.frame, col, u.source)
+
+
+def ts_neighbors(adjacency, ids):
+    return None if adjacency is None else _neighbor_lists(adjacency, ids)
+
+
+def _solve(prob, exact, objective, time_limit, candidates, nb):
+    if objective == "disruption":
+        stage = ts.Problem(
+            **{
+                **prob.__dict__,
+                "cost": np.where(np.arange(prob.k)[None, :] == prob.current[:, None], 0.0, 1.0)
+                * prob.dis_weight[:, None],
+                "penalty": np.zeros(prob.n),
+            }
+        )
+        first = _solve(stage, exact, "distance", time_limit, candidates, nb)
+        if first is None:
+            return None
+        capped = ts.Problem(
+            **{
+                **prob.__dict__,
+                "dis_cap": stage.disrupted(first.assign)
+                if prob.dis_cap is None
+                else min(prob.dis_cap, stage.disrupted(first.assign)),
+            }
+        )
+        second = _solve(capped, exact, "distance", time_limit, candidates, nb)
+        return second if second is not None and second.status != "bands_not_met" else first
+    if exact:
+        sol = ts.solve_exact(prob, time_limit=time_limit)
+        if sol.status in ("optimal", "time_limit") and sol.assign.min() >= 0:
+            return sol
+        if sol.status == "infeasible":
+            return None
+    return ts.solve_scalable(prob, candidates=candidates, neighbors=nb)
+
+
+def _locate(u, k, rng, dis_w, max_iter, candidates):
+    """Centers for ``k`` territories: seeds, then assignment and medoid updates."""
+    reps = pd.unique(pd.Series([c for c in u.current if c is not None], dtype=object))
+    mapped = len(reps) == k and k > 0
+    if mapped:
+        codes = pd.Series(u.current, dtype=object).map({r: j for j, r in enumerate(reps)})
+        have = codes.notna().to_numpy()
+        med = _medoids_subset(u, codes.to_numpy(), have, k)
+        centers = med
+    else:
+        centers = _seeds(u, k, rng)
+    lo = (1 - u.tolerance)[:, None] * u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
+    hi = (1 + u.tolerance)[:, None] * u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
+    n = len(u.ids)
+    for _ in range(max_iter):
+        dist = u.geo.to_units(centers)
+        prob = _problem(u, dist, lo, hi, np.full(n, -1), np.ones(n), None, 0.0, np.zeros(n, bool))
+        # no pricing here: only the rounded assignment moves the centers
+        out = ts.solve_lp(prob, candidates=min(candidates, 8), max_rounds=1)
+        if out is None:
+            break
+        assign = ts.round_shares(prob, out[0], out[1])
+        if np.bincount(assign, minlength=k).min() == 0:
+            break
+        new = _medoids(u.geo, assign, k, u.weight)
+        if np.array_equal(new, centers):
+            break
+        centers = new
+    # name territories west to east (then south to north)
+    order = (
+        np.lexsort(
+            (u.geo.a[centers], u.geo.b[centers] if u.geo.spherical else u.geo.a[centers] * 0)
+        )
+        if u.geo.spherical
+        else np.lexsort((u.geo.b[centers], u.geo.a[centers]))
+    )
+    if mapped:
+        return centers, list(reps)
+    centers = centers[order]
+    if not any(c is not None for c in u.current):
+        return centers, [None] * k
+    # map territories to current reps by the largest retained disruption weight
+    dist = u.geo.to_units(centers)
+    assign = dist.argmin(axis=1)
+    rep_codes = {r: j for j, r in enumerate(reps)}
+    overlap = np.zeros((k, len(reps)))
+    for i, c in enumerate(u.current):
+        if c is not None:
+            overlap[assign[i], rep_codes[c]] += dis_w[i]
+    rows, cols = linear_sum_assignment(-overlap)
+    rep_of: list = [None] * k
+    for r, c in zip(rows, cols, strict=True):
+        rep_of[r] = reps[c]
+    return centers, rep_of
+
+
+def _medoids_subset(u, codes, have, k):
+    idx = np.flatnonzero(have)
+    sub = Geo(
+        u.geo.a[idx],
+        u.geo.b[idx],
+        u.geo.spherical,
+        None if u.geo.matrix is None else u.geo.matrix[np.ix_(idx, idx)],
+    )
+    return idx[_medoids(sub, codes[idx].astype(int), k, u.weight[idx])]
+
+
+def _result_tables(u, assign, labels, rep_of, dist, centers_xy, center_idx, adjacency, nb):
+    k = len(labels)
+    d = dist[np.arange(len(assign)), assign]
+    center_ids = [u.ids[c] for c in center_idx] if center_idx is not None else [None] * k
+    per, tot = _tables(u, assign, labels, d, u.names, center_ids, adjacency)
+    per.insert(0, "rep_id", rep_of)
+    if centers_xy is not None:
+        per["center_a"] = [centers_xy[r][0] for r in labels]
+        per["center_b"] = [centers_xy[r][1] for r in labels]
+    else:
+        per["center_a"] = u.geo.a[center_idx]
+        per["center_b"] = u.geo.b[center_idx]
+    names = ("center_lat", "center_lon") if u.geo.spherical else ("center_x", "center_y")
+    per = per.rename(columns={"center_a": names[0], "center_b": names[1]})
+    return per, tot
