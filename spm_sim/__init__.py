@@ -3,7 +3,7 @@
 Test territories, quotas and incentive plans against Monte Carlo outcomes before
 rollout. The data flow, one module per step::
 
-    data (load_book) -> quota -> productivity -> simulate -> comp -> metrics -> report
+    data (load_book) -> territory -> quota -> productivity -> simulate -> comp -> metrics -> report
 
 Examples
 --------
@@ -13,19 +13,35 @@ Examples
 0.5
 """
 
-from ._validation import DataError, PlanError, ScenarioError, SpecError, SpmSimError
+from ._validation import (
+    DataError,
+    InfeasibleError,
+    PlanError,
+    ScenarioError,
+    SpecError,
+    SpmSimError,
+)
 from .actuals import actual_payouts, backtest, statement
 from .comp import Payout, Plan, load_plan, payout, payout_curve, standard_plan
 from .data import Book, load_book, load_sample
+from .headcount import CapacityAssumptions, headcount_by_region, workload_headcount
 from .metrics import compare, summarize
 from .productivity import ProductivityModel, fit_productivity
 from .quota import Quotas, QuotaSettings, quotas_from_history
 from .report import write_report, write_summaries
 from .scenario import Scenario, load_scenario, sample_scenario
 from .simulate import SimulationResult, simulate
+from .territory import Alignment, alignment_metrics, design
 
 __all__ = [
     "actual_payouts",
+    "Alignment",
+    "CapacityAssumptions",
+    "InfeasibleError",
+    "alignment_metrics",
+    "design",
+    "headcount_by_region",
+    "workload_headcount",
     "backtest",
     "statement",
     "Book",

@@ -19,7 +19,7 @@ def test_all_names_import_and_have_docstrings():
 
 
 def test_errors_form_one_hierarchy():
-    for name in ("DataError", "PlanError", "ScenarioError", "SpecError"):
+    for name in ("DataError", "PlanError", "ScenarioError", "SpecError", "InfeasibleError"):
         err = getattr(spm_sim, name)
         assert issubclass(err, spm_sim.SpmSimError) and issubclass(err, ValueError)
 

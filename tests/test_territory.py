@@ -1,0 +1,348 @@
+"""Territory design: partition, bands, locks, disruption, exactness, errors, distances."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spm_sim._validation import DataError, InfeasibleError, SpecError
+from spm_sim.territory import (
+    EARTH_RADIUS_KM,
+    adjacency_from_points,
+    alignment_metrics,
+    design,
+    great_circle_km,
+)
+
+
+def random_units(n, *, seed, reps=None, lumpy=False):
+    rng = np.random.default_rng(seed)
+    pot = rng.lognormal(0, 1.0 if lumpy else 0.3, n)
+    df = pd.DataFrame(
+        {
+            "unit_id": [f"u{i:03d}" for i in range(n)],
+            "x": rng.uniform(0, 100, n),
+            "y": rng.uniform(0, 100, n),
+            "potential": pot.round(3),
+            "workload": rng.lognormal(0, 0.3, n).round(3),
+        }
+    )
+    if reps is not None:
+        df["rep"] = rng.choice(reps, n)
+    return df
+
+
+def homes_for(reps, seed):
+    rng = np.random.default_rng(seed + 1000)
+    return pd.DataFrame(
+        {"rep_id": reps, "x": rng.uniform(0, 100, len(reps)), "y": rng.uniform(0, 100, len(reps))}
+    )
+
+
+def enumerate_best(units, homes, tol, *, current=None, cap=None, objective="distance"):
+    """Exhaustive search over every assignment of units to homes (the oracle)."""
+    xy = units[["x", "y"]].to_numpy()
+    hxy = homes[["x", "y"]].to_numpy()
+    dist = np.hypot(xy[:, None, 0] - hxy[None, :, 0], xy[:, None, 1] - hxy[None, :, 1])
+    k = len(homes)
+    meas = units[list(tol)].to_numpy().T
+    mean = meas.sum(axis=1) / k
+    t = np.array(list(tol.values()))
+    cur = (
+        None
+        if current is None
+        else units[current].map({r: j for j, r in enumerate(homes["rep_id"])}).to_numpy()
+    )
+    best = (np.inf, np.inf)
+    for combo in itertools.product(range(k), repeat=len(units)):
+        a = np.array(combo)
+        tot = np.stack([np.bincount(a, weights=m, minlength=k) for m in meas])
+        if (np.abs(tot / mean[:, None] - 1) > t[:, None] + 1e-9).any():
+            continue
+        moved = 0 if cur is None else int((a != cur).sum())
+        if cap is not None and moved > cap * len(units) + 1e-9:
+            continue
+        d = dist[np.arange(len(a)), a].sum()
+        key = (moved, d) if objective == "disruption" else (d, moved)
+        best = min(best, key)
+    return best
+
+
+def test_partition_bands_and_labels():
+    units = random_units(60, seed=1)
+    al = design(units, territories=4, balance={"potential": 0.1, "workload": 0.15}, rng=3)
+    assert al.units.index.tolist() == units["unit_id"].tolist()  # every unit exactly once
+    assert set(al.units["territory"]) == {"T1", "T2", "T3", "T4"}
+    per = al.territories
+    assert (per["dev_potential"].abs() <= 0.1 + 1e-9).all()
+    assert (per["dev_workload"].abs() <= 0.15 + 1e-9).all()
+    assert per["units"].sum() == 60
+    assert al.summary["max_dev"] <= 0.15 + 1e-9
+    # the table agrees with a recount from the unit assignment
+    recount = units.groupby(al.units["territory"].to_numpy())["potential"].sum()
+    np.testing.assert_allclose(recount.sort_index(), per["potential"].sort_index())
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_exact_matches_exhaustive_enumeration(seed):
+    units = random_units(7, seed=seed)
+    homes = homes_for(["A", "B", "C"], seed)
+    tol = {"potential": 0.35}
+    try:
+        al = design(units, homes=homes, balance=tol, method="exact")
+    except InfeasibleError:
+        assert enumerate_best(units, homes, tol)[0] == np.inf
+        return
+    best_d, _ = enumerate_best(units, homes, tol)
+    assert al.summary["status"] == "optimal"
+    assert al.summary["total_distance"] == pytest.approx(best_d, rel=1e-9)
+    assert al.summary["gap"] <= 1e-6
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_exact_with_disruption_cap_and_objective_match_enumeration(seed):
+    units = random_units(7, seed=seed + 10, reps=["A", "B", "C"])
+    homes = homes_for(["A", "B", "C"], seed)
+    tol = {"potential": 0.4}
+    best_d, _ = enumerate_best(units, homes, tol, current="rep", cap=2 / 7)
+    if np.isfinite(best_d):
+        al = design(
+            units, homes=homes, balance=tol, current="rep", max_disruption=2 / 7, method="exact"
+        )
+        assert al.summary["total_distance"] == pytest.approx(best_d, rel=1e-9)
+        assert al.summary["units_moved"] <= 2
+    moved, dist = enumerate_best(units, homes, tol, current="rep", objective="disruption")
+    if np.isfinite(moved):
+        al = design(
+            units, homes=homes, balance=tol, current="rep", objective="disruption", method="exact"
+        )
+        assert al.summary["units_moved"] == moved
+        assert al.summary["total_distance"] == pytest.approx(dist, rel=1e-9)
+
+
+def test_scalable_is_feasible_and_its_bound_is_valid():
+    """The priced LP value never exceeds the exact optimum; the heuristic never beats it."""
+    units = random_units(150, seed=4)
+    homes = homes_for([f"R{i}" for i in range(6)], 4)
+    tol = {"potential": 0.05, "workload": 0.1}
+    ex = design(units, homes=homes, balance=tol, method="exact")
+    sc = design(units, homes=homes, balance=tol, method="scalable")
+    assert ex.summary["status"] == "optimal"
+    assert sc.summary["status"] == "heuristic"
+    assert (sc.territories["dev_potential"].abs() <= 0.05 + 1e-9).all()
+    assert (sc.territories["dev_workload"].abs() <= 0.1 + 1e-9).all()
+    opt = ex.summary["total_distance"]
+    assert sc.summary["lower_bound"] <= opt + 1e-6
+    assert sc.summary["total_distance"] >= opt - 1e-6
+    assert sc.summary["gap"] == pytest.approx(
+        (sc.summary["total_distance"] - sc.summary["lower_bound"]) / sc.summary["total_distance"]
+    )
+
+
+@pytest.mark.parametrize("method", ["exact", "scalable"])
+def test_locked_units_stay_and_disruption_is_accounted(method):
+    reps = ["A", "B", "C", "D"]
+    units = random_units(80, seed=7, reps=reps)
+    units["locked"] = False
+    units.loc[:9, "locked"] = True
+    units["weight_col"] = np.arange(80, dtype=float)
+    homes = homes_for(reps, 7)
+    al = design(
+        units,
+        homes=homes,
+        balance={"potential": 0.1},
+        current="rep",
+        locked="locked",
+        disruption="weight_col",
+        max_disruption=0.4,
+        method=method,
+    )
+    out = al.units
+    assert (out.loc[units["unit_id"][:10], "rep_id"].to_numpy() == units["rep"][:10]).all()
+    moved = out["rep_id"].to_numpy() != units["rep"].to_numpy()
+    assert (out["moved"].to_numpy() == moved).all()
+    share = units["weight_col"][moved].sum() / units["weight_col"].sum()
+    assert al.summary["disruption"] == pytest.approx(share)
+    assert share <= 0.4 + 1e-9
+    assert al.summary["units_moved"] == moved.sum()
+
+
+def test_penalty_lowers_disruption():
+    reps = ["A", "B", "C"]
+    units = random_units(60, seed=5, reps=reps)
+    homes = homes_for(reps, 5)
+    free = design(units, homes=homes, balance={"potential": 0.1}, current="rep")
+    paid = design(
+        units, homes=homes, balance={"potential": 0.1}, current="rep", disruption_penalty=1000.0
+    )
+    assert paid.summary["disruption"] < free.summary["disruption"]
+    assert paid.summary["total_distance"] >= free.summary["total_distance"] - 1e-9
+
+
+def test_same_seed_same_alignment():
+    units = random_units(200, seed=9)
+    a = design(units, territories=5, balance={"potential": 0.1}, method="scalable", rng=1)
+    b = design(units, territories=5, balance={"potential": 0.1}, method="scalable", rng=1)
+    pd.testing.assert_series_equal(a.units["territory"], b.units["territory"])
+
+
+def test_contiguity_on_a_grid():
+    side = 8
+    xs, ys = np.meshgrid(np.arange(side), np.arange(side))
+    units = pd.DataFrame(
+        {
+            "unit_id": range(side * side),
+            "x": xs.ravel(),
+            "y": ys.ravel(),
+            "potential": np.random.default_rng(0).uniform(1, 2, side * side),
+        }
+    )
+    adj = {}
+    for i in range(side * side):
+        r, c = divmod(i, side)
+        adj[i] = [
+            (r + dr) * side + (c + dc)
+            for dr, dc in ((0, 1), (1, 0), (0, -1), (-1, 0))
+            if 0 <= r + dr < side and 0 <= c + dc < side
+        ]
+    al = design(units, territories=4, balance={"potential": 0.1}, adjacency=adj, rng=0)
+    assert (al.territories["pieces"] == 1).all()
+    assert al.summary["contiguous"]
+    assert (al.territories["dev_potential"].abs() <= 0.1 + 1e-9).all()
+
+
+def test_infeasible_largest_unit_is_explained_with_numbers():
+    units = pd.DataFrame(
+        {
+            "unit_id": list("abcd"),
+            "x": [0, 1, 2, 3],
+            "y": 0,
+            "potential": [10.0, 1.0, 1.0, 1.0],
+            "name": ["Big", "", "", ""],
+        }
+    )
+    with pytest.raises(
+        InfeasibleError,
+        match=r"\+-5% on potential is infeasible: the largest "
+        r"unit, a \(Big\), holds 153.8% of a mean territory's potential, and a "
+        r"territory may hold at most 105.0%\. Widen the tolerance to at least "
+        r"\+-53.8%",
+    ):
+        design(units, territories=2, balance={"potential": 0.05})
+
+
+def test_infeasible_cap_and_locks_are_explained():
+    units = pd.DataFrame(
+        {
+            "unit_id": list("abcd"),
+            "x": [0, 1, 9, 10],
+            "y": 0,
+            "potential": [1.0, 1.0, 1.0, 1.0],
+            "rep": ["A"] * 3 + ["B"],
+            "lock": [True, True, True, False],
+        }
+    )
+    homes = pd.DataFrame({"rep_id": ["A", "B"], "x": [0, 10], "y": 0})
+    with pytest.raises(
+        InfeasibleError,
+        match=r"a disruption cap of 0.0% is infeasible with "
+        r"these bands: at least 25.0% of units must change rep",
+    ):
+        design(units, homes=homes, balance={"potential": 0.0}, current="rep", max_disruption=0.0)
+    with pytest.raises(
+        InfeasibleError,
+        match=r"the locked units of A alone hold 150.0% of a "
+        r"mean territory's potential, above the band's 110.0%",
+    ):
+        design(units, homes=homes, balance={"potential": 0.1}, current="rep", locked="lock")
+
+
+def test_bad_input_names_the_place():
+    units = random_units(10, seed=0)
+    with pytest.raises(DataError, match=r"no column 'potentail'.*potential"):
+        design(units, territories=2, balance={"potentail": 0.1})
+    bad = units.copy()
+    bad.loc[3, "potential"] = np.nan
+    with pytest.raises(
+        DataError,
+        match=r"row 5, column 'potential': value nan is not a "
+        r"number >= 0",
+    ):
+        design(bad, territories=2, balance={"potential": 0.1})
+    geo = pd.DataFrame(
+        {"unit_id": [1, 2], "lat": [40.0, 140.0], "lon": [0.0, 0.0], "potential": [1.0, 1.0]}
+    )
+    with pytest.raises(DataError, match=r"row 3, column 'lat': 140.0 is outside \[-90, 90\]"):
+        design(geo, territories=1, balance={"potential": 0.1})
+    dup = units.copy()
+    dup.loc[1, "unit_id"] = "u000"
+    with pytest.raises(DataError, match=r"unit id 'u000' appears more than once \(rows \[2, 3\]"):
+        design(dup, territories=2)
+    with pytest.raises(SpecError, match=r"tolerance of 'potential' must be a number >= 0"):
+        design(units, territories=2, balance={"potential": -0.1})
+    with pytest.raises(ValueError, match="need the current alignment"):
+        design(units, territories=2, max_disruption=0.1)
+    with pytest.raises(ValueError, match="territories must be between 1 and the 10 units"):
+        design(units, territories=11)
+    with pytest.raises(ValueError, match="either territories=N or homes"):
+        design(units)
+    units["rep"] = [None] + ["A"] * 9
+    with pytest.raises(DataError, match=r"unit 'u000' is locked but has no current rep"):
+        design(units, territories=2, current="rep", locked=["u000"])
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "km", "rel"),
+    [
+        ((0.0, 0.0), (90.0, 0.0), np.pi / 2 * EARTH_RADIUS_KM, 1e-12),  # equator to pole
+        ((0.0, 0.0), (0.0, 180.0), np.pi * EARTH_RADIUS_KM, 1e-12),  # antipodes
+        ((51.5074, -0.1278), (48.8566, 2.3522), 343.5, 0.005),  # London - Paris
+        ((40.7128, -74.0060), (34.0522, -118.2437), 3936.0, 0.005),  # New York - Los Angeles
+    ],
+)
+def test_great_circle_known_pairs(a, b, km, rel):
+    assert float(great_circle_km(*a, *b)) == pytest.approx(km, rel=rel)
+    assert float(great_circle_km(*b, *a)) == pytest.approx(km, rel=rel)
+
+
+def test_great_circle_published_haversine_value():
+    """Nashville BNA - Los Angeles LAX: 2887.2599506071106 km on a 6372.8 km sphere, the
+    worked value of the Rosetta Code haversine task."""
+    d = float(great_circle_km(36.12, -86.67, 33.94, -118.40)) * 6372.8 / EARTH_RADIUS_KM
+    assert d == pytest.approx(2887.2599506071106, rel=1e-12)
+
+
+def test_metrics_by_hand_and_adjacency_from_points():
+    u = pd.DataFrame(
+        {"unit_id": list("abcd"), "x": [0, 1, 5, 6], "y": 0, "potential": [1.0, 1.0, 1.0, 3.0]}
+    )
+    per, tot = alignment_metrics(u, ["A", "A", "B", "B"], centers={"A": (0, 0), "B": (6, 0)})
+    assert per["potential"].tolist() == [2.0, 4.0]
+    assert per["dev_potential"].tolist() == pytest.approx([-1 / 3, 1 / 3])
+    assert tot["total_distance"] == pytest.approx(2.0)
+    assert tot["cv_potential"] == pytest.approx(1 / 3)
+    adj = adjacency_from_points(u.assign(y=[0, 1, 0, 1]))
+    assert all(len(v) >= 1 for v in adj.values())
+    assert all(a in adj[b] for a in adj for b in adj[a])  # symmetric
+
+
+def test_sample_accounts_with_rep_homes():
+    from spm_sim import load_sample
+
+    book = load_sample()
+    acc = book.accounts.sample(1200, random_state=0)
+    reps = book.reps[book.reps["term_date"].isna()].head(12)
+    acc = acc[acc["rep_id"].isin(reps["rep_id"])]
+    al = design(
+        acc,
+        homes=reps,
+        current="rep_id",
+        balance={"potential": 0.1, "workload": 0.1},
+        max_disruption=0.3,
+    )
+    assert al.summary["max_dev"] <= 0.1 + 1e-9
+    assert al.summary["disruption"] <= 0.3 + 1e-9
+    assert "disruption:" in al.describe()
