@@ -97,13 +97,16 @@ def _numeric(df: pd.DataFrame, col: str, source: str, *, nonneg: bool = True) ->
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         rule = "a number >= 0" if nonneg else "a number"
+        raw = df[col].iloc[i]
+        shown = raw.item() if hasattr(raw, "item") else raw
+        count = int(bad.sum())
         _fail(
-            f"value {df[col].iloc[i]!r} is not {rule} ({int(bad.sum())} such rows); "
+            f"value {shown!r} is not {rule} ({count} such row{'s' if count > 1 else ''}); "
             "fix or drop these rows",
             source,
             row=i + 2,
             column=col,
-            value=df[col].iloc[i],
+            value=shown,
         )
     return vals
 
