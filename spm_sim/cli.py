@@ -6,6 +6,7 @@
     spm-sim demo --out reports
     spm-sim check data/sample
     spm-sim curve data/plans/baseline.yaml data/plans/accelerated.yaml --out curves.png
+    spm-sim align data/sample/accounts.csv --territories 80 --out align.csv
 
 Every error a user can cause (a bad scenario, plan or book file, a missing file) is
 printed as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._cli_territory import add_align_parser, cmd_align
 from ._format import format_money
 from ._validation import DataError, SpmSimError
 from .actuals import actual_payouts, backtest, statement
@@ -230,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--year", type=_positive_int, required=True, metavar="Y", help="year paid")
     bt.add_argument("--out", type=Path, metavar="FILE.csv", help="per-rep table to write")
     bt.add_argument("--scores", type=Path, metavar="SCORES.csv", help=scores_help)
+    add_align_parser(sub)
     return parser
 
 
@@ -476,6 +479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_check(args)
         if args.command == "curve":
             return _cmd_curve(args)
+        if args.command == "align":
+            return cmd_align(args)
         return _cmd_demo(args)
     except (SpmSimError, OSError) as exc:
         # Bad input is the user's to fix: one message, no traceback. OSError covers

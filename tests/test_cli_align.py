@@ -1,0 +1,137 @@
+"""``spm-sim align`` end to end, as a user runs it (a subprocess)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from spm_sim._cli_territory import parse_balance
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+
+
+def spm_sim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "spm_sim.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def west(tmp_path_factory):
+    """The sample's accounts of eight West reps, their homes and one rep who left."""
+    folder = tmp_path_factory.mktemp("west")
+    reps = pd.read_csv(SAMPLE / "reps.csv", dtype=str)
+    keep = reps[reps["region"] == "West"].head(8)
+    left = reps[reps["term_date"].notna()].head(1)
+    pd.concat([keep, left]).to_csv(folder / "homes.csv", index=False)
+    acc = pd.read_csv(SAMPLE / "accounts.csv", dtype={"unit_id": str})
+    acc[acc["rep_id"].isin(keep["rep_id"])].to_csv(folder / "accounts.csv", index=False)
+    return folder
+
+
+def test_align_with_homes_cap_and_output(west):
+    out = west / "align.csv"
+    proc = spm_sim(
+        "align",
+        "accounts.csv",
+        "--homes",
+        "homes.csv",
+        "--current",
+        "rep_id",
+        "--balance",
+        "potential=10%,workload=0.1",
+        "--max-disruption",
+        "0.25",
+        "--time-limit",
+        "5",
+        "--out",
+        str(out),
+        "--no-figure",
+        cwd=west,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped 1 reps of homes.csv with a term_date" in proc.stdout
+    assert "8 territories over" in proc.stdout and "disruption:" in proc.stdout
+    got = pd.read_csv(out, dtype=str)
+    acc = pd.read_csv(west / "accounts.csv", dtype=str)
+    assert list(got.columns) == ["account_id", "territory", "rep_id"]
+    assert got["account_id"].tolist() == acc["account_id"].tolist()
+    moved = (got["rep_id"] != acc["rep_id"]).mean()
+    assert moved <= 0.25 + 1e-9
+    pot = acc["potential"].astype(float).groupby(got["rep_id"]).sum()
+    assert (pot / pot.mean() - 1).abs().max() <= 0.10 + 1e-9
+
+
+def test_align_infeasible_request_is_explained(tmp_path):
+    pd.DataFrame(
+        {"unit_id": ["a", "b", "c"], "x": [0, 1, 2], "y": 0, "potential": [10, 1, 1]}
+    ).to_csv(tmp_path / "u.csv", index=False)
+    proc = spm_sim(
+        "align",
+        "u.csv",
+        "--territories",
+        "2",
+        "--balance",
+        "potential=0.05",
+        "--out",
+        "a.csv",
+        "--no-figure",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(
+        "spm-sim: error: +-5% on potential is infeasible: the "
+        "largest unit, a, holds 166.7% of a mean territory's"
+    )
+    assert "Traceback" not in proc.stderr
+
+
+def test_align_bad_cell_missing_file_and_bad_option(tmp_path):
+    pd.DataFrame(
+        {"unit_id": ["a", "b"], "lat": [40, 41], "lon": [-100, -101], "potential": ["5", "lots"]}
+    ).to_csv(tmp_path / "u.csv", index=False)
+    proc = spm_sim(
+        "align",
+        "u.csv",
+        "--territories",
+        "1",
+        "--balance",
+        "potential=0.1",
+        "--out",
+        "a.csv",
+        "--no-figure",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "u.csv, row 3, column 'potential': value 'lots' is not a number >= 0" in proc.stderr
+    proc = spm_sim("align", "none.csv", "--territories", "2", "--out", "a.csv", cwd=tmp_path)
+    assert proc.returncode == 2 and "file not found: none.csv" in proc.stderr
+    proc = spm_sim(
+        "align",
+        "u.csv",
+        "--territories",
+        "2",
+        "--balance",
+        "potential",
+        "--out",
+        "a.csv",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "'potential' is not MEASURE=TOLERANCE" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_parse_balance():
+    assert parse_balance("workload=0.2,potential=10%") == {"workload": 0.2, "potential": 0.1}
+    with pytest.raises(Exception, match="not a number"):
+        parse_balance("potential=abc")
