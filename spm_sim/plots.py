@@ -17,75 +17,36 @@ import io
 import sys
 from collections.abc import Sequence
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter
 
 from ._format import format_money
+from ._plot_style import _RC, _label, _palette, _pct_axis, _style  # noqa: F401
+from ._plots_territory import balance_bars, headcount_chart, territory_map, tradeoff_curve
 from .comp import Plan, payout_curve
 
 __all__ = [
     "attainment_histogram",
+    "balance_bars",
     "cost_distribution",
+    "headcount_chart",
     "payout_curves",
     "quarterly_accrual_chart",
+    "territory_map",
+    "tradeoff_curve",
     "fig_to_base64_png",
 ]
 
 #: Rep attainments above this are drawn in the last bin of the rep histogram.
 REP_ATTAINMENT_MAX = 3.0
 
-_RC = {
-    "figure.dpi": 100,
-    "font.size": 9.5,
-    "axes.titlesize": 10.5,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 9.5,
-    "legend.fontsize": 8.5,
-    "legend.frameon": False,
-    "svg.hashsalt": "spm_sim",
-}
-
-
-def _style():
-    """The look of every figure: white grid, a readable font size (a context manager)."""
-    # axes_style and rc_context are both context managers that restore the previous
-    # settings on exit; stacking them keeps the caller's global style untouched.
-    from contextlib import ExitStack
-
-    stack = ExitStack()
-    stack.enter_context(sns.axes_style("whitegrid"))
-    stack.enter_context(mpl.rc_context(_RC))
-    return stack
-
-
-def _palette(n: int) -> list:
-    return list(sns.color_palette("colorblind", max(n, 1)))
-
-
-def _label(text: str) -> str:
-    """A user-given name made safe as a matplotlib label.
-
-    ``$`` would start mathtext and a leading ``_`` hides the entry from the legend.
-
-    >>> _label("_x $5k")
-    '\\u200b_x \\\\$5k'
-    """
-    text = str(text).replace("$", r"\$")
-    return "\u200b" + text if text.startswith("_") else text
-
 
 def _money_axis(ax: Axes, axis: str = "x") -> None:
     fmt = FuncFormatter(lambda v, _pos: format_money(v, trim=True))
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
-
-
-def _pct_axis(ax: Axes, axis: str = "x", decimals: int | None = None) -> None:
-    fmt = PercentFormatter(xmax=1.0, decimals=decimals)
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
 
 
