@@ -135,7 +135,7 @@ def _all_pairs(prob: Problem) -> tuple[np.ndarray, np.ndarray]:
     return np.nonzero(ok)
 
 
-def solve_exact(prob: Problem, *, time_limit: float = 60.0, rel_gap: float = 1e-6) -> Solution:
+def solve_exact(prob: Problem, *, time_limit: float = 60.0, rel_gap: float = 1e-4) -> Solution:
     """Solve the assignment MILP with HiGHS; proven optimal unless the time runs out."""
     pairs = _all_pairs(prob)
     cost = prob.full_cost()[pairs]
@@ -483,6 +483,8 @@ def solve_scalable(
         assign = make_contiguous(neighbors, assign, prob.full_cost())
     assign = repair(prob, assign, candidates=candidates, neighbors=neighbors)
     ok = bands_hold(prob, assign)
+    if ok and neighbors is None:
+        assign = polish(prob, assign, candidates=candidates)
     status = "heuristic" if ok else "bands_not_met"
     msg = (
         "LP relaxation rounded and repaired"
@@ -490,6 +492,91 @@ def solve_scalable(
         else "the repair could not bring every territory inside its band"
     )
     return Solution(assign, prob.objective(assign), bound, status, msg)
+
+
+def polish(
+    prob: Problem, assign: np.ndarray, *, candidates: int = 12, max_passes: int = 20
+) -> np.ndarray:
+    """Lower the cost by moves and swaps that keep every band (and the cap).
+
+    A local search alternating single moves (:func:`_polish_moves`) and exchanges
+    of two units between neighbouring territories (:func:`_polish_swaps`, over each
+    unit's ``min(candidates, 8)`` nearest territories) until neither lowers the cost.
+    Swaps matter with tight bands: a move must fit in the slack of two territories,
+    a swap only the difference of the two units.
+    """
+    assign = assign.copy()
+    full = prob.full_cost()
+    allowed = np.ones(full.shape, bool) if prob.allowed is None else prob.allowed
+    near = np.argsort(np.where(allowed, full, np.inf), axis=1, kind="stable")
+    near = near[:, : min(candidates, 8, prob.k)]
+    near_ok = allowed[np.arange(prob.n)[:, None], near]
+    near = np.where(near_ok, near, near[:, :1])  # disallowed pairs: a no-op column
+    cost = prob.objective(assign)
+    for _ in range(max_passes):
+        assign = _polish_moves(prob, assign, candidates=candidates)
+        assign = _polish_swaps(prob, assign, near)
+        new = prob.objective(assign)
+        if new >= cost - 1e-9 * max(abs(cost), 1.0):
+            break
+        cost = new
+    return assign
+
+
+def _polish_moves(
+    prob: Problem, assign: np.ndarray, *, candidates: int = 12, max_rounds: int = 500
+) -> np.ndarray:
+    """Lower the cost by moves that keep every band (and the cap).
+
+    Each round takes the improving moves in order of saving, at most one per
+    territory touched, so the bands checked for one move are not changed by another.
+    """
+    n, k = prob.n, prob.k
+    assign = assign.copy()
+    full = prob.full_cost()
+    allowed = np.ones((n, k), bool) if prob.allowed is None else prob.allowed
+    near = np.argsort(np.where(allowed, full, np.inf), axis=1)[:, : min(candidates, k)]
+    a = prob.measures
+    rows = np.arange(n)[:, None]
+    totals = np.stack([np.bincount(assign, weights=a[m], minlength=k) for m in range(len(a))])
+    cur = prob.current
+    w = np.where(cur >= 0, prob.dis_weight, 0.0)
+    disrupted = prob.disrupted(assign)
+    slack = 1e-9 * np.maximum(np.abs(prob.hi), 1.0)
+    for _ in range(max_rounds):
+        src = assign
+        dc = full[rows, near] - full[np.arange(n), src][:, None]
+        ok = (dc < -1e-12) & (near != src[:, None]) & ~prob.locked[:, None] & allowed[rows, near]
+        if not ok.any():
+            break
+        left = totals[:, src] - a  # (m, n)
+        ok &= ((left >= prob.lo[:, src] - slack[:, src]).all(0))[:, None]
+        got = totals[:, near] + a[:, :, None]
+        ok &= (got <= prob.hi[:, near] + slack[:, near]).all(0)
+        if prob.dis_cap is not None:
+            dd = w[:, None] * ((near != cur[:, None]) * 1.0 - (src != cur)[:, None])
+            ok &= dd <= 0  # never spend the cap in the polish: simpler and safe
+        if not ok.any():
+            break
+        ii, cc = np.nonzero(ok)
+        order = np.argsort(dc[ii, cc], kind="stable")
+        touched = np.zeros(k, bool)
+        applied = 0
+        for t in order:
+            i, j1 = ii[t], near[ii[t], cc[t]]
+            j0 = assign[i]
+            if touched[j0] or touched[j1]:
+                continue
+            totals[:, j0] -= a[:, i]
+            totals[:, j1] += a[:, i]
+            if prob.dis_cap is not None:
+                disrupted += _dis_delta(cur, w, i, j0, j1)
+            assign[i] = j1
+            touched[j0] = touched[j1] = True
+            applied += 1
+        if applied == 0:
+            break
+    return assign
 
 
 def bands_hold(prob: Problem, assign: np.ndarray, tol: float = 1e-9) -> bool:
@@ -545,3 +632,64 @@ def _pieces(neighbors, members: np.ndarray) -> list[list[int]]:
                     stack.append(v)
         out.append(comp)
     return out
+
+
+def _polish_swaps(
+    prob: Problem, assign: np.ndarray, near: np.ndarray, *, max_rounds: int = 200
+) -> np.ndarray:
+    """Exchanges of two units between neighbouring territories that keep every band
+    and lower the cost; each round applies the best swap of every dirty pair."""
+    n, k = prob.n, prob.k
+    full = prob.full_cost()
+    a = prob.measures
+    movable = ~prob.locked
+    if prob.dis_cap is not None:  # swaps could spend the cap: only unassigned units
+        movable = movable & (prob.current < 0)
+    is_near = np.zeros((n, k), bool)
+    is_near[np.arange(n)[:, None], near] = True
+    is_near &= movable[:, None]
+    totals = np.stack([np.bincount(assign, weights=a[m], minlength=k) for m in range(len(a))])
+    slack = 1e-9 * np.maximum(np.abs(prob.hi), 1.0)
+    lo, hi = prob.lo - slack, prob.hi + slack
+    # pairs (j, jp), j < jp, with a unit of one near the other
+    link = np.zeros((k, k), bool)
+    src = np.repeat(assign[movable], near.shape[1])
+    link[src, near[movable].ravel()] = True
+    link = (link | link.T) & ~np.eye(k, dtype=bool)
+    pj, pjp = np.nonzero(np.triu(link))
+    dirty = np.ones(k, bool)
+    for _ in range(max_rounds):
+        found = []
+        for j, jp in zip(pj, pjp, strict=True):
+            if not (dirty[j] or dirty[jp]):
+                continue
+            ii = np.flatnonzero((assign == j) & is_near[:, jp])
+            ip = np.flatnonzero((assign == jp) & is_near[:, j])
+            if ii.size == 0 or ip.size == 0:
+                continue
+            dc = (full[ii, jp] - full[ii, j])[:, None] + (full[ip, j] - full[ip, jp])[None, :]
+            ok = dc < -1e-9
+            if not ok.any():
+                continue
+            d = a[:, ii][:, :, None] - a[:, ip][:, None, :]  # (m, |ii|, |ip|)
+            nj = totals[:, j, None, None] - d
+            njp = totals[:, jp, None, None] + d
+            ok &= ((nj >= lo[:, j, None, None]) & (nj <= hi[:, j, None, None])).all(0)
+            ok &= ((njp >= lo[:, jp, None, None]) & (njp <= hi[:, jp, None, None])).all(0)
+            if not ok.any():
+                continue
+            s = np.where(ok, dc, np.inf)
+            x, y = np.unravel_index(np.argmin(s), s.shape)
+            found.append((s[x, y], j, jp, ii[x], ip[y]))
+        dirty[:] = False
+        if not found:
+            break
+        found.sort(key=lambda t: (t[0], t[1], t[2]))
+        for _, j, jp, i, ipp in found:
+            if dirty[j] or dirty[jp]:
+                continue
+            totals[:, j] += a[:, ipp] - a[:, i]
+            totals[:, jp] += a[:, i] - a[:, ipp]
+            assign[i], assign[ipp] = jp, j
+            dirty[j] = dirty[jp] = True
+    return assign

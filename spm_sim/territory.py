@@ -68,6 +68,13 @@ __all__ = [
 ]
 
 
+# power of the measure weight in the k-means that seeds the centers (see _seeds)
+SEED_POWER = 4.0
+# seed sets tried by _locate, each for SEED_PROBE banded iterations; the best goes on
+SEED_TRIALS = 2
+SEED_PROBE = 3
+
+
 def adjacency_from_points(units: pd.DataFrame, *, max_km: float | None = None) -> dict:
     """Neighbours of each unit from a Delaunay triangulation of its location.
 
@@ -358,15 +365,102 @@ def _homes(homes, u) -> tuple[list, np.ndarray, np.ndarray]:
     raise DataError("homes need rep_id and a location: lat/lon, home_lat/home_lon or x/y", file=src)
 
 
-def _seeds(u, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means++ seeding over units, weighted by their mean normalised measures."""
+def _plane(u) -> np.ndarray | None:
+    """Unit locations on a plane where Euclidean distance is about km (or x/y)."""
+    if u.geo.matrix is not None:
+        return None
+    if u.geo.spherical:
+        lat, lon = u.geo.a, u.geo.b
+        return np.column_stack([lon * np.cos(np.radians(lat.mean())) * 111.32, lat * 110.57])
+    return np.column_stack([u.geo.a, u.geo.b]).astype(float)
+
+
+def _measure_weight(u) -> np.ndarray:
+    """Each unit's mean share of the balanced measures (uniform without measures)."""
     n = len(u.ids)
-    w = (
-        (u.measures / u.measures.sum(axis=1, keepdims=True)).mean(axis=0)
-        if len(u.names)
-        else np.ones(n) / n
-    )
-    w = w + 1e-3 / n
+    if not len(u.names):
+        return np.ones(n) / n
+    tot = u.measures.sum(axis=1, keepdims=True)
+    return (u.measures / np.where(tot > 0, tot, 1.0)).mean(axis=0)
+
+
+def _seeds(
+    u, k: int, rng: np.random.Generator, *, power: float = SEED_POWER, restarts: int = 3
+) -> np.ndarray:
+    """First centers: weighted k-means (Lloyd) on the plane, snapped to units.
+
+    Units weigh their mean normalised measure raised to ``power``: a territory must
+    hold its share of the measures, so the centers gather where the measures are
+    dense (with ``power`` 1 the centers of k-means would be too few there). The best
+    of ``restarts`` k-means++ starts (drawn from ``rng``) by weighted inertia is kept.
+    With a distance matrix, plain weighted k-means++ over the units.
+    """
+    n = len(u.ids)
+    w = _measure_weight(u)
+    xy = _plane(u)
+    if xy is None or k >= n:
+        return _kmeanspp(u, k, rng, w + 1e-3 / n)
+    ww = (w / max(w.max(), 1e-300)) ** power
+    ww = ww + 1e-9 * ww.max() + 1e-300
+    best, best_c = np.inf, None
+    for _ in range(restarts):
+        c = xy[_kmeanspp_plane(xy, k, rng, ww)]
+        for _ in range(50):
+            d2 = _sqdist(xy, c)
+            lab = d2.argmin(axis=1)
+            mass = np.bincount(lab, weights=ww, minlength=k)
+            new = c.copy()
+            has = mass > 0
+            for dim in range(2):
+                s = np.bincount(lab, weights=ww * xy[:, dim], minlength=k)
+                new[has, dim] = s[has] / mass[has]
+            moved = np.abs(new - c).max()
+            c = new
+            if moved < 1e-6:
+                break
+        d2 = _sqdist(xy, c)
+        inertia = float((ww * d2.min(axis=1)).sum())
+        if inertia < best:
+            best, best_c = inertia, c
+    # snap each centroid to its nearest unit; a unit nearest to two goes to the
+    # first, the others take their nearest unit not yet taken
+    d2 = _sqdist(xy, best_c)
+    out = d2.argmin(axis=0)
+    taken = np.zeros(n, bool)
+    for j in range(k):
+        if taken[out[j]]:
+            order = np.argsort(d2[:, j], kind="stable")
+            out[j] = order[~taken[order]][0]
+        taken[out[j]] = True
+    return out
+
+
+def _sqdist(xy: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances, units by centers (n x k, no n x k x 2 temporary)."""
+    d2 = (xy**2).sum(1)[:, None] - 2.0 * (xy @ c.T) + (c**2).sum(1)[None, :]
+    return np.maximum(d2, 0.0)
+
+
+def _kmeanspp_plane(xy: np.ndarray, k: int, rng: np.random.Generator, w: np.ndarray):
+    n = len(xy)
+    centers = [int(rng.choice(n, p=w / w.sum()))]
+    d2 = ((xy - xy[centers[0]]) ** 2).sum(1)
+    for _ in range(1, k):
+        p = w * d2
+        p[centers] = 0
+        nxt = (
+            int(rng.choice(n, p=p / p.sum()))
+            if p.sum() > 0
+            else int(rng.choice(np.setdiff1d(np.arange(n), centers)))
+        )
+        centers.append(nxt)
+        d2 = np.minimum(d2, ((xy - xy[nxt]) ** 2).sum(1))
+    return np.array(centers)
+
+
+def _kmeanspp(u, k: int, rng: np.random.Generator, w: np.ndarray) -> np.ndarray:
+    """k-means++ seeding over units (any distance), weighted by ``w``."""
+    n = len(u.ids)
     first = rng.choice(n, p=w / w.sum())
     centers = [int(first)]
     d2 = u.geo.to_units(np.array(centers))[:, 0] ** 2
@@ -709,21 +803,20 @@ def _locate(u, k, rng, dis_w, max_iter, candidates):
         centers = _seeds(u, k, rng)
     lo = (1 - u.tolerance)[:, None] * u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
     hi = (1 + u.tolerance)[:, None] * u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
-    n = len(u.ids)
-    for _ in range(max_iter):
-        dist = u.geo.to_units(centers)
-        prob = _problem(u, dist, lo, hi, np.full(n, -1), np.ones(n), None, 0.0, np.zeros(n, bool))
-        # no pricing here: only the rounded assignment moves the centers
-        out = ts.solve_lp(prob, candidates=min(candidates, 8), max_rounds=1)
-        if out is None:
-            break
-        assign = ts.round_shares(prob, out[0], out[1])
-        if np.bincount(assign, minlength=k).min() == 0:
-            break
-        new = _medoids(u.geo, assign, k, u.weight)
-        if np.array_equal(new, centers):
-            break
-        centers = new
+    trials = 1 if mapped else SEED_TRIALS
+    if trials > 1 and max_iter > SEED_PROBE:
+        # several seed sets, each moved a few times; the lowest banded LP value goes on
+        best = None
+        for t in range(trials):
+            start = centers if t == 0 else _seeds(u, k, rng)
+            got, value, done = _banded_moves(u, start, k, lo, hi, SEED_PROBE, candidates)
+            if best is None or value < best[1]:
+                best = (got, value, done)
+        centers = best[0]
+        if not best[2]:
+            centers = _banded_moves(u, centers, k, lo, hi, max_iter - SEED_PROBE, candidates)[0]
+    else:
+        centers = _banded_moves(u, centers, k, lo, hi, max_iter, candidates)[0]
     # name territories west to east (then south to north)
     order = (
         np.lexsort(
@@ -750,6 +843,32 @@ def _locate(u, k, rng, dis_w, max_iter, candidates):
     for r, c in zip(rows, cols, strict=True):
         rep_of[r] = reps[c]
     return centers, rep_of
+
+
+def _banded_moves(u, centers, k, lo, hi, iters, candidates):
+    """Alternate the banded LP assignment (rounded) with medoid updates.
+
+    Returns the centers, the value of the last LP (``inf`` when none was solved) and
+    whether the centers stopped moving.
+    """
+    n = len(u.ids)
+    value = np.inf
+    for _ in range(iters):
+        dist = u.geo.to_units(centers)
+        prob = _problem(u, dist, lo, hi, np.full(n, -1), np.ones(n), None, 0.0, np.zeros(n, bool))
+        # no pricing here: only the rounded assignment moves the centers
+        out = ts.solve_lp(prob, candidates=min(candidates, 8), max_rounds=1)
+        if out is None:
+            return centers, value, True
+        value = float(prob.full_cost()[out[1]] @ out[0])
+        assign = ts.round_shares(prob, out[0], out[1])
+        if np.bincount(assign, minlength=k).min() == 0:
+            return centers, value, True
+        new = _medoids(u.geo, assign, k, u.weight)
+        if np.array_equal(new, centers):
+            return centers, value, True
+        centers = new
+    return centers, value, False
 
 
 def _medoids_subset(u, codes, have, k):
