@@ -150,7 +150,8 @@ def solve_exact(prob: Problem, *, time_limit: float = 60.0, rel_gap: float = 1e-
     )
     if res.x is None:
         status = "infeasible" if res.status == 2 else "time_limit"
-        return Solution(np.full(prob.n, -1), np.nan, np.nan, status, res.message)
+        bound = float(getattr(res, "mip_dual_bound", np.nan) or np.nan)
+        return Solution(np.full(prob.n, -1), np.nan, bound, status, res.message)
     x = res.x > 0.5
     assign = np.full(prob.n, -1)
     assign[pairs[0][x]] = pairs[1][x]

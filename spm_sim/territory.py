@@ -65,6 +65,7 @@ __all__ = [
     "alignment_metrics",
     "design",
     "great_circle_km",
+    "tradeoff",
 ]
 
 
@@ -158,7 +159,7 @@ class Alignment:
         """A short printed summary of the alignment and its balance."""
         s = self.summary
         lines = [
-            f"{int(s['territories'])} territories over {int(s['units'])} units "
+            f"{int(s['territories'])} territories over {int(s['units']):,} units "
             f"({s['method']}, {s['status']}, {s['seconds']:.1f} s)",
             f"total distance {s['total_distance']:,.0f}"
             + (
@@ -509,7 +510,7 @@ def design(
     id: str | None = None,
     method: str = "auto",
     exact_limit: int = 10_000,
-    time_limit: float = 60.0,
+    time_limit: float = 30.0,
     candidates: int = 12,
     max_iter: int = 8,
     strict: bool = True,
@@ -559,11 +560,15 @@ def design(
         A precomputed distance or travel-time matrix: ``(n, n)`` unit by unit with
         ``territories``, ``(n, k)`` unit by home with ``homes``, in the rows' order.
     method : {"auto", "exact", "scalable"}
-        ``exact`` solves the MILP (HiGHS) to proven optimality; ``scalable`` uses the
-        priced LP relaxation, rounding and repair. ``auto`` picks ``exact`` up to
-        ``exact_limit`` unit-territory pairs.
+        ``exact`` solves the MILP (HiGHS, relative gap 1e-4); ``scalable`` uses the
+        priced LP relaxation, rounding, repair and polish. ``auto``: up to
+        ``exact_limit`` unit-territory pairs the scalable answer first, then the
+        MILP; status ``optimal`` when the MILP proves it, else the better of the
+        two with the best proven bound (status ``time_limit``); above, ``scalable``.
     time_limit : float
         Seconds for the MILP; past it the best solution found and its gap are kept.
+        Tight bands on hundreds of units can keep HiGHS from closing the last
+        fraction of a percent of gap in any reasonable time.
     candidates : int
         Nearest territories considered per unit by the scalable method's repair.
     max_iter : int
@@ -572,7 +577,8 @@ def design(
         Raise :class:`InfeasibleError` when the bands are not met (the closest
         alignment found is attached as ``err.alignment``); else return it.
     rng : int, Generator or None
-        Seeds the k-means++ choice of the first centers.
+        Seeds the k-means++ starts of the weighted k-means that places the first
+        centers (with ``territories``); the same seed gives the same alignment.
 
     Returns
     -------
@@ -688,10 +694,12 @@ def design(
             f" of {basis} belong to reps with no territory in this design and must move"
         )
 
-    use_exact = method == "exact" or (method == "auto" and n * k <= exact_limit)
+    mode = method
+    if method == "auto":
+        mode = "both" if n * k <= exact_limit else "scalable"
     if nb is not None:
-        use_exact = False
-    sol = _solve(prob, use_exact, objective, time_limit, candidates, nb)
+        mode = "scalable"
+    sol = _solve(prob, mode, objective, time_limit, candidates, nb)
     if sol is None:
         reasons = explain_infeasible(u, prob, labels, dis_basis=basis)
         raise InfeasibleError(" ".join(reasons), reasons=reasons)
@@ -713,7 +721,7 @@ def design(
         tot["disruption"] = float(dis_w[moved].sum() / basis_total) if basis_total else 0.0
         tot["disruption_basis"] = basis
         tot["units_moved"] = int(moved.sum())
-    tot["method"] = "exact" if use_exact else "scalable"
+    tot["method"] = {"both": "exact+scalable"}.get(mode, mode)
     tot["status"] = sol.status
     tot["objective"] = sol.objective
     tot["lower_bound"] = sol.bound
@@ -758,7 +766,8 @@ def ts_neighbors(adjacency, ids):
     return None if adjacency is None else _neighbor_lists(adjacency, ids)
 
 
-def _solve(prob, exact, objective, time_limit, candidates, nb):
+def _solve(prob, exact: str, objective, time_limit, candidates, nb):
+    """Solve by ``exact`` = 'exact' (MILP), 'scalable' or 'both' (heuristic, then MILP)."""
     if objective == "disruption":
         stage = ts.Problem(
             **{
@@ -781,13 +790,33 @@ def _solve(prob, exact, objective, time_limit, candidates, nb):
         )
         second = _solve(capped, exact, "distance", time_limit, candidates, nb)
         return second if second is not None and second.status != "bands_not_met" else first
-    if exact:
-        sol = ts.solve_exact(prob, time_limit=time_limit)
-        if sol.status in ("optimal", "time_limit") and sol.assign.min() >= 0:
-            return sol
-        if sol.status == "infeasible":
-            return None
-    return ts.solve_scalable(prob, candidates=candidates, neighbors=nb)
+    if exact == "scalable":
+        return ts.solve_scalable(prob, candidates=candidates, neighbors=nb)
+    fast = ts.solve_scalable(prob, candidates=candidates) if exact == "both" else None
+    if exact == "both" and fast is None:
+        return None  # the LP relaxation is infeasible, so is the MILP
+    sol = ts.solve_exact(prob, time_limit=time_limit)
+    if sol.status == "infeasible":
+        return None
+    if sol.status == "optimal":
+        return sol
+    found = [
+        s
+        for s in (sol, fast)
+        if s is not None and s.assign.min() >= 0 and s.status != "bands_not_met"
+    ]
+    if not found:  # the MILP ran out of time with no alignment: take the heuristic's
+        return fast or ts.solve_scalable(prob, candidates=candidates)
+    best = min(found, key=lambda s: s.objective)
+    bounds = [b for b in (sol.bound, fast.bound if fast else np.nan) if np.isfinite(b)]
+    return ts.Solution(
+        best.assign,
+        best.objective,
+        max(bounds) if bounds else np.nan,
+        "time_limit",
+        f"the MILP stopped at the {time_limit:g} s time limit; best of the MILP and the "
+        "priced-LP heuristic kept, with the best proven bound",
+    )
 
 
 def _locate(u, k, rng, dis_w, max_iter, candidates):
@@ -897,3 +926,69 @@ def _result_tables(u, assign, labels, rep_of, dist, centers_xy, center_idx, adja
     names = ("center_lat", "center_lon") if u.geo.spherical else ("center_x", "center_y")
     per = per.rename(columns={"center_a": names[0], "center_b": names[1]})
     return per, tot
+
+
+def tradeoff(
+    units: pd.DataFrame,
+    *,
+    caps: Sequence[float | None] = (0.05, 0.10, 0.20, 0.30, None),
+    **design_kwargs,
+) -> pd.DataFrame:
+    """Disruption against distance and balance: one design per disruption cap.
+
+    Parameters
+    ----------
+    units : DataFrame
+        As for :func:`design`.
+    caps : sequence of float or None
+        Caps on the disrupted share; ``None`` is a run without a cap.
+    **design_kwargs
+        Passed to :func:`design` (``current`` is required); ``strict=False`` is used,
+        and a cap no alignment can meet gives a row with status ``infeasible`` and
+        its reason.
+
+    Returns
+    -------
+    DataFrame
+        One row per cap: ``cap``, ``status``, ``disruption``, ``units_moved``,
+        ``total_distance``, ``max_dev`` and ``max_dev_<m>`` (absolute), ``gap``,
+        ``seconds``, ``reason``. ``plots.tradeoff_curve`` draws it.
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({"unit_id": range(6), "x": [0, 1, 2, 8, 9, 10], "y": 0,
+    ...                       "potential": 1.0, "rep": ["A", "B", "A", "B", "A", "B"]})
+    >>> homes = pd.DataFrame({"rep_id": ["A", "B"], "x": [0, 10], "y": 0})
+    >>> t = tradeoff(units, caps=[0.0, 0.5, None], homes=homes, current="rep",
+    ...              balance={"potential": 0.0})
+    >>> t[["cap", "disruption", "total_distance"]]
+       cap  disruption  total_distance
+    0  0.0    0.000000            22.0
+    1  0.5    0.333333             6.0
+    2  NaN    0.333333             6.0
+    """
+    if design_kwargs.get("current") is None:
+        raise ValueError("a trade-off of disruption needs the current alignment: current=COLUMN")
+    rows = []
+    for cap in caps:
+        row: dict[str, Any] = {"cap": np.nan if cap is None else float(cap)}
+        try:
+            al = design(units, max_disruption=cap, strict=False, **design_kwargs)
+        except InfeasibleError as err:
+            row.update(status="infeasible", reason=str(err))
+            rows.append(row)
+            continue
+        s, per = al.summary, al.territories
+        row.update(
+            status=s["status"],
+            disruption=float(s["disruption"]),
+            units_moved=int(s["units_moved"]),
+            total_distance=float(s["total_distance"]),
+            max_dev=float(s["max_dev"]),
+            **{f"max_dev_{m}": float(per[f"dev_{m}"].abs().max()) for m in al.settings["balance"]},
+            gap=float(s["gap"]),
+            seconds=float(s["seconds"]),
+            reason="",
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)

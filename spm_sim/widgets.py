@@ -31,6 +31,7 @@ from IPython.display import display
 
 from ._describe import component_rules, plan_rules
 from ._format import format_diff, format_money
+from ._widgets_territory import TerritoryDesigner
 from .comp import Component, Plan
 from .data import Book
 from .metrics import compare
@@ -38,7 +39,7 @@ from .plots import attainment_histogram, cost_distribution, payout_curves
 from .scenario import Scenario, sample_plans
 from .simulate import SimulationResult, prepare, simulate
 
-__all__ = ["PlanDesigner", "DesignValues", "design_plan", "slider_targets"]
+__all__ = ["PlanDesigner", "DesignValues", "TerritoryDesigner", "design_plan", "slider_targets"]
 
 #: metrics shown in the designer's table, in order
 _SHOWN = [

@@ -13,7 +13,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 def test_there_are_notebooks():
-    assert [p.name for p in NOTEBOOKS] == ["03_comp_plan_designer.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == ["01_territories.ipynb", "03_comp_plan_designer.ipynb"]
 
 
 @pytest.mark.notebook
@@ -31,11 +31,16 @@ def test_notebook_runs(path, monkeypatch):
     ]
     assert not errors, errors
     text = "\n".join(
-        o.get("data", {}).get("text/plain", "")
+        o.get("data", {}).get("text/plain", "") + o.get("text", "")
         for c in nb.cells
         if c.cell_type == "code"
         for o in c.outputs
     )
+    if path.stem == "01_territories":
+        # the counties' infeasibility explained, the design, the trade-off and headcount tables
+        assert "is infeasible: the largest unit" in text
+        assert "disruption:" in text and "(band +-10%)" in text
+        assert "total_distance" in text and "load_mean" in text
     if path.stem == "03_comp_plan_designer":
         # the comparison table of the what-if cell, and the per-rep table
         assert "Probability of reaching the company target" in text

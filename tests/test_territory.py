@@ -125,8 +125,8 @@ def test_exact_with_disruption_cap_and_objective_match_enumeration(seed):
 
 def test_scalable_is_feasible_and_its_bound_is_valid():
     """The priced LP value never exceeds the exact optimum; the heuristic never beats it."""
-    units = random_units(150, seed=4)
-    homes = homes_for([f"R{i}" for i in range(6)], 4)
+    units = random_units(100, seed=4)
+    homes = homes_for([f"R{i}" for i in range(5)], 4)
     tol = {"potential": 0.05, "workload": 0.1}
     ex = design(units, homes=homes, balance=tol, method="exact")
     sc = design(units, homes=homes, balance=tol, method="scalable")
@@ -346,3 +346,35 @@ def test_sample_accounts_with_rep_homes():
     assert al.summary["max_dev"] <= 0.1 + 1e-9
     assert al.summary["disruption"] <= 0.3 + 1e-9
     assert "disruption:" in al.describe()
+
+
+def test_tradeoff_exact_front_is_monotone_and_respects_caps():
+    from spm_sim.territory import tradeoff
+
+    reps = ["A", "B", "C"]
+    units = random_units(40, seed=21, reps=reps)
+    homes = homes_for(reps, 21)
+    caps = [0.0, 0.1, 0.25, 0.5, None]
+    t = tradeoff(
+        units, caps=caps, homes=homes, current="rep", balance={"potential": 0.15}, method="exact"
+    )
+    assert t["cap"].tolist()[:4] == caps[:4] and np.isnan(t["cap"].iloc[4])
+    ok = t[t["status"] == "optimal"]
+    assert len(ok) >= 3
+    assert (ok["disruption"] <= ok["cap"].fillna(1.0) + 1e-9).all()
+    # a looser cap never makes the optimum worse
+    assert ok["total_distance"].is_monotonic_decreasing or np.all(
+        np.diff(ok["total_distance"].to_numpy()) <= 1e-6
+    )
+    bad = t[t["status"] == "infeasible"]
+    assert all("is infeasible" in r for r in bad["reason"])
+
+
+def test_auto_mode_reports_exact_and_scalable():
+    units = random_units(30, seed=2)
+    homes = homes_for(["A", "B", "C"], 2)
+    al = design(units, homes=homes, balance={"potential": 0.2})
+    assert al.summary["method"] == "exact+scalable"
+    assert al.summary["status"] == "optimal"
+    ex = design(units, homes=homes, balance={"potential": 0.2}, method="exact")
+    assert al.summary["total_distance"] == pytest.approx(ex.summary["total_distance"])
