@@ -286,12 +286,13 @@ def _locked(df, ids, locked, cur, source) -> np.ndarray:
     return mask
 
 
-def explain_infeasible(
-    u: Units, prob: ts.Problem, labels: Sequence, *, dis_basis: str
+def unit_reasons(
+    u: Units, k: int, prob: ts.Problem | None = None, labels: Sequence = ()
 ) -> list[str]:
-    """Reasons, with numbers, why no alignment can meet the request."""
+    """Reasons no integer alignment exists that the LP relaxation cannot see: a unit
+    larger than the band's top, or (given ``prob``) locked units that alone overfill
+    a territory."""
     reasons: list[str] = []
-    k = prob.k
     for m, name in enumerate(u.names):
         mean = u.measures[m].sum() / k
         t = u.tolerance[m]
@@ -304,7 +305,7 @@ def explain_infeasible(
                 f"{1 + t:.1%}. Widen the tolerance to at least +-{share - 1:.1%}, split the "
                 f"unit into smaller ones (e.g. accounts), or drop {name} from the balance."
             )
-        if prob.locked.any():
+        if prob is not None and prob.locked.any():
             held = np.bincount(
                 prob.current[prob.locked], weights=u.measures[m][prob.locked], minlength=k
             )
@@ -315,6 +316,15 @@ def explain_infeasible(
                     f"mean territory's {name}, above the band's {1 + t:.1%}; unlock some of "
                     "them or widen the tolerance."
                 )
+    return reasons
+
+
+def explain_infeasible(
+    u: Units, prob: ts.Problem, labels: Sequence, *, dis_basis: str
+) -> list[str]:
+    """Reasons, with numbers, why no alignment can meet the request."""
+    k = prob.k
+    reasons = unit_reasons(u, k, prob, labels)
     if reasons:
         return reasons
     if prob.dis_cap is not None:

@@ -55,6 +55,7 @@ from ._territory_input import (
     explain_infeasible,
     great_circle_km,
     prepare_units,
+    unit_reasons,
 )
 from ._validation import DataError, InfeasibleError
 
@@ -662,6 +663,7 @@ def design(
         k = int(territories)
         if not 1 <= k <= n:
             raise ValueError(f"territories must be between 1 and the {n} units; got {k}")
+        _refuse(unit_reasons(u, k))
         center_idx, rep_of = _locate(u, k, rng, dis_w, max_iter, candidates)
         dist = u.geo.to_units(center_idx)
         labels = [f"T{j + 1}" for j in range(k)]
@@ -699,6 +701,7 @@ def design(
         mode = "both" if n * k <= exact_limit else "scalable"
     if nb is not None:
         mode = "scalable"
+    _refuse(unit_reasons(u, k, prob, labels))
     sol = _solve(prob, mode, objective, time_limit, candidates, nb)
     if sol is None:
         reasons = explain_infeasible(u, prob, labels, dis_basis=basis)
@@ -764,6 +767,11 @@ def ts_col(u, col: str) -> np.ndarray:
 
 def ts_neighbors(adjacency, ids):
     return None if adjacency is None else _neighbor_lists(adjacency, ids)
+
+
+def _refuse(reasons: list[str]) -> None:
+    if reasons:
+        raise InfeasibleError(" ".join(reasons), reasons=reasons)
 
 
 def _solve(prob, exact: str, objective, time_limit, candidates, nb):

@@ -378,3 +378,27 @@ def test_auto_mode_reports_exact_and_scalable():
     assert al.summary["status"] == "optimal"
     ex = design(units, homes=homes, balance={"potential": 0.2}, method="exact")
     assert al.summary["total_distance"] == pytest.approx(ex.summary["total_distance"])
+
+
+@pytest.mark.parametrize("mode", ["territories", "homes"])
+def test_a_unit_too_big_is_refused_even_when_the_lp_could_split_it(mode):
+    """The LP relaxation may split a big unit; the integer problem cannot: say so."""
+    units = pd.DataFrame(
+        {
+            "unit_id": [f"u{i}" for i in range(16)],
+            "x": np.arange(16.0),
+            "y": 0.0,
+            "potential": [8.0] + [1.0] * 15,
+        }
+    )
+    where = (
+        {"territories": 4}
+        if mode == "territories"
+        else {"homes": pd.DataFrame({"rep_id": list("ABCD"), "x": [0, 5, 10, 15], "y": 0})}
+    )
+    with pytest.raises(
+        InfeasibleError,
+        match=r"the largest unit, u0, holds 139.1% of a mean "
+        r"territory's potential, and a territory may hold at most 110.0%",
+    ):
+        design(units, balance={"potential": 0.1}, **where)
