@@ -177,7 +177,7 @@ class Alignment:
         if "disruption" in s.index and np.isfinite(s["disruption"]):
             lines.append(
                 f"disruption: {s['disruption']:.1%} of {s['disruption_basis']} change rep "
-                f"({int(s['units_moved'])} units)"
+                f"({int(s['units_moved']):,} units)"
             )
         return "\n".join(lines)
 
