@@ -444,28 +444,19 @@ def _sqdist(xy: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 def _kmeanspp_plane(xy: np.ndarray, k: int, rng: np.random.Generator, w: np.ndarray):
-    n = len(xy)
-    centers = [int(rng.choice(n, p=w / w.sum()))]
-    d2 = ((xy - xy[centers[0]]) ** 2).sum(1)
-    for _ in range(1, k):
-        p = w * d2
-        p[centers] = 0
-        nxt = (
-            int(rng.choice(n, p=p / p.sum()))
-            if p.sum() > 0
-            else int(rng.choice(np.setdiff1d(np.arange(n), centers)))
-        )
-        centers.append(nxt)
-        d2 = np.minimum(d2, ((xy - xy[nxt]) ** 2).sum(1))
-    return np.array(centers)
+    return _kmeanspp_by(len(xy), k, rng, w, lambda c: ((xy - xy[c]) ** 2).sum(1))
 
 
 def _kmeanspp(u, k: int, rng: np.random.Generator, w: np.ndarray) -> np.ndarray:
     """k-means++ seeding over units (any distance), weighted by ``w``."""
-    n = len(u.ids)
-    first = rng.choice(n, p=w / w.sum())
-    centers = [int(first)]
-    d2 = u.geo.to_units(np.array(centers))[:, 0] ** 2
+    return _kmeanspp_by(len(u.ids), k, rng, w, lambda c: u.geo.to_units(np.array([c]))[:, 0] ** 2)
+
+
+def _kmeanspp_by(n: int, k: int, rng: np.random.Generator, w: np.ndarray, sqdist) -> np.ndarray:
+    """k-means++: each next center drawn with probability ``w x`` squared distance to the
+    nearest center so far; ``sqdist(c)`` gives every unit's squared distance to unit c."""
+    centers = [int(rng.choice(n, p=w / w.sum()))]
+    d2 = sqdist(centers[0])
     for _ in range(1, k):
         p = w * d2
         p[centers] = 0
@@ -475,7 +466,7 @@ def _kmeanspp(u, k: int, rng: np.random.Generator, w: np.ndarray) -> np.ndarray:
             else int(rng.choice(np.setdiff1d(np.arange(n), centers)))
         )
         centers.append(nxt)
-        d2 = np.minimum(d2, u.geo.to_units(np.array([nxt]))[:, 0] ** 2)
+        d2 = np.minimum(d2, sqdist(nxt))
     return np.array(centers)
 
 
