@@ -185,6 +185,12 @@ def cmd_align(args) -> int:
         **kwargs,
     )
     print(al.describe())
+    if al.before is not None:
+        cmp = al.comparison()
+        print("\nbefore -> after (the current alignment measured the same way):")
+        for metric, row in cmp.iterrows():
+            fmt = "{:,.0f}" if metric in ("territories", "total_distance") else "{:.1%}"
+            print(f"  {metric:<22} {fmt.format(row['before']):>12} -> {fmt.format(row['after'])}")
     cols = ["rep_id", "units"] + [c for m in al.settings["balance"] for c in (m, f"dev_{m}")]
     table = al.territories[cols + ["mean_distance"]].copy()
     for m in al.settings["balance"]:

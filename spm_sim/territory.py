@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -143,12 +143,45 @@ class Alignment:
         disruption, seconds.
     settings : dict
         The arguments of :func:`design`, for provenance.
+    before : Series or None
+        The same overall figures for the current alignment (when given), measured
+        the same way: to the reps' homes with ``homes``, else to each current
+        territory's medoid. :meth:`comparison` sets them side by side.
     """
 
     units: pd.DataFrame
     territories: pd.DataFrame
     summary: pd.Series
     settings: dict = field(default_factory=dict)
+    before: pd.Series | None = None
+
+    def comparison(self) -> pd.DataFrame:
+        """Before (the current alignment) and after, side by side.
+
+        Rows: territories, the largest absolute deviation and the coefficient of
+        variation of every balanced measure, total distance; columns ``before``,
+        ``after`` and ``change`` (after - before).
+        """
+        if self.before is None:
+            raise ValueError("no current alignment was given to design(current=...)")
+        rows = ["territories"]
+        for m in self.settings.get("balance", {}):
+            rows += [f"max_dev_{m}", f"cv_{m}"]
+        rows.append("total_distance")
+
+        def pick(s: pd.Series, r: str) -> float:
+            v = float(s[r])
+            return abs(v) if r.startswith("max_dev_") else v
+
+        out = pd.DataFrame(
+            {
+                "before": [pick(self.before, r) for r in rows],
+                "after": [pick(self.summary, r) for r in rows],
+            },
+            index=pd.Index(rows, name="metric"),
+        )
+        out["change"] = out["after"] - out["before"]
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """unit id, territory, rep id: the table ``spm-sim align --out`` writes."""
@@ -722,7 +755,10 @@ def design(
     tot["gap"] = sol.gap
     tot["message"] = sol.message
     tot["seconds"] = time.perf_counter() - t0
-    al = Alignment(out, per, tot, settings)
+    before = None
+    if current is not None and has_cur.any():
+        before = _before(u, has_cur, centers_xy)
+    al = Alignment(out, per, tot, settings, before)
     if sol.status == "bands_not_met" and strict:
         worst = per.filter(like="dev_").abs().max().max()
         raise InfeasibleError(
@@ -758,6 +794,33 @@ def ts_col(u, col: str) -> np.ndarray:
 
 def ts_neighbors(adjacency, ids):
     return None if adjacency is None else _neighbor_lists(adjacency, ids)
+
+
+def _before(u, has_cur: np.ndarray, centers_xy) -> pd.Series:
+    """Overall figures of the current alignment, measured like the design's."""
+    idx = np.flatnonzero(has_cur)
+    codes, reps = pd.factorize(pd.Series(u.current[idx], dtype=object), sort=True)
+    sub = replace(
+        u,
+        ids=[u.ids[i] for i in idx],
+        frame=u.frame.iloc[idx].reset_index(drop=True),
+        geo=Geo(
+            u.geo.a[idx],
+            u.geo.b[idx],
+            u.geo.spherical,
+            None if u.geo.matrix is None else u.geo.matrix[np.ix_(idx, idx)],
+        ),
+        weight=u.weight[idx],
+    )
+    if centers_xy is not None and all(r in centers_xy for r in reps):
+        ca = np.array([centers_xy[r][0] for r in reps])
+        cb = np.array([centers_xy[r][1] for r in reps])
+        dist = sub.geo.between(sub.geo.a, sub.geo.b, ca, cb)[np.arange(len(codes)), codes]
+    else:
+        med = _medoids(sub.geo, codes, len(reps), sub.weight)
+        dist = sub.geo.to_units(med)[np.arange(len(codes)), codes]
+    _, tot = _tables(sub, codes, list(reps), dist, u.names, [None] * len(reps), None)
+    return tot
 
 
 def _refuse(reasons: list[str]) -> None:

@@ -50,6 +50,7 @@ def test_align_with_homes_cap_and_output(west):
     assert proc.returncode == 0, proc.stderr
     assert "skipped 1 reps of homes.csv with a term_date" in proc.stdout
     assert "8 territories over" in proc.stdout and "disruption:" in proc.stdout
+    assert "before -> after (the current alignment measured the same way):" in proc.stdout
     got = pd.read_csv(out, dtype=str)
     acc = pd.read_csv(west / "accounts.csv", dtype=str)
     assert list(got.columns) == ["account_id", "territory", "rep_id"]

@@ -41,6 +41,7 @@ def test_notebook_runs(path, monkeypatch):
         assert "is infeasible: the largest unit" in text
         assert "disruption:" in text and "(band +-10%)" in text
         assert "total_distance" in text and "load_mean" in text
+        assert "before" in text and "change" in text  # the before/after comparison
     if path.stem == "03_comp_plan_designer":
         # the comparison table of the what-if cell, and the per-rep table
         assert "Probability of reaching the company target" in text

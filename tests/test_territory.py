@@ -402,3 +402,20 @@ def test_a_unit_too_big_is_refused_even_when_the_lp_could_split_it(mode):
         r"territory's potential, and a territory may hold at most 110.0%",
     ):
         design(units, balance={"potential": 0.1}, **where)
+
+
+def test_comparison_measures_the_current_alignment_like_the_design():
+    reps = ["A", "B", "C"]
+    units = random_units(60, seed=8, reps=reps)
+    homes = homes_for(reps, 8)
+    al = design(units, homes=homes, balance={"potential": 0.1}, current="rep")
+    centers = {r: (x, y) for r, x, y in zip(homes["rep_id"], homes["x"], homes["y"], strict=True)}
+    _, before = alignment_metrics(units, "rep", balance=["potential"], centers=centers)
+    cmp = al.comparison()
+    assert cmp.loc["total_distance", "before"] == pytest.approx(before["total_distance"])
+    assert cmp.loc["max_dev_potential", "before"] == pytest.approx(abs(before["max_dev_potential"]))
+    assert cmp.loc["cv_potential", "after"] == pytest.approx(al.summary["cv_potential"])
+    assert cmp.loc["max_dev_potential", "after"] <= 0.1 + 1e-9
+    np.testing.assert_allclose(cmp["change"], cmp["after"] - cmp["before"])
+    with pytest.raises(ValueError, match="no current alignment"):
+        design(units, homes=homes, balance={"potential": 0.1}).comparison()
