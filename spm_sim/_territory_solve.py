@@ -333,11 +333,55 @@ def repair(
             break
         if moved:
             continue
+        if neighbors is not None and _level(
+            prob,
+            assign,
+            totals,
+            a,
+            new_src,
+            new_dst,
+            src,
+            dst,
+            near,
+            bad | (dv > 1e-12),
+            neighbors,
+        ):
+            disrupted = prob.disrupted(assign)
+            continue
         # --- swaps between the most violated territory and its neighbours
         if not _best_swap(prob, assign, totals, near, full, scale, movable, neighbors):
             break
         disrupted = prob.disrupted(assign)
     return assign
+
+
+def _level(prob, assign, totals, a, new_src, new_dst, src, dst, near, bad, neighbors) -> bool:
+    """With contiguity, when no move lowers the violation: the border move that most
+    evens out the territories (sum of squared relative deviations from the band's
+    middle) without raising the violation, so load can flow through chains of
+    neighbouring territories toward the one that needs it."""
+    mid = (prob.lo + prob.hi) / 2
+    mid = np.where(mid > 0, mid, 1.0)
+
+    def sq(t, cols):
+        return ((t / mid[:, cols] - 1) ** 2).sum(0)
+
+    dsq = (sq(new_src, src) - sq(totals[:, src], src))[:, None] + (
+        sq(new_dst, dst) - sq(totals[:, dst], dst)
+    )
+    score = np.where(bad | (dsq >= -1e-9), np.inf, dsq)
+    for f in np.argsort(score, axis=None)[:25]:
+        i, c = np.unravel_index(f, score.shape)
+        if not np.isfinite(score[i, c]):
+            return False
+        if not _keeps_connected(neighbors, assign, i):
+            continue
+        j0, j1 = assign[i], near[i, c]
+        totals[:, j0] -= a[:, i]
+        totals[:, j1] += a[:, i]
+        assign[i] = j1
+        return True
+    return False
 
 
 def violation_pair(totals, lo, hi, scale):
