@@ -62,13 +62,13 @@ def _share(text: str) -> float:
     return v
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A units, accounts or homes CSV, ids read as text."""
+def read_table(path: Path, text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A units, accounts or homes CSV, ids (and the ``text`` columns) read as text."""
     if not path.exists():
         raise DataError(f"file not found: {path}")
     try:
         head = pd.read_csv(path, nrows=0)
-        dtype = {c: str for c in head.columns if c in TEXT_COLUMNS}
+        dtype = {c: str for c in head.columns if c in TEXT_COLUMNS or c in text}
         return pd.read_csv(path, dtype=dtype, keep_default_na=True)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"cannot read as CSV: {exc}", file=path) from None
@@ -131,9 +131,9 @@ def add_align_parser(sub) -> None:
     al.add_argument(
         "--time-limit",
         type=float,
-        default=60.0,
+        default=30.0,
         metavar="S",
-        help="seconds for the exact MILP (default 60)",
+        help="seconds for the exact MILP (default 30)",
     )
     al.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the centers")
     al.add_argument(
@@ -156,7 +156,8 @@ def cmd_align(args) -> int:
     """Run ``spm-sim align``."""
     from .territory import design
 
-    units = read_table(args.units)
+    extra = tuple(c for c in (args.current, args.locked) if c)
+    units = read_table(args.units, text=extra)
     kwargs = {}
     if args.homes is not None:
         homes = read_table(args.homes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -132,7 +133,7 @@ def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> list:
     return ids
 
 
-def _geo(df: pd.DataFrame, source: str, distances) -> Geo:
+def _geo(df: pd.DataFrame, source: str, distances, optional: bool = False) -> Geo:
     cols = set(df.columns)
     if {"lat", "lon"} <= cols:
         lat = _numeric(df, "lat", source, nonneg=False)
@@ -153,8 +154,8 @@ def _geo(df: pd.DataFrame, source: str, distances) -> Geo:
     elif {"x", "y"} <= cols:
         a, b = _numeric(df, "x", source, nonneg=False), _numeric(df, "y", source, nonneg=False)
         spherical = False
-    elif distances is not None:
-        a = b = np.zeros(len(df))
+    elif distances is not None or optional:
+        a = b = np.zeros(len(df))  # no locations: distances come from the matrix
         spherical = False
     else:
         _fail(
@@ -188,6 +189,7 @@ def prepare_units(
     id_col: str | None = None,
     distances=None,
     source: str = "units",
+    location_optional: bool = False,
 ) -> Units:
     """Check the units table and the design arguments that refer to its columns."""
     if not isinstance(units, pd.DataFrame):
@@ -196,10 +198,10 @@ def prepare_units(
         _fail("the units table is empty", source)
     ids = _ids(units, id_col, source)
     df = units.reset_index(drop=True)
-    geo = _geo(df, source, distances)
+    geo = _geo(df, source, distances, location_optional)
     names, tol, rows = [], [], []
     for m, t in balance.items():
-        if not isinstance(t, (int, float)) or not np.isfinite(t) or t < 0:
+        if isinstance(t, bool) or not isinstance(t, Real) or not np.isfinite(t) or t < 0:
             raise SpecError(
                 f"balance tolerance of '{m}' must be a number >= 0 (e.g. 0.05 for +-5%); got {t!r}"
             )
@@ -241,7 +243,11 @@ def _current(df: pd.DataFrame, current, source: str) -> np.ndarray:
     else:
         vals = pd.Series(np.asarray(current, dtype=object))
         if len(vals) != len(df):
-            _fail(f"current alignment has {len(vals)} entries for {len(df)} units", source)
+            _fail(
+                f"current alignment has {len(vals)} entries for {len(df)} units; give one "
+                "rep id per unit (empty for none) or a column name",
+                source,
+            )
     out = vals.astype(object).to_numpy().copy()
     out[pd.isna(vals).to_numpy() | (vals.astype(str).str.strip() == "").to_numpy()] = None
     return out
@@ -267,11 +273,21 @@ def _locked(df, ids, locked, cur, source) -> np.ndarray:
                 value=raw.iloc[i],
             )
         mask = text.isin(["true", "1", "yes", "1.0"]).to_numpy()
+    elif np.asarray(locked).dtype == bool:
+        mask = np.asarray(locked, bool)
+        if mask.shape != (n,):
+            _fail(
+                f"locked: a true/false mask needs one value per unit ({n}); got {mask.size}", source
+            )
     else:
         pos = {u: p for p, u in enumerate(ids)}
         unknown = [u for u in locked if u not in pos]
         if unknown:
-            _fail(f"locked units {unknown[:5]} are not among the units", source)
+            _fail(
+                f"locked units {unknown[:5]} are not among the units; give unit ids from "
+                "the units' id column, or a true/false column name",
+                source,
+            )
         mask = np.zeros(n, bool)
         mask[[pos[u] for u in locked]] = True
     orphan = mask & np.array([c is None for c in cur])
@@ -320,7 +336,13 @@ def unit_reasons(
 
 
 def explain_infeasible(
-    u: Units, prob: ts.Problem, labels: Sequence, *, dis_basis: str
+    u: Units,
+    prob: ts.Problem,
+    labels: Sequence,
+    *,
+    dis_basis: str,
+    forced: float = 0.0,
+    basis_total: float | None = None,
 ) -> list[str]:
     """Reasons, with numbers, why no alignment can meet the request."""
     k = prob.k
@@ -338,16 +360,25 @@ def explain_infeasible(
             }
         )
         out = ts.solve_lp(free, candidates=k)
-        total = prob.dis_weight[prob.current >= 0].sum()
-        if out is not None and out[2] > prob.dis_cap + 1e-9:
-            need = out[2] / total
+        total = basis_total or float(prob.dis_weight[prob.current >= 0].sum())
+        if out is not None and out[2] > prob.dis_cap + forced + 1e-9:
+            need = out[2] / total  # the LP counts units without a territory as moved
             return [
-                f"a disruption cap of {prob.dis_cap / total:.1%} is infeasible with these "
+                f"a disruption cap of {(prob.dis_cap + forced) / total:.1%} is infeasible with "
+                "these "
                 f"bands: at least {need:.1%} of {dis_basis} must change rep to bring every "
                 f"territory inside its band (LP bound). Raise the cap to {need:.1%} or more, "
                 "or widen the tolerances."
             ]
     tight = _loosest_needed(u, prob)
+    if tight == 0.0:
+        return [
+            "no alignment of whole units fits the bands (HiGHS proved it), although the LP "
+            "relaxation, which may split units, does: the units are too coarse for "
+            + ", ".join(f"+-{t:.0%} on {m}" for m, t in zip(u.names, u.tolerance, strict=True))
+            + ". Widen the tolerances, change the number of territories or split the "
+            "largest units."
+        ]
     return [
         "the bands cannot all hold at once"
         + (f"; the LP relaxation needs them widened by {tight:.1%} of the mean" if tight else "")
@@ -357,6 +388,8 @@ def explain_infeasible(
 
 def _loosest_needed(u: Units, prob: ts.Problem) -> float | None:
     """Smallest common widening s (share of the mean) that makes the LP feasible."""
+    if ts.solve_lp(prob, candidates=min(prob.k, 12)) is not None:
+        return 0.0
     lo_s, hi_s = 0.0, 4.0
     means = u.measures.sum(axis=1) / prob.k
     for _ in range(12):

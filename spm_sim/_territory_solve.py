@@ -150,14 +150,19 @@ def solve_exact(prob: Problem, *, time_limit: float = 60.0, rel_gap: float = 1e-
     )
     if res.x is None:
         status = "infeasible" if res.status == 2 else "time_limit"
-        bound = float(getattr(res, "mip_dual_bound", np.nan) or np.nan)
-        return Solution(np.full(prob.n, -1), np.nan, bound, status, res.message)
+        return Solution(np.full(prob.n, -1), np.nan, _dual_bound(res), status, res.message)
     x = res.x > 0.5
     assign = np.full(prob.n, -1)
     assign[pairs[0][x]] = pairs[1][x]
-    bound = float(getattr(res, "mip_dual_bound", np.nan) or np.nan)
+    bound = _dual_bound(res)
     status = "optimal" if res.status == 0 else "time_limit"
     return Solution(assign, prob.objective(assign), bound, status, res.message)
+
+
+def _dual_bound(res) -> float:
+    """HiGHS's proven bound (0.0 is a bound, not a missing value)."""
+    b = getattr(res, "mip_dual_bound", None)
+    return np.nan if b is None else float(b)
 
 
 def _lp(prob: Problem, pairs, cost):
@@ -525,7 +530,7 @@ def solve_scalable(
     x, pairs, bound = out
     assign = round_shares(prob, x, pairs)
     if neighbors is not None:
-        assign = make_contiguous(neighbors, assign, prob.full_cost())
+        assign = make_contiguous(neighbors, assign, prob.full_cost(), prob.locked)
     assign = repair(prob, assign, candidates=candidates, neighbors=neighbors)
     ok = bands_hold(prob, assign)
     if ok and neighbors is None:
@@ -635,18 +640,25 @@ def bands_hold(prob: Problem, assign: np.ndarray, tol: float = 1e-9) -> bool:
     return bool(ok)
 
 
-def make_contiguous(neighbors, assign: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    """Hand every piece of a territory but its largest to the neighbouring territory
-    it borders most (cheapest on ties), until each territory is one piece."""
+def make_contiguous(
+    neighbors, assign: np.ndarray, cost: np.ndarray, locked: np.ndarray | None = None
+) -> np.ndarray:
+    """Hand every piece of a territory but its main one to the neighbouring territory
+    it borders most, until each territory is one piece. The main piece is the largest
+    holding a locked unit, else the largest; a piece with a locked unit never moves
+    (the territory then stays in pieces, which the metrics show)."""
     assign = assign.copy()
+    locked = np.zeros(assign.size, bool) if locked is None else locked
     for _ in range(len(neighbors)):
         changed = False
         for j in np.unique(assign):
             pieces = _pieces(neighbors, np.flatnonzero(assign == j))
             if len(pieces) <= 1:
                 continue
-            pieces.sort(key=len, reverse=True)
+            pieces.sort(key=lambda p: (bool(locked[p].any()), len(p)), reverse=True)
             for piece in pieces[1:]:
+                if locked[piece].any():
+                    continue
                 border = np.concatenate([neighbors[u] for u in piece]) if piece else []
                 other = [assign[b] for b in border if assign[b] != j]
                 if not other:

@@ -70,9 +70,9 @@ class TerritoryDesigner:
         start = territories or n_cur or 10
         self.sliders = {
             "territories": widgets.IntSlider(
-                value=start,
+                value=min(start, len(units)),
                 min=max(1, start // 2),
-                max=max(start * 3 // 2, start + 2),
+                max=min(len(units), max(start * 3 // 2, start + 2)),
                 description="territories",
                 continuous_update=False,
             ),

@@ -36,7 +36,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 
-from ._validation import DataError, SpecError, suggest
+from ._validation import DataError, InfeasibleError, SpecError, suggest
 from .productivity import DEFAULT_RAMP, ramp_factor
 
 __all__ = [
@@ -580,7 +580,11 @@ def headcount_balance(
     a = assumptions or CapacityAssumptions()
     rows = []
     for c in counts:
-        al = design(units, territories=int(c), strict=False, **design_kwargs)
+        try:
+            al = design(units, territories=int(c), strict=False, **design_kwargs)
+        except InfeasibleError as err:
+            rows.append({"reps": int(c), "status": "infeasible", "reason": str(err)})
+            continue
         s, per = al.summary, al.territories
         row = {"reps": int(c), "status": s["status"], "max_dev": float(s["max_dev"])}
         for m in al.settings.get("balance", {}):

@@ -57,7 +57,7 @@ from ._territory_input import (
     prepare_units,
     unit_reasons,
 )
-from ._validation import DataError, InfeasibleError
+from ._validation import DataError, InfeasibleError, SpecError
 
 __all__ = [
     "Alignment",
@@ -266,6 +266,14 @@ def alignment_metrics(
         raise DataError(
             f"territory labels: expected {len(u.ids)} (one per unit), got {lab.shape[0]}"
         )
+    missing = pd.isna(pd.Series(lab, dtype=object)).to_numpy()
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise DataError(
+            f"unit {u.ids[i]!r} has no territory ({int(missing.sum())} units in all); give "
+            "every unit a territory, or drop the unassigned units before measuring",
+            row=i + 2,
+        )
     codes, uniq = pd.factorize(pd.Series(lab, dtype=object), sort=True)
     k = len(uniq)
     if centers is not None:
@@ -364,8 +372,9 @@ def _default_balance(units: pd.DataFrame) -> dict[str, float]:
     return present or {"count": 0.10}
 
 
-def _homes(homes, u) -> tuple[list, np.ndarray, np.ndarray]:
-    """Rep ids and home locations from a table (rep_id + lat/lon, home_lat/home_lon or x/y)."""
+def _homes(homes, u, need_location: bool = True) -> tuple[list, np.ndarray, np.ndarray]:
+    """Rep ids and home locations from a table (rep_id + lat/lon, home_lat/home_lon or x/y);
+    without ``need_location`` (a distance matrix was given) missing locations are NaN."""
     if not isinstance(homes, pd.DataFrame):
         raise TypeError(f"homes must be a DataFrame of rep homes; got {type(homes).__name__}")
     src = "homes"
@@ -375,6 +384,8 @@ def _homes(homes, u) -> tuple[list, np.ndarray, np.ndarray]:
         raise DataError(
             f"rep {dup!r} has more than one home; one row per rep", file=src, column="rep_id"
         )
+    if not need_location:
+        return reps, np.full(len(reps), np.nan), np.full(len(reps), np.nan)
     for a, b in (("lat", "lon"), ("home_lat", "home_lon"), ("x", "y")):
         if {a, b} <= set(homes.columns):
             va = pd.to_numeric(homes[a], errors="coerce").to_numpy(float)
@@ -631,15 +642,15 @@ def design(
     """
     t0 = time.perf_counter()
     if (territories is None) == (homes is None):
-        raise ValueError("give either territories=N or homes=DataFrame (not both)")
+        raise SpecError("give either territories=N or homes=DataFrame (not both)")
     if objective not in ("distance", "disruption"):
-        raise ValueError(f"objective must be 'distance' or 'disruption'; got {objective!r}")
+        raise SpecError(f"objective must be 'distance' or 'disruption'; got {objective!r}")
     if method not in ("auto", "exact", "scalable"):
-        raise ValueError(f"method must be 'auto', 'exact' or 'scalable'; got {method!r}")
+        raise SpecError(f"method must be 'auto', 'exact' or 'scalable'; got {method!r}")
     if max_disruption is not None and not 0 <= max_disruption <= 1:
-        raise ValueError(f"max_disruption is a share in [0, 1]; got {max_disruption!r}")
+        raise SpecError(f"max_disruption is a share in [0, 1]; got {max_disruption!r}")
     if disruption_penalty is not None and not disruption_penalty >= 0:
-        raise ValueError(f"disruption_penalty must be >= 0; got {disruption_penalty!r}")
+        raise SpecError(f"disruption_penalty must be >= 0; got {disruption_penalty!r}")
     balance = dict(_default_balance(units) if balance is None else balance)
     settings = {k: v for k, v in locals().items() if k in _SETTINGS}
     rng = np.random.default_rng(rng)
@@ -650,9 +661,9 @@ def design(
         or objective == "disruption"
     )
     if wants_current and current is None:
-        raise ValueError(
+        raise SpecError(
             "a disruption cap, penalty or objective and locked units need the "
-            "current alignment: pass current=COLUMN"
+            "current alignment: pass current=COLUMN (spm-sim align: --current COLUMN)"
         )
     u = prepare_units(
         units,
@@ -662,6 +673,7 @@ def design(
         locked=locked,
         id_col=id,
         distances=distances if homes is None else None,
+        location_optional=homes is not None and distances is not None,
         source=source,
     )
     n = len(u.ids)
@@ -669,7 +681,7 @@ def design(
     nb = ts_neighbors(adjacency, u.ids)
 
     if homes is not None:
-        reps, ha, hb = _homes(homes, u)
+        reps, ha, hb = _homes(homes, u, need_location=distances is None)
         k = len(reps)
         if distances is not None:
             dist = np.asarray(distances, float)
@@ -686,7 +698,7 @@ def design(
     else:
         k = int(territories)
         if not 1 <= k <= n:
-            raise ValueError(f"territories must be between 1 and the {n} units; got {k}")
+            raise SpecError(f"territories must be between 1 and the {n} units; got {k}")
         _refuse(unit_reasons(u, k))
         center_idx, rep_of = _locate(u, k, rng, dis_w, max_iter, candidates)
         dist = u.geo.to_units(center_idx)
@@ -698,6 +710,13 @@ def design(
     pos = {r: j for j, r in enumerate(rep_of) if r is not None}
     cur_idx = np.array([pos.get(c, -1) if c is not None else -1 for c in u.current])
     has_cur = np.array([c is not None for c in u.current])
+    if homes is not None and has_cur.any() and not (cur_idx >= 0).any():
+        first = next(c for c in u.current if c is not None)
+        raise DataError(
+            f"none of the current reps (e.g. {first!r}) is among the homes' rep ids (e.g. "
+            f"{rep_of[0]!r}); the current column and the homes must name reps the same way",
+            file=source,
+        )
     forced = float(dis_w[has_cur & (cur_idx < 0)].sum())  # reps with no territory now
     basis_total = float(dis_w[has_cur].sum())
     cap_abs = None
@@ -728,7 +747,9 @@ def design(
     _refuse(unit_reasons(u, k, prob, labels))
     sol = _solve(prob, mode, objective, time_limit, candidates, nb)
     if sol is None:
-        reasons = explain_infeasible(u, prob, labels, dis_basis=basis)
+        reasons = explain_infeasible(
+            u, prob, labels, dis_basis=basis, forced=forced, basis_total=basis_total
+        )
         raise InfeasibleError(" ".join(reasons), reasons=reasons)
     assign = sol.assign
     per, tot = _result_tables(
@@ -752,12 +773,14 @@ def design(
     tot["status"] = sol.status
     tot["objective"] = sol.objective
     tot["lower_bound"] = sol.bound
-    tot["gap"] = sol.gap
+    tot["gap"] = sol.gap if sol.status != "bands_not_met" else np.nan
     tot["message"] = sol.message
     tot["seconds"] = time.perf_counter() - t0
     before = None
     if current is not None and has_cur.any():
-        before = _before(u, has_cur, centers_xy)
+        before = _before(
+            u, has_cur, dist if homes is not None else None, rep_of if homes is not None else None
+        )
     al = Alignment(out, per, tot, settings, before)
     if sol.status == "bands_not_met" and strict:
         worst = per.filter(like="dev_").abs().max().max()
@@ -796,8 +819,9 @@ def ts_neighbors(adjacency, ids):
     return None if adjacency is None else _neighbor_lists(adjacency, ids)
 
 
-def _before(u, has_cur: np.ndarray, centers_xy) -> pd.Series:
-    """Overall figures of the current alignment, measured like the design's."""
+def _before(u, has_cur: np.ndarray, home_dist, home_reps) -> pd.Series:
+    """Overall figures of the current alignment, measured like the design's: with
+    homes, by the same unit x home distances (coordinates or the given matrix)."""
     idx = np.flatnonzero(has_cur)
     codes, reps = pd.factorize(pd.Series(u.current[idx], dtype=object), sort=True)
     sub = replace(
@@ -812,10 +836,9 @@ def _before(u, has_cur: np.ndarray, centers_xy) -> pd.Series:
         ),
         weight=u.weight[idx],
     )
-    if centers_xy is not None and all(r in centers_xy for r in reps):
-        ca = np.array([centers_xy[r][0] for r in reps])
-        cb = np.array([centers_xy[r][1] for r in reps])
-        dist = sub.geo.between(sub.geo.a, sub.geo.b, ca, cb)[np.arange(len(codes)), codes]
+    col = {r: j for j, r in enumerate(home_reps or [])}
+    if home_dist is not None and all(r in col for r in reps):
+        dist = home_dist[idx, [col[r] for r in u.current[idx]]]
     else:
         med = _medoids(sub.geo, codes, len(reps), sub.weight)
         dist = sub.geo.to_units(med)[np.arange(len(codes)), codes]
@@ -851,7 +874,18 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb):
             }
         )
         second = _solve(capped, exact, "distance", time_limit, candidates, nb)
-        return second if second is not None and second.status != "bands_not_met" else first
+        if second is not None and second.status != "bands_not_met":
+            return second
+        # keep the least disruptive alignment, made shorter by moves that keep the
+        # bands and the disruption; its distance has no proven bound
+        assign = first.assign if nb is not None else ts.polish(capped, first.assign)
+        return ts.Solution(
+            assign,
+            capped.objective(assign),
+            np.nan,
+            first.status,
+            "least disruption found; its distance polished, without a bound",
+        )
     if exact == "scalable":
         return ts.solve_scalable(prob, candidates=candidates, neighbors=nb)
     fast = ts.solve_scalable(prob, candidates=candidates) if exact == "both" else None
@@ -1030,7 +1064,7 @@ def tradeoff(
     2  NaN    0.333333             6.0
     """
     if design_kwargs.get("current") is None:
-        raise ValueError("a trade-off of disruption needs the current alignment: current=COLUMN")
+        raise SpecError("a trade-off of disruption needs the current alignment: current=COLUMN")
     rows = []
     for cap in caps:
         row: dict[str, Any] = {"cap": np.nan if cap is None else float(cap)}

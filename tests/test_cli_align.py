@@ -125,3 +125,40 @@ def test_parse_balance():
     assert parse_balance("workload=0.2,potential=10%") == {"workload": 0.2, "potential": 0.1}
     with pytest.raises(Exception, match="not a number"):
         parse_balance("potential=abc")
+
+
+def test_align_numeric_rep_ids_and_argument_errors(tmp_path):
+    pd.DataFrame(
+        {
+            "unit_id": range(1, 7),
+            "x": [0, 1, 2, 8, 9, 10],
+            "y": 0,
+            "potential": 1,
+            "rep": [101, 101, 101, 102, 102, 102],
+        }
+    ).to_csv(tmp_path / "u.csv", index=False)
+    pd.DataFrame({"rep_id": [101, 102], "x": [0, 10], "y": 0}).to_csv(
+        tmp_path / "h.csv", index=False
+    )
+    proc = spm_sim(
+        "align",
+        "u.csv",
+        "--homes",
+        "h.csv",
+        "--balance",
+        "potential=0",
+        "--current",
+        "rep",
+        "--out",
+        "o.csv",
+        "--no-figure",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "disruption: 0.0% of units change rep" in proc.stdout
+    proc = spm_sim(
+        "align", "u.csv", "--territories", "10", "--out", "o.csv", "--no-figure", cwd=tmp_path
+    )
+    assert proc.returncode == 2
+    assert "territories must be between 1 and the 6 units; got 10" in proc.stderr
+    assert "Traceback" not in proc.stderr

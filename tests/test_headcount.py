@@ -396,3 +396,15 @@ def test_headcount_balance_tabulates_each_count():
     assert (t["load_max"] <= t["load_mean"] * 1.05 + 1e-9).all()
     # more reps: smaller territories, less travel
     assert t["total_distance"].is_monotonic_decreasing
+
+
+def test_headcount_balance_keeps_going_past_an_infeasible_count():
+    from spm_sim.headcount import headcount_balance
+
+    units = pd.DataFrame(
+        {"unit_id": range(12), "x": range(12), "y": 0.0, "workload": [100.0] * 11 + [500.0]}
+    )
+    t = headcount_balance(units, [2, 3, 4], balance={"workload": 0.2}, rng=0)
+    assert t["reps"].tolist() == [2, 3, 4]
+    assert t.loc[t["reps"] == 4, "status"].item() == "infeasible"
+    assert "the largest unit, 11, holds" in t.loc[t["reps"] == 4, "reason"].item()

@@ -419,3 +419,143 @@ def test_comparison_measures_the_current_alignment_like_the_design():
     np.testing.assert_allclose(cmp["change"], cmp["after"] - cmp["before"])
     with pytest.raises(ValueError, match="no current alignment"):
         design(units, homes=homes, balance={"potential": 0.1}).comparison()
+
+
+# --- regressions from the review of 2026-11-27 ------------------------------------------
+
+
+def test_locked_units_stay_with_contiguity():
+    r = np.random.default_rng(5)
+    n = 30
+    units = pd.DataFrame(
+        {
+            "unit_id": range(n),
+            "x": r.uniform(0, 10, n),
+            "y": r.uniform(0, 10, n),
+            "potential": 1.0,
+            "rep": r.choice(list("ABC"), n),
+        }
+    )
+    homes = pd.DataFrame({"rep_id": list("ABC"), "x": [1, 9, 5], "y": [1, 1, 9]})
+    adj = adjacency_from_points(units)
+    for i in range(0, n, 3):
+        al = design(
+            units,
+            homes=homes,
+            current="rep",
+            locked=[i],
+            adjacency=adj,
+            balance={"potential": 0.3},
+            strict=False,
+        )
+        assert al.units["rep_id"].iloc[i] == units["rep"].iloc[i], i
+
+
+def test_locked_as_a_boolean_mask():
+    units = pd.DataFrame(
+        {
+            "x": [0, 1, 2, 8, 9, 10.0],
+            "y": 0.0,
+            "potential": 1.0,
+            "rep": list("ABABAB"),
+            "keep": [False, False, False, False, True, True],
+        }
+    )
+    homes = pd.DataFrame({"rep_id": ["A", "B"], "x": [0, 10], "y": 0.0})
+    al = design(units, homes=homes, balance={"potential": 0.0}, current="rep", locked=units["keep"])
+    assert al.units["rep_id"].tolist()[4:] == ["A", "B"]
+
+
+def test_zero_objective_has_a_zero_bound():
+    units = pd.DataFrame({"unit_id": range(4), "x": [0, 0, 5, 5], "y": 0.0, "potential": 1.0})
+    homes = pd.DataFrame({"rep_id": ["A", "B"], "x": [0, 5], "y": 0.0})
+    for method in ("auto", "exact", "scalable"):
+        s = design(units, homes=homes, balance={"potential": 0.0}, method=method).summary
+        assert (s["objective"], s["lower_bound"], s["gap"]) == (0.0, 0.0, 0.0), method
+
+
+def test_disruption_objective_reports_distance_units():
+    reps = [f"R{i}" for i in range(6)]
+    units = random_units(120, seed=1, reps=reps)
+    homes = homes_for(reps, 1)
+    al = design(
+        units,
+        homes=homes,
+        balance={"potential": 0.1},
+        current="rep",
+        objective="disruption",
+        method="scalable",
+    )
+    assert al.summary["objective"] == pytest.approx(al.summary["total_distance"])
+    assert np.isnan(al.summary["lower_bound"]) or (
+        al.summary["lower_bound"] <= al.summary["objective"] + 1e-6
+    )
+
+
+def test_cap_message_counts_units_that_must_move():
+    units = pd.DataFrame(
+        {
+            "unit_id": range(10),
+            "x": [0, 1, 2, 3, 4, 5, 9, 10, 11, 12],
+            "y": 0.0,
+            "potential": 1.0,
+            "rep": list("AAAAAABBCC"),
+        }
+    )
+    homes = pd.DataFrame({"rep_id": ["A", "B"], "x": [0, 12], "y": 0.0})
+    with pytest.raises(
+        InfeasibleError,
+        match=r"a disruption cap of 25.0% is infeasible with "
+        r"these bands: at least 30.0% of units must change rep",
+    ):
+        design(units, homes=homes, balance={"potential": 0.0}, current="rep", max_disruption=0.25)
+    al = design(units, homes=homes, balance={"potential": 0.0}, current="rep", max_disruption=0.3)
+    assert al.summary["disruption"] == pytest.approx(0.3)
+
+
+def test_units_too_coarse_for_the_bands_is_said_plainly():
+    units = pd.DataFrame(
+        {"unit_id": range(12), "x": range(12), "y": 0.0, "workload": [300.0] * 11 + [900.0]}
+    )
+    with pytest.raises(
+        InfeasibleError,
+        match=r"no alignment of whole units fits the bands "
+        r"\(HiGHS proved it\).*too coarse for \+-10% on workload",
+    ):
+        design(units, territories=3, balance={"workload": 0.1}, rng=0)
+
+
+def test_homes_with_a_distance_matrix_and_no_locations():
+    units = pd.DataFrame({"unit_id": list("abcd"), "potential": 1.0, "rep": list("AABB")})
+    homes = pd.DataFrame({"rep_id": ["A", "B"]})
+    dist = np.array([[1.0, 5], [2, 4], [5, 1], [4, 2]]) * 100
+    al = design(units, homes=homes, distances=dist, balance={"potential": 0.0}, current="rep")
+    assert al.units["rep_id"].tolist() == ["A", "A", "B", "B"]
+    cmp = al.comparison()
+    assert cmp.loc["total_distance", "before"] == cmp.loc["total_distance", "after"] == 600.0
+    with pytest.raises(
+        DataError,
+        match=r"none of the current reps \(e.g. 'x'\) is among the "
+        r"homes' rep ids",
+    ):
+        design(
+            units.assign(rep=list("xxyy")),
+            homes=homes,
+            distances=dist,
+            balance={"potential": 0.0},
+            current="rep",
+        )
+
+
+def test_metrics_refuse_units_without_a_territory():
+    u = pd.DataFrame(
+        {
+            "unit_id": list("abcd"),
+            "x": [0, 1, 5, 6],
+            "y": 0,
+            "potential": [1, 1, 1, 3.0],
+            "rep": ["A", "A", None, "B"],
+        }
+    )
+    with pytest.raises(DataError, match=r"row 4: unit 'c' has no territory \(1 units in all\)"):
+        alignment_metrics(u, "rep")
