@@ -902,7 +902,10 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb):
         if s is not None and s.assign.min() >= 0 and s.status != "bands_not_met"
     ]
     if not found:  # the MILP ran out of time with no alignment: take the heuristic's
-        return fast or ts.solve_scalable(prob, candidates=candidates)
+        fast = fast or ts.solve_scalable(prob, candidates=candidates)
+        if fast is None or fast.status == "bands_not_met":
+            return fast
+        found = [fast]
     best = min(found, key=lambda s: s.objective)
     bounds = [b for b in (sol.bound, fast.bound if fast else np.nan) if np.isfinite(b)]
     return ts.Solution(
