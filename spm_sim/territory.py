@@ -727,7 +727,8 @@ def design(
         i = int(np.flatnonzero(lock_bad)[0])
         raise DataError(
             f"unit {u.where(i)} is locked to rep {u.current[i]!r}, who has no "
-            "territory in this design",
+            "territory in this design; unlock it, or give the rep a home (or ask for as "
+            "many territories as there are current reps)",
             file=source,
             row=i + 2,
         )
@@ -736,7 +737,8 @@ def design(
     if cap_abs is not None and cap_abs < 0:
         raise InfeasibleError(
             f"a disruption cap of {max_disruption:.1%} is infeasible: {forced / basis_total:.1%}"
-            f" of {basis} belong to reps with no territory in this design and must move"
+            f" of {basis} belong to reps with no territory in this design and must move; "
+            f"raise the cap to at least {forced / basis_total:.1%} or give those reps homes"
         )
 
     mode = method
