@@ -57,10 +57,6 @@ class Geo:
             return self.matrix[:, centers]
         return self.between(self.a, self.b, self.a[centers], self.b[centers])
 
-    @property
-    def unit(self) -> str:
-        return "km" if self.spherical else "distance units"
-
 
 @dataclass(frozen=True, eq=False)
 class Units:
@@ -89,7 +85,8 @@ def _fail(
     raise DataError(msg, file=source, row=row, column=column, value=value)
 
 
-def _numeric(df: pd.DataFrame, col: str, source: str, *, nonneg: bool = True) -> np.ndarray:
+def numeric_column(df: pd.DataFrame, col: str, source: str, *, nonneg: bool = True) -> np.ndarray:
+    """Column ``col`` as floats; a missing column or a bad cell is a located DataError."""
     if col not in df.columns:
         hint = suggest(col, map(str, df.columns))
         _fail(f"no column '{col}'{hint}; columns are {list(map(str, df.columns))}", source)
@@ -136,8 +133,8 @@ def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> list:
 def _geo(df: pd.DataFrame, source: str, distances, optional: bool = False) -> Geo:
     cols = set(df.columns)
     if {"lat", "lon"} <= cols:
-        lat = _numeric(df, "lat", source, nonneg=False)
-        lon = _numeric(df, "lon", source, nonneg=False)
+        lat = numeric_column(df, "lat", source, nonneg=False)
+        lon = numeric_column(df, "lon", source, nonneg=False)
         for name, v, lim in (("lat", lat, 90), ("lon", lon, 180)):
             out = np.abs(v) > lim
             if out.any():
@@ -152,7 +149,10 @@ def _geo(df: pd.DataFrame, source: str, distances, optional: bool = False) -> Ge
                 )
         a, b, spherical = lat, lon, True
     elif {"x", "y"} <= cols:
-        a, b = _numeric(df, "x", source, nonneg=False), _numeric(df, "y", source, nonneg=False)
+        a, b = (
+            numeric_column(df, "x", source, nonneg=False),
+            numeric_column(df, "y", source, nonneg=False),
+        )
         spherical = False
     elif distances is not None or optional:
         a = b = np.zeros(len(df))  # no locations: distances come from the matrix
@@ -207,13 +207,13 @@ def prepare_units(
             )
         if m == COUNT and COUNT not in df.columns:
             df[COUNT] = 1.0
-        vals = _numeric(df, m, source)
+        vals = numeric_column(df, m, source)
         if vals.sum() <= 0 and len(balance):
             _fail(f"'{m}' sums to 0 over all units; there is nothing to balance", source, column=m)
         names.append(m)
         tol.append(float(t))
         rows.append(vals)
-    w = np.ones(len(df)) if weight is None else _numeric(df, weight, source)
+    w = np.ones(len(df)) if weight is None else numeric_column(df, weight, source)
     cur = _current(df, current, source)
     lock = _locked(df, ids, locked, cur, source)
     return Units(

@@ -40,7 +40,6 @@ class Problem:
     dis_cap : absolute cap on the disrupted total, or None
     penalty : (n,) added to cost_ij for j != current(i) (0 for none)
     locked : (n,) bool, units that must stay in their current territory
-    allowed : (n, k) bool or None, pairs that may be used (None: all)
     """
 
     cost: np.ndarray
@@ -52,7 +51,6 @@ class Problem:
     dis_cap: float | None
     penalty: np.ndarray
     locked: np.ndarray
-    allowed: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -61,6 +59,11 @@ class Problem:
     @property
     def k(self) -> int:
         return self.cost.shape[1]
+
+    @property
+    def scale(self) -> np.ndarray:
+        """(m,) the middle of each measure's band, the unit of band violations."""
+        return np.maximum(np.abs(self.hi + self.lo).mean(axis=1) / 2, _EPS)
 
     def full_cost(self) -> np.ndarray:
         """Cost with the disruption penalty added where a unit leaves its rep."""
@@ -128,7 +131,7 @@ def _bounds(prob: Problem, pairs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _all_pairs(prob: Problem) -> tuple[np.ndarray, np.ndarray]:
-    ok = np.ones((prob.n, prob.k), bool) if prob.allowed is None else prob.allowed.copy()
+    ok = np.ones((prob.n, prob.k), bool)
     lk = np.flatnonzero(prob.locked)
     ok[lk] = False
     ok[lk, prob.current[lk]] = True
@@ -192,12 +195,9 @@ def solve_lp(prob: Problem, *, candidates: int = 12, max_rounds: int = 20):
     relaxation (a lower bound of the MILP), or ``None`` when the LP is infeasible.
     """
     full = prob.full_cost()
-    allowed = np.ones((prob.n, prob.k), bool) if prob.allowed is None else prob.allowed
-    rank = np.where(allowed, full, np.inf)
-    near = np.argsort(rank, axis=1)[:, : min(candidates, prob.k)]
+    rank = np.argsort(full, axis=1)
     use = np.zeros((prob.n, prob.k), bool)
-    use[np.arange(prob.n)[:, None], near] = True
-    use &= allowed
+    use[np.arange(prob.n)[:, None], rank[:, :candidates]] = True
     has = np.flatnonzero(prob.current >= 0)
     use[has, prob.current[has]] = True
     lk = np.flatnonzero(prob.locked)
@@ -217,8 +217,7 @@ def solve_lp(prob: Problem, *, candidates: int = 12, max_rounds: int = 20):
             if candidates >= prob.k:
                 wider[every] = True
             else:
-                wider[np.arange(prob.n)[:, None], np.argsort(rank, axis=1)[:, :candidates]] = True
-                wider &= allowed
+                wider[np.arange(prob.n)[:, None], rank[:, :candidates]] = True
                 wider[has, prob.current[has]] = True
                 wider[lk] = False
                 wider[lk, prob.current[lk]] = True
@@ -241,7 +240,6 @@ def solve_lp(prob: Problem, *, candidates: int = 12, max_rounds: int = 20):
             keep = np.zeros((prob.n, prob.k))
             keep[has, prob.current[has]] = prob.dis_weight[has]
             reduced -= keep * y[off]
-        reduced[~allowed] = np.inf
         reduced[lk] = np.inf
         add = (reduced < -1e-7 * max(1.0, np.abs(full[np.isfinite(full)]).max())) & ~use
         rounds += 1
@@ -253,8 +251,9 @@ def solve_lp(prob: Problem, *, candidates: int = 12, max_rounds: int = 20):
 
 
 def violation(totals: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Band violation per measure and territory, in units of the measure's mean."""
-    return (np.maximum(totals - hi, 0) + np.maximum(lo - totals, 0)) / scale[:, None]
+    """Band violation per measure (axis 0) and territory, in units of the band's middle."""
+    sc = scale.reshape((-1,) + (1,) * (totals.ndim - 1))
+    return (np.maximum(totals - hi, 0) + np.maximum(lo - totals, 0)) / sc
 
 
 def repair(
@@ -276,9 +275,8 @@ def repair(
     n, k = prob.n, prob.k
     assign = assign.copy()
     full = prob.full_cost()
-    allowed = np.ones((n, k), bool) if prob.allowed is None else prob.allowed
-    near = np.argsort(np.where(allowed, full, np.inf), axis=1)[:, : min(candidates, k)]
-    scale = np.maximum(np.abs(prob.hi + prob.lo).mean(axis=1) / 2, _EPS)
+    near = np.argsort(full, axis=1)[:, : min(candidates, k)]
+    scale = prob.scale
     a = prob.measures
     movable = ~prob.locked
     # disruption as one more "measure" with a one-sided band, in units of its cap
@@ -317,7 +315,7 @@ def repair(
             after = np.maximum(disrupted + dd - prob.dis_cap, 0.0) / dis_scale
             dv = dv + after - dis_excess(disrupted)
         dc = full[np.arange(n)[:, None], dst] - full[np.arange(n), src][:, None]
-        bad = (dst == src[:, None]) | ~movable[:, None] | ~allowed[np.arange(n)[:, None], dst]
+        bad = (dst == src[:, None]) | ~movable[:, None]
         if neighbors is not None:
             bad |= ~_touches(adjacency, assign, dst, k)
         score = np.where(bad | (dv >= -1e-12), np.inf, dv + tie * dc)
@@ -390,9 +388,8 @@ def _level(prob, assign, totals, a, new_src, new_dst, src, dst, near, bad, neigh
 
 
 def violation_pair(totals, lo, hi, scale):
-    """Summed violation of columns of totals against their own bands."""
-    sc = scale.reshape((-1,) + (1,) * (totals.ndim - 1))
-    return ((np.maximum(totals - hi, 0) + np.maximum(lo - totals, 0)) / sc).sum(0)
+    """Violation summed over the measures (axis 0), for totals of any shape."""
+    return violation(totals, lo, hi, scale).sum(0)
 
 
 def _dis_delta(cur, w, i, j0, j1):
@@ -513,10 +510,8 @@ def round_shares(prob: Problem, x: np.ndarray, pairs) -> np.ndarray:
     """Each unit to the territory holding its largest LP share."""
     rows, cols = pairs
     assign = np.full(prob.n, -1)
-    best = np.full(prob.n, -1.0)
     order = np.argsort(x, kind="stable")
     assign[rows[order]] = cols[order]  # the last write per unit is its largest share
-    best[rows[order]] = x[order]
     return assign
 
 
@@ -530,7 +525,7 @@ def solve_scalable(
     x, pairs, bound = out
     assign = round_shares(prob, x, pairs)
     if neighbors is not None:
-        assign = make_contiguous(neighbors, assign, prob.full_cost(), prob.locked)
+        assign = make_contiguous(neighbors, assign, prob.locked)
     assign = repair(prob, assign, candidates=candidates, neighbors=neighbors)
     ok = bands_hold(prob, assign)
     if ok and neighbors is None:
@@ -557,11 +552,7 @@ def polish(
     """
     assign = assign.copy()
     full = prob.full_cost()
-    allowed = np.ones(full.shape, bool) if prob.allowed is None else prob.allowed
-    near = np.argsort(np.where(allowed, full, np.inf), axis=1, kind="stable")
-    near = near[:, : min(candidates, 8, prob.k)]
-    near_ok = allowed[np.arange(prob.n)[:, None], near]
-    near = np.where(near_ok, near, near[:, :1])  # disallowed pairs: a no-op column
+    near = np.argsort(full, axis=1, kind="stable")[:, : min(candidates, 8, prob.k)]
     cost = prob.objective(assign)
     for _ in range(max_passes):
         assign = _polish_moves(prob, assign, candidates=candidates)
@@ -584,8 +575,7 @@ def _polish_moves(
     n, k = prob.n, prob.k
     assign = assign.copy()
     full = prob.full_cost()
-    allowed = np.ones((n, k), bool) if prob.allowed is None else prob.allowed
-    near = np.argsort(np.where(allowed, full, np.inf), axis=1)[:, : min(candidates, k)]
+    near = np.argsort(full, axis=1)[:, : min(candidates, k)]
     a = prob.measures
     rows = np.arange(n)[:, None]
     totals = np.stack([np.bincount(assign, weights=a[m], minlength=k) for m in range(len(a))])
@@ -596,7 +586,7 @@ def _polish_moves(
     for _ in range(max_rounds):
         src = assign
         dc = full[rows, near] - full[np.arange(n), src][:, None]
-        ok = (dc < -1e-12) & (near != src[:, None]) & ~prob.locked[:, None] & allowed[rows, near]
+        ok = (dc < -1e-12) & (near != src[:, None]) & ~prob.locked[:, None]
         if not ok.any():
             break
         left = totals[:, src] - a  # (m, n)
@@ -633,16 +623,14 @@ def bands_hold(prob: Problem, assign: np.ndarray, tol: float = 1e-9) -> bool:
     totals = np.zeros((prob.measures.shape[0], prob.k))
     for m in range(prob.measures.shape[0]):
         np.add.at(totals[m], assign, prob.measures[m])
-    scale = np.maximum(np.abs(prob.hi + prob.lo).mean(axis=1) / 2, _EPS)
+    scale = prob.scale
     ok = violation(totals, prob.lo, prob.hi, scale).max() <= tol
     if prob.dis_cap is not None:
         ok &= prob.disrupted(assign) <= prob.dis_cap * (1 + 1e-9) + 1e-9
     return bool(ok)
 
 
-def make_contiguous(
-    neighbors, assign: np.ndarray, cost: np.ndarray, locked: np.ndarray | None = None
-) -> np.ndarray:
+def make_contiguous(neighbors, assign: np.ndarray, locked: np.ndarray | None = None) -> np.ndarray:
     """Hand every piece of a territory but its main one to the neighbouring territory
     it borders most, until each territory is one piece. The main piece is the largest
     holding a locked unit, else the largest; a piece with a locked unit never moves

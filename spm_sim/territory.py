@@ -54,6 +54,7 @@ from ._territory_input import (
     Geo,
     explain_infeasible,
     great_circle_km,
+    numeric_column,
     prepare_units,
     unit_reasons,
 )
@@ -272,6 +273,7 @@ def alignment_metrics(
         raise DataError(
             f"unit {u.ids[i]!r} has no territory ({int(missing.sum())} units in all); give "
             "every unit a territory, or drop the unassigned units before measuring",
+            file=u.source,
             row=i + 2,
         )
     codes, uniq = pd.factorize(pd.Series(lab, dtype=object), sort=True)
@@ -365,6 +367,12 @@ def _neighbor_lists(adjacency, ids: list) -> list[np.ndarray]:
             out[pos[a]].append(pos[b])
             out[pos[b]].append(pos[a])
     return [np.unique(np.asarray(x, int)) for x in out]
+
+
+def _bands(u, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(m, k) lower and upper band of every measure and territory: (1 -+ t_m) mean_m."""
+    mean = u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
+    return (1 - u.tolerance)[:, None] * mean, (1 + u.tolerance)[:, None] * mean
 
 
 def _default_balance(units: pd.DataFrame) -> dict[str, float]:
@@ -677,8 +685,8 @@ def design(
         source=source,
     )
     n = len(u.ids)
-    dis_w = np.ones(n) if disruption is None else ts_col(u, disruption)
-    nb = ts_neighbors(adjacency, u.ids)
+    dis_w = np.ones(n) if disruption is None else numeric_column(u.frame, disruption, u.source)
+    nb = None if adjacency is None else _neighbor_lists(adjacency, u.ids)
 
     if homes is not None:
         reps, ha, hb = _homes(homes, u, need_location=distances is None)
@@ -705,8 +713,7 @@ def design(
         labels = [f"T{j + 1}" for j in range(k)]
         centers_xy = None
 
-    lo = (1 - u.tolerance)[:, None] * u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
-    hi = (1 + u.tolerance)[:, None] * u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
+    lo, hi = _bands(u, k)
     pos = {r: j for j, r in enumerate(rep_of) if r is not None}
     cur_idx = np.array([pos.get(c, -1) if c is not None else -1 for c in u.current])
     has_cur = np.array([c is not None for c in u.current])
@@ -808,17 +815,6 @@ _SETTINGS = (
     "candidates",
     "max_iter",
 )
-
-
-def ts_col(u, col: str) -> np.ndarray:
-    """A non-negative numeric column of the units (for the disruption basis)."""
-    from ._territory_input import _numeric
-
-    return _numeric(u.frame, col, u.source)
-
-
-def ts_neighbors(adjacency, ids):
-    return None if adjacency is None else _neighbor_lists(adjacency, ids)
 
 
 def _before(u, has_cur: np.ndarray, home_dist, home_reps) -> pd.Series:
@@ -931,8 +927,7 @@ def _locate(u, k, rng, dis_w, max_iter, candidates):
         centers = med
     else:
         centers = _seeds(u, k, rng)
-    lo = (1 - u.tolerance)[:, None] * u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
-    hi = (1 + u.tolerance)[:, None] * u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
+    lo, hi = _bands(u, k)
     trials = 1 if mapped else SEED_TRIALS
     if trials > 1 and max_iter > SEED_PROBE:
         # several seed sets, each moved a few times; the lowest banded LP value goes on
