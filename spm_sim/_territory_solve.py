@@ -19,7 +19,7 @@ units (:func:`repair`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -90,6 +90,8 @@ class Solution:
     bound: float  # a proven lower bound of the objective (nan when unknown)
     status: str  # "optimal", "time_limit", "heuristic", "bands_not_met"
     message: str
+    # (n, k) reduced costs of the priced-out LP relaxation whose value is ``bound``
+    reduced: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def gap(self) -> float:
@@ -138,9 +140,35 @@ def _all_pairs(prob: Problem) -> tuple[np.ndarray, np.ndarray]:
     return np.nonzero(ok)
 
 
-def solve_exact(prob: Problem, *, time_limit: float = 60.0, rel_gap: float = 1e-4) -> Solution:
-    """Solve the assignment MILP with HiGHS; proven optimal unless the time runs out."""
+def solve_exact(
+    prob: Problem,
+    *,
+    time_limit: float = 60.0,
+    rel_gap: float = 1e-4,
+    incumbent: Solution | None = None,
+) -> Solution:
+    """Solve the assignment MILP with HiGHS; proven optimal unless the time runs out.
+
+    With an ``incumbent`` that carries the reduced costs of the priced-out LP
+    relaxation (a :func:`solve_scalable` answer), the columns whose reduced cost
+    exceeds the incumbent's gap to the LP bound are left out before HiGHS starts:
+    any alignment using such a column costs more than the incumbent, so the smaller
+    MILP has the same optimum (reduced-cost fixing).
+    """
     pairs = _all_pairs(prob)
+    fixed = 0
+    if (
+        incumbent is not None
+        and incumbent.reduced is not None
+        and np.isfinite(incumbent.bound)
+        and incumbent.status == "heuristic"
+    ):
+        slack = incumbent.objective - incumbent.bound
+        tol = 1e-7 * max(1.0, abs(incumbent.objective))
+        keep = incumbent.reduced[pairs] <= slack + tol
+        keep |= pairs[1] == incumbent.assign[pairs[0]]
+        fixed = int((~keep).sum())
+        pairs = (pairs[0][keep], pairs[1][keep])
     cost = prob.full_cost()[pairs]
     a, lo, hi = _columns(prob, pairs)
     lb, ub = _bounds(prob, pairs)
@@ -151,15 +179,20 @@ def solve_exact(prob: Problem, *, time_limit: float = 60.0, rel_gap: float = 1e-
         bounds=Bounds(lb, ub),
         options={"time_limit": float(time_limit), "mip_rel_gap": rel_gap, "disp": False},
     )
+    note = (
+        f"; {fixed:,} of {fixed + cost.size:,} columns fixed at 0 by their LP reduced cost"
+        if fixed
+        else ""
+    )
     if res.x is None:
         status = "infeasible" if res.status == 2 else "time_limit"
-        return Solution(np.full(prob.n, -1), np.nan, _dual_bound(res), status, res.message)
+        return Solution(np.full(prob.n, -1), np.nan, _dual_bound(res), status, res.message + note)
     x = res.x > 0.5
     assign = np.full(prob.n, -1)
     assign[pairs[0][x]] = pairs[1][x]
     bound = _dual_bound(res)
     status = "optimal" if res.status == 0 else "time_limit"
-    return Solution(assign, prob.objective(assign), bound, status, res.message)
+    return Solution(assign, prob.objective(assign), bound, status, res.message + note)
 
 
 def _dual_bound(res) -> float:
@@ -191,8 +224,10 @@ def _lp(prob: Problem, pairs, cost):
 def solve_lp(prob: Problem, *, candidates: int = 12, max_rounds: int = 20):
     """LP relaxation over each unit's nearest centers, priced out to the full problem.
 
-    Returns ``(shares, pairs, value)`` where ``value`` is the optimum of the full LP
-    relaxation (a lower bound of the MILP), or ``None`` when the LP is infeasible.
+    Returns ``(shares, pairs, value, reduced)`` where ``value`` is the optimum of the
+    full LP relaxation (a lower bound of the MILP) and ``reduced`` the (n, k) reduced
+    costs of every column (both ``nan``/``None`` when ``max_rounds`` stopped the
+    pricing), or ``None`` when the LP is infeasible.
     """
     full = prob.full_cost()
     rank = np.argsort(full, axis=1)
@@ -244,9 +279,9 @@ def solve_lp(prob: Problem, *, candidates: int = 12, max_rounds: int = 20):
         add = (reduced < -1e-7 * max(1.0, np.abs(full[np.isfinite(full)]).max())) & ~use
         rounds += 1
         if not add.any():
-            return res.x, pairs, float(res.fun)
+            return res.x, pairs, float(res.fun), reduced
         if rounds >= max_rounds:  # not priced out: the value is no bound
-            return res.x, pairs, float("nan")
+            return res.x, pairs, float("nan"), None
         use |= add
 
 
@@ -522,7 +557,7 @@ def solve_scalable(
     out = solve_lp(prob, candidates=candidates)
     if out is None:
         return None
-    x, pairs, bound = out
+    x, pairs, bound, reduced = out
     assign = round_shares(prob, x, pairs)
     if neighbors is not None:
         assign = make_contiguous(neighbors, assign, prob.locked)
@@ -536,7 +571,7 @@ def solve_scalable(
         if ok
         else "the repair could not bring every territory inside its band"
     )
-    return Solution(assign, prob.objective(assign), bound, status, msg)
+    return Solution(assign, prob.objective(assign), bound, status, msg, reduced)
 
 
 def polish(

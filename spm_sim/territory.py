@@ -886,26 +886,21 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb):
         )
     if exact == "scalable":
         return ts.solve_scalable(prob, candidates=candidates, neighbors=nb)
-    fast = ts.solve_scalable(prob, candidates=candidates) if exact == "both" else None
-    if exact == "both" and fast is None:
+    # the heuristic first: an incumbent, and the LP reduced costs that fix columns
+    fast = ts.solve_scalable(prob, candidates=candidates)
+    if fast is None:
         return None  # the LP relaxation is infeasible, so is the MILP
-    sol = ts.solve_exact(prob, time_limit=time_limit)
-    if sol.status == "infeasible":
-        return None
+    sol = ts.solve_exact(prob, time_limit=time_limit, incumbent=fast)
     if sol.status == "optimal":
         return sol
-    found = [
-        s
-        for s in (sol, fast)
-        if s is not None and s.assign.min() >= 0 and s.status != "bands_not_met"
-    ]
-    if not found:  # the MILP ran out of time with no alignment: take the heuristic's
-        fast = fast or ts.solve_scalable(prob, candidates=candidates)
-        if fast is None or fast.status == "bands_not_met":
-            return fast
-        found = [fast]
+    if sol.status == "infeasible":
+        # a repaired heuristic alignment is feasible, so HiGHS cannot be right here
+        return None if fast.status == "bands_not_met" else fast
+    found = [s for s in (sol, fast) if s.assign.min() >= 0 and s.status != "bands_not_met"]
+    if not found:  # no alignment inside the bands from either: the heuristic's closest
+        return fast
     best = min(found, key=lambda s: s.objective)
-    bounds = [b for b in (sol.bound, fast.bound if fast else np.nan) if np.isfinite(b)]
+    bounds = [b for b in (sol.bound, fast.bound) if np.isfinite(b)]
     return ts.Solution(
         best.assign,
         best.objective,
