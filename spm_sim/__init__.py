@@ -13,6 +13,7 @@ Examples
 0.5
 """
 
+from ._quota_calibrate import QuotaDiagnostics, annual_draws, company_view, quota_diagnostics
 from ._validation import (
     DataError,
     InfeasibleError,
@@ -27,7 +28,7 @@ from .data import Book, load_book, load_sample
 from .headcount import CapacityAssumptions, headcount_by_region, workload_headcount
 from .metrics import compare, summarize
 from .productivity import ProductivityModel, fit_productivity
-from .quota import Quotas, QuotaSettings, quotas_from_history
+from .quota import Quotas, QuotaSettings, quotas_from_history, set_quotas
 from .report import write_report, write_summaries
 from .scenario import Scenario, load_scenario, sample_scenario
 from .simulate import SimulationResult, simulate
@@ -66,6 +67,11 @@ __all__ = [
     "payout",
     "payout_curve",
     "quotas_from_history",
+    "set_quotas",
+    "QuotaDiagnostics",
+    "annual_draws",
+    "company_view",
+    "quota_diagnostics",
     "sample_scenario",
     "simulate",
     "standard_plan",

@@ -7,6 +7,7 @@
     spm-sim check data/sample
     spm-sim curve data/plans/baseline.yaml data/plans/accelerated.yaml --out curves.png
     spm-sim align data/sample/accounts.csv --territories 80 --out align.csv
+    spm-sim quotas data/scenarios/baseline.yaml --method potential --out quotas.csv
 
 Every error a user can cause (a bad scenario, plan or book file, a missing file) is
 printed as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._cli_quota import add_quotas_parser, cmd_quotas
 from ._cli_territory import add_align_parser, cmd_align
 from ._format import format_money
 from ._validation import DataError, SpmSimError
@@ -233,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--out", type=Path, metavar="FILE.csv", help="per-rep table to write")
     bt.add_argument("--scores", type=Path, metavar="SCORES.csv", help=scores_help)
     add_align_parser(sub)
+    add_quotas_parser(sub)
     return parser
 
 
@@ -481,6 +484,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_curve(args)
         if args.command == "align":
             return cmd_align(args)
+        if args.command == "quotas":
+            return cmd_quotas(args)
         return _cmd_demo(args)
     except (SpmSimError, OSError) as exc:
         # Bad input is the user's to fix: one message, no traceback. OSError covers

@@ -26,16 +26,19 @@ from matplotlib.ticker import FuncFormatter
 
 from ._format import format_money
 from ._plot_style import _RC, _label, _palette, _pct_axis, _style  # noqa: F401
+from ._plots_quota import attainment_figure, quota_fit_figure
 from ._plots_territory import balance_bars, headcount_chart, territory_map, tradeoff_curve
 from .comp import Plan, payout_curve
 
 __all__ = [
+    "attainment_figure",
     "attainment_histogram",
     "balance_bars",
     "cost_distribution",
     "headcount_chart",
     "payout_curves",
     "quarterly_accrual_chart",
+    "quota_fit_figure",
     "territory_map",
     "tradeoff_curve",
     "fig_to_base64_png",

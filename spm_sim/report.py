@@ -322,13 +322,11 @@ def _assumptions(r) -> str:
         ("Description", s.description or "(none given)"),
         ("Book", _book_label(r)),
         ("Plan year", str(s.plan_year)),
-        (
-            "Quota method",
-            f"{q.method}: company target = {s.plan_year - 1} bookings x (1 + {q.growth:.1%})",
-        ),
+        ("Quota method", q.describe(s.plan_year)),
         (
             "Over-assignment",
-            f"{q.over_assignment:.1%} set, {r.quotas.over_assignment:.1%} realised",
+            f"{q.over_assignment.total:.1%} set (region {q.over_assignment.region:.1%}, rep "
+            f"{q.over_assignment.rep:.1%}), {r.quotas.over_assignment:.1%} realised",
         ),
         ("Minimum history for own run rate", f"{q.min_history_months:g} months"),
         ("Company target", format_money(r.company_target, currency=cur)),

@@ -122,6 +122,15 @@ def load_scenario(path: str | Path) -> Scenario:
                 f"Give a folder relative to the scenario file, or '{SAMPLE_BOOK}'."
             )
         data["book"] = str(resolved)
+    quota = data.get("quota")
+    if isinstance(quota, dict) and isinstance(quota.get("targets"), str):
+        targets = (base / quota["targets"]).resolve()
+        if not targets.is_file():
+            raise ScenarioError(
+                f"{path}: field 'quota.targets': file {quota['targets']!r} (resolved to "
+                f"{targets}) does not exist. Give a CSV relative to the scenario file."
+            )
+        data["quota"] = {**quota, "targets": str(targets)}
     plan = data.get("plan")
     if isinstance(plan, str):
         plan_path = (base / plan).resolve()

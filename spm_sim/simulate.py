@@ -31,10 +31,14 @@ from .comp import Plan, payout, payout_columns
 from .data import Book, load_book, load_sample
 from .deal_mix import DealMix, check_products, draw_measures, fit_deal_mix
 from .productivity import ProductivityModel, draw_deals, fit_productivity
-from .quota import Quotas, quotas_from_history
+from .quota import Quotas, set_quotas
 from .scenario import SAMPLE_BOOK, Scenario
 
 __all__ = ["SimulationResult", "Prepared", "prepare", "simulate", "seed_sequence", "trial_rng"]
+
+#: Second word of the calibrated quotas' seed, ``SeedSequence([scenario.seed, it])``:
+#: a stream apart from every trial's, so quotas are never fitted to the draws they face.
+_CALIBRATION_STREAM = 0x0C0A1B
 
 RngLike = int | np.random.SeedSequence | np.random.Generator | None
 
@@ -101,8 +105,20 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
     """
     book = book if book is not None else _load(scenario.book)
     model = fit_productivity(book, plan_year=scenario.plan_year)
-    quotas = quotas_from_history(
-        book, plan_year=scenario.plan_year, settings=scenario.quota, rep_ids=model.rep_ids
+    if scenario.quota.hires:
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: quota.hires adds planned reps the productivity model "
+            "does not simulate yet; set their quotas with set_quotas or 'spm-sim quotas', and "
+            "remove quota.hires from the scenario to simulate it."
+        )
+    # the calibration draws from its own stream, never the trials' (no in-sample fit)
+    quotas = set_quotas(
+        book,
+        plan_year=scenario.plan_year,
+        settings=scenario.quota,
+        rep_ids=model.rep_ids,
+        model=model,
+        rng=np.random.SeedSequence([scenario.seed, _CALIBRATION_STREAM]),
     )
     reps = book.reps.set_index(book.reps["rep_id"].astype(str)).loc[list(model.rep_ids)]
     mix = None

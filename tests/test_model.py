@@ -177,7 +177,7 @@ def test_quotas_add_up_to_target_with_over_assignment(book):
     assert q.values.shape == (6, 12)
     assert np.all(q.values > 0)
     frame = q.to_frame()
-    assert list(frame.columns) == ["rep_id", "period", "quota"]
+    assert list(frame.columns) == ["rep_id", "region", "period", "quota"]
     assert frame.attrs["settings"]["growth"] == 0.10
     # monthly split follows the history's seasonality: December above January
     assert np.all(q.values[:, 11] > q.values[:, 0])
@@ -201,8 +201,8 @@ def test_quota_errors(book, tmp_path):
     short = load_book(write_book(tmp_path / "short", years=(2025,), end="2025-08-31"))
     with pytest.raises(
         DataError,
-        match=r"needs the twelve months 2024-09-01 to 2025-08-31"
-        r".*cover 2025-01-0\d to 2025-08-\d\d",
+        match=r"needs 12 months of bookings \(2024-09-01 to 2025-08-31\); the book has 8 "
+        r"month\(s\) \(2025-01-0\d to 2025-08-\d\d\)",
     ):
         quotas_from_history(short, plan_year=2026)
 

@@ -1,0 +1,80 @@
+"""``spm-sim quotas``: the printed summary, the files written, errors without tracebacks."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from spm_sim.cli import main
+from spm_sim.scenario import SAMPLE_SCENARIOS
+
+BASELINE = str(SAMPLE_SCENARIOS / "baseline.yaml")
+
+
+def test_quotas_prints_levels_diagnostics_and_writes_files(tmp_path, capsys):
+    out = tmp_path / "q" / "quotas.csv"
+    code = main(
+        [
+            "quotas",
+            BASELINE,
+            "--method",
+            "potential",
+            "--over-assignment",
+            "0.1",
+            "--region-over-assignment",
+            "5%",
+            "--trials",
+            "200",
+            "--out",
+            str(out),
+            "--figure",
+            str(tmp_path / "fit.png"),
+        ]
+    )
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "method      potential: company target = 2025 bookings x (1 + 8.0%)" in text
+    assert "over-assignment 15.5% realised" in text
+    assert "company company" in text and "over-assignment 5.0% (set 5.0%)" in text
+    assert text.count("over-assignment 10.0% (set 10.0%)") == 4  # the four regions
+    assert "Reps expected at or above quota" in text and "P(bookings >= target)" in text
+    q = pd.read_csv(out)
+    assert list(q.columns) == ["rep_id", "region", "period", "quota"]
+    assert len(q) == 80 * 12
+    reps = pd.read_csv(tmp_path / "q" / "quotas_reps.csv")
+    assert len(reps) == 80 and {"p_at_quota", "potential", "annual_quota"} <= set(reps.columns)
+    assert reps["annual_quota"].sum() == pytest.approx(q["quota"].sum(), rel=1e-6)
+    assert (tmp_path / "fit.png").stat().st_size > 10_000
+    assert (tmp_path / "fit_attainment.png").stat().st_size > 10_000
+
+
+def test_calibrated_quotas_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "quotas.csv"
+    code = main(
+        ["quotas", BASELINE, "--method", "calibrated", "--probability", "0.65", "--trials", "400"]
+        + ["--out", str(out)]
+    )
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "calibrated: each rep has a 65% chance of attaining quota" in text
+    reps = pd.read_csv(tmp_path / "quotas_reps.csv")
+    # judged on the simulation's stream, not the calibration's: near 65% on average
+    assert reps["p_at_quota"].mean() == pytest.approx(0.65, abs=0.04)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--method", "blend"], "method 'blend' needs weights"),
+        (["--method", "blend", "--weights", "history=0.5,potential=0.4"], "sum to 0.9, not 1"),
+        (["--method", "calibrated", "--probability", "1.5"], "probability: Input should be less"),
+        (["--method", "bottom_up", "--targets", "nowhere.csv"], "file 'nowhere.csv' not found"),
+        (["--target", "-5"], "target must be a positive finite amount"),
+    ],
+)
+def test_bad_options_give_one_message_and_status_2(args, message, capsys):
+    code = main(["quotas", BASELINE, "--trials", "100", *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert "with the command line's" in err or "not found" in err
