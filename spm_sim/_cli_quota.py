@@ -61,6 +61,13 @@ def _floats(text: str) -> tuple[float, ...]:
         ) from None
 
 
+def _shares(text: str) -> tuple[float, ...]:
+    out = tuple(_number(v.strip()) for v in text.split(",") if v.strip())
+    if not out:
+        raise argparse.ArgumentTypeError("give at least one over-assignment, e.g. 0,5%,10%")
+    return out
+
+
 def _number(text: str) -> float:
     try:
         return float(text[:-1]) / 100 if text.endswith("%") else float(text.replace(",", ""))
@@ -111,6 +118,13 @@ def add_quotas_parser(sub) -> None:
         "--out", type=Path, default=Path("quotas.csv"), help="quotas CSV (default quotas.csv)"
     )
     p.add_argument("--figure", type=Path, metavar="PNG", help="also write the figures")
+    p.add_argument(
+        "--compare-over-assignment",
+        type=_shares,
+        metavar="X,...",
+        help="also print the company view for these rep-level over-assignments, "
+        "e.g. 0,5%%,10%%,15%% (same simulated sales for each)",
+    )
 
 
 #: options that belong to one method: dropped from the scenario's settings when
@@ -234,6 +248,9 @@ def cmd_quotas(args) -> int:
         f"{format_pct(row['incentive_cost_of_sales'])}"
     )
 
+    if args.compare_over_assignment:
+        _print_sweep(scenario, settings, args.compare_over_assignment, trials, seed, book, cur)
+
     out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = q.to_frame()
@@ -259,3 +276,30 @@ def cmd_quotas(args) -> int:
         plt.close(att)
         print(f"wrote {fig_path}\nwrote {att_path}")
     return 0
+
+
+def _print_sweep(scenario, settings, levels, trials, seed, book, cur) -> None:
+    """The company view for several rep-level over-assignments, on the same sales."""
+    from ._quota_calibrate import company_view
+
+    variants = {}
+    for x in levels:
+        data = settings.model_dump()
+        data["over_assignment"] = {**data["over_assignment"], "rep": x}
+        variants[f"{x:.1%}"] = load_spec(
+            type(settings), data, where=f"--compare-over-assignment {x:g}"
+        )
+    view = company_view(scenario, variants, trials=trials, rng=seed, book=book)
+    print("\nover-assignment (rep level) against attainment and cost, same simulated sales:")
+    head = (
+        f"  {'rep level':>9}{'sum of quotas':>16}{'reps at quota':>15}{'P(target)':>11}"
+        f"{'incentive P50':>16}{'cost of sales':>15}"
+    )
+    print(head)
+    for _, r in view.iterrows():
+        print(
+            f"  {r['setting']:>9}{format_money(r['sum_of_quotas'], currency=cur):>16}"
+            f"{format_pct(r['share_at_quota']):>15}{format_pct(r['p_company_target']):>11}"
+            f"{format_money(r['incentive_cost_p50'], currency=cur):>16}"
+            f"{format_pct(r['incentive_cost_of_sales']):>15}"
+        )

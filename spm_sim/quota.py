@@ -199,8 +199,9 @@ class QuotaSettings(BaseModel):
     ramp : tuple of float, optional
         Quota ramp by month of tenure (month 1 first), non-decreasing, ending at 1.
         Default: ``DEFAULT_RAMP`` by quarter (25/50/75/100%).
-    seasonality : "history", "flat", or 12 or 4 shares
-        Monthly split: from the history, flat, or given monthly (12) or quarterly (4)
+    seasonality : "history", "history_quarterly", "flat", or 12 or 4 shares
+        Monthly split: from the history by month, from the history by quarter (the
+        months of a quarter equal), flat, or given monthly (12) or quarterly (4)
         shares that sum to 1.
     hires : list of PlannedHire
         Planned hires and backfills (rep_id, region, start date in the plan year).
@@ -240,7 +241,7 @@ class QuotaSettings(BaseModel):
     share_at_quota: float | None = Field(None, gt=0.0, lt=1.0, allow_inf_nan=False)
     calibration_trials: int = Field(2000, ge=100, le=1_000_000)
     ramp: tuple[float, ...] | None = None
-    seasonality: Literal["history", "flat"] | tuple[float, ...] = "history"
+    seasonality: Literal["history", "history_quarterly", "flat"] | tuple[float, ...] = "history"
     hires: tuple[PlannedHire, ...] = ()
     moves: tuple[Move, ...] = ()
     min_history_months: float = Field(3.0, ge=0.0, le=12.0)
@@ -332,7 +333,7 @@ class QuotaSettings(BaseModel):
         if len(v) not in (4, 12):
             raise ValueError(
                 f"seasonality has {len(v)} values; give 12 monthly or 4 quarterly shares, "
-                "or 'history' or 'flat'"
+                "or 'history', 'history_quarterly' or 'flat'"
             )
         if any(not math.isfinite(s) or s < 0 for s in v):
             raise ValueError(f"seasonality shares must be non-negative, got {list(v)}")
@@ -795,13 +796,14 @@ def _season(settings, book, hist, end, ramp) -> np.ndarray:
     s = settings.seasonality
     if s == "flat":
         return np.ones(12)
-    if s == "history":
+    if s in ("history", "history_quarterly"):
         if hist.empty:
             raise DataError(
-                "seasonality 'history' needs bookings before the plan year and the book has "
+                f"seasonality '{s}' needs bookings before the plan year and the book has "
                 "none; set seasonality to 'flat' or give 12 monthly or 4 quarterly shares."
             )
-        return _seasonal_weights(book, hist, end, ramp)
+        w = _seasonal_weights(book, hist, end, ramp)
+        return np.repeat(w.reshape(4, 3).mean(axis=1), 3) if s == "history_quarterly" else w
     v = np.asarray(s, float)
     monthly = np.repeat(v / 3.0, 3) if v.size == 4 else v
     return monthly * 12.0

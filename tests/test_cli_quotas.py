@@ -78,3 +78,21 @@ def test_bad_options_give_one_message_and_status_2(args, message, capsys):
     assert code == 2
     assert message in err and "Traceback" not in err
     assert "with the command line's" in err or "not found" in err
+
+
+def test_over_assignment_sweep_trades_attainment_for_cost(tmp_path, capsys):
+    code = main(
+        ["quotas", BASELINE, "--trials", "300", "--compare-over-assignment", "0,10%,20%"]
+        + ["--out", str(tmp_path / "q.csv")]
+    )
+    text = capsys.readouterr().out
+    assert code == 0
+    lines = text.split("same simulated sales:\n")[1].splitlines()[1:4]
+    rows = [line.split() for line in lines]
+    assert [r[0] for r in rows] == ["0.0%", "10.0%", "20.0%"]
+    share = [float(r[2].rstrip("%")) for r in rows]
+    p_target = {r[3] for r in rows}
+    cost = [float(r[5].rstrip("%")) for r in rows]
+    assert share[0] > share[1] > share[2]  # more over-assignment, fewer reps at quota
+    assert cost[0] > cost[1] > cost[2]  # and a smaller incentive bill
+    assert len(p_target) == 1  # the company's number and its sales do not change

@@ -424,3 +424,28 @@ def test_scenario_file_with_bottom_up_targets_relative_to_it(tmp_path, folder):
     )
     with pytest.raises(ScenarioError, match=r"field 'quota.targets': file 'missing.csv'"):
         load_scenario(tmp_path / "bad.yaml")
+
+
+def test_quarterly_seasonality_from_history_keeps_the_quarters(book):
+    monthly = set_quotas(book, plan_year=2026, settings=flat(method="equal", seasonality="history"))
+    quarterly = set_quotas(
+        book, plan_year=2026, settings=flat(method="equal", seasonality="history_quarterly")
+    )
+    np.testing.assert_allclose(quarterly.by_quarter(), monthly.by_quarter(), rtol=1e-12)
+    v = quarterly.values[0]
+    np.testing.assert_allclose(v.reshape(4, 3), v.reshape(4, 3)[:, :1].repeat(3, axis=1))
+
+
+def test_a_calibrated_scenario_simulates_near_the_chosen_probability():
+    from spm_sim import sample_scenario, simulate
+
+    s = sample_scenario("baseline")
+    s = s.replace(quota=QuotaSettings(method="calibrated", probability=0.6, growth=0.08))
+    result = simulate(s, 600)
+    # the quotas were calibrated on another stream than the simulation's trials
+    per_trial = (result.bookings >= result.quotas.annual[None, :]).mean(axis=1)
+    # reps move together inside a trial: the error of the mean is from the trials' spread,
+    # plus the calibration's own (2,000 years: about 0.01 per rep, less on the average)
+    se = per_trial.std(ddof=1) / np.sqrt(len(per_trial))
+    assert abs(per_trial.mean() - 0.6) < 4 * se + 0.01, (per_trial.mean(), se)
+    assert result.quotas.settings.method == "calibrated"
