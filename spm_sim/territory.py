@@ -22,7 +22,7 @@ moves and swaps of border units (see ``_territory_solve``). With a number of
 territories instead of rep homes, the centers are found by alternating the
 assignment with a move of each center to its territory's medoid, as in the
 location-allocation heuristic of Cooper (1964); the gap reported is then the gap of
-the final assignment to those centers. ``docs/model.md`` §4 states the model.
+the final assignment to those centers. ``docs/model.md`` §6 states the model.
 
 Examples
 --------
