@@ -96,3 +96,13 @@ def test_over_assignment_sweep_trades_attainment_for_cost(tmp_path, capsys):
     assert share[0] > share[1] > share[2]  # more over-assignment, fewer reps at quota
     assert cost[0] > cost[1] > cost[2]  # and a smaller incentive bill
     assert len(p_target) == 1  # the company's number and its sales do not change
+
+
+def test_the_report_says_which_method_set_the_quotas(tmp_path):
+    out = tmp_path / "report"
+    calibrated = str(SAMPLE_SCENARIOS / "calibrated_quotas.yaml")
+    code = main(["run", BASELINE, calibrated, "--trials", "200", "--out", str(out), "--quiet"])
+    assert code == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "history (trailing 12 months): company target = 2025 bookings x (1 + 8.0%)" in html
+    assert "calibrated: each rep has a 60% chance of attaining quota" in html
