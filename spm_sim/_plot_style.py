@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 _RC = {
@@ -50,3 +51,22 @@ def _label(text: str) -> str:
 def _pct_axis(ax: Axes, axis: str = "x", decimals: int | None = None) -> None:
     fmt = PercentFormatter(xmax=1.0, decimals=decimals)
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+class SpmFigure(Figure):
+    """A matplotlib ``Figure`` that shows itself as a PNG in Jupyter and Voila.
+
+    spm_sim builds figures without pyplot (no global state, nothing to close), so
+    IPython's matplotlib display hook, which pyplot installs, may never be there;
+    ``_repr_png_`` lets ``display(fig)`` or a cell's last value show the picture in any
+    frontend all the same.
+    """
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        buf = io.BytesIO()
+        FigureCanvasAgg(self).print_png(buf)
+        return buf.getvalue()

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ._format import format_money
-from ._plot_style import _label, _palette, _pct_axis, _style
+from ._plot_style import SpmFigure, _label, _palette, _pct_axis, _style
 
 __all__ = ["quota_fit_figure", "attainment_figure"]
 
@@ -181,7 +181,7 @@ def quota_fit_figure(diagnostics) -> Figure:
     by_potential = r["flag_potential"].to_numpy(bool)
     by_growth = r["flag_growth"].to_numpy(bool)
     with _style():
-        fig = Figure(figsize=(10.5, 4.4), layout="constrained")
+        fig = SpmFigure(figsize=(10.5, 4.4), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
         share = rules.get("max_share_of_potential", np.nan)
         _fit_panel(
@@ -261,7 +261,7 @@ def attainment_figure(diagnostics) -> Figure:
     share = h["share"].to_numpy(float)
     colors = _palette(3)
     with _style():
-        fig = Figure(figsize=(8.0, 4.2), layout="constrained")
+        fig = SpmFigure(figsize=(8.0, 4.2), layout="constrained")
         ax = fig.subplots()
         above = lo >= 1.0 - 1e-12
         bars = ax.bar(

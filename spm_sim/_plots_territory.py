@@ -18,7 +18,7 @@ from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from ._plot_style import _label, _palette, _pct_axis, _style
+from ._plot_style import SpmFigure, _label, _palette, _pct_axis, _style
 
 __all__ = ["territory_map", "balance_bars", "tradeoff_curve", "headcount_chart"]
 
@@ -261,7 +261,7 @@ def territory_map(
     default = f"{k_terr} territories over {n:,} units"
     with _style():
         if cur is None:
-            fig = Figure(figsize=(panel_w, panel_h), layout="constrained")
+            fig = SpmFigure(figsize=(panel_w, panel_h), layout="constrained")
             ax = fig.subplots()
             draw(ax, after_key, np.zeros(n, bool), np.ones(k_terr, bool))
             ax.set_title((ax_title or default) + note)
@@ -271,7 +271,7 @@ def territory_map(
                 )
             ]
         else:
-            fig = Figure(figsize=(2 * panel_w + 0.6, panel_h + 0.3), layout="constrained")
+            fig = SpmFigure(figsize=(2 * panel_w + 0.6, panel_h + 0.3), layout="constrained")
             ax0, ax = fig.subplots(1, 2, sharex=True, sharey=True)
             # the before panel shows the homes of reps who had units before
             had = set(cur[~cur_missing])
@@ -357,7 +357,7 @@ def balance_bars(alignment, measures: Sequence[str] | None = None) -> Figure:
     band_color = sns.color_palette("colorblind")[2]
     k = len(per)
     with _style():
-        fig = Figure(figsize=(10, 0.6 + 2.9 * len(measures)), layout="constrained")
+        fig = SpmFigure(figsize=(10, 0.6 + 2.9 * len(measures)), layout="constrained")
         axes = np.atleast_1d(fig.subplots(len(measures), 1, squeeze=False)[:, 0])
         for ax, m in zip(axes, measures, strict=True):
             dev = per[f"dev_{m}"].astype(float).sort_values(kind="stable")
@@ -478,7 +478,7 @@ def tradeoff_curve(
     order = np.flatnonzero(drawable)[np.argsort(xs[drawable], kind="stable")]
     color = _palette(1)[0]
     with _style():
-        fig = Figure(figsize=(8, 5), layout="constrained")
+        fig = SpmFigure(figsize=(8, 5), layout="constrained")
         ax = fig.subplots()
         ax.plot(xs[order], ys[order], color="0.6", linewidth=1.2, zorder=1)
         if feasible.any():
@@ -599,7 +599,7 @@ def headcount_chart(table: pd.DataFrame) -> Figure:
             )
 
     with _style():
-        fig = Figure(figsize=(10, 3.8), layout="constrained")
+        fig = SpmFigure(figsize=(10, 3.8), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
         if {"load_mean", "load_max"} <= set(t.columns):
             series(ax1, t["load_max"].to_numpy(float), colors[1], "s", "largest territory")

@@ -358,13 +358,13 @@ def _allocate(weight: np.ndarray, region_m: np.ndarray, target: float, oa: OverA
     return values, region_q
 
 
-def _region_quotas_from_reps(values, region_m, target: float, oa: OverAssignment) -> dict:
-    """Region quotas for rep numbers set bottom-up: ``T (1 + o_g)`` shared as the reps' sums."""
-    total = values.sum()
-    return {
-        g: target * (1.0 + oa.region) * values[region_m == g].sum() / total
-        for g in sorted(set(region_m.ravel()))
-    }
+def _region_quotas_from_reps(values, region_m) -> dict:
+    """Region quotas for rep numbers set from below (bottom-up, calibrated): their sums.
+
+    Nothing above the reps set them, so the company row of the levels shows how far
+    the sum lands from the company target.
+    """
+    return {g: float(values[region_m == g].sum()) for g in sorted(set(region_m.ravel()))}
 
 
 def _levels(values, region_m, target, region_q: dict, oa: OverAssignment) -> pd.DataFrame:

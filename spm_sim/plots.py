@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ._format import format_money
-from ._plot_style import _RC, _label, _palette, _pct_axis, _style  # noqa: F401
+from ._plot_style import _RC, SpmFigure, _label, _palette, _pct_axis, _style  # noqa: F401
 from ._plots_quota import attainment_figure, quota_fit_figure
 from ._plots_territory import balance_bars, headcount_chart, territory_map, tradeoff_curve
 from .comp import Plan, payout_curve
@@ -139,7 +139,7 @@ def attainment_histogram(results: Sequence) -> Figure:
     company = [r.trials["company_attainment"].to_numpy(float) for r in results]
     reps = [np.minimum(r.rep_attainment.ravel(), REP_ATTAINMENT_MAX) for r in results]
     with _style():
-        fig = Figure(figsize=(10, 4.1), layout="constrained")
+        fig = SpmFigure(figsize=(10, 4.1), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
         _overlaid_hist(ax1, company, names, colors, _bins(company))
         _reference_line(ax1, 1.0, "company target")
@@ -200,7 +200,7 @@ def cost_distribution(results: Sequence) -> Figure:
     cost = [r.trials["incentive_cost"].to_numpy(float) for r in results]
     ccos = [r.trials["ccos"].to_numpy(float) for r in results]
     with _style():
-        fig = Figure(figsize=(10, 3.8), layout="constrained")
+        fig = SpmFigure(figsize=(10, 3.8), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
         for ax, arrays in ((ax1, cost), (ax2, ccos)):
             _overlaid_hist(ax, arrays, names, colors, _bins(arrays))
@@ -248,7 +248,7 @@ def payout_curves(plans: Sequence[Plan], *, max_attainment: float = 2.5) -> Figu
     colors = _palette(len(plans))
     seen: dict[str, int] = {}
     with _style():
-        fig = Figure(figsize=(10, 3.8), layout="constrained")
+        fig = SpmFigure(figsize=(10, 3.8), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
         linestyles = ["-", "--", "-.", ":"]
         for k, (plan, color) in enumerate(zip(plans, colors, strict=True)):
@@ -310,7 +310,7 @@ def quarterly_accrual_chart(accrual: pd.DataFrame) -> Figure:
     width = 0.8 / max(len(scenarios), 1)
     x = np.arange(len(quarters))
     with _style():
-        fig = Figure(figsize=(10, 3.2), layout="constrained")
+        fig = SpmFigure(figsize=(10, 3.2), layout="constrained")
         ax = fig.subplots()
         for k, (name, color) in enumerate(zip(scenarios, colors, strict=True)):
             part = accrual[accrual["scenario"] == name].set_index("quarter").reindex(quarters)

@@ -433,6 +433,8 @@ class QuotaSettings(BaseModel):
         else:
             head = m
         extra = f"; {len(self.overrides)} override(s)" if self.overrides else ""
+        if m == "calibrated" or (m == "bottom_up" and not self.reconcile):
+            extra += "; the quotas' sum is compared with the target, not scaled to it"
         return f"{head}: {target}{extra}"
 
 
@@ -668,12 +670,12 @@ def set_quotas(
         else:
             basis = annual
             values = annual[:, None] * profile
-            region_q = _region_quotas_from_reps(values, region_m, company_target, oa)
+            region_q = _region_quotas_from_reps(values, region_m)
     else:  # calibrated
         values, basis, source, info = _calibrated(
             book, reps, settings, plan_year, model, rng, capacity
         )
-        region_q = _region_quotas_from_reps(values, region_m, company_target, oa)
+        region_q = _region_quotas_from_reps(values, region_m)
 
     values, audit = _apply_overrides(values, reps, region_m, settings)
     levels = _levels(values, region_m, company_target, region_q, oa)

@@ -31,6 +31,7 @@ from IPython.display import display
 
 from ._describe import component_rules, plan_rules
 from ._format import format_diff, format_money
+from ._widgets_quota import QuotaDesigner
 from ._widgets_territory import TerritoryDesigner
 from .comp import Component, Plan
 from .data import Book
@@ -39,7 +40,14 @@ from .plots import attainment_histogram, cost_distribution, payout_curves
 from .scenario import Scenario, sample_plans
 from .simulate import SimulationResult, prepare, simulate
 
-__all__ = ["PlanDesigner", "DesignValues", "TerritoryDesigner", "design_plan", "slider_targets"]
+__all__ = [
+    "PlanDesigner",
+    "DesignValues",
+    "QuotaDesigner",
+    "TerritoryDesigner",
+    "design_plan",
+    "slider_targets",
+]
 
 #: metrics shown in the designer's table, in order
 _SHOWN = [
