@@ -168,14 +168,14 @@ def _seasonal_weights(book, hist: pd.DataFrame, end: pd.Timestamp, ramp: np.ndar
 # --- the bases of the top-down methods -----------------------------------------------
 
 
-def _basis(name, book, hist, end, reps, settings, ramp, season, plan_year):
+def _basis(name, book, accounts, hist, end, reps, settings, ramp, season, plan_year):
     """``(basis per rep, source per rep, extra columns)`` of one top-down basis."""
     n = len(reps)
     if name == "equal":
         return np.ones(n), np.array(["equal"] * n, dtype=object), {}
     if name == "history":
         return _history_basis(book, hist, end, reps, settings, ramp, season, plan_year)
-    pot, work, count = _territories(book, reps, settings, need_workload=name == "capacity")
+    pot, work, count = _territories(accounts, reps, settings, need_workload=name == "capacity")
     if name == "potential":
         src = np.array([f"territory potential ({c} accounts)" for c in count], dtype=object)
         return pot, src, {"potential": pot, "accounts": count}
@@ -197,9 +197,46 @@ def _basis(name, book, hist, end, reps, settings, ramp, season, plan_year):
     )
 
 
-def _territories(book, reps, settings, *, need_workload: bool):
+def aligned_accounts(accounts: pd.DataFrame, alignment, reps: pd.DataFrame) -> pd.DataFrame:
+    """The book's accounts with ``rep_id`` taken from an alignment (accounts it leaves
+    out keep their rep).
+
+    ``alignment`` is a :class:`~spm_sim.territory.Alignment` designed on accounts, or a
+    frame with ``account_id`` and ``rep_id`` columns (what ``spm-sim align --out``
+    writes).
+    """
+    frame = alignment.to_frame() if hasattr(alignment, "to_frame") else alignment
+    if not isinstance(frame, pd.DataFrame) or "rep_id" not in frame.columns:
+        raise SpecError(
+            "alignment: give a territory.Alignment designed on accounts, or a table with "
+            "columns account_id and rep_id"
+        )
+    id_col = "account_id" if "account_id" in frame.columns else frame.columns[0]
+    new = pd.Series(frame["rep_id"].astype(str).to_numpy(), index=frame[id_col].astype(str))
+    ids = accounts["account_id"].astype(str)
+    unknown = new.index[~new.index.isin(ids)]
+    if len(unknown):
+        raise DataError(
+            f"alignment: {len(unknown)} id(s) are not accounts of the book, e.g. "
+            f"{unknown[0]!r} (column {id_col!r}); an alignment designed on counties or other "
+            "units cannot set account owners: design on the accounts."
+        )
+    owners = set(new.unique()) - set(reps["rep_id"].astype(str))
+    if owners:
+        raise DataError(
+            f"alignment: rep(s) {', '.join(sorted(owners)[:8])} own accounts in the alignment "
+            "but carry no quota in the plan year; add them as planned hires or pass their "
+            "rep_ids."
+        )
+    out = accounts.copy()
+    mapped = ids.map(new)
+    out["rep_id"] = mapped.where(mapped.notna(), out["rep_id"]).to_numpy()
+    return out
+
+
+def _territories(accounts, reps, settings, *, need_workload: bool):
     """Potential, workload and account count of each rep's accounts."""
-    acc = book.accounts
+    acc = accounts
     cols = [settings.potential_column] + ([settings.workload_column] if need_workload else [])
     for c in cols:
         if c not in acc.columns:
@@ -389,7 +426,7 @@ def _levels(values, region_m, target, region_q: dict, oa: OverAssignment) -> pd.
 # --- bottom-up -------------------------------------------------------------------------
 
 
-def _bottom_up(book, reps, settings):
+def _bottom_up(accounts, reps, settings):
     """Annual targets per rep from an account- or rep-level CSV."""
     path = Path(settings.targets or "")
     if not path.is_file():
@@ -424,7 +461,7 @@ def _bottom_up(book, reps, settings):
         )
     ids = reps["rep_id"].astype(str)
     if key == "account_id":
-        owner = book.accounts.set_index(book.accounts["account_id"].astype(str))["rep_id"]
+        owner = accounts.set_index(accounts["account_id"].astype(str))["rep_id"]
         rep_of = owner.reindex(df["account_id"].astype(str))
         unknown = rep_of.index[rep_of.isna().to_numpy()]
         if len(unknown):

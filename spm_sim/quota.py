@@ -59,6 +59,7 @@ from ._quota_bases import (
     _region_quotas_from_reps,
     _season,
     _shares,
+    aligned_accounts,
 )
 from ._validation import DataError, SpecError
 from .productivity import DEFAULT_RAMP, history_end
@@ -558,6 +559,7 @@ def set_quotas(
     rep_ids: list[str] | tuple[str, ...] | None = None,
     model=None,
     rng=None,
+    alignment=None,
 ) -> Quotas:
     """Quotas per rep and month of ``plan_year`` by the method of ``settings``.
 
@@ -575,6 +577,11 @@ def set_quotas(
         from the book with ``fit_productivity``).
     rng : int, SeedSequence or Generator, optional
         ``calibrated`` only: the calibration's random stream (default seed 0).
+    alignment : Alignment or DataFrame, optional
+        New territories: a :func:`spm_sim.territory.design` result on the accounts, or a
+        table with ``account_id`` and ``rep_id`` (``spm-sim align --out``). The
+        ``potential``, ``capacity`` and bottom-up account targets then follow it;
+        accounts it leaves out keep their rep.
 
     Returns
     -------
@@ -617,6 +624,9 @@ def set_quotas(
     start = pd.Timestamp(year=plan_year, month=1, day=1)
     plan_months = pd.date_range(start, periods=12, freq="MS")
     reps = _quota_reps(book, plan_year, rep_ids, settings)
+    accounts = (
+        book.accounts if alignment is None else aligned_accounts(book.accounts, alignment, reps)
+    )
     ramp = monthly_ramp(settings.ramp)
     end = history_end(book, plan_year)
     hist = book.bookings[book.bookings["date"] <= end].sort_values(["date", "deal_id"])
@@ -649,7 +659,9 @@ def set_quotas(
         basis = np.zeros(len(reps))
         sources = []
         for name, w in (parts or {}).items():
-            b, src, cols = _basis(name, book, hist, end, reps, settings, ramp, season, plan_year)
+            b, src, cols = _basis(
+                name, book, accounts, hist, end, reps, settings, ramp, season, plan_year
+            )
             extra.update(cols)
             if m == "blend":
                 extra[f"share_{name}"] = _shares(b, cap_year)
@@ -659,7 +671,7 @@ def set_quotas(
         source = sources[0] if len(sources) == 1 else _join_sources(sources, parts)
         values, region_q = _allocate(basis[:, None] * capacity, region_m, company_target, oa)
     elif m == "bottom_up":
-        annual, source, cols = _bottom_up(book, reps, settings)
+        annual, source, cols = _bottom_up(accounts, reps, settings)
         extra.update(cols)
         _need_capacity(reps, annual, cap_year)
         profile = capacity / np.where(cap_year > 0, cap_year, 1.0)[:, None]

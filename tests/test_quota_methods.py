@@ -449,3 +449,49 @@ def test_a_calibrated_scenario_simulates_near_the_chosen_probability():
     se = per_trial.std(ddof=1) / np.sqrt(len(per_trial))
     assert abs(per_trial.mean() - 0.6) < 4 * se + 0.01, (per_trial.mean(), se)
     assert result.quotas.settings.method == "calibrated"
+
+
+def test_quotas_follow_a_new_alignment(book):
+    # R3's only account goes to R1: R3 is left without a territory, and is named
+    new = pd.DataFrame({"account_id": ["AR3"], "rep_id": ["R1"]})
+    with pytest.raises(DataError, match=r"have no territory .*: R3"):
+        set_quotas(book, plan_year=2026, settings=flat(method="potential"), alignment=new)
+    pot = pd.Series(POTENTIAL)
+    # R1 and R2 swap accounts: their quotas swap
+    swap = pd.DataFrame({"account_id": ["AR1", "AR2"], "rep_id": ["R2", "R1"]})
+    q = set_quotas(book, plan_year=2026, settings=flat(method="potential"), alignment=swap)
+    expected = pot.copy()
+    expected["R1"], expected["R2"] = pot["R2"], pot["R1"]
+    np.testing.assert_allclose(annual(q), TARGET * expected / expected.sum(), rtol=1e-12)
+    with pytest.raises(DataError, match=r"1 id\(s\) are not accounts of the book, e.g. 'X1'"):
+        set_quotas(
+            book,
+            plan_year=2026,
+            settings=flat(method="potential"),
+            alignment=pd.DataFrame({"account_id": ["X1"], "rep_id": ["R1"]}),
+        )
+    with pytest.raises(DataError, match=r"rep\(s\) R9 own accounts in the alignment"):
+        set_quotas(
+            book,
+            plan_year=2026,
+            settings=flat(method="potential"),
+            alignment=pd.DataFrame({"account_id": ["AR1"], "rep_id": ["R9"]}),
+        )
+
+
+def test_quotas_from_a_designed_alignment_of_the_sample():
+    from spm_sim import design, load_sample
+
+    book = load_sample()
+    west = book.accounts[
+        book.accounts["rep_id"].isin(
+            book.reps.loc[(book.reps["region"] == "West") & book.reps["term_date"].isna(), "rep_id"]
+        )
+    ]
+    homes = book.reps[book.reps["rep_id"].isin(west["rep_id"].unique())]
+    al = design(west, homes=homes, current="rep_id", balance={"potential": 0.05})
+    q = set_quotas(book, plan_year=2026, settings=QuotaSettings(method="potential"), alignment=al)
+    pot = q.basis.set_index("rep_id")["potential"]
+    west_pot = pot[list(homes["rep_id"])]
+    # balanced territories: every West rep's potential within 5% of their mean
+    assert (west_pot / west_pot.mean() - 1).abs().max() <= 0.05 + 1e-9
