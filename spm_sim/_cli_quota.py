@@ -68,6 +68,16 @@ def _shares(text: str) -> tuple[float, ...]:
     return out
 
 
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"a seed must be >= 0, got {v}")
+    return v
+
+
 def _number(text: str) -> float:
     try:
         return float(text[:-1]) / 100 if text.endswith("%") else float(text.replace(",", ""))
@@ -113,7 +123,7 @@ def add_quotas_parser(sub) -> None:
     p.add_argument(
         "--trials", type=int, metavar="N", help="simulated years (default: the scenario's)"
     )
-    p.add_argument("--seed", type=int, metavar="S", help="seed (default: the scenario's)")
+    p.add_argument("--seed", type=_seed, metavar="S", help="seed (default: the scenario's)")
     p.add_argument(
         "--out", type=Path, default=Path("quotas.csv"), help="quotas CSV (default quotas.csv)"
     )
@@ -141,6 +151,8 @@ def _settings(scenario, args):
     if args.method and args.method != data["method"]:
         for f in _METHOD_FIELDS:
             data.pop(f, None)
+        if args.method in ("calibrated", "bottom_up"):
+            data["over_assignment"] = {}  # set by the probability or the targets
     simple = {
         "method": args.method,
         "target": args.target,
@@ -174,12 +186,31 @@ def _settings(scenario, args):
 def cmd_quotas(args) -> int:
     """Run ``spm-sim quotas``; returns the exit status."""
     from ._quota_calibrate import annual_draws, company_view, quota_diagnostics
-    from .quota import QuotaSettings, set_quotas
+    from .quota import rep_potential, rep_run_rates
     from .scenario import load_scenario
     from .simulate import _load, prepare
 
+    if args.figure is not None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        kinds = FigureCanvasAgg.get_supported_filetypes()
+        suffix = args.figure.suffix.lstrip(".").lower()
+        if suffix not in kinds:
+            raise SpecError(
+                f"--figure {args.figure}: cannot write a {suffix or 'file without'} "
+                f"extension; use one of {', '.join(sorted(kinds))} (e.g. quotas.png)"
+            )
     scenario = load_scenario(args.scenario)
     settings = _settings(scenario, args)
+    if args.compare_over_assignment and (
+        settings.method == "calibrated"
+        or (settings.method == "bottom_up" and not settings.reconcile)
+    ):
+        raise SpecError(
+            f"--compare-over-assignment: method {settings.method!r} does not share a target "
+            "out, so over-assignment does not change its quotas; compare with a top-down "
+            "method or bottom_up --reconcile"
+        )
     scenario = scenario.replace(quota=settings)
     trials = int(args.trials or scenario.trials)
     if trials < 100:
@@ -192,16 +223,12 @@ def cmd_quotas(args) -> int:
 
     # judged on the simulation's own stream (the calibration used another one)
     draws = annual_draws(prep.model, trials, rng=seed)
-    history = set_quotas(
-        book,
-        plan_year=scenario.plan_year,
-        settings=QuotaSettings(target=q.company_target),
-        rep_ids=q.rep_ids,
-    ).basis.set_index("rep_id")["run_rate"]
+    history = rep_run_rates(
+        book, plan_year=scenario.plan_year, settings=settings, rep_ids=q.rep_ids
+    )
+    col = settings.potential_column
     potential = (
-        book.accounts.groupby(book.accounts["rep_id"].astype(str))["potential"]
-        .sum()
-        .reindex(list(q.rep_ids))
+        rep_potential(book.accounts, q.rep_ids, col) if col in book.accounts.columns else None
     )
     diag = quota_diagnostics(
         q,

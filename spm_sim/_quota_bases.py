@@ -44,6 +44,11 @@ def _quota_reps(book, plan_year: int, rep_ids, settings: QuotaSettings) -> pd.Da
                 "nobody to set a quota for. Check the reps' dates, or pass rep_ids."
             )
     else:
+        seen: set[str] = set()
+        for r in map(str, rep_ids):
+            if r in seen:
+                raise SpecError(f"rep_ids lists {r!r} twice; give each rep once")
+            seen.add(r)
         idx = pd.Index(reps["rep_id"]).get_indexer([str(r) for r in rep_ids])
         if np.any(idx < 0):
             bad = [r for r, i in zip(rep_ids, idx, strict=True) if i < 0]
@@ -52,9 +57,11 @@ def _quota_reps(book, plan_year: int, rep_ids, settings: QuotaSettings) -> pd.Da
     sel = sel[["rep_id", "region", "hire_date", "term_date"]].assign(planned=False)
     known = set(reps["rep_id"])
     rows = []
+    regions = set(reps["region"])
     for i, h in enumerate(settings.hires):
         where = f"quota.hires[{i}] ({h.rep_id})"
         _in_year(h.start, plan_year, where + " start")
+        _known_region(h, regions, where)
         if h.rep_id in known or any(r["rep_id"] == h.rep_id for r in rows):
             raise SpecError(
                 f"{where}: rep_id {h.rep_id!r} is already a rep of the book or another hire; "
@@ -75,6 +82,16 @@ def _quota_reps(book, plan_year: int, rep_ids, settings: QuotaSettings) -> pd.Da
     return sel.reset_index(drop=True)
 
 
+def _known_region(entry, regions: set, where: str) -> None:
+    """A region the book has, unless the entry says it is new (a typo is not a region)."""
+    if entry.region not in regions and not entry.new_region:
+        raise SpecError(
+            f"{where}: region {entry.region!r} is not a region of the book's reps."
+            f"{suggest(entry.region, sorted(regions))} Regions: {', '.join(sorted(regions))}. "
+            "For a region that does not exist yet, add new_region: true."
+        )
+
+
 def _in_year(day: dt.date, plan_year: int, where: str) -> None:
     if day.year != plan_year:
         raise SpecError(
@@ -91,13 +108,16 @@ def _exposure(reps: pd.DataFrame, months: pd.DatetimeIndex, ramp: np.ndarray, **
     return share * ramp[np.clip(tenure, 0, len(ramp) - 1)]
 
 
-def _region_months(reps, moves, months: pd.DatetimeIndex, plan_year: int) -> np.ndarray:
+def _region_months(
+    reps, moves, months: pd.DatetimeIndex, plan_year: int, regions: set
+) -> np.ndarray:
     """Region of each rep in each month: a move counts from the start of its month."""
     region = np.repeat(reps["region"].to_numpy(dtype=object)[:, None], len(months), axis=1)
     index = {r: i for i, r in enumerate(reps["rep_id"])}
     for i, mv in sorted(enumerate(moves), key=lambda t: t[1].date):
         where = f"quota.moves[{i}] ({mv.rep_id})"
         _in_year(mv.date, plan_year, where + " date")
+        _known_region(mv, regions, where)
         if mv.rep_id not in index:
             raise SpecError(
                 f"{where}: rep {mv.rep_id!r} carries no quota in {plan_year}; check the rep_id"
@@ -106,7 +126,7 @@ def _region_months(reps, moves, months: pd.DatetimeIndex, plan_year: int) -> np.
     return region
 
 
-def _need_months(hist, since, end, months: int, *, what: str) -> None:
+def _need_months(hist, since, end, months: int, *, what: str, fix: str) -> None:
     """Refuse a history that does not reach back to ``since`` (with the months counted)."""
     if len(hist) and hist["date"].min() <= since + pd.Timedelta(days=31):
         return
@@ -118,8 +138,7 @@ def _need_months(hist, since, end, months: int, *, what: str) -> None:
         span = f"{first.date()} to {hist['date'].max().date()}"
     raise DataError(
         f"history too short for {what}: it needs {months} months of bookings ({since.date()} "
-        f"to {end.date()}); the book has {have} month(s) ({span}) up to {end.date()}. Give "
-        "more history, a shorter window, or a company target."
+        f"to {end.date()}); the book has {have} month(s) ({span}) up to {end.date()}. {fix}"
     )
 
 
@@ -159,7 +178,15 @@ def _seasonal_weights(book, hist: pd.DataFrame, end: pd.Timestamp, ramp: np.ndar
     amount = np.bincount(
         hist["date"].dt.month.to_numpy() - 1, hist["amount"].to_numpy(float), minlength=12
     )
-    rate = np.where(cap > 0, amount / np.where(cap > 0, cap, 1.0), 0.0)
+    if np.any(cap <= 0):
+        missing = [pd.Timestamp(2000, m + 1, 1).strftime("%B") for m in np.flatnonzero(cap <= 0)]
+        raise DataError(
+            f"seasonality from history needs every calendar month in the bookings history; the "
+            f"history ({hist['date'].min().date()} to {end.date()}, {len(months)} month(s)) has "
+            f"no selling time in {', '.join(missing)}. Give 12 months or more of history, or "
+            "set seasonality to 'flat' or to 12 monthly or 4 quarterly shares."
+        )
+    rate = amount / cap
     if rate.sum() <= 0:
         raise DataError("the bookings history has no amount to estimate seasonality from.")
     return rate / rate.mean()
@@ -212,6 +239,13 @@ def aligned_accounts(accounts: pd.DataFrame, alignment, reps: pd.DataFrame) -> p
             "columns account_id and rep_id"
         )
     id_col = "account_id" if "account_id" in frame.columns else frame.columns[0]
+    dup = frame[id_col].astype(str).duplicated(keep=False)
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise DataError(
+            f"alignment: account {str(frame[id_col].iloc[i])!r} appears more than once "
+            f"(row {i + 2} and others, {int(dup.sum())} rows); give each account one rep."
+        )
     new = pd.Series(frame["rep_id"].astype(str).to_numpy(), index=frame[id_col].astype(str))
     ids = accounts["account_id"].astype(str)
     unknown = new.index[~new.index.isin(ids)]
@@ -219,7 +253,8 @@ def aligned_accounts(accounts: pd.DataFrame, alignment, reps: pd.DataFrame) -> p
         raise DataError(
             f"alignment: {len(unknown)} id(s) are not accounts of the book, e.g. "
             f"{unknown[0]!r} (column {id_col!r}); an alignment designed on counties or other "
-            "units cannot set account owners: design on the accounts."
+            "units cannot set account owners: design on the accounts (and read a CSV with "
+            "dtype=str, so ids with leading zeros keep them)."
         )
     owners = set(new.unique()) - set(reps["rep_id"].astype(str))
     if owners:
@@ -234,6 +269,20 @@ def aligned_accounts(accounts: pd.DataFrame, alignment, reps: pd.DataFrame) -> p
     return out
 
 
+def rep_potential(accounts: pd.DataFrame, rep_ids, column: str = "potential") -> pd.Series:
+    """The potential of each rep's accounts (0 for a rep without accounts), by rep id.
+
+    The column is converted to numbers with located errors (columns outside the
+    book's schema are read as text).
+    """
+    from ._territory_input import numeric_column
+
+    vals = pd.Series(numeric_column(accounts, column, "accounts.csv"))
+    by_rep = vals.groupby(accounts["rep_id"].astype("string").to_numpy(), dropna=True).sum()
+    ids = [str(r) for r in rep_ids]
+    return by_rep.reindex(ids).fillna(0.0).astype(float)
+
+
 def _territories(accounts, reps, settings, *, need_workload: bool):
     """Potential, workload and account count of each rep's accounts."""
     acc = accounts
@@ -244,9 +293,13 @@ def _territories(accounts, reps, settings, *, need_workload: bool):
                 f"accounts.csv has no column {c!r} for method {settings.method!r}."
                 f"{suggest(c, acc.columns)} Columns: {', '.join(map(str, acc.columns))}."
             )
-    owner = acc["rep_id"].astype("string")
-    grouped = acc.groupby(owner, dropna=True)
+    from ._territory_input import numeric_column
+
+    owner = acc["rep_id"].astype("string").to_numpy()
     ids = reps["rep_id"].astype(str)
+    # columns outside the book's schema are read as text: convert, with located errors
+    num = pd.DataFrame({c: numeric_column(acc, c, "accounts.csv") for c in cols})
+    grouped = num.groupby(owner, dropna=True)
     pot = grouped[settings.potential_column].sum().reindex(ids).fillna(0.0).to_numpy(float)
     count = grouped.size().reindex(ids).fillna(0).to_numpy(int)
     work = (
@@ -271,13 +324,12 @@ def _history_windows(settings, hist, end, plan_year):
     """The (since, until) of each history year, most recent first, checked for coverage."""
     one = pd.DateOffset(years=1)
     if settings.history == "prior_year":
-        last = pd.Timestamp(year=plan_year - 1, month=12, day=31)
-        if end < last:
-            raise DataError(
-                f"history 'prior_year' needs the bookings of calendar {plan_year - 1}; the "
-                f"history ends on {end.date()}. Use history 'trailing_12m' or a later snapshot."
-            )
-        windows = [(pd.Timestamp(year=plan_year - 1, month=1, day=1), last)]
+        # the last complete calendar year of the history (the trailing twelve months
+        # are the same when the history ends on 31 December)
+        year = end.year if (end + pd.Timedelta(days=1)).year > end.year else end.year - 1
+        windows = [
+            (pd.Timestamp(year=year, month=1, day=1), pd.Timestamp(year=year, month=12, day=31))
+        ]
     elif settings.history == "multi_year":
         windows = [
             (end - one * (y + 1) + pd.Timedelta(days=1), end - one * y)
@@ -291,7 +343,14 @@ def _history_windows(settings, hist, end, plan_year):
         if settings.history == "multi_year"
         else f"history '{settings.history}'"
     )
-    _need_months(hist, windows[-1][0], end, n_months, what=what)
+    _need_months(
+        hist,
+        windows[-1][0],
+        windows[0][1],
+        n_months,
+        what=what,
+        fix="Give more history, or use fewer history_weights or history 'trailing_12m'.",
+    )
     return windows
 
 
@@ -472,6 +531,14 @@ def _bottom_up(accounts, reps, settings):
             )
         per_rep = target.groupby(rep_of.astype(str).to_numpy()).sum()
         src = "bottom-up (sum of account targets)"
+        lost = per_rep[~per_rep.index.isin(set(ids)) & (per_rep > 0)]
+        if len(lost):
+            raise DataError(
+                f"{path}: {float(lost.sum()):,.0f} of account targets belong to accounts of "
+                f"rep(s) {', '.join(lost.index[:8])}, who carry no quota in the plan year; "
+                "reassign those accounts (set_quotas(alignment=...)) or add the reps as "
+                "planned hires."
+            )
     else:
         per_rep = pd.Series(target.to_numpy(), index=df["rep_id"].astype(str))
         src = "bottom-up (manager input)"
@@ -581,13 +648,34 @@ def _apply_overrides(values, reps, region_m, settings):
             free = values[cells & ~fixed].sum()
             if np.isclose(now_fixed + free, total, rtol=1e-12, atol=0.0):
                 continue
-            if free <= 0 or now_fixed > total:
-                who = sorted({reps["rep_id"].iloc[i] for i in np.nonzero(cells & fixed)[0]})
+            who = sorted({reps["rep_id"].iloc[i] for i in np.nonzero(cells & fixed)[0]})
+            if free <= 0:
+                raise SpecError(
+                    f"quota.overrides ({', '.join(who)}): nobody else carries quota in region "
+                    f"{g} in those months, so the region's total cannot be held; set "
+                    "hold_region_total: false"
+                )
+            if now_fixed > total:
                 raise SpecError(
                     f"quota.overrides ({', '.join(who)}): region {g} holds {total:,.0f} and the "
-                    f"overrides take {now_fixed:,.0f}, leaving the other reps "
-                    f"{total - now_fixed:,.0f} to share{' with nobody' if free <= 0 else ''}; "
-                    "lower the overrides or set hold_region_total: false"
+                    f"overrides take {now_fixed:,.0f}, more than all of it; lower the "
+                    "overrides or set hold_region_total: false"
                 )
-            values[cells & ~fixed] *= (total - now_fixed) / free
+            factor = (total - now_fixed) / free
+            absorb = np.unique(np.nonzero(cells & ~fixed)[0])
+            before_rows = values[absorb].sum(axis=1)
+            values[cells & ~fixed] *= factor
+            for i, old in zip(absorb, before_rows, strict=True):
+                new = values[i].sum()
+                rows.append(
+                    (
+                        reps["rep_id"].iloc[i],
+                        g,
+                        old,
+                        new,
+                        new - old,
+                        "",
+                        f"absorbs the override(s) of {', '.join(who)} in {g} (hold_region_total)",
+                    )
+                )
     return values, pd.DataFrame(rows, columns=cols)

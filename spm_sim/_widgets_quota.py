@@ -30,7 +30,7 @@ from ._quota_calibrate import QuotaDiagnostics, annual_draws, company_view, quot
 from ._validation import SpecError, SpmSimError
 from .data import Book
 from .plots import fig_to_base64_png
-from .quota import Quotas, QuotaSettings, set_quotas
+from .quota import Quotas, QuotaSettings, rep_potential, rep_run_rates
 from .scenario import Scenario, sample_scenario
 from .simulate import prepare
 
@@ -248,28 +248,21 @@ class QuotaDesigner:
     def _potential(self) -> pd.Series:
         """Potential of each simulated rep's accounts (0 for a rep without accounts)."""
         col = self.scenario.quota.potential_column
-        acc = self.book.accounts
-        ids = list(self.model.rep_ids)
-        if col not in acc.columns:
-            return pd.Series(0.0, index=ids)
-        by_rep = acc.groupby(acc["rep_id"].astype("string"), dropna=True)[col].sum()
-        return by_rep.reindex(ids).fillna(0.0).astype(float)
+        if col not in self.book.accounts.columns:
+            return pd.Series(0.0, index=list(self.model.rep_ids))
+        return rep_potential(self.book.accounts, self.model.rep_ids, col)
 
     def _run_rate(self) -> pd.Series | None:
         """Each rep's annualised run rate (the ``history`` basis); None if the book lacks it."""
-        data = self.scenario.quota.model_dump()
-        data.update(method="history", weights=None, probability=None, share_at_quota=None)
         try:
-            settings = QuotaSettings.model_validate(data)
-            q = set_quotas(
+            return rep_run_rates(
                 self.book,
                 plan_year=self.scenario.plan_year,
-                settings=settings,
+                settings=self.scenario.quota,
                 rep_ids=self.model.rep_ids,
             )
         except (SpmSimError, ValueError):
             return None
-        return q.basis.set_index("rep_id")["run_rate"].astype(float)
 
     def blend_weights(self) -> dict[str, float]:
         """The blend sliders normalised to sum 1 (bases at 0 left out).
@@ -301,12 +294,14 @@ class QuotaDesigner:
     def _base(self, method: str, **extra) -> QuotaSettings:
         """The scenario's quota settings with the method and the sliders' values."""
         data = self.scenario.quota.model_dump()
+        # calibrated quotas follow the probability: over-assignment does not apply
+        shares = method != "calibrated"
         data.update(
             method=method,
             growth=round(float(self.sliders["growth"].value), 6),
             over_assignment={
-                "region": round(float(self.sliders["region"].value), 6),
-                "rep": round(float(self.sliders["rep"].value), 6),
+                "region": round(float(self.sliders["region"].value), 6) if shares else 0.0,
+                "rep": round(float(self.sliders["rep"].value), 6) if shares else 0.0,
             },
             weights=None,
             probability=None,

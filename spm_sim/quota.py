@@ -60,6 +60,7 @@ from ._quota_bases import (
     _season,
     _shares,
     aligned_accounts,
+    rep_potential,
 )
 from ._validation import DataError, SpecError
 from .productivity import DEFAULT_RAMP, history_end
@@ -76,7 +77,27 @@ __all__ = [
     "set_quotas",
     "quotas_from_history",
     "monthly_ramp",
+    "calibration_rng",
+    "CALIBRATION_STREAM",
+    "rep_run_rates",
+    "rep_potential",
 ]
+
+#: Second word of the calibrated quotas' seed: ``SeedSequence([seed, it])`` is a stream
+#: apart from every Monte Carlo trial's, so quotas are never fitted to the draws they face.
+CALIBRATION_STREAM = 0x0C0A1B
+
+
+def calibration_rng(seed: int) -> np.random.SeedSequence:
+    """The calibration's random stream for a scenario seed (what ``simulate`` uses).
+
+    Examples
+    --------
+    >>> calibration_rng(7).entropy
+    [7, 789019]
+    """
+    return np.random.SeedSequence([int(seed), CALIBRATION_STREAM])
+
 
 #: Every quota method, in the order the user guide explains them.
 METHODS = ("history", "equal", "potential", "capacity", "blend", "bottom_up", "calibrated")
@@ -159,6 +180,7 @@ class PlannedHire(BaseModel):
     rep_id: str = Field(min_length=1)
     region: str = Field(min_length=1)
     start: dt.date
+    new_region: bool = False  # True: a region the book does not have yet
 
 
 class Move(BaseModel):
@@ -169,6 +191,7 @@ class Move(BaseModel):
     rep_id: str = Field(min_length=1)
     date: dt.date
     region: str = Field(min_length=1)
+    new_region: bool = False  # True: a region the book does not have yet
 
 
 class QuotaSettings(BaseModel):
@@ -315,7 +338,7 @@ class QuotaSettings(BaseModel):
             raise ValueError(
                 f"weights {dict(v)} sum to {total:g}, not 1; scale them so they add up to 1"
             )
-        return dict(v)
+        return {k: w for k, w in v.items() if w > 0}  # a basis at weight 0 is not read
 
     @field_validator("ramp")
     @classmethod
@@ -364,6 +387,20 @@ class QuotaSettings(BaseModel):
     @model_validator(mode="after")
     def _method_fields(self) -> QuotaSettings:
         m = self.method
+        if (m == "calibrated" or (m == "bottom_up" and not self.reconcile)) and (
+            self.over_assignment.total != 0.0
+        ):
+            how = (
+                "calibrated quotas follow the chosen probability"
+                if m == "calibrated"
+                else "bottom-up targets are kept as given; set reconcile: true to scale them "
+                "to the over-assigned target"
+            )
+            raise ValueError(
+                f"over_assignment ({self.over_assignment.region:g} region, "
+                f"{self.over_assignment.rep:g} rep) does not apply to method {m!r}: {how}. "
+                "Remove it (the levels table reports the realised over-assignment)."
+            )
         if m == "blend" and not self.weights:
             raise ValueError("method 'blend' needs weights, e.g. {history: 0.6, potential: 0.4}")
         if m != "blend" and self.weights:
@@ -463,6 +500,8 @@ class Quotas:
         The overrides: rep, quota before and after, change, who and why.
     info : dict
         Method-specific figures (e.g. the calibration's achieved probability).
+    regions : ndarray of str, shape (n_reps, n_periods), optional
+        The region of each rep in each month (moves change it).
     """
 
     rep_ids: tuple[str, ...]
@@ -474,6 +513,7 @@ class Quotas:
     levels: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)
     audit: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)
     info: dict = field(default_factory=dict, compare=False, repr=False)
+    regions: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def annual(self) -> np.ndarray:
@@ -491,15 +531,17 @@ class Quotas:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame ``rep_id, region, period, quota`` with the method and inputs in ``attrs``."""
-        region = (
-            self.basis.set_index("rep_id")["region"].reindex(list(self.rep_ids)).to_numpy()
-            if "region" in self.basis
-            else np.full(len(self.rep_ids), None)
-        )
+        if self.regions is not None:
+            region = np.asarray(self.regions, dtype=object).ravel()
+        elif "region" in self.basis:
+            start = self.basis.set_index("rep_id")["region"].reindex(list(self.rep_ids))
+            region = np.repeat(start.to_numpy(), len(self.periods))
+        else:
+            region = np.full(self.values.size, None)
         df = pd.DataFrame(
             {
                 "rep_id": np.repeat(self.rep_ids, len(self.periods)),
-                "region": np.repeat(region, len(self.periods)),
+                "region": region,
                 "period": np.tile(self.periods, len(self.rep_ids)),
                 "quota": self.values.ravel(),
             }
@@ -577,6 +619,8 @@ def set_quotas(
         from the book with ``fit_productivity``).
     rng : int, SeedSequence or Generator, optional
         ``calibrated`` only: the calibration's random stream (default seed 0).
+        ``calibration_rng(scenario.seed)`` gives the quotas a simulation of the
+        scenario uses.
     alignment : Alignment or DataFrame, optional
         New territories: a :func:`spm_sim.territory.design` result on the accounts, or a
         table with ``account_id`` and ``rep_id`` (``spm-sim align --out``). The
@@ -632,8 +676,15 @@ def set_quotas(
     hist = book.bookings[book.bookings["date"] <= end].sort_values(["date", "deal_id"])
     since = end - pd.DateOffset(years=1) + pd.Timedelta(days=1)
     last_year = hist[hist["date"] >= since]
-    if settings.target is None or settings.uses_history:
-        _need_months(hist, since, end, 12, what="the company target (last year x growth)")
+    if settings.target is None:
+        _need_months(
+            hist,
+            since,
+            end,
+            12,
+            what="the company target (last year x growth)",
+            fix="Give more history, or the company's number as quota.target.",
+        )
     if settings.target is None and last_year.empty:
         raise DataError(
             f"no bookings between {since.date()} and {end.date()} to grow into a company "
@@ -648,7 +699,9 @@ def set_quotas(
     expo = _exposure(reps, plan_months, ramp)
     capacity = season[None, :] / 12.0 * expo
     cap_year = capacity.sum(axis=1)
-    region_m = _region_months(reps, settings.moves, plan_months, plan_year)
+    region_m = _region_months(
+        reps, settings.moves, plan_months, plan_year, set(book.reps["region"].astype(str))
+    )
     oa = settings.over_assignment
     m = settings.method
     info: dict[str, Any] = {}
@@ -715,4 +768,40 @@ def set_quotas(
         levels=levels,
         audit=audit,
         info=info,
+        regions=region_m,
     )
+
+
+def rep_run_rates(book, *, plan_year: int, settings: QuotaSettings, rep_ids) -> pd.Series:
+    """Each rep's run rate, the ``history`` basis, with ``settings``' window, ramp and
+    seasonality whatever its method (the yardstick "quota against history" uses).
+
+    Examples
+    --------
+    >>> from spm_sim import load_sample
+    >>> rr = rep_run_rates(load_sample(), plan_year=2026, settings=QuotaSettings(),
+    ...                    rep_ids=["R001", "R002"])
+    >>> list(rr.index), bool((rr > 0).all())
+    (['R001', 'R002'], True)
+    """
+    data = settings.model_dump()
+    data.update(
+        method="history",
+        target=1.0,  # the shares are what matter here, not the company's number
+        over_assignment={},
+        weights=None,
+        targets=None,
+        reconcile=False,
+        overrides=(),
+        probability=None,
+        share_at_quota=None,
+        hires=(),
+        moves=(),
+    )
+    q = set_quotas(
+        book,
+        plan_year=plan_year,
+        settings=QuotaSettings.model_validate(data),
+        rep_ids=list(rep_ids),
+    )
+    return q.basis.set_index("rep_id")["run_rate"].astype(float)

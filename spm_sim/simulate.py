@@ -31,14 +31,10 @@ from .comp import Plan, payout, payout_columns
 from .data import Book, load_book, load_sample
 from .deal_mix import DealMix, check_products, draw_measures, fit_deal_mix
 from .productivity import ProductivityModel, draw_deals, fit_productivity
-from .quota import Quotas, set_quotas
+from .quota import Quotas, calibration_rng, set_quotas
 from .scenario import SAMPLE_BOOK, Scenario
 
 __all__ = ["SimulationResult", "Prepared", "prepare", "simulate", "seed_sequence", "trial_rng"]
-
-#: Second word of the calibrated quotas' seed, ``SeedSequence([scenario.seed, it])``:
-#: a stream apart from every trial's, so quotas are never fitted to the draws they face.
-_CALIBRATION_STREAM = 0x0C0A1B
 
 RngLike = int | np.random.SeedSequence | np.random.Generator | None
 
@@ -118,7 +114,7 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
         settings=scenario.quota,
         rep_ids=model.rep_ids,
         model=model,
-        rng=np.random.SeedSequence([scenario.seed, _CALIBRATION_STREAM]),
+        rng=calibration_rng(scenario.seed),
     )
     reps = book.reps.set_index(book.reps["rep_id"].astype(str)).loc[list(model.rep_ids)]
     mix = None

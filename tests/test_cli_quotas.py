@@ -106,3 +106,42 @@ def test_the_report_says_which_method_set_the_quotas(tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "history (trailing 12 months): company target = 2025 bookings x (1 + 8.0%)" in html
     assert "calibrated: each rep has a 60% chance of attaining quota" in html
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seed", "-1"], "a seed must be >= 0, got -1"),
+        (["--figure", "out/fig.xyz"], "cannot write a xyz extension; use one of"),
+        (
+            [
+                "--method",
+                "calibrated",
+                "--probability",
+                "0.6",
+                "--compare-over-assignment",
+                "0,10%",
+            ],
+            "method 'calibrated' does not share a target out",
+        ),
+    ],
+)
+def test_more_bad_options_without_traceback(args, message, tmp_path, capsys):
+    try:
+        code = main(
+            ["quotas", BASELINE, "--trials", "100", "--out", str(tmp_path / "q.csv"), *args]
+        )
+    except SystemExit as exc:  # argparse refuses a bad value itself, with status 2
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "q.csv").exists()  # refused before any work
+
+
+def test_switching_to_calibrated_drops_the_scenarios_over_assignment(tmp_path, capsys):
+    code = main(
+        ["quotas", BASELINE, "--method", "calibrated", "--share-at-quota", "0.6"]
+        + ["--trials", "200", "--out", str(tmp_path / "q.csv")]
+    )
+    assert code == 0
+    assert "calibrated: 60% of reps expected at quota" in capsys.readouterr().out

@@ -45,8 +45,7 @@ def test_notebook_runs(path, monkeypatch):
     bare = [
         o["data"]["text/plain"]
         for o in outputs
-        if "Figure size" in o.get("data", {}).get("text/plain", "")
-        and "image/png" not in o["data"]
+        if "Figure size" in o.get("data", {}).get("text/plain", "") and "image/png" not in o["data"]
     ]
     assert not bare, bare
     if path.stem == "01_territories":

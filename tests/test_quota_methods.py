@@ -495,3 +495,168 @@ def test_quotas_from_a_designed_alignment_of_the_sample():
     west_pot = pot[list(homes["rep_id"])]
     # balanced territories: every West rep's potential within 5% of their mean
     assert (west_pot / west_pot.mean() - 1).abs().max() <= 0.05 + 1e-9
+
+
+# --- regressions from the review of 2026-11-27 -------------------------------------
+
+
+def test_a_custom_potential_column_is_summed_as_numbers(tmp_path):
+    path = _book_folder(tmp_path / "b")
+    acc = pd.read_csv(path / "accounts.csv")
+    extra = acc[acc["rep_id"] == "R2"].assign(account_id="AR2b")
+    acc = pd.concat([acc, extra], ignore_index=True)
+    acc["pot26"] = 100.0
+    acc.to_csv(path / "accounts.csv", index=False)
+    book = load_book(path)
+    q = set_quotas(
+        book, plan_year=2026, settings=flat(method="potential", potential_column="pot26")
+    )
+    basis = q.basis.set_index("rep_id")
+    assert basis.loc["R2", "potential"] == 200.0 and basis.loc["R1", "potential"] == 100.0
+    assert annual(q)["R2"] == pytest.approx(2 * TARGET / 7)
+
+
+def test_history_seasonality_needs_every_calendar_month(tmp_path):
+    book = load_book(write_book(tmp_path / "b", hire=HIRE, years=(2025,)))
+    short = book.bookings[book.bookings["date"] >= "2025-05-01"]
+    import dataclasses
+
+    cut = dataclasses.replace(book, bookings=short)
+    with pytest.raises(DataError, match=r"no selling time in January, February, March, April"):
+        set_quotas(cut, plan_year=2026, settings=QuotaSettings(method="equal", target=TARGET))
+    flat_q = set_quotas(cut, plan_year=2026, settings=flat(method="equal"))
+    assert (flat_q.values > 0).all()
+
+
+def test_bottom_up_targets_of_reps_without_quota_are_not_dropped(tmp_path):
+    book = load_book(_book_folder(tmp_path / "b", term={"R6": "2025-10-15"}))
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"account_id": [f"A{r}" for r in REPS], "target": [1e6] * 6}).to_csv(
+        path, index=False
+    )
+    with pytest.raises(DataError, match=r"1,000,000 of account targets belong to .* R6, who"):
+        set_quotas(book, plan_year=2026, settings=flat(method="bottom_up", targets=str(path)))
+
+
+def test_the_tidy_frame_follows_a_move(book):
+    s = flat(method="equal", moves=[{"rep_id": "R1", "date": "2026-07-01", "region": "West"}])
+    q = set_quotas(book, plan_year=2026, settings=s)
+    f = q.to_frame()
+    r1 = f[f["rep_id"] == "R1"].set_index("period")["region"]
+    assert r1["2026-06"] == "East" and r1["2026-07"] == "West"
+    by_region = f.groupby("region")["quota"].sum()
+    lv = q.levels.set_index("name")
+    assert by_region["West"] == pytest.approx(lv.loc["West", "sum_below"])
+
+
+def test_over_assignment_is_refused_where_it_does_not_apply():
+    from spm_sim._validation import load_spec
+
+    with pytest.raises(SpecError, match=r"does not apply to method 'calibrated'"):
+        load_spec(
+            QuotaSettings, {"method": "calibrated", "probability": 0.6, "over_assignment": 0.1}
+        )
+    with pytest.raises(SpecError, match=r"set reconcile: true"):
+        load_spec(
+            QuotaSettings, {"method": "bottom_up", "targets": "t.csv", "over_assignment": 0.1}
+        )
+    ok = load_spec(
+        QuotaSettings,
+        {"method": "bottom_up", "targets": "t.csv", "reconcile": True, "over_assignment": 0.1},
+    )
+    assert ok.over_assignment.rep == 0.1
+
+
+def test_reps_absorbing_an_override_are_in_the_audit(book):
+    s = flat(method="equal", overrides=[{"rep_id": "R1", "quota": 3e6, "reason": "renewal"}])
+    q = set_quotas(book, plan_year=2026, settings=s)
+    audit = q.audit.set_index("rep_id")
+    assert set(audit.index) == {"R1", "R2", "R3"}
+    assert audit.loc["R2", "quota_after"] == pytest.approx((TARGET / 2 - 3e6) / 2)
+    assert "absorbs the override(s) of R1 in East" in audit.loc["R2", "reason"]
+    assert audit["change"].sum() == pytest.approx(0.0, abs=1e-6)  # the region holds
+
+
+def test_a_region_typo_is_refused_and_a_new_region_allowed(book):
+    typo = flat(moves=[{"rep_id": "R1", "date": "2026-07-01", "region": "Wset"}])
+    with pytest.raises(SpecError, match=r"region 'Wset' is not a region.*Did you mean 'West'"):
+        set_quotas(book, plan_year=2026, settings=typo)
+    new = flat(
+        method="equal",
+        hires=[{"rep_id": "TBH", "region": "North", "start": "2026-01-01", "new_region": True}],
+    )
+    q = set_quotas(book, plan_year=2026, settings=new)
+    assert "North" in set(q.levels["name"])
+
+
+def test_a_blend_weight_of_zero_does_not_read_that_basis(tmp_path):
+    path = _book_folder(tmp_path / "b")
+    acc = pd.read_csv(path / "accounts.csv")
+    acc.loc[acc["rep_id"] == "R3", "potential"] = 0.0
+    acc.to_csv(path / "accounts.csv", index=False)
+    book = load_book(path)
+    s = flat(method="blend", weights={"history": 1.0, "potential": 0.0})
+    assert s.weights == {"history": 1.0}
+    q = set_quotas(book, plan_year=2026, settings=s)
+    h = set_quotas(book, plan_year=2026, settings=flat())
+    np.testing.assert_allclose(q.values, h.values, rtol=1e-12)
+
+
+def test_calibration_rng_gives_the_simulations_quotas():
+    from spm_sim import load_sample, sample_scenario
+    from spm_sim.quota import calibration_rng
+    from spm_sim.simulate import prepare
+
+    s = sample_scenario("calibrated_quotas")
+    book = load_sample()
+    prep = prepare(s, book)
+    q = set_quotas(
+        book,
+        plan_year=s.plan_year,
+        settings=s.quota,
+        rep_ids=prep.model.rep_ids,
+        model=prep.model,
+        rng=calibration_rng(s.seed),
+    )
+    np.testing.assert_array_equal(q.values, prep.quotas.values)
+
+
+def test_duplicate_ids_are_refused(book):
+    from spm_sim._validation import SpecError as SE
+
+    with pytest.raises(SE, match=r"rep_ids lists 'R1' twice"):
+        set_quotas(book, plan_year=2026, settings=flat(method="equal"), rep_ids=["R1", "R1"])
+    dup = pd.DataFrame({"account_id": ["AR1", "AR1"], "rep_id": ["R2", "R3"]})
+    with pytest.raises(DataError, match=r"account 'AR1' appears more than once"):
+        set_quotas(book, plan_year=2026, settings=flat(method="potential"), alignment=dup)
+
+
+def test_overriding_the_only_rep_of_a_region_says_what_to_do(book):
+    s = flat(
+        method="equal",
+        moves=[{"rep_id": "R1", "date": "2026-01-01", "region": "Solo", "new_region": True}],
+        overrides=[{"rep_id": "R1", "quota": 1.5e6, "reason": "x"}],
+    )
+    with pytest.raises(SpecError, match=r"nobody else carries quota in region Solo"):
+        set_quotas(book, plan_year=2026, settings=s)
+
+
+def test_history_too_short_with_a_target_does_not_suggest_a_target(book):
+    s = QuotaSettings(target=1e8, history="multi_year", history_weights=(0.4, 0.3, 0.2, 0.1))
+    with pytest.raises(DataError, match=r"use fewer history_weights") as err:
+        set_quotas(book, plan_year=2026, settings=s)
+    assert "company target" not in str(err.value).split(":", 1)[1]
+
+
+def test_prior_year_is_the_last_complete_calendar_year(tmp_path):
+    # a snapshot on 2025-09-30: trailing = Oct 2024..Sep 2025, prior year = calendar 2024
+    path = write_book(tmp_path / "b", hire=HIRE, end="2025-09-30")
+    book = load_book(path)
+    b = pd.read_csv(path / "bookings.csv", parse_dates=["date"])
+    y2024 = b[b["date"].dt.year == 2024].groupby("rep_id")["amount"].sum()
+    ttm = b[(b["date"] >= "2024-10-01")].groupby("rep_id")["amount"].sum()
+    prior = set_quotas(book, plan_year=2026, settings=flat(history="prior_year"))
+    trailing = set_quotas(book, plan_year=2026, settings=flat(history="trailing_12m"))
+    np.testing.assert_allclose(annual(prior), TARGET * y2024 / y2024.sum(), rtol=1e-9)
+    np.testing.assert_allclose(annual(trailing), TARGET * ttm / ttm.sum(), rtol=1e-9)
+    assert not np.allclose(annual(prior), annual(trailing))
