@@ -20,6 +20,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ._cli_territory import parse_named_numbers
 from ._format import format_money, format_pct
 from ._validation import SpecError, load_spec
 
@@ -34,22 +35,7 @@ def parse_weights(text: str) -> dict[str, float]:
     >>> parse_weights("history=0.6, potential=40%")
     {'history': 0.6, 'potential': 0.4}
     """
-    out: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.partition("=")
-        value = value.strip()
-        try:
-            w = float(value[:-1]) / 100 if value.endswith("%") else float(value)
-        except ValueError:
-            w = None
-        if not sep or not name.strip() or w is None:
-            raise argparse.ArgumentTypeError(
-                f"{part!r} is not BASIS=WEIGHT (e.g. history=0.6 or potential=40%)"
-            )
-        out[name.strip()] = w
-    if not out:
-        raise argparse.ArgumentTypeError("give at least one BASIS=WEIGHT")
-    return out
+    return parse_named_numbers(text, form="BASIS=WEIGHT", example="history=0.6 or potential=40%")
 
 
 def _floats(text: str) -> tuple[float, ...]:

@@ -16,10 +16,42 @@ import pandas as pd
 
 from ._validation import DataError
 
-__all__ = ["add_align_parser", "cmd_align", "parse_balance", "read_table"]
+__all__ = [
+    "add_align_parser",
+    "cmd_align",
+    "parse_balance",
+    "parse_named_numbers",
+    "read_table",
+]
 
 #: columns read as text so ids such as FIPS codes keep their leading zeros
 TEXT_COLUMNS = ("unit_id", "account_id", "id", "rep_id", "home_unit", "territory")
+
+
+def parse_named_numbers(text: str, *, form: str, example: str) -> dict[str, float]:
+    """``"a=0.2, b=10%"`` -> ``{"a": 0.2, "b": 0.1}``; ``form``/``example`` go in errors.
+
+    Examples
+    --------
+    >>> parse_named_numbers("a=0.2, b=10%", form="NAME=VALUE", example="a=0.2")
+    {'a': 0.2, 'b': 0.1}
+    """
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise argparse.ArgumentTypeError(f"{part!r} is not {form} (e.g. {example})")
+        value = value.strip()
+        try:
+            number = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} of {name.strip()!r} is not a number (e.g. {example})"
+            ) from None
+        out[name.strip()] = number
+    if not out:
+        raise argparse.ArgumentTypeError(f"give at least one {form}")
+    return out
 
 
 def parse_balance(text: str) -> dict[str, float]:
@@ -30,25 +62,12 @@ def parse_balance(text: str) -> dict[str, float]:
     >>> parse_balance("workload=0.2, potential=10%")
     {'workload': 0.2, 'potential': 0.1}
     """
-    out: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.partition("=")
-        if not sep or not name.strip():
-            raise argparse.ArgumentTypeError(
-                f"{part!r} is not MEASURE=TOLERANCE (e.g. potential=0.05 or potential=5%)"
-            )
-        value = value.strip()
-        try:
-            tol = float(value[:-1]) / 100 if value.endswith("%") else float(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"tolerance {value!r} of {name.strip()!r} is not a number (e.g. 0.05 or 5%)"
-            ) from None
+    out = parse_named_numbers(
+        text, form="MEASURE=TOLERANCE", example="potential=0.05 or potential=5%"
+    )
+    for name, tol in out.items():
         if not tol >= 0:
-            raise argparse.ArgumentTypeError(f"tolerance of {name.strip()!r} must be >= 0")
-        out[name.strip()] = tol
-    if not out:
-        raise argparse.ArgumentTypeError("give at least one MEASURE=TOLERANCE")
+            raise argparse.ArgumentTypeError(f"tolerance of {name!r} must be >= 0")
     return out
 
 
