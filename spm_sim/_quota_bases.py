@@ -570,7 +570,7 @@ def _need_capacity(reps, annual, cap_year) -> None:
 # --- calibrated ------------------------------------------------------------------------
 
 
-def _calibrated(book, reps, settings, plan_year, model, rng, capacity):
+def _calibrated(book, reps, settings, plan_year, model, rng):
     """Annual quota per rep from the model's draws, split like its expected bookings."""
     from ._quota_calibrate import annual_draws, calibrate_annual
     from .productivity import fit_productivity

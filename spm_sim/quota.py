@@ -737,9 +737,7 @@ def set_quotas(
             values = annual[:, None] * profile
             region_q = _region_quotas_from_reps(values, region_m)
     else:  # calibrated
-        values, basis, source, info = _calibrated(
-            book, reps, settings, plan_year, model, rng, capacity
-        )
+        values, basis, source, info = _calibrated(book, reps, settings, plan_year, model, rng)
         region_q = _region_quotas_from_reps(values, region_m)
 
     values, audit = _apply_overrides(values, reps, region_m, settings)
