@@ -55,13 +55,10 @@ def _shares(text: str) -> tuple[float, ...]:
 
 
 def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"a seed must be >= 0, got {v}")
-    return v
+    """The ``--seed`` rule of every spm-sim command (``cli`` imports this module)."""
+    from .cli import _seed as seed
+
+    return seed(text)
 
 
 def _number(text: str) -> float:

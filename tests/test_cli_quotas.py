@@ -111,7 +111,7 @@ def test_the_report_says_which_method_set_the_quotas(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--seed", "-1"], "a seed must be >= 0, got -1"),
+        (["--seed", "-1"], "must be between 0 and 2**63 - 1, got -1"),
         (["--figure", "out/fig.xyz"], "cannot write a xyz extension; use one of"),
         (
             [
