@@ -13,6 +13,7 @@ Examples
 0.5
 """
 
+from ._fit_report import FitReport, fit_report
 from ._quota_calibrate import QuotaDiagnostics, annual_draws, company_view, quota_diagnostics
 from ._validation import (
     DataError,
@@ -60,6 +61,8 @@ __all__ = [
     "SpmSimError",
     "compare",
     "fit_productivity",
+    "fit_report",
+    "FitReport",
     "load_book",
     "load_plan",
     "load_sample",

@@ -8,6 +8,7 @@
     spm-sim curve data/plans/baseline.yaml data/plans/accelerated.yaml --out curves.png
     spm-sim align data/sample/accounts.csv --territories 80 --out align.csv
     spm-sim quotas data/scenarios/baseline.yaml --method potential --out quotas.csv
+    spm-sim fit --plan-year 2026 --out fit
 
 Every error a user can cause (a bad scenario, plan or book file, a missing file) is
 printed as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._cli_fit import add_fit_parser, cmd_fit
 from ._cli_quota import add_quotas_parser, cmd_quotas
 from ._cli_territory import add_align_parser, cmd_align
 from ._format import format_money
@@ -236,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--scores", type=Path, metavar="SCORES.csv", help=scores_help)
     add_align_parser(sub)
     add_quotas_parser(sub)
+    add_fit_parser(sub)
     return parser
 
 
@@ -486,6 +489,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_align(args)
         if args.command == "quotas":
             return cmd_quotas(args)
+        if args.command == "fit":
+            return cmd_fit(args)
         return _cmd_demo(args)
     except (SpmSimError, OSError) as exc:
         # Bad input is the user's to fix: one message, no traceback. OSError covers

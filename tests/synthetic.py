@@ -33,6 +33,8 @@ def write_book(
     term: dict[str, str] | None = None,
     growth: float = 0.0,
     end: str | None = None,
+    season: np.ndarray | None = None,
+    size_sigma: float | None = None,
 ) -> Path:
     """Write reps.csv, accounts.csv and bookings.csv for a team with known parameters.
 
@@ -40,8 +42,12 @@ def write_book(
     level of the middle of 2026 when ``growth`` (yearly, e.g. 0.15) is not 0;
     ``size_mu`` each rep's mean log deal size (default ``SIZE_MU`` for all); ``end``
     cuts the history at that date and writes it as the book's ``snapshot_date``;
-    ``term`` gives the last working day of reps who leave (no deals after it).
+    ``term`` gives the last working day of reps who leave (no deals after it);
+    ``season`` replaces ``SEASON`` (12 factors, January first, rescaled to mean 1) and
+    ``size_sigma`` replaces ``SIZE_SIGMA``.
     """
+    season = SEASON if season is None else np.asarray(season, float) / np.mean(season)
+    sigma = SIZE_SIGMA if size_sigma is None else float(size_sigma)
     rates = rates or TRUE_RATES
     size_mu = size_mu or {r: SIZE_MU for r in rates}
     regions = regions or {
@@ -88,10 +94,10 @@ def write_book(
                     continue
                 tenure = (year - h.year) * 12 + month - h.month
                 ramp = (0.25, 0.5, 0.75, 1.0)[min(tenure // 3, 3)]
-                n = rng.poisson(rate * SEASON[month - 1] * ramp * level)
+                n = rng.poisson(rate * season[month - 1] * ramp * level)
                 for _ in range(n):
                     day = start + pd.Timedelta(days=int(rng.integers(0, 28)))
-                    amount = round(float(rng.lognormal(size_mu[rep], SIZE_SIGMA)), 2)
+                    amount = round(float(rng.lognormal(size_mu[rep], sigma)), 2)
                     if (cut is None or day <= cut) and (last is None or day <= last):
                         rows.append((day, f"A{rep}", rep, amount))
     bookings = pd.DataFrame(rows, columns=["date", "account_id", "rep_id", "amount"])
