@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["METRICS", "trial_metrics", "summarize", "rep_summary", "compare"]
+__all__ = ["METRICS", "DYNAMICS_METRICS", "trial_metrics", "summarize", "rep_summary", "compare"]
 
 #: metric -> (label for reports, unit). Units: "$", "ratio" (shown as %), "prob".
 METRICS: dict[str, tuple[str, str]] = {
@@ -34,6 +34,20 @@ METRICS: dict[str, tuple[str, str]] = {
     "total_comp": ("Total compensation (base + incentive)", "$"),
     "ccos": ("Compensation cost of sales", "ratio"),
     "incentive_cost_of_sales": ("Incentive cost of sales", "ratio"),
+}
+
+
+#: Metrics of scenarios with a workforce, behaviour or programmes (only those present).
+DYNAMICS_METRICS: dict[str, tuple[str, str]] = {
+    "share_full_year_reps_at_quota": ("Share of full-year reps at or above quota", "ratio"),
+    "leavers": ("Reps who left", "count"),
+    "vacant_months": ("Vacant seat-months", "count"),
+    "mean_effort": ("Mean effort (1 = the reference plan)", "ratio"),
+    "pulled_forward": ("Bookings pulled into an earlier month", "$"),
+    "pushed_out": ("Bookings pushed into a later month", "$"),
+    "borrowed_from_next_year": ("Bookings pulled in from next year", "$"),
+    "deferred_to_next_year": ("Bookings pushed into next year", "$"),
+    "programme_cost": ("Programme cost (coaching, prizes outside the plan)", "$"),
 }
 
 
@@ -71,6 +85,17 @@ def trial_metrics(result) -> pd.DataFrame:
                 "incentive_cost_of_sales": np.where(bookings > 0, incentive / bookings, np.nan),
             }
         )
+    dyn = getattr(result, "dynamics", None) or {}
+    if getattr(result, "stayed", None) is not None:
+        full = result.stayed[:, has_quota]
+        hit = (result.bookings >= result.quotas.annual[None, :])[:, has_quota] & full
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df["share_full_year_reps_at_quota"] = hit.sum(axis=1) / full.sum(axis=1)
+    for name in DYNAMICS_METRICS:
+        if name in dyn:
+            df[name] = dyn[name]
+    if dyn or getattr(result, "programme_cost", 0.0):
+        df["programme_cost"] = float(getattr(result, "programme_cost", 0.0))
     df.attrs.update(result.provenance)
     return df
 
@@ -95,7 +120,8 @@ def summarize(result) -> pd.DataFrame:
     """
     trials = result.trials
     rows = []
-    for metric, (label, unit) in METRICS.items():
+    extra = {k: v for k, v in DYNAMICS_METRICS.items() if k in trials.columns}
+    for metric, (label, unit) in {**METRICS, **extra}.items():
         rows.append(
             {
                 "scenario": result.scenario.name,
@@ -141,6 +167,7 @@ def _crn_key(result) -> tuple:
         result.seed["entropy"],
         tuple(result.seed["spawn_key"]),
         result.n_trials,
+        getattr(s, "engine", "deals"),
     )
 
 
@@ -169,6 +196,10 @@ def compare(results: Sequence) -> pd.DataFrame:
         paired = _crn_key(res) == _crn_key(base)
         diffs, ses = [], []
         for metric, unit in zip(summ["metric"], summ["unit"], strict=True):
+            if metric not in base_trials.columns:  # e.g. leavers, without a workforce there
+                diffs.append(np.nan)
+                ses.append(np.nan)
+                continue
             a = res.trials[metric].to_numpy(float)
             b = base_trials[metric].to_numpy(float)
             if paired:

@@ -18,12 +18,13 @@ so their differences are measured without sampling noise from the sales draws.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ._validation import PlanError, ScenarioError, load_spec, read_yaml
 from .comp import Plan, load_plan
+from .dynamics import Behaviour, Programmes, TimeAllocation, Workforce
 from .quota import QuotaSettings
 
 __all__ = [
@@ -66,6 +67,19 @@ class Scenario(BaseModel):
         Monte Carlo trials.
     seed : int
         Seed of the random streams; trial ``i`` uses stream ``(seed, i)``.
+    workforce : Workforce, optional
+        Attrition, vacancies, backfill and ramp during the year (off when absent:
+        every rep stays all year).
+    behaviour : Behaviour, optional
+        The reps' response to the plan (off when absent: exogenous sales).
+    time_allocation : TimeAllocation, optional
+        Selling and prospecting shares of the reps' hours against the history's.
+    programmes : Programmes, optional
+        A coaching programme and a contest or SPIFF response.
+    engine : {"deals", "summed"}, default "deals"
+        ``deals`` draws every deal (needed for plans with measures such as products
+        or new logos); ``summed`` draws each rep-month's sum at once, with the same
+        mean and variance, several times faster for large teams.
 
     Examples
     --------
@@ -85,6 +99,11 @@ class Scenario(BaseModel):
     quota: QuotaSettings = QuotaSettings()
     trials: int = Field(2000, ge=1, le=10_000_000)
     seed: int = Field(0, ge=0, lt=2**63)
+    workforce: Workforce | None = None
+    behaviour: Behaviour | None = None
+    time_allocation: TimeAllocation | None = None
+    programmes: Programmes | None = None
+    engine: Literal["deals", "summed"] = "deals"
 
     @field_validator("name")
     @classmethod
@@ -131,6 +150,16 @@ def load_scenario(path: str | Path) -> Scenario:
                 f"{targets}) does not exist. Give a CSV relative to the scenario file."
             )
         data["quota"] = {**quota, "targets": str(targets)}
+    behaviour = data.get("behaviour")
+    if isinstance(behaviour, dict) and isinstance(behaviour.get("reference_plan"), str):
+        ref = (base / behaviour["reference_plan"]).resolve()
+        if not ref.is_file():
+            raise ScenarioError(
+                f"{path}: field 'behaviour.reference_plan': file "
+                f"{behaviour['reference_plan']!r} (resolved to {ref}) does not exist. Give "
+                "the plan the history was earned under, relative to the scenario file."
+            )
+        data["behaviour"] = {**behaviour, "reference_plan": load_plan(ref)}
     plan = data.get("plan")
     if isinstance(plan, str):
         plan_path = (base / plan).resolve()

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._dynamics import Kernel, build_kernel, draw_summed, run_kernel, workforce_clocks
 from ._validation import ScenarioError
 from .comp import Plan, payout, payout_columns
 from .data import Book, load_book, load_sample
@@ -34,7 +35,16 @@ from .productivity import ProductivityModel, draw_deals, fit_productivity
 from .quota import Quotas, calibration_rng, set_quotas
 from .scenario import SAMPLE_BOOK, Scenario
 
-__all__ = ["SimulationResult", "Prepared", "prepare", "simulate", "seed_sequence", "trial_rng"]
+__all__ = [
+    "SimulationResult",
+    "Prepared",
+    "prepare",
+    "simulate",
+    "draw_block",
+    "seed_sequence",
+    "trial_rng",
+    "workforce_rng",
+]
 
 RngLike = int | np.random.SeedSequence | np.random.Generator | None
 
@@ -87,6 +97,9 @@ class Prepared:
     base_salary: np.ndarray
     target_incentive: np.ndarray
     deal_mix: DealMix | None = None
+    kernel: Kernel | None = None
+    coached: tuple[str, ...] = ()
+    programme_cost: float = 0.0
 
 
 def _load(book_ref: str) -> Book:
@@ -129,15 +142,188 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
             f"but the simulated reps have roles {roles}. A simulation pays every rep under "
             "one plan: use a plan for those roles, or remove 'role' from the plan."
         )
+    if mix is not None and scenario.engine == "summed":
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: engine 'summed' draws each rep-month's total, not "
+            f"its deals, and plan {scenario.plan.name!r} pays on measures of single deals "
+            f"({', '.join(m.name for m in scenario.plan.measures)}); use engine: deals."
+        )
+    target_incentive = reps["target_incentive"].to_numpy(float)
+    kernel, coached, cost = _dynamics_kernel(
+        scenario, book, model, quotas.values, target_incentive, reps["role"].astype(str)
+    )
     return Prepared(
         book=book,
         model=model,
         quotas=quotas,
         regions=reps["region"].astype(str).to_numpy(),
         base_salary=reps["base_salary"].to_numpy(float),
-        target_incentive=reps["target_incentive"].to_numpy(float),
+        target_incentive=target_incentive,
         deal_mix=mix,
+        kernel=kernel,
+        coached=coached,
+        programme_cost=cost,
     )
+
+
+def sales_cycle_months(book: Book, default: int = 3) -> int:
+    """Median months from an open opportunity's creation to its expected close.
+
+    From the book's pipeline (``created_date``, ``expected_close_date``); ``default``
+    when the book has none. The open pipeline over-represents long deals (short ones
+    have closed already), so this leans long.
+    """
+    pipe = getattr(book, "pipeline", None)
+    if pipe is None or len(pipe) == 0:
+        return default
+    cols = {"created_date", "expected_close_date"}
+    if not cols <= set(pipe.columns):
+        return default
+    days = (pipe["expected_close_date"] - pipe["created_date"]).dt.days.dropna()
+    days = days[days >= 0]
+    return default if days.empty else int(round(float(days.median()) / 30.44))
+
+
+def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
+    """The month loop's inputs when the scenario turns any dynamics on, else None."""
+    s = scenario
+    prog = s.programmes
+    if (
+        s.workforce is None
+        and s.behaviour is None
+        and s.time_allocation is None
+        and (prog is None or (prog.coaching is None and prog.contest is None))
+    ):
+        return None, (), 0.0
+    cycle = sales_cycle_months(book)
+    if s.time_allocation is not None and s.time_allocation.cycle_months is not None:
+        cycle = s.time_allocation.cycle_months
+    coached = np.zeros(model.n_reps, dtype=bool)
+    cost = 0.0
+    if prog is not None and prog.coaching is not None:
+        c = prog.coaching
+        ids = list(model.rep_ids)
+        if c.reps:
+            unknown = [r for r in c.reps if r not in ids]
+            if unknown:
+                raise ScenarioError(
+                    f"scenario {s.name!r}: programmes.coaching.reps names {unknown[0]!r}, "
+                    f"which is not a simulated rep ({len(unknown)} unknown; reps are "
+                    f"{', '.join(ids[:5])}, ...). Use rep ids from reps.csv."
+                )
+            coached[[ids.index(r) for r in c.reps]] = True
+        else:
+            q = quotas.sum(axis=1)
+            exp_att = model.expected_bookings().sum(axis=1) / np.where(q > 0, q, np.inf)
+            n = max(1, int(round(c.bottom_share * model.n_reps)))
+            coached[np.argsort(exp_att, kind="stable")[:n]] = True
+        cost += c.cost_per_rep * int(coached.sum())
+    if prog is not None and prog.contest is not None:
+        cost += prog.contest.cost
+    scale = 1.0
+    if s.behaviour is not None and s.behaviour.reference_plan is not None:
+        scale = reference_effort(s, model, quotas, target_incentive)
+    kernel = build_kernel(
+        model,
+        s.plan,
+        quotas,
+        target_incentive,
+        effort_scale=scale,
+        roles=np.asarray(roles),
+        workforce=s.workforce,
+        behaviour=s.behaviour,
+        time_allocation=s.time_allocation,
+        programmes=prog,
+        cycle_months=cycle,
+        coached=coached,
+    )
+    return kernel, tuple(np.asarray(model.rep_ids)[coached]), cost
+
+
+def reference_effort(scenario, model, quotas, target_incentive, n_trials: int = 400) -> float:
+    """Mean effort of the reps under the behaviour's reference plan.
+
+    The ratio of bookings with effort on to the exogenous bookings, company-wide,
+    over ``n_trials`` draws on a stream of their own (``SeedSequence([seed,
+    0xEFF0])``), with the scenario's quotas. Dividing effort by it makes the
+    reference plan reproduce the fitted bookings on average.
+    """
+    beh = scenario.behaviour
+    only_effort = beh.model_copy(update={"pull_forward": 0.0, "push_out": 0.0})
+    kernel = build_kernel(
+        model, beh.reference_plan, quotas, target_incentive, behaviour=only_effort
+    )
+    rng = np.random.default_rng(np.random.SeedSequence([scenario.seed, 0xEFF0]))
+    draws = np.stack([draw_summed(model, rng) for _ in range(n_trials)])
+    moved, _ = run_kernel(kernel, draws)
+    total = float(draws.sum())
+    return float(moved.sum()) / total if total > 0 else 1.0
+
+
+def workforce_rng(root: np.random.SeedSequence, trial: int) -> np.random.Generator:
+    """The stream of trial ``trial``'s seat clocks, apart from its sales stream.
+
+    Child ``(trial, 1)`` of ``root``: the same whatever the plan, so scenarios that
+    share a seed see the same people leave at the same cumulative hazard.
+    """
+    child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, int(trial), 1))
+    return np.random.default_rng(child)
+
+
+def draw_block(
+    model: ProductivityModel,
+    root: np.random.SeedSequence,
+    start: int,
+    stop: int,
+    *,
+    engine: str = "deals",
+    kernel: Kernel | None = None,
+    plan: Plan | None = None,
+    mix: DealMix | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Bookings of trials ``start..stop-1``: exogenous draws, then the month loop.
+
+    Returns ``(bookings, measures, stats)``: bookings shaped (trials, reps, periods);
+    the plan's measures (with ``engine="deals"`` and a plan that declares them);
+    the month loop's trial-level figures (:data:`spm_sim._dynamics.STATS`) and
+    ``stayed``, (trials, reps), True where the seat's rep stayed all year. Pure and
+    deterministic in ``root`` and the trial indices, so it runs in any process.
+    """
+    shape = (model.n_reps, model.n_periods)
+    draws = np.empty((stop - start, *shape))
+    declared = plan.measures if plan is not None else ()
+    measures = {m.name: np.empty_like(draws) for m in declared}
+    wf = kernel is not None and kernel.workforce is not None
+    clocks = np.empty((stop - start, model.n_reps, 4)) if wf else None
+    # One stream per trial is what makes results independent of chunking; the
+    # draws inside a trial are vectorised over reps and periods. The plan's own
+    # measures are drawn after the bookings, so they never change the bookings; the
+    # seats' clocks come from a stream of their own, so they never change either.
+    for k, trial in enumerate(range(start, stop)):
+        rng = trial_rng(root, trial)
+        if engine == "summed":
+            draws[k] = draw_summed(model, rng)
+        else:
+            counts, cell, sizes = draw_deals(model, rng)
+            draws[k] = np.bincount(cell, weights=sizes, minlength=counts.size).reshape(shape)
+            if measures:
+                for name, value in draw_measures(plan, mix, cell, sizes, shape, rng).items():
+                    measures[name][k] = value
+        if wf:
+            clocks[k] = workforce_clocks(workforce_rng(root, trial), model.n_reps)
+    stats: dict[str, np.ndarray] = {}
+    if kernel is not None and kernel.on:
+        exogenous = draws
+        draws, stats = run_kernel(kernel, exogenous, clocks)
+        if measures:
+            # a rep-month's measures follow its bookings (same deals, scaled)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = np.where(exogenous > 0, draws / exogenous, 0.0)
+            measures = {
+                name: value * scale if plan.measure(name).kind != "score" else value
+                for name, value in measures.items()
+            }
+    return draws, measures, stats
 
 
 def _run_chunk(
@@ -149,27 +335,20 @@ def _run_chunk(
     start: int,
     stop: int,
     mix: DealMix | None = None,
+    kernel: Kernel | None = None,
+    engine: str = "deals",
 ) -> dict[str, np.ndarray]:
     """Draw trials ``start..stop-1`` and pay them; pure, so it runs in any process."""
-    shape = (model.n_reps, model.n_periods)
-    draws = np.empty((stop - start, *shape))
-    measures = {m.name: np.empty_like(draws) for m in plan.measures}
-    # One stream per trial is what makes results independent of chunking; the
-    # draws inside a trial are vectorised over reps and periods. The plan's own
-    # measures are drawn after the bookings, so they never change the bookings.
-    for k, trial in enumerate(range(start, stop)):
-        rng = trial_rng(root, trial)
-        counts, cell, sizes = draw_deals(model, rng)
-        draws[k] = np.bincount(cell, weights=sizes, minlength=counts.size).reshape(shape)
-        if measures:
-            for name, value in draw_measures(plan, mix, cell, sizes, shape, rng).items():
-                measures[name][k] = value
+    draws, measures, stats = draw_block(
+        model, root, start, stop, engine=engine, kernel=kernel, plan=plan, mix=mix
+    )
     pay = payout(plan, draws, quotas, target_incentive, measures=measures or None)
     return {
         "bookings": draws.sum(axis=-1),
         "payout": pay.annual_by_component,
         "company_by_period": draws.sum(axis=1),
         "payout_by_period": pay.by_period.sum(axis=1),
+        **{f"dyn_{name}": value for name, value in stats.items()},
     }
 
 
@@ -215,6 +394,17 @@ class SimulationResult:
         ``entropy`` and ``spawn_key`` of the root seed sequence.
     book_info : dict
         ``name``, ``path``, ``currency``, ``description`` and ``source`` of the book.
+    dynamics : dict of str to ndarray, shape (n_trials,)
+        With a workforce, behaviour or programmes: per trial, ``leavers``,
+        ``vacant_months``, ``mean_effort``, ``pulled_forward`` and ``pushed_out``
+        (moved inside the year), ``borrowed_from_next_year`` and
+        ``deferred_to_next_year``. Empty when all are off.
+    stayed : ndarray of bool, shape (n_trials, n_reps), or None
+        With a workforce: True where the seat's rep stayed the whole year.
+    coached : tuple of str
+        Reps a coaching programme targets.
+    programme_cost : float
+        What the scenario's programmes cost outside the plan (coaching, prizes).
     """
 
     scenario: Scenario
@@ -232,6 +422,10 @@ class SimulationResult:
     seed: dict
     book_info: dict
     model: ProductivityModel = field(repr=False)
+    dynamics: dict = field(default_factory=dict, repr=False)
+    stayed: np.ndarray | None = field(default=None, repr=False)
+    coached: tuple[str, ...] = ()
+    programme_cost: float = 0.0
     version: str = field(default_factory=_package_version)
 
     @property
@@ -334,7 +528,7 @@ def simulate(
     prep = prepare(scenario, book)
     args = (prep.model, scenario.plan, prep.quotas.values, prep.target_incentive, root)
     bounds = [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
-    mix = prep.deal_mix
+    tail = (prep.deal_mix, prep.kernel, scenario.engine)
 
     bar = None
     if progress:
@@ -346,9 +540,9 @@ def simulate(
         own_pool = executor = ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1))
     try:
         if executor is None:
-            chunks = (_run_chunk(*args, a, b, mix) for a, b in bounds)
+            chunks = (_run_chunk(*args, a, b, *tail) for a, b in bounds)
         else:
-            futures = [executor.submit(_run_chunk, *args, a, b, mix) for a, b in bounds]
+            futures = [executor.submit(_run_chunk, *args, a, b, *tail) for a, b in bounds]
             chunks = (f.result() for f in futures)
         parts = []
         for (a, b), part in zip(bounds, chunks, strict=True):
@@ -378,4 +572,10 @@ def simulate(
         seed={"entropy": root.entropy, "spawn_key": list(root.spawn_key)},
         book_info=_book_info(prep.book),
         model=prep.model,
+        dynamics={
+            k[4:]: v for k, v in joined.items() if k.startswith("dyn_") and k != "dyn_stayed"
+        },
+        stayed=joined.get("dyn_stayed"),
+        coached=prep.coached,
+        programme_cost=prep.programme_cost,
     )
