@@ -31,7 +31,7 @@ The equations, defaults and their sources are in ``docs/model.md`` (section 7).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -47,6 +47,7 @@ __all__ = [
     "ContestResponse",
     "Programmes",
     "monthly_hazard",
+    "book_attrition",
     "ROLE_RAMPS",
 ]
 
@@ -72,6 +73,56 @@ def monthly_hazard(annual: float) -> float:
     0.02369
     """
     return float(1.0 - (1.0 - annual) ** (1.0 / 12.0))
+
+
+#: Prior of :func:`book_attrition`: 25% a year, worth this many rep-years of history.
+PRIOR_ATTRITION, PRIOR_REP_YEARS = 0.25, 2.0
+
+
+def book_attrition(book, plan_year: int, years: int = 3) -> dict:
+    """Annual attrition estimated from a book's hire and term dates.
+
+    Over the ``years`` calendar years before ``plan_year``: leavers ``n`` (reps
+    whose ``term_date`` falls inside) over exposure ``E`` in rep-months (days
+    employed inside / 30.44). The monthly hazard is ``(n + a0) / (E + b0)`` with a
+    prior of ``PRIOR_ATTRITION`` a year worth ``PRIOR_REP_YEARS`` rep-years
+    (``b0 = 12 x 2`` rep-months, ``a0 = b0 x`` its monthly hazard); the annual rate
+    is ``1 - (1 - h)^12``.
+
+    Returns
+    -------
+    dict
+        ``attrition`` (annual), ``leavers``, ``rep_years``, ``first_year``,
+        ``last_year``.
+
+    Examples
+    --------
+    >>> from spm_sim import load_sample
+    >>> est = book_attrition(load_sample(), 2026)
+    >>> est["leavers"], round(est["attrition"], 3)
+    (5, 0.023)
+    """
+    import pandas as pd
+
+    first = pd.Timestamp(year=plan_year - years, month=1, day=1)
+    end = pd.Timestamp(year=plan_year, month=1, day=1)
+    reps = book.reps
+    hire = reps["hire_date"].clip(lower=first)
+    term = reps["term_date"].fillna(end - pd.Timedelta(days=1)).clip(upper=end)
+    days = ((term - hire).dt.days + 1).clip(lower=0)
+    months = float(days.sum()) / 30.44
+    left = reps["term_date"].between(first, end - pd.Timedelta(days=1))
+    n = int(left.sum())
+    b0 = 12.0 * PRIOR_REP_YEARS
+    a0 = b0 * monthly_hazard(PRIOR_ATTRITION)
+    h = (n + a0) / (months + b0)
+    return {
+        "attrition": float(1.0 - (1.0 - h) ** 12),
+        "leavers": n,
+        "rep_years": months / 12.0,
+        "first_year": plan_year - years,
+        "last_year": plan_year - 1,
+    }
 
 
 def _check_ramp(name: str, profile: tuple[float, ...]) -> tuple[float, ...]:
@@ -108,9 +159,12 @@ class Workforce(BaseModel):
 
     Parameters
     ----------
-    attrition : float, default 0.25
-        Share of reps leaving in a year, in [0, 1). 0.25 is the low end of the 25-35%
-        a year that CSO Insights and HBR report.
+    attrition : float or "book", default "book"
+        Share of reps leaving in a year, in [0, 1), or ``"book"``: estimated from
+        the book's hire and term dates over the history (:func:`book_attrition`),
+        leavers over rep-years, with a weak prior at 25% a year worth two
+        rep-years (the low end of the 25-35% a year that CSO Insights and HBR
+        report), so a book without leavers does not mean nobody leaves.
     low_performer_hazard_ratio : float, default 2.0
         Multiplier of the hazard while a rep is behind pace, >= 1 (1 = leaving does
         not depend on performance). A judgement: involuntary exits and voluntary
@@ -129,19 +183,20 @@ class Workforce(BaseModel):
 
     Examples
     --------
-    >>> Workforce(attrition=0.3).hazard()
-    0.029289...
-    >>> Workforce(attrition=1.2)
+    >>> round(Workforce(attrition=0.3).hazard(), 5)
+    0.02929
+    >>> Workforce(attrition=1.2)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    pydantic_core._pydantic_core.ValidationError: 1 validation error for Workforce
-    attrition
-      Input should be less than 1 ...
+    pydantic_core._pydantic_core.ValidationError: 2 validation errors for Workforce
+    ...
     """
 
     model_config = _FROZEN
 
-    attrition: float = Field(0.25, ge=0.0, lt=1.0, allow_inf_nan=False)
+    attrition: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] | Literal["book"] = (
+        "book"
+    )
     low_performer_hazard_ratio: float = Field(2.0, ge=1.0, le=20.0, allow_inf_nan=False)
     low_performer_pace: float = Field(0.5, ge=0.0, le=2.0, allow_inf_nan=False)
     backfill_lag_months: int = Field(3, ge=0, le=11)
@@ -155,6 +210,11 @@ class Workforce(BaseModel):
 
     def hazard(self) -> float:
         """The base monthly hazard :func:`monthly_hazard` of ``attrition``."""
+        if self.attrition == "book":
+            raise ValueError(
+                "attrition 'book' is estimated when the scenario is prepared; resolve it with "
+                "spm_sim.dynamics.book_attrition(book, plan_year) first"
+            )
         return monthly_hazard(self.attrition)
 
     def ramp_of(self, role: str) -> tuple[float, ...]:
@@ -162,8 +222,9 @@ class Workforce(BaseModel):
         return self.ramp.get(role, self.ramp.get("AE", DEFAULT_RAMP))
 
     def describe(self) -> str:
+        rate = "from the book" if self.attrition == "book" else f"{self.attrition:.1%}"
         return (
-            f"on: attrition {self.attrition:.0%} a year (x{self.low_performer_hazard_ratio:g} "
+            f"on: attrition {rate} a year (x{self.low_performer_hazard_ratio:g} "
             f"below {self.low_performer_pace:.0%} of quota pace), backfill after "
             f"{self.backfill_lag_months} months, vacant seats sell "
             f"{self.vacancy_productivity:.0%}"

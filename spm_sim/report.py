@@ -329,6 +329,7 @@ def _assumptions(r) -> str:
             f"{q.over_assignment.rep:.1%}), {r.quotas.over_assignment:.1%} realised",
         ),
         ("Minimum history for own run rate", f"{q.min_history_months:g} months"),
+        *getattr(r, "notes", ()),
         ("Company target", format_money(r.company_target, currency=cur)),
         ("Sum of rep quotas", format_money(float(r.quotas.annual.sum()), currency=cur)),
         ("Reps on quota", str(len(r.rep_ids))),

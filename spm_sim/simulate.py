@@ -31,6 +31,7 @@ from ._validation import ScenarioError
 from .comp import Plan, payout, payout_columns
 from .data import Book, load_book, load_sample
 from .deal_mix import DealMix, check_products, draw_measures, fit_deal_mix
+from .dynamics import book_attrition
 from .productivity import ProductivityModel, draw_deals, fit_productivity
 from .quota import Quotas, calibration_rng, set_quotas
 from .scenario import SAMPLE_BOOK, Scenario
@@ -100,6 +101,7 @@ class Prepared:
     kernel: Kernel | None = None
     coached: tuple[str, ...] = ()
     programme_cost: float = 0.0
+    notes: tuple[tuple[str, str], ...] = ()
 
 
 def _load(book_ref: str) -> Book:
@@ -149,7 +151,7 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
             f"({', '.join(m.name for m in scenario.plan.measures)}); use engine: deals."
         )
     target_incentive = reps["target_incentive"].to_numpy(float)
-    kernel, coached, cost = _dynamics_kernel(
+    kernel, coached, cost, notes = _dynamics_kernel(
         scenario, book, model, quotas.values, target_incentive, reps["role"].astype(str)
     )
     return Prepared(
@@ -163,6 +165,7 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
         kernel=kernel,
         coached=coached,
         programme_cost=cost,
+        notes=notes,
     )
 
 
@@ -188,13 +191,37 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
     """The month loop's inputs when the scenario turns any dynamics on, else None."""
     s = scenario
     prog = s.programmes
+    off_wf = "off: every rep stays all year"
+    off_beh = "off: exogenous sales, no response to the plan"
+    notes = [
+        (
+            "Sales draws",
+            "each rep-month's deals summed at once (engine: summed)"
+            if s.engine == "summed"
+            else "every deal drawn (engine: deals)",
+        )
+    ]
     if (
         s.workforce is None
         and s.behaviour is None
         and s.time_allocation is None
         and (prog is None or (prog.coaching is None and prog.contest is None))
     ):
-        return None, (), 0.0
+        return None, (), 0.0, (*notes, ("Workforce", off_wf), ("Behaviour", off_beh))
+    wf_note = off_wf
+    if s.workforce is not None:
+        extra = ""
+        if s.workforce.attrition == "book":
+            est = book_attrition(book, s.plan_year)
+            s = s.replace(workforce=s.workforce.model_copy(update={"attrition": est["attrition"]}))
+            extra = (
+                f" (from the book: {est['leavers']} leavers in {est['rep_years']:.0f} rep-years, "
+                f"{est['first_year']}-{est['last_year']}, with a prior of 25% a year worth 2 "
+                "rep-years)"
+            )
+        wf_note = s.workforce.describe() + extra
+    notes.append(("Workforce", wf_note))
+    notes.append(("Behaviour", s.behaviour.describe() if s.behaviour is not None else off_beh))
     cycle = sales_cycle_months(book)
     if s.time_allocation is not None and s.time_allocation.cycle_months is not None:
         cycle = s.time_allocation.cycle_months
@@ -214,12 +241,34 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
             coached[[ids.index(r) for r in c.reps]] = True
         else:
             q = quotas.sum(axis=1)
-            exp_att = model.expected_bookings().sum(axis=1) / np.where(q > 0, q, np.inf)
+            # reps without a quota are not "behind": they are never picked
+            exp_att = np.where(
+                q > 0, model.expected_bookings().sum(axis=1) / np.where(q > 0, q, 1.0), np.inf
+            )
             n = max(1, int(round(c.bottom_share * model.n_reps)))
             coached[np.argsort(exp_att, kind="stable")[:n]] = True
         cost += c.cost_per_rep * int(coached.sum())
+        notes.append(
+            (
+                "Coaching",
+                f"{int(coached.sum())} reps, win-rate uplift {c.uplift:.0%} over "
+                f"{c.ramp_in_months} months from month {c.start_month} to {c.end_month}"
+                f"{' (lasting)' if c.lasting else ''}, time cost {c.time_cost:.0%}, "
+                f"{c.cost_per_rep:,.0f} a rep",
+            )
+        )
     if prog is not None and prog.contest is not None:
-        cost += prog.contest.cost
+        c = prog.contest
+        cost += c.cost
+        notes.append(
+            (
+                "Contest response",
+                f"months {c.start_month}-{c.end_month}: bookings x{1 + c.uplift:g}, "
+                f"{c.pull_forward:.0%} of the next month pulled in; {c.cost:,.0f} outside the plan",
+            )
+        )
+    if s.time_allocation is not None:
+        notes.append(("Time allocation", s.time_allocation.describe(cycle)))
     scale = 1.0
     if s.behaviour is not None and s.behaviour.reference_plan is not None:
         scale = reference_effort(s, model, quotas, target_incentive)
@@ -237,7 +286,7 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
         cycle_months=cycle,
         coached=coached,
     )
-    return kernel, tuple(np.asarray(model.rep_ids)[coached]), cost
+    return kernel, tuple(np.asarray(model.rep_ids)[coached]), cost, tuple(notes)
 
 
 def reference_effort(scenario, model, quotas, target_incentive, n_trials: int = 400) -> float:
@@ -405,6 +454,9 @@ class SimulationResult:
         Reps a coaching programme targets.
     programme_cost : float
         What the scenario's programmes cost outside the plan (coaching, prizes).
+    notes : tuple of (str, str)
+        How the sales were drawn and what happened during the year (workforce,
+        behaviour, programmes, time allocation), as the report prints them.
     """
 
     scenario: Scenario
@@ -426,6 +478,7 @@ class SimulationResult:
     stayed: np.ndarray | None = field(default=None, repr=False)
     coached: tuple[str, ...] = ()
     programme_cost: float = 0.0
+    notes: tuple[tuple[str, str], ...] = ()
     version: str = field(default_factory=_package_version)
 
     @property
@@ -578,4 +631,5 @@ def simulate(
         stayed=joined.get("dyn_stayed"),
         coached=prep.coached,
         programme_cost=prep.programme_cost,
+        notes=prep.notes,
     )
