@@ -460,7 +460,7 @@ def run_kernel(
                 carry = np.zeros((t_n, r_n))
         if contest:
             nxt = k.expected[:, m + 1] if m + 1 < p_n else k.expected[:, 0]
-            pull = k.contest_pull * (nxt if w is None else w * nxt)
+            pull = k.contest_pull * (nxt if w is None else w * nxt) * np.ones((t_n, 1))
             b = b + pull
             if m + 1 < p_n:
                 carry -= pull
@@ -591,8 +591,13 @@ def _settle_timing(kernel: Kernel, beh: Behaviour, m: int, cum, b, w):
     ``moved > 0`` pulled from next month into this one, ``< 0`` pushed out of it.
     Candidates: nothing, the most that can be pulled or pushed, and exactly enough
     to land on each step point of the settlement curve (threshold, tier start, cap).
-    The rep takes the one with the largest gain: the settlement's pay gained minus
-    what the moved dollars would earn later (their marginal pay next period).
+    The rep takes the one with the largest gain, net of the timing cost: the
+    settlement's pay gained minus what the moved dollars earn anyway. Inside the year
+    they still count in the year, so that is the settlement's own rate at the
+    current attainment (a move pays only for crossing a threshold, entering an
+    accelerator or escaping a cap: the myopic reading of a period-end settlement);
+    across the year end it is 1 x TCR, a dollar of next year's unknown plan. Inside
+    the year only pulls are candidates (pushing out only delays a cumulative pay).
     """
     k = kernel
     table, q_base = k.settle_curves[m]
@@ -601,23 +606,26 @@ def _settle_timing(kernel: Kernel, beh: Behaviour, m: int, cum, b, w):
     nxt = k.expected[:, m + 1] if m + 1 < k.n_periods else k.expected[:, 0]
     pull_max = beh.pull_forward * (nxt if w is None else w * nxt)
     push_max = beh.push_out * b
-    # marginal pay of a dollar later: this year's projected slope; a dollar moved
-    # into next year is valued at the target commission rate (1 x TCR), what a rep
-    # earns on average without knowing next year's plan and quota
-    if m + 1 < k.n_periods:
-        rest = k.rest[:, m + 1] if w is None else w * k.rest[:, m + 1]
-        proj = (cum + b + rest) / np.where(k.quota_annual > 0, k.quota_annual, np.inf)
-        later = _lookup(k.slope_table, k.table_base[:, m + 1], proj)
-    else:
-        later = np.ones_like(b)
     ytd = (cum + b).ravel()  # quarter components: YTD over YTD quota; December: the year
     shape = b.shape
     qb = np.broadcast_to(qb, shape).ravel()
     base = np.broadcast_to(base, shape).ravel()
-    later = np.broadcast_to(later, shape).ravel()
     pull_max = np.broadcast_to(pull_max, shape).ravel()
     push_max = push_max.ravel()
-    v0 = _lookup(table, base, ytd / qb)
+    a = ytd / qb
+    v0 = _lookup(table, base, a)
+    inside = m + 1 < k.n_periods
+    if inside:
+        # inside the year a moved dollar still counts in the year, and a cumulative
+        # settlement never claws back: pulling in pays what the settlement gives
+        # beyond its rate at the current attainment (an advance the true-up may
+        # keep); pushing out only delays pay, so it is not a candidate
+        later = (_lookup(table, base, a + _STEP) - v0) / _STEP
+        push_max = np.zeros_like(push_max)
+    else:
+        # a dollar moved into next year is valued at the target commission rate
+        # (1 x TCR), what a rep earns on average without knowing next year's plan
+        later = np.ones(ytd.size)
     best_gain = np.zeros(ytd.size)
     best_x = np.zeros(ytd.size)
 
@@ -629,15 +637,16 @@ def _settle_timing(kernel: Kernel, beh: Behaviour, m: int, cum, b, w):
         best_gain[j] = np.where(better, gain, best_gain[j])
         best_x[j] = np.where(better, x, best_x[j])
 
-    everyone = slice(None)
+    everyone = np.flatnonzero(np.isfinite(qb))  # reps with a quota
     if beh.pull_forward > 0:
-        consider(everyone, pull_max)
-    if beh.push_out > 0:
-        consider(everyone, -push_max)
+        consider(everyone, pull_max[everyone])
+    if beh.push_out > 0 and not inside:
+        consider(everyone, -push_max[everyone])
     for pt in k.steps[m]:
         # exactly enough to land just past a step point, where it is within reach
         x = (pt + 0.5 * _STEP) * qb - ytd
-        j = np.flatnonzero((x <= pull_max) & (x >= -push_max) & (x != 0))
+        with np.errstate(invalid="ignore"):  # reps without a quota: inf - inf
+            j = np.flatnonzero((x <= pull_max) & (x >= -push_max) & (x != 0))
         if j.size:
             consider(j, x[j])
     best_x = best_x.reshape(shape)

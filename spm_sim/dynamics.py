@@ -320,10 +320,14 @@ class Behaviour(BaseModel):
       ends of quarterly components, December always), a rep may pull up to
       ``pull_forward`` of the next month's expected bookings into the period, or
       push up to ``push_out`` of this month's bookings into the next, choosing what
-      pays most: the period's pay gained minus what the moved dollars would have
-      earned in the next period. Deals pulled from January of the next year, or
-      pushed into it, leave the plan year and are counted as borrowed or deferred;
-      a dollar of next year is valued at the target commission rate.
+      pays most net of ``timing_cost``: the settlement's pay gained minus what the
+      moved dollars earn anyway. Inside the year they still count in the year and a
+      cumulative settlement never claws back, so only pulls are considered, valued
+      at the settlement's rate at the current attainment (a pull pays for crossing
+      a threshold or entering an accelerator: an advance the true-up may keep);
+      across the year end both directions are, and a dollar of next year is valued
+      at the target commission rate (next year's plan is unknown). Deals pulled from January of the next year, or pushed into it, leave
+      the plan year and are counted as borrowed or deferred.
 
     Defaults, and where their size comes from: ``effort_elasticity`` 0.2 and the
     effort bounds are set so that the sample's cap removal changes bookings by a few
