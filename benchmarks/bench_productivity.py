@@ -89,7 +89,12 @@ def dynamic_kernel(model: ProductivityModel):
     quotas = model.expected_bookings()
     ti = np.full(model.n_reps, 60_000.0)
     return build_kernel(
-        model, load_plan(PLAN), quotas, ti, workforce=Workforce(), behaviour=Behaviour()
+        model,
+        load_plan(PLAN),
+        quotas,
+        ti,
+        workforce=Workforce(attrition=0.25),
+        behaviour=Behaviour(),
     )
 
 

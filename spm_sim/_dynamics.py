@@ -29,7 +29,17 @@ from .comp import Plan, payout_curve
 from .dynamics import Behaviour, Programmes, TimeAllocation, Workforce
 from .productivity import ProductivityModel, ramp_factor
 
-__all__ = ["Kernel", "build_kernel", "run_kernel", "workforce_clocks", "draw_summed", "STATS"]
+__all__ = [
+    "Kernel",
+    "build_kernel",
+    "run_kernel",
+    "run_kernel_by_month",
+    "to_month_major",
+    "to_trial_major",
+    "workforce_clocks",
+    "draw_summed",
+    "STATS",
+]
 
 #: grid of attainment for the payout curves, and the widths of the smoothing
 _STEP = 0.01
@@ -410,12 +420,41 @@ def run_kernel(
         workforce also ``stayed``, shape (n_trials, n_reps): the seat's own rep
         stayed the whole year.
     """
-    t_n, r_n, p_n = draws.shape
+    by_month = to_month_major(np.asarray(draws, dtype=float))
+    out, stats = run_kernel_by_month(kernel, by_month, clocks)
+    return to_trial_major(out), stats
+
+
+def to_month_major(x: np.ndarray, block: int = 16) -> np.ndarray:
+    """(trials, reps, months) to (months, trials, reps), copied in cache-sized blocks."""
+    out = np.empty((x.shape[2], x.shape[0], x.shape[1]))
+    for i in range(0, x.shape[0], block):
+        out[:, i : i + block, :] = x[i : i + block].transpose(2, 0, 1)
+    return out
+
+
+def to_trial_major(x: np.ndarray, block: int = 16) -> np.ndarray:
+    """(months, trials, reps) to (trials, reps, months), copied in cache-sized blocks."""
+    out = np.empty((x.shape[1], x.shape[2], x.shape[0]))
+    for i in range(0, x.shape[1], block):
+        out[i : i + block] = x[:, i : i + block, :].transpose(1, 2, 0)
+    return out
+
+
+def run_kernel_by_month(
+    kernel: Kernel, draws: np.ndarray, clocks: np.ndarray | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """:func:`run_kernel` on month-major arrays, (months, trials, reps) in and out.
+
+    Each month is one contiguous (trials, reps) slab, so the loop reads and writes
+    memory in order (reading a month of a trial-major array touches every cache
+    line of it, twelve times a year).
+    """
+    p_n, t_n, r_n = draws.shape
     k = kernel
     wf, beh = k.workforce, k.behaviour
     if wf is not None and clocks is None:
         raise ValueError("run_kernel: a workforce needs the seats' clocks")
-    # months are read and written in place (strided): cheaper than two transposes
     out = np.empty_like(draws)
     cum = np.zeros((t_n, r_n))
     carry = None  # bookings owed to (or by) the next month once deals have moved
@@ -423,28 +462,39 @@ def run_kernel(
     effort_sum = np.zeros(t_n)
     effort_n = 0.0
     inv_q = 1.0 / np.where(k.quota_annual > 0, k.quota_annual, np.inf)
-    rest_q = k.rest * inv_q[:, None]
     effort_on = beh is not None and beh.effort_elasticity > 0
     seats = _Seats(k, clocks, t_n, r_n) if wf is not None else None
 
+    # the effort table's grid index of the projection, in two operations a month:
+    # (cum x inv_q + rest_q) / step + 1/2, rounded down (projections are >= 0)
+    idx_scale = inv_q / _STEP
+    idx_rest = k.rest * idx_scale[:, None] + 0.5
+    top = int(round(_TOP / _STEP))
+    flat_static = np.all(k.static == 1.0, axis=0)
     for m in range(p_n):
         active = (k.incumbent_ramp[:, m] > 0).astype(float)
         w_sp = seats.factors(m) if seats is not None else None
         if effort_on:
-            proj = cum * inv_q
-            proj += rest_q[:, m]
+            x = cum * idx_scale
+            x += idx_rest[:, m]
             if w_sp is not None and w_sp.size:
                 idx, r_of = seats.idx, seats.idx % r_n
-                proj.ravel()[idx] = (cum.ravel()[idx] + w_sp * k.rest[r_of, m]) * inv_q[r_of]
-            e = _lookup(k.effort_table, k.table_base[:, m], proj)
+                x.ravel()[idx] = (cum.ravel()[idx] + w_sp * k.rest[r_of, m]) * idx_scale[r_of] + 0.5
+            ia = x.astype(np.intp)
+            np.minimum(ia, top, out=ia)
+            ia += k.table_base[:, m]
+            e = k.effort_table.take(ia)
             if w_sp is not None and w_sp.size:
                 e.ravel()[seats.idx[seats.state == 1]] = 1.0  # nobody to make an effort
             effort_sum += e @ active
             effort_n += active.sum()
-            b = draws[:, :, m] * e
-            b *= k.static[:, m]
+            b = draws[m] * e
+            if not flat_static[m]:
+                b *= k.static[:, m]
+        elif flat_static[m]:
+            b = draws[m].copy()
         else:
-            b = draws[:, :, m] * k.static[:, m]
+            b = draws[m] * k.static[:, m]
         if w_sp is not None and w_sp.size:
             b.ravel()[seats.idx] *= w_sp
         if carry is not None:
@@ -476,7 +526,7 @@ def run_kernel(
             else:
                 stats["borrowed_from_next_year"] += np.maximum(moved, 0).sum(axis=1)
                 stats["deferred_to_next_year"] += np.maximum(-moved, 0).sum(axis=1)
-        out[:, :, m] = b
+        out[m] = b
         cum += b
         if seats is not None:
             seats.end_of_month(m, cum, active, stats)

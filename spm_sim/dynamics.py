@@ -326,8 +326,9 @@ class Behaviour(BaseModel):
       at the settlement's rate at the current attainment (a pull pays for crossing
       a threshold or entering an accelerator: an advance the true-up may keep);
       across the year end both directions are, and a dollar of next year is valued
-      at the target commission rate (next year's plan is unknown). Deals pulled from January of the next year, or pushed into it, leave
-      the plan year and are counted as borrowed or deferred.
+      at the target commission rate (next year's plan is unknown). Deals pulled
+      from January of the next year, or pushed into it, leave the plan year and
+      are counted as borrowed or deferred.
 
     Defaults, and where their size comes from: ``effort_elasticity`` 0.2 and the
     effort bounds are set so that the sample's cap removal changes bookings by a few

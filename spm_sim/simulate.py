@@ -26,7 +26,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._dynamics import Kernel, build_kernel, draw_summed, run_kernel, workforce_clocks
+from ._dynamics import (
+    Kernel,
+    build_kernel,
+    draw_summed,
+    run_kernel,
+    run_kernel_by_month,
+    to_trial_major,
+    workforce_clocks,
+)
 from ._validation import ScenarioError
 from .comp import Plan, payout, payout_columns
 from .data import Book, load_book, load_sample
@@ -339,11 +347,15 @@ def draw_block(
     deterministic in ``root`` and the trial indices, so it runs in any process.
     """
     shape = (model.n_reps, model.n_periods)
-    draws = np.empty((stop - start, *shape))
+    n = stop - start
+    dynamic = kernel is not None and kernel.on
     declared = plan.measures if plan is not None else ()
-    measures = {m.name: np.empty_like(draws) for m in declared}
+    # the month loop reads month-major arrays; without it, trial-major is what
+    # the payout takes
+    draws = np.empty((model.n_periods, n, model.n_reps) if dynamic else (n, *shape))
+    measures = {m.name: np.empty((n, *shape)) for m in declared}
     wf = kernel is not None and kernel.workforce is not None
-    clocks = np.empty((stop - start, model.n_reps, 4)) if wf else None
+    clocks = np.empty((n, model.n_reps, 4)) if wf else None
     # One stream per trial is what makes results independent of chunking; the
     # draws inside a trial are vectorised over reps and periods. The plan's own
     # measures are drawn after the bookings, so they never change the bookings; the
@@ -351,27 +363,31 @@ def draw_block(
     for k, trial in enumerate(range(start, stop)):
         rng = trial_rng(root, trial)
         if engine == "summed":
-            draws[k] = draw_summed(model, rng)
+            one = draw_summed(model, rng)
         else:
             counts, cell, sizes = draw_deals(model, rng)
-            draws[k] = np.bincount(cell, weights=sizes, minlength=counts.size).reshape(shape)
+            one = np.bincount(cell, weights=sizes, minlength=counts.size).reshape(shape)
             if measures:
                 for name, value in draw_measures(plan, mix, cell, sizes, shape, rng).items():
                     measures[name][k] = value
+        if dynamic:
+            draws[:, k, :] = one.T
+        else:
+            draws[k] = one
         if wf:
             clocks[k] = workforce_clocks(workforce_rng(root, trial), model.n_reps)
     stats: dict[str, np.ndarray] = {}
-    if kernel is not None and kernel.on:
-        exogenous = draws
-        draws, stats = run_kernel(kernel, exogenous, clocks)
+    if dynamic:
+        moved, stats = run_kernel_by_month(kernel, draws, clocks)
         if measures:
             # a rep-month's measures follow its bookings (same deals, scaled)
             with np.errstate(divide="ignore", invalid="ignore"):
-                scale = np.where(exogenous > 0, draws / exogenous, 0.0)
+                scale = to_trial_major(np.where(draws > 0, moved / draws, 0.0))
             measures = {
                 name: value * scale if plan.measure(name).kind != "score" else value
                 for name, value in measures.items()
             }
+        draws = to_trial_major(moved)
     return draws, measures, stats
 
 
