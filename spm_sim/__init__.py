@@ -27,7 +27,7 @@ from .actuals import actual_payouts, backtest, statement
 from .comp import Payout, Plan, load_plan, payout, payout_curve, standard_plan
 from .data import Book, load_book, load_sample
 from .headcount import CapacityAssumptions, headcount_by_region, workload_headcount
-from .metrics import compare, summarize
+from .metrics import compare, programme_return, summarize
 from .productivity import ProductivityModel, fit_productivity
 from .quota import Quotas, QuotaSettings, quotas_from_history, set_quotas
 from .report import write_report, write_summaries
@@ -79,6 +79,7 @@ __all__ = [
     "simulate",
     "standard_plan",
     "summarize",
+    "programme_return",
     "write_report",
     "write_summaries",
 ]

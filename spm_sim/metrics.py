@@ -21,7 +21,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["METRICS", "DYNAMICS_METRICS", "trial_metrics", "summarize", "rep_summary", "compare"]
+__all__ = [
+    "METRICS",
+    "DYNAMICS_METRICS",
+    "programme_return",
+    "trial_metrics",
+    "summarize",
+    "rep_summary",
+    "compare",
+]
 
 #: metric -> (label for reports, unit). Units: "$", "ratio" (shown as %), "prob".
 METRICS: dict[str, tuple[str, str]] = {
@@ -219,5 +227,70 @@ def compare(results: Sequence) -> pd.DataFrame:
     df = pd.concat(out, ignore_index=True)
     df.attrs.update(
         {"baseline": base.scenario.name, "scenarios": [r.scenario.name for r in results]}
+    )
+    return df
+
+
+def programme_return(with_programme, without) -> pd.DataFrame:
+    """What a programme (coaching, a contest) returns: paired differences of two runs.
+
+    Parameters
+    ----------
+    with_programme, without : SimulationResult
+        The same scenario with and without the programme, on common random numbers
+        (same book, plan year, seed, trials and engine), so each trial's difference
+        is the programme's effect in that simulated year.
+
+    Returns
+    -------
+    DataFrame
+        One row per figure: ``incremental_bookings``, ``incremental_incentive``
+        (what the plan pays more, SPIFF and contest prizes included),
+        ``programme_cost`` (outside the plan), ``incremental_cost`` (the two),
+        ``bookings_per_dollar`` (incremental bookings over incremental cost, the
+        ratio of the means); columns ``mean, se, p10, p50, p90``.
+
+    Raises
+    ------
+    ValueError
+        If the two runs do not share their random numbers.
+    """
+    if _crn_key(with_programme) != _crn_key(without):
+        raise ValueError(
+            "programme_return needs the two runs on common random numbers: the same book, "
+            "plan year, seed, number of trials and engine; run both with simulate(..., rng=S)."
+        )
+    a, b = with_programme.trials, without.trials
+    d_book = (a["company_bookings"] - b["company_bookings"]).to_numpy(float)
+    d_pay = (a["incentive_cost"] - b["incentive_cost"]).to_numpy(float)
+    cost = float(getattr(with_programme, "programme_cost", 0.0)) - float(
+        getattr(without, "programme_cost", 0.0)
+    )
+    total = d_pay + cost
+    rows = {
+        "incremental_bookings": _describe(d_book, "$"),
+        "incremental_incentive": _describe(d_pay, "$"),
+        "programme_cost": _describe(np.full(d_book.size, cost), "$"),
+        "incremental_cost": _describe(total, "$"),
+    }
+    mean_cost = float(total.mean())
+    ratio = float(d_book.mean()) / mean_cost if mean_cost > 0 else np.nan
+    # delta method for a ratio of paired means
+    n = d_book.size
+    if mean_cost > 0 and n > 1:
+        resid = d_book - ratio * total
+        se = float(resid.std(ddof=1) / np.sqrt(n) / mean_cost)
+    else:
+        se = np.nan
+    rows["bookings_per_dollar"] = {
+        "mean": ratio,
+        "se": se,
+        "p10": np.nan,
+        "p50": np.nan,
+        "p90": np.nan,
+    }
+    df = pd.DataFrame.from_dict(rows, orient="index").rename_axis("figure").reset_index()
+    df.attrs.update(
+        {"with": with_programme.scenario.name, "without": without.scenario.name, "n_trials": n}
     )
     return df

@@ -47,6 +47,7 @@ __all__ = [
     "exposure_months",
     "history_end",
     "draw_bookings",
+    "add_planned_hires",
 ]
 
 #: Ramp of a new hire's productivity by quarter of tenure: 25%, 50%, 75%, then 100%.
@@ -431,6 +432,78 @@ def fit_productivity(
             "history_start": str(months[0].date()),
             "history_end": str(end.date()),
             "n_deals": int(len(bookings)),
+        },
+    )
+
+
+def add_planned_hires(
+    model: ProductivityModel,
+    hires,
+    *,
+    plan_year: int,
+    ramp: tuple[float, ...] = DEFAULT_RAMP,
+) -> ProductivityModel:
+    """The model with planned hires appended, each a rep the history knows nothing of.
+
+    A planned hire (``rep_id``, ``start``; e.g. ``QuotaSettings.hires``) sells at
+    the team's prior: deal rate ``Gamma(alpha0, beta0)`` and mean log deal size
+    ``N(mu0, tau^2)``, the distributions the empirical-Bayes fit shrinks every rep
+    toward, with nothing before ``start`` and the new-hire ramp from it.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from spm_sim import fit_productivity, load_sample
+    >>> from spm_sim.quota import PlannedHire
+    >>> m = fit_productivity(load_sample(), plan_year=2026)
+    >>> hire = PlannedHire(rep_id="TBH-1", region="West", start=dt.date(2026, 4, 1))
+    >>> m2 = add_planned_hires(m, [hire], plan_year=2026)
+    >>> m2.rep_ids[-1], m2.ramp[-1, :5].tolist()
+    ('TBH-1', [0.0, 0.0, 0.0, 0.25, 0.25])
+    """
+    hires = list(hires)
+    if not hires:
+        return model
+    fit = model.fit
+    missing = [k for k in ("prior_alpha", "prior_beta", "size_prior_mean") if k not in fit]
+    if missing:
+        raise DataError(
+            f"the productivity model has no fitted prior ({', '.join(missing)} missing): planned "
+            "hires sell at the team's prior, so fit the model with fit_productivity first."
+        )
+    frame = pd.DataFrame(
+        {
+            "hire_date": pd.to_datetime([pd.Timestamp(h.start) for h in hires]),
+            "term_date": pd.to_datetime([pd.NaT] * len(hires)),
+        }
+    )
+    periods = pd.date_range(pd.Timestamp(year=plan_year, month=1, day=1), periods=12, freq="MS")
+    new_ramp = exposure_months(frame, periods, ramp=ramp)
+    n = len(hires)
+    return ProductivityModel(
+        rep_ids=(*model.rep_ids, *(str(h.rep_id) for h in hires)),
+        periods=model.periods,
+        alpha=np.r_[model.alpha, np.full(n, float(fit["prior_alpha"]))],
+        beta=np.r_[model.beta, np.full(n, float(fit["prior_beta"]))],
+        seasonality=model.seasonality,
+        ramp=np.vstack([model.ramp, new_ramp]),
+        size_mu=np.r_[model.size_mu, np.full(n, float(fit["size_prior_mean"]))],
+        size_mu_sd=np.r_[
+            model.size_mu_sd, np.full(n, float(np.sqrt(fit.get("size_prior_var", 0.0))))
+        ],
+        size_sigma=model.size_sigma,
+        trend_se=model.trend_se,
+        trend_offset=model.trend_offset,
+        level_se=model.level_se,
+        growth=model.growth,
+        shock_sd=model.shock_sd,
+        shock_rho=model.shock_rho,
+        parameter_uncertainty=model.parameter_uncertainty,
+        fit={
+            **fit,
+            "deals": np.r_[fit.get("deals", np.full(model.n_reps, np.nan)), np.zeros(n)],
+            "exposure": np.r_[fit.get("exposure", np.full(model.n_reps, np.nan)), np.zeros(n)],
+            "planned_hires": tuple(str(h.rep_id) for h in hires),
         },
     )
 

@@ -40,7 +40,7 @@ from .comp import Plan, payout, payout_columns
 from .data import Book, load_book, load_sample
 from .deal_mix import DealMix, check_products, draw_measures, fit_deal_mix
 from .dynamics import book_attrition
-from .productivity import ProductivityModel, draw_deals, fit_productivity
+from .productivity import ProductivityModel, add_planned_hires, draw_deals, fit_productivity
 from .quota import Quotas, calibration_rng, set_quotas
 from .scenario import SAMPLE_BOOK, Scenario
 
@@ -124,12 +124,6 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
     """
     book = book if book is not None else _load(scenario.book)
     model = fit_productivity(book, plan_year=scenario.plan_year)
-    if scenario.quota.hires:
-        raise ScenarioError(
-            f"scenario {scenario.name!r}: quota.hires adds planned reps the productivity model "
-            "does not simulate yet; set their quotas with set_quotas or 'spm-sim quotas', and "
-            "remove quota.hires from the scenario to simulate it."
-        )
     # the calibration draws from its own stream, never the trials' (no in-sample fit)
     quotas = set_quotas(
         book,
@@ -140,6 +134,12 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
         rng=calibration_rng(scenario.seed),
     )
     reps = book.reps.set_index(book.reps["rep_id"].astype(str)).loc[list(model.rep_ids)]
+    if scenario.quota.hires:
+        # planned hires (quota.hires) sell at the team's prior from their start date
+        model = add_planned_hires(model, scenario.quota.hires, plan_year=scenario.plan_year)
+        reps = pd.concat([reps, _planned_rep_rows(scenario, reps)])
+        if tuple(quotas.rep_ids) != model.rep_ids:  # pragma: no cover - an internal contract
+            raise RuntimeError("quotas and the productivity model list the reps differently")
     mix = None
     if scenario.plan.measures:
         mix = fit_deal_mix(book, model.rep_ids, plan_year=scenario.plan_year)
@@ -175,6 +175,32 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
         programme_cost=cost,
         notes=notes,
     )
+
+
+def _planned_rep_rows(scenario: Scenario, reps: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the reps table for planned hires: region and start from the scenario;
+    role, base salary and target incentive those of the median rep of the plan's
+    role (or of everyone), prorated by the days of the plan year employed."""
+    role = scenario.plan.role
+    peers = reps[reps["role"].astype(str) == role] if role is not None else reps
+    peers = peers if len(peers) else reps
+    year_days = 366 if pd.Timestamp(year=scenario.plan_year, month=1, day=1).is_leap_year else 365
+    rows = []
+    for h in scenario.quota.hires:
+        start = pd.Timestamp(h.start)
+        share = (pd.Timestamp(year=scenario.plan_year, month=12, day=31) - start).days + 1
+        share /= year_days
+        rows.append(
+            {
+                "rep_id": h.rep_id,
+                "region": h.region,
+                "role": role if role is not None else str(peers["role"].mode().iloc[0]),
+                "hire_date": start,
+                "base_salary": float(peers["base_salary"].median()) * share,
+                "target_incentive": float(peers["target_incentive"].median()) * share,
+            }
+        )
+    return pd.DataFrame(rows).set_index(pd.Index([h.rep_id for h in scenario.quota.hires]))
 
 
 def sales_cycle_months(book: Book, default: int = 3) -> int:

@@ -435,3 +435,52 @@ def test_zero_quota_reps_do_not_break_the_loop():
     quotas[1] = 0.0
     out, stats = _behave(model, _plan(threshold=0.5), quotas, draws_of(model, 20))
     assert np.isfinite(out).all() and np.isfinite(stats["mean_effort"]).all()
+
+
+# --- planned hires and the return of a programme -------------------------------------
+
+
+def test_planned_hires_are_simulated_from_their_start_at_the_teams_prior():
+    import datetime as dt
+
+    from spm_sim.quota import PlannedHire
+
+    base = sample_scenario("baseline")
+    hire = PlannedHire(rep_id="TBH-1", region="West", start=dt.date(2026, 4, 1))
+    s = base.replace(
+        quota=base.quota.model_copy(update={"hires": (hire,)}), engine="summed", trials=400
+    )
+    r = simulate(s, rng=5)
+    i = r.rep_ids.index("TBH-1")
+    assert r.rep_ids[:i] == simulate(base, 5).rep_ids  # the others keep their order
+    assert r.quotas.values[i, :3].sum() == 0 and r.quotas.values[i, 3:].min() > 0
+    # target incentive prorated: April to December of a 365-day year
+    reps = r.model.rep_ids
+    assert reps[-1] == "TBH-1"
+    prior = r.model.fit["prior_alpha"] / r.model.fit["prior_beta"]
+    expected = (
+        prior * r.model.mean_deal_size[-1] * r.model.month_factor[-1]
+    ).sum()  # closed form of the hire's year
+    got = r.bookings[:, i]
+    assert abs(got.mean() - expected) < 4.5 * got.std(ddof=1) / np.sqrt(got.size)
+    assert r.target_incentive[i] == pytest.approx(
+        np.median(r.target_incentive[:i]) * 275 / 365, rel=1e-9
+    )
+
+
+def test_programme_return_pairs_the_runs():
+    from spm_sim import programme_return
+
+    base = sample_scenario("baseline").replace(engine="summed")
+    coaching = Coaching(bottom_share=0.25, uplift=0.1, cost_per_rep=4000)
+    s = base.replace(name="coached", programmes=Programmes(coaching=coaching))
+    a, b = simulate(s, 200, rng=3), simulate(base, 200, rng=3)
+    table = programme_return(a, b).set_index("figure")
+    lift = a.bookings.sum(axis=1) - b.bookings.sum(axis=1)
+    assert table.loc["incremental_bookings", "mean"] == pytest.approx(lift.mean())
+    assert table.loc["programme_cost", "mean"] == 80_000
+    assert table.loc["incremental_bookings", "mean"] > 6 * table.loc["incremental_bookings", "se"]
+    cost = table.loc["incremental_cost", "mean"]
+    assert table.loc["bookings_per_dollar", "mean"] == pytest.approx(lift.mean() / cost)
+    with pytest.raises(ValueError, match="common random numbers"):
+        programme_return(a, simulate(base, 200, rng=4))
