@@ -26,7 +26,14 @@ import pandas as pd
 
 from ._describe import plan_rules
 from ._format import format_diff, format_money, format_pct, format_value, slugify, unique_slugs
-from .metrics import METRICS, compare, rep_summary, trial_metrics
+from .metrics import (
+    DYNAMICS_METRICS,
+    METRICS,
+    compare,
+    programme_return,
+    rep_summary,
+    trial_metrics,
+)
 
 __all__ = [
     "format_money",
@@ -66,9 +73,16 @@ _HEADLINE_ROWS: tuple[tuple[str, str, str], ...] = (
 
 
 def _blocks(cmp: pd.DataFrame, n: int) -> list[pd.DataFrame]:
-    """Split ``compare`` output into one frame per result, indexed by metric."""
-    m = len(METRICS)
-    return [cmp.iloc[i * m : (i + 1) * m].set_index("metric") for i in range(n)]
+    """Split ``compare`` output into one frame per result, indexed by metric.
+
+    Each result's rows start with the first metric of ``METRICS``; results with a
+    workforce, behaviour or programmes have more rows than the others.
+    """
+    first = next(iter(METRICS))
+    starts = [*np.flatnonzero(cmp["metric"].to_numpy() == first), len(cmp)]
+    if len(starts) - 1 != n:  # pragma: no cover - an internal contract
+        raise RuntimeError(f"compare() gave {len(starts) - 1} blocks for {n} results")
+    return [cmp.iloc[a:b].set_index("metric") for a, b in zip(starts, starts[1:], strict=False)]
 
 
 def _stat(block: pd.DataFrame, metric: str, stat: str) -> float:
@@ -307,6 +321,77 @@ def _plan_table(plan) -> str:
     return _table(header, rows, row_header=False)
 
 
+def _during_the_year(results, money) -> list[str]:
+    """The section on workforce, behaviour and programmes, when any scenario has them."""
+    present = [k for k in DYNAMICS_METRICS if any(k in r.trials.columns for r in results)]
+    if not present:
+        return []
+    names = [r.scenario.name for r in results]
+    rows = []
+    for k in present:
+        label, unit = DYNAMICS_METRICS[k]
+        cells = []
+        for r in results:
+            if k not in r.trials.columns:
+                cells.append("off")
+                continue
+            v = float(r.trials[k].mean())
+            if unit == "$":
+                cells.append(money(v))
+            elif unit == "ratio":
+                cells.append(format_pct(v, decimals=1) if k.startswith("share") else f"{v:.3f}")
+            else:
+                cells.append(f"{v:,.1f}")
+        rows.append([label, *cells])
+    out = [
+        "<section><h2>During the year: people, behaviour, programmes</h2>",
+        _table(["Mean per simulated year", *names], rows, classes=["num"] * len(names)),
+        '<p class="note">"off": the scenario does not model it. Full-year reps are the reps '
+        "who kept their seat all year (attainment statistics are usually quoted for them). "
+        "Bookings pulled in from next year raise this year's bookings at next year's expense; "
+        "bookings pushed into next year lower them.</p>",
+    ]
+    base = results[0]
+    ret_rows = []
+    for r in results[1:]:
+        if not getattr(r, "programme_cost", 0.0) and not getattr(r, "coached", ()):
+            continue
+        try:
+            t = programme_return(r, base).set_index("figure")
+        except ValueError:
+            continue  # not on common random numbers: no paired return
+        inc = t.loc["incremental_bookings"]
+        ret_rows.append(
+            [
+                r.scenario.name,
+                f"{money(inc['mean'])} ± {money(2 * inc['se'])}",
+                money(t.loc["incremental_incentive", "mean"]),
+                money(t.loc["programme_cost", "mean"]),
+                f"{t.loc['bookings_per_dollar', 'mean']:,.1f} ± "
+                f"{2 * t.loc['bookings_per_dollar', 'se']:,.1f}",
+            ]
+        )
+    if ret_rows:
+        out += [
+            f"<h3>Return of the programmes, against {_e(base.scenario.name)}</h3>",
+            _table(
+                [
+                    "Scenario",
+                    "Extra bookings (± 2 s.e.)",
+                    "Extra incentive",
+                    "Programme cost",
+                    "Bookings per extra dollar (± 2 s.e.)",
+                ],
+                ret_rows,
+                classes=["num"] * 4,
+            ),
+            '<p class="note">Paired differences on common random numbers: each simulated year '
+            "with the programme against the same year without it.</p>",
+        ]
+    out.append("</section>")
+    return out
+
+
 def _book_label(r) -> str:
     info = r.book_info
     return f"{info['name']} ({info['path']})"
@@ -515,6 +600,7 @@ def write_report(
             "without a standard error.</p>"
         )
     parts.append("</section>")
+    parts += _during_the_year(results, money)
 
     parts += [
         "<section><h2>Attainment</h2>",
