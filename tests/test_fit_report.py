@@ -235,3 +235,14 @@ def test_incomplete_backtest_year_is_refused(tmp_path):
 def test_too_few_sims(book):
     with pytest.raises(ValueError, match="n_sims must be a whole number of at least 20, got 5"):
         fit_report(book, plan_year=2026, n_sims=5)
+
+
+def test_sample_history_year_lies_inside_the_reported_ranges(book):
+    """Issue 6: the back-test of 2025 (fitted on 2023-2024) is within the 80% bands the
+    report shows for the company's year and for the shape of the rep-year distribution."""
+    bt = fit_report(book, plan_year=2026, n_sims=1000, rng=0).backtest
+    checks = bt.checks.set_index(["check", "item"])
+    annual = checks.xs("annual_total", level="check")
+    assert annual["inside"].all(), annual
+    ks = checks[checks.index.get_level_values("check").str.contains("ks")]
+    assert len(ks) == 1 and ks["inside"].all(), ks
