@@ -35,6 +35,7 @@ from ._widgets_quota import QuotaDesigner
 from ._widgets_territory import TerritoryDesigner
 from .comp import Component, Plan
 from .data import Book
+from .dynamics import Behaviour
 from .metrics import compare
 from .plots import attainment_histogram, cost_distribution, payout_curves
 from .scenario import Scenario, sample_plans
@@ -51,6 +52,7 @@ __all__ = [
 
 #: metrics shown in the designer's table, in order
 _SHOWN = [
+    "company_bookings",
     "hit_company_target",
     "company_attainment",
     "share_reps_at_quota",
@@ -264,6 +266,12 @@ class PlanDesigner:
     ----------
     plan_choice : ipywidgets.Dropdown
         The "Start from" menu.
+    behaviour : ipywidgets.Checkbox
+        "Reps respond to the plan": runs baseline and design with the reps'
+        behavioural response (:class:`spm_sim.dynamics.Behaviour`; the baseline
+        scenario's own settings if it has them, else the defaults measured against
+        the baseline's plan, the plan the history was earned under). Checked at the
+        start when the baseline scenario has behaviour.
     sliders : dict of str -> ipywidgets slider
         ``growth``, ``below_quota``, ``above_quota``, ``threshold``,
         ``attainment_cap`` (its top value, :data:`NO_CAP`, means no cap). What each
@@ -298,6 +306,13 @@ class PlanDesigner:
         self.n_trials = int(n_trials)
         self.figures = figures
         self.book = book if book is not None else prepare(baseline).book
+        self.behaviour = widgets.Checkbox(
+            value=baseline.behaviour is not None,
+            description="Reps respond to the plan (effort, deal timing)",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="480px"),
+        )
+        self.behaviour.observe(self._on_behaviour, names="value")
         self.baseline_result = self._run(baseline)
         self.start = start = _start_values(baseline)
         self.plans = {
@@ -385,6 +400,7 @@ class PlanDesigner:
                 ),
                 self.plan_choice,
                 *self.sliders.values(),
+                self.behaviour,
                 self.plan_text,
                 self.status,
                 self.output,
@@ -422,6 +438,13 @@ class PlanDesigner:
 
     def _run(self, scenario: Scenario):
         """Simulate; a plan for a role the book lacks is tried on the book's reps."""
+        if self.behaviour.value:
+            own = self._original.behaviour
+            scenario = scenario.replace(
+                behaviour=own if own is not None else Behaviour(reference_plan=self._original.plan)
+            )
+        else:
+            scenario = scenario.replace(behaviour=None)
         if self._other_role(scenario):
             scenario = scenario.replace(plan=scenario.plan.replace(role=None))
         return simulate(scenario, self.n_trials, book=self.book)
@@ -438,6 +461,11 @@ class PlanDesigner:
     def _on_change(self, _change) -> None:
         if not self._resetting:
             self.update()
+
+    def _on_behaviour(self, _change) -> None:
+        """Re-run baseline and design with (or without) the reps' response."""
+        self.baseline_result = self._run(self.baseline)
+        self.update()
 
     def _on_plan(self, change) -> None:
         """Make the picked plan the baseline, put the sliders back to its values, re-run."""

@@ -260,3 +260,25 @@ def test_a_plan_for_a_role_the_book_lacks_is_tried_on_its_reps(chooser):
     assert "(AE)" in chooser.status.value
     chooser.plan_choice.value = "Baseline 2026 AE plan"
     assert chooser.status.value == ""
+
+
+def test_behaviour_checkbox_lets_reps_respond_to_the_design():
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=150, figures=False)
+    assert d.behaviour.value is False and not d.result.dynamics
+    d.sliders["attainment_cap"].value = 1.1  # a tight cap
+    exogenous = d.result
+    np.testing.assert_array_equal(exogenous.bookings, d.baseline_result.bookings)
+    d.behaviour.value = True  # re-runs both
+    assert d.baseline_result.scenario.behaviour.reference_plan == d.baseline.plan
+    assert "mean_effort" in d.result.dynamics
+    # reps ease off once the cap binds: the design now books less than the baseline
+    assert _mean(d, "company_bookings") < d.baseline_result.bookings.sum(axis=1).mean()
+    assert "Company bookings" in d.comparison().index
+    d.behaviour.value = False
+    np.testing.assert_array_equal(d.result.bookings, exogenous.bookings)
+
+
+def test_a_baseline_with_behaviour_starts_checked_and_keeps_its_settings():
+    d = PlanDesigner(sample_scenario("people_and_behaviour"), n_trials=30, figures=False)
+    assert d.behaviour.value is True
+    assert d.result.scenario.behaviour == sample_scenario("people_and_behaviour").behaviour
