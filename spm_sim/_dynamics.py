@@ -27,7 +27,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from .comp import Plan, payout_curve
 from .dynamics import Behaviour, Programmes, TimeAllocation, Workforce
-from .productivity import ProductivityModel, ramp_factor
+from .productivity import ProductivityModel, ramp_factor, trial_parameters
 
 __all__ = [
     "Kernel",
@@ -59,7 +59,13 @@ STATS = (
 )
 
 
-def draw_summed(model: ProductivityModel, rng: np.random.Generator) -> np.ndarray:
+def draw_summed(
+    model: ProductivityModel,
+    rng: np.random.Generator,
+    *,
+    common: np.ndarray | None = None,
+    with_common: bool = False,
+):
     """One trial's bookings per rep and month, each month's deals drawn as one sum.
 
     The count of deals in a rep-month is Poisson with mean ``lambda``; instead of
@@ -74,9 +80,12 @@ def draw_summed(model: ProductivityModel, rng: np.random.Generator) -> np.ndarra
     (rates, sizes, trend, level, shock) in the same order, then one uniform and one
     normal per rep-month.
 
+    ``common`` and ``with_common`` as in :func:`~spm_sim.productivity.draw_deals`.
+
     Returns
     -------
     ndarray, shape (n_reps, n_periods)
+        (and the company factor by month with ``with_common``)
 
     Examples
     --------
@@ -85,7 +94,7 @@ def draw_summed(model: ProductivityModel, rng: np.random.Generator) -> np.ndarra
     >>> draw_summed(m, np.random.default_rng(0)).shape  # doctest: +SKIP
     (80, 12)
     """
-    rate, mu, common = _trial_parameters(model, rng)
+    rate, mu, common = trial_parameters(model, rng, common=common)
     lam = rate[:, None] * model.month_factor * common[None, :]
     shape = lam.shape
     u = rng.random(shape)
@@ -102,32 +111,8 @@ def draw_summed(model: ProductivityModel, rng: np.random.Generator) -> np.ndarra
         ratio = (ex2_ratio / lam + 1.0) * q
         v = np.log(np.maximum(ratio, 1.0))
         out = m1 * np.exp(np.sqrt(v) * z - 0.5 * v)
-    return np.where(positive & (lam > 0), out, 0.0)
-
-
-def _trial_parameters(model: ProductivityModel, rng: np.random.Generator):
-    """The trial-level draws of the productivity model, in the engine's order."""
-    if model.parameter_uncertainty:
-        rate = rng.gamma(model.alpha, 1.0 / model.beta)
-        mu = rng.normal(model.size_mu, model.size_mu_sd)
-        d_slope = rng.normal(0.0, model.trend_se) if model.trend_se > 0 else 0.0
-        d_level = rng.normal(0.0, model.level_se) if model.level_se > 0 else 0.0
-    else:
-        rate = model.alpha / model.beta
-        mu = model.size_mu
-        d_slope = d_level = 0.0
-    common = np.ones(model.n_periods)
-    if model.parameter_uncertainty and (model.trend_se > 0 or model.level_se > 0):
-        off = model.trend_offset
-        var = model.level_se**2 + model.trend_se**2 * off**2
-        common *= np.exp(d_level + d_slope * off - 0.5 * var)
-    if model.shock_sd > 0:
-        from .productivity import _ar1
-
-        common *= np.exp(
-            _ar1(rng, model.shock_sd, model.shock_rho, model.n_periods) - 0.5 * model.shock_sd**2
-        )
-    return rate, mu, common
+    out = np.where(positive & (lam > 0), out, 0.0)
+    return (out, common) if with_common else out
 
 
 def workforce_clocks(rng: np.random.Generator, n_reps: int) -> np.ndarray:

@@ -48,6 +48,7 @@ __all__ = [
     "history_end",
     "draw_bookings",
     "add_planned_hires",
+    "trial_parameters",
 ]
 
 #: Ramp of a new hire's productivity by quarter of tenure: 25%, 50%, 75%, then 100%.
@@ -254,6 +255,33 @@ class ProductivityModel:
         """
         v = self.size_mu_sd**2 if self.parameter_uncertainty else 0.0
         return np.exp(self.size_mu + 0.5 * v + 0.5 * self.size_sigma**2)
+
+    def take_reps(self, index) -> ProductivityModel:
+        """The model for a subset of its reps (an index or slice into the rep axis)."""
+        idx = np.arange(self.n_reps)[index]
+        fit = {
+            k: (v[idx] if isinstance(v, np.ndarray) and v.shape == (self.n_reps,) else v)
+            for k, v in self.fit.items()
+        }
+        return ProductivityModel(
+            rep_ids=tuple(np.asarray(self.rep_ids)[idx]),
+            periods=self.periods,
+            alpha=self.alpha[idx],
+            beta=self.beta[idx],
+            seasonality=self.seasonality,
+            ramp=self.ramp[idx],
+            size_mu=self.size_mu[idx],
+            size_mu_sd=self.size_mu_sd[idx],
+            size_sigma=self.size_sigma,
+            trend_se=self.trend_se,
+            trend_offset=self.trend_offset,
+            level_se=self.level_se,
+            growth=self.growth,
+            shock_sd=self.shock_sd,
+            shock_rho=self.shock_rho,
+            parameter_uncertainty=self.parameter_uncertainty,
+            fit=fit,
+        )
 
     def expected_bookings(self) -> np.ndarray:
         """Closed-form expected bookings per rep and period, shape (n_reps, n_periods)."""
@@ -661,9 +689,55 @@ def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndar
     return np.bincount(cell, weights=sizes, minlength=counts.size).reshape(counts.shape)
 
 
-def draw_deals(
-    model: ProductivityModel, rng: np.random.Generator
+def trial_parameters(
+    model: ProductivityModel, rng: np.random.Generator, *, common: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One trial's deal rates, mean log sizes and company factor by month.
+
+    Draws, in this order and only with ``parameter_uncertainty``: each rep's deal
+    rate from its Gamma posterior, each rep's mean log size from its normal
+    posterior, then (unless ``common`` is given) the trend and level deviations and
+    the company shock path. ``common`` shares another draw's company factor: planned
+    hires drawn on their own stream still see the company's year.
+
+    Returns
+    -------
+    rate, mu : ndarray, shape (n_reps,)
+    common : ndarray, shape (n_periods,)
+        Trend, level and shock factor of each month, scaled to mean 1.
+    """
+    if model.parameter_uncertainty:
+        rate = rng.gamma(model.alpha, 1.0 / model.beta)
+        mu = rng.normal(model.size_mu, model.size_mu_sd)
+    else:
+        rate = model.alpha / model.beta
+        mu = model.size_mu
+    if common is not None:
+        return rate, mu, np.asarray(common, dtype=float)
+    d_slope = d_level = 0.0
+    if model.parameter_uncertainty:
+        d_slope = rng.normal(0.0, model.trend_se) if model.trend_se > 0 else 0.0
+        d_level = rng.normal(0.0, model.level_se) if model.level_se > 0 else 0.0
+    common = np.ones(model.n_periods)
+    if model.parameter_uncertainty and (model.trend_se > 0 or model.level_se > 0):
+        off = model.trend_offset
+        # divided by its mean, so the expected bookings do not change
+        var = model.level_se**2 + model.trend_se**2 * off**2
+        common *= np.exp(d_level + d_slope * off - 0.5 * var)
+    if model.shock_sd > 0:
+        common *= np.exp(
+            _ar1(rng, model.shock_sd, model.shock_rho, model.n_periods) - 0.5 * model.shock_sd**2
+        )
+    return rate, mu, common
+
+
+def draw_deals(
+    model: ProductivityModel,
+    rng: np.random.Generator,
+    *,
+    common: np.ndarray | None = None,
+    with_common: bool = False,
+):
     """Draw one trial's deals: how many per rep and month, where each falls, its size.
 
     Parameters
@@ -671,6 +745,11 @@ def draw_deals(
     model : ProductivityModel
     rng : numpy Generator
         The trial's own stream (see ``spm_sim.simulate``: one stream per trial index).
+    common : ndarray, shape (n_periods,), optional
+        The company factor of another draw of the same trial (see
+        :func:`trial_parameters`); default: drawn here.
+    with_common : bool, default False
+        Also return the company factor, last.
 
     Returns
     -------
@@ -691,26 +770,10 @@ def draw_deals(
     rep's rate in a month (they are what moves the company total as a whole); both
     are scaled to mean 1 so the closed-form expectation is unchanged.
     """
-    if model.parameter_uncertainty:
-        rate = rng.gamma(model.alpha, 1.0 / model.beta)
-        mu = rng.normal(model.size_mu, model.size_mu_sd)
-        d_slope = rng.normal(0.0, model.trend_se) if model.trend_se > 0 else 0.0
-        d_level = rng.normal(0.0, model.level_se) if model.level_se > 0 else 0.0
-    else:
-        rate = model.alpha / model.beta
-        mu = model.size_mu
-        d_slope = d_level = 0.0
-    common = np.ones(model.n_periods)
-    if model.parameter_uncertainty and (model.trend_se > 0 or model.level_se > 0):
-        off = model.trend_offset
-        # divided by its mean, so the expected bookings do not change
-        var = model.level_se**2 + model.trend_se**2 * off**2
-        common *= np.exp(d_level + d_slope * off - 0.5 * var)
-    if model.shock_sd > 0:
-        common *= np.exp(
-            _ar1(rng, model.shock_sd, model.shock_rho, model.n_periods) - 0.5 * model.shock_sd**2
-        )
+    rate, mu, common = trial_parameters(model, rng, common=common)
     counts = rng.poisson(rate[:, None] * model.month_factor * common[None, :])
     cell = np.repeat(np.arange(counts.size), counts.ravel())
     sizes = rng.lognormal(mu[cell // counts.shape[1]], model.size_sigma)
+    if with_common:
+        return counts, cell, sizes, common
     return counts, cell, sizes

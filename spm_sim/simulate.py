@@ -343,6 +343,12 @@ def reference_effort(scenario, model, quotas, target_incentive, n_trials: int = 
     return float(moved.sum()) / total if total > 0 else 1.0
 
 
+def _hire_rng(root: np.random.SeedSequence, trial: int) -> np.random.Generator:
+    """The stream of trial ``trial``'s planned hires: child ``(trial, 2)`` of ``root``."""
+    child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, int(trial), 2))
+    return np.random.default_rng(child)
+
+
 def workforce_rng(root: np.random.SeedSequence, trial: int) -> np.random.Generator:
     """The stream of trial ``trial``'s seat clocks, apart from its sales stream.
 
@@ -386,12 +392,29 @@ def draw_block(
     # draws inside a trial are vectorised over reps and periods. The plan's own
     # measures are drawn after the bookings, so they never change the bookings; the
     # seats' clocks come from a stream of their own, so they never change either.
+    # planned hires draw on a stream of their own, so the book's reps keep their
+    # draws whether or not hires are planned ("should we hire?" stays paired)
+    hires = model.fit.get("planned_hires", ())
+    if hires:
+        n_old = model.n_reps - len(hires)
+        old, new = model.take_reps(slice(0, n_old)), model.take_reps(slice(n_old, None))
     for k, trial in enumerate(range(start, stop)):
         rng = trial_rng(root, trial)
         if engine == "summed":
-            one = draw_summed(model, rng)
+            if hires:
+                part, common = draw_summed(old, rng, with_common=True)
+                one = np.vstack([part, draw_summed(new, _hire_rng(root, trial), common=common)])
+            else:
+                one = draw_summed(model, rng)
         else:
-            counts, cell, sizes = draw_deals(model, rng)
+            if hires:
+                c_a, cell_a, s_a, common = draw_deals(old, rng, with_common=True)
+                c_b, cell_b, s_b = draw_deals(new, _hire_rng(root, trial), common=common)
+                counts = np.vstack([c_a, c_b])
+                cell = np.concatenate([cell_a, cell_b + c_a.size])
+                sizes = np.concatenate([s_a, s_b])
+            else:
+                counts, cell, sizes = draw_deals(model, rng)
             one = np.bincount(cell, weights=sizes, minlength=counts.size).reshape(shape)
             if measures:
                 for name, value in draw_measures(plan, mix, cell, sizes, shape, rng).items():
