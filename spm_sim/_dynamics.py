@@ -53,7 +53,6 @@ STATS = (
     "vacant_months",
     "mean_effort",
     "pulled_forward",
-    "pushed_out",
     "borrowed_from_next_year",
     "deferred_to_next_year",
 )
@@ -132,6 +131,7 @@ class Kernel:
     expected: np.ndarray  # (R, P) expected bookings with the static multipliers
     rest: np.ndarray  # (R, P) expected bookings from month m to December
     static: np.ndarray  # (R, P) time allocation x coaching x contest
+    coach: np.ndarray  # (R, P) the coaching part of static (1 for reps not coached)
     # workforce (None when off)
     workforce: Workforce | None
     incumbent_ramp: np.ndarray  # (R, P) the model's ramp of the seat's own rep
@@ -140,7 +140,6 @@ class Kernel:
     # behaviour (None when off)
     behaviour: Behaviour | None
     effort_table: np.ndarray | None  # flat (groups x widths x grid)
-    slope_table: np.ndarray | None  # flat, same layout
     table_base: np.ndarray | None  # (R, P) offset of (group, width of month m)
     settle_months: tuple[int, ...]
     settle_curves: dict | None  # month -> (flat table of groups x grid, quota base (R,))
@@ -169,9 +168,11 @@ def _curves(plan: Plan, quotas: np.ndarray, ti: np.ndarray):
     by_bookings = any(getattr(c, "rate_basis", "tcr") == "bookings" for c in plan.components)
     q = quotas.sum(axis=1)
     if by_bookings:
-        key = np.round(q / np.where(ti > 0, ti, 1.0), 6)
+        # quota / TI in steps of 1%: a curve per step, not per rep
+        ratio = np.where((q > 0) & (ti > 0), q / np.where(ti > 0, ti, 1.0), 1.0)
+        key = np.round(np.log(ratio) / np.log1p(0.01))
         keys, group = np.unique(key, return_inverse=True)
-        pairs = [(float(k), 1.0) for k in keys]
+        pairs = [(float(np.exp(k * np.log1p(0.01))), 1.0) for k in keys]
     else:
         group = np.zeros(len(q), dtype=np.intp)
         pairs = [(1.0, 1.0)]
@@ -258,12 +259,14 @@ def build_kernel(
     q_annual = quotas.sum(axis=1)
     expected = model.expected_bookings()
     static = np.ones((n_r, n_p))
+    coach = np.ones((n_r, n_p))
     if time_allocation is not None:
         static *= time_allocation.by_month(cycle_months, n_p)[None, :]
     contest_end, contest_pull = None, 0.0
     if programmes is not None:
         if programmes.coaching is not None and coached is not None:
-            static[coached] *= programmes.coaching.by_month(n_p)[None, :]
+            coach[coached] = programmes.coaching.by_month(n_p)[None, :]
+            static *= coach
         if programmes.contest is not None:
             static *= programmes.contest.by_month(n_p)[None, :]
             if programmes.contest.pull_forward > 0:
@@ -291,7 +294,6 @@ def build_kernel(
 
     fields = dict(
         effort_table=None,
-        slope_table=None,
         table_base=None,
         settle_months=(),
         settle_curves=None,
@@ -337,7 +339,6 @@ def build_kernel(
             steps[m] = pts
         fields.update(
             effort_table=effort.reshape(-1),
-            slope_table=slopes.reshape(-1),
             table_base=base,
             settle_months=tuple(sorted(settle)),
             settle_curves=settle,
@@ -352,6 +353,7 @@ def build_kernel(
         expected=expected,
         rest=rest,
         static=static,
+        coach=coach,
         workforce=workforce,
         incumbent_ramp=inc_ramp,
         new_hire_ramp=nh_ramp,
@@ -370,17 +372,6 @@ def _lookup(table: np.ndarray, base: np.ndarray, a: np.ndarray) -> np.ndarray:
     np.minimum(ia, top, out=ia)
     ia += base
     return table.take(ia)
-
-
-def _interp(table: np.ndarray, base: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Linear interpolation of ``table`` at attainment ``a`` (extended linearly above)."""
-    top = int(round(_TOP / _STEP))
-    x = a * (1.0 / _STEP)
-    i = np.clip(np.floor(x), 0, top - 1).astype(np.intp)
-    f = x - i
-    lo = table[base + i]
-    hi = table[base + i + 1]
-    return lo + (hi - lo) * f
 
 
 def run_kernel(
@@ -471,7 +462,7 @@ def run_kernel_by_month(
             e = k.effort_table.take(ia)
             if w_sp is not None and w_sp.size:
                 e.ravel()[seats.idx[seats.state == 1]] = 1.0  # nobody to make an effort
-            effort_sum += e @ active
+            effort_sum += (e * active).sum(axis=1)
             effort_n += active.sum()
             b = draws[m] * e
             if not flat_static[m]:
@@ -490,7 +481,8 @@ def run_kernel_by_month(
         contest = k.contest_end is not None and m == k.contest_end
         settle = beh is not None and m in k.settle_curves and (beh.pull_forward or beh.push_out)
         if contest or settle:
-            w = None if seats is None else seats.dense(w_sp)
+            # a vacant seat has nobody to move deals: its limits are 0
+            w = None if seats is None else seats.dense(w_sp) * seats.filled()
             if carry is None:
                 carry = np.zeros((t_n, r_n))
         if contest:
@@ -505,19 +497,26 @@ def run_kernel_by_month(
         if settle:
             b, moved = _settle_timing(k, beh, m, cum, b, w)
             if m + 1 < p_n:
-                carry -= moved
-                stats["pulled_forward"] += np.maximum(moved, 0).sum(axis=1)
-                stats["pushed_out"] += np.maximum(-moved, 0).sum(axis=1)
+                carry -= moved  # inside the year only pulls (moved >= 0)
+                stats["pulled_forward"] += moved.sum(axis=1)
             else:
                 stats["borrowed_from_next_year"] += np.maximum(moved, 0).sum(axis=1)
                 stats["deferred_to_next_year"] += np.maximum(-moved, 0).sum(axis=1)
         out[m] = b
         cum += b
         if seats is not None:
-            seats.end_of_month(m, cum, active, stats)
+            seats.end_of_month(m, cum, active, stats, last=m == p_n - 1)
 
+    if carry is not None:
+        # pulled in and not yet paid back by the year end (the months after were too
+        # small, or the seat fell vacant): next year's deals, counted as borrowed
+        short = -carry.sum(axis=1)
+        stats["borrowed_from_next_year"] += short
+        stats["pulled_forward"] -= short
     if seats is not None:
-        stats["stayed"] = seats.incumbent.copy()
+        # a full-year rep: in the seat from January to December, never replaced
+        whole = (k.incumbent_ramp[:, 0] > 0) & (k.incumbent_ramp[:, -1] > 0)
+        stats["stayed"] = seats.incumbent & whole
     stats["mean_effort"] = effort_sum / effort_n if effort_on and effort_n > 0 else np.ones(t_n)
     return out, stats
 
@@ -559,7 +558,14 @@ class _Seats:
         ramp = k.incumbent_ramp[r_of, m]
         safe = np.where(ramp > 0, ramp, 1.0)
         new = k.new_hire_ramp[r_of, np.minimum(self.tenure, k.n_periods)] * k.new_hire_ratio[r_of]
-        return np.where(self.state == 1, self.vac, new) / safe
+        # coaching is for the seat's own rep: a vacancy or a new hire does not get it
+        return np.where(self.state == 1, self.vac, new) / (safe * k.coach[r_of, m])
+
+    def filled(self) -> np.ndarray:
+        """1.0 where the seat has a rep this month, 0.0 where it is vacant."""
+        f = np.ones(self.incumbent.shape)
+        f.ravel()[self.idx[self.state == 1]] = 0.0
+        return f
 
     def dense(self, w_sp: np.ndarray) -> np.ndarray:
         w = np.ones(self.incumbent.shape)
@@ -571,8 +577,14 @@ class _Seats:
         t, r = np.divmod(flat, self.r_n)
         return np.where(i < n, self.clocks[t, r, np.minimum(i, n - 1)], np.inf)
 
-    def end_of_month(self, m: int, cum: np.ndarray, active: np.ndarray, stats: dict) -> None:
-        """Hazards, departures, vacancies counting down, new hires starting."""
+    def end_of_month(
+        self, m: int, cum: np.ndarray, active: np.ndarray, stats: dict, *, last: bool = False
+    ) -> None:
+        """Hazards, departures, vacancies counting down, new hires starting.
+
+        In the last month only the vacancy is counted: who leaves after December is
+        next year's question (a rep leaving on 31 December worked the whole year).
+        """
         t_n = cum.shape[0]
         dl = self.lh1 - self.lh0
         # the seats' own reps: cumulative hazard lh0 per active month plus the extra
@@ -587,8 +599,11 @@ class _Seats:
         vacant = self.state == 1
         hired = ~vacant
         stats["vacant_months"] += np.bincount(self.idx[vacant] // self.r_n, minlength=t_n)
-        behind = cum.ravel()[self.idx] < self.pace_q[r_of, m]
-        self.hazard += hired * active[r_of] * (self.lh0 + dl * behind)
+        if last:
+            return
+        # a new hire leaves at the base hazard: the seat's quota to date is not theirs
+        # (their predecessor's months and their own ramp are in it)
+        self.hazard += hired * active[r_of] * self.lh0
         again = hired & (self.hazard > self.clock)
         self.tenure += hired
         self.left -= vacant
@@ -640,7 +655,7 @@ def _settle_timing(kernel: Kernel, beh: Behaviour, m: int, cum, b, w):
     base = k.group_offset
     nxt = k.expected[:, m + 1] if m + 1 < k.n_periods else k.expected[:, 0]
     pull_max = beh.pull_forward * (nxt if w is None else w * nxt)
-    push_max = beh.push_out * b
+    push_max = beh.push_out * b if w is None else beh.push_out * b * (w > 0)
     ytd = (cum + b).ravel()  # quarter components: YTD over YTD quota; December: the year
     shape = b.shape
     qb = np.broadcast_to(qb, shape).ravel()

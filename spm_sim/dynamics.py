@@ -56,9 +56,10 @@ _Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 _Month = Annotated[int, Field(ge=1, le=12)]
 
 #: New-hire ramp by role, productivity per quarter of tenure. AE: the model's
-#: default (25/50/75/100%, about 5 months to half productivity, the Bridge Group 2024
-#: median AE ramp); SDR: about 3 months (Bridge Group 2024), as 33/67/100% by month
-#: would be too fine for a quarterly profile, so 50% in the first quarter, then 100%.
+#: default (25/50/75/100% by quarter: full productivity from month 10, half of it on
+#: average over the first six months), against a median AE ramp of about 5 months in
+#: Bridge Group (2024), a judgement that errs long; SDR: about 3 months (Bridge Group
+#: 2024), as 50% in the first quarter, then 100%.
 ROLE_RAMPS: dict[str, tuple[float, ...]] = {"AE": DEFAULT_RAMP, "SDR": (0.5, 1.0)}
 
 
@@ -145,12 +146,15 @@ class Workforce(BaseModel):
     A seat is filled by its current rep, vacant, or filled by a new hire. At the end
     of each month a filled seat's rep leaves with the monthly hazard
     :func:`monthly_hazard` of ``attrition``, times ``low_performer_hazard_ratio``
-    while the rep's year-to-date bookings are below ``low_performer_pace`` of the
-    year-to-date quota. A leaver works the whole month they leave; the seat is then
-    vacant for ``backfill_lag_months`` full months and sells
+    while the seat's own rep's year-to-date bookings are below ``low_performer_pace``
+    of the year-to-date quota (a new hire leaves at the base hazard: the seat's quota
+    to date holds their predecessor's months and their ramp). Nobody leaves at the
+    end of December inside the plan year. A leaver works the whole month they leave;
+    the seat is then vacant for ``backfill_lag_months`` full months and sells
     ``vacancy_productivity`` of what its rep would have; then a new hire starts at
     tenure 0, ramps by the role's profile and sells at the team's average rate (the
-    fitted prior), and may leave in turn. The same conventions as
+    fitted prior), and may leave in turn. A coaching programme stays with the rep
+    it coaches, not with the seat. The same conventions as
     :func:`spm_sim.headcount.seat_productivity_by_month`, whose exact expectation
     the simulation reproduces when the hazard ratio is 1.
 
@@ -188,8 +192,9 @@ class Workforce(BaseModel):
     >>> Workforce(attrition=1.2)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    pydantic_core._pydantic_core.ValidationError: 2 validation errors for Workforce
-    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Workforce
+    attrition
+      Value error, give a share of reps leaving in a year in [0, 1), such as 0.25, ...
     """
 
     model_config = _FROZEN
@@ -202,6 +207,17 @@ class Workforce(BaseModel):
     backfill_lag_months: int = Field(3, ge=0, le=11)
     vacancy_productivity: _Share = 0.1
     ramp: dict[str, tuple[float, ...]] = Field(default_factory=lambda: dict(ROLE_RAMPS))
+
+    @field_validator("attrition", mode="before")
+    @classmethod
+    def _attrition(cls, value):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if value == "book" or (number and 0.0 <= value < 1.0):
+            return value
+        raise ValueError(
+            f"give a share of reps leaving in a year in [0, 1), such as 0.25, or 'book' to "
+            f"estimate it from the book's hire and term dates; got {value!r}"
+        )
 
     @field_validator("ramp")
     @classmethod
@@ -234,7 +250,7 @@ class Workforce(BaseModel):
 class TimeAllocation(BaseModel):
     """How reps split their hours, against the split the history was made with.
 
-    The deal rate is multiplied by
+    A rep-month's bookings are multiplied by
     ``(selling / base_selling)^selling_elasticity`` from ``start_month`` and by
     ``(prospecting / base_prospecting)^prospecting_elasticity`` from
     ``start_month + cycle_months`` (new opportunities take a sales cycle to close);
@@ -398,7 +414,7 @@ class Behaviour(BaseModel):
 class Coaching(BaseModel):
     """A coaching programme: a win-rate uplift for targeted reps, for selling time.
 
-    For the targeted reps, from ``start_month`` to ``end_month`` the deal rate is
+    For the targeted reps, from ``start_month`` to ``end_month`` their bookings are
     multiplied by ``(1 + uplift x ramp_in) x (1 - time_cost)``, where ``ramp_in``
     rises linearly to 1 over ``ramp_in_months``; after ``end_month`` the uplift
     stays (a skill learned) unless ``lasting`` is false. The programme costs

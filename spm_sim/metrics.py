@@ -52,7 +52,6 @@ DYNAMICS_METRICS: dict[str, tuple[str, str]] = {
     "vacant_months": ("Vacant seat-months", "count"),
     "mean_effort": ("Mean effort (1 = the reference plan)", "ratio"),
     "pulled_forward": ("Bookings pulled into an earlier month", "$"),
-    "pushed_out": ("Bookings pushed into a later month", "$"),
     "borrowed_from_next_year": ("Bookings pulled in from next year", "$"),
     "deferred_to_next_year": ("Bookings pushed into next year", "$"),
     "programme_cost": ("Programme cost (coaching, prizes outside the plan)", "$"),
@@ -204,6 +203,8 @@ def compare(results: Sequence) -> pd.DataFrame:
         paired = _crn_key(res) == _crn_key(base)
         diffs, ses = [], []
         for metric, unit in zip(summ["metric"], summ["unit"], strict=True):
+            if metric == "programme_cost" and metric not in base_trials.columns:
+                base_trials = base_trials.assign(programme_cost=0.0)  # no programme: costs 0
             if metric not in base_trials.columns:  # e.g. leavers, without a workforce there
                 diffs.append(np.nan)
                 ses.append(np.nan)
@@ -231,6 +232,12 @@ def compare(results: Sequence) -> pd.DataFrame:
     return df
 
 
+def _differences_besides_programmes(a, b) -> list[str]:
+    """Scenario fields (other than name, description, trials, programmes) that differ."""
+    skip = {"name", "description", "trials", "programmes"}
+    return [f for f in type(a).model_fields if f not in skip and getattr(a, f) != getattr(b, f)]
+
+
 def programme_return(with_programme, without) -> pd.DataFrame:
     """What a programme (coaching, a contest) returns: paired differences of two runs.
 
@@ -253,8 +260,17 @@ def programme_return(with_programme, without) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        If the two runs do not share their random numbers.
+        If the scenarios differ in anything but their programmes (name, description
+        and trials aside), or the two runs do not share their random numbers.
     """
+    diff = _differences_besides_programmes(with_programme.scenario, without.scenario)
+    if diff:
+        raise ValueError(
+            f"programme_return compares a scenario with and without its programmes, but "
+            f"{with_programme.scenario.name!r} and {without.scenario.name!r} also differ in "
+            f"{', '.join(diff)}; the difference would credit those to the programme. Compare "
+            "the scenario with scenario.replace(programmes=None)."
+        )
     if _crn_key(with_programme) != _crn_key(without):
         raise ValueError(
             "programme_return needs the two runs on common random numbers: the same book, "

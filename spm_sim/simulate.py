@@ -136,7 +136,14 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
     reps = book.reps.set_index(book.reps["rep_id"].astype(str)).loc[list(model.rep_ids)]
     if scenario.quota.hires:
         # planned hires (quota.hires) sell at the team's prior from their start date
-        model = add_planned_hires(model, scenario.quota.hires, plan_year=scenario.plan_year)
+        role = scenario.plan.role or "AE"
+        ramp = scenario.workforce.ramp_of(role) if scenario.workforce is not None else None
+        model = add_planned_hires(
+            model,
+            scenario.quota.hires,
+            plan_year=scenario.plan_year,
+            **({"ramp": ramp} if ramp is not None else {}),
+        )
         reps = pd.concat([reps, _planned_rep_rows(scenario, reps)])
         if tuple(quotas.rep_ids) != model.rep_ids:  # pragma: no cover - an internal contract
             raise RuntimeError("quotas and the productivity model list the reps differently")
@@ -273,6 +280,15 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
                     f"{', '.join(ids[:5])}, ...). Use rep ids from reps.csv."
                 )
             coached[[ids.index(r) for r in c.reps]] = True
+            window = slice(c.start_month - 1, c.end_month)
+            idle = [r for r in c.reps if not (model.ramp[ids.index(r), window] > 0).any()]
+            if idle:
+                raise ScenarioError(
+                    f"scenario {s.name!r}: programmes.coaching.reps names {idle[0]!r}, who is "
+                    f"not employed in months {c.start_month}-{c.end_month} of the coaching "
+                    "(a planned hire who starts later, or a rep who has left); move the "
+                    "programme's months or coach someone else."
+                )
         else:
             q = quotas.sum(axis=1)
             # reps without a quota are not "behind": they are never picked
@@ -293,6 +309,15 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
         )
     if prog is not None and prog.contest is not None:
         c = prog.contest
+        pays = any(getattr(x, "type", "") in ("spiff", "contest") for x in s.plan.components)
+        if not pays and c.cost == 0:
+            raise ScenarioError(
+                f"scenario {s.name!r}: programmes.contest models how reps respond to a contest "
+                f"or SPIFF, but plan {s.plan.name!r} pays none and programmes.contest.cost is 0, "
+                "so the response would come free. Add a spiff or contest component to the plan "
+                "(see data/plans/q4_spiff.yaml), or set programmes.contest.cost to what it pays "
+                "outside the plan."
+            )
         cost += c.cost
         notes.append(
             (
@@ -304,6 +329,14 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
     if s.time_allocation is not None:
         notes.append(("Time allocation", s.time_allocation.describe(cycle)))
     scale = 1.0
+    ref = s.behaviour.reference_plan if s.behaviour is not None else None
+    if ref is not None and ref.role is not None and s.plan.role is not None:
+        if ref.role != s.plan.role:
+            raise ScenarioError(
+                f"scenario {s.name!r}: behaviour.reference_plan {ref.name!r} is for role "
+                f"{ref.role!r}, the scenario's plan for {s.plan.role!r}; give the plan the "
+                f"{s.plan.role} reps' history was earned under."
+            )
     if s.behaviour is not None and s.behaviour.reference_plan is not None:
         scale = reference_effort(s, model, quotas, target_incentive)
     kernel = build_kernel(
@@ -320,10 +353,11 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
         cycle_months=cycle,
         coached=coached,
     )
-    return kernel, tuple(np.asarray(model.rep_ids)[coached]), cost, tuple(notes)
+    coached_ids = tuple(str(r) for r, c in zip(model.rep_ids, coached, strict=True) if c)
+    return kernel, coached_ids, cost, tuple(notes)
 
 
-def reference_effort(scenario, model, quotas, target_incentive, n_trials: int = 400) -> float:
+def reference_effort(scenario, model, quotas, target_incentive, n_trials: int = 2000) -> float:
     """Mean effort of the reps under the behaviour's reference plan.
 
     The ratio of bookings with effort on to the exogenous bookings, company-wide,
@@ -341,6 +375,22 @@ def reference_effort(scenario, model, quotas, target_incentive, n_trials: int = 
     moved, _ = run_kernel(kernel, draws)
     total = float(draws.sum())
     return float(moved.sum()) / total if total > 0 else 1.0
+
+
+def _follow(value: np.ndarray, exogenous: np.ndarray, final: np.ndarray) -> np.ndarray:
+    """A measure scaled with its rep-month's bookings (the same deals, moved or scaled).
+
+    A month that drew no deal but received pulled ones gets the rep's measure per
+    dollar of the trial's year, so pulled deals keep their products and new logos.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(exogenous > 0, value * (final / exogenous), 0.0)
+        gap = (exogenous == 0) & (final > 0)
+        if gap.any():
+            year = exogenous.sum(axis=-1, keepdims=True)
+            per_dollar = np.where(year > 0, value.sum(axis=-1, keepdims=True) / year, 0.0)
+            out = np.where(gap, final * per_dollar, out)
+    return out
 
 
 def _hire_rng(root: np.random.SeedSequence, trial: int) -> np.random.Generator:
@@ -428,15 +478,14 @@ def draw_block(
     stats: dict[str, np.ndarray] = {}
     if dynamic:
         moved, stats = run_kernel_by_month(kernel, draws, clocks)
+        exogenous, draws = to_trial_major(draws), to_trial_major(moved)
         if measures:
-            # a rep-month's measures follow its bookings (same deals, scaled)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                scale = to_trial_major(np.where(draws > 0, moved / draws, 0.0))
             measures = {
-                name: value * scale if plan.measure(name).kind != "score" else value
+                name: value
+                if plan.measure(name).kind == "score"
+                else _follow(value, exogenous, draws)
                 for name, value in measures.items()
             }
-        draws = to_trial_major(moved)
     return draws, measures, stats
 
 
@@ -510,8 +559,8 @@ class SimulationResult:
         ``name``, ``path``, ``currency``, ``description`` and ``source`` of the book.
     dynamics : dict of str to ndarray, shape (n_trials,)
         With a workforce, behaviour or programmes: per trial, ``leavers``,
-        ``vacant_months``, ``mean_effort``, ``pulled_forward`` and ``pushed_out``
-        (moved inside the year), ``borrowed_from_next_year`` and
+        ``vacant_months``, ``mean_effort``, ``pulled_forward`` (moved into an
+        earlier month inside the year), ``borrowed_from_next_year`` and
         ``deferred_to_next_year``. Empty when all are off.
     stayed : ndarray of bool, shape (n_trials, n_reps), or None
         With a workforce: True where the seat's rep stayed the whole year.
