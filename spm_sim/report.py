@@ -351,19 +351,26 @@ def _during_the_year(results, money) -> list[str]:
         "Bookings pulled in from next year raise this year's bookings at next year's expense; "
         "bookings pushed into next year lower them.</p>",
     ]
-    base = results[0]
     ret_rows = []
-    for r in results[1:]:
-        if not getattr(r, "programme_cost", 0.0) and not getattr(r, "coached", ()):
+    for r in results:
+        if r.scenario.programmes is None:
             continue
-        try:
-            t = programme_return(r, base).set_index("figure")
-        except ValueError:
-            continue  # not on common random numbers: no paired return
+        # the same scenario without its programmes, if the report has it
+        t = None
+        for other in results:
+            if other is r or other.scenario.programmes is not None:
+                continue
+            try:
+                t = programme_return(r, other).set_index("figure")
+                break
+            except ValueError:
+                continue  # differs in more than programmes, or not paired
+        if t is None:
+            continue
         inc = t.loc["incremental_bookings"]
         ret_rows.append(
             [
-                r.scenario.name,
+                f"{r.scenario.name} against {other.scenario.name}",
                 f"{money(inc['mean'])} ± {money(2 * inc['se'])}",
                 money(t.loc["incremental_incentive", "mean"]),
                 money(t.loc["programme_cost", "mean"]),
@@ -373,7 +380,7 @@ def _during_the_year(results, money) -> list[str]:
         )
     if ret_rows:
         out += [
-            f"<h3>Return of the programmes, against {_e(base.scenario.name)}</h3>",
+            "<h3>Return of the programmes</h3>",
             _table(
                 [
                     "Scenario",
@@ -386,7 +393,9 @@ def _during_the_year(results, money) -> list[str]:
                 classes=["num"] * 4,
             ),
             '<p class="note">Paired differences on common random numbers: each simulated year '
-            "with the programme against the same year without it.</p>",
+            "with the programme against the same year of the same scenario without it (a "
+            "scenario whose counterpart without programmes is not in the report is left "
+            "out).</p>",
         ]
     out.append("</section>")
     return out

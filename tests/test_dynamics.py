@@ -649,3 +649,16 @@ def test_programmes_and_references_that_cannot_work_are_refused():
 def test_attrition_typo_says_what_is_allowed():
     with pytest.raises(ValidationError, match="or 'book' to estimate it.*got 'bok'"):
         Workforce(attrition="bok")
+
+
+def test_the_report_shows_a_programmes_return_against_its_counterpart(tmp_path):
+    base = sample_scenario("baseline").replace(engine="summed")
+    coached = base.replace(
+        name="Coached", programmes=Programmes(coaching=Coaching(bottom_share=0.25, uplift=0.1))
+    )
+    other = base.replace(name="Other", workforce=Workforce(attrition=0.3))
+    results = [simulate(s, 60, rng=2) for s in (other, base, coached)]
+    html = write_report(results, tmp_path / "r.html").read_text()
+    assert "Return of the programmes" in html
+    assert "Coached against Baseline 2026" in html  # its counterpart, not the first scenario
+    assert "Coached against Other" not in html
