@@ -30,8 +30,8 @@ from ._dynamics import (
     Kernel,
     build_kernel,
     draw_summed,
-    run_kernel,
     run_kernel_by_month,
+    to_month_major,
     to_trial_major,
     workforce_clocks,
 )
@@ -357,24 +357,36 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
     return kernel, coached_ids, cost, tuple(notes)
 
 
-def reference_effort(scenario, model, quotas, target_incentive, n_trials: int = 2000) -> float:
+def reference_effort(scenario, model, quotas, target_incentive, n_trials: int = 1000) -> float:
     """Mean effort of the reps under the behaviour's reference plan.
 
-    The ratio of bookings with effort on to the exogenous bookings, company-wide,
-    over ``n_trials`` draws on a stream of their own (``SeedSequence([seed,
-    0xEFF0])``), with the scenario's quotas. Dividing effort by it makes the
-    reference plan reproduce the fitted bookings on average.
+    The scale ``kappa`` that makes the reference plan, with effort divided by it,
+    book the exogenous bookings on average, company-wide: over ``n_trials`` draws of
+    the summed engine on a stream of their own (``SeedSequence([seed, 0xEFF0])``),
+    with the scenario's quotas and effort only (no timing). Effort depends on the
+    bookings so far, which depend on ``kappa``, so ``kappa`` is found by three
+    fixed-point steps ``kappa <- kappa x (bookings with effort / exogenous)``.
     """
     beh = scenario.behaviour
     only_effort = beh.model_copy(update={"pull_forward": 0.0, "push_out": 0.0})
-    kernel = build_kernel(
-        model, beh.reference_plan, quotas, target_incentive, behaviour=only_effort
-    )
     rng = np.random.default_rng(np.random.SeedSequence([scenario.seed, 0xEFF0]))
-    draws = np.stack([draw_summed(model, rng) for _ in range(n_trials)])
-    moved, _ = run_kernel(kernel, draws)
+    draws = to_month_major(np.stack([draw_summed(model, rng) for _ in range(n_trials)]))
     total = float(draws.sum())
-    return float(moved.sum()) / total if total > 0 else 1.0
+    kappa = 1.0
+    if total <= 0:
+        return kappa
+    for _ in range(3):
+        kernel = build_kernel(
+            model,
+            beh.reference_plan,
+            quotas,
+            target_incentive,
+            behaviour=only_effort,
+            effort_scale=kappa,
+        )
+        moved, _ = run_kernel_by_month(kernel, draws)
+        kappa *= float(moved.sum()) / total
+    return kappa
 
 
 def _follow(value: np.ndarray, exogenous: np.ndarray, final: np.ndarray) -> np.ndarray:
