@@ -27,7 +27,7 @@ def add_fit_parser(sub) -> None:
         "fit",
         help="report the productivity model's fit and back-test it on last year",
         description="Fit the productivity model for a plan year and print its parameters with "
-        "standard errors and 90%% intervals, the reps' deal rates, and a back-test: the model "
+        "standard errors and 90% intervals, the reps' deal rates, and a back-test: the model "
         "fitted before the year preceding the plan year, simulated over it and compared with "
         "what happened (rep-year bookings, share at quota, monthly and annual totals).",
     )
