@@ -145,34 +145,29 @@ def load_scenario(path: str | Path) -> Scenario:
                 f"Give a folder relative to the scenario file, or '{SAMPLE_BOOK}'."
             )
         data["book"] = str(resolved)
+
+    def file(field: str, value: str, hint: str) -> Path:
+        resolved = (base / value).resolve()
+        if not resolved.is_file():
+            raise ScenarioError(
+                f"{path}: field {field!r}: file {value!r} (resolved to {resolved}) does not "
+                f"exist. {hint}"
+            )
+        return resolved
+
     quota = data.get("quota")
     if isinstance(quota, dict) and isinstance(quota.get("targets"), str):
-        targets = (base / quota["targets"]).resolve()
-        if not targets.is_file():
-            raise ScenarioError(
-                f"{path}: field 'quota.targets': file {quota['targets']!r} (resolved to "
-                f"{targets}) does not exist. Give a CSV relative to the scenario file."
-            )
-        data["quota"] = {**quota, "targets": str(targets)}
+        hint = "Give a CSV relative to the scenario file."
+        data["quota"] = {**quota, "targets": str(file("quota.targets", quota["targets"], hint))}
     behaviour = data.get("behaviour")
     if isinstance(behaviour, dict) and isinstance(behaviour.get("reference_plan"), str):
-        ref = (base / behaviour["reference_plan"]).resolve()
-        if not ref.is_file():
-            raise ScenarioError(
-                f"{path}: field 'behaviour.reference_plan': file "
-                f"{behaviour['reference_plan']!r} (resolved to {ref}) does not exist. Give "
-                "the plan the history was earned under, relative to the scenario file."
-            )
+        hint = "Give the plan the history was earned under, relative to the scenario file."
+        ref = file("behaviour.reference_plan", behaviour["reference_plan"], hint)
         data["behaviour"] = {**behaviour, "reference_plan": load_plan(ref)}
     plan = data.get("plan")
     if isinstance(plan, str):
-        plan_path = (base / plan).resolve()
-        if not plan_path.is_file():
-            raise ScenarioError(
-                f"{path}: field 'plan': file {plan!r} (resolved to {plan_path}) does not exist. "
-                "Give a plan YAML file relative to the scenario file, or write the plan inline."
-            )
-        data["plan"] = load_plan(plan_path)
+        hint = "Give a plan YAML file relative to the scenario file, or write the plan inline."
+        data["plan"] = load_plan(file("plan", plan, hint))
     elif isinstance(plan, dict):
         try:
             data["plan"] = load_plan(plan)

@@ -9,6 +9,8 @@ accelerator bunches deals at quarter ends and an annual one does not).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -662,3 +664,20 @@ def test_the_report_shows_a_programmes_return_against_its_counterpart(tmp_path):
     assert "Return of the programmes" in html
     assert "Coached against Baseline 2026" in html  # its counterpart, not the first scenario
     assert "Coached against Other" not in html
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ("plan: nowhere.yaml\n", "'plan': file 'nowhere.yaml'"),
+        ("quota: {method: bottom_up, targets: nowhere.csv}\n", "'quota.targets': file"),
+    ],
+)
+def test_missing_files_of_a_scenario_are_named_with_their_field(tmp_path, extra, field):
+    text = "name: x\nbook: sample\nplan_year: 2026\n" + extra
+    if "plan:" not in extra:
+        text += "plan: " + str(Path("data/plans/baseline.yaml").resolve()) + "\n"
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=f"{field}.*does not exist"):
+        load_scenario(path)
