@@ -251,8 +251,8 @@ def build_kernel(
     coached : ndarray of bool, shape (n_reps,), optional
         The reps a coaching programme targets (resolved by the caller).
     effort_scale : float, default 1.0
-        Effort is divided by it (the reference plan's mean effort, see
-        :func:`reference_effort`).
+        Effort is divided by it: the scale that makes the behaviour's reference plan
+        book the exogenous bookings on average (``simulate.reference_effort``).
     """
     n_r, n_p = model.n_reps, model.n_periods
     quotas = np.asarray(quotas, dtype=float)
@@ -643,11 +643,13 @@ def _settle_timing(kernel: Kernel, beh: Behaviour, m: int, cum, b, w):
     to land on each step point of the settlement curve (threshold, tier start, cap).
     The rep takes the one with the largest gain, net of the timing cost: the
     settlement's pay gained minus what the moved dollars earn anyway. Inside the year
-    they still count in the year, so that is the settlement's own rate at the
-    current attainment (a move pays only for crossing a threshold, entering an
-    accelerator or escaping a cap: the myopic reading of a period-end settlement);
-    across the year end it is 1 x TCR, a dollar of next year's unknown plan. Inside
-    the year only pulls are candidates (pushing out only delays a cumulative pay).
+    only pulls are candidates (pushing out only delays a cumulative pay), and the
+    pulled dollars still count in the year, so what they earn anyway is the
+    settlement's own rate at the current attainment: a pull pays only for crossing a
+    threshold or entering an accelerator (the myopic reading of a period-end
+    settlement). Across the year end both directions are candidates (a push escapes
+    a cap or an out-of-reach threshold) and a dollar is worth 1 x TCR, a dollar of
+    next year's unknown plan. A vacant seat (``w == 0``) moves nothing.
     """
     k = kernel
     table, q_base = k.settle_curves[m]

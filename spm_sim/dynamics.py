@@ -24,7 +24,7 @@ error messages; a scenario file names them at the top level::
     time_allocation: {selling: 0.35, prospecting: 0.2}
     programmes:
       coaching: {bottom_share: 0.25, uplift: 0.08, time_cost: 0.03, cost_per_rep: 4000}
-      contest: {start_month: 10, end_month: 12, uplift: 0.06, pull_forward: 0.1}
+      contest: {start_month: 10, end_month: 12, uplift: 0.06, pull_forward: 0.1, cost: 20000}
 
 The equations, defaults and their sources are in ``docs/model.md`` (section 7).
 """
@@ -180,7 +180,8 @@ class Workforce(BaseModel):
         Months a seat stays vacant after its rep leaves, 0-11.
     vacancy_productivity : float, default 0.1
         What a vacant seat still sells (renewals, house accounts, a manager
-        covering), as a share of its rep's expected bookings, in [0, 1].
+        covering), as a share of what its rep would sell ramped (the rep's draw over
+        their ramp, without a coaching programme's lift), in [0, 1].
     ramp : dict of role to list of float, optional
         New-hire productivity per quarter of tenure by role (``ROLE_RAMPS`` by
         default; a role not listed uses the AE profile).
@@ -469,9 +470,11 @@ class ContestResponse(BaseModel):
     In months ``start_month..end_month`` bookings are multiplied by
     ``1 + uplift``; at the end of the window reps pull ``pull_forward`` of the
     following month's expected bookings into its last month (from January of the
-    next year when the window ends in December). What the contest pays comes from
-    the plan's ``spiff`` or ``contest`` component; ``cost`` adds what is paid outside
-    the plan (prizes, a trip).
+    next year when the window ends in December); a vacant seat pulls nothing. What
+    the contest pays comes from the plan's ``spiff`` or ``contest`` component;
+    ``cost`` adds what is paid outside the plan (prizes, a trip). A response on a
+    plan that pays neither, with ``cost`` 0, is refused when the scenario is
+    prepared: it would come free.
     """
 
     model_config = _FROZEN

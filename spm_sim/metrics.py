@@ -59,7 +59,8 @@ DYNAMICS_METRICS: dict[str, tuple[str, str]] = {
 
 
 def trial_metrics(result) -> pd.DataFrame:
-    """One row per trial with every metric of :data:`METRICS`.
+    """One row per trial with every metric of :data:`METRICS`, and those of
+    :data:`DYNAMICS_METRICS` the result has (a workforce, behaviour or programmes).
 
     Parameters
     ----------

@@ -9,7 +9,9 @@ Built for scale from the start:
   the number of worker processes, or which worker ran which chunk;
 * the draws depend on the book, the plan year and the seed, not on the plan or the
   quotas: scenarios that differ only there share their draws (common random numbers)
-  and their paired differences carry no sales-sampling noise;
+  and their paired differences carry no sales-sampling noise; planned hires
+  (``quota.hires``) and the seats' attrition clocks draw on streams of their own, so
+  the book's reps keep their draws with or without them;
 * chunks can run in a local process pool (``workers=N``) or on any executor with a
   ``submit`` method, such as a ``dask.distributed.Client``.
 """
@@ -358,7 +360,7 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
 
 
 def reference_effort(scenario, model, quotas, target_incentive, n_trials: int = 1000) -> float:
-    """Mean effort of the reps under the behaviour's reference plan.
+    """The effort scale ``kappa`` of the behaviour's reference plan.
 
     The scale ``kappa`` that makes the reference plan, with effort divided by it,
     book the exogenous bookings on average, company-wide: over ``n_trials`` draws of
@@ -570,12 +572,14 @@ class SimulationResult:
     book_info : dict
         ``name``, ``path``, ``currency``, ``description`` and ``source`` of the book.
     dynamics : dict of str to ndarray, shape (n_trials,)
-        With a workforce, behaviour or programmes: per trial, ``leavers``,
-        ``vacant_months``, ``mean_effort``, ``pulled_forward`` (moved into an
-        earlier month inside the year), ``borrowed_from_next_year`` and
-        ``deferred_to_next_year``. Empty when all are off.
+        With a workforce, behaviour, time allocation or programmes: per trial,
+        ``leavers``, ``vacant_months``, ``mean_effort``, ``pulled_forward`` (pulled
+        into an earlier month inside the year and paid back by December),
+        ``borrowed_from_next_year`` and ``deferred_to_next_year``. Empty when all
+        are off.
     stayed : ndarray of bool, shape (n_trials, n_reps), or None
-        With a workforce: True where the seat's rep stayed the whole year.
+        With a workforce: True where the seat's own rep was there from January to
+        December (not a planned hire, no departure).
     coached : tuple of str
         Reps a coaching programme targets.
     programme_cost : float
