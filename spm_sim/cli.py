@@ -44,7 +44,12 @@ from .simulate import _package_version, simulate
 __all__ = ["main", "build_parser", "DEMO_SCENARIOS"]
 
 #: The scenarios ``spm-sim demo`` runs, in the source repository's data/scenarios.
-DEMO_SCENARIOS = ("baseline.yaml", "accelerated.yaml", "multi_measure.yaml")
+DEMO_SCENARIOS = (
+    "baseline.yaml",
+    "accelerated.yaml",
+    "multi_measure.yaml",
+    "people_and_behaviour.yaml",
+)
 DEMO_TRIALS = 2000
 
 

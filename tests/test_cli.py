@@ -56,6 +56,8 @@ def test_demo_writes_report_and_tables(tmp_path):
         "trials_accelerated-2026.csv",
         "reps_multi-measure-2026.csv",
         "trials_multi-measure-2026.csv",
+        "reps_people-and-behaviour-2026.csv",
+        "trials_people-and-behaviour-2026.csv",
     ]
     for name in expected:
         assert (out / name).is_file(), name
@@ -65,10 +67,16 @@ def test_demo_writes_report_and_tables(tmp_path):
     assert "Probability of reaching the company target" in proc.stdout
     assert "Incentive cost, P90" in proc.stdout
     assert "Baseline 2026" in proc.stdout and "Accelerated 2026" in proc.stdout
-    assert "3 scenarios x 200 trials in" in proc.stdout
+    assert "4 scenarios x 200 trials in" in proc.stdout
     assert proc.stderr == ""
     summary = pd.read_csv(out / "summary.csv")
-    assert set(summary["scenario"]) == {"Baseline 2026", "Accelerated 2026", "Multi-measure 2026"}
+    assert set(summary["scenario"]) == {
+        "Baseline 2026",
+        "Accelerated 2026",
+        "Multi-measure 2026",
+        "People and behaviour 2026",
+    }
+    assert "During the year: people, behaviour, programmes" in report.read_text(encoding="utf-8")
     assert (summary["n_trials"] == 200).all()
     text = report.read_text(encoding="utf-8")
     assert text.count("data:image/png;base64,") >= 4
