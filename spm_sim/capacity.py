@@ -272,7 +272,7 @@ def lead_arrivals(config: CapacityConfig, cal: Calendar, rng: np.random.Generato
     are uniform within the day's working hours.
     """
     months = cal.dates.month.to_numpy() - 1
-    wdays = cal.dates.weekday.to_numpy()
+    wdays = cal.dates.day_of_week.to_numpy()
     times, segs = [], []
     for k, seg in enumerate(config.segments):
         season = np.ones(12) if seg.seasonality is None else np.asarray(seg.seasonality)
@@ -739,18 +739,21 @@ def headcount_curve(
     replications: int | None = None,
     rng=None,
     workers: int = 1,
+    within_hours: float | None = None,
 ) -> pd.DataFrame:
     """Service level, utilisation and bookings against team size, with intervals.
 
     Every size runs the same replications' seeds, so the arrivals, efforts and
     conversion draws are shared across sizes (common random numbers) and the
     differences between sizes are the team's effect. ``extra_bookings_per_rep``
-    is the bookings gained by the last rep added, against ``rep_cost``.
+    is the bookings gained by the last rep added, against ``rep_cost``. The service
+    level is the share contacted within ``within_hours`` (default: the target's,
+    else 1 hour).
     """
     rows = []
     for n in sizes:
         res = run_capacity(config.with_reps(int(n), stage), replications, rng=rng, workers=workers)
-        summ = res.summary().set_index("figure")
+        summ = res.summary(within_hours=within_hours).set_index("figure")
         row = {"reps": int(n)}
         for fig in summ.index:
             row[fig] = summ.loc[fig, "mean"]
@@ -806,7 +809,7 @@ def smallest_team(
     def ok(n: int) -> bool:
         if n not in tried:
             res = run_capacity(config.with_reps(n, stage), replications, rng=rng, workers=workers)
-            tried[n] = res.summary()
+            tried[n] = res.summary(within_hours=target.within_hours)
         return _meets(tried[n], target, config.with_reps(n, stage), stage)
 
     lo = max(1, math.floor(load))  # fewer reps than the load cannot keep up

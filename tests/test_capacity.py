@@ -1,0 +1,273 @@
+"""The SimPy capacity model against queueing theory, and its planning functions.
+
+Oracles: the Erlang C formulas of the M/M/c queue (``spm_sim._queueing``), Little's
+law on the simulated output, sample-path monotonicity of a FCFS queue in the number
+of servers, and identities of the bookkeeping.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from spm_sim._queueing import mean_ci, mmc
+from spm_sim.capacity import (
+    CapacityConfig,
+    CapacityError,
+    ServiceTarget,
+    calendar,
+    handoff,
+    headcount_curve,
+    lead_arrivals,
+    load_capacity_config,
+    pass_probability,
+    run_capacity,
+    smallest_team,
+)
+
+
+def mmc_config(c: int, rho: float, leads: float = 8000.0, **stage) -> CapacityConfig:
+    """An M/M/c queue: Poisson arrivals, exponential work, c identical reps, FCFS."""
+    hours = calendar(
+        CapacityConfig(
+            name="x",
+            segments=[{"name": "s", "leads_per_year": 1}],
+            stages=[{"name": "AE", "reps": 1, "effort_hours": 1}],
+        )
+    ).hours
+    lam = leads / hours  # leads per working hour
+    effort = rho * c / lam  # mean hours per lead: rho = lam effort / c
+    spec = {"name": "AE", "reps": c, "effort_hours": effort, "selling_share": 1.0}
+    spec.update(stage)
+    return CapacityConfig(
+        name=f"M/M/{c}", segments=[{"name": "in", "leads_per_year": leads}], stages=[spec]
+    )
+
+
+# --- validation against queueing theory ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("c", "rho", "leads"),
+    [
+        (1, 0.5, 8000),
+        (2, 0.7, 8000),
+        (5, 0.9, 8000),
+        (10, 0.7, 8000),
+        (20, 0.6, 20_000),
+        (20, 0.9, 8000),
+    ],
+)
+def test_mmc_waiting_matches_erlang_c(c, rho, leads):
+    """P(wait) and the mean wait agree with Erlang C within the replications' 99%
+    confidence interval (one year each; the queue starts empty, a negligible bias).
+    Twenty reps at 60% wait rarely (P = 1.5%), so that case runs more leads."""
+    cfg = mmc_config(c, rho, leads=leads)
+    res = run_capacity(cfg, 8, rng=100 + c)
+    w = res.work
+    hours = res.hours
+    theory = mmc(leads / hours, 1.0 / cfg.stages[0].effort_hours, c)
+    per = w.groupby("replication")
+    p_wait = per["wait"].apply(lambda x: float((x > 1e-12).mean())).to_numpy()
+    mean_wait = per["wait"].mean().to_numpy()
+    for sample, exact in ((p_wait, theory.p_wait), (mean_wait, theory.mean_wait)):
+        mean, half = mean_ci(sample, level=0.99)
+        assert abs(mean - exact) <= half, (mean, half, exact)
+    # utilisation: the share of the reps' hours at work is rho
+    mean, half = mean_ci(res.reps.groupby("replication")["utilisation"].mean(), level=0.99)
+    assert abs(mean - rho) <= half + 0.005
+
+
+@pytest.mark.parametrize(("c", "rho"), [(3, 0.8), (15, 0.85)])
+def test_littles_law_holds_on_the_simulated_queue(c, rho):
+    """Time-average number waiting = arrival rate x mean wait, on the same run."""
+    res = run_capacity(mmc_config(c, rho, leads=20_000), 1, rng=7)
+    q = res.queue.sort_values("time", kind="stable")
+    t = np.append(q["time"].to_numpy(), res.hours)
+    area = float((np.diff(t) * q["waiting"].to_numpy()).sum())
+    lq = area / res.hours
+    w = res.work
+    lam = len(w) / res.hours
+    assert lq == pytest.approx(lam * w["wait"].mean(), rel=0.03)
+
+
+def test_more_reps_never_wait_longer_or_convert_less():
+    """Same leads, efforts and draws (common random numbers), FCFS: every lead
+    starts no later with one more rep, so with decay no lead converts less."""
+    base = mmc_config(4, 0.9, leads=6000, decay_half_life_hours=4.0, conversion=0.5)
+    runs = [run_capacity(base.with_reps(n), 3, rng=9) for n in (4, 5, 7)]
+    keys = ["replication", "lead"]
+    # leads still waiting at the year end have no row: a smaller team leaves more
+    both = runs[0].work.merge(runs[1].work, on=keys, suffixes=("_4", "_5"))
+    both = both.merge(
+        runs[2].work.rename(columns={"wait": "wait_7", "passed": "passed_7"}), on=keys
+    )
+    assert len(both) == len(runs[0].work)
+    assert (both["wait_5"] <= both["wait_4"] + 1e-9).all()
+    assert (both["wait_7"] <= both["wait_5"] + 1e-9).all()
+    # the same uniform decides: a lead that passes with fewer reps passes with more
+    assert (both["passed_5"] >= both["passed_4"]).all()
+    assert (both["passed_7"] >= both["passed_5"]).all()
+    conv = [r.work["passed"].sum() for r in runs]
+    assert conv[0] < conv[2]  # and the decay does bite at 90% utilisation
+
+
+def test_more_capacity_raises_expected_conversion_with_other_routings():
+    for routing in ("shortest_queue", "round_robin", "territory"):
+        base = mmc_config(6, 0.85, leads=5000, decay_half_life_hours=4.0, routing=routing)
+        small = run_capacity(base, 4, rng=3).work["p_pass"].mean()
+        large = run_capacity(base.with_reps(9), 4, rng=3).work["p_pass"].mean()
+        assert large > small, routing
+
+
+# --- bookkeeping, reproducibility -----------------------------------------------------
+
+
+def test_arrivals_follow_the_volume_and_the_seasons():
+    season = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3]
+    cfg = CapacityConfig(
+        name="s",
+        segments=[{"name": "a", "leads_per_year": 50_000, "seasonality": season}],
+        stages=[{"name": "AE", "reps": 1, "effort_hours": 1}],
+    )
+    cal = calendar(cfg)
+    t, seg = lead_arrivals(cfg, cal, np.random.default_rng(0))
+    assert abs(t.size - 50_000) < 4.5 * np.sqrt(50_000)
+    assert (np.diff(t) >= 0).all() and t.max() < cal.hours and (seg == 0).all()
+    months = cal.month_of(t)
+    days = pd.Series(cal.dates.month).value_counts().sort_index().to_numpy()
+    per_day = np.bincount(months, minlength=13)[1:] / days
+    assert per_day[11] / per_day[:11].mean() == pytest.approx(3.0, rel=0.05)
+
+
+def test_same_seed_same_tables_replications_independent_workers_agree():
+    cfg = mmc_config(3, 0.8, leads=3000, attrition=0.4, decay_half_life_hours=8.0)
+    a = run_capacity(cfg, 3, rng=5)
+    b = run_capacity(cfg, 3, rng=5, workers=2)
+    pd.testing.assert_frame_equal(a.work, b.work)
+    pd.testing.assert_frame_equal(a.reps, b.reps)
+    r0 = a.work[a.work.replication == 0]["wait"].to_numpy()
+    r1 = a.work[a.work.replication == 1]["wait"].to_numpy()
+    assert r0.size != r1.size or not np.array_equal(r0, r1)
+    c = run_capacity(cfg, 3, rng=6)
+    assert not a.work["wait"].equals(c.work["wait"])
+
+
+def test_every_lead_is_worked_or_still_waiting_and_conversion_is_bookkept():
+    cfg = CapacityConfig(
+        name="funnel",
+        segments=[{"name": "in", "leads_per_year": 6000}],
+        stages=[
+            {
+                "name": "SDR",
+                "reps": 3,
+                "effort_hours": 0.5,
+                "conversion": 0.3,
+                "decay_half_life_hours": 8,
+                "routing": "shortest_queue",
+                "attrition": 0.5,
+            },
+            {
+                "name": "AE",
+                "reps": 4,
+                "effort_hours": 4.0,
+                "conversion": 0.5,
+                "routing": "territory",
+            },
+        ],
+        opportunity={"win_rate": 0.3, "cycle_days": 30, "deal_size": 20_000},
+    )
+    res = run_capacity(cfg, 2, rng=4)
+    w = res.work
+    first = w[w.stage == 0]
+    assert (
+        first.groupby("replication")["lead"]
+        .nunique()
+        .le(res.leads.groupby("replication").size())
+        .all()
+    )
+    # a lead reaches the AE stage only after passing the SDR stage
+    passed = set(map(tuple, first[first.passed][["replication", "lead"]].to_numpy()))
+    at_ae = set(map(tuple, w[w.stage == 1][["replication", "lead"]].to_numpy()))
+    assert at_ae <= passed
+    # decay: a lost lead would have passed without waiting, and waited
+    lost = w[w.lost_to_decay]
+    assert (lost["wait"] > 0).all() and not lost["passed"].any()
+    # pass probabilities are the stage's decay law
+    sdr = first.iloc[:50]
+    np.testing.assert_allclose(sdr["p_pass"], pass_probability(cfg.stages[0], sdr["wait"]))
+    # bookings are the won opportunities closing in the year
+    opp = res.opportunities
+    won = opp[opp.won & opp.in_year].groupby("replication")["amount"].sum()
+    np.testing.assert_allclose(
+        won.to_numpy(), res.bookings.groupby("replication")["bookings"].sum().to_numpy()
+    )
+    # attrition: seats of leavers exist and utilisation stays in [0, 1]
+    assert res.reps["utilisation"].between(0, 1).all()
+
+
+def test_handoff_is_one_without_decay_and_below_one_with_a_queue():
+    plain = run_capacity(mmc_config(4, 0.8, leads=4000), 2, rng=1)
+    assert handoff(plain)["factor"] == pytest.approx(1.0)
+    cold = run_capacity(mmc_config(4, 0.95, leads=4000, decay_half_life_hours=2.0), 2, rng=1)
+    h = handoff(cold)
+    assert 0.3 < h["factor"] < 1.0
+    assert len(h["factor_by_month"]) == 12
+    assert max(h["factor_by_month"]) <= 1.0 + 1e-12
+
+
+# --- planning --------------------------------------------------------------------------
+
+
+def test_smallest_team_meets_the_target_and_one_fewer_does_not():
+    cfg = mmc_config(10, 0.5, leads=8000)
+    target = ServiceTarget(within_hours=0.25, share=0.9)
+    found = smallest_team(cfg, target, replications=4, rng=2)
+    n = found["reps"]
+    theory = mmc(8000 / calendar(cfg).hours, 1 / cfg.stages[0].effort_hours, n)
+    assert theory.p_wait_within(0.25) >= 0.88  # near the closed-form staffing answer
+    curve = headcount_curve(cfg, [n - 1, n], replications=4, rng=2, within_hours=0.25)
+    curve = curve.set_index("reps")
+    assert curve.loc[n, "share_within_0.25h_low"] >= 0.9
+    assert curve.loc[n - 1, "share_within_0.25h_low"] < 0.9
+    assert found["offered_load"] == pytest.approx(5.0, rel=0.01)
+
+
+def test_a_utilisation_cap_needs_load_over_cap_reps():
+    cfg = mmc_config(10, 0.5, leads=8000)  # offered load 5 reps
+    found = smallest_team(cfg, ServiceTarget(max_utilisation=0.8), replications=4, rng=2)
+    assert found["reps"] in (7, 8)  # 5 / 0.8 = 6.25, with the interval on the safe side
+
+
+def test_headcount_curve_costs_and_gains():
+    cfg = mmc_config(4, 0.9, leads=5000, decay_half_life_hours=4.0, conversion=0.5)
+    curve = headcount_curve(cfg, [4, 5, 6], replications=3, rng=1)
+    assert list(curve["reps"]) == [4, 5, 6]
+    assert curve["bookings"].is_monotonic_increasing
+    assert curve["extra_bookings_per_rep"].iloc[1] > 0
+    assert (curve["rep_cost"] == cfg.rep_cost).all()
+
+
+# --- bad input -------------------------------------------------------------------------
+
+
+def test_bad_configurations_say_what_is_wrong(tmp_path):
+    with pytest.raises(ValidationError, match="seasonality needs 12 values"):
+        CapacityConfig(
+            name="x",
+            segments=[{"name": "s", "leads_per_year": 1, "seasonality": [1, 2]}],
+            stages=[{"name": "AE", "reps": 1, "effort_hours": 1}],
+        )
+    with pytest.raises(ValidationError, match="within_hours and share together"):
+        ServiceTarget(within_hours=1)
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "name: x\nsegments: [{name: s, leads_per_year: -5}]\n"
+        "stages: [{name: AE, reps: 2, effort_hours: 1}]\n"
+    )
+    with pytest.raises(CapacityError, match=r"segments\[0\]\.leads_per_year: Input should be gr"):
+        load_capacity_config(path)
+    with pytest.raises(CapacityError, match="needs a service target"):
+        smallest_team(mmc_config(2, 0.5, leads=100), replications=1)
