@@ -234,6 +234,7 @@ def build_kernel(
     cycle_months: int = 3,
     coached: np.ndarray | None = None,
     effort_scale: float = 1.0,
+    capacity_factor=None,
 ) -> Kernel:
     """Precompute the month loop's inputs for one scenario.
 
@@ -250,6 +251,9 @@ def build_kernel(
         Sales cycle, for the lag of prospecting time.
     coached : ndarray of bool, shape (n_reps,), optional
         The reps a coaching programme targets (resolved by the caller).
+    capacity_factor : float or sequence of 12 float, optional
+        Multiplier of every rep's bookings, for the year or by month (what queueing
+        costs in conversion, :func:`spm_sim.capacity.handoff`).
     effort_scale : float, default 1.0
         Effort is divided by it: the scale that makes the behaviour's reference plan
         book the exogenous bookings on average (``simulate.reference_effort``).
@@ -262,6 +266,8 @@ def build_kernel(
     coach = np.ones((n_r, n_p))
     if time_allocation is not None:
         static *= time_allocation.by_month(cycle_months, n_p)[None, :]
+    if capacity_factor is not None:
+        static *= np.broadcast_to(np.asarray(capacity_factor, dtype=float), (n_p,))[None, :]
     contest_end, contest_pull = None, 0.0
     if programmes is not None:
         if programmes.coaching is not None and coached is not None:

@@ -22,7 +22,7 @@ still shared, so a programme's or a plan's effect is a paired difference too; th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -80,6 +80,10 @@ class Scenario(BaseModel):
         Selling and prospecting shares of the reps' hours against the history's.
     programmes : Programmes, optional
         A coaching programme and a contest or SPIFF response.
+    capacity_factor : float or list of 12 float, optional
+        Multiplier of every rep's bookings (one for the year, or one per month):
+        what queueing costs in conversion, from a capacity simulation
+        (``spm_sim.capacity.handoff``; ``spm-sim capacity`` prints it).
     engine : {"deals", "summed"}, default "deals"
         ``deals`` draws every deal (needed for plans with measures such as products
         or new logos); ``summed`` draws each rep-month's sum at once, with the same
@@ -107,7 +111,19 @@ class Scenario(BaseModel):
     behaviour: Behaviour | None = None
     time_allocation: TimeAllocation | None = None
     programmes: Programmes | None = None
+    capacity_factor: (
+        Annotated[float, Field(gt=0.0, le=2.0, allow_inf_nan=False)]
+        | tuple[Annotated[float, Field(gt=0.0, le=2.0, allow_inf_nan=False)], ...]
+        | None
+    ) = None
     engine: Literal["deals", "summed"] = "deals"
+
+    @field_validator("capacity_factor")
+    @classmethod
+    def _twelve(cls, v):
+        if isinstance(v, tuple) and len(v) != 12:
+            raise ValueError(f"give one factor for the year or 12, January first; got {len(v)}")
+        return v
 
     @field_validator("name")
     @classmethod

@@ -248,6 +248,7 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
         s.workforce is None
         and s.behaviour is None
         and s.time_allocation is None
+        and s.capacity_factor is None
         and (prog is None or (prog.coaching is None and prog.contest is None))
     ):
         return None, (), 0.0, (*notes, ("Workforce", off_wf), ("Behaviour", off_beh))
@@ -330,6 +331,15 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
         )
     if s.time_allocation is not None:
         notes.append(("Time allocation", s.time_allocation.describe(cycle)))
+    if s.capacity_factor is not None:
+        f = np.broadcast_to(np.asarray(s.capacity_factor, dtype=float), (12,))
+        notes.append(
+            (
+                "Capacity factor",
+                f"bookings x {f.mean():.3f} on average over the year (from a capacity "
+                f"simulation; {f.min():.3f} to {f.max():.3f} by month)",
+            )
+        )
     scale = 1.0
     ref = s.behaviour.reference_plan if s.behaviour is not None else None
     if ref is not None and ref.role is not None and s.plan.role is not None:
@@ -354,6 +364,7 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
         programmes=prog,
         cycle_months=cycle,
         coached=coached,
+        capacity_factor=s.capacity_factor,
     )
     coached_ids = tuple(str(r) for r, c in zip(model.rep_ids, coached, strict=True) if c)
     return kernel, coached_ids, cost, tuple(notes)

@@ -271,3 +271,18 @@ def test_bad_configurations_say_what_is_wrong(tmp_path):
         load_capacity_config(path)
     with pytest.raises(CapacityError, match="needs a service target"):
         smallest_team(mmc_config(2, 0.5, leads=100), replications=1)
+
+
+def test_the_handoff_factor_scales_the_monte_carlo():
+    from spm_sim import sample_scenario, simulate
+
+    base = sample_scenario("baseline").replace(engine="summed")
+    monthly = tuple([0.9] * 6 + [0.8] * 6)
+    a = simulate(base.replace(capacity_factor=monthly), 50, rng=3)
+    b = simulate(base, 50, rng=3)
+    np.testing.assert_allclose(
+        a.company_by_period, b.company_by_period * np.array(monthly), rtol=1e-12
+    )
+    assert any(k == "Capacity factor" for k, _ in a.notes)
+    with pytest.raises(ValidationError, match="one factor for the year or 12"):
+        base.replace(capacity_factor=(0.9, 0.8))
