@@ -467,10 +467,12 @@ def _arrivals(env, draws: _Draws, first: _StageState):
 def simulate_capacity(config: CapacityConfig, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     """One replication of the year: flat records in, tidy frames out.
 
-    Returns the frames ``leads`` (one row per lead and stage reached), ``reps``
+    Returns the frames ``leads`` (one row per lead), ``work`` (one row per lead and
+    stage worked), ``reps``
     (one row per rep and seat with busy hours and utilisation), ``bookings`` (rep
     seat of the last stage by month) and ``queue`` (the number waiting at each
-    change). See :func:`run_capacity` for replications.
+    change), ``opportunities`` and ``run`` (events scheduled, leads). See
+    :func:`run_capacity` for replications.
     """
     cal = calendar(config)
     draws = _draws(config, cal, rng)
@@ -498,7 +500,11 @@ def simulate_capacity(config: CapacityConfig, rng: np.random.Generator) -> dict[
             env.process(_rep(env, st, seat, 0, draws.effort[k], hours_q, done_at(k)))
     env.process(_arrivals(env, draws, stages[0]))
     env.run(until=cal.hours)
-    return _frames(config, cal, draws, record, stages)
+    frames = _frames(config, cal, draws, record, stages)
+    # events SimPy scheduled (its event ids count up from 0), for the benchmark
+    scheduled = next(env._eid) if hasattr(env, "_eid") else -1
+    frames["run"] = pd.DataFrame({"events": [scheduled], "leads": [draws.arrival.size]})
+    return frames
 
 
 def _frames(config, cal, draws, record, stages) -> dict[str, pd.DataFrame]:
@@ -613,6 +619,7 @@ class CapacityResult:
     bookings: pd.DataFrame = field(repr=False)
     opportunities: pd.DataFrame = field(repr=False)
     queue: pd.DataFrame = field(repr=False)
+    run: pd.DataFrame = field(repr=False, default=None)
     hours: float = 0.0
 
     @property
