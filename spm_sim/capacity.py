@@ -382,8 +382,7 @@ class _StageState:
         self.load = np.zeros(n, dtype=int)  # leads waiting or in work, per seat
         self.present = np.ones(n, dtype=bool)
         self.next_seat = 0
-        self.seat_events: list[tuple] = []  # (seat, rep number, start, end)
-        self.busy = np.zeros(n)
+        self.tenures: dict[tuple[int, int], list[float]] = {}  # (seat, rep) -> [start, end]
         self.queue_log: list[tuple[float, int]] = [(0.0, 0)]
         self.waiting = 0
 
@@ -396,7 +395,7 @@ class _StageState:
                 self.next_seat = (self.next_seat + 1) % s.reps
                 if self.present[seat]:
                     return seat
-        if s.routing == "territory":
+        if s.routing == "territory" and territory_share >= 0:  # < 0: a leaver's lead
             seat = int(territory_share * s.reps)
             if self.present[seat]:
                 return seat
@@ -415,6 +414,7 @@ class _StageState:
 def _rep(env, st: _StageState, seat: int, number: int, efforts, hours_q, on_done):
     """One rep in a seat: take leads, work them, leave when the clock says so."""
     start = env.now
+    st.tenures[(seat, number)] = [start, st.cal.hours]  # the end is set if they leave
     leave_at = start + st.leave[seat, min(number, st.leave.shape[1] - 1)]
     queue = st.queues[0 if st.pooled else seat]
     while True:
@@ -436,12 +436,11 @@ def _rep(env, st: _StageState, seat: int, number: int, efforts, hours_q, on_done
         tenure = math.inf if number == 0 else begin - start
         hours = service_hours(st.stage, efforts[lead], tenure, hours_q)
         yield env.timeout(hours)
-        st.busy[seat] += hours
         if not st.pooled:
             st.load[seat] -= 1
         st.record.append((st.k, lead, arrived, begin, env.now, seat, number))
         on_done(lead)
-    st.seat_events.append((seat, number, start, env.now))
+    st.tenures[(seat, number)][1] = env.now
     st.present[seat] = False
     if not st.pooled:  # the leaver's queue goes to the others
         left = list(queue.items)
@@ -558,20 +557,30 @@ def _frames(config, cal, draws, record, stages) -> dict[str, pd.DataFrame]:
         .rename(columns={"close_month": "month", "amount": "bookings"})
     )
 
+    # one row per rep (a seat's successive reps apart): hours in the seat, at work
+    work = rec.assign(hours=rec["end"] - rec["start"]).groupby(["stage", "seat", "rep"])
+    busy, worked = work["hours"].sum(), work["hours"].count()
     rows = []
     for k, st in enumerate(stages):
-        busy = rec[rec["stage"] == k].groupby("seat")["end"].count()
-        for seat in range(st.stage.reps):
+        for (seat, number), (start, end) in sorted(st.tenures.items()):
+            key = (k, seat, number)
             rows.append(
                 {
                     "stage": names[k],
                     "seat": seat,
-                    "busy_hours": float(st.busy[seat]),
-                    "leads_worked": int(busy.get(seat, 0)),
+                    "rep": number,
+                    "start": start,
+                    "end": end,
+                    "hours_in_seat": end - start,
+                    "busy_hours": float(busy.get(key, 0.0)),
+                    "leads_worked": int(worked.get(key, 0)),
                 }
             )
     reps = pd.DataFrame(rows)
-    reps["utilisation"] = reps["busy_hours"] / cal.hours
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reps["utilisation"] = np.where(
+            reps["hours_in_seat"] > 0, reps["busy_hours"] / reps["hours_in_seat"], np.nan
+        )
     queue = pd.DataFrame(
         [(names[k], t, q) for k, st in enumerate(stages) for t, q in st.queue_log],
         columns=["stage", "time", "waiting"],
@@ -645,9 +654,9 @@ class CapacityResult:
             first.assign(ok=first["wait"] <= within).groupby("replication")["ok"].mean()
         )
         for s in self.config.stages:
-            out[f"utilisation_{s.name}"] = (
-                self.reps[self.reps["stage"] == s.name].groupby("replication")["utilisation"].mean()
-            )
+            # busy hours over hours in a seat, the stage's reps together
+            r = self.reps[self.reps["stage"] == s.name].groupby("replication")
+            out[f"utilisation_{s.name}"] = r["busy_hours"].sum() / r["hours_in_seat"].sum()
         last = w[w["stage"] == len(self.config.stages) - 1]
         out["opportunities"] = last.groupby("replication")["passed"].sum()
         out["lost_to_decay"] = w.groupby("replication")["lost_to_decay"].sum()
