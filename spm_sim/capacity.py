@@ -319,11 +319,15 @@ def _draws(config: CapacityConfig, cal: Calendar, rng: np.random.Generator) -> _
     effort = np.stack([_positive_draws(rng, s.effort_hours, s.effort_cv, n) for s in config.stages])
     u_pass = rng.random((len(config.stages), n))
     territory = rng.random(n)
+    # each stage's leaving times on a stream of their own (one seed drawn per stage
+    # whatever the team size), seat by seat: a team of n + 1 reps keeps the first n
+    # seats' times and every other draw (common random numbers across team sizes)
     leave = []
     for s in config.stages:
+        seat_rng = np.random.default_rng(int(rng.integers(2**63)))
         if s.attrition > 0:
             hazard = -math.log1p(-s.attrition) / cal.hours  # per working hour
-            leave.append(rng.exponential(1.0 / hazard, (s.reps, 8)))
+            leave.append(seat_rng.exponential(1.0 / hazard, (s.reps, 8)))
         else:
             leave.append(np.full((s.reps, 8), np.inf))
     o = config.opportunity
@@ -643,6 +647,12 @@ class CapacityResult:
         within = 1.0 if within is None else within
         w = self.work
         first = w[w["stage"] == 0]
+        # leads not contacted by the year end: waiting since their arrival, a wait
+        # known to exceed the window once they have waited longer than it
+        seen = first.set_index(["replication", "lead"]).index
+        leads = self.leads.set_index(["replication", "lead"])
+        waiting = leads[~leads.index.isin(seen)]
+        overdue = (self.hours - waiting["arrived"] > within).groupby("replication").sum()
         out = pd.DataFrame(
             index=pd.Index(sorted(self.leads["replication"].unique()), name="replication")
         )
@@ -650,8 +660,14 @@ class CapacityResult:
         out["contacted"] = first.groupby("replication").size()
         out["mean_wait_hours"] = first.groupby("replication")["wait"].mean()
         out["p90_wait_hours"] = first.groupby("replication")["wait"].quantile(0.9)
-        out[f"share_within_{within:g}h"] = (
-            first.assign(ok=first["wait"] <= within).groupby("replication")["ok"].mean()
+        ok = first.assign(ok=first["wait"] <= within).groupby("replication")["ok"]
+        # the still-waiting leads past the window count as missed; those that arrived
+        # within the window of the year end are not known yet and are left out
+        out[f"share_within_{within:g}h"] = ok.sum() / (
+            ok.count() + overdue.reindex(out.index, fill_value=0)
+        )
+        out["not_contacted"] = (
+            waiting.groupby("replication").size().reindex(out.index, fill_value=0)
         )
         for s in self.config.stages:
             # busy hours over hours in a seat, the stage's reps together
@@ -678,7 +694,12 @@ class CapacityResult:
                 if n > 1
                 else np.nan
             )
-            rows.append({"figure": col, "mean": mean, "low": mean - half, "high": mean + half})
+            low, high = mean - half, mean + half
+            # every figure is >= 0; shares and utilisation are <= 1
+            low = max(low, 0.0) if np.isfinite(low) else low
+            if col.startswith(("share_", "utilisation_")) and np.isfinite(high):
+                high = min(high, 1.0)
+            rows.append({"figure": col, "mean": mean, "low": low, "high": high})
         df = pd.DataFrame(rows)
         df.attrs.update({"replications": n, "level": level, "config": self.config.name})
         return df
@@ -804,14 +825,22 @@ def smallest_team(
     Returns
     -------
     dict
-        ``reps`` (the answer), ``tried`` (a frame of every size run with its
-        figures), ``offered_load`` (reps busy on average).
+        ``reps`` (the answer), ``tried`` (every size run, a figure per column: the
+        means), ``tried_intervals`` (the same in long form with ``low`` and
+        ``high``), ``offered_load`` (reps busy on average).
     """
     target = target if target is not None else config.target
     if target is None:
         raise CapacityError(
             "smallest_team needs a service target: give target (e.g. ServiceTarget("
             "within_hours=1, share=0.9)) or set 'target' in the configuration."
+        )
+    if stage > 0 and target.within_hours is not None:
+        raise CapacityError(
+            f"the response-time target (within {target.within_hours:g} h) is measured at the "
+            f"first stage ({config.stages[0].name!r}); reps at stage "
+            f"{config.stages[stage].name!r} cannot change it. Search that stage with a "
+            "utilisation cap (max_utilisation) only."
         )
     st = config.stages[stage]
     cal = calendar(config)
@@ -846,10 +875,9 @@ def smallest_team(
             lo = mid
     if lo >= 1 and ok(lo):  # the start at the load itself may already meet it
         hi = lo
-    frame = pd.concat(
-        [t.assign(reps=n) for n, t in sorted(tried.items())], ignore_index=True
-    ).pivot(index="reps", columns="figure", values="mean")
-    return {"reps": hi, "tried": frame, "offered_load": load}
+    long = pd.concat([t.assign(reps=n) for n, t in sorted(tried.items())], ignore_index=True)
+    frame = long.pivot(index="reps", columns="figure", values="mean")
+    return {"reps": hi, "tried": frame, "tried_intervals": long, "offered_load": load}
 
 
 def handoff(result: CapacityResult) -> dict:

@@ -9,6 +9,8 @@
     spm-sim align data/sample/accounts.csv --territories 80 --out align.csv
     spm-sim quotas data/scenarios/baseline.yaml --method potential --out quotas.csv
     spm-sim fit --plan-year 2026 --out fit
+    spm-sim capacity data/capacity/inbound.yaml --replications 10 --out capacity
+    spm-sim headcount data/capacity/inbound.yaml --target "within=1h,share=0.9"
 
 Every error a user can cause (a bad scenario, plan or book file, a missing file) is
 printed as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._cli_capacity import add_capacity_parser, add_headcount_parser, cmd_capacity, cmd_headcount
 from ._cli_fit import add_fit_parser, cmd_fit
 from ._cli_quota import add_quotas_parser, cmd_quotas
 from ._cli_territory import add_align_parser, cmd_align
@@ -244,6 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_align_parser(sub)
     add_quotas_parser(sub)
     add_fit_parser(sub)
+    add_capacity_parser(sub)
+    add_headcount_parser(sub)
     return parser
 
 
@@ -496,6 +501,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_quotas(args)
         if args.command == "fit":
             return cmd_fit(args)
+        if args.command == "capacity":
+            return cmd_capacity(args)
+        if args.command == "headcount":
+            return cmd_headcount(args)
         return _cmd_demo(args)
     except (SpmSimError, OSError) as exc:
         # Bad input is the user's to fix: one message, no traceback. OSError covers

@@ -286,3 +286,47 @@ def test_the_handoff_factor_scales_the_monte_carlo():
     assert any(k == "Capacity factor" for k, _ in a.notes)
     with pytest.raises(ValidationError, match="one factor for the year or 12"):
         base.replace(capacity_factor=(0.9, 0.8))
+
+
+def test_team_sizes_share_their_draws_even_with_attrition():
+    """Common random numbers across team sizes: the leaving times have a stream of
+    their own, so a lead's win, cycle and size do not depend on the team."""
+    base = mmc_config(5, 0.8, leads=3000, attrition=0.5, conversion=0.5)
+    a = run_capacity(base, 2, rng=8).opportunities
+    b = run_capacity(base.with_reps(6), 2, rng=8).opportunities
+    both = a.merge(b, on=["replication", "lead"], suffixes=("_5", "_6"))
+    assert len(both) > 500
+    assert (both["won_5"] == both["won_6"]).all()
+    five = run_capacity(base, 1, rng=8).reps
+    six = run_capacity(base.with_reps(6), 1, rng=8).reps
+    e5 = five[five.rep == 0].set_index("seat")["end"]
+    e6 = six[six.rep == 0].set_index("seat")["end"].loc[e5.index]
+    # a seat's first rep leaves at the same time whatever the team, give or take the
+    # lead in hand they finish first
+    assert (e5 < five["end"].max()).sum() >= 2  # some did leave
+    assert (abs(e5 - e6) < 24.0).all()
+
+
+def test_leads_still_waiting_at_the_year_end_count_against_the_service_level():
+    over = run_capacity(mmc_config(3, 1.15, leads=4000), 2, rng=1)
+    per = over.per_replication(within_hours=1.0)
+    assert (per["not_contacted"] > 100).all()
+    first = over.work[over.work.stage == 0]
+    contacted_only = first.groupby("replication")["wait"].apply(lambda w: (w <= 1.0).mean())
+    assert (per["share_within_1h"] < contacted_only).all()
+    summ = over.summary().set_index("figure")
+    assert summ.loc["share_within_1h", "low"] >= 0.0
+    assert summ.loc["utilisation_AE", "high"] <= 1.0
+
+
+def test_a_later_stage_cannot_be_searched_for_a_response_time():
+    cfg = CapacityConfig(
+        name="two",
+        segments=[{"name": "in", "leads_per_year": 100}],
+        stages=[
+            {"name": "SDR", "reps": 1, "effort_hours": 0.2},
+            {"name": "AE", "reps": 1, "effort_hours": 1},
+        ],
+    )
+    with pytest.raises(CapacityError, match="measured at the first stage"):
+        smallest_team(cfg, ServiceTarget(within_hours=1, share=0.9), stage=1, replications=1)

@@ -17,6 +17,7 @@ def test_there_are_notebooks():
         "01_territories.ipynb",
         "02_quotas.ipynb",
         "03_comp_plan_designer.ipynb",
+        "04_capacity.ipynb",
     ]
 
 

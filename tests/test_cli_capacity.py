@@ -1,0 +1,303 @@
+"""``spm-sim capacity`` and ``spm-sim headcount`` on the sample inbound funnel.
+
+The sample (data/capacity/inbound.yaml, ~60,000 leads) takes seconds per simulated
+year, so the commands run on a copy with a tenth of the lead volume, a smaller team
+and a few replications; the model is the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from spm_sim._cli_capacity import parse_target, queue_by_day, wait_quantiles
+from spm_sim.capacity import load_capacity_config
+from spm_sim.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "capacity" / "inbound.yaml"
+
+
+def _config_file(folder: Path, **changes) -> Path:
+    """The sample funnel at a tenth of its lead volume, 2 SDRs and 8 AEs, 4 replications."""
+    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    for seg in data["segments"]:
+        seg["leads_per_year"] *= 0.1
+    data["stages"][0]["reps"] = 2
+    data["stages"][1]["reps"] = 8
+    data["replications"] = 4
+    data.update(changes)
+    path = folder / "inbound_small.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _run(argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    return _config_file(tmp_path_factory.mktemp("capacity"))
+
+
+@pytest.fixture(scope="module")
+def capacity_run(small):
+    out = small.parent / "capacity_out"
+    code, text, err = _run(["capacity", small, "--replications", 3, "--seed", 5, "--out", out])
+    assert code == 0, err
+    return out, text
+
+
+@pytest.fixture(scope="module")
+def headcount_run(small):
+    out = small.parent / "headcount_out"
+    code, text, err = _run(
+        ["headcount", small, "--target", "within=1h, share=90%", "--stage", "SDR", "--out", out]
+    )
+    assert code == 0, err
+    return out, text
+
+
+def test_sample_config_loads_and_is_the_sample_company():
+    cfg = load_capacity_config(SAMPLE)
+    assert [s.name for s in cfg.stages] == ["SDR", "AE"]
+    assert cfg.stages[1].reps == 80  # the sample book's AEs
+    assert sum(s.leads_per_year for s in cfg.segments) == pytest.approx(60_000)
+    assert cfg.target.within_hours == 1 and cfg.target.share == 0.9
+    assert cfg.replications == 20
+
+
+def test_capacity_prints_summary_and_handoff(capacity_run):
+    _out, text = capacity_run
+    assert "3 replications (seed 5)" in text
+    for label in (
+        "share contacted within 1 h",
+        "utilisation SDR",
+        "utilisation AE",
+        "mean wait hours",
+        "bookings",
+    ):
+        assert label in text
+    assert re.search(r"Target \(90% of leads contacted within 1 h\): (met|NOT met)\.", text)
+    m = re.search(r"Hand-off to the Monte Carlo .*: ([0-9.]+) for the year", text)
+    assert m and 0 < float(m.group(1)) <= 1
+    assert "Jan " in text and "Dec " in text
+
+
+def test_capacity_writes_tidy_tables_and_figure(capacity_run):
+    out, text = capacity_run
+    names = ["summary", "per_replication", "reps", "waits", "bookings", "queue", "handoff"]
+    for name in names:
+        assert f"wrote {out / name}.csv" in text
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns) == ["figure", "mean", "low", "high"]
+    assert {"share_within_1h", "utilisation_SDR", "bookings"} <= set(summary["figure"])
+    assert (summary["low"] <= summary["mean"]).all() and (summary["mean"] <= summary["high"]).all()
+    per = pd.read_csv(out / "per_replication.csv")
+    assert per["replication"].tolist() == [0, 1, 2]
+    reps = pd.read_csv(out / "reps.csv")
+    assert {"replication", "stage", "seat", "busy_hours", "utilisation"} <= set(reps.columns)
+    waits = pd.read_csv(out / "waits.csv")
+    assert list(waits.columns) == ["replication", "stage", "quantile", "wait_hours"]
+    assert set(waits["quantile"].astype(str)) >= {"0.5", "0.9", "0.99", "mean", "max"}
+    bookings = pd.read_csv(out / "bookings.csv")
+    assert list(bookings.columns) == ["replication", "seat", "month", "bookings"]
+    assert bookings["month"].between(1, 12).all()
+    queue = pd.read_csv(out / "queue.csv")
+    assert list(queue.columns) == ["replication", "stage", "date", "waiting_close", "waiting_peak"]
+    # 251 working days in 2026, for each replication and stage
+    assert len(queue) == 3 * 2 * 251
+    assert (queue["waiting_peak"] >= queue["waiting_close"]).all()
+    handoff = pd.read_csv(out / "handoff.csv")
+    assert handoff["period"].tolist()[:2] == ["year", "Jan"] and len(handoff) == 13
+    assert (out / "waits.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_capacity_numbers_do_not_depend_on_workers(small, capacity_run, tmp_path):
+    out, _text = capacity_run
+    args = ["capacity", small, "--replications", 3, "--seed", 5, "--workers", 2, "--out", tmp_path]
+    code, _, err = _run(args)
+    assert code == 0, err
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "summary.csv"), pd.read_csv(out / "summary.csv")
+    )
+
+
+def test_headcount_recommends_the_smallest_team_meeting_the_target(headcount_run):
+    out, text = headcount_run
+    m = re.search(
+        r"Smallest SDR team meeting the target \(90% of leads contacted within 1 h, with the "
+        r"95% confidence interval on the safe side\): (\d+) reps \(now 2\)\.",
+        text,
+    )
+    assert m, text
+    n = int(m.group(1))
+    assert "offered load: 0.9 reps busy on average" in text
+    assert f"at {n} reps" in text and f"at {n - 1} reps" in text
+    assert "each extra rep costs $95.0k a year" in text
+    assert "win rate 22% x mean deal $20.0k" in text and "value >= cost" in text
+    curve = pd.read_csv(out / "headcount_curve.csv")
+    assert curve["reps"].tolist() == list(range(max(1, n - 2), n + 3))
+    assert curve.loc[curve["recommended"], "reps"].tolist() == [n]
+    at = curve.set_index("reps")
+    # the rule of smallest_team: the lower bound of the 95% interval at or above 90%
+    assert at.loc[n, "share_within_1h_low"] >= 0.9
+    assert at.loc[n - 1, "share_within_1h_low"] < 0.9
+    assert {
+        "bookings_low",
+        "bookings_high",
+        "extra_bookings_per_rep",
+        "extra_opportunities_per_rep",
+        "expected_value_per_rep",
+        "rep_cost",
+    } <= set(curve.columns)
+    value = curve["extra_opportunities_per_rep"] * 0.22 * 20_000
+    assert curve["expected_value_per_rep"].iloc[1:].tolist() == pytest.approx(value[1:].tolist())
+    assert (curve["rep_cost"] == 95_000).all() and (curve["stage"] == "SDR").all()
+    tried = pd.read_csv(out / "headcount_tried.csv")
+    assert n in set(tried["reps"]) and "share_within_1h" in tried.columns
+    assert (out / "headcount.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_headcount_utilisation_cap_at_a_later_stage(small, tmp_path):
+    code, text, err = _run(
+        ["headcount", small, "--stage", "ae", "--max-utilisation", "0.8", "--replications", 3]
+    )
+    assert code == 0, err
+    assert "measured at SDR, which AE reps do not change" in text
+    m = re.search(
+        r"Smallest AE team meeting the target \(utilisation at most 80%.*: (\d+) reps", text
+    )
+    assert m, text
+    assert "utilisation AE: at" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("within=1h,share=0.9", {"within_hours": 1.0, "share": 0.9}),
+        ("within = 90min, share = 85%", {"within_hours": 1.5, "share": 0.85}),
+        ("utilisation<=0.85", {"max_utilisation": 0.85}),
+        ("Max-Utilization<=80%", {"max_utilisation": 0.8}),
+        (
+            "within=2,share=0.8,utilisation<=0.9",
+            {"within_hours": 2, "share": 0.8, "max_utilisation": 0.9},
+        ),
+    ],
+)
+def test_parse_target(text, expected):
+    assert parse_target(text) == pytest.approx(expected)
+
+
+def _error(argv) -> str:
+    code, out, err = _run(argv)
+    assert code == 2, (out, err)
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    # argparse prints its usage line first; the message is the last, single line
+    assert lines[-1].startswith(("spm-sim: error: ", "spm-sim headcount: error: "))
+    return lines[-1]
+
+
+def test_missing_file_is_a_one_line_error(tmp_path):
+    msg = _error(["capacity", tmp_path / "nope.yaml"])
+    assert "nope.yaml: file not found" in msg
+
+
+def test_invalid_field_names_the_field_and_value(small, tmp_path):
+    data = yaml.safe_load(small.read_text(encoding="utf-8"))
+    data["stages"][0]["selling_share"] = 1.5
+    data["stages"][1]["routin"] = "pooled"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    msg = _error(["capacity", bad])
+    assert str(bad) in msg
+    assert "stages[0].selling_share" in msg and "1.5" in msg
+    assert "unknown field 'routin'. Did you mean 'routing'?" in msg
+
+
+def test_not_yaml_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n", encoding="utf-8")
+    assert "not valid YAML at line" in _error(["headcount", bad])
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("within=1h,shares=0.9", "unknown target key 'shares'. Did you mean 'share'?"),
+        ("share=ninety", "share='ninety' is not a number"),
+        ("within=soon,share=0.9", "within='soon' is not a duration"),
+        ("share=0.9 within=1h", "is not KEY=VALUE"),
+        ("within=1h,within=2h", "'within' given twice"),
+    ],
+)
+def test_bad_target_string(small, target, message):
+    msg = _error(["headcount", small, "--target", target])
+    assert "argument --target" in msg and message in msg
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--target", "share=0.9"], "service target: give within_hours and share together"),
+        (["--target", "within=1h,share=1.5"], "share: Input should be less than 1 (got 1.5)"),
+        (["--stage", "SDRs"], "--stage 'SDRs': "),
+        (["--stage", "AE"], "size AE against a cap on utilisation"),
+    ],
+)
+def test_bad_target_or_stage_is_a_clear_error(small, extra, message):
+    msg = _error(["headcount", small, *extra])
+    assert message in msg
+    if "SDRs" in extra:
+        assert "has no stage of that name. Did you mean 'SDR'? Its stages: SDR, AE." in msg
+
+
+def test_no_target_anywhere(small, tmp_path):
+    data = yaml.safe_load(small.read_text(encoding="utf-8"))
+    del data["target"]
+    path = tmp_path / "no_target.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert "has no 'target' and none was given" in _error(["headcount", path])
+
+
+def test_wait_quantiles_and_queue_by_day_are_tidy():
+    from spm_sim.capacity import CapacityConfig, calendar
+
+    work = pd.DataFrame(
+        {"replication": [0, 0, 0, 1], "stage_name": "SDR", "wait": [0.0, 1.0, 3.0, 2.0]}
+    )
+    q = wait_quantiles(work, (0.5,))
+    assert q.to_dict("list") == {
+        "replication": [0, 0, 0, 1, 1, 1],
+        "stage": ["SDR"] * 6,
+        "quantile": ["0.5", "mean", "max"] * 2,
+        "wait_hours": [1.0, 4 / 3, 3.0, 2.0, 2.0, 2.0],
+    }
+    cfg = CapacityConfig(
+        name="x",
+        segments=[{"name": "s", "leads_per_year": 10}],
+        stages=[{"name": "SDR", "reps": 1, "effort_hours": 1}],
+    )
+    cal = calendar(cfg)
+    queue = pd.DataFrame(
+        {"replication": 0, "stage": "SDR", "time": [0.0, 1.0, 2.0, 9.0], "waiting": [0, 2, 1, 0]}
+    )
+    daily = queue_by_day(queue, cal)
+    assert len(daily) == len(cal.dates)
+    assert daily.loc[0, ["waiting_close", "waiting_peak"]].tolist() == [1, 2]
+    assert daily.loc[1, ["waiting_close", "waiting_peak"]].tolist() == [0, 1]
+    assert daily.loc[2, ["waiting_close", "waiting_peak"]].tolist() == [0, 0]
