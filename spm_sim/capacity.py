@@ -681,19 +681,14 @@ class CapacityResult:
 
     def summary(self, level: float = 0.95, within_hours: float | None = None) -> pd.DataFrame:
         """Mean of each figure across replications with its confidence interval."""
-        from scipy import stats
+        from ._queueing import mean_ci
 
         per = self.per_replication(within_hours)
         n = len(per)
         rows = []
         for col in per.columns:
-            v = per[col].to_numpy(float)
-            mean = float(v.mean())
-            half = (
-                float(stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / math.sqrt(n))
-                if n > 1
-                else np.nan
-            )
+            mean, half = mean_ci(per[col].to_numpy(float), level=level)
+            mean, half = float(mean), float(half)
             low, high = mean - half, mean + half
             # every figure is >= 0; shares and utilisation are <= 1
             low = max(low, 0.0) if np.isfinite(low) else low
