@@ -460,7 +460,10 @@ def cmd_capacity(args) -> int:
     print(
         f"Hand-off to the Monte Carlo (conversion kept after waiting, all stages): "
         f"{hand['factor']:.3f} for the year; by month of arrival:\n  {months}\n"
-        "Use it as the scenario's capacity_factor (the year's figure is the robust one)."
+        "It is measured against leads that never wait, and the history the Monte Carlo is "
+        "fitted on already holds today's queue: for a change of team, take the new team's "
+        "factor over today's and apply it to the share of bookings from this funnel, "
+        "capacity_factor = 1 - share x (1 - ratio) (docs/user-guide.md section 11)."
     )
     if args.out is not None:
         out: Path = args.out

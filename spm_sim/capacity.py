@@ -178,7 +178,8 @@ class ServiceTarget(BaseModel):
     """What "enough capacity" means, for :func:`smallest_team`.
 
     At least ``share`` of leads contacted within ``within_hours`` working hours at
-    the first stage, and/or every stage's utilisation at most ``max_utilisation``.
+    the first stage, and/or the utilisation of the stage being sized (its reps
+    together) at most ``max_utilisation``.
     """
 
     model_config = _FROZEN
@@ -882,9 +883,14 @@ def handoff(result: CapacityResult) -> dict:
     over the probability had they not waited, by the month the lead arrived; the
     factor of a month is the product over the stages (a lead's conversion through
     the funnel is the product of its stages'). Leads still waiting at the year end
-    are left out (their wait is not known). Multiply a rep-month's bookings by
-    ``factor_by_month`` (12 values) or ``factor`` (the year), e.g. through
-    ``Scenario.capacity_factor``, so the fast vectorised engine reflects the queue
+    are left out (their wait is not known).
+
+    The factor is measured against leads that never wait, and the history the
+    productivity model is fitted on already holds the queue of the team that earned
+    it. So to model a change of team, take the ratio of the new team's factor to
+    today's, and apply it to the share of bookings that comes through this funnel:
+    ``Scenario.capacity_factor = 1 - share x (1 - ratio)`` (one value, or twelve
+    with ``factor_by_month``). The fast vectorised engine then reflects the queue
     without running SimPy per trial. Opportunities close after their cycle, so a
     month's factor shows in later months' bookings; the year's is the robust one.
     """
