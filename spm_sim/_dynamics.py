@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from .comp import Plan, payout_curve
+from .comp import Plan, payout_curve, period_ends
 from .dynamics import Behaviour, Programmes, TimeAllocation, Workforce
 from .productivity import ProductivityModel, ramp_factor, trial_parameters
 
@@ -141,7 +141,6 @@ class Kernel:
     behaviour: Behaviour | None
     effort_table: np.ndarray | None  # flat (groups x widths x grid)
     table_base: np.ndarray | None  # (R, P) offset of (group, width of month m)
-    settle_months: tuple[int, ...]
     settle_curves: dict | None  # month -> (flat table of groups x grid, quota base (R,))
     steps: dict | None  # month -> ndarray of attainment points worth reaching
     group_offset: np.ndarray | None  # (R,) group x grid offset into settlement tables
@@ -301,7 +300,6 @@ def build_kernel(
     fields = dict(
         effort_table=None,
         table_base=None,
-        settle_months=(),
         settle_curves=None,
         steps=None,
         group_offset=None,
@@ -322,8 +320,6 @@ def build_kernel(
         base = (group[:, None] * n_w + w_idx) * grid.size
         # settlement curves: quarter/month components at their period ends, every
         # component at December; quota base = year-to-date quota at that month
-        from .comp import period_ends
-
         settle: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         steps: dict[int, np.ndarray] = {}
         q_cum = np.cumsum(quotas, axis=1)
@@ -346,7 +342,6 @@ def build_kernel(
         fields.update(
             effort_table=effort.reshape(-1),
             table_base=base,
-            settle_months=tuple(sorted(settle)),
             settle_curves=settle,
             steps=steps,
             group_offset=group * grid.size,

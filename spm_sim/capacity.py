@@ -42,7 +42,8 @@ import pandas as pd
 import simpy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ._validation import SpecError, load_spec, read_yaml
+from ._validation import load_spec, read_yaml
+from .headcount import CapacityError  # one error for every capacity input
 
 __all__ = [
     "Segment",
@@ -64,10 +65,6 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 _Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-
-
-class CapacityError(SpecError):
-    """A capacity configuration breaks a rule (names the field, the value and the rule)."""
 
 
 class Segment(BaseModel):
@@ -488,8 +485,7 @@ def simulate_capacity(config: CapacityConfig, rng: np.random.Generator) -> dict[
     ]
 
     def passes(k: int, lead: int, arrived: float, begin: float) -> bool:
-        p = pass_probability(config.stages[k], np.array([begin - arrived]))[0]
-        return bool(draws.u_pass[k, lead] < p)
+        return bool(draws.u_pass[k, lead] < pass_probability(config.stages[k], begin - arrived))
 
     def done_at(k: int):
         def on_done(lead: int) -> None:
@@ -531,15 +527,16 @@ def _frames(config, cal, draws, record, stages) -> dict[str, pd.DataFrame]:
     rec["passed"] = u < p
     rec["lost_to_decay"] = (u >= p) & (u < p0)
     rec["p_pass"] = p
-    rec["stage_name"] = [names[k] for k in rec["stage"]]
-    rec["segment"] = [config.segments[s].name for s in draws.segment[rec["lead"].to_numpy()]]
+    seg_names = np.array([s.name for s in config.segments], dtype=object)
+    rec["stage_name"] = np.array(names, dtype=object)[rec["stage"].to_numpy()]
+    rec["segment"] = seg_names[draws.segment[rec["lead"].to_numpy()]]
     rec["month"] = cal.month_of(rec["arrived"].to_numpy())
 
     # leads never worked by the year end are counted as waiting at the end
     first = rec[rec["stage"] == 0]
     n = draws.arrival.size
     leads = pd.DataFrame({"lead": np.arange(n), "arrived": draws.arrival})
-    leads["segment"] = [config.segments[s].name for s in draws.segment]
+    leads["segment"] = seg_names[draws.segment]
     leads["contacted"] = leads["lead"].isin(first["lead"])
 
     # opportunities: leads that passed the last stage, closed after their cycle
@@ -897,7 +894,7 @@ def handoff(result: CapacityResult) -> dict:
     w = result.work
     first = w[w["stage"] == 0].set_index(["replication", "lead"])["month"]
     rec = w.join(first.rename("arrival_month"), on=["replication", "lead"])
-    rec["p0"] = [result.config.stages[k].conversion for k in rec["stage"]]
+    rec["p0"] = np.array([s.conversion for s in result.config.stages])[rec["stage"].to_numpy()]
     factor_m = np.ones(12)
     factor = 1.0
     for k in range(len(result.config.stages)):

@@ -57,7 +57,8 @@ _CEIL_TOL = 1e-9
 
 
 class CapacityError(SpecError):
-    """Capacity assumptions or a headcount input break a rule (names field, value, rule)."""
+    """Capacity assumptions, a headcount input or a capacity simulation's configuration
+    (:mod:`spm_sim.capacity`) break a rule (names the field, the value and the rule)."""
 
 
 _RULES = {  # name: (rule as written in messages, check)
