@@ -52,8 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spm_sim.comp import payout
-from spm_sim.plan import load_plan
+from spm_sim.comp import load_plan, payout
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from reference_comp import reference_payout  # noqa: E402  (the oracle lives with the tests)

@@ -45,10 +45,9 @@ from pathlib import Path
 import numpy as np
 
 from spm_sim import load_plan
-from spm_sim._dynamics import build_kernel
-from spm_sim.dynamics import Behaviour, Workforce
-from spm_sim.productivity import ProductivityModel
-from spm_sim.simulate import draw_block, seed_sequence
+from spm_sim.productivity import Behaviour, ProductivityModel, Workforce, build_kernel
+from spm_sim.random import seed_sequence
+from spm_sim.simulate import draw_block
 
 REPS = 1000
 LIMIT_SECONDS = 5.0

@@ -60,7 +60,8 @@ import numpy as np
 import pandas as pd
 
 from spm_sim import load_sample
-from spm_sim.territory import InfeasibleError, alignment_metrics, design
+from spm_sim.errors import InfeasibleError
+from spm_sim.territory import alignment_metrics, design
 
 SEED = 0
 TOL = 0.05

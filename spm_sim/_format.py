@@ -12,13 +12,21 @@ import math
 import re
 from collections.abc import Sequence
 
-__all__ = ["format_money", "format_pct", "format_diff", "format_value", "slugify", "unique_slugs"]
+__all__ = [
+    "currency_symbol",
+    "format_money",
+    "format_pct",
+    "format_diff",
+    "format_value",
+    "slugify",
+    "unique_slugs",
+]
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$"}
 _UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
-def _symbol(currency: str) -> str:
+def currency_symbol(currency: str) -> str:
     return _SYMBOLS.get(currency, f"{currency} ")
 
 
@@ -50,7 +58,7 @@ def format_money(
     """
     if x is None or not math.isfinite(x):
         return "n/a"
-    sym = _symbol(currency)
+    sym = currency_symbol(currency)
     mag = abs(float(x))
     digits = max(int(digits), 1)
     if mag < 0.5:

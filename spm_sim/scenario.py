@@ -26,10 +26,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ._validation import PlanError, ScenarioError, load_spec, read_yaml
-from .comp import Plan, load_plan
-from .dynamics import Behaviour, Programmes, TimeAllocation, Workforce
-from .quota import QuotaSettings
+from spm_sim._spec import load_spec, read_yaml
+from spm_sim.book import SAMPLE_BOOK
+from spm_sim.comp import Plan, load_plan
+from spm_sim.errors import PlanError, ScenarioError
+from spm_sim.productivity import Behaviour, Programmes, TimeAllocation, Workforce
+from spm_sim.quota import QuotaSettings
 
 __all__ = [
     "sample_plans",
@@ -40,9 +42,6 @@ __all__ = [
     "SAMPLE_BOOK",
     "SAMPLE_SCENARIOS",
 ]
-
-#: The value of ``Scenario.book`` that means the sample book shipped in data/sample.
-SAMPLE_BOOK = "sample"
 
 #: Folder of the sample scenarios, shipped with the source repository.
 SAMPLE_SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "scenarios"

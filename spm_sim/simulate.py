@@ -22,29 +22,43 @@ import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._dynamics import (
+from spm_sim._provenance import package_version
+from spm_sim.book import Book, load_book_ref
+from spm_sim.comp import Plan, payout, payout_columns
+from spm_sim.errors import ScenarioError
+from spm_sim.productivity import (
+    DealMix,
     Kernel,
+    ProductivityModel,
+    add_planned_hires,
+    book_attrition,
     build_kernel,
+    check_products,
+    draw_deals,
+    draw_measures,
     draw_summed,
+    fit_deal_mix,
+    fit_productivity,
     run_kernel_by_month,
     to_month_major,
     to_trial_major,
     workforce_clocks,
 )
-from ._validation import ScenarioError
-from .comp import Plan, payout, payout_columns
-from .data import Book, load_book, load_sample
-from .deal_mix import DealMix, check_products, draw_measures, fit_deal_mix
-from .dynamics import book_attrition
-from .productivity import ProductivityModel, add_planned_hires, draw_deals, fit_productivity
-from .quota import Quotas, calibration_rng, set_quotas
-from .scenario import SAMPLE_BOOK, Scenario
+from spm_sim.quota import Quotas, set_quotas
+from spm_sim.random import (
+    RngLike,
+    calibration_rng,
+    hires_rng,
+    seed_sequence,
+    trial_rng,
+    workforce_rng,
+)
+from spm_sim.scenario import Scenario
 
 __all__ = [
     "SimulationResult",
@@ -56,45 +70,6 @@ __all__ = [
     "trial_rng",
     "workforce_rng",
 ]
-
-RngLike = int | np.random.SeedSequence | np.random.Generator | None
-
-
-def seed_sequence(rng: RngLike, default: int = 0) -> np.random.SeedSequence:
-    """Normalise ``rng`` to the root ``SeedSequence`` of a run.
-
-    ``None`` uses ``default`` (the scenario's seed); an int or a ``SeedSequence`` is
-    used as the root; a ``Generator`` contributes a fresh child of its own seed
-    sequence (so two runs with the same Generator object differ, as its draws would).
-
-    Examples
-    --------
-    >>> seed_sequence(7).entropy
-    7
-    """
-    if rng is None:
-        return np.random.SeedSequence(default)
-    if isinstance(rng, np.random.SeedSequence):
-        return rng
-    if isinstance(rng, np.random.Generator):
-        return rng.bit_generator.seed_seq.spawn(1)[0]
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        if rng < 0:
-            raise ValueError(f"rng: a seed must be >= 0, got {rng}.")
-        return np.random.SeedSequence(int(rng))
-    raise TypeError(
-        f"rng must be None, an int seed, a SeedSequence or a Generator; got {type(rng).__name__}."
-    )
-
-
-def trial_rng(root: np.random.SeedSequence, trial: int) -> np.random.Generator:
-    """The random stream of trial ``trial``: child ``trial`` of ``root``.
-
-    Equal to ``np.random.default_rng(root.spawn(trial + 1)[trial])`` for a fresh
-    root, but computed directly from the index.
-    """
-    child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, int(trial)))
-    return np.random.default_rng(child)
 
 
 @dataclass(frozen=True)
@@ -114,17 +89,13 @@ class Prepared:
     notes: tuple[tuple[str, str], ...] = ()
 
 
-def _load(book_ref: str) -> Book:
-    return load_sample() if book_ref == SAMPLE_BOOK else load_book(book_ref)
-
-
 def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
     """Load the book (unless given), fit the productivity model and set the quotas.
 
     A plan that declares measures (a product line, new logos, scores) also gets the
     reps' deal mix (:func:`spm_sim.deal_mix.fit_deal_mix`).
     """
-    book = book if book is not None else _load(scenario.book)
+    book = book if book is not None else load_book_ref(scenario.book)
     model = fit_productivity(book, plan_year=scenario.plan_year)
     # the calibration draws from its own stream, never the trials' (no in-sample fit)
     quotas = set_quotas(
@@ -418,22 +389,6 @@ def _follow(value: np.ndarray, exogenous: np.ndarray, final: np.ndarray) -> np.n
     return out
 
 
-def _hire_rng(root: np.random.SeedSequence, trial: int) -> np.random.Generator:
-    """The stream of trial ``trial``'s planned hires: child ``(trial, 2)`` of ``root``."""
-    child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, int(trial), 2))
-    return np.random.default_rng(child)
-
-
-def workforce_rng(root: np.random.SeedSequence, trial: int) -> np.random.Generator:
-    """The stream of trial ``trial``'s seat clocks, apart from its sales stream.
-
-    Child ``(trial, 1)`` of ``root``: the same whatever the plan, so scenarios that
-    share a seed see the same people leave at the same cumulative hazard.
-    """
-    child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, int(trial), 1))
-    return np.random.default_rng(child)
-
-
 def draw_block(
     model: ProductivityModel,
     root: np.random.SeedSequence,
@@ -478,13 +433,13 @@ def draw_block(
         if engine == "summed":
             if hires:
                 part, common = draw_summed(old, rng, with_common=True)
-                one = np.vstack([part, draw_summed(new, _hire_rng(root, trial), common=common)])
+                one = np.vstack([part, draw_summed(new, hires_rng(root, trial), common=common)])
             else:
                 one = draw_summed(model, rng)
         else:
             if hires:
                 c_a, cell_a, s_a, common = draw_deals(old, rng, with_common=True)
-                c_b, cell_b, s_b = draw_deals(new, _hire_rng(root, trial), common=common)
+                c_b, cell_b, s_b = draw_deals(new, hires_rng(root, trial), common=common)
                 counts = np.vstack([c_a, c_b])
                 cell = np.concatenate([cell_a, cell_b + c_a.size])
                 sizes = np.concatenate([s_a, s_b])
@@ -551,13 +506,6 @@ def _book_info(book: Book) -> dict[str, str]:
     }
 
 
-def _package_version() -> str:
-    try:
-        return version("spm_sim")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
-
-
 @dataclass(frozen=True)
 class SimulationResult:
     """Outcome of :func:`simulate`: per-trial arrays plus what produced them.
@@ -620,7 +568,7 @@ class SimulationResult:
     coached: tuple[str, ...] = ()
     programme_cost: float = 0.0
     notes: tuple[tuple[str, str], ...] = ()
-    version: str = field(default_factory=_package_version)
+    version: str = field(default_factory=package_version)
 
     @property
     def n_trials(self) -> int:
@@ -640,19 +588,19 @@ class SimulationResult:
     @cached_property
     def trials(self) -> pd.DataFrame:
         """One row per trial with the company-level outcomes (see ``metrics``)."""
-        from .metrics import trial_metrics
+        from spm_sim.metrics import trial_metrics
 
         return trial_metrics(self)
 
     def summary(self) -> pd.DataFrame:
         """Tidy summary: metric, mean, standard error, P10/P50/P90."""
-        from .metrics import summarize
+        from spm_sim.metrics import summarize
 
         return summarize(self)
 
     def rep_summary(self) -> pd.DataFrame:
         """One row per rep: quota, expected bookings, P(at quota), expected pay."""
-        from .metrics import rep_summary
+        from spm_sim.metrics import rep_summary
 
         return rep_summary(self)
 

@@ -2,7 +2,7 @@
 
 :func:`reference_payout` pays one trial (2-D inputs) rep by rep and period by
 period with plain Python loops and floats. It is written from the docstrings of
-:mod:`spm_sim.plan` (``Component``, ``Bonus``, ``MBO``, ``Spiff``, ``Contest``,
+:mod:`spm_sim.comp` (``Component``, ``Bonus``, ``MBO``, ``Spiff``, ``Contest``,
 ``Draw``, ``Clawback``) and of ``spm_sim.comp.payout`` and its helpers, and shares
 no code with the vectorised kernel: it only reads the plan spec. Where the
 docstrings leave a detail open, the comment says which reading is taken (the one
@@ -17,7 +17,7 @@ Quota 100 a month, TI 40, one accelerator at 2x above quota (the kernel's own
 docstring example): 40 x (1 + 2 x 0.25) = 60 over the year, paid as year-to-date
 true-ups.
 
->>> from spm_sim.plan import standard_plan
+>>> from spm_sim.comp import standard_plan
 >>> paid = reference_payout(standard_plan(threshold=0.5, accelerator=2.0),
 ...                         [[100, 100, 150, 150]], [[100, 100, 100, 100]], [40])
 >>> paid[0, :, 0].round(2).tolist()
@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from spm_sim.plan import MBO, Bonus, Component, Contest, Plan, Spiff, Tier
+from spm_sim.comp import MBO, Bonus, Component, Contest, Plan, Spiff, Tier
 
 #: Attainment (or score) within this distance below a boundary counts as reaching it.
 #: The Component docstring states it for thresholds; the kernel uses the same

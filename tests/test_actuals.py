@@ -13,8 +13,7 @@ import pytest
 
 import spm_sim
 from spm_sim.actuals import actual_payouts, backtest, statement
-from spm_sim.comp import load_plan
-from spm_sim.measures import (
+from spm_sim.book import (
     KINDS,
     cancellation_arrays,
     cancelled_values,
@@ -22,6 +21,7 @@ from spm_sim.measures import (
     measure_arrays,
     measure_values,
 )
+from spm_sim.comp import load_plan
 from spm_sim.quota import Quotas, QuotaSettings, quotas_from_history
 
 MONTHS = tuple(f"2025-{m:02d}" for m in range(1, 13))
@@ -472,10 +472,10 @@ def test_deals_outside_employment_or_without_quota_are_listed_not_paid(tmp_path)
     import shutil
 
     from spm_sim import load_book, load_sample
-    from spm_sim.data import _SAMPLE_DIR
+    from spm_sim.book import SAMPLE_DIR
 
     book_dir = tmp_path / "book"
-    shutil.copytree(_SAMPLE_DIR, book_dir)
+    shutil.copytree(SAMPLE_DIR, book_dir)
     deals = pd.read_csv(book_dir / "bookings.csv", dtype=str, keep_default_na=False)
     reps = pd.read_csv(book_dir / "reps.csv", dtype=str, keep_default_na=False)
     # R069 left on 2025-09-25: move one of their 2025 deals to after that day
@@ -484,7 +484,7 @@ def test_deals_outside_employment_or_without_quota_are_listed_not_paid(tmp_path)
     deals.to_csv(book_dir / "bookings.csv", index=False)
     assert reps.loc[reps["rep_id"] == "R069", "term_date"].item() == "2025-09-25"
     book = load_book(book_dir)
-    plan = load_plan(_SAMPLE_DIR.parents[0] / "plans" / "baseline.yaml")
+    plan = load_plan(SAMPLE_DIR.parents[0] / "plans" / "baseline.yaml")
     before = actual_payouts(load_sample(), plan, 2025)
     after = actual_payouts(book, plan, 2025)
     u = after.unassigned.set_index("rep_id")

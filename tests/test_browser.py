@@ -76,7 +76,7 @@ def test_report_renders_every_scenario_and_figure(report, tmp_path):
     assert outside == []
     assert "Baseline 2026" in text and "Accelerated 2026" in text
     assert "Multi-measure 2026" in text
-    # the plan tables state every mechanic in words (spm_sim._describe.plan_rules)
+    # the plan tables state every mechanic in words (spm_sim.comp.plan_rules)
     assert "gate: accelerators pay only when new_logos >= 50%" in text
     assert "Probability of reaching the company target" in text
     assert "P90" in text

@@ -1,6 +1,6 @@
 """The SimPy capacity model against queueing theory, and its planning functions.
 
-Oracles: the Erlang C formulas of the M/M/c queue (``spm_sim._queueing``), Little's
+Oracles: the Erlang C formulas of the M/M/c queue (``spm_sim.capacity``), Little's
 law on the simulated output, sample-path monotonicity of a FCFS queue in the number
 of servers, and identities of the bookkeeping.
 """
@@ -12,20 +12,21 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from spm_sim._queueing import mean_ci, mmc
 from spm_sim.capacity import (
     CapacityConfig,
-    CapacityError,
     ServiceTarget,
     calendar,
     handoff,
     headcount_curve,
     lead_arrivals,
     load_capacity_config,
+    mean_ci,
+    mmc,
     pass_probability,
     run_capacity,
     smallest_team,
 )
+from spm_sim.errors import CapacityError
 
 
 def mmc_config(c: int, rho: float, leads: float = 8000.0, **stage) -> CapacityConfig:

@@ -202,7 +202,7 @@ def test_parser_requires_a_command():
 
 
 def test_demo_without_data_folder_is_a_clear_error(tmp_path, capsys, monkeypatch):
-    import spm_sim.cli as cli
+    import spm_sim.cli.app as cli
 
     monkeypatch.setattr(cli, "SAMPLE_SCENARIOS", tmp_path / "nowhere")
     assert main(["demo", "--out", str(tmp_path / "out")]) == 2

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from test_cli import spm_sim  # the same subprocess runner as the other commands' tests
 
-from spm_sim._cli_territory import parse_balance
+from spm_sim.cli.territory import parse_balance
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from spm_sim._cli_capacity import parse_target, queue_by_day, wait_quantiles
-from spm_sim.capacity import load_capacity_config
+from spm_sim.capacity import load_capacity_config, queue_by_day, wait_quantiles
 from spm_sim.cli import main
+from spm_sim.cli.capacity import parse_target
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "capacity" / "inbound.yaml"

@@ -20,7 +20,6 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spm_sim._validation import DataError, PlanError
 from spm_sim.comp import (
     PLAN_SCHEMA_PATH,
     Component,
@@ -34,6 +33,7 @@ from spm_sim.comp import (
     round_money,
     standard_plan,
 )
+from spm_sim.errors import DataError, PlanError
 
 PLANS = Path(__file__).resolve().parents[1] / "data" / "plans"
 

@@ -3,7 +3,7 @@
 Each test builds a small plan with ``load_plan`` from a dict, pays it with
 ``comp.payout`` over 12 monthly periods (4 for a few short ones) and compares the
 payments per period with amounts worked out by hand in the comments, following the
-rules written in the docstrings of ``spm_sim.plan`` and ``spm_sim.comp``. The
+rules written in the docstrings of ``spm_sim.comp`` and ``spm_sim.comp``. The
 expected amounts were never copied from the code's output. The file doubles as a
 book of examples of the plan mechanics.
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spm_sim._validation import DataError
 from spm_sim.comp import Payout, load_plan, payout, round_money
+from spm_sim.errors import DataError
 
 # A rate table used in many examples: 1x TCR up to quota, 2x above.
 BASE_AND_2X = [{"start": 0.0, "end": 1.0, "rate": 1.0}, {"start": 1.0, "rate": 2.0}]

@@ -17,8 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference_comp import column_names, reference_payout
 
-from spm_sim.comp import payout, standard_plan
-from spm_sim.plan import Component, Contest, Plan, load_plan
+from spm_sim.comp import Component, Contest, Plan, load_plan, payout, standard_plan
 
 # money agrees to a millionth, relative and absolute
 RTOL = ATOL = 1e-6

@@ -16,20 +16,24 @@ import pytest
 from pydantic import ValidationError
 
 from spm_sim import ScenarioError, load_plan, load_scenario, sample_scenario, simulate
-from spm_sim._dynamics import build_kernel, draw_summed, run_kernel, workforce_clocks
+from spm_sim.capacity import CapacityAssumptions, seat_productivity_by_month
 from spm_sim.comp import standard_plan
-from spm_sim.dynamics import (
+from spm_sim.productivity import (
     Behaviour,
     Coaching,
     ContestResponse,
+    ProductivityModel,
     Programmes,
     TimeAllocation,
     Workforce,
     book_attrition,
+    build_kernel,
+    draw_deals,
+    draw_summed,
     monthly_hazard,
+    run_kernel,
+    workforce_clocks,
 )
-from spm_sim.headcount import CapacityAssumptions, seat_productivity_by_month
-from spm_sim.productivity import ProductivityModel, draw_deals
 from spm_sim.report import write_report
 
 SEASON = np.array([0.7, 0.8, 1.1, 0.8, 0.9, 1.1, 0.8, 0.9, 1.2, 1.0, 1.1, 1.6])

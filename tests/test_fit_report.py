@@ -10,10 +10,10 @@ from synthetic import write_book
 
 import spm_sim
 from spm_sim import DataError, fit_productivity, load_book, load_sample
-from spm_sim._fit_report import CHECK_COLUMNS, PARAMETER_COLUMNS, FitReport, fit_report
-from spm_sim._plot_style import SpmFigure
 from spm_sim.cli import main
+from spm_sim.fit_report import CHECK_COLUMNS, PARAMETER_COLUMNS, FitReport, fit_report
 from spm_sim.quota import QuotaSettings, set_quotas
+from spm_sim.viz import SpmFigure, fit_figure
 
 N_SIMS = 200
 
@@ -187,7 +187,7 @@ def test_describe(report):
 
 
 def test_figure(report):
-    fig = report.figure()
+    fig = fit_figure(report)
     assert isinstance(fig, SpmFigure)
     assert len(fig.axes) == 3
     gids = {a.get_gid() for ax in fig.axes for a in ax.get_children()}

@@ -10,15 +10,15 @@ import pandas as pd
 import pytest
 
 from spm_sim import DataError, SpecError, load_sample
-from spm_sim.headcount import (
+from spm_sim.capacity import (
     CapacityAssumptions,
-    CapacityError,
     effective_fte_per_seat,
     headcount_by_region,
     quota_headcount,
     seat_productivity_by_month,
     workload_headcount,
 )
+from spm_sim.errors import CapacityError
 from spm_sim.productivity import DEFAULT_RAMP, ramp_factor
 
 FLAT = (1.0,)  # no ramp
@@ -372,7 +372,7 @@ def test_headcount_by_region_errors(book):
 
 
 def test_headcount_balance_tabulates_each_count():
-    from spm_sim.headcount import CapacityAssumptions, headcount_balance
+    from spm_sim.capacity import CapacityAssumptions, headcount_balance
 
     rng = np.random.default_rng(3)
     units = pd.DataFrame(
@@ -399,7 +399,7 @@ def test_headcount_balance_tabulates_each_count():
 
 
 def test_headcount_balance_keeps_going_past_an_infeasible_count():
-    from spm_sim.headcount import headcount_balance
+    from spm_sim.capacity import headcount_balance
 
     units = pd.DataFrame(
         {"unit_id": range(12), "x": range(12), "y": 0.0, "workload": [100.0] * 11 + [500.0]}

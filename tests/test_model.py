@@ -255,7 +255,7 @@ def test_backtest_on_the_sample_book():
     """Fitted on 2023-2024 only, the model's 2025 forecast covers what happened."""
     from spm_sim import load_sample
     from spm_sim.productivity import draw_bookings
-    from spm_sim.simulate import seed_sequence, trial_rng
+    from spm_sim.random import seed_sequence, trial_rng
 
     book = load_sample()
     model = fit_productivity(book, plan_year=2025)
@@ -294,10 +294,10 @@ def test_row_order_of_the_files_changes_no_digit(tmp_path):
     import pandas as pd
 
     from spm_sim import load_sample
-    from spm_sim.data import _SAMPLE_DIR
+    from spm_sim.book import SAMPLE_DIR
 
     copy = tmp_path / "shuffled"
-    shutil.copytree(_SAMPLE_DIR, copy)
+    shutil.copytree(SAMPLE_DIR, copy)
     for name in ("reps.csv", "bookings.csv"):
         frame = pd.read_csv(copy / name, dtype=str, keep_default_na=False)
         frame.sample(frac=1.0, random_state=3).to_csv(copy / name, index=False)

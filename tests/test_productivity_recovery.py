@@ -3,7 +3,7 @@
 Each book is drawn from the model itself (``tests/synthetic.py``) with rep deal rates
 drawn from a Gamma population, rep mean log sizes from a normal, a seasonality and a
 within-rep size spread that are not the generator's defaults. The estimates and the
-uncertainties that :func:`spm_sim._fit_report.parameter_table` and ``rep_table``
+uncertainties that :func:`spm_sim.fit_report.parameter_table` and ``rep_table``
 state are checked two ways:
 
 * calibration: the stated 90% intervals cover the truth about 90% of the time, and
@@ -23,7 +23,7 @@ import pytest
 from synthetic import write_book
 
 from spm_sim import fit_productivity, load_book
-from spm_sim._fit_report import parameter_table, rep_table
+from spm_sim.fit_report import parameter_table, rep_table
 
 #: a seasonality unlike the generator's default (January first), mean 1
 SEASON = np.array([0.8, 0.9, 1.2, 0.9, 1.0, 1.25, 0.7, 0.65, 1.1, 1.0, 1.1, 1.4])

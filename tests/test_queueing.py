@@ -1,4 +1,4 @@
-"""Closed-form queueing (spm_sim._queueing) against independent computations.
+"""Closed-form queueing (spm_sim.capacity) against independent computations.
 
 Oracles: exact rational sums with math.factorial (Erlang B and C), the stationary
 distribution of the M/M/c birth-death chain (queue length), the Poisson ratio from
@@ -17,17 +17,8 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from spm_sim._queueing import (
-    MMc,
-    QueueingError,
-    erlang_b,
-    erlang_c,
-    little_law_check,
-    mean_ci,
-    mmc,
-    smallest_c,
-)
-from spm_sim._validation import SpmSimError
+from spm_sim.capacity import MMc, erlang_b, erlang_c, little_law_check, mean_ci, mmc, smallest_c
+from spm_sim.errors import QueueingError, SpmSimError
 
 # ---------------------------------------------------------------------------
 # independent oracles

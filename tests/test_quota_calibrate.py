@@ -26,17 +26,19 @@ import pytest
 from scipy.stats import norm
 
 from spm_sim import SpecError, load_sample, sample_scenario, simulate
-from spm_sim._plots_quota import attainment_figure, quota_fit_figure
-from spm_sim._quota_calibrate import (
+from spm_sim.productivity import fit_productivity
+from spm_sim.quota import (
     HIST_EDGES,
     QuotaDiagnostics,
+    Quotas,
+    QuotaSettings,
     annual_draws,
     calibrate_annual,
-    company_view,
     quota_diagnostics,
+    quotas_from_history,
 )
-from spm_sim.productivity import fit_productivity
-from spm_sim.quota import Quotas, QuotaSettings, quotas_from_history
+from spm_sim.sweep import company_view
+from spm_sim.viz import attainment_figure, quota_fit_figure
 
 matplotlib.use("Agg")
 

@@ -15,7 +15,7 @@ import pytest
 from synthetic import write_book
 
 from spm_sim import load_book
-from spm_sim._validation import DataError, ScenarioError, SpecError
+from spm_sim.errors import DataError, ScenarioError, SpecError
 from spm_sim.quota import METHODS, QuotaSettings, monthly_ramp, set_quotas
 from spm_sim.scenario import load_scenario
 
@@ -354,7 +354,7 @@ def test_monthly_ramp_default_is_the_models_by_quarter():
     ],
 )
 def test_settings_errors_name_the_field_and_value(fields, message):
-    from spm_sim._validation import load_spec
+    from spm_sim._spec import load_spec
 
     with pytest.raises(SpecError, match=message):
         load_spec(QuotaSettings, fields, where="scenario.yaml quota")
@@ -550,7 +550,7 @@ def test_the_tidy_frame_follows_a_move(book):
 
 
 def test_over_assignment_is_refused_where_it_does_not_apply():
-    from spm_sim._validation import load_spec
+    from spm_sim._spec import load_spec
 
     with pytest.raises(SpecError, match=r"does not apply to method 'calibrated'"):
         load_spec(
@@ -604,7 +604,7 @@ def test_a_blend_weight_of_zero_does_not_read_that_basis(tmp_path):
 
 def test_calibration_rng_gives_the_simulations_quotas():
     from spm_sim import load_sample, sample_scenario
-    from spm_sim.quota import calibration_rng
+    from spm_sim.random import calibration_rng
     from spm_sim.simulate import prepare
 
     s = sample_scenario("calibrated_quotas")
@@ -622,7 +622,7 @@ def test_calibration_rng_gives_the_simulations_quotas():
 
 
 def test_duplicate_ids_are_refused(book):
-    from spm_sim._validation import SpecError as SE
+    from spm_sim.errors import SpecError as SE
 
     with pytest.raises(SE, match=r"rep_ids lists 'R1' twice"):
         set_quotas(book, plan_year=2026, settings=flat(method="equal"), rep_ids=["R1", "R1"])

@@ -11,20 +11,12 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from spm_sim import plots
+from spm_sim import viz as plots
+from spm_sim._format import format_diff, format_money, format_pct, slugify
+from spm_sim.book import load_sample
 from spm_sim.comp import load_plan
-from spm_sim.data import load_sample
 from spm_sim.metrics import METRICS, compare, rep_summary
-from spm_sim.report import (
-    format_diff,
-    format_money,
-    format_pct,
-    headline,
-    quarterly_accrual,
-    slugify,
-    write_report,
-    write_summaries,
-)
+from spm_sim.report import headline, quarterly_accrual, write_report, write_summaries
 from spm_sim.scenario import load_scenario
 from spm_sim.simulate import simulate
 

@@ -1,7 +1,7 @@
 """The shipped sample book (data/sample/): reproducible bit for bit, and plausible.
 
 The plausibility checks read the CSV files with plain pandas on purpose (they do not
-use ``spm_sim.data``), so they test the data, not the loader. Every bound comes from
+use ``spm_sim.book``), so they test the data, not the loader. Every bound comes from
 the brief of the sample company (see data/README.md), not from the generated output.
 """
 

@@ -18,8 +18,16 @@ import pytest
 import yaml
 
 from spm_sim import DataError, actual_payouts, load_sample
-from spm_sim.comp import PLAN_SCHEMA_PATH, load_plan, payout, payout_curve, round_money
-from spm_sim.plan import MBO, Component, Plan
+from spm_sim.comp import (
+    MBO,
+    PLAN_SCHEMA_PATH,
+    Component,
+    Plan,
+    load_plan,
+    payout,
+    payout_curve,
+    round_money,
+)
 
 PLANS = Path(__file__).resolve().parents[1] / "data" / "plans"
 FILES = sorted(PLANS.glob("*.yaml"))

@@ -8,7 +8,8 @@ from synthetic import write_book
 
 from spm_sim import QuotaSettings, Scenario, compare, load_book, load_plan, simulate, standard_plan
 from spm_sim.productivity import draw_bookings, fit_productivity
-from spm_sim.simulate import prepare, seed_sequence, trial_rng
+from spm_sim.random import seed_sequence, trial_rng
+from spm_sim.simulate import prepare
 
 
 @pytest.fixture(scope="module")
@@ -296,8 +297,7 @@ def test_plan_measures_leave_the_bookings_draws_unchanged(sample_runs):
 
 
 def test_plan_measures_follow_each_reps_deal_mix(sample_runs):
-    from spm_sim.deal_mix import draw_measures, fit_deal_mix
-    from spm_sim.productivity import draw_deals
+    from spm_sim.productivity import draw_deals, draw_measures, fit_deal_mix
 
     book, base, multi = sample_runs
     prep = prepare(multi.scenario, book)
@@ -326,8 +326,8 @@ def test_plan_measures_follow_each_reps_deal_mix(sample_runs):
 
 
 def test_deal_mix_shrinks_toward_the_company(sample_runs):
-    from spm_sim.deal_mix import PRIOR_DEALS, fit_deal_mix
-    from spm_sim.measures import first_deals
+    from spm_sim.book import first_deals
+    from spm_sim.productivity import PRIOR_DEALS, fit_deal_mix
 
     book = sample_runs[0]
     mix = fit_deal_mix(book, ["R001"], plan_year=2026)
@@ -341,7 +341,7 @@ def test_deal_mix_shrinks_toward_the_company(sample_runs):
 
 def test_unknown_product_is_named(book_dir):
     from spm_sim import load_sample, sample_scenario
-    from spm_sim._validation import DataError
+    from spm_sim.errors import DataError
 
     plan = dict(
         MULTI,

@@ -15,8 +15,7 @@ import pytest
 
 import spm_sim
 from spm_sim.actuals import ActualPayouts, actual_payouts, statement
-from spm_sim.comp import load_plan, payout, period_ends
-from spm_sim.plan import MBO
+from spm_sim.comp import MBO, load_plan, payout, period_ends
 
 MONTHS = tuple(f"2025-{m:02d}" for m in range(1, 13))
 PLANS = Path(__file__).resolve().parents[1] / "data" / "plans"

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spm_sim._validation import DataError, InfeasibleError, SpecError
+from spm_sim.errors import DataError, InfeasibleError, SpecError
 from spm_sim.territory import (
     EARTH_RADIUS_KM,
     adjacency_from_points,
@@ -564,7 +564,7 @@ def test_metrics_refuse_units_without_a_territory():
 @pytest.mark.parametrize("seed", range(3))
 def test_reduced_cost_fixing_keeps_the_milp_optimum(seed):
     """Columns fixed at 0 by the LP reduced costs never hold the optimum."""
-    import spm_sim._territory_solve as ts
+    import spm_sim._territory.solve as ts
 
     rng = np.random.default_rng(seed)
     n, k = 40, 4

@@ -12,9 +12,10 @@ import pytest
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-from spm_sim import _plots_territory, plots
-from spm_sim.headcount import headcount_balance
+from spm_sim import viz as plots
+from spm_sim.capacity import headcount_balance
 from spm_sim.territory import Alignment, design
+from spm_sim.viz import territory as _plots_territory
 
 REPS = ["Ann", "Bob", "Cid", "Dee"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spm_sim._widgets_quota import CHOICES, QuotaDesigner, _attainment_comparison, _png
 from spm_sim.quota import QuotaSettings
 from spm_sim.scenario import sample_scenario
+from spm_sim.widgets.quota import CHOICES, QuotaDesigner, _attainment_comparison, _png
 
 START = {
     "growth": 0.08,

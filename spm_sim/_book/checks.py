@@ -1,0 +1,487 @@
+"""Checking a book's raw tables against the schema (internal: see :mod:`spm_sim.data`).
+
+One loop applies the rules of :data:`spm_sim._book_schema.SCHEMA` to the raw
+tables the readers of :mod:`spm_sim._book_schema` return. :func:`_validate` runs
+:func:`_apply_schema` on each table (the columns, then per column the conversion
+of every cell to its kind with the empty-cell, finiteness, bound and uniqueness
+checks, then the date order rules) and then :func:`_check_references` across
+tables. A broken rule raises :class:`DataError` for the first offending row in
+file order, with the count of the other rows that break it (:func:`_report`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spm_sim._spec import suggest
+from spm_sim.errors import DataError
+
+from .schema import _MISSING_TOKENS, DATE_DTYPE, TEXT_DTYPE, Column, Kind, Table, _Raw
+
+# --------------------------------------------------------------------------- reporting
+
+
+def _more(raw: _Raw, others: np.ndarray) -> str:
+    """' (and 3 more rows with the same problem: 5, 9, 12)'."""
+    n = len(others)
+    if n == 0:
+        return ""
+    shown = ", ".join(str(int(raw.rows[i])) for i in others[:5])
+    return (
+        f" (and {n} more row{'s' if n > 1 else ''} with the same problem: "
+        f"{shown}{', ...' if n > 5 else ''})"
+    )
+
+
+def _report(
+    raw: _Raw,
+    column: str,
+    mask: Any,
+    describe: Callable[[int], tuple[str, Any]],
+) -> None:
+    """Raise for the first row of ``mask``; ``describe(pos)`` gives (message, value)."""
+    bad = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if bad.size == 0:
+        return
+    first = int(bad[0])
+    row = int(raw.rows[first])
+    message, value = describe(first)
+    raise DataError(
+        message + _more(raw, bad[1:]) + raw.note(row),
+        file=raw.file,
+        row=row,
+        column=column,
+        value=value,
+    )
+
+
+def _bool(mask: pd.Series) -> np.ndarray:
+    """A boolean mask as a numpy array, missing counted as False."""
+    return mask.to_numpy(dtype=bool, na_value=False)
+
+
+def _cells_as_text(s: pd.Series) -> pd.Series:
+    """Any column as stripped strings, ``""`` where missing (CSV, Parquet or frame)."""
+    if s.dtype == TEXT_DTYPE:
+        return s.fillna("").str.strip()
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        # ids stored as numbers in Parquet: 17031, not 17031.0
+        values = s.astype("float64").to_numpy()
+        out = [
+            "" if np.isnan(v) else (str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v))
+            for v in values
+        ]
+    else:
+        out = []
+        for v in s.astype(object).to_numpy():
+            if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+                out.append("")
+            elif isinstance(v, _dt.date):  # Parquet date32 / datetime objects
+                out.append(v.strftime("%Y-%m-%d"))
+            else:
+                out.append(str(v))
+    return pd.Series(out, index=s.index, dtype=TEXT_DTYPE).str.strip()
+
+
+# --------------------------------------------------------------------------- cell conversion
+
+
+def _to_text(col: Column, s: pd.Series, raw: _Raw) -> pd.Series:
+    text = _cells_as_text(s)
+    empty = _bool(text == "")
+    if not col.nullable:
+        _report(
+            raw,
+            col.name,
+            empty,
+            lambda i: (f"the cell is empty; every row needs a {col.name}. Fill it in.", ""),
+        )
+    return text.where(~empty)
+
+
+def _number_fix(text: str) -> str:
+    """How to write ``text`` (which did not parse) as a plain number."""
+    if re.fullmatch(r"[-+]?\d+,\d{1,2}", text):
+        return "use '.' as the decimal mark, as in 12.5"
+    junk = [c for c in dict.fromkeys(text) if not (c.isdigit() or c in ".+-eE")]
+    if junk and any(c.isdigit() for c in text):
+        return (
+            f"remove {', '.join(repr(c) for c in junk)}: write numbers plain, without "
+            f"thousands separators, currency symbols or units (12000, not '12,000' or '$12,000')"
+        )
+    return "write a plain number such as 12000 or 0.25"
+
+
+def _report_missing(
+    raw: _Raw,
+    col: Column,
+    missing: np.ndarray,
+    empty: np.ndarray,
+    shown: pd.Series,
+    what: str,
+    fix: str,
+) -> None:
+    """Report empty or placeholder cells ('NA', 'null', ...) in a required column."""
+    _report(
+        raw,
+        col.name,
+        missing,
+        lambda i: (
+            (
+                f"the cell is empty; every row needs a {col.name}. {fix}"
+                if empty[i]
+                else f"{shown.iloc[i]!r} is not {what}; every row needs a {col.name}. {fix}"
+            ),
+            shown.iloc[i],
+        ),
+    )
+
+
+def _to_number(col: Column, s: pd.Series, raw: _Raw) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s):
+        _report(
+            raw,
+            col.name,
+            np.ones(len(s), dtype=bool),
+            lambda i: (
+                f"holds true/false values, not numbers; store {col.name} as a number.",
+                s.iloc[i],
+            ),
+        )
+    if pd.api.types.is_numeric_dtype(s):
+        values = s.astype("float64")
+        shown = values.astype(object)
+        missing = _bool(values.isna())
+        empty = missing
+    else:
+        shown = _cells_as_text(s)
+        empty = _bool(shown == "")
+        missing = _bool(shown.str.lower().isin(list(_MISSING_TOKENS)))
+        values = pd.to_numeric(shown.where(~missing), errors="coerce").astype("float64")
+        _report(
+            raw,
+            col.name,
+            _bool(values.isna()) & ~missing,
+            lambda i: (
+                f"'{shown.iloc[i]}' is not a number; {_number_fix(shown.iloc[i])}.",
+                shown.iloc[i],
+            ),
+        )
+    if not col.nullable:
+        _report_missing(raw, col, missing, empty, shown, "a value", "Fill in a number.")
+    _report(
+        raw,
+        col.name,
+        _bool(np.isinf(values)),
+        lambda i: (
+            f"{shown.iloc[i]!r} is not a finite number; write the actual {col.name}.",
+            shown.iloc[i],
+        ),
+    )
+    _check_bounds(col, values, raw)
+    return values
+
+
+def _check_bounds(col: Column, values: pd.Series, raw: _Raw) -> None:
+    lo = col.gt if col.gt is not None else col.ge
+    if lo is None and col.le is None:
+        return
+    v = values.to_numpy(dtype="float64")
+    mask = np.zeros(len(v), dtype=bool)  # NaN compares False: missing cells pass
+    if col.gt is not None:
+        mask |= v <= col.gt
+    if col.ge is not None:
+        mask |= v < col.ge
+    if col.le is not None:
+        mask |= v > col.le
+    op = ">" if col.gt is not None else ">="
+    rule = col.rule or (
+        f"{col.name} must be in [{lo:g}, {col.le:g}]"
+        if lo is not None and col.le is not None
+        else f"{col.name} must be {op} {lo:g}"
+        if lo is not None
+        else f"{col.name} must be <= {col.le:g}"
+    )
+    hint = f" ({col.hint})" if col.hint else ""
+
+    def describe(i: int) -> tuple[str, Any]:
+        v = float(values.iloc[i])
+        if lo is not None and col.le is not None:
+            what = f"is outside [{lo:g}, {col.le:g}]"
+        elif lo == 0 and v < 0:
+            what = "is negative"
+        elif lo == 0:
+            what = "is zero"
+        else:
+            what = f"is not {op} {lo:g}" if lo is not None else f"is above {col.le:g}"
+        return f"{v!r} {what}; {rule}{hint}.", v
+
+    _report(raw, col.name, mask, describe)
+
+
+def _date_fix(text: str) -> str:
+    if re.fullmatch(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}", text):
+        return " Day and month order is ambiguous in this form: write it as YYYY-MM-DD."
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
+        return " That day does not exist in the calendar."
+    return ""
+
+
+def _to_date(col: Column, s: pd.Series, raw: _Raw) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        values = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+        values = values.dt.normalize()
+        shown = values.astype(object)
+        missing = empty = _bool(values.isna())
+    else:
+        shown = _cells_as_text(s)
+        empty = _bool(shown == "")
+        missing = _bool(shown.str.lower().isin(list(_MISSING_TOKENS)))
+        values = pd.to_datetime(shown.where(~missing), format="%Y-%m-%d", errors="coerce")
+        _report(
+            raw,
+            col.name,
+            _bool(values.isna()) & ~missing,
+            lambda i: (
+                f"'{shown.iloc[i]}' is not a date in the format YYYY-MM-DD "
+                f"(for example 2024-03-31).{_date_fix(shown.iloc[i])}",
+                shown.iloc[i],
+            ),
+        )
+    if not col.nullable:
+        _report_missing(raw, col, missing, empty, shown, "a date", "Fill in a date as YYYY-MM-DD.")
+    return values.astype(DATE_DTYPE)
+
+
+_CONVERT: Mapping[str, Callable[[Column, pd.Series, _Raw], pd.Series]] = {
+    "text": _to_text,
+    "number": _to_number,
+    "date": _to_date,
+}
+
+
+def _missing_column(kind: Kind, n: int) -> pd.Series:
+    """An absent optional column: all missing, of the column's dtype."""
+    if kind == "text":
+        return pd.Series([None] * n, dtype=TEXT_DTYPE)
+    if kind == "number":
+        return pd.Series(np.full(n, np.nan), dtype="float64")
+    return pd.Series(np.full(n, np.datetime64("NaT", "us")), dtype=DATE_DTYPE)
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def _check_columns(raw: _Raw) -> None:
+    """Every required column present (with a did-you-mean); no lookalike optionals."""
+    table, present = raw.table, [str(c) for c in raw.frame.columns]
+    is_csv = raw.origin == "csv"
+    if is_csv and len(present) == 1 and any(sep in present[0] for sep in (";", "\t", "|")):
+        raise DataError(
+            f"line 1 ({present[0]!r}) is not split by commas; save the file as comma-separated "
+            f"CSV (in Excel: Save As > CSV UTF-8).",
+            file=raw.file,
+            row=1,
+        )
+    extras = [c for c in present if c not in table.names]
+    missing = [c.name for c in table.columns if c.required and c.name not in present]
+    if is_csv and missing and not set(present) & set(table.names):
+        shown = ", ".join(repr(c) for c in present[:6]) + (", ..." if len(present) > 6 else "")
+        raise DataError(
+            f"line 1 must be the header naming the columns ({', '.join(missing)}), but it "
+            f"reads {shown}. Add the header line, or fix its names.",
+            file=raw.file,
+            row=1,
+        )
+    for name in missing:
+        also = [m for m in missing if m != name]
+        also_text = f" Also missing: {', '.join(also)}." if also else ""
+        for extra in extras:
+            did_you_mean = suggest(extra, [name])
+            if did_you_mean:
+                raise DataError(
+                    f"missing column '{name}'. The file has '{extra}' where '{name}' is "
+                    f"required.{did_you_mean} Rename the column in the header.{also_text}",
+                    file=raw.file,
+                    column=name,
+                )
+        raise DataError(
+            f"missing column '{name}'; add it to the header and fill it in.{also_text} "
+            f"The file has: {', '.join(present)}.",
+            file=raw.file,
+            column=name,
+        )
+    for col in table.columns:
+        if col.required or col.name in present:
+            continue
+        close = difflib.get_close_matches(col.name, extras, n=1, cutoff=0.85)
+        if close:
+            raise DataError(
+                f"column '{close[0]}' looks like a misspelling of the optional column "
+                f"'{col.name}', which would otherwise be read as all empty. Rename it to "
+                f"'{col.name}' (or give an extra column a clearly different name).",
+                file=raw.file,
+                column=close[0],
+            )
+
+
+def _check_unique(col: Column, values: pd.Series, raw: _Raw) -> None:
+    repeat = _bool(values.notna() & values.duplicated(keep="first"))
+
+    def describe(i: int) -> tuple[str, Any]:
+        v = values.iloc[i]
+        first = int(np.flatnonzero(_bool(values == v))[0])
+        return (
+            f"{col.name} '{v}' is used twice: rows {int(raw.rows[first])} and "
+            f"{int(raw.rows[i])}. Each {col.name} must be unique; delete the duplicate "
+            f"row or give one of them a new {col.name}.",
+            v,
+        )
+
+    _report(raw, col.name, repeat, describe)
+
+
+def _check_order(col: Column, frame: pd.DataFrame, raw: _Raw) -> None:
+    assert col.not_before is not None
+    later, earlier = frame[col.name], frame[col.not_before]
+    mask = _bool(later.notna() & earlier.notna() & (later < earlier))
+    _report(
+        raw,
+        col.name,
+        mask,
+        lambda i: (
+            f"{col.name} {later.iloc[i]:%Y-%m-%d} is before {col.not_before} "
+            f"{earlier.iloc[i]:%Y-%m-%d}; {col.hint}.",
+            later.iloc[i],
+        ),
+    )
+
+
+def _apply_schema(raw: _Raw) -> pd.DataFrame:
+    """Convert and check one table; returns the typed frame (schema columns, then extras)."""
+    _check_columns(raw)
+    n, src = len(raw.frame), raw.frame
+    typed: dict[str, pd.Series] = {}
+    for col in raw.table.columns:
+        if col.name not in src.columns:
+            typed[col.name] = _missing_column(col.kind, n)
+            continue
+        typed[col.name] = _CONVERT[col.kind](col, src[col.name], raw).reset_index(drop=True)
+        if col.unique:
+            _check_unique(col, typed[col.name], raw)
+    frame = pd.DataFrame(typed, index=pd.RangeIndex(n))
+    for col in raw.table.columns:
+        if col.not_before is not None:
+            _check_order(col, frame, raw)
+    extras = [c for c in src.columns if c not in raw.table.names]
+    if extras:
+        frame = pd.concat([frame, src[extras].reset_index(drop=True)], axis=1)
+    return frame
+
+
+def _check_references(raws: Mapping[str, _Raw], frames: Mapping[str, pd.DataFrame]) -> None:
+    for name, raw in raws.items():
+        for col in raw.table.columns:
+            if col.references is None:
+                continue
+            target_table, target_col = col.references.split(".")
+            if target_table not in frames:
+                continue
+            values = frames[name][col.name]
+            known = frames[target_table][target_col].dropna().unique()
+            mask = _bool(values.notna() & ~values.isin(known))
+            target_file = Path(raws[target_table].file).name
+            empty_ok = ", or leave the cell empty" if col.nullable else ""
+
+            def describe(
+                i: int,
+                values: pd.Series = values,
+                known: Any = known,
+                target_col: str = target_col,
+                target_file: str = target_file,
+                empty_ok: str = empty_ok,
+                col: Column = col,
+            ) -> tuple[str, Any]:
+                v = values.iloc[i]
+                return (
+                    f"{col.name} '{v}' matches no {target_col} in {target_file}."
+                    f"{suggest(v, known)} Correct the id{empty_ok}, or add the missing "
+                    f"row to {target_file}.",
+                    v,
+                )
+
+            _report(raw, col.name, mask, describe)
+
+
+def _check_snapshot(
+    raws: Mapping[str, _Raw], frames: Mapping[str, pd.DataFrame], snapshot: pd.Timestamp | None
+) -> None:
+    """Nothing in the history may be dated after the book's snapshot date."""
+    if snapshot is None:
+        return
+    for table, column in (
+        ("bookings", "date"),
+        ("bookings", "cancelled_date"),
+        ("pipeline", "created_date"),
+    ):
+        if table not in frames:
+            continue
+        dates = frames[table][column]
+        _report(
+            raws[table],
+            column,
+            _bool(dates > snapshot),
+            lambda i, dates=dates: (
+                f"{dates.iloc[i].date()} is after the book's snapshot_date {snapshot.date()} "
+                "(book.yaml), where the history ends. Correct the date, or move snapshot_date "
+                "to the day the data was taken.",
+                str(dates.iloc[i].date()),
+            ),
+        )
+
+
+def _validate(
+    raws: Mapping[str, _Raw], snapshot: pd.Timestamp | None = None
+) -> dict[str, pd.DataFrame]:
+    frames = {name: _apply_schema(raw) for name, raw in raws.items()}
+    _check_references(raws, frames)
+    _check_snapshot(raws, frames, snapshot)
+    return frames
+
+
+def _empty_table(table: Table) -> pd.DataFrame:
+    return pd.DataFrame({c.name: _missing_column(c.kind, 0) for c in table.columns})
+
+
+def numeric_column(df: pd.DataFrame, col: str, source: str, *, nonneg: bool = True) -> np.ndarray:
+    """Column ``col`` as floats; a missing column or a bad cell is a located DataError."""
+    if col not in df.columns:
+        hint = suggest(col, map(str, df.columns))
+        raise DataError(
+            f"no column '{col}'{hint}; columns are {list(map(str, df.columns))}", file=source
+        )
+    vals = pd.to_numeric(df[col], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(vals) | ((vals < 0) if nonneg else False)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        rule = "a number >= 0" if nonneg else "a number"
+        raw = df[col].iloc[i]
+        shown = raw.item() if hasattr(raw, "item") else raw
+        count = int(bad.sum())
+        raise DataError(
+            f"value {shown!r} is not {rule} ({count} such row{'s' if count > 1 else ''}); "
+            "fix or drop these rows",
+            file=source,
+            row=i + 2,
+            column=col,
+            value=shown,
+        )
+    return vals

@@ -1,0 +1,498 @@
+"""The book's schema and its readers (internal: the public face is :mod:`spm_sim.data`).
+
+:data:`SCHEMA` declares the tables of a book and the rules of their columns
+(:class:`Column`, :class:`Table`), as ``docs/data-format.md`` states them. The
+readers turn a book's files into raw, unchecked tables (:class:`_Raw`: the cells
+plus the row number each came from): :func:`_find_tables` finds each table's
+file in the folder, :func:`_read_csv` reads a CSV with every cell as text,
+:func:`_read_parquet` and :func:`_from_frame` take a Parquet file or a caller's
+frame, and :func:`_read_meta` reads and checks ``book.yaml``. They raise
+:class:`DataError` for the folder and file checks; :mod:`spm_sim._book_checks`
+then applies the column rules.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from spm_sim._spec import suggest
+from spm_sim.errors import DataError
+
+TEXT_DTYPE = "str"
+"""Dtype of text columns: pandas' string dtype, missing values are NaN."""
+DATE_DTYPE = "datetime64[us]"
+"""Dtype of date columns (microseconds: pandas 3's resolution for parsed text,
+and wide enough for far-future sentinels such as 9999-12-31)."""
+
+Kind = Literal["text", "number", "date"]
+
+# Cells that mean "no value" in number and date columns (compared lower-case).
+_MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "nat"})
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table and the rules its cells obey.
+
+    Parameters
+    ----------
+    name : str
+        Header name.
+    kind : {'text', 'number', 'date'}
+        Cell type after conversion: string, float64 or datetime64.
+    required : bool, default True
+        Whether the column must be in the file. An absent optional column is
+        added, all missing.
+    nullable : bool, default False
+        Whether a cell may be empty.
+    unique : bool, default False
+        No two rows share a value.
+    ge, gt, le : float, optional
+        Bounds on numbers: ``>= ge``, ``> gt``, ``<= le``.
+    not_before : str, optional
+        A date column of the same table this date must not precede.
+    references : str, optional
+        ``"table.column"`` every non-empty value must appear in (checked when that
+        table is in the book).
+    rule : str, optional
+        The rule in words, replacing the one generated from the bounds.
+    hint : str, optional
+        How to fix a broken rule, appended to the message.
+    """
+
+    name: str
+    kind: Kind
+    required: bool = True
+    nullable: bool = False
+    unique: bool = False
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    not_before: str | None = None
+    references: str | None = None
+    rule: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the book: its name, whether the book needs it, its columns."""
+
+    name: str
+    required: bool
+    columns: tuple[Column, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column names in schema order."""
+        return tuple(c.name for c in self.columns)
+
+
+def _opt(name: str, kind: Kind, **rules: Any) -> Column:
+    """An optional column whose cells may be empty."""
+    return Column(name, kind, required=False, nullable=True, **rules)
+
+
+_LAT = {
+    "ge": -90.0,
+    "le": 90.0,
+    "rule": "latitude must be in [-90, 90]",
+    "hint": "check that latitude and longitude are not swapped",
+}
+_LON = {
+    "ge": -180.0,
+    "le": 180.0,
+    "rule": "longitude must be in [-180, 180]",
+    "hint": "check that latitude and longitude are not swapped",
+}
+_AMOUNT = {
+    "gt": 0.0,
+    "rule": "amounts must be > 0",
+}
+_DEAL_AMOUNT = _AMOUNT | {
+    "hint": "record a cancellation in the column cancelled_date of the deal it cancels, "
+    "not as a negative deal",
+}
+_MONEY = {"ge": 0.0}
+
+SCHEMA: Mapping[str, Table] = MappingProxyType(
+    {
+        t.name: t
+        for t in (
+            Table(
+                "reps",
+                required=True,
+                columns=(
+                    Column("rep_id", "text", unique=True),
+                    Column("name", "text"),
+                    Column("region", "text"),
+                    Column("role", "text"),
+                    _opt("home_unit", "text", references="units.unit_id"),
+                    _opt("home_name", "text"),
+                    _opt("home_lat", "number", **_LAT),
+                    _opt("home_lon", "number", **_LON),
+                    Column("hire_date", "date"),
+                    _opt(
+                        "term_date",
+                        "date",
+                        not_before="hire_date",
+                        hint="a rep cannot leave before being hired; correct one of the two dates",
+                    ),
+                    Column("base_salary", "number", **_MONEY),
+                    Column("target_incentive", "number", **_MONEY),
+                ),
+            ),
+            Table(
+                "accounts",
+                required=True,
+                columns=(
+                    Column("account_id", "text", unique=True),
+                    Column("name", "text"),
+                    _opt("unit_id", "text", references="units.unit_id"),
+                    _opt("state", "text"),
+                    Column("lat", "number", **_LAT),
+                    Column("lon", "number", **_LON),
+                    Column("segment", "text"),
+                    Column("industry", "text"),
+                    Column("potential", "number", **_MONEY),
+                    Column("workload", "number", **_MONEY),
+                    _opt("rep_id", "text", references="reps.rep_id"),
+                ),
+            ),
+            Table(
+                "bookings",
+                required=True,
+                columns=(
+                    Column("deal_id", "text", unique=True),
+                    Column("date", "date"),
+                    Column("account_id", "text", references="accounts.account_id"),
+                    Column("rep_id", "text", references="reps.rep_id"),
+                    Column("amount", "number", **_DEAL_AMOUNT),
+                    Column("product", "text"),
+                    _opt(
+                        "cancelled_date",
+                        "date",
+                        not_before="date",
+                        hint="a deal cannot be cancelled before it was booked; correct one "
+                        "of the two dates",
+                    ),
+                ),
+            ),
+            Table(
+                "pipeline",
+                required=False,
+                columns=(
+                    Column("opportunity_id", "text", unique=True),
+                    Column("account_id", "text", references="accounts.account_id"),
+                    Column("rep_id", "text", references="reps.rep_id"),
+                    Column("product", "text"),
+                    Column("stage", "text"),
+                    Column(
+                        "amount",
+                        "number",
+                        **_AMOUNT,
+                        hint="give the amount the deal would book; drop a lost opportunity "
+                        "from the pipeline rather than zeroing it",
+                    ),
+                    Column(
+                        "probability",
+                        "number",
+                        ge=0.0,
+                        le=1.0,
+                        rule="probability must be in [0, 1]",
+                        hint="write 70% as 0.7",
+                    ),
+                    Column("created_date", "date"),
+                    Column(
+                        "expected_close_date",
+                        "date",
+                        not_before="created_date",
+                        hint="an opportunity cannot close before it was created; "
+                        "correct one of the two dates",
+                    ),
+                ),
+            ),
+            Table(
+                "units",
+                required=False,
+                columns=(
+                    Column("unit_id", "text", unique=True),
+                    Column("name", "text"),
+                    Column("state", "text"),
+                    Column("lat", "number", **_LAT),
+                    Column("lon", "number", **_LON),
+                    Column("labor_force", "number", **_MONEY),
+                ),
+            ),
+        )
+    }
+)
+"""The tables of a book and the rules of their columns (docs/data-format.md)."""
+
+
+# --------------------------------------------------------------------------- raw tables
+
+
+@dataclass
+class _Raw:
+    """A table as read, before conversion: cells plus where each row came from."""
+
+    table: Table
+    file: str  # shown in messages
+    frame: pd.DataFrame  # RangeIndex; CSV cells are strings, "" when empty
+    rows: np.ndarray  # row number shown for each frame row
+    origin: Literal["csv", "parquet", "frame"]
+
+    def note(self, row: int) -> str:
+        """How to read a row number that is not a CSV line number."""
+        if self.origin == "parquet":
+            return f" (row {row} of the Parquet file, counting from 1)"
+        if self.origin == "frame":
+            return f" (row {row} of the {self.table.name} frame, counting from 1)"
+        return ""
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def _read_csv(path: Path, table: Table) -> _Raw:
+    """Read every cell as text; rows carry their line number (header = line 1)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read the file ({exc.strerror}).", file=path) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} cannot be "
+            f"decoded. Save it as 'CSV UTF-8' (in Excel: Save As > CSV UTF-8).",
+            file=path,
+            row=line,
+        ) from None
+    required = ", ".join(c.name for c in table.columns if c.required)
+    if not text.strip():
+        raise DataError(
+            f"the file is empty. Line 1 must be the header naming the columns ({required}), "
+            f"then one line per row.",
+            file=path,
+        )
+    try:
+        cells = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            index_col=False,
+        )
+    except pd.errors.ParserError as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            want, line, saw = (int(g) for g in found.groups())
+            raise DataError(
+                f"this line has {saw} cells but the header has {want}. Quote cells that contain "
+                f'commas ("Cook County, IL") or remove the extra commas.',
+                file=path,
+                row=line,
+            ) from None
+        raise DataError(f"not a readable CSV file ({str(exc).strip()}).", file=path) from None
+    except (pd.errors.EmptyDataError, ValueError) as exc:
+        raise DataError(f"not a readable CSV file ({str(exc).strip()}).", file=path) from None
+
+    # Line numbers: row i of `cells` starts on line i + 1, plus the newlines inside
+    # quoted cells of the rows before it.
+    lines = np.arange(1, len(cells) + 1)
+    if '"' in text:
+        newlines = sum(cells[c].str.count("\n").to_numpy() for c in cells.columns)
+        lines = lines + np.concatenate([[0], np.cumsum(newlines)[:-1]])
+    header = [str(v).strip() for v in cells.iloc[0]]
+    body = cells.iloc[1:].reset_index(drop=True)
+    body.columns = pd.RangeIndex(len(header))
+    keep_cols = []
+    for j, name in enumerate(header):
+        if name == "":
+            if (body[j].str.strip() == "").all():
+                continue  # a trailing comma in the header and empty cells: nothing there
+            raise DataError(
+                f"column {j + 1} has no name in the header but holds values; name it or delete it.",
+                file=path,
+                row=1,
+            )
+        if name in header[:j]:
+            raise DataError(
+                f"the header names column '{name}' twice (columns {header.index(name) + 1} and "
+                f"{j + 1}); keep one of them or rename the other.",
+                file=path,
+                row=1,
+                column=name,
+            )
+        keep_cols.append(j)
+    body = body[keep_cols]
+    body.columns = [header[j] for j in keep_cols]
+    blank = (body.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy(dtype=bool)
+    rows = lines[1:][~blank]
+    body = body.loc[~blank].reset_index(drop=True)
+    return _Raw(table, str(path), body, rows, "csv")
+
+
+def _from_frame(
+    frame: pd.DataFrame, table: Table, file: str, origin: Literal["parquet", "frame"]
+) -> _Raw:
+    """A Parquet file's or caller's frame as a raw table; rows count from 1."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}.", file=file)
+    named_index = any(n is not None for n in frame.index.names)
+    frame = frame.reset_index(drop=not named_index)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    dup = frame.columns[frame.columns.duplicated()]
+    if len(dup):
+        raise DataError(
+            f"column '{dup[0]}' appears twice; keep one of them or rename the other.",
+            file=file,
+            column=str(dup[0]),
+        )
+    return _Raw(table, file, frame, np.arange(1, len(frame) + 1), origin)
+
+
+def _read_parquet(path: Path, table: Table) -> _Raw:
+    try:
+        frame = pd.read_parquet(path, engine="pyarrow")
+    except (OSError, ValueError, TypeError) as exc:  # ArrowInvalid is a ValueError
+        raise DataError(
+            f"not a readable Parquet file ({type(exc).__name__}: {str(exc).strip()}). "
+            f"Write it again (DataFrame.to_parquet) or provide {table.name}.csv instead.",
+            file=path,
+        ) from None
+    return _from_frame(frame, table, str(path), "parquet")
+
+
+def _find_tables(folder: Path) -> dict[str, Path]:
+    """The file of each table in ``folder``; refuses ambiguity and missing required tables."""
+    try:
+        listing = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        raise DataError(f"cannot list the book folder ({exc.strerror}).", file=folder) from None
+    found: dict[str, Path] = {}
+    for table in SCHEMA.values():
+        csv, parquet = folder / f"{table.name}.csv", folder / f"{table.name}.parquet"
+        if csv.is_file() and parquet.is_file():
+            raise DataError(
+                f"both {csv.name} and {parquet.name} exist, and the loader will not guess which is "
+                f"current. Delete or move one of them.",
+                file=folder,
+            )
+        if csv.is_file() or parquet.is_file():
+            found[table.name] = csv if csv.is_file() else parquet
+        elif table.required:
+            has = ", ".join(listing) if listing else "nothing"
+            same_stem = [f for f in listing if Path(f).stem == table.name]
+            if same_stem:
+                fix = f" Save {same_stem[0]} as {csv.name} (CSV UTF-8) or {parquet.name}."
+            else:
+                close = difflib.get_close_matches(
+                    table.name, [Path(f).stem for f in listing], n=1, cutoff=0.6
+                )
+                fix = (
+                    f" Did you mean '{[f for f in listing if Path(f).stem == close[0]][0]}'? "
+                    f"Rename it to {csv.name}."
+                    if close
+                    else ""
+                )
+            raise DataError(
+                f"required table '{table.name}' not found: expected {csv.name} or {parquet.name}. "
+                f"The folder has: {has}.{fix}",
+                file=folder,
+            )
+    return found
+
+
+# --------------------------------------------------------------------------- metadata
+
+_META_KEYS = ("name", "currency", "snapshot_date", "description", "source")
+
+
+def _read_meta(folder: Path) -> dict[str, Any]:
+    """``book.yaml`` as keyword arguments of :class:`Book` (defaults when absent)."""
+    meta: dict[str, Any] = {
+        "name": folder.resolve().name,
+        "currency": "USD",
+        "snapshot_date": None,
+        "description": "",
+        "source": "",
+        "meta": MappingProxyType({}),
+    }
+    path = folder / "book.yaml"
+    if not path.is_file():
+        return meta
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DataError(
+            f"not valid YAML: {problem}.", file=path, row=None if mark is None else mark.line + 1
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}).", file=path) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise DataError(
+            f"expected 'key: value' lines at the top level, got {type(data).__name__}.", file=path
+        )
+    for key in data:
+        if str(key) not in _META_KEYS and suggest(str(key), _META_KEYS):
+            raise DataError(
+                f"unknown key '{key}'.{suggest(str(key), _META_KEYS)} Known keys: "
+                f"{', '.join(_META_KEYS)}.",
+                file=path,
+                column=str(key),
+                value=key,
+            )
+    for key in ("name", "description", "source"):
+        if key in data and data[key] is not None:
+            meta[key] = str(data[key]).strip()
+    currency = data.get("currency", "USD")
+    if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
+        raise DataError(
+            f"currency {currency!r} is not an ISO 4217 code; write three capital "
+            f"letters such as USD or EUR.",
+            file=path,
+            column="currency",
+            value=currency,
+        )
+    meta["currency"] = currency
+    snap = data.get("snapshot_date")
+    if snap is not None:
+        if isinstance(snap, _dt.date):
+            snap = snap.strftime("%Y-%m-%d")
+        stamp = pd.to_datetime(str(snap), format="%Y-%m-%d", errors="coerce")
+        if pd.isna(stamp):
+            raise DataError(
+                f"snapshot_date {snap!r} is not a date in the format YYYY-MM-DD "
+                f"(for example 2024-12-31).",
+                file=path,
+                column="snapshot_date",
+                value=snap,
+            )
+        meta["snapshot_date"] = pd.Timestamp(stamp)
+    meta["meta"] = MappingProxyType(dict(data))
+    return meta

@@ -1,0 +1,779 @@
+"""Capacity of a sales team as a discrete-event simulation (SimPy): leads, hours, queues.
+
+Headcount is the biggest lever of a sales plan, and dividing workload by hours
+misses the queue: leads wait when reps are busy, waiting leads go cold, and a team
+at 95% utilisation loses deals a team at 80% wins. This module simulates the year
+of a team lead by lead:
+
+* leads arrive by segment as a Poisson process in working time, with a seasonal
+  shape by month and a weekday shape (:func:`lead_arrivals`);
+* each stage of the funnel (an SDR stage that qualifies, an AE stage that works the
+  opportunity; one or more) has reps with a share of their hours for leads; a lead
+  waits for a rep (routing: one pooled queue, round robin, shortest queue, or the
+  territory's own rep), is worked for a random effort, and passes the stage with a
+  probability that decays with its wait;
+* reps leave (annual attrition) and are backfilled after a lag; new reps ramp;
+* a lead that passes the last stage becomes an opportunity that closes after a
+  random cycle, is won with a probability, and books a random deal size.
+
+Habit 5 of ``../shared/style.md``: the SimPy processes only schedule (wait, work,
+leave); every random number is drawn up front by pure functions from the
+replication's ``rng``, and every figure (waits, conversion, bookings, utilisation)
+is computed afterwards from flat records by pure functions. Replications use
+independent streams spawned from one seed and may run in parallel processes.
+
+Results are tidy frames (:class:`CapacityResult`); :func:`smallest_team` searches the
+headcount that meets a service target with the replications' confidence intervals;
+:func:`handoff` turns the queueing losses into the multipliers the Monte Carlo engine
+consumes. The model and its checks against queueing theory: ``docs/model.md``
+section 9.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+import simpy
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from spm_sim._spec import load_spec, read_yaml
+from spm_sim.errors import CapacityError  # one error for every capacity input
+
+__all__ = [
+    "Segment",
+    "Stage",
+    "Opportunity",
+    "ServiceTarget",
+    "CapacityConfig",
+    "CapacityError",
+    "CapacityResult",
+    "load_capacity_config",
+    "lead_arrivals",
+    "simulate_capacity",
+    "run_capacity",
+    "handoff",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+_Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+
+class Segment(BaseModel):
+    """A stream of leads.
+
+    Parameters
+    ----------
+    name : str
+    leads_per_year : float > 0
+        Expected leads in the year.
+    seasonality : list of 12 float, optional
+        Relative volume by calendar month (rescaled to mean 1); default flat.
+    weekday : list of 5 float, optional
+        Relative volume Monday to Friday (rescaled); default flat.
+    """
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=1)
+    leads_per_year: _Positive
+    seasonality: tuple[_Positive, ...] | None = None
+    weekday: tuple[_Positive, ...] | None = None
+
+    @model_validator(mode="after")
+    def _shapes(self) -> Segment:
+        if self.seasonality is not None and len(self.seasonality) != 12:
+            raise ValueError(
+                f"seasonality needs 12 values, January first; got {len(self.seasonality)}"
+            )
+        if self.weekday is not None and len(self.weekday) != 5:
+            raise ValueError(f"weekday needs 5 values, Monday to Friday; got {len(self.weekday)}")
+        return self
+
+
+class Stage(BaseModel):
+    """One stage of the funnel and the reps who work it.
+
+    Parameters
+    ----------
+    name : str
+    reps : int >= 1
+        Seats of the stage.
+    selling_share : float, default 0.6
+        Share of a rep's working hours spent on leads (net of admin, meetings,
+        training); a lead's effort takes ``effort / selling_share`` hours of the
+        rep's time.
+    effort_hours : float > 0
+        Mean hours of work a lead takes at this stage.
+    effort_cv : float, default 1.0
+        Coefficient of variation of the effort: 1 draws exponential efforts (the
+        M/M/c setting), any other value lognormal ones.
+    conversion : float, default 1.0
+        Probability a lead worked without waiting passes the stage.
+    decay_half_life_hours : float, optional
+        Working hours of waiting that halve the conversion (leads go cold);
+        ``None``: waiting costs nothing.
+    routing : {"pooled", "round_robin", "shortest_queue", "territory"}
+        ``pooled``: one queue, first come first served, to the first free rep (the
+        M/M/c queue); ``round_robin``: each lead to the next seat in turn;
+        ``shortest_queue``: to the seat with the fewest leads waiting or in work;
+        ``territory``: to the seat owning the lead's territory (territories spread
+        evenly over the seats), a vacant seat's leads to the shortest queue.
+    attrition : float, default 0.0
+        Share of reps leaving in a year; a leaver finishes the lead in hand.
+    backfill_lag_days : int, default 60
+        Working days a seat stays empty after its rep leaves.
+    ramp : list of float, default (0.25, 0.5, 0.75, 1.0)
+        A new rep's speed per quarter of tenure (their effort takes
+        ``1 / ramp`` times longer).
+    """
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=1)
+    reps: int = Field(ge=1, le=10_000)
+    selling_share: float = Field(0.6, gt=0.0, le=1.0, allow_inf_nan=False)
+    effort_hours: _Positive
+    effort_cv: float = Field(1.0, gt=0.0, le=10.0, allow_inf_nan=False)
+    conversion: float = Field(1.0, gt=0.0, le=1.0, allow_inf_nan=False)
+    decay_half_life_hours: float | None = Field(None, gt=0.0, allow_inf_nan=False)
+    routing: Literal["pooled", "round_robin", "shortest_queue", "territory"] = "pooled"
+    attrition: float = Field(0.0, ge=0.0, lt=1.0, allow_inf_nan=False)
+    backfill_lag_days: int = Field(60, ge=0, le=260)
+    ramp: tuple[_Share, ...] = (0.25, 0.5, 0.75, 1.0)
+
+    @model_validator(mode="after")
+    def _ramp(self) -> Stage:
+        if not self.ramp or self.ramp[-1] != 1.0 or min(self.ramp) <= 0:
+            raise ValueError(
+                f"ramp: each quarter's speed in (0, 1], the last 1.0; got {list(self.ramp)}"
+            )
+        return self
+
+
+class Opportunity(BaseModel):
+    """What a lead that passes the last stage becomes."""
+
+    model_config = _FROZEN
+
+    win_rate: float = Field(0.25, gt=0.0, le=1.0, allow_inf_nan=False)
+    cycle_days: _Positive = 60.0
+    cycle_cv: float = Field(0.5, ge=0.0, le=5.0, allow_inf_nan=False)
+    deal_size: _Positive = 20_000.0
+    deal_size_cv: float = Field(0.8, ge=0.0, le=10.0, allow_inf_nan=False)
+
+
+class ServiceTarget(BaseModel):
+    """What "enough capacity" means, for :func:`smallest_team`.
+
+    At least ``share`` of leads contacted within ``within_hours`` working hours at
+    the first stage, and/or the utilisation of the stage being sized (its reps
+    together) at most ``max_utilisation``.
+    """
+
+    model_config = _FROZEN
+
+    within_hours: float | None = Field(None, gt=0.0, allow_inf_nan=False)
+    share: float | None = Field(None, gt=0.0, lt=1.0, allow_inf_nan=False)
+    max_utilisation: float | None = Field(None, gt=0.0, le=1.0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _one(self) -> ServiceTarget:
+        if (self.within_hours is None) != (self.share is None):
+            raise ValueError("give within_hours and share together (e.g. 1 and 0.9)")
+        if self.within_hours is None and self.max_utilisation is None:
+            raise ValueError("give within_hours and share, or max_utilisation, or both")
+        return self
+
+
+class CapacityConfig(BaseModel):
+    """A team, its leads and its year (the YAML of ``spm-sim capacity``)."""
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=1)
+    year: int = Field(2026, ge=1900, le=2200)
+    hours_per_day: float = Field(8.0, gt=0.0, le=24.0, allow_inf_nan=False)
+    holidays: int = Field(10, ge=0, le=100)
+    segments: tuple[Segment, ...] = Field(min_length=1)
+    stages: tuple[Stage, ...] = Field(min_length=1, max_length=4)
+    opportunity: Opportunity = Opportunity()
+    target: ServiceTarget | None = None
+    rep_cost: float = Field(150_000.0, ge=0.0, allow_inf_nan=False)
+    replications: int = Field(20, ge=1, le=10_000)
+    seed: int = Field(0, ge=0, lt=2**63)
+
+    def with_reps(self, n: int, stage: int = 0) -> CapacityConfig:
+        """The same configuration with ``n`` reps at stage ``stage``."""
+        stages = list(self.stages)
+        stages[stage] = stages[stage].model_copy(update={"reps": int(n)})
+        return self.model_copy(update={"stages": tuple(stages)})
+
+    def scaled(self, factor: float) -> CapacityConfig:
+        """The same configuration with every segment's lead volume times ``factor``."""
+        segs = tuple(
+            s.model_copy(update={"leads_per_year": s.leads_per_year * factor})
+            for s in self.segments
+        )
+        return self.model_copy(update={"segments": segs})
+
+
+def load_capacity_config(path) -> CapacityConfig:
+    """Read a capacity YAML file; errors name the file and the field."""
+    data = read_yaml(path, error=CapacityError)
+    return load_spec(CapacityConfig, data, error=CapacityError, where=str(path))
+
+
+# --- the calendar and the draws (pure) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The year's working days: ``dates`` (one per working day) and their month."""
+
+    dates: pd.DatetimeIndex
+    hours_per_day: float
+
+    @property
+    def hours(self) -> float:
+        return len(self.dates) * self.hours_per_day
+
+    def month_of(self, t: np.ndarray) -> np.ndarray:
+        """Calendar month (1-12) of working-hour times ``t``."""
+        day = np.clip((np.asarray(t) // self.hours_per_day).astype(int), 0, len(self.dates) - 1)
+        return self.dates.month.to_numpy()[day]
+
+
+def calendar(config: CapacityConfig) -> Calendar:
+    """Monday-Friday of ``config.year`` less ``holidays`` days spread evenly over it."""
+    days = pd.bdate_range(f"{config.year}-01-01", f"{config.year}-12-31")
+    if config.holidays:
+        drop = np.linspace(0, len(days) - 1, config.holidays + 2)[1:-1].round().astype(int)
+        days = days.delete(np.unique(drop))
+    return Calendar(days, config.hours_per_day)
+
+
+def lead_arrivals(config: CapacityConfig, cal: Calendar, rng: np.random.Generator):
+    """Arrival times (working hours from 1 January) and segment of every lead, sorted.
+
+    Each segment's expected leads on a working day are ``leads_per_year x
+    season(month) x weekday(day) / sum over the year's days``, so a year holds
+    ``leads_per_year`` in expectation; the day's count is Poisson and the times
+    are uniform within the day's working hours.
+    """
+    months = cal.dates.month.to_numpy() - 1
+    wdays = cal.dates.day_of_week.to_numpy()
+    times, segs = [], []
+    for k, seg in enumerate(config.segments):
+        season = np.ones(12) if seg.seasonality is None else np.asarray(seg.seasonality)
+        week = np.ones(5) if seg.weekday is None else np.asarray(seg.weekday)
+        w = season[months] * week[wdays]
+        counts = rng.poisson(seg.leads_per_year * w / w.sum())
+        day = np.repeat(np.arange(len(counts)), counts)
+        times.append((day + rng.random(day.size)) * cal.hours_per_day)
+        segs.append(np.full(day.size, k))
+    t = np.concatenate(times)
+    s = np.concatenate(segs)
+    order = np.argsort(t, kind="stable")
+    return t[order], s[order]
+
+
+def _positive_draws(rng, mean: float, cv: float, n: int) -> np.ndarray:
+    """``n`` positive draws with this mean: exponential when ``cv == 1``, else lognormal."""
+    if cv == 1.0:
+        return rng.exponential(mean, n)
+    if cv == 0.0:
+        return np.full(n, float(mean))
+    s2 = math.log1p(cv**2)
+    return rng.lognormal(math.log(mean) - s2 / 2, math.sqrt(s2), n)
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """Every random number of one replication, drawn before the simulation runs."""
+
+    arrival: np.ndarray  # (n,) working hours
+    segment: np.ndarray  # (n,)
+    effort: np.ndarray  # (stages, n) hours of work
+    u_pass: np.ndarray  # (stages, n) uniforms for passing each stage
+    territory: np.ndarray  # (n,) uniform in [0, 1): the lead's territory share
+    leave: list  # per stage: (seats, 8) working hours until leaving, per successive rep
+    cycle_days: np.ndarray  # (n,)
+    u_win: np.ndarray  # (n,)
+    size: np.ndarray  # (n,)
+
+
+def _draws(config: CapacityConfig, cal: Calendar, rng: np.random.Generator) -> _Draws:
+    arrival, segment = lead_arrivals(config, cal, rng)
+    n = arrival.size
+    effort = np.stack([_positive_draws(rng, s.effort_hours, s.effort_cv, n) for s in config.stages])
+    u_pass = rng.random((len(config.stages), n))
+    territory = rng.random(n)
+    # each stage's leaving times on a stream of their own (one seed drawn per stage
+    # whatever the team size), seat by seat: a team of n + 1 reps keeps the first n
+    # seats' times and every other draw (common random numbers across team sizes)
+    leave = []
+    for s in config.stages:
+        seat_rng = np.random.default_rng(int(rng.integers(2**63)))
+        if s.attrition > 0:
+            hazard = -math.log1p(-s.attrition) / cal.hours  # per working hour
+            leave.append(seat_rng.exponential(1.0 / hazard, (s.reps, 8)))
+        else:
+            leave.append(np.full((s.reps, 8), np.inf))
+    o = config.opportunity
+    return _Draws(
+        arrival=arrival,
+        segment=segment,
+        effort=effort,
+        u_pass=u_pass,
+        territory=territory,
+        leave=leave,
+        cycle_days=_positive_draws(rng, o.cycle_days, o.cycle_cv, n),
+        u_win=rng.random(n),
+        size=_positive_draws(rng, o.deal_size, o.deal_size_cv, n),
+    )
+
+
+def pass_probability(stage: Stage, wait_hours: np.ndarray) -> np.ndarray:
+    """Probability a lead passes ``stage`` after waiting ``wait_hours`` working hours.
+
+    ``conversion x 0.5^(wait / half_life)``; without a half-life, ``conversion``.
+
+    Examples
+    --------
+    >>> s = Stage(name="AE", reps=3, effort_hours=2, conversion=0.4, decay_half_life_hours=8)
+    >>> pass_probability(s, np.array([0.0, 8.0, 16.0]))
+    array([0.4, 0.2, 0.1])
+    """
+    w = np.asarray(wait_hours, dtype=float)
+    if stage.decay_half_life_hours is None:
+        return np.full(w.shape, stage.conversion)
+    return stage.conversion * np.exp2(-w / stage.decay_half_life_hours)
+
+
+def service_hours(stage: Stage, effort: float, tenure_hours: float, hours_per_quarter: float):
+    """Hours of a rep's time a lead takes: effort over selling share and ramp."""
+    if not math.isfinite(tenure_hours):
+        return effort / stage.selling_share
+    quarter = int(tenure_hours // hours_per_quarter)
+    speed = stage.ramp[min(quarter, len(stage.ramp) - 1)]
+    return effort / (stage.selling_share * speed)
+
+
+# --- the simulation: SimPy processes only schedule -----------------------------------
+
+
+class _StageState:
+    """The queues and seats of one stage during a run (what the processes share)."""
+
+    def __init__(self, env, k: int, stage: Stage, cal: Calendar, leave: np.ndarray, record):
+        self.env, self.k, self.stage, self.cal = env, k, stage, cal
+        self.leave = leave
+        self.record = record
+        n = stage.reps
+        self.pooled = stage.routing == "pooled"
+        self.queues = [simpy.Store(env)] if self.pooled else [simpy.Store(env) for _ in range(n)]
+        self.load = np.zeros(n, dtype=int)  # leads waiting or in work, per seat
+        self.present = np.ones(n, dtype=bool)
+        self.next_seat = 0
+        self.tenures: dict[tuple[int, int], list[float]] = {}  # (seat, rep) -> [start, end]
+        self.queue_log: list[tuple[float, int]] = [(0.0, 0)]
+        self.waiting = 0
+
+    def route(self, territory_share: float) -> int:
+        """The seat a lead goes to (pure bookkeeping, no time passes)."""
+        s = self.stage
+        if s.routing == "round_robin":
+            for _ in range(s.reps):
+                seat = self.next_seat
+                self.next_seat = (self.next_seat + 1) % s.reps
+                if self.present[seat]:
+                    return seat
+        if s.routing == "territory" and territory_share >= 0:  # < 0: a leaver's lead
+            seat = int(territory_share * s.reps)
+            if self.present[seat]:
+                return seat
+        load = np.where(self.present, self.load, np.iinfo(np.int64).max)
+        return int(np.argmin(load))
+
+    def arrive(self, lead: int, at: float, territory_share: float) -> None:
+        seat = 0 if self.pooled else self.route(territory_share)
+        if not self.pooled:
+            self.load[seat] += 1
+        self.waiting += 1
+        self.queue_log.append((self.env.now, self.waiting))
+        self.queues[seat].put((lead, at))
+
+
+def _rep(env, st: _StageState, seat: int, number: int, efforts, hours_q, on_done):
+    """One rep in a seat: take leads, work them, leave when the clock says so."""
+    start = env.now
+    st.tenures[(seat, number)] = [start, st.cal.hours]  # the end is set if they leave
+    leave_at = start + st.leave[seat, min(number, st.leave.shape[1] - 1)]
+    queue = st.queues[0 if st.pooled else seat]
+    while True:
+        if env.now >= leave_at:
+            break
+        get = queue.get()
+        if math.isinf(leave_at):  # nobody leaves: wait for the next lead only
+            lead, arrived = yield get
+        else:
+            got = yield get | env.timeout(leave_at - env.now)
+            if get not in got:
+                get.cancel()
+                break
+            lead, arrived = got[get]
+        st.waiting -= 1
+        st.queue_log.append((env.now, st.waiting))
+        begin = env.now
+        # the reps in their seat on 1 January are ramped; replacements ramp up
+        tenure = math.inf if number == 0 else begin - start
+        hours = service_hours(st.stage, efforts[lead], tenure, hours_q)
+        yield env.timeout(hours)
+        if not st.pooled:
+            st.load[seat] -= 1
+        st.record.append((st.k, lead, arrived, begin, env.now, seat, number))
+        on_done(lead)
+    st.tenures[(seat, number)][1] = env.now
+    st.present[seat] = False
+    if not st.pooled:  # the leaver's queue goes to the others
+        left = list(queue.items)
+        queue.items.clear()
+        st.load[seat] = 0
+        for lead, arrived in left:
+            st.waiting -= 1
+            st.arrive(lead, arrived, territory_share=-1.0)
+    lag = st.stage.backfill_lag_days * st.cal.hours_per_day
+    if math.isfinite(lag) and env.now + lag < st.cal.hours:
+        yield env.timeout(lag)
+        st.present[seat] = True
+        env.process(_rep(env, st, seat, number + 1, efforts, hours_q, on_done))
+
+
+def _arrivals(env, draws: _Draws, first: _StageState):
+    for lead, t in enumerate(draws.arrival):
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        first.arrive(lead, env.now, draws.territory[lead])
+
+
+def simulate_capacity(config: CapacityConfig, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """One replication of the year: flat records in, tidy frames out.
+
+    Returns the frames ``leads`` (one row per lead), ``work`` (one row per lead and
+    stage worked), ``reps``
+    (one row per rep and seat with busy hours and utilisation), ``bookings`` (rep
+    seat of the last stage by month) and ``queue`` (the number waiting at each
+    change), ``opportunities`` and ``run`` (events scheduled, leads). See
+    :func:`run_capacity` for replications.
+    """
+    cal = calendar(config)
+    draws = _draws(config, cal, rng)
+    env = simpy.Environment()
+    record: list[tuple] = []
+    hours_q = cal.hours / 4.0
+    stages = [
+        _StageState(env, k, s, cal, draws.leave[k], record) for k, s in enumerate(config.stages)
+    ]
+
+    def passes(k: int, lead: int, arrived: float, begin: float) -> bool:
+        return bool(draws.u_pass[k, lead] < pass_probability(config.stages[k], begin - arrived))
+
+    def done_at(k: int):
+        def on_done(lead: int) -> None:
+            _, _, arrived, begin, *_ = record[-1]
+            if k + 1 < len(stages) and passes(k, lead, arrived, begin):
+                stages[k + 1].arrive(lead, env.now, draws.territory[lead])
+
+        return on_done
+
+    for k, st in enumerate(stages):
+        for seat in range(st.stage.reps):
+            env.process(_rep(env, st, seat, 0, draws.effort[k], hours_q, done_at(k)))
+    env.process(_arrivals(env, draws, stages[0]))
+    env.run(until=cal.hours)
+    frames = _frames(config, cal, draws, record, stages)
+    # events SimPy scheduled (its event ids count up from 0), for the benchmark
+    scheduled = next(env._eid) if hasattr(env, "_eid") else -1
+    frames["run"] = pd.DataFrame({"events": [scheduled], "leads": [draws.arrival.size]})
+    return frames
+
+
+def _frames(config, cal, draws, record, stages) -> dict[str, pd.DataFrame]:
+    """Tidy frames from the flat records (pure)."""
+    rec = (
+        pd.DataFrame(record, columns=["stage", "lead", "arrived", "start", "end", "seat", "rep"])
+        if record
+        else pd.DataFrame(columns=["stage", "lead", "arrived", "start", "end", "seat", "rep"])
+    )
+    rec = rec.astype({"stage": int, "lead": int, "seat": int, "rep": int})
+    rec["wait"] = rec["start"] - rec["arrived"]
+    names = [s.name for s in config.stages]
+    p = np.empty(len(rec))
+    p0 = np.empty(len(rec))
+    for k, s in enumerate(config.stages):
+        on = rec["stage"].to_numpy() == k
+        p[on] = pass_probability(s, rec.loc[on, "wait"].to_numpy())
+        p0[on] = s.conversion
+    u = draws.u_pass[rec["stage"].to_numpy(), rec["lead"].to_numpy()] if len(rec) else np.empty(0)
+    rec["passed"] = u < p
+    rec["lost_to_decay"] = (u >= p) & (u < p0)
+    rec["p_pass"] = p
+    seg_names = np.array([s.name for s in config.segments], dtype=object)
+    rec["stage_name"] = np.array(names, dtype=object)[rec["stage"].to_numpy()]
+    rec["segment"] = seg_names[draws.segment[rec["lead"].to_numpy()]]
+    rec["month"] = cal.month_of(rec["arrived"].to_numpy())
+
+    # leads never worked by the year end are counted as waiting at the end
+    first = rec[rec["stage"] == 0]
+    n = draws.arrival.size
+    leads = pd.DataFrame({"lead": np.arange(n), "arrived": draws.arrival})
+    leads["segment"] = seg_names[draws.segment]
+    leads["contacted"] = leads["lead"].isin(first["lead"])
+
+    # opportunities: leads that passed the last stage, closed after their cycle
+    last = rec[(rec["stage"] == len(stages) - 1) & rec["passed"]].copy()
+    o = config.opportunity
+    idx = last["lead"].to_numpy()
+    close_day = (last["end"].to_numpy() // cal.hours_per_day).astype(int)
+    close = cal.dates[np.clip(close_day, 0, len(cal.dates) - 1)] + pd.to_timedelta(
+        draws.cycle_days[idx], unit="D"
+    )
+    last["close_date"] = close
+    last["won"] = draws.u_win[idx] < o.win_rate
+    last["amount"] = np.where(last["won"], draws.size[idx], 0.0)
+    in_year = last["close_date"].dt.year == config.year
+    booked = last[in_year & last["won"]]
+    bookings = (
+        booked.assign(close_month=booked["close_date"].dt.month)
+        .groupby(["seat", "close_month"], as_index=False)["amount"]
+        .sum()
+        .rename(columns={"close_month": "month", "amount": "bookings"})
+    )
+
+    # one row per rep (a seat's successive reps apart): hours in the seat, at work
+    work = rec.assign(hours=rec["end"] - rec["start"]).groupby(["stage", "seat", "rep"])
+    busy, worked = work["hours"].sum(), work["hours"].count()
+    rows = []
+    for k, st in enumerate(stages):
+        for (seat, number), (start, end) in sorted(st.tenures.items()):
+            key = (k, seat, number)
+            rows.append(
+                {
+                    "stage": names[k],
+                    "seat": seat,
+                    "rep": number,
+                    "start": start,
+                    "end": end,
+                    "hours_in_seat": end - start,
+                    "busy_hours": float(busy.get(key, 0.0)),
+                    "leads_worked": int(worked.get(key, 0)),
+                }
+            )
+    reps = pd.DataFrame(rows)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reps["utilisation"] = np.where(
+            reps["hours_in_seat"] > 0, reps["busy_hours"] / reps["hours_in_seat"], np.nan
+        )
+    queue = pd.DataFrame(
+        [(names[k], t, q) for k, st in enumerate(stages) for t, q in st.queue_log],
+        columns=["stage", "time", "waiting"],
+    )
+    pipeline = last.assign(in_year=in_year)[
+        ["lead", "seat", "end", "close_date", "won", "amount", "in_year"]
+    ]
+    return {
+        "leads": leads,
+        "work": rec,
+        "reps": reps,
+        "bookings": bookings,
+        "opportunities": pipeline,
+        "queue": queue,
+    }
+
+
+# --- replications ---------------------------------------------------------------------
+
+
+def _replication(config: CapacityConfig, seed_seq: np.random.SeedSequence, r: int):
+    frames = simulate_capacity(config, np.random.default_rng(seed_seq))
+    for frame in frames.values():
+        frame.insert(0, "replication", r)
+    return frames
+
+
+@dataclass(frozen=True)
+class CapacityResult:
+    """Replications of a capacity simulation: tidy frames with a ``replication`` column.
+
+    Attributes
+    ----------
+    config : CapacityConfig
+    leads, work, reps, bookings, opportunities, queue : DataFrame
+        See :func:`simulate_capacity`; concatenated over replications.
+    hours : float
+        Working hours in the year.
+    """
+
+    config: CapacityConfig
+    leads: pd.DataFrame = field(repr=False)
+    work: pd.DataFrame = field(repr=False)
+    reps: pd.DataFrame = field(repr=False)
+    bookings: pd.DataFrame = field(repr=False)
+    opportunities: pd.DataFrame = field(repr=False)
+    queue: pd.DataFrame = field(repr=False)
+    run: pd.DataFrame = field(repr=False, default=None)
+    hours: float = 0.0
+
+    @property
+    def n_replications(self) -> int:
+        return int(self.leads["replication"].nunique())
+
+    def per_replication(self, within_hours: float | None = None) -> pd.DataFrame:
+        """One row per replication: the figures of :meth:`summary`."""
+        within = within_hours
+        if within is None and self.config.target is not None:
+            within = self.config.target.within_hours
+        within = 1.0 if within is None else within
+        w = self.work
+        first = w[w["stage"] == 0]
+        # leads not contacted by the year end: waiting since their arrival, a wait
+        # known to exceed the window once they have waited longer than it
+        seen = first.set_index(["replication", "lead"]).index
+        leads = self.leads.set_index(["replication", "lead"])
+        waiting = leads[~leads.index.isin(seen)]
+        overdue = (self.hours - waiting["arrived"] > within).groupby("replication").sum()
+        out = pd.DataFrame(
+            index=pd.Index(sorted(self.leads["replication"].unique()), name="replication")
+        )
+        out["leads"] = self.leads.groupby("replication").size()
+        out["contacted"] = first.groupby("replication").size()
+        out["mean_wait_hours"] = first.groupby("replication")["wait"].mean()
+        out["p90_wait_hours"] = first.groupby("replication")["wait"].quantile(0.9)
+        ok = first.assign(ok=first["wait"] <= within).groupby("replication")["ok"]
+        # the still-waiting leads past the window count as missed; those that arrived
+        # within the window of the year end are not known yet and are left out
+        out[f"share_within_{within:g}h"] = ok.sum() / (
+            ok.count() + overdue.reindex(out.index, fill_value=0)
+        )
+        out["not_contacted"] = (
+            waiting.groupby("replication").size().reindex(out.index, fill_value=0)
+        )
+        for s in self.config.stages:
+            # busy hours over hours in a seat, the stage's reps together
+            r = self.reps[self.reps["stage"] == s.name].groupby("replication")
+            out[f"utilisation_{s.name}"] = r["busy_hours"].sum() / r["hours_in_seat"].sum()
+        last = w[w["stage"] == len(self.config.stages) - 1]
+        out["opportunities"] = last.groupby("replication")["passed"].sum()
+        out["lost_to_decay"] = w.groupby("replication")["lost_to_decay"].sum()
+        out["bookings"] = self.bookings.groupby("replication")["bookings"].sum()
+        return out.fillna(0.0)
+
+    def summary(self, level: float = 0.95, within_hours: float | None = None) -> pd.DataFrame:
+        """Mean of each figure across replications with its confidence interval."""
+        from .queueing import mean_ci
+
+        per = self.per_replication(within_hours)
+        n = len(per)
+        rows = []
+        for col in per.columns:
+            mean, half = mean_ci(per[col].to_numpy(float), level=level)
+            mean, half = float(mean), float(half)
+            low, high = mean - half, mean + half
+            # every figure is >= 0; shares and utilisation are <= 1
+            low = max(low, 0.0) if np.isfinite(low) else low
+            if col.startswith(("share_", "utilisation_")) and np.isfinite(high):
+                high = min(high, 1.0)
+            rows.append({"figure": col, "mean": mean, "low": low, "high": high})
+        df = pd.DataFrame(rows)
+        df.attrs.update({"replications": n, "level": level, "config": self.config.name})
+        return df
+
+
+def run_capacity(
+    config: CapacityConfig,
+    replications: int | None = None,
+    *,
+    rng: int | np.random.SeedSequence | None = None,
+    workers: int = 1,
+) -> CapacityResult:
+    """Run ``replications`` independent years of ``config``.
+
+    Replication ``r`` draws from child ``r`` of the seed sequence (``rng``, default
+    ``config.seed``), so the numbers depend on the seed and the replication only,
+    not on ``workers``.
+
+    Examples
+    --------
+    >>> cfg = CapacityConfig(name="demo", segments=[{"name": "inbound", "leads_per_year": 2000}],
+    ...                      stages=[{"name": "AE", "reps": 3, "effort_hours": 2.0}])
+    >>> res = run_capacity(cfg, 2, rng=1)
+    >>> res.n_replications, round(float(res.reps["utilisation"].mean()), 1)  # doctest: +SKIP
+    (2, 0.9)
+    """
+    n = int(config.replications if replications is None else replications)
+    if n < 1:
+        raise CapacityError(f"replications must be >= 1; got {n}")
+    root = (
+        rng
+        if isinstance(rng, np.random.SeedSequence)
+        else np.random.SeedSequence(config.seed if rng is None else int(rng))
+    )
+    children = [
+        np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, r)) for r in range(n)
+    ]
+    if workers > 1 and n > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1)) as pool:
+            parts = list(pool.map(_replication, [config] * n, children, range(n)))
+    else:
+        parts = [_replication(config, c, r) for r, c in enumerate(children)]
+    frames = {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}
+    return CapacityResult(config=config, hours=calendar(config).hours, **frames)
+
+
+# --- capacity planning and the hand-off to the Monte Carlo ---------------------------
+
+
+def handoff(result: CapacityResult) -> dict:
+    """What queueing does to conversion, as multipliers for the Monte Carlo engine.
+
+    For each stage, the pass probability of the leads it worked given their waits,
+    over the probability had they not waited, by the month the lead arrived; the
+    factor of a month is the product over the stages (a lead's conversion through
+    the funnel is the product of its stages'). Leads still waiting at the year end
+    are left out (their wait is not known).
+
+    The factor is measured against leads that never wait, and the history the
+    productivity model is fitted on already holds the queue of the team that earned
+    it. So to model a change of team, take the ratio of the new team's factor to
+    today's, and apply it to the share of bookings that comes through this funnel:
+    ``Scenario.capacity_factor = 1 - share x (1 - ratio)`` (one value, or twelve
+    with ``factor_by_month``). The fast vectorised engine then reflects the queue
+    without running SimPy per trial. Opportunities close after their cycle, so a
+    month's factor shows in later months' bookings; the year's is the robust one.
+    """
+    w = result.work
+    first = w[w["stage"] == 0].set_index(["replication", "lead"])["month"]
+    rec = w.join(first.rename("arrival_month"), on=["replication", "lead"])
+    rec["p0"] = np.array([s.conversion for s in result.config.stages])[rec["stage"].to_numpy()]
+    factor_m = np.ones(12)
+    factor = 1.0
+    for k in range(len(result.config.stages)):
+        on = rec[rec["stage"] == k]
+        if on.empty:
+            continue
+        sums = on.groupby("arrival_month")[["p_pass", "p0"]].sum().reindex(range(1, 13))
+        ratio = (sums["p_pass"] / sums["p0"]).to_numpy()
+        factor_m *= np.where(np.isfinite(ratio), ratio, 1.0)
+        factor *= float(on["p_pass"].sum() / on["p0"].sum())
+    return {
+        "factor": factor,
+        "factor_by_month": tuple(float(x) for x in factor_m),
+        "replications": result.n_replications,
+    }

@@ -1,0 +1,1 @@
+"""The workings of :mod:`spm_sim.quota` (private: use the public names there)."""

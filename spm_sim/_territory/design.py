@@ -1,0 +1,1086 @@
+"""Territory design: balanced, compact alignments with the disruption they cause.
+
+:func:`design` assigns geographic units or accounts to territories so that every
+balanced measure (potential, workload, account count, any numeric column) stays
+inside a tolerance band around the mean territory, the total distance from each unit
+to its territory's center (or its rep's home) is as small as possible, and the
+disruption against the current alignment is capped, penalised or minimised. Locked
+units stay with their rep; contiguity over a given adjacency is optional.
+
+The problem, for units ``i``, territories ``j`` and balanced measures ``m``::
+
+    minimise    sum_ij w_i d_ij x_ij  (+ lambda sum_i v_i [i changes rep])
+    subject to  sum_j x_ij = 1
+                (1 - t_m) mean_m <= sum_i a_mi x_ij <= (1 + t_m) mean_m
+                sum_i v_i [i changes rep] <= cap * sum_i v_i
+                x_ij in {0, 1}
+
+Up to ``exact_limit`` unit-territory pairs (default 10,000, e.g. 500 units x 20
+territories) HiGHS solves the MILP to proven optimality; above, the LP relaxation
+(priced out over every pair, so its value is a lower bound), rounding and a repair by
+moves and swaps of border units (see ``_territory_solve``). With a number of
+territories instead of rep homes, the centers are found by alternating the
+assignment with a move of each center to its territory's medoid, as in the
+location-allocation heuristic of Cooper (1964); the gap reported is then the gap of
+the final assignment to those centers. ``docs/model.md`` §6 states the model.
+
+Examples
+--------
+>>> import pandas as pd
+>>> units = pd.DataFrame({"unit_id": list("abcdef"), "x": [0, 1, 2, 10, 11, 12],
+...                       "y": [0] * 6, "potential": [1, 1, 1, 1, 1, 1]})
+>>> al = design(units, territories=2, balance={"potential": 0.0}, rng=0)
+>>> al.units["territory"].tolist()
+['T1', 'T1', 'T1', 'T2', 'T2', 'T2']
+>>> al.summary["status"], round(al.summary["total_distance"], 1)
+('optimal', 4.0)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from spm_sim.book import numeric_column
+from spm_sim.errors import DataError, InfeasibleError, SpecError
+
+from . import solve as ts
+from .inputs import (
+    EARTH_RADIUS_KM,
+    ID_COLUMNS,
+    Geo,
+    explain_infeasible,
+    great_circle_km,
+    prepare_units,
+    unit_reasons,
+)
+
+__all__ = [
+    "Alignment",
+    "EARTH_RADIUS_KM",
+    "adjacency_from_points",
+    "alignment_metrics",
+    "design",
+    "great_circle_km",
+    "tradeoff",
+]
+
+
+# power of the measure weight in the k-means that seeds the centers (see _seeds)
+SEED_POWER = 4.0
+# seed sets tried by _locate, each for SEED_PROBE banded iterations; the best goes on
+SEED_TRIALS = 2
+SEED_PROBE = 3
+
+
+def adjacency_from_points(units: pd.DataFrame, *, max_km: float | None = None) -> dict:
+    """Neighbours of each unit from a Delaunay triangulation of its location.
+
+    A stand-in when no polygon adjacency is at hand: two units are neighbours when
+    they share an edge of the triangulation (edges longer than ``max_km`` dropped).
+
+    Returns
+    -------
+    dict
+        unit id -> list of neighbouring unit ids.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"unit_id": list("abcd"), "x": [0, 1, 0, 5], "y": [0, 0, 1, 5]})
+    >>> sorted(adjacency_from_points(pts)["a"])
+    ['b', 'c']
+    """
+    from scipy.spatial import Delaunay
+
+    u = prepare_units(units, balance={}, weight=None, current=None, locked=None)
+    ids = u.ids
+    if len(ids) < 3:
+        return {ids[0]: list(ids[1:]), **{i: [ids[0]] for i in ids[1:]}} if ids else {}
+    pts = (
+        np.column_stack([u.geo.b, u.geo.a])
+        if u.geo.spherical
+        else np.column_stack([u.geo.a, u.geo.b])
+    )
+    tri = Delaunay(pts, qhull_options="QJ")
+    edges = set()
+    for s in tri.simplices:
+        for p in range(3):
+            i, j = sorted((int(s[p]), int(s[(p + 1) % 3])))
+            edges.add((i, j))
+    out: dict = {i: [] for i in ids}
+    for i, j in sorted(edges):
+        if max_km is not None:
+            d = u.geo.between(u.geo.a[[i]], u.geo.b[[i]], u.geo.a[[j]], u.geo.b[[j]])[0, 0]
+            if d > max_km:
+                continue
+        out[ids[i]].append(ids[j])
+        out[ids[j]].append(ids[i])
+    # a degenerate triangulation (QJ) can create an edge between a point and itself
+    return {k: sorted(set(v) - {k}) for k, v in out.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class Alignment:
+    """The result of :func:`design`: unit -> territory -> rep, with its metrics.
+
+    Attributes
+    ----------
+    units : DataFrame
+        One row per unit (index: unit id) with ``territory``, ``rep_id``,
+        ``distance`` to the territory's center, ``current_rep`` and ``moved`` (when a
+        current alignment was given), and the balanced measures.
+    territories : DataFrame
+        One row per territory: rep, center, units, each balanced measure with its
+        deviation from the mean, total and mean distance, and ``pieces`` (connected
+        parts, when an adjacency was given).
+    summary : Series
+        Overall figures: method, status, objective, lower bound and gap, total
+        distance, the largest deviation and coefficient of variation per measure,
+        disruption, seconds.
+    settings : dict
+        The arguments of :func:`design`, for provenance.
+    before : Series or None
+        The same overall figures for the current alignment (when given), measured
+        the same way: to the reps' homes with ``homes``, else to each current
+        territory's medoid. :meth:`comparison` sets them side by side.
+    """
+
+    units: pd.DataFrame
+    territories: pd.DataFrame
+    summary: pd.Series
+    settings: dict = field(default_factory=dict)
+    before: pd.Series | None = None
+
+    def comparison(self) -> pd.DataFrame:
+        """Before (the current alignment) and after, side by side.
+
+        Rows: territories, the largest absolute deviation and the coefficient of
+        variation of every balanced measure, total distance; columns ``before``,
+        ``after`` and ``change`` (after - before).
+        """
+        if self.before is None:
+            raise ValueError("no current alignment was given to design(current=...)")
+        rows = ["territories"]
+        for m in self.settings.get("balance", {}):
+            rows += [f"max_dev_{m}", f"cv_{m}"]
+        rows.append("total_distance")
+
+        def pick(s: pd.Series, r: str) -> float:
+            v = float(s[r])
+            return abs(v) if r.startswith("max_dev_") else v
+
+        out = pd.DataFrame(
+            {
+                "before": [pick(self.before, r) for r in rows],
+                "after": [pick(self.summary, r) for r in rows],
+            },
+            index=pd.Index(rows, name="metric"),
+        )
+        out["change"] = out["after"] - out["before"]
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """unit id, territory, rep id: the table ``spm-sim align --out`` writes."""
+        out = self.units[["territory", "rep_id"]].copy()
+        out.index.name = self.units.index.name or "unit_id"
+        return out.reset_index()
+
+    def describe(self) -> str:
+        """A short printed summary of the alignment and its balance."""
+        s = self.summary
+        lines = [
+            f"{int(s['territories'])} territories over {int(s['units']):,} units "
+            f"({s['method']}, {s['status']}, {s['seconds']:.1f} s)",
+            f"total distance {s['total_distance']:,.0f}"
+            + (
+                f"; lower bound {s['lower_bound']:,.0f}, gap {s['gap']:.2%}"
+                if np.isfinite(s["lower_bound"])
+                else ""
+            ),
+        ]
+        for m in self.settings.get("balance", {}):
+            lines.append(
+                f"{m}: largest deviation {s[f'max_dev_{m}']:+.1%} of the mean "
+                f"(band +-{self.settings['balance'][m]:.0%}), CV {s[f'cv_{m}']:.1%}"
+            )
+        if "disruption" in s.index and np.isfinite(s["disruption"]):
+            lines.append(
+                f"disruption: {s['disruption']:.1%} of {s['disruption_basis']} change rep "
+                f"({int(s['units_moved']):,} units)"
+            )
+        return "\n".join(lines)
+
+
+def alignment_metrics(
+    units: pd.DataFrame,
+    territory,
+    *,
+    balance: Sequence[str] | Mapping[str, float] = ("potential",),
+    centers: Mapping | None = None,
+    weight: str | None = None,
+    adjacency=None,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Per-territory balance and compactness of any alignment, and the overall figures.
+
+    Parameters
+    ----------
+    units : DataFrame
+        Units with a location (``lat``/``lon`` or ``x``/``y``) and the measures.
+    territory : array-like or str
+        The territory of each unit, or the name of a column holding it.
+    balance : list of str or dict
+        The measures to report (a dict's keys are used).
+    centers : dict, optional
+        territory -> (lat, lon) or (x, y) of its center (e.g. the rep's home). By
+        default each territory's medoid: the unit with the smallest total distance
+        to the territory's other units.
+    weight : str, optional
+        Column weighting the distances.
+    adjacency : dict, optional
+        unit id -> neighbour ids; adds ``pieces`` (connected parts) per territory.
+
+    Returns
+    -------
+    (DataFrame, Series)
+        Per territory, and the overall summary (``max_dev``, ``cv_<m>``,
+        ``max_dev_<m>``, ``total_distance``).
+
+    Examples
+    --------
+    >>> u = pd.DataFrame({"unit_id": list("abcd"), "x": [0, 1, 5, 6], "y": 0,
+    ...                   "potential": [1.0, 1.0, 1.0, 3.0]})
+    >>> per, tot = alignment_metrics(u, ["A", "A", "B", "B"])
+    >>> per["dev_potential"].round(2).tolist(), float(tot["total_distance"])
+    ([-0.33, 0.33], 2.0)
+    """
+    names = list(balance)
+    u = prepare_units(
+        units, balance={m: 0.0 for m in names}, weight=weight, current=None, locked=None
+    )
+    lab = units[territory].to_numpy() if isinstance(territory, str) else np.asarray(territory)
+    if lab.shape != (len(u.ids),):
+        raise DataError(
+            f"territory labels: expected {len(u.ids)} (one per unit), got {lab.shape[0]}"
+        )
+    missing = pd.isna(pd.Series(lab, dtype=object)).to_numpy()
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise DataError(
+            f"unit {u.ids[i]!r} has no territory ({int(missing.sum())} units in all); give "
+            "every unit a territory, or drop the unassigned units before measuring",
+            file=u.source,
+            row=i + 2,
+        )
+    codes, uniq = pd.factorize(pd.Series(lab, dtype=object), sort=True)
+    k = len(uniq)
+    if centers is not None:
+        missing = [t for t in uniq if t not in centers]
+        if missing:
+            raise DataError(f"centers: no location for territories {missing[:5]}")
+        ca = np.array([centers[t][0] for t in uniq], float)
+        cb = np.array([centers[t][1] for t in uniq], float)
+        dist = u.geo.between(u.geo.a, u.geo.b, ca, cb)[np.arange(len(codes)), codes]
+        center_ids = [None] * k
+    else:
+        med = _medoids(u.geo, codes, k, u.weight)
+        dist = u.geo.to_units(med)[np.arange(len(codes)), codes]
+        center_ids = [u.ids[c] for c in med]
+    per, tot = _tables(u, codes, list(uniq), dist, names, center_ids, adjacency)
+    return per, tot
+
+
+def _medoids(
+    geo: Geo, codes: np.ndarray, k: int, weight: np.ndarray, max_candidates: int = 600
+) -> np.ndarray:
+    """Index of the unit minimising the weighted distance to its territory's units."""
+    out = np.zeros(k, int)
+    for j in range(k):
+        mem = np.flatnonzero(codes == j)
+        if mem.size == 0:
+            raise DataError(f"territory {j} has no units")
+        cand = mem
+        if mem.size > max_candidates:  # closest to the weighted centroid
+            ca = np.average(geo.a[mem], weights=weight[mem] + 1e-12)
+            cb = np.average(geo.b[mem], weights=weight[mem] + 1e-12)
+            d0 = geo.between(np.array([ca]), np.array([cb]), geo.a[mem], geo.b[mem])[0]
+            cand = mem[np.argsort(d0)[:max_candidates]]
+        if geo.matrix is not None:
+            d = geo.matrix[np.ix_(mem, cand)]
+        else:
+            d = geo.between(geo.a[mem], geo.b[mem], geo.a[cand], geo.b[cand])
+        out[j] = cand[np.argmin(weight[mem] @ d)]
+    return out
+
+
+def _tables(u, codes, names_t, dist, measures, center_ids, adjacency):
+    k = len(names_t)
+    per = pd.DataFrame(index=pd.Index(names_t, name="territory"))
+    per["center"] = center_ids
+    per["units"] = np.bincount(codes, minlength=k)
+    tot: dict[str, Any] = {"territories": k, "units": len(codes)}
+    worst = 0.0
+    for m in measures:
+        vals = np.bincount(codes, weights=u.frame[m].to_numpy(float), minlength=k)
+        mean = vals.mean()
+        dev = vals / mean - 1 if mean else np.zeros(k)
+        per[m] = vals
+        per[f"dev_{m}"] = dev
+        tot[f"max_dev_{m}"] = float(dev[np.argmax(np.abs(dev))]) if k else 0.0
+        tot[f"cv_{m}"] = float(vals.std() / mean) if mean else 0.0
+        worst = max(worst, float(np.abs(dev).max()))
+    tot["max_dev"] = worst
+    per["distance"] = np.bincount(codes, weights=dist * u.weight, minlength=k)
+    per["mean_distance"] = np.bincount(codes, weights=dist, minlength=k) / per["units"]
+    per["max_distance"] = pd.Series(dist).groupby(codes).max().reindex(range(k)).to_numpy()
+    tot["total_distance"] = float((dist * u.weight).sum())
+    if adjacency is not None:
+        nb = _neighbor_lists(adjacency, u.ids)
+        per["pieces"] = [len(ts._pieces(nb, np.flatnonzero(codes == j))) for j in range(k)]
+        tot["contiguous"] = bool((per["pieces"] == 1).all())
+    return per, pd.Series(tot, dtype=object)
+
+
+def _neighbor_lists(adjacency, ids: list) -> list[np.ndarray]:
+    """Adjacency (dict id -> ids, or pairs) as a list of index arrays."""
+    pos = {i: p for p, i in enumerate(ids)}
+    out: list[list[int]] = [[] for _ in ids]
+    if isinstance(adjacency, Mapping):
+        pairs = [(a, b) for a, bs in adjacency.items() for b in bs]
+    else:
+        pairs = [
+            tuple(p)
+            for p in (adjacency.to_numpy() if hasattr(adjacency, "to_numpy") else adjacency)
+        ]
+    for a, b in pairs:
+        if a not in pos or b not in pos:
+            bad = a if a not in pos else b
+            raise DataError(
+                f"adjacency: unit {bad!r} is not among the units; use the unit ids of the "
+                "units table"
+            )
+        if a != b:
+            out[pos[a]].append(pos[b])
+            out[pos[b]].append(pos[a])
+    return [np.unique(np.asarray(x, int)) for x in out]
+
+
+def _bands(u, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(m, k) lower and upper band of every measure and territory: (1 -+ t_m) mean_m."""
+    mean = u.measures.sum(axis=1)[:, None] / k * np.ones((1, k))
+    return (1 - u.tolerance)[:, None] * mean, (1 + u.tolerance)[:, None] * mean
+
+
+def _default_balance(units: pd.DataFrame) -> dict[str, float]:
+    present = {m: 0.05 for m in ("potential", "workload") if m in units.columns}
+    return present or {"count": 0.10}
+
+
+def _homes(homes, u, need_location: bool = True) -> tuple[list, np.ndarray, np.ndarray]:
+    """Rep ids and home locations from a table (rep_id + lat/lon, home_lat/home_lon or x/y);
+    without ``need_location`` (a distance matrix was given) missing locations are NaN."""
+    if not isinstance(homes, pd.DataFrame):
+        raise TypeError(f"homes must be a DataFrame of rep homes; got {type(homes).__name__}")
+    src = "homes"
+    reps = homes["rep_id"].tolist() if "rep_id" in homes else homes.index.tolist()
+    if len(set(reps)) != len(reps):
+        dup = pd.Series(reps)[pd.Series(reps).duplicated()].iloc[0]
+        raise DataError(
+            f"rep {dup!r} has more than one home; one row per rep", file=src, column="rep_id"
+        )
+    if not need_location:
+        return reps, np.full(len(reps), np.nan), np.full(len(reps), np.nan)
+    for a, b in (("lat", "lon"), ("home_lat", "home_lon"), ("x", "y")):
+        if {a, b} <= set(homes.columns):
+            va = pd.to_numeric(homes[a], errors="coerce").to_numpy(float)
+            vb = pd.to_numeric(homes[b], errors="coerce").to_numpy(float)
+            bad = ~(np.isfinite(va) & np.isfinite(vb))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise DataError(
+                    f"rep {reps[i]!r} has no usable home location "
+                    f"({homes[a].iloc[i]!r}, {homes[b].iloc[i]!r})",
+                    file=src,
+                    row=i + 2,
+                    column=a,
+                )
+            if (a != "x") != u.geo.spherical and u.geo.matrix is None:
+                raise DataError(
+                    f"homes give {a}/{b} but the units give "
+                    f"{'lat/lon' if u.geo.spherical else 'x/y'}; use the same kind "
+                    "of location for both",
+                    file=src,
+                )
+            return reps, va, vb
+    raise DataError("homes need rep_id and a location: lat/lon, home_lat/home_lon or x/y", file=src)
+
+
+def _plane(u) -> np.ndarray | None:
+    """Unit locations on a plane where Euclidean distance is about km (or x/y)."""
+    if u.geo.matrix is not None:
+        return None
+    if u.geo.spherical:
+        lat, lon = u.geo.a, u.geo.b
+        return np.column_stack([lon * np.cos(np.radians(lat.mean())) * 111.32, lat * 110.57])
+    return np.column_stack([u.geo.a, u.geo.b]).astype(float)
+
+
+def _measure_weight(u) -> np.ndarray:
+    """Each unit's mean share of the balanced measures (uniform without measures)."""
+    n = len(u.ids)
+    if not len(u.names):
+        return np.ones(n) / n
+    tot = u.measures.sum(axis=1, keepdims=True)
+    return (u.measures / np.where(tot > 0, tot, 1.0)).mean(axis=0)
+
+
+def _seeds(
+    u, k: int, rng: np.random.Generator, *, power: float = SEED_POWER, restarts: int = 3
+) -> np.ndarray:
+    """First centers: weighted k-means (Lloyd) on the plane, snapped to units.
+
+    Units weigh their mean normalised measure raised to ``power``: a territory must
+    hold its share of the measures, so the centers gather where the measures are
+    dense (with ``power`` 1 the centers of k-means would be too few there). The best
+    of ``restarts`` k-means++ starts (drawn from ``rng``) by weighted inertia is kept.
+    With a distance matrix, plain weighted k-means++ over the units.
+    """
+    n = len(u.ids)
+    w = _measure_weight(u)
+    xy = _plane(u)
+    if xy is None or k >= n:
+        return _kmeanspp(u, k, rng, w + 1e-3 / n)
+    ww = (w / max(w.max(), 1e-300)) ** power
+    ww = ww + 1e-9 * ww.max() + 1e-300
+    best, best_c = np.inf, None
+    for _ in range(restarts):
+        c = xy[_kmeanspp_plane(xy, k, rng, ww)]
+        for _ in range(50):
+            d2 = _sqdist(xy, c)
+            lab = d2.argmin(axis=1)
+            mass = np.bincount(lab, weights=ww, minlength=k)
+            new = c.copy()
+            has = mass > 0
+            for dim in range(2):
+                s = np.bincount(lab, weights=ww * xy[:, dim], minlength=k)
+                new[has, dim] = s[has] / mass[has]
+            moved = np.abs(new - c).max()
+            c = new
+            if moved < 1e-6:
+                break
+        d2 = _sqdist(xy, c)
+        inertia = float((ww * d2.min(axis=1)).sum())
+        if inertia < best:
+            best, best_c = inertia, c
+    # snap each centroid to its nearest unit; a unit nearest to two goes to the
+    # first, the others take their nearest unit not yet taken
+    d2 = _sqdist(xy, best_c)
+    out = d2.argmin(axis=0)
+    taken = np.zeros(n, bool)
+    for j in range(k):
+        if taken[out[j]]:
+            order = np.argsort(d2[:, j], kind="stable")
+            out[j] = order[~taken[order]][0]
+        taken[out[j]] = True
+    return out
+
+
+def _sqdist(xy: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances, units by centers (n x k, no n x k x 2 temporary)."""
+    d2 = (xy**2).sum(1)[:, None] - 2.0 * (xy @ c.T) + (c**2).sum(1)[None, :]
+    return np.maximum(d2, 0.0)
+
+
+def _kmeanspp_plane(xy: np.ndarray, k: int, rng: np.random.Generator, w: np.ndarray):
+    return _kmeanspp_by(len(xy), k, rng, w, lambda c: ((xy - xy[c]) ** 2).sum(1))
+
+
+def _kmeanspp(u, k: int, rng: np.random.Generator, w: np.ndarray) -> np.ndarray:
+    """k-means++ seeding over units (any distance), weighted by ``w``."""
+    return _kmeanspp_by(len(u.ids), k, rng, w, lambda c: u.geo.to_units(np.array([c]))[:, 0] ** 2)
+
+
+def _kmeanspp_by(n: int, k: int, rng: np.random.Generator, w: np.ndarray, sqdist) -> np.ndarray:
+    """k-means++: each next center drawn with probability ``w x`` squared distance to the
+    nearest center so far; ``sqdist(c)`` gives every unit's squared distance to unit c."""
+    centers = [int(rng.choice(n, p=w / w.sum()))]
+    d2 = sqdist(centers[0])
+    for _ in range(1, k):
+        p = w * d2
+        p[centers] = 0
+        nxt = (
+            int(rng.choice(n, p=p / p.sum()))
+            if p.sum() > 0
+            else int(rng.choice(np.setdiff1d(np.arange(n), centers)))
+        )
+        centers.append(nxt)
+        d2 = np.minimum(d2, sqdist(nxt))
+    return np.array(centers)
+
+
+def _problem(u, dist, lo, hi, cur_idx, dis_w, cap_abs, penalty, locked) -> ts.Problem:
+    return ts.Problem(
+        cost=dist * u.weight[:, None],
+        measures=u.measures,
+        lo=lo,
+        hi=hi,
+        current=cur_idx,
+        dis_weight=dis_w,
+        dis_cap=cap_abs,
+        penalty=np.full(len(u.ids), float(penalty or 0.0)) * dis_w,
+        locked=locked,
+    )
+
+
+def design(
+    units: pd.DataFrame,
+    *,
+    territories: int | None = None,
+    homes: pd.DataFrame | None = None,
+    balance: Mapping[str, float] | None = None,
+    weight: str | None = None,
+    current: str | Sequence | None = None,
+    disruption: str | None = None,
+    max_disruption: float | None = None,
+    disruption_penalty: float | None = None,
+    objective: str = "distance",
+    locked: str | Sequence | None = None,
+    adjacency: Mapping | Sequence | None = None,
+    distances: np.ndarray | None = None,
+    id: str | None = None,
+    method: str = "auto",
+    exact_limit: int = 10_000,
+    time_limit: float = 30.0,
+    candidates: int = 12,
+    max_iter: int = 8,
+    strict: bool = True,
+    rng=None,
+    source: str = "units",
+) -> Alignment:
+    """Assign units to territories: balanced, compact, and with the disruption stated.
+
+    Parameters
+    ----------
+    units : DataFrame
+        One row per geographic unit or account: an id (``unit_id``, ``account_id``,
+        ``id`` or the index), a location (``lat``/``lon`` in degrees, distances then
+        great-circle km; or ``x``/``y``, Euclidean), and the measures to balance.
+    territories : int, optional
+        Number of territories; their centers are chosen among the units. Give this
+        or ``homes``.
+    homes : DataFrame, optional
+        Fixed rep home bases, one row per rep: ``rep_id`` and ``lat``/``lon`` (or
+        ``home_lat``/``home_lon``, or ``x``/``y``). Territory ``j`` is rep ``j``'s.
+    balance : dict, optional
+        measure column -> tolerance, e.g. ``{"potential": 0.05, "workload": 0.2}``:
+        every territory holds between ``(1 - t)`` and ``(1 + t)`` times the mean.
+        ``"count"`` balances the number of units. Default: potential and workload
+        at +-5% when present, else count at +-10%.
+    weight : str, optional
+        Column weighting each unit's distance (e.g. ``workload``: travel hours).
+    current : str or sequence, optional
+        The current rep of each unit (a column name or one value per unit; empty
+        for none). Needed for disruption, the cap, the penalty and locked units.
+    disruption : str, optional
+        Column whose total changing rep measures disruption (e.g. ``potential``);
+        default: the number of units.
+    max_disruption : float, optional
+        Cap on the disrupted share, in [0, 1].
+    disruption_penalty : float, optional
+        Cost of moving one unit of the disruption column, in the objective's units
+        (distance x weight): 50 makes a move cost as much as 50 km more travel.
+    objective : {"distance", "disruption"}
+        ``"disruption"`` minimises the disrupted share first, then distance.
+    locked : str or sequence, optional
+        A true/false column or a list of unit ids that stay with their current rep.
+    adjacency : dict or sequence of pairs, optional
+        unit id -> neighbour ids (or ``(a, b)`` pairs). When given, every territory
+        is kept in one connected piece (heuristic: see Notes).
+    distances : array, optional
+        A precomputed distance or travel-time matrix: ``(n, n)`` unit by unit with
+        ``territories``, ``(n, k)`` unit by home with ``homes``, in the rows' order.
+    method : {"auto", "exact", "scalable"}
+        ``exact`` solves the MILP (HiGHS, relative gap 1e-4); ``scalable`` uses the
+        priced LP relaxation, rounding, repair and polish. ``auto``: up to
+        ``exact_limit`` unit-territory pairs the scalable answer first, then the
+        MILP; status ``optimal`` when the MILP proves it, else the better of the
+        two with the best proven bound (status ``time_limit``); above, ``scalable``.
+    time_limit : float
+        Seconds for the MILP; past it the best solution found and its gap are kept.
+        Tight bands on hundreds of units can keep HiGHS from closing the last
+        fraction of a percent of gap in any reasonable time.
+    candidates : int
+        Nearest territories considered per unit by the scalable method's repair.
+    max_iter : int
+        Center updates with ``territories`` (location-allocation iterations).
+    strict : bool
+        Raise :class:`InfeasibleError` when the bands are not met (the closest
+        alignment found is attached as ``err.alignment``); else return it.
+    rng : int, Generator or None
+        Seeds the k-means++ starts of the weighted k-means that places the first
+        centers (with ``territories``); the same seed gives the same alignment.
+
+    Returns
+    -------
+    Alignment
+
+    Raises
+    ------
+    InfeasibleError
+        When no alignment can meet the bands, cap and locks, with the numbers why.
+
+    Notes
+    -----
+    Contiguity is enforced by a repair (pieces handed to the neighbour they border,
+    then only moves and swaps that keep both territories connected), not in the
+    MILP: with an adjacency the result is reported as ``heuristic``.
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({"unit_id": [1, 2, 3, 4], "x": [0, 1, 9, 10], "y": 0,
+    ...                       "potential": [3, 3, 1, 1], "rep": ["A", "A", "B", "B"]})
+    >>> homes = pd.DataFrame({"rep_id": ["A", "B"], "x": [0, 10], "y": [0, 0]})
+    >>> al = design(units, homes=homes, balance={"potential": 0.0}, current="rep")
+    >>> al.units["rep_id"].tolist(), al.summary["disruption"]
+    (['A', 'B', 'A', 'B'], 0.5)
+    """
+    t0 = time.perf_counter()
+    if (territories is None) == (homes is None):
+        raise SpecError("give either territories=N or homes=DataFrame (not both)")
+    if objective not in ("distance", "disruption"):
+        raise SpecError(f"objective must be 'distance' or 'disruption'; got {objective!r}")
+    if method not in ("auto", "exact", "scalable"):
+        raise SpecError(f"method must be 'auto', 'exact' or 'scalable'; got {method!r}")
+    if max_disruption is not None and not 0 <= max_disruption <= 1:
+        raise SpecError(f"max_disruption is a share in [0, 1]; got {max_disruption!r}")
+    if disruption_penalty is not None and not disruption_penalty >= 0:
+        raise SpecError(f"disruption_penalty must be >= 0; got {disruption_penalty!r}")
+    balance = dict(_default_balance(units) if balance is None else balance)
+    settings = {k: v for k, v in locals().items() if k in _SETTINGS}
+    rng = np.random.default_rng(rng)
+    wants_current = (
+        max_disruption is not None
+        or disruption_penalty
+        or locked is not None
+        or objective == "disruption"
+    )
+    if wants_current and current is None:
+        raise SpecError(
+            "a disruption cap, penalty or objective and locked units need the "
+            "current alignment: pass current=COLUMN (spm-sim align: --current COLUMN)"
+        )
+    u = prepare_units(
+        units,
+        balance=balance,
+        weight=weight,
+        current=current,
+        locked=locked,
+        id_col=id,
+        distances=distances if homes is None else None,
+        location_optional=homes is not None and distances is not None,
+        source=source,
+    )
+    n = len(u.ids)
+    dis_w = np.ones(n) if disruption is None else numeric_column(u.frame, disruption, u.source)
+    nb = None if adjacency is None else _neighbor_lists(adjacency, u.ids)
+
+    if homes is not None:
+        reps, ha, hb = _homes(homes, u, need_location=distances is None)
+        k = len(reps)
+        if distances is not None:
+            dist = np.asarray(distances, float)
+            if dist.shape != (n, k):
+                raise DataError(
+                    f"distances with homes must be {n} x {k} (units x homes); got {dist.shape}",
+                    file=source,
+                )
+        else:
+            dist = u.geo.between(u.geo.a, u.geo.b, ha, hb)
+        labels, rep_of = list(reps), list(reps)
+        centers_xy = {r: (a, b) for r, a, b in zip(reps, ha, hb, strict=True)}
+        center_idx = None
+    else:
+        k = int(territories)
+        if not 1 <= k <= n:
+            raise SpecError(f"territories must be between 1 and the {n} units; got {k}")
+        _refuse(unit_reasons(u, k))
+        center_idx, rep_of = _locate(u, k, rng, dis_w, max_iter, candidates)
+        dist = u.geo.to_units(center_idx)
+        labels = [f"T{j + 1}" for j in range(k)]
+        centers_xy = None
+
+    lo, hi = _bands(u, k)
+    pos = {r: j for j, r in enumerate(rep_of) if r is not None}
+    cur_idx = np.array([pos.get(c, -1) if c is not None else -1 for c in u.current])
+    has_cur = np.array([c is not None for c in u.current])
+    if homes is not None and has_cur.any() and not (cur_idx >= 0).any():
+        first = next(c for c in u.current if c is not None)
+        raise DataError(
+            f"none of the current reps (e.g. {first!r}) is among the homes' rep ids (e.g. "
+            f"{rep_of[0]!r}); the current column and the homes must name reps the same way",
+            file=source,
+        )
+    forced = float(dis_w[has_cur & (cur_idx < 0)].sum())  # reps with no territory now
+    basis_total = float(dis_w[has_cur].sum())
+    cap_abs = None
+    if max_disruption is not None:
+        cap_abs = max_disruption * basis_total - forced
+    lock_bad = u.locked & (cur_idx < 0)
+    if lock_bad.any():
+        i = int(np.flatnonzero(lock_bad)[0])
+        raise DataError(
+            f"unit {u.where(i)} is locked to rep {u.current[i]!r}, who has no "
+            "territory in this design; unlock it, or give the rep a home (or ask for as "
+            "many territories as there are current reps)",
+            file=source,
+            row=i + 2,
+        )
+    prob = _problem(u, dist, lo, hi, cur_idx, dis_w, cap_abs, disruption_penalty, u.locked)
+    basis = "units" if disruption is None else f"{disruption}"
+    if cap_abs is not None and cap_abs < 0:
+        raise InfeasibleError(
+            f"a disruption cap of {max_disruption:.1%} is infeasible: {forced / basis_total:.1%}"
+            f" of {basis} belong to reps with no territory in this design and must move; "
+            f"raise the cap to at least {forced / basis_total:.1%} or give those reps homes"
+        )
+
+    mode = method
+    if method == "auto":
+        mode = "both" if n * k <= exact_limit else "scalable"
+    if nb is not None:
+        mode = "scalable"
+    _refuse(unit_reasons(u, k, prob, labels))
+    sol = _solve(prob, mode, objective, time_limit, candidates, nb)
+    if sol is None:
+        reasons = explain_infeasible(
+            u, prob, labels, dis_basis=basis, forced=forced, basis_total=basis_total
+        )
+        raise InfeasibleError(" ".join(reasons), reasons=reasons)
+    assign = sol.assign
+    per, tot = _result_tables(
+        u, assign, labels, rep_of, dist, centers_xy, center_idx, adjacency, nb
+    )
+    moved = has_cur & (np.array(rep_of, dtype=object)[assign] != u.current)
+    out = u.frame.copy()
+    out.index = pd.Index(
+        u.ids, name=id or next((c for c in ID_COLUMNS if c in units.columns), "unit_id")
+    )
+    out["territory"] = np.array(labels, dtype=object)[assign]
+    out["rep_id"] = np.array(rep_of, dtype=object)[assign]
+    out["distance"] = dist[np.arange(n), assign]
+    if current is not None:
+        out["current_rep"] = u.current
+        out["moved"] = moved
+        tot["disruption"] = float(dis_w[moved].sum() / basis_total) if basis_total else 0.0
+        tot["disruption_basis"] = basis
+        tot["units_moved"] = int(moved.sum())
+    tot["method"] = {"both": "exact+scalable"}.get(mode, mode)
+    tot["status"] = sol.status
+    tot["objective"] = sol.objective
+    tot["lower_bound"] = sol.bound
+    tot["gap"] = sol.gap if sol.status != "bands_not_met" else np.nan
+    tot["message"] = sol.message
+    tot["seconds"] = time.perf_counter() - t0
+    before = None
+    if current is not None and has_cur.any():
+        before = _before(
+            u, has_cur, dist if homes is not None else None, rep_of if homes is not None else None
+        )
+    al = Alignment(out, per, tot, settings, before)
+    if sol.status == "bands_not_met" and strict:
+        worst = per.filter(like="dev_").abs().max().max()
+        raise InfeasibleError(
+            f"no alignment inside the bands was found (the LP relaxation is feasible, so "
+            f"one may exist): the closest has a largest deviation of {worst:.1%}. Widen the "
+            "tolerances, raise the disruption cap, or pass strict=False to keep it.",
+            alignment=al,
+        )
+    return al
+
+
+_SETTINGS = (
+    "territories",
+    "balance",
+    "weight",
+    "disruption",
+    "max_disruption",
+    "disruption_penalty",
+    "objective",
+    "method",
+    "time_limit",
+    "candidates",
+    "max_iter",
+)
+
+
+def _before(u, has_cur: np.ndarray, home_dist, home_reps) -> pd.Series:
+    """Overall figures of the current alignment, measured like the design's: with
+    homes, by the same unit x home distances (coordinates or the given matrix)."""
+    idx = np.flatnonzero(has_cur)
+    codes, reps = pd.factorize(pd.Series(u.current[idx], dtype=object), sort=True)
+    sub = replace(
+        u,
+        ids=[u.ids[i] for i in idx],
+        frame=u.frame.iloc[idx].reset_index(drop=True),
+        geo=Geo(
+            u.geo.a[idx],
+            u.geo.b[idx],
+            u.geo.spherical,
+            None if u.geo.matrix is None else u.geo.matrix[np.ix_(idx, idx)],
+        ),
+        weight=u.weight[idx],
+    )
+    col = {r: j for j, r in enumerate(home_reps or [])}
+    if home_dist is not None and all(r in col for r in reps):
+        dist = home_dist[idx, [col[r] for r in u.current[idx]]]
+    else:
+        med = _medoids(sub.geo, codes, len(reps), sub.weight)
+        dist = sub.geo.to_units(med)[np.arange(len(codes)), codes]
+    _, tot = _tables(sub, codes, list(reps), dist, u.names, [None] * len(reps), None)
+    return tot
+
+
+def _refuse(reasons: list[str]) -> None:
+    if reasons:
+        raise InfeasibleError(" ".join(reasons), reasons=reasons)
+
+
+def _solve(prob, exact: str, objective, time_limit, candidates, nb):
+    """Solve by ``exact`` = 'exact' (MILP), 'scalable' or 'both' (heuristic, then MILP)."""
+    if objective == "disruption":
+        stage = ts.Problem(
+            **{
+                **prob.__dict__,
+                "cost": np.where(np.arange(prob.k)[None, :] == prob.current[:, None], 0.0, 1.0)
+                * prob.dis_weight[:, None],
+                "penalty": np.zeros(prob.n),
+            }
+        )
+        first = _solve(stage, exact, "distance", time_limit, candidates, nb)
+        if first is None:
+            return None
+        capped = ts.Problem(
+            **{
+                **prob.__dict__,
+                "dis_cap": stage.disrupted(first.assign)
+                if prob.dis_cap is None
+                else min(prob.dis_cap, stage.disrupted(first.assign)),
+            }
+        )
+        second = _solve(capped, exact, "distance", time_limit, candidates, nb)
+        if second is not None and second.status != "bands_not_met":
+            return second
+        # keep the least disruptive alignment, made shorter by moves that keep the
+        # bands and the disruption; its distance has no proven bound
+        assign = first.assign if nb is not None else ts.polish(capped, first.assign)
+        return ts.Solution(
+            assign,
+            capped.objective(assign),
+            np.nan,
+            first.status,
+            "least disruption found; its distance polished, without a bound",
+        )
+    if exact == "scalable":
+        return ts.solve_scalable(prob, candidates=candidates, neighbors=nb)
+    # the heuristic first: an incumbent, and the LP reduced costs that fix columns
+    fast = ts.solve_scalable(prob, candidates=candidates)
+    if fast is None:
+        return None  # the LP relaxation is infeasible, so is the MILP
+    sol = ts.solve_exact(prob, time_limit=time_limit, incumbent=fast)
+    if sol.status == "optimal":
+        return sol
+    if sol.status == "infeasible":
+        # a repaired heuristic alignment is feasible, so HiGHS cannot be right here
+        return None if fast.status == "bands_not_met" else fast
+    found = [s for s in (sol, fast) if s.assign.min() >= 0 and s.status != "bands_not_met"]
+    if not found:  # no alignment inside the bands from either: the heuristic's closest
+        return fast
+    best = min(found, key=lambda s: s.objective)
+    bounds = [b for b in (sol.bound, fast.bound) if np.isfinite(b)]
+    return ts.Solution(
+        best.assign,
+        best.objective,
+        max(bounds) if bounds else np.nan,
+        "time_limit",
+        f"the MILP stopped at the {time_limit:g} s time limit; best of the MILP and the "
+        "priced-LP heuristic kept, with the best proven bound",
+    )
+
+
+def _locate(u, k, rng, dis_w, max_iter, candidates):
+    """Centers for ``k`` territories: seeds, then assignment and medoid updates."""
+    reps = pd.unique(pd.Series([c for c in u.current if c is not None], dtype=object))
+    mapped = len(reps) == k and k > 0
+    if mapped:
+        codes = pd.Series(u.current, dtype=object).map({r: j for j, r in enumerate(reps)})
+        have = codes.notna().to_numpy()
+        med = _medoids_subset(u, codes.to_numpy(), have, k)
+        centers = med
+    else:
+        centers = _seeds(u, k, rng)
+    lo, hi = _bands(u, k)
+    trials = 1 if mapped else SEED_TRIALS
+    if trials > 1 and max_iter > SEED_PROBE:
+        # several seed sets, each moved a few times; the lowest banded LP value goes on
+        best = None
+        for t in range(trials):
+            start = centers if t == 0 else _seeds(u, k, rng)
+            got, value, done = _banded_moves(u, start, k, lo, hi, SEED_PROBE, candidates)
+            if best is None or value < best[1]:
+                best = (got, value, done)
+        centers = best[0]
+        if not best[2]:
+            centers = _banded_moves(u, centers, k, lo, hi, max_iter - SEED_PROBE, candidates)[0]
+    else:
+        centers = _banded_moves(u, centers, k, lo, hi, max_iter, candidates)[0]
+    # name territories west to east (then south to north)
+    order = (
+        np.lexsort(
+            (u.geo.a[centers], u.geo.b[centers] if u.geo.spherical else u.geo.a[centers] * 0)
+        )
+        if u.geo.spherical
+        else np.lexsort((u.geo.b[centers], u.geo.a[centers]))
+    )
+    if mapped:
+        return centers, list(reps)
+    centers = centers[order]
+    if not any(c is not None for c in u.current):
+        return centers, [None] * k
+    # map territories to current reps by the largest retained disruption weight
+    dist = u.geo.to_units(centers)
+    assign = dist.argmin(axis=1)
+    rep_codes = {r: j for j, r in enumerate(reps)}
+    overlap = np.zeros((k, len(reps)))
+    for i, c in enumerate(u.current):
+        if c is not None:
+            overlap[assign[i], rep_codes[c]] += dis_w[i]
+    rows, cols = linear_sum_assignment(-overlap)
+    rep_of: list = [None] * k
+    for r, c in zip(rows, cols, strict=True):
+        rep_of[r] = reps[c]
+    return centers, rep_of
+
+
+def _banded_moves(u, centers, k, lo, hi, iters, candidates):
+    """Alternate the banded LP assignment (rounded) with medoid updates.
+
+    Returns the centers, the value of the last LP (``inf`` when none was solved) and
+    whether the centers stopped moving.
+    """
+    n = len(u.ids)
+    value = np.inf
+    for _ in range(iters):
+        dist = u.geo.to_units(centers)
+        prob = _problem(u, dist, lo, hi, np.full(n, -1), np.ones(n), None, 0.0, np.zeros(n, bool))
+        # no pricing here: only the rounded assignment moves the centers
+        out = ts.solve_lp(prob, candidates=min(candidates, 8), max_rounds=1)
+        if out is None:
+            return centers, value, True
+        value = float(prob.full_cost()[out[1]] @ out[0])
+        assign = ts.round_shares(prob, out[0], out[1])
+        if np.bincount(assign, minlength=k).min() == 0:
+            return centers, value, True
+        new = _medoids(u.geo, assign, k, u.weight)
+        if np.array_equal(new, centers):
+            return centers, value, True
+        centers = new
+    return centers, value, False
+
+
+def _medoids_subset(u, codes, have, k):
+    idx = np.flatnonzero(have)
+    sub = Geo(
+        u.geo.a[idx],
+        u.geo.b[idx],
+        u.geo.spherical,
+        None if u.geo.matrix is None else u.geo.matrix[np.ix_(idx, idx)],
+    )
+    return idx[_medoids(sub, codes[idx].astype(int), k, u.weight[idx])]
+
+
+def _result_tables(u, assign, labels, rep_of, dist, centers_xy, center_idx, adjacency, nb):
+    k = len(labels)
+    d = dist[np.arange(len(assign)), assign]
+    center_ids = [u.ids[c] for c in center_idx] if center_idx is not None else [None] * k
+    per, tot = _tables(u, assign, labels, d, u.names, center_ids, adjacency)
+    per.insert(0, "rep_id", rep_of)
+    if centers_xy is not None:
+        per["center_a"] = [centers_xy[r][0] for r in labels]
+        per["center_b"] = [centers_xy[r][1] for r in labels]
+    else:
+        per["center_a"] = u.geo.a[center_idx]
+        per["center_b"] = u.geo.b[center_idx]
+    names = ("center_lat", "center_lon") if u.geo.spherical else ("center_x", "center_y")
+    per = per.rename(columns={"center_a": names[0], "center_b": names[1]})
+    return per, tot
+
+
+def tradeoff(
+    units: pd.DataFrame,
+    *,
+    caps: Sequence[float | None] = (0.05, 0.10, 0.20, 0.30, None),
+    **design_kwargs,
+) -> pd.DataFrame:
+    """Disruption against distance and balance: one design per disruption cap.
+
+    Parameters
+    ----------
+    units : DataFrame
+        As for :func:`design`.
+    caps : sequence of float or None
+        Caps on the disrupted share; ``None`` is a run without a cap.
+    **design_kwargs
+        Passed to :func:`design` (``current`` is required); ``strict=False`` is used,
+        and a cap no alignment can meet gives a row with status ``infeasible`` and
+        its reason.
+
+    Returns
+    -------
+    DataFrame
+        One row per cap: ``cap``, ``status``, ``disruption``, ``units_moved``,
+        ``total_distance``, ``max_dev`` and ``max_dev_<m>`` (absolute), ``gap``,
+        ``seconds``, ``reason``. ``plots.tradeoff_curve`` draws it.
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({"unit_id": range(6), "x": [0, 1, 2, 8, 9, 10], "y": 0,
+    ...                       "potential": 1.0, "rep": ["A", "B", "A", "B", "A", "B"]})
+    >>> homes = pd.DataFrame({"rep_id": ["A", "B"], "x": [0, 10], "y": 0})
+    >>> t = tradeoff(units, caps=[0.0, 0.5, None], homes=homes, current="rep",
+    ...              balance={"potential": 0.0})
+    >>> t[["cap", "disruption", "total_distance"]]
+       cap  disruption  total_distance
+    0  0.0    0.000000            22.0
+    1  0.5    0.333333             6.0
+    2  NaN    0.333333             6.0
+    """
+    if design_kwargs.get("current") is None:
+        raise SpecError("a trade-off of disruption needs the current alignment: current=COLUMN")
+    rows = []
+    for cap in caps:
+        row: dict[str, Any] = {"cap": np.nan if cap is None else float(cap)}
+        try:
+            al = design(units, max_disruption=cap, strict=False, **design_kwargs)
+        except InfeasibleError as err:
+            row.update(status="infeasible", reason=str(err))
+            rows.append(row)
+            continue
+        s, per = al.summary, al.territories
+        row.update(
+            status=s["status"],
+            disruption=float(s["disruption"]),
+            units_moved=int(s["units_moved"]),
+            total_distance=float(s["total_distance"]),
+            max_dev=float(s["max_dev"]),
+            **{f"max_dev_{m}": float(per[f"dev_{m}"].abs().max()) for m in al.settings["balance"]},
+            gap=float(s["gap"]),
+            seconds=float(s["seconds"]),
+            reason="",
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)

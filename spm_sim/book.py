@@ -1,0 +1,67 @@
+"""The book: the sales tables spm_sim plans with, loaded and checked, and deals credited.
+
+Stage one of the data flow. A *book* is a folder of tables (``reps``, ``accounts``,
+``bookings`` and the optional ``pipeline`` and ``units``), each a CSV or a Parquet
+file, plus an optional ``book.yaml``; ``docs/data-format.md`` is the contract.
+:func:`load_book` reads a folder into a :class:`Book` of typed pandas frames and
+checks every rule of :data:`SCHEMA`; a broken rule raises :class:`~spm_sim.errors.DataError`
+naming the file, the row, the column, the value and the fix.
+:func:`credit_deals` credits one year of real deals to reps (the one crediting rule,
+with the deals it cannot credit and why); the measures a plan pays on are read off it.
+
+The workings live in ``spm_sim/_book/``: ``schema`` (the declarative schema and the
+readers), ``checks`` (the check loop), ``load`` (:class:`Book`), ``measures`` (crediting).
+
+Examples
+--------
+>>> from spm_sim.book import load_sample
+>>> book = load_sample()
+>>> len(book.reps), book.currency
+(85, 'USD')
+"""
+
+from __future__ import annotations
+
+from ._book.checks import (
+    numeric_column,
+)
+from ._book.load import (
+    SAMPLE_BOOK,
+    SAMPLE_DIR,
+    Book,
+    load_book,
+    load_book_ref,
+    load_sample,
+)
+from ._book.measures import (
+    KINDS,
+    CreditedDeals,
+    cancellation_arrays,
+    cancelled_values,
+    credit_deals,
+    first_deals,
+    measure_arrays,
+    measure_values,
+)
+from ._book.schema import (
+    SCHEMA,
+)
+
+__all__ = [
+    "Book",
+    "SAMPLE_BOOK",
+    "SAMPLE_DIR",
+    "load_book",
+    "load_book_ref",
+    "load_sample",
+    "SCHEMA",
+    "numeric_column",
+    "KINDS",
+    "CreditedDeals",
+    "credit_deals",
+    "first_deals",
+    "measure_values",
+    "cancelled_values",
+    "measure_arrays",
+    "cancellation_arrays",
+]

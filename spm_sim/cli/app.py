@@ -1,0 +1,492 @@
+"""The ``spm-sim`` command: run scenarios and write reports from a shell.
+
+::
+
+    spm-sim run data/scenarios/baseline.yaml data/scenarios/accelerated.yaml --seed 7
+    spm-sim demo --out reports
+    spm-sim check data/sample
+    spm-sim curve data/plans/baseline.yaml data/plans/accelerated.yaml --out curves.png
+    spm-sim align data/sample/accounts.csv --territories 80 --out align.csv
+    spm-sim quotas data/scenarios/baseline.yaml --method potential --out quotas.csv
+    spm-sim fit --plan-year 2026 --out fit
+    spm-sim capacity data/capacity/inbound.yaml --replications 10 --out capacity
+    spm-sim headcount data/capacity/inbound.yaml --target "within=1h,share=0.9"
+
+Every error a user can cause (a bad scenario, plan or book file, a missing file) is
+printed as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no
+traceback. Standard output carries only the summary and the paths written; the
+progress bar goes to stderr and only when standard output is a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spm_sim._format import format_money, slugify
+from spm_sim._provenance import package_version
+from spm_sim.actuals import actual_payouts, backtest, statement
+from spm_sim.book import load_book
+from spm_sim.comp import load_plan, payout_curve, plan_metrics
+from spm_sim.errors import DataError, SpmSimError
+from spm_sim.report.html import headline, write_report, write_summaries
+from spm_sim.scenario import SAMPLE_SCENARIOS, Scenario, load_scenario
+from spm_sim.simulate import simulate
+from spm_sim.viz.results import payout_curves
+
+from .args import load_book_ref, positive_float, positive_int, seed
+from .capacity import add_capacity_parser, add_headcount_parser, cmd_capacity, cmd_headcount
+from .fit import add_fit_parser, cmd_fit
+from .quota import add_quotas_parser, cmd_quotas
+from .territory import add_align_parser, cmd_align
+
+__all__ = ["main", "build_parser", "DEMO_SCENARIOS"]
+
+#: The scenarios ``spm-sim demo`` runs, in the source repository's data/scenarios.
+DEMO_SCENARIOS = (
+    "baseline.yaml",
+    "accelerated.yaml",
+    "multi_measure.yaml",
+    "people_and_behaviour.yaml",
+)
+DEMO_TRIALS = 2000
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``spm-sim`` (sub-commands ``run``, ``demo``, ``check``, ``curve``)."""
+    parser = argparse.ArgumentParser(
+        prog="spm-sim",
+        description="Test sales territories, quotas and incentive plans by Monte Carlo "
+        "before rollout, and write scenario reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"spm-sim {package_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="W",
+        help="worker processes for the simulation (default 1)",
+    )
+    common.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the paths written (no table, no progress bar)",
+    )
+
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="simulate scenario files and write a report",
+        description="Simulate one or more scenario YAML files, print a summary and write an HTML "
+        "report plus CSV tables. The first scenario is the baseline the others are compared with.",
+    )
+    run.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml", help="scenario files")
+    run.add_argument(
+        "--trials",
+        type=positive_int,
+        metavar="N",
+        help="Monte Carlo trials per scenario (default: each scenario's 'trials')",
+    )
+    run.add_argument(
+        "--seed",
+        type=seed,
+        metavar="S",
+        help="seed for every scenario (default: each scenario's 'seed'); scenarios "
+        "with the same seed, book and plan year share their simulated sales",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: reports/<first scenario's name>)",
+    )
+
+    demo = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="run the sample baseline and accelerated scenarios",
+        description="Run data/scenarios/baseline.yaml and accelerated.yaml on the sample book and "
+        "write DIR/demo.html with CSV tables beside it.",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="output folder (default: reports)",
+    )
+    demo.add_argument(
+        "--trials",
+        type=positive_int,
+        default=DEMO_TRIALS,
+        metavar="N",
+        help=f"Monte Carlo trials per scenario (default {DEMO_TRIALS})",
+    )
+    check = sub.add_parser(
+        "check",
+        help="validate a book folder and summarise it",
+        description="Load a book folder (CSV or Parquet files), check every rule of "
+        "docs/data-format.md and print what it holds. Exit status 2 and a message naming "
+        "the file, row, column and value when a rule is broken.",
+    )
+    check.add_argument("book", type=Path, metavar="BOOK_DIR", help="folder of the book")
+
+    curve = sub.add_parser(
+        "curve",
+        help="plot plans' payout curves and print their leverage",
+        description="Load one or more plan YAML files, write their payout and effective-rate "
+        "curves to a PNG figure and print, per plan, the payout at quota and at 150% of quota "
+        "(leverage), the effective rates and the cost of sales at quota.",
+    )
+    curve.add_argument("plans", nargs="+", type=Path, metavar="PLAN.yaml", help="plan files")
+    curve.add_argument(
+        "--out", type=Path, required=True, metavar="FIG.png", help="figure to write (PNG)"
+    )
+    curve.add_argument(
+        "--max-attainment",
+        type=positive_float,
+        default=2.5,
+        metavar="A",
+        help="right end of the attainment axis, 2.5 = 250%% of quota (default 2.5)",
+    )
+    curve.add_argument(
+        "--csv",
+        type=Path,
+        metavar="FILE.csv",
+        help="also write the curves as a table: plan, attainment, payout_over_ti, "
+        "effective_rate (x TCR), at every 1%% of attainment",
+    )
+    curve.add_argument(
+        "--quota",
+        type=positive_float,
+        metavar="Q",
+        help="annual quota of a typical rep, with --ti: cost of sales in %% of bookings",
+    )
+    curve.add_argument(
+        "--ti",
+        type=positive_float,
+        metavar="T",
+        help="annual target incentive (TI) of that rep, with --quota",
+    )
+
+    book_help = "folder of the book, or 'sample' for the shipped sample book (default)"
+    pay = sub.add_parser(
+        "payouts",
+        help="pay a plan on a real year of deals: payroll CSV and rep statements",
+        description="Apply a plan to the deals of one calendar year of the book, with quotas "
+        "set from the history before that year, and write the payroll export (rep, month, "
+        "component, amount in cents). --statement prints one rep's statement, every amount "
+        "traced to its component, tier, rate and cap.",
+    )
+    pay.add_argument("plan", type=Path, metavar="PLAN.yaml", help="plan file")
+    pay.add_argument("--book", default="sample", metavar="DIR", help=book_help)
+    pay.add_argument("--year", type=positive_int, required=True, metavar="Y", help="year paid")
+    pay.add_argument("--out", type=Path, metavar="FILE.csv", help="payroll CSV to write")
+    pay.add_argument(
+        "--statement",
+        action="append",
+        default=[],
+        metavar="REP_ID",
+        help="print this rep's statement (repeatable)",
+    )
+    scores_help = (
+        "CSV of MBO scores (columns rep_id, period YYYY-MM, measure, score), for plans "
+        "with an MBO component"
+    )
+    pay.add_argument("--scores", type=Path, metavar="SCORES.csv", help=scores_help)
+
+    bt = sub.add_parser(
+        "backtest",
+        help="compare two plans on the same real year: cost, who gains, who loses",
+        description="Apply two plans to the deals and quotas of one calendar year of the book "
+        "and print the total incentive, cost of sales, share of reps at quota and the reps who "
+        "gain or lose most under the second plan. --out writes the per-rep table as CSV.",
+    )
+    bt.add_argument("plan_a", type=Path, metavar="PLAN_A.yaml", help="current plan")
+    bt.add_argument("plan_b", type=Path, metavar="PLAN_B.yaml", help="proposed plan")
+    bt.add_argument("--book", default="sample", metavar="DIR", help=book_help)
+    bt.add_argument("--year", type=positive_int, required=True, metavar="Y", help="year paid")
+    bt.add_argument("--out", type=Path, metavar="FILE.csv", help="per-rep table to write")
+    bt.add_argument("--scores", type=Path, metavar="SCORES.csv", help=scores_help)
+    add_align_parser(sub)
+    add_quotas_parser(sub)
+    add_fit_parser(sub)
+    add_capacity_parser(sub)
+    add_headcount_parser(sub)
+    return parser
+
+
+def _scores(path: Path | None):
+    if path is None:
+        return None
+    try:
+        frame = pd.read_csv(path, dtype={"rep_id": str, "period": str, "measure": str})
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read the scores file {path}: {exc}") from None
+    frame.attrs["file"] = str(path)  # so errors name the file and its line
+    return frame
+
+
+def _cmd_payouts(args) -> int:
+    book, plan = load_book_ref(args.book), load_plan(args.plan)
+    actual = actual_payouts(book, plan, args.year, scores=_scores(args.scores))
+    reps = actual.by_rep()
+    cur = actual.currency
+    print(
+        f"{actual.plan.name}, {args.year}: {len(reps)} reps paid "
+        f"{format_money(float(reps['payout'].sum()), currency=cur)} on "
+        f"{format_money(float(reps['bookings'].sum()), currency=cur)} of bookings."
+    )
+    if len(actual.unassigned):
+        u = actual.unassigned
+        print(
+            f"Not paid: {int(u['deals'].sum())} deals worth "
+            f"{format_money(float(u['amount'].sum()), currency=cur)} by reps without quota "
+            f"that year: {', '.join(f'{x.rep_id} ({x.reason})' for x in u.itertuples())}."
+        )
+    for rep in args.statement:
+        print()
+        print(statement(actual, rep).text)
+    if args.out is not None:
+        print(f"Payroll: {actual.to_payroll_csv(args.out).resolve()}")
+    return 0
+
+
+def _cmd_backtest(args) -> int:
+    book, plan_a, plan_b = load_book_ref(args.book), load_plan(args.plan_a), load_plan(args.plan_b)
+    result = backtest(book, plan_a, plan_b, args.year, scores=_scores(args.scores))
+    print(result.text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        result.reps.to_csv(args.out, index=False)
+        print(f"Per-rep table: {args.out.resolve()}")
+    return 0
+
+
+def _cmd_check(args) -> int:
+    book = load_book(args.book)
+    print(f"Book '{book.name}' ({book.currency}) at {args.book}: valid.")
+    tables = {
+        "reps": book.reps,
+        "accounts": book.accounts,
+        "bookings": book.bookings,
+        "pipeline": book.pipeline,
+    }
+    if book.units is not None:
+        tables["units"] = book.units
+    for name, frame in tables.items():
+        print(f"  {name:<9} {len(frame):>8,} rows")
+    if len(book.bookings):
+        b = book.bookings
+        print(
+            f"  bookings from {b['date'].min().date()} to {b['date'].max().date()}, "
+            f"total {b['amount'].sum():,.0f} {book.currency}"
+        )
+        for year, total in b.groupby(b["date"].dt.year)["amount"].sum().items():
+            print(f"    {year}: {total:>16,.0f}")
+    current = book.current_reps()
+    on = book.snapshot_date.date() if book.snapshot_date is not None else "the last booking date"
+    print(f"  reps employed on {on}: {len(current)} in {current['region'].nunique()} regions")
+    return 0
+
+
+#: Rows of the ``spm-sim curve`` table: metric key, label, format.
+_CURVE_ROWS = (
+    ("payout_at_quota_over_ti", "Payout at quota (x TI)", "{:.3f}"),
+    ("payout_at_150_over_ti", "Payout at 150% = leverage (x TI)", "{:.3f}"),
+    ("effective_rate_at_100", "Effective rate at 100% (x TCR)", "{:.3f}"),
+    ("effective_rate_at_150", "Effective rate at 150% (x TCR)", "{:.3f}"),
+)
+
+
+def _cmd_curve(args) -> int:
+    if args.out.suffix.lower() != ".png":
+        raise SpmSimError(f"--out {args.out}: the figure is written as PNG; name it *.png")
+    if (args.quota is None) != (args.ti is None):
+        raise SpmSimError("give --quota and --ti together (a typical rep's quota and TI)")
+    plans = [load_plan(path) for path in args.plans]
+    quota, ti = (1.0, 1.0) if args.quota is None else (args.quota, args.ti)
+    rows = list(_CURVE_ROWS)
+    if args.quota is None:  # with quota = TI = 1 the cost of sales is a multiple of TI / quota
+        rows.append(("cost_of_sales_at_quota", "Cost of sales at quota (x TI/quota)", "{:.3f}"))
+    else:
+        rows.append(("cost_of_sales_at_quota", "Cost of sales at quota", "{:.2%}"))
+    width = max(len(label) for _key, label, _fmt in rows)
+    for plan, path in zip(plans, args.plans, strict=True):
+        metrics = plan_metrics(plan, quota=quota, target_incentive=ti)
+        print(f"{plan.name} ({path})")
+        for key, label, fmt in rows:
+            print(f"  {label:<{width}}  {fmt.format(metrics[key]):>8}")
+        print()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig = payout_curves(plans, max_attainment=args.max_attainment)
+    fig.savefig(args.out, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
+    print(f"Figure: {args.out.resolve()}")
+    if args.csv is not None:
+        att = np.arange(math.floor(args.max_attainment * 100 + 1e-9) + 1) / 100
+        frames = []
+        for plan in plans:
+            curve = payout_curve(plan, att, target_incentive=ti, quota=quota)
+            frame = {
+                "plan": plan.name,
+                "attainment": att,
+                "payout_over_ti": curve["payout"] / ti,
+                "effective_rate": curve["effective_rate"] * quota / ti,  # x TCR = TI / quota
+            }
+            frames.append(pd.DataFrame(frame))
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)
+        print(f"Table: {args.csv.resolve()}")
+    return 0
+
+
+def _format_table(table) -> str:
+    """The headline frame as aligned plain text: labels left, values right."""
+    header = ["", *[str(c) for c in table.columns]]
+    rows = [
+        [str(i), *[str(v) for v in row]]
+        for i, row in zip(table.index, table.to_numpy(), strict=True)
+    ]
+    widths = [max(len(r[j]) for r in [header, *rows]) for j in range(len(header))]
+    lines = []
+    for k, row in enumerate([header, *rows]):
+        cells = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _simulate_all(scenarios: Sequence[Scenario], *, workers: int, progress: bool) -> list:
+    return [simulate(s, workers=workers, progress=progress) for s in scenarios]
+
+
+def _write_outputs(results, folder: Path, report_name: str, title: str) -> tuple[Path, list[Path]]:
+    report = write_report(results, folder / report_name, title=title)
+    tables = write_summaries(results, folder)
+    return report.resolve(), [p.resolve() for p in tables]
+
+
+def _print_paths(report: Path, tables: Sequence[Path]) -> None:
+    print(f"Report: {report}")
+    print("Tables:")
+    for path in tables:
+        print(f"  {path}")
+
+
+def _progress(args) -> bool:
+    return not args.quiet and sys.stdout.isatty()
+
+
+def _cmd_run(args) -> int:
+    scenarios = []
+    for path in args.scenarios:
+        s = load_scenario(path)
+        changes = {}
+        if args.trials is not None:
+            changes["trials"] = args.trials
+        if args.seed is not None:
+            changes["seed"] = args.seed
+        scenarios.append(s.replace(**changes) if changes else s)
+    out = args.out if args.out is not None else Path("reports") / slugify(scenarios[0].name)
+    start = time.perf_counter()
+    results = _simulate_all(scenarios, workers=args.workers, progress=_progress(args))
+    title = "Scenario report: " + " vs ".join(s.name for s in scenarios)
+    report, tables = _write_outputs(results, out, "report.html", title)
+    if not args.quiet:
+        print(_format_table(headline(results)))
+        print()
+        trials = ", ".join(sorted({f"{r.n_trials:,}" for r in results}))
+        print(
+            f"{len(results)} scenario(s), {trials} trials each, "
+            f"in {time.perf_counter() - start:.1f} s."
+        )
+    _print_paths(report, tables)
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    folder = SAMPLE_SCENARIOS
+    paths = [folder / name for name in DEMO_SCENARIOS]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise SpmSimError(
+            f"the demo scenarios are not here: {', '.join(str(p) for p in missing)}. "
+            "The demo needs the source repository's data/ folder (data/scenarios, data/plans, "
+            "data/sample); run it from a checkout, or use 'spm-sim run SCENARIO.yaml' with your "
+            "own files."
+        )
+    start = time.perf_counter()
+    scenarios = [load_scenario(p).replace(trials=args.trials) for p in paths]
+    results = _simulate_all(scenarios, workers=args.workers, progress=_progress(args))
+    report, tables = _write_outputs(
+        results, args.out, "demo.html", "spm_sim demo: " + " vs ".join(s.name for s in scenarios)
+    )
+    elapsed = time.perf_counter() - start
+    if not args.quiet:
+        print(_format_table(headline(results)))
+        print()
+    print(f"Demo: {len(results)} scenarios x {args.trials:,} trials in {elapsed:.1f} s.")
+    _print_paths(report, tables)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``spm-sim`` with ``argv`` (default: the command line); return the exit status.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["run", "a.yaml", "b.yaml", "--trials", "500"])
+    >>> args.scenarios, args.trials, args.seed
+    (['a.yaml', 'b.yaml'], 500, None)
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return _cmd_run(args)
+        if args.command == "payouts":
+            return _cmd_payouts(args)
+        if args.command == "backtest":
+            return _cmd_backtest(args)
+        if args.command == "check":
+            return _cmd_check(args)
+        if args.command == "curve":
+            return _cmd_curve(args)
+        if args.command == "align":
+            return cmd_align(args)
+        if args.command == "quotas":
+            return cmd_quotas(args)
+        if args.command == "fit":
+            return cmd_fit(args)
+        if args.command == "capacity":
+            return cmd_capacity(args)
+        if args.command == "headcount":
+            return cmd_headcount(args)
+        return _cmd_demo(args)
+    except (SpmSimError, OSError) as exc:
+        # Bad input is the user's to fix: one message, no traceback. OSError covers
+        # a missing or unreadable file and an output folder that cannot be written.
+        message = str(exc).strip() or type(exc).__name__
+        print(f"spm-sim: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("spm-sim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

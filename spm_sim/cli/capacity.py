@@ -1,0 +1,592 @@
+"""``spm-sim capacity`` and ``spm-sim headcount``: simulate a team's year of leads and
+size it against a service target (sub-commands of :mod:`spm_sim.cli`).
+
+::
+
+    spm-sim capacity data/capacity/inbound.yaml --replications 10 --out capacity/
+    spm-sim headcount data/capacity/inbound.yaml --target "within=1h,share=90%"
+    spm-sim headcount data/capacity/inbound.yaml --stage AE --max-utilisation 0.85
+
+``capacity`` runs :func:`spm_sim.capacity.run_capacity` and prints every figure's
+mean with its 95% confidence interval across replications and the hand-off factors
+for the Monte Carlo (:func:`spm_sim.capacity.handoff`); ``--out`` writes
+``summary.csv``, ``per_replication.csv``, ``reps.csv``, ``waits.csv``,
+``bookings.csv``, ``queue.csv``, ``handoff.csv`` and ``waits.png``.
+
+``headcount`` runs :func:`spm_sim.capacity.smallest_team` and
+:func:`spm_sim.capacity.headcount_curve` around its answer and prints the
+recommendation: the size, the target, the target's figure with its interval at that
+size and at one rep fewer, the offered load, and what each extra rep costs against
+the bookings it brings; ``--out`` writes ``headcount_curve.csv``,
+``headcount_tried.csv`` and ``headcount.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from spm_sim._format import format_money, format_pct
+
+from .args import positive_float, positive_int, seed
+
+__all__ = [
+    "add_capacity_parser",
+    "add_headcount_parser",
+    "cmd_capacity",
+    "cmd_headcount",
+    "parse_target",
+]
+
+#: Team sizes either side of the answer that ``headcount`` puts on its curve.
+CURVE_SPAN = 2
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+_TARGET_KEYS = {
+    "within": "within_hours",
+    "within_hours": "within_hours",
+    "share": "share",
+    "utilisation": "max_utilisation",
+    "utilization": "max_utilisation",
+    "max_utilisation": "max_utilisation",
+    "max_utilization": "max_utilisation",
+}
+
+_TARGET_EXAMPLE = '"within=1h,share=90%", "utilisation<=0.85" or both'
+
+
+def _ratio(text: str, key: str) -> float:
+    try:
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{key}={text!r} is not a number (e.g. {key}=0.9 or {key}=90%)"
+        ) from None
+
+
+def _hours(text: str) -> float:
+    m = re.fullmatch(r"([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(h|hours?|min|minutes?)?", text)
+    if m is None:
+        raise argparse.ArgumentTypeError(
+            f"within={text!r} is not a duration (e.g. within=1h, within=1.5 or within=30min)"
+        )
+    value = float(m.group(1))
+    return value / 60 if (m.group(2) or "").startswith("min") else value
+
+
+def parse_target(text: str) -> dict[str, float]:
+    """Parse a service target: ``"within=1h,share=0.9"`` and/or ``"utilisation<=0.85"``.
+
+    Terms are separated by commas; each is ``KEY=VALUE`` or ``KEY<=VALUE``. Keys:
+    ``within`` (working hours to first contact: ``1``, ``1h``, ``30min``), ``share``
+    (of leads contacted that fast: ``0.9`` or ``90%``), ``utilisation`` (the cap on
+    the stage's mean utilisation: ``0.85`` or ``85%``; also ``utilization``,
+    ``max_utilisation``).
+
+    Returns
+    -------
+    dict
+        The fields of a :class:`~spm_sim.capacity.ServiceTarget` given
+        (``within_hours``, ``share``, ``max_utilisation``); the target's own rules
+        (``within`` and ``share`` together) are checked when it is built.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        A term that is not ``KEY=VALUE``, an unknown key, a key given twice or a
+        value that is not a number.
+
+    Examples
+    --------
+    >>> parse_target("within=1h, share=90%")
+    {'within_hours': 1.0, 'share': 0.9}
+    >>> parse_target("utilisation<=0.85")
+    {'max_utilisation': 0.85}
+    >>> parse_target("within=30min,share=0.8,utilization<=85%")
+    {'within_hours': 0.5, 'share': 0.8, 'max_utilisation': 0.85}
+    """
+    from spm_sim._spec import suggest
+
+    out: dict[str, float] = {}
+    terms = [t.strip() for t in text.split(",") if t.strip()]
+    if not terms:
+        raise argparse.ArgumentTypeError(f"empty target; give e.g. {_TARGET_EXAMPLE}")
+    for term in terms:
+        m = re.fullmatch(r"([A-Za-z_ -]+?)\s*(<=|=)\s*([^=<]+)", term)
+        if m is None:
+            raise argparse.ArgumentTypeError(
+                f"{term!r} is not KEY=VALUE or KEY<=VALUE (terms are separated by commas); "
+                f"give e.g. {_TARGET_EXAMPLE}"
+            )
+        raw, value = m.group(1).strip().lower().replace("-", "_").replace(" ", "_"), m.group(3)
+        key = _TARGET_KEYS.get(raw)
+        if key is None:
+            raise argparse.ArgumentTypeError(
+                f"unknown target key {raw!r}.{suggest(raw, _TARGET_KEYS)} "
+                "Keys: within, share, utilisation"
+            )
+        if key in out:
+            raise argparse.ArgumentTypeError(f"{raw!r} given twice in the target {text!r}")
+        out[key] = _hours(value.strip().lower()) if key == "within_hours" else _ratio(value, raw)
+    return out
+
+
+def _common(p) -> None:
+
+    p.add_argument("config", type=Path, metavar="CONFIG.yaml", help="capacity configuration")
+    p.add_argument(
+        "--replications",
+        type=positive_int,
+        metavar="R",
+        help="independent simulated years (default: the file's 'replications')",
+    )
+    p.add_argument("--seed", type=seed, metavar="S", help="seed (default: the file's 'seed')")
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="W",
+        help="worker processes for the replications (default 1); the numbers do not depend on it",
+    )
+
+
+def add_capacity_parser(sub) -> None:
+    """Register ``spm-sim capacity`` on the CLI's sub-parsers."""
+    p = sub.add_parser(
+        "capacity",
+        help="simulate a team's year of leads: waits, utilisation, conversion, bookings",
+        description="Simulate the year of a sales team lead by lead (spm_sim.capacity: leads "
+        "arrive by segment, wait for a rep at each stage of the funnel, go cold while they "
+        "wait; reps leave, are backfilled and ramp) and print every figure's mean with its 95% "
+        "confidence interval across replications, and the hand-off factors (the conversion "
+        "kept after waiting) for the Monte Carlo's capacity_factor. --out writes summary.csv, "
+        "per_replication.csv, reps.csv, waits.csv (quantiles per stage and replication), "
+        "bookings.csv (seat x month), queue.csv (by day), handoff.csv and waits.png.",
+    )
+    _common(p)
+    p.add_argument("--out", type=Path, metavar="DIR", help="folder for the CSV files and figure")
+
+
+def add_headcount_parser(sub) -> None:
+    """Register ``spm-sim headcount`` on the CLI's sub-parsers."""
+
+    p = sub.add_parser(
+        "headcount",
+        help="the smallest team that meets a service target, and what each extra rep buys",
+        description="Search the smallest number of reps at a stage that meets a service "
+        "target with the 95% confidence interval across replications on the safe side "
+        "(spm_sim.capacity.smallest_team), then run the team sizes around it "
+        "(headcount_curve) and print the target's figure at the answer and at one rep fewer, "
+        "the offered load, and the bookings each extra rep brings against its cost "
+        "('rep_cost'). The target is the file's 'target' unless --target or the separate "
+        "options give one; the options change single fields of it. The response-time part "
+        "is measured at the first stage, so at a later stage only a utilisation cap can be "
+        "met by adding reps. --out writes headcount_curve.csv, headcount_tried.csv and "
+        "headcount.png.",
+    )
+    _common(p)
+    p.add_argument(
+        "--target",
+        type=parse_target,
+        metavar="SPEC",
+        help="service target, comma-separated: within=H (working hours to first contact: 1, "
+        "1h, 30min), share=S (of leads contacted within H: 0.9 or 90%%), utilisation<=U (cap on "
+        "the stage's mean utilisation: 0.85 or 85%%); e.g. 'within=1h,share=0.9' or "
+        "'utilisation<=0.85' or both. Replaces the file's target",
+    )
+    p.add_argument(
+        "--within",
+        type=positive_float,
+        metavar="H",
+        help="response time in working hours (sets that field of the target)",
+    )
+    p.add_argument(
+        "--share",
+        type=float,
+        metavar="S",
+        help="share of leads to contact within --within hours, in (0, 1) (sets that field)",
+    )
+    p.add_argument(
+        "--max-utilisation",
+        "--max-utilization",
+        dest="max_utilisation",
+        type=float,
+        metavar="U",
+        help="cap on the stage's mean utilisation, in (0, 1] (sets that field)",
+    )
+    p.add_argument(
+        "--stage",
+        metavar="NAME",
+        help="stage whose reps are sized (default: the first stage)",
+    )
+    p.add_argument(
+        "--out", type=Path, metavar="DIR", help="folder for the curve CSV files and figure"
+    )
+
+
+# --- shared steps ---------------------------------------------------------------------
+
+
+def _one_line(exc: Exception) -> str:
+    """A located multi-line message (one line per problem) joined into one line."""
+    lines = [line.strip().removeprefix("- ") for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines)
+
+
+def _load(args):
+    """The configuration of ``args.config`` with ``--replications`` / ``--seed`` applied."""
+    from pydantic import ValidationError
+
+    from spm_sim.capacity import CapacityConfig, load_capacity_config
+    from spm_sim.errors import CapacityError
+
+    try:
+        config = load_capacity_config(args.config)
+    except CapacityError as exc:
+        raise CapacityError(_one_line(exc)) from None
+    changes = {}
+    if args.replications is not None:
+        changes["replications"] = args.replications
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    if changes:
+        try:
+            config = CapacityConfig.model_validate(config.model_dump() | changes)
+        except ValidationError as exc:
+            problems = "; ".join(e["msg"] for e in exc.errors(include_url=False))
+            raise CapacityError(f"{args.config}: {problems}") from None
+    return config
+
+
+def _stage_index(config, name: str | None, path) -> int:
+    from spm_sim._spec import suggest
+    from spm_sim.errors import CapacityError
+
+    names = [s.name for s in config.stages]
+    if name is None:
+        return 0
+    if name in names:
+        return names.index(name)
+    folded = [n.lower() for n in names]
+    if name.lower() in folded:
+        return folded.index(name.lower())
+    raise CapacityError(
+        f"--stage {name!r}: {path} has no stage of that name.{suggest(name, names)} "
+        f"Its stages: {', '.join(names)}."
+    )
+
+
+def _describe_config(config) -> str:
+    from spm_sim.capacity import calendar
+
+    cal = calendar(config)
+    leads = sum(s.leads_per_year for s in config.segments)
+    stages = "; ".join(
+        f"{s.name} {s.reps} reps ({s.effort_hours:g} h a lead, {s.selling_share:.0%} of "
+        f"their hours, {s.routing})"
+        for s in config.stages
+    )
+    return (
+        f"{config.name}: {leads:,.0f} leads a year over {len(cal.dates)} working days of "
+        f"{config.hours_per_day:g} h in {config.year}.\nStages: {stages}."
+    )
+
+
+def _target_text(target) -> str:
+    parts = []
+    if target.within_hours is not None:
+        parts.append(f"{target.share:.0%} of leads contacted within {target.within_hours:g} h")
+    if target.max_utilisation is not None:
+        parts.append(f"utilisation at most {target.max_utilisation:.0%}")
+    return " and ".join(parts)
+
+
+def _fmt(figure: str, value: float, currency: str = "USD") -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    if figure.startswith(("share_", "utilisation_")):
+        return format_pct(value)
+    if figure.endswith("_hours"):
+        return f"{value:.2f} h"
+    if figure == "bookings":
+        return format_money(value, currency=currency)
+    return f"{value:,.0f}"
+
+
+def _label(figure: str) -> str:
+    m = re.fullmatch(r"share_within_(.+)h", figure)
+    if m:
+        return f"share contacted within {m.group(1)} h"
+    if figure.startswith("utilisation_"):
+        return f"utilisation {figure.removeprefix('utilisation_')}"
+    return figure.replace("_", " ")
+
+
+def _summary_text(summary: pd.DataFrame) -> str:
+    rows = [
+        (
+            _label(r.figure),
+            _fmt(r.figure, r.mean),
+            f"{_fmt(r.figure, r.low)} to {_fmt(r.figure, r.high)}",
+        )
+        for r in summary.itertuples()
+    ]
+    level = summary.attrs.get("level", 0.95)
+    header = ("figure", "mean", f"{level:.0%} CI")
+    w = [max(len(x[j]) for x in [header, *rows]) for j in range(3)]
+    lines = [f"  {header[0]:<{w[0]}}  {header[1]:>{w[1]}}  {header[2]:>{w[2]}}"]
+    lines += [f"  {a:<{w[0]}}  {b:>{w[1]}}  {c:>{w[2]}}" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def _save(fig, path: Path) -> None:
+    fig.savefig(path, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
+
+
+# --- spm-sim capacity -----------------------------------------------------------------
+
+
+def cmd_capacity(args) -> int:
+    """Run ``spm-sim capacity``; returns the exit status."""
+    from spm_sim.capacity import calendar, handoff, queue_by_day, run_capacity, wait_quantiles
+    from spm_sim.viz.capacity import waits_figure
+
+    config = _load(args)
+    start = time.perf_counter()
+    result = run_capacity(config, workers=args.workers)
+    elapsed = time.perf_counter() - start
+    summary = result.summary()
+    hand = handoff(result)
+    print(_describe_config(config))
+    print(
+        f"{result.n_replications} replications (seed {config.seed}) in {elapsed:.1f} s; "
+        f"mean over replications with the 95% confidence interval of the mean:"
+    )
+    print(_summary_text(summary))
+    if config.target is not None:
+        from spm_sim.capacity import meets_target
+
+        ok = meets_target(summary, config.target, config)
+        print(f"Target ({_target_text(config.target)}): {'met' if ok else 'NOT met'}.")
+    print()
+    months = "  ".join(
+        f"{m} {f:.3f}" for m, f in zip(_MONTHS, hand["factor_by_month"], strict=True)
+    )
+    print(
+        f"Hand-off to the Monte Carlo (conversion kept after waiting, all stages): "
+        f"{hand['factor']:.3f} for the year; by month of arrival:\n  {months}\n"
+        "It is measured against leads that never wait, and the history the Monte Carlo is "
+        "fitted on already holds today's queue: for a change of team, take the new team's "
+        "factor over today's and apply it to the share of bookings from this funnel, "
+        "capacity_factor = 1 - share x (1 - ratio) (docs/user-guide.md section 11)."
+    )
+    if args.out is not None:
+        out: Path = args.out
+        out.mkdir(parents=True, exist_ok=True)
+        per = result.per_replication().reset_index()
+        tables = {
+            "summary": summary,
+            "per_replication": per,
+            "reps": result.reps,
+            "waits": wait_quantiles(result.work),
+            "bookings": result.bookings.sort_values(["replication", "seat", "month"]),
+            "queue": queue_by_day(result.queue, calendar(config)),
+            "handoff": pd.DataFrame(
+                {
+                    "period": ["year", *_MONTHS],
+                    "month": [0, *range(1, 13)],
+                    "factor": [hand["factor"], *hand["factor_by_month"]],
+                }
+            ),
+        }
+        print()
+        for name, frame in tables.items():
+            path = out / f"{name}.csv"
+            frame.to_csv(path, index=False)
+            print(f"wrote {path}")
+        path = out / "waits.png"
+        _save(waits_figure(result), path)
+        print(f"wrote {path}")
+    return 0
+
+
+# --- spm-sim headcount ----------------------------------------------------------------
+
+
+def _resolve_target(args, config, stage: int):
+    """The target of the search: the file's, replaced by --target, changed by the options.
+
+    Returns the :class:`~spm_sim.capacity.ServiceTarget` and a note for the reader
+    (empty unless part of the target was set aside).
+    """
+    from pydantic import ValidationError
+
+    from spm_sim.capacity import ServiceTarget
+    from spm_sim.errors import CapacityError
+
+    fields: dict = {}
+    if args.target is not None:
+        fields = dict(args.target)
+    elif config.target is not None:
+        fields = config.target.model_dump()
+    for key in ("within", "share", "max_utilisation"):
+        value = getattr(args, key)
+        if value is not None:
+            fields["within_hours" if key == "within" else key] = value
+    if not fields:
+        raise CapacityError(
+            f"{args.config} has no 'target' and none was given: add --target "
+            f"{_TARGET_EXAMPLE} or --within/--share/--max-utilisation"
+        )
+    try:
+        target = ServiceTarget(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            (f"{e['loc'][0]}: " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
+            + (f" (got {e['input']!r})" if e["loc"] else "")
+            for e in exc.errors(include_url=False)
+        )
+        raise CapacityError(f"service target: {problems}") from None
+    if stage > 0 and target.within_hours is not None:
+        first, this = config.stages[0].name, config.stages[stage].name
+        if target.max_utilisation is None:
+            raise CapacityError(
+                f"--stage {this}: the response-time target is measured at the first stage "
+                f"({first}), which {this} reps do not change; size {this} against a cap on "
+                "utilisation (--max-utilisation U or --target 'utilisation<=U')"
+            )
+        note = (
+            f"Note: the response-time part of the target is measured at {first}, which {this} "
+            f"reps do not change; sizing {this} against the utilisation cap only."
+        )
+        return ServiceTarget(max_utilisation=target.max_utilisation), note
+    return target, ""
+
+
+def _at(curve: pd.DataFrame, reps: int, col: str) -> str:
+    row = curve.loc[curve["reps"] == reps]
+    if row.empty:
+        return "not run"
+    r = row.iloc[0]
+    return f"{_fmt(col, r[col])} ({_fmt(col, r[col + '_low'])} to {_fmt(col, r[col + '_high'])})"
+
+
+def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFrame) -> str:
+    st = config.stages[stage]
+    n = answer["reps"]
+    lines = [
+        f"Smallest {st.name} team meeting the target ({_target_text(target)}, with the 95% "
+        f"confidence interval on the safe side): {n} reps (now {st.reps}).",
+        f"  offered load: {answer['offered_load']:.1f} reps busy on average (fewer cannot "
+        "keep up at all)",
+    ]
+    figures = []
+    if target.within_hours is not None:
+        from spm_sim.viz.capacity import share_column
+
+        figures.append(share_column(curve.columns, target.within_hours))
+    if target.max_utilisation is not None:
+        figures.append(f"utilisation_{st.name}")
+    for col in figures:
+        lines.append(f"  {_label(col)}: at {n} reps {_at(curve, n, col)}")
+        if n > 1:
+            lines.append(f"  {' ' * len(_label(col))}  at {n - 1} reps {_at(curve, n - 1, col)}")
+    cost = config.rep_cost
+    o = config.opportunity
+    lines.append(
+        f"  each extra rep costs {format_money(cost)} a year, against what the rep adds (bookings, "
+        "not margin): the bookings closed in the year, and the extra opportunities at their "
+        f"expected value whenever they close (win rate {o.win_rate:.0%} x mean deal "
+        f"{format_money(o.deal_size)}):"
+    )
+    share = figures[0]
+    head = (
+        "reps",
+        _label(share),
+        "bookings in year",
+        "extra in year",
+        "extra opps",
+        "their value",
+        "value >= cost",
+    )
+    rows = []
+    for d in curve.to_dict("records"):
+        extra, opps, value = (
+            d["extra_bookings_per_rep"],
+            d["extra_opportunities_per_rep"],
+            d["expected_value_per_rep"],
+        )
+        known = math.isfinite(value)
+        rows.append(
+            (
+                f"{d['reps']}" + (" *" if d["reps"] == n else ""),
+                _fmt(share, d[share]),
+                format_money(d["bookings"]),
+                format_money(extra, sign=True) if math.isfinite(extra) else "",
+                f"{opps:+,.0f}" if known else "",
+                format_money(value, sign=True) if known else "",
+                ("yes" if value >= cost else "no") if known else "",
+            )
+        )
+    w = [max(len(x[j]) for x in [head, *rows]) for j in range(len(head))]
+    lines.append("    " + "  ".join(h.rjust(wj) for h, wj in zip(head, w, strict=True)))
+    for row in rows:
+        lines.append("    " + "  ".join(c.rjust(wj) for c, wj in zip(row, w, strict=True)))
+    lines.append(
+        "  (* the recommendation. Bookings in the year leave out deals closing after 31 "
+        "December and carry the noise of wins and deal sizes; the opportunities' value is the "
+        "steadier measure of what a rep adds.)"
+    )
+    return "\n".join(lines)
+
+
+def cmd_headcount(args) -> int:
+    """Run ``spm-sim headcount``; returns the exit status."""
+    from spm_sim.capacity import headcount_curve, marginal_value, smallest_team
+    from spm_sim.viz.capacity import headcount_figure
+
+    config = _load(args)
+    stage = _stage_index(config, args.stage, args.config)
+    target, note = _resolve_target(args, config, stage)
+    # the summaries name their share column after the configuration's target
+    config = config.model_copy(update={"target": target})
+    start = time.perf_counter()
+    answer = smallest_team(config, target, stage=stage, workers=args.workers)
+    n = answer["reps"]
+    sizes = range(max(1, n - CURVE_SPAN), n + CURVE_SPAN + 1)
+    curve = marginal_value(
+        headcount_curve(config, sizes, stage=stage, workers=args.workers), config
+    )
+    elapsed = time.perf_counter() - start
+    print(_describe_config(config))
+    print(
+        f"{config.replications} replications per team size (seed {config.seed}); "
+        f"{len(answer['tried'])} sizes searched, {len(curve)} on the curve, in {elapsed:.1f} s."
+    )
+    if note:
+        print(note)
+    print()
+    print(_recommendation(config, target, stage, answer, curve))
+    if args.out is not None:
+        out: Path = args.out
+        out.mkdir(parents=True, exist_ok=True)
+        print()
+        path = out / "headcount_curve.csv"
+        curve.assign(stage=config.stages[stage].name, recommended=curve["reps"] == n).to_csv(
+            path, index=False
+        )
+        print(f"wrote {path}")
+        path = out / "headcount_tried.csv"
+        answer["tried"].reset_index().to_csv(path, index=False)
+        print(f"wrote {path}")
+        path = out / "headcount.png"
+        _save(headcount_figure(curve, target, recommended=n), path)
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,312 @@
+"""``spm-sim quotas``: set quotas for a scenario and judge them (a sub-command of
+:mod:`spm_sim.cli`).
+
+::
+
+    spm-sim quotas data/scenarios/baseline.yaml --method potential \\
+        --over-assignment 0.05 --region-over-assignment 0.02 --out quotas.csv
+    spm-sim quotas data/scenarios/baseline.yaml --method calibrated --probability 0.65
+
+The scenario's ``quota:`` settings are the starting point; the options replace
+them. It prints the method, the sums at each level of the hierarchy, the simulated
+attainment, fairness and feasibility, and the company view (probability of reaching
+the company target, incentive cost), and writes the quotas (rep x month), a per-rep
+table and, with ``--figure``, the quota-fit and attainment figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from spm_sim._format import format_money, format_pct
+from spm_sim._spec import load_spec
+from spm_sim.errors import SpecError
+
+from .args import seed
+from .territory import parse_named_numbers
+
+__all__ = ["add_quotas_parser", "cmd_quotas", "parse_weights"]
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """``"history=0.6,potential=40%"`` -> ``{"history": 0.6, "potential": 0.4}``.
+
+    Examples
+    --------
+    >>> parse_weights("history=0.6, potential=40%")
+    {'history': 0.6, 'potential': 0.4}
+    """
+    return parse_named_numbers(text, form="BASIS=WEIGHT", example="history=0.6 or potential=40%")
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of numbers (e.g. 0.5,0.3,0.2)"
+        ) from None
+
+
+def _shares(text: str) -> tuple[float, ...]:
+    out = tuple(_number(v.strip()) for v in text.split(",") if v.strip())
+    if not out:
+        raise argparse.ArgumentTypeError("give at least one over-assignment, e.g. 0,5%,10%")
+    return out
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text.replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def add_quotas_parser(sub) -> None:
+    """Register ``spm-sim quotas`` on the CLI's sub-parsers."""
+    from spm_sim.quota import METHODS
+
+    p = sub.add_parser(
+        "quotas",
+        help="set quotas for a scenario and print how achievable and fair they are",
+        description="Set quotas for a scenario's plan year by a method (the scenario's 'quota:' "
+        "settings, changed by the options), print the sums at each level, the simulated "
+        "attainment, fairness and feasibility and the company view (P(company target), "
+        "incentive cost), and write the quotas as CSV.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    p.add_argument("--method", choices=METHODS, help="quota method (default: the scenario's)")
+    p.add_argument("--target", type=_number, metavar="MONEY", help="company target")
+    p.add_argument("--growth", type=_number, metavar="G", help="growth on last year, 0.08 or 8%%")
+    p.add_argument(
+        "--over-assignment", type=_number, metavar="X", help="rep level: reps over region"
+    )
+    p.add_argument(
+        "--region-over-assignment", type=_number, metavar="X", help="regions over company"
+    )
+    p.add_argument("--history", choices=("trailing_12m", "prior_year", "multi_year"))
+    p.add_argument(
+        "--history-weights", type=_floats, metavar="W,...", help="multi_year weights, recent first"
+    )
+    p.add_argument(
+        "--weights", type=parse_weights, metavar="B=W,...", help="blend: history=0.6,potential=0.4"
+    )
+    p.add_argument("--targets", type=Path, metavar="CSV", help="bottom_up: account or rep targets")
+    p.add_argument("--reconcile", action="store_true", help="bottom_up: scale to the target")
+    p.add_argument("--probability", type=_number, metavar="P", help="calibrated: P(attain)")
+    p.add_argument(
+        "--share-at-quota", type=_number, metavar="S", help="calibrated: share of reps at quota"
+    )
+    p.add_argument(
+        "--trials", type=int, metavar="N", help="simulated years (default: the scenario's)"
+    )
+    p.add_argument("--seed", type=seed, metavar="S", help="seed (default: the scenario's)")
+    p.add_argument(
+        "--out", type=Path, default=Path("quotas.csv"), help="quotas CSV (default quotas.csv)"
+    )
+    p.add_argument("--figure", type=Path, metavar="PNG", help="also write the figures")
+    p.add_argument(
+        "--compare-over-assignment",
+        type=_shares,
+        metavar="X,...",
+        help="also print the company view for these rep-level over-assignments, "
+        "e.g. 0,5%%,10%%,15%% (same simulated sales for each)",
+    )
+
+
+#: options that belong to one method: dropped from the scenario's settings when
+#: --method changes it, unless given again on the command line
+_METHOD_FIELDS = ("weights", "targets", "reconcile", "probability", "share_at_quota")
+
+
+def _settings(scenario, args):
+    """The scenario's quota settings with the command line's changes, validated."""
+    from spm_sim.quota import QuotaSettings
+
+    data: dict[str, Any] = scenario.quota.model_dump()
+    given: list[str] = []
+    if args.method and args.method != data["method"]:
+        for f in _METHOD_FIELDS:
+            data.pop(f, None)
+        if args.method in ("calibrated", "bottom_up"):
+            data["over_assignment"] = {}  # set by the probability or the targets
+    simple = {
+        "method": args.method,
+        "target": args.target,
+        "growth": args.growth,
+        "history": args.history,
+        "history_weights": args.history_weights,
+        "weights": args.weights,
+        "targets": str(args.targets) if args.targets else None,
+        "reconcile": True if args.reconcile else None,
+        "probability": args.probability,
+        "share_at_quota": args.share_at_quota,
+    }
+    for key, value in simple.items():
+        if value is not None:
+            data[key] = value
+            given.append(key)
+    oa = dict(data["over_assignment"])
+    if args.over_assignment is not None:
+        oa["rep"] = args.over_assignment
+        given.append("over_assignment.rep")
+    if args.region_over_assignment is not None:
+        oa["region"] = args.region_over_assignment
+        given.append("over_assignment.region")
+    data["over_assignment"] = oa
+    where = "the scenario's quota settings" + (
+        f" with the command line's {', '.join(given)}" if given else ""
+    )
+    return load_spec(QuotaSettings, data, where=where)
+
+
+def cmd_quotas(args) -> int:
+    """Run ``spm-sim quotas``; returns the exit status."""
+    from spm_sim.book import load_book_ref
+    from spm_sim.quota import annual_draws, quota_diagnostics, rep_potential, rep_run_rates
+    from spm_sim.scenario import load_scenario
+    from spm_sim.simulate import prepare
+    from spm_sim.sweep import company_view
+
+    if args.figure is not None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        kinds = FigureCanvasAgg.get_supported_filetypes()
+        suffix = args.figure.suffix.lstrip(".").lower()
+        if suffix not in kinds:
+            raise SpecError(
+                f"--figure {args.figure}: cannot write a {suffix or 'file without'} "
+                f"extension; use one of {', '.join(sorted(kinds))} (e.g. quotas.png)"
+            )
+    scenario = load_scenario(args.scenario)
+    settings = _settings(scenario, args)
+    if args.compare_over_assignment and (
+        settings.method == "calibrated"
+        or (settings.method == "bottom_up" and not settings.reconcile)
+    ):
+        raise SpecError(
+            f"--compare-over-assignment: method {settings.method!r} does not share a target "
+            "out, so over-assignment does not change its quotas; compare with a top-down "
+            "method or bottom_up --reconcile"
+        )
+    scenario = scenario.replace(quota=settings)
+    trials = int(args.trials or scenario.trials)
+    if trials < 100:
+        raise SpecError(f"--trials {trials}: give at least 100 simulated years")
+    seed = scenario.seed if args.seed is None else args.seed
+    book = load_book_ref(scenario.book)
+    prep = prepare(scenario, book)
+    q = prep.quotas
+    cur = scenario.plan.currency
+
+    # judged on the simulation's own stream (the calibration used another one)
+    draws = annual_draws(prep.model, trials, rng=seed)
+    history = rep_run_rates(
+        book, plan_year=scenario.plan_year, settings=settings, rep_ids=q.rep_ids
+    )
+    col = settings.potential_column
+    potential = (
+        rep_potential(book.accounts, q.rep_ids, col) if col in book.accounts.columns else None
+    )
+    diag = quota_diagnostics(
+        q,
+        draws,
+        potential=potential,
+        history=history,
+        base_salary=prep.base_salary,
+        target_incentive=prep.target_incentive,
+    )
+    view = company_view(scenario, {settings.method: settings}, trials=trials, rng=seed, book=book)
+    row = view.iloc[0]
+
+    print(f"{scenario.name}: quotas for {scenario.plan_year}, {len(q.rep_ids)} reps")
+    print(f"method      {settings.describe(scenario.plan_year)}")
+    print(f"target      {format_money(q.company_target, currency=cur)}")
+    print(
+        f"quotas      {format_money(float(q.annual.sum()), currency=cur)} in total, "
+        f"over-assignment {format_pct(q.over_assignment)} realised"
+    )
+    print("\nlevels (each level's quota and the sum of the quotas one level below):")
+    for _, lv in q.levels.iterrows():
+        print(
+            f"  {lv['level']:<8}{lv['name']:<12}{format_money(lv['quota'], currency=cur):>16}"
+            f"{format_money(lv['sum_below'], currency=cur):>16}  over-assignment "
+            f"{format_pct(lv['over_assignment_realised'])} (set "
+            f"{format_pct(lv['over_assignment_set'])})"
+            + ("" if lv["matches_set"] else "  <- differs: set bottom-up or overridden")
+        )
+    if len(q.audit):
+        print(f"\noverrides ({len(q.audit)}):")
+        for _, o in q.audit.iterrows():
+            print(
+                f"  {o['rep_id']}: {format_money(o['quota_before'], currency=cur)} -> "
+                f"{format_money(o['quota_after'], currency=cur)} by {o['by'] or '(not named)'}: "
+                f"{o['reason']}"
+            )
+    print(f"\nsimulated over {trials:,} years (seed {seed}):")
+    print(diag.describe())
+    print(
+        f"company: P(bookings >= target) {format_pct(row['p_company_target'])}; "
+        f"incentive cost {format_money(row['incentive_cost_p50'], currency=cur)} median "
+        f"({format_money(row['incentive_cost_p10'], currency=cur)} to "
+        f"{format_money(row['incentive_cost_p90'], currency=cur)}, P10-P90), cost of sales "
+        f"{format_pct(row['incentive_cost_of_sales'])}"
+    )
+
+    if args.compare_over_assignment:
+        _print_sweep(scenario, settings, args.compare_over_assignment, trials, seed, book, cur)
+
+    out = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame = q.to_frame()
+    frame.to_csv(out, index=False, float_format="%.2f")
+    reps_path = out.with_name(f"{out.stem}_reps.csv")
+    both = [c for c in diag.reps.columns if c in q.basis.columns and c != "rep_id"]
+    reps = q.basis.merge(diag.reps.drop(columns=both), on="rep_id", how="left")
+    reps.to_csv(reps_path, index=False)
+    print(f"\nwrote {out}\nwrote {reps_path}")
+    if args.figure:
+        from spm_sim.viz.quota import attainment_figure, quota_fit_figure
+
+        fig_path = args.figure
+        fig_path.parent.mkdir(parents=True, exist_ok=True)
+        fit = quota_fit_figure(diag)
+        fit.savefig(fig_path, dpi=110, bbox_inches="tight")
+        att_path = fig_path.with_name(f"{fig_path.stem}_attainment{fig_path.suffix}")
+        att = attainment_figure(diag)
+        att.savefig(att_path, dpi=110, bbox_inches="tight")
+        import matplotlib.pyplot as plt
+
+        plt.close(fit)
+        plt.close(att)
+        print(f"wrote {fig_path}\nwrote {att_path}")
+    return 0
+
+
+def _print_sweep(scenario, settings, levels, trials, seed, book, cur) -> None:
+    """The company view for several rep-level over-assignments, on the same sales."""
+    from spm_sim.sweep import company_view
+
+    variants = {}
+    for x in levels:
+        data = settings.model_dump()
+        data["over_assignment"] = {**data["over_assignment"], "rep": x}
+        variants[f"{x:.1%}"] = load_spec(
+            type(settings), data, where=f"--compare-over-assignment {x:g}"
+        )
+    view = company_view(scenario, variants, trials=trials, rng=seed, book=book)
+    print("\nover-assignment (rep level) against attainment and cost, same simulated sales:")
+    head = (
+        f"  {'rep level':>9}{'sum of quotas':>16}{'reps at quota':>15}{'P(target)':>11}"
+        f"{'incentive P50':>16}{'cost of sales':>15}"
+    )
+    print(head)
+    for _, r in view.iterrows():
+        print(
+            f"  {r['setting']:>9}{format_money(r['sum_of_quotas'], currency=cur):>16}"
+            f"{format_pct(r['share_at_quota']):>15}{format_pct(r['p_company_target']):>11}"
+            f"{format_money(r['incentive_cost_p50'], currency=cur):>16}"
+            f"{format_pct(r['incentive_cost_of_sales']):>15}"
+        )

@@ -1,0 +1,406 @@
+"""Figures of the capacity simulation: the headcount curve, waits and utilisation.
+
+The same house rules as :mod:`spm_sim.plots` (object-oriented matplotlib on the Agg
+canvas, no pyplot, the look set inside ``figure_style()`` only); every function returns an
+:class:`~spm_sim._plot_style.SpmFigure`, which Jupyter shows as a PNG. The inputs are
+the frames of :mod:`spm_sim.capacity`: :func:`headcount_figure` takes a
+:func:`~spm_sim.capacity.headcount_curve`, :func:`waits_figure` a
+:class:`~spm_sim.capacity.CapacityResult`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+
+from spm_sim._format import format_money
+
+from .style import SpmFigure, figure_style, palette, pct_axis, safe_label
+
+__all__ = ["headcount_figure", "waits_figure", "share_column"]
+
+#: Points of the response-time grid of :func:`waits_figure`.
+WAIT_GRID = 200
+
+
+def share_column(columns, within_hours: float | None = None) -> str:
+    """The ``share_within_<h>h`` column of a summary or curve.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Column (or figure) names, e.g. a :func:`~spm_sim.capacity.headcount_curve`'s.
+    within_hours : float, optional
+        The response time wanted; default: the only such column there is.
+
+    Raises
+    ------
+    KeyError
+        If there is no such column (or, without ``within_hours``, several).
+
+    Examples
+    --------
+    >>> share_column(["reps", "share_within_1h", "share_within_1h_low"])
+    'share_within_1h'
+    >>> share_column(["share_within_0.5h"], 0.5)
+    'share_within_0.5h'
+    """
+    cols = [str(c) for c in columns]
+    if within_hours is not None:
+        name = f"share_within_{within_hours:g}h"
+        if name not in cols:
+            raise KeyError(f"no column {name!r}; the frame has {cols}")
+        return name
+    found = [c for c in cols if re.fullmatch(r"share_within_[0-9.e+-]+h", c)]
+    if len(found) != 1:
+        raise KeyError(f"expected one share_within_<h>h column, found {found or 'none'}")
+    return found[0]
+
+
+def _money_axis(ax: Axes) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_money(v, trim=True)))
+
+
+def _mark(ax: Axes, recommended: int | None, label: bool) -> None:
+    if recommended is None:
+        return
+    ax.axvline(
+        recommended,
+        color="black",
+        lw=1.1,
+        ls="-.",
+        label=f"recommended: {recommended} reps" if label else None,
+        gid="recommended",
+    )
+
+
+def _band(ax: Axes, curve: pd.DataFrame, col: str, color, label: str, gid: str) -> None:
+    x = curve["reps"].to_numpy(float)
+    y = curve[col].to_numpy(float)
+    ax.plot(x, y, "o-", color=color, ms=4, lw=1.5, label=label, gid=gid)
+    low, high = f"{col}_low", f"{col}_high"
+    if low in curve and high in curve:
+        lo = curve[low].to_numpy(float)
+        hi = curve[high].to_numpy(float)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        if ok.any():
+            ax.fill_between(x[ok], lo[ok], hi[ok], color=color, alpha=0.2, lw=0, gid=f"{gid}_ci")
+
+
+def headcount_figure(curve: pd.DataFrame, target=None, *, recommended: int | None = None):
+    """Service level, utilisation and bookings against team size, with the target.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        From :func:`spm_sim.capacity.headcount_curve`: one row per team size
+        (``reps``), each figure with ``_low`` / ``_high`` bounds of its confidence
+        interval across replications; ``attrs["stage"]`` names the stage sized.
+    target : ServiceTarget, optional
+        Drawn as dashed lines: the share to reach within ``within_hours`` and the
+        utilisation cap. Its ``within_hours`` picks the service column (default:
+        the curve's only ``share_within_<h>h`` column).
+    recommended : int, optional
+        Team size to mark with a vertical line (e.g. ``smallest_team(...)["reps"]``).
+
+    Returns
+    -------
+    SpmFigure
+        Three axes. Left: the share of leads first contacted within the response
+        time (gid ``"service"``, its interval ``"service_ci"``) and the stage's mean
+        utilisation (``"utilisation"``, ``"utilisation_ci"``) against reps, the
+        target share (``"target_share"``) and cap (``"target_utilisation"``).
+        Middle: bookings closed in the year (``"bookings"``, ``"bookings_ci"``).
+        Right: what each added rep brings against the cost of a rep (``"rep_cost"``):
+        the bookings in the year gained (bars, ``"extra_bookings"``), or, when the
+        curve has ``expected_value_per_rep`` (see
+        :func:`spm_sim._cli_capacity.marginal_value`), that value as bars
+        (``"extra_value"``) and the bookings in the year as dots (``"extra_bookings"``).
+        The recommended size is the dash-dotted line ``"recommended"`` in every panel.
+
+    Notes
+    -----
+    Every size of a curve runs on the same seeds (common random numbers), so the
+    difference between two neighbouring sizes is the team's effect, not noise in
+    the arrivals; the bands are the 95% intervals of each size's mean on its own.
+
+    Examples
+    --------
+    >>> curve = pd.DataFrame({
+    ...     "reps": [2, 3, 4], "share_within_1h": [0.5, 0.85, 0.95],
+    ...     "share_within_1h_low": [0.45, 0.8, 0.93], "share_within_1h_high": [0.55, 0.9, 0.97],
+    ...     "utilisation_SDR": [0.9, 0.6, 0.45], "bookings": [1e6, 1.2e6, 1.25e6],
+    ...     "extra_bookings_per_rep": [np.nan, 2e5, 5e4], "rep_cost": [9e4] * 3})
+    >>> curve.attrs["stage"] = "SDR"
+    >>> fig = headcount_figure(curve, recommended=4)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['Service level and utilisation', 'Bookings in the year', 'Bookings per extra rep']
+    """
+    if curve.empty:
+        raise ValueError("the headcount curve has no rows; run headcount_curve with some sizes")
+    within = getattr(target, "within_hours", None)
+    share = share_column(curve.columns, within)
+    hours = share.removeprefix("share_within_").removesuffix("h")
+    stage = curve.attrs.get("stage")
+    util = f"utilisation_{stage}" if stage is not None else None
+    colors = palette(3)
+    x = curve["reps"].to_numpy(float)
+    with figure_style():
+        fig = SpmFigure(figsize=(12.0, 4.2), layout="constrained")
+        ax1, ax2, ax3 = fig.subplots(1, 3)
+
+        _band(ax1, curve, share, colors[0], f"contacted within {hours} h", "service")
+        if util is not None and util in curve:
+            _band(ax1, curve, util, colors[1], f"utilisation of {safe_label(stage)}", "utilisation")
+        if target is not None and target.share is not None:
+            ax1.axhline(
+                target.share,
+                color=colors[0],
+                ls="--",
+                lw=1.1,
+                label=f"target: {target.share:.0%} within {target.within_hours:g} h",
+                gid="target_share",
+            )
+        if target is not None and target.max_utilisation is not None:
+            ax1.axhline(
+                target.max_utilisation,
+                color=colors[1],
+                ls="--",
+                lw=1.1,
+                label=f"cap: utilisation {target.max_utilisation:.0%}",
+                gid="target_utilisation",
+            )
+        _mark(ax1, recommended, label=True)
+        ax1.set_ylim(0, 1.02)
+        pct_axis(ax1, "y")
+        ax1.set_title("Service level and utilisation")
+        ax1.set_ylabel("Share of leads / of hours (95% CI)")
+        ax1.legend(loc="lower right", fontsize=7.5)
+
+        _band(ax2, curve, "bookings", colors[2], "bookings (95% CI)", "bookings")
+        _mark(ax2, recommended, label=False)
+        _money_axis(ax2)
+        ax2.set_title("Bookings in the year")
+        ax2.set_ylabel("Bookings closed in the year")
+
+        extra = curve.get("extra_bookings_per_rep", pd.Series(np.nan, index=curve.index))
+        extra = extra.to_numpy(float)
+        ok = np.isfinite(extra)
+        if "expected_value_per_rep" in curve:
+            value = curve["expected_value_per_rep"].to_numpy(float)
+            shown = np.isfinite(value)
+            bars = ax3.bar(
+                x[shown],
+                value[shown],
+                width=0.6,
+                color=colors[2],
+                alpha=0.8,
+                label="value of the extra opportunities",
+            )
+            for patch in bars.patches:
+                patch.set_gid("extra_value")
+            ax3.plot(
+                x[ok],
+                extra[ok],
+                "o",
+                color="0.2",
+                ms=5,
+                label="bookings in the year",
+                gid="extra_bookings",
+            )
+        else:
+            bars = ax3.bar(x[ok], extra[ok], width=0.6, color=colors[2], label="bookings gained")
+            for patch in bars.patches:
+                patch.set_gid("extra_bookings")
+        if "rep_cost" in curve and len(curve):
+            cost = float(curve["rep_cost"].iloc[0])
+            ax3.axhline(
+                cost,
+                color="black",
+                ls="--",
+                lw=1.1,
+                label=f"cost of a rep: {format_money(cost)}",
+                gid="rep_cost",
+            )
+        ax3.axhline(0.0, color="0.5", lw=0.8)
+        _mark(ax3, recommended, label=False)
+        _money_axis(ax3)
+        ax3.set_title("Bookings per extra rep")
+        ax3.set_ylabel("Gained by the last rep added")
+        ax3.legend(loc="best", fontsize=7.5)
+
+        who = f"{safe_label(stage)} reps" if stage is not None else "Reps"
+        for ax in (ax1, ax2, ax3):
+            ax.set_xlabel(who)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xlim(x.min() - 0.6, x.max() + 0.6)
+        name = curve.attrs.get("config")
+        if name:
+            fig.suptitle(safe_label(name), fontsize=9.5, x=0.01, ha="left")
+    return fig
+
+
+def _share_within(waits: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Share of ``waits`` at or below each point of ``grid`` (the empirical CDF)."""
+    if waits.size == 0:
+        return np.full(grid.shape, np.nan)
+    return np.searchsorted(np.sort(waits), grid, side="right") / waits.size
+
+
+def waits_figure(result):
+    """The first stage's response times and every rep's utilisation.
+
+    Parameters
+    ----------
+    result : CapacityResult
+        From :func:`spm_sim.capacity.run_capacity`.
+
+    Returns
+    -------
+    SpmFigure
+        Two axes. Left: the share of leads first contacted within ``t`` working
+        hours against ``t`` (up to the 99th percentile of the waits; the axis is
+        linear up to the target's response time, default 1 hour, and logarithmic
+        beyond), the mean over
+        replications (gid ``"share_within"``) and their range (``"range"``), with the
+        configuration's target as a point (``"target"``). Right: the utilisation of
+        every rep in every replication by stage (dots, ``"reps"``; a seat's successive
+        reps are separate dots), each stage's utilisation (``"stage_mean"``: its busy
+        hours over its hours in a seat, as in the summary) and the utilisation cap of
+        the target (``"target_utilisation"``), if any.
+
+    Notes
+    -----
+    As in :meth:`~spm_sim.capacity.CapacityResult.summary`, the shares count the
+    leads contacted in the year; leads still waiting on 31 December are left out.
+    A rep's utilisation is their busy hours over their hours in the seat, so a
+    vacancy after a rep leaves does not lower it; the rep's effort counts at the
+    ramped speed (a new rep's lead takes longer and keeps them busier).
+
+    Examples
+    --------
+    >>> from spm_sim.capacity import CapacityConfig, run_capacity
+    >>> cfg = CapacityConfig(name="demo", segments=[{"name": "web", "leads_per_year": 500}],
+    ...                      stages=[{"name": "SDR", "reps": 2, "effort_hours": 1.0}])
+    >>> fig = waits_figure(run_capacity(cfg, 2, rng=0))
+    >>> [ax.get_title() for ax in fig.axes]
+    ['Response time at SDR', 'Utilisation per rep']
+    """
+    config = result.config
+    target = config.target
+    first = result.work[result.work["stage"] == 0]
+    waits = {r: g["wait"].to_numpy(float) for r, g in first.groupby("replication")}
+    every = first["wait"].to_numpy(float)
+    within = 1.0
+    if target is not None and target.within_hours is not None:
+        within = target.within_hours
+    top = max(float(np.quantile(every, 0.99)) if every.size else 0.0, 2.0 * within)
+    # linear up to the target's response time, logarithmic beyond: the target and the
+    # long tail of a bad replication both stay readable
+    linear = np.linspace(0.0, within, WAIT_GRID // 4, endpoint=False)
+    grid = np.concatenate([linear, np.geomspace(within, top, WAIT_GRID - linear.size)])
+    curves = np.array([_share_within(w, grid) for w in waits.values()]).reshape(-1, grid.size)
+    colors = palette(max(len(config.stages), 2))
+    stage0 = config.stages[0].name
+    with figure_style():
+        fig = SpmFigure(figsize=(10.5, 4.2), layout="constrained")
+        ax1, ax2 = fig.subplots(1, 2)
+        if len(curves):
+            ax1.fill_between(
+                grid,
+                curves.min(axis=0),
+                curves.max(axis=0),
+                color=colors[0],
+                alpha=0.2,
+                lw=0,
+                label=f"range over {len(curves)} replications",
+                gid="range",
+            )
+            ax1.plot(
+                grid, curves.mean(axis=0), color=colors[0], lw=1.8, label="mean", gid="share_within"
+            )
+        if target is not None and target.within_hours is not None:
+            ax1.plot(
+                [target.within_hours],
+                [target.share],
+                "D",
+                color="black",
+                ms=6,
+                label=f"target: {target.share:.0%} within {target.within_hours:g} h",
+                gid="target",
+            )
+            ax1.axvline(target.within_hours, color="0.5", ls=":", lw=1.0)
+            ax1.axhline(target.share, color="0.5", ls=":", lw=1.0)
+        ax1.set_xscale("symlog", linthresh=within, linscale=1.0)
+        steps = within * np.array([0.5, 1, 2, 4, 8, 16, 40, 80, 200, 400, 800, 2000])
+        ax1.set_xticks([0.0, *steps[steps <= top]])
+        ax1.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax1.xaxis.set_minor_locator(NullLocator())
+        ax1.set_xlim(0, grid[-1])
+        ax1.set_ylim(0, 1.02)
+        pct_axis(ax1, "y")
+        ax1.set_xlabel("Working hours from arrival to first contact (log scale past the target)")
+        ax1.set_ylabel("Share of leads contacted within")
+        ax1.set_title(f"Response time at {safe_label(stage0)}")
+        ax1.legend(loc="lower right", fontsize=7.5)
+
+        reps = result.reps
+        ticks = []
+        for k, st in enumerate(config.stages):
+            on = reps[reps["stage"] == st.name]
+            u = on["utilisation"].to_numpy(float)
+            u = u[np.isfinite(u)]
+            in_seat = float(on["hours_in_seat"].sum()) if "hours_in_seat" in on else 0.0
+            if in_seat > 0:
+                mean = float(on["busy_hours"].sum()) / in_seat
+            else:
+                mean = float(u.mean()) if u.size else float("nan")
+            # spread the dots sideways by a golden-ratio sequence: no randomness in a figure
+            jitter = ((np.arange(u.size) * 0.6180339887) % 1.0 - 0.5) * 0.56
+            ax2.scatter(
+                k + jitter,
+                u,
+                s=8,
+                alpha=0.35 if u.size > 200 else 0.7,
+                color=colors[k % len(colors)],
+                lw=0,
+                gid="reps",
+            )
+            if np.isfinite(mean):
+                ax2.hlines(mean, k - 0.38, k + 0.38, color="black", lw=2.0, gid="stage_mean")
+                ax2.annotate(
+                    f"stage {mean:.0%}",
+                    (k + 0.4, mean),
+                    xytext=(2, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=7.5,
+                )
+            ticks.append(f"{safe_label(st.name)}\n{st.reps} seats")
+        if target is not None and target.max_utilisation is not None:
+            ax2.axhline(
+                target.max_utilisation,
+                color="black",
+                ls="--",
+                lw=1.1,
+                label=f"cap {target.max_utilisation:.0%}",
+                gid="target_utilisation",
+            )
+            ax2.legend(loc="lower right", fontsize=7.5)
+        ax2.set_xticks(range(len(config.stages)), ticks)
+        ax2.set_xlim(-0.6, len(config.stages) - 0.4 + 0.35)
+        ax2.set_ylim(0, 1.02)
+        pct_axis(ax2, "y")
+        ax2.set_ylabel("Busy hours / hours in the seat")
+        ax2.set_title("Utilisation per rep")
+        fig.suptitle(
+            f"{safe_label(config.name)}: {result.n_replications} replications",
+            fontsize=9.5,
+            x=0.01,
+            ha="left",
+        )
+    return fig

@@ -1,0 +1,76 @@
+"""The look shared by every figure of spm_sim: rc settings, the seaborn style block, the
+palette, labels that matplotlib will not read as maths, percent axes, and
+:class:`SpmFigure`."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+__all__ = ["SpmFigure", "figure_style", "palette", "safe_label", "pct_axis"]
+
+_RC = {
+    "figure.dpi": 100,
+    "font.size": 9.5,
+    "axes.titlesize": 10.5,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 9.5,
+    "legend.fontsize": 8.5,
+    "legend.frameon": False,
+    "svg.hashsalt": "spm_sim",
+}
+
+
+def figure_style():
+    """The look of every figure: white grid, a readable font size (a context manager)."""
+    # axes_style and rc_context are both context managers that restore the previous
+    # settings on exit; stacking them keeps the caller's global style untouched.
+    from contextlib import ExitStack
+
+    stack = ExitStack()
+    stack.enter_context(sns.axes_style("whitegrid"))
+    stack.enter_context(mpl.rc_context(_RC))
+    return stack
+
+
+def palette(n: int) -> list:
+    return list(sns.color_palette("colorblind", max(n, 1)))
+
+
+def safe_label(text: str) -> str:
+    """A user-given name made safe as a matplotlib label.
+
+    ``$`` would start mathtext and a leading ``_`` hides the entry from the legend.
+
+    >>> safe_label("_x $5k")
+    '\\u200b_x \\\\$5k'
+    """
+    text = str(text).replace("$", r"\$")
+    return "\u200b" + text if text.startswith("_") else text
+
+
+def pct_axis(ax: Axes, axis: str = "x", decimals: int | None = None) -> None:
+    fmt = PercentFormatter(xmax=1.0, decimals=decimals)
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+class SpmFigure(Figure):
+    """A matplotlib ``Figure`` that shows itself as a PNG in Jupyter and Voila.
+
+    spm_sim builds figures without pyplot (no global state, nothing to close), so
+    IPython's matplotlib display hook, which pyplot installs, may never be there;
+    ``_repr_png_`` lets ``display(fig)`` or a cell's last value show the picture in any
+    frontend all the same.
+    """
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        buf = io.BytesIO()
+        FigureCanvasAgg(self).print_png(buf)
+        return buf.getvalue()

@@ -1,0 +1,643 @@
+"""Figures of territory design: the map, balance bars, trade-off and headcount charts.
+
+Re-exported by :mod:`spm_sim.plots`; the same house rules apply (object-oriented
+matplotlib on the Agg canvas, no pyplot, the look set inside ``figure_style()`` only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.patheffects import withStroke
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from .style import SpmFigure, figure_style, palette, pct_axis, safe_label
+
+__all__ = ["territory_map", "balance_bars", "tradeoff_curve", "headcount_chart"]
+
+
+# ----------------------------------------------------------------------------- territories
+
+#: Statuses of a territory design whose alignment is outside the bands (or missing).
+_NOT_FEASIBLE = frozenset({"bands_not_met", "infeasible", "error", "failed"})
+
+
+def _warn_color():
+    """The colour of out-of-band bars and warnings (colour-blind vermillion)."""
+    return sns.color_palette("colorblind")[3]
+
+
+def _km_axis(ax: Axes, axis: str = "y") -> None:
+    fmt = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+def _coords(frame: pd.DataFrame, prefix: str = "") -> tuple[str, str, bool] | None:
+    """Column names of (horizontal, vertical) position and whether they are lon/lat."""
+    if f"{prefix}lat" in frame.columns and f"{prefix}lon" in frame.columns:
+        return f"{prefix}lon", f"{prefix}lat", True
+    if f"{prefix}x" in frame.columns and f"{prefix}y" in frame.columns:
+        return f"{prefix}x", f"{prefix}y", False
+    return None
+
+
+def _missing(values: pd.Series) -> np.ndarray:
+    """True where a rep / territory label is absent (None, NaN or empty text)."""
+    v = values.astype(object)
+    return (v.isna() | v.map(lambda s: isinstance(s, str) and not s.strip())).to_numpy(bool)
+
+
+def _spread_colors(keys: list, px: np.ndarray, py: np.ndarray) -> dict:
+    """A tab20 colour per key such that keys placed near each other differ.
+
+    Keys are taken from west to east (increasing ``px``); each gets the colour whose
+    nearest earlier use is farthest away, a use of the colour's light/dark twin in
+    tab20 counting at twice its distance (twins are alike but tell apart).
+    """
+    tab20 = list(sns.color_palette("tab20", 20))
+    twin = [c + 1 if c % 2 == 0 else c - 1 for c in range(20)]
+    used: list[list[int]] = [[] for _ in tab20]
+    out: dict = {}
+    order = sorted(range(len(keys)), key=lambda i: (px[i], py[i], str(keys[i])))
+    for i in order:
+        best, best_score = 0, -1.0
+        for c in range(len(tab20)):
+            score = np.inf
+            for members, factor in ((used[c], 1.0), (used[twin[c]], 2.0)):
+                if members:
+                    d = np.hypot(px[members] - px[i], py[members] - py[i]).min()
+                    score = min(score, factor * d)
+            if score > best_score:
+                best, best_score = c, score
+        used[best].append(i)
+        out[keys[i]] = tab20[best]
+    return out
+
+
+def _percent_text(v: float) -> str:
+    return f"{v:.0%}" if abs(v * 100 - round(v * 100)) < 1e-9 else f"{v:.1%}"
+
+
+def territory_map(
+    alignment,
+    *,
+    before: pd.Series | Sequence | str | None = None,
+    ax_title: str | None = None,
+    max_points: int = 20000,
+) -> Figure:
+    """Units coloured by territory, with the centers (rep homes); optionally before/after.
+
+    Parameters
+    ----------
+    alignment : Alignment
+        From :func:`spm_sim.territory.design`. Units need ``lat``/``lon`` (drawn
+        with longitude across, and a 1/cos(mean latitude) aspect so distances look
+        right) or ``x``/``y`` (equal aspect).
+    before : Series, sequence or "current", optional
+        The current rep of each unit (a Series indexed by unit id, or one value per
+        unit in the order of ``alignment.units``), or ``"current"`` for
+        ``alignment.units["current_rep"]``. Draws two panels, before and after, a rep
+        having the same colour in both; units that change rep are ringed in black in
+        the after panel, whose title states the disrupted share.
+    ax_title : str, optional
+        Title of the (after) map instead of the default.
+    max_points : int, default 20000
+        Above this many units, an evenly drawn random sample (fixed seed) of this
+        size is plotted, and the title says so.
+
+    Returns
+    -------
+    Figure
+        One axes (two with ``before``). The unit dots are the scatter collection
+        with gid ``"units"``, the centers ``"centers"``, the moved rings ``"moved"``.
+
+    Notes
+    -----
+    Colours cycle through the 20 colours of matplotlib's "tab20". Territories are
+    taken from west to east (by the mean position of their units) and each gets the
+    colour whose nearest earlier use is farthest away (a light/dark twin counting at
+    twice its distance), so neighbouring territories differ even with 80 or more.
+    Colours follow the rep (the territory label when it has none), so a rep keeps
+    its colour in both panels; units without a rep are light grey. Centers are
+    black-edged stars labelled with the rep (or territory) when there are at most
+    30 territories.
+
+    Examples
+    --------
+    >>> from spm_sim.territory import design
+    >>> units = pd.DataFrame({"unit_id": range(6), "x": [0, 1, 2, 10, 11, 12],
+    ...                       "y": 0.0, "potential": 1.0})
+    >>> fig = territory_map(design(units, territories=2, balance={"potential": 0}, rng=0))
+    >>> len(fig.axes), len(fig.axes[0].collections[0].get_offsets())
+    (1, 6)
+    """
+    units = alignment.units
+    per = alignment.territories
+    cols = _coords(units)
+    if cols is None:
+        raise ValueError("territory_map needs unit columns lat/lon or x/y")
+    xc, yc, geo = cols
+    x = units[xc].to_numpy(float)
+    y = units[yc].to_numpy(float)
+    n = len(units)
+    lat0 = float(np.nanmean(y)) if geo and n else 0.0
+    scale = np.cos(np.radians(lat0)) if geo else 1.0  # east-west km per degree, relative
+
+    after_key = units["rep_id"].astype(object).where(~_missing(units["rep_id"]), units["territory"])
+    after_key = after_key.to_numpy(object)
+    cur = None
+    if before is not None:
+        if isinstance(before, str):
+            if before != "current":
+                raise ValueError(f"before must be a Series or 'current'; got {before!r}")
+            if "current_rep" not in units.columns:
+                raise ValueError("before='current' needs an alignment designed with current=")
+            cur = units["current_rep"].astype(object)
+        elif isinstance(before, pd.Series) and before.index.isin(units.index).any():
+            cur = before.astype(object).reindex(units.index)
+        else:
+            values = np.asarray(before, dtype=object)
+            if values.shape != (n,):
+                raise ValueError(f"before: expected {n} values (one per unit), got {values.shape}")
+            cur = pd.Series(values, index=units.index, dtype=object)
+        cur_missing = _missing(cur)
+        cur = cur.to_numpy(object)
+        if isinstance(before, str) and "moved" in units.columns:
+            moved = units["moved"].to_numpy(bool)
+        else:
+            moved = ~cur_missing & (cur != after_key)
+
+    # one colour per rep / territory, spread over the map
+    keys: list = []
+    px: list[float] = []
+    py: list[float] = []
+    for labels, absent in (
+        (after_key, np.zeros(n, bool)),
+        *([(cur, cur_missing)] if cur is not None else []),
+    ):
+        frame = pd.DataFrame({"k": labels, "x": x * scale, "y": y})[~absent]
+        for k, grp in frame.groupby("k", sort=True):
+            if k not in keys:
+                keys.append(k)
+                px.append(float(grp["x"].mean()))
+                py.append(float(grp["y"].mean()))
+    colors = _spread_colors(keys, np.array(px), np.array(py))
+    grey = (0.8, 0.8, 0.8)
+
+    show = np.arange(n)
+    sampled = n > max_points
+    if sampled:
+        show = np.sort(np.random.default_rng(0).choice(n, max_points, replace=False))
+    dot = float(np.clip(40000.0 / max(len(show), 1), 4.0, 30.0))
+    # panel shape from the data's extent as displayed (latitude stretched by 1/cos)
+    xr = float(np.nanmax(x) - np.nanmin(x)) if n else 1.0
+    yr = float(np.nanmax(y) - np.nanmin(y)) if n else 1.0
+    ratio = float(np.clip((yr / scale) / xr if xr > 0 else 1.0, 0.35, 1.6))
+    panel_w = 8.0 if before is None else 7.0
+    panel_h = panel_w * ratio + 1.0
+
+    # centers: territory center columns, else the center unit's position
+    ccols = _coords(per, "center_")
+    cx = per[ccols[0]].to_numpy(float) if ccols else np.full(len(per), np.nan)
+    cy = per[ccols[1]].to_numpy(float) if ccols else np.full(len(per), np.nan)
+    if "center" in per.columns:
+        for j, c in enumerate(per["center"]):
+            if np.isnan(cx[j]) and c is not None and c in units.index:
+                cx[j], cy[j] = float(units.at[c, xc]), float(units.at[c, yc])
+    rep_col = per["rep_id"] if "rep_id" in per.columns else pd.Series(None, index=per.index)
+    ckey = rep_col.astype(object).where(~_missing(rep_col), per.index.to_series())
+    ckey = ckey.to_numpy(object)
+    homes_mode = "center" not in per.columns or bool(per["center"].isna().all())
+    center_name = "rep home" if homes_mode else "territory center"
+    k_terr = len(per)
+
+    def draw(ax: Axes, labels, absent, with_centers) -> None:
+        col = [grey if absent[i] else colors[labels[i]] for i in show]
+        ax.scatter(x[show], y[show], s=dot, c=col, linewidths=0, rasterized=False, gid="units")
+        if with_centers is not None and with_centers.any():
+            j = np.flatnonzero(with_centers & np.isfinite(cx) & np.isfinite(cy))
+            ax.scatter(
+                cx[j],
+                cy[j],
+                s=150 if k_terr <= 30 else 70,
+                marker="*",
+                c=[colors.get(ckey[i], grey) for i in j],
+                edgecolors="black",
+                linewidths=0.8,
+                zorder=4,
+                gid="centers",
+            )
+            if k_terr <= 30:
+                for i in j:
+                    ax.annotate(
+                        safe_label(ckey[i]),
+                        (cx[i], cy[i]),
+                        xytext=(4, 4),
+                        textcoords="offset points",
+                        fontsize=7.5,
+                        fontweight="bold",
+                        path_effects=[withStroke(linewidth=2.5, foreground="white")],
+                        zorder=5,
+                    )
+        ax.set_aspect(1.0 / scale if geo else "equal", adjustable="box")
+        if geo:
+            deg = FuncFormatter(lambda v, _pos: f"{v:g}°")
+            ax.xaxis.set_major_formatter(deg)
+            ax.yaxis.set_major_formatter(deg)
+            ax.set_xlabel("Longitude")
+            ax.set_ylabel("Latitude")
+        else:
+            ax.set_xlabel(safe_label(xc))
+            ax.set_ylabel(safe_label(yc))
+
+    note = f"  (a sample of {len(show):,} of {n:,} units)" if sampled else ""
+    default = f"{k_terr} territories over {n:,} units"
+    with figure_style():
+        if cur is None:
+            fig = SpmFigure(figsize=(panel_w, panel_h), layout="constrained")
+            ax = fig.subplots()
+            draw(ax, after_key, np.zeros(n, bool), np.ones(k_terr, bool))
+            ax.set_title((ax_title or default) + note)
+            handles = [
+                Line2D(
+                    [], [], ls="", marker="*", ms=11, mfc="white", mec="black", label=center_name
+                )
+            ]
+        else:
+            fig = SpmFigure(figsize=(2 * panel_w + 0.6, panel_h + 0.3), layout="constrained")
+            ax0, ax = fig.subplots(1, 2, sharex=True, sharey=True)
+            # the before panel shows the homes of reps who had units before
+            had = set(cur[~cur_missing])
+            draw(ax0, cur, cur_missing, np.array([homes_mode and k in had for k in ckey]))
+            n_before = len(had)
+            ax0.set_title(f"Before: current alignment ({n_before} reps){note}")
+            draw(ax, after_key, np.zeros(n, bool), np.ones(k_terr, bool))
+            m = moved[show]
+            ax.scatter(
+                x[show][m],
+                y[show][m],
+                s=dot * 2.6,
+                c=[colors[after_key[i]] for i in show[m]],
+                edgecolors="black",
+                linewidths=0.4,
+                zorder=3,
+                gid="moved",
+            )
+            s = alignment.summary
+            if isinstance(before, str) and "disruption" in s.index:
+                share, basis = float(s["disruption"]), str(s.get("disruption_basis", "units"))
+            else:
+                has = int((~cur_missing).sum())
+                share, basis = (moved.sum() / has if has else 0.0), "units"
+            ax.set_title(
+                f"{ax_title or 'After: ' + default}\n"
+                f"{share:.1%} of {basis} change rep ({int(moved.sum()):,} units, ringed)"
+            )
+            handles = [
+                Line2D(
+                    [], [], ls="", marker="*", ms=11, mfc="white", mec="black", label=center_name
+                ),
+                Line2D(
+                    [], [], ls="", marker="o", ms=6, mfc="0.8", mec="black", label="changes rep"
+                ),
+            ]
+            if cur_missing.any():
+                handles.append(Patch(color=grey, label="no current rep"))
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    return fig
+
+
+def balance_bars(alignment, measures: Sequence[str] | None = None) -> Figure:
+    """Deviation of each territory from the mean, per balanced measure, against its band.
+
+    Parameters
+    ----------
+    alignment : Alignment
+        From :func:`spm_sim.territory.design`; uses ``alignment.territories``
+        (``dev_<m>`` columns) and the tolerances in ``alignment.settings["balance"]``.
+    measures : list of str, optional
+        Measures to show; default the balanced ones (else every ``dev_`` column).
+
+    Returns
+    -------
+    Figure
+        One panel per measure: a bar per territory (sorted by deviation) of its
+        relative deviation from the mean territory, a shaded band of +-tolerance
+        (gid ``"band"``), and bars outside the band in the warning colour. Above 30
+        territories the territory names are hidden and the count is given below.
+
+    Examples
+    --------
+    >>> from spm_sim.territory import design
+    >>> units = pd.DataFrame({"unit_id": range(6), "x": [0, 1, 2, 10, 11, 12],
+    ...                       "y": 0.0, "potential": [1, 1, 1, 1, 1, 2.0]})
+    >>> al = design(units, territories=2, balance={"potential": 0.2}, rng=0)
+    >>> [len(ax.patches) for ax in balance_bars(al).axes]  # 2 bars and the band
+    [3]
+    """
+    per = alignment.territories
+    tolerances = dict(alignment.settings.get("balance", {}) or {})
+    if measures is None:
+        measures = list(tolerances) or [c[4:] for c in per.columns if c.startswith("dev_")]
+    measures = list(measures)
+    missing = [m for m in measures if f"dev_{m}" not in per.columns]
+    if missing:
+        raise ValueError(f"no deviation column for {missing} in alignment.territories")
+    if not measures:
+        raise ValueError("no balanced measures to show")
+    ok_color = palette(1)[0]
+    warn = _warn_color()
+    band_color = sns.color_palette("colorblind")[2]
+    k = len(per)
+    with figure_style():
+        fig = SpmFigure(figsize=(10, 0.6 + 2.9 * len(measures)), layout="constrained")
+        axes = np.atleast_1d(fig.subplots(len(measures), 1, squeeze=False)[:, 0])
+        for ax, m in zip(axes, measures, strict=True):
+            dev = per[f"dev_{m}"].astype(float).sort_values(kind="stable")
+            tol = tolerances.get(m)
+            pos = np.arange(k)
+            out = (
+                (dev.abs() > float(tol) + 1e-9).to_numpy() if tol is not None else np.zeros(k, bool)
+            )
+            ax.bar(
+                pos,
+                dev.to_numpy(),
+                width=0.8,
+                color=[warn if o else ok_color for o in out],
+                linewidth=0,
+                zorder=2,
+            )
+            handles = [Patch(color=ok_color, label="inside the band")]
+            if tol is not None:
+                ax.axhspan(
+                    -float(tol), float(tol), color=band_color, alpha=0.15, zorder=0, gid="band"
+                )
+                handles = [
+                    Patch(color=band_color, alpha=0.3, label=f"band ±{_percent_text(tol)}"),
+                    *handles,
+                    Patch(color=warn, label=f"outside ({int(out.sum())})"),
+                ]
+            ax.axhline(0.0, color="black", linewidth=0.8, zorder=3)
+            top = max(float(dev.abs().max()) if k else 0.0, float(tol or 0.0)) * 1.3 or 0.05
+            ax.set_ylim(-top, top)
+            ax.set_xlim(-0.6, k - 0.4)
+            pct_axis(ax, "y", decimals=0 if top >= 0.04 else 1)
+            ax.grid(axis="x", visible=False)
+            mean = float(per[m].mean()) if m in per.columns else float("nan")
+            mean_text = f"; mean {mean:,.0f} per territory" if np.isfinite(mean) else ""
+            worst = float(dev.abs().max()) if k else 0.0
+            ax.set_title(
+                f"{safe_label(m)}: largest deviation {_percent_text(worst)}"
+                + (f" (band ±{_percent_text(tol)})" if tol is not None else "")
+                + mean_text,
+                loc="left",
+            )
+            ax.set_ylabel("Deviation from the mean")
+            if k <= 30:
+                ax.set_xticks(pos, [safe_label(t) for t in dev.index], rotation=90 if k > 10 else 0)
+                ax.set_xlabel("Territory (sorted by deviation)")
+            else:
+                ax.set_xticks([])
+                ax.set_xlabel(f"{k} territories, sorted by deviation (names hidden)")
+            ax.legend(handles=handles, loc="upper left", ncols=len(handles))
+    return fig
+
+
+def _pareto_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """True for points no other point beats on both x and y (strictly smaller in both)."""
+    return np.array([not np.any((x < x[i]) & (y < y[i])) for i in range(len(x))], dtype=bool)
+
+
+def _run_label(name: str, value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return f"no {name}"
+    if name == "cap" and isinstance(value, int | float | np.number):
+        return f"cap {_percent_text(float(value))}"
+    if isinstance(value, float | np.floating):
+        return f"{name} {value:g}"
+    return f"{name} {value}"
+
+
+def tradeoff_curve(
+    table: pd.DataFrame,
+    *,
+    x: str = "disruption",
+    y: str = "total_distance",
+    label_col: str = "cap",
+) -> Figure:
+    """Disruption against total distance over a sweep of runs, with the Pareto front.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per run, with columns ``x`` and ``y`` and ideally ``status`` and
+        ``label_col`` (e.g. the output of a sweep over disruption caps: ``cap``,
+        ``status``, ``disruption``, ``total_distance``, ``max_dev``).
+    x, y : str
+        Columns for the axes. ``disruption`` and ``max_dev*`` are drawn as percent;
+        ``total_distance`` as km with thousands separators.
+    label_col : str
+        Column annotating each point (``cap`` gives "cap 10%", a missing cap "no
+        cap").
+
+    Returns
+    -------
+    Figure
+        Runs sorted by ``x`` joined by a grey line. Feasible runs are filled dots;
+        runs whose status is ``bands_not_met`` or ``infeasible`` are hollow grey
+        dots. The Pareto-optimal feasible runs (no other feasible run has both a
+        smaller ``x`` and a smaller ``y``) are ringed (gid ``"pareto"``). Runs
+        without numbers (no solution) are counted in the axis label.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"cap": [0.1, 0.2, None], "disruption": [0.1, 0.2, 0.25],
+    ...                   "total_distance": [900.0, 800.0, 850.0],
+    ...                   "status": ["optimal"] * 3})
+    >>> fig = tradeoff_curve(t)
+    >>> [c.get_gid() for c in fig.axes[0].collections]
+    ['feasible', 'pareto']
+    """
+    t = table.copy()
+    xs = pd.to_numeric(t[x], errors="coerce").to_numpy(float)
+    ys = pd.to_numeric(t[y], errors="coerce").to_numpy(float)
+    status = t["status"].astype(str).to_numpy() if "status" in t.columns else np.full(len(t), "")
+    drawable = np.isfinite(xs) & np.isfinite(ys)
+    feasible = drawable & ~np.isin(status, list(_NOT_FEASIBLE))
+    bad = drawable & ~feasible
+    pareto = np.zeros(len(t), bool)
+    fi = np.flatnonzero(feasible)
+    pareto[fi] = _pareto_mask(xs[fi], ys[fi])
+    order = np.flatnonzero(drawable)[np.argsort(xs[drawable], kind="stable")]
+    color = palette(1)[0]
+    with figure_style():
+        fig = SpmFigure(figsize=(8, 5), layout="constrained")
+        ax = fig.subplots()
+        ax.plot(xs[order], ys[order], color="0.6", linewidth=1.2, zorder=1)
+        if feasible.any():
+            ax.scatter(
+                xs[feasible],
+                ys[feasible],
+                s=45,
+                color=color,
+                zorder=3,
+                gid="feasible",
+                label="feasible run",
+            )
+        if bad.any():
+            kinds = ", ".join(sorted(set(status[bad])))
+            ax.scatter(
+                xs[bad],
+                ys[bad],
+                s=45,
+                facecolors="white",
+                edgecolors="0.5",
+                linewidths=1.3,
+                zorder=3,
+                gid="not_feasible",
+                label=f"not feasible ({safe_label(kinds)})",
+            )
+        if pareto.any():
+            ax.scatter(
+                xs[pareto],
+                ys[pareto],
+                s=160,
+                facecolors="none",
+                edgecolors="black",
+                linewidths=1.4,
+                zorder=4,
+                gid="pareto",
+                label="Pareto-optimal (no run better on both)",
+            )
+        if label_col in t.columns:
+            for rank, i in enumerate(order):
+                # alternate above and below so labels of close runs do not overlap
+                ax.annotate(
+                    safe_label(_run_label(label_col, t[label_col].iloc[i])),
+                    (xs[i], ys[i]),
+                    xytext=(7, 6) if rank % 2 == 0 else (7, -14),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color="black" if feasible[i] else "0.45",
+                )
+        for col, axis in ((x, "x"), (y, "y")):
+            if col == "disruption" or col.startswith("max_dev"):
+                pct_axis(ax, axis, decimals=0)
+            elif col == "total_distance":
+                _km_axis(ax, axis)
+        names = {
+            "disruption": "Disruption (share changing rep)",
+            "total_distance": "Total distance (km)",
+            "max_dev": "Largest deviation from the mean",
+        }
+        n_none = int((~drawable).sum())
+        ax.set_xlabel(
+            names.get(x, safe_label(x))
+            + (f"   ({n_none} runs without a solution)" if n_none else "")
+        )
+        ax.set_ylabel(names.get(y, safe_label(y)))
+        ax.set_title(
+            f"{names.get(x, safe_label(x)).split(' (')[0]} against "
+            f"{names.get(y, safe_label(y)).split(' (')[0].lower()}"
+        )
+        ax.margins(x=0.12, y=0.12)
+        if len(ax.get_legend_handles_labels()[0]):
+            ax.legend(loc="upper right")
+    return fig
+
+
+def headcount_chart(table: pd.DataFrame) -> Figure:
+    """Load and travel against the number of reps, from a headcount comparison.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The output of :func:`spm_sim.headcount.headcount_balance`: one row per
+        count, with ``reps``, ``load_mean``, ``load_max`` (territory workload over a
+        rep's selling hours), ``total_distance`` and ``status``.
+
+    Returns
+    -------
+    Figure
+        Left: mean and largest territory load against reps, with a black reference
+        line at 100% (gid ``"capacity"``: a rep's selling hours); above it a rep
+        cannot cover the territory. Right: total distance (km) against reps. Counts
+        whose design missed the bands are drawn hollow.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"reps": [3, 4], "status": ["optimal"] * 2,
+    ...                   "load_mean": [1.1, 0.8], "load_max": [1.2, 0.9],
+    ...                   "total_distance": [10.0, 8.0], "max_dev": [0.0, 0.0]})
+    >>> len(headcount_chart(t).axes)
+    2
+    """
+    t = table.sort_values("reps", kind="stable")
+    reps = t["reps"].to_numpy(float)
+    status = t["status"].astype(str).to_numpy() if "status" in t.columns else np.full(len(t), "")
+    bad = np.isin(status, list(_NOT_FEASIBLE))
+    colors = palette(3)
+
+    def series(ax: Axes, values: np.ndarray, color, marker: str, label: str) -> None:
+        ax.plot(reps, values, color=color, marker=marker, linewidth=1.8, label=label, zorder=2)
+        if bad.any():
+            ax.scatter(
+                reps[bad],
+                values[bad],
+                s=45,
+                marker=marker,
+                facecolors="white",
+                edgecolors=color,
+                linewidths=1.3,
+                zorder=3,
+            )
+
+    with figure_style():
+        fig = SpmFigure(figsize=(10, 3.8), layout="constrained")
+        ax1, ax2 = fig.subplots(1, 2)
+        if {"load_mean", "load_max"} <= set(t.columns):
+            series(ax1, t["load_max"].to_numpy(float), colors[1], "s", "largest territory")
+            series(ax1, t["load_mean"].to_numpy(float), colors[0], "o", "mean territory")
+        else:
+            ax1.text(
+                0.5,
+                0.6,
+                "no workload column: load not computed",
+                ha="center",
+                transform=ax1.transAxes,
+            )
+        ax1.axhline(1.0, color="black", linewidth=1.2, gid="capacity", label="full capacity")
+        ax1.set_title("Territory load")
+        ax1.set_ylabel("Workload / selling hours of a rep")
+        pct_axis(ax1, "y", decimals=0)
+        ax1.legend(loc="best")
+        series(ax2, t["total_distance"].to_numpy(float), colors[2], "o", "total distance")
+        ax2.set_title("Travel")
+        ax2.set_ylabel("Total distance (km)")
+        _km_axis(ax2, "y")
+        for ax in (ax1, ax2):
+            ax.set_xlabel("Reps (territories)")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if bad.any():
+            fig.legend(
+                handles=[
+                    Line2D(
+                        [],
+                        [],
+                        ls="",
+                        marker="o",
+                        mfc="white",
+                        mec="0.4",
+                        label="hollow: bands not met",
+                    ),
+                ],
+                loc="outside lower center",
+            )
+    return fig

@@ -1,0 +1,506 @@
+"""The quota designer: quota methods side by side on the same simulated sales.
+
+Re-exported by :mod:`spm_sim.widgets`. A press of *Compare* is three steps: widget
+values -> one :class:`~spm_sim.quota.QuotaSettings` per ticked method ->
+:func:`spm_sim.company_view` (the company-level table) and
+:func:`spm_sim.quota_diagnostics` (attainment and fit per method) -> figures.
+
+Every method is simulated with the scenario's seed, so all of them face the same
+simulated sales trial by trial (common random numbers): with the same growth, their
+probability of reaching the company target is the same number, and the other
+differences come from how the quotas are spread, not from sampling noise.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+from IPython.display import Image, display
+from matplotlib.figure import Figure
+
+from spm_sim._format import format_money
+from spm_sim.book import Book
+from spm_sim.errors import SpecError, SpmSimError
+from spm_sim.quota import (
+    QuotaDiagnostics,
+    Quotas,
+    QuotaSettings,
+    annual_draws,
+    quota_diagnostics,
+    rep_potential,
+    rep_run_rates,
+)
+from spm_sim.scenario import Scenario, sample_scenario
+from spm_sim.simulate import prepare
+from spm_sim.sweep import company_view
+from spm_sim.viz.quota import quota_fit_figure
+from spm_sim.viz.results import fig_to_base64_png
+from spm_sim.viz.style import SpmFigure, figure_style, palette, pct_axis, safe_label
+
+__all__ = ["QuotaDesigner"]
+
+#: The methods the designer can compare, in the order of its check boxes.
+CHOICES = ("history", "equal", "potential", "capacity", "blend", "calibrated")
+#: Ticked when the designer starts (plus the scenario's own method).
+DEFAULT_CHOICES = ("history", "potential", "blend", "calibrated")
+#: The bases the blend sliders mix, in slider order.
+BLEND_BASES = ("history", "potential", "equal")
+#: Trials per method when none are given (100 take about 1 s for six methods).
+DEFAULT_TRIALS = 500
+
+_WIDE = {"description_width": "200px"}
+_LAYOUT = {"width": "470px"}
+
+
+def _pct(x: float, decimals: int = 0) -> str:
+    return "n/a" if not np.isfinite(x) else f"{x:.{decimals}%}"
+
+
+def _slider(
+    value: float, lo: float, hi: float, step: float, description: str, fmt: str = ".0%"
+) -> widgets.FloatSlider:
+    """A slider over ``lo..hi``, widened to hold ``value`` (a scenario's value may lie outside)."""
+    return widgets.FloatSlider(
+        value=value,
+        min=min(lo, value),
+        max=max(hi, value),
+        step=step,
+        description=description,
+        readout_format=fmt,
+        continuous_update=False,
+        style=_WIDE,
+        layout=_LAYOUT,
+    )
+
+
+def _png(fig: Figure) -> Image:
+    """The figure as a PNG image: shown by every frontend, whatever matplotlib backend.
+
+    A ``Figure`` made without pyplot has no PNG repr unless ``%matplotlib inline`` ran.
+    """
+    return Image(data=base64.b64decode(fig_to_base64_png(fig, dpi=100)), format="png")
+
+
+def _attainment_comparison(diagnostics: Mapping[str, QuotaDiagnostics]) -> Figure:
+    """One line per method: the share of rep-trials in each 10% band of attainment.
+
+    The last band holds 300% and above. The legend gives each method's expected share
+    of reps at or above quota and its median attainment; the dashed line is quota.
+    """
+    colors = palette(len(diagnostics))
+    with figure_style():
+        fig = SpmFigure(
+            figsize=(9.0, 4.2 + 0.2 * ((len(diagnostics) + 1) // 2)), layout="constrained"
+        )
+        ax = fig.subplots()
+        for color, (name, d) in zip(colors, diagnostics.items(), strict=True):
+            h = d.histogram
+            edges = np.append(h["lo"].to_numpy(float), h["lo"].iloc[-1] + 0.1)
+            share = d.value("share_at_quota")
+            med = float(d.overall.set_index("metric").loc["attainment", "p50"])
+            ax.stairs(
+                h["share"].to_numpy(float),
+                edges,
+                color=color,
+                lw=1.6,
+                label=safe_label(f"{name}: {_pct(share)} at quota, median {_pct(med)}"),
+                gid=f"attainment:{name}",
+            )
+        ax.axvline(1.0, color="black", ls="--", lw=1.2, gid="quota")
+        pct_axis(ax, "x")
+        pct_axis(ax, "y")
+        ax.set_xlabel("Attainment (annual bookings / quota); last band 300% and above")
+        ax.set_ylabel("Share of rep-trials")
+        n = next(iter(diagnostics.values())).n_trials if diagnostics else 0
+        ax.set_title(f"Rep attainment by quota method ({n:,} simulated years, same sales)")
+        fig.legend(loc="outside lower center", ncols=2)  # below: never over the lines
+    return fig
+
+
+class QuotaDesigner:
+    """Compare quota methods side by side on the same simulated sales.
+
+    Parameters
+    ----------
+    scenario : Scenario, optional
+        Book, plan year, plan and seed (default: the sample's ``baseline``). Its
+        ``quota`` gives the sliders' start and the fields no widget sets (history
+        window, seasonality, ramp, overrides, ...), kept in every method.
+    trials : int, optional
+        Trials per method (default :data:`DEFAULT_TRIALS`, 500). Every method uses
+        the scenario's seed: the same sales draws.
+    book : Book, optional
+        An already loaded book (default: loaded once from ``scenario.book``).
+    draw : bool, default True
+        Draw the figures (False skips them, e.g. in quick tests).
+
+    Attributes
+    ----------
+    sliders : dict of str -> ipywidgets.FloatSlider
+        ``growth`` (company target over last year's bookings), ``region`` and
+        ``rep`` (over-assignment at each level), ``w_history``, ``w_potential``,
+        ``w_equal`` (blend weights, normalised to sum 1) and ``probability`` (of
+        each rep attaining a calibrated quota).
+    methods : dict of str -> ipywidgets.Checkbox
+        The methods to compare, one box per name of :data:`CHOICES`.
+    button : ipywidgets.Button
+        *Compare*: runs :meth:`compare` (sliders do not re-run on every move).
+    fit_choice : ipywidgets.Dropdown
+        The method whose quotas are drawn against potential and history.
+    view : DataFrame or None
+        The last :func:`~spm_sim.company_view`, one row per compared method
+        (None after an error).
+    quotas, diagnostics : dict
+        The last compare's :class:`~spm_sim.quota.Quotas` and
+        :class:`~spm_sim.QuotaDiagnostics` by setting name.
+    error : str or None
+        Why the last compare could not run (also shown in the widget).
+
+    Notes
+    -----
+    The diagnostics judge each method's quotas against the draws of
+    :func:`~spm_sim.annual_draws` with the scenario's seed (the bookings the
+    simulation draws), the potential of each rep's accounts, and the rep's
+    annualised run rate from the ``history`` basis (so reps who were there part of
+    last year are not flagged for growth they will not need).
+
+    Calibrated quotas come from the probability alone: growth and over-assignment do
+    not change them (growth still moves the company target they are compared with).
+
+    Examples
+    --------
+    >>> d = QuotaDesigner(trials=100, draw=False)  # doctest: +SKIP
+    >>> d.sliders["rep"].value = 0.10  # doctest: +SKIP
+    >>> d.compare()  # what the Compare button calls  # doctest: +SKIP
+    >>> d.table()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        trials: int | None = None,
+        *,
+        book: Book | None = None,
+        draw: bool = True,
+    ) -> None:
+        self.scenario = scenario if scenario is not None else sample_scenario("baseline")
+        n = DEFAULT_TRIALS if trials is None else trials
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise SpecError(f"QuotaDesigner: trials must be a whole number >= 1, got {trials!r}.")
+        self.trials = int(n)
+        self.draw = draw
+        # load the book and fit the model once; every compare reuses them
+        prep = prepare(self.scenario, book)
+        self.book = prep.book
+        self.model = prep.model
+        self._pay = (prep.base_salary, prep.target_incentive)
+        self.draws = annual_draws(self.model, self.trials, rng=self.scenario.seed)
+        self.potential = self._potential()
+        self.history = self._run_rate()
+
+        q = self.scenario.quota
+        weights = dict(q.weights or {"history": 0.5, "potential": 0.5})
+        self.sliders = {
+            "growth": _slider(q.growth, -0.10, 0.30, 0.01, "Growth target"),
+            "region": _slider(q.over_assignment.region, 0.0, 0.30, 0.01, "Over-assignment: region"),
+            "rep": _slider(q.over_assignment.rep, 0.0, 0.30, 0.01, "Over-assignment: rep"),
+            **{
+                f"w_{b}": _slider(weights.get(b, 0.0), 0.0, 1.0, 0.05, f"Blend weight: {b}", ".2f")
+                for b in BLEND_BASES
+            },
+            "probability": _slider(
+                0.65 if q.probability is None else q.probability,
+                0.30,
+                0.90,
+                0.01,
+                "Calibrated: P(attain quota)",
+            ),
+        }
+        if q.target is not None:
+            self.sliders["growth"].disabled = True
+            self.sliders["growth"].description = "Growth (target given)"
+        ticked = set(DEFAULT_CHOICES) | {q.method}
+        self.methods = {
+            m: widgets.Checkbox(value=m in ticked, description=m, indent=False) for m in CHOICES
+        }
+        self.weights_text = widgets.HTML()
+        for b in BLEND_BASES:
+            self.sliders[f"w_{b}"].observe(self._on_weights, names="value")
+        self.methods["blend"].observe(self._on_weights, names="value")
+        self._on_weights(None)
+        self.button = widgets.Button(description="Compare", button_style="primary", icon="play")
+        self.button.on_click(self._on_click)
+        self.status = widgets.HTML()
+        self.table_out = widgets.Output()
+        self.attainment_out = widgets.Output()
+        self.fit_choice = widgets.Dropdown(
+            description="Quota fit of", style={"description_width": "100px"}
+        )
+        self.fit_choice.observe(self._on_fit, names="value")
+        self.fit_out = widgets.Output()
+        self.widget = self._layout()
+
+        self.view: pd.DataFrame | None = None
+        self.quotas: dict[str, Quotas] = {}
+        self.diagnostics: dict[str, QuotaDiagnostics] = {}
+        self.error: str | None = None
+        self.compare()
+
+    # ------------------------------------------------------------------ inputs
+
+    def _potential(self) -> pd.Series:
+        """Potential of each simulated rep's accounts (0 for a rep without accounts)."""
+        col = self.scenario.quota.potential_column
+        if col not in self.book.accounts.columns:
+            return pd.Series(0.0, index=list(self.model.rep_ids))
+        return rep_potential(self.book.accounts, self.model.rep_ids, col)
+
+    def _run_rate(self) -> pd.Series | None:
+        """Each rep's annualised run rate (the ``history`` basis); None if the book lacks it."""
+        try:
+            return rep_run_rates(
+                self.book,
+                plan_year=self.scenario.plan_year,
+                settings=self.scenario.quota,
+                rep_ids=self.model.rep_ids,
+            )
+        except (SpmSimError, ValueError):
+            return None
+
+    def blend_weights(self) -> dict[str, float]:
+        """The blend sliders normalised to sum 1 (bases at 0 left out).
+
+        Raises
+        ------
+        SpecError
+            When every blend weight is 0.
+        """
+        raw = {b: float(self.sliders[f"w_{b}"].value) for b in BLEND_BASES}
+        total = sum(raw.values())
+        if not total > 0:
+            raise SpecError(
+                "blend weights are all 0 (history, potential, equal): set at least one above "
+                "0, or untick blend."
+            )
+        return {b: w / total for b, w in raw.items() if w > 0}
+
+    def _on_weights(self, _change) -> None:
+        try:
+            w = self.blend_weights()
+        except SpecError as exc:
+            style = "color:#b00" if self.methods["blend"].value else "color:#777"
+            self.weights_text.value = f"<span style='{style}'>{html.escape(str(exc))}</span>"
+            return
+        shown = ", ".join(f"{b} {v:.0%}" for b, v in w.items())
+        self.weights_text.value = f"Blend weights (normalised to sum 1): <b>{shown}</b>"
+
+    def _base(self, method: str, **extra) -> QuotaSettings:
+        """The scenario's quota settings with the method and the sliders' values."""
+        data = self.scenario.quota.model_dump()
+        # calibrated quotas follow the probability: over-assignment does not apply
+        shares = method != "calibrated"
+        data.update(
+            method=method,
+            growth=round(float(self.sliders["growth"].value), 6),
+            over_assignment={
+                "region": round(float(self.sliders["region"].value), 6) if shares else 0.0,
+                "rep": round(float(self.sliders["rep"].value), 6) if shares else 0.0,
+            },
+            weights=None,
+            probability=None,
+            share_at_quota=None,
+        )
+        data.update(extra)
+        return QuotaSettings.model_validate(data)
+
+    def settings(self) -> dict[str, QuotaSettings]:
+        """One validated setting per ticked method, named as the table's rows.
+
+        Raises
+        ------
+        SpecError
+            No method ticked, or blend ticked with every weight at 0.
+        """
+        out: dict[str, QuotaSettings] = {}
+        for m, box in self.methods.items():
+            if not box.value:
+                continue
+            if m == "blend":
+                w = self.blend_weights()
+                name = "blend (" + ", ".join(f"{b} {v:.0%}" for b, v in w.items()) + ")"
+                out[name] = self._base("blend", weights=w)
+            elif m == "calibrated":
+                p = round(float(self.sliders["probability"].value), 6)
+                out[f"calibrated (p={p:.0%})"] = self._base("calibrated", probability=p)
+            else:
+                out[m] = self._base(m)
+        if not out:
+            raise SpecError("no quota method is ticked: tick at least one to compare.")
+        return out
+
+    # ------------------------------------------------------------------ running
+
+    def _on_click(self, _button) -> None:
+        self.compare()
+
+    def compare(self) -> None:
+        """Set the quotas of every ticked method, simulate them, redraw (the button's action)."""
+        self.status.value = "<i>Comparing...</i>"
+        try:
+            settings = self.settings()
+            view = company_view(
+                self.scenario, settings, trials=self.trials, rng=self.scenario.seed, book=self.book
+            )
+            quotas = {name: self._quotas(s) for name, s in settings.items()}
+        except (SpmSimError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+            self._fail(str(exc))
+            return
+        base, ti = self._pay
+        self.diagnostics = {
+            name: quota_diagnostics(
+                q,
+                self.draws,
+                potential=self.potential,
+                history=self.history,
+                base_salary=base,
+                target_incentive=ti,
+            )
+            for name, q in quotas.items()
+        }
+        self.view, self.quotas, self.error = view, quotas, None
+        self.status.value = self._note()
+        self.table_out.clear_output(wait=True)
+        with self.table_out:
+            display(self.table())
+        if self.draw:
+            self.attainment_out.clear_output(wait=True)
+            with self.attainment_out:
+                display(_png(_attainment_comparison(self.diagnostics)))
+        keep = self.fit_choice.value
+        names = list(self.diagnostics)
+        self.fit_choice.unobserve(self._on_fit, names="value")
+        self.fit_choice.options = names
+        self.fit_choice.value = keep if keep in names else names[0]
+        self.fit_choice.observe(self._on_fit, names="value")
+        self._show_fit()
+
+    def _quotas(self, settings: QuotaSettings) -> Quotas:
+        """The quotas the simulation of ``settings`` uses (same reps, model, calibration)."""
+        return prepare(self.scenario.replace(quota=settings), self.book).quotas
+
+    def _fail(self, message: str) -> None:
+        self.view, self.quotas, self.diagnostics, self.error = None, {}, {}, message
+        self.status.value = (
+            f"<span style='color:#b00'><b>Cannot compare:</b> {html.escape(message)}</span>"
+        )
+        for out in (self.table_out, self.attainment_out, self.fit_out):
+            out.clear_output()
+        self.fit_choice.unobserve(self._on_fit, names="value")
+        self.fit_choice.options = []
+        self.fit_choice.observe(self._on_fit, names="value")
+
+    def _note(self) -> str:
+        v = self.view
+        t = float(v["company_target"].iloc[0])
+        currency = self.scenario.plan.currency
+        text = (
+            f"{len(v)} method(s), {self.trials:,} simulated years each, the same sales draws "
+            f"(seed {self.scenario.seed}). Company target {format_money(t, currency=currency)}."
+        )
+        if any(q.settings.method == "calibrated" for q in self.quotas.values()):
+            text += (
+                " Calibrated quotas come from the probability alone: growth and "
+                "over-assignment do not change them."
+            )
+        return text
+
+    def _on_fit(self, _change) -> None:
+        self._show_fit()
+
+    def _show_fit(self) -> None:
+        name = self.fit_choice.value
+        self.fit_out.clear_output(wait=True)
+        if name not in self.diagnostics:
+            return
+        d = self.diagnostics[name]
+        with self.fit_out:
+            display(widgets.HTML(f"<pre style='line-height:1.3'>{html.escape(d.describe())}</pre>"))
+            if self.draw:
+                display(_png(quota_fit_figure(d)))
+
+    # ------------------------------------------------------------------ showing
+
+    def table(self) -> pd.DataFrame:
+        """The last compare, one row per method, formatted for reading.
+
+        Columns: company target, sum of quotas (and the over-assignment it implies),
+        P(company target), expected share of reps at quota (P10-P90 over trials),
+        incentive cost P10, P50 and P90 over trials, incentive cost of sales. One
+        amount of money per cell: two ``$`` in a cell would be typeset as TeX by
+        JupyterLab.
+        """
+        if self.view is None:
+            return pd.DataFrame()
+        c = self.scenario.plan.currency
+
+        def money(x: float) -> str:
+            return format_money(x, currency=c)
+
+        rows = {}
+        for r in self.view.itertuples(index=False):
+            rows[r.setting] = {
+                "company target": money(r.company_target),
+                "sum of quotas": f"{money(r.sum_of_quotas)} ({r.over_assignment:+.1%})",
+                "P(company target)": _pct(r.p_company_target),
+                "share at quota (P10-P90)": f"{_pct(r.share_at_quota)} "
+                f"({_pct(r.share_at_quota_p10)}-{_pct(r.share_at_quota_p90)})",
+                "incentive cost P10": money(r.incentive_cost_p10),
+                "incentive cost P50": money(r.incentive_cost_p50),
+                "incentive cost P90": money(r.incentive_cost_p90),
+                "cost of sales": _pct(r.incentive_cost_of_sales, 1),
+            }
+        out = pd.DataFrame(rows).T
+        out.index.name = "method"
+        return out
+
+    def _layout(self) -> widgets.Widget:
+        s = self.sliders
+        targets = widgets.VBox(
+            [
+                widgets.HTML("<b>Company target and over-assignment</b>"),
+                s["growth"],
+                s["region"],
+                s["rep"],
+                widgets.HTML("<b>Blend</b> (used by the blend method)"),
+                s["w_history"],
+                s["w_potential"],
+                s["w_equal"],
+                self.weights_text,
+                widgets.HTML("<b>Calibrated</b>"),
+                s["probability"],
+            ]
+        )
+        boxes = widgets.VBox(
+            [widgets.HTML("<b>Methods to compare</b>"), *self.methods.values(), self.button],
+            layout=widgets.Layout(margin="0 0 0 24px"),
+        )
+        return widgets.VBox(
+            [
+                widgets.HTML(
+                    "<b>Quota designer</b>: set the company target and over-assignment, tick "
+                    "the methods and press <i>Compare</i>. Every method is simulated on the "
+                    "same sales draws, so the differences come from the quotas alone."
+                ),
+                widgets.HBox([targets, boxes]),
+                self.status,
+                self.table_out,
+                self.attainment_out,
+                self.fit_choice,
+                self.fit_out,
+            ]
+        )
