@@ -9,15 +9,44 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from spm_sim.errors import SpecError
 
-__all__ = ["load_spec", "read_yaml", "suggest", "format_validation_error", "whole_count"]
+__all__ = [
+    "Spec",
+    "FROZEN",
+    "Share",
+    "Number",
+    "load_spec",
+    "read_yaml",
+    "suggest",
+    "format_validation_error",
+    "whole_count",
+]
+
+#: The configuration of every hand-written spec: immutable, no unknown fields.
+FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+def _no_bool(value: Any) -> Any:
+    """Refuse YAML booleans where a number is expected (``yes`` is not 1)."""
+    if isinstance(value, bool):
+        raise ValueError(
+            f"expected a number, got {value!r} (YAML reads yes/no/on/off/true/false as "
+            "booleans; write a number, or null for 'none')"
+        )
+    return value
+
+
+#: A finite number that is not a boolean.
+Number = Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False)]
+#: A share in [0, 1].
+Share = Annotated[float, BeforeValidator(_no_bool), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 
 def whole_count(func: str, name: str, value: Any) -> int:
@@ -175,3 +204,48 @@ def load_spec(
         return model.model_validate(data)
     except ValidationError as exc:
         raise error(format_validation_error(exc, source=where, model=model)) from None
+
+
+class Spec(BaseModel):
+    """Frozen, validated base of every hand-written spec (plans, scenarios, quota
+    settings, workforce and behaviour blocks, capacity configurations).
+
+    :meth:`replace` is the one way to build a what-if: it applies the changes and
+    validates the whole spec again, raising the spec's own error class (``_error``)
+    with a located message. ``model_copy(update=...)`` skips validation and is not
+    used on specs.
+
+    Examples
+    --------
+    >>> class Rate(Spec):
+    ...     value: Share = 0.5
+    >>> Rate().replace(value=0.25).value
+    0.25
+    >>> Rate().replace(value=2.0)
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.SpecError: Rate: 1 problem(s) in this rate spec:
+      - value: Input should be less than or equal to 1 (got 2.0)
+    """
+
+    model_config = FROZEN
+    _error: ClassVar[type[SpecError]] = SpecError
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with ``changes`` applied, validated again (a located error if not)."""
+        fields = type(self).model_fields
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise self._error(
+                f"{type(self).__name__}: unknown field {unknown[0]!r}."
+                f"{suggest(unknown[0], fields)} Allowed: {', '.join(fields)}."
+            )
+        data = {k: getattr(self, k) for k in fields}
+        data.update(changes)
+        try:
+            return type(self).model_validate(data)
+        except ValidationError as exc:
+            where = type(self).__name__
+            raise self._error(
+                format_validation_error(exc, source=where, model=type(self))
+            ) from None
