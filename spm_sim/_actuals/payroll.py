@@ -33,6 +33,7 @@ Incentive statement for R001 (Jonas Iversen), 2025
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -466,7 +467,10 @@ class Backtest:
     def text(self) -> str:
         """A plain-text summary for people deciding between the two plans."""
         cur, s = self.a.currency, self.summary
-        m = lambda x, sign=False: format_money(x, currency=cur, sign=sign)  # noqa: E731
+
+        def m(x: float, sign: bool = False) -> str:
+            return format_money(x, currency=cur, sign=sign)
+
         out = [
             f"Back-test of {self.a.year}: {len(self.reps)} reps with quota, credited bookings "
             f"{m(s.loc['A', 'bookings'])}",
@@ -474,14 +478,15 @@ class Backtest:
             f"  B: {s.loc['B', 'plan']}",
             f"{'':26}{'A':>12}{'B':>12}{'B - A':>14}",
         ]
-        for col, label, fmt in [
+        rows: list[tuple[str, str, Callable[[float], str]]] = [
             ("total_incentive", "total incentive", m),
             ("cost_of_sales", "cost of sales", format_pct),
             ("share_at_quota", "reps at quota", format_pct),
             ("attainment_p10", "attainment P10", format_pct),
             ("attainment_p50", "attainment P50", format_pct),
             ("attainment_p90", "attainment P90", format_pct),
-        ]:
+        ]
+        for col, label, fmt in rows:
             d = s.loc["B - A", col]
             diff = m(d, True) if fmt is m else f"{d * 100:+.1f} pp"
             out.append(f"{label:<26}{fmt(s.loc['A', col]):>12}{fmt(s.loc['B', col]):>12}{diff:>14}")

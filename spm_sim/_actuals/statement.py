@@ -19,6 +19,7 @@ rule from the words that state it.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,7 +180,9 @@ def _table(c: Component, tiers, credited: float, ref: float, scale: float, x: _R
             f"{where}, interpolated at {format_pct(credited)}: {y:.4f} x component TI "
             f"{x.money(scale)}"
         )
-        cols = dict(tier_start=xs[j], tier_end=xs[j + 1], rate=y, rate_unit="x component TI")
+        cols: dict[str, Any] = dict(
+            tier_start=xs[j], tier_end=xs[j + 1], rate=y, rate_unit="x component TI"
+        )
         return [_line("curve", y * scale, note, bookings_in_band=credited * ref, **cols)]
     if c.tier_method == "retroactive":
         starts = [t.start for t in tiers]
@@ -293,7 +296,9 @@ def _commission(c: Component, x: _Rep, idx: np.ndarray, k: int, a: float) -> tup
 def _gauge(line, amount, note, measure, att, period, idx, k, x: _Rep):
     """A gate or multiplier line, carrying its own measure's numbers."""
     p = int(idx[k])
-    cols = dict(measure=measure, units=x.values(measure)[x.i, p], units_to_date=x.cum(measure)[p])
+    cols: dict[str, Any] = dict(
+        measure=measure, units=x.values(measure)[x.i, p], units_to_date=x.cum(measure)[p]
+    )
     cols |= dict(quota_to_date=x.ref(measure, period, idx)[k], attainment_to_date=att)
     return _line(line, amount, note, **cols)
 
@@ -305,8 +310,9 @@ def _bonus(b: Bonus, x: _Rep, idx: np.ndarray, k: int, a: float) -> tuple[list, 
         if a >= m.attainment - _TOL:
             if m.amount is not None:
                 amount, how = m.amount, f"a fixed {x.money(m.amount)}"
-                cols = dict(rate=np.nan)
+                cols: dict[str, Any] = dict(rate=np.nan)
             else:
+                assert m.share_of_ti is not None  # a milestone pays an amount or a share
                 amount = m.share_of_ti * x.ti
                 how = f"{m.share_of_ti:g} x TI {x.money(x.ti)} = {x.money(amount)}"
                 cols = dict(rate=m.share_of_ti, rate_unit="x TI")
@@ -331,7 +337,7 @@ def _settled(c: Component | Bonus, x: _Rep) -> tuple[dict[int, list], dict[int, 
     true-up ``P - E`` and the commission paid on units later cancelled (``sum L``).
     """
     period = getattr(c, "period", "year")
-    explain = _commission if isinstance(c, Component) else _bonus
+    explain: Callable[..., tuple[list, float]] = _commission if isinstance(c, Component) else _bonus
     idx = evaluation_periods(period, x.n)
     att = x.att(c.measure, period, idx)
     extra = x.cancelled_since_last(c.measure, idx)
@@ -379,7 +385,9 @@ def _settled(c: Component | Bonus, x: _Rep) -> tuple[dict[int, list], dict[int, 
             )
             units = x.units(c.measure, extra[k])
             note = f"'{c.name}': {units} of {c.measure} cancelled {when}: {what}"
-            cols = dict(measure=c.measure, units=extra[k], units_to_date=x.cum(c.measure)[p])
+            cols: dict[str, Any] = dict(
+                measure=c.measure, units=extra[k], units_to_date=x.cum(c.measure)[p]
+            )
             cols |= dict(quota_to_date=ref[k], attainment_to_date=att[k], source=c.name)
             claws.setdefault(p, []).append(_line("clawback", -lost, note, flow=True, **cols))
         paid = paid_now
@@ -412,7 +420,9 @@ def _mbo(c: MBO, x: _Rep) -> dict[int, list]:
             f"target; {per[k]:g} of {total:g} active months: {c.weight:g} x TI "
             f"{x.money(x.ti)} x {per[k]:g}/{total:g} x {factor:g} = {x.money(amount)}"
         )
-        cols = dict(rate=factor, rate_unit="x MBO target", measure=c.measure, units=scores[k])
+        cols: dict[str, Any] = dict(
+            rate=factor, rate_unit="x MBO target", measure=c.measure, units=scores[k]
+        )
         out[p] = [_line("mbo", amount, note, flow=True, **cols)]
     return out
 
@@ -424,7 +434,7 @@ def _spiff(c: Spiff, x: _Rep) -> dict[int, list]:
         units = float(x.values(c.measure)[x.i, p])
         amount = c.rate * units
         note = f"{x.units(c.measure, units)} in {x.periods[p]} x {c.rate:g} = {x.money(amount)}"
-        cols = dict(rate=c.rate, rate_unit=unit, measure=c.measure, units=units)
+        cols: dict[str, Any] = dict(rate=c.rate, rate_unit=unit, measure=c.measure, units=units)
         out[p] = [_line("spiff", amount, note, flow=True, **cols)]
     return out
 
@@ -465,6 +475,7 @@ def _contest(c: Contest, x: _Rep) -> dict[int, list]:
 def _draw(x: _Rep, earned: np.ndarray) -> tuple[dict[int, list], float | None]:
     """Draw top-ups and recoveries month by month; the balance owed at the end."""
     d = x.plan.draw
+    assert d is not None, "called only for a plan with a draw"
     months = np.zeros(x.n)
     for m in d.months or range(1, 13):
         if m <= x.n:
@@ -472,6 +483,7 @@ def _draw(x: _Rep, earned: np.ndarray) -> tuple[dict[int, list], float | None]:
     if d.amount is not None:
         monthly = d.amount
     else:  # the TI as passed (prorated) over the months employed
+        assert d.share_of_ti is not None  # a draw is an amount or a share of TI
         worked = float(x.n) if x.active is None else float(x.active.sum())
         monthly = d.share_of_ti * (x.ti / worked if worked > 0 else 0.0)
     due = monthly * months
@@ -485,7 +497,7 @@ def _draw(x: _Rep, earned: np.ndarray) -> tuple[dict[int, list], float | None]:
         if d.recoverable:
             balance = balance + short - recover
         owed = f"; balance owed {x.money(balance)}" if d.recoverable else ""
-        cols = dict(
+        cols: dict[str, Any] = dict(
             rate=dd,
             rate_unit="draw",
             units=e,

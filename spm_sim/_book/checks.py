@@ -435,17 +435,16 @@ def _check_snapshot(
         if table not in frames:
             continue
         dates = frames[table][column]
-        _report(
-            raws[table],
-            column,
-            _bool(dates > snapshot),
-            lambda i, dates=dates: (
+
+        def late(i: int, dates: pd.Series = dates) -> tuple[str, str]:
+            return (
                 f"{dates.iloc[i].date()} is after the book's snapshot_date {snapshot.date()} "
                 "(book.yaml), where the history ends. Correct the date, or move snapshot_date "
                 "to the day the data was taken.",
                 str(dates.iloc[i].date()),
-            ),
-        )
+            )
+
+        _report(raws[table], column, _bool(dates > snapshot), late)
 
 
 def _validate(

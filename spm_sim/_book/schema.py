@@ -108,27 +108,28 @@ def _opt(name: str, kind: Kind, **rules: Any) -> Column:
     return Column(name, kind, required=False, nullable=True, **rules)
 
 
-_LAT = {
+# rule sets shared by several columns (keyword arguments of Column)
+_LAT: dict[str, Any] = {
     "ge": -90.0,
     "le": 90.0,
     "rule": "latitude must be in [-90, 90]",
     "hint": "check that latitude and longitude are not swapped",
 }
-_LON = {
+_LON: dict[str, Any] = {
     "ge": -180.0,
     "le": 180.0,
     "rule": "longitude must be in [-180, 180]",
     "hint": "check that latitude and longitude are not swapped",
 }
-_AMOUNT = {
+_AMOUNT: dict[str, Any] = {
     "gt": 0.0,
     "rule": "amounts must be > 0",
 }
-_DEAL_AMOUNT = _AMOUNT | {
+_DEAL_AMOUNT: dict[str, Any] = _AMOUNT | {
     "hint": "record a cancellation in the column cancelled_date of the deal it cancels, "
     "not as a negative deal",
 }
-_MONEY = {"ge": 0.0}
+_MONEY: dict[str, Any] = {"ge": 0.0}
 
 SCHEMA: Mapping[str, Table] = MappingProxyType(
     {

@@ -615,7 +615,7 @@ def little_law_check(
 
 def mean_ci(
     values: ArrayLike, level: float = 0.95, *, axis: int = 0
-) -> tuple[float, float] | tuple[np.ndarray, np.ndarray]:
+) -> tuple[float | np.ndarray, float | np.ndarray]:
     """Mean across replications and the half-width of its Student-t confidence interval.
 
     Parameters

@@ -22,7 +22,7 @@ MBOs, SPIFFs, contests, recoverable and non-recoverable draws, and clawbacks.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -620,8 +620,8 @@ def payout(
             f"plan {plan.name!r} pays on measure {missing[0]!r} but measures= has no "
             f"{missing[0]!r}; pass measures={{{missing[0]!r}: array of shape {shape}}}"
         )
-    for name, c in cancels.items():
-        over = np.cumsum(c, axis=-1) > np.cumsum(values[name], axis=-1) + 1e-6
+    for name, cancelled in cancels.items():
+        over = np.cumsum(cancelled, axis=-1) > np.cumsum(values[name], axis=-1) + 1e-6
         if over.any():
             where = tuple(int(i) for i in np.argwhere(over)[0])
             raise DataError(
@@ -646,7 +646,9 @@ def payout(
         idx = period_ends(period, n) if isinstance(c, MBO) else evaluation_periods(period, n)
         at = _as_slice(idx, n)
         if isinstance(c, (Component, Bonus)):
-            earn = _commission_earned if isinstance(c, Component) else _bonus_earned
+            earn: Callable[..., np.ndarray] = (
+                _commission_earned if isinstance(c, Component) else _bonus_earned
+            )
             att = ms.attainment(c.measure, period, idx)
             earned = earn(c, ms, idx, att)
             extra = ms.cancelled_since_last(c.measure, idx)
@@ -768,9 +770,8 @@ def payout_curve(
         elif not m.has_quota:
             measures[m.name] = np.zeros((1, n))
         else:
-            per_month = (
-                m.quota_per_rep / n if m.quota_per_rep is not None else m.quota_share * quota / n
-            )
+            share = m.quota_share if m.quota_share is not None else 0.0  # one of the two is set
+            per_month = m.quota_per_rep / n if m.quota_per_rep is not None else share * quota / n
             measures[m.name] = att[:, None, None] * per_month * np.ones((1, n))
     paid = payout(plan, bookings, monthly_quota, [target_incentive], measures=measures or None)
     by_comp = paid.annual_by_component[:, 0, :].copy()

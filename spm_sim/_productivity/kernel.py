@@ -21,6 +21,7 @@ kept. See ``docs/model.md`` section 7.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -298,7 +299,7 @@ def build_kernel(
         nh_ramp = np.ones((n_r, n_p + 1))
         ratio = np.ones(n_r)
 
-    fields = dict(
+    fields: dict[str, Any] = dict(
         effort_table=None,
         table_base=None,
         settle_curves=None,
@@ -435,13 +436,16 @@ def run_kernel_by_month(
         raise ValueError("run_kernel: a workforce needs the seats' clocks")
     out = np.empty_like(draws)
     cum = np.zeros((t_n, r_n))
-    carry = None  # bookings owed to (or by) the next month once deals have moved
-    stats = {name: np.zeros(t_n) for name in STATS}
+    carry: np.ndarray | None = None  # owed to (or by) the next month once deals have moved
+    stats: dict[str, np.ndarray] = {name: np.zeros(t_n) for name in STATS}
     effort_sum = np.zeros(t_n)
     effort_n = 0.0
     inv_q = 1.0 / np.where(k.quota_annual > 0, k.quota_annual, np.inf)
     effort_on = beh is not None and beh.effort_elasticity > 0
-    seats = _Seats(k, clocks, t_n, r_n) if wf is not None else None
+    seats = _Seats(k, clocks, t_n, r_n) if wf is not None and clocks is not None else None
+    # build_kernel fills the effort tables whenever a behaviour is given
+    effort_table = k.effort_table if k.effort_table is not None else np.ones(1)
+    table_base = k.table_base if k.table_base is not None else np.zeros((r_n, p_n), np.intp)
 
     # the effort table's grid index of the projection, in two operations a month:
     # (cum x inv_q + rest_q) / step + 1/2, rounded down (projections are >= 0)
@@ -455,14 +459,14 @@ def run_kernel_by_month(
         if effort_on:
             x = cum * idx_scale
             x += idx_rest[:, m]
-            if w_sp is not None and w_sp.size:
+            if seats is not None and w_sp is not None and w_sp.size:
                 idx, r_of = seats.idx, seats.idx % r_n
                 x.ravel()[idx] = (cum.ravel()[idx] + w_sp * k.rest[r_of, m]) * idx_scale[r_of] + 0.5
             ia = x.astype(np.intp)
             np.minimum(ia, top, out=ia)
-            ia += k.table_base[:, m]
-            e = k.effort_table.take(ia)
-            if w_sp is not None and w_sp.size:
+            ia += table_base[:, m]
+            e = effort_table.take(ia)
+            if seats is not None and w_sp is not None and w_sp.size:
                 e.ravel()[seats.idx[seats.state == 1]] = 1.0  # nobody to make an effort
             effort_sum += (e * active).sum(axis=1)
             effort_n += active.sum()
@@ -473,7 +477,7 @@ def run_kernel_by_month(
             b = draws[m].copy()
         else:
             b = draws[m] * k.static[:, m]
-        if w_sp is not None and w_sp.size:
+        if seats is not None and w_sp is not None and w_sp.size:
             b.ravel()[seats.idx] *= w_sp
         if carry is not None:
             b += carry
@@ -481,13 +485,18 @@ def run_kernel_by_month(
             np.maximum(b, 0.0, out=b)
 
         contest = k.contest_end is not None and m == k.contest_end
-        settle = beh is not None and m in k.settle_curves and (beh.pull_forward or beh.push_out)
+        settle = (
+            beh is not None
+            and k.settle_curves is not None
+            and m in k.settle_curves
+            and bool(beh.pull_forward or beh.push_out)
+        )
         if contest or settle:
             # a vacant seat has nobody to move deals: its limits are 0
-            w = None if seats is None else seats.dense(w_sp) * seats.filled()
+            w = None if seats is None or w_sp is None else seats.dense(w_sp) * seats.filled()
             if carry is None:
                 carry = np.zeros((t_n, r_n))
-        if contest:
+        if contest and carry is not None:  # carry is set above whenever contest
             nxt = k.expected[:, m + 1] if m + 1 < p_n else k.expected[:, 0]
             pull = k.contest_pull * (nxt if w is None else w * nxt) * np.ones((t_n, 1))
             b = b + pull
@@ -496,7 +505,7 @@ def run_kernel_by_month(
                 stats["pulled_forward"] += pull.sum(axis=1)
             else:
                 stats["borrowed_from_next_year"] += pull.sum(axis=1)
-        if settle:
+        if settle and beh is not None and carry is not None:
             b, moved = _settle_timing(k, beh, m, cum, b, w)
             if m + 1 < p_n:
                 carry -= moved  # inside the year only pulls (moved >= 0)
@@ -534,6 +543,7 @@ class _Seats:
 
     def __init__(self, k: Kernel, clocks: np.ndarray, t_n: int, r_n: int):
         wf = k.workforce
+        assert wf is not None, "seats are held only when a workforce is on"
         self.k, self.clocks, self.r_n = k, clocks, r_n
         self.lag = wf.backfill_lag_months
         self.vac = wf.vacancy_productivity
@@ -654,6 +664,8 @@ def _settle_timing(kernel: Kernel, beh: Behaviour, m: int, cum, b, w):
     next year's unknown plan. A vacant seat (``w == 0``) moves nothing.
     """
     k = kernel
+    # build_kernel sets these whenever a behaviour is given (the only caller's case)
+    assert k.settle_curves is not None and k.steps is not None and k.group_offset is not None
     table, q_base = k.settle_curves[m]
     qb = np.where(q_base > 0, q_base, np.inf)
     base = k.group_offset

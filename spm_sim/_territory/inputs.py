@@ -178,7 +178,9 @@ def prepare_units(
     ids = _ids(units, id_col, source)
     df = units.reset_index(drop=True)
     geo = _geo(df, source, distances, location_optional)
-    names, tol, rows = [], [], []
+    names: list[str] = []
+    tol: list[float] = []
+    rows: list[np.ndarray] = []
     for m, t in balance.items():
         if isinstance(t, bool) or not isinstance(t, Real) or not np.isfinite(t) or t < 0:
             raise SpecError(

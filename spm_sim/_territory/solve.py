@@ -20,6 +20,7 @@ units (:func:`repair`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -137,7 +138,8 @@ def _all_pairs(prob: Problem) -> tuple[np.ndarray, np.ndarray]:
     lk = np.flatnonzero(prob.locked)
     ok[lk] = False
     ok[lk, prob.current[lk]] = True
-    return np.nonzero(ok)
+    rows, cols = np.nonzero(ok)
+    return rows, cols
 
 
 def solve_exact(
@@ -487,7 +489,7 @@ def _best_swap(prob, assign, totals, near, full, scale, movable, neighbors) -> b
         if per[j] <= 0:
             return False
         inside = np.flatnonzero((assign == j) & movable)
-        best = (0.0, None)
+        best: tuple[float, tuple[int, int, int] | None] = (0.0, None)
         for jp in np.unique(near[inside]):
             if jp == j:
                 continue
@@ -682,7 +684,7 @@ def make_contiguous(neighbors, assign: np.ndarray, locked: np.ndarray | None = N
             for piece in pieces[1:]:
                 if locked[piece].any():
                     continue
-                border = np.concatenate([neighbors[u] for u in piece]) if piece else []
+                border: Any = np.concatenate([neighbors[u] for u in piece]) if piece else []
                 other = [assign[b] for b in border if assign[b] != j]
                 if not other:
                     continue
