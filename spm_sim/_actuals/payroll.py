@@ -75,7 +75,7 @@ class ActualPayouts:
         The kernel's result, leading shape ``()``.
     unassigned : DataFrame
         Deals of the year not credited (by reps without quota, outside a rep's
-        employment, or under a zero quota; see :func:`spm_sim.measures.credit_deals`),
+        employment, or under a zero quota; see :func:`spm_sim.book.credit_deals`),
         one row per rep and reason: ``rep_id, deals, amount, reason``. They are not
         paid by this run.
     measures : dict of str to ndarray (n_reps, 12)
@@ -253,7 +253,7 @@ def actual_payouts(
 
     Notes
     -----
-    Deals are credited by :func:`spm_sim.measures.credit_deals`, the one rule every
+    Deals are credited by :func:`spm_sim.book.credit_deals`, the one rule every
     measure uses: each deal goes to its ``rep_id`` in its calendar month when the
     rep has quota, booked it while employed and has a non-zero annual quota. Reps
     with quota and no deals get zeros. The other deals (of reps without quota, such
@@ -311,7 +311,7 @@ def actual_payouts(
         )
     sel = reps.loc[list(rep_ids)]
     ti = sel["target_incentive"].to_numpy(float) * _employed_share(sel, year)
-    # one crediting rule for every measure (spm_sim.measures)
+    # one crediting rule for every measure (spm_sim.book.credit_deals)
     other_role: set[str] = set()
     if plan.role is not None:
         kept, sel, values = _of_role(plan, year, rep_ids, sel, values)

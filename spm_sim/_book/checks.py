@@ -1,7 +1,7 @@
-"""Checking a book's raw tables against the schema (internal: see :mod:`spm_sim.data`).
+"""Checking a book's raw tables against the schema (internal: see :mod:`spm_sim.book`).
 
-One loop applies the rules of :data:`spm_sim._book_schema.SCHEMA` to the raw
-tables the readers of :mod:`spm_sim._book_schema` return. :func:`_validate` runs
+One loop applies the rules of :data:`spm_sim.book.SCHEMA` to the raw
+tables the readers of ``_book/schema.py`` return. :func:`_validate` runs
 :func:`_apply_schema` on each table (the columns, then per column the conversion
 of every cell to its kind with the empty-cell, finiteness, bound and uniqueness
 checks, then the date order rules) and then :func:`_check_references` across

@@ -7,7 +7,8 @@ in one declarative :data:`SCHEMA` and one loop applies them, so every table is
 checked the same way and every broken rule raises :class:`DataError` naming the
 file, the row, the column, the value and the fix. This module holds :class:`Book`
 and the entry points; the schema and the readers live in
-:mod:`spm_sim._book_schema`, the checks in :mod:`spm_sim._book_checks`.
+``_book/schema.py``, the checks in ``_book/checks.py``; :mod:`spm_sim.book` is the
+public face.
 
 The checks run in this order, and the first one that fails is raised, with the
 first offending row in file order and the count of the other rows that break
@@ -36,8 +37,6 @@ from spm_sim.errors import DataError
 
 from .checks import _bool, _empty_table, _validate
 
-# Column, Table, Kind and TEXT_DTYPE are not used here but stay importable from
-# spm_sim.data, as before the schema moved out.
 from .schema import (
     DATE_DTYPE,
     SCHEMA,

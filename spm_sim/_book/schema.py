@@ -1,4 +1,4 @@
-"""The book's schema and its readers (internal: the public face is :mod:`spm_sim.data`).
+"""The book's schema and its readers (internal: the public face is :mod:`spm_sim.book`).
 
 :data:`SCHEMA` declares the tables of a book and the rules of their columns
 (:class:`Column`, :class:`Table`), as ``docs/data-format.md`` states them. The
@@ -7,7 +7,7 @@ plus the row number each came from): :func:`_find_tables` finds each table's
 file in the folder, :func:`_read_csv` reads a CSV with every cell as text,
 :func:`_read_parquet` and :func:`_from_frame` take a Parquet file or a caller's
 frame, and :func:`_read_meta` reads and checks ``book.yaml``. They raise
-:class:`DataError` for the folder and file checks; :mod:`spm_sim._book_checks`
+:class:`DataError` for the folder and file checks; ``_book/checks.py``
 then applies the column rules.
 """
 
