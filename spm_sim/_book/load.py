@@ -36,7 +36,6 @@ import pandas as pd
 from spm_sim.errors import DataError
 
 from .checks import _bool, _empty_table, _validate
-
 from .schema import (
     DATE_DTYPE,
     SCHEMA,
