@@ -231,13 +231,18 @@ class Spec(BaseModel):
     model_config = FROZEN
     _error: ClassVar[type[SpecError]] = SpecError
 
+    def _label(self) -> str:
+        """How :meth:`replace`'s messages name this spec: the class name, unless a
+        spec says better (a plan or a scenario by its ``name``)."""
+        return type(self).__name__
+
     def replace(self, **changes: Any) -> Any:
         """A copy with ``changes`` applied, validated again (a located error if not)."""
         fields = type(self).model_fields
         unknown = sorted(set(changes) - set(fields))
         if unknown:
             raise self._error(
-                f"{type(self).__name__}: unknown field {unknown[0]!r}."
+                f"{self._label()}: unknown field {unknown[0]!r}."
                 f"{suggest(unknown[0], fields)} Allowed: {', '.join(fields)}."
             )
         data = {k: getattr(self, k) for k in fields}
@@ -245,7 +250,6 @@ class Spec(BaseModel):
         try:
             return type(self).model_validate(data)
         except ValidationError as exc:
-            where = type(self).__name__
             raise self._error(
-                format_validation_error(exc, source=where, model=type(self))
+                format_validation_error(exc, source=self._label(), model=type(self))
             ) from None

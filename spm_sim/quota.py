@@ -8,15 +8,17 @@ company target out by a basis per rep (``history``, ``equal``, ``potential``,
 each quota so that the simulated probability of attaining it is ``probability``.
 Over-assignment applies per level (region, rep); overrides keep an audit trail.
 
-:class:`QuotaSettings` is the spec, :func:`set_quotas` applies it to a book and
-returns :class:`Quotas`; :func:`quotas_from_history` is the short path. The
+:class:`QuotaSettings` is the spec (a tagged union by method: the settings every
+method shares, and ``options``, one model per method from :class:`HistoryOptions` to
+:class:`CalibratedOptions`), :func:`set_quotas` applies it to a book and returns
+:class:`Quotas`; :func:`quotas_from_history` is the short path. The
 diagnostics judge any quotas against the model's draws: :func:`annual_draws`,
 :func:`calibrate_annual`, :func:`quota_diagnostics` (:class:`QuotaDiagnostics`).
 ``docs/model.md`` section 5 gives the equations.
 
-The workings live in ``spm_sim/_quota/``: ``quotas`` (settings, ``set_quotas``),
-``bases`` (the bases, allocation down the hierarchy, overrides), ``calibrate``
-(draws, calibration, diagnostics).
+The workings live in ``spm_sim/_quota/``: ``settings`` (the spec), ``quotas``
+(``set_quotas``), ``result`` (``Quotas``), ``bases`` (the bases, allocation down the
+hierarchy, overrides), ``calibrate`` (draws, calibration, diagnostics).
 
 Examples
 --------
@@ -46,10 +48,18 @@ from ._quota.result import Quotas
 from ._quota.settings import (
     BLENDABLE,
     METHODS,
+    BlendOptions,
+    BottomUpOptions,
+    CalibratedOptions,
+    CapacityOptions,
+    EqualOptions,
+    HistoryOptions,
+    MethodOptions,
     Move,
     OverAssignment,
     Override,
     PlannedHire,
+    PotentialOptions,
     QuotaSettings,
     monthly_ramp,
 )
@@ -62,6 +72,14 @@ __all__ = [
     "PlannedHire",
     "Move",
     "QuotaSettings",
+    "MethodOptions",
+    "HistoryOptions",
+    "EqualOptions",
+    "PotentialOptions",
+    "CapacityOptions",
+    "BlendOptions",
+    "BottomUpOptions",
+    "CalibratedOptions",
     "Quotas",
     "set_quotas",
     "quotas_from_history",

@@ -17,19 +17,25 @@ With ``workforce``, ``behaviour``, ``time_allocation`` or ``programmes`` (see
 :mod:`spm_sim.dynamics`) the exogenous draws and the seats' attrition clocks are
 still shared, so a programme's or a plan's effect is a paired difference too; the
 ``engine`` (``deals`` or ``summed``) must match for the draws to be shared.
+
+A scenario checks itself when it is built: :func:`load_scenario` and
+:meth:`Scenario.replace` raise :class:`~spm_sim.errors.ScenarioError` naming the file
+(or the scenario) and the field when its parts do not fit together (see
+:class:`Scenario`). What can only be checked against the book (the reps' roles,
+coached rep ids) is checked when the scenario is simulated.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from spm_sim._spec import load_spec, read_yaml
+from spm_sim._spec import Spec, load_spec, read_yaml
 from spm_sim.book import SAMPLE_BOOK
 from spm_sim.comp import Plan, load_plan
-from spm_sim.errors import PlanError, ScenarioError
+from spm_sim.errors import PlanError, ScenarioError, SpecError
 from spm_sim.productivity import Behaviour, Programmes, TimeAllocation, Workforce
 from spm_sim.quota import QuotaSettings
 
@@ -49,7 +55,7 @@ SAMPLE_SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "scenarios"
 SAMPLE_PLANS = SAMPLE_SCENARIOS.parent / "plans"
 
 
-class Scenario(BaseModel):
+class Scenario(Spec):
     """One planning scenario (frozen; build what-ifs with :meth:`replace`).
 
     Parameters
@@ -88,15 +94,36 @@ class Scenario(BaseModel):
         or new logos); ``summed`` draws each rep-month's sum at once, with the same
         mean and variance, several times faster for large teams.
 
+    Notes
+    -----
+    Besides each field's own rules, the parts must fit together; each check names
+    the field it fails on:
+
+    * ``quota``: planned hires start, and moves happen, inside ``plan_year``;
+    * ``behaviour``: a ``reference_plan`` with a role is for the plan's role;
+    * ``programmes``: a contest response needs a plan that pays a ``spiff`` or
+      ``contest`` component, or a ``cost`` outside the plan; a coached planned hire
+      starts before the coaching ends;
+    * ``engine``: ``summed`` only with a plan without ``measures`` (those are paid
+      on single deals, which ``summed`` does not draw).
+
+    Checks against the book (the reps' roles, coached rep ids, who is employed when)
+    run when the scenario is prepared (:func:`spm_sim.simulate.prepare`).
+
     Examples
     --------
     >>> from spm_sim.comp import standard_plan
     >>> s = Scenario(name="A", plan=standard_plan(), plan_year=2026)
     >>> s.replace(trials=500).trials
     500
+    >>> s.replace(trials=0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.ScenarioError: scenario 'A': 1 problem(s) in this scenario spec:
+      - trials: Input should be greater than or equal to 1 (got 0)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    _error: ClassVar[type[SpecError]] = ScenarioError
 
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
@@ -131,11 +158,92 @@ class Scenario(BaseModel):
             raise ValueError("name must not be blank")
         return v.strip()
 
-    def replace(self, **changes: Any) -> Scenario:
-        """A copy with ``changes`` applied, validated again."""
-        data = {k: getattr(self, k) for k in type(self).model_fields}
-        data.update(changes)
-        return type(self).model_validate(data)
+    # The cross-checks below are field validators that read the fields declared
+    # before theirs (``info.data``), so a problem is reported at its own field. A
+    # field missing from ``info.data`` failed its own check and is reported already.
+
+    @field_validator("quota")
+    @classmethod
+    def _dates_in_plan_year(cls, quota: QuotaSettings, info: ValidationInfo) -> QuotaSettings:
+        year = info.data.get("plan_year")
+        if year is None:
+            return quota
+        dated = [(f"hires[{i}] ({h.rep_id}) start", h.start) for i, h in enumerate(quota.hires)]
+        dated += [(f"moves[{i}] ({m.rep_id}) date", m.date) for i, m in enumerate(quota.moves)]
+        for where, day in dated:
+            if day.year != year:
+                raise ValueError(
+                    f"{where} {day.isoformat()} is outside plan year {year} ({year}-01-01 to "
+                    f"{year}-12-31); give a date in the plan year"
+                )
+        return quota
+
+    @field_validator("behaviour")
+    @classmethod
+    def _reference_role(cls, beh: Behaviour | None, info: ValidationInfo) -> Behaviour | None:
+        plan = info.data.get("plan")
+        ref = beh.reference_plan if beh is not None else None
+        if plan is None or ref is None or ref.role is None or plan.role is None:
+            return beh
+        if ref.role != plan.role:
+            raise ValueError(
+                f"reference_plan {ref.name!r} is for role {ref.role!r}, the scenario's plan "
+                f"{plan.name!r} for {plan.role!r}; give the plan the {plan.role} reps' history "
+                "was earned under"
+            )
+        return beh
+
+    @field_validator("programmes")
+    @classmethod
+    def _programmes_fit(cls, prog: Programmes | None, info: ValidationInfo) -> Programmes | None:
+        plan = info.data.get("plan")
+        if prog is None or plan is None:
+            return prog
+        c = prog.contest
+        if c is not None and c.cost == 0:
+            if not any(getattr(x, "type", "") in ("spiff", "contest") for x in plan.components):
+                raise ValueError(
+                    "contest models how reps respond to a contest or SPIFF, but plan "
+                    f"{plan.name!r} pays none and programmes.contest.cost is 0, so the response "
+                    "would come free. Add a spiff or contest component to the plan (see "
+                    "data/plans/q4_spiff.yaml), or set programmes.contest.cost to what it pays "
+                    "outside the plan"
+                )
+        coaching, quota, year = prog.coaching, info.data.get("quota"), info.data.get("plan_year")
+        if coaching is not None and coaching.reps and quota is not None and year is not None:
+            # a planned hire is known from the scenario alone; the book's reps (left,
+            # not yet hired) are checked against the book when the scenario is prepared
+            end = (year, coaching.end_month)
+            for i, h in enumerate(quota.hires):
+                if h.rep_id in coaching.reps and (h.start.year, h.start.month) > end:
+                    raise ValueError(
+                        f"coaching.reps names {h.rep_id!r}, who is not employed in months "
+                        f"{coaching.start_month}-{coaching.end_month} of the coaching: a "
+                        f"planned hire (quota.hires[{i}]) starting {h.start.isoformat()}; move "
+                        "the programme's months or coach someone else"
+                    )
+        return prog
+
+    @field_validator("engine")
+    @classmethod
+    def _engine_draws_measures(cls, engine: str, info: ValidationInfo) -> str:
+        plan = info.data.get("plan")
+        if engine == "summed" and plan is not None and plan.measures:
+            raise ValueError(
+                "'summed' draws each rep-month's total, not its deals, and plan "
+                f"{plan.name!r} pays on measures of single deals "
+                f"({', '.join(m.name for m in plan.measures)}); use engine: deals"
+            )
+        return engine
+
+    def _label(self) -> str:
+        # how replace() names the scenario in its messages
+        return f"scenario {self.name!r}"
+
+    def replace(self, **changes) -> Scenario:
+        """A copy with ``changes`` applied, validated again (cross-checks included);
+        a bad value raises :class:`~spm_sim.errors.ScenarioError` naming the field."""
+        return super().replace(**changes)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -171,9 +279,13 @@ def load_scenario(path: str | Path) -> Scenario:
         return resolved
 
     quota = data.get("quota")
+    hint = "Give a CSV relative to the scenario file."
     if isinstance(quota, dict) and isinstance(quota.get("targets"), str):
-        hint = "Give a CSV relative to the scenario file."
         data["quota"] = {**quota, "targets": str(file("quota.targets", quota["targets"], hint))}
+    options = quota.get("options") if isinstance(quota, dict) else None
+    if isinstance(options, dict) and isinstance(options.get("targets"), str):
+        where = file("quota.options.targets", options["targets"], hint)
+        data["quota"] = {**data["quota"], "options": {**options, "targets": str(where)}}
     behaviour = data.get("behaviour")
     if isinstance(behaviour, dict) and isinstance(behaviour.get("reference_plan"), str):
         hint = "Give the plan the history was earned under, relative to the scenario file."

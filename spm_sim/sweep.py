@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from spm_sim._spec import whole_count
 from spm_sim.book import load_book_ref
@@ -106,13 +105,9 @@ def company_view(
             )
         try:
             sc = scenario.replace(quota=quota)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                for e in exc.errors(include_url=False)
-            )
+        except SpecError as exc:  # the scenario's located message, one line per problem
             raise SpecError(
-                f"{func}: setting {name!r} is not a valid quota setting ({problems}). "
+                f"{func}: setting {name!r} is not a valid quota setting: {exc} "
                 "Fix that field of the setting."
             ) from None
         result = simulate(sc, n, rng=root, book=book)

@@ -395,9 +395,9 @@ def test_the_report_says_when_behaviour_is_on(tmp_path):
 
 
 def test_summed_engine_refuses_plans_that_pay_on_single_deals():
-    s = sample_scenario("multi_measure").replace(engine="summed")
-    with pytest.raises(ScenarioError, match="engine 'summed'.*use engine: deals"):
-        simulate(s, 10)
+    # checked when the scenario is built, before any book is read
+    with pytest.raises(ScenarioError, match="(?s)- engine: 'summed' draws.*use engine: deals"):
+        sample_scenario("multi_measure").replace(engine="summed")
 
 
 def test_coaching_an_unknown_rep_names_it():
@@ -456,9 +456,7 @@ def test_planned_hires_are_simulated_from_their_start_at_the_teams_prior():
 
     base = sample_scenario("baseline")
     hire = PlannedHire(rep_id="TBH-1", region="West", start=dt.date(2026, 4, 1))
-    s = base.replace(
-        quota=base.quota.model_copy(update={"hires": (hire,)}), engine="summed", trials=400
-    )
+    s = base.replace(quota=base.quota.replace(hires=(hire,)), engine="summed", trials=400)
     r = simulate(s, rng=5)
     i = r.rep_ids.index("TBH-1")
     assert r.rep_ids[:i] == simulate(base, 5).rep_ids  # the others keep their order
@@ -594,7 +592,7 @@ def test_planned_hires_leave_the_book_reps_draws_alone_and_are_not_full_year():
     wf = Workforce(attrition=0.2, low_performer_hazard_ratio=1.0)
     base = sample_scenario("baseline").replace(workforce=wf)
     hire = PlannedHire(rep_id="TBH-1", region="West", start=dt.date(2026, 4, 1))
-    s = base.replace(quota=base.quota.model_copy(update={"hires": (hire,)}))
+    s = base.replace(quota=base.quota.replace(hires=(hire,)))
     for engine in ("deals", "summed"):
         a = simulate(s.replace(engine=engine), 60, rng=6)
         b = simulate(base.replace(engine=engine), 60, rng=6)
@@ -628,28 +626,41 @@ def test_compare_counts_no_programme_as_no_cost():
 
 
 def test_programmes_and_references_that_cannot_work_are_refused():
+    import dataclasses
     import datetime as dt
 
+    import pandas as pd
+
+    from spm_sim import load_sample
     from spm_sim.quota import PlannedHire
 
+    # the scenario alone shows these, so they are refused when it is built
     base = sample_scenario("baseline")
     with pytest.raises(ScenarioError, match="pays none and programmes.contest.cost is 0"):
-        simulate(
-            base.replace(
-                programmes=Programmes(contest=ContestResponse(start_month=10, end_month=12))
-            ),
-            5,
-        )
+        base.replace(programmes=Programmes(contest=ContestResponse(start_month=10, end_month=12)))
     hire = PlannedHire(rep_id="TBH-1", region="West", start=dt.date(2026, 10, 1))
-    late = base.replace(
-        quota=base.quota.model_copy(update={"hires": (hire,)}),
-        programmes=Programmes(coaching=Coaching(reps=("TBH-1",), end_month=3)),
-    )
     with pytest.raises(ScenarioError, match="'TBH-1', who is not employed in months 1-3"):
-        simulate(late, 5)
+        base.replace(
+            quota=base.quota.replace(hires=(hire,)),
+            programmes=Programmes(coaching=Coaching(reps=("TBH-1",), end_month=3)),
+        )
     sdr = load_plan("data/plans/sdr_recoverable_draw.yaml")
-    with pytest.raises(ScenarioError, match="reference_plan .* is for role 'SDR'"):
-        simulate(base.replace(behaviour=Behaviour(reference_plan=sdr)), 5)
+    with pytest.raises(ScenarioError, match="- behaviour: reference_plan .* is for role 'SDR'"):
+        base.replace(behaviour=Behaviour(reference_plan=sdr))
+    # a rep of the book who leaves before the coaching starts needs the book: at simulate
+    book = load_sample()
+    reps = book.reps.assign(
+        term_date=book.reps["term_date"].mask(
+            book.reps["rep_id"] == "R001", pd.Timestamp("2026-02-15")
+        )
+    )
+    coached = base.replace(
+        programmes=Programmes(coaching=Coaching(reps=("R001",), start_month=3, end_month=5))
+    )
+    with pytest.raises(
+        ScenarioError, match="coaching.reps names 'R001', who is not employed in months 3-5"
+    ):
+        simulate(coached, 5, book=dataclasses.replace(book, reps=reps))
 
 
 def test_attrition_typo_says_what_is_allowed():

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
 import pandas as pd
+import pydantic
 import pytest
 
 from spm_sim import DataError, SpecError, load_sample
@@ -40,10 +40,21 @@ def test_defaults_and_selling_hours():
 
 def test_spec_is_frozen_and_replace_validates_again():
     a = CapacityAssumptions()
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         a.selling_share = 0.5  # type: ignore[misc]
     with pytest.raises(CapacityError, match=r"annual_attrition must be in \[0, 1\); got 1\.0"):
-        dataclasses.replace(a, annual_attrition=1.0)
+        a.replace(annual_attrition=1.0)
+    with pytest.raises(CapacityError, match=r"unknown field 'selling_shar'.*'selling_share'"):
+        a.replace(selling_shar=0.5)
+    assert a.replace(annual_attrition=0.3) == CapacityAssumptions(annual_attrition=0.3)
+    assert a.model_dump() == {
+        "hours_per_year": 1800.0,
+        "selling_share": 0.6,
+        "ramp": DEFAULT_RAMP,
+        "annual_attrition": 0.25,
+        "backfill_lag_months": 3,
+        "vacancy_productivity": 0.0,
+    }
     assert CapacityAssumptions(ramp=[0.5, 1]).ramp == (0.5, 1.0)  # normalised to a tuple
     assert CapacityAssumptions(backfill_lag_months=2.0).backfill_lag_months == 2
     with pytest.raises(TypeError):
@@ -77,6 +88,25 @@ def test_spec_errors_name_field_rule_and_value(kwargs, message):
     assert isinstance(info.value, SpecError) and isinstance(info.value, ValueError)
 
 
+def test_spec_errors_list_every_problem_and_unknown_fields():
+    with pytest.raises(CapacityError) as info:
+        CapacityAssumptions(selling_share=1.4, annual_attrition=1.0)
+    assert str(info.value).splitlines() == [
+        "selling_share must be in (0, 1]; got 1.4",
+        "annual_attrition must be in [0, 1); got 1.0",
+    ]
+    with pytest.raises(CapacityError, match=r"unknown field 'hours_per_yeer'.*'hours_per_year'"):
+        CapacityAssumptions(hours_per_yeer=1600)
+    # numbers of any real type, whole months given as floats; never text
+    a = CapacityAssumptions(hours_per_year=np.int64(1600), backfill_lag_months=np.int64(2))
+    assert (a.hours_per_year, a.backfill_lag_months) == (1600.0, 2)
+    with pytest.raises(CapacityError, match=r"backfill_lag_months must be a whole .*got '3'"):
+        CapacityAssumptions(backfill_lag_months="3")
+    # model_validate (no replace, no direct call) keeps the same text in pydantic's error
+    with pytest.raises(pydantic.ValidationError, match=r"selling_share must be in \(0, 1\]"):
+        CapacityAssumptions.model_validate({"selling_share": 2})
+
+
 # --- effective FTE per seat: hand calculations ---------------------------------------------
 
 
@@ -103,7 +133,7 @@ def test_leavers_never_replaced_within_the_year_geometric_sum():
     assert effective_fte_per_seat(a) == pytest.approx(0.25 / (12 * hazard(0.25)), rel=1e-12)
     np.testing.assert_allclose(seat_productivity_by_month(a), (1 - hazard(0.25)) ** np.arange(12))
     # a longer lag changes nothing inside the year
-    longer = dataclasses.replace(a, backfill_lag_months=30)
+    longer = a.replace(backfill_lag_months=30)
     assert effective_fte_per_seat(longer) == pytest.approx(effective_fte_per_seat(a), rel=1e-12)
 
 

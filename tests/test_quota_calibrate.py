@@ -421,7 +421,9 @@ def test_company_view_errors(book):
     s = sample_scenario("baseline")
     with pytest.raises(SpecError, match=r"settings must be a non-empty mapping.*got \{\}"):
         company_view(s, {}, book=book)
-    with pytest.raises(SpecError, match=r"setting 'bad' is not a valid quota setting.*over_assi"):
+    with pytest.raises(
+        SpecError, match=r"(?s)setting 'bad' is not a valid quota setting.*over_assignment.rep"
+    ):
         company_view(s, {"bad": {"over_assignment": -1.0}}, trials=10, book=book)
     with pytest.raises(SpecError, match=r"trials must be a whole number >= 1, got -5"):
         company_view(s, SETTINGS, trials=-5, book=book)

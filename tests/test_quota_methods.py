@@ -347,7 +347,11 @@ def test_monthly_ramp_default_is_the_models_by_quarter():
         ({"method": "calibrated", "probability": 1.2}, r"probability.*less than 1"),
         ({"method": "calibrated", "probability": 0.0}, r"probability.*greater than 0"),
         ({"method": "calibrated"}, r"exactly one of probability.*got neither"),
-        ({"probability": 0.5}, r"are for method 'calibrated', not 'history'"),
+        (
+            {"probability": 0.5},
+            r"probability: probability is for method 'calibrated', not 'history' \(got 0.5\); "
+            r"remove it, or set method: calibrated",
+        ),
         ({"method": "bottom_up"}, r"needs targets"),
         ({"overrides": [{"rep_id": "R1", "quota": 1, "reason": " "}]}, r"needs a reason"),
         ({"over_assignment": -0.1}, r"over_assignment.rep: Input should be greater than or"),

@@ -30,13 +30,18 @@ See ``docs/model.md`` for the equations and a worked example.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from numbers import Integral, Real
+from typing import Annotated, Any
 
+import annotated_types as at
 import numpy as np
 import pandas as pd
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
 
-from spm_sim._spec import suggest
+from spm_sim._spec import Spec, suggest
 from spm_sim.errors import CapacityError, DataError, InfeasibleError
 from spm_sim.productivity import DEFAULT_RAMP, ramp_factor
 
@@ -57,29 +62,113 @@ __all__ = [
 _CEIL_TOL = 1e-9
 
 
-_RULES = {  # name: (rule as written in messages, check)
-    "hours_per_year": ("in (0, 8760]", lambda v: 0 < v <= 8760),
-    "selling_share": ("in (0, 1]", lambda v: 0 < v <= 1),
-    "annual_attrition": ("in [0, 1)", lambda v: 0 <= v < 1),
-    "vacancy_productivity": ("in [0, 1]", lambda v: 0 <= v <= 1),
-    "total_workload_hours": (">= 0", lambda v: v >= 0),
-    "target": ("> 0", lambda v: v > 0),
-    "quota_per_ramped_rep": ("> 0", lambda v: v > 0),
-    "expected_attainment": ("in (0, 2]", lambda v: 0 < v <= 2),
-}
+def _real(value: Any) -> Any:
+    # before pydantic's float: text ("1800") and booleans are not numbers here
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError("not a number")
+    return value
 
 
-def _number(name: str, value) -> float:
-    rule, ok = _RULES[name]
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise CapacityError(f"{name} must be a finite number {rule}; got {value!r}")
-    if not ok(float(value)):
-        raise CapacityError(f"{name} must be {rule}; got {value!r}")
-    return float(value)
+def _whole(value: Any) -> Any:
+    # before pydantic's int: 2.0 is 2 months, 2.5 and True are not whole numbers
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, Integral | float)
+        or not (math.isfinite(value) and value == int(value))
+    ):
+        raise ValueError("not a whole number")
+    return int(value)
 
 
-@dataclass(frozen=True, kw_only=True)
-class CapacityAssumptions:
+#: A finite real number (not text, not a boolean); the field adds its bounds.
+_Real = Annotated[float, BeforeValidator(_real), Field(allow_inf_nan=False)]
+#: A productivity share of a ramped rep.
+_Share = Annotated[float, BeforeValidator(_real), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+def _rule(metadata: Iterable[Any]) -> str:
+    """The bounds of a field as messages write them: ``in (0, 1]``, ``>= 0``, ``> 0``."""
+    low = high = None
+    for m in metadata:
+        if isinstance(m, at.Gt):
+            low = f"({m.gt:g}"
+        elif isinstance(m, at.Ge):
+            low = f"[{m.ge:g}"
+        elif isinstance(m, at.Lt):
+            high = f"{m.lt:g})"
+        elif isinstance(m, at.Le):
+            high = f"{m.le:g}]"
+    if low and high:
+        return f"in {low}, {high}"
+    if low:
+        return f"{'>' if low[0] == '(' else '>='} {low[1:]}"
+    return f"{'<' if high and high[-1] == ')' else '<='} {(high or '')[:-1]}".strip()
+
+
+def _item_rule(annotation: Any) -> str:
+    """The bounds of the items of a ``tuple[Annotated[...], ...]`` field."""
+    item = typing.get_args(annotation)[0]
+    found = [m for arg in typing.get_args(item)[1:] for m in getattr(arg, "metadata", [arg])]
+    return _rule(found)
+
+
+def _explain(exc: ValidationError, model: type[Spec]) -> str:
+    """One line per problem, each naming the field, the rule and the value."""
+    fields = model.model_fields
+    lines = []
+    for e in exc.errors(include_url=False):
+        loc, kind, value = tuple(e["loc"]), e["type"], e.get("input")
+        name = str(loc[0]) if loc else ""
+        own = (e.get("ctx") or {}).get("error")
+        if isinstance(own, CapacityError):  # a rule of the spec's own, already in words
+            lines.append(str(own))
+        elif kind == "extra_forbidden":
+            lines.append(
+                f"unknown field {name!r}.{suggest(name, fields)} Allowed: {', '.join(fields)}"
+            )
+        elif name not in fields:  # pragma: no cover - every error of these specs is on a field
+            lines.append(f"{name or model.__name__}: {e['msg']}; got {value!r}")
+        elif typing.get_origin(fields[name].annotation) is tuple:
+            if len(loc) > 1:
+                rule = _item_rule(fields[name].annotation)
+                quarter = int(loc[1]) + 1
+                lines.append(f"{name} quarter {quarter} must be a number {rule}; got {value!r}")
+            else:
+                lines.append(f"{name} must be a sequence of numbers; got {value!r}")
+        else:
+            rule = _rule(fields[name].metadata)
+            whole = fields[name].annotation is int
+            # a finite number out of bounds breaks the bounds only (NaN fails them too)
+            bound = kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
+            finite = isinstance(value, Real) and math.isfinite(value)
+            what = "a whole number " if whole else ("" if bound and finite else "a finite number ")
+            lines.append(f"{name} must be {what}{rule}; got {value!r}")
+    return "\n".join(lines)
+
+
+class _CapacitySpec(Spec):
+    """Base of the headcount specs: a bad value is a :class:`CapacityError` naming the
+    field, the rule and the value, whether the spec is built directly or by
+    :meth:`replace` (``model_validate`` raises pydantic's ``ValidationError``, a
+    ``ValueError`` too, with the same text).
+
+    The rules are the fields' pydantic constraints; :func:`_explain` words them.
+    """
+
+    _error = CapacityError
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise CapacityError(_explain(exc, type(self))) from None
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with ``changes`` applied, validated again (a :class:`CapacityError` if not)."""
+        return type(self)(**{**dict(self), **changes})
+
+
+class CapacityAssumptions(_CapacitySpec):
     """What one seat delivers in a year (a frozen, validated spec).
 
     Parameters
@@ -104,53 +193,57 @@ class CapacityAssumptions:
         What a vacant seat still delivers (a manager or neighbours covering its
         accounts), as a share of a ramped rep, in [0, 1].
 
+    Raises
+    ------
+    CapacityError
+        A value breaks its field's rule; the message names the field, the rule and
+        the value (also from :meth:`replace`).
+
     Examples
     --------
-    >>> from dataclasses import replace
     >>> a = CapacityAssumptions()
-    >>> replace(a, annual_attrition=0.3).annual_attrition
+    >>> a.replace(annual_attrition=0.3).annual_attrition
     0.3
+    >>> a.model_dump()["backfill_lag_months"]
+    3
     >>> CapacityAssumptions(selling_share=1.4)
     Traceback (most recent call last):
     ...
     spm_sim.errors.CapacityError: selling_share must be in (0, 1]; got 1.4
     """
 
-    hours_per_year: float = 1800.0
-    selling_share: float = 0.6
-    ramp: tuple[float, ...] = DEFAULT_RAMP
-    annual_attrition: float = 0.25
-    backfill_lag_months: int = 3
-    vacancy_productivity: float = 0.0
+    hours_per_year: _Real = Field(1800.0, gt=0.0, le=8760.0)
+    selling_share: _Real = Field(0.6, gt=0.0, le=1.0)
+    ramp: tuple[_Share, ...] = DEFAULT_RAMP
+    annual_attrition: _Real = Field(0.25, ge=0.0, lt=1.0)
+    backfill_lag_months: Annotated[int, BeforeValidator(_whole)] = Field(3, ge=0)
+    vacancy_productivity: _Real = Field(0.0, ge=0.0, le=1.0)
 
-    def __post_init__(self) -> None:
-        for name in ("hours_per_year", "selling_share", "annual_attrition", "vacancy_productivity"):
-            object.__setattr__(self, name, _number(name, getattr(self, name)))
-        lag = self.backfill_lag_months
-        if (
-            isinstance(lag, bool)
-            or not isinstance(lag, Integral | float)
-            or not (math.isfinite(lag) and lag == int(lag) and lag >= 0)
-        ):
-            raise CapacityError(
-                f"backfill_lag_months must be a whole number of months >= 0; got {lag!r}"
-            )
-        object.__setattr__(self, "backfill_lag_months", int(lag))
-        if isinstance(self.ramp, str) or not hasattr(self.ramp, "__iter__"):
-            raise CapacityError(f"ramp must be a sequence of numbers; got {self.ramp!r}")
-        ramp = tuple(self.ramp)
-        for q, x in enumerate(ramp, start=1):
-            if isinstance(x, bool) or not isinstance(x, Real) or not 0 <= x <= 1:
-                raise CapacityError(f"ramp quarter {q} must be a number in [0, 1]; got {x!r}")
-        if not ramp or ramp[-1] != 1:
+    @field_validator("ramp")
+    @classmethod
+    def _ends_ramped(cls, ramp: tuple[float, ...]) -> tuple[float, ...]:
+        if not ramp or ramp[-1] != 1.0:
             raise CapacityError(f"ramp must end at 1.0 (a fully ramped rep); got {ramp!r}")
-        ramp = tuple(float(x) for x in ramp)
-        object.__setattr__(self, "ramp", ramp)
+        return ramp
 
     @property
     def selling_hours(self) -> float:
         """Hours one ramped rep spends on accounts in a year: ``hours_per_year x selling_share``."""
         return self.hours_per_year * self.selling_share
+
+
+class _WorkloadInputs(_CapacitySpec):
+    """The argument of :func:`workload_headcount`, checked like the assumptions."""
+
+    total_workload_hours: _Real = Field(ge=0.0)
+
+
+class _QuotaInputs(_CapacitySpec):
+    """The arguments of :func:`quota_headcount`, checked like the assumptions."""
+
+    target: _Real = Field(gt=0.0)
+    quota_per_ramped_rep: _Real = Field(gt=0.0)
+    expected_attainment: _Real = Field(gt=0.0, le=2.0)
 
 
 def seat_productivity_by_month(
@@ -348,7 +441,7 @@ def workload_headcount(
     3      fte_per_seat       0.903337
     4             seats     103.000000
     """
-    w = _number("total_workload_hours", total_workload_hours)
+    w = _WorkloadInputs(total_workload_hours=total_workload_hours).total_workload_hours
     a = assumptions if assumptions is not None else CapacityAssumptions()
     return _build("workload", w, a.selling_hours, a, new_hire, total_workload_hours=w)
 
@@ -391,9 +484,12 @@ def quota_headcount(
     >>> round(hc.raw_fte, 2), hc.seats
     (46.3, 52)
     """
-    t = _number("target", target)
-    q = _number("quota_per_ramped_rep", quota_per_ramped_rep)
-    att = _number("expected_attainment", expected_attainment)
+    checked = _QuotaInputs(
+        target=target,
+        quota_per_ramped_rep=quota_per_ramped_rep,
+        expected_attainment=expected_attainment,
+    )
+    t, q, att = checked.target, checked.quota_per_ramped_rep, checked.expected_attainment
     a = assumptions if assumptions is not None else CapacityAssumptions()
     inputs = {"quota_per_ramped_rep": q, "expected_attainment": att}
     return _build("quota", t, q * att, a, new_hire, target=t, **inputs)
@@ -494,7 +590,7 @@ def headcount_by_region(
         table["gap"] = table["seats_needed"] - now
         table["hires_needed"] = [_seats(s, e_new) for s in short]
     table = table.reset_index()
-    table.attrs["assumptions"] = asdict(a)
+    table.attrs["assumptions"] = a.model_dump()
     return table
 
 

@@ -16,12 +16,11 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -32,8 +31,8 @@ from pydantic import (
     model_validator,
 )
 
-from spm_sim._spec import load_spec, suggest
-from spm_sim.errors import PlanError
+from spm_sim._spec import Number, Spec, load_spec, suggest
+from spm_sim.errors import PlanError, SpecError
 
 __all__ = [
     "MEASURES",
@@ -78,22 +77,9 @@ _CURVE_COLUMNS = ("attainment", "payout", "effective_rate")
 _EXTRA_COLUMNS = ("clawback", "draw")
 
 
-def _no_bool(value: Any) -> Any:
-    # YAML 1.1 reads yes/no/on/off as booleans, and pydantic would turn them into
-    # 1.0/0.0 silently. A money rule should never be a yes/no.
-    if isinstance(value, bool):
-        raise ValueError(
-            f"expected a number, got {value!r} (YAML reads yes/no/on/off/true/false as "
-            "booleans; write a number, or null for 'none')"
-        )
-    return value
-
-
-_Number = Annotated[float, BeforeValidator(_no_bool)]
-
-
-class _Spec(BaseModel):
-    """Frozen pydantic base of the plan specs: no unknown fields, no inf or NaN.
+class _Spec(Spec):
+    """Frozen base of the plan specs: no unknown fields, no inf or NaN, and
+    :meth:`~spm_sim._spec.Spec.replace` raising :class:`PlanError`.
 
     Build plans with :func:`load_plan` (or ``Plan.from_yaml``, ``plan.replace``,
     :func:`standard_plan`), which raise :class:`PlanError` with located messages.
@@ -103,7 +89,8 @@ class _Spec(BaseModel):
     nested validation through that ``__init__`` as well.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(allow_inf_nan=False)  # merged with Spec's FROZEN
+    _error: ClassVar[type[SpecError]] = PlanError
 
 
 def _nested_errors(
@@ -202,8 +189,8 @@ class Measure(_Spec):
     name: str = Field(min_length=1)
     kind: Literal["bookings", "deals", "new_logos", "score"] = "bookings"
     product: str | None = None
-    quota_share: _Number | None = Field(default=None, gt=0)
-    quota_per_rep: _Number | None = Field(default=None, gt=0)
+    quota_share: Number | None = Field(default=None, gt=0)
+    quota_per_rep: Number | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _check_quota(self) -> Measure:
@@ -245,9 +232,9 @@ class Tier(_Spec):
     True
     """
 
-    start: _Number = Field(ge=0)
-    end: _Number | None = None
-    rate: _Number = Field(ge=0)
+    start: Number = Field(ge=0)
+    end: Number | None = None
+    rate: Number = Field(ge=0)
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Tier:
@@ -269,8 +256,8 @@ class CurvePoint(_Spec):
         Payout there, a multiple of the component's target incentive.
     """
 
-    attainment: _Number = Field(ge=0)
-    payout: _Number = Field(ge=0)
+    attainment: Number = Field(ge=0)
+    payout: Number = Field(ge=0)
 
 
 class Gate(_Spec):
@@ -295,9 +282,9 @@ class Gate(_Spec):
     """
 
     measure: str = Field(min_length=1)
-    min_attainment: _Number = Field(gt=0)
+    min_attainment: Number = Field(gt=0)
     applies_to: Literal["component", "accelerators"] = "component"
-    closed_rate: _Number | None = Field(default=None, ge=0)
+    closed_rate: Number | None = Field(default=None, ge=0)
 
 
 class MultiplierLevel(_Spec):
@@ -311,8 +298,8 @@ class MultiplierLevel(_Spec):
         ... the component's earnings are multiplied by this factor.
     """
 
-    attainment: _Number = Field(ge=0)
-    factor: _Number = Field(ge=0)
+    attainment: Number = Field(ge=0)
+    factor: Number = Field(ge=0)
 
 
 class Multiplier(_Spec):
@@ -418,14 +405,14 @@ class Component(_Spec):
     name: str = Field(min_length=1)
     type: Literal["commission"] = "commission"
     measure: str = Field(default="bookings", min_length=1)
-    weight: _Number = Field(gt=0, le=1)
+    weight: Number = Field(gt=0, le=1)
     rate_basis: Literal["tcr", "bookings"]
     tier_method: Literal["marginal", "retroactive"] = "marginal"
     tiers: tuple[Tier, ...] = ()
     curve: tuple[CurvePoint, ...] | None = None
-    threshold: _Number = Field(default=0.0, ge=0)
-    attainment_cap: _Number | None = Field(default=None, gt=0)
-    payout_cap: _Number | None = Field(default=None, gt=0)
+    threshold: Number = Field(default=0.0, ge=0)
+    attainment_cap: Number | None = Field(default=None, gt=0)
+    payout_cap: Number | None = Field(default=None, gt=0)
     period: Literal["month", "quarter", "year"] = "year"
     gate: Gate | None = None
     multiplier: Multiplier | None = None
@@ -533,9 +520,7 @@ class Component(_Spec):
         base = below[-1].rate if below else 0.0
         if self.gate is not None and self.gate.closed_rate is not None:
             base = self.gate.closed_rate
-        return tuple(
-            t if t.start < 1.0 else t.model_copy(update={"rate": base}) for t in self.tiers
-        )
+        return tuple(t if t.start < 1.0 else t.replace(rate=base) for t in self.tiers)
 
 
 class Milestone(_Spec):
@@ -551,9 +536,9 @@ class Milestone(_Spec):
         ... or as a fixed amount of money. Give exactly one.
     """
 
-    attainment: _Number = Field(gt=0)
-    share_of_ti: _Number | None = Field(default=None, ge=0)
-    amount: _Number | None = Field(default=None, ge=0)
+    attainment: Number = Field(gt=0)
+    share_of_ti: Number | None = Field(default=None, ge=0)
+    amount: Number | None = Field(default=None, ge=0)
 
 
 class Bonus(_Spec):
@@ -600,8 +585,8 @@ class MBOLevel(_Spec):
         ... the period pays this multiple of its MBO target.
     """
 
-    score: _Number = Field(ge=0)
-    payout: _Number = Field(ge=0)
+    score: Number = Field(ge=0)
+    payout: Number = Field(ge=0)
 
 
 class MBO(_Spec):
@@ -629,10 +614,10 @@ class MBO(_Spec):
     name: str = Field(min_length=1)
     type: Literal["mbo"]
     measure: str = Field(min_length=1)
-    weight: _Number = Field(gt=0, le=1)
+    weight: Number = Field(gt=0, le=1)
     period: Literal["month", "quarter", "year"] = "quarter"
     levels: tuple[MBOLevel, ...] = Field(json_schema_extra={"minItems": 1})
-    probabilities: tuple[_Number, ...] | None = None
+    probabilities: tuple[Number, ...] | None = None
 
     @model_validator(mode="after")
     def _check_levels(self) -> MBO:
@@ -688,7 +673,7 @@ class Spiff(_Spec):
     measure: str = Field(default="bookings", min_length=1)
     start_month: int = Field(ge=1, le=12)
     end_month: int = Field(ge=1, le=12)
-    rate: _Number = Field(ge=0)
+    rate: Number = Field(ge=0)
 
     _window = model_validator(mode="before")(classmethod(lambda cls, d: _window_first("spiff", d)))
 
@@ -718,8 +703,8 @@ class Contest(_Spec):
     measure: str = Field(default="bookings", min_length=1)
     start_month: int = Field(ge=1, le=12)
     end_month: int = Field(ge=1, le=12)
-    prizes: tuple[_Number, ...] = Field(json_schema_extra={"minItems": 1})
-    min_total: _Number = Field(default=0.0, ge=0)
+    prizes: tuple[Number, ...] = Field(json_schema_extra={"minItems": 1})
+    min_total: Number = Field(default=0.0, ge=0)
 
     _window = model_validator(mode="before")(
         classmethod(lambda cls, d: _window_first("contest", d))
@@ -760,8 +745,8 @@ class Draw(_Spec):
         Months of the plan year (1-12) with a draw; default all twelve.
     """
 
-    share_of_ti: _Number | None = Field(default=None, ge=0)
-    amount: _Number | None = Field(default=None, ge=0)
+    share_of_ti: Number | None = Field(default=None, ge=0)
+    amount: Number | None = Field(default=None, ge=0)
     recoverable: bool
     months: tuple[int, ...] | None = None
 
@@ -989,28 +974,27 @@ class Plan(_Spec):
         """Load a plan from a YAML file; see :func:`load_plan`."""
         return load_spec(cls, path, error=PlanError)
 
+    def _label(self) -> str:
+        # how replace() names the plan in its messages
+        return f"plan {self.name!r}"
+
     def replace(self, **changes: Any) -> Plan:
         """Return a copy with some fields changed, validated again.
 
-        Unlike ``model_copy(update=...)``, which skips validation, a bad value
-        raises :class:`PlanError`.
+        A bad value raises :class:`PlanError` naming the plan, the field and the value
+        (pydantic's ``model_copy`` would skip validation; it is not used on specs).
 
         Examples
         --------
         >>> standard_plan().replace(currency="EUR").currency
         'EUR'
+        >>> standard_plan().replace(currency="usd")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        spm_sim.errors.PlanError: plan 'Standard plan': 1 problem(s) in this plan spec:
+          - currency: String should match pattern '^[A-Z]{3}$' (got 'usd')
         """
-        unknown = set(changes) - set(type(self).model_fields)
-        if unknown:
-            field = sorted(unknown)[0]
-            raise PlanError(
-                f"plan {self.name!r}: unknown field {field!r}."
-                f"{suggest(field, type(self).model_fields)} "
-                f"Allowed: {', '.join(type(self).model_fields)}."
-            )
-        data = self.model_dump()
-        data.update(changes)
-        return load_spec(type(self), data, error=PlanError)
+        return super().replace(**changes)
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         """Return the plan as YAML text (and write it to ``path`` if given).

@@ -16,8 +16,9 @@ by month inside every trial, in this order:
 * :class:`Programmes`: a coaching programme and a contest or SPIFF response.
 
 Every setting is off unless the scenario names it, so a scenario without them
-draws exactly the exogenous bookings. Each is a frozen pydantic model with located
-error messages; a scenario file names them at the top level::
+draws exactly the exogenous bookings. Each is a frozen spec (:class:`spm_sim._spec.Spec`)
+with located error messages, changed with ``.replace(...)``, which validates again;
+a scenario file names them at the top level::
 
     workforce: {attrition: 0.25, backfill_lag_months: 3}
     behaviour: {effort_elasticity: 0.2}
@@ -34,8 +35,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from spm_sim._spec import Share, Spec
 from spm_sim.comp import Plan
 
 from .model import DEFAULT_RAMP
@@ -52,8 +54,6 @@ __all__ = [
     "ROLE_RAMPS",
 ]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
-_Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 _Month = Annotated[int, Field(ge=1, le=12)]
 
 #: New-hire ramp by role, productivity per quarter of tenure. AE: the model's
@@ -141,7 +141,7 @@ def _check_ramp(name: str, profile: tuple[float, ...]) -> tuple[float, ...]:
     return tuple(float(v) for v in profile)
 
 
-class Workforce(BaseModel):
+class Workforce(Spec):
     """Attrition, vacancies, backfill and the new hires' ramp (the seat model).
 
     A seat is filled by its current rep, vacant, or filled by a new hire. At the end
@@ -199,15 +199,13 @@ class Workforce(BaseModel):
       Value error, give a share of reps leaving in a year in [0, 1), such as 0.25, ...
     """
 
-    model_config = _FROZEN
-
     attrition: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] | Literal["book"] = (
         "book"
     )
     low_performer_hazard_ratio: float = Field(2.0, ge=1.0, le=20.0, allow_inf_nan=False)
     low_performer_pace: float = Field(0.5, ge=0.0, le=2.0, allow_inf_nan=False)
     backfill_lag_months: int = Field(3, ge=0, le=11)
-    vacancy_productivity: _Share = 0.1
+    vacancy_productivity: Share = 0.1
     ramp: dict[str, tuple[float, ...]] = Field(default_factory=lambda: dict(ROLE_RAMPS))
 
     @field_validator("attrition", mode="before")
@@ -249,7 +247,7 @@ class Workforce(BaseModel):
         )
 
 
-class TimeAllocation(BaseModel):
+class TimeAllocation(Spec):
     """How reps split their hours, against the split the history was made with.
 
     A rep-month's bookings are multiplied by
@@ -281,10 +279,8 @@ class TimeAllocation(BaseModel):
     1.136...
     """
 
-    model_config = _FROZEN
-
-    selling: _Share = 0.3
-    prospecting: _Share = 0.2
+    selling: Share = 0.3
+    prospecting: Share = 0.2
     base_selling: float = Field(0.3, gt=0.0, le=1.0, allow_inf_nan=False)
     base_prospecting: float = Field(0.2, gt=0.0, le=1.0, allow_inf_nan=False)
     selling_elasticity: float = Field(0.7, ge=0.0, le=2.0, allow_inf_nan=False)
@@ -323,7 +319,7 @@ class TimeAllocation(BaseModel):
         )
 
 
-class Behaviour(BaseModel):
+class Behaviour(Spec):
     """The reps' response to the plan (off unless a scenario names ``behaviour``).
 
     * **Effort**: in month ``m`` a rep projects the year's attainment ``a`` (year to
@@ -384,13 +380,11 @@ class Behaviour(BaseModel):
     array([0.85      , 1.        , 1.08447...
     """
 
-    model_config = _FROZEN
-
     effort_elasticity: float = Field(0.2, ge=0.0, le=2.0, allow_inf_nan=False)
     min_effort: float = Field(0.85, gt=0.0, le=1.0, allow_inf_nan=False)
     max_effort: float = Field(1.2, ge=1.0, le=3.0, allow_inf_nan=False)
-    pull_forward: _Share = 0.25
-    push_out: _Share = 0.5
+    pull_forward: Share = 0.25
+    push_out: Share = 0.5
     timing_cost: float = Field(0.25, ge=0.0, le=10.0, allow_inf_nan=False)
     reference_plan: Plan | None = None
 
@@ -413,7 +407,7 @@ class Behaviour(BaseModel):
         )
 
 
-class Coaching(BaseModel):
+class Coaching(Spec):
     """A coaching programme: a win-rate uplift for targeted reps, for selling time.
 
     For the targeted reps, from ``start_month`` to ``end_month`` their bookings are
@@ -430,8 +424,6 @@ class Coaching(BaseModel):
     >>> Coaching(bottom_share=0.25, uplift=0.1).by_month(12)[:4]
     array([1.03333333, 1.06666667, 1.1       , 1.1       ])
     """
-
-    model_config = _FROZEN
 
     reps: tuple[str, ...] = ()
     bottom_share: float | None = Field(None, gt=0.0, le=1.0, allow_inf_nan=False)
@@ -464,8 +456,17 @@ class Coaching(BaseModel):
         uplift = np.where(during | (after & self.lasting), 1.0 + self.uplift * ramp, 1.0)
         return uplift * np.where(during, 1.0 - self.time_cost, 1.0)
 
+    def describe(self, n_coached: int) -> str:
+        """The programme in words, for ``n_coached`` coached reps (known once the book is)."""
+        return (
+            f"{n_coached} reps, win-rate uplift {self.uplift:.0%} over "
+            f"{self.ramp_in_months} months from month {self.start_month} to {self.end_month}"
+            f"{' (lasting)' if self.lasting else ''}, time cost {self.time_cost:.0%}, "
+            f"{self.cost_per_rep:,.0f} a rep"
+        )
 
-class ContestResponse(BaseModel):
+
+class ContestResponse(Spec):
     """How reps respond to a contest or SPIFF: effort in its window, deals pulled in.
 
     In months ``start_month..end_month`` bookings are multiplied by
@@ -475,15 +476,13 @@ class ContestResponse(BaseModel):
     the contest pays comes from the plan's ``spiff`` or ``contest`` component;
     ``cost`` adds what is paid outside the plan (prizes, a trip). A response on a
     plan that pays neither, with ``cost`` 0, is refused when the scenario is
-    prepared: it would come free.
+    built (loaded or replaced): it would come free.
     """
-
-    model_config = _FROZEN
 
     start_month: _Month
     end_month: _Month
     uplift: float = Field(0.05, ge=0.0, le=1.0, allow_inf_nan=False)
-    pull_forward: _Share = 0.1
+    pull_forward: Share = 0.1
     cost: float = Field(0.0, ge=0.0, allow_inf_nan=False)
 
     @model_validator(mode="after")
@@ -496,11 +495,16 @@ class ContestResponse(BaseModel):
         m = np.arange(1, n + 1)
         return np.where((m >= self.start_month) & (m <= self.end_month), 1.0 + self.uplift, 1.0)
 
+    def describe(self) -> str:
+        return (
+            f"months {self.start_month}-{self.end_month}: bookings x{1 + self.uplift:g}, "
+            f"{self.pull_forward:.0%} of the next month pulled in; {self.cost:,.0f} outside "
+            "the plan"
+        )
 
-class Programmes(BaseModel):
+
+class Programmes(Spec):
     """Programmes leadership pays for, whose return a scenario comparison shows."""
-
-    model_config = _FROZEN
 
     coaching: Coaching | None = None
     contest: ContestResponse | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,9 +20,6 @@ from spm_sim.productivity import exposure_months, fit_productivity
 
 from .calibrate import annual_draws, calibrate_annual
 from .settings import OverAssignment, QuotaSettings
-
-#: The top-down bases a ``blend`` can mix.
-
 
 # --- who carries quota, when, where ------------------------------------------------
 
@@ -56,7 +54,7 @@ def _quota_reps(book, plan_year: int, rep_ids, settings: QuotaSettings) -> pd.Da
         sel = reps.iloc[idx]
     sel = sel[["rep_id", "region", "hire_date", "term_date"]].assign(planned=False)
     known = set(reps["rep_id"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     regions = set(reps["region"])
     for i, h in enumerate(settings.hires):
         where = f"quota.hires[{i}] ({h.rep_id})"

@@ -524,6 +524,202 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     return _pearson(rankdata(x[ok]), rankdata(y[ok]))
 
 
+def _ordered_draws(func: str, draws, rep_ids: tuple[str, ...]) -> np.ndarray:
+    """The draws as an array in the order of ``rep_ids`` (a DataFrame by its columns)."""
+    if isinstance(draws, pd.DataFrame):
+        cols = pd.Index(draws.columns.astype(str))
+        missing = [r for r in rep_ids if r not in cols]
+        if missing:
+            raise SpecError(
+                f"{func}: draws has no column for rep {missing[0]!r} ({len(missing)} reps "
+                "missing); draw the bookings of every rep of the quotas."
+            )
+        draws = draws.set_axis(cols, axis=1)[list(rep_ids)]
+    return _as_draws(func, draws, len(rep_ids))
+
+
+def _diagnostic_rules(
+    func: str, max_share_of_potential, max_growth, min_probability
+) -> dict[str, float]:
+    """The feasibility thresholds, each a finite number >= 0."""
+    given = {
+        "max_share_of_potential": (max_share_of_potential, 0.5),
+        "max_growth": (max_growth, 0.5),
+        "min_probability": (min_probability, 0.1),
+    }
+    for name, (v, default) in given.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise SpecError(
+                f"{func}: {name} must be a finite number >= 0, got {v!r}; the default is "
+                f"{name}={default}."
+            )
+    return {name: float(v) for name, (v, _default) in given.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class _Attainment:
+    """Each rep's quota against the draws: attainment and hits per trial, and per rep."""
+
+    q: np.ndarray  # annual quota per rep
+    has: np.ndarray  # whether the rep has a quota above 0
+    att: np.ndarray  # (trials, reps) bookings / quota, NaN without a quota
+    hit: np.ndarray  # (trials, reps) bookings >= quota
+    p_at: np.ndarray  # P(bookings >= quota) per rep, NaN without a quota
+    expected: np.ndarray  # mean bookings per rep
+    expected_att: np.ndarray  # mean bookings / quota per rep
+    pct: np.ndarray  # (3, reps) attainment P10, P50, P90
+
+    @property
+    def n_trials(self) -> int:
+        return self.att.shape[0]
+
+    def ratio(self, den: np.ndarray | None, zero: float) -> np.ndarray:
+        """Quota over ``den`` per rep; ``zero`` where ``den`` is 0, NaN without a quota."""
+        if den is None:
+            return np.full(self.q.size, np.nan)
+        q, has = self.q, self.has
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, q / np.where(den > 0, den, 1.0), np.where(has, zero, np.nan))
+
+
+def _attainment(quotas: Quotas, arr: np.ndarray) -> _Attainment:
+    """Attainment of every rep and trial, and each rep's chance of reaching quota."""
+    q = np.asarray(quotas.annual, dtype=float)
+    has = q > 0
+    safe_q = np.where(has, q, 1.0)
+    att = np.where(has[None, :], arr / safe_q[None, :], np.nan)
+    hit = arr >= q[None, :]
+    p_at = np.where(has, hit.mean(axis=0), np.nan)
+    exp_b = arr.mean(axis=0)
+    exp_att = np.where(has, exp_b / safe_q, np.nan)
+    pct = np.where(has[None, :], np.percentile(arr, [10, 50, 90], axis=0) / safe_q, np.nan)
+    return _Attainment(q, has, att, hit, p_at, exp_b, exp_att, pct)
+
+
+def _flag_reps(a: _Attainment, to_pot, to_hist, rules: dict[str, float]) -> dict[str, Any]:
+    """Each rep's flags by rule, whether it is feasible, and the reasons in words."""
+    share, growth, least = (
+        rules["max_share_of_potential"],
+        rules["max_growth"],
+        rules["min_probability"],
+    )
+    flag_pot = a.has & (to_pot > share)
+    flag_growth = a.has & (to_hist > 1.0 + growth)
+    flag_unlikely = a.has & (a.p_at < least)
+    reasons = []
+    for i in range(a.q.size):
+        why = []
+        if flag_pot[i]:
+            why.append(f"quota {to_pot[i]:.0%} of potential > {share:.0%}")
+        if flag_growth[i]:
+            why.append(f"quota {to_hist[i] - 1:+.0%} vs last year > +{growth:.0%}")
+        if flag_unlikely[i]:
+            why.append(f"reached in {a.p_at[i]:.0%} of trials < {least:.0%}")
+        reasons.append("; ".join(why))
+    return {
+        "flag_potential": flag_pot,
+        "flag_growth": flag_growth,
+        "flag_unlikely": flag_unlikely,
+        "feasible": ~(flag_pot | flag_growth | flag_unlikely),
+        "flags": reasons,
+    }
+
+
+def _rep_table(rep_ids, a: _Attainment, pot, hist, ote, rules) -> pd.DataFrame:
+    """One row per rep: quota, attainment, the ratios to potential, history and OTE, flags."""
+    nan = np.full(len(rep_ids), np.nan)
+    to_pot = a.ratio(pot, np.inf)  # a quota on a territory without potential: infinitely high
+    to_hist = a.ratio(hist, np.nan)  # a rep without history cannot be judged on growth
+    n = a.n_trials
+    return pd.DataFrame(
+        {
+            "rep_id": list(rep_ids),
+            "annual_quota": a.q,
+            "expected_bookings": a.expected,
+            "expected_attainment": a.expected_att,
+            "p_at_quota": a.p_at,
+            "p_at_quota_se": np.sqrt(a.p_at * (1.0 - a.p_at) / n),
+            "attainment_p10": a.pct[0],
+            "attainment_p50": a.pct[1],
+            "attainment_p90": a.pct[2],
+            "potential": nan if pot is None else pot,
+            "quota_to_potential": to_pot,
+            "history": nan if hist is None else hist,
+            "quota_to_history": to_hist,
+            "ote": nan if ote is None else ote,
+            "quota_to_ote": a.ratio(ote, np.nan),
+            **_flag_reps(a, to_pot, to_hist, rules),
+        }
+    )
+
+
+def _spread(values: np.ndarray) -> tuple[float, float, float]:
+    """P10, P50 and P90 of ``values`` (NaN when empty)."""
+    if not values.size:
+        return (np.nan, np.nan, np.nan)
+    lo, mid, hi = np.percentile(values, [10, 50, 90])
+    return float(lo), float(mid), float(hi)
+
+
+def _overall_table(a: _Attainment, arr, target: float, pot, hist, feasible) -> pd.DataFrame:
+    """The company-level figures: target, over-assignment, chances, attainment, fairness."""
+    n = a.n_trials
+    has = a.has
+    share_t = a.hit[:, has].mean(axis=1) if has.any() else np.full(n, np.nan)
+    company = arr.sum(axis=1)
+    hit_company = float((company >= target).mean())
+    att_all = a.att[:, has].ravel()
+    p_rep = a.p_at[has]
+    na3 = (np.nan, np.nan, np.nan)
+    sum_q = float(a.q.sum())
+    p_sd = p_rep.std(ddof=1) if p_rep.size > 1 else np.nan
+    # metric, label, value, se, (p10, p50, p90), what the percentiles run over
+    table = [
+        ("n_reps", "Reps with a quota", has.sum(), np.nan, na3, ""),
+        ("company_target", "Company target", target, np.nan, na3, ""),
+        ("sum_of_quotas", "Sum of the reps' quotas", sum_q, np.nan, na3, ""),
+        ("over_assignment", "Over-assignment (sum of quotas / target - 1)", sum_q / target - 1,
+         np.nan, na3, ""),
+        ("expected_company_bookings", "Company bookings", company.mean(), _mean_se(company),
+         _spread(company), "trials"),
+        ("p_company_target", "Probability of reaching the company target", hit_company,
+         math.sqrt(hit_company * (1 - hit_company) / n), na3, ""),
+        ("share_at_quota", "Share of reps at or above quota", np.mean(share_t),
+         _mean_se(share_t), _spread(share_t), "trials"),
+        ("attainment", "Attainment (bookings / quota)",
+         np.mean(att_all) if att_all.size else np.nan, np.nan, _spread(att_all), "rep-trials"),
+        ("p_at_quota_spread", "Spread across reps of P(at quota): sd", p_sd, np.nan,
+         _spread(p_rep), "reps"),
+    ]  # fmt: skip
+    nan = np.full(a.q.size, np.nan)
+    for what, x in (("potential", pot), ("history", hist)):
+        xs = nan if x is None else x
+        for kind, fn in (("pearson", _pearson), ("spearman", _spearman)):
+            label = f"{kind.title()} correlation across reps of expected attainment with {what}"
+            value = fn(a.expected_att[has], xs[has])
+            table.append((f"corr_attainment_{what}_{kind}", label, value, np.nan, na3, ""))
+    n_flagged = int((~feasible & has).sum())
+    table.append(("n_flagged", "Reps flagged infeasible", n_flagged, np.nan, na3, ""))
+    rows = [
+        {"metric": m, "label": lab, "value": float(v), "se": float(se), "p10": pc[0],
+         "p50": pc[1], "p90": pc[2], "over": over}
+        for m, lab, v, se, pc, over in table
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _attainment_distribution(att_all: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Quantiles and the histogram (:data:`HIST_EDGES`) of attainment over rep-trials."""
+    qs = np.quantile(att_all, ATTAINMENT_QUANTILES) if att_all.size else np.full(7, np.nan)
+    attainment = pd.DataFrame({"quantile": ATTAINMENT_QUANTILES, "attainment": qs})
+    counts, _ = np.histogram(np.clip(att_all, 0.0, None), bins=HIST_EDGES)
+    share = counts / max(att_all.size, 1)
+    histogram = pd.DataFrame(
+        {"lo": HIST_EDGES[:-1], "hi": HIST_EDGES[1:], "count": counts, "share": share}
+    )
+    return attainment, histogram
+
+
 def quota_diagnostics(
     quotas: Quotas,
     draws,
@@ -603,151 +799,16 @@ def quota_diagnostics(
     """
     func = "quota_diagnostics"
     rep_ids = tuple(str(r) for r in quotas.rep_ids)
-    if isinstance(draws, pd.DataFrame):
-        cols = pd.Index(draws.columns.astype(str))
-        missing = [r for r in rep_ids if r not in cols]
-        if missing:
-            raise SpecError(
-                f"{func}: draws has no column for rep {missing[0]!r} ({len(missing)} reps "
-                "missing); draw the bookings of every rep of the quotas."
-            )
-        draws = draws.set_axis(cols, axis=1)[list(rep_ids)]
-    arr = _as_draws(func, draws, len(rep_ids))
-    for name, v, default in (
-        ("max_share_of_potential", max_share_of_potential, 0.5),
-        ("max_growth", max_growth, 0.5),
-        ("min_probability", min_probability, 0.1),
-    ):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise SpecError(
-                f"{func}: {name} must be a finite number >= 0, got {v!r}; the default is "
-                f"{name}={default}."
-            )
-    n = arr.shape[0]
-    q = np.asarray(quotas.annual, dtype=float)
-    has = q > 0
-    safe_q = np.where(has, q, 1.0)
-    att = np.where(has[None, :], arr / safe_q[None, :], np.nan)
-    hit = arr >= q[None, :]
-    p_at = np.where(has, hit.mean(axis=0), np.nan)
-    exp_b = arr.mean(axis=0)
-    exp_att = np.where(has, exp_b / safe_q, np.nan)
-    pct = np.where(has[None, :], np.percentile(arr, [10, 50, 90], axis=0) / safe_q, np.nan)
-
+    arr = _ordered_draws(func, draws, rep_ids)
+    rules = _diagnostic_rules(func, max_share_of_potential, max_growth, min_probability)
+    a = _attainment(quotas, arr)
     pot = _per_rep("potential", potential, rep_ids)
     hist = _per_rep("history", history, rep_ids)
     base = _per_rep("base_salary", base_salary, rep_ids)
     ti = _per_rep("target_incentive", target_incentive, rep_ids)
-    nan = np.full(len(rep_ids), np.nan)
-
-    def ratio(den: np.ndarray | None, zero: float) -> np.ndarray:
-        if den is None:
-            return nan
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(den > 0, q / np.where(den > 0, den, 1.0), np.where(has, zero, np.nan))
-
-    to_pot = ratio(pot, np.inf)  # a quota on a territory without potential: infinitely high
-    to_hist = ratio(hist, np.nan)  # a rep without history cannot be judged on growth
     ote = None if base is None or ti is None else base + ti
-    to_ote = ratio(ote, np.nan)
-    flag_pot = has & (to_pot > max_share_of_potential)
-    flag_growth = has & (to_hist > 1.0 + max_growth)
-    flag_unlikely = has & (p_at < min_probability)
-    feasible = ~(flag_pot | flag_growth | flag_unlikely)
-    reasons = []
-    for i in range(len(rep_ids)):
-        why = []
-        if flag_pot[i]:
-            why.append(f"quota {to_pot[i]:.0%} of potential > {max_share_of_potential:.0%}")
-        if flag_growth[i]:
-            why.append(f"quota {to_hist[i] - 1:+.0%} vs last year > +{max_growth:.0%}")
-        if flag_unlikely[i]:
-            why.append(f"reached in {p_at[i]:.0%} of trials < {min_probability:.0%}")
-        reasons.append("; ".join(why))
-    reps = pd.DataFrame(
-        {
-            "rep_id": list(rep_ids),
-            "annual_quota": q,
-            "expected_bookings": exp_b,
-            "expected_attainment": exp_att,
-            "p_at_quota": p_at,
-            "p_at_quota_se": np.sqrt(p_at * (1.0 - p_at) / n),
-            "attainment_p10": pct[0],
-            "attainment_p50": pct[1],
-            "attainment_p90": pct[2],
-            "potential": nan if pot is None else pot,
-            "quota_to_potential": to_pot,
-            "history": nan if hist is None else hist,
-            "quota_to_history": to_hist,
-            "ote": nan if ote is None else ote,
-            "quota_to_ote": to_ote,
-            "flag_potential": flag_pot,
-            "flag_growth": flag_growth,
-            "flag_unlikely": flag_unlikely,
-            "feasible": feasible,
-            "flags": reasons,
-        }
-    )
-
-    share_t = hit[:, has].mean(axis=1) if has.any() else np.full(n, np.nan)
-    company = arr.sum(axis=1)
-    target = float(quotas.company_target)
-    hit_company = float((company >= target).mean())
-    att_all = att[:, has].ravel()
-    p_rep = p_at[has]
-
-    def spread(values: np.ndarray) -> tuple[float, float, float]:
-        if not values.size:
-            return (np.nan, np.nan, np.nan)
-        lo, mid, hi = np.percentile(values, [10, 50, 90])
-        return float(lo), float(mid), float(hi)
-
-    na3 = (np.nan, np.nan, np.nan)
-    sum_q = float(q.sum())
-    p_sd = p_rep.std(ddof=1) if p_rep.size > 1 else np.nan
-    # metric, label, value, se, (p10, p50, p90), what the percentiles run over
-    table = [
-        ("n_reps", "Reps with a quota", has.sum(), np.nan, na3, ""),
-        ("company_target", "Company target", target, np.nan, na3, ""),
-        ("sum_of_quotas", "Sum of the reps' quotas", sum_q, np.nan, na3, ""),
-        ("over_assignment", "Over-assignment (sum of quotas / target - 1)", sum_q / target - 1,
-         np.nan, na3, ""),
-        ("expected_company_bookings", "Company bookings", company.mean(), _mean_se(company),
-         spread(company), "trials"),
-        ("p_company_target", "Probability of reaching the company target", hit_company,
-         math.sqrt(hit_company * (1 - hit_company) / n), na3, ""),
-        ("share_at_quota", "Share of reps at or above quota", np.mean(share_t),
-         _mean_se(share_t), spread(share_t), "trials"),
-        ("attainment", "Attainment (bookings / quota)",
-         np.mean(att_all) if att_all.size else np.nan, np.nan, spread(att_all), "rep-trials"),
-        ("p_at_quota_spread", "Spread across reps of P(at quota): sd", p_sd, np.nan,
-         spread(p_rep), "reps"),
-    ]  # fmt: skip
-    for what, x in (("potential", pot), ("history", hist)):
-        xs = nan if x is None else x
-        for kind, fn in (("pearson", _pearson), ("spearman", _spearman)):
-            label = f"{kind.title()} correlation across reps of expected attainment with {what}"
-            value = fn(exp_att[has], xs[has])
-            table.append((f"corr_attainment_{what}_{kind}", label, value, np.nan, na3, ""))
-    n_flagged = int((~feasible & has).sum())
-    table.append(("n_flagged", "Reps flagged infeasible", n_flagged, np.nan, na3, ""))
-    rows = [
-        {"metric": m, "label": lab, "value": float(v), "se": float(se), "p10": pc[0],
-         "p50": pc[1], "p90": pc[2], "over": over}
-        for m, lab, v, se, pc, over in table
-    ]  # fmt: skip
-    overall = pd.DataFrame(rows)
-
-    qs = np.quantile(att_all, ATTAINMENT_QUANTILES) if att_all.size else np.full(7, np.nan)
-    attainment = pd.DataFrame({"quantile": ATTAINMENT_QUANTILES, "attainment": qs})
-    counts, _ = np.histogram(np.clip(att_all, 0.0, None), bins=HIST_EDGES)
-    share = counts / max(att_all.size, 1)
-    histogram = pd.DataFrame(
-        {"lo": HIST_EDGES[:-1], "hi": HIST_EDGES[1:], "count": counts, "share": share}
-    )
-    rules = {
-        "max_share_of_potential": float(max_share_of_potential),
-        "max_growth": float(max_growth),
-        "min_probability": float(min_probability),
-    }
-    return QuotaDiagnostics(reps, overall, attainment, histogram, rules=rules, n_trials=n)
+    reps = _rep_table(rep_ids, a, pot, hist, ote, rules)
+    feasible = reps["feasible"].to_numpy(bool)
+    overall = _overall_table(a, arr, float(quotas.company_target), pot, hist, feasible)
+    attainment, histogram = _attainment_distribution(a.att[:, a.has].ravel())
+    return QuotaDiagnostics(reps, overall, attainment, histogram, rules=rules, n_trials=a.n_trials)

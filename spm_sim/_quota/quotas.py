@@ -106,7 +106,7 @@ def quotas_from_history(
         )
     if settings.ramp is None and tuple(ramp) != DEFAULT_RAMP:
         by_month = tuple(float(f) for f in np.repeat(np.asarray(ramp, float), 3)[:-2])
-        settings = QuotaSettings.model_validate({**settings.model_dump(), "ramp": by_month})
+        settings = settings.replace(ramp=by_month)
     return set_quotas(book, plan_year=plan_year, settings=settings, rep_ids=rep_ids)
 
 
@@ -288,8 +288,10 @@ def set_quotas(
 
 
 def rep_run_rates(book, *, plan_year: int, settings: QuotaSettings, rep_ids) -> pd.Series:
-    """Each rep's run rate, the ``history`` basis, with ``settings``' window, ramp and
-    seasonality whatever its method (the yardstick "quota against history" uses).
+    """Each rep's run rate, the ``history`` basis, with ``settings``' ramp and seasonality
+    whatever its method, and its history window (that of a ``history`` or ``blend``
+    method; the trailing twelve months for the others): the yardstick "quota against
+    history" uses.
 
     Examples
     --------
@@ -299,24 +301,15 @@ def rep_run_rates(book, *, plan_year: int, settings: QuotaSettings, rep_ids) -> 
     >>> list(rr.index), bool((rr > 0).all())
     (['R001', 'R002'], True)
     """
-    data = settings.model_dump()
-    data.update(
-        method="history",
-        target=1.0,  # the shares are what matter here, not the company's number
-        over_assignment={},
-        weights=None,
-        targets=None,
-        reconcile=False,
-        overrides=(),
-        probability=None,
-        share_at_quota=None,
-        hires=(),
-        moves=(),
+    # switching the method keeps the window (QuotaSettings.replace); the shares are
+    # what matter here, not the company's number
+    run_rate = settings.replace(
+        method="history", target=1.0, over_assignment=0.0, overrides=(), hires=(), moves=()
     )
     q = set_quotas(
         book,
         plan_year=plan_year,
-        settings=QuotaSettings.model_validate(data),
+        settings=run_rate,
         rep_ids=list(rep_ids),
     )
     return q.basis.set_index("rep_id")["run_rate"].astype(float)
