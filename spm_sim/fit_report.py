@@ -23,7 +23,7 @@ from spm_sim._provenance import package_version
 from spm_sim.errors import DataError
 from spm_sim.productivity import ProductivityModel, draw_bookings, fit_productivity, history_end
 from spm_sim.quota import QuotaSettings, set_quotas
-from spm_sim.random import seed_sequence, trial_rng
+from spm_sim.random import RngLike, seed_sequence, trial_rng
 
 __all__ = [
     "Backtest",
@@ -148,9 +148,21 @@ def parameter_table(book, *, plan_year: int) -> pd.DataFrame:
     """
     all_ids = sorted(book.reps["rep_id"].astype(str))
     model = fit_productivity(book, plan_year=plan_year, rep_ids=all_ids)
+    hist, months = _history(book, plan_year)
+    rows = [
+        *_deal_rate_rows(model, plan_year),
+        *_deal_size_rows(model, getattr(book, "currency", "USD")),
+        *_seasonality_rows(model, hist, months),
+        *_dynamics_rows(model, hist, months),
+    ]
+    out = pd.DataFrame(rows, columns=list(PARAMETER_COLUMNS))
+    out.attrs.update({"plan_year": plan_year, "spm_sim_version": package_version()})
+    return out
+
+
+def _deal_rate_rows(model: ProductivityModel, plan_year: int) -> list[dict]:
+    """The Gamma prior of deal rates: its mean, sd and shape (see :func:`parameter_table`)."""
     f = model.fit
-    cur = getattr(book, "currency", "USD")
-    deals = np.asarray(f["deals"], float)
     expo = np.asarray(f["exposure"], float)
     ok = expo > 0
     e = expo[ok]
@@ -163,7 +175,7 @@ def parameter_table(book, *, plan_year: int) -> pd.DataFrame:
     rel_common = model.level_se**2 + (model.trend_se * centre_gap) ** 2
     rel_tau2 = 2 * (tau2 + k * m / big_e) ** 2 / max(k - 1, 1) / tau2**2
     floored = tau2 <= 0.01 * m**2 * (1 + 1e-9)
-    rows = [
+    return [
         _row(
             "deal_rate_prior_mean",
             m,
@@ -192,7 +204,11 @@ def parameter_table(book, *, plan_year: int) -> pd.DataFrame:
         ),
     ]
 
-    hist, months = _history(book, plan_year)
+
+def _deal_size_rows(model: ProductivityModel, cur: str) -> list[dict]:
+    """Log deal sizes: the team mean, the spread between and within reps, the mean size."""
+    f = model.fit
+    deals = np.asarray(f["deals"], float)
     has = deals > 0  # every rep's deals in the history (the size fit uses them all)
     ns, ks = deals[has], int(has.sum())
     big_n = ns.sum()
@@ -202,7 +218,7 @@ def parameter_table(book, *, plan_year: int) -> pd.DataFrame:
     var_tau2_s = 2 * (tau2_s + ks * sigma**2 / big_n) ** 2 / max(ks - 1, 1)
     se_sigma = sigma / np.sqrt(2 * max(big_n - ks, 1))
     mean_size = np.exp(mu0 + 0.5 * (tau2_s + sigma**2))
-    rows += [
+    return [
         _row(
             "log_size_prior_mean",
             mu0,
@@ -237,7 +253,12 @@ def parameter_table(book, *, plan_year: int) -> pd.DataFrame:
         ),
     ]
 
-    # seasonality: Poisson delta method on the calendar-month counts, plus the shock
+
+def _seasonality_rows(
+    model: ProductivityModel, hist: pd.DataFrame, months: pd.DatetimeIndex
+) -> list[dict]:
+    """The twelve seasonal factors: Poisson delta method on the calendar-month counts,
+    plus the company shock."""
     moy = hist["date"].dt.month.to_numpy() - 1
     c_k = np.bincount(moy, minlength=12).astype(float)
     y_k = np.bincount(months.month.to_numpy() - 1, minlength=12).astype(float)
@@ -248,45 +269,29 @@ def parameter_table(book, *, plan_year: int) -> pd.DataFrame:
     x = s**2 * v
     a = s / 12.0
     se_s = np.sqrt(np.maximum(x * (1 - 2 * a) + a**2 * x.sum(), 0.0))
-    for j in range(12):
-        rows.append(
-            _row(
-                f"seasonality_{_MONTHS[j]}",
-                s[j],
-                se_s[j],
-                "x average month",
-                f"{int(c_k[j]):,} deals over {int(y_k[j])} month(s); se: Poisson delta method "
-                "+ company shock",
-                positive=True,
-            )
+    return [
+        _row(
+            f"seasonality_{_MONTHS[j]}",
+            s[j],
+            se_s[j],
+            "x average month",
+            f"{int(c_k[j]):,} deals over {int(y_k[j])} month(s); se: Poisson delta method "
+            "+ company shock",
+            positive=True,
         )
+        for j in range(12)
+    ]
 
+
+def _dynamics_rows(
+    model: ProductivityModel, hist: pd.DataFrame, months: pd.DatetimeIndex
+) -> list[dict]:
+    """Trend, level, the company shock (sd and rho) and the history's counts."""
+    f = model.fit
     n_dyn = int(f.get("months_used_for_dynamics", 0))
     fitted = n_dyn >= 24
     no_dyn = f"not fitted: {n_dyn} months with deals, 24 needed"
     slope = float(f.get("trend_slope_per_year", 0.0))
-    rows.append(
-        _row(
-            "trend_slope",
-            slope,
-            model.trend_se if fitted and model.trend_se > 0 else np.nan,
-            "per year (log scale)",
-            f"yearly growth of deal rates: exp(slope) - 1 = {format_pct(np.expm1(slope))}"
-            if fitted
-            else no_dyn,
-        )
-    )
-    rows.append(
-        _row(
-            "level_se",
-            model.level_se,
-            np.nan,
-            "log scale",
-            "uncertainty of the company's level from a shared shock over the history"
-            if fitted
-            else no_dyn,
-        )
-    )
     index = (hist["date"].dt.year.to_numpy() - months[0].year) * 12 + (
         hist["date"].dt.month.to_numpy() - months[0].month
     )
@@ -295,7 +300,25 @@ def parameter_table(book, *, plan_year: int) -> pd.DataFrame:
     dof = n_dyn - 13
     sd, rho = model.shock_sd, model.shock_rho
     se_sd = np.sqrt(2.0 / dof) * (sd**2 + poisson) / (2 * sd) if sd > 0 and dof > 0 else np.nan
-    rows.append(
+    return [
+        _row(
+            "trend_slope",
+            slope,
+            model.trend_se if fitted and model.trend_se > 0 else np.nan,
+            "per year (log scale)",
+            f"yearly growth of deal rates: exp(slope) - 1 = {format_pct(np.expm1(slope))}"
+            if fitted
+            else no_dyn,
+        ),
+        _row(
+            "level_se",
+            model.level_se,
+            np.nan,
+            "log scale",
+            "uncertainty of the company's level from a shared shock over the history"
+            if fitted
+            else no_dyn,
+        ),
         _row(
             "shock_sd",
             sd,
@@ -303,9 +326,7 @@ def parameter_table(book, *, plan_year: int) -> pd.DataFrame:
             "log scale",
             "sd of the company-wide monthly shock on deal rates (AR(1))" if fitted else no_dyn,
             positive=True,
-        )
-    )
-    rows.append(
+        ),
         _row(
             "shock_rho",
             rho,
@@ -313,23 +334,16 @@ def parameter_table(book, *, plan_year: int) -> pd.DataFrame:
             "-",
             "lag-one autocorrelation of the shock, clipped to [0, 0.95]" if fitted else no_dyn,
             bounds=(-1.0, 1.0),
-        )
-    )
-    rows.append(
+        ),
         _row(
             "n_deals",
             f.get("n_deals", len(hist)),
             np.nan,
             "deals",
             f"deals from {f.get('history_start')} to {f.get('history_end')}",
-        )
-    )
-    rows.append(
-        _row("n_months", len(months), np.nan, "months", f"{n_dyn} of them with deals (dynamics)")
-    )
-    out = pd.DataFrame(rows, columns=list(PARAMETER_COLUMNS))
-    out.attrs.update({"plan_year": plan_year, "spm_sim_version": package_version()})
-    return out
+        ),
+        _row("n_months", len(months), np.nan, "months", f"{n_dyn} of them with deals (dynamics)"),
+    ]
 
 
 def rep_table(model: ProductivityModel) -> pd.DataFrame:
@@ -549,20 +563,24 @@ def _compared_reps(reps: pd.DataFrame, year: int) -> tuple[list[str], pd.DataFra
     return ids, excluded
 
 
-def backtest_year(book, *, year: int, n_sims: int = 1000, rng=0, plan_year: int | None = None):
+def backtest_year(
+    book, *, year: int, n_sims: int = 1000, rng: RngLike = 0, plan_year: int | None = None
+):
     """Fit before ``year``, simulate ``year`` ``n_sims`` times, compare with the actuals.
 
     See :class:`Backtest` for what is compared; :func:`fit_report` calls this with
     ``year = plan_year - 1``. ``plan_year`` (default ``year + 1``) only decides where
-    the book's history must reach.
+    the book's history must reach. ``rng`` (int, SeedSequence or Generator; ``None``
+    is seed 0) is normalised once by :func:`spm_sim.random.seed_sequence`; simulated
+    year ``i`` draws from the root's stream ``trial`` with index ``i``.
 
     Returns
     -------
     Backtest
     """
+    root = seed_sequence(rng)
     plan_year = year + 1 if plan_year is None else plan_year
     _require_history(book, plan_year, year)
-    root = seed_sequence(rng)
     ids, excluded = _compared_reps(book.reps, year)
     if not ids:
         raise DataError(
@@ -715,7 +733,7 @@ class FitReport:
         return _describe(self)
 
 
-def fit_report(book, *, plan_year: int, n_sims: int = 1000, rng=0) -> FitReport:
+def fit_report(book, *, plan_year: int, n_sims: int = 1000, rng: RngLike = 0) -> FitReport:
     """Report the productivity fit of a book for a plan year, with a back-test.
 
     Parameters
@@ -727,9 +745,11 @@ def fit_report(book, *, plan_year: int, n_sims: int = 1000, rng=0) -> FitReport:
     n_sims : int, default 1000
         Simulated years of the back-test (at least 20).
     rng : int, SeedSequence or Generator, default 0
-        Root of the back-test's streams: trial ``i`` draws from
-        ``SeedSequence(seed, spawn_key=(i,))`` (``spm_sim.simulate.trial_rng``), so the
-        same ``rng`` gives the same report and ``n`` trials are a prefix of ``n + k``.
+        Root of the back-test's streams, normalised once by
+        :func:`spm_sim.random.seed_sequence` (``None`` is seed 0): simulated year ``i``
+        draws from the root's stream ``trial`` (spawn key ``(i,)``,
+        :func:`spm_sim.random.trial_rng`), so the same ``rng`` gives the same report
+        and ``n`` trials are a prefix of ``n + k``.
 
     Returns
     -------
@@ -769,13 +789,14 @@ def fit_report(book, *, plan_year: int, n_sims: int = 1000, rng=0) -> FitReport:
     """
     if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims < 20:
         raise ValueError(f"n_sims must be a whole number of at least 20, got {n_sims!r}.")
+    root = seed_sequence(rng)  # once, before the fits: a Generator would move on
     year = plan_year - 1
     _require_history(book, plan_year, year)
     model = fit_productivity(book, plan_year=plan_year)
     parameters = parameter_table(book, plan_year=plan_year)
     reps = rep_table(model)
     reps.attrs.update({"plan_year": plan_year, "spm_sim_version": package_version()})
-    bt = backtest_year(book, year=year, n_sims=int(n_sims), rng=rng, plan_year=plan_year)
+    bt = backtest_year(book, year=year, n_sims=int(n_sims), rng=root, plan_year=plan_year)
     return FitReport(
         plan_year=plan_year,
         parameters=parameters,

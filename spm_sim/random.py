@@ -1,100 +1,346 @@
 """Seeds and the named random streams of a run.
 
 Randomness enters spm_sim only through an ``rng`` argument (an int seed, a
-``SeedSequence`` or a ``Generator``) or a scenario's ``seed``. :func:`seed_sequence`
-normalises it once to the run's root ``SeedSequence``; every draw then comes from a
-child stream derived from that root and the trial index, never from the worker or
-the chunk, so the same seed gives the same numbers whatever the chunking.
+``SeedSequence`` or a ``Generator``) or a spec's ``seed``. :func:`seed_sequence`
+normalises it once to the run's root ``SeedSequence``; every draw then comes from
+one of the streams named in :data:`STREAMS`, a child of that root with a fixed spawn
+key. A stream is indexed by what it is drawn for (the trial, the capacity
+replication, the stage), never by the worker or the chunk, so the same seed gives
+the same numbers whatever the chunking or the number of processes.
+
+The streams (``t`` a trial, ``r`` a capacity replication, ``k`` a stage; the other
+words are fixed; ``docs/model.md`` section 4.1 gives the same table):
+
+==================  ===========================  ========================================
+name                spawn key under the root     what draws from it
+==================  ===========================  ========================================
+trial               ``(t,)``                     trial ``t``'s sales
+workforce           ``(t, 1)``                   trial ``t``'s seat clocks
+hires               ``(t, 2)``                   trial ``t``'s planned hires
+calibration         ``(0x80000001, t)``          calibrated quotas' simulated year ``t``
+reference_effort    ``(0x80000002,)``            the behaviour's reference plan
+replication         ``(0x80000003, r)``          capacity replication ``r``'s leads
+seats               ``(0x80000003, r, k)``       stage ``k``'s seats in replication ``r``
+territory           ``(0x80000004,)``            territory design's k-means++ starts
+map_points          ``(0x80000005,)``            the units a territory map draws
+==================  ===========================  ========================================
+
+The fixed first words are ``2**31 + n`` and every index is below ``2**31``, so no two
+streams share a spawn key: a run-level stream never coincides with a trial's.
 
 Examples
 --------
->>> from spm_sim.random import seed_sequence, trial_rng
+>>> from spm_sim.random import seed_sequence, stream, trial_rng
 >>> root = seed_sequence(7)
 >>> float(trial_rng(root, 3).random()) == float(trial_rng(seed_sequence(7), 3).random())
 True
+>>> stream(root, "seats", 2, 0).spawn_key
+(2147483651, 2, 0)
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 __all__ = [
     "RngLike",
+    "Stream",
+    "STREAMS",
+    "MAX_INDEX",
     "seed_sequence",
+    "stream",
+    "stream_rng",
     "trial_rng",
     "workforce_rng",
     "hires_rng",
     "calibration_rng",
+    "reference_effort_rng",
+    "replication_rng",
+    "seats_rng",
+    "territory_rng",
     "CALIBRATION_STREAM",
 ]
 
 RngLike = int | np.random.SeedSequence | np.random.Generator | None
 
+#: Largest index of a stream (a trial, a replication, a stage): one 32-bit word below
+#: the fixed words that name the run-level streams.
+MAX_INDEX = 2**31 - 1
+
+#: First word of the calibrated quotas' streams (section 2 of docs/model.md): apart
+#: from every Monte Carlo trial's, so quotas are never fitted to the draws they face.
+CALIBRATION_STREAM = 0x8000_0001
+_REFERENCE_EFFORT = 0x8000_0002
+_CAPACITY = 0x8000_0003
+_TERRITORY = 0x8000_0004
+_MAP_POINTS = 0x8000_0005
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A named random stream: its spawn key under the run's root and what draws from it.
+
+    ``key`` holds fixed words (ints) and the names of the indices a caller fills in,
+    in order (``"t"`` a trial, ``"r"`` a capacity replication, ``"k"`` a stage).
+    """
+
+    name: str
+    key: tuple[int | str, ...]
+    draws: str
+
+    @property
+    def indices(self) -> tuple[str, ...]:
+        """The names of the indices the key takes, in order."""
+        return tuple(w for w in self.key if isinstance(w, str))
+
+    def spawn_key(self, *index: int) -> tuple[int, ...]:
+        """The spawn key with ``index`` filled in (each a whole number in [0, MAX_INDEX])."""
+        if len(index) != len(self.indices):
+            names = ", ".join(self.indices) or "no index"
+            raise TypeError(
+                f"stream {self.name!r} takes {len(self.indices)} index(es) ({names}); "
+                f"got {len(index)}: {index!r}."
+            )
+        values = iter(index)
+        out = []
+        for word in self.key:
+            if isinstance(word, int):
+                out.append(word)
+                continue
+            value = next(values)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, np.integer))
+                or not 0 <= value <= MAX_INDEX
+            ):
+                raise ValueError(
+                    f"stream {self.name!r}: index {word} must be a whole number from 0 to "
+                    f"{MAX_INDEX}; got {value!r}."
+                )
+            out.append(int(value))
+        return tuple(out)
+
+    @property
+    def label(self) -> str:
+        """The key as the docs write it, e.g. ``(0x80000003, r, k)``."""
+        words = [
+            w if isinstance(w, str) else (f"{w:#x}" if w > MAX_INDEX else str(w)) for w in self.key
+        ]
+        return "(" + ", ".join(words) + ("," if len(words) == 1 else "") + ")"
+
+
+#: Every random stream of spm_sim by name: its spawn key under the run's root and what
+#: draws from it. The per-trial streams keep each trial's numbers independent of
+#: chunking and workers; a replication's streams do the same for capacity runs.
+STREAMS: Mapping[str, Stream] = MappingProxyType(
+    {
+        s.name: s
+        for s in (
+            Stream(
+                "trial",
+                ("t",),
+                "trial t's sales: deal rates, counts, sizes and months, then the plan's "
+                "measures (simulate, fit_report's back-test, quota.annual_draws)",
+            ),
+            Stream("workforce", ("t", 1), "trial t's seats: four Exponential(1) clocks per seat"),
+            Stream(
+                "hires",
+                ("t", 2),
+                "trial t's planned hires: their rates, sizes and months, so the book's reps "
+                "draw the same with or without them",
+            ),
+            Stream(
+                "calibration",
+                (CALIBRATION_STREAM, "t"),
+                "calibrated quotas: simulated year t of the productivity model",
+            ),
+            Stream(
+                "reference_effort",
+                (_REFERENCE_EFFORT,),
+                "the behaviour's reference plan: 1,000 trials of the summed engine",
+            ),
+            Stream(
+                "replication",
+                (_CAPACITY, "r"),
+                "capacity replication r: arrivals, efforts, passes, territories, cycles, wins "
+                "and deal sizes",
+            ),
+            Stream(
+                "seats",
+                (_CAPACITY, "r", "k"),
+                "capacity replication r: the leaving times of stage k's seats, seat by seat "
+                "(a larger team keeps the first seats' times)",
+            ),
+            Stream(
+                "territory",
+                (_TERRITORY,),
+                "territory design: the k-means++ starts of the first centers",
+            ),
+            Stream(
+                "map_points",
+                (_MAP_POINTS,),
+                "territory maps: which units are drawn when there are more than max_points "
+                "(display only; root 0)",
+            ),
+        )
+    }
+)
+
 
 def seed_sequence(rng: RngLike, default: int = 0) -> np.random.SeedSequence:
     """Normalise ``rng`` to the root ``SeedSequence`` of a run.
 
-    ``None`` uses ``default`` (the scenario's seed); an int or a ``SeedSequence`` is
-    used as the root; a ``Generator`` contributes a fresh child of its own seed
-    sequence (so two runs with the same Generator object differ, as its draws would).
+    ``None`` uses ``default`` (the spec's seed); an int or a ``SeedSequence`` is used
+    as the root; a ``Generator`` contributes a fresh child of its own seed sequence
+    (so two runs with the same Generator object differ, as its draws would).
+
+    Raises
+    ------
+    TypeError
+        For anything else (a float, a string, a legacy ``RandomState``).
+    ValueError
+        For a negative seed.
 
     Examples
     --------
     >>> seed_sequence(7).entropy
     7
+    >>> seed_sequence(None, default=3).entropy
+    3
     """
     if rng is None:
-        return np.random.SeedSequence(default)
+        rng = default
     if isinstance(rng, np.random.SeedSequence):
         return rng
     if isinstance(rng, np.random.Generator):
-        return rng.bit_generator.seed_seq.spawn(1)[0]
+        seq = getattr(rng.bit_generator, "seed_seq", None)
+        if isinstance(seq, np.random.SeedSequence):
+            return seq.spawn(1)[0]
+        # a bit generator without a seed sequence: its own draws seed the root
+        return np.random.SeedSequence(rng.integers(2**32, size=4, dtype=np.uint64).tolist())
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         if rng < 0:
-            raise ValueError(f"rng: a seed must be >= 0, got {rng}.")
+            raise ValueError(f"rng: a seed must be a whole number >= 0; got {rng}.")
         return np.random.SeedSequence(int(rng))
+    hint = (
+        " Use np.random.default_rng(seed) instead of a RandomState."
+        if isinstance(rng, np.random.RandomState)
+        else ""
+    )
     raise TypeError(
-        f"rng must be None, an int seed, a SeedSequence or a Generator; got {type(rng).__name__}."
+        "rng must be None, a whole-number seed >= 0, a numpy SeedSequence or a numpy "
+        f"Generator; got {type(rng).__name__} {rng!r}.{hint}"
     )
 
 
-def trial_rng(root: np.random.SeedSequence, trial: int) -> np.random.Generator:
-    """The random stream of trial ``trial``: child ``trial`` of ``root``.
+def _root(root) -> np.random.SeedSequence:
+    """A run's root as a stream's parent: a SeedSequence, or an int seed."""
+    if isinstance(root, np.random.SeedSequence):
+        return root
+    if isinstance(root, (int, np.integer)) and not isinstance(root, bool):
+        return seed_sequence(int(root))
+    raise TypeError(
+        "a stream is derived from the run's root: a SeedSequence (or an int seed); got "
+        f"{type(root).__name__}. Normalise rng once with spm_sim.random.seed_sequence(rng) "
+        "and derive every stream from the result."
+    )
+
+
+def _child(root, key: tuple[int, ...]) -> np.random.SeedSequence:
+    root = _root(root)
+    return np.random.SeedSequence(
+        root.entropy, spawn_key=(*root.spawn_key, *key), pool_size=root.pool_size
+    )
+
+
+def stream(root, name: str, *index: int) -> np.random.SeedSequence:
+    """The seed sequence of stream ``name`` of :data:`STREAMS` under ``root``.
+
+    Parameters
+    ----------
+    root : SeedSequence or int
+        The run's root (from :func:`seed_sequence`).
+    name : str
+        A key of :data:`STREAMS`.
+    *index : int
+        The stream's indices in order (``t``; ``r``; ``r, k``), each in [0, MAX_INDEX].
+
+    Examples
+    --------
+    >>> stream(5, "workforce", 3).spawn_key
+    (3, 1)
+    """
+    try:
+        spec = STREAMS[name]
+    except KeyError:
+        raise ValueError(
+            f"no random stream named {name!r}; the streams are {', '.join(STREAMS)}."
+        ) from None
+    return _child(root, spec.spawn_key(*index))
+
+
+def stream_rng(root, name: str, *index: int) -> np.random.Generator:
+    """A ``Generator`` on stream ``name`` under ``root`` (see :func:`stream`)."""
+    return np.random.default_rng(stream(root, name, *index))
+
+
+def trial_rng(root, trial: int) -> np.random.Generator:
+    """The random stream of trial ``trial``'s sales: child ``(trial,)`` of ``root``.
 
     Equal to ``np.random.default_rng(root.spawn(trial + 1)[trial])`` for a fresh
     root, but computed directly from the index.
     """
-    child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, int(trial)))
-    return np.random.default_rng(child)
+    return stream_rng(root, "trial", trial)
 
 
-def hires_rng(root: np.random.SeedSequence, trial: int) -> np.random.Generator:
-    """The stream of trial ``trial``'s planned hires: child ``(trial, 2)`` of ``root``."""
-    child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, int(trial), 2))
-    return np.random.default_rng(child)
-
-
-def workforce_rng(root: np.random.SeedSequence, trial: int) -> np.random.Generator:
+def workforce_rng(root, trial: int) -> np.random.Generator:
     """The stream of trial ``trial``'s seat clocks, apart from its sales stream.
 
     Child ``(trial, 1)`` of ``root``: the same whatever the plan, so scenarios that
     share a seed see the same people leave at the same cumulative hazard.
     """
-    child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, int(trial), 1))
-    return np.random.default_rng(child)
+    return stream_rng(root, "workforce", trial)
 
 
-#: Second word of the calibrated quotas' seed: ``SeedSequence([seed, it])`` is a stream
-#: apart from every Monte Carlo trial's, so quotas are never fitted to the draws they face.
-CALIBRATION_STREAM = 0x0C0A1B
+def hires_rng(root, trial: int) -> np.random.Generator:
+    """The stream of trial ``trial``'s planned hires: child ``(trial, 2)`` of ``root``."""
+    return stream_rng(root, "hires", trial)
 
 
-def calibration_rng(seed: int) -> np.random.SeedSequence:
-    """The calibration's random stream for a scenario seed (what ``simulate`` uses).
+def calibration_rng(root) -> np.random.SeedSequence:
+    """The calibrated quotas' root: child ``(CALIBRATION_STREAM,)`` of the run's root.
+
+    Pass it as the ``rng`` of :func:`spm_sim.quota.set_quotas`; its simulated year
+    ``t`` then draws from ``(CALIBRATION_STREAM, t)``, stream ``calibration``.
+    ``calibration_rng(scenario.seed)`` is what ``simulate(scenario)`` uses.
 
     Examples
     --------
-    >>> calibration_rng(7).entropy
-    [7, 789019]
+    >>> calibration_rng(7).spawn_key == (0x80000001,)
+    True
     """
-    return np.random.SeedSequence([int(seed), CALIBRATION_STREAM])
+    return _child(root, (CALIBRATION_STREAM,))
+
+
+def reference_effort_rng(root) -> np.random.Generator:
+    """The stream of the behaviour's reference-plan trials (``reference_effort``)."""
+    return stream_rng(root, "reference_effort")
+
+
+def replication_rng(root, replication: int) -> np.random.Generator:
+    """The stream of capacity replication ``replication``'s leads and opportunities."""
+    return stream_rng(root, "replication", replication)
+
+
+def seats_rng(root, replication: int, stage: int) -> np.random.Generator:
+    """The stream of the leaving times of stage ``stage``'s seats in a replication."""
+    return stream_rng(root, "seats", replication, stage)
+
+
+def territory_rng(rng: RngLike, default: int = 0) -> np.random.Generator:
+    """The territory design's stream, from its ``rng`` argument (``None``: ``default``)."""
+    return stream_rng(seed_sequence(rng, default), "territory")

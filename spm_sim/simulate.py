@@ -54,6 +54,7 @@ from spm_sim.random import (
     RngLike,
     calibration_rng,
     hires_rng,
+    reference_effort_rng,
     seed_sequence,
     trial_rng,
     workforce_rng,
@@ -89,12 +90,16 @@ class Prepared:
     notes: tuple[tuple[str, str], ...] = ()
 
 
-def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
+def prepare(scenario: Scenario, book: Book | None = None, *, rng: RngLike = None) -> Prepared:
     """Load the book (unless given), fit the productivity model and set the quotas.
 
     A plan that declares measures (a product line, new logos, scores) also gets the
-    reps' deal mix (:func:`spm_sim.deal_mix.fit_deal_mix`).
+    reps' deal mix (:func:`spm_sim.deal_mix.fit_deal_mix`). ``rng`` (default
+    ``scenario.seed``) is the run's root: calibrated quotas and the behaviour's
+    reference effort draw from its streams ``calibration`` and ``reference_effort``
+    (:data:`spm_sim.random.STREAMS`); :func:`simulate` passes its own root.
     """
+    root = seed_sequence(rng, default=scenario.seed)
     book = book if book is not None else load_book_ref(scenario.book)
     model = fit_productivity(book, plan_year=scenario.plan_year)
     # the calibration draws from its own stream, never the trials' (no in-sample fit)
@@ -104,7 +109,7 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
         settings=scenario.quota,
         rep_ids=model.rep_ids,
         model=model,
-        rng=calibration_rng(scenario.seed),
+        rng=calibration_rng(root),
     )
     reps = book.reps.set_index(book.reps["rep_id"].astype(str)).loc[list(model.rep_ids)]
     if scenario.quota.hires:
@@ -124,23 +129,13 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
     if scenario.plan.measures:
         mix = fit_deal_mix(book, model.rep_ids, plan_year=scenario.plan_year)
         check_products(scenario.plan, mix)
-    role = scenario.plan.role
-    if role is not None and (reps["role"].astype(str) != role).any():
-        roles = ", ".join(sorted(reps["role"].astype(str).unique()))
-        raise ScenarioError(
-            f"scenario {scenario.name!r}: plan {scenario.plan.name!r} is for role {role!r}, "
-            f"but the simulated reps have roles {roles}. A simulation pays every rep under "
-            "one plan: use a plan for those roles, or remove 'role' from the plan."
-        )
-    if mix is not None and scenario.engine == "summed":
-        raise ScenarioError(
-            f"scenario {scenario.name!r}: engine 'summed' draws each rep-month's total, not "
-            f"its deals, and plan {scenario.plan.name!r} pays on measures of single deals "
-            f"({', '.join(m.name for m in scenario.plan.measures)}); use engine: deals."
-        )
+    # The scenario checked its parts against each other when it was built (engine
+    # against the plan's measures, reference plan's role, programmes: see Scenario);
+    # what is left needs the book: its products (above) and its reps' roles (here).
+    _check_roles(scenario, reps)
     target_incentive = reps["target_incentive"].to_numpy(float)
     kernel, coached, cost, notes = _dynamics_kernel(
-        scenario, book, model, quotas.values, target_incentive, reps["role"].astype(str)
+        scenario, book, model, quotas.values, target_incentive, reps["role"].astype(str), root
     )
     return Prepared(
         book=book,
@@ -155,6 +150,20 @@ def prepare(scenario: Scenario, book: Book | None = None) -> Prepared:
         programme_cost=cost,
         notes=notes,
     )
+
+
+def _check_roles(scenario: Scenario, reps: pd.DataFrame) -> None:
+    """Refuse a plan for a role the simulated reps do not have (needs the book, so it
+    runs here, not when the scenario is loaded)."""
+    role = scenario.plan.role
+    if role is not None and (reps["role"].astype(str) != role).any():
+        roles = ", ".join(sorted(reps["role"].astype(str).unique()))
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: plan.role: plan {scenario.plan.name!r} is for role "
+            f"{role!r}, but the simulated reps have roles {roles} (the book's reps, column "
+            "'role'). A simulation pays every rep under one plan: use a plan for those "
+            "roles, or remove 'role' from the plan."
+        )
 
 
 def _planned_rep_rows(scenario: Scenario, reps: pd.DataFrame) -> pd.DataFrame:
@@ -201,20 +210,24 @@ def sales_cycle_months(book: Book, default: int = 3) -> int:
     return default if days.empty else int(round(float(days.median()) / 30.44))
 
 
-def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
-    """The month loop's inputs when the scenario turns any dynamics on, else None."""
+_OFF_WORKFORCE = "off: every rep stays all year"
+_OFF_BEHAVIOUR = "off: exogenous sales, no response to the plan"
+
+
+def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles, root=None):
+    """The month loop's inputs when the scenario turns any dynamics on, else None.
+
+    Returns ``(kernel, coached rep ids, programme cost, notes)``; the notes say how
+    the sales were drawn and what happens during the year, as the report prints them.
+    """
     s = scenario
     prog = s.programmes
-    off_wf = "off: every rep stays all year"
-    off_beh = "off: exogenous sales, no response to the plan"
-    notes = [
-        (
-            "Sales draws",
-            "each rep-month's deals summed at once (engine: summed)"
-            if s.engine == "summed"
-            else "every deal drawn (engine: deals)",
-        )
-    ]
+    engine = (
+        "each rep-month's deals summed at once (engine: summed)"
+        if s.engine == "summed"
+        else "every deal drawn (engine: deals)"
+    )
+    notes = [("Sales draws", engine)]
     if (
         s.workforce is None
         and s.behaviour is None
@@ -222,106 +235,31 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
         and s.capacity_factor is None
         and (prog is None or (prog.coaching is None and prog.contest is None))
     ):
-        return None, (), 0.0, (*notes, ("Workforce", off_wf), ("Behaviour", off_beh))
-    wf_note = off_wf
-    if s.workforce is not None:
-        extra = ""
-        if s.workforce.attrition == "book":
-            est = book_attrition(book, s.plan_year)
-            s = s.replace(workforce=s.workforce.model_copy(update={"attrition": est["attrition"]}))
-            extra = (
-                f" (from the book: {est['leavers']} leavers in {est['rep_years']:.0f} rep-years, "
-                f"{est['first_year']}-{est['last_year']}, with a prior of 25% a year worth 2 "
-                "rep-years)"
-            )
-        wf_note = s.workforce.describe() + extra
-    notes.append(("Workforce", wf_note))
-    notes.append(("Behaviour", s.behaviour.describe() if s.behaviour is not None else off_beh))
+        return None, (), 0.0, (*notes, ("Workforce", _OFF_WORKFORCE), ("Behaviour", _OFF_BEHAVIOUR))
+    s, workforce_note = _book_workforce(s, book)
+    notes.append(("Workforce", workforce_note))
+    notes.append(
+        ("Behaviour", s.behaviour.describe() if s.behaviour is not None else _OFF_BEHAVIOUR)
+    )
     cycle = sales_cycle_months(book)
     if s.time_allocation is not None and s.time_allocation.cycle_months is not None:
         cycle = s.time_allocation.cycle_months
     coached = np.zeros(model.n_reps, dtype=bool)
     cost = 0.0
     if prog is not None and prog.coaching is not None:
-        c = prog.coaching
-        ids = list(model.rep_ids)
-        if c.reps:
-            unknown = [r for r in c.reps if r not in ids]
-            if unknown:
-                raise ScenarioError(
-                    f"scenario {s.name!r}: programmes.coaching.reps names {unknown[0]!r}, "
-                    f"which is not a simulated rep ({len(unknown)} unknown; reps are "
-                    f"{', '.join(ids[:5])}, ...). Use rep ids from reps.csv."
-                )
-            coached[[ids.index(r) for r in c.reps]] = True
-            window = slice(c.start_month - 1, c.end_month)
-            idle = [r for r in c.reps if not (model.ramp[ids.index(r), window] > 0).any()]
-            if idle:
-                raise ScenarioError(
-                    f"scenario {s.name!r}: programmes.coaching.reps names {idle[0]!r}, who is "
-                    f"not employed in months {c.start_month}-{c.end_month} of the coaching "
-                    "(a planned hire who starts later, or a rep who has left); move the "
-                    "programme's months or coach someone else."
-                )
-        else:
-            q = quotas.sum(axis=1)
-            # reps without a quota are not "behind": they are never picked
-            exp_att = np.where(
-                q > 0, model.expected_bookings().sum(axis=1) / np.where(q > 0, q, 1.0), np.inf
-            )
-            n = max(1, int(round(c.bottom_share * model.n_reps)))
-            coached[np.argsort(exp_att, kind="stable")[:n]] = True
-        cost += c.cost_per_rep * int(coached.sum())
-        notes.append(
-            (
-                "Coaching",
-                f"{int(coached.sum())} reps, win-rate uplift {c.uplift:.0%} over "
-                f"{c.ramp_in_months} months from month {c.start_month} to {c.end_month}"
-                f"{' (lasting)' if c.lasting else ''}, time cost {c.time_cost:.0%}, "
-                f"{c.cost_per_rep:,.0f} a rep",
-            )
-        )
+        coached = _coached_reps(s, model, quotas)
+        cost += prog.coaching.cost_per_rep * int(coached.sum())
+        notes.append(("Coaching", prog.coaching.describe(int(coached.sum()))))
     if prog is not None and prog.contest is not None:
-        c = prog.contest
-        pays = any(getattr(x, "type", "") in ("spiff", "contest") for x in s.plan.components)
-        if not pays and c.cost == 0:
-            raise ScenarioError(
-                f"scenario {s.name!r}: programmes.contest models how reps respond to a contest "
-                f"or SPIFF, but plan {s.plan.name!r} pays none and programmes.contest.cost is 0, "
-                "so the response would come free. Add a spiff or contest component to the plan "
-                "(see data/plans/q4_spiff.yaml), or set programmes.contest.cost to what it pays "
-                "outside the plan."
-            )
-        cost += c.cost
-        notes.append(
-            (
-                "Contest response",
-                f"months {c.start_month}-{c.end_month}: bookings x{1 + c.uplift:g}, "
-                f"{c.pull_forward:.0%} of the next month pulled in; {c.cost:,.0f} outside the plan",
-            )
-        )
+        cost += prog.contest.cost
+        notes.append(("Contest response", prog.contest.describe()))
     if s.time_allocation is not None:
         notes.append(("Time allocation", s.time_allocation.describe(cycle)))
     if s.capacity_factor is not None:
-        f = np.broadcast_to(np.asarray(s.capacity_factor, dtype=float), (12,))
-        notes.append(
-            (
-                "Capacity factor",
-                f"bookings x {f.mean():.3f} on average over the year (from a capacity "
-                f"simulation; {f.min():.3f} to {f.max():.3f} by month)",
-            )
-        )
+        notes.append(("Capacity factor", _capacity_note(s.capacity_factor)))
     scale = 1.0
-    ref = s.behaviour.reference_plan if s.behaviour is not None else None
-    if ref is not None and ref.role is not None and s.plan.role is not None:
-        if ref.role != s.plan.role:
-            raise ScenarioError(
-                f"scenario {s.name!r}: behaviour.reference_plan {ref.name!r} is for role "
-                f"{ref.role!r}, the scenario's plan for {s.plan.role!r}; give the plan the "
-                f"{s.plan.role} reps' history was earned under."
-            )
     if s.behaviour is not None and s.behaviour.reference_plan is not None:
-        scale = reference_effort(s, model, quotas, target_incentive)
+        scale = reference_effort(s, model, quotas, target_incentive, rng=root)
     kernel = build_kernel(
         model,
         s.plan,
@@ -341,20 +279,90 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles):
     return kernel, coached_ids, cost, tuple(notes)
 
 
-def reference_effort(scenario, model, quotas, target_incentive, n_trials: int = 1000) -> float:
+def _book_workforce(scenario: Scenario, book: Book) -> tuple[Scenario, str]:
+    """The scenario with attrition ``"book"`` estimated from the book, and its note."""
+    if scenario.workforce is None:
+        return scenario, _OFF_WORKFORCE
+    extra = ""
+    if scenario.workforce.attrition == "book":
+        est = book_attrition(book, scenario.plan_year)
+        scenario = scenario.replace(
+            workforce=scenario.workforce.replace(attrition=est["attrition"])
+        )
+        extra = (
+            f" (from the book: {est['leavers']} leavers in {est['rep_years']:.0f} rep-years, "
+            f"{est['first_year']}-{est['last_year']}, with a prior of 25% a year worth 2 "
+            "rep-years)"
+        )
+    return scenario, scenario.workforce.describe() + extra
+
+
+def _coached_reps(scenario: Scenario, model: ProductivityModel, quotas: np.ndarray) -> np.ndarray:
+    """Which reps the coaching programme coaches, shape (n_reps,) of bool.
+
+    Named reps are checked here against the simulated reps (the book's reps employed
+    in the plan year and the planned hires) and their months employed (hire and term
+    dates, ramp): the scenario alone cannot know them, so these are the coaching's
+    only checks left to the engine. Otherwise the ``bottom_share`` of reps by expected
+    attainment; reps without a quota are not "behind" and are never picked.
+    """
+    c = scenario.programmes.coaching
+    coached = np.zeros(model.n_reps, dtype=bool)
+    if not c.reps:
+        q = quotas.sum(axis=1)
+        exp_att = np.where(
+            q > 0, model.expected_bookings().sum(axis=1) / np.where(q > 0, q, 1.0), np.inf
+        )
+        n = max(1, int(round(c.bottom_share * model.n_reps)))
+        coached[np.argsort(exp_att, kind="stable")[:n]] = True
+        return coached
+    ids = list(model.rep_ids)
+    unknown = [r for r in c.reps if r not in ids]
+    if unknown:
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: programmes.coaching.reps names {unknown[0]!r}, "
+            f"which is not a simulated rep ({len(unknown)} unknown; the {len(ids)} reps of "
+            f"{scenario.plan_year} are {', '.join(ids[:5])}, ...). Use rep ids from the "
+            "book's reps.csv employed in the plan year, or of quota.hires."
+        )
+    coached[[ids.index(r) for r in c.reps]] = True
+    window = slice(c.start_month - 1, c.end_month)
+    idle = [r for r in c.reps if not (model.ramp[ids.index(r), window] > 0).any()]
+    if idle:
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: programmes.coaching.reps names {idle[0]!r}, who is "
+            f"not employed in months {c.start_month}-{c.end_month} of the coaching (the "
+            "book's hire_date or term_date, or a new hire's ramp at 0); move the "
+            "programme's months or coach someone else."
+        )
+    return coached
+
+
+def _capacity_note(factor: float | tuple[float, ...]) -> str:
+    f = np.broadcast_to(np.asarray(factor, dtype=float), (12,))
+    return (
+        f"bookings x {f.mean():.3f} on average over the year (from a capacity "
+        f"simulation; {f.min():.3f} to {f.max():.3f} by month)"
+    )
+
+
+def reference_effort(
+    scenario, model, quotas, target_incentive, n_trials: int = 1000, *, rng: RngLike = None
+) -> float:
     """The effort scale ``kappa`` of the behaviour's reference plan.
 
     The scale ``kappa`` that makes the reference plan, with effort divided by it,
     book the exogenous bookings on average, company-wide: over ``n_trials`` draws of
-    the summed engine on a stream of their own (``SeedSequence([seed, 0xEFF0])``),
+    the summed engine on a stream of their own (stream ``reference_effort`` of the
+    run's root ``rng``, default ``scenario.seed``),
     with the scenario's quotas and effort only (no timing). Effort depends on the
     bookings so far, which depend on ``kappa``, so ``kappa`` is found by three
     fixed-point steps ``kappa <- kappa x (bookings with effort / exogenous)``.
     """
     beh = scenario.behaviour
-    only_effort = beh.model_copy(update={"pull_forward": 0.0, "push_out": 0.0})
-    rng = np.random.default_rng(np.random.SeedSequence([scenario.seed, 0xEFF0]))
-    draws = to_month_major(np.stack([draw_summed(model, rng) for _ in range(n_trials)]))
+    only_effort = beh.replace(pull_forward=0.0, push_out=0.0)
+    gen = reference_effort_rng(seed_sequence(rng, default=scenario.seed))
+    draws = to_month_major(np.stack([draw_summed(model, gen) for _ in range(n_trials)]))
     total = float(draws.sum())
     kappa = 1.0
     if total <= 0:
@@ -667,7 +675,7 @@ def simulate(
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}.")
     root = seed_sequence(rng, default=scenario.seed)
-    prep = prepare(scenario, book)
+    prep = prepare(scenario, book, rng=root)
     args = (prep.model, scenario.plan, prep.quotas.values, prep.target_incentive, root)
     bounds = [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
     tail = (prep.deal_mix, prep.kernel, scenario.engine)

@@ -18,9 +18,11 @@ of a team lead by lead:
 
 Habit 5 of ``../shared/style.md``: the SimPy processes only schedule (wait, work,
 leave); every random number is drawn up front by pure functions from the
-replication's ``rng``, and every figure (waits, conversion, bookings, utilisation)
-is computed afterwards from flat records by pure functions. Replications use
-independent streams spawned from one seed and may run in parallel processes.
+replication's streams, and every figure (waits, conversion, bookings, utilisation)
+is computed afterwards from flat records by pure functions. Replication ``r`` draws
+from streams ``replication`` and ``seats`` of :data:`spm_sim.random.STREAMS`, derived
+from the run's root seed sequence and ``r``, so replications may run in parallel
+processes and give the same numbers.
 
 Results are tidy frames (:class:`CapacityResult`); :func:`smallest_team` searches the
 headcount that meets a service target with the replications' confidence intervals;
@@ -35,15 +37,16 @@ import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 import simpy
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from spm_sim._spec import load_spec, read_yaml
-from spm_sim.errors import CapacityError  # one error for every capacity input
+from spm_sim._spec import Share, Spec, load_spec, read_yaml
+from spm_sim.errors import CapacityError, SpecError  # one error for every capacity input
+from spm_sim.random import RngLike, replication_rng, seats_rng, seed_sequence
 
 __all__ = [
     "Segment",
@@ -60,12 +63,16 @@ __all__ = [
     "handoff",
 ]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
-_Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 _Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
-class Segment(BaseModel):
+class _CapacitySpec(Spec):
+    """Frozen base of the capacity specs: ``replace`` raises :class:`CapacityError`."""
+
+    _error: ClassVar[type[SpecError]] = CapacityError
+
+
+class Segment(_CapacitySpec):
     """A stream of leads.
 
     Parameters
@@ -78,8 +85,6 @@ class Segment(BaseModel):
     weekday : list of 5 float, optional
         Relative volume Monday to Friday (rescaled); default flat.
     """
-
-    model_config = _FROZEN
 
     name: str = Field(min_length=1)
     leads_per_year: _Positive
@@ -97,7 +102,7 @@ class Segment(BaseModel):
         return self
 
 
-class Stage(BaseModel):
+class Stage(_CapacitySpec):
     """One stage of the funnel and the reps who work it.
 
     Parameters
@@ -134,8 +139,6 @@ class Stage(BaseModel):
         ``1 / ramp`` times longer).
     """
 
-    model_config = _FROZEN
-
     name: str = Field(min_length=1)
     reps: int = Field(ge=1, le=10_000)
     selling_share: float = Field(0.6, gt=0.0, le=1.0, allow_inf_nan=False)
@@ -146,7 +149,7 @@ class Stage(BaseModel):
     routing: Literal["pooled", "round_robin", "shortest_queue", "territory"] = "pooled"
     attrition: float = Field(0.0, ge=0.0, lt=1.0, allow_inf_nan=False)
     backfill_lag_days: int = Field(60, ge=0, le=260)
-    ramp: tuple[_Share, ...] = (0.25, 0.5, 0.75, 1.0)
+    ramp: tuple[Share, ...] = (0.25, 0.5, 0.75, 1.0)
 
     @model_validator(mode="after")
     def _ramp(self) -> Stage:
@@ -157,10 +160,8 @@ class Stage(BaseModel):
         return self
 
 
-class Opportunity(BaseModel):
+class Opportunity(_CapacitySpec):
     """What a lead that passes the last stage becomes."""
-
-    model_config = _FROZEN
 
     win_rate: float = Field(0.25, gt=0.0, le=1.0, allow_inf_nan=False)
     cycle_days: _Positive = 60.0
@@ -169,15 +170,13 @@ class Opportunity(BaseModel):
     deal_size_cv: float = Field(0.8, ge=0.0, le=10.0, allow_inf_nan=False)
 
 
-class ServiceTarget(BaseModel):
+class ServiceTarget(_CapacitySpec):
     """What "enough capacity" means, for :func:`smallest_team`.
 
     At least ``share`` of leads contacted within ``within_hours`` working hours at
     the first stage, and/or the utilisation of the stage being sized (its reps
     together) at most ``max_utilisation``.
     """
-
-    model_config = _FROZEN
 
     within_hours: float | None = Field(None, gt=0.0, allow_inf_nan=False)
     share: float | None = Field(None, gt=0.0, lt=1.0, allow_inf_nan=False)
@@ -192,10 +191,12 @@ class ServiceTarget(BaseModel):
         return self
 
 
-class CapacityConfig(BaseModel):
-    """A team, its leads and its year (the YAML of ``spm-sim capacity``)."""
+class CapacityConfig(_CapacitySpec):
+    """A team, its leads and its year (the YAML of ``spm-sim capacity``).
 
-    model_config = _FROZEN
+    Frozen; what-ifs are :meth:`replace`, :meth:`with_reps` and :meth:`scaled`, which
+    validate again and raise :class:`CapacityError` naming the field and the value.
+    """
 
     name: str = Field(min_length=1)
     year: int = Field(2026, ge=1900, le=2200)
@@ -209,19 +210,44 @@ class CapacityConfig(BaseModel):
     replications: int = Field(20, ge=1, le=10_000)
     seed: int = Field(0, ge=0, lt=2**63)
 
+    def _label(self) -> str:
+        # how replace() names the configuration in its messages
+        return f"capacity configuration {self.name!r}"
+
     def with_reps(self, n: int, stage: int = 0) -> CapacityConfig:
-        """The same configuration with ``n`` reps at stage ``stage``."""
+        """The same configuration with ``n`` reps at stage ``stage`` (validated again).
+
+        Examples
+        --------
+        >>> config = CapacityConfig(
+        ...     name="Inbound",
+        ...     segments=[{"name": "web", "leads_per_year": 1000}],
+        ...     stages=[{"name": "AE", "reps": 3, "effort_hours": 2}],
+        ... )
+        >>> config.with_reps(5).stages[0].reps
+        5
+        >>> config.with_reps(0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        spm_sim.errors.CapacityError: capacity configuration 'Inbound': ... problem(s) in ...
+          - stages[0].reps: Input should be greater than or equal to 1 (got 0)...
+        """
+        if not 0 <= stage < len(self.stages):
+            raise CapacityError(
+                f"{self._label()}: stage {stage} does not exist; stages are 0 to "
+                f"{len(self.stages) - 1} ({', '.join(s.name for s in self.stages)})"
+            )
         stages = list(self.stages)
-        stages[stage] = stages[stage].model_copy(update={"reps": int(n)})
-        return self.model_copy(update={"stages": tuple(stages)})
+        stages[stage] = stages[stage].model_dump() | {"reps": n}
+        return self.replace(stages=tuple(stages))
 
     def scaled(self, factor: float) -> CapacityConfig:
-        """The same configuration with every segment's lead volume times ``factor``."""
+        """The same configuration with every segment's lead volume times ``factor``
+        (validated again: ``factor`` must leave every volume positive and finite)."""
         segs = tuple(
-            s.model_copy(update={"leads_per_year": s.leads_per_year * factor})
-            for s in self.segments
+            s.model_dump() | {"leads_per_year": s.leads_per_year * factor} for s in self.segments
         )
-        return self.model_copy(update={"segments": segs})
+        return self.replace(segments=segs)
 
 
 def load_capacity_config(path) -> CapacityConfig:
@@ -309,21 +335,24 @@ class _Draws:
     size: np.ndarray  # (n,)
 
 
-def _draws(config: CapacityConfig, cal: Calendar, rng: np.random.Generator) -> _Draws:
+def _draws(
+    config: CapacityConfig, cal: Calendar, root: np.random.SeedSequence, replication: int
+) -> _Draws:
+    rng = replication_rng(root, replication)
     arrival, segment = lead_arrivals(config, cal, rng)
     n = arrival.size
     effort = np.stack([_positive_draws(rng, s.effort_hours, s.effort_cv, n) for s in config.stages])
     u_pass = rng.random((len(config.stages), n))
     territory = rng.random(n)
-    # each stage's leaving times on a stream of their own (one seed drawn per stage
-    # whatever the team size), seat by seat: a team of n + 1 reps keeps the first n
+    # each stage's leaving times on a stream of their own (stream "seats": the
+    # replication and the stage), seat by seat: a team of n + 1 reps keeps the first n
     # seats' times and every other draw (common random numbers across team sizes)
     leave = []
-    for s in config.stages:
-        seat_rng = np.random.default_rng(int(rng.integers(2**63)))
+    for k, s in enumerate(config.stages):
         if s.attrition > 0:
             hazard = -math.log1p(-s.attrition) / cal.hours  # per working hour
-            leave.append(seat_rng.exponential(1.0 / hazard, (s.reps, 8)))
+            seats = seats_rng(root, replication, k)
+            leave.append(seats.exponential(1.0 / hazard, (s.reps, 8)))
         else:
             leave.append(np.full((s.reps, 8), np.inf))
     o = config.opportunity
@@ -463,8 +492,14 @@ def _arrivals(env, draws: _Draws, first: _StageState):
         first.arrive(lead, env.now, draws.territory[lead])
 
 
-def simulate_capacity(config: CapacityConfig, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def simulate_capacity(
+    config: CapacityConfig, rng: RngLike = None, *, replication: int = 0
+) -> dict[str, pd.DataFrame]:
     """One replication of the year: flat records in, tidy frames out.
+
+    ``rng`` (int, SeedSequence or Generator; default ``config.seed``) is the run's
+    root; the year draws from its streams ``replication`` and ``seats`` with index
+    ``replication``, so it equals that replication of ``run_capacity(config, rng=rng)``.
 
     Returns the frames ``leads`` (one row per lead), ``work`` (one row per lead and
     stage worked), ``reps``
@@ -474,7 +509,7 @@ def simulate_capacity(config: CapacityConfig, rng: np.random.Generator) -> dict[
     :func:`run_capacity` for replications.
     """
     cal = calendar(config)
-    draws = _draws(config, cal, rng)
+    draws = _draws(config, cal, seed_sequence(rng, default=config.seed), replication)
     env = simpy.Environment()
     record: list[tuple] = []
     hours_q = cal.hours / 4.0
@@ -601,8 +636,8 @@ def _frames(config, cal, draws, record, stages) -> dict[str, pd.DataFrame]:
 # --- replications ---------------------------------------------------------------------
 
 
-def _replication(config: CapacityConfig, seed_seq: np.random.SeedSequence, r: int):
-    frames = simulate_capacity(config, np.random.default_rng(seed_seq))
+def _replication(config: CapacityConfig, root: np.random.SeedSequence, r: int):
+    frames = simulate_capacity(config, root, replication=r)
     for frame in frames.values():
         frame.insert(0, "replication", r)
     return frames
@@ -700,14 +735,16 @@ def run_capacity(
     config: CapacityConfig,
     replications: int | None = None,
     *,
-    rng: int | np.random.SeedSequence | None = None,
+    rng: RngLike = None,
     workers: int = 1,
 ) -> CapacityResult:
     """Run ``replications`` independent years of ``config``.
 
-    Replication ``r`` draws from child ``r`` of the seed sequence (``rng``, default
-    ``config.seed``), so the numbers depend on the seed and the replication only,
-    not on ``workers``.
+    ``rng`` (int, SeedSequence or Generator; default ``config.seed``) is normalised
+    once to the run's root (:func:`spm_sim.random.seed_sequence`). Replication ``r``
+    draws from the root's streams ``replication`` and ``seats`` with index ``r``
+    (:data:`spm_sim.random.STREAMS`), so the numbers depend on the seed and the
+    replication only, not on ``workers``.
 
     Examples
     --------
@@ -720,19 +757,12 @@ def run_capacity(
     n = int(config.replications if replications is None else replications)
     if n < 1:
         raise CapacityError(f"replications must be >= 1; got {n}")
-    root = (
-        rng
-        if isinstance(rng, np.random.SeedSequence)
-        else np.random.SeedSequence(config.seed if rng is None else int(rng))
-    )
-    children = [
-        np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, r)) for r in range(n)
-    ]
+    root = seed_sequence(rng, default=config.seed)
     if workers > 1 and n > 1:
         with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1)) as pool:
-            parts = list(pool.map(_replication, [config] * n, children, range(n)))
+            parts = list(pool.map(_replication, [config] * n, [root] * n, range(n)))
     else:
-        parts = [_replication(config, c, r) for r, c in enumerate(children)]
+        parts = [_replication(config, root, r) for r in range(n)]
     frames = {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}
     return CapacityResult(config=config, hours=calendar(config).hours, **frames)
 

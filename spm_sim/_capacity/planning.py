@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from spm_sim.errors import CapacityError
+from spm_sim.random import RngLike, seed_sequence
 
 from .model import CapacityConfig, ServiceTarget, calendar, run_capacity
 
@@ -43,19 +44,21 @@ def headcount_curve(
     *,
     stage: int = 0,
     replications: int | None = None,
-    rng=None,
+    rng: RngLike = None,
     workers: int = 1,
     within_hours: float | None = None,
 ) -> pd.DataFrame:
     """Service level, utilisation and bookings against team size, with intervals.
 
-    Every size runs the same replications' seeds, so the arrivals, efforts and
+    Every size runs the same replications' streams (``rng``: int, SeedSequence or
+    Generator, default ``config.seed``, normalised once), so the arrivals, efforts and
     conversion draws are shared across sizes (common random numbers) and the
     differences between sizes are the team's effect. ``extra_bookings_per_rep``
     is the bookings gained by the last rep added, against ``rep_cost``. The service
     level is the share contacted within ``within_hours`` (default: the target's,
     else 1 hour).
     """
+    rng = seed_sequence(rng, default=config.seed)  # once: a Generator would move on
     rows = []
     for n in sizes:
         res = run_capacity(config.with_reps(int(n), stage), replications, rng=rng, workers=workers)
@@ -79,7 +82,7 @@ def smallest_team(
     *,
     stage: int = 0,
     replications: int | None = None,
-    rng=None,
+    rng: RngLike = None,
     workers: int = 1,
     max_reps: int = 2000,
 ) -> dict:
@@ -89,7 +92,8 @@ def smallest_team(
     safe side (the lower bound of the share contacted in time at or above the
     target, the upper bound of utilisation at or below the cap). The search starts
     at the offered load (the fewest reps that can keep up at all), doubles until
-    the target holds, then bisects; every size runs on the same seeds.
+    the target holds, then bisects; every size runs on the same streams (``rng``:
+    int, SeedSequence or Generator, default ``config.seed``, normalised once).
 
     Returns
     -------
@@ -98,6 +102,7 @@ def smallest_team(
         means), ``tried_intervals`` (the same in long form with ``low`` and
         ``high``), ``offered_load`` (reps busy on average).
     """
+    rng = seed_sequence(rng, default=config.seed)  # once: a Generator would move on
     target = target if target is not None else config.target
     if target is None:
         raise CapacityError(
