@@ -202,9 +202,9 @@ def test_parser_requires_a_command():
 
 
 def test_demo_without_data_folder_is_a_clear_error(tmp_path, capsys, monkeypatch):
-    import spm_sim.cli.app as cli
+    import spm_sim.scenario  # the demo reads the folder from here when it runs
 
-    monkeypatch.setattr(cli, "SAMPLE_SCENARIOS", tmp_path / "nowhere")
+    monkeypatch.setattr(spm_sim.scenario, "SAMPLE_SCENARIOS", tmp_path / "nowhere")
     assert main(["demo", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("spm-sim: error: the demo scenarios are not here")

@@ -16,6 +16,11 @@ Every error a user can cause (a bad scenario, plan or book file, a missing file)
 printed as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no
 traceback. Standard output carries only the summary and the paths written; the
 progress bar goes to stderr and only when standard output is a terminal.
+
+Start-up stays fast: building the parser (and ``spm-sim --help``) needs only argparse
+and the small modules of :mod:`spm_sim.cli`; each command imports the library, and
+matplotlib only when it writes a figure, inside its own function
+(``tests/test_startup.py``, ``benchmarks/bench_startup.py``).
 """
 
 from __future__ import annotations
@@ -24,28 +29,22 @@ import argparse
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from spm_sim._format import format_money, slugify
 from spm_sim._provenance import package_version
-from spm_sim.actuals import actual_payouts, backtest, statement
-from spm_sim.book import load_book
-from spm_sim.comp import load_plan, payout_curve, plan_metrics
 from spm_sim.errors import DataError, SpmSimError
-from spm_sim.report.html import headline, write_report, write_summaries
-from spm_sim.scenario import SAMPLE_SCENARIOS, Scenario, load_scenario
-from spm_sim.simulate import simulate
-from spm_sim.viz.results import payout_curves
 
-from .args import load_book_ref, positive_float, positive_int, seed
+from .args import positive_float, positive_int, seed
 from .capacity import add_capacity_parser, add_headcount_parser, cmd_capacity, cmd_headcount
 from .fit import add_fit_parser, cmd_fit
 from .quota import add_quotas_parser, cmd_quotas
 from .territory import add_align_parser, cmd_align
+
+if TYPE_CHECKING:
+    from spm_sim.scenario import Scenario
 
 __all__ = ["main", "build_parser", "DEMO_SCENARIOS"]
 
@@ -58,9 +57,19 @@ DEMO_SCENARIOS = (
 )
 DEMO_TRIALS = 2000
 
+_BOOK_HELP = "folder of the book, or 'sample' for the shipped sample book (default)"
+_SCORES_HELP = (
+    "CSV of MBO scores (columns rep_id, period YYYY-MM, measure, score), for plans "
+    "with an MBO component"
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``spm-sim`` (sub-commands ``run``, ``demo``, ``check``, ``curve``)."""
+    """The argument parser of ``spm-sim``: one sub-command per ``add_*_parser`` below.
+
+    Building it imports nothing beyond the standard library and the small modules
+    of :mod:`spm_sim.cli`; each command imports what it needs when it runs.
+    """
     parser = argparse.ArgumentParser(
         prog="spm-sim",
         description="Test sales territories, quotas and incentive plans by Monte Carlo "
@@ -68,7 +77,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"spm-sim {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _simulation_options()
+    _add_run_parser(sub, common)
+    _add_demo_parser(sub, common)
+    _add_check_parser(sub)
+    _add_curve_parser(sub)
+    _add_payouts_parser(sub)
+    _add_backtest_parser(sub)
+    add_align_parser(sub)
+    add_quotas_parser(sub)
+    add_fit_parser(sub)
+    add_capacity_parser(sub)
+    add_headcount_parser(sub)
+    return parser
 
+
+def _simulation_options() -> argparse.ArgumentParser:
+    """``--workers`` and ``--quiet``, shared by ``run`` and ``demo`` (a parent parser)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--workers",
@@ -83,7 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print only the paths written (no table, no progress bar)",
     )
+    return common
 
+
+def _add_run_parser(sub, common: argparse.ArgumentParser) -> None:
+    """Register ``spm-sim run``."""
     run = sub.add_parser(
         "run",
         parents=[common],
@@ -112,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="output folder (default: reports/<first scenario's name>)",
     )
 
+
+def _add_demo_parser(sub, common: argparse.ArgumentParser) -> None:
+    """Register ``spm-sim demo``."""
     demo = sub.add_parser(
         "demo",
         parents=[common],
@@ -133,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"Monte Carlo trials per scenario (default {DEMO_TRIALS})",
     )
+
+
+def _add_check_parser(sub) -> None:
+    """Register ``spm-sim check``."""
     check = sub.add_parser(
         "check",
         help="validate a book folder and summarise it",
@@ -142,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("book", type=Path, metavar="BOOK_DIR", help="folder of the book")
 
+
+def _add_curve_parser(sub) -> None:
+    """Register ``spm-sim curve``."""
     curve = sub.add_parser(
         "curve",
         help="plot plans' payout curves and print their leverage",
@@ -180,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="annual target incentive (TI) of that rep, with --quota",
     )
 
-    book_help = "folder of the book, or 'sample' for the shipped sample book (default)"
+
+def _add_payouts_parser(sub) -> None:
+    """Register ``spm-sim payouts``."""
     pay = sub.add_parser(
         "payouts",
         help="pay a plan on a real year of deals: payroll CSV and rep statements",
@@ -190,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         "traced to its component, tier, rate and cap.",
     )
     pay.add_argument("plan", type=Path, metavar="PLAN.yaml", help="plan file")
-    pay.add_argument("--book", default="sample", metavar="DIR", help=book_help)
+    pay.add_argument("--book", default="sample", metavar="DIR", help=_BOOK_HELP)
     pay.add_argument("--year", type=positive_int, required=True, metavar="Y", help="year paid")
     pay.add_argument("--out", type=Path, metavar="FILE.csv", help="payroll CSV to write")
     pay.add_argument(
@@ -200,12 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REP_ID",
         help="print this rep's statement (repeatable)",
     )
-    scores_help = (
-        "CSV of MBO scores (columns rep_id, period YYYY-MM, measure, score), for plans "
-        "with an MBO component"
-    )
-    pay.add_argument("--scores", type=Path, metavar="SCORES.csv", help=scores_help)
+    pay.add_argument("--scores", type=Path, metavar="SCORES.csv", help=_SCORES_HELP)
 
+
+def _add_backtest_parser(sub) -> None:
+    """Register ``spm-sim backtest``."""
     bt = sub.add_parser(
         "backtest",
         help="compare two plans on the same real year: cost, who gains, who loses",
@@ -215,21 +255,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bt.add_argument("plan_a", type=Path, metavar="PLAN_A.yaml", help="current plan")
     bt.add_argument("plan_b", type=Path, metavar="PLAN_B.yaml", help="proposed plan")
-    bt.add_argument("--book", default="sample", metavar="DIR", help=book_help)
+    bt.add_argument("--book", default="sample", metavar="DIR", help=_BOOK_HELP)
     bt.add_argument("--year", type=positive_int, required=True, metavar="Y", help="year paid")
     bt.add_argument("--out", type=Path, metavar="FILE.csv", help="per-rep table to write")
-    bt.add_argument("--scores", type=Path, metavar="SCORES.csv", help=scores_help)
-    add_align_parser(sub)
-    add_quotas_parser(sub)
-    add_fit_parser(sub)
-    add_capacity_parser(sub)
-    add_headcount_parser(sub)
-    return parser
+    bt.add_argument("--scores", type=Path, metavar="SCORES.csv", help=_SCORES_HELP)
+
+
+# --- the commands: each imports what it needs when it runs -----------------------------
 
 
 def _scores(path: Path | None):
+    """The MBO scores file as a frame (``None`` without ``--scores``)."""
     if path is None:
         return None
+    import pandas as pd
+
     try:
         frame = pd.read_csv(path, dtype={"rep_id": str, "period": str, "measure": str})
     except (OSError, ValueError) as exc:
@@ -239,6 +279,10 @@ def _scores(path: Path | None):
 
 
 def _cmd_payouts(args) -> int:
+    from spm_sim.actuals import actual_payouts, statement
+    from spm_sim.book import load_book_ref
+    from spm_sim.comp import load_plan
+
     book, plan = load_book_ref(args.book), load_plan(args.plan)
     actual = actual_payouts(book, plan, args.year, scores=_scores(args.scores))
     reps = actual.by_rep()
@@ -264,6 +308,10 @@ def _cmd_payouts(args) -> int:
 
 
 def _cmd_backtest(args) -> int:
+    from spm_sim.actuals import backtest
+    from spm_sim.book import load_book_ref
+    from spm_sim.comp import load_plan
+
     book, plan_a, plan_b = load_book_ref(args.book), load_plan(args.plan_a), load_plan(args.plan_b)
     result = backtest(book, plan_a, plan_b, args.year, scores=_scores(args.scores))
     print(result.text)
@@ -275,6 +323,8 @@ def _cmd_backtest(args) -> int:
 
 
 def _cmd_check(args) -> int:
+    from spm_sim.book import load_book  # numpy, pandas, pydantic and yaml; nothing heavier
+
     book = load_book(args.book)
     print(f"Book '{book.name}' ({book.currency}) at {args.book}: valid.")
     tables = {
@@ -311,6 +361,8 @@ _CURVE_ROWS = (
 
 
 def _cmd_curve(args) -> int:
+    from spm_sim.comp import load_plan, plan_metrics
+
     if args.out.suffix.lower() != ".png":
         raise SpmSimError(f"--out {args.out}: the figure is written as PNG; name it *.png")
     if (args.quota is None) != (args.ti is None):
@@ -329,26 +381,42 @@ def _cmd_curve(args) -> int:
         for key, label, fmt in rows:
             print(f"  {label:<{width}}  {fmt.format(metrics[key]):>8}")
         print()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fig = payout_curves(plans, max_attainment=args.max_attainment)
-    fig.savefig(args.out, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
-    print(f"Figure: {args.out.resolve()}")
+    _write_curve_figure(plans, args.out, args.max_attainment)
     if args.csv is not None:
-        att = np.arange(math.floor(args.max_attainment * 100 + 1e-9) + 1) / 100
-        frames = []
-        for plan in plans:
-            curve = payout_curve(plan, att, target_incentive=ti, quota=quota)
-            frame = {
-                "plan": plan.name,
-                "attainment": att,
-                "payout_over_ti": curve["payout"] / ti,
-                "effective_rate": curve["effective_rate"] * quota / ti,  # x TCR = TI / quota
-            }
-            frames.append(pd.DataFrame(frame))
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)
-        print(f"Table: {args.csv.resolve()}")
+        _write_curve_table(plans, args.csv, args.max_attainment, quota=quota, ti=ti)
     return 0
+
+
+def _write_curve_figure(plans, out: Path, max_attainment: float) -> None:
+    from spm_sim.viz.results import payout_curves
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig = payout_curves(plans, max_attainment=max_attainment)
+    fig.savefig(out, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
+    print(f"Figure: {out.resolve()}")
+
+
+def _write_curve_table(plans, path: Path, max_attainment: float, *, quota, ti) -> None:
+    """The curves at every 1% of attainment: payout in TI, effective rate in TCR."""
+    import numpy as np
+    import pandas as pd
+
+    from spm_sim.comp import payout_curve
+
+    att = np.arange(math.floor(max_attainment * 100 + 1e-9) + 1) / 100
+    frames = []
+    for plan in plans:
+        curve = payout_curve(plan, att, target_incentive=ti, quota=quota)
+        frame = {
+            "plan": plan.name,
+            "attainment": att,
+            "payout_over_ti": curve["payout"] / ti,
+            "effective_rate": curve["effective_rate"] * quota / ti,  # x TCR = TI / quota
+        }
+        frames.append(pd.DataFrame(frame))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.concat(frames, ignore_index=True).to_csv(path, index=False)
+    print(f"Table: {path.resolve()}")
 
 
 def _format_table(table) -> str:
@@ -371,10 +439,14 @@ def _format_table(table) -> str:
 
 
 def _simulate_all(scenarios: Sequence[Scenario], *, workers: int, progress: bool) -> list:
+    from spm_sim.simulate import simulate
+
     return [simulate(s, workers=workers, progress=progress) for s in scenarios]
 
 
 def _write_outputs(results, folder: Path, report_name: str, title: str) -> tuple[Path, list[Path]]:
+    from spm_sim.report import write_report, write_summaries
+
     report = write_report(results, folder / report_name, title=title)
     tables = write_summaries(results, folder)
     return report.resolve(), [p.resolve() for p in tables]
@@ -392,6 +464,9 @@ def _progress(args) -> bool:
 
 
 def _cmd_run(args) -> int:
+    from spm_sim.report import headline
+    from spm_sim.scenario import load_scenario
+
     scenarios = []
     for path in args.scenarios:
         s = load_scenario(path)
@@ -419,6 +494,9 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_demo(args) -> int:
+    from spm_sim.report import headline
+    from spm_sim.scenario import SAMPLE_SCENARIOS, load_scenario
+
     folder = SAMPLE_SCENARIOS
     paths = [folder / name for name in DEMO_SCENARIOS]
     missing = [p for p in paths if not p.is_file()]
@@ -444,6 +522,22 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+#: The function that runs each sub-command.
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": _cmd_run,
+    "demo": _cmd_demo,
+    "check": _cmd_check,
+    "curve": _cmd_curve,
+    "payouts": _cmd_payouts,
+    "backtest": _cmd_backtest,
+    "align": cmd_align,
+    "quotas": cmd_quotas,
+    "fit": cmd_fit,
+    "capacity": cmd_capacity,
+    "headcount": cmd_headcount,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``spm-sim`` with ``argv`` (default: the command line); return the exit status.
 
@@ -456,27 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "run":
-            return _cmd_run(args)
-        if args.command == "payouts":
-            return _cmd_payouts(args)
-        if args.command == "backtest":
-            return _cmd_backtest(args)
-        if args.command == "check":
-            return _cmd_check(args)
-        if args.command == "curve":
-            return _cmd_curve(args)
-        if args.command == "align":
-            return cmd_align(args)
-        if args.command == "quotas":
-            return cmd_quotas(args)
-        if args.command == "fit":
-            return cmd_fit(args)
-        if args.command == "capacity":
-            return cmd_capacity(args)
-        if args.command == "headcount":
-            return cmd_headcount(args)
-        return _cmd_demo(args)
+        return _COMMANDS[args.command](args)
     except (SpmSimError, OSError) as exc:
         # Bad input is the user's to fix: one message, no traceback. OSError covers
         # a missing or unreadable file and an output folder that cannot be written.

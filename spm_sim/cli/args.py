@@ -2,7 +2,8 @@
 
 Each turns the text of an option into a value or raises
 ``argparse.ArgumentTypeError`` with the rule and the value, which argparse prints as
-one error line.
+one error line. They need only the standard library: building the parser (and
+``spm-sim --help``) loads no numpy, pandas or plotting stack.
 
 Examples
 --------
@@ -15,9 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from spm_sim.book import load_book_ref
-
-__all__ = ["whole", "positive_int", "seed", "positive_float", "load_book_ref"]
+__all__ = ["whole", "positive_int", "seed", "positive_float"]
 
 
 def whole(text: str, low: int, high: int | None, rule: str) -> int:

@@ -28,12 +28,14 @@ import math
 import re
 import time
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from spm_sim._format import format_money, format_pct
 
 from .args import positive_float, positive_int, seed
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "add_capacity_parser",
@@ -354,8 +356,9 @@ def _save(fig, path: Path) -> None:
 
 def cmd_capacity(args) -> int:
     """Run ``spm-sim capacity``; returns the exit status."""
+    import pandas as pd
+
     from spm_sim.capacity import calendar, handoff, queue_by_day, run_capacity, wait_quantiles
-    from spm_sim.viz.capacity import waits_figure
 
     config = _load(args)
     start = time.perf_counter()
@@ -387,6 +390,8 @@ def cmd_capacity(args) -> int:
         "capacity_factor = 1 - share x (1 - ratio) (docs/user-guide.md section 11)."
     )
     if args.out is not None:
+        from spm_sim.viz.capacity import waits_figure  # matplotlib only for the figure
+
         out: Path = args.out
         out.mkdir(parents=True, exist_ok=True)
         per = result.per_replication().reset_index()
@@ -550,13 +555,12 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
 def cmd_headcount(args) -> int:
     """Run ``spm-sim headcount``; returns the exit status."""
     from spm_sim.capacity import headcount_curve, marginal_value, smallest_team
-    from spm_sim.viz.capacity import headcount_figure
 
     config = _load(args)
     stage = _stage_index(config, args.stage, args.config)
     target, note = _resolve_target(args, config, stage)
     # the summaries name their share column after the configuration's target
-    config = config.model_copy(update={"target": target})
+    config = config.replace(target=target)
     start = time.perf_counter()
     answer = smallest_team(config, target, stage=stage, workers=args.workers)
     n = answer["reps"]
@@ -575,6 +579,8 @@ def cmd_headcount(args) -> int:
     print()
     print(_recommendation(config, target, stage, answer, curve))
     if args.out is not None:
+        from spm_sim.viz.capacity import headcount_figure  # matplotlib only for the figure
+
         out: Path = args.out
         out.mkdir(parents=True, exist_ok=True)
         print()

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spm_sim.viz import fit_figure
-
-from .args import load_book_ref, positive_int, seed
+from .args import positive_int, seed
 
 __all__ = ["add_fit_parser", "cmd_fit"]
 
@@ -61,6 +59,7 @@ def add_fit_parser(sub) -> None:
 
 def cmd_fit(args) -> int:
     """Run ``spm-sim fit``; returns the exit status."""
+    from spm_sim.book import load_book_ref
     from spm_sim.errors import SpecError
     from spm_sim.fit_report import fit_report
 
@@ -71,6 +70,8 @@ def cmd_fit(args) -> int:
     )
     print(report.describe())
     if args.out is not None:
+        from spm_sim.viz import fit_figure  # matplotlib only when a figure is written
+
         out: Path = args.out
         out.mkdir(parents=True, exist_ok=True)
         print()

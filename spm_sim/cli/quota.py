@@ -17,11 +17,11 @@ table and, with ``--figure``, the quota-fit and attainment figures.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from spm_sim._format import format_money, format_pct
-from spm_sim._spec import load_spec
 from spm_sim.errors import SpecError
 
 from .args import seed
@@ -64,10 +64,31 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
+class _Methods:
+    """``spm_sim.quota.METHODS``, read when argparse first needs them.
+
+    argparse reads ``choices`` only to check a ``--method`` value and to print
+    ``spm-sim quotas --help``; importing :mod:`spm_sim.quota` (numpy, pandas, scipy)
+    while the parser is built would slow down every command and ``spm-sim --help``.
+    The option has a ``metavar``, so argparse does not list the choices in its usage
+    line when the option is added.
+    """
+
+    @staticmethod
+    def _all() -> tuple[str, ...]:
+        from spm_sim.quota import METHODS
+
+        return tuple(METHODS)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._all()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+
 def add_quotas_parser(sub) -> None:
     """Register ``spm-sim quotas`` on the CLI's sub-parsers."""
-    from spm_sim.quota import METHODS
-
     p = sub.add_parser(
         "quotas",
         help="set quotas for a scenario and print how achievable and fair they are",
@@ -77,7 +98,12 @@ def add_quotas_parser(sub) -> None:
         "incentive cost), and write the quotas as CSV.",
     )
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
-    p.add_argument("--method", choices=METHODS, help="quota method (default: the scenario's)")
+    p.add_argument(
+        "--method",
+        choices=_Methods(),
+        metavar="METHOD",
+        help="quota method: %(choices)s (default: the scenario's)",
+    )
     p.add_argument("--target", type=_number, metavar="MONEY", help="company target")
     p.add_argument("--growth", type=_number, metavar="G", help="growth on last year, 0.08 or 8%%")
     p.add_argument(
@@ -123,6 +149,7 @@ _METHOD_FIELDS = ("weights", "targets", "reconcile", "probability", "share_at_qu
 
 def _settings(scenario, args):
     """The scenario's quota settings with the command line's changes, validated."""
+    from spm_sim._spec import load_spec
     from spm_sim.quota import QuotaSettings
 
     data: dict[str, Any] = scenario.quota.model_dump()
@@ -165,21 +192,40 @@ def _settings(scenario, args):
 def cmd_quotas(args) -> int:
     """Run ``spm-sim quotas``; returns the exit status."""
     from spm_sim.book import load_book_ref
-    from spm_sim.quota import annual_draws, quota_diagnostics, rep_potential, rep_run_rates
-    from spm_sim.scenario import load_scenario
-    from spm_sim.simulate import prepare
-    from spm_sim.sweep import company_view
 
     if args.figure is not None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        _check_figure_suffix(args.figure)
+    scenario, settings, trials, seed = _scenario(args)
+    book = load_book_ref(scenario.book)
+    q, diag, row = _judge(scenario, settings, book, trials, seed)
+    cur = scenario.plan.currency
+    _print_quotas(scenario, settings, q)
+    _print_outcomes(diag, row, trials, seed, cur)
+    if args.compare_over_assignment:
+        _print_sweep(scenario, settings, args.compare_over_assignment, trials, seed, book, cur)
+    _write_tables(args.out, q, diag)
+    if args.figure:
+        _write_figures(args.figure, diag)
+    return 0
 
-        kinds = FigureCanvasAgg.get_supported_filetypes()
-        suffix = args.figure.suffix.lstrip(".").lower()
-        if suffix not in kinds:
-            raise SpecError(
-                f"--figure {args.figure}: cannot write a {suffix or 'file without'} "
-                f"extension; use one of {', '.join(sorted(kinds))} (e.g. quotas.png)"
-            )
+
+def _check_figure_suffix(path: Path) -> None:
+    """Fail before the long run when matplotlib cannot write ``--figure``'s format."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    kinds = FigureCanvasAgg.get_supported_filetypes()
+    suffix = path.suffix.lstrip(".").lower()
+    if suffix not in kinds:
+        raise SpecError(
+            f"--figure {path}: cannot write a {suffix or 'file without'} "
+            f"extension; use one of {', '.join(sorted(kinds))} (e.g. quotas.png)"
+        )
+
+
+def _scenario(args):
+    """The scenario with the command line's quota settings, its settings, trials and seed."""
+    from spm_sim.scenario import load_scenario
+
     scenario = load_scenario(args.scenario)
     settings = _settings(scenario, args)
     if args.compare_over_assignment and (
@@ -196,11 +242,17 @@ def cmd_quotas(args) -> int:
     if trials < 100:
         raise SpecError(f"--trials {trials}: give at least 100 simulated years")
     seed = scenario.seed if args.seed is None else args.seed
-    book = load_book_ref(scenario.book)
-    prep = prepare(scenario, book)
-    q = prep.quotas
-    cur = scenario.plan.currency
+    return scenario, settings, trials, seed
 
+
+def _judge(scenario, settings, book, trials: int, seed: int):
+    """The quotas, their diagnostics over ``trials`` simulated years and the company view."""
+    from spm_sim.quota import annual_draws, quota_diagnostics, rep_potential, rep_run_rates
+    from spm_sim.simulate import prepare
+    from spm_sim.sweep import company_view
+
+    prep = prepare(scenario, book, rng=seed)  # the same root as company_view below
+    q = prep.quotas
     # judged on the simulation's own stream (the calibration used another one)
     draws = annual_draws(prep.model, trials, rng=seed)
     history = rep_run_rates(
@@ -219,8 +271,12 @@ def cmd_quotas(args) -> int:
         target_incentive=prep.target_incentive,
     )
     view = company_view(scenario, {settings.method: settings}, trials=trials, rng=seed, book=book)
-    row = view.iloc[0]
+    return q, diag, view.iloc[0]
 
+
+def _print_quotas(scenario, settings, q) -> None:
+    """The method, the target, the sums at each level and the overrides."""
+    cur = scenario.plan.currency
     print(f"{scenario.name}: quotas for {scenario.plan_year}, {len(q.rep_ids)} reps")
     print(f"method      {settings.describe(scenario.plan_year)}")
     print(f"target      {format_money(q.company_target, currency=cur)}")
@@ -245,6 +301,10 @@ def cmd_quotas(args) -> int:
                 f"{format_money(o['quota_after'], currency=cur)} by {o['by'] or '(not named)'}: "
                 f"{o['reason']}"
             )
+
+
+def _print_outcomes(diag, row, trials: int, seed: int, cur: str) -> None:
+    """Attainment, fairness and feasibility, and the company view, as simulated."""
     print(f"\nsimulated over {trials:,} years (seed {seed}):")
     print(diag.describe())
     print(
@@ -255,38 +315,38 @@ def cmd_quotas(args) -> int:
         f"{format_pct(row['incentive_cost_of_sales'])}"
     )
 
-    if args.compare_over_assignment:
-        _print_sweep(scenario, settings, args.compare_over_assignment, trials, seed, book, cur)
 
-    out = args.out
+def _write_tables(out: Path, q, diag) -> None:
+    """The quotas (rep x month) at ``out`` and the per-rep table beside it."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame = q.to_frame()
-    frame.to_csv(out, index=False, float_format="%.2f")
+    q.to_frame().to_csv(out, index=False, float_format="%.2f")
     reps_path = out.with_name(f"{out.stem}_reps.csv")
     both = [c for c in diag.reps.columns if c in q.basis.columns and c != "rep_id"]
     reps = q.basis.merge(diag.reps.drop(columns=both), on="rep_id", how="left")
     reps.to_csv(reps_path, index=False)
     print(f"\nwrote {out}\nwrote {reps_path}")
-    if args.figure:
-        from spm_sim.viz.quota import attainment_figure, quota_fit_figure
 
-        fig_path = args.figure
-        fig_path.parent.mkdir(parents=True, exist_ok=True)
-        fit = quota_fit_figure(diag)
-        fit.savefig(fig_path, dpi=110, bbox_inches="tight")
-        att_path = fig_path.with_name(f"{fig_path.stem}_attainment{fig_path.suffix}")
-        att = attainment_figure(diag)
-        att.savefig(att_path, dpi=110, bbox_inches="tight")
-        import matplotlib.pyplot as plt
 
-        plt.close(fit)
-        plt.close(att)
-        print(f"wrote {fig_path}\nwrote {att_path}")
-    return 0
+def _write_figures(fig_path: Path, diag) -> None:
+    """The quota-fit figure at ``fig_path`` and the attainment figure beside it."""
+    import matplotlib.pyplot as plt
+
+    from spm_sim.viz.quota import attainment_figure, quota_fit_figure
+
+    fig_path.parent.mkdir(parents=True, exist_ok=True)
+    fit = quota_fit_figure(diag)
+    fit.savefig(fig_path, dpi=110, bbox_inches="tight")
+    att_path = fig_path.with_name(f"{fig_path.stem}_attainment{fig_path.suffix}")
+    att = attainment_figure(diag)
+    att.savefig(att_path, dpi=110, bbox_inches="tight")
+    plt.close(fit)
+    plt.close(att)
+    print(f"wrote {fig_path}\nwrote {att_path}")
 
 
 def _print_sweep(scenario, settings, levels, trials, seed, book, cur) -> None:
     """The company view for several rep-level over-assignments, on the same sales."""
+    from spm_sim._spec import load_spec
     from spm_sim.sweep import company_view
 
     variants = {}

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from spm_sim.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "add_align_parser",
@@ -83,6 +85,8 @@ def _share(text: str) -> float:
 
 def read_table(path: Path, text: tuple[str, ...] = ()) -> pd.DataFrame:
     """A units, accounts or homes CSV, ids (and the ``text`` columns) read as text."""
+    import pandas as pd
+
     if not path.exists():
         raise DataError(f"file not found: {path}")
     try:
