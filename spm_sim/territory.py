@@ -5,7 +5,8 @@ balanced measure stays inside a tolerance band around the mean territory, the to
 distance from each unit to its territory's center (or its rep's home) is as small as
 possible, and the disruption against the current alignment is capped, penalised or
 minimised; locks and contiguity are optional. It returns an :class:`Alignment`
-(unit -> territory -> rep, balance, compactness, disruption, the solver's proven gap).
+(unit -> territory -> rep, balance, compactness, disruption, the solver's proven gap);
+its keyword arguments are checked once as a :class:`DesignSettings`.
 :func:`alignment_metrics` measures any alignment; :func:`tradeoff` sweeps the
 disruption cap for the Pareto front of distance against disruption.
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 from ._territory.design import (
     EARTH_RADIUS_KM,
     Alignment,
+    DesignSettings,
     adjacency_from_points,
     alignment_metrics,
     design,
@@ -42,6 +44,7 @@ from ._territory.design import (
 
 __all__ = [
     "Alignment",
+    "DesignSettings",
     "EARTH_RADIUS_KM",
     "adjacency_from_points",
     "alignment_metrics",

@@ -11,6 +11,7 @@ import pytest
 from spm_sim.errors import DataError, InfeasibleError, SpecError
 from spm_sim.territory import (
     EARTH_RADIUS_KM,
+    DesignSettings,
     adjacency_from_points,
     alignment_metrics,
     design,
@@ -292,6 +293,32 @@ def test_bad_input_names_the_place():
     units["rep"] = [None] + ["A"] * 9
     with pytest.raises(DataError, match=r"unit 'u000' is locked but has no current rep"):
         design(units, territories=2, current="rep", locked=["u000"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"objective": "travel"}, r"design: objective must be 'distance' or 'disruption'"),
+        ({"method": "fast"}, r"design: method must be 'auto', 'exact' or 'scalable'"),
+        ({"candidates": 0}, r"design: candidates must be a whole number >= 1; got 0"),
+        ({"max_iter": 2.5}, r"design: max_iter must be a whole number >= 0; got 2.5"),
+        ({"exact_limit": -1}, r"design: exact_limit must be a whole number >= 0"),
+        ({"time_limit": 0}, r"design: time_limit must be a number of seconds > 0; got 0"),
+        ({"disruption_penalty": 5.0}, r"design: a disruption cap, penalty .* need the current"),
+    ],
+)
+def test_design_settings_are_checked_once_naming_the_argument(kwargs, message):
+    with pytest.raises(SpecError, match=message):
+        DesignSettings(territories=2, **kwargs)
+    with pytest.raises(SpecError, match=message):  # design() builds the same settings
+        design(random_units(10, seed=0), territories=2, **kwargs)
+
+
+def test_alignment_settings_keep_the_shaping_arguments_with_the_default_balance():
+    al = design(random_units(10, seed=0), territories=2, rng=0, candidates=5)
+    assert list(al.settings) == list(DesignSettings.PROVENANCE)
+    assert al.settings["balance"] == {"potential": 0.05, "workload": 0.05}
+    assert (al.settings["territories"], al.settings["candidates"]) == (2, 5)
 
 
 @pytest.mark.parametrize(

@@ -278,6 +278,21 @@ def test_behaviour_checkbox_lets_reps_respond_to_the_design():
     np.testing.assert_array_equal(d.result.bookings, exogenous.bookings)
 
 
+@pytest.mark.parametrize("start", ["baseline", "people_and_behaviour"])
+def test_responding_reps_can_try_a_plan_for_a_role_the_book_lacks(start):
+    # the reference plan (an AE plan) is what the book's reps earned under; the SDR
+    # plan is tried on them with its role cleared, so the pair is valid
+    d = PlanDesigner(sample_scenario(start), n_trials=20, figures=False)
+    d.behaviour.value = True
+    d.plan_choice.value = "SDR new-logo plan with recoverable draw"
+    assert "for role SDR; the book has none" in d.status.value
+    assert d.result.scenario.plan.role is None
+    assert d.result.scenario.behaviour.reference_plan.role == "AE"
+    assert "mean_effort" in d.result.dynamics
+    d.plan_choice.value = "Baseline 2026 AE plan"
+    assert d.status.value == "" and "mean_effort" in d.result.dynamics
+
+
 def test_a_baseline_with_behaviour_starts_checked_and_keeps_its_settings():
     d = PlanDesigner(sample_scenario("people_and_behaviour"), n_trials=30, figures=False)
     assert d.behaviour.value is True

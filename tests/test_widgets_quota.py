@@ -7,7 +7,8 @@ import pytest
 
 from spm_sim.quota import QuotaSettings
 from spm_sim.scenario import sample_scenario
-from spm_sim.widgets.quota import CHOICES, QuotaDesigner, _attainment_comparison, _png
+from spm_sim.viz.quota import attainment_comparison_figure
+from spm_sim.widgets.quota import CHOICES, QuotaDesigner, _png, method_settings, normalised_weights
 
 START = {
     "growth": 0.08,
@@ -195,7 +196,7 @@ def test_figures_and_fit_choice():
     d = QuotaDesigner(trials=30, draw=True)
     assert list(d.fit_choice.options) == list(d.view["setting"])
     d.fit_choice.value = d.fit_choice.options[-1]  # redraws the fit, no recompute
-    fig = _attainment_comparison(d.diagnostics)
+    fig = attainment_comparison_figure(d.diagnostics)
     gids = [a.get_gid() for a in fig.axes[0].patches if a.get_gid()]
     assert gids == [f"attainment:{n}" for n in d.view["setting"]]
     # shown as PNG: a Figure made without pyplot has no image repr of its own
@@ -213,3 +214,16 @@ def test_a_given_target_disables_growth():
 def test_trials_must_be_a_positive_whole_number():
     with pytest.raises(ValueError, match="trials must be a whole number >= 1, got 0"):
         QuotaDesigner(trials=0)
+
+
+def test_the_spec_change_is_a_pure_function_of_the_widget_values():
+    base = sample_scenario("baseline").quota
+    s = method_settings(base, "potential", growth=0.12, region=0.05, rep=0.1)
+    assert (s.method, s.growth) == ("potential", 0.12)
+    assert (s.over_assignment.region, s.over_assignment.rep) == (0.05, 0.1)
+    assert s.potential_column == base.potential_column  # fields no widget sets are kept
+    cal = method_settings(base, "calibrated", growth=0.12, region=0.05, rep=0.1, probability=0.7)
+    assert cal.over_assignment.total == 0.0 and cal.probability == 0.7
+    assert normalised_weights({"history": 1.0, "equal": 0.0}) == {"history": 1.0}
+    with pytest.raises(ValueError, match="blend weights are all 0"):
+        normalised_weights({"history": 0.0})

@@ -304,6 +304,143 @@ class ProductivityModel:
         )
 
 
+def _history_bookings(book, plan_year: int) -> tuple[pd.Timestamp, pd.DataFrame]:
+    """The history's last day and the bookings up to it, in a fixed order."""
+    end = history_end(book, plan_year)
+    # fixed order of every sum, so the file's row order cannot change a digit
+    bookings = book.bookings[book.bookings["date"] <= end].sort_values(["date", "deal_id"])
+    if bookings.empty:
+        raise DataError(
+            f"no bookings up to {end.date()} to fit the productivity model for {plan_year}; "
+            f"the plan year must come after the history (bookings span {_span(book.bookings)})."
+        )
+    return end, bookings
+
+
+def _deal_counts(
+    rep_index: pd.Index, months: pd.DatetimeIndex, bookings: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each booking's rep (position in ``rep_index``) and the deals per rep and month."""
+    b_rep = rep_index.get_indexer(bookings["rep_id"].astype(str))
+    b_month = pd.Index(months).get_indexer(bookings["date"].dt.to_period("M").dt.to_timestamp())
+    counts = np.zeros((len(rep_index), len(months)))
+    np.add.at(counts, (b_rep, b_month), 1.0)
+    return b_rep, counts
+
+
+@dataclass(frozen=True)
+class _Rates:
+    """The history's seasonality, trend and company dynamics, and the deal-rate prior."""
+
+    seasonality: np.ndarray  # (12,) by calendar month, mean 1
+    slope: float  # log trend of deal rates per year
+    dyn: dict  # _company_dynamics: slope_se, level_se, shock_sd, shock_rho, n_months
+    n_r: np.ndarray  # deals per rep in the history
+    e_r: np.ndarray  # exposure per rep in plan-year-equivalent months
+    alpha0: float  # gamma prior of the deal rates
+    beta0: float
+    center: float  # exposure-weighted middle of the history, in years
+
+
+def _seasonality_and_trend(counts, expo, moy, t, trend: bool):
+    """Seasonality, trend and each rep's rate, estimated in turn until they agree.
+
+    Seasonality pooled over years would absorb the growth inside each year (December
+    looks strong because it is later), and a change in who is on the team (a strong
+    hire, a weak leaver) would look like a trend or a shock. So the company's
+    expected deals use each rep's own rate.
+    """
+    company_counts = counts.sum(axis=0)
+    n_r = counts.sum(axis=1)
+    rep_rate = np.ones(counts.shape[0])
+    slope = 0.0
+    season_counts = np.bincount(moy, company_counts, minlength=12)
+    for _ in range(4):
+        level = np.exp(slope * (t - t.mean()))
+        team = (rep_rate[:, None] * expo).sum(axis=0)  # expected deals at rate x exposure
+        raw_season = season_counts / np.bincount(moy, team * level, minlength=12)
+        seasonality = raw_season / raw_season.mean()
+        dyn = _company_dynamics(company_counts, team * seasonality[moy], t, fit_trend=trend)
+        slope = dyn["slope"]
+        e_r = (expo * (seasonality[moy] * np.exp(slope * (t - t.mean())))[None, :]).sum(axis=1)
+        a0, b0 = _gamma_prior(n_r, e_r)
+        rep_rate = (a0 + n_r) / (b0 + e_r)
+    return seasonality, slope, dyn
+
+
+def _estimate_rates(counts, expo, months: pd.DatetimeIndex, plan_year: int, trend, end):
+    """Seasonality, trend and the deal-rate prior, with exposure at the plan year's level."""
+    moy = months.month.values - 1
+    t = months.year.values + (moy + 0.5) / 12.0  # middle of each month, in years
+    t_plan = plan_year + 0.5
+    season_expo = np.bincount(moy, expo.sum(axis=0), minlength=12)
+    if np.any(season_expo <= 0):
+        missing = [
+            pd.Timestamp(2000, m + 1, 1).strftime("%B") for m in np.flatnonzero(season_expo <= 0)
+        ]
+        raise DataError(
+            f"the history up to {end.date()} has no selling time in {', '.join(missing)}; "
+            "the model needs at least 12 months of history to estimate seasonality."
+        )
+    seasonality, slope, dyn = _seasonality_and_trend(counts, expo, moy, t, trend)
+    # de-seasonalised exposure: what a rep's deal count is proportional to
+    expo_s = expo * seasonality[moy][None, :]
+    # exposure in plan-year-equivalent months: a month of 2023 counts for less than a
+    # month of 2025 when deal rates grow, so every rep's rate is measured at the plan
+    # year's level whatever part of the history they were there for
+    expo_t = expo_s * np.exp(slope * (t - t_plan))[None, :]
+    center = float((t * expo_s.sum(axis=0)).sum() / expo_s.sum())
+    n_r = counts.sum(axis=1)
+    e_r = expo_t.sum(axis=1)
+    alpha0, beta0 = _gamma_prior(n_r, e_r)
+    return _Rates(seasonality, slope, dyn, n_r, e_r, alpha0, beta0, center)
+
+
+def _plan_reps(reps: pd.DataFrame, rep_index: pd.Index, rep_ids, plan_year: int) -> np.ndarray:
+    """Positions of the reps to simulate: ``rep_ids``, else those employed on 1 January."""
+    start_plan = pd.Timestamp(year=plan_year, month=1, day=1)
+    if rep_ids is None:
+        employed = (reps["hire_date"] <= start_plan) & (
+            reps["term_date"].isna() | (reps["term_date"] >= start_plan)
+        )
+        # rep-id order, so the numbers do not depend on the row order of reps.csv
+        sel = np.flatnonzero(employed.values)
+        sel = sel[np.argsort(rep_index[sel].to_numpy(), kind="stable")]
+    else:
+        sel = rep_index.get_indexer([str(r) for r in rep_ids])
+        if np.any(sel < 0):
+            bad = [r for r, i in zip(rep_ids, sel, strict=True) if i < 0]
+            raise DataError(f"rep_id {bad[0]!r} is not in the book's reps ({len(bad)} unknown).")
+    if len(sel) == 0:
+        raise DataError(
+            f"no rep is employed on {start_plan.date()}: nothing to simulate for {plan_year}."
+        )
+    return sel
+
+
+def _fit_record(rates: _Rates, sel, plan_year: int, months, end, bookings, size_prior) -> dict:
+    """The fitted parameters and the history they came from (``ProductivityModel.fit``)."""
+    dyn, slope = rates.dyn, rates.slope
+    return {
+        "prior_alpha": rates.alpha0,
+        "prior_beta": rates.beta0,
+        "deals": rates.n_r[sel],
+        "exposure": rates.e_r[sel],
+        "trend_slope_per_year": slope,
+        "trend_slope_se": dyn["slope_se"],
+        "level_se": dyn["level_se"],
+        "shock_sd": dyn["shock_sd"],
+        "shock_rho": dyn["shock_rho"],
+        "months_used_for_dynamics": dyn["n_months"],
+        "trend_factor": float(np.exp(slope * (plan_year + 0.5 - rates.center))),
+        "size_prior_mean": size_prior[0],
+        "size_prior_var": size_prior[1],
+        "history_start": str(months[0].date()),
+        "history_end": str(end.date()),
+        "n_deals": int(len(bookings)),
+    }
+
+
 def fit_productivity(
     book,
     *,
@@ -339,128 +476,39 @@ def fit_productivity(
     DataError
         If the history before the plan year is empty or a requested rep is unknown.
     """
-    start_plan = pd.Timestamp(year=plan_year, month=1, day=1)
-    end = history_end(book, plan_year)
-    # fixed order of every sum, so the file's row order cannot change a digit
-    bookings = book.bookings[book.bookings["date"] <= end].sort_values(["date", "deal_id"])
-    if bookings.empty:
-        raise DataError(
-            f"no bookings up to {end.date()} to fit the productivity model for {plan_year}; "
-            f"the plan year must come after the history (bookings span {_span(book.bookings)})."
-        )
+    end, bookings = _history_bookings(book, plan_year)
     reps = book.reps.sort_values("rep_id").reset_index(drop=True)
+    rep_index = pd.Index(reps["rep_id"].astype(str))
     months = _month_starts(bookings["date"].min(), end)
     expo = exposure_months(reps, months, ramp=ramp, until=end)  # (all reps, months)
+    b_rep, counts = _deal_counts(rep_index, months, bookings)
+    rates = _estimate_rates(counts, expo, months, plan_year, trend, end)
+    sel = _plan_reps(reps, rep_index, rep_ids, plan_year)
 
-    rep_index = pd.Index(reps["rep_id"].astype(str))
-    month_index = pd.Index(months)
-    b_rep = rep_index.get_indexer(bookings["rep_id"].astype(str))
-    b_month = month_index.get_indexer(bookings["date"].dt.to_period("M").dt.to_timestamp())
-    counts = np.zeros(expo.shape)
-    np.add.at(counts, (b_rep, b_month), 1.0)
-
-    # seasonality by calendar month and the company trend, on company totals
-    moy = months.month.values - 1
-    t = months.year.values + (moy + 0.5) / 12.0  # middle of each month, in years
-    t_plan = plan_year + 0.5
-    company_counts, company_expo = counts.sum(axis=0), expo.sum(axis=0)
-    season_expo = np.bincount(moy, company_expo, minlength=12)
-    if np.any(season_expo <= 0):
-        missing = [
-            pd.Timestamp(2000, m + 1, 1).strftime("%B") for m in np.flatnonzero(season_expo <= 0)
-        ]
-        raise DataError(
-            f"the history up to {end.date()} has no selling time in {', '.join(missing)}; "
-            "the model needs at least 12 months of history to estimate seasonality."
-        )
-    # Seasonality pooled over years would absorb the growth inside each year (December
-    # looks strong because it is later), and a change in who is on the team (a strong
-    # hire, a weak leaver) would look like a trend or a shock. So the company's
-    # expected deals use each rep's own rate, and rates, seasonality and trend are
-    # estimated in turn until they agree.
-    n_r = counts.sum(axis=1)
-    rep_rate = np.ones(len(reps))
-    slope = 0.0
-    season_counts = np.bincount(moy, company_counts, minlength=12)
-    for _ in range(4):
-        level = np.exp(slope * (t - t.mean()))
-        team = (rep_rate[:, None] * expo).sum(axis=0)  # expected deals at rate x exposure
-        raw_season = season_counts / np.bincount(moy, team * level, minlength=12)
-        seasonality = raw_season / raw_season.mean()
-        dyn = _company_dynamics(company_counts, team * seasonality[moy], t, fit_trend=trend)
-        slope = dyn["slope"]
-        e_r = (expo * (seasonality[moy] * np.exp(slope * (t - t.mean())))[None, :]).sum(axis=1)
-        a0, b0 = _gamma_prior(n_r, e_r)
-        rep_rate = (a0 + n_r) / (b0 + e_r)
-
-    # de-seasonalised exposure: what a rep's deal count is proportional to
-    expo_s = expo * seasonality[moy][None, :]
-    # exposure in plan-year-equivalent months: a month of 2023 counts for less than a
-    # month of 2025 when deal rates grow, so every rep's rate is measured at the plan
-    # year's level whatever part of the history they were there for
-    expo_t = expo_s * np.exp(slope * (t - t_plan))[None, :]
-    center = float((t * expo_s.sum(axis=0)).sum() / expo_s.sum())
-
-    e_r = expo_t.sum(axis=1)
-    alpha0, beta0 = _gamma_prior(n_r, e_r)
-
-    if rep_ids is None:
-        employed = (reps["hire_date"] <= start_plan) & (
-            reps["term_date"].isna() | (reps["term_date"] >= start_plan)
-        )
-        # rep-id order, so the numbers do not depend on the row order of reps.csv
-        sel = np.flatnonzero(employed.values)
-        sel = sel[np.argsort(rep_index[sel].to_numpy(), kind="stable")]
-    else:
-        sel = rep_index.get_indexer([str(r) for r in rep_ids])
-        if np.any(sel < 0):
-            bad = [r for r, i in zip(rep_ids, sel, strict=True) if i < 0]
-            raise DataError(f"rep_id {bad[0]!r} is not in the book's reps ({len(bad)} unknown).")
-    if len(sel) == 0:
-        raise DataError(
-            f"no rep is employed on {start_plan.date()}: nothing to simulate for {plan_year}."
-        )
-
-    periods = pd.date_range(start_plan, periods=12, freq="MS")
+    periods = pd.date_range(pd.Timestamp(year=plan_year, month=1, day=1), periods=12, freq="MS")
     t_periods = plan_year + (np.arange(12) + 0.5) / 12.0
     plan_ramp = exposure_months(reps.iloc[sel], periods, ramp=ramp)
     log_size = np.log(bookings["amount"].to_numpy(float))
     size_m, size_sd, size_sigma, size_prior = _size_posterior(log_size, b_rep, len(reps))
+    dyn = rates.dyn
     return ProductivityModel(
         rep_ids=tuple(rep_index[sel]),
         periods=tuple(periods.strftime("%Y-%m")),
-        alpha=alpha0 + n_r[sel],
-        beta=beta0 + e_r[sel],
-        seasonality=seasonality,
+        alpha=rates.alpha0 + rates.n_r[sel],
+        beta=rates.beta0 + rates.e_r[sel],
+        seasonality=rates.seasonality,
         ramp=plan_ramp,
         trend_se=dyn["slope_se"] if trend else 0.0,
-        trend_offset=t_periods - center,
+        trend_offset=t_periods - rates.center,
         level_se=dyn["level_se"],
-        growth=np.exp(slope * (t_periods - t_plan)),
+        growth=np.exp(rates.slope * (t_periods - (plan_year + 0.5))),
         shock_sd=dyn["shock_sd"],
         shock_rho=dyn["shock_rho"],
         size_mu=size_m[sel],
         size_mu_sd=size_sd[sel],
         size_sigma=size_sigma,
         parameter_uncertainty=parameter_uncertainty,
-        fit={
-            "prior_alpha": alpha0,
-            "prior_beta": beta0,
-            "deals": n_r[sel],
-            "exposure": e_r[sel],
-            "trend_slope_per_year": slope,
-            "trend_slope_se": dyn["slope_se"],
-            "level_se": dyn["level_se"],
-            "shock_sd": dyn["shock_sd"],
-            "shock_rho": dyn["shock_rho"],
-            "months_used_for_dynamics": dyn["n_months"],
-            "trend_factor": float(np.exp(slope * (t_plan - center))),
-            "size_prior_mean": size_prior[0],
-            "size_prior_var": size_prior[1],
-            "history_start": str(months[0].date()),
-            "history_end": str(end.date()),
-            "n_deals": int(len(bookings)),
-        },
+        fit=_fit_record(rates, sel, plan_year, months, end, bookings, size_prior),
     )
 
 

@@ -18,7 +18,7 @@ The problem, for units ``i``, territories ``j`` and balanced measures ``m``::
 Up to ``exact_limit`` unit-territory pairs (default 10,000, e.g. 500 units x 20
 territories) HiGHS solves the MILP to proven optimality; above, the LP relaxation
 (priced out over every pair, so its value is a lower bound), rounding and a repair by
-moves and swaps of border units (see ``_territory_solve``). With a number of
+moves and swaps of border units (see ``_territory/solve.py``). With a number of
 territories instead of rep homes, the centers are found by alternating the
 assignment with a move of each center to its territory's medoid, as in the
 location-allocation heuristic of Cooper (1964); the gap reported is then the gap of
@@ -41,7 +41,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,7 @@ from scipy.optimize import linear_sum_assignment
 
 from spm_sim.book import numeric_column
 from spm_sim.errors import DataError, InfeasibleError, SpecError
+from spm_sim.random import territory_rng
 
 from . import solve as ts
 from .inputs import (
@@ -63,6 +64,7 @@ from .inputs import (
 
 __all__ = [
     "Alignment",
+    "DesignSettings",
     "EARTH_RADIUS_KM",
     "adjacency_from_points",
     "alignment_metrics",
@@ -144,7 +146,8 @@ class Alignment:
         distance, the largest deviation and coefficient of variation per measure,
         disruption, seconds.
     settings : dict
-        The arguments of :func:`design`, for provenance.
+        The settings of :func:`design` that shape the alignment, for provenance
+        (:meth:`DesignSettings.provenance`; ``balance`` with its default filled in).
     before : Series or None
         The same overall figures for the current alignment (when given), measured
         the same way: to the reps' homes with ``homes``, else to each current
@@ -537,6 +540,300 @@ def _problem(u, dist, lo, hi, cur_idx, dis_w, cap_abs, penalty, locked) -> ts.Pr
     )
 
 
+@dataclass(frozen=True, eq=False)
+class DesignSettings:
+    """The settings of one :func:`design` call, checked once when built.
+
+    One field per keyword argument of :func:`design` (see its parameters) except the
+    seed ``rng``, which :func:`design` turns into its stream. Building it checks the
+    arguments that need no data, each message naming its argument; what needs the
+    units (their columns and ids, the number of territories) is checked by
+    :func:`design` against them.
+
+    Examples
+    --------
+    >>> DesignSettings(territories=3).method
+    'auto'
+    >>> DesignSettings(territories=3, objective="travel")
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.SpecError: design: objective must be 'distance' or 'disruption'; got 'travel'
+    """
+
+    territories: int | None = None
+    homes: pd.DataFrame | None = None
+    balance: Mapping[str, float] | None = None
+    weight: str | None = None
+    current: str | Sequence | None = None
+    disruption: str | None = None
+    max_disruption: float | None = None
+    disruption_penalty: float | None = None
+    objective: str = "distance"
+    locked: str | Sequence | None = None
+    adjacency: Mapping | Sequence | None = None
+    distances: np.ndarray | None = None
+    id: str | None = None
+    method: str = "auto"
+    exact_limit: int = 10_000
+    time_limit: float = 30.0
+    candidates: int = 12
+    max_iter: int = 8
+    strict: bool = True
+    source: str = "units"
+
+    #: The settings an :class:`Alignment` keeps for provenance, in this order.
+    PROVENANCE: ClassVar[tuple[str, ...]] = (
+        "territories",
+        "balance",
+        "weight",
+        "disruption",
+        "max_disruption",
+        "disruption_penalty",
+        "objective",
+        "method",
+        "time_limit",
+        "candidates",
+        "max_iter",
+    )
+
+    def __post_init__(self) -> None:
+        self._check_choices()
+        self._check_solver_limits()
+        if self.wants_current and self.current is None:
+            raise SpecError(
+                "design: a disruption cap, penalty or objective and locked units need the "
+                "current alignment: pass current=COLUMN (spm-sim align: --current COLUMN)"
+            )
+
+    def _check_choices(self) -> None:
+        """Territories or homes, the objective, the method and the disruption limits."""
+        if (self.territories is None) == (self.homes is None):
+            raise SpecError("design: give either territories=N or homes=DataFrame (not both)")
+        if self.objective not in ("distance", "disruption"):
+            raise SpecError(
+                f"design: objective must be 'distance' or 'disruption'; got {self.objective!r}"
+            )
+        if self.method not in ("auto", "exact", "scalable"):
+            raise SpecError(
+                f"design: method must be 'auto', 'exact' or 'scalable'; got {self.method!r}"
+            )
+        cap = self.max_disruption
+        if cap is not None and not 0 <= cap <= 1:
+            raise SpecError(f"design: max_disruption is a share in [0, 1]; got {cap!r}")
+        penalty = self.disruption_penalty
+        if penalty is not None and not penalty >= 0:
+            raise SpecError(f"design: disruption_penalty must be >= 0; got {penalty!r}")
+
+    def _check_solver_limits(self) -> None:
+        """The solver's limits: whole counts and a positive time."""
+        for name, least in (("exact_limit", 0), ("candidates", 1), ("max_iter", 0)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < least:
+                raise SpecError(f"design: {name} must be a whole number >= {least}; got {v!r}")
+        t = self.time_limit
+        if isinstance(t, bool) or not isinstance(t, int | float | np.number) or not t > 0:
+            raise SpecError(f"design: time_limit must be a number of seconds > 0; got {t!r}")
+
+    @property
+    def wants_current(self) -> bool:
+        """Whether a cap, a penalty, the disruption objective or locks need ``current``."""
+        return bool(
+            self.max_disruption is not None
+            or self.disruption_penalty
+            or self.locked is not None
+            or self.objective == "disruption"
+        )
+
+    @property
+    def disruption_basis(self) -> str:
+        """What disruption is measured in: ``units`` or the disruption column."""
+        return "units" if self.disruption is None else f"{self.disruption}"
+
+    def for_units(self, units: pd.DataFrame) -> DesignSettings:
+        """These settings with the default ``balance`` of ``units`` filled in."""
+        return replace(
+            self, balance=dict(_default_balance(units) if self.balance is None else self.balance)
+        )
+
+    def provenance(self) -> dict:
+        """The settings an :class:`Alignment` keeps (:attr:`PROVENANCE`), by name."""
+        return {name: getattr(self, name) for name in self.PROVENANCE}
+
+
+@dataclass(frozen=True, eq=False)
+class _Centers:
+    """Where the territories sit: unit x territory distances, labels, reps and centers."""
+
+    dist: np.ndarray  # (n, k) distance of every unit to every territory's center
+    labels: list  # territory names
+    rep_of: list  # the rep of each territory (None without one)
+    xy: dict | None  # rep -> home location (homes), else None
+    idx: np.ndarray | None  # the center unit of each territory (territories), else None
+
+    @property
+    def k(self) -> int:
+        return len(self.labels)
+
+
+@dataclass(frozen=True, eq=False)
+class _Current:
+    """The current alignment against the design's territories, and the disruption cap."""
+
+    idx: np.ndarray  # territory of each unit's current rep, -1 for none
+    has: np.ndarray  # whether the unit has a current rep
+    forced: float  # disruption weight that must move (its rep has no territory)
+    total: float  # disruption weight of the units with a current rep
+    cap: float | None  # the cap on the disrupted weight, absolute
+
+
+def _prepared_units(units: pd.DataFrame, s: DesignSettings):
+    """The units checked against the settings that name their columns."""
+    return prepare_units(
+        units,
+        balance=s.balance,
+        weight=s.weight,
+        current=s.current,
+        locked=s.locked,
+        id_col=s.id,
+        distances=s.distances if s.homes is None else None,
+        location_optional=s.homes is not None and s.distances is not None,
+        source=s.source,
+    )
+
+
+def _home_centers(u, s: DesignSettings) -> _Centers:
+    """Territories at the reps' homes: territory ``j`` is rep ``j``'s."""
+    n = len(u.ids)
+    reps, ha, hb = _homes(s.homes, u, need_location=s.distances is None)
+    k = len(reps)
+    if s.distances is not None:
+        dist = np.asarray(s.distances, float)
+        if dist.shape != (n, k):
+            raise DataError(
+                f"distances with homes must be {n} x {k} (units x homes); got {dist.shape}",
+                file=s.source,
+            )
+    else:
+        dist = u.geo.between(u.geo.a, u.geo.b, ha, hb)
+    xy = {r: (a, b) for r, a, b in zip(reps, ha, hb, strict=True)}
+    return _Centers(dist, list(reps), list(reps), xy, None)
+
+
+def _located_centers(u, s: DesignSettings, rng, dis_w: np.ndarray) -> _Centers:
+    """Territories around centers chosen among the units (see :func:`_locate`)."""
+    n = len(u.ids)
+    k = int(s.territories)
+    if not 1 <= k <= n:
+        raise SpecError(f"territories must be between 1 and the {n} units; got {k}")
+    _refuse(unit_reasons(u, k))
+    center_idx, rep_of = _locate(u, k, rng, dis_w, s.max_iter, s.candidates)
+    labels = [f"T{j + 1}" for j in range(k)]
+    return _Centers(u.geo.to_units(center_idx), labels, rep_of, None, center_idx)
+
+
+def _current_alignment(u, s: DesignSettings, rep_of: list, dis_w: np.ndarray) -> _Current:
+    """Each unit's current territory, the disruption that cannot be avoided and the cap.
+
+    Raises when the current reps and the homes name reps differently, when a locked
+    unit's rep has no territory, or when the cap is below the disruption forced by
+    reps without a territory.
+    """
+    pos = {r: j for j, r in enumerate(rep_of) if r is not None}
+    cur_idx = np.array([pos.get(c, -1) if c is not None else -1 for c in u.current])
+    has_cur = np.array([c is not None for c in u.current])
+    if s.homes is not None and has_cur.any() and not (cur_idx >= 0).any():
+        first = next(c for c in u.current if c is not None)
+        raise DataError(
+            f"none of the current reps (e.g. {first!r}) is among the homes' rep ids (e.g. "
+            f"{rep_of[0]!r}); the current column and the homes must name reps the same way",
+            file=s.source,
+        )
+    forced = float(dis_w[has_cur & (cur_idx < 0)].sum())  # reps with no territory now
+    basis_total = float(dis_w[has_cur].sum())
+    cap_abs = None
+    if s.max_disruption is not None:
+        cap_abs = s.max_disruption * basis_total - forced
+    lock_bad = u.locked & (cur_idx < 0)
+    if lock_bad.any():
+        i = int(np.flatnonzero(lock_bad)[0])
+        raise DataError(
+            f"unit {u.where(i)} is locked to rep {u.current[i]!r}, who has no "
+            "territory in this design; unlock it, or give the rep a home (or ask for as "
+            "many territories as there are current reps)",
+            file=s.source,
+            row=i + 2,
+        )
+    if cap_abs is not None and cap_abs < 0:
+        raise InfeasibleError(
+            f"a disruption cap of {s.max_disruption:.1%} is infeasible: "
+            f"{forced / basis_total:.1%} of {s.disruption_basis} belong to reps with no "
+            "territory in this design and must move; raise the cap to at least "
+            f"{forced / basis_total:.1%} or give those reps homes"
+        )
+    return _Current(cur_idx, has_cur, forced, basis_total, cap_abs)
+
+
+def _solve_mode(s: DesignSettings, pairs: int, nb) -> str:
+    """'exact', 'scalable' or 'both' (the heuristic, then the MILP) for ``pairs`` pairs."""
+    mode = s.method
+    if s.method == "auto":
+        mode = "both" if pairs <= s.exact_limit else "scalable"
+    if nb is not None:
+        mode = "scalable"
+    return mode
+
+
+def _unit_table(units, u, s: DesignSettings, c: _Centers, assign, moved) -> pd.DataFrame:
+    """One row per unit: its measures, territory, rep, distance and current rep."""
+    out = u.frame.copy()
+    out.index = pd.Index(
+        u.ids, name=s.id or next((col for col in ID_COLUMNS if col in units.columns), "unit_id")
+    )
+    out["territory"] = np.array(c.labels, dtype=object)[assign]
+    out["rep_id"] = np.array(c.rep_of, dtype=object)[assign]
+    out["distance"] = c.dist[np.arange(len(u.ids)), assign]
+    if s.current is not None:
+        out["current_rep"] = u.current
+        out["moved"] = moved
+    return out
+
+
+def _alignment(units, u, s: DesignSettings, c: _Centers, cur: _Current, sol, mode, nb, dis_w, t0):
+    """The :class:`Alignment` of a solution: tables, summary, and the current alignment."""
+    assign = sol.assign
+    per, tot = _result_tables(u, assign, c.labels, c.rep_of, c.dist, c.xy, c.idx, s.adjacency, nb)
+    moved = cur.has & (np.array(c.rep_of, dtype=object)[assign] != u.current)
+    out = _unit_table(units, u, s, c, assign, moved)
+    if s.current is not None:
+        tot["disruption"] = float(dis_w[moved].sum() / cur.total) if cur.total else 0.0
+        tot["disruption_basis"] = s.disruption_basis
+        tot["units_moved"] = int(moved.sum())
+    tot["method"] = {"both": "exact+scalable"}.get(mode, mode)
+    tot["status"] = sol.status
+    tot["objective"] = sol.objective
+    tot["lower_bound"] = sol.bound
+    tot["gap"] = sol.gap if sol.status != "bands_not_met" else np.nan
+    tot["message"] = sol.message
+    tot["seconds"] = time.perf_counter() - t0
+    before = None
+    if s.current is not None and cur.has.any():
+        homes = s.homes is not None
+        before = _before(u, cur.has, c.dist if homes else None, c.rep_of if homes else None)
+    return Alignment(out, per, tot, s.provenance(), before)
+
+
+def _check_bands(al: Alignment, strict: bool) -> None:
+    """With ``strict``, refuse an alignment outside the bands (attached to the error)."""
+    if al.summary["status"] == "bands_not_met" and strict:
+        worst = al.territories.filter(like="dev_").abs().max().max()
+        raise InfeasibleError(
+            f"no alignment inside the bands was found (the LP relaxation is feasible, so "
+            f"one may exist): the closest has a largest deviation of {worst:.1%}. Widen the "
+            "tolerances, raise the disruption cap, or pass strict=False to keep it.",
+            alignment=al,
+        )
+
+
 def design(
     units: pd.DataFrame,
     *,
@@ -621,9 +918,10 @@ def design(
     strict : bool
         Raise :class:`InfeasibleError` when the bands are not met (the closest
         alignment found is attached as ``err.alignment``); else return it.
-    rng : int, Generator or None
-        Seeds the k-means++ starts of the weighted k-means that places the first
-        centers (with ``territories``); the same seed gives the same alignment.
+    rng : int, SeedSequence, Generator or None
+        Root of the k-means++ starts of the weighted k-means that places the first
+        centers (with ``territories``; stream ``territory``, ``None``: seed 0); the
+        same seed gives the same alignment.
 
     Returns
     -------
@@ -631,6 +929,9 @@ def design(
 
     Raises
     ------
+    SpecError
+        When an argument is out of its range: the arguments are checked once, as a
+        :class:`DesignSettings`, and every message names its argument.
     InfeasibleError
         When no alignment can meet the bands, cap and locks, with the numbers why.
 
@@ -650,172 +951,62 @@ def design(
     (['A', 'B', 'A', 'B'], 0.5)
     """
     t0 = time.perf_counter()
-    if (territories is None) == (homes is None):
-        raise SpecError("give either territories=N or homes=DataFrame (not both)")
-    if objective not in ("distance", "disruption"):
-        raise SpecError(f"objective must be 'distance' or 'disruption'; got {objective!r}")
-    if method not in ("auto", "exact", "scalable"):
-        raise SpecError(f"method must be 'auto', 'exact' or 'scalable'; got {method!r}")
-    if max_disruption is not None and not 0 <= max_disruption <= 1:
-        raise SpecError(f"max_disruption is a share in [0, 1]; got {max_disruption!r}")
-    if disruption_penalty is not None and not disruption_penalty >= 0:
-        raise SpecError(f"disruption_penalty must be >= 0; got {disruption_penalty!r}")
-    balance = dict(_default_balance(units) if balance is None else balance)
-    settings = {k: v for k, v in locals().items() if k in _SETTINGS}
-    rng = np.random.default_rng(rng)
-    wants_current = (
-        max_disruption is not None
-        or disruption_penalty
-        or locked is not None
-        or objective == "disruption"
-    )
-    if wants_current and current is None:
-        raise SpecError(
-            "a disruption cap, penalty or objective and locked units need the "
-            "current alignment: pass current=COLUMN (spm-sim align: --current COLUMN)"
-        )
-    u = prepare_units(
-        units,
+    settings = DesignSettings(
+        territories=territories,
+        homes=homes,
         balance=balance,
         weight=weight,
         current=current,
+        disruption=disruption,
+        max_disruption=max_disruption,
+        disruption_penalty=disruption_penalty,
+        objective=objective,
         locked=locked,
-        id_col=id,
-        distances=distances if homes is None else None,
-        location_optional=homes is not None and distances is not None,
+        adjacency=adjacency,
+        distances=distances,
+        id=id,
+        method=method,
+        exact_limit=exact_limit,
+        time_limit=time_limit,
+        candidates=candidates,
+        max_iter=max_iter,
+        strict=strict,
         source=source,
+    ).for_units(units)
+    rng = territory_rng(rng)  # stream "territory" of spm_sim.random.STREAMS; None: seed 0
+    s = settings
+    u = _prepared_units(units, s)
+    dis_w = (
+        np.ones(len(u.ids))
+        if s.disruption is None
+        else numeric_column(u.frame, s.disruption, u.source)
     )
-    n = len(u.ids)
-    dis_w = np.ones(n) if disruption is None else numeric_column(u.frame, disruption, u.source)
-    nb = None if adjacency is None else _neighbor_lists(adjacency, u.ids)
-
-    if homes is not None:
-        reps, ha, hb = _homes(homes, u, need_location=distances is None)
-        k = len(reps)
-        if distances is not None:
-            dist = np.asarray(distances, float)
-            if dist.shape != (n, k):
-                raise DataError(
-                    f"distances with homes must be {n} x {k} (units x homes); got {dist.shape}",
-                    file=source,
-                )
-        else:
-            dist = u.geo.between(u.geo.a, u.geo.b, ha, hb)
-        labels, rep_of = list(reps), list(reps)
-        centers_xy = {r: (a, b) for r, a, b in zip(reps, ha, hb, strict=True)}
-        center_idx = None
+    nb = None if s.adjacency is None else _neighbor_lists(s.adjacency, u.ids)
+    if s.homes is not None:
+        centers = _home_centers(u, s)
     else:
-        k = int(territories)
-        if not 1 <= k <= n:
-            raise SpecError(f"territories must be between 1 and the {n} units; got {k}")
-        _refuse(unit_reasons(u, k))
-        center_idx, rep_of = _locate(u, k, rng, dis_w, max_iter, candidates)
-        dist = u.geo.to_units(center_idx)
-        labels = [f"T{j + 1}" for j in range(k)]
-        centers_xy = None
-
-    lo, hi = _bands(u, k)
-    pos = {r: j for j, r in enumerate(rep_of) if r is not None}
-    cur_idx = np.array([pos.get(c, -1) if c is not None else -1 for c in u.current])
-    has_cur = np.array([c is not None for c in u.current])
-    if homes is not None and has_cur.any() and not (cur_idx >= 0).any():
-        first = next(c for c in u.current if c is not None)
-        raise DataError(
-            f"none of the current reps (e.g. {first!r}) is among the homes' rep ids (e.g. "
-            f"{rep_of[0]!r}); the current column and the homes must name reps the same way",
-            file=source,
-        )
-    forced = float(dis_w[has_cur & (cur_idx < 0)].sum())  # reps with no territory now
-    basis_total = float(dis_w[has_cur].sum())
-    cap_abs = None
-    if max_disruption is not None:
-        cap_abs = max_disruption * basis_total - forced
-    lock_bad = u.locked & (cur_idx < 0)
-    if lock_bad.any():
-        i = int(np.flatnonzero(lock_bad)[0])
-        raise DataError(
-            f"unit {u.where(i)} is locked to rep {u.current[i]!r}, who has no "
-            "territory in this design; unlock it, or give the rep a home (or ask for as "
-            "many territories as there are current reps)",
-            file=source,
-            row=i + 2,
-        )
-    prob = _problem(u, dist, lo, hi, cur_idx, dis_w, cap_abs, disruption_penalty, u.locked)
-    basis = "units" if disruption is None else f"{disruption}"
-    if cap_abs is not None and cap_abs < 0:
-        raise InfeasibleError(
-            f"a disruption cap of {max_disruption:.1%} is infeasible: {forced / basis_total:.1%}"
-            f" of {basis} belong to reps with no territory in this design and must move; "
-            f"raise the cap to at least {forced / basis_total:.1%} or give those reps homes"
-        )
-
-    mode = method
-    if method == "auto":
-        mode = "both" if n * k <= exact_limit else "scalable"
-    if nb is not None:
-        mode = "scalable"
-    _refuse(unit_reasons(u, k, prob, labels))
-    sol = _solve(prob, mode, objective, time_limit, candidates, nb)
+        centers = _located_centers(u, s, rng, dis_w)
+    cur = _current_alignment(u, s, centers.rep_of, dis_w)
+    lo, hi = _bands(u, centers.k)
+    prob = _problem(
+        u, centers.dist, lo, hi, cur.idx, dis_w, cur.cap, s.disruption_penalty, u.locked
+    )
+    mode = _solve_mode(s, len(u.ids) * centers.k, nb)
+    _refuse(unit_reasons(u, centers.k, prob, centers.labels))
+    sol = _solve(prob, mode, s.objective, s.time_limit, s.candidates, nb)
     if sol is None:
         reasons = explain_infeasible(
-            u, prob, labels, dis_basis=basis, forced=forced, basis_total=basis_total
+            u,
+            prob,
+            centers.labels,
+            dis_basis=s.disruption_basis,
+            forced=cur.forced,
+            basis_total=cur.total,
         )
         raise InfeasibleError(" ".join(reasons), reasons=reasons)
-    assign = sol.assign
-    per, tot = _result_tables(
-        u, assign, labels, rep_of, dist, centers_xy, center_idx, adjacency, nb
-    )
-    moved = has_cur & (np.array(rep_of, dtype=object)[assign] != u.current)
-    out = u.frame.copy()
-    out.index = pd.Index(
-        u.ids, name=id or next((c for c in ID_COLUMNS if c in units.columns), "unit_id")
-    )
-    out["territory"] = np.array(labels, dtype=object)[assign]
-    out["rep_id"] = np.array(rep_of, dtype=object)[assign]
-    out["distance"] = dist[np.arange(n), assign]
-    if current is not None:
-        out["current_rep"] = u.current
-        out["moved"] = moved
-        tot["disruption"] = float(dis_w[moved].sum() / basis_total) if basis_total else 0.0
-        tot["disruption_basis"] = basis
-        tot["units_moved"] = int(moved.sum())
-    tot["method"] = {"both": "exact+scalable"}.get(mode, mode)
-    tot["status"] = sol.status
-    tot["objective"] = sol.objective
-    tot["lower_bound"] = sol.bound
-    tot["gap"] = sol.gap if sol.status != "bands_not_met" else np.nan
-    tot["message"] = sol.message
-    tot["seconds"] = time.perf_counter() - t0
-    before = None
-    if current is not None and has_cur.any():
-        before = _before(
-            u, has_cur, dist if homes is not None else None, rep_of if homes is not None else None
-        )
-    al = Alignment(out, per, tot, settings, before)
-    if sol.status == "bands_not_met" and strict:
-        worst = per.filter(like="dev_").abs().max().max()
-        raise InfeasibleError(
-            f"no alignment inside the bands was found (the LP relaxation is feasible, so "
-            f"one may exist): the closest has a largest deviation of {worst:.1%}. Widen the "
-            "tolerances, raise the disruption cap, or pass strict=False to keep it.",
-            alignment=al,
-        )
+    al = _alignment(units, u, s, centers, cur, sol, mode, nb, dis_w, t0)
+    _check_bands(al, s.strict)
     return al
-
-
-_SETTINGS = (
-    "territories",
-    "balance",
-    "weight",
-    "disruption",
-    "max_disruption",
-    "disruption_penalty",
-    "objective",
-    "method",
-    "time_limit",
-    "candidates",
-    "max_iter",
-)
 
 
 def _before(u, has_cur: np.ndarray, home_dist, home_reps) -> pd.Series:
@@ -1044,7 +1235,7 @@ def tradeoff(
     DataFrame
         One row per cap: ``cap``, ``status``, ``disruption``, ``units_moved``,
         ``total_distance``, ``max_dev`` and ``max_dev_<m>`` (absolute), ``gap``,
-        ``seconds``, ``reason``. ``plots.tradeoff_curve`` draws it.
+        ``seconds``, ``reason``. :func:`spm_sim.viz.tradeoff_curve` draws it.
 
     Examples
     --------

@@ -323,12 +323,8 @@ def _plan_table(plan) -> str:
     return _table(header, rows, row_header=False)
 
 
-def _during_the_year(results, money) -> list[str]:
-    """The section on workforce, behaviour and programmes, when any scenario has them."""
-    present = [k for k in DYNAMICS_METRICS if any(k in r.trials.columns for r in results)]
-    if not present:
-        return []
-    names = [r.scenario.name for r in results]
+def _dynamics_rows(results, present: list[str], money) -> list[list[str]]:
+    """Per metric of the workforce, behaviour and programmes, each scenario's mean ("off")."""
     rows = []
     for k in present:
         label, unit = DYNAMICS_METRICS[k]
@@ -345,15 +341,16 @@ def _during_the_year(results, money) -> list[str]:
             else:
                 cells.append(f"{v:,.1f}")
         rows.append([label, *cells])
-    out = [
-        "<section><h2>During the year: people, behaviour, programmes</h2>",
-        _table(["Mean per simulated year", *names], rows, classes=["num"] * len(names)),
-        '<p class="note">"off": the scenario does not model it. Full-year reps are the reps '
-        "who kept their seat all year (attainment statistics are usually quoted for them). "
-        "Bookings pulled in from next year raise this year's bookings at next year's expense; "
-        "bookings pushed into next year lower them.</p>",
-    ]
-    ret_rows = []
+    return rows
+
+
+def _programme_return_rows(results, money) -> list[list[str]]:
+    """The return of each scenario's programmes against the same scenario without them.
+
+    A scenario whose counterpart without programmes is not among ``results`` (or
+    differs in more than its programmes) has no row.
+    """
+    rows = []
     for r in results:
         if r.scenario.programmes is None:
             continue
@@ -370,7 +367,7 @@ def _during_the_year(results, money) -> list[str]:
         if t is None:
             continue
         inc = t.loc["incremental_bookings"]
-        ret_rows.append(
+        rows.append(
             [
                 f"{r.scenario.name} against {other.scenario.name}",
                 f"{money(inc['mean'])} ± {money(2 * inc['se'])}",
@@ -380,6 +377,25 @@ def _during_the_year(results, money) -> list[str]:
                 f"{2 * t.loc['bookings_per_dollar', 'se']:,.1f}",
             ]
         )
+    return rows
+
+
+def _during_the_year(results, money) -> list[str]:
+    """The section on workforce, behaviour and programmes, when any scenario has them."""
+    present = [k for k in DYNAMICS_METRICS if any(k in r.trials.columns for r in results)]
+    if not present:
+        return []
+    names = [r.scenario.name for r in results]
+    rows = _dynamics_rows(results, present, money)
+    out = [
+        "<section><h2>During the year: people, behaviour, programmes</h2>",
+        _table(["Mean per simulated year", *names], rows, classes=["num"] * len(names)),
+        '<p class="note">"off": the scenario does not model it. Full-year reps are the reps '
+        "who kept their seat all year (attainment statistics are usually quoted for them). "
+        "Bookings pulled in from next year raise this year's bookings at next year's expense; "
+        "bookings pushed into next year lower them.</p>",
+    ]
+    ret_rows = _programme_return_rows(results, money)
     if ret_rows:
         out += [
             "<h3>Return of the programmes</h3>",
@@ -497,6 +513,168 @@ def _pairing_notes(results, paired: dict) -> list[str]:
     return notes
 
 
+def _notes_list(notes: str | Sequence[str] | None) -> list[str]:
+    """The paragraphs under the title: none, one text, or one per item."""
+    if notes is None:
+        return []
+    if isinstance(notes, str):
+        return [notes]
+    return [str(n) for n in notes]
+
+
+def _page_head(results, title: str, notes: list[str]) -> list[str]:
+    """The document's head, the title, what is compared and the notes."""
+    names = [r.scenario.name for r in results]
+    trials = sorted({r.n_trials for r in results})
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<header><h1>{_e(title)}</h1>",
+        f'<p class="sub">{_e(", ".join(names))}: plan year '
+        f"{_e(', '.join(sorted({str(r.scenario.plan_year) for r in results})))}, "
+        f"{_e(' / '.join(f'{t:,}' for t in trials))} Monte Carlo trials per scenario.</p></header>",
+    ]
+    if notes:
+        parts.append('<div class="notes">' + "".join(f"<p>{_e(n)}</p>" for n in notes) + "</div>")
+    return parts
+
+
+def _headline_section(results) -> list[str]:
+    """The headline table (baseline first, then the differences) and how to read it."""
+    names = [r.scenario.name for r in results]
+    table = headline(results)
+    n_scen = len(names)
+    classes = [""] + ["num"] * n_scen + ["num diff"] * (table.shape[1] - n_scen)
+    header = (
+        ["Metric"]
+        + [f"{n} (baseline)" if i == 0 and n_scen > 1 else n for i, n in enumerate(names)]
+        + list(table.columns[n_scen:])
+    )
+    rows = [[label, *table.iloc[i].tolist()] for i, label in enumerate(table.index)]
+    parts = [
+        "<section><h2>Headline</h2>",
+        _table(header, rows, classes=classes),
+        '<p class="note">Each figure is over all simulated years (trials). The probability of '
+        "reaching the company target and the expected attainment do not depend on the plan when "
+        "scenarios share their simulated sales. Incentive cost P10/P50/P90: 1 year in 10 costs "
+        "less than P10, 1 in 10 more than P90; the reserve is what to hold above the median "
+        "budget to cover a 1-in-10 year. "
+        "CCOS = (base salaries + incentive) / company bookings.</p>",
+    ]
+    if n_scen > 1:
+        paired = table.attrs["paired"]
+        parts += [f'<p class="note">{_e(t)}</p>' for t in _pairing_notes(results, paired)]
+        parts.append(
+            '<p class="note">Differences of percentiles (P10, P50, P90, reserve) are shown '
+            "without a standard error.</p>"
+        )
+    parts.append("</section>")
+    return parts
+
+
+def _distinct_plans(results) -> list:
+    """The scenarios' plans, each once, in order of first appearance."""
+    plans, seen = [], set()
+    for r in results:
+        key = r.scenario.plan.model_dump_json()
+        if key not in seen:
+            seen.add(key)
+            plans.append(r.scenario.plan)
+    return plans
+
+
+def _distribution_sections(results) -> list[str]:
+    """Attainment, incentive cost and the plans' payout curves, as figures."""
+    import spm_sim.viz as plots
+
+    return [
+        "<section><h2>Attainment</h2>",
+        _figure(
+            plots.fig_to_base64_png(plots.attainment_histogram(results)),
+            "Histograms of company attainment per trial and of rep attainment, per scenario",
+            "Left: company bookings / company target in each simulated year; the black line is the "
+            "target. Right: each rep's bookings / quota in each simulated year; the black line is "
+            "quota.",
+        ),
+        "</section>",
+        "<section><h2>Incentive cost</h2>",
+        _figure(
+            plots.fig_to_base64_png(plots.cost_distribution(results)),
+            "Distributions of incentive cost and of compensation cost of sales, per scenario",
+            "Left: incentive paid in each simulated year, with P10 (dotted), P50 (solid) and P90 "
+            "(dashed) in the scenario's colour. Right: compensation cost of sales.",
+        ),
+        "</section>",
+        "<section><h2>Plans</h2>",
+        _figure(
+            plots.fig_to_base64_png(plots.payout_curves(_distinct_plans(results))),
+            "Payout and effective rate against attainment for each plan",
+            "Left: what a rep earns, as a multiple of target incentive, at each attainment (100% = "
+            "quota). Right: the average rate paid per dollar booked, as a multiple of the target "
+            "commission rate (TCR = TI / quota).",
+        ),
+        "</section>",
+    ]
+
+
+def _accrual_section(results, money) -> list[str]:
+    """Incentive accrued per quarter: a table (mean, P10 to P90, share) and a bar chart."""
+    import spm_sim.viz as plots
+
+    accrual = quarterly_accrual(results)
+    names = [r.scenario.name for r in results]
+    n_scen = len(names)
+    acc_header = ["Quarter"] + [f"{n}: mean (P10 to P90)" for n in names]
+    quarters = list(dict.fromkeys(accrual["quarter"]))
+    acc_rows = []
+    for i, quarter in enumerate(quarters):
+        row = [quarter]
+        for k in range(n_scen):
+            part = accrual.iloc[k * len(quarters) + i]
+            row.append(
+                f"{money(part['mean'])} ({money(part['p10'])} to {money(part['p90'])}), "
+                f"{format_pct(part['share_of_year'], decimals=0)}"
+            )
+        acc_rows.append(row)
+    return [
+        "<section><h2>Incentive accrual by quarter</h2>",
+        _table(acc_header, acc_rows, classes=[""] + ["num"] * n_scen),
+        '<p class="note">Incentive paid in each quarter (settled cumulatively year to date, so '
+        "accelerators above quota are paid when reps pass quota, mostly late in the year); the "
+        "last "
+        "figure is the quarter's share of the year's expected incentive.</p>",
+        _figure(
+            plots.fig_to_base64_png(plots.quarterly_accrual_chart(accrual)),
+            "Bar chart of expected incentive accrued per quarter and scenario",
+            "Expected (mean) incentive accrued per quarter.",
+        ),
+        "</section>",
+    ]
+
+
+def _closing_sections(results) -> list[str]:
+    """Each scenario's assumptions, the data provenance, the footer and the end tags."""
+    return [
+        "<section><h2>Assumptions</h2>",
+        *[_assumptions(r) for r in results],
+        "</section>",
+        "<section><h2>Data provenance</h2>",
+        *[f"<p>{_e(line)}</p>" for line in dict.fromkeys(_provenance(r) for r in results)],
+        *[
+            f'<p class="note">{_e(line)}</p>'
+            for line in dict.fromkeys(_book_source(r) for r in results)
+            if line
+        ],
+        "</section>",
+        f"<footer>Produced by spm_sim {_e(results[0].version)}. The file has no timestamp: "
+        "the same "
+        "scenarios, book and seed give the same report.</footer>",
+        "</body></html>",
+    ]
+
+
 def write_report(
     results,
     path: str | Path,
@@ -529,144 +707,20 @@ def write_report(
     assumptions of each scenario, data provenance. The file has no timestamp, so
     the same inputs and seed give the same bytes.
     """
-    import spm_sim.viz as plots
-
     results = _as_list(results)
     path = Path(path)
-    names = [r.scenario.name for r in results]
-    table = headline(results)
-    paired = table.attrs["paired"]
-    n_scen = len(names)
-    classes = [""] + ["num"] * n_scen + ["num diff"] * (table.shape[1] - n_scen)
-    header = (
-        ["Metric"]
-        + [f"{n} (baseline)" if i == 0 and n_scen > 1 else n for i, n in enumerate(names)]
-        + list(table.columns[n_scen:])
-    )
-    rows = [[label, *table.iloc[i].tolist()] for i, label in enumerate(table.index)]
-
-    plans, seen = [], set()
-    for r in results:
-        key = r.scenario.plan.model_dump_json()
-        if key not in seen:
-            seen.add(key)
-            plans.append(r.scenario.plan)
-
-    accrual = quarterly_accrual(results)
     cur = results[0].scenario.plan.currency
 
     def money(x: float) -> str:
         return format_money(x, currency=cur)
 
-    acc_header = ["Quarter"] + [f"{n}: mean (P10 to P90)" for n in names]
-    quarters = list(dict.fromkeys(accrual["quarter"]))
-    acc_rows = []
-    for i, quarter in enumerate(quarters):
-        row = [quarter]
-        for k in range(n_scen):
-            part = accrual.iloc[k * len(quarters) + i]
-            row.append(
-                f"{money(part['mean'])} ({money(part['p10'])} to {money(part['p90'])}), "
-                f"{format_pct(part['share_of_year'], decimals=0)}"
-            )
-        acc_rows.append(row)
-
-    if notes is None:
-        notes_list: list[str] = []
-    elif isinstance(notes, str):
-        notes_list = [notes]
-    else:
-        notes_list = [str(n) for n in notes]
-
-    trials = sorted({r.n_trials for r in results})
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<header><h1>{_e(title)}</h1>",
-        f'<p class="sub">{_e(", ".join(names))}: plan year '
-        f"{_e(', '.join(sorted({str(r.scenario.plan_year) for r in results})))}, "
-        f"{_e(' / '.join(f'{t:,}' for t in trials))} Monte Carlo trials per scenario.</p></header>",
-    ]
-    if notes_list:
-        parts.append(
-            '<div class="notes">' + "".join(f"<p>{_e(n)}</p>" for n in notes_list) + "</div>"
-        )
-
-    parts += [
-        "<section><h2>Headline</h2>",
-        _table(header, rows, classes=classes),
-        '<p class="note">Each figure is over all simulated years (trials). The probability of '
-        "reaching the company target and the expected attainment do not depend on the plan when "
-        "scenarios share their simulated sales. Incentive cost P10/P50/P90: 1 year in 10 costs "
-        "less than P10, 1 in 10 more than P90; the reserve is what to hold above the median "
-        "budget to cover a 1-in-10 year. "
-        "CCOS = (base salaries + incentive) / company bookings.</p>",
-    ]
-    if n_scen > 1:
-        parts += [f'<p class="note">{_e(t)}</p>' for t in _pairing_notes(results, paired)]
-        parts.append(
-            '<p class="note">Differences of percentiles (P10, P50, P90, reserve) are shown '
-            "without a standard error.</p>"
-        )
-    parts.append("</section>")
-    parts += _during_the_year(results, money)
-
-    parts += [
-        "<section><h2>Attainment</h2>",
-        _figure(
-            plots.fig_to_base64_png(plots.attainment_histogram(results)),
-            "Histograms of company attainment per trial and of rep attainment, per scenario",
-            "Left: company bookings / company target in each simulated year; the black line is the "
-            "target. Right: each rep's bookings / quota in each simulated year; the black line is "
-            "quota.",
-        ),
-        "</section>",
-        "<section><h2>Incentive cost</h2>",
-        _figure(
-            plots.fig_to_base64_png(plots.cost_distribution(results)),
-            "Distributions of incentive cost and of compensation cost of sales, per scenario",
-            "Left: incentive paid in each simulated year, with P10 (dotted), P50 (solid) and P90 "
-            "(dashed) in the scenario's colour. Right: compensation cost of sales.",
-        ),
-        "</section>",
-        "<section><h2>Plans</h2>",
-        _figure(
-            plots.fig_to_base64_png(plots.payout_curves(plans)),
-            "Payout and effective rate against attainment for each plan",
-            "Left: what a rep earns, as a multiple of target incentive, at each attainment (100% = "
-            "quota). Right: the average rate paid per dollar booked, as a multiple of the target "
-            "commission rate (TCR = TI / quota).",
-        ),
-        "</section>",
-        "<section><h2>Incentive accrual by quarter</h2>",
-        _table(acc_header, acc_rows, classes=[""] + ["num"] * n_scen),
-        '<p class="note">Incentive paid in each quarter (settled cumulatively year to date, so '
-        "accelerators above quota are paid when reps pass quota, mostly late in the year); the "
-        "last "
-        "figure is the quarter's share of the year's expected incentive.</p>",
-        _figure(
-            plots.fig_to_base64_png(plots.quarterly_accrual_chart(accrual)),
-            "Bar chart of expected incentive accrued per quarter and scenario",
-            "Expected (mean) incentive accrued per quarter.",
-        ),
-        "</section>",
-        "<section><h2>Assumptions</h2>",
-        *[_assumptions(r) for r in results],
-        "</section>",
-        "<section><h2>Data provenance</h2>",
-        *[f"<p>{_e(line)}</p>" for line in dict.fromkeys(_provenance(r) for r in results)],
-        *[
-            f'<p class="note">{_e(line)}</p>'
-            for line in dict.fromkeys(_book_source(r) for r in results)
-            if line
-        ],
-        "</section>",
-        f"<footer>Produced by spm_sim {_e(results[0].version)}. The file has no timestamp: "
-        "the same "
-        "scenarios, book and seed give the same report.</footer>",
-        "</body></html>",
+        *_page_head(results, title, _notes_list(notes)),
+        *_headline_section(results),
+        *_during_the_year(results, money),
+        *_distribution_sections(results),
+        *_accrual_section(results, money),
+        *_closing_sections(results),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")

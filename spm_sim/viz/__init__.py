@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .capacity import headcount_figure, share_column, waits_figure
 from .fit import fit_figure
-from .quota import attainment_figure, quota_fit_figure
+from .quota import attainment_comparison_figure, attainment_figure, quota_fit_figure
 from .results import (
     attainment_histogram,
     cost_distribution,
@@ -35,6 +35,7 @@ __all__ = [
     "tradeoff_curve",
     "headcount_chart",
     "attainment_figure",
+    "attainment_comparison_figure",
     "quota_fit_figure",
     "headcount_figure",
     "waits_figure",

@@ -1,8 +1,8 @@
 """Figures of the capacity simulation: the headcount curve, waits and utilisation.
 
-The same house rules as :mod:`spm_sim.plots` (object-oriented matplotlib on the Agg
+The same house rules as :mod:`spm_sim.viz` (object-oriented matplotlib on the Agg
 canvas, no pyplot, the look set inside ``figure_style()`` only); every function returns an
-:class:`~spm_sim._plot_style.SpmFigure`, which Jupyter shows as a PNG. The inputs are
+:class:`~spm_sim.viz.style.SpmFigure`, which Jupyter shows as a PNG. The inputs are
 the frames of :mod:`spm_sim.capacity`: :func:`headcount_figure` takes a
 :func:`~spm_sim.capacity.headcount_curve`, :func:`waits_figure` a
 :class:`~spm_sim.capacity.CapacityResult`.
@@ -91,6 +91,112 @@ def _band(ax: Axes, curve: pd.DataFrame, col: str, color, label: str, gid: str) 
             ax.fill_between(x[ok], lo[ok], hi[ok], color=color, alpha=0.2, lw=0, gid=f"{gid}_ci")
 
 
+def _service_panel(ax: Axes, curve: pd.DataFrame, share: str, target, recommended) -> None:
+    """Left panel: the share contacted in time and the stage's utilisation, the targets."""
+    colors = palette(3)
+    hours = share.removeprefix("share_within_").removesuffix("h")
+    stage = curve.attrs.get("stage")
+    util = f"utilisation_{stage}" if stage is not None else None
+    _band(ax, curve, share, colors[0], f"contacted within {hours} h", "service")
+    if util is not None and util in curve:
+        _band(ax, curve, util, colors[1], f"utilisation of {safe_label(stage)}", "utilisation")
+    if target is not None and target.share is not None:
+        ax.axhline(
+            target.share,
+            color=colors[0],
+            ls="--",
+            lw=1.1,
+            label=f"target: {target.share:.0%} within {target.within_hours:g} h",
+            gid="target_share",
+        )
+    if target is not None and target.max_utilisation is not None:
+        ax.axhline(
+            target.max_utilisation,
+            color=colors[1],
+            ls="--",
+            lw=1.1,
+            label=f"cap: utilisation {target.max_utilisation:.0%}",
+            gid="target_utilisation",
+        )
+    _mark(ax, recommended, label=True)
+    ax.set_ylim(0, 1.02)
+    pct_axis(ax, "y")
+    ax.set_title("Service level and utilisation")
+    ax.set_ylabel("Share of leads / of hours (95% CI)")
+    ax.legend(loc="lower right", fontsize=7.5)
+
+
+def _bookings_panel(ax: Axes, curve: pd.DataFrame, recommended) -> None:
+    """Middle panel: bookings closed in the year against team size."""
+    _band(ax, curve, "bookings", palette(3)[2], "bookings (95% CI)", "bookings")
+    _mark(ax, recommended, label=False)
+    _money_axis(ax)
+    ax.set_title("Bookings in the year")
+    ax.set_ylabel("Bookings closed in the year")
+
+
+def _extra_rep_panel(ax: Axes, curve: pd.DataFrame, recommended) -> None:
+    """Right panel: what the last rep added brings (bookings or value) against a rep's cost."""
+    color = palette(3)[2]
+    x = curve["reps"].to_numpy(float)
+    extra = curve.get("extra_bookings_per_rep", pd.Series(np.nan, index=curve.index))
+    extra = extra.to_numpy(float)
+    ok = np.isfinite(extra)
+    if "expected_value_per_rep" in curve:
+        value = curve["expected_value_per_rep"].to_numpy(float)
+        shown = np.isfinite(value)
+        bars = ax.bar(
+            x[shown],
+            value[shown],
+            width=0.6,
+            color=color,
+            alpha=0.8,
+            label="value of the extra opportunities",
+        )
+        for patch in bars.patches:
+            patch.set_gid("extra_value")
+        ax.plot(
+            x[ok],
+            extra[ok],
+            "o",
+            color="0.2",
+            ms=5,
+            label="bookings in the year",
+            gid="extra_bookings",
+        )
+    else:
+        bars = ax.bar(x[ok], extra[ok], width=0.6, color=color, label="bookings gained")
+        for patch in bars.patches:
+            patch.set_gid("extra_bookings")
+    if "rep_cost" in curve and len(curve):
+        cost = float(curve["rep_cost"].iloc[0])
+        ax.axhline(
+            cost,
+            color="black",
+            ls="--",
+            lw=1.1,
+            label=f"cost of a rep: {format_money(cost)}",
+            gid="rep_cost",
+        )
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    _mark(ax, recommended, label=False)
+    _money_axis(ax)
+    ax.set_title("Bookings per extra rep")
+    ax.set_ylabel("Gained by the last rep added")
+    ax.legend(loc="best", fontsize=7.5)
+
+
+def _team_size_axes(axes, curve: pd.DataFrame) -> None:
+    """The shared x axis of the headcount panels: whole reps of the stage sized."""
+    stage = curve.attrs.get("stage")
+    x = curve["reps"].to_numpy(float)
+    who = f"{safe_label(stage)} reps" if stage is not None else "Reps"
+    for ax in axes:
+        ax.set_xlabel(who)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(x.min() - 0.6, x.max() + 0.6)
+
+
 def headcount_figure(curve: pd.DataFrame, target=None, *, recommended: int | None = None):
     """Service level, utilisation and bookings against team size, with the target.
 
@@ -118,7 +224,7 @@ def headcount_figure(curve: pd.DataFrame, target=None, *, recommended: int | Non
         Right: what each added rep brings against the cost of a rep (``"rep_cost"``):
         the bookings in the year gained (bars, ``"extra_bookings"``), or, when the
         curve has ``expected_value_per_rep`` (see
-        :func:`spm_sim._cli_capacity.marginal_value`), that value as bars
+        :func:`spm_sim.capacity.marginal_value`), that value as bars
         (``"extra_value"``) and the bookings in the year as dots (``"extra_bookings"``).
         The recommended size is the dash-dotted line ``"recommended"`` in every panel.
 
@@ -142,102 +248,14 @@ def headcount_figure(curve: pd.DataFrame, target=None, *, recommended: int | Non
     """
     if curve.empty:
         raise ValueError("the headcount curve has no rows; run headcount_curve with some sizes")
-    within = getattr(target, "within_hours", None)
-    share = share_column(curve.columns, within)
-    hours = share.removeprefix("share_within_").removesuffix("h")
-    stage = curve.attrs.get("stage")
-    util = f"utilisation_{stage}" if stage is not None else None
-    colors = palette(3)
-    x = curve["reps"].to_numpy(float)
+    share = share_column(curve.columns, getattr(target, "within_hours", None))
     with figure_style():
         fig = SpmFigure(figsize=(12.0, 4.2), layout="constrained")
         ax1, ax2, ax3 = fig.subplots(1, 3)
-
-        _band(ax1, curve, share, colors[0], f"contacted within {hours} h", "service")
-        if util is not None and util in curve:
-            _band(ax1, curve, util, colors[1], f"utilisation of {safe_label(stage)}", "utilisation")
-        if target is not None and target.share is not None:
-            ax1.axhline(
-                target.share,
-                color=colors[0],
-                ls="--",
-                lw=1.1,
-                label=f"target: {target.share:.0%} within {target.within_hours:g} h",
-                gid="target_share",
-            )
-        if target is not None and target.max_utilisation is not None:
-            ax1.axhline(
-                target.max_utilisation,
-                color=colors[1],
-                ls="--",
-                lw=1.1,
-                label=f"cap: utilisation {target.max_utilisation:.0%}",
-                gid="target_utilisation",
-            )
-        _mark(ax1, recommended, label=True)
-        ax1.set_ylim(0, 1.02)
-        pct_axis(ax1, "y")
-        ax1.set_title("Service level and utilisation")
-        ax1.set_ylabel("Share of leads / of hours (95% CI)")
-        ax1.legend(loc="lower right", fontsize=7.5)
-
-        _band(ax2, curve, "bookings", colors[2], "bookings (95% CI)", "bookings")
-        _mark(ax2, recommended, label=False)
-        _money_axis(ax2)
-        ax2.set_title("Bookings in the year")
-        ax2.set_ylabel("Bookings closed in the year")
-
-        extra = curve.get("extra_bookings_per_rep", pd.Series(np.nan, index=curve.index))
-        extra = extra.to_numpy(float)
-        ok = np.isfinite(extra)
-        if "expected_value_per_rep" in curve:
-            value = curve["expected_value_per_rep"].to_numpy(float)
-            shown = np.isfinite(value)
-            bars = ax3.bar(
-                x[shown],
-                value[shown],
-                width=0.6,
-                color=colors[2],
-                alpha=0.8,
-                label="value of the extra opportunities",
-            )
-            for patch in bars.patches:
-                patch.set_gid("extra_value")
-            ax3.plot(
-                x[ok],
-                extra[ok],
-                "o",
-                color="0.2",
-                ms=5,
-                label="bookings in the year",
-                gid="extra_bookings",
-            )
-        else:
-            bars = ax3.bar(x[ok], extra[ok], width=0.6, color=colors[2], label="bookings gained")
-            for patch in bars.patches:
-                patch.set_gid("extra_bookings")
-        if "rep_cost" in curve and len(curve):
-            cost = float(curve["rep_cost"].iloc[0])
-            ax3.axhline(
-                cost,
-                color="black",
-                ls="--",
-                lw=1.1,
-                label=f"cost of a rep: {format_money(cost)}",
-                gid="rep_cost",
-            )
-        ax3.axhline(0.0, color="0.5", lw=0.8)
-        _mark(ax3, recommended, label=False)
-        _money_axis(ax3)
-        ax3.set_title("Bookings per extra rep")
-        ax3.set_ylabel("Gained by the last rep added")
-        ax3.legend(loc="best", fontsize=7.5)
-
-        who = f"{safe_label(stage)} reps" if stage is not None else "Reps"
-        for ax in (ax1, ax2, ax3):
-            ax.set_xlabel(who)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_xlim(x.min() - 0.6, x.max() + 0.6)
+        _service_panel(ax1, curve, share, target, recommended)
+        _bookings_panel(ax2, curve, recommended)
+        _extra_rep_panel(ax3, curve, recommended)
+        _team_size_axes((ax1, ax2, ax3), curve)
         name = curve.attrs.get("config")
         if name:
             fig.suptitle(safe_label(name), fontsize=9.5, x=0.01, ha="left")
@@ -249,6 +267,125 @@ def _share_within(waits: np.ndarray, grid: np.ndarray) -> np.ndarray:
     if waits.size == 0:
         return np.full(grid.shape, np.nan)
     return np.searchsorted(np.sort(waits), grid, side="right") / waits.size
+
+
+def _response_curves(result, within: float) -> tuple[np.ndarray, np.ndarray]:
+    """The response-time grid and each replication's share of first-stage waits within it.
+
+    The grid is linear up to ``within`` (the target's response time) and logarithmic
+    beyond, up to the 99th percentile of the waits (at least ``2 x within``): the
+    target and the long tail of a bad replication both stay readable.
+    """
+    first = result.work[result.work["stage"] == 0]
+    waits = {r: g["wait"].to_numpy(float) for r, g in first.groupby("replication")}
+    every = first["wait"].to_numpy(float)
+    top = max(float(np.quantile(every, 0.99)) if every.size else 0.0, 2.0 * within)
+    linear = np.linspace(0.0, within, WAIT_GRID // 4, endpoint=False)
+    grid = np.concatenate([linear, np.geomspace(within, top, WAIT_GRID - linear.size)])
+    curves = np.array([_share_within(w, grid) for w in waits.values()]).reshape(-1, grid.size)
+    return grid, curves
+
+
+def _response_panel(ax: Axes, result, grid: np.ndarray, curves: np.ndarray, within: float):
+    """Left panel: share contacted within t against t (mean, range), the target point."""
+    target = result.config.target
+    color = palette(max(len(result.config.stages), 2))[0]
+    top = grid[-1]
+    if len(curves):
+        ax.fill_between(
+            grid,
+            curves.min(axis=0),
+            curves.max(axis=0),
+            color=color,
+            alpha=0.2,
+            lw=0,
+            label=f"range over {len(curves)} replications",
+            gid="range",
+        )
+        ax.plot(grid, curves.mean(axis=0), color=color, lw=1.8, label="mean", gid="share_within")
+    if target is not None and target.within_hours is not None:
+        ax.plot(
+            [target.within_hours],
+            [target.share],
+            "D",
+            color="black",
+            ms=6,
+            label=f"target: {target.share:.0%} within {target.within_hours:g} h",
+            gid="target",
+        )
+        ax.axvline(target.within_hours, color="0.5", ls=":", lw=1.0)
+        ax.axhline(target.share, color="0.5", ls=":", lw=1.0)
+    ax.set_xscale("symlog", linthresh=within, linscale=1.0)
+    steps = within * np.array([0.5, 1, 2, 4, 8, 16, 40, 80, 200, 400, 800, 2000])
+    ax.set_xticks([0.0, *steps[steps <= top]])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlim(0, grid[-1])
+    ax.set_ylim(0, 1.02)
+    pct_axis(ax, "y")
+    ax.set_xlabel("Working hours from arrival to first contact (log scale past the target)")
+    ax.set_ylabel("Share of leads contacted within")
+    ax.set_title(f"Response time at {safe_label(result.config.stages[0].name)}")
+    ax.legend(loc="lower right", fontsize=7.5)
+
+
+def _stage_utilisation(on: pd.DataFrame) -> tuple[np.ndarray, float]:
+    """A stage's reps' utilisations (finite ones) and the stage's: busy over in-seat hours."""
+    u = on["utilisation"].to_numpy(float)
+    u = u[np.isfinite(u)]
+    in_seat = float(on["hours_in_seat"].sum()) if "hours_in_seat" in on else 0.0
+    if in_seat > 0:
+        return u, float(on["busy_hours"].sum()) / in_seat
+    return u, float(u.mean()) if u.size else float("nan")
+
+
+def _utilisation_panel(ax: Axes, result) -> None:
+    """Right panel: every rep's utilisation by stage (dots), each stage's, the cap."""
+    config = result.config
+    target = config.target
+    colors = palette(max(len(config.stages), 2))
+    reps = result.reps
+    ticks = []
+    for k, st in enumerate(config.stages):
+        u, mean = _stage_utilisation(reps[reps["stage"] == st.name])
+        # spread the dots sideways by a golden-ratio sequence: no randomness in a figure
+        jitter = ((np.arange(u.size) * 0.6180339887) % 1.0 - 0.5) * 0.56
+        ax.scatter(
+            k + jitter,
+            u,
+            s=8,
+            alpha=0.35 if u.size > 200 else 0.7,
+            color=colors[k % len(colors)],
+            lw=0,
+            gid="reps",
+        )
+        if np.isfinite(mean):
+            ax.hlines(mean, k - 0.38, k + 0.38, color="black", lw=2.0, gid="stage_mean")
+            ax.annotate(
+                f"stage {mean:.0%}",
+                (k + 0.4, mean),
+                xytext=(2, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7.5,
+            )
+        ticks.append(f"{safe_label(st.name)}\n{st.reps} seats")
+    if target is not None and target.max_utilisation is not None:
+        ax.axhline(
+            target.max_utilisation,
+            color="black",
+            ls="--",
+            lw=1.1,
+            label=f"cap {target.max_utilisation:.0%}",
+            gid="target_utilisation",
+        )
+        ax.legend(loc="lower right", fontsize=7.5)
+    ax.set_xticks(range(len(config.stages)), ticks)
+    ax.set_xlim(-0.6, len(config.stages) - 0.4 + 0.35)
+    ax.set_ylim(0, 1.02)
+    pct_axis(ax, "y")
+    ax.set_ylabel("Busy hours / hours in the seat")
+    ax.set_title("Utilisation per rep")
 
 
 def waits_figure(result):
@@ -292,111 +429,15 @@ def waits_figure(result):
     """
     config = result.config
     target = config.target
-    first = result.work[result.work["stage"] == 0]
-    waits = {r: g["wait"].to_numpy(float) for r, g in first.groupby("replication")}
-    every = first["wait"].to_numpy(float)
     within = 1.0
     if target is not None and target.within_hours is not None:
         within = target.within_hours
-    top = max(float(np.quantile(every, 0.99)) if every.size else 0.0, 2.0 * within)
-    # linear up to the target's response time, logarithmic beyond: the target and the
-    # long tail of a bad replication both stay readable
-    linear = np.linspace(0.0, within, WAIT_GRID // 4, endpoint=False)
-    grid = np.concatenate([linear, np.geomspace(within, top, WAIT_GRID - linear.size)])
-    curves = np.array([_share_within(w, grid) for w in waits.values()]).reshape(-1, grid.size)
-    colors = palette(max(len(config.stages), 2))
-    stage0 = config.stages[0].name
+    grid, curves = _response_curves(result, within)
     with figure_style():
         fig = SpmFigure(figsize=(10.5, 4.2), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
-        if len(curves):
-            ax1.fill_between(
-                grid,
-                curves.min(axis=0),
-                curves.max(axis=0),
-                color=colors[0],
-                alpha=0.2,
-                lw=0,
-                label=f"range over {len(curves)} replications",
-                gid="range",
-            )
-            ax1.plot(
-                grid, curves.mean(axis=0), color=colors[0], lw=1.8, label="mean", gid="share_within"
-            )
-        if target is not None and target.within_hours is not None:
-            ax1.plot(
-                [target.within_hours],
-                [target.share],
-                "D",
-                color="black",
-                ms=6,
-                label=f"target: {target.share:.0%} within {target.within_hours:g} h",
-                gid="target",
-            )
-            ax1.axvline(target.within_hours, color="0.5", ls=":", lw=1.0)
-            ax1.axhline(target.share, color="0.5", ls=":", lw=1.0)
-        ax1.set_xscale("symlog", linthresh=within, linscale=1.0)
-        steps = within * np.array([0.5, 1, 2, 4, 8, 16, 40, 80, 200, 400, 800, 2000])
-        ax1.set_xticks([0.0, *steps[steps <= top]])
-        ax1.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-        ax1.xaxis.set_minor_locator(NullLocator())
-        ax1.set_xlim(0, grid[-1])
-        ax1.set_ylim(0, 1.02)
-        pct_axis(ax1, "y")
-        ax1.set_xlabel("Working hours from arrival to first contact (log scale past the target)")
-        ax1.set_ylabel("Share of leads contacted within")
-        ax1.set_title(f"Response time at {safe_label(stage0)}")
-        ax1.legend(loc="lower right", fontsize=7.5)
-
-        reps = result.reps
-        ticks = []
-        for k, st in enumerate(config.stages):
-            on = reps[reps["stage"] == st.name]
-            u = on["utilisation"].to_numpy(float)
-            u = u[np.isfinite(u)]
-            in_seat = float(on["hours_in_seat"].sum()) if "hours_in_seat" in on else 0.0
-            if in_seat > 0:
-                mean = float(on["busy_hours"].sum()) / in_seat
-            else:
-                mean = float(u.mean()) if u.size else float("nan")
-            # spread the dots sideways by a golden-ratio sequence: no randomness in a figure
-            jitter = ((np.arange(u.size) * 0.6180339887) % 1.0 - 0.5) * 0.56
-            ax2.scatter(
-                k + jitter,
-                u,
-                s=8,
-                alpha=0.35 if u.size > 200 else 0.7,
-                color=colors[k % len(colors)],
-                lw=0,
-                gid="reps",
-            )
-            if np.isfinite(mean):
-                ax2.hlines(mean, k - 0.38, k + 0.38, color="black", lw=2.0, gid="stage_mean")
-                ax2.annotate(
-                    f"stage {mean:.0%}",
-                    (k + 0.4, mean),
-                    xytext=(2, 0),
-                    textcoords="offset points",
-                    va="center",
-                    fontsize=7.5,
-                )
-            ticks.append(f"{safe_label(st.name)}\n{st.reps} seats")
-        if target is not None and target.max_utilisation is not None:
-            ax2.axhline(
-                target.max_utilisation,
-                color="black",
-                ls="--",
-                lw=1.1,
-                label=f"cap {target.max_utilisation:.0%}",
-                gid="target_utilisation",
-            )
-            ax2.legend(loc="lower right", fontsize=7.5)
-        ax2.set_xticks(range(len(config.stages)), ticks)
-        ax2.set_xlim(-0.6, len(config.stages) - 0.4 + 0.35)
-        ax2.set_ylim(0, 1.02)
-        pct_axis(ax2, "y")
-        ax2.set_ylabel("Busy hours / hours in the seat")
-        ax2.set_title("Utilisation per rep")
+        _response_panel(ax1, result, grid, curves, within)
+        _utilisation_panel(ax2, result)
         fig.suptitle(
             f"{safe_label(config.name)}: {result.n_replications} replications",
             fontsize=9.5,

@@ -1,6 +1,6 @@
 """The back-test figure of a productivity fit report (:func:`spm_sim._fit_report.fit_report`).
 
-Same house rules as :mod:`spm_sim.plots`: object-oriented matplotlib on the Agg
+Same house rules as :mod:`spm_sim.viz`: object-oriented matplotlib on the Agg
 canvas, no pyplot, the look set inside ``figure_style()`` only.
 """
 

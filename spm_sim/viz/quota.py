@@ -1,11 +1,14 @@
 """Figures of quota diagnostics: quota against potential and history, attainment spread.
 
-Re-exported by :mod:`spm_sim.plots`; the same house rules apply (object-oriented
+Re-exported by :mod:`spm_sim.viz`; the same house rules apply (object-oriented
 matplotlib on the Agg canvas, no pyplot, the look set inside ``figure_style()`` only).
-Both take a :class:`spm_sim._quota_calibrate.QuotaDiagnostics`.
+Each takes :class:`spm_sim.quota.QuotaDiagnostics` (:func:`attainment_comparison_figure`
+several, by name).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import seaborn as sns
@@ -17,7 +20,7 @@ from spm_sim._format import format_money
 
 from .style import SpmFigure, figure_style, palette, pct_axis, safe_label
 
-__all__ = ["quota_fit_figure", "attainment_figure"]
+__all__ = ["quota_fit_figure", "attainment_figure", "attainment_comparison_figure"]
 
 #: A panel switches to log axes when its largest positive value is more than this
 #: many times its smallest.
@@ -318,4 +321,66 @@ def attainment_figure(diagnostics) -> Figure:
             f"Rep attainment over {diagnostics.n_trials:,} simulated years "
             f"({int(o.loc['n_reps', 'value'])} reps)"
         )
+    return fig
+
+
+def _pct(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{x:.0%}"
+
+
+def attainment_comparison_figure(diagnostics: Mapping) -> Figure:
+    """Rep attainment of several sets of quotas, one line each, on the same simulated sales.
+
+    Parameters
+    ----------
+    diagnostics : mapping of str to QuotaDiagnostics
+        Named diagnostics (e.g. one per quota method), drawn in this order; judged on
+        the same draws, so the lines differ by the quotas alone.
+
+    Returns
+    -------
+    Figure
+        One axes: per name, the share of rep-trials in each 10% band of attainment
+        (the last band holds 300% and above) as a step line (gid
+        ``"attainment:<name>"``), labelled with the expected share of reps at or above
+        quota and the median attainment; quota (100%) is the dashed line ``"quota"``.
+        The legend sits below the axes.
+
+    Examples
+    --------
+    >>> from spm_sim.quota import Quotas, QuotaSettings, quota_diagnostics
+    >>> q = Quotas(rep_ids=("A", "B"), periods=("2026-01",), values=np.array([[10.0], [20.0]]),
+    ...            company_target=30.0, settings=QuotaSettings(), basis=None)
+    >>> d = quota_diagnostics(q, np.array([[8.0, 25.0], [12.0, 15.0], [10.0, 30.0]]))
+    >>> fig = attainment_comparison_figure({"flat": d, "again": d})
+    >>> [p.get_gid() for p in fig.axes[0].patches]
+    ['attainment:flat', 'attainment:again']
+    """
+    colors = palette(len(diagnostics))
+    with figure_style():
+        fig = SpmFigure(
+            figsize=(9.0, 4.2 + 0.2 * ((len(diagnostics) + 1) // 2)), layout="constrained"
+        )
+        ax = fig.subplots()
+        for color, (name, d) in zip(colors, diagnostics.items(), strict=True):
+            h = d.histogram
+            edges = np.append(h["lo"].to_numpy(float), h["lo"].iloc[-1] + 0.1)
+            share = d.value("share_at_quota")
+            med = float(d.overall.set_index("metric").loc["attainment", "p50"])
+            ax.stairs(
+                h["share"].to_numpy(float),
+                edges,
+                color=color,
+                lw=1.6,
+                label=safe_label(f"{name}: {_pct(share)} at quota, median {_pct(med)}"),
+                gid=f"attainment:{name}",
+            )
+        ax.axvline(1.0, color="black", ls="--", lw=1.2, gid="quota")
+        pct_axis(ax, "x")
+        pct_axis(ax, "y")
+        ax.set_xlabel("Attainment (annual bookings / quota); last band 300% and above")
+        ax.set_ylabel("Share of rep-trials")
+        n = next(iter(diagnostics.values())).n_trials if diagnostics else 0
+        ax.set_title(f"Rep attainment by quota method ({n:,} simulated years, same sales)")
+        fig.legend(loc="outside lower center", ncols=2)  # below: never over the lines
     return fig

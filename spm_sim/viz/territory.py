@@ -1,12 +1,13 @@
 """Figures of territory design: the map, balance bars, trade-off and headcount charts.
 
-Re-exported by :mod:`spm_sim.plots`; the same house rules apply (object-oriented
+Re-exported by :mod:`spm_sim.viz`; the same house rules apply (object-oriented
 matplotlib on the Agg canvas, no pyplot, the look set inside ``figure_style()`` only).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from spm_sim.random import stream_rng
 
 from .style import SpmFigure, figure_style, palette, pct_axis, safe_label
 
@@ -85,6 +88,234 @@ def _percent_text(v: float) -> str:
     return f"{v:.0%}" if abs(v * 100 - round(v * 100)) < 1e-9 else f"{v:.1%}"
 
 
+#: The colour of units without a current rep.
+_GREY = (0.8, 0.8, 0.8)
+
+
+def _after_keys(units: pd.DataFrame) -> np.ndarray:
+    """The colour key of each unit after the design: its rep, else its territory."""
+    rep = units["rep_id"].astype(object)
+    return rep.where(~_missing(units["rep_id"]), units["territory"]).to_numpy(object)
+
+
+def _current_reps(units: pd.DataFrame, before) -> pd.Series:
+    """Each unit's current rep from ``before`` ("current", a Series or one value per unit)."""
+    if isinstance(before, str):
+        if before != "current":
+            raise ValueError(f"before must be a Series or 'current'; got {before!r}")
+        if "current_rep" not in units.columns:
+            raise ValueError("before='current' needs an alignment designed with current=")
+        return units["current_rep"].astype(object)
+    if isinstance(before, pd.Series) and before.index.isin(units.index).any():
+        return before.astype(object).reindex(units.index)
+    values = np.asarray(before, dtype=object)
+    n = len(units)
+    if values.shape != (n,):
+        raise ValueError(f"before: expected {n} values (one per unit), got {values.shape}")
+    return pd.Series(values, index=units.index, dtype=object)
+
+
+def _before_keys(units: pd.DataFrame, before, after_key: np.ndarray):
+    """The current rep of each unit, whether it has none, and whether it changes rep."""
+    current = _current_reps(units, before)
+    cur_missing = _missing(current)
+    cur = current.to_numpy(object)
+    if isinstance(before, str) and "moved" in units.columns:
+        moved = units["moved"].to_numpy(bool)
+    else:
+        moved = ~cur_missing & (cur != after_key)
+    return cur, cur_missing, moved
+
+
+def _key_colors(after_key, cur, cur_missing, px: np.ndarray, py: np.ndarray) -> dict:
+    """One colour per rep / territory of either panel, spread over the map.
+
+    ``px``, ``py`` are the units' displayed positions; each key sits at the mean
+    position of its units (after the design first, then the current reps).
+    """
+    n = len(after_key)
+    keys: list = []
+    kx: list[float] = []
+    ky: list[float] = []
+    for labels, absent in (
+        (after_key, np.zeros(n, bool)),
+        *([(cur, cur_missing)] if cur is not None else []),
+    ):
+        frame = pd.DataFrame({"k": labels, "x": px, "y": py})[~absent]
+        for k, grp in frame.groupby("k", sort=True):
+            if k not in keys:
+                keys.append(k)
+                kx.append(float(grp["x"].mean()))
+                ky.append(float(grp["y"].mean()))
+    return _spread_colors(keys, np.array(kx), np.array(ky))
+
+
+def _panel_size(x: np.ndarray, y: np.ndarray, scale: float, two: bool) -> tuple[float, float]:
+    """Width and height of a map panel from the data's extent as displayed."""
+    n = len(x)
+    # latitude stretched by 1/cos
+    xr = float(np.nanmax(x) - np.nanmin(x)) if n else 1.0
+    yr = float(np.nanmax(y) - np.nanmin(y)) if n else 1.0
+    ratio = float(np.clip((yr / scale) / xr if xr > 0 else 1.0, 0.35, 1.6))
+    panel_w = 7.0 if two else 8.0
+    return panel_w, panel_w * ratio + 1.0
+
+
+def _center_points(per: pd.DataFrame, units: pd.DataFrame, xc: str, yc: str):
+    """Each territory's center position, its colour key, and whether centers are homes.
+
+    The territory center columns, else the center unit's position.
+    """
+    ccols = _coords(per, "center_")
+    cx = per[ccols[0]].to_numpy(float) if ccols else np.full(len(per), np.nan)
+    cy = per[ccols[1]].to_numpy(float) if ccols else np.full(len(per), np.nan)
+    if "center" in per.columns:
+        for j, c in enumerate(per["center"]):
+            if np.isnan(cx[j]) and c is not None and c in units.index:
+                cx[j], cy[j] = float(units.at[c, xc]), float(units.at[c, yc])
+    rep_col = per["rep_id"] if "rep_id" in per.columns else pd.Series(None, index=per.index)
+    ckey = rep_col.astype(object).where(~_missing(rep_col), per.index.to_series())
+    homes_mode = "center" not in per.columns or bool(per["center"].isna().all())
+    return cx, cy, ckey.to_numpy(object), homes_mode
+
+
+@dataclass(frozen=True, eq=False)
+class _MapData:
+    """What every panel of a territory map draws: positions, colours and centers."""
+
+    x: np.ndarray
+    y: np.ndarray
+    xc: str
+    yc: str
+    geo: bool
+    scale: float
+    show: np.ndarray  # the units drawn: all, or a sample
+    dot: float
+    colors: dict
+    cx: np.ndarray
+    cy: np.ndarray
+    ckey: np.ndarray
+    homes_mode: bool
+
+    @property
+    def k_terr(self) -> int:
+        return len(self.cx)
+
+    @property
+    def center_name(self) -> str:
+        return "rep home" if self.homes_mode else "territory center"
+
+
+def _draw_centers(ax: Axes, m: _MapData, with_centers: np.ndarray) -> None:
+    """The centers as black-edged stars, labelled when there are at most 30."""
+    j = np.flatnonzero(with_centers & np.isfinite(m.cx) & np.isfinite(m.cy))
+    ax.scatter(
+        m.cx[j],
+        m.cy[j],
+        s=150 if m.k_terr <= 30 else 70,
+        marker="*",
+        c=[m.colors.get(m.ckey[i], _GREY) for i in j],
+        edgecolors="black",
+        linewidths=0.8,
+        zorder=4,
+        gid="centers",
+    )
+    if m.k_terr <= 30:
+        for i in j:
+            ax.annotate(
+                safe_label(m.ckey[i]),
+                (m.cx[i], m.cy[i]),
+                xytext=(4, 4),
+                textcoords="offset points",
+                fontsize=7.5,
+                fontweight="bold",
+                path_effects=[withStroke(linewidth=2.5, foreground="white")],
+                zorder=5,
+            )
+
+
+def _draw_map(ax: Axes, m: _MapData, labels, absent, with_centers) -> None:
+    """One map panel: the units coloured by ``labels`` (grey where ``absent``), centers."""
+    col = [_GREY if absent[i] else m.colors[labels[i]] for i in m.show]
+    ax.scatter(
+        m.x[m.show], m.y[m.show], s=m.dot, c=col, linewidths=0, rasterized=False, gid="units"
+    )
+    if with_centers is not None and with_centers.any():
+        _draw_centers(ax, m, with_centers)
+    ax.set_aspect(1.0 / m.scale if m.geo else "equal", adjustable="box")
+    if m.geo:
+        deg = FuncFormatter(lambda v, _pos: f"{v:g}°")
+        ax.xaxis.set_major_formatter(deg)
+        ax.yaxis.set_major_formatter(deg)
+        ax.set_xlabel("Longitude")
+        ax.set_ylabel("Latitude")
+    else:
+        ax.set_xlabel(safe_label(m.xc))
+        ax.set_ylabel(safe_label(m.yc))
+
+
+def _center_handle(m: _MapData) -> Line2D:
+    return Line2D([], [], ls="", marker="*", ms=11, mfc="white", mec="black", label=m.center_name)
+
+
+def _single_map(m: _MapData, after_key, size: tuple[float, float], title: str):
+    """The figure of the alignment alone, and its legend handles."""
+    fig = SpmFigure(figsize=size, layout="constrained")
+    ax = fig.subplots()
+    _draw_map(ax, m, after_key, np.zeros(len(after_key), bool), np.ones(m.k_terr, bool))
+    ax.set_title(title)
+    return fig, [_center_handle(m)]
+
+
+def _disruption_caption(alignment, before, moved, cur_missing) -> tuple[float, str]:
+    """The disrupted share and its basis: the design's own with ``before="current"``."""
+    s = alignment.summary
+    if isinstance(before, str) and "disruption" in s.index:
+        return float(s["disruption"]), str(s.get("disruption_basis", "units"))
+    has = int((~cur_missing).sum())
+    return (moved.sum() / has if has else 0.0), "units"
+
+
+def _before_after_maps(m: _MapData, keys, size, note: str, title: str, share):
+    """Before and after panels (moved units ringed in the after one), and legend handles.
+
+    ``keys`` is (after key, current rep, no current rep, moved) per unit; ``note``
+    ends the before panel's title, ``title`` starts the after panel's; ``share`` is
+    the disrupted share and its basis.
+    """
+    after_key, cur, cur_missing, moved = keys
+    panel_w, panel_h = size
+    fig = SpmFigure(figsize=(2 * panel_w + 0.6, panel_h + 0.3), layout="constrained")
+    ax0, ax = fig.subplots(1, 2, sharex=True, sharey=True)
+    # the before panel shows the homes of reps who had units before
+    had = set(cur[~cur_missing])
+    _draw_map(ax0, m, cur, cur_missing, np.array([m.homes_mode and k in had for k in m.ckey]))
+    ax0.set_title(f"Before: current alignment ({len(had)} reps){note}")
+    _draw_map(ax, m, after_key, np.zeros(len(after_key), bool), np.ones(m.k_terr, bool))
+    show = m.show
+    ring = moved[show]
+    ax.scatter(
+        m.x[show][ring],
+        m.y[show][ring],
+        s=m.dot * 2.6,
+        c=[m.colors[after_key[i]] for i in show[ring]],
+        edgecolors="black",
+        linewidths=0.4,
+        zorder=3,
+        gid="moved",
+    )
+    ax.set_title(
+        f"{title}\n{share[0]:.1%} of {share[1]} change rep ({int(moved.sum()):,} units, ringed)"
+    )
+    handles = [
+        _center_handle(m),
+        Line2D([], [], ls="", marker="o", ms=6, mfc="0.8", mec="black", label="changes rep"),
+    ]
+    if cur_missing.any():
+        handles.append(Patch(color=_GREY, label="no current rep"))
+    return fig, handles
+
+
 def territory_map(
     alignment,
     *,
@@ -139,7 +370,6 @@ def territory_map(
     (1, 6)
     """
     units = alignment.units
-    per = alignment.territories
     cols = _coords(units)
     if cols is None:
         raise ValueError("territory_map needs unit columns lat/lon or x/y")
@@ -149,167 +379,32 @@ def territory_map(
     n = len(units)
     lat0 = float(np.nanmean(y)) if geo and n else 0.0
     scale = np.cos(np.radians(lat0)) if geo else 1.0  # east-west km per degree, relative
-
-    after_key = units["rep_id"].astype(object).where(~_missing(units["rep_id"]), units["territory"])
-    after_key = after_key.to_numpy(object)
-    cur = None
+    after_key = _after_keys(units)
+    cur = cur_missing = moved = None
     if before is not None:
-        if isinstance(before, str):
-            if before != "current":
-                raise ValueError(f"before must be a Series or 'current'; got {before!r}")
-            if "current_rep" not in units.columns:
-                raise ValueError("before='current' needs an alignment designed with current=")
-            cur = units["current_rep"].astype(object)
-        elif isinstance(before, pd.Series) and before.index.isin(units.index).any():
-            cur = before.astype(object).reindex(units.index)
-        else:
-            values = np.asarray(before, dtype=object)
-            if values.shape != (n,):
-                raise ValueError(f"before: expected {n} values (one per unit), got {values.shape}")
-            cur = pd.Series(values, index=units.index, dtype=object)
-        cur_missing = _missing(cur)
-        cur = cur.to_numpy(object)
-        if isinstance(before, str) and "moved" in units.columns:
-            moved = units["moved"].to_numpy(bool)
-        else:
-            moved = ~cur_missing & (cur != after_key)
-
+        cur, cur_missing, moved = _before_keys(units, before, after_key)
     # one colour per rep / territory, spread over the map
-    keys: list = []
-    px: list[float] = []
-    py: list[float] = []
-    for labels, absent in (
-        (after_key, np.zeros(n, bool)),
-        *([(cur, cur_missing)] if cur is not None else []),
-    ):
-        frame = pd.DataFrame({"k": labels, "x": x * scale, "y": y})[~absent]
-        for k, grp in frame.groupby("k", sort=True):
-            if k not in keys:
-                keys.append(k)
-                px.append(float(grp["x"].mean()))
-                py.append(float(grp["y"].mean()))
-    colors = _spread_colors(keys, np.array(px), np.array(py))
-    grey = (0.8, 0.8, 0.8)
+    colors = _key_colors(after_key, cur, cur_missing, x * scale, y)
 
     show = np.arange(n)
     sampled = n > max_points
     if sampled:
-        show = np.sort(np.random.default_rng(0).choice(n, max_points, replace=False))
+        # the same units on every draw of this map: stream "map_points" of root 0
+        show = np.sort(stream_rng(0, "map_points").choice(n, max_points, replace=False))
     dot = float(np.clip(40000.0 / max(len(show), 1), 4.0, 30.0))
-    # panel shape from the data's extent as displayed (latitude stretched by 1/cos)
-    xr = float(np.nanmax(x) - np.nanmin(x)) if n else 1.0
-    yr = float(np.nanmax(y) - np.nanmin(y)) if n else 1.0
-    ratio = float(np.clip((yr / scale) / xr if xr > 0 else 1.0, 0.35, 1.6))
-    panel_w = 8.0 if before is None else 7.0
-    panel_h = panel_w * ratio + 1.0
-
-    # centers: territory center columns, else the center unit's position
-    ccols = _coords(per, "center_")
-    cx = per[ccols[0]].to_numpy(float) if ccols else np.full(len(per), np.nan)
-    cy = per[ccols[1]].to_numpy(float) if ccols else np.full(len(per), np.nan)
-    if "center" in per.columns:
-        for j, c in enumerate(per["center"]):
-            if np.isnan(cx[j]) and c is not None and c in units.index:
-                cx[j], cy[j] = float(units.at[c, xc]), float(units.at[c, yc])
-    rep_col = per["rep_id"] if "rep_id" in per.columns else pd.Series(None, index=per.index)
-    ckey = rep_col.astype(object).where(~_missing(rep_col), per.index.to_series())
-    ckey = ckey.to_numpy(object)
-    homes_mode = "center" not in per.columns or bool(per["center"].isna().all())
-    center_name = "rep home" if homes_mode else "territory center"
-    k_terr = len(per)
-
-    def draw(ax: Axes, labels, absent, with_centers) -> None:
-        col = [grey if absent[i] else colors[labels[i]] for i in show]
-        ax.scatter(x[show], y[show], s=dot, c=col, linewidths=0, rasterized=False, gid="units")
-        if with_centers is not None and with_centers.any():
-            j = np.flatnonzero(with_centers & np.isfinite(cx) & np.isfinite(cy))
-            ax.scatter(
-                cx[j],
-                cy[j],
-                s=150 if k_terr <= 30 else 70,
-                marker="*",
-                c=[colors.get(ckey[i], grey) for i in j],
-                edgecolors="black",
-                linewidths=0.8,
-                zorder=4,
-                gid="centers",
-            )
-            if k_terr <= 30:
-                for i in j:
-                    ax.annotate(
-                        safe_label(ckey[i]),
-                        (cx[i], cy[i]),
-                        xytext=(4, 4),
-                        textcoords="offset points",
-                        fontsize=7.5,
-                        fontweight="bold",
-                        path_effects=[withStroke(linewidth=2.5, foreground="white")],
-                        zorder=5,
-                    )
-        ax.set_aspect(1.0 / scale if geo else "equal", adjustable="box")
-        if geo:
-            deg = FuncFormatter(lambda v, _pos: f"{v:g}°")
-            ax.xaxis.set_major_formatter(deg)
-            ax.yaxis.set_major_formatter(deg)
-            ax.set_xlabel("Longitude")
-            ax.set_ylabel("Latitude")
-        else:
-            ax.set_xlabel(safe_label(xc))
-            ax.set_ylabel(safe_label(yc))
-
+    size = _panel_size(x, y, scale, two=before is not None)
+    cx, cy, ckey, homes_mode = _center_points(alignment.territories, units, xc, yc)
+    m = _MapData(x, y, xc, yc, geo, scale, show, dot, colors, cx, cy, ckey, homes_mode)
     note = f"  (a sample of {len(show):,} of {n:,} units)" if sampled else ""
-    default = f"{k_terr} territories over {n:,} units"
+    default = f"{m.k_terr} territories over {n:,} units"
     with figure_style():
         if cur is None:
-            fig = SpmFigure(figsize=(panel_w, panel_h), layout="constrained")
-            ax = fig.subplots()
-            draw(ax, after_key, np.zeros(n, bool), np.ones(k_terr, bool))
-            ax.set_title((ax_title or default) + note)
-            handles = [
-                Line2D(
-                    [], [], ls="", marker="*", ms=11, mfc="white", mec="black", label=center_name
-                )
-            ]
+            fig, handles = _single_map(m, after_key, size, (ax_title or default) + note)
         else:
-            fig = SpmFigure(figsize=(2 * panel_w + 0.6, panel_h + 0.3), layout="constrained")
-            ax0, ax = fig.subplots(1, 2, sharex=True, sharey=True)
-            # the before panel shows the homes of reps who had units before
-            had = set(cur[~cur_missing])
-            draw(ax0, cur, cur_missing, np.array([homes_mode and k in had for k in ckey]))
-            n_before = len(had)
-            ax0.set_title(f"Before: current alignment ({n_before} reps){note}")
-            draw(ax, after_key, np.zeros(n, bool), np.ones(k_terr, bool))
-            m = moved[show]
-            ax.scatter(
-                x[show][m],
-                y[show][m],
-                s=dot * 2.6,
-                c=[colors[after_key[i]] for i in show[m]],
-                edgecolors="black",
-                linewidths=0.4,
-                zorder=3,
-                gid="moved",
-            )
-            s = alignment.summary
-            if isinstance(before, str) and "disruption" in s.index:
-                share, basis = float(s["disruption"]), str(s.get("disruption_basis", "units"))
-            else:
-                has = int((~cur_missing).sum())
-                share, basis = (moved.sum() / has if has else 0.0), "units"
-            ax.set_title(
-                f"{ax_title or 'After: ' + default}\n"
-                f"{share:.1%} of {basis} change rep ({int(moved.sum()):,} units, ringed)"
-            )
-            handles = [
-                Line2D(
-                    [], [], ls="", marker="*", ms=11, mfc="white", mec="black", label=center_name
-                ),
-                Line2D(
-                    [], [], ls="", marker="o", ms=6, mfc="0.8", mec="black", label="changes rep"
-                ),
-            ]
-            if cur_missing.any():
-                handles.append(Patch(color=grey, label="no current rep"))
+            share = _disruption_caption(alignment, before, moved, cur_missing)
+            keys = (after_key, cur, cur_missing, moved)
+            title = ax_title or "After: " + default
+            fig, handles = _before_after_maps(m, keys, size, note, title, share)
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     return fig
 
@@ -425,6 +520,110 @@ def _run_label(name: str, value) -> str:
     return f"{name} {value}"
 
 
+#: Axis names of the trade-off's usual columns.
+_AXIS_NAMES = {
+    "disruption": "Disruption (share changing rep)",
+    "total_distance": "Total distance (km)",
+    "max_dev": "Largest deviation from the mean",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class _Runs:
+    """The runs of a trade-off table as drawn: positions, kinds and the drawing order."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    status: np.ndarray
+    drawable: np.ndarray  # both numbers present
+    feasible: np.ndarray  # drawable and inside the bands
+    bad: np.ndarray  # drawable but not feasible
+    pareto: np.ndarray  # feasible and no feasible run better on both
+    order: np.ndarray  # drawable runs by increasing x
+
+
+def _runs(table: pd.DataFrame, x: str, y: str) -> _Runs:
+    """Each run's position, whether it is drawable, feasible, and Pareto-optimal."""
+    xs = pd.to_numeric(table[x], errors="coerce").to_numpy(float)
+    ys = pd.to_numeric(table[y], errors="coerce").to_numpy(float)
+    n = len(table)
+    status = table["status"].astype(str).to_numpy() if "status" in table.columns else np.full(n, "")
+    drawable = np.isfinite(xs) & np.isfinite(ys)
+    feasible = drawable & ~np.isin(status, list(_NOT_FEASIBLE))
+    pareto = np.zeros(n, bool)
+    fi = np.flatnonzero(feasible)
+    pareto[fi] = _pareto_mask(xs[fi], ys[fi])
+    order = np.flatnonzero(drawable)[np.argsort(xs[drawable], kind="stable")]
+    return _Runs(xs, ys, status, drawable, feasible, drawable & ~feasible, pareto, order)
+
+
+def _draw_runs(ax: Axes, r: _Runs) -> None:
+    """The runs joined in order: filled if feasible, hollow if not, Pareto ones ringed."""
+    ax.plot(r.xs[r.order], r.ys[r.order], color="0.6", linewidth=1.2, zorder=1)
+    if r.feasible.any():
+        ax.scatter(
+            r.xs[r.feasible],
+            r.ys[r.feasible],
+            s=45,
+            color=palette(1)[0],
+            zorder=3,
+            gid="feasible",
+            label="feasible run",
+        )
+    if r.bad.any():
+        kinds = ", ".join(sorted(set(r.status[r.bad])))
+        ax.scatter(
+            r.xs[r.bad],
+            r.ys[r.bad],
+            s=45,
+            facecolors="white",
+            edgecolors="0.5",
+            linewidths=1.3,
+            zorder=3,
+            gid="not_feasible",
+            label=f"not feasible ({safe_label(kinds)})",
+        )
+    if r.pareto.any():
+        ax.scatter(
+            r.xs[r.pareto],
+            r.ys[r.pareto],
+            s=160,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=1.4,
+            zorder=4,
+            gid="pareto",
+            label="Pareto-optimal (no run better on both)",
+        )
+
+
+def _label_runs(ax: Axes, r: _Runs, labels: pd.Series, label_col: str) -> None:
+    """Each drawn run's label, alternately above and below so close runs stay readable."""
+    for rank, i in enumerate(r.order):
+        ax.annotate(
+            safe_label(_run_label(label_col, labels.iloc[i])),
+            (r.xs[i], r.ys[i]),
+            xytext=(7, 6) if rank % 2 == 0 else (7, -14),
+            textcoords="offset points",
+            fontsize=8,
+            color="black" if r.feasible[i] else "0.45",
+        )
+
+
+def _tradeoff_axes(ax: Axes, x: str, y: str, n_none: int) -> None:
+    """Percent or km axes, the axis names (with the runs left out) and the title."""
+    for col, axis in ((x, "x"), (y, "y")):
+        if col == "disruption" or col.startswith("max_dev"):
+            pct_axis(ax, axis, decimals=0)
+        elif col == "total_distance":
+            _km_axis(ax, axis)
+    x_name = _AXIS_NAMES.get(x, safe_label(x))
+    y_name = _AXIS_NAMES.get(y, safe_label(y))
+    ax.set_xlabel(x_name + (f"   ({n_none} runs without a solution)" if n_none else ""))
+    ax.set_ylabel(y_name)
+    ax.set_title(f"{x_name.split(' (')[0]} against {y_name.split(' (')[0].lower()}")
+
+
 def tradeoff_curve(
     table: pd.DataFrame,
     *,
@@ -465,88 +664,14 @@ def tradeoff_curve(
     >>> [c.get_gid() for c in fig.axes[0].collections]
     ['feasible', 'pareto']
     """
-    t = table.copy()
-    xs = pd.to_numeric(t[x], errors="coerce").to_numpy(float)
-    ys = pd.to_numeric(t[y], errors="coerce").to_numpy(float)
-    status = t["status"].astype(str).to_numpy() if "status" in t.columns else np.full(len(t), "")
-    drawable = np.isfinite(xs) & np.isfinite(ys)
-    feasible = drawable & ~np.isin(status, list(_NOT_FEASIBLE))
-    bad = drawable & ~feasible
-    pareto = np.zeros(len(t), bool)
-    fi = np.flatnonzero(feasible)
-    pareto[fi] = _pareto_mask(xs[fi], ys[fi])
-    order = np.flatnonzero(drawable)[np.argsort(xs[drawable], kind="stable")]
-    color = palette(1)[0]
+    r = _runs(table, x, y)
     with figure_style():
         fig = SpmFigure(figsize=(8, 5), layout="constrained")
         ax = fig.subplots()
-        ax.plot(xs[order], ys[order], color="0.6", linewidth=1.2, zorder=1)
-        if feasible.any():
-            ax.scatter(
-                xs[feasible],
-                ys[feasible],
-                s=45,
-                color=color,
-                zorder=3,
-                gid="feasible",
-                label="feasible run",
-            )
-        if bad.any():
-            kinds = ", ".join(sorted(set(status[bad])))
-            ax.scatter(
-                xs[bad],
-                ys[bad],
-                s=45,
-                facecolors="white",
-                edgecolors="0.5",
-                linewidths=1.3,
-                zorder=3,
-                gid="not_feasible",
-                label=f"not feasible ({safe_label(kinds)})",
-            )
-        if pareto.any():
-            ax.scatter(
-                xs[pareto],
-                ys[pareto],
-                s=160,
-                facecolors="none",
-                edgecolors="black",
-                linewidths=1.4,
-                zorder=4,
-                gid="pareto",
-                label="Pareto-optimal (no run better on both)",
-            )
-        if label_col in t.columns:
-            for rank, i in enumerate(order):
-                # alternate above and below so labels of close runs do not overlap
-                ax.annotate(
-                    safe_label(_run_label(label_col, t[label_col].iloc[i])),
-                    (xs[i], ys[i]),
-                    xytext=(7, 6) if rank % 2 == 0 else (7, -14),
-                    textcoords="offset points",
-                    fontsize=8,
-                    color="black" if feasible[i] else "0.45",
-                )
-        for col, axis in ((x, "x"), (y, "y")):
-            if col == "disruption" or col.startswith("max_dev"):
-                pct_axis(ax, axis, decimals=0)
-            elif col == "total_distance":
-                _km_axis(ax, axis)
-        names = {
-            "disruption": "Disruption (share changing rep)",
-            "total_distance": "Total distance (km)",
-            "max_dev": "Largest deviation from the mean",
-        }
-        n_none = int((~drawable).sum())
-        ax.set_xlabel(
-            names.get(x, safe_label(x))
-            + (f"   ({n_none} runs without a solution)" if n_none else "")
-        )
-        ax.set_ylabel(names.get(y, safe_label(y)))
-        ax.set_title(
-            f"{names.get(x, safe_label(x)).split(' (')[0]} against "
-            f"{names.get(y, safe_label(y)).split(' (')[0].lower()}"
-        )
+        _draw_runs(ax, r)
+        if label_col in table.columns:
+            _label_runs(ax, r, table[label_col], label_col)
+        _tradeoff_axes(ax, x, y, int((~r.drawable).sum()))
         ax.margins(x=0.12, y=0.12)
         if len(ax.get_legend_handles_labels()[0]):
             ax.legend(loc="upper right")
@@ -559,7 +684,7 @@ def headcount_chart(table: pd.DataFrame) -> Figure:
     Parameters
     ----------
     table : DataFrame
-        The output of :func:`spm_sim.headcount.headcount_balance`: one row per
+        The output of :func:`spm_sim.capacity.headcount_balance`: one row per
         count, with ``reps``, ``load_mean``, ``load_max`` (territory workload over a
         rep's selling hours), ``total_distance`` and ``status``.
 

@@ -10,7 +10,7 @@ the answer: :class:`PlanDesigner` (plan mechanics -> ``Scenario.replace`` ->
 from __future__ import annotations
 
 from .plan import DesignValues, PlanDesigner, design_plan, slider_targets
-from .quota import QuotaDesigner
+from .quota import QuotaDesigner, method_settings, normalised_weights
 from .territory import TerritoryDesigner
 
 __all__ = [
@@ -20,4 +20,6 @@ __all__ = [
     "DesignValues",
     "design_plan",
     "slider_targets",
+    "method_settings",
+    "normalised_weights",
 ]

@@ -236,6 +236,95 @@ def _show(slider: widgets.FloatSlider, value: float) -> None:
     slider.value = value
 
 
+def _plan_sliders(start: DesignValues) -> dict[str, widgets.FloatSlider]:
+    """The five sliders at their start (a plan's value outside a range widens it)."""
+    slider = dict(
+        continuous_update=False,
+        style={"description_width": "190px"},
+        layout=widgets.Layout(width="480px"),
+    )
+    cap = NO_CAP if start.attainment_cap is None else start.attainment_cap
+    sliders = {
+        "growth": widgets.FloatSlider(
+            value=start.growth,
+            min=-0.1,
+            max=0.4,
+            step=0.01,
+            description="Quota growth",
+            readout_format=".0%",
+            **slider,
+        ),
+        "below_quota": widgets.FloatSlider(
+            value=1.0,
+            min=0.5,
+            max=1.5,
+            step=0.05,
+            description="Rates below quota (x plan)",
+            **slider,
+        ),
+        "above_quota": widgets.FloatSlider(
+            value=1.0,
+            min=0.5,
+            max=2.0,
+            step=0.05,
+            description="Accelerators (x plan)",
+            **slider,
+        ),
+        "threshold": widgets.FloatSlider(
+            value=start.threshold,
+            min=0.0,
+            max=0.9,
+            step=0.05,
+            description="Threshold",
+            readout_format=".0%",
+            **slider,
+        ),
+        "attainment_cap": widgets.FloatSlider(
+            value=cap,
+            min=1.0,
+            max=NO_CAP,
+            step=0.1,
+            description="Attainment cap (500% = none)",
+            readout_format=".0%",
+            **slider,
+        ),
+    }
+    for name, value in (("threshold", start.threshold), ("attainment_cap", cap)):
+        _show(sliders[name], value)  # a plan's value outside the usual range
+    return sliders
+
+
+def _behaviour_box(checked: bool) -> widgets.Checkbox:
+    """The "Reps respond to the plan" box."""
+    return widgets.Checkbox(
+        value=checked,
+        description="Reps respond to the plan (effort, deal timing)",
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="480px"),
+    )
+
+
+def _plan_menu(plans: dict[str, Plan], chosen: str) -> widgets.Dropdown:
+    """The "Start from" menu of plans."""
+    return widgets.Dropdown(
+        options=list(plans),
+        value=chosen,
+        description="Start from",
+        style={"description_width": "190px"},
+        layout=widgets.Layout(width="480px"),
+    )
+
+
+#: The designer's heading: what the sliders change.
+_INTRO = (
+    "<b>Plan design</b>: starts as the baseline plan; compared with it on the "
+    "same simulated sales. The rate sliders scale every commission "
+    "component's tiers (a pay curve's slopes) below and above quota; the "
+    "threshold and cap sliders set the primary measure's commission; "
+    "bonuses, MBOs, SPIFFs, contests, draws and clawbacks stay as they are."
+)
+
+
 class PlanDesigner:
     """Sliders that re-run the Monte Carlo of a plan design against a baseline.
 
@@ -301,98 +390,34 @@ class PlanDesigner:
         self.n_trials = int(n_trials)
         self.figures = figures
         self.book = book if book is not None else prepare(baseline).book
-        self.behaviour = widgets.Checkbox(
-            value=baseline.behaviour is not None,
-            description="Reps respond to the plan (effort, deal timing)",
-            style={"description_width": "initial"},
-            layout=widgets.Layout(width="480px"),
-        )
+        self.behaviour = _behaviour_box(baseline.behaviour is not None)
         self.behaviour.observe(self._on_behaviour, names="value")
         self.baseline_result = self._run(baseline)
-        self.start = start = _start_values(baseline)
+        self.start = _start_values(baseline)
         self.plans = {
             baseline.plan.name: baseline.plan,
             **(sample_plans() if plans is None else plans),
         }
-        self.plan_choice = widgets.Dropdown(
-            options=list(self.plans),
-            value=baseline.plan.name,
-            description="Start from",
-            style={"description_width": "190px"},
-            layout=widgets.Layout(width="480px"),
-        )
+        self.plan_choice = _plan_menu(self.plans, baseline.plan.name)
         self.plan_choice.observe(self._on_plan, names="value")
         self._resetting = False
-        slider = dict(
-            continuous_update=False,
-            style={"description_width": "190px"},
-            layout=widgets.Layout(width="480px"),
-        )
-        self.sliders = {
-            "growth": widgets.FloatSlider(
-                value=start.growth,
-                min=-0.1,
-                max=0.4,
-                step=0.01,
-                description="Quota growth",
-                readout_format=".0%",
-                **slider,
-            ),
-            "below_quota": widgets.FloatSlider(
-                value=1.0,
-                min=0.5,
-                max=1.5,
-                step=0.05,
-                description="Rates below quota (x plan)",
-                **slider,
-            ),
-            "above_quota": widgets.FloatSlider(
-                value=1.0,
-                min=0.5,
-                max=2.0,
-                step=0.05,
-                description="Accelerators (x plan)",
-                **slider,
-            ),
-            "threshold": widgets.FloatSlider(
-                value=start.threshold,
-                min=0.0,
-                max=0.9,
-                step=0.05,
-                description="Threshold",
-                readout_format=".0%",
-                **slider,
-            ),
-            "attainment_cap": widgets.FloatSlider(
-                value=NO_CAP if start.attainment_cap is None else start.attainment_cap,
-                min=1.0,
-                max=NO_CAP,
-                step=0.1,
-                description="Attainment cap (500% = none)",
-                readout_format=".0%",
-                **slider,
-            ),
-        }
+        self.sliders = _plan_sliders(self.start)
         self.status = widgets.HTML()
         self.plan_text = widgets.HTML()
         self.output = widgets.Output()
-        for name, value in (
-            ("threshold", start.threshold),
-            ("attainment_cap", NO_CAP if start.attainment_cap is None else start.attainment_cap),
-        ):
-            _show(self.sliders[name], value)  # a plan's value outside the usual range
         self._enable_sliders()
         for s in self.sliders.values():
             s.observe(self._on_change, names="value")
-        self.widget = widgets.VBox(
+        self.widget = self._layout()
+        self.result: SimulationResult | None = None
+        self.table: pd.DataFrame | None = None
+        self.update()
+
+    def _layout(self) -> widgets.Widget:
+        """The heading, the menu, the sliders, the behaviour box, the texts and the output."""
+        return widgets.VBox(
             [
-                widgets.HTML(
-                    "<b>Plan design</b>: starts as the baseline plan; compared with it on the "
-                    "same simulated sales. The rate sliders scale every commission "
-                    "component's tiers (a pay curve's slopes) below and above quota; the "
-                    "threshold and cap sliders set the primary measure's commission; "
-                    "bonuses, MBOs, SPIFFs, contests, draws and clawbacks stay as they are."
-                ),
+                widgets.HTML(_INTRO),
                 self.plan_choice,
                 *self.sliders.values(),
                 self.behaviour,
@@ -401,9 +426,6 @@ class PlanDesigner:
                 self.output,
             ]
         )
-        self.result: SimulationResult | None = None
-        self.table: pd.DataFrame | None = None
-        self.update()
 
     @property
     def values(self) -> DesignValues:
@@ -423,7 +445,7 @@ class PlanDesigner:
             name="Design",
             description="The baseline plan changed with the sliders",
             plan=design_plan(self.baseline.plan, v, self.start),
-            quota=self.baseline.quota.model_copy(update={"growth": v.growth}),
+            quota=self.baseline.quota.replace(growth=v.growth),
         )
 
     def _other_role(self, scenario: Scenario) -> bool:
@@ -432,7 +454,13 @@ class PlanDesigner:
         return role is not None and role not in set(self.book.reps["role"].astype(str))
 
     def _run(self, scenario: Scenario):
-        """Simulate; a plan for a role the book lacks is tried on the book's reps."""
+        """Simulate; a plan for a role the book lacks is tried on the book's reps.
+
+        The role is cleared before the behaviour is set: the reference plan is the one
+        the book's reps earned their history under, whatever plan is tried on them.
+        """
+        if self._other_role(scenario):
+            scenario = scenario.replace(plan=scenario.plan.replace(role=None))
         if self.behaviour.value:
             own = self._original.behaviour
             scenario = scenario.replace(
@@ -440,8 +468,6 @@ class PlanDesigner:
             )
         else:
             scenario = scenario.replace(behaviour=None)
-        if self._other_role(scenario):
-            scenario = scenario.replace(plan=scenario.plan.replace(role=None))
         return simulate(scenario, self.n_trials, book=self.book)
 
     def _role_note(self, scenario: Scenario) -> str:
@@ -464,7 +490,8 @@ class PlanDesigner:
 
     def _on_plan(self, change) -> None:
         """Make the picked plan the baseline, put the sliders back to its values, re-run."""
-        self.baseline = self._original.replace(plan=self.plans[change["new"]])
+        # the behaviour is set per run (_run): the original's may not fit another role
+        self.baseline = self._original.replace(plan=self.plans[change["new"]], behaviour=None)
         self.baseline_result = self._run(self.baseline)
         self.start = _start_values(self.baseline)
         cap = NO_CAP if self.start.attainment_cap is None else self.start.attainment_cap

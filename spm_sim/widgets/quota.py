@@ -1,9 +1,10 @@
 """The quota designer: quota methods side by side on the same simulated sales.
 
 Re-exported by :mod:`spm_sim.widgets`. A press of *Compare* is three steps: widget
-values -> one :class:`~spm_sim.quota.QuotaSettings` per ticked method ->
-:func:`spm_sim.company_view` (the company-level table) and
-:func:`spm_sim.quota_diagnostics` (attainment and fit per method) -> figures.
+values -> one :class:`~spm_sim.quota.QuotaSettings` per ticked method
+(:func:`method_settings`) -> :func:`spm_sim.company_view` (the company-level table)
+and :func:`spm_sim.quota_diagnostics` (attainment and fit per method) -> the
+figures of :mod:`spm_sim.viz.quota`.
 
 Every method is simulated with the scenario's seed, so all of them face the same
 simulated sales trial by trial (common random numbers): with the same growth, their
@@ -38,11 +39,10 @@ from spm_sim.quota import (
 from spm_sim.scenario import Scenario, sample_scenario
 from spm_sim.simulate import prepare
 from spm_sim.sweep import company_view
-from spm_sim.viz.quota import quota_fit_figure
+from spm_sim.viz.quota import attainment_comparison_figure, quota_fit_figure
 from spm_sim.viz.results import fig_to_base64_png
-from spm_sim.viz.style import SpmFigure, figure_style, palette, pct_axis, safe_label
 
-__all__ = ["QuotaDesigner"]
+__all__ = ["QuotaDesigner", "method_settings", "normalised_weights"]
 
 #: The methods the designer can compare, in the order of its check boxes.
 CHOICES = ("history", "equal", "potential", "capacity", "blend", "calibrated")
@@ -86,40 +86,147 @@ def _png(fig: Figure) -> Image:
     return Image(data=base64.b64decode(fig_to_base64_png(fig, dpi=100)), format="png")
 
 
-def _attainment_comparison(diagnostics: Mapping[str, QuotaDiagnostics]) -> Figure:
-    """One line per method: the share of rep-trials in each 10% band of attainment.
+def _trials(trials) -> int:
+    """Trials per method: :data:`DEFAULT_TRIALS` when None, else a whole number >= 1."""
+    n = DEFAULT_TRIALS if trials is None else trials
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise SpecError(f"QuotaDesigner: trials must be a whole number >= 1, got {trials!r}.")
+    return int(n)
 
-    The last band holds 300% and above. The legend gives each method's expected share
-    of reps at or above quota and its median attainment; the dashed line is quota.
+
+def _quota_sliders(q: QuotaSettings) -> dict[str, widgets.FloatSlider]:
+    """The sliders, starting at the scenario's settings ``q`` (growth fixed by a target)."""
+    weights = dict(q.weights or {"history": 0.5, "potential": 0.5})
+    sliders = {
+        "growth": _slider(q.growth, -0.10, 0.30, 0.01, "Growth target"),
+        "region": _slider(q.over_assignment.region, 0.0, 0.30, 0.01, "Over-assignment: region"),
+        "rep": _slider(q.over_assignment.rep, 0.0, 0.30, 0.01, "Over-assignment: rep"),
+        **{
+            f"w_{b}": _slider(weights.get(b, 0.0), 0.0, 1.0, 0.05, f"Blend weight: {b}", ".2f")
+            for b in BLEND_BASES
+        },
+        "probability": _slider(
+            0.65 if q.probability is None else q.probability,
+            0.30,
+            0.90,
+            0.01,
+            "Calibrated: P(attain quota)",
+        ),
+    }
+    if q.target is not None:
+        sliders["growth"].disabled = True
+        sliders["growth"].description = "Growth (target given)"
+    return sliders
+
+
+def _method_boxes(q: QuotaSettings) -> dict[str, widgets.Checkbox]:
+    """One box per method of :data:`CHOICES`; the defaults and ``q``'s method ticked."""
+    ticked = set(DEFAULT_CHOICES) | {q.method}
+    return {m: widgets.Checkbox(value=m in ticked, description=m, indent=False) for m in CHOICES}
+
+
+def normalised_weights(raw: Mapping[str, float]) -> dict[str, float]:
+    """Blend weights normalised to sum 1, bases at 0 left out.
+
+    Raises
+    ------
+    SpecError
+        When every weight is 0.
+
+    Examples
+    --------
+    >>> normalised_weights({"history": 3.0, "potential": 1.0, "equal": 0.0})
+    {'history': 0.75, 'potential': 0.25}
     """
-    colors = palette(len(diagnostics))
-    with figure_style():
-        fig = SpmFigure(
-            figsize=(9.0, 4.2 + 0.2 * ((len(diagnostics) + 1) // 2)), layout="constrained"
+    total = sum(raw.values())
+    if not total > 0:
+        raise SpecError(
+            "blend weights are all 0 (history, potential, equal): set at least one above "
+            "0, or untick blend."
         )
-        ax = fig.subplots()
-        for color, (name, d) in zip(colors, diagnostics.items(), strict=True):
-            h = d.histogram
-            edges = np.append(h["lo"].to_numpy(float), h["lo"].iloc[-1] + 0.1)
-            share = d.value("share_at_quota")
-            med = float(d.overall.set_index("metric").loc["attainment", "p50"])
-            ax.stairs(
-                h["share"].to_numpy(float),
-                edges,
-                color=color,
-                lw=1.6,
-                label=safe_label(f"{name}: {_pct(share)} at quota, median {_pct(med)}"),
-                gid=f"attainment:{name}",
-            )
-        ax.axvline(1.0, color="black", ls="--", lw=1.2, gid="quota")
-        pct_axis(ax, "x")
-        pct_axis(ax, "y")
-        ax.set_xlabel("Attainment (annual bookings / quota); last band 300% and above")
-        ax.set_ylabel("Share of rep-trials")
-        n = next(iter(diagnostics.values())).n_trials if diagnostics else 0
-        ax.set_title(f"Rep attainment by quota method ({n:,} simulated years, same sales)")
-        fig.legend(loc="outside lower center", ncols=2)  # below: never over the lines
-    return fig
+    return {b: w / total for b, w in raw.items() if w > 0}
+
+
+def method_settings(
+    base: QuotaSettings, method: str, *, growth: float, region: float, rep: float, **extra
+) -> QuotaSettings:
+    """``base`` with ``method``, the growth and the over-assignment at each level (validated).
+
+    Calibrated quotas follow their probability: over-assignment does not apply to them.
+    The method's own fields (``weights``, ``probability``, ``share_at_quota``) are
+    cleared, then set from ``extra``.
+
+    Examples
+    --------
+    >>> s = method_settings(QuotaSettings(), "calibrated", growth=0.1, region=0.05, rep=0.05,
+    ...                     probability=0.7)
+    >>> s.method, s.over_assignment.rep, s.probability
+    ('calibrated', 0.0, 0.7)
+    """
+    data = base.model_dump()
+    shares = method != "calibrated"
+    data.update(
+        method=method,
+        growth=round(float(growth), 6),
+        over_assignment={
+            "region": round(float(region), 6) if shares else 0.0,
+            "rep": round(float(rep), 6) if shares else 0.0,
+        },
+        weights=None,
+        probability=None,
+        share_at_quota=None,
+    )
+    data.update(extra)
+    return QuotaSettings.model_validate(data)
+
+
+def _view_table(view: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """A company view formatted for reading, one row per setting (see ``table``)."""
+
+    def money(x: float) -> str:
+        return format_money(x, currency=currency)
+
+    rows = {}
+    for r in view.itertuples(index=False):
+        rows[r.setting] = {
+            "company target": money(r.company_target),
+            "sum of quotas": f"{money(r.sum_of_quotas)} ({r.over_assignment:+.1%})",
+            "P(company target)": _pct(r.p_company_target),
+            "share at quota (P10-P90)": f"{_pct(r.share_at_quota)} "
+            f"({_pct(r.share_at_quota_p10)}-{_pct(r.share_at_quota_p90)})",
+            "incentive cost P10": money(r.incentive_cost_p10),
+            "incentive cost P50": money(r.incentive_cost_p50),
+            "incentive cost P90": money(r.incentive_cost_p90),
+            "cost of sales": _pct(r.incentive_cost_of_sales, 1),
+        }
+    out = pd.DataFrame(rows).T
+    out.index.name = "method"
+    return out
+
+
+def _controls(sliders, weights_text, methods, button) -> widgets.HBox:
+    """The sliders (target, blend, calibrated) beside the method boxes and the button."""
+    s = sliders
+    targets = widgets.VBox(
+        [
+            widgets.HTML("<b>Company target and over-assignment</b>"),
+            s["growth"],
+            s["region"],
+            s["rep"],
+            widgets.HTML("<b>Blend</b> (used by the blend method)"),
+            s["w_history"],
+            s["w_potential"],
+            s["w_equal"],
+            weights_text,
+            widgets.HTML("<b>Calibrated</b>"),
+            s["probability"],
+        ]
+    )
+    boxes = widgets.VBox(
+        [widgets.HTML("<b>Methods to compare</b>"), *methods.values(), button],
+        layout=widgets.Layout(margin="0 0 0 24px"),
+    )
+    return widgets.HBox([targets, boxes])
 
 
 class QuotaDesigner:
@@ -189,45 +296,12 @@ class QuotaDesigner:
         draw: bool = True,
     ) -> None:
         self.scenario = scenario if scenario is not None else sample_scenario("baseline")
-        n = DEFAULT_TRIALS if trials is None else trials
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise SpecError(f"QuotaDesigner: trials must be a whole number >= 1, got {trials!r}.")
-        self.trials = int(n)
+        self.trials = _trials(trials)
         self.draw = draw
-        # load the book and fit the model once; every compare reuses them
-        prep = prepare(self.scenario, book)
-        self.book = prep.book
-        self.model = prep.model
-        self._pay = (prep.base_salary, prep.target_incentive)
-        self.draws = annual_draws(self.model, self.trials, rng=self.scenario.seed)
-        self.potential = self._potential()
-        self.history = self._run_rate()
-
+        self._load(book)
         q = self.scenario.quota
-        weights = dict(q.weights or {"history": 0.5, "potential": 0.5})
-        self.sliders = {
-            "growth": _slider(q.growth, -0.10, 0.30, 0.01, "Growth target"),
-            "region": _slider(q.over_assignment.region, 0.0, 0.30, 0.01, "Over-assignment: region"),
-            "rep": _slider(q.over_assignment.rep, 0.0, 0.30, 0.01, "Over-assignment: rep"),
-            **{
-                f"w_{b}": _slider(weights.get(b, 0.0), 0.0, 1.0, 0.05, f"Blend weight: {b}", ".2f")
-                for b in BLEND_BASES
-            },
-            "probability": _slider(
-                0.65 if q.probability is None else q.probability,
-                0.30,
-                0.90,
-                0.01,
-                "Calibrated: P(attain quota)",
-            ),
-        }
-        if q.target is not None:
-            self.sliders["growth"].disabled = True
-            self.sliders["growth"].description = "Growth (target given)"
-        ticked = set(DEFAULT_CHOICES) | {q.method}
-        self.methods = {
-            m: widgets.Checkbox(value=m in ticked, description=m, indent=False) for m in CHOICES
-        }
+        self.sliders = _quota_sliders(q)
+        self.methods = _method_boxes(q)
         self.weights_text = widgets.HTML()
         for b in BLEND_BASES:
             self.sliders[f"w_{b}"].observe(self._on_weights, names="value")
@@ -252,6 +326,16 @@ class QuotaDesigner:
         self.compare()
 
     # ------------------------------------------------------------------ inputs
+
+    def _load(self, book: Book | None) -> None:
+        """Load the book, fit the model and draw the sales once; every compare reuses them."""
+        prep = prepare(self.scenario, book)
+        self.book = prep.book
+        self.model = prep.model
+        self._pay = (prep.base_salary, prep.target_incentive)
+        self.draws = annual_draws(self.model, self.trials, rng=self.scenario.seed)
+        self.potential = self._potential()
+        self.history = self._run_rate()
 
     def _potential(self) -> pd.Series:
         """Potential of each simulated rep's accounts (0 for a rep without accounts)."""
@@ -280,14 +364,7 @@ class QuotaDesigner:
         SpecError
             When every blend weight is 0.
         """
-        raw = {b: float(self.sliders[f"w_{b}"].value) for b in BLEND_BASES}
-        total = sum(raw.values())
-        if not total > 0:
-            raise SpecError(
-                "blend weights are all 0 (history, potential, equal): set at least one above "
-                "0, or untick blend."
-            )
-        return {b: w / total for b, w in raw.items() if w > 0}
+        return normalised_weights({b: float(self.sliders[f"w_{b}"].value) for b in BLEND_BASES})
 
     def _on_weights(self, _change) -> None:
         try:
@@ -301,22 +378,15 @@ class QuotaDesigner:
 
     def _base(self, method: str, **extra) -> QuotaSettings:
         """The scenario's quota settings with the method and the sliders' values."""
-        data = self.scenario.quota.model_dump()
-        # calibrated quotas follow the probability: over-assignment does not apply
-        shares = method != "calibrated"
-        data.update(
-            method=method,
-            growth=round(float(self.sliders["growth"].value), 6),
-            over_assignment={
-                "region": round(float(self.sliders["region"].value), 6) if shares else 0.0,
-                "rep": round(float(self.sliders["rep"].value), 6) if shares else 0.0,
-            },
-            weights=None,
-            probability=None,
-            share_at_quota=None,
+        s = self.sliders
+        return method_settings(
+            self.scenario.quota,
+            method,
+            growth=s["growth"].value,
+            region=s["region"].value,
+            rep=s["rep"].value,
+            **extra,
         )
-        data.update(extra)
-        return QuotaSettings.model_validate(data)
 
     def settings(self) -> dict[str, QuotaSettings]:
         """One validated setting per ticked method, named as the table's rows.
@@ -360,38 +430,25 @@ class QuotaDesigner:
         except (SpmSimError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
             self._fail(str(exc))
             return
-        base, ti = self._pay
-        self.diagnostics = {
-            name: quota_diagnostics(
-                q,
-                self.draws,
-                potential=self.potential,
-                history=self.history,
-                base_salary=base,
-                target_incentive=ti,
-            )
-            for name, q in quotas.items()
-        }
+        self.diagnostics = {name: self._diagnose(q) for name, q in quotas.items()}
         self.view, self.quotas, self.error = view, quotas, None
-        self.status.value = self._note()
-        self.table_out.clear_output(wait=True)
-        with self.table_out:
-            display(self.table())
-        if self.draw:
-            self.attainment_out.clear_output(wait=True)
-            with self.attainment_out:
-                display(_png(_attainment_comparison(self.diagnostics)))
-        keep = self.fit_choice.value
-        names = list(self.diagnostics)
-        self.fit_choice.unobserve(self._on_fit, names="value")
-        self.fit_choice.options = names
-        self.fit_choice.value = keep if keep in names else names[0]
-        self.fit_choice.observe(self._on_fit, names="value")
-        self._show_fit()
+        self._show()
 
     def _quotas(self, settings: QuotaSettings) -> Quotas:
         """The quotas the simulation of ``settings`` uses (same reps, model, calibration)."""
         return prepare(self.scenario.replace(quota=settings), self.book).quotas
+
+    def _diagnose(self, quotas: Quotas) -> QuotaDiagnostics:
+        """``quotas`` judged on the designer's draws, potential, run rates and pay."""
+        base, ti = self._pay
+        return quota_diagnostics(
+            quotas,
+            self.draws,
+            potential=self.potential,
+            history=self.history,
+            base_salary=base,
+            target_incentive=ti,
+        )
 
     def _fail(self, message: str) -> None:
         self.view, self.quotas, self.diagnostics, self.error = None, {}, {}, message
@@ -400,8 +457,30 @@ class QuotaDesigner:
         )
         for out in (self.table_out, self.attainment_out, self.fit_out):
             out.clear_output()
+        self._fit_options([])
+
+    # ------------------------------------------------------------------ showing
+
+    def _show(self) -> None:
+        """The note, the table, the attainment figure and the fit of the chosen method."""
+        self.status.value = self._note()
+        self.table_out.clear_output(wait=True)
+        with self.table_out:
+            display(self.table())
+        if self.draw:
+            self.attainment_out.clear_output(wait=True)
+            with self.attainment_out:
+                display(_png(attainment_comparison_figure(self.diagnostics)))
+        self._fit_options(list(self.diagnostics))
+        self._show_fit()
+
+    def _fit_options(self, names: list[str]) -> None:
+        """Offer ``names`` in the fit menu, keeping the chosen one if still there (no redraw)."""
+        keep = self.fit_choice.value
         self.fit_choice.unobserve(self._on_fit, names="value")
-        self.fit_choice.options = []
+        self.fit_choice.options = names
+        if names:
+            self.fit_choice.value = keep if keep in names else names[0]
         self.fit_choice.observe(self._on_fit, names="value")
 
     def _note(self) -> str:
@@ -433,8 +512,6 @@ class QuotaDesigner:
             if self.draw:
                 display(_png(quota_fit_figure(d)))
 
-    # ------------------------------------------------------------------ showing
-
     def table(self) -> pd.DataFrame:
         """The last compare, one row per method, formatted for reading.
 
@@ -446,49 +523,9 @@ class QuotaDesigner:
         """
         if self.view is None:
             return pd.DataFrame()
-        c = self.scenario.plan.currency
-
-        def money(x: float) -> str:
-            return format_money(x, currency=c)
-
-        rows = {}
-        for r in self.view.itertuples(index=False):
-            rows[r.setting] = {
-                "company target": money(r.company_target),
-                "sum of quotas": f"{money(r.sum_of_quotas)} ({r.over_assignment:+.1%})",
-                "P(company target)": _pct(r.p_company_target),
-                "share at quota (P10-P90)": f"{_pct(r.share_at_quota)} "
-                f"({_pct(r.share_at_quota_p10)}-{_pct(r.share_at_quota_p90)})",
-                "incentive cost P10": money(r.incentive_cost_p10),
-                "incentive cost P50": money(r.incentive_cost_p50),
-                "incentive cost P90": money(r.incentive_cost_p90),
-                "cost of sales": _pct(r.incentive_cost_of_sales, 1),
-            }
-        out = pd.DataFrame(rows).T
-        out.index.name = "method"
-        return out
+        return _view_table(self.view, self.scenario.plan.currency)
 
     def _layout(self) -> widgets.Widget:
-        s = self.sliders
-        targets = widgets.VBox(
-            [
-                widgets.HTML("<b>Company target and over-assignment</b>"),
-                s["growth"],
-                s["region"],
-                s["rep"],
-                widgets.HTML("<b>Blend</b> (used by the blend method)"),
-                s["w_history"],
-                s["w_potential"],
-                s["w_equal"],
-                self.weights_text,
-                widgets.HTML("<b>Calibrated</b>"),
-                s["probability"],
-            ]
-        )
-        boxes = widgets.VBox(
-            [widgets.HTML("<b>Methods to compare</b>"), *self.methods.values(), self.button],
-            layout=widgets.Layout(margin="0 0 0 24px"),
-        )
         return widgets.VBox(
             [
                 widgets.HTML(
@@ -496,7 +533,7 @@ class QuotaDesigner:
                     "the methods and press <i>Compare</i>. Every method is simulated on the "
                     "same sales draws, so the differences come from the quotas alone."
                 ),
-                widgets.HBox([targets, boxes]),
+                _controls(self.sliders, self.weights_text, self.methods, self.button),
                 self.status,
                 self.table_out,
                 self.attainment_out,

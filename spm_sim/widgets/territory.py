@@ -18,6 +18,38 @@ from spm_sim.territory import design, tradeoff
 __all__ = ["TerritoryDesigner"]
 
 
+def _sliders(start: int, n_units: int, tolerance: float, cap: float | None, current: bool):
+    """Territories (around ``start``), the tolerance and the disruption cap (needs ``current``)."""
+    return {
+        "territories": widgets.IntSlider(
+            value=min(start, n_units),
+            min=max(1, start // 2),
+            max=min(n_units, max(start * 3 // 2, start + 2)),
+            description="territories",
+            continuous_update=False,
+        ),
+        "tolerance": widgets.FloatSlider(
+            value=tolerance,
+            min=0.01,
+            max=0.5,
+            step=0.01,
+            readout_format=".0%",
+            description="tolerance ±",
+            continuous_update=False,
+        ),
+        "cap": widgets.FloatSlider(
+            value=1.0 if cap is None else cap,
+            min=0.0,
+            max=1.0,
+            step=0.01,
+            readout_format=".0%",
+            description="disruption cap",
+            continuous_update=False,
+            disabled=not current,
+        ),
+    }
+
+
 class TerritoryDesigner:
     """Realign units or accounts with sliders, and see the map, balance and disruption.
 
@@ -68,34 +100,7 @@ class TerritoryDesigner:
         self.draw = draw
         n_cur = units[self.current].nunique() if self.current else 0
         start = territories or n_cur or 10
-        self.sliders = {
-            "territories": widgets.IntSlider(
-                value=min(start, len(units)),
-                min=max(1, start // 2),
-                max=min(len(units), max(start * 3 // 2, start + 2)),
-                description="territories",
-                continuous_update=False,
-            ),
-            "tolerance": widgets.FloatSlider(
-                value=tolerance,
-                min=0.01,
-                max=0.5,
-                step=0.01,
-                readout_format=".0%",
-                description="tolerance ±",
-                continuous_update=False,
-            ),
-            "cap": widgets.FloatSlider(
-                value=1.0 if cap is None else cap,
-                min=0.0,
-                max=1.0,
-                step=0.01,
-                readout_format=".0%",
-                description="disruption cap",
-                continuous_update=False,
-                disabled=self.current is None,
-            ),
-        }
+        self.sliders = _sliders(start, len(units), tolerance, cap, self.current is not None)
         self.summary = widgets.HTML()
         self.figures = widgets.Output()
         for s in self.sliders.values():
