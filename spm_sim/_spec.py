@@ -7,13 +7,18 @@ The error classes themselves live in :mod:`spm_sim.errors`.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+import re
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from spm_sim.errors import SpecError
 
@@ -87,32 +92,208 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 def format_validation_error(err: ValidationError, *, source: str, model: type[BaseModel]) -> str:
-    """Turn a pydantic error into one line per problem: field, rule, value."""
-    lines = [f"{source}: {err.error_count()} problem(s) in this {model.__name__.lower()} spec:"]
-    for e in err.errors(include_url=False):
-        loc = _loc(tuple(e["loc"]))
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            field = e["loc"][-1]
-            allowed = _allowed_fields(model, tuple(e["loc"][:-1]))
-            msg = f"unknown field '{field}'.{suggest(str(field), allowed)}"
-            if allowed:
-                msg += f" Allowed here: {', '.join(sorted(allowed))}."
-            lines.append(f"  - {loc}: {msg}")
+    """Turn a pydantic error into one line per problem: field, rule, value.
+
+    pydantic reports some single problems twice, and those echoes are left out (see
+    :func:`_problems`): a tuple with a minimum length whose bad item leaves too few
+    items "after validation", and the branches of a union (``'flat' or a tuple of
+    shares``) that did not take the value at all beside the one that did. A line
+    names the field as written, without the branch pydantic adds to a union's.
+
+    Examples
+    --------
+    >>> from typing import Literal
+    >>> class Team(Spec):
+    ...     sizes: tuple[Annotated[int, Field(ge=1)], ...] = Field(min_length=1)
+    ...     split: Literal["even"] | tuple[Share, ...] = "even"
+    >>> try:
+    ...     Team.model_validate({"sizes": [0], "split": [0.5, 2]})
+    ... except ValidationError as exc:
+    ...     print(format_validation_error(exc, source="team.yaml", model=Team))
+    team.yaml: 2 problem(s) in this team spec:
+      - sizes[0]: Input should be greater than or equal to 1 (got 0)
+      - split[1]: Input should be less than or equal to 1 (got 2)
+    """
+    lines = [_line(e, model) for e in _problems(err, model)]
+    head = f"{source}: {len(lines)} problem(s) in this {model.__name__.lower()} spec:"
+    return "\n".join([head, *lines])
+
+
+def _line(e: ErrorDetails, model: type[BaseModel]) -> str:
+    """One problem in words: where, what, and the value given."""
+    loc = _loc(tuple(e["loc"]))
+    msg = e["msg"]
+    if e["type"] == "extra_forbidden":
+        field = e["loc"][-1]
+        allowed = _allowed_fields(model, tuple(e["loc"][:-1]))
+        msg = f"unknown field '{field}'.{suggest(str(field), allowed)}"
+        if allowed:
+            msg += f" Allowed here: {', '.join(sorted(allowed))}."
+        return f"  - {loc}: {msg}"
+    if e["type"] == "missing":
+        return f"  - {loc}: required field is missing; add it."
+    if e["type"] == "value_error":
+        # raised by our own validators: the message already names the value
+        return f"  - {loc}: {msg.removeprefix('Value error, ')}"
+    shown = repr(e.get("input"))
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return f"  - {loc}: {msg} (got {shown})"
+
+
+#: Error types saying a value is not of a union branch's kind at all (a number where
+#: the branch takes a tuple), as opposed to a value of its kind that breaks a rule.
+_WRONG_KIND = {
+    "literal_error",
+    "enum",
+    "float_parsing",
+    "int_parsing",
+    "bool_parsing",
+    "is_instance_of",
+    "none_required",
+}
+
+
+def _wrong_kind(e: ErrorDetails, at: int) -> bool:
+    """Whether ``e`` is a union branch refusing the value's kind (at the branch itself)."""
+    kind = e["type"]
+    return len(e["loc"]) == at + 1 and (kind in _WRONG_KIND or kind.endswith("_type"))
+
+
+def _problems(err: ValidationError, model: type[BaseModel]) -> list[ErrorDetails]:
+    """The errors of ``err``, one per problem, located as the spec is written.
+
+    Two kinds of echo are dropped, each only beside the more specific error it echoes:
+
+    * ``too_short`` on a tuple whose bad item was dropped before its length was
+      counted ("at least 1 item after validation, not 0" for one bad stage). A tuple
+      given too few items in the first place keeps the line.
+    * the branches of a union that refused the value's kind ("Input should be a valid
+      tuple" for ``3`` where a factor or 12 factors go), beside a branch that took it
+      and found the problem. When every branch refuses the value, their words are
+      joined into one line.
+
+    The union's branch (``tuple[float, ...]``) is then left out of each location.
+    """
+    errors = err.errors(include_url=False)
+    errors = [e for e in errors if not _too_short_echo(e, errors)]
+    # group the errors of each union by the union's location
+    unions: dict[tuple[Any, ...], list[int]] = {}
+    tags: list[list[int]] = []
+    for n, e in enumerate(errors):
+        positions = _union_positions(model, tuple(e["loc"]))
+        tags.append(positions)
+        if positions:
+            unions.setdefault(tuple(e["loc"][: positions[0]]), []).append(n)
+    drop: set[int] = set()
+    merged: dict[int, ErrorDetails] = {}
+    for where, members in unions.items():
+        at = len(where)
+        branches: dict[Any, list[int]] = {}
+        for n in members:
+            branches.setdefault(errors[n]["loc"][at], []).append(n)
+        refused = {b for b, ns in branches.items() if all(_wrong_kind(errors[n], at) for n in ns)}
+        if len(refused) < len(branches):
+            drop |= {n for b in refused for n in branches[b]}
             continue
-        if e["type"] == "missing":
-            lines.append(f"  - {loc}: required field is missing; add it.")
+        words = list(dict.fromkeys(errors[n]["msg"] for n in members))
+        if all(w.startswith("Input should be ") for w in words):
+            msg = "Input should be " + "; or ".join(w[len("Input should be ") :] for w in words)
+        else:
+            msg = "; or ".join(words)
+        first = errors[members[0]]
+        merged[members[0]] = ErrorDetails(
+            type="union_refused", loc=where, msg=msg, input=first.get("input")
+        )
+        drop |= set(members[1:])
+    out: list[ErrorDetails] = []
+    seen: set[tuple[tuple[Any, ...], str]] = set()
+    for n, e in enumerate(errors):
+        if n in drop:
             continue
-        if e["type"] == "value_error":
-            # raised by our own validators: the message already names the value
-            lines.append(f"  - {loc}: {msg.removeprefix('Value error, ')}")
-            continue
-        value = e.get("input")
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        lines.append(f"  - {loc}: {msg} (got {shown})")
-    return "\n".join(lines)
+        if n in merged:
+            e = merged[n]
+        else:
+            loc = tuple(p for i, p in enumerate(e["loc"]) if i not in tags[n])
+            e = ErrorDetails(**{**e, "loc": loc})
+        key = (tuple(e["loc"]), e["msg"])
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+def _too_short_echo(e: ErrorDetails, errors: list[ErrorDetails]) -> bool:
+    """A ``too_short`` that counts a tuple after its bad items were dropped: the value
+    given has enough items, and an error inside it is the problem."""
+    if e["type"] != "too_short":
+        return False
+    value = e.get("input")
+    if isinstance(value, str | bytes) or not hasattr(value, "__len__"):
+        return False
+    need = (e.get("ctx") or {}).get("min_length")
+    if need is None:
+        found = re.search(r"at least (\d+) item", e["msg"])
+        need = int(found[1]) if found else None
+    if need is None or len(value) < need:
+        return False
+    loc = tuple(e["loc"])
+    return any(len(o["loc"]) > len(loc) and tuple(o["loc"][: len(loc)]) == loc for o in errors)
+
+
+def _union_positions(model: type[BaseModel], loc: tuple[Any, ...]) -> list[int]:
+    """The places in ``loc`` that name a branch of a union (pydantic adds one per
+    union it tried: ``("seasonality", "tuple[float, ...]", 1)``), outermost first.
+
+    A discriminated union reports only the branch its tag chose; its location is left
+    as it is (the spec's own messages, such as a plan's, read it).
+    """
+    found: set[int] = set()
+    _walk(model, loc, 0, (), found)
+    return sorted(found)
+
+
+def _walk(
+    annotation: Any, loc: tuple[Any, ...], i: int, metadata: tuple[Any, ...], found: set[int]
+) -> None:
+    while typing.get_origin(annotation) is Annotated:
+        annotation, *more = typing.get_args(annotation)
+        metadata = (*metadata, *more)
+    if i >= len(loc):
+        return
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in args if a is not type(None)]
+        if len(members) == 1:  # X | None: no branch in the location
+            _walk(members[0], loc, i, metadata, found)
+            return
+        if any(
+            isinstance(m, Discriminator) or (isinstance(m, FieldInfo) and m.discriminator)
+            for m in metadata
+        ):
+            return
+        found.add(i)
+        named = [m for m in members if getattr(m, "__name__", None) == loc[i]]
+        for member in named or members:  # which branch a label names, when not a model's
+            _walk(member, loc, i + 1, (), found)
+        return
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, info in annotation.model_fields.items():
+            if loc[i] in (name, info.alias):
+                # the field's own Field(...) may name a discriminator, hence info in the metadata
+                _walk(info.annotation, loc, i + 1, (*info.metadata, info), found)
+        return
+    if origin in (tuple, list, set, frozenset, Sequence) and isinstance(loc[i], int):
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            item = args[loc[i]] if loc[i] < len(args) else None
+        else:
+            item = args[0] if args else None
+        if item is not None:
+            _walk(item, loc, i + 1, (), found)
+        return
+    if origin in (dict, Mapping) and len(args) == 2:
+        _walk(args[1], loc, i + 1, (), found)
 
 
 def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -236,14 +417,20 @@ class Spec(BaseModel):
         spec says better (a plan or a scenario by its ``name``)."""
         return type(self).__name__
 
-    def replace(self, **changes: Any) -> Any:
+    def _settable(self) -> list[str]:
+        """The names :meth:`replace` takes: the fields, unless a spec validates more
+        (quota settings also take their method's settings by their flat names)."""
+        return list(type(self).model_fields)
+
+    def replace(self, **changes: Any) -> Self:
         """A copy with ``changes`` applied, validated again (a located error if not)."""
         fields = type(self).model_fields
-        unknown = sorted(set(changes) - set(fields))
+        names = self._settable()
+        unknown = sorted(set(changes) - set(names))
         if unknown:
             raise self._error(
                 f"{self._label()}: unknown field {unknown[0]!r}."
-                f"{suggest(unknown[0], fields)} Allowed: {', '.join(fields)}."
+                f"{suggest(unknown[0], names)} Allowed: {', '.join(names)}."
             )
         data = {k: getattr(self, k) for k in fields}
         data.update(changes)

@@ -16,9 +16,10 @@ diagnostics judge any quotas against the model's draws: :func:`annual_draws`,
 :func:`calibrate_annual`, :func:`quota_diagnostics` (:class:`QuotaDiagnostics`).
 ``docs/model.md`` section 5 gives the equations.
 
-The workings live in ``spm_sim/_quota/``: ``settings`` (the spec), ``quotas``
-(``set_quotas``), ``result`` (``Quotas``), ``bases`` (the bases, allocation down the
-hierarchy, overrides), ``calibrate`` (draws, calibration, diagnostics).
+The workings live in ``spm_sim/_quota/``: ``settings`` (the spec), ``methods`` (each
+method's own settings, the union tagged by method), ``quotas`` (``set_quotas``),
+``result`` (``Quotas``), ``bases`` (the bases, allocation down the hierarchy,
+overrides), ``calibrate`` (draws, calibration, diagnostics).
 
 Examples
 --------
@@ -38,14 +39,7 @@ from ._quota.calibrate import (
     calibrate_annual,
     quota_diagnostics,
 )
-from ._quota.quotas import (
-    quotas_from_history,
-    rep_potential,
-    rep_run_rates,
-    set_quotas,
-)
-from ._quota.result import Quotas
-from ._quota.settings import (
+from ._quota.methods import (
     BLENDABLE,
     METHODS,
     BlendOptions,
@@ -55,11 +49,20 @@ from ._quota.settings import (
     EqualOptions,
     HistoryOptions,
     MethodOptions,
+    PotentialOptions,
+)
+from ._quota.quotas import (
+    quotas_from_history,
+    rep_potential,
+    rep_run_rates,
+    set_quotas,
+)
+from ._quota.result import Quotas
+from ._quota.settings import (
     Move,
     OverAssignment,
     Override,
     PlannedHire,
-    PotentialOptions,
     QuotaSettings,
     monthly_ramp,
 )

@@ -232,6 +232,72 @@ def test_replace_validates_again_and_takes_flat_names():
         QuotaSettings(over_assignment=0.1).replace(method="calibrated", probability=0.6)
 
 
+def test_replace_is_the_spec_s_replace_with_the_flat_names():
+    # one code path: Spec.replace, naming the settings by _label() and taking the flat
+    # names QuotaSettings._settable() adds to the fields
+    class West(QuotaSettings):
+        def _label(self) -> str:
+            return "quota of region 'West'"
+
+    west = West(method="calibrated", probability=0.6)
+    assert west.replace(probability=0.7).probability == 0.7
+    with pytest.raises(SpecError) as info:
+        west.replace(growth=9)
+    assert str(info.value) == (
+        "quota of region 'West': 1 problem(s) in this west spec:\n"
+        "  - growth: Input should be less than or equal to 5 (got 9)"
+    )
+    with pytest.raises(SpecError, match=r"^quota of region 'West': unknown field 'probabilty'"):
+        west.replace(probabilty=0.7)
+    with pytest.raises(SpecError, match=r"Allowed: method, options, target, .*, probability,"):
+        QuotaSettings().replace(probabilty=0.7)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {
+                "hires": [
+                    {"rep_id": "TBH-1", "region": "West", "start": "2026-03-01"},
+                    {"rep_id": "TBH-2", "region": "East", "start": "2026-04-01"},
+                    {"rep_id": "TBH-1", "region": "East", "start": "2026-05-01"},
+                ]
+            },
+            r"- quota\.hires: two planned hires with rep_id 'TBH-1' \(hires\[0\] and \[2\]\); "
+            r"give each its own id",
+        ),
+        (
+            {
+                "overrides": [
+                    {"rep_id": "R1", "quota": 1e6, "reason": "renewal"},
+                    {"rep_id": "R1", "quota": 2e6, "reason": "territory"},
+                ]
+            },
+            r"- quota\.overrides: two overrides for rep 'R1' \(overrides\[0\] and \[1\]\); keep",
+        ),
+    ],
+)
+def test_a_rep_id_twice_is_refused_by_the_settings_themselves(fields, message):
+    # known from the settings alone: refused when they are built, before any book
+    with pytest.raises(SpecError, match=r"- (hires|overrides): two "):
+        QuotaSettings().replace(**fields)
+    with pytest.raises(ScenarioError, match=message):
+        scenario().replace(quota=fields)
+
+
+def test_a_bad_seasonality_is_one_problem():
+    # the union of a word and shares: the branch that took the value speaks, once
+    with pytest.raises(SpecError) as info:
+        QuotaSettings().replace(seasonality=(0.5, "x"))
+    assert str(info.value).splitlines()[1:] == [
+        "  - seasonality[1]: Input should be a valid number, unable to parse string as a "
+        "number (got 'x')"
+    ]
+    with pytest.raises(SpecError, match=r"1 problem.*\n.*- seasonality: Input should be 'hist"):
+        QuotaSettings().replace(seasonality="hist")
+
+
 def test_changing_the_method_keeps_what_the_new_method_reads():
     window = QuotaSettings(history="multi_year", history_weights=(0.6, 0.4), growth=0.08)
     blend = window.replace(method="blend", weights={"history": 0.5, "potential": 0.5})
