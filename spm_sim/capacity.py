@@ -14,7 +14,11 @@
   the Monte Carlo's multipliers.
 * **Planning and analysis**: :func:`smallest_team`, :func:`headcount_curve`,
   :func:`meets_target`, :func:`marginal_value`, :func:`wait_quantiles`,
-  :func:`queue_by_day`.
+  :func:`queue_by_day`, :func:`response_time_curves` (each replication's share
+  contacted within ``t`` against ``t``), :func:`pooled_utilisation` (each stage's
+  busy over in-seat hours, all replications together; the summary's
+  ``utilisation_<stage>`` is the mean of the replications' ratios) and
+  :func:`share_column` (the name of a summary's ``share_within_<h>h`` figure).
 
 ``docs/model.md`` section 9 gives the model and its validation. The workings live in
 ``spm_sim/_capacity/``: ``queueing``, ``headcount``, ``model``, ``planning``, ``analysis``.
@@ -29,8 +33,12 @@ Examples
 from __future__ import annotations
 
 from ._capacity.analysis import (
+    RESPONSE_GRID_POINTS,
     WAIT_QUANTILES,
+    pooled_utilisation,
     queue_by_day,
+    response_time_curves,
+    share_column,
     wait_quantiles,
 )
 from ._capacity.headcount import (
@@ -114,4 +122,8 @@ __all__ = [
     "WAIT_QUANTILES",
     "wait_quantiles",
     "queue_by_day",
+    "share_column",
+    "RESPONSE_GRID_POINTS",
+    "response_time_curves",
+    "pooled_utilisation",
 ]

@@ -12,11 +12,15 @@ Definitions (per trial ``t``; ``B_t`` company bookings, ``T`` company target,
 
 Standard errors: for a mean, ``sd / sqrt(n)``; for a probability, ``sqrt(p(1-p)/n)``.
 Percentiles are the empirical P10/P50/P90 of the trials (numpy's linear method).
+
+The results read here are :class:`~spm_sim.simulate.SimulationResult` objects (typed
+``Any``: ``simulate`` sits above ``metrics`` in the layer order and calls it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +33,7 @@ __all__ = [
     "summarize",
     "rep_summary",
     "compare",
+    "quarterly_accrual",
 ]
 
 #: metric -> (label for reports, unit). Units: "$", "ratio" (shown as %), "prob".
@@ -58,7 +63,7 @@ DYNAMICS_METRICS: dict[str, tuple[str, str]] = {
 }
 
 
-def trial_metrics(result) -> pd.DataFrame:
+def trial_metrics(result: Any) -> pd.DataFrame:
     """One row per trial with every metric of :data:`METRICS`, and those of
     :data:`DYNAMICS_METRICS` the result has (a workforce, behaviour or programmes).
 
@@ -120,7 +125,7 @@ def _describe(values: np.ndarray, unit: str) -> dict[str, float]:
     return {"mean": mean, "se": se, "p10": float(p10), "p50": float(p50), "p90": float(p90)}
 
 
-def summarize(result) -> pd.DataFrame:
+def summarize(result: Any) -> pd.DataFrame:
     """Tidy summary of one result: one row per metric.
 
     Columns: ``scenario, metric, label, unit, mean, se, p10, p50, p90, n_trials``.
@@ -145,7 +150,7 @@ def summarize(result) -> pd.DataFrame:
     return df
 
 
-def rep_summary(result) -> pd.DataFrame:
+def rep_summary(result: Any) -> pd.DataFrame:
     """One row per rep: region, quota, expected bookings and pay, P(at quota)."""
     att = result.rep_attainment
     pay = result.payout.sum(axis=2)
@@ -233,13 +238,90 @@ def compare(results: Sequence) -> pd.DataFrame:
     return df
 
 
+def _quarter_labels(periods: Sequence[str]) -> list[str]:
+    """``"2026-04"`` -> ``"Q2 2026"``, one label per period."""
+    return [f"Q{(int(p[5:7]) - 1) // 3 + 1} {p[:4]}" for p in periods]
+
+
+def quarterly_accrual(results: Any) -> pd.DataFrame:
+    """Incentive accrued per quarter: mean, P10 and P90 over trials, per scenario.
+
+    Parameters
+    ----------
+    results : SimulationResult or sequence of SimulationResult
+        Each result's ``payout_by_period`` (company incentive paid per month,
+        settled cumulatively year to date; shape ``(trials, periods)``) is summed
+        over the months of each quarter of its ``periods`` (``"YYYY-MM"``).
+
+    Returns
+    -------
+    DataFrame
+        Long form, one row per scenario and quarter (scenarios in the order given,
+        quarters in the order of the periods): ``scenario, quarter, mean, p10, p90,
+        share_of_year``. ``quarter`` reads ``"Q1 2026"``; ``mean``, ``p10`` and
+        ``p90`` are over trials of the quarter's incentive (numpy's linear
+        percentiles, as everywhere in this module); ``share_of_year`` is the
+        quarter's mean over the mean annual incentive (NaN when that is 0), so a
+        scenario's shares add up to 1.
+
+    Raises
+    ------
+    ValueError
+        If ``results`` is an empty sequence.
+
+    Examples
+    --------
+    Two simulated half-years: trial 0 pays 30 in Q1 and 60 in Q2, trial 1 30 and 40.
+
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(
+    ...     scenario=SimpleNamespace(name="base"),
+    ...     periods=("2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"),
+    ...     payout_by_period=np.array([[10.0, 10, 10, 20, 20, 20], [0, 0, 30, 0, 40, 0]]))
+    >>> quarterly_accrual(r)
+      scenario  quarter  mean   p10   p90  share_of_year
+    0     base  Q1 2026  30.0  30.0  30.0          0.375
+    1     base  Q2 2026  50.0  42.0  58.0          0.625
+    """
+    if hasattr(results, "scenario"):  # a single SimulationResult
+        results = [results]
+    results = list(results)
+    if not results:
+        raise ValueError("quarterly_accrual needs at least one simulation result.")
+    rows = []
+    for r in results:
+        labels = _quarter_labels(r.periods)
+        quarters = list(dict.fromkeys(labels))
+        per_q = np.stack(
+            [
+                r.payout_by_period[:, [i for i, q in enumerate(labels) if q == quarter]].sum(axis=1)
+                for quarter in quarters
+            ],
+            axis=1,
+        )
+        year = float(per_q.sum(axis=1).mean())
+        for j, quarter in enumerate(quarters):
+            col = per_q[:, j]
+            rows.append(
+                {
+                    "scenario": r.scenario.name,
+                    "quarter": quarter,
+                    "mean": float(col.mean()),
+                    "p10": float(np.percentile(col, 10)),
+                    "p90": float(np.percentile(col, 90)),
+                    "share_of_year": float(col.mean() / year) if year > 0 else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def _differences_besides_programmes(a, b) -> list[str]:
     """Scenario fields (other than name, description, trials, programmes) that differ."""
     skip = {"name", "description", "trials", "programmes"}
     return [f for f in type(a).model_fields if f not in skip and getattr(a, f) != getattr(b, f)]
 
 
-def programme_return(with_programme, without) -> pd.DataFrame:
+def programme_return(with_programme: Any, without: Any) -> pd.DataFrame:
     """What a programme (coaching, a contest) returns: paired differences of two runs.
 
     Parameters

@@ -3,32 +3,74 @@
 :func:`company_view` simulates a scenario under several quota settings with the same
 draws and puts the company-level outcomes side by side (the chance of the company
 target, incentive cost with its percentiles, share of reps at quota).
+:func:`quota_diagnostics_by_setting` sets each setting's quotas as the simulation
+does and judges them with :func:`~spm_sim.quota.quota_diagnostics` against one
+yardstick: the same simulated sales, the same territory potential and run rates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from spm_sim._spec import whole_count
 from spm_sim.book import load_book_ref
-from spm_sim.errors import SpecError
-from spm_sim.random import seed_sequence
-from spm_sim.simulate import simulate
+from spm_sim.errors import SpecError, SpmSimError
+from spm_sim.quota import (
+    QuotaDiagnostics,
+    Quotas,
+    annual_draws,
+    quota_diagnostics,
+    rep_potential,
+    rep_run_rates,
+)
+from spm_sim.random import RngLike, seed_sequence
+from spm_sim.simulate import Prepared, prepare, simulate
 
-__all__ = ["company_view"]
+if TYPE_CHECKING:
+    from spm_sim.book import Book
+    from spm_sim.scenario import Scenario
+
+__all__ = ["company_view", "quota_diagnostics_by_setting", "SettingDiagnostics"]
+
+
+def _check_settings(func: str, settings: Any) -> None:
+    """``settings`` is a non-empty mapping (its names are checked one by one)."""
+    if not isinstance(settings, Mapping) or not settings:
+        raise SpecError(
+            f"{func}: settings must be a non-empty mapping of name -> QuotaSettings, got "
+            f"{settings!r}. Pass e.g. {{'flat': QuotaSettings(), '10% over': "
+            "QuotaSettings(over_assignment=0.1)}."
+        )
+
+
+def _with_setting(func: str, scenario: Scenario, name: Any, quota: Any) -> Scenario:
+    """``scenario`` with the quota setting ``name``, validated (a located message if not)."""
+    if not isinstance(name, str) or not name.strip():
+        raise SpecError(
+            f"{func}: setting names must be non-empty text, got {name!r}; name each "
+            "setting as it should appear in the table."
+        )
+    try:
+        return scenario.replace(quota=quota)
+    except SpecError as exc:  # the scenario's located message, one line per problem
+        raise SpecError(
+            f"{func}: setting {name!r} is not a valid quota setting: {exc} "
+            "Fix that field of the setting."
+        ) from None
 
 
 def company_view(
-    scenario,
+    scenario: Scenario,
     settings: Mapping[str, Any],
     *,
     trials: int | None = None,
-    rng=None,
-    book=None,
+    rng: RngLike = None,
+    book: Book | None = None,
 ) -> pd.DataFrame:
     """Simulate one scenario under several quota settings, with the same draws.
 
@@ -84,12 +126,7 @@ def company_view(
     True
     """
     func = "company_view"
-    if not isinstance(settings, Mapping) or not settings:
-        raise SpecError(
-            f"{func}: settings must be a non-empty mapping of name -> QuotaSettings, got "
-            f"{settings!r}. Pass e.g. {{'flat': QuotaSettings(), '10% over': "
-            "QuotaSettings(over_assignment=0.1)}."
-        )
+    _check_settings(func, settings)
     n = scenario.trials if trials is None else whole_count(func, "trials", trials)
     root = seed_sequence(rng, default=scenario.seed)  # once: a Generator would move on
     if book is None:
@@ -98,18 +135,7 @@ def company_view(
     first = None
     result = None
     for name, quota in settings.items():
-        if not isinstance(name, str) or not name.strip():
-            raise SpecError(
-                f"{func}: setting names must be non-empty text, got {name!r}; name each "
-                "setting as it should appear in the table."
-            )
-        try:
-            sc = scenario.replace(quota=quota)
-        except SpecError as exc:  # the scenario's located message, one line per problem
-            raise SpecError(
-                f"{func}: setting {name!r} is not a valid quota setting: {exc} "
-                "Fix that field of the setting."
-            ) from None
+        sc = _with_setting(func, scenario, name, quota)
         result = simulate(sc, n, rng=root, book=book)
         if first is None:
             first = result
@@ -157,3 +183,182 @@ def company_view(
 
 def _dump(spec) -> Any:
     return spec.model_dump() if hasattr(spec, "model_dump") else dict(spec)
+
+
+@dataclass(frozen=True)
+class SettingDiagnostics:
+    """Quota settings judged side by side: each one's quotas and their diagnostics.
+
+    Returned by :func:`quota_diagnostics_by_setting`.
+
+    Attributes
+    ----------
+    quotas : dict of str to Quotas
+        Each setting's quotas, as :func:`~spm_sim.simulate.prepare` (and so
+        :func:`company_view` and :func:`~spm_sim.simulate.simulate` on the same
+        ``rng``) sets them, in the order of the settings.
+    diagnostics : dict of str to QuotaDiagnostics
+        The same quotas judged by :func:`~spm_sim.quota.quota_diagnostics`.
+    n_trials : int
+        Simulated years behind every judgement.
+    """
+
+    quotas: dict[str, Quotas] = field(repr=False)
+    diagnostics: dict[str, QuotaDiagnostics] = field(repr=False)
+    n_trials: int = 0
+
+    @property
+    def names(self) -> list[str]:
+        """The settings' names, in order."""
+        return list(self.quotas)
+
+
+@dataclass(frozen=True)
+class _Yardstick:
+    """What every setting's quotas are judged against (for one set of reps)."""
+
+    draws: np.ndarray
+    potential: pd.Series | None
+    history: pd.Series | None
+    base_salary: np.ndarray
+    target_incentive: np.ndarray
+
+
+def _yardstick(
+    scenario: Scenario, book: Book, prep: Prepared, trials: int, root: np.random.SeedSequence
+) -> _Yardstick:
+    """The draws, potential, run rates and pay of ``prep``'s reps, read with the
+    scenario's own quota settings (its potential column and history window)."""
+    own = scenario.quota
+    reps = prep.model.rep_ids
+    potential = None  # unknown: not judged (0 would flag every quota as unreachable)
+    if own.potential_column in book.accounts.columns:
+        potential = rep_potential(book.accounts, reps, own.potential_column)
+    # planned hires (quota.hires) are not in the book: no history, 0 (not judged on growth)
+    known = set(book.reps["rep_id"].astype(str))
+    try:
+        history = rep_run_rates(
+            book,
+            plan_year=scenario.plan_year,
+            settings=own,
+            rep_ids=[r for r in reps if r in known],
+        ).reindex(list(reps), fill_value=0.0)
+    except (SpmSimError, ValueError):  # a book whose history gives no run rate
+        history = None
+    return _Yardstick(
+        draws=annual_draws(prep.model, trials, rng=root),
+        potential=potential,
+        history=history,
+        base_salary=prep.base_salary,
+        target_incentive=prep.target_incentive,
+    )
+
+
+def quota_diagnostics_by_setting(
+    scenario: Scenario,
+    settings: Mapping[str, Any],
+    *,
+    trials: int | None = None,
+    rng: RngLike = None,
+    book: Book | None = None,
+) -> SettingDiagnostics:
+    """Set the quotas of several settings and judge each on the same simulated sales.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Book, plan year, plan and seed; its ``quota`` is replaced by each setting,
+        and its own quota settings say how the yardstick is read (below).
+    settings : mapping of str to QuotaSettings
+        Named quota settings (a mapping of fields is validated as one), in order.
+    trials : int, optional
+        Simulated years to judge on; default ``scenario.trials``.
+    rng : int, SeedSequence or Generator, optional
+        Default ``scenario.seed``; normalised once to the run's root. The quotas
+        (a calibration's stream) and the draws (the trials' streams) come from it,
+        so with the same int or SeedSequence, :func:`company_view` simulates these
+        quotas on these very draws.
+    book : Book, optional
+        The loaded book; default loaded once from ``scenario.book``.
+
+    Returns
+    -------
+    SettingDiagnostics
+        Per setting name, the :class:`~spm_sim.quota.Quotas` and their
+        :class:`~spm_sim.quota.QuotaDiagnostics`.
+
+    Notes
+    -----
+    Every setting is judged against one yardstick, so their differences come from
+    the quotas alone:
+
+    * the draws: :func:`~spm_sim.quota.annual_draws` of the fitted model on the
+      trials' streams of ``rng``, the bookings :func:`~spm_sim.simulate.simulate`
+      draws trial by trial (before a workforce or behaviour, if the scenario has
+      one, changes them);
+    * the potential: :func:`~spm_sim.quota.rep_potential` of the column the
+      scenario's quota settings name (``potential_column``). A book whose accounts
+      lack that column has no potential to judge against: ``potential`` is None,
+      so ``quota_to_potential`` is NaN, no rep is flagged on it and its
+      correlations are NaN (a potential of 0 would flag every quota as infinitely
+      above its territory's potential);
+    * the history: :func:`~spm_sim.quota.rep_run_rates` with the scenario's quota
+      settings (their history window, ramp and seasonality), each rep's
+      annualised run rate, so reps who were there part of last year are not
+      flagged for growth they will not need. A planned hire (``quota.hires``) has
+      no history: 0, so not judged on growth. A book whose history gives no run
+      rate at all leaves ``history`` None (no rep judged on growth);
+    * the pay: each rep's base salary and target incentive, for the quota-to-OTE
+      ratio.
+
+    Settings with other planned hires than the first have other reps: their
+    yardstick is drawn for those reps, the same way.
+
+    Raises
+    ------
+    SpecError
+        If ``settings`` is empty or not a mapping, a name is not text, or a setting
+        is not valid for the scenario.
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario
+    >>> from spm_sim.quota import QuotaSettings
+    >>> judged = quota_diagnostics_by_setting(sample_scenario("baseline"), {
+    ...     "history": QuotaSettings(growth=0.08),
+    ...     "10% over": QuotaSettings(growth=0.08, over_assignment=0.10)}, trials=200, rng=0)
+    >>> judged.names
+    ['history', '10% over']
+    >>> [round(d.value("over_assignment"), 3) for d in judged.diagnostics.values()]
+    [0.0, 0.1]
+    >>> share = [d.value("share_at_quota") for d in judged.diagnostics.values()]
+    >>> bool(share[1] < share[0])  # the same sales against higher quotas
+    True
+    """
+    func = "quota_diagnostics_by_setting"
+    _check_settings(func, settings)
+    n = scenario.trials if trials is None else whole_count(func, "trials", trials)
+    root = seed_sequence(rng, default=scenario.seed)  # once: a Generator would move on
+    if book is None:
+        book = load_book_ref(scenario.book)
+    yardsticks: dict[Any, _Yardstick] = {}
+    quotas: dict[str, Quotas] = {}
+    diagnostics: dict[str, QuotaDiagnostics] = {}
+    for name, quota in settings.items():
+        sc = _with_setting(func, scenario, name, quota)
+        prep = prepare(sc, book, rng=root)
+        # the reps (and so the draws and pay) change with the planned hires only
+        key = sc.quota.hires
+        if key not in yardsticks:
+            yardsticks[key] = _yardstick(scenario, book, prep, n, root)
+        y = yardsticks[key]
+        quotas[name] = prep.quotas
+        diagnostics[name] = quota_diagnostics(
+            prep.quotas,
+            y.draws,
+            potential=y.potential,
+            history=y.history,
+            base_salary=y.base_salary,
+            target_incentive=y.target_incentive,
+        )
+    return SettingDiagnostics(quotas=quotas, diagnostics=diagnostics, n_trials=n)

@@ -23,7 +23,10 @@ from spm_sim.capacity import (
     mean_ci,
     mmc,
     pass_probability,
+    pooled_utilisation,
+    response_time_curves,
     run_capacity,
+    share_column,
     smallest_team,
 )
 from spm_sim.errors import CapacityError, ScenarioError
@@ -338,3 +341,105 @@ def test_a_later_stage_cannot_be_searched_for_a_response_time():
     )
     with pytest.raises(CapacityError, match="measured at the first stage"):
         smallest_team(cfg, ServiceTarget(within_hours=1, share=0.9), stage=1, replications=1)
+
+
+# --- analysis of a result: response-time curves, pooled utilisation, column names ---
+
+
+def test_response_time_curves_on_a_hand_made_frame():
+    # replication 0 waits 0, 0.5 and 1.5 h at the first stage, replication 1 1 and 2 h;
+    # stage 1's waits and the replication with no first-stage lead are not read
+    work = pd.DataFrame(
+        {
+            "replication": [0, 0, 0, 1, 1, 1, 2],
+            "stage": [0, 0, 0, 0, 0, 1, 1],
+            "wait": [0.0, 0.5, 1.5, 1.0, 2.0, 50.0, 7.0],
+        }
+    )
+    curves = response_time_curves(work, 1.0, points=8)
+    # 8 // 4 = 2 points below 1 h; the top is max(99th percentile 1.98, 2 x 1) = 2;
+    # 6 points from 1 to 2 h, geometric
+    grid = [0.0, 0.5, *(2.0 ** (k / 5) for k in range(6))]
+    np.testing.assert_allclose(curves.columns.to_numpy(float), grid)
+    assert curves.index.tolist() == [0, 1] and curves.index.name == "replication"
+    third = 1.0 / 3.0
+    np.testing.assert_allclose(
+        curves.to_numpy(),
+        [
+            [third, 2 * third, 2 * third, 2 * third, 2 * third, 1.0, 1.0, 1.0],
+            [0.0, 0.0, 0.5, 0.5, 0.5, 0.5, 0.5, 1.0],
+        ],
+    )
+    # a long tail moves the top to the 99th percentile of every wait
+    tail = response_time_curves(work.assign(wait=work["wait"] * 10), 1.0, points=8)
+    every = np.array([0.0, 5.0, 15.0, 10.0, 20.0])
+    assert tail.columns[-1] == pytest.approx(np.quantile(every, 0.99))
+    with pytest.raises(ValueError, match="within_hours must be a positive"):
+        response_time_curves(work, 0.0)
+    with pytest.raises(ValueError, match="points must be a whole number >= 8"):
+        response_time_curves(work, 1.0, points=4)
+
+
+def test_response_time_curves_and_the_summary_differ_by_the_leads_left_waiting():
+    res = run_capacity(mmc_config(3, 1.1, leads=3000), 3, rng=4)
+    per = res.per_replication(within_hours=0.5)
+    curves = response_time_curves(res.work, 0.5)
+    assert curves.shape == (3, 200)
+    # non-decreasing in t, every contacted lead counted by the top
+    assert (np.diff(curves.to_numpy(), axis=1) >= 0).all()
+    # the summary also counts the leads still waiting past 0.5 h on 31 December as
+    # missed; the curve counts contacted leads only
+    contacted = res.work[res.work["stage"] == 0].set_index(["replication", "lead"]).index
+    leads = res.leads.set_index(["replication", "lead"])
+    waiting = leads[~leads.index.isin(contacted)]
+    overdue = (res.hours - waiting["arrived"] > 0.5).groupby("replication").sum()
+    overdue = overdue.reindex(per.index, fill_value=0)
+    assert (overdue > 0).all()
+    within = curves[0.5] * per["contacted"] / (per["contacted"] + overdue)
+    np.testing.assert_allclose(within.to_numpy(), per["share_within_0.5h"].to_numpy())
+    assert (curves[0.5] > per["share_within_0.5h"]).all()
+
+
+def test_pooled_utilisation_weighs_replications_by_their_hours_in_a_seat():
+    reps = pd.DataFrame(
+        {
+            "replication": [0, 0, 1, 1, 0],
+            "stage": ["SDR", "SDR", "SDR", "AE", "AE"],
+            "busy_hours": [60.0, 30.0, 150.0, 80.0, 0.0],
+            "hours_in_seat": [50.0, 50.0, 300.0, 100.0, 0.0],
+        }
+    )
+    pooled = pooled_utilisation(reps)
+    # SDR: (60 + 30 + 150) / (50 + 50 + 300) = 0.6; the mean of the replications'
+    # ratios (the summary's figure) would be (0.9 + 0.5) / 2 = 0.7. AE: 80 / 100
+    assert pooled.to_dict() == pytest.approx({"SDR": 0.6, "AE": 0.8})
+    assert pooled.name == "pooled_utilisation" and pooled.index.name == "stage"
+    ordered = pooled_utilisation(reps, ["AE", "Closer", "SDR"])
+    assert ordered.index.tolist() == ["AE", "Closer", "SDR"]
+    assert np.isnan(ordered["Closer"])
+    idle = reps.assign(hours_in_seat=0.0)
+    assert pooled_utilisation(idle).isna().all()
+
+
+def test_pooled_utilisation_is_the_seat_hours_weighted_mean_of_the_summary_figure():
+    res = run_capacity(mmc_config(4, 0.8, leads=2000, attrition=0.6), 3, rng=2)
+    per = res.per_replication()
+    seat = res.reps.groupby("replication")["hours_in_seat"].sum()
+    assert seat.nunique() > 1  # leavers and backfills: the replications' hours differ
+    weighted = float((per["utilisation_AE"] * seat).sum() / seat.sum())
+    pooled = float(pooled_utilisation(res.reps)["AE"])
+    assert pooled == pytest.approx(weighted, rel=1e-12)
+    assert pooled != pytest.approx(float(per["utilisation_AE"].mean()), rel=1e-9)
+
+
+def test_share_column_finds_the_summary_service_figure():
+    res = run_capacity(mmc_config(2, 0.5, leads=500), 1, rng=0)
+    summ = res.summary(within_hours=0.25)
+    assert share_column(summ["figure"]) == "share_within_0.25h"
+    assert share_column(summ["figure"], 0.25) == "share_within_0.25h"
+    with pytest.raises(KeyError, match="no column 'share_within_1h'"):
+        share_column(summ["figure"], 1.0)
+    with pytest.raises(KeyError, match="expected one share_within_<h>h column, found none"):
+        share_column(["reps", "bookings"])
+    with pytest.raises(KeyError, match="found \\['share_within_1h', 'share_within_2h'\\]"):
+        share_column(["share_within_1h", "share_within_2h", "share_within_1h_low"])

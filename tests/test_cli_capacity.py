@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -170,6 +173,26 @@ def test_headcount_recommends_the_smallest_team_meeting_the_target(headcount_run
     tried = pd.read_csv(out / "headcount_tried.csv")
     assert n in set(tried["reps"]) and "share_within_1h" in tried.columns
     assert (out / "headcount.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_headcount_without_out_loads_no_figure_stack(small):
+    """Only ``--out`` draws: the recommendation's service column is named by
+    ``spm_sim.capacity.share_column``, so the answer alone loads no matplotlib."""
+    argv = ["headcount", str(small), "--target", "within=1h, share=90%", "--stage", "SDR"]
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from spm_sim.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    status = main({argv + ['--replications', '2']!r})\n"
+        "assert status == 0, status\n"
+        "assert 'share contacted within 1 h: at' in out.getvalue(), out.getvalue()\n"
+        "print(json.dumps(sorted(m for m in ('matplotlib', 'seaborn') if m in sys.modules)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
 
 
 def test_headcount_utilisation_cap_at_a_later_stage(small, tmp_path):

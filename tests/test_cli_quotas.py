@@ -145,3 +145,61 @@ def test_switching_to_calibrated_drops_the_scenarios_over_assignment(tmp_path, c
     )
     assert code == 0
     assert "calibrated: 60% of reps expected at quota" in capsys.readouterr().out
+
+
+def test_a_new_method_keeps_the_scenario_settings_it_also_reads(tmp_path):
+    import yaml
+
+    from spm_sim.cli.app import build_parser
+    from spm_sim.cli.quota import _settings
+    from spm_sim.errors import SpecError
+    from spm_sim.scenario import load_scenario
+
+    data = yaml.safe_load((SAMPLE_SCENARIOS / "baseline.yaml").read_text(encoding="utf-8"))
+    for key in ("book", "plan"):
+        data[key] = str((SAMPLE_SCENARIOS / data[key]).resolve())
+    data["quota"].update(history="multi_year", history_weights=[0.6, 0.4])
+    path = tmp_path / "multi_year.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    scenario = load_scenario(path)
+
+    def settings(*options):
+        return _settings(scenario, build_parser().parse_args(["quotas", str(path), *options]))
+
+    blend = settings("--method", "blend", "--weights", "history=1")
+    assert (blend.method, blend.weights) == ("blend", {"history": 1.0})
+    assert (blend.history, blend.history_weights) == ("multi_year", (0.6, 0.4))
+    assert (blend.growth, blend.over_assignment.rep) == (0.08, 0.05)
+    # calibrated reads no history window and starts without over-assignment
+    cal = settings(
+        "--method", "calibrated", "--probability", "0.6", "--region-over-assignment", "0"
+    )
+    assert (cal.probability, cal.over_assignment.total, cal.history) == (0.6, 0.0, "trailing_12m")
+    with pytest.raises(SpecError) as exc:
+        settings("--method", "calibrated", "--probability", "0.6", "--over-assignment", "0.1")
+    message = str(exc.value)
+    assert message.startswith(
+        "the scenario's quota settings with the command line's method, probability, "
+        "over_assignment.rep: 1 problem(s)"
+    )
+    assert "does not apply to method 'calibrated'" in message
+
+
+def test_a_planned_hire_is_judged_without_history(tmp_path, capsys):
+    """A hire in ``quota.hires`` is not in the book: no run rate (0, not judged on
+    growth), and the other reps keep theirs (this used to stop the command)."""
+    import yaml
+
+    data = yaml.safe_load((SAMPLE_SCENARIOS / "baseline.yaml").read_text(encoding="utf-8"))
+    for key in ("book", "plan"):
+        data[key] = str((SAMPLE_SCENARIOS / data[key]).resolve())
+    data["quota"]["hires"] = [{"rep_id": "N1", "region": "West", "start": "2026-03-01"}]
+    path = tmp_path / "hire.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "quotas.csv"
+    code = main(["quotas", str(path), "--trials", "100", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "Quotas of 81 reps judged on 100 simulated years" in text
+    reps = pd.read_csv(tmp_path / "quotas_reps.csv").set_index("rep_id")
+    assert reps.loc["N1", "history"] == 0.0 and not reps.loc["N1", "flag_growth"]
+    assert (reps.drop(index="N1")["history"] > 0).all()

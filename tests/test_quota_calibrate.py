@@ -36,8 +36,10 @@ from spm_sim.quota import (
     calibrate_annual,
     quota_diagnostics,
     quotas_from_history,
+    rep_run_rates,
 )
-from spm_sim.sweep import company_view
+from spm_sim.simulate import prepare
+from spm_sim.sweep import SettingDiagnostics, company_view, quota_diagnostics_by_setting
 from spm_sim.viz import attainment_figure, quota_fit_figure
 
 matplotlib.use("Agg")
@@ -346,6 +348,109 @@ def test_what_over_assignment_and_growth_change(view):
     np.testing.assert_allclose(view["p_company_target_se"], np.sqrt(p * (1 - p) / 1000))
     assert (view["incentive_cost_p10"] <= view["incentive_cost_p50"]).all()
     assert (view["incentive_cost_p50"] <= view["incentive_cost_p90"]).all()
+
+
+# ----------------------------------------------------------------------------- by setting
+
+
+@pytest.fixture(scope="module")
+def judged(book):
+    return quota_diagnostics_by_setting(
+        sample_scenario("baseline"), SETTINGS, trials=1000, rng=3, book=book
+    )
+
+
+def test_diagnostics_by_setting_judge_the_simulated_quotas(judged, view):
+    assert isinstance(judged, SettingDiagnostics) and judged.n_trials == 1000
+    assert judged.names == list(SETTINGS) == list(judged.diagnostics)
+    for r in view.itertuples():
+        d = judged.diagnostics[r.setting]
+        assert d.n_trials == 1000
+        # the quotas company_view simulated, on its draws (the same root)
+        assert float(judged.quotas[r.setting].annual.sum()) == r.sum_of_quotas
+        assert d.value("sum_of_quotas") == pytest.approx(r.sum_of_quotas, rel=1e-12)
+        assert d.value("share_at_quota") == pytest.approx(r.share_at_quota, abs=1e-12)
+        assert d.value("p_company_target") == r.p_company_target
+
+
+def test_diagnostics_by_setting_read_one_yardstick(judged, book, model):
+    scenario = sample_scenario("baseline")
+    draws = annual_draws(model, 1000, rng=3)
+    potential = book.accounts.groupby("rep_id")["potential"].sum()
+    run_rate = rep_run_rates(book, plan_year=2026, settings=scenario.quota, rep_ids=model.rep_ids)
+    prep = prepare(scenario, book, rng=3)
+    for name, setting in SETTINGS.items():
+        r = judged.diagnostics[name].reps.set_index("rep_id")
+        assert r.index.tolist() == list(model.rep_ids)
+        np.testing.assert_array_equal(r["expected_bookings"], draws.mean(axis=0))
+        np.testing.assert_allclose(r["potential"], potential.reindex(r.index).fillna(0.0))
+        np.testing.assert_array_equal(r["history"], run_rate.loc[r.index])
+        np.testing.assert_allclose(r["ote"], prep.base_salary + prep.target_incentive)
+        expected = prepare(scenario.replace(quota=setting), book, rng=3).quotas.annual
+        np.testing.assert_array_equal(r["annual_quota"], expected)
+
+
+def test_diagnostics_by_setting_without_potential_judge_none_on_it(book):
+    """Accounts without the potential column: potential unknown, not 0 (0 would put
+    every quota infinitely above its territory's potential and flag it)."""
+    import dataclasses
+
+    bare = dataclasses.replace(book, accounts=book.accounts.drop(columns="potential"))
+    settings = {"flat": SETTINGS["no over-assignment"]}
+    scenario = sample_scenario("baseline")
+    got = quota_diagnostics_by_setting(scenario, settings, trials=200, rng=3, book=bare)
+    d = got.diagnostics["flat"]
+    assert d.reps["potential"].isna().all() and d.reps["quota_to_potential"].isna().all()
+    assert not d.reps["flag_potential"].any()
+    assert math.isnan(d.value("corr_attainment_potential_pearson"))
+    # what a potential of 0 would have said
+    zero = pd.Series(0.0, index=list(got.quotas["flat"].rep_ids))
+    flagged = quota_diagnostics(
+        got.quotas["flat"],
+        annual_draws(fit_productivity(bare, plan_year=2026), 200, rng=3),
+        potential=zero,
+    )
+    assert flagged.reps["flag_potential"].all()
+    # the rest of the judgement is the book's with its potential
+    full = quota_diagnostics_by_setting(scenario, settings, trials=200, rng=3, book=book)
+    pd.testing.assert_series_equal(
+        d.reps["p_at_quota"], full.diagnostics["flat"].reps["p_at_quota"]
+    )
+    pd.testing.assert_series_equal(
+        d.reps["flag_growth"], full.diagnostics["flat"].reps["flag_growth"]
+    )
+
+
+def test_diagnostics_by_setting_with_a_planned_hire(book):
+    hire = {"rep_id": "N1", "region": "West", "start": "2026-03-01"}
+    settings = {
+        "team": QuotaSettings(growth=0.08),
+        "with a hire": QuotaSettings(growth=0.08, hires=[hire]),
+    }
+    got = quota_diagnostics_by_setting(
+        sample_scenario("baseline"), settings, trials=200, rng=3, book=book
+    )
+    team = got.diagnostics["team"].reps.set_index("rep_id")
+    more = got.diagnostics["with a hire"].reps.set_index("rep_id")
+    assert len(team) == 80 and more.index.tolist() == [*team.index, "N1"]
+    # the hire has no history: 0, not judged on growth; the others keep their run rate
+    assert more.loc["N1", "history"] == 0.0 and np.isnan(more.loc["N1", "quota_to_history"])
+    np.testing.assert_array_equal(more.loc[team.index, "history"], team["history"])
+    assert not more.loc["N1", "flag_growth"]
+
+
+def test_diagnostics_by_setting_errors(book):
+    s = sample_scenario("baseline")
+    with pytest.raises(SpecError, match=r"quota_diagnostics_by_setting: settings must be a non"):
+        quota_diagnostics_by_setting(s, {}, book=book)
+    with pytest.raises(
+        SpecError, match=r"(?s)setting 'bad' is not a valid quota setting.*over_assignment.rep"
+    ):
+        quota_diagnostics_by_setting(s, {"bad": {"over_assignment": -1.0}}, trials=10, book=book)
+    with pytest.raises(SpecError, match=r"setting names must be non-empty text, got ''"):
+        quota_diagnostics_by_setting(s, {"": QuotaSettings()}, trials=10, book=book)
+    with pytest.raises(SpecError, match=r"trials must be a whole number >= 1, got 0"):
+        quota_diagnostics_by_setting(s, SETTINGS, trials=0, book=book)
 
 
 # ----------------------------------------------------------------------------- errors

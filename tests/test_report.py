@@ -11,12 +11,13 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from spm_sim import report
 from spm_sim import viz as plots
 from spm_sim._format import format_diff, format_money, format_pct, slugify
 from spm_sim.book import load_sample
 from spm_sim.comp import load_plan
-from spm_sim.metrics import METRICS, compare, rep_summary
-from spm_sim.report import headline, quarterly_accrual, write_report, write_summaries
+from spm_sim.metrics import METRICS, compare, quarterly_accrual, rep_summary
+from spm_sim.report import headline, write_report, write_summaries
 from spm_sim.scenario import load_scenario
 from spm_sim.simulate import simulate
 
@@ -250,6 +251,51 @@ def test_quarterly_accrual_adds_up(results):
         assert part["mean"].sum() == pytest.approx(r.trials["incentive_cost"].mean(), rel=1e-9)
         assert part["share_of_year"].sum() == pytest.approx(1.0)
         assert (part["p10"] <= part["mean"]).all() and (part["mean"] <= part["p90"]).all()
+    assert report.quarterly_accrual is quarterly_accrual  # the report's name still works
+
+
+def _accrual_result(name, periods, payout_by_period):
+    """What quarterly_accrual reads of a SimulationResult."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        scenario=SimpleNamespace(name=name),
+        periods=tuple(periods),
+        payout_by_period=np.asarray(payout_by_period, dtype=float),
+    )
+
+
+def test_quarterly_accrual_by_hand():
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    # five trials: trial t pays t + 1 in every month of Q1 and Q3, 0 in Q2, and Q4
+    # pays 10 in December of trials 0 to 3 and 110 in trial 4
+    pay = np.zeros((5, 12))
+    for t in range(5):
+        pay[t, 0:3] = t + 1
+        pay[t, 6:9] = t + 1
+    pay[:, 11] = [10, 10, 10, 10, 110]
+    other = _accrual_result("flat", ["2026-04", "2026-05"], [[4.0, 6.0], [0.0, 0.0]])
+    acc = quarterly_accrual([_accrual_result("base", months, pay), other])
+    assert acc.columns.tolist() == ["scenario", "quarter", "mean", "p10", "p90", "share_of_year"]
+    assert acc["scenario"].tolist() == ["base"] * 4 + ["flat"]
+    assert acc["quarter"].tolist() == ["Q1 2026", "Q2 2026", "Q3 2026", "Q4 2026", "Q2 2026"]
+    base = acc.iloc[:4]
+    # Q1 and Q3: 3, 6, 9, 12, 15 -> mean 9, P10 3 + 0.4 x 3 = 4.2, P90 12 + 0.6 x 3 = 13.8
+    # Q4: 10, 10, 10, 10, 110 -> mean 30, P10 10, P90 10 + 0.6 x 100 = 70
+    np.testing.assert_allclose(base["mean"], [9.0, 0.0, 9.0, 30.0])
+    np.testing.assert_allclose(base["p10"], [4.2, 0.0, 4.2, 10.0])
+    np.testing.assert_allclose(base["p90"], [13.8, 0.0, 13.8, 70.0])
+    # the mean year is 9 + 0 + 9 + 30 = 48
+    np.testing.assert_allclose(base["share_of_year"], [9 / 48, 0.0, 9 / 48, 30 / 48])
+    flat = acc.iloc[4]
+    # one quarter (two of its months): 10 and 0 -> mean 5, P10 1, P90 9, all of the year
+    assert (flat["mean"], flat["p10"], flat["p90"]) == pytest.approx((5.0, 1.0, 9.0))
+    assert flat["share_of_year"] == 1.0
+    # one result alone; nothing paid: no share of a year of 0
+    alone = quarterly_accrual(_accrual_result("none", months[:3], np.zeros((2, 3))))
+    assert alone["quarter"].tolist() == ["Q1 2026"] and np.isnan(alone["share_of_year"].iloc[0])
+    with pytest.raises(ValueError, match="at least one simulation result"):
+        quarterly_accrual([])
 
 
 # ----------------------------------------------------------------------------- formatting

@@ -227,3 +227,38 @@ def test_the_spec_change_is_a_pure_function_of_the_widget_values():
     assert normalised_weights({"history": 1.0, "equal": 0.0}) == {"history": 1.0}
     with pytest.raises(ValueError, match="blend weights are all 0"):
         normalised_weights({"history": 0.0})
+
+
+def test_without_a_potential_column_no_quota_is_judged_on_potential():
+    """The book's accounts lack the potential column: the methods that need it say so,
+    and the others' quotas are not judged against a potential of 0 (every one of
+    them would be flagged as infinitely above its territory's potential)."""
+    import dataclasses
+
+    from spm_sim.book import load_sample
+
+    book = load_sample()
+    bare = dataclasses.replace(book, accounts=book.accounts.drop(columns="potential"))
+    d = QuotaDesigner(sample_scenario("baseline"), trials=30, book=bare, draw=False)
+    assert d.view is None and "potential" in d.error  # the potential method is ticked
+    tick(d, "history", "equal")
+    d.compare()
+    assert d.error is None and list(d.diagnostics) == ["history", "equal"]
+    for diag in d.diagnostics.values():
+        assert diag.reps["potential"].isna().all()
+        assert not diag.reps["flag_potential"].any()
+        assert diag.reps["history"].gt(0).all()  # the run rates are still read
+
+
+def test_a_new_method_keeps_the_settings_it_also_reads():
+    base = QuotaSettings(history="multi_year", history_weights=(0.6, 0.4), growth=0.05)
+    blend = method_settings(base, "blend", growth=0.1, region=0.0, rep=0.0, weights={"history": 1})
+    assert (blend.history, blend.history_weights) == ("multi_year", (0.6, 0.4))
+    back = method_settings(blend, "history", growth=0.1, region=0.0, rep=0.0)
+    assert back.history == "multi_year" and back.weights is None
+    # the designer's own fields are cleared, then set: a share becomes a probability
+    share = QuotaSettings(method="calibrated", share_at_quota=0.6)
+    cal = method_settings(share, "calibrated", growth=0.1, region=0.1, rep=0.1, probability=0.7)
+    assert (cal.probability, cal.share_at_quota, cal.over_assignment.total) == (0.7, None, 0.0)
+    with pytest.raises(ValueError, match="method 'blend' needs weights"):
+        method_settings(base, "blend", growth=0.1, region=0.0, rep=0.0)

@@ -494,7 +494,7 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
     ]
     figures = []
     if target.within_hours is not None:
-        from spm_sim.viz.capacity import share_column
+        from spm_sim.capacity import share_column
 
         figures.append(share_column(curve.columns, target.within_hours))
     if target.max_utilisation is not None:

@@ -142,23 +142,21 @@ def add_quotas_parser(sub) -> None:
     )
 
 
-#: options that belong to one method: dropped from the scenario's settings when
-#: --method changes it, unless given again on the command line
-_METHOD_FIELDS = ("weights", "targets", "reconcile", "probability", "share_at_quota")
-
-
 def _settings(scenario, args):
-    """The scenario's quota settings with the command line's changes, validated."""
-    from spm_sim._spec import load_spec
-    from spm_sim.quota import QuotaSettings
+    """The scenario's quota settings with the command line's changes, validated.
 
-    data: dict[str, Any] = scenario.quota.model_dump()
+    A new ``--method`` keeps the scenario's settings that method also reads (the
+    history window from history to blend) and drops the others
+    (:meth:`QuotaSettings.replace <spm_sim.quota.QuotaSettings.replace>`);
+    ``calibrated`` and ``bottom_up`` start without over-assignment.
+    """
+    base = scenario.quota
+    changes: dict[str, Any] = {}
     given: list[str] = []
-    if args.method and args.method != data["method"]:
-        for f in _METHOD_FIELDS:
-            data.pop(f, None)
-        if args.method in ("calibrated", "bottom_up"):
-            data["over_assignment"] = {}  # set by the probability or the targets
+    oa: dict[str, float] = base.over_assignment.model_dump()
+    if args.method and args.method != base.method and args.method in ("calibrated", "bottom_up"):
+        oa = {}  # set by the probability or the targets
+        changes["over_assignment"] = oa
     simple = {
         "method": args.method,
         "target": args.target,
@@ -173,20 +171,28 @@ def _settings(scenario, args):
     }
     for key, value in simple.items():
         if value is not None:
-            data[key] = value
+            changes[key] = value
             given.append(key)
-    oa = dict(data["over_assignment"])
-    if args.over_assignment is not None:
-        oa["rep"] = args.over_assignment
-        given.append("over_assignment.rep")
-    if args.region_over_assignment is not None:
-        oa["region"] = args.region_over_assignment
-        given.append("over_assignment.region")
-    data["over_assignment"] = oa
+    levels = {"rep": args.over_assignment, "region": args.region_over_assignment}
+    for level, value in levels.items():
+        if value is not None:
+            oa = {**oa, level: value}
+            changes["over_assignment"] = oa
+            given.append(f"over_assignment.{level}")
     where = "the scenario's quota settings" + (
         f" with the command line's {', '.join(given)}" if given else ""
     )
-    return load_spec(QuotaSettings, data, where=where)
+    return _replaced(base, changes, where)
+
+
+def _replaced(settings, changes: dict[str, Any], where: str):
+    """``settings.replace(**changes)``, its message naming ``where`` the settings came from."""
+    try:
+        return settings.replace(**changes)
+    except SpecError as exc:
+        own = f"{type(settings).__name__}: "
+        text = str(exc)
+        raise type(exc)(f"{where}: {text.removeprefix(own)}") from None
 
 
 def cmd_quotas(args) -> int:
@@ -247,31 +253,13 @@ def _scenario(args):
 
 def _judge(scenario, settings, book, trials: int, seed: int):
     """The quotas, their diagnostics over ``trials`` simulated years and the company view."""
-    from spm_sim.quota import annual_draws, quota_diagnostics, rep_potential, rep_run_rates
-    from spm_sim.simulate import prepare
-    from spm_sim.sweep import company_view
+    from spm_sim.sweep import company_view, quota_diagnostics_by_setting
 
-    prep = prepare(scenario, book, rng=seed)  # the same root as company_view below
-    q = prep.quotas
-    # judged on the simulation's own stream (the calibration used another one)
-    draws = annual_draws(prep.model, trials, rng=seed)
-    history = rep_run_rates(
-        book, plan_year=scenario.plan_year, settings=settings, rep_ids=q.rep_ids
-    )
-    col = settings.potential_column
-    potential = (
-        rep_potential(book.accounts, q.rep_ids, col) if col in book.accounts.columns else None
-    )
-    diag = quota_diagnostics(
-        q,
-        draws,
-        potential=potential,
-        history=history,
-        base_salary=prep.base_salary,
-        target_incentive=prep.target_incentive,
-    )
-    view = company_view(scenario, {settings.method: settings}, trials=trials, rng=seed, book=book)
-    return q, diag, view.iloc[0]
+    named = {settings.method: settings}
+    # the same root for both: the diagnostics judge the quotas on the simulation's draws
+    judged = quota_diagnostics_by_setting(scenario, named, trials=trials, rng=seed, book=book)
+    view = company_view(scenario, named, trials=trials, rng=seed, book=book)
+    return judged.quotas[settings.method], judged.diagnostics[settings.method], view.iloc[0]
 
 
 def _print_quotas(scenario, settings, q) -> None:
@@ -346,16 +334,16 @@ def _write_figures(fig_path: Path, diag) -> None:
 
 def _print_sweep(scenario, settings, levels, trials, seed, book, cur) -> None:
     """The company view for several rep-level over-assignments, on the same sales."""
-    from spm_sim._spec import load_spec
     from spm_sim.sweep import company_view
 
-    variants = {}
-    for x in levels:
-        data = settings.model_dump()
-        data["over_assignment"] = {**data["over_assignment"], "rep": x}
-        variants[f"{x:.1%}"] = load_spec(
-            type(settings), data, where=f"--compare-over-assignment {x:g}"
+    variants = {
+        f"{x:.1%}": _replaced(
+            settings,
+            {"over_assignment": {**settings.over_assignment.model_dump(), "rep": x}},
+            f"--compare-over-assignment {x:g}",
         )
+        for x in levels
+    }
     view = company_view(scenario, variants, trials=trials, rng=seed, book=book)
     print("\nover-assignment (rep level) against attainment and cost, same simulated sales:")
     head = (

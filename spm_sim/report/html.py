@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -37,13 +38,16 @@ from spm_sim.metrics import (
     METRICS,
     compare,
     programme_return,
+    quarterly_accrual,
     rep_summary,
     trial_metrics,
 )
 
+if TYPE_CHECKING:
+    from spm_sim.simulate import SimulationResult
+
 __all__ = [
     "headline",
-    "quarterly_accrual",
     "write_report",
     "write_summaries",
 ]
@@ -100,7 +104,7 @@ def _diff_columns(results: Sequence) -> list[str]:
     return [f"{r.scenario.name} vs {base}" for r in results[1:]]
 
 
-def headline(results) -> pd.DataFrame:
+def headline(results: SimulationResult | Sequence[SimulationResult]) -> pd.DataFrame:
     """The headline table: formatted text, one column per scenario plus differences.
 
     Parameters
@@ -158,50 +162,9 @@ def headline(results) -> pd.DataFrame:
     return df
 
 
-def _quarter_labels(periods: Sequence[str]) -> list[str]:
-    return [f"Q{(int(p[5:7]) - 1) // 3 + 1} {p[:4]}" for p in periods]
-
-
-def quarterly_accrual(results) -> pd.DataFrame:
-    """Incentive accrued per quarter: mean, P10 and P90 over trials, per scenario.
-
-    Uses ``result.payout_by_period`` (company incentive paid per month, settled
-    cumulatively year to date) summed over the months of each quarter.
-
-    Returns
-    -------
-    DataFrame
-        Long form, columns ``scenario, quarter, mean, p10, p90, share_of_year``
-        (the quarter's share of the mean annual incentive).
-    """
-    rows = []
-    for r in _as_list(results):
-        labels = _quarter_labels(r.periods)
-        quarters = list(dict.fromkeys(labels))
-        per_q = np.stack(
-            [
-                r.payout_by_period[:, [i for i, q in enumerate(labels) if q == quarter]].sum(axis=1)
-                for quarter in quarters
-            ],
-            axis=1,
-        )
-        year = float(per_q.sum(axis=1).mean())
-        for j, quarter in enumerate(quarters):
-            col = per_q[:, j]
-            rows.append(
-                {
-                    "scenario": r.scenario.name,
-                    "quarter": quarter,
-                    "mean": float(col.mean()),
-                    "p10": float(np.percentile(col, 10)),
-                    "p90": float(np.percentile(col, 90)),
-                    "share_of_year": float(col.mean() / year) if year > 0 else float("nan"),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def write_summaries(results, folder: str | Path) -> list[Path]:
+def write_summaries(
+    results: SimulationResult | Sequence[SimulationResult], folder: str | Path
+) -> list[Path]:
     """Write the tables behind a report as CSV files in ``folder``.
 
     Files: ``summary.csv`` (:func:`spm_sim.metrics.compare`: one row per scenario
@@ -623,7 +586,7 @@ def _accrual_section(results, money) -> list[str]:
     """Incentive accrued per quarter: a table (mean, P10 to P90, share) and a bar chart."""
     import spm_sim.viz as plots
 
-    accrual = quarterly_accrual(results)
+    accrual = quarterly_accrual(results)  # spm_sim.metrics
     names = [r.scenario.name for r in results]
     n_scen = len(names)
     acc_header = ["Quarter"] + [f"{n}: mean (P10 to P90)" for n in names]
@@ -676,7 +639,7 @@ def _closing_sections(results) -> list[str]:
 
 
 def write_report(
-    results,
+    results: SimulationResult | Sequence[SimulationResult],
     path: str | Path,
     *,
     title: str = "Scenario report",

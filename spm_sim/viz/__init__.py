@@ -10,7 +10,7 @@ in spm_sim does until a figure is asked for.
 
 from __future__ import annotations
 
-from .capacity import headcount_figure, share_column, waits_figure
+from .capacity import headcount_figure, waits_figure
 from .fit import fit_figure
 from .quota import attainment_comparison_figure, attainment_figure, quota_fit_figure
 from .results import (
@@ -39,6 +39,5 @@ __all__ = [
     "quota_fit_figure",
     "headcount_figure",
     "waits_figure",
-    "share_column",
     "fit_figure",
 ]

@@ -10,55 +10,23 @@ the frames of :mod:`spm_sim.capacity`: :func:`headcount_figure` takes a
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
 from spm_sim._format import format_money
+from spm_sim.capacity import (
+    CapacityResult,
+    ServiceTarget,
+    pooled_utilisation,
+    response_time_curves,
+    share_column,
+)
 
 from .style import SpmFigure, figure_style, palette, pct_axis, safe_label
 
-__all__ = ["headcount_figure", "waits_figure", "share_column"]
-
-#: Points of the response-time grid of :func:`waits_figure`.
-WAIT_GRID = 200
-
-
-def share_column(columns, within_hours: float | None = None) -> str:
-    """The ``share_within_<h>h`` column of a summary or curve.
-
-    Parameters
-    ----------
-    columns : iterable of str
-        Column (or figure) names, e.g. a :func:`~spm_sim.capacity.headcount_curve`'s.
-    within_hours : float, optional
-        The response time wanted; default: the only such column there is.
-
-    Raises
-    ------
-    KeyError
-        If there is no such column (or, without ``within_hours``, several).
-
-    Examples
-    --------
-    >>> share_column(["reps", "share_within_1h", "share_within_1h_low"])
-    'share_within_1h'
-    >>> share_column(["share_within_0.5h"], 0.5)
-    'share_within_0.5h'
-    """
-    cols = [str(c) for c in columns]
-    if within_hours is not None:
-        name = f"share_within_{within_hours:g}h"
-        if name not in cols:
-            raise KeyError(f"no column {name!r}; the frame has {cols}")
-        return name
-    found = [c for c in cols if re.fullmatch(r"share_within_[0-9.e+-]+h", c)]
-    if len(found) != 1:
-        raise KeyError(f"expected one share_within_<h>h column, found {found or 'none'}")
-    return found[0]
+__all__ = ["headcount_figure", "waits_figure"]
 
 
 def _money_axis(ax: Axes) -> None:
@@ -197,7 +165,12 @@ def _team_size_axes(axes, curve: pd.DataFrame) -> None:
         ax.set_xlim(x.min() - 0.6, x.max() + 0.6)
 
 
-def headcount_figure(curve: pd.DataFrame, target=None, *, recommended: int | None = None):
+def headcount_figure(
+    curve: pd.DataFrame,
+    target: ServiceTarget | None = None,
+    *,
+    recommended: int | None = None,
+) -> SpmFigure:
     """Service level, utilisation and bookings against team size, with the target.
 
     Parameters
@@ -262,30 +235,6 @@ def headcount_figure(curve: pd.DataFrame, target=None, *, recommended: int | Non
     return fig
 
 
-def _share_within(waits: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Share of ``waits`` at or below each point of ``grid`` (the empirical CDF)."""
-    if waits.size == 0:
-        return np.full(grid.shape, np.nan)
-    return np.searchsorted(np.sort(waits), grid, side="right") / waits.size
-
-
-def _response_curves(result, within: float) -> tuple[np.ndarray, np.ndarray]:
-    """The response-time grid and each replication's share of first-stage waits within it.
-
-    The grid is linear up to ``within`` (the target's response time) and logarithmic
-    beyond, up to the 99th percentile of the waits (at least ``2 x within``): the
-    target and the long tail of a bad replication both stay readable.
-    """
-    first = result.work[result.work["stage"] == 0]
-    waits = {r: g["wait"].to_numpy(float) for r, g in first.groupby("replication")}
-    every = first["wait"].to_numpy(float)
-    top = max(float(np.quantile(every, 0.99)) if every.size else 0.0, 2.0 * within)
-    linear = np.linspace(0.0, within, WAIT_GRID // 4, endpoint=False)
-    grid = np.concatenate([linear, np.geomspace(within, top, WAIT_GRID - linear.size)])
-    curves = np.array([_share_within(w, grid) for w in waits.values()]).reshape(-1, grid.size)
-    return grid, curves
-
-
 def _response_panel(ax: Axes, result, grid: np.ndarray, curves: np.ndarray, within: float):
     """Left panel: share contacted within t against t (mean, range), the target point."""
     target = result.config.target
@@ -329,25 +278,18 @@ def _response_panel(ax: Axes, result, grid: np.ndarray, curves: np.ndarray, with
     ax.legend(loc="lower right", fontsize=7.5)
 
 
-def _stage_utilisation(on: pd.DataFrame) -> tuple[np.ndarray, float]:
-    """A stage's reps' utilisations (finite ones) and the stage's: busy over in-seat hours."""
-    u = on["utilisation"].to_numpy(float)
-    u = u[np.isfinite(u)]
-    in_seat = float(on["hours_in_seat"].sum()) if "hours_in_seat" in on else 0.0
-    if in_seat > 0:
-        return u, float(on["busy_hours"].sum()) / in_seat
-    return u, float(u.mean()) if u.size else float("nan")
-
-
 def _utilisation_panel(ax: Axes, result) -> None:
     """Right panel: every rep's utilisation by stage (dots), each stage's, the cap."""
     config = result.config
     target = config.target
     colors = palette(max(len(config.stages), 2))
     reps = result.reps
+    pooled = pooled_utilisation(reps, [st.name for st in config.stages])
     ticks = []
     for k, st in enumerate(config.stages):
-        u, mean = _stage_utilisation(reps[reps["stage"] == st.name])
+        u = reps.loc[reps["stage"] == st.name, "utilisation"].to_numpy(float)
+        u = u[np.isfinite(u)]
+        mean = float(pooled[st.name])
         # spread the dots sideways by a golden-ratio sequence: no randomness in a figure
         jitter = ((np.arange(u.size) * 0.6180339887) % 1.0 - 0.5) * 0.56
         ax.scatter(
@@ -388,7 +330,7 @@ def _utilisation_panel(ax: Axes, result) -> None:
     ax.set_title("Utilisation per rep")
 
 
-def waits_figure(result):
+def waits_figure(result: CapacityResult) -> SpmFigure:
     """The first stage's response times and every rep's utilisation.
 
     Parameters
@@ -402,18 +344,23 @@ def waits_figure(result):
         Two axes. Left: the share of leads first contacted within ``t`` working
         hours against ``t`` (up to the 99th percentile of the waits; the axis is
         linear up to the target's response time, default 1 hour, and logarithmic
-        beyond), the mean over
+        beyond; :func:`spm_sim.capacity.response_time_curves`), the mean over
         replications (gid ``"share_within"``) and their range (``"range"``), with the
         configuration's target as a point (``"target"``). Right: the utilisation of
         every rep in every replication by stage (dots, ``"reps"``; a seat's successive
         reps are separate dots), each stage's utilisation (``"stage_mean"``: its busy
-        hours over its hours in a seat, as in the summary) and the utilisation cap of
-        the target (``"target_utilisation"``), if any.
+        hours over its hours in a seat, all replications pooled;
+        :func:`spm_sim.capacity.pooled_utilisation`) and the utilisation cap of the
+        target (``"target_utilisation"``), if any.
 
     Notes
     -----
-    As in :meth:`~spm_sim.capacity.CapacityResult.summary`, the shares count the
-    leads contacted in the year; leads still waiting on 31 December are left out.
+    The shares count the leads contacted in the year; leads still waiting on
+    31 December are left out. :meth:`~spm_sim.capacity.CapacityResult.summary`'s
+    ``share_within_<h>h`` counts those waiting longer than ``h`` as missed, so it can
+    read lower than the curve at ``h``. Likewise the summary's ``utilisation_<stage>``
+    is the mean of the replications' ratios, which can differ slightly from the
+    pooled ``"stage_mean"`` drawn here.
     A rep's utilisation is their busy hours over their hours in the seat, so a
     vacancy after a rep leaves does not lower it; the rep's effort counts at the
     ramped speed (a new rep's lead takes longer and keeps them busier).
@@ -432,7 +379,8 @@ def waits_figure(result):
     within = 1.0
     if target is not None and target.within_hours is not None:
         within = target.within_hours
-    grid, curves = _response_curves(result, within)
+    shares = response_time_curves(result.work, within)
+    grid, curves = shares.columns.to_numpy(float), shares.to_numpy(float)
     with figure_style():
         fig = SpmFigure(figsize=(10.5, 4.2), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)

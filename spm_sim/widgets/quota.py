@@ -3,8 +3,8 @@
 Re-exported by :mod:`spm_sim.widgets`. A press of *Compare* is three steps: widget
 values -> one :class:`~spm_sim.quota.QuotaSettings` per ticked method
 (:func:`method_settings`) -> :func:`spm_sim.company_view` (the company-level table)
-and :func:`spm_sim.quota_diagnostics` (attainment and fit per method) -> the
-figures of :mod:`spm_sim.viz.quota`.
+and :func:`spm_sim.sweep.quota_diagnostics_by_setting` (each method's quotas and
+their attainment and fit) -> the figures of :mod:`spm_sim.viz.quota`.
 
 Every method is simulated with the scenario's seed, so all of them face the same
 simulated sales trial by trial (common random numbers): with the same growth, their
@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Mapping
+from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
@@ -25,20 +26,11 @@ from IPython.display import Image, display
 from matplotlib.figure import Figure
 
 from spm_sim._format import format_money
-from spm_sim.book import Book
+from spm_sim.book import Book, load_book_ref
 from spm_sim.errors import SpecError, SpmSimError
-from spm_sim.quota import (
-    QuotaDiagnostics,
-    Quotas,
-    QuotaSettings,
-    annual_draws,
-    quota_diagnostics,
-    rep_potential,
-    rep_run_rates,
-)
+from spm_sim.quota import QuotaDiagnostics, Quotas, QuotaSettings
 from spm_sim.scenario import Scenario, sample_scenario
-from spm_sim.simulate import prepare
-from spm_sim.sweep import company_view
+from spm_sim.sweep import company_view, quota_diagnostics_by_setting
 from spm_sim.viz.quota import attainment_comparison_figure, quota_fit_figure
 from spm_sim.viz.results import fig_to_base64_png
 
@@ -148,13 +140,15 @@ def normalised_weights(raw: Mapping[str, float]) -> dict[str, float]:
 
 
 def method_settings(
-    base: QuotaSettings, method: str, *, growth: float, region: float, rep: float, **extra
+    base: QuotaSettings, method: str, *, growth: float, region: float, rep: float, **extra: Any
 ) -> QuotaSettings:
     """``base`` with ``method``, the growth and the over-assignment at each level (validated).
 
     Calibrated quotas follow their probability: over-assignment does not apply to them.
-    The method's own fields (``weights``, ``probability``, ``share_at_quota``) are
-    cleared, then set from ``extra``.
+    The settings of ``base``'s method that ``method`` also reads are kept (e.g. the
+    history window, the potential column; :meth:`QuotaSettings.replace`), except the
+    ones the designer sets (``weights``, ``probability``, ``share_at_quota``): those
+    are cleared, then set from ``extra``.
 
     Examples
     --------
@@ -163,21 +157,20 @@ def method_settings(
     >>> s.method, s.over_assignment.rep, s.probability
     ('calibrated', 0.0, 0.7)
     """
-    data = base.model_dump()
     shares = method != "calibrated"
-    data.update(
-        method=method,
-        growth=round(float(growth), 6),
-        over_assignment={
+    changes = {
+        "method": method,
+        "growth": round(float(growth), 6),
+        "over_assignment": {
             "region": round(float(region), 6) if shares else 0.0,
             "rep": round(float(rep), 6) if shares else 0.0,
         },
-        weights=None,
-        probability=None,
-        share_at_quota=None,
-    )
-    data.update(extra)
-    return QuotaSettings.model_validate(data)
+        "weights": None,
+        "probability": None,
+        "share_at_quota": None,
+        **extra,
+    }
+    return base.replace(**changes)
 
 
 def _view_table(view: pd.DataFrame, currency: str) -> pd.DataFrame:
@@ -270,11 +263,13 @@ class QuotaDesigner:
 
     Notes
     -----
-    The diagnostics judge each method's quotas against the draws of
-    :func:`~spm_sim.annual_draws` with the scenario's seed (the bookings the
-    simulation draws), the potential of each rep's accounts, and the rep's
-    annualised run rate from the ``history`` basis (so reps who were there part of
-    last year are not flagged for growth they will not need).
+    The diagnostics (:func:`~spm_sim.sweep.quota_diagnostics_by_setting`) judge each
+    method's quotas against the draws of :func:`~spm_sim.annual_draws` with the
+    scenario's seed (the bookings the simulation draws), the potential of each rep's
+    accounts (none when the accounts lack the scenario's potential column: then no
+    quota is judged against potential), and the rep's annualised run rate from the
+    ``history`` basis (so reps who were there part of last year are not flagged for
+    growth they will not need), all read with the scenario's own quota settings.
 
     Calibrated quotas come from the probability alone: growth and over-assignment do
     not change them (growth still moves the company target they are compared with).
@@ -298,7 +293,8 @@ class QuotaDesigner:
         self.scenario = scenario if scenario is not None else sample_scenario("baseline")
         self.trials = _trials(trials)
         self.draw = draw
-        self._load(book)
+        # loaded once; every compare reuses it
+        self.book = book if book is not None else load_book_ref(self.scenario.book)
         q = self.scenario.quota
         self.sliders = _quota_sliders(q)
         self.methods = _method_boxes(q)
@@ -326,35 +322,6 @@ class QuotaDesigner:
         self.compare()
 
     # ------------------------------------------------------------------ inputs
-
-    def _load(self, book: Book | None) -> None:
-        """Load the book, fit the model and draw the sales once; every compare reuses them."""
-        prep = prepare(self.scenario, book)
-        self.book = prep.book
-        self.model = prep.model
-        self._pay = (prep.base_salary, prep.target_incentive)
-        self.draws = annual_draws(self.model, self.trials, rng=self.scenario.seed)
-        self.potential = self._potential()
-        self.history = self._run_rate()
-
-    def _potential(self) -> pd.Series:
-        """Potential of each simulated rep's accounts (0 for a rep without accounts)."""
-        col = self.scenario.quota.potential_column
-        if col not in self.book.accounts.columns:
-            return pd.Series(0.0, index=list(self.model.rep_ids))
-        return rep_potential(self.book.accounts, self.model.rep_ids, col)
-
-    def _run_rate(self) -> pd.Series | None:
-        """Each rep's annualised run rate (the ``history`` basis); None if the book lacks it."""
-        try:
-            return rep_run_rates(
-                self.book,
-                plan_year=self.scenario.plan_year,
-                settings=self.scenario.quota,
-                rep_ids=self.model.rep_ids,
-            )
-        except (SpmSimError, ValueError):
-            return None
 
     def blend_weights(self) -> dict[str, float]:
         """The blend sliders normalised to sum 1 (bases at 0 left out).
@@ -421,34 +388,18 @@ class QuotaDesigner:
     def compare(self) -> None:
         """Set the quotas of every ticked method, simulate them, redraw (the button's action)."""
         self.status.value = "<i>Comparing...</i>"
+        run: dict[str, Any] = {"trials": self.trials, "rng": self.scenario.seed, "book": self.book}
         try:
             settings = self.settings()
-            view = company_view(
-                self.scenario, settings, trials=self.trials, rng=self.scenario.seed, book=self.book
-            )
-            quotas = {name: self._quotas(s) for name, s in settings.items()}
+            view = company_view(self.scenario, settings, **run)
+            # the quotas the simulation used, judged on its draws
+            judged = quota_diagnostics_by_setting(self.scenario, settings, **run)
         except (SpmSimError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
             self._fail(str(exc))
             return
-        self.diagnostics = {name: self._diagnose(q) for name, q in quotas.items()}
-        self.view, self.quotas, self.error = view, quotas, None
+        self.view, self.quotas, self.diagnostics = view, judged.quotas, judged.diagnostics
+        self.error = None
         self._show()
-
-    def _quotas(self, settings: QuotaSettings) -> Quotas:
-        """The quotas the simulation of ``settings`` uses (same reps, model, calibration)."""
-        return prepare(self.scenario.replace(quota=settings), self.book).quotas
-
-    def _diagnose(self, quotas: Quotas) -> QuotaDiagnostics:
-        """``quotas`` judged on the designer's draws, potential, run rates and pay."""
-        base, ti = self._pay
-        return quota_diagnostics(
-            quotas,
-            self.draws,
-            potential=self.potential,
-            history=self.history,
-            base_salary=base,
-            target_incentive=ti,
-        )
 
     def _fail(self, message: str) -> None:
         self.view, self.quotas, self.diagnostics, self.error = None, {}, {}, message
@@ -485,6 +436,8 @@ class QuotaDesigner:
 
     def _note(self) -> str:
         v = self.view
+        if v is None:  # no compare has run
+            return ""
         t = float(v["company_target"].iloc[0])
         currency = self.scenario.plan.currency
         text = (
