@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,14 @@ class InfeasibleError(SpmSimError, ValueError):
         The closest result found, when a heuristic came near (else ``None``).
     """
 
-    def __init__(self, message: str, *, reasons=None, alignment=None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reasons: Iterable[str] | None = None,
+        # an Alignment of spm_sim.territory, a layer above this module: Any, not a name
+        alignment: Any = None,
+    ) -> None:
         self.reasons = list(reasons or [message])
         self.alignment = alignment
         super().__init__(message)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ from spm_sim.errors import DataError
 from spm_sim.productivity import ProductivityModel, draw_bookings, fit_productivity, history_end
 from spm_sim.quota import QuotaSettings, set_quotas
 from spm_sim.random import RngLike, seed_sequence, trial_rng
+
+if TYPE_CHECKING:
+    from spm_sim.book import Book
 
 __all__ = [
     "Backtest",
@@ -93,7 +97,7 @@ def _history(book, plan_year: int) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
     return b, months
 
 
-def parameter_table(book, *, plan_year: int) -> pd.DataFrame:
+def parameter_table(book: Book, *, plan_year: int) -> pd.DataFrame:
     """Every parameter of the productivity model with a standard error and a 90% interval.
 
     Parameters
@@ -429,8 +433,9 @@ class Backtest:
         The year simulated and compared.
     n_sims : int
         Simulated years.
-    seed_entropy : int
-        Entropy of the root ``SeedSequence``; trial ``i`` draws from child ``i``.
+    seed_entropy : int or tuple of int
+        Entropy of the root ``SeedSequence`` (a tuple when it was built from several
+        words); trial ``i`` draws from child ``i``.
     rep_ids : tuple of str
         The reps compared: employed on every day of ``year``.
     excluded : DataFrame
@@ -466,7 +471,7 @@ class Backtest:
 
     year: int
     n_sims: int
-    seed_entropy: int
+    seed_entropy: int | tuple[int, ...]
     rep_ids: tuple[str, ...]
     excluded: pd.DataFrame = field(repr=False)
     checks: pd.DataFrame = field(repr=False)
@@ -563,9 +568,21 @@ def _compared_reps(reps: pd.DataFrame, year: int) -> tuple[list[str], pd.DataFra
     return ids, excluded
 
 
+def _entropy(root: np.random.SeedSequence) -> int | tuple[int, ...]:
+    """The root's entropy: an int, or the words of a sequence built from several.
+
+    numpy draws the entropy when a sequence is built without one, so it is never
+    ``None`` here although the stub allows it.
+    """
+    entropy = root.entropy
+    if isinstance(entropy, (int, np.integer)):
+        return int(entropy)
+    return tuple(int(w) for w in entropy or ())
+
+
 def backtest_year(
-    book, *, year: int, n_sims: int = 1000, rng: RngLike = 0, plan_year: int | None = None
-):
+    book: Book, *, year: int, n_sims: int = 1000, rng: RngLike = 0, plan_year: int | None = None
+) -> Backtest:
     """Fit before ``year``, simulate ``year`` ``n_sims`` times, compare with the actuals.
 
     See :class:`Backtest` for what is compared; :func:`fit_report` calls this with
@@ -667,7 +684,7 @@ def backtest_year(
     attrs = {
         "year": year,
         "n_sims": n_sims,
-        "seed_entropy": root.entropy,
+        "seed_entropy": _entropy(root),
         "spm_sim_version": package_version(),
     }
     for frame in (checks, reps, excluded):
@@ -675,7 +692,7 @@ def backtest_year(
     return Backtest(
         year=year,
         n_sims=n_sims,
-        seed_entropy=root.entropy,
+        seed_entropy=_entropy(root),
         rep_ids=tuple(ids),
         excluded=excluded,
         checks=checks,
@@ -733,7 +750,7 @@ class FitReport:
         return _describe(self)
 
 
-def fit_report(book, *, plan_year: int, n_sims: int = 1000, rng: RngLike = 0) -> FitReport:
+def fit_report(book: Book, *, plan_year: int, n_sims: int = 1000, rng: RngLike = 0) -> FitReport:
     """Report the productivity fit of a book for a plan year, with a back-test.
 
     Parameters

@@ -237,7 +237,7 @@ def seed_sequence(rng: RngLike, default: int = 0) -> np.random.SeedSequence:
     )
 
 
-def _root(root) -> np.random.SeedSequence:
+def _root(root: np.random.SeedSequence | int) -> np.random.SeedSequence:
     """A run's root as a stream's parent: a SeedSequence, or an int seed."""
     if isinstance(root, np.random.SeedSequence):
         return root
@@ -250,14 +250,14 @@ def _root(root) -> np.random.SeedSequence:
     )
 
 
-def _child(root, key: tuple[int, ...]) -> np.random.SeedSequence:
+def _child(root: np.random.SeedSequence | int, key: tuple[int, ...]) -> np.random.SeedSequence:
     root = _root(root)
     return np.random.SeedSequence(
         root.entropy, spawn_key=(*root.spawn_key, *key), pool_size=root.pool_size
     )
 
 
-def stream(root, name: str, *index: int) -> np.random.SeedSequence:
+def stream(root: np.random.SeedSequence | int, name: str, *index: int) -> np.random.SeedSequence:
     """The seed sequence of stream ``name`` of :data:`STREAMS` under ``root``.
 
     Parameters
@@ -283,12 +283,12 @@ def stream(root, name: str, *index: int) -> np.random.SeedSequence:
     return _child(root, spec.spawn_key(*index))
 
 
-def stream_rng(root, name: str, *index: int) -> np.random.Generator:
+def stream_rng(root: np.random.SeedSequence | int, name: str, *index: int) -> np.random.Generator:
     """A ``Generator`` on stream ``name`` under ``root`` (see :func:`stream`)."""
     return np.random.default_rng(stream(root, name, *index))
 
 
-def trial_rng(root, trial: int) -> np.random.Generator:
+def trial_rng(root: np.random.SeedSequence | int, trial: int) -> np.random.Generator:
     """The random stream of trial ``trial``'s sales: child ``(trial,)`` of ``root``.
 
     Equal to ``np.random.default_rng(root.spawn(trial + 1)[trial])`` for a fresh
@@ -297,7 +297,7 @@ def trial_rng(root, trial: int) -> np.random.Generator:
     return stream_rng(root, "trial", trial)
 
 
-def workforce_rng(root, trial: int) -> np.random.Generator:
+def workforce_rng(root: np.random.SeedSequence | int, trial: int) -> np.random.Generator:
     """The stream of trial ``trial``'s seat clocks, apart from its sales stream.
 
     Child ``(trial, 1)`` of ``root``: the same whatever the plan, so scenarios that
@@ -306,12 +306,12 @@ def workforce_rng(root, trial: int) -> np.random.Generator:
     return stream_rng(root, "workforce", trial)
 
 
-def hires_rng(root, trial: int) -> np.random.Generator:
+def hires_rng(root: np.random.SeedSequence | int, trial: int) -> np.random.Generator:
     """The stream of trial ``trial``'s planned hires: child ``(trial, 2)`` of ``root``."""
     return stream_rng(root, "hires", trial)
 
 
-def calibration_rng(root) -> np.random.SeedSequence:
+def calibration_rng(root: np.random.SeedSequence | int) -> np.random.SeedSequence:
     """The calibrated quotas' root: child ``(CALIBRATION_STREAM,)`` of the run's root.
 
     Pass it as the ``rng`` of :func:`spm_sim.quota.set_quotas`; its simulated year
@@ -326,17 +326,19 @@ def calibration_rng(root) -> np.random.SeedSequence:
     return _child(root, (CALIBRATION_STREAM,))
 
 
-def reference_effort_rng(root) -> np.random.Generator:
+def reference_effort_rng(root: np.random.SeedSequence | int) -> np.random.Generator:
     """The stream of the behaviour's reference-plan trials (``reference_effort``)."""
     return stream_rng(root, "reference_effort")
 
 
-def replication_rng(root, replication: int) -> np.random.Generator:
+def replication_rng(root: np.random.SeedSequence | int, replication: int) -> np.random.Generator:
     """The stream of capacity replication ``replication``'s leads and opportunities."""
     return stream_rng(root, "replication", replication)
 
 
-def seats_rng(root, replication: int, stage: int) -> np.random.Generator:
+def seats_rng(
+    root: np.random.SeedSequence | int, replication: int, stage: int
+) -> np.random.Generator:
     """The stream of the leaving times of stage ``stage``'s seats in a replication."""
     return stream_rng(root, "seats", replication, stage)
 

@@ -28,7 +28,7 @@ coached rep ids) is checked when the scenario is simulated.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -240,7 +240,7 @@ class Scenario(Spec):
         # how replace() names the scenario in its messages
         return f"scenario {self.name!r}"
 
-    def replace(self, **changes) -> Scenario:
+    def replace(self, **changes: Any) -> Scenario:
         """A copy with ``changes`` applied, validated again (cross-checks included);
         a bad value raises :class:`~spm_sim.errors.ScenarioError` naming the field."""
         return super().replace(**changes)

@@ -32,6 +32,7 @@ from spm_sim.book import Book, load_book_ref
 from spm_sim.comp import Plan, payout, payout_columns
 from spm_sim.errors import ScenarioError
 from spm_sim.productivity import (
+    Coaching,
     DealMix,
     Kernel,
     ProductivityModel,
@@ -247,7 +248,7 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles, roo
     coached = np.zeros(model.n_reps, dtype=bool)
     cost = 0.0
     if prog is not None and prog.coaching is not None:
-        coached = _coached_reps(s, model, quotas)
+        coached = _coached_reps(s, prog.coaching, model, quotas)
         cost += prog.coaching.cost_per_rep * int(coached.sum())
         notes.append(("Coaching", prog.coaching.describe(int(coached.sum()))))
     if prog is not None and prog.contest is not None:
@@ -281,23 +282,25 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles, roo
 
 def _book_workforce(scenario: Scenario, book: Book) -> tuple[Scenario, str]:
     """The scenario with attrition ``"book"`` estimated from the book, and its note."""
-    if scenario.workforce is None:
+    workforce = scenario.workforce
+    if workforce is None:
         return scenario, _OFF_WORKFORCE
     extra = ""
-    if scenario.workforce.attrition == "book":
+    if workforce.attrition == "book":
         est = book_attrition(book, scenario.plan_year)
-        scenario = scenario.replace(
-            workforce=scenario.workforce.replace(attrition=est["attrition"])
-        )
+        workforce = workforce.replace(attrition=est["attrition"])
+        scenario = scenario.replace(workforce=workforce)
         extra = (
             f" (from the book: {est['leavers']} leavers in {est['rep_years']:.0f} rep-years, "
             f"{est['first_year']}-{est['last_year']}, with a prior of 25% a year worth 2 "
             "rep-years)"
         )
-    return scenario, scenario.workforce.describe() + extra
+    return scenario, workforce.describe() + extra
 
 
-def _coached_reps(scenario: Scenario, model: ProductivityModel, quotas: np.ndarray) -> np.ndarray:
+def _coached_reps(
+    scenario: Scenario, c: Coaching, model: ProductivityModel, quotas: np.ndarray
+) -> np.ndarray:
     """Which reps the coaching programme coaches, shape (n_reps,) of bool.
 
     Named reps are checked here against the simulated reps (the book's reps employed
@@ -306,9 +309,9 @@ def _coached_reps(scenario: Scenario, model: ProductivityModel, quotas: np.ndarr
     only checks left to the engine. Otherwise the ``bottom_share`` of reps by expected
     attainment; reps without a quota are not "behind" and are never picked.
     """
-    c = scenario.programmes.coaching
     coached = np.zeros(model.n_reps, dtype=bool)
     if not c.reps:
+        assert c.bottom_share is not None, "Coaching targets reps or a bottom share"
         q = quotas.sum(axis=1)
         exp_att = np.where(
             q > 0, model.expected_bookings().sum(axis=1) / np.where(q > 0, q, 1.0), np.inf
@@ -418,7 +421,8 @@ def draw_block(
     """
     shape = (model.n_reps, model.n_periods)
     n = stop - start
-    dynamic = kernel is not None and kernel.on
+    loop = kernel if kernel is not None and kernel.on else None  # the month loop, if on
+    dynamic = loop is not None
     declared = plan.measures if plan is not None else ()
     # the month loop reads month-major arrays; without it, trial-major is what
     # the payout takes
@@ -426,6 +430,7 @@ def draw_block(
     measures = {m.name: np.empty((n, *shape)) for m in declared}
     wf = kernel is not None and kernel.workforce is not None
     clocks = np.empty((n, model.n_reps, 4)) if wf else None
+    measured = plan if measures else None  # the plan whose measures are drawn
     # One stream per trial is what makes results independent of chunking; the
     # draws inside a trial are vectorised over reps and periods. The plan's own
     # measures are drawn after the bookings, so they never change the bookings; the
@@ -454,23 +459,24 @@ def draw_block(
             else:
                 counts, cell, sizes = draw_deals(model, rng)
             one = np.bincount(cell, weights=sizes, minlength=counts.size).reshape(shape)
-            if measures:
-                for name, value in draw_measures(plan, mix, cell, sizes, shape, rng).items():
+            if measured is not None:
+                assert mix is not None, "a plan's measures are drawn with its deal mix"
+                for name, value in draw_measures(measured, mix, cell, sizes, shape, rng).items():
                     measures[name][k] = value
         if dynamic:
             draws[:, k, :] = one.T
         else:
             draws[k] = one
-        if wf:
+        if clocks is not None:
             clocks[k] = workforce_clocks(workforce_rng(root, trial), model.n_reps)
     stats: dict[str, np.ndarray] = {}
-    if dynamic:
-        moved, stats = run_kernel_by_month(kernel, draws, clocks)
+    if loop is not None:
+        moved, stats = run_kernel_by_month(loop, draws, clocks)
         exogenous, draws = to_trial_major(draws), to_trial_major(moved)
-        if measures:
+        if measured is not None:
             measures = {
                 name: value
-                if plan.measure(name).kind == "score"
+                if measured.measure(name).kind == "score"
                 else _follow(value, exogenous, draws)
                 for name, value in measures.items()
             }

@@ -1,4 +1,4 @@
-"""ruff (settings in pyproject.toml) finds nothing in the code, tests and scripts."""
+"""ruff and mypy (settings in pyproject.toml) find nothing in the code, tests and scripts."""
 
 from __future__ import annotations
 
@@ -19,3 +19,15 @@ def test_ruff_check_is_clean():
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_is_clean():
+    """mypy on the package at the strictness pyproject.toml states ([tool.mypy])."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, "mypy found problems:\n" + proc.stdout + proc.stderr

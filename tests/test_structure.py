@@ -1,4 +1,5 @@
-"""The house rules of docs/architecture.md, checked on the source (no import is run).
+"""The house rules of docs/architecture.md, checked on the source (only the checks of
+``__all__`` and of the public API's annotations import the modules).
 
 The layer order is read from docs/architecture.md, so the page and the check cannot
 drift apart. Each test names the module, the line and the rule it breaks.
@@ -7,6 +8,9 @@ drift apart. Each test names the module, the line and the rule it breaks.
 from __future__ import annotations
 
 import ast
+import functools
+import importlib
+import inspect
 import json
 import re
 
@@ -163,6 +167,74 @@ def test_every_public_module_declares_all_and_every_name_exists(module):
     mod = __import__(module, fromlist=["_"])
     missing = [n for n in names if not hasattr(mod, n)]
     assert not missing, f"{module}.__all__ names what it does not define: {missing}"
+
+
+#: The package, its faces and its public packages: the modules whose ``__all__`` is the API.
+FACES = [m for m in PUBLIC if m.count(".") <= 1]
+
+
+def _ours(obj) -> bool:
+    return (getattr(obj, "__module__", None) or "").split(".")[0] == "spm_sim"
+
+
+def _methods(cls):
+    """The public methods (and ``__init__``, ``__call__``) of a class, properties' getters
+    included, as ``(name, function, bound)``; what third-party bases define is theirs."""
+    seen = set()
+    for klass in cls.__mro__:
+        if not _ours(klass):
+            continue  # BaseModel, Figure, Exception, ...: not ours to annotate
+        for name, attr in vars(klass).items():
+            if name in seen or (name.startswith("_") and name not in ("__init__", "__call__")):
+                continue
+            seen.add(name)
+            bound = not isinstance(attr, staticmethod)
+            if isinstance(attr, (staticmethod, classmethod)):
+                attr = attr.__func__
+            elif isinstance(attr, property):
+                attr = attr.fget
+            elif isinstance(attr, functools.cached_property):
+                attr = attr.func
+            if inspect.isfunction(attr) and _ours(attr):
+                yield name, attr, bound
+
+
+def _unannotated(fn, *, bound: bool) -> list[str]:
+    """The parameters (``self``/``cls`` aside) and the return ``fn`` leaves unannotated."""
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())[1 if bound else 0 :]
+    missing = [p.name for p in params if p.annotation is inspect.Parameter.empty]
+    if sig.return_annotation is inspect.Signature.empty:
+        missing.append("return")
+    return missing
+
+
+def public_callables():
+    """Every public function and public method reachable from the faces' ``__all__``."""
+    out = {}
+    for module in FACES:
+        mod = importlib.import_module(module)
+        for name in getattr(mod, "__all__", ()):
+            obj = getattr(mod, name)
+            if inspect.isfunction(obj) and _ours(obj):
+                out[f"{obj.__module__}.{obj.__qualname__}"] = (obj, False)
+            elif inspect.isclass(obj) and _ours(obj):
+                for meth, fn, bound in _methods(obj):
+                    out[f"{obj.__module__}.{obj.__qualname__}.{meth}"] = (fn, bound)
+    return out
+
+
+def test_every_public_function_is_fully_annotated():
+    """Type hints on every parameter and return of the public API (mypy checks the bodies
+    of annotated functions only; tests/test_lint.py runs it)."""
+    found = public_callables()
+    assert len(found) > 100, f"too few public callables found ({len(found)}): the walk broke"
+    bad = [
+        f"{where}: {', '.join(missing)}"
+        for where, (fn, bound) in sorted(found.items())
+        if (missing := _unannotated(fn, bound=bound))
+    ]
+    assert not bad, f"{len(bad)} public function(s) lack annotations:\n" + "\n".join(bad)
 
 
 def test_the_rules_catch_a_breach(tmp_path):

@@ -625,11 +625,11 @@ def _account(accounts: pd.DataFrame, pos: int) -> str:
 
 def headcount_balance(
     units: pd.DataFrame,
-    counts,
+    counts: Iterable[int],
     *,
     assumptions: CapacityAssumptions | None = None,
     workload: str = "workload",
-    **design_kwargs,
+    **design_kwargs: Any,
 ) -> pd.DataFrame:
     """What adding or removing reps does to balance, load and travel: one design per count.
 

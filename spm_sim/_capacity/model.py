@@ -37,7 +37,8 @@ import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Annotated, ClassVar, Literal
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -237,8 +238,8 @@ class CapacityConfig(_CapacitySpec):
                 f"{self._label()}: stage {stage} does not exist; stages are 0 to "
                 f"{len(self.stages) - 1} ({', '.join(s.name for s in self.stages)})"
             )
-        stages = list(self.stages)
-        stages[stage] = stages[stage].model_dump() | {"reps": n}
+        stages: list[Stage | dict[str, Any]] = list(self.stages)
+        stages[stage] = self.stages[stage].model_dump() | {"reps": n}
         return self.replace(stages=tuple(stages))
 
     def scaled(self, factor: float) -> CapacityConfig:
@@ -250,7 +251,7 @@ class CapacityConfig(_CapacitySpec):
         return self.replace(segments=segs)
 
 
-def load_capacity_config(path) -> CapacityConfig:
+def load_capacity_config(path: str | Path) -> CapacityConfig:
     """Read a capacity YAML file; errors name the file and the field."""
     data = read_yaml(path, error=CapacityError)
     return load_spec(CapacityConfig, data, error=CapacityError, where=str(path))
@@ -285,7 +286,9 @@ def calendar(config: CapacityConfig) -> Calendar:
     return Calendar(days, config.hours_per_day)
 
 
-def lead_arrivals(config: CapacityConfig, cal: Calendar, rng: np.random.Generator):
+def lead_arrivals(
+    config: CapacityConfig, cal: Calendar, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Arrival times (working hours from 1 January) and segment of every lead, sorted.
 
     Each segment's expected leads on a working day are ``leads_per_year x
@@ -369,7 +372,7 @@ def _draws(
     )
 
 
-def pass_probability(stage: Stage, wait_hours: np.ndarray) -> np.ndarray:
+def pass_probability(stage: Stage, wait_hours: float | np.ndarray) -> np.ndarray:
     """Probability a lead passes ``stage`` after waiting ``wait_hours`` working hours.
 
     ``conversion x 0.5^(wait / half_life)``; without a half-life, ``conversion``.
@@ -386,7 +389,9 @@ def pass_probability(stage: Stage, wait_hours: np.ndarray) -> np.ndarray:
     return stage.conversion * np.exp2(-w / stage.decay_half_life_hours)
 
 
-def service_hours(stage: Stage, effort: float, tenure_hours: float, hours_per_quarter: float):
+def service_hours(
+    stage: Stage, effort: float, tenure_hours: float, hours_per_quarter: float
+) -> float:
     """Hours of a rep's time a lead takes: effort over selling share and ramp."""
     if not math.isfinite(tenure_hours):
         return effort / stage.selling_share

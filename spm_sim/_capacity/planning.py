@@ -7,6 +7,7 @@ A private module of :mod:`spm_sim.capacity`.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ def meets_target(
 
 def headcount_curve(
     config: CapacityConfig,
-    sizes,
+    sizes: Iterable[int],
     *,
     stage: int = 0,
     replications: int | None = None,
@@ -154,7 +155,7 @@ def smallest_team(
     return {"reps": hi, "tried": frame, "tried_intervals": long, "offered_load": load}
 
 
-def marginal_value(curve: pd.DataFrame, config) -> pd.DataFrame:
+def marginal_value(curve: pd.DataFrame, config: CapacityConfig) -> pd.DataFrame:
     """Add what each added rep brings in opportunities and their expected bookings.
 
     Parameters

@@ -50,7 +50,9 @@ def _commission(c: Component) -> list[str]:
     return out
 
 
-def component_rules(c, currency: str = "USD") -> list[str]:
+def component_rules(
+    c: Component | Bonus | MBO | Spiff | Contest, currency: str = "USD"
+) -> list[str]:
     """The rules of one component, as short phrases.
 
     Examples

@@ -111,8 +111,9 @@ def _nested_errors(
     lines = []
     for e in exc.errors(include_url=False):
         loc = tuple(e["loc"])
-        indexed = bool(loc) and isinstance(loc[0], int)
-        where = label(loc[0]) if indexed else whole
+        index = loc[0] if loc and isinstance(loc[0], int) else None
+        indexed = index is not None
+        where = label(index) if index is not None else whole
         rest = loc[1 if indexed else 0 :]
         kind = model
         if indexed and rest and rest[0] in _TAGS:
@@ -675,7 +676,10 @@ class Spiff(_Spec):
     end_month: int = Field(ge=1, le=12)
     rate: Number = Field(ge=0)
 
-    _window = model_validator(mode="before")(classmethod(lambda cls, d: _window_first("spiff", d)))
+    @model_validator(mode="before")
+    @classmethod
+    def _window(cls, data: Any) -> Any:
+        return _window_first("spiff", data)
 
 
 class Contest(_Spec):
@@ -706,9 +710,10 @@ class Contest(_Spec):
     prizes: tuple[Number, ...] = Field(json_schema_extra={"minItems": 1})
     min_total: Number = Field(default=0.0, ge=0)
 
-    _window = model_validator(mode="before")(
-        classmethod(lambda cls, d: _window_first("contest", d))
-    )
+    @model_validator(mode="before")
+    @classmethod
+    def _window(cls, data: Any) -> Any:
+        return _window_first("contest", data)
 
     @model_validator(mode="after")
     def _check(self) -> Contest:
@@ -1168,8 +1173,9 @@ def plan_json_schema(*, write: bool = False) -> dict[str, Any]:
     (['name', 'components'], 0)
     """
     schema = _json_schema_bounds(Plan.model_json_schema())
-    models = (Plan, Measure, Tier, CurvePoint, Gate, MultiplierLevel, Multiplier, Component)
-    models += (Milestone, Bonus, MBOLevel, MBO, Spiff, Contest, Draw, Clawback)
+    models: tuple[type[BaseModel], ...] = (Plan, Measure, Tier, CurvePoint, Gate)
+    models += (MultiplierLevel, Multiplier, Component, Milestone, Bonus, MBOLevel, MBO)
+    models += (Spiff, Contest, Draw, Clawback)
     for model in models:
         node = schema if model is Plan else schema["$defs"][model.__name__]
         summary, params = _numpydoc_parameters(model.__doc__ or "")

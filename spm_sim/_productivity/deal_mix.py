@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from spm_sim._spec import suggest
-from spm_sim.book import first_deals
+from spm_sim.book import Book, first_deals
 from spm_sim.comp import MBO, Plan
 from spm_sim.errors import DataError
 
@@ -69,7 +69,7 @@ def _shrunk(counts: np.ndarray, company: np.ndarray) -> np.ndarray:
     return (counts + PRIOR_DEALS * company) / (n + PRIOR_DEALS)
 
 
-def fit_deal_mix(book, rep_ids: Sequence[str], *, plan_year: int) -> DealMix:
+def fit_deal_mix(book: Book, rep_ids: Sequence[str], *, plan_year: int) -> DealMix:
     """Product and new-logo shares per rep from the trailing twelve months of history.
 
     Parameters

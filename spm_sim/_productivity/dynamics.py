@@ -32,7 +32,7 @@ The equations, defaults and their sources are in ``docs/model.md`` (section 7).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
@@ -41,6 +41,9 @@ from spm_sim._spec import Share, Spec
 from spm_sim.comp import Plan
 
 from .model import DEFAULT_RAMP
+
+if TYPE_CHECKING:
+    from spm_sim.book import Book
 
 __all__ = [
     "Workforce",
@@ -81,7 +84,7 @@ def monthly_hazard(annual: float) -> float:
 PRIOR_ATTRITION, PRIOR_REP_YEARS = 0.25, 2.0
 
 
-def book_attrition(book, plan_year: int, years: int = 3) -> dict:
+def book_attrition(book: Book, plan_year: int, years: int = 3) -> dict:
     """Annual attrition estimated from a book's hire and term dates.
 
     Over the ``years`` calendar years before ``plan_year``: leavers ``n`` (reps

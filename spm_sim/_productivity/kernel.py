@@ -20,8 +20,9 @@ kept. See ``docs/model.md`` section 7.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -60,13 +61,37 @@ STATS = (
 )
 
 
+@overload
+def draw_summed(
+    model: ProductivityModel,
+    rng: np.random.Generator,
+    *,
+    common: np.ndarray | None = ...,
+    with_common: Literal[False] = ...,
+) -> np.ndarray: ...
+@overload
+def draw_summed(
+    model: ProductivityModel,
+    rng: np.random.Generator,
+    *,
+    common: np.ndarray | None = ...,
+    with_common: Literal[True],
+) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def draw_summed(
+    model: ProductivityModel,
+    rng: np.random.Generator,
+    *,
+    common: np.ndarray | None = ...,
+    with_common: bool,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
 def draw_summed(
     model: ProductivityModel,
     rng: np.random.Generator,
     *,
     common: np.ndarray | None = None,
     with_common: bool = False,
-):
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """One trial's bookings per rep and month, each month's deals drawn as one sum.
 
     The count of deals in a rep-month is Poisson with mean ``lambda``; instead of
@@ -235,7 +260,7 @@ def build_kernel(
     cycle_months: int = 3,
     coached: np.ndarray | None = None,
     effort_scale: float = 1.0,
-    capacity_factor=None,
+    capacity_factor: float | Sequence[float] | None = None,
 ) -> Kernel:
     """Precompute the month loop's inputs for one scenario.
 

@@ -32,12 +32,18 @@ See ``docs/model.md`` for the equations and their assumptions.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol, overload
 
 import numpy as np
 import pandas as pd
 
 from spm_sim.errors import DataError
+
+if TYPE_CHECKING:
+    from spm_sim.book import Book
 
 __all__ = [
     "DEFAULT_RAMP",
@@ -79,7 +85,7 @@ def _month_starts(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
     )
 
 
-def history_end(book, plan_year: int) -> pd.Timestamp:
+def history_end(book: Book, plan_year: int) -> pd.Timestamp:
     """The last day of history that informs a plan year.
 
     The book's ``snapshot_date`` when it has one, else the end of the month of its
@@ -256,7 +262,7 @@ class ProductivityModel:
         v = self.size_mu_sd**2 if self.parameter_uncertainty else 0.0
         return np.exp(self.size_mu + 0.5 * v + 0.5 * self.size_sigma**2)
 
-    def take_reps(self, index) -> ProductivityModel:
+    def take_reps(self, index: int | slice | Sequence[int] | np.ndarray) -> ProductivityModel:
         """The model for a subset of its reps (an index or slice into the rep axis)."""
         idx = np.arange(self.n_reps)[index]
         fit = {
@@ -442,7 +448,7 @@ def _fit_record(rates: _Rates, sel, plan_year: int, months, end, bookings, size_
 
 
 def fit_productivity(
-    book,
+    book: Book,
     *,
     plan_year: int,
     rep_ids: list[str] | tuple[str, ...] | None = None,
@@ -512,9 +518,19 @@ def fit_productivity(
     )
 
 
+class PlannedHireLike(Protocol):
+    """What :func:`add_planned_hires` reads of a planned hire (``spm_sim.quota.PlannedHire``)."""
+
+    @property
+    def rep_id(self) -> str: ...
+
+    @property
+    def start(self) -> dt.date: ...
+
+
 def add_planned_hires(
     model: ProductivityModel,
-    hires,
+    hires: Iterable[PlannedHireLike],
     *,
     plan_year: int,
     ramp: tuple[float, ...] = DEFAULT_RAMP,
@@ -768,7 +784,8 @@ def trial_parameters(
         d_level = rng.normal(0.0, model.level_se) if model.level_se > 0 else 0.0
     common = np.ones(model.n_periods)
     if model.parameter_uncertainty and (model.trend_se > 0 or model.level_se > 0):
-        off = model.trend_offset
+        # a model built without offsets (by hand): the slope moves no month
+        off = 0.0 if model.trend_offset is None else model.trend_offset
         # divided by its mean, so the expected bookings do not change
         var = model.level_se**2 + model.trend_se**2 * off**2
         common *= np.exp(d_level + d_slope * off - 0.5 * var)
@@ -779,13 +796,37 @@ def trial_parameters(
     return rate, mu, common
 
 
+@overload
+def draw_deals(
+    model: ProductivityModel,
+    rng: np.random.Generator,
+    *,
+    common: np.ndarray | None = ...,
+    with_common: Literal[False] = ...,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+@overload
+def draw_deals(
+    model: ProductivityModel,
+    rng: np.random.Generator,
+    *,
+    common: np.ndarray | None = ...,
+    with_common: Literal[True],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
+@overload
+def draw_deals(
+    model: ProductivityModel,
+    rng: np.random.Generator,
+    *,
+    common: np.ndarray | None = ...,
+    with_common: bool,
+) -> tuple[np.ndarray, ...]: ...
 def draw_deals(
     model: ProductivityModel,
     rng: np.random.Generator,
     *,
     common: np.ndarray | None = None,
     with_common: bool = False,
-):
+) -> tuple[np.ndarray, ...]:
     """Draw one trial's deals: how many per rep and month, where each falls, its size.
 
     Parameters

@@ -7,6 +7,7 @@ arrays; the formulas are in ``docs/model.md`` section 2).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +268,9 @@ def aligned_accounts(accounts: pd.DataFrame, alignment, reps: pd.DataFrame) -> p
     return out
 
 
-def rep_potential(accounts: pd.DataFrame, rep_ids, column: str = "potential") -> pd.Series:
+def rep_potential(
+    accounts: pd.DataFrame, rep_ids: Iterable[str], column: str = "potential"
+) -> pd.Series:
     """The potential of each rep's accounts (0 for a rep without accounts), by rep id.
 
     The column is converted to numbers with located errors (columns outside the

@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from spm_sim._spec import whole_count
 from spm_sim.errors import SpecError
 from spm_sim.productivity import ProductivityModel, draw_bookings
-from spm_sim.random import seed_sequence, trial_rng
+from spm_sim.random import RngLike, seed_sequence, trial_rng
 
 from .result import Quotas
 
@@ -55,7 +56,9 @@ ATTAINMENT_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 # ----------------------------------------------------------------------------- draws
 
 
-def annual_draws(model: ProductivityModel, trials: int = 2000, *, rng=None) -> np.ndarray:
+def annual_draws(
+    model: ProductivityModel, trials: int = 2000, *, rng: RngLike = None
+) -> np.ndarray:
     """Simulated annual bookings per trial and rep, drawn as the Monte Carlo draws them.
 
     Parameters
@@ -199,11 +202,11 @@ def _no_zero_quota(quota: np.ndarray, draws: np.ndarray, names: list[str], why: 
 
 
 def calibrate_annual(
-    draws,
+    draws: npt.ArrayLike | pd.DataFrame,
     *,
     probability: float | None = None,
     share: float | None = None,
-    weights=None,
+    weights: npt.ArrayLike | None = None,
     rep_ids: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Annual quotas calibrated on simulated bookings: per-rep probability or team share.
@@ -722,12 +725,12 @@ def _attainment_distribution(att_all: np.ndarray) -> tuple[pd.DataFrame, pd.Data
 
 def quota_diagnostics(
     quotas: Quotas,
-    draws,
+    draws: npt.ArrayLike | pd.DataFrame,
     *,
-    potential=None,
-    history=None,
-    base_salary=None,
-    target_incentive=None,
+    potential: npt.ArrayLike | pd.Series | None = None,
+    history: npt.ArrayLike | pd.Series | None = None,
+    base_salary: npt.ArrayLike | pd.Series | None = None,
+    target_incentive: npt.ArrayLike | pd.Series | None = None,
     max_share_of_potential: float = 0.5,
     max_growth: float = 0.5,
     min_probability: float = 0.10,

@@ -32,13 +32,15 @@ times ``1 + region``, rep quotas in a region to the region quota times ``1 + rep
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from spm_sim.errors import DataError, SpecError
-from spm_sim.productivity import DEFAULT_RAMP, history_end
+from spm_sim.productivity import DEFAULT_RAMP, ProductivityModel, history_end
+from spm_sim.random import RngLike
 
 from .bases import (
     _allocate,
@@ -66,13 +68,17 @@ from .settings import (
     monthly_ramp,
 )
 
+if TYPE_CHECKING:
+    from spm_sim.book import Book
+    from spm_sim.territory import Alignment
+
 __all__ = ["Quotas", "set_quotas", "quotas_from_history", "rep_run_rates", "rep_potential"]
 
 _SUM_TOL = 1e-6
 
 
 def quotas_from_history(
-    book,
+    book: Book,
     *,
     plan_year: int,
     settings: QuotaSettings | None = None,
@@ -111,14 +117,14 @@ def quotas_from_history(
 
 
 def set_quotas(
-    book,
+    book: Book,
     *,
     plan_year: int,
     settings: QuotaSettings | None = None,
     rep_ids: list[str] | tuple[str, ...] | None = None,
-    model=None,
-    rng=None,
-    alignment=None,
+    model: ProductivityModel | None = None,
+    rng: RngLike = None,
+    alignment: Alignment | pd.DataFrame | None = None,
 ) -> Quotas:
     """Quotas per rep and month of ``plan_year`` by the method of ``settings``.
 
@@ -287,7 +293,9 @@ def set_quotas(
     )
 
 
-def rep_run_rates(book, *, plan_year: int, settings: QuotaSettings, rep_ids) -> pd.Series:
+def rep_run_rates(
+    book: Book, *, plan_year: int, settings: QuotaSettings, rep_ids: Iterable[str]
+) -> pd.Series:
     """Each rep's run rate, the ``history`` basis, with ``settings``' ramp and seasonality
     whatever its method, and its history window (that of a ``history`` or ``blend``
     method; the trailing twelve months for the others): the yardstick "quota against

@@ -44,12 +44,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from spm_sim.book import numeric_column
 from spm_sim.errors import DataError, InfeasibleError, SpecError
-from spm_sim.random import territory_rng
+from spm_sim.random import RngLike, territory_rng
 
 from . import solve as ts
 from .inputs import (
@@ -222,12 +223,12 @@ class Alignment:
 
 def alignment_metrics(
     units: pd.DataFrame,
-    territory,
+    territory: str | npt.ArrayLike,
     *,
     balance: Sequence[str] | Mapping[str, float] = ("potential",),
     centers: Mapping | None = None,
     weight: str | None = None,
-    adjacency=None,
+    adjacency: Mapping | Sequence | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Per-territory balance and compactness of any alignment, and the overall figures.
 
@@ -478,8 +479,9 @@ def _seeds(
                 break
         d2 = _sqdist(xy, c)
         inertia = float((ww * d2.min(axis=1)).sum())
-        if inertia < best:
+        if best_c is None or inertia < best:  # the first start, even with a NaN inertia
             best, best_c = inertia, c
+    assert best_c is not None, "restarts >= 1"
     # snap each centroid to its nearest unit; a unit nearest to two goes to the
     # first, the others take their nearest unit not yet taken
     d2 = _sqdist(xy, best_c)
@@ -688,6 +690,7 @@ class _Current:
 
 def _prepared_units(units: pd.DataFrame, s: DesignSettings):
     """The units checked against the settings that name their columns."""
+    assert s.balance is not None, "DesignSettings.for_units fills in the balance first"
     return prepare_units(
         units,
         balance=s.balance,
@@ -722,6 +725,7 @@ def _home_centers(u, s: DesignSettings) -> _Centers:
 def _located_centers(u, s: DesignSettings, rng, dis_w: np.ndarray) -> _Centers:
     """Territories around centers chosen among the units (see :func:`_locate`)."""
     n = len(u.ids)
+    assert s.territories is not None, "DesignSettings: territories when there are no homes"
     k = int(s.territories)
     if not 1 <= k <= n:
         raise SpecError(f"territories must be between 1 and the {n} units; got {k}")
@@ -856,7 +860,7 @@ def design(
     candidates: int = 12,
     max_iter: int = 8,
     strict: bool = True,
-    rng=None,
+    rng: RngLike = None,
     source: str = "units",
 ) -> Alignment:
     """Assign units to territories: balanced, compact, and with the disruption stated.
@@ -1215,7 +1219,7 @@ def tradeoff(
     units: pd.DataFrame,
     *,
     caps: Sequence[float | None] = (0.05, 0.10, 0.20, 0.30, None),
-    **design_kwargs,
+    **design_kwargs: Any,
 ) -> pd.DataFrame:
     """Disruption against distance and balance: one design per disruption cap.
 

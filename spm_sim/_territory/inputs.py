@@ -8,6 +8,7 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from spm_sim._spec import suggest
@@ -21,7 +22,9 @@ COUNT = "count"  # a balance measure that counts units (accounts, counties)
 ID_COLUMNS = ("account_id", "unit_id", "id")  # an accounts table also names its unit
 
 
-def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+def great_circle_km(
+    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
+) -> np.ndarray:
     """Great-circle distance in km between points given in degrees (haversine).
 
     Broadcasts like numpy arithmetic; the Earth is a sphere of radius

@@ -15,13 +15,17 @@ back-test of the year before the plan year) and, with ``--out``, writes
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .args import positive_int, seed
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["add_fit_parser", "cmd_fit"]
 
 
-def add_fit_parser(sub) -> None:
+def add_fit_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``spm-sim fit`` on the CLI's sub-parsers."""
 
     p = sub.add_parser(
@@ -57,7 +61,7 @@ def add_fit_parser(sub) -> None:
     )
 
 
-def cmd_fit(args) -> int:
+def cmd_fit(args: argparse.Namespace) -> int:
     """Run ``spm-sim fit``; returns the exit status."""
     from spm_sim.book import load_book_ref
     from spm_sim.errors import SpecError

@@ -97,7 +97,7 @@ def read_table(path: Path, text: tuple[str, ...] = ()) -> pd.DataFrame:
         raise DataError(f"cannot read as CSV: {exc}", file=path) from None
 
 
-def add_align_parser(sub) -> None:
+def add_align_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``align`` on the sub-parsers of ``spm-sim``."""
     al = sub.add_parser(
         "align",
@@ -175,7 +175,7 @@ def add_align_parser(sub) -> None:
     al.add_argument("--no-figure", action="store_true", help="write no figure")
 
 
-def cmd_align(args) -> int:
+def cmd_align(args: argparse.Namespace) -> int:
     """Run ``spm-sim align``."""
     from spm_sim.territory import design
 

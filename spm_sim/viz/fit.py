@@ -6,6 +6,8 @@ canvas, no pyplot, the look set inside ``figure_style()`` only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
@@ -13,6 +15,9 @@ from matplotlib.ticker import FuncFormatter
 from spm_sim._format import format_money
 
 from .style import SpmFigure, figure_style, palette, pct_axis
+
+if TYPE_CHECKING:
+    from spm_sim.fit_report import FitReport
 
 __all__ = ["fit_figure"]
 
@@ -83,7 +88,7 @@ def _share_panel(ax: Axes, bt, colors) -> None:
     lo, hi = min(share.min(), row["actual"]), max(share.max(), row["actual"])
     # one bar per possible count of reps, so no bin is empty by construction
     edges = (np.arange(np.floor(lo * n) - 0.5, np.ceil(hi * n) + 1.5)) / n
-    ax.hist(share, bins=edges, color=colors[0], alpha=0.8, gid="simulated_share")
+    ax.hist(share, bins=edges.tolist(), color=colors[0], alpha=0.8, gid="simulated_share")
     ax.axvline(row["actual"], color="black", lw=1.6, label="actual", gid="actual_share")
     for q, name in ((row["sim_p10"], "P10"), (row["sim_p90"], "P90")):
         ax.axvline(q, color="0.4", lw=1.0, ls="--", gid=f"share_{name.lower()}")
@@ -132,7 +137,7 @@ def _monthly_panel(ax: Axes, bt, currency: str, colors) -> None:
     ax.legend(loc="upper left", fontsize=7.5)
 
 
-def fit_figure(report) -> SpmFigure:
+def fit_figure(report: FitReport) -> SpmFigure:
     """The back-test of a fit report in three panels.
 
     Parameters

@@ -9,6 +9,7 @@ several, by name).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import seaborn as sns
@@ -19,6 +20,9 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from spm_sim._format import format_money
 
 from .style import SpmFigure, figure_style, palette, pct_axis, safe_label
+
+if TYPE_CHECKING:
+    from spm_sim.quota import QuotaDiagnostics
 
 __all__ = ["quota_fit_figure", "attainment_figure", "attainment_comparison_figure"]
 
@@ -144,7 +148,7 @@ def _fit_panel(
     ax.legend(loc="best", fontsize=7.5)
 
 
-def quota_fit_figure(diagnostics) -> Figure:
+def quota_fit_figure(diagnostics: QuotaDiagnostics) -> Figure:
     """Quota against territory potential and against last year's bookings, one panel each.
 
     Parameters
@@ -233,7 +237,7 @@ def quota_fit_figure(diagnostics) -> Figure:
     return fig
 
 
-def attainment_figure(diagnostics) -> Figure:
+def attainment_figure(diagnostics: QuotaDiagnostics) -> Figure:
     """Distribution of rep attainment over every rep and trial, with the quota line.
 
     Parameters

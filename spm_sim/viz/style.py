@@ -4,15 +4,21 @@ palette, labels that matplotlib will not read as maths, percent axes, and
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
+
 import matplotlib as mpl
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 __all__ = ["SpmFigure", "figure_style", "palette", "safe_label", "pct_axis"]
 
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "figure.dpi": 100,
     "font.size": 9.5,
     "axes.titlesize": 10.5,
@@ -24,12 +30,10 @@ _RC = {
 }
 
 
-def figure_style():
+def figure_style() -> ExitStack:
     """The look of every figure: white grid, a readable font size (a context manager)."""
     # axes_style and rc_context are both context managers that restore the previous
     # settings on exit; stacking them keeps the caller's global style untouched.
-    from contextlib import ExitStack
-
     stack = ExitStack()
     stack.enter_context(sns.axes_style("whitegrid"))
     stack.enter_context(mpl.rc_context(_RC))

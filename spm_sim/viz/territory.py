@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -22,6 +24,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from spm_sim.random import stream_rng
 
 from .style import SpmFigure, figure_style, palette, pct_axis, safe_label
+
+if TYPE_CHECKING:
+    from spm_sim.territory import Alignment
 
 __all__ = ["territory_map", "balance_bars", "tradeoff_curve", "headcount_chart"]
 
@@ -307,7 +312,7 @@ def _before_after_maps(m: _MapData, keys, size, note: str, title: str, share):
     ax.set_title(
         f"{title}\n{share[0]:.1%} of {share[1]} change rep ({int(moved.sum()):,} units, ringed)"
     )
-    handles = [
+    handles: list[Artist] = [
         _center_handle(m),
         Line2D([], [], ls="", marker="o", ms=6, mfc="0.8", mec="black", label="changes rep"),
     ]
@@ -317,7 +322,7 @@ def _before_after_maps(m: _MapData, keys, size, note: str, title: str, share):
 
 
 def territory_map(
-    alignment,
+    alignment: Alignment,
     *,
     before: pd.Series | Sequence | str | None = None,
     ax_title: str | None = None,
@@ -409,7 +414,7 @@ def territory_map(
     return fig
 
 
-def balance_bars(alignment, measures: Sequence[str] | None = None) -> Figure:
+def balance_bars(alignment: Alignment, measures: Sequence[str] | None = None) -> Figure:
     """Deviation of each territory from the mean, per balanced measure, against its band.
 
     Parameters

@@ -471,11 +471,12 @@ class PlanDesigner:
         return simulate(scenario, self.n_trials, book=self.book)
 
     def _role_note(self, scenario: Scenario) -> str:
-        if not self._other_role(scenario):
+        role = scenario.plan.role
+        if role is None or not self._other_role(scenario):
             return ""
         roles = ", ".join(sorted(self.book.reps["role"].astype(str).unique()))
         return (
-            f"<span style='color:#805'>This plan is for role {html.escape(scenario.plan.role)}; "
+            f"<span style='color:#805'>This plan is for role {html.escape(role)}; "
             f"the book has none, so it is tried on the book's reps ({html.escape(roles)}).</span>"
         )
 
@@ -544,6 +545,10 @@ class PlanDesigner:
 
     def comparison(self) -> pd.DataFrame:
         """Baseline and design side by side: mean (P10-P90) per metric, and the difference."""
+        if self.table is None:
+            raise ValueError(
+                "no design has been simulated yet: the sliders' plan is not valid (see the status)"
+            )
         t = self.table.set_index(["scenario", "metric"])
         names = [self.baseline.name, "Design"]
         currency = self.baseline.plan.currency

@@ -13,7 +13,7 @@ import pandas as pd
 from IPython.display import display
 
 from spm_sim.errors import SpmSimError
-from spm_sim.territory import design, tradeoff
+from spm_sim.territory import Alignment, design, tradeoff
 
 __all__ = ["TerritoryDesigner"]
 
@@ -108,7 +108,7 @@ class TerritoryDesigner:
         self.widget = widgets.VBox(
             [widgets.HBox(list(self.sliders.values())), self.summary, self.figures]
         )
-        self.alignment = None
+        self.alignment: Alignment | None = None
         self.error: str | None = None
         self.update()
 
@@ -137,12 +137,13 @@ class TerritoryDesigner:
         self._show()
 
     def _show(self) -> None:
-        if self.error is not None:
+        alignment = self.alignment
+        if alignment is None:  # update() set the error
             self.summary.value = f"<b>No alignment:</b> {self.error}"
             if self.draw:
                 self.figures.clear_output()
             return
-        text = self.alignment.describe().replace("\n", "<br>")
+        text = alignment.describe().replace("\n", "<br>")
         self.summary.value = f"<pre style='line-height:1.3'>{text}</pre>"
         if self.draw:
             self.figures.clear_output(wait=True)
@@ -150,10 +151,10 @@ class TerritoryDesigner:
 
             with self.figures:
                 before = "current" if self.current else None
-                display(territory_map(self.alignment, before=before))
-                display(balance_bars(self.alignment))
+                display(territory_map(alignment, before=before))
+                display(balance_bars(alignment))
 
-    def tradeoff(self, caps: Sequence[float | None] = (0.05, 0.1, 0.2, 0.3, None)):
+    def tradeoff(self, caps: Sequence[float | None] = (0.05, 0.1, 0.2, 0.3, None)) -> pd.DataFrame:
         """Disruption against distance for a sweep of caps, at the sliders' other values."""
         args = self.arguments()
         args.pop("max_disruption")
