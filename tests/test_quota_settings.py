@@ -305,12 +305,12 @@ def test_changing_the_method_keeps_what_the_new_method_reads():
     assert window.replace(method="potential").options == PotentialOptions()
     cal = QuotaSettings(method="calibrated", probability=0.6)
     assert cal.replace(method="equal") == QuotaSettings(method="equal")
-    # a dumped dict whose method was edited (what the CLI and the widgets do)
+    # a dumped dict whose method was edited by hand: which method was meant is unclear,
+    # so it is refused (replace, above, is the way to switch)
     data = cal.model_dump()
     data.update(method="blend", weights={"history": 1.0}, probability=None, share_at_quota=None)
-    assert QuotaSettings.model_validate(data) == QuotaSettings(
-        method="blend", weights={"history": 1.0}
-    )
+    with pytest.raises(SpecError, match=r"options are written for method 'calibrated'"):
+        load_spec(QuotaSettings, data)
 
 
 def test_yaml_round_trip_in_both_forms(tmp_path):
@@ -351,3 +351,31 @@ def test_the_sample_scenarios_mean_what_their_flat_blocks_say(path):
     for name, value in block.items():
         got = getattr(quota, name)
         assert (got.rep if name == "over_assignment" else got) == value
+
+
+def test_two_moves_of_one_rep_on_one_day_are_refused_when_built():
+    moves = [
+        {"rep_id": "R001", "date": "2026-04-01", "region": "West"},
+        {"rep_id": "R001", "date": "2026-04-01", "region": "East"},
+    ]
+    with pytest.raises(
+        SpecError, match=r"moves: two moves of rep 'R001' on 2026-04-01 \(moves\[0\]"
+    ):
+        load_spec(QuotaSettings, {"moves": moves})
+    # the same rep on two days is a real sequence of moves
+    moves[1]["date"] = "2026-07-01"
+    assert len(load_spec(QuotaSettings, {"moves": moves}).moves) == 2
+
+
+def test_options_written_for_another_method_are_refused():
+    data = {"method": "potential", "options": {"method": "calibrated", "probability": 0.6}}
+    with pytest.raises(
+        SpecError,
+        match=r"options.method: options are written for method 'calibrated' but method is 'pot",
+    ):
+        load_spec(QuotaSettings, data)
+    # replace switches the method on purpose and keeps what the new method reads
+    assert (
+        QuotaSettings(method="calibrated", probability=0.6).replace(method="potential").method
+        == "potential"
+    )

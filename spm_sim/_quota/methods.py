@@ -341,6 +341,17 @@ def _nest(data: Mapping[str, Any]) -> tuple[dict[str, Any], set[str], list[InitE
         )
         given = {}
     tag = given.pop("method", method)
+    if tag != method and isinstance(options, Mapping) and tag in _OPTIONS:
+        # written by hand (or a dump edited by hand): which method was meant is unclear,
+        # and taking one would drop the other's settings without a word
+        problems.append(
+            _problem(
+                ("options", "method"),
+                f"options are written for method {tag!r} but method is {method!r}; make the "
+                "two agree (or leave method out of options)",
+                tag,
+            )
+        )
     if tag != method:
         if tag not in _OPTIONS:
             problems.append(
@@ -350,8 +361,8 @@ def _nest(data: Mapping[str, Any]) -> tuple[dict[str, Any], set[str], list[InitE
                     tag,
                 )
             )
-        # The method changed (replace(method=...), or a dumped dict edited): the new
-        # method keeps what it also reads (the history window from history to blend).
+        # The method changed through replace(method=...): the new method keeps what it
+        # also reads (the history window from history to blend).
         given = {k: v for k, v in given.items() if k in model.model_fields}
     for name, value in flat.items():
         if name in model.model_fields:

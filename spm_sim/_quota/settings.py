@@ -257,8 +257,9 @@ class QuotaSettings(Spec):
     ``model_dump`` gives the nested form (with ``method`` also inside ``options``, its
     tag). :meth:`replace` takes the flat names too and validates again. Changing
     ``method`` keeps the settings the new method also has (the history window from
-    ``history`` to ``blend``) and drops the others; so does a dumped dict whose
-    ``method`` was edited (the top-level ``method`` wins over the tag in ``options``).
+    ``history`` to ``blend``) and drops the others. A mapping whose ``options`` carry
+    another method's tag than ``method`` (a dump edited by hand) is refused, since it
+    is unclear which method was meant; switch methods with :meth:`replace`.
 
     Examples
     --------
@@ -359,6 +360,18 @@ class QuotaSettings(Spec):
             raise ValueError(
                 f"two planned hires with rep_id {v[i].rep_id!r} (hires[{i}] and [{j}]); give "
                 "each its own id (e.g. TBH-1, TBH-2)"
+            )
+        return v
+
+    @field_validator("moves")
+    @classmethod
+    def _one_move_per_rep_and_day(cls, v: tuple[Move, ...]) -> tuple[Move, ...]:
+        # two moves of one rep on one day would leave the region to the order of the list
+        if repeated := _repeated([f"{m.rep_id} on {m.date}" for m in v]):
+            i, j = repeated[0]
+            raise ValueError(
+                f"two moves of rep {v[i].rep_id!r} on {v[i].date} (moves[{i}] to "
+                f"{v[i].region!r} and [{j}] to {v[j].region!r}); keep the one that holds"
             )
         return v
 
