@@ -37,7 +37,7 @@ from spm_sim._format import format_money, slugify
 from spm_sim._provenance import package_version
 from spm_sim.errors import DataError, SpmSimError
 
-from .args import positive_float, positive_int, seed
+from .args import add_book, add_seed, add_trials, add_workers, positive_float, positive_int
 from .capacity import add_capacity_parser, add_headcount_parser, cmd_capacity, cmd_headcount
 from .fit import add_fit_parser, cmd_fit
 from .quota import add_quotas_parser, cmd_quotas
@@ -57,7 +57,6 @@ DEMO_SCENARIOS = (
 )
 DEMO_TRIALS = 2000
 
-_BOOK_HELP = "folder of the book, or 'sample' for the shipped sample book (default)"
 _SCORES_HELP = (
     "CSV of MBO scores (columns rep_id, period YYYY-MM, measure, score), for plans "
     "with an MBO component"
@@ -95,13 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _simulation_options() -> argparse.ArgumentParser:
     """``--workers`` and ``--quiet``, shared by ``run`` and ``demo`` (a parent parser)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--workers",
-        type=positive_int,
-        default=1,
-        metavar="W",
-        help="worker processes for the simulation (default 1)",
-    )
+    add_workers(common, "the simulation")
     common.add_argument(
         "--quiet",
         "-q",
@@ -121,17 +114,10 @@ def _add_run_parser(sub, common: argparse.ArgumentParser) -> None:
         "report plus CSV tables. The first scenario is the baseline the others are compared with.",
     )
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml", help="scenario files")
-    run.add_argument(
-        "--trials",
-        type=positive_int,
-        metavar="N",
-        help="Monte Carlo trials per scenario (default: each scenario's 'trials')",
-    )
-    run.add_argument(
-        "--seed",
-        type=seed,
-        metavar="S",
-        help="seed for every scenario (default: each scenario's 'seed'); scenarios "
+    add_trials(run, "Monte Carlo trials per scenario (default: each scenario's 'trials')")
+    add_seed(
+        run,
+        "seed for every scenario (default: each scenario's 'seed'); scenarios "
         "with the same seed, book and plan year share their simulated sales",
     )
     run.add_argument(
@@ -158,13 +144,7 @@ def _add_demo_parser(sub, common: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="output folder (default: reports)",
     )
-    demo.add_argument(
-        "--trials",
-        type=positive_int,
-        default=DEMO_TRIALS,
-        metavar="N",
-        help=f"Monte Carlo trials per scenario (default {DEMO_TRIALS})",
-    )
+    add_trials(demo, f"Monte Carlo trials per scenario (default {DEMO_TRIALS})", DEMO_TRIALS)
 
 
 def _add_check_parser(sub) -> None:
@@ -231,7 +211,7 @@ def _add_payouts_parser(sub) -> None:
         "traced to its component, tier, rate and cap.",
     )
     pay.add_argument("plan", type=Path, metavar="PLAN.yaml", help="plan file")
-    pay.add_argument("--book", default="sample", metavar="DIR", help=_BOOK_HELP)
+    add_book(pay)
     pay.add_argument("--year", type=positive_int, required=True, metavar="Y", help="year paid")
     pay.add_argument("--out", type=Path, metavar="FILE.csv", help="payroll CSV to write")
     pay.add_argument(
@@ -255,7 +235,7 @@ def _add_backtest_parser(sub) -> None:
     )
     bt.add_argument("plan_a", type=Path, metavar="PLAN_A.yaml", help="current plan")
     bt.add_argument("plan_b", type=Path, metavar="PLAN_B.yaml", help="proposed plan")
-    bt.add_argument("--book", default="sample", metavar="DIR", help=_BOOK_HELP)
+    add_book(bt)
     bt.add_argument("--year", type=positive_int, required=True, metavar="Y", help="year paid")
     bt.add_argument("--out", type=Path, metavar="FILE.csv", help="per-rep table to write")
     bt.add_argument("--scores", type=Path, metavar="SCORES.csv", help=_SCORES_HELP)

@@ -1,9 +1,12 @@
-"""Argument types shared by every ``spm-sim`` command, defined once.
+"""Arguments shared by the ``spm-sim`` commands, defined once: their types and the
+options several commands take (``--seed``, ``--workers``, ``--trials``, ``--book``).
 
-Each turns the text of an option into a value or raises
+Each type turns the text of an option into a value or raises
 ``argparse.ArgumentTypeError`` with the rule and the value, which argparse prints as
-one error line. They need only the standard library: building the parser (and
-``spm-sim --help``) loads no numpy, pandas or plotting stack.
+one error line; each ``add_*`` registers one option with its type and metavar, the
+command giving only what its help says about the default. They need only the
+standard library: building the parser (and ``spm-sim --help``) loads no numpy,
+pandas or plotting stack.
 
 Examples
 --------
@@ -16,7 +19,19 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["whole", "positive_int", "seed", "positive_float"]
+__all__ = [
+    "whole",
+    "positive_int",
+    "seed",
+    "positive_float",
+    "add_seed",
+    "add_workers",
+    "add_trials",
+    "add_book",
+]
+
+#: What ``--book`` takes, in every command that reads a book.
+BOOK_HELP = "folder of the book, or 'sample' for the shipped sample book (default)"
 
 
 def whole(text: str, low: int, high: int | None, rule: str) -> int:
@@ -49,3 +64,29 @@ def positive_float(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
     return value
+
+
+def add_seed(parser: argparse.ArgumentParser, help: str, default: int | None = None) -> None:
+    """``--seed S``: a whole number in [0, 2**63 - 1]; ``help`` says what the default is."""
+    parser.add_argument("--seed", type=seed, default=default, metavar="S", help=help)
+
+
+def add_workers(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--workers W`` (default 1): worker processes for ``what``; numbers do not depend on it."""
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="W",
+        help=f"worker processes for {what} (default 1); the numbers do not depend on it",
+    )
+
+
+def add_trials(parser: argparse.ArgumentParser, help: str, default: int | None = None) -> None:
+    """``--trials N``: a whole number >= 1; ``help`` says what is counted and the default."""
+    parser.add_argument("--trials", type=positive_int, default=default, metavar="N", help=help)
+
+
+def add_book(parser: argparse.ArgumentParser) -> None:
+    """``--book DIR`` (default ``sample``): the book a command reads."""
+    parser.add_argument("--book", default="sample", metavar="DIR", help=BOOK_HELP)

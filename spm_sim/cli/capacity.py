@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from spm_sim._format import format_money, format_pct
 
-from .args import positive_float, positive_int, seed
+from .args import add_seed, add_workers, positive_float, positive_int
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,14 +148,8 @@ def _common(p) -> None:
         metavar="R",
         help="independent simulated years (default: the file's 'replications')",
     )
-    p.add_argument("--seed", type=seed, metavar="S", help="seed (default: the file's 'seed')")
-    p.add_argument(
-        "--workers",
-        type=positive_int,
-        default=1,
-        metavar="W",
-        help="worker processes for the replications (default 1); the numbers do not depend on it",
-    )
+    add_seed(p, "seed (default: the file's 'seed')")
+    add_workers(p, "the replications")
 
 
 def add_capacity_parser(sub) -> None:
@@ -243,9 +237,7 @@ def _one_line(exc: Exception) -> str:
 
 def _load(args):
     """The configuration of ``args.config`` with ``--replications`` / ``--seed`` applied."""
-    from pydantic import ValidationError
-
-    from spm_sim.capacity import CapacityConfig, load_capacity_config
+    from spm_sim.capacity import load_capacity_config
     from spm_sim.errors import CapacityError
 
     try:
@@ -259,10 +251,9 @@ def _load(args):
         changes["seed"] = args.seed
     if changes:
         try:
-            config = CapacityConfig.model_validate(config.model_dump() | changes)
-        except ValidationError as exc:
-            problems = "; ".join(e["msg"] for e in exc.errors(include_url=False))
-            raise CapacityError(f"{args.config}: {problems}") from None
+            config = config.replace(**changes)
+        except CapacityError as exc:  # located: the field and the value
+            raise CapacityError(f"{args.config}: {_one_line(exc)}") from None
     return config
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .args import positive_int, seed
+from .args import add_book, add_seed, positive_int
 
 if TYPE_CHECKING:
     import argparse
@@ -36,12 +36,7 @@ def add_fit_parser(sub: argparse._SubParsersAction) -> None:
         "fitted before the year preceding the plan year, simulated over it and compared with "
         "what happened (rep-year bookings, share at quota, monthly and annual totals).",
     )
-    p.add_argument(
-        "--book",
-        default="sample",
-        metavar="DIR",
-        help="folder of the book, or 'sample' for the shipped sample book (default)",
-    )
+    add_book(p)
     p.add_argument(
         "--plan-year", type=positive_int, required=True, metavar="Y", help="plan year, e.g. 2026"
     )
@@ -52,7 +47,7 @@ def add_fit_parser(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="simulated years of the back-test, at least 20 (default 1000)",
     )
-    p.add_argument("--seed", type=seed, default=0, metavar="S", help="seed (default 0)")
+    add_seed(p, "seed (default 0)", default=0)
     p.add_argument(
         "--out",
         type=Path,

@@ -24,7 +24,7 @@ from typing import Any
 from spm_sim._format import format_money, format_pct
 from spm_sim.errors import SpecError
 
-from .args import seed
+from .args import add_seed, add_trials
 from .territory import parse_named_numbers
 
 __all__ = ["add_quotas_parser", "cmd_quotas", "parse_weights"]
@@ -125,10 +125,8 @@ def add_quotas_parser(sub) -> None:
     p.add_argument(
         "--share-at-quota", type=_number, metavar="S", help="calibrated: share of reps at quota"
     )
-    p.add_argument(
-        "--trials", type=int, metavar="N", help="simulated years (default: the scenario's)"
-    )
-    p.add_argument("--seed", type=seed, metavar="S", help="seed (default: the scenario's)")
+    add_trials(p, "simulated years, at least 100 (default: the scenario's)")
+    add_seed(p, "seed (default: the scenario's)")
     p.add_argument(
         "--out", type=Path, default=Path("quotas.csv"), help="quotas CSV (default quotas.csv)"
     )

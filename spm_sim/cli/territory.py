@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from spm_sim.errors import DataError
 
+from .args import add_seed
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -158,7 +160,7 @@ def add_align_parser(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="seconds for the exact MILP (default 30)",
     )
-    al.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the centers")
+    add_seed(al, "seed of the centers' k-means++ starts (default 0)", default=0)
     al.add_argument(
         "--out",
         type=Path,

@@ -290,7 +290,7 @@ def quarterly_accrual_chart(accrual: pd.DataFrame) -> Figure:
     ----------
     accrual : DataFrame
         Long frame with columns ``scenario``, ``quarter`` and ``mean`` (money), as
-        returned by :func:`spm_sim.report.quarterly_accrual`. Scenarios keep the
+        returned by :func:`spm_sim.metrics.quarterly_accrual`. Scenarios keep the
         order in which they first appear.
 
     Returns
