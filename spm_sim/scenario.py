@@ -14,7 +14,7 @@ Scenarios that differ only in ``plan`` or ``quota`` and share ``book``, ``plan_y
 and ``seed`` see the same simulated bookings trial by trial (common random numbers),
 so their differences are measured without sampling noise from the sales draws.
 With ``workforce``, ``behaviour``, ``time_allocation`` or ``programmes`` (see
-:mod:`spm_sim.dynamics`) the exogenous draws and the seats' attrition clocks are
+:mod:`spm_sim.productivity`) the exogenous draws and the seats' attrition clocks are
 still shared, so a programme's or a plan's effect is a paired difference too; the
 ``engine`` (``deals`` or ``summed``) must match for the draws to be shared.
 

@@ -95,7 +95,7 @@ def prepare(scenario: Scenario, book: Book | None = None, *, rng: RngLike = None
     """Load the book (unless given), fit the productivity model and set the quotas.
 
     A plan that declares measures (a product line, new logos, scores) also gets the
-    reps' deal mix (:func:`spm_sim.deal_mix.fit_deal_mix`). ``rng`` (default
+    reps' deal mix (:func:`spm_sim.productivity.fit_deal_mix`). ``rng`` (default
     ``scenario.seed``) is the run's root: calibrated quotas and the behaviour's
     reference effort draw from its streams ``calibration`` and ``reference_effort``
     (:data:`spm_sim.random.STREAMS`); :func:`simulate` passes its own root.

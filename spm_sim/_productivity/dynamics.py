@@ -159,7 +159,7 @@ class Workforce(Spec):
     tenure 0, ramps by the role's profile and sells at the team's average rate (the
     fitted prior), and may leave in turn. A coaching programme stays with the rep
     it coaches, not with the seat. The same conventions as
-    :func:`spm_sim.headcount.seat_productivity_by_month`, whose exact expectation
+    :func:`spm_sim.capacity.seat_productivity_by_month`, whose exact expectation
     the simulation reproduces when the hazard ratio is 1.
 
     The seat keeps its quota and target incentive: pay is computed for the seat
@@ -232,7 +232,7 @@ class Workforce(Spec):
         if self.attrition == "book":
             raise ValueError(
                 "attrition 'book' is estimated when the scenario is prepared; resolve it with "
-                "spm_sim.dynamics.book_attrition(book, plan_year) first"
+                "spm_sim.productivity.book_attrition(book, plan_year) first"
             )
         return monthly_hazard(self.attrition)
 

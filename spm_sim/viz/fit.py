@@ -1,4 +1,4 @@
-"""The back-test figure of a productivity fit report (:func:`spm_sim._fit_report.fit_report`).
+"""The back-test figure of a productivity fit report (:func:`spm_sim.fit_report.fit_report`).
 
 Same house rules as :mod:`spm_sim.viz`: object-oriented matplotlib on the Agg
 canvas, no pyplot, the look set inside ``figure_style()`` only.
@@ -143,7 +143,7 @@ def fit_figure(report: FitReport) -> SpmFigure:
     Parameters
     ----------
     report : FitReport
-        From :func:`spm_sim._fit_report.fit_report`.
+        From :func:`spm_sim.fit_report.fit_report`.
 
     Returns
     -------

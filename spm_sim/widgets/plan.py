@@ -352,7 +352,7 @@ class PlanDesigner:
         The "Start from" menu.
     behaviour : ipywidgets.Checkbox
         "Reps respond to the plan": runs baseline and design with the reps'
-        behavioural response (:class:`spm_sim.dynamics.Behaviour`; the baseline
+        behavioural response (:class:`spm_sim.productivity.Behaviour`; the baseline
         scenario's own settings if it has them, else the defaults measured against
         the baseline's plan, the plan the history was earned under). Checked at the
         start when the baseline scenario has behaviour.
