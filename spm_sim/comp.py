@@ -13,7 +13,8 @@ batch-first, ``(..., n_reps, n_periods[, n_components])``, and the kernel broadc
 over leading axes; money stays float64 inside arrays and goes through
 :func:`round_money` when shown to people.
 
-The workings live in ``spm_sim/_comp/``: ``plan`` (the specs), ``kernel`` (the payout
+The workings live in ``spm_sim/_comp/``: ``components`` (the specs of a plan's
+parts), ``plan`` (the plan spec, loading and its JSON schema), ``kernel`` (the payout
 kernel), ``describe`` (the rules in words).
 
 Examples
@@ -29,6 +30,26 @@ Examples
 
 from __future__ import annotations
 
+from ._comp.components import (
+    MBO,
+    MEASURE_KINDS,
+    MEASURES,
+    PERIODS,
+    Bonus,
+    Clawback,
+    Component,
+    Contest,
+    CurvePoint,
+    Draw,
+    Gate,
+    MBOLevel,
+    Measure,
+    Milestone,
+    Multiplier,
+    MultiplierLevel,
+    Spiff,
+    Tier,
+)
 from ._comp.describe import (
     component_rules,
     plan_rules,
@@ -44,26 +65,8 @@ from ._comp.kernel import (
     round_money,
 )
 from ._comp.plan import (
-    MBO,
-    MEASURE_KINDS,
-    MEASURES,
-    PERIODS,
     PLAN_SCHEMA_PATH,
-    Bonus,
-    Clawback,
-    Component,
-    Contest,
-    CurvePoint,
-    Draw,
-    Gate,
-    MBOLevel,
-    Measure,
-    Milestone,
-    Multiplier,
-    MultiplierLevel,
     Plan,
-    Spiff,
-    Tier,
     load_plan,
     plan_json_schema,
     standard_plan,

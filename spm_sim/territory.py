@@ -14,9 +14,11 @@ Up to ``exact_limit`` unit-territory pairs HiGHS solves the MILP to proven
 optimality; above, an LP relaxation priced out over every pair (a lower bound),
 rounding and a repair by moves and swaps. ``docs/model.md`` section 6 states the model.
 
-The workings live in ``spm_sim/_territory/``: ``design`` (the entry points and the
-center heuristic), ``inputs`` (located checks of the units), ``solve`` (the
-assignment problem on arrays: MILP, LP bound, rounding, repair, contiguity).
+The workings live in ``spm_sim/_territory/``: ``design`` (the entry point and the
+center heuristic), ``metrics`` (the :class:`Alignment` and the measures of any
+alignment), ``tradeoff`` (the sweep of disruption caps), ``inputs`` (located checks
+of the units, distances and the adjacency), ``solve`` (the assignment problem on
+arrays: MILP, LP bound, rounding, repair, contiguity).
 
 Examples
 --------
@@ -31,16 +33,10 @@ Examples
 
 from __future__ import annotations
 
-from ._territory.design import (
-    EARTH_RADIUS_KM,
-    Alignment,
-    DesignSettings,
-    adjacency_from_points,
-    alignment_metrics,
-    design,
-    great_circle_km,
-    tradeoff,
-)
+from ._territory.design import DesignSettings, design
+from ._territory.inputs import EARTH_RADIUS_KM, adjacency_from_points, great_circle_km
+from ._territory.metrics import Alignment, alignment_metrics
+from ._territory.tradeoff import tradeoff
 
 __all__ = [
     "Alignment",

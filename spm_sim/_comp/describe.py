@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .plan import MBO, Bonus, Component, Contest, Plan, Spiff
+from .components import MBO, Bonus, Component, Contest, Spiff
+from .plan import Plan
 
 __all__ = ["component_rules", "plan_rules"]
 

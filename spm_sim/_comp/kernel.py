@@ -3,7 +3,8 @@
 :func:`payout` turns credited bookings into money for any number of trials, reps
 and periods at once; :func:`payout_curve` and :func:`plan_metrics` give the same
 rule over attainment for plots and plan reviews. A private module of
-:mod:`spm_sim.comp`; the plan specs live in ``_comp/plan.py``.
+:mod:`spm_sim.comp`; the plan specs live in ``_comp/components.py`` and
+``_comp/plan.py``.
 
 Conventions
 -----------
@@ -33,7 +34,8 @@ from numpy.typing import ArrayLike, NDArray
 from spm_sim._spec import suggest
 from spm_sim.errors import DataError
 
-from .plan import MBO, MEASURES, Bonus, Component, Contest, Draw, Plan, Spiff, Tier, standard_plan  # noqa: F401 (doctests)
+from .components import MBO, MEASURES, Bonus, Component, Contest, Draw, Spiff, Tier  # noqa: F401 (doctests)
+from .plan import Plan, standard_plan  # noqa: F401 (doctests)
 
 __all__ = [
     "Payout",

@@ -1,4 +1,5 @@
-"""Inputs of territory design: checked units, distances and infeasibility explanations."""
+"""Inputs of territory design: checked units, distances, the adjacency and infeasibility
+explanations."""
 
 from __future__ import annotations
 
@@ -284,6 +285,76 @@ def _locked(df, ids, locked, cur, source) -> np.ndarray:
             row=i + 2,
         )
     return mask
+
+
+def adjacency_from_points(units: pd.DataFrame, *, max_km: float | None = None) -> dict:
+    """Neighbours of each unit from a Delaunay triangulation of its location.
+
+    A stand-in when no polygon adjacency is at hand: two units are neighbours when
+    they share an edge of the triangulation (edges longer than ``max_km`` dropped).
+
+    Returns
+    -------
+    dict
+        unit id -> list of neighbouring unit ids.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"unit_id": list("abcd"), "x": [0, 1, 0, 5], "y": [0, 0, 1, 5]})
+    >>> sorted(adjacency_from_points(pts)["a"])
+    ['b', 'c']
+    """
+    from scipy.spatial import Delaunay
+
+    u = prepare_units(units, balance={}, weight=None, current=None, locked=None)
+    ids = u.ids
+    if len(ids) < 3:
+        return {ids[0]: list(ids[1:]), **{i: [ids[0]] for i in ids[1:]}} if ids else {}
+    pts = (
+        np.column_stack([u.geo.b, u.geo.a])
+        if u.geo.spherical
+        else np.column_stack([u.geo.a, u.geo.b])
+    )
+    tri = Delaunay(pts, qhull_options="QJ")
+    edges = set()
+    for s in tri.simplices:
+        for p in range(3):
+            i, j = sorted((int(s[p]), int(s[(p + 1) % 3])))
+            edges.add((i, j))
+    out: dict = {i: [] for i in ids}
+    for i, j in sorted(edges):
+        if max_km is not None:
+            d = u.geo.between(u.geo.a[[i]], u.geo.b[[i]], u.geo.a[[j]], u.geo.b[[j]])[0, 0]
+            if d > max_km:
+                continue
+        out[ids[i]].append(ids[j])
+        out[ids[j]].append(ids[i])
+    # a degenerate triangulation (QJ) can create an edge between a point and itself
+    return {k: sorted(set(v) - {k}) for k, v in out.items()}
+
+
+def _neighbor_lists(adjacency, ids: list) -> list[np.ndarray]:
+    """Adjacency (dict id -> ids, or pairs) as a list of index arrays."""
+    pos = {i: p for p, i in enumerate(ids)}
+    out: list[list[int]] = [[] for _ in ids]
+    if isinstance(adjacency, Mapping):
+        pairs = [(a, b) for a, bs in adjacency.items() for b in bs]
+    else:
+        pairs = [
+            tuple(p)
+            for p in (adjacency.to_numpy() if hasattr(adjacency, "to_numpy") else adjacency)
+        ]
+    for a, b in pairs:
+        if a not in pos or b not in pos:
+            bad = a if a not in pos else b
+            raise DataError(
+                f"adjacency: unit {bad!r} is not among the units; use the unit ids of the "
+                "units table"
+            )
+        if a != b:
+            out[pos[a]].append(pos[b])
+            out[pos[b]].append(pos[a])
+    return [np.unique(np.asarray(x, int)) for x in out]
 
 
 def unit_reasons(
