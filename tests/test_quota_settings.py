@@ -97,9 +97,9 @@ def test_flat_and_nested_forms_are_the_same_settings(method):
     assert QuotaSettings.model_validate(flat.model_dump()) == flat
 
 
-def test_a_flat_setting_wins_over_the_nested_one():
-    s = QuotaSettings(method="calibrated", options={"probability": 0.6}, probability=0.7)
-    assert s.probability == 0.7
+def test_a_flat_setting_that_contradicts_the_nested_one_is_refused():
+    with pytest.raises(ValueError, match=r"probability is given twice, 0.7 here and 0.6 under"):
+        QuotaSettings(method="calibrated", options={"probability": 0.6}, probability=0.7)
 
 
 @pytest.mark.parametrize(
@@ -378,4 +378,26 @@ def test_options_written_for_another_method_are_refused():
     assert (
         QuotaSettings(method="calibrated", probability=0.6).replace(method="potential").method
         == "potential"
+    )
+
+
+def test_options_object_of_another_method_is_refused_not_dropped():
+    calibrated = CalibratedOptions(probability=0.6)
+    with pytest.raises(ValueError, match=r"options are written for method 'calibrated'"):
+        QuotaSettings(method="history", options=calibrated)
+    with pytest.raises(SpecError, match=r"options.method: options are written for method 'cal"):
+        QuotaSettings().replace(options=calibrated)
+    assert QuotaSettings(method="calibrated", options=calibrated).probability == 0.6
+
+
+def test_a_setting_given_flat_and_under_options_must_agree():
+    data = {"method": "calibrated", "probability": 0.6, "options": {"probability": 0.7}}
+    with pytest.raises(SpecError, match=r"probability: probability is given twice, 0.6 here"):
+        load_spec(QuotaSettings, data)
+    data["options"]["probability"] = 0.6  # the same value twice says one thing
+    assert load_spec(QuotaSettings, data).probability == 0.6
+    # replace changes a nested setting by its flat name
+    assert (
+        QuotaSettings(method="calibrated", probability=0.6).replace(probability=0.7).probability
+        == 0.7
     )

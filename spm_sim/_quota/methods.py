@@ -341,31 +341,31 @@ def _nest(data: Mapping[str, Any]) -> tuple[dict[str, Any], set[str], list[InitE
         )
         given = {}
     tag = given.pop("method", method)
-    if tag != method and isinstance(options, Mapping) and tag in _OPTIONS:
-        # written by hand (or a dump edited by hand): which method was meant is unclear,
-        # and taking one would drop the other's settings without a word
-        problems.append(
-            _problem(
-                ("options", "method"),
-                f"options are written for method {tag!r} but method is {method!r}; make the "
-                "two agree (or leave method out of options)",
-                tag,
-            )
-        )
     if tag != method:
-        if tag not in _OPTIONS:
-            problems.append(
-                _problem(
-                    ("options", "method"),
-                    f"{tag!r} is not a quota method; use one of {', '.join(METHODS)}",
-                    tag,
-                )
-            )
-        # The method changed through replace(method=...): the new method keeps what it
-        # also reads (the history window from history to blend).
+        # options of another method (written by hand, an edited dump, or an options
+        # object of another kind): which method was meant is unclear, and keeping one
+        # would drop the other's settings without a word. QuotaSettings.replace switches
+        # methods on purpose and passes the kept settings without a tag.
+        known = tag in _OPTIONS
+        message = (
+            f"options are written for method {tag!r} but method is {method!r}; make the two "
+            "agree (or leave method out of options)"
+            if known
+            else f"{tag!r} is not a quota method; use one of {', '.join(METHODS)}"
+        )
+        problems.append(_problem(("options", "method"), message, tag))
         given = {k: v for k, v in given.items() if k in model.model_fields}
     for name, value in flat.items():
         if name in model.model_fields:
+            if name in given and given[name] != value:
+                problems.append(
+                    _problem(
+                        (name,),
+                        f"{name} is given twice, {value!r} here and {given[name]!r} under "
+                        "options; give it once",
+                        value,
+                    )
+                )
             given[name] = value
         elif not _says_nothing(name, value):
             owners = _owners(name)

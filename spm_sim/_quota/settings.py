@@ -38,6 +38,7 @@ from spm_sim.productivity import DEFAULT_RAMP
 
 from .methods import (
     _OPTION_DEFAULTS,
+    _OPTIONS,
     _SUM_TOL,
     BLENDABLE,
     DEFAULT_SELLING_HOURS,
@@ -447,6 +448,18 @@ class QuotaSettings(Spec):
         the field if not). The method's settings may be given flat
         (``replace(probability=0.7)``); see the Notes of the class for ``method``.
         """
+        if "options" not in changes:
+            method = changes.get("method", self.method)
+            model = _OPTIONS.get(method) if isinstance(method, str) else None
+            flat = [k for k in changes if k in _OPTION_DEFAULTS]
+            if model is not None and (flat or method != self.method):
+                # the settings the (new) method also reads and that are not changed here;
+                # the changed ones stay flat, so messages name them as they were given
+                changes["options"] = {
+                    k: v
+                    for k, v in self.options.model_dump().items()
+                    if k != "method" and k in model.model_fields and k not in changes
+                }
         return super().replace(**changes)
 
     # --- the method's settings, read through (None or the default where it has none)
