@@ -38,6 +38,22 @@ if TYPE_CHECKING:
 __all__ = ["company_view", "quota_diagnostics_by_setting", "SettingDiagnostics"]
 
 
+def _setup(
+    func: str,
+    scenario: Scenario,
+    settings: Mapping[str, Any],
+    trials: int | None,
+    rng: RngLike,
+    book: Book | None,
+) -> tuple[int, np.random.SeedSequence, Book]:
+    """The settings checked, the trials, the run's root (normalised once: a Generator
+    would move on) and the book (loaded once) shared by every setting."""
+    _check_settings(func, settings)
+    n = scenario.trials if trials is None else whole_count(func, "trials", trials)
+    root = seed_sequence(rng, default=scenario.seed)
+    return n, root, book if book is not None else load_book_ref(scenario.book)
+
+
 def _check_settings(func: str, settings: Any) -> None:
     """``settings`` is a non-empty mapping (its names are checked one by one)."""
     if not isinstance(settings, Mapping) or not settings:
@@ -126,11 +142,7 @@ def company_view(
     True
     """
     func = "company_view"
-    _check_settings(func, settings)
-    n = scenario.trials if trials is None else whole_count(func, "trials", trials)
-    root = seed_sequence(rng, default=scenario.seed)  # once: a Generator would move on
-    if book is None:
-        book = load_book_ref(scenario.book)
+    n, root, book = _setup(func, scenario, settings, trials, rng, book)
     rows = []
     first = None
     result = None
@@ -336,11 +348,7 @@ def quota_diagnostics_by_setting(
     True
     """
     func = "quota_diagnostics_by_setting"
-    _check_settings(func, settings)
-    n = scenario.trials if trials is None else whole_count(func, "trials", trials)
-    root = seed_sequence(rng, default=scenario.seed)  # once: a Generator would move on
-    if book is None:
-        book = load_book_ref(scenario.book)
+    n, root, book = _setup(func, scenario, settings, trials, rng, book)
     yardsticks: dict[Any, _Yardstick] = {}
     quotas: dict[str, Quotas] = {}
     diagnostics: dict[str, QuotaDiagnostics] = {}

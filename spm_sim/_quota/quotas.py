@@ -61,12 +61,9 @@ from .bases import (
     aligned_accounts,
     rep_potential,
 )
+from .methods import BLENDABLE
 from .result import Quotas
-from .settings import (
-    BLENDABLE,
-    QuotaSettings,
-    monthly_ramp,
-)
+from .settings import QuotaSettings, monthly_ramp
 
 if TYPE_CHECKING:
     from spm_sim.book import Book

@@ -40,17 +40,8 @@ from .methods import (
     _OPTION_DEFAULTS,
     _OPTIONS,
     _SUM_TOL,
-    BLENDABLE,
-    DEFAULT_SELLING_HOURS,
-    METHODS,
-    BlendOptions,
-    BottomUpOptions,
-    CalibratedOptions,
-    CapacityOptions,
-    EqualOptions,
     HistoryOptions,
     MethodOptions,
-    PotentialOptions,
     _nest,
     _relocated,
 )
@@ -62,18 +53,6 @@ __all__ = [
     "Move",
     "QuotaSettings",
     "monthly_ramp",
-    # the methods' names, from .methods (the stage's other files import them here too)
-    "METHODS",
-    "BLENDABLE",
-    "DEFAULT_SELLING_HOURS",
-    "HistoryOptions",
-    "EqualOptions",
-    "PotentialOptions",
-    "CapacityOptions",
-    "BlendOptions",
-    "BottomUpOptions",
-    "CalibratedOptions",
-    "MethodOptions",
 ]
 
 
