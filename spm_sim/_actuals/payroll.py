@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spm_sim._files import write_csv
 from spm_sim._format import format_money, format_pct
 from spm_sim._spec import suggest
 from spm_sim.book import cancellation_arrays, credit_deals, measure_arrays, measure_values
@@ -173,7 +174,7 @@ class ActualPayouts:
         """Write :meth:`payroll` as CSV (amounts with two decimals); return the path."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.payroll().to_csv(path, index=False, float_format="%.2f")
+        write_csv(self.payroll(), path, float_format="%.2f")
         return path
 
 

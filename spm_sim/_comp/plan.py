@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from spm_sim._files import write_text
 from spm_sim._spec import load_spec, suggest
 from spm_sim.errors import PlanError
 
@@ -259,7 +260,7 @@ class Plan(_Spec):
         """
         text = yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_text(path, text)
         return text
 
 
@@ -447,5 +448,5 @@ def plan_json_schema(*, write: bool = False) -> dict[str, Any]:
     }
     if write:
         text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
-        PLAN_SCHEMA_PATH.write_text(text, encoding="utf-8")
+        write_text(PLAN_SCHEMA_PATH, text)
     return schema

@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spm_sim._files import save_figure, write_csv
 from spm_sim._format import format_money, slugify
 from spm_sim._provenance import package_version
 from spm_sim.errors import DataError, SpmSimError
@@ -297,7 +298,7 @@ def _cmd_backtest(args) -> int:
     print(result.text)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        result.reps.to_csv(args.out, index=False)
+        write_csv(result.reps, args.out)
         print(f"Per-rep table: {args.out.resolve()}")
     return 0
 
@@ -372,7 +373,7 @@ def _write_curve_figure(plans, out: Path, max_attainment: float) -> None:
 
     out.parent.mkdir(parents=True, exist_ok=True)
     fig = payout_curves(plans, max_attainment=max_attainment)
-    fig.savefig(out, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
+    save_figure(fig, out, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
     print(f"Figure: {out.resolve()}")
 
 
@@ -395,7 +396,7 @@ def _write_curve_table(plans, path: Path, max_attainment: float, *, quota, ti) -
         }
         frames.append(pd.DataFrame(frame))
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.concat(frames, ignore_index=True).to_csv(path, index=False)
+    write_csv(pd.concat(frames, ignore_index=True), path)
     print(f"Table: {path.resolve()}")
 
 

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spm_sim._files import save_figure, write_csv
 from spm_sim._format import format_money, format_pct
 
 from .args import add_seed, add_workers, positive_float, positive_int
@@ -339,7 +340,7 @@ def _summary_text(summary: pd.DataFrame) -> str:
 
 
 def _save(fig, path: Path) -> None:
-    fig.savefig(path, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
+    save_figure(fig, path, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
 
 
 # --- spm-sim capacity -----------------------------------------------------------------
@@ -404,7 +405,7 @@ def cmd_capacity(args) -> int:
         print()
         for name, frame in tables.items():
             path = out / f"{name}.csv"
-            frame.to_csv(path, index=False)
+            write_csv(frame, path)
             print(f"wrote {path}")
         path = out / "waits.png"
         _save(waits_figure(result), path)
@@ -576,12 +577,12 @@ def cmd_headcount(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         print()
         path = out / "headcount_curve.csv"
-        curve.assign(stage=config.stages[stage].name, recommended=curve["reps"] == n).to_csv(
-            path, index=False
+        write_csv(
+            curve.assign(stage=config.stages[stage].name, recommended=curve["reps"] == n), path
         )
         print(f"wrote {path}")
         path = out / "headcount_tried.csv"
-        answer["tried"].reset_index().to_csv(path, index=False)
+        write_csv(answer["tried"].reset_index(), path)
         print(f"wrote {path}")
         path = out / "headcount.png"
         _save(headcount_figure(curve, target, recommended=n), path)

@@ -17,6 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spm_sim._files import save_figure, write_csv
+
 from .args import add_book, add_seed, positive_int
 
 if TYPE_CHECKING:
@@ -76,11 +78,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print()
         for name, frame in report.tables().items():
             path = out / f"{name}.csv"
-            frame.to_csv(path, index=False)
+            write_csv(frame, path)
             print(f"wrote {path}")
         fig_path = out / "fit.png"
-        fit_figure(report).savefig(
-            fig_path, format="png", dpi=110, metadata={"Software": None}, facecolor="white"
+        save_figure(
+            fit_figure(report),
+            fig_path,
+            format="png",
+            dpi=110,
+            metadata={"Software": None},
+            facecolor="white",
         )
         print(f"wrote {fig_path}")
     return 0

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from spm_sim._files import save_figure, write_csv
 from spm_sim._format import format_money, format_pct
 from spm_sim.errors import SpecError
 
@@ -305,11 +306,11 @@ def _print_outcomes(diag, row, trials: int, seed: int, cur: str) -> None:
 def _write_tables(out: Path, q, diag) -> None:
     """The quotas (rep x month) at ``out`` and the per-rep table beside it."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    q.to_frame().to_csv(out, index=False, float_format="%.2f")
+    write_csv(q.to_frame(), out, float_format="%.2f")
     reps_path = out.with_name(f"{out.stem}_reps.csv")
     both = [c for c in diag.reps.columns if c in q.basis.columns and c != "rep_id"]
     reps = q.basis.merge(diag.reps.drop(columns=both), on="rep_id", how="left")
-    reps.to_csv(reps_path, index=False)
+    write_csv(reps, reps_path)
     print(f"\nwrote {out}\nwrote {reps_path}")
 
 
@@ -321,10 +322,10 @@ def _write_figures(fig_path: Path, diag) -> None:
 
     fig_path.parent.mkdir(parents=True, exist_ok=True)
     fit = quota_fit_figure(diag)
-    fit.savefig(fig_path, dpi=110, bbox_inches="tight")
+    save_figure(fit, fig_path, dpi=110, bbox_inches="tight")
     att_path = fig_path.with_name(f"{fig_path.stem}_attainment{fig_path.suffix}")
     att = attainment_figure(diag)
-    att.savefig(att_path, dpi=110, bbox_inches="tight")
+    save_figure(att, att_path, dpi=110, bbox_inches="tight")
     plt.close(fit)
     plt.close(att)
     print(f"wrote {fig_path}\nwrote {att_path}")

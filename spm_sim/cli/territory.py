@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spm_sim._files import save_figure, write_csv
 from spm_sim.errors import DataError
 
 from .args import add_seed
@@ -224,15 +225,15 @@ def cmd_align(args: argparse.Namespace) -> int:
     print()
     print(table.to_string(float_format=lambda v: f"{v:,.1f}", max_rows=20))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    al.to_frame().to_csv(args.out, index=False)
+    write_csv(al.to_frame(), args.out)
     print(f"\nwrote {args.out}")
     if not args.no_figure:
         from spm_sim.viz.territory import balance_bars, territory_map
 
         fig_path = args.figure or args.out.with_suffix(".png")
         before = "current" if args.current else None
-        territory_map(al, before=before).savefig(fig_path, dpi=110, bbox_inches="tight")
+        save_figure(territory_map(al, before=before), fig_path, dpi=110, bbox_inches="tight")
         bars = fig_path.with_name(fig_path.stem + "_balance" + fig_path.suffix)
-        balance_bars(al).savefig(bars, dpi=110, bbox_inches="tight")
+        save_figure(balance_bars(al), bars, dpi=110, bbox_inches="tight")
         print(f"wrote {fig_path}\nwrote {bars}")
     return 0

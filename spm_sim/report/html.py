@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from spm_sim._files import write_csv, write_text
 from spm_sim._format import (
     format_diff,
     format_money,
@@ -181,12 +182,12 @@ def write_summaries(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "summary.csv"]
-    compare(results).to_csv(paths[0], index=False)
+    write_csv(compare(results), paths[0])
     for r, slug in zip(results, unique_slugs([r.scenario.name for r in results]), strict=True):
         for kind, frame in (("reps", rep_summary(r)), ("trials", trial_metrics(r))):
             frame.insert(0, "scenario", r.scenario.name)
             path = folder / f"{kind}_{slug}.csv"
-            frame.to_csv(path, index=False)
+            write_csv(frame, path)
             paths.append(path)
     return paths
 
@@ -686,5 +687,5 @@ def write_report(
         *_closing_sections(results),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    write_text(path, "\n".join(parts) + "\n")
     return path
