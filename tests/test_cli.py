@@ -415,3 +415,19 @@ def test_payouts_scores_file_errors_name_file_line_and_value(tmp_path):
     assert proc.returncode == 2
     assert f"{scores} line 2: score 'high' must be a number >= 0" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_trials_beyond_a_scenarios_limit_are_refused_when_read(capsys):
+    from spm_sim.cli.args import MAX_TRIALS
+    from spm_sim.scenario import Scenario
+
+    # the CLI's bound is the scenario's own, so a run never starts to fail later
+    limit = [m.le for m in Scenario.model_fields["trials"].metadata if hasattr(m, "le")]
+    assert limit == [MAX_TRIALS]
+    for command in (["run", "x.yaml"], ["demo"], ["quotas", "x.yaml"]):
+        with pytest.raises(SystemExit) as exc:
+            build_parser().parse_args([*command, "--trials", "1000000000"])
+        assert exc.value.code == 2
+        assert (
+            "--trials: must be between 1 and 10,000,000, got 1000000000" in capsys.readouterr().err
+        )

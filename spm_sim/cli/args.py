@@ -24,11 +24,17 @@ __all__ = [
     "positive_int",
     "seed",
     "positive_float",
+    "trials",
+    "MAX_TRIALS",
     "add_seed",
     "add_workers",
     "add_trials",
     "add_book",
 ]
+
+#: The most trials ``--trials`` takes: a scenario's own limit (``Scenario.trials``),
+#: checked when the option is read rather than after a run has started.
+MAX_TRIALS = 10_000_000
 
 #: What ``--book`` takes, in every command that reads a book.
 BOOK_HELP = "folder of the book, or 'sample' for the shipped sample book (default)"
@@ -82,9 +88,20 @@ def add_workers(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def trials(text: str) -> int:
+    """A number of trials: a whole number from 1 to :data:`MAX_TRIALS`.
+
+    Examples
+    --------
+    >>> trials("2000")
+    2000
+    """
+    return whole(text, 1, MAX_TRIALS, f"must be between 1 and {MAX_TRIALS:,}")
+
+
 def add_trials(parser: argparse.ArgumentParser, help: str, default: int | None = None) -> None:
-    """``--trials N``: a whole number >= 1; ``help`` says what is counted and the default."""
-    parser.add_argument("--trials", type=positive_int, default=default, metavar="N", help=help)
+    """``--trials N``: from 1 to :data:`MAX_TRIALS`; ``help`` says what is counted."""
+    parser.add_argument("--trials", type=trials, default=default, metavar="N", help=help)
 
 
 def add_book(parser: argparse.ArgumentParser) -> None:
