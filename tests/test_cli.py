@@ -431,3 +431,46 @@ def test_trials_beyond_a_scenarios_limit_are_refused_when_read(capsys):
         assert (
             "--trials: must be between 1 and 10,000,000, got 1000000000" in capsys.readouterr().err
         )
+
+
+@pytest.mark.parametrize(
+    "command, clash",
+    [
+        (
+            [
+                "payouts",
+                str(PLANS / "baseline.yaml"),
+                "--year",
+                "2025",
+                "--out",
+                "{book}/bookings.csv",
+            ],
+            "is inside",
+        ),
+        (
+            ["align", "{book}/accounts.csv", "--territories", "5", "--out", "{book}/accounts.csv"],
+            "is ",
+        ),
+        (["curve", str(PLANS / "baseline.yaml"), "--out", str(PLANS / "baseline.yaml")], "is "),
+    ],
+)
+def test_an_output_that_would_overwrite_an_input_is_refused_before_any_work(
+    tmp_path, capsys, command, clash
+):
+    import shutil
+
+    from spm_sim.book import SAMPLE_DIR
+
+    book = tmp_path / "book"
+    shutil.copytree(SAMPLE_DIR, book)
+    args = [a.format(book=book) for a in command]
+    if args[0] == "payouts":
+        args += ["--book", str(book)]
+    before = {p.name: p.read_bytes() for p in book.iterdir()}
+    plan_before = (PLANS / "baseline.yaml").read_bytes()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"--out {args[args.index('--out') + 1]}: {clash}" in err
+    assert "which this command reads; write the output elsewhere" in err
+    assert {p.name: p.read_bytes() for p in book.iterdir()} == before  # nothing written
+    assert (PLANS / "baseline.yaml").read_bytes() == plan_before

@@ -38,7 +38,16 @@ from spm_sim._format import format_money, slugify
 from spm_sim._provenance import package_version
 from spm_sim.errors import DataError, SpmSimError
 
-from .args import add_book, add_seed, add_trials, add_workers, positive_float, positive_int
+from .args import (
+    OUTPUTS,
+    add_book,
+    add_seed,
+    add_trials,
+    add_workers,
+    outputs_over_inputs,
+    positive_float,
+    positive_int,
+)
 from .capacity import add_capacity_parser, add_headcount_parser, cmd_capacity, cmd_headcount
 from .fit import add_fit_parser, cmd_fit
 from .quota import add_quotas_parser, cmd_quotas
@@ -519,6 +528,20 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
+    """Stop before any work when an output would overwrite an input of the command."""
+    if not any(getattr(args, name, None) for name in OUTPUTS):
+        return  # nothing written: no need to know where the sample book is
+    sample = None
+    if getattr(args, "book", None) == "sample":
+        from spm_sim.book import SAMPLE_DIR
+
+        sample = SAMPLE_DIR
+    problems = outputs_over_inputs(args, sample)
+    if problems:
+        raise SpmSimError("; ".join(problems))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``spm-sim`` with ``argv`` (default: the command line); return the exit status.
 
@@ -531,6 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _refuse_overwriting_inputs(args)
         return _COMMANDS[args.command](args)
     except (SpmSimError, OSError) as exc:
         # Bad input is the user's to fix: one message, no traceback. OSError covers

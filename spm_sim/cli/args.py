@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
+from typing import Any
 
 __all__ = [
     "whole",
@@ -30,6 +32,9 @@ __all__ = [
     "add_workers",
     "add_trials",
     "add_book",
+    "INPUTS",
+    "OUTPUTS",
+    "outputs_over_inputs",
 ]
 
 #: The most trials ``--trials`` takes: a scenario's own limit (``Scenario.trials``),
@@ -107,3 +112,62 @@ def add_trials(parser: argparse.ArgumentParser, help: str, default: int | None =
 def add_book(parser: argparse.ArgumentParser) -> None:
     """``--book DIR`` (default ``sample``): the book a command reads."""
     parser.add_argument("--book", default="sample", metavar="DIR", help=BOOK_HELP)
+
+
+#: Options and arguments that name files or folders a command reads.
+INPUTS = (
+    "book",
+    "plan",
+    "plan_a",
+    "plan_b",
+    "plans",
+    "scenario",
+    "scenarios",
+    "scores",
+    "units",
+    "homes",
+    "config",
+)
+#: Options that name files or folders a command writes.
+OUTPUTS = ("out", "csv", "figure")
+
+
+def _paths(value: Any) -> list[Path]:
+    if value is None or value is False:
+        return []
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return [Path(v).expanduser().resolve() for v in values]
+
+
+def outputs_over_inputs(args: argparse.Namespace, sample_dir: Path | None = None) -> list[str]:
+    """Each output of a command that would overwrite one of its inputs, as a message.
+
+    An output clashes when it is an input file, or lies inside (or is) an input folder
+    such as the book's. ``book: sample`` stands for ``sample_dir``. An empty list
+    means the command writes nothing it reads.
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(book="data/sample", out=Path("data/sample/bookings.csv"))
+    >>> outputs_over_inputs(ns)[0].split(":")[0]
+    '--out data/sample/bookings.csv'
+    """
+    inputs: list[tuple[str, Path]] = []
+    for name in INPUTS:
+        value = getattr(args, name, None)
+        if name == "book" and value == "sample":
+            value = sample_dir
+        inputs += [(name, p) for p in _paths(value)]
+    problems = []
+    for name in OUTPUTS:
+        for out in _paths(getattr(args, name, None)):
+            for what, src in inputs:
+                if out == src or src in out.parents:
+                    where = "is" if out == src else "is inside"
+                    flag = "--" + name.replace("_", "-")
+                    shown = getattr(args, name)
+                    problems.append(
+                        f"{flag} {shown}: {where} {src} ({what}), which this command reads; "
+                        "write the output elsewhere, so no input is overwritten"
+                    )
+    return problems
