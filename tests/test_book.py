@@ -881,17 +881,38 @@ def test_cancelled_after_the_snapshot(tmp_path):
         ),
     )
     assert err.value == "2024-03-02"
-    # on the snapshot day itself is fine, and without a snapshot_date anything goes
+    # on the snapshot day itself is fine
     load_book(
         write_book(tmp_path / "c", bookings=set_cell(CANCELLED, 5, "cancelled_date", "2024-03-01"))
     )
-    load_book(
+    # without a snapshot_date the history ends today: a date after it is a typo
+    future = (pd.Timestamp.today() + pd.Timedelta(days=400)).strftime("%Y-%m-%d")
+    err = raises(
         write_book(
             tmp_path / "d",
             yaml=None,
-            bookings=set_cell(CANCELLED, 5, "cancelled_date", "2030-01-01"),
-        )
+            bookings=set_cell(CANCELLED, 5, "cancelled_date", future),
+        ),
+        re.escape(f"{future} is after today ("),
     )
+    assert err.column == "cancelled_date" and err.value == future
+
+
+@pytest.mark.parametrize(
+    "table, column, message",
+    [
+        ("bookings", "date", "is before 1990-01-01, earlier than any sales history"),
+        ("reps", "hire_date", "is before 1940-01-01, earlier than any working life"),
+    ],
+)
+def test_a_date_before_any_sales_history_is_a_typo(tmp_path, table, column, message):
+    # one deal re-dated to 1850 would stretch the fit over 175 years without a word
+    source = CANCELLED if table == "bookings" else REPS
+    err = raises(
+        write_book(tmp_path / "b", **{table: set_cell(source, 3, column, "1850-06-30")}),
+        "1850-06-30 " + message,
+    )
+    assert err.column == column and err.value == "1850-06-30" and err.row == 3
 
 
 def test_misspelled_cancelled_date_is_not_silently_ignored(tmp_path):
@@ -927,3 +948,9 @@ def test_cancelled_date_in_parquet_and_frames(tmp_path):
     }
     again = Book.from_frames(**frames, name="tiny", snapshot_date="2024-03-01")
     pd.testing.assert_frame_equal(again.bookings, ref.bookings)
+
+
+def test_a_long_tenure_is_not_a_typo(tmp_path):
+    # a rep hired in 1985 may still sell: only the history has the 1990 floor
+    book = load_book(write_book(tmp_path / "b", reps=set_cell(REPS, 2, "hire_date", "1985-03-01")))
+    assert book.reps["hire_date"].min() == pd.Timestamp("1985-03-01")

@@ -421,30 +421,67 @@ def _check_references(raws: Mapping[str, _Raw], frames: Mapping[str, pd.DataFram
             _report(raw, col.name, mask, describe)
 
 
-def _check_snapshot(
-    raws: Mapping[str, _Raw], frames: Mapping[str, pd.DataFrame], snapshot: pd.Timestamp | None
+#: The earliest date of the sales history (deals, cancellations, pipeline): an earlier
+#: one (1850, 0001) is a typo that would stretch the fit over centuries.
+EARLIEST_DATE = pd.Timestamp("1990-01-01")
+#: The earliest date of any other column (a rep hired in 1985 may still sell).
+EARLIEST_OTHER_DATE = pd.Timestamp("1940-01-01")
+
+#: The columns that record what happened (the history): none may be later than the
+#: book's snapshot date, or than today when the book has none.
+HISTORY_DATES = (("bookings", "date"), ("bookings", "cancelled_date"), ("pipeline", "created_date"))
+
+
+def _check_dates(
+    raws: Mapping[str, _Raw],
+    frames: Mapping[str, pd.DataFrame],
+    snapshot: pd.Timestamp | None,
+    today: pd.Timestamp | None = None,
 ) -> None:
-    """Nothing in the history may be dated after the book's snapshot date."""
-    if snapshot is None:
-        return
-    for table, column in (
-        ("bookings", "date"),
-        ("bookings", "cancelled_date"),
-        ("pipeline", "created_date"),
-    ):
+    """Every date is plausible: the history none before :data:`EARLIEST_DATE`, other
+    dates none before :data:`EARLIEST_OTHER_DATE`, and nothing in the history after the
+    snapshot date (or after ``today``, the day of the run, without one).
+    """
+    history = {*HISTORY_DATES, ("pipeline", "expected_close_date")}
+    for name, frame in frames.items():
+        for column in frame.columns:
+            dates = frame[column]
+            if not pd.api.types.is_datetime64_any_dtype(dates):
+                continue
+            floor = EARLIEST_DATE if (name, column) in history else EARLIEST_OTHER_DATE
+            what = "any sales history" if (name, column) in history else "any working life"
+
+            def early(
+                i: int, dates: pd.Series = dates, floor: pd.Timestamp = floor, what: str = what
+            ) -> tuple[str, str]:
+                return (
+                    f"{dates.iloc[i].date()} is before {floor.date()}, earlier than {what}; "
+                    "correct the date (a typo in the year?)",
+                    str(dates.iloc[i].date()),
+                )
+
+            _report(raws[name], column, _bool(dates < floor), early)
+    end = snapshot if snapshot is not None else (today or pd.Timestamp.today()).normalize()
+    for table, column in HISTORY_DATES:
         if table not in frames:
             continue
         dates = frames[table][column]
 
         def late(i: int, dates: pd.Series = dates) -> tuple[str, str]:
-            return (
-                f"{dates.iloc[i].date()} is after the book's snapshot_date {snapshot.date()} "
-                "(book.yaml), where the history ends. Correct the date, or move snapshot_date "
-                "to the day the data was taken.",
-                str(dates.iloc[i].date()),
-            )
+            if snapshot is not None:
+                why = (
+                    f"is after the book's snapshot_date {snapshot.date()} (book.yaml), where "
+                    "the history ends. Correct the date, or move snapshot_date to the day the "
+                    "data was taken."
+                )
+            else:
+                why = (
+                    f"is after today ({end.date()}): the history cannot be dated in the future. "
+                    "Correct the date, or give book.yaml the snapshot_date the data was taken."
+                )
+            return f"{dates.iloc[i].date()} {why}", str(dates.iloc[i].date())
 
-        _report(raws[table], column, _bool(dates > snapshot), late)
+        _report(raws[table], column, _bool(dates > end), late)
 
 
 def _validate(
@@ -452,7 +489,7 @@ def _validate(
 ) -> dict[str, pd.DataFrame]:
     frames = {name: _apply_schema(raw) for name, raw in raws.items()}
     _check_references(raws, frames)
-    _check_snapshot(raws, frames, snapshot)
+    _check_dates(raws, frames, snapshot)
     return frames
 
 
