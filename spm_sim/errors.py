@@ -14,7 +14,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,10 @@ __all__ = [
     "InfeasibleError",
     "CapacityError",
     "QueueingError",
+    "PlausibilityWarning",
+    "implausible",
+    "strict_checks",
+    "is_strict",
 ]
 
 
@@ -115,3 +122,83 @@ class CapacityError(SpecError):
 
 class QueueingError(SpecError):
     """A queue's parameters or a staffing target break a rule (names the value and the rule)."""
+
+
+# --- plausibility: possible values nobody is likely to mean ---------------------------
+
+
+class PlausibilityWarning(UserWarning):
+    """An input or a result that is possible but unlikely to be meant: a deal dated
+    before its rep was hired, an amount far outside the book's own range, a cost of
+    sales of 150%. The message names the place and the value like an error does.
+
+    Under strict checks (``--strict`` on the command line, ``strict: true`` in a
+    scenario, :func:`strict_checks` in Python) the same message is raised as an error.
+    """
+
+
+_STRICT: ContextVar[bool] = ContextVar("spm_sim_strict", default=False)
+
+
+def is_strict() -> bool:
+    """Whether plausibility warnings are raised as errors here (see :func:`strict_checks`)."""
+    return _STRICT.get()
+
+
+@contextmanager
+def strict_checks(enabled: bool = True) -> Iterator[None]:
+    """Within the block, every plausibility warning is raised as an error instead.
+
+    Examples
+    --------
+    >>> with strict_checks():
+    ...     implausible("amount 9e11 is 4,000 times the book's median", file="bookings.csv")
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.DataError: bookings.csv: amount 9e11 is 4,000 times the book's median
+    """
+    token = _STRICT.set(bool(enabled) or _STRICT.get())
+    try:
+        yield
+    finally:
+        _STRICT.reset(token)
+
+
+def implausible(
+    message: str,
+    *,
+    strict: bool = False,
+    error: type[SpmSimError] = DataError,
+    stacklevel: int = 3,
+    **where: Any,
+) -> None:
+    """Warn (:class:`PlausibilityWarning`) about a possible but unlikely value, or raise.
+
+    Parameters
+    ----------
+    message : str
+        What is unlikely, the value, and what to check; ``--strict`` is mentioned for
+        the user by the command line, not here.
+    strict : bool
+        Raise ``error`` instead of warning (also when :func:`strict_checks` is active).
+    error : SpmSimError subclass
+        The error raised under strict checks. ``where`` (``file``, ``row``, ``column``,
+        ``value``) is passed to it when it is a :class:`DataError`; the warning text is
+        the error's text either way, so both name the same place.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     implausible("deal dated before the rep's hire date", file="bookings.csv", row=7)
+    >>> str(seen[0].message)
+    "bookings.csv, row 7: deal dated before the rep's hire date"
+    """
+    if issubclass(error, DataError):
+        exc: SpmSimError = error(message, **where)
+    else:
+        exc = error(message)
+    if strict or _STRICT.get():
+        raise exc
+    warnings.warn(str(exc), PlausibilityWarning, stacklevel=stacklevel)

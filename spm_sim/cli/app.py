@@ -29,6 +29,7 @@ import argparse
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING
 from spm_sim._files import save_figure, write_csv
 from spm_sim._format import format_money, slugify
 from spm_sim._provenance import package_version
-from spm_sim.errors import DataError, SpmSimError
+from spm_sim.errors import DataError, PlausibilityWarning, SpmSimError, strict_checks
 
 from .args import (
     OUTPUTS,
@@ -98,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_fit_parser(sub)
     add_capacity_parser(sub)
     add_headcount_parser(sub)
+    for command in sub.choices.values():
+        command.add_argument(
+            "--strict",
+            action="store_true",
+            help="treat every plausibility warning (a deal before its rep's hire date, an "
+            "amount far outside the book's range, a cost of sales over 50%%) as an error",
+        )
     return parser
 
 
@@ -542,6 +550,14 @@ def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
         raise SpmSimError("; ".join(problems))
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Plausibility warnings as one ``spm-sim: warning:`` line each; others as Python's."""
+    if issubclass(category, PlausibilityWarning):
+        print(f"spm-sim: warning: {message} (--strict makes this an error)", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``spm-sim`` with ``argv`` (default: the command line); return the exit status.
 
@@ -554,8 +570,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        _refuse_overwriting_inputs(args)
-        return _COMMANDS[args.command](args)
+        with warnings.catch_warnings(), strict_checks(args.strict):
+            warnings.simplefilter("default", PlausibilityWarning)  # each message once
+            warnings.showwarning = _show_warning
+            _refuse_overwriting_inputs(args)
+            return _COMMANDS[args.command](args)
     except (SpmSimError, OSError) as exc:
         # Bad input is the user's to fix: one message, no traceback. OSError covers
         # a missing or unreadable file and an output folder that cannot be written.
