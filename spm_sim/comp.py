@@ -51,6 +51,7 @@ from ._comp.components import (
     Tier,
 )
 from ._comp.describe import (
+    band_text,
     component_rules,
     plan_rules,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "PERIODS",
     "Measure",
     "Tier",
+    "band_text",
     "CurvePoint",
     "Gate",
     "MultiplierLevel",

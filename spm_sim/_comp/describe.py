@@ -7,7 +7,7 @@ import pandas as pd
 from .components import MBO, Bonus, Component, Contest, Spiff
 from .plan import Plan
 
-__all__ = ["component_rules", "plan_rules"]
+__all__ = ["band_text", "component_rules", "plan_rules"]
 
 _PERIOD = {
     "year": "annual (settled monthly)",
@@ -18,6 +18,21 @@ _PERIOD = {
 
 def _pct(x: float) -> str:
     return f"{x:.0%}" if abs(x * 100 - round(x * 100)) < 1e-9 else f"{x:.1%}"
+
+
+def band_text(start: float, end: float | None) -> str:
+    """A band's edges stated both ways, so "up to" and "from" cannot be confused.
+
+    Examples
+    --------
+    >>> band_text(0.9, 0.99)
+    'from 90% (included) up to 99% (not included)'
+    >>> band_text(1.0, None)
+    'from 100% (included), no upper end'
+    """
+    if end is None:
+        return f"from {_pct(start)} (included), no upper end"
+    return f"from {_pct(start)} (included) up to {_pct(end)} (not included)"
 
 
 def _money(x: float, cur: str) -> str:
