@@ -69,6 +69,10 @@ _SOURCES = {
     "compare": "metrics",
     "programme_return": "metrics",
     "summarize": "metrics",
+    "result_warnings": "metrics",
+    "result_flags": "metrics",
+    "PlausibilityWarning": "errors",
+    "strict_checks": "errors",
     "company_view": "sweep",
     "FitReport": "fit_report",
     "fit_report": "fit_report",
@@ -119,6 +123,10 @@ __all__ = [
     "compare",
     "programme_return",
     "summarize",
+    "result_warnings",
+    "result_flags",
+    "PlausibilityWarning",
+    "strict_checks",
     "company_view",
     "FitReport",
     "fit_report",
@@ -173,12 +181,20 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
         DataError,
         InfeasibleError,
         PlanError,
+        PlausibilityWarning,
         ScenarioError,
         SpecError,
         SpmSimError,
+        strict_checks,
     )
     from spm_sim.fit_report import FitReport, fit_report
-    from spm_sim.metrics import compare, programme_return, summarize
+    from spm_sim.metrics import (
+        compare,
+        programme_return,
+        result_flags,
+        result_warnings,
+        summarize,
+    )
     from spm_sim.productivity import ProductivityModel, fit_productivity
     from spm_sim.quota import (
         QuotaDiagnostics,

@@ -13,6 +13,28 @@ Definitions (per trial ``t``; ``B_t`` company bookings, ``T`` company target,
 Standard errors: for a mean, ``sd / sqrt(n)``; for a probability, ``sqrt(p(1-p)/n)``.
 Percentiles are the empirical P10/P50/P90 of the trials (numpy's linear method).
 
+Plausibility of results (:func:`result_warnings`, :func:`result_flags`,
+:func:`check_figures`): a figure outside the range below is possible arithmetic but
+not a believable plan, and is flagged with the inputs that drive it. The bounds
+(:data:`RESULT_RANGES`) sit far outside what sales organisations report, so a
+flag means "check the inputs", never "an unusual but real plan":
+
+* compensation cost of sales above 50% (P50 over trials): typical is 3-9% of
+  revenue (ZS) and about 10% on average (Xactly/OpenSymmetry 2018), so 50% is five
+  times the average;
+* incentive cost of sales above 25% (P50): the variable part of a 10% CCOS at the
+  common 60/40 pay mix is about 4%; 25% is six times that;
+* incentive paid per dollar booked above 3x the target commission rate
+  ``TCR = sum(TI) / sum(quota)`` (P50): accelerators pay 1.5x-2.5x TCR above
+  quota (practitioner surveys), so even a team far above quota stays under 2.5x;
+* median rep attainment (over every rep with a quota and every trial) below 20% or
+  above 300%: observed medians sit near 100% (45-55% of reps reach quota: Xactly,
+  CSO Insights, Forrester);
+* share of reps at or above quota (mean over trials) below 0.5% or above 99.5%,
+  that is 0% or 100% when rounded: nobody, or everybody, reaches quota in almost
+  every simulated year;
+* a figure that cannot be computed (no bookings, no quota): not finite.
+
 The results read here are :class:`~spm_sim.simulate.SimulationResult` objects (typed
 ``Any``: ``simulate`` sits above ``metrics`` in the layer order and calls it).
 """
@@ -25,6 +47,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._metrics.plausibility import RESULT_RANGES, check_figures, result_flags, result_warnings
+
 __all__ = [
     "METRICS",
     "DYNAMICS_METRICS",
@@ -34,6 +58,10 @@ __all__ = [
     "rep_summary",
     "compare",
     "quarterly_accrual",
+    "RESULT_RANGES",
+    "check_figures",
+    "result_flags",
+    "result_warnings",
 ]
 
 #: metric -> (label for reports, unit). Units: "$", "ratio" (shown as %), "prob".

@@ -30,7 +30,7 @@ import pandas as pd
 from spm_sim._provenance import package_version
 from spm_sim.book import Book, load_book_ref
 from spm_sim.comp import Plan, payout, payout_columns
-from spm_sim.errors import ScenarioError
+from spm_sim.errors import ScenarioError, SpmSimError, strict_checks
 from spm_sim.productivity import (
     Coaching,
     DealMix,
@@ -99,7 +99,21 @@ def prepare(scenario: Scenario, book: Book | None = None, *, rng: RngLike = None
     ``scenario.seed``) is the run's root: calibrated quotas and the behaviour's
     reference effort draw from its streams ``calibration`` and ``reference_effort``
     (:data:`spm_sim.random.STREAMS`); :func:`simulate` passes its own root.
+
+    A scenario with ``strict: true`` runs under :func:`spm_sim.errors.strict_checks`:
+    the book's plausibility warnings are raised as errors.
     """
+    with strict_checks(_strict(scenario)):
+        return _prepare(scenario, book, rng=rng)
+
+
+def _strict(scenario: Scenario) -> bool:
+    """Whether the scenario asks for plausibility warnings to be raised as errors."""
+    return bool(getattr(scenario, "strict", False))
+
+
+def _prepare(scenario: Scenario, book: Book | None, *, rng: RngLike) -> Prepared:
+    """:func:`prepare` without the strict checks around it."""
     root = seed_sequence(rng, default=scenario.seed)
     book = book if book is not None else load_book_ref(scenario.book)
     model = fit_productivity(book, plan_year=scenario.plan_year)
@@ -495,11 +509,16 @@ def _run_chunk(
     kernel: Kernel | None = None,
     engine: str = "deals",
 ) -> dict[str, np.ndarray]:
-    """Draw trials ``start..stop-1`` and pay them; pure, so it runs in any process."""
-    draws, measures, stats = draw_block(
-        model, root, start, stop, engine=engine, kernel=kernel, plan=plan, mix=mix
-    )
-    pay = payout(plan, draws, quotas, target_incentive, measures=measures or None)
+    """Draw trials ``start..stop-1`` and pay them; pure, so it runs in any process.
+
+    An overflow is not warned about here: :func:`simulate` refuses any result that is
+    not finite, with a message naming the figure.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        draws, measures, stats = draw_block(
+            model, root, start, stop, engine=engine, kernel=kernel, plan=plan, mix=mix
+        )
+        pay = payout(plan, draws, quotas, target_incentive, measures=measures or None)
     return {
         "bookings": draws.sum(axis=-1),
         "payout": pay.annual_by_component,
@@ -667,6 +686,14 @@ def simulate(
     -------
     SimulationResult
 
+    Raises
+    ------
+    SpmSimError
+        When a money figure of the run (bookings, incentive, their totals) is not
+        finite: an input so large that the arithmetic overflowed. A scenario with
+        ``strict: true`` also raises the book's plausibility warnings as errors
+        (:func:`spm_sim.errors.strict_checks` around the whole run).
+
     Examples
     --------
     >>> from spm_sim import load_scenario, simulate
@@ -680,8 +707,49 @@ def simulate(
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}.")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}.")
-    root = seed_sequence(rng, default=scenario.seed)
-    prep = prepare(scenario, book, rng=root)
+    with strict_checks(_strict(scenario)):
+        root = seed_sequence(rng, default=scenario.seed)
+        prep = prepare(scenario, book, rng=root)
+        parts = _run_chunks(scenario, prep, root, n, chunk_size, workers, executor, progress)
+    joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    _check_finite(scenario, joined, prep)
+    return SimulationResult(
+        scenario=scenario.replace(trials=n) if n != scenario.trials else scenario,
+        rep_ids=prep.model.rep_ids,
+        regions=prep.regions,
+        periods=prep.model.periods,
+        quotas=prep.quotas,
+        base_salary=prep.base_salary,
+        target_incentive=prep.target_incentive,
+        bookings=joined["bookings"],
+        payout=joined["payout"],
+        company_by_period=joined["company_by_period"],
+        payout_by_period=joined["payout_by_period"],
+        components=payout_columns(scenario.plan),
+        seed={"entropy": root.entropy, "spawn_key": list(root.spawn_key)},
+        book_info=_book_info(prep.book),
+        model=prep.model,
+        dynamics={
+            k[4:]: v for k, v in joined.items() if k.startswith("dyn_") and k != "dyn_stayed"
+        },
+        stayed=joined.get("dyn_stayed"),
+        coached=prep.coached,
+        programme_cost=prep.programme_cost,
+        notes=prep.notes,
+    )
+
+
+def _run_chunks(
+    scenario: Scenario,
+    prep: Prepared,
+    root: np.random.SeedSequence,
+    n: int,
+    chunk_size: int,
+    workers: int,
+    executor: Executor | Any | None,
+    progress: bool,
+) -> list[dict[str, np.ndarray]]:
+    """The chunks of trials, run here, in a local pool or on ``executor``, in order."""
     args = (prep.model, scenario.plan, prep.quotas.values, prep.target_incentive, root)
     bounds = [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
     tail = (prep.deal_mix, prep.kernel, scenario.engine)
@@ -710,29 +778,66 @@ def simulate(
             own_pool.shutdown()
         if bar is not None:
             bar.close()
+    return parts
 
-    joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return SimulationResult(
-        scenario=scenario.replace(trials=n) if n != scenario.trials else scenario,
-        rep_ids=prep.model.rep_ids,
-        regions=prep.regions,
-        periods=prep.model.periods,
-        quotas=prep.quotas,
-        base_salary=prep.base_salary,
-        target_incentive=prep.target_incentive,
-        bookings=joined["bookings"],
-        payout=joined["payout"],
-        company_by_period=joined["company_by_period"],
-        payout_by_period=joined["payout_by_period"],
-        components=payout_columns(scenario.plan),
-        seed={"entropy": root.entropy, "spawn_key": list(root.spawn_key)},
-        book_info=_book_info(prep.book),
-        model=prep.model,
-        dynamics={
-            k[4:]: v for k, v in joined.items() if k.startswith("dyn_") and k != "dyn_stayed"
-        },
-        stayed=joined.get("dyn_stayed"),
-        coached=prep.coached,
-        programme_cost=prep.programme_cost,
-        notes=prep.notes,
+
+#: The money arrays of a run checked to be finite, and what each is called.
+_MONEY = {
+    "bookings": "simulated annual bookings of a rep",
+    "payout": "annual incentive paid to a rep",
+    "company_by_period": "company bookings of a month",
+    "payout_by_period": "company incentive paid in a month",
+}
+
+
+def _check_finite(scenario: Scenario, joined: dict[str, np.ndarray], prep: Prepared) -> None:
+    """Refuse a run whose money overflowed (inf) or was undefined (NaN), naming the figure.
+
+    Checks every money array of the run and the totals the metrics add up
+    (company bookings and incentive per trial, base salaries, target incentive),
+    so no inf or NaN reaches a table, a report or a payroll.
+    """
+    n = int(joined["bookings"].shape[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        totals = {
+            "company bookings of a year": joined["bookings"].sum(axis=1),
+            "company incentive of a year": joined["payout"].sum(axis=(1, 2)),
+        }
+        fixed = {
+            "sum of the reps' base salaries": float(prep.base_salary.sum()),
+            "sum of the reps' target incentive": float(prep.target_incentive.sum()),
+        }
+    where = None
+    for key, label in _MONEY.items():
+        bad = ~np.isfinite(joined[key].reshape(n, -1)).all(axis=1)
+        if bad.any():
+            where = (label, int(bad.sum()))
+            break
+    if where is None:
+        for label, values in totals.items():
+            bad = ~np.isfinite(values)
+            if bad.any():
+                where = (label, int(bad.sum()))
+                break
+    if where is None:
+        for label, value in fixed.items():
+            if not np.isfinite(value):
+                where = (label, n)
+                break
+    if where is None:
+        return
+    label, count = where
+    amounts = prep.book.bookings["amount"].to_numpy(float) if len(prep.book.bookings) else None
+    largest = (
+        f"largest deal amount {np.nanmax(np.abs(amounts)):.6g}, "
+        if amounts is not None and amounts.size
+        else ""
+    )
+    raise SpmSimError(
+        f"scenario {scenario.name!r}: the {label} is not a finite number in {count:,} of "
+        f"{n:,} trials: the money arithmetic overflowed. Inputs that set its size: "
+        f"{largest}largest target incentive {np.nanmax(np.abs(prep.target_incentive)):.6g}, "
+        f"largest base salary {np.nanmax(np.abs(prep.base_salary)):.6g}, and the rates of "
+        f"plan {scenario.plan.name!r}; check the book's bookings.csv and reps.csv and the "
+        "plan's rates for a value many orders of magnitude too large."
     )

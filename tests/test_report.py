@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+import warnings
 from pathlib import Path
 
 import matplotlib as mpl
@@ -16,7 +18,8 @@ from spm_sim import viz as plots
 from spm_sim._format import format_diff, format_money, format_pct, slugify
 from spm_sim.book import load_sample
 from spm_sim.comp import load_plan
-from spm_sim.metrics import METRICS, compare, quarterly_accrual, rep_summary
+from spm_sim.errors import PlausibilityWarning
+from spm_sim.metrics import METRICS, compare, quarterly_accrual, rep_summary, result_flags
 from spm_sim.report import headline, write_report, write_summaries
 from spm_sim.scenario import load_scenario
 from spm_sim.simulate import simulate
@@ -150,6 +153,52 @@ def test_user_text_is_escaped(results, tmp_path, book):
     # and the CSV files use a safe slug
     paths = write_summaries([base, res], tmp_path / "csv")
     assert all(re.fullmatch(r"(summary|(reps|trials)_[a-z0-9_-]+)\.csv", p.name) for p in paths)
+
+
+def test_no_check_section_when_all_is_well(report_text):
+    assert "Check before deciding" not in report_text
+
+
+def test_implausible_results_are_flagged_near_the_top(results, tmp_path, book):
+    s = results[0].scenario
+    c = s.plan.components[0]
+    with warnings.catch_warnings():  # the plan is absurd on purpose
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        rich = s.plan.replace(
+            components=[c.replace(tiers=[t.replace(rate=10 * t.rate) for t in c.tiers])]
+        )
+        absurd = simulate(s.replace(name="Ten times the rates", plan=rich), 50, book=book)
+    base = simulate(s, 50, book=book)
+    text = write_report([base, absurd], tmp_path / "flags.html").read_text(encoding="utf-8")
+    check = text.index("Check before deciding")
+    assert check < text.index("<h2>Headline</h2>")
+    section = text[check : text.index("</section>", check)]
+    # only the implausible scenario has flags, each in words with its drivers
+    assert "<h3>Ten times the rates</h3>" in section and "<h3>Baseline 2026</h3>" not in section
+    flags = result_flags(absurd)
+    assert {f["figure"] for f in flags} >= {"incentive_cost_of_sales", "effective_rate"}
+    for f in flags:
+        assert f"<li>{html.escape(f['text'])}</li>" in section
+    assert "component &#x27;bookings&#x27; pays up to 20x TCR" in section
+
+
+def test_duplicate_scenario_names_are_told_apart(results, tmp_path, book):
+    again = simulate(results[0].scenario.replace(seed=7), 50, book=book)
+    pair = [results[0], again]
+    text = write_report(pair, tmp_path / "dup.html").read_text(encoding="utf-8")
+    assert "Baseline 2026 (2)" in text
+    assert "Two or more scenarios are named &#x27;Baseline 2026&#x27;" in text
+    table = headline(pair)
+    assert list(table.columns) == ["Baseline 2026", "Baseline 2026 (2)", "Difference vs baseline"]
+    assert table.attrs["paired"] == {"Baseline 2026": True, "Baseline 2026 (2)": False}
+    summary = pd.read_csv(write_summaries(pair, tmp_path / "csv")[0])
+    assert list(summary["scenario"].unique()) == ["Baseline 2026", "Baseline 2026 (2)"]
+    # a third copy, and a scenario already called "Baseline 2026 (2)", stay distinct
+    named = simulate(results[0].scenario.replace(name="Baseline 2026 (2)"), 50, book=book)
+    table = headline([results[0], named, again])
+    assert list(table.columns[:3]) == ["Baseline 2026", "Baseline 2026 (2)", "Baseline 2026 (3)"]
+    # the results given are not changed
+    assert again.scenario.name == "Baseline 2026"
 
 
 def test_single_result_report(results, tmp_path):

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
+import warnings
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from synthetic import write_book
 
 from spm_sim import QuotaSettings, Scenario, compare, load_book, load_plan, simulate, standard_plan
+from spm_sim.errors import DataError, PlausibilityWarning, SpmSimError, implausible, is_strict
 from spm_sim.productivity import draw_bookings, fit_productivity
 from spm_sim.random import seed_sequence, trial_rng
 from spm_sim.simulate import prepare
+
+# the module (``spm_sim.simulate`` as an attribute of the package is the function)
+spm_simulate = importlib.import_module("spm_sim.simulate")
 
 
 @pytest.fixture(scope="module")
@@ -366,3 +374,69 @@ def test_a_plan_for_another_role_is_refused(scenario):
     ):
         simulate(sdr, 2)
     assert simulate(scenario.replace(plan=scenario.plan.replace(role="AE")), 2).n_trials == 2
+
+
+# --- strict scenarios and money that overflows (issue 15) -------------------------
+
+
+@pytest.fixture
+def doubtful_book(monkeypatch, book):
+    """Loading the scenario's book warns about a deal, as the book checks do."""
+
+    def load(ref):
+        implausible("deal dated 1850", file="bookings.csv", row=2, column="date")
+        return book
+
+    monkeypatch.setattr(spm_simulate, "load_book_ref", load)
+
+
+def test_a_strict_scenario_raises_the_books_plausibility_warnings(scenario, doubtful_book):
+    with pytest.warns(PlausibilityWarning, match="bookings.csv, row 2, column 'date'"):
+        result = simulate(scenario, 5)
+    assert result.n_trials == 5
+    with pytest.raises(DataError, match="bookings.csv, row 2, column 'date': deal dated 1850"):
+        simulate(scenario.replace(strict=True), 5)
+    with pytest.raises(DataError, match="deal dated 1850"):
+        prepare(scenario.replace(strict=True))
+    assert not is_strict()  # the strict checks end with the run
+
+
+def test_an_overflow_in_the_bookings_is_refused_naming_the_figure(scenario, monkeypatch):
+    real = spm_simulate._run_chunk
+
+    def chunk(*args, **kwargs):
+        part = real(*args, **kwargs)
+        part["bookings"][0, 0] = np.inf  # as if the sum of a rep's year overflowed
+        return part
+
+    monkeypatch.setattr(spm_simulate, "_run_chunk", chunk)
+    with pytest.raises(
+        SpmSimError,
+        match=r"scenario 'Synthetic': the simulated annual bookings of a rep is not a finite "
+        r"number in 2 of 5 trials: the money arithmetic overflowed\. .*largest target "
+        r"incentive 60000",
+    ):
+        simulate(scenario, 5, chunk_size=3)  # two chunks, one bad trial in each
+
+
+def test_an_overflow_in_the_incentive_is_refused_naming_the_figure(scenario, monkeypatch):
+    real = spm_simulate.payout
+
+    def pay(*args, **kwargs):
+        out = real(*args, **kwargs)
+        return SimpleNamespace(
+            annual_by_component=out.annual_by_component * 1e308, by_period=out.by_period
+        )
+
+    monkeypatch.setattr(spm_simulate, "payout", pay)
+    with pytest.raises(SpmSimError, match="the annual incentive paid to a rep is not a finite"):
+        simulate(scenario, 5)
+
+
+def test_huge_rates_never_give_an_infinite_result(scenario):
+    """A rate so large the money overflows: refused (by the plan's checks or after the
+    run), never a result holding inf or nan."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        with pytest.raises(SpmSimError, match="not a finite number|rate"):
+            simulate(scenario.replace(plan=flat_commission(1e306)), 5)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from spm_sim.errors import PlausibilityWarning
 from spm_sim.scenario import sample_scenario
 from spm_sim.widgets import PlanDesigner
 
@@ -297,3 +299,28 @@ def test_a_baseline_with_behaviour_starts_checked_and_keeps_its_settings():
     d = PlanDesigner(sample_scenario("people_and_behaviour"), n_trials=30, figures=False)
     assert d.behaviour.value is True
     assert d.result.scenario.behaviour == sample_scenario("people_and_behaviour").behaviour
+
+
+def test_no_flags_for_the_sample_plan(designer):
+    assert designer.flags == []
+    assert designer.flags_text.value == ""
+
+
+def test_an_implausible_result_is_flagged_beside_the_table():
+    s = sample_scenario("baseline")
+    with warnings.catch_warnings():  # quotas at 10% of last year's bookings, on purpose
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        d = PlanDesigner(
+            s.replace(quota=s.quota.replace(growth=-0.9)), n_trials=20, figures=False, plans={}
+        )
+    # a growth outside the slider's usual range widens it: the design starts as the baseline
+    assert d.scenario().quota == d.baseline.quota
+    figures = {(f["scenario"], f["figure"]) for f in d.flags}
+    # the baseline and the design (the same plan at the start) are both flagged
+    for name in (s.name, "Design"):
+        assert {(name, "median_attainment"), (name, "share_reps_at_quota")} <= figures
+    text = d.flags_text.value
+    assert "Check before deciding" in text and "median rep attainment" in text
+    assert "growth -90%" in text
+    layout = d.widget.children
+    assert layout.index(d.flags_text) == layout.index(d.output) - 1  # just above the table

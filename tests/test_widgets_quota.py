@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
+from spm_sim.errors import PlausibilityWarning
 from spm_sim.quota import QuotaSettings
 from spm_sim.scenario import sample_scenario
 from spm_sim.viz.quota import attainment_comparison_figure
@@ -262,3 +265,30 @@ def test_a_new_method_keeps_the_settings_it_also_reads():
     assert (cal.probability, cal.share_at_quota, cal.over_assignment.total) == (0.7, None, 0.0)
     with pytest.raises(ValueError, match="method 'blend' needs weights"):
         method_settings(base, "blend", growth=0.1, region=0.0, rep=0.0)
+
+
+def test_no_flags_for_the_sample_quotas(built):
+    assert built.flags == [] and built.flags_text.value == ""
+
+
+def test_implausible_quotas_are_flagged_per_method():
+    s = sample_scenario("baseline")
+    with warnings.catch_warnings():  # quotas at 30% of last year's bookings, on purpose
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        d = QuotaDesigner(s.replace(quota=s.quota.replace(growth=-0.7)), trials=30, draw=False)
+    assert d.sliders["growth"].value == pytest.approx(-0.7)
+    flagged = {f["scenario"] for f in d.flags if f["figure"] == "median_attainment"}
+    # calibrated quotas follow the probability, not the growth: they stay plausible
+    assert flagged == {"history", "potential", "blend (history 50%, potential 50%)"}
+    history = next(f for f in d.flags if f["scenario"] == "history")
+    median = d.diagnostics["history"].attainment.set_index("quantile").loc[0.5, "attainment"]
+    assert history["value"] == pytest.approx(median) and history["value"] > 3.0
+    assert history["message"].startswith("quota method 'history': median rep attainment")
+    assert "growth -70%" in history["message"]
+    assert "Check before deciding" in d.flags_text.value
+    assert "quota method &#x27;history&#x27;" in d.flags_text.value
+    d.methods["history"].value = False
+    d.methods["potential"].value = False
+    d.methods["blend"].value = False
+    d.compare()
+    assert d.flags == [] and d.flags_text.value == ""

@@ -17,6 +17,7 @@ command line); its public helpers are re-exported here.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +42,7 @@ from spm_sim.metrics import (
     programme_return,
     quarterly_accrual,
     rep_summary,
+    result_flags,
     trial_metrics,
 )
 
@@ -61,6 +63,35 @@ def _as_list(results) -> list:
     if not results:
         raise ValueError("at least one simulation result is needed for a report.")
     return results
+
+
+def _unique_names(results: list) -> tuple[list, list[str]]:
+    """The results with distinct scenario names, and a note per renamed result.
+
+    A name seen before gets `` (2)``, `` (3)``, ... (the first keeps its name), so
+    two runs of one scenario (another seed, another book) can be compared; the
+    report says which is which.
+    """
+    seen = {r.scenario.name for r in results}
+    used: set[str] = set()
+    out: list = []
+    notes: list[str] = []
+    for r in results:
+        name = r.scenario.name
+        if name in used:
+            k = 2
+            while f"{name} ({k})" in seen or f"{name} ({k})" in used:
+                k += 1
+            new = f"{name[:190]} ({k})"
+            notes.append(
+                f"Two or more scenarios are named {name!r}: result {len(out) + 1} is shown "
+                f"as {new!r}. Give scenarios distinct names to compare them by name."
+            )
+            r = dataclasses.replace(r, scenario=r.scenario.replace(name=new))
+            name = new
+        used.add(name)
+        out.append(r)
+    return out, notes
 
 
 # (row label, metric, statistic); the statistic is a column of metrics.compare
@@ -123,9 +154,10 @@ def headline(results: SimulationResult | Sequence[SimulationResult]) -> pd.DataF
         baseline" when there are two). Differences of means are ``diff ± 2 SE`` from
         :func:`spm_sim.metrics.compare`; differences of percentiles carry no SE.
         ``attrs``: ``baseline``, ``paired`` (scenario name -> bool) and ``compare``
-        (the numeric frame).
+        (the numeric frame). Scenarios with the same name are told apart as
+        ``"name (2)"``, ``"name (3)"``.
     """
-    results = _as_list(results)
+    results, _ = _unique_names(_as_list(results))
     cmp = compare(results)
     blocks = _blocks(cmp, len(results))
     currency = results[0].scenario.plan.currency
@@ -171,14 +203,15 @@ def write_summaries(
     Files: ``summary.csv`` (:func:`spm_sim.metrics.compare`: one row per scenario
     and metric), and per scenario ``reps_<slug>.csv`` (:func:`~spm_sim.metrics.rep_summary`)
     and ``trials_<slug>.csv`` (:func:`~spm_sim.metrics.trial_metrics`), each with a
-    leading ``scenario`` column. Slugs are made unique if two names collide.
+    leading ``scenario`` column. Scenarios with the same name are told apart as
+    ``"name (2)"``, and slugs are made unique if two names collide.
 
     Returns
     -------
     list of Path
         ``summary.csv`` first, then the reps and trials files of each scenario.
     """
-    results = _as_list(results)
+    results, _ = _unique_names(_as_list(results))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "summary.csv"]
@@ -216,6 +249,10 @@ table.kv th { width: 230px; }
 figure { margin: 10px 0 4px; }
 figure img { width: 100%; height: auto; border: 1px solid #e3e6ea; }
 figcaption { color: #444; font-size: 13.5px; margin-top: 4px; }
+.check { background: #fff5e6; border-left: 4px solid #c8641e; padding: 8px 14px; margin: 14px 0; }
+.check h2 { border-bottom: none; margin: 4px 0 6px; color: #8a3b00; }
+.check h3 { margin: 8px 0 4px; }
+.check li { margin: 3px 0; }
 footer { margin-top: 40px; color: #666; font-size: 12.5px; border-top: 1px solid #d9dde3;
          padding-top: 8px; }
 @media print {
@@ -505,6 +542,29 @@ def _page_head(results, title: str, notes: list[str]) -> list[str]:
     return parts
 
 
+def _check_section(results) -> list[str]:
+    """Results nobody should believe, per scenario, with their drivers; nothing if none."""
+    flags = result_flags(results)
+    if not flags:
+        return []
+    parts = [
+        '<section class="check"><h2>Check before deciding</h2>',
+        '<p class="note">These figures fall far outside what sales organisations report '
+        "(compensation cost of sales is typically 3-9% of revenue; accelerators pay 1.5x-2.5x "
+        "the target commission rate; 45-55% of reps reach quota). They usually come from an "
+        "input off by a factor: check the inputs named before deciding on these "
+        "results.</p>",
+    ]
+    for r in results:
+        mine = [f for f in flags if f["scenario"] == r.scenario.name]
+        if mine:
+            parts.append(f"<h3>{_e(r.scenario.name)}</h3><ul>")
+            parts += [f"<li>{_e(f['text'])}</li>" for f in mine]
+            parts.append("</ul>")
+    parts.append("</section>")
+    return parts
+
+
 def _headline_section(results) -> list[str]:
     """The headline table (baseline first, then the differences) and how to read it."""
     names = [r.scenario.name for r in results]
@@ -665,13 +725,19 @@ def write_report(
 
     Notes
     -----
-    Sections: headline table (scenarios side by side, difference vs baseline with
+    Sections: "Check before deciding" (only when a result is implausible: each
+    flag of :func:`spm_sim.metrics.result_flags` with the inputs that drive it, per
+    scenario), headline table (scenarios side by side, difference vs baseline with
     ± 2 standard errors), attainment distributions, incentive cost and CCOS
     distributions, payout curves of the plans, incentive accrual by quarter,
     assumptions of each scenario, data provenance. The file has no timestamp, so
     the same inputs and seed give the same bytes.
+
+    Scenarios with the same name (one scenario run twice, with another seed or
+    book) are all shown: the second is named ``"name (2)"``, and a note under the
+    title says so.
     """
-    results = _as_list(results)
+    results, renamed = _unique_names(_as_list(results))
     path = Path(path)
     cur = results[0].scenario.plan.currency
 
@@ -679,7 +745,8 @@ def write_report(
         return format_money(x, currency=cur)
 
     parts = [
-        *_page_head(results, title, _notes_list(notes)),
+        *_page_head(results, title, [*_notes_list(notes), *renamed]),
+        *_check_section(results),
         *_headline_section(results),
         *_during_the_year(results, money),
         *_distribution_sections(results),

@@ -32,7 +32,7 @@ from IPython.display import display
 from spm_sim._format import format_diff, format_money
 from spm_sim.book import Book
 from spm_sim.comp import Component, Plan, component_rules, plan_rules
-from spm_sim.metrics import compare
+from spm_sim.metrics import compare, result_flags
 from spm_sim.productivity import Behaviour
 from spm_sim.scenario import Scenario, sample_plans
 from spm_sim.simulate import SimulationResult, prepare, simulate
@@ -229,6 +229,30 @@ def _describe_plan(plan: Plan) -> str:
     return "<br>".join(parts)
 
 
+def _flags_html(flags: list[dict[str, Any]]) -> str:
+    """The "Check before deciding" box of a designer: each flag in words, or "" if none.
+
+    ``flags`` are those of :func:`spm_sim.metrics.result_flags` (or
+    :func:`~spm_sim.metrics.check_figures`); every text is escaped.
+
+    Examples
+    --------
+    >>> _flags_html([])
+    ''
+    >>> "Check before deciding" in _flags_html([{"message": "scenario 'A': 46% <odd>"}])
+    True
+    """
+    if not flags:
+        return ""
+    items = "".join(f"<li>{html.escape(str(f['message']))}</li>" for f in flags)
+    return (
+        "<div style='background:#fff5e6;border-left:4px solid #c8641e;padding:4px 12px;"
+        "margin:6px 0'><b style='color:#8a3b00'>Check before deciding:</b> these figures are "
+        "far outside what sales organisations report, usually from an input off by a factor."
+        f"<ul style='margin:2px 0'>{items}</ul></div>"
+    )
+
+
 def _show(slider: widgets.FloatSlider, value: float) -> None:
     """Set a slider to ``value``, widening its range if the value lies outside it."""
     slider.min = min(slider.min, value)
@@ -289,7 +313,11 @@ def _plan_sliders(start: DesignValues) -> dict[str, widgets.FloatSlider]:
             **slider,
         ),
     }
-    for name, value in (("threshold", start.threshold), ("attainment_cap", cap)):
+    for name, value in (
+        ("growth", start.growth),
+        ("threshold", start.threshold),
+        ("attainment_cap", cap),
+    ):
         _show(sliders[name], value)  # a plan's value outside the usual range
     return sliders
 
@@ -365,6 +393,10 @@ class PlanDesigner:
         The latest run of the design, and of the baseline.
     table : DataFrame
         The latest comparison (``metrics.compare`` of baseline and design).
+    flags : list of dict
+        The latest :func:`spm_sim.metrics.result_flags` of baseline and design:
+        results nobody should believe, with the inputs that drive them. Shown in
+        words above the comparison table (``flags_text``), nothing when empty.
 
     Examples
     --------
@@ -404,6 +436,8 @@ class PlanDesigner:
         self.sliders = _plan_sliders(self.start)
         self.status = widgets.HTML()
         self.plan_text = widgets.HTML()
+        self.flags: list[dict[str, Any]] = []
+        self.flags_text = widgets.HTML()
         self.output = widgets.Output()
         self._enable_sliders()
         for s in self.sliders.values():
@@ -423,6 +457,7 @@ class PlanDesigner:
                 self.behaviour,
                 self.plan_text,
                 self.status,
+                self.flags_text,
                 self.output,
             ]
         )
@@ -530,6 +565,8 @@ class PlanDesigner:
         self.plan_text.value = _describe_plan(scenario.plan)
         self.result = self._run(scenario)
         self.table = compare([self.baseline_result, self.result])
+        self.flags = result_flags([self.baseline_result, self.result])
+        self.flags_text.value = _flags_html(self.flags)
         self.status.value = self._role_note(scenario)
         self.output.clear_output(wait=True)
         with self.output:

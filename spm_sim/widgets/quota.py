@@ -25,14 +25,17 @@ import pandas as pd
 from IPython.display import Image, display
 from matplotlib.figure import Figure
 
-from spm_sim._format import format_money
+from spm_sim._format import format_money, format_pct
 from spm_sim.book import Book, load_book_ref
 from spm_sim.errors import SpecError, SpmSimError
+from spm_sim.metrics import check_figures
 from spm_sim.quota import QuotaDiagnostics, Quotas, QuotaSettings
 from spm_sim.scenario import Scenario, sample_scenario
 from spm_sim.sweep import company_view, quota_diagnostics_by_setting
 from spm_sim.viz.quota import attainment_comparison_figure, quota_fit_figure
 from spm_sim.viz.results import fig_to_base64_png
+
+from .plan import _flags_html
 
 __all__ = ["QuotaDesigner", "method_settings", "normalised_weights"]
 
@@ -197,6 +200,87 @@ def _view_table(view: pd.DataFrame, currency: str) -> pd.DataFrame:
     return out
 
 
+def _median(values: pd.Series) -> float:
+    v = pd.to_numeric(values, errors="coerce").dropna()
+    return float(v.median()) if len(v) else float("nan")
+
+
+def _setting_flags(
+    view: pd.DataFrame,
+    diagnostics: Mapping[str, QuotaDiagnostics],
+    quotas: Mapping[str, Quotas],
+    reps: pd.DataFrame,
+    *,
+    currency: str = "USD",
+) -> list[dict[str, Any]]:
+    """Flags of each compared setting (:func:`spm_sim.metrics.check_figures`).
+
+    Read off figures the compare already has, no new simulation: the company view's
+    means over trials (cost of sales, effective rate, share of reps at quota), the
+    diagnostics' median attainment over rep-trials and per-rep quotas and expected
+    bookings, and the book's reps (``reps``: ``rep_id``, ``base_salary``,
+    ``target_incentive``) for the pay behind them. Planned hires, absent from the
+    book, count with their quotas but without pay.
+
+    Returns
+    -------
+    list of dict
+        As :func:`~spm_sim.metrics.check_figures`, named by setting (``scenario``
+        is the setting's name; the messages start ``quota method 'name'``).
+    """
+    book = reps.set_index(reps["rep_id"].astype(str))
+    out: list[dict[str, Any]] = []
+    for row in view.itertuples(index=False):
+        name = str(row.setting)
+        diag, q = diagnostics.get(name), quotas.get(name)
+        if diag is None or q is None:
+            continue
+        per_rep = diag.reps[diag.reps["annual_quota"] > 0]
+        pay = book.reindex(per_rep["rep_id"].astype(str))
+        ti = float(pay["target_incentive"].sum())
+        base = float(pay["base_salary"].sum())
+        sum_q = float(per_rep["annual_quota"].sum())
+        tcr = ti / sum_q if sum_q > 0 else float("nan")
+        bookings = float(row.expected_bookings)
+        cost = float(row.incentive_cost)
+        means = f"ratio of means over {diag.n_trials:,} trials"
+        median = diag.attainment.loc[diag.attainment["quantile"] == 0.5, "attainment"]
+        median_att = float(median.iloc[0]) if len(median) else float("nan")
+        nan = float("nan")
+        figures: dict[str, float | tuple[float, str]] = {
+            "ccos": ((base + cost) / bookings if bookings > 0 else nan, means),
+            "incentive_cost_of_sales": (cost / bookings if bookings > 0 else nan, means),
+            "median_attainment": (
+                median_att,
+                f"over {diag.n_trials:,} trials x {len(per_rep)} reps with a quota",
+            ),
+            "share_reps_at_quota": (
+                float(row.share_at_quota),
+                f"mean over {diag.n_trials:,} trials",
+            ),
+        }
+        if tcr > 0:
+            figures["effective_rate"] = (cost / bookings / tcr if bookings > 0 else nan, means)
+        s = q.settings
+        drivers = {
+            "currency": currency,
+            "median_ti": _median(pay["target_incentive"]),
+            "median_quota": _median(per_rep["annual_quota"]),
+            "median_bookings": _median(per_rep["expected_bookings"]),
+            "tcr": tcr,
+            "base_salaries": base,
+            "incentive": cost,
+            "bookings": bookings,
+            "payout_share_of_ti": cost / ti if ti > 0 else nan,
+            "median_attainment": median_att,
+            "quota": f"method {s.method}, growth {format_pct(s.growth, decimals=0, sign=True)} "
+            f"(company target {format_money(float(row.company_target), currency=currency)}), "
+            f"over-assignment {format_pct(float(row.over_assignment), decimals=0)}",
+        }
+        out += check_figures(name, figures, drivers, prefix=f"quota method {name!r}")
+    return out
+
+
 def _controls(sliders, weights_text, methods, button) -> widgets.HBox:
     """The sliders (target, blend, calibrated) beside the method boxes and the button."""
     s = sliders
@@ -260,6 +344,11 @@ class QuotaDesigner:
         :class:`~spm_sim.QuotaDiagnostics` by setting name.
     error : str or None
         Why the last compare could not run (also shown in the widget).
+    flags : list of dict
+        The last compare's implausible figures per method (:func:`_setting_flags`:
+        cost of sales, effective rate, median attainment, share at quota outside
+        :data:`spm_sim.metrics.RESULT_RANGES`), shown in words above the table
+        (``flags_text``); empty when all is well.
 
     Notes
     -----
@@ -306,6 +395,8 @@ class QuotaDesigner:
         self.button = widgets.Button(description="Compare", button_style="primary", icon="play")
         self.button.on_click(self._on_click)
         self.status = widgets.HTML()
+        self.flags: list[dict[str, Any]] = []
+        self.flags_text = widgets.HTML()
         self.table_out = widgets.Output()
         self.attainment_out = widgets.Output()
         self.fit_choice = widgets.Dropdown(
@@ -399,10 +490,19 @@ class QuotaDesigner:
             return
         self.view, self.quotas, self.diagnostics = view, judged.quotas, judged.diagnostics
         self.error = None
+        self.flags = _setting_flags(
+            view,
+            self.diagnostics,
+            self.quotas,
+            self.book.reps,
+            currency=self.scenario.plan.currency,
+        )
         self._show()
 
     def _fail(self, message: str) -> None:
         self.view, self.quotas, self.diagnostics, self.error = None, {}, {}, message
+        self.flags = []
+        self.flags_text.value = ""
         self.status.value = (
             f"<span style='color:#b00'><b>Cannot compare:</b> {html.escape(message)}</span>"
         )
@@ -415,6 +515,7 @@ class QuotaDesigner:
     def _show(self) -> None:
         """The note, the table, the attainment figure and the fit of the chosen method."""
         self.status.value = self._note()
+        self.flags_text.value = _flags_html(self.flags)
         self.table_out.clear_output(wait=True)
         with self.table_out:
             display(self.table())
@@ -488,6 +589,7 @@ class QuotaDesigner:
                 ),
                 _controls(self.sliders, self.weights_text, self.methods, self.button),
                 self.status,
+                self.flags_text,
                 self.table_out,
                 self.attainment_out,
                 self.fit_choice,
