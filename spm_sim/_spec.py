@@ -1,16 +1,25 @@
 """Hand-written specs (YAML files parsed into frozen pydantic models) and the helpers
 that turn bad input into located messages: ``load_spec``, ``read_yaml``, ``suggest``.
 
-The error classes themselves live in :mod:`spm_sim.errors`.
+YAML is read within bounds (:data:`YAML_LIMITS`): a file larger than 1 MiB, values
+nested deeper than 64 levels, more than 10,000 aliases, more than 100,000 values once
+aliases are expanded (an "alias bomb" is refused after a few hundred bytes), an alias
+that contains itself, a key given twice and a value YAML cannot read (a 30 February,
+5,000 digits) are each refused with the file, the line and column, the limit and the
+fix, before any work is done on the file. The error classes themselves live in
+:mod:`spm_sim.errors`.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 
@@ -20,7 +29,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Fiel
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from spm_sim.errors import SpecError
+from spm_sim.errors import SpecError, SpmSimError
 
 __all__ = [
     "Spec",
@@ -29,6 +38,8 @@ __all__ = [
     "Number",
     "load_spec",
     "read_yaml",
+    "YAML_LIMITS",
+    "spec_source",
     "suggest",
     "format_validation_error",
     "whole_count",
@@ -39,11 +50,17 @@ FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
 def _no_bool(value: Any) -> Any:
-    """Refuse YAML booleans where a number is expected (``yes`` is not 1)."""
+    """Refuse YAML booleans where a number is expected (``yes`` is not 1), and say so
+    for a float that is not finite (before a bound would call ``nan`` too small)."""
     if isinstance(value, bool):
         raise ValueError(
             f"expected a number, got {value!r} (YAML reads yes/no/on/off/true/false as "
             "booleans; write a number, or null for 'none')"
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(
+            f"Input should be a finite number, got {value!r} (YAML reads .nan and .inf "
+            "as not-a-number and infinity; write a number)"
         )
     return value
 
@@ -324,29 +341,263 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def read_yaml(path: str | Path, *, error: type[SpecError] = SpecError) -> dict[str, Any]:
-    """Read a YAML file whose top level is a mapping, with located errors."""
+#: The bounds of every YAML file spm_sim reads (plans, scenarios, capacity and quota
+#: settings). Real spec files are a few kilobytes, nest five or six levels and use a
+#: handful of aliases; the bounds are far above that and far below what would take
+#: noticeable time or memory.
+YAML_LIMITS: dict[str, int] = {
+    "bytes": 1 << 20,  # 1 MiB
+    "depth": 64,  # levels of nested mappings and lists
+    "aliases": 10_000,  # uses of an anchor (*name)
+    "values": 100_000,  # values (scalars, lists, mappings) after aliases are expanded
+}
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_TOO_DEEP = (
+    f"values nested more than {YAML_LIMITS['depth']} levels deep; spec files nest a few "
+    "levels. Check the indentation and the brackets"
+)
+
+
+class _YamlLimit(Exception):
+    """A bound of :data:`YAML_LIMITS` (or a loop of aliases) broken at ``mark``."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.mark = mark
+
+
+if yaml.__with_libyaml__:  # scanning and parsing in C (libyaml), five times faster
+    from yaml._yaml import CParser as _Parser
+else:  # pragma: no cover - PyYAML built without libyaml
+
+    class _Parser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+
+
+class _BoundedLoader(
+    yaml.composer.Composer, _Parser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
+):
+    """PyYAML's safe loader with bounds on depth, aliases and expanded size.
+
+    The composer (events to nodes) is PyYAML's Python one, placed first so that it is
+    used with libyaml's parser too: the bounds are checked there, node by node.
+
+    The size of every node is counted as it is composed, each alias counting the full
+    size of the value it repeats, so an alias bomb is refused after reading a few
+    hundred bytes, long before anything is built from it. A key given twice in one
+    mapping is refused (PyYAML would keep the last silently), and a scalar YAML
+    cannot convert (``2025-02-30``, ``!!float abc``) becomes a located YAML error.
+    """
+
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+        self._depth = 0
+        self._aliases = 0
+        self._values = 0  # values composed so far, each alias counting what it repeats
+        self._sizes: dict[int, int] = {}  # id(node) -> values it expands to
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event: Any = self.peek_event()
+            self._aliases += 1
+            if self._aliases > YAML_LIMITS["aliases"]:
+                raise _YamlLimit(
+                    f"more than {YAML_LIMITS['aliases']:,} aliases (*name); a spec file needs "
+                    "a handful. Write the values out instead of repeating anchors",
+                    event.start_mark,
+                )
+            target = self.anchors.get(event.anchor)
+            if target is not None:
+                if id(target) not in self._sizes:
+                    raise _YamlLimit(
+                        f"alias *{event.anchor} repeats a value that contains it, which would "
+                        "repeat forever; write the value out",
+                        event.start_mark,
+                    )
+                self._count(self._sizes[id(target)], event.start_mark)
+            return super().compose_node(parent, index)  # (an undefined alias fails there)
+        mark = getattr(self.peek_event(), "start_mark", None)
+        self._count(1, mark)
+        self._depth += 1
+        if self._depth > YAML_LIMITS["depth"]:
+            raise _YamlLimit(_TOO_DEEP, mark)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        size = 1
+        if isinstance(node, yaml.SequenceNode):
+            size += sum(self._sizes[id(item)] for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            self._check_keys(node)
+            size += sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
+        self._sizes[id(node)] = size
+        return node
+
+    def _count(self, values: int, mark: Any) -> None:
+        """Add ``values`` to the document's size after aliases; refuse past the bound."""
+        self._values += values
+        limit = YAML_LIMITS["values"]
+        if self._values <= limit:
+            return
+        if self._aliases:
+            raise _YamlLimit(
+                f"aliases expand the file to more than {limit:,} values (an 'alias bomb'); "
+                "a spec file holds a few hundred. Write the values out or repeat fewer anchors",
+                mark,
+            )
+        raise _YamlLimit(
+            f"the file holds more than {limit:,} values; a spec file holds a few hundred. "
+            "Check that this is the right file (data belongs in the book's CSV or Parquet "
+            "files)",
+            mark,
+        )
+
+    def _check_keys(self, node: yaml.MappingNode) -> None:
+        seen: dict[tuple[str, str], Any] = {}
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
+                continue
+            first: Any = seen.setdefault((key.tag, key.value), key.start_mark)
+            if first is not key.start_mark:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"key {key.value!r} is given twice in one mapping (first at line "
+                    f"{first.line + 1}); YAML would keep only the last, so remove one",
+                    key.start_mark,
+                )
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as exc:
+            shown = repr(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {shown} ({exc})", node.start_mark
+            ) from None
+
+
+def _at(mark: Any) -> str:
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+
+def read_yaml(path: str | Path, *, error: type[SpmSimError] = SpecError) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping, within bounds, with located errors.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    error : SpmSimError subclass, default SpecError
+        The error raised (with a message only) when the file cannot be read.
+
+    Returns
+    -------
+    dict
+        The top-level mapping.
+
+    Raises
+    ------
+    SpmSimError
+        ``error``, naming the file, the line and column where known, the rule and the
+        fix: a missing file, a file not UTF-8 or not valid YAML, a key given twice, a
+        value YAML cannot read, or a bound of :data:`YAML_LIMITS` broken (size, depth,
+        aliases), each found in well under a second.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "ok.yaml"
+    ...     _ = path.write_text("rate: &r 0.05\\nagain: *r\\n")
+    ...     read_yaml(path)
+    {'rate': 0.05, 'again': 0.05}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "deep.yaml"
+    ...     _ = path.write_text("a: " + "[" * 100 + "]" * 100)
+    ...     read_yaml(path)
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.SpecError: .../deep.yaml: refused at line 1, column 67: values nested more
+    than 64 levels deep; spec files nest a few levels. Check the indentation and the brackets.
+    """
     path = Path(path)
     where = str(path)
     if not path.is_file():
         raise error(
             f"{where}: file not found. Check the path (relative paths start at {Path.cwd()})."
         )
+    size = path.stat().st_size
+    if size > YAML_LIMITS["bytes"]:
+        raise error(
+            f"{where}: the file is {size:,} bytes; a YAML spec file may be at most "
+            f"{YAML_LIMITS['bytes']:,} bytes (1 MiB). Plans, scenarios and settings are a "
+            "few kilobytes: check that this is the right file (data belongs in the book's "
+            "CSV or Parquet files)."
+        )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8")
+        loader = _BoundedLoader(text)
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except _YamlLimit as exc:
+        raise error(f"{where}: refused{_at(exc.mark)}: {exc}.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise error(f"{where}: not valid YAML{at}: {problem}.") from None
+        if "maximum nesting depth" in problem:  # libyaml's own bound (1,000), met first
+            raise error(f"{where}: refused{_at(mark)}: {_TOO_DEEP}.") from None
+        raise error(f"{where}: not valid YAML{_at(mark)}: {problem}.") from None
     except UnicodeDecodeError as exc:
         raise error(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
+    except RecursionError:  # a last guard: the depth bound should stop it first
+        raise error(
+            f"{where}: refused: values nested too deeply to read; check the indentation."
+        ) from None
     if not isinstance(data, Mapping):
         raise error(
             f"{where}: expected a mapping of fields (key: value lines) at the top level, "
             f"got {type(data).__name__}."
         )
     return dict(data)
+
+
+#: The file a spec is being built from, for messages raised or warned while validating.
+_SOURCE: ContextVar[str | None] = ContextVar("spm_sim_spec_source", default=None)
+
+
+def spec_source() -> str | None:
+    """The file (or name) of the spec being validated by :func:`load_spec`, else ``None``.
+
+    Validators use it to name the file in a plausibility warning, which pydantic does
+    not carry.
+
+    Examples
+    --------
+    >>> spec_source() is None
+    True
+    """
+    return _SOURCE.get()
+
+
+@contextmanager
+def _source(where: str | None) -> Iterator[None]:
+    token = _SOURCE.set(where)
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
 
 
 def load_spec(
@@ -375,6 +626,7 @@ def load_spec(
         If the file is missing, is not valid YAML, or breaks a rule of the spec.
         The message names the file, the field path and the value.
     """
+    named = where if where is not None or isinstance(source, Mapping) else str(source)
     if isinstance(source, Mapping):
         data: Any = dict(source)
         where = where or f"<{model.__name__} given as a mapping>"
@@ -382,7 +634,8 @@ def load_spec(
         data = read_yaml(source, error=error)
         where = where or str(source)
     try:
-        return model.model_validate(data)
+        with _source(named):
+            return model.model_validate(data)
     except ValidationError as exc:
         raise error(format_validation_error(exc, source=where, model=model)) from None
 

@@ -30,10 +30,11 @@ from spm_sim.comp import (
     payout_curve,
     plan_json_schema,
     plan_metrics,
+    plan_rules,
     round_money,
     standard_plan,
 )
-from spm_sim.errors import DataError, PlanError
+from spm_sim.errors import DataError, PlanError, PlausibilityWarning, strict_checks
 
 PLANS = Path(__file__).resolve().parents[1] / "data" / "plans"
 
@@ -66,6 +67,20 @@ def one_component(**fields) -> dict:
 
 def plan_of(*components: dict, **fields) -> dict:
     return {"name": "Test plan", "components": list(components), **fields}
+
+
+#: "Up to 90%: 2%, up to 99%: 3%, above: 4%" of bookings, in the three spellings.
+BOOKINGS_TIERS = [
+    {"start": 0.0, "end": 0.9, "rate": 0.02},
+    {"start": 0.9, "end": 0.99, "rate": 0.03},
+    {"start": 0.99, "end": None, "rate": 0.04},
+]
+UP_TO_TIERS = [{"up_to": 0.9, "rate": 0.02}, {"up_to": 0.99, "rate": 0.03}, {"rate": 0.04}]
+FROM_TIERS = [
+    {"from": 0.0, "end": 0.9, "rate": 0.02},
+    {"from": 0.9, "end": 0.99, "rate": 0.03},
+    {"from": 0.99, "rate": 0.04},
+]
 
 
 # --------------------------------------------------------------------------------------
@@ -285,7 +300,10 @@ def test_payout_arrays_are_read_only(baseline):
 
 def test_bad_inputs_are_rejected(baseline):
     with pytest.raises(
-        DataError, match=re.escape("bookings must be finite and >= 0; found -1.0 at index (0, 1)")
+        DataError,
+        match=re.escape(
+            "bookings must be finite, >= 0 and at most 1e+13; found -1.0 at index (0, 1)"
+        ),
     ):
         payout(baseline, [[5.0, -1.0]], [[1.0, 1.0]], [1.0])
     with pytest.raises(DataError, match="quotas must be finite"):
@@ -328,7 +346,7 @@ def components(draw, name: str, weight: float) -> dict:
     starts = [0.0, *cuts]
     ends = [*cuts, None]
     basis = draw(st.sampled_from(["tcr", "bookings"]))
-    top = 3.0 if basis == "tcr" else 0.3
+    top = 3.0 if basis == "tcr" else 0.25  # (above 25% of bookings a plan warns)
     rates = draw(st.lists(st.floats(0.0, top), min_size=len(starts), max_size=len(starts)))
     threshold = draw(st.sampled_from([0.0, 0.5, 1.0]) | st.floats(0.0, 1.5))
     return {
@@ -752,9 +770,14 @@ def test_schema_accepts_valid_plans_and_flags_common_mistakes():
     for plan in (
         standard_plan(),
         standard_plan(attainment_cap=2.0, payout_cap=3.0),
-        load_plan(plan_of(one_component(rate_basis="bookings", weight=0.5))),
+        load_plan(plan_of(one_component(rate_basis="bookings", weight=0.5, tiers=BOOKINGS_TIERS))),
     ):
         validator.validate(plan.model_dump(mode="json"))
+    # and the plans as written, in either spelling of the tiers
+    for tiers in (BOOKINGS_TIERS, UP_TO_TIERS, FROM_TIERS):
+        data = plan_of(one_component(rate_basis="bookings", tiers=tiers))
+        load_plan(data)
+        validator.validate(data)
     # each mistake below is refused by load_plan and flagged by the schema
     mistakes = [
         one_component(treshold=0.5),  # typo
@@ -843,3 +866,407 @@ def test_multiplier_factors_must_not_fall():
     }
     with pytest.raises(PlanError, match="level 2: factor 0.8 is below level 1's 1.2"):
         load_plan(plan_of(one_component(multiplier=mult)))
+
+
+# --------------------------------------------------------------------------------------
+# Tier edges written "up to" or "from", never ambiguous (issue 15, part 6)
+# --------------------------------------------------------------------------------------
+
+
+def test_up_to_from_and_start_end_tiers_are_the_same_bands():
+    loaded = [
+        load_plan(plan_of(one_component(rate_basis="bookings", tiers=tiers))).components[0]
+        for tiers in (BOOKINGS_TIERS, UP_TO_TIERS, FROM_TIERS)
+    ]
+    expected = [(0.0, 0.9, 0.02), (0.9, 0.99, 0.03), (0.99, None, 0.04)]
+    for c in loaded:
+        assert [(t.start, t.end, t.rate) for t in c.tiers] == expected
+    # quota 1.2M, bookings 1.5M (125%): 2% of 1.08M + 3% of 108k + 4% of 312k
+    # = 21,600 + 3,240 + 12,480 = 37,320, whichever the spelling
+    plan = load_plan(plan_of(one_component(rate_basis="bookings", tiers=UP_TO_TIERS)))
+    assert annual(plan, 1_500_000, 1_200_000, 60_000) == 37_320.00
+
+
+def test_a_single_rate_needs_no_edge():
+    c = load_plan(plan_of(one_component(tiers=[{"rate": 1.0}]))).components[0]
+    assert [(t.start, t.end, t.rate) for t in c.tiers] == [(0.0, None, 1.0)]
+
+
+@pytest.mark.parametrize(
+    ("tiers", "message"),
+    [
+        (
+            [{"up_to": 0.9, "rate": 0.02}, {"start": 0.9, "rate": 0.04}],
+            "component 'bookings': tier 1 is written with up_to (0.9) and tier 2 with "
+            "start/end; write every tier of a component the same way",
+        ),
+        (
+            [{"from": 0.0, "end": 0.9, "rate": 0.02}, {"up_to": 0.99, "rate": 0.03}],
+            "component 'bookings': tier 2 is written with up_to (0.99) and tier 1 with",
+        ),
+        (
+            [{"up_to": 0.9, "end": 0.9, "rate": 0.02}, {"rate": 0.04}],
+            "component 'bookings' tier 1: gives up_to 0.9 and end 0.9",
+        ),
+        (
+            [{"up_to": 0.99, "rate": 0.02}, {"up_to": 0.9, "rate": 0.03}, {"rate": 0.04}],
+            "component 'bookings' tier 2: up_to 0.9 is not above tier 1's up_to 0.99; "
+            "up_to values must increase",
+        ),
+        (
+            [{"up_to": 0, "rate": 0.02}, {"rate": 0.04}],
+            "component 'bookings' tier 1: up_to 0 is not above 0",
+        ),
+        (
+            [{"up_to": 0.9, "rate": 0.02}, {"rate": 0.03}, {"rate": 0.04}],
+            "component 'bookings' tier 2: no up_to; written with up_to, every tier but the last",
+        ),
+        (
+            [{"up_to": "90%", "rate": 0.02}, {"rate": 0.04}],
+            "component 'bookings' tier 1: up_to must be a finite number (an attainment, 0.9 = "
+            "90% of quota), got '90%'",
+        ),
+        (
+            [{"up_to": float("nan"), "rate": 0.02}, {"rate": 0.04}],
+            "component 'bookings' tier 1: up_to must be a finite number",
+        ),
+        (
+            [{"up_to": 500.0, "rate": 0.02}, {"rate": 0.04}],
+            "component 'bookings' tier 1: up_to 500 is above 100, the largest attainment",
+        ),
+        (
+            [{"start": 0, "from": 0, "end": 1.0, "rate": 0.02}, {"start": 1.0, "rate": 0.04}],
+            "component 'bookings' tier 1: give start or from, not both (start 0, from 0)",
+        ),
+        (
+            [{"start": 0, "upto": 1.0, "rate": 0.02}],
+            "component 'bookings' tier 1: unknown field 'upto'. Did you mean 'up_to'? "
+            "Allowed: start, from, end, up_to, rate.",
+        ),
+    ],
+)
+def test_tier_spellings_are_never_mixed(tiers, message):
+    data = plan_of(one_component(rate_basis="bookings", tiers=tiers))
+    with pytest.raises(PlanError, match=re.escape(message)):
+        load_plan(data)
+
+
+def test_up_to_belongs_to_a_list_of_tiers():
+    with pytest.raises(pydantic.ValidationError, match="up_to 0.9 is read in a component's"):
+        Tier.model_validate({"up_to": 0.9, "rate": 1.0})
+    assert Tier.model_validate({"from": 0.5, "rate": 1.0}).start == 0.5
+
+
+def test_the_schema_takes_either_spelling_but_not_both_in_a_tier():
+    import jsonschema
+
+    schema = plan_json_schema()
+    check = jsonschema.validators.validator_for(schema)(schema)
+    for tiers in (
+        UP_TO_TIERS,
+        FROM_TIERS,
+        [{"up_to": 0.9, "rate": 1.0}, {"up_to": None, "rate": 2}],
+    ):
+        assert check.is_valid(plan_of(one_component(tiers=tiers))), tiers
+    for tier in (
+        {"up_to": 0.9, "start": 0.0, "rate": 1.0},
+        {"up_to": 0.9, "end": 1.0, "rate": 1.0},
+        {"from": 0.0, "start": 0.0, "rate": 1.0},
+        {"up_to": 0.0, "rate": 1.0},
+        {"start": 0.0},
+    ):
+        assert not check.is_valid(plan_of(one_component(tiers=[tier]))), tier
+
+
+def test_plain_words_state_each_band_both_ways():
+    plan = load_plan(plan_of(one_component(rate_basis="bookings", tiers=UP_TO_TIERS)))
+    assert list(plan_rules(plan)["rule"]) == [
+        "marginal tier 1 from 0% (included) up to 90% (not included): 2.00% of units",
+        "marginal tier 2 from 90% (included) up to 99% (not included): 3.00% of units",
+        "marginal tier 3 from 99% (included), no upper end: 4.00% of units",
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Plan values bounded: absurd magnitudes refused, unlikely ones warned (issue 15)
+# --------------------------------------------------------------------------------------
+
+SCORE = {"name": "score", "kind": "score"}
+LOGOS_Q = {"name": "logos", "kind": "new_logos", "quota_per_rep": 12}
+
+
+def with_mbo(**level) -> dict:
+    mbo = {
+        "name": "mbo",
+        "type": "mbo",
+        "measure": "score",
+        "weight": 0.2,
+        "levels": [{"score": 0.0, "payout": 0.0}, {"score": 1.0, "payout": 1.0, **level}],
+    }
+    return plan_of(one_component(weight=0.8), mbo, measures=[SCORE])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            plan_of(one_component(tiers=[{"start": 0, "rate": 1e308}])),
+            "component 'bookings' tier 1: rate: 1e+308 is above 1e+09, the largest amount",
+        ),
+        (
+            plan_of(one_component(tiers=[{"start": 0, "rate": 150.0}])),
+            "component 'bookings' tier 1: rate 150 is above 100, the largest multiple of the "
+            "target commission rate",
+        ),
+        (
+            plan_of(one_component(rate_basis="bookings", tiers=[{"start": 0, "rate": 1.5}])),
+            "component 'bookings' tier 1: rate 1.5 is above 1, which would pay more than 100% "
+            "of each booked dollar",
+        ),
+        (
+            plan_of(one_component(tiers=[{"start": 0, "end": 1e308, "rate": 1.0}])),
+            "component 'bookings' tier 1: end: 1e+308 is above 100, the largest attainment",
+        ),
+        (plan_of(one_component(threshold=1e9)), "component 'bookings': threshold: 1e+09 is above"),
+        (plan_of(one_component(payout_cap=1e308)), "payout_cap: 1e+308 is above 100"),
+        (
+            plan_of(one_component(attainment_cap=float("inf"))),
+            "attainment_cap: Input should be a finite",
+        ),
+        (
+            plan_of(
+                one_component(),
+                {
+                    "name": "b",
+                    "type": "bonus",
+                    "milestones": [{"attainment": 1.0, "amount": 1e308}],
+                },
+            ),
+            "component 'b': milestones.0.amount: 1e+308 is above 1e+09",
+        ),
+        (
+            plan_of(
+                one_component(),
+                {
+                    "name": "c",
+                    "type": "contest",
+                    "start_month": 1,
+                    "end_month": 3,
+                    "prizes": [1e12],
+                },
+            ),
+            "prizes.0: 1e+12 is above 1e+09",
+        ),
+        (
+            plan_of(
+                one_component(),
+                {"name": "s", "type": "spiff", "start_month": 1, "end_month": 3, "rate": 2.0},
+            ),
+            "spiff 's': rate 2 is above 1, which would pay more than 100%",
+        ),
+        (
+            plan_of(one_component(), draw={"amount": 1e308, "recoverable": True}),
+            "draw.amount: 1e+308",
+        ),
+        (
+            plan_of(one_component(), draw={"share_of_ti": 1e3, "recoverable": True}),
+            "draw.share_of_ti: 1000",
+        ),
+        (
+            plan_of(one_component(), draw={"share_of_ti": float("nan"), "recoverable": True}),
+            "draw.share_of_ti: Input should be a finite number, got nan",
+        ),
+        (
+            plan_of(one_component(), clawback={"window_days": 10**20}),
+            "clawback.window_days: Input should be less than or equal to 3660",
+        ),
+        (with_mbo(payout=1e308), "levels.1.payout: 1e+308 is above 100"),
+        (with_mbo(score=-1.0), "levels.1.score: Input should be greater than or equal to 0"),
+        (
+            plan_of(one_component(), measures=[dict(LOGOS_Q, quota_per_rep=1e300)]),
+            "measures[0].quota_per_rep: 1e+300 is above 1e+12",
+        ),
+        (
+            plan_of(
+                one_component(
+                    gate={
+                        "measure": "bookings",
+                        "min_attainment": 0.5,
+                        "applies_to": "accelerators",
+                        "closed_rate": 1e5,
+                    }
+                )
+            ),
+            "component 'bookings' gate: closed_rate 100000 is above 100",
+        ),
+        (
+            plan_of(
+                one_component(
+                    multiplier={
+                        "measure": "bookings",
+                        "levels": [
+                            {"attainment": 0, "factor": 1.0},
+                            {"attainment": 1.0, "factor": 1e200},
+                        ],
+                    }
+                )
+            ),
+            "multiplier.levels.1.factor: 1e+200 is above 100",
+        ),
+        (
+            plan_of(
+                one_component(
+                    curve=[{"attainment": 0, "payout": 0}, {"attainment": 1, "payout": 1e9}],
+                    tiers=[],
+                )
+            ),
+            "curve.1.payout: 1e+09 is above 100",
+        ),
+        (
+            plan_of(
+                one_component(
+                    curve=[
+                        {"attainment": 0, "payout": 0},
+                        {"attainment": 1, "payout": 1},
+                        {"attainment": 1.0001, "payout": 2},
+                    ],
+                    tiers=[],
+                )
+            ),
+            "component 'bookings' curve: the last slope 10000 (continued beyond the last "
+            "point) is above 100, the largest multiple",
+        ),
+    ],
+)
+def test_absurd_values_are_refused_with_the_field_named(data, message):
+    with pytest.raises(PlanError, match=re.escape(message)):
+        load_plan(data)
+
+
+IMPLAUSIBLE = [
+    (
+        one_component(tiers=[{"start": 0, "end": 1.0, "rate": 1.0}, {"start": 1.0, "rate": 12}]),
+        {},
+        "component 'bookings' tier 2: rate 12 is above 10: more than 10x the target "
+        "commission rate is rare",
+    ),
+    (
+        one_component(rate_basis="bookings", tiers=[{"start": 0, "rate": 0.3}]),
+        {},
+        "component 'bookings' tier 1: rate 0.3 is above 0.25: paying more than 25% of each "
+        "booked dollar is rare",
+    ),
+    (
+        one_component(
+            measure="logos", rate_basis="bookings", tiers=[{"start": 0, "rate": 250_000}]
+        ),
+        {"measures": [LOGOS_Q]},
+        "component 'bookings' tier 1: rate 250000 is above 100000: so much per deal",
+    ),
+    (one_component(payout_cap=12.0), {}, "component 'bookings': payout_cap 12 is above 10"),
+    (
+        one_component(),
+        {"draw": {"share_of_ti": 1.5, "recoverable": False}},
+        "draw: share_of_ti 1.5 is above 1: a monthly draw above the monthly TI is rare",
+    ),
+    (
+        one_component(),
+        {"draw": {"amount": 500_000, "recoverable": False}},
+        "draw: amount x 12 months 6e+06 is above 5e+06: more than 5,000,000 is rare",
+    ),
+    (
+        one_component(
+            curve=[
+                {"attainment": 0, "payout": 0},
+                {"attainment": 1, "payout": 1},
+                {"attainment": 1.1, "payout": 3},
+            ],
+            tiers=[],
+        ),
+        {},
+        "component 'bookings' curve: last slope 20 is above 10",
+    ),
+]
+
+
+@pytest.mark.parametrize(("component", "fields", "message"), IMPLAUSIBLE)
+def test_unlikely_values_warn_and_are_errors_under_strict_checks(component, fields, message):
+    data = plan_of(component, **fields)
+    with pytest.warns(PlausibilityWarning, match=re.escape(f"plan 'Test plan' {message}")):
+        plan = load_plan(data)
+    assert plan.name == "Test plan"  # a warning, not a refusal
+    with strict_checks(), pytest.raises(PlanError, match=re.escape(message)):
+        load_plan(data)
+
+
+def test_a_warning_names_the_plan_file(tmp_path):
+    path = tmp_path / "steep.yaml"
+    path.write_text(yaml.safe_dump(plan_of(one_component(payout_cap=20.0))), encoding="utf-8")
+    with pytest.warns(PlausibilityWarning) as seen:
+        load_plan(path)
+    assert [str(w.message) for w in seen] == [
+        f"{path}: plan 'Test plan' component 'bookings': payout_cap 20 is above 10: more than "
+        "10x the TI is rare"
+    ]
+
+
+def test_plausible_plans_load_without_a_warning():
+    with strict_checks():
+        for component in (
+            one_component(
+                tiers=[{"start": 0, "end": 1.0, "rate": 1.0}, {"start": 1.0, "rate": 10}]
+            ),
+            one_component(rate_basis="bookings", tiers=UP_TO_TIERS, payout_cap=10.0),
+        ):
+            load_plan(plan_of(component))
+
+
+# --------------------------------------------------------------------------------------
+# The kernel: bounded inputs, and never an infinite, NaN or meaningless payment
+# --------------------------------------------------------------------------------------
+
+
+def test_kernel_inputs_are_bounded(baseline):
+    month = np.full((1, 12), 100_000.0)
+    with pytest.raises(
+        DataError, match=r"target_incentive must be finite, >= 0 and at most 1e\+09; found 1e\+308"
+    ):
+        payout(baseline, month, month, [1e308])
+    with pytest.raises(DataError, match=r"bookings must be finite, >= 0 and at most 1e\+13"):
+        payout(baseline, np.full((1, 12), 1e300), month, [60_000.0])
+    with pytest.raises(DataError, match=r"measures\['logos'\] must be finite, >= 0 and at most"):
+        plan = load_plan(plan_of(one_component(), measures=[LOGOS_Q]))
+        payout(plan, month, month, [60_000.0], measures={"logos": np.full((1, 12), 1e14)})
+
+
+def test_kernel_refuses_a_payment_it_cannot_hold_to_the_cent():
+    # a quota of a millionth of a dollar: attainment of 10^11 at 2x TCR above quota
+    plan = standard_plan()
+    with pytest.raises(
+        DataError,
+        match=re.escape(
+            "plan 'Standard plan': the payment of 'bookings' to the rep at index (1,) in "
+            "period 1 is "
+        )
+        + r".*at most 1e\+13 a payment\); that rep's bookings are 1\.2e\+06 against a "
+        r"quota of 1\.2e-05",
+    ):
+        quotas = np.array([[100_000.0] * 12, [1e-6] * 12])
+        payout(plan, np.full((2, 12), 100_000.0), quotas, [60_000.0, 60_000.0])
+    # the same rep with an attainment cap is paid a finite, capped amount
+    capped = standard_plan(attainment_cap=3.0)
+    paid = payout(capped, np.full((1, 12), 1e5), np.full((1, 12), 1e-6), [60_000.0])
+    assert np.isfinite(paid.by_component).all()
+    assert round_money(paid.total[0]) == 60_000.0 * (1 + 2 * 2)
+
+
+def test_curves_and_metrics_refuse_absurd_scales():
+    plan = standard_plan()
+    with pytest.raises(DataError, match=r"attainment must be finite, >= 0 and at most 10000"):
+        payout_curve(plan, [1.0, 1e300])
+    with pytest.raises(
+        DataError, match=r"quota must be at most 1e\+12 \(a year, per rep\); got 1e\+308"
+    ):
+        plan_metrics(plan, quota=1e308)
+    with pytest.raises(DataError, match=r"target_incentive must be at most 1e\+09"):
+        plan_metrics(plan, quota=1e6, target_incentive=1e10)

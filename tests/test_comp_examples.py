@@ -77,6 +77,35 @@ def test_marginal_tiers():
     assert round_money(p.total[0]) == 24_000.00
 
 
+def test_an_up_to_rule_pays_the_same_written_either_way():
+    """ "Up to 90%: 2%; up to 99%: 3%; above: 4%" of bookings (the user guide's example)."""
+    up_to = [{"up_to": 0.9, "rate": 0.02}, {"up_to": 0.99, "rate": 0.03}, {"rate": 0.04}]
+    edges = [
+        {"start": 0.0, "end": 0.9, "rate": 0.02},
+        {"from": 0.9, "end": 0.99, "rate": 0.03},
+        {"start": 0.99, "end": None, "rate": 0.04},
+    ]
+    # quota 100,000 a month (1.2M a year); 125,000 a month, 1.5M in the year (125%)
+    paid = [
+        payout(
+            make_plan(commission(rate_basis="bookings", tiers=t)),
+            [[125_000] * 12],
+            [[100_000] * 12],
+            [60_000],
+        )
+        for t in (up_to, edges)
+    ]
+    # Jan-Aug: YTD up to 1,000,000 (83%), all in the 2% band: 125,000 x 2% = 2,500 a month
+    # Sep: YTD 1,125,000 (93.75%): 1,080,000 x 2% + 45,000 x 3% = 21,600 + 1,350 = 22,950;
+    #      paid 20,000 before                                        pays 2,950.00
+    # Oct: YTD 1,250,000 (104.2%): 21,600 + 108,000 x 3% + 62,000 x 4%
+    #      = 21,600 + 3,240 + 2,480 = 27,320                         pays 4,370.00
+    # Nov, Dec: 125,000 x 4% = 5,000 each; the year pays 37,320.00
+    for p in paid:
+        check(column(p, "commission"), [[2500] * 8 + [2950, 4370, 5000, 5000]])
+        assert round_money(p.total[0]) == 37_320.00
+
+
 def test_retroactive_tiers():
     """Retroactive: the rate of the band attainment is in applies to every unit."""
     plan = make_plan(commission(tiers=THREE_BANDS, tier_method="retroactive"))

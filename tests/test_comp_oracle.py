@@ -64,7 +64,7 @@ def measure_dicts(draw) -> list[dict]:
 def _rate(basis: str, measure: str):
     if basis == "tcr":
         return st.floats(0.0, 3.0)
-    return st.floats(0.0, 500.0) if measure in COUNTS else st.floats(0.0, 0.3)
+    return st.floats(0.0, 500.0) if measure in COUNTS else st.floats(0.0, 0.25)
 
 
 @st.composite
@@ -87,8 +87,9 @@ def commissions(draw, name: str, quota_measures: list[str], *, monotone: bool) -
         # a linear curve: payouts (multiples of the TI) never fall
         xs = sorted(set(draw(st.lists(LEVELS, min_size=1, max_size=3))))
         ys = [draw(st.sampled_from([0.0]) | st.floats(0.0, 0.5))]
-        for _ in xs:
-            ys.append(ys[-1] + draw(st.floats(0.0, 2.0)))
+        for x, before in zip(xs, [0.0, *xs], strict=False):
+            # slopes of at most 10x TCR: a steeper last slope is warned about
+            ys.append(ys[-1] + draw(st.floats(0.0, min(2.0, 10.0 * (x - before)))))
         c["curve"] = [{"attainment": x, "payout": y} for x, y in zip([0.0, *xs], ys, strict=True)]
     else:
         cuts = sorted(set(draw(st.lists(LEVELS, max_size=3))))
@@ -119,6 +120,8 @@ def commissions(draw, name: str, quota_measures: list[str], *, monotone: bool) -
         if c["gate"]["applies_to"] == "accelerators" and draw(st.booleans()):
             # monotone: the closed gate must not pay more than the accelerators
             top = min(accelerated) if monotone else 3.0 * max(1.0, *accelerated)
+            if basis == "bookings" and measure not in COUNTS:
+                top = min(top, 0.25)  # above 25% of bookings a plan warns
             c["gate"]["closed_rate"] = draw(st.sampled_from([0.0, top]) | st.floats(0.0, top))
     if draw(st.integers(0, 2)) == 0:
         keys = sorted(set(draw(st.lists(LEVELS, max_size=3))))

@@ -23,11 +23,14 @@ from spm_sim.comp import (
     PLAN_SCHEMA_PATH,
     Component,
     Plan,
+    band_text,
     load_plan,
     payout,
     payout_curve,
+    plan_rules,
     round_money,
 )
+from spm_sim.errors import strict_checks
 
 PLANS = Path(__file__).resolve().parents[1] / "data" / "plans"
 FILES = sorted(PLANS.glob("*.yaml"))
@@ -65,6 +68,18 @@ def test_loads_and_validates_against_the_schema(path):
     jsonschema.validators.validator_for(schema)(schema).validate(yaml.safe_load(text))
     # the plan survives a round trip through YAML (what the designer and reports write)
     assert load_plan(yaml.safe_load(loaded.to_yaml())) == loaded
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_is_plausible_under_strict_checks(path):
+    # no sample plan has a value the plausibility checks would warn about
+    with strict_checks():
+        plan = load_plan(path)
+    # and each states its bands both ways in its rules
+    rules = " ".join(plan_rules(plan)["rule"])
+    for c in plan.components:
+        for t in getattr(c, "tiers", ()):
+            assert band_text(t.start, t.end) in rules
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
@@ -178,10 +193,14 @@ def test_pays_the_sample_book(stem):
         p = p.replace(role=None)  # as if the AEs were on it, to exercise its mechanics
     scores = None
     if any(isinstance(c, MBO) for c in p.components):  # every rep on target every month
+        reps, term = book.reps, book.reps["term_date"]
+        employed = reps.loc[  # a score for a rep not employed in 2025 is an error
+            (reps["hire_date"] <= "2025-12-31") & (term.isna() | (term >= "2025-01-01")), "rep_id"
+        ]
         scores = pd.DataFrame(
             [
                 (r, f"2025-{m:02d}", c.measure, 1.0)
-                for r in book.reps["rep_id"]
+                for r in employed
                 for m in range(1, 13)
                 for c in p.components
                 if isinstance(c, MBO)

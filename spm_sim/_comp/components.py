@@ -7,6 +7,12 @@ A :class:`Component` pays a rate table of :class:`Tier` bands (or a curve of
 are the other component types, :class:`Draw` and :class:`Clawback` the plan-level
 mechanics. Each checks its own fields and the rules across them, with messages that
 name the component; the plan that holds them is in ``_comp/plan.py``.
+
+Every number has a documented upper bound that no real plan reaches (the ``MAX_``
+constants below): a value above it, like a rate of 1e308, is refused with the field
+named, so the payout arithmetic can never overflow. Values that are possible but
+unlikely (the ``PLAUSIBLE_`` constants) are warned about by the plan that holds them
+(:class:`~spm_sim.errors.PlausibilityWarning`, an error under strict checks).
 """
 
 from __future__ import annotations
@@ -20,12 +26,15 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     Tag,
     ValidationError,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
+from pydantic_core import core_schema
 
 from spm_sim._spec import Number, Spec, suggest
 from spm_sim.errors import PlanError, SpecError
@@ -49,6 +58,18 @@ __all__ = [
     "Contest",
     "Draw",
     "Clawback",
+    "MAX_MONEY",
+    "MAX_MULTIPLE",
+    "MAX_ATTAINMENT",
+    "MAX_UNITS",
+    "MAX_BOOKINGS_RATE",
+    "MAX_CLAWBACK_DAYS",
+    "PLAUSIBLE_TCR_RATE",
+    "PLAUSIBLE_BOOKINGS_RATE",
+    "PLAUSIBLE_MULTIPLE",
+    "PLAUSIBLE_MONEY",
+    "PLAUSIBLE_UNIT_MONEY",
+    "PLAUSIBLE_DRAW_SHARE",
 ]
 
 #: The measure every plan has: credited bookings, measured against the rep's quota.
@@ -60,6 +81,95 @@ MEASURE_KINDS: tuple[str, ...] = ("bookings", "deals", "new_logos", "score")
 
 #: Measurement periods of a component (see :class:`Component`).
 PERIODS: tuple[str, ...] = ("month", "quarter", "year")
+
+# --- bounds: above these a value is refused (a PlanError naming the field) -----------
+
+#: The most any one amount of money in a plan may be, per rep, in the plan's currency
+#: (a milestone, a prize, a monthly draw; also a rate per deal or per new logo).
+MAX_MONEY = 1e9
+#: The most a multiple of the target commission rate (a ``tcr`` tier rate, a closed
+#: gate's rate, a curve's slope) or of the target incentive (a payout cap, a curve
+#: point, a multiplier factor, an MBO level, a milestone or draw share) may be.
+MAX_MULTIPLE = 100.0
+#: The most an attainment a plan names may be (tier edges, thresholds, caps, gates,
+#: milestones): 100 = 10,000% of quota.
+MAX_ATTAINMENT = 100.0
+#: The most a count or total of a measure may be (an annual quota per rep, a
+#: contest's minimum total, an MBO score).
+MAX_UNITS = 1e12
+#: The most a ``bookings``-basis rate (or a SPIFF's rate) on a measure of money may
+#: be: 1.0 pays 100% of the deal.
+MAX_BOOKINGS_RATE = 1.0
+#: The longest clawback window, in days (ten years).
+MAX_CLAWBACK_DAYS = 3660
+
+# --- plausibility: above these a plan warns (an error under strict checks) ----------
+
+#: A ``tcr`` tier rate, closed-gate rate or curve slope above 10x TCR is rare.
+PLAUSIBLE_TCR_RATE = 10.0
+#: A rate above 25% of each booked dollar (``bookings`` basis or a SPIFF) is rare.
+PLAUSIBLE_BOOKINGS_RATE = 0.25
+#: A payout cap, multiplier factor, MBO payout or milestone above 10x TI is rare.
+PLAUSIBLE_MULTIPLE = 10.0
+#: A milestone amount, a prize or a year of draws above 5,000,000 is rare.
+PLAUSIBLE_MONEY = 5_000_000.0
+#: A rate above 100,000 per deal or per new logo is rare.
+PLAUSIBLE_UNIT_MONEY = 100_000.0
+#: A monthly draw above the monthly TI (share_of_ti above 1) is rare.
+PLAUSIBLE_DRAW_SHARE = 1.0
+
+
+class _AtMost:
+    """An upper bound on a number, checked with a message in words (the value, the
+    bound and what it means) and written into the JSON schema as ``maximum``."""
+
+    def __init__(self, limit: float, what: str) -> None:
+        self.limit, self.what = limit, what
+
+    def _check(self, value: float) -> float:
+        if value > self.limit:
+            raise ValueError(
+                f"{value:g} is above {self.limit:g}, {self.what}; check the number and its unit"
+            )
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        out = handler(schema)
+        out["maximum"] = self.limit
+        return out
+
+
+#: Money per rep: >= 0 and at most MAX_MONEY.
+Money = Annotated[
+    Number,
+    Field(ge=0),
+    _AtMost(MAX_MONEY, "the largest amount of money a plan may name (per rep)"),
+]
+#: A multiple of the TCR or the TI: >= 0 and at most MAX_MULTIPLE.
+Multiple = Annotated[
+    Number,
+    Field(ge=0),
+    _AtMost(MAX_MULTIPLE, "the largest multiple of the TI or the TCR a plan may name"),
+]
+#: An attainment (1.0 = 100% of quota): >= 0 and at most MAX_ATTAINMENT.
+Attainment = Annotated[
+    Number,
+    Field(ge=0),
+    _AtMost(
+        MAX_ATTAINMENT,
+        "the largest attainment a plan may name (100 = 10,000% of quota; attainment is "
+        "a fraction, 1.0 = 100%)",
+    ),
+]
+#: A count or total of a measure: >= 0 and at most MAX_UNITS.
+Units = Annotated[
+    Number,
+    Field(ge=0),
+    _AtMost(MAX_UNITS, "the largest count or total of a measure a plan may name"),
+]
 
 
 class _Spec(Spec):
@@ -110,12 +220,18 @@ def _nested_errors(
             lines.append(str(inner) if named else f"{where}: {inner}")
         elif e["type"] == "extra_forbidden":
             allowed = list(kind.model_fields)
+            if kind is Tier:
+                allowed[1:1] = ["from"]
+                allowed[3:3] = ["up_to"]
             lines.append(
                 f"{where}: unknown field '{field}'.{suggest(field, allowed)} "
                 f"Allowed: {', '.join(allowed)}."
             )
         elif e["type"] == "missing":
             lines.append(f"{where}: required field '{field}' is missing; add it.")
+        elif e["type"] == "value_error":  # our own validators' words name the value
+            msg = e["msg"].removeprefix("Value error, ")
+            lines.append(f"{where}: {field + ': ' if field else ''}{msg}")
         else:
             shown = repr(e.get("input"))
             shown = shown if len(shown) <= 80 else shown[:77] + "..."
@@ -175,8 +291,8 @@ class Measure(_Spec):
     name: str = Field(min_length=1)
     kind: Literal["bookings", "deals", "new_logos", "score"] = "bookings"
     product: str | None = None
-    quota_share: Number | None = Field(default=None, gt=0)
-    quota_per_rep: Number | None = Field(default=None, gt=0)
+    quota_share: Multiple | None = Field(default=None, gt=0)
+    quota_per_rep: Units | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _check_quota(self) -> Measure:
@@ -199,28 +315,65 @@ class Measure(_Spec):
 class Tier(_Spec):
     """One attainment band of a rate table.
 
+    A component's tiers are written one of two ways, never mixed: each with ``start``
+    (or ``from``) and ``end``, or each with ``up_to`` only, the last without it
+    (see :class:`Component`). Either way the tier holds ``start`` and ``end``.
+
     Parameters
     ----------
     start : float, >= 0
-        Attainment where the band starts (1.0 = 100% of quota), inclusive.
+        Attainment where the band starts (1.0 = 100% of quota), inclusive; at most
+        100 (10,000% of quota), like every attainment of a plan.
+    from : float, >= 0, optional
+        The same as ``start``, for plans that read "from 90%: 3%". Give one of the two.
     end : float or None, default None
         Attainment where the band ends, exclusive. ``None`` means no upper end;
         only the last tier of a component may be open-ended.
+    up_to : float > 0, optional
+        In a component's list of tiers only, instead of ``start`` and ``end``: where
+        the band ends (exclusive); it starts where the previous tier's band ends (0
+        for the first). ``up_to`` values must increase; the last tier may leave it
+        out and then has no upper end ("above").
     rate : float, >= 0
         The band's rate. Its unit is set by the component's ``rate_basis``: a
-        multiple of the target commission rate (``"tcr"``) or a fraction of each
-        credited unit of the measure (``"bookings"``: 0.05 pays 5 cents a dollar,
-        or 0.05 currency units a deal for a count measure).
+        multiple of the target commission rate (``"tcr"``, at most 100) or a fraction
+        of each credited unit of the measure (``"bookings"``: 0.05 pays 5 cents a
+        dollar, at most 1.0 on a measure of money; or 0.05 currency units a deal for
+        a count measure, at most 1e9).
 
     Examples
     --------
     >>> Tier(start=1.0, end=None, rate=2.0).end is None
     True
+    >>> Tier.model_validate({"from": 0.9, "end": 0.99, "rate": 0.03}).start
+    0.9
     """
 
-    start: Number = Field(ge=0)
-    end: Number | None = None
-    rate: Number = Field(ge=0)
+    model_config = ConfigDict(json_schema_extra=lambda schema, _: _tier_schema(schema))
+
+    start: Attainment
+    end: Attainment | None = None
+    rate: Money
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spellings(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        if "up_to" in data:
+            raise PlanError(
+                f"up_to {data['up_to']!r} is read in a component's list of tiers, where "
+                "the band starts at the previous tier's up_to; a tier on its own takes "
+                "start and end"
+            )
+        if "from" in data:
+            if "start" in data:
+                raise PlanError(
+                    f"give start or from, not both (start {data['start']!r}, from "
+                    f"{data['from']!r}); they name the same edge"
+                )
+            data = {("start" if k == "from" else k): v for k, v in data.items()}
+        return data
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Tier:
@@ -229,6 +382,119 @@ class Tier(_Spec):
                 f"end {self.end} must be greater than start {self.start} (a band cannot be empty)"
             )
         return self
+
+
+def _tier_schema(schema: dict[str, Any]) -> None:
+    """The JSON schema of a tier as written: ``from`` beside ``start``, or ``up_to``."""
+    props = schema["properties"]
+    edge = {k: v for k, v in props["start"].items() if k != "title"}
+    schema["properties"] = {
+        "start": props["start"],
+        "from": dict(edge),
+        "end": props["end"],
+        "up_to": {"anyOf": [{**edge, "exclusiveMinimum": 0}, {"type": "null"}]},
+        "rate": props["rate"],
+    }
+    for key in ("minimum", "ge"):
+        schema["properties"]["up_to"]["anyOf"][0].pop(key, None)
+    schema["required"] = ["rate"]
+    # up_to replaces start, from and end; start and from are the same edge
+    schema["dependentSchemas"] = {
+        "up_to": {"not": {"anyOf": [{"required": [k]} for k in ("start", "from", "end")]}},
+        "from": {"not": {"required": ["start"]}},
+    }
+
+
+def _as_float(x: float) -> float:
+    """``x`` as a float, infinite when an int is too large for one."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf
+
+
+def _shown(x: Any) -> str:
+    """``repr(x)``, cut to 40 characters."""
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+#: The edges of a tier written with start (or from) and end.
+_EDGES = ("start", "from", "end")
+
+
+def _tiers_as_written(who: str, value: Any) -> Any:
+    """A component's tiers with ``up_to`` edges turned into ``start`` and ``end``.
+
+    Either spelling is unambiguous on its own; mixing them in one component is
+    refused, naming the tiers, because "up to 90%" and "from 90%" name different
+    bands. A single tier with neither (``- {rate: 0.05}``) is one open band from 0.
+    """
+    if not isinstance(value, (list, tuple)):
+        return value
+    up = [k for k, t in enumerate(value, 1) if isinstance(t, Mapping) and "up_to" in t]
+    edges = [
+        k
+        for k, t in enumerate(value, 1)
+        if not isinstance(t, Mapping) or any(e in t for e in _EDGES)
+    ]
+    if not up:
+        if len(value) == 1 and not edges and isinstance(value[0], Mapping):
+            return [{**value[0], "start": 0.0}]
+        return value
+    if edges:
+        both = [k for k in up if k in edges]
+        if both:
+            k = both[0]
+            given = ", ".join(f"{e} {_shown(value[k - 1][e])}" for e in _EDGES if e in value[k - 1])
+            raise PlanError(
+                f"{who} tier {k}: gives up_to {_shown(value[k - 1]['up_to'])} and {given}; write "
+                "a band with up_to alone (it starts where the previous band ends) or with "
+                "start and end"
+            )
+        k, j = up[0], edges[0]
+        raise PlanError(
+            f"{who}: tier {k} is written with up_to ({_shown(value[k - 1]['up_to'])}) and tier "
+            f"{j} with start/end; write every tier of a component the same way, either "
+            "each with up_to (where its band ends; the last may leave it out: 'above') "
+            "or each with start and end, because 'up to 90%' and 'from 90%' are "
+            "different bands"
+        )
+    out: list[Any] = []
+    start = 0.0
+    for k, tier in enumerate(value, 1):
+        if not isinstance(tier, Mapping):
+            out.append(tier)  # the tier's own validation says what is wrong
+            continue
+        end = tier.get("up_to")
+        if end is None and k < len(value):
+            raise PlanError(
+                f"{who} tier {k}: no up_to; written with up_to, every tier but the last "
+                "says where its band ends (the last may leave it out: no upper end)"
+            )
+        if end is not None:
+            number = isinstance(end, (int, float)) and not isinstance(end, bool)
+            if not (number and math.isfinite(_as_float(end))):
+                raise PlanError(
+                    f"{who} tier {k}: up_to must be a finite number (an attainment, 0.9 = "
+                    f"90% of quota), got {_shown(end)}"
+                )
+            if end > MAX_ATTAINMENT:
+                raise PlanError(
+                    f"{who} tier {k}: up_to {end:g} is above {MAX_ATTAINMENT:g}, the largest "
+                    "attainment a plan may name (100 = 10,000% of quota; attainment is a "
+                    "fraction, 1.0 = 100%)"
+                )
+            if not end > start:
+                below = f"tier {k - 1}'s up_to {start:g}" if k > 1 else "0"
+                raise PlanError(
+                    f"{who} tier {k}: up_to {end:g} is not above {below}; up_to values must "
+                    "increase (each band ends above where the previous one ends)"
+                )
+        fields = {key: v for key, v in tier.items() if key != "up_to"}
+        out.append({**fields, "start": start, "end": end})
+        start = end if end is not None else start
+    return out
 
 
 class CurvePoint(_Spec):
@@ -242,8 +508,8 @@ class CurvePoint(_Spec):
         Payout there, a multiple of the component's target incentive.
     """
 
-    attainment: Number = Field(ge=0)
-    payout: Number = Field(ge=0)
+    attainment: Attainment
+    payout: Multiple
 
 
 class Gate(_Spec):
@@ -262,15 +528,16 @@ class Gate(_Spec):
         below the gate every tier that starts at or above 100% pays ``closed_rate``.
     closed_rate : float >= 0 or None, default None
         With ``applies_to: accelerators``, the rate of those tiers while the gate is
-        closed; default: the rate of the tier that holds attainment just under 100%
+        closed, in the unit of the component's tier rates (and within the same
+        bounds); default: the rate of the tier that holds attainment just under 100%
         (no acceleration). Write 1.0 for "1x TCR" on a plan whose last band below
         quota is a catch-up band.
     """
 
     measure: str = Field(min_length=1)
-    min_attainment: Number = Field(gt=0)
+    min_attainment: Attainment = Field(gt=0)
     applies_to: Literal["component", "accelerators"] = "component"
-    closed_rate: Number | None = Field(default=None, ge=0)
+    closed_rate: Money | None = None
 
 
 class MultiplierLevel(_Spec):
@@ -284,8 +551,8 @@ class MultiplierLevel(_Spec):
         ... the component's earnings are multiplied by this factor.
     """
 
-    attainment: Number = Field(ge=0)
-    factor: Number = Field(ge=0)
+    attainment: Attainment
+    factor: Multiple
 
 
 class Multiplier(_Spec):
@@ -347,6 +614,12 @@ class Component(_Spec):
         The rate table: the first band starts at 0; each starts where the previous
         ends; only the last may be open-ended, and if it is not, ``attainment_cap``
         must stop attainment at or before its end. Give ``tiers`` or ``curve``.
+        Written either with ``start`` (or ``from``) and ``end`` on every tier, or
+        with ``up_to`` alone on every tier (where the band ends; the last may leave
+        it out and has no upper end): ``[{up_to: 0.9, rate: 0.02}, {up_to: 0.99,
+        rate: 0.03}, {rate: 0.04}]`` is 2% up to 90%, 3% from 90% up to 99%, 4%
+        above. The two spellings are not mixed in one component. ``tcr`` rates are
+        at most 100 (100x TCR).
     curve : tuple of CurvePoint or None
         A linear pay curve instead of tiers (``rate_basis: tcr`` only): payout, as a
         multiple of the component's TI, interpolated between points; the first point
@@ -396,9 +669,9 @@ class Component(_Spec):
     tier_method: Literal["marginal", "retroactive"] = "marginal"
     tiers: tuple[Tier, ...] = ()
     curve: tuple[CurvePoint, ...] | None = None
-    threshold: Number = Field(default=0.0, ge=0)
-    attainment_cap: Number | None = Field(default=None, gt=0)
-    payout_cap: Number | None = Field(default=None, gt=0)
+    threshold: Attainment = 0.0
+    attainment_cap: Attainment | None = Field(default=None, gt=0)
+    payout_cap: Multiple | None = Field(default=None, gt=0)
     period: Literal["month", "quarter", "year"] = "year"
     gate: Gate | None = None
     multiplier: Multiplier | None = None
@@ -409,6 +682,7 @@ class Component(_Spec):
         # Wrap so that a bad tier is reported with its component's name and its
         # 1-based number, the way people count tiers on a rate table.
         name = info.data.get("name", "?")
+        value = _tiers_as_written(f"component {name!r}", value)
         try:
             return handler(value)
         except ValidationError as exc:
@@ -433,6 +707,8 @@ class Component(_Spec):
             raise PlanError(f"{who}: tiers is empty; give at least one tier (or a curve)")
         else:
             self._check_tiers(who)
+        if self.rate_basis == "tcr":
+            self._check_tcr_rates(who)
         cap = self.attainment_cap
         if cap is not None and cap < self.threshold:
             raise PlanError(
@@ -462,6 +738,29 @@ class Component(_Spec):
                     "less for more sales)"
                 )
 
+    def _check_tcr_rates(self, who: str) -> None:
+        """Refuse multiples of the TCR above MAX_MULTIPLE, where they would overflow."""
+        why = (
+            f"{MAX_MULTIPLE:g}, the largest multiple of the target commission rate a plan may pay "
+            f"({MAX_MULTIPLE:g}x TCR); a rate meant as a share of bookings needs "
+            "rate_basis: bookings"
+        )
+        for k, t in enumerate(self.tiers, start=1):
+            if t.rate > MAX_MULTIPLE:
+                raise PlanError(f"{who} tier {k}: rate {t.rate:g} is above {why}")
+        closed = None if self.gate is None else self.gate.closed_rate
+        if closed is not None and closed > MAX_MULTIPLE:
+            raise PlanError(f"{who} gate: closed_rate {closed:g} is above {why}")
+        points = self.curve or ()
+        if len(points) >= 2:  # the last slope continues beyond the last point, like a rate
+            a, b = points[-2], points[-1]
+            slope = (b.payout - a.payout) / (b.attainment - a.attainment)
+            if slope > MAX_MULTIPLE:
+                raise PlanError(
+                    f"{who} curve: the last slope {slope:g} (continued beyond the last point) "
+                    f"is above {why}"
+                )
+
     def _check_tiers(self, who: str) -> None:
         tiers = self.tiers
         if tiers[0].start != 0:
@@ -486,7 +785,7 @@ class Component(_Spec):
         if last_end is not None and (cap is None or cap > last_end):
             raise PlanError(
                 f"{who} tier {len(tiers)}: the last tier ends at {last_end} but attainment "
-                f"can go beyond it (attainment_cap is {cap}); leave its end empty (null) "
+                f"can go beyond it (attainment_cap is {cap}); leave its end (or up_to) empty "
                 f"or set attainment_cap to at most {last_end}"
             )
 
@@ -523,9 +822,9 @@ class Milestone(_Spec):
         ... or as a fixed amount of money. Give exactly one.
     """
 
-    attainment: Number = Field(gt=0)
-    share_of_ti: Number | None = Field(default=None, ge=0)
-    amount: Number | None = Field(default=None, ge=0)
+    attainment: Attainment = Field(gt=0)
+    share_of_ti: Multiple | None = None
+    amount: Money | None = None
 
 
 class Bonus(_Spec):
@@ -572,8 +871,8 @@ class MBOLevel(_Spec):
         ... the period pays this multiple of its MBO target.
     """
 
-    score: Number = Field(ge=0)
-    payout: Number = Field(ge=0)
+    score: Units
+    payout: Multiple
 
 
 class MBO(_Spec):
@@ -660,7 +959,7 @@ class Spiff(_Spec):
     measure: str = Field(default="bookings", min_length=1)
     start_month: int = Field(ge=1, le=12)
     end_month: int = Field(ge=1, le=12)
-    rate: Number = Field(ge=0)
+    rate: Money
 
     @model_validator(mode="before")
     @classmethod
@@ -693,8 +992,8 @@ class Contest(_Spec):
     measure: str = Field(default="bookings", min_length=1)
     start_month: int = Field(ge=1, le=12)
     end_month: int = Field(ge=1, le=12)
-    prizes: tuple[Number, ...] = Field(json_schema_extra={"minItems": 1})
-    min_total: Number = Field(default=0.0, ge=0)
+    prizes: tuple[Money, ...] = Field(json_schema_extra={"minItems": 1})
+    min_total: Units = 0.0
 
     @model_validator(mode="before")
     @classmethod
@@ -736,8 +1035,8 @@ class Draw(_Spec):
         Months of the plan year (1-12) with a draw; default all twelve.
     """
 
-    share_of_ti: Number | None = Field(default=None, ge=0)
-    amount: Number | None = Field(default=None, ge=0)
+    share_of_ti: Multiple | None = None
+    amount: Money | None = None
     recoverable: bool
     months: tuple[int, ...] | None = None
 
@@ -771,7 +1070,7 @@ class Clawback(_Spec):
         MBO are never clawed back.
     """
 
-    window_days: int = Field(gt=0)
+    window_days: int = Field(gt=0, le=MAX_CLAWBACK_DAYS)
 
 
 def _component_tag(value: Any) -> str:

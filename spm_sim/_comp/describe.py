@@ -47,10 +47,9 @@ def _commission(c: Component) -> list[str]:
         out.append(f"pay curve, linear between points: {pts}; last slope continues")
     else:
         how = "retroactive" if c.tier_method == "retroactive" else "marginal"
-        for t in c.tiers:
-            band = f"{_pct(t.start)}+" if t.end is None else f"{_pct(t.start)} to {_pct(t.end)}"
+        for k, t in enumerate(c.tiers, start=1):
             rate = f"{t.rate:g}{unit}" if c.rate_basis == "tcr" else f"{t.rate:.2%} of units"
-            out.append(f"{how} tier {band}: {rate}")
+            out.append(f"{how} tier {k} {band_text(t.start, t.end)}: {rate}")
     if c.threshold:
         out.append(f"threshold {_pct(c.threshold)}: nothing below it")
     if c.attainment_cap is not None:
@@ -76,8 +75,8 @@ def component_rules(
     >>> from spm_sim.comp import standard_plan
     >>> for rule in component_rules(standard_plan().components[0]):
     ...     print(rule)
-    marginal tier 0% to 100%: 1x TCR
-    marginal tier 100%+: 2x TCR
+    marginal tier 1 from 0% (included) up to 100% (not included): 1x TCR
+    marginal tier 2 from 100% (included), no upper end: 2x TCR
     threshold 50%: nothing below it
     """
     if isinstance(c, Component):
@@ -111,8 +110,11 @@ def plan_rules(plan: Plan) -> pd.DataFrame:
     Examples
     --------
     >>> from spm_sim.comp import standard_plan
-    >>> plan_rules(standard_plan())[["component", "type", "rule"]].iloc[0].tolist()
-    ['bookings', 'commission', 'marginal tier 0% to 100%: 1x TCR']
+    >>> rules = plan_rules(standard_plan())
+    >>> rules[["component", "type"]].iloc[0].tolist()
+    ['bookings', 'commission']
+    >>> print(rules["rule"].iloc[0])
+    marginal tier 1 from 0% (included) up to 100% (not included): 1x TCR
     """
     rows = []
     for c in plan.components:

@@ -34,7 +34,17 @@ from numpy.typing import ArrayLike, NDArray
 from spm_sim._spec import suggest
 from spm_sim.errors import DataError
 
-from .components import MBO, MEASURES, Bonus, Component, Contest, Draw, Spiff, Tier  # noqa: F401 (doctests)
+from .components import (  # noqa: F401 (MEASURES and Tier: doctests)
+    MAX_MONEY,
+    MBO,
+    MEASURES,
+    Bonus,
+    Component,
+    Contest,
+    Draw,
+    Spiff,
+    Tier,
+)
 from .plan import Plan, standard_plan  # noqa: F401 (doctests)
 
 __all__ = [
@@ -52,6 +62,16 @@ __all__ = [
 #: a cumulative sum of cents that lands on the threshold is not missed by float
 #: rounding (1e-9 of a $1M quota is a tenth of a cent).
 _THRESHOLD_TOL = 1e-9
+
+#: The most a rep's bookings, quota or units of a measure may be in one period. Above
+#: about 9e13 a float64 no longer holds every cent of an amount; no sales team comes
+#: near either.
+MAX_PERIOD_UNITS = 1e13
+#: The most an attainment read off a payout curve may be (1,000,000% of quota).
+MAX_CURVE_ATTAINMENT = 1e4
+#: The most one payment (a column, a rep, a period) may be, for the same reason. The
+#: kernel refuses to return a larger or non-finite payment (see :func:`payout`).
+MAX_PAYMENT = 1e13
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,16 +125,24 @@ class Payout:
         )
 
 
-def _as_float_array(name: str, value: ArrayLike) -> NDArray[np.float64]:
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.size == 0 or (np.isfinite(arr.max()) and arr.min() >= 0):
-        return arr  # two quick reductions: NaN makes the max NaN, inf makes it inf
-    bad = ~(np.isfinite(arr) & (arr >= 0))
+def _as_float_array(name: str, value: ArrayLike, most: float = math.inf) -> NDArray[np.float64]:
+    """``value`` as float64, every entry finite, >= 0 and at most ``most``."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name} must be an array of numbers; {exc}") from None
+    if arr.size == 0:
+        return arr
+    high = arr.max()  # two quick reductions: NaN makes the max NaN, inf makes it inf
+    if np.isfinite(high) and high <= most and arr.min() >= 0:
+        return arr
+    bad = ~(np.isfinite(arr) & (arr >= 0) & (arr <= most))
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
+        rule = "finite and >= 0" if math.isinf(most) else f"finite, >= 0 and at most {most:g}"
         raise DataError(
-            f"{name} must be finite and >= 0; found {float(arr[where])!r} at index {where} "
-            f"({int(bad.sum())} bad value(s) in all)"
+            f"{name} must be {rule}; found {float(arr[where])!r} at index "
+            f"{where} ({int(bad.sum())} bad value(s) in all)"
         )
     return arr
 
@@ -486,7 +514,7 @@ def _check_measure_inputs(
                 f"{what} has {name!r}, which plan {plan.name!r} does not declare{hint}; "
                 f"its measures: {allowed or 'none besides bookings'}.{suggest(name, names)}"
             )
-        arr = _as_float_array(f"{what}[{name!r}]", value)
+        arr = _as_float_array(f"{what}[{name!r}]", value, MAX_PERIOD_UNITS)
         try:
             out[name] = np.broadcast_to(arr, shape)
         except ValueError:
@@ -543,9 +571,13 @@ def payout(
     Raises
     ------
     DataError
-        For a NaN, infinite or negative input (naming the input and index), a
-        measure the plan uses but that is not given (or one given that the plan
-        does not declare), or cancellations beyond what was credited.
+        For a NaN, infinite or negative input (naming the input and index); bookings,
+        quotas or units above 1e13 in a period (:data:`MAX_PERIOD_UNITS`) or a target
+        incentive above 1e9; a measure the plan uses but that is not given (or one
+        given that the plan does not declare); cancellations beyond what was
+        credited. And, as the last check, for a payment that would not be finite or
+        would exceed 1e13 (:data:`MAX_PAYMENT`, e.g. from a quota near 0): no NaN,
+        infinity or meaningless amount is ever returned.
 
     Notes
     -----
@@ -589,9 +621,9 @@ def payout(
     >>> round_money(p.total)
     array([60.])
     """
-    b = _as_float_array("bookings", bookings)
-    q = _as_float_array("quotas", quotas)
-    ti = _as_float_array("target_incentive", target_incentive)
+    b = _as_float_array("bookings", bookings, MAX_PERIOD_UNITS)
+    q = _as_float_array("quotas", quotas, MAX_PERIOD_UNITS)
+    ti = _as_float_array("target_incentive", target_incentive, MAX_MONEY)
     if b.ndim < 2:
         raise ValueError(f"bookings must have shape (..., n_reps, n_periods); got shape {b.shape}")
     try:
@@ -683,6 +715,7 @@ def payout(
         if balance is not None:
             balance = balance * has_quota
             balance.flags.writeable = False
+    _check_payments(plan, buf, columns, values["bookings"], q)
     annual_bookings = ms.cum("bookings", [n - 1])[..., 0].copy() if n else np.zeros(shape[:-1])
     for arr in (buf, annual_bookings, annual_quota):
         arr.flags.writeable = False
@@ -693,6 +726,37 @@ def payout(
         annual_bookings=annual_bookings,
         annual_quota=annual_quota,
         draw_balance=balance,
+    )
+
+
+def _check_payments(
+    plan: Plan,
+    buf: NDArray[np.float64],
+    columns: tuple[str, ...],
+    bookings: NDArray[np.float64],
+    quotas: NDArray[np.float64],
+) -> None:
+    """Refuse a payment that is not finite or beyond :data:`MAX_PAYMENT`: the last
+    line of defence, so that no NaN, infinity or meaningless amount reaches a payroll.
+
+    ``buf`` is the kernel's ``(..., reps, columns, periods)`` buffer.
+    """
+    if buf.size == 0:
+        return
+    low, high = buf.min(), buf.max()  # NaN makes both NaN, and NaN fails the test
+    if low >= -MAX_PAYMENT and high <= MAX_PAYMENT:
+        return
+    bad = ~(np.isfinite(buf) & (np.abs(buf) <= MAX_PAYMENT))
+    at = tuple(int(i) for i in np.argwhere(bad)[0])
+    rep, column, period = at[:-2], at[-2], at[-1]
+    b_year = np.broadcast_to(bookings, buf.shape[:-2] + (buf.shape[-1],))[rep].sum()
+    q_year = np.broadcast_to(quotas, buf.shape[:-2] + (buf.shape[-1],))[rep].sum()
+    raise DataError(
+        f"plan {plan.name!r}: the payment of {columns[column]!r} to the rep at index {rep} "
+        f"in period {period + 1} is {float(buf[at])!r}, beyond what money arithmetic "
+        f"can hold to the cent (at most {MAX_PAYMENT:g} a payment); that rep's bookings "
+        f"are {float(b_year):g} against a quota of {float(q_year):g}. Check for a quota "
+        "near 0, amounts in the wrong unit, or a plan without caps paying on such input"
     )
 
 
@@ -726,7 +790,7 @@ def payout_curve(
     ----------
     plan : Plan
     attainment : array_like of float, shape (n,)
-        Annual attainments to evaluate (1.0 = at quota), >= 0.
+        Annual attainments to evaluate (1.0 = at quota), >= 0 and at most 1e4.
     target_incentive : float, default 1.0
         With the default, payouts read as multiples of TI.
     quota : float, default 1.0
@@ -757,7 +821,7 @@ def payout_curve(
     1         1.0     1.0        1.000000
     2         1.5     2.0        1.333333
     """
-    att = np.atleast_1d(_as_float_array("attainment", attainment))
+    att = np.atleast_1d(_as_float_array("attainment", attainment, MAX_CURVE_ATTAINMENT))
     if att.ndim != 1:
         raise ValueError(f"attainment must be one-dimensional; got shape {att.shape}")
     # a year of twelve equal months: every measure at the same attainment, every
@@ -802,9 +866,9 @@ def plan_metrics(
     ----------
     plan : Plan
     quota : float > 0, default 1.0
-        Annual quota of a typical rep, in the plan's currency.
+        Annual quota of a typical rep, in the plan's currency; at most 1e12.
     target_incentive : float > 0, default 1.0
-        Annual target incentive (TI) of that rep. With both defaults,
+        Annual target incentive (TI) of that rep; at most 1e9. With both defaults,
         ``cost_of_sales_at_quota`` reads as a multiple of TI / quota.
     attainment_sample : array_like of float, any shape, optional
         Annual attainments (1.0 = at quota), e.g. simulated or last year's, finite
@@ -845,9 +909,14 @@ def plan_metrics(
     >>> round(m["effective_rate_at_150"], 4)   # 2 TI / 1.5 quotas
     1.3333
     """
-    for name, value in (("quota", quota), ("target_incentive", target_incentive)):
+    for name, value, most in (
+        ("quota", quota, 1e12),
+        ("target_incentive", target_incentive, MAX_MONEY),
+    ):
         if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+            raise DataError(f"{name} must be a finite number > 0; got {value!r}")
+        if value > most:
+            raise DataError(f"{name} must be at most {most:g} (a year, per rep); got {value!r}")
     points = [1.0, 1.5]
     p90 = None
     if attainment_sample is not None:

@@ -22,6 +22,7 @@ import yaml
 from pydantic import (
     BaseModel,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidatorFunctionWrapHandler,
     field_validator,
@@ -29,11 +30,18 @@ from pydantic import (
 )
 
 from spm_sim._files import write_text
-from spm_sim._spec import load_spec, suggest
-from spm_sim.errors import PlanError
+from spm_sim._spec import load_spec, spec_source, suggest
+from spm_sim.errors import PlanError, implausible, is_strict
 
 from .components import (
+    MAX_BOOKINGS_RATE,
     MBO,
+    PLAUSIBLE_BOOKINGS_RATE,
+    PLAUSIBLE_DRAW_SHARE,
+    PLAUSIBLE_MONEY,
+    PLAUSIBLE_MULTIPLE,
+    PLAUSIBLE_TCR_RATE,
+    PLAUSIBLE_UNIT_MONEY,
     AnyComponent,
     Bonus,
     Clawback,
@@ -104,6 +112,25 @@ class Plan(_Spec):
         :func:`standard_plan`. Calling ``Plan(...)`` directly raises
         ``pydantic.ValidationError`` with the same messages (see ``_Spec``).
 
+    Warns
+    -----
+    PlausibilityWarning
+        For a value that is possible but rarely meant (an error under strict checks,
+        :func:`~spm_sim.errors.strict_checks` or ``--strict``): a ``tcr`` rate,
+        closed-gate rate or last curve slope above 10x TCR; a ``bookings``-basis
+        rate or a SPIFF rate above 25% of each booked dollar (above 100,000 per deal
+        or new logo on a count measure); a payout cap, a multiplier factor, an MBO
+        payout or a milestone above 10x TI; a milestone amount or a prize above
+        5,000,000, a draw above 5,000,000 a year or above the monthly TI.
+
+    Notes
+    -----
+    Bounds no real plan reaches are refused outright, naming the field: money
+    amounts above 1e9 per rep, multiples of the TI or TCR above 100, attainments
+    above 100 (10,000% of quota), counts and totals of a measure above 1e12, a
+    ``bookings``-basis or SPIFF rate on a measure of money above 1.0 (100% of the
+    deal), a clawback window above 3,660 days; infinite and NaN values everywhere.
+
     Examples
     --------
     >>> plan = standard_plan(threshold=0.5, accelerator=2.0)
@@ -112,6 +139,8 @@ class Plan(_Spec):
     >>> plan.replace(name="What-if").name
     'What-if'
     """
+
+    _plausibility_checked: bool = PrivateAttr(default=False)
 
     name: str = Field(min_length=1)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
@@ -183,7 +212,105 @@ class Plan(_Spec):
                     "tcr-based commission and MBO components must sum to 1 so that a rep "
                     "on target earns the TI"
                 )
+        self._check_unit_rates(kinds)
+        self._check_plausible(kinds)
         return self
+
+    def _unit_rates(self, kinds: dict[str, str]) -> list[tuple[str, float, bool]]:
+        """Every rate paid per credited unit: (where, rate, whether the unit is money)."""
+        rates = []
+        for c in self.components:
+            money = kinds.get(c.measure) == "bookings"
+            if isinstance(c, Component) and c.rate_basis == "bookings":
+                for k, t in enumerate(c.tiers, start=1):
+                    rates.append((f"component {c.name!r} tier {k}: rate", t.rate, money))
+                if c.gate is not None and c.gate.closed_rate is not None:
+                    where = f"component {c.name!r} gate: closed_rate"
+                    rates.append((where, c.gate.closed_rate, money))
+            elif isinstance(c, Spiff):
+                rates.append((f"spiff {c.name!r}: rate", c.rate, money))
+        return rates
+
+    def _check_unit_rates(self, kinds: dict[str, str]) -> None:
+        """A rate per dollar above 1.0 pays more than the deal: refused."""
+        for where, rate, money in self._unit_rates(kinds):
+            if money and rate > MAX_BOOKINGS_RATE:
+                raise PlanError(
+                    f"plan {self.name!r} {where} {rate:g} is above {MAX_BOOKINGS_RATE:g}, "
+                    "which would pay more than 100% of each booked dollar; a rate per "
+                    "dollar is a fraction (0.05 = 5%), and a multiple of the target "
+                    "commission rate needs rate_basis: tcr"
+                )
+
+    def _check_plausible(self, kinds: dict[str, str]) -> None:
+        """Warn about values that are possible but rarely meant (see the class's Warns).
+
+        Once per plan: pydantic runs a model's validators again when the plan is a
+        field of another spec (a scenario), which must not warn twice.
+        """
+        if self._plausibility_checked:
+            return
+        self._plausibility_checked = True
+        who = f"plan {self.name!r}"
+        found: list[str] = []
+
+        def above(where: str, value: float | None, limit: float, meaning: str) -> None:
+            if value is not None and value > limit:
+                found.append(f"{who} {where} {value:g} is above {limit:g}: {meaning}")
+
+        tcr = f"more than {PLAUSIBLE_TCR_RATE:g}x the target commission rate is rare"
+        ti = f"more than {PLAUSIBLE_MULTIPLE:g}x the TI is rare"
+        money = f"more than {PLAUSIBLE_MONEY:,.0f} is rare; check the amount and currency"
+        for where, rate, is_money in self._unit_rates(kinds):
+            if is_money:
+                share = f"{PLAUSIBLE_BOOKINGS_RATE:.0%} of each booked dollar is rare"
+                above(where, rate, PLAUSIBLE_BOOKINGS_RATE, f"paying more than {share}")
+            else:
+                above(where, rate, PLAUSIBLE_UNIT_MONEY, "so much per deal or logo is rare")
+        for c in self.components:
+            if isinstance(c, Component):
+                name = f"component {c.name!r}"
+                if c.rate_basis == "tcr":
+                    for k, t in enumerate(c.tiers, start=1):
+                        above(f"{name} tier {k}: rate", t.rate, PLAUSIBLE_TCR_RATE, tcr)
+                    if c.curve is not None:
+                        a, b = c.curve[-2], c.curve[-1]
+                        slope = (b.payout - a.payout) / (b.attainment - a.attainment)
+                        above(f"{name} curve: last slope", slope, PLAUSIBLE_TCR_RATE, tcr)
+                    if c.gate is not None:
+                        closed = c.gate.closed_rate
+                        above(f"{name} gate: closed_rate", closed, PLAUSIBLE_TCR_RATE, tcr)
+                above(f"{name}: payout_cap", c.payout_cap, PLAUSIBLE_MULTIPLE, ti)
+                if c.multiplier is not None:
+                    top = c.multiplier.levels[-1].factor
+                    above(f"{name} multiplier: factor", top, PLAUSIBLE_MULTIPLE, ti)
+            elif isinstance(c, Bonus):
+                for k, m in enumerate(c.milestones, start=1):
+                    where = f"bonus {c.name!r} milestone {k}:"
+                    above(f"{where} share_of_ti", m.share_of_ti, PLAUSIBLE_MULTIPLE, ti)
+                    above(f"{where} amount", m.amount, PLAUSIBLE_MONEY, money)
+            elif isinstance(c, MBO):
+                top = max(lv.payout for lv in c.levels)
+                above(f"mbo {c.name!r}: level payout", top, PLAUSIBLE_MULTIPLE, ti)
+            elif isinstance(c, Contest):
+                above(f"contest {c.name!r}: prize 1", c.prizes[0], PLAUSIBLE_MONEY, money)
+        d = self.draw
+        if d is not None:
+            above(
+                "draw: share_of_ti",
+                d.share_of_ti,
+                PLAUSIBLE_DRAW_SHARE,
+                "a monthly draw above the monthly TI is rare",
+            )
+            year = None if d.amount is None else 12 * d.amount
+            above("draw: amount x 12 months", year, PLAUSIBLE_MONEY, money)
+        source = spec_source()
+        for text in found:
+            implausible(
+                text if is_strict() or source is None else f"{source}: {text}",
+                error=PlanError,
+                stacklevel=3,
+            )
 
     def _check_measures(self, c: Any, kinds: dict[str, str]) -> None:
         who = f"plan {self.name!r} component {c.name!r}"
@@ -413,10 +540,12 @@ def plan_json_schema(*, write: bool = False) -> dict[str, Any]:
     Returns
     -------
     dict
-        The schema. It checks fields, types, bounds and allowed values. The rules
-        that span fields (tiers contiguous from 0, only the last tier open-ended,
-        caps against thresholds, unique names, tcr weights summing to 1) are
-        checked by :func:`load_plan` only.
+        The schema. It checks fields, types, bounds and allowed values, and that a
+        tier gives ``up_to`` or ``start`` (``from``) and ``end``, not both. The rules
+        that span fields (tiers contiguous from 0, one spelling of the edges in a
+        component, ``up_to`` increasing, only the last tier open-ended, caps against
+        thresholds, rates per dollar at most 1, unique names, tcr weights summing to
+        1) are checked by :func:`load_plan` only.
 
     Examples
     --------
