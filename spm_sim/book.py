@@ -5,12 +5,17 @@ Stage one of the data flow. A *book* is a folder of tables (``reps``, ``accounts
 file, plus an optional ``book.yaml``; ``docs/data-format.md`` is the contract.
 :func:`load_book` reads a folder into a :class:`Book` of typed pandas frames and
 checks every rule of :data:`SCHEMA`; a broken rule raises :class:`~spm_sim.errors.DataError`
-naming the file, the row, the column, the value and the fix.
+naming the file, the row, the column, the value and the fix. Values that are possible
+but unlikely (a deal dated before its rep's hire date, an amount 1,000 times the
+book's median) are reported as located warnings
+(:class:`~spm_sim.errors.PlausibilityWarning`), raised as errors with
+``load_book(path, strict=True)`` or under ``--strict``.
 :func:`credit_deals` credits one year of real deals to reps (the one crediting rule,
 with the deals it cannot credit and why); the measures a plan pays on are read off it.
 
 The workings live in ``spm_sim/_book/``: ``schema`` (the declarative schema and the
-readers), ``checks`` (the check loop), ``load`` (:class:`Book`), ``measures`` (crediting).
+readers), ``checks`` (the check loop), ``plausible`` (the plausibility warnings), ``load``
+(:class:`Book`), ``measures`` (crediting).
 
 Examples
 --------

@@ -9,6 +9,7 @@ A scenario is a YAML file (see ``data/scenarios/``)::
     quota: {method: history, growth: 0.08, over_assignment: 0.05}
     trials: 2000
     seed: 20260101
+    strict: false                # true: plausibility warnings stop the run as errors
 
 Scenarios that differ only in ``plan`` or ``quota`` and share ``book``, ``plan_year``
 and ``seed`` see the same simulated bookings trial by trial (common random numbers),
@@ -35,7 +36,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from spm_sim._spec import Spec, load_spec, read_yaml
 from spm_sim.book import SAMPLE_BOOK
 from spm_sim.comp import Plan, load_plan
-from spm_sim.errors import PlanError, ScenarioError, SpecError
+from spm_sim.errors import PlanError, ScenarioError, SpecError, strict_checks
 from spm_sim.productivity import Behaviour, Programmes, TimeAllocation, Workforce
 from spm_sim.quota import QuotaSettings
 
@@ -93,6 +94,12 @@ class Scenario(Spec):
         ``deals`` draws every deal (needed for plans with measures such as products
         or new logos); ``summed`` draws each rep-month's sum at once, with the same
         mean and variance, several times faster for large teams.
+    strict : bool, default False
+        Plausibility warnings are errors: a value the checks find possible but
+        unlikely (a deal dated before its rep's hire date, an amount 1,000 times the
+        book's median, a rep on quota who sold nothing; ``docs/data-format.md``)
+        stops the run with the warning's located message as the error, as
+        ``--strict`` does on the command line.
 
     Notes
     -----
@@ -143,6 +150,7 @@ class Scenario(Spec):
         | None
     ) = None
     engine: Literal["deals", "summed"] = "deals"
+    strict: bool = False
 
     @field_validator("capacity_factor")
     @classmethod
@@ -258,6 +266,13 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     data = read_yaml(path, error=ScenarioError)
+    # ``strict: true`` holds for the plans and files the scenario names, read below
+    with strict_checks(data.get("strict") is True):
+        return _resolve(path, data)
+
+
+def _resolve(path: Path, data: dict[str, Any]) -> Scenario:
+    """The scenario of ``data`` (read from ``path``), its files resolved and loaded."""
     base = path.resolve().parent
     book = data.get("book", SAMPLE_BOOK)
     if isinstance(book, str) and book != SAMPLE_BOOK:

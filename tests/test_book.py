@@ -11,6 +11,7 @@ import csv
 import io
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spm_sim._book import load as data_mod
-from spm_sim.book import SCHEMA, Book, load_book, load_sample
-from spm_sim.errors import DataError
+from spm_sim._book import plausible
+from spm_sim.book import SCHEMA, Book, load_book, load_book_ref, load_sample, numeric_column
+from spm_sim.errors import DataError, PlausibilityWarning, strict_checks
 
 REPS = """\
 rep_id,name,region,role,home_unit,home_name,home_lat,home_lon,hire_date,term_date,base_salary,target_incentive,nickname
@@ -604,7 +606,9 @@ def test_unit_ids_unchecked_without_units(tmp_path):
 @pytest.mark.parametrize(
     "text, pattern",
     [
-        ("name: [unclosed\n", r"book\.yaml, row 2: not valid YAML"),
+        ("name: [unclosed\n", r"book\.yaml: not valid YAML at line 2, column 1"),
+        ("currency: USD\ncurrency: EUR\n", r"book\.yaml: .*key 'currency' is given twice"),
+        ("notes: " + "[" * 100 + "]" * 100 + "\n", r"book\.yaml: refused .* nested more than 64"),
         (
             "currency: usd\n",
             r"book\.yaml, column 'currency': currency 'usd' is not an ISO 4217 code",
@@ -617,11 +621,25 @@ def test_unit_ids_unchecked_without_units(tmp_path):
             "snapshot_dat: 2024-12-31\n",
             r"unknown key 'snapshot_dat'\. Did you mean 'snapshot_date'\?",
         ),
-        ("- a list\n", r"book\.yaml: expected 'key: value' lines"),
+        ("- a list\n", r"book\.yaml: expected 'key: value' lines at the top level, got list"),
     ],
 )
 def test_bad_book_yaml(tmp_path, text, pattern):
     raises(write_book(tmp_path / "b", yaml=text), pattern)
+
+
+def test_blank_book_yaml_gives_the_defaults(tmp_path):
+    book = load_book(write_book(tmp_path / "b", yaml="# nothing yet\n\n"))
+    assert (book.name, book.currency, book.snapshot_date) == ("b", "USD", None)
+
+
+def test_book_yaml_alias_bomb_is_refused_at_once(tmp_path):
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
+        f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n"
+        for p, n in zip("abcdefg", "bcdefgh", strict=True)
+    )
+    err = raises(write_book(tmp_path / "b", yaml=BOOK_YAML + bomb), r"book\.yaml: refused")
+    assert err.file == str(tmp_path / "b" / "book.yaml") and "alias" in str(err)
 
 
 def test_book_yaml_keeps_unknown_keys(tmp_path):
@@ -774,12 +792,15 @@ def test_load_sample():
 )
 def test_any_cell_value_loads_or_raises_data_error(table, line, data, value):
     column = data.draw(st.sampled_from(GOOD[table].split("\n")[0].split(",")))
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
         folder = write_book(Path(tmp), **{table: set_cell(GOOD[table], line, column, value)})
         try:
             load_book(folder)
         except DataError:
             pass
+    # a value may be implausible (a name beginning with '-'), never anything else
+    assert all(issubclass(w.category, PlausibilityWarning) for w in seen)
 
 
 @settings(max_examples=40, deadline=None)
@@ -954,3 +975,292 @@ def test_a_long_tenure_is_not_a_typo(tmp_path):
     # a rep hired in 1985 may still sell: only the history has the 1990 floor
     book = load_book(write_book(tmp_path / "b", reps=set_cell(REPS, 2, "hire_date", "1985-03-01")))
     assert book.reps["hire_date"].min() == pd.Timestamp("1985-03-01")
+
+
+# --------------------------------------------------------------------------- absurd magnitudes
+
+
+@pytest.mark.parametrize(
+    "table, line, column, value, bound",
+    [
+        ("bookings", 3, "amount", "1e308", "1e12, more than any single deal"),
+        ("bookings", 4, "amount", "2e12", "1e12, more than any single deal"),
+        ("pipeline", 2, "amount", "5e15", "1e12, more than any single deal"),
+        ("accounts", 3, "potential", "1e13", "1e12, more than any account could buy"),
+        ("accounts", 5, "workload", "1.5e6", "1e6, the hours of more than a hundred people"),
+        ("reps", 2, "base_salary", "9e18", "1e9, more than any pay for a year"),
+        ("reps", 4, "target_incentive", "1e300", "1e9, more than any pay for a year"),
+        ("reps", 3, "target_incentive", "2e9", "1e9, more than any pay for a year"),
+        ("units", 3, "labor_force", "2e10", "1e10, more people than live on Earth"),
+    ],
+)
+def test_absurd_magnitudes_are_refused(tmp_path, table, line, column, value, bound):
+    # 1e308 used to pass and overflow the payroll's sums into nonsense
+    err = raises(
+        write_book(tmp_path / "b", **{table: set_cell(GOOD[table], line, column, value)}),
+        loc(str(tmp_path / "b" / f"{table}.csv"), line, column)
+        + re.escape(f"'{value}' is beyond {bound}")
+        + r".*"
+        + re.escape(f"{column} must be at most"),
+    )
+    assert (err.file, err.row, err.column, err.value) == (
+        str(tmp_path / "b" / f"{table}.csv"),
+        line,
+        column,
+        value,
+    )
+
+
+def test_every_number_column_has_an_upper_bound():
+    for table in SCHEMA.values():
+        for col in table.columns:
+            if col.kind == "number":
+                assert col.le is not None or col.largest is not None, (table.name, col.name)
+
+
+def test_the_bound_itself_is_accepted(tmp_path):
+    book = load_book(write_book(tmp_path / "b", bookings=set_cell(BOOKINGS, 3, "amount", "1e12")))
+    assert book.bookings["amount"].max() == 1e12
+
+
+def test_absurd_magnitude_in_parquet_names_the_row(tmp_path):
+    folder = write_book(tmp_path / "b", accounts=None)
+    frame = pd.read_csv(io.StringIO(ACCOUNTS), dtype={"unit_id": str})
+    frame.loc[2, "potential"] = 1e200
+    frame.to_parquet(folder / "accounts.parquet")
+    err = raises(
+        folder, loc(str(folder / "accounts.parquet"), 3, "potential") + r"1e\+200 is beyond 1e12"
+    )
+    assert err.value == 1e200
+
+
+@pytest.mark.parametrize("value", ["1e308", "-2e12", "inf", "abc"])
+def test_numeric_column_refuses_absurd_and_non_numbers(value):
+    df = pd.DataFrame({"x": ["1.5", value, "2"]})
+    with pytest.raises(DataError, match=r"units\.csv, row 3, column 'x': value .* at most 1e12"):
+        numeric_column(df, "x", "units.csv", nonneg=False)
+    assert numeric_column(pd.DataFrame({"x": ["-1e12", "3"]}), "x", "u", nonneg=False)[0] == -1e12
+
+
+# --------------------------------------------------------------------------- plausibility
+
+BOOKINGS_HEADER = "deal_id,date,account_id,rep_id,amount,product\n"
+
+
+def many_bookings(n: int = 40) -> str:
+    """``n`` deals every 12 days from 2022-08-01 (R001 and R003, inside their employment)."""
+    lines = [
+        f"D{i:03d},{(pd.Timestamp('2022-08-01') + pd.Timedelta(days=12 * i)):%Y-%m-%d},"
+        f"{'A001' if i % 2 else 'A003'},{'R001' if i % 2 else 'R003'},{10000 + 250 * i},Platform"
+        for i in range(n)
+    ]
+    return BOOKINGS_HEADER + "\n".join(lines) + "\n"
+
+
+MANY = many_bookings()
+
+
+def plausibility_warnings(folder: Path, **kwargs) -> list[str]:
+    """The PlausibilityWarning messages of loading ``folder`` (nothing else may warn)."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_book(folder, **kwargs)
+    assert all(issubclass(w.category, PlausibilityWarning) for w in seen), seen
+    return [str(w.message) for w in seen]
+
+
+def test_hand_written_books_raise_no_warning(tmp_path):
+    assert plausibility_warnings(write_book(tmp_path / "a")) == []
+    assert plausibility_warnings(write_book(tmp_path / "b", bookings=MANY)) == []
+
+
+def test_deal_before_the_reps_hire_date_warns_and_strict_raises(tmp_path):
+    # R002 was hired 2021-03-01: a deal of 2021-02-26 is credited to a rep not yet there
+    folder = write_book(tmp_path / "b", bookings=set_cell(BOOKINGS, 3, "date", "2021-02-26"))
+    message = loc(str(folder / "bookings.csv"), 3, "date") + re.escape(
+        "1 deal dated before the rep's hire_date in reps.csv (row 3: D002 on 2021-02-26, rep "
+        "R002 hired 2021-03-01). The productivity fit counts these deals as the rep's sales; the "
+        "payroll does not pay them (payouts lists them in its unpaid-deals file). Correct the "
+        "deal's date or rep_id, or the rep's hire_date in reps.csv."
+    )
+    with pytest.warns(PlausibilityWarning, match=message):
+        book = load_book(folder)
+    assert len(book.bookings) == 4  # a warning: the book still loads
+    for load in (load_book, load_book_ref):
+        with pytest.raises(DataError, match=message) as info:
+            load(folder, strict=True)
+        assert (info.value.row, info.value.column, info.value.value) == (3, "date", "2021-02-26")
+    with strict_checks(), pytest.raises(DataError, match=message):
+        load_book(folder)
+
+
+def test_deal_after_the_reps_term_date_warns(tmp_path):
+    # R002 left 2023-06-30 (the last day worked): a deal on that day is fine, the next is not
+    ok = write_book(tmp_path / "a", bookings=set_cell(BOOKINGS, 3, "date", "2023-06-30"))
+    assert plausibility_warnings(ok) == []
+    late = write_book(tmp_path / "b", bookings=set_cell(BOOKINGS, 3, "date", "2023-07-01"))
+    (message,) = plausibility_warnings(late)
+    assert message.startswith(
+        f"{late / 'bookings.csv'}, row 3, column 'date': 1 deal dated after the rep's term_date "
+        "in reps.csv (row 3: D002 on 2023-07-01, rep R002 left 2023-06-30)."
+    )
+
+
+def test_many_deals_outside_employment_are_one_message(tmp_path):
+    # every deal of R001 moved to R002, who left 2023-06-30: one message, five rows shown
+    text = MANY.replace(",R001,", ",R002,")
+    (message,) = plausibility_warnings(write_book(tmp_path / "b", bookings=text))
+    late = [d for d in pd.read_csv(io.StringIO(text)).itertuples() if d.rep_id == "R002"]
+    late = [d for d in late if d.date > "2023-06-30"]
+    first = late[0].Index + 2
+    assert message.startswith(
+        f"{tmp_path / 'b' / 'bookings.csv'}, row {first}, column 'date': {len(late)} deals dated "
+        "after the rep's term_date"
+    )
+    assert message.count("rep R002 left 2023-06-30") == 5
+    assert f"; and {len(late) - 5} more)." in message
+
+
+def test_pipeline_created_after_the_rep_left_warns_but_not_before_hire(tmp_path):
+    # an opportunity handed to a new hire was created before the hire: normal
+    before = set_cell(PIPELINE, 3, "created_date", "2022-01-03")
+    assert plausibility_warnings(write_book(tmp_path / "a", pipeline=before)) == []
+    after = set_cell(PIPELINE, 2, "rep_id", "R002")
+    (message,) = plausibility_warnings(write_book(tmp_path / "b", pipeline=after))
+    assert message.startswith(
+        f"{tmp_path / 'b' / 'pipeline.csv'}, row 2, column 'created_date': 1 opportunity created "
+        "after the rep's term_date in reps.csv (row 2: O001 on 2024-01-15, rep R002 left "
+        "2023-06-30). An open opportunity is owned by a rep who had left"
+    )
+
+
+@pytest.mark.parametrize(
+    "value, pattern",
+    [
+        (
+            "1e11",
+            r"1 value more than 1,000 times the median of the column, [\d,.]+ over 40 rows "
+            r"\(row 7: 100,000,000,000\.00, [\d,]+ times the median\)\. Check for a typo \(extra",
+        ),
+        (
+            "4.5",
+            r"1 value less than 1/1,000 of the median of the column, [\d,.]+ over 40 rows "
+            r"\(row 7: 4\.50, 1/[\d,]+ of the median\)\. Check for a typo \(missing digits\)",
+        ),
+    ],
+)
+def test_amount_extreme_against_the_books_median_warns(tmp_path, value, pattern):
+    folder = write_book(tmp_path / "b", bookings=set_cell(MANY, 7, "amount", value))
+    (message,) = plausibility_warnings(folder)
+    assert re.match(loc(str(folder / "bookings.csv"), 7, "amount") + pattern, message), message
+    with pytest.raises(DataError) as info:
+        load_book(folder, strict=True)
+    assert (str(info.value), info.value.value) == (message, float(value))
+
+
+def test_a_small_column_is_not_compared_with_its_median(tmp_path):
+    # four deals say too little about what is typical: 1e11 passes (under the 1e12 bound)
+    small = write_book(tmp_path / "b", bookings=set_cell(BOOKINGS, 3, "amount", "1e11"))
+    assert plausibility_warnings(small) == []
+    assert plausible.MIN_VALUES > 4
+
+
+def test_a_lone_deal_years_before_the_others_warns(tmp_path):
+    # 2020-06-01 is inside R001's employment, but 2 years before every other deal
+    folder = write_book(tmp_path / "b", bookings=set_cell(MANY, 3, "date", "2020-06-01"))
+    (message,) = plausibility_warnings(folder)
+    assert message == (
+        f"{folder / 'bookings.csv'}, row 3, column 'date': 1 deal dated more than 365 days apart "
+        "from the rest of the history, which runs from 2022-08-01 to 2023-11-12 with 39 deals "
+        "(row 3: D001 on 2020-06-01). A lone deal years away from all the others is usually a "
+        "typo in the year; the productivity fit and the seasonality would stretch over the gap. "
+        "Correct the date, or remove the deal."
+    )
+
+
+def test_a_gap_with_a_real_history_on_both_sides_is_not_flagged(tmp_path):
+    # two years without deals, but a quarter of the history before them (R001's)
+    rows = MANY.strip().split("\n")
+    early = [r.replace("2022-", "2020-", 1).replace(",R003,", ",R001,") for r in rows[1:11]]
+    folder = write_book(tmp_path / "b", bookings="\n".join([rows[0], *early, *rows[11:]]) + "\n")
+    assert plausibility_warnings(folder) == []
+
+
+def test_a_history_that_stops_long_before_the_snapshot_warns(tmp_path):
+    folder = write_book(tmp_path / "b", yaml=BOOK_YAML.replace("2024-03-01", "2025-12-31"))
+    (message,) = plausibility_warnings(folder)
+    assert message.startswith(
+        f"{folder / 'bookings.csv'}, row 5, column 'date': 1 deal (the latest of the history) is "
+        "dated 695 days before the book's snapshot_date 2025-12-31 (book.yaml) (row 5: D004 on "
+        "2024-02-05)."
+    )
+
+
+def test_a_placeholder_close_date_warns(tmp_path):
+    folder = write_book(
+        tmp_path / "b", pipeline=set_cell(PIPELINE, 3, "expected_close_date", "9999-12-31")
+    )
+    (message,) = plausibility_warnings(folder)
+    assert message.startswith(
+        f"{folder / 'pipeline.csv'}, row 3, column 'expected_close_date': 1 opportunity expected "
+        "to close more than 5 years after the end of the history (2024-03-01) (row 3: O002 on "
+        "9999-12-31)."
+    )
+
+
+def test_ids_and_names_beginning_like_a_formula_warn_once_per_file(tmp_path):
+    reps = set_cell(set_cell(REPS, 3, "name", '=HYPERLINK("http://x","pay")'), 4, "region", "-")
+    accounts = set_cell(ACCOUNTS, 2, "name", "@Acme")
+    folder = write_book(tmp_path / "b", reps=reps, accounts=accounts)
+    messages = plausibility_warnings(folder)
+    assert len(messages) == 2
+    reps_msg = next(m for m in messages if "reps.csv" in m)
+    assert reps_msg.startswith(
+        f"{folder / 'reps.csv'}, row 3, column 'name': 2 reps with an id or name that begins with "
+        'a formula character (=, +, -, @) (row 3: name \'=HYPERLINK("http://x","pay")\'; '
+        "row 4: region '-'). A spreadsheet runs such a cell as a formula, so every CSV spm_sim "
+        "writes shows it with a leading '"
+    )
+    assert any(m.startswith(f"{folder / 'accounts.csv'}, row 2, column 'name'") for m in messages)
+    with pytest.raises(DataError) as info:
+        load_book(folder, strict=True)
+    assert (info.value.row, info.value.column) in {(3, "name"), (2, "name")}
+
+
+def test_from_frames_warns_and_strict_raises():
+    frames = {
+        name: pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        for name, text in GOOD.items()
+    }
+    frames["bookings"].loc[1, "date"] = "2021-02-26"  # before R002's hire date
+    with pytest.warns(PlausibilityWarning, match=r"^bookings frame, row 2, column 'date': 1 deal"):
+        Book.from_frames(**frames, snapshot_date="2024-03-01")
+    with pytest.raises(DataError, match=r"\(row 2 of the bookings frame, counting from 1\)$"):
+        Book.from_frames(**frames, snapshot_date="2024-03-01", strict=True)
+    # the snapshot of a book built from frames is an argument, not book.yaml's
+    frames["bookings"].loc[1, "date"] = "2023-01-10"
+    with pytest.warns(PlausibilityWarning) as seen:
+        Book.from_frames(**frames, snapshot_date="2025-12-31")
+    assert "the book's snapshot_date 2025-12-31 (row 4: D004" in str(seen[0].message)
+
+
+def test_the_thresholds_are_the_documented_ones():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "data-format.md").read_text()
+    assert plausible.EXTREME_RATIO == 1_000 and "more than 1,000 times its column's median" in doc
+    assert plausible.GAP_DAYS == 365 and "a gap of more than 365 days" in doc
+    assert plausible.ISOLATED_SHARE == 0.01 and "at most 1% of the deals" in doc
+    assert plausible.MIN_VALUES == 20 and "at least 20 positive values" in doc
+    assert plausible.CLOSE_HORIZON_YEARS == 5 and "more than 5 years after" in doc
+    assert "1e12 (a trillion" in doc and "| `workload` | 1e6 hours" in doc
+    assert plausible.PAY_LIMIT == 5e6 and "above 5,000,000 a year" in doc
+    assert "1e9 (a billion" in doc
+
+
+def test_pay_far_above_any_reps_warns_and_strict_raises(tmp_path):
+    # a target incentive typed in cents: 9,000,000 for a 90,000 TI
+    folder = write_book(tmp_path / "b", reps=set_cell(REPS, 3, "target_incentive", "9000000"))
+    message = loc(str(folder / "reps.csv"), 3, "target_incentive") + "1 rep paid more than"
+    with pytest.warns(PlausibilityWarning, match=message):
+        load_book(folder)
+    with pytest.raises(DataError, match=message):
+        load_book(folder, strict=True)

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 from synthetic import REGIONS, SEASON, SIZE_MU, SIZE_SIGMA, TRUE_RATES, write_book
 
-from spm_sim import DataError, QuotaSettings, fit_productivity, load_book, quotas_from_history
+from spm_sim import (
+    DataError,
+    PlausibilityWarning,
+    QuotaSettings,
+    fit_productivity,
+    load_book,
+    quotas_from_history,
+)
 from spm_sim.productivity import exposure_months, ramp_factor
 
 
@@ -211,7 +218,8 @@ def test_rep_without_bookings_gets_the_region_median(tmp_path):
     rates = dict(TRUE_RATES) | {"R7": 0.0}
     regions = dict(REGIONS) | {"R7": "West"}
     book = load_book(write_book(tmp_path / "b", rates=rates, regions=regions))
-    q = quotas_from_history(book, plan_year=2026)
+    with pytest.warns(PlausibilityWarning, match=r"R7 \(West, 12\.0 selling months"):
+        q = quotas_from_history(book, plan_year=2026)
     basis = q.basis.set_index("rep_id")
     assert basis.loc["R7", "bookings_last_year"] == 0.0
     assert basis.loc["R7", "run_rate_source"] == "region median (no bookings)"

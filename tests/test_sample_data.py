@@ -384,3 +384,24 @@ def test_pipeline(book):
     assert (pl["created_date"] <= SNAPSHOT).all()
     assert (pl["expected_close_date"] >= pl["created_date"]).all()
     assert (pl["expected_close_date"].dt.year == 2026).all()
+
+
+# ---------------------------------------------------------------------------
+# (c) the loader finds nothing implausible in it
+# ---------------------------------------------------------------------------
+
+
+def test_the_sample_book_loads_without_a_plausibility_warning():
+    import warnings
+
+    from spm_sim.book import load_sample
+    from spm_sim.errors import PlausibilityWarning, strict_checks
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        book = load_sample()
+    assert not [str(w.message) for w in seen if issubclass(w.category, PlausibilityWarning)]
+    # strict checks raise what would have warned: the sample book passes them too
+    assert len(load_sample(strict=True).bookings) == len(book.bookings)
+    with strict_checks():
+        assert len(load_sample().reps) == len(book.reps)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from spm_sim import load_plan, load_scenario, sample_scenario
+from spm_sim import Scenario, load_plan, load_scenario, sample_scenario
 from spm_sim.capacity import CapacityConfig, load_capacity_config
 from spm_sim.comp import standard_plan
 from spm_sim.errors import CapacityError, PlanError, ScenarioError, SpecError
@@ -194,3 +194,35 @@ def test_bottom_up_targets_are_read_beside_the_scenario_in_either_form(tmp_path,
     where = re.escape(str((tmp_path / "nowhere.csv").resolve()))
     with pytest.raises(ScenarioError, match=rf"field '{re.escape(field)}'.*{where}"):
         load_scenario(path)
+
+
+# --- strict checks ------------------------------------------------------------------
+
+
+def test_strict_is_off_by_default_and_set_from_the_file(tmp_path):
+    assert sample_scenario("baseline").strict is False
+    assert load_scenario(write_scenario(tmp_path, "strict: true\n")).strict is True
+    path = write_scenario(tmp_path, "strict: sometimes\n")
+    with pytest.raises(ScenarioError, match=located(path, "strict", "Input should be a valid")):
+        load_scenario(path)
+    s = Scenario(name="A", plan=standard_plan(), plan_year=2026)
+    assert s.replace(strict=True).strict is True
+
+
+def test_a_strict_scenario_refuses_the_plausibility_warnings_of_the_plan_it_names(tmp_path):
+    # strict: true holds while the plan file is read, not only once the scenario is built
+    from spm_sim.errors import PlausibilityWarning
+
+    text = (PLANS / "baseline.yaml").read_text()
+    steep = "        rate: 12.0         # accelerator: 12x TCR, beyond 10x"
+    (tmp_path / "steep.yaml").write_text(
+        text.replace("        rate: 2.0          # accelerator: 2.0x TCR", steep)
+    )
+    loose = tmp_path / "loose.yaml"
+    loose.write_text("name: loose\nplan: steep.yaml\nplan_year: 2026\n")
+    with pytest.warns(PlausibilityWarning, match="steep.yaml"):
+        assert not load_scenario(loose).strict
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("name: strict\nplan: steep.yaml\nplan_year: 2026\nstrict: true\n")
+    with pytest.raises(PlanError, match="steep.yaml"):
+        load_scenario(strict)

@@ -3,10 +3,12 @@
 One loop applies the rules of :data:`spm_sim.book.SCHEMA` to the raw
 tables the readers of ``_book/schema.py`` return. :func:`_validate` runs
 :func:`_apply_schema` on each table (the columns, then per column the conversion
-of every cell to its kind with the empty-cell, finiteness, bound and uniqueness
-checks, then the date order rules) and then :func:`_check_references` across
-tables. A broken rule raises :class:`DataError` for the first offending row in
-file order, with the count of the other rows that break it (:func:`_report`).
+of every cell to its kind with the empty-cell, finiteness, magnitude (``largest``:
+no absurd 1e308), bound and uniqueness checks, then the date order rules), then
+:func:`_check_references` across tables and :func:`_check_dates`. A broken rule
+raises :class:`DataError` for the first offending row in file order, with the count
+of the other rows that break it (:func:`_report`). Last, the plausibility checks of
+``_book/plausible.py`` warn about what is possible but unlikely (errors when strict).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pandas as pd
 from spm_sim._spec import suggest
 from spm_sim.errors import DataError
 
+from .plausible import _check_plausible
 from .schema import _MISSING_TOKENS, DATE_DTYPE, TEXT_DTYPE, Column, Kind, Table, _Raw
 
 # --------------------------------------------------------------------------- reporting
@@ -186,8 +189,34 @@ def _to_number(col: Column, s: pd.Series, raw: _Raw) -> pd.Series:
             shown.iloc[i],
         ),
     )
+    if col.largest is not None:
+        _check_largest(col, values, shown, raw)
     _check_bounds(col, values, raw)
     return values
+
+
+def _magnitude(x: float) -> str:
+    """A bound as a reader writes it: 1e12, 1e6, 2.5e9."""
+    mantissa, exponent = f"{x:e}".split("e")
+    return f"{float(mantissa):g}e{int(exponent)}"
+
+
+def _check_largest(col: Column, values: pd.Series, shown: pd.Series, raw: _Raw) -> None:
+    """Refuse a magnitude beyond ``col.largest``: absurd for the column, never a fact."""
+    assert col.largest is not None
+    bound = _magnitude(col.largest)
+    why = f", {col.largest_why}" if col.largest_why else ""
+    _report(
+        raw,
+        col.name,
+        _bool(values.abs() > col.largest),
+        lambda i: (
+            f"{shown.iloc[i]!r} is beyond {bound}{why}: an absurd {col.name} (a typo, extra "
+            f"digits, or another unit?); {col.name} must be at most {bound} in magnitude. "
+            "Write the actual value.",
+            shown.iloc[i],
+        ),
+    )
 
 
 def _check_bounds(col: Column, values: pd.Series, raw: _Raw) -> None:
@@ -485,11 +514,13 @@ def _check_dates(
 
 
 def _validate(
-    raws: Mapping[str, _Raw], snapshot: pd.Timestamp | None = None
+    raws: Mapping[str, _Raw], snapshot: pd.Timestamp | None = None, *, strict: bool = False
 ) -> dict[str, pd.DataFrame]:
+    """Every rule, then every plausibility check (warnings; errors when ``strict``)."""
     frames = {name: _apply_schema(raw) for name, raw in raws.items()}
     _check_references(raws, frames)
     _check_dates(raws, frames, snapshot)
+    _check_plausible(raws, frames, snapshot, strict=strict)
     return frames
 
 
@@ -497,18 +528,70 @@ def _empty_table(table: Table) -> pd.DataFrame:
     return pd.DataFrame({c.name: _missing_column(c.kind, 0) for c in table.columns})
 
 
-def numeric_column(df: pd.DataFrame, col: str, source: str, *, nonneg: bool = True) -> np.ndarray:
-    """Column ``col`` as floats; a missing column or a bad cell is a located DataError."""
+#: The largest magnitude :func:`numeric_column` accepts: a column outside the schema
+#: (a potential of another year, a measure of units, a coordinate) holding 1e308 is a
+#: typo or a sentinel, and would overflow the sums made of it.
+LARGEST_NUMBER = 1e12
+
+
+def numeric_column(
+    df: pd.DataFrame,
+    col: str,
+    source: str,
+    *,
+    nonneg: bool = True,
+    largest: float = LARGEST_NUMBER,
+) -> np.ndarray:
+    """Column ``col`` as floats; a missing column or a bad cell is a located DataError.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table (its rows are numbered as CSV lines: row ``i`` is line ``i + 2``).
+    col : str
+        The column to read; text cells are converted.
+    source : str
+        The file named in messages.
+    nonneg : bool, default True
+        Refuse negative values.
+    largest : float, default :data:`LARGEST_NUMBER` (1e12)
+        The largest magnitude accepted: a value beyond it is refused as absurd.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, finite, of ``len(df)``.
+
+    Raises
+    ------
+    DataError
+        Naming the source, the first bad row, the column, the value and how many
+        rows are bad, when a cell is not a number, not finite, negative (with
+        ``nonneg``) or beyond ``largest``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> numeric_column(pd.DataFrame({"potential": ["10", "2.5"]}), "potential", "accounts.csv")
+    array([10. ,  2.5])
+    >>> numeric_column(pd.DataFrame({"potential": ["10", "1e308"]}), "potential", "accounts.csv")
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.DataError: accounts.csv, row 3, column 'potential': value '1e308' is not a
+    number >= 0 and at most 1e12 in magnitude (1 such row); fix or drop these rows
+    """
     if col not in df.columns:
         hint = suggest(col, map(str, df.columns))
         raise DataError(
             f"no column '{col}'{hint}; columns are {list(map(str, df.columns))}", file=source
         )
     vals = pd.to_numeric(df[col], errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(vals) | ((vals < 0) if nonneg else False)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(vals) | (np.abs(vals) > largest) | ((vals < 0) if nonneg else False)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         rule = "a number >= 0" if nonneg else "a number"
+        rule += f" and at most {_magnitude(largest)} in magnitude"
         raw = df[col].iloc[i]
         shown = raw.item() if hasattr(raw, "item") else raw
         count = int(bad.sum())

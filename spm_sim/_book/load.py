@@ -16,9 +16,16 @@ the same rule:
 
 1. the folder, then each table's file (present, one format, readable, a header);
 2. per table, in the order of :data:`SCHEMA`: the columns, then per column the
-   type of every cell, empty cells, finiteness, bounds and uniqueness; then the
+   type of every cell, empty cells, finiteness, magnitude, bounds and uniqueness; then the
    date order rules (``term_date`` not before ``hire_date`` ...);
-3. the references between tables (a booking's ``rep_id`` is a rep ...).
+3. the references between tables (a booking's ``rep_id`` is a rep ...);
+4. the dates: none before any plausible history, no history after the snapshot;
+5. the plausibility checks (``_book/plausible.py``): deals outside their rep's
+   employment, values far from their column's median, deals dated apart from the
+   rest of the history, ids and names that begin like a spreadsheet formula. These
+   warn (:class:`~spm_sim.errors.PlausibilityWarning`) with the same located message
+   an error has, and raise it as a :class:`DataError` under strict checks
+   (``strict=True``, or inside :func:`~spm_sim.errors.strict_checks`).
 """
 
 from __future__ import annotations
@@ -155,6 +162,7 @@ class Book:
         name: str = "book",
         currency: str = "USD",
         snapshot_date: Any = None,
+        strict: bool = False,
     ) -> Book:
         """Check frames held in memory against the schema and build a book.
 
@@ -171,6 +179,8 @@ class Book:
             Book metadata (currency: ISO 4217, default ``'USD'``).
         snapshot_date : date-like, optional
             When the pipeline was taken.
+        strict : bool, default False
+            Raise the plausibility warnings as errors (as :func:`load_book` does).
 
         Returns
         -------
@@ -179,7 +189,13 @@ class Book:
         Raises
         ------
         DataError
-            If a frame breaks a rule of ``docs/data-format.md``.
+            If a frame breaks a rule of ``docs/data-format.md`` (or, with ``strict``,
+            a plausibility check).
+
+        Warns
+        -----
+        PlausibilityWarning
+            For values that are possible but unlikely to be meant (see :func:`load_book`).
 
         Examples
         --------
@@ -211,7 +227,7 @@ class Book:
             if f is not None
         }
         snap = None if snapshot_date is None else pd.Timestamp(snapshot_date)
-        frames = _validate(raws, snap)
+        frames = _validate(raws, snap, strict=strict)
         if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
             raise DataError(
                 f"currency {currency!r} is not an ISO 4217 code; write three capital "
@@ -331,7 +347,7 @@ class Book:
 # --------------------------------------------------------------------------- entry points
 
 
-def load_book(path: str | Path) -> Book:
+def load_book(path: str | Path, *, strict: bool = False) -> Book:
     """Read and check a book: a folder of CSV or Parquet tables.
 
     Parameters
@@ -340,6 +356,10 @@ def load_book(path: str | Path) -> Book:
         The folder holding ``reps``, ``accounts`` and ``bookings`` (required),
         ``pipeline`` and ``units`` (optional), each as ``<table>.csv`` or
         ``<table>.parquet``, and an optional ``book.yaml``.
+    strict : bool, default False
+        Raise each plausibility warning as a :class:`DataError` with the same
+        message (also the case inside :func:`~spm_sim.errors.strict_checks`, which
+        ``--strict`` and a scenario's ``strict: true`` turn on).
 
     Returns
     -------
@@ -352,7 +372,17 @@ def load_book(path: str | Path) -> Book:
         rule of ``docs/data-format.md``. The message names the file, the row
         (CSV: the line number, header = line 1; Parquet: the row counted from 1),
         the column, the value and the fix, and how many more rows break the
-        same rule.
+        same rule. With ``strict``, also for what would otherwise be a warning.
+
+    Warns
+    -----
+    PlausibilityWarning
+        Once per kind of unlikely value, naming the file, the first row, the
+        column, the value, the count of rows and the first few: deals dated
+        before their rep's ``hire_date`` or after the ``term_date``, values more
+        than 1,000 times above or below their column's median, deals dated more
+        than a year apart from the rest of the history, ids and names beginning
+        with ``=``, ``+``, ``-`` or ``@`` (``docs/data-format.md``, "Plausibility").
 
     Examples
     --------
@@ -380,6 +410,13 @@ def load_book(path: str | Path) -> Book:
     >>> book.bookings[["deal_id", "date", "amount"]]
       deal_id       date  amount
     0      D1 2023-01-10  2500.0
+    >>> _ = (folder / "bookings.csv").write_text(
+    ...     "deal_id,date,account_id,rep_id,amount,product\\n"
+    ...     "D1,2020-06-10,A1,R1,2500,Core\\n")
+    >>> load_book(folder, strict=True)
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.DataError: ...bookings.csv, row 2, column 'date': 1 deal dated before...
     """
     folder = Path(path)
     if not folder.exists():
@@ -400,15 +437,21 @@ def load_book(path: str | Path) -> Book:
         )
         for name, p in files.items()
     }
-    return Book._build(_validate(raws, meta.get("snapshot_date")), path=folder, **meta)
+    frames = _validate(raws, meta.get("snapshot_date"), strict=strict)
+    return Book._build(frames, path=folder, **meta)
 
 
 #: Folder of the sample book, in the source repository.
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
-def load_sample() -> Book:
+def load_sample(*, strict: bool = False) -> Book:
     """Load the sample book shipped in the source repository's ``data/sample``.
+
+    Parameters
+    ----------
+    strict : bool, default False
+        As in :func:`load_book` (the sample book passes every plausibility check).
 
     Returns
     -------
@@ -432,15 +475,19 @@ def load_sample() -> Book:
             "to load_book(path).",
             file=SAMPLE_DIR,
         )
-    return load_book(SAMPLE_DIR)
+    return load_book(SAMPLE_DIR, strict=strict)
 
 
-def load_book_ref(ref: str | Path) -> Book:
+def load_book_ref(ref: str | Path, *, strict: bool = False) -> Book:
     """The book a reference names: ``"sample"`` (:data:`SAMPLE_BOOK`) or a folder path.
+
+    ``strict`` raises plausibility warnings as errors, as in :func:`load_book`.
 
     Examples
     --------
     >>> load_book_ref("sample").source == load_sample().source
     True
     """
-    return load_sample() if str(ref) == SAMPLE_BOOK else load_book(ref)
+    if str(ref) == SAMPLE_BOOK:
+        return load_sample(strict=strict)
+    return load_book(ref, strict=strict)

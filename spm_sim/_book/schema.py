@@ -25,9 +25,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from spm_sim._spec import suggest
+from spm_sim._spec import read_yaml, suggest
 from spm_sim.errors import DataError
 
 TEXT_DTYPE = "str"
@@ -64,6 +63,12 @@ class Column:
         No two rows share a value.
     ge, gt, le : float, optional
         Bounds on numbers: ``>= ge``, ``> gt``, ``<= le``.
+    largest : float, optional
+        The largest magnitude a number may have (``abs(value) <= largest``): beyond it
+        the value is absurd for the column (a typo, a wrong unit, a sentinel such as
+        1e308) and is refused before any arithmetic can overflow.
+    largest_why : str, optional
+        What a value beyond ``largest`` would mean, for the message.
     not_before : str, optional
         A date column of the same table this date must not precede.
     references : str, optional
@@ -83,6 +88,8 @@ class Column:
     ge: float | None = None
     gt: float | None = None
     le: float | None = None
+    largest: float | None = None
+    largest_why: str = ""
     not_before: str | None = None
     references: str | None = None
     rule: str = ""
@@ -108,6 +115,20 @@ def _opt(name: str, kind: Kind, **rules: Any) -> Column:
     return Column(name, kind, required=False, nullable=True, **rules)
 
 
+#: The largest amount of money any cell of a book may hold, in the book's currency
+#: (a deal, an opportunity, an account's potential, a salary, a target incentive): a
+#: trillion is more than any real one, and a value such as 1e308 would overflow the
+#: sums a payroll adds up.
+MAX_MONEY = 1e12
+#: The largest pay for a year of one rep (``base_salary``, ``target_incentive``): a
+#: billion is beyond any sales pay, and the payout kernel refuses a larger TI.
+MAX_PAY = 1e9
+#: The most hours a year one account may take to cover (``workload``): a million hours
+#: is the full year of more than a hundred people.
+MAX_HOURS = 1e6
+#: The largest labour force of a unit: more than the world's population.
+MAX_PEOPLE = 1e10
+
 # rule sets shared by several columns (keyword arguments of Column)
 _LAT: dict[str, Any] = {
     "ge": -90.0,
@@ -124,12 +145,14 @@ _LON: dict[str, Any] = {
 _AMOUNT: dict[str, Any] = {
     "gt": 0.0,
     "rule": "amounts must be > 0",
+    "largest": MAX_MONEY,
+    "largest_why": "more than any single deal",
 }
 _DEAL_AMOUNT: dict[str, Any] = _AMOUNT | {
     "hint": "record a cancellation in the column cancelled_date of the deal it cancels, "
     "not as a negative deal",
 }
-_MONEY: dict[str, Any] = {"ge": 0.0}
+_MONEY: dict[str, Any] = {"ge": 0.0, "largest": MAX_MONEY}
 
 SCHEMA: Mapping[str, Table] = MappingProxyType(
     {
@@ -154,8 +177,18 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                         not_before="hire_date",
                         hint="a rep cannot leave before being hired; correct one of the two dates",
                     ),
-                    Column("base_salary", "number", **_MONEY),
-                    Column("target_incentive", "number", **_MONEY),
+                    Column(
+                        "base_salary",
+                        "number",
+                        **_MONEY | {"largest": MAX_PAY},
+                        largest_why="more than any pay for a year",
+                    ),
+                    Column(
+                        "target_incentive",
+                        "number",
+                        **_MONEY | {"largest": MAX_PAY},
+                        largest_why="more than any pay for a year",
+                    ),
                 ),
             ),
             Table(
@@ -170,8 +203,19 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                     Column("lon", "number", **_LON),
                     Column("segment", "text"),
                     Column("industry", "text"),
-                    Column("potential", "number", **_MONEY),
-                    Column("workload", "number", **_MONEY),
+                    Column(
+                        "potential",
+                        "number",
+                        **_MONEY,
+                        largest_why="more than any account could buy in a year",
+                    ),
+                    Column(
+                        "workload",
+                        "number",
+                        ge=0.0,
+                        largest=MAX_HOURS,
+                        largest_why="the hours of more than a hundred people for a year",
+                    ),
                     _opt("rep_id", "text", references="reps.rep_id"),
                 ),
             ),
@@ -237,7 +281,13 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                     Column("state", "text"),
                     Column("lat", "number", **_LAT),
                     Column("lon", "number", **_LON),
-                    Column("labor_force", "number", **_MONEY),
+                    Column(
+                        "labor_force",
+                        "number",
+                        ge=0.0,
+                        largest=MAX_PEOPLE,
+                        largest_why="more people than live on Earth",
+                    ),
                 ),
             ),
         )
@@ -430,6 +480,31 @@ def _find_tables(folder: Path) -> dict[str, Path]:
 _META_KEYS = ("name", "currency", "snapshot_date", "description", "source")
 
 
+def _blank(path: Path) -> bool:
+    """A ``book.yaml`` with nothing in it but blank lines and comments (the defaults)."""
+    try:
+        if path.stat().st_size > 4096:
+            return False
+        lines = path.read_bytes().decode("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False  # read_yaml says why
+    return all(not line.strip() or line.lstrip().startswith("#") for line in lines)
+
+
+def _read_yaml_located(path: Path) -> dict[str, Any]:
+    """``book.yaml`` read within the bounds every YAML file is read with (size, depth,
+    aliases, a key given twice: :func:`spm_sim._spec.read_yaml`), errors located in it."""
+    try:
+        return read_yaml(path, error=DataError)
+    except DataError as exc:
+        text, prefix = str(exc), f"{path}: "
+        detail = text[len(prefix) :] if text.startswith(prefix) else text
+        if detail.startswith("expected a mapping"):
+            kind = detail.split(", got ")[-1]
+            detail = f"expected 'key: value' lines at the top level, got {kind}"
+        raise DataError(detail, file=path) from None
+
+
 def _read_meta(folder: Path) -> dict[str, Any]:
     """``book.yaml`` as keyword arguments of :class:`Book` (defaults when absent)."""
     meta: dict[str, Any] = {
@@ -443,22 +518,7 @@ def _read_meta(folder: Path) -> dict[str, Any]:
     path = folder / "book.yaml"
     if not path.is_file():
         return meta
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise DataError(
-            f"not valid YAML: {problem}.", file=path, row=None if mark is None else mark.line + 1
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}).", file=path) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
-        raise DataError(
-            f"expected 'key: value' lines at the top level, got {type(data).__name__}.", file=path
-        )
+    data = {} if _blank(path) else _read_yaml_located(path)
     for key in data:
         if str(key) not in _META_KEYS and suggest(str(key), _META_KEYS):
             raise DataError(

@@ -79,7 +79,7 @@ class Segment(_CapacitySpec):
     Parameters
     ----------
     name : str
-    leads_per_year : float > 0
+    leads_per_year : float in (0, 1e9]
         Expected leads in the year.
     seasonality : list of 12 float, optional
         Relative volume by calendar month (rescaled to mean 1); default flat.
@@ -88,7 +88,8 @@ class Segment(_CapacitySpec):
     """
 
     name: str = Field(min_length=1)
-    leads_per_year: _Positive
+    # a billion leads a year is beyond any sales funnel, and keeps the day's arrays small
+    leads_per_year: float = Field(gt=0.0, le=1e9, allow_inf_nan=False)
     seasonality: tuple[_Positive, ...] | None = None
     weekday: tuple[_Positive, ...] | None = None
 
@@ -143,7 +144,7 @@ class Stage(_CapacitySpec):
     name: str = Field(min_length=1)
     reps: int = Field(ge=1, le=10_000)
     selling_share: float = Field(0.6, gt=0.0, le=1.0, allow_inf_nan=False)
-    effort_hours: _Positive
+    effort_hours: float = Field(gt=0.0, le=2000.0, allow_inf_nan=False)  # <= a working year
     effort_cv: float = Field(1.0, gt=0.0, le=10.0, allow_inf_nan=False)
     conversion: float = Field(1.0, gt=0.0, le=1.0, allow_inf_nan=False)
     decay_half_life_hours: float | None = Field(None, gt=0.0, allow_inf_nan=False)
@@ -165,9 +166,10 @@ class Opportunity(_CapacitySpec):
     """What a lead that passes the last stage becomes."""
 
     win_rate: float = Field(0.25, gt=0.0, le=1.0, allow_inf_nan=False)
-    cycle_days: _Positive = 60.0
+    cycle_days: float = Field(60.0, gt=0.0, le=3650.0, allow_inf_nan=False)
     cycle_cv: float = Field(0.5, ge=0.0, le=5.0, allow_inf_nan=False)
-    deal_size: _Positive = 20_000.0
+    # no single deal above a trillion in the plan's currency (the book's own bound)
+    deal_size: float = Field(20_000.0, gt=0.0, le=1e12, allow_inf_nan=False)
     deal_size_cv: float = Field(0.8, ge=0.0, le=10.0, allow_inf_nan=False)
 
 
@@ -207,7 +209,7 @@ class CapacityConfig(_CapacitySpec):
     stages: tuple[Stage, ...] = Field(min_length=1, max_length=4)
     opportunity: Opportunity = Opportunity()
     target: ServiceTarget | None = None
-    rep_cost: float = Field(150_000.0, ge=0.0, allow_inf_nan=False)
+    rep_cost: float = Field(150_000.0, ge=0.0, le=1e9, allow_inf_nan=False)
     replications: int = Field(20, ge=1, le=10_000)
     seed: int = Field(0, ge=0, lt=2**63)
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from spm_sim._spec import suggest
 from spm_sim.book import numeric_column
-from spm_sim.errors import DataError, SpecError
+from spm_sim.errors import DataError, SpecError, implausible
 from spm_sim.productivity import exposure_months, fit_productivity
 
 from .calibrate import annual_draws, calibrate_annual
@@ -354,7 +354,16 @@ def _history_windows(settings, hist, end, plan_year):
 
 
 def _history_basis(book, hist, end, reps, settings, ramp, season, plan_year):
-    """Run rate per rep: ramp- and season-adjusted bookings per selling year."""
+    """Run rate per rep: ramp- and season-adjusted bookings per selling year.
+
+    A rep without a usable history year gets the median run rate of the region (of
+    the company when nobody in the region has one). That is the design for planned
+    hires, reps hired in the plan year and reps hired too late for
+    ``min_history_months`` of selling time (a new hire's history is short). A rep who
+    was employed long enough and booked nothing should have had a history: the fill
+    then gives an average rep's quota to someone who sold nothing, or hides deals
+    booked under another rep_id, and :func:`_warn_no_bookings` says so.
+    """
     windows = _history_windows(settings, hist, end, plan_year)
     weights = settings.history_weights if settings.history == "multi_year" else (1.0,)
     ids = reps["rep_id"].astype(str)
@@ -389,6 +398,7 @@ def _history_basis(book, hist, end, reps, settings, ramp, season, plan_year):
     reason = np.where(reps["planned"].to_numpy(), "planned hire", reason)
     source = np.array(["own history"] * n, dtype=object)
     region = reps["region"].to_numpy()
+    pools: dict[str, str] = {}
     for reg in np.unique(region):
         fill = (region == reg) & ~usable
         if not fill.any():
@@ -404,6 +414,10 @@ def _history_basis(book, hist, end, reps, settings, ramp, season, plan_year):
             )
         run_rate[fill] = np.median(pool)
         source[fill] = [f"{where} median ({why})" for why in reason[fill]]
+        pools[str(reg)] = where
+    silent = ~usable & (reason == "no bookings")
+    if silent.any():
+        _warn_no_bookings(reps, silent, run_rate, first_e, pools, windows, settings)
     cols = {
         "run_rate": run_rate,
         "run_rate_source": source,
@@ -411,6 +425,33 @@ def _history_basis(book, hist, end, reps, settings, ramp, season, plan_year):
         "selling_months_last_year": first_e,
     }
     return run_rate, source, cols
+
+
+def _warn_no_bookings(reps, silent, run_rate, months, pools, windows, settings) -> None:
+    """One plausibility warning for the reps on quota who sold nothing in the history
+    although employed for it, and were given their region's median run rate."""
+    shown = []
+    picked = np.flatnonzero(silent)
+    for i in picked[:8]:
+        reg = str(reps["region"].iloc[i])
+        shown.append(
+            f"{reps['rep_id'].iloc[i]} ({reg}, {months[i]:.1f} selling months, run rate "
+            f"{run_rate[i]:,.0f} a year: the {pools[reg]} median)"
+        )
+    more = f"; and {len(picked) - 8} more" if len(picked) > 8 else ""
+    n = len(picked)
+    since, until = windows[0]  # the latest history year, where ``months`` were counted
+    method = "'history'" if settings.method == "history" else f"{settings.method!r} (its history)"
+    implausible(
+        f"quota method {method}: {n} rep{'s' if n > 1 else ''} on quota booked nothing from "
+        f"{since.date()} to {until.date()} though employed for at least "
+        f"{settings.min_history_months:g} selling months of it ({'; '.join(shown)}{more}). "
+        "A rep without a history of their own gets the median run rate of their region, so "
+        "each gets an average rep's quota. Check that their deals are in the bookings under "
+        "their rep_id; otherwise set their quotas with quota.overrides, or leave them out "
+        "with rep_ids.",
+        error=DataError,
+    )
 
 
 def _shares(b: np.ndarray, cap_year: np.ndarray) -> np.ndarray:
@@ -484,6 +525,10 @@ def _levels(values, region_m, target, region_q: dict, oa: OverAssignment) -> pd.
 # --- bottom-up -------------------------------------------------------------------------
 
 
+#: The largest annual target one row of a bottom-up targets file may hold.
+_MAX_TARGET = 1e12
+
+
 def _bottom_up(accounts, reps, settings):
     """Annual targets per rep from an account- or rep-level CSV."""
     path = Path(settings.targets or "")
@@ -509,6 +554,14 @@ def _bottom_up(accounts, reps, settings):
         raise DataError(
             f"{path}, row {i + 2}, column target: {df['target'].iloc[i]!r} is not a "
             f"non-negative amount ({len(bad)} such row(s)). Give the annual target in money."
+        )
+    huge = df.index[target > _MAX_TARGET]
+    if len(huge):
+        i = int(huge[0])
+        raise DataError(
+            f"{path}, row {i + 2}, column target: {df['target'].iloc[i]!r} is beyond "
+            f"{_MAX_TARGET:g}, more than any annual target ({len(huge)} such row(s)). "
+            "Check for extra digits or an amount in cents."
         )
     dup = df[key].duplicated(keep=False)
     if dup.any():

@@ -270,7 +270,8 @@ class QuotaSettings(Spec):
         "history", "equal", "potential", "capacity", "blend", "bottom_up", "calibrated"
     ] = "history"
     options: MethodOptions = HistoryOptions()
-    target: float | None = Field(None, gt=0.0, allow_inf_nan=False)
+    # a company target above 1e15 (a thousand trillion) is a typo, and overflows sums
+    target: float | None = Field(None, gt=0.0, le=1e15, allow_inf_nan=False)
     growth: float = Field(0.10, gt=-1.0, le=5.0, allow_inf_nan=False)
     over_assignment: OverAssignment = OverAssignment()
     overrides: tuple[Override, ...] = ()
