@@ -7,8 +7,16 @@ the annual amount to the cent). :func:`statement` explains one rep's pay line by
 (component, tier, period, rate, adjustment), checked against the kernel;
 :func:`backtest` pays the same year under two plans and shows who gains and who loses.
 
-The workings live in ``spm_sim/_actuals/``: ``payroll`` (:class:`ActualPayouts`,
-:class:`Backtest`) and ``statement``.
+Payroll files: :meth:`ActualPayouts.to_payroll_csv` writes the payroll, the deals it
+does not pay with the reason for each (``<stem>-unpaid.csv``, categories in
+:data:`UNPAID_CATEGORIES`) and the control totals (``<stem>-totals.json``), which
+equal the statements to the cent. Every payment is finite and at most
+:data:`MAX_AMOUNT` per rep, month and component, MBO scores at most :data:`MAX_SCORE`
+(or twice the plan's top level), or a :class:`~spm_sim.errors.DataError` names it.
+
+The workings live in ``spm_sim/_actuals/``: ``payroll`` (:class:`ActualPayouts`),
+``scores`` (the MBO scores file checked), ``statement`` and ``backtest``
+(:class:`Backtest`).
 
 Examples
 --------
@@ -22,12 +30,14 @@ Examples
 
 from __future__ import annotations
 
+from ._actuals.backtest import Backtest, backtest
 from ._actuals.payroll import (
+    MAX_AMOUNT,
+    UNPAID_CATEGORIES,
     ActualPayouts,
-    Backtest,
     actual_payouts,
-    backtest,
 )
+from ._actuals.scores import MAX_SCORE
 from ._actuals.statement import (
     Statement,
     statement,
@@ -40,4 +50,7 @@ __all__ = [
     "backtest",
     "Statement",
     "statement",
+    "MAX_AMOUNT",
+    "MAX_SCORE",
+    "UNPAID_CATEGORIES",
 ]

@@ -7,6 +7,11 @@ number is worked out in the comments, not copied from the code's output.
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,6 +30,7 @@ from spm_sim.comp import load_plan
 from spm_sim.quota import Quotas, QuotaSettings, quotas_from_history
 
 MONTHS = tuple(f"2025-{m:02d}" for m in range(1, 13))
+PLANS_DIR = Path(__file__).resolve().parents[1] / "data" / "plans"
 
 # R1 and R2 carry quota for the whole year; R5 carries quota and leaves on 2025-07-01;
 # R3 is hired during 2025 and R4 left before it: both have 2025 deals and no quota.
@@ -79,11 +85,21 @@ def three_tier_plan(*, attainment_cap=1.8, payout_cap=None, name="Three tiers"):
     )
 
 
+def load_quietly(folder):
+    """Load a book whose deals outside employment are the point of the test.
+
+    The loader warns about such deals (a PlausibilityWarning); here they are meant.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", spm_sim.errors.PlausibilityWarning)
+        return spm_sim.load_book(folder)
+
+
 def write_book(folder, bookings=BOOKINGS):
     folder.mkdir()
     for name, text in [("reps", REPS), ("accounts", ACCOUNTS), ("bookings", bookings)]:
         (folder / f"{name}.csv").write_text(text, encoding="utf-8")
-    return spm_sim.load_book(folder)
+    return load_quietly(folder)
 
 
 @pytest.fixture
@@ -253,7 +269,9 @@ def test_cents_are_rounded_to_date_then_differenced(tmp_path):
     quotas = Quotas(
         ("R1", "R2"), MONTHS, values, float(values.sum()), QuotaSettings(), pd.DataFrame()
     )
-    actual = actual_payouts(book, plan, 2025, quotas=quotas)
+    # the book ends with its last deal on 2025-03-10: April..December are said to have no data
+    with pytest.warns(spm_sim.errors.PlausibilityWarning, match=r"2025-04\.\.2025-12"):
+        actual = actual_payouts(book, plan, 2025, quotas=quotas)
     # R1 earns 5% of 10.07 = 0.5035 a month: to date 0.5035, 1.0070, 1.5105, rounded
     # 0.50, 1.01, 1.51, so the payments are 0.50, 0.51, 0.50 (rounding each payment
     # on its own would pay 0.50 x 3 = 1.50 and lose a cent).
@@ -310,7 +328,10 @@ def test_deals_of_reps_without_quota_are_listed_not_dropped(actual):
     assert "hired 2025-06-01, during 2025" in u.loc[0, "reason"]
     assert "left 2024-12-15, before 2025" in u.loc[1, "reason"]
     assert set(actual.payroll()["rep_id"]) == {"R1", "R2", "R5"}
-    with pytest.raises(spm_sim.DataError, match=r"'R3' has no quota in 2025 .*unassigned"):
+    with pytest.raises(
+        spm_sim.DataError,
+        match=r"'R3' has no quota in 2025 .*listed with the reason in ActualPayouts\.unpaid\(\)",
+    ):
         statement(actual, "R3")
 
 
@@ -471,7 +492,7 @@ def test_default_quotas_see_only_history_before_the_year():
 def test_deals_outside_employment_or_without_quota_are_listed_not_paid(tmp_path):
     import shutil
 
-    from spm_sim import load_book, load_sample
+    from spm_sim import load_sample
     from spm_sim.book import SAMPLE_DIR
 
     book_dir = tmp_path / "book"
@@ -483,7 +504,7 @@ def test_deals_outside_employment_or_without_quota_are_listed_not_paid(tmp_path)
     deals.loc[r069, ["date", "amount"]] = ["2025-11-15", "500000.00"]
     deals.to_csv(book_dir / "bookings.csv", index=False)
     assert reps.loc[reps["rep_id"] == "R069", "term_date"].item() == "2025-09-25"
-    book = load_book(book_dir)
+    book = load_quietly(book_dir)
     plan = load_plan(SAMPLE_DIR.parents[0] / "plans" / "baseline.yaml")
     before = actual_payouts(load_sample(), plan, 2025)
     after = actual_payouts(book, plan, 2025)
@@ -610,7 +631,7 @@ def mbook(tmp_path):
     folder.mkdir()
     for name, text in [("reps", MREPS), ("accounts", MACCOUNTS), ("bookings", MBOOKINGS)]:
         (folder / f"{name}.csv").write_text(text, encoding="utf-8")
-    return spm_sim.load_book(folder)
+    return load_quietly(folder)
 
 
 @pytest.fixture
@@ -669,7 +690,7 @@ def test_new_logo_is_the_earliest_deal_whatever_the_row_order(mbook, tmp_path):
     shuffled = "\n".join([lines[0], *reversed(lines[1:])]) + "\n"
     for name, text in [("reps", MREPS), ("accounts", MACCOUNTS), ("bookings", shuffled)]:
         (folder / f"{name}.csv").write_text(text, encoding="utf-8")
-    again = credit_deals(spm_sim.load_book(folder), 2025, ["R1", "R2"])
+    again = credit_deals(load_quietly(folder), 2025, ["R1", "R2"])
     for kind in KINDS:
         np.testing.assert_array_equal(
             measure_values(again, kind=kind),
@@ -886,8 +907,9 @@ def test_multi_measure_plan_on_real_deals_by_hand(mbook):
     assert (r1["payout_bookings"], r1["payout_logos"]) == (2275.00, 6000.00)
 
 
-def test_mbo_scores_and_role(mbook, tmp_path):
-    plan = load_plan(
+def _mbo_plan():
+    """80% on bookings at 1x TCR, 20% on a quarterly MBO scored 0 / 0.5 / 1."""
+    return load_plan(
         {
             "name": "AE with MBO",
             "role": "AE",
@@ -914,6 +936,10 @@ def test_mbo_scores_and_role(mbook, tmp_path):
             ],
         }
     )
+
+
+def test_mbo_scores_and_role(mbook, tmp_path):
+    plan = _mbo_plan()
     with pytest.raises(spm_sim.DataError, match="MBO component 'mbo' on score 'goals'"):
         actual_payouts(mbook, plan, 2025, quotas=_mquotas())
     rows = [
@@ -938,3 +964,388 @@ def test_mbo_scores_and_role(mbook, tmp_path):
     assert mbo[1].sum() == pytest.approx(0.2 * ti, abs=0.01)
     with pytest.raises(spm_sim.DataError, match="is for role 'SDR'.*their roles: AE"):
         actual_payouts(mbook, plan.replace(role="SDR"), 2025, quotas=_mquotas(), scores=scores)
+
+
+# ------------------------------------------------------------------ payroll-grade checks
+#
+# Issue 15: MBO scores are checked row by row; every deal not paid is listed with its
+# reason; the control totals equal the payroll and the statements to the cent; a
+# year the book does not cover to December says so; no amount can overflow.
+
+
+def _scores(rows, file="scores.csv"):
+    """A scores table as the command line reads it: ``attrs`` name the file."""
+    frame = pd.DataFrame(rows, columns=["rep_id", "period", "measure", "score"])
+    frame.attrs["file"] = file
+    return frame
+
+
+def _quarters(rep, score=1.0):
+    return [(rep, f"2025-{m:02d}", "goals", score) for m in (3, 6, 9, 12)]
+
+
+def test_two_scores_for_one_rep_month_and_measure_are_an_error(mbook):
+    # line 1 is the header: R1's rows are lines 2..5, R2's 6..9; line 10 repeats line 3
+    rows = _quarters("R1") + _quarters("R2") + [("R1", "2025-06", "goals", 0.0)]
+    with pytest.raises(
+        spm_sim.DataError,
+        match=r"^scores\.csv line 10: a second 'goals' score for rep 'R1' in 2025-06 "
+        r"\(the first is line 3\); keep one row per rep, month and measure",
+    ):
+        actual_payouts(mbook, _mbo_plan(), 2025, quotas=_mquotas(), scores=_scores(rows))
+    # a table built in memory is located by its index labels
+    frame = _scores(rows)
+    frame.attrs.clear()
+    with pytest.raises(spm_sim.DataError, match=r"^scores row 8: .*\(the first is row 1\)"):
+        actual_payouts(mbook, _mbo_plan(), 2025, quotas=_mquotas(), scores=frame)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            ("R11", "2025-03", "goals", 1.0),
+            r"line 10: column 'rep_id': rep 'R11' is not in the book's reps\. "
+            r"Did you mean 'R1'\?.* Fix the id or remove the row",
+        ),
+        ((None, "2025-03", "goals", 1.0), r"line 10: column 'rep_id' is empty"),
+        (
+            ("R1", "2025-03", "gaols", 1.0),
+            r"line 10: column 'measure': 'gaols' is not a score measure of plan 'AE with MBO' "
+            r"\(goals\)\. Did you mean 'goals'\?",
+        ),
+        (
+            ("R1", "2024-12", "goals", 1.0),
+            r"line 10: column 'period': '2024-12' is not a month of 2025 \(write YYYY-MM",
+        ),
+        (("R1", "2025-3", "goals", 1.0), r"line 10: column 'period': '2025-3' is not a month"),
+    ],
+)
+def test_a_score_row_that_pays_nobody_is_an_error(mbook, row, message):
+    rows = _quarters("R1") + _quarters("R2") + [row]
+    with pytest.raises(spm_sim.DataError, match=message):
+        actual_payouts(mbook, _mbo_plan(), 2025, quotas=_mquotas(), scores=_scores(rows))
+
+
+@pytest.mark.parametrize(
+    ("score", "message"),
+    [
+        ("high", r"score 'high' must be a number >= 0 and at most 10 \(column 'score'"),
+        (float("nan"), r"score nan must be a number >= 0"),
+        (float("inf"), r"score inf must be a number >= 0"),
+        (-0.5, r"score -0\.5 must be a number >= 0"),
+        (100.0, r"score 100\.0 must be .* at most 10 .*100 looks like a percentage: write 1\)"),
+    ],
+)
+def test_score_values_outside_the_scale_are_refused(mbook, score, message):
+    rows = _quarters("R1") + _quarters("R2")
+    rows[5] = ("R2", "2025-06", "goals", score)  # line 7
+    with pytest.raises(spm_sim.DataError, match=r"^scores\.csv line 7: " + message):
+        actual_payouts(mbook, _mbo_plan(), 2025, quotas=_mquotas(), scores=_scores(rows))
+
+
+def test_the_score_bound_follows_a_plan_whose_levels_go_higher(mbook):
+    # levels up to 50 (a plan scored in points): scores up to twice that are accepted
+    plan = _mbo_plan()
+    mbo = plan.components[1]
+    levels = [{"score": 0, "payout": 0}, {"score": 25, "payout": 0.5}, {"score": 50, "payout": 1}]
+    plan = plan.replace(components=[plan.components[0], mbo.replace(levels=levels)])
+    rows = _quarters("R1", 80.0) + _quarters("R2", 50.0)
+    actual = actual_payouts(mbook, plan, 2025, quotas=_mquotas(), scores=_scores(rows))
+    # R1 at 80 reaches the top level: 0.2 x 12,000 x 3/12 = 600 a quarter
+    np.testing.assert_array_equal(
+        actual.paid_cents()[0, :, 1] / 100, _row(mar=600, jun=600, sep=600, dec=600)
+    )
+    rows[0] = ("R1", "2025-03", "goals", 101.0)
+    with pytest.raises(spm_sim.DataError, match=r"line 2: score 101\.0 .* at most 100 "):
+        actual_payouts(mbook, plan, 2025, quotas=_mquotas(), scores=_scores(rows))
+
+
+def test_scores_of_reps_employed_but_not_on_the_payroll_are_noted_not_used(mbook):
+    # R3 is employed all 2025 but not in the quotas given: the rows pay nobody, and the
+    # payroll says so
+    rows = _quarters("R1") + _quarters("R2") + _quarters("R3")
+    actual = actual_payouts(mbook, _mbo_plan(), 2025, quotas=_mquotas(), scores=_scores(rows))
+    assert actual.notes == (
+        "scores.csv: 4 score row(s) of 1 rep(s) employed in 2025 but not on this payroll were "
+        "not used (R3).",
+    )
+    assert actual.rep_ids == ("R1", "R2")
+    # R4 is hired in 2026: a 2025 score of theirs is a mistake in the file
+    rows = _quarters("R1") + _quarters("R2") + [("R4", "2025-06", "goals", 1.0)]
+    with pytest.raises(
+        spm_sim.DataError,
+        match=r"^scores\.csv line 10: column 'rep_id': rep 'R4' was not employed in 2025 "
+        r"\(hired 2026-02-01\), so this score pays nobody\. Fix the rep_id or remove the row\.",
+    ):
+        actual_payouts(mbook, _mbo_plan(), 2025, quotas=_mquotas(), scores=_scores(rows))
+
+
+def test_every_unpaid_deal_is_listed_with_its_true_reason(mbook):
+    # R2 on quota: D10 before the hire date and D07 after the term date are outside
+    # employment; R3 (no quota) and R4 (hired 2026) carry no quota in 2025.
+    actual = actual_payouts(mbook, _flat(0.1), 2025, quotas=_mquotas())
+    u = actual.unpaid()
+    assert u.columns.tolist() == [
+        "deal_id",
+        "date",
+        "rep_id",
+        "account_id",
+        "amount",
+        "currency",
+        "category",
+        "reason",
+    ]
+    got = list(zip(u["deal_id"], u["date"], u["rep_id"], u["amount"], u["category"], strict=True))
+    assert got == [
+        ("D10", "2025-02-02", "R2", 100.0, "outside_employment"),
+        ("D07", "2025-11-20", "R2", 700.0, "outside_employment"),
+        ("D09", "2025-06-06", "R3", 900.0, "no_quota"),
+        ("D12", "2025-07-07", "R4", 50.0, "no_quota"),
+    ]
+    reasons = dict(zip(u["deal_id"], u["reason"], strict=True))
+    assert reasons["D07"] == "booked outside employment (hired 2025-03-01, left 2025-10-31)"
+    assert reasons["D12"] == "hired 2026-02-01, after 2025: booked before being hired"
+    assert set(u["currency"]) == {"USD"}
+    # the same deals as the summary per rep and reason; with the credited ones, every
+    # deal of the year once
+    assert u["amount"].sum() == actual.unassigned["amount"].sum() == 1_750.0
+    paid = set(credit_deals(mbook, 2025, ["R1", "R2"]).deals["deal_id"])
+    year = set(mbook.bookings.loc[mbook.bookings["date"].dt.year == 2025, "deal_id"])
+    assert paid.isdisjoint(u["deal_id"]) and paid | set(u["deal_id"]) == year
+
+
+def test_a_rep_can_have_deals_unpaid_for_two_reasons(mbook):
+    # R2's quota is 0: D04 and D05 (inside employment) are unpaid for that reason,
+    # D07 and D10 (outside employment) for theirs
+    v = np.full((2, 12), 1000.0)
+    v[1] = 0.0
+    quotas = Quotas(("R1", "R2"), MONTHS, v, float(v.sum()), QuotaSettings(), pd.DataFrame())
+    u = actual_payouts(mbook, _flat(0.1), 2025, quotas=quotas).unpaid()
+    r2 = u[u["rep_id"] == "R2"].set_index("deal_id")
+    assert r2["category"].to_dict() == {
+        "D10": "outside_employment",
+        "D04": "zero_quota",
+        "D05": "zero_quota",
+        "D07": "outside_employment",
+    }
+    assert r2.loc["D04", "reason"] == "quota is 0 in 2025: nothing to measure"
+
+
+def test_deals_of_reps_of_another_role_are_listed_as_such(tmp_path):
+    folder = tmp_path / "roles"
+    folder.mkdir()
+    reps = MREPS.replace("R3,Cy Diaz,East,AE", "R3,Cy Diaz,East,SDR")
+    for name, text in [("reps", reps), ("accounts", MACCOUNTS), ("bookings", MBOOKINGS)]:
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    book = load_quietly(folder)
+    v = np.full((3, 12), 1000.0)
+    quotas = Quotas(("R1", "R2", "R3"), MONTHS, v, float(v.sum()), QuotaSettings(), pd.DataFrame())
+    actual = actual_payouts(book, _flat(0.1, role="AE"), 2025, quotas=quotas)
+    u = actual.unpaid().set_index("deal_id")
+    assert u.loc["D09", "category"] == "other_role"
+    assert u.loc["D09", "reason"] == "role is not 'AE': paid under another plan"
+    assert actual.control_totals()["unpaid"]["by_category"] == {
+        "no_quota": 1,
+        "other_role": 1,
+        "outside_employment": 2,
+    }
+
+
+def test_payroll_files_control_totals_and_every_statement_agree_to_the_cent(tmp_path):
+    # the sample's 2025 under a plan with four columns (new logos, MBO, draw) and a
+    # clawback-free year; the totals are recomputed from the CSV and the statements
+    import hashlib
+    import json
+
+    from spm_sim.comp import load_plan as plan_of
+
+    book = spm_sim.load_sample()
+    plan = plan_of(PLANS_DIR / "sdr_recoverable_draw.yaml").replace(role=None)
+    reps, term = book.reps, book.reps["term_date"]
+    on = (reps["hire_date"] <= "2025-12-31") & (term.isna() | (term >= "2025-01-01"))
+    employed = reps.loc[on, "rep_id"]  # a 2025 score names a rep employed in 2025
+    scores = pd.DataFrame(
+        [
+            (r, f"2025-{m:02d}", "mbo_score", [0.5, 1.0, 1.25][k % 3])
+            for k, r in enumerate(employed)
+            for m in (3, 6, 9, 12)
+        ],
+        columns=["rep_id", "period", "measure", "score"],
+    )
+    actual = actual_payouts(book, plan, 2025, scores=scores)
+    path = actual.to_payroll_csv(tmp_path / "pay" / "payroll-2025.csv")
+    files = actual.payroll_files(path)
+    assert [p.name for p in files.values()] == [
+        "payroll-2025.csv",
+        "payroll-2025-unpaid.csv",
+        "payroll-2025-totals.json",
+    ]
+    totals = json.loads(files["totals"].read_text())
+    pay = pd.read_csv(path, dtype={"rep_id": str, "period": str})
+    cents = (pay["amount"] * 100).round().astype("int64")
+    assert totals["rows"] == len(pay) == 81 * 12 * 3
+    assert totals["reps"] == pay["rep_id"].nunique() == 81
+    assert totals["components"] == ["new_logos", "objectives", "draw"]
+    assert totals["total_cents"] == int(cents.sum())
+    assert totals["total"] == f"{cents.sum() / 100:.2f}"
+    by_comp = cents.groupby(pay["component"]).sum().to_dict()
+    by_month = cents.groupby(pay["period"]).sum().to_dict()
+    assert {k: v["cents"] for k, v in totals["by_component"].items()} == by_comp
+    assert {k: v["cents"] for k, v in totals["by_month"].items()} == by_month
+    assert all(m["has_data"] for m in totals["by_month"].values())
+    assert totals["months_without_data"] == [] and totals["data_end"] == "2025-12-31"
+    # every rep's statement, summed, gives the same cents by component and by month
+    from_statements = {"component": {}, "period": {}}
+    for rep in actual.rep_ids:
+        t = statement(actual, rep).table
+        for key in from_statements:
+            for name, paid in t.groupby(key)["paid"].sum().items():
+                got = from_statements[key]
+                got[name] = got.get(name, 0) + round(paid * 100)
+    assert from_statements["component"] == by_comp
+    assert from_statements["period"] == by_month
+    # the files are the ones the totals describe
+    for key in ("payroll", "unpaid"):
+        entry = totals["files"][key]
+        assert entry["file"] == files[key].name
+        assert entry["sha256"] == hashlib.sha256(files[key].read_bytes()).hexdigest()
+    unpaid = pd.read_csv(files["unpaid"])
+    assert len(unpaid) == 0 and totals["unpaid"]["deals"] == 0  # a header: none unpaid
+    assert unpaid.columns.tolist()[-2:] == ["category", "reason"]
+    assert totals["book"]["path"] == str(book.path)
+
+
+def test_unpaid_file_and_totals_of_a_book_with_unpaid_deals(mbook, tmp_path):
+    import json
+
+    actual = actual_payouts(mbook, _flat(0.1), 2025, quotas=_mquotas())
+    path = actual.to_payroll_csv(tmp_path / "payroll.csv")
+    unpaid = pd.read_csv(tmp_path / "payroll-unpaid.csv", dtype=str)
+    assert unpaid["deal_id"].tolist() == ["D10", "D07", "D09", "D12"]
+    assert unpaid["amount"].tolist() == ["100.00", "700.00", "900.00", "50.00"]
+    totals = json.loads((tmp_path / "payroll-totals.json").read_text())
+    assert totals["unpaid"] == {
+        "deals": 4,
+        "reps": 3,
+        "amount_cents": 175_000,
+        "amount": "1750.00",
+        "by_category": {"no_quota": 2, "outside_employment": 2},
+    }
+    assert path == tmp_path / "payroll.csv"
+
+
+def _cut_book(tmp_path, snapshot=None, last="2025-09-30"):
+    """The tiny book with the deals after ``last`` removed, and maybe a snapshot date."""
+    kept = [ln for ln in BOOKINGS.splitlines()[1:] if ln.split(",")[1] <= last]
+    tmp_path.mkdir(exist_ok=True)
+    folder = tmp_path / "cut"
+    book = write_book(folder, BOOKINGS.splitlines()[0] + "\n" + "\n".join(kept) + "\n")
+    if snapshot is not None:
+        (folder / "book.yaml").write_text(f'snapshot_date: "{snapshot}"\n', encoding="utf-8")
+        book = load_quietly(folder)
+    return book
+
+
+def test_a_year_the_book_ends_before_december_says_which_months_have_no_data(tmp_path, quotas):
+    book = _cut_book(tmp_path, snapshot="2025-09-30")
+    with pytest.warns(
+        spm_sim.errors.PlausibilityWarning,
+        match=r"has data up to 2025-09-30 \(its snapshot date\), so 2025-10\.\.2025-12 "
+        r"\(3 month\(s\) of 2025\) have no data",
+    ):
+        actual = actual_payouts(book, three_tier_plan(), 2025, quotas=quotas)
+    assert actual.months_without_data == ("2025-10", "2025-11", "2025-12")
+    totals = actual.control_totals()
+    assert totals["months_without_data"] == ["2025-10", "2025-11", "2025-12"]
+    assert totals["data_end"] == "2025-09-30"
+    assert [m["has_data"] for m in totals["by_month"].values()] == [True] * 9 + [False] * 3
+    with spm_sim.errors.strict_checks(), pytest.raises(spm_sim.DataError, match="no data"):
+        actual_payouts(book, three_tier_plan(), 2025, quotas=quotas)
+    # without a snapshot date the last booking ends the data: D06 on 2025-09-20
+    with pytest.warns(spm_sim.errors.PlausibilityWarning, match="its last booking"):
+        later = actual_payouts(_cut_book(tmp_path / "b"), three_tier_plan(), 2025, quotas=quotas)
+    assert later.months_without_data == ("2025-10", "2025-11", "2025-12")
+
+
+def test_a_book_that_runs_to_december_has_every_month(actual):
+    # the tiny book's last deal is on 2025-12-01: December has data, if only a day of it
+    assert actual.months_without_data == ()
+    assert actual.data_end == pd.Timestamp("2025-12-01")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(1e308, "1e+308"), (-1e308, "-1e+308"), (float("inf"), "inf"), (float("nan"), "nan")],
+)
+def test_a_payment_beyond_the_bound_is_refused_with_its_place(actual, value, shown):
+    by = actual.payout.by_component.copy()
+    by[1, 4, 0] = value  # R2, May
+    bad = dataclasses.replace(actual, payout=dataclasses.replace(actual.payout, by_component=by))
+    message = (
+        rf"the payment of rep 'R2', component 'bookings' in 2025-05 is {re.escape(shown)} USD, "
+        r".*up to 1e\+12 per rep, month and component"
+    )
+    for use in (bad.paid_cents, bad.payroll, bad.by_rep, bad.control_totals):
+        with pytest.raises(spm_sim.DataError, match=message):
+            use()
+    with pytest.raises(spm_sim.DataError, match=message):
+        statement(bad, "R2")  # a statement never shows an amount the payroll refuses
+
+
+def test_the_largest_payment_allowed_is_kept_to_the_cent(actual):
+    from spm_sim.actuals import MAX_AMOUNT
+
+    by = np.zeros_like(actual.payout.by_component)
+    by[0, :, 0] = MAX_AMOUNT - 0.01  # twelve months at the bound: 1.2e13 to date
+    big = dataclasses.replace(actual, payout=dataclasses.replace(actual.payout, by_component=by))
+    cents = big.paid_cents()
+    assert cents[0, :, 0].tolist() == [99_999_999_999_999] * 12
+    assert big.control_totals()["total"] == "11999999999999.88"
+
+
+def test_a_payment_the_payroll_cannot_carry_is_refused_when_paid(book, quotas):
+    # R1's annual quota of 0.001 makes the attainment 2e7 in January: with no cap the
+    # pay to date is about 12,000 x 2 x attainment, so the March payment is
+    # 24,000 x (65,000 - 20,000) / 0.001 = 1.08e12, above the payroll's bound (and
+    # June's and November's too), though each is below the kernel's own 1e13
+    q = quotas.values.copy()
+    q[0] = 0.001 / 12
+    small = Quotas(quotas.rep_ids, MONTHS, q, 1.0, QuotaSettings(), pd.DataFrame())
+    with pytest.raises(
+        spm_sim.DataError,
+        match=r"^the payment of rep 'R1', component 'bookings' in 2025-03 is 1\.08e\+12 USD, "
+        r"above 1e\+12 \(3 such amount\(s\)\).* Check the plan's rates and caps, the reps' "
+        r"target_incentive, the quotas and the deals' amounts\.",
+    ):
+        actual_payouts(book, three_tier_plan(attainment_cap=None), 2025, quotas=small)
+    # a quota of 1e-300 makes the pay 4e307: refused (by the kernel first), never paid
+    q[0] = 1e-300
+    tiny = Quotas(quotas.rep_ids, MONTHS, q, 1.0, QuotaSettings(), pd.DataFrame())
+    with pytest.raises(spm_sim.DataError, match="the payment of"):
+        actual_payouts(book, three_tier_plan(attainment_cap=None), 2025, quotas=tiny)
+
+
+def test_the_command_line_refuses_an_overflowing_payroll(tmp_path, capsys, monkeypatch):
+    # as if an amount of 1e308 had reached the kernel: one error line, no file
+    from spm_sim._actuals import payroll as module
+    from spm_sim.cli import main
+
+    real = module.payout
+
+    def huge(*args, **kwargs):
+        paid = real(*args, **kwargs)
+        by = paid.by_component.copy()
+        by[1, 2, 0] = 1e308
+        return dataclasses.replace(paid, by_component=by)
+
+    monkeypatch.setattr(module, "payout", huge)
+    out = tmp_path / "payroll.csv"
+    plan = str(PLANS_DIR / "baseline.yaml")
+    code = main(["payouts", plan, "--year", "2025", "--out", str(out), "--statement", "R002"])
+    err = capsys.readouterr().err
+    assert code == 2
+    where = "the payment of rep 'R002', component 'bookings' in 2025-03 is 1e+308 USD"
+    assert f"spm-sim: error: {where}" in err
+    assert "Traceback" not in err and "Overflow" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing written

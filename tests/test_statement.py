@@ -117,8 +117,31 @@ def test_retroactive_tier_applies_the_band_reached_to_every_unit():
     assert (jul["earned_to_date"], jul["paid"]) == (19_800.0, 13_800.0)
     assert (jul["tier_start"], jul["rate"], jul["rate_unit"]) == (1.0, 1.5, "x TCR")
     assert jul["bookings_in_band"] == pytest.approx(132_000)
-    assert "band 2 reached (100%-up): 1.5 x TCR on all $132,000.00" in jul["note"]
+    # the band's edges both ways: the start is included, there is no upper end
+    assert (
+        "band 2 reached (from 100% (included), no upper end): 1.5 x TCR on all $132,000.00"
+        in jul["note"]
+    )
+    assert "band 1 reached (from 0% (included) up to 100% (not included))" in jan["note"]
     assert s.total == 19_800.0
+
+
+def test_marginal_tier_notes_state_each_band_both_ways():
+    # 1x TCR to 90%, 1.5x from 90% to 99.5%, 2x above; 132,000 of 120,000 = 110%:
+    #   tier 1 108,000 x 10% = 10,800; tier 2 11,400 x 15% = 1,710; tier 3 12,600 x 20% = 2,520
+    tiers = [
+        {"start": 0, "end": 0.9, "rate": 1.0},
+        {"start": 0.9, "end": 0.995, "rate": 1.5},
+        {"start": 0.995, "rate": 2.0},
+    ]
+    s = reconciled(actual({"name": "Bands", "components": [flat(tiers=tiers)]}, months(jul=132e3)))
+    notes = rows(s, "bookings", "2025-07")["note"].tolist()
+    assert notes == [
+        "from 0% (included) up to 90% (not included): 1 x TCR on $108,000.00",
+        "from 90% (included) up to 99.5% (not included): 1.5 x TCR on $11,400.00",
+        "from 99.5% (included), no upper end: 2 x TCR on $12,600.00",
+    ]
+    assert rows(s, "bookings", "2025-07")["paid"].sum() == 10_800 + 1_710 + 2_520
 
 
 def test_curve_segment_is_interpolated_and_continues_past_the_last_point():
@@ -658,6 +681,14 @@ def sample():
     return spm_sim.load_sample()
 
 
+def employed_in_2025(book) -> list[str]:
+    """The reps employed on at least one day of 2025: those a 2025 score may name."""
+    reps = book.reps
+    term = reps["term_date"]
+    on = (reps["hire_date"] <= "2025-12-31") & (term.isna() | (term >= "2025-01-01"))
+    return reps.loc[on, "rep_id"].tolist()
+
+
 @pytest.mark.parametrize("stem", ["baseline", "accelerated"])
 def test_sample_statements_reconcile(sample, stem):
     a = actual_payouts(sample, PLANS / f"{stem}.yaml", 2025)
@@ -677,7 +708,7 @@ def test_every_sample_plan_explains_the_sample_year(sample, path):
         scores = pd.DataFrame(
             [
                 (r, MONTHS[e], c.measure, round(float(rng.uniform(0.5, 1.3)), 2))
-                for r in sample.reps["rep_id"]
+                for r in employed_in_2025(sample)
                 for c in mbos
                 for e in period_ends(c.period, 12)
             ],

@@ -15,6 +15,26 @@ pays the rounded amount to date minus the rounded amount to the end of ``p - 1``
 So the payments of a year add up, to the cent, to the rounded annual amount, and
 no cent is lost or paid twice by rounding each payment on its own.
 
+Every payment must be finite and at most :data:`MAX_AMOUNT` (1e12 in the plan's
+currency) per rep, month and component, and so must the credited bookings of a rep
+in a month; otherwise :class:`~spm_sim.errors.DataError` names the rep, the column,
+the month and the value. Within that bound a year to date in cents (at most 1.2e15)
+is an exact integer in float64 (below 2**53) and far inside int64, so no amount can
+overflow or lose a cent; totals over reps are summed as Python integers.
+
+Files
+-----
+:meth:`ActualPayouts.to_payroll_csv` writes three files side by side (names from
+:meth:`ActualPayouts.payroll_files`): the payroll (``payroll.csv``), the deals of the
+year that it does not pay, one per row with the reason (``payroll-unpaid.csv``),
+and the control totals (``payroll-totals.json``: rows, reps, cents per component and
+month, the months without data, the unpaid deals and each file's SHA-256), written
+last. Each goes through :mod:`spm_sim._files` (whole or not at all).
+
+The module holds the payroll, its checks (money bounds, MBO scores) and its files
+next to each other because each check guards a number the files carry; it is longer
+than most for that reason.
+
 Examples
 --------
 >>> from spm_sim import load_sample, standard_plan
@@ -33,7 +53,8 @@ Incentive statement for R001 (Jonas Iversen), 2025
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,18 +62,35 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spm_sim._files import write_csv
-from spm_sim._format import format_money, format_pct
+from spm_sim._files import write_csv, write_text
 from spm_sim._spec import suggest
 from spm_sim.book import cancellation_arrays, credit_deals, measure_arrays, measure_values
 from spm_sim.comp import Payout, Plan, load_plan, payout, round_money
-from spm_sim.errors import DataError
+from spm_sim.errors import DataError, implausible
 from spm_sim.quota import Quotas, QuotaSettings, quotas_from_history
 
-__all__ = ["ActualPayouts", "Backtest", "actual_payouts", "backtest"]
+from .scores import _score_arrays
 
-#: Attainment within this of 1.0 counts as at quota (as the kernel's threshold test).
-_TOL = 1e-9
+__all__ = [
+    "ActualPayouts",
+    "actual_payouts",
+    "MAX_AMOUNT",
+    "UNPAID_CATEGORIES",
+]
+
+#: The largest payment the payroll carries per rep, month and component, and the
+#: largest credited bookings of a rep in a month, in the plan's currency. A year to
+#: date in cents then stays below 1.2e15: exact in float64 and far inside int64.
+MAX_AMOUNT = 1e12
+
+#: Why a deal of the year is not paid: the ``category`` column of the unpaid deals,
+#: and the words the command line uses for it.
+UNPAID_CATEGORIES = {
+    "no_quota": "rep has no quota that year",
+    "outside_employment": "booked outside the rep's employment",
+    "zero_quota": "rep's quota is 0 that year",
+    "other_role": "rep's role is paid under another plan",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +124,18 @@ class ActualPayouts:
         (``bookings`` and each declared measure); empty without a clawback rule.
     active : ndarray, shape (n_reps, 12)
         1 for the months the rep was employed on at least one day, else 0.
+    unpaid_deals : DataFrame or None
+        The same deals as ``unassigned``, one row each: ``deal_id, date, rep_id,
+        account_id, amount, currency, category, reason``; ``category`` is a key of
+        :data:`UNPAID_CATEGORIES`. None when built by hand.
+    book_name, book_path : str or None
+        The book paid from (``book_path`` None for a book built from frames).
+    data_end : Timestamp or None
+        The last day the book has data for: its ``snapshot_date``, else its last
+        booking (``data_end_source`` says which).
+    data_end_source : str
+    notes : tuple of str
+        What the payroll did not use and why (score rows of reps not on it, ...).
     """
 
     plan: Plan
@@ -101,17 +151,48 @@ class ActualPayouts:
     measures: dict = field(default_factory=dict)
     cancellations: dict = field(default_factory=dict)
     active: np.ndarray | None = None
+    unpaid_deals: pd.DataFrame | None = None
+    book_name: str | None = None
+    book_path: str | None = None
+    data_end: pd.Timestamp | None = None
+    data_end_source: str = ""
+    notes: tuple[str, ...] = ()
 
     @property
     def currency(self) -> str:
         """The plan's currency (the book's, which :func:`actual_payouts` checked)."""
         return self.plan.currency
 
+    @property
+    def months_without_data(self) -> tuple[str, ...]:
+        """The periods that begin after :attr:`data_end`: the book says nothing of them.
+
+        They are paid as if nothing was booked; :func:`actual_payouts` warns about
+        them (:class:`~spm_sim.errors.PlausibilityWarning`).
+        """
+        if self.data_end is None:
+            return ()
+        return tuple(p for p in self.periods if pd.Timestamp(f"{p}-01") > self.data_end)
+
     def paid_cents(self) -> np.ndarray:
         """Payments in integer cents, shape (n_reps, 12, n_components).
 
         Rounded year to date, then differenced (see the module's money rule).
+
+        Raises
+        ------
+        DataError
+            If a payment is not finite or above :data:`MAX_AMOUNT` (naming the rep,
+            the column, the month and the value).
         """
+        _check_money(
+            self.payout.by_component,
+            self.rep_ids,
+            self.periods,
+            self.payout.components,
+            self.currency,
+            what="payment",
+        )
         earned = np.cumsum(self.payout.by_component, axis=-2)
         cents = np.rint(round_money(earned) * 100.0).astype(np.int64)
         return np.diff(cents, axis=-2, prepend=0)
@@ -126,8 +207,9 @@ class ActualPayouts:
             ``payout_<component>`` per component, ``payout`` (total, to the cent)
             and ``payout_to_ti`` (payout / TI; NaN where TI is 0).
         """
-        annual = self.paid_cents().sum(axis=1) / 100.0
-        total = self.paid_cents().sum(axis=(1, 2)) / 100.0
+        cents = self.paid_cents()
+        annual = cents.sum(axis=1) / 100.0
+        total = cents.sum(axis=(1, 2)) / 100.0
         ti = self.target_incentive
         frame = pd.DataFrame(
             {
@@ -170,12 +252,208 @@ class ActualPayouts:
         frame.attrs.update(plan=self.plan.name, year=self.year, currency=self.currency)
         return frame
 
-    def to_payroll_csv(self, path: str | Path) -> Path:
-        """Write :meth:`payroll` as CSV (amounts with two decimals); return the path."""
+    def unpaid(self) -> pd.DataFrame:
+        """The deals of the year this payroll does not pay, one per row, with the reason.
+
+        Returns
+        -------
+        DataFrame
+            ``deal_id, date (YYYY-MM-DD), rep_id, account_id, amount, currency,
+            category, reason``, sorted by rep, date and deal; built from
+            :attr:`unassigned` (one row per rep and reason, ``deal_id`` and ``date``
+            empty) when :attr:`unpaid_deals` is None.
+        """
+        if self.unpaid_deals is not None:
+            return self.unpaid_deals.copy()
+        u = self.unassigned
+        return pd.DataFrame(
+            {
+                "deal_id": "",
+                "date": "",
+                "rep_id": u["rep_id"].astype(str),
+                "account_id": "",
+                "amount": u["amount"].astype(float),
+                "currency": self.currency,
+                "category": "",
+                "reason": u["reason"].astype(str),
+            },
+            columns=_UNPAID_COLUMNS,
+        )
+
+    def control_totals(self) -> dict[str, Any]:
+        """The payroll's control totals: what a payroll team ticks before paying.
+
+        Returns
+        -------
+        dict
+            ``plan, year, currency, book`` (``name``, ``path``), ``rows``,
+            ``reps``, ``components``, ``total_cents`` (int) and ``total`` (text,
+            two decimals), ``by_component`` and ``by_month`` (each name or period to
+            ``cents`` and ``amount``; a month also ``has_data``), ``data_end``,
+            ``data_end_source``, ``months_without_data`` and ``unpaid`` (``deals``,
+            ``reps``, ``amount_cents``, ``amount`` and ``by_category``: deals per
+            category). Every sum is over the payroll's cents, so it equals the
+            payroll rows and the reps' statements to the cent.
+
+        Examples
+        --------
+        >>> from spm_sim import load_sample, standard_plan
+        >>> totals = actual_payouts(load_sample(), standard_plan(), 2025).control_totals()
+        >>> totals["rows"], totals["reps"], totals["months_without_data"]
+        (972, 81, [])
+        >>> totals["total_cents"] == sum(m["cents"] for m in totals["by_month"].values())
+        True
+        """
+        cents = self.paid_cents()
+        n_r, n_p, n_c = cents.shape
+        # per rep, one column or one month: within int64; over reps: Python ints
+        by_comp = [sum(int(v) for v in cents[:, :, j].sum(axis=1)) for j in range(n_c)]
+        by_month = [sum(int(v) for v in cents[:, p, :].sum(axis=1)) for p in range(n_p)]
+        total = sum(by_comp)
+        if total != sum(by_month):  # pragma: no cover - two sums of the same integers
+            raise RuntimeError("control totals: the months and the components disagree")
+        empty = set(self.months_without_data)
+        unpaid = self.unpaid()
+        unpaid_cents = sum(_deal_cents(a) for a in unpaid["amount"])
+        return {
+            "plan": self.plan.name,
+            "year": self.year,
+            "currency": self.currency,
+            "book": {"name": self.book_name, "path": self.book_path},
+            "rows": n_r * n_p * n_c,
+            "reps": n_r,
+            "components": list(self.payout.components),
+            "total_cents": total,
+            "total": _cents_text(total),
+            "by_component": {
+                name: {"cents": c, "amount": _cents_text(c)}
+                for name, c in zip(self.payout.components, by_comp, strict=True)
+            },
+            "by_month": {
+                p: {"cents": c, "amount": _cents_text(c), "has_data": p not in empty}
+                for p, c in zip(self.periods, by_month, strict=True)
+            },
+            "data_end": None if self.data_end is None else f"{self.data_end:%Y-%m-%d}",
+            "data_end_source": self.data_end_source,
+            "months_without_data": [p for p in self.periods if p in empty],
+            "unpaid": {
+                "deals": int(self.unassigned["deals"].sum()),
+                "reps": int(self.unassigned["rep_id"].nunique()),
+                "amount_cents": unpaid_cents,
+                "amount": _cents_text(unpaid_cents),
+                "by_category": {
+                    str(k): int(v)
+                    for k, v in unpaid["category"].value_counts().sort_index().items()
+                }
+                if self.unpaid_deals is not None
+                else {},
+            },
+        }
+
+    @staticmethod
+    def payroll_files(path: str | Path) -> dict[str, Path]:
+        """The three files :meth:`to_payroll_csv` writes for a payroll at ``path``.
+
+        Examples
+        --------
+        >>> files = ActualPayouts.payroll_files("out/payroll-2025.csv")
+        >>> [str(p) for p in files.values()]
+        ['out/payroll-2025.csv', 'out/payroll-2025-unpaid.csv', 'out/payroll-2025-totals.json']
+        """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_csv(self.payroll(), path, float_format="%.2f")
-        return path
+        stem = path.stem if path.suffix.lower() == ".csv" else path.name
+        return {
+            "payroll": path,
+            "unpaid": path.with_name(f"{stem}-unpaid.csv"),
+            "totals": path.with_name(f"{stem}-totals.json"),
+        }
+
+    def to_payroll_csv(self, path: str | Path) -> Path:
+        """Write the payroll, its unpaid deals and its control totals; return the payroll's path.
+
+        The payroll (:meth:`payroll`, amounts with two decimals) goes to ``path``;
+        beside it (see :meth:`payroll_files`) ``<stem>-unpaid.csv`` (:meth:`unpaid`,
+        written even when empty, so its absence never means "none") and, last,
+        ``<stem>-totals.json`` (:meth:`control_totals` plus each file's name, rows
+        and SHA-256). Each file is written whole or not at all; existing files are
+        replaced (the command line asks for ``--force`` first).
+        """
+        files = self.payroll_files(path)
+        files["payroll"].parent.mkdir(parents=True, exist_ok=True)
+        totals = self.control_totals()  # checks every amount before any file is written
+        unpaid = self.unpaid()
+        written = {}
+        for key, frame in (("unpaid", unpaid), ("payroll", self.payroll())):
+            write_csv(frame, files[key], float_format="%.2f")
+            data = files[key].read_bytes()
+            written[key] = {
+                "file": files[key].name,
+                "rows": int(len(frame)),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        totals["files"] = {"payroll": written["payroll"], "unpaid": written["unpaid"]}
+        write_text(files["totals"], json.dumps(totals, indent=2, ensure_ascii=False) + "\n")
+        return files["payroll"]
+
+
+_UNPAID_COLUMNS = [
+    "deal_id",
+    "date",
+    "rep_id",
+    "account_id",
+    "amount",
+    "currency",
+    "category",
+    "reason",
+]
+
+
+def _cents_text(cents: int) -> str:
+    """Integer cents as exact text with two decimals: ``-1234.05``."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def _deal_cents(amount: float) -> int:
+    """A deal's amount in whole cents (the book's amounts are finite, checked on load)."""
+    x = float(amount)
+    if not (np.isfinite(x) and abs(x) <= MAX_AMOUNT):
+        raise DataError(
+            f"an unpaid deal's amount is {x!r}; amounts must be finite and at most "
+            f"{MAX_AMOUNT:.0e}. Check the deal's amount in bookings."
+        )
+    return int(np.rint(round_money(x) * 100.0))
+
+
+def _check_money(
+    values: np.ndarray,
+    rep_ids: tuple[str, ...],
+    periods: tuple[str, ...],
+    columns: tuple[str, ...] | None,
+    currency: str,
+    *,
+    what: str,
+) -> None:
+    """Refuse an amount that is not finite or above :data:`MAX_AMOUNT`, naming where it is.
+
+    ``values`` has shape (reps, periods) or (reps, periods, columns).
+    """
+    arr = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(arr) | (np.abs(arr) > MAX_AMOUNT)
+    if not bad.any():
+        return
+    at = tuple(int(x) for x in np.argwhere(bad)[0])
+    col = f", component {columns[at[2]]!r}" if columns is not None and arr.ndim == 3 else ""
+    value = arr[at]
+    rule = "not a finite amount" if not np.isfinite(value) else f"above {MAX_AMOUNT:.0e}"
+    raise DataError(
+        f"the {what} of rep {rep_ids[at[0]]!r}{col} in {periods[at[1]]} is {value:.6g} "
+        f"{currency}, {rule} ({int(bad.sum())} such amount(s)); the payroll carries amounts "
+        f"up to {MAX_AMOUNT:.0e} per rep, month and component. Check the plan's rates and "
+        "caps, the reps' target_incentive, the quotas and the deals' amounts."
+    )
 
 
 def _check_year(book: Any, year: Any) -> int:
@@ -239,7 +517,9 @@ def actual_payouts(
         Scores of the plan's ``score`` measures (MBO): columns ``rep_id``, ``period``
         (``"YYYY-MM"``), ``measure`` and ``score``. Needed when the plan has an MBO
         component: one row per rep on quota and MBO period end (e.g. March, June,
-        September and December for a quarterly MBO).
+        September and December for a quarterly MBO). ``attrs["file"]`` (and
+        ``attrs["lines"]``, each row's line number) make errors name the file and
+        line; otherwise they name the index label.
 
     Returns
     -------
@@ -250,7 +530,21 @@ def actual_payouts(
     DataError
         If ``year`` has no bookings (the message lists the book's years), a quota rep
         is not in the book, the quotas are not the twelve months of ``year`` or not
-        finite, or the plan's currency is not the book's.
+        finite, or the plan's currency is not the book's. If a payment or a rep's
+        credited bookings in a month are not finite or above :data:`MAX_AMOUNT`
+        (naming the rep, the column, the month and the value). If a score row names
+        a rep not in the book or not employed in ``year``, a measure that is not a
+        score measure of the plan or a month outside ``year``, repeats a rep, month
+        and measure, or holds a score that is not a number from 0 to
+        :data:`MAX_SCORE` (or twice the plan's highest MBO level), naming the line,
+        the column and the value; or an MBO period end has no score.
+
+    Warns
+    -----
+    PlausibilityWarning
+        When the book's data end (its ``snapshot_date``, else its last booking)
+        before the last month of ``year``: the months without data are named (an
+        error under :func:`spm_sim.errors.strict_checks`).
 
     Notes
     -----
@@ -261,8 +555,10 @@ def actual_payouts(
     as reps who left before the year or are missing from the ``quotas`` given; of a
     rep on quota booked before ``hire_date`` or after ``term_date``; under an annual
     quota of 0) are not paid and not dropped silently: they are listed in
-    ``unassigned`` with the reason. The target incentive is prorated by days
-    employed in ``year``.
+    ``unassigned`` with the reason, and one by one in :meth:`ActualPayouts.unpaid`.
+    The target incentive is prorated by days employed in ``year``. Score rows of
+    reps employed in ``year`` but not on this payroll (another role, or not in the
+    ``quotas`` given) are not used, and :attr:`ActualPayouts.notes` says so.
 
     Examples
     --------
@@ -320,9 +616,11 @@ def actual_payouts(
         ti = sel["target_incentive"].to_numpy(float) * _employed_share(sel, year)
     credited = credit_deals(book, year, rep_ids, annual_quota=values.sum(axis=1))
     bookings = measure_values(credited, kind="bookings")
+    _check_money(bookings, rep_ids, periods, None, plan.currency, what="credited bookings")
     counted = [m for m in plan.measures if m.kind != "score"]
     measures = measure_arrays(credited, counted)
-    measures |= _score_arrays(plan, scores, rep_ids, periods)
+    notes: list[str] = []
+    measures |= _score_arrays(plan, scores, rep_ids, periods, reps, notes)
     cancellations = {}
     if plan.clawback is not None:
         cancellations = cancellation_arrays(
@@ -336,7 +634,23 @@ def actual_payouts(
         hit = unassigned["rep_id"].isin(other_role)
         why = f"role is not {plan.role!r}: paid under another plan"
         unassigned = unassigned.assign(reason=unassigned["reason"].where(~hit, why))
-    return ActualPayouts(
+    unpaid = _unpaid_deals(book, year, credited, unassigned, sel, other_role)
+    # overflow and inf-inf in the kernel give inf or NaN, refused just below with the place
+    with np.errstate(over="ignore", invalid="ignore"):
+        paid = payout(
+            plan,
+            bookings,
+            values,
+            ti,
+            measures=measures or None,
+            cancellations=cancellations or None,
+            active=active,
+        )
+    _check_money(
+        paid.by_component, rep_ids, periods, paid.components, plan.currency, what="payment"
+    )
+    end, source = _data_end(book)
+    result = ActualPayouts(
         plan=plan,
         year=year,
         rep_ids=rep_ids,
@@ -345,20 +659,93 @@ def actual_payouts(
         bookings=bookings,
         quotas=values,
         target_incentive=ti,
-        payout=payout(
-            plan,
-            bookings,
-            values,
-            ti,
-            measures=measures or None,
-            cancellations=cancellations or None,
-            active=active,
-        ),
+        payout=paid,
         unassigned=unassigned,
         measures=measures,
         cancellations=cancellations,
         active=active,
+        unpaid_deals=unpaid,
+        book_name=str(book.name),
+        book_path=None if getattr(book, "path", None) is None else str(book.path),
+        data_end=end,
+        data_end_source=source,
+        notes=tuple(notes),
     )
+    empty = result.months_without_data
+    if empty:
+        span = empty[0] if len(empty) == 1 else f"{empty[0]}..{empty[-1]}"
+        implausible(
+            f"book {book.name!r} has data up to {end:%Y-%m-%d} ({source}), so {span} "
+            f"({len(empty)} month(s) of {year}) have no data: the payroll pays them as if "
+            "nothing was booked. Pay a month once the book holds its deals; the control "
+            "totals list these months (months_without_data).",
+            file=result.book_path,
+            value=f"{end:%Y-%m-%d}",
+        )
+    return result
+
+
+def _data_end(book: Any) -> tuple[pd.Timestamp | None, str]:
+    """The last day the book has data for, and where that date comes from."""
+    if getattr(book, "snapshot_date", None) is not None:
+        return pd.Timestamp(book.snapshot_date), "its snapshot date"
+    dates = book.bookings["date"].dropna()
+    if len(dates):
+        return pd.Timestamp(dates.max()), "its last booking; book.yaml has no snapshot_date"
+    return None, ""
+
+
+def _unpaid_deals(
+    book: Any,
+    year: int,
+    credited: Any,
+    unassigned: pd.DataFrame,
+    sel: pd.DataFrame,
+    other_role: set[str],
+) -> pd.DataFrame:
+    """The deals of ``year`` not credited, one per row, with the category and reason.
+
+    The reasons are ``unassigned``'s (one per rep and reason); this spreads them over
+    the deals and checks that the deals add up to ``unassigned`` again, rep by rep.
+    """
+    cols = ["deal_id", "date", "rep_id", "account_id", "amount"]
+    deals = book.bookings.loc[book.bookings["date"].dt.year == year, cols]
+    paid_ids = set(credited.deals["deal_id"].astype(str))
+    left = deals[~deals["deal_id"].astype(str).isin(paid_ids)].copy()
+    left["rep_id"] = left["rep_id"].astype(str)
+    on = left["rep_id"].isin(set(sel.index)).to_numpy(dtype=bool)
+    at = sel.reindex(left["rep_id"])
+    hire, term = at["hire_date"].to_numpy(), at["term_date"].to_numpy()
+    date = left["date"].to_numpy()
+    outside = on & ~((date >= hire) & (pd.isna(term) | (date <= term)))
+    role = left["rep_id"].isin(other_role).to_numpy(dtype=bool)
+    category = np.select(
+        [outside, on, role], ["outside_employment", "zero_quota", "other_role"], "no_quota"
+    )
+    # a rep's reasons in unassigned, in its order: (not on quota) or (outside, zero quota)
+    reasons = unassigned.groupby("rep_id", sort=False)["reason"].agg(list).to_dict()
+    left["category"] = category
+    left["reason"] = [
+        rs[-1] if c == "zero_quota" else rs[0]
+        for rs, c in zip((reasons.get(r, [""]) for r in left["rep_id"]), category, strict=True)
+    ]
+    left["currency"] = book.currency
+    left["date"] = left["date"].dt.strftime("%Y-%m-%d")
+    out = left.sort_values(["rep_id", "date", "deal_id"], kind="stable")[_UNPAID_COLUMNS]
+    out = out.reset_index(drop=True)
+    for a in out["amount"]:
+        _deal_cents(a)  # finite and bounded, so the totals can count it in cents
+    mine = out.groupby(["rep_id", "reason"])["amount"].agg(["size", "sum"])
+    theirs = unassigned.groupby(["rep_id", "reason"])[["deals", "amount"]].sum()
+    same = mine.index.sort_values().equals(theirs.index.sort_values()) and np.array_equal(
+        mine["size"].to_numpy(), theirs.loc[mine.index, "deals"].to_numpy()
+    )
+    if not same or not np.allclose(mine["sum"], theirs.loc[mine.index, "amount"]):
+        raise RuntimeError(  # pragma: no cover - the crediting rule and this one disagree
+            f"the unpaid deals of {year} do not add up to the deals not credited, rep by rep; "
+            "the list would not be the true one."
+        )
+    return out
 
 
 def _of_role(plan: Plan, year: int, rep_ids, sel, values):
@@ -382,212 +769,3 @@ def _active_months(reps: pd.DataFrame, year: int) -> np.ndarray:
     hire = reps["hire_date"].to_numpy()[:, None]
     term = reps["term_date"].fillna(pd.Timestamp(year + 1, 12, 31)).to_numpy()[:, None]
     return ((hire <= ends.to_numpy()[None, :]) & (term >= starts.to_numpy()[None, :])).astype(float)
-
-
-def _score_arrays(plan: Plan, scores: pd.DataFrame | None, rep_ids, periods) -> dict:
-    """The plan's score measures as (n_reps, 12) arrays from a scores table."""
-    from spm_sim.comp import MBO, period_ends
-
-    mbos = [c for c in plan.components if isinstance(c, MBO)]
-    names = [m.name for m in plan.measures if m.kind == "score"]
-    if not names:
-        return {}
-    if scores is None:
-        if mbos:
-            raise DataError(
-                f"plan {plan.name!r} pays MBO component {mbos[0].name!r} on score "
-                f"{mbos[0].measure!r}; give the scores (a table or CSV with columns rep_id, "
-                "period, measure, score; spm-sim payouts --scores FILE)."
-            )
-        return {n: np.zeros((len(rep_ids), 12)) for n in names}
-    src = scores.attrs.get("file", "scores")  # the CSV's path when read by the CLI
-    need = {"rep_id", "period", "measure", "score"}
-    if not need <= set(scores.columns):
-        missing = ", ".join(sorted(need - set(scores.columns)))
-        raise DataError(
-            f"{src}: missing column(s) {missing}; columns are rep_id, period, measure, score."
-        )
-    out = {n: np.zeros((len(rep_ids), 12)) for n in names}
-    seen = {n: np.zeros((len(rep_ids), 12), dtype=bool) for n in names}
-    row_of = {r: i for i, r in enumerate(rep_ids)}
-    col_of = {p: k for k, p in enumerate(periods)}
-    for line, r in enumerate(scores.itertuples(index=False), start=2):
-        where = f"{src} line {line}"
-        if r.measure not in out:
-            raise DataError(
-                f"{where}: measure {r.measure!r} is not a score measure of plan "
-                f"{plan.name!r} ({', '.join(names)}).{suggest(str(r.measure), names)}"
-            )
-        if str(r.period) not in col_of:
-            raise DataError(
-                f"{where}: period {r.period!r} is not a month of {periods[0][:4]} "
-                f"(write YYYY-MM, e.g. {periods[2]})."
-            )
-        score = pd.to_numeric(r.score, errors="coerce")
-        if not (np.isfinite(score) and score >= 0):
-            raise DataError(f"{where}: score {r.score!r} must be a number >= 0.")
-        if str(r.rep_id) in row_of:
-            i, k = row_of[str(r.rep_id)], col_of[str(r.period)]
-            out[r.measure][i, k] = float(score)
-            seen[r.measure][i, k] = True
-    for c in mbos:
-        ends = period_ends(c.period, 12)
-        gap = ~seen[c.measure][:, ends]
-        if gap.any():
-            i, k = (int(x) for x in np.argwhere(gap)[0])
-            raise DataError(
-                f"{src}: no {c.measure!r} score for rep {rep_ids[i]!r} in {periods[ends[k]]}; "
-                f"MBO {c.name!r} reads it at its {c.period} ends "
-                f"({', '.join(periods[e] for e in ends)}). Add the row (0 if the rep missed)."
-            )
-    return out
-
-
-@dataclass(frozen=True, eq=False)
-class Backtest:
-    """Two plans paid on the same historical year, quotas and deals.
-
-    Attributes
-    ----------
-    a, b : ActualPayouts
-    summary : DataFrame
-        Rows ``A``, ``B`` and ``B - A``; columns ``plan, total_incentive, bookings,
-        cost_of_sales`` (incentive / credited bookings), ``share_at_quota`` and
-        ``attainment_p10, attainment_p50, attainment_p90`` (across reps with quota).
-    reps : DataFrame
-        ``rep_id, name, quota, bookings, attainment, payout_a, payout_b,
-        difference`` (B - A), sorted from the biggest loser to the biggest gainer.
-    """
-
-    a: ActualPayouts
-    b: ActualPayouts
-    summary: pd.DataFrame
-    reps: pd.DataFrame
-
-    @property
-    def text(self) -> str:
-        """A plain-text summary for people deciding between the two plans."""
-        cur, s = self.a.currency, self.summary
-
-        def m(x: float, sign: bool = False) -> str:
-            return format_money(x, currency=cur, sign=sign)
-
-        out = [
-            f"Back-test of {self.a.year}: {len(self.reps)} reps with quota, credited bookings "
-            f"{m(s.loc['A', 'bookings'])}",
-            f"  A: {s.loc['A', 'plan']}",
-            f"  B: {s.loc['B', 'plan']}",
-            f"{'':26}{'A':>12}{'B':>12}{'B - A':>14}",
-        ]
-        rows: list[tuple[str, str, Callable[[float], str]]] = [
-            ("total_incentive", "total incentive", m),
-            ("cost_of_sales", "cost of sales", format_pct),
-            ("share_at_quota", "reps at quota", format_pct),
-            ("attainment_p10", "attainment P10", format_pct),
-            ("attainment_p50", "attainment P50", format_pct),
-            ("attainment_p90", "attainment P90", format_pct),
-        ]
-        for col, label, fmt in rows:
-            d = s.loc["B - A", col]
-            diff = m(d, True) if fmt is m else f"{d * 100:+.1f} pp"
-            out.append(f"{label:<26}{fmt(s.loc['A', col]):>12}{fmt(s.loc['B', col]):>12}{diff:>14}")
-        r = self.reps
-        for title, part in [("Biggest losers", r.head(5)), ("Biggest gainers", r.iloc[::-1][:5])]:
-            items = [f"{x.rep_id} {m(x.difference, True)}" for x in part.itertuples()]
-            out.append(f"{title} under B: " + ", ".join(items))
-        u = self.a.unassigned
-        if len(u):
-            who = ", ".join(f"{x.rep_id} ({x.reason})" for x in u.head(4).itertuples())
-            out.append(
-                f"Not paid by either plan: {int(u['deals'].sum())} deals worth "
-                f"{m(u['amount'].sum())} by {_reps(u['rep_id'].nunique())}: {who}"
-                + (", ..." if len(u) > 4 else "")
-            )
-        return "\n".join(out)
-
-
-def _reps(n: int) -> str:
-    return f"{n} rep" + ("" if n == 1 else "s")
-
-
-def _summary_row(actual: ActualPayouts) -> dict[str, Any]:
-    total = int(actual.paid_cents().sum()) / 100.0
-    booked = float(actual.bookings.sum())
-    att = actual.payout.attainment
-    att = att[np.isfinite(att)]
-    p10, p50, p90 = np.percentile(att, [10, 50, 90]) if att.size else (np.nan,) * 3
-    return {
-        "plan": actual.plan.name,
-        "total_incentive": total,
-        "bookings": booked,
-        "cost_of_sales": total / booked if booked > 0 else np.nan,
-        "share_at_quota": float(np.mean(att >= 1.0 - _TOL)) if att.size else np.nan,
-        "attainment_p10": p10,
-        "attainment_p50": p50,
-        "attainment_p90": p90,
-    }
-
-
-def backtest(
-    book: Any,
-    plan_a: Plan | str | Path,
-    plan_b: Plan | str | Path,
-    year: int,
-    *,
-    quotas: Quotas | None = None,
-    quota_settings: QuotaSettings | None = None,
-    scores: pd.DataFrame | None = None,
-) -> Backtest:
-    """Pay one historical year under two plans: cost, spread, gainers and losers.
-
-    Both plans see the same deals and the same quotas (set once, as in
-    :func:`actual_payouts`), so every difference comes from the plans.
-
-    Parameters
-    ----------
-    book : Book
-    plan_a, plan_b : Plan or path to a plan YAML
-        ``A`` is the reference (usually the plan in force).
-    year : int
-    quotas : Quotas, optional
-        Monthly quotas of ``year``, as in :func:`actual_payouts`; default set from
-        the history before ``year`` with ``quota_settings``.
-    quota_settings : QuotaSettings, optional
-        Default ``QuotaSettings(growth=0.0)``. Not allowed together with ``quotas``.
-    scores : DataFrame, optional
-        MBO scores, as in :func:`actual_payouts`.
-
-    Returns
-    -------
-    Backtest
-
-    Examples
-    --------
-    >>> from spm_sim import load_sample, standard_plan
-    >>> bt = backtest(load_sample(), standard_plan(), standard_plan(accelerator=3.0), 2025)
-    >>> bool(bt.summary.loc["B - A", "total_incentive"] > 0)   # a richer accelerator costs more
-    True
-    >>> bool(bt.reps["difference"].is_monotonic_increasing)
-    True
-    """
-    year = _check_year(book, year)
-    if quotas is None:
-        quotas = _default_quotas(book, year, quota_settings)
-    elif quota_settings is not None:
-        raise ValueError("pass quotas or quota_settings, not both (settings only make quotas)")
-    a = actual_payouts(book, plan_a, year, quotas=quotas, scores=scores)
-    b = actual_payouts(book, plan_b, year, quotas=quotas, scores=scores)
-    summary = pd.DataFrame([_summary_row(a), _summary_row(b)], index=["A", "B"])
-    numeric = summary.columns.drop("plan")
-    diff = summary.loc["B", numeric] - summary.loc["A", numeric]
-    summary.loc["B - A", numeric] = diff.astype(float)
-    summary.loc["B - A", "plan"] = "B - A"
-    pa, pb = a.by_rep(), b.by_rep()
-    reps = pa[["rep_id", "name", "quota", "bookings", "attainment"]].assign(
-        payout_a=pa["payout"], payout_b=pb["payout"]
-    )
-    reps["difference"] = round_money(reps["payout_b"] - reps["payout_a"])
-    reps = reps.sort_values(["difference", "rep_id"], kind="stable").reset_index(drop=True)
-    for frame in (summary, reps):
-        frame.attrs.update(plan_a=a.plan.name, plan_b=b.plan.name, year=year, currency=a.currency)
-    return Backtest(a=a, b=b, summary=summary, reps=reps)

@@ -28,7 +28,16 @@ import pandas as pd
 
 from spm_sim._format import currency_symbol, format_pct
 from spm_sim._spec import suggest
-from spm_sim.comp import MBO, Bonus, Component, Contest, Spiff, evaluation_periods, period_ends
+from spm_sim.comp import (
+    MBO,
+    Bonus,
+    Component,
+    Contest,
+    Spiff,
+    band_text,
+    evaluation_periods,
+    period_ends,
+)
 from spm_sim.errors import DataError
 
 from .payroll import ActualPayouts
@@ -188,9 +197,8 @@ def _table(c: Component, tiers, credited: float, ref: float, scale: float, x: _R
         starts = [t.start for t in tiers]
         k = max(int(np.searchsorted(starts, credited + _TOL, side="right")) - 1, 0)
         t = tiers[k]
-        top = "up" if t.end is None else _pct(t.end)
         note = (
-            f"band {k + 1} reached ({_pct(t.start)}-{top}): {t.rate:g} {unit} on all "
+            f"band {k + 1} reached ({band_text(t.start, t.end)}): {t.rate:g} {unit} on all "
             f"{x.units(c.measure, credited * ref)}"
         )
         cols = dict(tier_start=t.start, tier_end=np.nan if t.end is None else t.end, rate=t.rate)
@@ -205,8 +213,9 @@ def _table(c: Component, tiers, credited: float, ref: float, scale: float, x: _R
             break
         width = np.inf if t.end is None else t.end - t.start
         inside = float(np.clip(credited - t.start, 0.0, width))
-        top = "up" if t.end is None else _pct(t.end)
-        note = f"{_pct(t.start)}-{top}: {t.rate:g} {unit} on {x.units(c.measure, inside * ref)}"
+        note = (
+            f"{band_text(t.start, t.end)}: {t.rate:g} {unit} on {x.units(c.measure, inside * ref)}"
+        )
         end = np.nan if t.end is None else t.end
         cols = dict(tier_start=t.start, tier_end=end, rate=t.rate, rate_unit=unit)
         rows.append(_line(f"tier {k + 1}", t.rate * inside * scale, note, **cols))
@@ -824,8 +833,9 @@ def statement(actual: ActualPayouts, rep_id: str) -> Statement:
             raise DataError(
                 f"rep {rep_id!r} has no quota in {actual.year} ({'; '.join(r['reason'])}); "
                 f"their {int(r['deals'].sum())} deal(s) worth "
-                f"{_cents(float(r['amount'].sum()), actual.currency)} are "
-                "listed in ActualPayouts.unassigned and were not paid."
+                f"{_cents(float(r['amount'].sum()), actual.currency)} were not paid and are "
+                "listed with the reason in ActualPayouts.unpaid() (the FILE-unpaid.csv that "
+                "spm-sim payouts --out FILE.csv writes)."
             )
         few = ", ".join(actual.rep_ids[:5]) + (", ..." if len(actual.rep_ids) > 5 else "")
         raise DataError(
