@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,14 @@ def test_demo_writes_report_and_tables(tmp_path):
     assert (summary["n_trials"] == 200).all()
     text = report.read_text(encoding="utf-8")
     assert text.count("data:image/png;base64,") >= 4
+    # run again into the same folder, as `make demo` does: the earlier demo is replaced
+    again = spm_sim("demo", "--trials", "30", "--out", "tmp", "--quiet", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.startswith("spm-sim: note: replacing the run in tmp ('spm-sim demo ")
+    assert (pd.read_csv(out / "summary.csv")["n_trials"] == 30).all()
+    from spm_sim._files import manifest_problems, read_manifest
+
+    assert manifest_problems(out) == [] and "30" in read_manifest(out)["command"]
 
 
 def test_run_with_seed_is_reproducible(tmp_path):
@@ -321,7 +330,10 @@ def test_curve_bad_plan_names_file_and_field(tmp_path):
     [
         (["--out", "c.svg"], "written as PNG"),
         (["--out", "c.png", "--quota", "5"], "give --quota and --ti together"),
-        (["--out", "c.png", "--max-attainment", "0"], "must be a number > 0"),
+        (
+            ["--out", "c.png", "--max-attainment", "0"],
+            "--max-attainment: must be in (0, 20], got 0",
+        ),
     ],
 )
 def test_curve_bad_options(tmp_path, args, message):
@@ -424,13 +436,12 @@ def test_trials_beyond_a_scenarios_limit_are_refused_when_read(capsys):
     # the CLI's bound is the scenario's own, so a run never starts to fail later
     limit = [m.le for m in Scenario.model_fields["trials"].metadata if hasattr(m, "le")]
     assert limit == [MAX_TRIALS]
-    for command in (["run", "x.yaml"], ["demo"], ["quotas", "x.yaml"]):
+    for command, low in ((["run", "x.yaml"], 1), (["demo"], 1), (["quotas", "x.yaml"], 100)):
         with pytest.raises(SystemExit) as exc:
             build_parser().parse_args([*command, "--trials", "1000000000"])
         assert exc.value.code == 2
-        assert (
-            "--trials: must be between 1 and 10,000,000, got 1000000000" in capsys.readouterr().err
-        )
+        err = capsys.readouterr().err
+        assert f"--trials: must be between {low} and 10,000,000, got 1000000000" in err
 
 
 @pytest.mark.parametrize(
@@ -474,3 +485,281 @@ def test_an_output_that_would_overwrite_an_input_is_refused_before_any_work(
     assert "which this command reads; write the output elsewhere" in err
     assert {p.name: p.read_bytes() for p in book.iterdir()} == before  # nothing written
     assert (PLANS / "baseline.yaml").read_bytes() == plan_before
+
+
+# --- every numeric option bounded by the parser, with the option's name ------------------
+
+#: command prefix, option, bad values; each must be refused by argparse naming the option.
+_BAD_VALUES = [
+    (["run", "s.yaml"], "--trials", ["0", "-5", "1e3", "nan", "10000001"]),
+    (["run", "s.yaml"], "--workers", ["0", "257", "-1", "many"]),
+    (["run", "s.yaml"], "--seed", ["-1", str(2**63), "1.5"]),
+    (["demo"], "--trials", ["0", "99999999999"]),
+    (["demo"], "--workers", ["0", "100000"]),
+    (["curve", "p.yaml", "--out", "c.png"], "--max-attainment", ["0", "nan", "inf", "1e308"]),
+    (["curve", "p.yaml", "--out", "c.png"], "--quota", ["0", "-5", "nan", "inf", "1e308"]),
+    (["curve", "p.yaml", "--out", "c.png"], "--ti", ["0", "nan", "2e12"]),
+    (["align", "u.csv", "--out", "a.csv"], "--territories", ["0", "-3", "10001", "2.5"]),
+    (["align", "u.csv", "--territories", "5", "--out", "a.csv"], "--penalty", ["-1", "nan", "inf"]),
+    (["align", "u.csv", "--territories", "5", "--out", "a.csv"], "--time-limit", ["0", "nan"]),
+    (
+        ["align", "u.csv", "--territories", "5", "--out", "a.csv"],
+        "--max-disruption",
+        ["1.5", "nan"],
+    ),
+    (
+        ["align", "u.csv", "--territories", "5", "--out", "a.csv"],
+        "--balance",
+        ["potential=nan", "potential=-1", "potential=inf", "potential=11", "x"],
+    ),
+    (["align", "u.csv", "--territories", "5", "--out", "a.csv"], "--seed", ["-2"]),
+    (["quotas", "s.yaml"], "--target", ["0", "-5", "nan", "inf", "1e308"]),
+    (["quotas", "s.yaml"], "--growth", ["-1", "-100%", "nan", "6", "inf"]),
+    (["quotas", "s.yaml"], "--over-assignment", ["-0.1", "nan", "3", "250%"]),
+    (["quotas", "s.yaml"], "--region-over-assignment", ["-1", "inf"]),
+    (["quotas", "s.yaml"], "--history-weights", ["nan", "-1,0.5", ",".join(["0.1"] * 11)]),
+    (["quotas", "s.yaml"], "--weights", ["history=nan", "history=2", "history"]),
+    (["quotas", "s.yaml"], "--probability", ["0", "1", "nan", "150%"]),
+    (["quotas", "s.yaml"], "--share-at-quota", ["0", "100%", "-0.5"]),
+    (["quotas", "s.yaml"], "--trials", ["99", "0", "10000001"]),
+    (["quotas", "s.yaml"], "--compare-over-assignment", ["nan", "3", ",".join(["0"] * 21)]),
+    (["fit"], "--plan-year", ["1850", "9999", "-1", "twenty"]),
+    (["fit", "--plan-year", "2026"], "--sims", ["19", "0", "100001"]),
+    (["capacity", "c.yaml"], "--replications", ["0", "10001", "1e3"]),
+    (["capacity", "c.yaml"], "--workers", ["0", "257"]),
+    (["headcount", "c.yaml"], "--within", ["0", "-1", "nan", "inf", "2001"]),
+    (["headcount", "c.yaml"], "--share", ["0", "1", "nan", "90"]),
+    (["headcount", "c.yaml"], "--max-utilisation", ["0", "1.5", "nan"]),
+    (["headcount", "c.yaml"], "--target", ["share=nan", "within=inf", "utilisation<=2"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [(c, o, v) for c, o, values in _BAD_VALUES for v in values],
+    ids=lambda x: x if isinstance(x, str) else " ".join(x)[:20],
+)
+def test_every_numeric_option_is_bounded_by_the_parser(capsys, command, option, value):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args([*command, f"{option}={value}"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    (line,) = [x for x in err.splitlines() if "error:" in x]
+    assert f"error: argument {option}" in line and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        (["run", "s.yaml"], "--trials", "10000000"),
+        (["quotas", "s.yaml"], "--trials", "10000000"),
+        (["fit", "--plan-year", "2026"], "--sims", "100000"),
+        (["capacity", "c.yaml"], "--replications", "10000"),
+        (["run", "s.yaml"], "--workers", "256"),
+        (["curve", "p.yaml", "--out", "c.png"], "--max-attainment", "20"),
+        (["headcount", "c.yaml"], "--target", "within=30min,share=99.9%,utilisation<=100%"),
+    ],
+)
+def test_the_largest_values_are_accepted(command, option, value):
+    args = build_parser().parse_args([*command, option, value])
+    assert getattr(args, option.lstrip("-").replace("-", "_")) is not None
+
+
+def _scarce_memory(monkeypatch, gigabytes: float) -> None:
+    import spm_sim.cli.places
+
+    monkeypatch.setattr(spm_sim.cli.places, "available_memory", lambda: int(gigabytes * 1e9))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", str(BASELINE), "--trials", "2000000"], "--trials 2,000,000: about"),
+        (["quotas", str(BASELINE), "--trials", "9000000"], "--trials 9,000,000: about"),
+        (["fit", "--plan-year", "2026", "--sims", "100000"], "--sims 100,000: about"),
+    ],
+)
+def test_a_run_too_large_for_memory_is_refused_before_it_starts(
+    tmp_path, monkeypatch, capsys, argv, message
+):
+    monkeypatch.chdir(tmp_path)
+    _scarce_memory(monkeypatch, 2.0)
+    out = ["--out", str(tmp_path / "out" / ("q.csv" if argv[0] == "quotas" else "run"))]
+    assert main([*argv, *out]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"spm-sim: error: {message}") and "2.0 GB is free" in err
+    assert "give at most " in err
+    assert list(tmp_path.iterdir()) == []  # nothing created
+
+
+# --- output places, checked before any work ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "place", "message"),
+    [
+        (
+            ["run", str(BASELINE), "--out"],
+            "file.txt",
+            "is an existing file, and a folder is wanted",
+        ),
+        (["run", str(BASELINE), "--out"], "file.txt/run", "cannot be created: "),
+        (["demo", "--out"], "file.txt", "is an existing file, and a folder is wanted"),
+        (["fit", "--plan-year", "2026", "--out"], "file.txt", "a folder is wanted"),
+        (["capacity", "c.yaml", "--out"], "file.txt", "a folder is wanted"),
+        (["headcount", "c.yaml", "--out"], "file.txt/x", "is a file, not a folder"),
+        (["quotas", str(BASELINE), "--out"], "folder", "is an existing folder, and a file is"),
+        (["quotas", str(BASELINE), "--figure"], "file.txt/q.png", "cannot be created"),
+        (["curve", str(PLANS / "baseline.yaml"), "--out"], "folder", "a file is wanted"),
+        (["align", "u.csv", "--territories", "3", "--out"], "folder", "a file is wanted"),
+        (["payouts", "p.yaml", "--year", "2025", "--out"], "folder", "a file is wanted"),
+        (
+            ["backtest", "a.yaml", "b.yaml", "--year", "2025", "--out"],
+            "file.txt/x.csv",
+            "is a file",
+        ),
+    ],
+)
+def test_an_output_place_that_cannot_be_written_is_refused_before_any_work(
+    tmp_path, monkeypatch, capsys, argv, place, message
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("keep me\n")
+    (tmp_path / "folder").mkdir()
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert main([*argv, place]) == 2  # the inputs are not even read (c.yaml does not exist)
+    out, err = capsys.readouterr()
+    option = [a for a in argv if a.startswith("--")][-1]
+    assert err.startswith(f"spm-sim: error: {option} {place}: ") and message in err
+    assert out == "" and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    assert (tmp_path / "file.txt").read_text() == "keep me\n"
+
+
+def test_two_outputs_naming_one_file_are_refused(tmp_path, capsys):
+    out = str(tmp_path / "c.png")
+    assert main(["curve", str(PLANS / "baseline.yaml"), "--out", out, "--csv", out]) == 2
+    assert f"--csv {out}: is the same file as --out {out}" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a read-only file system needs root")
+def test_a_read_only_place_is_refused_before_any_work(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)])
+    if mounted.returncode != 0:
+        pytest.skip("this machine does not allow mounting a tmpfs")
+    try:
+        assert main(["run", str(BASELINE), "--out", str(ro / "run")]) == 2
+        err = capsys.readouterr().err
+        assert f"--out {ro / 'run'}: cannot be written: Read-only file system in {ro}" in err
+    finally:
+        subprocess.run(["umount", str(ro)], check=True)
+
+
+# --- default outputs never replace an earlier run; a manifest is written last ------------
+
+
+def test_run_without_out_never_replaces_an_earlier_run(tmp_path):
+    args = ("run", str(BASELINE), "--trials", "60", "--quiet")
+    first = spm_sim(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "reports" / "baseline-2026"
+    earlier = {p.name: p.read_bytes() for p in folder.iterdir()}
+    second = spm_sim(*args, "--seed", "3", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert second.stderr == (
+        "spm-sim: note: reports/baseline-2026 holds an earlier run; this one goes to "
+        "reports/baseline-2026-2 (give --out reports/baseline-2026 --force to replace it)\n"
+    )
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == earlier
+    newer = tmp_path / "reports" / "baseline-2026-2"
+    assert f"Report: {(newer / 'report.html').resolve()}" in second.stdout
+    assert (newer / "summary.csv").read_bytes() != earlier["summary.csv"]
+    # naming the folder with --out does not replace it either, unless --force says so
+    third = spm_sim(*args, "--out", "reports/baseline-2026", cwd=tmp_path)
+    assert third.returncode == 2 and third.stdout == ""
+    assert third.stderr.startswith(
+        "spm-sim: error: --out reports/baseline-2026 already holds an earlier run ('spm-sim run "
+    )
+    assert "pass --force to replace it, or choose another --out" in third.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == earlier
+    fourth = spm_sim(*args, "--out", "reports/baseline-2026", "--force", cwd=tmp_path)
+    assert fourth.returncode == 0, fourth.stderr
+    assert fourth.stderr.startswith("spm-sim: note: replacing the run in reports/baseline-2026 (")
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "baseline-2026",
+        "baseline-2026-2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "earlier", "message"),
+    [
+        (["fit", "--plan-year", "2026", "--out", "o"], "o/parameters.csv", "--out o already holds"),
+        (["capacity", "c.yaml", "--out", "o"], "o/summary.csv", "--out o already holds"),
+        (["demo", "--out", "o"], "o/summary.csv", "--out o already holds"),
+        (["quotas", str(BASELINE), "--out", "q.csv"], "q_reps.csv", "--out q_reps.csv exists alr"),
+        (
+            ["curve", str(PLANS / "baseline.yaml"), "--out", "c.png"],
+            "c.png",
+            "--out c.png exists alr",
+        ),
+        (
+            ["align", "u.csv", "--territories", "3", "--out", "a.csv"],
+            "a_balance.png",
+            "--figure a_",
+        ),
+    ],
+)
+def test_an_earlier_output_the_user_named_is_refused_without_force(
+    tmp_path, monkeypatch, capsys, argv, earlier, message
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / earlier).parent.mkdir(exist_ok=True)
+    (tmp_path / earlier).write_text("earlier\n")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"spm-sim: error: {message}") and "pass --force to replace it" in err
+    assert (tmp_path / earlier).read_text() == "earlier\n"
+
+
+def test_a_run_folder_has_a_manifest_of_inputs_and_outputs(tmp_path):
+    from spm_sim._files import manifest_problems, read_manifest
+
+    proc = spm_sim("run", str(BASELINE), "--trials", "70", "--out", "r", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "r"
+    assert f"Manifest: {(folder / 'manifest.json').resolve()}" in proc.stdout
+    manifest = read_manifest(folder)
+    assert manifest["command"] == ["spm-sim", "run", str(BASELINE), "--trials", "70"] + [
+        "--out",
+        "r",
+        "--quiet",
+    ]
+    assert manifest["started"] < manifest["finished"]
+    outputs = {o["path"]: o for o in manifest["outputs"]}
+    assert set(outputs) == {p.name for p in folder.iterdir()} - {"manifest.json"}
+    assert outputs["trials_baseline-2026.csv"]["rows"] == 70
+    assert manifest_problems(folder) == []
+    roles = {(i["role"], Path(i["path"]).name) for i in manifest["inputs"]}
+    assert {("scenario", "baseline.yaml"), ("plan", "baseline.yaml")} <= roles
+    assert {("book", "bookings.csv"), ("book", "reps.csv"), ("book", "book.yaml")} <= roles
+    assert not list(folder.glob(".*"))  # the lock is gone
+
+
+def test_results_nobody_should_believe_are_flagged_and_strict_writes_nothing(tmp_path):
+    path = _scenario_file(tmp_path, name="Tiny quotas", quota={"method": "history", "growth": -0.9})
+    proc = spm_sim("run", str(path), "--trials", "40", "--out", "r", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("spm-sim: warning:")]
+    assert warnings and all("scenario 'Tiny quotas': " in line for line in warnings)
+    assert any("share of reps at or above quota" in line for line in warnings)
+    assert all(line.endswith("(--strict makes this an error)") for line in warnings)
+    assert (tmp_path / "r" / "manifest.json").is_file()  # flagged, still written
+    strict = spm_sim(
+        "run", str(path), "--trials", "40", "--out", "s", "--strict", "--quiet", cwd=tmp_path
+    )
+    assert strict.returncode == 2 and strict.stdout == ""
+    assert strict.stderr.startswith("spm-sim: error: scenario 'Tiny quotas': ")
+    assert not (tmp_path / "s").exists()  # refused before a file was written

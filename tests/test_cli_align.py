@@ -157,8 +157,15 @@ def test_align_numeric_rep_ids_and_argument_errors(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "disruption: 0.0% of units change rep" in proc.stdout
     proc = spm_sim(
-        "align", "u.csv", "--territories", "10", "--out", "o.csv", "--no-figure", cwd=tmp_path
+        "align", "u.csv", "--territories", "10", "--out", "o2.csv", "--no-figure", cwd=tmp_path
     )
     assert proc.returncode == 2
     assert "territories must be between 1 and the 6 units; got 10" in proc.stderr
+    assert not (tmp_path / "o2.csv").exists() and not list(tmp_path.glob(".*"))
+    # the earlier alignment is not replaced unasked
+    proc = spm_sim(
+        "align", "u.csv", "--territories", "2", "--out", "o.csv", "--no-figure", cwd=tmp_path
+    )
+    assert proc.returncode == 2
+    assert "--out o.csv exists already; pass --force to replace it" in proc.stderr
     assert "Traceback" not in proc.stderr

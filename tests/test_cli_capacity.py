@@ -129,6 +129,23 @@ def test_capacity_writes_tidy_tables_and_figure(capacity_run):
     assert (out / "waits.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_capacity_ends_with_a_manifest_of_its_files(small, capacity_run):
+    from spm_sim._files import manifest_problems, read_manifest
+
+    out, text = capacity_run
+    assert text.rstrip().endswith(f"wrote {out / 'manifest.json'} (last)")
+    manifest = read_manifest(out)
+    assert {o["path"] for o in manifest["outputs"]} == {
+        p.name for p in out.iterdir() if p.name != "manifest.json"
+    }
+    assert [(i["role"], i["path"]) for i in manifest["inputs"]] == [("config", str(small))]
+    assert manifest["command"][:3] == ["spm-sim", "capacity", str(small)]
+    # per_replication.csv has one row per replication: 3
+    rows = {o["path"]: o.get("rows") for o in manifest["outputs"]}
+    assert rows["per_replication.csv"] == 3 and rows["waits.png"] is None
+    assert manifest_problems(out) == []
+
+
 def test_capacity_numbers_do_not_depend_on_workers(small, capacity_run, tmp_path):
     out, _text = capacity_run
     args = ["capacity", small, "--replications", 3, "--seed", 5, "--workers", 2, "--out", tmp_path]
@@ -266,6 +283,10 @@ def test_not_yaml_is_a_one_line_error(tmp_path):
         ("within=soon,share=0.9", "within='soon' is not a duration"),
         ("share=0.9 within=1h", "is not KEY=VALUE"),
         ("within=1h,within=2h", "'within' given twice"),
+        ("within=1h,share=1.5", "share=1.5 must be in (0, 1)"),
+        ("within=1h,share=nan", "share=nan must be in (0, 1)"),
+        ("within=1e999h,share=0.9", "within=1e999h must be more than 0 and at most 2000"),
+        ("utilisation<=0", "utilisation=0 must be in (0, 1]"),
     ],
 )
 def test_bad_target_string(small, target, message):
@@ -277,7 +298,6 @@ def test_bad_target_string(small, target, message):
     ("extra", "message"),
     [
         (["--target", "share=0.9"], "service target: give within_hours and share together"),
-        (["--target", "within=1h,share=1.5"], "share: Input should be less than 1 (got 1.5)"),
         (["--stage", "SDRs"], "--stage 'SDRs': "),
         (["--stage", "AE"], "size AE against a cap on utilisation"),
     ],

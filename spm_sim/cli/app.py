@@ -12,10 +12,15 @@
     spm-sim capacity data/capacity/inbound.yaml --replications 10 --out capacity
     spm-sim headcount data/capacity/inbound.yaml --target "within=1h,share=0.9"
 
-Every error a user can cause (a bad scenario, plan or book file, a missing file) is
-printed as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no
-traceback. Standard output carries only the summary and the paths written; the
-progress bar goes to stderr and only when standard output is a terminal.
+Every error a user can cause (a bad scenario, plan or book file, a missing file, an
+option out of range, an output place that cannot be written, a full disk) is printed
+as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no traceback.
+Output places are checked before any work; a command that writes a folder locks it,
+writes its files whole (temporary file and rename) and ends with ``manifest.json``;
+a folder chosen by default never replaces an earlier run (docs/reliability.md).
+Standard output carries only the summary and the paths written; notes about where the
+output goes, warnings and the progress bar go to stderr (the bar only when standard
+output is a terminal).
 
 Start-up stays fast: building the parser (and ``spm-sim --help``) needs only argparse
 and the small modules of :mod:`spm_sim.cli`; each command imports the library, and
@@ -26,7 +31,6 @@ matplotlib only when it writes a figure, inside its own function
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 import warnings
@@ -34,24 +38,29 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spm_sim._files import save_figure, write_csv
+from spm_sim._files import now
 from spm_sim._format import slugify
 from spm_sim._provenance import package_version
 from spm_sim.errors import PlausibilityWarning, SpmSimError, strict_checks
 
 from .actuals import add_backtest_parser, add_payouts_parser, cmd_backtest, cmd_payouts
-from .args import (
-    OUTPUTS,
-    add_seed,
-    add_trials,
-    add_workers,
-    outputs_over_inputs,
-    positive_float,
-)
+from .args import add_seed, add_trials, add_workers
 from .capacity import add_capacity_parser, add_headcount_parser, cmd_capacity, cmd_headcount
+from .curve import add_curve_parser, cmd_curve
 from .fit import add_fit_parser, cmd_fit
-from .quota import add_quotas_parser, cmd_quotas
-from .territory import add_align_parser, cmd_align
+from .places import (
+    FILE,
+    FOLDER,
+    OUTPUTS,
+    add_force,
+    check_memory,
+    existing_outputs,
+    output_folder,
+    outputs_over_inputs,
+    place_problem,
+)
+from .quota import add_quotas_parser, cmd_quotas, quota_outputs
+from .territory import add_align_parser, align_outputs, cmd_align
 
 if TYPE_CHECKING:
     from spm_sim.scenario import Scenario
@@ -66,6 +75,9 @@ DEMO_SCENARIOS = (
     "people_and_behaviour.yaml",
 )
 DEMO_TRIALS = 2000
+#: Bytes of memory per trial, rep and scenario a run keeps (about 60 to 100 measured
+#: on the sample scenarios, with room for plans of many components).
+RUN_BYTES = 256
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_parser(sub, common)
     _add_demo_parser(sub, common)
     _add_check_parser(sub)
-    _add_curve_parser(sub)
+    add_curve_parser(sub)
     add_payouts_parser(sub)
     add_backtest_parser(sub)
     add_align_parser(sub)
@@ -93,13 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_fit_parser(sub)
     add_capacity_parser(sub)
     add_headcount_parser(sub)
-    for command in sub.choices.values():
+    for name, command in sub.choices.items():
         command.add_argument(
             "--strict",
             action="store_true",
             help="treat every plausibility warning (a deal before its rep's hire date, an "
             "amount far outside the book's range, a cost of sales over 50%%) as an error",
         )
+        if name in PLACES and "--force" not in command._option_string_actions:
+            add_force(command)  # payouts and backtest define their own
     return parser
 
 
@@ -136,7 +150,9 @@ def _add_run_parser(sub, common: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         metavar="DIR",
-        help="output folder (default: reports/<first scenario's name>)",
+        help="output folder; an earlier run in it is replaced (said on stderr). Default: "
+        "reports/<first scenario's name>, or reports/<name>-2, -3... when that holds an "
+        "earlier run, which is never replaced",
     )
 
 
@@ -146,15 +162,17 @@ def _add_demo_parser(sub, common: argparse.ArgumentParser) -> None:
         "demo",
         parents=[common],
         help="run the sample baseline and accelerated scenarios",
-        description="Run data/scenarios/baseline.yaml and accelerated.yaml on the sample book and "
-        "write DIR/demo.html with CSV tables beside it.",
+        description="Run the sample scenarios (data/scenarios: baseline, accelerated, "
+        "multi_measure, people_and_behaviour) on the sample book and write DIR/demo.html with "
+        "CSV tables and manifest.json beside it.",
     )
     demo.add_argument(
         "--out",
         type=Path,
-        default=Path("reports"),
         metavar="DIR",
-        help="output folder (default: reports)",
+        help="output folder; an earlier demo in it is replaced (said on stderr), as 'make "
+        "demo' does with --out reports. Default: reports, or reports-2, -3... when reports "
+        "holds an earlier run, which is never replaced",
     )
     add_trials(demo, f"Monte Carlo trials per scenario (default {DEMO_TRIALS})", DEMO_TRIALS)
 
@@ -169,47 +187,6 @@ def _add_check_parser(sub) -> None:
         "the file, row, column and value when a rule is broken.",
     )
     check.add_argument("book", type=Path, metavar="BOOK_DIR", help="folder of the book")
-
-
-def _add_curve_parser(sub) -> None:
-    """Register ``spm-sim curve``."""
-    curve = sub.add_parser(
-        "curve",
-        help="plot plans' payout curves and print their leverage",
-        description="Load one or more plan YAML files, write their payout and effective-rate "
-        "curves to a PNG figure and print, per plan, the payout at quota and at 150% of quota "
-        "(leverage), the effective rates and the cost of sales at quota.",
-    )
-    curve.add_argument("plans", nargs="+", type=Path, metavar="PLAN.yaml", help="plan files")
-    curve.add_argument(
-        "--out", type=Path, required=True, metavar="FIG.png", help="figure to write (PNG)"
-    )
-    curve.add_argument(
-        "--max-attainment",
-        type=positive_float,
-        default=2.5,
-        metavar="A",
-        help="right end of the attainment axis, 2.5 = 250%% of quota (default 2.5)",
-    )
-    curve.add_argument(
-        "--csv",
-        type=Path,
-        metavar="FILE.csv",
-        help="also write the curves as a table: plan, attainment, payout_over_ti, "
-        "effective_rate (x TCR), at every 1%% of attainment",
-    )
-    curve.add_argument(
-        "--quota",
-        type=positive_float,
-        metavar="Q",
-        help="annual quota of a typical rep, with --ti: cost of sales in %% of bookings",
-    )
-    curve.add_argument(
-        "--ti",
-        type=positive_float,
-        metavar="T",
-        help="annual target incentive (TI) of that rep, with --quota",
-    )
 
 
 # --- the commands: each imports what it needs when it runs -----------------------------
@@ -244,74 +221,6 @@ def _cmd_check(args) -> int:
     return 0
 
 
-#: Rows of the ``spm-sim curve`` table: metric key, label, format.
-_CURVE_ROWS = (
-    ("payout_at_quota_over_ti", "Payout at quota (x TI)", "{:.3f}"),
-    ("payout_at_150_over_ti", "Payout at 150% = leverage (x TI)", "{:.3f}"),
-    ("effective_rate_at_100", "Effective rate at 100% (x TCR)", "{:.3f}"),
-    ("effective_rate_at_150", "Effective rate at 150% (x TCR)", "{:.3f}"),
-)
-
-
-def _cmd_curve(args) -> int:
-    from spm_sim.comp import load_plan, plan_metrics
-
-    if args.out.suffix.lower() != ".png":
-        raise SpmSimError(f"--out {args.out}: the figure is written as PNG; name it *.png")
-    if (args.quota is None) != (args.ti is None):
-        raise SpmSimError("give --quota and --ti together (a typical rep's quota and TI)")
-    plans = [load_plan(path) for path in args.plans]
-    quota, ti = (1.0, 1.0) if args.quota is None else (args.quota, args.ti)
-    rows = list(_CURVE_ROWS)
-    if args.quota is None:  # with quota = TI = 1 the cost of sales is a multiple of TI / quota
-        rows.append(("cost_of_sales_at_quota", "Cost of sales at quota (x TI/quota)", "{:.3f}"))
-    else:
-        rows.append(("cost_of_sales_at_quota", "Cost of sales at quota", "{:.2%}"))
-    width = max(len(label) for _key, label, _fmt in rows)
-    for plan, path in zip(plans, args.plans, strict=True):
-        metrics = plan_metrics(plan, quota=quota, target_incentive=ti)
-        print(f"{plan.name} ({path})")
-        for key, label, fmt in rows:
-            print(f"  {label:<{width}}  {fmt.format(metrics[key]):>8}")
-        print()
-    _write_curve_figure(plans, args.out, args.max_attainment)
-    if args.csv is not None:
-        _write_curve_table(plans, args.csv, args.max_attainment, quota=quota, ti=ti)
-    return 0
-
-
-def _write_curve_figure(plans, out: Path, max_attainment: float) -> None:
-    from spm_sim.viz.results import payout_curves
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig = payout_curves(plans, max_attainment=max_attainment)
-    save_figure(fig, out, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
-    print(f"Figure: {out.resolve()}")
-
-
-def _write_curve_table(plans, path: Path, max_attainment: float, *, quota, ti) -> None:
-    """The curves at every 1% of attainment: payout in TI, effective rate in TCR."""
-    import numpy as np
-    import pandas as pd
-
-    from spm_sim.comp import payout_curve
-
-    att = np.arange(math.floor(max_attainment * 100 + 1e-9) + 1) / 100
-    frames = []
-    for plan in plans:
-        curve = payout_curve(plan, att, target_incentive=ti, quota=quota)
-        frame = {
-            "plan": plan.name,
-            "attainment": att,
-            "payout_over_ti": curve["payout"] / ti,
-            "effective_rate": curve["effective_rate"] * quota / ti,  # x TCR = TI / quota
-        }
-        frames.append(pd.DataFrame(frame))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_csv(pd.concat(frames, ignore_index=True), path)
-    print(f"Table: {path.resolve()}")
-
-
 def _format_table(table) -> str:
     """The headline frame as aligned plain text: labels left, values right."""
     header = ["", *[str(c) for c in table.columns]]
@@ -331,25 +240,108 @@ def _format_table(table) -> str:
     return "\n".join(lines)
 
 
-def _simulate_all(scenarios: Sequence[Scenario], *, workers: int, progress: bool) -> list:
+def _books(scenarios: Sequence[Scenario]) -> dict:
+    """Each book the scenarios read, loaded once (the scenarios share it).
+
+    A book is loaded under strict checks when a scenario reading it says
+    ``strict: true``, as :func:`spm_sim.simulate.simulate` would load it.
+    """
+    from spm_sim.book import load_book_ref
+
+    books: dict = {}
+    for s in scenarios:
+        if s.book not in books:
+            strict = any(getattr(t, "strict", False) for t in scenarios if t.book == s.book)
+            with strict_checks(strict):
+                books[s.book] = load_book_ref(s.book)
+    return books
+
+
+def _refuse_output_over_inputs(out: Path, inputs: Sequence[tuple[str, Path | str]], flag: str):
+    """Refuse an output folder that is, or lies inside, a file or folder the run reads."""
+    where = out.expanduser().resolve()
+    for role, given in inputs:
+        src = Path(given).resolve()
+        if where == src or src in where.parents:
+            how = "is" if where == src else "is inside"
+            raise SpmSimError(
+                f"{flag} {out}: {how} {src} ({role}), which this run reads; write the output "
+                "elsewhere, so no input is overwritten"
+            )
+
+
+def _check_run_memory(args, scenarios: Sequence[Scenario], books: dict) -> None:
+    """Refuse before the run a number of trials whose results would not fit in memory."""
+    trials = max(s.trials for s in scenarios)
+    reps = sum(len(books[s.book].reps) for s in scenarios)
+    option = "--trials" if args.trials is not None else "trials (of the scenario files)"
+    check_memory(
+        option,
+        trials,
+        unit_bytes=RUN_BYTES * reps,
+        unit=f"{len(scenarios)} scenario(s), {reps:,} reps in all, per trial",
+    )
+
+
+def _simulate_all(
+    scenarios: Sequence[Scenario], books: dict, *, workers: int, progress: bool
+) -> list:
     from spm_sim.simulate import simulate
 
-    return [simulate(s, workers=workers, progress=progress) for s in scenarios]
+    return [simulate(s, workers=workers, progress=progress, book=books[s.book]) for s in scenarios]
+
+
+def _flag_results(results, scenarios: Sequence[Scenario]) -> None:
+    """Results outside sane ranges, flagged before anything is written (issue 15).
+
+    Each message of :func:`spm_sim.metrics.result_warnings` is a plausibility
+    warning (one ``spm-sim: warning:`` line), or the run's error under ``--strict``
+    or a scenario's ``strict: true``; then nothing is written.
+    """
+    from spm_sim.errors import ScenarioError, implausible
+    from spm_sim.metrics import result_warnings
+
+    strict = any(s.strict for s in scenarios)
+    for message in result_warnings(results):
+        implausible(message, strict=strict, error=ScenarioError)
+
+
+def _scenario_inputs(paths: Sequence[Path | str], scenarios: Sequence[Scenario]) -> list:
+    """What a run reads, for its manifest: scenario files, books, plans, target files."""
+    from spm_sim._spec import read_yaml
+    from spm_sim.book import SAMPLE_BOOK, SAMPLE_DIR
+
+    inputs: list[tuple[str, Path | str]] = []
+    for path, s in zip(paths, scenarios, strict=True):
+        inputs.append(("scenario", path))
+        inputs.append(("book", SAMPLE_DIR if s.book == SAMPLE_BOOK else s.book))
+        data = read_yaml(Path(path))
+        base = Path(path).resolve().parent
+        if isinstance(data.get("plan"), str):
+            inputs.append(("plan", base / data["plan"]))
+        reference = (data.get("behaviour") or {}).get("reference_plan")
+        if isinstance(reference, str):
+            inputs.append(("reference plan", base / reference))
+        targets = getattr(s.quota, "targets", None)
+        if isinstance(targets, str):
+            inputs.append(("quota targets", targets))
+    return inputs
 
 
 def _write_outputs(results, folder: Path, report_name: str, title: str) -> tuple[Path, list[Path]]:
     from spm_sim.report import write_report, write_summaries
 
-    report = write_report(results, folder / report_name, title=title)
     tables = write_summaries(results, folder)
+    report = write_report(results, folder / report_name, title=title)
     return report.resolve(), [p.resolve() for p in tables]
 
 
-def _print_paths(report: Path, tables: Sequence[Path]) -> None:
+def _print_paths(report: Path, tables: Sequence[Path], folder: Path) -> None:
     print(f"Report: {report}")
     print("Tables:")
     for path in tables:
         print(f"  {path}")
+    print(f"Manifest: {(folder / 'manifest.json').resolve()}")
 
 
 def _progress(args) -> bool:
@@ -369,11 +361,18 @@ def _cmd_run(args) -> int:
         if args.seed is not None:
             changes["seed"] = args.seed
         scenarios.append(s.replace(**changes) if changes else s)
-    out = args.out if args.out is not None else Path("reports") / slugify(scenarios[0].name)
-    start = time.perf_counter()
-    results = _simulate_all(scenarios, workers=args.workers, progress=_progress(args))
-    title = "Scenario report: " + " vs ".join(s.name for s in scenarios)
-    report, tables = _write_outputs(results, out, "report.html", title)
+    chosen = args.out is not None
+    out = args.out if chosen else Path("reports") / slugify(scenarios[0].name)
+    inputs = _scenario_inputs(args.scenarios, scenarios)
+    _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
+    books = _books(scenarios)
+    _check_run_memory(args, scenarios, books)
+    with output_folder(args, out, chosen=chosen, inputs=inputs) as run:
+        start = time.perf_counter()
+        results = _simulate_all(scenarios, books, workers=args.workers, progress=_progress(args))
+        _flag_results(results, scenarios)
+        title = "Scenario report: " + " vs ".join(s.name for s in scenarios)
+        report, tables = _write_outputs(results, run.path, "report.html", title)
     if not args.quiet:
         print(_format_table(headline(results)))
         print()
@@ -382,7 +381,7 @@ def _cmd_run(args) -> int:
             f"{len(results)} scenario(s), {trials} trials each, "
             f"in {time.perf_counter() - start:.1f} s."
         )
-    _print_paths(report, tables)
+    _print_paths(report, tables, run.path)
     return 0
 
 
@@ -402,16 +401,23 @@ def _cmd_demo(args) -> int:
         )
     start = time.perf_counter()
     scenarios = [load_scenario(p).replace(trials=args.trials) for p in paths]
-    results = _simulate_all(scenarios, workers=args.workers, progress=_progress(args))
-    report, tables = _write_outputs(
-        results, args.out, "demo.html", "spm_sim demo: " + " vs ".join(s.name for s in scenarios)
-    )
+    chosen = args.out is not None
+    out = args.out if chosen else Path("reports")
+    inputs = _scenario_inputs(paths, scenarios)
+    _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
+    books = _books(scenarios)
+    _check_run_memory(args, scenarios, books)
+    with output_folder(args, out, chosen=chosen, inputs=inputs, replaceable=_earlier_demo) as run:
+        results = _simulate_all(scenarios, books, workers=args.workers, progress=_progress(args))
+        _flag_results(results, scenarios)
+        title = "spm_sim demo: " + " vs ".join(s.name for s in scenarios)
+        report, tables = _write_outputs(results, run.path, "demo.html", title)
     elapsed = time.perf_counter() - start
     if not args.quiet:
         print(_format_table(headline(results)))
         print()
     print(f"Demo: {len(results)} scenarios x {args.trials:,} trials in {elapsed:.1f} s.")
-    _print_paths(report, tables)
+    _print_paths(report, tables, run.path)
     return 0
 
 
@@ -420,7 +426,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _cmd_run,
     "demo": _cmd_demo,
     "check": _cmd_check,
-    "curve": _cmd_curve,
+    "curve": cmd_curve,
     "payouts": cmd_payouts,
     "backtest": cmd_backtest,
     "align": cmd_align,
@@ -445,12 +451,96 @@ def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
         raise SpmSimError("; ".join(problems))
 
 
+#: What each command's output options name: a folder to write into or a file.
+PLACES: dict[str, dict[str, str]] = {
+    "run": {"out": FOLDER},
+    "demo": {"out": FOLDER},
+    "fit": {"out": FOLDER},
+    "capacity": {"out": FOLDER},
+    "headcount": {"out": FOLDER},
+    "curve": {"out": FILE, "csv": FILE},
+    "align": {"out": FILE, "figure": FILE},
+    "quotas": {"out": FILE, "figure": FILE},
+    "payouts": {"out": FILE},
+    "backtest": {"out": FILE},
+}
+
+
+def _named_outputs(args: argparse.Namespace) -> list[tuple[str, Path, str]]:
+    """Every output place the command line names, with the files written beside them.
+
+    ``(flag, path, kind)``; a file a command writes next to a named one (the per-rep
+    table of ``quotas``, the balance chart of ``align``) is listed under its flag.
+    """
+    places: list[tuple[str, Path, str]] = []
+    for name, kind in PLACES.get(args.command, {}).items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        places.append((flag, Path(value), kind))
+    if args.command == "quotas":
+        places = [(flag, path, FILE) for flag, path in quota_outputs(args)]
+    elif args.command == "align":
+        places = [(flag, path, FILE) for flag, path in align_outputs(args)]
+    return places
+
+
+def _check_output_places(args: argparse.Namespace) -> None:
+    """Stop before any work when an output place cannot be written as what it names.
+
+    Each output the command line names must be a folder that exists or can be
+    created (no file in its way) or a file whose folder can be, in a place this
+    process can write (tried); two options must not name the same file; and an
+    earlier output there is refused unless ``--force`` (the demo replaces its own
+    earlier demo).
+    """
+    problems: list[str] = []
+    seen: dict[Path, str] = {}
+    places = _named_outputs(args)
+    for flag, path, kind in places:
+        problem = place_problem(path, kind)
+        if problem:
+            problems.append(f"{flag} {path}: {problem}")
+        where = path.expanduser().resolve()
+        if where in seen and seen[where] != f"{flag} {path}":
+            problems.append(f"{flag} {path}: is the same file as {seen[where]}; give another name")
+        seen.setdefault(where, f"{flag} {path}")
+    if not problems and args.command not in ("payouts", "backtest"):  # they check their own
+        if args.command == "demo":
+            places = [p for p in places if not _earlier_demo(p[1])]
+        problems = existing_outputs(args, places)
+    if problems:
+        raise SpmSimError("; ".join(problems))
+
+
+def _earlier_demo(folder: Path) -> bool:
+    """Whether ``folder`` holds an earlier ``spm-sim demo`` only (the demo replaces it)."""
+    from spm_sim._files import read_manifest
+
+    manifest = read_manifest(folder)
+    if manifest is not None:
+        return manifest.get("command", [None, None])[1:2] == ["demo"]
+    return (folder / "demo.html").is_file()
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Plausibility warnings as one ``spm-sim: warning:`` line each; others as Python's."""
     if issubclass(category, PlausibilityWarning):
         print(f"spm-sim: warning: {message} (--strict makes this an error)", file=sys.stderr)
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def _os_message(exc: OSError) -> str:
+    """An operating-system error as one line naming the file (a WriteError says all)."""
+    if exc.filename is not None and exc.strerror and type(exc).__str__ is OSError.__str__:
+        text = f"{exc.filename}: {exc.strerror}"
+        if exc.filename2 is not None:
+            text += f" (with {exc.filename2})"
+    else:
+        text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -462,19 +552,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> args.scenarios, args.trials, args.seed
     (['a.yaml', 'b.yaml'], 500, None)
     """
+    started = now()
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = ["spm-sim", *argv]  # for the manifest of a run folder
+    args.started = started
     try:
         with warnings.catch_warnings(), strict_checks(args.strict):
             warnings.simplefilter("default", PlausibilityWarning)  # each message once
             warnings.showwarning = _show_warning
             _refuse_overwriting_inputs(args)
+            _check_output_places(args)
             return _COMMANDS[args.command](args)
-    except (SpmSimError, OSError) as exc:
-        # Bad input is the user's to fix: one message, no traceback. OSError covers
-        # a missing or unreadable file and an output folder that cannot be written.
+    except SpmSimError as exc:
+        # Bad input is the user's to fix: one message, no traceback.
         message = str(exc).strip() or type(exc).__name__
         print(f"spm-sim: error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # A missing or unreadable file, a place that cannot be written, a full disk:
+        # one line naming the file (nothing partial is left: spm_sim._files).
+        print(f"spm-sim: error: {_os_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("spm-sim: interrupted", file=sys.stderr)

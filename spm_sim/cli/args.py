@@ -1,25 +1,30 @@
 """Arguments shared by the ``spm-sim`` commands, defined once: their types and the
 options several commands take (``--seed``, ``--workers``, ``--trials``, ``--book``).
+The checks made before any work starts (output places, locks, memory) are in
+:mod:`spm_sim.cli.places`.
 
 Each type turns the text of an option into a value or raises
 ``argparse.ArgumentTypeError`` with the rule and the value, which argparse prints as
-one error line; each ``add_*`` registers one option with its type and metavar, the
-command giving only what its help says about the default. They need only the
-standard library: building the parser (and ``spm-sim --help``) loads no numpy,
-pandas or plotting stack.
+one error line naming the option; every number is finite and inside a stated range,
+so no option value can reach the library as NaN, infinity or an absurd size. Each
+``add_*`` registers one option with its type and metavar, the command giving only
+what its help says about the default. Building the parser (and ``spm-sim --help``)
+needs only the standard library and :mod:`spm_sim.errors`: no numpy, pandas or
+plotting stack.
 
 Examples
 --------
 >>> positive_int("3")
 3
+>>> share("15%")
+0.15
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 __all__ = [
     "whole",
@@ -27,19 +32,32 @@ __all__ = [
     "seed",
     "positive_float",
     "trials",
+    "workers",
+    "year",
+    "count",
+    "real",
+    "share",
+    "money",
     "MAX_TRIALS",
+    "MAX_WORKERS",
+    "MAX_MONEY",
+    "YEARS",
     "add_seed",
     "add_workers",
     "add_trials",
     "add_book",
-    "INPUTS",
-    "OUTPUTS",
-    "outputs_over_inputs",
 ]
 
 #: The most trials ``--trials`` takes: a scenario's own limit (``Scenario.trials``),
 #: checked when the option is read rather than after a run has started.
 MAX_TRIALS = 10_000_000
+#: The most worker processes ``--workers`` takes (the library uses at most one per CPU).
+MAX_WORKERS = 256
+#: The plan years and paid years the commands take (the book's dates are refused
+#: before 1990, and no plan is set a lifetime ahead).
+YEARS = (1990, 2100)
+#: The largest amount of money an option takes (the book's own bound on amounts).
+MAX_MONEY = 1e12
 
 #: What ``--book`` takes, in every command that reads a book.
 BOOK_HELP = "folder of the book, or 'sample' for the shipped sample book (default)"
@@ -77,6 +95,111 @@ def positive_float(text: str) -> float:
     return value
 
 
+def workers(text: str) -> int:
+    """A number of worker processes: a whole number from 1 to :data:`MAX_WORKERS`."""
+    return whole(text, 1, MAX_WORKERS, f"must be between 1 and {MAX_WORKERS}")
+
+
+def year(text: str) -> int:
+    """A calendar year from 1990 to 2100 (:data:`YEARS`).
+
+    Examples
+    --------
+    >>> year("2026")
+    2026
+    """
+    low, high = YEARS
+    return whole(text, low, high, f"must be a year from {low} to {high}")
+
+
+def count(low: int, high: int, what: str = "") -> Callable[[str], int]:
+    """The type of an option that counts something: a whole number in ``[low, high]``.
+
+    Examples
+    --------
+    >>> count(20, 100_000)("1000")
+    1000
+    """
+
+    def parse(text: str) -> int:
+        return whole(text, low, high, f"must be between {low:,} and {high:,}{what}")
+
+    parse.__name__ = "count"
+    return parse
+
+
+def _float(text: str, *, percent: bool) -> float:
+    raw = text.strip().replace("_", "")
+    scale = 1.0
+    if percent and raw.endswith("%"):
+        raw, scale = raw[:-1], 0.01
+    try:
+        value = float(raw) * scale
+    except ValueError:
+        example = " (e.g. 0.15 or 15%)" if percent else ""
+        raise argparse.ArgumentTypeError(f"expected a number{example}, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:
+    return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def real(
+    low: float,
+    high: float,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    percent: bool = False,
+) -> Callable[[str], float]:
+    """The type of a numeric option: a finite number between ``low`` and ``high``.
+
+    ``low_open``/``high_open`` leave an end out; with ``percent`` the value may be
+    written ``15%`` for 0.15.
+
+    Examples
+    --------
+    >>> real(0, 1, low_open=True, percent=True)("90%")
+    0.9
+    """
+    where = _interval(low, high, low_open, high_open)
+
+    def parse(text: str) -> float:
+        value = _float(text, percent=percent)
+        below = value <= low if low_open else value < low
+        above = value >= high if high_open else value > high
+        if below or above:
+            raise argparse.ArgumentTypeError(f"must be in {where}, got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def share(text: str) -> float:
+    """A share in [0, 1], written 0.15 or 15%."""
+    return real(0.0, 1.0, percent=True)(text)
+
+
+def money(text: str) -> float:
+    """An amount of money: finite, > 0 and at most :data:`MAX_MONEY`; ``1,500,000`` is read.
+
+    Examples
+    --------
+    >>> money("2,500,000")
+    2500000.0
+    """
+    value = _float(text.replace(",", ""), percent=False)
+    if not 0 < value <= MAX_MONEY:
+        raise argparse.ArgumentTypeError(
+            f"must be an amount > 0 and at most {MAX_MONEY:.0e}, got {text}"
+        )
+    return value
+
+
 def add_seed(parser: argparse.ArgumentParser, help: str, default: int | None = None) -> None:
     """``--seed S``: a whole number in [0, 2**63 - 1]; ``help`` says what the default is."""
     parser.add_argument("--seed", type=seed, default=default, metavar="S", help=help)
@@ -86,10 +209,11 @@ def add_workers(parser: argparse.ArgumentParser, what: str) -> None:
     """``--workers W`` (default 1): worker processes for ``what``; numbers do not depend on it."""
     parser.add_argument(
         "--workers",
-        type=positive_int,
+        type=workers,
         default=1,
         metavar="W",
-        help=f"worker processes for {what} (default 1); the numbers do not depend on it",
+        help=f"worker processes for {what}, 1 to {MAX_WORKERS} (default 1; at most one per "
+        "CPU is used); the numbers do not depend on it",
     )
 
 
@@ -112,62 +236,3 @@ def add_trials(parser: argparse.ArgumentParser, help: str, default: int | None =
 def add_book(parser: argparse.ArgumentParser) -> None:
     """``--book DIR`` (default ``sample``): the book a command reads."""
     parser.add_argument("--book", default="sample", metavar="DIR", help=BOOK_HELP)
-
-
-#: Options and arguments that name files or folders a command reads.
-INPUTS = (
-    "book",
-    "plan",
-    "plan_a",
-    "plan_b",
-    "plans",
-    "scenario",
-    "scenarios",
-    "scores",
-    "units",
-    "homes",
-    "config",
-)
-#: Options that name files or folders a command writes.
-OUTPUTS = ("out", "csv", "figure")
-
-
-def _paths(value: Any) -> list[Path]:
-    if value is None or value is False:
-        return []
-    values = value if isinstance(value, (list, tuple)) else [value]
-    return [Path(v).expanduser().resolve() for v in values]
-
-
-def outputs_over_inputs(args: argparse.Namespace, sample_dir: Path | None = None) -> list[str]:
-    """Each output of a command that would overwrite one of its inputs, as a message.
-
-    An output clashes when it is an input file, or lies inside (or is) an input folder
-    such as the book's. ``book: sample`` stands for ``sample_dir``. An empty list
-    means the command writes nothing it reads.
-
-    Examples
-    --------
-    >>> ns = argparse.Namespace(book="data/sample", out=Path("data/sample/bookings.csv"))
-    >>> outputs_over_inputs(ns)[0].split(":")[0]
-    '--out data/sample/bookings.csv'
-    """
-    inputs: list[tuple[str, Path]] = []
-    for name in INPUTS:
-        value = getattr(args, name, None)
-        if name == "book" and value == "sample":
-            value = sample_dir
-        inputs += [(name, p) for p in _paths(value)]
-    problems = []
-    for name in OUTPUTS:
-        for out in _paths(getattr(args, name, None)):
-            for what, src in inputs:
-                if out == src or src in out.parents:
-                    where = "is" if out == src else "is inside"
-                    flag = "--" + name.replace("_", "-")
-                    shown = getattr(args, name)
-                    problems.append(
-                        f"{flag} {shown}: {where} {src} ({what}), which this command reads; "
-                        "write the output elsewhere, so no input is overwritten"
-                    )
-    return problems

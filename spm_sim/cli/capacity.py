@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING
 from spm_sim._files import save_figure, write_csv
 from spm_sim._format import format_money, format_pct
 
-from .args import add_seed, add_workers, positive_float, positive_int
+from .args import add_seed, add_workers, count, real
+from .places import check_memory, output_folder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,6 +49,17 @@ __all__ = [
 
 #: Team sizes either side of the answer that ``headcount`` puts on its curve.
 CURVE_SPAN = 2
+#: The most replications ``--replications`` takes (a configuration's own limit).
+MAX_REPLICATIONS = 10_000
+#: The longest response time a target takes, in working hours (a working year).
+MAX_WITHIN_HOURS = 2000.0
+#: Bytes of memory per lead and replication a run keeps (about 570 measured on the
+#: sample funnel of two stages).
+LEAD_BYTES = 1000
+
+_within = real(0.0, MAX_WITHIN_HOURS, low_open=True)
+_share = real(0.0, 1.0, low_open=True, high_open=True, percent=True)
+_utilisation = real(0.0, 1.0, low_open=True, percent=True)
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -65,12 +77,20 @@ _TARGET_EXAMPLE = '"within=1h,share=90%", "utilisation<=0.85" or both'
 
 
 def _ratio(text: str, key: str) -> float:
+    """``share`` in (0, 1) or ``utilisation`` in (0, 1], as 0.9 or 90%."""
     try:
-        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{key}={text!r} is not a number (e.g. {key}=0.9 or {key}=90%)"
         ) from None
+    share = key == "share"
+    if not (0 < value < 1 if share else 0 < value <= 1):  # also refuses NaN
+        where = "(0, 1)" if share else "(0, 1]"
+        raise argparse.ArgumentTypeError(
+            f"{key}={text.strip()} must be in {where} (e.g. {key}=0.9 or {key}=90%)"
+        )
+    return value
 
 
 def _hours(text: str) -> float:
@@ -80,7 +100,12 @@ def _hours(text: str) -> float:
             f"within={text!r} is not a duration (e.g. within=1h, within=1.5 or within=30min)"
         )
     value = float(m.group(1))
-    return value / 60 if (m.group(2) or "").startswith("min") else value
+    value = value / 60 if (m.group(2) or "").startswith("min") else value
+    if not 0 < value <= MAX_WITHIN_HOURS:  # also refuses an overflow to infinity
+        raise argparse.ArgumentTypeError(
+            f"within={text} must be more than 0 and at most {MAX_WITHIN_HOURS:g} working hours"
+        )
+    return value
 
 
 def parse_target(text: str) -> dict[str, float]:
@@ -102,8 +127,9 @@ def parse_target(text: str) -> dict[str, float]:
     Raises
     ------
     argparse.ArgumentTypeError
-        A term that is not ``KEY=VALUE``, an unknown key, a key given twice or a
-        value that is not a number.
+        A term that is not ``KEY=VALUE``, an unknown key, a key given twice, or a
+        value that is not a number or is out of its range (``within`` in (0, 2000]
+        hours, ``share`` in (0, 1), ``utilisation`` in (0, 1]).
 
     Examples
     --------
@@ -145,9 +171,10 @@ def _common(p) -> None:
     p.add_argument("config", type=Path, metavar="CONFIG.yaml", help="capacity configuration")
     p.add_argument(
         "--replications",
-        type=positive_int,
+        type=count(1, MAX_REPLICATIONS),
         metavar="R",
-        help="independent simulated years (default: the file's 'replications')",
+        help=f"independent simulated years, 1 to {MAX_REPLICATIONS:,} (default: the file's "
+        "'replications'); refused before the run when they would not fit in memory",
     )
     add_seed(p, "seed (default: the file's 'seed')")
     add_workers(p, "the replications")
@@ -164,10 +191,16 @@ def add_capacity_parser(sub) -> None:
         "confidence interval across replications, and the hand-off factors (the conversion "
         "kept after waiting) for the Monte Carlo's capacity_factor. --out writes summary.csv, "
         "per_replication.csv, reps.csv, waits.csv (quantiles per stage and replication), "
-        "bookings.csv (seat x month), queue.csv (by day), handoff.csv and waits.png.",
+        "bookings.csv (seat x month), queue.csv (by day), handoff.csv and waits.png, and "
+        "manifest.json last.",
     )
     _common(p)
-    p.add_argument("--out", type=Path, metavar="DIR", help="folder for the CSV files and figure")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="folder for the CSV files and figure (an earlier run in it is replaced)",
+    )
 
 
 def add_headcount_parser(sub) -> None:
@@ -185,7 +218,7 @@ def add_headcount_parser(sub) -> None:
         "options give one; the options change single fields of it. The response-time part "
         "is measured at the first stage, so at a later stage only a utilisation cap can be "
         "met by adding reps. --out writes headcount_curve.csv, headcount_tried.csv and "
-        "headcount.png.",
+        "headcount.png, and manifest.json last.",
     )
     _common(p)
     p.add_argument(
@@ -199,23 +232,24 @@ def add_headcount_parser(sub) -> None:
     )
     p.add_argument(
         "--within",
-        type=positive_float,
+        type=_within,
         metavar="H",
-        help="response time in working hours (sets that field of the target)",
+        help="response time in working hours, in (0, 2000] (sets that field of the target)",
     )
     p.add_argument(
         "--share",
-        type=float,
+        type=_share,
         metavar="S",
-        help="share of leads to contact within --within hours, in (0, 1) (sets that field)",
+        help="share of leads to contact within --within hours, in (0, 1): 0.9 or 90%% "
+        "(sets that field)",
     )
     p.add_argument(
         "--max-utilisation",
         "--max-utilization",
         dest="max_utilisation",
-        type=float,
+        type=_utilisation,
         metavar="U",
-        help="cap on the stage's mean utilisation, in (0, 1] (sets that field)",
+        help="cap on the stage's mean utilisation, in (0, 1]: 0.85 or 85%% (sets that field)",
     )
     p.add_argument(
         "--stage",
@@ -223,7 +257,10 @@ def add_headcount_parser(sub) -> None:
         help="stage whose reps are sized (default: the first stage)",
     )
     p.add_argument(
-        "--out", type=Path, metavar="DIR", help="folder for the curve CSV files and figure"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="folder for the curve CSV files and figure (an earlier run in it is replaced)",
     )
 
 
@@ -256,6 +293,20 @@ def _load(args):
         except CapacityError as exc:  # located: the field and the value
             raise CapacityError(f"{args.config}: {_one_line(exc)}") from None
     return config
+
+
+def _check_memory(args, config) -> None:
+    """Refuse replications whose records would not fit in memory, before the run."""
+    leads = sum(s.leads_per_year for s in config.segments)
+    option = "--replications" if args.replications is not None else f"{args.config}: replications"
+    shown = f"{leads:,.0f}" if leads < 1e12 else f"{leads:.3g}"
+    check_memory(
+        option,
+        config.replications,
+        unit_bytes=LEAD_BYTES * leads * len(config.stages),
+        unit=f"{shown} leads a year (the segments' leads_per_year in {args.config}) through "
+        f"{len(config.stages)} stage(s), per replication",
+    )
 
 
 def _stage_index(config, name: str | None, path) -> int:
@@ -348,11 +399,22 @@ def _save(fig, path: Path) -> None:
 
 def cmd_capacity(args) -> int:
     """Run ``spm-sim capacity``; returns the exit status."""
+    config = _load(args)
+    _check_memory(args, config)
+    if args.out is None:
+        _capacity(args, config)
+    else:
+        with output_folder(args, args.out, chosen=True, inputs=[("config", args.config)]) as run:
+            _capacity(args, config, run.path)
+    return 0
+
+
+def _capacity(args, config, out: Path | None = None) -> None:
+    """Simulate, print, and with ``out`` write the tables and the figure there."""
     import pandas as pd
 
     from spm_sim.capacity import calendar, handoff, queue_by_day, run_capacity, wait_quantiles
 
-    config = _load(args)
     start = time.perf_counter()
     result = run_capacity(config, workers=args.workers)
     elapsed = time.perf_counter() - start
@@ -381,11 +443,9 @@ def cmd_capacity(args) -> int:
         "factor over today's and apply it to the share of bookings from this funnel, "
         "capacity_factor = 1 - share x (1 - ratio) (docs/user-guide.md section 11)."
     )
-    if args.out is not None:
+    if out is not None:
         from spm_sim.viz.capacity import waits_figure  # matplotlib only for the figure
 
-        out: Path = args.out
-        out.mkdir(parents=True, exist_ok=True)
         per = result.per_replication().reset_index()
         tables = {
             "summary": summary,
@@ -410,7 +470,7 @@ def cmd_capacity(args) -> int:
         path = out / "waits.png"
         _save(waits_figure(result), path)
         print(f"wrote {path}")
-    return 0
+        print(f"wrote {out / 'manifest.json'} (last)")
 
 
 # --- spm-sim headcount ----------------------------------------------------------------
@@ -546,13 +606,24 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
 
 def cmd_headcount(args) -> int:
     """Run ``spm-sim headcount``; returns the exit status."""
-    from spm_sim.capacity import headcount_curve, marginal_value, smallest_team
-
     config = _load(args)
     stage = _stage_index(config, args.stage, args.config)
     target, note = _resolve_target(args, config, stage)
     # the summaries name their share column after the configuration's target
     config = config.replace(target=target)
+    _check_memory(args, config)
+    if args.out is None:
+        _headcount(args, config, stage, target, note)
+    else:
+        with output_folder(args, args.out, chosen=True, inputs=[("config", args.config)]) as run:
+            _headcount(args, config, stage, target, note, run.path)
+    return 0
+
+
+def _headcount(args, config, stage: int, target, note: str, out: Path | None = None) -> None:
+    """Search, print, and with ``out`` write the curve, the sizes tried and the figure."""
+    from spm_sim.capacity import headcount_curve, marginal_value, smallest_team
+
     start = time.perf_counter()
     answer = smallest_team(config, target, stage=stage, workers=args.workers)
     n = answer["reps"]
@@ -570,11 +641,9 @@ def cmd_headcount(args) -> int:
         print(note)
     print()
     print(_recommendation(config, target, stage, answer, curve))
-    if args.out is not None:
+    if out is not None:
         from spm_sim.viz.capacity import headcount_figure  # matplotlib only for the figure
 
-        out: Path = args.out
-        out.mkdir(parents=True, exist_ok=True)
         print()
         path = out / "headcount_curve.csv"
         write_csv(
@@ -587,4 +656,4 @@ def cmd_headcount(args) -> int:
         path = out / "headcount.png"
         _save(headcount_figure(curve, target, recommended=n), path)
         print(f"wrote {path}")
-    return 0
+        print(f"wrote {out / 'manifest.json'} (last)")

@@ -11,24 +11,41 @@ The scenario's ``quota:`` settings are the starting point; the options replace
 them. It prints the method, the sums at each level of the hierarchy, the simulated
 attainment, fairness and feasibility, and the company view (probability of reaching
 the company target, incentive cost), and writes the quotas (rep x month), a per-rep
-table and, with ``--figure``, the quota-fit and attainment figures.
+table and, with ``--figure``, the quota-fit and attainment figures. Without
+``--out`` the quotas go to ``quotas.csv``, or ``quotas-2.csv``, ``quotas-3.csv``...
+when an earlier run's file is there: a default never replaces an earlier run.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from spm_sim._files import save_figure, write_csv
+from spm_sim._files import make_folder, save_figure, write_csv
 from spm_sim._format import format_money, format_pct
 from spm_sim.errors import SpecError
 
-from .args import add_seed, add_trials
+from .args import MAX_TRIALS, add_seed, count, money, real
+from .places import check_memory, output_file
 from .territory import parse_named_numbers
 
-__all__ = ["add_quotas_parser", "cmd_quotas", "parse_weights"]
+__all__ = ["add_quotas_parser", "cmd_quotas", "parse_weights", "quota_outputs"]
+
+#: Where the quotas go without ``--out`` (numbered when an earlier run's file is there).
+DEFAULT_OUT = Path("quotas.csv")
+#: The most over-assignments ``--compare-over-assignment`` compares.
+MAX_COMPARED = 20
+#: The most years of history ``--history-weights`` weighs.
+MAX_HISTORY_YEARS = 10
+#: Bytes of memory per simulated year and rep a quota judgement keeps (about 33
+#: measured on the sample book), per setting judged.
+TRIAL_BYTES = 96
+
+_over_assignment = real(0.0, 2.0, percent=True)
+_probability = real(0.0, 1.0, low_open=True, high_open=True, percent=True)
 
 
 def parse_weights(text: str) -> dict[str, float]:
@@ -39,30 +56,41 @@ def parse_weights(text: str) -> dict[str, float]:
     >>> parse_weights("history=0.6, potential=40%")
     {'history': 0.6, 'potential': 0.4}
     """
-    return parse_named_numbers(text, form="BASIS=WEIGHT", example="history=0.6 or potential=40%")
+    weights = parse_named_numbers(text, form="BASIS=WEIGHT", example="history=0.6 or potential=40%")
+    for name, w in weights.items():
+        if not 0 <= w <= 1:
+            raise argparse.ArgumentTypeError(f"weight of {name!r} must be in [0, 1], got {w:g}")
+    return weights
 
 
 def _floats(text: str) -> tuple[float, ...]:
+    """Weights of the history years, recent first: finite, >= 0, at most 10 of them."""
     try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
+        out = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a comma-separated list of numbers (e.g. 0.5,0.3,0.2)"
         ) from None
-
-
-def _shares(text: str) -> tuple[float, ...]:
-    out = tuple(_number(v.strip()) for v in text.split(",") if v.strip())
-    if not out:
-        raise argparse.ArgumentTypeError("give at least one over-assignment, e.g. 0,5%,10%")
+    if not out or len(out) > MAX_HISTORY_YEARS:
+        raise argparse.ArgumentTypeError(
+            f"give 1 to {MAX_HISTORY_YEARS} weights, one a year (e.g. 0.5,0.3,0.2); got {len(out)}"
+        )
+    bad = [v for v in out if not (math.isfinite(v) and v >= 0)]
+    if bad:
+        raise argparse.ArgumentTypeError(f"weights must be finite and >= 0, got {bad[0]:g}")
     return out
 
 
-def _number(text: str) -> float:
-    try:
-        return float(text[:-1]) / 100 if text.endswith("%") else float(text.replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+def _shares(text: str) -> tuple[float, ...]:
+    """Rep-level over-assignments to compare: each in [0, 2], at most 20 of them."""
+    out = tuple(_over_assignment(v.strip()) for v in text.split(",") if v.strip())
+    if not out:
+        raise argparse.ArgumentTypeError("give at least one over-assignment, e.g. 0,5%,10%")
+    if len(out) > MAX_COMPARED:
+        raise argparse.ArgumentTypeError(
+            f"give at most {MAX_COMPARED} over-assignments to compare; got {len(out)}"
+        )
+    return out
 
 
 class _Methods:
@@ -105,13 +133,26 @@ def add_quotas_parser(sub) -> None:
         metavar="METHOD",
         help="quota method: %(choices)s (default: the scenario's)",
     )
-    p.add_argument("--target", type=_number, metavar="MONEY", help="company target")
-    p.add_argument("--growth", type=_number, metavar="G", help="growth on last year, 0.08 or 8%%")
     p.add_argument(
-        "--over-assignment", type=_number, metavar="X", help="rep level: reps over region"
+        "--target", type=money, metavar="MONEY", help="company target (> 0, at most 1e12)"
     )
     p.add_argument(
-        "--region-over-assignment", type=_number, metavar="X", help="regions over company"
+        "--growth",
+        type=real(-1.0, 5.0, low_open=True, percent=True),
+        metavar="G",
+        help="growth on last year, 0.08 or 8%%, more than -100%% and at most 500%%",
+    )
+    p.add_argument(
+        "--over-assignment",
+        type=_over_assignment,
+        metavar="X",
+        help="rep level: reps over region, 0 to 2 (0.05 or 5%%)",
+    )
+    p.add_argument(
+        "--region-over-assignment",
+        type=_over_assignment,
+        metavar="X",
+        help="regions over company, 0 to 2 (0.05 or 5%%)",
     )
     p.add_argument("--history", choices=("trailing_12m", "prior_year", "multi_year"))
     p.add_argument(
@@ -122,14 +163,33 @@ def add_quotas_parser(sub) -> None:
     )
     p.add_argument("--targets", type=Path, metavar="CSV", help="bottom_up: account or rep targets")
     p.add_argument("--reconcile", action="store_true", help="bottom_up: scale to the target")
-    p.add_argument("--probability", type=_number, metavar="P", help="calibrated: P(attain)")
     p.add_argument(
-        "--share-at-quota", type=_number, metavar="S", help="calibrated: share of reps at quota"
+        "--probability",
+        type=_probability,
+        metavar="P",
+        help="calibrated: P(attain), in (0, 1): 0.65 or 65%%",
     )
-    add_trials(p, "simulated years, at least 100 (default: the scenario's)")
+    p.add_argument(
+        "--share-at-quota",
+        type=_probability,
+        metavar="S",
+        help="calibrated: share of reps at quota, in (0, 1)",
+    )
+    p.add_argument(
+        "--trials",
+        type=count(100, MAX_TRIALS),
+        metavar="N",
+        help=f"simulated years, 100 to {MAX_TRIALS:,} (default: the scenario's); refused "
+        "before the run when they would not fit in memory",
+    )
     add_seed(p, "seed (default: the scenario's)")
     p.add_argument(
-        "--out", type=Path, default=Path("quotas.csv"), help="quotas CSV (default quotas.csv)"
+        "--out",
+        type=Path,
+        metavar="CSV",
+        help="quotas CSV, replaced if it exists; the per-rep table goes beside it as "
+        "<name>_reps.csv. Default: quotas.csv, or quotas-2.csv, -3... when an earlier run's "
+        "file is there, which is never replaced",
     )
     p.add_argument("--figure", type=Path, metavar="PNG", help="also write the figures")
     p.add_argument(
@@ -202,16 +262,56 @@ def cmd_quotas(args) -> int:
         _check_figure_suffix(args.figure)
     scenario, settings, trials, seed = _scenario(args)
     book = load_book_ref(scenario.book)
-    q, diag, row = _judge(scenario, settings, book, trials, seed)
-    cur = scenario.plan.currency
-    _print_quotas(scenario, settings, q)
-    _print_outcomes(diag, row, trials, seed, cur)
-    if args.compare_over_assignment:
-        _print_sweep(scenario, settings, args.compare_over_assignment, trials, seed, book, cur)
-    _write_tables(args.out, q, diag)
-    if args.figure:
-        _write_figures(args.figure, diag)
+    settings_judged = 1 + len(args.compare_over_assignment or ())
+    check_memory(
+        "--trials" if args.trials is not None else f"{args.scenario}: trials",
+        trials,
+        unit_bytes=TRIAL_BYTES * len(book.reps) * settings_judged,
+        unit=f"{len(book.reps):,} reps, {settings_judged} setting(s) judged, per simulated year",
+    )
+    chosen = args.out is not None
+    with output_file(
+        args, args.out if chosen else DEFAULT_OUT, chosen=chosen, related=_written_beside
+    ) as out:
+        q, diag, row = _judge(scenario, settings, book, trials, seed)
+        cur = scenario.plan.currency
+        _print_quotas(scenario, settings, q)
+        _print_outcomes(diag, row, trials, seed, cur)
+        if args.compare_over_assignment:
+            _print_sweep(scenario, settings, args.compare_over_assignment, trials, seed, book, cur)
+        _write_tables(out, q, diag)
+        if args.figure:
+            _write_figures(args.figure, diag)
     return 0
+
+
+def _reps_path(out: Path) -> Path:
+    """The per-rep table written beside the quotas: ``quotas.csv`` -> ``quotas_reps.csv``."""
+    return out.with_name(f"{out.stem}_reps.csv")
+
+
+def _written_beside(out: Path) -> list[Path]:
+    return [out, _reps_path(out)]
+
+
+def _attainment_path(figure: Path) -> Path:
+    """The attainment figure beside the quota-fit one: ``q.png`` -> ``q_attainment.png``."""
+    return figure.with_name(f"{figure.stem}_attainment{figure.suffix}")
+
+
+def quota_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The files ``quotas`` writes that the command line names, each under its option.
+
+    With ``--out``: the quotas and the per-rep table beside them; with ``--figure``:
+    the quota-fit figure and the attainment figure beside it. (Without ``--out`` the
+    quotas go to a numbered default, which never replaces an earlier run.)
+    """
+    out: list[tuple[str, Path]] = []
+    if args.out is not None:
+        out += [("--out", p) for p in _written_beside(args.out)]
+    if args.figure is not None:
+        out += [("--figure", args.figure), ("--figure", _attainment_path(args.figure))]
+    return out
 
 
 def _check_figure_suffix(path: Path) -> None:
@@ -245,7 +345,9 @@ def _scenario(args):
     scenario = scenario.replace(quota=settings)
     trials = int(args.trials or scenario.trials)
     if trials < 100:
-        raise SpecError(f"--trials {trials}: give at least 100 simulated years")
+        raise SpecError(
+            f"{args.scenario}: trials {trials}: give at least 100 simulated years (--trials N)"
+        )
     seed = scenario.seed if args.seed is None else args.seed
     return scenario, settings, trials, seed
 
@@ -305,9 +407,9 @@ def _print_outcomes(diag, row, trials: int, seed: int, cur: str) -> None:
 
 def _write_tables(out: Path, q, diag) -> None:
     """The quotas (rep x month) at ``out`` and the per-rep table beside it."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     write_csv(q.to_frame(), out, float_format="%.2f")
-    reps_path = out.with_name(f"{out.stem}_reps.csv")
+    reps_path = _reps_path(out)
     both = [c for c in diag.reps.columns if c in q.basis.columns and c != "rep_id"]
     reps = q.basis.merge(diag.reps.drop(columns=both), on="rep_id", how="left")
     write_csv(reps, reps_path)
@@ -320,10 +422,10 @@ def _write_figures(fig_path: Path, diag) -> None:
 
     from spm_sim.viz.quota import attainment_figure, quota_fit_figure
 
-    fig_path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(fig_path.parent)
     fit = quota_fit_figure(diag)
     save_figure(fit, fig_path, dpi=110, bbox_inches="tight")
-    att_path = fig_path.with_name(f"{fig_path.stem}_attainment{fig_path.suffix}")
+    att_path = _attainment_path(fig_path)
     att = attainment_figure(diag)
     save_figure(att, att_path, dpi=110, bbox_inches="tight")
     plt.close(fit)

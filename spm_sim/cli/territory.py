@@ -10,19 +10,22 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spm_sim._files import save_figure, write_csv
+from spm_sim._files import make_folder, save_figure, write_csv
 from spm_sim.errors import DataError
 
-from .args import add_seed
+from .args import add_seed, count, real
+from .places import output_file
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
     "add_align_parser",
+    "align_outputs",
     "cmd_align",
     "parse_balance",
     "parse_named_numbers",
@@ -31,6 +34,10 @@ __all__ = [
 
 #: columns read as text so ids such as FIPS codes keep their leading zeros
 TEXT_COLUMNS = ("unit_id", "account_id", "id", "rep_id", "home_unit", "territory")
+#: The most territories ``--territories`` takes.
+MAX_TERRITORIES = 10_000
+#: The widest balance tolerance: 10 = within 1,000% of the mean (no balance at all).
+MAX_TOLERANCE = 10.0
 
 
 def parse_named_numbers(text: str, *, form: str, example: str) -> dict[str, float]:
@@ -53,6 +60,10 @@ def parse_named_numbers(text: str, *, form: str, example: str) -> dict[str, floa
             raise argparse.ArgumentTypeError(
                 f"{value!r} of {name.strip()!r} is not a number (e.g. {example})"
             ) from None
+        if not math.isfinite(number):
+            raise argparse.ArgumentTypeError(
+                f"{value!r} of {name.strip()!r} is not a finite number (e.g. {example})"
+            )
         out[name.strip()] = number
     if not out:
         raise argparse.ArgumentTypeError(f"give at least one {form}")
@@ -71,8 +82,11 @@ def parse_balance(text: str) -> dict[str, float]:
         text, form="MEASURE=TOLERANCE", example="potential=0.05 or potential=5%"
     )
     for name, tol in out.items():
-        if not tol >= 0:
-            raise argparse.ArgumentTypeError(f"tolerance of {name!r} must be >= 0")
+        if not 0 <= tol <= MAX_TOLERANCE:
+            raise argparse.ArgumentTypeError(
+                f"tolerance of {name!r} must be in [0, {MAX_TOLERANCE:g}] (0.05 = within 5% "
+                f"of the mean), got {tol:g}"
+            )
     return out
 
 
@@ -84,6 +98,16 @@ def _share(text: str) -> float:
     if not 0 <= v <= 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a share in [0, 1]")
     return v
+
+
+def _homes_located(exc: DataError, homes: Path | None) -> DataError:
+    """``exc`` naming the ``--homes`` file where the library says only "homes"."""
+    if homes is None or exc.file != "homes":
+        return exc
+    where = ["homes"] + ([f"row {exc.row}"] if exc.row is not None else [])
+    where += [f"column '{exc.column}'"] if exc.column is not None else []
+    message = str(exc).removeprefix(", ".join(where) + ": ")
+    return DataError(message, file=homes, row=exc.row, column=exc.column, value=exc.value)
 
 
 def read_table(path: Path, text: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -117,7 +141,12 @@ def add_align_parser(sub: argparse._SubParsersAction) -> None:
         help="units or accounts: id, lat/lon (or x/y), measures",
     )
     where = al.add_mutually_exclusive_group(required=True)
-    where.add_argument("--territories", type=int, metavar="N", help="number of territories")
+    where.add_argument(
+        "--territories",
+        type=count(1, MAX_TERRITORIES),
+        metavar="N",
+        help=f"number of territories, 1 to {MAX_TERRITORIES:,}",
+    )
     where.add_argument(
         "--homes",
         type=Path,
@@ -146,9 +175,9 @@ def add_align_parser(sub: argparse._SubParsersAction) -> None:
     )
     al.add_argument(
         "--penalty",
-        type=float,
+        type=real(0.0, 1e9),
         metavar="KM",
-        help="cost of moving one unit of the basis, in km of travel",
+        help="cost of moving one unit of the basis, in km of travel (0 to 1e9)",
     )
     al.add_argument("--objective", choices=("distance", "disruption"), default="distance")
     al.add_argument("--locked", metavar="COL", help="true/false column of units that stay")
@@ -156,10 +185,10 @@ def add_align_parser(sub: argparse._SubParsersAction) -> None:
     al.add_argument("--method", choices=("auto", "exact", "scalable"), default="auto")
     al.add_argument(
         "--time-limit",
-        type=float,
+        type=real(0.0, 86_400.0, low_open=True),
         default=30.0,
         metavar="S",
-        help="seconds for the exact MILP (default 30)",
+        help="seconds for the exact MILP, more than 0 and at most 86400 (default 30)",
     )
     add_seed(al, "seed of the centers' k-means++ starts (default 0)", default=0)
     al.add_argument(
@@ -167,7 +196,7 @@ def add_align_parser(sub: argparse._SubParsersAction) -> None:
         type=Path,
         required=True,
         metavar="ALIGN.csv",
-        help="alignment to write: unit id, territory, rep_id",
+        help="alignment to write: unit id, territory, rep_id (replaced if it exists)",
     )
     al.add_argument(
         "--figure",
@@ -178,8 +207,27 @@ def add_align_parser(sub: argparse._SubParsersAction) -> None:
     al.add_argument("--no-figure", action="store_true", help="write no figure")
 
 
+def align_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The files ``align`` writes, each under the option that names it.
+
+    The alignment (``--out``), and unless ``--no-figure`` the map (``--figure``, by
+    default ``--out`` with ``.png``) and the balance chart beside it
+    (``<map>_balance.png``).
+    """
+    out = [("--out", args.out)]
+    if not args.no_figure:
+        fig = args.figure or args.out.with_suffix(".png")
+        out += [("--figure", fig), ("--figure", fig.with_name(f"{fig.stem}_balance{fig.suffix}"))]
+    return out
+
+
 def cmd_align(args: argparse.Namespace) -> int:
-    """Run ``spm-sim align``."""
+    """Run ``spm-sim align``; a second run writing the same ``--out`` meanwhile is refused."""
+    with output_file(args, args.out, related=lambda _: [p for _f, p in align_outputs(args)]):
+        return _align(args)
+
+
+def _align(args: argparse.Namespace) -> int:
     from spm_sim.territory import design
 
     extra = tuple(c for c in (args.current, args.locked) if c)
@@ -195,22 +243,25 @@ def cmd_align(args: argparse.Namespace) -> int:
         kwargs["homes"] = homes
     else:
         kwargs["territories"] = args.territories
-    al = design(
-        units,
-        balance=args.balance,
-        current=args.current,
-        max_disruption=args.max_disruption,
-        disruption=args.disruption_basis,
-        disruption_penalty=args.penalty,
-        objective=args.objective,
-        locked=args.locked,
-        weight=args.weight,
-        method=args.method,
-        time_limit=args.time_limit,
-        rng=args.seed,
-        source=str(args.units),
-        **kwargs,
-    )
+    try:
+        al = design(
+            units,
+            balance=args.balance,
+            current=args.current,
+            max_disruption=args.max_disruption,
+            disruption=args.disruption_basis,
+            disruption_penalty=args.penalty,
+            objective=args.objective,
+            locked=args.locked,
+            weight=args.weight,
+            method=args.method,
+            time_limit=args.time_limit,
+            rng=args.seed,
+            source=str(args.units),
+            **kwargs,
+        )
+    except DataError as exc:
+        raise _homes_located(exc, args.homes) from None
     print(al.describe())
     if al.before is not None:
         cmp = al.comparison()
@@ -224,16 +275,16 @@ def cmd_align(args: argparse.Namespace) -> int:
         table[f"dev_{m}"] = table[f"dev_{m}"].map(lambda v: f"{v:+.1%}")
     print()
     print(table.to_string(float_format=lambda v: f"{v:,.1f}", max_rows=20))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(args.out.parent)
     write_csv(al.to_frame(), args.out)
     print(f"\nwrote {args.out}")
     if not args.no_figure:
         from spm_sim.viz.territory import balance_bars, territory_map
 
-        fig_path = args.figure or args.out.with_suffix(".png")
+        _, (_, fig_path), (_, bars) = align_outputs(args)
+        make_folder(fig_path.parent)
         before = "current" if args.current else None
         save_figure(territory_map(al, before=before), fig_path, dpi=110, bbox_inches="tight")
-        bars = fig_path.with_name(fig_path.stem + "_balance" + fig_path.suffix)
         save_figure(balance_bars(al), bars, dpi=110, bbox_inches="tight")
         print(f"wrote {fig_path}\nwrote {bars}")
     return 0
