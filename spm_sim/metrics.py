@@ -345,7 +345,7 @@ def quarterly_accrual(results: Any) -> pd.DataFrame:
 
 def _differences_besides_programmes(a, b) -> list[str]:
     """Scenario fields (other than name, description, trials, programmes) that differ."""
-    skip = {"name", "description", "trials", "programmes"}
+    skip = {"name", "description", "trials", "programmes", "strict"}
     return [f for f in type(a).model_fields if f not in skip and getattr(a, f) != getattr(b, f)]
 
 

@@ -261,18 +261,27 @@ def _check_pay(raws: Mapping[str, _Raw], frames: Mapping[str, pd.DataFrame], str
     """A rep's year of base salary or target incentive above :data:`PAY_LIMIT`."""
     reps = frames["reps"]
     for column in ("base_salary", "target_incentive"):
-        values = reps[column].to_numpy(dtype=float)
-        _flag(
-            raws["reps"],
-            column,
-            np.nan_to_num(values) > PAY_LIMIT,
-            noun="rep",
-            what=f"paid more than {_money(PAY_LIMIT)} a year in {column}",
-            item=lambda i, v=values: f"{reps['rep_id'].iloc[i]}, {_money(v[i])}",
-            advice="Check for pay in cents or another currency, or a team's total on one row.",
-            value=lambda i, v=values: float(v[i]),
-            strict=strict,
-        )
+        _pay_above(raws["reps"], reps, column, strict)
+
+
+def _pay_above(raw: _Raw, reps: pd.DataFrame, column: str, strict: bool) -> None:
+    values = reps[column].to_numpy(dtype=float)
+    ids = reps["rep_id"].to_numpy()
+
+    def item(i: int) -> str:
+        return f"{ids[i]}, {_money(values[i])}"
+
+    _flag(
+        raw,
+        column,
+        np.nan_to_num(values) > PAY_LIMIT,
+        noun="rep",
+        what=f"paid more than {_money(PAY_LIMIT)} a year in {column}",
+        item=item,
+        advice="Check for pay in cents or another currency, or a team's total on one row.",
+        value=lambda i: float(values[i]),
+        strict=strict,
+    )
 
 
 def _check_isolated_dates(
