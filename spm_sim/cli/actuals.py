@@ -277,8 +277,8 @@ def cmd_payouts(args: argparse.Namespace) -> int:
         f"{format_money(float(reps['payout'].sum()), currency=cur)} on "
         f"{format_money(float(reps['bookings'].sum()), currency=cur)} of bookings."
     )
-    parts = ", ".join(
-        f"{name} {_money(c['cents'], cur)}" for name, c in totals["by_component"].items()
+    parts = "by component: " + ", ".join(
+        f"'{name}' {_money(c['cents'], cur)}" for name, c in totals["by_component"].items()
     )
     print(
         f"Control totals: {totals['rows']} rows, {totals['reps']} reps, "
