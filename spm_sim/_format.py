@@ -4,16 +4,24 @@ The report, the figures, the notebook widgets and the command line share these s
 number reads the same in each. Money is shown with three significant digits
 (``$1.23M``, ``$456k``), ratios and probabilities as percentages, differences of
 ratios in percentage points (pp).
+
+Plausibility thresholds on money (a salary above 5 million, a prize above 5 million)
+are stated in US dollars and read in the currency of the book or plan at hand through
+:func:`units_per_usd`, a rough table of exchange rates for that purpose only
+(:func:`money_threshold`).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 __all__ = [
     "currency_symbol",
+    "units_per_usd",
+    "money_threshold",
     "format_money",
     "format_pct",
     "format_diff",
@@ -26,8 +34,194 @@ _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CA
 _UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
+#: Roughly how many units of a currency buy one US dollar, rounded, as of late 2026.
+#: FOR PLAUSIBILITY THRESHOLDS ONLY, never for converting money: a threshold of
+#: "5 million dollars" must read as about 750 million in yen and 80 billion in rupiah,
+#: and for that an error of a factor of two would still do. Listed are the currencies
+#: whose unit is worth less than about a third of a dollar; any other code (EUR, GBP,
+#: CHF, CAD, AUD, SGD, NZD, KWD, BHD, OMR, JOD and codes not listed) counts as 1. Rates
+#: of high-inflation currencies (ARS, TRY, EGP, NGN, LBP, IRR) drift quickly; update
+#: them when one is off by more than a factor of two.
+_UNITS_PER_USD: Mapping[str, float] = MappingProxyType(
+    {
+        # Asia and the Pacific
+        "JPY": 150.0,
+        "KRW": 1_400.0,
+        "CNY": 7.2,
+        "HKD": 7.8,
+        "TWD": 32.0,
+        "MOP": 8.0,
+        "INR": 85.0,
+        "PKR": 280.0,
+        "BDT": 120.0,
+        "LKR": 300.0,
+        "NPR": 135.0,
+        "BTN": 85.0,
+        "MVR": 15.4,
+        "IDR": 16_000.0,
+        "VND": 25_000.0,
+        "PHP": 57.0,
+        "THB": 35.0,
+        "MYR": 4.5,
+        "MMK": 2_100.0,
+        "LAK": 21_000.0,
+        "KHR": 4_000.0,
+        "MNT": 3_400.0,
+        "KZT": 480.0,
+        "UZS": 12_700.0,
+        "KGS": 87.0,
+        "TJS": 10.7,
+        "AFN": 70.0,
+        "VUV": 120.0,
+        "XPF": 110.0,
+        # Europe
+        "SEK": 10.5,
+        "NOK": 10.5,
+        "DKK": 7.0,
+        "ISK": 140.0,
+        "CZK": 23.0,
+        "HUF": 360.0,
+        "PLN": 4.0,
+        "RON": 4.6,
+        "RSD": 108.0,
+        "MKD": 57.0,
+        "ALL": 92.0,
+        "MDL": 18.0,
+        "UAH": 41.0,
+        "RUB": 90.0,
+        "TRY": 32.0,
+        "AMD": 390.0,
+        # the Middle East
+        "AED": 3.67,
+        "SAR": 3.75,
+        "QAR": 3.64,
+        "ILS": 3.7,
+        "EGP": 48.0,
+        "IRR": 42_000.0,
+        "IQD": 1_310.0,
+        "LBP": 89_500.0,
+        "SYP": 13_000.0,
+        "YER": 250.0,
+        # Africa
+        "ZAR": 18.0,
+        "NAD": 18.0,
+        "LSL": 18.0,
+        "SZL": 18.0,
+        "BWP": 13.5,
+        "NGN": 1_500.0,
+        "GHS": 15.0,
+        "KES": 130.0,
+        "UGX": 3_700.0,
+        "TZS": 2_600.0,
+        "RWF": 1_400.0,
+        "BIF": 2_900.0,
+        "ETB": 120.0,
+        "SOS": 570.0,
+        "DJF": 178.0,
+        "MAD": 10.0,
+        "DZD": 135.0,
+        "MRU": 40.0,
+        "XOF": 600.0,
+        "XAF": 600.0,
+        "GNF": 8_600.0,
+        "CDF": 2_800.0,
+        "AOA": 900.0,
+        "ZMW": 26.0,
+        "MWK": 1_730.0,
+        "MZN": 64.0,
+        "MGA": 4_500.0,
+        "MUR": 46.0,
+        "SCR": 14.0,
+        "KMF": 450.0,
+        "CVE": 100.0,
+        "GMD": 70.0,
+        "LRD": 190.0,
+        # the Americas
+        "MXN": 18.0,
+        "BRL": 5.5,
+        "ARS": 900.0,
+        "CLP": 950.0,
+        "COP": 4_000.0,
+        "PEN": 3.7,
+        "PYG": 7_500.0,
+        "UYU": 40.0,
+        "BOB": 6.9,
+        "CRC": 510.0,
+        "GTQ": 7.7,
+        "HNL": 25.0,
+        "NIO": 37.0,
+        "DOP": 60.0,
+        "JMD": 157.0,
+        "TTD": 6.8,
+        "HTG": 130.0,
+    }
+)
+
+
 def currency_symbol(currency: str) -> str:
     return _SYMBOLS.get(currency, f"{currency} ")
+
+
+def units_per_usd(currency: str) -> float:
+    """Roughly how many units of ``currency`` make one US dollar: for thresholds only.
+
+    The plausibility thresholds on money (a year's pay, a prize, a rate per deal) are
+    set in US dollars and scaled by this factor, so that a book or plan in yen or
+    rupiah is held to the same real amounts as one in dollars. The rates are rounded
+    values of late 2026; a factor of two either way leaves a threshold meaningful.
+    Never use them to convert money.
+
+    Parameters
+    ----------
+    currency : str
+        ISO 4217 code (case does not matter).
+
+    Returns
+    -------
+    float
+        Units per US dollar; 1.0 for USD, for currencies within about a factor of
+        three of the dollar (EUR, GBP, CHF, KWD, ...) and for codes not in the table.
+
+    Examples
+    --------
+    >>> units_per_usd("JPY"), units_per_usd("IDR"), units_per_usd("vnd")
+    (150.0, 16000.0, 25000.0)
+    >>> units_per_usd("USD"), units_per_usd("EUR"), units_per_usd("XYZ")
+    (1.0, 1.0, 1.0)
+    """
+    return _UNITS_PER_USD.get(str(currency).upper(), 1.0)
+
+
+def money_threshold(usd: float, currency: str) -> tuple[float, str]:
+    """A plausibility threshold set in US dollars, in ``currency``: the amount and its text.
+
+    Parameters
+    ----------
+    usd : float
+        The threshold in US dollars.
+    currency : str
+        ISO 4217 code of the book or plan it is compared with.
+
+    Returns
+    -------
+    limit : float
+        ``usd`` times :func:`units_per_usd` of ``currency``.
+    text : str
+        The limit with its currency, and its value in dollars when the two differ.
+
+    Examples
+    --------
+    >>> money_threshold(5e6, "JPY")
+    (750000000.0, '750,000,000 JPY (about 5,000,000 USD)')
+    >>> money_threshold(5e6, "USD"), money_threshold(100_000, "EUR")
+    ((5000000.0, '5,000,000 USD'), (100000.0, '100,000 EUR'))
+    """
+    rate = units_per_usd(currency)
+    limit = float(usd) * rate
+    text = f"{limit:,.0f} {currency}"
+    if rate != 1.0:
+        text += f" (about {usd:,.0f} USD)"
+    return limit, text
 
 
 def format_money(

@@ -116,6 +116,13 @@ def _prepare(scenario: Scenario, book: Book | None, *, rng: RngLike) -> Prepared
     """:func:`prepare` without the strict checks around it."""
     root = seed_sequence(rng, default=scenario.seed)
     book = book if book is not None else load_book_ref(scenario.book)
+    if scenario.plan.currency != book.currency:
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: plan {scenario.plan.name!r} pays in "
+            f"{scenario.plan.currency} but book {book.name!r} is in {book.currency}; every "
+            "amount would be shown in the wrong currency. Set the plan's currency to the "
+            "book's (converting its money amounts), or use a book in the plan's currency."
+        )
     model = fit_productivity(book, plan_year=scenario.plan_year)
     # the calibration draws from its own stream, never the trials' (no in-sample fit)
     quotas = set_quotas(

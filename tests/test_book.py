@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spm_sim._book import load as data_mod
-from spm_sim._book import plausible
+from spm_sim._book import plausible, schema
 from spm_sim.book import SCHEMA, Book, load_book, load_book_ref, load_sample, numeric_column
 from spm_sim.errors import DataError, PlausibilityWarning, strict_checks
 
@@ -988,9 +988,9 @@ def test_a_long_tenure_is_not_a_typo(tmp_path):
         ("pipeline", 2, "amount", "5e15", "1e12, more than any single deal"),
         ("accounts", 3, "potential", "1e13", "1e12, more than any account could buy"),
         ("accounts", 5, "workload", "1.5e6", "1e6, the hours of more than a hundred people"),
-        ("reps", 2, "base_salary", "9e18", "1e9, more than any pay for a year"),
-        ("reps", 4, "target_incentive", "1e300", "1e9, more than any pay for a year"),
-        ("reps", 3, "target_incentive", "2e9", "1e9, more than any pay for a year"),
+        ("reps", 2, "base_salary", "9e18", "1e12, more than any pay for a year"),
+        ("reps", 4, "target_incentive", "1e300", "1e12, more than any pay for a year"),
+        ("reps", 3, "target_incentive", "2e12", "1e12, more than any pay for a year"),
         ("units", 3, "labor_force", "2e10", "1e10, more people than live on Earth"),
     ],
 )
@@ -1252,14 +1252,22 @@ def test_the_thresholds_are_the_documented_ones():
     assert plausible.MIN_VALUES == 20 and "at least 20 positive values" in doc
     assert plausible.CLOSE_HORIZON_YEARS == 5 and "more than 5 years after" in doc
     assert "1e12 (a trillion" in doc and "| `workload` | 1e6 hours" in doc
-    assert plausible.PAY_LIMIT == 5e6 and "above 5,000,000 a year" in doc
-    assert "1e9 (a billion" in doc
+    assert plausible.PAY_LIMIT == 5e6 and "above 5,000,000 US dollars a year" in doc
+    # pay is held to the bound of all money, the same in every currency
+    row = "| book | booking and pipeline `amount`, `potential`, `base_salary`, `target_incentive` |"
+    assert schema.MAX_MONEY == 1e12 and f"{row} 1e12 |" in doc
+    largest = {c.name: c.largest for c in SCHEMA["reps"].columns}
+    assert largest["base_salary"] == largest["target_incentive"] == schema.MAX_MONEY
+    assert "| JPY | 150 | 750,000,000 |" in doc
 
 
 def test_pay_far_above_any_reps_warns_and_strict_raises(tmp_path):
     # a target incentive typed in cents: 9,000,000 for a 90,000 TI
     folder = write_book(tmp_path / "b", reps=set_cell(REPS, 3, "target_incentive", "9000000"))
-    message = loc(str(folder / "reps.csv"), 3, "target_incentive") + "1 rep paid more than"
+    message = loc(str(folder / "reps.csv"), 3, "target_incentive") + re.escape(
+        "1 rep paid more than 5,000,000 USD a year in target_incentive (row 3: R002, "
+        "9,000,000.00). Check for pay in cents or in a currency other than the book's USD"
+    )
     with pytest.warns(PlausibilityWarning, match=message):
         load_book(folder)
     with pytest.raises(DataError, match=message):

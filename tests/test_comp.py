@@ -20,6 +20,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spm_sim._comp.components import MAX_MONEY, MAX_UNITS
+from spm_sim._comp.kernel import MAX_PAYMENT, MAX_PERIOD_UNITS
 from spm_sim.comp import (
     PLAN_SCHEMA_PATH,
     Component,
@@ -1011,7 +1013,7 @@ def with_mbo(**level) -> dict:
     [
         (
             plan_of(one_component(tiers=[{"start": 0, "rate": 1e308}])),
-            "component 'bookings' tier 1: rate: 1e+308 is above 1e+09, the largest amount",
+            "component 'bookings' tier 1: rate: 1e+308 is above 1e+12, the largest amount",
         ),
         (
             plan_of(one_component(tiers=[{"start": 0, "rate": 150.0}])),
@@ -1042,7 +1044,7 @@ def with_mbo(**level) -> dict:
                     "milestones": [{"attainment": 1.0, "amount": 1e308}],
                 },
             ),
-            "component 'b': milestones.0.amount: 1e+308 is above 1e+09",
+            "component 'b': milestones.0.amount: 1e+308 is above 1e+12",
         ),
         (
             plan_of(
@@ -1052,10 +1054,10 @@ def with_mbo(**level) -> dict:
                     "type": "contest",
                     "start_month": 1,
                     "end_month": 3,
-                    "prizes": [1e12],
+                    "prizes": [1e13],
                 },
             ),
-            "prizes.0: 1e+12 is above 1e+09",
+            "prizes.0: 1e+13 is above 1e+12",
         ),
         (
             plan_of(
@@ -1161,7 +1163,8 @@ IMPLAUSIBLE = [
             measure="logos", rate_basis="bookings", tiers=[{"start": 0, "rate": 250_000}]
         ),
         {"measures": [LOGOS_Q]},
-        "component 'bookings' tier 1: rate 250000 is above 100000: so much per deal",
+        "component 'bookings' tier 1: rate 250,000 is above 100,000 USD: so much per deal or "
+        "logo is rare; check the amount and the plan's currency (USD)",
     ),
     (one_component(payout_cap=12.0), {}, "component 'bookings': payout_cap 12 is above 10"),
     (
@@ -1172,7 +1175,8 @@ IMPLAUSIBLE = [
     (
         one_component(),
         {"draw": {"amount": 500_000, "recoverable": False}},
-        "draw: amount x 12 months 6e+06 is above 5e+06: more than 5,000,000 is rare",
+        "draw: amount x 12 months 6,000,000 is above 5,000,000 USD: so much is rare; check "
+        "the amount and the plan's currency (USD)",
     ),
     (
         one_component(
@@ -1229,7 +1233,7 @@ def test_plausible_plans_load_without_a_warning():
 def test_kernel_inputs_are_bounded(baseline):
     month = np.full((1, 12), 100_000.0)
     with pytest.raises(
-        DataError, match=r"target_incentive must be finite, >= 0 and at most 1e\+09; found 1e\+308"
+        DataError, match=r"target_incentive must be finite, >= 0 and at most 1e\+12; found 1e\+308"
     ):
         payout(baseline, month, month, [1e308])
     with pytest.raises(DataError, match=r"bookings must be finite, >= 0 and at most 1e\+13"):
@@ -1260,6 +1264,49 @@ def test_kernel_refuses_a_payment_it_cannot_hold_to_the_cent():
     assert round_money(paid.total[0]) == 60_000.0 * (1 + 2 * 2)
 
 
+def test_a_ti_at_the_bound_is_paid_and_many_times_over_it_is_a_clear_error():
+    # a TI of 1e12 (the money bound, in any currency) at quota pays it to the cent
+    month = np.full((1, 12), 1e9)
+    paid = payout(standard_plan(), month, month, [MAX_MONEY])
+    assert round_money(paid.total[0]) == MAX_MONEY
+    # a bonus of 100x that TI would be 1e14 in one payment: refused, naming the TI
+    with pytest.warns(PlausibilityWarning, match="share_of_ti 100 is above 10"):
+        big = load_plan(
+            plan_of(
+                one_component(),
+                {
+                    "name": "b",
+                    "type": "bonus",
+                    "milestones": [{"attainment": 1.0, "share_of_ti": 100}],
+                },
+            )
+        )
+    with pytest.raises(
+        DataError,
+        match=re.escape(
+            "plan 'Test plan': the payment of 'b' to the rep at index (0,) in period 12 is "
+            "100000000000000.0, beyond what money arithmetic can hold to the cent (at most "
+            "1e+13 a payment); that rep's bookings are 1.2e+10 against a quota of 1.2e+10, "
+            "with a target incentive of 1e+12."
+        ),
+    ):
+        payout(big, month, month, [MAX_MONEY])
+
+
+def test_the_money_bounds_are_the_documented_ones():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "data-format.md").read_text()
+    table = doc.split("## Money bounds in every currency")[1].split("\n## ")[0]
+    rows = re.findall(r"^\| (plan|payout kernel)[^|]* \| [^|]+ \| (1e1\d) \|$", table, re.M)
+    assert [(where, float(bound)) for where, bound in rows] == [
+        ("plan", MAX_MONEY),
+        ("plan", MAX_UNITS),
+        ("payout kernel", MAX_MONEY),
+        ("payout kernel", MAX_PERIOD_UNITS),
+        ("payout kernel", MAX_PAYMENT),
+    ]
+    assert MAX_MONEY == 1e12 and MAX_PAYMENT == MAX_PERIOD_UNITS == 1e13
+
+
 def test_curves_and_metrics_refuse_absurd_scales():
     plan = standard_plan()
     with pytest.raises(DataError, match=r"attainment must be finite, >= 0 and at most 10000"):
@@ -1268,5 +1315,5 @@ def test_curves_and_metrics_refuse_absurd_scales():
         DataError, match=r"quota must be at most 1e\+12 \(a year, per rep\); got 1e\+308"
     ):
         plan_metrics(plan, quota=1e308)
-    with pytest.raises(DataError, match=r"target_incentive must be at most 1e\+09"):
-        plan_metrics(plan, quota=1e6, target_incentive=1e10)
+    with pytest.raises(DataError, match=r"target_incentive must be at most 1e\+12"):
+        plan_metrics(plan, quota=1e6, target_incentive=1e13)

@@ -11,7 +11,14 @@ import pytest
 from synthetic import write_book
 
 from spm_sim import QuotaSettings, Scenario, compare, load_book, load_plan, simulate, standard_plan
-from spm_sim.errors import DataError, PlausibilityWarning, SpmSimError, implausible, is_strict
+from spm_sim.errors import (
+    DataError,
+    PlausibilityWarning,
+    ScenarioError,
+    SpmSimError,
+    implausible,
+    is_strict,
+)
 from spm_sim.productivity import draw_bookings, fit_productivity
 from spm_sim.random import seed_sequence, trial_rng
 from spm_sim.simulate import prepare
@@ -440,3 +447,13 @@ def test_huge_rates_never_give_an_infinite_result(scenario):
         warnings.simplefilter("ignore", PlausibilityWarning)
         with pytest.raises(SpmSimError, match="not a finite number|rate"):
             simulate(scenario.replace(plan=flat_commission(1e306)), 5)
+
+
+def test_a_plan_in_another_currency_than_the_book_is_refused():
+    # a USD plan on a JPY book would show yen as dollars in every figure
+    from spm_sim.scenario import sample_scenario
+
+    scenario = sample_scenario("baseline")
+    scenario = scenario.replace(trials=10, plan=scenario.plan.replace(currency="EUR"))
+    with pytest.raises(ScenarioError, match="pays in EUR but book .* is in USD"):
+        simulate(scenario)

@@ -514,13 +514,18 @@ def _check_dates(
 
 
 def _validate(
-    raws: Mapping[str, _Raw], snapshot: pd.Timestamp | None = None, *, strict: bool = False
+    raws: Mapping[str, _Raw],
+    snapshot: pd.Timestamp | None = None,
+    *,
+    currency: str = "USD",
+    strict: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """Every rule, then every plausibility check (warnings; errors when ``strict``)."""
+    """Every rule, then every plausibility check (warnings; errors when ``strict``), the
+    money thresholds read in the book's ``currency``."""
     frames = {name: _apply_schema(raw) for name, raw in raws.items()}
     _check_references(raws, frames)
     _check_dates(raws, frames, snapshot)
-    _check_plausible(raws, frames, snapshot, strict=strict)
+    _check_plausible(raws, frames, snapshot, currency=currency, strict=strict)
     return frames
 
 

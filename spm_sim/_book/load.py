@@ -226,8 +226,6 @@ class Book:
             for t, f in given.items()
             if f is not None
         }
-        snap = None if snapshot_date is None else pd.Timestamp(snapshot_date)
-        frames = _validate(raws, snap, strict=strict)
         if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
             raise DataError(
                 f"currency {currency!r} is not an ISO 4217 code; write three capital "
@@ -235,6 +233,8 @@ class Book:
                 column="currency",
                 value=currency,
             )
+        snap = None if snapshot_date is None else pd.Timestamp(snapshot_date)
+        frames = _validate(raws, snap, currency=currency, strict=strict)
         return cls._build(frames, name=name, currency=currency, snapshot_date=snap)
 
     @classmethod
@@ -437,7 +437,7 @@ def load_book(path: str | Path, *, strict: bool = False) -> Book:
         )
         for name, p in files.items()
     }
-    frames = _validate(raws, meta.get("snapshot_date"), strict=strict)
+    frames = _validate(raws, meta.get("snapshot_date"), currency=meta["currency"], strict=strict)
     return Book._build(frames, path=folder, **meta)
 
 

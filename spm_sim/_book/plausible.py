@@ -13,7 +13,10 @@ problem, shows the first few and what to check; under strict checks
 the schema, the references and the date rules have passed (``_book/checks.py``).
 
 The thresholds are module constants, stated in ``docs/data-format.md``; the sample
-book trips none of them.
+book trips none of them. The one absolute amount of money, :data:`PAY_LIMIT`, is in US
+dollars and read in the book's currency through :func:`spm_sim._format.units_per_usd`
+(a book in yen is held to about 750 million yen); the others are ratios and dates,
+the same in every currency.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from spm_sim._files import FORMULA_START
+from spm_sim._format import money_threshold
 from spm_sim.errors import implausible
 
 from .schema import _Raw
@@ -46,9 +50,11 @@ RATIO_COLUMNS = (
     ("reps", "target_incentive"),
 )
 
-#: A year's base salary or target incentive above this, in the book's currency, is
-#: implausible for a sales rep whatever the rest of the team earns (a salary typed
-#: in cents, a team total on one row); the schema refuses more than a billion.
+#: A year's base salary or target incentive above this many US dollars is implausible
+#: for a sales rep whatever the rest of the team earns (a salary typed in cents, a team
+#: total on one row). It is compared in the book's currency, times
+#: :func:`spm_sim._format.units_per_usd` (750,000,000 for a book in JPY); the schema
+#: refuses more than 1e12 in any currency.
 PAY_LIMIT = 5_000_000.0
 
 #: The fewest values a column needs before it is compared with its own median or
@@ -257,16 +263,20 @@ def _extreme(
     )
 
 
-def _check_pay(raws: Mapping[str, _Raw], frames: Mapping[str, pd.DataFrame], strict: bool) -> None:
-    """A rep's year of base salary or target incentive above :data:`PAY_LIMIT`."""
+def _check_pay(
+    raws: Mapping[str, _Raw], frames: Mapping[str, pd.DataFrame], currency: str, strict: bool
+) -> None:
+    """A rep's year of base salary or target incentive above :data:`PAY_LIMIT` US
+    dollars, read in the book's ``currency``."""
     reps = frames["reps"]
     for column in ("base_salary", "target_incentive"):
-        _pay_above(raws["reps"], reps, column, strict)
+        _pay_above(raws["reps"], reps, column, currency, strict)
 
 
-def _pay_above(raw: _Raw, reps: pd.DataFrame, column: str, strict: bool) -> None:
+def _pay_above(raw: _Raw, reps: pd.DataFrame, column: str, currency: str, strict: bool) -> None:
     values = reps[column].to_numpy(dtype=float)
     ids = reps["rep_id"].to_numpy()
+    limit, limit_text = money_threshold(PAY_LIMIT, currency)
 
     def item(i: int) -> str:
         return f"{ids[i]}, {_money(values[i])}"
@@ -274,11 +284,14 @@ def _pay_above(raw: _Raw, reps: pd.DataFrame, column: str, strict: bool) -> None
     _flag(
         raw,
         column,
-        np.nan_to_num(values) > PAY_LIMIT,
+        np.nan_to_num(values) > limit,
         noun="rep",
-        what=f"paid more than {_money(PAY_LIMIT)} a year in {column}",
+        what=f"paid more than {limit_text} a year in {column}",
         item=item,
-        advice="Check for pay in cents or another currency, or a team's total on one row.",
+        advice=(
+            f"Check for pay in cents or in a currency other than the book's {currency}, "
+            "or a team's total on one row."
+        ),
         value=lambda i: float(values[i]),
         strict=strict,
     )
@@ -456,12 +469,14 @@ def _check_plausible(
     frames: Mapping[str, pd.DataFrame],
     snapshot: pd.Timestamp | None = None,
     *,
+    currency: str = "USD",
     strict: bool = False,
 ) -> None:
-    """Every plausibility check of a valid book, in a fixed order (see the module)."""
+    """Every plausibility check of a valid book, in a fixed order (see the module);
+    money thresholds are read in ``currency``, the book's."""
     _check_employment(raws, frames, strict)
     _check_isolated_dates(raws, frames, strict)
     _check_span_ends(raws, frames, snapshot, strict)
     _check_extremes(raws, frames, strict)
-    _check_pay(raws, frames, strict)
+    _check_pay(raws, frames, currency, strict)
     _check_formula_text(raws, frames, strict)

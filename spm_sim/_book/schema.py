@@ -117,12 +117,12 @@ def _opt(name: str, kind: Kind, **rules: Any) -> Column:
 
 #: The largest amount of money any cell of a book may hold, in the book's currency
 #: (a deal, an opportunity, an account's potential, a salary, a target incentive): a
-#: trillion is more than any real one, and a value such as 1e308 would overflow the
-#: sums a payroll adds up.
+#: trillion is more than any real one in any currency (a trillion dong is about 40
+#: million dollars; a year's pay of a rep in rupiah is about 1e9), and a value such as
+#: 1e308 would overflow the sums a payroll adds up. The plan and the payout kernel
+#: hold money to the same bound. Pay that is merely unlikely is warned about
+#: (``_book/plausible.py``).
 MAX_MONEY = 1e12
-#: The largest pay for a year of one rep (``base_salary``, ``target_incentive``): a
-#: billion is beyond any sales pay, and the payout kernel refuses a larger TI.
-MAX_PAY = 1e9
 #: The most hours a year one account may take to cover (``workload``): a million hours
 #: is the full year of more than a hundred people.
 MAX_HOURS = 1e6
@@ -180,13 +180,13 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                     Column(
                         "base_salary",
                         "number",
-                        **_MONEY | {"largest": MAX_PAY},
+                        **_MONEY,
                         largest_why="more than any pay for a year",
                     ),
                     Column(
                         "target_incentive",
                         "number",
-                        **_MONEY | {"largest": MAX_PAY},
+                        **_MONEY,
                         largest_why="more than any pay for a year",
                     ),
                 ),

@@ -209,7 +209,7 @@ class CapacityConfig(_CapacitySpec):
     stages: tuple[Stage, ...] = Field(min_length=1, max_length=4)
     opportunity: Opportunity = Opportunity()
     target: ServiceTarget | None = None
-    rep_cost: float = Field(150_000.0, ge=0.0, le=1e9, allow_inf_nan=False)
+    rep_cost: float = Field(150_000.0, ge=0.0, le=1e12, allow_inf_nan=False)
     replications: int = Field(20, ge=1, le=10_000)
     seed: int = Field(0, ge=0, lt=2**63)
 

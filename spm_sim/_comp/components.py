@@ -12,7 +12,10 @@ Every number has a documented upper bound that no real plan reaches (the ``MAX_`
 constants below): a value above it, like a rate of 1e308, is refused with the field
 named, so the payout arithmetic can never overflow. Values that are possible but
 unlikely (the ``PLAUSIBLE_`` constants) are warned about by the plan that holds them
-(:class:`~spm_sim.errors.PlausibilityWarning`, an error under strict checks).
+(:class:`~spm_sim.errors.PlausibilityWarning`, an error under strict checks). The
+bounds on money are the same in every currency; the plausibility thresholds on money
+are in US dollars, read in the plan's currency through
+:func:`spm_sim._format.units_per_usd`.
 """
 
 from __future__ import annotations
@@ -85,8 +88,11 @@ PERIODS: tuple[str, ...] = ("month", "quarter", "year")
 # --- bounds: above these a value is refused (a PlanError naming the field) -----------
 
 #: The most any one amount of money in a plan may be, per rep, in the plan's currency
-#: (a milestone, a prize, a monthly draw; also a rate per deal or per new logo).
-MAX_MONEY = 1e9
+#: (a milestone, a prize, a monthly draw; also a rate per deal or per new logo), and
+#: the most a rep's target incentive may be in the payout kernel: the bound of a
+#: book's money columns, beyond any real amount in any currency (a trillion dong is
+#: about 40 million dollars).
+MAX_MONEY = 1e12
 #: The most a multiple of the target commission rate (a ``tcr`` tier rate, a closed
 #: gate's rate, a curve's slope) or of the target incentive (a payout cap, a curve
 #: point, a multiplier factor, an MBO level, a milestone or draw share) may be.
@@ -111,9 +117,10 @@ PLAUSIBLE_TCR_RATE = 10.0
 PLAUSIBLE_BOOKINGS_RATE = 0.25
 #: A payout cap, multiplier factor, MBO payout or milestone above 10x TI is rare.
 PLAUSIBLE_MULTIPLE = 10.0
-#: A milestone amount, a prize or a year of draws above 5,000,000 is rare.
+#: A milestone amount, a prize or a year of draws above 5,000,000 US dollars is rare
+#: (compared in the plan's currency, times :func:`spm_sim._format.units_per_usd`).
 PLAUSIBLE_MONEY = 5_000_000.0
-#: A rate above 100,000 per deal or per new logo is rare.
+#: A rate above 100,000 US dollars per deal or per new logo is rare (likewise).
 PLAUSIBLE_UNIT_MONEY = 100_000.0
 #: A monthly draw above the monthly TI (share_of_ti above 1) is rare.
 PLAUSIBLE_DRAW_SHARE = 1.0
@@ -339,7 +346,7 @@ class Tier(_Spec):
         multiple of the target commission rate (``"tcr"``, at most 100) or a fraction
         of each credited unit of the measure (``"bookings"``: 0.05 pays 5 cents a
         dollar, at most 1.0 on a measure of money; or 0.05 currency units a deal for
-        a count measure, at most 1e9).
+        a count measure, at most 1e12).
 
     Examples
     --------

@@ -70,7 +70,12 @@ MAX_PERIOD_UNITS = 1e13
 #: The most an attainment read off a payout curve may be (1,000,000% of quota).
 MAX_CURVE_ATTAINMENT = 1e4
 #: The most one payment (a column, a rep, a period) may be, for the same reason. The
-#: kernel refuses to return a larger or non-finite payment (see :func:`payout`).
+#: kernel refuses to return a larger or non-finite payment (see :func:`payout`). It is
+#: above the largest TI (:data:`MAX_MONEY`, 1e12) so a year's TI paid in one month
+#: passes; a plan paying many times a TI near that bound (a cap of 10x or more) is
+#: refused here with the rep's TI named. The payroll holds each line to 1e12
+#: (``_actuals/payroll.py``, ``MAX_AMOUNT``), within this bound, so that a year of
+#: such lines (1.2e13 to date) still adds up to the cent.
 MAX_PAYMENT = 1e13
 
 
@@ -573,11 +578,12 @@ def payout(
     DataError
         For a NaN, infinite or negative input (naming the input and index); bookings,
         quotas or units above 1e13 in a period (:data:`MAX_PERIOD_UNITS`) or a target
-        incentive above 1e9; a measure the plan uses but that is not given (or one
-        given that the plan does not declare); cancellations beyond what was
-        credited. And, as the last check, for a payment that would not be finite or
-        would exceed 1e13 (:data:`MAX_PAYMENT`, e.g. from a quota near 0): no NaN,
-        infinity or meaningless amount is ever returned.
+        incentive above 1e12 (:data:`MAX_MONEY`); a measure the plan uses but that is
+        not given (or one given that the plan does not declare); cancellations beyond
+        what was credited. And, as the last check, for a payment that would not be
+        finite or would exceed 1e13 (:data:`MAX_PAYMENT`, e.g. from a quota near 0 or
+        a plan paying 100x a TI near 1e12): no NaN, infinity or meaningless amount is
+        ever returned.
 
     Notes
     -----
@@ -715,7 +721,7 @@ def payout(
         if balance is not None:
             balance = balance * has_quota
             balance.flags.writeable = False
-    _check_payments(plan, buf, columns, values["bookings"], q)
+    _check_payments(plan, buf, columns, values["bookings"], q, ti)
     annual_bookings = ms.cum("bookings", [n - 1])[..., 0].copy() if n else np.zeros(shape[:-1])
     for arr in (buf, annual_bookings, annual_quota):
         arr.flags.writeable = False
@@ -735,11 +741,13 @@ def _check_payments(
     columns: tuple[str, ...],
     bookings: NDArray[np.float64],
     quotas: NDArray[np.float64],
+    target_incentive: NDArray[np.float64],
 ) -> None:
     """Refuse a payment that is not finite or beyond :data:`MAX_PAYMENT`: the last
     line of defence, so that no NaN, infinity or meaningless amount reaches a payroll.
 
-    ``buf`` is the kernel's ``(..., reps, columns, periods)`` buffer.
+    ``buf`` is the kernel's ``(..., reps, columns, periods)`` buffer; the message
+    names the rep's year of bookings, quota and target incentive, whichever is off.
     """
     if buf.size == 0:
         return
@@ -751,12 +759,15 @@ def _check_payments(
     rep, column, period = at[:-2], at[-2], at[-1]
     b_year = np.broadcast_to(bookings, buf.shape[:-2] + (buf.shape[-1],))[rep].sum()
     q_year = np.broadcast_to(quotas, buf.shape[:-2] + (buf.shape[-1],))[rep].sum()
+    ti = np.broadcast_to(target_incentive, buf.shape[:-2])[rep]
     raise DataError(
         f"plan {plan.name!r}: the payment of {columns[column]!r} to the rep at index {rep} "
         f"in period {period + 1} is {float(buf[at])!r}, beyond what money arithmetic "
         f"can hold to the cent (at most {MAX_PAYMENT:g} a payment); that rep's bookings "
-        f"are {float(b_year):g} against a quota of {float(q_year):g}. Check for a quota "
-        "near 0, amounts in the wrong unit, or a plan without caps paying on such input"
+        f"are {float(b_year):g} against a quota of {float(q_year):g}, with a target "
+        f"incentive of {float(ti):g}. Check for a quota near 0, a target incentive or "
+        "amounts in the wrong unit or currency, or a plan paying many times the TI (no "
+        "caps, or caps far above 10x TI)"
     )
 
 
@@ -868,7 +879,7 @@ def plan_metrics(
     quota : float > 0, default 1.0
         Annual quota of a typical rep, in the plan's currency; at most 1e12.
     target_incentive : float > 0, default 1.0
-        Annual target incentive (TI) of that rep; at most 1e9. With both defaults,
+        Annual target incentive (TI) of that rep; at most 1e12. With both defaults,
         ``cost_of_sales_at_quota`` reads as a multiple of TI / quota.
     attainment_sample : array_like of float, any shape, optional
         Annual attainments (1.0 = at quota), e.g. simulated or last year's, finite

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from spm_sim._files import write_text
+from spm_sim._format import money_threshold
 from spm_sim._spec import load_spec, spec_source, suggest
 from spm_sim.errors import PlanError, implausible, is_strict
 
@@ -76,6 +77,12 @@ _CURVE_COLUMNS = ("attainment", "payout", "effective_rate")
 _EXTRA_COLUMNS = ("clawback", "draw")
 
 
+def _amount(x: float) -> str:
+    """An amount of money in a message: 9,000,000,000 or 0.5, never 9e+09."""
+    text = f"{x:,.2f}"
+    return text[:-3] if text.endswith(".00") else text
+
+
 class Plan(_Spec):
     """An incentive plan: named components paid on measures of a plan year.
 
@@ -118,18 +125,21 @@ class Plan(_Spec):
         For a value that is possible but rarely meant (an error under strict checks,
         :func:`~spm_sim.errors.strict_checks` or ``--strict``): a ``tcr`` rate,
         closed-gate rate or last curve slope above 10x TCR; a ``bookings``-basis
-        rate or a SPIFF rate above 25% of each booked dollar (above 100,000 per deal
-        or new logo on a count measure); a payout cap, a multiplier factor, an MBO
-        payout or a milestone above 10x TI; a milestone amount or a prize above
-        5,000,000, a draw above 5,000,000 a year or above the monthly TI.
+        rate or a SPIFF rate above 25% of each booked dollar (above 100,000 USD per
+        deal or new logo on a count measure); a payout cap, a multiplier factor, an
+        MBO payout or a milestone above 10x TI; a milestone amount or a prize above
+        5,000,000 USD, a draw above 5,000,000 USD a year or above the monthly TI. The
+        amounts in USD are read in the plan's ``currency`` at a rough rate
+        (:func:`spm_sim._format.units_per_usd`: 750,000,000 for a plan in JPY).
 
     Notes
     -----
     Bounds no real plan reaches are refused outright, naming the field: money
-    amounts above 1e9 per rep, multiples of the TI or TCR above 100, attainments
-    above 100 (10,000% of quota), counts and totals of a measure above 1e12, a
-    ``bookings``-basis or SPIFF rate on a measure of money above 1.0 (100% of the
-    deal), a clawback window above 3,660 days; infinite and NaN values everywhere.
+    amounts above 1e12 per rep (in any currency), multiples of the TI or TCR above
+    100, attainments above 100 (10,000% of quota), counts and totals of a measure
+    above 1e12, a ``bookings``-basis or SPIFF rate on a measure of money above 1.0
+    (100% of the deal), a clawback window above 3,660 days; infinite and NaN values
+    everywhere.
 
     Examples
     --------
@@ -258,15 +268,27 @@ class Plan(_Spec):
             if value is not None and value > limit:
                 found.append(f"{who} {where} {value:g} is above {limit:g}: {meaning}")
 
+        # thresholds on money are in USD, read in the plan's currency
+        money_limit, money_text = money_threshold(PLAUSIBLE_MONEY, self.currency)
+        unit_limit, unit_text = money_threshold(PLAUSIBLE_UNIT_MONEY, self.currency)
+        check = f"check the amount and the plan's currency ({self.currency})"
+
+        def above_money(
+            where: str, value: float | None, limit: float, text: str, meaning: str
+        ) -> None:
+            if value is not None and value > limit:
+                shown = _amount(value)
+                found.append(f"{who} {where} {shown} is above {text}: {meaning}; {check}")
+
         tcr = f"more than {PLAUSIBLE_TCR_RATE:g}x the target commission rate is rare"
         ti = f"more than {PLAUSIBLE_MULTIPLE:g}x the TI is rare"
-        money = f"more than {PLAUSIBLE_MONEY:,.0f} is rare; check the amount and currency"
+        rare = "so much is rare"
         for where, rate, is_money in self._unit_rates(kinds):
             if is_money:
                 share = f"{PLAUSIBLE_BOOKINGS_RATE:.0%} of each booked dollar is rare"
                 above(where, rate, PLAUSIBLE_BOOKINGS_RATE, f"paying more than {share}")
             else:
-                above(where, rate, PLAUSIBLE_UNIT_MONEY, "so much per deal or logo is rare")
+                above_money(where, rate, unit_limit, unit_text, "so much per deal or logo is rare")
         for c in self.components:
             if isinstance(c, Component):
                 name = f"component {c.name!r}"
@@ -288,12 +310,13 @@ class Plan(_Spec):
                 for k, m in enumerate(c.milestones, start=1):
                     where = f"bonus {c.name!r} milestone {k}:"
                     above(f"{where} share_of_ti", m.share_of_ti, PLAUSIBLE_MULTIPLE, ti)
-                    above(f"{where} amount", m.amount, PLAUSIBLE_MONEY, money)
+                    above_money(f"{where} amount", m.amount, money_limit, money_text, rare)
             elif isinstance(c, MBO):
                 top = max(lv.payout for lv in c.levels)
                 above(f"mbo {c.name!r}: level payout", top, PLAUSIBLE_MULTIPLE, ti)
             elif isinstance(c, Contest):
-                above(f"contest {c.name!r}: prize 1", c.prizes[0], PLAUSIBLE_MONEY, money)
+                prize = c.prizes[0]
+                above_money(f"contest {c.name!r}: prize 1", prize, money_limit, money_text, rare)
         d = self.draw
         if d is not None:
             above(
@@ -303,7 +326,7 @@ class Plan(_Spec):
                 "a monthly draw above the monthly TI is rare",
             )
             year = None if d.amount is None else 12 * d.amount
-            above("draw: amount x 12 months", year, PLAUSIBLE_MONEY, money)
+            above_money("draw: amount x 12 months", year, money_limit, money_text, rare)
         source = spec_source()
         for text in found:
             implausible(

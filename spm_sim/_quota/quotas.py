@@ -63,7 +63,7 @@ from .bases import (
 )
 from .methods import BLENDABLE
 from .result import Quotas
-from .settings import QuotaSettings, monthly_ramp
+from .settings import MAX_COMPANY_TARGET, QuotaSettings, monthly_ramp
 
 if TYPE_CHECKING:
     from spm_sim.book import Book
@@ -215,6 +215,12 @@ def set_quotas(
         if settings.target is not None
         else float(last_year["amount"].sum()) * (1.0 + settings.growth)
     )
+    if company_target > MAX_COMPANY_TARGET:
+        raise DataError(
+            f"the company target, {company_target:,.0f} {book.currency} (last year's "
+            f"bookings x (1 + growth {settings.growth:g})), is beyond {MAX_COMPANY_TARGET:g}, "
+            "the most a company target may be; check the book's amounts and quota.growth."
+        )
     season = _season(settings, book, hist, end, ramp)
     expo = _exposure(reps, plan_months, ramp)
     capacity = season[None, :] / 12.0 * expo
