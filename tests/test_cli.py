@@ -463,6 +463,10 @@ def test_trials_beyond_a_scenarios_limit_are_refused_when_read(capsys):
             "is ",
         ),
         (["curve", str(PLANS / "baseline.yaml"), "--out", str(PLANS / "baseline.yaml")], "is "),
+        # the book a scenario names, with --force: an input is never an earlier output
+        (["run", "{scenario}", "--out", "{book}", "--force"], "is "),
+        (["run", "{scenario}", "--out", "{book}/run"], "is inside"),
+        (["fit", "--book", "{book}", "--plan-year", "2026", "--out", "{book}/fit"], "is inside"),
     ],
 )
 def test_an_output_that_would_overwrite_an_input_is_refused_before_any_work(
@@ -474,7 +478,8 @@ def test_an_output_that_would_overwrite_an_input_is_refused_before_any_work(
 
     book = tmp_path / "book"
     shutil.copytree(SAMPLE_DIR, book)
-    args = [a.format(book=book) for a in command]
+    scenario = _scenario_file(tmp_path, book="book")  # relative to the scenario file
+    args = [a.format(book=book, scenario=scenario) for a in command]
     if args[0] == "payouts":
         args += ["--book", str(book)]
     before = {p.name: p.read_bytes() for p in book.iterdir()}
@@ -483,6 +488,8 @@ def test_an_output_that_would_overwrite_an_input_is_refused_before_any_work(
     err = capsys.readouterr().err
     assert f"--out {args[args.index('--out') + 1]}: {clash}" in err
     assert "which this command reads; write the output elsewhere" in err
+    if args[0] == "run":
+        assert f"{book} (book, field 'book' of {scenario})" in err
     assert {p.name: p.read_bytes() for p in book.iterdir()} == before  # nothing written
     assert (PLANS / "baseline.yaml").read_bytes() == plan_before
 
@@ -498,7 +505,7 @@ _BAD_VALUES = [
     (["demo"], "--workers", ["0", "100000"]),
     (["curve", "p.yaml", "--out", "c.png"], "--max-attainment", ["0", "nan", "inf", "1e308"]),
     (["curve", "p.yaml", "--out", "c.png"], "--quota", ["0", "-5", "nan", "inf", "1e308"]),
-    (["curve", "p.yaml", "--out", "c.png"], "--ti", ["0", "nan", "2e12"]),
+    (["curve", "p.yaml", "--out", "c.png"], "--ti", ["0", "nan", "2e12", "0.001"]),
     (["align", "u.csv", "--out", "a.csv"], "--territories", ["0", "-3", "10001", "2.5"]),
     (["align", "u.csv", "--territories", "5", "--out", "a.csv"], "--penalty", ["-1", "nan", "inf"]),
     (["align", "u.csv", "--territories", "5", "--out", "a.csv"], "--time-limit", ["0", "nan"]),
@@ -513,7 +520,7 @@ _BAD_VALUES = [
         ["potential=nan", "potential=-1", "potential=inf", "potential=11", "x"],
     ),
     (["align", "u.csv", "--territories", "5", "--out", "a.csv"], "--seed", ["-2"]),
-    (["quotas", "s.yaml"], "--target", ["0", "-5", "nan", "inf", "1e308"]),
+    (["quotas", "s.yaml"], "--target", ["0", "-5", "nan", "inf", "1e308", "2e15", "1e-300"]),
     (["quotas", "s.yaml"], "--growth", ["-1", "-100%", "nan", "6", "inf"]),
     (["quotas", "s.yaml"], "--over-assignment", ["-0.1", "nan", "3", "250%"]),
     (["quotas", "s.yaml"], "--region-over-assignment", ["-1", "inf"]),
@@ -548,21 +555,139 @@ def test_every_numeric_option_is_bounded_by_the_parser(capsys, command, option, 
     assert f"error: argument {option}" in line and "Traceback" not in err
 
 
+def _small_units(folder: Path) -> Path:
+    """Six units on a line, two current reps: an alignment solved in well under a second."""
+    units = pd.DataFrame(
+        {
+            "unit_id": list("abcdef"),
+            "x": [0, 1, 2, 3, 4, 5],
+            "y": [0, 0, 0, 0, 1, 1],
+            "potential": 5.0,
+            "cur": ["R1", "R1", "R2", "R2", "R1", "R2"],
+        }
+    )
+    units.to_csv(folder / "u.csv", index=False)
+    return folder / "u.csv"
+
+
+#: Each option at the largest value its parser takes, run end to end on small inputs.
+#: ``None``: the command runs (exit 0); an option: it is refused with one located
+#: message naming that option (memory, with 2 GB free), never by an error of the
+#: library the parser's bound disagrees with.
+_LARGEST = [
+    (
+        "curve-quota-ti-max",
+        ["curve", str(PLANS / "baseline.yaml"), "--quota", "1e12", "--ti", "1e12"]
+        + ["--max-attainment", "20", "--out", "c.png", "--csv", "c.csv"],
+        None,
+    ),
+    (
+        "curve-quota-max-ti-min",
+        ["curve", str(PLANS / "baseline.yaml"), "--quota", "1e12", "--ti", "0.01"]
+        + ["--out", "c.png", "--csv", "c.csv"],
+        None,
+    ),
+    (
+        "curve-quota-min-ti-max",
+        ["curve", str(PLANS / "baseline.yaml"), "--quota", "0.01", "--ti", "1e12"]
+        + ["--out", "c.png", "--csv", "c.csv"],
+        None,
+    ),
+    (
+        "quotas-target-max",
+        ["quotas", str(BASELINE), "--target", "1e15", "--over-assignment", "0"]
+        + ["--region-over-assignment", "0", "--trials", "100", "--out", "q.csv"],
+        None,
+    ),
+    (
+        "quotas-growth-and-over-assignment-max",
+        ["quotas", str(BASELINE), "--growth", "500%", "--over-assignment", "200%"]
+        + ["--region-over-assignment", "2", "--trials", "100", "--out", "q.csv"],
+        None,
+    ),
+    ("quotas-trials-max", ["quotas", str(BASELINE), "--trials", "10000000"], "--trials"),
+    ("run-trials-max", ["run", str(BASELINE), "--trials", "10000000"], "--trials"),
+    ("fit-sims-max", ["fit", "--plan-year", "2026", "--sims", "100000"], "--sims"),
+    (
+        "align-penalty-and-time-limit-max",
+        ["align", "u.csv", "--territories", "2", "--current", "cur", "--penalty", "1e9"]
+        + ["--time-limit", "86400", "--balance", "potential=10", "--no-figure", "--out", "a.csv"],
+        None,
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("command", "option", "value"),
-    [
-        (["run", "s.yaml"], "--trials", "10000000"),
-        (["quotas", "s.yaml"], "--trials", "10000000"),
-        (["fit", "--plan-year", "2026"], "--sims", "100000"),
-        (["capacity", "c.yaml"], "--replications", "10000"),
-        (["run", "s.yaml"], "--workers", "256"),
-        (["curve", "p.yaml", "--out", "c.png"], "--max-attainment", "20"),
-        (["headcount", "c.yaml"], "--target", "within=30min,share=99.9%,utilisation<=100%"),
-    ],
+    ("argv", "refused"), [c[1:] for c in _LARGEST], ids=[c[0] for c in _LARGEST]
 )
-def test_the_largest_values_are_accepted(command, option, value):
-    args = build_parser().parse_args([*command, option, value])
-    assert getattr(args, option.lstrip("-").replace("-", "_")) is not None
+def test_the_largest_values_run_or_are_refused_naming_the_option(
+    tmp_path, monkeypatch, capsys, argv, refused
+):
+    monkeypatch.chdir(tmp_path)
+    _small_units(tmp_path)
+    _scarce_memory(monkeypatch, 2.0)
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    if refused is not None:
+        assert code == 2
+        assert err.startswith(f"spm-sim: error: {refused} ") and err.count("\n") == 1
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["u.csv"]  # nothing written
+        return
+    assert code == 0, err
+    assert all(line.startswith("spm-sim: warning: ") for line in err.splitlines())
+    if argv[0] == "curve":
+        table = pd.read_csv(tmp_path / "c.csv")
+        booked = table[table["attainment"] > 0]  # no rate on nothing booked (an empty cell)
+        assert np.isfinite(booked[["payout_over_ti", "effective_rate"]].to_numpy()).all()
+        assert table["attainment"].max() == (20 if "--max-attainment" in argv else 2.5)
+        assert "inf" not in out and "nan" not in out
+        assert (tmp_path / "c.png").stat().st_size > 0
+    elif "--target" in argv:  # a company target of 1e15, shared out to the cent
+        q = pd.read_csv(tmp_path / "q.csv")
+        assert q["quota"].sum() == pytest.approx(1e15, rel=1e-12)
+    elif argv[0] == "quotas":  # last year x 6, over-assigned x 3 at each level
+        q = pd.read_csv(tmp_path / "q.csv")
+        assert "over-assignment 200.0% (set 200.0%)" in out and np.isfinite(q["quota"]).all()
+    else:
+        assert len(pd.read_csv(tmp_path / "a.csv")) == 6
+
+
+def test_the_parsers_money_bounds_are_the_librarys(capsys):
+    from spm_sim.cli.args import MAX_COMPANY_TARGET, MAX_MONEY, MIN_MONEY
+    from spm_sim.comp import plan_metrics, standard_plan
+    from spm_sim.errors import DataError, SpecError
+    from spm_sim.quota import QuotaSettings
+
+    # the largest --target is a scenario's largest quota.target, and no more
+    assert QuotaSettings().replace(target=MAX_COMPANY_TARGET).target == MAX_COMPANY_TARGET
+    with pytest.raises(SpecError, match="target"):
+        QuotaSettings().replace(target=MAX_COMPANY_TARGET * (1 + 1e-9))
+    # the largest --quota and --ti are what plan_metrics takes, and no more
+    plan = standard_plan()
+    m = plan_metrics(plan, quota=MAX_MONEY, target_incentive=MAX_MONEY)
+    assert m["cost_of_sales_at_quota"] == pytest.approx(1.0)
+    m = plan_metrics(plan, quota=MIN_MONEY, target_incentive=MAX_MONEY)
+    assert np.isfinite(list(m.values())).all()
+    for quota, ti in ((MAX_MONEY * 1.01, 1.0), (1.0, MAX_MONEY * 1.01)):
+        with pytest.raises(DataError, match="must be at most"):
+            plan_metrics(plan, quota=quota, target_incentive=ti)
+    # and the parser says so
+    parser = build_parser()
+    for command, option, most in (
+        (["curve", "p.yaml", "--out", "c.png"], "--ti", MAX_MONEY),
+        (["curve", "p.yaml", "--out", "c.png"], "--quota", MAX_MONEY),
+        (["quotas", "s.yaml"], "--target", MAX_COMPANY_TARGET),
+    ):
+        args = parser.parse_args([*command, option, f"{most:.0e}"])
+        assert getattr(args, option[2:]) == most
+        with pytest.raises(SystemExit):
+            parser.parse_args([*command, option, repr(most * 1.01)])
+    capsys.readouterr()
+    for command, bound in (("curve", "0.01 to 1e+12"), ("quotas", "0.01 to 1e+15")):
+        with pytest.raises(SystemExit):
+            parser.parse_args([command, "--help"])
+        assert bound in " ".join(capsys.readouterr().out.split())  # the help states it
 
 
 def _scarce_memory(monkeypatch, gigabytes: float) -> None:

@@ -231,3 +231,158 @@ def test_quotas_without_out_never_replace_an_earlier_run(tmp_path, monkeypatch, 
     assert (tmp_path / "quotas.csv").read_bytes() == first["quotas.csv"]
     assert main([*again, "--force"]) == 0
     assert (tmp_path / "quotas.csv").read_bytes() == (tmp_path / "quotas-2.csv").read_bytes()
+
+
+# --- the files a scenario names are inputs; its strict holds (issue 15) -------------------
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    """A copy of the sample book, the baseline plan, a targets file and a reference plan,
+    named by scenarios relative to their folder; nothing here may ever change."""
+    import shutil
+
+    from spm_sim.book import SAMPLE_DIR
+
+    ws = tmp_path_factory.mktemp("quotas_inputs")
+    shutil.copytree(SAMPLE_DIR, ws / "bk")
+    shutil.copy(SAMPLE_SCENARIOS.parent / "plans" / "baseline.yaml", ws / "plan.yaml")
+    shutil.copy(ws / "plan.yaml", ws / "ref.yaml")
+    reps = pd.read_csv(SAMPLE_DIR / "reps.csv", dtype=str)
+    current = reps[reps["term_date"].isna()]["rep_id"]
+    pd.DataFrame({"rep_id": current, "target": 1_500_000}).to_csv(ws / "q_reps.csv", index=False)
+    pd.DataFrame({"rep_id": current, "target": 1_000_000}).to_csv(ws / "t.csv", index=False)
+    head = "name: Inputs\nbook: bk\nplan: plan.yaml\nplan_year: 2026\ntrials: 100\n"
+    (ws / "s.yaml").write_text(head + "quota: {method: history, growth: 0.08}\n")
+    (ws / "flat.yaml").write_text(head + "quota: {method: bottom_up, targets: q_reps.csv}\n")
+    (ws / "nested.yaml").write_text(
+        head + "quota: {method: bottom_up, options: {targets: t.csv}}\n"
+        "behaviour: {reference_plan: ref.yaml}\n"
+    )
+    return ws
+
+
+def _files(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "options", "message"),
+    [
+        (
+            "s.yaml",
+            ["--out", "bk/reps.csv", "--force"],
+            "--out bk/reps.csv: is inside {ws}/bk (book, field 'book' of s.yaml)",
+        ),
+        ("s.yaml", ["--out", "bk/reps.csv"], "--out bk/reps.csv: is inside {ws}/bk (book, "),
+        (
+            "s.yaml",
+            ["--out", "plan.yaml", "--force"],
+            "--out plan.yaml: is {ws}/plan.yaml (plan, field 'plan' of s.yaml)",
+        ),
+        ("s.yaml", ["--figure", "plan.yaml"], "--figure plan.yaml: is {ws}/plan.yaml (plan, "),
+        (
+            "flat.yaml",
+            ["--out", "q.csv", "--force"],
+            "--out q.csv: q_reps.csv, written beside it, "
+            "is {ws}/q_reps.csv (quota targets, field 'quota.targets' of flat.yaml)",
+        ),
+        (
+            "flat.yaml",
+            ["--out", "q_reps.csv"],
+            "--out q_reps.csv: is {ws}/q_reps.csv (quota "
+            "targets, field 'quota.targets' of flat.yaml)",
+        ),
+        (
+            "nested.yaml",
+            ["--out", "t.csv", "--force"],
+            "--out t.csv: is {ws}/t.csv (quota "
+            "targets, field 'quota.options.targets' of nested.yaml)",
+        ),
+        (
+            "nested.yaml",
+            ["--out", "ref.yaml", "--force"],
+            "--out ref.yaml: is {ws}/ref.yaml "
+            "(reference plan, field 'behaviour.reference_plan' of nested.yaml)",
+        ),
+        ("s.yaml", ["--out", "s.yaml", "--force"], "--out s.yaml: is {ws}/s.yaml (scenario)"),
+    ],
+    ids=[
+        "book-force",
+        "book",
+        "plan",
+        "figure-plan",
+        "targets-beside",
+        "targets",
+        "options-targets",
+        "reference-plan",
+        "scenario",
+    ],
+)
+def test_quotas_never_overwrite_a_file_its_scenario_names(
+    workspace, monkeypatch, capsys, scenario, options, message
+):
+    monkeypatch.chdir(workspace)
+    before = _files(workspace)
+    assert main(["quotas", scenario, *options]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith("spm-sim: error: " + message.format(ws=workspace))
+    assert "which this command reads; write the output elsewhere" in err
+    assert "--force does not change this" in err and "pass --force" not in err
+    assert _files(workspace) == before  # nothing written, nothing replaced
+
+
+def test_quotas_honour_the_scenarios_strict(tmp_path, capsys):
+    import shutil
+
+    from spm_sim.book import SAMPLE_DIR
+
+    shutil.copytree(SAMPLE_DIR, tmp_path / "bk")
+    reps = pd.read_csv(tmp_path / "bk" / "reps.csv", dtype=str)
+    reps.loc[reps["rep_id"] == "R003", "hire_date"] = "2023-06-01"  # after some of R003's deals
+    reps.to_csv(tmp_path / "bk" / "reps.csv", index=False)
+    plan = SAMPLE_SCENARIOS.parent / "plans" / "baseline.yaml"
+    head = f"name: Strict\nbook: bk\nplan: {plan}\nplan_year: 2026\ntrials: 100\n"
+    (tmp_path / "lenient.yaml").write_text(head)
+    (tmp_path / "strict.yaml").write_text(head + "strict: true\n")
+    out = tmp_path / "out" / "q.csv"
+
+    assert main(["quotas", str(tmp_path / "lenient.yaml"), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("spm-sim: warning: ") and "hired 2023-06-01" in err
+    assert out.is_file()
+
+    strict = tmp_path / "strict_out" / "q.csv"
+    assert main(["quotas", str(tmp_path / "strict.yaml"), "--out", str(strict)]) == 2
+    printed, err = capsys.readouterr()
+    assert err.startswith(f"spm-sim: error: {tmp_path / 'bk' / 'bookings.csv'}, row ")
+    assert "rep R003 hired 2023-06-01" in err and printed == ""
+    assert not strict.parent.exists() or list(strict.parent.iterdir()) == []  # nothing written
+
+
+def test_a_bottom_up_file_totalling_beyond_the_company_bound_is_refused(tmp_path, capsys):
+    targets = tmp_path / "big.csv"
+    rows = pd.DataFrame({"account_id": [f"A{i:05d}" for i in range(1001)], "target": 1e12})
+    rows.to_csv(targets, index=False)  # each row within 1e12, together 1.001e15
+    code = main(
+        ["quotas", BASELINE, "--method", "bottom_up", "--targets", str(targets), "--trials", "100"]
+        + ["--out", str(tmp_path / "q.csv")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"{targets}, column target: the rows add up to 1.001e+15, beyond 1e+15" in err
+    assert not (tmp_path / "q.csv").exists()
+
+
+def test_the_company_target_has_one_bound(tmp_path, capsys):
+    from spm_sim.cli.args import MAX_COMPANY_TARGET
+    from spm_sim.quota import QuotaSettings
+
+    assert MAX_COMPANY_TARGET == 1e15
+    assert QuotaSettings().replace(target=1e15).target == 1e15  # the scenario's bound
+    with pytest.raises(SystemExit):  # the option's bound
+        main(["quotas", BASELINE, "--target", "1.5e15"])
+    assert "argument --target: must be an amount from 0.01 (a cent) to 1e+15, got 1.5e15" in (
+        capsys.readouterr().err
+    )

@@ -20,7 +20,7 @@ from spm_sim.errors import DataError, SpecError, implausible
 from spm_sim.productivity import exposure_months, fit_productivity
 
 from .calibrate import annual_draws, calibrate_annual
-from .settings import OverAssignment, QuotaSettings
+from .settings import MAX_COMPANY_TARGET, OverAssignment, QuotaSettings
 
 # --- who carries quota, when, where ------------------------------------------------
 
@@ -525,7 +525,9 @@ def _levels(values, region_m, target, region_q: dict, oa: OverAssignment) -> pd.
 # --- bottom-up -------------------------------------------------------------------------
 
 
-#: The largest annual target one row of a bottom-up targets file may hold.
+#: The largest annual target one row of a bottom-up targets file may hold (an
+#: account's or a rep's year); the rows together are bounded by the company total,
+#: :data:`~spm_sim._quota.settings.MAX_COMPANY_TARGET`.
 _MAX_TARGET = 1e12
 
 
@@ -562,6 +564,13 @@ def _bottom_up(accounts, reps, settings):
             f"{path}, row {i + 2}, column target: {df['target'].iloc[i]!r} is beyond "
             f"{_MAX_TARGET:g}, more than any annual target ({len(huge)} such row(s)). "
             "Check for extra digits or an amount in cents."
+        )
+    total = float(target.sum())
+    if total > MAX_COMPANY_TARGET:
+        raise DataError(
+            f"{path}, column target: the rows add up to {total:.4g}, beyond "
+            f"{MAX_COMPANY_TARGET:g}, the most a company's targets may total ({len(df)} rows). "
+            "Check for extra digits or amounts in cents."
         )
     dup = df[key].duplicated(keep=False)
     if dup.any():

@@ -47,6 +47,7 @@ from .methods import (
 )
 
 __all__ = [
+    "MAX_COMPANY_TARGET",
     "OverAssignment",
     "Override",
     "PlannedHire",
@@ -54,6 +55,12 @@ __all__ = [
     "QuotaSettings",
     "monthly_ramp",
 ]
+
+#: The largest company total of quotas: a scenario's ``quota.target`` and the sum of
+#: a bottom-up targets file (a thousand trillion: room for a company's year in a
+#: small-unit currency; above it a value is a typo and overflows sums). ``spm-sim
+#: quotas --target`` takes the same bound.
+MAX_COMPANY_TARGET = 1e15
 
 
 def monthly_ramp(profile: tuple[float, ...] | None) -> np.ndarray:
@@ -270,8 +277,8 @@ class QuotaSettings(Spec):
         "history", "equal", "potential", "capacity", "blend", "bottom_up", "calibrated"
     ] = "history"
     options: MethodOptions = HistoryOptions()
-    # a company target above 1e15 (a thousand trillion) is a typo, and overflows sums
-    target: float | None = Field(None, gt=0.0, le=1e15, allow_inf_nan=False)
+    # a company target above MAX_COMPANY_TARGET is a typo, and overflows sums
+    target: float | None = Field(None, gt=0.0, le=MAX_COMPANY_TARGET, allow_inf_nan=False)
     growth: float = Field(0.10, gt=-1.0, le=5.0, allow_inf_nan=False)
     over_assignment: OverAssignment = OverAssignment()
     overrides: tuple[Override, ...] = ()

@@ -52,12 +52,15 @@ from .places import (
     FILE,
     FOLDER,
     OUTPUTS,
+    Input,
     add_force,
     check_memory,
     existing_outputs,
     output_folder,
     outputs_over_inputs,
+    overwritten_inputs,
     place_problem,
+    scenario_inputs,
 )
 from .quota import add_quotas_parser, cmd_quotas, quota_outputs
 from .territory import add_align_parser, align_outputs, cmd_align
@@ -257,17 +260,11 @@ def _books(scenarios: Sequence[Scenario]) -> dict:
     return books
 
 
-def _refuse_output_over_inputs(out: Path, inputs: Sequence[tuple[str, Path | str]], flag: str):
+def _refuse_output_over_inputs(out: Path, inputs: Sequence[Input], flag: str) -> None:
     """Refuse an output folder that is, or lies inside, a file or folder the run reads."""
-    where = out.expanduser().resolve()
-    for role, given in inputs:
-        src = Path(given).resolve()
-        if where == src or src in where.parents:
-            how = "is" if where == src else "is inside"
-            raise SpmSimError(
-                f"{flag} {out}: {how} {src} ({role}), which this run reads; write the output "
-                "elsewhere, so no input is overwritten"
-            )
+    problems = overwritten_inputs([(flag, out, out)], inputs, reader="this run")
+    if problems:
+        raise SpmSimError("; ".join(problems))
 
 
 def _check_run_memory(args, scenarios: Sequence[Scenario], books: dict) -> None:
@@ -306,26 +303,13 @@ def _flag_results(results, scenarios: Sequence[Scenario]) -> None:
         implausible(message, strict=strict, error=ScenarioError)
 
 
-def _scenario_inputs(paths: Sequence[Path | str], scenarios: Sequence[Scenario]) -> list:
-    """What a run reads, for its manifest: scenario files, books, plans, target files."""
-    from spm_sim._spec import read_yaml
-    from spm_sim.book import SAMPLE_BOOK, SAMPLE_DIR
+def _scenario_inputs(paths: Sequence[Path | str]) -> list[Input]:
+    """What a run reads: each scenario file and the books, plans and targets it names."""
+    return [i for path in paths for i in scenario_inputs(path)]
 
-    inputs: list[tuple[str, Path | str]] = []
-    for path, s in zip(paths, scenarios, strict=True):
-        inputs.append(("scenario", path))
-        inputs.append(("book", SAMPLE_DIR if s.book == SAMPLE_BOOK else s.book))
-        data = read_yaml(Path(path))
-        base = Path(path).resolve().parent
-        if isinstance(data.get("plan"), str):
-            inputs.append(("plan", base / data["plan"]))
-        reference = (data.get("behaviour") or {}).get("reference_plan")
-        if isinstance(reference, str):
-            inputs.append(("reference plan", base / reference))
-        targets = getattr(s.quota, "targets", None)
-        if isinstance(targets, str):
-            inputs.append(("quota targets", targets))
-    return inputs
+
+def _manifest_inputs(inputs: Sequence[Input]) -> list[tuple[str, Path]]:
+    return [(i.role, i.path) for i in inputs]
 
 
 def _write_outputs(results, folder: Path, report_name: str, title: str) -> tuple[Path, list[Path]]:
@@ -363,11 +347,11 @@ def _cmd_run(args) -> int:
         scenarios.append(s.replace(**changes) if changes else s)
     chosen = args.out is not None
     out = args.out if chosen else Path("reports") / slugify(scenarios[0].name)
-    inputs = _scenario_inputs(args.scenarios, scenarios)
+    inputs = _scenario_inputs(args.scenarios)
     _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
     books = _books(scenarios)
     _check_run_memory(args, scenarios, books)
-    with output_folder(args, out, chosen=chosen, inputs=inputs) as run:
+    with output_folder(args, out, chosen=chosen, inputs=_manifest_inputs(inputs)) as run:
         start = time.perf_counter()
         results = _simulate_all(scenarios, books, workers=args.workers, progress=_progress(args))
         _flag_results(results, scenarios)
@@ -403,11 +387,13 @@ def _cmd_demo(args) -> int:
     scenarios = [load_scenario(p).replace(trials=args.trials) for p in paths]
     chosen = args.out is not None
     out = args.out if chosen else Path("reports")
-    inputs = _scenario_inputs(paths, scenarios)
+    inputs = _scenario_inputs(paths)
     _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
     books = _books(scenarios)
     _check_run_memory(args, scenarios, books)
-    with output_folder(args, out, chosen=chosen, inputs=inputs, replaceable=_earlier_demo) as run:
+    with output_folder(
+        args, out, chosen=chosen, inputs=_manifest_inputs(inputs), replaceable=_earlier_demo
+    ) as run:
         results = _simulate_all(scenarios, books, workers=args.workers, progress=_progress(args))
         _flag_results(results, scenarios)
         title = "spm_sim demo: " + " vs ".join(s.name for s in scenarios)
@@ -438,7 +424,13 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
-    """Stop before any work when an output would overwrite an input of the command."""
+    """Stop before any work when an output would overwrite an input of the command.
+
+    Every file the command line makes the command write (side files included:
+    :func:`_named_outputs`) against every file or folder it reads, those its
+    scenario files name included (:func:`~spm_sim.cli.places.command_inputs`).
+    ``--force`` does not lift this.
+    """
     if not any(getattr(args, name, None) for name in OUTPUTS):
         return  # nothing written: no need to know where the sample book is
     sample = None
@@ -446,7 +438,8 @@ def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
         from spm_sim.book import SAMPLE_DIR
 
         sample = SAMPLE_DIR
-    problems = outputs_over_inputs(args, sample)
+    outputs = [(flag, path) for flag, path, _kind in _named_outputs(args)]
+    problems = outputs_over_inputs(args, sample, outputs)
     if problems:
         raise SpmSimError("; ".join(problems))
 

@@ -38,9 +38,12 @@ __all__ = [
     "real",
     "share",
     "money",
+    "amount",
     "MAX_TRIALS",
     "MAX_WORKERS",
     "MAX_MONEY",
+    "MAX_COMPANY_TARGET",
+    "MIN_MONEY",
     "YEARS",
     "add_seed",
     "add_workers",
@@ -56,8 +59,19 @@ MAX_WORKERS = 256
 #: The plan years and paid years the commands take (the book's dates are refused
 #: before 1990, and no plan is set a lifetime ahead).
 YEARS = (1990, 2100)
-#: The largest amount of money an option takes (the book's own bound on amounts).
+#: The largest amount of money per rep an option takes: the library's own bound on
+#: money per rep (a plan's amounts and a target incentive, ``MAX_MONEY`` of the plan
+#: specs; a typical rep's quota in :func:`spm_sim.comp.plan_metrics`) and on the
+#: book's amounts. The same number, not imported, so ``spm-sim --help`` stays light;
+#: ``tests/test_cli.py`` runs each option at it end to end, so the two cannot drift.
 MAX_MONEY = 1e12
+#: The largest company total an option takes: the bound of a scenario's
+#: ``quota.target`` (:class:`spm_sim.quota.QuotaSettings`) and of the sum of a
+#: bottom-up targets file, a thousand trillion (room for small-unit currencies).
+MAX_COMPANY_TARGET = 1e15
+#: The smallest amount of money an option takes: a cent. Any positive number would
+#: let a ratio of two options (TI / quota) overflow to infinity.
+MIN_MONEY = 0.01
 
 #: What ``--book`` takes, in every command that reads a book.
 BOOK_HELP = "folder of the book, or 'sample' for the shipped sample book (default)"
@@ -184,20 +198,38 @@ def share(text: str) -> float:
     return real(0.0, 1.0, percent=True)(text)
 
 
+def amount(most: float) -> Callable[[str], float]:
+    """The type of an option taking money: finite, from :data:`MIN_MONEY` to ``most``.
+
+    Thousands separators are read: ``1,500,000``.
+
+    Examples
+    --------
+    >>> amount(MAX_COMPANY_TARGET)("2,500,000,000")
+    2500000000.0
+    """
+
+    def parse(text: str) -> float:
+        value = _float(text.replace(",", ""), percent=False)
+        if not MIN_MONEY <= value <= most:
+            raise argparse.ArgumentTypeError(
+                f"must be an amount from {MIN_MONEY:g} (a cent) to {most:.0e}, got {text}"
+            )
+        return value
+
+    parse.__name__ = "amount"
+    return parse
+
+
 def money(text: str) -> float:
-    """An amount of money: finite, > 0 and at most :data:`MAX_MONEY`; ``1,500,000`` is read.
+    """An amount of money per rep: finite, from :data:`MIN_MONEY` to :data:`MAX_MONEY`.
 
     Examples
     --------
     >>> money("2,500,000")
     2500000.0
     """
-    value = _float(text.replace(",", ""), percent=False)
-    if not 0 < value <= MAX_MONEY:
-        raise argparse.ArgumentTypeError(
-            f"must be an amount > 0 and at most {MAX_MONEY:.0e}, got {text}"
-        )
-    return value
+    return amount(MAX_MONEY)(text)
 
 
 def add_seed(parser: argparse.ArgumentParser, help: str, default: int | None = None) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from spm_sim._files import make_folder, save_figure, write_csv
 from spm_sim.errors import SpmSimError
 
-from .args import money, real
+from .args import MAX_MONEY, MIN_MONEY, money, real
 from .places import output_file
 
 __all__ = ["add_curve_parser", "cmd_curve"]
@@ -55,14 +55,15 @@ def add_curve_parser(sub: argparse._SubParsersAction) -> None:
         "--quota",
         type=money,
         metavar="Q",
-        help="annual quota of a typical rep (> 0, at most 1e12), with --ti: cost of sales "
-        "in %% of bookings",
+        help=f"annual quota of a typical rep, {MIN_MONEY:g} to {MAX_MONEY:.0e}; with --ti: "
+        "cost of sales in %% of bookings",
     )
     curve.add_argument(
         "--ti",
         type=money,
         metavar="T",
-        help="annual target incentive (TI) of that rep (> 0, at most 1e12), with --quota",
+        help=f"annual target incentive (TI) of that rep, {MIN_MONEY:g} to {MAX_MONEY:.0e} (the "
+        "library's bound on money per rep); with --quota",
     )
 
 

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from spm_sim._files import (
     MANIFEST,
@@ -38,6 +38,11 @@ __all__ = [
     "OUTPUTS",
     "FOLDER",
     "FILE",
+    "SCENARIO_FILES",
+    "Input",
+    "scenario_inputs",
+    "command_inputs",
+    "overwritten_inputs",
     "outputs_over_inputs",
     "place_problem",
     "numbered",
@@ -70,6 +75,32 @@ INPUTS = (
 )
 #: Options that name files or folders a command writes.
 OUTPUTS = ("out", "csv", "figure")
+#: The fields of a scenario file that name further files it reads, with their role
+#: (resolved as :func:`spm_sim.scenario.load_scenario` resolves them: relative to
+#: the scenario file; ``book: sample`` is the shipped sample).
+SCENARIO_FILES = (
+    (("book",), "book"),
+    (("plan",), "plan"),
+    (("quota", "targets"), "quota targets"),
+    (("quota", "options", "targets"), "quota targets"),
+    (("behaviour", "reference_plan"), "reference plan"),
+)
+
+
+class Input(NamedTuple):
+    """A file or folder a command reads: its role, where it is, and what names it.
+
+    ``named_by`` is empty for a file named on the command line, else where it is
+    named (``field 'book' of s.yaml``).
+    """
+
+    role: str
+    path: Path
+    named_by: str = ""
+
+    def describe(self) -> str:
+        """The role in words, with what names it: ``book, field 'book' of s.yaml``."""
+        return self.role + (f", {self.named_by}" if self.named_by else "")
 
 
 def _paths(value: Any) -> list[Path]:
@@ -79,12 +110,134 @@ def _paths(value: Any) -> list[Path]:
     return [Path(v).expanduser().resolve() for v in values]
 
 
-def outputs_over_inputs(args: argparse.Namespace, sample_dir: Path | None = None) -> list[str]:
+def scenario_inputs(path: str | Path) -> list[Input]:
+    """What a scenario file makes a command read: the file, and each file it names.
+
+    The scenario itself, its book folder, its plan file, its bottom-up targets
+    (``quota.targets`` or ``quota.options.targets``) and its reference plan
+    (``behaviour.reference_plan``), resolved against the scenario's folder as
+    :func:`spm_sim.scenario.load_scenario` does (:data:`SCENARIO_FILES`). Only the
+    YAML is read, so this works before (and whether or not) the scenario is valid;
+    a field that holds no file name (a plan written inline) names nothing.
+
+    Raises
+    ------
+    ScenarioError
+        When the file cannot be read as YAML (the message of
+        :func:`spm_sim.scenario.load_scenario` for the same file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> spot = Path(tempfile.mkdtemp())
+    >>> _ = (spot / "s.yaml").write_text("book: bk\\nquota: {method: bottom_up, targets: t.csv}\\n")
+    >>> [(i.role, i.path.name) for i in scenario_inputs(spot / "s.yaml")]
+    [('scenario', 's.yaml'), ('book', 'bk'), ('quota targets', 't.csv')]
+    """
+    from spm_sim._spec import read_yaml
+    from spm_sim.book import SAMPLE_BOOK, SAMPLE_DIR
+    from spm_sim.errors import ScenarioError
+
+    path = Path(path)
+    found = [Input("scenario", path.expanduser().resolve())]
+    data: Any = read_yaml(path, error=ScenarioError)
+    base = path.resolve().parent
+    for keys, role in SCENARIO_FILES:
+        value = data
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if keys == ("book",) and value is None:
+            value = SAMPLE_BOOK  # the scenario's default book
+        if not isinstance(value, str) or not value.strip():
+            continue
+        where = SAMPLE_DIR if keys == ("book",) and value == SAMPLE_BOOK else base / value
+        found.append(Input(role, where.resolve(), f"field '{'.'.join(keys)}' of {path}"))
+    return found
+
+
+def command_inputs(args: argparse.Namespace, sample_dir: Path | None = None) -> list[Input]:
+    """Every file or folder a command reads: named by its options and by its scenarios.
+
+    The options of :data:`INPUTS` (``book: sample`` stands for ``sample_dir``), and
+    for a command that reads scenario files (``scenario``, ``scenarios``) the files
+    each names (:func:`scenario_inputs`).
+
+    Examples
+    --------
+    >>> [i.role for i in command_inputs(argparse.Namespace(book="b", plan="p.yaml"))]
+    ['book', 'plan']
+    """
+    inputs: list[Input] = []
+    for name in INPUTS:
+        value = getattr(args, name, None)
+        if name == "book" and value == "sample":
+            value = sample_dir
+        if name in ("scenario", "scenarios") and value:
+            for given in value if isinstance(value, (list, tuple)) else [value]:
+                inputs += scenario_inputs(given)
+            continue
+        inputs += [Input(name, p) for p in _paths(value)]
+    return inputs
+
+
+def overwritten_inputs(
+    outputs: Iterable[tuple[str, Any, Path]],
+    inputs: Iterable[Input],
+    *,
+    reader: str = "this command",
+) -> list[str]:
+    """Each output that is an input, or lies inside an input folder, as a refusal.
+
+    ``outputs`` are ``(flag, given, written)``: the option, the value the user gave
+    it and a file or folder written for it (the value itself, or a file written
+    beside it such as ``quotas_reps.csv`` for ``--out quotas.csv``). Each message
+    names the option, the input and its role; ``--force`` does not lift it.
+
+    Examples
+    --------
+    >>> book = Input("book", Path("/data/bk").resolve(), "field 'book' of s.yaml")
+    >>> out = Path("/data/bk/reps.csv")
+    >>> print(overwritten_inputs([("--out", out, out)], [book])[0].split(", which")[0])
+    --out /data/bk/reps.csv: is inside /data/bk (book, field 'book' of s.yaml)
+    """
+    inputs = list(inputs)
+    problems = []
+    said: set[tuple[str, str, Path]] = set()
+    for flag, given, written in outputs:
+        out = Path(written).expanduser().resolve()
+        beside = (
+            "" if Path(written) == Path(given) else f"{Path(written).name}, written beside it, "
+        )
+        for read in inputs:
+            src = read.path.expanduser().resolve()
+            if not (out == src or src in out.parents):
+                continue
+            if (flag, str(given), src) not in said:  # one message per option and input
+                said.add((flag, str(given), src))
+                where = "is" if out == src else "is inside"
+                problems.append(
+                    f"{flag} {given}: {beside}{where} {src} ({read.describe()}), which {reader} "
+                    "reads; write the output elsewhere, so no input is overwritten (--force "
+                    "does not change this)"
+                )
+            break  # one message per file written
+    return problems
+
+
+def outputs_over_inputs(
+    args: argparse.Namespace,
+    sample_dir: Path | None = None,
+    outputs: Iterable[tuple[str, Path]] | None = None,
+) -> list[str]:
     """Each output of a command that would overwrite one of its inputs, as a message.
 
-    An output clashes when it is an input file, or lies inside (or is) an input folder
-    such as the book's. ``book: sample`` stands for ``sample_dir``. An empty list
-    means the command writes nothing it reads.
+    The inputs are :func:`command_inputs` (the options' files and folders, and the
+    files each scenario names); ``book: sample`` stands for ``sample_dir``.
+    ``outputs`` are ``(flag, path)`` for every file the command writes, side files
+    included (default: the value of each option of :data:`OUTPUTS`). An output
+    clashes when it is an input file, or lies inside (or is) an input folder such as
+    the book's (:func:`overwritten_inputs`). An empty list means the command writes
+    nothing it reads.
 
     Examples
     --------
@@ -92,25 +245,23 @@ def outputs_over_inputs(args: argparse.Namespace, sample_dir: Path | None = None
     >>> outputs_over_inputs(ns)[0].split(":")[0]
     '--out data/sample/bookings.csv'
     """
-    inputs: list[tuple[str, Path]] = []
-    for name in INPUTS:
-        value = getattr(args, name, None)
-        if name == "book" and value == "sample":
-            value = sample_dir
-        inputs += [(name, p) for p in _paths(value)]
-    problems = []
-    for name in OUTPUTS:
-        for out in _paths(getattr(args, name, None)):
-            for what, src in inputs:
-                if out == src or src in out.parents:
-                    where = "is" if out == src else "is inside"
-                    flag = "--" + name.replace("_", "-")
-                    shown = getattr(args, name)
-                    problems.append(
-                        f"{flag} {shown}: {where} {src} ({what}), which this command reads; "
-                        "write the output elsewhere, so no input is overwritten"
-                    )
-    return problems
+    if outputs is None:
+        outputs = [
+            ("--" + name.replace("_", "-"), p)
+            for name in OUTPUTS
+            for p in _listed(getattr(args, name, None))
+        ]
+    named = []
+    for flag, path in outputs:
+        given = getattr(args, flag.removeprefix("--").replace("-", "_"), None)
+        named.append((flag, given if given is not None else path, path))
+    return overwritten_inputs(named, command_inputs(args, sample_dir))
+
+
+def _listed(value: Any) -> list[Path]:
+    if value is None or value is False:
+        return []
+    return [Path(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
 
 
 # --- output places --------------------------------------------------------------------

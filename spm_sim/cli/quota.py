@@ -26,9 +26,9 @@ from typing import Any
 
 from spm_sim._files import make_folder, save_figure, write_csv
 from spm_sim._format import format_money, format_pct
-from spm_sim.errors import SpecError
+from spm_sim.errors import SpecError, strict_checks
 
-from .args import MAX_TRIALS, add_seed, count, money, real
+from .args import MAX_COMPANY_TARGET, MAX_TRIALS, MIN_MONEY, add_seed, amount, count, real
 from .places import check_memory, output_file
 from .territory import parse_named_numbers
 
@@ -134,7 +134,12 @@ def add_quotas_parser(sub) -> None:
         help="quota method: %(choices)s (default: the scenario's)",
     )
     p.add_argument(
-        "--target", type=money, metavar="MONEY", help="company target (> 0, at most 1e12)"
+        "--target",
+        type=amount(MAX_COMPANY_TARGET),
+        metavar="MONEY",
+        help=f"company target, {MIN_MONEY:g} to {MAX_COMPANY_TARGET:.0e} (the bound of a "
+        "scenario's quota.target and of a bottom-up targets file's total; one row of that "
+        "file is at most 1e12)",
     )
     p.add_argument(
         "--growth",
@@ -255,12 +260,23 @@ def _replaced(settings, changes: dict[str, Any], where: str):
 
 
 def cmd_quotas(args) -> int:
-    """Run ``spm-sim quotas``; returns the exit status."""
-    from spm_sim.book import load_book_ref
+    """Run ``spm-sim quotas``; returns the exit status.
 
+    The scenario's ``strict: true`` holds for the whole command, as ``--strict``
+    does: a plausibility warning of its book or its quotas stops it before anything
+    is written.
+    """
     if args.figure is not None:
         _check_figure_suffix(args.figure)
     scenario, settings, trials, seed = _scenario(args)
+    with strict_checks(scenario.strict):
+        return _quotas(args, scenario, settings, trials, seed)
+
+
+def _quotas(args, scenario, settings, trials: int, seed: int) -> int:
+    """Load the book, judge the quotas, print them and write the files."""
+    from spm_sim.book import load_book_ref
+
     book = load_book_ref(scenario.book)
     settings_judged = 1 + len(args.compare_over_assignment or ())
     check_memory(
