@@ -165,3 +165,15 @@ def test_check_figures_ignores_unknown_figures_and_takes_a_prefix():
     # no drivers given: the message still names the figure, the range and the fix
     assert flag["text"].startswith("incentive cost of sales 40% is above 25% (")
     assert flag["drivers"] == {}
+
+
+def test_the_advice_names_where_the_inputs_came_from():
+    # figures from command-line options: the advice names the options, not reps.csv
+    figures = {"incentive_cost_of_sales": 1.5}
+    drivers = {"median_ti": 150_000, "median_quota": 100_000}
+    default = check_figures("x", figures, drivers)[0]["message"]
+    assert "reps.csv" in default
+    own = check_figures(
+        "x", figures, drivers | {"advice": {"incentive_cost_of_sales": "check --ti"}}
+    )
+    assert own[0]["message"].endswith("check --ti.") and "reps.csv" not in own[0]["message"]

@@ -177,7 +177,9 @@ def check_figures(
         ``median_quota``, ``median_bookings`` (per rep), ``base_salaries``,
         ``incentive``, ``bookings`` (company totals); ratios ``tcr``,
         ``payout_share_of_ti``, ``median_attainment``; text ``plan``,
-        ``plan_rates``, ``quota``. Missing ones are left out of the message.
+        ``plan_rates``, ``quota``; ``advice``, a mapping of figure name to what to
+        check, where the inputs came from elsewhere than a book (command-line
+        options). Missing ones are left out of the message.
     prefix : str, optional
         What the messages start with (default ``"scenario 'name'"``), e.g. a quota
         method compared within one scenario.
@@ -206,6 +208,11 @@ def check_figures(
     """
     d = dict(drivers or {})
     who = f"scenario {scenario!r}" if prefix is None else prefix
+    own_advice = dict(d.pop("advice", None) or {})
+
+    def advice(figure: str) -> str:
+        return str(own_advice.get(figure, _ADVICE[figure]))
+
     out = []
     for figure, given in figures.items():
         if figure not in RESULT_RANGES:
@@ -216,7 +223,7 @@ def check_figures(
         label, usual = _FIGURES[figure]
         stat = f" ({how})" if how else ""
         if not math.isfinite(value):
-            text = f"{label} could not be computed{stat}: {_NOT_FINITE[figure]}; {_ADVICE[figure]}."
+            text = f"{label} could not be computed{stat}: {_NOT_FINITE[figure]}; {advice(figure)}."
             used: list[str] = []
         else:
             side = "high" if high is not None and value > high else None
@@ -231,7 +238,7 @@ def check_figures(
                 f"{label} {_figure_text(figure, value)}{stat}"
                 f"{_bound_text(figure, side, bound)} ({usual})"
                 + (f": {why}" if why else "")
-                + f"; {_ADVICE[figure]}."
+                + f"; {advice(figure)}."
             )
         out.append(
             {

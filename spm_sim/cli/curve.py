@@ -128,6 +128,10 @@ def _flag_plan(plan, path, metrics, *, given: bool, quota: float, ti: float) -> 
     if given:
         figures["incentive_cost_of_sales"] = (metrics["cost_of_sales_at_quota"], "at quota")
         drivers.update(median_ti=ti, median_quota=quota, tcr=ti / quota)
+    drivers["advice"] = {
+        "incentive_cost_of_sales": "check --quota, --ti and the plan's rates",
+        "effective_rate": "check the plan's rates and bonuses",
+    }
     for flag in check_figures(plan.name, figures, drivers, prefix=f"plan {plan.name!r} ({path})"):
         implausible(flag["message"], error=PlanError)
 
