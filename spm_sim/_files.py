@@ -529,8 +529,9 @@ def hold_lock(
     """Hold the lock file ``path`` for the block; refuse if a live process holds it.
 
     The lock is created with ``O_CREAT | O_EXCL`` and holds this process's id, host,
-    start time and ``command``; it is removed when the block ends, however it ends.
-    A lock whose process has ended (killed, crashed) is taken over; with ``clean``
+    start time and ``command``; it is removed when the block ends, normally, on an
+    error or on Ctrl-C. A process killed by SIGKILL or SIGTERM leaves it behind;
+    the next run takes over a lock whose process has ended (killed, crashed); with ``clean``
     (the lock of a whole folder) the temporary files that run left in the folder are
     removed too. The returned :class:`Lock` says what was taken over.
 

@@ -78,15 +78,17 @@ class Case:
     mutate : callable or None
         Changes the copied workspace (one mutation of the sample inputs).
     expect : {"error", "warning", "normalised", "kept"}
-        ``error``: exit status != 0, one error line naming ``tokens``. ``warning``: exit
+        ``error``: exit status 2, one error line naming ``tokens``. ``warning``: exit
         0 and a ``spm-sim: warning:`` line naming ``tokens`` (its ``--strict`` twin is
         generated as an error case). ``normalised``: exit 0, ``check`` passes (the
         normalisation ``note`` names). ``kept``: an earlier output is refused (as an
         error naming ``tokens``) or left alone with the new output written elsewhere
-        (exit 0 and ``check``).
+        (exit 0, a ``spm-sim: note:`` line naming ``tokens``, and ``check``).
     tokens : tuple
-        Strings the message must contain (case-insensitive); a tuple of strings is
-        one token with alternatives.
+        Strings the message must contain (case-insensitive), each more than two
+        characters: a value in its context (``"got 0"``), not a bare ``"0"`` that
+        any message holds; a tuple of strings is one token with alternatives. The
+        workspace's path is taken out of the message first (it holds the case's id).
     check : callable or None
         Extra check on the outcome; returns the problem or None.
     bound : float
@@ -608,6 +610,7 @@ def execute(argv: list[str], bound: float, capsys: Any) -> Outcome:
 
 _ERROR_LINE = re.compile(r"^spm-sim(?: [\w-]+)?: error: ", re.M)
 _WARNING_LINE = "spm-sim: warning:"
+_NOTE_LINE = "spm-sim: note:"
 _PY_WARNING = re.compile(r"^(?!spm-sim).*\b\w+Warning: ", re.M)
 
 
@@ -630,8 +633,10 @@ def _error_problems(c: Case, o: Outcome) -> list[str]:
     lines = _ERROR_LINE.findall(o.err)
     if o.status == 0:
         shown = [ln for ln in o.err.splitlines() if ln.startswith(_WARNING_LINE)]
-        got = f"; it warned: {_short(shown[0], 120)}" if shown else ""
+        got = f"; it warned: {_short(_relative(shown[0], o.ws), 120)}" if shown else ""
         return [f"expected an error naming {list(c.tokens)}, got exit 0{got}"]
+    if o.status != 2:
+        return [f"expected exit status 2 for an error, got {o.status}: {_short(o.err)}"]
     if len(lines) != 1:
         return [f"expected one error line, got {len(lines)} (exit {o.status}): {_short(o.err)}"]
     start = _ERROR_LINE.search(o.err)
@@ -639,21 +644,32 @@ def _error_problems(c: Case, o: Outcome) -> list[str]:
     message = "\n".join(
         ln for ln in o.err[start.start() :].splitlines() if not ln.startswith(_WARNING_LINE)
     )
-    gone = _missing(message, c.tokens)
+    gone = _missing(_relative(message, o.ws), c.tokens)
     if gone:
-        return [f"error does not name {gone}: {_short(message)}"]
+        return [f"error does not name {gone}: {_short(_relative(message, o.ws))}"]
     return []
 
 
 def _warning_problems(c: Case, o: Outcome) -> list[str]:
     if o.status != 0:
         return [f"expected exit 0 with a warning, got exit {o.status}: {_short(o.err)}"]
-    warned = [ln for ln in o.err.splitlines() if ln.startswith(_WARNING_LINE)]
+    warned = [_relative(ln, o.ws) for ln in o.err.splitlines() if ln.startswith(_WARNING_LINE)]
     if not warned:
         return [f"expected a warning naming {list(c.tokens)}, got none (silent, exit 0)"]
     if all(_missing(ln, c.tokens) for ln in warned):
         best = min(warned, key=lambda ln: len(_missing(ln, c.tokens)))
         return [f"no warning names {_missing(best, c.tokens)}: {_short(best)}"]
+    return []
+
+
+def _note_problems(c: Case, o: Outcome) -> list[str]:
+    """Exit 0 of a ``kept`` case: a note must say where the output went instead."""
+    notes = [_relative(ln, o.ws) for ln in o.err.splitlines() if ln.startswith(_NOTE_LINE)]
+    if not notes:
+        return [f"wrote elsewhere without a note naming {list(c.tokens)}: {_short(o.err)}"]
+    if all(_missing(ln, c.tokens) for ln in notes):
+        best = min(notes, key=lambda ln: len(_missing(ln, c.tokens)))
+        return [f"no note names {_missing(best, c.tokens)}: {_short(best)}"]
     return []
 
 
@@ -695,7 +711,7 @@ def problems(c: Case, o: Outcome, before: dict[str, str]) -> list[str]:
             found += _check_problems(c, o)
     elif c.expect == "kept":
         if o.status == 0:
-            found += _check_problems(c, o)
+            found += _note_problems(c, o) + _check_problems(c, o)
         else:
             found += _error_problems(c, o)
     else:
@@ -724,14 +740,48 @@ def same_output(ref: str) -> Check:
     return check
 
 
-def same_line(ref: str, marker: str) -> Check:
-    """The line of the standard output holding ``marker`` equals the unchanged inputs'."""
+#: The line of ``spm-sim payouts`` with the payroll's exact total (cents) and rows.
+TOTALS = "Control totals:"
+
+
+def same_payroll(ref: str, rel: str = "out/pay.csv") -> Check:
+    """The payroll equals that of the unchanged inputs to the cent: the ``Control
+    totals:`` line of the standard output (rows, reps, the total and each component
+    in cents) and the payroll file ``rel`` byte for byte (``o.refs[ref]`` holds both)."""
 
     def check(o: Outcome) -> str | None:
-        got = [ln for ln in o.out.splitlines() if marker in ln]
-        want = o.refs[ref]
-        if got[:1] != [want]:
-            return f"expected {want!r}, got {got[:1]}"
+        want_line, want_file = o.refs[ref]
+        got = [ln for ln in o.out.splitlines() if ln.startswith(TOTALS)]
+        if got != [want_line]:
+            return f"expected {want_line!r}, got {got}"
+        path = o.ws / rel
+        if not path.is_file():
+            return f"{rel} was not written"
+        if path.read_bytes() != want_file:
+            return f"{rel} differs from the unchanged inputs' payroll"
+        return None
+
+    return check
+
+
+def no_warning() -> Check:
+    """Nothing is warned about (the case is normal input, not merely tolerated)."""
+
+    def check(o: Outcome) -> str | None:
+        warned = [ln for ln in o.err.splitlines() if ln.startswith(_WARNING_LINE)]
+        return f"warned: {_short(_relative(warned[0], o.ws), 140)}" if warned else None
+
+    return check
+
+
+def all_of(*checks: Check) -> Check:
+    """Every one of ``checks`` passes (the first problem found is reported)."""
+
+    def check(o: Outcome) -> str | None:
+        for one in checks:
+            problem = one(o)
+            if problem:
+                return problem
         return None
 
     return check
@@ -777,13 +827,24 @@ def file_beside(folder: str, name_part: str, holds: str) -> Check:
     return check
 
 
-def wrote_elsewhere(earlier: str) -> Check:
+def wrote_elsewhere(earlier: str, instead: str, said: str) -> Check:
     """Exit 0 is fine only if the earlier output was left alone (checked for every
-    case) and the run says where it wrote instead."""
+    case), the new output is the numbered ``instead`` (it exists, and the standard
+    output names it, not ``earlier``) and a ``spm-sim: note:`` on stderr names the
+    new place as ``said``."""
 
     def check(o: Outcome) -> str | None:
         path = str((o.ws / earlier).resolve())
         named = [ln for ln in o.out.splitlines() if path in ln]
-        return f"wrote over the earlier {earlier}: {named[0]!r}" if named else None
+        if named:
+            return f"wrote over the earlier {earlier}: {named[0]!r}"
+        if not (o.ws / instead).is_file():
+            return f"the new output {instead} was not written"
+        if instead not in _relative(o.out, o.ws):
+            return f"the standard output does not name the new output {instead}"
+        notes = [ln for ln in o.err.splitlines() if ln.startswith(_NOTE_LINE)]
+        if not any(said in _relative(ln, o.ws) for ln in notes):
+            return f"no note names the new output {said}: {_short(o.err)}"
+        return None
 
     return check
