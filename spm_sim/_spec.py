@@ -532,6 +532,10 @@ def read_yaml(path: str | Path, *, error: type[SpmSimError] = SpecError) -> dict
     """
     path = Path(path)
     where = str(path)
+    if path.is_dir():
+        yamls = sorted(p.name for p in path.glob("*.y*ml"))[:5]
+        has = f" (it holds {', '.join(yamls)})" if yamls else ""
+        raise error(f"{where}: is a folder{has}, and a YAML file is wanted; name the file.")
     if not path.is_file():
         raise error(
             f"{where}: file not found. Check the path (relative paths start at {Path.cwd()})."

@@ -319,3 +319,11 @@ def test_spec_source_names_the_file_while_it_is_validated(tmp_path):
     load_spec(Probe, {"value": 3}, where="scenario.yaml")
     assert seen == [str(path), None, "scenario.yaml"]
     assert spec_source() is None
+
+
+def test_a_folder_given_for_a_file_is_named_as_a_folder(tmp_path):
+    # `spm-sim curve plans/` used to say "file not found" about a folder that exists
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "base.yaml").write_text("name: x\n")
+    with pytest.raises(SpecError, match=r"plans: is a folder \(it holds base\.yaml\), and a YAML"):
+        read_yaml(tmp_path / "plans")
