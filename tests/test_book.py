@@ -191,6 +191,66 @@ def test_header_only_pipeline_is_an_empty_table(tmp_path):
     assert book.pipeline.empty and list(book.pipeline.columns) == list(SCHEMA["pipeline"].names)
 
 
+def header_only(text: str) -> str:
+    return text.split("\n")[0] + "\n"
+
+
+@pytest.mark.parametrize(
+    "table, why",
+    [
+        ("reps", "a book needs at least one rep: plans, quotas and payouts are per rep"),
+        ("accounts", "a book needs at least one account: every booking and opportunity"),
+    ],
+)
+def test_header_only_reps_or_accounts_is_refused_before_the_references(tmp_path, table, why):
+    # blank lines and a row of empty cells after the header are no rows either
+    folder = write_book(tmp_path / "b", **{table: header_only(GOOD[table]) + "\n,,,\n"})
+    err = raises(
+        folder,
+        "^"
+        + loc(str(folder / f"{table}.csv"))
+        + re.escape(f"the file has a header but no rows; {why}")
+        + r".*The export may have stopped after the header line: add the rows below it\.$",
+    )
+    assert err.row is None and "matches no" not in str(err)
+    # the same from Parquet and from frames
+    frame = pd.read_csv(io.StringIO(GOOD[table]), dtype=str).iloc[:0]
+    (folder / f"{table}.csv").unlink()
+    frame.to_parquet(folder / f"{table}.parquet")
+    raises(folder, "^" + loc(str(folder / f"{table}.parquet")) + "the file has columns but no rows")
+    frames = {n: pd.read_csv(io.StringIO(GOOD[n]), dtype=str) for n in GOOD} | {table: frame}
+    with pytest.raises(DataError, match=f"^{table} frame: the frame has no rows; {why}"):
+        Book.from_frames(**frames)
+
+
+def test_a_wrong_column_is_named_before_a_header_only_file(tmp_path):
+    reps = header_only(rename_column(REPS, "region", "regoin"))
+    raises(write_book(tmp_path / "b", reps=reps), r"missing column 'region'.*'regoin'")
+
+
+def test_header_only_bookings_loads_a_book_without_history(tmp_path):
+    # a new team: no deals yet, and so no opportunities of known accounts either
+    book = load_book(write_book(tmp_path / "b", bookings=header_only(BOOKINGS), pipeline=None))
+    assert book.bookings.empty and list(book.bookings.columns) == list(SCHEMA["bookings"].names)
+    assert len(book.reps) == 3 and book.years == ()
+    assert book.current_reps()["rep_id"].tolist() == ["R001", "R003"]  # on the snapshot
+    no_snapshot = load_book(
+        write_book(tmp_path / "c", bookings=header_only(BOOKINGS), pipeline=None, yaml=None)
+    )
+    with pytest.raises(DataError, match=r"no snapshot_date and no bookings.*snapshot_date"):
+        no_snapshot.current_reps()
+
+
+def test_header_only_units_says_it_has_no_rows(tmp_path):
+    folder = write_book(tmp_path / "b", units=header_only(UNITS))
+    raises(
+        folder,
+        loc(str(folder / "reps.csv"), 2, "home_unit")
+        + r"home_unit '17031' matches no unit_id in units\.csv\. units\.csv has no rows: fill "
+        r"it in, or leave units out of the book \(then home_unit is not checked\)\. \(and 2 more",
+    )
+
+
 def test_blank_lines_and_trailing_empty_rows_are_ignored(tmp_path):
     bookings = BOOKINGS.replace("D002", "\nD002") + ",,,,,\n\n"
     book = load_book(write_book(tmp_path / "b", bookings=bookings))
@@ -272,8 +332,47 @@ def test_no_header_line(tmp_path):
 def test_semicolon_separated_file(tmp_path):
     raises(
         write_book(tmp_path / "b", units=UNITS.replace(",", ";")),
-        loc(str(tmp_path / "b" / "units.csv"), 1) + r"line 1 .* is not split by commas",
+        loc(str(tmp_path / "b" / "units.csv"), 1) + r"line 1 reads as one column "
+        r"'unit_id;name;state;lat;lon;labor_force': the file seems separated by ';' "
+        r"\(semicolons\), not commas; save it as comma-separated CSV .*or as units\.parquet\.$",
     )
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_other_separator_is_named_before_a_comma_in_a_cell_reads_as_a_ragged_row(tmp_path, sep):
+    # a European export: cells split by sep, "Cook County, IL" unquoted, decimal commas;
+    # read with commas, line 2 has more cells than the header, which is not the problem
+    rows = list(csv.reader(io.StringIO(REPS)))
+    text = "\n".join(sep.join(cell.replace(".", ",") for cell in row) for row in rows) + "\n"
+    err = raises(
+        write_book(tmp_path / "b", reps=text),
+        loc(str(tmp_path / "b" / "reps.csv"), 1)
+        + re.escape(f"line 1 reads as one column 'rep_id{repr(sep)[1:-1]}name")
+        + rf".*\.\.\.': the file seems separated by {re.escape(repr(sep))}",
+    )
+    assert err.row == 1 and "header has" not in str(err)
+
+
+def test_other_separator_with_a_comma_in_a_header_name(tmp_path):
+    # 'name, full' splits line 1 in two with commas; split by ';' it names the columns
+    units = UNITS.replace(",", ";").replace("name", "name, full", 1)
+    raises(
+        write_book(tmp_path / "b", units=units),
+        loc(str(tmp_path / "b" / "units.csv"), 1)
+        + r"line 1 is not split by commas \('unit_id;name, full;state.*separated by ';'",
+    )
+
+
+def test_a_frame_read_with_the_wrong_separator(tmp_path):
+    frames = {n: pd.read_csv(io.StringIO(GOOD[n]), dtype=str) for n in GOOD}
+    frames["bookings"] = pd.read_csv(io.StringIO(BOOKINGS.replace(",", ";")), dtype=str)
+    with pytest.raises(
+        DataError,
+        match=r"^bookings frame, column 'deal_id;date;account_id;rep_id;amount;product': the "
+        r"bookings table has one column .*separated by ';' \(semicolons\)\. Read that file "
+        r"with pandas\.read_csv\(path, sep=';'\)",
+    ):
+        Book.from_frames(**frames)
 
 
 def test_missing_column_did_you_mean(tmp_path):

@@ -230,6 +230,26 @@ def test_check_summarises_a_valid_book(tmp_path):
     assert "reps employed on 2025-12-31: 80 in 4 regions" in proc.stdout
 
 
+def test_check_accepts_a_book_without_deals_or_snapshot_date(tmp_path, capsys):
+    # a new team: no deals yet and no snapshot date; valid, and nothing to date reps by
+    book = tmp_path / "book"
+    book.mkdir()
+    for f in (REPO / "data" / "sample").iterdir():
+        (book / f.name).write_bytes(f.read_bytes())
+    header = (book / "bookings.csv").read_text(encoding="utf-8").splitlines()[0]
+    (book / "bookings.csv").write_text(header + "\n", encoding="utf-8")
+    (book / "pipeline.csv").write_text(
+        (book / "pipeline.csv").read_text(encoding="utf-8").splitlines()[0] + "\n"
+    )
+    meta = yaml.safe_load((book / "book.yaml").read_text(encoding="utf-8"))
+    del meta["snapshot_date"]
+    (book / "book.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
+    assert main(["check", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert "valid." in out and f"{'bookings':<9} {0:>8,} rows" in out
+    assert "reps employed: not dated" in out
+
+
 def test_check_names_the_bad_cell(tmp_path):
     book = tmp_path / "book"
     book.mkdir()

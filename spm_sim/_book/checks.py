@@ -2,9 +2,10 @@
 
 One loop applies the rules of :data:`spm_sim.book.SCHEMA` to the raw
 tables the readers of ``_book/schema.py`` return. :func:`_validate` runs
-:func:`_apply_schema` on each table (the columns, then per column the conversion
-of every cell to its kind with the empty-cell, finiteness, magnitude (``largest``:
-no absurd 1e308), bound and uniqueness checks, then the date order rules), then
+:func:`_apply_schema` on each table (the columns, a row at least where the book
+needs one, then per column the conversion of every cell to its kind with the
+empty-cell, finiteness, magnitude (``largest``: no absurd 1e308), bound and
+uniqueness checks, then the date order rules), then
 :func:`_check_references` across tables and :func:`_check_dates`. A broken rule
 raises :class:`DataError` for the first offending row in file order, with the count
 of the other rows that break it (:func:`_report`). Last, the plausibility checks of
@@ -27,7 +28,17 @@ from spm_sim._spec import suggest
 from spm_sim.errors import DataError
 
 from .plausible import _check_plausible
-from .schema import _MISSING_TOKENS, DATE_DTYPE, TEXT_DTYPE, Column, Kind, Table, _Raw
+from .schema import (
+    _MISSING_TOKENS,
+    _SEPARATORS,
+    DATE_DTYPE,
+    TEXT_DTYPE,
+    Column,
+    Kind,
+    Table,
+    _other_separator,
+    _Raw,
+)
 
 # --------------------------------------------------------------------------- reporting
 
@@ -313,12 +324,18 @@ def _check_columns(raw: _Raw) -> None:
     """Every required column present (with a did-you-mean); no lookalike optionals."""
     table, present = raw.table, [str(c) for c in raw.frame.columns]
     is_csv = raw.origin == "csv"
-    if is_csv and len(present) == 1 and any(sep in present[0] for sep in (";", "\t", "|")):
+    sep = _other_separator(present[0], table) if len(present) == 1 else None
+    if sep is not None and not is_csv:  # a CSV is refused by its reader already
+        parquet = raw.origin == "parquet"
+        what = "the Parquet file was written from" if parquet else "it came from"
+        again = ", then write the Parquet file again" if parquet else ""
         raise DataError(
-            f"line 1 ({present[0]!r}) is not split by commas; save the file as comma-separated "
-            f"CSV (in Excel: Save As > CSV UTF-8).",
+            f"the {table.name} table has one column {present[0][:60]!r}: {what} a file read "
+            f"with commas that is separated by {sep!r} ({_SEPARATORS[sep]}). Read that file "
+            f"with pandas.read_csv(path, sep={sep!r}) (and decimal=',' if its numbers have a "
+            f"decimal comma){again}.",
             file=raw.file,
-            row=1,
+            column=present[0],
         )
     extras = [c for c in present if c not in table.names]
     missing = [c.name for c in table.columns if c.required and c.name not in present]
@@ -394,9 +411,25 @@ def _check_order(col: Column, frame: pd.DataFrame, raw: _Raw) -> None:
     )
 
 
+def _check_has_rows(raw: _Raw) -> None:
+    """Refuse a table the book cannot work without (``Table.needs_rows``) when it has no
+    rows, before its absence shows up as every reference to it failing."""
+    if len(raw.frame) or not raw.table.needs_rows:
+        return
+    if raw.origin == "csv":
+        has = "the file has a header but no rows"
+        fix = "The export may have stopped after the header line: add the rows below it"
+    elif raw.origin == "parquet":
+        has, fix = "the file has columns but no rows", "Write it again from the full table"
+    else:
+        has, fix = "the frame has no rows", "Pass the full table"
+    raise DataError(f"{has}; {raw.table.needs_rows}. {fix}.", file=raw.file)
+
+
 def _apply_schema(raw: _Raw) -> pd.DataFrame:
     """Convert and check one table; returns the typed frame (schema columns, then extras)."""
     _check_columns(raw)
+    _check_has_rows(raw)
     n, src = len(raw.frame), raw.frame
     typed: dict[str, pd.Series] = {}
     for col in raw.table.columns:
@@ -429,6 +462,14 @@ def _check_references(raws: Mapping[str, _Raw], frames: Mapping[str, pd.DataFram
             mask = _bool(values.notna() & ~values.isin(known))
             target_file = Path(raws[target_table].file).name
             empty_ok = ", or leave the cell empty" if col.nullable else ""
+            fix = f"Correct the id{empty_ok}, or add the missing row to {target_file}."
+            if not len(frames[target_table]):  # a header only: say so, not just 'no match'
+                fix = f"{target_file} has no rows: fill it in" + (
+                    "."
+                    if raws[target_table].table.required
+                    else f", or leave {target_table} out of the book (then {col.name} is "
+                    f"not checked)."
+                )
 
             def describe(
                 i: int,
@@ -436,14 +477,13 @@ def _check_references(raws: Mapping[str, _Raw], frames: Mapping[str, pd.DataFram
                 known: Any = known,
                 target_col: str = target_col,
                 target_file: str = target_file,
-                empty_ok: str = empty_ok,
+                fix: str = fix,
                 col: Column = col,
             ) -> tuple[str, Any]:
                 v = values.iloc[i]
                 return (
                     f"{col.name} '{v}' matches no {target_col} in {target_file}."
-                    f"{suggest(v, known)} Correct the id{empty_ok}, or add the missing "
-                    f"row to {target_file}.",
+                    f"{suggest(v, known)} {fix}",
                     v,
                 )
 

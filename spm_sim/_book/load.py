@@ -14,8 +14,10 @@ The checks run in this order, and the first one that fails is raised, with the
 first offending row in file order and the count of the other rows that break
 the same rule:
 
-1. the folder, then each table's file (present, one format, readable, a header);
-2. per table, in the order of :data:`SCHEMA`: the columns, then per column the
+1. the folder, then each table's file (present, one format, readable, split by
+   commas, a header);
+2. per table, in the order of :data:`SCHEMA`: the columns, then at least one row
+   for the tables a book cannot work without (``reps``, ``accounts``), then per column the
    type of every cell, empty cells, finiteness, magnitude, bounds and uniqueness; then the
    date order rules (``term_date`` not before ``hire_date`` ...);
 3. the references between tables (a booking's ``rep_id`` is a rep ...);
@@ -277,6 +279,11 @@ class Book:
             The rows of :attr:`reps` for those reps, in file order, renumbered
             from 0.
 
+        Raises
+        ------
+        DataError
+            Without ``on`` when the book has no snapshot date and no bookings.
+
         Examples
         --------
         >>> from spm_sim.book import load_sample
@@ -286,9 +293,10 @@ class Book:
             on = self.snapshot_date
         if on is None:
             if self.bookings.empty:
-                raise ValueError(
-                    f"book {self.name!r} has no snapshot_date and no bookings; "
-                    f"pass the day as current_reps(on='YYYY-MM-DD')."
+                raise DataError(
+                    f"book {self.name!r} has no snapshot_date and no bookings, so no day to "
+                    f"count its current reps on; give book.yaml a snapshot_date, or pass the "
+                    f"day as current_reps(on='YYYY-MM-DD')."
                 )
             on = self.bookings["date"].max()
         day = pd.Timestamp(on)

@@ -13,6 +13,7 @@ then applies the column rules.
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import difflib
 import io
@@ -98,11 +99,17 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """A table of the book: its name, whether the book needs it, its columns."""
+    """A table of the book: its name, whether the book needs it, its columns.
+
+    ``needs_rows`` says why the book cannot work when the table has no rows (a
+    header-only file is then refused before the references between tables are
+    checked); empty, the table may have none.
+    """
 
     name: str
     required: bool
     columns: tuple[Column, ...]
+    needs_rows: str = ""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -161,6 +168,8 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
             Table(
                 "reps",
                 required=True,
+                needs_rows="a book needs at least one rep: plans, quotas and payouts are per "
+                "rep, and every account, booking and opportunity names its rep_id in reps",
                 columns=(
                     Column("rep_id", "text", unique=True),
                     Column("name", "text"),
@@ -194,6 +203,9 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
             Table(
                 "accounts",
                 required=True,
+                needs_rows="a book needs at least one account: every booking and opportunity "
+                "names its account_id in accounts, and quotas and territories are built from "
+                "the accounts",
                 columns=(
                     Column("account_id", "text", unique=True),
                     Column("name", "text"),
@@ -219,6 +231,8 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                     _opt("rep_id", "text", references="reps.rep_id"),
                 ),
             ),
+            # bookings may have no rows: a new team's reps and accounts can still be
+            # checked, sized and aligned; the fit and the payroll say they need deals.
             Table(
                 "bookings",
                 required=True,
@@ -320,6 +334,51 @@ class _Raw:
 
 # --------------------------------------------------------------------------- readers
 
+#: Separators other than the comma that spreadsheet exports use (Excel writes the list
+#: separator of the computer's region settings: ';' where the decimal mark is ',').
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _split_line(line: str) -> list[str]:
+    """One line split by commas as a CSV reader would (quotes respected)."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:  # a cell beyond the csv module's size limit: no header anyway
+        return line.split(",")
+
+
+def _other_separator(line: str, table: Table) -> str | None:
+    """The separator line 1 of a CSV file seems to use instead of commas, or None.
+
+    Split by commas, ``line`` names no column of ``table``, and either is one cell
+    holding a separator of :data:`_SEPARATORS`, or names columns of ``table`` once
+    split by that separator ('rep_id;name, full;region').
+    """
+    cells = [c.strip() for c in _split_line(line)]
+    if set(cells) & set(table.names):
+        return None
+    counts = {sep: line.count(sep) for sep in _SEPARATORS}
+    sep = max(counts, key=lambda k: counts[k])
+    if counts[sep] == 0:
+        return None
+    if len(cells) == 1 or {c.strip().strip('"') for c in line.split(sep)} & set(table.names):
+        return sep
+    return None
+
+
+def _separator_message(line: str, sep: str, fix: str) -> str:
+    """Line 1 does not split by commas: show it, name the separator, say the fix."""
+    shown = line if len(line) <= 60 else line[:57] + "..."
+    reads = (
+        f"reads as one column {shown!r}"
+        if len(_split_line(line)) == 1
+        else f"is not split by commas ({shown!r})"
+    )
+    return (
+        f"line 1 {reads}: the file seems separated by {sep!r} ({_SEPARATORS[sep]}), "
+        f"not commas; {fix}"
+    )
+
 
 def _read_csv(path: Path, table: Table) -> _Raw:
     """Read every cell as text; rows carry their line number (header = line 1)."""
@@ -343,6 +402,20 @@ def _read_csv(path: Path, table: Table) -> _Raw:
             f"the file is empty. Line 1 must be the header naming the columns ({required}), "
             f"then one line per row.",
             file=path,
+        )
+    line1 = text.split("\n", 1)[0].rstrip("\r")
+    sep = _other_separator(line1, table)
+    if sep is not None:  # before the parser takes a comma in a cell for a ragged row
+        raise DataError(
+            _separator_message(
+                line1,
+                sep,
+                f"save it as comma-separated CSV with '.' as the decimal mark (Excel uses "
+                f"the list separator of the computer's region settings; LibreOffice asks "
+                f"for the field delimiter), or as {table.name}.parquet.",
+            ),
+            file=path,
+            row=1,
         )
     try:
         cells = pd.read_csv(

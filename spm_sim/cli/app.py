@@ -218,6 +218,9 @@ def _cmd_check(args) -> int:
         )
         for year, total in b.groupby(b["date"].dt.year)["amount"].sum().items():
             print(f"    {year}: {total:>16,.0f}")
+    if book.snapshot_date is None and book.bookings.empty:
+        print("  reps employed: not dated (no snapshot_date in book.yaml and no bookings)")
+        return 0
     current = book.current_reps()
     on = book.snapshot_date.date() if book.snapshot_date is not None else "the last booking date"
     print(f"  reps employed on {on}: {len(current)} in {current['region'].nunique()} regions")
