@@ -308,7 +308,7 @@ CASES: list[Case] = [
     case("quota-probability-1.5", "quota", QUOTAS, sub(S, QUOTA_BLOCK, "  method: calibrated\n  probability: 1.5\n"), tokens=["base.yaml", "probability", "1.5"]),
     case("quota-seasonality-sum", "quota", QUOTAS, quota("  seasonality: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]\n"), tokens=["base.yaml", "seasonality"]),
     case("quota-override-negative", "quota", QUOTAS, quota("  overrides: [{rep_id: R001, quota: -5, reason: test}]\n"), tokens=["base.yaml", "overrides", "got -5"]),
-    case("quota-override-unknown-rep", "quota", QUOTAS, quota("  overrides: [{rep_id: R999, quota: 1000000, reason: test}]\n"), tokens=["overrides", "R999"]),
+    case("quota-override-unknown-rep", "quota", QUOTAS, quota("  overrides: [{rep_id: R999, quota: 1000000, reason: test}]\n"), tokens=["base.yaml", "overrides", "R999"]),
     case("quota-hire-outside-year", "quota", QUOTAS, quota("  hires: [{rep_id: N1, region: West, start: 2030-01-01}]\n"), tokens=["base.yaml", "hires", "2030-01-01"]),
     case("quota-strict-scenario", "quota", QUOTAS, [append(S, "strict: true\n"), cell(B, DEAL_R079, "date", "2024-01-15")], tokens=["bookings.csv", f"row {DEAL_R079}", "R079", "hire"]),
     case("targets-unknown-rep", "quota", QUOTAS_BU, add_row(T, rep_id="R999"), tokens=["targets.csv", "R999"]),

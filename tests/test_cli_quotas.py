@@ -386,3 +386,66 @@ def test_the_company_target_has_one_bound(tmp_path, capsys):
     assert "argument --target: must be an amount from 0.01 (a cent) to 1e+15, got 1.5e15" in (
         capsys.readouterr().err
     )
+
+
+# --- figures nobody should believe are flagged, from the numbers already judged (issue 15)
+
+
+def test_quotas_flag_implausible_figures_and_strict_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "q.csv"
+    assert main(["quotas", BASELINE, "--growth", "5", "--trials", "100", "--out", str(out)]) == 0
+    printed, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert len(lines) == 2 and all(
+        line.startswith(f"spm-sim: warning: quotas of scenario 'Baseline 2026' ({BASELINE}): ")
+        and line.endswith("(--strict makes this an error)")
+        for line in lines
+    )
+    assert "median rep attainment 1" in lines[0] and "is below 20%" in lines[0]
+    assert "share of reps at or above quota 0.0% (mean over 100 trials)" in lines[1]
+    assert "almost no rep reaches quota in any simulated year" in lines[1]
+    for line in lines:  # the settings behind the figure, and where to change them
+        assert "company target = 2025 bookings x (1 + 500.0%)" in line
+        assert f"check the quota settings (quota: in {BASELINE}, changed by --growth 5)" in line
+    assert "Reps expected at or above quota: 0%" in printed and out.is_file()
+
+    # the scenario's strict: true makes the first flag the error, before anything is printed
+    plan = SAMPLE_SCENARIOS.parent / "plans" / "baseline.yaml"
+    scenario = tmp_path / "strict.yaml"
+    scenario.write_text(
+        f"name: Strict\nbook: {SAMPLE_SCENARIOS.parent / 'sample'}\nplan: {plan}\n"
+        "plan_year: 2026\ntrials: 100\nquota: {method: history, growth: 5}\nstrict: true\n"
+    )
+    strict_out = tmp_path / "strict" / "q.csv"
+    assert main(["quotas", str(scenario), "--out", str(strict_out)]) == 2
+    printed, err = capsys.readouterr()
+    assert printed == "" and err.count("\n") == 1
+    assert err.startswith(f"spm-sim: error: quotas of scenario 'Strict' ({scenario}): median rep ")
+    assert f"check the quota settings (quota: in {scenario}) and the book's bookings." in err
+    assert not strict_out.exists() and not (tmp_path / "strict" / "q_reps.csv").exists()
+
+
+@pytest.mark.parametrize("scenario", sorted(SAMPLE_SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_sample_scenarios_quotas_are_not_flagged(scenario, tmp_path, capsys):
+    out = tmp_path / "q.csv"
+    assert main(["quotas", str(scenario), "--trials", "200", "--out", str(out)]) == 0
+    printed, err = capsys.readouterr()
+    assert "warning" not in err and "Median attainment" in printed and out.is_file()
+
+
+def test_an_override_for_an_unknown_rep_names_the_scenario_file(tmp_path, capsys):
+    plan = SAMPLE_SCENARIOS.parent / "plans" / "baseline.yaml"
+    scenario = tmp_path / "base.yaml"
+    scenario.write_text(
+        f"name: Overrides\nbook: {SAMPLE_SCENARIOS.parent / 'sample'}\nplan: {plan}\n"
+        "plan_year: 2026\nquota:\n  growth: 0.08\n"
+        "  overrides: [{rep_id: R999, quota: 1000000, reason: test}]\n"
+    )
+    out = tmp_path / "q.csv"
+    code = main(["quotas", str(scenario), "--growth", "0.1", "--trials", "100", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert err == (
+        f"spm-sim: error: {scenario}: quota.overrides[0]: rep 'R999' carries no quota in this "
+        "plan year; check the rep_id\n"
+    )

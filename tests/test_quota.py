@@ -161,3 +161,49 @@ def test_the_sample_scenarios_quotas_raise_no_plausibility_warning():
         assert len(q.rep_ids) > 0
         checked += 1
     assert checked >= 3
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            "overrides: [{rep_id: R999, quota: 1000000, reason: test}]",
+            r"quota\.overrides\[0\]: rep 'R999' carries no quota in this plan year",
+        ),
+        (
+            "moves: [{rep_id: R999, region: West, date: 2026-04-01}]",
+            r"quota\.moves\[0\] \(R999\): rep 'R999' carries no quota in 2026",
+        ),
+        (
+            "hires: [{rep_id: R001, region: West, start: 2026-03-01}]",
+            r"quota\.hires\[0\] \(R001\): rep_id 'R001' is already a rep of the book",
+        ),
+    ],
+    ids=["override", "move", "hire"],
+)
+def test_checks_when_quotas_are_set_name_the_scenario_file(tmp_path, entry, message):
+    import re
+
+    from spm_sim import load_sample
+    from spm_sim.errors import SpecError
+    from spm_sim.scenario import SAMPLE_SCENARIOS, load_scenario
+
+    plan = SAMPLE_SCENARIOS.parent / "plans" / "baseline.yaml"
+    path = tmp_path / "base.yaml"
+    path.write_text(
+        f"name: Entries\nplan: {plan}\nplan_year: 2026\nquota:\n  growth: 0.08\n  {entry}\n"
+    )
+    settings = load_scenario(path).quota
+    book = load_sample()
+    in_file = "^" + re.escape(f"{path}: ") + message
+    with pytest.raises(SpecError, match=in_file):
+        set_quotas(book, plan_year=2026, settings=settings)
+    with pytest.raises(SpecError, match=in_file):  # a change elsewhere keeps the file's name
+        set_quotas(book, plan_year=2026, settings=settings.replace(growth=0.1))
+    same = QuotaSettings(**settings.model_dump())  # the same settings, built in code
+    assert same == settings and hash(same) == hash(settings)  # the file is not their value
+    with pytest.raises(SpecError, match="^" + message):
+        set_quotas(book, plan_year=2026, settings=same)
+    field = entry.split(":")[0]  # the entries replaced in code are not the file's
+    with pytest.raises(SpecError, match="^" + message):
+        set_quotas(book, plan_year=2026, settings=settings.replace(**{field: getattr(same, field)}))

@@ -58,7 +58,7 @@ def _quota_reps(book, plan_year: int, rep_ids, settings: QuotaSettings) -> pd.Da
     rows: list[dict[str, Any]] = []
     regions = set(reps["region"])
     for i, h in enumerate(settings.hires):
-        where = f"quota.hires[{i}] ({h.rep_id})"
+        where = settings._located(f"quota.hires[{i}] ({h.rep_id})")
         _in_year(h.start, plan_year, where + " start")
         _known_region(h, regions, where)
         if h.rep_id in known or any(r["rep_id"] == h.rep_id for r in rows):
@@ -108,13 +108,13 @@ def _exposure(reps: pd.DataFrame, months: pd.DatetimeIndex, ramp: np.ndarray, **
 
 
 def _region_months(
-    reps, moves, months: pd.DatetimeIndex, plan_year: int, regions: set
+    reps, settings, months: pd.DatetimeIndex, plan_year: int, regions: set
 ) -> np.ndarray:
     """Region of each rep in each month: a move counts from the start of its month."""
     region = np.repeat(reps["region"].to_numpy(dtype=object)[:, None], len(months), axis=1)
     index = {r: i for i, r in enumerate(reps["rep_id"])}
-    for i, mv in sorted(enumerate(moves), key=lambda t: t[1].date):
-        where = f"quota.moves[{i}] ({mv.rep_id})"
+    for i, mv in sorted(enumerate(settings.moves), key=lambda t: t[1].date):
+        where = settings._located(f"quota.moves[{i}] ({mv.rep_id})")
         _in_year(mv.date, plan_year, where + " date")
         _known_region(mv, regions, where)
         if mv.rep_id not in index:
@@ -685,16 +685,16 @@ def _apply_overrides(values, reps, region_m, settings):
     before_region = {g: values[region_m == g].sum() for g in set(region_m.ravel())}
     rows = []
     for j, o in enumerate(settings.overrides):
+        where = settings._located(f"quota.overrides[{j}]")
         if o.rep_id not in index:
             raise SpecError(
-                f"quota.overrides[{j}]: rep {o.rep_id!r} carries no quota in this plan year; "
-                "check the rep_id"
+                f"{where}: rep {o.rep_id!r} carries no quota in this plan year; check the rep_id"
             )
         i = index[o.rep_id]
         old = values[i].sum()
         if old <= 0:
             raise SpecError(
-                f"quota.overrides[{j}]: rep {o.rep_id!r} has no quota to reshape (no selling "
+                f"{where}: rep {o.rep_id!r} has no quota to reshape (no selling "
                 "time in the plan year); remove the override or fix the rep's dates"
             )
         values[i] *= o.quota / old
@@ -708,15 +708,16 @@ def _apply_overrides(values, reps, region_m, settings):
             if np.isclose(now_fixed + free, total, rtol=1e-12, atol=0.0):
                 continue
             who = sorted({reps["rep_id"].iloc[i] for i in np.nonzero(cells & fixed)[0]})
+            named = f"{settings._located('quota.overrides')} ({', '.join(who)})"
             if free <= 0:
                 raise SpecError(
-                    f"quota.overrides ({', '.join(who)}): nobody else carries quota in region "
+                    f"{named}: nobody else carries quota in region "
                     f"{g} in those months, so the region's total cannot be held; set "
                     "hold_region_total: false"
                 )
             if now_fixed > total:
                 raise SpecError(
-                    f"quota.overrides ({', '.join(who)}): region {g} holds {total:,.0f} and the "
+                    f"{named}: region {g} holds {total:,.0f} and the "
                     f"overrides take {now_fixed:,.0f}, more than all of it; lower the "
                     "overrides or set hold_region_total: false"
                 )

@@ -226,7 +226,7 @@ def set_quotas(
     capacity = season[None, :] / 12.0 * expo
     cap_year = capacity.sum(axis=1)
     region_m = _region_months(
-        reps, settings.moves, plan_months, plan_year, set(book.reps["region"].astype(str))
+        reps, settings, plan_months, plan_year, set(book.reps["region"].astype(str))
     )
     oa = settings.over_assignment
     m = settings.method

@@ -28,12 +28,13 @@ import numpy as np
 from pydantic import (
     Field,
     ModelWrapValidatorHandler,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from spm_sim._spec import Spec
+from spm_sim._spec import Spec, spec_source
 from spm_sim.productivity import DEFAULT_RAMP
 
 from .methods import (
@@ -61,6 +62,34 @@ __all__ = [
 #: small-unit currency; above it a value is a typo and overflows sums). ``spm-sim
 #: quotas --target`` takes the same bound.
 MAX_COMPANY_TARGET = 1e15
+
+
+class _Origin:
+    """The file quota settings were read from, named by the messages of checks that run
+    only when the quotas are set (an override for a rep the book does not have).
+
+    Where the settings came from is not part of their value: any two origins compare
+    equal, so settings read from a file equal the same settings built in code.
+    """
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Origin)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return f"_Origin({self.path!r})"
+
+
+#: The settings whose entries the messages at quota-setting time name by position
+#: (``quota.overrides[0]``); replacing one of them in code drops the file's name.
+_LOCATED = frozenset({"overrides", "hires", "moves"})
 
 
 def monthly_ramp(profile: tuple[float, ...] | None) -> np.ndarray:
@@ -288,6 +317,7 @@ class QuotaSettings(Spec):
     hires: tuple[PlannedHire, ...] = ()
     moves: tuple[Move, ...] = ()
     min_history_months: float = Field(3.0, ge=0.0, le=12.0)
+    _origin: _Origin = PrivateAttr(default_factory=_Origin)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -304,6 +334,10 @@ class QuotaSettings(Spec):
             problems = [*_relocated(exc, flat, nested["method"], shared), *problems]
         else:
             if not problems:
+                # built from a file (a scenario's quota: block): keep its name for the
+                # checks that run when the quotas are set. Only here, on new settings:
+                # an instance passed on (scenario.replace) is returned as it is.
+                settings._origin = _Origin(spec_source())
                 return settings
         raise ValidationError.from_exception_data(cls.__name__, problems)
 
@@ -426,6 +460,12 @@ class QuotaSettings(Spec):
             )
         return self
 
+    def _located(self, where: str) -> str:
+        """``where`` (``"quota.overrides[0]"``) preceded by the file the settings were
+        read from, if they were: ``"base.yaml: quota.overrides[0]"``."""
+        path = self._origin.path
+        return where if path is None else f"{path}: {where}"
+
     def _settable(self) -> list[str]:
         # replace() also takes the method's settings by their flat names
         return [*type(self).model_fields, *_OPTION_DEFAULTS]
@@ -447,7 +487,10 @@ class QuotaSettings(Spec):
                     for k, v in self.options.model_dump().items()
                     if k != "method" and k in model.model_fields and k not in changes
                 }
-        return super().replace(**changes)
+        new = super().replace(**changes)
+        if _LOCATED.isdisjoint(changes):  # the entries the file's name locates are its own
+            new._origin = self._origin
+        return new
 
     # --- the method's settings, read through (None or the default where it has none)
 
@@ -521,11 +564,14 @@ class QuotaSettings(Spec):
         --------
         >>> QuotaSettings(growth=0.08).describe(2026)
         'history (trailing 12 months): company target = 2025 bookings x (1 + 8.0%)'
+        >>> QuotaSettings(growth=-0.1).describe(2026)
+        'history (trailing 12 months): company target = 2025 bookings x (1 - 10.0%)'
         """
+        sign = "-" if self.growth < 0 else "+"
         target = (
             f"company target = {self.target:,.0f} (given)"
             if self.target is not None
-            else f"company target = {plan_year - 1} bookings x (1 + {self.growth:.1%})"
+            else f"company target = {plan_year - 1} bookings x (1 {sign} {abs(self.growth):.1%})"
         )
         m = self.method
         if m == "history":

@@ -11,7 +11,11 @@ The scenario's ``quota:`` settings are the starting point; the options replace
 them. It prints the method, the sums at each level of the hierarchy, the simulated
 attainment, fairness and feasibility, and the company view (probability of reaching
 the company target, incentive cost), and writes the quotas (rep x month), a per-rep
-table and, with ``--figure``, the quota-fit and attainment figures. Without
+table and, with ``--figure``, the quota-fit and attainment figures. Figures outside
+:data:`spm_sim.metrics.RESULT_RANGES` (almost no rep at quota, a median attainment
+of 17%, an incentive cost of sales of 40%) are flagged with the quota settings behind
+them: a warning, or an error before anything is written under ``--strict`` or the
+scenario's ``strict: true``. Without
 ``--out`` the quotas go to ``quotas.csv``, or ``quotas-2.csv``, ``quotas-3.csv``...
 when an earlier run's file is there: a default never replaces an earlier run.
 """
@@ -290,6 +294,7 @@ def _quotas(args, scenario, settings, trials: int, seed: int) -> int:
         args, args.out if chosen else DEFAULT_OUT, chosen=chosen, related=_written_beside
     ) as out:
         q, diag, row = _judge(scenario, settings, book, trials, seed)
+        _flag_quotas(args, scenario, settings, book, q, diag, row, trials)
         cur = scenario.plan.currency
         _print_quotas(scenario, settings, q)
         _print_outcomes(diag, row, trials, seed, cur)
@@ -377,6 +382,99 @@ def _judge(scenario, settings, book, trials: int, seed: int):
     judged = quota_diagnostics_by_setting(scenario, named, trials=trials, rng=seed, book=book)
     view = company_view(scenario, named, trials=trials, rng=seed, book=book)
     return judged.quotas[settings.method], judged.diagnostics[settings.method], view.iloc[0]
+
+
+#: The options that change the quota settings, by their ``args`` name, as the advice
+#: of a flagged figure names them.
+_SETTING_OPTIONS = {
+    "method": "--method",
+    "target": "--target",
+    "growth": "--growth",
+    "over_assignment": "--over-assignment",
+    "region_over_assignment": "--region-over-assignment",
+    "history": "--history",
+    "history_weights": "--history-weights",
+    "weights": "--weights",
+    "targets": "--targets",
+    "reconcile": "--reconcile",
+    "probability": "--probability",
+    "share_at_quota": "--share-at-quota",
+}
+
+
+def _settings_named(args) -> str:
+    """Where the quota settings came from, in words: the scenario's ``quota:`` block and
+    the options that changed it, with their values (``--over-assignment 2``)."""
+    given = []
+    for name, flag in _SETTING_OPTIONS.items():
+        value = getattr(args, name, None)
+        if value is None or value is False:
+            continue
+        if isinstance(value, bool):
+            given.append(flag)
+        elif isinstance(value, float):
+            given.append(f"{flag} {value:g}")
+        elif isinstance(value, tuple):
+            given.append(f"{flag} {','.join(f'{v:g}' for v in value)}")
+        elif isinstance(value, dict):
+            given.append(f"{flag} {','.join(f'{k}={v:g}' for k, v in value.items())}")
+        else:
+            given.append(f"{flag} {value}")
+    where = f"quota: in {args.scenario}"
+    return f"the quota settings ({where}" + (f", changed by {', '.join(given)})" if given else ")")
+
+
+def _flag_quotas(args, scenario, settings, book, q, diag, row, trials: int) -> None:
+    """The judged quotas' figures outside sane ranges, as plausibility warnings (issue 15).
+
+    The figures already computed (no new simulation): the share of reps at or above
+    quota and the median attainment of the diagnostics, and the incentive cost of
+    sales of the company view, against :data:`spm_sim.metrics.RESULT_RANGES`. Each
+    flag is one ``spm-sim: warning:`` line, or the command's error under ``--strict``
+    or the scenario's ``strict: true``; it is raised before anything is written.
+    """
+    import numpy as np
+
+    from spm_sim.errors import ScenarioError, implausible
+    from spm_sim.metrics import check_figures
+
+    has = q.annual > 0
+    n_has = int(has.sum())
+    per_trial = f"mean over {trials:,} trials"
+    o = diag.overall.set_index("metric")
+    figures: dict = {
+        "median_attainment": (
+            float(o.loc["attainment", "p50"]),
+            f"over {trials:,} trials x {n_has} reps with a quota",
+        ),
+        "share_reps_at_quota": (diag.value("share_at_quota"), per_trial),
+        "incentive_cost_of_sales": (float(row["incentive_cost_of_sales"]), per_trial),
+    }
+    reps = diag.reps.set_index("rep_id")
+    quota = q.annual[has]
+    bookings = reps["expected_bookings"].reindex(np.asarray(q.rep_ids)[has]).to_numpy(float)
+    drivers: dict = {
+        "currency": scenario.plan.currency,
+        "median_quota": float(np.median(quota)) if n_has else float("nan"),
+        "median_bookings": float(np.nanmedian(bookings)) if n_has else float("nan"),
+        "quota": f"{settings.describe(scenario.plan_year)}; over-assignment "
+        f"{format_pct(q.over_assignment)} realised",
+    }
+    ti = book.reps.set_index("rep_id")["target_incentive"]
+    ids = [str(r) for r in np.asarray(q.rep_ids)[has]]
+    if n_has and all(r in ti.index for r in ids):  # planned hires have no TI in the book
+        ti_has = ti.reindex(ids).to_numpy(float)
+        drivers.update(median_ti=float(np.median(ti_has)), tcr=float(ti_has.sum() / quota.sum()))
+    named = _settings_named(args)
+    drivers["advice"] = {
+        "median_attainment": f"check {named} and the book's bookings",
+        "share_reps_at_quota": f"check {named} and the book's bookings",
+        "incentive_cost_of_sales": f"check {named}, the reps' target incentive (reps.csv, "
+        "column target_incentive) and the plan's rates",
+    }
+    prefix = f"quotas of scenario {scenario.name!r} ({args.scenario})"
+    for flag in check_figures(scenario.name, figures, drivers, prefix=prefix):
+        implausible(flag["message"], error=ScenarioError)
 
 
 def _print_quotas(scenario, settings, q) -> None:
