@@ -145,7 +145,7 @@ def test_several_results_are_flagged_scenario_by_scenario(big_ti, absurd, book):
         ("share_reps_at_quota", 0.005, 0.004),
     ],
 )
-def test_the_bounds_themselves_are_plausible(figure, inside, outside):
+def test_a_figure_at_its_bound_is_not_flagged_and_one_just_past_it_is(figure, inside, outside):
     assert check_figures("S", {figure: inside}) == []
     (flag,) = check_figures("S", {figure: outside})
     assert flag["figure"] == figure and flag["value"] == outside
