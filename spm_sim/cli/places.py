@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -409,10 +409,22 @@ def _say_lock(lock: Lock, where: Path) -> None:
     note(f"{where}: took over the lock of a run that ended unfinished ({lock.took_over}){left}")
 
 
-def _file_lock(path: Path, args: argparse.Namespace, option: str):
+@contextmanager
+def _file_lock(path: Path, args: argparse.Namespace, option: str) -> Iterator[Lock]:
+    """Hold ``path``'s lock; folders made for it are removed again if left empty
+    (a command refused after taking the lock leaves no trace)."""
+    made = [f for f in (path.parent, *path.parent.parents) if not f.exists()]  # deepest first
     make_folder(path.parent)
     lock_file = path.parent / f".{path.name}.lock"
-    return hold_lock(lock_file, what=f"{option} {path}", command=" ".join(_command(args)))
+    try:
+        with hold_lock(
+            lock_file, what=f"{option} {path}", command=" ".join(_command(args))
+        ) as lock:
+            yield lock
+    finally:
+        for folder in made:
+            with suppress(OSError):  # not empty: the command wrote there
+                folder.rmdir()
 
 
 @contextmanager
