@@ -307,10 +307,6 @@ def _figure(png_b64: str, alt: str, caption: str) -> str:
     )
 
 
-def _fmt_attainment(x: float | None) -> str:
-    return "none" if x is None else f"{x:.0%}"
-
-
 def _plan_table(plan) -> str:
     header = ["Component", "Type", "Measure", "Weight", "Measured", "Rule"]
     rows = []
