@@ -9,12 +9,15 @@ STAMP  := $(VENV)/.installed
 TRIALS ?=
 # extra JupyterLab options, e.g. make lab LAB_ARGS="--no-browser --port 8899"
 LAB_ARGS ?=
+# the no-code app listens on 127.0.0.1:$(APP_PORT)
+APP_PORT ?= 8866
 
-.PHONY: help setup demo test lab bench clean data
+.PHONY: help setup demo test app lab bench clean data
 
 help:
 	@echo "make demo   set up .venv, run the sample scenarios, write reports/demo.html"
 	@echo "make test   set up .venv, run every test"
+	@echo "make app    the no-code planner app (Voila) on http://127.0.0.1:$(APP_PORT)"
 	@echo "make lab    JupyterLab on notebooks/"
 	@echo "make bench  run every benchmark in benchmarks/"
 	@echo "make data   regenerate data/sample/ (bit for bit) from data/make_sample.py"
@@ -34,6 +37,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+app: $(STAMP)
+	$(VENV)/bin/voila notebooks/app.ipynb --no-browser --port=$(APP_PORT) --Voila.ip=127.0.0.1
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)

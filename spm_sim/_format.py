@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 __all__ = [
+    "NO_MATHS_CLASS",
+    "no_maths",
     "currency_symbol",
     "units_per_usd",
     "money_threshold",
@@ -347,3 +349,24 @@ def unique_slugs(names: Sequence[str]) -> list[str]:
             k += 1
         out.append(slug)
     return out
+
+
+#: the class JupyterLab's MathJax (and classic Notebook's) skips when it typesets maths
+NO_MATHS_CLASS = "tex2jax_ignore"
+
+
+def no_maths(html: str) -> str:
+    """Wrap an HTML fragment so that JupyterLab does not typeset ``$...$`` in it as maths.
+
+    JupyterLab runs MathJax over every HTML output, so a table holding "$134M" and
+    "$118M" shows the text between the two dollar signs as italic maths. MathJax skips
+    any element with the class ``tex2jax_ignore``; the fragment is wrapped in a
+    ``div`` with that class and is otherwise unchanged (browsers outside Jupyter
+    ignore the class).
+
+    Examples
+    --------
+    >>> no_maths("<td>$134M (P10 $118M)</td>")
+    '<div class="tex2jax_ignore"><td>$134M (P10 $118M)</td></div>'
+    """
+    return f'<div class="{NO_MATHS_CLASS}">{html}</div>'
