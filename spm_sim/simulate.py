@@ -18,6 +18,7 @@ Built for scale from the start:
 
 from __future__ import annotations
 
+import copy
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,9 +30,10 @@ import pandas as pd
 
 from spm_sim._provenance import package_version
 from spm_sim.book import Book, load_book_ref
-from spm_sim.comp import Plan, payout, payout_columns
+from spm_sim.comp import MBO, Plan, payout, payout_columns
 from spm_sim.errors import ScenarioError, SpmSimError, strict_checks
 from spm_sim.productivity import (
+    DEFAULT_RAMP,
     Coaching,
     DealMix,
     Kernel,
@@ -50,7 +52,7 @@ from spm_sim.productivity import (
     to_trial_major,
     workforce_clocks,
 )
-from spm_sim.quota import Quotas, set_quotas
+from spm_sim.quota import Quotas, QuotaSettings, set_quotas
 from spm_sim.random import (
     RngLike,
     calibration_rng,
@@ -64,6 +66,8 @@ from spm_sim.scenario import Scenario
 
 __all__ = [
     "SimulationResult",
+    "SalesDraws",
+    "draw_sales",
     "Prepared",
     "prepare",
     "simulate",
@@ -91,7 +95,9 @@ class Prepared:
     notes: tuple[tuple[str, str], ...] = ()
 
 
-def prepare(scenario: Scenario, book: Book | None = None, *, rng: RngLike = None) -> Prepared:
+def prepare(
+    scenario: Scenario, book: Book | None = None, *, rng: RngLike = None, progress: bool = False
+) -> Prepared:
     """Load the book (unless given), fit the productivity model and set the quotas.
 
     A plan that declares measures (a product line, new logos, scores) also gets the
@@ -101,10 +107,11 @@ def prepare(scenario: Scenario, book: Book | None = None, *, rng: RngLike = None
     (:data:`spm_sim.random.STREAMS`); :func:`simulate` passes its own root.
 
     A scenario with ``strict: true`` runs under :func:`spm_sim.errors.strict_checks`:
-    the book's plausibility warnings are raised as errors.
+    the book's plausibility warnings are raised as errors. ``progress`` shows a bar
+    over the calibration of calibrated quotas (the slow part, when there is one).
     """
     with strict_checks(_strict(scenario)):
-        return _prepare(scenario, book, rng=rng)
+        return _prepare(scenario, book, rng=rng, progress=progress)
 
 
 def _strict(scenario: Scenario) -> bool:
@@ -112,8 +119,40 @@ def _strict(scenario: Scenario) -> bool:
     return bool(getattr(scenario, "strict", False))
 
 
-def _prepare(scenario: Scenario, book: Book | None, *, rng: RngLike) -> Prepared:
-    """:func:`prepare` without the strict checks around it."""
+@dataclass
+class _Fitted:
+    """What :func:`prepare` computed for one book, plan year and root, kept by
+    :class:`SalesDraws` so that paying another plan or quotas refits nothing: the
+    productivity model (before planned hires), recent quotas by their settings and
+    the deal mix by the reps it is for."""
+
+    model: ProductivityModel | None = None
+    quotas: list[tuple[QuotaSettings, Quotas]] = field(default_factory=list)
+    mix: dict[tuple[str, ...], DealMix] = field(default_factory=dict)
+
+    #: quota settings remembered (a planner going back and forth between a few)
+    keep: int = 8
+
+    def quotas_for(self, settings: QuotaSettings) -> Quotas | None:
+        for seen, quotas in self.quotas:
+            if seen == settings:
+                return quotas
+        return None
+
+    def remember(self, settings: QuotaSettings, quotas: Quotas) -> None:
+        self.quotas = [(settings, quotas), *self.quotas[: self.keep - 1]]
+
+
+def _prepare(
+    scenario: Scenario,
+    book: Book | None,
+    *,
+    rng: RngLike,
+    fitted: _Fitted | None = None,
+    progress: bool = False,
+) -> Prepared:
+    """:func:`prepare` without the strict checks around it; ``fitted`` keeps (and
+    reuses) what depends only on the book, the plan year and the root."""
     root = seed_sequence(rng, default=scenario.seed)
     book = book if book is not None else load_book_ref(scenario.book)
     if scenario.plan.currency != book.currency:
@@ -123,33 +162,44 @@ def _prepare(scenario: Scenario, book: Book | None, *, rng: RngLike) -> Prepared
             "amount would be shown in the wrong currency. Set the plan's currency to the "
             "book's (converting its money amounts), or use a book in the plan's currency."
         )
-    model = fit_productivity(book, plan_year=scenario.plan_year)
-    # the calibration draws from its own stream, never the trials' (no in-sample fit)
-    quotas = set_quotas(
-        book,
-        plan_year=scenario.plan_year,
-        settings=scenario.quota,
-        rep_ids=model.rep_ids,
-        model=model,
-        rng=calibration_rng(root),
-    )
+    shared = fitted is not None
+    fitted = fitted if fitted is not None else _Fitted()
+    if fitted.model is None:
+        fitted.model = fit_productivity(book, plan_year=scenario.plan_year)
+    model = fitted.model
+    quotas = fitted.quotas_for(scenario.quota)
+    if quotas is None:
+        # the calibration draws from its own stream, never the trials' (no in-sample fit)
+        quotas = set_quotas(
+            book,
+            plan_year=scenario.plan_year,
+            settings=scenario.quota,
+            rep_ids=model.rep_ids,
+            model=model,
+            rng=calibration_rng(root),
+            progress=progress,
+        )
+        fitted.remember(scenario.quota, quotas)
+    if shared:
+        # the cache stays as it was set: every result gets its own model and quotas,
+        # so a caller changing one (result.quotas.values *= 2) cannot change the next
+        model, quotas = copy.deepcopy(model), copy.deepcopy(quotas)
     reps = book.reps.set_index(book.reps["rep_id"].astype(str)).loc[list(model.rep_ids)]
     if scenario.quota.hires:
         # planned hires (quota.hires) sell at the team's prior from their start date
-        role = scenario.plan.role or "AE"
-        ramp = scenario.workforce.ramp_of(role) if scenario.workforce is not None else None
         model = add_planned_hires(
-            model,
-            scenario.quota.hires,
-            plan_year=scenario.plan_year,
-            **({"ramp": ramp} if ramp is not None else {}),
+            model, scenario.quota.hires, plan_year=scenario.plan_year, ramp=_hire_ramp(scenario)
         )
         reps = pd.concat([reps, _planned_rep_rows(scenario, reps)])
         if tuple(quotas.rep_ids) != model.rep_ids:  # pragma: no cover - an internal contract
             raise RuntimeError("quotas and the productivity model list the reps differently")
     mix = None
     if scenario.plan.measures:
-        mix = fit_deal_mix(book, model.rep_ids, plan_year=scenario.plan_year)
+        mix = fitted.mix.get(model.rep_ids)
+        if mix is None:
+            mix = fitted.mix[model.rep_ids] = fit_deal_mix(
+                book, model.rep_ids, plan_year=scenario.plan_year
+            )
         check_products(scenario.plan, mix)
     # The scenario checked its parts against each other when it was built (engine
     # against the plan's measures, reference plan's role, programmes: see Scenario);
@@ -440,18 +490,40 @@ def draw_block(
     ``stayed``, (trials, reps), True where the seat's rep stayed all year. Pure and
     deterministic in ``root`` and the trial indices, so it runs in any process.
     """
+    loop = kernel if kernel is not None and kernel.on else None  # the month loop, if on
+    wf = kernel is not None and kernel.workforce is not None
+    measured = plan if plan is not None and plan.measures else None
+    draws, measures, clocks = _draw_exogenous(
+        model, root, start, stop, engine=engine, measured=measured, mix=mix, clocks=wf
+    )
+    if loop is None:
+        return draws, measures, {}
+    return _through_loop(loop, draws, measures, clocks, measured)
+
+
+def _draw_exogenous(
+    model: ProductivityModel,
+    root: np.random.SeedSequence,
+    start: int,
+    stop: int,
+    *,
+    engine: str,
+    measured: Plan | None,
+    mix: DealMix | None,
+    clocks: bool,
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
+    """The sales of trials ``start..stop-1`` before the month loop: the plan plays no
+    part but for the measures it declares (``measured``, drawn after the bookings).
+
+    Returns ``(bookings, measures, clocks)``, bookings and measures shaped (trials,
+    reps, periods), the seats' clocks (trials, reps, 4) when ``clocks`` else None.
+    """
     shape = (model.n_reps, model.n_periods)
     n = stop - start
-    loop = kernel if kernel is not None and kernel.on else None  # the month loop, if on
-    dynamic = loop is not None
-    declared = plan.measures if plan is not None else ()
-    # the month loop reads month-major arrays; without it, trial-major is what
-    # the payout takes
-    draws = np.empty((model.n_periods, n, model.n_reps) if dynamic else (n, *shape))
+    draws = np.empty((n, *shape))
+    declared = measured.measures if measured is not None else ()
     measures = {m.name: np.empty((n, *shape)) for m in declared}
-    wf = kernel is not None and kernel.workforce is not None
-    clocks = np.empty((n, model.n_reps, 4)) if wf else None
-    measured = plan if measures else None  # the plan whose measures are drawn
+    seat_clocks = np.empty((n, model.n_reps, 4)) if clocks else None
     # One stream per trial is what makes results independent of chunking; the
     # draws inside a trial are vectorised over reps and periods. The plan's own
     # measures are drawn after the bookings, so they never change the bookings; the
@@ -484,23 +556,30 @@ def draw_block(
                 assert mix is not None, "a plan's measures are drawn with its deal mix"
                 for name, value in draw_measures(measured, mix, cell, sizes, shape, rng).items():
                     measures[name][k] = value
-        if dynamic:
-            draws[:, k, :] = one.T
-        else:
-            draws[k] = one
-        if clocks is not None:
-            clocks[k] = workforce_clocks(workforce_rng(root, trial), model.n_reps)
-    stats: dict[str, np.ndarray] = {}
-    if loop is not None:
-        moved, stats = run_kernel_by_month(loop, draws, clocks)
-        exogenous, draws = to_trial_major(draws), to_trial_major(moved)
-        if measured is not None:
-            measures = {
-                name: value
-                if measured.measure(name).kind == "score"
-                else _follow(value, exogenous, draws)
-                for name, value in measures.items()
-            }
+        draws[k] = one
+        if seat_clocks is not None:
+            seat_clocks[k] = workforce_clocks(workforce_rng(root, trial), model.n_reps)
+    return draws, measures, seat_clocks
+
+
+def _through_loop(
+    loop: Kernel,
+    exogenous: np.ndarray,
+    measures: dict[str, np.ndarray],
+    clocks: np.ndarray | None,
+    measured: Plan | None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The month loop over exogenous bookings (trials, reps, periods), left unchanged;
+    the plan's bookings-like measures follow their rep-month's bookings."""
+    moved, stats = run_kernel_by_month(loop, to_month_major(exogenous), clocks)
+    draws = to_trial_major(moved)
+    if measured is not None:
+        measures = {
+            name: value
+            if measured.measure(name).kind == "score"
+            else _follow(value, exogenous, draws)
+            for name, value in measures.items()
+        }
     return draws, measures, stats
 
 
@@ -525,6 +604,20 @@ def _run_chunk(
         draws, measures, stats = draw_block(
             model, root, start, stop, engine=engine, kernel=kernel, plan=plan, mix=mix
         )
+    return _pay_block(plan, quotas, target_incentive, draws, measures, stats)
+
+
+def _pay_block(
+    plan: Plan,
+    quotas: np.ndarray,
+    target_incentive: np.ndarray,
+    draws: np.ndarray,
+    measures: dict[str, np.ndarray],
+    stats: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Pay a block of trials' bookings (trials, reps, periods) under ``plan``: the
+    arrays a :class:`SimulationResult` is joined from."""
+    with np.errstate(over="ignore", invalid="ignore"):
         pay = payout(plan, draws, quotas, target_incentive, measures=measures or None)
     return {
         "bookings": draws.sum(axis=-1),
@@ -586,6 +679,9 @@ class SimulationResult:
     notes : tuple of (str, str)
         How the sales were drawn and what happened during the year (workforce,
         behaviour, programmes, time allocation), as the report prints them.
+    book : Book or None
+        The book the run was simulated on (the report replays last year's deals
+        from it); not part of the result's equality.
     """
 
     scenario: Scenario
@@ -609,6 +705,7 @@ class SimulationResult:
     programme_cost: float = 0.0
     notes: tuple[tuple[str, str], ...] = ()
     version: str = field(default_factory=package_version)
+    book: Book | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_trials(self) -> int:
@@ -716,8 +813,19 @@ def simulate(
         raise ValueError(f"workers must be >= 1, got {workers}.")
     with strict_checks(_strict(scenario)):
         root = seed_sequence(rng, default=scenario.seed)
-        prep = prepare(scenario, book, rng=root)
+        prep = prepare(scenario, book, rng=root, progress=progress)
         parts = _run_chunks(scenario, prep, root, n, chunk_size, workers, executor, progress)
+    return _result(scenario, n, root, prep, parts)
+
+
+def _result(
+    scenario: Scenario,
+    n: int,
+    root: np.random.SeedSequence,
+    prep: Prepared,
+    parts: list[dict[str, np.ndarray]],
+) -> SimulationResult:
+    """Join the chunks of a run into its result, refusing any money that is not finite."""
     joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     _check_finite(scenario, joined, prep)
     return SimulationResult(
@@ -743,6 +851,350 @@ def simulate(
         coached=prep.coached,
         programme_cost=prep.programme_cost,
         notes=prep.notes,
+        book=prep.book,
+    )
+
+
+def _measures_key(plan: Plan) -> tuple | None:
+    """What of a plan the drawn measures depend on: its declared measures and, in
+    order, the score levels and probabilities of its MBO components (drawn on the
+    trial's stream after the deals); None for a plan that declares no measures."""
+    if not plan.measures:
+        return None
+    scores = tuple(
+        (c.measure, tuple(lv.score for lv in c.levels), c.probabilities)
+        for c in plan.components
+        if isinstance(c, MBO)
+    )
+    return (plan.measures, scores)
+
+
+def _hire_ramp(scenario: Scenario) -> tuple[float, ...]:
+    """The ramp planned hires sell on (it shapes their draws): the workforce's ramp
+    for the plan's role, else the default ramp. Scenarios whose hires ramp alike
+    draw alike, whether the ramp is spelled out or left to the default."""
+    if scenario.workforce is None:
+        return DEFAULT_RAMP
+    return tuple(scenario.workforce.ramp_of(scenario.plan.role or "AE"))
+
+
+def _freeze(*arrays: np.ndarray | None) -> Any:
+    """Make stored draws read-only (nothing paid on them may change them); returns
+    the first array."""
+    for a in arrays:
+        if a is not None:
+            a.setflags(write=False)
+    return arrays[0]
+
+
+class SalesDraws:
+    """A scenario's sales drawn once, to pay other plans and quotas on the same draws.
+
+    Made by :func:`draw_sales`; :meth:`pay` turns them into the
+    :class:`SimulationResult` of any scenario they fit, bit for bit the result
+    :func:`simulate` gives for that scenario with the same trials, seed and book,
+    in a fraction of the time: the sales are not drawn again and the productivity
+    model is not refitted (nor are quotas already set for the same settings).
+
+    The draws fit a scenario when everything the sales are drawn from is the same:
+    the book, the plan year, the seed (when the draws took the scenario's own),
+    the engine, the planned hires (and their ramp), the strictness, and, for a plan
+    that declares measures, those measures and its MBO score draws. The plan's
+    rates, tiers and caps, the quota settings, and the workforce, behaviour and
+    programmes may all differ: with any of the last three on, the month loop (what
+    the reps do during the year) runs again on the stored sales, as
+    :func:`simulate` runs it on fresh ones. For a scenario the draws do not fit,
+    :meth:`pay` raises :class:`~spm_sim.errors.ScenarioError` saying what differs;
+    it never redraws behind the caller's back (:meth:`mismatch` asks first).
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario the sales were drawn for.
+    n_trials, chunk_size : int
+    book : Book
+    nbytes : int
+        Memory the stored draws take.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        root: np.random.SeedSequence,
+        book: Book,
+        rng_given: bool,
+        book_given: bool,
+        chunk_size: int,
+        blocks: list[list[Any]],
+        fitted: _Fitted,
+    ) -> None:
+        self.scenario = scenario
+        self.book = book
+        self.chunk_size = chunk_size
+        self._root = root
+        self._rng_given = rng_given
+        self._book_given = book_given
+        self._blocks = blocks  # [start, stop, bookings, measures, clocks or None]
+        self._fitted = fitted
+        self._measures = _measures_key(scenario.plan)
+
+    def __repr__(self) -> str:
+        return (
+            f"SalesDraws(scenario={self.scenario.name!r}, n_trials={self.n_trials}, "
+            f"reps={self._blocks[0][2].shape[1]}, {self.nbytes / 2**20:.0f} MiB)"
+        )
+
+    @property
+    def n_trials(self) -> int:
+        """How many trials (simulated years) were drawn.
+
+        Examples
+        --------
+        >>> from spm_sim import sample_scenario
+        >>> from spm_sim.simulate import draw_sales
+        >>> draw_sales(sample_scenario("baseline"), 30, chunk_size=20).n_trials
+        30
+        """
+        return int(self._blocks[-1][1])
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the stored draws take, in bytes: the bookings (trials x reps x 12
+        months x 8 bytes), any measures the plan declares and the seats' clocks.
+
+        Examples
+        --------
+        >>> from spm_sim import sample_scenario
+        >>> from spm_sim.simulate import draw_sales
+        >>> draws = draw_sales(sample_scenario("baseline"), 10)
+        >>> draws.nbytes == 10 * 80 * 12 * 8
+        True
+        """
+        total = 0
+        for block in self._blocks:
+            total += block[2].nbytes + sum(v.nbytes for v in block[3].values())
+            total += block[4].nbytes if block[4] is not None else 0
+        return total
+
+    def mismatch(self, scenario: Scenario) -> str | None:
+        """Why these draws cannot pay ``scenario``, in words, or None when they can.
+
+        Examples
+        --------
+        >>> from spm_sim import sample_scenario
+        >>> from spm_sim.simulate import draw_sales
+        >>> s = sample_scenario("baseline")
+        >>> draws = draw_sales(s, 20)
+        >>> draws.mismatch(s.replace(plan_year=2025))  # doctest: +ELLIPSIS
+        "the sales were drawn for plan_year 2026, and this scenario has 2025..."
+        """
+        d = scenario
+        was = self.scenario
+        checks: list[tuple[str, Any, Any]] = [
+            ("plan_year", d.plan_year, was.plan_year),
+            ("engine", d.engine, was.engine),
+            ("quota.hires", d.quota.hires, was.quota.hires),
+            (
+                "the planned hires' ramp (workforce.ramp)",
+                _hire_ramp(d) if d.quota.hires else None,
+                _hire_ramp(was) if was.quota.hires else None,
+            ),
+            ("strict", d.strict, was.strict),
+        ]
+        if not self._book_given:
+            checks.insert(0, ("book", d.book, was.book))
+        if not self._rng_given:
+            checks.append(("seed", d.seed, was.seed))
+        mine = _measures_key(d.plan)
+        if mine is not None:
+            checks.append(
+                ("the plan's measures and MBO score draws", mine, self._measures),
+            )
+        for name, now, then in checks:
+            if now != then:
+                if isinstance(now, int | str) and isinstance(then, int | str):
+                    diff = f"{name} {then!r}, and this scenario has {now!r}"
+                else:
+                    diff = f"{name} of scenario {was.name!r}, and this scenario's differ"
+                return (
+                    f"the sales were drawn for {diff}; {name} changes the sales drawn, so "
+                    f"scenario {d.name!r} cannot be paid on these draws. Draw its own: "
+                    "draw_sales(scenario, n_trials)."
+                )
+        return None
+
+    def pay(self, scenario: Scenario) -> SimulationResult:
+        """Pay ``scenario``'s plan and quotas on these sales.
+
+        Parameters
+        ----------
+        scenario : Scenario
+            Any scenario the draws fit (see the class notes): typically the drawn
+            scenario with another plan (``scenario.replace(plan=...)``) or other
+            quota settings.
+
+        Returns
+        -------
+        SimulationResult
+            Identical to ``simulate(scenario, n_trials, rng=..., book=...)`` with the
+            trials, seed and book of :func:`draw_sales`; its ``scenario.trials`` is
+            ``n_trials``.
+
+        Raises
+        ------
+        ScenarioError
+            When the draws do not fit ``scenario`` (the message says what differs);
+            any error :func:`simulate` raises for that scenario.
+
+        Examples
+        --------
+        >>> from spm_sim import sample_scenario, simulate
+        >>> from spm_sim.simulate import draw_sales
+        >>> s = sample_scenario("baseline")
+        >>> draws = draw_sales(s, 20)
+        >>> fast = draws.pay(s.replace(quota=s.quota.replace(growth=0.12)))
+        >>> slow = simulate(s.replace(quota=s.quota.replace(growth=0.12)), 20)
+        >>> bool((fast.payout == slow.payout).all())
+        True
+        """
+        why = self.mismatch(scenario)
+        if why is not None:
+            raise ScenarioError(why)
+        with strict_checks(_strict(scenario)):
+            prep = _prepare(scenario, self.book, rng=self._root, fitted=self._fitted)
+            loop = prep.kernel if prep.kernel is not None and prep.kernel.on else None
+            measured = scenario.plan if scenario.plan.measures else None
+            parts = []
+            for block in self._blocks:
+                start, stop, draws, measures, clocks = block
+                measures = measures if measured is not None else {}
+                stats: dict[str, np.ndarray] = {}
+                if loop is not None:
+                    if loop.workforce is not None and clocks is None:
+                        clocks = block[4] = _freeze(self._clocks(start, stop, draws.shape[1]))
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        draws, measures, stats = _through_loop(
+                            loop, draws, measures, clocks, measured
+                        )
+                parts.append(
+                    _pay_block(
+                        scenario.plan,
+                        prep.quotas.values,
+                        prep.target_incentive,
+                        draws,
+                        measures,
+                        stats,
+                    )
+                )
+        return _result(scenario, self.n_trials, self._root, prep, parts)
+
+    def _clocks(self, start: int, stop: int, n_reps: int) -> np.ndarray:
+        """The seats' clocks of trials ``start..stop-1``, from their own streams."""
+        return np.stack(
+            [workforce_clocks(workforce_rng(self._root, t), n_reps) for t in range(start, stop)]
+        )
+
+
+def draw_sales(
+    scenario: Scenario,
+    n_trials: int | None = None,
+    *,
+    rng: RngLike = None,
+    book: Book | None = None,
+    chunk_size: int = 250,
+    progress: bool = False,
+) -> SalesDraws:
+    """Draw a scenario's sales once, to pay many plans and quotas on them fast.
+
+    The fast path of a what-if: drawing the sales is most of a run's time, and the
+    draws depend on the book, the plan year and the seed, not on the plan or the
+    quotas. ``draw_sales(s, n).pay(s2)`` is bit for bit ``simulate(s2, n)`` for
+    any ``s2`` the draws fit (:class:`SalesDraws` says which; others are refused
+    with a :class:`~spm_sim.errors.ScenarioError`, never paid wrongly).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    n_trials : int, optional
+        Default ``scenario.trials``.
+    rng : int, SeedSequence or Generator, optional
+        Default ``scenario.seed`` (then a scenario with another seed does not fit).
+    book : Book, optional
+        An already loaded book (default: load ``scenario.book``; then a scenario
+        naming another book does not fit).
+    chunk_size : int, default 250
+        Trials drawn and paid together, as in :func:`simulate`.
+    progress : bool, default False
+        Show a tqdm progress bar over the trials.
+
+    Returns
+    -------
+    SalesDraws
+        Memory about ``n_trials x reps x 12 x 8`` bytes, plus as much per measure
+        the plan declares.
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario
+    >>> from spm_sim.comp import standard_plan
+    >>> from spm_sim.simulate import draw_sales
+    >>> s = sample_scenario("baseline")
+    >>> draws = draw_sales(s, 50, rng=0)
+    >>> draws.n_trials
+    50
+    >>> other = draws.pay(s.replace(plan=standard_plan(attainment_cap=2.0)))
+    >>> other.payout.shape[:2]
+    (50, 80)
+    """
+    n = int(scenario.trials if n_trials is None else n_trials)
+    if n < 1:
+        raise ValueError(f"n_trials must be >= 1, got {n}.")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}.")
+    fitted = _Fitted()
+    with strict_checks(_strict(scenario)):
+        root = seed_sequence(rng, default=scenario.seed)
+        loaded = book if book is not None else load_book_ref(scenario.book)
+        prep = _prepare(scenario, loaded, rng=root, fitted=fitted)
+    wf = prep.kernel is not None and prep.kernel.workforce is not None
+    measured = scenario.plan if scenario.plan.measures else None
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc=f"{scenario.name}: sales", unit="trial", leave=False)
+    blocks: list[list[Any]] = []
+    try:
+        for start in range(0, n, chunk_size):
+            stop = min(start + chunk_size, n)
+            with np.errstate(over="ignore", invalid="ignore"):
+                draws, measures, clocks = _draw_exogenous(
+                    prep.model,
+                    root,
+                    start,
+                    stop,
+                    engine=scenario.engine,
+                    measured=measured,
+                    mix=prep.deal_mix,
+                    clocks=wf,
+                )
+            _freeze(draws, *measures.values(), clocks)
+            blocks.append([start, stop, draws, measures, clocks])
+            if bar is not None:
+                bar.update(stop - start)
+    finally:
+        if bar is not None:
+            bar.close()
+    return SalesDraws(
+        scenario,
+        root=root,
+        book=loaded,
+        rng_given=rng is not None,
+        book_given=book is not None,
+        chunk_size=chunk_size,
+        blocks=blocks,
+        fitted=fitted,
     )
 
 
