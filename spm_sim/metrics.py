@@ -13,6 +13,15 @@ Definitions (per trial ``t``; ``B_t`` company bookings, ``T`` company target,
 Standard errors: for a mean, ``sd / sqrt(n)``; for a probability, ``sqrt(p(1-p)/n)``.
 Percentiles are the empirical P10/P50/P90 of the trials (numpy's linear method).
 
+Intervals (:func:`percentile_interval`, :func:`proportion_interval`,
+:func:`mean_interval`, :func:`bootstrap_interval`, :func:`difference_interval`, each
+an :class:`Interval`):
+order statistics for a percentile (distribution-free: the count of trials below the
+true percentile is binomial), Wilson's score interval for a probability, ``z``
+standard errors for a mean, and a bootstrap for the difference of any of these
+between two scenarios (the trials resampled together when the scenarios share
+their random numbers). They measure Monte Carlo noise, not model uncertainty.
+
 Plausibility of results (:func:`result_warnings`, :func:`result_flags`,
 :func:`check_figures`): a figure outside the range below is possible arithmetic but
 not a believable plan, and is flagged with the inputs that drive it. The bounds
@@ -47,6 +56,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._metrics.intervals import (
+    Interval,
+    bootstrap_interval,
+    difference_interval,
+    mean_interval,
+    percentile_interval,
+    proportion_interval,
+)
 from ._metrics.plausibility import RESULT_RANGES, check_figures, result_flags, result_warnings
 
 __all__ = [
@@ -62,6 +79,12 @@ __all__ = [
     "check_figures",
     "result_flags",
     "result_warnings",
+    "Interval",
+    "percentile_interval",
+    "proportion_interval",
+    "mean_interval",
+    "bootstrap_interval",
+    "difference_interval",
 ]
 
 #: metric -> (label for reports, unit). Units: "$", "ratio" (shown as %), "prob".
@@ -290,7 +313,8 @@ def quarterly_accrual(results: Any) -> pd.DataFrame:
         ``p90`` are over trials of the quarter's incentive (numpy's linear
         percentiles, as everywhere in this module); ``share_of_year`` is the
         quarter's mean over the mean annual incentive (NaN when that is 0), so a
-        scenario's shares add up to 1.
+        scenario's shares add up to 1. ``attrs["currency"]``: the first scenario's
+        plan currency (USD when it has none), for the money of a chart of it.
 
     Raises
     ------
@@ -340,7 +364,10 @@ def quarterly_accrual(results: Any) -> pd.DataFrame:
                     "share_of_year": float(col.mean() / year) if year > 0 else float("nan"),
                 }
             )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    plan = getattr(results[0].scenario, "plan", None)
+    frame.attrs["currency"] = str(getattr(plan, "currency", "USD"))
+    return frame
 
 
 def _differences_besides_programmes(a, b) -> list[str]:

@@ -19,8 +19,16 @@ from spm_sim._format import format_diff, format_money, format_pct, slugify
 from spm_sim.book import load_sample
 from spm_sim.comp import load_plan
 from spm_sim.errors import PlausibilityWarning
-from spm_sim.metrics import METRICS, compare, quarterly_accrual, rep_summary, result_flags
+from spm_sim.metrics import (
+    METRICS,
+    compare,
+    proportion_interval,
+    quarterly_accrual,
+    rep_summary,
+    result_flags,
+)
 from spm_sim.report import headline, write_report, write_summaries
+from spm_sim.report.summary import row_decimals
 from spm_sim.scenario import load_scenario
 from spm_sim.simulate import simulate
 
@@ -72,23 +80,27 @@ def test_report_has_scenarios_and_headline(report_text, results):
     for r in results:
         assert r.scenario.name in report_text
     for label in (
-        "Probability of reaching the company target",
-        "Expected company attainment",
-        "Share of reps at or above quota (mean)",
-        "Incentive cost, P10",
-        "Incentive cost, P50 (median)",
-        "Incentive cost, P90",
-        "Compensation cost of sales (CCOS, mean)",
-        "Incentive cost of sales (mean)",
-        "Difference vs baseline",
+        "Chance of reaching the company target",
+        "Company attainment, bookings / target (mean of simulated years)",
+        "Share of reps at or above quota (mean of simulated years)",
+        "Incentive cost, P10 (a good year)",
+        "Incentive cost, P50 (a typical year)",
+        "Incentive cost, P90 (a bad year, 1 in 10)",
+        "Compensation cost of sales (mean of simulated years)",
+        "Incentive cost of sales (mean of simulated years)",
+        "Accelerated 2026 vs Baseline 2026",
+        "2025 deals under the baseline plan (replayed)",
     ):
         assert label in report_text, label
     # the numbers of the headline table are the formatted summaries
     summ = results[1].summary().set_index("metric")
     assert format_money(summ.at["incentive_cost", "p90"]) in report_text
-    assert format_pct(summ.at["ccos", "mean"]) in report_text
+    # a share is written with the decimals its row's narrowest interval needs
+    figures = report.headline_figures(results).set_index("key").loc["ccos"]
+    places = row_decimals(list(zip(figures["low"], figures["high"], strict=True)))
+    assert format_pct(summ.at["ccos", "mean"], decimals=places) in report_text
     # paired by common random numbers: the two sample scenarios share the seed
-    assert "paired by common random numbers" in report_text
+    assert "common random numbers" in report_text
     # sections a reader needs
     for section in ("Incentive accrual by quarter", "Assumptions", "Data provenance", "Q4 2026"):
         assert section in report_text
@@ -171,7 +183,7 @@ def test_implausible_results_are_flagged_near_the_top(results, tmp_path, book):
     base = simulate(s, 50, book=book)
     text = write_report([base, absurd], tmp_path / "flags.html").read_text(encoding="utf-8")
     check = text.index("Check before deciding")
-    assert check < text.index("<h2>Headline</h2>")
+    assert text.index("Summary: what to decide") < check < text.index("<h2>Headline figures</h2>")
     section = text[check : text.index("</section>", check)]
     # only the implausible scenario has flags, each in words with its drivers
     assert "<h3>Ten times the rates</h3>" in section and "<h3>Baseline 2026</h3>" not in section
@@ -204,7 +216,8 @@ def test_duplicate_scenario_names_are_told_apart(results, tmp_path, book):
 def test_single_result_report(results, tmp_path):
     path = write_report(results[0], tmp_path / "one.html")
     text = path.read_text(encoding="utf-8")
-    assert "Difference vs baseline" not in text
+    assert "Differences against the baseline" not in text
+    assert "Summary: what to decide" in text and "What differs" not in text
     assert text.count("data:image/png;base64,") >= 4
 
 
@@ -410,3 +423,426 @@ def test_payout_curve_figure_uses_comp(results):
     # baseline: nothing below the 50% threshold, TI at quota
     assert y[np.searchsorted(x, 0.4)] == 0.0
     assert y[np.argmin(abs(x - 1.0))] == pytest.approx(1.0)
+
+
+# ----------------------------------------------------------------------------- page one
+
+
+def _section(text: str, start: str) -> str:
+    i = text.index(start)
+    return text[i : text.index("</section>", i)]
+
+
+def test_page_one_is_a_summary_written_from_the_numbers(report_text, results):
+    body = report_text[report_text.index("<body>") :]
+    # the first heading after the title is the summary, before any table or figure
+    assert re.findall(r"<h2>([^<]*)</h2>", body)[0] == "Summary: what to decide"
+    assert body.index("Summary: what to decide") < body.index("<table")
+    summary = html.unescape(_section(report_text, '<section id="summary">'))
+    # the sentence on the alternative: the paired mean difference, its interval, why
+    # sales do not move
+    d = results[1].trials["incentive_cost"] - results[0].trials["incentive_cost"]
+    half = 1.959964 * d.std(ddof=1) / np.sqrt(d.size)
+    assert (
+        f"Accelerated 2026 costs {format_money(d.mean())} more a year than Baseline 2026 "
+        f"(95% interval {format_money(d.mean() - half, sign=True)} to "
+        f"{format_money(d.mean() + half, sign=True)})"
+    ) in summary
+    assert "Sales are unchanged because reps' response to the plan is not modelled" in summary
+    assert "Decide which plan and quotas to run in 2026" in summary
+    # the baseline's chance of reaching target, with its Wilson interval in the same decimals
+    hits = results[0].trials["hit_company_target"]
+    _, low, high = proportion_interval(hits.sum(), hits.size)
+    assert (
+        f"in {format_pct(hits.mean(), decimals=1)} of simulated years (95% interval "
+        f"{format_pct(low, decimals=1)} to {format_pct(high, decimals=1)})"
+    ) in summary
+    # the typical and bad year point to their intervals in the table
+    assert "(the intervals of these three are in the headline figures)" in summary
+    # the explanation of common random numbers is written once in the whole page
+    assert report_text.count("common random numbers") == 1
+
+
+def test_sales_that_differ_are_explained(tmp_path, book, results):
+    from spm_sim.scenario import sample_scenario
+
+    people = simulate(sample_scenario("people_and_behaviour"), 60, book=book)
+    base = simulate(results[0].scenario, 60, book=book)
+    text = html.unescape(write_report([base, people], tmp_path / "p.html").read_text("utf-8"))
+    summary = text[text.index("Summary: what to decide") : text.index("Headline figures")]
+    assert "People and behaviour 2026 costs" in summary
+    assert re.search(
+        r"Sales are \$[\d.]+[kM] (lower|higher) \(95% interval [^)]*\) because reps' effort "
+        r"and timing respond to the plan \(behaviour on\) and reps leave",
+        summary,
+    ), summary
+
+
+def test_headline_figures_have_intervals_and_real_differences(results):
+    from spm_sim.report import headline_figures
+
+    table = headline_figures(results)
+    assert len(table) == 2 * 12
+    finite = table.dropna(subset=["low", "high"])
+    assert len(finite) == len(table)  # 200 trials give every interval
+    assert (finite["low"] <= finite["estimate"]).all()
+    assert (finite["estimate"] <= finite["high"]).all()
+    t = table.set_index(["scenario", "key"])
+    # the same simulated sales: attainment and the chance of target do not move at all
+    for key in ("hit", "bookings", "attainment", "at_quota"):
+        row = t.loc[("Accelerated 2026", key)]
+        assert (row["diff"], row["diff_low"], row["diff_high"]) == (0.0, 0.0, 0.0)
+        assert not row["real"] and row["identical"] and row["same_sales"]
+    # the steeper plan costs more, clearly
+    cost = t.loc[("Accelerated 2026", "cost_mean")]
+    assert cost["real"] and cost["diff_low"] > 0
+    # P90 of the baseline: an order-statistic interval from the trials themselves
+    p90 = t.loc[("Baseline 2026", "cost_p90")]
+    values = np.sort(results[0].trials["incentive_cost"].to_numpy())
+    assert p90["low"] in values and p90["high"] in values
+    assert table.attrs["level"] == 0.95
+
+
+def test_last_year_column_is_the_book_paid_with_the_baseline_plan(report_text, results, book):
+    from spm_sim.actuals import actual_payouts
+    from spm_sim.quota import quotas_from_history
+    from spm_sim.report import last_year
+
+    last = last_year(results[0], book)
+    assert last.available and last.year == 2025
+    quotas = quotas_from_history(book, plan_year=2025, settings=results[0].scenario.quota)
+    paid = actual_payouts(book, results[0].scenario.plan, 2025, quotas=quotas).by_rep()
+    assert last.figures["cost_mean"] == pytest.approx(paid["payout"].sum())
+    assert last.figures["bookings"] == pytest.approx(paid["bookings"].sum())
+    assert last.figures["attainment"] == pytest.approx(
+        paid["bookings"].sum() / quotas.company_target
+    )
+    table = _section(report_text, "<h2>Headline figures</h2>")
+    assert f'<td class="ref">{format_money(paid["payout"].sum())}</td>' in table
+    assert "paid under the baseline&#x27;s plan" in table and "Not pay that happened" in table
+    # one year: no percentiles, and what stands where the simulated columns show a mean
+    assert "one year: no percentiles" in table
+    assert "where the simulated columns show a mean, this is that year&#x27;s figure" in table
+
+
+def test_last_year_says_when_the_book_cannot_give_it(book):
+    from spm_sim.report import last_year
+    from spm_sim.scenario import sample_scenario
+
+    # planning 2024: last year is 2023, the book's first year, with no history before it
+    early = sample_scenario("baseline").replace(engine="summed", plan_year=2024)
+    last = last_year(simulate(early, 20, book=book, rng=1), book)
+    assert not last.available and last.figures == {}
+    assert last.reason == "no history before 2023"
+    assert last.basis.startswith("Not available: the book's history starts in 2023")
+    # no advice to set what last year does not use (the plan year's quota.target)
+    assert "quota.target" not in last.basis
+
+
+def test_no_local_path_is_written(results, tmp_path, book):
+    # a book and a scenario named by absolute paths: neither reaches the file
+    text = write_report(results, tmp_path / "deep" / "r.html").read_text("utf-8")
+    # the figures' base64 text could hold "/tmp" or "/work" by chance: only text counts
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "data:", text)
+    assert text.count('src="data:"') >= 4
+    root = str(Path(__file__).resolve().parents[1])
+    for path in ("/work", "/tmp", root, str(Path.home()), str(tmp_path)):
+        assert path not in text, path
+    # the book is identified by its files' names and short SHA-256 checksums instead
+    assert re.search(r"bookings\.csv [0-9a-f]{12}", text)
+    assert "Cascade Instruments (sample)" in text
+
+
+def test_assumptions_show_only_what_differs(report_text):
+    section = _section(report_text, "<h2>Assumptions</h2>")
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', section)
+    # baseline and accelerated differ in description and plan only
+    assert rows == ["Description", "Plan"]
+    assert section.count("Common to all scenarios.") == 1
+    common = section[section.index("Common to all scenarios.") :]
+    assert "Plan year: 2026" in common and "Quota method: history" in common
+    # each plan's rules are shown once, with the explanation of marginal tiers once
+    assert report_text.count("marginal: each band") == 1
+
+
+def test_report_reads_when_printed(report_text):
+    css = report_text[report_text.index("@media print") :]
+    assert ".details { break-before: page; }" in css  # the details start a new page
+    assert "thead { display: table-header-group; }" in css  # headers repeat
+    assert "tr, figure" in css and "break-inside: avoid" in css
+    assert report_text.index('<div class="details">') > report_text.index("Incentive cost</h2>")
+
+
+def test_a_title_listing_the_scenarios_is_replaced(results, tmp_path, book):
+    third = simulate(results[0].scenario.replace(name="Third"), 50, book=book)
+    trio = [results[0], results[1], third]
+    title = "Scenario report: " + " vs ".join(r.scenario.name for r in trio)
+    text = write_report(trio, tmp_path / "t.html", title=title).read_text("utf-8")
+    assert "<h1>Incentive plan 2026: 2 alternatives against Baseline 2026</h1>" in text
+    assert title not in text
+
+
+# ----------------------------------------------------------------------------- what is said
+
+
+@pytest.fixture(scope="module")
+def summed(book):
+    """Baseline, accelerated and the baseline again with another seed (summed engine)."""
+    from spm_sim.scenario import sample_scenario
+
+    base = sample_scenario("baseline").replace(engine="summed")
+    alt = sample_scenario("accelerated").replace(engine="summed")
+    return {
+        "base": simulate(base, 300, book=book, rng=5),
+        "accelerated": simulate(alt, 300, book=book, rng=5),
+        "seed": simulate(base.replace(name="Other seed"), 300, book=book, rng=6),
+    }
+
+
+def _sentence(results) -> tuple[str, pd.DataFrame]:
+    from spm_sim.report.summary import scenario_sentences
+
+    table = report.headline_figures(results)
+    [text] = scenario_sentences(results, table, "USD")
+    return text, table.set_index(["scenario", "key"])
+
+
+def test_differences_within_noise_are_called_noise_and_chance(summed):
+    text, t = _sentence([summed["base"], summed["seed"]])
+    cost, p90, sales = (t.loc[("Other seed", k)] for k in ("cost_mean", "cost_p90", "bookings"))
+    # the two runs draw different sales: nothing here is real (seeds chosen so)
+    assert not cost["real"] and not p90["real"] and not sales["real"]
+    assert "within the simulation's noise: not a real difference" in text
+    # the bad year is not given a number the noise explains
+    assert "in a bad year (P90) the difference is within noise." in text
+    assert format_money(abs(p90["diff"])) not in text
+    # sales: no cause for a difference that is not there
+    assert "Sales do not differ beyond noise (95% interval " in text
+    assert "because" not in text
+    # only the seed differs: all of it is chance, said once
+    assert (
+        "Other seed is Baseline 2026 simulated again with another seed: nothing else differs, "
+        "so all of the difference is chance"
+    ) in text
+
+
+def test_the_bad_year_is_stated_when_its_difference_is_real(summed):
+    text, t = _sentence([summed["base"], summed["accelerated"]])
+    p90 = t.loc[("Accelerated 2026", "cost_p90")]
+    assert p90["real"] and p90["diff"] > 0
+    assert f"in a bad year (P90), {format_money(p90['diff'])} more." in text
+    assert "chance" not in text  # a real plan change, on the same draws
+
+
+def test_the_chance_of_target_is_a_paired_difference_with_its_verdict(book, summed):
+    from spm_sim.scenario import sample_scenario
+
+    s = sample_scenario("baseline").replace(engine="summed")
+    growth = simulate(
+        s.replace(name="Growth 10%", quota=s.quota.replace(growth=0.10)), 300, book=book, rng=5
+    )
+    text, t = _sentence([summed["base"], growth])
+    hit, base_hit = t.loc[("Growth 10%", "hit")], t.loc[("Baseline 2026", "hit")]
+    assert hit["real"] and hit["diff"] < 0  # a higher target is reached less often
+    expected = (
+        f"The chance of reaching the company target is {abs(hit['diff']) * 100:.1f} pp lower "
+        f"({format_pct(hit['estimate'], decimals=1)} against "
+        f"{format_pct(base_hit['estimate'], decimals=1)}; 95% interval of the difference "
+        f"{hit['diff_low'] * 100:+.1f} to {hit['diff_high'] * 100:+.1f} pp: real)"
+    )
+    assert expected in text, text
+    # the scenario's own Wilson interval is in the table, not passed off as the difference
+    own = f"({format_pct(hit['low'], decimals=1)} to {format_pct(hit['high'], decimals=1)})"
+    assert own not in text
+
+
+def test_every_alternative_is_ranked_and_the_noisy_ones_named(summed):
+    from spm_sim.report.summary import decision_paragraph
+
+    results = [summed["base"], summed["accelerated"], summed["seed"]]
+    table = report.headline_figures(results)
+    text = decision_paragraph(results, table, "USD")
+    extra = table.set_index(["scenario", "key"]).loc[("Accelerated 2026", "cost_mean"), "diff"]
+    # one of two alternatives costs more for real: not "every alternative"
+    assert "Every alternative" not in text
+    assert f"Accelerated 2026 costs more ({format_money(extra, sign=True)} a year)." in text
+    assert "Other seed does not differ in cost from the baseline beyond noise." in text
+    # two that both cost more are "every alternative"
+    again = simulate(summed["accelerated"].scenario.replace(name="Again"), 300, rng=5)
+    both = [summed["base"], summed["accelerated"], again]
+    assert "Every alternative costs more" in decision_paragraph(
+        both, report.headline_figures(both), "USD"
+    )
+
+
+def test_behaviour_scenarios_share_draws_not_sales(book):
+    from spm_sim.report.summary import reading_notes
+    from spm_sim.scenario import sample_scenario
+
+    base = sample_scenario("baseline").replace(engine="summed")
+    on = base.replace(
+        name="Behaviour on", behaviour=sample_scenario("people_and_behaviour").behaviour
+    )
+    steep = on.replace(name="Steeper, behaviour on", plan=sample_scenario("accelerated").plan)
+    results = [simulate(s, 150, book=book, rng=4) for s in (on, steep)]
+    text, t = _sentence(results)
+    notes = " ".join(reading_notes(results, report.headline_figures(results)))
+    # the same random draws, not the same sales: reps respond to each plan
+    assert "shares the baseline's random draws (common random numbers" in notes
+    assert "simulated sales (common" not in notes and "on the same sales" not in notes
+    assert (
+        "Where reps respond to the plan (Steeper, behaviour on), the same draws still give" in notes
+    )
+    sales = t.loc[("Steeper, behaviour on", "bookings")]
+    assert sales["real"] and sales["diff"] > 0  # a steeper plan draws more effort
+    assert "because reps respond to its plan (behaviour on in both)." in text
+
+
+def test_no_change_only_where_the_sales_are_the_same(book, tmp_path):
+    from spm_sim.scenario import sample_scenario
+
+    base = sample_scenario("baseline").replace(engine="summed")
+    behaviour = sample_scenario("people_and_behaviour").behaviour
+    faint = base.replace(
+        name="Faint response",
+        behaviour=behaviour.replace(effort_elasticity=0.001, pull_forward=0.0, push_out=0.0),
+    )
+    results = [simulate(s, 60, book=book, rng=4) for s in (base, faint)]
+    t = report.headline_figures(results).set_index(["scenario", "key"])
+    hit = t.loc[("Faint response", "hit")]
+    # sales move by a few hundred dollars: the same years reach target, by chance
+    assert hit["identical"] and not hit["same_sales"]
+    assert not t.loc[("Faint response", "bookings")]["identical"]
+    path = write_report(results, tmp_path / "faint.html")
+    diffs = _section(path.read_text("utf-8"), "<h3>Differences against the baseline</h3>")
+    assert "no change" not in diffs and "same simulated sales" not in diffs
+    assert "the same in every simulated year, by chance: sales differ" in diffs
+    # the command line's table says the same
+    cell = headline(results).loc["Probability of reaching the company target"].iloc[-1]
+    assert cell == "+0 pp (by chance: sales differ)"
+
+
+def test_each_row_has_one_number_of_decimals(report_text):
+    table = _section(report_text, "<h2>Headline figures</h2>")
+    table = table[: table.index("</table>")]
+    for row in re.findall(r"<tr>(.*?)</tr>", table):
+        cells = re.findall(r'<td class="num">([^<]*)<span class="ci">([^<]*)</span>', row)
+        places = set()
+        for main, ci in cells:
+            for number in re.findall(r"(\d+(?:\.\d+)?)%", main + " " + ci):
+                places.add(len(number.split(".")[1]) if "." in number else 0)
+        assert len(places) <= 1, row  # a share and its interval: the same decimals
+
+
+# ----------------------------------------------------------------------------- last year
+
+
+def _changed_2025(book, factor: float):
+    """The book with every 2025 deal's amount times ``factor`` (held in memory)."""
+    import dataclasses
+
+    deals = book.bookings.copy()
+    in_2025 = deals["date"].dt.year == 2025
+    deals.loc[in_2025, "amount"] = deals.loc[in_2025, "amount"] * factor
+    return dataclasses.replace(book, bookings=deals)
+
+
+def test_last_year_is_the_book_the_results_were_simulated_on(book, tmp_path):
+    import dataclasses
+
+    from spm_sim.actuals import actual_payouts
+    from spm_sim.quota import quotas_from_history
+    from spm_sim.report import last_year
+    from spm_sim.scenario import sample_scenario
+
+    s = sample_scenario("baseline").replace(engine="summed")
+    other = _changed_2025(book, 1.2)  # what the app's upload does: another book
+    result = simulate(s, 30, book=other, rng=1)
+    quotas = quotas_from_history(other, plan_year=2025, settings=s.quota)
+    paid = actual_payouts(other, s.plan, 2025, quotas=quotas).by_rep()["payout"].sum()
+    sample = last_year(simulate(s, 30, book=book, rng=1))
+    assert paid > 1.1 * sample.figures["cost_mean"]  # the two books differ in 2025
+    # given, the book is used (and checked against the results)
+    mine = last_year(result, other)
+    assert mine.available and mine.figures["cost_mean"] == pytest.approx(paid)
+    # the result carries the book it was simulated on: nothing to pass
+    carried = last_year(result)
+    assert carried.available and carried.figures["cost_mean"] == pytest.approx(paid)
+    # without it, read again from the folder its copy came from: the sample is refused
+    bare = dataclasses.replace(result, book=None)
+    again = last_year(bare)
+    assert not again.available and again.reason == "not the simulated book"
+    assert "pass that book as book=" in again.basis
+    # the wrong book given is refused too
+    assert not last_year(result, book).available
+    # a book built in memory cannot be read again: said so
+    memory = dataclasses.replace(other, path=None)
+    alone = last_year(dataclasses.replace(simulate(s, 30, book=memory, rng=1), book=None))
+    assert not alone.available and alone.reason == "book not saved"
+    # the report takes the book from the results, and shows the right year
+    for text in (
+        write_report(result, tmp_path / "r.html", book=other).read_text("utf-8"),
+        write_report(result, tmp_path / "c.html").read_text("utf-8"),
+    ):
+        assert f'<td class="ref">{format_money(paid)}</td>' in text
+    text = write_report(bare, tmp_path / "s.html").read_text("utf-8")
+    assert format_money(sample.figures["cost_mean"]) not in _section(text, "<h2>Headline")
+    assert "not the simulated book" in text
+
+
+def test_a_part_year_is_not_shown_as_a_full_year(book, tmp_path):
+    import dataclasses
+
+    from spm_sim.report import last_year
+    from spm_sim.scenario import sample_scenario
+
+    end = pd.Timestamp("2025-06-30")
+    half = dataclasses.replace(
+        book, bookings=book.bookings[book.bookings["date"] <= end], snapshot_date=end
+    )
+    result = simulate(sample_scenario("baseline").replace(engine="summed"), 30, book=half, rng=1)
+    last = last_year(result, half)
+    assert not last.available and last.reason == "history ends 2025-06-30"
+    assert "2025 is a part year (1 Jan to 30 Jun 2025 only)" in last.basis
+    text = html.unescape(write_report(result, tmp_path / "r.html", book=half).read_text("utf-8"))
+    head = _section(text, "<h2>Headline figures</h2>")
+    assert "2025 deals under the baseline plan (replayed)" in head
+    assert "not availablehistory ends 2025-06-30" in re.sub(r"<[^>]+>", "", head)
+    summary = _section(text, '<section id="summary">')
+    assert "2025 cannot be replayed for comparison (history ends 2025-06-30)" in summary
+    assert "Replayed on 2025" not in summary
+
+
+def test_last_year_and_figures_in_another_currency(book, tmp_path):
+    import dataclasses
+
+    from spm_sim._format import units_per_usd
+    from spm_sim.report import last_year
+    from spm_sim.scenario import sample_scenario
+
+    rate = units_per_usd("JPY")
+    reps = book.reps.copy()
+    reps[["base_salary", "target_incentive"]] *= rate
+    yen = dataclasses.replace(
+        book,
+        reps=reps,
+        bookings=book.bookings.assign(amount=book.bookings["amount"] * rate),
+        pipeline=book.pipeline.assign(amount=book.pipeline["amount"] * rate),
+        accounts=book.accounts.assign(potential=book.accounts["potential"] * rate),
+        currency="JPY",
+    )
+    s = sample_scenario("baseline").replace(engine="summed")
+    s = s.replace(plan=s.plan.model_copy(update={"currency": "JPY"}))
+    result = simulate(s, 30, book=yen, rng=1)
+    dollars = last_year(simulate(sample_scenario("baseline").replace(engine="summed"), 30, rng=1))
+    last = last_year(result, yen)
+    assert last.available
+    assert last.figures["cost_mean"] == pytest.approx(rate * dollars.figures["cost_mean"], rel=1e-6)
+    assert last.figures["attainment"] == pytest.approx(dollars.figures["attainment"])
+    text = write_report(result, tmp_path / "yen.html", book=yen).read_text("utf-8")
+    assert f'<td class="ref">{format_money(last.figures["cost_mean"], currency="JPY")}</td>' in text
+    page_one = _section(html.unescape(text), '<section id="summary">')
+    assert "¥" in page_one and "$" not in page_one
+    # the sample's folder holds dollars: read again, it is not taken for the yen book
+    bare = dataclasses.replace(result, book=None)
+    assert last_year(bare).reason == "not the simulated book"

@@ -1,1 +1,2 @@
-"""The workings of :mod:`spm_sim.metrics` beyond its summaries: the plausibility of results."""
+"""The workings of :mod:`spm_sim.metrics` beyond its summaries: the plausibility of results
+and the intervals of the figures a report shows."""

@@ -137,12 +137,16 @@ def _flag_plan(plan, path, metrics, *, given: bool, quota: float, ti: float) -> 
 
 
 def _write_curve_figure(plans, out: Path, max_attainment: float) -> None:
-    from spm_sim.viz.results import payout_curves
+    """Write the figure; say on the console what its effective-rate axis leaves out."""
+    from spm_sim.viz.results import payout_curves, rate_axis_note
 
     make_folder(out.parent)
     fig = payout_curves(plans, max_attainment=max_attainment)
     save_figure(fig, out, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
     print(f"Figure: {out.resolve()}")
+    note = rate_axis_note(plans, max_attainment=max_attainment)
+    if note:
+        print(f"  {note} (effective rate, x TCR; --csv writes every value).")
 
 
 def _write_curve_table(plans, path: Path, max_attainment: float, *, quota, ti) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,7 +47,20 @@ from spm_sim.metrics import (
     trial_metrics,
 )
 
+from .figures import headline_figures, same_sales
+from .reference import SHORT_HASH, book_fingerprint, last_year, plan_fingerprint
+from .summary import (
+    decision_paragraph,
+    fmt_diff,
+    fmt_range,
+    fmt_value,
+    reading_notes,
+    row_decimals,
+    scenario_sentences,
+)
+
 if TYPE_CHECKING:
+    from spm_sim.book import Book
     from spm_sim.simulate import SimulationResult
 
 __all__ = [
@@ -153,6 +167,9 @@ def headline(results: SimulationResult | Sequence[SimulationResult]) -> pd.DataF
         names, then one difference column per non-baseline scenario ("Difference vs
         baseline" when there are two). Differences of means are ``diff ± 2 SE`` from
         :func:`spm_sim.metrics.compare`; differences of percentiles carry no SE.
+        "no change" only where the two runs simulated the same sales
+        (:func:`spm_sim.report.figures.same_sales`); a figure that agrees in every
+        trial of runs whose sales differ reads "(by chance: sales differ)".
         ``attrs``: ``baseline``, ``paired`` (scenario name -> bool) and ``compare``
         (the numeric frame). Scenarios with the same name are told apart as
         ``"name (2)"``, ``"name (3)"``.
@@ -163,23 +180,28 @@ def headline(results: SimulationResult | Sequence[SimulationResult]) -> pd.DataF
     currency = results[0].scenario.plan.currency
     units = {metric: unit for metric, (_label, unit) in METRICS.items()}
     diff_cols = _diff_columns(results)
+    # "no change" only where the sales are the same, not where a 0/1 figure agrees by chance
+    same = [same_sales(r, results[0]) for r in results[1:]]
     rows = []
     for _label, metric, stat in _HEADLINE_ROWS:
         unit = units[metric]
         cells = [format_value(_stat(b, metric, stat), unit, currency) for b in blocks]
-        for b in blocks[1:]:
+        for b, sales in zip(blocks[1:], same, strict=True):
             if stat == "mean":
-                cells.append(
-                    format_diff(
-                        float(b.at[metric, "diff_vs_baseline"]),
-                        float(b.at[metric, "diff_se"]),
-                        unit,
-                        currency=currency,
-                    )
+                text = format_diff(
+                    float(b.at[metric, "diff_vs_baseline"]),
+                    float(b.at[metric, "diff_se"]),
+                    unit,
+                    currency=currency,
                 )
             else:
                 d = _stat(b, metric, stat) - _stat(blocks[0], metric, stat)
-                cells.append(format_diff(d, float("nan"), unit, currency=currency))
+                text = format_diff(d, float("nan"), unit, currency=currency)
+            if text == "no change" and not sales:
+                text = ("+" + format_money(0.0, currency=currency) if unit == "$" else "+0 pp") + (
+                    " (by chance: sales differ)"
+                )
+            cells.append(text)
         rows.append(cells)
     columns = [r.scenario.name for r in results] + diff_cols
     df = pd.DataFrame(
@@ -239,12 +261,22 @@ p { margin: 6px 0; }
 .sub { color: #555; margin: 0 0 10px; }
 .note { color: #444; font-size: 13.5px; }
 .notes { background: #f6f7f9; border-left: 4px solid #8a94a6; padding: 8px 14px; margin: 14px 0; }
+#summary { background: #f3f7fb; border-left: 5px solid #0072b2; padding: 4px 18px 10px;
+           margin: 12px 0 18px; }
+#summary h2 { border-bottom: none; margin-top: 10px; }
+#summary .decide { font-size: 16px; }
+#summary li { margin: 6px 0; }
+.wide { overflow-x: auto; }
 table { border-collapse: collapse; margin: 8px 0 6px; font-size: 14px; }
 th, td { border: 1px solid #d0d4da; padding: 5px 10px; vertical-align: top; }
 thead th { background: #eef1f5; text-align: center; }
 tbody th { text-align: left; font-weight: normal; background: #fafbfc; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.ref { background: #f4f4f4; color: #333; }
 td.diff { background: #fbfaf3; }
+.ci { display: block; color: #555; font-size: 12px; white-space: nowrap; }
+.real { font-weight: bold; }
+.noise { color: #666; }
 table.kv th { width: 230px; }
 figure { margin: 10px 0 4px; }
 figure img { width: 100%; height: auto; border: 1px solid #e3e6ea; }
@@ -256,17 +288,45 @@ figcaption { color: #444; font-size: 13.5px; margin-top: 4px; }
 footer { margin-top: 40px; color: #666; font-size: 12.5px; border-top: 1px solid #d9dde3;
          padding-top: 8px; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 11pt; }
-  h2 { break-after: avoid; }
-  figure, table, .scenario { break-inside: avoid; }
+  @page { margin: 14mm 12mm; }
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  #summary { background: none; border-left: 3px solid #0072b2; }
+  h2, h3 { break-after: avoid; }
+  .details { break-before: page; }
+  .wide { overflow: visible; }
+  table { width: 100%; font-size: 8.5pt; }
+  th, td { padding: 3px 5px; }
+  .ci { white-space: normal; font-size: 7.5pt; }
+  thead { display: table-header-group; }
+  tr, figure, .scenario, .plan { break-inside: avoid; }
+  figure img { max-height: 230mm; object-fit: contain; }
   a { color: inherit; text-decoration: none; }
 }
 """
 
 
+#: An absolute path in any text (POSIX, home ``~/``, or a Windows drive), not a URL's
+#: path: the lookbehind refuses a slash after a letter, a digit, a colon or a dot.
+_ABSOLUTE_PATH = re.compile(
+    r"(?<![\w:/.\\])(?:~|[A-Za-z]:)?[/\\](?:[^\s/\\'\"<>()|]+[/\\])+([^\s/\\'\"<>(),;|]*)"
+)
+
+
+def _no_paths(text: str) -> str:
+    """Every absolute path in ``text`` cut to its last part (the file or folder name).
+
+    A report is mailed: where its inputs sat on one machine says nothing to the reader
+    and tells others about that machine.
+
+    >>> _no_paths("book /work/main/data/sample, plan C:\\\\plans\\\\a.yaml, see https://x.org/a/b")
+    'book sample, plan a.yaml, see https://x.org/a/b'
+    """
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or "(folder)", str(text))
+
+
 def _e(text) -> str:
     """Escape any text for HTML (element content and attribute values)."""
-    return html.escape(str(text), quote=True)
+    return html.escape(_no_paths(str(text)), quote=True)
 
 
 def _table(
@@ -416,100 +476,6 @@ def _during_the_year(results, money) -> list[str]:
     return out
 
 
-def _book_label(r) -> str:
-    info = r.book_info
-    return f"{info['name']} ({info['path']})"
-
-
-def _assumptions(r) -> str:
-    s = r.scenario
-    q = s.quota
-    cur = s.plan.currency
-    seed = r.seed
-    spawn = f", spawn key {tuple(seed['spawn_key'])}" if seed.get("spawn_key") else ""
-    pairs = [
-        ("Description", s.description or "(none given)"),
-        ("Book", _book_label(r)),
-        ("Plan year", str(s.plan_year)),
-        ("Quota method", q.describe(s.plan_year)),
-        (
-            "Over-assignment",
-            f"{q.over_assignment.total:.1%} set (region {q.over_assignment.region:.1%}, rep "
-            f"{q.over_assignment.rep:.1%}), {r.quotas.over_assignment:.1%} realised",
-        ),
-        ("Minimum history for own run rate", f"{q.min_history_months:g} months"),
-        *getattr(r, "notes", ()),
-        ("Company target", format_money(r.company_target, currency=cur)),
-        ("Sum of rep quotas", format_money(float(r.quotas.annual.sum()), currency=cur)),
-        ("Reps on quota", str(len(r.rep_ids))),
-        (
-            "Base salaries / target incentive (all reps)",
-            f"{format_money(float(r.base_salary.sum()), currency=cur)} / "
-            f"{format_money(float(r.target_incentive.sum()), currency=cur)}",
-        ),
-        (
-            "Plan",
-            f"{s.plan.name} ({cur})" + (f": {s.plan.description}" if s.plan.description else ""),
-        ),
-        ("Trials", f"{r.n_trials:,}"),
-        ("Seed", f"{seed['entropy']}{spawn}"),
-        ("spm_sim version", r.version),
-    ]
-    return (
-        f'<div class="scenario"><h3>{_e(s.name)}</h3>{_kv_table(pairs)}'
-        f'<p class="note">Plan components and their rules (marginal: each band\'s rate applies '
-        f"to the sales inside the band; retroactive: the band reached sets the rate of every "
-        f"sale):</p>{_plan_table(s.plan)}</div>"
-    )
-
-
-def _provenance(r) -> str:
-    fit = r.model.fit
-    s = r.scenario
-    deals = fit.get("n_deals")
-    span = (
-        f"{fit.get('history_start')} to {fit.get('history_end')}"
-        if fit.get("history_start")
-        else "the book's history"
-    )
-    deals_text = f"{deals:,} deals booked" if isinstance(deals, int) else "deals booked"
-    return (
-        f"Sales simulated from {deals_text} {span} in book {_book_label(r)}; "
-        f"{len(r.rep_ids)} reps on quota in {s.plan_year}; {r.n_trials:,} trials, seed "
-        f"{r.seed['entropy']}; spm_sim {r.version}."
-    )
-
-
-def _book_source(r) -> str:
-    meta = r.book_info
-    parts = [
-        f"About the book {meta['name']}: {meta['description']}" if meta["description"] else "",
-        f"Source: {meta['source']}" if meta["source"] else "",
-    ]
-    return " ".join(p for p in parts if p)
-
-
-def _pairing_notes(results, paired: dict) -> list[str]:
-    base = results[0].scenario.name
-    notes = []
-    for r in results[1:]:
-        name = r.scenario.name
-        if paired.get(name):
-            notes.append(
-                f"Differences for {name} are paired by common random numbers: it shares the "
-                f"baseline's book, plan year, seed and number of trials, so every trial compares "
-                f"it with {base} on the same simulated sales, and ± is 2 standard errors of the "
-                f"paired differences (only the remaining Monte Carlo noise)."
-            )
-        else:
-            notes.append(
-                f"Differences for {name} are not paired: it does not share the baseline's book, "
-                f"plan year, seed or number of trials, so ± is 2 standard errors combining both "
-                f"scenarios' Monte Carlo noise."
-            )
-    return notes
-
-
 def _notes_list(notes: str | Sequence[str] | None) -> list[str]:
     """The paragraphs under the title: none, one text, or one per item."""
     if notes is None:
@@ -517,25 +483,6 @@ def _notes_list(notes: str | Sequence[str] | None) -> list[str]:
     if isinstance(notes, str):
         return [notes]
     return [str(n) for n in notes]
-
-
-def _page_head(results, title: str, notes: list[str]) -> list[str]:
-    """The document's head, the title, what is compared and the notes."""
-    names = [r.scenario.name for r in results]
-    trials = sorted({r.n_trials for r in results})
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<header><h1>{_e(title)}</h1>",
-        f'<p class="sub">{_e(", ".join(names))}: plan year '
-        f"{_e(', '.join(sorted({str(r.scenario.plan_year) for r in results})))}, "
-        f"{_e(' / '.join(f'{t:,}' for t in trials))} Monte Carlo trials per scenario.</p></header>",
-    ]
-    if notes:
-        parts.append('<div class="notes">' + "".join(f"<p>{_e(n)}</p>" for n in notes) + "</div>")
-    return parts
 
 
 def _check_section(results) -> list[str]:
@@ -561,39 +508,6 @@ def _check_section(results) -> list[str]:
     return parts
 
 
-def _headline_section(results) -> list[str]:
-    """The headline table (baseline first, then the differences) and how to read it."""
-    names = [r.scenario.name for r in results]
-    table = headline(results)
-    n_scen = len(names)
-    classes = [""] + ["num"] * n_scen + ["num diff"] * (table.shape[1] - n_scen)
-    header = (
-        ["Metric"]
-        + [f"{n} (baseline)" if i == 0 and n_scen > 1 else n for i, n in enumerate(names)]
-        + list(table.columns[n_scen:])
-    )
-    rows = [[label, *table.iloc[i].tolist()] for i, label in enumerate(table.index)]
-    parts = [
-        "<section><h2>Headline</h2>",
-        _table(header, rows, classes=classes),
-        '<p class="note">Each figure is over all simulated years (trials). The probability of '
-        "reaching the company target and the expected attainment do not depend on the plan when "
-        "scenarios share their simulated sales. Incentive cost P10/P50/P90: 1 year in 10 costs "
-        "less than P10, 1 in 10 more than P90; the reserve is what to hold above the median "
-        "budget to cover a 1-in-10 year. "
-        "CCOS = (base salaries + incentive) / company bookings.</p>",
-    ]
-    if n_scen > 1:
-        paired = table.attrs["paired"]
-        parts += [f'<p class="note">{_e(t)}</p>' for t in _pairing_notes(results, paired)]
-        parts.append(
-            '<p class="note">Differences of percentiles (P10, P50, P90, reserve) are shown '
-            "without a standard error.</p>"
-        )
-    parts.append("</section>")
-    return parts
-
-
 def _distinct_plans(results) -> list:
     """The scenarios' plans, each once, in order of first appearance."""
     plans, seen = [], set()
@@ -603,40 +517,6 @@ def _distinct_plans(results) -> list:
             seen.add(key)
             plans.append(r.scenario.plan)
     return plans
-
-
-def _distribution_sections(results) -> list[str]:
-    """Attainment, incentive cost and the plans' payout curves, as figures."""
-    import spm_sim.viz as plots
-
-    return [
-        "<section><h2>Attainment</h2>",
-        _figure(
-            plots.fig_to_base64_png(plots.attainment_histogram(results)),
-            "Histograms of company attainment per trial and of rep attainment, per scenario",
-            "Left: company bookings / company target in each simulated year; the black line is the "
-            "target. Right: each rep's bookings / quota in each simulated year; the black line is "
-            "quota.",
-        ),
-        "</section>",
-        "<section><h2>Incentive cost</h2>",
-        _figure(
-            plots.fig_to_base64_png(plots.cost_distribution(results)),
-            "Distributions of incentive cost and of compensation cost of sales, per scenario",
-            "Left: incentive paid in each simulated year, with P10 (dotted), P50 (solid) and P90 "
-            "(dashed) in the scenario's colour. Right: compensation cost of sales.",
-        ),
-        "</section>",
-        "<section><h2>Plans</h2>",
-        _figure(
-            plots.fig_to_base64_png(plots.payout_curves(_distinct_plans(results))),
-            "Payout and effective rate against attainment for each plan",
-            "Left: what a rep earns, as a multiple of target incentive, at each attainment (100% = "
-            "quota). Right: the average rate paid per dollar booked, as a multiple of the target "
-            "commission rate (TCR = TI / quota).",
-        ),
-        "</section>",
-    ]
 
 
 def _accrual_section(results, money) -> list[str]:
@@ -674,23 +554,323 @@ def _accrual_section(results, money) -> list[str]:
     ]
 
 
-def _closing_sections(results) -> list[str]:
-    """Each scenario's assumptions, the data provenance, the footer and the end tags."""
+def _cell(main: str, sub: str = "", cls: str = "") -> str:
+    """A table cell: a figure and, under it, its interval (both escaped)."""
+    span = f'<span class="ci">{_e(sub)}</span>' if sub else ""
+    klass = f' class="{cls}"' if cls else ""
+    return f"<td{klass}>{_e(main)}{span}</td>"
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "") -> str:
+    """A table of ready cells: each row is its header text and the ``<td>`` cells."""
+    out = ['<div class="wide"><table>']
+    if caption:
+        out.append(f"<caption>{_e(caption)}</caption>")
+    out.append("<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr></thead>")
+    out.append("<tbody>")
+    for label, *cells in rows:
+        out.append(f'<tr><th scope="row">{_e(label)}</th>{"".join(cells)}</tr>')
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def _auto_title(results) -> str:
+    years = sorted({str(r.scenario.plan_year) for r in results})
+    year = " and ".join(years)
+    if len(results) == 1:
+        return f"Incentive plan {year}: {results[0].scenario.name}"
+    n = len(results) - 1
+    return (
+        f"Incentive plan {year}: {n} alternative{'s' if n > 1 else ''} "
+        f"against {results[0].scenario.name}"
+    )
+
+
+def _lists_the_scenarios(title: str, results) -> bool:
+    """Whether a title only strings the scenario names together (three or more of them)."""
+    return len(results) >= 3 and all(r.scenario.name in title for r in results)
+
+
+def _page_head(results, title: str, notes: list[str]) -> list[str]:
+    """The document's head, the title, what is compared and the caller's notes."""
+    trials = sorted({r.n_trials for r in results})
+    books = dict.fromkeys(r.book_info["name"] for r in results)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<header><h1>{_e(title)}</h1>",
+        f'<p class="sub">{len(results)} scenario{"s" if len(results) > 1 else ""}, plan year '
+        f"{_e(', '.join(sorted({str(r.scenario.plan_year) for r in results})))}, "
+        f"{_e(' / '.join(f'{t:,}' for t in trials))} simulated years each, book "
+        f"{_e(', '.join(books))}.</p></header>",
+    ]
+    if notes:
+        parts.append('<div class="notes">' + "".join(f"<p>{_e(n)}</p>" for n in notes) + "</div>")
+    return parts
+
+
+def _summary_section(results, table: pd.DataFrame, last, currency: str) -> list[str]:
+    """Page one: what to decide, one sentence per scenario, how to read the ranges."""
+    parts = [
+        '<section id="summary"><h2>Summary: what to decide</h2>',
+        f'<p class="decide">{_e(decision_paragraph(results, table, currency, last))}</p>',
+    ]
+    sentences = scenario_sentences(results, table, currency)
+    if sentences:
+        parts.append("<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>")
+    parts += [f'<p class="note">{_e(t)}</p>' for t in reading_notes(results, table)]
+    parts.append("</section>")
+    return parts
+
+
+#: The headline rows a single real year has no value for: percentiles need many years.
+_ONE_YEAR = {"cost_p10", "cost_p50", "cost_p90", "reserve"}
+
+
+def _last_year_cell(last, key: str, unit: str, currency: str, decimals: int) -> str:
+    if not last.available:
+        return _cell("not available", last.reason, "ref")
+    if key in _ONE_YEAR:
+        return _cell("n/a", "one year: no percentiles", "ref")
+    value = last.figures.get(key, float("nan"))
+    if key == "hit":
+        return _cell("reached" if value >= 1 else "not reached", "", "ref")
+    return _cell(fmt_value(value, unit, currency, decimals=decimals), "", "ref")
+
+
+def _last_year_header(last) -> str:
+    return f"{last.year} deals under the baseline plan (replayed)"
+
+
+def _diff_cell(row: pd.Series, unit: str, currency: str, decimals: int) -> str:
+    """A difference against the baseline with its interval and verdict."""
+    if row["identical"] and row["same_sales"]:
+        return _cell("no change", "same simulated sales", "num diff")
+    main = fmt_diff(
+        row["diff"], row["diff_low"], row["diff_high"], unit, currency, decimals=decimals
+    )
+    if row["identical"]:
+        return _cell(
+            main, "the same in every simulated year, by chance: sales differ", "num diff noise"
+        )
+    verdict = "real" if row["real"] else "within noise"
+    span = fmt_range(
+        row["diff_low"], row["diff_high"], unit, currency, diff=True, decimals=decimals
+    )
+    return _cell(main, f"{span}: {verdict}", "num diff " + ("real" if row["real"] else "noise"))
+
+
+def _headline_section(results, table: pd.DataFrame, last, currency: str) -> list[str]:
+    """Each scenario's figures with intervals, last year replayed, and the differences."""
+    names = [r.scenario.name for r in results]
+    t = table.set_index(["scenario", "key"])
+    keys = list(dict.fromkeys(table["key"]))
+    header = ["Figure", _last_year_header(last)] + [
+        f"{n} (baseline)" if i == 0 and len(names) > 1 else n for i, n in enumerate(names)
+    ]
+    rows = []
+    for key in keys:
+        first = t.loc[(names[0], key)]
+        unit = str(first["unit"])
+        # one number of decimals per row: every figure and interval in it alike
+        places = row_decimals([(t.loc[(n, key)]["low"], t.loc[(n, key)]["high"]) for n in names])
+        cells = [_last_year_cell(last, key, unit, currency, places)]
+        for n in names:
+            row = t.loc[(n, key)]
+            cells.append(
+                _cell(
+                    fmt_value(row["estimate"], unit, currency, decimals=places),
+                    fmt_range(row["low"], row["high"], unit, currency, decimals=places),
+                    "num",
+                )
+            )
+        rows.append([str(first["label"]), *cells])
+    parts = [
+        "<section><h2>Headline figures</h2>",
+        _html_table(header, rows),
+        '<p class="note">Under each figure: its 95% interval.</p>',
+        f'<p class="note"><b>{_e(_last_year_header(last))}.</b> {_e(last.basis)}</p>',
+        '<p class="note">P10/P50/P90: 1 simulated year in 10 costs less than P10, 1 in 10 more '
+        "than P90; the reserve is what to hold above the median budget for a 1-in-10 year. "
+        "Compensation cost of sales = (base salaries + incentive) / company bookings.</p>",
+    ]
+    if len(names) > 1:
+        dheader = ["Figure"] + [f"{n} vs {names[0]}" for n in names[1:]]
+        drows = []
+        for key in keys:
+            unit = str(t.loc[(names[0], key)]["unit"])
+            places = row_decimals(
+                [(t.loc[(n, key)]["diff_low"], t.loc[(n, key)]["diff_high"]) for n in names[1:]],
+                cap=3,
+            )
+            cells = [_diff_cell(t.loc[(n, key)], unit, currency, places) for n in names[1:]]
+            drows.append([str(t.loc[(names[0], key)]["label"]), *cells])
+        parts += [
+            "<h3>Differences against the baseline</h3>",
+            _html_table(dheader, drows),
+            '<p class="note">Under each difference: its 95% interval, and "real" when the '
+            'interval excludes zero. "No change": the two scenarios simulated the same sales '
+            "and the figure is the same in every simulated year.</p>",
+        ]
+    parts.append("</section>")
+    return parts
+
+
+def _cost_section(results) -> list[str]:
+    """The incentive cost per scenario: small multiples with P10/P50/P90 in money."""
+    import spm_sim.viz as plots
+
     return [
-        "<section><h2>Assumptions</h2>",
-        *[_assumptions(r) for r in results],
+        "<section><h2>Incentive cost</h2>",
+        _figure(
+            plots.fig_to_base64_png(plots.cost_distribution(results)),
+            "Incentive cost per simulated year, one panel per scenario, with P10, P50 and P90 "
+            "labelled in money",
+            "One panel per scenario: how often each annual incentive cost came up in the "
+            "simulated years. 8 years in 10 fall between P10 and P90; P50 (black) is the "
+            "typical year.",
+        ),
         "</section>",
+    ]
+
+
+def _attainment_and_plans(results) -> list[str]:
+    """Attainment distributions and the plans' payout curves."""
+    import spm_sim.viz as plots
+
+    return [
+        "<section><h2>Attainment</h2>",
+        _figure(
+            plots.fig_to_base64_png(plots.attainment_histogram(results)),
+            "Histograms of company attainment per trial and of rep attainment, per scenario",
+            "Left: company bookings / company target in each simulated year; the black line is the "
+            "target. Right: each rep's bookings / quota in each simulated year; the black line is "
+            "quota.",
+        ),
+        "</section>",
+        "<section><h2>Plans</h2>",
+        _figure(
+            plots.fig_to_base64_png(plots.payout_curves(_distinct_plans(results))),
+            "Payout and effective rate against attainment for each plan",
+            "Left: what a rep earns, as a multiple of target incentive, at each attainment (100% = "
+            "quota). Right: the average rate paid per dollar booked, as a multiple of the target "
+            "commission rate (TCR = TI / quota).",
+        ),
+        '<p class="note">Plan rules (marginal: each band\'s rate applies to the sales inside '
+        "the band; retroactive: the band reached sets the rate of every sale):</p>",
+        *[
+            f'<div class="plan"><h3>{_e(p.name)}</h3>{_plan_table(p)}</div>'
+            for p in _distinct_plans(results)
+        ],
+        "</section>",
+    ]
+
+
+def _assumption_pairs(r) -> list[tuple[str, str]]:
+    """One scenario's assumptions as (label, value), without any path."""
+    s = r.scenario
+    q = s.quota
+    cur = s.plan.currency
+    seed = r.seed
+    spawn = f", spawn key {tuple(seed['spawn_key'])}" if seed.get("spawn_key") else ""
+    return [
+        ("Description", s.description or "(none given)"),
+        ("Book", r.book_info["name"]),
+        ("Plan year", str(s.plan_year)),
+        ("Plan", f"{s.plan.name} ({cur}, fingerprint {plan_fingerprint(s.plan)})"),
+        ("Quota method", q.describe(s.plan_year)),
+        (
+            "Over-assignment",
+            f"{q.over_assignment.total:.1%} set (region {q.over_assignment.region:.1%}, rep "
+            f"{q.over_assignment.rep:.1%}), {r.quotas.over_assignment:.1%} realised",
+        ),
+        ("Minimum history for own run rate", f"{q.min_history_months:g} months"),
+        *getattr(r, "notes", ()),
+        ("Company target", format_money(r.company_target, currency=cur)),
+        ("Sum of rep quotas", format_money(float(r.quotas.annual.sum()), currency=cur)),
+        ("Reps on quota", str(len(r.rep_ids))),
+        (
+            "Base salaries / target incentive (all reps)",
+            f"{format_money(float(r.base_salary.sum()), currency=cur)} / "
+            f"{format_money(float(r.target_incentive.sum()), currency=cur)}",
+        ),
+        ("Simulated years (trials)", f"{r.n_trials:,}"),
+        ("Seed", f"{seed['entropy']}{spawn}"),
+        ("spm_sim version", r.version),
+    ]
+
+
+def _assumptions_section(results) -> list[str]:
+    """One table of what differs between scenarios, and one line of what they share."""
+    pairs = [dict(_assumption_pairs(r)) for r in results]
+    labels = list(dict.fromkeys(k for p in pairs for k in p))
+    names = [r.scenario.name for r in results]
+    differ = [k for k in labels if len({p.get(k, "(not modelled)") for p in pairs}) > 1]
+    common = [k for k in labels if k not in differ]
+    parts = ["<section><h2>Assumptions</h2>"]
+    if len(results) == 1:
+        parts.append(_kv_table([(k, pairs[0][k]) for k in labels]))
+    else:
+        if differ:
+            rows = [[k, *[p.get(k, "(not modelled)") for p in pairs]] for k in differ]
+            parts += [
+                "<p>What differs between the scenarios:</p>",
+                '<div class="wide">'
+                + _table(["Assumption", *names], rows, classes=[""] * (len(names) + 1))
+                + "</div>",
+            ]
+        if common:
+            line = "; ".join(f"{k}: {pairs[0][k]}" for k in common)
+            parts.append(f'<p class="note"><b>Common to all scenarios.</b> {_e(line)}.</p>')
+    parts.append("</section>")
+    return parts
+
+
+def _provenance(r) -> str:
+    fit = r.model.fit
+    s = r.scenario
+    deals = fit.get("n_deals")
+    span = (
+        f"{fit.get('history_start')} to {fit.get('history_end')}"
+        if fit.get("history_start")
+        else "the book's history"
+    )
+    deals_text = f"{deals:,} deals booked" if isinstance(deals, int) else "deals booked"
+    return (
+        f"Sales simulated from {deals_text} {span} in book {r.book_info['name']}; "
+        f"{len(r.rep_ids)} reps on quota in {s.plan_year}; {r.n_trials:,} trials, seed "
+        f"{r.seed['entropy']}; spm_sim {r.version}."
+    )
+
+
+def _book_source(r) -> str:
+    meta = r.book_info
+    parts = [
+        f"About the book {meta['name']}: {meta['description']}" if meta["description"] else "",
+        f"Source: {meta['source']}" if meta["source"] else "",
+    ]
+    return " ".join(p for p in parts if p)
+
+
+def _closing_sections(results) -> list[str]:
+    """The data provenance (file names and checksums, no paths), the footer, the end tags."""
+    return [
         "<section><h2>Data provenance</h2>",
         *[f"<p>{_e(line)}</p>" for line in dict.fromkeys(_provenance(r) for r in results)],
+        *[
+            f'<p class="note">Book files (SHA-256, first {SHORT_HASH} characters): {_e(line)}</p>'
+            for line in dict.fromkeys(book_fingerprint(r.book_info) for r in results)
+        ],
         *[
             f'<p class="note">{_e(line)}</p>'
             for line in dict.fromkeys(_book_source(r) for r in results)
             if line
         ],
         "</section>",
-        f"<footer>Produced by spm_sim {_e(results[0].version)}. The file has no timestamp: "
-        "the same "
-        "scenarios, book and seed give the same report.</footer>",
+        f"<footer>Produced by spm_sim {_e(results[0].version)}. The file has no timestamp and "
+        "no local paths: the same scenarios, book and seed give the same report.</footer>",
         "</body></html>",
     ]
 
@@ -699,10 +879,11 @@ def write_report(
     results: SimulationResult | Sequence[SimulationResult],
     path: str | Path,
     *,
-    title: str = "Scenario report",
+    title: str | None = None,
     notes: str | Sequence[str] | None = None,
+    book: Book | None = None,
 ) -> Path:
-    """Write a self-contained HTML report comparing scenarios.
+    """Write a self-contained HTML report that states the decision between scenarios.
 
     Parameters
     ----------
@@ -710,9 +891,18 @@ def write_report(
         The first is the baseline that the others are compared with.
     path : str or Path
         The HTML file to write (parent folders are created).
-    title : str, default "Scenario report"
+    title : str, optional
+        The page's heading. Default (and for a title that only strings three or more
+        scenario names together): "Incentive plan <year>: <n> alternatives against
+        <baseline>".
     notes : str or sequence of str, optional
         Paragraphs shown under the title (escaped, like every user-given text).
+    book : Book, optional
+        The book the baseline was simulated on, for last year's deals replayed under
+        its plan (:func:`spm_sim.report.last_year`). Needed for a book built in
+        memory; by default the book is read again from its folder and checked
+        against the results (a book changed since is not used, and the column says
+        so).
 
     Returns
     -------
@@ -721,32 +911,61 @@ def write_report(
 
     Notes
     -----
-    Sections: "Check before deciding" (only when a result is implausible: each
-    flag of :func:`spm_sim.metrics.result_flags` with the inputs that drive it, per
-    scenario), headline table (scenarios side by side, difference vs baseline with
-    ± 2 standard errors), attainment distributions, incentive cost and CCOS
-    distributions, payout curves of the plans, incentive accrual by quarter,
-    assumptions of each scenario, data provenance. The file has no timestamp, so
-    the same inputs and seed give the same bytes.
+    Page one: a summary written from the numbers (what to decide; one sentence per
+    scenario against the baseline, with its 95% interval and whether the difference
+    is real), "Check before deciding" when a result is implausible
+    (:func:`spm_sim.metrics.result_flags`), the headline figures with their intervals
+    next to last year's deals replayed under the baseline plan
+    (:func:`spm_sim.report.last_year`), the
+    differences against the baseline and the incentive cost per scenario. Then, on a
+    new printed page, the details: people and behaviour during the year, attainment,
+    the plans and their rules, accrual by quarter, one table of the assumptions that
+    differ, and the data's provenance (file names and SHA-256 checksums; no path is
+    written anywhere in the file). The file has no timestamp, so the same inputs and
+    seed give the same bytes.
 
     Scenarios with the same name (one scenario run twice, with another seed or
     book) are all shown: the second is named ``"name (2)"``, and a note under the
     title says so.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from spm_sim import sample_scenario, simulate
+    >>> base = sample_scenario("baseline").replace(engine="summed")
+    >>> alt = sample_scenario("accelerated").replace(engine="summed")
+    >>> results = [simulate(s, 100, rng=1) for s in (base, alt)]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     text = write_report(results, Path(folder) / "report.html").read_text("utf-8")
+    >>> "<h2>Summary: what to decide</h2>" in text, "Accelerated 2026 costs" in text
+    (True, True)
+    >>> "/tmp" in text.split("data:image")[0]   # no local path anywhere in the text
+    False
     """
     results, renamed = _unique_names(_as_list(results))
     path = Path(path)
     cur = results[0].scenario.plan.currency
+    if title is None or _lists_the_scenarios(title, results):
+        title = _auto_title(results)
 
     def money(x: float) -> str:
         return format_money(x, currency=cur)
 
+    table = headline_figures(results)
+    last = last_year(results[0], book)
     parts = [
         *_page_head(results, title, [*_notes_list(notes), *renamed]),
+        *_summary_section(results, table, last, cur),
         *_check_section(results),
-        *_headline_section(results),
+        *_headline_section(results, table, last, cur),
+        *_cost_section(results),
+        '<div class="details"><h2>Details</h2>',
         *_during_the_year(results, money),
-        *_distribution_sections(results),
+        *_attainment_and_plans(results),
         *_accrual_section(results, money),
+        *_assumptions_section(results),
+        "</div>",
         *_closing_sections(results),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)

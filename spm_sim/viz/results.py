@@ -6,8 +6,10 @@ the Agg canvas, without pyplot, so nothing here opens a window, changes global
 matplotlib or seaborn settings, or keeps figures alive in pyplot's registry. The
 look is set inside ``sns.axes_style`` / ``rc_context`` blocks only.
 
-Colours follow the order of the results (seaborn's colour-blind palette), so a
-scenario has the same colour in every figure of a report.
+Colours follow the order of the results (the Okabe-Ito palette of
+:func:`spm_sim.viz.style.palette`), so a scenario has the same colour in every
+figure of a report. No legend sits on the data: legends are outside the axes, or
+the marks are labelled where they are drawn.
 """
 
 from __future__ import annotations
@@ -35,15 +37,23 @@ __all__ = [
     "payout_curves",
     "quarterly_accrual_chart",
     "fig_to_base64_png",
+    "rate_axis_note",
 ]
 
 #: Rep attainments above this are drawn in the last bin of the rep histogram.
 REP_ATTAINMENT_MAX = 3.0
 
 
-def _money_axis(ax: Axes, axis: str = "x") -> None:
-    fmt = FuncFormatter(lambda v, _pos: format_money(v, trim=True))
+def _money_axis(ax: Axes, axis: str = "x", *, currency: str = "USD") -> None:
+    """Tick labels in money of ``currency`` (``$1.5M``, ``¥860M``), safe from mathtext."""
+    fmt = FuncFormatter(lambda v, _pos: safe_label(format_money(v, currency=currency, trim=True)))
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+def _legend_columns(labels: Sequence[str], width_chars: int = 120) -> int:
+    """How many legend columns fit the figure's width for these labels (1 to 4)."""
+    longest = max((len(str(t)) for t in labels), default=1) + 6  # the handle and the gap
+    return int(min(max(len(labels), 1), 4, max(1, width_chars // longest)))
 
 
 def _bins(
@@ -147,7 +157,7 @@ def attainment_histogram(results: Sequence) -> Figure:
         ax2.set_xlabel("Annual bookings / annual quota  (300% or more shown at 300%)")
         pct_axis(ax2, decimals=0)
         handles, labels = ax1.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4) or 1)
+        fig.legend(handles, labels, loc="outside lower center", ncols=_legend_columns(labels))
     return fig
 
 
@@ -165,51 +175,171 @@ def _reference_line(ax: Axes, x: float, label: str) -> None:
     )
 
 
-def _mark_percentiles(ax: Axes, values: np.ndarray, color) -> None:
+def _percentile_marks(ax: Axes, values: np.ndarray, color, currency: str) -> None:
+    """P10, P50 and P90 of ``values`` as vertical lines labelled in money above the data."""
     v = values[np.isfinite(values)]
     if not v.size:
         return
-    p10, p50, p90 = np.percentile(v, [10, 50, 90])
-    for x, style, width in ((p10, ":", 1.2), (p50, "-", 1.8), (p90, "--", 1.2)):
-        ax.axvline(x, color=color, linestyle=style, linewidth=width)
+    marks = np.percentile(v, [10, 50, 90])
+    for k, (x, name) in enumerate(zip(marks, ("P10", "P50", "P90"), strict=True)):
+        ax.axvline(x, color="black" if name == "P50" else color, linewidth=1.8 if k == 1 else 1.1)
+        ax.annotate(
+            safe_label(f"{name} {format_money(float(x), currency=currency)}"),
+            xy=(x, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8.5,
+            fontweight="bold" if name == "P50" else "normal",
+        )
 
 
 def cost_distribution(results: Sequence) -> Figure:
-    """Incentive cost and compensation cost of sales per trial, for each scenario.
+    """Incentive cost per simulated year: one small panel per scenario, P10/P50/P90 in money.
 
     Parameters
     ----------
     results : sequence of SimulationResult
+        One panel each, in this order (the first is the baseline), with the report's
+        colours.
 
     Returns
     -------
     Figure
-        Left: incentive cost per trial (histogram and density) with P10 (dotted),
-        P50 (solid) and P90 (dashed) lines in the scenario's colour. Right: the
-        compensation cost of sales, (base + incentive) / bookings, with the same marks.
+        One row per scenario on a shared money axis: the histogram of the incentive
+        paid in each simulated year, with P10, P50 (black, bold) and P90 marked and
+        labelled in money above the panel, the scenario's name at its left and, in the
+        other panels, the baseline's P50 as a dashed grey line to compare against.
+        No legend: every mark is labelled where it is drawn.
+
+    Notes
+    -----
+    Read it as: "in 8 years out of 10 the plan costs between P10 and P90"; the
+    distance from P50 to P90 is what to hold in reserve for a 1-in-10 bad year.
+    The compensation cost of sales is in the report's tables.
     """
     names = _names(results)
     colors = palette(len(results))
     cost = [r.trials["incentive_cost"].to_numpy(float) for r in results]
-    ccos = [r.trials["ccos"].to_numpy(float) for r in results]
+    currency = results[0].scenario.plan.currency if results else "USD"
+    bins = _bins(cost, n=45)
+    base_p50 = (
+        float(np.percentile(cost[0][np.isfinite(cost[0])], 50))
+        if results and np.isfinite(cost[0]).any()
+        else float("nan")
+    )
     with figure_style():
-        fig = SpmFigure(figsize=(10, 3.8), layout="constrained")
-        ax1, ax2 = fig.subplots(1, 2)
-        for ax, arrays in ((ax1, cost), (ax2, ccos)):
-            _overlaid_hist(ax, arrays, names, colors, _bins(arrays))
-            for values, color in zip(arrays, colors, strict=True):
-                v = values[np.isfinite(values)]
-                if v.size > 2 and np.ptp(v) > 0:
-                    sns.kdeplot(x=v, color=color, linewidth=1.0, ax=ax)
-                _mark_percentiles(ax, values, color)
-        ax1.set_title("Incentive cost per trial")
-        ax1.set_xlabel("Incentive paid in the year   ( P10 ···  P50 —  P90 - - )")
-        _money_axis(ax1)
-        ax2.set_title("Compensation cost of sales per trial")
-        ax2.set_xlabel("(Base salaries + incentive) / company bookings")
-        pct_axis(ax2, decimals=1)
-        ax1.legend(loc="upper right")
+        fig = SpmFigure(figsize=(10, 0.6 + 1.45 * max(len(results), 1)), layout="constrained")
+        axes = np.atleast_1d(fig.subplots(max(len(results), 1), 1, sharex=True, squeeze=False))
+        axes = axes[:, 0]
+        for k, (ax, values, name, color) in enumerate(zip(axes, cost, names, colors, strict=False)):
+            v = values[np.isfinite(values)]
+            ax.hist(v, bins=bins, color=color, alpha=0.55, edgecolor=color, linewidth=0.6)
+            _percentile_marks(ax, values, color, currency)
+            if k > 0 and np.isfinite(base_p50):
+                ax.axvline(base_p50, color="grey", linestyle="--", linewidth=1.0)
+            ax.set_ylabel(
+                safe_label(name),
+                rotation=0,
+                ha="right",
+                va="center",
+                fontsize=9.5,
+                fontweight="bold",
+                color="black",
+                wrap=True,
+            )
+            ax.set_yticks([])
+            ax.grid(axis="y", visible=False)
+            ax.margins(y=0.05)
+        _money_axis(axes[-1], currency=currency)
+        axes[-1].set_xlabel(
+            "Incentive paid in a simulated year"
+            + ("   (dashed grey: the baseline's P50)" if len(results) > 1 else "")
+        )
+        fig.suptitle(
+            "Incentive cost: 8 years in 10 fall between P10 and P90",
+            fontsize=11,
+            fontweight="bold",
+        )
     return fig
+
+
+#: Attainment from which the effective-rate axis is scaled: below half of quota, draws,
+#: guarantees and small bookings make payout / bookings explode (a draw paid on 1% of
+#: quota is a rate of 100x), which would flatten every other plan.
+RATE_AXIS_FROM = 0.5
+
+
+def _rate_axis_top(curves: Sequence[pd.DataFrame]) -> float:
+    """The top of the effective-rate axis: every plan's rate from half of quota up, plus room."""
+    tops = []
+    for curve in curves:
+        part = curve.loc[curve["attainment"] >= RATE_AXIS_FROM, "effective_rate"].to_numpy(float)
+        part = part[np.isfinite(part)]
+        if part.size:
+            tops.append(float(part.max()))
+    top = max(tops, default=1.0)
+    return max(1.25, top * 1.15)
+
+
+def _off_scale_note(names: Sequence[str], curves: Sequence[pd.DataFrame], top: float) -> str:
+    """One line per plan whose effective rate leaves the axis: how high and where."""
+    notes = []
+    for name, curve in zip(names, curves, strict=True):
+        rate = curve["effective_rate"].to_numpy(float)
+        over = np.isfinite(rate) & (rate > top)
+        if over.any():
+            att = curve["attainment"].to_numpy(float)[over]
+            where = (
+                f"below {att.max():.0%} attainment"
+                if att.min() <= 0.01
+                else f"from {att.min():.0%} to {att.max():.0%} attainment"
+            )
+            notes.append(f"{name}: up to {np.nanmax(rate[over]):.3g}x {where}")
+    if not notes:
+        return ""
+    return "Off the scale: " + "; ".join(notes)
+
+
+def _plan_curves(plans: Sequence[Plan], att: np.ndarray) -> tuple[list[str], list[pd.DataFrame]]:
+    """Each plan's name (told apart when repeated) and its payout curve at ``att``."""
+    seen: dict[str, int] = {}
+    names: list[str] = []
+    curves: list[pd.DataFrame] = []
+    for plan in plans:
+        seen[plan.name] = seen.get(plan.name, 0) + 1
+        names.append(plan.name if seen[plan.name] == 1 else f"{plan.name} ({seen[plan.name]})")
+        curves.append(payout_curve(plan, att))
+    return names, curves
+
+
+def rate_axis_note(plans: Sequence[Plan], *, max_attainment: float = 2.5) -> str:
+    """What :func:`payout_curves` leaves off its effective-rate axis, in one line.
+
+    Parameters
+    ----------
+    plans : sequence of Plan
+    max_attainment : float, default 2.5
+        Right end of the attainment axis, as in :func:`payout_curves`.
+
+    Returns
+    -------
+    str
+        ``"Off the scale: <plan>: up to <rate>x below <attainment> attainment; ..."``
+        for each plan whose rate rises above the axis, or ``""`` when every plan fits
+        (the text written under the figure's axis; the command line prints it too).
+
+    Examples
+    --------
+    >>> from spm_sim.comp import standard_plan
+    >>> rate_axis_note([standard_plan()])
+    ''
+    """
+    att = np.linspace(0.0, max_attainment, 501)
+    names, curves = _plan_curves(plans, att)
+    return _off_scale_note(names, curves, _rate_axis_top(curves))
 
 
 def payout_curves(plans: Sequence[Plan], *, max_attainment: float = 2.5) -> Figure:
@@ -228,7 +358,16 @@ def payout_curves(plans: Sequence[Plan], *, max_attainment: float = 2.5) -> Figu
         :func:`spm_sim.comp.payout_curve`; the dotted diagonal is a flat rate of 1x
         TCR. Right: effective rate (payout / bookings) as a multiple of TCR; for
         ``rate_basis="bookings"`` components it depends on TI and quota, so the
-        curves use TI = quota x 1 (a rate of 1 pays 1 per unit of quota).
+        curves use TI = quota x 1 (a rate of 1 pays 1 per unit of quota). The
+        legend is below the panels, off the data.
+
+    Notes
+    -----
+    The effective-rate axis is scaled to the plans' rates from half of quota up
+    (:data:`RATE_AXIS_FROM`), with 15% of room: near 0% attainment a draw or a
+    guarantee divided by almost no bookings is a rate of 40x or more, which would
+    flatten every other plan. A plan that leaves the axis is named under it with
+    its highest rate and the attainment where it is off the scale.
 
     Examples
     --------
@@ -239,15 +378,14 @@ def payout_curves(plans: Sequence[Plan], *, max_attainment: float = 2.5) -> Figu
     """
     att = np.linspace(0.0, max_attainment, 501)
     colors = palette(len(plans))
-    seen: dict[str, int] = {}
+    names, curves = _plan_curves(plans, att)
+    top = _rate_axis_top(curves)
+    note = _off_scale_note(names, curves, top)
     with figure_style():
-        fig = SpmFigure(figsize=(10, 3.8), layout="constrained")
+        fig = SpmFigure(figsize=(10, 4.2), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
         linestyles = ["-", "--", "-.", ":"]
-        for k, (plan, color) in enumerate(zip(plans, colors, strict=True)):
-            seen[plan.name] = seen.get(plan.name, 0) + 1
-            name = plan.name if seen[plan.name] == 1 else f"{plan.name} ({seen[plan.name]})"
-            curve = payout_curve(plan, att)
+        for k, (name, curve, color) in enumerate(zip(names, curves, colors, strict=True)):
             style = linestyles[k % len(linestyles)]
             for ax, column in ((ax1, "payout"), (ax2, "effective_rate")):
                 ax.plot(
@@ -272,6 +410,9 @@ def payout_curves(plans: Sequence[Plan], *, max_attainment: float = 2.5) -> Figu
             ax.set_xlabel("Annual attainment (bookings / quota)")
             pct_axis(ax)
             ax.set_ylim(bottom=0)
+        ax2.set_ylim(0, top)
+        if note:
+            ax2.set_xlabel("Annual attainment (bookings / quota)\n" + safe_label(note), wrap=True)
         ax1.axhline(1.0, color="black", linewidth=0.6)
         ax1.set_title("Payout by attainment")
         ax1.set_ylabel("Payout (x target incentive)")
@@ -279,11 +420,12 @@ def payout_curves(plans: Sequence[Plan], *, max_attainment: float = 2.5) -> Figu
         ax2.set_title("Effective rate by attainment")
         ax2.set_ylabel("Payout / bookings (x TCR)")
         ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}x"))
-        ax1.legend(loc="upper left")
+        handles, labels = ax1.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=_legend_columns(labels))
     return fig
 
 
-def quarterly_accrual_chart(accrual: pd.DataFrame) -> Figure:
+def quarterly_accrual_chart(accrual: pd.DataFrame, *, currency: str | None = None) -> Figure:
     """Expected incentive accrued per quarter, grouped bars by scenario.
 
     Parameters
@@ -292,11 +434,26 @@ def quarterly_accrual_chart(accrual: pd.DataFrame) -> Figure:
         Long frame with columns ``scenario``, ``quarter`` and ``mean`` (money), as
         returned by :func:`spm_sim.metrics.quarterly_accrual`. Scenarios keep the
         order in which they first appear.
+    currency : str, optional
+        ISO 4217 code of the money on the axis and the bars' labels; default
+        ``accrual.attrs["currency"]`` (set by :func:`~spm_sim.metrics.quarterly_accrual`),
+        else USD.
 
     Returns
     -------
     Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> accrual = pd.DataFrame({"scenario": "Plan", "quarter": ["Q1 2026", "Q2 2026"],
+    ...                         "mean": [2.1e8, 3.4e8]})
+    >>> fig = quarterly_accrual_chart(accrual, currency="JPY")
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['¥210M', '¥340M']
     """
+    if currency is None:
+        currency = str(accrual.attrs.get("currency", "USD"))
     scenarios = list(dict.fromkeys(accrual["scenario"]))
     quarters = list(dict.fromkeys(accrual["quarter"]))
     colors = palette(len(scenarios))
@@ -315,14 +472,17 @@ def quarterly_accrual_chart(accrual: pd.DataFrame) -> Figure:
                 label=safe_label(name),
             )
             ax.bar_label(
-                bars, labels=[format_money(v) for v in part["mean"]], fontsize=7.5, padding=2
+                bars,
+                labels=[safe_label(format_money(v, currency=currency)) for v in part["mean"]],
+                fontsize=7.5,
+                padding=2,
             )
         ax.set_xticks(x, [str(q) for q in quarters])
         ax.set_title("Expected incentive accrued by quarter")
         ax.set_ylabel("Incentive paid (mean over trials)")
-        _money_axis(ax, "y")
+        _money_axis(ax, "y", currency=currency)
         ax.margins(y=0.15)
-        ax.legend(loc="upper left")
+        fig.legend(loc="outside lower center", ncols=_legend_columns(scenarios))
     return fig
 
 

@@ -16,7 +16,23 @@ from matplotlib.ticker import PercentFormatter
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
-__all__ = ["SpmFigure", "figure_style", "palette", "safe_label", "pct_axis"]
+__all__ = ["OKABE_ITO", "SpmFigure", "figure_style", "palette", "safe_label", "pct_axis"]
+
+#: The Okabe-Ito colours (Okabe and Ito 2008, "Color Universal Design"), ordered so that
+#: the first four are told apart by everyone, including with red-green colour blindness
+#: and in greyscale print: blue, orange, reddish purple, bluish green, then sky blue,
+#: vermillion, yellow and black. Orange and vermillion, close to each other, are kept
+#: apart (2nd and 6th).
+OKABE_ITO: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#CC79A7",  # reddish purple
+    "#009E73",  # bluish green
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
 
 _RC: dict[RcKeyType, Any] = {
     "figure.dpi": 100,
@@ -40,8 +56,21 @@ def figure_style() -> ExitStack:
     return stack
 
 
-def palette(n: int) -> list:
-    return list(sns.color_palette("colorblind", max(n, 1)))
+def palette(n: int) -> list[tuple[float, float, float]]:
+    """``n`` colours, the same ``k``-th colour in every figure: the Okabe-Ito palette.
+
+    Up to eight colours are :data:`OKABE_ITO` in its order (RGB tuples); more than
+    eight cannot all be told apart, and come from matplotlib's ``tab20``.
+
+    >>> palette(2)[0], len(palette(10))
+    ((0.0, 0.4470588235294118, 0.6980392156862745), 10)
+    """
+    from matplotlib.colors import to_rgb
+
+    n = max(int(n), 1)
+    if n <= len(OKABE_ITO):
+        return [to_rgb(c) for c in OKABE_ITO[:n]]
+    return [tuple(c) for c in sns.color_palette("tab20", n)]
 
 
 def safe_label(text: str) -> str:

@@ -1,0 +1,87 @@
+"""Figures of results: one colour-blind-safe palette, no legend on data, a cost figure in money."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+
+from spm_sim import sample_scenario, simulate
+from spm_sim._format import format_money
+from spm_sim.metrics import quarterly_accrual
+from spm_sim.viz import attainment_histogram, cost_distribution, quarterly_accrual_chart
+from spm_sim.viz.style import OKABE_ITO, palette
+
+
+@pytest.fixture(scope="module")
+def results():
+    base = sample_scenario("baseline").replace(engine="summed")
+    alt = sample_scenario("accelerated").replace(engine="summed")
+    return [simulate(s, 150, rng=3) for s in (base, alt)]
+
+
+def test_palette_is_okabe_ito_with_distinct_first_colours():
+    assert [to_hex(c).upper() for c in palette(4)] == list(OKABE_ITO[:4])
+    # no two of the first four are close: every pair is further apart (sum of RGB
+    # differences) than 0.4, where the two oranges of seaborn's colour-blind palette
+    # that readers could not tell apart (#DE8F05 and #D55E00) are 0.25 apart
+    rgb = np.array(palette(4))
+    gaps = [np.abs(rgb[i] - rgb[j]).sum() for i in range(4) for j in range(i + 1, 4)]
+    assert min(gaps) > 0.4
+    assert len(palette(12)) == 12 and len({to_hex(c) for c in palette(12)}) == 12
+
+
+def test_cost_figure_is_one_panel_per_scenario_with_percentiles_in_money(results):
+    fig = cost_distribution(results)
+    assert len(fig.axes) == len(results)
+    for ax, r in zip(fig.axes, results, strict=True):
+        labels = [t.get_text() for t in ax.texts]
+        cost = r.trials["incentive_cost"].to_numpy()
+        p10, p50, p90 = np.percentile(cost, [10, 50, 90])
+        for name, value in (("P10", p10), ("P50", p50), ("P90", p90)):
+            assert f"{name} \\{format_money(value)}" in labels, (name, labels)
+        assert ax.get_legend() is None
+        assert ax.get_ylabel() == r.scenario.name  # the scenario named beside its panel
+    assert fig.legends == []
+    # the panels share one money axis so they compare at a glance
+    assert fig.axes[0].get_xlim() == fig.axes[1].get_xlim()
+
+
+def test_no_figure_has_a_legend_on_its_data(results):
+    for fig in (attainment_histogram(results), quarterly_accrual_chart(quarterly_accrual(results))):
+        assert all(ax.get_legend() is None for ax in fig.axes)
+        assert len(fig.legends) == 1
+
+
+def test_every_results_figure_uses_the_palette(results):
+    fig = quarterly_accrual_chart(quarterly_accrual(results))
+    bars = fig.axes[0].patches
+    colours = {to_hex(b.get_facecolor()).upper() for b in bars}
+    assert colours == set(OKABE_ITO[:2])
+
+
+def test_money_is_in_the_results_currency(results):
+    # a yen result: the cost axis and the accrual bars read yen, not dollars
+    from dataclasses import replace
+
+    yen = [
+        replace(
+            r,
+            scenario=r.scenario.replace(
+                plan=r.scenario.plan.model_copy(update={"currency": "JPY"})
+            ),
+        )
+        for r in results
+    ]
+    fig = cost_distribution(yen)
+    tick = fig.axes[-1].xaxis.get_major_formatter()(8.6e8, 0)
+    assert tick == "¥860M"
+    accrual = quarterly_accrual(yen)
+    assert accrual.attrs["currency"] == "JPY"
+    chart = quarterly_accrual_chart(accrual)
+    labels = [t.get_text() for t in chart.axes[0].texts]
+    assert labels and all(label.startswith("¥") for label in labels), labels
+    assert chart.axes[0].yaxis.get_major_formatter()(2e8, 0) == "¥200M"
+    # and in dollars, the dollar sign is escaped so matplotlib does not read maths
+    dollars = quarterly_accrual_chart(quarterly_accrual(results))
+    assert all(t.get_text().startswith("\\$") for t in dollars.axes[0].texts)
