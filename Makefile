@@ -39,7 +39,8 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 app: $(STAMP)
-	$(VENV)/bin/voila notebooks/app.ipynb --no-browser --port=$(APP_PORT) --Voila.ip=127.0.0.1
+	@echo "The planner's workbench: open http://127.0.0.1:$(APP_PORT) (Ctrl-C stops it)"
+	JUPYTER_PATH=share/jupyter $(VENV)/bin/voila notebooks/app.ipynb --template=spm-app --no-browser --port=$(APP_PORT) --Voila.ip=127.0.0.1 --show_tracebacks=False
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)

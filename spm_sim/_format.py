@@ -351,8 +351,10 @@ def unique_slugs(names: Sequence[str]) -> list[str]:
     return out
 
 
-#: the class JupyterLab's MathJax (and classic Notebook's) skips when it typesets maths
-NO_MATHS_CLASS = "tex2jax_ignore"
+#: the classes MathJax skips when it typesets maths: ``mathjax_ignore`` for MathJax 3
+#: (JupyterLab 4, checked in Chromium by tests/test_browser_lab.py), ``tex2jax_ignore``
+#: for MathJax 2 (classic Notebook)
+NO_MATHS_CLASS = "tex2jax_ignore mathjax_ignore"
 
 
 def no_maths(html: str) -> str:
@@ -360,13 +362,13 @@ def no_maths(html: str) -> str:
 
     JupyterLab runs MathJax over every HTML output, so a table holding "$134M" and
     "$118M" shows the text between the two dollar signs as italic maths. MathJax skips
-    any element with the class ``tex2jax_ignore``; the fragment is wrapped in a
-    ``div`` with that class and is otherwise unchanged (browsers outside Jupyter
-    ignore the class).
+    any element with the class ``mathjax_ignore`` (MathJax 3) or ``tex2jax_ignore``
+    (MathJax 2); the fragment is wrapped in a ``div`` with both classes and is
+    otherwise unchanged (browsers outside Jupyter ignore the classes).
 
     Examples
     --------
     >>> no_maths("<td>$134M (P10 $118M)</td>")
-    '<div class="tex2jax_ignore"><td>$134M (P10 $118M)</td></div>'
+    '<div class="tex2jax_ignore mathjax_ignore"><td>$134M (P10 $118M)</td></div>'
     """
     return f'<div class="{NO_MATHS_CLASS}">{html}</div>'

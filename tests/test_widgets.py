@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -316,11 +317,167 @@ def test_an_implausible_result_is_flagged_beside_the_table():
     # a growth outside the slider's usual range widens it: the design starts as the baseline
     assert d.scenario().quota == d.baseline.quota
     figures = {(f["scenario"], f["figure"]) for f in d.flags}
-    # the baseline and the design (the same plan at the start) are both flagged
-    for name in (s.name, "Design"):
+    # the plan as it is and the design (the same plan at the start) are both flagged
+    for name in (f"As is: {s.plan.name}", "Design"):
         assert {(name, "median_attainment"), (name, "share_reps_at_quota")} <= figures
     text = d.flags_text.value
     assert "Check before deciding" in text and "median rep attainment" in text
     assert "growth -90%" in text
     layout = d.widget.children
     assert layout.index(d.flags_text) == layout.index(d.output) - 1  # just above the table
+
+
+# --------------------------------------------------------------------------------------
+# What the page shows: names, money safe from JupyterLab's maths, settings from code
+# --------------------------------------------------------------------------------------
+
+
+def test_the_starting_plan_names_its_column_in_tables_and_figures():
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=False)
+    assert list(d.comparison().columns) == [
+        "As is: Baseline 2026 AE plan",
+        "Design",
+        "difference (± 2 se)",
+    ]
+    d.plan_choice.value = "AE multi-measure plan"
+    # the column, the run (figure legends) and the menu all name the plan shown
+    assert d.baseline_result.scenario.name == "As is: AE multi-measure plan"
+    assert d.comparison().columns[0] == "As is: AE multi-measure plan"
+    assert d.result.scenario.name == "Design"
+
+
+def test_money_in_tables_is_marked_so_jupyterlab_does_not_typeset_it():
+    from spm_sim.widgets.plan import _html_table
+
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=False, plans={})
+    html = _html_table(d.comparison()).data
+    assert "mathjax_ignore" in html  # the class MathJax 3 (JupyterLab 4) skips
+    cost = d.comparison().loc["Incentive cost", d.baseline.name]
+    assert re.fullmatch(r"\$[\d.]+[kM] \(P10 \$[\d.]+[kM], P90 \$[\d.]+[kM]\)", cost)
+    assert cost in html
+
+
+def test_the_cap_readout_says_no_cap_at_the_top():
+    from spm_sim.widgets.plan import _cap_readout
+
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=False, plans={})
+    slider = d.sliders["attainment_cap"]
+    readout = _cap_readout(slider)
+    assert readout.value == "300%"  # the sample plan's cap
+    slider.value = d.NO_CAP
+    assert readout.value == "no cap" and d.values.attainment_cap is None
+    slider.value = 1.5
+    assert readout.value == "150%"
+    # the label beside the slider in the widget is such a readout
+    row = next(c for c in d.widget.children if slider in getattr(c, "children", ()))
+    assert row.children[1].value == "150%"
+
+
+def test_labels_have_room_to_be_read_in_full():
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=10, figures=False, plans={})
+    width = int(d.sliders["growth"].style.description_width.removesuffix("px"))
+    for slider in d.sliders.values():
+        # about 6.5 px a character in JupyterLab's 13 px font (test_browser_lab measures)
+        assert len(slider.description) * 6.5 < width, slider.description
+        assert slider.style.description_width == f"{width}px"
+
+
+def test_set_moves_several_controls_and_reruns_once(monkeypatch):
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=30, figures=False)
+    runs = []
+    run = d._run
+    monkeypatch.setattr(d, "_run", lambda s: runs.append(s.name) or run(s))
+    assert d.set(above_quota=1.5, growth=0.1) is d
+    assert runs == ["Design"]  # one run of the design; the plan as it is was not re-run
+    assert (d.sliders["above_quota"].value, d.sliders["growth"].value) == (1.5, 0.1)
+    assert d.result.scenario.quota.growth == pytest.approx(0.1)
+    assert d.comparison().loc["Incentive cost", "difference (± 2 se)"] != "no change"
+    runs.clear()
+    d.set(plan="AE multi-measure plan", above_quota=1.2, behaviour=False)
+    assert runs == ["As is: AE multi-measure plan", "Design"]
+    assert d.plan_choice.value == "AE multi-measure plan"
+    assert d.sliders["above_quota"].value == 1.2  # applied after the plan's reset
+    assert d.sliders["growth"].value == pytest.approx(0.08)  # the reset put it back
+    d.set(attainment_cap=None)
+    assert d.values.attainment_cap is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"accelerator": 1.5}, "no slider named 'accelerator'; the sliders are growth, "),
+        ({"above_quota": 3.0}, r"above_quota=3.0 is outside the slider's range 0.5 to 2"),
+        ({"plan": "Nope"}, "plan 'Nope' is not in the 'Start from plan' menu; pick one of: "),
+    ],
+)
+def test_set_refuses_what_a_slider_would_silently_change(designer, kwargs, message):
+    before = designer.values
+    with pytest.raises(ValueError, match=message):
+        designer.set(**kwargs)
+    assert designer.values == before
+
+
+def test_the_per_rep_table_shows_who_gains_and_who_loses():
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=40, figures=False, plans={})
+    table = d.rep_table()
+    assert len(table) == len(d.result.rep_ids) == 80  # the reps on the plan this year
+    assert set(table["change"]) == {"no change"}  # the design is the plan as it is
+    d.set(attainment_cap=1.2)  # a tight cap: the best paid lose most
+    table = d.rep_table()
+    assert table.columns.tolist() == [
+        "rep",
+        "name",
+        "region",
+        "quota",
+        "expected attainment",
+        "chance of reaching quota",
+        "expected incentive, as is",
+        "expected incentive, design",
+        "change",
+    ]
+    assert table["change"].iloc[0].startswith("-$")
+    assert table["change"].iloc[-1] == "no change"  # reps far below the cap
+    assert table["name"].iloc[0] != "" and re.match(r"\$\d", table["quota"].iloc[0])
+    assert re.fullmatch(r"\d+%", table["chance of reaching quota"].iloc[0])
+    base = d.baseline_result.rep_summary().set_index("rep_id")["expected_incentive"]
+    design = d.result.rep_summary().set_index("rep_id")["expected_incentive"]
+    change = (design - base).sort_values(kind="stable")
+    assert table["rep"].iloc[0] == change.index[0]  # the largest cut first
+
+
+# --------------------------------------------------------------------------------------
+# Notebook 03 as a planner reads it (the browser test runs it: test_browser_lab.py)
+# --------------------------------------------------------------------------------------
+
+NB03 = Path(__file__).resolve().parents[1] / "notebooks" / "03_comp_plan_designer.ipynb"
+
+
+@pytest.fixture(scope="module")
+def nb03():
+    import nbformat
+
+    return nbformat.read(NB03, as_version=4)
+
+
+def test_nb03_opens_with_its_question_and_a_parameter_cell(nb03):
+    first, params = nb03.cells[0], nb03.cells[1]
+    assert first.cell_type == "markdown" and first.source.startswith("# Which ")
+    assert first.source.splitlines()[0].endswith("?")
+    assert params.cell_type == "code" and "parameters" in params.metadata.get("tags", [])
+    for name in ("SCENARIO =", "BOOK =", 'N_TRIALS = int(os.environ.get("SPM_SIM_TRIALS"'):
+        assert name in params.source
+
+
+def test_nb03_uses_public_names_and_never_moves_a_shown_widget(nb03):
+    code = [c.source for c in nb03.cells if c.cell_type == "code"]
+    assert not [s for s in code if re.search(r"spm_sim\._|from spm_sim import _", s)]
+    # a setting is shown in a designer of its own (set(...)), never by moving the
+    # widgets of one shown earlier behind the reader's back
+    assert not [s for s in code if re.search(r"\.value\s*=", s)]
+    shown = [s for s in code if "PlanDesigner(" in s]
+    assert len(shown) == 3
+    assert all(".set(" in s for s in shown[1:])
+    # each output has a short text before it saying what to look at
+    for k, cell in enumerate(nb03.cells):
+        if cell.cell_type == "code" and k > 2:
+            assert nb03.cells[k - 1].cell_type == "markdown", k

@@ -1,5 +1,11 @@
 """Notebook apps (ipywidgets): design a plan, quotas or territories with sliders.
 
+:class:`Workbench` is the no-code app (``make app`` serves it with Voila): files,
+levers, the design against the baseline, and the leadership report to download. Its
+pieces: ``levers`` (:class:`Levers`, :func:`apply_levers`, the lever widgets),
+``uploads`` (:func:`project_files`, the menus, checked uploads) and ``panels`` (the
+cards, tables and figures it shows).
+
 Each designer turns widget values into a spec change, calls the library and shows
 the answer: :class:`PlanDesigner` (plan mechanics -> ``Scenario.replace`` ->
 ``simulate`` -> figures), :class:`QuotaDesigner` (growth, over-assignment, method ->
@@ -9,11 +15,19 @@ the answer: :class:`PlanDesigner` (plan mechanics -> ``Scenario.replace`` ->
 
 from __future__ import annotations
 
+from .app import Workbench
+from .levers import Levers, apply_levers, start_levers
 from .plan import DesignValues, PlanDesigner, design_plan, slider_targets
 from .quota import QuotaDesigner, method_settings, normalised_weights
 from .territory import TerritoryDesigner
+from .uploads import project_files
 
 __all__ = [
+    "Workbench",
+    "Levers",
+    "apply_levers",
+    "start_levers",
+    "project_files",
     "PlanDesigner",
     "QuotaDesigner",
     "TerritoryDesigner",

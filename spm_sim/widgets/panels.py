@@ -1,0 +1,298 @@
+"""What the workbench shows and hands out: headline cards, tables, figures, CSVs.
+
+Pure functions from results to HTML strings (the workbench marks those with money
+in them for JupyterLab with :func:`spm_sim._format.no_maths`): :func:`headline_cards`
+(the design's four headline figures with their intervals), :func:`reps_table`,
+:func:`message_box` and :func:`download_link`; :func:`csv_tables` gives the tables
+behind the figures as CSV files. :class:`FigurePanel` draws the cost
+and attainment figures and draws a figure again only when the data it shows changed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spm_sim._format import format_diff, format_money, format_pct
+from spm_sim.metrics import compare, rep_summary, trial_metrics
+from spm_sim.simulate import SimulationResult
+from spm_sim.viz.results import attainment_histogram, cost_distribution, fig_to_base64_png
+
+__all__ = [
+    "FIGURE_DPI",
+    "FigurePanel",
+    "csv_tables",
+    "download_link",
+    "figure_key",
+    "headline_cards",
+    "message_box",
+    "reps_table",
+]
+
+#: figures are drawn at this resolution (screen, not print: faster to draw)
+FIGURE_DPI = 72
+
+
+def message_box(text: str, colour: str, background: str) -> str:
+    """``text`` (HTML) in a box with a ``colour`` bar on its left.
+
+    Examples
+    --------
+    >>> message_box("<b>Could not update:</b> why", "#b00020", "#fdecea")[:45]
+    "<div style='background:#fdecea;border-left:5p"
+    """
+    return (
+        f"<div style='background:{background};border-left:5px solid {colour};"
+        f"padding:6px 12px;margin:6px 0;white-space:pre-wrap'>{text}</div>"
+    )
+
+
+def download_link(data: bytes, filename: str, mime: str, label: str) -> str:
+    """A link that downloads ``data`` as ``filename`` (the file is in the link itself).
+
+    Examples
+    --------
+    >>> download_link(b"a,b\\n", "t.csv", "text/csv", "t.csv")
+    "<a download='t.csv' href='data:text/csv;base64,YSxiCg==' style='margin-right:18px'>t.csv</a>"
+    """
+    b64 = base64.b64encode(data).decode("ascii")
+    return (
+        f"<a download='{html.escape(filename)}' href='data:{mime};base64,{b64}' "
+        f"style='margin-right:18px'>{html.escape(label)}</a>"
+    )
+
+
+def headline_cards(numbers: pd.DataFrame, *, design: str, baseline: str, currency: str) -> str:
+    """The four headline figures of the design, each with its interval (HTML).
+
+    Parameters
+    ----------
+    numbers : DataFrame
+        :func:`spm_sim.metrics.compare` of the baseline and the design (in that
+        order): the design's rows are its second half.
+    design, baseline : str
+        The scenarios' names, for the line above the cards.
+    currency : str
+        The plan's currency (ISO code) for the money.
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario, simulate
+    >>> from spm_sim.metrics import compare
+    >>> s = sample_scenario("baseline")
+    >>> pair = [simulate(s, n_trials=200, rng=0), simulate(s, n_trials=200, rng=0)]
+    >>> cards = headline_cards(compare(pair), design="D", baseline="B", currency="USD")
+    >>> cards.count("class='spm-card'"), "Chance of reaching the company target" in cards
+    (4, True)
+    """
+    design_rows = numbers.iloc[len(numbers) // 2 :].set_index("metric")
+
+    def money(x: float) -> str:
+        return format_money(x, currency=currency)
+
+    cost = design_rows.loc["incentive_cost"]
+    hit = design_rows.loc["hit_company_target"]
+    reps = design_rows.loc["share_reps_at_quota"]
+    ccos = design_rows.loc["ccos"]
+    cards = [
+        (
+            "Incentive cost a year",
+            f"{money(cost['mean'])}",
+            f"P10 {money(cost['p10'])} to P90 {money(cost['p90'])}; vs baseline "
+            f"{format_diff(cost['diff_vs_baseline'], cost['diff_se'], '$', currency=currency)}",
+        ),
+        (
+            "Chance of reaching the company target",
+            format_pct(hit["mean"], decimals=0),
+            f"± {format_pct(2 * hit['se'], decimals=1)}; vs baseline "
+            f"{format_diff(hit['diff_vs_baseline'], hit['diff_se'], 'prob')}",
+        ),
+        (
+            "Reps at or above quota",
+            format_pct(reps["mean"], decimals=0),
+            f"P10 {format_pct(reps['p10'], decimals=0)} to P90 "
+            f"{format_pct(reps['p90'], decimals=0)}; vs baseline "
+            f"{format_diff(reps['diff_vs_baseline'], reps['diff_se'], 'ratio')}",
+        ),
+        (
+            "Compensation cost of sales",
+            format_pct(ccos["mean"]),
+            f"of bookings; vs baseline "
+            f"{format_diff(ccos['diff_vs_baseline'], ccos['diff_se'], 'ratio')}",
+        ),
+    ]
+    items = "".join(
+        "<div class='spm-card' style='border:1px solid #ccc;border-radius:6px;"
+        "padding:8px 12px;margin:4px;min-width:230px;flex:1'>"
+        f"<div style='color:#555'>{html.escape(t)}</div>"
+        f"<div class='spm-figure' style='font-size:1.6em;font-weight:bold'>"
+        f"{html.escape(v)}</div><div style='color:#333'>{html.escape(d)}</div></div>"
+        for t, v, d in cards
+    )
+    names = (
+        f"<b>{html.escape(design)}</b> against <b>{html.escape(baseline)}</b> on the same "
+        "simulated sales; ± is twice the standard error."
+    )
+    return f"<div>{names}</div><div style='display:flex;flex-wrap:wrap'>{items}</div>"
+
+
+def reps_table(result: SimulationResult) -> str:
+    """The per-rep summary of ``result`` (:func:`spm_sim.metrics.rep_summary`), HTML.
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario, simulate
+    >>> table = reps_table(simulate(sample_scenario("baseline"), n_trials=200, rng=0))
+    >>> "<th>Chance of quota</th>" in table
+    True
+    """
+    cur = result.scenario.plan.currency
+    reps = rep_summary(result)
+    money = [
+        "annual_quota",
+        "expected_bookings",
+        "target_incentive",
+        "expected_incentive",
+        "incentive_p90",
+    ]
+    shown = reps.copy()
+    for col in money:
+        shown[col] = [format_money(x, currency=cur) for x in reps[col]]
+    for col in ("expected_attainment", "p_at_quota"):
+        shown[col] = [format_pct(x, decimals=0) for x in reps[col]]
+    shown.columns = [
+        "Rep",
+        "Region",
+        "Annual quota",
+        "Expected bookings",
+        "Expected attainment",
+        "Chance of quota",
+        "Target incentive",
+        "Expected incentive",
+        "Incentive, P90",
+    ][: len(shown.columns)]
+    return (
+        "<div style='max-height:360px;overflow:auto'>"
+        + shown.to_html(index=False, classes="spm-reps")
+        + "</div>"
+    )
+
+
+def csv_tables(base: SimulationResult, result: SimulationResult) -> dict[str, bytes]:
+    """The tables behind the figures as CSV files (name -> UTF-8 bytes).
+
+    ``summary.csv`` (:func:`spm_sim.metrics.compare` of ``base`` and ``result``:
+    every metric), ``reps.csv`` and ``trials.csv`` (:func:`spm_sim.metrics.rep_summary`
+    and :func:`spm_sim.metrics.trial_metrics` of ``result``, the design).
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario, simulate
+    >>> r = simulate(sample_scenario("baseline"), n_trials=200, rng=0)
+    >>> tables = csv_tables(r, r)
+    >>> list(tables), tables["reps.csv"][:7]
+    (['summary.csv', 'reps.csv', 'trials.csv'], b'rep_id,')
+    """
+    tables = {
+        "summary.csv": compare([base, result]),
+        "reps.csv": rep_summary(result),
+        "trials.csv": trial_metrics(result),
+    }
+    out = {}
+    for name, frame in tables.items():
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False)
+        out[name] = buffer.getvalue().encode("utf-8")
+    return out
+
+
+def figure_key(results: list[SimulationResult], arrays: list[Any]) -> tuple:
+    """What a figure of ``results`` shows: their names and currency, and a digest of
+    the arrays it draws (equal keys: the same figure).
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario, simulate
+    >>> r = simulate(sample_scenario("baseline"), n_trials=200, rng=0)
+    >>> figure_key([r], [np.zeros(3)]) == figure_key([r], [np.zeros(3)])
+    True
+    >>> figure_key([r], [np.zeros(3)]) == figure_key([r], [np.ones(3)])
+    False
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(str(a.shape).encode())
+        digest.update(a.tobytes())
+    names = tuple(r.scenario.name for r in results)
+    return (names, results[0].scenario.plan.currency, digest.hexdigest())
+
+
+class FigurePanel:
+    """The cost and attainment figures of a baseline and a design, as HTML images.
+
+    A figure whose data did not change since it was last drawn (e.g. the cost when
+    only the company target moved) is not drawn again: :attr:`drawn` keeps each
+    figure's :func:`figure_key` and image.
+
+    Attributes
+    ----------
+    drawn : dict of str to (tuple, str)
+        ``cost`` and ``attainment``: the key of the data last drawn and its ``<img>``.
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario, simulate
+    >>> r = simulate(sample_scenario("baseline"), n_trials=200, rng=0)
+    >>> panel = FigurePanel()
+    >>> panel.render(r, r).count("data:image/png;base64,"), sorted(panel.drawn)
+    (2, ['attainment', 'cost'])
+    """
+
+    def __init__(self) -> None:
+        self.drawn: dict[str, tuple[tuple, str]] = {}
+
+    def render(self, base: SimulationResult, result: SimulationResult) -> str:
+        """The two figures of ``base`` against ``result`` (HTML)."""
+        import matplotlib.pyplot as plt
+
+        pair = [base, result]
+        parts = []
+        for name, make, alt, data in (
+            (
+                "cost",
+                cost_distribution,
+                "Incentive cost per simulated year, baseline and design",
+                [r.trials["incentive_cost"].to_numpy(float) for r in pair],
+            ),
+            (
+                "attainment",
+                attainment_histogram,
+                "Company and rep attainment, baseline and design",
+                [r.trials["company_attainment"].to_numpy(float) for r in pair]
+                + [r.rep_attainment for r in pair],
+            ),
+        ):
+            key = figure_key(pair, data)
+            cached = self.drawn.get(name)
+            if cached is not None and cached[0] == key:
+                parts.append(cached[1])
+                continue
+            fig = make(pair)
+            try:
+                png = fig_to_base64_png(fig, dpi=FIGURE_DPI)
+            finally:
+                plt.close(fig)
+            img = (
+                f"<img alt='{html.escape(alt)}' style='max-width:100%' "
+                f"src='data:image/png;base64,{png}'>"
+            )
+            self.drawn[name] = (key, img)
+            parts.append(img)
+        return "<div>" + "".join(parts) + "</div>"

@@ -1,0 +1,158 @@
+"""The no-code app in a real browser: Voila serving notebooks/app.ipynb, in Chromium.
+
+The server runs the command of ``make app`` (read from the Makefile, so the two
+cannot drift apart). The page may reach only this machine (tests/_browser.py aborts
+and records anything else). A lever moves by the keyboard, as a planner would; the
+headline figures must then read what the library computes for that setting, and
+the downloaded report must be the HTML report of that design.
+
+Screenshots go to reports/browser-tests/; ``UPDATE_SCREENSHOTS=1`` also rewrites
+docs/img/app.png (the README's screenshot).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+from _browser import ARTEFACTS, browser_page, free_port, needs_chromium, server
+
+from spm_sim.report import headline
+from spm_sim.scenario import sample_scenario
+from spm_sim.simulate import simulate
+
+pytestmark = needs_chromium()
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_app_command(port: int) -> tuple[list[str], dict[str, str]]:
+    """The voila line of the Makefile's ``app`` recipe, variables filled in: the
+    command and the environment variables it sets."""
+    text = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^app:.*\n((?:\t.*\n)+)", text, flags=re.M)
+    assert recipe, "the Makefile has an app target"
+    lines = [ln.strip() for ln in recipe.group(1).splitlines() if "voila " in ln]
+    assert len(lines) == 1, f"one voila line in the app recipe: {lines}"
+    line = lines[0].replace("$(VENV)", ".venv").replace("$(APP_PORT)", str(port))
+    assert "$(" not in line, f"a Makefile variable the test does not know: {line}"
+    words = line.split()
+    env = {}
+    while "=" in words[0] and not words[0].startswith("-"):
+        key, value = words.pop(0).split("=", 1)
+        env[key] = str(ROOT / value) if key == "JUPYTER_PATH" else value
+    return words, env
+
+
+def lever(page, label: str):
+    """The slider whose label reads ``label``."""
+    return page.locator(".widget-slider", has=page.locator(".widget-label", has_text=label))
+
+
+def watch_busy(page) -> None:
+    """Note in the page whether the busy label ever shows from now on (it may show
+    for less time than a poll takes)."""
+    page.evaluate(
+        """() => {
+            window.spmSawBusy = false;
+            new MutationObserver(() => {
+                if (document.querySelector('.spm-busy')) window.spmSawBusy = true;
+            }).observe(document.body, {subtree: true, childList: true, characterData: true});
+        }"""
+    )
+
+
+def headline_cells(page) -> dict[str, list[str]]:
+    rows = page.locator("table.spm-headline tbody tr")
+    out = {}
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        out[row.locator("th").inner_text().strip()] = [
+            c.strip() for c in row.locator("td").all_inner_texts()
+        ]
+    return out
+
+
+def test_the_app_moves_a_lever_and_downloads_the_report(tmp_path):
+    port = free_port()
+    command, env = make_app_command(port)
+    assert command[:2] == [".venv/bin/voila", "notebooks/app.ipynb"]
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with (
+        server(command, port, cwd=ROOT, env={**os.environ, **env}, timeout=90) as url,
+        browser_page(1280, 1000) as (
+            page,
+            outside,
+        ),
+    ):
+        page.goto(url, timeout=60_000)
+        page.locator(".spm-ready").wait_for(timeout=90_000)
+        page.locator("table.spm-headline").wait_for(timeout=30_000)
+        loaded = time.monotonic() - started
+        page.screenshot(path=str(ARTEFACTS / "app-start.png"), full_page=True)
+        assert "Traceback" not in page.content()
+        assert page.locator("mjx-container, .MathJax").count() == 0
+
+        # every label reads in full: no "..." cut-off
+        cut = page.evaluate(
+            """() => [...document.querySelectorAll('.widget-label, .widget-label-basic')]
+                .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1)
+                .map(e => e.textContent)"""
+        )
+        assert cut == [], f"labels cut off: {cut}"
+
+        # the threshold lever, one step up by the keyboard (50% -> 55%)
+        threshold = lever(page, "Threshold: nothing paid below this attainment")
+        assert threshold.locator(".widget-readout").inner_text().strip() == "50%"
+        run = int(page.locator(".spm-ready").get_attribute("data-run"))
+        watch_busy(page)
+        threshold.locator(".noUi-handle").focus()
+        page.keyboard.press("ArrowRight")
+        moved = time.monotonic()
+        # the busy label appears, then the update's own end replaces it
+        page.wait_for_function("window.spmSawBusy === true", timeout=30_000)
+        page.locator(f".spm-ready[data-run='{run + 1}']").wait_for(timeout=30_000)
+        answered = time.monotonic() - moved
+        assert page.locator(".spm-busy").count() == 0
+        assert "Updated in" in page.locator(".spm-ready").inner_text()
+        base = sample_scenario("baseline")
+        comp = base.plan.components[0]
+        design = base.replace(
+            name="Design",
+            plan=base.plan.replace(
+                name=f"Design (from {base.plan.name})",
+                components=(comp.replace(threshold=0.55), *base.plan.components[1:]),
+            ),
+        )
+        expected = headline([simulate(base, 2000), simulate(design, 2000)])
+        cost = expected.loc["Incentive cost, mean", "Design"]
+        assert threshold.locator(".widget-readout").inner_text().strip() == "55%"
+        shown = headline_cells(page)
+        for label, row in expected.iterrows():
+            assert shown[str(label)] == list(row), label
+        page.screenshot(path=str(ARTEFACTS / "app-after-lever.png"), full_page=True)
+        if os.environ.get("UPDATE_SCREENSHOTS"):
+            page.screenshot(path=str(ROOT / "docs" / "img" / "app.png"), full_page=False)
+
+        # the report, downloaded
+        page.get_by_role("button", name="Prepare downloads").click()
+        link = page.get_by_role("link", name="Leadership report (HTML)")
+        link.wait_for(timeout=60_000)
+        with page.expect_download() as info:
+            link.click()
+        saved = tmp_path / info.value.suggested_filename
+        info.value.save_as(saved)
+        report = saved.read_text(encoding="utf-8")
+        assert saved.name == "report-design.html"
+        assert report.lstrip().lower().startswith("<!doctype html>")
+        assert "Plan design report" in report and "Design (from Baseline 2026 AE plan)" in report
+        assert cost in report
+        page.screenshot(path=str(ARTEFACTS / "app-downloads.png"), full_page=True)
+        assert outside == [], f"the app asked the internet for {outside}"
+    print(
+        f"voila answered and the app showed its first result in {loaded:.1f} s; "
+        f"a threshold step answered in {answered:.2f} s (2,000 trials, in the browser)"
+    )
