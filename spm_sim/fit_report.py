@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -581,7 +582,13 @@ def _entropy(root: np.random.SeedSequence) -> int | tuple[int, ...]:
 
 
 def backtest_year(
-    book: Book, *, year: int, n_sims: int = 1000, rng: RngLike = 0, plan_year: int | None = None
+    book: Book,
+    *,
+    year: int,
+    n_sims: int = 1000,
+    rng: RngLike = 0,
+    plan_year: int | None = None,
+    progress: bool = False,
 ) -> Backtest:
     """Fit before ``year``, simulate ``year`` ``n_sims`` times, compare with the actuals.
 
@@ -589,7 +596,8 @@ def backtest_year(
     ``year = plan_year - 1``. ``plan_year`` (default ``year + 1``) only decides where
     the book's history must reach. ``rng`` (int, SeedSequence or Generator; ``None``
     is seed 0) is normalised once by :func:`spm_sim.random.seed_sequence`; simulated
-    year ``i`` draws from the root's stream ``trial`` with index ``i``.
+    year ``i`` draws from the root's stream ``trial`` with index ``i``. ``progress``
+    shows a bar over the simulated years (tqdm; the numbers do not depend on it).
 
     Returns
     -------
@@ -605,7 +613,16 @@ def backtest_year(
             "there is no rep-year to compare; back-test an earlier year."
         )
     model = fit_productivity(book, plan_year=year, rep_ids=ids)
-    sims = np.stack([draw_bookings(model, trial_rng(root, i)) for i in range(n_sims)])
+    from tqdm.auto import tqdm
+
+    years = tqdm(
+        range(n_sims),
+        desc=f"back-test of {year}",
+        unit="year",
+        disable=not progress,
+        leave=False,
+    )
+    sims = np.stack([draw_bookings(model, trial_rng(root, i)) for i in years])
 
     b = book.bookings
     in_year = b[(b["date"].dt.year == year) & b["rep_id"].astype(str).isin(ids)]
@@ -745,12 +762,38 @@ class FitReport:
             "backtest_excluded": self.backtest.excluded,
         }
 
-    def describe(self) -> str:
-        """The report as plain text: parameters, reps, back-test tables and verdicts."""
-        return _describe(self)
+    def describe(self, width: int | None = None, *, table: TableLayout | None = None) -> str:
+        """The report as plain text: parameters, reps, back-test tables and verdicts.
+
+        Every number is in fixed-point notation and every column of the tables is
+        shown (the CSV tables of :meth:`tables` hold the same columns).
+
+        Parameters
+        ----------
+        width : int, optional
+            With the default layout, a table wider than this many characters is
+            split into blocks of columns, one under the other, as pandas does;
+            default: each table on full lines.
+        table : callable, optional
+            Lays out each table instead: called as ``table(headings, rows,
+            labels)`` with the column headings, the rows of cell text and the number
+            of label columns at the left, it returns the table's lines (the command
+            line passes its own, which fits the terminal).
+
+        Examples
+        --------
+        >>> from spm_sim import load_sample
+        >>> r = fit_report(load_sample(), plan_year=2026, n_sims=20)
+        >>> text = r.describe(table=lambda h, rows, left: " | ".join(h))
+        >>> "parameter | estimate | std error | low | high | unit" in text
+        True
+        """
+        return _describe(self, width, table)
 
 
-def fit_report(book: Book, *, plan_year: int, n_sims: int = 1000, rng: RngLike = 0) -> FitReport:
+def fit_report(
+    book: Book, *, plan_year: int, n_sims: int = 1000, rng: RngLike = 0, progress: bool = False
+) -> FitReport:
     """Report the productivity fit of a book for a plan year, with a back-test.
 
     Parameters
@@ -767,6 +810,9 @@ def fit_report(book: Book, *, plan_year: int, n_sims: int = 1000, rng: RngLike =
         draws from the root's stream ``trial`` (spawn key ``(i,)``,
         :func:`spm_sim.random.trial_rng`), so the same ``rng`` gives the same report
         and ``n`` trials are a prefix of ``n + k``.
+    progress : bool, default False
+        Show a progress bar over the back-test's simulated years (tqdm: a widget in
+        a notebook, else on stderr); the numbers do not depend on it.
 
     Returns
     -------
@@ -813,7 +859,9 @@ def fit_report(book: Book, *, plan_year: int, n_sims: int = 1000, rng: RngLike =
     parameters = parameter_table(book, plan_year=plan_year)
     reps = rep_table(model)
     reps.attrs.update({"plan_year": plan_year, "spm_sim_version": package_version()})
-    bt = backtest_year(book, year=year, n_sims=int(n_sims), rng=root, plan_year=plan_year)
+    bt = backtest_year(
+        book, year=year, n_sims=int(n_sims), rng=root, plan_year=plan_year, progress=progress
+    )
     return FitReport(
         plan_year=plan_year,
         parameters=parameters,
@@ -827,15 +875,64 @@ def fit_report(book: Book, *, plan_year: int, n_sims: int = 1000, rng: RngLike =
 # --------------------------------------------------------------------------- text
 
 
+#: Lays out one table of text: (headings, rows of cells, label columns) -> lines.
+TableLayout = Callable[[list[str], list[list[str]], int], str]
+
+
 def _num(x: float) -> str:
+    """A parameter in fixed-point notation, never ``e``: whole with thousands
+    separators from 1,000 up, else four significant digits (at most six decimals);
+    what rounds to zero there, such as a slope of ``-6.951e-18``, is ``0``.
+
+    Examples
+    --------
+    >>> [_num(v) for v in (24391.2, 1233.4, 3.83333, 0.016271, 1.23e-05, -6.951e-18, 100.0)]
+    ['24,391', '1,233', '3.833', '0.01627', '0.000012', '0', '100']
+    """
     if x is None or not np.isfinite(x):
         return ""
-    return f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:.4g}"
+    if abs(x) >= 1e3:
+        return f"{x:,.0f}"
+    if abs(x) < 5e-7:
+        return "0"
+    decimals = min(max(3 - int(np.floor(np.log10(abs(x)))), 0), 6)
+    text = f"{x:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
-def _text_table(frame: pd.DataFrame, indent: str = "  ") -> str:
-    text = frame.to_string(index=False)
-    return "\n".join(indent + line.rstrip() for line in text.splitlines())
+def _pandas_table(header: list[str], rows: list[list[str]], left: int, width: int | None) -> str:
+    """The default layout: pandas' text table, split into blocks of columns (each
+    block ending in ``\\``) when wider than ``width``; the first ``left`` columns
+    aligned left."""
+    frame = pd.DataFrame(rows, columns=header)
+    formatters = {c: _left(int(frame[c].str.len().max())) for c in header[:left]}
+    line_width = None if width is None else max(width - 2, 20)
+    return frame.to_string(index=False, line_width=line_width, formatters=formatters)
+
+
+#: Column headings as printed (the CSV tables keep the column names).
+_HEADINGS = {
+    "std_error": "std error",
+    "sim_p10": "sim P10",
+    "sim_p50": "sim P50",
+    "sim_p90": "sim P90",
+}
+
+
+def _left(width: int) -> Callable[[str], str]:
+    """A pandas formatter aligning a text column to the left over ``width``."""
+    return lambda v: f"{v:<{width}}"
+
+
+def _text_table(frame: pd.DataFrame, left: int, layout: TableLayout) -> str:
+    """``frame`` (every cell text) laid out by ``layout``, indented two spaces;
+    every column is kept (none is dropped to fit)."""
+    header = [_HEADINGS.get(str(c), str(c)) for c in frame.columns]
+    rows = [[str(v) for v in row] for row in frame.to_numpy()]
+    text = layout(header, rows, left)
+    return "\n".join(("  " + line).rstrip() for line in text.splitlines())
 
 
 def _check_value(check: str, x: float, cur: str) -> str:
@@ -846,8 +943,9 @@ def _check_value(check: str, x: float, cur: str) -> str:
     return format_money(x, currency=cur)
 
 
-def _describe(r: FitReport) -> str:
+def _describe(r: FitReport, width: int | None = None, table: TableLayout | None = None) -> str:
     cur = r.currency
+    layout: TableLayout = table or (lambda h, rows, left: _pandas_table(h, rows, left, width))
     p = r.parameters.set_index("parameter")
     f = r.model.fit
     out = [
@@ -855,12 +953,13 @@ def _describe(r: FitReport) -> str:
         f"{f.get('history_end')} ({int(p.loc['n_deals', 'estimate']):,} deals, "
         f"{int(p.loc['n_months', 'estimate'])} months).",
         "",
-        "Parameters (std_error; low-high is a 90% interval):",
+        "Parameters (std error; low-high is a 90% interval):",
     ]
     show = r.parameters.copy()
     for col in ("estimate", "std_error", "low", "high"):
         show[col] = show[col].map(_num)
-    out.append(_text_table(show[["parameter", "estimate", "std_error", "low", "high", "unit"]]))
+    columns = ["parameter", "estimate", "std_error", "low", "high", "unit"]
+    out.append(_text_table(show[columns], 1, layout))
 
     reps = r.reps
     if len(reps):
@@ -907,7 +1006,7 @@ def _describe(r: FitReport) -> str:
         show[col] = [_check_value(c, v, cur) for c, v in zip(show["check"], show[col], strict=True)]
     show["percentile"] = show["percentile"].map(lambda v: format_pct(v, decimals=0))
     show["inside"] = show["inside"].map({True: "yes", False: "NO"})
-    out += ["", _text_table(show)]
+    out += ["", _text_table(show, 2, layout)]
 
     ks = bt.check("rep_year_ks").iloc[0]
     share = bt.check("share_at_quota").iloc[0]

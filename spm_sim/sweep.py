@@ -87,6 +87,7 @@ def company_view(
     trials: int | None = None,
     rng: RngLike = None,
     book: Book | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Simulate one scenario under several quota settings, with the same draws.
 
@@ -104,6 +105,9 @@ def company_view(
         bookings trial by trial (common random numbers) even for a Generator.
     book : Book, optional
         The loaded book; default loaded once from ``scenario.book``.
+    progress : bool, default False
+        Show a progress bar over each setting's trials (tqdm, as
+        :func:`~spm_sim.simulate.simulate` does); the numbers do not depend on it.
 
     Returns
     -------
@@ -148,7 +152,7 @@ def company_view(
     result = None
     for name, quota in settings.items():
         sc = _with_setting(func, scenario, name, quota)
-        result = simulate(sc, n, rng=root, book=book)
+        result = simulate(sc, n, rng=root, book=book, progress=progress)
         if first is None:
             first = result
         summ = result.summary().set_index("metric")
@@ -237,7 +241,12 @@ class _Yardstick:
 
 
 def _yardstick(
-    scenario: Scenario, book: Book, prep: Prepared, trials: int, root: np.random.SeedSequence
+    scenario: Scenario,
+    book: Book,
+    prep: Prepared,
+    trials: int,
+    root: np.random.SeedSequence,
+    progress: bool = False,
 ) -> _Yardstick:
     """The draws, potential, run rates and pay of ``prep``'s reps, read with the
     scenario's own quota settings (its potential column and history window)."""
@@ -258,7 +267,7 @@ def _yardstick(
     except (SpmSimError, ValueError):  # a book whose history gives no run rate
         history = None
     return _Yardstick(
-        draws=annual_draws(prep.model, trials, rng=root),
+        draws=annual_draws(prep.model, trials, rng=root, progress=progress),
         potential=potential,
         history=history,
         base_salary=prep.base_salary,
@@ -273,6 +282,7 @@ def quota_diagnostics_by_setting(
     trials: int | None = None,
     rng: RngLike = None,
     book: Book | None = None,
+    progress: bool = False,
 ) -> SettingDiagnostics:
     """Set the quotas of several settings and judge each on the same simulated sales.
 
@@ -292,6 +302,9 @@ def quota_diagnostics_by_setting(
         quotas on these very draws.
     book : Book, optional
         The loaded book; default loaded once from ``scenario.book``.
+    progress : bool, default False
+        Show a progress bar over the simulated years the settings are judged on
+        (tqdm); the numbers do not depend on it.
 
     Returns
     -------
@@ -358,7 +371,7 @@ def quota_diagnostics_by_setting(
         # the reps (and so the draws and pay) change with the planned hires only
         key = sc.quota.hires
         if key not in yardsticks:
-            yardsticks[key] = _yardstick(scenario, book, prep, n, root)
+            yardsticks[key] = _yardstick(scenario, book, prep, n, root, progress)
         y = yardsticks[key]
         quotas[name] = prep.quotas
         diagnostics[name] = quota_diagnostics(

@@ -416,6 +416,17 @@ def test_backtest_on_the_sample(sample_bt):
         assert np.abs(reps[col].to_numpy() - expected).max() < 0.006
 
 
+def test_backtest_text_names_losers_and_gainers_only_when_pay_changes(sample_bt):
+    text = sample_bt.text
+    losers = re.search(r"Biggest losers under B: (.*)", text).group(1)
+    assert all(item.split()[1].startswith("-") for item in losers.split(", "))
+    same = backtest(
+        spm_sim.load_sample(), "data/plans/baseline.yaml", "data/plans/baseline.yaml", 2025
+    )
+    assert "No rep's pay changes under B" in same.text
+    assert "Biggest losers" not in same.text
+
+
 def test_backtest_of_the_sample_credits_every_deal(sample_bt):
     # the reps hired during 2025 carry quota now: no deal of 2025 is left out
     book = spm_sim.load_sample()

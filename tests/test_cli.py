@@ -668,7 +668,9 @@ def test_the_largest_values_run_or_are_refused_naming_the_option(
         assert q["quota"].sum() == pytest.approx(1e15, rel=1e-12)
     elif argv[0] == "quotas":  # last year x 6, over-assigned x 3 at each level
         q = pd.read_csv(tmp_path / "q.csv")
-        assert "over-assignment 200.0% (set 200.0%)" in out and np.isfinite(q["quota"]).all()
+        regions = [line.split() for line in out.splitlines() if line.startswith("  region ")]
+        assert regions and all(row[-2:] == ["200.0%", "200.0%"] for row in regions)
+        assert np.isfinite(q["quota"]).all()
     else:
         assert len(pd.read_csv(tmp_path / "a.csv")) == 6
 
@@ -908,3 +910,22 @@ def test_results_nobody_should_believe_are_flagged_and_strict_writes_nothing(tmp
     assert strict.returncode == 2 and strict.stdout == ""
     assert strict.stderr.startswith("spm-sim: error: scenario 'Tiny quotas': ")
     assert not (tmp_path / "s").exists()  # refused before a file was written
+
+
+def test_demo_without_out_never_replaces_an_earlier_demo(tmp_path, capsys, monkeypatch):
+    # only a folder named with --out is replaced by a new demo (as 'make demo' does);
+    # the default folder is numbered like every default, so the earlier demo stays
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--trials", "30", "--quiet"]) == 0
+    first = capsys.readouterr()
+    assert f"Report: {(tmp_path / 'reports' / 'demo.html').resolve()}" in first.out
+    earlier = (tmp_path / "reports" / "summary.csv").read_bytes()
+    assert main(["demo", "--trials", "40", "--quiet"]) == 0
+    second = capsys.readouterr()
+    assert second.err == (
+        "spm-sim: note: reports holds an earlier run; this one goes to reports-2 "
+        "(give --out reports --force to replace it)\n"
+    )
+    assert f"Report: {(tmp_path / 'reports-2' / 'demo.html').resolve()}" in second.out
+    assert (tmp_path / "reports" / "summary.csv").read_bytes() == earlier
+    assert (pd.read_csv(tmp_path / "reports-2" / "summary.csv")["n_trials"] == 40).all()

@@ -23,6 +23,13 @@ BASELINE = str(PLANS / "baseline.yaml")
 ACCELERATED = str(PLANS / "accelerated.yaml")
 
 
+@pytest.fixture(autouse=True)
+def _wide_terminal(monkeypatch):
+    """A terminal wide enough that no line wraps: the tests below read whole lines
+    (tests/test_cli_output.py checks the wrapping at 80 columns)."""
+    monkeypatch.setenv("COLUMNS", "400")
+
+
 def run(capsys, *args: str) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     got = capsys.readouterr()
@@ -56,7 +63,7 @@ def test_payouts_says_it_reads_the_sample_book_and_writes_three_files(tmp_path, 
     totals = json.loads(totals_file.read_text())
     assert totals["total_cents"] == cents and totals["rows"] == len(pay) == 81 * 12
     whole, part = divmod(cents, 100)
-    assert f"Control totals: 972 rows, 81 reps, ${whole:,}.{part:02d} ({cents} cents)" in stdout
+    assert f"Control totals: 972 rows, 81 reps, ${whole:,}.{part:02d} ({cents:,} cents)" in stdout
     assert totals["book"] == {"name": "Cascade Instruments (sample)", "path": str(SAMPLE_DIR)}
     assert pd.read_csv(unpaid).empty
     # the three files and nothing else: no temporary file, no lock left behind

@@ -619,3 +619,39 @@ def test_reduced_cost_fixing_keeps_the_milp_optimum(seed):
     assert "columns fixed at 0" in fixed.message  # the test exercises the fixing
     assert fixed.objective == pytest.approx(plain.objective, rel=1e-6)
     assert fixed.bound <= plain.objective * (1 + 1e-9)
+
+
+def test_the_bar_keeps_ticking_through_a_step_that_gives_no_news():
+    import time
+
+    from spm_sim._territory.design import _ticking
+
+    class Bar:
+        disable = False
+        redraws = 0
+
+        def refresh(self):
+            self.redraws += 1
+
+    bar = Bar()
+    with _ticking(bar, every=0.02):
+        time.sleep(0.3)  # a long LP or MILP: no step ends meanwhile
+    assert bar.redraws >= 5
+    seen = bar.redraws
+    time.sleep(0.1)
+    assert bar.redraws == seen  # the timer stops with the block
+    off = Bar()
+    off.disable = True
+    with _ticking(off, every=0.01):
+        time.sleep(0.05)
+    assert off.redraws == 0  # no thread for a bar that is off
+
+
+def test_distances_without_a_unit_say_what_they_are_in():
+    units = pd.DataFrame({"unit_id": [1, 2, 3, 4], "x": [0, 1, 9, 10], "y": 0, "potential": 1})
+    al = design(units, territories=2, balance={"potential": 0.0})
+    assert al.distance_unit == "" and al.distance_label == "coordinate units"
+    assert "(distances in coordinate units)" in al.describe()
+    lonlat = units.drop(columns=["x", "y"]).assign(lat=[40, 40.1, 41, 41.1], lon=-90.0)
+    geo = design(lonlat, territories=2, balance={"potential": 0.0})
+    assert geo.distance_label == "km" and "coordinate units" not in geo.describe()

@@ -71,9 +71,16 @@ class Backtest:
             diff = m(d, True) if fmt is m else f"{d * 100:+.1f} pp"
             out.append(f"{label:<26}{fmt(s.loc['A', col]):>12}{fmt(s.loc['B', col]):>12}{diff:>14}")
         r = self.reps
-        for title, part in [("Biggest losers", r.head(5)), ("Biggest gainers", r.iloc[::-1][:5])]:
-            items = [f"{x.rep_id} {m(x.difference, True)}" for x in part.itertuples()]
-            out.append(f"{title} under B: " + ", ".join(items))
+        losers, gainers = r[r["difference"] < 0], r[r["difference"] > 0].iloc[::-1]
+        if losers.empty and gainers.empty:
+            out.append("No rep's pay changes under B: the two plans pay every rep the same.")
+        else:
+            for title, part, none in [
+                ("Biggest losers", losers.head(5), "none (no rep is paid less)"),
+                ("Biggest gainers", gainers.head(5), "none (no rep is paid more)"),
+            ]:
+                items = [f"{x.rep_id} {m(x.difference, True)}" for x in part.itertuples()]
+                out.append(f"{title} under B: " + (", ".join(items) or none))
         u = self.a.unassigned
         if len(u):
             who = ", ".join(f"{x.rep_id} ({x.reason})" for x in u.head(4).itertuples())

@@ -631,7 +631,7 @@ def _need_capacity(reps, annual, cap_year) -> None:
 # --- calibrated ------------------------------------------------------------------------
 
 
-def _calibrated(book, reps, settings, plan_year, model, rng):
+def _calibrated(book, reps, settings, plan_year, model, rng, progress=False):
     """Annual quota per rep from the model's draws, split like its expected bookings."""
 
     if reps["planned"].any():
@@ -649,7 +649,9 @@ def _calibrated(book, reps, settings, plan_year, model, rng):
             f"method 'calibrated': rep(s) {', '.join(map(str, bad[:8]))} are not in the "
             "productivity model; fit it for the same reps and plan year."
         )
-    draws = annual_draws(model, settings.calibration_trials, rng=0 if rng is None else rng)
+    draws = annual_draws(
+        model, settings.calibration_trials, rng=0 if rng is None else rng, progress=progress
+    )
     draws = draws[:, pos]
     annual, info = calibrate_annual(
         draws,

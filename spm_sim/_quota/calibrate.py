@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from spm_sim._format import format_money
 from spm_sim._spec import whole_count
 from spm_sim.errors import SpecError
 from spm_sim.productivity import ProductivityModel, draw_bookings
@@ -57,7 +58,7 @@ ATTAINMENT_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
 
 def annual_draws(
-    model: ProductivityModel, trials: int = 2000, *, rng: RngLike = None
+    model: ProductivityModel, trials: int = 2000, *, rng: RngLike = None, progress: bool = False
 ) -> np.ndarray:
     """Simulated annual bookings per trial and rep, drawn as the Monte Carlo draws them.
 
@@ -72,6 +73,9 @@ def annual_draws(
         ``None`` means seed 0. Trial ``t`` draws from stream ``t`` of this root, as in
         :func:`spm_sim.simulate.simulate`, so the same seed gives the same bookings
         here and in a simulation of the same book and plan year.
+    progress : bool, default False
+        Show a progress bar over the trials (tqdm: a widget in a notebook, else
+        on stderr); the numbers do not depend on it.
 
     Returns
     -------
@@ -100,9 +104,18 @@ def annual_draws(
     out = np.empty((n, model.n_reps))
     # one stream per trial index, as the engine does (a loop over trials is the price
     # of results that do not depend on chunking); each draw is vectorised over reps
-    for t in range(n):
-        out[t] = draw_bookings(model, trial_rng(root, t)).sum(axis=1)
+    with _bar(progress, n, "simulated years") as bar:
+        for t in range(n):
+            out[t] = draw_bookings(model, trial_rng(root, t)).sum(axis=1)
+            bar.update(1)
     return out
+
+
+def _bar(progress: bool, total: int, desc: str):
+    """A tqdm bar over ``total`` steps (silent and free when ``progress`` is False)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="year", disable=not progress, leave=False)
 
 
 # ----------------------------------------------------------------------------- calibration
@@ -427,10 +440,19 @@ class QuotaDiagnostics:
             raise KeyError(f"no metric {metric!r} in the diagnostics; have {have}.")
         return float(row.iloc[0])
 
-    def describe(self) -> str:
-        """A few plain lines for a planner: achievability, fairness, feasibility."""
+    def describe(self, currency: str | None = None) -> str:
+        """A few plain lines for a planner: achievability, fairness, feasibility.
+
+        ``currency`` (the plan's ISO code) writes the sums as money (``$139M``);
+        without it they are plain whole numbers.
+        """
         o = self.overall.set_index("metric")
         r = self.reps
+
+        def money(x: float) -> str:
+            if currency is None or not np.isfinite(x):
+                return f"{x:,.0f}"
+            return format_money(x, currency=currency)
 
         def pct(x: float) -> str:
             return "n/a" if not np.isfinite(x) else f"{x:.0%}"
@@ -444,8 +466,8 @@ class QuotaDiagnostics:
         lines = [
             f"Quotas of {int(o.loc['n_reps', 'value'])} reps judged on {self.n_trials:,} "
             "simulated years.",
-            f"Sum of quotas {o.loc['sum_of_quotas', 'value']:,.0f} against a company target "
-            f"of {o.loc['company_target', 'value']:,.0f}: over-assignment "
+            f"Sum of quotas {money(o.loc['sum_of_quotas', 'value'])} against a company target "
+            f"of {money(o.loc['company_target', 'value'])}: over-assignment "
             f"{o.loc['over_assignment', 'value']:+.1%}.",
             f"Reps expected at or above quota: {pct(share['value'])} (P10-P90 over trials "
             f"{pct(share['p10'])}-{pct(share['p90'])}); company target reached in "

@@ -122,6 +122,7 @@ def set_quotas(
     model: ProductivityModel | None = None,
     rng: RngLike = None,
     alignment: Alignment | pd.DataFrame | None = None,
+    progress: bool = False,
 ) -> Quotas:
     """Quotas per rep and month of ``plan_year`` by the method of ``settings``.
 
@@ -146,6 +147,9 @@ def set_quotas(
         table with ``account_id`` and ``rep_id`` (``spm-sim align --out``). The
         ``potential``, ``capacity`` and bottom-up account targets then follow it;
         accounts it leaves out keep their rep.
+    progress : bool, default False
+        ``calibrated`` only: show a progress bar over the calibration's simulated
+        years (tqdm, on stderr or as a notebook widget).
 
     Returns
     -------
@@ -263,7 +267,9 @@ def set_quotas(
             values = annual[:, None] * profile
             region_q = _region_quotas_from_reps(values, region_m)
     else:  # calibrated
-        values, basis, source, info = _calibrated(book, reps, settings, plan_year, model, rng)
+        values, basis, source, info = _calibrated(
+            book, reps, settings, plan_year, model, rng, progress
+        )
         region_q = _region_quotas_from_reps(values, region_m)
 
     values, audit = _apply_overrides(values, reps, region_m, settings)

@@ -38,8 +38,10 @@ Examples
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -419,7 +421,7 @@ def _home_centers(u, s: DesignSettings) -> _Centers:
     return _Centers(dist, list(reps), list(reps), xy, None)
 
 
-def _located_centers(u, s: DesignSettings, rng, dis_w: np.ndarray) -> _Centers:
+def _located_centers(u, s: DesignSettings, rng, dis_w: np.ndarray, step=None) -> _Centers:
     """Territories around centers chosen among the units (see :func:`_locate`)."""
     n = len(u.ids)
     assert s.territories is not None, "DesignSettings: territories when there are no homes"
@@ -427,7 +429,7 @@ def _located_centers(u, s: DesignSettings, rng, dis_w: np.ndarray) -> _Centers:
     if not 1 <= k <= n:
         raise SpecError(f"territories must be between 1 and the {n} units; got {k}")
     _refuse(unit_reasons(u, k))
-    center_idx, rep_of = _locate(u, k, rng, dis_w, s.max_iter, s.candidates)
+    center_idx, rep_of = _locate(u, k, rng, dis_w, s.max_iter, s.candidates, step)
     labels = [f"T{j + 1}" for j in range(k)]
     return _Centers(u.geo.to_units(center_idx), labels, rep_of, None, center_idx)
 
@@ -559,6 +561,7 @@ def design(
     strict: bool = True,
     rng: RngLike = None,
     source: str = "units",
+    progress: bool = False,
 ) -> Alignment:
     """Assign units to territories: balanced, compact, and with the disruption stated.
 
@@ -623,6 +626,12 @@ def design(
         Root of the k-means++ starts of the weighted k-means that places the first
         centers (with ``territories``; stream ``territory``, ``None``: seed 0); the
         same seed gives the same alignment.
+    source : str, default "units"
+        What the units are called in messages (e.g. the file they came from).
+    progress : bool, default False
+        Show a progress bar (tqdm: a widget in a notebook, else on stderr): a step
+        per move of the centers (with ``territories``), then the assignment; the
+        result does not depend on it.
 
     Returns
     -------
@@ -683,10 +692,73 @@ def design(
         else numeric_column(u.frame, s.disruption, u.source)
     )
     nb = None if s.adjacency is None else _neighbor_lists(s.adjacency, u.ids)
-    if s.homes is not None:
-        centers = _home_centers(u, s)
-    else:
-        centers = _located_centers(u, s, rng, dis_w)
+    with _bar(progress, s) as bar, _ticking(bar):
+        if s.homes is not None:
+            centers = _home_centers(u, s)
+        else:
+            centers = _located_centers(u, s, rng, dis_w, step=lambda: bar.update(1))
+
+        def phase(name: str) -> None:
+            bar.set_description(f"territories: assigning ({name})")
+            if bar.n < bar.total - 1:  # the last step is the checks' (a re-solve adds none)
+                bar.update(1)
+
+        bar.update(max(bar.total - ASSIGN_STEPS - 1 - bar.n, 0))  # the centers settled early
+        al = _assign(units, u, s, centers, dis_w, nb, t0, phase)
+        bar.update(bar.total - bar.n)
+    return al
+
+
+#: Steps of the assignment on the progress bar of :func:`design`: the LP relaxation,
+#: rounding and repair, polishing, the exact MILP (when it runs) and the checks.
+ASSIGN_STEPS = 5
+#: Seconds between two redraws of the bar while a step runs (its clock keeps moving
+#: through a long LP or the MILP, so a slow step does not look like a hang).
+TICK = 1.0
+
+
+def _bar(progress: bool, s: DesignSettings):
+    """The progress bar of :func:`design`: the centers' moves (an upper bound: they
+    stop early when the centers settle), then the steps of the assignment."""
+    from tqdm.auto import tqdm
+
+    moves = 0
+    if s.homes is None:
+        probe = SEED_TRIALS * SEED_PROBE + s.max_iter - SEED_PROBE
+        moves = probe if s.max_iter > SEED_PROBE else s.max_iter
+    first = "territories: placing the centers" if moves else "territories: assigning the units"
+    return tqdm(
+        total=moves + ASSIGN_STEPS + 1, desc=first, unit="step", disable=not progress, leave=False
+    )
+
+
+@contextmanager
+def _ticking(bar, every: float = TICK) -> Iterator[None]:
+    """Redraw ``bar`` every ``every`` seconds from a background thread while the
+    block runs (nothing when the bar is off): its elapsed time moves during a step
+    that gives no news, such as HiGHS solving the MILP up to its time limit."""
+    if getattr(bar, "disable", True):
+        yield
+        return
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(every):
+            bar.refresh()
+
+    thread = threading.Thread(target=tick, name="spm-sim progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _assign(units, u, s: DesignSettings, centers: _Centers, dis_w, nb, t0, phase=None) -> Alignment:
+    """The units assigned to the territories of ``centers``: the problem, solved, checked.
+
+    ``phase(name)`` is called as each stage of the solve starts (for a progress bar)."""
     cur = _current_alignment(u, s, centers.rep_of, dis_w)
     lo, hi = _bands(u, centers.k)
     prob = _problem(
@@ -694,7 +766,9 @@ def design(
     )
     mode = _solve_mode(s, len(u.ids) * centers.k, nb)
     _refuse(unit_reasons(u, centers.k, prob, centers.labels))
-    sol = _solve(prob, mode, s.objective, s.time_limit, s.candidates, nb)
+    sol = _solve(prob, mode, s.objective, s.time_limit, s.candidates, nb, phase)
+    if phase is not None:
+        phase("checks")
     if sol is None:
         reasons = explain_infeasible(
             u,
@@ -715,8 +789,9 @@ def _refuse(reasons: list[str]) -> None:
         raise InfeasibleError(" ".join(reasons), reasons=reasons)
 
 
-def _solve(prob, exact: str, objective, time_limit, candidates, nb):
-    """Solve by ``exact`` = 'exact' (MILP), 'scalable' or 'both' (heuristic, then MILP)."""
+def _solve(prob, exact: str, objective, time_limit, candidates, nb, phase=None):
+    """Solve by ``exact`` = 'exact' (MILP), 'scalable' or 'both' (heuristic, then MILP);
+    ``phase(name)`` is told each stage as it starts."""
     if objective == "disruption":
         stage = ts.Problem(
             **{
@@ -726,7 +801,7 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb):
                 "penalty": np.zeros(prob.n),
             }
         )
-        first = _solve(stage, exact, "distance", time_limit, candidates, nb)
+        first = _solve(stage, exact, "distance", time_limit, candidates, nb, phase)
         if first is None:
             return None
         capped = ts.Problem(
@@ -737,7 +812,7 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb):
                 else min(prob.dis_cap, stage.disrupted(first.assign)),
             }
         )
-        second = _solve(capped, exact, "distance", time_limit, candidates, nb)
+        second = _solve(capped, exact, "distance", time_limit, candidates, nb, phase)
         if second is not None and second.status != "bands_not_met":
             return second
         # keep the least disruptive alignment, made shorter by moves that keep the
@@ -751,11 +826,13 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb):
             "least disruption found; its distance polished, without a bound",
         )
     if exact == "scalable":
-        return ts.solve_scalable(prob, candidates=candidates, neighbors=nb)
+        return ts.solve_scalable(prob, candidates=candidates, neighbors=nb, phase=phase)
     # the heuristic first: an incumbent, and the LP reduced costs that fix columns
-    fast = ts.solve_scalable(prob, candidates=candidates)
+    fast = ts.solve_scalable(prob, candidates=candidates, phase=phase)
     if fast is None:
         return None  # the LP relaxation is infeasible, so is the MILP
+    if phase is not None:
+        phase(f"exact MILP, up to {time_limit:g} s")
     sol = ts.solve_exact(prob, time_limit=time_limit, incumbent=fast)
     if sol.status == "optimal":
         return sol
@@ -777,8 +854,10 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb):
     )
 
 
-def _locate(u, k, rng, dis_w, max_iter, candidates):
-    """Centers for ``k`` territories: seeds, then assignment and medoid updates."""
+def _locate(u, k, rng, dis_w, max_iter, candidates, step=None):
+    """Centers for ``k`` territories: seeds, then assignment and medoid updates.
+
+    ``step()`` is called after each banded LP (for a progress bar)."""
     reps = pd.unique(pd.Series([c for c in u.current if c is not None], dtype=object))
     mapped = len(reps) == k and k > 0
     if mapped:
@@ -795,14 +874,15 @@ def _locate(u, k, rng, dis_w, max_iter, candidates):
         best = None
         for t in range(trials):
             start = centers if t == 0 else _seeds(u, k, rng)
-            got, value, done = _banded_moves(u, start, k, lo, hi, SEED_PROBE, candidates)
+            got, value, done = _banded_moves(u, start, k, lo, hi, SEED_PROBE, candidates, step)
             if best is None or value < best[1]:
                 best = (got, value, done)
         centers = best[0]
         if not best[2]:
-            centers = _banded_moves(u, centers, k, lo, hi, max_iter - SEED_PROBE, candidates)[0]
+            rest = max_iter - SEED_PROBE
+            centers = _banded_moves(u, centers, k, lo, hi, rest, candidates, step)[0]
     else:
-        centers = _banded_moves(u, centers, k, lo, hi, max_iter, candidates)[0]
+        centers = _banded_moves(u, centers, k, lo, hi, max_iter, candidates, step)[0]
     # name territories west to east (then south to north)
     order = (
         np.lexsort(
@@ -831,7 +911,7 @@ def _locate(u, k, rng, dis_w, max_iter, candidates):
     return centers, rep_of
 
 
-def _banded_moves(u, centers, k, lo, hi, iters, candidates):
+def _banded_moves(u, centers, k, lo, hi, iters, candidates, step=None):
     """Alternate the banded LP assignment (rounded) with medoid updates.
 
     Returns the centers, the value of the last LP (``inf`` when none was solved) and
@@ -844,6 +924,8 @@ def _banded_moves(u, centers, k, lo, hi, iters, candidates):
         prob = _problem(u, dist, lo, hi, np.full(n, -1), np.ones(n), None, 0.0, np.zeros(n, bool))
         # no pricing here: only the rounded assignment moves the centers
         out = ts.solve_lp(prob, candidates=min(candidates, 8), max_rounds=1)
+        if step is not None:
+            step()
         if out is None:
             return centers, value, True
         value = float(prob.full_cost()[out[1]] @ out[0])

@@ -52,6 +52,12 @@ class Geo:
     spherical: bool
     matrix: np.ndarray | None = None  # precomputed unit x unit distances
 
+    @property
+    def unit(self) -> str:
+        """What distances are measured in: ``km`` between lat/lon, else not known
+        here (the units of x/y, or of a given distance matrix): empty."""
+        return "km" if self.spherical and self.matrix is None else ""
+
     def between(self, a1, b1, a2, b2) -> np.ndarray:
         a1, b1, a2, b2 = (np.asarray(v, float) for v in (a1, b1, a2, b2))
         if self.spherical:

@@ -94,6 +94,30 @@ class Alignment:
         out["change"] = out["after"] - out["before"]
         return out
 
+    @property
+    def distance_unit(self) -> str:
+        """The unit of the distances with a leading space (``" km"`` between lat/lon),
+        empty when it is not known (x/y coordinates or a given distance matrix)."""
+        unit = str(self.summary.get("distance_unit", "") or "")
+        return f" {unit}" if unit else ""
+
+    @property
+    def distance_label(self) -> str:
+        """What the distances are in, said in words: ``km`` between lat/lon, else
+        ``coordinate units`` (x/y) or ``units of the distance matrix``.
+
+        Examples
+        --------
+        >>> units = pd.DataFrame({"unit_id": [1, 2], "x": [0, 3], "y": [0, 4], "potential": 1})
+        >>> from spm_sim.territory import design
+        >>> design(units, territories=1, balance={"potential": 0.0}).distance_label
+        'coordinate units'
+        """
+        if self.distance_unit:
+            return self.distance_unit.strip()
+        given = bool(self.summary.get("distance_matrix", False))
+        return "units of the distance matrix" if given else "coordinate units"
+
     def to_frame(self) -> pd.DataFrame:
         """unit id, territory, rep id: the table ``spm-sim align --out`` writes."""
         out = self.units[["territory", "rep_id"]].copy()
@@ -103,15 +127,24 @@ class Alignment:
     def describe(self) -> str:
         """A short printed summary of the alignment and its balance."""
         s = self.summary
+        km = self.distance_unit
+        weight = self.settings.get("weight")
+        weighted = f" (each unit's distance x its {weight!r})" if weight else ""
+        mean = s["total_distance"] / max(int(s["units"]), 1)
+        per = f"; a unit is {mean:,.1f}{km} from its center on average"
+        # distances between x/y points (or from a given matrix) are in their units
+        unknown = "" if km else f" (distances in {self.distance_label})"
         lines = [
             f"{int(s['territories'])} territories over {int(s['units']):,} units "
             f"({s['method']}, {s['status']}, {s['seconds']:.1f} s)",
-            f"total distance {s['total_distance']:,.0f}"
+            f"total distance {s['total_distance']:,.0f}{km}{weighted}"
             + (
-                f"; lower bound {s['lower_bound']:,.0f}, gap {s['gap']:.2%}"
+                f"; lower bound {s['lower_bound']:,.0f}{km}, gap {s['gap']:.2%}"
                 if np.isfinite(s["lower_bound"])
                 else ""
-            ),
+            )
+            + ("" if weight else per)
+            + unknown,
         ]
         for m in self.settings.get("balance", {}):
             lines.append(
@@ -248,6 +281,8 @@ def _tables(u, codes, names_t, dist, measures, center_ids, adjacency):
     per["mean_distance"] = np.bincount(codes, weights=dist, minlength=k) / per["units"]
     per["max_distance"] = pd.Series(dist).groupby(codes).max().reindex(range(k)).to_numpy()
     tot["total_distance"] = float((dist * u.weight).sum())
+    tot["distance_unit"] = u.geo.unit
+    tot["distance_matrix"] = u.geo.matrix is not None
     if adjacency is not None:
         nb = _neighbor_lists(adjacency, u.ids)
         per["pieces"] = [len(ts._pieces(nb, np.flatnonzero(codes == j))) for j in range(k)]

@@ -19,6 +19,7 @@ units (:func:`repair`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -553,19 +554,29 @@ def round_shares(prob: Problem, x: np.ndarray, pairs) -> np.ndarray:
 
 
 def solve_scalable(
-    prob: Problem, *, candidates: int = 12, neighbors: list[np.ndarray] | None = None
+    prob: Problem,
+    *,
+    candidates: int = 12,
+    neighbors: list[np.ndarray] | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> Solution | None:
-    """LP relaxation, rounding and band repair; ``None`` when the LP is infeasible."""
+    """LP relaxation, rounding and band repair; ``None`` when the LP is infeasible.
+
+    ``phase(name)`` is called as each stage starts (for a progress bar)."""
+    say = phase or (lambda _name: None)
+    say("LP relaxation")
     out = solve_lp(prob, candidates=candidates)
     if out is None:
         return None
     x, pairs, bound, reduced = out
+    say("rounding and repair")
     assign = round_shares(prob, x, pairs)
     if neighbors is not None:
         assign = make_contiguous(neighbors, assign, prob.locked)
     assign = repair(prob, assign, candidates=candidates, neighbors=neighbors)
     ok = bands_hold(prob, assign)
     if ok and neighbors is None:
+        say("polishing")
         assign = polish(prob, assign, candidates=candidates)
     status = "heuristic" if ok else "bands_not_met"
     msg = (

@@ -25,6 +25,7 @@ from spm_sim.errors import DataError, SpmSimError
 
 from .args import add_book, year
 from .places import FILE, output_file, place_problem
+from .table import format_table, wrap_lines
 
 __all__ = [
     "add_payouts_parser",
@@ -33,6 +34,7 @@ __all__ = [
     "cmd_backtest",
     "check_outputs",
     "flag_results",
+    "backtest_text",
 ]
 
 _SCORES_HELP = (
@@ -180,11 +182,38 @@ def _scores(path: Path | None):
 # ---------------------------------------------------------------- the commands
 
 
+#: Currencies without a minor unit (ISO 4217 exponent 0): the yen, the won, the dong...
+ZERO_DECIMAL = frozenset(
+    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()
+)
+
+
 def _money(cents: int, currency: str) -> str:
     """Exact money from integer cents: ``$7,069,123.45``."""
     sign = "-" if cents < 0 else ""
     whole, part = divmod(abs(int(cents)), 100)
     return f"{sign}{currency_symbol(currency)}{whole:,}.{part:02d}"
+
+
+def _hundredths(cents: int, currency: str) -> str:
+    """What the payroll's integer count of hundredths is, said for the currency:
+    ``707,246,929 cents``; for a currency without a minor unit (the yen) the payroll
+    still keeps two decimals, and says so rather than calling them cents.
+
+    Examples
+    --------
+    >>> _hundredths(707246929, "USD")
+    '707,246,929 cents'
+    >>> _hundredths(707246929, "JPY")
+    '707,246,929 hundredths of a JPY; JPY has no minor unit, the payroll keeps two decimals'
+    """
+    code = currency.upper()
+    if code in ZERO_DECIMAL:
+        return (
+            f"{int(cents):,} hundredths of a {code}; {code} has no minor unit, the payroll "
+            "keeps two decimals"
+        )
+    return f"{int(cents):,} cents"
 
 
 def _unpaid_lines(actual: Any, year: int, file: Path | None) -> list[str]:
@@ -265,38 +294,37 @@ def cmd_payouts(args: argparse.Namespace) -> int:
         files = ActualPayouts.payroll_files(args.out)
         check_outputs(list(files.values()), force=args.force, inputs=(args.plan, args.scores))
     book = load_book_ref(args.book)
-    print(_book_line(args.book, book))
+    print(wrap_lines(_book_line(args.book, book)))
     plan = load_plan(args.plan)
     actual = actual_payouts(book, plan, args.year, scores=_scores(args.scores))
     flag_results(actual, f"{args.year} paid under plan {actual.plan.name!r}")
     reps = actual.by_rep()
     totals = actual.control_totals()
     cur = actual.currency
-    print(
+    lines = [
         f"{actual.plan.name}, {args.year}: {len(reps)} reps paid "
         f"{format_money(float(reps['payout'].sum()), currency=cur)} on "
         f"{format_money(float(reps['bookings'].sum()), currency=cur)} of bookings."
-    )
+    ]
     parts = "by component: " + ", ".join(
         f"'{name}' {_money(c['cents'], cur)}" for name, c in totals["by_component"].items()
     )
-    print(
+    lines.append(
         f"Control totals: {totals['rows']} rows, {totals['reps']} reps, "
-        f"{_money(totals['total_cents'], cur)} ({totals['total_cents']} cents); {parts}."
+        f"{_money(totals['total_cents'], cur)} ({_hundredths(totals['total_cents'], cur)}); "
+        f"{parts}."
     )
     empty = totals["months_without_data"]
     if empty:
-        print(
+        lines.append(
             f"Months without data: {', '.join(empty)} (the book ends {totals['data_end']}, "
             f"{totals['data_end_source']}): paid as if nothing was booked."
         )
-    for line in _unpaid_lines(actual, args.year, None if files is None else files["unpaid"]):
-        print(line)
-    for note in actual.notes:
-        print(f"Note: {note}")
+    lines += _unpaid_lines(actual, args.year, None if files is None else files["unpaid"])
+    lines += [f"Note: {note}" for note in actual.notes]
     for rep in args.statement:
-        print()
-        print(statement(actual, rep).text)
+        lines += ["", statement(actual, rep).text]
+    print(wrap_lines("\n".join(lines)))
     if files is not None:
         with output_file(args, files["payroll"]):  # a second run writing it now is refused
             actual.to_payroll_csv(files["payroll"])
@@ -317,23 +345,85 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_outputs([args.out], force=args.force, inputs=(args.plan_a, args.plan_b, args.scores))
     book = load_book_ref(args.book)
-    print(_book_line(args.book, book))
+    print(wrap_lines(_book_line(args.book, book)))
     plan_a, plan_b = load_plan(args.plan_a), load_plan(args.plan_b)
     result = backtest(book, plan_a, plan_b, args.year, scores=_scores(args.scores))
     for label, actual in (("A", result.a), ("B", result.b)):
         flag_results(actual, f"{args.year} paid under plan {label} {actual.plan.name!r}")
-    print(result.text)
+    lines = [backtest_text(result)]
     empty = result.a.months_without_data
     if empty:
-        print(
+        lines.append(
             f"Months without data: {', '.join(empty)} (the book ends "
             f"{result.a.data_end:%Y-%m-%d}, {result.a.data_end_source}): both plans pay them "
             "as if nothing was booked."
         )
-    for note in result.a.notes:
-        print(f"Note: {note}")
+    lines += [f"Note: {note}" for note in result.a.notes]
+    print(wrap_lines("\n".join(lines)))
     if args.out is not None:
         with output_file(args, args.out):  # a second run writing it now is refused
             write_csv(result.reps, args.out)
         print(f"Per-rep table: {args.out.resolve()}")
     return 0
+
+
+def backtest_text(result: Any, *, width: int | None = None) -> str:
+    """A back-test as the command prints it: the two plans, their figures side by
+    side in a table within ``width`` (default: the terminal's), and the reps whose
+    pay changes most; plans that pay every rep the same say so.
+
+    Examples
+    --------
+    >>> from spm_sim import load_sample, standard_plan
+    >>> from spm_sim.actuals import backtest
+    >>> same = backtest(load_sample(), standard_plan(), standard_plan(), 2025)
+    >>> backtest_text(same, width=80).splitlines()[-1]
+    "No rep's pay changes under B: the two plans pay every rep the same."
+    """
+    from spm_sim._format import format_pct
+
+    cur, s, r = result.a.currency, result.summary, result.reps
+
+    def m(x: float, sign: bool = False) -> str:
+        return format_money(x, currency=cur, sign=sign)
+
+    out = [
+        f"Back-test of {result.a.year}: {len(r)} reps with quota, credited bookings "
+        f"{m(s.loc['A', 'bookings'])}",
+        f"  A: {s.loc['A', 'plan']}",
+        f"  B: {s.loc['B', 'plan']}",
+    ]
+    rows = []
+    for col, label in (
+        ("total_incentive", "total incentive"),
+        ("cost_of_sales", "cost of sales"),
+        ("share_at_quota", "reps at quota"),
+        ("attainment_p10", "attainment P10"),
+        ("attainment_p50", "attainment P50"),
+        ("attainment_p90", "attainment P90"),
+    ):
+        a, b, d = (float(s.loc[k, col]) for k in ("A", "B", "B - A"))
+        if col == "total_incentive":
+            rows.append([label, m(a), m(b), m(d, True)])
+        else:
+            rows.append([label, format_pct(a), format_pct(b), f"{d * 100:+.1f} pp"])
+    out.append(format_table(["", "A", "B", "B - A"], rows, width=width))
+    losers = r[r["difference"] < 0].head(5)
+    gainers = r[r["difference"] > 0].iloc[::-1].head(5)
+    if losers.empty and gainers.empty:
+        out.append("No rep's pay changes under B: the two plans pay every rep the same.")
+    else:
+        for title, part, how in (("losers", losers, "less"), ("gainers", gainers, "more")):
+            items = [f"{x.rep_id} {m(x.difference, True)}" for x in part.itertuples()]
+            said = ", ".join(items) or f"none (no rep is paid {how})"
+            out.append(f"Biggest {title} under B: {said}")
+    u = result.a.unassigned
+    if len(u):
+        who = ", ".join(f"{x.rep_id} ({x.reason})" for x in u.head(4).itertuples())
+        reps = u["rep_id"].nunique()
+        out.append(
+            f"Not paid by either plan: {int(u['deals'].sum())} deals worth "
+            f"{m(u['amount'].sum())} by {reps} rep{'' if reps == 1 else 's'}: {who}"
+            + (", ..." if len(u) > 4 else "")
+        )
+    return "\n".join(out)

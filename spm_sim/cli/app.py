@@ -11,16 +11,20 @@
     spm-sim fit --plan-year 2026 --out fit
     spm-sim capacity data/capacity/inbound.yaml --replications 10 --out capacity
     spm-sim headcount data/capacity/inbound.yaml --target "within=1h,share=0.9"
+    spm-sim init my-plan        # a starter book, plan and scenario for your own data
 
 Every error a user can cause (a bad scenario, plan or book file, a missing file, an
 option out of range, an output place that cannot be written, a full disk) is printed
 as one ``spm-sim: error: ...`` message on stderr with exit status 2 and no traceback.
+A reader of standard output that goes away (``spm-sim ... | head``) ends the command
+quietly, with the status 141 of a command ended by SIGPIPE.
 Output places are checked before any work; a command that writes a folder locks it,
 writes its files whole (temporary file and rename) and ends with ``manifest.json``;
 a folder chosen by default never replaces an earlier run (docs/reliability.md).
 Standard output carries only the summary and the paths written; notes about where the
-output goes, warnings and the progress bar go to stderr (the bar only when standard
-output is a terminal).
+output goes, warnings and the progress bars go to stderr (the bars only when stderr is
+a terminal, so a log file never fills with them, and not with ``--quiet``). Tables
+fit the terminal's width (:mod:`spm_sim.cli.table`).
 
 Start-up stays fast: building the parser (and ``spm-sim --help``) needs only argparse
 and the small modules of :mod:`spm_sim.cli`; each command imports the library, and
@@ -39,15 +43,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spm_sim._files import now
-from spm_sim._format import slugify
+from spm_sim._format import currency_symbol, slugify
 from spm_sim._provenance import package_version
 from spm_sim.errors import PlausibilityWarning, SpmSimError, strict_checks
 
 from .actuals import add_backtest_parser, add_payouts_parser, cmd_backtest, cmd_payouts
-from .args import add_seed, add_trials, add_workers
+from .args import add_seed, add_trials, add_workers, show_progress
 from .capacity import add_capacity_parser, add_headcount_parser, cmd_capacity, cmd_headcount
 from .curve import add_curve_parser, cmd_curve
 from .fit import add_fit_parser, cmd_fit
+from .init import add_init_parser, cmd_init
 from .places import (
     FILE,
     FOLDER,
@@ -63,6 +68,7 @@ from .places import (
     scenario_inputs,
 )
 from .quota import add_quotas_parser, cmd_quotas, quota_outputs
+from .table import frame_table
 from .territory import add_align_parser, align_outputs, cmd_align
 
 if TYPE_CHECKING:
@@ -108,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fit_parser(sub)
     add_capacity_parser(sub)
     add_headcount_parser(sub)
+    add_init_parser(sub)
     for name, command in sub.choices.items():
         command.add_argument(
             "--strict",
@@ -164,7 +171,8 @@ def _add_demo_parser(sub, common: argparse.ArgumentParser) -> None:
     demo = sub.add_parser(
         "demo",
         parents=[common],
-        help="run the sample baseline and accelerated scenarios",
+        help=f"run the {len(DEMO_SCENARIOS)} sample scenarios (baseline, accelerated, "
+        "multi-measure, people and behaviour) and write a report",
         description="Run the sample scenarios (data/scenarios: baseline, accelerated, "
         "multi_measure, people_and_behaviour) on the sample book and write DIR/demo.html with "
         "CSV tables and manifest.json beside it.",
@@ -175,7 +183,7 @@ def _add_demo_parser(sub, common: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="output folder; an earlier demo in it is replaced (said on stderr), as 'make "
         "demo' does with --out reports. Default: reports, or reports-2, -3... when reports "
-        "holds an earlier run, which is never replaced",
+        "holds an earlier run (an earlier demo included), which is never replaced",
     )
     add_trials(demo, f"Monte Carlo trials per scenario (default {DEMO_TRIALS})", DEMO_TRIALS)
 
@@ -199,7 +207,8 @@ def _cmd_check(args) -> int:
     from spm_sim.book import load_book  # numpy, pandas, pydantic and yaml; nothing heavier
 
     book = load_book(args.book)
-    print(f"Book '{book.name}' ({book.currency}) at {args.book}: valid.")
+    cur = book.currency
+    print(f"Book '{book.name}' ({cur}) at {args.book}: valid.")
     tables = {
         "reps": book.reps,
         "accounts": book.accounts,
@@ -214,10 +223,13 @@ def _cmd_check(args) -> int:
         b = book.bookings
         print(
             f"  bookings from {b['date'].min().date()} to {b['date'].max().date()}, "
-            f"total {b['amount'].sum():,.0f} {book.currency}"
+            f"total {_whole_money(b['amount'].sum(), cur)}"
         )
-        for year, total in b.groupby(b["date"].dt.year)["amount"].sum().items():
-            print(f"    {year}: {total:>16,.0f}")
+        years = b.groupby(b["date"].dt.year)["amount"].agg(["sum", "size"])
+        amounts = [_whole_money(total, cur) for total in years["sum"]]
+        wide = max(len(a) for a in amounts)
+        for (year, row), text in zip(years.iterrows(), amounts, strict=True):
+            print(f"    {year}: {text:>{wide}} in {int(row['size']):,} deals")
     if book.snapshot_date is None and book.bookings.empty:
         print("  reps employed: not dated (no snapshot_date in book.yaml and no bookings)")
         return 0
@@ -227,23 +239,16 @@ def _cmd_check(args) -> int:
     return 0
 
 
-def _format_table(table) -> str:
-    """The headline frame as aligned plain text: labels left, values right."""
-    header = ["", *[str(c) for c in table.columns]]
-    rows = [
-        [str(i), *[str(v) for v in row]]
-        for i, row in zip(table.index, table.to_numpy(), strict=True)
-    ]
-    widths = [max(len(r[j]) for r in [header, *rows]) for j in range(len(header))]
-    lines = []
-    for k, row in enumerate([header, *rows]):
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+def _whole_money(amount: float, currency: str) -> str:
+    """An exact amount to the unit with its currency: ``$341,815,084``, ``CHF 1,200``."""
+    return f"{currency_symbol(currency)}{float(amount):,.0f}"
+
+
+def _format_table(table, width: int | None = None) -> str:
+    """The headline frame as plain text within the terminal's width: labels left,
+    values right; headings wrapped and columns split into blocks when it is too wide
+    (:func:`spm_sim.cli.table.frame_table`)."""
+    return frame_table(table, width=width)
 
 
 def _books(scenarios: Sequence[Scenario]) -> dict:
@@ -332,7 +337,8 @@ def _print_paths(report: Path, tables: Sequence[Path], folder: Path) -> None:
 
 
 def _progress(args) -> bool:
-    return not args.quiet and sys.stdout.isatty()
+    """Whether to show progress bars: see :func:`spm_sim.cli.args.show_progress`."""
+    return show_progress(args)
 
 
 def _cmd_run(args) -> int:
@@ -394,8 +400,11 @@ def _cmd_demo(args) -> int:
     _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
     books = _books(scenarios)
     _check_run_memory(args, scenarios, books)
+    # an earlier demo is replaced only where --out names it (as 'make demo' does); the
+    # default folder is numbered instead, like any default, so no earlier run is lost
+    replaceable = _earlier_demo if chosen else None
     with output_folder(
-        args, out, chosen=chosen, inputs=_manifest_inputs(inputs), replaceable=_earlier_demo
+        args, out, chosen=chosen, inputs=_manifest_inputs(inputs), replaceable=replaceable
     ) as run:
         results = _simulate_all(scenarios, books, workers=args.workers, progress=_progress(args))
         _flag_results(results, scenarios)
@@ -423,6 +432,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "fit": cmd_fit,
     "capacity": cmd_capacity,
     "headcount": cmd_headcount,
+    "init": cmd_init,
 }
 
 
@@ -566,6 +576,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc).strip() or type(exc).__name__
         print(f"spm-sim: error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader of standard output went away (``spm-sim ... | head``): nothing is
+        # left to tell it, and the files written are whole already. The status is the
+        # one of a command ended by SIGPIPE, so ``set -o pipefail`` still sees the cut.
+        _quiet_stdout()
+        return 141
     except OSError as exc:
         # A missing or unreadable file, a place that cannot be written, a full disk:
         # one line naming the file (nothing partial is left: spm_sim._files).
@@ -574,6 +590,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("spm-sim: interrupted", file=sys.stderr)
         return 130
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's final
+    flush of a closed pipe raises no second ``BrokenPipeError`` at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout (tests)
+        pass
 
 
 if __name__ == "__main__":

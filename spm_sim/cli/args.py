@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Callable
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "add_workers",
     "add_trials",
     "add_book",
+    "show_progress",
 ]
 
 #: The most trials ``--trials`` takes: a scenario's own limit (``Scenario.trials``),
@@ -268,3 +270,22 @@ def add_trials(parser: argparse.ArgumentParser, help: str, default: int | None =
 def add_book(parser: argparse.ArgumentParser) -> None:
     """``--book DIR`` (default ``sample``): the book a command reads."""
     parser.add_argument("--book", default="sample", metavar="DIR", help=BOOK_HELP)
+
+
+def show_progress(args: argparse.Namespace | None = None) -> bool:
+    """Whether a command shows progress bars (tqdm, on stderr).
+
+    Only when stderr is a terminal, where a bar redraws itself in place: a bar in a
+    log file or a pipe would leave one line per update. Never with ``--quiet``. The
+    bars do not touch standard output, so ``spm-sim run ... > summary.txt`` keeps
+    them on the screen and the summary clean.
+
+    Examples
+    --------
+    >>> show_progress(argparse.Namespace(quiet=True))
+    False
+    """
+    if args is not None and getattr(args, "quiet", False):
+        return False
+    stream = sys.stderr
+    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())

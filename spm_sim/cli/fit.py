@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 
 from spm_sim._files import save_figure, write_csv
 
-from .args import add_book, add_seed, count, year
+from .args import add_book, add_seed, count, show_progress, year
 from .places import check_memory, output_folder
+from .table import format_table, terminal_width, wrap_lines
 
 if TYPE_CHECKING:
     import argparse
@@ -76,7 +77,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     book = load_book_ref(args.book)
     if args.book == SAMPLE_BOOK:
-        print(f"Book: the shipped sample ({SAMPLE_DIR}); give --book DIR to fit your own.")
+        print(
+            wrap_lines(f"Book: the shipped sample ({SAMPLE_DIR}); give --book DIR to fit your own.")
+        )
     else:
         print(f"Book: {args.book}")
     check_memory(
@@ -98,8 +101,21 @@ def _fit(args: argparse.Namespace, book, out: Path | None = None) -> None:
     """Fit, print, and with ``out`` write the tables and the figure there."""
     from spm_sim.fit_report import fit_report
 
-    report = fit_report(book, plan_year=args.plan_year, n_sims=args.sims, rng=args.seed)
-    print(report.describe())
+    report = fit_report(
+        book,
+        plan_year=args.plan_year,
+        n_sims=args.sims,
+        rng=args.seed,
+        progress=show_progress(args),
+    )
+    width = terminal_width()
+
+    def layout(header: list[str], rows: list[list[str]], left: int) -> str:
+        # the report indents its tables two spaces: lay them out for what is left
+        units = [j for j, h in enumerate(header) if h == "unit"]  # words that may wrap
+        return format_table(header, rows, width=width - 2, left=left, wrap=units)
+
+    print(wrap_lines(report.describe(table=layout), width))
     if out is not None:
         from spm_sim.viz import fit_figure  # matplotlib only when a figure is written
 

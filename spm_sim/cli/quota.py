@@ -32,8 +32,18 @@ from spm_sim._files import make_folder, save_figure, write_csv
 from spm_sim._format import format_money, format_pct
 from spm_sim.errors import SpecError, strict_checks
 
-from .args import MAX_COMPANY_TARGET, MAX_TRIALS, MIN_MONEY, add_seed, amount, count, real
+from .args import (
+    MAX_COMPANY_TARGET,
+    MAX_TRIALS,
+    MIN_MONEY,
+    add_seed,
+    amount,
+    count,
+    real,
+    show_progress,
+)
 from .places import check_memory, output_file
+from .table import format_table, wrap_lines
 from .territory import parse_named_numbers
 
 __all__ = ["add_quotas_parser", "cmd_quotas", "parse_weights", "quota_outputs"]
@@ -293,13 +303,15 @@ def _quotas(args, scenario, settings, trials: int, seed: int) -> int:
     with output_file(
         args, args.out if chosen else DEFAULT_OUT, chosen=chosen, related=_written_beside
     ) as out:
-        q, diag, row = _judge(scenario, settings, book, trials, seed)
+        progress = show_progress(args)
+        q, diag, row = _judge(scenario, settings, book, trials, seed, progress)
         _flag_quotas(args, scenario, settings, book, q, diag, row, trials)
         cur = scenario.plan.currency
         _print_quotas(scenario, settings, q)
         _print_outcomes(diag, row, trials, seed, cur)
         if args.compare_over_assignment:
-            _print_sweep(scenario, settings, args.compare_over_assignment, trials, seed, book, cur)
+            levels = args.compare_over_assignment
+            _print_sweep(scenario, settings, levels, trials, seed, book, cur, progress)
         _write_tables(out, q, diag)
         if args.figure:
             _write_figures(args.figure, diag)
@@ -373,14 +385,16 @@ def _scenario(args):
     return scenario, settings, trials, seed
 
 
-def _judge(scenario, settings, book, trials: int, seed: int):
+def _judge(scenario, settings, book, trials: int, seed: int, progress: bool = False):
     """The quotas, their diagnostics over ``trials`` simulated years and the company view."""
     from spm_sim.sweep import company_view, quota_diagnostics_by_setting
 
     named = {settings.method: settings}
     # the same root for both: the diagnostics judge the quotas on the simulation's draws
-    judged = quota_diagnostics_by_setting(scenario, named, trials=trials, rng=seed, book=book)
-    view = company_view(scenario, named, trials=trials, rng=seed, book=book)
+    judged = quota_diagnostics_by_setting(
+        scenario, named, trials=trials, rng=seed, book=book, progress=progress
+    )
+    view = company_view(scenario, named, trials=trials, rng=seed, book=book, progress=progress)
     return judged.quotas[settings.method], judged.diagnostics[settings.method], view.iloc[0]
 
 
@@ -481,21 +495,32 @@ def _print_quotas(scenario, settings, q) -> None:
     """The method, the target, the sums at each level and the overrides."""
     cur = scenario.plan.currency
     print(f"{scenario.name}: quotas for {scenario.plan_year}, {len(q.rep_ids)} reps")
-    print(f"method      {settings.describe(scenario.plan_year)}")
+    print(wrap_lines(f"method      {settings.describe(scenario.plan_year)}"))
     print(f"target      {format_money(q.company_target, currency=cur)}")
     print(
         f"quotas      {format_money(float(q.annual.sum()), currency=cur)} in total, "
         f"over-assignment {format_pct(q.over_assignment)} realised"
     )
     print("\nlevels (each level's quota and the sum of the quotas one level below):")
+    rows = []
+    differs = False
     for _, lv in q.levels.iterrows():
-        print(
-            f"  {lv['level']:<8}{lv['name']:<12}{format_money(lv['quota'], currency=cur):>16}"
-            f"{format_money(lv['sum_below'], currency=cur):>16}  over-assignment "
-            f"{format_pct(lv['over_assignment_realised'])} (set "
-            f"{format_pct(lv['over_assignment_set'])})"
-            + ("" if lv["matches_set"] else "  <- differs: set bottom-up or overridden")
+        mark = "" if lv["matches_set"] else " *"
+        differs = differs or bool(mark)
+        rows.append(
+            [
+                str(lv["level"]),
+                str(lv["name"]),
+                format_money(lv["quota"], currency=cur),
+                format_money(lv["sum_below"], currency=cur),
+                format_pct(lv["over_assignment_realised"]) + mark,
+                format_pct(lv["over_assignment_set"]),
+            ]
         )
+    header = ["level", "name", "quota", "sum below", "over-assignment", "set"]
+    print(format_table(header, rows, left=2, indent="  "))
+    if differs:
+        print("  * differs from the setting: set bottom-up or overridden")
     if len(q.audit):
         print(f"\noverrides ({len(q.audit)}):")
         for _, o in q.audit.iterrows():
@@ -509,13 +534,15 @@ def _print_quotas(scenario, settings, q) -> None:
 def _print_outcomes(diag, row, trials: int, seed: int, cur: str) -> None:
     """Attainment, fairness and feasibility, and the company view, as simulated."""
     print(f"\nsimulated over {trials:,} years (seed {seed}):")
-    print(diag.describe())
+    print(wrap_lines(diag.describe(cur)))
     print(
-        f"company: P(bookings >= target) {format_pct(row['p_company_target'])}; "
-        f"incentive cost {format_money(row['incentive_cost_p50'], currency=cur)} median "
-        f"({format_money(row['incentive_cost_p10'], currency=cur)} to "
-        f"{format_money(row['incentive_cost_p90'], currency=cur)}, P10-P90), cost of sales "
-        f"{format_pct(row['incentive_cost_of_sales'])}"
+        wrap_lines(
+            f"company: P(bookings >= target) {format_pct(row['p_company_target'])}; "
+            f"incentive cost {format_money(row['incentive_cost_p50'], currency=cur)} median "
+            f"({format_money(row['incentive_cost_p10'], currency=cur)} to "
+            f"{format_money(row['incentive_cost_p90'], currency=cur)}, P10-P90), cost of sales "
+            f"{format_pct(row['incentive_cost_of_sales'])}"
+        )
     )
 
 
@@ -547,7 +574,7 @@ def _write_figures(fig_path: Path, diag) -> None:
     print(f"wrote {fig_path}\nwrote {att_path}")
 
 
-def _print_sweep(scenario, settings, levels, trials, seed, book, cur) -> None:
+def _print_sweep(scenario, settings, levels, trials, seed, book, cur, progress=False) -> None:
     """The company view for several rep-level over-assignments, on the same sales."""
     from spm_sim.sweep import company_view
 
@@ -559,17 +586,25 @@ def _print_sweep(scenario, settings, levels, trials, seed, book, cur) -> None:
         )
         for x in levels
     }
-    view = company_view(scenario, variants, trials=trials, rng=seed, book=book)
+    view = company_view(scenario, variants, trials=trials, rng=seed, book=book, progress=progress)
     print("\nover-assignment (rep level) against attainment and cost, same simulated sales:")
-    head = (
-        f"  {'rep level':>9}{'sum of quotas':>16}{'reps at quota':>15}{'P(target)':>11}"
-        f"{'incentive P50':>16}{'cost of sales':>15}"
-    )
-    print(head)
-    for _, r in view.iterrows():
-        print(
-            f"  {r['setting']:>9}{format_money(r['sum_of_quotas'], currency=cur):>16}"
-            f"{format_pct(r['share_at_quota']):>15}{format_pct(r['p_company_target']):>11}"
-            f"{format_money(r['incentive_cost_p50'], currency=cur):>16}"
-            f"{format_pct(r['incentive_cost_of_sales']):>15}"
-        )
+    header = [
+        "rep level",
+        "sum of quotas",
+        "reps at quota",
+        "P(target)",
+        "incentive P50",
+        "cost of sales",
+    ]
+    rows = [
+        [
+            str(r["setting"]),
+            format_money(r["sum_of_quotas"], currency=cur),
+            format_pct(r["share_at_quota"]),
+            format_pct(r["p_company_target"]),
+            format_money(r["incentive_cost_p50"], currency=cur),
+            format_pct(r["incentive_cost_of_sales"]),
+        ]
+        for _, r in view.iterrows()
+    ]
+    print(format_table(header, rows, left=0, indent="  "))

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from spm_sim._files import make_folder, save_figure, write_csv
 from spm_sim.errors import DataError
 
-from .args import add_seed, count, real
+from .args import add_seed, count, real, show_progress
 from .places import output_file
+from .table import format_table, wrap_lines
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,6 +31,7 @@ __all__ = [
     "parse_balance",
     "parse_named_numbers",
     "read_table",
+    "territory_table",
 ]
 
 #: columns read as text so ids such as FIPS codes keep their leading zeros
@@ -38,6 +40,8 @@ TEXT_COLUMNS = ("unit_id", "account_id", "id", "rep_id", "home_unit", "territory
 MAX_TERRITORIES = 10_000
 #: The widest balance tolerance: 10 = within 1,000% of the mean (no balance at all).
 MAX_TOLERANCE = 10.0
+#: Territories printed in full; a longer table shows its first and last half of these.
+SHOWN_TERRITORIES = 20
 
 
 def parse_named_numbers(text: str, *, form: str, example: str) -> dict[str, float]:
@@ -246,6 +250,7 @@ def _align(args: argparse.Namespace) -> int:
     try:
         al = design(
             units,
+            progress=show_progress(args),
             balance=args.balance,
             current=args.current,
             max_disruption=args.max_disruption,
@@ -262,19 +267,20 @@ def _align(args: argparse.Namespace) -> int:
         )
     except DataError as exc:
         raise _homes_located(exc, args.homes) from None
-    print(al.describe())
+    print(wrap_lines(al.describe()))
+    currency = _book_currency(args.units)
     if al.before is not None:
-        cmp = al.comparison()
         print("\nbefore -> after (the current alignment measured the same way):")
-        for metric, row in cmp.iterrows():
-            fmt = "{:,.0f}" if metric in ("territories", "total_distance") else "{:.1%}"
-            print(f"  {metric:<22} {fmt.format(row['before']):>12} -> {fmt.format(row['after'])}")
-    cols = ["rep_id", "units"] + [c for m in al.settings["balance"] for c in (m, f"dev_{m}")]
-    table = al.territories[cols + ["mean_distance"]].copy()
-    for m in al.settings["balance"]:
-        table[f"dev_{m}"] = table[f"dev_{m}"].map(lambda v: f"{v:+.1%}")
+        print(_comparison_table(al, currency))
     print()
-    print(table.to_string(float_format=lambda v: f"{v:,.1f}", max_rows=20))
+    print(territory_table(al, currency))
+    if currency is None and "potential" in al.settings.get("balance", {}):
+        print(
+            wrap_lines(
+                f"potential: currency unknown (add a book.yaml with 'currency:' beside "
+                f"{args.units} to print it as money)"
+            )
+        )
     make_folder(args.out.parent)
     write_csv(al.to_frame(), args.out)
     print(f"\nwrote {args.out}")
@@ -288,3 +294,130 @@ def _align(args: argparse.Namespace) -> int:
         save_figure(balance_bars(al), bars, dpi=110, bbox_inches="tight")
         print(f"wrote {fig_path}\nwrote {bars}")
     return 0
+
+
+# --- printing: every figure with its unit, the tables within the terminal ------------
+
+
+def _book_currency(units: Path) -> str | None:
+    """The currency of the book the units file belongs to (``book.yaml`` beside it),
+    so money measures print as money; ``None`` when there is no such file."""
+    meta = Path(units).parent / "book.yaml"
+    if not meta.is_file():
+        return None
+    try:
+        import yaml
+
+        data = yaml.safe_load(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    currency = data.get("currency", "USD") if isinstance(data, dict) else None
+    return str(currency) if currency else None
+
+
+def _measure(name: str, value: float, currency: str | None) -> str:
+    """A territory's total of a balanced measure, with the unit its name implies:
+    money for ``potential`` (in the book's currency when known), hours for
+    ``workload`` (docs/data-format.md), units for ``count``."""
+    from spm_sim._format import format_money
+
+    if name == "potential":
+        return format_money(value, currency=currency) if currency else f"{value:,.0f}"
+    if name == "workload":
+        return f"{value:,.0f} h"
+    if name == "count":
+        return f"{value:,.0f} units"
+    return _plain(value)
+
+
+def _plain(value: float) -> str:
+    """A total of a measure whose unit is not known, in fixed-point notation: whole
+    with thousands separators from 1,000 up, else three significant digits (``0``
+    for what rounds to zero at six decimals).
+
+    Examples
+    --------
+    >>> [_plain(v) for v in (1234567.8, 12.345, 0.0000123, 1e-9, -0.5)]
+    ['1,234,568', '12.3', '0.0000123', '0', '-0.5']
+    """
+    if not math.isfinite(value):
+        return str(value)
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) < 5e-7:
+        return "0"
+    decimals = min(max(2 - math.floor(math.log10(abs(value))), 0), 7)
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _row_label(metric: str) -> str:
+    if metric.startswith("max_dev_"):
+        return f"largest deviation, {metric.removeprefix('max_dev_')}"
+    if metric.startswith("cv_"):
+        return f"spread (CV), {metric.removeprefix('cv_')}"
+    return metric.replace("_", " ")
+
+
+def _comparison_table(al, currency: str | None) -> str:
+    """Before and after as a table: deviations in %, distance with its unit."""
+    km = al.distance_unit
+    rows = []
+    for metric, row in al.comparison().iterrows():
+        if metric == "territories":
+            cells = [f"{row[c]:,.0f}" for c in ("before", "after")]
+        elif metric == "total_distance":
+            cells = [f"{row[c]:,.0f}{km}" for c in ("before", "after")]
+        else:
+            cells = [f"{row[c]:.1%}" for c in ("before", "after")]
+        label = _row_label(str(metric))
+        if metric == "total_distance" and not km:
+            label += f" ({al.distance_label})"
+        rows.append([label, *cells])
+    return format_table(["", "before", "after"], rows, indent="  ")
+
+
+def territory_table(al, currency: str | None = None, *, width: int | None = None) -> str:
+    """The territories of an alignment as a console table: each with its rep (when
+    territories belong to reps), units, each balanced measure with its unit and its
+    deviation from the mean, and the mean distance of its units to its center; the
+    first and last :data:`SHOWN_TERRITORIES` / 2 when there are more.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from spm_sim.territory import design
+    >>> units = pd.DataFrame({"unit_id": list("abcd"), "lat": [40, 40.1, 41, 41.1],
+    ...                       "lon": -90.0, "potential": [1e6, 1e6, 1e6, 1e6]})
+    >>> al = design(units, territories=2, balance={"potential": 0.0})
+    >>> print(territory_table(al, "USD", width=80))
+    territory  units  potential  vs mean  mean distance
+    ---------  -----  ---------  -------  -------------
+    T1             2     $2.00M    +0.0%        5.6 km
+    T2             2     $2.00M    +0.0%        5.6 km
+    """
+    t = al.territories
+    measures = list(al.settings.get("balance", {}))
+    # a rep column only when it says something the territory's name does not
+    reps = "rep_id" in t.columns and bool(
+        t["rep_id"].notna().any() and (t["rep_id"].astype(str) != t.index.astype(str)).any()
+    )
+    km = al.distance_unit
+    header = ["territory"] + (["rep"] if reps else []) + ["units"]
+    for m in measures:
+        header += [m, "vs mean"]
+    # the unit beside each distance when known (km), else once in the heading
+    header.append("mean distance" if km else f"mean distance ({al.distance_label})")
+    rows = []
+    for name, r in t.iterrows():
+        cells = [str(name)] + ([str(r["rep_id"])] if reps else []) + [f"{int(r['units']):,}"]
+        for m in measures:
+            cells += [_measure(m, float(r[m]), currency), f"{float(r[f'dev_{m}']):+.1%}"]
+        cells.append(f"{float(r['mean_distance']):,.1f}{km}")
+        rows.append(cells)
+    if len(rows) > SHOWN_TERRITORIES:
+        half = SHOWN_TERRITORIES // 2
+        hidden = len(rows) - 2 * half
+        gap = [f"... {hidden} more"] + [""] * (len(header) - 1)
+        rows = rows[:half] + [gap] + rows[-half:]
+    return format_table(header, rows, width=width, left=2 if reps else 1)

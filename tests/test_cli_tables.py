@@ -1,0 +1,156 @@
+"""Console output that fits the terminal (80 and 120 columns) and gives every figure its unit."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from spm_sim.cli import main
+from spm_sim.cli.table import format_table, wrap_lines
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = REPO / "data" / "scenarios"
+SAMPLE = REPO / "data" / "sample"
+
+#: The demo's headline table as ``spm-sim demo`` printed it, 238 characters wide.
+LABELS = ["Probability of reaching the company target", "Incentive cost, mean"]
+COLUMNS = [
+    "Baseline 2026",
+    "Accelerated 2026",
+    "Multi-measure 2026",
+    "People and behaviour 2026",
+    "Accelerated 2026 vs Baseline 2026",
+    "Multi-measure 2026 vs Baseline 2026",
+    "People and behaviour 2026 vs Baseline 2026",
+]
+CELLS = [
+    ["53.7%", "53.7%", "53.7%", "51.0%", "no change", "no change", "-2.7 pp ± 2.1 pp"],
+    ["$5.76M", "$5.95M", "$5.41M", "$5.83M", "+$185k ± $23.7k", "-$353k ± $13.1k", "+$62.7k"],
+]
+
+
+def _rows():
+    return [[label, *cells] for label, cells in zip(LABELS, CELLS, strict=True)]
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_a_wide_table_fits_and_keeps_every_cell(width):
+    text = format_table(["", *COLUMNS], _rows(), width=width)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    # nothing is dropped or cut: every cell is there, each row label in every block
+    for cell in [c for row in CELLS for c in row]:
+        assert cell in text
+    blocks = text.split("\n\n")
+    assert len(blocks) > 1
+    for block in blocks:
+        assert all(label in block for label in LABELS)
+    # every heading is printed whole, wrapped over lines above its column's rule
+    for column in COLUMNS:
+        found = False
+        for block in blocks:
+            head, rule = block.split("\n")[:-3], block.split("\n")[-3]
+            starts = [
+                i for i, ch in enumerate(rule) if ch == "-" and (i == 0 or rule[i - 1] == " ")
+            ]
+            for start in starts:
+                end = rule.index(" ", start) if " " in rule[start:] else len(rule)
+                words = " ".join(line[start:end].strip() for line in head).split()
+                found = found or " ".join(words) == column
+        assert found, column
+
+
+def test_a_table_that_fits_is_left_on_one_line_per_row():
+    text = format_table(["", "Baseline 2026"], [["Incentive cost, mean", "$5.76M"]], width=80)
+    assert text.splitlines() == [
+        "                      Baseline 2026",
+        "--------------------  -------------",
+        "Incentive cost, mean         $5.76M",
+    ]
+
+
+def test_headings_wrap_before_columns_are_split():
+    header = ["", "People and behaviour 2026"]
+    text = format_table(header, [["cost", "$5.83M"]], width=20)
+    # one block: wrapping the heading onto two lines was enough
+    assert text.splitlines() == [
+        "          People and",
+        "      behaviour 2026",
+        "----  --------------",
+        "cost          $5.83M",
+    ]
+
+
+def test_rows_must_match_the_headings():
+    with pytest.raises(ValueError, match="every row needs 3 cells"):
+        format_table(["a", "b", "c"], [["1", "2"]])
+
+
+def test_prose_wraps_at_spaces_with_its_indent():
+    line = "  Excluded 5 reps: 4 hired during 2025 (R082, R083, R084, R085); 1 left during 2025"
+    wrapped = wrap_lines(line, 40).splitlines()
+    assert all(len(x) <= 40 for x in wrapped)
+    assert wrapped[0].startswith("  Excluded") and wrapped[1].startswith("    ")
+    assert " ".join(w.strip() for w in wrapped) == line.strip()
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_demo_sized_run_prints_within_the_terminal(tmp_path, capsys, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    scenarios = [SCENARIOS / n for n in ("baseline.yaml", "accelerated.yaml")]
+    args = ["run", *map(str, scenarios), "--trials", "100", "--out", str(tmp_path / "r")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    table = out.split("\n\n2 scenario(s)")[0]
+    assert max(len(line) for line in table.splitlines()) <= width
+    assert "Incentive cost, P90" in table and "$" in table and "%" in table
+
+
+def test_check_gives_money_its_currency(capsys):
+    assert main(["check", str(SAMPLE)]) == 0
+    out = capsys.readouterr().out
+    b = pd.read_csv(SAMPLE / "bookings.csv", usecols=["date", "amount"], parse_dates=["date"])
+    assert f"total ${b['amount'].sum():,.0f}" in out
+    in_2025 = b[b["date"].dt.year == 2025]
+    assert f"2025: ${in_2025['amount'].sum():,.0f} in {len(in_2025):,} deals" in out
+
+
+def test_align_prints_units_and_fits_80_columns(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    accounts = pd.read_csv(SAMPLE / "accounts.csv", dtype=str).iloc[:300]
+    units = tmp_path / "accounts.csv"
+    accounts.to_csv(units, index=False)
+    (tmp_path / "book.yaml").write_text("name: t\ncurrency: EUR\n", encoding="utf-8")
+    out_csv = tmp_path / "align.csv"
+    args = ["align", str(units), "--territories", "4", "--out", str(out_csv), "--no-figure"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    lines = out.splitlines()
+    distance = next(line for line in lines if line.startswith("total distance"))
+    assert re.match(r"total distance [\d,]+ km[;( ]", distance), distance
+    header = next(line for line in lines if line.startswith("territory"))
+    assert header.split() == [
+        "territory",
+        "units",
+        "potential",
+        "vs",
+        "mean",
+        "workload",
+        "vs",
+        "mean",
+        "mean",
+        "distance",
+    ]
+    t1 = next(line for line in lines if line.startswith("T1 "))
+    cells = t1.split()
+    assert cells[2].startswith("€") and cells[5] == "h" and cells[-1] == "km"
+    # the territory's potential in euros, as the alignment file adds up
+    aligned = pd.read_csv(out_csv, dtype=str).merge(accounts, on="account_id")
+    total = aligned.loc[aligned["territory"] == "T1", "potential"].astype(float).sum()
+    from spm_sim._format import format_money
+
+    assert cells[2] == format_money(total, currency="EUR")
