@@ -72,13 +72,14 @@ CALIBRATED_PROBABILITY = 0.6
 #: the levers that act on the plan (off for a plan without a commission component)
 PLAN_LEVERS = ("threshold", "commission", "accelerator", "cap")
 
-#: the style of the app's labelled widgets: the label as wide as its words
-LABEL_STYLE = {"description_width": "initial"}
+#: the style of the app's labelled widgets: one label column wide enough for the
+#: longest label in full, so the menus and sliders line up
+LABEL_STYLE = {"description_width": "340px"}
 
 #: the layout of the app's menus and notes
-WIDE = widgets.Layout(width="440px")
+WIDE = widgets.Layout(width="760px")
 
-_SLIDER = widgets.Layout(width="520px")
+_SLIDER = widgets.Layout(width="760px")
 
 
 @dataclass(frozen=True)
