@@ -12,6 +12,7 @@ import pytest
 from spm_sim.errors import PlausibilityWarning
 from spm_sim.scenario import sample_scenario
 from spm_sim.widgets import PlanDesigner
+from spm_sim.widgets.plan import DIFFERENCE
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def test_starts_as_the_baseline_plan_exactly(designer):
     table = designer.table.set_index(["scenario", "metric"])
     # same plan, same quotas, same simulated sales: every difference is exactly zero
     assert (table.loc["Design", "diff_vs_baseline"] == 0).all()
-    assert set(designer.comparison()["difference (± 2 se)"]) == {"no change"}
+    assert set(designer.comparison()[DIFFERENCE]) == {"no change"}
 
 
 @pytest.mark.parametrize("name", ["baseline", "accelerated"])
@@ -337,7 +338,7 @@ def test_the_starting_plan_names_its_column_in_tables_and_figures():
     assert list(d.comparison().columns) == [
         "As is: Baseline 2026 AE plan",
         "Design",
-        "difference (± 2 se)",
+        DIFFERENCE,
     ]
     d.plan_choice.value = "AE multi-measure plan"
     # the column, the run (figure legends) and the menu all name the plan shown
@@ -391,7 +392,7 @@ def test_set_moves_several_controls_and_reruns_once(monkeypatch):
     assert runs == ["Design"]  # one run of the design; the plan as it is was not re-run
     assert (d.sliders["above_quota"].value, d.sliders["growth"].value) == (1.5, 0.1)
     assert d.result.scenario.quota.growth == pytest.approx(0.1)
-    assert d.comparison().loc["Incentive cost", "difference (± 2 se)"] != "no change"
+    assert d.comparison().loc["Incentive cost", DIFFERENCE] != "no change"
     runs.clear()
     d.set(plan="AE multi-measure plan", above_quota=1.2, behaviour=False)
     assert runs == ["As is: AE multi-measure plan", "Design"]
@@ -481,3 +482,339 @@ def test_nb03_uses_public_names_and_never_moves_a_shown_widget(nb03):
     for k, cell in enumerate(nb03.cells):
         if cell.cell_type == "code" and k > 2:
             assert nb03.cells[k - 1].cell_type == "markdown", k
+
+
+# --------------------------------------------------------------------------------------
+# A setting that cannot run, and results from one setting only
+# --------------------------------------------------------------------------------------
+
+
+def _closed_top_tier():
+    from spm_sim import load_plan
+
+    return load_plan(
+        {
+            "name": "Closed top tier",
+            "components": [
+                {
+                    "name": "bookings",
+                    "weight": 1.0,
+                    "rate_basis": "tcr",
+                    "threshold": 0.5,
+                    "tiers": [
+                        {"start": 0, "end": 1, "rate": 1.0},
+                        {"start": 1, "end": 2, "rate": 2.0},
+                    ],
+                    "attainment_cap": 2.0,
+                }
+            ],
+        }
+    )
+
+
+def test_a_plan_that_cannot_run_puts_the_menu_back_and_says_why():
+    s = sample_scenario("baseline")
+    eur = s.plan.replace(name="EUR plan", currency="EUR")  # the book is in USD
+    d = PlanDesigner(s, n_trials=20, figures=False, plans={"EUR plan": eur})
+    d.sliders["above_quota"].value = 1.3
+    shown = (d.baseline_result, d.result, d.comparison())
+    d.plan_choice.value = "EUR plan"  # the callback must not raise
+    assert d.plan_choice.value == s.plan.name
+    assert d.baseline.plan == s.plan and d.values.above_quota == 1.3
+    assert (d.baseline_result, d.result) == shown[:2]
+    assert d.comparison().equals(shown[2])  # still the last setting that ran
+    status = d.status.value
+    assert "mathjax_ignore" in status and "Simulating" not in status
+    assert "Plan &#x27;EUR plan&#x27; could not be simulated" in status
+    assert "pays in EUR but book" in status and "back on" in status
+    assert "not updated" in status
+    # the next move runs as usual, from the plan the menu shows
+    d.sliders["above_quota"].value = 1.0
+    assert d.error is None and d.status.value == ""
+    assert d.result.scenario.plan == s.plan
+
+
+def test_a_starting_scenario_that_cannot_run_is_refused_at_once():
+    from spm_sim.errors import SpmSimError
+
+    s = sample_scenario("baseline")
+    eur = s.replace(plan=s.plan.replace(name="EUR plan", currency="EUR"))
+    with pytest.raises(SpmSimError, match="pays in EUR but book"):
+        PlanDesigner(eur, n_trials=10, figures=False, plans={})
+
+
+def test_set_changes_nothing_when_its_setting_cannot_run():
+    s = sample_scenario("baseline")
+    eur = s.plan.replace(name="EUR plan", currency="EUR")
+    d = PlanDesigner(s, n_trials=20, figures=False, plans={"EUR plan": eur})
+    before = (d.values, d.result)
+    assert d.set(plan="EUR plan", above_quota=1.4) is d
+    assert (d.values, d.result) == before and d.plan_choice.value == s.plan.name
+    assert "Every control is back where it was" in d.status.value
+    # a refused value changes nothing, not even the plan given with it
+    with pytest.raises(ValueError, match="outside the slider's range"):
+        d.set(plan="EUR plan", above_quota=3.0)
+    assert d.plan_choice.value == s.plan.name and d.baseline.plan == s.plan
+
+
+def test_a_refused_design_never_mixes_results_from_two_settings():
+    d = PlanDesigner(
+        sample_scenario("baseline").replace(plan=_closed_top_tier()), n_trials=20, figures=False
+    )
+    d.sliders["attainment_cap"].value = d.NO_CAP  # refused by the plan rules
+    base, design = d.baseline_result, d.result
+    d.behaviour.value = True  # neither plan may run: the design is still refused
+    assert "Not a valid plan" in d.status.value and "not updated" in d.status.value
+    assert (d.baseline_result, d.result) == (base, design)
+    assert not d.baseline_result.dynamics and not d.result.dynamics
+    d.sliders["attainment_cap"].value = 2.0  # valid again: both re-run with behaviour
+    assert d.error is None
+    assert "mean_effort" in d.baseline_result.dynamics and "mean_effort" in d.result.dynamics
+    assert len(d.rep_table()) == 80
+
+
+def test_set_with_the_plan_already_picked_puts_the_sliders_back():
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=False, plans={})
+    d.set(above_quota=1.5, growth=0.2, threshold=0.3)
+    d.set(plan=d.plan_choice.value)
+    assert d.values == d.start
+    assert d.scenario().plan == d.baseline.plan
+    assert set(d.comparison()[DIFFERENCE]) == {"no change"}
+
+
+# --------------------------------------------------------------------------------------
+# The comparison's intervals, and the figures' names
+# --------------------------------------------------------------------------------------
+
+
+def test_every_estimate_in_the_comparison_has_its_range():
+    from spm_sim.metrics import proportion_interval
+
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=200, figures=False, plans={})
+    table = d.comparison()
+    assert table.columns[-1] == "difference (± margin of error, 2 s.e.)"
+    row = d.table.set_index(["scenario", "metric"]).loc[("Design", "hit_company_target")]
+    _, low, high = proportion_interval(row["mean"] * 200, 200)
+    want = f"{row['mean']:.0%} (95% interval {low:.0%} to {high:.0%})"
+    assert table.loc["Probability of reaching the company target", "Design"] == want
+    assert 0.05 < high - low < 0.2  # about ±7 pp at 200 trials: worth saying
+    for label in ("Company attainment (bookings / target)", "Share of reps at or above quota"):
+        cell = table.loc[label, "Design"]
+        assert re.fullmatch(r"\d+\.\d% \(P10 \d+\.\d%, P90 \d+\.\d%\)", cell), cell
+
+
+def test_the_figures_name_the_plans_as_the_table_does():
+    from spm_sim.widgets.plan import _figures
+
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=False, plans={})
+    d.set(above_quota=1.5)
+    hist, cost, curves = _figures([d.baseline_result, d.result], d.scenario().plan)
+    legend = [t.get_text() for t in curves.legends[0].get_texts()]
+    assert legend[:2] == ["As is: Baseline 2026 AE plan", "Design"]
+    assert [ax.get_ylabel() for ax in cost.axes] == ["As is: Baseline 2026 AE plan", "Design"]
+    assert "P50 of As is: Baseline 2026 AE plan" in cost.axes[-1].get_xlabel()
+    assert "baseline's" not in cost.axes[-1].get_xlabel()
+    import matplotlib.pyplot as plt
+
+    for fig in (hist, cost, curves):
+        plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------
+# Each slider gives what simulate() gives for the same scenario
+# --------------------------------------------------------------------------------------
+
+CASES = [
+    ({}, None, False),
+    ({"growth": 0.2}, None, False),
+    ({"below_quota": 0.7}, None, False),
+    ({"above_quota": 1.6}, None, False),
+    ({"threshold": 0.3}, None, False),
+    ({"attainment_cap": 2.0}, None, False),
+    ({"attainment_cap": None}, None, False),
+    ({"above_quota": 1.5}, None, True),
+    ({"above_quota": 1.3}, "AE multi-measure plan", False),
+    ({"growth": 0.15}, "SDR new-logo plan with recoverable draw", True),
+]
+
+
+@pytest.fixture(scope="module")
+def checked():
+    return PlanDesigner(sample_scenario("baseline"), n_trials=100, figures=False)
+
+
+@pytest.mark.parametrize(("values", "plan", "behaviour"), CASES)
+def test_each_slider_gives_what_simulate_gives(checked, values, plan, behaviour):
+    from spm_sim.productivity import Behaviour
+    from spm_sim.scenario import sample_plans
+    from spm_sim.simulate import simulate
+    from spm_sim.widgets import design_plan
+    from spm_sim.widgets.design import DesignValues, start_values
+
+    s = sample_scenario("baseline")
+    checked.set(plan=plan or s.plan.name, behaviour=behaviour, **values)
+    assert checked.error is None
+    start_from = s if plan is None else s.replace(plan=sample_plans()[plan])
+    start = start_values(start_from)
+    wanted = {**start.__dict__, **values}
+    v = DesignValues(**wanted)
+    assert checked.values == v
+    design = start_from.replace(
+        plan=design_plan(start_from.plan, v, start), quota=s.quota.replace(growth=v.growth)
+    )
+    roles = set(checked.book.reps["role"].astype(str))
+    for mine, scenario in ((checked.baseline_result, start_from), (checked.result, design)):
+        if scenario.plan.role not in roles | {None}:  # tried on the book's reps
+            scenario = scenario.replace(plan=scenario.plan.replace(role=None))
+        if behaviour:
+            scenario = scenario.replace(behaviour=Behaviour(reference_plan=s.plan))
+        theirs = simulate(scenario, 100)
+        np.testing.assert_array_equal(mine.bookings, theirs.bookings)
+        np.testing.assert_array_equal(mine.payout, theirs.payout)
+
+
+# --------------------------------------------------------------------------------------
+# Notebook 03 run top to bottom: what its widgets show (outputs live in widget state)
+# --------------------------------------------------------------------------------------
+
+
+def _set_calls_on_designers_of_their_own_cell(source: str) -> list[str]:
+    """The ``.set(`` calls of a cell on a name not made a PlanDesigner in that cell."""
+    import ast
+
+    tree = ast.parse(source)
+    made = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and getattr(node.value.func, "id", None) == "PlanDesigner"
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    wrong = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "set":
+                owner = node.func.value
+                if not (isinstance(owner, ast.Name) and owner.id in made):
+                    wrong.append(ast.unparse(node))
+    return wrong
+
+
+def test_the_set_check_catches_a_designer_moved_from_another_cell():
+    assert _set_calls_on_designers_of_their_own_cell("d = PlanDesigner(b)\nd.set(growth=0.1)") == []
+    assert _set_calls_on_designers_of_their_own_cell("designer.set(growth=0.1)") == [
+        "designer.set(growth=0.1)"
+    ]
+    assert _set_calls_on_designers_of_their_own_cell("PlanDesigner(b).set(growth=0.1)") != []
+
+
+def test_nb03_sets_only_a_designer_made_in_the_same_cell(nb03):
+    for cell in nb03.cells:
+        if cell.cell_type == "code":
+            assert _set_calls_on_designers_of_their_own_cell(cell.source) == [], cell.source
+
+
+@pytest.fixture(scope="module")
+def nb03_run(tmp_path_factory):
+    """Notebook 03 executed at 100 trials; returns its Output widgets' outputs by designer."""
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NB03, as_version=4)
+    env = os.environ.get("SPM_SIM_TRIALS")
+    os.environ["SPM_SIM_TRIALS"] = "100"  # the kernel inherits it
+    try:
+        NotebookClient(
+            nb,
+            timeout=240,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NB03.parent)}},
+        ).execute()
+    finally:
+        if env is None:
+            del os.environ["SPM_SIM_TRIALS"]
+        else:
+            os.environ["SPM_SIM_TRIALS"] = env
+    state = nb.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
+    return nb, state
+
+
+def _html_outputs(state: dict, model_id: str) -> list[str]:
+    outputs = state[model_id]["state"].get("outputs", [])
+    return [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+
+
+def _designer_outputs(state: dict, title: str) -> tuple[list[str], int]:
+    """The HTML tables and the number of images in the Output of the designer ``title``."""
+    for box in state.values():
+        if box["model_name"] != "VBoxModel":
+            continue
+        children = [c.removeprefix("IPY_MODEL_") for c in box["state"]["children"]]
+        head = state[children[0]]["state"].get("value", "")
+        if head.startswith(f"<b>{title}</b>"):
+            output = children[-1]
+            images = sum(
+                "image/png" in o.get("data", {}) for o in state[output]["state"]["outputs"]
+            )
+            return _html_outputs(state, output), images
+    raise AssertionError(f"no designer titled {title!r} in the notebook's widget state")
+
+
+def test_nb03_runs_and_its_tables_show_money_as_money(nb03_run):
+    nb, state = nb03_run
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert errors == []
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "Quota growth: 8% in the scenario, 10% in this example" in printed
+    expected_rows = (
+        "Company bookings",
+        "Probability of reaching the company target",
+        "Share of reps at or above quota",
+        "Incentive cost",
+        "Compensation cost of sales",
+    )
+    for title, images in (
+        ("Your design", 3),
+        ("Example: accelerators x1.5, quota growth 10%", 0),
+        ("Example: multi-measure plan, accelerators x1.2", 0),
+    ):
+        tables, shown = _designer_outputs(state, title)
+        assert shown == images, title
+        assert len(tables) == 1, title
+        table = tables[0]
+        assert "mathjax_ignore" in table  # JupyterLab leaves its dollar signs alone
+        assert not re.search(r"\d[eE][+-]?\d", table), title  # no scientific notation
+        assert "difference (± margin of error, 2 s.e.)" in table
+        assert "95% interval" in table
+        for row in expected_rows:
+            assert f"<th>{row}</th>" in table, (title, row)
+        assert re.search(r"\$[\d.]+[kM] \(P10 \$[\d.]+[kM], P90 \$[\d.]+[kM]\)", table)
+    yours = _designer_outputs(state, "Your design")[0][0]
+    assert "As is: Baseline 2026 AE plan" in yours and "no change" in yours
+    steeper = _designer_outputs(state, "Example: accelerators x1.5, quota growth 10%")[0][0]
+    assert re.search(r"<td>[+-]\$[\d.]+[kM] ± \$[\d.]+[kM]</td>", steeper)
+    multi = _designer_outputs(state, "Example: multi-measure plan, accelerators x1.2")[0][0]
+    assert "As is: AE multi-measure plan" in multi and "Baseline 2026" not in multi
+
+
+def test_nb03_per_rep_table_lists_every_rep_in_money(nb03_run):
+    nb, state = nb03_run
+    shown = [
+        o["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+        for c in nb.cells
+        if c.cell_type == "code" and c.source.strip() == "designer.reps"
+        for o in c.outputs
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    assert len(shown) == 1  # the cell that shows "Your design"'s per-rep table
+    reps = _html_outputs(state, shown[0])
+    assert len(reps) == 1 and "expected incentive, design" in reps[0]
+    table = reps[0]
+    assert "mathjax_ignore" in table
+    assert table.split("<tbody>")[1].count("<tr>") == 80  # every rep on the plan
+    assert re.search(r"<td>\$[\d.]+[kM]?</td>", table)
+    assert not re.search(r"\d[eE][+-]?\d", table)

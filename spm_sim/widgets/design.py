@@ -44,6 +44,13 @@ class DesignValues:
     segments below and above 100%), in every commission component. ``threshold``
     and ``attainment_cap`` (None = no cap) replace the values of the commission
     components on the plan's primary measure when they differ from the start.
+
+    Examples
+    --------
+    >>> start = DesignValues(0.08, 1.0, 1.0, 0.5, 3.0)
+    >>> steeper = DesignValues(0.08, 1.0, 1.5, 0.5, 3.0)
+    >>> steeper == start, steeper.above_quota
+    (False, 1.5)
     """
 
     growth: float

@@ -28,10 +28,11 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import HTML, display
 
-from spm_sim._format import format_diff, format_money, no_maths
+from spm_sim._format import format_diff, format_money, format_pct, no_maths
 from spm_sim.book import Book
 from spm_sim.comp import Plan, component_rules, plan_rules
-from spm_sim.metrics import compare, result_flags
+from spm_sim.errors import SpmSimError
+from spm_sim.metrics import compare, proportion_interval, result_flags
 from spm_sim.productivity import Behaviour
 from spm_sim.scenario import Scenario, sample_plans
 from spm_sim.simulate import SalesDraws, SimulationResult, draw_sales, prepare
@@ -50,6 +51,7 @@ __all__ = [
     "PlanDesigner",
     "DesignValues",
     "design_plan",
+    "flags_html",
     "slider_targets",
 ]
 
@@ -96,7 +98,7 @@ def _describe_plan(plan: Plan) -> str:
     return "<br>".join(parts)
 
 
-def _flags_html(flags: list[dict[str, Any]]) -> str:
+def flags_html(flags: list[dict[str, Any]]) -> str:
     """The "Check before deciding" box of a designer: each flag in words, or "" if none.
 
     ``flags`` are those of :func:`spm_sim.metrics.result_flags` (or
@@ -104,10 +106,11 @@ def _flags_html(flags: list[dict[str, Any]]) -> str:
 
     Examples
     --------
-    >>> _flags_html([])
+    >>> flags_html([])
     ''
-    >>> "Check before deciding" in _flags_html([{"message": "scenario 'A': 46% <odd>"}])
-    True
+    >>> box = flags_html([{"message": "scenario 'A': 46% <odd>"}])
+    >>> "Check before deciding" in box, "&lt;odd&gt;" in box
+    (True, True)
     """
     if not flags:
         return ""
@@ -118,6 +121,10 @@ def _flags_html(flags: list[dict[str, Any]]) -> str:
         "far outside what sales organisations report, usually from an input off by a factor."
         f"<ul style='margin:2px 0'>{items}</ul></div>"
     )
+
+
+#: the old, private name (widgets/quota.py imports it until it uses :func:`flags_html`)
+_flags_html = flags_html
 
 
 def _show(slider: widgets.FloatSlider, value: float) -> None:
@@ -261,6 +268,9 @@ _INTRO = (
 #: the name of the design in tables and figures
 DESIGN = "Design"
 
+#: the heading of the comparison's last column: design minus the plan as it is
+DIFFERENCE = "difference (± margin of error, 2 s.e.)"
+
 
 def _as_is(plan: Plan) -> str:
     """The name of the starting plan's run in tables and figures."""
@@ -302,6 +312,14 @@ class PlanDesigner:
     title : str, default "Plan design"
         The heading of the widget (a notebook with several designers names each).
 
+    Raises
+    ------
+    SpmSimError
+        When the starting scenario itself cannot be simulated (e.g. its plan pays
+        in another currency than its book). Later failures (a slider combination
+        the plan rules refuse, a menu plan that cannot run) never raise: the status
+        line says what failed, and the controls and results stay consistent.
+
     Attributes
     ----------
     plan_choice : ipywidgets.Dropdown
@@ -328,6 +346,11 @@ class PlanDesigner:
         The latest :func:`spm_sim.metrics.result_flags` of both runs: results
         nobody should believe, with the inputs that drive them. Shown in words
         above the comparison table (``flags_text``), nothing when empty.
+    status : ipywidgets.HTML
+        "Simulating...", then empty; or, when a setting cannot be simulated, what
+        failed and that the table and figures were not updated.
+    error : Exception or None
+        Why the latest :meth:`update` failed (None when it succeeded).
     widget : ipywidgets.VBox
         What a notebook shows: heading, menu, sliders, texts, table and figures.
     reps : ipywidgets.Output
@@ -337,9 +360,13 @@ class PlanDesigner:
     Examples
     --------
     >>> from spm_sim import sample_scenario
-    >>> d = PlanDesigner(sample_scenario("baseline"), n_trials=100)  # doctest: +SKIP
-    >>> d.sliders["above_quota"].value = 1.5  # re-runs and redraws  # doctest: +SKIP
-    >>> d.set(above_quota=1.5, growth=0.1).widget  # one re-run  # doctest: +SKIP
+    >>> d = PlanDesigner(sample_scenario("baseline"), n_trials=50, figures=False, plans={})
+    >>> d.sliders["above_quota"].value = 1.5  # re-runs (and redraws in a notebook)
+    >>> d.comparison().loc["Incentive cost", DIFFERENCE].startswith("+$")
+    True
+    >>> d.set(above_quota=1.0, growth=0.1).result.scenario.quota.growth  # one re-run
+    0.1
+    >>> d.widget  # in a notebook: the heading, menu, sliders, table and figures  # doctest: +SKIP
     """
 
     NO_CAP = NO_CAP
@@ -386,7 +413,9 @@ class PlanDesigner:
         self.baseline_result: SimulationResult | None = None
         self.result: SimulationResult | None = None
         self.table: pd.DataFrame | None = None
-        self.update()
+        self.error: Exception | None = None
+        if not self.update() and self.error is not None:
+            raise self.error  # the starting scenario itself cannot run: say so at once
 
     def _layout(self) -> widgets.Widget:
         """The heading, the menu, the sliders, the behaviour box, the texts and the output."""
@@ -411,6 +440,17 @@ class PlanDesigner:
 
     @property
     def values(self) -> DesignValues:
+        """The sliders' values now (``attainment_cap`` None: no cap).
+
+        Examples
+        --------
+        >>> from spm_sim import sample_scenario
+        >>> d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=False, plans={})
+        >>> d.values == d.start  # where the design is the plan as it is
+        True
+        >>> d.set(attainment_cap=None).values.attainment_cap is None
+        True
+        """
         v = {k: float(s.value) for k, s in self.sliders.items()}
         cap = None if v["attainment_cap"] >= NO_CAP else v["attainment_cap"]
         if (
@@ -421,7 +461,23 @@ class PlanDesigner:
         return DesignValues(v["growth"], v["below_quota"], v["above_quota"], v["threshold"], cap)
 
     def scenario(self) -> Scenario:
-        """The design as a scenario: the starting plan changed by the sliders."""
+        """The design as a scenario: the starting plan changed by the sliders.
+
+        Raises
+        ------
+        ValueError
+            When the plan rules refuse the sliders' combination (the message says
+            which rule; the designer shows it in its status line).
+
+        Examples
+        --------
+        >>> from spm_sim import sample_scenario
+        >>> d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=False, plans={})
+        >>> d.scenario().plan == d.baseline.plan  # the sliders at their start
+        True
+        >>> d.set(above_quota=1.5).scenario().plan.name
+        'Design (from Baseline 2026 AE plan)'
+        """
         v = self.values
         return self.baseline.replace(
             name=DESIGN,
@@ -436,13 +492,15 @@ class PlanDesigner:
         """Move several controls at once and re-run once; returns the designer.
 
         What a notebook uses to show a setting: the widget then shows the values
-        it was set to, so the page and the sliders agree.
+        it was set to, so the page and the sliders agree. If the setting cannot be
+        simulated (a plan the rules refuse, a plan in another currency than the
+        book), every control goes back to where it was and the status line says why.
 
         Parameters
         ----------
         plan : str, optional
             A plan of the "Start from plan" menu (applied first: it puts the sliders
-            back to that plan's start).
+            back to that plan's start, also when it is the plan already picked).
         behaviour : bool, optional
             Whether reps respond to the plan.
         **values : float
@@ -453,7 +511,8 @@ class PlanDesigner:
         ------
         ValueError
             For a slider or plan that does not exist, or a value outside a slider's
-            range (a slider would silently clamp it).
+            range (a slider would silently clamp it); nothing is changed then.
+
         Examples
         --------
         >>> from spm_sim import sample_scenario
@@ -461,7 +520,9 @@ class PlanDesigner:
         >>> d.set(above_quota=1.5, growth=0.1).values.above_quota
         1.5
         >>> list(d.comparison().columns)
-        ['As is: Baseline 2026 AE plan', 'Design', 'difference (± 2 se)']
+        ['As is: Baseline 2026 AE plan', 'Design', 'difference (± margin of error, 2 s.e.)']
+        >>> d.set(plan="Baseline 2026 AE plan").values.above_quota  # back to the plan's start
+        1.0
         >>> d.set(accelerator=2.0)
         Traceback (most recent call last):
         ...
@@ -478,26 +539,65 @@ class PlanDesigner:
                 f"PlanDesigner.set: plan {plan!r} is not in the 'Start from plan' menu; "
                 f"pick one of: {', '.join(self.plans)}"
             )
+        wanted = {}
+        for name, value in values.items():
+            slider = self.sliders[name]
+            if value is None and name == "attainment_cap":
+                value = NO_CAP
+            if value is None or not slider.min - SAME <= float(value) <= slider.max + SAME:
+                raise ValueError(
+                    f"PlanDesigner.set: {name}={value!r} is outside the slider's range "
+                    f"{slider.min:g} to {slider.max:g}; give a value inside it"
+                )
+            wanted[name] = float(value)
+        before = self._snapshot()
         self._quiet = True
         try:
-            if plan is not None:
+            if plan is not None and plan == self.plan_choice.value:
+                self._on_plan({"old": plan, "new": plan})  # no event: reset by hand
+            elif plan is not None:
                 self.plan_choice.value = plan
             if behaviour is not None:
                 self.behaviour.value = bool(behaviour)
-            for name, value in values.items():
-                slider = self.sliders[name]
-                if value is None and name == "attainment_cap":
-                    value = NO_CAP
-                if value is None or not slider.min - SAME <= float(value) <= slider.max + SAME:
-                    raise ValueError(
-                        f"PlanDesigner.set: {name}={value!r} is outside the slider's range "
-                        f"{slider.min:g} to {slider.max:g}; give a value inside it"
-                    )
-                slider.value = float(value)
+            for name, value in wanted.items():
+                self.sliders[name].value = value
         finally:
             self._quiet = False
-        self.update()
+        if not self.update():
+            self._restore(before)
+            self._say_not_updated(
+                "This setting could not be simulated",
+                note="Every control is back where it was.",
+            )
         return self
+
+    def _snapshot(self) -> dict[str, Any]:
+        """What the controls say now, for :meth:`_restore` after a failed run."""
+        return {
+            "plan": self.plan_choice.value,
+            "baseline": self.baseline,
+            "start": self.start,
+            "behaviour": self.behaviour.value,
+            "stale": self._stale,
+            "sliders": {k: (s.min, s.max, s.value) for k, s in self.sliders.items()},
+        }
+
+    def _restore(self, before: dict[str, Any]) -> None:
+        """Put every control back as :meth:`_snapshot` found it, without a re-run."""
+        quiet, self._quiet = self._quiet, True
+        try:
+            self.plan_choice.value = before["plan"]
+            self.behaviour.value = before["behaviour"]
+            for name, (low, high, value) in before["sliders"].items():
+                slider = self.sliders[name]
+                slider.min, slider.max = min(slider.min, low), max(slider.max, high)
+                slider.value = value
+                slider.max, slider.min = high, low
+            self.baseline, self.start = before["baseline"], before["start"]
+            self._stale = before["stale"]
+            self._enable_sliders()
+        finally:
+            self._quiet = quiet
 
     def _other_role(self, scenario: Scenario) -> bool:
         """Whether the plan is for a role none of the book's reps has."""
@@ -547,7 +647,11 @@ class PlanDesigner:
             self.update()
 
     def _on_plan(self, change) -> None:
-        """Start from the picked plan: the sliders go back to its values, both re-run."""
+        """Start from the picked plan: the sliders go back to its values, both re-run.
+
+        A plan that cannot be simulated puts the menu (and everything else) back.
+        """
+        before = {**self._snapshot(), "plan": change["old"]}
         # the behaviour is set per run (_run): the original's may not fit another role
         plan = self.plans[change["new"]]
         self.baseline = self._original.replace(name=_as_is(plan), plan=plan, behaviour=None)
@@ -568,8 +672,12 @@ class PlanDesigner:
             self._enable_sliders()
         finally:
             self._quiet = quiet
-        if not quiet:
-            self.update()
+        if not quiet and not self.update():
+            self._restore(before)
+            self._say_not_updated(
+                f"Plan {change['new']!r} could not be simulated",
+                note=f"'Start from plan' is back on {change['old']!r}.",
+            )
 
     def _enable_sliders(self) -> None:
         """Grey out the threshold and cap sliders of a plan without commission."""
@@ -577,33 +685,67 @@ class PlanDesigner:
         self.sliders["threshold"].disabled = none
         self.sliders["attainment_cap"].disabled = none
 
-    def update(self) -> None:
-        """Re-run the design's Monte Carlo and redraw (what every slider change calls).
+    def _say_not_updated(self, what: str, *, note: str = "") -> None:
+        """The status line after a failed run: what failed, why, and what is shown."""
+        why = "" if self.error is None else f": {str(self.error).rstrip('.')}"
+        shown = (
+            "The table and figures are not updated: they show the last setting that ran."
+            if self.table is not None
+            else "Nothing is shown until a setting runs."
+        )
+        text = " ".join(filter(None, [f"{what}{why}.", note, shown]))
+        self.status.value = no_maths(f"<span style='color:#b00'>{html.escape(text)}</span>")
 
-        A combination the plan rules refuse is named in the status line; the last
-        good table and figures stay on screen.
+    def update(self) -> bool:
+        """Re-run both plans' Monte Carlo and redraw (what every control change calls).
+
+        Both runs (the starting plan when it must be redone, and the design) are
+        done before anything is shown, so the table, the figures and the per-rep
+        table always come from one setting. A combination the plan rules refuse, or
+        a run that fails (e.g. a plan in another currency than the book), is named
+        in the status line (:attr:`error` keeps it); the last good table and
+        figures stay on screen.
+
+        Returns
+        -------
+        bool
+            Whether the runs succeeded and the page shows the current setting.
+
+        Examples
+        --------
+        >>> from spm_sim import sample_scenario
+        >>> d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=False, plans={})
+        >>> d.update(), d.error is None
+        (True, True)
         """
         self.status.value = f"<i>Simulating {self.n_trials:,} years of sales...</i>"
-        base = self.baseline_result
-        if self._stale or base is None:
-            base = self.baseline_result = self._run(self.baseline)
-            self._stale = False
+        self.error = None
         try:
             scenario = self.scenario()
         except ValueError as exc:  # a combination the plan rules reject
-            self.status.value = (
-                f"<span style='color:#b00'>Not a valid plan: {html.escape(str(exc))}</span>"
-            )
-            return
+            self.error = exc
+            self._say_not_updated("Not a valid plan")
+            return False
+        try:
+            base = self.baseline_result
+            if self._stale or base is None:
+                base = self._run(self.baseline)
+            result = self._run(scenario)
+            results = [base, result]
+            table = compare(results)
+            flags = result_flags(results)
+        except (SpmSimError, ValueError, OSError) as exc:
+            self.error = exc
+            self._say_not_updated("Could not simulate this setting")
+            return False
+        self.baseline_result, self.result, self.table, self.flags = base, result, table, flags
+        self._stale = False
         self.plan_text.value = no_maths(_describe_plan(scenario.plan))
-        self.result = self._run(scenario)
-        results = [base, self.result]
-        self.table = compare(results)
-        self.flags = result_flags(results)
-        self.flags_text.value = no_maths(_flags_html(self.flags)) if self.flags else ""
+        self.flags_text.value = no_maths(flags_html(self.flags)) if self.flags else ""
         if _in_kernel():  # outside a kernel an Output widget would print to stdout
             self._draw(results, scenario.plan)
         self.status.value = self._role_note(scenario)
+        return True
 
     def _draw(self, results: list[SimulationResult], design: Plan) -> None:
         """Redraw the table and figures, and the per-rep table."""
@@ -611,37 +753,56 @@ class PlanDesigner:
         with self.output:
             display(_html_table(self.comparison()))
             if self.figures:
-                for fig in (
-                    attainment_histogram(results),
-                    cost_distribution(results),
-                    payout_curves([self.baseline.plan, design]),
-                ):
+                for fig in _figures(results, design):
                     display(fig)
         self.reps.clear_output(wait=True)
         with self.reps:
             display(_html_table(self.rep_table(), index=False))
 
     def comparison(self) -> pd.DataFrame:
-        """The starting plan and the design side by side: mean (P10, P90), and the difference.
+        """The starting plan and the design side by side, and the difference.
 
-        Money is formatted as money (``$134M (P10 $118M, P90 $150M)``), shares as
-        percentages; the difference is design minus starting plan, with two
-        standard errors of the paired difference.
+        Money and shares read as the mean with P10 and P90 (one simulated year in
+        ten below, one in ten above); the chance of reaching the company target,
+        a single probability, with its 95% (Wilson) interval. The difference is
+        the design minus the starting plan with its margin of error: two standard
+        errors of the paired difference (both plans are paid on the same sales).
+
+        Returns
+        -------
+        DataFrame
+            One row per figure (its label), columns ``"As is: <plan>"``,
+            ``"Design"`` and :data:`DIFFERENCE`; text, for reading (the numbers
+            are in :attr:`table`).
+
+        Raises
+        ------
+        ValueError
+            Before any setting has been simulated.
+
+        Examples
+        --------
+        >>> from spm_sim import sample_scenario
+        >>> d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=False, plans={})
+        >>> d.comparison().loc["Incentive cost", DIFFERENCE]
+        'no change'
+        >>> d.comparison().loc["Incentive cost", "Design"].startswith("$")
+        True
         """
-        if self.table is None:
+        if self.table is None or self.baseline_result is None:
             raise ValueError(
                 "no design has been simulated yet: the sliders' plan is not valid (see the status)"
             )
         t = self.table.set_index(["scenario", "metric"])
-        names = [self.baseline.name, DESIGN]
-        currency = self.baseline.plan.currency
+        names = list(dict.fromkeys(self.table["scenario"]))  # as is, design: as they ran
+        currency = self.baseline_result.scenario.plan.currency
         rows = {}
         for metric in _SHOWN:
             label = t.loc[(names[0], metric), "label"]
             unit = t.loc[(names[0], metric), "unit"]
             rows[label] = {n: _fmt(t.loc[(n, metric)], unit, currency) for n in names}
-            d = t.loc[(DESIGN, metric)]
-            rows[label]["difference (± 2 se)"] = format_diff(
+            d = t.loc[(names[1], metric)]
+            rows[label][DIFFERENCE] = format_diff(
                 d["diff_vs_baseline"], d["diff_se"], unit, currency=currency
             )
         return pd.DataFrame(rows).T
@@ -652,10 +813,18 @@ class PlanDesigner:
         Rows are sorted by that change, the largest cut first. Money is formatted as
         money and shares as percentages (text, for reading; the numbers are in
         ``result.rep_summary()``).
+
+        Examples
+        --------
+        >>> from spm_sim import sample_scenario
+        >>> d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=False, plans={})
+        >>> t = d.set(attainment_cap=1.2).rep_table()
+        >>> len(t), t["change"].iloc[0].startswith("-$"), t["change"].iloc[-1]
+        (80, True, 'no change')
         """
         if self.result is None or self.baseline_result is None:
             raise ValueError("no design has been simulated yet (see the status)")
-        currency = self.baseline.plan.currency
+        currency = self.baseline_result.scenario.plan.currency
         base = self.baseline_result.rep_summary().set_index("rep_id")
         design = self.result.rep_summary().set_index("rep_id")
         change = design["expected_incentive"] - base["expected_incentive"].reindex(design.index)
@@ -684,6 +853,23 @@ class PlanDesigner:
         return table.iloc[order].reset_index(drop=True)
 
 
+def _figures(results: list[SimulationResult], design: Plan) -> list[Any]:
+    """The designer's three figures, naming the plans as its table does.
+
+    ``results`` are the runs of the starting plan ("As is: <plan>") and of the
+    design ("Design"); ``design`` is the design's plan. The payout curves and the
+    cost chart's dashed reference line carry those names too.
+    """
+    as_is = results[0].scenario.name
+    curves = [results[0].scenario.plan.replace(name=as_is), design.replace(name=DESIGN)]
+    cost = cost_distribution(results)
+    for ax in cost.axes:  # the chart calls the first run "the baseline"
+        label = ax.get_xlabel()
+        if "the baseline's P50" in label:
+            ax.set_xlabel(label.replace("the baseline's P50", f"P50 of {as_is}"))
+    return [attainment_histogram(results), cost, payout_curves(curves)]
+
+
 def _in_kernel() -> bool:
     """Whether this runs in an IPython kernel (a notebook, Voila), where widgets show."""
     from IPython import get_ipython
@@ -697,9 +883,22 @@ def _pct_or_na(x: float) -> str:
 
 
 def _fmt(row: pd.Series, unit: str, currency: str) -> str:
-    if unit == "prob":
-        return f"{row['mean']:.0%}"
+    """One cell of the comparison: the mean with P10 and P90, a probability with its interval.
+
+    Examples
+    --------
+    >>> _fmt(pd.Series({"mean": 0.53, "n_trials": 100}), "prob", "USD")
+    '53% (95% interval 43% to 62%)'
+    >>> _fmt(pd.Series({"mean": 0.5, "p10": 0.35, "p90": 0.6125}), "ratio", "USD")
+    '50.0% (P10 35.0%, P90 61.2%)'
+    """
+    if unit == "prob":  # one number per run: its sampling error, not a spread of years
+        n = int(row["n_trials"])
+        _, low, high = proportion_interval(float(row["mean"]) * n, n)
+        pct = [format_pct(x, decimals=0) for x in (float(row["mean"]), low, high)]
+        return f"{pct[0]} (95% interval {pct[1]} to {pct[2]})"
     if unit == "$":
         money = [format_money(row[k], currency=currency) for k in ("mean", "p10", "p90")]
         return f"{money[0]} (P10 {money[1]}, P90 {money[2]})"
-    return f"{row['mean']:.1%}"
+    pct = [format_pct(float(row[k]), decimals=1) for k in ("mean", "p10", "p90")]
+    return f"{pct[0]} (P10 {pct[1]}, P90 {pct[2]})"
