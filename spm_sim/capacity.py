@@ -12,7 +12,14 @@
   (segments, stages, opportunity, target), :func:`run_capacity` (replications on
   spawned streams) and :class:`CapacityResult`; :func:`handoff` turns its losses into
   the Monte Carlo's multipliers.
-* **Planning and analysis**: :func:`smallest_team`, :func:`headcount_curve`,
+* **Planning and analysis**: :func:`smallest_team` (from the offered load, or from a
+  ``start`` guess such as :func:`start_guess`, an earlier answer carried to a new
+  volume by the closed form; the first stage of several alone is simulated when it
+  is the one sized, with the same answer),
+  :func:`headcount_curve` (every size's replications in one process pool); both take
+  a ``cache`` dict that keeps each size's figures between calls (the search also
+  reuses the curve's full runs) and ``progress``
+  (a tqdm bar, as :func:`run_capacity` does),
   :func:`meets_target`, :func:`marginal_value`, :func:`wait_quantiles`,
   :func:`queue_by_day`, :func:`response_time_curves` (each replication's share
   contacted within ``t`` against ``t``), :func:`pooled_utilisation` (each stage's
@@ -73,6 +80,7 @@ from ._capacity.planning import (
     marginal_value,
     meets_target,
     smallest_team,
+    start_guess,
 )
 from ._capacity.queueing import (
     MMc,
@@ -118,6 +126,7 @@ __all__ = [
     "meets_target",
     "headcount_curve",
     "smallest_team",
+    "start_guess",
     "marginal_value",
     "WAIT_QUANTILES",
     "wait_quantiles",

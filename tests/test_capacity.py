@@ -443,3 +443,313 @@ def test_share_column_finds_the_summary_service_figure():
         share_column(["reps", "bookings"])
     with pytest.raises(KeyError, match="found \\['share_within_1h', 'share_within_2h'\\]"):
         share_column(["share_within_1h", "share_within_2h", "share_within_1h_low"])
+
+
+# --- the fast path: first stage alone, a start guess, a cache, progress ---------------
+
+
+def two_stage_config(**first) -> CapacityConfig:
+    """An SDR stage with attrition and territory routing in front of an AE stage."""
+    sdr = {"name": "SDR", "reps": 3, "effort_hours": 0.5, "attrition": 0.4}
+    sdr.update(first)
+    return CapacityConfig(
+        name="two stages",
+        segments=[{"name": "web", "leads_per_year": 3000}],
+        stages=[sdr, {"name": "AE", "reps": 4, "effort_hours": 1.0, "conversion": 0.3}],
+        target={"within_hours": 1, "share": 0.9},
+    )
+
+
+@pytest.mark.parametrize("routing", ["shortest_queue", "territory", "pooled"])
+def test_the_first_stage_alone_is_the_full_runs_first_stage(routing):
+    from spm_sim._capacity.model import simulate_capacity
+
+    cfg = two_stage_config(routing=routing)
+    full = simulate_capacity(cfg, 3, replication=1)
+    alone = simulate_capacity(cfg, 3, replication=1, first_stage_only=True)
+    first = full["work"][full["work"]["stage"] == 0].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone["work"].reset_index(drop=True), first)
+    assert (alone["work"]["stage"] == 0).all() and len(alone["work"]) < len(full["work"])
+    assert alone["bookings"].empty and alone["opportunities"].empty
+
+
+def test_the_search_on_the_first_stage_alone_gives_the_full_searchs_answer():
+    cfg = two_stage_config()
+    found = smallest_team(cfg, replications=3, rng=4)
+    # the same search on full runs, by hand: every size the search tried, in full
+    full = {
+        n: run_capacity(cfg.with_reps(n), 3, rng=4).summary().set_index("figure")
+        for n in found["tried"].index
+    }
+    for n, summ in full.items():
+        tried = found["tried_intervals"]
+        ran = tried[tried["reps"] == n].set_index("figure")
+        for fig in ("share_within_1h", "utilisation_SDR", "mean_wait_hours"):
+            assert ran.loc[fig, "low"] == pytest.approx(summ.loc[fig, "low"])
+    assert "bookings" not in found["tried"].columns  # not simulated, so not shown
+    n = found["reps"]
+    assert n > 1  # so the size below exists and is checked
+    fewer = run_capacity(cfg.with_reps(n - 1), 3, rng=4).summary().set_index("figure")
+    assert full[n].loc["share_within_1h", "low"] >= 0.9
+    assert fewer.loc["share_within_1h", "low"] < 0.9
+
+
+@pytest.fixture(scope="module")
+def plain_search():
+    cfg = mmc_config(10, 0.5, leads=2000)
+    target = ServiceTarget(within_hours=0.25, share=0.9)
+    return cfg, target, smallest_team(cfg, target, replications=3, rng=2)
+
+
+@pytest.mark.parametrize("start", [1, 4, 40])
+def test_a_start_guess_changes_the_sizes_tried_not_the_answer(start, plain_search):
+    cfg, target, plain = plain_search
+    guessed = smallest_team(cfg, target, replications=3, rng=2, start=start)
+    assert guessed["reps"] == plain["reps"]
+    n = guessed["reps"]
+    # bracketed: the answer meets the target and one rep fewer does not (or is not a team)
+    lows = guessed["tried_intervals"].query("figure == 'share_within_0.25h'")
+    low = lows.set_index("reps")["low"]
+    assert low[n] >= 0.9 and (n == 1 or low[n - 1] < 0.9)
+
+
+def test_a_good_guess_needs_few_sizes(plain_search):
+    cfg, target, plain = plain_search
+    n = plain["reps"]
+    for start in (n, n - 1):
+        assert len(smallest_team(cfg, target, replications=3, rng=2, start=start)["tried"]) == 2
+
+
+def test_a_cache_runs_each_size_once(monkeypatch):
+    from spm_sim._capacity import planning
+
+    calls = []
+    real = planning.figures_many
+
+    def counting(configs, *args, **kwargs):
+        calls.append([c.stages[0].reps for c in configs])
+        return real(configs, *args, **kwargs)
+
+    monkeypatch.setattr(planning, "figures_many", counting)
+    cfg = mmc_config(4, 0.8, leads=5000)
+    runs: dict = {}
+    first = headcount_curve(cfg, [4, 5], replications=2, rng=1, cache=runs)
+    again = headcount_curve(cfg, [4, 5, 6], replications=2, rng=1, cache=runs)
+    assert calls == [[4, 5], [6]]  # one pool for the sizes not seen yet
+    pd.testing.assert_frame_equal(
+        again[again["reps"] < 6].drop(columns="extra_bookings_per_rep"),
+        first.drop(columns="extra_bookings_per_rep"),
+    )
+    # another seed or number of replications is another run
+    headcount_curve(cfg, [4], replications=2, rng=2, cache=runs)
+    headcount_curve(cfg, [4], replications=3, rng=1, cache=runs)
+    assert calls[-2:] == [[4], [4]] and len(runs) == 5
+
+
+def test_progress_bars_go_to_stderr_and_leave_nothing_on_stdout(capsys):
+    cfg = mmc_config(2, 0.5, leads=500)
+    run_capacity(cfg, 2, rng=0, progress=True)
+    headcount_curve(cfg, [2, 3], replications=2, rng=0, progress=True)
+    smallest_team(cfg, ServiceTarget(within_hours=1, share=0.5), replications=2, progress=True)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "simulated years" in err and "AE team sizes 2-3" in err and "searching" in err
+    run_capacity(cfg, 2, rng=0)
+    assert capsys.readouterr() == ("", "")
+
+
+# --- review fixes: pinned years, what `tried` holds, the shared cache, memory ----------
+
+
+@pytest.mark.parametrize(
+    ("routing", "rows", "digest", "reps_sum", "wait_sum"),
+    [
+        ("shortest_queue", 5921, "6eec1d3bd8e409d5", 581, 143468.71143),
+        ("territory", 5848, "05454cf9a170ebe2", 606, 146092.326291),
+        ("pooled", 5921, "86f9261ef983bb2a", 592, 144695.241675),
+    ],
+)
+def test_a_year_with_attrition_is_the_year_before_the_speed_up(
+    routing, rows, digest, reps_sum, wait_sum
+):
+    """Pinned from the model as committed before the speed-up (the per-lead arrays and
+    timers): ``git archive HEAD spm_sim`` into a scratch folder, the same year
+    simulated there, its ``work`` frame written with ``to_csv(index=False,
+    float_format="%.9g")`` and hashed with SHA-256 (first 16 hex digits)."""
+    import hashlib
+
+    from spm_sim.capacity import simulate_capacity
+
+    cfg = CapacityConfig(
+        name="two stages",
+        segments=[{"name": "web", "leads_per_year": 3000}],
+        stages=[
+            {"name": "SDR", "reps": 3, "effort_hours": 0.5, "attrition": 0.9, "routing": routing},
+            {"name": "AE", "reps": 4, "effort_hours": 1.0, "conversion": 0.3, "attrition": 0.5},
+        ],
+        target={"within_hours": 1, "share": 0.9},
+    )
+    work = simulate_capacity(cfg, 3, replication=1)["work"]
+    text = work.to_csv(index=False, float_format="%.9g").encode()
+    assert len(work) == rows
+    assert int(work["rep"].sum()) == reps_sum  # reps left and were replaced
+    assert float(work["wait"].sum()) == pytest.approx(wait_sum, abs=1e-5)
+    assert hashlib.sha256(text).hexdigest()[:16] == digest
+
+
+@pytest.mark.parametrize("start", [2, 6])
+def test_a_start_guess_with_attrition_gives_the_plain_answer(start):
+    cfg = two_stage_config()  # SDRs leave (attrition 0.4) and are replaced
+    plain = smallest_team(cfg, replications=3, rng=4)
+    guessed = smallest_team(cfg, replications=3, rng=4, start=start)
+    assert guessed["reps"] == plain["reps"]
+    low = guessed["tried_intervals"].query("figure == 'share_within_1h'").set_index("reps")["low"]
+    n = guessed["reps"]
+    assert low[n] >= 0.9 and low[n - 1] < 0.9
+
+
+def test_a_single_stage_search_keeps_every_figure():
+    cfg = mmc_config(4, 0.8, leads=3000)
+    found = smallest_team(cfg, ServiceTarget(within_hours=1, share=0.8), replications=2, rng=1)
+    tried = found["tried"]
+    # one stage: the whole funnel was simulated, so nothing is left out
+    for fig in ("opportunities", "bookings", "lost_to_decay", "utilisation_AE"):
+        assert fig in tried.columns
+    n = found["reps"]
+    full = run_capacity(cfg.with_reps(n), 2, rng=1).summary().set_index("figure")["mean"]
+    assert tried.loc[n, "opportunities"] == pytest.approx(full["opportunities"])
+    assert tried.loc[n, "bookings"] == pytest.approx(full["bookings"])
+
+
+def test_a_first_stage_search_leaves_out_the_figures_it_did_not_simulate():
+    cfg = two_stage_config()
+    tried = smallest_team(cfg, replications=2, rng=4)["tried"]
+    for fig in ("opportunities", "bookings", "lost_to_decay", "utilisation_AE"):
+        assert fig not in tried.columns  # the SDR stage alone would give other meanings
+    assert {"share_within_1h", "utilisation_SDR", "leads"} <= set(tried.columns)
+
+
+def test_the_search_reuses_the_curves_full_runs(monkeypatch):
+    from spm_sim._capacity import planning
+
+    calls = []
+    real = planning.figures_many
+
+    def counting(configs, *args, **kwargs):
+        calls.append(([c.stages[0].reps for c in configs], kwargs["first_stage_only"]))
+        return real(configs, *args, **kwargs)
+
+    monkeypatch.setattr(planning, "figures_many", counting)
+    cfg = two_stage_config()
+    runs: dict = {}
+    plain = smallest_team(cfg, replications=2, rng=4)
+    calls.clear()
+    n = plain["reps"]
+    headcount_curve(cfg, range(n - 1, n + 2), replications=2, rng=4, cache=runs)
+    again = smallest_team(cfg, replications=2, rng=4, start=n, cache=runs)
+    # the curve ran full years once; the search found every size it needed there
+    assert calls == [([n - 1, n, n + 1], False)]
+    assert again["reps"] == n
+    pd.testing.assert_frame_equal(
+        again["tried"], plain["tried"].loc[again["tried"].index], check_exact=False
+    )
+    # a first-stage-only run cannot stand in for a full one: the curve runs its own
+    runs.clear()
+    smallest_team(cfg, replications=2, rng=4, start=n, cache=runs)
+    calls.clear()
+    headcount_curve(cfg, [n], replications=2, rng=4, cache=runs)
+    assert calls == [([n], False)]
+
+
+def test_the_curve_gives_what_each_rep_adds_with_paired_intervals():
+    from spm_sim.capacity import marginal_value
+
+    cfg = two_stage_config()
+    curve = marginal_value(headcount_curve(cfg, [2, 3, 4], replications=3, rng=4), cfg)
+    first = curve.iloc[0]
+    assert np.isnan(first["extra_opportunities_per_rep"])
+    assert np.isnan(first["expected_value_per_rep_low"])
+    value = cfg.opportunity.win_rate * cfg.opportunity.deal_size
+    # the interval of the change from the replication-by-replication differences
+    years = {
+        n: run_capacity(cfg.with_reps(n), 3, rng=4).per_replication()["opportunities"]
+        for n in (2, 3)
+    }
+    mean, half = mean_ci((years[3] - years[2]).to_numpy(float))
+    row = curve.iloc[1]
+    assert row["extra_opportunities_per_rep"] == pytest.approx(mean)
+    assert row["extra_opportunities_per_rep_low"] == pytest.approx(mean - half)
+    assert row["expected_value_per_rep_high"] == pytest.approx((mean + half) * value)
+    assert (curve["expected_value_per_rep_low"][1:] <= curve["expected_value_per_rep"][1:]).all()
+
+
+def test_the_curve_holds_one_year_in_memory_not_every_year():
+    """Each worker reduces its year to one row of figures: the peak stays near one
+    year's, however many sizes and replications (it grew with them when every year's
+    frames were kept until the end)."""
+    import tracemalloc
+
+    from spm_sim._capacity.model import run_many
+
+    cfg = two_stage_config()
+    configs = [cfg.with_reps(n) for n in (3, 4, 5)]
+
+    def peak(work) -> int:
+        tracemalloc.start()
+        try:
+            work()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    one_year = peak(lambda: run_capacity(cfg, 1, rng=0))
+    curve = peak(lambda: headcount_curve(cfg, [3, 4, 5], replications=4, rng=0))
+    kept = peak(lambda: run_many(configs, 4, np.random.SeedSequence(0)))
+    assert curve < 2 * one_year
+    assert kept > 3 * one_year  # the measure sees frames held: twelve years here
+
+
+def test_start_guess_is_square_root_staffing_from_the_known_answer():
+    from spm_sim.capacity import start_guess
+
+    cfg = mmc_config(10, 0.5, leads=20000)
+    st = cfg.stages[0]
+    load = 20000 / calendar(cfg).hours * st.effort_hours / st.selling_share
+    n = int(np.ceil(load)) + 3
+    assert start_guess(cfg, n, cfg) == n  # the same configuration: the same answer
+    beta = (n - load) / np.sqrt(load)
+    for m in (0.5, 1.1, 1.5, 3.0):
+        new = load * m
+        assert start_guess(cfg, n, cfg.scaled(m)) == max(
+            int(np.ceil(new)), round(new + beta * np.sqrt(new))
+        )
+    # never below the load (fewer reps cannot keep up) and at least one rep
+    assert start_guess(cfg, n, cfg.scaled(0.01)) == 1
+
+
+def test_the_curve_table_reads_noise_as_noise():
+    from spm_sim.viz.capacity import curve_table
+
+    nan = float("nan")
+    curve = pd.DataFrame(
+        {
+            "reps": [3, 4, 5],
+            "share_within_1h": [0.85, 0.93, 0.97],
+            "share_within_1h_low": [0.8, 0.9, 0.95],
+            "share_within_1h_high": [0.9, 0.96, 0.99],
+            "utilisation_SDR": [0.8, 0.6, 0.5],
+            "bookings": [1e6, 1.1e6, 1.1e6],
+            "bookings_low": [0.9e6, 1e6, 1e6],
+            "bookings_high": [1.1e6, 1.2e6, 1.2e6],
+            "expected_value_per_rep": [nan, 1.5e5, -5e4],
+            "expected_value_per_rep_low": [nan, 1e5, -2e5],
+            "expected_value_per_rep_high": [nan, 2e5, 1e5],
+            "rep_cost": [9e4] * 3,
+        }
+    )
+    table = curve_table(curve, "SDR", recommended=4).data
+    added = table["value the last SDR adds"].tolist()
+    assert added == ["—", "+$150k (+$100k to +$200k)", "within noise (-$200k to +$100k)"]
+    assert table["SDRs"].tolist() == ["3", "4 (the answer)", "5"]
+    assert table["bookings in the year"][0] == "$1.00M ($900k to $1.10M)"
+    assert table["contacted within 1 h"][1] == "93.0% (90.0% to 96.0%)"

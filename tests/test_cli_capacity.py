@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from spm_sim._format import format_money
 from spm_sim.capacity import load_capacity_config, queue_by_day, wait_quantiles
 from spm_sim.cli import main
 from spm_sim.cli.capacity import parse_target
@@ -41,8 +42,15 @@ def _config_file(folder: Path, **changes) -> Path:
     return path
 
 
-def _run(argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal (progress bars show only on one)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _run(argv, *, terminal: bool = True) -> tuple[int, str, str]:
+    out, err = io.StringIO(), _Terminal() if terminal else io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main([str(a) for a in argv])
@@ -71,7 +79,28 @@ def headcount_run(small):
         ["headcount", small, "--target", "within=1h, share=90%", "--stage", "SDR", "--out", out]
     )
     assert code == 0, err
+    # minutes of work show their progress on stderr: the search, then the curve
+    assert "searching the SDR team" in err and "SDR team sizes" in err, err[-2000:]
+    assert "simulated years" not in text  # the bars stay off the printed answer
     return out, text
+
+
+def test_capacity_shows_progress_on_stderr_and_units_on_every_figure(small):
+    code, text, err = _run(["capacity", small, "--replications", 2, "--seed", 5])
+    assert code == 0, err
+    assert "simulated years" in err and "2/2" in err  # the tqdm bar over the replications
+    assert re.search(r"leads\s+[\d,]+ leads\s+[\d,]+ leads to [\d,]+ leads", text), text
+    assert re.search(r"mean wait hours\s+[\d.]+ h", text)
+    assert re.search(r"opportunities\s+[\d,]+ opps", text)
+    assert re.search(r"bookings\s+\$[\d.]+[kM]", text)
+    assert re.search(r"utilisation SDR\s+[\d.]+%", text)
+
+
+def test_no_bars_when_stderr_is_not_a_terminal(small):
+    # a log file or a pipe would fill with one line per redraw
+    code, text, err = _run(["capacity", small, "--replications", 2, "--seed", 5], terminal=False)
+    assert code == 0, err
+    assert "simulated years" not in err and "share contacted within 1 h" in text
 
 
 def test_sample_config_loads_and_is_the_sample_company():
@@ -95,8 +124,8 @@ def test_capacity_prints_summary_and_handoff(capacity_run):
     ):
         assert label in text
     assert re.search(r"Target \(90% of leads contacted within 1 h\): (met|NOT met)\.", text)
-    m = re.search(r"Hand-off to the Monte Carlo .*: ([0-9.]+) for the year", text)
-    assert m and 0 < float(m.group(1)) <= 1
+    m = re.search(r"Hand-off to the Monte Carlo .*: ([0-9.]+)% for the year", text)
+    assert m and 0 < float(m.group(1)) <= 100
     assert "Jan " in text and "Dec " in text
 
 
@@ -187,6 +216,13 @@ def test_headcount_recommends_the_smallest_team_meeting_the_target(headcount_run
     value = curve["extra_opportunities_per_rep"] * 0.22 * 20_000
     assert curve["expected_value_per_rep"].iloc[1:].tolist() == pytest.approx(value[1:].tolist())
     assert (curve["rep_cost"] == 95_000).all() and (curve["stage"] == "SDR").all()
+    # each verdict follows the value's interval: yes/no only when all of it is on one side
+    for d in curve.iloc[1:].to_dict("records"):
+        low, high = d["expected_value_per_rep_low"], d["expected_value_per_rep_high"]
+        verdict = "yes" if low >= 95_000 else "no" if high < 95_000 else "within noise"
+        row = next(line for line in text.splitlines() if re.match(rf"\s+{d['reps']}( \*)?\s", line))
+        assert row.rstrip().endswith(verdict), (row, low, high)
+        assert f"({format_money(low, sign=True)} to {format_money(high, sign=True)})" in row
     tried = pd.read_csv(out / "headcount_tried.csv")
     assert n in set(tried["reps"]) and "share_within_1h" in tried.columns
     assert (out / "headcount.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

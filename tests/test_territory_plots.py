@@ -125,6 +125,51 @@ def test_map_lat_lon_aspect_and_sampling():
     assert ax.get_xlabel() == "Longitude" and ax.get_ylabel() == "Latitude"
 
 
+def _near_pairs(xy) -> np.ndarray:
+    """Units and their nearest other unit, by brute force over every pair (not the
+    Delaunay triangulation the map uses), where that unit is close: within twice the
+    median nearest-unit distance."""
+    pts = np.column_stack([np.asarray(v, float) for v in xy])
+    d = np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    nearest = d.argmin(axis=1)
+    dist = d[np.arange(len(pts)), nearest]
+    close = dist <= 2 * np.median(dist)
+    return np.column_stack([np.flatnonzero(close), nearest[close]])
+
+
+def _assert_neighbours_differ(al, ax, xy, labels=None):
+    """No two territories with units next to each other share a colour on ``ax``:
+    checked on the units' nearest neighbours found independently of the map's code,
+    and on the map's own neighbour pairs. ``labels``: the panel's key per unit
+    (default: the design's rep, else its territory)."""
+    if labels is None:
+        labels = al.units["rep_id"].fillna(al.units["territory"])
+    labels = pd.Series(labels, dtype=object).to_numpy()
+    colors = _colors(_by_gid(ax, "units"), len(al.units))
+    shown = pd.notna(labels)
+    color_of = {}
+    for t, c in zip(labels[shown], colors[shown], strict=True):
+        color_of.setdefault(t, set()).add(tuple(c))
+    assert all(len(c) == 1 for c in color_of.values())
+    near = [
+        (labels[i], labels[j])
+        for i, j in _near_pairs(xy)
+        if shown[i] and shown[j] and labels[i] != labels[j]
+    ]
+    assert len(near) >= 10  # a real check: many units sit next to another territory
+    same = [(a, b) for a, b in near if color_of[a] == color_of[b]]
+    assert not same, same[:10]
+    pairs = _plots_territory.territory_neighbours(list(pd.Series(labels).where(shown)), *xy)
+    assert len(pairs) >= len(color_of) // 2  # a real map: territories have neighbours
+    same = [(a, b) for a, b in pairs if color_of[a] == color_of[b]]
+    assert not same, same
+    palette = {to_rgba(c) for c in _plots_territory._map_palette(21)}
+    used = {next(iter(c)) for c in color_of.values()}
+    assert used <= palette  # the colour-blind-safe hues, then their tints and shades
+    return used
+
+
 def test_map_many_territories_neighbours_differ():
     rng = np.random.default_rng(0)
     xy = rng.uniform(0, 100, (400, 2))
@@ -132,14 +177,18 @@ def test_map_many_territories_neighbours_differ():
     al = design(u, territories=40, balance={"potential": 0.5}, rng=0)
     ax = plots.territory_map(al).axes[0]
     assert not ax.texts  # more than 30 territories: no labels
-    colors = _colors(_by_gid(ax, "units"), len(u))
-    color_of = {t: tuple(c) for t, c in zip(al.units["territory"], colors, strict=True)}
-    centers = al.territories[["center_x", "center_y"]].to_numpy()
-    labels = list(al.territories.index)
-    for i, t in enumerate(labels):
-        d = np.hypot(*(centers - centers[i]).T)
-        nearest = np.argsort(d)[1:4]  # the three nearest other territories
-        assert all(color_of[labels[j]] != color_of[t] for j in nearest), t
+    used = _assert_neighbours_differ(al, ax, (al.units["x"], al.units["y"]))
+    assert 3 <= len(used) <= 7
+
+
+def test_neighbours_are_territories_with_units_side_by_side():
+    # two rows of four units: A A B B over A A C C
+    x = np.array([0.0, 1, 2, 3, 0, 1, 2, 3])
+    y = np.array([0.0, 0, 0, 0, 1, 1, 1, 1])
+    pairs = _plots_territory.territory_neighbours(list("AABBAACC"), x, y)
+    assert pairs == {("A", "B"), ("A", "C"), ("B", "C")}
+    # a unit without a territory joins no pair
+    assert _plots_territory.territory_neighbours(["A", None, "B"], x[:3], y[:3]) == set()
 
 
 # ----------------------------------------------------------------------------- balance
@@ -164,8 +213,22 @@ def test_balance_bars_band_and_warning_colour(al):
     assert outside.sum() == len(bars) - 2
     for bar, out in zip(bars, outside, strict=True):
         assert (to_rgba(bar.get_facecolor()) == warn) == out
+    # the bars are named as the map names the territories: by their rep
     labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert labels == list(dev.sort_values(kind="stable").index)
+    order = dev.sort_values(kind="stable").index
+    assert labels == list(al.territories.loc[order, "rep_id"])
+    map_labels = {t.get_text() for t in plots.territory_map(al).axes[0].texts}
+    assert set(labels) == map_labels
+
+
+def test_territories_without_a_rep_keep_their_own_name():
+    per = pd.DataFrame({"rep_id": ["R012", None, ""]}, index=["T1", "T2", "T3"])
+    assert _plots_territory.territory_names(per).tolist() == ["R012", "T2", "T3"]
+    assert _plots_territory.territory_names(per.drop(columns="rep_id")).tolist() == [
+        "T1",
+        "T2",
+        "T3",
+    ]
 
 
 def test_balance_bars_one_panel_per_measure_and_many_territories():
@@ -322,6 +385,11 @@ def test_sample_map_and_bars_render(tmp_path):
     fig = plots.territory_map(al, before="current")
     assert len(_by_gid(fig.axes[1], "units").get_offsets()) == len(book.accounts)
     assert len(_by_gid(fig.axes[1], "centers").get_offsets()) == len(reps)
+    u = al.units
+    xy = (u["lon"] * np.cos(np.radians(u["lat"].mean())), u["lat"])
+    _assert_neighbours_differ(al, fig.axes[1], xy)  # the 80 territories of the design
+    # and today's 80 reps in the before panel, with the same colour per rep
+    _assert_neighbours_differ(al, fig.axes[0], xy, labels=u["current_rep"])
     fig.savefig(tmp_path / "map.png", dpi=110)
     bars = plots.balance_bars(al)
     assert [len([p for p in ax.patches if p.get_gid() != "band"]) for ax in bars.axes] == [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -292,3 +293,19 @@ def test_implausible_quotas_are_flagged_per_method():
     d.methods["blend"].value = False
     d.compare()
     assert d.flags == [] and d.flags_text.value == ""
+
+
+def test_money_on_screen_is_safe_from_jupyterlab_maths(built, monkeypatch):
+    import spm_sim.widgets.quota as module
+
+    shown_objects = []
+    monkeypatch.setattr(module, "display", shown_objects.append)
+    built._show()
+    # the table is shown as HTML marked for MathJax to skip, money as money
+    shown = shown_objects[0]._repr_html_()
+    assert "mathjax_ignore" in shown and "$" in shown
+    assert not re.search(r"\de[+-]\d\d", shown)  # no scientific notation
+    assert "mathjax_ignore" in built.status.value.split(">")[0]
+    assert "Company target $" in built.status.value
+    for slider in built.sliders.values():  # every label fits its 200 pixels
+        assert slider.style.description_width == "200px" and len(slider.description) <= 28

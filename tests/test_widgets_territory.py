@@ -53,3 +53,13 @@ def test_tradeoff_from_the_designer():
     d = TerritoryDesigner(_units(), tolerance=0.2, draw=False)
     t = d.tradeoff(caps=(0.1, None))
     assert len(t) == 2 and t["disruption"].iloc[0] <= 0.1 + 1e-9
+
+
+def test_labels_read_in_full_and_the_summary_is_safe_from_maths():
+    d = TerritoryDesigner(_units(), tolerance=0.2, draw=False)
+    for slider in d.sliders.values():
+        # JupyterLab cuts a description at its default width; "initial" shows it whole
+        assert slider.style.description_width == "initial", slider.description
+        assert len(slider.description) > 12  # words, not an abbreviation
+    assert "no cap" in d.sliders["cap"].description
+    assert "mathjax_ignore" in d.summary.value.split(">")[0]  # JupyterLab 4: MathJax 3

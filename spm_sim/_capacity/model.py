@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -61,6 +63,11 @@ __all__ = [
     "lead_arrivals",
     "simulate_capacity",
     "run_capacity",
+    "run_many",
+    "figures_many",
+    "summarise",
+    "LATER_FIGURES",
+    "progress_bar",
     "handoff",
 ]
 
@@ -415,8 +422,9 @@ class _StageState:
         n = stage.reps
         self.pooled = stage.routing == "pooled"
         self.queues = [simpy.Store(env)] if self.pooled else [simpy.Store(env) for _ in range(n)]
-        self.load = np.zeros(n, dtype=int)  # leads waiting or in work, per seat
-        self.present = np.ones(n, dtype=bool)
+        # plain lists: read and written once per lead, faster than arrays at these sizes
+        self.load = [0] * n  # leads waiting or in work, per seat
+        self.present = [True] * n
         self.next_seat = 0
         self.tenures: dict[tuple[int, int], list[float]] = {}  # (seat, rep) -> [start, end]
         self.queue_log: list[tuple[float, int]] = [(0.0, 0)]
@@ -435,8 +443,12 @@ class _StageState:
             seat = int(territory_share * s.reps)
             if self.present[seat]:
                 return seat
-        load = np.where(self.present, self.load, np.iinfo(np.int64).max)
-        return int(np.argmin(load))
+        # the present seat with the fewest leads, the first of equals
+        best, fewest = 0, math.inf
+        for seat, (here, load) in enumerate(zip(self.present, self.load, strict=True)):
+            if here and load < fewest:
+                best, fewest = seat, load
+        return best
 
     def arrive(self, lead: int, at: float, territory_share: float) -> None:
         seat = 0 if self.pooled else self.route(territory_share)
@@ -453,14 +465,17 @@ def _rep(env, st: _StageState, seat: int, number: int, efforts, hours_q, on_done
     st.tenures[(seat, number)] = [start, st.cal.hours]  # the end is set if they leave
     leave_at = start + st.leave[seat, min(number, st.leave.shape[1] - 1)]
     queue = st.queues[0 if st.pooled else seat]
+    # one timer for the whole tenure (a new one per lead would leave a stale event in
+    # the schedule for every lead worked)
+    leaving = None if math.isinf(leave_at) else env.timeout(leave_at - env.now)
     while True:
         if env.now >= leave_at:
             break
         get = queue.get()
-        if math.isinf(leave_at):  # nobody leaves: wait for the next lead only
+        if leaving is None:  # nobody leaves: wait for the next lead only
             lead, arrived = yield get
         else:
-            got = yield get | env.timeout(leave_at - env.now)
+            got = yield get | leaving
             if get not in got:
                 get.cancel()
                 break
@@ -500,13 +515,21 @@ def _arrivals(env, draws: _Draws, first: _StageState):
 
 
 def simulate_capacity(
-    config: CapacityConfig, rng: RngLike = None, *, replication: int = 0
+    config: CapacityConfig,
+    rng: RngLike = None,
+    *,
+    replication: int = 0,
+    first_stage_only: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """One replication of the year: flat records in, tidy frames out.
 
     ``rng`` (int, SeedSequence or Generator; default ``config.seed``) is the run's
     root; the year draws from its streams ``replication`` and ``seats`` with index
     ``replication``, so it equals that replication of ``run_capacity(config, rng=rng)``.
+    With ``first_stage_only`` the leads stop after the first stage: every number drawn
+    is the same, so the first stage's records (waits, its reps' hours) are exactly
+    those of the full run, at a fraction of the time; the frames then hold the first
+    stage only (no opportunities, no bookings).
 
     Returns the frames ``leads`` (one row per lead), ``work`` (one row per lead and
     stage worked), ``reps``
@@ -520,9 +543,8 @@ def simulate_capacity(
     env = simpy.Environment()
     record: list[tuple] = []
     hours_q = cal.hours / 4.0
-    stages = [
-        _StageState(env, k, s, cal, draws.leave[k], record) for k, s in enumerate(config.stages)
-    ]
+    run_stages = config.stages[:1] if first_stage_only else config.stages
+    stages = [_StageState(env, k, s, cal, draws.leave[k], record) for k, s in enumerate(run_stages)]
 
     def passes(k: int, lead: int, arrived: float, begin: float) -> bool:
         return bool(draws.u_pass[k, lead] < pass_probability(config.stages[k], begin - arrived))
@@ -541,9 +563,19 @@ def simulate_capacity(
     env.process(_arrivals(env, draws, stages[0]))
     env.run(until=cal.hours)
     frames = _frames(config, cal, draws, record, stages)
+    if first_stage_only:  # what comes after the first stage was not simulated
+        frames["opportunities"] = frames["opportunities"].iloc[:0]
+        frames["bookings"] = frames["bookings"].iloc[:0]
     # events SimPy scheduled (its event ids count up from 0), for the benchmark
     scheduled = next(env._eid) if hasattr(env, "_eid") else -1
     frames["run"] = pd.DataFrame({"events": [scheduled], "leads": [draws.arrival.size]})
+    # SimPy's processes and the stages refer to each other, so the year's records would
+    # wait for the cycle collector; emptied now, replications run in a row do not pile up
+    record.clear()
+    for st in stages:
+        st.tenures.clear()
+        st.queue_log.clear()
+        st.queues.clear()
     return frames
 
 
@@ -643,11 +675,141 @@ def _frames(config, cal, draws, record, stages) -> dict[str, pd.DataFrame]:
 # --- replications ---------------------------------------------------------------------
 
 
-def _replication(config: CapacityConfig, root: np.random.SeedSequence, r: int):
-    frames = simulate_capacity(config, root, replication=r)
+def _replication(
+    config: CapacityConfig, root: np.random.SeedSequence, r: int, first_stage_only: bool = False
+) -> dict[str, pd.DataFrame]:
+    frames = simulate_capacity(config, root, replication=r, first_stage_only=first_stage_only)
     for frame in frames.values():
         frame.insert(0, "replication", r)
     return frames
+
+
+def _each(
+    work: Callable[..., Any],
+    jobs: list[tuple],
+    workers: int,
+    tick: Callable[[], object] | None,
+) -> list:
+    """``work(*job)`` for every job, in order, in one process pool when ``workers > 1``."""
+    done = []
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1)) as pool:
+            for fut in [pool.submit(work, *job) for job in jobs]:
+                done.append(fut.result())
+                if tick is not None:
+                    tick()
+    else:
+        for job in jobs:
+            done.append(work(*job))
+            if tick is not None:
+                tick()
+    return done
+
+
+def run_many(
+    configs: Sequence[CapacityConfig],
+    replications: int,
+    root: np.random.SeedSequence,
+    *,
+    workers: int = 1,
+    tick: Callable[[], object] | None = None,
+) -> list[CapacityResult]:
+    """``replications`` years of each configuration, every one on the same streams.
+
+    All the (configuration, replication) pairs share one process pool, so a few
+    replications of several team sizes keep every worker busy. ``tick`` is called once
+    per finished replication (a progress bar's ``update``). The numbers depend on the
+    seed and the replication only, not on ``workers`` nor on the order of the work.
+    Every replication's frames are kept (about 14 MB a year of the sample); when only
+    the figures are wanted, :func:`figures_many` keeps one row a year instead.
+    """
+    n = _replications(replications)
+    jobs = [(c, root, r) for c in configs for r in range(n)]
+    parts = _each(_replication, jobs, workers, tick)
+    results = []
+    for i, config in enumerate(configs):
+        mine = parts[i * n : (i + 1) * n]
+        frames = {k: pd.concat([p[k] for p in mine], ignore_index=True) for k in mine[0]}
+        results.append(CapacityResult(config=config, hours=calendar(config).hours, **frames))
+    return results
+
+
+#: figures made after the first stage: not in a first-stage-only run's figures
+LATER_FIGURES = ("opportunities", "lost_to_decay", "bookings")
+
+
+def _replication_figures(
+    config: CapacityConfig,
+    root: np.random.SeedSequence,
+    r: int,
+    first_stage_only: bool,
+    within_hours: float | None,
+) -> pd.DataFrame:
+    """One replication's row of :meth:`CapacityResult.per_replication`, made in the worker."""
+    frames = _replication(config, root, r, first_stage_only)
+    shown = config.replace(stages=config.stages[:1]) if first_stage_only else config
+    year = CapacityResult(config=shown, hours=calendar(config).hours, **frames)
+    row = year.per_replication(within_hours)
+    if first_stage_only:  # what only the later stages make was not simulated
+        row = row.drop(columns=list(LATER_FIGURES))
+    return row
+
+
+def figures_many(
+    configs: Sequence[CapacityConfig],
+    replications: int,
+    root: np.random.SeedSequence,
+    *,
+    workers: int = 1,
+    first_stage_only: bool = False,
+    within_hours: float | None = None,
+    tick: Callable[[], object] | None = None,
+) -> list[pd.DataFrame]:
+    """Each configuration's :meth:`CapacityResult.per_replication` figures, frames dropped.
+
+    As :func:`run_many` (one pool, the same streams, ``tick`` per replication), but each
+    worker reduces its year to one row of figures before sending it back, so the
+    memory held stays small however many sizes and replications are run. With
+    ``first_stage_only`` only the first stage is simulated and the figures it cannot
+    measure (``opportunities``, ``lost_to_decay``, ``bookings`` and the later stages'
+    utilisation) are left out.
+    """
+    n = _replications(replications)
+    jobs = [(c, root, r, first_stage_only, within_hours) for c in configs for r in range(n)]
+    rows = _each(_replication_figures, jobs, workers, tick)
+    return [pd.concat(rows[i * n : (i + 1) * n]) for i in range(len(configs))]
+
+
+def _replications(replications: int) -> int:
+    n = int(replications)
+    if n < 1:
+        raise CapacityError(f"replications must be >= 1; got {n}")
+    return n
+
+
+def summarise(
+    per: pd.DataFrame, level: float = 0.95, name: str = "", *, clip: bool = True
+) -> pd.DataFrame:
+    """Mean of each column of ``per`` (one row a replication) with its confidence interval.
+
+    Every figure is at least 0 and shares and utilisation at most 1, so with ``clip``
+    the interval is clipped there (not for changes, which can be negative). ``attrs``
+    holds ``replications``, ``level`` and ``config`` (``name``).
+    """
+    from .queueing import mean_ci
+
+    rows = []
+    for col in per.columns:
+        mean, half = mean_ci(per[col].to_numpy(float), level=level)
+        mean, half = float(mean), float(half)
+        low, high = mean - half, mean + half
+        low = max(low, 0.0) if clip and np.isfinite(low) else low
+        if clip and col.startswith(("share_", "utilisation_")) and np.isfinite(high):
+            high = min(high, 1.0)
+        rows.append({"figure": col, "mean": mean, "low": low, "high": high})
+    df = pd.DataFrame(rows)
+    df.attrs.update({"replications": len(per), "level": level, "config": name})
+    return df
 
 
 @dataclass(frozen=True)
@@ -719,23 +881,7 @@ class CapacityResult:
 
     def summary(self, level: float = 0.95, within_hours: float | None = None) -> pd.DataFrame:
         """Mean of each figure across replications with its confidence interval."""
-        from .queueing import mean_ci
-
-        per = self.per_replication(within_hours)
-        n = len(per)
-        rows = []
-        for col in per.columns:
-            mean, half = mean_ci(per[col].to_numpy(float), level=level)
-            mean, half = float(mean), float(half)
-            low, high = mean - half, mean + half
-            # every figure is >= 0; shares and utilisation are <= 1
-            low = max(low, 0.0) if np.isfinite(low) else low
-            if col.startswith(("share_", "utilisation_")) and np.isfinite(high):
-                high = min(high, 1.0)
-            rows.append({"figure": col, "mean": mean, "low": low, "high": high})
-        df = pd.DataFrame(rows)
-        df.attrs.update({"replications": n, "level": level, "config": self.config.name})
-        return df
+        return summarise(self.per_replication(within_hours), level, self.config.name)
 
 
 def run_capacity(
@@ -744,6 +890,7 @@ def run_capacity(
     *,
     rng: RngLike = None,
     workers: int = 1,
+    progress: bool = False,
 ) -> CapacityResult:
     """Run ``replications`` independent years of ``config``.
 
@@ -751,7 +898,8 @@ def run_capacity(
     once to the run's root (:func:`spm_sim.random.seed_sequence`). Replication ``r``
     draws from the root's streams ``replication`` and ``seats`` with index ``r``
     (:data:`spm_sim.random.STREAMS`), so the numbers depend on the seed and the
-    replication only, not on ``workers``.
+    replication only, not on ``workers``. ``progress`` shows a tqdm bar over the
+    replications (a widget in a notebook, on stderr in a terminal).
 
     Examples
     --------
@@ -765,13 +913,36 @@ def run_capacity(
     if n < 1:
         raise CapacityError(f"replications must be >= 1; got {n}")
     root = seed_sequence(rng, default=config.seed)
-    if workers > 1 and n > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1)) as pool:
-            parts = list(pool.map(_replication, [config] * n, [root] * n, range(n)))
-    else:
-        parts = [_replication(config, root, r) for r in range(n)]
-    frames = {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}
-    return CapacityResult(config=config, hours=calendar(config).hours, **frames)
+    with progress_bar(progress, n, f"{config.name}: simulated years", "year") as bar:
+        return run_many([config], n, root, workers=workers, tick=bar.update)[0]
+
+
+@contextmanager
+def progress_bar(show: bool, total: int | None, desc: str, unit: str) -> Iterator[Any]:
+    """A tqdm bar (``tqdm.auto``: a widget in a notebook) when ``show``, else a no-op.
+
+    The bar is closed and removed when the work ends, also on an error.
+    """
+    if not show:
+        yield _NoBar()
+        return
+    from tqdm.auto import tqdm  # only when a bar is wanted
+
+    bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+class _NoBar:
+    """What :func:`progress_bar` yields when no bar is wanted."""
+
+    def update(self, n: int = 1) -> None:
+        """Nothing to show."""
+
+    def set_postfix_str(self, text: str) -> None:
+        """Nothing to show."""
 
 
 # --- capacity planning and the hand-off to the Monte Carlo ---------------------------

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from spm_sim._files import save_figure, write_csv
 from spm_sim._format import format_money, format_pct
 
-from .args import add_seed, add_workers, count, real
+from .args import add_seed, add_workers, count, real, show_progress
 from .places import check_memory, output_folder
 
 if TYPE_CHECKING:
@@ -361,7 +361,17 @@ def _fmt(figure: str, value: float, currency: str = "USD") -> str:
         return f"{value:.2f} h"
     if figure == "bookings":
         return format_money(value, currency=currency)
-    return f"{value:,.0f}"
+    return f"{value:,.0f} {_COUNT_UNITS.get(figure, '')}".rstrip()
+
+
+#: The unit of each counted figure of a capacity summary.
+_COUNT_UNITS = {
+    "leads": "leads",
+    "contacted": "leads",
+    "not_contacted": "leads",
+    "lost_to_decay": "leads",
+    "opportunities": "opps",
+}
 
 
 def _label(figure: str) -> str:
@@ -416,7 +426,7 @@ def _capacity(args, config, out: Path | None = None) -> None:
     from spm_sim.capacity import calendar, handoff, queue_by_day, run_capacity, wait_quantiles
 
     start = time.perf_counter()
-    result = run_capacity(config, workers=args.workers)
+    result = run_capacity(config, workers=args.workers, progress=show_progress(args))
     elapsed = time.perf_counter() - start
     summary = result.summary()
     hand = handoff(result)
@@ -433,11 +443,11 @@ def _capacity(args, config, out: Path | None = None) -> None:
         print(f"Target ({_target_text(config.target)}): {'met' if ok else 'NOT met'}.")
     print()
     months = "  ".join(
-        f"{m} {f:.3f}" for m, f in zip(_MONTHS, hand["factor_by_month"], strict=True)
+        f"{m} {f:.1%}" for m, f in zip(_MONTHS, hand["factor_by_month"], strict=True)
     )
     print(
         f"Hand-off to the Monte Carlo (conversion kept after waiting, all stages): "
-        f"{hand['factor']:.3f} for the year; by month of arrival:\n  {months}\n"
+        f"{hand['factor']:.1%} for the year; by month of arrival:\n  {months}\n"
         "It is measured against leads that never wait, and the history the Monte Carlo is "
         "fitted on already holds today's queue: for a change of team, take the new team's "
         "factor over today's and apply it to the share of bookings from this funnel, "
@@ -570,7 +580,7 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
         "bookings in year",
         "extra in year",
         "extra opps",
-        "their value",
+        "their value (95% interval)",
         "value >= cost",
     )
     rows = []
@@ -581,15 +591,25 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
             d["expected_value_per_rep"],
         )
         known = math.isfinite(value)
+        low = d.get("expected_value_per_rep_low", math.nan)
+        high = d.get("expected_value_per_rep_high", math.nan)
+        ranged = known and math.isfinite(low) and math.isfinite(high)
+        shown = format_money(value, sign=True) if known else ""
+        if ranged:
+            shown += f" ({format_money(low, sign=True)} to {format_money(high, sign=True)})"
+            # the verdict only when the whole 95% interval is on one side of the cost
+            verdict = "yes" if low >= cost else "no" if high < cost else "within noise"
+        else:
+            verdict = ("yes" if value >= cost else "no") if known else ""
         rows.append(
             (
                 f"{d['reps']}" + (" *" if d["reps"] == n else ""),
                 _fmt(share, d[share]),
                 format_money(d["bookings"]),
                 format_money(extra, sign=True) if math.isfinite(extra) else "",
-                f"{opps:+,.0f}" if known else "",
-                format_money(value, sign=True) if known else "",
-                ("yes" if value >= cost else "no") if known else "",
+                f"{opps:+,.0f} opps" if known else "",
+                shown,
+                verdict,
             )
         )
     w = [max(len(x[j]) for x in [head, *rows]) for j in range(len(head))]
@@ -599,7 +619,8 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
     lines.append(
         "  (* the recommendation. Bookings in the year leave out deals closing after 31 "
         "December and carry the noise of wins and deal sizes; the opportunities' value is the "
-        "steadier measure of what a rep adds.)"
+        "steadier measure of what a rep adds. 'within noise': the value's 95% interval, from "
+        "the replications paired year by year, holds the cost.)"
     )
     return "\n".join(lines)
 
@@ -625,11 +646,26 @@ def _headcount(args, config, stage: int, target, note: str, out: Path | None = N
     from spm_sim.capacity import headcount_curve, marginal_value, smallest_team
 
     start = time.perf_counter()
-    answer = smallest_team(config, target, stage=stage, workers=args.workers)
+    # Every size run is kept here. The curve runs full years (it needs the bookings);
+    # the search of a later stage runs full years too and the curve reuses them. The
+    # search of the first stage runs that stage alone (a fraction of the time), which
+    # the curve cannot reuse, so those sizes run once more in full for the curve.
+    runs: dict = {}
+    answer = smallest_team(
+        config, target, stage=stage, workers=args.workers, progress=show_progress(args), cache=runs
+    )
     n = answer["reps"]
     sizes = range(max(1, n - CURVE_SPAN), n + CURVE_SPAN + 1)
     curve = marginal_value(
-        headcount_curve(config, sizes, stage=stage, workers=args.workers), config
+        headcount_curve(
+            config,
+            sizes,
+            stage=stage,
+            workers=args.workers,
+            progress=show_progress(args),
+            cache=runs,
+        ),
+        config,
     )
     elapsed = time.perf_counter() - start
     print(_describe_config(config))

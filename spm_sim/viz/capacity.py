@@ -10,12 +10,15 @@ the frames of :mod:`spm_sim.capacity`: :func:`headcount_figure` takes a
 
 from __future__ import annotations
 
+import re
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
-from spm_sim._format import format_money
+from spm_sim._format import format_money, format_pct
 from spm_sim.capacity import (
     CapacityResult,
     ServiceTarget,
@@ -25,8 +28,200 @@ from spm_sim.capacity import (
 )
 
 from .style import SpmFigure, figure_style, palette, pct_axis, safe_label
+from .tables import money_table
 
-__all__ = ["headcount_figure", "waits_figure"]
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
+
+__all__ = [
+    "headcount_figure",
+    "waits_figure",
+    "figure_label",
+    "figure_text",
+    "summary_table",
+    "curve_table",
+]
+
+
+def figure_label(figure: str) -> str:
+    """A capacity summary's figure in words.
+
+    Examples
+    --------
+    >>> figure_label("share_within_1h"), figure_label("utilisation_SDR")
+    ('share of leads contacted within 1 h', 'SDR utilisation (busy hours / hours in seat)')
+    >>> figure_label("p90_wait_hours")
+    'wait before first contact, 90th percentile'
+    """
+    m = re.fullmatch(r"share_within_(.+)h", figure)
+    if m:
+        return f"share of leads contacted within {m.group(1)} h"
+    if figure.startswith("utilisation_"):
+        return f"{figure.removeprefix('utilisation_')} utilisation (busy hours / hours in seat)"
+    return _LABELS.get(figure, figure.replace("_", " "))
+
+
+_LABELS = {
+    "leads": "leads in the year",
+    "contacted": "leads contacted",
+    "mean_wait_hours": "wait before first contact, mean",
+    "p90_wait_hours": "wait before first contact, 90th percentile",
+    "not_contacted": "leads still waiting on 31 December",
+    "opportunities": "opportunities opened",
+    "lost_to_decay": "leads lost to waiting (went cold)",
+    "bookings": "bookings closed in the year",
+}
+
+
+def figure_text(figure: str, value: float, currency: str = "USD") -> str:
+    """A capacity figure with its unit: %, hours, money or a count.
+
+    Examples
+    --------
+    >>> figure_text("share_within_1h", 0.9123), figure_text("mean_wait_hours", 1.234)
+    ('91.2%', '1.23 h')
+    >>> figure_text("bookings", 17_196_960.0), figure_text("leads", 59_872.0)
+    ('$17.2M', '59,872')
+    """
+    if not np.isfinite(value):
+        return "n/a"
+    if figure.startswith(("share_", "utilisation_")):
+        return format_pct(value)
+    if figure.endswith("_hours"):
+        return f"{value:.2f} h"
+    if figure == "bookings":
+        return format_money(value, currency=currency)
+    return f"{value:,.0f}"
+
+
+def summary_table(summary: pd.DataFrame, currency: str = "USD"):
+    """A capacity summary for a reader: each figure in words, its mean and interval.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :meth:`spm_sim.capacity.CapacityResult.summary` (columns ``figure``, ``mean``,
+        ``low``, ``high``).
+    currency : str, default "USD"
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Columns ``figure``, ``mean`` and the interval (``95% interval``), every
+        number with its unit; safe from JupyterLab's maths (:func:`money_table`).
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"figure": ["bookings"], "mean": [1.72e7], "low": [1.6e7],
+    ...                         "high": [1.84e7]})
+    >>> "$16.0M to $18.4M" in summary_table(summary).to_html()
+    True
+    """
+    level = summary.attrs.get("level", 0.95)
+    n = summary.attrs.get("replications")
+    rows = [
+        {
+            "figure": figure_label(r.figure),
+            "mean": figure_text(r.figure, r.mean, currency),
+            f"{level:.0%} interval": (
+                f"{figure_text(r.figure, r.low, currency)} to "
+                f"{figure_text(r.figure, r.high, currency)}"
+                if np.isfinite(r.low) and np.isfinite(r.high)
+                else "needs 2 or more replications"
+            ),
+        }
+        for r in summary.itertuples()
+    ]
+    caption = f"mean of {n} simulated years with its {level:.0%} interval" if n else None
+    return money_table(pd.DataFrame(rows), index=False, caption=caption)
+
+
+def _with_interval(fig: str, mean: float, low: float, high: float, currency: str) -> str:
+    text = figure_text(fig, mean, currency)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return text
+    return f"{text} ({figure_text(fig, low, currency)} to {figure_text(fig, high, currency)})"
+
+
+def _added_text(mean: float, low: float, high: float, currency: str) -> str:
+    """What the last rep adds: "—" before the first size, "within noise" when the
+    interval holds 0 (the sign itself is not known then)."""
+    if not np.isfinite(mean):
+        return "—"
+    money = [format_money(v, currency=currency, sign=True) for v in (mean, low, high)]
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return money[0]
+    if low <= 0 <= high:
+        return f"within noise ({money[1]} to {money[2]})"
+    return f"{money[0]} ({money[1]} to {money[2]})"
+
+
+def curve_table(
+    curve: pd.DataFrame,
+    stage: str,
+    *,
+    recommended: int | None = None,
+    currency: str = "USD",
+) -> Styler:
+    """A headcount curve for a reader: each size's service, utilisation, bookings and
+    what its last rep adds, every figure with its interval.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`spm_sim.capacity.headcount_curve` passed through
+        :func:`spm_sim.capacity.marginal_value` (``reps``, the ``share_within_<h>h``
+        column, ``utilisation_<stage>``, ``bookings``, ``expected_value_per_rep``,
+        ``rep_cost``, each figure's ``_low`` and ``_high``).
+    stage : str
+        The stage sized, as named in the configuration (``"SDR"``).
+    recommended : int, optional
+        The answer; its row reads "14 (the answer)".
+    currency : str, default "USD"
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        One row a size. What the last rep adds reads "—" in the first row (no smaller
+        size to compare) and "within noise" when its 95% interval holds 0. Safe from
+        JupyterLab's maths (:func:`spm_sim.viz.tables.money_table`).
+
+    Examples
+    --------
+    >>> curve = pd.DataFrame({"reps": [3, 4], "share_within_1h": [0.85, 0.93],
+    ...     "share_within_1h_low": [0.8, 0.9], "share_within_1h_high": [0.9, 0.96],
+    ...     "utilisation_SDR": [0.8, 0.6], "bookings": [1e6, 1.1e6],
+    ...     "expected_value_per_rep": [float("nan"), -5e4],
+    ...     "expected_value_per_rep_low": [float("nan"), -2e5],
+    ...     "expected_value_per_rep_high": [float("nan"), 1e5], "rep_cost": [9e4, 9e4]})
+    >>> html = curve_table(curve, "SDR", recommended=4).to_html()
+    >>> "within noise (-$200k to +$100k)" in html and "—" in html and "4 (the answer)" in html
+    True
+    """
+    share = share_column(curve.columns)
+    fig_util = f"utilisation_{stage}"
+    rows = []
+    for d in curve.to_dict("records"):
+        n = int(d["reps"])
+        row = {f"{stage}s": f"{n} (the answer)" if n == recommended else str(n)}
+        for fig, label in (
+            (share, f"contacted within {share[len('share_within_') : -1]} h"),
+            (fig_util, f"{stage} utilisation"),
+            ("bookings", "bookings in the year"),
+        ):
+            row[label] = _with_interval(
+                fig, d[fig], d.get(f"{fig}_low", np.nan), d.get(f"{fig}_high", np.nan), currency
+            )
+        row[f"value the last {stage} adds"] = _added_text(
+            d["expected_value_per_rep"],
+            d.get("expected_value_per_rep_low", np.nan),
+            d.get("expected_value_per_rep_high", np.nan),
+            currency,
+        )
+        row[f"cost of one {stage} a year"] = format_money(d["rep_cost"], currency=currency)
+        rows.append(row)
+    caption = "each figure's mean over the simulated years, with its 95% interval"
+    return money_table(pd.DataFrame(rows), index=False, caption=caption)
 
 
 def _money_axis(ax: Axes) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -23,18 +24,51 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from spm_sim.random import stream_rng
 
-from .style import SpmFigure, figure_style, palette, pct_axis, safe_label
+from .style import OKABE_ITO, SpmFigure, figure_style, palette, pct_axis, safe_label
+from .tables import money_table
 
 if TYPE_CHECKING:
     from spm_sim.territory import Alignment
 
-__all__ = ["territory_map", "balance_bars", "tradeoff_curve", "headcount_chart"]
+__all__ = [
+    "territory_map",
+    "balance_bars",
+    "tradeoff_curve",
+    "headcount_chart",
+    "territory_names",
+    "territory_neighbours",
+    "comparison_table",
+    "MAP_COLORS",
+    "status_text",
+]
 
 
 # ----------------------------------------------------------------------------- territories
 
 #: Statuses of a territory design whose alignment is outside the bands (or missing).
 _NOT_FEASIBLE = frozenset({"bands_not_met", "infeasible", "error", "failed"})
+
+#: A design's status in words, for tables a planner reads.
+STATUS_WORDS = {
+    "optimal": "within the bands (optimal)",
+    "time_limit": "time limit reached (best found)",
+    "heuristic": "within the bands (fast search)",
+    "bands_not_met": "outside the bands",
+    "infeasible": "infeasible",
+    "error": "failed",
+    "failed": "failed",
+}
+
+
+def status_text(status: object) -> str:
+    """A territory design's status (``Alignment.summary["status"]``) in words.
+
+    Examples
+    --------
+    >>> status_text("heuristic"), status_text("bands_not_met")
+    ('within the bands (fast search)', 'outside the bands')
+    """
+    return STATUS_WORDS.get(str(status), str(status).replace("_", " "))
 
 
 def _warn_color():
@@ -62,31 +96,131 @@ def _missing(values: pd.Series) -> np.ndarray:
     return (v.isna() | v.map(lambda s: isinstance(s, str) and not s.strip())).to_numpy(bool)
 
 
-def _spread_colors(keys: list, px: np.ndarray, py: np.ndarray) -> dict:
-    """A tab20 colour per key such that keys placed near each other differ.
+#: Colours of the territories: Okabe-Ito without black (kept for edges, stars and
+#: labels), told apart with the common kinds of colour blindness.
+MAP_COLORS: tuple[str, ...] = tuple(c for c in OKABE_ITO if c != "#000000")
 
-    Keys are taken from west to east (increasing ``px``); each gets the colour whose
-    nearest earlier use is farthest away, a use of the colour's light/dark twin in
-    tab20 counting at twice its distance (twins are alike but tell apart).
+
+def _map_palette(n: int) -> list[tuple[float, float, float]]:
+    """``n`` colours: :data:`MAP_COLORS`, then their tints, then their shades."""
+    base = [to_rgb(c) for c in MAP_COLORS]
+    out = list(base)
+    mix = 0.45
+    while len(out) < n:  # tints (towards white), then shades (towards black), ever lighter
+        out += [(r + (1 - r) * mix, g + (1 - g) * mix, b + (1 - b) * mix) for r, g, b in base]
+        out += [(r * (1 - mix), g * (1 - mix), b * (1 - mix)) for r, g, b in base]
+        mix = (mix + 1) / 2
+    return out[:n]
+
+
+#: A Delaunay edge longer than this many times the median edge is not a neighbourhood.
+LONG_EDGE = 5.0
+
+
+def _neighbour_pairs(px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Pairs of units next to each other: the edges of a Delaunay triangulation, less
+    those longer than :data:`LONG_EDGE` times the median edge."""
+    ok = np.flatnonzero(np.isfinite(px) & np.isfinite(py))
+    if len(ok) < 3:
+        return np.array([(ok[i], ok[j]) for i in range(len(ok)) for j in range(i)], int).reshape(
+            -1, 2
+        )
+    from scipy.spatial import (
+        Delaunay,  # only to colour a map
+        QhullError,
+    )
+
+    try:
+        tri = Delaunay(np.column_stack([px[ok], py[ok]]), qhull_options="QJ")
+    except (QhullError, ValueError):  # every point on a line: neighbours along it
+        order = ok[np.lexsort((py[ok], px[ok]))]
+        return np.column_stack([order[:-1], order[1:]])
+    s = tri.simplices
+    pairs = ok[
+        np.unique(
+            np.sort(np.concatenate([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]]), axis=1), axis=0
+        )
+    ]
+    # an edge across a gap (a lake, an empty region, the hull's long sides) joins units
+    # that are not near each other: edges over LONG_EDGE x the median are dropped
+    length = np.hypot(px[pairs[:, 0]] - px[pairs[:, 1]], py[pairs[:, 0]] - py[pairs[:, 1]])
+    return pairs[length <= LONG_EDGE * np.median(length)]
+
+
+def territory_neighbours(labels: Sequence, px: np.ndarray, py: np.ndarray) -> set[tuple]:
+    """Pairs of territories (or reps) with units next to each other on the map.
+
+    Two labels are neighbours when a unit of one and a unit of the other share an edge
+    of the Delaunay triangulation of the units' positions (the units "near each
+    other"), unless that edge is more than :data:`LONG_EDGE` times the median edge
+    (it spans a gap, not a border). Missing labels (``None``, NaN, empty text) are left out.
+
+    Parameters
+    ----------
+    labels : sequence
+        The territory or rep of each unit.
+    px, py : ndarray
+        The units' positions as drawn (longitude scaled by the cosine of the latitude).
+
+    Returns
+    -------
+    set of tuple
+        Each neighbouring pair once, the two labels sorted by their text.
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 1, 2, 3, 0, 1, 2, 3])
+    >>> y = np.array([0.0, 0, 0, 0, 1, 1, 1, 1])
+    >>> sorted(territory_neighbours(list("AABBAACC"), x, y))
+    [('A', 'B'), ('A', 'C'), ('B', 'C')]
     """
-    tab20 = list(sns.color_palette("tab20", 20))
-    twin = [c + 1 if c % 2 == 0 else c - 1 for c in range(20)]
-    used: list[list[int]] = [[] for _ in tab20]
-    out: dict = {}
-    order = sorted(range(len(keys)), key=lambda i: (px[i], py[i], str(keys[i])))
-    for i in order:
-        best, best_score = 0, -1.0
-        for c in range(len(tab20)):
-            score = np.inf
-            for members, factor in ((used[c], 1.0), (used[twin[c]], 2.0)):
-                if members:
-                    d = np.hypot(px[members] - px[i], py[members] - py[i]).min()
-                    score = min(score, factor * d)
-            if score > best_score:
-                best, best_score = c, score
-        used[best].append(i)
-        out[keys[i]] = tab20[best]
+    lab = pd.Series(list(labels), dtype=object)
+    absent = _missing(lab)
+    arr = lab.to_numpy(object)
+    out: set[tuple] = set()
+    for i, j in _neighbour_pairs(np.asarray(px, float), np.asarray(py, float)):
+        if absent[i] or absent[j] or arr[i] == arr[j]:
+            continue
+        a, b = sorted((arr[i], arr[j]), key=str)
+        out.add((a, b))
     return out
+
+
+def _greedy_colors(keys: list, hard: set[tuple], soft: set[tuple], n_colors: int) -> dict:
+    """A colour index per key: ``hard`` neighbours always apart, ``soft`` ones if possible.
+
+    Greedy colouring in DSatur order: the next key coloured is the one whose ``hard``
+    neighbours already use the most colours (ties: the most neighbours, then the key's
+    text). It takes, among the colours no hard neighbour uses, the one fewest of its
+    ``soft`` neighbours use (the lowest on a tie); only when all ``n_colors`` are taken
+    by hard neighbours is a colour added.
+    """
+    nbrs: dict = {k: (set(), set()) for k in keys}
+    for i, edges in enumerate((hard, soft)):
+        for a, b in edges:
+            if a in nbrs and b in nbrs:
+                nbrs[a][i].add(b)
+                nbrs[b][i].add(a)
+    color: dict = {}
+    order_text = {k: str(k) for k in keys}
+    while len(color) < len(keys):
+        left = [k for k in keys if k not in color]
+        k = max(
+            sorted(left, key=order_text.__getitem__, reverse=True),
+            key=lambda k: (
+                len({color[n] for n in nbrs[k][0] if n in color}),
+                len(nbrs[k][0]),
+                len(nbrs[k][1]),
+            ),
+        )
+        taken = {color[n] for n in nbrs[k][0] if n in color}
+        free = [c for c in range(n_colors) if c not in taken]
+        if not free:
+            n_colors += 1
+            free = [n_colors - 1]
+        clash = [sum(color.get(n) == c for n in nbrs[k][1]) for c in free]
+        color[k] = free[int(np.argmin(clash))]
+    return color
 
 
 def _percent_text(v: float) -> str:
@@ -133,26 +267,55 @@ def _before_keys(units: pd.DataFrame, before, after_key: np.ndarray):
 
 
 def _key_colors(after_key, cur, cur_missing, px: np.ndarray, py: np.ndarray) -> dict:
-    """One colour per rep / territory of either panel, spread over the map.
+    """One colour per rep / territory of either panel, neighbours in different colours.
 
-    ``px``, ``py`` are the units' displayed positions; each key sits at the mean
-    position of its units (after the design first, then the current reps).
+    ``px``, ``py`` are the units' displayed positions. Up to len(MAP_COLORS) keys each
+    get a colour of their own. Beyond, reps or territories whose units are next to
+    each other (:func:`territory_neighbours`) in either panel get different colours
+    (:func:`_greedy_colors`); a rep keeps one colour in both panels, so that is how
+    a reader follows a rep from before to after. Today's territories interleave more
+    than the design's, so the before panel may need more than the seven hues: the
+    palette goes on with their tints and shades (:func:`_map_palette`).
     """
     n = len(after_key)
+    panels = [(np.asarray(after_key, dtype=object), np.zeros(n, bool))]
+    if cur is not None:
+        panels.append((np.asarray(cur, dtype=object), np.asarray(cur_missing, bool)))
     keys: list = []
-    kx: list[float] = []
-    ky: list[float] = []
-    for labels, absent in (
-        (after_key, np.zeros(n, bool)),
-        *([(cur, cur_missing)] if cur is not None else []),
-    ):
-        frame = pd.DataFrame({"k": labels, "x": px, "y": py})[~absent]
-        for k, grp in frame.groupby("k", sort=True):
+    for labels, absent in panels:
+        for k in sorted(set(labels[~absent]), key=str):
             if k not in keys:
                 keys.append(k)
-                kx.append(float(grp["x"].mean()))
-                ky.append(float(grp["y"].mean()))
-    return _spread_colors(keys, np.array(kx), np.array(ky))
+    if len(keys) <= len(MAP_COLORS):
+        return dict(zip(keys, _map_palette(len(keys)), strict=True))
+    hard = territory_neighbours(list(panels[0][0]), px, py)
+    if len(panels) > 1:  # the before panel's neighbours apart too
+        labels, absent = panels[1]
+        shown = [None if gone else label for label, gone in zip(labels, absent, strict=True)]
+        hard |= territory_neighbours(shown, px, py)
+    index = _greedy_colors(keys, hard, set(), len(MAP_COLORS))
+    colors = _map_palette(max(index.values()) + 1)
+    return {k: colors[index[k]] for k in keys}
+
+
+def territory_names(territories: pd.DataFrame) -> pd.Series:
+    """The name every figure gives a territory: its rep, else its own label.
+
+    The map labels its centers with these and the balance bars name their bars with
+    them, so a territory reads the same in both (``R012``, not ``T3`` in one figure
+    and ``R012`` in the other).
+
+    Examples
+    --------
+    >>> per = pd.DataFrame({"rep_id": ["R012", None]}, index=["T1", "T2"])
+    >>> territory_names(per).tolist()
+    ['R012', 'T2']
+    """
+    index = territories.index.to_series().astype(object)
+    if "rep_id" not in territories.columns:
+        return index
+    rep = territories["rep_id"].astype(object)
+    return rep.where(~_missing(rep), index)
 
 
 def _panel_size(x: np.ndarray, y: np.ndarray, scale: float, two: bool) -> tuple[float, float]:
@@ -178,8 +341,7 @@ def _center_points(per: pd.DataFrame, units: pd.DataFrame, xc: str, yc: str):
         for j, c in enumerate(per["center"]):
             if np.isnan(cx[j]) and c is not None and c in units.index:
                 cx[j], cy[j] = float(units.at[c, xc]), float(units.at[c, yc])
-    rep_col = per["rep_id"] if "rep_id" in per.columns else pd.Series(None, index=per.index)
-    ckey = rep_col.astype(object).where(~_missing(rep_col), per.index.to_series())
+    ckey = territory_names(per)
     homes_mode = "center" not in per.columns or bool(per["center"].isna().all())
     return cx, cy, ckey.to_numpy(object), homes_mode
 
@@ -356,10 +518,12 @@ def territory_map(
 
     Notes
     -----
-    Colours cycle through the 20 colours of matplotlib's "tab20". Territories are
-    taken from west to east (by the mean position of their units) and each gets the
-    colour whose nearest earlier use is farthest away (a light/dark twin counting at
-    twice its distance), so neighbouring territories differ even with 80 or more.
+    Colours are the colour-blind-safe Okabe-Ito hues (:data:`MAP_COLORS`). Up to
+    seven territories each get their own; with more, territories whose units are
+    next to each other (:func:`territory_neighbours`) get different colours by a
+    greedy colouring, which needs five or six colours on a map of 80 territories.
+    Neighbouring territories differ in colour in both panels (the seven Okabe-Ito
+    hues, then their tints and shades when the current alignment interleaves more).
     Colours follow the rep (the territory label when it has none), so a rep keeps
     its colour in both panels; units without a rep are light grey. Centers are
     black-edged stars labelled with the rep (or territory) when there are at most
@@ -501,8 +665,9 @@ def balance_bars(alignment: Alignment, measures: Sequence[str] | None = None) ->
             )
             ax.set_ylabel("Deviation from the mean")
             if k <= 30:
-                ax.set_xticks(pos, [safe_label(t) for t in dev.index], rotation=90 if k > 10 else 0)
-                ax.set_xlabel("Territory (sorted by deviation)")
+                names = territory_names(per).reindex(dev.index)
+                ax.set_xticks(pos, [safe_label(t) for t in names], rotation=90 if k > 10 else 0)
+                ax.set_xlabel("Territory, named by its rep (sorted by deviation)")
             else:
                 ax.set_xticks([])
                 ax.set_xlabel(f"{k} territories, sorted by deviation (names hidden)")
@@ -771,3 +936,54 @@ def headcount_chart(table: pd.DataFrame) -> Figure:
                 loc="outside lower center",
             )
     return fig
+
+
+def _metric_label(metric: str, unit: str) -> str:
+    for prefix, words in (("max_dev_", "largest deviation from the mean"), ("cv_", "spread (CV)")):
+        if metric.startswith(prefix):
+            return f"{metric.removeprefix(prefix)}: {words}"
+    if metric == "total_distance":
+        return f"total distance, units to their center ({unit.strip() or 'distance units'})"
+    return metric.replace("_", " ")
+
+
+def comparison_table(alignment: Alignment):
+    """Today's alignment beside the design, each row in words with its unit.
+
+    Parameters
+    ----------
+    alignment : Alignment
+        From :func:`spm_sim.territory.design` with ``current=``.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Rows of :meth:`~spm_sim.territory.Alignment.comparison` (territories, each
+        balanced measure's largest deviation and spread, total distance); deviations
+        and spreads as percentages with their change in percentage points, distances
+        with their unit and thousands separators.
+
+    Examples
+    --------
+    >>> from spm_sim.territory import design
+    >>> units = pd.DataFrame({"unit_id": range(6), "x": [0, 1, 2, 10, 11, 12], "y": 0.0,
+    ...                       "potential": [1, 1, 1, 1, 1, 2.0], "rep": list("ABABAB")})
+    >>> al = design(units, territories=2, balance={"potential": 0.2}, current="rep", rng=0)
+    >>> html = comparison_table(al).to_html()
+    >>> "potential: largest deviation from the mean" in html and "pp" in html
+    True
+    """
+    table = alignment.comparison()
+    unit = alignment.distance_unit
+    rows = []
+    for metric, r in table.iterrows():
+        metric = str(metric)
+        if metric.startswith(("max_dev_", "cv_")):
+            cells = [f"{r.before:.1%}", f"{r.after:.1%}", f"{r.change * 100:+.1f} pp"]
+        elif metric == "total_distance":
+            cells = [f"{r.before:,.0f}{unit}", f"{r.after:,.0f}{unit}", f"{r.change:+,.0f}{unit}"]
+        else:
+            cells = [f"{r.before:,.0f}", f"{r.after:,.0f}", f"{r.change:+,.0f}"]
+        rows.append([_metric_label(metric, unit), *cells])
+    frame = pd.DataFrame(rows, columns=["", "today", "design", "change"])
+    return money_table(frame, index=False)

@@ -123,10 +123,6 @@ def flags_html(flags: list[dict[str, Any]]) -> str:
     )
 
 
-#: the old, private name (widgets/quota.py imports it until it uses :func:`flags_html`)
-_flags_html = flags_html
-
-
 def _show(slider: widgets.FloatSlider, value: float) -> None:
     """Set a slider to ``value``, widening its range if the value lies outside it."""
     slider.min = min(slider.min, value)

@@ -25,7 +25,7 @@ import pandas as pd
 from IPython.display import Image, display
 from matplotlib.figure import Figure
 
-from spm_sim._format import format_money, format_pct
+from spm_sim._format import format_money, format_pct, no_maths
 from spm_sim.book import Book, load_book_ref
 from spm_sim.errors import SpecError, SpmSimError
 from spm_sim.metrics import check_figures
@@ -34,8 +34,9 @@ from spm_sim.scenario import Scenario, sample_scenario
 from spm_sim.sweep import company_view, quota_diagnostics_by_setting
 from spm_sim.viz.quota import attainment_comparison_figure, quota_fit_figure
 from spm_sim.viz.results import fig_to_base64_png
+from spm_sim.viz.tables import money_table
 
-from .plan import _flags_html
+from .plan import flags_html
 
 __all__ = ["QuotaDesigner", "method_settings", "normalised_weights"]
 
@@ -514,11 +515,12 @@ class QuotaDesigner:
 
     def _show(self) -> None:
         """The note, the table, the attainment figure and the fit of the chosen method."""
-        self.status.value = self._note()
-        self.flags_text.value = _flags_html(self.flags)
+        self.status.value = no_maths(html.escape(self._note()))
+        flags = flags_html(self.flags)
+        self.flags_text.value = no_maths(flags) if flags else ""
         self.table_out.clear_output(wait=True)
         with self.table_out:
-            display(self.table())
+            display(money_table(self.table()))  # its money safe from JupyterLab's maths
         if self.draw:
             self.attainment_out.clear_output(wait=True)
             with self.attainment_out:

@@ -6,16 +6,22 @@ Re-exported by :mod:`spm_sim.widgets`. The callback is three steps: slider value
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import ipywidgets as widgets
 import pandas as pd
 from IPython.display import display
 
+from spm_sim._format import no_maths
 from spm_sim.errors import SpmSimError
 from spm_sim.territory import Alignment, design, tradeoff
 
 __all__ = ["TerritoryDesigner"]
+
+#: Slider labels in full (JupyterLab cuts a description at 80 pixels by default).
+_LABEL = {"description_width": "initial"}
+_WIDTH = widgets.Layout(width="640px")
 
 
 def _sliders(start: int, n_units: int, tolerance: float, cap: float | None, current: bool):
@@ -25,8 +31,10 @@ def _sliders(start: int, n_units: int, tolerance: float, cap: float | None, curr
             value=min(start, n_units),
             min=max(1, start // 2),
             max=min(n_units, max(start * 3 // 2, start + 2)),
-            description="territories",
+            description="Territories (one rep each)",
             continuous_update=False,
+            style=_LABEL,
+            layout=_WIDTH,
         ),
         "tolerance": widgets.FloatSlider(
             value=tolerance,
@@ -34,8 +42,10 @@ def _sliders(start: int, n_units: int, tolerance: float, cap: float | None, curr
             max=0.5,
             step=0.01,
             readout_format=".0%",
-            description="tolerance ±",
+            description="Balance tolerance ± (potential and workload)",
             continuous_update=False,
+            style=_LABEL,
+            layout=_WIDTH,
         ),
         "cap": widgets.FloatSlider(
             value=1.0 if cap is None else cap,
@@ -43,8 +53,10 @@ def _sliders(start: int, n_units: int, tolerance: float, cap: float | None, curr
             max=1.0,
             step=0.01,
             readout_format=".0%",
-            description="disruption cap",
+            description="Disruption cap: most accounts that change rep (100% = no cap)",
             continuous_update=False,
+            style=_LABEL,
+            layout=_WIDTH,
             disabled=not current,
         ),
     }
@@ -106,7 +118,7 @@ class TerritoryDesigner:
         for s in self.sliders.values():
             s.observe(self._on_change, names="value")
         self.widget = widgets.VBox(
-            [widgets.HBox(list(self.sliders.values())), self.summary, self.figures]
+            [widgets.VBox(list(self.sliders.values())), self.summary, self.figures]
         )
         self.alignment: Alignment | None = None
         self.error: str | None = None
@@ -139,12 +151,12 @@ class TerritoryDesigner:
     def _show(self) -> None:
         alignment = self.alignment
         if alignment is None:  # update() set the error
-            self.summary.value = f"<b>No alignment:</b> {self.error}"
+            self.summary.value = no_maths(f"<b>No alignment:</b> {html.escape(str(self.error))}")
             if self.draw:
                 self.figures.clear_output()
             return
-        text = alignment.describe().replace("\n", "<br>")
-        self.summary.value = f"<pre style='line-height:1.3'>{text}</pre>"
+        text = alignment.describe()
+        self.summary.value = no_maths(f"<pre style='line-height:1.3'>{html.escape(text)}</pre>")
         if self.draw:
             self.figures.clear_output(wait=True)
             from spm_sim.viz.territory import balance_bars, territory_map
