@@ -30,6 +30,7 @@ import contextlib
 import importlib
 import io
 import shutil
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -499,8 +500,17 @@ def _stdout_of(argv: list[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def master(tmp_path_factory) -> tuple[Path, dict, tuple[Path, dict]]:
-    """The inputs every case copies, built once, and the outputs of the unchanged ones."""
+def master(tmp_path_factory) -> Iterator[tuple[Path, dict, tuple[Path, dict]]]:
+    """The inputs every case copies, built once, and the outputs of the unchanged ones.
+
+    Printed on a wide terminal, as every case is: the checks compare whole lines.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COLUMNS", "1000")
+        yield _master(tmp_path_factory)
+
+
+def _master(tmp_path_factory) -> tuple[Path, dict, tuple[Path, dict]]:
     for name in ("book", "comp", "scenario", "quota", "capacity", "territory", "actuals"):
         importlib.import_module(f"spm_sim.{name}")  # imports are not the cases' time
     root = tmp_path_factory.mktemp("matrix") / "master"
