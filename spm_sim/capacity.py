@@ -42,6 +42,7 @@ from __future__ import annotations
 from ._capacity.analysis import (
     RESPONSE_GRID_POINTS,
     WAIT_QUANTILES,
+    figure_text,
     pooled_utilisation,
     queue_by_day,
     response_time_curves,
@@ -132,6 +133,7 @@ __all__ = [
     "wait_quantiles",
     "queue_by_day",
     "share_column",
+    "figure_text",
     "RESPONSE_GRID_POINTS",
     "response_time_curves",
     "pooled_utilisation",

@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from spm_sim._format import format_money, format_pct
+
 if TYPE_CHECKING:
     from .model import Calendar
 
 __all__ = [
+    "figure_text",
     "WAIT_QUANTILES",
     "RESPONSE_GRID_POINTS",
     "wait_quantiles",
@@ -28,6 +31,45 @@ __all__ = [
     "response_time_curves",
     "pooled_utilisation",
 ]
+
+#: The unit of each counted figure of a capacity summary.
+COUNT_UNITS = {
+    "leads": "leads",
+    "contacted": "leads",
+    "not_contacted": "leads",
+    "lost_to_decay": "leads",
+    "opportunities": "opps",
+}
+
+
+def figure_text(
+    figure: str, value: float, currency: str = "USD", *, count_units: bool = False
+) -> str:
+    """A capacity figure with its unit: %, hours, money or a count.
+
+    ``count_units`` names what a count counts ("59,872 leads", "536 opps"), for text
+    where no column heading says it.
+
+    Examples
+    --------
+    >>> figure_text("share_within_1h", 0.9123), figure_text("mean_wait_hours", 1.234)
+    ('91.2%', '1.23 h')
+    >>> figure_text("bookings", 17_196_960.0), figure_text("leads", 59_872.0)
+    ('$17.2M', '59,872')
+    >>> figure_text("leads", 59_872.0, count_units=True)
+    '59,872 leads'
+    """
+    if not np.isfinite(value):
+        return "n/a"
+    if figure.startswith(("share_", "utilisation_")):
+        return format_pct(value)
+    if figure.endswith("_hours"):
+        return f"{value:.2f} h"
+    if figure == "bookings":
+        return format_money(value, currency=currency)
+    unit = COUNT_UNITS.get(figure, "") if count_units else ""
+    return f"{value:,.0f} {unit}".rstrip()
+
 
 #: Quantiles of the waits written to ``waits.csv``.
 WAIT_QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)

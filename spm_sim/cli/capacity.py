@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spm_sim._files import save_figure, write_csv
-from spm_sim._format import format_money, format_pct
+from spm_sim._format import format_money
 
 from .args import add_seed, add_workers, count, real, show_progress
 from .places import check_memory, output_folder
@@ -353,25 +353,9 @@ def _target_text(target) -> str:
 
 
 def _fmt(figure: str, value: float, currency: str = "USD") -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    if figure.startswith(("share_", "utilisation_")):
-        return format_pct(value)
-    if figure.endswith("_hours"):
-        return f"{value:.2f} h"
-    if figure == "bookings":
-        return format_money(value, currency=currency)
-    return f"{value:,.0f} {_COUNT_UNITS.get(figure, '')}".rstrip()
+    from spm_sim.capacity import figure_text  # loaded with the command, not on --help
 
-
-#: The unit of each counted figure of a capacity summary.
-_COUNT_UNITS = {
-    "leads": "leads",
-    "contacted": "leads",
-    "not_contacted": "leads",
-    "lost_to_decay": "leads",
-    "opportunities": "opps",
-}
+    return figure_text(figure, value, currency, count_units=True)
 
 
 def _label(figure: str) -> str:

@@ -18,10 +18,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
-from spm_sim._format import format_money, format_pct
+from spm_sim._format import format_money
 from spm_sim.capacity import (
     CapacityResult,
     ServiceTarget,
+    figure_text,
     pooled_utilisation,
     response_time_curves,
     share_column,
@@ -71,27 +72,6 @@ _LABELS = {
     "lost_to_decay": "leads lost to waiting (went cold)",
     "bookings": "bookings closed in the year",
 }
-
-
-def figure_text(figure: str, value: float, currency: str = "USD") -> str:
-    """A capacity figure with its unit: %, hours, money or a count.
-
-    Examples
-    --------
-    >>> figure_text("share_within_1h", 0.9123), figure_text("mean_wait_hours", 1.234)
-    ('91.2%', '1.23 h')
-    >>> figure_text("bookings", 17_196_960.0), figure_text("leads", 59_872.0)
-    ('$17.2M', '59,872')
-    """
-    if not np.isfinite(value):
-        return "n/a"
-    if figure.startswith(("share_", "utilisation_")):
-        return format_pct(value)
-    if figure.endswith("_hours"):
-        return f"{value:.2f} h"
-    if figure == "bookings":
-        return format_money(value, currency=currency)
-    return f"{value:,.0f}"
 
 
 def summary_table(summary: pd.DataFrame, currency: str = "USD"):
