@@ -46,6 +46,22 @@ class Backtest:
     @property
     def text(self) -> str:
         """A plain-text summary for people deciding between the two plans."""
+        return self.describe()
+
+    def describe(self, table: Callable[[list[str], list[list[str]]], str] | None = None) -> str:
+        """The summary as text: the two plans, their figures side by side, the reps
+        whose pay changes most (or that none does) and the deals no plan pays.
+
+        ``table(heading, rows)`` lays out the figures (the command line passes one
+        that fits the terminal); by default fixed-width columns.
+
+        Examples
+        --------
+        >>> from spm_sim import load_sample, standard_plan
+        >>> same = backtest(load_sample(), standard_plan(), standard_plan(), 2025)
+        >>> same.describe().splitlines()[-1]
+        "No rep's pay changes under B: the two plans pay every rep the same."
+        """
         cur, s = self.a.currency, self.summary
 
         def m(x: float, sign: bool = False) -> str:
@@ -56,31 +72,37 @@ class Backtest:
             f"{m(s.loc['A', 'bookings'])}",
             f"  A: {s.loc['A', 'plan']}",
             f"  B: {s.loc['B', 'plan']}",
-            f"{'':26}{'A':>12}{'B':>12}{'B - A':>14}",
         ]
-        rows: list[tuple[str, str, Callable[[float], str]]] = [
-            ("total_incentive", "total incentive", m),
-            ("cost_of_sales", "cost of sales", format_pct),
-            ("share_at_quota", "reps at quota", format_pct),
-            ("attainment_p10", "attainment P10", format_pct),
-            ("attainment_p50", "attainment P50", format_pct),
-            ("attainment_p90", "attainment P90", format_pct),
-        ]
-        for col, label, fmt in rows:
-            d = s.loc["B - A", col]
-            diff = m(d, True) if fmt is m else f"{d * 100:+.1f} pp"
-            out.append(f"{label:<26}{fmt(s.loc['A', col]):>12}{fmt(s.loc['B', col]):>12}{diff:>14}")
+        rows = []
+        for col, label in (
+            ("total_incentive", "total incentive"),
+            ("cost_of_sales", "cost of sales"),
+            ("share_at_quota", "reps at quota"),
+            ("attainment_p10", "attainment P10"),
+            ("attainment_p50", "attainment P50"),
+            ("attainment_p90", "attainment P90"),
+        ):
+            a, b, d = (float(s.loc[k, col]) for k in ("A", "B", "B - A"))
+            if col == "total_incentive":
+                rows.append([label, m(a), m(b), m(d, True)])
+            else:
+                rows.append([label, format_pct(a), format_pct(b), f"{d * 100:+.1f} pp"])
+        heading = ["", "A", "B", "B - A"]
+        if table is not None:
+            out.append(table(heading, rows))
+        else:
+            for row in [heading, *rows]:
+                out.append(f"{row[0]:<26}{row[1]:>12}{row[2]:>12}{row[3]:>14}")
         r = self.reps
-        losers, gainers = r[r["difference"] < 0], r[r["difference"] > 0].iloc[::-1]
+        losers = r[r["difference"] < 0].head(5)
+        gainers = r[r["difference"] > 0].iloc[::-1].head(5)
         if losers.empty and gainers.empty:
             out.append("No rep's pay changes under B: the two plans pay every rep the same.")
         else:
-            for title, part, none in [
-                ("Biggest losers", losers.head(5), "none (no rep is paid less)"),
-                ("Biggest gainers", gainers.head(5), "none (no rep is paid more)"),
-            ]:
+            for title, part, how in (("losers", losers, "less"), ("gainers", gainers, "more")):
                 items = [f"{x.rep_id} {m(x.difference, True)}" for x in part.itertuples()]
-                out.append(f"{title} under B: " + (", ".join(items) or none))
+                said = ", ".join(items) or f"none (no rep is paid {how})"
+                out.append(f"Biggest {title} under B: {said}")
         u = self.a.unassigned
         if len(u):
             who = ", ".join(f"{x.rep_id} ({x.reason})" for x in u.head(4).itertuples())
