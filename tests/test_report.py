@@ -578,7 +578,9 @@ def test_a_title_listing_the_scenarios_is_replaced(results, tmp_path, book):
     trio = [results[0], results[1], third]
     title = "Scenario report: " + " vs ".join(r.scenario.name for r in trio)
     text = write_report(trio, tmp_path / "t.html", title=title).read_text("utf-8")
-    assert "<h1>Incentive plan 2026: 2 alternatives against Baseline 2026</h1>" in text
+    assert (
+        "<h1>Incentive plan 2026: 2 alternatives against the baseline, Baseline 2026</h1>" in text
+    )
     assert title not in text
 
 
@@ -846,3 +848,157 @@ def test_last_year_and_figures_in_another_currency(book, tmp_path):
     # the sample's folder holds dollars: read again, it is not taken for the yen book
     bare = dataclasses.replace(result, book=None)
     assert last_year(bare).reason == "not the simulated book"
+
+
+# ------------------------------------------------------------------ page one: the decision
+
+
+def _fmt_span(low: float, high: float) -> str:
+    return f"{format_money(low, sign=True)} to {format_money(high, sign=True)}"
+
+
+@pytest.fixture(scope="module")
+def redesign(book):
+    """A baseline with behaviour on and a design that changes its plan and its quotas.
+
+    The design keeps the baseline's description (as a copy of a scenario would), steepens
+    the accelerators and calibrates quotas, whose sum falls short of the target.
+    """
+    from spm_sim.scenario import sample_scenario
+
+    beh = sample_scenario("people_and_behaviour").behaviour
+    base = sample_scenario("baseline").replace(engine="summed", behaviour=beh)
+    c = base.plan.components[0]
+    tiers = (c.tiers[0], c.tiers[1].model_copy(update={"rate": 1.875}), c.tiers[2])
+    plan = base.plan.model_copy(
+        update={"name": "Design plan", "components": (c.model_copy(update={"tiers": tiers}),)}
+    )
+    quota = sample_scenario("calibrated_quotas").quota.replace(calibration_trials=200)
+    design = base.replace(name="Design", plan=plan, quota=quota)
+    return [simulate(s, 200, book=book, rng=5) for s in (base, design)]
+
+
+def test_page_one_says_what_each_alternative_changes(summed, redesign):
+    from spm_sim.report.summary import decision_paragraph, what_changes
+
+    pair = [summed["base"], summed["accelerated"]]
+    text, _ = _sentence(pair)
+    # a scenario with a description of its own: the description says what it changes
+    assert text.startswith(
+        "Accelerated 2026 changes: Steeper AE plan (threshold 60%, 0.8x below 50%"
+    )
+    intro = decision_paragraph(pair, report.headline_figures(pair), "USD")
+    assert intro.startswith(
+        "Decide which plan and quotas to run in 2026. One alternative, Accelerated 2026, is "
+        "compared with the baseline, Baseline 2026. "
+    )
+    assert "set against" not in intro
+    # derived from the scenarios: the plan's name and rules, quotas and over-assignment
+    changes = what_changes(redesign[1], redesign[0])
+    assert changes.startswith(
+        "plan Design plan instead of Baseline 2026 AE plan: rates 1x to 100%, 1.875x to 150%, "
+        "2x above 150% (baseline 1x to 100%, 1.5x to 150%, 2x above 150%); quotas calibrated: "
+        "each rep has a 60% chance of attaining quota (baseline history (trailing 12 months)); "
+        "over-assignment 0.0% set, "
+    )
+    assert "behaviour" not in changes and "seed" not in changes  # the same in both
+    # a copied description is not passed off as the design's: the derived clause is used
+    text, _ = _sentence(redesign)
+    assert text.startswith(f"Design changes: {changes}.")
+    # behaviour and the simulation's own settings are named when they differ
+    on = summed["base"].scenario.replace(behaviour=redesign[0].scenario.behaviour)
+    moved = simulate(on, 40, rng=9)
+    assert what_changes(moved, summed["base"]) == (
+        "behaviour on (baseline off); 40 simulated years (baseline 300); seed 9 (baseline 5)"
+    )
+
+
+def test_a_real_cost_difference_says_what_it_buys(summed, redesign):
+    text, t = _sentence(redesign)
+    cost, sales, hit = (t.loc[("Design", k)] for k in ("cost_mean", "bookings", "hit"))
+    assert cost["real"] and sales["real"] and hit["real"] and cost["diff"] > 0
+    assert (
+        f"Trade-off: {format_money(cost['diff'], sign=True)} a year buys "
+        f"{format_money(sales['diff'], sign=True)} of bookings (95% interval "
+        f"{_fmt_span(sales['diff_low'], sales['diff_high'])}) and "
+        f"{hit['diff'] * 100:+.1f} pp chance of reaching the company target (95% interval "
+        f"{hit['diff_low'] * 100:+.1f} to {hit['diff_high'] * 100:+.1f} pp)."
+    ) in text
+    # the other way round, a saving gives the same up
+    back, t = _sentence(redesign[::-1])
+    saving = t.loc[("Baseline 2026", "cost_mean")]
+    assert f"Trade-off: Saving {format_money(-saving['diff'])} a year gives up " in back
+    # reps do not respond: the money buys no sales in this model
+    text, t = _sentence([summed["base"], summed["accelerated"]])
+    extra = format_money(t.loc[("Accelerated 2026", "cost_mean"), "diff"])
+    assert (
+        f"Trade-off: the extra {extra} a year buys nothing in sales in this model (reps' "
+        "response to the plan is not modelled)."
+    ) in text
+    # a cost difference within noise is not traded against anything
+    text, _ = _sentence([summed["base"], summed["seed"]])
+    assert "Trade-off" not in text
+
+
+def test_quotas_short_of_the_target_are_a_warning_on_page_one(redesign, tmp_path):
+    design = redesign[1]
+    total, target = float(design.quotas.annual.sum()), float(design.company_target)
+    assert total < target  # calibrated quotas are not scaled to the target
+    text = write_report(redesign, tmp_path / "r.html").read_text("utf-8")
+    summary = html.unescape(re.sub("<[^>]+>", "", _section(text, '<section id="summary">')))
+    short = (target - total) / target
+    assert (
+        f"Warning: in Design, rep quotas add up to {format_money(total)}, "
+        f"{format_money(target - total)} "
+        f"({short:.1%}) below the company target of {format_money(target)}: every rep can "
+        "reach quota while the company misses its number."
+    ) in summary
+    assert '<p class="warn"><b>Warning:</b> in Design' in text
+    # each alternative's item: what it changes and the trade-off lead, in bold
+    assert "<li><b>Design changes:</b> plan Design plan instead of" in text
+    assert "<br><b>Trade-off:</b> +$" in text
+    base_total = float(redesign[0].quotas.annual.sum())
+    over = base_total / float(redesign[0].company_target) - 1
+    assert (
+        f"Over-assignment differs: rep quotas add up to {format_money(base_total)} in "
+        f"Baseline 2026 ({over:.1%} above the company target of {format_money(target)}) and "
+        f"{format_money(total)} in Design ({short:.1%} below)."
+    ) in summary
+
+
+def test_no_quota_warning_when_the_quotas_are_over_assigned_alike(report_text):
+    summary = _section(report_text, '<section id="summary">')
+    assert 'class="warn"' not in summary and "Over-assignment differs" not in summary
+
+
+def test_the_common_paragraph_holds_only_what_every_scenario_shares(redesign, tmp_path):
+    text = write_report(redesign, tmp_path / "r.html").read_text("utf-8")
+    section = html.unescape(_section(text, "<h2>Assumptions</h2>"))
+    common = section[section.index("Common to all scenarios.") :]
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', section)
+    # two plans with different names and rules: never common, each in its column
+    assert "Plan" in rows and "Design plan" in section and "Baseline 2026 AE plan (" in section
+    assert "Plan:" not in common and "Design plan" not in common
+    assert "Quota method:" not in common and "Over-assignment:" not in common
+    # a description belongs to its scenario; the copied one says it is a copy
+    assert "Description" in rows and "Description:" not in common
+    assert "Current AE plan" not in common
+    assert "(the description of Baseline 2026, copied: it does not describe what this" in section
+    # what is the same is still said once
+    assert "Plan year: 2026" in common and "Behaviour: on" in common
+
+
+def test_percentages_have_one_decimal_unless_the_interval_needs_more(report_text):
+    from spm_sim.report.summary import fmt_range
+
+    # half-widths of 0.42 pp, 0.04 pp and 0.006 pp: 1, 2 and 3 decimals, as the app's ± 2 SE
+    assert row_decimals([(1.0053, 1.0137)]) == 1
+    assert row_decimals([(0.04169, 0.04250)], cap=3) == 2
+    assert row_decimals([(0.00588, 0.00601)], cap=3) == 3
+    assert fmt_range(1.0053, 1.0137, "ratio", "USD") == "100.5% to 101.4%"
+    table = _section(report_text, "<h2>Headline figures</h2>")
+    attainment = table[table.index("Company attainment") :]
+    attainment = attainment[: attainment.index("</tr>")]
+    # last year's attainment takes the row's decimals: no "98.68%" beside "100.9%"
+    values = re.findall(r"(\d+(?:\.\d+)?)%", attainment)
+    assert values and {len(v.split(".")[1]) if "." in v else 0 for v in values} == {1}

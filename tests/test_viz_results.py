@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 
 from spm_sim import sample_scenario, simulate
@@ -85,3 +88,50 @@ def test_money_is_in_the_results_currency(results):
     # and in dollars, the dollar sign is escaped so matplotlib does not read maths
     dollars = quarterly_accrual_chart(quarterly_accrual(results))
     assert all(t.get_text().startswith("\\$") for t in dollars.axes[0].texts)
+
+
+def _text_boxes(fig):
+    """Every visible text of the figure with its bounding box on the drawn canvas."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    texts = [t for ax in fig.axes for t in ax.texts]
+    texts += [ax.yaxis.label for ax in fig.axes] + [fig.axes[-1].xaxis.label]
+    low, high = fig.axes[-1].get_xlim()
+    texts += [  # the ticks drawn (matplotlib keeps some beyond the limits, not drawn)
+        t
+        for t, x in zip(fig.axes[-1].get_xticklabels(), fig.axes[-1].get_xticks(), strict=True)
+        if t.get_text() and low <= x <= high
+    ]
+    if fig._suptitle is not None:
+        texts.append(fig._suptitle)
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in texts if t.get_visible()]
+
+
+def _overlaps(fig):
+    boxes = _text_boxes(fig)
+    return [
+        (a, b)
+        for i, (a, box_a) in enumerate(boxes)
+        for b, box_b in boxes[i + 1 :]
+        if box_a.overlaps(box_b)
+    ]
+
+
+def test_the_percentile_labels_never_overlap(results):
+    # the walk's figure: P10 $4.91M, P50 $5.86M and P90 $6.90M ran into one another
+    fig = cost_distribution(results)
+    assert _overlaps(fig) == []
+    labels = [t for t in fig.axes[0].texts if t.get_text().startswith("P")]
+    assert len(labels) == 3
+    # a distribution so narrow that the three lines nearly coincide: still apart, and
+    # each label inside the figure
+    trials = results[0].trials.copy()
+    trials["incentive_cost"] = 5.0e6 + np.linspace(-1, 1, len(trials)) * 1e3
+    # the figure reads a result's trials and scenario only
+    narrow = [results[0], SimpleNamespace(trials=trials, scenario=results[0].scenario)]
+    fig = cost_distribution(narrow)
+    assert _overlaps(fig) == []
+    width, height = FigureCanvasAgg(fig).get_width_height()
+    for text, box in _text_boxes(fig):
+        assert box.x0 >= 0 and box.x1 <= width and box.y1 <= height, text

@@ -54,9 +54,11 @@ from .summary import (
     fmt_diff,
     fmt_range,
     fmt_value,
+    quota_warnings,
     reading_notes,
     row_decimals,
-    scenario_sentences,
+    scenario_parts,
+    what_changes,
 )
 
 if TYPE_CHECKING:
@@ -266,6 +268,7 @@ p { margin: 6px 0; }
 #summary h2 { border-bottom: none; margin-top: 10px; }
 #summary .decide { font-size: 16px; }
 #summary li { margin: 6px 0; }
+#summary .warn { background: #fff5e6; border-left: 4px solid #c8641e; padding: 6px 12px; }
 .wide { overflow-x: auto; }
 table { border-collapse: collapse; margin: 8px 0 6px; font-size: 14px; }
 th, td { border: 1px solid #d0d4da; padding: 5px 10px; vertical-align: top; }
@@ -580,10 +583,8 @@ def _auto_title(results) -> str:
     if len(results) == 1:
         return f"Incentive plan {year}: {results[0].scenario.name}"
     n = len(results) - 1
-    return (
-        f"Incentive plan {year}: {n} alternative{'s' if n > 1 else ''} "
-        f"against {results[0].scenario.name}"
-    )
+    what = results[1].scenario.name if n == 1 else f"{n} alternatives"
+    return f"Incentive plan {year}: {what} against the baseline, {results[0].scenario.name}"
 
 
 def _lists_the_scenarios(title: str, results) -> bool:
@@ -611,15 +612,33 @@ def _page_head(results, title: str, notes: list[str]) -> list[str]:
     return parts
 
 
+def _labelled(text: str, head: str) -> str:
+    """Escaped text, its lead ``head`` in bold when it starts with ``head: ``."""
+    if text.startswith(head + ": "):
+        return f"<b>{_e(head)}:</b> {_e(text[len(head) + 2 :])}"
+    return _e(text)
+
+
 def _summary_section(results, table: pd.DataFrame, last, currency: str) -> list[str]:
     """Page one: what to decide, one sentence per scenario, how to read the ranges."""
     parts = [
         '<section id="summary"><h2>Summary: what to decide</h2>',
         f'<p class="decide">{_e(decision_paragraph(results, table, currency, last))}</p>',
     ]
-    sentences = scenario_sentences(results, table, currency)
-    if sentences:
-        parts.append("<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>")
+    warnings = quota_warnings(results, currency)
+    parts += [f'<p class="warn">{_labelled(t, "Warning")}</p>' for t in warnings]
+    items = [
+        "<br>".join(
+            _labelled(part, head)
+            for part, head in zip(
+                three, (f"{r.scenario.name} changes", "Trade-off", ""), strict=True
+            )
+            if part
+        )
+        for r, three in zip(results[1:], scenario_parts(results, table, currency), strict=True)
+    ]
+    if items:
+        parts.append("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
     parts += [f'<p class="note">{_e(t)}</p>' for t in reading_notes(results, table)]
     parts.append("</section>")
     return parts
@@ -802,12 +821,31 @@ def _assumption_pairs(r) -> list[tuple[str, str]]:
     ]
 
 
+_SAME = "the same inputs as the baseline"
+
+#: Assumptions that belong to their scenario: shown per scenario, never as common.
+_OWN = frozenset({"Description"})
+
+
 def _assumptions_section(results) -> list[str]:
     """One table of what differs between scenarios, and one line of what they share."""
     pairs = [dict(_assumption_pairs(r)) for r in results]
+    base = results[0]
+    for r, p in zip(results[1:], pairs[1:], strict=True):
+        # the baseline's description copied onto a scenario that changes something
+        copied = r.scenario.description.strip() == base.scenario.description.strip()
+        if copied and r.scenario.description.strip() and what_changes(r, base) != _SAME:
+            p["Description"] = (
+                f"(the description of {base.scenario.name}, copied: it does not describe "
+                "what this scenario changes; see the rows below)"
+            )
     labels = list(dict.fromkeys(k for p in pairs for k in p))
     names = [r.scenario.name for r in results]
-    differ = [k for k in labels if len({p.get(k, "(not modelled)") for p in pairs}) > 1]
+    # a description belongs to its scenario: one copied from another scenario whose
+    # plan or quotas were then changed says nothing true about both
+    differ = [
+        k for k in labels if len({p.get(k, "(not modelled)") for p in pairs}) > 1 or k in _OWN
+    ]
     common = [k for k in labels if k not in differ]
     parts = ["<section><h2>Assumptions</h2>"]
     if len(results) == 1:
@@ -894,7 +932,8 @@ def write_report(
     title : str, optional
         The page's heading. Default (and for a title that only strings three or more
         scenario names together): "Incentive plan <year>: <n> alternatives against
-        <baseline>".
+        the baseline, <baseline>" ("<alternative> against the baseline, <baseline>"
+        for one).
     notes : str or sequence of str, optional
         Paragraphs shown under the title (escaped, like every user-given text).
     book : Book, optional

@@ -21,10 +21,14 @@ from typing import Any
 import pandas as pd
 
 from spm_sim._format import format_money, format_pct
+from spm_sim.comp import component_rules, plan_rules
 
 __all__ = [
     "decision_paragraph",
     "scenario_sentences",
+    "scenario_parts",
+    "what_changes",
+    "quota_warnings",
     "reading_notes",
     "fmt_value",
     "fmt_range",
@@ -34,13 +38,16 @@ __all__ = [
 
 
 def _pp_decimals(low: float, high: float) -> int:
-    """Decimals of a percentage that show the digit an interval from low to high moves."""
-    width = abs(high - low) * 100
-    if not math.isfinite(width) or width >= 1:
+    """Decimals of a percentage that show the first digit of an interval's half-width.
+
+    The convention of the whole package (``2 SE`` in the app and the command line, the
+    half-width of a 95% interval here): one decimal unless the interval is narrower
+    than a tenth of a point either side, then two, then three.
+    """
+    half = abs(high - low) * 100 / 2
+    if not math.isfinite(half) or half <= 0:
         return 1
-    if width >= 0.1:
-        return 2
-    return 3
+    return int(min(max(-math.floor(math.log10(half)), 1), 3))
 
 
 def row_decimals(intervals: Sequence[tuple[float, float]], *, cap: int = 2) -> int:
@@ -57,13 +64,14 @@ def row_decimals(intervals: Sequence[tuple[float, float]], *, cap: int = 2) -> i
     Returns
     -------
     int
-        1 when every interval is at least a point wide, 2 down to a tenth of a point,
-        else 3; never above ``cap``. The figure and its interval use the same number,
-        so a row never reads "53%" over "48.21% to 56.93%".
+        1 while the interval reaches at least 0.1 point either side of its middle,
+        2 down to 0.01 point, else 3 (the first digit of the half-width shows); never
+        above ``cap``. The figure and its interval use the same number, so a row
+        never reads "53%" over "48.21% to 56.93%".
 
     Examples
     --------
-    >>> row_decimals([(0.482, 0.569)]), row_decimals([(0.482, 0.569), (0.5301, 0.5342)])
+    >>> row_decimals([(0.482, 0.569)]), row_decimals([(0.482, 0.569), (0.5301, 0.5305)])
     (1, 2)
     >>> row_decimals([(0.0, 0.0), (0.10001, 0.10003)], cap=3)
     3
@@ -204,6 +212,380 @@ def _more_less(d: float, currency: str) -> str:
 
 def _figure(table: pd.DataFrame, name: str, key: str) -> pd.Series:
     return table.loc[(name, key)]
+
+
+# ----------------------------------------------------------------------------- what changes
+
+#: At most this many changes of a plan's rules are written out on page one; the rest
+#: are counted ("and 2 more rule changes: see Plans").
+MAX_RULE_CHANGES = 4
+
+
+def _pct0(x: float) -> str:
+    """A share as a percentage with no decimals unless it has some (12.5%)."""
+    return f"{x:.0%}" if abs(x * 100 - round(x * 100)) < 1e-9 else f"{x:.1%}"
+
+
+def _rates(c: Any) -> str:
+    """A commission component's rates in a few words: "1x to 100%, 2x above 100%"."""
+    if getattr(c, "curve", None) is not None:
+        return "pay curve " + ", ".join(
+            f"{_pct0(p.attainment)} -> {p.payout:g}x TI" for p in c.curve
+        )
+    tcr = getattr(c, "rate_basis", "tcr") == "tcr"
+    parts = []
+    for t in c.tiers:
+        rate = f"{t.rate:g}x" if tcr else f"{t.rate:.2%} of units"
+        if t.end is None:
+            where = "throughout" if t.start == 0 else f"above {_pct0(t.start)}"
+        else:
+            where = f"to {_pct0(t.end)}"
+        parts.append(f"{rate} {where}")
+    text = "rates " + ", ".join(parts)
+    return text + (" (retroactive)" if getattr(c, "tier_method", "") == "retroactive" else "")
+
+
+def _component_aspects(c: Any, currency: str) -> dict[str, str]:
+    """What a reader compares in one component, each in a few words."""
+    if getattr(c, "tiers", None) is None:  # a bonus, MBO, SPIFF or contest: its rules
+        return {
+            "rules": "; ".join(component_rules(c, currency)),
+            "weight": f"weight {c.weight:.0%}" if getattr(c, "weight", None) else "",
+        }
+    cap = []
+    if c.attainment_cap is not None:
+        cap.append(f"attainment cap {_pct0(c.attainment_cap)}")
+    if c.payout_cap is not None:
+        cap.append(f"payout cap {c.payout_cap:g}x TI")
+    gate = (
+        f"gate: {c.gate.measure} at least {_pct0(c.gate.min_attainment)}"
+        if c.gate is not None
+        else "no gate"
+    )
+    multiplier = (
+        f"multiplier on {c.multiplier.measure}" if c.multiplier is not None else "no multiplier"
+    )
+    return {
+        "rates": _rates(c),
+        "threshold": f"threshold {_pct0(c.threshold)}" if c.threshold else "no threshold",
+        "cap": " and ".join(cap) or "no cap",
+        "gate": gate,
+        "multiplier": multiplier,
+        "weight": f"weight {c.weight:.0%}",
+        "measure": f"measured on {c.measure}",
+        "period": f"measured by {c.period}",
+    }
+
+
+def _plan_changes(plan: Any, base: Any) -> str:
+    """How a plan differs from the baseline's: its name, then its differing rules.
+
+    >>> from spm_sim import sample_scenario
+    >>> a, b = (sample_scenario(n).plan for n in ("accelerated", "baseline"))
+    >>> print(_plan_changes(a, b))  # doctest: +NORMALIZE_WHITESPACE
+    plan Accelerated 2026 AE plan instead of Baseline 2026 AE plan: rates 0.8x to 50%,
+    1.2x to 100%, 2.5x above 100% (baseline 1x to 100%, 1.5x to 150%, 2x above 150%);
+    threshold 60% (baseline 50%); payout cap 3x TI (baseline attainment cap 300%)
+    """
+    if plan.model_dump_json() == base.model_dump_json():
+        return ""
+    changes = []
+    theirs = {c.name: c for c in base.components}
+    mine = {c.name for c in plan.components}
+    several = len(plan.components) > 1 or len(base.components) > 1
+    for c in plan.components:
+        if c.name not in theirs:
+            changes.append(f"adds {c.name} ({'; '.join(component_rules(c, plan.currency))})")
+            continue
+        new = _component_aspects(c, plan.currency)
+        old = _component_aspects(theirs[c.name], base.currency)
+        for key, text in new.items():
+            was = old.get(key, "")
+            if text == was:
+                continue
+            word = text.split(" ", 1)[0] + " "
+            if was.startswith(word) and text.startswith(word):  # "threshold 60% (baseline 50%)"
+                was = was[len(word) :]
+            change = f"{text} (baseline {was})" if was else text
+            changes.append(f"{c.name} {change}" if several else change)
+    changes += [f"drops {name}" for name in theirs if name not in mine]
+    if plan.pay_mix != base.pay_mix:
+        changes.append(f"pay mix {plan.pay_mix} (baseline {base.pay_mix})")
+    for what in ("draw", "clawback"):
+        a, b = getattr(plan, what, None), getattr(base, what, None)
+        if a != b:
+            rules = plan_rules(plan)
+            rule = rules.loc[rules["type"] == what, "rule"]
+            changes.append(rule.iloc[0] if len(rule) else f"no {what} (baseline has one)")
+    if plan.measures != base.measures:
+        changes.append("other measure definitions")
+    if plan.currency != base.currency:
+        changes.append(f"paid in {plan.currency} (baseline {base.currency})")
+    if len(changes) > MAX_RULE_CHANGES:
+        more = len(changes) - MAX_RULE_CHANGES
+        changes = [
+            *changes[:MAX_RULE_CHANGES],
+            f"and {more} more rule change{'s' if more > 1 else ''}",
+        ]
+    head = (
+        f"plan {plan.name} instead of {base.name}"
+        if plan.name != base.name
+        else f"plan {plan.name} with other rules"
+    )
+    if not changes:
+        return head + " (the same rules)"
+    return f"{head}: {'; '.join(changes)}"
+
+
+def _quota_head(q: Any, year: int) -> str:
+    """The method part of a quota rule ("calibrated: each rep has a 60% chance ...")."""
+    return str(q.describe(year)).split(": company target")[0]
+
+
+def _quota_changes(r: Any, base: Any) -> list[str]:
+    """How a scenario's quotas differ from the baseline's, in short clauses."""
+    q, b = r.scenario.quota, base.scenario.quota
+    year, byear = r.scenario.plan_year, base.scenario.plan_year
+    out = []
+    if _quota_head(q, year) != _quota_head(b, byear):
+        out.append(f"quotas {_quota_head(q, year)} (baseline {_quota_head(b, byear)})")
+    if q.target != b.target:
+        cur = r.scenario.plan.currency
+
+        def given(x: Any) -> str:
+            return "from growth" if x is None else format_money(x, currency=cur) + " given"
+
+        out.append(f"company target {given(q.target)} (baseline {given(b.target)})")
+    elif q.target is None and q.growth != b.growth:
+        out.append(f"growth {q.growth:+.1%} (baseline {b.growth:+.1%})")
+    set_a, set_b = q.over_assignment.total, b.over_assignment.total
+    real_a, real_b = r.quotas.over_assignment, base.quotas.over_assignment
+    if set_a != set_b or abs(real_a - real_b) >= 0.0005:
+        out.append(
+            f"over-assignment {set_a:.1%} set, {real_a:.1%} realised (baseline {set_b:.1%} "
+            f"set, {real_b:.1%} realised)"
+        )
+    said = {"method", "options", "target", "growth", "over_assignment"}
+    other = [
+        f.replace("_", " ")
+        for f in type(q).model_fields
+        if f not in said and getattr(q, f) != getattr(b, f)
+    ]
+    if other:
+        out.append(f"other quota settings ({', '.join(other)})")
+    return out
+
+
+_MODELS = (
+    ("workforce", "workforce"),
+    ("behaviour", "behaviour"),
+    ("time_allocation", "time allocation"),
+    ("programmes", "programmes"),
+)
+
+
+def what_changes(r: Any, base: Any) -> str:
+    """What a scenario changes against the baseline, in one clause derived from both.
+
+    Parameters
+    ----------
+    r, base : SimulationResult
+        The alternative and the baseline.
+
+    Returns
+    -------
+    str
+        The plan (its name and the rules that differ), the quotas (method, growth or
+        target, over-assignment set and realised), the models switched on or off
+        (workforce, behaviour, time allocation, programmes), the capacity factor, the
+        book, the plan year and the simulation (engine, simulated years, seed): each
+        only when it differs, separated by semicolons. "the same inputs as the
+        baseline" when nothing differs. The assumptions table of the report shows the
+        same differences in full.
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario, simulate
+    >>> base = sample_scenario("baseline").replace(engine="summed")
+    >>> results = [simulate(s, 20, rng=1) for s in (base, base.replace(name="B", trials=40))]
+    >>> what_changes(results[1], results[0])
+    'the same inputs as the baseline'
+    >>> what_changes(simulate(base, 30, rng=2), results[0])
+    '30 simulated years (baseline 20); seed 2 (baseline 1)'
+    """
+    s, b = r.scenario, base.scenario
+    out = []
+    plan = _plan_changes(s.plan, b.plan)
+    if plan:
+        out.append(plan)
+    out += _quota_changes(r, base)
+    for field, label in _MODELS:
+        mine, theirs = getattr(s, field), getattr(b, field)
+        if mine == theirs:
+            continue
+        if theirs is None:
+            out.append(f"{label} on (baseline off)")
+        elif mine is None:
+            out.append(f"{label} off (baseline on)")
+        else:
+            out.append(f"other {label} settings")
+    if s.capacity_factor != b.capacity_factor:
+        out.append("another capacity factor")
+    name, bname = r.book_info.get("name"), base.book_info.get("name")
+    if name != bname:
+        out.append(f"book {name} (baseline {bname})")
+    elif r.book_info.get("path") != base.book_info.get("path"):
+        out.append("the book from another folder")
+    if s.plan_year != b.plan_year:
+        out.append(f"plan year {s.plan_year} (baseline {b.plan_year})")
+    if s.engine != b.engine:
+        out.append(f"sales drawn {s.engine} (baseline {b.engine})")
+    if r.n_trials != base.n_trials:
+        out.append(f"{r.n_trials:,} simulated years (baseline {base.n_trials:,})")
+    if dict(r.seed) != dict(base.seed):
+        out.append(f"seed {_seed_text(r.seed)} (baseline {_seed_text(base.seed)})")
+    return "; ".join(out) or "the same inputs as the baseline"
+
+
+def _seed_text(seed: Any) -> str:
+    spawn = seed.get("spawn_key") if hasattr(seed, "get") else None
+    return f"{seed['entropy']}" + (f", spawn key {tuple(spawn)}" if spawn else "")
+
+
+def _change_sentence(r: Any, base: Any) -> str:
+    """The opening of a scenario's sentence: its description, or what it changes."""
+    mine, theirs = r.scenario.description.strip(), base.scenario.description.strip()
+    text = mine.rstrip(".") if mine and mine != theirs else what_changes(r, base)
+    return f"{r.scenario.name} changes: {text}."
+
+
+def _trade_off(r: Any, base: Any, t: pd.DataFrame, currency: str) -> str:
+    """What a real difference in cost buys (or a saving gives up) in sales and target.
+
+    Empty when the cost does not differ for real. The sales and the chance of reaching
+    target are named only when their difference is real; when neither is, the money
+    buys nothing in sales in this model (and why, when reps do not respond to the plan).
+    """
+    name = r.scenario.name
+    cost = _figure(t, name, "cost_mean")
+    if cost["identical"] or not cost["real"]:
+        return ""
+    sales, hit = _figure(t, name, "bookings"), _figure(t, name, "hit")
+    d = float(cost["diff"])
+    money = format_money(abs(d), currency=currency)
+    gains = []
+    if sales["real"] and not sales["identical"]:
+        span = fmt_range(sales["diff_low"], sales["diff_high"], "$", currency, diff=True)
+        gains.append(
+            (
+                float(sales["diff"]),
+                format_money(sales["diff"], currency=currency, sign=True),
+                f"of bookings (95% interval {span})",
+            )
+        )
+    if hit["real"] and not hit["identical"]:
+        places = row_decimals([(hit["diff_low"], hit["diff_high"])], cap=1)
+        span = fmt_range(
+            hit["diff_low"], hit["diff_high"], "prob", currency, diff=True, decimals=places
+        )
+        gains.append(
+            (
+                float(hit["diff"]),
+                f"{hit['diff'] * 100:+.{places}f} pp",
+                f"chance of reaching the company target (95% interval {span})",
+            )
+        )
+    if not gains:
+        why = (
+            " (reps' response to the plan is not modelled)"
+            if r.scenario.behaviour is None and base.scenario.behaviour is None
+            else ""
+        )
+        if d > 0:
+            return f" Trade-off: the extra {money} a year buys nothing in sales in this model{why}."
+        return (
+            f" Trade-off: the saving of {money} a year costs nothing in sales in this model{why}."
+        )
+    up = all(g > 0 for g, _, _ in gains)
+    down = all(g < 0 for g, _, _ in gains)
+    if d > 0 and up:
+        lead, verb = f"{format_money(d, currency=currency, sign=True)} a year", "buys"
+    elif d < 0 and down:
+        lead, verb = f"Saving {money} a year", "gives up"
+    elif d > 0:
+        lead, verb = f"Paying {money} more a year", "comes with"
+    else:
+        lead, verb = f"Saving {money} a year", "comes with"
+    parts = [
+        f"{text.lstrip('+-') if verb == 'gives up' else text} {what}" for _, text, what in gains
+    ]
+    return f" Trade-off: {lead} {verb} {' and '.join(parts)}."
+
+
+def quota_warnings(results: Sequence[Any], currency: str) -> list[str]:
+    """Quotas that do not add up to the company target, and over-assignments that differ.
+
+    Parameters
+    ----------
+    results : sequence of SimulationResult
+        The first is the baseline.
+    currency : str
+        ISO 4217 code of the money figures.
+
+    Returns
+    -------
+    list of str
+        One warning per scenario whose rep quotas add up to less than its company
+        target (every rep can reach quota while the company misses its number), with
+        the shortfall in money and as a share of the target; then, when the
+        over-assignment (sum of rep quotas / company target - 1) differs between the
+        scenarios, one sentence with each scenario's. Empty when neither applies.
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario, simulate
+    >>> base = sample_scenario("baseline").replace(engine="summed")
+    >>> low = sample_scenario("calibrated_quotas").replace(engine="summed", name="Low")
+    >>> low = low.replace(quota=low.quota.replace(calibration_trials=200))
+    >>> results = [simulate(s, 20, rng=1) for s in (base, low)]
+    >>> [w, differs] = quota_warnings(results, "USD")
+    >>> w[: w.index(": every")]
+    'Warning: in Low, rep quotas add up to $116M, $15.8M (12.0%) below the company target of $132M'
+    >>> "every rep can reach quota while the company misses its number" in w
+    True
+    """
+
+    def money(x: float) -> str:
+        return format_money(x, currency=currency)
+
+    out = []
+    shares = []
+    for r in results:
+        total, target = float(r.quotas.annual.sum()), float(r.company_target)
+        share = total / target - 1 if target > 0 else float("nan")
+        shares.append((r, total, target, share))
+        if math.isfinite(share) and share < -0.0005:
+            out.append(
+                f"Warning: in {r.scenario.name}, rep quotas add up to {money(total)}, "
+                f"{money(target - total)} ({-share:.1%}) below the company target of "
+                f"{money(target)}: every rep can reach quota while the company misses its "
+                "number."
+            )
+    rounded = {f"{s:.1%}" for _, _, _, s in shares if math.isfinite(s)}
+    if len(results) > 1 and len(rounded) > 1:
+        one_target = len({money(target) for _, _, target, _ in shares}) == 1
+        parts = []
+        for k, (r, total, target, s) in enumerate(shares):
+            where = "above" if s >= 0 else "below"
+            if not one_target:
+                of = f" its target of {money(target)}"
+            elif k == 0:
+                of = f" the company target of {money(target)}"
+            else:
+                of = ""
+            parts.append(f"{money(total)} in {r.scenario.name} ({abs(s):.1%} {where}{of})")
+        out.append(f"Over-assignment differs: rep quotas add up to {_join(parts)}.")
+    return out
 
 
 def _only_the_simulation(r: Any, base: Any) -> str:
@@ -355,7 +737,11 @@ def scenario_sentences(results: Sequence[Any], table: pd.DataFrame, currency: st
     Returns
     -------
     list of str
-        Per alternative: its mean cost against the baseline's with the paired
+        Per alternative: what it changes (its description when it has one of its
+        own, else :func:`what_changes`); what a real difference in cost buys in
+        sales and in the chance of reaching target, or that it buys nothing in
+        sales in this model (a saving: what it gives up); its mean cost against the
+        baseline's with the paired
         difference's 95% interval (or "the same in every simulated year"), the bad
         year (P90) when its difference is real (else "within noise"), its sales
         (unchanged and why, "do not differ beyond noise", or higher or lower and
@@ -373,9 +759,26 @@ def scenario_sentences(results: Sequence[Any], table: pd.DataFrame, currency: st
     >>> results = [simulate(s, 100, rng=1) for s in (base, alt)]
     >>> [text] = scenario_sentences(results, headline_figures(results), "USD")
     >>> text[: text.index("(")]
-    'Accelerated 2026 costs $1...k more a year than Baseline 2026 '
+    'Accelerated 2026 changes: Steeper AE plan '
+    >>> text[text.index("Trade-off") : text.index("model") + 5]
+    'Trade-off: the extra $1...k a year buys nothing in sales in this model'
     >>> "Sales are unchanged because reps' response to the plan is not modelled" in text
     True
+    """
+    return [" ".join(p for p in parts if p) for parts in scenario_parts(results, table, currency)]
+
+
+def scenario_parts(
+    results: Sequence[Any], table: pd.DataFrame, currency: str
+) -> list[tuple[str, str, str]]:
+    """The three parts of each sentence of :func:`scenario_sentences`, to lay out apart.
+
+    Returns
+    -------
+    list of (str, str, str)
+        Per alternative: what it changes ("<name> changes: ..."), the trade-off
+        ("Trade-off: ...", or "" when the cost does not differ for real) and the
+        figures in detail (cost, bad year, sales, chance of reaching target).
     """
     t = table.set_index(["scenario", "key"])
     base = results[0]
@@ -394,7 +797,7 @@ def scenario_sentences(results: Sequence[Any], table: pd.DataFrame, currency: st
                 f" {name} is {bname} simulated again with {chance}: nothing else differs, so "
                 "all of the difference is chance (the simulation's noise)."
             )
-        out.append(text)
+        out.append((_change_sentence(r, base), _trade_off(r, base, t, currency).strip(), text))
     return out
 
 
@@ -491,9 +894,13 @@ def decision_paragraph(
     hit = _figure(t, bname, "hit")
     alts = results[1:]
     if alts:
+        names = _join([r.scenario.name for r in alts])
+        many = len(alts) > 1
+        count = _NUMBERS.get(len(alts), f"{len(alts):,}")
         text = (
-            f"Decide which plan and quotas to run in {year}: {len(alts)} alternative"
-            f"{'s are' if len(alts) > 1 else ' is'} set against the baseline, {bname}. "
+            f"Decide which plan and quotas to run in {year}. {count} alternative"
+            f"{'s' if many else ''}, {names}, {'are' if many else 'is'} compared with the "
+            f"baseline, {bname}. "
         )
     else:
         text = f"What {bname} costs in {year}, and the chance it brings the company target. "
@@ -514,7 +921,7 @@ def decision_paragraph(
         text += (
             f" Replayed on {last.year}'s real deals (quotas rebuilt from earlier history), "
             f"the baseline plan would have paid {money(f['cost_mean'])} on "
-            f"{money(f['bookings'])} of bookings, {format_pct(f['attainment'], decimals=0)} "
+            f"{money(f['bookings'])} of bookings, {format_pct(f['attainment'], decimals=1)} "
             "of that year's rebuilt target."
         )
     elif last is not None:
@@ -597,6 +1004,9 @@ def reading_notes(results: Sequence[Any], table: pd.DataFrame) -> list[str]:
                 f"{'their' if many else 'its'} differences combine both runs' noise."
             )
     return notes
+
+
+_NUMBERS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six"}
 
 
 def _join(names: Sequence[str]) -> str:

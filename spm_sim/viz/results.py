@@ -175,21 +175,36 @@ def _reference_line(ax: Axes, x: float, label: str) -> None:
     )
 
 
+#: Where each percentile's label sits above its panel, in points from the line's top:
+#: P10 ends just left of its line and P90 starts just right of its own, so the two
+#: can never meet (P10 <= P90); P50 is centred one line higher, above both.
+_MARK_LABELS: dict[str, tuple[tuple[float, float], str]] = {
+    "P10": ((-3, 2), "right"),
+    "P50": ((0, 14), "center"),
+    "P90": ((3, 2), "left"),
+}
+
+
 def _percentile_marks(ax: Axes, values: np.ndarray, color, currency: str) -> None:
-    """P10, P50 and P90 of ``values`` as vertical lines labelled in money above the data."""
+    """P10, P50 and P90 of ``values`` as vertical lines labelled in money above the data.
+
+    The labels never overlap, however close the percentiles are (see
+    ``_MARK_LABELS``): a narrow distribution keeps three readable labels.
+    """
     v = values[np.isfinite(values)]
     if not v.size:
         return
     marks = np.percentile(v, [10, 50, 90])
     for k, (x, name) in enumerate(zip(marks, ("P10", "P50", "P90"), strict=True)):
         ax.axvline(x, color="black" if name == "P50" else color, linewidth=1.8 if k == 1 else 1.1)
+        offset, align = _MARK_LABELS[name]
         ax.annotate(
             safe_label(f"{name} {format_money(float(x), currency=currency)}"),
             xy=(x, 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(0, 2),
+            xytext=offset,
             textcoords="offset points",
-            ha="center",
+            ha=align,
             va="bottom",
             fontsize=8.5,
             fontweight="bold" if name == "P50" else "normal",
@@ -210,7 +225,9 @@ def cost_distribution(results: Sequence) -> Figure:
     Figure
         One row per scenario on a shared money axis: the histogram of the incentive
         paid in each simulated year, with P10, P50 (black, bold) and P90 marked and
-        labelled in money above the panel, the scenario's name at its left and, in the
+        labelled in money above the panel (P10 to the left of its line, P90 to the
+        right of its own, P50 a line higher: they never overlap), the scenario's
+        name at its left and, in the
         other panels, the baseline's P50 as a dashed grey line to compare against.
         No legend: every mark is labelled where it is drawn.
 
