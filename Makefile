@@ -40,7 +40,7 @@ test: $(STAMP)
 
 app: $(STAMP)
 	@echo "The planner's workbench: open http://127.0.0.1:$(APP_PORT) (Ctrl-C stops it)"
-	JUPYTER_PATH=share/jupyter $(VENV)/bin/voila notebooks/app.ipynb --template=spm-app --no-browser --port=$(APP_PORT) --Voila.ip=127.0.0.1 --show_tracebacks=False
+	JUPYTER_PATH=share/jupyter $(VENV)/bin/voila notebooks/app.ipynb --template=spm-app --no-browser --port=$(APP_PORT) --Voila.ip=127.0.0.1 --show_tracebacks=False --MappingKernelManager.cull_interval=60 --MappingKernelManager.cull_idle_timeout=600 --MappingKernelManager.cull_connected=False
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)

@@ -307,6 +307,8 @@ def format_diff(diff: float, se: float, unit: str, *, currency: str = "USD") -> 
     '-3.1 pp ± 0.4 pp'
     >>> format_diff(0.0, 0.0, "prob")
     'no change'
+    >>> format_diff(0.00051, 1e-7, "ratio")
+    '+0.051 pp ± under 0.001 pp'
     """
     if not math.isfinite(diff):
         return "n/a"
@@ -318,10 +320,20 @@ def format_diff(diff: float, se: float, unit: str, *, currency: str = "USD") -> 
             text += f" ± {format_money(2 * se, currency=currency)}"
         return text
     d = _pp_decimals(se)
-    text = f"{diff * 100:+.{d}f} pp"
+    text = _pp(diff, 3 if abs(diff) * 100 < 0.05 else d, sign=True)
     if math.isfinite(se):
-        text += f" ± {2 * se * 100:.{d}f} pp"
+        text += f" ± {_pp(2 * se, d)}"
     return text
+
+
+def _pp(x: float, decimals: int, *, sign: bool = False) -> str:
+    """A share in percentage points; one too small for the decimals shown (but not
+    zero) reads "under 0.001 pp", never "0.000 pp"."""
+    shown = f"{x * 100:{'+' if sign else ''}.{decimals}f}"
+    if x != 0 and float(shown) == 0:
+        side = ("+" if x > 0 else "-") if sign else ""
+        return f"{side}under 0.001 pp"
+    return f"{shown} pp"
 
 
 def format_value(x: float, unit: str, currency: str) -> str:

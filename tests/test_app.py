@@ -7,6 +7,7 @@ library's own ``replace`` (not the app's lever code).
 
 from __future__ import annotations
 
+import html
 import io
 import zipfile
 from dataclasses import replace
@@ -83,9 +84,9 @@ def test_a_plan_lever_shows_what_the_library_computes(app, baseline):
         name=f"Design (from {baseline.plan.name})",
         components=(comp.replace(threshold=0.6, tiers=tiers), *baseline.plan.components[1:]),
     )
-    design = baseline.replace(name="Design", plan=plan)
+    design = baseline.replace(name="Design: threshold 60%, accelerators x1.5", plan=plan)
     pd.testing.assert_frame_equal(app.table, expected_table(baseline, design))
-    assert app.table.loc["Incentive cost, mean", "Design"] in app.headline_box.value
+    assert app.table.loc["Incentive cost, mean", design.name] in app.headline_box.value
     assert "Running" not in app.status.value and "Updated in" in app.status.value
     assert not any(w.disabled for w in (app.levers["growth"], app.scenario_menu))
 
@@ -95,7 +96,9 @@ def test_quota_levers_show_what_the_library_computes(app, baseline):
     quota = baseline.quota.replace(
         method="equal", growth=0.12, over_assignment={"region": 0.0, "rep": 0.1}
     )
-    design = baseline.replace(name="Design", quota=quota)
+    design = baseline.replace(
+        name="Design: quota growth 12%, over-assignment 10%, equal quotas", quota=quota
+    )
     pd.testing.assert_frame_equal(app.table, expected_table(baseline, design))
 
 
@@ -109,8 +112,8 @@ def test_behaviour_on_runs_baseline_and_design_with_it(app, baseline):
         name=f"Design (from {baseline.plan.name})",
         components=(comp.replace(attainment_cap=2.0), *baseline.plan.components[1:]),
     )
-    base = baseline.replace(behaviour=beh)
-    design = baseline.replace(name="Design", plan=plan, behaviour=beh)
+    base = baseline.replace(name="Baseline 2026, reps respond", behaviour=beh)
+    design = baseline.replace(name="Design: cap 200%, reps respond", plan=plan, behaviour=beh)
     pd.testing.assert_frame_equal(app.table, expected_table(base, design))
 
 
@@ -163,19 +166,167 @@ def test_an_unexpected_error_is_told_in_plain_words_and_logged(app, monkeypatch,
     assert "Traceback" in log and "internal detail" in log
 
 
-def test_a_failed_load_puts_the_menus_back_on_the_last_good_choice(app, baseline):
+def test_a_failed_load_puts_the_menus_back_on_the_last_good_choice(app, baseline, monkeypatch):
+    import spm_sim.widgets.app as app_module
+    from spm_sim.errors import DataError
+
+    def refused(scenario, *args, **kwargs):
+        raise DataError("no bookings", file=app.workdir / "data" / "upload-x1" / "b" / "reps.csv")
+
+    monkeypatch.setattr(app_module, "draw_sales", refused)
     before = app.result
-    app.plan_menu.value = "sdr_recoverable_draw.yaml"  # an SDR plan: the book's reps are AEs
-    assert "is for role 'SDR'" in app.error
+    app.plan_menu.value = "accelerated.yaml"
+    assert "reps.csv" in app.error and "no bookings" in app.error
+    assert str(app.workdir) not in app.error and "upload-x1" not in app.error  # names only
     assert app.plan_menu.value == "(the scenario's plan)"  # the menu shows what ran
     assert "menus are back on the last choice that ran" in app.error_box.value
     assert "Not updated" in app.status.value
     assert app.result is before and app.baseline.plan == baseline.plan
     # a lever now runs the baseline that is on screen, under its own name
+    monkeypatch.undo()
     app.set_levers(threshold=0.6)
     assert app.error == ""
     assert app.design.plan.name == f"Design (from {baseline.plan.name})"
     assert app.baseline_result.scenario.plan == baseline.plan
+
+
+def test_a_plan_for_a_role_the_book_lacks_is_marked_and_tried_on_its_reps(app):
+    sdr = "sdr_recoverable_draw.yaml"
+    labels = dict((key, label) for label, key in app.plan_menu.options)
+    assert labels[sdr] == f"{sdr} (for SDRs: this book has none)"
+    assert labels["accelerated.yaml"] == "accelerated.yaml"  # an AE plan: as it is
+    app.plan_menu.value = sdr
+    assert app.error == "" and app.plan_menu.value == sdr  # not a dead end
+    assert app.baseline.plan.role is None
+    cards = html.unescape(app.cards.value)
+    assert "is for role SDR; this book has none, so it is tried on the book's reps (AE)" in cards
+
+
+# ------------------------------------------------------------------ what is compared
+
+
+def test_the_design_is_named_and_described_by_what_moved(app):
+    assert app.design.name == "Design (no change)"
+    assert app.design.description == "Baseline 2026 as it is: no lever moved."
+    app.set_levers(accelerator=1.25, method="calibrated", behaviour=True)
+    assert app.design.name == "Design: calibrated quotas, accelerators x1.25, reps respond"
+    description = app.design.description
+    assert description.startswith("Baseline 2026 with ")
+    for said in (
+        "quota method: Same chance for every rep (calibrated) (baseline: Last year's run rate",
+        "accelerator rates above quota x1.25 the plan's",
+        "reps respond to the plan (effort, deal timing), in the baseline too",
+    ):
+        assert said in description
+    assert html.escape(app.design.name) in app.cards.value
+    assert description in html.unescape(app.report_bytes().decode("utf-8"))
+
+
+def test_an_uploaded_plan_names_the_baseline(app):
+    plan = (SAMPLE_PLANS / "baseline.yaml").read_text()
+    app.add_files({"my_plan.yaml": plan.replace("Baseline 2026 AE plan", "My plan").encode()})
+    assert app.error == ""
+    assert app.baseline.name == "Baseline 2026 with My plan"
+    assert app.baseline_result.scenario.name == "Baseline 2026 with My plan"
+    assert "against <b class='spm-baseline-name'>Baseline 2026 with My plan</b>" in app.cards.value
+    assert "The baseline runs plan My plan on book" in app.cards.value
+    assert app.design.description.startswith("Baseline 2026 with My plan as it is")
+    # the scenario's own description spoke of its own plan: it no longer rides along
+    assert app.baseline.description == (
+        "Baseline 2026 with the plan My plan in place of Baseline 2026 AE plan."
+    )
+
+
+def test_an_upload_error_names_the_file_not_the_server_folder(app):
+    app.add_files({"bad_plan.yaml": b"name: x\ncomponents: [\n  - a\n: b\n"})
+    assert app.error.startswith("bad_plan.yaml: not valid YAML at line"), app.error
+    assert str(app.workdir) not in app.error_box.value and "upload-" not in app.error_box.value
+
+
+def test_reps_respond_says_the_baseline_moved_too(app):
+    from spm_sim._format import format_money
+
+    still = format_money(app.baseline_result.trials["incentive_cost"].mean())
+    app.set_levers(behaviour=True)
+    moved = format_money(app.baseline_result.trials["incentive_cost"].mean())
+    assert still != moved
+    assert (
+        f"Reps respond in both: the baseline's incentive cost moved from {still} to {moved}"
+        in html.unescape(app.cards.value)
+    )
+    app.set_levers(behaviour=False)
+    assert "Reps respond in both" not in app.cards.value
+
+
+def test_a_new_scenario_says_the_levers_were_reset(app):
+    app.set_levers(threshold=0.6)
+    assert "reset" not in app.status.value
+    app.scenario_menu.value = "calibrated_quotas.yaml"
+    assert app.error == "" and app.lever_values() == start_levers(app.baseline)
+    assert "Levers reset to the new scenario's values." in html.unescape(app.status.value)
+    app.set_levers(threshold=0.55)
+    assert "reset" not in app.status.value
+
+
+def test_the_cards_give_intervals_and_explain_plus_minus_once(app):
+    from spm_sim.widgets.panels import diff_text
+
+    app.set_levers(accelerator=1.05)
+    cards = app.cards.value
+    ccos = cards.split("Compensation cost of sales")[1]
+    assert "P10 " in ccos and " to P90 " in ccos
+    assert cards.count("± = 2 standard errors") == 1
+    assert "paired difference" in cards
+    assert "0.000 pp" not in cards
+    assert diff_text(0.00051, 1e-7, "ratio") == "+0.051 pp ± under 0.001 pp"
+    assert diff_text(-2e-6, 1e-7, "prob") == "-under 0.001 pp ± under 0.001 pp"
+    assert diff_text(0.0123, 0.002, "ratio") == "+1.2 pp ± 0.4 pp"
+
+
+def test_moving_a_lever_says_to_prepare_the_downloads_again(app):
+    import datetime
+
+    app.set_levers(threshold=0.6)
+    app.prepare_downloads()
+    today = datetime.date.today().isoformat()
+    assert f"download='report-design-threshold-60-{today}.html'" in app.downloads.value
+    assert f"download='reps-design-threshold-60-{today}.csv'" in app.downloads.value
+    app.set_levers(threshold=0.55)
+    assert "data:" not in app.downloads.value
+    assert "The levers changed: prepare the downloads again." in app.downloads.value
+
+
+def test_every_widget_has_a_tooltip_and_the_page_no_make_command(app):
+    import json
+    from pathlib import Path
+
+    import ipywidgets as widgets
+
+    def walk(w):
+        yield w
+        for child in getattr(w, "children", ()):
+            yield from walk(child)
+
+    labelled = [
+        w
+        for w in walk(app.widget)
+        if isinstance(w, widgets.DOMWidget) and getattr(w, "description", "")
+    ]
+    assert len(labelled) >= 13  # 4 menus, 8 levers, the upload button
+    assert [w.description for w in labelled if not w.tooltip] == []
+    assert [w for w in walk(app.widget) if getattr(w, "tooltip", "") is None] == []  # "null"
+    notebook = json.loads((Path(__file__).parents[1] / "notebooks" / "app.ipynb").read_text())
+    text = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown")
+    assert "make app" not in text and "workbench" in text
+
+
+def test_make_app_culls_idle_kernels():
+    from pathlib import Path
+
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
+    recipe = makefile.split("\napp:", 1)[1].split("\n\n", 1)[0]
+    assert "--MappingKernelManager.cull_idle_timeout=" in recipe
+    assert "--MappingKernelManager.cull_interval=" in recipe
 
 
 # ------------------------------------------------------------------ levers
@@ -292,12 +443,11 @@ def test_downloads_are_the_report_and_the_tables(app):
     app.set_levers(threshold=0.6)
     report = app.report_bytes().decode("utf-8")
     assert report.lstrip().lower().startswith("<!doctype html>")
-    assert (
-        "Plan design report" in report and app.table.loc["Incentive cost, mean", "Design"] in report
-    )
+    cost = app.table.loc["Incentive cost, mean", "Design: threshold 60%"]
+    assert "Plan design report" in report and cost in report
     tables = app.csv_bytes()
     summary = pd.read_csv(io.BytesIO(tables["summary.csv"]))
-    assert set(summary["scenario"]) == {"Baseline 2026", "Design"}
+    assert set(summary["scenario"]) == {"Baseline 2026", "Design: threshold 60%"}
     reps = pd.read_csv(io.BytesIO(tables["reps.csv"]))
     assert len(reps) == len(app.result.rep_ids)
     assert len(pd.read_csv(io.BytesIO(tables["trials.csv"]))) == app.result.n_trials

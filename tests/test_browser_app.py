@@ -12,6 +12,7 @@ docs/img/app.png (the README's screenshot).
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import time
@@ -95,6 +96,8 @@ def test_the_app_moves_a_lever_and_downloads_the_report(tmp_path):
         page.screenshot(path=str(ARTEFACTS / "app-start.png"), full_page=True)
         assert "Traceback" not in page.content()
         assert page.locator("mjx-container, .MathJax").count() == 0
+        assert page.locator("[title='null']").count() == 0  # a widget without a tooltip
+        assert page.locator(".spm-design-name").inner_text() == "Design (no change)"
 
         # every label reads in full: no "..." cut-off
         cut = page.evaluate(
@@ -121,18 +124,19 @@ def test_the_app_moves_a_lever_and_downloads_the_report(tmp_path):
         base = sample_scenario("baseline")
         comp = base.plan.components[0]
         design = base.replace(
-            name="Design",
+            name="Design: threshold 55%",
             plan=base.plan.replace(
                 name=f"Design (from {base.plan.name})",
                 components=(comp.replace(threshold=0.55), *base.plan.components[1:]),
             ),
         )
         expected = headline([simulate(base, 2000), simulate(design, 2000)])
-        cost = expected.loc["Incentive cost, mean", "Design"]
+        cost = expected.loc["Incentive cost, mean", design.name]
         assert threshold.locator(".widget-readout").inner_text().strip() == "55%"
         shown = headline_cells(page)
         for label, row in expected.iterrows():
             assert shown[str(label)] == list(row), label
+        assert page.locator(".spm-design-name").inner_text() == design.name
         page.screenshot(path=str(ARTEFACTS / "app-after-lever.png"), full_page=True)
         if os.environ.get("UPDATE_SCREENSHOTS"):
             page.screenshot(path=str(ROOT / "docs" / "img" / "app.png"), full_page=False)
@@ -146,9 +150,9 @@ def test_the_app_moves_a_lever_and_downloads_the_report(tmp_path):
         saved = tmp_path / info.value.suggested_filename
         info.value.save_as(saved)
         report = saved.read_text(encoding="utf-8")
-        assert saved.name == "report-design.html"
+        assert saved.name == f"report-design-threshold-55-{datetime.date.today().isoformat()}.html"
         assert report.lstrip().lower().startswith("<!doctype html>")
-        assert "Plan design report" in report and "Design (from Baseline 2026 AE plan)" in report
+        assert "Plan design report" in report and "Design: threshold 55%" in report
         assert cost in report
         page.screenshot(path=str(ARTEFACTS / "app-downloads.png"), full_page=True)
         assert outside == [], f"the app asked the internet for {outside}"

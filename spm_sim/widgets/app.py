@@ -30,6 +30,7 @@ and CSV files shown).
 
 from __future__ import annotations
 
+import datetime
 import html
 import sys
 import tempfile
@@ -44,11 +45,11 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from spm_sim._format import no_maths, slugify
+from spm_sim._format import format_money, no_maths, slugify
 from spm_sim.book import load_book_ref
 from spm_sim.errors import SpmSimError
 from spm_sim.report import write_report
-from spm_sim.scenario import Scenario
+from spm_sim.scenario import SAMPLE_SCENARIOS, Scenario
 from spm_sim.simulate import SalesDraws, SimulationResult, draw_sales
 
 from .design import primary_components
@@ -78,7 +79,14 @@ from .panels import (
     message_box,
     reps_table,
 )
-from .uploads import MAX_UNPACKED_BYTES, MAX_UPLOAD_BYTES, InputMenus, Uploads, project_files
+from .uploads import (
+    MAX_UNPACKED_BYTES,
+    MAX_UPLOAD_BYTES,
+    InputMenus,
+    Uploads,
+    plain_paths,
+    project_files,
+)
 
 __all__ = [
     "Workbench",
@@ -108,6 +116,15 @@ def _log_traceback(exc: BaseException) -> None:
         print("spm-sim app: unexpected error (the page showed a short message):", file=stream)
         traceback.print_exception(exc, file=stream)
         stream.flush()
+
+
+def _no_null_tooltips(widget: Any) -> None:
+    """Give every widget under ``widget`` without a tooltip an empty one: the browser
+    shows a missing tooltip (None) as the word "null" over labels and notes."""
+    if getattr(widget, "tooltip", "") is None:
+        widget.tooltip = ""
+    for child in getattr(widget, "children", ()):
+        _no_null_tooltips(child)
 
 
 class Workbench:
@@ -155,8 +172,8 @@ class Workbench:
     >>> wb.error, wb.table.loc["Incentive cost, mean", "Difference vs baseline"]
     ('', 'no change')
     >>> wb.set_levers(threshold=0.6)
-    >>> wb.design.plan.components[0].threshold
-    0.6
+    >>> wb.design.plan.components[0].threshold, wb.design.name
+    (0.6, 'Design: threshold 60%')
     """
 
     def __init__(
@@ -190,6 +207,9 @@ class Workbench:
         self._has_commission = True
         self._figure_seconds = 0.0
         self._finished = 0  # updates finished, good or not
+        self._said = ""  # what the status adds to "Updated in ..." after this update
+        self._role_note = ""  # a plan for a role the book lacks: tried on its reps
+        self._book_name = ""
         self._panel = FigurePanel()  # draws a figure again only when its data changed
         self._build(scenario, n_trials)
         self._load_inputs()
@@ -202,10 +222,15 @@ class Workbench:
         self.book_menu, self.trials_menu = self.menus.book, self.menus.trials
         self.upload = self.menus.upload
         self.levers: dict[str, Any] = lever_widgets()
-        self.reset_button = widgets.Button(description="Reset levers", icon="undo")
+        self.reset_button = widgets.Button(
+            description="Reset levers",
+            icon="undo",
+            tooltip="Put every lever back on the baseline's own value",
+        )
         self.report_button = widgets.Button(
             description="Prepare downloads",
             icon="download",
+            tooltip="Write the leadership report and the CSV tables of this design",
             button_style="primary",
             layout=widgets.Layout(width="200px"),
         )
@@ -249,6 +274,7 @@ class Workbench:
                 self.reps_box,
             ]
         )
+        _no_null_tooltips(self.widget)
         self._controls: dict[str, Any] = {
             "scenario": self.scenario_menu,
             "plan": self.plan_menu,
@@ -313,7 +339,7 @@ class Workbench:
             self.status.value = (
                 f"<span class='spm-ready' data-run='{self._finished}' style='color:#555'>"
                 f"Updated in {self.seconds:.2f} s "
-                f"({self.trials_menu.value:,} simulated years).</span>"
+                f"({self.trials_menu.value:,} simulated years).{html.escape(self._said)}</span>"
             )
 
     def _note(self) -> str:
@@ -323,7 +349,8 @@ class Workbench:
         return lever_note(plan, method, has_commission=self._has_commission)
 
     def _fail(self, exc: Exception, restored: str = "") -> None:
-        self.error = str(exc)
+        # the server's folders mean nothing to the planner: file names only
+        self.error = plain_paths(str(exc), self.workdir, SAMPLE_SCENARIOS.parents[1])
         kept = " The figures below are still those of the last good run." if self.result else ""
         self.error_box.value = message_box(
             f"<b>Could not update:</b> {html.escape(self.error)}{html.escape(restored)}{kept}",
@@ -336,6 +363,7 @@ class Workbench:
         unexpected one is logged with its traceback to the server's log)."""
         started = time.perf_counter()
         self._figure_seconds = 0.0
+        self._said = ""
         self._busy(True, busy)
         try:
             action()
@@ -368,14 +396,32 @@ class Workbench:
         def load() -> None:
             baseline = self.menus.chosen()
             book = load_book_ref(baseline.book)
+            roles = set(book.reps["role"].astype(str))
+            role, role_note = baseline.plan.role, ""
+            if role is not None and role not in roles:
+                # tried on the book's reps, as the plan designer does: not a dead end
+                baseline = baseline.replace(plan=baseline.plan.replace(role=None))
+                role_note = (
+                    f"Plan {baseline.plan.name} is for role {role}; this book has none, so it "
+                    f"is tried on the book's reps ({', '.join(sorted(roles))})."
+                )
             draws = draw_sales(baseline, int(self.trials_menu.value), book=book)
             start = start_levers(baseline)
             cache: dict[bool, SimulationResult] = {}
             run = run_design(baseline, draws, start, cache)
             # every step succeeded: from here on, this is the app's baseline
+            before = self._ran
             self.baseline, self._draws, self._baseline_results = baseline, draws, cache
+            self._role_note, self._book_name = role_note, str(book.name)
+            self._quiet = True
+            try:
+                self.menus.mark_plans(roles)
+            finally:
+                self._quiet = False
             self._set_levers(start)
             self._show(run)
+            if before is not None and before != self._ran:
+                self._said = " Levers reset to the new scenario's values."
             self._good = self.menus.values()
 
         self._guarded(load, "Loading the files and drawing the sales...", self._restore_menus)
@@ -489,13 +535,18 @@ class Workbench:
         self.design, self.result, self.baseline_result = run.design, run.result, run.base
         self.table = run.table
         self.error, self.error_box.value = "", ""
-        self.downloads.value = ""
+        if "spm-downloads" in self.downloads.value:
+            self.downloads.value = (
+                "<span class='spm-downloads-stale' style='color:#555'>The levers changed: "
+                "prepare the downloads again.</span>"
+            )
         self.cards.value = no_maths(
             headline_cards(
                 run.numbers,
                 design=run.design.name,
                 baseline=run.base.scenario.name,
                 currency=run.result.scenario.plan.currency,
+                notes=self._card_notes(run),
             )
         )
         self.headline_box.value = no_maths(
@@ -509,6 +560,28 @@ class Workbench:
         if self.figures:
             self.figure_box.value = self._panel.render(run.base, run.result)
         self._figure_seconds = time.perf_counter() - drawn
+
+    def _card_notes(self, run: DesignRun) -> list[str]:
+        """Above the cards: which plan and book the baseline runs, a plan tried on
+        reps of another role, and a baseline the behaviour lever moved."""
+        assert self.baseline is not None
+        plan = self.baseline.plan.name
+        notes = [f"The baseline runs plan {plan} on book {self._book_name}."]
+        if self._role_note:
+            notes.append(self._role_note)
+        start = start_levers(self.baseline)
+        behaviour = run.base.scenario.behaviour is not None
+        still = self._baseline_results.get(start.behaviour)
+        if behaviour != start.behaviour and still is not None:
+            currency = run.base.scenario.plan.currency
+            before = format_money(still.trials["incentive_cost"].mean(), currency=currency)
+            after = format_money(run.base.trials["incentive_cost"].mean(), currency=currency)
+            said = "Reps respond in both" if behaviour else "Reps do not respond in either"
+            notes.append(
+                f"{said}: the baseline's incentive cost moved from {before} to {after} a "
+                "year, and the design is compared with the moved baseline."
+            )
+        return notes
 
     # ---------------------------------------------------------------- downloads
 
@@ -553,7 +626,9 @@ class Workbench:
             return
 
         def prepare() -> None:
+            # e.g. report-design-threshold-60-2026-12-06.html
             slug = slugify(self.design.name if self.design else "design")
+            slug = f"{slug[:60].rstrip('-_')}-{datetime.date.today().isoformat()}"
             links = [
                 download_link(
                     self.report_bytes(),

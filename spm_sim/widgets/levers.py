@@ -44,6 +44,10 @@ __all__ = [
     "DesignRun",
     "Levers",
     "apply_levers",
+    "baseline_as_run",
+    "design_description",
+    "design_name",
+    "lever_changes",
     "lever_note",
     "lever_widgets",
     "method_options",
@@ -175,32 +179,184 @@ def method_options(scenario: Scenario) -> list[tuple[str, str]]:
     return options
 
 
-def apply_levers(baseline: Scenario, levers: Levers, *, name: str = "Design") -> Scenario:
+def _pct(x: float) -> str:
+    """``0.125`` as ``12.5%``, ``0.1`` as ``10%``: no more decimals than it has."""
+    return f"{round(x * 100, 4):g}%"
+
+
+def _times(x: float) -> str:
+    return f"x{round(x, 4):g}"
+
+
+def _method(method: str) -> str:
+    return QUOTA_METHODS.get(method, f"the scenario's own ({method})")
+
+
+def _cap(cap: float | None) -> str:
+    return "no cap" if cap is None else _pct(cap)
+
+
+def lever_changes(start: Levers, levers: Levers) -> list[tuple[str, str]]:
+    """What differs between ``levers`` and ``start``, lever by lever, in words.
+
+    Parameters
+    ----------
+    start : Levers
+        The baseline's own values (:func:`start_levers`).
+    levers : Levers
+        The design's values.
+
+    Returns
+    -------
+    list of (str, str)
+        For each lever that moved, in the order of :class:`Levers`: a short phrase
+        (for the design's name) and a sentence saying the new value and the
+        baseline's (for its description).
+
+    Examples
+    --------
+    >>> start = Levers(growth=0.08, over_assignment=0.05, method="history", threshold=0.5)
+    >>> for short, long in lever_changes(start, replace(start, accelerator=1.25, cap=2.0)):
+    ...     print(f"{short}: {long}")
+    accelerators x1.25: accelerator rates above quota x1.25 the plan's
+    cap 200%: attainment cap 200% (baseline: no cap)
+    >>> lever_changes(start, start)
+    []
+    """
+    out: list[tuple[str, str]] = []
+    for f in fields(Levers):
+        old, new = getattr(start, f.name), getattr(levers, f.name)
+        if old == new:
+            continue
+        if f.name == "growth":
+            out.append(
+                (f"quota growth {_pct(new)}", f"quota growth {_pct(new)} (baseline {_pct(old)})")
+            )
+        elif f.name == "over_assignment":
+            out.append(
+                (
+                    f"over-assignment {_pct(new)}",
+                    f"rep quota over-assignment {_pct(new)} (baseline {_pct(old)})",
+                )
+            )
+        elif f.name == "method":
+            out.append(
+                (
+                    f"{new} quotas",
+                    f"quota method: {_method(new)} (baseline: {_method(old)})",
+                )
+            )
+        elif f.name == "threshold":
+            out.append(
+                (
+                    f"threshold {_pct(new)}",
+                    f"commission threshold {_pct(new)} attainment (baseline {_pct(old)})",
+                )
+            )
+        elif f.name == "commission":
+            out.append(
+                (
+                    f"commission {_times(new)}",
+                    f"commission rates below quota {_times(new)} the plan's",
+                )
+            )
+        elif f.name == "accelerator":
+            out.append(
+                (
+                    f"accelerators {_times(new)}",
+                    f"accelerator rates above quota {_times(new)} the plan's",
+                )
+            )
+        elif f.name == "cap":
+            short = "no cap" if new is None else f"cap {_pct(new)}"
+            out.append((short, f"attainment cap {_cap(new)} (baseline: {_cap(old)})"))
+        elif f.name == "behaviour":
+            out.append(
+                (
+                    "reps respond",
+                    "reps respond to the plan (effort, deal timing), in the baseline too",
+                )
+                if new
+                else ("reps do not respond", "reps' response to the plan off, in the baseline too")
+            )
+    return out
+
+
+def design_name(start: Levers, levers: Levers) -> str:
+    """The design's scenario name: "Design" and the levers that moved.
+
+    Examples
+    --------
+    >>> start = Levers(growth=0.08, over_assignment=0.05, method="history", threshold=0.5)
+    >>> design_name(start, replace(start, accelerator=1.25, method="calibrated", behaviour=True))
+    'Design: calibrated quotas, accelerators x1.25, reps respond'
+    >>> design_name(start, start)
+    'Design (no change)'
+    """
+    changes = [short for short, _ in lever_changes(start, levers)]
+    if not changes:
+        return "Design (no change)"
+    name = "Design: " + ", ".join(changes)
+    return name if len(name) <= 200 else name[:197] + "..."  # a scenario name's limit
+
+
+def design_description(baseline: str, start: Levers, levers: Levers) -> str:
+    """The design's scenario description: every lever change from ``baseline``, in words.
+
+    Examples
+    --------
+    >>> start = Levers(growth=0.08, over_assignment=0.05, method="history", threshold=0.5)
+    >>> design_description("Baseline 2026", start, replace(start, threshold=0.6))
+    'Baseline 2026 with commission threshold 60% attainment (baseline 50%).'
+    >>> design_description("Baseline 2026", start, start)
+    'Baseline 2026 as it is: no lever moved.'
+    """
+    changes = [long for _, long in lever_changes(start, levers)]
+    if not changes:
+        return f"{baseline} as it is: no lever moved."
+    return f"{baseline} with " + "; ".join(changes) + "."
+
+
+def apply_levers(
+    baseline: Scenario,
+    levers: Levers,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+) -> Scenario:
     """The baseline scenario with the levers' values (validated; the design).
 
     Levers at the baseline's own values (:func:`start_levers`) change nothing but
-    the name. The quota levers set the growth, the reps' over-assignment and the
-    method; the method changes only when ``levers.method`` differs from the
-    baseline's (calibrated quotas follow their probability: no over-assignment).
-    The plan levers go through :func:`spm_sim.widgets.design_plan`: ``commission``
-    and ``accelerator`` multiply every commission component's rates below quota
-    and at or above it (tiers, or the slopes of a pay curve); ``threshold`` and
-    ``cap`` set those of the commission components on the plan's primary measure;
-    bonuses, MBOs, SPIFFs and draws are left as they are. ``behaviour`` turns the
-    reps' response on (the defaults, measured against the baseline's plan) or off.
+    the name and description: by default :func:`design_name` and
+    :func:`design_description` (what moved, in words). The quota levers set the
+    growth, the reps' over-assignment and the method; the method changes only when
+    ``levers.method`` differs from the baseline's (calibrated quotas follow their
+    probability: no over-assignment). The plan levers go through
+    :func:`spm_sim.widgets.design_plan` (the plan is then named "Design (from
+    <plan>)"): ``commission`` and ``accelerator`` multiply every commission
+    component's rates below quota and at or above it (tiers, or the slopes of a pay
+    curve); ``threshold`` and ``cap`` set those of the commission components on the
+    plan's primary measure; bonuses, MBOs, SPIFFs and draws are left as they are.
+    ``behaviour`` turns the reps' response on (the defaults, measured against the
+    baseline's plan) or off.
 
     Examples
     --------
     >>> from spm_sim import sample_scenario
     >>> s = sample_scenario("baseline")
     >>> d = apply_levers(s, replace(start_levers(s), threshold=0.6, growth=0.1))
-    >>> d.plan.components[0].threshold, d.quota.growth
-    (0.6, 0.1)
+    >>> d.plan.components[0].threshold, d.quota.growth, d.name
+    (0.6, 0.1, 'Design: quota growth 10%, threshold 60%')
     >>> apply_levers(s, start_levers(s)).plan == s.plan
     True
     """
     start = start_levers(baseline)
-    changes: dict[str, Any] = {"name": name}
+    changes: dict[str, Any] = {
+        "name": design_name(start, levers) if name is None else name,
+        "description": (
+            design_description(baseline.name, start, levers) if description is None else description
+        ),
+    }
     if (levers.growth, levers.over_assignment, levers.method) != (
         start.growth,
         start.over_assignment,
@@ -223,7 +379,7 @@ def apply_levers(baseline: Scenario, levers: Levers, *, name: str = "Design") ->
             threshold=start.threshold,
             attainment_cap=start.cap,
         ),
-        name=name,
+        name="Design",
     )
     if plan is not baseline.plan:
         changes["plan"] = plan
@@ -305,15 +461,39 @@ def run_design(
     design = apply_levers(baseline, levers)
     base = cache.get(levers.behaviour)
     if base is None:
-        start = start_levers(baseline)
-        scenario = apply_levers(
-            baseline, replace(start, behaviour=levers.behaviour), name=baseline.name
-        )
-        base = draws.pay(scenario)
+        base = draws.pay(baseline_as_run(baseline, levers.behaviour))
     result = draws.pay(design)
     run = DesignRun(design, result, base, headline([base, result]), compare([base, result]))
     cache[levers.behaviour] = base
     return run
+
+
+def baseline_as_run(baseline: Scenario, behaviour: bool) -> Scenario:
+    """The baseline the design is compared with: ``baseline`` itself, or, when the
+    behaviour lever moved, ``baseline`` with the reps' response on (or off), named so.
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario
+    >>> s = sample_scenario("baseline")
+    >>> baseline_as_run(s, False) is s
+    True
+    >>> moved = baseline_as_run(s, True)
+    >>> moved.name, moved.behaviour is not None
+    ('Baseline 2026, reps respond', True)
+    """
+    start = start_levers(baseline)
+    if behaviour == start.behaviour:
+        return baseline
+    said = "reps respond" if behaviour else "reps do not respond"
+    return apply_levers(
+        baseline,
+        replace(start, behaviour=behaviour),
+        name=f"{baseline.name}, {said}",
+        description=" ".join(
+            filter(None, [baseline.description, f"Here {said} to the plan (as in the design)."])
+        ),
+    )
 
 
 def untouched_levers(levers: Levers, shown: Levers, start: Levers) -> Levers:
@@ -343,7 +523,8 @@ def untouched_levers(levers: Levers, shown: Levers, start: Levers) -> Levers:
 def lever_widgets() -> dict[str, Any]:
     """The lever widgets, by their :class:`Levers` field names (not yet on any value).
 
-    The sliders update on release (``continuous_update=False``); the cap slider's
+    Each has a tooltip saying what it does (never none: the browser would show
+    "null"). The sliders update on release (``continuous_update=False``); the cap slider's
     top value, :data:`NO_CAP`, means no cap. :func:`show_levers` puts them on a
     scenario's values.
 
@@ -363,6 +544,7 @@ def lever_widgets() -> dict[str, Any]:
             max=0.5,
             step=0.01,
             description="Quota growth on last year",
+            tooltip="The company target's growth on last year's bookings",
             readout_format=".0%",
             **slider,
         ),
@@ -371,12 +553,14 @@ def lever_widgets() -> dict[str, Any]:
             max=0.3,
             step=0.01,
             description="Quota over-assignment (reps)",
+            tooltip="How much more the reps' quotas add up to than the company target",
             readout_format=".0%",
             **slider,
         ),
         "method": widgets.Dropdown(
             options=[(v, k) for k, v in QUOTA_METHODS.items()],
             description="Quota method",
+            tooltip="How the target is split into the reps' quotas",
             **menu,
         ),
         "threshold": widgets.FloatSlider(
@@ -384,6 +568,7 @@ def lever_widgets() -> dict[str, Any]:
             max=0.9,
             step=0.05,
             description="Threshold: nothing paid below this attainment",
+            tooltip="Below this attainment the commission pays nothing",
             readout_format=".0%",
             **slider,
         ),
@@ -393,6 +578,7 @@ def lever_widgets() -> dict[str, Any]:
             max=1.5,
             step=0.05,
             description="Commission rates below quota (x plan)",
+            tooltip="Multiplies the plan's commission rates below quota",
             **slider,
         ),
         "accelerator": widgets.FloatSlider(
@@ -401,6 +587,7 @@ def lever_widgets() -> dict[str, Any]:
             max=2.0,
             step=0.05,
             description="Accelerator rates above quota (x plan)",
+            tooltip="Multiplies the plan's rates at and above quota",
             **slider,
         ),
         "cap": widgets.FloatSlider(
@@ -408,11 +595,14 @@ def lever_widgets() -> dict[str, Any]:
             max=NO_CAP,
             step=0.1,
             description=f"Attainment cap ({NO_CAP:.0%} = no cap)",
+            tooltip="Attainment above the cap earns nothing more",
             readout_format=".0%",
             **slider,
         ),
         "behaviour": widgets.Checkbox(
-            description="Reps respond to the plan (effort, deal timing)", **menu
+            description="Reps respond to the plan (effort, deal timing)",
+            tooltip="In the baseline and the design alike",
+            **menu,
         ),
     }
 

@@ -11,9 +11,11 @@ and attainment figures and draws a figure again only when the data it shows chan
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import html
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,7 @@ __all__ = [
     "FigurePanel",
     "csv_tables",
     "download_link",
+    "diff_text",
     "figure_key",
     "headline_cards",
     "message_box",
@@ -68,7 +71,51 @@ def download_link(data: bytes, filename: str, mime: str, label: str) -> str:
     )
 
 
-def headline_cards(numbers: pd.DataFrame, *, design: str, baseline: str, currency: str) -> str:
+#: what "±" means on the cards, said once above them
+PLUS_MINUS = (
+    "± = 2 standard errors: of the mean for a figure, and of the paired difference "
+    "(the same simulated years) for a change against the baseline."
+)
+
+
+def diff_text(diff: float, se: float, unit: str, *, currency: str = "USD") -> str:
+    """A change against the baseline and its ± (2 standard errors), for a card.
+
+    Money as money; shares and probabilities in percentage points (pp), with as
+    many decimals as the ± needs to show a digit (up to 3); a ± or a change smaller
+    than that reads "under 0.001 pp", never "± 0.000 pp" (:func:`spm_sim._format.format_diff`).
+
+    Parameters
+    ----------
+    diff, se : float
+        The difference (design minus baseline) and its standard error.
+    unit : {"$", "ratio", "prob"}
+        Money, or a share (0.05 = 5%).
+    currency : str, default "USD"
+        The money's currency.
+
+    Examples
+    --------
+    >>> diff_text(123_456, 5_000, "$")
+    '+$123k ± $10.0k'
+    >>> diff_text(0.00051, 1e-7, "ratio")
+    '+0.051 pp ± under 0.001 pp'
+    >>> diff_text(2e-6, 1e-7, "ratio")
+    '+under 0.001 pp ± under 0.001 pp'
+    >>> diff_text(-0.0312, 0.002, "prob"), diff_text(0.0, 0.0, "prob")
+    ('-3.1 pp ± 0.4 pp', 'no change')
+    """
+    return format_diff(diff, se, unit, currency=currency)
+
+
+def headline_cards(
+    numbers: pd.DataFrame,
+    *,
+    design: str,
+    baseline: str,
+    currency: str,
+    notes: Sequence[str] = (),
+) -> str:
     """The four headline figures of the design, each with its interval (HTML).
 
     Parameters
@@ -80,6 +127,9 @@ def headline_cards(numbers: pd.DataFrame, *, design: str, baseline: str, currenc
         The scenarios' names, for the line above the cards.
     currency : str
         The plan's currency (ISO code) for the money.
+    notes : sequence of str, optional
+        Lines of plain text shown above the cards (e.g. which plan the baseline
+        runs, or that it moved too).
 
     Examples
     --------
@@ -96,6 +146,9 @@ def headline_cards(numbers: pd.DataFrame, *, design: str, baseline: str, currenc
     def money(x: float) -> str:
         return format_money(x, currency=currency)
 
+    def change(row: pd.Series, unit: str) -> str:
+        return diff_text(row["diff_vs_baseline"], row["diff_se"], unit, currency=currency)
+
     cost = design_rows.loc["incentive_cost"]
     hit = design_rows.loc["hit_company_target"]
     reps = design_rows.loc["share_reps_at_quota"]
@@ -104,27 +157,25 @@ def headline_cards(numbers: pd.DataFrame, *, design: str, baseline: str, currenc
         (
             "Incentive cost a year",
             f"{money(cost['mean'])}",
-            f"P10 {money(cost['p10'])} to P90 {money(cost['p90'])}; vs baseline "
-            f"{format_diff(cost['diff_vs_baseline'], cost['diff_se'], '$', currency=currency)}",
+            f"P10 {money(cost['p10'])} to P90 {money(cost['p90'])}; "
+            f"vs baseline {change(cost, '$')}",
         ),
         (
             "Chance of reaching the company target",
             format_pct(hit["mean"], decimals=0),
-            f"± {format_pct(2 * hit['se'], decimals=1)}; vs baseline "
-            f"{format_diff(hit['diff_vs_baseline'], hit['diff_se'], 'prob')}",
+            f"± {format_pct(2 * hit['se'], decimals=1)}; vs baseline {change(hit, 'prob')}",
         ),
         (
             "Reps at or above quota",
             format_pct(reps["mean"], decimals=0),
             f"P10 {format_pct(reps['p10'], decimals=0)} to P90 "
-            f"{format_pct(reps['p90'], decimals=0)}; vs baseline "
-            f"{format_diff(reps['diff_vs_baseline'], reps['diff_se'], 'ratio')}",
+            f"{format_pct(reps['p90'], decimals=0)}; vs baseline {change(reps, 'ratio')}",
         ),
         (
             "Compensation cost of sales",
             format_pct(ccos["mean"]),
-            f"of bookings; vs baseline "
-            f"{format_diff(ccos['diff_vs_baseline'], ccos['diff_se'], 'ratio')}",
+            f"of bookings; P10 {format_pct(ccos['p10'])} to P90 {format_pct(ccos['p90'])}; "
+            f"vs baseline {change(ccos, 'ratio')}",
         ),
     ]
     items = "".join(
@@ -136,10 +187,12 @@ def headline_cards(numbers: pd.DataFrame, *, design: str, baseline: str, currenc
         for t, v, d in cards
     )
     names = (
-        f"<b>{html.escape(design)}</b> against <b>{html.escape(baseline)}</b> on the same "
-        "simulated sales; ± is twice the standard error."
+        f"<b class='spm-design-name'>{html.escape(design)}</b> against "
+        f"<b class='spm-baseline-name'>{html.escape(baseline)}</b> on the same simulated sales."
     )
-    return f"<div>{names}</div><div style='display:flex;flex-wrap:wrap'>{items}</div>"
+    lines = [names, *(html.escape(n) for n in notes), html.escape(PLUS_MINUS)]
+    head = "".join(f"<div class='spm-card-note'>{line}</div>" for line in lines)
+    return f"{head}<div style='display:flex;flex-wrap:wrap'>{items}</div>"
 
 
 def reps_table(result: SimulationResult) -> str:
@@ -237,9 +290,11 @@ def figure_key(results: list[SimulationResult], arrays: list[Any]) -> tuple:
 class FigurePanel:
     """The cost and attainment figures of a baseline and a design, as HTML images.
 
-    A figure whose data did not change since it was last drawn (e.g. the cost when
-    only the company target moved) is not drawn again: :attr:`drawn` keeps each
-    figure's :func:`figure_key` and image.
+    The figures name the two "Baseline" and "Design" (their full names, which
+    change with every lever, are above the cards). A figure whose data did not
+    change since it was last drawn (e.g. the cost when only the company target
+    moved) is not drawn again: :attr:`drawn` keeps each figure's :func:`figure_key`
+    and image.
 
     Attributes
     ----------
@@ -262,7 +317,7 @@ class FigurePanel:
         """The two figures of ``base`` against ``result`` (HTML)."""
         import matplotlib.pyplot as plt
 
-        pair = [base, result]
+        pair = [_named(base, "Baseline"), _named(result, "Design")]
         parts = []
         for name, make, alt, data in (
             (
@@ -296,3 +351,9 @@ class FigurePanel:
             self.drawn[name] = (key, img)
             parts.append(img)
         return "<div>" + "".join(parts) + "</div>"
+
+
+def _named(result: SimulationResult, name: str) -> SimulationResult:
+    """``result`` under a short, fixed name for the figures (the data unchanged)."""
+    scenario = result.scenario.model_copy(update={"name": name})
+    return dataclasses.replace(result, scenario=scenario)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -39,6 +40,7 @@ __all__ = [
     "InputMenus",
     "Uploads",
     "project_files",
+    "plain_paths",
     "unzip_book",
 ]
 
@@ -266,25 +268,38 @@ class InputMenus:
         self.uploads = uploads
         menu: dict[str, Any] = dict(style=LABEL_STYLE, layout=WIDE)
         self.scenario = widgets.Dropdown(
-            options=list(files["scenarios"]), value=scenario, description="Scenario", **menu
+            options=list(files["scenarios"]),
+            value=scenario,
+            description="Scenario",
+            tooltip="The plan year, quotas and assumptions to start from (data/scenarios)",
+            **menu,
         )
         self.plan = widgets.Dropdown(
-            options=[self.OWN_PLAN, *files["plans"]], description="Baseline plan", **menu
+            options=[self.OWN_PLAN, *files["plans"]],
+            description="Baseline plan",
+            tooltip="The plan the design is compared with (data/plans)",
+            **menu,
         )
         self.book = widgets.Dropdown(
-            options=[self.OWN_BOOK, *files["books"]], description="Book", **menu
+            options=[self.OWN_BOOK, *files["books"]],
+            description="Book",
+            tooltip="The reps, accounts and bookings simulated (data/<book>)",
+            **menu,
         )
+        self._roles: dict[str, str | None] = {}  # plan menu name -> the plan's role
         sizes = sorted({500, 1000, 2000, 5000, int(n_trials)})
         self.trials = widgets.Dropdown(
             options=[(f"{n:,}", n) for n in sizes],
             value=int(n_trials),
             description="Simulated years (trials)",
+            tooltip="More years: narrower intervals, slower updates",
             **menu,
         )
         self.upload = widgets.FileUpload(
             accept=".yaml,.yml,.zip,.csv",
             multiple=True,
             description="Upload files",
+            tooltip="Your own plan, scenario or book",
             layout=widgets.Layout(width="200px"),
         )
         upload_help = widgets.HTML(
@@ -326,20 +341,104 @@ class InputMenus:
         s = load_scenario(uploads["scenarios"].get(name) or files["scenarios"][name])
         plan = self.plan.value
         if plan != self.OWN_PLAN:
-            s = s.replace(plan=load_plan(uploads["plans"].get(plan) or files["plans"][plan]))
+            chosen = load_plan(uploads["plans"].get(plan) or files["plans"][plan])
+            # the scenario's own description speaks of its own plan: replaced, not kept
+            s = s.replace(
+                name=_longer(s.name, f" with {chosen.name}"),
+                plan=chosen,
+                description=f"{s.name} with the plan {chosen.name} in place of {s.plan.name}.",
+            )
         book = self.book.value
         if book != self.OWN_BOOK:
-            s = s.replace(book=str(uploads["books"].get(book) or files["books"][book]))
+            label = book.removesuffix(" (uploaded)").split(" (data/")[0]
+            s = s.replace(
+                name=_longer(s.name, f" on book {label}"),
+                book=str(uploads["books"].get(book) or files["books"][book]),
+            )
         return s
+
+    def plan_role(self, key: str) -> str | None:
+        """The role the plan of menu name ``key`` is for (None: any), read once."""
+        if key not in self._roles:
+            path = self.uploads["plans"].get(key) or self.files["plans"].get(key)
+            try:
+                self._roles[key] = load_plan(path).role if path is not None else None
+            except (OSError, ValueError):  # a broken project file: its own load says why
+                self._roles[key] = None
+        return self._roles[key]
+
+    def mark_plans(self, roles: set[str]) -> None:
+        """Label each plan for a role none of the book's reps has (``roles``), e.g.
+        "sdr_plan.yaml (for SDRs: this book has none)"; the choice stays as it is.
+
+        The caller keeps the menu's observers quiet meanwhile.
+        """
+        chosen = self.plan.value
+        options = []
+        for label, key in self.plan_options():
+            role = self.plan_role(key) if key != self.OWN_PLAN else None
+            label = (
+                key if role is None or role in roles else f"{key} (for {role}s: this book has none)"
+            )
+            options.append((label, key))
+        if options != list(self.plan_options()):
+            self.plan.options = options
+            self.plan.value = chosen
+
+    def plan_options(self) -> list[tuple[str, str]]:
+        """The plan menu's ``(label, menu name)`` pairs."""
+        return [
+            (str(o[0]), str(o[1])) if isinstance(o, tuple) else (str(o), str(o))
+            for o in self.plan.options
+        ]
 
     def select(self, added: list[tuple[str, str]]) -> None:
         """Offer and choose each ``(kind, menu name)`` that :meth:`Uploads.add` gave."""
         menus = {"books": self.book, "plans": self.plan, "scenarios": self.scenario}
         for kind, key in added:
             menu = menus[kind]
-            if key not in menu.options:
-                menu.options = [*menu.options, key]
+            options = [o if isinstance(o, tuple) else (o, o) for o in menu.options]
+            if key not in [value for _, value in options]:
+                menu.options = [*options, (key, key)]
             menu.value = key
+
+
+def _longer(name: str, more: str) -> str:
+    """``name + more`` within a scenario name's 200 characters."""
+    both = name + more
+    return both if len(both) <= 200 else both[:197] + "..."
+
+
+def plain_paths(message: str, workdir: Path, project: Path | None = None) -> str:
+    """``message`` with the server's folders taken out: a path under ``workdir``
+    (where uploads are staged and kept) becomes the file's own name, and a path
+    under the ``project`` folder becomes relative to it.
+
+    A planner uploaded ``bad_plan.yaml``; the folder it was checked in means
+    nothing to them (and says something about the server).
+
+    Examples
+    --------
+    >>> plain_paths("/tmp/x-spm-app/data/upload-ab12/bad.yaml: not valid YAML at line 7",
+    ...             Path("/tmp/x-spm-app"))
+    'bad.yaml: not valid YAML at line 7'
+    >>> plain_paths("in /srv/app/data/sample/reps.csv, row 3", Path("/tmp/w"), Path("/srv/app"))
+    'in data/sample/reps.csv, row 3'
+    """
+    for folder, keep in ((workdir, False), (project, True)):
+        if folder is None:
+            continue
+        for root in dict.fromkeys([str(folder), str(Path(folder).resolve())]):
+            pattern = re.escape(root.rstrip("/\\")) + r"(?:[/\\][^\s'\"():,]*)?"
+
+            def short(match: re.Match[str], root: str = root, keep: bool = keep) -> str:
+                rest = match.group(0)[len(root.rstrip("/\\")) :].lstrip("/\\")
+                if keep:
+                    return rest.replace("\\", "/") or "."
+                return PurePosixPath(rest.replace("\\", "/")).name or "(the app's folder)"
+
+            message = re.sub(pattern, short, message)
+    return message
 
 
 def _stage_yaml(batch: Path, name: str, data: bytes) -> tuple[str, str, Path]:
