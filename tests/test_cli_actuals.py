@@ -176,7 +176,7 @@ def test_unpaid_deals_go_to_a_file_with_the_true_reason(tmp_path, capsys):
     assert code == 0, err
     unpaid = tmp_path / "payroll-unpaid.csv"
     assert (
-        "Not paid: 1 deal(s) worth $500,000.00 (1 booked outside the rep's employment); each "
+        "Not paid: 1 deal worth $500,000.00 (1 booked outside the rep's employment); each "
         f"deal and its reason in {unpaid}." in stdout
     )
     assert "R069 (booked outside employment (hired 2021-06-04, left 2025-09-25))" in stdout

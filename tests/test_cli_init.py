@@ -170,3 +170,48 @@ def test_the_scenario_runs_from_another_folder_by_a_relative_path(tmp_path, caps
     assert code == 0, ran.err
     assert (elsewhere / "r" / "report.html").is_file()
     assert f"Starter {dt.date.today().year}" in ran.out
+
+
+def test_every_command_in_the_readme_runs_as_written(tmp_path, capsys, monkeypatch):
+    """The README's next steps, run from the project folder as a user would copy them."""
+    folder = tmp_path / "proj"
+    assert main(["init", str(folder)]) == 0
+    capsys.readouterr()
+    readme = (folder / "README.txt").read_text(encoding="utf-8")
+    commands = [
+        line.strip().split("  ")[0].split()
+        for line in readme.splitlines()
+        if line.strip().startswith("spm-sim ")
+    ]
+    assert [c[1] for c in commands] == ["check", "curve", "run"]
+    assert ["spm-sim", "curve", "plan.yaml", "--out", "curve.png"] in commands
+    monkeypatch.chdir(folder)
+    for command in commands:
+        if command[1] == "run":
+            command = [*command, "--trials", "50"]
+        code = main(command[1:])
+        err = capsys.readouterr().err
+        assert code == 0, f"{' '.join(command)}: {err}"
+    assert (folder / "curve.png").is_file() and (folder / "reports").is_dir()
+
+
+def test_the_readme_lists_every_column_of_the_files_it_writes(tmp_path, capsys):
+    """No pointer to a docs page the user does not have: the columns are in the README,
+    from the schema, and they are the headers of the starter files."""
+    folder = tmp_path / "proj"
+    assert main(["init", str(folder)]) == 0
+    out = capsys.readouterr().out
+    readme = (folder / "README.txt").read_text(encoding="utf-8")
+    assert "docs/data-format.md of the spm_sim source repository" in readme
+    assert "docs/data-format.md" not in out  # the command points to the README instead
+    assert str(folder / "README.txt") in out
+    for name in ("reps", "accounts", "bookings", "pipeline"):
+        section = readme.split(f"book/{name}.csv (")[-1].split("\n\n")[0]
+        listed = [line.split()[0] for line in section.splitlines()[1:]]
+        header = (folder / "book" / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0]
+        assert set(header.split(",")) <= set(listed), name
+    lines = {" ".join(line.split()) for line in readme.splitlines()}
+    assert "amount number > 0" in lines
+    assert "term_date date, optional, not before hire_date" in lines
+    assert "rep_id text, must be a rep_id in reps.csv" in lines
+    assert "probability number in [0, 1]" in lines

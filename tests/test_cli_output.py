@@ -208,3 +208,62 @@ def test_align_on_x_y_says_its_units_and_prints_no_e_notation(tmp_path, capsys, 
     assert not E_NOTATION.search(out), E_NOTATION.search(out)
     t1 = next(line for line in out.splitlines() if line.startswith("T1 "))
     assert re.search(r"\s0\.0000\d+\s", t1), t1  # the small measure in fixed point
+
+
+def _demo_output(tmp_path: Path, capsys, monkeypatch, width: int) -> str:
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert main(["demo", "--trials", "120", "--out", str(tmp_path / "demo")]) == 0
+    return capsys.readouterr().out
+
+
+def test_the_demo_says_what_to_decide_in_words_within_80_columns(tmp_path, capsys, monkeypatch):
+    out = _demo_output(tmp_path, capsys, monkeypatch, 80)
+    before_paths = out.split("\nFolder: ")[0]
+    assert max(display_width(line) for line in before_paths.splitlines()) <= 80
+    # the report's page one, after the table: what to decide, then one item per alternative
+    summary = before_paths.split("Summary: what to decide\n")[1]
+    assert summary.startswith("Decide which plan and quotas to run in 2026")
+    items = [line for line in summary.splitlines() if line.startswith("- ")]
+    names = ["Accelerated 2026", "Multi-measure 2026", "People and behaviour 2026"]
+    assert len(items) == 3
+    assert all(i.startswith(f"- {n}") for i, n in zip(items, names, strict=True)), items
+    assert "95% interval" in summary.split("\n\n")[1]
+    # ± read once: two standard errors, paired; where the levels' intervals are
+    prose = " ".join(before_paths.split())
+    assert prose.count("± is two standard errors") == 1
+    assert "± is two standard errors of the paired difference" in prose
+    assert "intervals of every figure are in the report" in prose
+    # four scenarios split the table into blocks at 80 columns: the levels stay bare
+    assert re.search(r"Incentive cost, mean +\$[\d.]+M +\$[\d.]+M +\$[\d.]+M\n", out)
+    assert "4 scenarios x 120 trials in" in out and "(s)" not in out
+    assert f"Folder: {(tmp_path / 'demo').resolve()}/" in out
+
+
+def test_a_run_gives_each_mean_its_two_standard_errors_where_there_is_room(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.chdir(tmp_path)
+    scenario = REPO / "data" / "scenarios" / "baseline.yaml"
+    assert main(["run", str(scenario), "--trials", "150"]) == 0
+    out = capsys.readouterr().out
+    assert "1 scenario, 150 trials each, in " in out and "(s)" not in out
+    # the default folder under the current directory, named in full
+    folder = (tmp_path / "reports" / "baseline-2026").resolve()
+    assert f"\nFolder: {folder}/\n" in out
+    trials = pd.read_csv(folder / "trials_baseline-2026.csv")
+    cost = trials["incentive_cost"]
+    two_se = 2 * cost.std(ddof=1) / len(cost) ** 0.5
+    row = next(line for line in out.splitlines() if line.startswith("Incentive cost, mean"))
+    shown = re.search(r"± \$([\d.]+)k", row)
+    assert shown, row
+    assert float(shown[1]) * 1e3 == pytest.approx(two_se, rel=0.01)
+    hit = next(line for line in out.splitlines() if line.startswith("Probability of reaching"))
+    assert re.search(r"\d%\s±\s[\d.]+ pp$", hit), hit
+    # percentiles carry no ±: the note says where their intervals are
+    p90 = next(line for line in out.splitlines() if line.startswith("Incentive cost, P90"))
+    assert "±" not in p90
+    prose = " ".join(out.split())
+    assert "± is two standard errors of the mean" in prose
+    assert "Intervals of the percentiles and the reserve are in the report" in prose
+    assert "Summary: what to decide\nWhat Baseline 2026 costs in 2026" in out

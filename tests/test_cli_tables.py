@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from spm_sim.cli import main
-from spm_sim.cli.table import format_table, wrap_lines
+from spm_sim.cli.table import format_table, plural, wrap_lines
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "data" / "scenarios"
@@ -97,6 +97,31 @@ def test_prose_wraps_at_spaces_with_its_indent():
     assert " ".join(w.strip() for w in wrapped) == line.strip()
 
 
+def test_prose_wraps_flush_left_when_asked():
+    text = "Decide which plan and quotas to run in 2026: 1 alternative is set against it."
+    wrapped = wrap_lines(text, 30, hang="").splitlines()
+    assert len(wrapped) > 2 and all(len(x) <= 30 and not x.startswith(" ") for x in wrapped)
+    assert " ".join(wrapped) == text
+    bullet = wrap_lines("- " + text, 30).splitlines()  # a list item hangs under its text
+    assert bullet[0].startswith("- D") and all(x.startswith("  ") for x in bullet[1:])
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "many", "text"),
+    [
+        (1, "scenario", None, "1 scenario"),
+        (0, "scenario", None, "0 scenarios"),
+        (4, "scenario", None, "4 scenarios"),
+        (1_500, "setting", None, "1,500 settings"),
+        (2, "temporary file", None, "2 temporary files"),
+        (3, "stage", None, "3 stages"),
+        (2, "person", "people", "2 people"),
+    ],
+)
+def test_plural_counts_in_words(count, noun, many, text):
+    assert plural(count, noun, many) == text
+
+
 @pytest.mark.parametrize("width", [80, 120])
 def test_demo_sized_run_prints_within_the_terminal(tmp_path, capsys, monkeypatch, width):
     monkeypatch.setenv("COLUMNS", str(width))
@@ -104,9 +129,12 @@ def test_demo_sized_run_prints_within_the_terminal(tmp_path, capsys, monkeypatch
     args = ["run", *map(str, scenarios), "--trials", "100", "--out", str(tmp_path / "r")]
     assert main(args) == 0
     out = capsys.readouterr().out
-    table = out.split("\n\n2 scenario(s)")[0]
+    assert "\n\n2 scenarios, 100 trials each, in " in out
+    # the table, how to read it and the summary in words: all within the terminal
+    table = out.split("\n\n2 scenarios,")[0]
     assert max(len(line) for line in table.splitlines()) <= width
     assert "Incentive cost, P90" in table and "$" in table and "%" in table
+    assert "Summary: what to decide" in table
 
 
 def test_check_gives_money_its_currency(capsys):

@@ -25,7 +25,7 @@ from spm_sim.errors import DataError, SpmSimError
 
 from .args import add_book, year
 from .places import FILE, output_file, place_problem
-from .table import format_table, wrap_lines
+from .table import format_table, plural, wrap_lines
 
 __all__ = [
     "add_payouts_parser",
@@ -233,7 +233,7 @@ def _unpaid_lines(actual: Any, year: int, file: Path | None) -> list[str]:
     more = ", ..." if len(by_rep) > 6 else ""
     where = f"; each deal and its reason in {file}" if file is not None else ""
     return [
-        f"Not paid: {totals['deals']} deal(s) worth {_money(totals['amount_cents'], cur)} "
+        f"Not paid: {plural(totals['deals'], 'deal')} worth {_money(totals['amount_cents'], cur)} "
         f"({kinds}){where}.",
         f"  by rep: {who}{more}",
     ]

@@ -35,6 +35,7 @@ matplotlib only when it writes a figure, inside its own function
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spm_sim._files import now
-from spm_sim._format import currency_symbol, slugify
+from spm_sim._format import currency_symbol, format_money, slugify
 from spm_sim._provenance import package_version
 from spm_sim.errors import PlausibilityWarning, SpmSimError, strict_checks
 
@@ -68,10 +69,12 @@ from .places import (
     scenario_inputs,
 )
 from .quota import add_quotas_parser, cmd_quotas, quota_outputs
-from .table import frame_table
+from .table import frame_table, plural, terminal_width, wrap_lines
 from .territory import add_align_parser, align_outputs, cmd_align
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from spm_sim.scenario import Scenario
 
 __all__ = ["main", "build_parser", "DEMO_SCENARIOS"]
@@ -251,6 +254,137 @@ def _format_table(table, width: int | None = None) -> str:
     return frame_table(table, width=width)
 
 
+#: The rows of :func:`spm_sim.report.headline` that are means over the simulated
+#: years, by label, with the metric each is the mean of: where the table has room,
+#: each scenario's value there is followed by ``± 2 SE``.
+MEAN_ROWS = {
+    "Probability of reaching the company target": "hit_company_target",
+    "Expected company attainment": "company_attainment",
+    "Share of reps at or above quota (mean)": "share_reps_at_quota",
+    "Incentive cost, mean": "incentive_cost",
+    "Incentive paid / target incentive (mean)": "payout_share_of_ti",
+    "Compensation cost of sales (CCOS, mean)": "ccos",
+    "Incentive cost of sales (mean)": "incentive_cost_of_sales",
+}
+
+
+def _points(x: float) -> str:
+    """A share's half-width in percentage points, with the decimals it needs."""
+    v = 100 * x
+    decimals = 1 if v >= 0.05 else 2 if v >= 0.005 else 3
+    return f"{v:.{decimals}f} pp"
+
+
+def _with_level_intervals(table: pd.DataFrame, n_scenarios: int, currency: str) -> pd.DataFrame:
+    """The headline table with ``± 2 SE`` after each scenario's mean (:data:`MEAN_ROWS`).
+
+    A mean whose standard error is zero (the same value in every simulated year, or a
+    chance of 0% or 100%, where two standard errors say nothing) keeps its bare value.
+    """
+    cmp = table.attrs["compare"].set_index(["scenario", "metric"])
+    out = table.copy()
+    for label, metric in MEAN_ROWS.items():
+        if label not in out.index:
+            continue
+        for name in out.columns[:n_scenarios]:
+            if (name, metric) not in cmp.index:
+                continue
+            se = float(cmp.at[(name, metric), "se"])
+            if not se > 0:  # zero or NaN
+                continue
+            unit = cmp.at[(name, metric), "unit"]
+            half = format_money(2 * se, currency=currency) if unit == "$" else _points(2 * se)
+            out.at[label, name] = f"{out.at[label, name]} ± {half}"
+    return out
+
+
+def _blocks(text: str) -> int:
+    """How many blocks of columns a laid-out table has (a blank line between two)."""
+    return text.count("\n\n") + 1
+
+
+def _headline_text(results, width: int) -> tuple[str, bool, dict[str, bool]]:
+    """The console table, whether its levels carry their ``± 2 SE``, and which
+    scenarios are compared with the baseline trial by trial (``paired``).
+
+    The levels take their intervals only where that costs no extra block of columns
+    (at 80 columns: one or two scenarios); else the reading note says where they are.
+    """
+    from spm_sim.report import headline
+
+    table = headline(results)
+    plain = frame_table(table, width=width)
+    currency = results[0].scenario.plan.currency
+    wide = frame_table(_with_level_intervals(table, len(results), currency), width=width)
+    paired = dict(table.attrs.get("paired", {}))
+    if _blocks(wide) <= _blocks(plain):
+        return wide, True, paired
+    return plain, False, paired
+
+
+def _reading_note(results, levels_have_intervals: bool, paired: dict[str, bool]) -> str:
+    """How to read the table's ``±``, said once, and where the other intervals are.
+
+    ``paired``: by scenario name, whether its differences are paired trial by trial
+    (common random numbers), as :func:`spm_sim.report.headline` records them.
+    """
+    trials = " / ".join(sorted({f"{r.n_trials:,}" for r in results}))
+    paired_alts = [name for name in list(paired)[1:] if paired[name]]
+    if len(paired_alts) == len(results) - 1:
+        of = "the paired difference (the two runs compared on the same simulated years)"
+    elif paired_alts:
+        of = "the difference (paired where the runs share their random draws)"
+    else:
+        of = "the difference"
+    parts = [f"Figures are over {trials} simulated years per scenario."]
+    if levels_have_intervals and len(results) > 1:
+        parts.append(
+            f"± is two standard errors (about a 95% interval): of the mean in a scenario's "
+            f"column, and of {of} in a 'vs' column."
+        )
+    elif levels_have_intervals:
+        parts.append("± is two standard errors of the mean (about a 95% interval).")
+    elif len(results) > 1:
+        parts.append(f"± is two standard errors of {of}: about a 95% interval.")
+    where = "The 95% intervals of every figure" if not levels_have_intervals else "Intervals"
+    parts.append(
+        f"{where}{'' if not levels_have_intervals else ' of the percentiles and the reserve'} "
+        "are in the report's headline figures."
+    )
+    return " ".join(parts)
+
+
+def _summary_text(results, books: dict, width: int) -> str:
+    """The report's first page in words, wrapped to ``width``: what to decide, then
+    one sentence per alternative against the baseline (as a list)."""
+    from spm_sim.report import headline_figures, last_year
+    from spm_sim.report.summary import decision_paragraph, quota_warnings, scenario_sentences
+
+    figures = headline_figures(results)
+    currency = results[0].scenario.plan.currency
+    last = last_year(results[0], books.get(results[0].scenario.book))
+    paragraph = decision_paragraph(results, figures, currency, last)
+    lines = ["Summary: what to decide", wrap_lines(paragraph, width, hang="")]
+    lines += [wrap_lines(w, width, hang="") for w in quota_warnings(results, currency)]
+    sentences = scenario_sentences(results, figures, currency)
+    if sentences:
+        lines.append("")
+        lines += [wrap_lines(f"- {text}", width) for text in sentences]
+    return "\n".join(lines)
+
+
+def _print_results(results, books: dict) -> None:
+    """The headline table and how to read it, then the summary in words (stdout)."""
+    width = terminal_width()
+    text, levels, paired = _headline_text(results, width)
+    print(text)
+    print()
+    print(wrap_lines(_reading_note(results, levels, paired), width, hang=""))
+    print()
+    print(_summary_text(results, books, width))
+    print()
+
+
 def _books(scenarios: Sequence[Scenario]) -> dict:
     """Each book the scenarios read, loaded once (the scenarios share it).
 
@@ -284,7 +418,7 @@ def _check_run_memory(args, scenarios: Sequence[Scenario], books: dict) -> None:
         option,
         trials,
         unit_bytes=RUN_BYTES * reps,
-        unit=f"{len(scenarios)} scenario(s), {reps:,} reps in all, per trial",
+        unit=f"{plural(len(scenarios), 'scenario')}, {plural(reps, 'rep')} in all, per trial",
     )
 
 
@@ -329,6 +463,9 @@ def _write_outputs(results, folder: Path, report_name: str, title: str) -> tuple
 
 
 def _print_paths(report: Path, tables: Sequence[Path], folder: Path) -> None:
+    """Where the run wrote: its folder (absolute, so a default ``reports/...`` under the
+    current directory is found), the report, the tables and the manifest."""
+    print(f"Folder: {folder.resolve()}{os.sep}")
     print(f"Report: {report}")
     print("Tables:")
     for path in tables:
@@ -342,7 +479,6 @@ def _progress(args) -> bool:
 
 
 def _cmd_run(args) -> int:
-    from spm_sim.report import headline
     from spm_sim.scenario import load_scenario
 
     scenarios = []
@@ -367,11 +503,10 @@ def _cmd_run(args) -> int:
         title = "Scenario report: " + " vs ".join(s.name for s in scenarios)
         report, tables = _write_outputs(results, run.path, "report.html", title)
     if not args.quiet:
-        print(_format_table(headline(results)))
-        print()
+        _print_results(results, books)
         trials = ", ".join(sorted({f"{r.n_trials:,}" for r in results}))
         print(
-            f"{len(results)} scenario(s), {trials} trials each, "
+            f"{plural(len(results), 'scenario')}, {trials} trials each, "
             f"in {time.perf_counter() - start:.1f} s."
         )
     _print_paths(report, tables, run.path)
@@ -379,7 +514,6 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from spm_sim.report import headline
     from spm_sim.scenario import SAMPLE_SCENARIOS, load_scenario
 
     folder = SAMPLE_SCENARIOS
@@ -412,9 +546,8 @@ def _cmd_demo(args) -> int:
         report, tables = _write_outputs(results, run.path, "demo.html", title)
     elapsed = time.perf_counter() - start
     if not args.quiet:
-        print(_format_table(headline(results)))
-        print()
-    print(f"Demo: {len(results)} scenarios x {args.trials:,} trials in {elapsed:.1f} s.")
+        _print_results(results, books)
+    print(f"Demo: {plural(len(results), 'scenario')} x {args.trials:,} trials in {elapsed:.1f} s.")
     _print_paths(report, tables, run.path)
     return 0
 

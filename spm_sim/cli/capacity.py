@@ -35,6 +35,7 @@ from spm_sim._format import format_money
 
 from .args import add_seed, add_workers, count, real, show_progress
 from .places import check_memory, output_folder
+from .table import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -305,7 +306,7 @@ def _check_memory(args, config) -> None:
         config.replications,
         unit_bytes=LEAD_BYTES * leads * len(config.stages),
         unit=f"{shown} leads a year (the segments' leads_per_year in {args.config}) through "
-        f"{len(config.stages)} stage(s), per replication",
+        f"{plural(len(config.stages), 'stage')}, per replication",
     )
 
 

@@ -35,7 +35,7 @@ from spm_sim.errors import SpmSimError
 
 from .table import wrap_lines
 
-__all__ = ["add_init_parser", "cmd_init", "starter_files", "FILES"]
+__all__ = ["add_init_parser", "cmd_init", "starter_files", "book_columns", "FILES"]
 
 #: The files ``init`` writes, relative to DIR.
 FILES = (
@@ -115,9 +115,63 @@ def starter_files(today: dt.date | None = None) -> dict[str, str]:
         "book/pipeline.csv": _pipeline_csv(last),
         "plan.yaml": _PLAN,
         "scenario.yaml": _SCENARIO.format(plan_year=plan_year, last=last),
-        "README.txt": _README.format(plan_year=plan_year, first=first, last=last),
+        "README.txt": _README.format(
+            plan_year=plan_year, first=first, last=last, columns=book_columns()
+        ),
     }
     return files
+
+
+#: The book's tables the starter project writes, in the README's order.
+_TABLES = ("reps", "accounts", "bookings", "pipeline")
+
+
+def _number_rule(column) -> str:
+    """A number column's bounds in words: ``>= 0``, ``> 0``, ``in [-90, 90]``."""
+    low = column.ge if column.ge is not None else column.gt
+    if low is not None and column.le is not None:
+        return f" in [{low:g}, {column.le:g}]"
+    if column.ge is not None:
+        return f" >= {column.ge:g}"
+    if column.gt is not None:
+        return f" > {column.gt:g}"
+    return ""
+
+
+def book_columns() -> str:
+    """Every column of the starter book's files, from the book's schema
+    (:data:`spm_sim.book.SCHEMA`), as the README lists them.
+
+    Examples
+    --------
+    >>> text = book_columns()
+    >>> print(text.splitlines()[0])
+    book/reps.csv (required)
+    >>> [line.split()[0] for line in text.splitlines()[1:3]]
+    ['rep_id', 'name']
+    """
+    from spm_sim.book import SCHEMA
+
+    lines: list[str] = []
+    for name in _TABLES:
+        table = SCHEMA[name]
+        if lines:
+            lines.append("")
+        lines.append(f"book/{name}.csv ({'required' if table.required else 'optional file'})")
+        wide = max(len(c.name) for c in table.columns)
+        for c in table.columns:
+            words = [c.kind + (_number_rule(c) if c.kind == "number" else "")]
+            if not c.required:
+                words.append("optional")
+            if c.unique:
+                words.append("unique")
+            if c.references:
+                ref_table, ref_column = c.references.split(".")
+                words.append(f"must be a {ref_column} in {ref_table}.csv")
+            if c.not_before:
+                words.append(f"not before {c.not_before}")
+            lines.append(f"  {c.name:<{wide}}  {', '.join(words)}")
+    return "\n".join(lines) + "\n"
 
 
 def _book_yaml(last: int) -> str:
@@ -316,7 +370,8 @@ seed: 1
 
 _README = """\
 A starter project written by 'spm-sim init'. Every row is made up: replace them with
-your own data, keeping the headers (docs/data-format.md describes every column).
+your own data, keeping the headers (the columns are listed below; every rule is in
+docs/data-format.md of the spm_sim source repository).
 
   book/book.yaml      name, currency and snapshot date of the book
   book/reps.csv       one row per sales rep, current or former
@@ -328,10 +383,19 @@ your own data, keeping the headers (docs/data-format.md describes every column).
   scenario.yaml       the book, plan, plan year ({plan_year}) and quota settings to simulate
 
 Next steps:
-  spm-sim check book              validate the book and summarise it
-  spm-sim curve plan.yaml         the plan's payout curve
-  spm-sim run scenario.yaml       simulate and write a report (reports/...)
-"""
+  spm-sim check book                          validate the book and summarise it
+  spm-sim curve plan.yaml --out curve.png     draw the plan's payout curve
+  spm-sim run scenario.yaml                   simulate and write a report (reports/...)
+
+The columns of the book's files
+-------------------------------
+A CSV file is UTF-8 and comma-separated with its header on line 1; the order of the
+columns does not matter and extra columns are kept. Dates are YYYY-MM-DD; money is
+in the book's currency (book.yaml) as plain numbers, without symbols or thousands
+separators. A column is required unless marked optional; an optional cell may be
+left empty; the cells of a required column may not.
+
+{columns}"""
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -469,6 +533,8 @@ def _report(folder: Path, plan: dict[str, str], backups: dict[str, Path]) -> Non
     print(
         wrap_lines(
             "Then replace the rows of the CSV files with your own (same headers: "
-            "docs/data-format.md), set plan.yaml to your plan, and run again."
+            f"{folder / 'README.txt'} lists every column), set plan.yaml to your plan, "
+            "and run again.",
+            hang="",
         )
     )

@@ -33,6 +33,8 @@ from spm_sim._files import (
 from spm_sim._provenance import package_version
 from spm_sim.errors import SpmSimError
 
+from .table import plural
+
 __all__ = [
     "INPUTS",
     "OUTPUTS",
@@ -405,7 +407,8 @@ def _command(args: argparse.Namespace) -> list[str]:
 def _say_lock(lock: Lock, where: Path) -> None:
     if lock.took_over is None:
         return
-    left = f"; removed {len(lock.removed)} temporary file(s) it left" if lock.removed else ""
+    removed = plural(len(lock.removed), "temporary file")
+    left = f"; removed {removed} it left" if lock.removed else ""
     note(f"{where}: took over the lock of a run that ended unfinished ({lock.took_over}){left}")
 
 

@@ -43,7 +43,7 @@ from .args import (
     show_progress,
 )
 from .places import check_memory, output_file
-from .table import format_table, wrap_lines
+from .table import format_table, plural, wrap_lines
 from .territory import parse_named_numbers
 
 __all__ = ["add_quotas_parser", "cmd_quotas", "parse_weights", "quota_outputs"]
@@ -297,7 +297,10 @@ def _quotas(args, scenario, settings, trials: int, seed: int) -> int:
         "--trials" if args.trials is not None else f"{args.scenario}: trials",
         trials,
         unit_bytes=TRIAL_BYTES * len(book.reps) * settings_judged,
-        unit=f"{len(book.reps):,} reps, {settings_judged} setting(s) judged, per simulated year",
+        unit=(
+            f"{len(book.reps):,} reps, {plural(settings_judged, 'setting')} judged, "
+            "per simulated year"
+        ),
     )
     chosen = args.out is not None
     with output_file(

@@ -37,6 +37,7 @@ __all__ = [
     "format_table",
     "frame_table",
     "wrap_lines",
+    "plural",
 ]
 
 #: The narrowest width a table is laid out for, whatever the terminal says.
@@ -282,15 +283,19 @@ def frame_table(frame, *, width: int | None = None, indent: str = "", index: str
     return format_table(header, rows, width=width, indent=indent)
 
 
-def wrap_lines(text: str, width: int | None = None) -> str:
+def wrap_lines(text: str, width: int | None = None, *, hang: str = "  ") -> str:
     """Prose within ``width`` columns: each longer line wrapped at spaces, its
-    continuation indented two spaces more than the line; short lines kept as they are.
+    continuation indented ``hang`` more than the line; short lines kept as they are.
 
     Examples
     --------
     >>> print(wrap_lines("total distance 785,980 km; a unit is 98 km from its center", 30))
     total distance 785,980 km; a
       unit is 98 km from its center
+    >>> print(wrap_lines("A paragraph of prose, wrapped flush left.", 20, hang=""))
+    A paragraph of
+    prose, wrapped flush
+    left.
     """
     room = width or terminal_width()
     out = []
@@ -304,12 +309,26 @@ def wrap_lines(text: str, width: int | None = None) -> str:
                 line.strip(),
                 room,
                 initial_indent=lead,
-                subsequent_indent=lead + "  ",
+                subsequent_indent=lead + hang,
                 break_long_words=False,
                 break_on_hyphens=False,
             )
             continue
-        first, *rest = _wrap(line.strip(), room - display_width(lead) - 2) or [""]
+        first, *rest = _wrap(line.strip(), room - display_width(lead + hang)) or [""]
         out.append(lead + first)
-        out += [lead + "  " + part for part in rest]
+        out += [lead + hang + part for part in rest]
     return "\n".join(out)
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``count`` and ``noun``, its plural when ``count`` is not one: ``1 scenario``,
+    ``4 scenarios``, ``1,200 settings``; ``many`` is an irregular plural.
+
+    Examples
+    --------
+    >>> plural(1, "scenario"), plural(4, "scenario"), plural(1200, "setting")
+    ('1 scenario', '4 scenarios', '1,200 settings')
+    >>> plural(2, "temporary file"), plural(3, "replication", "replications")
+    ('2 temporary files', '3 replications')
+    """
+    return f"{count:,} {noun if count == 1 else (many or noun + 's')}"
