@@ -1317,3 +1317,32 @@ def test_curves_and_metrics_refuse_absurd_scales():
         plan_metrics(plan, quota=1e308)
     with pytest.raises(DataError, match=r"target_incentive must be at most 1e\+12"):
         plan_metrics(plan, quota=1e6, target_incentive=1e13)
+
+
+def test_mbo_probabilities_too_large_to_sum_are_a_plan_error():
+    # found by tests/test_fuzz_specs.py: math.fsum of two 1e308 overflowed
+    from spm_sim.comp import load_plan
+    from spm_sim.errors import PlanError
+
+    data = {
+        "name": "p",
+        "measures": [{"name": "score", "kind": "score"}],
+        "components": [
+            {
+                "name": "b",
+                "weight": 0.8,
+                "rate_basis": "tcr",
+                "tiers": [{"from": 0.0, "rate": 1.0}],
+            },
+            {
+                "name": "mbo",
+                "type": "mbo",
+                "measure": "score",
+                "weight": 0.2,
+                "levels": [{"score": 0.0, "payout": 0.0}, {"score": 1.0, "payout": 1.0}],
+                "probabilities": [1e308, 1e308],
+            },
+        ],
+    }
+    with pytest.raises(PlanError, match="probabilities must be one number >= 0 per level"):
+        load_plan(data)

@@ -918,7 +918,9 @@ class MBO(_Spec):
         _check_steps(f"{who} levels", [lv.score for lv in self.levels], "score")
         if self.probabilities is not None:
             p = self.probabilities
-            if len(p) != len(self.levels) or min(p) < 0 or abs(math.fsum(p) - 1.0) > 1e-9:
+            # each one at most 1 before the sum: fsum of two 1e308 overflows
+            bad = len(p) != len(self.levels) or min(p) < 0 or max(p) > 1
+            if bad or abs(math.fsum(p) - 1.0) > 1e-9:
                 raise PlanError(
                     f"{who}: probabilities must be one number >= 0 per level "
                     f"({len(self.levels)}) summing to 1; got {list(p)}"
