@@ -70,26 +70,7 @@ def test_cap_slider_at_maximum_means_no_cap(designer):
 
 
 def test_a_rejected_combination_says_why_and_keeps_the_last_result():
-    from spm_sim import load_plan
-
-    closed = load_plan(
-        {
-            "name": "Closed top tier",
-            "components": [
-                {
-                    "name": "bookings",
-                    "weight": 1.0,
-                    "rate_basis": "tcr",
-                    "threshold": 0.5,
-                    "tiers": [
-                        {"start": 0, "end": 1, "rate": 1.0},
-                        {"start": 1, "end": 2, "rate": 2.0},
-                    ],
-                    "attainment_cap": 2.0,
-                }
-            ],
-        }
-    )
+    closed = _closed_top_tier()
     d = PlanDesigner(sample_scenario("baseline").replace(plan=closed), n_trials=20, figures=False)
     last = d.result
     # removing the cap would leave sales above 200% unpaid: the plan rules refuse it

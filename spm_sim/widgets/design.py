@@ -19,6 +19,8 @@ from spm_sim.comp import Component, Plan
 from spm_sim.scenario import Scenario
 
 __all__ = [
+    "LEVER_RANGES",
+    "lever_range",
     "NO_CAP",
     "SAME",
     "DesignValues",
@@ -30,6 +32,29 @@ __all__ = [
 
 #: the attainment-cap slider's top value, meaning "no cap"
 NO_CAP = 5.0
+
+#: (min, max, step) of each plan-design lever, the same in the notebook's designer
+#: and in the app; a plan whose own value lies outside widens the range there
+LEVER_RANGES: dict[str, tuple[float, float, float]] = {
+    "growth": (-0.2, 0.5, 0.01),
+    "below_quota": (0.5, 1.5, 0.05),
+    "above_quota": (0.5, 2.0, 0.05),
+    "threshold": (0.0, 0.9, 0.05),
+    "attainment_cap": (1.0, NO_CAP, 0.1),
+}
+
+
+def lever_range(name: str) -> dict[str, float]:
+    """A lever's range as slider keywords.
+
+    Examples
+    --------
+    >>> lever_range("above_quota")
+    {'min': 0.5, 'max': 2.0, 'step': 0.05}
+    """
+    low, high, step = LEVER_RANGES[name]
+    return {"min": low, "max": high, "step": step}
+
 
 #: slider values this close are the same value (a slider's float round trip)
 SAME = 1e-12

@@ -32,7 +32,14 @@ from spm_sim.report import headline
 from spm_sim.scenario import Scenario
 from spm_sim.simulate import SalesDraws, SimulationResult
 
-from .design import DesignValues, design_plan, primary_components, slider_targets
+from .design import (
+    NO_CAP,
+    DesignValues,
+    design_plan,
+    lever_range,
+    primary_components,
+    slider_targets,
+)
 
 __all__ = [
     "CALIBRATED_PROBABILITY",
@@ -65,10 +72,6 @@ QUOTA_METHODS = {
     "equal": "Equal shares (equal)",
     "calibrated": "Same chance for every rep (calibrated)",
 }
-
-#: the attainment-cap lever's top value, meaning "no cap" (higher for a plan whose
-#: own cap is higher)
-NO_CAP = 5.0
 
 #: probability of reaching quota a calibrated quota aims at, unless the scenario says
 CALIBRATED_PROBABILITY = 0.6
@@ -540,9 +543,7 @@ def lever_widgets() -> dict[str, Any]:
     slider: dict[str, Any] = dict(continuous_update=False, style=LABEL_STYLE, layout=_SLIDER)
     return {
         "growth": widgets.FloatSlider(
-            min=-0.2,
-            max=0.5,
-            step=0.01,
+            **lever_range("growth"),
             description="Quota growth on last year",
             tooltip="The company target's growth on last year's bookings",
             readout_format=".0%",
@@ -564,9 +565,7 @@ def lever_widgets() -> dict[str, Any]:
             **menu,
         ),
         "threshold": widgets.FloatSlider(
-            min=0.0,
-            max=0.9,
-            step=0.05,
+            **lever_range("threshold"),
             description="Threshold: nothing paid below this attainment",
             tooltip="Below this attainment the commission pays nothing",
             readout_format=".0%",
@@ -574,26 +573,20 @@ def lever_widgets() -> dict[str, Any]:
         ),
         "commission": widgets.FloatSlider(
             value=1.0,
-            min=0.5,
-            max=1.5,
-            step=0.05,
+            **lever_range("below_quota"),
             description="Commission rates below quota (x plan)",
             tooltip="Multiplies the plan's commission rates below quota",
             **slider,
         ),
         "accelerator": widgets.FloatSlider(
             value=1.0,
-            min=0.5,
-            max=2.0,
-            step=0.05,
+            **lever_range("above_quota"),
             description="Accelerator rates above quota (x plan)",
             tooltip="Multiplies the plan's rates at and above quota",
             **slider,
         ),
         "cap": widgets.FloatSlider(
-            min=1.0,
-            max=NO_CAP,
-            step=0.1,
+            **lever_range("attainment_cap"),
             description=f"Attainment cap ({NO_CAP:.0%} = no cap)",
             tooltip="Attainment above the cap earns nothing more",
             readout_format=".0%",
