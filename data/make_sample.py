@@ -2,7 +2,7 @@
 
 What it makes
 -------------
-Six files that follow ``docs/data-format.md``:
+Seven files that follow ``docs/data-format.md``:
 
 * ``units.csv``     contiguous-US counties (real geography: Census TIGER/Line 2009
   polygons and BLS LAUS 2009 labor force, both shipped in the ``bokeh_sampledata``
@@ -13,8 +13,15 @@ Six files that follow ``docs/data-format.md``:
   proportion to labor force, with segment, industry, potential, workload and
   current rep;
 * ``bookings.csv``  closed-won deals from 2023-01-01 to 2025-12-31;
-* ``pipeline.csv``  open opportunities at the snapshot date 2025-12-31;
+* ``pipeline.csv``  every opportunity: the open ones at the snapshot date 2025-12-31
+  and the won and lost ones closed from 2024-07-01 (``status``, ``closed_date``,
+  ``deal_id``);
+* ``stage_history.csv`` one row per stage an opportunity entered, with the amount and
+  expected close date recorded that day;
 * ``book.yaml``     name, currency, snapshot date, description and source.
+
+After the sample it writes ``data/sample-2025-06-30/``: the sample as of 2025-06-30
+(``spm_sim.book.as_of`` and ``save_book``), so it needs the package installed.
 
 How
 ---
@@ -54,6 +61,13 @@ the module constants below; ``data/README.md`` explains them.
    and a lognormal size by segment and product (x potential^0.5, x skill^0.4).
 8. Pipeline: open opportunities of the current reps, stage-dependent age,
    probability and expected close in 2026.
+9. Opportunity history (its own stream, spawned after the first seven so the
+   files above keep their bytes): a stage process with a lognormal time to advance
+   and a Weibull time to loss in each stage; every booking closed from 2024-07-01 is
+   a won opportunity (path drawn given a win), lost ones are opened next to the
+   won ones at the model's rate of losses per win; optimistic expected close dates
+   and drifting amounts recorded at each stage entry; the open pipeline gets a
+   stage history that ends in its current stage and values.
 
 Run
 ---
@@ -178,6 +192,27 @@ STAGE_SHARE = [0.35, 0.30, 0.20, 0.15]
 STAGE_PROBABILITY = [0.10, 0.25, 0.50, 0.75]
 STAGE_AGE_DAYS = [(3, 60), (20, 120), (40, 180), (60, 240)]  # created before snapshot
 STAGE_CLOSE_DAYS = [(45, 240), (30, 170), (15, 110), (3, 60)]  # close after snapshot
+
+# --- opportunity history (won and lost opportunities, stage history) -------
+OPPS_FROM = dt.date(2024, 7, 1)  # opportunities closed on or after this day are written
+MID_YEAR = dt.date(2025, 6, 30)  # the mid-year snapshot data/sample-2025-06-30/
+START_SHARE = [0.80, 0.15, 0.05]  # a new opportunity enters at Qualify/Develop/Propose
+# days to move on from each stage (Negotiate: to win), lognormal, for a Mid-Market deal
+ADVANCE_MEDIAN_DAYS = [25.0, 31.0, 28.0, 20.0]
+ADVANCE_SIGMA = 0.6
+CYCLE_FACTOR = {"Enterprise": 1.6, "Mid-Market": 1.0, "SMB": 0.75}  # times every duration
+# loss: Weibull time to loss in each stage (shape 2: the hazard grows with age in stage),
+# its scale solved so that an opportunity leaves each stage forward with these chances
+LOSS_SHAPE = 2.0
+ADVANCE_CHANCE = [0.67, 0.74, 0.78, 0.78]  # win from Qualify 0.30, Negotiate 0.78
+# expected close recorded on entering a stage = entry + the true time left to a win x a
+# lognormal optimism factor with these medians (log-sd OPTIMISM_SIGMA)
+OPTIMISM = [0.55, 0.65, 0.75, 0.85]
+OPTIMISM_SIGMA = 0.3
+# amount recorded on entering a stage = final amount x exp(normal(mean, sd))
+AMOUNT_DRIFT = [(0.15, 0.15), (0.10, 0.10), (0.05, 0.05), (0.0, 0.0)]
+STAGE_OPEN_JITTER_DAYS = 14  # a lost opportunity is opened within +-14 days of its template
+ACCOUNT_NEIGHBOURS = 8  # ... on an account of one of the rep's 8 deals either side of it
 
 FIRST_NAMES = ["Aiden", "Amara", "Bianca", "Caleb", "Camila", "Dario", "Delphine", "Elias",
                "Esme", "Farah", "Felix", "Greta", "Hugo", "Imani", "Ivo", "Jasper", "Jolene",
@@ -640,6 +675,13 @@ def draw_deals(rng, acc_idx, pot, seg_arr, n, skill):
     """n deals on accounts acc_idx: (account, product, amount)."""
     w = pot[acc_idx] ** ACCOUNT_PICK_POWER
     a = acc_idx[rng.choice(len(acc_idx), size=n, p=w / w.sum())]
+    prod, amount = product_and_amount(rng, a, pot, seg_arr, skill)
+    return a, prod, amount
+
+
+def product_and_amount(rng, a, pot, seg_arr, skill):
+    """Product and amount of deals on accounts ``a`` (skill: scalar or one per deal)."""
+    n = len(a)
     u = rng.random(n)
     shares = np.array([PRODUCT_SHARE[s] for s in SEGMENTS]).cumsum(axis=1)
     prod = (u[:, None] > shares[seg_arr[a]]).sum(axis=1)
@@ -649,7 +691,7 @@ def draw_deals(rng, acc_idx, pot, seg_arr, n, skill):
     amount = (median * size * skill ** (1.0 - SKILL_COUNT_POWER)
               * np.exp(DEAL_SIGMA * rng.standard_normal(n)))
     amount = np.clip(amount, DEAL_MIN, DEAL_MAX_OF_POTENTIAL * pot[a])
-    return a, prod, np.round(amount, 2)
+    return prod, np.round(amount, 2)
 
 
 def make_bookings(acc, seats, reps, pre, cur, rng):
@@ -731,6 +773,265 @@ def make_pipeline(acc, seats, reps, cur, rng):
 
 
 # ---------------------------------------------------------------------------
+# 9. opportunity history: won and lost opportunities, stage history
+# ---------------------------------------------------------------------------
+
+
+def loss_scales() -> np.ndarray:
+    """Weibull scale of the time to loss in each stage, solved for ADVANCE_CHANCE.
+
+    An opportunity leaves stage j forward when its lognormal advance time A comes before
+    its Weibull loss time L: P(A < L) = E[exp(-(A / scale)^shape)], integrated over A by
+    Gauss-Hermite quadrature and solved for the scale by bisection (deterministic).
+    """
+    x, w = np.polynomial.hermite.hermgauss(80)
+    scales = []
+    for median, chance in zip(ADVANCE_MEDIAN_DAYS, ADVANCE_CHANCE, strict=True):
+        a = median * np.exp(ADVANCE_SIGMA * math.sqrt(2.0) * x)
+        lo, hi = math.log(median) - 10.0, math.log(median) + 10.0
+        for _ in range(100):
+            mid = 0.5 * (lo + hi)
+            p = float((w * np.exp(-((a / math.exp(mid)) ** LOSS_SHAPE))).sum() / math.sqrt(math.pi))
+            lo, hi = (mid, hi) if p < chance else (lo, mid)
+        scales.append(math.exp(0.5 * (lo + hi)))
+    return np.array(scales)
+
+
+def win_chance_from(stage: int) -> float:
+    """Chance that an opportunity in ``stage`` is won (the model's truth)."""
+    return float(np.prod(ADVANCE_CHANCE[stage:]))
+
+
+def lost_per_won() -> float:
+    """Expected lost opportunities per won one, from the start-stage mix and the chances."""
+    p = sum(s * win_chance_from(j) for j, s in enumerate(START_SHARE))
+    return (1.0 - p) / p
+
+
+def draw_paths(rng, n: int, won: bool, scales: np.ndarray):
+    """n paths (for a Mid-Market deal) that end won (or lost), by rejection.
+
+    Returns ``start`` (entry stage), ``end`` (stage left: 3 for a win, the stage of the
+    loss otherwise), ``adv`` (n, 4) advance times in days (drawn for every stage, so a lost
+    opportunity also has the time a win would have taken) and ``loss`` (n, 4) loss times.
+    """
+    parts, got = [], 0
+    stage = np.arange(len(STAGES))
+    while got < n:
+        m = max(3 * (n - got), 256)
+        start = rng.choice(len(START_SHARE), size=m, p=START_SHARE)
+        adv = np.exp(np.log(ADVANCE_MEDIAN_DAYS) + ADVANCE_SIGMA * rng.standard_normal((m, 4)))
+        loss = scales * rng.weibull(LOSS_SHAPE, size=(m, 4))
+        lost_at = np.where((stage >= start[:, None]) & (loss < adv), stage, 4).min(axis=1)
+        keep = (lost_at == 4) if won else (lost_at < 4)
+        end = np.minimum(lost_at, 3)
+        parts.append((start[keep], end[keep], adv[keep], loss[keep]))
+        got += int(keep.sum())
+    start, end, adv, loss = (np.concatenate([p[i] for p in parts])[:n] for i in range(4))
+    return start, end, adv, loss
+
+
+def won_entries(rng, close, g, hire, scales, tries: int = 60):
+    """Stage entry days (n, 4; NaN before the entry stage) of won deals closing on ``close``.
+
+    close, hire: int day numbers; g: cycle factor per deal. A path that would start before
+    the rep's hire date is drawn again (a new rep's first wins are the quick ones); after
+    ``tries`` the stays are squeezed proportionally into [hire, close].
+    """
+    n = len(close)
+    entry = np.full((n, 4), np.nan)
+    adv_all = np.zeros((n, 4))
+    todo = np.arange(n)
+    for _ in range(tries):
+        if not len(todo):
+            break
+        start, _, adv, _ = draw_paths(rng, len(todo), True, scales)
+        days = np.maximum(1.0, np.round(adv * g[todo, None]))
+        stage = np.arange(4)
+        days = np.where(stage >= start[:, None], days, np.nan)
+        left = np.nancumsum(days[:, ::-1], axis=1)[:, ::-1]  # days from entry to the close
+        e = close[todo, None] - np.where(stage >= start[:, None], left, np.nan)
+        ok = np.nanmin(e, axis=1) >= hire[todo]
+        entry[todo[ok]] = e[ok]
+        adv_all[todo[ok]] = adv[ok]
+        todo = todo[~ok]
+    for i in todo:  # squeeze: entry stage Develop or later, stays in proportion
+        k = np.array([1, 2, 3]) if close[i] - hire[i] >= 3 else np.array([3])
+        span = max(close[i] - hire[i], 1)
+        cuts = np.floor(np.arange(len(k)) * span / len(k))
+        entry[i, k] = hire[i] + cuts
+    return entry
+
+
+def entry_marks(rng, entry, true_close, end, final_amount):
+    """Amount and expected close recorded at each stage entry (NaN where not entered).
+
+    true_close: (n, 4) the day a win would come from each stage (the real close for a won
+    opportunity); the recorded expected close is the entry plus that time x an optimism
+    factor, at least a day after the entry.
+    """
+    n = len(entry)
+    med = np.log(OPTIMISM)
+    r = np.exp(med + OPTIMISM_SIGMA * rng.standard_normal((n, 4)))
+    left = true_close - entry
+    expected = entry + np.maximum(1.0, np.round(left * r))
+    mu, sd = (np.array(x) for x in zip(*AMOUNT_DRIFT, strict=True))
+    drift = np.exp(mu + sd * rng.standard_normal((n, 4)))
+    # the amount of the last stage entered is the opportunity's amount in pipeline.csv
+    last = drift[np.arange(n), end]
+    amount = np.round(final_amount[:, None] * drift / last[:, None], 2)
+    ok = ~np.isnan(entry)
+    return np.where(ok, amount, np.nan), np.where(ok, expected, np.nan)
+
+
+def make_history(acc, reps, bk, pl, rng):
+    """Won opportunities behind the bookings closed from OPPS_FROM, lost ones, stage history.
+
+    Returns (history, stages): the won and lost opportunities (columns as ``pl`` plus
+    status, closed, deal_id) and one row per stage entered by every opportunity, legacy
+    open ones included (key ``opp``: ``h<i>`` for history rows, the opportunity_id for
+    the open pipeline).
+    """
+    r_won, r_lost, r_open = rng.spawn(3)
+    scales = loss_scales()
+    day0 = np.datetime64("1970-01-01", "D")
+
+    def dnum(values) -> np.ndarray:
+        return (pd.to_datetime(pd.Series(values)).to_numpy().astype("datetime64[D]") - day0).astype(
+            float
+        )
+
+    seg_arr = acc["segment"].map(SEGMENTS.index).to_numpy()
+    g_seg = np.array([CYCLE_FACTOR[s] for s in SEGMENTS])
+    pot = acc["potential"].to_numpy()
+    rep_tab = reps.set_index("rep_id")
+    hire_of = pd.Series(dnum(rep_tab["hire"]), index=rep_tab.index)
+    term_of = pd.Series(dnum([SNAPSHOT if pd.isna(t) else t for t in rep_tab["term"]]),
+                        index=rep_tab.index)
+    skill_of = rep_tab["skill"]
+    w0, snap = dnum([OPPS_FROM])[0], dnum([SNAPSHOT])[0]
+
+    # --- won paths behind every booking (templates for the lost ones) --------------------
+    close = dnum(bk["date"])
+    b_acc = bk["acc"].to_numpy()
+    b_rep = bk["rep"].to_numpy()
+    g = g_seg[seg_arr[b_acc]]
+    won_entry = won_entries(r_won, close, g, hire_of.loc[b_rep].to_numpy(), scales)
+    # phantom templates: wins of the first half of 2026 (the first half of 2025, a year on)
+    # whose lost companions were opened, and lost, before the snapshot
+    ph = np.flatnonzero((close >= dnum(["2025-01-01"])[0]) & (close <= dnum(["2025-06-30"])[0]))
+    ph_rep = acc["rep_id"].to_numpy()[b_acc[ph]]  # the account's current rep
+    ph_entry = won_entries(r_won, close[ph] + 365, g[ph], hire_of.loc[ph_rep].to_numpy(), scales)
+
+    # --- lost opportunities --------------------------------------------------------------
+    t_created = np.concatenate([np.nanmin(won_entry, axis=1), np.nanmin(ph_entry, axis=1)])
+    t_rep = np.concatenate([b_rep, ph_rep])
+    t_src = np.concatenate([np.arange(len(bk)), ph])  # the booking whose neighbours give accounts
+    k = r_lost.poisson(lost_per_won(), size=len(t_created))
+    tpl = np.repeat(np.arange(len(t_created)), k)
+    n = len(tpl)
+    jitter = STAGE_OPEN_JITTER_DAYS
+    created = t_created[tpl] + r_lost.integers(-jitter, jitter + 1, n)
+    rep = t_rep[tpl]
+    # account: that of one of the rep's deals near the template in time (its territory then)
+    order = np.lexsort((close, b_rep))
+    pos_in = np.empty(len(bk), dtype=int)
+    rep_sorted = b_rep[order]
+    first = pd.Series(np.arange(len(order))).groupby(rep_sorted).transform("min").to_numpy()
+    count = pd.Series(np.arange(len(order))).groupby(rep_sorted).transform("size").to_numpy()
+    pos_in[order] = np.arange(len(order))
+    src = t_src[tpl]
+    p = pos_in[src] + r_lost.integers(-ACCOUNT_NEIGHBOURS, ACCOUNT_NEIGHBOURS + 1, n)
+    lo, cnt = first[pos_in[src]], count[pos_in[src]]
+    p = np.clip(p, lo, lo + cnt - 1)
+    a = b_acc[order[p]]
+    phantom = tpl >= len(bk)
+    rep = np.where(phantom, acc["rep_id"].to_numpy()[a], rep)
+    prod, final = product_and_amount(r_lost, a, pot, seg_arr, skill_of.loc[rep].to_numpy())
+    start, end, adv, loss = draw_paths(r_lost, n, False, scales)
+    gl = g_seg[seg_arr[a]]
+    stage = np.arange(4)
+    entered = (stage >= start[:, None]) & (stage <= end[:, None])
+    stay = np.where(stage == end[:, None], loss, adv)
+    stay = np.where(entered, np.maximum(1.0, np.round(stay * gl[:, None])), 0.0)
+    cum = np.cumsum(stay, axis=1) - stay  # days from the creation to each entry
+    lost_entry = np.where(entered, created[:, None] + cum, np.nan)
+    lost_closed = created + stay.sum(axis=1)
+    # the day a win would have come from each stage (the advance times from there on)
+    adv_days = np.maximum(1.0, np.round(adv * gl[:, None]))
+    hypo = lost_entry + np.cumsum(adv_days[:, ::-1], axis=1)[:, ::-1]
+    keep = ((lost_closed >= w0) & (lost_closed <= snap) & (created >= hire_of.loc[rep].to_numpy())
+            & (created <= term_of.loc[rep].to_numpy()))
+    lost_amount, lost_expected = entry_marks(r_lost, lost_entry, hypo, end, final)
+
+    # --- won opportunities written: bookings closed from OPPS_FROM ---------------------------
+    wsel = close >= w0
+    won_close_m = np.where(~np.isnan(won_entry[wsel]), close[wsel, None], np.nan)
+    won_amount, won_expected = entry_marks(r_won, won_entry[wsel], won_close_m,
+                                           np.full(int(wsel.sum()), 3),
+                                           bk["amount"].to_numpy()[wsel])
+
+    won = pd.DataFrame({
+        "acc": b_acc[wsel], "rep": b_rep[wsel], "product": bk["product"].to_numpy()[wsel],
+        "end": 3, "amount": bk["amount"].to_numpy()[wsel],
+        "created": np.nanmin(won_entry[wsel], axis=1), "expected": won_expected[:, 3],
+        "status": "won", "closed": close[wsel], "deal_id": bk["deal_id"].to_numpy()[wsel],
+    })
+    lk = np.flatnonzero(keep)
+    lost = pd.DataFrame({
+        "acc": a[lk], "rep": rep[lk], "product": np.array(PRODUCTS)[prod[lk]], "end": end[lk],
+        "amount": lost_amount[lk, end[lk]], "created": created[lk],
+        "expected": lost_expected[lk, end[lk]], "status": "lost", "closed": lost_closed[lk],
+        "deal_id": "",
+    })
+    hist = pd.concat([won, lost], ignore_index=True)
+    marks = [(won_entry[wsel], won_amount, won_expected),
+             (lost_entry[lk], lost_amount[lk], lost_expected[lk])]
+    entry_h = np.concatenate([m[0] for m in marks])
+    amount_h = np.concatenate([m[1] for m in marks])
+    expected_h = np.concatenate([m[2] for m in marks])
+
+    # --- the open pipeline at the snapshot: its stage history ------------------------------
+    o_stage = pl["stage"].map(STAGES.index).to_numpy()
+    o_created = dnum(pl["created_date"])
+    o_expected = dnum(pl["expected_close_date"])
+    no = len(pl)
+    # entry stage: the start mix restricted to stages up to the current one
+    share = np.array(START_SHARE + [0.0])
+    u = r_open.random(no)
+    cdf = np.cumsum(np.where(stage[None, :] <= o_stage[:, None], share, 0.0), axis=1)
+    o_start = (u[:, None] * cdf[:, -1:] > cdf).sum(axis=1)
+    _, _, o_adv, _ = draw_paths(r_open, no, True, scales)
+    # time in the current stage so far: a fraction of a fresh advance time (as the model
+    # would have it); the stages before share the rest of the age in proportion to their
+    # advance times (so the open pipeline's long ages show as long stays in earlier stages)
+    rows = np.arange(no)
+    o_g = g_seg[seg_arr[pl["acc"].to_numpy()]]
+    span = snap - o_created
+    earlier = (stage >= o_start[:, None]) & (stage < o_stage[:, None])
+    n_earlier = earlier.sum(axis=1)
+    now = np.round(r_open.random(no) * o_adv[rows, o_stage] * o_g)
+    now = np.where(n_earlier > 0, np.clip(now, 0, span - n_earlier), span)
+    weight = np.where(earlier, o_adv, 0.0)
+    cumw = np.cumsum(weight, axis=1) - weight
+    tot = np.maximum(weight.sum(axis=1), 1e-9)
+    before = span - now  # days spent in the earlier stages
+    # a day per stage at least: the stays share before - n_earlier, plus a day each
+    share_days = np.floor(cumw / tot[:, None] * (before - n_earlier)[:, None])
+    o_entry = o_created[:, None] + share_days + np.maximum(0, stage[None, :] - o_start[:, None])
+    o_entry[rows, o_stage] = snap - now
+    o_entry = np.where((stage >= o_start[:, None]) & (stage <= o_stage[:, None]), o_entry, np.nan)
+    # the true close implied by the recorded expected close of the current stage
+    r_now = np.exp(np.log(OPTIMISM)[o_stage] + OPTIMISM_SIGMA * r_open.standard_normal(no))
+    at_now = o_entry[np.arange(no), o_stage]
+    o_true = at_now + np.maximum(1.0, np.round((o_expected - at_now) / r_now))
+    o_amount, o_exp = entry_marks(r_open, o_entry, np.repeat(o_true[:, None], 4, axis=1), o_stage,
+                                  pl["amount"].to_numpy())
+    o_exp[np.arange(no), o_stage] = o_expected  # the current stage row is pipeline.csv's view
+    return hist, (entry_h, amount_h, expected_h), (o_entry, o_amount, o_exp)
+
+
+# ---------------------------------------------------------------------------
 # writing
 # ---------------------------------------------------------------------------
 
@@ -756,6 +1057,91 @@ source: >-
   via the bokeh_sampledata wheel; accounts, reps, deals and pipeline are
   fictional (data/make_sample.py). See data/README.md.
 """
+
+
+def day_text(days: np.ndarray) -> np.ndarray:
+    """ISO text of int day numbers (days since 1970-01-01); NaN gives ""."""
+    out = np.full(len(days), "", dtype=object)
+    ok = ~np.isnan(days)
+    out[ok] = np.datetime_as_string(days[ok].astype("int64").astype("datetime64[D]"), unit="D")
+    return out
+
+
+def money_text(values: np.ndarray) -> np.ndarray:
+    out = np.full(len(values), "", dtype=object)
+    ok = ~np.isnan(values)
+    out[ok] = [f"{x:.2f}" for x in values[ok]]
+    return out
+
+
+def history_tables(pl, hist, h_marks, o_marks, acc_ids):
+    """pipeline.csv (open, won and lost opportunities) and stage_history.csv as text frames."""
+    hist = hist.sort_values(["created", "rep", "acc", "product", "amount"], kind="stable")
+    hist = hist.reset_index()  # column "index": the row of the stage marks
+    hist["opportunity_id"] = [f"O{len(pl) + i + 1:05d}" for i in range(len(hist))]
+    day0 = np.datetime64("1970-01-01", "D")
+    o_days = {c: (pd.to_datetime(pl[c]).to_numpy().astype("datetime64[D]") - day0).astype(float)
+              for c in ("created_date", "expected_close_date")}
+    stage_names = np.array(STAGES)
+    opps = pd.DataFrame({
+        "opportunity_id": np.concatenate([pl["opportunity_id"], hist["opportunity_id"]]),
+        "account_id": acc_ids[np.concatenate([pl["acc"], hist["acc"]]).astype(int)],
+        "rep_id": np.concatenate([pl["rep"], hist["rep"]]),
+        "product": np.concatenate([pl["product"], hist["product"]]),
+        "stage": np.concatenate([pl["stage"], stage_names[hist["end"].to_numpy()]]),
+        "amount": money_text(np.concatenate([pl["amount"], hist["amount"]]).astype(float)),
+        "probability": [f"{x:.2f}" for x in np.concatenate([
+            pl["probability"], np.array(STAGE_PROBABILITY)[hist["end"].to_numpy()]])],
+        "created_date": day_text(np.concatenate([o_days["created_date"], hist["created"]])),
+        "expected_close_date": day_text(np.concatenate([o_days["expected_close_date"],
+                                                        hist["expected"]])),
+        "status": np.concatenate([np.full(len(pl), "open"), hist["status"]]),
+        "closed_date": day_text(np.concatenate([np.full(len(pl), np.nan), hist["closed"]])),
+        "deal_id": np.concatenate([np.full(len(pl), ""), hist["deal_id"]]),
+    })
+    rows = np.concatenate([np.arange(len(pl)), len(pl) + hist["index"].to_numpy()])
+    ids = np.empty(len(rows), dtype=object)
+    ids[rows] = opps["opportunity_id"].to_numpy()
+    entry, amount, expected = (np.concatenate([o, h])
+                               for o, h in zip(o_marks, h_marks, strict=True))
+    has = ~np.isnan(entry)
+    r, c = np.nonzero(has)
+    stages = pd.DataFrame({"opportunity_id": ids[r], "date": entry[r, c], "order": c,
+                           "stage": stage_names[c], "amount": amount[r, c],
+                           "expected_close_date": expected[r, c]})
+    stages = stages.sort_values(["opportunity_id", "date", "order"], kind="stable")
+    if (stages.groupby("opportunity_id")["date"].diff() <= 0).any():
+        raise RuntimeError("stage entries of an opportunity are not on increasing dates")
+    stages = pd.DataFrame({
+        "opportunity_id": stages["opportunity_id"], "date": day_text(stages["date"].to_numpy()),
+        "stage": stages["stage"], "amount": money_text(stages["amount"].to_numpy()),
+        "expected_close_date": day_text(stages["expected_close_date"].to_numpy()),
+        "probability": [f"{STAGE_PROBABILITY[k]:.2f}" for k in stages["order"]],
+    })
+    opps = opps.sort_values("opportunity_id", kind="stable").reset_index(drop=True)
+    return opps, stages.reset_index(drop=True)
+
+
+MID_YEAR_NAME = "Cascade Instruments (as of 30 June 2025)"
+MID_YEAR_DESCRIPTION = (
+    "The sample book (data/sample/) as it was known at the end of 30 June 2025: the deals "
+    "booked by then, the reps hired by then, the opportunities created by then with the "
+    "status, stage, amount and expected close date they had that day (from the stage "
+    "history). Written by data/make_sample.py with spm_sim.book.as_of and save_book."
+)
+
+
+def write_mid_year(sample: Path, folder: Path) -> dict:
+    """The mid-year snapshot: the sample as of MID_YEAR, written as a book folder."""
+    from dataclasses import replace
+
+    from spm_sim.book import as_of, load_book, save_book
+
+    book = as_of(load_book(sample), MID_YEAR.isoformat())
+    book = replace(book, name=MID_YEAR_NAME, description=MID_YEAR_DESCRIPTION)
+    save_book(book, folder, force=True)
+    return {"mid-year deals": len(book.bookings),
+            "mid-year open opportunities": len(book.open_pipeline)}
 
 
 def build(out: Path) -> dict:
@@ -810,30 +1196,36 @@ def build(out: Path) -> dict:
         "amount": bk["amount"].map(fmt_money), "product": bk["product"],
     }), out / "bookings.csv")
 
-    write_csv(pd.DataFrame({
-        "opportunity_id": pl["opportunity_id"], "account_id": acc_ids[pl["acc"].to_numpy()],
-        "rep_id": pl["rep"], "product": pl["product"], "stage": pl["stage"],
-        "amount": pl["amount"].map(fmt_money),
-        "probability": pl["probability"].map("{:.2f}".format),
-        "created_date": pl["created_date"].map(iso),
-        "expected_close_date": pl["expected_close_date"].map(iso),
-    }), out / "pipeline.csv")
+    # 9. the opportunity history: a stream of its own, spawned after the first seven so
+    # that every file above keeps its bytes
+    (r_hist,) = rng.spawn(1)
+    hist, h_marks, o_marks = make_history(acc, reps, bk, pl, r_hist)
+    opps, stages = history_tables(pl, hist, h_marks, o_marks, acc_ids)
+    write_csv(opps, out / "pipeline.csv")
+    write_csv(stages, out / "stage_history.csv")
 
     (out / "book.yaml").write_bytes(BOOK_YAML.format(
         snapshot=SNAPSHOT.isoformat(), n_accounts=f"{len(acc):,}",
         n_current=len(current), seed=SEED).encode("utf-8"))
     return {"units": len(units), "dropped": dropped, "reps": len(reps),
             "current": len(current), "accounts": len(acc), "deals": len(bk),
-            "opportunities": len(pl)}
+            "open opportunities": len(pl), "opportunities": len(opps),
+            "stage rows": len(stages)}
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "sample",
                     help="output folder (default: data/sample next to this script)")
+    ap.add_argument("--mid-year-out", type=Path, default=None,
+                    help=f"folder of the snapshot as of {MID_YEAR} (default: the --out "
+                         f"folder's name + '-{MID_YEAR}' next to it)")
     args = ap.parse_args(argv)
     stats = build(args.out)
     print(", ".join(f"{k} {v}" for k, v in stats.items()), "->", args.out)
+    mid = args.mid_year_out or args.out.parent / f"{args.out.name}-{MID_YEAR.isoformat()}"
+    stats = write_mid_year(args.out, mid)
+    print(", ".join(f"{k} {v}" for k, v in stats.items()), "->", mid)
 
 
 if __name__ == "__main__":

@@ -27,8 +27,22 @@ Examples
 
 from __future__ import annotations
 
+from ._book.asof import (
+    as_of,
+)
 from ._book.checks import (
+    OPTIONAL_FOR,
+    needs_column,
     numeric_column,
+)
+from ._book.crm import (
+    CrmImport,
+    import_crm,
+)
+from ._book.crm_spec import (
+    CrmMapping,
+    ReadOptions,
+    load_mapping,
 )
 from ._book.load import (
     SAMPLE_BOOK,
@@ -48,6 +62,9 @@ from ._book.measures import (
     measure_arrays,
     measure_values,
 )
+from ._book.save import (
+    save_book,
+)
 from ._book.schema import (
     SCHEMA,
 )
@@ -59,8 +76,17 @@ __all__ = [
     "load_book",
     "load_book_ref",
     "load_sample",
+    "CrmMapping",
+    "ReadOptions",
+    "load_mapping",
+    "CrmImport",
+    "import_crm",
+    "save_book",
+    "as_of",
     "SCHEMA",
     "numeric_column",
+    "needs_column",
+    "OPTIONAL_FOR",
     "KINDS",
     "CreditedDeals",
     "credit_deals",

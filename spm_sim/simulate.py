@@ -271,7 +271,7 @@ def sales_cycle_months(book: Book, default: int = 3) -> int:
     when the book has none. The open pipeline over-represents long deals (short ones
     have closed already), so this leans long.
     """
-    pipe = getattr(book, "pipeline", None)
+    pipe = getattr(book, "open_pipeline", None)
     if pipe is None or len(pipe) == 0:
         return default
     cols = {"created_date", "expected_close_date"}

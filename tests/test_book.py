@@ -314,7 +314,7 @@ def test_empty_file(tmp_path):
         write_book(tmp_path / "b", accounts=""),
         loc(str(tmp_path / "b" / "accounts.csv"))
         + r"the file is empty\. Line 1 must be the header "
-        r"naming the columns \(account_id, name, lat",
+        r"naming the columns \(account_id, name\), then",
     )
 
 
@@ -512,8 +512,8 @@ def test_zero_amount(tmp_path):
     raises(
         write_book(tmp_path / "b", pipeline=set_cell(PIPELINE, 2, "amount", "0")),
         loc(str(tmp_path / "b" / "pipeline.csv"), 2, "amount")
-        + r"0\.0 is zero; amounts must be > 0 \(give the amount the deal would book; drop a "
-        r"lost opportunity from the pipeline rather than zeroing it\)\.",
+        + r"0\.0 is zero; amounts must be > 0 \(give the amount the deal would book; mark a "
+        r"lost opportunity with status 'lost' rather than zeroing it\)\.",
     )
 
 
@@ -1229,7 +1229,7 @@ def test_pipeline_created_after_the_rep_left_warns_but_not_before_hire(tmp_path)
     assert message.startswith(
         f"{tmp_path / 'b' / 'pipeline.csv'}, row 2, column 'created_date': 1 opportunity created "
         "after the rep's term_date in reps.csv (row 2: O001 on 2024-01-15, rep R002 left "
-        "2023-06-30). An open opportunity is owned by a rep who had left"
+        "2023-06-30). An opportunity is owned by a rep who had left"
     )
 
 

@@ -226,7 +226,8 @@ def test_check_summarises_a_valid_book(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "valid." in proc.stdout
     deals = len(pd.read_csv(REPO / "data" / "sample" / "bookings.csv", usecols=["deal_id"]))
-    assert f"{'bookings':<9} {deals:>8,} rows" in proc.stdout
+    assert f"{'bookings':<13} {deals:>8,} rows" in proc.stdout
+    assert "opportunities: 2,113 open, 7,529 won, 14,376 lost" in proc.stdout
     assert "reps employed on 2025-12-31: 80 in 4 regions" in proc.stdout
 
 
@@ -241,12 +242,13 @@ def test_check_accepts_a_book_without_deals_or_snapshot_date(tmp_path, capsys):
     (book / "pipeline.csv").write_text(
         (book / "pipeline.csv").read_text(encoding="utf-8").splitlines()[0] + "\n"
     )
+    (book / "stage_history.csv").unlink()  # no opportunities, so no stage history
     meta = yaml.safe_load((book / "book.yaml").read_text(encoding="utf-8"))
     del meta["snapshot_date"]
     (book / "book.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
     assert main(["check", str(book)]) == 0
     out = capsys.readouterr().out
-    assert "valid." in out and f"{'bookings':<9} {0:>8,} rows" in out
+    assert "valid." in out and f"{'bookings':<13} {0:>8,} rows" in out
     assert "reps employed: not dated" in out
 
 

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,7 +29,7 @@ from hypothesis import strategies as st
 from spm_sim.book import SAMPLE_DIR, Book, load_book
 from spm_sim.errors import DataError, PlausibilityWarning, SpmSimError
 
-TABLES = ("reps", "accounts", "bookings", "pipeline", "units")
+TABLES = ("reps", "accounts", "bookings", "pipeline", "stage_history", "units")
 #: seconds one load may take before it counts as a hang (the thin sample loads in ~0.03 s)
 LIMIT = 10
 
@@ -81,7 +82,8 @@ values = st.one_of(
 
 def small_sample(folder: Path) -> None:
     """Write a thinner sample book into ``folder``: every 40th deal and 20th opportunity
-    over the whole history, the accounts and units they need, every rep. It is still
+    over the whole history (and the deals those opportunities were won as), their stage
+    history, the accounts and units they need, every rep. It is still
     the sample (same reps, dates, amounts and ids) and loads in a few hundredths of a
     second, so many changes can be tried."""
     import pandas as pd
@@ -90,15 +92,27 @@ def small_sample(folder: Path) -> None:
         return pd.read_csv(SAMPLE_DIR / f"{name}.csv", dtype=str, keep_default_na=False)
 
     reps, accounts, units = read("reps"), read("accounts"), read("units")
-    bookings, pipeline = read("bookings").iloc[::40], read("pipeline").iloc[::20]
+    pipeline = read("pipeline").iloc[::20]
+    bookings = read("bookings")
+    bookings = bookings[
+        (np.arange(len(bookings)) % 40 == 0)
+        | bookings["deal_id"].isin(set(pipeline.get("deal_id", [])))
+    ]
+    history = read("stage_history") if (SAMPLE_DIR / "stage_history.csv").is_file() else None
+    if history is not None:
+        history = history[history["opportunity_id"].isin(set(pipeline["opportunity_id"]))]
     accounts = accounts[accounts["account_id"].isin({*bookings.account_id, *pipeline.account_id})]
     units = units[units["unit_id"].isin({*accounts["unit_id"], *reps["home_unit"]})]
     folder.mkdir(parents=True)
     shutil.copy(SAMPLE_DIR / "book.yaml", folder / "book.yaml")
-    for name, frame in [("reps", reps), ("accounts", accounts), ("units", units)] + [
-        ("bookings", bookings),
-        ("pipeline", pipeline),
-    ]:
+    for name, frame in (
+        [("reps", reps), ("accounts", accounts), ("units", units)]
+        + [
+            ("bookings", bookings),
+            ("pipeline", pipeline),
+        ]
+        + ([("stage_history", history)] if history is not None else [])
+    ):
         frame.to_csv(folder / f"{name}.csv", index=False)
 
 

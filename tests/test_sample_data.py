@@ -19,12 +19,31 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 SCRIPT = ROOT / "data" / "make_sample.py"
-FILES = ["units.csv", "reps.csv", "accounts.csv", "bookings.csv", "pipeline.csv", "book.yaml"]
+FILES = [
+    "units.csv",
+    "reps.csv",
+    "accounts.csv",
+    "bookings.csv",
+    "pipeline.csv",
+    "stage_history.csv",
+    "book.yaml",
+]
+MID_YEAR = ROOT / "data" / "sample-2025-06-30"
+MID_YEAR_FILES = FILES  # the mid-year snapshot is a book folder with the same files
 
 HISTORY_START = pd.Timestamp("2023-01-01")
 SNAPSHOT = pd.Timestamp("2025-12-31")
 REGIONS = {"West", "Central", "South", "East"}
 STAGE_PROBABILITY = {"Qualify": 0.10, "Develop": 0.25, "Propose": 0.50, "Negotiate": 0.75}
+STAGES = list(STAGE_PROBABILITY)
+OPPS_FROM = pd.Timestamp("2024-07-01")  # history: opportunities closed from this day
+# win rates by stage entered (data/README.md: 25-35% from Qualify, 65-80% from Negotiate)
+WIN_RATE = {
+    "Qualify": (0.25, 0.35),
+    "Develop": (0.35, 0.55),
+    "Propose": (0.50, 0.70),
+    "Negotiate": (0.65, 0.80),
+}
 
 
 # ---------------------------------------------------------------------------
@@ -44,13 +63,22 @@ def test_make_sample_regenerates_every_file_bit_for_bit(tmp_path):
         check=False,
     )
     assert proc.returncode == 0, f"make_sample.py failed:\n{proc.stdout}\n{proc.stderr}"
+    mid = tmp_path / "sample-2025-06-30"
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    assert sorted(p.name for p in mid.iterdir()) == sorted(MID_YEAR_FILES)
     assert sorted(p.name for p in SAMPLE.iterdir()) == sorted(FILES), (
         "data/sample/ holds other files than the script writes"
     )
+    assert sorted(p.name for p in MID_YEAR.iterdir()) == sorted(MID_YEAR_FILES), (
+        "data/sample-2025-06-30/ holds other files than the script writes"
+    )
     differ = []
-    for name in FILES:
-        new, old = (out / name).read_bytes(), (SAMPLE / name).read_bytes()
+    pairs = [(out / n, SAMPLE / n) for n in FILES] + [
+        (mid / n, MID_YEAR / n) for n in MID_YEAR_FILES
+    ]
+    for new_path, old_path in pairs:
+        name = f"{old_path.parent.name}/{old_path.name}"
+        new, old = new_path.read_bytes(), old_path.read_bytes()
         if new != old:
             first = next(
                 (i for i, (x, y) in enumerate(zip(new, old, strict=False)) if x != y),
@@ -62,7 +90,7 @@ def test_make_sample_regenerates_every_file_bit_for_bit(tmp_path):
                 f"{len(new)} bytes regenerated vs {len(old)} committed)"
             )
     assert not differ, (
-        "regenerated files differ from data/sample/: "
+        "regenerated files differ from data/: "
         + "; ".join(differ)
         + (
             ". Run `.venv/bin/python data/make_sample.py` and commit the result if the change "
@@ -84,8 +112,11 @@ def book():
     accounts = pd.read_csv(SAMPLE / "accounts.csv", dtype=ids)
     bookings = pd.read_csv(SAMPLE / "bookings.csv", dtype=ids, parse_dates=["date"])
     pipeline = pd.read_csv(
-        SAMPLE / "pipeline.csv", dtype=ids, parse_dates=["created_date", "expected_close_date"]
+        SAMPLE / "pipeline.csv",
+        dtype={**ids, "deal_id": str, "status": str},
+        parse_dates=["created_date", "expected_close_date", "closed_date"],
     )
+    stages = pd.read_csv(SAMPLE / "stage_history.csv", parse_dates=["date", "expected_close_date"])
     meta = yaml.safe_load((SAMPLE / "book.yaml").read_text(encoding="utf-8"))
     return {
         "units": units,
@@ -93,6 +124,7 @@ def book():
         "accounts": accounts,
         "bookings": bookings,
         "pipeline": pipeline,
+        "stages": stages,
         "meta": meta,
     }
 
@@ -370,7 +402,10 @@ def test_new_hires_ramp(book):
 
 
 def test_pipeline(book):
-    pl = book["pipeline"]
+    """The open pipeline at the snapshot (the rows of status open)."""
+    assert set(book["pipeline"]["status"]) == {"open", "won", "lost"}
+    pl = book["pipeline"][book["pipeline"]["status"] == "open"]
+    assert pl["closed_date"].isna().all() and pl["deal_id"].isna().all()
     assert 1500 <= len(pl) <= 2500
     assert pl["account_id"].isin(book["accounts"]["account_id"]).all()
     reps = book["reps"]
@@ -405,3 +440,150 @@ def test_the_sample_book_loads_without_a_plausibility_warning():
     assert len(load_sample(strict=True).bookings) == len(book.bookings)
     with strict_checks():
         assert len(load_sample().reps) == len(book.reps)
+
+
+# ---------------------------------------------------------------------------
+# (d) the opportunity history: won and lost opportunities, stage history
+# ---------------------------------------------------------------------------
+
+
+def _closed(book) -> pd.DataFrame:
+    pl = book["pipeline"]
+    return pl[pl["status"] != "open"]
+
+
+def test_the_open_pipeline_keeps_its_ids_and_the_history_follows_them(book):
+    pl = book["pipeline"]
+    assert list(pl["opportunity_id"]) == sorted(pl["opportunity_id"])
+    open_ids = pl.loc[pl["status"] == "open", "opportunity_id"]
+    assert list(open_ids) == [f"O{i:05d}" for i in range(1, len(open_ids) + 1)]
+    assert (pl.loc[pl["status"] != "open", "opportunity_id"] > open_ids.max()).all()
+
+
+def test_closed_opportunities_have_a_closed_date_in_the_window(book):
+    closed = _closed(book)
+    assert closed["closed_date"].between(OPPS_FROM, SNAPSHOT).all()
+    assert (closed["closed_date"] >= closed["created_date"]).all()
+    won = closed[closed["status"] == "won"]
+    assert won["deal_id"].notna().all() and won["deal_id"].is_unique
+    assert closed.loc[closed["status"] == "lost", "deal_id"].isna().all()
+    # every opportunity's rep was employed when it was created
+    reps = book["reps"].set_index("rep_id")
+    term = reps["term_date"].reindex(closed["rep_id"]).to_numpy()
+    created = closed["created_date"].to_numpy()
+    assert not (pd.notna(term) & (created > term)).any()
+    hired = reps["hire_date"].reindex(closed["rep_id"]).to_numpy()
+    assert (created >= hired).all()
+
+
+def test_every_booking_in_the_window_is_a_won_opportunity_with_its_values(book):
+    won = _closed(book)
+    won = won[won["status"] == "won"]
+    bk = book["bookings"]
+    in_window = bk[bk["date"] >= OPPS_FROM]
+    assert set(won["deal_id"]) == set(in_window["deal_id"])
+    both = won.merge(bk, on="deal_id", suffixes=("", "_deal"))
+    assert len(both) == len(won)
+    for col in ("account_id", "rep_id", "product"):
+        assert (both[col] == both[f"{col}_deal"]).all(), col
+    assert np.allclose(both["amount"], both["amount_deal"], rtol=0, atol=0.005)
+    assert (both["closed_date"] == both["date"]).all()
+
+
+def test_stage_history_agrees_with_the_pipeline(book):
+    sh, pl = book["stages"], book["pipeline"].set_index("opportunity_id")
+    assert set(sh["opportunity_id"]) == set(pl.index), "every opportunity has a stage history"
+    assert set(sh["stage"]) == set(STAGES)
+    order = sh["stage"].map(STAGES.index)
+    by_opp = sh.assign(order=order).groupby("opportunity_id", sort=False)
+    # stages entered forward, on increasing dates
+    assert (by_opp["order"].diff().dropna() > 0).all()
+    assert (by_opp["date"].diff().dropna() > pd.Timedelta(0)).all()
+    first, last = (
+        by_opp.head(1).set_index("opportunity_id"),
+        by_opp.tail(1).set_index("opportunity_id"),
+    )
+    assert (first["date"] == pl.loc[first.index, "created_date"]).all()
+    # the last row entered is the pipeline's view: stage, amount, expected close date
+    p = pl.loc[last.index]
+    assert (last["stage"] == p["stage"]).all()
+    assert np.allclose(last["amount"], p["amount"], rtol=0, atol=0.005)
+    assert (last["expected_close_date"] == p["expected_close_date"]).all()
+    assert (sh["expected_close_date"] > sh["date"]).all()
+    closed = p["closed_date"].notna()
+    assert (last.loc[closed, "date"] < p.loc[closed, "closed_date"]).all()
+    assert (last.loc[~closed, "date"] <= SNAPSHOT).all()
+    # won opportunities close from Negotiate
+    assert (p.loc[p["status"] == "won", "stage"] == "Negotiate").all()
+
+
+def test_win_rates_by_stage_are_in_the_documented_ranges(book):
+    closed = _closed(book)[["opportunity_id", "status"]]
+    entered = book["stages"].merge(closed, on="opportunity_id")
+    rate = entered.groupby("stage")["status"].apply(lambda s: (s == "won").mean())
+    for stage, (lo, hi) in WIN_RATE.items():
+        assert lo <= rate[stage] <= hi, (stage, rate[stage])
+    assert rate.reindex(STAGES).is_monotonic_increasing, rate
+    # losses early: a lost opportunity most often ends in Qualify
+    lost = _closed(book)
+    assert lost.loc[lost["status"] == "lost", "stage"].value_counts().idxmax() == "Qualify"
+
+
+def test_expected_close_dates_are_optimistic_and_less_so_later(book):
+    closed = _closed(book)
+    won = closed.loc[closed["status"] == "won", ["opportunity_id", "closed_date"]]
+    rows = book["stages"].merge(won, on="opportunity_id")
+    slip = (rows["closed_date"] - rows["expected_close_date"]).dt.days
+    median = slip.groupby(rows["stage"]).median().reindex(STAGES)
+    assert (median > 0).all(), median  # deals close later than the date recorded
+    assert median.is_monotonic_decreasing and median["Qualify"] > median["Negotiate"], median
+
+
+def test_sales_cycles_are_months_and_longer_for_enterprise(book):
+    closed = _closed(book)
+    won = closed[closed["status"] == "won"].merge(
+        book["accounts"][["account_id", "segment"]], on="account_id"
+    )
+    days = (won["closed_date"] - won["created_date"]).dt.days
+    assert 55 <= days.median() <= 100, days.median()  # about 2-3 months
+    by_seg = days.groupby(won["segment"]).median()
+    assert by_seg["Enterprise"] > by_seg["Mid-Market"] > by_seg["SMB"], by_seg
+
+
+def test_the_sample_loads_with_its_history():
+    from spm_sim.book import load_sample
+
+    book = load_sample()
+    assert set(book.pipeline["status"]) == {"open", "won", "lost"}
+    assert len(book.open_pipeline) == (book.pipeline["status"] == "open").sum() > 1500
+    assert len(book.stage_history) > len(book.pipeline)
+
+
+# ---------------------------------------------------------------------------
+# (e) the mid-year snapshot
+# ---------------------------------------------------------------------------
+
+
+def test_the_mid_year_snapshot_is_the_sample_as_of_30_june():
+    import pandas.testing as pdt
+
+    from spm_sim.book import as_of, load_book, load_sample
+
+    mid = load_book(MID_YEAR, strict=True)
+    want = as_of(load_sample(), "2025-06-30")
+    assert mid.name == "Cascade Instruments (as of 30 June 2025)"
+    assert mid.snapshot_date == pd.Timestamp("2025-06-30")
+    for table in ("reps", "accounts", "bookings", "pipeline", "stage_history", "units"):
+        got, exp = getattr(mid, table), getattr(want, table)
+        pdt.assert_frame_equal(got, exp, obj=f"{MID_YEAR.name}/{table}")
+    assert mid.bookings["date"].max() <= pd.Timestamp("2025-06-30")
+    assert (mid.pipeline["closed_date"].dropna() <= pd.Timestamp("2025-06-30")).all()
+
+
+def test_the_mid_year_pipeline_shows_the_probability_of_its_stage_that_day():
+    """Open rows must not carry the probability of the stage they end in (a leak)."""
+    from spm_sim.book import load_book
+
+    mid = load_book(MID_YEAR)
+    open_rows = mid.open_pipeline
+    assert np.allclose(open_rows["probability"], open_rows["stage"].map(STAGE_PROBABILITY))

@@ -32,6 +32,7 @@ from .schema import (
     _MISSING_TOKENS,
     _SEPARATORS,
     DATE_DTYPE,
+    SCHEMA,
     TEXT_DTYPE,
     Column,
     Kind,
@@ -117,6 +118,21 @@ def _to_text(col: Column, s: pd.Series, raw: _Raw) -> pd.Series:
             col.name,
             empty,
             lambda i: (f"the cell is empty; every row needs a {col.name}. Fill it in.", ""),
+        )
+    if col.choices:
+        shown = text
+        text = text.str.lower()
+        allowed = ", ".join(repr(c) for c in col.choices)
+        hint = f" ({col.hint})" if col.hint else ""
+        _report(
+            raw,
+            col.name,
+            ~empty & ~_bool(text.isin(list(col.choices))),
+            lambda i: (
+                f"{shown.iloc[i]!r} is not a {col.name}; write one of {allowed}{hint}."
+                f"{suggest(text.iloc[i], col.choices)}",
+                shown.iloc[i],
+            ),
         )
     return text.where(~empty)
 
@@ -434,7 +450,8 @@ def _apply_schema(raw: _Raw) -> pd.DataFrame:
     typed: dict[str, pd.Series] = {}
     for col in raw.table.columns:
         if col.name not in src.columns:
-            typed[col.name] = _missing_column(col.kind, n)
+            if col.nullable:  # a column the book may leave out altogether stays out
+                typed[col.name] = _missing_column(col.kind, n)
             continue
         typed[col.name] = _CONVERT[col.kind](col, src[col.name], raw).reset_index(drop=True)
         if col.unique:
@@ -498,7 +515,13 @@ EARLIEST_OTHER_DATE = pd.Timestamp("1940-01-01")
 
 #: The columns that record what happened (the history): none may be later than the
 #: book's snapshot date, or than today when the book has none.
-HISTORY_DATES = (("bookings", "date"), ("bookings", "cancelled_date"), ("pipeline", "created_date"))
+HISTORY_DATES = (
+    ("bookings", "date"),
+    ("bookings", "cancelled_date"),
+    ("pipeline", "created_date"),
+    ("pipeline", "closed_date"),
+    ("stage_history", "date"),
+)
 
 
 def _check_dates(
@@ -511,7 +534,11 @@ def _check_dates(
     dates none before :data:`EARLIEST_OTHER_DATE`, and nothing in the history after the
     snapshot date (or after ``today``, the day of the run, without one).
     """
-    history = {*HISTORY_DATES, ("pipeline", "expected_close_date")}
+    history = {
+        *HISTORY_DATES,
+        ("pipeline", "expected_close_date"),
+        ("stage_history", "expected_close_date"),
+    }
     for name, frame in frames.items():
         for column in frame.columns:
             dates = frame[column]
@@ -553,6 +580,84 @@ def _check_dates(
         _report(raws[table], column, _bool(dates > end), late)
 
 
+def _check_status(raw: _Raw, pipe: pd.DataFrame) -> None:
+    """An opportunity's status, closed_date and deal_id agree; an empty status is "open".
+
+    Fills ``status`` in place: "open" where it was empty.
+    """
+    status = pipe["status"].fillna("open")
+    pipe["status"] = status
+    closed, deal = pipe["closed_date"], pipe["deal_id"]
+    ids = pipe["opportunity_id"]
+    _report(
+        raw,
+        "closed_date",
+        _bool(status.isin(["won", "lost"]) & closed.isna()),
+        lambda i: (
+            f"opportunity {ids.iloc[i]} is {status.iloc[i]} but has no closed_date; give the "
+            f"date it was {status.iloc[i]} as YYYY-MM-DD.",
+            "",
+        ),
+    )
+    _report(
+        raw,
+        "closed_date",
+        _bool((status == "open") & closed.notna()),
+        lambda i: (
+            f"opportunity {ids.iloc[i]} is open but has closed_date "
+            f"{closed.iloc[i]:%Y-%m-%d}; set its status to won or lost, or empty the "
+            f"closed_date.",
+            f"{closed.iloc[i]:%Y-%m-%d}",
+        ),
+    )
+    _report(
+        raw,
+        "deal_id",
+        _bool((status != "won") & deal.notna()),
+        lambda i: (
+            f"opportunity {ids.iloc[i]} is {status.iloc[i]} but names deal_id "
+            f"'{deal.iloc[i]}': only a won opportunity becomes a booking. Set its status "
+            f"to won (with its closed_date), or empty the deal_id.",
+            deal.iloc[i],
+        ),
+    )
+
+
+def _check_stage_dates(raw: _Raw, history: pd.DataFrame, pipe: pd.DataFrame) -> None:
+    """A stage is entered between its opportunity's created_date and its closed_date."""
+    by_id = pipe.set_index("opportunity_id")
+    created = pd.Series(
+        by_id["created_date"].reindex(history["opportunity_id"]).to_numpy(), index=history.index
+    )
+    closed = pd.Series(
+        by_id["closed_date"].reindex(history["opportunity_id"]).to_numpy(), index=history.index
+    )
+    day, ids = history["date"], history["opportunity_id"]
+    _report(
+        raw,
+        "date",
+        _bool(day < created),
+        lambda i: (
+            f"opportunity {ids.iloc[i]} entered stage '{history['stage'].iloc[i]}' on "
+            f"{day.iloc[i]:%Y-%m-%d}, before its created_date {created.iloc[i]:%Y-%m-%d} in "
+            f"pipeline; correct the date here or the created_date there.",
+            f"{day.iloc[i]:%Y-%m-%d}",
+        ),
+    )
+    _report(
+        raw,
+        "date",
+        _bool(day > closed),
+        lambda i: (
+            f"opportunity {ids.iloc[i]} entered stage '{history['stage'].iloc[i]}' on "
+            f"{day.iloc[i]:%Y-%m-%d}, after it was closed on {closed.iloc[i]:%Y-%m-%d} "
+            f"(pipeline's closed_date); correct the date here or the closed_date there (a "
+            f"reopened opportunity is open: empty its status and closed_date).",
+            f"{day.iloc[i]:%Y-%m-%d}",
+        ),
+    )
+
+
 def _validate(
     raws: Mapping[str, _Raw],
     snapshot: pd.Timestamp | None = None,
@@ -563,14 +668,84 @@ def _validate(
     """Every rule, then every plausibility check (warnings; errors when ``strict``), the
     money thresholds read in the book's ``currency``."""
     frames = {name: _apply_schema(raw) for name, raw in raws.items()}
+    if "stage_history" in raws and "pipeline" not in raws:
+        raise DataError(
+            "the book has a stage history but no pipeline table: every row of the stage "
+            "history names an opportunity_id of pipeline. Add pipeline.csv (one row per "
+            "opportunity, open, won or lost), or leave the stage history out.",
+            file=raws["stage_history"].file,
+        )
+    if "pipeline" in frames:
+        _check_status(raws["pipeline"], frames["pipeline"])
     _check_references(raws, frames)
+    if "stage_history" in frames:
+        _check_stage_dates(raws["stage_history"], frames["stage_history"], frames["pipeline"])
     _check_dates(raws, frames, snapshot)
     _check_plausible(raws, frames, snapshot, currency=currency, strict=strict)
     return frames
 
 
 def _empty_table(table: Table) -> pd.DataFrame:
-    return pd.DataFrame({c.name: _missing_column(c.kind, 0) for c in table.columns})
+    return pd.DataFrame(
+        {c.name: _missing_column(c.kind, 0) for c in table.columns if c.required or c.nullable}
+    )
+
+
+def needs_column(frame: pd.DataFrame, column: str, *, file: str, needed_for: str) -> None:
+    """Raise a :class:`DataError` when ``frame`` lacks ``column``, saying what needs it.
+
+    A book may leave out the accounts' ``lat``, ``lon``, ``segment``, ``industry``,
+    ``potential`` and ``workload`` (:data:`OPTIONAL_FOR`): payouts, statements,
+    back-tests, quotas from history and tracking do not read them. What does read
+    one calls this first, so the message names the column, the file and why.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table (e.g. ``book.accounts``).
+    column : str
+        The column needed.
+    file : str
+        The table's file as the message names it (``"accounts.csv"``).
+    needed_for : str
+        What needs it, completing "... is needed for ...", e.g. "territory design
+        (the accounts' locations)".
+
+    Raises
+    ------
+    DataError
+        If ``column`` is not in ``frame``, or is empty in every one of its rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> accounts = pd.DataFrame({"account_id": ["A1"], "name": ["Acme"]})
+    >>> needs_column(accounts, "name", file="accounts.csv", needed_for="the report")
+    >>> needs_column(accounts, "potential", file="accounts.csv",
+    ...              needed_for="quotas by potential")
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.DataError: accounts.csv, column 'potential': the book has no column ...
+    """
+    if column in frame.columns and (frame.empty or frame[column].notna().any()):
+        return
+    what = "no column" if column not in frame.columns else "an empty column"
+    raise DataError(
+        f"the book has {what} '{column}' in {file}, and it is needed for {needed_for}. The "
+        f"column is optional for payouts, statements, back-tests, quotas from history and "
+        f"tracking; add it to {file} with a value for every row to use this.",
+        file=file,
+        column=column,
+    )
+
+
+#: The columns a book may leave out although whatever uses them needs every cell,
+#: by table: :func:`needs_column` names them when they are needed.
+OPTIONAL_FOR = {
+    t.name: tuple(c.name for c in t.columns if not (c.required or c.nullable))
+    for t in SCHEMA.values()
+    if any(not (c.required or c.nullable) for c in t.columns)
+}
 
 
 #: The largest magnitude :func:`numeric_column` accepts: a column outside the schema
@@ -627,8 +802,15 @@ def numeric_column(
     """
     if col not in df.columns:
         hint = suggest(col, map(str, df.columns))
+        optional = (
+            f" (an optional column of {source} a book may leave out; what is asked for here "
+            f"needs it: add it with a value for every row)"
+            if Path(source).stem in OPTIONAL_FOR and col in OPTIONAL_FOR[Path(source).stem]
+            else ""
+        )
         raise DataError(
-            f"no column '{col}'{hint}; columns are {list(map(str, df.columns))}", file=source
+            f"no column '{col}'{optional}{hint}; columns are {list(map(str, df.columns))}",
+            file=source,
         )
     vals = pd.to_numeric(df[col], errors="coerce").to_numpy(float)
     with np.errstate(invalid="ignore"):

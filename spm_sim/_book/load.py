@@ -1,7 +1,7 @@
 """The book: load the sales tables spm_sim plans with, and check every rule.
 
 A *book* is a folder of tables (``reps``, ``accounts``, ``bookings`` and the
-optional ``pipeline`` and ``units``), each a CSV or a Parquet file, plus an
+optional ``pipeline``, ``stage_history`` and ``units``), each a CSV or a Parquet file, plus an
 optional ``book.yaml``; ``docs/data-format.md`` is the contract. The rules live
 in one declarative :data:`SCHEMA` and one loop applies them, so every table is
 checked the same way and every broken rule raises :class:`DataError` naming the
@@ -77,11 +77,15 @@ class Book:
     Attributes
     ----------
     reps, accounts, bookings, pipeline : pandas.DataFrame
-        One row per rep, account, closed deal, open opportunity. Columns of the
-        schema come first, in :data:`SCHEMA` order (absent optional columns are
-        added, all missing), then extra columns as read. Text is ``str`` dtype,
-        numbers ``float64``, dates ``datetime64[us]``. ``pipeline`` is empty, with
-        these columns, when the book has none.
+        One row per rep, account, closed deal, opportunity (open, won or lost:
+        ``status`` is "open" where the file left it empty; :attr:`open_pipeline`
+        holds the open ones). Columns of the schema come first, in :data:`SCHEMA`
+        order (absent optional columns are added, all missing, except those a book
+        may leave out altogether, :data:`OPTIONAL_FOR`: the accounts' ``lat``,
+        ``lon``, ``segment``, ``industry``, ``potential`` and ``workload`` stay
+        absent, and what needs them says so), then extra columns as read. Text is
+        ``str`` dtype, numbers ``float64``, dates ``datetime64[us]``. ``pipeline``
+        is empty, with these columns, when the book has none.
     units : pandas.DataFrame or None
         Geographic units (counties), or None when the book has none.
     name : str
@@ -96,6 +100,10 @@ class Book:
         Free text from ``book.yaml``.
     meta : Mapping
         Every key of ``book.yaml`` as read.
+    stage_history : pandas.DataFrame
+        One row per stage an opportunity entered (``opportunity_id``, ``date``,
+        ``stage``, optional ``amount`` and ``expected_close_date``); empty, with
+        these columns, when the book has none.
 
     Examples
     --------
@@ -142,9 +150,14 @@ class Book:
     description: str = ""
     source: str = ""
     meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    stage_history: pd.DataFrame = field(
+        default_factory=lambda: _empty_table(SCHEMA["stage_history"])
+    )
 
     def __repr__(self) -> str:
         units = "no units" if self.units is None else f"{len(self.units)} units"
+        if len(self.stage_history):
+            units = f"{len(self.stage_history)} stage history, {units}"
         snap = "" if self.snapshot_date is None else f", snapshot {self.snapshot_date:%Y-%m-%d}"
         return (
             f"Book({self.name!r}, {self.currency}{snap}: {len(self.reps)} reps, "
@@ -161,6 +174,7 @@ class Book:
         pipeline: pd.DataFrame | None = None,
         units: pd.DataFrame | None = None,
         *,
+        stage_history: pd.DataFrame | None = None,
         name: str = "book",
         currency: str = "USD",
         snapshot_date: Any = None,
@@ -175,7 +189,7 @@ class Book:
         ----------
         reps, accounts, bookings : pandas.DataFrame
             The required tables.
-        pipeline, units : pandas.DataFrame, optional
+        pipeline, units, stage_history : pandas.DataFrame, optional
             The optional tables.
         name, currency : str
             Book metadata (currency: ISO 4217, default ``'USD'``).
@@ -221,6 +235,7 @@ class Book:
             "accounts": accounts,
             "bookings": bookings,
             "pipeline": pipeline,
+            "stage_history": stage_history,
             "units": units,
         }
         raws = {
@@ -246,9 +261,31 @@ class Book:
             accounts=frames["accounts"],
             bookings=frames["bookings"],
             pipeline=frames.get("pipeline", _empty_table(SCHEMA["pipeline"])),
+            stage_history=frames.get("stage_history", _empty_table(SCHEMA["stage_history"])),
             units=frames.get("units"),
             **meta,
         )
+
+    @property
+    def open_pipeline(self) -> pd.DataFrame:
+        """The opportunities still open: the rows of :attr:`pipeline` whose status is "open".
+
+        Renumbered from 0, in file order. A pipeline without a ``status`` column is
+        all open.
+
+        Examples
+        --------
+        >>> from spm_sim.book import load_sample
+        >>> book = load_sample()
+        >>> len(book.open_pipeline) <= len(book.pipeline)
+        True
+        >>> set(book.open_pipeline["status"])
+        {'open'}
+        """
+        pipe = self.pipeline
+        if "status" not in pipe.columns:
+            return pipe.reset_index(drop=True)
+        return pipe.loc[_bool(pipe["status"].fillna("open") == "open")].reset_index(drop=True)
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -362,7 +399,7 @@ def load_book(path: str | Path, *, strict: bool = False) -> Book:
     ----------
     path : str or pathlib.Path
         The folder holding ``reps``, ``accounts`` and ``bookings`` (required),
-        ``pipeline`` and ``units`` (optional), each as ``<table>.csv`` or
+        ``pipeline``, ``stage_history`` and ``units`` (optional), each as ``<table>.csv`` or
         ``<table>.parquet``, and an optional ``book.yaml``.
     strict : bool, default False
         Raise each plausibility warning as a :class:`DataError` with the same

@@ -80,6 +80,7 @@ SHOWN = 5
 _WHAT = {
     "bookings": "deal",
     "pipeline": "opportunity",
+    "stage_history": "stage history row",
     "accounts": "account",
     "reps": "rep",
     "units": "unit",
@@ -176,7 +177,7 @@ def _outside(
     day = frame[column]
     bound = pd.Series(edge_dates.reindex(frame["rep_id"].to_numpy()).to_numpy(), index=frame.index)
     mask = _mask(day < bound) if side == "before" else _mask(day > bound)
-    deals = "deal_id" in frame.columns
+    deals = raw.table.name == "bookings"
     id_col = "deal_id" if deals else "opportunity_id"
     edge = "hire_date" if side == "before" else "term_date"
 
@@ -194,7 +195,7 @@ def _outside(
         )
     else:
         advice = (
-            "An open opportunity is owned by a rep who had left when it was created. "
+            "An opportunity is owned by a rep who had left when it was created. "
             f"Reassign it (rep_id), or correct the rep's term_date in {reps_file}."
         )
     _flag(
@@ -432,7 +433,7 @@ def _formula_cells(raw: _Raw, frame: pd.DataFrame, strict: bool) -> None:
     """The text cells of one table that begin with a formula character, one message."""
     cells: dict[int, list[str]] = {}  # row position -> its columns, in schema order
     for col in raw.table.columns:
-        if col.kind == "text":
+        if col.kind == "text" and col.name in frame.columns:
             for i in np.flatnonzero(_mask(frame[col.name].str.startswith(FORMULA_START))):
                 cells.setdefault(int(i), []).append(col.name)
     if not cells:

@@ -75,6 +75,9 @@ class Column:
     references : str, optional
         ``"table.column"`` every non-empty value must appear in (checked when that
         table is in the book).
+    choices : tuple of str, optional
+        The values a text cell may hold, compared case-insensitively and stored
+        lower-case (``status``: open, won, lost).
     rule : str, optional
         The rule in words, replacing the one generated from the bounds.
     hint : str, optional
@@ -93,6 +96,7 @@ class Column:
     largest_why: str = ""
     not_before: str | None = None
     references: str | None = None
+    choices: tuple[str, ...] = ()
     rule: str = ""
     hint: str = ""
 
@@ -120,6 +124,16 @@ class Table:
 def _opt(name: str, kind: Kind, **rules: Any) -> Column:
     """An optional column whose cells may be empty."""
     return Column(name, kind, required=False, nullable=True, **rules)
+
+
+def _may_lack(name: str, kind: Kind, **rules: Any) -> Column:
+    """A column a book may leave out, but whose every cell is filled when it is there
+    (what needs it says so when it is absent: :func:`spm_sim.book.needs_column`)."""
+    return Column(name, kind, required=False, nullable=False, **rules)
+
+
+#: The statuses of an opportunity (``pipeline.status``); an empty cell means "open".
+STATUSES = ("open", "won", "lost")
 
 
 #: The largest amount of money any cell of a book may hold, in the book's currency
@@ -179,6 +193,12 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                     _opt("home_name", "text"),
                     _opt("home_lat", "number", **_LAT),
                     _opt("home_lon", "number", **_LON),
+                    _opt(
+                        "email",
+                        "text",
+                        unique=True,
+                        hint="a CRM owner is matched to a rep by email",
+                    ),
                     Column("hire_date", "date"),
                     _opt(
                         "term_date",
@@ -211,17 +231,17 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                     Column("name", "text"),
                     _opt("unit_id", "text", references="units.unit_id"),
                     _opt("state", "text"),
-                    Column("lat", "number", **_LAT),
-                    Column("lon", "number", **_LON),
-                    Column("segment", "text"),
-                    Column("industry", "text"),
-                    Column(
+                    _may_lack("lat", "number", **_LAT),
+                    _may_lack("lon", "number", **_LON),
+                    _may_lack("segment", "text"),
+                    _may_lack("industry", "text"),
+                    _may_lack(
                         "potential",
                         "number",
                         **_MONEY,
                         largest_why="more than any account could buy in a year",
                     ),
-                    Column(
+                    _may_lack(
                         "workload",
                         "number",
                         ge=0.0,
@@ -265,8 +285,8 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                         "amount",
                         "number",
                         **_AMOUNT,
-                        hint="give the amount the deal would book; drop a lost opportunity "
-                        "from the pipeline rather than zeroing it",
+                        hint="give the amount the deal would book; mark a lost opportunity "
+                        "with status 'lost' rather than zeroing it",
                     ),
                     Column(
                         "probability",
@@ -283,6 +303,51 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                         not_before="created_date",
                         hint="an opportunity cannot close before it was created; "
                         "correct one of the two dates",
+                    ),
+                    _opt(
+                        "status",
+                        "text",
+                        choices=STATUSES,
+                        hint="leave it empty for an open opportunity",
+                    ),
+                    _opt(
+                        "closed_date",
+                        "date",
+                        not_before="created_date",
+                        hint="an opportunity cannot be won or lost before it was created; "
+                        "correct one of the two dates",
+                    ),
+                    _opt(
+                        "deal_id",
+                        "text",
+                        unique=True,
+                        references="bookings.deal_id",
+                        hint="a won opportunity became one booking, and a booking comes "
+                        "from one opportunity",
+                    ),
+                ),
+            ),
+            Table(
+                "stage_history",
+                required=False,
+                columns=(
+                    Column("opportunity_id", "text", references="pipeline.opportunity_id"),
+                    Column("date", "date"),
+                    Column("stage", "text"),
+                    _opt(
+                        "amount",
+                        "number",
+                        **_AMOUNT,
+                        hint="leave the cell empty when the amount was not recorded that day",
+                    ),
+                    _opt("expected_close_date", "date"),
+                    _opt(
+                        "probability",
+                        "number",
+                        ge=0.0,
+                        le=1.0,
+                        rule="probability must be in [0, 1]",
+                        hint="write 70% as 0.7",
                     ),
                 ),
             ),

@@ -42,6 +42,7 @@ import pandas as pd
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 
 from spm_sim._spec import Spec, suggest
+from spm_sim.book import needs_column
 from spm_sim.errors import CapacityError, DataError, InfeasibleError
 from spm_sim.productivity import DEFAULT_RAMP, ramp_factor
 
@@ -549,6 +550,13 @@ def headcount_by_region(
     3     West         37236.5            39            19   20
     """
     a = assumptions if assumptions is not None else CapacityAssumptions()
+    if workload == "workload":  # optional in a book: say what needs it
+        needs_column(
+            accounts,
+            workload,
+            file="accounts.csv",
+            needed_for="the headcount from workload (the hours a year each account takes)",
+        )
     if workload not in accounts.columns:
         raise DataError(
             f"accounts have no column '{workload}' (hours a year per account)."

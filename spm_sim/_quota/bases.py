@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from spm_sim._spec import suggest
-from spm_sim.book import numeric_column
+from spm_sim.book import OPTIONAL_FOR, needs_column, numeric_column
 from spm_sim.errors import DataError, SpecError, implausible
 from spm_sim.productivity import exposure_months, fit_productivity
 
@@ -288,6 +288,10 @@ def _territories(accounts, reps, settings, *, need_workload: bool):
     acc = accounts
     cols = [settings.potential_column] + ([settings.workload_column] if need_workload else [])
     for c in cols:
+        if c in OPTIONAL_FOR["accounts"]:  # optional in a book: say what needs it
+            needs_column(
+                acc, c, file="accounts.csv", needed_for=f"quotas by method {settings.method!r}"
+            )
         if c not in acc.columns:
             raise DataError(
                 f"accounts.csv has no column {c!r} for method {settings.method!r}."

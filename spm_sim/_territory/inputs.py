@@ -147,9 +147,16 @@ def _geo(df: pd.DataFrame, source: str, distances, optional: bool = False) -> Ge
         a = b = np.zeros(len(df))  # no locations: distances come from the matrix
         spherical = False
     else:
+        book = (
+            "; a book may leave the accounts' lat and lon out (they are optional for "
+            "payouts, statements, back-tests, quotas from history and tracking), but "
+            "territory design needs them: add both columns with a value for every account"
+            if "lat" not in cols and "account_id" in cols
+            else ""
+        )
         _fail(
             "units need a location: columns lat and lon (degrees), or x and y, or a "
-            "distance matrix (distances=...)",
+            f"distance matrix (distances=...){book}",
             source,
         )
     matrix = None
