@@ -51,6 +51,7 @@ from spm_sim.errors import PlausibilityWarning, SpmSimError, strict_checks
 from .actuals import add_backtest_parser, add_payouts_parser, cmd_backtest, cmd_payouts
 from .args import add_seed, add_trials, add_workers, show_progress
 from .capacity import add_capacity_parser, add_headcount_parser, cmd_capacity, cmd_headcount
+from .crm import add_import_parser, cmd_import
 from .curve import add_curve_parser, cmd_curve
 from .fit import add_fit_parser, cmd_fit
 from .init import add_init_parser, cmd_init
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_capacity_parser(sub)
     add_headcount_parser(sub)
     add_init_parser(sub)
+    add_import_parser(sub)
     for name, command in sub.choices.items():
         command.add_argument(
             "--strict",
@@ -218,10 +220,16 @@ def _cmd_check(args) -> int:
         "bookings": book.bookings,
         "pipeline": book.pipeline,
     }
+    if len(book.stage_history):
+        tables["stage_history"] = book.stage_history
     if book.units is not None:
         tables["units"] = book.units
     for name, frame in tables.items():
-        print(f"  {name:<9} {len(frame):>8,} rows")
+        print(f"  {name:<13} {len(frame):>8,} rows")
+    if len(book.pipeline) and (book.pipeline["status"] != "open").any():
+        counts = book.pipeline["status"].value_counts()
+        parts = [f"{int(counts.get(s, 0)):,} {s}" for s in ("open", "won", "lost")]
+        print(f"  opportunities: {', '.join(parts)}")
     if len(book.bookings):
         b = book.bookings
         print(
@@ -566,6 +574,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "capacity": cmd_capacity,
     "headcount": cmd_headcount,
     "init": cmd_init,
+    "import": cmd_import,
 }
 
 
