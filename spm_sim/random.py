@@ -17,6 +17,7 @@ name                spawn key under the root     what draws from it
 trial               ``(t,)``                     trial ``t``'s sales
 workforce           ``(t, 1)``                   trial ``t``'s seat clocks
 hires               ``(t, 2)``                   trial ``t``'s planned hires
+pipeline            ``(t, 3)``                   trial ``t``'s open pipeline in a forecast
 calibration         ``(0x80000001, t)``          calibrated quotas' simulated year ``t``
 reference_effort    ``(0x80000002,)``            the behaviour's reference plan
 replication         ``(0x80000003, r)``          capacity replication ``r``'s leads
@@ -57,6 +58,7 @@ __all__ = [
     "trial_rng",
     "workforce_rng",
     "hires_rng",
+    "pipeline_rng",
     "calibration_rng",
     "reference_effort_rng",
     "replication_rng",
@@ -152,6 +154,12 @@ STREAMS: Mapping[str, Stream] = MappingProxyType(
                 ("t", 2),
                 "trial t's planned hires: their rates, sizes and months, so the book's reps "
                 "draw the same with or without them",
+            ),
+            Stream(
+                "pipeline",
+                ("t", 3),
+                "trial t's open pipeline (spm_sim.track.forecast): the transition rates drawn "
+                "from their posterior, the win-rate shock, one uniform per month and opportunity",
             ),
             Stream(
                 "calibration",
@@ -309,6 +317,11 @@ def workforce_rng(root: np.random.SeedSequence | int, trial: int) -> np.random.G
 def hires_rng(root: np.random.SeedSequence | int, trial: int) -> np.random.Generator:
     """The stream of trial ``trial``'s planned hires: child ``(trial, 2)`` of ``root``."""
     return stream_rng(root, "hires", trial)
+
+
+def pipeline_rng(root: np.random.SeedSequence | int, trial: int) -> np.random.Generator:
+    """Trial ``trial``'s open pipeline in a forecast: child ``(trial, 3)`` of ``root``."""
+    return stream_rng(root, "pipeline", trial)
 
 
 def calibration_rng(root: np.random.SeedSequence | int) -> np.random.SeedSequence:

@@ -17,7 +17,17 @@ import re
 import pytest
 from _imports import ROOT, cycles, import_edges, module_files
 
-STAGES = ("book", "comp", "territory", "productivity", "quota", "capacity", "actuals", "metrics")
+STAGES = (
+    "book",
+    "comp",
+    "territory",
+    "productivity",
+    "quota",
+    "capacity",
+    "actuals",
+    "metrics",
+    "track",
+)
 OUTER = ("viz", "report", "widgets", "cli")
 EDGES = import_edges()
 MODULES = module_files()

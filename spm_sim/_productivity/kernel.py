@@ -446,19 +446,38 @@ def to_trial_major(x: np.ndarray, block: int = 16) -> np.ndarray:
 
 
 def run_kernel_by_month(
-    kernel: Kernel, draws: np.ndarray, clocks: np.ndarray | None = None
+    kernel: Kernel,
+    draws: np.ndarray,
+    clocks: np.ndarray | None = None,
+    *,
+    start: int = 0,
+    known: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """:func:`run_kernel` on month-major arrays, (months, trials, reps) in and out.
 
     Each month is one contiguous (trials, reps) slab, so the loop reads and writes
     memory in order (reading a month of a trial-major array touches every cache
     line of it, twelve times a year).
+
+    ``start`` and ``known`` (shape (reps, months)) run the loop on a year in
+    progress: the months before ``start`` are ``known`` in every trial (the year's
+    actual bookings, untouched: nothing drawn, no effort, no timing), and from
+    ``start`` on the loop runs as usual on ``draws`` with the year-to-date
+    bookings counted in each rep's attainment; ``known`` of a month from ``start``
+    on (the known part of the as-of month) is added to that month's bookings as
+    they are, before any deal timing. The defaults (0, None) change nothing. A
+    workforce cannot start after January yet.
     """
     p_n, t_n, r_n = draws.shape
     k = kernel
     wf, beh = k.workforce, k.behaviour
     if wf is not None and clocks is None:
         raise ValueError("run_kernel: a workforce needs the seats' clocks")
+    if not 0 <= start <= p_n:
+        raise ValueError(f"run_kernel: start must be a month from 0 to {p_n}, got {start}")
+    if wf is not None and start > 0:
+        raise ValueError("run_kernel: a workforce cannot start after the first month yet")
+    kn = None if known is None else np.broadcast_to(np.asarray(known, dtype=float), (r_n, p_n))
     out = np.empty_like(draws)
     cum = np.zeros((t_n, r_n))
     carry: np.ndarray | None = None  # owed to (or by) the next month once deals have moved
@@ -479,6 +498,11 @@ def run_kernel_by_month(
     top = int(round(_TOP / _STEP))
     flat_static = np.all(k.static == 1.0, axis=0)
     for m in range(p_n):
+        if m < start:
+            # a month already over: its actual bookings, the same in every trial
+            out[m] = 0.0 if kn is None else kn[:, m]
+            cum += out[m]
+            continue
         active = (k.incumbent_ramp[:, m] > 0).astype(float)
         w_sp = seats.factors(m) if seats is not None else None
         if effort_on:
@@ -504,6 +528,8 @@ def run_kernel_by_month(
             b = draws[m] * k.static[:, m]
         if seats is not None and w_sp is not None and w_sp.size:
             b.ravel()[seats.idx] *= w_sp
+        if kn is not None:
+            b = b + kn[:, m]
         if carry is not None:
             b += carry
             np.minimum(b, 0.0, out=carry)

@@ -1,0 +1,483 @@
+"""The open pipeline's chances: a monthly model of wins, losses and stage moves.
+
+Each opportunity open at a month end is in a *state*: its stage, its age band
+(whole months since ``created_date``: 0-1, 2-3, 4-6, 7+) and whether it is
+*overdue* (its expected close date, as recorded then, falls before the next
+month begins). One month later it is won, lost, or still open at some stage.
+:func:`fit_pipeline` counts those transitions over every month end of the up to
+24 months before the as-of date whose next month end is known by then (so no
+outcome after the as-of date is ever read: right-censoring by construction), and
+puts a Dirichlet prior on each state's row of outcome probabilities,
+
+.. math::
+
+    p_{s,\\cdot} \\sim \\mathrm{Dirichlet}(n_{s,\\cdot} + k\\,\\bar p_{g(s),\\cdot}),
+
+where ``n`` are the counts, ``g(s)`` the state's stage and ``\\bar p_g`` the
+stage's pooled rates (themselves shrunk toward every stage's with the same
+weight ``k``, :data:`PRIOR_WEIGHT` pseudo-transitions): a sparse cell reads as its
+stage. :func:`simulate_pipeline` walks each open opportunity month by month to 31
+December (:mod:`.walk`), every trial with its own draw of the rates (the posterior),
+so the close month comes from the history's timing, not from the CRM's expected
+close date.
+
+Without stage history the stage is not known month by month: every opportunity is
+in one pooled stage (``"any"``) and only age and the overdue flag tell states
+apart. Without any closed opportunity before the as-of date, the CRM's own
+``probability`` and expected close date are used instead (see the caller's notes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "AGE_BANDS",
+    "PRIOR_WEIGHT",
+    "PipelineModel",
+    "fit_pipeline",
+    "open_at",
+]
+
+#: Lower edges of the age bands in whole months since creation, and their labels.
+AGE_BANDS: tuple[tuple[int, str], ...] = ((0, "0-1"), (2, "2-3"), (4, "4-6"), (7, "7+"))
+#: Pseudo-transitions of a state's prior (its stage's pooled rates), and of a
+#: stage's prior (every stage's).
+PRIOR_WEIGHT = 10.0
+#: Pseudo-wins that shrink a calendar month's win factor toward 1.
+SEASON_PRIOR = 20.0
+#: Months of history the model is calibrated on, at most.
+HISTORY_MONTHS = 24
+_DAYS_PER_MONTH = 365.25 / 12.0
+_WON, _LOST = 0, 1  # outcome columns; column 2 + k is "still open at stage k"
+
+
+def _band(age_days: np.ndarray) -> np.ndarray:
+    months = np.floor(np.maximum(age_days, 0) / _DAYS_PER_MONTH)
+    edges = np.array([lo for lo, _ in AGE_BANDS[1:]])
+    return np.searchsorted(edges, months, side="right")
+
+
+@dataclass(frozen=True, eq=False)
+class PipelineModel:
+    """A calibrated monthly transition model of open opportunities.
+
+    Attributes
+    ----------
+    stages : tuple of str
+        The open stages, in order of the CRM's mean probability (``("any",)``
+        without stage history).
+    counts : ndarray, shape (n_states, 2 + n_stages)
+        Transitions observed from each state in one month: won, lost, still open
+        at each stage. State ``s = (stage * n_bands + band) * 2 + overdue``.
+    prior : ndarray, same shape
+        The Dirichlet pseudo-counts (``PRIOR_WEIGHT`` x the stage's pooled rates).
+    as_of : Timestamp
+    month_ends : int
+        Month ends whose next month was observed (at most 24; none before the month
+        of the history's first close: before it an export holds only the
+        opportunities that survived to it).
+    source : str
+        ``"stage_history"`` or ``"pipeline"`` (status and dates only).
+    median_slip_days : float
+        Median of (close date - expected close date recorded at the last stage
+        entry) over the opportunities won in the history (NaN without any).
+    cycle_days : ndarray
+        Days from creation to close of the won opportunities closed at least
+        :data:`COHORT_DAYS` after the history's first opportunity (all won ones
+        when fewer than :data:`MIN_CYCLES`), so long cycles count; sorted.
+    cycle_amounts : ndarray
+        Their amounts, in the order of ``cycle_days``: larger deals take longer, so
+        the new-business share weighs each cycle by its amount.
+    entry_to_close_days : ndarray, shape (n_stages,)
+        Median days from entering each stage to the expected close date recorded
+        then (stage history only): an opportunity that moves stage in a simulated
+        month gets a new expected close date that many days after the middle of
+        the month, as a CRM user re-dates it (empty without stage history).
+    shock : dict
+        The company-wide win-rate shock beyond the states and calendar months
+        (:func:`_win_shock`): ``sd``, ``rho``, ``last``, ``months``.
+    month_factor : ndarray, shape (12,)
+        Calendar-month factor of the chance of winning (January first): wins seen
+        in the month over those the states predict, each shrunk toward 1 with
+        :data:`SEASON_PRIOR` wins. Deals close more at quarter ends; a month's win
+        probability is multiplied by it (at most to ``1 - p_lost``), the chance
+        of staying open taking up the difference.
+    """
+
+    stages: tuple[str, ...]
+    counts: np.ndarray
+    prior: np.ndarray
+    as_of: pd.Timestamp
+    month_ends: int
+    source: str
+    median_slip_days: float = float("nan")
+    cycle_days: np.ndarray = field(default_factory=lambda: np.empty(0))
+    cycle_amounts: np.ndarray = field(default_factory=lambda: np.empty(0))
+    entry_to_close_days: np.ndarray = field(default_factory=lambda: np.empty(0))
+    month_factor: np.ndarray = field(default_factory=lambda: np.ones(12))
+    shock: dict = field(default_factory=dict)
+
+    @property
+    def n_bands(self) -> int:
+        return len(AGE_BANDS)
+
+    @property
+    def n_states(self) -> int:
+        return len(self.stages) * self.n_bands * 2
+
+    def state(self, stage: np.ndarray, band: np.ndarray, overdue: np.ndarray) -> np.ndarray:
+        """State index of (stage index, age band, overdue flag), broadcast."""
+        return (np.asarray(stage) * self.n_bands + np.asarray(band)) * 2 + np.asarray(overdue)
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """Posterior mean of each state's outcome probabilities, shape (n_states, 2 + n_stages)."""
+        a = self.counts + self.prior
+        return a / a.sum(axis=1, keepdims=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per state: its counts and posterior mean rates of winning and losing."""
+        n_s, n_b = len(self.stages), self.n_bands
+        idx = np.arange(self.n_states)
+        stage, rest = np.divmod(idx, n_b * 2)
+        band, overdue = np.divmod(rest, 2)
+        p = self.probabilities
+        return pd.DataFrame(
+            {
+                "stage": [self.stages[i] for i in stage],
+                "age_months": [AGE_BANDS[b][1] for b in band],
+                "overdue": overdue.astype(bool),
+                "observed": self.counts.sum(axis=1).astype(int),
+                "won": self.counts[:, _WON].astype(int),
+                "lost": self.counts[:, _LOST].astype(int),
+                "p_won": p[:, _WON],
+                "p_lost": p[:, _LOST],
+                "p_open": p[:, 2:].sum(axis=1),
+            }
+        ).iloc[: n_s * n_b * 2]
+
+
+def open_at(pipeline: pd.DataFrame, date: pd.Timestamp) -> np.ndarray:
+    """Which rows of ``pipeline`` are open at the end of ``date`` (created, not closed)."""
+    created = pipeline["created_date"].to_numpy()
+    closed = _closed_dates(pipeline)
+    d = np.datetime64(pd.Timestamp(date))
+    return (created <= d) & (np.isnat(closed) | (closed > d))
+
+
+def _closed_dates(pipeline: pd.DataFrame) -> np.ndarray:
+    if "closed_date" not in pipeline.columns:
+        return np.full(len(pipeline), np.datetime64("NaT"), dtype="datetime64[ns]")
+    closed = pd.to_datetime(pipeline["closed_date"]).to_numpy()
+    status = _status(pipeline)
+    return np.where(status == "open", np.datetime64("NaT"), closed)
+
+
+def _status(pipeline: pd.DataFrame) -> np.ndarray:
+    if "status" not in pipeline.columns:
+        return np.full(len(pipeline), "open", dtype=object)
+    s = pipeline["status"].astype(object).where(pipeline["status"].notna(), "open")
+    return s.astype(str).str.lower().replace("", "open").to_numpy(dtype=object)
+
+
+def _stage_order(pipeline: pd.DataFrame, stage_history: pd.DataFrame | None) -> tuple[str, ...]:
+    """The open stages in order of the CRM's mean probability, then name."""
+    names = set(pipeline["stage"].dropna().astype(str))
+    if stage_history is not None and len(stage_history):
+        names |= set(stage_history["stage"].dropna().astype(str))
+    mean_p = (
+        pipeline.groupby(pipeline["stage"].astype(str))["probability"].mean()
+        if "probability" in pipeline.columns
+        else pd.Series(dtype=float)
+    )
+    return tuple(
+        sorted(names, key=lambda s: (float(mean_p.get(s, np.nan)) if s in mean_p else 9.0, s))
+    )
+
+
+def _stage_codes(names: np.ndarray, stages: tuple[str, ...]) -> np.ndarray:
+    """Each name's position in ``stages`` (0 for a name not among them)."""
+    pos = pd.Index(stages).get_indexer(pd.Index(np.asarray(names, dtype=object)).astype(str))
+    return np.where(pos < 0, 0, pos).astype(np.int64)
+
+
+def _month_ends(as_of: pd.Timestamp, months: int) -> list[pd.Timestamp]:
+    """Month ends ``e`` whose next month end is on or before ``as_of``, latest last."""
+    last = as_of if as_of == as_of + pd.offsets.MonthEnd(0) else as_of - pd.offsets.MonthEnd(1)
+    # transitions e -> e + 1 month with e + 1 month <= last
+    ends = [last - pd.offsets.MonthEnd(k) for k in range(months, 0, -1)]
+    return [pd.Timestamp(e) for e in ends]
+
+
+def _at_dates(
+    cols: dict[str, np.ndarray], dates: np.ndarray, history: pd.DataFrame | None, pos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stage (name) and expected close date of opportunity rows ``pos`` at ``dates``.
+
+    From the last stage-history row dated on or before the date; the pipeline row's
+    stage and expected close date where there is none (or no history at all).
+    """
+    stage = cols["stage"][pos]
+    ecd = cols["expected_close_date"][pos]
+    if history is None or history.empty:
+        return stage, ecd
+    grid = pd.DataFrame(
+        {
+            "opportunity_id": cols["opportunity_id"][pos],
+            "date": pd.to_datetime(dates).astype("datetime64[ns]"),
+            "_row": np.arange(len(pos)),
+        }
+    ).sort_values("date", kind="stable")
+    h = history.sort_values("date", kind="stable")
+    merged = pd.merge_asof(grid, h, on="date", by="opportunity_id", direction="backward")
+    merged = merged.sort_values("_row", kind="stable")
+    has = merged["stage"].notna().to_numpy()
+    stage = np.where(has, merged["stage"].astype(str).to_numpy(dtype=object), stage)
+    if "expected_close_date" in merged.columns:
+        h_ecd = pd.to_datetime(merged["expected_close_date"]).to_numpy()
+        ecd = np.where(has & ~np.isnat(h_ecd), h_ecd, ecd)
+    return stage, ecd
+
+
+def _columns(opps: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns :func:`_at_dates` reads, as numpy arrays (converted once)."""
+    return {
+        "stage": opps["stage"].astype(str).to_numpy(dtype=object),
+        "expected_close_date": opps["expected_close_date"].to_numpy(),
+        "opportunity_id": opps["opportunity_id"].astype(str).to_numpy(dtype=object),
+    }
+
+
+def _clean_history(stage_history: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame | None:
+    if stage_history is None or len(stage_history) == 0:
+        return None
+    cols = ["opportunity_id", "date", "stage"]
+    if "expected_close_date" in stage_history.columns:
+        cols.append("expected_close_date")
+    h = stage_history.loc[pd.to_datetime(stage_history["date"]) <= as_of, cols].copy()
+    h["opportunity_id"] = h["opportunity_id"].astype(str)
+    h["date"] = pd.to_datetime(h["date"]).astype("datetime64[ns]")
+    h["stage"] = h["stage"].astype(str)
+    if "expected_close_date" in h.columns:
+        h["expected_close_date"] = pd.to_datetime(h["expected_close_date"])
+    return h if len(h) else None
+
+
+def fit_pipeline(
+    pipeline: pd.DataFrame,
+    stage_history: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    *,
+    months: int = HISTORY_MONTHS,
+    prior_weight: float = PRIOR_WEIGHT,
+) -> PipelineModel | None:
+    """Calibrate the monthly transition model on the history known at ``as_of``.
+
+    Parameters
+    ----------
+    pipeline : DataFrame
+        Every opportunity (``opportunity_id, stage, probability, created_date,
+        expected_close_date`` and the optional ``status, closed_date``), as known at
+        ``as_of`` (rows created later and closes after it are ignored anyway).
+    stage_history : DataFrame or None
+        ``opportunity_id, date, stage`` and optionally ``expected_close_date``.
+    as_of : Timestamp
+    months : int, default 24
+        Month ends of history used, at most.
+    prior_weight : float, default :data:`PRIOR_WEIGHT`
+
+    Returns
+    -------
+    PipelineModel or None
+        None when no opportunity was won or lost in the window (nothing to
+        calibrate on: the caller falls back to the CRM's probabilities).
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"opportunity_id": ["O1", "O2"], "stage": ["Propose"] * 2,
+    ...     "probability": [0.5, 0.5], "status": ["won", "lost"],
+    ...     "created_date": pd.to_datetime(["2025-01-10", "2025-01-20"]),
+    ...     "closed_date": pd.to_datetime(["2025-03-05", "2025-02-10"]),
+    ...     "expected_close_date": pd.to_datetime(["2025-02-28", "2025-03-31"])})
+    >>> m = fit_pipeline(opps, None, pd.Timestamp("2025-06-30"))
+    >>> m.stages, int(m.counts[:, 0].sum()), int(m.counts[:, 1].sum())
+    (('any',), 1, 1)
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    opps = pipeline[pd.to_datetime(pipeline["created_date"]) <= as_of].reset_index(drop=True)
+    cols = _columns(opps)
+    history = _clean_history(stage_history, as_of)
+    status = _status(opps)
+    closed = _closed_dates(opps)
+    closed = np.where(closed <= np.datetime64(as_of), closed, np.datetime64("NaT"))
+    source = "stage_history" if history is not None else "pipeline"
+    stages = _stage_order(opps, history) if history is not None else ("any",)
+    n_k = len(stages)
+    n_b = len(AGE_BANDS)
+    counts = np.zeros((n_k * n_b * 2, 2 + n_k))
+    created = pd.to_datetime(opps["created_date"]).to_numpy()
+    ends = _month_ends(as_of, months)
+    if (~np.isnat(closed)).any():
+        # an export holds the opportunities closed from some day on: before its first
+        # close, only the survivors are in it (left truncation), so those months are
+        # not counted
+        first_close = pd.Timestamp(closed[~np.isnat(closed)].min())
+        ends = [e for e in ends if e + pd.offsets.MonthEnd(1) >= first_close]
+    used = 0
+    by_month = np.zeros((12, n_k * n_b * 2))  # observations by calendar month and state
+    wins_month = np.zeros(12)
+    series: list[tuple[int, np.ndarray, float]] = []  # each month: calendar month, states, wins
+    for e in ends:
+        e64 = np.datetime64(e)
+        nxt = np.datetime64(e + pd.offsets.MonthEnd(1))
+        pos = np.flatnonzero((created <= e64) & (np.isnat(closed) | (closed > e64)))
+        if pos.size == 0:
+            continue
+        used += 1
+        when = np.full(pos.size, e64)
+        stage_e, ecd_e = _at_dates(cols, when, history, pos)
+        if history is None:
+            k_e = np.zeros(pos.size, dtype=int)
+        else:
+            k_e = _stage_codes(stage_e, stages)
+        band = _band((e64 - created[pos]) / np.timedelta64(1, "D"))
+        overdue = (~np.isnat(ecd_e)) & (ecd_e <= e64)
+        state = (k_e * n_b + band) * 2 + overdue.astype(int)
+        c = closed[pos]
+        ended = ~np.isnat(c) & (c <= nxt)
+        won = ended & (status[pos] == "won")
+        outcome = np.where(won, _WON, _LOST)
+        still = ~ended
+        if still.any():
+            if history is None:
+                k_n = np.zeros(int(still.sum()), dtype=int)
+            else:
+                stage_n, _ = _at_dates(cols, np.full(int(still.sum()), nxt), history, pos[still])
+                k_n = _stage_codes(stage_n, stages)
+            outcome = outcome.copy()
+            outcome[still] = 2 + k_n
+        np.add.at(counts, (state, outcome), 1.0)
+        np.add.at(by_month, (pd.Timestamp(nxt).month - 1, state), 1.0)
+        wins_month[pd.Timestamp(nxt).month - 1] += float(won.sum())
+        series.append(
+            (
+                pd.Timestamp(nxt).month - 1,
+                np.bincount(state, minlength=counts.shape[0]),
+                float(won.sum()),
+            )
+        )
+    if counts[:, :2].sum() == 0:
+        return None
+    prior = _prior(counts, n_k, n_b, prior_weight)
+    cycles, cycle_amounts = _won_cycles(opps, status, closed)
+    p_won = ((counts + prior) / (counts + prior).sum(axis=1, keepdims=True))[:, _WON]
+    expected = by_month @ p_won
+    month_factor = (wins_month + SEASON_PRIOR) / (expected + SEASON_PRIOR)
+    shock = _win_shock(series, p_won, month_factor)
+    return PipelineModel(
+        stages=stages,
+        counts=counts,
+        prior=prior,
+        as_of=as_of,
+        month_ends=used,
+        source=source,
+        median_slip_days=_median_slip(opps, history, status, closed),
+        cycle_days=cycles,
+        cycle_amounts=cycle_amounts,
+        entry_to_close_days=_entry_gaps(history, stages),
+        month_factor=month_factor,
+        shock=shock,
+    )
+
+
+def _win_shock(series, p_won: np.ndarray, month_factor: np.ndarray) -> dict[str, float]:
+    """The company-wide month-to-month variation of win rates beyond the states'.
+
+    Each observed month ``i`` has ``W_i`` wins where the states and the calendar
+    month predict ``E_i``; ``r_i = log((W_i + 1/2) / (E_i + 1/2))``. Its variance less
+    the Poisson part (``mean 1 / E_i``) is a shared shock's, ``sd^2``; the lag-one
+    autocorrelation of ``r`` is its AR(1) ``rho`` (clipped to [0, 0.9]). The last
+    month's shock is estimated by shrinking its ``r`` by ``sd^2 / (sd^2 + 1 / E)``:
+    ``last``. Fewer than 6 months give no shock.
+    """
+    out = {"sd": 0.0, "rho": 0.0, "last": 0.0, "months": float(len(series))}
+    if len(series) < 6:
+        return out
+    e = np.array([float(n @ p_won) * month_factor[m] for m, n, _ in series])
+    w = np.array([won for _, _, won in series])
+    ok = e > 0
+    if ok.sum() < 6:
+        return out
+    r = np.log((w[ok] + 0.5) / (e[ok] + 0.5))
+    r = r - r.mean()
+    var = max(float(r.var(ddof=1)) - float(np.mean(1.0 / (e[ok] + 0.5))), 0.0)
+    if var <= 0:
+        return out
+    rho = float(np.clip((r[:-1] @ r[1:]) / (r @ r), 0.0, 0.9))
+    noise = 1.0 / (e[ok][-1] + 0.5)
+    out.update(sd=float(np.sqrt(var)), rho=rho, last=float(r[-1] * var / (var + noise)))
+    return out
+
+
+def _entry_gaps(history: pd.DataFrame | None, stages: tuple[str, ...]) -> np.ndarray:
+    """Median days from a stage entry to the expected close date recorded then."""
+    if history is None or "expected_close_date" not in history.columns:
+        return np.empty(0)
+    gap = (history["expected_close_date"] - history["date"]).dt.days
+    by = gap.groupby(history["stage"]).median()
+    overall = float(gap.median()) if gap.notna().any() else 30.0
+    return np.array(
+        [float(by.get(s, overall)) if pd.notna(by.get(s, np.nan)) else overall for s in stages]
+    )
+
+
+def _prior(counts: np.ndarray, n_k: int, n_b: int, k: float) -> np.ndarray:
+    """Each state's pseudo-counts: ``k`` x its stage's pooled rates, themselves shrunk
+    toward every stage's pooled rates (so an empty stage still has a proper prior)."""
+    by_stage = counts.reshape(n_k, n_b * 2, -1).sum(axis=1)  # (K, outcomes)
+    overall = counts.sum(axis=0)
+    overall = (overall + 1.0) / (overall.sum() + overall.size)  # never a zero rate
+    stage_rates = (by_stage + k * overall) / (by_stage.sum(axis=1, keepdims=True) + k)
+    return k * np.repeat(stage_rates, n_b * 2, axis=0)
+
+
+#: Won cycles are read from the deals closed at least this many days after the
+#: history's first opportunity was created (when there are :data:`MIN_CYCLES` of
+#: them): a deal closed sooner cannot show a cycle longer than the history, which
+#: would bias the cycles short. Selecting by close date is what the new-business
+#: share needs: it asks how long ago a deal closing on a given day was created.
+COHORT_DAYS = 270
+MIN_CYCLES = 50
+
+
+def _won_cycles(
+    opps: pd.DataFrame, status: np.ndarray, closed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days from creation to close of the won opportunities, sorted, and their amounts."""
+    won = (status == "won") & ~np.isnat(closed)
+    created = pd.to_datetime(opps["created_date"]).to_numpy()
+    if not len(created):
+        return np.empty(0), np.empty(0)
+    old = closed >= created.min() + np.timedelta64(COHORT_DAYS, "D")
+    if int((won & old).sum()) >= MIN_CYCLES:
+        won &= old
+    days = np.maximum(((closed[won] - created[won]) / np.timedelta64(1, "D")).astype(float), 0.0)
+    amount = opps["amount"].to_numpy(float)[won] if "amount" in opps else np.ones(int(won.sum()))
+    order = np.argsort(days, kind="stable")
+    return days[order], amount[order]
+
+
+def _median_slip(opps, history, status, closed) -> float:
+    won = np.flatnonzero((status == "won") & ~np.isnat(closed))
+    if won.size == 0:
+        return float("nan")
+    # the expected close date as recorded at the last stage entry before the close
+    _, ecd = _at_dates(_columns(opps), closed[won], history, won)
+    ok = ~np.isnat(ecd)
+    if not ok.any():
+        return float("nan")
+    return float(np.median((closed[won][ok] - ecd[ok]) / np.timedelta64(1, "D")))

@@ -1,0 +1,175 @@
+"""The pipeline model: calibration on a synthetic history with known rates, and walks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spm_sim.track import cycle_share, fit_pipeline, simulate_pipeline
+
+STAGES = ("Early", "Late")
+#: true monthly chances by stage: won, lost (the rest stays open; Early may move to Late)
+P_WON = {"Early": 0.05, "Late": 0.40}
+P_LOST = {"Early": 0.20, "Late": 0.15}
+P_ADVANCE = 0.30  # Early -> Late in a month
+
+
+def _synthetic(n_per_month: int = 120, seed: int = 1):
+    """Opportunities created each month of 2023-2024 and walked month by month with the
+    rates above; transitions happen on the 15th, so month ends see whole months."""
+    rng = np.random.default_rng(seed)
+    rows, hist = [], []
+    k = 0
+    for created in pd.date_range("2023-01-01", "2024-12-01", freq="MS"):
+        for _ in range(n_per_month):
+            k += 1
+            oid = f"O{k:06d}"
+            day = created + pd.Timedelta(days=int(rng.integers(0, 28)))
+            stage = "Early"
+            hist.append((oid, day, stage, day + pd.Timedelta(days=400)))
+            status, closed = "open", pd.NaT
+            month_end = day + pd.offsets.MonthEnd(0)
+            while True:
+                when = month_end + pd.offsets.MonthBegin(0) + pd.Timedelta(days=14)
+                if when > pd.Timestamp("2025-06-30"):
+                    break
+                u = rng.random()
+                if u < P_WON[stage]:
+                    status, closed = "won", when
+                    break
+                if u < P_WON[stage] + P_LOST[stage]:
+                    status, closed = "lost", when
+                    break
+                if stage == "Early" and rng.random() < P_ADVANCE:
+                    stage = "Late"
+                    hist.append((oid, when, stage, when + pd.Timedelta(days=400)))
+                month_end = month_end + pd.offsets.MonthEnd(1)
+            rows.append(
+                {
+                    "opportunity_id": oid,
+                    "stage": stage,
+                    "amount": 1000.0,
+                    "probability": 0.5,
+                    "created_date": day,
+                    "expected_close_date": day + pd.Timedelta(days=400),
+                    "status": status,
+                    "closed_date": closed,
+                }
+            )
+    pipe = pd.DataFrame(rows)
+    history = pd.DataFrame(hist, columns=["opportunity_id", "date", "stage", "expected_close_date"])
+    return pipe, history
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return _synthetic()
+
+
+def test_recovers_known_monthly_rates(synthetic):
+    pipe, history = synthetic
+    as_of = pd.Timestamp("2025-06-30")
+    model = fit_pipeline(pipe, history, as_of)
+    assert model is not None and model.source == "stage_history"
+    assert model.month_ends == 24
+    frame = model.to_frame()
+    for stage in STAGES:
+        rows = frame[frame["stage"] == stage]
+        n = rows["observed"].sum()
+        won = rows["won"].sum() / n
+        lost = rows["lost"].sum() / n
+        # pooled over age bands: within four binomial standard errors of the truth
+        for got, true in ((won, P_WON[stage]), (lost, P_LOST[stage])):
+            se = np.sqrt(true * (1 - true) / n)
+            assert abs(got - true) < 4 * se + 1e-9, (stage, got, true, n)
+    # the stage move: Early -> Late among Early opportunities still open
+    early = model.counts[: model.n_states // 2]
+    moved = early[:, 2 + 1].sum() / early.sum()
+    true_move = (1 - P_WON["Early"] - P_LOST["Early"]) * P_ADVANCE
+    assert abs(moved - true_move) < 4 * np.sqrt(true_move * (1 - true_move) / early.sum())
+
+
+def test_walk_reproduces_win_chance_and_timing(synthetic):
+    """Opportunities open at the as-of date win by December with the chance the true
+    rates give (a closed form of the two-stage chain), in the right months."""
+    pipe, history = synthetic
+    as_of = pd.Timestamp("2025-06-30")
+    model = fit_pipeline(pipe, history, as_of)
+    opps = pd.DataFrame(
+        {
+            "stage": ["Late"] * 400 + ["Early"] * 400,
+            "probability": 0.5,
+            "created_date": pd.Timestamp("2025-05-10"),
+            "expected_close_date": pd.Timestamp("2026-06-30"),
+        }
+    )
+    rngs = [np.random.default_rng(i) for i in range(200)]
+    won_at = simulate_pipeline(model, opps, as_of, 2025, rngs)
+    assert won_at.shape == (200, 800)
+    assert set(np.unique(won_at)) <= {-1, *range(6, 12)}  # July to December only
+    # the true chain over six months
+    w_l, l_l = P_WON["Late"], P_LOST["Late"]
+    stay_l = 1 - w_l - l_l
+    p_late = w_l * sum(stay_l**k for k in range(6))
+    w_e, l_e = P_WON["Early"], P_LOST["Early"]
+    stay_e = (1 - w_e - l_e) * (1 - P_ADVANCE)
+    adv = (1 - w_e - l_e) * P_ADVANCE
+    p_early = 0.0
+    for k in range(6):  # win from Early in month k, or advance in month k then win as Late
+        p_early += stay_e**k * w_e
+        p_early += stay_e**k * adv * w_l * sum(stay_l**j for j in range(5 - k))
+    got_late = (won_at[:, :400] >= 0).mean()
+    got_early = (won_at[:, 400:] >= 0).mean()
+    assert abs(got_late - p_late) < 0.03, (got_late, p_late)
+    assert abs(got_early - p_early) < 0.03, (got_early, p_early)
+    # Late wins fall geometrically by month: July's share is the first term
+    months = won_at[:, :400][won_at[:, :400] >= 0]
+    july = (months == 6).mean()
+    assert abs(july - w_l / p_late) < 0.03
+
+
+def test_same_streams_same_walk_whatever_the_chunking(synthetic):
+    pipe, history = synthetic
+    as_of = pd.Timestamp("2025-06-15")  # a part month first
+    model = fit_pipeline(pipe, history, as_of)
+    opps = pipe[(pipe["created_date"] <= as_of) & pipe["closed_date"].isna()].head(300)
+    a = simulate_pipeline(model, opps, as_of, 2025, [np.random.default_rng(i) for i in range(40)])
+    b = simulate_pipeline(
+        model, opps, as_of, 2025, [np.random.default_rng(i) for i in range(40)], max_cells=700
+    )
+    assert np.array_equal(a, b)
+    assert (a[a >= 0] >= 5).all()  # nothing before June
+
+
+def test_without_history_counts_status_only_and_none_without_closes(synthetic):
+    pipe, _ = synthetic
+    model = fit_pipeline(pipe, None, pd.Timestamp("2025-06-30"))
+    assert model is not None and model.stages == ("any",) and model.source == "pipeline"
+    open_only = pipe.assign(status="open", closed_date=pd.NaT)
+    assert fit_pipeline(open_only, None, pd.Timestamp("2025-06-30")) is None
+
+
+def test_fallback_uses_crm_probability_and_close_month():
+    opps = pd.DataFrame(
+        {
+            "stage": ["A", "A", "A"],
+            "probability": [1.0, 0.0, 1.0],
+            "created_date": pd.Timestamp("2025-01-01"),
+            "expected_close_date": pd.to_datetime(["2025-09-10", "2025-09-10", "2026-02-01"]),
+        }
+    )
+    won = simulate_pipeline(
+        None, opps, pd.Timestamp("2025-06-30"), 2025, [np.random.default_rng(0)] * 3
+    )
+    assert (won[:, 0] == 8).all() and (won[:, 1] == -1).all() and (won[:, 2] == -1).all()
+
+
+def test_cycle_share_weighs_amounts_and_is_zero_for_months_over():
+    cycles = np.array([10.0, 200.0])
+    even = cycle_share(cycles, pd.Timestamp("2025-06-30"), 2025)
+    heavy = cycle_share(cycles, pd.Timestamp("2025-06-30"), 2025, weights=np.array([1.0, 9.0]))
+    assert (even[:6] == 0).all() and (heavy[:6] == 0).all()
+    # July: most days are more than 10 days after the date, none 200
+    assert 0.3 < even[6] < 0.5 and 0.03 < heavy[6] < 0.1
+    assert np.all(np.diff(even[6:]) >= 0) and even[-1] <= 1.0
