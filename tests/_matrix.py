@@ -265,6 +265,17 @@ def drop_rows(rel: str, keep: Callable[[dict[str, str]], bool]) -> Mutation:
     return apply
 
 
+def book_as_of(folder: str, day: str) -> Mutation:
+    """Replace the book in ``folder`` by the book as exported on ``day`` (``as_of``)."""
+
+    def apply(ws: Path) -> None:
+        from spm_sim.book import as_of, load_book, save_book
+
+        save_book(as_of(load_book(ws / folder), day), ws / folder, force=True)
+
+    return apply
+
+
 def delimiter(rel: str, sep: str) -> Mutation:
     """Rewrite CSV ``rel`` with ``sep`` between cells (Excel's ';' in some locales)."""
 

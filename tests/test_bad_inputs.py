@@ -43,6 +43,7 @@ from _matrix import (
     add_row,
     all_of,
     append,
+    book_as_of,
     case,
     cell,
     copy_workspace,
@@ -178,11 +179,7 @@ def quota(extra: str):
 
 def partial_year(end: str = "2025-06-30"):
     """The book as exported on ``end``: no deal or opportunity after it."""
-    return [
-        sub(Y, '"2025-12-31"', f'"{end}"'),
-        drop_rows(B, lambda r: r["date"] <= end),
-        drop_rows(P, lambda r: r["created_date"] <= end),
-    ]
+    return [book_as_of("book", end)]
 
 
 # ---------------------------------------------------------------------------- the table

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from spm_sim.book import SAMPLE_DIR
+from spm_sim.book import SAMPLE_DIR, as_of, load_book, save_book
 from spm_sim.cli import main
 
 PLANS = Path(__file__).resolve().parents[1] / "data" / "plans"
@@ -193,12 +193,8 @@ def test_unpaid_deals_go_to_a_file_with_the_true_reason(tmp_path, capsys):
 
 
 def _cut(book: Path, day: str) -> None:
-    """The book as taken on ``day``: later deals and opportunities removed."""
-    for name, column in (("bookings", "date"), ("pipeline", "created_date")):
-        frame = pd.read_csv(book / f"{name}.csv", dtype=str, keep_default_na=False)
-        frame[frame[column] <= day].to_csv(book / f"{name}.csv", index=False)
-    meta = (book / "book.yaml").read_text().replace('"2025-12-31"', f'"{day}"')
-    (book / "book.yaml").write_text(meta)
+    """The book as taken on ``day`` (``spm_sim.book.as_of``), written over the copy."""
+    save_book(as_of(load_book(book), day), book, force=True)
 
 
 def test_a_partial_year_says_which_months_have_no_data(tmp_path, capsys):

@@ -88,8 +88,9 @@ def commissions(draw, name: str, quota_measures: list[str], *, monotone: bool) -
         xs = sorted(set(draw(st.lists(LEVELS, min_size=1, max_size=3))))
         ys = [draw(st.sampled_from([0.0]) | st.floats(0.0, 0.5))]
         for x, before in zip(xs, [0.0, *xs], strict=False):
-            # slopes of at most 10x TCR: a steeper last slope is warned about
-            ys.append(ys[-1] + draw(st.floats(0.0, min(2.0, 10.0 * (x - before)))))
+            # slopes under 10x TCR (a steeper last slope is warned about; 9.99 keeps the
+            # float quotient of the slope below 10)
+            ys.append(ys[-1] + draw(st.floats(0.0, min(2.0, 9.99 * (x - before)))))
         c["curve"] = [{"attainment": x, "payout": y} for x, y in zip([0.0, *xs], ys, strict=True)]
     else:
         cuts = sorted(set(draw(st.lists(LEVELS, max_size=3))))

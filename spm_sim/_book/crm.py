@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spm_sim._format import currency_symbol
 from spm_sim._spec import suggest
 from spm_sim.errors import DataError
 
@@ -311,7 +312,8 @@ class CrmImport:
             + ".",
             f"Imported {len(pipe):,} opportunities: {int(counts.get('won', 0)):,} won, "
             f"{int(counts.get('open', 0)):,} open, {int(counts.get('lost', 0)):,} lost; "
-            f"{len(book.bookings):,} bookings worth {won:,.2f} {book.currency} in all.",
+            f"{len(book.bookings):,} bookings worth "
+            f"{currency_symbol(book.currency)}{won:,.2f} in all.",
             f"{len(book.accounts):,} accounts; {owners:,} owners matched to "
             f"{len(book.reps):,} reps of the roster; {len(book.stage_history):,} stage history "
             "rows.",
