@@ -17,7 +17,9 @@ to date: the payroll on the book as of the date), ``forecast`` (the forecast), a
 the views of a forecast: ``accruals`` (incentive cost by period and rep, paid, owed,
 to accrue; saved runs compared), ``standings`` (:func:`leaderboard`,
 :func:`contest_standings`), ``warnings`` (:func:`early_warnings`) and ``proposal``
-(:func:`proposal_effect`: a mid-year SPIFF or contest priced before launch).
+(:func:`proposal_effect`: a mid-year SPIFF or contest priced before launch); and
+``backtest`` (:func:`forecast_backtest`: the forecast of a past year as of each month
+end, set against what happened).
 
 Examples
 --------
@@ -43,6 +45,7 @@ from ._track.accruals import (
     read_accruals,
     save_accruals,
 )
+from ._track.backtest import Backtest, forecast_backtest
 from ._track.forecast import forecast
 from ._track.pipeline import AGE_BANDS, PipelineModel, fit_pipeline
 from ._track.proposal import PROPOSAL_COLUMNS, ProposalEffect, proposal_effect
@@ -77,4 +80,6 @@ __all__ = [
     "proposal_effect",
     "ProposalEffect",
     "PROPOSAL_COLUMNS",
+    "Backtest",
+    "forecast_backtest",
 ]

@@ -452,6 +452,8 @@ def run_kernel_by_month(
     *,
     start: int = 0,
     known: np.ndarray | None = None,
+    start_share: float = 1.0,
+    vacant: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """:func:`run_kernel` on month-major arrays, (months, trials, reps) in and out.
 
@@ -465,8 +467,20 @@ def run_kernel_by_month(
     ``start`` on the loop runs as usual on ``draws`` with the year-to-date
     bookings counted in each rep's attainment; ``known`` of a month from ``start``
     on (the known part of the as-of month) is added to that month's bookings as
-    they are, before any deal timing. The defaults (0, None) change nothing. A
-    workforce cannot start after January yet.
+    they are, before any deal timing. The defaults (0, None) change nothing.
+
+    A workforce starts at ``start`` too: the seats' reps are those in place then
+    (the months before are actual, whoever sold them), each seat's cumulative
+    hazard counts from ``start`` (the clocks are memoryless, so a rep who has
+    stayed to the date leaves at the same rate after it), month ``start``'s hazard
+    weighted by ``start_share``, the share of it still to come, and the months
+    behind pace counted from ``start`` with the same weight. ``vacant``, shape
+    (reps,) of int, names the seats already vacant at ``start``: the months of
+    vacancy left from ``start`` (0: a new hire starts in month ``start``), -1 for
+    a seat held by its rep. A vacant seat's kernel ramp (``incumbent_ramp``) must be
+    positive from ``start`` on, and its draws those of a ramped rep in the seat: the
+    vacancy sells ``vacancy_productivity`` of them, then a new hire ramps from
+    tenure 0 on the seat's next clock (its first), as after any departure.
     """
     p_n, t_n, r_n = draws.shape
     k = kernel
@@ -475,8 +489,10 @@ def run_kernel_by_month(
         raise ValueError("run_kernel: a workforce needs the seats' clocks")
     if not 0 <= start <= p_n:
         raise ValueError(f"run_kernel: start must be a month from 0 to {p_n}, got {start}")
-    if wf is not None and start > 0:
-        raise ValueError("run_kernel: a workforce cannot start after the first month yet")
+    if not 0.0 <= start_share <= 1.0:
+        raise ValueError(f"run_kernel: start_share must be in [0, 1], got {start_share}")
+    if vacant is not None and wf is None:
+        raise ValueError("run_kernel: vacant seats need a workforce")
     kn = None if known is None else np.broadcast_to(np.asarray(known, dtype=float), (r_n, p_n))
     out = np.empty_like(draws)
     cum = np.zeros((t_n, r_n))
@@ -486,7 +502,11 @@ def run_kernel_by_month(
     effort_n = 0.0
     inv_q = 1.0 / np.where(k.quota_annual > 0, k.quota_annual, np.inf)
     effort_on = beh is not None and beh.effort_elasticity > 0
-    seats = _Seats(k, clocks, t_n, r_n) if wf is not None and clocks is not None else None
+    seats = (
+        _Seats(k, clocks, t_n, r_n, start=start, start_share=start_share, vacant=vacant)
+        if wf is not None and clocks is not None
+        else None
+    )
     # build_kernel fills the effort tables whenever a behaviour is given
     effort_table = k.effort_table if k.effort_table is not None else np.ones(1)
     table_base = k.table_base if k.table_base is not None else np.zeros((r_n, p_n), np.intp)
@@ -590,9 +610,23 @@ class _Seats:
     numbers (months behind pace, whether the rep is still there); the few whose rep
     has left are held as a sparse list (flat index, state 1 = vacant or 2 = new
     hire, months of vacancy left, tenure, hazard since taking the seat, clock).
+
+    A year in progress starts at month ``start``: hazards count from it (month
+    ``start`` weighted by ``start_share``) and the seats named by ``vacant`` (months
+    of vacancy left, -1 for a seat held) start sparse, their rep gone.
     """
 
-    def __init__(self, k: Kernel, clocks: np.ndarray, t_n: int, r_n: int):
+    def __init__(
+        self,
+        k: Kernel,
+        clocks: np.ndarray,
+        t_n: int,
+        r_n: int,
+        *,
+        start: int = 0,
+        start_share: float = 1.0,
+        vacant: np.ndarray | None = None,
+    ):
         wf = k.workforce
         assert wf is not None, "seats are held only when a workforce is on"
         self.k, self.clocks, self.r_n = k, clocks, r_n
@@ -602,7 +636,16 @@ class _Seats:
         self.lh0 = -np.log1p(-h0)
         self.lh1 = -np.log1p(-min(h0 * wf.low_performer_hazard_ratio, 0.999))
         self.pace_q = wf.low_performer_pace * k.quota_cum  # (R, P)
-        self.active_cum = np.cumsum(k.incumbent_ramp > 0, axis=1)  # (R, P)
+        # each month's weight in the hazard: 1 from January in a plan year; in a
+        # year in progress 0 before ``start`` and ``start_share`` for month ``start``
+        self.weight = np.ones(k.n_periods)
+        self.weight[:start] = 0.0
+        if start < k.n_periods:
+            self.weight[start] = start_share
+        if start == 0 and start_share == 1.0:
+            self.active_cum = np.cumsum(k.incumbent_ramp > 0, axis=1)  # (R, P)
+        else:
+            self.active_cum = np.cumsum((k.incumbent_ramp > 0) * self.weight, axis=1)
         self.incumbent = np.ones((t_n, r_n), dtype=bool)
         self.behind = np.zeros((t_n, r_n))
         self.clock0 = clocks[:, :, 0]
@@ -613,6 +656,31 @@ class _Seats:
         self.hazard = np.empty(0)
         self.clock_i = np.empty(0, dtype=np.intp)
         self.clock = np.empty(0)
+        if vacant is not None:
+            self._start_vacant(np.asarray(vacant), t_n)
+
+    def _start_vacant(self, vacant: np.ndarray, t_n: int) -> None:
+        """Seats whose rep is gone at ``start``: vacant for ``vacant[r]`` more months
+        (a new hire at once when 0), then a new hire on the seat's first clock."""
+        if vacant.shape != (self.r_n,):
+            raise ValueError(
+                f"run_kernel: vacant must have one entry per rep ({self.r_n}), got shape "
+                f"{vacant.shape}"
+            )
+        reps = np.flatnonzero(vacant >= 0)
+        if not reps.size:
+            return
+        self.incumbent[:, reps] = False
+        idx = (np.arange(t_n)[:, None] * self.r_n + reps[None, :]).ravel()
+        left = np.tile(vacant[reps].astype(np.intp), t_n)
+        n = idx.size
+        self.idx = idx.astype(np.intp)
+        self.state = np.where(left > 0, 1, 2).astype(np.int8)
+        self.left = left
+        self.tenure = np.zeros(n, dtype=np.intp)
+        self.hazard = np.zeros(n)
+        self.clock_i = np.zeros(n, dtype=np.intp)
+        self.clock = self._clock(self.idx, self.clock_i)
 
     def factors(self, m: int) -> np.ndarray:
         """Bookings factor of each sparse seat in month ``m`` (vacant or new hire)."""
@@ -650,9 +718,13 @@ class _Seats:
         """
         t_n = cum.shape[0]
         dl = self.lh1 - self.lh0
+        w = self.weight[m]
         # the seats' own reps: cumulative hazard lh0 per active month plus the extra
         # of each month behind pace; a rep leaves when it passes the seat's clock
-        self.behind += cum < self.pace_q[:, m]
+        if w == 1.0:
+            self.behind += cum < self.pace_q[:, m]
+        else:
+            self.behind += (cum < self.pace_q[:, m]) * w
         hazard = self.behind * dl
         hazard += self.lh0 * self.active_cum[:, m]
         leave = hazard > self.clock0
@@ -666,7 +738,7 @@ class _Seats:
             return
         # a new hire leaves at the base hazard: the seat's quota to date is not theirs
         # (their predecessor's months and their own ramp are in it)
-        self.hazard += hired * active[r_of] * self.lh0
+        self.hazard += hired * active[r_of] * (self.lh0 * w)
         again = hired & (self.hazard > self.clock)
         self.tenure += hired
         self.left -= vacant

@@ -38,7 +38,7 @@ cumulative bookings.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -46,9 +46,10 @@ import pandas as pd
 
 from spm_sim.book import Book, as_of
 from spm_sim.comp import Payout, Plan, load_plan, payout
-from spm_sim.errors import ScenarioError
 from spm_sim.productivity import (
     ProductivityModel,
+    Workforce,
+    book_attrition,
     build_kernel,
     check_products,
     draw_deals,
@@ -59,17 +60,19 @@ from spm_sim.productivity import (
     run_kernel_by_month,
     to_month_major,
     to_trial_major,
+    workforce_clocks,
 )
 from spm_sim.quota import Quotas
-from spm_sim.random import RngLike, pipeline_rng, seed_sequence, trial_rng
+from spm_sim.random import RngLike, pipeline_rng, seed_sequence, trial_rng, workforce_rng
 from spm_sim.scenario import Scenario
 
 from .known import as_of_day, elapsed, first_month, known_to_date, tracked_year
-from .pipeline import PipelineModel, fit_pipeline
+from .pipeline import PipelineModel, _stage_codes, fit_pipeline
 from .result import Forecast
 from .walk import cycle_share, simulate_pipeline
 
 __all__ = ["forecast"]
+
 
 def _ytd_model(
     model: ProductivityModel, known_book: Book, year: int, day: pd.Timestamp, share: np.ndarray
@@ -89,13 +92,22 @@ def _ytd_model(
     log_amount = np.log(np.maximum(deals["amount"].to_numpy(float)[on], 1e-9))
     log_sum = np.bincount(pos[on], weights=log_amount, minlength=model.n_reps)
     exposure = (model.month_factor * gone[None, :]).sum(axis=1)
+    company = _company_level(model, float(n.sum()), exposure, gone)
     alpha = model.alpha + n
-    beta = model.beta + exposure
+    # each rep's evidence is read against the company's level of the year so far: the
+    # company-wide shortfall (or surplus) is the company factor's, the rest the rep's
+    beta = model.beta + company["ytd_factor"] * exposure
     s2 = model.size_sigma**2
     prior_var = np.maximum(model.size_mu_sd**2, 1e-12)
     var = 1.0 / (1.0 / prior_var + n / s2)
     mu = var * (model.size_mu / prior_var + log_sum / s2)
     ramp = model.ramp * (1.0 - gone)[None, :] * np.broadcast_to(share, model.ramp.shape)
+    level: dict[str, Any] = {}
+    if company["updated"]:
+        # the rest of the year's company factor: lognormal with the posterior's mean and
+        # variance (drawn by trial_parameters as the level deviation, mean-1 corrected)
+        ramp = ramp * np.exp(company["log_mean"] + 0.5 * company["log_var"])
+        level = {"level_se": float(np.sqrt(company["log_var"])), "trend_se": 0.0}
     updated = replace(
         model,
         alpha=alpha,
@@ -103,15 +115,87 @@ def _ytd_model(
         size_mu=mu,
         size_mu_sd=np.sqrt(var),
         ramp=ramp,
-        fit={**model.fit, "ytd_deals": n, "ytd_exposure": exposure},
+        fit={**model.fit, "ytd_deals": n, "ytd_exposure": exposure, "company": company},
+        **level,
     )
     info = {
         "ytd_deals": int(n.sum()),
         "ytd_exposure_months": float(exposure.sum()),
         "rate_before": float((model.alpha / model.beta).mean()),
         "rate_after": float((alpha / beta).mean()),
+        "company_factor": float(np.exp(company["log_mean"] + 0.5 * company["log_var"])),
+        "company_factor_sd": float(np.sqrt(company["log_var"])),
+        "company_ytd_ratio": company["ratio"],
     }
     return updated, info
+
+
+def _company_level(
+    model: ProductivityModel, deals: float, exposure: np.ndarray, gone: np.ndarray
+) -> dict[str, Any]:
+    """The company's level of the year, updated on its year-to-date deal count.
+
+    The model draws the company factor of month ``m`` as
+    ``exp(d + s o_m - x_m' S x_m / 2)`` (``x_m = (1, o_m)``, ``o_m`` the month's offset
+    from the history's centre in years, ``(d, s) ~ N(0, S)``, ``S = diag(level_se^2,
+    trend_se^2)``): the level and trend are uncertain. The year to date tells how they
+    came out: with ``N`` deals where the reps' rates expect ``E``,
+
+    .. math::
+
+        y = \\log\\frac{N + 1/2}{E + 1/2} + \\frac{x_y' S x_y}{2} = x_y' \\theta + e,
+        \\quad e \\sim N(0,\\; 1/(N + 1/2) + V_r + \\bar v_z),
+
+    ``x_y`` the exposure-weighted offset of the months to date, ``V_r`` the variance
+    of the expected count from the reps' rate posteriors and ``\bar v_z`` that of the
+    mean of the company's month shock (AR(1)) over them. The normal posterior of
+    ``theta`` gives the log factor of the rest of the year (``x_f``, the remaining
+    months' weighted offset): mean ``x_f' theta_hat - x_f' S x_f / 2``, variance
+    ``x_f' S' x_f``. So when the whole company runs below its history, every rep's
+    rest of the year moves with it, with the model's own uncertainty on the level as
+    the prior (no tuning). Nothing known (``E = 0``) leaves the model as it is.
+    """
+    out: dict[str, Any] = {
+        "updated": False,
+        "log_mean": 0.0,
+        "log_var": 0.0,
+        "ytd_factor": 1.0,
+        "ratio": float("nan"),
+    }
+    rate = model.alpha / model.beta
+    expected = float((rate * exposure).sum())
+    prior = np.array([model.level_se**2, model.trend_se**2])
+    if expected <= 0 or not prior.any() or not model.parameter_uncertainty:
+        return out
+    off = np.zeros(model.n_periods) if model.trend_offset is None else model.trend_offset
+    weight = (model.month_factor.sum(axis=0) * gone)[: off.size]
+    left = (model.month_factor.sum(axis=0) * (1.0 - gone))[: off.size]
+    x_y = np.array([1.0, float((weight * off).sum() / max(weight.sum(), 1e-300))])
+    x_f = np.array([1.0, float((left * off).sum() / max(left.sum(), 1e-300))])
+    cov = np.diag(prior)
+    y = np.log((deals + 0.5) / (expected + 0.5)) + 0.5 * float(x_y @ cov @ x_y)
+    # the mean of a stationary AR(1) over the months to date (months weighted by exposure)
+    w = weight / max(weight.sum(), 1e-300)
+    lag = np.abs(np.subtract.outer(np.arange(w.size), np.arange(w.size)))
+    shock_var = model.shock_sd**2 * float(w @ (model.shock_rho**lag) @ w)
+    rep_var = float((model.alpha / model.beta**2 * exposure**2).sum()) / expected**2
+    noise = 1.0 / (deals + 0.5) + rep_var + shock_var
+    # the normal update in covariance form (a zero prior variance stays fixed at 0)
+    gain = cov @ x_y / (float(x_y @ cov @ x_y) + noise)
+    theta = gain * y
+    post = cov - np.outer(gain, x_y @ cov)
+    mean_f = float(x_f @ theta) - 0.5 * float(x_f @ cov @ x_f)
+    var_f = max(float(x_f @ post @ x_f), 0.0)
+    mean_y = float(x_y @ theta) - 0.5 * float(x_y @ cov @ x_y)
+    var_y = max(float(x_y @ post @ x_y), 0.0)
+    out.update(
+        updated=True,
+        log_mean=mean_f,
+        log_var=var_f,
+        ytd_factor=float(np.exp(mean_y + 0.5 * var_y)),
+        ratio=float(deals / expected),
+    )
+    return out
 
 
 def _rep_positions(known_book: Book, opps: pd.DataFrame, rep_ids, day) -> np.ndarray:
@@ -242,9 +326,15 @@ def forecast(
         ``(t,)`` and its pipeline on ``(t, 3)``: the same seed gives the same numbers
         for any ``chunk_size``.
     scenario : Scenario, optional
-        Its ``behaviour`` (effort and deal timing in response to the plan) and
-        ``programmes.contest`` apply from the as-of month; its ``engine``
-        (``"summed"`` for large teams) draws the new business.
+        Its ``behaviour`` (effort and deal timing in response to the plan),
+        ``programmes.contest`` and ``workforce`` (attrition, vacancies, backfill and
+        ramp, the seats' clocks on stream ``(t, 1)``) apply from the as-of month; its
+        ``engine`` (``"summed"`` for large teams) draws the new business. With a
+        workforce, each seat held at the date can fall vacant at the block's hazard
+        counted from the date, and a seat left vacant before it by a rep with no
+        successor in the book is backfilled by the block's rule from the leaving
+        month (its vacancy's and new hire's bookings count in the leaver's row, paid
+        at that row's quota and target incentive, prorated to the leaver's months).
     scores : DataFrame, optional
         MBO scores, as :func:`spm_sim.actuals.actual_payouts` takes them.
     chunk_size : int, default 250
@@ -317,14 +407,23 @@ def forecast(
         mix = fit_deal_mix(known_book, rep_ids, plan_year=year)
         check_products(plan, mix)
     engine = scenario.engine if scenario is not None else "deals"
-    kernel = None
+    kernel, seats = None, None
     if scenario is not None:
         # the loop projects the rest of the year with the whole model (new business
         # and the pipeline's wins together, in expectation)
         whole, _ = _ytd_model(base, known_book, year, day, np.ones(12))
-        kernel = _behaviour_kernel(scenario, plan, known, base, whole)
+        seats = _seats_at(scenario, known_book, base, day, year)
+        if seats is not None:
+            model = _seat_draws(model, base, seats)
+            whole = _seat_draws(whole, base, seats)
+            notes.append(seats.note)
+        kernel = _behaviour_kernel(scenario, plan, known, base, whole, seats)
 
     amount = opps["amount"].to_numpy(float) if len(opps) else np.empty(0)
+    if pmodel is not None and len(opps) and pmodel.stages != ("any",):
+        # the amount it is won at: CRM amounts of early stages are optimistic
+        stage_pos = _stage_codes(opps["stage"].astype(str).to_numpy(dtype=object), pmodel.stages)
+        amount = pmodel.won_amount(amount, stage_pos)
     product = (
         opps["product"].astype(str).to_numpy(dtype=object) if len(opps) else np.empty(0, object)
     )
@@ -370,8 +469,11 @@ def forecast(
                 moved, _stats = run_kernel_by_month(
                     kernel,
                     to_month_major(drawn),
+                    None if seats is None else _seat_clocks(root, a, b, len(rep_ids)),
                     start=first_month(day, year),
                     known=known.bookings,
+                    start_share=1.0 if seats is None else seats.start_share,
+                    vacant=None if seats is None else seats.vacant,
                 )
                 moved = to_trial_major(moved) - known.bookings[None]
                 for m in plan.measures:
@@ -420,6 +522,8 @@ def forecast(
         draw_balance=np.concatenate(draw_balance) if draw_balance else None,
     )
     frame = _pipeline_frame(opps, rep_pos, pmodel, day, won_any, won_month_sum, n_trials)
+    if len(opps):
+        frame["expected_amount"] = frame["p_win"] * amount
     if pmodel is not None:
         notes.append(_pipeline_note(pmodel))
     if kernel is not None and scenario is not None and scenario.behaviour is not None:
@@ -495,21 +599,17 @@ def _new_business(
     return out, measures
 
 
-def _behaviour_kernel(scenario, plan, known, base, whole):
-    """The month loop's inputs for a scenario with behaviour (or a contest), else None.
+def _behaviour_kernel(scenario, plan, known, base, whole, seats=None):
+    """The month loop's inputs for a scenario with behaviour, a contest or a
+    workforce (``seats``, from :func:`_seats_at`), else None.
 
     ``whole`` is the model updated on the year to date, selling the rest of the year
     (new business and the pipeline's wins together): the loop's projection of each
     rep's year, from which effort and deal timing respond to the plan.
     """
     s = scenario
-    if s.workforce is not None:
-        raise ScenarioError(
-            f"scenario {s.name!r}: the in-year forecast does not apply a workforce block "
-            "yet (attrition from the as-of date); remove 'workforce' from the scenario."
-        )
     contest = s.programmes.contest if s.programmes is not None else None
-    if s.behaviour is None and contest is None:
+    if s.behaviour is None and contest is None and seats is None:
         return None
     from spm_sim.simulate import reference_effort
 
@@ -517,7 +617,7 @@ def _behaviour_kernel(scenario, plan, known, base, whole):
     if s.behaviour is not None and s.behaviour.reference_plan is not None:
         # the reference plan's effort scale, on the plan-time model and the year's quotas
         scale = reference_effort(s, base, known.quotas, known.target_incentive, rng=s.seed)
-    return build_kernel(
+    kernel = build_kernel(
         whole,
         plan,
         known.quotas,
@@ -525,7 +625,129 @@ def _behaviour_kernel(scenario, plan, known, base, whole):
         behaviour=s.behaviour,
         programmes=s.programmes,
         effort_scale=scale,
+        workforce=None if seats is None else seats.workforce,
+        roles=None if seats is None else seats.roles,
     )
+    if seats is not None:
+        # the seats divide a rep-month's draws by the rep's own ramp (employment share
+        # and tenure), not by the part of the month still to come that ``whole`` has
+        kernel = replace(kernel, incumbent_ramp=seats.ramp)
+    return kernel
+
+
+@dataclass(frozen=True)
+class _SeatsAt:
+    """The workforce block from the as-of date: who holds each seat then."""
+
+    workforce: Workforce  # attrition resolved ("book" estimated)
+    roles: np.ndarray  # (R,) each seat's role, for the new hire's ramp
+    ramp: np.ndarray  # (R, 12) the rep's own ramp; 1 from the start in a vacant seat
+    vacant: np.ndarray  # (R,) months of vacancy left at the start, -1 for a seat held
+    start: int
+    start_share: float  # share of the first month still to come
+    note: str
+
+
+def _seats_at(scenario, known_book: Book, base: ProductivityModel, day, year) -> _SeatsAt | None:
+    """The seats at the as-of date under the scenario's workforce block (None without).
+
+    A seat is held by its rep on quota at the date. A rep on quota who left in the
+    year by the date leaves a vacant seat when no current rep took over their
+    accounts (at least half the accounts they sold to are, in the book as of the
+    date, unowned or still theirs): the block's backfill rule applies from their
+    leaving month ``L``, vacant through ``L + backfill_lag_months`` and a new hire
+    after, starting no earlier than the first month left (nobody was hired by the
+    date). Nothing of the leaver's own is drawn after they left; what the seat
+    books from the date on (the vacancy's share, the new hire) is credited to the
+    leaver's row, the seat, and paid at its quota and target incentive.
+    """
+    wf = scenario.workforce
+    if wf is None:
+        return None
+    extra = ""
+    if wf.attrition == "book":
+        est = book_attrition(known_book, year)
+        wf = wf.replace(attrition=est["attrition"])
+        extra = (
+            f" (from the book: {est['leavers']} leavers in {est['rep_years']:.0f} rep-years, "
+            f"{est['first_year']}-{est['last_year']})"
+        )
+    rep_ids = [str(r) for r in base.rep_ids]
+    reps = known_book.reps.set_index(known_book.reps["rep_id"].astype(str))
+    start = first_month(day, year)
+    gone = elapsed(day, year)
+    start_share = float(1.0 - gone[start]) if start < 12 else 1.0
+    vacant = np.full(len(rep_ids), -1, dtype=np.int64)
+    ramp = np.array(base.ramp, dtype=float, copy=True)
+    term = reps["term_date"].reindex(rep_ids)
+    owners = _account_owners(known_book)
+    current = set(reps.index[reps["term_date"].isna() | (reps["term_date"] > day)])
+    left = []
+    for r, when in enumerate(term):
+        if pd.isna(when) or when > day or when.year != year or start >= 12:
+            continue
+        if _taken_over(known_book, owners, current, rep_ids[r]):
+            continue
+        month = int(when.month) - 1
+        vacant[r] = max(month + wf.backfill_lag_months + 1 - start, 0)
+        ramp[r, start:] = 1.0
+        left.append(f"{rep_ids[r]} (left {when:%Y-%m-%d})")
+    roles = reps["role"].reindex(rep_ids).fillna("AE").astype(str).to_numpy()
+    note = f"Workforce from {day:%Y-%m-%d}: {wf.describe()}{extra}."
+    if left:
+        note += (
+            f" Seats vacant at the date, backfilled by the block's rule: {', '.join(left)}; "
+            "their vacancy's and new hire's bookings count in the seat's row and are paid "
+            "as that row is (the leaver's quota and target incentive, prorated to their "
+            "months)."
+        )
+    return _SeatsAt(wf, roles, ramp, vacant, start, start_share, note)
+
+
+def _account_owners(known_book: Book) -> pd.Series:
+    """Each account's owner in the book as of the date ('' when unowned)."""
+    acc = known_book.accounts
+    if "rep_id" not in acc.columns:
+        return pd.Series(dtype=object)
+    owner = acc["rep_id"].astype(object).where(acc["rep_id"].notna(), "").astype(str)
+    return pd.Series(owner.to_numpy(), index=acc["account_id"].astype(str).to_numpy())
+
+
+def _taken_over(known_book: Book, owners: pd.Series, current: set, rep_id: str) -> bool:
+    """Whether current reps own at least half the accounts ``rep_id`` sold to."""
+    deals = known_book.bookings
+    accounts = pd.unique(deals.loc[deals["rep_id"].astype(str) == rep_id, "account_id"].astype(str))
+    if not len(accounts) or not len(owners):
+        return False
+    now = owners.reindex(accounts).fillna("")
+    held = now.isin(current - {rep_id})
+    return bool(held.mean() >= 0.5)
+
+
+def _seat_draws(
+    model: ProductivityModel, base: ProductivityModel, seats: _SeatsAt
+) -> ProductivityModel:
+    """``model`` (``base`` updated by :func:`_ytd_model`) with each vacant seat drawn
+    as a ramped rep from the start: the draws the vacancy and the new hire sell a
+    share of. The update's factor of each month on the ramp (what is left of the
+    month, the new business share, the company's level) is read off the reps held,
+    its median over them."""
+    rows = np.flatnonzero(seats.vacant >= 0)
+    if not rows.size:
+        return model
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(base.ramp > 0, model.ramp / base.ramp, np.nan)
+    factor[rows] = np.nan
+    ramp = np.array(model.ramp, dtype=float, copy=True)
+    for m in range(seats.start, ramp.shape[1]):
+        col = factor[:, m]
+        ramp[rows, m] = float(np.median(col[np.isfinite(col)])) if np.isfinite(col).any() else 0.0
+    return replace(model, ramp=ramp)
+
+
+def _seat_clocks(root: np.random.SeedSequence, a: int, b: int, n_reps: int) -> np.ndarray:
+    """The seats' clocks of trials ``a..b-1``, each on its ``workforce`` stream (t, 1)."""
+    return np.stack([workforce_clocks(workforce_rng(root, t), n_reps) for t in range(a, b)])
 
 
 def _pipeline_note(m: PipelineModel) -> str:

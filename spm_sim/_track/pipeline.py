@@ -97,6 +97,12 @@ class PipelineModel:
         then (stage history only): an opportunity that moves stage in a simulated
         month gets a new expected close date that many days after the middle of
         the month, as a CRM user re-dates it (empty without stage history).
+    amount_ratio : ndarray, shape (n_stages,)
+        Won amount over the amount recorded on entering each stage, over the
+        opportunities won in the history (amount-weighted, shrunk toward 1 with
+        :data:`AMOUNT_PRIOR` opportunities of the stage's mean amount): CRM amounts
+        of early stages are optimistic. Empty (no correction) without an ``amount``
+        column in the stage history.
     shock : dict
         The company-wide win-rate shock beyond the states and calendar months
         (:func:`_win_shock`): ``sd``, ``rho``, ``last``, ``months``.
@@ -120,6 +126,15 @@ class PipelineModel:
     entry_to_close_days: np.ndarray = field(default_factory=lambda: np.empty(0))
     month_factor: np.ndarray = field(default_factory=lambda: np.ones(12))
     shock: dict = field(default_factory=dict)
+    amount_ratio: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def won_amount(self, amount: np.ndarray, stage: np.ndarray) -> np.ndarray:
+        """The amount an opportunity is expected to be won at, from the amount recorded
+        at its stage (``stage``: positions in :attr:`stages`), by :attr:`amount_ratio`."""
+        amount = np.asarray(amount, dtype=float)
+        if self.amount_ratio.size == 0 or amount.size == 0:
+            return amount
+        return amount * self.amount_ratio[np.asarray(stage, dtype=np.int64)]
 
     @property
     def n_bands(self) -> int:
@@ -391,7 +406,56 @@ def fit_pipeline(
         entry_to_close_days=_entry_gaps(history, stages),
         month_factor=month_factor,
         shock=shock,
+        amount_ratio=_amount_ratios(opps, stage_history, as_of, status, closed, stages),
     )
+
+
+#: Opportunities of a stage's mean amount that shrink its won-amount ratio toward 1.
+AMOUNT_PRIOR = 20.0
+
+
+def _amount_ratios(
+    opps: pd.DataFrame,
+    stage_history: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    status: np.ndarray,
+    closed: np.ndarray,
+    stages: tuple[str, ...],
+) -> np.ndarray:
+    """Won amount / amount recorded at each stage entry, over the history's wins.
+
+    ``sum(won) / sum(recorded)`` over the stage-history rows (dated by ``as_of``) of
+    the opportunities won by ``as_of``, each stage shrunk toward 1 with
+    :data:`AMOUNT_PRIOR` rows of its mean amount. Empty without amounts.
+    """
+    if (
+        stage_history is None
+        or not len(stage_history)
+        or "amount" not in stage_history.columns
+        or "amount" not in opps.columns
+        or stages == ("any",)
+    ):
+        return np.empty(0)
+    won = (status == "won") & ~np.isnat(closed)
+    final = pd.Series(
+        opps["amount"].to_numpy(float)[won], index=opps["opportunity_id"].astype(str)[won]
+    )
+    final = final[~final.index.duplicated()]
+    h = stage_history[pd.to_datetime(stage_history["date"]) <= as_of]
+    ids = h["opportunity_id"].astype(str)
+    keep = ids.isin(final.index).to_numpy() & h["amount"].notna().to_numpy()
+    if not keep.any():
+        return np.empty(0)
+    recorded = h["amount"].to_numpy(float)[keep]
+    won_amount = final.reindex(ids[keep]).to_numpy(float)
+    stage = _stage_codes(h["stage"].astype(str).to_numpy(dtype=object)[keep], stages)
+    n = len(stages)
+    rec = np.bincount(stage, weights=recorded, minlength=n)
+    got = np.bincount(stage, weights=won_amount, minlength=n)
+    rows = np.bincount(stage, minlength=n).astype(float)
+    mean = np.where(rows > 0, rec / np.maximum(rows, 1.0), 1.0)
+    ratio = (got + AMOUNT_PRIOR * mean) / (rec + AMOUNT_PRIOR * mean)
+    return np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
 
 
 def _win_shock(series, p_won: np.ndarray, month_factor: np.ndarray) -> dict[str, float]:
