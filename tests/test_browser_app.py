@@ -160,3 +160,63 @@ def test_the_app_moves_a_lever_and_downloads_the_report(tmp_path):
         f"voila answered and the app showed its first result in {loaded:.1f} s; "
         f"a threshold step answered in {answered:.2f} s (2,000 trials, in the browser)"
     )
+
+
+def test_the_tracking_page_moves_the_as_of_date():
+    """The second tab: the year as of the sample's snapshot, then as of 31 March; the
+    cards and the leaderboard follow the date, and nothing leaves the machine."""
+    from spm_sim.book import SAMPLE_DIR, load_book_ref
+    from spm_sim.comp import load_plan
+    from spm_sim.scenario import SAMPLE_PLANS
+    from spm_sim.track import forecast, leaderboard
+    from spm_sim.viz.tables import format_money
+
+    june = load_book_ref(SAMPLE_DIR.parent / "sample-2025-06-30")
+    plan = load_plan(SAMPLE_PLANS / "baseline.yaml")
+    port = free_port()
+    command, env = make_app_command(port)
+    with (
+        server(command, port, cwd=ROOT, env={**os.environ, **env}, timeout=90) as url,
+        browser_page(1280, 1000) as (page, outside),
+    ):
+        page.goto(url, timeout=60_000)
+        page.locator(".spm-ready").wait_for(timeout=90_000)  # the planning page is up
+        page.get_by_role("tab", name="Track the year").click()
+        ready = page.locator(".spm-track-ready:not(.spm-track-failed)")
+        ready.wait_for(timeout=90_000)
+        assert page.locator(".spm-track-asof").inner_text() == "2025-06-30"
+        date = page.locator(".widget-datepicker input[type='date']")
+        assert date.input_value() == "2025-06-30"
+        fc = forecast(june, plan, "2025-06-30", trials=50, rng=0)
+        cards = page.locator(".spm-track-card")
+        assert cards.count() == 5
+        assert cards.nth(0).locator(".spm-track-figure").inner_text() == format_money(
+            fc.actual.sum()
+        )
+        top = leaderboard(fc).rep_id[0]
+        first_row = page.locator("table.spm-track-leaderboard tbody tr").first
+        assert f"({top})" in first_row.inner_text()
+        assert page.locator(".spm-track-fan").count() == 1
+        assert page.locator("mjx-container, .MathJax").count() == 0
+        assert page.locator("[title='null']").count() == 0
+        page.screenshot(path=str(ARTEFACTS / "app-tracking-june.png"), full_page=True)
+        fan_june = page.locator(".spm-track-fan").get_attribute("src")
+        board_june = page.locator("table.spm-track-leaderboard").inner_text()
+
+        run = int(ready.get_attribute("data-run"))
+        date.fill("2025-03-31")  # as a reader types a date
+        page.locator(f".spm-track-ready[data-run='{run + 1}']").wait_for(timeout=60_000)
+        assert page.locator(".spm-track-failed").count() == 0, page.locator(
+            ".widget-html"
+        ).all_inner_texts()
+        assert page.locator(".spm-track-asof").inner_text() == "2025-03-31"
+        march = forecast(june, plan, "2025-03-31", trials=50, rng=0)
+        assert cards.nth(0).locator(".spm-track-figure").inner_text() == format_money(
+            march.actual.sum()
+        )
+        assert "As of 31 March 2025" in page.locator(".spm-track-sentence").inner_text()
+        assert page.locator(".spm-track-fan").get_attribute("src") != fan_june
+        assert page.locator("table.spm-track-leaderboard").inner_text() != board_june
+        assert "Traceback" not in page.content()
+        page.screenshot(path=str(ARTEFACTS / "app-tracking-march.png"), full_page=True)
+        assert outside == [], f"the tracking page asked the internet for {outside}"

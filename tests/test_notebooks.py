@@ -26,6 +26,7 @@ def test_there_are_notebooks():
         "02_quotas.ipynb",
         "03_comp_plan_designer.ipynb",
         "04_capacity.ipynb",
+        "05_in_year.ipynb",
         "app.ipynb",
     ]
 

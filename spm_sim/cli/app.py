@@ -72,6 +72,7 @@ from .places import (
 from .quota import add_quotas_parser, cmd_quotas, quota_outputs
 from .table import frame_table, plural, terminal_width, wrap_lines
 from .territory import add_align_parser, align_outputs, cmd_align
+from .track import add_track_parser, cmd_track
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_headcount_parser(sub)
     add_init_parser(sub)
     add_import_parser(sub)
+    add_track_parser(sub)
     for name, command in sub.choices.items():
         command.add_argument(
             "--strict",
@@ -575,6 +577,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "headcount": cmd_headcount,
     "init": cmd_init,
     "import": cmd_import,
+    "track": cmd_track,
 }
 
 
@@ -611,6 +614,7 @@ PLACES: dict[str, dict[str, str]] = {
     "quotas": {"out": FILE, "figure": FILE},
     "payouts": {"out": FILE},
     "backtest": {"out": FILE},
+    "track": {"out": FOLDER},
 }
 
 

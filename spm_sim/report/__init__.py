@@ -7,6 +7,8 @@ under the baseline plan (:func:`last_year`); :func:`same_sales` tells whether tw
 runs simulated the same sales; :func:`write_summaries` writes the tidy CSV tables
 behind it;
 :func:`headline` is the text table the command line prints.
+:func:`write_tracking_report` writes the tracking report of a year in progress
+(:mod:`spm_sim.report.tracking`: :func:`company_figures`, :func:`tracking_summary`).
 :func:`quarterly_accrual` (the incentive accrued per quarter, the report's accrual
 table) lives in :mod:`spm_sim.metrics` and is re-exported here for old callers.
 """
@@ -18,6 +20,7 @@ from spm_sim.metrics import quarterly_accrual
 from .figures import HEADLINE_FIGURES, headline_figures, same_sales
 from .html import headline, write_report, write_summaries
 from .reference import LastYear, last_year
+from .tracking import company_figures, next_accrual, tracking_summary, write_tracking_report
 
 __all__ = [
     "HEADLINE_FIGURES",
@@ -29,4 +32,8 @@ __all__ = [
     "same_sales",
     "write_report",
     "write_summaries",
+    "company_figures",
+    "next_accrual",
+    "tracking_summary",
+    "write_tracking_report",
 ]

@@ -22,6 +22,7 @@ from .results import (
 )
 from .style import SpmFigure
 from .territory import balance_bars, headcount_chart, territory_map, tradeoff_curve
+from .tracking import accrual_figure, fan_points, forecast_fan_figure, p_quota_figure
 
 __all__ = [
     "SpmFigure",
@@ -40,4 +41,8 @@ __all__ = [
     "headcount_figure",
     "waits_figure",
     "fit_figure",
+    "forecast_fan_figure",
+    "fan_points",
+    "p_quota_figure",
+    "accrual_figure",
 ]

@@ -3,8 +3,9 @@
 :class:`Workbench` is the no-code app (``make app`` serves it with Voila): files,
 levers, the design against the baseline, and the leadership report to download. Its
 pieces: ``levers`` (:class:`Levers`, :func:`apply_levers`, the lever widgets),
-``uploads`` (:func:`project_files`, the menus, checked uploads) and ``panels`` (the
-cards, tables and figures it shows).
+``uploads`` (:func:`project_files`, the menus, checked uploads), ``panels`` (the
+cards, tables and figures it shows) and ``tracking`` (:class:`TrackingPage`, its
+"Track the year" page: the year in progress as of a date).
 
 Each designer turns widget values into a spec change, calls the library and shows
 the answer: :class:`PlanDesigner` (plan mechanics -> ``Scenario.replace`` ->
@@ -20,10 +21,12 @@ from .levers import Levers, apply_levers, start_levers
 from .plan import DesignValues, PlanDesigner, design_plan, slider_targets
 from .quota import QuotaDesigner, method_settings, normalised_weights
 from .territory import TerritoryDesigner
+from .tracking import TrackingPage
 from .uploads import project_files
 
 __all__ = [
     "Workbench",
+    "TrackingPage",
     "Levers",
     "apply_levers",
     "start_levers",

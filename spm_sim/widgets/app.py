@@ -21,6 +21,11 @@ and puts the menus back on the last choice that ran; an unexpected failure is
 logged with its traceback to the server's log (the terminal running ``make app``),
 never shown on the page.
 
+A second page, "Track the year" (:class:`spm_sim.widgets.tracking.TrackingPage`),
+follows the year in progress: a book and a plan, an as-of date, the forecast of the
+rest of the year, the leaderboard, contests, warnings and accruals. It shares the
+uploads and runs its first forecast when its tab is first opened.
+
 This module wires the pieces together and lays them out; the pieces live beside
 it: :mod:`spm_sim.widgets.levers` (the lever values, what they do to a scenario,
 their widgets), :mod:`spm_sim.widgets.uploads` (the project's files, the menus and
@@ -79,6 +84,7 @@ from .panels import (
     message_box,
     reps_table,
 )
+from .tracking import TrackingPage
 from .uploads import (
     MAX_UNPACKED_BYTES,
     MAX_UPLOAD_BYTES,
@@ -90,6 +96,7 @@ from .uploads import (
 
 __all__ = [
     "Workbench",
+    "TrackingPage",
     "Levers",
     "apply_levers",
     "start_levers",
@@ -144,8 +151,15 @@ class Workbench:
 
     Attributes
     ----------
-    widget : ipywidgets.VBox
-        The whole app; displaying the workbench displays it.
+    widget : ipywidgets.Tab
+        The whole app; displaying the workbench displays it. Its first page, "Plan
+        next year", is :attr:`planning`; its second, "Track the year", is
+        :attr:`tracking`'s widget.
+    planning : ipywidgets.VBox
+        The planning page: files, levers, the design against the baseline.
+    tracking : TrackingPage
+        The year in progress as of a date (:class:`spm_sim.widgets.tracking.TrackingPage`),
+        sharing the uploads; its first forecast runs when its tab is first opened.
     menus : InputMenus
         The scenario, plan, book and simulated-years menus (also ``scenario_menu``,
         ``plan_menu``, ``book_menu``, ``trials_menu``) and the ``upload`` button.
@@ -259,7 +273,7 @@ class Workbench:
                 self.reset_button,
             ]
         )
-        self.widget = widgets.VBox(
+        self.planning = widgets.VBox(
             [
                 widgets.HBox([self.menus.box, levers], layout=widgets.Layout(flex_flow="row wrap")),
                 self.status,
@@ -274,6 +288,14 @@ class Workbench:
                 self.reps_box,
             ]
         )
+        self.tracking = TrackingPage(
+            n_trials=n_trials, figures=self.figures, autorun=False, uploads=self._uploads
+        )
+        self.widget = widgets.Tab(
+            children=[self.planning, self.tracking.widget],
+            titles=("Plan next year", "Track the year"),
+        )
+        self.widget.observe(self._on_tab, names="selected_index")
         _no_null_tooltips(self.widget)
         self._controls: dict[str, Any] = {
             "scenario": self.scenario_menu,
@@ -296,6 +318,10 @@ class Workbench:
     def _on_inputs(self, _change: Any = None) -> None:
         if not self._quiet:
             self._load_inputs()
+
+    def _on_tab(self, change: Any) -> None:
+        if change["new"] == 1:
+            self.tracking.start()  # the first forecast, when the page is first opened
 
     def _on_lever(self, _change: Any = None) -> None:
         if not self._quiet:
