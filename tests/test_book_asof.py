@@ -16,8 +16,8 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from spm_sim.book import SCHEMA, as_of, load_book, load_sample, save_book
-from spm_sim.errors import DataError
+from spm_sim.book import SAMPLE_DIR, SCHEMA, as_of, load_book, load_sample, save_book
+from spm_sim.errors import DataError, PlausibilityWarning
 
 REPS = """\
 rep_id,name,region,role,hire_date,term_date,base_salary,target_incentive,email
@@ -280,6 +280,163 @@ def test_as_of_the_sample_snapshot_is_the_sample():
     assert june.pipeline["created_date"].max() <= pd.Timestamp("2025-06-30")
 
 
+# --------------------------------------------------------------------------- no outcome leaks
+
+
+def test_a_later_outcome_does_not_show_in_the_probability(book):
+    # O1 is won on 2024-06-30 with the CRM's probability 1; in May it was in Propose, and
+    # its history gives no probability: the stage's, from the book's open opportunities
+    may = opp(as_of(book, "2024-05-20"), "O1")
+    assert may["stage"] == "Propose" and may["probability"] == pytest.approx(0.4)
+    # O2 is lost on 2024-07-10 with probability 0; before, Qualify's
+    assert opp(as_of(book, "2024-07-09"), "O2")["probability"] == pytest.approx(0.1)
+
+
+@pytest.fixture
+def no_history(tmp_path):
+    return load_book(write(tmp_path / "nh", stage_history=None))
+
+
+def test_without_history_a_later_outcome_is_estimated_and_warned(no_history):
+    with pytest.warns(
+        PlausibilityWarning,
+        match=r"2 opportunities open on 2024-05-20 but won or "
+        r"lost later \(O1, O2\) have no stage history",
+    ) as seen:
+        may = as_of(no_history, "2024-05-20")
+    message = str(seen[0].message)
+    assert message.startswith(f"{no_history.path / 'pipeline.csv'}, row 2, column 'stage'")
+    o1, o2 = opp(may, "O1"), opp(may, "O2")
+    # O1: 'Negotiate' is no open stage of the book and 1 is the won probability: the most
+    # common stage open that day (O3's Propose) with its probability
+    assert (o1["status"], o1["stage"], o1["probability"]) == ("open", "Propose", 0.4)
+    # O2: stage Qualify is open, but 0 is the lost probability: Qualify's
+    assert (o2["stage"], o2["probability"]) == ("Qualify", pytest.approx(0.1))
+    # the expected close of O2 is not its CRM close: created + the won cycle (121 days)
+    assert o2["expected_close_date"] == pd.Timestamp("2024-04-01") + pd.Timedelta(days=121)
+    # the outcome's values never reach the open pipeline of a day before it
+    assert not {0.0, 1.0} & set(may.open_pipeline["probability"])
+
+
+def test_open_probabilities_do_not_depend_on_the_later_outcome(no_history):
+    with pytest.warns(PlausibilityWarning):
+        won = as_of(no_history, "2024-05-20")
+    pipe = no_history.pipeline.copy()
+    pipe.loc[pipe["opportunity_id"] == "O2", "probability"] = 1.0  # lost or won: same day
+    other = type(no_history)(**{**no_history.__dict__, "pipeline": pipe})
+    with pytest.warns(PlausibilityWarning):
+        again = as_of(other, "2024-05-20")
+    pdt.assert_frame_equal(won.open_pipeline, again.open_pipeline)
+
+
+def test_crm_imports_show_no_outcome_before_the_close():
+    from spm_sim.book import SAMPLE_DIR, import_crm
+
+    crm = SAMPLE_DIR.parent / "crm"
+    for export, mapping, history in [
+        ("hubspot_deals.csv", "hubspot.yaml", None),
+        ("salesforce_opportunities.csv", "salesforce.yaml", "salesforce_stage_history.csv"),
+    ]:
+        book = import_crm(
+            crm / export, crm / mapping, history=None if history is None else crm / history
+        ).book
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            day = as_of(book, "2025-08-15").open_pipeline
+        assert len(seen) == (1 if history is None else 0), export
+        final = day["opportunity_id"].map(book.pipeline.set_index("opportunity_id")["status"])
+        later = day[(final != "open").to_numpy()]
+        assert len(later) > 150
+        assert not {0.0, 1.0} & set(later["probability"]), export
+        assert not {"Won", "Lost"} & set(later["stage"]), export
+        closed = later["opportunity_id"].map(
+            book.pipeline.set_index("opportunity_id")["closed_date"]
+        )
+        assert (later["expected_close_date"] == closed.to_numpy()).mean() < 0.1, export
+        won, lost = (later[(final[final != "open"] == s).to_numpy()] for s in ("won", "lost"))
+        # without history both get one estimate; with it, their stages' probabilities
+        if history is None:
+            assert won["probability"].mean() == pytest.approx(lost["probability"].mean())
+
+
+# --------------------------------------------------------------------------- booking dates
+
+
+def _shift_booking(days: int) -> str:
+    date = (pd.Timestamp("2024-06-30") + pd.Timedelta(days=days)).strftime("%Y-%m-%d")
+    return BOOKINGS.replace("D3,2024-06-30", f"D3,{date}")
+
+
+def test_a_booking_dated_after_the_won_close_is_warned_and_cut_cleanly(tmp_path):
+    with pytest.warns(
+        PlausibilityWarning,
+        match=r"row 2, column 'closed_date': 1 won "
+        r"opportunity with a closed_date other than the date of its booking",
+    ):
+        late = load_book(write(tmp_path / "late", bookings=_shift_booking(3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        day = as_of(late, "2024-07-01")  # won, not booked yet
+        assert (opp(day, "O1")["status"], pd.isna(opp(day, "O1")["deal_id"])) == ("won", True)
+        back = load_book(save_book(day, tmp_path / "cut"))
+    assert_same_book(day, back)
+
+
+def test_a_booking_dated_before_the_won_close_makes_it_won_that_day(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        early = load_book(write(tmp_path / "early", bookings=_shift_booking(-5)))
+        day = as_of(early, "2024-06-27")
+        back = load_book(save_book(day, tmp_path / "cut"))
+    o1 = opp(day, "O1")
+    assert (o1["status"], o1["deal_id"], o1["closed_date"]) == (
+        "won",
+        "D3",
+        pd.Timestamp("2024-06-25"),
+    )
+    assert "O1" not in set(day.open_pipeline["opportunity_id"])  # not counted twice
+    assert_same_book(day, back)
+
+
+# --------------------------------------------------------------------------- opportunities_from
+
+
+def test_as_of_before_the_complete_opportunity_history_warns(tmp_path):
+    folder = write(tmp_path / "from")
+    (folder / "book.yaml").write_text(YAML + 'opportunities_from: "2024-07-01"\n')
+    book = load_book(folder)
+    assert book.opportunities_from == pd.Timestamp("2024-07-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        june = as_of(book, "2024-06-30")  # open pipeline that night: all closed from 07-01
+    assert june.opportunities_from == pd.Timestamp("2024-07-01")
+    with pytest.warns(
+        PlausibilityWarning,
+        match=r"book\.yaml, column 'opportunities_from': "
+        r"the as-of date 2024-06-29 is before 2024-06-30",
+    ):
+        as_of(book, "2024-06-29")
+    assert_same_book(june, load_book(save_book(june, tmp_path / "june")))
+    assert "opportunities_from: '2024-07-01'" in (tmp_path / "june" / "book.yaml").read_text()
+    (folder / "book.yaml").write_text(YAML + "opportunities_from: July 2024\n")
+    with pytest.raises(
+        DataError,
+        match=r"column 'opportunities_from': opportunities_from "
+        r"'July 2024' is not a date",
+    ):
+        load_book(folder)
+
+
+def test_the_sample_says_where_its_opportunity_history_starts():
+    book = load_sample()
+    assert book.opportunities_from == pd.Timestamp("2024-07-01")
+    assert load_book(SAMPLE_DIR.parent / "sample-2025-06-30").opportunities_from == (
+        book.opportunities_from
+    )
+    with pytest.warns(PlausibilityWarning, match=r"opportunities_from"):
+        as_of(book, "2024-03-31")
+
+
 # --------------------------------------------------------------------------- save_book
 
 
@@ -290,7 +447,7 @@ def assert_same_book(a, b) -> None:
         assert b.units is None
     else:
         pdt.assert_frame_equal(a.units, b.units, obj="units")
-    for key in ("name", "currency", "snapshot_date", "description", "source"):
+    for key in ("name", "currency", "snapshot_date", "opportunities_from", "description", "source"):
         assert getattr(a, key) == getattr(b, key), key
 
 
@@ -349,9 +506,19 @@ def test_save_book_refuses_a_folder_with_files_unless_forced(book, tmp_path):
 def test_save_book_escapes_formula_text(book, tmp_path):
     reps = book.reps.copy()
     reps.loc[0, "name"] = "=HYPERLINK(1)"
+    reps.loc[1, "name"] = "-Dash Co"
     odd = type(book)(**{**book.__dict__, "reps": reps})
     folder = save_book(odd, tmp_path / "odd")
     assert "'=HYPERLINK(1)" in (folder / "reps.csv").read_text()
+    # as documented: the apostrophe is in the file, so it is read back; nothing else changes
+    back = load_book(folder)
+    assert back.reps["name"].tolist()[:2] == ["'=HYPERLINK(1)", "'-Dash Co"]
+    rest = ["reps", "accounts", "bookings", "pipeline", "stage_history"]
+    for name in rest:
+        a, b = getattr(odd, name), getattr(back, name)
+        if name == "reps":
+            a, b = a.iloc[2:], b.iloc[2:]
+        pdt.assert_frame_equal(a, b, obj=name)
 
 
 # --------------------------------------------------------------------------- optional columns

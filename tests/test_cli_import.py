@@ -82,3 +82,22 @@ def test_import_bad_cell_is_one_located_line(tmp_path, capsys):
     assert f"{export}, row " in err and "column 'Deal Stage'" in err
     assert "add 'Verbal' under stages: in hubspot.yaml" in err
     assert not (tmp_path / "book").exists()
+
+
+def test_a_second_import_over_the_first_is_refused_in_plain_words(tmp_path, capsys):
+    out = tmp_path / "west"
+    assert main([*SF, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main([*SF, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count(str(out)) == 1 and "manifest" not in err
+    assert "already holds a book (accounts.csv, book.yaml" in err
+    assert "a second import does not add to the first" in err
+
+
+def test_import_help_says_exports_are_not_combined(capsys):
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "cannot be combined by importing one over the other" in text
+    assert "other files are kept" in text

@@ -95,10 +95,13 @@ def test_salesforce_history_gives_the_stage_history_and_closed_stages(salesforce
     hist = hist.sort_values(["opportunity_id", "date"], kind="stable")
     cols = ["opportunity_id", "date", "stage", "amount", "expected_close_date"]
     _same(salesforce.book.stage_history, hist, cols)
-    # the CRM's own probability stays: 100% for Closed Won, 0% for Closed Lost
+    # not the CRM's 100% / 0% of Closed Won / Closed Lost, written when it closed, but the
+    # probability of its last open stage (the mapping's), as the sample holds it
+    _same(salesforce.book.pipeline, want, ["probability"])
     pipe = salesforce.book.pipeline
-    assert set(pipe.loc[pipe["status"] == "won", "probability"]) == {1.0}
-    assert set(pipe.loc[pipe["status"] == "lost", "probability"]) == {0.0}
+    assert set(pipe.loc[pipe["status"] == "won", "probability"]) == {0.75}
+    assert not {0.0, 1.0} & set(pipe["probability"])
+    assert set(salesforce.book.stage_history["probability"]) == {0.1, 0.25, 0.5, 0.75}
 
 
 def test_imported_book_pays_without_locations(hubspot):
@@ -453,3 +456,166 @@ def test_history_stage_names_are_checked(tmp_path):
             history=tmp_path / "h.csv",
         )
     assert err.value.column == "To Stage" and err.value.row > 1
+
+
+# --------------------------------------------------------------------------- review of issue 17
+
+
+@pytest.mark.parametrize(
+    ("cells", "read", "currency", "refused"),
+    [
+        (["12.500", "9.000"], {}, "USD", True),  # 12.5 and 9.0 with three decimals each
+        (["$12,500", "$9,000"], {"decimal": ",", "thousands": "."}, "USD", True),
+        (["12.500", "9.25"], {}, "USD", False),  # 9.25 settles the decimal point
+        (["12.500", "9.000"], {"decimal": ",", "thousands": "."}, "USD", False),  # 12,500
+        (["12.500", "9.000"], {}, "KWD", False),  # three decimals are the currency's
+        (["12500", "980"], {}, "USD", False),
+    ],
+)
+def test_ambiguous_amount_columns(tmp_path, cells, read, currency, refused):
+    (tmp_path / "reps.csv").write_text(ROSTER)
+    export = tmp_path / "e.csv"
+    lines = ["Id,Account,Owner,Amount,Stage,Created,Close"]
+    lines += [f'X{k},Acme,Ann Lee,"{a}",Open,2025-01-02,2025-03-04' for k, a in enumerate(cells)]
+    export.write_text("\n".join(lines) + "\n")
+    mapping = CrmMapping.model_validate(
+        {
+            "currency": currency,
+            "read": {"currency_symbols": {"$": currency}, **read},
+            "columns": {
+                "opportunity_id": "Id",
+                "account_name": "Account",
+                "owner": "Owner",
+                "amount": "Amount",
+                "stage": "Stage",
+                "created_date": "Created",
+                "close_date": "Close",
+            },
+            "default_product": "Core",
+            "stages": {"Open": {"stage": "Develop", "probability": 0.25}, "Won": "won"},
+        }
+    )
+    if refused:
+        with pytest.raises(DataError, match=r"no amount of the column has two decimals") as err:
+            import_crm(export, mapping, roster=tmp_path / "reps.csv")
+        assert (err.value.row, err.value.column) == (2, "Amount")
+        assert "read.decimal and read.thousands" in str(err.value)
+    else:
+        import_crm(export, mapping, roster=tmp_path / "reps.csv")
+
+
+def test_shares_read_as_percentages_are_refused(tmp_path):
+    mapping = MAPPING.replace("probability: share", "probability: percent")
+    rows = [r.replace(";75%", ";0,75") for r in ROWS]
+    with pytest.raises(DataError, match=r"Set read\.probability: share in map\.yaml") as err:
+        import_crm(*_files(tmp_path, rows, mapping))
+    assert (err.value.row, err.value.column, err.value.value) == (5, "Chance", "0,75")
+    # written as percentages, the same column is read
+    rows = [r.replace(";75%", ";75") for r in ROWS]
+    done = import_crm(*_files(tmp_path, rows, mapping))
+    assert done.book.pipeline.set_index("opportunity_id").loc["X2", "probability"] == 0.75
+
+
+def test_day_first_and_month_first_dates_together_are_refused(tmp_path):
+    mapping = MAPPING.replace('["%d.%m.%Y", "%Y-%m-%d"]', '["%m/%d/%Y", "%d/%m/%Y"]')
+    with pytest.raises(SpecError, match=r"differ only in the order of day and month"):
+        import_crm(*_files(tmp_path, ROWS, mapping))
+
+
+def test_a_won_row_without_an_amount_is_refused(tmp_path):
+    rows = [r.replace("X1;Acme GmbH;Ann Lee;1.234,50 €;", "X1;Acme GmbH;Ann Lee;;") for r in ROWS]
+    with pytest.raises(DataError, match=r"a won opportunity without an amount") as err:
+        import_crm(*_files(tmp_path, rows))
+    assert (err.value.row, err.value.column) == (4, "Betrag")
+
+
+def test_a_won_or_lost_row_closed_after_today_is_refused(tmp_path):
+    rows = [r.replace("2025-03-15", "2031-03-15") for r in ROWS]
+    with pytest.raises(
+        DataError, match=r"close date 2031-03-15 of a won opportunity .* after today"
+    ):
+        import_crm(*_files(tmp_path, rows))
+
+
+def test_the_snapshot_is_the_last_date_and_is_printed(tmp_path):
+    done = import_crm(*_files(tmp_path))
+    # the open rows' expected close dates (30.06.2025, 01.07.2025) do not count
+    assert done.book.snapshot_date == pd.Timestamp("2025-04-01")
+    assert "Snapshot date 2025-04-01" in done.describe()
+
+
+def test_rules_of_the_book_are_reported_at_the_export_row(tmp_path):
+    rows = [r.replace("03.02.2025;2025-03-15", "03.02.1925;1926-03-15") for r in ROWS]
+    with pytest.raises(DataError, match=r"before 1990-01-01") as err:
+        import_crm(*_files(tmp_path, rows))
+    # the booking's date is the close date: its rule is the first to be checked
+    assert str(err.value).startswith(f"{tmp_path / 'export.csv'}, row 4, column 'Abschluss'")
+    rows = [r.replace("1.234,50 €", "9.000.000.000.000,00 €") for r in ROWS]
+    with pytest.raises(DataError, match=r"beyond 1e12") as err:
+        import_crm(*_files(tmp_path, rows))
+    assert (err.value.file, err.value.row, err.value.column) == (
+        str(tmp_path / "export.csv"),
+        4,
+        "Betrag",
+    )
+
+
+def test_one_deal_id_on_two_won_rows_is_refused_at_the_export_row(tmp_path):
+    mapping = MAPPING.replace("  probability: Chance", "  probability: Chance\n  deal_id: Deal")
+    rows = [r + (";Deal" if r.startswith("Id") else ";D1") for r in ROWS]
+    rows = [r.replace(";Offen;", ";Gewonnen;") for r in rows]
+    with pytest.raises(DataError, match=r"deal id 'D1' .* on row 4") as err:
+        import_crm(*_files(tmp_path, rows, mapping))
+    assert (err.value.row, err.value.column) == (5, "Deal")
+
+
+def test_a_header_named_twice_is_refused(tmp_path):
+    rows = [ROWS[0].replace("Kunde", "Betrag"), *ROWS[1:]]
+    mapping = MAPPING.replace("account_name: Kunde", "account_name: Owner")
+    with pytest.raises(DataError, match=r"the header has 'Betrag' .* twice, as columns 2 and 4"):
+        import_crm(*_files(tmp_path, rows, mapping))
+
+
+# the history of one West opportunity of the example, in a small report of its own
+HISTORY = """\ufeff"Opportunity ID","To Stage","Amount","Close Date","Edit Date"
+"O00112","Qualification","$12,368.63","11/1/2025","7/4/2025, 9:00 AM"
+"O00112","Needs Analysis","$15,504.78","11/9/2025","8/30/2025, 9:00 AM"
+"O00112","Negotiation/Review","$11,346.28","1/10/2026","12/27/2025, 3:00 PM"
+"O00112","Proposal/Price Quote","$11,355.07","2/1/2026","12/27/2025, 9:00 AM"
+
+"Cascade Instruments - internal report"
+"Written by hand"
+"""
+
+
+def _sf_with(tmp_path: Path, history: str) -> pd.DataFrame:
+    (tmp_path / "h.csv").write_text(history, encoding="utf-8")
+    done = import_crm(
+        CRM / "salesforce_opportunities.csv", CRM / "salesforce.yaml", history=tmp_path / "h.csv"
+    )
+    hist = done.book.stage_history
+    return hist[hist["opportunity_id"] == "O00112"], done
+
+
+def test_changes_of_one_day_are_ordered_by_their_time(tmp_path):
+    hist, done = _sf_with(tmp_path, HISTORY)
+    assert hist["stage"].tolist() == ["Qualify", "Develop", "Propose", "Negotiate"]
+    assert done.book.pipeline.set_index("opportunity_id").loc["O00112", "stage"] == "Negotiate"
+
+
+def test_a_history_listed_newest_first_is_read_oldest_first(tmp_path):
+    lines = HISTORY.rstrip("\n").split("\n")
+    body = [line.replace(", 3:00 PM", "").replace(", 9:00 AM", "") for line in lines[1:5]]
+    body = body[:2] + [body[3], body[2]]  # file order, oldest first
+    newest_first = "\n".join([lines[0], *body[::-1], *lines[-3:]]) + "\n"
+    hist, _ = _sf_with(tmp_path, newest_first)
+    assert hist["stage"].tolist() == ["Qualify", "Develop", "Propose", "Negotiate"]
+
+
+def test_history_amounts_in_another_currency_are_refused_and_zeros_are_said(tmp_path):
+    with pytest.raises(DataError, match=r"is in EUR, but the book's currency is USD") as err:
+        _sf_with(tmp_path, HISTORY.replace('"$15,504.78"', '"EUR 15,504.78"'))
+    assert (err.value.row, err.value.column) == (3, "Amount")
+    hist, done = _sf_with(tmp_path, HISTORY.replace('"$15,504.78"', '"$0.00"'))
+    assert hist["amount"].isna().tolist() == [False, True, False, False]
+    assert "Read 1 history amounts of 0 as not recorded (rows 3 of h.csv)" in done.describe()

@@ -27,7 +27,7 @@ import pandas as pd
 from spm_sim._spec import suggest
 from spm_sim.errors import DataError
 
-from .plausible import _check_plausible
+from .plausible import _check_plausible, _flag
 from .schema import (
     _MISSING_TOKENS,
     _SEPARATORS,
@@ -73,7 +73,7 @@ def _report(
         message + _more(raw, bad[1:]) + raw.note(row),
         file=raw.file,
         row=row,
-        column=column,
+        column=raw.shown(column),
         value=value,
     )
 
@@ -623,6 +623,34 @@ def _check_status(raw: _Raw, pipe: pd.DataFrame) -> None:
     )
 
 
+def _check_won_dates(raw: _Raw, pipe: pd.DataFrame, bookings: pd.DataFrame, strict: bool) -> None:
+    """A won opportunity's closed_date is its booking's date (warned, not refused: an
+    order may be booked a few days after the CRM closed it). :func:`as_of` reads the
+    opportunity as won from the earlier of the two."""
+    dates = bookings.drop_duplicates("deal_id").set_index("deal_id")["date"]
+    booked = pd.Series(dates.reindex(pipe["deal_id"]).to_numpy(), index=pipe.index)
+    closed = pipe["closed_date"]
+    differ = _bool((pipe["status"] == "won") & booked.notna() & (booked != closed))
+    _flag(
+        raw,
+        "closed_date",
+        differ,
+        noun="won opportunity",
+        what="with a closed_date other than the date of its booking (deal_id in bookings.csv)",
+        item=lambda i: (
+            f"{pipe['opportunity_id'].iloc[i]} closed {closed.iloc[i]:%Y-%m-%d}, "
+            f"{pipe['deal_id'].iloc[i]} booked {booked.iloc[i]:%Y-%m-%d}"
+        ),
+        advice=(
+            "A won opportunity becomes its booking on the day it is won: set the closed_date "
+            "to the booking's date (as of a day between the two, the book counts the "
+            "opportunity as won from the earlier one)."
+        ),
+        value=lambda i: f"{closed.iloc[i]:%Y-%m-%d}",
+        strict=strict,
+    )
+
+
 def _check_stage_dates(raw: _Raw, history: pd.DataFrame, pipe: pd.DataFrame) -> None:
     """A stage is entered between its opportunity's created_date and its closed_date."""
     by_id = pipe.set_index("opportunity_id")
@@ -678,6 +706,8 @@ def _validate(
     if "pipeline" in frames:
         _check_status(raws["pipeline"], frames["pipeline"])
     _check_references(raws, frames)
+    if "pipeline" in frames:
+        _check_won_dates(raws["pipeline"], frames["pipeline"], frames["bookings"], strict)
     if "stage_history" in frames:
         _check_stage_dates(raws["stage_history"], frames["stage_history"], frames["pipeline"])
     _check_dates(raws, frames, snapshot)

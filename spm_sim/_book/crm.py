@@ -9,14 +9,19 @@ export, any CSV with one row per opportunity) through a mapping
 * the accounts are those the rows name (id and name only: a book without locations,
   potential or workload is valid for payouts, statements and tracking);
 * the reps are the roster's (a ``reps.csv``), each owner matched on name or email;
-* the optional history report gives ``stage_history``, and the stage and expected close
-  date a closed opportunity had when it was last open.
+* the optional history report gives ``stage_history``, and the stage, expected close
+  date and probability a closed opportunity had when it was last open (not the 100% or
+  0% a CRM writes when it closes: the outcome, which an earlier day must not see).
 
 Every cell is checked before the book is built, and a bad one raises a
 :class:`~spm_sim.errors.DataError` naming the export file, the row (the line a
 spreadsheet shows), the column, the value and the fix in the mapping. Rows that cannot
 be opportunities but are not mistakes (a stage mapped to ``skip``, an open or lost
-opportunity without an amount) are left out and listed with the reason.
+opportunity without an amount) are left out and listed with the reason. A cell that
+reads two ways is refused rather than guessed (amounts the mapping would read with three
+decimals, shares read as percentages; the mapping refuses day-first and month-first date
+formats together). The built book is checked as any book is, and a rule it breaks is
+reported at the export's row and column.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import io
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -37,10 +44,10 @@ from spm_sim._format import currency_symbol
 from spm_sim._spec import suggest
 from spm_sim.errors import DataError
 
-from .checks import _apply_schema
+from .checks import _apply_schema, _validate
 from .crm_spec import ISO, CrmMapping, HistoryMap, ReadOptions, load_mapping
 from .load import Book
-from .schema import SCHEMA, _read_csv, _read_parquet
+from .schema import SCHEMA, _from_frame, _Raw, _read_csv, _read_parquet
 
 __all__ = ["CrmImport", "import_crm", "parse_amount", "parse_date", "parse_probability"]
 
@@ -110,8 +117,12 @@ def parse_probability(text: str, read: ReadOptions) -> float:
     return value / top
 
 
-def parse_date(text: str, formats: tuple[str, ...]) -> pd.Timestamp:
+def parse_date(text: str, formats: tuple[str, ...], *, keep_time: bool = False) -> pd.Timestamp:
     """A date cell in the first of ``formats`` that reads it (the date as written).
+
+    With ``keep_time`` the time of day written in the cell is kept (the wall-clock
+    time as written, whatever the time zone), so changes made on one day can be put in
+    order; without it the date alone.
 
     Examples
     --------
@@ -119,18 +130,57 @@ def parse_date(text: str, formats: tuple[str, ...]) -> pd.Timestamp:
     datetime.date(2025, 7, 14)
     >>> parse_date("2025-07-14T23:30:00-07:00", ("ISO8601",)).date()
     datetime.date(2025, 7, 14)
+    >>> parse_date("7/14/2025, 3:00 PM", ("%m/%d/%Y, %I:%M %p",), keep_time=True)
+    Timestamp('2025-07-14 15:00:00')
     """
     cell = text.strip()
     for fmt in formats:
         try:
             if fmt == ISO:
-                day = _dt.datetime.fromisoformat(cell.replace(" ", "T", 1)).date()
+                when = _dt.datetime.fromisoformat(cell.replace(" ", "T", 1))
             else:
-                day = _dt.datetime.strptime(cell, fmt).date()
+                when = _dt.datetime.strptime(cell, fmt)
         except ValueError:
             continue
-        return pd.Timestamp(day)
+        when = when.replace(tzinfo=None)
+        return pd.Timestamp(when if keep_time else when.date())
     raise ValueError("no format")
+
+
+def _swapped(read: ReadOptions) -> ReadOptions:
+    """The other common way of writing amounts: the other decimal mark ('.' or ','),
+    and the mapping's decimal mark as the thousands separator."""
+    other = "," if read.decimal == "." else "."
+    return read.model_copy(update={"decimal": other, "thousands": read.decimal})
+
+
+#: Currencies whose amounts are written with three decimals (a fils, a baisa).
+_THREE_DECIMALS = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+
+
+def _ambiguous_amounts(cells: pd.Series, read: ReadOptions) -> tuple[np.ndarray, bool]:
+    """The cells the mapping reads with three decimals though the other convention
+    reads them as whole thousands (``12.500``: 12.5, or 12,500), and whether any cell
+    of the column settles which convention the export uses.
+
+    A cell settles it when it reads under the mapping's convention and not under the
+    other (``1.234,50``, ``12.50``); whole numbers without a mark read the same both
+    ways. Money is written with two decimals, so three after the decimal mark in every
+    cell means the mark is more likely a thousands separator.
+    """
+    other = _swapped(read)
+    three = re.compile(rf"{re.escape(read.decimal)}\d{{3}}\D*$")
+    ambiguous = np.zeros(len(cells), dtype=bool)
+    settled = False
+    for k, text in enumerate(cells):
+        if not text:
+            continue
+        mine, theirs = _try(parse_amount, text, read), _try(parse_amount, text, other)
+        if isinstance(mine, tuple) and isinstance(theirs, tuple):
+            ambiguous[k] = mine[0] != theirs[0] and bool(three.search(text.strip()))
+        elif isinstance(mine, tuple):
+            settled = True
+    return ambiguous, settled
 
 
 # --------------------------------------------------------------------------- files
@@ -227,6 +277,17 @@ def _read_table(path: Path, read: ReadOptions, wanted: Mapping[str, str], mapfil
             row=head_line,
             column=col,
         )
+    for fname, col in wanted.items():
+        if header.count(col) > 1:
+            where = [k + 1 for k, h in enumerate(header) if h == col]
+            raise DataError(
+                f"the header has '{col}' (columns.{fname} in {mapfile}) twice, as columns "
+                f"{' and '.join(map(str, where[:2]))}, so which one holds {fname} is not "
+                "clear; rename the other column in the export, or map the field to it.",
+                file=path,
+                row=head_line,
+                column=col,
+            )
     cells, rows = [], []
     for record, start in zip(records[1:], starts[1:], strict=True):
         if not any(c.strip() for c in record):
@@ -277,6 +338,10 @@ class CrmImport:
         The export file read.
     rows : int
         Rows of data read from the export.
+    history_rows : int
+        Rows of data read from the history report (0 without one).
+    notes : tuple of str
+        Lines :meth:`describe` adds (history amounts of 0 read as not recorded).
     """
 
     book: Book
@@ -320,6 +385,11 @@ class CrmImport:
         ]
         if len(dates):
             lines.append(f"Dates from {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}.")
+        if book.snapshot_date is not None:
+            lines.append(
+                f"Snapshot date {book.snapshot_date:%Y-%m-%d}: the book's history ends that day "
+                "(the export's last date, at the latest today)."
+            )
         if len(self.skipped):
             lines.append(f"Skipped {len(self.skipped):,} rows:")
             for reason, group in self.skipped.groupby("reason", sort=False):
@@ -364,7 +434,7 @@ def import_crm(
         The book's name (default: the mapping's ``name``, else the export's stem).
     snapshot_date : date-like, optional
         When the export was taken (default: the last date it holds, open opportunities'
-        expected close dates aside).
+        expected close dates aside, at the latest today).
 
     Returns
     -------
@@ -405,6 +475,7 @@ def import_crm(
     frame, skipped = _rows(table, spec, mapname, reps, Path(roster).name)
     hist = None
     history_rows = 0
+    notes: list[str] = []
     if history is not None:
         if spec.history is None:
             raise DataError(
@@ -412,15 +483,16 @@ def import_crm(
                 "columns give the opportunity id, the date and the stage.",
                 file=mapfile,
             )
-        hist, history_rows, hist_skipped = _history(
+        hist, history_rows, hist_skipped, notes = _history(
             Path(history), spec, spec.history, frame, mapname
         )
         skipped += hist_skipped
         _closed_from_history(frame, hist)
-    book = _build(frame, hist, reps, spec, name or spec.name or export.stem, snapshot_date)
+    where = _Where(table.file, spec.columns, None if hist is None else str(history), spec.history)
+    book = _build(frame, hist, reps, spec, name or spec.name or export.stem, snapshot_date, where)
     book = replace(book, source=spec.source or f"imported from {export.name}")
     skips = pd.DataFrame(skipped, columns=["file", "row", "opportunity_id", "reason"])
-    return CrmImport(book, skips, str(export), len(table.frame), history_rows)
+    return CrmImport(book, skips, str(export), len(table.frame), history_rows, tuple(notes))
 
 
 def _rows(
@@ -483,6 +555,7 @@ def _rows(
         ),
         amount,
     )
+    _refuse_ambiguous(table, c.amount, amount, keep.to_numpy(), read, mapname, spec.currency)
     values = pd.Series(
         [p[0] if isinstance(p, tuple) else np.nan for p in parsed], index=cells.index
     )
@@ -512,6 +585,17 @@ def _rows(
     )
     out["amount"] = values
     empty = keep & (values.isna() | (values == 0))
+    table.fail(
+        c.amount,
+        empty & (out["status"] == "won"),
+        lambda i: (
+            f"a won opportunity {'without an amount' if amount.iloc[i] == '' else 'with amount 0'}"
+            f" (stage {stage.iloc[i]!r}): a won opportunity becomes a booking, which needs "
+            "its amount. Give the amount it was won for, or map the stage to lost or skip "
+            f"in {mapname} if it was not a sale."
+        ),
+        amount,
+    )
     for i in np.flatnonzero(empty):
         what = "without an amount" if amount.iloc[i] == "" else "with amount 0"
         skipped.append(
@@ -530,6 +614,29 @@ def _rows(
             text,
         )
         out[fname] = pd.to_datetime(days.where(keep), errors="coerce")
+    today = pd.Timestamp.today().normalize()
+    table.fail(
+        c.created_date,
+        keep & (out["created_date"] > today),
+        lambda i: (
+            f"created date {cells[c.created_date].iloc[i]} is after today "
+            f"({today:%Y-%m-%d}): an opportunity cannot be created in the future. Correct "
+            "the date (a typo in the year?)."
+        ),
+        cells[c.created_date],
+    )
+    ended = keep & out["status"].isin(["won", "lost"])
+    table.fail(
+        c.close_date,
+        ended & (out["close_date"] > today),
+        lambda i: (
+            f"close date {cells[c.close_date].iloc[i]} of a {out['status'].iloc[i]} "
+            f"opportunity (stage {stage.iloc[i]!r}) is after today ({today:%Y-%m-%d}): it "
+            "was won or lost on a day that has not come. Correct the date (a typo in the "
+            "year?), or map the stage as open if it is an expected close date."
+        ),
+        cells[c.close_date],
+    )
     table.fail(
         c.close_date,
         keep & (out["close_date"] < out["created_date"]),
@@ -566,6 +673,19 @@ def _rows(
     out["deal_id"] = deal.where((out["status"] == "won") & (deal != ""), ids).where(
         out["status"] == "won"
     )
+    won_deals = out["deal_id"].where(keep)
+    twice = won_deals.notna() & won_deals.duplicated()
+    table.fail(
+        c.deal_id or c.opportunity_id,
+        twice,
+        lambda i: (
+            f"deal id {won_deals.iloc[i]!r} of this won opportunity is also the deal id of "
+            f"the won opportunity on row "
+            f"{int(table.lines[int(np.flatnonzero(won_deals == won_deals.iloc[i])[0])])}; "
+            "each won opportunity becomes its own booking: correct one of the two ids."
+        ),
+        won_deals,
+    )
     out["probability"] = rule.map(lambda r: r.probability)
     if c.probability:
         text = cells[c.probability]
@@ -580,6 +700,22 @@ def _rows(
             ),
             text,
         )
+        if read.probability == "percent":
+            bare = keep & (text != "") & ~text.str.endswith("%")
+            raw = pd.Series([p * 100 if isinstance(p, float) else np.nan for p in prob])
+            raw = raw.where(bare.to_numpy())
+            if raw.notna().any() and (raw.dropna() <= 1).all():
+                table.fail(
+                    c.probability,
+                    ((raw > 0) & (raw < 1)).to_numpy(),
+                    lambda i: (
+                        f"probability {text.iloc[i]!r} reads as {float(raw.iloc[i]):g}% "
+                        f"(read.probability: percent in {mapname}), and every probability "
+                        "of the column is at most 1: they look like shares (0.75 for 75%). "
+                        f"Set read.probability: share in {mapname}, or correct the cells."
+                    ),
+                    text,
+                )
         given = pd.Series([p if isinstance(p, float) else np.nan for p in prob], index=cells.index)
         out["probability"] = given.fillna(out["probability"])
     closed = out["status"].isin(["won", "lost"])
@@ -598,6 +734,38 @@ def _rows(
     )
     out["line"] = table.lines
     return out.loc[keep].reset_index(drop=True), skipped
+
+
+def _refuse_ambiguous(
+    table: _Table,
+    column: str,
+    cells: pd.Series,
+    keep: np.ndarray,
+    read: ReadOptions,
+    mapname: str,
+    currency: str,
+) -> None:
+    """Refuse a column of amounts the mapping reads with three decimals (12.500 as 12.5)
+    where the other convention reads whole thousands (12,500), unless a cell settles it
+    (see :func:`_ambiguous_amounts`) or the currency has three decimals."""
+    ambiguous, settled = _ambiguous_amounts(cells.where(keep, ""), read)
+    if settled or currency in _THREE_DECIMALS:
+        return
+    other = _swapped(read)
+
+    def message(i: int) -> str:
+        mine = parse_amount(cells.iloc[i], read)[0]
+        theirs = parse_amount(cells.iloc[i], other)[0]
+        return (
+            f"amount {cells.iloc[i]!r} reads as {mine:,.3f} with read.decimal "
+            f"{read.decimal!r} and read.thousands {read.thousands!r} in {mapname}, but as "
+            f"{theirs:,.2f} if {other.decimal!r} is the decimal mark, and no amount of the "
+            "column has two decimals to tell which: set read.decimal and read.thousands in "
+            f"{mapname} to the marks the export uses ('.' and ',' for 12,500.00; ',' and '.' "
+            "for 12.500,00)."
+        )
+
+    table.fail(column, ambiguous, message, cells)
 
 
 def _try(parse: Callable[..., Any], text: str, arg: Any) -> Any:
@@ -688,8 +856,14 @@ def _owners(
 
 def _history(
     path: Path, spec: CrmMapping, hmap: HistoryMap, opps: pd.DataFrame, mapname: str
-) -> tuple[pd.DataFrame, int, list[tuple[str, int, str, str]]]:
-    """The stage history report as the book's ``stage_history`` rows."""
+) -> tuple[pd.DataFrame, int, list[tuple[str, int, str, str]], list[str]]:
+    """The stage history report as the book's ``stage_history`` rows (with the ``line``
+    each came from), the rows read, the rows skipped and notes for the summary.
+
+    Changes are put in order by date and time; changes of one day written without a
+    time keep the file's order, read oldest first (a report sorted newest first, as
+    Salesforce's often is, is turned round first).
+    """
     read = hmap.read or spec.read
     c = hmap.columns
     cols = {k: v for k, v in c.model_dump().items() if v is not None}
@@ -724,7 +898,11 @@ def _history(
             continue
         text = cells[col]
         days = pd.Series(
-            [_try(parse_date, t, read.dates) if t else None for t in text], index=cells.index
+            [
+                _try(partial(parse_date, keep_time=fname == "date"), t, read.dates) if t else None
+                for t in text
+            ],
+            index=cells.index,
         )
         unread = days.map(lambda d: isinstance(d, str)) | ((text == "") & (fname == "date"))
         table.fail(
@@ -735,6 +913,7 @@ def _history(
         )
         out[fname] = pd.to_datetime(days.where(keep & (text != "")), errors="coerce")
     out["amount"] = np.nan
+    notes: list[str] = []
     if c.amount is not None:
         text = cells[c.amount]
         parsed = [_try(parse_amount, a, read) if a else (np.nan, None) for a in text]
@@ -747,23 +926,163 @@ def _history(
             ),
             text,
         )
-        out["amount"] = [p[0] if isinstance(p, tuple) and p[0] else np.nan for p in parsed]
-    out = out.loc[keep].sort_values(["opportunity_id", "date"], kind="stable")
+        _refuse_ambiguous(table, c.amount, text, keep.to_numpy(), read, mapname, spec.currency)
+        codes = pd.Series([p[1] if isinstance(p, tuple) else None for p in parsed])
+        table.fail(
+            c.amount,
+            keep.to_numpy() & (codes.notna() & (codes != spec.currency)).to_numpy(),
+            lambda i: (
+                f"amount {text.iloc[i]!r} is in {codes.iloc[i]}, but the book's currency is "
+                f"{spec.currency} (currency: in {mapname}); export the history's amounts in "
+                f"{spec.currency} (or map the symbol under read.currency_symbols)."
+            ),
+            text,
+        )
+        values = np.array([p[0] if isinstance(p, tuple) else np.nan for p in parsed], float)
+        zero = keep.to_numpy() & (values == 0)
+        if zero.any():
+            lines = ", ".join(str(int(n)) for n in table.lines[zero][:5])
+            notes.append(
+                f"Read {int(zero.sum()):,} history amounts of 0 as not recorded (rows "
+                f"{lines}{', ...' if zero.sum() > 5 else ''} of {Path(table.file).name})."
+            )
+        out["amount"] = np.where(values == 0, np.nan, values)
+    out["probability"] = _history_probability(table, hmap, rule, out, opps, keep, read, mapname)
+    out["line"] = table.lines
+    out = out.loc[keep]
+    if _newest_first(out):
+        out = out.iloc[::-1]
+    out = out.sort_values(["opportunity_id", "date"], kind="stable")
+    out["date"] = out["date"].dt.normalize()
     out = out.drop_duplicates(["opportunity_id", "date", "stage"], keep="last")
-    return out.reset_index(drop=True), len(cells), skipped
+    return out.reset_index(drop=True), len(cells), skipped, notes
+
+
+def _newest_first(hist: pd.DataFrame) -> bool:
+    """Whether the report lists each opportunity's changes newest first (more steps
+    back in time than forward between its consecutive rows, in file order)."""
+    step = hist.groupby("opportunity_id", sort=False)["date"].diff().dropna()
+    return bool((step < pd.Timedelta(0)).sum() > (step > pd.Timedelta(0)).sum())
+
+
+def _history_probability(
+    table: _Table,
+    hmap: HistoryMap,
+    rule: pd.Series,
+    out: pd.DataFrame,
+    opps: pd.DataFrame,
+    keep: pd.Series,
+    read: ReadOptions,
+    mapname: str,
+) -> pd.Series:
+    """Each history row's probability: the report's, else its CRM stage's (``stages``),
+    else the mean probability of the export's open opportunities in its stage."""
+    given = pd.Series(np.nan, index=out.index)
+    col = hmap.columns.probability
+    if col is not None:
+        text = table.frame[col]
+        prob = [_try(parse_probability, p, read) if p else None for p in text]
+        table.fail(
+            col,
+            keep & np.array([isinstance(p, str) for p in prob]),
+            lambda i: (
+                f"probability {text.iloc[i]!r} cannot be read ({prob[i]}); write 75% or, "
+                f"with read.probability {read.probability!r} in {mapname}, "
+                f"{'75' if read.probability == 'percent' else '0.75'}."
+            ),
+            text,
+        )
+        given = pd.Series([p if isinstance(p, float) else np.nan for p in prob], index=out.index)
+    by_rule = rule.map(lambda r: getattr(r, "probability", None)).astype(float)
+    is_open = opps["status"] == "open"
+    means = opps.loc[is_open].groupby("stage")["probability"].mean()
+    by_mean = out["stage"].map(means).astype(float)
+    return given.fillna(by_rule).fillna(by_mean)
 
 
 def _closed_from_history(opps: pd.DataFrame, hist: pd.DataFrame) -> None:
-    """A closed opportunity's stage and expected close date: those of its last open stage."""
-    last = hist.groupby("opportunity_id").tail(1)
-    ids = opps["opportunity_id"].tolist()
-    stages = dict(zip(last["opportunity_id"], last["stage"], strict=True))
-    closes = dict(zip(last["opportunity_id"], last["expected_close_date"], strict=True))
+    """A closed opportunity's stage, expected close date and probability: those of its
+    last open stage (the outcome is in its status, not in these)."""
+    last = hist.groupby("opportunity_id").tail(1).set_index("opportunity_id")
     closed = opps["status"].isin(["won", "lost"]).to_numpy()
-    stage = pd.Series([stages.get(i) for i in ids], index=opps.index, dtype=object)
-    expected = pd.to_datetime(pd.Series([closes.get(i) for i in ids], index=opps.index))
+    ids = opps["opportunity_id"]
+    stage = pd.Series(last["stage"].reindex(ids).to_numpy(), index=opps.index, dtype=object)
+    expected = pd.Series(
+        pd.to_datetime(last["expected_close_date"].reindex(ids)).to_numpy(), index=opps.index
+    )
+    prob = pd.Series(last["probability"].reindex(ids).to_numpy(float), index=opps.index)
     opps["stage"] = opps["stage"].astype(object).where(~(closed & stage.notna()), stage)
     opps["expected_close"] = expected.where(closed)
+    opps["probability"] = opps["probability"].where(~(closed & prob.notna()), prob)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where the book's rows came from: the files and the export's column names, so a
+    rule the built book breaks is reported at the export's row and column."""
+
+    export: str
+    columns: Any
+    history: str | None
+    history_map: HistoryMap | None
+
+    def raws(self, frames: Mapping[str, pd.DataFrame | None]) -> dict[str, _Raw]:
+        """The book's frames as raw tables located in the export (and history)."""
+        c = self.columns
+        account = c.account_id or c.account_name
+        aliases = {
+            "bookings": {
+                "deal_id": c.deal_id or c.opportunity_id,
+                "date": c.close_date,
+                "account_id": account,
+                "rep_id": c.owner,
+                "amount": c.amount,
+                "product": c.product or "product",
+            },
+            "pipeline": {
+                "opportunity_id": c.opportunity_id,
+                "account_id": account,
+                "rep_id": c.owner,
+                "product": c.product or "product",
+                "stage": c.stage,
+                "amount": c.amount,
+                "probability": c.probability or c.stage,
+                "created_date": c.created_date,
+                "expected_close_date": c.close_date,
+                "status": c.stage,
+                "closed_date": c.close_date,
+                "deal_id": c.deal_id or c.opportunity_id,
+            },
+            "accounts": {"account_id": account, "name": c.account_name or account},
+        }
+        if self.history_map is not None:
+            h = self.history_map.columns
+            aliases["stage_history"] = {
+                "opportunity_id": h.opportunity_id,
+                "date": h.date,
+                "stage": h.stage,
+                "amount": h.amount or "amount",
+                "expected_close_date": h.expected_close_date or "expected_close_date",
+                "probability": h.probability or "probability",
+            }
+        out: dict[str, _Raw] = {}
+        for name, frame in frames.items():
+            if frame is None:
+                continue
+            line = frame.get("line")
+            frame = frame.drop(columns="line") if line is not None else frame
+            raw = _from_frame(frame, SCHEMA[name], f"{name} frame", "frame")
+            if line is not None:
+                file = self.history if name == "stage_history" else self.export
+                raw = replace(
+                    raw,
+                    file=str(file),
+                    rows=line.to_numpy(dtype=int),
+                    origin="csv",
+                    aliases=MappingProxyType(aliases[name]),
+                )
+            out[name] = raw
+        return out
 
 
 def _build(
@@ -773,8 +1092,10 @@ def _build(
     spec: CrmMapping,
     name: str,
     snapshot_date: Any,
+    where: _Where,
 ) -> Book:
-    """The book's frames from the checked rows, validated as any book is."""
+    """The book's frames from the checked rows, validated as any book is (a broken rule
+    is reported at the export's row and column)."""
     open_ = opps["status"] == "open"
     won = opps["status"] == "won"
     if "expected_close" not in opps:
@@ -796,6 +1117,7 @@ def _build(
             "status": opps["status"],
             "closed_date": opps["close_date"].where(~open_),
             "deal_id": opps["deal_id"].where(won),
+            "line": opps["line"],
         }
     ).sort_values("opportunity_id", kind="stable")
     bookings = pd.DataFrame(
@@ -806,11 +1128,14 @@ def _build(
             "rep_id": opps["rep_id"],
             "amount": opps["amount"].round(2),
             "product": opps["product"],
+            "line": opps["line"],
         }
     ).loc[won.to_numpy()]
     bookings = bookings.sort_values(["date", "deal_id"], kind="stable").reset_index(drop=True)
     accounts = (
-        pd.DataFrame({"account_id": opps["account_id"], "name": opps["account_name"]})
+        pd.DataFrame(
+            {"account_id": opps["account_id"], "name": opps["account_name"], "line": opps["line"]}
+        )
         .drop_duplicates("account_id")
         .sort_values("account_id", kind="stable")
         .reset_index(drop=True)
@@ -819,14 +1144,17 @@ def _build(
         days = [opps["created_date"], opps["close_date"].where(~open_)]
         if hist is not None:
             days.append(hist["date"])
-        snapshot_date = pd.concat(days).max()
-    return Book.from_frames(
-        reps,
-        accounts,
-        bookings,
-        pipeline.reset_index(drop=True),
-        stage_history=hist,
-        name=name,
-        currency=spec.currency,
-        snapshot_date=snapshot_date,
+        # a date in the future is refused row by row; today caps what is left
+        snapshot_date = min(pd.concat(days).max(), pd.Timestamp.today().normalize())
+    snap = pd.Timestamp(snapshot_date)
+    raws = where.raws(
+        {
+            "reps": reps,
+            "accounts": accounts,
+            "bookings": bookings,
+            "pipeline": pipeline.reset_index(drop=True),
+            "stage_history": hist,
+        }
     )
+    frames = _validate(raws, snap, currency=spec.currency)
+    return Book._build(frames, name=name, currency=spec.currency, snapshot_date=snap)

@@ -124,6 +124,15 @@ class ReadOptions(Spec):
                     f"date format {fmt!r} has no day, month or year directive; write a "
                     f"strptime format such as '%m/%d/%Y' or '%d.%m.%Y', or {ISO!r}"
                 )
+        for k, fmt in enumerate(value):
+            swapped = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+            if swapped != fmt and swapped in value[k + 1 :]:
+                raise ValueError(
+                    f"date formats {fmt!r} and {swapped!r} differ only in the order of day "
+                    "and month, so a date such as 04/07/2025 reads as either and the import "
+                    "would mix the two; keep the one the export uses (look for a day above 12 "
+                    "in its date columns)"
+                )
         return value
 
     @model_validator(mode="after")
@@ -188,13 +197,20 @@ class StageRule(Spec):
 
 
 class HistoryColumns(Spec):
-    """The history report's column for each field of the book's ``stage_history``."""
+    """The history report's column for each field of the book's ``stage_history``.
+
+    ``opportunity_id``, ``date`` (a date or date and time: changes of one day are put
+    in the order of their times) and ``stage`` are required. Without ``probability``
+    each row gets its stage's probability (``stages``), else the mean probability of
+    the export's open opportunities in that stage.
+    """
 
     opportunity_id: _Name
     date: _Name
     stage: _Name
     amount: _Name | None = None
     expected_close_date: _Name | None = None
+    probability: _Name | None = None
 
 
 class HistoryMap(Spec):

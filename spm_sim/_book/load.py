@@ -104,6 +104,11 @@ class Book:
         One row per stage an opportunity entered (``opportunity_id``, ``date``,
         ``stage``, optional ``amount`` and ``expected_close_date``); empty, with
         these columns, when the book has none.
+    opportunities_from : pandas.Timestamp or None
+        From ``book.yaml``: the pipeline holds every opportunity won or lost on or
+        after this day (and every open one), but not all of those closed before it.
+        :func:`~spm_sim.book.as_of` warns for a day before its eve, and the pipeline
+        fits leave out opportunities created before it. None: the history is whole.
 
     Examples
     --------
@@ -153,6 +158,7 @@ class Book:
     stage_history: pd.DataFrame = field(
         default_factory=lambda: _empty_table(SCHEMA["stage_history"])
     )
+    opportunities_from: pd.Timestamp | None = None
 
     def __repr__(self) -> str:
         units = "no units" if self.units is None else f"{len(self.units)} units"

@@ -120,7 +120,7 @@ def _flag(
         strict=strict,
         file=raw.file,
         row=row,
-        column=column,
+        column=raw.shown(column),
         value=value(first),
     )
 

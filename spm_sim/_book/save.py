@@ -8,7 +8,10 @@ other as the shortest text that reads back as the same float (``5732.16``,
 ``-86.6285``), so no float noise reaches the files. Optional columns that are empty
 in every row are left out (the loader adds them back, empty). Each file goes through
 :mod:`spm_sim._files`: written whole or not at all, text cells a spreadsheet would run
-as a formula written with a leading apostrophe.
+as a formula written with a leading apostrophe. That apostrophe is part of the file, so
+such a cell reads back with it (``-Dash Co`` comes back as ``'-Dash Co``): the one
+difference a round trip makes, and one :func:`~spm_sim.book.load_book` warned about
+when it read the original.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from .load import Book
 
 #: The book.yaml keys written, in this order.
-_META_ORDER = ("name", "currency", "snapshot_date", "description", "source")
+_META_ORDER = ("name", "currency", "snapshot_date", "opportunities_from", "description", "source")
 
 
 def _number_cells(values: pd.Series) -> pd.Series:
@@ -89,6 +92,11 @@ def _meta_text(book: Book) -> str:
         "snapshot_date": (
             None if book.snapshot_date is None else f"{pd.Timestamp(book.snapshot_date):%Y-%m-%d}"
         ),
+        "opportunities_from": (
+            None
+            if book.opportunities_from is None
+            else f"{pd.Timestamp(book.opportunities_from):%Y-%m-%d}"
+        ),
         "description": book.description,
         "source": book.source,
     }
@@ -119,7 +127,10 @@ def save_book(book: Book, folder: str | Path, *, force: bool = False) -> Path:
     written without a decimal point and other numbers as the shortest text that
     reads back as the same value. Optional columns empty in every row are left out.
     Each file is written whole or not at all; a text cell beginning like a
-    spreadsheet formula (``=``, ``+``, ``-``, ``@``) gets a leading apostrophe.
+    spreadsheet formula (``=``, ``+``, ``-``, ``@``) gets a leading apostrophe, which
+    stays in the file and so in the text read back (``-Dash Co`` reads back as
+    ``'-Dash Co``; :func:`load_book` warns about such cells when it reads them): the
+    frames read back equal except for those cells.
 
     Parameters
     ----------

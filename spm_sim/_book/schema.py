@@ -19,7 +19,7 @@ import difflib
 import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -387,6 +387,13 @@ class _Raw:
     frame: pd.DataFrame  # RangeIndex; CSV cells are strings, "" when empty
     rows: np.ndarray  # row number shown for each frame row
     origin: Literal["csv", "parquet", "frame"]
+    #: The header a column had in the file read, where it differs from the schema's
+    #: name (a CRM export read through a mapping: ``date`` was "Close Date").
+    aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def shown(self, column: str) -> str:
+        """The column's name as the file read calls it."""
+        return self.aliases.get(column, column)
 
     def note(self, row: int) -> str:
         """How to read a row number that is not a CSV line number."""
@@ -615,7 +622,7 @@ def _find_tables(folder: Path) -> dict[str, Path]:
 
 # --------------------------------------------------------------------------- metadata
 
-_META_KEYS = ("name", "currency", "snapshot_date", "description", "source")
+_META_KEYS = ("name", "currency", "snapshot_date", "opportunities_from", "description", "source")
 
 
 def _blank(path: Path) -> bool:
@@ -649,6 +656,7 @@ def _read_meta(folder: Path) -> dict[str, Any]:
         "name": folder.resolve().name,
         "currency": "USD",
         "snapshot_date": None,
+        "opportunities_from": None,
         "description": "",
         "source": "",
         "meta": MappingProxyType({}),
@@ -679,19 +687,20 @@ def _read_meta(folder: Path) -> dict[str, Any]:
             value=currency,
         )
     meta["currency"] = currency
-    snap = data.get("snapshot_date")
-    if snap is not None:
-        if isinstance(snap, _dt.date):
-            snap = snap.strftime("%Y-%m-%d")
-        stamp = pd.to_datetime(str(snap), format="%Y-%m-%d", errors="coerce")
+    for key in ("snapshot_date", "opportunities_from"):
+        day = data.get(key)
+        if day is None:
+            continue
+        if isinstance(day, _dt.date):
+            day = day.strftime("%Y-%m-%d")
+        stamp = pd.to_datetime(str(day), format="%Y-%m-%d", errors="coerce")
         if pd.isna(stamp):
             raise DataError(
-                f"snapshot_date {snap!r} is not a date in the format YYYY-MM-DD "
-                f"(for example 2024-12-31).",
+                f"{key} {day!r} is not a date in the format YYYY-MM-DD (for example 2024-12-31).",
                 file=path,
-                column="snapshot_date",
-                value=snap,
+                column=key,
+                value=day,
             )
-        meta["snapshot_date"] = pd.Timestamp(stamp)
+        meta[key] = pd.Timestamp(stamp)
     meta["meta"] = MappingProxyType(dict(data))
     return meta

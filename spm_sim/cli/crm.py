@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from spm_sim.errors import SpmSimError
 
-from .places import FOLDER, existing_outputs, place_problem
+from .places import FOLDER, place_problem
 from .table import wrap_lines
 
 if TYPE_CHECKING:
@@ -40,7 +40,10 @@ def add_import_parser(sub: argparse._SubParsersAction) -> None:
         "which fields, how dates and amounts are written, what each stage means, how owners "
         "match reps) and write a book folder: every opportunity with its status (open, won, "
         "lost), won ones as bookings, the accounts named, the reps of the roster, and with "
-        "--history the stage history. data/crm/ holds examples and their mappings.",
+        "--history the stage history. One export makes one book: exports of two CRMs (say "
+        "West on Salesforce, East on HubSpot) cannot be combined by importing one over the "
+        "other; import each into its own folder. data/crm/ holds examples and their "
+        "mappings.",
     )
     p.add_argument("export", type=Path, metavar="EXPORT.csv", help="the opportunity export")
     p.add_argument(
@@ -68,7 +71,9 @@ def add_import_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--force",
         action="store_true",
-        help="replace the book in --out (without it a folder holding files is refused)",
+        help="replace the book in --out: its table files (reps, accounts, bookings, pipeline, "
+        "stage_history, units, as CSV or Parquet) and book.yaml are replaced or removed, other "
+        "files are kept (without --force a folder holding files is refused)",
     )
 
 
@@ -92,9 +97,17 @@ def _check_places(args: argparse.Namespace) -> None:
                 f"--out {out}: holds {path} ({flag}), which this command reads; write the book "
                 "to another folder, so no input is overwritten (--force does not change this)"
             )
-    found = existing_outputs(args, [(f"--out {out}", out, FOLDER)])
-    if found:
-        raise SpmSimError("; ".join(found))
+    if out.is_dir() and not args.force:
+        present = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+        if present:
+            shown = ", ".join(present[:5]) + (", ..." if len(present) > 5 else "")
+            what = "a book" if "book.yaml" in present or "reps.csv" in present else "files"
+            raise SpmSimError(
+                f"--out {out}: the folder already holds {what} ({shown}); write the import to "
+                "a new or empty folder, or pass --force to replace the book's files there "
+                "(every table file and book.yaml; other files are kept). One export makes "
+                "one whole book: a second import does not add to the first."
+            )
 
 
 def cmd_import(args: argparse.Namespace) -> int:
