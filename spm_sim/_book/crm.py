@@ -383,6 +383,12 @@ class CrmImport:
             f"{len(book.reps):,} reps of the roster; {len(book.stage_history):,} stage history "
             "rows.",
         ]
+        moved = self.history_rows - len(book.stage_history)
+        if self.history_rows and moved > 0:
+            lines.append(
+                f"  ({moved:,} stage changes not kept as stage history: a move to won or lost "
+                "is the opportunity's status and closed date; any other is listed below.)"
+            )
         if len(dates):
             lines.append(f"Dates from {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}.")
         if book.snapshot_date is not None:
