@@ -19,6 +19,9 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 __all__ = [
+    "chance_text",
+    "chance_bounds",
+    "ratio_against",
     "NO_MATHS_CLASS",
     "no_maths",
     "currency_symbol",
@@ -384,3 +387,86 @@ def no_maths(html: str) -> str:
     '<div class="tex2jax_ignore mathjax_ignore"><td>$134M (P10 $118M)</td></div>'
     """
     return f'<div class="{NO_MATHS_CLASS}">{html}</div>'
+
+
+def _digits(x: float) -> int:
+    """Decimals of a percentage that keep ``x`` off 0% and 100% unless it is (0 to 3)."""
+    if not math.isfinite(x) or x <= 5e-7 or x >= 1 - 5e-7:
+        return 0
+    for d in (0, 1, 2):
+        if float(f"{100 * x:.{d}f}") not in (0.0, 100.0):
+            return d
+    return 3
+
+
+def _bound(x: float, digits: int | None = None) -> str:
+    """A probability bound with the digits that keep it off 0% and 100% unless it is."""
+    if not math.isfinite(x):
+        return "n/a"
+    if x <= 5e-7:
+        return "0%"
+    if x >= 1 - 5e-7:
+        return "100%"
+    return f"{100 * x:.{_digits(x) if digits is None else digits}f}%"
+
+
+def chance_bounds(low: float, high: float) -> str:
+    """An interval of probabilities, both bounds with the same digits."""
+    d = max(_digits(low), _digits(high))
+    return f"{_bound(low, d)} to {_bound(high, d)}"
+
+
+def chance_text(p: float, low: float | None = None, high: float | None = None) -> str:
+    """A probability in words, never rounded to a certainty it is not.
+
+    ``p`` from 99.5% up to (not including) 100% reads "over 99.5%", above 0 and
+    under 0.5% reads "under 0.5%"; the interval's bounds get the digits that keep
+    them off 0% and 100% unless they are exactly that. A known probability (no
+    interval, or ``low == high``) shows alone.
+
+    Examples
+    --------
+    >>> chance_text(0.9962, 0.9913, 0.9983)
+    'over 99.5% (99.1% to 99.8%)'
+    >>> chance_text(1.0, 0.99808, 1.0)
+    '100% (99.8% to 100%)'
+    >>> chance_text(0.001, 0.0002, 0.0057), chance_text(0.47, 0.44, 0.50), chance_text(1.0)
+    ('under 0.5% (0.02% to 0.57%)', '47% (44% to 50%)', '100%')
+    """
+    if p is None or not math.isfinite(p):
+        return "n/a"
+    if 0.995 <= p < 1:
+        est = "over 99.5%"
+    elif 0 < p < 0.005:
+        est = "under 0.5%"
+    else:
+        est = _bound(p) if p in (0.0, 1.0) else format_pct(p, decimals=0)
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return est
+    if low == high:
+        return est
+    return f"{est} ({chance_bounds(low, high)})"
+
+
+def ratio_against(value: float, threshold: float, unit: str = "x") -> str:
+    """A ratio and the threshold it is compared with, with enough digits that the
+    comparison reads true (at most 3 decimals).
+
+    Examples
+    --------
+    >>> ratio_against(1.27, 1.3)
+    '1.27x, below 1.3x'
+    >>> ratio_against(2.5, 2.5)
+    '2.5x, at 2.5x'
+    """
+    if not (math.isfinite(value) and math.isfinite(threshold)):
+        return f"{value}{unit}"
+    word = "below" if value < threshold else "above" if value > threshold else "at"
+    for d in (1, 2, 3):
+        a, b = f"{value:.{d}f}", f"{threshold:.{d}f}"
+        if (a != b) == (value != threshold):
+            break
+    a, b = f"{value:.{d}f}".rstrip("0").rstrip("."), f"{threshold:.{d}f}".rstrip("0").rstrip(".")
+    if word != "at" and a == b:  # still equal at 3 decimals
+        a = f"{value:.6g}"
+    return f"{a}{unit}, {word} {b}{unit}"

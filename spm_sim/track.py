@@ -47,6 +47,7 @@ from ._track.accruals import (
 )
 from ._track.backtest import Backtest, forecast_backtest
 from ._track.forecast import forecast
+from ._track.known import tracking_quotas
 from ._track.pipeline import AGE_BANDS, PipelineModel, fit_pipeline
 from ._track.proposal import PROPOSAL_COLUMNS, ProposalEffect, proposal_effect
 from ._track.result import Forecast
@@ -57,6 +58,7 @@ from ._track.warnings import WARNING_COLUMNS, WARNING_KINDS, early_warnings
 __all__ = [
     "Forecast",
     "forecast",
+    "tracking_quotas",
     "PipelineModel",
     "fit_pipeline",
     "simulate_pipeline",

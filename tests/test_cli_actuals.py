@@ -312,3 +312,44 @@ def test_a_paid_year_nobody_should_believe_is_flagged(tmp_path, capsys):
     # the sample's own year raises no flag
     code, _, err = run(capsys, "payouts", BASELINE, "--year", "2025")
     assert code == 0 and "warning" not in err
+
+
+# ---------------------------------------------------------------- --quotas (issue 17)
+
+
+def _quota_file(path: Path, year: int, reps=("R001", "R002"), amount: float = 50_000.0) -> Path:
+    rows = [f"{r},{year}-{m:02d},{amount}" for r in reps for m in range(1, 13)]
+    path.write_text("rep_id,period,quota\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_payouts_without_history_says_what_a_cli_user_does(capsys):
+    # 2023 is the sample's first year: no year before it to set quotas from
+    code, _out, err = run(capsys, "payouts", BASELINE, "--year", "2023")
+    assert code == 2
+    assert "quotas=Quotas" not in err
+    assert "a full year of closed-won deals before the year" in err
+    assert "Export a longer period" in err and "--quotas FILE" in err
+
+
+def test_payouts_and_backtest_take_a_quotas_file(tmp_path, capsys):
+    q = _quota_file(tmp_path / "q.csv", 2023)
+    code, out, err = run(capsys, "payouts", BASELINE, "--year", "2023", "--quotas", q)
+    assert code == 0, err
+    assert "2 reps paid" in out  # only the reps with a quota in the file
+    code, out, err = run(capsys, "backtest", BASELINE, ACCELERATED, "--year", "2023", "--quotas", q)
+    assert code == 0, err
+
+
+def test_a_quotas_file_with_an_unknown_rep_names_its_line(tmp_path, capsys):
+    q = _quota_file(tmp_path / "q.csv", 2025, reps=("R001", "R9X9"))
+    code, _out, err = run(capsys, "payouts", BASELINE, "--year", "2025", "--quotas", q)
+    assert code == 2
+    assert "q.csv, row 14, column 'rep_id'" in err and "'R9X9'" in err
+    q.write_text("rep_id,period,quota\nR001,2025-01,abc\n", encoding="utf-8")
+    code, _out, err = run(capsys, "payouts", BASELINE, "--year", "2025", "--quotas", q)
+    assert code == 2 and "row 2, column 'quota'" in err and "'abc'" in err
+    code, _out, err = run(
+        capsys, "payouts", BASELINE, "--year", "2025", "--quotas", tmp_path / "none.csv"
+    )
+    assert code == 2 and "no such file" in err

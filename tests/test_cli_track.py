@@ -170,3 +170,111 @@ def test_previous_of_another_plan_is_refused(runs, tmp_path, capsys):
 def test_existing_run_needs_force(runs, capsys):
     code, _out, err = _run(_track(runs["may"], "2025-05-31"), capsys)
     assert code == 2 and "--force" in err
+
+
+# ---------------------------------------------------------------- issue 17 walk-through
+
+
+def test_page_one_says_where_the_target_comes_from_and_what_the_cost_is_against(runs):
+    _code, out, _err = runs["outputs"]["june"]
+    flat = " ".join(out.split())
+    assert "set from 2024's bookings with no growth because --quotas was not given" in flat
+    assert "target incentive" in flat and "of the year's bookings (the cost of sales" in flat
+    assert "Cost of sales" in flat
+    # the plan is named for 2026 and tracks 2025
+    assert "says 2026 but the year tracked is 2025" in flat
+
+
+def test_the_proposal_without_a_response_says_so(runs):
+    _code, out, _err = runs["outputs"]["june"]
+    flat = " ".join(out.split())
+    assert "The reps' response to it is not modelled (no scenario was given)" in flat
+    assert "$0 by construction" in flat and "in_year_response.yaml" in flat
+    text = " ".join((runs["june"] / "tracking.html").read_text("utf-8").split())
+    assert "not modelled" in text and "Behaviour off" not in text
+
+
+def test_the_change_since_the_previous_run_is_split(runs):
+    _code, out, _err = runs["outputs"]["june"]
+    flat = " ".join(out.split())
+    assert "in the months already paid then (Jan-May 2025)" in flat
+    assert "in the months booked since (Jun 2025: forecast then, actual now)" in flat
+    assert "in the forecast of the rest (Jul-Dec 2025)" in flat
+    assert "The quotas are the same in both runs." in flat or "quotas differ" in flat
+    changes = pd.read_csv(runs["june"] / "accrual_changes.csv", dtype={"period": str})
+    months = changes[changes.kind == "month"].change.sum()
+    year = changes[changes.kind == "year"].change.iloc[0]
+    assert months == pytest.approx(year, abs=0.05)  # the three parts add up to the year's
+
+
+def test_leaderboard_ranks_by_attainment_to_date(runs):
+    _code, out, _err = runs["outputs"]["june"]
+    board = pd.read_csv(runs["june"] / "leaderboard.csv")
+    att = board.attainment_to_date.to_numpy()
+    assert (att[:-1] >= att[1:] - 1e-9).all()
+    assert board.position.iloc[0] == 1 and list(board.position[:3]) == [1, 2, 3]
+    assert "Pace to date" in out and "1. " in out and out.count("\n1. ") == 1
+    text = (runs["june"] / "tracking.html").read_text("utf-8")
+    assert "Ranked by attainment to date" in text and "It is not a projection" in text
+
+
+def test_counts_agree_and_no_false_certainty(runs):
+    _code, out, _err = runs["outputs"]["june"]
+    flat = " ".join(out.split())
+    w = pd.read_csv(runs["june"] / "warnings.csv")
+    own = int((w.level != "company").sum())
+    company = int((w.level == "company").sum())
+    said = f"{own} rep and region warning"
+    assert said in flat
+    if company:
+        assert f"+ {company} company-level" in flat
+    text = " ".join((runs["june"] / "tracking.html").read_text("utf-8").split())
+    assert said in text
+    assert "100% (100% to 100%)" not in flat and "100% (100% to 100%)" not in text
+    assert "0% (0% to 0%)" not in flat
+
+
+def test_csvs_hold_cents_and_four_decimals(runs):
+    june = runs["june"]
+    for name in ("accruals.csv", "forecast_reps.csv", "leaderboard.csv", "company_months.csv"):
+        text = (june / name).read_text()
+        assert "e-" not in text and ",-0.0," not in text and ",-0.0\n" not in text, name
+        frame = pd.read_csv(june / name)
+        for col in frame.select_dtypes("float").columns:
+            values = frame[col].dropna()
+            digits = values.map(lambda x: len(repr(float(x)).split(".")[-1]))
+            assert values.empty or digits.max() <= 4, (name, col)
+
+
+def test_short_history_says_what_track_needs(tmp_path, capsys):
+    argv = [
+        "track", "--as-of", "2023-06-30", "--plan", str(BASELINE), "--trials", "20",
+        "--out", str(tmp_path / "out"),
+    ]  # fmt: skip
+    code, _out, err = _run(argv, capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "needs a full year of closed-won deals before 2023 (2022-01-01 to 2022-12-31)" in err
+    assert "Export a longer period" in err and "--quotas FILE" in err
+    assert "quotas=Quotas" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_quota_rep_hired_after_the_date_is_left_out_with_a_note(tmp_path, capsys):
+    from spm_sim.book import load_book
+
+    reps = load_book(SNAPSHOT).reps
+    ids = list(reps.rep_id[reps.role == "AE"])
+    rows = [f"{r},2025-{m:02d},100000" for r in ids for m in range(1, 13)]
+    q = tmp_path / "q.csv"
+    q.write_text("rep_id,period,quota\n" + "\n".join(rows) + "\n")
+    argv = [
+        "track", "--book", str(SNAPSHOT), "--as-of", "2025-03-31", "--plan", str(BASELINE),
+        "--quotas", str(q), "--target", "120M", "--trials", "30", "--out", str(tmp_path / "o"),
+    ]  # fmt: skip
+    code, out, err = _run(argv, capsys)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "R084 (hired 2025-05-01)" in flat and "left out of this run until their hire" in flat
+    assert "the company's number, --target" in flat and "$120M target" in flat
+    reps_out = pd.read_csv(tmp_path / "o" / "forecast_reps.csv")
+    assert "R084" not in set(reps_out.rep_id)

@@ -12,7 +12,7 @@ from spm_sim.book import as_of, load_sample
 from spm_sim.comp import load_plan
 from spm_sim.errors import DataError
 from spm_sim.metrics import proportion_interval
-from spm_sim.track import forecast
+from spm_sim.track import forecast, tracking_quotas
 
 PLAN = load_plan("data/plans/baseline.yaml")
 QUARTERS = ["2025-01-31", "2025-03-31", "2025-06-30", "2025-09-30", "2025-10-31", "2025-11-30"]
@@ -35,18 +35,24 @@ def test_year_end_error_shrinks_as_the_year_advances(backtest):
     last = c.loc[[10, 11, 12], "abs_error_share"].mean()
     assert last < first
     assert last < 0.02
-    # the 80% band narrows month by month (allowing a small wobble between neighbours)
+    # the 80% band narrows month by month, allowing a wobble between neighbours: at
+    # 200 trials a P10-P90 spread has a Monte Carlo error of about 6% (normal draws:
+    # sd 0.16 sigma on 2.56 sigma), the change between two dates about 9%
     spread = c["spread"].to_numpy()
     assert spread[-1] == 0
-    assert (np.diff(spread) <= 0.05 * spread[:-1] + 1e-9).all()
+    assert (np.diff(spread) <= 0.15 * spread[:-1] + 1e-9).all()
+    assert (np.diff(spread[[0, 3, 6, 9, 11]]) < 0).all()  # quarter by quarter, strictly
     assert spread[0] > 4 * spread[9]
 
 
 def test_the_band_holds_the_truth_most_months(backtest):
     c = backtest.company
-    # an honest 80% band misses about 2 months in 12; the model before the
-    # company-level update and the won-amount correction missed 10 of 12
-    assert c["in_band"].sum() >= 8
+    # an honest 80% band misses about 2 of the 11 dates with anything left to draw (31
+    # December is the actual by construction); the model before the company-level
+    # update and the won-amount correction missed most of them
+    cov = backtest.coverage
+    assert cov["dates"] == 11 and not c["open"].iloc[-1]
+    assert cov["in_band"] >= 7
     assert (c["abs_error_share"] < 0.10).all()
     # the two parts of the rest of the year are each within 10% from April to August
     # (later, new business is a few millions and its share error means little)
@@ -81,7 +87,8 @@ def test_as_of_december_is_the_actual_year(book, backtest):
     assert last["mean"] == pytest.approx(last["actual"], abs=1e-6)
     assert last["p10"] == last["p90"]
     f = forecast(book, PLAN, "2025-12-31", trials=5, rng=2)
-    payroll = actual_payouts(as_of(book, "2025-12-31"), PLAN, 2025)
+    quotas = tracking_quotas(book, "2025-12-31")
+    payroll = actual_payouts(as_of(book, "2025-12-31"), PLAN, 2025, quotas=quotas)
     # company and every rep, every trial
     assert (f.bookings == payroll.bookings[None]).all()
     assert np.allclose(f.payout.total, payroll.payout.total[None], atol=1e-6)
@@ -91,7 +98,8 @@ def test_as_of_december_is_the_actual_year(book, backtest):
 def test_paid_to_date_is_the_payroll_to_the_cent(book, day):
     f = forecast(book, PLAN, day, trials=5, rng=1)
     with pytest.warns(Warning, match="no data"):
-        payroll = actual_payouts(as_of(book, day), PLAN, 2025)
+        quotas = tracking_quotas(book, day)
+        payroll = actual_payouts(as_of(book, day), PLAN, 2025, quotas=quotas)
     months = pd.Timestamp(day).month
     got = np.rint(f.paid_to_date * 100).astype(np.int64)
     assert np.array_equal(got[:, :months], payroll.paid_cents()[:, :months])

@@ -12,7 +12,7 @@ from spm_sim.actuals import actual_payouts
 from spm_sim.book import as_of, load_sample
 from spm_sim.comp import load_plan, standard_plan
 from spm_sim.errors import DataError
-from spm_sim.track import Forecast, forecast
+from spm_sim.track import Forecast, forecast, tracking_quotas
 
 PLAN = standard_plan()
 
@@ -30,7 +30,7 @@ def june(book) -> Forecast:
 def test_paid_to_date_is_the_payroll_to_the_cent(book, june):
     known = as_of(book, "2025-06-30")
     with pytest.warns(Warning, match="no data"):
-        payroll = actual_payouts(known, PLAN, 2025)
+        payroll = actual_payouts(known, PLAN, 2025, quotas=tracking_quotas(book, "2025-06-30"))
     assert june.rep_ids == payroll.rep_ids
     cents = payroll.paid_cents()
     got = np.rint(june.paid_to_date * 100).astype(np.int64)
@@ -60,7 +60,8 @@ def test_part_month_keeps_the_known_days(book):
 
 def test_as_of_december_is_the_actual_year(book):
     f = forecast(book, PLAN, "2025-12-31", trials=20, rng=0)
-    payroll = actual_payouts(as_of(book, "2025-12-31"), PLAN, 2025)
+    quotas = tracking_quotas(book, "2025-12-31")
+    payroll = actual_payouts(as_of(book, "2025-12-31"), PLAN, 2025, quotas=quotas)
     assert (f.bookings == payroll.bookings[None]).all()
     assert np.allclose(f.payout.total, payroll.payout.total[None], atol=1e-6)
     assert np.ptp(f.company_bookings) == 0 and np.ptp(f.incentive) == 0

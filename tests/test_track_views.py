@@ -65,19 +65,42 @@ def _h2(*monthly):
 # --- accruals ------------------------------------------------------------------------
 
 
-def test_closed_months_are_the_payroll_and_paid():
+def test_closed_months_are_the_payroll_and_paid_on_the_next_payday():
     table = accruals(example_forecast()).set_index("period")
     # R001 5,000 a month, R002 6,000, R003 10,000 (1x TCR on a year's quota of 1.2M)
-    for month in ("2025-01", "2025-04", "2025-06"):
+    for month in ("2025-01", "2025-04", "2025-05"):
         row = table.loc[month]
         assert row.status == "actual"
         assert row.expected == row.expected_low == row.expected_high == 21_000.0
         assert row.p10 == row.p90 == row.earned_to_date == row.paid == 21_000.0
         assert row.owed == 0.0 and row.to_accrue == 0.0
-    assert table.loc["2025", "paid"] == 126_000.0
+    # June is over but paid on 15 July: at the quarter close it is the liability
+    june = table.loc["2025-06"]
+    assert june.status == "actual" and june.earned_to_date == 21_000.0
+    assert june.paid == 0.0 and june.owed == 21_000.0
+    assert table.loc["2025-Q2", "owed"] == 21_000.0
+    assert table.loc["2025", "paid"] == 105_000.0
+    assert table.loc["2025", "owed"] == 21_000.0
+    # payday=None: a month counts as paid when it ends (nothing owed at a month end)
+    at_end = accruals(example_forecast(), payday=None).set_index("period")
+    assert at_end.loc["2025", "paid"] == 126_000.0 and at_end.loc["2025", "owed"] == 0.0
+    assert at_end.attrs["payday"] is None and table.attrs["payday"] == 15
     assert table.loc["2025-07", "status"] == "forecast"
     assert table.loc["2025-07", "earned_to_date"] == 0.0
     assert table.loc["2025", "status"] == "in progress"
+
+
+def test_payday_decides_what_is_paid():
+    fc = example_forecast(as_of="2025-07-15", trials=50)
+    on_day = accruals(fc).set_index("period")
+    before = accruals(fc, payday=16).set_index("period")
+    assert on_day.loc["2025-06", "paid"] == 21_000.0  # paid on 15 July, the as-of day
+    assert before.loc["2025-06", "paid"] == 0.0 and before.loc["2025-06", "owed"] == 21_000.0
+    # July so far is earned, on no payroll
+    assert on_day.loc["2025-07", "paid"] == 0.0 and on_day.loc["2025-07", "owed"] > 0
+    for bad in (0, 32, 1.5, True):
+        with pytest.raises(ValueError, match="payday must be a day of the month"):
+            accruals(fc, payday=bad)
 
 
 def test_mid_month_earnings_are_owed_not_paid():
@@ -87,6 +110,8 @@ def test_mid_month_earnings_are_owed_not_paid():
     # half of June booked by the 15th: 10,500 earned, on no payroll yet
     assert june.earned_to_date == pytest.approx(10_500.0)
     assert june.paid == 0.0 and june.owed == pytest.approx(10_500.0)
+    # May's payroll ran on 15 June: May is paid
+    assert table.loc["2025-05", "paid"] == 21_000.0
     assert table.loc["2025", "paid"] == pytest.approx(105_000.0)
     assert table.loc["2025-Q2", "status"] == "in progress"
     assert june.expected_low < june.expected < june.expected_high
@@ -168,7 +193,10 @@ def test_compare_separates_noise_from_a_real_change(tmp_path):
     diff = compare_accruals(first, before).set_index("period")
     assert diff.loc["2025-06", "status_previous"] == "forecast"
     assert diff.loc["2025-06", "status"] == "actual"
-    assert diff.loc["2025-06", "paid_change"] == 21_000.0
+    # June is earned, on July's payroll; May's payroll ran on 15 June
+    assert diff.loc["2025-06", "earned_change"] == 21_000.0
+    assert diff.loc["2025-06", "paid_change"] == 0.0
+    assert diff.loc["2025-05", "paid_change"] == 21_000.0
     # a rep who booked nothing more: a real change of the year's cost
     fc = example_forecast(rng=1)
     slow = forecast_from_draws(
@@ -386,6 +414,32 @@ def test_thin_coverage_per_rep_and_region():
     assert math.isnan(thin.loc["R001", "low"])
 
 
+def test_default_coverage_rule_is_half_the_company_coverage():
+    # each rep: 300k booked, 900k of quota left, 600k expected in the rest of the year
+    fc = _fixed(standard_plan(threshold=0.0), _h1(50e3, 50e3, 50e3), _h2(100e3, 100e3, 100e3))
+    pipe = pd.DataFrame(
+        {"rep_id": ["R001", "R002", "R003"], "amount": [90e3, 700e3, 1.7e6], "p_win": [0.5] * 3}
+    )
+    fc = type(fc)(**{**fc.__dict__, "pipeline": pipe})
+    company = 2.49e6 / 1.8e6  # open pipeline over the expected rest of the year
+    table = early_warnings(fc, risk_below=0.0)
+    thin = table[table.kind == "thin coverage"].set_index("who")
+    # R002 covers 0.78x, below the company's 1.38x but above half of it: not named
+    assert thin.index.tolist() == ["R001"]
+    assert thin.loc["R001", "value"] == pytest.approx(0.1)
+    assert thin.loc["R001", "effect"] == pytest.approx(0.5 * company * 900e3 - 90e3)
+    assert "half the company's 1.4x" in thin.loc["R001", "message"]
+
+
+def test_warnings_run_from_the_most_money_at_stake():
+    fc = _fixed(standard_plan(threshold=0.0), _h1(10e3, 40e3, 20e3), _h2(10e3, 40e3, 20e3))
+    risk = early_warnings(fc, risk_below=0.5)
+    risk = risk[risk.kind == "at risk"]
+    # short of 1.2M at year end: R001 1.08M, R003 0.96M, R002 0.72M
+    assert risk["who"].tolist() == ["R001", "R003", "R002"]
+    assert risk["effect"].is_monotonic_decreasing
+
+
 def test_bad_thresholds_are_refused():
     with pytest.raises(ValueError, match="risk_below must be a probability"):
         early_warnings(example_forecast(), risk_below=30)
@@ -410,9 +464,14 @@ def test_sample_accruals(sample_forecast):
     table = accruals(fc).set_index("period")
     closed = table[table.status == "actual"]
     assert set(closed.index) == {"2025-Q1", "2025-Q2"} | {f"2025-{m:02d}" for m in range(1, 7)}
-    assert np.allclose(closed["expected"], closed["paid"], rtol=0, atol=0.005)
-    assert (closed["owed"] == 0).all() and (closed["expected_low"] == closed["expected"]).all()
-    assert table.loc["2025", "paid"] == pytest.approx(float(fc.paid_to_date.sum()), abs=0.005)
+    assert np.allclose(closed["expected"], closed["earned_to_date"], rtol=0, atol=0.005)
+    assert (closed["expected_low"] == closed["expected"]).all()
+    # June's payroll runs on 15 July: June is owed, everything before it paid
+    june = float(fc.paid_to_date[:, 5].sum())
+    assert june > 0 and closed.loc["2025-06", "owed"] == pytest.approx(june, abs=0.005)
+    assert (closed.drop(["2025-06", "2025-Q2"])["owed"] == 0).all()
+    total = float(fc.paid_to_date.sum())
+    assert table.loc["2025", "paid"] == pytest.approx(total - june, abs=0.005)
     year = table.loc["2025"]
     assert year.expected_low < year.expected < year.expected_high
     assert year.p10 < year.p50 < year.p90 and year.to_accrue > 0
@@ -439,6 +498,11 @@ def test_sample_early_warnings(sample_forecast):
     table = early_warnings(sample_forecast, regions=regions)
     assert set(table.kind) <= {"at risk", "thin coverage", "cap binds", "gate fails", "decelerator"}
     assert (table[table.kind == "at risk"]["value"] < 0.3).all()
+    # the default coverage rule names the reps clearly short, not half the team
+    thin = table[(table.kind == "thin coverage") & (table.level == "rep")]
+    assert 0 < len(thin) <= sample_forecast.n_reps // 4
+    for _, rows in table.groupby(["kind", "level"]):
+        assert rows["effect"].is_monotonic_decreasing
     assert table["message"].str.len().gt(40).all()
     assert table["currency"].eq("USD").all()
 
@@ -495,7 +559,11 @@ def test_as_of_the_year_end_every_view_is_final():
     assert set(board.p_quota.dropna()) <= {0.0, 1.0}
     assert np.allclose(board.attainment_p50, board.attainment_to_date)
     year = accruals(fc).set_index("period").loc["2025"]
-    assert year.status == "actual" and year.expected == pytest.approx(year.paid, abs=0.01)
+    assert year.status == "actual"
+    assert year.expected == pytest.approx(year.earned_to_date, abs=0.01)
+    # December is paid in January: at the year end it is owed
+    december = float(fc.paid_to_date[:, 11].sum())
+    assert december > 0 and year.owed == pytest.approx(december, abs=0.01)
     assert year.to_accrue == pytest.approx(0.0, abs=0.01)
 
 
@@ -507,4 +575,5 @@ def test_per_rep_accruals_round_trip_and_compare(tmp_path):
     diff = compare_accruals(now, back)
     assert len(diff) == 3 * 17 and diff.columns[:2].tolist() == ["rep_id", "rep_name"]
     june = diff[(diff.rep_id == "R003") & (diff.period == "2025-06")].iloc[0]
-    assert june.rep_name == "Cy Example" and june.paid_change == 10_000.0
+    assert june.rep_name == "Cy Example" and june.earned_change == 10_000.0
+    assert june.paid_change == 0.0  # on the July payroll

@@ -26,11 +26,15 @@ Definitions (every amount in the forecast's currency)
     What the payroll owes on the deals known at the as-of date for the period's
     months through the as-of month (``Forecast.paid_to_date``).
 ``paid``
-    The part of ``earned_to_date`` in months whose end is on or before the as-of
-    date: those months' payrolls have run.
+    The part of ``earned_to_date`` in months whose payroll has run by the as-of
+    date. A payroll pays a month's incentive after the month closes: by default on
+    day ``payday=15`` of the following month (the day is that month's last when it
+    is shorter). ``payday=None`` counts a month paid as soon as it ends.
 ``owed``
-    ``earned_to_date - paid``: earned in the as-of month but not yet on a payroll
-    (0 when the as-of date is a month end).
+    ``earned_to_date - paid``: earned but on no payroll yet, the liability to book at
+    a period close. At a month end it is that month's earnings (with the default
+    payday: a quarter close owes the quarter's last month), and in the middle of a
+    month the month so far plus the month before until its payday.
 ``to_accrue``
     ``expected - earned_to_date``: the cost still expected to be earned in the
     period, with the interval of ``expected`` (``earned_to_date`` is known).
@@ -64,6 +68,7 @@ __all__ = [
     "compare_accruals",
     "forecast_from_draws",
     "month_status",
+    "payroll_dates",
     "example_forecast",
 ]
 
@@ -129,6 +134,44 @@ def _periods(year: int) -> list[tuple[str, str, list[int]]]:
     return out
 
 
+def _check_payday(payday: int | None) -> int | None:
+    if payday is None:
+        return None
+    if isinstance(payday, bool) or not isinstance(payday, (int, np.integer)):
+        raise ValueError(
+            f"payday must be a day of the month (1-31) or None; got {payday!r}. It is the "
+            "day of the following month on which a month's incentive is paid."
+        )
+    if not 1 <= int(payday) <= 31:
+        raise ValueError(
+            f"payday must be a day of the month from 1 to 31 (or None: paid at the month's "
+            f"end); got {payday}."
+        )
+    return int(payday)
+
+
+def payroll_dates(year: int, payday: int | None = 15) -> list[pd.Timestamp]:
+    """The day each month of ``year`` is paid: ``payday`` of the month after.
+
+    Examples
+    --------
+    >>> [f"{d:%Y-%m-%d}" for d in payroll_dates(2025)[:2]]
+    ['2025-02-15', '2025-03-15']
+    >>> f"{payroll_dates(2025, 31)[0]:%Y-%m-%d}", f"{payroll_dates(2025, None)[11]:%Y-%m-%d}"
+    ('2025-02-28', '2025-12-31')
+    """
+    payday = _check_payday(payday)
+    out = []
+    for m in range(1, 13):
+        end = _month_bounds(year, m)[1]
+        if payday is None:
+            out.append(end)
+            continue
+        nxt = end + pd.Timedelta(days=1)
+        out.append(nxt.replace(day=min(payday, nxt.days_in_month)))
+    return out
+
+
 def _status(statuses: Sequence[str], months: Sequence[int]) -> str:
     own = [statuses[m] for m in months]
     if all(s == "actual" for s in own):
@@ -166,10 +209,12 @@ def _table(
     by: str,
     level: float,
     prefix: dict[str, Any] | None = None,
+    payday: int | None = 15,
 ) -> list[dict[str, Any]]:
     """Rows of one cost array ``(n_trials, 12)`` with earnings ``(12,)``."""
     statuses = month_status(forecast.year, forecast.as_of)
     closed = np.array([s == "actual" for s in statuses])
+    on_payroll = np.array([d <= forecast.as_of for d in payroll_dates(forecast.year, payday)])
     # a month that has ended is the same in every trial: its cost is the payroll's
     # (in cents), so an actual period's expected cost is exactly what was paid
     cost = np.array(cost, dtype=float)
@@ -181,7 +226,7 @@ def _table(
         start = _month_bounds(forecast.year, months[0] + 1)[0]
         end = _month_bounds(forecast.year, months[-1] + 1)[1]
         known = float(earned[months].sum())
-        paid = float(earned[months][closed[months]].sum())
+        paid = float(earned[months][on_payroll[months]].sum())
         row: dict[str, Any] = dict(prefix or {})
         row |= {
             "period": label,
@@ -197,10 +242,12 @@ def _table(
     return rows
 
 
-def _frame(rows: list[dict[str, Any]], forecast: Forecast, level: float, who: str) -> pd.DataFrame:
+def _frame(
+    rows: list[dict[str, Any]], forecast: Forecast, level: float, who: str, payday: int | None
+) -> pd.DataFrame:
     lead = ["rep_id", "rep_name"] if who == "rep" else []
     frame = pd.DataFrame(rows, columns=[*lead, *COLUMNS])
-    frame.attrs.update(_provenance(forecast, level) | {"by": who})
+    frame.attrs.update(_provenance(forecast, level) | {"by": who, "payday": payday})
     return frame
 
 
@@ -223,7 +270,9 @@ def _check_by(by: str) -> str:
     return by
 
 
-def accruals(forecast: Forecast, *, by: str = "all", level: float = 0.95) -> pd.DataFrame:
+def accruals(
+    forecast: Forecast, *, by: str = "all", level: float = 0.95, payday: int | None = 15
+) -> pd.DataFrame:
     """The company's incentive cost of the year, each quarter and each month.
 
     Parameters
@@ -234,6 +283,9 @@ def accruals(forecast: Forecast, *, by: str = "all", level: float = 0.95) -> pd.
         December) or one kind.
     level : float, default 0.95
         Confidence level of the intervals (Monte Carlo error only).
+    payday : int or None, default 15
+        The day of the following month on which the payroll pays a month's
+        incentive (:func:`payroll_dates`); None: a month is paid when it ends.
 
     Returns
     -------
@@ -248,7 +300,7 @@ def accruals(forecast: Forecast, *, by: str = "all", level: float = 0.95) -> pd.
         ``to_accrue`` (``expected - earned_to_date``) with its interval;
         ``earned_to_date``, ``paid``, ``owed`` (see the module's definitions).
         ``attrs``: ``as_of``, ``plan``, ``year``, ``currency``, ``seed``,
-        ``trials``, ``level``, ``package_version``, ``by`` (``"company"``).
+        ``trials``, ``level``, ``package_version``, ``by`` (``"company"``), ``payday``.
 
     Examples
     --------
@@ -257,10 +309,12 @@ def accruals(forecast: Forecast, *, by: str = "all", level: float = 0.95) -> pd.
     >>> fc = example_forecast()
     >>> table = accruals(fc)
     >>> table[["period", "status", "earned_to_date", "paid", "owed"]].head(3)
-        period       status  earned_to_date      paid  owed
-    0     2025  in progress        126000.0  126000.0   0.0
-    1  2025-Q1       actual         63000.0   63000.0   0.0
-    2  2025-Q2       actual         63000.0   63000.0   0.0
+        period       status  earned_to_date      paid     owed
+    0     2025  in progress        126000.0  105000.0  21000.0
+    1  2025-Q1       actual         63000.0   63000.0      0.0
+    2  2025-Q2       actual         63000.0   42000.0  21000.0
+
+    June's incentive is paid on 15 July: at the quarter close it is owed.
     >>> year = table.iloc[0]
     >>> bool(year.expected_low < year.expected < year.expected_high)
     True
@@ -268,12 +322,16 @@ def accruals(forecast: Forecast, *, by: str = "all", level: float = 0.95) -> pd.
     True
     """
     _check_by(by)
+    payday = _check_payday(payday)
     cost = forecast.payout.by_period.sum(axis=1)  # (trials, 12)
     earned = np.asarray(forecast.paid_to_date, dtype=float).sum(axis=(0, 2))
-    return _frame(_table(forecast, cost, earned, by, level), forecast, level, "company")
+    rows = _table(forecast, cost, earned, by, level, payday=payday)
+    return _frame(rows, forecast, level, "company", payday)
 
 
-def accruals_by_rep(forecast: Forecast, *, by: str = "year", level: float = 0.95) -> pd.DataFrame:
+def accruals_by_rep(
+    forecast: Forecast, *, by: str = "year", level: float = 0.95, payday: int | None = 15
+) -> pd.DataFrame:
     """Each rep's incentive cost of the year (or of each quarter or month).
 
     Parameters
@@ -281,6 +339,8 @@ def accruals_by_rep(forecast: Forecast, *, by: str = "year", level: float = 0.95
     forecast : Forecast
     by : {"year", "quarter", "month", "all"}, default "year"
     level : float, default 0.95
+    payday : int or None, default 15
+        As in :func:`accruals`.
 
     Returns
     -------
@@ -291,20 +351,21 @@ def accruals_by_rep(forecast: Forecast, *, by: str = "year", level: float = 0.95
     Examples
     --------
     >>> table = accruals_by_rep(example_forecast())
-    >>> table[["rep_id", "earned_to_date", "paid"]]
-      rep_id  earned_to_date     paid
-    0   R001         30000.0  30000.0
-    1   R002         36000.0  36000.0
-    2   R003         60000.0  60000.0
+    >>> table[["rep_id", "earned_to_date", "paid", "owed"]]
+      rep_id  earned_to_date     paid     owed
+    0   R001         30000.0  25000.0   5000.0
+    1   R002         36000.0  30000.0   6000.0
+    2   R003         60000.0  50000.0  10000.0
     """
     _check_by(by)
+    payday = _check_payday(payday)
     by_period = forecast.payout.by_period  # (trials, reps, 12)
     earned = np.asarray(forecast.paid_to_date, dtype=float).sum(axis=2)  # (reps, 12)
     rows = []
     for r, (rep_id, name) in enumerate(zip(forecast.rep_ids, forecast.rep_names, strict=True)):
         prefix = {"rep_id": rep_id, "rep_name": name}
-        rows += _table(forecast, by_period[:, r, :], earned[r], by, level, prefix)
-    return _frame(rows, forecast, level, "rep")
+        rows += _table(forecast, by_period[:, r, :], earned[r], by, level, prefix, payday)
+    return _frame(rows, forecast, level, "rep", payday)
 
 
 # --- saved runs ------------------------------------------------------------------------
@@ -355,7 +416,9 @@ def save_accruals(table: pd.DataFrame, path: str | Path) -> Path:
             "seed, trials and level)"
         )
     meta = {
-        k: table.attrs[k] for k in (*_SIDECAR_KEYS, "package_version", "by") if k in table.attrs
+        k: table.attrs[k]
+        for k in (*_SIDECAR_KEYS, "package_version", "by", "payday")
+        if k in table.attrs
     }
     meta["columns"] = list(map(str, table.columns))
     write_csv(table, path)

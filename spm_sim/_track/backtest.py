@@ -72,7 +72,9 @@ class Backtest:
         ``pipeline_expected, pipeline_actual`` (the open pipeline's wins by 31 December
         credited to the forecast's reps), ``new_expected, new_actual`` (the rest of
         what those reps book after the date), ``other_reps`` (booked by reps not
-        in the forecast: hired after the date), ``seconds``.
+        in the forecast: hired after the date), ``open`` (False when nothing was
+        left to draw, as of 31 December: the forecast is the actual by construction,
+        and :attr:`coverage` leaves it out), ``seconds``.
     pairs : DataFrame
         One row per (as-of date, rep): ``as_of, rep_id, quota, actual, p_quota,
         made`` (actual >= quota), ``expected``.
@@ -102,6 +104,25 @@ class Backtest:
     pipeline: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    @property
+    def coverage(self) -> dict[str, Any]:
+        """How often the actual fell in the 80% band, over the dates with anything open.
+
+        Returns
+        -------
+        dict
+            ``dates`` (as-of dates with a rest of the year to draw), ``in_band``,
+            ``above_p90`` and ``below_p10`` (counts over them), ``mean_abs_error_share``.
+        """
+        c = self.company[self.company["open"]]
+        return {
+            "dates": len(c),
+            "in_band": int(c["in_band"].sum()),
+            "below_p10": int(c["below_p10"].sum()),
+            "above_p90": int((~c["in_band"] & ~c["below_p10"]).sum()),
+            "mean_abs_error_share": float(c["abs_error_share"].mean()) if len(c) else np.nan,
+        }
+
     def to_markdown(self) -> str:
         """The three tables as Markdown (millions of the currency for money)."""
         c = self.company
@@ -115,6 +136,14 @@ class Backtest:
                 f"{r.p50 / 1e6:.1f}M | {r.p90 / 1e6:.1f}M | {r.actual / 1e6:.1f}M | "
                 f"{r.error_share:+.1%} | {'yes' if r.in_band else 'no'} |"
             )
+        cov = self.coverage
+        lines += [
+            "",
+            f"The actual lies in the P10-P90 band at {cov['in_band']} of the {cov['dates']} "
+            f"dates with anything left to forecast (below P10 at {cov['below_p10']}, above "
+            f"P90 at {cov['above_p90']}); mean absolute error "
+            f"{cov['mean_abs_error_share']:.1%}.",
+        ]
         lines += [
             "",
             "| P(quota) | pairs | reps | predicted | observed | Wilson "
@@ -346,6 +375,7 @@ def forecast_backtest(
                     "new_expected": float(f.new_business.sum(axis=(1, 2)).mean()),
                     "new_actual": after - pipe_actual,
                     "other_reps": truth - float(rep_actual.sum()),
+                    "open": f.first_open_month < 12,
                     "seconds": time.perf_counter() - tick,
                 }
             )

@@ -22,9 +22,13 @@ Three parts, each drawn per trial on streams of its own (see :func:`forecast`):
    factor (seasonality x trend x ramp, employment share included) and ``e_m`` the
    share of month ``m`` elapsed (the as-of month pro rata), and the mean log deal
    size updated normal-normal with the year's deal sizes. In a month ``m`` after the
-   date the rate is multiplied by ``(1 - e_m) F_m``, ``F_m`` the share of the
-   month's deals created after the date (:func:`.pipeline.cycle_share`, from the
-   history's won cycles), so deals already in the pipeline are not counted twice.
+   date the rate is multiplied by ``(1 - e_m) S_m``, ``S_m = s_0 + (1 - s_0) F_m``
+   the share of the month's deals still to come that are created after the date:
+   ``F_m`` from the history's won cycles over the month's days left
+   (:func:`.walk.cycle_share`), ``s_0`` the share of bookings that came through no
+   opportunity (:func:`_direct_share`), so deals already in the pipeline are not
+   counted twice. The pipeline's win rates move with the trial's company factor of
+   new business (one company shock, ``SHARED_SHOCK``).
    The company's level, trend and shock are drawn as :func:`spm_sim.simulate.simulate`
    draws them.
 
@@ -67,11 +71,15 @@ from spm_sim.random import RngLike, pipeline_rng, seed_sequence, trial_rng, work
 from spm_sim.scenario import Scenario
 
 from .known import as_of_day, elapsed, first_month, known_to_date, tracked_year
-from .pipeline import PipelineModel, _stage_codes, fit_pipeline
+from .pipeline import PipelineModel, _stage_codes, _status, fit_pipeline
 from .result import Forecast
 from .walk import cycle_share, simulate_pipeline
 
 __all__ = ["forecast"]
+
+#: Whether the pipeline's win rates move with the new business's company factor of the
+#: same trial (its level, trend and month shock): one company shock for the whole year.
+SHARED_SHOCK = True
 
 
 def _ytd_model(
@@ -210,27 +218,67 @@ def _rep_positions(known_book: Book, opps: pd.DataFrame, rep_ids, day) -> np.nda
     return np.where(gone, -1, pos).astype(np.int64)
 
 
-def _fallback_share(base, known_book, year, day, opps, rep_pos) -> np.ndarray:
-    """New business's share of each rep-month without a pipeline history, (R, 12).
+def _fallback_share(expected, year, day, opps, rep_pos) -> np.ndarray:
+    """New business's share of each rep's rest of the year without a pipeline history, (R, 12).
 
-    The CRM's probabilities put ``E_pipe[r, m]`` in month ``m`` (that of the expected
-    close date); the model (updated on the year to date) expects ``E[r, m]`` in all.
-    New business is the rest, ``max(1 - E_pipe / E, 0)``: the pipeline is not
-    counted twice, in expectation.
+    ``expected`` (R, 12) is what the model (updated on the year to date) expects each
+    rep to book in the rest of the year, deals in the pipeline or not. The CRM's
+    probabilities put ``P_r`` of it in the pipeline's wins in the year; new business is
+    the rest of the rep's year, ``max(1 - P_r / E_r, 0)`` of the model's rate in every
+    month left: in expectation the rep's year is ``max(E_r, P_r)``, the pipeline is not
+    counted twice, and a pipeline due in another month than the model expects does not
+    add to the year (opportunities expected after the year do not count in ``P_r``).
     """
-    full, _ = _ytd_model(base, known_book, year, day, np.ones(12))
-    expected = full.expected_bookings()
+    whole = expected.sum(axis=1)
     first = first_month(day, year)
     ecd = pd.DatetimeIndex(opps["expected_close_date"])
-    month = np.where(ecd.year < year, first, ecd.month.to_numpy() - 1)
-    month = np.maximum(month, first)
-    ok = (rep_pos >= 0) & (ecd.year <= year)
+    ok = (rep_pos >= 0) & (ecd.year <= year) & (first < 12)
     weight = opps["probability"].to_numpy(float) * opps["amount"].to_numpy(float)
-    pipe = np.zeros_like(expected)
-    np.add.at(pipe, (rep_pos[ok], month[ok]), weight[ok])
+    pipe = np.bincount(rep_pos[ok], weights=weight[ok], minlength=whole.size)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(expected > 0, 1.0 - pipe / np.where(expected > 0, expected, 1.0), 1.0)
-    return np.clip(share, 0.0, 1.0)
+        share = np.where(whole > 0, 1.0 - pipe / np.where(whole > 0, whole, 1.0), 1.0)
+    return np.broadcast_to(np.clip(share, 0.0, 1.0)[:, None], expected.shape).copy()
+
+
+def _direct_share(known_book: Book, day: pd.Timestamp, since: pd.Timestamp | None) -> float:
+    """The share of bookings (by amount) that went through no opportunity.
+
+    Over the bookings dated from ``since`` (the day the book's opportunity history is
+    complete from) to ``day``, at most 24 months: those linked to no won opportunity
+    by ``pipeline.deal_id`` (renewals, self-serve orders) are always new business.
+    Without a ``deal_id`` column the won opportunities' amount stands in for the
+    linked bookings. 0 when nothing can be told.
+    """
+    if since is None:
+        return 0.0
+    start = max(pd.Timestamp(since), day - pd.DateOffset(months=24))
+    deals = known_book.bookings
+    deals = deals[(deals["date"] >= start) & (deals["date"] <= day)]
+    total = float(deals["amount"].sum())
+    if total <= 0:
+        return 0.0
+    pipe = known_book.pipeline
+    status = _status(pipe)
+    closed = pd.to_datetime(pipe["closed_date"]) if "closed_date" in pipe.columns else None
+    if closed is None:
+        return 0.0
+    won = (status == "won") & (closed <= day).to_numpy()
+    if "deal_id" in pipe.columns and pipe["deal_id"].notna().any():
+        linked = set(pipe.loc[won, "deal_id"].dropna().astype(str))
+        direct = ~deals["deal_id"].astype(str).isin(linked)
+        return float(deals.loc[direct, "amount"].sum()) / total
+    won &= (closed >= start).to_numpy()
+    return float(np.clip(1.0 - float(pipe.loc[won, "amount"].sum()) / total, 0.0, 1.0))
+
+
+def _history_start(known_book: Book, pmodel: PipelineModel | None) -> pd.Timestamp | None:
+    """The first day the book's opportunity history is complete from (None: no history)."""
+    since = getattr(known_book, "opportunities_from", None)
+    if since is not None and not pd.isna(since):
+        return pd.Timestamp(since)
+    if pmodel is None:
+        return None
+    return pmodel.history_from
 
 
 def _open_pipeline(known_book: Book) -> pd.DataFrame:
@@ -248,10 +296,41 @@ def _new_logo(known_book: Book, opps: pd.DataFrame) -> np.ndarray:
     return ~opps["account_id"].astype(str).isin(seen).to_numpy()
 
 
+def _first_logo(won_at: np.ndarray, account: np.ndarray, new_logo: np.ndarray) -> np.ndarray:
+    """Which wins (trials, opportunities) are a new account's first win in their trial.
+
+    An account without a deal at the date becomes a new logo once: with two of its
+    opportunities won in a trial, the earlier (the first in the table on the same
+    month) counts, the other is a second deal of the account.
+    """
+    out = np.zeros(won_at.shape, dtype=bool)
+    t_idx, j_idx = np.nonzero((won_at >= 0) & new_logo[None, :])
+    if not t_idx.size:
+        return out
+    key = t_idx.astype(np.int64) * (int(account.max()) + 1) + account[j_idx]
+    order = np.lexsort((j_idx, won_at[t_idx, j_idx], key))
+    ks = key[order]
+    first = np.r_[True, ks[1:] != ks[:-1]]
+    keep = order[first]
+    out[t_idx[keep], j_idx[keep]] = True
+    return out
+
+
 def _pipeline_measures(
-    plan: Plan, won_at: np.ndarray, rep: np.ndarray, amount: np.ndarray, product, new_logo, shape
+    plan: Plan,
+    won_at: np.ndarray,
+    rep: np.ndarray,
+    amount: np.ndarray,
+    product,
+    new_logo,
+    shape,
+    account: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Bookings and the plan's counted measures of the won opportunities, (T, R, 12)."""
+    """Bookings and the plan's counted measures of the won opportunities, (T, R, 12).
+
+    ``account`` (codes, one per opportunity) makes a new account a new logo once per
+    trial (its first win); without it every win on a new account counts.
+    """
     n_t = won_at.shape[0]
     n_r, n_p = shape
     hit = (won_at >= 0) & (rep[None, :] >= 0)
@@ -260,6 +339,7 @@ def _pipeline_measures(
     size = n_t * n_r * n_p
     bookings = np.bincount(flat, weights=amount[j_idx], minlength=size).reshape(n_t, n_r, n_p)
     out: dict[str, np.ndarray] = {}
+    logo: np.ndarray | None = None
     for m in plan.measures:
         if m.kind == "score":
             continue
@@ -267,7 +347,13 @@ def _pipeline_measures(
         if m.product is not None:
             keep &= product[j_idx] == m.product
         if m.kind == "new_logos":
-            keep &= new_logo[j_idx]
+            if logo is None:
+                logo = (
+                    _first_logo(won_at, account, new_logo)
+                    if account is not None
+                    else (won_at >= 0) & new_logo[None, :]
+                )
+            keep &= logo[t_idx, j_idx]
         w = amount[j_idx][keep] if m.kind == "bookings" else None
         out[m.name] = np.bincount(flat[keep], weights=w, minlength=size).reshape(n_t, n_r, n_p)
     return bookings, out
@@ -318,8 +404,10 @@ def forecast(
     year : int, optional
         The year tracked; default the as-of date's year.
     quotas : Quotas, optional
-        The year's quotas; default ``quotas_from_history`` on the book as of the date
-        with no growth, as the payroll (:func:`spm_sim.actuals.actual_payouts`) sets them.
+        The year's quotas; default :func:`tracking_quotas`: the payroll's rule
+        (``quotas_from_history``, no growth) applied once, as of 31 December before the
+        year, for the reps on the book then, with reps hired later added on top, so the
+        quotas of months already paid do not move between runs.
     trials : int, default 2000
     rng : int, SeedSequence or Generator, optional
         The run's root (default 0). Trial ``t`` draws its new business on stream
@@ -372,11 +460,20 @@ def forecast(
     known_book = as_of(book, day)
     known = known_to_date(known_book, plan, year, quotas, scores)
     rep_ids = known.rep_ids
-    notes: list[str] = []
+    notes: list[str] = list(known.notes)
 
     opps = _open_pipeline(known_book)
-    pmodel = fit_pipeline(known_book.pipeline, known_book.stage_history, day)
+    since = getattr(known_book, "opportunities_from", None)
+    pmodel = fit_pipeline(
+        known_book.pipeline, known_book.stage_history, day, opportunities_from=since
+    )
     cycles = pmodel.cycle_days if pmodel is not None else np.empty(0)
+    if pmodel is not None and since is not None and not pd.isna(since):
+        notes.append(
+            f"The book's opportunity history is complete from {pd.Timestamp(since):%Y-%m-%d} "
+            "(book.yaml opportunities_from): opportunities created before it are left out of "
+            "the pipeline model, whose transitions are counted from that day on."
+        )
     if pmodel is None:
         if len(opps):
             notes.append(
@@ -391,6 +488,9 @@ def forecast(
         )
     base = fit_productivity(known_book, plan_year=year, rep_ids=list(rep_ids))
     rep_pos = _rep_positions(known_book, opps, rep_ids, day)
+    # the model's whole rest of the year (new business and the pipeline's wins together)
+    whole, _ = _ytd_model(base, known_book, year, day, np.ones(12))
+    direct = 0.0
     if not len(opps):
         share: np.ndarray = np.ones(12)
         notes.append(
@@ -398,9 +498,16 @@ def forecast(
             "as new business."
         )
     elif pmodel is None:
-        share = _fallback_share(base, known_book, year, day, opps, rep_pos)
+        share = _fallback_share(whole.expected_bookings(), year, day, opps, rep_pos)
     else:
-        share = cycle_share(cycles, day, year, weights=pmodel.cycle_amounts)
+        direct = _direct_share(known_book, day, _history_start(known_book, pmodel))
+        share = cycle_share(cycles, day, year, weights=pmodel.cycle_amounts, direct=direct)
+        notes.append(
+            f"{direct:.1%} of the bookings (by amount) since the opportunity history began "
+            "came through no opportunity (no won opportunity's deal_id): that share of "
+            "future deals is always new business, the rest is new business when created "
+            "after the as-of date (the won cycles)."
+        )
     model, ytd_info = _ytd_model(base, known_book, year, day, share)
     mix = None
     if plan.measures:
@@ -411,7 +518,6 @@ def forecast(
     if scenario is not None:
         # the loop projects the rest of the year with the whole model (new business
         # and the pipeline's wins together, in expectation)
-        whole, _ = _ytd_model(base, known_book, year, day, np.ones(12))
         seats = _seats_at(scenario, known_book, base, day, year)
         if seats is not None:
             model = _seat_draws(model, base, seats)
@@ -428,6 +534,11 @@ def forecast(
         opps["product"].astype(str).to_numpy(dtype=object) if len(opps) else np.empty(0, object)
     )
     new_logo = _new_logo(known_book, opps) if len(opps) else np.empty(0, bool)
+    account = (
+        pd.factorize(opps["account_id"].astype(str))[0].astype(np.int64)
+        if len(opps)
+        else np.empty(0, np.int64)
+    )
 
     root = seed_sequence(rng)
     shape = (len(rep_ids), 12)
@@ -448,12 +559,17 @@ def forecast(
     try:
         for a in range(0, n_trials, chunk_size):
             b = min(a + chunk_size, n_trials)
-            new, new_measures = _new_business(model, plan, mix, root, a, b, engine)
+            new, new_measures, company = _new_business(model, plan, mix, root, a, b, engine)
             won_at = simulate_pipeline(
-                pmodel, opps, day, year, [pipeline_rng(root, t) for t in range(a, b)]
+                pmodel,
+                opps,
+                day,
+                year,
+                [pipeline_rng(root, t) for t in range(a, b)],
+                company=company if SHARED_SHOCK else None,
             )
             pipe, pipe_measures = _pipeline_measures(
-                plan, won_at, rep_pos, amount, product, new_logo, shape
+                plan, won_at, rep_pos, amount, product, new_logo, shape, account
             )
             won = won_at >= 0
             won_any += won.sum(axis=0)
@@ -531,6 +647,8 @@ def forecast(
     info = {
         "seconds": time.perf_counter() - started,
         "new_business_share": share,
+        "direct_share": direct,
+        "expected_rest": whole.expected_bookings().sum(axis=1),
         "elapsed": elapsed(day, year),
         "model": model,
         "engine": engine,
@@ -580,23 +698,25 @@ def _new_business(
     start: int,
     stop: int,
     engine: str,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """New business of trials ``start..stop-1`` on their sales streams, (T, R, 12)."""
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """New business of trials ``start..stop-1`` on their sales streams, (T, R, 12), its
+    measures, and each trial's company factor by month (T, 12), mean 1."""
     shape = (model.n_reps, model.n_periods)
     n = stop - start
     out = np.empty((n, *shape))
+    company = np.ones((n, 12))
     measures = {m.name: np.zeros((n, *shape)) for m in plan.measures}
     for k, trial in enumerate(range(start, stop)):
         rng = trial_rng(root, trial)
         if engine == "summed":
-            out[k] = draw_summed(model, rng)
+            out[k], company[k] = draw_summed(model, rng, with_common=True)
             continue
-        counts, cell, sizes = draw_deals(model, rng)
+        counts, cell, sizes, company[k] = draw_deals(model, rng, with_common=True)
         out[k] = np.bincount(cell, weights=sizes, minlength=counts.size).reshape(shape)
         if plan.measures:
             for name, value in draw_measures(plan, mix, cell, sizes, shape, rng).items():
                 measures[name][k] = value
-    return out, measures
+    return out, measures, company
 
 
 def _behaviour_kernel(scenario, plan, known, base, whole, seats=None):
@@ -652,12 +772,13 @@ def _seats_at(scenario, known_book: Book, base: ProductivityModel, day, year) ->
     """The seats at the as-of date under the scenario's workforce block (None without).
 
     A seat is held by its rep on quota at the date. A rep on quota who left in the
-    year by the date leaves a vacant seat when no current rep took over their
-    accounts (at least half the accounts they sold to are, in the book as of the
-    date, unowned or still theirs): the block's backfill rule applies from their
-    leaving month ``L``, vacant through ``L + backfill_lag_months`` and a new hire
-    after, starting no earlier than the first month left (nobody was hired by the
-    date). Nothing of the leaver's own is drawn after they left; what the seat
+    year by the date leaves a vacant seat unless it was filled: a rep of their
+    region hired since (:func:`_successors`) or current reps at work on most of their
+    accounts since they left (:func:`_taken_over`). Both read dated facts, never the
+    accounts' owners, which are as at the book's snapshot. The block's backfill rule
+    applies from their leaving month ``L``, vacant through ``L + backfill_lag_months``
+    and a new hire after, starting no earlier than the first month left (nobody was
+    hired by the date). Nothing of the leaver's own is drawn after they left; what the seat
     books from the date on (the vacancy's share, the new hire) is credited to the
     leaver's row, the seat, and paid at its quota and target incentive.
     """
@@ -680,13 +801,13 @@ def _seats_at(scenario, known_book: Book, base: ProductivityModel, day, year) ->
     vacant = np.full(len(rep_ids), -1, dtype=np.int64)
     ramp = np.array(base.ramp, dtype=float, copy=True)
     term = reps["term_date"].reindex(rep_ids)
-    owners = _account_owners(known_book)
     current = set(reps.index[reps["term_date"].isna() | (reps["term_date"] > day)])
     left = []
+    successor = _successors(reps, reps["term_date"], day, current)
     for r, when in enumerate(term):
         if pd.isna(when) or when > day or when.year != year or start >= 12:
             continue
-        if _taken_over(known_book, owners, current, rep_ids[r]):
+        if rep_ids[r] in successor or _taken_over(known_book, current, rep_ids[r], when, day):
             continue
         month = int(when.month) - 1
         vacant[r] = max(month + wf.backfill_lag_months + 1 - start, 0)
@@ -704,24 +825,61 @@ def _seats_at(scenario, known_book: Book, base: ProductivityModel, day, year) ->
     return _SeatsAt(wf, roles, ramp, vacant, start, start_share, note)
 
 
-def _account_owners(known_book: Book) -> pd.Series:
-    """Each account's owner in the book as of the date ('' when unowned)."""
-    acc = known_book.accounts
-    if "rep_id" not in acc.columns:
-        return pd.Series(dtype=object)
-    owner = acc["rep_id"].astype(object).where(acc["rep_id"].notna(), "").astype(str)
-    return pd.Series(owner.to_numpy(), index=acc["account_id"].astype(str).to_numpy())
+#: A rep hired up to this many days before a leaver's last day can be their successor.
+HANDOVER_DAYS = 31
 
 
-def _taken_over(known_book: Book, owners: pd.Series, current: set, rep_id: str) -> bool:
-    """Whether current reps own at least half the accounts ``rep_id`` sold to."""
+def _successors(reps: pd.DataFrame, term: pd.Series, day: pd.Timestamp, current: set) -> dict:
+    """Leavers (by the date) whose seat a later hire of their region holds at the date.
+
+    Leavers are taken in the order they left; each gets the first current rep of
+    their region hired from :data:`HANDOVER_DAYS` before their last day to ``day``
+    not already matched to an earlier leaver. Hire and term dates are dated facts.
+    """
+    out: dict[str, str] = {}
+    if "region" not in reps.columns:
+        return out
+    region = reps["region"].astype(str)
+    hired = reps["hire_date"]
+    gone = term[term.notna() & (term <= day)].sort_values(kind="stable")
+    taken: set[str] = set()
+    for rep_id, when in gone.items():
+        lo = when - pd.Timedelta(days=HANDOVER_DAYS)
+        pool = reps.index[
+            (region == region.get(rep_id, "")) & (hired >= lo) & (hired <= day)
+        ].difference([rep_id, *taken])
+        pool = [r for r in pool if r in current]
+        if pool:
+            first = min(pool, key=lambda r: (hired[r], r))
+            out[str(rep_id)] = str(first)
+            taken.add(first)
+    return out
+
+
+def _taken_over(
+    known_book: Book, current: set, rep_id: str, left: pd.Timestamp, day: pd.Timestamp
+) -> bool:
+    """Whether current reps took over the accounts ``rep_id`` sold to, by ``day``.
+
+    Taken over when at least half of those accounts have a deal booked, or an
+    opportunity created, by a current rep (not the leaver) after the leaving date
+    ``left`` and on or before ``day``: dated facts, so the answer is the same
+    whatever the book's later account owners.
+    """
     deals = known_book.bookings
-    accounts = pd.unique(deals.loc[deals["rep_id"].astype(str) == rep_id, "account_id"].astype(str))
-    if not len(accounts) or not len(owners):
+    rep_col = deals["rep_id"].astype(str)
+    accounts = pd.unique(deals.loc[rep_col == rep_id, "account_id"].astype(str))
+    if not len(accounts):
         return False
-    now = owners.reindex(accounts).fillna("")
-    held = now.isin(current - {rep_id})
-    return bool(held.mean() >= 0.5)
+    others = current - {rep_id}
+    after = (deals["date"] > left) & (deals["date"] <= day) & rep_col.isin(others)
+    touched = set(deals.loc[after, "account_id"].astype(str))
+    pipe = known_book.pipeline
+    if len(pipe) and "account_id" in pipe.columns:
+        created = pd.to_datetime(pipe["created_date"])
+        new = (created > left) & (created <= day) & pipe["rep_id"].astype(str).isin(others)
+        touched |= set(pipe.loc[new, "account_id"].astype(str))
+    return bool(np.isin(accounts, list(touched)).mean() >= 0.5)
 
 
 def _seat_draws(

@@ -3,12 +3,15 @@
 :func:`known_to_date` pays the year on the book as of the date through
 :func:`spm_sim.actuals.actual_payouts` (so the months to date are the payroll's
 numbers, to the cent) or, before the year has any deal, sets its quotas as the
-payroll would and pays nothing yet.
+payroll would and pays nothing yet. Unless quotas are given, they are
+:func:`tracking_quotas`: set once, as of 31 December before the year, with the reps
+hired since added on top, so they do not move from one as-of date to the next.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,12 +19,21 @@ import numpy as np
 import pandas as pd
 
 from spm_sim.actuals import actual_payouts
-from spm_sim.book import Book
+from spm_sim.book import Book, as_of
 from spm_sim.comp import Plan, payout, round_money
-from spm_sim.errors import DataError
+from spm_sim.errors import DataError, PlausibilityWarning
+from spm_sim.productivity import exposure_months
 from spm_sim.quota import Quotas, QuotaSettings, quotas_from_history
 
-__all__ = ["Known", "known_to_date", "as_of_day", "tracked_year", "elapsed", "first_month"]
+__all__ = [
+    "Known",
+    "known_to_date",
+    "tracking_quotas",
+    "as_of_day",
+    "tracked_year",
+    "elapsed",
+    "first_month",
+]
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,8 @@ class Known:
     cancellations: dict[str, np.ndarray]
     active: np.ndarray  # (R, 12)
     paid: np.ndarray  # (R, 12, C) payroll money to date (0 after the as-of month)
+    notes: tuple[str, ...] = ()  # how the default quotas were set (for Forecast.notes)
+    quota_set: Quotas | None = None  # the default quotas used (None: quotas were given)
 
 
 def as_of_day(value: Any, what: str = "as_of") -> pd.Timestamp:
@@ -91,11 +105,18 @@ def known_to_date(known_book: Book, plan: Plan, year: int, quotas: Quotas | None
     """The payroll of the year on the book as of the date (or zeros before any deal)."""
     day = pd.Timestamp(known_book.snapshot_date)
     through = int(np.ceil(elapsed(day, year).sum()))  # months begun by the date
+    notes: tuple[str, ...] = ()
+    stable: Quotas | None = None
+    if quotas is None:  # the default: set at the start of the year (tracking_quotas)
+        stable, note = _start_of_year_quotas(known_book, year)
+        notes = (note,)
     if year in known_book.years:
         # the months after the date have no data by construction: the payroll is told
         # the year is complete so it does not warn about them (nothing else changes)
         book = replace(known_book, snapshot_date=pd.Timestamp(year=year, month=12, day=31))
-        paid = actual_payouts(book, plan, year, quotas=quotas, scores=scores)
+        paid = actual_payouts(
+            book, plan, year, quotas=quotas if quotas is not None else stable, scores=scores
+        )
         money = paid.paid_cents() / 100.0
         money[:, through:, :] = 0.0
         return Known(
@@ -108,6 +129,8 @@ def known_to_date(known_book: Book, plan: Plan, year: int, quotas: Quotas | None
             cancellations=dict(paid.cancellations),
             active=np.asarray(paid.active, dtype=float),
             paid=round_money(money),
+            notes=notes,
+            quota_set=stable,
         )
     if plan.currency != known_book.currency:
         raise DataError(
@@ -115,7 +138,11 @@ def known_to_date(known_book: Book, plan: Plan, year: int, quotas: Quotas | None
             f"{known_book.currency}; convert one of them first."
         )
     if quotas is None:
-        quotas = quotas_from_history(known_book, plan_year=year, settings=QuotaSettings(growth=0.0))
+        quotas = (
+            stable
+            if stable is not None
+            else quotas_from_history(known_book, plan_year=year, settings=_SETTINGS)
+        )
     reps = known_book.reps.set_index(known_book.reps["rep_id"].astype(str), drop=False)
     ids = [str(r) for r in quotas.rep_ids]
     missing = [r for r in ids if r not in reps.index]
@@ -168,6 +195,8 @@ def known_to_date(known_book: Book, plan: Plan, year: int, quotas: Quotas | None
         cancellations={},
         active=active,
         paid=round_money(money),
+        notes=notes,
+        quota_set=stable,
     )
 
 
@@ -176,3 +205,181 @@ def first_month(day: pd.Timestamp, year: int) -> int:
     if day.year < year:
         return 0
     return day.month - 1 if day.day < day.days_in_month else day.month
+
+
+#: The default quotas of a tracked year: the payroll's (history, no growth).
+_SETTINGS = QuotaSettings(growth=0.0)
+
+
+def tracking_quotas(book: Book, as_of_date: Any, *, year: int | None = None) -> Quotas:
+    """The quotas a tracked year is paid on by default: set at the start of the year.
+
+    The payroll's rule (:func:`spm_sim.quota.quotas_from_history`, no growth) applied
+    once, to the book as of 31 December before the year, for the reps on it then; a rep
+    hired after that day (and known at ``as_of_date``) gets the quota the same method
+    gives a rep hired during the plan year, added on top. So the quotas of the reps
+    already there never change during the year, and the payroll of a month already
+    closed does not change from one as-of date to the next unless its deals do. This is
+    what :func:`spm_sim.track.forecast` uses when it is given no ``quotas``.
+
+    Parameters
+    ----------
+    book : Book
+        The book, usually as of its snapshot (cut back to ``as_of_date`` here).
+    as_of_date : str, date or Timestamp
+        The last day known (inclusive), in ``year`` or 31 December before it.
+    year : int, optional
+        The year tracked; default the as-of date's year.
+
+    Returns
+    -------
+    Quotas
+        Per rep and month of ``year``. ``info`` holds ``set_on`` (the day the quotas of
+        the reps then on the book were set, ``"YYYY-MM-DD"``), ``added`` (the reps hired
+        since, whose quota is added on top), ``scale`` (what the hires' quotas of a
+        share-out that includes them, and so takes from the others, are multiplied by
+        to be added on top instead) and ``note`` (the sentence the forecast's notes
+        carry). ``basis`` gains ``added_after_start`` (bool); ``levels`` is empty (with
+        hires added on top, the reps no longer add up to a region's or the company's
+        share-out).
+
+    Raises
+    ------
+    DataError
+        If the as-of date is not a date or lies outside the book or the year, or the
+        history cannot set quotas (as :func:`spm_sim.quota.quotas_from_history`).
+
+    Notes
+    -----
+    With ``T`` the company target and ``W_0`` the sum of basis times capacity of the
+    reps on the book on 31 December, a rep ``r`` there keeps ``q_rm = T b_r c_rm / W_0``
+    (docs/model.md section 5); a rep ``h`` hired later gets ``q_hm = T b_h c_hm / W_0``
+    with ``b_h`` the region's median run rate and ``c_hm`` the capacity from the month
+    of hire, ramped: the same formula, without taking anything from the others. A rep
+    who leaves keeps the quota of the months employed (the month of leaving prorated
+    by the days employed, as the method does for a known leaver) and none after. When
+    the book's first deal is after 31 December before the year (a CRM export that
+    starts in the year), the quotas are set on the book as of the date instead, as
+    :func:`spm_sim.actuals.actual_payouts` sets them, and ``info["note"]`` says so.
+
+    Examples
+    --------
+    >>> from spm_sim.book import load_sample
+    >>> book = load_sample()
+    >>> march = tracking_quotas(book, "2025-03-31")
+    >>> june = tracking_quotas(book, "2025-06-30")
+    >>> march.info["set_on"], june.info["added"]
+    ('2024-12-31', ('R082', 'R083', 'R084'))
+    >>> r001 = [q.values[q.rep_ids.index("R001")] for q in (march, june)]
+    >>> bool((r001[0] == r001[1]).all())  # the same quota as of any date
+    True
+    >>> bool((june.values[june.rep_ids.index("R084"), :4] == 0).all())  # hired 1 May
+    True
+    """
+    day = as_of_day(as_of_date)
+    year = tracked_year(day, year)
+    known = as_of(_without_pipeline(book), day)
+    quotas, note = _start_of_year_quotas(known, year)
+    if quotas is None:
+        quotas = quotas_from_history(known, plan_year=year, settings=_SETTINGS)
+        info = dict(quotas.info, set_on=f"{day:%Y-%m-%d}", added=(), scale=1.0, note=note)
+        quotas = replace(quotas, info=info)
+    return quotas
+
+
+def _without_pipeline(book: Book) -> Book:
+    """The book without its opportunities: quotas read reps and deals only, and cutting
+    a pipeline back to a date has warnings of its own that do not concern them."""
+    return replace(
+        book,
+        pipeline=book.pipeline.iloc[:0],
+        stage_history=book.stage_history.iloc[:0],
+        opportunities_from=None,
+    )
+
+
+def _start_of_year_quotas(known_book: Book, year: int) -> tuple[Quotas | None, str]:
+    """The default quotas of ``year`` on the book as of its snapshot, and their note.
+
+    None (and a note saying why) when the book does not reach back to 31 December
+    before the year or no rep could be given a quota then: the caller then sets them
+    on the book as of the date, as before.
+    """
+    day = pd.Timestamp(known_book.snapshot_date)
+    eve = pd.Timestamp(year=year - 1, month=12, day=31)
+    fallback = (
+        f"The quotas were set from history on the book as of {day:%Y-%m-%d}, not at the "
+        f"start of {year}: {{why}}. A rep hired or leaving later shares the company target "
+        "out again, so the quotas (and the payroll of months already closed) can change "
+        "from one as-of date to the next; give the year's quotas to hold them."
+    )
+    first = known_book.bookings["date"].min()
+    if pd.isna(first) or first > eve:
+        had = "has no deal" if pd.isna(first) else f"starts on {first:%Y-%m-%d}"
+        return None, fallback.format(why=f"the book {had}, after {eve:%Y-%m-%d}")
+    bare = _without_pipeline(known_book)
+    start = as_of(bare, eve) if day > eve else bare
+    try:
+        base = quotas_from_history(start, plan_year=year, settings=_SETTINGS)
+    except DataError as exc:  # e.g. nobody on the book yet: the as-of book may do
+        return None, fallback.format(why=f"as of {eve:%Y-%m-%d}, {exc}")
+    reps = known_book.reps.assign(rep_id=known_book.reps["rep_id"].astype(str))
+    employed = (reps["hire_date"] <= pd.Timestamp(year=year, month=12, day=31)) & (
+        reps["term_date"].isna() | (reps["term_date"] >= eve + pd.Timedelta(days=1))
+    )
+    hires = reps[employed.to_numpy(dtype=bool) & ~reps["rep_id"].isin(base.rep_ids).to_numpy()]
+    quotas, scale = base, 1.0
+    if len(hires):
+        grown = replace(start, reps=pd.concat([start.reps, hires], ignore_index=True))
+        with warnings.catch_warnings():  # the same reps' warnings as ``base`` gave
+            warnings.simplefilter("ignore", PlausibilityWarning)
+            shared = quotas_from_history(grown, plan_year=year, settings=_SETTINGS)
+        old = [shared.rep_ids.index(r) for r in base.rep_ids]
+        scale = float(np.asarray(base.values).sum() / np.asarray(shared.values)[old].sum())
+        values = np.asarray(shared.values, dtype=float) * scale
+        values[old] = np.asarray(base.values, dtype=float)
+        quotas = replace(shared, values=values, company_target=base.company_target)
+    values = _months_employed(quotas, start.reps, known_book.reps, year)
+    basis = quotas.basis.assign(
+        annual_quota=values.sum(axis=1),
+        added_after_start=quotas.basis["rep_id"].isin(hires["rep_id"]).to_numpy(),
+    )
+    added = tuple(sorted(hires["rep_id"]))
+    cur = known_book.currency
+    note = (
+        f"The quotas were set as of {eve:%Y-%m-%d} for the {len(base.rep_ids)} reps on the "
+        f"book then (the payroll's rule: their {year - 1} bookings, "
+        f"{base.company_target:,.0f} {cur}, shared out by run rate, no growth) and do not "
+        "change during the year"
+    )
+    if added:
+        shown = ", ".join(added[:5]) + (", ..." if len(added) > 5 else "")
+        note += (
+            f"; {len(added)} rep(s) hired since ({shown}) carry the quota the same rule "
+            "gives a rep hired during the year, added on top: the quotas sum to "
+            f"{values.sum():,.0f} {cur}"
+        )
+    info = dict(quotas.info, set_on=f"{eve:%Y-%m-%d}", added=added, scale=scale, note=note + ".")
+    return (
+        replace(quotas, values=values, basis=basis, levels=pd.DataFrame(), info=info),
+        note + ".",
+    )
+
+
+def _months_employed(
+    quotas: Quotas, then: pd.DataFrame, now: pd.DataFrame, year: int
+) -> np.ndarray:
+    """The quotas with each rep's months after leaving taken out (the month of leaving
+    prorated by the days employed), for leavers the quotas were set without knowing."""
+    months = pd.date_range(pd.Timestamp(year=year, month=1, day=1), periods=12, freq="MS")
+    ids = list(quotas.rep_ids)
+    cols = ["hire_date", "term_date"]
+    known = now.set_index(now["rep_id"].astype(str))[cols]
+    before = then.set_index(then["rep_id"].astype(str))[cols]
+    # the rows the quotas were set on: the reps of 31 December then, the hires as now
+    used = pd.concat([before, known[~known.index.isin(before.index)]])
+    used = used[~used.index.duplicated()]
+    share_now = exposure_months(known[~known.index.duplicated()].loc[ids], months, ramp=(1.0,))
+    share_then = exposure_months(used.loc[ids], months, ramp=(1.0,))
+    factor = np.divide(share_now, share_then, out=np.zeros_like(share_now), where=share_then > 0)
+    return np.asarray(quotas.values, dtype=float) * np.clip(factor, 0.0, 1.0)

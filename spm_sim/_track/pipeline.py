@@ -23,8 +23,14 @@ close date.
 
 Without stage history the stage is not known month by month: every opportunity is
 in one pooled stage (``"any"``) and only age and the overdue flag tell states
-apart. Without any closed opportunity before the as-of date, the CRM's own
-``probability`` and expected close date are used instead (see the caller's notes).
+apart, and the overdue flag of a past month end reads the expected close date as
+the pipeline holds it at the as-of date (a CRM export keeps only the latest): an
+opportunity re-dated since looks less overdue in the history than it was. That
+look-ahead stays inside the history (no outcome after the as-of date is read).
+With the book's ``opportunities_from`` the opportunities created before it (left
+truncated) are left out and month ends are counted from it on. Without any closed
+opportunity before the as-of date, the CRM's own ``probability`` and expected close
+date are used instead (see the caller's notes).
 """
 
 from __future__ import annotations
@@ -106,6 +112,10 @@ class PipelineModel:
     shock : dict
         The company-wide win-rate shock beyond the states and calendar months
         (:func:`_win_shock`): ``sd``, ``rho``, ``last``, ``months``.
+    history_from : Timestamp or None
+        The first day the history is counted from: the book's
+        ``opportunities_from`` when given (opportunities created before it are left
+        out), else the day of the history's first close.
     month_factor : ndarray, shape (12,)
         Calendar-month factor of the chance of winning (January first): wins seen
         in the month over those the states predict, each shrunk toward 1 with
@@ -127,6 +137,7 @@ class PipelineModel:
     month_factor: np.ndarray = field(default_factory=lambda: np.ones(12))
     shock: dict = field(default_factory=dict)
     amount_ratio: np.ndarray = field(default_factory=lambda: np.empty(0))
+    history_from: pd.Timestamp | None = None
 
     def won_amount(self, amount: np.ndarray, stage: np.ndarray) -> np.ndarray:
         """The amount an opportunity is expected to be won at, from the amount recorded
@@ -289,6 +300,7 @@ def fit_pipeline(
     *,
     months: int = HISTORY_MONTHS,
     prior_weight: float = PRIOR_WEIGHT,
+    opportunities_from: pd.Timestamp | str | None = None,
 ) -> PipelineModel | None:
     """Calibrate the monthly transition model on the history known at ``as_of``.
 
@@ -304,6 +316,13 @@ def fit_pipeline(
     months : int, default 24
         Month ends of history used, at most.
     prior_weight : float, default :data:`PRIOR_WEIGHT`
+    opportunities_from : Timestamp, optional
+        The day the export holds every opportunity from (``Book.opportunities_from``,
+        book.yaml's ``opportunities_from``). Opportunities created before it are
+        left-truncated (only those still open, or closed late, are in an export
+        that starts there), so they are dropped, and only month ends on or after it
+        are counted. Default: the opportunities closed before the history's first
+        close are missing, so month ends are counted from the month of that close.
 
     Returns
     -------
@@ -323,7 +342,14 @@ def fit_pipeline(
     (('any',), 1, 1)
     """
     as_of = pd.Timestamp(as_of).normalize()
-    opps = pipeline[pd.to_datetime(pipeline["created_date"]) <= as_of].reset_index(drop=True)
+    known = pipeline[pd.to_datetime(pipeline["created_date"]) <= as_of].reset_index(drop=True)
+    since = None
+    opps = known
+    if opportunities_from is not None and not pd.isna(opportunities_from):
+        # cohorts created before the export's first day are left-truncated (those
+        # closed before it are missing): the transitions are counted without them
+        since = pd.Timestamp(opportunities_from).normalize()
+        opps = known[pd.to_datetime(known["created_date"]) >= since].reset_index(drop=True)
     cols = _columns(opps)
     history = _clean_history(stage_history, as_of)
     status = _status(opps)
@@ -336,11 +362,16 @@ def fit_pipeline(
     counts = np.zeros((n_k * n_b * 2, 2 + n_k))
     created = pd.to_datetime(opps["created_date"]).to_numpy()
     ends = _month_ends(as_of, months)
-    if (~np.isnat(closed)).any():
+    history_from = since
+    if since is not None:
+        # the opportunities created from ``since`` on are all there: count from it on
+        ends = [e for e in ends if e >= since]
+    elif (~np.isnat(closed)).any():
         # an export holds the opportunities closed from some day on: before its first
         # close, only the survivors are in it (left truncation), so those months are
         # not counted
         first_close = pd.Timestamp(closed[~np.isnat(closed)].min())
+        history_from = first_close
         ends = [e for e in ends if e + pd.offsets.MonthEnd(1) >= first_close]
     used = 0
     by_month = np.zeros((12, n_k * n_b * 2))  # observations by calendar month and state
@@ -388,7 +419,15 @@ def fit_pipeline(
     if counts[:, :2].sum() == 0:
         return None
     prior = _prior(counts, n_k, n_b, prior_weight)
-    cycles, cycle_amounts = _won_cycles(opps, status, closed)
+    # the wins' own statistics (cycles, slip, won amounts) read every win closed from
+    # ``since`` on, whenever it was created: the export holds all of them
+    w_opps = known if since is not None else opps
+    w_status = _status(w_opps)
+    w_closed = _closed_dates(w_opps)
+    w_closed = np.where(w_closed <= np.datetime64(as_of), w_closed, np.datetime64("NaT"))
+    if since is not None:
+        w_closed = np.where(w_closed >= np.datetime64(since), w_closed, np.datetime64("NaT"))
+    cycles, cycle_amounts = _won_cycles(w_opps, w_status, w_closed, complete=since is not None)
     p_won = ((counts + prior) / (counts + prior).sum(axis=1, keepdims=True))[:, _WON]
     expected = by_month @ p_won
     month_factor = (wins_month + SEASON_PRIOR) / (expected + SEASON_PRIOR)
@@ -400,13 +439,14 @@ def fit_pipeline(
         as_of=as_of,
         month_ends=used,
         source=source,
-        median_slip_days=_median_slip(opps, history, status, closed),
+        median_slip_days=_median_slip(w_opps, history, w_status, w_closed),
         cycle_days=cycles,
         cycle_amounts=cycle_amounts,
         entry_to_close_days=_entry_gaps(history, stages),
         month_factor=month_factor,
         shock=shock,
-        amount_ratio=_amount_ratios(opps, stage_history, as_of, status, closed, stages),
+        amount_ratio=_amount_ratios(w_opps, stage_history, as_of, w_status, w_closed, stages),
+        history_from=history_from,
     )
 
 
@@ -519,15 +559,19 @@ MIN_CYCLES = 50
 
 
 def _won_cycles(
-    opps: pd.DataFrame, status: np.ndarray, closed: np.ndarray
+    opps: pd.DataFrame, status: np.ndarray, closed: np.ndarray, *, complete: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Days from creation to close of the won opportunities, sorted, and their amounts."""
+    """Days from creation to close of the won opportunities, sorted, and their amounts.
+
+    ``complete``: every win closed in the window is there whenever it was created (a
+    book's ``opportunities_from``), so no cohort rule is needed.
+    """
     won = (status == "won") & ~np.isnat(closed)
     created = pd.to_datetime(opps["created_date"]).to_numpy()
     if not len(created):
         return np.empty(0), np.empty(0)
     old = closed >= created.min() + np.timedelta64(COHORT_DAYS, "D")
-    if int((won & old).sum()) >= MIN_CYCLES:
+    if not complete and int((won & old).sum()) >= MIN_CYCLES:
         won &= old
     days = np.maximum(((closed[won] - created[won]) / np.timedelta64(1, "D")).astype(float), 0.0)
     amount = opps["amount"].to_numpy(float)[won] if "amount" in opps else np.ones(int(won.sum()))

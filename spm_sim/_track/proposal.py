@@ -266,9 +266,9 @@ def proposal_effect(
     notes = []
     if not behaviour:
         notes.append(
-            "Behaviour off: the same sales under both plans, so the bookings do not move and "
-            "the difference is the proposal's cost alone; give a scenario with a behaviour "
-            "block or a contest response (programmes.contest) for the reps' response."
+            "The reps' response is not modelled: the same sales under both plans, so the "
+            "bookings do not move and the difference is the proposal's cost alone; give a "
+            "scenario with a contest response (programmes.contest) for the reps' response."
         )
     if not new_components:
         notes.append(

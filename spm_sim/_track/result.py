@@ -69,9 +69,14 @@ class Forecast:
     info : dict
         Anything else the forecast recorded: ``seconds`` (wall time), ``model`` (the
         productivity model updated on the year to date, selling new business only),
-        ``new_business_share`` (the share of each month's deals created after
-        ``as_of``: shape (12,), or (n_reps, 12) in the fallback without pipeline
-        history), ``elapsed`` (share of each month known), ``engine``,
+        ``new_business_share`` (the share of each month's deals still to come that
+        are created after ``as_of``: shape (12,), or (n_reps, 12) in the fallback
+        without pipeline history, the same in every month left), ``direct_share``
+        (the share of bookings that came through no opportunity, always new
+        business), ``expected_rest`` (shape (n_reps,): what the productivity model,
+        updated on the year to date, expects each rep to book after ``as_of``,
+        pipeline and new business together), ``elapsed`` (share of each month
+        known), ``engine``,
         ``open_opportunities``, ``ytd_deals``, ``ytd_exposure_months``,
         ``rate_before`` / ``rate_after`` (mean monthly deal rate before and after the
         update).

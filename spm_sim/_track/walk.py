@@ -22,22 +22,50 @@ def cycle_share(
     as_of: pd.Timestamp,
     year: int,
     weights: np.ndarray | None = None,
+    *,
+    direct: float = 0.0,
 ) -> np.ndarray:
-    """Share of each month's deals of ``year`` created after ``as_of``, shape (12,).
+    """Share of the deals still to come in each month of ``year`` created after ``as_of``.
 
     A deal closing on day ``d`` was created ``c`` days earlier, ``c`` drawn from the
     won cycles; it is new business (not in the pipeline at ``as_of``) when
     ``c < d - as_of``. The share of month ``m`` averages ``F(d - as_of)`` (``F`` the
     empirical distribution of ``c``, weighted by ``weights``: the deals' amounts,
-    as larger deals take longer) over the month's days after ``as_of``; months
-    over by then get 0. Without any cycle every deal counts as new (1).
+    as larger deals take longer) over the month's days after ``as_of`` (so in the
+    as-of month it is a share of the days left, not of the whole month); months
+    over by then get 0. A share ``direct`` of the deals never goes through the
+    pipeline (renewals, self-serve orders): they are always new business, and the
+    share is ``direct + (1 - direct) F``. Without any cycle every deal counts as new (1).
+
+    Parameters
+    ----------
+    cycle_days : ndarray
+        Days from creation to close of won opportunities.
+    as_of : Timestamp
+    year : int
+    weights : ndarray, optional
+        One weight per cycle (default 1 each).
+    direct : float, default 0
+        The share of deals (by amount) booked without an opportunity, in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (12,)
 
     Examples
     --------
     >>> share = cycle_share(np.array([10.0, 40.0, 70.0]), pd.Timestamp("2025-06-30"), 2025)
     >>> share[:6].tolist(), bool(share[6] < share[9] <= 1.0)
     ([0.0, 0.0, 0.0, 0.0, 0.0, 0.0], True)
+    >>> mid = pd.Timestamp("2025-06-15")
+    >>> float(cycle_share(np.array([0.0]), mid, 2025)[5])  # every deal is new: all of it
+    1.0
+    >>> float(cycle_share(np.array([400.0]), mid, 2025, direct=0.25)[6])
+    0.25
     """
+    direct = float(direct)
+    if not 0.0 <= direct <= 1.0:
+        raise ValueError(f"direct must be a share between 0 and 1; got {direct!r}.")
     out = np.zeros(12)
     cyc = np.asarray(cycle_days, dtype=float)
     w = np.ones(cyc.size) if weights is None else np.asarray(weights, dtype=float)
@@ -54,9 +82,9 @@ def cycle_share(
         if cyc.size == 0:
             out[m] = 1.0
             continue
-        # F(g) = share of cycles strictly shorter than g days
+        # F(g) = share of cycles strictly shorter than g days, over the days left
         share = cum_w[np.searchsorted(cyc, gaps, side="left")]
-        out[m] = float(share.sum()) / ((end - start).days + 1)
+        out[m] = direct + (1.0 - direct) * float(share.mean())
     return out
 
 
@@ -67,6 +95,7 @@ def simulate_pipeline(
     year: int,
     rngs: list[np.random.Generator],
     *,
+    company: np.ndarray | None = None,
     max_cells: int = 2_000_000,
 ) -> np.ndarray:
     """Month of win (0-11) of each open opportunity in each trial, -1 if not won in ``year``.
@@ -85,6 +114,12 @@ def simulate_pipeline(
         posterior, one normal per month left for the company shock, then one
         uniform per month left and opportunity; in the fallback, one uniform per
         opportunity).
+    company : ndarray, shape (n_trials, 12), optional
+        Each trial's company factor of each month (mean 1: the level, trend and
+        month shock of the new-business draws of the same trial), multiplying the
+        chance of winning in that month (at most to ``1 - p_lost``; in the fallback,
+        the CRM probability, at most to 1): a year that goes badly for new business
+        goes badly for the pipeline too. Default 1 (independent).
     max_cells : int
         Trials x opportunities held at once (memory), never changing a number.
 
@@ -99,6 +134,9 @@ def simulate_pipeline(
         return out
     steps = 12 - first
     ecd = pd.to_datetime(opps["expected_close_date"]).to_numpy()
+    shared = np.ones((n_t, 12)) if company is None else np.asarray(company, dtype=float)
+    if shared.shape != (n_t, 12):
+        raise ValueError(f"company must have shape ({n_t}, 12); got {shared.shape}")
     if model is None:
         p = opps["probability"].to_numpy(float)
         month = np.where(
@@ -108,7 +146,7 @@ def simulate_pipeline(
         beyond = pd.DatetimeIndex(ecd).year > year
         for t, rng in enumerate(rngs):
             u = rng.random(n_j)
-            out[t] = np.where((u < p) & ~beyond, month, -1)
+            out[t] = np.where((u < np.minimum(p * shared[t, month], 1.0)) & ~beyond, month, -1)
         return out
     if model.stages == ("any",):
         k0 = np.zeros(n_j, dtype=np.int64)
@@ -136,7 +174,11 @@ def simulate_pipeline(
         for i, rng in enumerate(rngs[a:b]):
             g = rng.standard_gamma(alpha)
             cum[i] = np.cumsum(g / g.sum(axis=1, keepdims=True), axis=1)
-            factor[i] = model.month_factor[first:] * _shock_path(model.shock, rng, steps)
+            factor[i] = (
+                model.month_factor[first:]
+                * _shock_path(model.shock, rng, steps)
+                * shared[a + i, first:]
+            )
             u[i] = rng.random((steps, n_j))
         out[a:b] = _walk(model, cum, u, k0, band, due, bounds, first, frac, factor)
     return out

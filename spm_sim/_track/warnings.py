@@ -8,7 +8,7 @@ one row per warning:
   the money is the expected bookings still short of quota at year end;
 * ``thin coverage``: a rep or a region whose open pipeline covers the remaining
   quota less than ``coverage_below`` times (see *Pipeline coverage* below); the
-  money is the remaining quota the probability-weighted pipeline does not cover;
+  money is the open pipeline short of that coverage;
 * ``cap binds``: a rep likely to hit an attainment or payout cap (probability at
   least ``bind_above``); the money is the expected payout of the same draws with
   the cap removed minus with it (paired, common random numbers);
@@ -21,6 +21,8 @@ one row per warning:
 Every company-wide mechanic also gets one ``company`` row (the chance at least one
 rep is affected, and the total money). Probabilities carry Wilson intervals and
 money effects the interval of a paired mean difference (Monte Carlo error only).
+Within a kind the rows run from the most money at stake to the least (reps, then
+regions, then the company row), so the top of each list is where to look first.
 
 Pipeline coverage
 -----------------
@@ -32,15 +34,18 @@ terrible strategy", Salesforce blog) argues for deriving it from one's own win
 rate and sales cycle instead. The rule also assumes the pipeline must carry the
 whole remaining quota, which holds for the last weeks of a period but not for the
 rest of a year: much of it will come from deals not yet created. So by default
-(``coverage_below=None``) the required coverage comes from the forecast itself:
-the company's open pipeline over its expected bookings for the rest of the year
-(equivalently, the share of those bookings the calibrated pipeline is expected to
-bring, over the pipeline's win rate). A rep or region is warned about when its
-pipeline covers less of its remaining quota than the company's pipeline covers of
-the company's expected remaining bookings. Pass ``coverage_below=3.0`` for the folk
-rule. The money is the open pipeline short of the rule (required coverage x
-remaining quota minus the pipeline). Coverage counts known opportunities, so it
-has no Monte Carlo interval.
+(``coverage_below=None``) the required coverage comes from the forecast itself.
+The company's coverage ``C`` is its open pipeline over its expected bookings for
+the rest of the year: at the pipeline's win rate ``w``, the pipeline brings
+``w C`` of those bookings, the rest is new business. A rep or region is warned
+about when its coverage is below :data:`THIN_SHARE` (one half) of ``C``: *at the
+company's win rates its pipeline would bring less than half the share of its
+remaining quota that the company's pipeline brings of the company's, a gap new
+business at the company's pace cannot close.* Comparing with ``C`` itself would
+name about half the team by construction (half the reps are below any average).
+Pass ``coverage_below=3.0`` for the folk rule. The money is the open pipeline short
+of the required coverage (required coverage x remaining quota minus the pipeline).
+Coverage counts known opportunities, so it has no Monte Carlo interval.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spm_sim._format import chance_text, ratio_against
 from spm_sim.comp import Component, Plan, payout
 from spm_sim.errors import PlausibilityWarning, strict_checks
 from spm_sim.metrics import Interval, mean_interval, proportion_interval
@@ -60,6 +66,9 @@ from .result import Forecast
 
 __all__ = ["early_warnings", "WARNING_COLUMNS", "WARNING_KINDS"]
 
+#: A rep or region is thin when its coverage is below this share of the company's
+#: (the default rule of :func:`early_warnings`; see the module notes).
+THIN_SHARE = 0.5
 #: The kinds of warning, in the order the table lists them.
 WARNING_KINDS = ("at risk", "thin coverage", "cap binds", "gate fails", "decelerator")
 #: The columns of :func:`early_warnings`.
@@ -163,8 +172,8 @@ def _at_risk(fc: Forecast, risk_below: float, level: float) -> list[dict[str, An
                 short,
                 fc.currency,
                 "expected bookings short of quota at year end",
-                f"{fc.rep_names[r]} ({rep}) has a {_pct(p.estimate)} chance of making quota "
-                f"({_pct(p.low)} to {_pct(p.high)}), below {_pct(risk_below)}; expected "
+                f"{fc.rep_names[r]} ({rep}) has a {chance_text(p.estimate, p.low, p.high)} "
+                f"chance of making quota, below {_pct(risk_below)}; expected "
                 f"{_money(short.estimate, fc.currency)} short of quota at year end.",
             )
         )
@@ -200,10 +209,11 @@ def _coverage(
         expected_rest = float(drawn.sum(axis=(1, 2)).mean())
         if expected_rest <= 0:
             return []
-        required = total / expected_rest
+        company = total / expected_rest
+        required = THIN_SHARE * company
         rule = (
-            f"the company's open pipeline over its expected bookings for the rest of the "
-            f"year; the pipeline's win rate is {_pct(win_rate)}"
+            f"half the company's {company:.1f}x, its open pipeline over its expected "
+            f"bookings for the rest of the year; the pipeline's win rate is {_pct(win_rate)}"
         )
     else:
         required, rule = float(coverage_below), "the coverage required"
@@ -242,7 +252,7 @@ def _coverage(
                 f"{name} has {_money(float(raw[mask].sum()), fc.currency)} of open pipeline "
                 f"({_money(float(weighted[mask].sum()), fc.currency)} weighted by its win "
                 f"probabilities) for {_money(left, fc.currency)} of quota still to book: "
-                f"{cover:.1f}x coverage, below the {required:.1f}x required ({rule}).",
+                f"coverage {ratio_against(cover, required)} required ({rule}).",
             )
         )
     return rows
@@ -500,6 +510,18 @@ def _decelerators(fc: Forecast, bind_above: float, level: float) -> list[dict[st
     return rows
 
 
+def _by_money(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the order of :data:`WARNING_KINDS`, then rep, region, company, then
+    the most money at stake first (stable: ties keep the rep order)."""
+    if table.empty:
+        return table
+    kind = table["kind"].map({k: i for i, k in enumerate(WARNING_KINDS)})
+    level = table["level"].map({"rep": 0, "region": 1, "company": 2})
+    keys = pd.DataFrame({"kind": kind, "level": level, "money": -table["effect"].fillna(0.0)})
+    order = keys.sort_values(["kind", "level", "money"], kind="stable").index
+    return table.loc[order].reset_index(drop=True)
+
+
 def _check_share(name: str, value: float) -> float:
     value = float(value)
     if not 0.0 <= value <= 1.0:
@@ -525,9 +547,9 @@ def early_warnings(
         A rep whose probability of making quota is below this is at risk.
     coverage_below : float or None, default None
         The pipeline coverage of the remaining quota below which a rep or region is
-        warned about; default the company's open pipeline over its expected
-        bookings for the rest of the year (see the module notes). ``3.0`` is the
-        folk "3x" rule.
+        warned about; default half the company's coverage, its open pipeline over its
+        expected bookings for the rest of the year (:data:`THIN_SHARE`; see the module
+        notes). ``3.0`` is the folk "3x" rule.
     bind_above : float, default 0.1
         A cap, gate or decelerator is warned about for a rep when the probability
         that it binds at year end is at least this.
@@ -540,7 +562,9 @@ def early_warnings(
     Returns
     -------
     DataFrame
-        One row per warning, kinds in the order of :data:`WARNING_KINDS`. Columns
+        One row per warning, kinds in the order of :data:`WARNING_KINDS`, then reps,
+        regions and the company row, each by money at stake (``effect``), largest
+        first. Columns
         (:data:`WARNING_COLUMNS`): ``kind``; ``level`` (rep, region or company);
         ``who`` (rep_id or region) and ``name``; ``component`` (for mechanics);
         ``figure`` (what ``value`` is), ``value`` with ``low`` and ``high`` (its
@@ -581,7 +605,7 @@ def early_warnings(
     rows += _caps(fc, bind_above, level)
     rows += _gates(fc, bind_above, level)
     rows += _decelerators(fc, bind_above, level)
-    table = pd.DataFrame(rows, columns=list(WARNING_COLUMNS))
+    table = _by_money(pd.DataFrame(rows, columns=list(WARNING_COLUMNS)))
     table.attrs.update(
         {
             "as_of": fc.as_of.date().isoformat(),

@@ -35,6 +35,11 @@ __all__ = [
     "check_outputs",
     "flag_results",
     "backtest_text",
+    "read_quotas",
+    "check_quota_reps",
+    "add_quotas",
+    "cli_advice",
+    "QUOTAS_HELP",
 ]
 
 _SCORES_HELP = (
@@ -54,7 +59,8 @@ def add_payouts_parser(sub: argparse._SubParsersAction) -> None:
         "component, amount in cents). Beside FILE.csv go FILE-unpaid.csv (each deal of the year "
         "not paid, with the reason) and FILE-totals.json (control totals: rows, reps, cents by "
         "component and month, months without data). --statement prints one rep's statement, "
-        "every amount traced to its component, tier, rate and cap.",
+        "every amount traced to its component, tier, rate and cap. --quotas FILE pays on your "
+        "own quotas (a CRM export with less than a year of history before the year needs it).",
     )
     pay.add_argument("plan", type=Path, metavar="PLAN.yaml", help="plan file")
     add_book(pay)
@@ -74,6 +80,7 @@ def add_payouts_parser(sub: argparse._SubParsersAction) -> None:
         help="print this rep's statement (repeatable)",
     )
     pay.add_argument("--scores", type=Path, metavar="SCORES.csv", help=_SCORES_HELP)
+    add_quotas(pay)
 
 
 def add_backtest_parser(sub: argparse._SubParsersAction) -> None:
@@ -83,7 +90,8 @@ def add_backtest_parser(sub: argparse._SubParsersAction) -> None:
         help="compare two plans on the same real year: cost, who gains, who loses",
         description="Apply two plans to the deals and quotas of one calendar year of the book "
         "and print the total incentive, cost of sales, share of reps at quota and the reps who "
-        "gain or lose most under the second plan. --out writes the per-rep table as CSV.",
+        "gain or lose most under the second plan. --out writes the per-rep table as CSV; "
+        "--quotas FILE sets both plans' quotas from a file.",
     )
     bt.add_argument("plan_a", type=Path, metavar="PLAN_A.yaml", help="current plan")
     bt.add_argument("plan_b", type=Path, metavar="PLAN_B.yaml", help="proposed plan")
@@ -92,6 +100,7 @@ def add_backtest_parser(sub: argparse._SubParsersAction) -> None:
     bt.add_argument("--out", type=Path, metavar="FILE.csv", help="per-rep table to write")
     bt.add_argument("--force", action="store_true", help=_FORCE_HELP)
     bt.add_argument("--scores", type=Path, metavar="SCORES.csv", help=_SCORES_HELP)
+    add_quotas(bt)
 
 
 # ---------------------------------------------------------------- inputs and outputs
@@ -177,6 +186,185 @@ def _scores(path: Path | None):
     frame.attrs["file"] = str(path)  # so errors name the file and its line
     frame.attrs["lines"] = [n for n, b in zip(lines, blank, strict=True) if not b]
     return frame
+
+
+# ---------------------------------------------------------------- quotas from a file
+
+#: What a quotas file is, for the help of every command that reads one.
+QUOTAS_HELP = (
+    "the year's quotas from a CSV (columns rep_id, period YYYY-MM, quota; one row per rep and "
+    "month, as 'spm-sim quotas --out' writes it); default: set from the book's history, last "
+    "year's bookings with no growth, which needs a full year of deals before the year"
+)
+#: The library's advice to a Python caller, and what a command-line user does instead.
+_PYTHON_ADVICE = "pass quotas=Quotas(...)"
+_CLI_ADVICE = "give --quotas FILE (rep_id, period, quota, as 'spm-sim quotas --out' writes it)"
+
+
+def add_quotas(parser: argparse.ArgumentParser) -> None:
+    """``--quotas FILE``: the year's quotas from a CSV (:func:`read_quotas`)."""
+    parser.add_argument("--quotas", type=Path, metavar="QUOTAS.csv", help=QUOTAS_HELP)
+
+
+def read_quotas(path: Path, year: int, *, use: str = "the year paid") -> Any:
+    """A quotas CSV (``rep_id, period, quota``, one row per rep and month) as ``Quotas``.
+
+    The one reader of ``--quotas`` for every command (``payouts``, ``backtest``,
+    ``track``). Every rep needs the twelve months of ``year``; each quota a number
+    >= 0. Errors name the file, the line, the column and the value; ``use`` says
+    what ``year`` is to the command. The returned ``basis`` frame holds each rep's
+    first line in the file (``line``), so later checks can point at it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "q.csv"
+    >>> rows = "".join(f"R001,2025-{m:02d},100\\n" for m in range(1, 13))
+    >>> _ = f.write_text("rep_id,period,quota\\n" + rows)
+    >>> read_quotas(f, 2025).values.sum()
+    np.float64(1200.0)
+    >>> _ = f.write_text("rep_id,period,quota\\nR001,2024-01,100\\n")
+    >>> read_quotas(f, 2025)   # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.DataError: ...q.csv, row 2, column 'period': '2024-01' must be a month of 2025...
+    """
+    import numpy as np
+    import pandas as pd
+
+    from spm_sim.quota import Quotas, QuotaSettings
+
+    try:
+        frame = pd.read_csv(path, dtype={"rep_id": str, "period": str}, skip_blank_lines=True)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"cannot read the quotas file: {exc}", file=path) from None
+    for col in ("rep_id", "period", "quota"):
+        if col not in frame.columns:
+            raise DataError(
+                f"no column {col!r}; a quotas file has rep_id, period (YYYY-MM) and quota, one "
+                "row per rep and month (as 'spm-sim quotas --out' writes it)",
+                file=path,
+            )
+    frame["rep_id"] = frame["rep_id"].fillna("").astype(str).str.strip()
+    frame["period"] = frame["period"].fillna("").astype(str).str.strip()
+    periods = [f"{year}-{m:02d}" for m in range(1, 13)]
+    values = pd.to_numeric(frame["quota"], errors="coerce")
+    for i in range(len(frame)):
+        line = i + 2
+        if not frame["rep_id"].iloc[i]:
+            raise DataError(
+                "is empty; every row needs the rep's id as in reps.csv",
+                file=path, row=line, column="rep_id", value="",
+            )  # fmt: skip
+        if frame["period"].iloc[i] not in periods:
+            raise DataError(
+                f"{frame['period'].iloc[i]!r} must be a month of {year} written YYYY-MM ({use})",
+                file=path, row=line, column="period", value=frame["period"].iloc[i],
+            )  # fmt: skip
+        v = values.iloc[i]
+        if not (np.isfinite(v) and 0 <= v <= 1e12):
+            raise DataError(
+                f"{frame['quota'].iloc[i]!r} must be a quota from 0 to 1e12 in the plan's currency",
+                file=path, row=line, column="quota", value=frame["quota"].iloc[i],
+            )  # fmt: skip
+    dup = frame.duplicated(["rep_id", "period"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise DataError(
+            "this rep and month appear twice; give one quota per rep and month",
+            file=path, row=i + 2, column="period", value=frame["period"].iloc[i],
+        )  # fmt: skip
+    if frame.empty:
+        raise DataError(f"holds no quota; give one row per rep and month of {year}", file=path)
+    table = (
+        frame.assign(quota=values).pivot(index="rep_id", columns="period", values="quota")
+    ).reindex(columns=periods)
+    missing = table.isna().any(axis=1)
+    if missing.any():
+        rep = str(table.index[missing.to_numpy()][0])
+        gone = [p for p in periods if pd.isna(table.loc[rep, p])]
+        raise DataError(
+            f"rep {rep!r} has no quota for {', '.join(gone)}; give every rep the twelve months of "
+            f"{year} (0 for a month without quota)",
+            file=path,
+        )
+    first_line = frame.reset_index().drop_duplicates("rep_id").set_index("rep_id")["index"] + 2
+    order = list(first_line.index)
+    table = table.loc[order]
+    basis = pd.DataFrame({"rep_id": order, "line": first_line.to_numpy(int)})
+    basis.attrs["file"] = str(path)
+    return Quotas(
+        rep_ids=tuple(order),
+        periods=tuple(periods),
+        values=table.to_numpy(float),
+        company_target=float(table.to_numpy(float).sum()),
+        settings=QuotaSettings(),
+        basis=basis,
+    )
+
+
+def check_quota_reps(quotas: Any, book: Any, path: Path) -> None:
+    """Refuse a quotas file naming a rep the book does not have, with the file's line.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from spm_sim.book import load_sample
+    >>> f = Path(tempfile.mkdtemp()) / "q.csv"
+    >>> rows = "".join(f"R1O1,2025-{m:02d},100\\n" for m in range(1, 13))
+    >>> _ = f.write_text("rep_id,period,quota\\n" + rows)
+    >>> check_quota_reps(read_quotas(f, 2025), load_sample(), f)   # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.DataError: ...q.csv, row 2, column 'rep_id': rep 'R1O1' is not in reps.csv...
+    """
+    known = set(book.reps["rep_id"].astype(str))
+    basis = quotas.basis
+    lines = dict(zip(basis["rep_id"], basis["line"], strict=True)) if "line" in basis else {}
+    unknown = [r for r in quotas.rep_ids if r not in known]
+    if unknown:
+        more = f" ({len(unknown)} such reps)" if len(unknown) > 1 else ""
+        raise DataError(
+            f"rep {unknown[0]!r} is not in reps.csv of book {book.name!r}{more}; check the id, or "
+            "add the rep to reps.csv",
+            file=path, row=int(lines.get(unknown[0], 0)) or None, column="rep_id",
+            value=unknown[0],
+        )  # fmt: skip
+
+
+def cli_advice(exc: DataError) -> DataError:
+    """The library's error with its Python advice (``quotas=Quotas(...)``) said as a
+    command-line user acts on it (``--quotas FILE``); other errors come back as they are.
+
+    Examples
+    --------
+    >>> str(cli_advice(DataError("no quota. To pay 2025 on quotas set another way, "
+    ...                          "pass quotas=Quotas(...).")))   # doctest: +ELLIPSIS
+    "no quota. To pay 2025 on quotas set another way, give --quotas FILE ..."
+    """
+    import re
+
+    text = str(exc)
+    if _PYTHON_ADVICE not in text:
+        return exc
+    short = re.match(r"history too short for .*? \(([0-9-]+) to ([0-9-]+)\); (.*?)\. ", text)
+    if short:
+        since, end, has = short.groups()
+        return DataError(
+            f"quotas are set from last year's bookings, so a full year of closed-won deals "
+            f"before the year is needed ({since} to {end}); {has}. Export a longer period from "
+            f"the CRM (from {since} at least), or {_CLI_ADVICE}."
+        )
+    return DataError(text.replace(_PYTHON_ADVICE, _CLI_ADVICE))
+
+
+def quotas_option(args: argparse.Namespace, book: Any, year: int) -> Any:
+    """The ``--quotas`` file read and checked against ``book`` (None without it)."""
+    if getattr(args, "quotas", None) is None:
+        return None
+    quotas = read_quotas(args.quotas, year)
+    check_quota_reps(quotas, book, args.quotas)
+    return quotas
 
 
 # ---------------------------------------------------------------- the commands
@@ -283,6 +471,14 @@ def flag_results(actual: Any, who: str) -> list[str]:
     return [f["message"] for f in flags]
 
 
+def _check_quota_file(args: argparse.Namespace) -> None:
+    if args.quotas is not None and not Path(args.quotas).is_file():
+        raise SpmSimError(
+            f"--quotas {args.quotas}: no such file; give a CSV of rep_id, period, quota (as "
+            "'spm-sim quotas --out' writes it)"
+        )
+
+
 def cmd_payouts(args: argparse.Namespace) -> int:
     """Run ``spm-sim payouts``."""
     from spm_sim.actuals import ActualPayouts, actual_payouts, statement
@@ -292,11 +488,18 @@ def cmd_payouts(args: argparse.Namespace) -> int:
     files = None
     if args.out is not None:
         files = ActualPayouts.payroll_files(args.out)
-        check_outputs(list(files.values()), force=args.force, inputs=(args.plan, args.scores))
+        check_outputs(
+            list(files.values()), force=args.force, inputs=(args.plan, args.scores, args.quotas)
+        )
+    _check_quota_file(args)
     book = load_book_ref(args.book)
     print(wrap_lines(_book_line(args.book, book)))
     plan = load_plan(args.plan)
-    actual = actual_payouts(book, plan, args.year, scores=_scores(args.scores))
+    quotas = quotas_option(args, book, args.year)
+    try:
+        actual = actual_payouts(book, plan, args.year, scores=_scores(args.scores), quotas=quotas)
+    except DataError as exc:
+        raise cli_advice(exc) from None
     flag_results(actual, f"{args.year} paid under plan {actual.plan.name!r}")
     reps = actual.by_rep()
     totals = actual.control_totals()
@@ -343,11 +546,22 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from spm_sim.comp import load_plan
 
     if args.out is not None:
-        check_outputs([args.out], force=args.force, inputs=(args.plan_a, args.plan_b, args.scores))
+        check_outputs(
+            [args.out],
+            force=args.force,
+            inputs=(args.plan_a, args.plan_b, args.scores, args.quotas),
+        )
+    _check_quota_file(args)
     book = load_book_ref(args.book)
     print(wrap_lines(_book_line(args.book, book)))
     plan_a, plan_b = load_plan(args.plan_a), load_plan(args.plan_b)
-    result = backtest(book, plan_a, plan_b, args.year, scores=_scores(args.scores))
+    quotas = quotas_option(args, book, args.year)
+    try:
+        result = backtest(
+            book, plan_a, plan_b, args.year, scores=_scores(args.scores), quotas=quotas
+        )
+    except DataError as exc:
+        raise cli_advice(exc) from None
     for label, actual in (("A", result.a), ("B", result.b)):
         flag_results(actual, f"{args.year} paid under plan {label} {actual.plan.name!r}")
     lines = [backtest_text(result)]

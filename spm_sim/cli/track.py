@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from spm_sim.errors import DataError, SpmSimError
 
-from .args import add_book, add_seed, add_trials, show_progress
+from .actuals import check_quota_reps, cli_advice, read_quotas
+from .args import MAX_COMPANY_TARGET, add_book, add_seed, add_trials, count, show_progress
 from .places import Input, check_memory, output_folder, overwritten_inputs, place_problem
 from .table import format_table, plural, wrap_lines
 
@@ -40,7 +41,10 @@ if TYPE_CHECKING:
 
     from spm_sim.track import Forecast
 
-__all__ = ["add_track_parser", "cmd_track", "read_quotas", "FILES"]
+__all__ = ["add_track_parser", "cmd_track", "FILES", "target_amount", "EXAMPLE_RESPONSE"]
+
+#: The shipped scenario with the reps' response to a SPIFF or contest.
+EXAMPLE_RESPONSE = "data/scenarios/in_year_response.yaml"
 
 #: Trials when ``--trials`` is not given.
 DEFAULT_TRIALS = 2000
@@ -87,15 +91,33 @@ def add_track_parser(sub: argparse._SubParsersAction) -> None:
         "--quotas",
         type=Path,
         metavar="QUOTAS.csv",
-        help="the year's quotas (columns rep_id, period YYYY-MM, quota; as 'spm-sim quotas' "
-        "writes them); default: last year's bookings, no growth, as 'spm-sim payouts' sets them",
+        help="the year's quotas (columns rep_id, period YYYY-MM, quota; as 'spm-sim quotas "
+        "--out' writes them); default: last year's bookings, no growth, as 'spm-sim payouts' "
+        "sets them. A rep in the file hired after --as-of is left out until hired, with a note",
+    )
+    p.add_argument(
+        "--target",
+        type=target_amount,
+        metavar="AMOUNT",
+        help="the company's own number for the year, e.g. 120M or 120,000,000 (default: the "
+        "sum of the reps' quotas)",
+    )
+    p.add_argument(
+        "--payday",
+        type=count(1, 31, " (a day of the month)"),
+        default=15,
+        metavar="DAY",
+        help="the day of the following month on which a month's commissions are paid "
+        "(default 15; the month's last day when it is shorter): a month's earnings are owed "
+        "until then, paid after",
     )
     p.add_argument(
         "--scenario",
         type=Path,
         metavar="S.yaml",
-        help="a scenario whose behaviour block, contest response and engine apply from the "
-        "as-of month (its book and plan are not used: --book and --plan are)",
+        help="a scenario whose behaviour block, contest response (programmes.contest) and engine "
+        "apply from the as-of month (its book and plan are not used: --book and --plan are); "
+        f"for a --proposal, {EXAMPLE_RESPONSE} models the reps' response to a SPIFF or contest",
     )
     p.add_argument(
         "--previous",
@@ -109,7 +131,9 @@ def add_track_parser(sub: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="PLAN2.yaml",
         help="the plan with a proposed SPIFF or contest: its cost and effect on bookings "
-        "against --plan, on the same random numbers, go to proposal.csv",
+        "against --plan, on the same random numbers, go to proposal.csv. The bookings move "
+        "only under a --scenario with a programmes.contest response (e.g. --scenario "
+        f"{EXAMPLE_RESPONSE}); without one the figure is the proposal's cost alone",
     )
     add_trials(p, f"simulated rests of the year (default {DEFAULT_TRIALS:,})", DEFAULT_TRIALS)
     add_seed(p, "seed of the draws (default 0): the same seed gives the same numbers", 0)
@@ -122,81 +146,30 @@ def add_track_parser(sub: argparse._SubParsersAction) -> None:
 # --------------------------------------------------------------------------- inputs
 
 
-def read_quotas(path: Path, year: int) -> Any:
-    """A quotas CSV (``rep_id, period, quota``, one row per rep and month) as ``Quotas``.
-
-    Every rep needs the twelve months of ``year``; each quota a number >= 0. Errors
-    name the file, the line, the column and the value.
+def target_amount(text: str) -> float:
+    """``--target``: money with an optional K, M or B suffix and thousands separators.
 
     Examples
     --------
-    >>> import tempfile
-    >>> f = Path(tempfile.mkdtemp()) / "q.csv"
-    >>> rows = "".join(f"R001,2025-{m:02d},100\\n" for m in range(1, 13))
-    >>> _ = f.write_text("rep_id,period,quota\\n" + rows)
-    >>> read_quotas(f, 2025).values.sum()
-    np.float64(1200.0)
+    >>> target_amount("120M"), target_amount("$1.5B"), target_amount("120,000,000")
+    (120000000.0, 1500000000.0, 120000000.0)
     """
-    import numpy as np
-    import pandas as pd
+    import math
+    import re
 
-    from spm_sim.quota import Quotas, QuotaSettings
-
-    try:
-        frame = pd.read_csv(path, dtype={"rep_id": str, "period": str}, skip_blank_lines=True)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"cannot read the quotas file: {exc}", file=path) from None
-    for col in ("rep_id", "period", "quota"):
-        if col not in frame.columns:
-            raise DataError(
-                f"no column {col!r}; a quotas file has rep_id, period (YYYY-MM) and quota, one "
-                "row per rep and month (as 'spm-sim quotas --out' writes it)",
-                file=path,
-            )
-    periods = [f"{year}-{m:02d}" for m in range(1, 13)]
-    values = pd.to_numeric(frame["quota"], errors="coerce")
-    for i in range(len(frame)):
-        line = i + 2
-        if frame["period"].iloc[i] not in periods:
-            raise DataError(
-                f"must be a month of {year} written YYYY-MM (the year tracked)",
-                file=path, row=line, column="period", value=frame["period"].iloc[i],
-            )  # fmt: skip
-        v = values.iloc[i]
-        if not (np.isfinite(v) and 0 <= v <= 1e12):
-            raise DataError(
-                "must be a quota from 0 to 1e12 in the plan's currency",
-                file=path, row=line, column="quota", value=frame["quota"].iloc[i],
-            )  # fmt: skip
-    dup = frame.duplicated(["rep_id", "period"])
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise DataError(
-            "this rep and month appear twice; give one quota per rep and month",
-            file=path, row=i + 2, column="period", value=frame["period"].iloc[i],
-        )  # fmt: skip
-    table = (
-        frame.assign(quota=values).pivot(index="rep_id", columns="period", values="quota")
-    ).reindex(columns=periods)
-    missing = table.isna().any(axis=1)
-    if missing.any():
-        rep = str(table.index[missing.to_numpy()][0])
-        gone = [p for p in periods if pd.isna(table.loc[rep, p])]
-        raise DataError(
-            f"rep {rep!r} has no quota for {', '.join(gone)}; give every rep the twelve months of "
-            f"{year} (0 for a month without quota)",
-            file=path,
+    raw = str(text).strip()
+    m = re.fullmatch(r"[$€£]?\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*([kKmMbB]?)", raw)
+    if not m:
+        raise argparse.ArgumentTypeError(
+            f"must be an amount such as 120M, 1.2B or 120,000,000; got {text!r}"
         )
-    order = list(dict.fromkeys(frame["rep_id"]))
-    table = table.loc[order]
-    return Quotas(
-        rep_ids=tuple(order),
-        periods=tuple(periods),
-        values=table.to_numpy(float),
-        company_target=float(table.to_numpy(float).sum()),
-        settings=QuotaSettings(),
-        basis=pd.DataFrame({"rep_id": order}),
-    )
+    scale = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9}[m.group(2).lower()]
+    value = float(m.group(1).replace(",", "")) * scale
+    if not (math.isfinite(value) and 1.0 <= value <= MAX_COMPANY_TARGET):
+        raise argparse.ArgumentTypeError(
+            f"must be an amount from 1 to {MAX_COMPANY_TARGET:.0e}; got {text!r}"
+        )
+    return value
 
 
 def _check_places(args: argparse.Namespace) -> None:
@@ -262,6 +235,105 @@ def _check_previous(previous: pd.DataFrame | None, plan: Any, year: int, day: An
             f"--previous is in {a.get('currency')}, this plan pays in {plan.currency}; compare "
             "runs in the same currency"
         )
+
+
+def _quotas(args: argparse.Namespace, book: Any, day: Any, year: int) -> tuple[Any, list[str]]:
+    """The ``--quotas`` file for the as-of book, and notes on the reps it leaves out.
+
+    A rep the book does not know is an error (a typo); a rep hired after the as-of
+    date is not known yet at that date, so the run leaves them out until their hire
+    date, and says so.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if args.quotas is None:
+        return None, []
+    quotas = read_quotas(args.quotas, year, use="the year tracked")
+    check_quota_reps(quotas, book, args.quotas)
+    hired = pd.to_datetime(
+        book.reps.set_index(book.reps["rep_id"].astype(str))["hire_date"], errors="coerce"
+    )
+    later = [r for r in quotas.rep_ids if pd.notna(hired.get(r)) and hired[r] > day]
+    if not later:
+        return quotas, []
+    keep = np.array([r not in later for r in quotas.rep_ids])
+    if not keep.any():
+        raise DataError(
+            f"every rep in the quotas file is hired after {day:%Y-%m-%d}; track a date after "
+            "their hire dates",
+            file=args.quotas,
+        )
+    values = np.asarray(quotas.values, float)
+    left_out = float(values[~keep].sum())
+    kept = dataclasses.replace(
+        quotas,
+        rep_ids=tuple(r for r, k in zip(quotas.rep_ids, keep, strict=True) if k),
+        values=values[keep],
+        company_target=float(values[keep].sum()),
+        basis=quotas.basis[keep].reset_index(drop=True),
+    )
+    who = ", ".join(f"{r} (hired {hired[r]:%Y-%m-%d})" for r in later[:5])
+    more = f" and {len(later) - 5} more" if len(later) > 5 else ""
+    note = (
+        f"{plural(len(later), 'rep')} in {Path(args.quotas).name} not yet hired on "
+        f"{day:%Y-%m-%d} left out of this run until their hire date: {who}{more}; their "
+        f"{_money(left_out, book.currency)} of quota is not in the target."
+    )
+    return kept, [note]
+
+
+def _check_history(book: Any, year: int, has_quotas: bool) -> None:
+    """Refuse, before any work, a book without the year of deals the forecast needs.
+
+    The reps' deal rates and sizes are fitted on the deals before the year tracked;
+    without ``--quotas`` the quotas are set from them too (last year's bookings).
+    """
+    import pandas as pd
+
+    dates = pd.to_datetime(book.bookings["date"], errors="coerce").dropna()
+    first = pd.Timestamp(year=year - 1, month=1, day=1)
+    start = pd.Timestamp(year=year, month=1, day=1)
+    before = dates[dates < start]
+    enough = len(before) and (has_quotas or before.min() <= first + pd.Timedelta(days=31))
+    if enough:
+        return
+    span = (
+        f"has bookings from {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
+        if len(dates)
+        else "has no bookings"
+    )
+    uses = "to fit the reps' deal rates and sizes"
+    if not has_quotas:
+        uses += " and to set their quotas (last year's bookings, no growth)"
+    fix = "" if has_quotas else " and give --quotas FILE for your own quotas if you have them"
+    raise DataError(
+        f"spm-sim track needs a full year of closed-won deals before {year} "
+        f"({first:%Y-%m-%d} to {start - pd.Timedelta(days=1):%Y-%m-%d}) {uses}; book "
+        f"{book.name!r} {span}. Export a longer period from the CRM (from {first:%Y-%m-%d} at "
+        f"least){fix}."
+    )
+
+
+def _quota_change(previous_folder: Path | None, fc: Forecast) -> dict[str, float] | None:
+    """How the year's quotas differ from those of the ``--previous`` run (its
+    forecast_reps.csv), or None when that run did not write them."""
+    import numpy as np
+    import pandas as pd
+
+    if previous_folder is None:
+        return None
+    path = Path(previous_folder) / FILES["reps"]
+    try:
+        then = pd.read_csv(path, dtype={"rep_id": str}, usecols=["rep_id", "quota"])
+    except (OSError, ValueError):
+        return None
+    now = pd.Series(np.asarray(fc.quotas, float).sum(axis=1), index=list(fc.rep_ids))
+    then = then.set_index("rep_id")["quota"].astype(float)
+    both = now.index.intersection(then.index)
+    diff = now[both] - then[both]
+    moved = diff.abs() > 0.005
+    return {"reps": int(moved.sum()), "change": float(diff.sum()), "compared": len(both)}
 
 
 def _book_line(ref: str, book: Any) -> str:
@@ -353,15 +425,28 @@ def month_table(fc: Forecast) -> pd.DataFrame:
 def payroll_to_date(book: Any, fc: Forecast, quotas: Any = None) -> Any:
     """The payroll of the year through the as-of date, as ``spm-sim payouts`` writes it.
 
-    The actual-payout kernel on the book as of the date; the months after the as-of
-    month are not yet due (0), and the control totals list them as months without
-    data. Its cents equal ``fc.paid_to_date``.
+    The actual-payout kernel on the book as of the date, on the forecast's own
+    quotas (``quotas`` when given, else those the forecast set); the months after the
+    as-of month are not yet due (0), and the control totals list them as months
+    without data. Its cents equal ``fc.paid_to_date``.
     """
     import numpy as np
     import pandas as pd
 
     from spm_sim.actuals import actual_payouts
     from spm_sim.book import as_of
+    from spm_sim.quota import Quotas, QuotaSettings
+
+    if quotas is None:  # the quotas the forecast paid on, not set again here
+        values = np.asarray(fc.quotas, dtype=float)
+        quotas = Quotas(
+            rep_ids=tuple(fc.rep_ids),
+            periods=tuple(fc.periods),
+            values=values,
+            company_target=float(values.sum()),
+            settings=QuotaSettings(),
+            basis=pd.DataFrame({"rep_id": list(fc.rep_ids)}),
+        )
 
     known = as_of(book, fc.as_of)
     # the months after the date have no data by construction; the payroll is told the
@@ -399,12 +484,17 @@ def _console(
     import numpy as np
 
     from spm_sim._format import format_pct
+    from spm_sim.report.tracking import chance_text, warning_counts
 
     cur = fc.currency
+    v = figures["value"]
+    reps, employed = int(v["reps"]), int(v.get("reps_employed", v["reps"]))
+    on = f"{plural(reps, 'rep')} on quota this year" + (
+        f", {employed} employed at the date" if employed != reps else ""
+    )
     head = (
         f"Tracking {fc.year} under plan {fc.plan.name!r} as of {fc.as_of:%Y-%m-%d}: "
-        f"{plural(fc.n_reps, 'rep')} on quota, {fc.n_trials:,} simulated rests of the year "
-        f"(seed {fc.seed_entropy})."
+        f"{on}, {fc.n_trials:,} simulated rests of the year (seed {fc.seed_entropy})."
     )
     lines = [wrap_lines(head), ""]
     lines += [wrap_lines(f"- {s}") for s in sentences]
@@ -419,44 +509,54 @@ def _console(
                 return "n/a"
             if unit == cur:
                 return _money(x, cur)
-            if unit in ("share", "probability"):
-                return format_pct(x, decimals=0)
+            if unit == "share":
+                return format_pct(x, decimals=2 if abs(x) < 0.1 else 1)
+            if unit == "probability":
+                return chance_text(x)
             return f"{x:,.1f}" if x != round(x) else f"{int(x):,}"
 
-        iv = "known" if r["low"] == r["high"] else f"{fmt(r['low'])} to {fmt(r['high'])}"
+        known = r["low"] == r["high"] or not np.isfinite(r["low"])
+        if unit == "probability" and not known:
+            iv = chance_text(r["value"], r["low"], r["high"]).split(" (", 1)[-1].rstrip(")")
+        else:
+            iv = "known" if known else f"{fmt(r['low'])} to {fmt(r['high'])}"
         return [str(r["figure"]), fmt(r["value"]), iv]
 
     keys = [
-        "bookings_to_date", "target", "bookings_p10", "bookings_p50", "bookings_p90",
-        "p_target", "reps_at_quota", "cost_mean", "cost_p10", "cost_p90", "paid", "owed",
-        "to_accrue",
+        "bookings_to_date", "target", "quota_total", "bookings_p10", "bookings_p50",
+        "bookings_p90", "p_target", "reps_at_quota", "cost_mean", "cost_p10", "cost_p90",
+        "target_incentive", "cost_share_of_ti", "cost_of_sales", "paid", "owed", "to_accrue",
     ]  # fmt: skip
+    keys = [k for k in keys if k in figures.index]
     lines.append(format_table(["Company", "Value", "95% interval"], [cell(k) for k in keys]))
     lines.append("")
     top = board.head(5)
-    rows = [
-        [
-            f"{int(r.rank_p_quota) if r.rank_p_quota == r.rank_p_quota else '-'}. "
-            f"{r.rep_name} ({r.rep_id})",
-            format_pct(r.attainment_to_date, decimals=0),
-            format_pct(r.pace, decimals=0),
-            f"{format_pct(r.p_quota, decimals=0)} ({format_pct(r.p_quota_low, decimals=0)} to "
-            f"{format_pct(r.p_quota_high, decimals=0)})",
-        ]
-        for r in top.itertuples(index=False)
-    ]
+    rows = []
+    for r in top.itertuples(index=False):
+        label = getattr(r, "position_label", "") or "-"
+        left = getattr(r, "left_on", "")
+        rows.append(
+            [
+                f"{label}. {r.rep_name} ({r.rep_id})" + (f", left {left}" if left else ""),
+                format_pct(r.attainment_to_date, decimals=0),
+                format_pct(r.pace, decimals=0),
+                chance_text(r.p_quota, r.p_quota_low, r.p_quota_high),
+            ]
+        )
     lines.append(
-        format_table(["Top of the leaderboard", "Of quota", "Pace", "Chance of quota (95%)"], rows)
+        format_table(
+            ["Top of the leaderboard", "Of quota", "Pace to date", "Chance of quota (95%)"], rows
+        )
     )
-    lines.append("")
-    kinds = warnings[warnings["level"] != "company"]["kind"].value_counts()
-    what = ", ".join(f"{int(n)} {k}" for k, n in kinds.items())
     lines.append(
         wrap_lines(
-            f"Early warnings: {len(warnings)}"
-            + (f" ({what})" if what else "")
-            + f"; each in {FILES['warnings']}."
+            "Ranked by attainment to date (ties by bookings). Pace to date: bookings to date "
+            "over the quota due to date (100% is on pace); not a projection."
         )
+    )
+    lines.append("")
+    lines.append(
+        wrap_lines(f"Early warnings: {warning_counts(warnings)}; each in {FILES['warnings']}.")
     )
     return "\n".join(lines)
 
@@ -468,7 +568,14 @@ def cmd_track(args: argparse.Namespace) -> int:
     """Run ``spm-sim track``; returns the exit status."""
     from spm_sim.book import load_book_ref
     from spm_sim.comp import load_plan
-    from spm_sim.report.tracking import company_figures, tracking_summary, write_tracking_report
+    from spm_sim.report.tracking import (
+        company_figures,
+        contest_pipeline,
+        ranked_board,
+        reps_left,
+        tracking_summary,
+        write_tracking_report,
+    )
     from spm_sim.track import (
         accruals,
         compare_accruals,
@@ -492,7 +599,8 @@ def cmd_track(args: argparse.Namespace) -> int:
     book = load_book_ref(args.book)
     day, year = _as_of(args.as_of)
     _check_previous(previous, plan, year, day)
-    quotas = read_quotas(args.quotas, year) if args.quotas is not None else None
+    quotas, quota_notes = _quotas(args, book, day, year)
+    _check_history(book, year, quotas is not None)
     n_cols = len(plan.components) + len(plan.measures) + 4
     check_memory(
         "--trials",
@@ -502,6 +610,8 @@ def cmd_track(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         print(wrap_lines(_book_line(args.book, book)))
+        for text in quota_notes:
+            print(wrap_lines(f"Note: {text}"))
     progress = show_progress(args)
     inputs = [("book", Path(str(book.path)) if book.path else args.book), ("plan", args.plan)]
     inputs += [
@@ -516,30 +626,42 @@ def cmd_track(args: argparse.Namespace) -> int:
     ]
     with output_folder(args, args.out, chosen=True, inputs=inputs) as run:
         folder = run.path
-        fc = forecast(
-            book, plan, day, quotas=quotas, trials=args.trials, rng=args.seed,
-            scenario=scenario, progress=progress,
-        )  # fmt: skip
-        table = accruals(fc)
-        board = leaderboard(fc)
-        contests = contest_standings(fc)
+        try:
+            fc = forecast(
+                book, plan, day, quotas=quotas, trials=args.trials, rng=args.seed,
+                scenario=scenario, progress=progress,
+            )  # fmt: skip
+            effect = None
+            if proposed is not None:
+                effect = proposal_effect(
+                    book, plan, proposed, day, scenario=scenario, trials=args.trials,
+                    rng=args.seed, quotas=quotas, progress=progress,
+                )  # fmt: skip
+        except DataError as exc:
+            raise cli_advice(exc) from None
+        table = accruals(fc, payday=args.payday)
+        left = reps_left(book, fc)
+        board = ranked_board(leaderboard(fc), left)
+        contests = contest_pipeline(fc, contest_standings(fc))
         warnings = early_warnings(fc)
         changes = compare_accruals(table, previous) if previous is not None else None
-        effect = None
-        if proposed is not None:
-            effect = proposal_effect(
-                book, plan, proposed, day, scenario=scenario, trials=args.trials,
-                rng=args.seed, quotas=quotas, progress=progress,
-            )  # fmt: skip
-        figures = company_figures(fc, table)
-        written = _write_tables(
-            folder, book, fc, quotas, table, board, contests, warnings, changes, effect, figures
+        quota_change = _quota_change(args.previous, fc)
+        figures = company_figures(
+            fc, table, target=args.target, target_source=_target_source(args, year, fc), left=left
         )
+        written = _write_tables(
+            folder, book, fc, quotas, table, board, contests, warnings, changes, effect, figures,
+            payday=args.payday,
+        )  # fmt: skip
         report = write_tracking_report(
             fc, folder / FILES["report"], table=table, board=board, contests=contests,
             warnings=warnings, changes=changes, proposal=effect, figures=figures,
+            notes=quota_notes, scenario=scenario, quota_change=quota_change, left=left,
         )  # fmt: skip
-        sentences = tracking_summary(fc, figures, table, warnings, changes=changes, proposal=effect)
+        sentences = tracking_summary(
+            fc, figures, table, warnings, changes=changes, proposal=effect, scenario=scenario,
+            quota_change=quota_change, left=left,
+        )  # fmt: skip
     if not args.quiet:
         print(_console(fc, figures, board, warnings, sentences))
         print(f"Done in {time.perf_counter() - started:.1f} s.")
@@ -550,6 +672,21 @@ def cmd_track(args: argparse.Namespace) -> int:
         print(f"  {path.resolve()}")
     print(f"Manifest: {(folder / 'manifest.json').resolve()}")
     return 0
+
+
+def _target_source(args: argparse.Namespace, year: int, fc: Forecast) -> str:
+    """Where the target comes from, in words."""
+    if args.target is not None:
+        quota = float(fc.quotas.sum())
+        return (
+            f"the company's number, --target; the reps' quotas sum to {_money(quota, fc.currency)}"
+        )
+    if args.quotas is not None:
+        return f"the sum of the reps' quotas in {Path(args.quotas).name}"
+    return (
+        f"the sum of the reps' quotas, set from {year - 1}'s bookings with no growth because "
+        "--quotas was not given"
+    )
 
 
 def _as_of(text: str) -> tuple[Any, int]:
@@ -565,16 +702,19 @@ def _as_of(text: str) -> tuple[Any, int]:
 
 
 def _write_tables(
-    folder: Path, book, fc, quotas, table, board, contests, warnings, changes, effect, figures
-) -> list[Path]:
+    folder: Path, book, fc, quotas, table, board, contests, warnings, changes, effect, figures,
+    *, payday: int = 15,
+) -> list[Path]:  # fmt: skip
     from spm_sim._files import write_csv
+    from spm_sim.report.tracking import tidy_numbers
     from spm_sim.track import accruals_by_rep, save_accruals
 
     out: list[Path] = []
+    cur = fc.currency
 
     def csv(key: str, frame: pd.DataFrame) -> None:
         path = folder / FILES[key]
-        write_csv(frame, path)
+        write_csv(tidy_numbers(frame, cur), path)
         out.append(path)
 
     csv("reps", rep_table(fc))
@@ -583,8 +723,9 @@ def _write_tables(
     csv("leaderboard", board)
     if len(contests):
         csv("contests", contests)
-    out.append(save_accruals(table, folder / FILES["accruals"]))
-    out.append(save_accruals(accruals_by_rep(fc, by="year"), folder / FILES["accruals_reps"]))
+    out.append(save_accruals(tidy_numbers(table, cur), folder / FILES["accruals"]))
+    by_rep = tidy_numbers(accruals_by_rep(fc, by="year", payday=payday), cur)
+    out.append(save_accruals(by_rep, folder / FILES["accruals_reps"]))
     if changes is not None:
         csv("changes", changes)
     csv("warnings", warnings)

@@ -15,7 +15,8 @@ behind ``spm-sim track``'s console summary), each with its interval.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from spm_sim._files import write_text
-from spm_sim._format import format_money, format_pct
+from spm_sim._format import chance_bounds, chance_text, format_money, format_pct, ratio_against
 from spm_sim._provenance import package_version
 from spm_sim.metrics import Interval, mean_interval, percentile_interval, proportion_interval
 from spm_sim.track import (
@@ -37,10 +38,243 @@ from spm_sim.track import (
 
 from .html import _CSS, _e, _figure, _kv_table, _table
 
-__all__ = ["company_figures", "tracking_summary", "write_tracking_report", "next_accrual"]
+__all__ = [
+    "company_figures",
+    "tracking_summary",
+    "write_tracking_report",
+    "next_accrual",
+    "chance_text",
+    "ratio_against",
+    "ranked_board",
+    "reps_left",
+    "contest_pipeline",
+    "plan_year_note",
+    "warning_counts",
+    "tidy_numbers",
+    "change_parts",
+    "EXAMPLE_RESPONSE",
+]
+
+#: The shipped scenario with a response to a SPIFF or contest (behaviour and
+#: ``programmes.contest``), named where the page says the response is not modelled.
+EXAMPLE_RESPONSE = "data/scenarios/in_year_response.yaml"
 
 #: The most rows a table of reps shows on the page (the CSV files hold them all).
 MAX_ROWS = 60
+
+
+# --------------------------------------------------------------------------- words for numbers
+
+
+def plan_year_note(plan_name: str, year: int) -> str | None:
+    """A note when the plan's name names another year than the one tracked.
+
+    Examples
+    --------
+    >>> plan_year_note("Baseline 2026 AE plan", 2025)   # doctest: +ELLIPSIS
+    "The plan's name 'Baseline 2026 AE plan' says 2026 but the year tracked is 2025: ..."
+    >>> plan_year_note("AE plan 2025", 2025) is None
+    True
+    """
+    years = {int(y) for y in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", str(plan_name))}
+    if not years or year in years:
+        return None
+    said = ", ".join(str(y) for y in sorted(years))
+    return (
+        f"The plan's name {plan_name!r} says {said} but the year tracked is {year}: check that "
+        f"it is the plan in force in {year} (a plan designed for another year tracks this one "
+        "as if it had been in force)."
+    )
+
+
+def reps_left(book: Any, forecast: Forecast) -> dict[str, pd.Timestamp]:
+    """The reps of the forecast who had left by its as-of date (their last day before it).
+
+    Examples
+    --------
+    >>> from spm_sim.book import load_sample
+    >>> from spm_sim.track import example_forecast
+    >>> reps_left(load_sample(), example_forecast())
+    {}
+    """
+    reps = book.reps
+    if "term_date" not in reps:
+        return {}
+    term = pd.to_datetime(reps["term_date"], errors="coerce")
+    ids = reps["rep_id"].astype(str)
+    ours = set(forecast.rep_ids)
+    gone = (term < forecast.as_of) & ids.isin(ours)
+    return {str(r): pd.Timestamp(t) for r, t in zip(ids[gone], term[gone], strict=True)}
+
+
+def ranked_board(board: pd.DataFrame, left: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """The leaderboard ranked as a sales leader reads it: by attainment to date.
+
+    Ties on attainment are broken by the bookings to date; reps still tied (the same
+    attainment and bookings, e.g. several at 0%) share a position shown "=N". Adds
+    ``position`` (1 is first), ``position_label`` ("1", "=2") and ``left_on`` (the
+    ISO date a rep who left by the as-of date left; empty otherwise). Reps without
+    quota come last, unranked.
+
+    Examples
+    --------
+    >>> from spm_sim.track import example_forecast, leaderboard
+    >>> ranked_board(leaderboard(example_forecast()))[["rep_id", "position_label"]]
+      rep_id position_label
+    0   R003              1
+    1   R002              2
+    2   R001              3
+    """
+    left = dict(left or {})
+    out = board.copy()
+    att = pd.to_numeric(out["attainment_to_date"], errors="coerce")
+    out = out.assign(_a=att.fillna(-np.inf), _b=out["bookings_to_date"].astype(float))
+    out = out.sort_values(["_a", "_b", "rep_id"], ascending=[False, False, True], kind="stable")
+    key = list(zip(out["_a"], out["_b"].round(2), strict=True))
+    positions, labels = [], []
+    for i, k in enumerate(key):
+        first = key.index(k)
+        tied = key.count(k) > 1
+        positions.append(first + 1)
+        labels.append(f"={first + 1}" if tied else str(i + 1))
+    out["position"] = positions
+    out["position_label"] = labels
+    unranked = ~np.isfinite(att.loc[out.index].to_numpy(float))
+    out.loc[unranked, "position_label"] = ""
+    out["left_on"] = [
+        f"{pd.Timestamp(left[r]):%Y-%m-%d}" if r in left else "" for r in out["rep_id"]
+    ]
+    out = out.drop(columns=["_a", "_b"]).reset_index(drop=True)
+    out.attrs.update(board.attrs)
+    return out
+
+
+def contest_pipeline(forecast: Forecast, contests: pd.DataFrame) -> pd.DataFrame:
+    """Each contest rep's current rank and open pipeline in the contest's measure.
+
+    For a contest on a bookings measure: the open opportunities of the measure's
+    product (any product for ``bookings``) whose expected close date is on or before
+    the window's end, their amount and their amount weighted by the forecast's
+    ``p_win`` (the calibrated chance of closing won by 31 December). The current
+    rank is that of ``total_to_date`` (1 the highest; ties share the best rank).
+
+    Returns
+    -------
+    DataFrame
+        ``contests`` with ``rank_to_date``, ``open_pipeline`` and
+        ``open_pipeline_weighted`` added (NaN for a measure counted in deals or
+        logos, or when the window is over).
+
+    Examples
+    --------
+    >>> from spm_sim.track import example_forecast, contest_standings
+    >>> contest_pipeline(example_forecast(), contest_standings(example_forecast())).empty
+    True
+    """
+    out = contests.copy()
+    if out.empty:
+        for col in ("rank_to_date", "open_pipeline", "open_pipeline_weighted"):
+            out[col] = pd.Series(dtype=float)
+        return out
+    pipe = forecast.pipeline
+    out["rank_to_date"] = (
+        out.groupby("contest", sort=False)["total_to_date"]
+        .rank(ascending=False, method="min")
+        .astype(int)
+    )
+    amount = np.full(len(out), np.nan)
+    weighted = np.full(len(out), np.nan)
+    for name, idx in out.groupby("contest", sort=False).groups.items():
+        first = out.loc[idx[0]]
+        measure = forecast.plan.measure(str(first["measure"]))
+        if measure.kind != "bookings" or first["state"] == "final":
+            continue
+        rows = pipe
+        if len(rows) and "on_quota" in rows:
+            rows = rows[rows["on_quota"].astype(bool)]
+        if measure.product is not None and len(rows):
+            rows = rows[rows["product"].astype(str) == str(measure.product)]
+        if len(rows):
+            close = pd.to_datetime(rows["expected_close_date"], errors="coerce")
+            rows = rows[close <= pd.Timestamp(first["end"])]
+        if len(rows):
+            amt = rows.groupby(rows["rep_id"].astype(str))["amount"].sum()
+            p = rows["p_win"] if "p_win" in rows else rows["probability"]
+            wt = (rows["amount"] * p).groupby(rows["rep_id"].astype(str)).sum()
+        else:
+            amt = wt = pd.Series(dtype=float)
+        pos = out.index.get_indexer(idx)
+        reps = out.loc[idx, "rep_id"].astype(str)
+        amount[pos] = reps.map(amt).fillna(0.0).to_numpy(float)
+        weighted[pos] = reps.map(wt).fillna(0.0).to_numpy(float)
+        del name
+    out["open_pipeline"] = amount
+    out["open_pipeline_weighted"] = weighted
+    out.attrs.update(contests.attrs)
+    return out
+
+
+def warning_counts(warnings: pd.DataFrame | None) -> str:
+    """How many early warnings of each kind, counted the same way everywhere: the reps'
+    and regions' warnings, then the company-level ones.
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"kind": ["at risk", "cap binds", "cap binds"],
+    ...                   "level": ["rep", "rep", "company"]})
+    >>> warning_counts(w)
+    '2 rep and region warnings (1 at risk, 1 cap binds) + 1 company-level (cap binds)'
+    """
+    if warnings is None or warnings.empty:
+        return "no early warning"
+    company = warnings["level"] == "company"
+    own = warnings[~company]["kind"].value_counts()
+    text = f"{int((~company).sum())} rep and region warning{'s' if (~company).sum() != 1 else ''}"
+    if len(own):
+        text += " (" + ", ".join(f"{int(n)} {k}" for k, n in own.items()) + ")"
+    if company.any():
+        kinds = ", ".join(dict.fromkeys(warnings[company]["kind"].astype(str)))
+        text += f" + {int(company.sum())} company-level ({kinds})"
+    return text
+
+
+#: Words in a column name that make it a share or a probability (4 decimals in CSVs).
+_SHARE_WORDS = ("p_", "attainment", "pace", "share", "probability", "coverage", "rate")
+
+
+def tidy_numbers(frame: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
+    """A table's numbers as a CSV should hold them: money to the cent, shares and
+    probabilities to 4 decimals, no ``-0`` and no ``1e-10`` noise.
+
+    A column is a share when its name says so (``p_``, ``attainment``, ``pace``,
+    ``share``...); in a table with a ``unit`` column, the ``value``/``low``/``high``
+    of rows whose unit is not the currency are shares too. Other floats are money
+    (or counts) and keep 2 decimals. ``attrs`` are kept.
+
+    Examples
+    --------
+    >>> tidy_numbers(pd.DataFrame({"to_accrue": [4.66e-10, -2.9e-11, 1234.5678],
+    ...                            "p_quota": [0.123456, 1.0, 0.5]}))
+       to_accrue  p_quota
+    0       0.00   0.1235
+    1       0.00   1.0000
+    2    1234.57   0.5000
+    """
+    out = frame.copy()
+    floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
+    share_rows = None
+    if "unit" in out.columns and currency is not None:
+        share_rows = out["unit"].astype(str) != currency
+    for col in floats:
+        digits = 4 if any(w in str(col) for w in _SHARE_WORDS) else 2
+        values = out[col].astype(float)
+        if share_rows is not None and col in ("value", "low", "high"):
+            values = values.where(share_rows, values.round(2)).where(~share_rows, values.round(4))
+        else:
+            values = values.round(digits)
+        out[col] = values + 0.0  # -0.0 + 0.0 is 0.0
+    out.attrs.update(frame.attrs)
+    return out
 
 
 def _known(iv: Interval, values: np.ndarray) -> Interval:
@@ -55,6 +289,8 @@ def company_figures(
     *,
     target: float | None = None,
     level: float = 0.95,
+    target_source: str | None = None,
+    left: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """The company's figures of a year in progress, each with its interval.
 
@@ -67,6 +303,12 @@ def company_figures(
         The company's number for the year; default the sum of the reps' quotas.
     level : float, default 0.95
         Confidence level of the intervals (Monte Carlo error only).
+    target_source : str, optional
+        Where the target comes from, in words (e.g. "the sum of the reps' quotas, set
+        from 2024's bookings with no growth"); shown in the target's label.
+    left : mapping of rep_id to date, optional
+        Reps on quota who had left by the as-of date (:func:`reps_left`): not counted
+        among the reps employed at the date nor among those on pace.
 
     Returns
     -------
@@ -76,9 +318,14 @@ def company_figures(
         interval of ``value``: equal to it for a known figure). Keys:
         ``bookings_to_date``, ``target``, ``attainment_to_date``,
         ``bookings_mean``, ``bookings_p10``, ``bookings_p50``, ``bookings_p90``,
-        ``p_target``, ``reps``, ``reps_on_pace``, ``reps_at_quota``,
-        ``cost_mean``, ``cost_p10``, ``cost_p50``, ``cost_p90``,
-        ``earned_to_date``, ``paid``, ``owed``, ``to_accrue``.
+        ``p_target``, ``reps``, ``reps_employed``, ``reps_on_pace``,
+        ``reps_at_quota``, ``cost_mean``, ``cost_p10``, ``cost_p50``, ``cost_p90``,
+        ``target_incentive`` (the reps' target incentive for the year, prorated for
+        the time employed), ``cost_share_of_ti`` (the expected cost over it),
+        ``cost_of_sales`` (the cost over the year's bookings, mean of the trials'
+        ratios), ``earned_to_date``, ``paid``, ``owed``, ``to_accrue``; and
+        ``quota_total`` when ``target`` is given. ``attrs["target_source"]`` holds
+        the target's source in words.
 
     Examples
     --------
@@ -105,8 +352,13 @@ def company_figures(
     def known(key: str, figure: str, unit: str, value: float) -> None:
         rows[key] = (figure, unit, Interval(value, value, value))
 
+    short = "the sum of the reps' quotas" if target is None else "the company's number"
+    if target_source is None:
+        target_source = short
     known("bookings_to_date", f"Bookings to {fc.as_of:%d %b %Y}", cur, to_date)
-    known("target", "Target (the reps' quotas)" if target is None else "Target", cur, goal)
+    known("target", f"Target ({short})", cur, goal)
+    if target is not None:
+        known("quota_total", "Sum of the reps' quotas", cur, float(quota.sum()))
     known(
         "attainment_to_date",
         "Share of the target booked",
@@ -128,13 +380,20 @@ def company_figures(
         proportion_interval(made, n, level=level) if goal > 0 else Interval(np.nan, np.nan, np.nan),
     )
     on = quota > 0
-    known("reps", "Reps on quota", "reps", float(on.sum()))
+    gone = np.array([r in (left or {}) for r in fc.rep_ids], dtype=bool)
+    known("reps", f"Reps on quota in {fc.year}", "reps", float(on.sum()))
+    known(
+        "reps_employed",
+        f"Reps on quota employed on {fc.as_of:%d %b %Y}",
+        "reps",
+        float((on & ~gone).sum()),
+    )
     from spm_sim.track import quota_to_date
 
     due = quota_to_date(fc)
     pace = np.asarray(fc.actual, float).sum(axis=1)
-    known("reps_on_pace", "Reps on pace (bookings to date at or above the quota due)", "reps",
-          float(((pace >= due * (1 - 1e-12)) & on & (due > 0)).sum()))  # fmt: skip
+    known("reps_on_pace", "Reps employed on pace (bookings to date at or above the quota due)",
+          "reps", float(((pace >= due * (1 - 1e-12)) & on & ~gone & (due > 0)).sum()))  # fmt: skip
     att = fc.attainment[:, on]
     count = (att >= 1.0 - 1e-12).sum(axis=1).astype(float)
     rows["reps_at_quota"] = (
@@ -150,9 +409,29 @@ def company_figures(
     for q in (10, 50, 90):
         iv = _known(percentile_interval(cost, q / 100, level=level), cost)
         rows[f"cost_p{q}"] = (f"Incentive cost of the year, P{q}", cur, iv)
+    ti = float(np.asarray(fc.target_incentive, float)[on].sum())
+    known("target_incentive", "Reps' target incentive (for the time employed)",
+          cur, ti)  # fmt: skip
+    share_ti = cost / ti if ti > 0 else np.full(cost.shape, np.nan)
+    rows["cost_share_of_ti"] = (
+        "Incentive cost over target incentive",
+        "share",
+        _known(mean_interval(share_ti, level=level), share_ti)
+        if ti > 0
+        else Interval(np.nan, np.nan, np.nan),
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sales = np.where(total > 0, cost / np.where(total > 0, total, 1.0), np.nan)
+    rows["cost_of_sales"] = (
+        "Cost of sales (incentive cost over bookings)",
+        "share",
+        _known(mean_interval(sales, level=level), sales)
+        if np.isfinite(sales).all()
+        else Interval(np.nan, np.nan, np.nan),
+    )
     known("earned_to_date", "Incentive earned to date", cur, float(year["earned_to_date"]))
     known("paid", "Paid (months ended)", cur, float(year["paid"]))
-    known("owed", "Owed (earned in the month in progress)", cur, float(year["owed"]))
+    known("owed", "Owed (earned, payroll not yet run)", cur, float(year["owed"]))
     rows["to_accrue"] = (
         "Still to accrue for the year",
         cur,
@@ -166,9 +445,12 @@ def company_figures(
             for k, (f, u, iv) in rows.items()
         ]
     ).set_index("key")
+    finite = np.isfinite(sales).any()
+    band = np.nanpercentile(sales, [10, 90]) if finite else np.array([np.nan, np.nan])
     frame.attrs.update(
         as_of=f"{fc.as_of:%Y-%m-%d}", plan=fc.plan.name, year=int(fc.year), currency=cur,
-        trials=int(n), level=float(level),
+        trials=int(n), level=float(level), target_source=target_source,
+        cost_of_sales_p10=float(band[0]), cost_of_sales_p90=float(band[1]),
     )  # fmt: skip
     return frame
 
@@ -205,7 +487,7 @@ def _pct(x: float) -> str:
 
 
 def _pct_iv(x: float, lo: float, hi: float) -> str:
-    return f"{_pct(x)} ({_pct(lo)} to {_pct(hi)})"
+    return chance_text(x, lo, hi)
 
 
 def _signed_iv(x: float, lo: float, hi: float, cur: str) -> str:
@@ -219,6 +501,47 @@ def _quarter_name(period: str) -> str:
     return period.split("-")[-1]
 
 
+def _response(scenario: Any) -> Any:
+    """The scenario's contest response (``programmes.contest``), or None."""
+    return getattr(getattr(scenario, "programmes", None), "contest", None)
+
+
+def _months_between(rows: pd.DataFrame) -> str:
+    """The months of ``rows`` as "Jul-Sep 2025" (or one month, or nothing)."""
+    if rows.empty:
+        return ""
+    months = pd.PeriodIndex(rows["period"].astype(str), freq="M")
+    a, b = months.min(), months.max()
+    return f"{a:%b %Y}" if a == b else f"{a:%b}-{b:%b %Y}"
+
+
+def change_parts(changes: pd.DataFrame) -> dict[str, float]:
+    """The change in the year's expected cost split by what the months were then and now.
+
+    ``paid_then``: months already actual in the previous run (they move only when
+    their quotas or deals changed); ``booked_since``: months forecast then and
+    known now (the deals booked since); ``rest``: months still forecast (the
+    forecast of the rest of the year). The three add up to the year's change.
+
+    Examples
+    --------
+    >>> ch = pd.DataFrame({"kind": ["month"] * 3, "period": ["2025-01", "2025-02", "2025-03"],
+    ...                    "status_previous": ["actual", "forecast", "forecast"],
+    ...                    "status": ["actual", "actual", "forecast"], "change": [-1.0, 5.0, 2.0]})
+    >>> change_parts(ch)
+    {'paid_then': -1.0, 'booked_since': 5.0, 'rest': 2.0}
+    """
+    months = changes[changes["kind"] == "month"]
+    then = months["status_previous"].astype(str) == "actual"
+    now = months["status"].astype(str) == "actual"
+    parts = {
+        "paid_then": months.loc[then, "change"].sum(),
+        "booked_since": months.loc[~then & now, "change"].sum(),
+        "rest": months.loc[~then & ~now, "change"].sum(),
+    }
+    return {k: float(v) for k, v in parts.items()}
+
+
 def tracking_summary(
     forecast: Forecast,
     figures: pd.DataFrame,
@@ -227,6 +550,9 @@ def tracking_summary(
     *,
     changes: pd.DataFrame | None = None,
     proposal: ProposalEffect | None = None,
+    scenario: Any = None,
+    quota_change: Mapping[str, float] | None = None,
+    left: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """What to decide first, in sentences written from the numbers.
 
@@ -242,12 +568,24 @@ def tracking_summary(
     changes : DataFrame, optional
         :func:`spm_sim.track.compare_accruals` against a previous run.
     proposal : ProposalEffect, optional
+    scenario : Scenario, optional
+        The scenario the forecast ran under: whether it has a response to a SPIFF or
+        contest (``programmes.contest``) decides how the proposal's bookings read.
+    quota_change : mapping, optional
+        How the quotas differ from the previous run's: ``reps`` (reps whose year's
+        quota differs), ``change`` (the total change), ``compared`` (reps in both).
+    left : mapping of rep_id to date, optional
+        Reps on quota who had left by the as-of date (:func:`reps_left`).
 
     Returns
     -------
     list of str
-        Pace and target, the year's cost, what to accrue next, the warnings, and
-        the change since the previous run and the proposal's effect when given.
+        Pace and target (and where the target comes from), the year's end, the
+        year's cost against the target incentive and the bookings, what to accrue
+        next, the warnings, and the change since the previous run (split by
+        months paid then, booked since and still forecast, and the quotas) and the
+        proposal's effect when given; a note when the plan's name names another
+        year.
 
     Examples
     --------
@@ -256,8 +594,8 @@ def tracking_summary(
     >>> acc = accruals(fc)
     >>> import textwrap
     >>> print(textwrap.fill(tracking_summary(fc, company_figures(fc, acc), acc)[0], 88))
-    At 30 June 2025, 3 of 3 reps are on pace; the company has booked $2.52M, 70% of the
-    $3.60M target.
+    At 30 June 2025, 3 of the 3 reps on quota are on pace; the company has booked $2.52M,
+    70% of the $3.60M target (the sum of the reps' quotas).
     """
     fc = forecast
     cur = fc.currency
@@ -265,10 +603,25 @@ def tracking_summary(
     v = f["value"]
     day = f"{fc.as_of.day} {fc.as_of:%B %Y}"
     goal = v["target"]
+    source = figures.attrs.get("target_source") or "the sum of the reps' quotas"
+    reps, employed = int(v["reps"]), int(v.get("reps_employed", v["reps"]))
+    if employed == reps:
+        who = f"{int(v['reps_on_pace'])} of the {reps} reps on quota are on pace"
+    else:
+        gone = ", ".join(
+            f"{r} on {pd.Timestamp(t):%d %b}" for r, t in sorted((left or {}).items())[:4]
+        )
+        more = ", ..." if len(left or {}) > 4 else ""
+        who = (
+            f"{int(v['reps_on_pace'])} of the {employed} reps employed at the date are on pace "
+            f"({reps} reps on quota this year; {reps - employed} left"
+            + (f": {gone}{more}" if gone else "")
+            + ")"
+        )
     out = [
-        f"At {day}, {int(v['reps_on_pace'])} of {int(v['reps'])} reps are on pace; the company "
-        f"has booked {_money(v['bookings_to_date'], cur)}, "
-        f"{format_pct(v['attainment_to_date'], decimals=0)} of the {_money(goal, cur)} target."
+        f"At {day}, {who}; the company has booked {_money(v['bookings_to_date'], cur)}, "
+        f"{format_pct(v['attainment_to_date'], decimals=0)} of the {_money(goal, cur)} target "
+        f"({source})."
     ]
     p = f.loc["p_target"]
     if fc.first_open_month >= 12:
@@ -280,15 +633,33 @@ def tracking_summary(
         out.append(
             f"The year ends at {_money(v['bookings_p50'], cur)} "
             f"(P10 {_money(v['bookings_p10'], cur)} - P90 {_money(v['bookings_p90'], cur)}), "
-            f"a {_pct(p.value)} chance "
-            f"({_span(p.low, p.high, None)}) of the {_money(goal, cur)} target."
+            f"a {chance_text(p.value, p.low, p.high)} chance of the {_money(goal, cur)} target."
         )
     c = f.loc["cost_mean"]
+    against = []
+    if "cost_share_of_ti" in f.index and np.isfinite(v["cost_share_of_ti"]):
+        against.append(
+            f"{format_pct(v['cost_share_of_ti'], decimals=0)} of the reps' "
+            f"{_money(v['target_incentive'], cur)} target incentive"
+        )
+    if "cost_of_sales" in f.index and np.isfinite(v["cost_of_sales"]):
+        lo, hi = f.attrs.get("cost_of_sales_p10"), f.attrs.get("cost_of_sales_p90")
+        band = (
+            f", P10 {format_pct(lo, decimals=2)} - P90 {format_pct(hi, decimals=2)}"
+            if lo is not None and hi is not None and np.isfinite(lo) and lo != hi
+            else ""
+        )
+        against.append(
+            f"{format_pct(v['cost_of_sales'], decimals=2)} of the year's bookings (the cost of "
+            f"sales{band})"
+        )
     out.append(
         f"Incentive cost of the year: {_money(c.value, cur)} expected "
         f"({_span(c.low, c.high, cur)}), P10 {_money(v['cost_p10'], cur)} - P90 "
-        f"{_money(v['cost_p90'], cur)}; {_money(v['paid'], cur)} paid, "
-        f"{_money(v['owed'], cur)} owed, {_money(v['to_accrue'], cur)} still to accrue."
+        f"{_money(v['cost_p90'], cur)}"
+        + (f"; {' and '.join(against)}" if against else "")
+        + f"; {_money(v['paid'], cur)} paid, {_money(v['owed'], cur)} owed, "
+        f"{_money(v['to_accrue'], cur)} still to accrue."
     )
     nxt = next_accrual(table)
     if nxt is None:
@@ -305,44 +676,105 @@ def tracking_summary(
                 "No early warning: no rep at risk, no thin pipeline, no mechanic about to bind."
             )
         else:
-            counts = warnings[warnings["level"] != "company"]["kind"].value_counts()
-            parts = [f"{int(n)} {k}" for k, n in counts.items()]
-            out.append(
-                f"{len(warnings)} early warning{'s' if len(warnings) != 1 else ''}"
-                + (f": {', '.join(parts)}." if parts else ".")
-            )
+            out.append(f"Early warnings: {warning_counts(warnings)}.")
     if changes is not None and len(changes):
-        row = changes[changes["kind"] == "year"]
-        if len(row):
-            r = row.iloc[0]
-            noise = "within Monte Carlo error" if bool(r["within_mc_error"]) else "a real change"
-            out.append(
-                f"Since the run as of {changes.attrs.get('as_of_previous')}, the year's expected "
-                f"cost moved {format_money(float(r['change']), currency=cur, sign=True)} "
-                f"({format_money(float(r['change_low']), currency=cur, sign=True)} to "
-                f"{format_money(float(r['change_high']), currency=cur, sign=True)}; {noise})."
-            )
+        out += _change_sentences(changes, cur, quota_change)
     if proposal is not None:
-        t = proposal.table.set_index("figure")
-        cost = t.loc["incentive cost, year"]
-        book = t.loc["bookings, rest of year"]
-        text = (
-            f"The proposal {proposal.table.attrs.get('proposed_plan')!r} costs "
-            f"{format_money(float(cost.difference), currency=cur, sign=True)} for the year "
-            f"({format_money(float(cost.difference_low), currency=cur, sign=True)} to "
-            f"{format_money(float(cost.difference_high), currency=cur, sign=True)})"
+        out.append(_proposal_sentence(proposal, cur, scenario))
+    note = plan_year_note(fc.plan.name, fc.year)
+    if note:
+        out.append(note)
+    return out
+
+
+def _change_sentences(
+    changes: pd.DataFrame, cur: str, quota_change: Mapping[str, float] | None
+) -> list[str]:
+    row = changes[changes["kind"] == "year"]
+    if not len(row):
+        return []
+    r = row.iloc[0]
+    noise = "within Monte Carlo error" if bool(r["within_mc_error"]) else "beyond Monte Carlo error"
+    parts = change_parts(changes)
+    months = changes[changes["kind"] == "month"]
+    then = months["status_previous"].astype(str) == "actual"
+    now = months["status"].astype(str) == "actual"
+
+    def signed(x: float) -> str:
+        return format_money(float(x), currency=cur, sign=True)
+
+    split = []
+    if then.any():
+        split.append(
+            f"{signed(parts['paid_then'])} in the months already paid then "
+            f"({_months_between(months[then])})"
         )
-        if proposal.behaviour:
-            text += (
-                f" and moves the rest of the year's bookings by "
-                f"{format_money(float(book.difference), currency=cur, sign=True)} "
-                f"({format_money(float(book.difference_low), currency=cur, sign=True)} to "
-                f"{format_money(float(book.difference_high), currency=cur, sign=True)})."
+    if (~then & now).any():
+        split.append(
+            f"{signed(parts['booked_since'])} in the months booked since "
+            f"({_months_between(months[~then & now])}: forecast then, actual now)"
+        )
+    if (~then & ~now).any():
+        split.append(
+            f"{signed(parts['rest'])} in the forecast of the rest "
+            f"({_months_between(months[~then & ~now])})"
+        )
+    text = (
+        f"Since the run as of {changes.attrs.get('as_of_previous')}, the year's expected cost "
+        f"moved {signed(r['change'])} ({signed(r['change_low'])} to {signed(r['change_high'])}; "
+        f"{noise})" + (": " + ", ".join(split) if split else "") + "."
+    )
+    out = [text]
+    if quota_change is not None:
+        n = int(quota_change.get("reps", 0))
+        if n:
+            out.append(
+                f"The quotas differ between the two runs: {n} of "
+                f"{int(quota_change.get('compared', n))} reps' quotas for the year changed, by "
+                f"{signed(quota_change.get('change', 0.0))} in all; a changed quota re-pays the "
+                "months already paid, so part of the change is the quotas, not the sales "
+                "(give both runs the same --quotas file to compare sales alone)."
             )
         else:
-            text += "; with behaviour off the bookings do not move (its cost alone)."
-        out.append(text)
+            out.append("The quotas are the same in both runs.")
     return out
+
+
+def _proposal_sentence(proposal: ProposalEffect, cur: str, scenario: Any) -> str:
+    t = proposal.table.set_index("figure")
+    cost = t.loc["incentive cost, year"]
+    book = t.loc["bookings, rest of year"]
+
+    def signed(x: float) -> str:
+        return format_money(float(x), currency=cur, sign=True)
+
+    text = (
+        f"The proposal {proposal.table.attrs.get('proposed_plan')!r} costs "
+        f"{signed(cost.difference)} for the year ({signed(cost.difference_low)} to "
+        f"{signed(cost.difference_high)})"
+    )
+    response = _response(scenario)
+    moved = (
+        f" and moves the rest of the year's bookings by {signed(book.difference)} "
+        f"({signed(book.difference_low)} to {signed(book.difference_high)})"
+    )
+    if response is not None:
+        return text + moved + f", under the scenario's response to it ({response.describe()})."
+    if not (book.difference == 0 and book.difference_low == book.difference_high):
+        return text + moved + ", through the scenario's behaviour block alone."
+    why = (
+        "no scenario was given"
+        if scenario is None
+        else "the scenario has no response to a SPIFF or contest (programmes.contest); its "
+        "behaviour block does not respond to one, as the pay curve the reps see leaves SPIFFs "
+        "and contests out"
+    )
+    return (
+        text + f". The reps' response to it is not modelled ({why}), so its effect on bookings "
+        f"is {_money(0.0, cur)} by construction and the figure is its cost alone. To model "
+        "it, give a scenario with a programmes.contest block (the uplift in the window and "
+        f"the deals pulled in; example: {EXAMPLE_RESPONSE})."
+    )
 
 
 # --------------------------------------------------------------------------- the page
@@ -353,8 +785,10 @@ def _fmt(value: float, unit: str, cur: str) -> str:
         return "n/a"
     if unit == cur:
         return _money(value, cur)
-    if unit in ("share", "probability"):
-        return format_pct(value, decimals=0 if unit == "probability" else 1)
+    if unit == "probability":
+        return chance_text(value)
+    if unit == "share":
+        return format_pct(value, decimals=2 if abs(value) < 0.1 else 1)
     if unit == "reps":
         return f"{value:,.1f}" if value != round(value) else f"{int(value):,}"
     return f"{value:,.3g}"
@@ -364,6 +798,11 @@ def _figure_rows(figures: pd.DataFrame, cur: str) -> list[list[str]]:
     rows = []
     for _key, r in figures.iterrows():
         known = r["low"] == r["high"] or not np.isfinite(r["low"])
+        if r["unit"] == "probability":
+            value = chance_text(r["value"])
+            interval = "known" if known else chance_bounds(r["low"], r["high"])
+            rows.append([str(r["figure"]), value, interval])
+            continue
         interval = (
             "known"
             if known
@@ -408,10 +847,11 @@ def _accrual_rows(table: pd.DataFrame, cur: str) -> list[list[str]]:
 def _board_rows(board: pd.DataFrame, cur: str) -> list[list[str]]:
     rows = []
     for r in board.itertuples(index=False):
+        left = getattr(r, "left_on", "")
         rows.append(
             [
-                f"{r.rep_name} ({r.rep_id})",
-                "" if pd.isna(r.rank_p_quota) else str(int(r.rank_p_quota)),
+                f"{r.rep_name} ({r.rep_id})" + (f", left {left}" if left else ""),
+                str(getattr(r, "position_label", "")),
                 _money(r.bookings_to_date, cur),
                 format_pct(r.attainment_to_date, decimals=0),
                 format_pct(r.pace, decimals=0),
@@ -456,12 +896,19 @@ def _contest_section(contests: pd.DataFrame, cur: str) -> list[str]:
             exp = (
                 _money(r.total_expected, cur) if unit == cur else f"{r.total_expected:,.1f} {unit}"
             )
+            rank = getattr(r, "rank_to_date", np.nan)
+            pipe = getattr(r, "open_pipeline", np.nan)
+            weighted = getattr(r, "open_pipeline_weighted", np.nan)
             rows.append(
                 [
                     f"{r.rep_name} ({r.rep_id})",
+                    "" if pd.isna(rank) else str(int(rank)),
                     total,
+                    "n/a"
+                    if pd.isna(pipe)
+                    else f"{_money(pipe, cur)} ({_money(weighted, cur)} weighted)",
                     exp,
-                    format_pct(r.p_rank_1, decimals=0),
+                    chance_text(r.p_rank_1, r.p_rank_1_low, r.p_rank_1_high),
                     _pct_iv(r.p_prize, r.p_prize_low, r.p_prize_high),
                     _money(r.expected_prize, cur),
                 ]
@@ -471,16 +918,23 @@ def _contest_section(contests: pd.DataFrame, cur: str) -> list[str]:
             + _table(
                 [
                     "Rep",
+                    "Rank now",
                     "So far",
+                    "Open pipeline in the window",
                     "Expected total",
                     "Chance of 1st",
                     "Chance of a prize",
                     "Expected prize",
                 ],
                 rows,
-                classes=["", "num", "num", "num", "num", "num"],
+                classes=["", "num", "num", "num", "num", "num", "num", "num"],
             )
             + "</div>"
+        )
+        parts.append(
+            '<p class="note">Rank now: by the total so far (1 the highest). Open pipeline: the '
+            "open opportunities of the measure's product expected to close by the window's "
+            "end, and their amount weighted by the calibrated chance of winning them.</p>"
         )
         if note:
             parts.append(f'<p class="note">{_e(note)}</p>')
@@ -494,8 +948,8 @@ def _warning_section(warnings: pd.DataFrame) -> list[str]:
         parts += ["<p>No warning: no rep at risk, no thin pipeline, no mechanic about to bind.</p>"]
         parts.append("</section>")
         return parts
-    counts = warnings["kind"].value_counts()
-    parts.append("<p>" + _e("; ".join(f"{k}: {int(n)}" for k, n in counts.items())) + ".</p>")
+    counts = warning_counts(warnings)
+    parts.append("<p>" + _e(counts[0].upper() + counts[1:]) + ".</p>")
     shown, note = _shown(warnings, "warnings", "warnings.csv")
     rows = [[str(r.kind), str(r.who), str(r.message)] for r in shown.itertuples(index=False)]
     parts.append(
@@ -507,7 +961,7 @@ def _warning_section(warnings: pd.DataFrame) -> list[str]:
     return parts
 
 
-def _proposal_section(proposal: ProposalEffect | None, cur: str) -> list[str]:
+def _proposal_section(proposal: ProposalEffect | None, cur: str, scenario: Any = None) -> list[str]:
     if proposal is None:
         return []
     t = proposal.table
@@ -544,7 +998,12 @@ def _proposal_section(proposal: ProposalEffect | None, cur: str) -> list[str]:
         )
         + "</div>",
     ]
-    parts += [f'<p class="note">{_e(n)}</p>' for n in proposal.notes]
+    parts.append(f"<p>{_e(_proposal_sentence(proposal, cur, scenario))}</p>")
+    parts += [
+        f'<p class="note">{_e(n)}</p>'
+        for n in proposal.notes
+        if not str(n).startswith("Behaviour off")  # said above, with how to model it
+    ]
     parts.append("</section>")
     return parts
 
@@ -650,6 +1109,9 @@ def write_tracking_report(
     figures: pd.DataFrame | None = None,
     title: str | None = None,
     notes: Sequence[str] = (),
+    scenario: Any = None,
+    quota_change: Mapping[str, float] | None = None,
+    left: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the tracking report of a year in progress as one self-contained HTML file.
 
@@ -673,6 +1135,10 @@ def write_tracking_report(
         Default "Tracking <year>: <plan> as of <date>".
     notes : sequence of str
         Paragraphs under the title (escaped).
+    scenario, quota_change, left : optional
+        As :func:`tracking_summary`: the scenario the forecast ran under, the
+        quotas' change since the previous run, the reps who had left by the date
+        (marked on the leaderboard).
 
     Returns
     -------
@@ -705,10 +1171,17 @@ def write_tracking_report(
     board = leaderboard(fc) if board is None else board
     contests = contest_standings(fc) if contests is None else contests
     warnings = early_warnings(fc) if warnings is None else warnings
-    figures = company_figures(fc, table) if figures is None else figures
+    figures = company_figures(fc, table, left=left) if figures is None else figures
     title = title or f"Tracking {fc.year}: {fc.plan.name} as of {fc.as_of:%d %B %Y}"
-    sentences = tracking_summary(fc, figures, table, warnings, changes=changes, proposal=proposal)
+    sentences = tracking_summary(
+        fc, figures, table, warnings, changes=changes, proposal=proposal, scenario=scenario,
+        quota_change=quota_change, left=left,
+    )  # fmt: skip
+    if "rank_to_date" not in contests:
+        contests = contest_pipeline(fc, contests)
     months = table[table["kind"] != "month"]
+    if "position_label" not in board:
+        board = ranked_board(board, left)
     ranked, board_note = _shown(board, "reps", "leaderboard.csv")
     parts = [
         "<!DOCTYPE html>",
@@ -767,8 +1240,9 @@ def write_tracking_report(
             classes=["", "", "num", "num", "num", "num", "num", "num", "num", "num"],
         )
         + "</div>",
-        '<p class="note">Paid: earned in months that have ended (their payrolls ran). Owed: '
-        "earned in the month in progress. To accrue: expected cost minus what is earned. "
+        '<p class="note">Paid: earned in months whose payroll has run (on the payday of the '
+        "following month). Owed: earned, its payroll not yet run. To accrue: expected cost "
+        "minus what is earned. "
         "Months are in accruals.csv, per rep in accruals_reps.csv.</p>",
         *_changes_section(changes, cur),
         "</section>",
@@ -786,7 +1260,7 @@ def write_tracking_report(
                 "Rank",
                 "Booked",
                 "Of quota",
-                "Pace",
+                "Pace to date",
                 "Year end P10 / P50 / P90",
                 "Chance of quota (95%)",
                 "Earned",
@@ -796,15 +1270,19 @@ def write_tracking_report(
             classes=["", "num", "num", "num", "num", "num", "num", "num", "num"],
         )
         + "</div>",
-        '<p class="note">Ranked by the chance of making quota. Pace: bookings to date over the '
-        "quota due to date (100% is on pace).</p>",
+        '<p class="note">Ranked by attainment to date (bookings to date over the year\'s '
+        "quota); ties broken by the bookings to date, and reps still tied share a rank (=). "
+        "Pace to date: bookings to date over the quota due to date (the months ended and the "
+        "month in progress pro rata); 100% is on pace. It is not a projection: the year end "
+        "is in the P10 / P50 / P90 column. A rep who left before the as-of date is marked "
+        "with the date and counts for the year, not among the reps employed at the date.</p>",
     ]
     if board_note:
         parts.append(f'<p class="note">{_e(board_note)}</p>')
     parts.append("</section>")
     parts += _contest_section(contests, cur)
     parts += _warning_section(warnings)
-    parts += _proposal_section(proposal, cur)
+    parts += _proposal_section(proposal, cur, scenario)
     parts += _method_section(fc)
     parts += [
         f"<footer>Produced by spm_sim {_e(package_version())}. The file has no timestamp and "

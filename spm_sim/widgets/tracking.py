@@ -44,7 +44,13 @@ from spm_sim.book import Book, load_book_ref
 from spm_sim.comp import Plan, load_plan
 from spm_sim.errors import DataError, SpmSimError
 from spm_sim.metrics import percentile_interval, proportion_interval
-from spm_sim.report.tracking import write_tracking_report
+from spm_sim.report.tracking import (
+    chance_text,
+    contest_pipeline,
+    ranked_board,
+    reps_left,
+    write_tracking_report,
+)
 from spm_sim.scenario import SAMPLE_SCENARIOS
 from spm_sim.track import (
     Forecast,
@@ -159,9 +165,12 @@ class TrackingRun:
     ----------
     forecast : Forecast
     leaderboard, accruals, contests, warnings : DataFrame
-        :func:`spm_sim.track.leaderboard`, :func:`spm_sim.track.accruals`,
-        :func:`spm_sim.track.contest_standings` (no rows without a contest in the plan)
-        and :func:`spm_sim.track.early_warnings` of ``forecast``.
+        :func:`spm_sim.track.leaderboard` (ranked by attainment to date, reps who left
+        marked: :func:`spm_sim.report.tracking.ranked_board`),
+        :func:`spm_sim.track.accruals`, :func:`spm_sim.track.contest_standings` (with
+        each rep's rank now and open pipeline in the window:
+        :func:`spm_sim.report.tracking.contest_pipeline`; no rows without a contest
+        in the plan) and :func:`spm_sim.track.early_warnings` of ``forecast``.
     seconds : float
         How long the forecast and the views took.
     """
@@ -216,9 +225,9 @@ def run_tracking(
     fc = forecast(book, load_plan(plan), as_of, trials=int(trials), rng=rng)
     return TrackingRun(
         forecast=fc,
-        leaderboard=leaderboard(fc),
+        leaderboard=ranked_board(leaderboard(fc), reps_left(book, fc)),
         accruals=accruals(fc),
-        contests=contest_standings(fc),
+        contests=contest_pipeline(fc, contest_standings(fc)),
         warnings=early_warnings(fc),
         seconds=time.perf_counter() - started,
     )
@@ -239,10 +248,11 @@ def company_sentence(run: TrackingRun) -> str:
     ...                   early_warnings(fc), 0.0)
     >>> print(company_sentence(run))
     As of 30 June 2025, bookings to date are $2.52M, 70% of the target of $3.60M (the sum of
-    the 3 reps' quotas). The year is forecast to end at $5.04M (P10 $4.67M to P90 $5.45M), a
-    100% chance (100% to 100%, 95% interval) of reaching the target. The incentive cost of
-    the year is expected at $328k (P10 $290k to P90 $366k); $126k has been paid, $0 is owed
-    and $202k is still to accrue.
+    the 3 reps' quotas, set from 2024's bookings with no growth). The year is forecast to end
+    at $5.04M (P10 $4.67M to P90 $5.45M), a 100% (99.6% to 100%) chance of reaching the
+    target (95% interval in brackets). The incentive cost of the year is expected at $328k
+    (P10 $290k to P90 $366k); $105k has been paid, $21.0k is owed and $202k is still to
+    accrue.
     """
     fc = run.forecast
     cur = fc.currency
@@ -259,10 +269,10 @@ def company_sentence(run: TrackingRun) -> str:
     share = f"{format_pct(to_date / target, decimals=0)} of " if target > 0 else "against "
     return (
         f"As of {_day(fc)}, bookings to date are {money(to_date)}, {share}the target of "
-        f"{money(target)} (the sum of the {fc.n_reps} reps' quotas). The year is forecast to "
-        f"end at {money(p50)} (P10 {money(p10)} to P90 {money(p90)}), a "
-        f"{format_pct(hit.estimate, decimals=0)} chance ({format_pct(hit.low, decimals=0)} to "
-        f"{format_pct(hit.high, decimals=0)}, 95% interval) of reaching the target. The "
+        f"{money(target)} (the sum of the {fc.n_reps} reps' quotas, set from {fc.year - 1}'s "
+        f"bookings with no growth). The year is forecast to end at {money(p50)} (P10 "
+        f"{money(p10)} to P90 {money(p90)}), a {chance_text(hit.estimate, hit.low, hit.high)} "
+        "chance of reaching the target (95% interval in brackets). The "
         f"incentive cost of the year is expected at {money(year['expected'])} (P10 "
         f"{money(year['p10'])} to P90 {money(year['p90'])}); {money(year['paid'])} has been "
         f"paid, {money(year['owed'])} is owed and {money(year['to_accrue'])} is still to accrue."
@@ -325,9 +335,9 @@ def tracking_cards(run: TrackingRun) -> str:
         ),
         (
             "Chance of reaching the target",
-            format_pct(hit.estimate, decimals=0),
-            f"{format_pct(hit.low, decimals=0)} to {format_pct(hit.high, decimals=0)} (95%) "
-            f"of ending the year at or above {money(target)}",
+            chance_text(hit.estimate),
+            f"{chance_text(hit.estimate, hit.low, hit.high).partition(' (')[2].rstrip(')')} "
+            f"(95%) of ending the year at or above {money(target)}",
         ),
         (
             "Incentive cost of the year",
@@ -379,35 +389,37 @@ def leaderboard_frame(board: pd.DataFrame, *, top: int | None = None) -> pd.Data
     Examples
     --------
     >>> from spm_sim.track import example_forecast
-    >>> leaderboard_frame(leaderboard(example_forecast()))[["Rep", "Pace", "Chance of quota"]]
-                      Rep  Pace      Chance of quota
-    0   Cy Example (R003)  200%  100% (100% to 100%)
-    1  Ben Example (R002)  120%     96% (95% to 97%)
-    2  Ada Example (R001)  100%     47% (44% to 50%)
+    >>> frame = leaderboard_frame(leaderboard(example_forecast()))
+    >>> frame[["Rank", "Rep", "Pace to date", "Chance of quota"]]
+      Rank                 Rep Pace to date       Chance of quota
+    0    1   Cy Example (R003)         200%  100% (99.6% to 100%)
+    1    2  Ben Example (R002)         120%      96% (95% to 97%)
+    2    3  Ada Example (R001)         100%      47% (44% to 50%)
     """
     cur = board.attrs.get("currency", "USD")
 
     def money(x: float) -> str:
         return format_money(x, currency=cur) if np.isfinite(x) else "—"
 
+    if "position_label" not in board:
+        board = ranked_board(board)
     shown = board if top is None else board.head(top)
     rows = []
     for _, r in shown.iterrows():
-        rank = r["rank_p_quota"]
+        left = str(r.get("left_on", "") or "")
         rows.append(
             {
-                "Rank": "" if pd.isna(rank) else int(rank),
-                "Rep": f"{r['rep_name']} ({r['rep_id']})",
+                "Rank": str(r["position_label"]),
+                "Rep": f"{r['rep_name']} ({r['rep_id']})" + (f", left {left}" if left else ""),
                 "Quota": money(r["quota"]),
                 "Bookings to date": money(r["bookings_to_date"]),
                 "Attainment to date": _pct0(r["attainment_to_date"]),
-                "Pace": _pct0(r["pace"]),
+                "Pace to date": _pct0(r["pace"]),
                 "Year-end attainment P10 to P90": _range(
                     r["attainment_p10"], r["attainment_p90"], _pct0
                 ),
                 "Chance of quota": (
-                    f"{_pct0(r['p_quota'])} "
-                    f"({_pct0(r['p_quota_low'])} to {_pct0(r['p_quota_high'])})"
+                    chance_text(r["p_quota"], r["p_quota_low"], r["p_quota_high"])
                     if np.isfinite(r["p_quota"])
                     else "no quota"
                 ),
@@ -426,10 +438,10 @@ def accruals_frame(table: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> from spm_sim.track import example_forecast
     >>> accruals_frame(accruals(example_forecast()))[["Period", "Status", "Paid"]].head(3)
-        Period       Status   Paid
-    0     2025  in progress  $126k
+        Period       Status    Paid
+    0     2025  in progress   $105k
     1  2025-Q1       actual  $63.0k
-    2  2025-Q2       actual  $63.0k
+    2  2025-Q2       actual  $42.0k
     """
     cur = table.attrs.get("currency", "USD")
 
@@ -478,11 +490,19 @@ def contests_frame(table: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
                 {
                     "Contest": f"{r['contest']} ({r['state']}, {r['start']} to {r['end']})",
                     "Rep": f"{r['rep_name']} ({r['rep_id']})",
+                    "Rank now": "" if pd.isna(r.get("rank_to_date")) else int(r["rank_to_date"]),
                     "Total to date": amount(r["total_to_date"]),
+                    "Open pipeline in the window": (
+                        "n/a"
+                        if pd.isna(r.get("open_pipeline", np.nan))
+                        else f"{format_money(r['open_pipeline'], currency=cur)} "
+                        f"({format_money(r['open_pipeline_weighted'], currency=cur)} weighted)"
+                    ),
                     "Expected total": amount(r["total_expected"]),
-                    "Chance of a prize": f"{_pct0(r['p_prize'])} ({_pct0(r['p_prize_low'])} to "
-                    f"{_pct0(r['p_prize_high'])})",
-                    "Chance of first place": _pct0(r["p_rank_1"]),
+                    "Chance of a prize": chance_text(
+                        r["p_prize"], r["p_prize_low"], r["p_prize_high"]
+                    ),
+                    "Chance of first place": chance_text(r["p_rank_1"]),
                     "Expected prize": format_money(r["expected_prize"], currency=r["currency"]),
                 }
             )
