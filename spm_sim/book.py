@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from ._book.asof import (
     as_of,
+    as_of_day,
 )
 from ._book.checks import (
     OPTIONAL_FOR,
@@ -83,6 +84,7 @@ __all__ = [
     "import_crm",
     "save_book",
     "as_of",
+    "as_of_day",
     "SCHEMA",
     "numeric_column",
     "needs_column",

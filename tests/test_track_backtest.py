@@ -127,3 +127,57 @@ def test_small_backtest_and_errors(book):
         forecast_backtest(book, PLAN, 2025, as_of_dates=["2024-06-30"], trials=5)
     with pytest.raises(DataError, match="needs the whole year"):
         forecast_backtest(as_of(book, "2025-06-30"), PLAN, 2025, trials=5)
+
+
+def test_period_rows_and_coverage_by_hand():
+    from spm_sim._track.backtest import _period_rows, period_coverage
+
+    # 100 trials drawing 0..99 in every month: P10 = 9.9, P50 = 49.5, P90 = 89.1
+    draws = np.tile(np.arange(100.0)[:, None], (1, 12))
+    actual = np.full(12, 50.0)
+    actual[10] = 95.0  # November above P90; December in the band
+    day = pd.Timestamp("2025-10-31")
+    rows = pd.DataFrame(_period_rows(day, 10, 2025, {"bookings": draws}, {"bookings": actual}))
+    assert list(rows["period"]) == ["2025-11", "2025-12", "2025-Q4"]  # Q3 is over
+    nov, dec, q4 = rows.to_dict("records")
+    assert (nov["p10"], nov["p90"]) == pytest.approx((9.9, 89.1))
+    assert not nov["in_band"] and not nov["below_p10"] and dec["in_band"]
+    # the quarter counts October's actual with the drawn months: 3 x (0..99)
+    assert q4["actual"] == 195.0 and q4["p10"] == pytest.approx(29.7) and q4["in_band"]
+    cov = period_coverage(rows).set_index("kind")
+    month = cov.loc["month"]
+    assert (month["pairs"], month["in_band"], month["above_p90"], month["periods"]) == (2, 1, 1, 2)
+    interval = proportion_interval(1, 2, level=0.95)
+    assert (month["wilson_low"], month["wilson_high"]) == pytest.approx(
+        (interval.low, interval.high)
+    )
+    # (95 - 49.5) / ((89.1 - 9.9) / 2.563) and (50 - 49.5) / the same
+    z = np.array([45.5, 0.5]) / (79.2 / (2 * 1.2815515655446004))
+    assert month["z_rms"] == pytest.approx(np.sqrt((z**2).mean()))
+    # one period seen from two dates counts once in the period interval
+    twice = pd.concat([rows, rows.assign(as_of=pd.Timestamp("2025-09-30"))])
+    cov2 = period_coverage(twice).set_index("kind").loc["month"]
+    assert cov2["pairs"] == 4 and cov2["periods"] == 2
+    assert cov2["wilson_high"] - cov2["wilson_low"] < month["wilson_high"] - month["wilson_low"]
+    assert (cov2["period_low"], cov2["period_high"]) == pytest.approx(
+        (month["period_low"], month["period_high"])
+    )
+
+
+def test_monthly_and_quarterly_bands_on_the_sample(backtest):
+    m = backtest.months
+    months = m[(m["measure"] == "bookings") & (m["kind"] == "month")]
+    assert len(months) == 66  # 11 + 10 + ... + 1 (date, later month) pairs
+    assert len(m[(m["measure"] == "incentive") & (m["kind"] == "quarter")]) == 26
+    # the actual is the same whatever the date it is forecast from
+    assert months.groupby("period")["actual"].nunique().eq(1).all()
+    # the June forecast's third and fourth quarter incentive: the model does not hold
+    # both (measured in docs/model.md 10.7: the sample's July-August fell short, its
+    # December ran long), so the floor is on the back-test's coverage: measured 45% of
+    # month pairs and 50-58% of quarter pairs at 1,000 trials, bands about 1.5 times
+    # too narrow (RMS z); before the size bands and the amount shock of the pipeline,
+    # RMS z was 1.9 for months
+    cov = backtest.period_coverage().set_index(["measure", "kind"])
+    assert (cov["observed"] >= 0.30).all(), cov.to_string()
+    assert (cov["z_rms"] < 2.0).all(), cov.to_string()
+    assert "RMS z" in backtest.to_markdown() and "| 2025-06-30 |" in backtest.to_markdown()

@@ -173,3 +173,19 @@ def test_cycle_share_weighs_amounts_and_is_zero_for_months_over():
     # July: most days are more than 10 days after the date, none 200
     assert 0.3 < even[6] < 0.5 and 0.03 < heavy[6] < 0.1
     assert np.all(np.diff(even[6:]) >= 0) and even[-1] <= 1.0
+
+
+def test_month_and_size_factors_recovered_jointly():
+    from spm_sim._track.pipeline import _month_and_size
+
+    rng = np.random.default_rng(3)
+    expected = rng.uniform(2_000, 4_000, size=(12, 3))
+    month = np.linspace(0.8, 1.3, 12)
+    size = np.array([1.2, 1.0, 0.8])
+    wins = expected * month[:, None] * size[None, :]
+    got_month, got_size = _month_and_size(expected, wins)
+    # the size factors keep the history's predicted wins: their ratios are the truth's
+    assert got_size / got_size[1] == pytest.approx(size / size[1], rel=0.01)
+    assert (got_month[:, None] * got_size[None, :]) == pytest.approx(
+        month[:, None] * size[None, :], rel=0.02
+    )

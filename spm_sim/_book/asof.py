@@ -29,8 +29,39 @@ if TYPE_CHECKING:
 _STAGED = ("stage", "amount", "expected_close_date", "probability")
 
 
-def _day(date: Any) -> pd.Timestamp:
-    """``date`` (text YYYY-MM-DD, date, datetime or Timestamp) as a day."""
+def as_of_day(date: Any, what: str = "as_of") -> pd.Timestamp:
+    """An as-of date as a day: midnight, without a time zone.
+
+    Parameters
+    ----------
+    date : str, datetime.date, datetime.datetime, pandas.Timestamp or numpy.datetime64
+        The day; text is read as ``YYYY-MM-DD`` (surrounding spaces ignored). A time of
+        day is dropped, and so is a time zone (the day as written in it is kept).
+    what : str, default "as_of"
+        The name the error gives the value (an option or a field).
+
+    Returns
+    -------
+    pandas.Timestamp
+        The day at midnight.
+
+    Raises
+    ------
+    DataError
+        When ``date`` is not a date (text in another format, a number, None), naming
+        ``what`` and the value and showing the format to write.
+
+    Examples
+    --------
+    >>> from spm_sim.book import as_of_day
+    >>> as_of_day(" 2025-06-30 ")
+    Timestamp('2025-06-30 00:00:00')
+    >>> as_of_day(pd.Timestamp("2025-06-30 17:45", tz="Europe/Paris"))
+    Timestamp('2025-06-30 00:00:00')
+    >>> as_of_day("30/06/2025", what="--as-of")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    spm_sim.errors.DataError: column '--as-of': the as-of date '30/06/2025' is not a date; ...
+    """
     if isinstance(date, str):
         stamp = pd.to_datetime(date.strip(), format="%Y-%m-%d", errors="coerce")
     elif isinstance(date, _dt.date | pd.Timestamp | np.datetime64):
@@ -41,7 +72,7 @@ def _day(date: Any) -> pd.Timestamp:
         raise DataError(
             f"the as-of date {date!r} is not a date; write it as YYYY-MM-DD "
             f"(for example 2025-06-30).",
-            column="as_of",
+            column=what,
             value=date,
         )
     if stamp.tzinfo is not None:
@@ -415,7 +446,7 @@ def as_of(book: Book, date: Any) -> Book:
     ...
     spm_sim.errors.DataError: column 'as_of': the as-of date 2031-01-01 is after the book's ...
     """
-    day = _day(date)
+    day = as_of_day(date)
     _check_range(book, day)
 
     deals = book.bookings.loc[~_later(book.bookings["date"], day)].reset_index(drop=True)

@@ -26,11 +26,8 @@ reported at the export's row and column.
 
 from __future__ import annotations
 
-import csv
-import datetime as _dt
-import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -44,282 +41,24 @@ from spm_sim._format import currency_symbol
 from spm_sim._spec import suggest
 from spm_sim.errors import DataError
 
-from .checks import _apply_schema, _validate
-from .crm_spec import ISO, CrmMapping, HistoryMap, ReadOptions, load_mapping
+from .checks import _validate
+from .crm_read import (
+    Table,
+    amount_example,
+    parse_amount,
+    parse_date,
+    read_probabilities,
+    read_roster,
+    read_table,
+    refuse_ambiguous,
+    try_parse,
+    unread_date,
+)
+from .crm_spec import CrmMapping, HistoryMap, ReadOptions, load_mapping
 from .load import Book
-from .schema import SCHEMA, _from_frame, _Raw, _read_csv, _read_parquet
+from .schema import SCHEMA, _from_frame, _Raw
 
-__all__ = ["CrmImport", "import_crm", "parse_amount", "parse_date", "parse_probability"]
-
-_SPACES = "\u00a0\u202f\u2009"
-
-
-# --------------------------------------------------------------------------- cells
-
-
-def parse_amount(text: str, read: ReadOptions) -> tuple[float, str | None]:
-    """An amount cell as (number, currency code or None); ValueError says why not.
-
-    Examples
-    --------
-    >>> from spm_sim.book import ReadOptions
-    >>> parse_amount("$12,500.00", ReadOptions())
-    (12500.0, 'USD')
-    >>> parse_amount("1 234,56 EUR", ReadOptions(decimal=",", thousands=" "))
-    (1234.56, 'EUR')
-    """
-    cell = text.strip()
-    for space in _SPACES:
-        cell = cell.replace(space, " ")
-    code: str | None = None
-    found = re.match(r"^([A-Z]{3})\s*(.*)$", cell) or re.match(r"^(.*?)\s*([A-Z]{3})$", cell)
-    if found:
-        pair = found.groups()
-        code, cell = (pair[0], pair[1]) if re.fullmatch(r"[A-Z]{3}", pair[0]) else pair[::-1]
-    for symbol in sorted(read.currency_symbols, key=len, reverse=True):
-        if cell.startswith(symbol) or cell.endswith(symbol):
-            if code is not None:
-                raise ValueError("the cell names two currencies")
-            code = read.currency_symbols[symbol]
-            cell = cell.removeprefix(symbol) if cell.startswith(symbol) else cell[: -len(symbol)]
-            cell = cell.strip()
-            break
-    if cell.startswith("-") or (cell.startswith("(") and cell.endswith(")")):
-        raise ValueError("a negative amount")
-    t, d = re.escape(read.thousands), re.escape(read.decimal)
-    grouped = rf"\d{{1,3}}(?:{t}\d{{3}})+" if read.thousands else r"(?!)"
-    if not re.fullmatch(rf"(?:{grouped}|\d+)(?:{d}\d+)?", cell):
-        raise ValueError("not a number")
-    number = cell.replace(read.thousands, "") if read.thousands else cell
-    return float(number.replace(read.decimal, ".")), code
-
-
-def parse_probability(text: str, read: ReadOptions) -> float:
-    """A probability cell ('75%', '75' as a percentage, '0.75' as a share) as a share.
-
-    Examples
-    --------
-    >>> from spm_sim.book import ReadOptions
-    >>> parse_probability("75%", ReadOptions(probability="share"))
-    0.75
-    >>> parse_probability("10", ReadOptions())
-    0.1
-    """
-    cell = text.strip().replace(" ", "")
-    percent = cell.endswith("%") or read.probability == "percent"
-    cell = cell.removesuffix("%")
-    if not re.fullmatch(rf"\d+(?:{re.escape(read.decimal)}\d+)?", cell):
-        raise ValueError("not a number")
-    value = float(cell.replace(read.decimal, "."))
-    top = 100.0 if percent else 1.0
-    if value > top:
-        raise ValueError(f"above {top:g}")
-    return value / top
-
-
-def parse_date(text: str, formats: tuple[str, ...], *, keep_time: bool = False) -> pd.Timestamp:
-    """A date cell in the first of ``formats`` that reads it (the date as written).
-
-    With ``keep_time`` the time of day written in the cell is kept (the wall-clock
-    time as written, whatever the time zone), so changes made on one day can be put in
-    order; without it the date alone.
-
-    Examples
-    --------
-    >>> parse_date("7/14/2025", ("%m/%d/%Y",)).date()
-    datetime.date(2025, 7, 14)
-    >>> parse_date("2025-07-14T23:30:00-07:00", ("ISO8601",)).date()
-    datetime.date(2025, 7, 14)
-    >>> parse_date("7/14/2025, 3:00 PM", ("%m/%d/%Y, %I:%M %p",), keep_time=True)
-    Timestamp('2025-07-14 15:00:00')
-    """
-    cell = text.strip()
-    for fmt in formats:
-        try:
-            if fmt == ISO:
-                when = _dt.datetime.fromisoformat(cell.replace(" ", "T", 1))
-            else:
-                when = _dt.datetime.strptime(cell, fmt)
-        except ValueError:
-            continue
-        when = when.replace(tzinfo=None)
-        return pd.Timestamp(when if keep_time else when.date())
-    raise ValueError("no format")
-
-
-def _swapped(read: ReadOptions) -> ReadOptions:
-    """The other common way of writing amounts: the other decimal mark ('.' or ','),
-    and the mapping's decimal mark as the thousands separator."""
-    other = "," if read.decimal == "." else "."
-    return read.model_copy(update={"decimal": other, "thousands": read.decimal})
-
-
-#: Currencies whose amounts are written with three decimals (a fils, a baisa).
-_THREE_DECIMALS = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
-
-
-def _ambiguous_amounts(cells: pd.Series, read: ReadOptions) -> tuple[np.ndarray, bool]:
-    """The cells the mapping reads with three decimals though the other convention
-    reads them as whole thousands (``12.500``: 12.5, or 12,500), and whether any cell
-    of the column settles which convention the export uses.
-
-    A cell settles it when it reads under the mapping's convention and not under the
-    other (``1.234,50``, ``12.50``); whole numbers without a mark read the same both
-    ways. Money is written with two decimals, so three after the decimal mark in every
-    cell means the mark is more likely a thousands separator.
-    """
-    other = _swapped(read)
-    three = re.compile(rf"{re.escape(read.decimal)}\d{{3}}\D*$")
-    ambiguous = np.zeros(len(cells), dtype=bool)
-    settled = False
-    for k, text in enumerate(cells):
-        if not text:
-            continue
-        mine, theirs = _try(parse_amount, text, read), _try(parse_amount, text, other)
-        if isinstance(mine, tuple) and isinstance(theirs, tuple):
-            ambiguous[k] = mine[0] != theirs[0] and bool(three.search(text.strip()))
-        elif isinstance(mine, tuple):
-            settled = True
-    return ambiguous, settled
-
-
-# --------------------------------------------------------------------------- files
-
-
-@dataclass
-class _Table:
-    """An export as read: text cells by header name and the line each row starts on."""
-
-    file: str
-    frame: pd.DataFrame
-    lines: np.ndarray
-    header_line: int
-
-    def fail(
-        self, column: str, mask: Any, message: Callable[[int], str], values: pd.Series
-    ) -> None:
-        """Raise for the first row of ``mask``, counting the others."""
-        bad = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if bad.size == 0:
-            return
-        first = int(bad[0])
-        more = ""
-        if bad.size > 1:
-            shown = ", ".join(str(int(self.lines[i])) for i in bad[1:6])
-            more = (
-                f" (and {bad.size - 1} more row{'s' if bad.size > 2 else ''} with the same "
-                f"problem: {shown}{', ...' if bad.size > 6 else ''})"
-            )
-        raise DataError(
-            message(first) + more,
-            file=self.file,
-            row=int(self.lines[first]),
-            column=column,
-            value=values.iloc[first],
-        )
-
-
-def _read_table(path: Path, read: ReadOptions, wanted: Mapping[str, str], mapfile: str) -> _Table:
-    """Read an export: ``wanted`` maps each field to the header it must have."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read the file ({exc.strerror}).", file=path) from None
-    try:
-        text = data.decode(read.encoding)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"byte 0x{data[exc.start]:02x} cannot be read as {read.encoding}; set read.encoding "
-            f"in {mapfile} to the file's encoding (cp1252 for Excel on Windows, utf-8-sig for "
-            "UTF-8).",
-            file=path,
-            row=line,
-        ) from None
-    text = text.removeprefix("\ufeff")
-    lines = text.splitlines(keepends=True)
-    end = len(lines)
-    while end and not lines[end - 1].strip():
-        end -= 1
-    body = lines[read.skip_lines : end - read.skip_footer]
-    if not body:
-        raise DataError(
-            f"no header: the file has {end} line(s), read.skip_lines is {read.skip_lines} and "
-            f"read.skip_footer {read.skip_footer} in {mapfile}.",
-            file=path,
-        )
-    reader = csv.reader(io.StringIO("".join(body)), delimiter=read.delimiter)
-    records: list[list[str]] = []
-    starts: list[int] = []
-    done = 0
-    try:
-        for record in reader:
-            records.append(record)
-            starts.append(done + 1 + read.skip_lines)
-            done = reader.line_num
-    except csv.Error as exc:
-        raise DataError(f"not a readable CSV file ({exc}).", file=path, row=done + 1) from None
-    header = [h.strip() for h in records[0]]
-    head_line = starts[0]
-    missing = {f: c for f, c in wanted.items() if c not in header}
-    if missing:
-        fname, col = next(iter(missing.items()))
-        shown = ", ".join(repr(h) for h in header[:12]) + (" ..." if len(header) > 12 else "")
-        hint = suggest(col, header)
-        other = ""
-        if len(header) == 1 and read.delimiter not in records[0][0]:
-            other = f" The header reads as one column: is read.delimiter {read.delimiter!r} right?"
-        raise DataError(
-            f"no column '{col}' (columns.{fname} in {mapfile}).{hint} The header on line "
-            f"{head_line} has: {shown}.{other} Correct columns.{fname}, or read.skip_lines if "
-            "the header is on another line.",
-            file=path,
-            row=head_line,
-            column=col,
-        )
-    for fname, col in wanted.items():
-        if header.count(col) > 1:
-            where = [k + 1 for k, h in enumerate(header) if h == col]
-            raise DataError(
-                f"the header has '{col}' (columns.{fname} in {mapfile}) twice, as columns "
-                f"{' and '.join(map(str, where[:2]))}, so which one holds {fname} is not "
-                "clear; rename the other column in the export, or map the field to it.",
-                file=path,
-                row=head_line,
-                column=col,
-            )
-    cells, rows = [], []
-    for record, start in zip(records[1:], starts[1:], strict=True):
-        if not any(c.strip() for c in record):
-            continue
-        if len(record) != len(header):
-            raise DataError(
-                f"this row has {len(record)} cells but the header has {len(header)}. Quote cells "
-                f"that hold the delimiter {read.delimiter!r}, or check read.skip_footer in "
-                f"{mapfile} if this is a footer line.",
-                file=path,
-                row=start,
-            )
-        cells.append(record)
-        rows.append(start)
-    frame = pd.DataFrame(cells, columns=range(len(header)), dtype=object)
-    keep = {c: header.index(c) for c in dict.fromkeys(wanted.values())}
-    out = pd.DataFrame({c: frame[j] if len(frame) else [] for c, j in keep.items()}, dtype=object)
-    out = out.fillna("").map(str).map(str.strip) if len(out) else out
-    return _Table(str(path), out.reset_index(drop=True), np.asarray(rows, dtype=int), head_line)
-
-
-def _roster(path: Path) -> pd.DataFrame:
-    """The reps of the roster file, checked as a book's reps.csv is."""
-    if not path.is_file():
-        raise DataError(
-            "roster not found: give the reps file (a book's reps.csv or an HR roster with its "
-            "columns) as roster: in the mapping, relative to it, or with --roster.",
-            file=path,
-        )
-    raw = (_read_parquet if path.suffix == ".parquet" else _read_csv)(path, SCHEMA["reps"])
-    return _apply_schema(raw)
-
+__all__ = ["CrmImport", "import_crm"]
 
 # --------------------------------------------------------------------------- the import
 
@@ -475,9 +214,9 @@ def import_crm(
             )
         base = mapfile.parent if mapfile is not None else Path.cwd()
         roster = base / spec.roster
-    reps = _roster(Path(roster))
+    reps = read_roster(Path(roster))
     cols = {k: v for k, v in spec.columns.model_dump().items() if v is not None}
-    table = _read_table(export, spec.read, cols, mapname)
+    table = read_table(export, spec.read, cols, mapname)
     frame, skipped = _rows(table, spec, mapname, reps, Path(roster).name)
     hist = None
     history_rows = 0
@@ -502,7 +241,7 @@ def import_crm(
 
 
 def _rows(
-    table: _Table, spec: CrmMapping, mapname: str, reps: pd.DataFrame, rostername: str
+    table: Table, spec: CrmMapping, mapname: str, reps: pd.DataFrame, rostername: str
 ) -> tuple[pd.DataFrame, list[tuple[str, int, str, str]]]:
     """The export's rows as the book's fields, each cell checked; and the rows skipped."""
     c, cells, read = spec.columns, table.frame, spec.read
@@ -549,7 +288,7 @@ def _rows(
         skipped.append((table.file, int(table.lines[i]), ids.iloc[i], reason))
     # amounts
     amount = cells[c.amount]
-    parsed = [_try(parse_amount, a, read) for a in amount]
+    parsed = [try_parse(parse_amount, a, read) for a in amount]
     bad = np.array([isinstance(p, str) for p in parsed]) & (amount != "").to_numpy() & keep
     table.fail(
         c.amount,
@@ -557,11 +296,11 @@ def _rows(
         lambda i: (
             f"amount {amount.iloc[i]!r} cannot be read ({parsed[i]}): {mapname} reads "
             f"amounts with decimal {read.decimal!r} and thousands {read.thousands!r} (as in "
-            f"{_example(read)}); correct the cell, or read.decimal and read.thousands."
+            f"{amount_example(read)}); correct the cell, or read.decimal and read.thousands."
         ),
         amount,
     )
-    _refuse_ambiguous(table, c.amount, amount, keep.to_numpy(), read, mapname, spec.currency)
+    refuse_ambiguous(table, c.amount, amount, keep.to_numpy(), read, mapname, spec.currency)
     values = pd.Series(
         [p[0] if isinstance(p, tuple) else np.nan for p in parsed], index=cells.index
     )
@@ -612,11 +351,11 @@ def _rows(
     for fname in ("created_date", "close_date"):
         col = getattr(c, fname)
         text = cells[col]
-        days = pd.Series([_try(parse_date, t, read.dates) for t in text], index=cells.index)
+        days = pd.Series([try_parse(parse_date, t, read.dates) for t in text], index=cells.index)
         table.fail(
             col,
             keep & days.map(lambda d: isinstance(d, str)),
-            _unread_date(text, read, mapname),
+            unread_date(text, read, mapname),
             text,
         )
         out[fname] = pd.to_datetime(days.where(keep), errors="coerce")
@@ -695,17 +434,7 @@ def _rows(
     out["probability"] = rule.map(lambda r: r.probability)
     if c.probability:
         text = cells[c.probability]
-        prob = [_try(parse_probability, p, read) if p else None for p in text]
-        table.fail(
-            c.probability,
-            keep & np.array([isinstance(p, str) for p in prob]),
-            lambda i: (
-                f"probability {text.iloc[i]!r} cannot be read ({prob[i]}); write 75% or, "
-                f"with read.probability {read.probability!r} in {mapname}, "
-                f"{'75' if read.probability == 'percent' else '0.75'}."
-            ),
-            text,
-        )
+        prob = read_probabilities(table, c.probability, keep, read, mapname)
         if read.probability == "percent":
             bare = keep & (text != "") & ~text.str.endswith("%")
             raw = pd.Series([p * 100 if isinstance(p, float) else np.nan for p in prob])
@@ -742,63 +471,6 @@ def _rows(
     return out.loc[keep].reset_index(drop=True), skipped
 
 
-def _refuse_ambiguous(
-    table: _Table,
-    column: str,
-    cells: pd.Series,
-    keep: np.ndarray,
-    read: ReadOptions,
-    mapname: str,
-    currency: str,
-) -> None:
-    """Refuse a column of amounts the mapping reads with three decimals (12.500 as 12.5)
-    where the other convention reads whole thousands (12,500), unless a cell settles it
-    (see :func:`_ambiguous_amounts`) or the currency has three decimals."""
-    ambiguous, settled = _ambiguous_amounts(cells.where(keep, ""), read)
-    if settled or currency in _THREE_DECIMALS:
-        return
-    other = _swapped(read)
-
-    def message(i: int) -> str:
-        mine = parse_amount(cells.iloc[i], read)[0]
-        theirs = parse_amount(cells.iloc[i], other)[0]
-        return (
-            f"amount {cells.iloc[i]!r} reads as {mine:,.3f} with read.decimal "
-            f"{read.decimal!r} and read.thousands {read.thousands!r} in {mapname}, but as "
-            f"{theirs:,.2f} if {other.decimal!r} is the decimal mark, and no amount of the "
-            "column has two decimals to tell which: set read.decimal and read.thousands in "
-            f"{mapname} to the marks the export uses ('.' and ',' for 12,500.00; ',' and '.' "
-            "for 12.500,00)."
-        )
-
-    table.fail(column, ambiguous, message, cells)
-
-
-def _try(parse: Callable[..., Any], text: str, arg: Any) -> Any:
-    """``parse(text, arg)``, or the reason it failed as a string."""
-    try:
-        return parse(text, arg)
-    except ValueError as exc:
-        return str(exc) or "cannot be read"
-
-
-def _unread_date(text: pd.Series, read: ReadOptions, mapname: str) -> Callable[[int], str]:
-    """The message for a date cell no format of ``read.dates`` reads."""
-
-    def message(i: int) -> str:
-        return (
-            f"date {text.iloc[i]!r} is not in any format of read.dates in {mapname} "
-            f"({', '.join(read.dates)}); add its format there (e.g. '%d.%m.%Y' for "
-            "31.12.2025) or correct the cell."
-        )
-
-    return message
-
-
-def _example(read: ReadOptions) -> str:
-    return f"1{read.thousands}234{read.decimal}56"
-
-
 def _account_ids(names: pd.Series) -> pd.Series:
     """Ids for accounts named but not numbered: A0001... in order of first appearance."""
     order = {n: f"A{k + 1:04d}" for k, n in enumerate(dict.fromkeys(names.str.strip()))}
@@ -810,7 +482,7 @@ def _key(text: str) -> str:
 
 
 def _owners(
-    table: _Table,
+    table: Table,
     owner: pd.Series,
     reps: pd.DataFrame,
     spec: CrmMapping,
@@ -873,7 +545,7 @@ def _history(
     read = hmap.read or spec.read
     c = hmap.columns
     cols = {k: v for k, v in c.model_dump().items() if v is not None}
-    table = _read_table(path, read, cols, mapname)
+    table = read_table(path, read, cols, mapname)
     cells = table.frame
     ids = cells[c.opportunity_id]
     known = ids.isin(set(opps["opportunity_id"]))
@@ -905,7 +577,9 @@ def _history(
         text = cells[col]
         days = pd.Series(
             [
-                _try(partial(parse_date, keep_time=fname == "date"), t, read.dates) if t else None
+                try_parse(partial(parse_date, keep_time=fname == "date"), t, read.dates)
+                if t
+                else None
                 for t in text
             ],
             index=cells.index,
@@ -914,7 +588,7 @@ def _history(
         table.fail(
             col,
             keep & unread,
-            _unread_date(text, read, mapname),
+            unread_date(text, read, mapname),
             text,
         )
         out[fname] = pd.to_datetime(days.where(keep & (text != "")), errors="coerce")
@@ -922,7 +596,7 @@ def _history(
     notes: list[str] = []
     if c.amount is not None:
         text = cells[c.amount]
-        parsed = [_try(parse_amount, a, read) if a else (np.nan, None) for a in text]
+        parsed = [try_parse(parse_amount, a, read) if a else (np.nan, None) for a in text]
         table.fail(
             c.amount,
             keep & np.array([isinstance(p, str) for p in parsed]),
@@ -932,7 +606,7 @@ def _history(
             ),
             text,
         )
-        _refuse_ambiguous(table, c.amount, text, keep.to_numpy(), read, mapname, spec.currency)
+        refuse_ambiguous(table, c.amount, text, keep.to_numpy(), read, mapname, spec.currency)
         codes = pd.Series([p[1] if isinstance(p, tuple) else None for p in parsed])
         table.fail(
             c.amount,
@@ -972,7 +646,7 @@ def _newest_first(hist: pd.DataFrame) -> bool:
 
 
 def _history_probability(
-    table: _Table,
+    table: Table,
     hmap: HistoryMap,
     rule: pd.Series,
     out: pd.DataFrame,
@@ -986,18 +660,7 @@ def _history_probability(
     given = pd.Series(np.nan, index=out.index)
     col = hmap.columns.probability
     if col is not None:
-        text = table.frame[col]
-        prob = [_try(parse_probability, p, read) if p else None for p in text]
-        table.fail(
-            col,
-            keep & np.array([isinstance(p, str) for p in prob]),
-            lambda i: (
-                f"probability {text.iloc[i]!r} cannot be read ({prob[i]}); write 75% or, "
-                f"with read.probability {read.probability!r} in {mapname}, "
-                f"{'75' if read.probability == 'percent' else '0.75'}."
-            ),
-            text,
-        )
+        prob = read_probabilities(table, col, keep, read, mapname)
         given = pd.Series([p if isinstance(p, float) else np.nan for p in prob], index=out.index)
     by_rule = rule.map(lambda r: getattr(r, "probability", None)).astype(float)
     is_open = opps["status"] == "open"

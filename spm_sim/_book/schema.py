@@ -169,6 +169,13 @@ _AMOUNT: dict[str, Any] = {
     "largest": MAX_MONEY,
     "largest_why": "more than any single deal",
 }
+#: A probability as a CRM gives it, a share (0.7 for 70%).
+_PROBABILITY: dict[str, Any] = {
+    "ge": 0.0,
+    "le": 1.0,
+    "rule": "probability must be in [0, 1]",
+    "hint": "write 70% as 0.7",
+}
 _DEAL_AMOUNT: dict[str, Any] = _AMOUNT | {
     "hint": "record a cancellation in the column cancelled_date of the deal it cancels, "
     "not as a negative deal",
@@ -288,14 +295,7 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                         hint="give the amount the deal would book; mark a lost opportunity "
                         "with status 'lost' rather than zeroing it",
                     ),
-                    Column(
-                        "probability",
-                        "number",
-                        ge=0.0,
-                        le=1.0,
-                        rule="probability must be in [0, 1]",
-                        hint="write 70% as 0.7",
-                    ),
+                    Column("probability", "number", **_PROBABILITY),
                     Column("created_date", "date"),
                     Column(
                         "expected_close_date",
@@ -341,14 +341,7 @@ SCHEMA: Mapping[str, Table] = MappingProxyType(
                         hint="leave the cell empty when the amount was not recorded that day",
                     ),
                     _opt("expected_close_date", "date"),
-                    _opt(
-                        "probability",
-                        "number",
-                        ge=0.0,
-                        le=1.0,
-                        rule="probability must be in [0, 1]",
-                        hint="write 70% as 0.7",
-                    ),
+                    _opt("probability", "number", **_PROBABILITY),
                 ),
             ),
             Table(

@@ -16,7 +16,11 @@ happened:
   observation per rep (``reps`` in place of ``pairs``): the truth lies between;
 * **pipeline**: the opportunities open at each date, by stage: wins and won amount
   predicted by 31 December against what happened to them, the mean month of the
-  wins, and the close date slip.
+  wins, and the close date slip;
+* **months**: for every date and every later month and quarter of the year (what
+  finance accrues), the company's bookings and incentive cost against their 80%
+  band, and the coverage over all (date, period) pairs with its Wilson interval, and
+  again counting each period once (its pairs from different dates are correlated).
 """
 
 from __future__ import annotations
@@ -102,6 +106,7 @@ class Backtest:
     pairs: pd.DataFrame
     calibration: pd.DataFrame
     pipeline: pd.DataFrame
+    months: pd.DataFrame = field(default_factory=pd.DataFrame)
     info: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -122,6 +127,27 @@ class Backtest:
             "above_p90": int((~c["in_band"] & ~c["below_p10"]).sum()),
             "mean_abs_error_share": float(c["abs_error_share"].mean()) if len(c) else np.nan,
         }
+
+    def period_coverage(self, level: float = 0.95) -> pd.DataFrame:
+        """How often the months' and quarters' actuals fell in their 80% bands.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Coverage of the Wilson intervals.
+
+        Returns
+        -------
+        DataFrame
+            One row per (measure, kind): ``measure, kind, pairs`` ((date, period)
+            pairs), ``in_band, below_p10, above_p90, observed`` (in_band / pairs),
+            ``wilson_low, wilson_high`` (on pairs), ``periods`` (distinct periods),
+            ``period_low, period_high`` (the same share with one observation per
+            period: wider, as a period's pairs share its actual), ``z_rms`` (root
+            mean square of ``(actual - P50) / ((P90 - P10) / 2.563)``: about 1 for
+            honest bands, above 1 for bands too narrow by that factor), ``level``.
+        """
+        return period_coverage(self.months, level)
 
     def to_markdown(self) -> str:
         """The three tables as Markdown (millions of the currency for money)."""
@@ -157,7 +183,153 @@ class Backtest:
                 f"| {r.bin} | {r.pairs} | {r.reps} | {r.predicted:.0%} | {r.observed:.0%} | "
                 f"{r.wilson_low:.0%}-{r.wilson_high:.0%} | {r.rep_low:.0%}-{r.rep_high:.0%} |"
             )
+        if len(self.months):
+            lines += ["", *_months_markdown(self.months, self.period_coverage())]
         return "\n".join(lines)
+
+
+_MONTH_COLUMNS = ["as_of", "measure", "kind", "period", "mean", "p10", "p50", "p90"]
+_MONTH_COLUMNS += ["actual", "in_band", "below_p10"]
+
+#: The normal quantile of 90%: an honest band's (P90 - P10) / 2 is this many sds.
+_Z90 = 1.2815515655446004
+
+#: Marks of the months grid in :meth:`Backtest.to_markdown`: in the band, below, above.
+_MARKS = {"in": "·", "below": "−", "above": "+"}
+
+
+def period_coverage(months: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Coverage of the 80% bands of months and quarters (see :meth:`Backtest.period_coverage`).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"as_of": pd.to_datetime(["2025-06-30", "2025-06-30", "2025-07-31"]),
+    ...     "measure": "bookings", "kind": "month", "period": ["2025-07", "2025-08", "2025-08"],
+    ...     "in_band": [True, False, True], "below_p10": [False, True, False]})
+    >>> row = period_coverage(m).iloc[0]
+    >>> int(row["pairs"]), int(row["in_band"]), int(row["periods"])
+    (3, 2, 2)
+    >>> round(float(row["observed"]), 3)
+    0.667
+    """
+    cols = ["measure", "kind", "pairs", "in_band", "below_p10", "above_p90", "observed"]
+    cols += ["wilson_low", "wilson_high", "periods", "period_low", "period_high", "z_rms"]
+    cols += ["level"]
+    rows = []
+    if not len(months):
+        return pd.DataFrame(columns=cols)
+    for (measure, kind), g in months.groupby(["measure", "kind"], sort=False):
+        n = len(g)
+        inside = int(g["in_band"].sum())
+        below = int(g["below_p10"].sum())
+        observed = inside / n
+        lo, hi = _wilson(inside, n, level)
+        periods = int(g["period"].nunique())
+        # one observation per period: the pairs of a period share its actual
+        plo, phi = _wilson(observed * periods, periods, level)
+        z_rms = np.nan
+        if {"p10", "p50", "p90", "actual"} <= set(g.columns):
+            half = (g["p90"] - g["p10"]).to_numpy(float) / (2 * _Z90)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = (g["actual"] - g["p50"]).to_numpy(float) / half
+            z = z[np.isfinite(z)]
+            z_rms = float(np.sqrt((z**2).mean())) if z.size else np.nan
+        rows.append(
+            {
+                "measure": measure,
+                "kind": kind,
+                "pairs": n,
+                "in_band": inside,
+                "below_p10": below,
+                "above_p90": n - inside - below,
+                "observed": observed,
+                "wilson_low": float(lo),
+                "wilson_high": float(hi),
+                "periods": periods,
+                "period_low": float(plo),
+                "period_high": float(phi),
+                "z_rms": z_rms,
+                "level": level,
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _months_markdown(months: pd.DataFrame, cov: pd.DataFrame) -> list[str]:
+    """The coverage table and a grid per measure: as-of dates by month and quarter."""
+    lines = [
+        "| measure | period | pairs | in P10-P90 | below P10 | above P90 | observed | "
+        f"Wilson {cov['level'].iloc[0]:.0%} (pairs) | (periods) | RMS z |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in cov.itertuples():
+        lines.append(
+            f"| {r.measure} | {r.kind} | {r.pairs} | {r.in_band} | {r.below_p10} | "
+            f"{r.above_p90} | {r.observed:.0%} | {r.wilson_low:.0%}-{r.wilson_high:.0%} | "
+            f"{r.period_low:.0%}-{r.period_high:.0%} | {r.z_rms:.2f} |"
+        )
+    periods = list(dict.fromkeys(months.sort_values(["kind", "period"])["period"]))
+    head = [p[5:] for p in periods]
+    for measure, g in months.groupby("measure", sort=False):
+        lines += [
+            "",
+            f"{measure}: {_MARKS['in']} in the band, {_MARKS['below']} below P10, "
+            f"{_MARKS['above']} above P90",
+            "",
+            "| as of | " + " | ".join(head) + " |",
+            "|---" * (len(head) + 1) + "|",
+        ]
+        for day, h in g.groupby("as_of"):
+            mark = {
+                r.period: _MARKS["in" if r.in_band else "below" if r.below_p10 else "above"]
+                for r in h.itertuples()
+            }
+            cells = [mark.get(p, "") for p in periods]
+            lines.append(f"| {pd.Timestamp(day):%Y-%m-%d} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _period_rows(
+    day: pd.Timestamp,
+    first: int,
+    year: int,
+    drawn: dict[str, np.ndarray],
+    actual: dict[str, np.ndarray],
+) -> list[dict[str, Any]]:
+    """Rows of :attr:`Backtest.months` for one date: each month and quarter left.
+
+    ``drawn[measure]`` is (trials, 12), ``actual[measure]`` (12,), company totals.
+    """
+    rows = []
+    spans = [("month", f"{year}-{m + 1:02d}", [m]) for m in range(first, 12)]
+    spans += [
+        ("quarter", f"{year}-Q{q + 1}", list(range(3 * q, 3 * q + 3)))
+        for q in range(4)
+        if 3 * q + 2 >= first
+    ]
+    for measure, values in drawn.items():
+        for kind, period, cols in spans:
+            v = values[:, cols].sum(axis=1)
+            truth = float(actual[measure][cols].sum())
+            p10, p50, p90 = np.percentile(v, [10, 50, 90])
+            # a tolerance of a cent per trial's rounding, relative to the money
+            tol = 1e-6 * max(abs(truth), 1.0)
+            rows.append(
+                {
+                    "as_of": day,
+                    "measure": measure,
+                    "kind": kind,
+                    "period": period,
+                    "mean": float(v.mean()),
+                    "p10": float(p10),
+                    "p50": float(p50),
+                    "p90": float(p90),
+                    "actual": truth,
+                    "in_band": bool(p10 - tol <= truth <= p90 + tol),
+                    "below_p10": bool(truth < p10 - tol),
+                }
+            )
+    return rows
 
 
 def _as_of_dates(year: int, dates: Sequence[Any] | None) -> list[pd.Timestamp]:
@@ -181,7 +353,11 @@ def _actual_year(book: Book, plan: Plan, year: int, quotas, scores):
             value=f"{pd.Timestamp(book.snapshot_date):%Y-%m-%d}",
         )
     known = known_to_date(as_of(book, end), plan, year, quotas, scores)
-    return pd.Series(known.bookings.sum(axis=1), index=list(known.rep_ids))
+    months = {
+        "bookings": known.bookings.sum(axis=0),
+        "incentive": known.paid.sum(axis=(0, 2)),
+    }
+    return pd.Series(known.bookings.sum(axis=1), index=list(known.rep_ids)), months
 
 
 def _pipeline_check(book: Book, f, year: int) -> pd.DataFrame:
@@ -335,10 +511,10 @@ def forecast_backtest(
                 column="as_of",
                 value=f"{d:%Y-%m-%d}",
             )
-    actual = _actual_year(book, plan, year, quotas, None)
+    actual, actual_months = _actual_year(book, plan, year, quotas, None)
     root = seed_sequence(rng)
     streams = root.spawn(len(dates))
-    company, pairs, pipes = [], [], []
+    company, pairs, pipes, periods = [], [], [], []
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -394,6 +570,11 @@ def forecast_backtest(
                 )[quota > 0]
             )
             pipes.append(pipe)
+            drawn = {
+                "bookings": f.bookings.sum(axis=1),
+                "incentive": f.payout.by_component.sum(axis=(1, 3)),
+            }
+            periods += _period_rows(d, f.first_open_month, year, drawn, actual_months)
             if bar is not None:
                 bar.update(1)
     finally:
@@ -408,6 +589,7 @@ def forecast_backtest(
         pairs=pair_frame,
         calibration=_calibration(pair_frame, level),
         pipeline=pd.concat(pipes, ignore_index=True),
+        months=pd.DataFrame(periods, columns=_MONTH_COLUMNS),
         info={
             "seconds": time.perf_counter() - started,
             "seed_entropy": int(root.entropy) if isinstance(root.entropy, int) else 0,

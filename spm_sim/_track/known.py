@@ -10,7 +10,6 @@ hired since added on top, so they do not move from one as-of date to the next.
 
 from __future__ import annotations
 
-import datetime as dt
 import warnings
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from spm_sim.actuals import actual_payouts
-from spm_sim.book import Book, as_of
+from spm_sim.book import Book, as_of, as_of_day
 from spm_sim.comp import Plan, payout, round_money
 from spm_sim.errors import DataError, PlausibilityWarning
 from spm_sim.productivity import exposure_months
@@ -29,7 +28,7 @@ __all__ = [
     "Known",
     "known_to_date",
     "tracking_quotas",
-    "as_of_day",
+    "as_of_day",  # spm_sim.book.as_of_day, for the track stage's own files
     "tracked_year",
     "elapsed",
     "first_month",
@@ -51,23 +50,6 @@ class Known:
     paid: np.ndarray  # (R, 12, C) payroll money to date (0 after the as-of month)
     notes: tuple[str, ...] = ()  # how the default quotas were set (for Forecast.notes)
     quota_set: Quotas | None = None  # the default quotas used (None: quotas were given)
-
-
-def as_of_day(value: Any, what: str = "as_of") -> pd.Timestamp:
-    if isinstance(value, str):
-        day = pd.to_datetime(value.strip(), format="%Y-%m-%d", errors="coerce")
-    elif isinstance(value, dt.date | pd.Timestamp | np.datetime64):
-        day = pd.Timestamp(value)
-    else:
-        day = pd.NaT
-    if pd.isna(day):
-        raise DataError(
-            f"the as-of date {value!r} is not a date; write it as YYYY-MM-DD (for example "
-            "2025-06-30).",
-            column=what,
-            value=value,
-        )
-    return pd.Timestamp(day).normalize()
 
 
 def tracked_year(day: pd.Timestamp, year: Any) -> int:

@@ -55,6 +55,8 @@ AGE_BANDS: tuple[tuple[int, str], ...] = ((0, "0-1"), (2, "2-3"), (4, "4-6"), (7
 PRIOR_WEIGHT = 10.0
 #: Pseudo-wins that shrink a calendar month's win factor toward 1.
 SEASON_PRIOR = 20.0
+#: Bands of opportunity amount (equal counts in the history) with a win factor each.
+SIZE_BANDS = 6
 #: Months of history the model is calibrated on, at most.
 HISTORY_MONTHS = 24
 _DAYS_PER_MONTH = 365.25 / 12.0
@@ -122,6 +124,14 @@ class PipelineModel:
         :data:`SEASON_PRIOR` wins. Deals close more at quarter ends; a month's win
         probability is multiplied by it (at most to ``1 - p_lost``), the chance
         of staying open taking up the difference.
+    size_edges : ndarray
+        The amounts that cut the opportunities of the history into
+        :data:`SIZE_BANDS` bands of equal count (empty: one band, no amount).
+    size_factor : ndarray, shape (len(size_edges) + 1,)
+        Factor of the chance of winning in a month of each size band, estimated as
+        :attr:`month_factor` is (wins seen over those the states and calendar months
+        predict, shrunk toward 1 with :data:`SEASON_PRIOR` wins), jointly with it:
+        large deals take longer to close, so their wins come later in the year.
     """
 
     stages: tuple[str, ...]
@@ -138,6 +148,13 @@ class PipelineModel:
     shock: dict = field(default_factory=dict)
     amount_ratio: np.ndarray = field(default_factory=lambda: np.empty(0))
     history_from: pd.Timestamp | None = None
+    size_edges: np.ndarray = field(default_factory=lambda: np.empty(0))
+    size_factor: np.ndarray = field(default_factory=lambda: np.ones(1))
+
+    def size_band(self, amount: np.ndarray) -> np.ndarray:
+        """Each amount's size band (0 the smallest), by :attr:`size_edges`."""
+        a = np.nan_to_num(np.asarray(amount, dtype=float), nan=0.0)
+        return np.searchsorted(self.size_edges, a, side="right").astype(np.int64)
 
     def won_amount(self, amount: np.ndarray, stage: np.ndarray) -> np.ndarray:
         """The amount an opportunity is expected to be won at, from the amount recorded
@@ -374,9 +391,20 @@ def fit_pipeline(
         history_from = first_close
         ends = [e for e in ends if e + pd.offsets.MonthEnd(1) >= first_close]
     used = 0
-    by_month = np.zeros((12, n_k * n_b * 2))  # observations by calendar month and state
-    wins_month = np.zeros(12)
+    amounts = (
+        pd.to_numeric(opps["amount"], errors="coerce").to_numpy(float)
+        if "amount" in opps.columns
+        else np.full(len(opps), np.nan)
+    )
+    size_edges = _size_edges(amounts)
+    size = np.searchsorted(size_edges, np.nan_to_num(amounts, nan=0.0), side="right")
+    n_z = size_edges.size + 1
+    # observations by calendar month, size band and state; wins by month and size band
+    by_cell = np.zeros((12, n_z, n_k * n_b * 2))
+    wins_cell = np.zeros((12, n_z))
     series: list[tuple[int, np.ndarray, float]] = []  # each month: calendar month, states, wins
+    money: list[tuple] = []  # each month: calendar month, each open opportunity's state,
+    # size band and amount, and the amount won
     for e in ends:
         e64 = np.datetime64(e)
         nxt = np.datetime64(e + pd.offsets.MonthEnd(1))
@@ -407,8 +435,9 @@ def fit_pipeline(
             outcome = outcome.copy()
             outcome[still] = 2 + k_n
         np.add.at(counts, (state, outcome), 1.0)
-        np.add.at(by_month, (pd.Timestamp(nxt).month - 1, state), 1.0)
-        wins_month[pd.Timestamp(nxt).month - 1] += float(won.sum())
+        cal = pd.Timestamp(nxt).month - 1
+        np.add.at(by_cell[cal], (size[pos], state), 1.0)
+        wins_cell[cal] += np.bincount(size[pos][won], minlength=n_z)
         series.append(
             (
                 pd.Timestamp(nxt).month - 1,
@@ -416,6 +445,8 @@ def fit_pipeline(
                 float(won.sum()),
             )
         )
+        a_pos = np.nan_to_num(amounts[pos], nan=0.0)
+        money.append((cal, state, size[pos], a_pos, float(a_pos[won].sum())))
     if counts[:, :2].sum() == 0:
         return None
     prior = _prior(counts, n_k, n_b, prior_weight)
@@ -429,9 +460,11 @@ def fit_pipeline(
         w_closed = np.where(w_closed >= np.datetime64(since), w_closed, np.datetime64("NaT"))
     cycles, cycle_amounts = _won_cycles(w_opps, w_status, w_closed, complete=since is not None)
     p_won = ((counts + prior) / (counts + prior).sum(axis=1, keepdims=True))[:, _WON]
-    expected = by_month @ p_won
-    month_factor = (wins_month + SEASON_PRIOR) / (expected + SEASON_PRIOR)
+    month_factor, size_factor = _month_and_size(by_cell @ p_won, wins_cell)
     shock = _win_shock(series, p_won, month_factor)
+    by_amount = _win_shock_amounts(money, p_won, month_factor, size_factor)
+    if by_amount["sd"] > shock["sd"]:
+        shock = by_amount
     return PipelineModel(
         stages=stages,
         counts=counts,
@@ -447,7 +480,39 @@ def fit_pipeline(
         shock=shock,
         amount_ratio=_amount_ratios(w_opps, stage_history, as_of, w_status, w_closed, stages),
         history_from=history_from,
+        size_edges=size_edges,
+        size_factor=size_factor,
     )
+
+
+def _size_edges(amounts: np.ndarray) -> np.ndarray:
+    """Cut points of :data:`SIZE_BANDS` equal-count bands of the amounts (empty: one band)."""
+    a = amounts[np.isfinite(amounts)]
+    if a.size < 10 * SIZE_BANDS:
+        return np.empty(0)
+    edges = np.quantile(a, np.arange(1, SIZE_BANDS) / SIZE_BANDS)
+    return np.unique(edges)
+
+
+def _month_and_size(expected: np.ndarray, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar-month and size-band factors of the win rate, estimated jointly.
+
+    ``expected`` (12, n_z) are the wins the states predict in each calendar month and
+    size band, ``wins`` (12, n_z) those seen. Wins ``~ expected x month x size``;
+    each factor in turn is its wins over its prediction with the other factor in,
+    both shrunk toward 1 with :data:`SEASON_PRIOR` wins, the size factors scaled so
+    the history's predicted wins stay the same (the month factor keeps the level).
+    """
+    month = np.ones(expected.shape[0])
+    size = np.ones(expected.shape[1])
+    for _ in range(10):
+        by_month = (expected * size[None, :]).sum(axis=1)
+        month = (wins.sum(axis=1) + SEASON_PRIOR) / (by_month + SEASON_PRIOR)
+        by_size = (expected * month[:, None]).sum(axis=0)
+        size = (wins.sum(axis=0) + SEASON_PRIOR) / (by_size + SEASON_PRIOR)
+        weight = (expected * month[:, None]).sum(axis=0)
+        size = size / max(float((weight * size).sum() / max(weight.sum(), 1e-300)), 1e-300)
+    return month, size
 
 
 #: Opportunities of a stage's mean amount that shrink its won-amount ratio toward 1.
@@ -524,6 +589,43 @@ def _win_shock(series, p_won: np.ndarray, month_factor: np.ndarray) -> dict[str,
     rho = float(np.clip((r[:-1] @ r[1:]) / (r @ r), 0.0, 0.9))
     noise = 1.0 / (e[ok][-1] + 0.5)
     out.update(sd=float(np.sqrt(var)), rho=rho, last=float(r[-1] * var / (var + noise)))
+    return out
+
+
+def _win_shock_amounts(
+    money: list[tuple], p_won: np.ndarray, month_factor: np.ndarray, size_factor: np.ndarray
+) -> dict[str, float]:
+    """:func:`_win_shock` read on the amounts won, not the number of wins.
+
+    Month ``i`` of the history won ``W_i`` (money) where the states, the calendar
+    month and the size bands predict ``E_i = sum_j p_j a_j`` over the opportunities
+    open at its start (``p_j`` the state's win chance times the month's and the size
+    band's factors, ``a_j`` the amount). ``r_i = log(W_i / E_i)``, centred; the
+    sampling part of its variance is ``sum_j p_j (1 - p_j) a_j^2 / E_i^2`` (which
+    opportunities win, at their own amounts), the rest a shared shock, ``sd^2``.
+    A month's money moves more than its count of wins when the large deals come in
+    together or slip together, which the count-based shock does not see. ``rho``
+    and ``last`` as there. Fewer than 6 months with money won give no shock.
+    """
+    out = {"sd": 0.0, "rho": 0.0, "last": 0.0, "months": float(len(money))}
+    e, w, noise = [], [], []
+    for cal, state, size, amount, won in money:
+        p = np.clip(p_won[state] * month_factor[cal] * size_factor[size], 0.0, 1.0)
+        expected = float((p * amount).sum())
+        if expected <= 0 or won <= 0:
+            continue
+        e.append(expected)
+        w.append(won)
+        noise.append(float((p * (1.0 - p) * amount**2).sum()) / expected**2)
+    if len(e) < 6:
+        return out
+    r = np.log(np.array(w) / np.array(e))
+    r = r - r.mean()
+    var = max(float(r.var(ddof=1)) - float(np.mean(noise)), 0.0)
+    if var <= 0:
+        return out
+    rho = float(np.clip((r[:-1] @ r[1:]) / (r @ r), 0.0, 0.9))
+    out.update(sd=float(np.sqrt(var)), rho=rho, last=float(r[-1] * var / (var + noise[-1])))
     return out
 
 

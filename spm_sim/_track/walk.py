@@ -153,6 +153,11 @@ def simulate_pipeline(
     else:
         k0 = _stage_codes(opps["stage"].astype(str).to_numpy(dtype=object), model.stages)
     created = pd.to_datetime(opps["created_date"]).to_numpy()
+    size_factor = np.asarray(getattr(model, "size_factor", np.ones(1)), dtype=float)
+    if size_factor.size > 1 and "amount" in opps.columns:
+        z0 = model.size_band(pd.to_numeric(opps["amount"], errors="coerce").to_numpy(float))
+    else:
+        size_factor, z0 = np.ones(1), np.zeros(n_j, dtype=np.int64)
     starts = [as_of] + [
         pd.Timestamp(year=year, month=m + 1, day=1) - pd.Timedelta(days=1)
         for m in range(first + 1, 12)
@@ -180,7 +185,7 @@ def simulate_pipeline(
                 * shared[a + i, first:]
             )
             u[i] = rng.random((steps, n_j))
-        out[a:b] = _walk(model, cum, u, k0, band, due, bounds, first, frac, factor)
+        out[a:b] = _walk(model, cum, u, k0, band, due, bounds, first, frac, factor, z0, size_factor)
     return out
 
 
@@ -217,15 +222,22 @@ def _first_step(as_of: pd.Timestamp, year: int) -> tuple[int, float]:
     return as_of.month - 1, (month_end - as_of).days / days
 
 
-def _walk(model, cum, u, k0, band, due0, bounds, first, frac, factor) -> np.ndarray:
+def _walk(
+    model, cum, u, k0, band, due0, bounds, first, frac, factor, size=None, size_factor=None
+) -> np.ndarray:
     """One chunk of trials: each opportunity's fate month by month.
 
     ``due0`` (n_opps,) is each expected close date in days after the as-of date,
     ``bounds`` each step's start and the year's end in the same days, ``factor``
-    (trials, steps) each month's win factor (calendar month x company shock). An
-    opportunity that moves stage gets a new close date (``entry_to_close_days``).
-    Only the opportunities still open are carried from one month to the next.
+    (trials, steps) each month's win factor (calendar month x company shock),
+    ``size`` (n_opps,) each opportunity's size band and ``size_factor`` the band's
+    win factor (default one band, factor 1). An opportunity that moves stage gets a
+    new close date (``entry_to_close_days``). Only the opportunities still open are
+    carried from one month to the next.
     """
+    if size is None or size_factor is None:
+        size, size_factor = np.zeros(u.shape[2], dtype=np.int64), np.ones(1)
+    n_z = len(size_factor)
     n_t, steps, n_j = u.shape
     n_s = model.n_states
     n_b = len(AGE_BANDS)
@@ -239,8 +251,9 @@ def _walk(model, cum, u, k0, band, due0, bounds, first, frac, factor) -> np.ndar
     for i in range(steps):
         if cell.size == 0:
             break
-        table = _season(cum, factor[:, i])
-        flat = [np.ascontiguousarray(table[:, :, k]).ravel() for k in range(table.shape[2] - 1)]
+        # (trials, size bands, states, outcomes): each band's win factor on the month's
+        table = np.stack([_season(cum, factor[:, i] * f) for f in size_factor], axis=1)
+        flat = [np.ascontiguousarray(table[..., k]).ravel() for k in range(table.shape[-1] - 1)]
         t_of, j_of = np.divmod(cell, n_j)
         uu = u_flat[i].take(cell)
         moving = np.ones(cell.size, dtype=bool)
@@ -249,7 +262,7 @@ def _walk(model, cum, u, k0, band, due0, bounds, first, frac, factor) -> np.ndar
             moving = uu < frac
             uu = uu / frac
         state = (stage * n_b + band[i].take(j_of)) * 2 + (due <= bounds[i])
-        state += t_of * n_s
+        state += (t_of * n_z + size.take(j_of)) * n_s
         outcome = np.zeros(cell.size, dtype=np.int64)
         for k in range(len(flat)):
             outcome += uu >= flat[k].take(state)

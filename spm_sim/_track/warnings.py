@@ -327,6 +327,22 @@ def _year_attainment(fc: Forecast, measure: str) -> np.ndarray:
     return np.divide(total, q, out=np.full(total.shape, np.nan), where=q > 0)
 
 
+def _sentence(
+    event: str, effect: str, currency: str, *, more: str = ""
+) -> Callable[[str, Interval, Interval], str]:
+    """The sentence of a mechanic's row: who, the chance of ``event`` and the money of
+    ``effect`` (``more`` after the amount), each with its interval."""
+
+    def said(who: str, p: Interval, m: Interval) -> str:
+        return (
+            f"{who}: {_pct(p.estimate)} chance ({_pct(p.low)} to {_pct(p.high)}) of {event}; "
+            f"{effect} {_money(m.estimate, currency)}{more} on average "
+            f"({_money(m.low, currency)} to {_money(m.high, currency)})."
+        )
+
+    return said
+
+
 def _mechanic_rows(
     fc: Forecast,
     kind: str,
@@ -385,17 +401,11 @@ def _caps(fc: Forecast, bind_above: float, level: float) -> list[dict[str, Any]]
                 return comp.replace(attainment_cap=None, tiers=tiers)
 
             held = _effect(fc, c, open_top(c), hit if whole_year else np.ones_like(hit))
-            cap = c.attainment_cap
-
-            def said(
-                who: str, p: Interval, m: Interval, cap: float = cap, name: str = c.name
-            ) -> str:
-                return (
-                    f"{who}: {_pct(p.estimate)} chance ({_pct(p.low)} to {_pct(p.high)}) of "
-                    f"passing the {_pct(cap)} attainment cap of {name!r}; the cap holds back "
-                    f"{_money(m.estimate, cur)} on average ({_money(m.low, cur)} to "
-                    f"{_money(m.high, cur)})."
-                )
+            said = _sentence(
+                f"passing the {_pct(c.attainment_cap)} attainment cap of {c.name!r}",
+                "the cap holds back",
+                cur,
+            )
 
             rows += _mechanic_rows(
                 fc, "cap binds", c.name, "probability of reaching the attainment cap", hit,
@@ -407,17 +417,11 @@ def _caps(fc: Forecast, bind_above: float, level: float) -> list[dict[str, Any]]
             hit = _column(fc, c.name) >= top[None, :] * (1 - _TOL) - 0.005
             free = c.replace(payout_cap=None)
             held = _effect(fc, c, free, hit if whole_year else np.ones_like(hit))
-            pcap = c.payout_cap
-
-            def said_pay(
-                who: str, p: Interval, m: Interval, pcap: float = pcap, name: str = c.name
-            ) -> str:
-                return (
-                    f"{who}: {_pct(p.estimate)} chance ({_pct(p.low)} to {_pct(p.high)}) of "
-                    f"reaching the payout cap of {name!r} ({pcap:g}x its TI); the cap holds "
-                    f"back {_money(m.estimate, cur)} on average ({_money(m.low, cur)} to "
-                    f"{_money(m.high, cur)})."
-                )
+            said_pay = _sentence(
+                f"reaching the payout cap of {c.name!r} ({c.payout_cap:g}x its TI)",
+                "the cap holds back",
+                cur,
+            )
 
             rows += _mechanic_rows(
                 fc, "cap binds", c.name, "probability of reaching the payout cap", hit,
@@ -442,13 +446,12 @@ def _gates(fc: Forecast, bind_above: float, level: float) -> list[dict[str, Any]
         where = closed if c.period == "year" else np.ones_like(closed)
         held = _effect(fc, c, c.replace(gate=None), where)
 
-        def said(who: str, p: Interval, m: Interval, g: Any = gate, name: str = c.name) -> str:
-            return (
-                f"{who}: {_pct(p.estimate)} chance ({_pct(p.low)} to {_pct(p.high)}) of ending "
-                f"the year below the gate of {name!r} ({_pct(g.min_attainment)} of "
-                f"{g.measure!r}); it withholds {_money(m.estimate, cur)} on average "
-                f"({_money(m.low, cur)} to {_money(m.high, cur)})."
-            )
+        said = _sentence(
+            f"ending the year below the gate of {c.name!r} ({_pct(gate.min_attainment)} of "
+            f"{gate.measure!r})",
+            "it withholds",
+            cur,
+        )
 
         rows += _mechanic_rows(
             fc, "gate fails", c.name, "probability the gate is closed at year end", closed,
@@ -493,13 +496,12 @@ def _decelerators(fc: Forecast, bind_above: float, level: float) -> list[dict[st
 
         extra = _effect(fc, c, lift(c), inside)
 
-        def said(who: str, p: Interval, m: Interval, name: str = c.name, ref: float = ref) -> str:
-            return (
-                f"{who}: {_pct(p.estimate)} chance ({_pct(p.low)} to {_pct(p.high)}) of ending "
-                f"the year in a decelerated tier of {name!r} (below {ref:g}x); paying those "
-                f"trials at {ref:g}x would cost {_money(m.estimate, cur)} more on average "
-                f"({_money(m.low, cur)} to {_money(m.high, cur)})."
-            )
+        said = _sentence(
+            f"ending the year in a decelerated tier of {c.name!r} (below {ref:g}x)",
+            f"paying those trials at {ref:g}x would cost",
+            cur,
+            more=" more",
+        )
 
         rows += _mechanic_rows(
             fc, "decelerator", c.name, "probability of ending in a decelerated tier", inside,

@@ -596,16 +596,25 @@ def _page_head(results, title: str, notes: list[str]) -> list[str]:
     """The document's head, the title, what is compared and the caller's notes."""
     trials = sorted({r.n_trials for r in results})
     books = dict.fromkeys(r.book_info["name"] for r in results)
+    sub = (
+        f"{len(results)} scenario{'s' if len(results) > 1 else ''}, plan year "
+        f"{_e(', '.join(sorted({str(r.scenario.plan_year) for r in results})))}, "
+        f"{_e(' / '.join(f'{t:,}' for t in trials))} simulated years each, book "
+        f"{_e(', '.join(books))}."
+    )
+    return _document_head(title, sub, notes)
+
+
+def _document_head(title: str, sub: str, notes: Sequence[str]) -> list[str]:
+    """The start of a report's page: the document's head with the style, the title, the
+    line under it (``sub``, HTML) and the caller's ``notes`` (text), if any."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
         f"<header><h1>{_e(title)}</h1>",
-        f'<p class="sub">{len(results)} scenario{"s" if len(results) > 1 else ""}, plan year '
-        f"{_e(', '.join(sorted({str(r.scenario.plan_year) for r in results})))}, "
-        f"{_e(' / '.join(f'{t:,}' for t in trials))} simulated years each, book "
-        f"{_e(', '.join(books))}.</p></header>",
+        f'<p class="sub">{sub}</p></header>',
     ]
     if notes:
         parts.append('<div class="notes">' + "".join(f"<p>{_e(n)}</p>" for n in notes) + "</div>")

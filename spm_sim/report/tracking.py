@@ -36,7 +36,7 @@ from spm_sim.track import (
     leaderboard,
 )
 
-from .html import _CSS, _e, _figure, _kv_table, _table
+from .html import _document_head, _e, _figure, _kv_table, _table
 
 __all__ = [
     "company_figures",
@@ -352,6 +352,17 @@ def company_figures(
     def known(key: str, figure: str, unit: str, value: float) -> None:
         rows[key] = (figure, unit, Interval(value, value, value))
 
+    def spread(key: str, figure: str, draws: np.ndarray) -> None:
+        """The mean and P10, P50, P90 of money ``draws``, each with its interval."""
+        rows[f"{key}_mean"] = (
+            f"{figure}, mean",
+            cur,
+            _known(mean_interval(draws, level=level), draws),
+        )
+        for q in (10, 50, 90):
+            iv = _known(percentile_interval(draws, q / 100, level=level), draws)
+            rows[f"{key}_p{q}"] = (f"{figure}, P{q}", cur, iv)
+
     short = "the sum of the reps' quotas" if target is None else "the company's number"
     if target_source is None:
         target_source = short
@@ -365,14 +376,7 @@ def company_figures(
         "share",
         to_date / goal if goal else np.nan,
     )
-    rows["bookings_mean"] = (
-        "Year-end bookings, mean",
-        cur,
-        _known(mean_interval(total, level=level), total),
-    )
-    for q in (10, 50, 90):
-        iv = _known(percentile_interval(total, q / 100, level=level), total)
-        rows[f"bookings_p{q}"] = (f"Year-end bookings, P{q}", cur, iv)
+    spread("bookings", "Year-end bookings", total)
     made = float((total >= goal * (1 - 1e-12)).sum()) if goal > 0 else float("nan")
     rows["p_target"] = (
         "Chance of reaching the target",
@@ -401,14 +405,7 @@ def company_figures(
         "reps",
         _known(mean_interval(count, level=level), count),
     )
-    rows["cost_mean"] = (
-        "Incentive cost of the year, mean",
-        cur,
-        _known(mean_interval(cost, level=level), cost),
-    )
-    for q in (10, 50, 90):
-        iv = _known(percentile_interval(cost, q / 100, level=level), cost)
-        rows[f"cost_p{q}"] = (f"Incentive cost of the year, P{q}", cur, iv)
+    spread("cost", "Incentive cost of the year", cost)
     ti = float(np.asarray(fc.target_incentive, float)[on].sum())
     known("target_incentive", "Reps' target incentive (for the time employed)",
           cur, ti)  # fmt: skip
@@ -1089,7 +1086,12 @@ def _method_section(fc: Forecast) -> list[str]:
         "normal posterior). Every trial's year is paid by the same payout kernel as the "
         "payroll and the Monte Carlo. Intervals are 95% Monte Carlo intervals (percentiles by "
         "order statistics, probabilities by Wilson); they say how precisely the trials pin "
-        "the figure, not how wrong the model could be.</p>",
+        "the figure, not how wrong the model could be. How wrong it was on a past year is "
+        "what the back-test measures (<code>spm_sim.track.forecast_backtest</code>; "
+        "docs/model.md 10.7): on the sample book's 2025 the year-end P10-P90 band held the "
+        "actual at most as-of dates, but the bands of single months and quarters were about "
+        "1.5 times too narrow, so treat a month's or a quarter's accrual range as wider than "
+        "shown until a back-test on your own book says otherwise.</p>",
         _kv_table(pairs),
         *[f'<p class="note">{_e(n)}</p>' for n in fc.notes],
         "</section>",
@@ -1183,17 +1185,12 @@ def write_tracking_report(
     if "position_label" not in board:
         board = ranked_board(board, left)
     ranked, board_note = _shown(board, "reps", "leaderboard.csv")
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<header><h1>{_e(title)}</h1>",
-        f'<p class="sub">Book {_e(fc.book_name)}, {fc.n_reps:,} reps on quota, '
-        f"{fc.n_trials:,} simulated rests of the year, seed {fc.seed_entropy}.</p></header>",
-    ]
-    if notes:
-        parts.append('<div class="notes">' + "".join(f"<p>{_e(n)}</p>" for n in notes) + "</div>")
+    parts = _document_head(
+        title,
+        f"Book {_e(fc.book_name)}, {fc.n_reps:,} reps on quota, "
+        f"{fc.n_trials:,} simulated rests of the year, seed {fc.seed_entropy}.",
+        notes,
+    )
     parts += [
         '<section id="summary"><h2>What to decide first</h2>',
         f'<p class="decide">{_e(sentences[0])} {_e(sentences[1])}</p>',

@@ -37,11 +37,8 @@ from __future__ import annotations
 
 import datetime
 import html
-import sys
 import tempfile
 import time
-import traceback
-import zipfile
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -52,7 +49,6 @@ import pandas as pd
 
 from spm_sim._format import format_money, no_maths, slugify
 from spm_sim.book import load_book_ref
-from spm_sim.errors import SpmSimError
 from spm_sim.report import write_report
 from spm_sim.scenario import SAMPLE_SCENARIOS, Scenario
 from spm_sim.simulate import SalesDraws, SimulationResult, draw_sales
@@ -78,6 +74,8 @@ from .levers import (
 from .panels import (
     FIGURE_DPI,
     FigurePanel,
+    _no_null_tooltips,
+    _run_guarded,
     csv_tables,
     download_link,
     headline_cards,
@@ -109,29 +107,6 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "NO_CAP",
 ]
-
-
-class _Unexpected(Exception):
-    """A failure the app did not foresee, told in plain words (details in the log)."""
-
-
-def _log_traceback(exc: BaseException) -> None:
-    """Write ``exc``'s traceback to the server's log: the process's own stderr (the
-    terminal running Voila), not the notebook's, which the page would show."""
-    stream = sys.__stderr__
-    if stream is not None:
-        print("spm-sim app: unexpected error (the page showed a short message):", file=stream)
-        traceback.print_exception(exc, file=stream)
-        stream.flush()
-
-
-def _no_null_tooltips(widget: Any) -> None:
-    """Give every widget under ``widget`` without a tooltip an empty one: the browser
-    shows a missing tooltip (None) as the word "null" over labels and notes."""
-    if getattr(widget, "tooltip", "") is None:
-        widget.tooltip = ""
-    for child in getattr(widget, "children", ()):
-        _no_null_tooltips(child)
 
 
 class Workbench:
@@ -392,19 +367,7 @@ class Workbench:
         self._said = ""
         self._busy(True, busy)
         try:
-            action()
-        except (SpmSimError, OSError, ValueError, zipfile.BadZipFile) as exc:
-            self._fail(exc, on_error())
-        except Exception as exc:  # noqa: BLE001 - the last resort: never a traceback on the page
-            _log_traceback(exc)
-            self._fail(
-                _Unexpected(
-                    f"something went wrong inside the app ({type(exc).__name__}); the "
-                    "details are in the server's log (the terminal running make app). "
-                    "Try another value, or reload the page."
-                ),
-                on_error(),
-            )
+            _run_guarded(action, lambda exc: self._fail(exc, on_error()))
         finally:
             self.seconds = time.perf_counter() - started
             self.timings = {

@@ -15,13 +15,17 @@ import dataclasses
 import hashlib
 import html
 import io
-from collections.abc import Sequence
+import sys
+import traceback
+import zipfile
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from spm_sim._format import format_diff, format_money, format_pct
+from spm_sim.errors import SpmSimError
 from spm_sim.metrics import compare, rep_summary, trial_metrics
 from spm_sim.simulate import SimulationResult
 from spm_sim.viz.results import attainment_histogram, cost_distribution, fig_to_base64_png
@@ -357,3 +361,56 @@ def _named(result: SimulationResult, name: str) -> SimulationResult:
     """``result`` under a short, fixed name for the figures (the data unchanged)."""
     scenario = result.scenario.model_copy(update={"name": name})
     return dataclasses.replace(result, scenario=scenario)
+
+
+# ---------------------------------------------------------------- failures on a page
+# (the app's two pages share these: private to the widgets package)
+
+
+class _Unexpected(Exception):
+    """A failure the app did not foresee, told in plain words (details in the log)."""
+
+
+def _log_traceback(exc: BaseException) -> None:
+    """Write ``exc``'s traceback to the server's log: the process's own stderr (the
+    terminal running Voila), not the notebook's, which the page would show."""
+    stream = sys.__stderr__
+    if stream is not None:
+        print("spm-sim app: unexpected error (the page showed a short message):", file=stream)
+        traceback.print_exception(exc, file=stream)
+        stream.flush()
+
+
+def _no_null_tooltips(widget: Any) -> None:
+    """Give every widget under ``widget`` without a tooltip an empty one: the browser
+    shows a missing tooltip (None) as the word "null" over labels and notes."""
+    if getattr(widget, "tooltip", "") is None:
+        widget.tooltip = ""
+    for child in getattr(widget, "children", ()):
+        _no_null_tooltips(child)
+
+
+def _run_guarded(action: Callable[[], None], fail: Callable[[Exception], None]) -> bool:
+    """Run ``action``; on a failure call ``fail`` with it and return False.
+
+    A failure bad input can cause (an :class:`~spm_sim.errors.SpmSimError`, a file
+    that cannot be read, a bad value or zip) goes to ``fail`` as it is; any other is
+    logged with its traceback (:func:`_log_traceback`) and goes to ``fail`` as an
+    :class:`_Unexpected` in words, so the page never shows a traceback.
+    """
+    try:
+        action()
+    except (SpmSimError, OSError, ValueError, zipfile.BadZipFile) as exc:
+        fail(exc)
+        return False
+    except Exception as exc:  # noqa: BLE001 - the last resort: never a traceback on the page
+        _log_traceback(exc)
+        fail(
+            _Unexpected(
+                f"something went wrong inside the app ({type(exc).__name__}); the "
+                "details are in the server's log (the terminal running make app). "
+                "Try another value, or reload the page."
+            )
+        )
+        return False
+    return True

@@ -25,11 +25,8 @@ from __future__ import annotations
 import datetime
 import html
 import io
-import sys
 import tempfile
 import time
-import traceback
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +40,7 @@ from spm_sim._format import format_money, format_pct, no_maths, slugify
 from spm_sim.book import Book, load_book_ref
 from spm_sim.comp import Plan, load_plan
 from spm_sim.errors import DataError, SpmSimError
-from spm_sim.metrics import percentile_interval, proportion_interval
+from spm_sim.metrics import Interval, percentile_interval, proportion_interval
 from spm_sim.report.tracking import (
     chance_text,
     contest_pipeline,
@@ -64,8 +61,15 @@ from spm_sim.viz.results import fig_to_base64_png
 from spm_sim.viz.tracking import forecast_fan_figure, p_quota_figure
 
 from .levers import LABEL_STYLE, WIDE
-from .panels import FIGURE_DPI, download_link, message_box
-from .uploads import Uploads, plain_paths, project_files
+from .panels import FIGURE_DPI, _no_null_tooltips, _run_guarded, download_link, message_box
+from .uploads import (
+    TRIAL_SIZES,
+    Uploads,
+    _trials_menu,
+    _upload_button,
+    plain_paths,
+    project_files,
+)
 
 __all__ = [
     "TRIAL_SIZES",
@@ -82,9 +86,6 @@ __all__ = [
     "tracking_csv",
     "warnings_frame",
 ]
-
-#: the trials menu's sizes (more trials: narrower intervals, slower runs)
-TRIAL_SIZES = (500, 1000, 2000, 5000)
 
 #: the book the page opens on when the project has it: the sample as of 30 June 2025
 DEFAULT_BOOK = "sample-2025-06-30"
@@ -237,6 +238,25 @@ def _day(fc: Forecast) -> str:
     return f"{fc.as_of.day} {fc.as_of:%B %Y}"
 
 
+def _headline(
+    run: TrackingRun,
+) -> tuple[Forecast, Callable[[float], str], float, np.ndarray, float, Interval, pd.Series]:
+    """What the sentence and the cards both say: the forecast, its money format, the
+    bookings to date, the year-end draws, the target, the chance of reaching it
+    (Wilson interval) and the accruals' row of the year."""
+    fc = run.forecast
+    cur = fc.currency
+
+    def money(x: float) -> str:
+        return format_money(x, currency=cur)
+
+    to_date = float(np.asarray(fc.actual, dtype=float).sum())
+    year_end = fc.company_bookings
+    target = run.target
+    hit = proportion_interval(float((year_end >= target - 1e-6).sum()), fc.n_trials)
+    return fc, money, to_date, year_end, target, hit, run.accruals.iloc[0]
+
+
 def company_sentence(run: TrackingRun) -> str:
     """The company's year in one paragraph, every figure with its unit and interval.
 
@@ -254,18 +274,8 @@ def company_sentence(run: TrackingRun) -> str:
     (P10 $290k to P90 $366k); $105k has been paid, $21.0k is owed and $202k is still to
     accrue.
     """
-    fc = run.forecast
-    cur = fc.currency
-
-    def money(x: float) -> str:
-        return format_money(x, currency=cur)
-
-    to_date = float(np.asarray(fc.actual, dtype=float).sum())
-    year_end = fc.company_bookings
+    fc, money, to_date, year_end, target, hit, year = _headline(run)
     p10, p50, p90 = np.percentile(year_end, [10, 50, 90])
-    target = run.target
-    hit = proportion_interval(float((year_end >= target - 1e-6).sum()), fc.n_trials)
-    year = run.accruals.iloc[0]
     share = f"{format_pct(to_date / target, decimals=0)} of " if target > 0 else "against "
     return (
         f"As of {_day(fc)}, bookings to date are {money(to_date)}, {share}the target of "
@@ -307,19 +317,9 @@ def tracking_cards(run: TrackingRun) -> str:
     >>> cards.count("class='spm-track-card'"), "Chance of reaching the target" in cards
     (5, True)
     """
-    fc = run.forecast
-    cur = fc.currency
-
-    def money(x: float) -> str:
-        return format_money(x, currency=cur)
-
-    to_date = float(np.asarray(fc.actual, dtype=float).sum())
-    year_end = fc.company_bookings
+    fc, money, to_date, year_end, target, hit, year = _headline(run)
     median = percentile_interval(year_end, 0.5)
     p10, p90 = np.percentile(year_end, [10, 90])
-    target = run.target
-    hit = proportion_interval(float((year_end >= target - 1e-6).sum()), fc.n_trials)
-    year = run.accruals.iloc[0]
     share = format_pct(to_date / target, decimals=0) if target > 0 else "n/a"
     cards = [
         (
@@ -585,25 +585,6 @@ def _table_html(frame: pd.DataFrame, css: str, empty: str) -> str:
 # ---------------------------------------------------------------- the page
 
 
-class _Unexpected(Exception):
-    """A failure the page did not foresee, told in plain words (details in the log)."""
-
-
-def _log_traceback(exc: BaseException) -> None:
-    stream = sys.__stderr__
-    if stream is not None:
-        print("spm-sim app: unexpected error (the page showed a short message):", file=stream)
-        traceback.print_exception(exc, file=stream)
-        stream.flush()
-
-
-def _no_null_tooltips(widget: Any) -> None:
-    if getattr(widget, "tooltip", "") is None:
-        widget.tooltip = ""
-    for child in getattr(widget, "children", ()):
-        _no_null_tooltips(child)
-
-
 class TrackingPage:
     """The year in progress as of a date: cards, figure, leaderboard, contests,
     warnings, accruals and downloads, for a book and a plan.
@@ -705,21 +686,13 @@ class TrackingPage:
             style=LABEL_STYLE,
             layout=widgets.Layout(width="560px"),
         )
-        sizes = sorted({*TRIAL_SIZES, int(n_trials)})
-        self.trials_menu = widgets.Dropdown(
-            options=[(f"{n:,}", n) for n in sizes],
-            value=int(n_trials),
-            description="Simulated rests of the year (trials)",
-            tooltip="More trials: narrower intervals, slower runs",
+        self.trials_menu = _trials_menu(
+            n_trials,
+            "Simulated rests of the year (trials)",
+            "More trials: narrower intervals, slower runs",
             **menu,
         )
-        self.upload = widgets.FileUpload(
-            accept=".yaml,.yml,.zip,.csv",
-            multiple=True,
-            description="Upload files",
-            tooltip="Your own plan (YAML) or book (a .zip or its CSV files)",
-            layout=widgets.Layout(width="200px"),
-        )
+        self.upload = _upload_button("Your own plan (YAML) or book (a .zip or its CSV files)")
         self.run_button = widgets.Button(
             description="Run the forecast",
             icon="play",
@@ -960,26 +933,14 @@ class TrackingPage:
     def _guarded(self, action: Callable[[], None], busy: str) -> None:
         started = time.perf_counter()
         self._busy(True, busy)
-        try:
-            action()
-        except (SpmSimError, OSError, ValueError, zipfile.BadZipFile) as exc:
+
+        def fail(exc: Exception) -> None:
             self.seconds = time.perf_counter() - started
             self._report(exc, self._restore())
-            return
-        except Exception as exc:  # noqa: BLE001 - the last resort: never a traceback on the page
-            _log_traceback(exc)
+
+        if _run_guarded(action, fail):
             self.seconds = time.perf_counter() - started
-            self._report(
-                _Unexpected(
-                    f"something went wrong inside the app ({type(exc).__name__}); the "
-                    "details are in the server's log (the terminal running make app). "
-                    "Try another value, or reload the page."
-                ),
-                self._restore(),
-            )
-            return
-        self.seconds = time.perf_counter() - started
-        self._busy(False)
+            self._busy(False)
 
     def _restore(self) -> str:
         """Put the menus back on the last choice that ran; say so (or nothing)."""

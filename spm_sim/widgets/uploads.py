@@ -37,6 +37,7 @@ __all__ = [
     "MAX_UNPACKED_BYTES",
     "MAX_UPLOAD_BYTES",
     "READABLE",
+    "TRIAL_SIZES",
     "InputMenus",
     "Uploads",
     "project_files",
@@ -52,6 +53,32 @@ MAX_UNPACKED_BYTES = 200 * 2**20
 
 #: the suffixes of the files a book, plan or scenario is made of
 READABLE = (".csv", ".yaml", ".yml", ".parquet")
+
+#: the trials menus' sizes (more trials: narrower intervals, slower runs)
+TRIAL_SIZES = (500, 1000, 2000, 5000)
+
+
+def _trials_menu(n_trials: int, description: str, tooltip: str, **menu: Any) -> widgets.Dropdown:
+    """A menu of :data:`TRIAL_SIZES` (and ``n_trials``), on ``n_trials``."""
+    sizes = sorted({*TRIAL_SIZES, int(n_trials)})
+    return widgets.Dropdown(
+        options=[(f"{n:,}", n) for n in sizes],
+        value=int(n_trials),
+        description=description,
+        tooltip=tooltip,
+        **menu,
+    )
+
+
+def _upload_button(tooltip: str) -> widgets.FileUpload:
+    """The button that uploads a plan, scenario or book's files (YAML, zip, CSV)."""
+    return widgets.FileUpload(
+        accept=".yaml,.yml,.zip,.csv",
+        multiple=True,
+        description="Upload files",
+        tooltip=tooltip,
+        layout=widgets.Layout(width="200px"),
+    )
 
 
 def project_files(root: Path | None = None) -> dict[str, dict[str, Path]]:
@@ -287,21 +314,13 @@ class InputMenus:
             **menu,
         )
         self._roles: dict[str, str | None] = {}  # plan menu name -> the plan's role
-        sizes = sorted({500, 1000, 2000, 5000, int(n_trials)})
-        self.trials = widgets.Dropdown(
-            options=[(f"{n:,}", n) for n in sizes],
-            value=int(n_trials),
-            description="Simulated years (trials)",
-            tooltip="More years: narrower intervals, slower updates",
+        self.trials = _trials_menu(
+            n_trials,
+            "Simulated years (trials)",
+            "More years: narrower intervals, slower updates",
             **menu,
         )
-        self.upload = widgets.FileUpload(
-            accept=".yaml,.yml,.zip,.csv",
-            multiple=True,
-            description="Upload files",
-            tooltip="Your own plan, scenario or book",
-            layout=widgets.Layout(width="200px"),
-        )
+        self.upload = _upload_button("Your own plan, scenario or book")
         upload_help = widgets.HTML(
             "Your own files: a plan or scenario YAML, or a book as a .zip or its CSV "
             f"files (reps.csv, accounts.csv, bookings.csv, ...) chosen together; at most "
