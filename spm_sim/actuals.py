@@ -36,6 +36,7 @@ from ._actuals.payroll import (
     UNPAID_CATEGORIES,
     ActualPayouts,
     actual_payouts,
+    reps_of_role,
 )
 from ._actuals.scores import MAX_SCORE
 from ._actuals.statement import (
@@ -53,4 +54,5 @@ __all__ = [
     "MAX_AMOUNT",
     "MAX_SCORE",
     "UNPAID_CATEGORIES",
+    "reps_of_role",
 ]

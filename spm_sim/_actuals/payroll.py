@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ __all__ = [
     "actual_payouts",
     "MAX_AMOUNT",
     "UNPAID_CATEGORIES",
+    "reps_of_role",
 ]
 
 #: The largest payment the payroll carries per rep, month and component, and the
@@ -611,7 +613,7 @@ def actual_payouts(
     # one crediting rule for every measure (spm_sim.book.credit_deals)
     other_role: set[str] = set()
     if plan.role is not None:
-        kept, sel, values = _of_role(plan, year, rep_ids, sel, values)
+        kept, sel, values = reps_of_role(plan, year, rep_ids, sel, values)
         other_role, rep_ids = set(rep_ids) - set(kept), kept
         ti = sel["target_incentive"].to_numpy(float) * _employed_share(sel, year)
     credited = credit_deals(book, year, rep_ids, annual_quota=values.sum(axis=1))
@@ -748,8 +750,36 @@ def _unpaid_deals(
     return out
 
 
-def _of_role(plan: Plan, year: int, rep_ids, sel, values):
-    """Keep the quota reps whose role is the plan's; refuse if none is left."""
+def reps_of_role(
+    plan: Plan, year: int, rep_ids: Sequence[str], sel: pd.DataFrame, values: np.ndarray
+) -> tuple[tuple[str, ...], pd.DataFrame, np.ndarray]:
+    """Keep the quota reps whose role is the plan's; refuse if none is left.
+
+    Parameters
+    ----------
+    plan : Plan
+        A plan with a ``role``.
+    year : int
+        The year paid (for the message).
+    rep_ids : sequence of str
+        The quota reps, in the order of ``sel`` and ``values``.
+    sel : DataFrame
+        Their rows of ``reps.csv`` (with ``role``).
+    values : ndarray, shape (n_reps, ...)
+        Anything per rep (quotas).
+
+    Returns
+    -------
+    ids : tuple of str
+    sel : DataFrame
+    values : ndarray
+        The three, kept to the reps of the plan's role.
+
+    Raises
+    ------
+    DataError
+        When no quota rep has the plan's role (the message lists the roles there are).
+    """
     keep = (sel["role"].astype(str) == plan.role).to_numpy()
     if not keep.any():
         roles = ", ".join(sorted(sel["role"].astype(str).unique())) or "none"

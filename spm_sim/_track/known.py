@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spm_sim.actuals import actual_payouts
+from spm_sim.actuals import actual_payouts, reps_of_role
 from spm_sim.book import Book, as_of, as_of_day
 from spm_sim.comp import Plan, payout, round_money
 from spm_sim.errors import DataError, PlausibilityWarning
@@ -133,15 +133,7 @@ def known_to_date(known_book: Book, plan: Plan, year: int, quotas: Quotas | None
     sel = reps.loc[ids]
     values = np.asarray(quotas.values, dtype=float)
     if plan.role is not None:
-        keep = (sel["role"].astype(str) == plan.role).to_numpy()
-        if not keep.any():
-            roles = ", ".join(sorted(sel["role"].astype(str).unique())) or "none"
-            raise DataError(
-                f"plan {plan.name!r} is for role {plan.role!r}, but no rep with quota in "
-                f"{year} has that role (their roles: {roles}). Use a plan for those roles, or "
-                "remove 'role' from the plan to pay everyone under it."
-            )
-        sel, values = sel[keep], values[keep]
+        _, sel, values = reps_of_role(plan, year, ids, sel, values)
     first, last = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
     start = sel["hire_date"].where(sel["hire_date"] > first, first)
     end = sel["term_date"].fillna(last)
