@@ -100,6 +100,10 @@ SC, T, AA, AH = "scores.csv", "targets.csv", "align/accounts.csv", "align/homes.
 # the sample rows the cases change (checked against the sample by `was=`)
 DEAL_R079 = 6486  # D006485 of R079 (hired 2024-06-28), dated 2024-07-25
 DEAL_R069 = 11940  # D011939 of R069 (left 2025-09-25), dated 2025-09-25
+# the won opportunities those deals came from (pipeline.csv rows): a case that moves a deal's
+# date also clears the opportunity's deal_id, so the only problem left is the one tested
+UNLINK_R079 = cell(P, 4545, "deal_id", "", was="D006485")
+UNLINK_R069 = cell(P, 19823, "deal_id", "", was="D011939")
 
 # the commands
 CHECK = "check {book}"
@@ -211,9 +215,9 @@ CASES: list[Case] = [
     case("bookings-date-9999", "book", CHECK, cell(B, DEAL_R079, "date", "9999-07-25"), tokens=["bookings.csv", f"row {DEAL_R079}", "date", "9999-07-25"]),
     case("bookings-date-2030", "book", CHECK, cell(B, DEAL_R079, "date", "2030-07-25"), tokens=["bookings.csv", f"row {DEAL_R079}", "date", "2030-07-25"]),
     case("bookings-date-2099-no-snapshot", "book", CHECK, [sub(Y, 'snapshot_date: "2025-12-31"\n', ""), cell(B, DEAL_R079, "date", "2099-07-25")], tokens=["bookings.csv", f"row {DEAL_R079}", "date", "2099-07-25"]),
-    case("bookings-lone-deal-2005", "book", CHECK, cell(B, DEAL_R079, "date", "2005-07-25"), expect="warning", tokens=["bookings.csv", f"row {DEAL_R079}", "date", "2005-07-25"]),
-    case("bookings-before-hire", "book", CHECK, cell(B, DEAL_R079, "date", "2024-01-15"), expect="warning", tokens=["bookings.csv", f"row {DEAL_R079}", "R079", "hire"]),
-    case("bookings-after-term", "book", CHECK, cell(B, DEAL_R069, "date", "2025-11-20", was="2025-09-25"), expect="warning", tokens=["bookings.csv", f"row {DEAL_R069}", "R069", ("term", "left")]),
+    case("bookings-lone-deal-2005", "book", CHECK, [cell(B, DEAL_R079, "date", "2005-07-25"), UNLINK_R079], expect="warning", tokens=["bookings.csv", f"row {DEAL_R079}", "date", "2005-07-25"]),
+    case("bookings-before-hire", "book", CHECK, [cell(B, DEAL_R079, "date", "2024-01-15"), UNLINK_R079], expect="warning", tokens=["bookings.csv", f"row {DEAL_R079}", "R079", "hire"]),
+    case("bookings-after-term", "book", CHECK, [cell(B, DEAL_R069, "date", "2025-11-20", was="2025-09-25"), UNLINK_R069], expect="warning", tokens=["bookings.csv", f"row {DEAL_R069}", "R069", ("term", "left")]),
     case("bookings-amount-1e308", "book", CHECK, cell(B, 2, "amount", "1e308", was="5732.16"), tokens=["bookings.csv", "row 2", "amount", "1e308"]),
     case("bookings-amount-inf", "book", CHECK, cell(B, 2, "amount", "inf"), tokens=["bookings.csv", "row 2", "amount", "inf"]),
     case("bookings-amount-nan", "book", CHECK, cell(B, 2, "amount", "nan"), tokens=["bookings.csv", "row 2", "amount", "nan"]),
@@ -293,7 +297,7 @@ CASES: list[Case] = [
     case("scen-empty", "scenario", RUN, sub_re(S, r".*", ""), tokens=["base.yaml", "mapping", ("empty", "NoneType")]),
     case("scen-duplicate-key", "scenario", RUN, append(S, "seed: 8\n"), tokens=["base.yaml", "seed", DUPLICATE]),
     case("scen-inline-plan-rate-1e308", "scenario", RUN, sub(S, "plan: ../plans/baseline.yaml\n", INLINE_PLAN), tokens=["base.yaml", "rate", E1E308]),
-    case("scen-strict-true", "scenario", RUN, [append(S, "strict: true\n"), cell(B, DEAL_R079, "date", "2024-01-15")], tokens=["bookings.csv", f"row {DEAL_R079}", "R079", "hire"]),
+    case("scen-strict-true", "scenario", RUN, [append(S, "strict: true\n"), cell(B, DEAL_R079, "date", "2024-01-15"), UNLINK_R079], tokens=["bookings.csv", f"row {DEAL_R079}", "R079", "hire"]),
     case("scen-cost-of-sales", "scenario", RUN, scale_col(R, "target_incentive", 20), expect="warning", tokens=["cost of sales", "target incentive", "reps.csv"]),
     # --- quota settings in a scenario, and bottom-up targets -------------------------------------
     case("quota-growth-10", "quota", QUOTAS, sub(S, "growth: 0.08", "growth: 10"), tokens=["base.yaml", "growth", "got 10"]),
@@ -308,7 +312,7 @@ CASES: list[Case] = [
     case("quota-override-negative", "quota", QUOTAS, quota("  overrides: [{rep_id: R001, quota: -5, reason: test}]\n"), tokens=["base.yaml", "overrides", "got -5"]),
     case("quota-override-unknown-rep", "quota", QUOTAS, quota("  overrides: [{rep_id: R999, quota: 1000000, reason: test}]\n"), tokens=["base.yaml", "overrides", "R999"]),
     case("quota-hire-outside-year", "quota", QUOTAS, quota("  hires: [{rep_id: N1, region: West, start: 2030-01-01}]\n"), tokens=["base.yaml", "hires", "2030-01-01"]),
-    case("quota-strict-scenario", "quota", QUOTAS, [append(S, "strict: true\n"), cell(B, DEAL_R079, "date", "2024-01-15")], tokens=["bookings.csv", f"row {DEAL_R079}", "R079", "hire"]),
+    case("quota-strict-scenario", "quota", QUOTAS, [append(S, "strict: true\n"), cell(B, DEAL_R079, "date", "2024-01-15"), UNLINK_R079], tokens=["bookings.csv", f"row {DEAL_R079}", "R079", "hire"]),
     case("targets-unknown-rep", "quota", QUOTAS_BU, add_row(T, rep_id="R999"), tokens=["targets.csv", "R999"]),
     case("targets-1e308", "quota", QUOTAS_BU, cell(T, 2, "target", "1e308"), tokens=["targets.csv", ("row 2", "line 2"), "target", "1e308"]),
     case("targets-duplicate-row", "quota", QUOTAS_BU, dup_line(T, 2), tokens=["targets.csv", "R001"]),
@@ -333,7 +337,7 @@ CASES: list[Case] = [
     case("payroll-which-book", "payroll", "payouts {plan} --year 2025", expect="normalised", check=says("sample"), note="says which book it pays (the sample, as --book was left out)"),
     case("fit-which-book", "payroll", "fit --plan-year 2026 --sims 20", expect="normalised", check=says("sample"), note="says which book it fits (the sample, as --book was left out)"),
     case("payroll-partial-year", "payroll", PAY, partial_year(), expect="warning", tokens=["2025", ("2025-07", "Jul", "July")]),
-    case("payroll-deal-after-term", "payroll", PAY, cell(B, DEAL_R069, "date", "2025-11-20"), expect="warning", tokens=["bookings.csv", "R069", ("term", "left")], check=file_beside("out", "unpaid", "D011939")),
+    case("payroll-deal-after-term", "payroll", PAY, [cell(B, DEAL_R069, "date", "2025-11-20"), UNLINK_R069], expect="warning", tokens=["bookings.csv", "R069", ("term", "left")], check=file_beside("out", "unpaid", "D011939")),
     case("payroll-rep-id-formula", "payroll", PAY, replace_id("book", "R080", '=HYPERLINK("x")'), expect="warning", tokens=["reps.csv", "=HYPERLINK"], check=csv_neutralised("out/pay.csv", "HYPERLINK")),
     case("payroll-cost-of-sales", "payroll", BACKTEST, scale_col(R, "target_incentive", 20), expect="warning", tokens=["cost of sales", "target incentive", "reps.csv"]),
     # --- output places ----------------------------------------------------------------------------

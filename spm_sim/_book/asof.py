@@ -204,7 +204,8 @@ def _close_estimate(book: Book, created: pd.Series, day: pd.Timestamp) -> pd.Ser
     """An expected close date for opportunities open on ``day`` whose own is not known:
     the creation date plus the median created-to-won time of the won opportunities
     longer than the opportunity's age that day (those closed by ``day``, else all won
-    ones); missing when the book has no won opportunity."""
+    ones: a statistic of the book's cycles, never the opportunity's own close date);
+    missing when the book has no won opportunity."""
     pipe = book.pipeline
     won = pipe.loc[_bool(pipe["status"] == "won")] if "status" in pipe.columns else pipe.iloc[:0]
     if len(won) and (~_later(won["closed_date"], day)).any():
