@@ -577,3 +577,20 @@ def test_per_rep_accruals_round_trip_and_compare(tmp_path):
     june = diff[(diff.rep_id == "R003") & (diff.period == "2025-06")].iloc[0]
     assert june.rep_name == "Cy Example" and june.earned_change == 10_000.0
     assert june.paid_change == 0.0  # on the July payroll
+
+
+def test_every_view_counts_reaching_quota_the_same_way():
+    # rep 0 lands a hair under its quota (as sums of cents can), rep 1 a cent short of
+    # it, rep 2 well short: one rule for all (Forecast.made_quota)
+    year = np.array([QUOTA * (1 - 1e-12), QUOTA - 0.01, QUOTA / 4])
+    actual = _h1(*(year / 12))
+    rest = np.zeros_like(actual)
+    rest[:, 6:] = (year / 12)[:, None]
+    fc = _fixed(standard_plan(), actual, rest)
+    assert fc.made_quota.all(axis=0).tolist() == [True, False, False]
+    assert fc.p_quota.tolist() == [1.0, 0.0, 0.0]
+    board = leaderboard(fc).set_index("rep_id")
+    assert board["p_quota"].tolist() == fc.p_quota.tolist()
+    risky = early_warnings(fc, risk_below=0.5)
+    at_risk = set(risky.loc[risky["kind"] == "at risk", "who"])
+    assert at_risk == {fc.rep_ids[1], fc.rep_ids[2]}

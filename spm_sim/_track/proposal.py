@@ -259,8 +259,7 @@ def proposal_effect(
     on = quota > 0
 
     def at_quota(fc: Forecast) -> np.ndarray:
-        year = np.asarray(fc.bookings, dtype=float).sum(axis=2)
-        return (year[:, on] >= quota[None, on] * (1 - 1e-9)).sum(axis=1).astype(float)
+        return fc.made_quota[:, on].sum(axis=1).astype(float)
 
     rows.append(_mean_row("reps at quota", "reps", at_quota(baseline), at_quota(proposed), level))
     notes = []

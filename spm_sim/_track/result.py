@@ -18,7 +18,10 @@ import pandas as pd
 
 from spm_sim.comp import Payout, Plan
 
-__all__ = ["Forecast"]
+__all__ = ["Forecast", "QUOTA_TOL"]
+
+#: Attainment within this of 100% counts as reaching quota (sums of cents).
+QUOTA_TOL = 1e-9
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,11 +173,21 @@ class Forecast:
         return self.payout.total.sum(axis=-1)
 
     @property
-    def p_quota(self) -> np.ndarray:
-        """Each rep's chance of reaching the year's quota, shape (n_reps,); NaN without quota."""
+    def made_quota(self) -> np.ndarray:
+        """Whether each rep reaches the year's quota in each trial, shape (n_trials, n_reps).
+
+        The one rule every view counts by: attainment at least ``1 - QUOTA_TOL`` (sums of
+        cents land a hair under 100%); False for a rep without quota.
+        """
         att = self.attainment
         with np.errstate(invalid="ignore"):
-            return np.where(np.isnan(att[0]), np.nan, (att >= 1.0 - 1e-12).mean(axis=0))
+            return np.nan_to_num(att, nan=0.0) >= 1.0 - QUOTA_TOL
+
+    @property
+    def p_quota(self) -> np.ndarray:
+        """Each rep's chance of reaching the year's quota, shape (n_reps,); NaN without quota."""
+        has = self.quotas.sum(axis=1) > 0
+        return np.where(has, self.made_quota.mean(axis=0), np.nan)
 
     def rep_summary(self) -> pd.DataFrame:
         """One row per rep: quota, actual to date, expected year-end, P(quota), payout.

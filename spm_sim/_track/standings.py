@@ -25,9 +25,6 @@ from .result import Forecast
 
 __all__ = ["leaderboard", "contest_standings", "quota_to_date", "actual_measure"]
 
-#: Attainment within this of a threshold counts as reaching it (sums of cents).
-_TOL = 1e-9
-
 
 def quota_to_date(forecast: Forecast) -> np.ndarray:
     """Each rep's quota due by the as-of date, shape ``(n_reps,)``.
@@ -134,6 +131,7 @@ def leaderboard(forecast: Forecast, *, level: float = 0.95) -> pd.DataFrame:
     to_date = np.asarray(fc.actual, dtype=float).sum(axis=1)
     due = quota_to_date(fc)
     year_end = np.asarray(fc.bookings, dtype=float).sum(axis=2)  # (trials, reps)
+    made_quota = fc.made_quota
     earned = np.asarray(fc.paid_to_date, dtype=float).sum(axis=(1, 2))
     total = fc.payout.total
     rows: list[dict[str, Any]] = []
@@ -153,7 +151,7 @@ def leaderboard(forecast: Forecast, *, level: float = 0.95) -> pd.DataFrame:
         for q in (0.1, 0.5, 0.9):
             iv = percentile_interval(att, q, level=level) if has_quota else Interval(*[np.nan] * 3)
             row |= _interval_columns(f"attainment_p{round(q * 100)}", iv)
-        made = float((att >= 1.0 - _TOL).sum()) if has_quota else 0.0
+        made = float(made_quota[:, r].sum()) if has_quota else 0.0
         p = proportion_interval(made, n, level=level) if has_quota else Interval(*[np.nan] * 3)
         row |= _interval_columns("p_quota", p)
         row["earned_to_date"] = earned[r]

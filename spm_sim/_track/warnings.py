@@ -155,7 +155,7 @@ def _at_risk(fc: Forecast, risk_below: float, level: float) -> list[dict[str, An
     for r, rep in enumerate(fc.rep_ids):
         if quota[r] <= 0:
             continue
-        made = float((year_end[:, r] >= quota[r] * (1 - _TOL)).sum())
+        made = float(fc.made_quota[:, r].sum())
         p = proportion_interval(made, fc.n_trials, level=level)
         if p.estimate >= risk_below:
             continue

@@ -381,7 +381,7 @@ def rep_table(fc: Forecast, level: float = 0.95) -> pd.DataFrame:
             frame[f"attainment_p{q}"] = (
                 np.nanpercentile(att, q, axis=0) if np.isfinite(att).any() else np.nan
             )
-    made = (att >= 1.0 - 1e-12).sum(axis=0)
+    made = fc.made_quota.sum(axis=0)
     ivs = [
         proportion_interval(float(k), fc.n_trials, level=level) if quota[r] > 0 else None
         for r, k in enumerate(made)

@@ -398,8 +398,7 @@ def company_figures(
     pace = np.asarray(fc.actual, float).sum(axis=1)
     known("reps_on_pace", "Reps employed on pace (bookings to date at or above the quota due)",
           "reps", float(((pace >= due * (1 - 1e-12)) & on & ~gone & (due > 0)).sum()))  # fmt: skip
-    att = fc.attainment[:, on]
-    count = (att >= 1.0 - 1e-12).sum(axis=1).astype(float)
+    count = fc.made_quota[:, on].sum(axis=1).astype(float)
     rows["reps_at_quota"] = (
         "Reps at quota by year end, mean",
         "reps",
