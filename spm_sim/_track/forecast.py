@@ -553,7 +553,7 @@ def forecast(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_trials, desc=f"forecast {year}", unit="trial", leave=False)
-    score_months = _score_keep(plan, day, year)
+    score_months = np.arange(12) < first_month(day, year)  # months whose scores are known
     try:
         for a in range(0, n_trials, chunk_size):
             b = min(a + chunk_size, n_trials)
@@ -679,13 +679,6 @@ def forecast(
         info=info,
         regions=tuple(str(region_of.get(r, "")) for r in rep_ids),
     )
-
-
-def _score_keep(plan: Plan, day: pd.Timestamp, year: int) -> np.ndarray:
-    """Months whose scores are known (before the first month left)."""
-    keep = np.zeros(12, dtype=bool)
-    keep[: first_month(day, year)] = True
-    return keep
 
 
 def _new_business(

@@ -21,6 +21,7 @@ from scipy.stats import rankdata
 from spm_sim.comp import Contest
 from spm_sim.metrics import Interval, mean_interval, percentile_interval, proportion_interval
 
+from .known import elapsed
 from .result import Forecast
 
 __all__ = ["leaderboard", "contest_standings", "quota_to_date", "actual_measure"]
@@ -39,14 +40,7 @@ def quota_to_date(forecast: Forecast) -> np.ndarray:
     [550000.0, 550000.0, 550000.0]
     """
     q = np.asarray(forecast.quotas, dtype=float)
-    year, as_of = forecast.year, forecast.as_of
-    share = np.zeros(12)
-    for m in range(12):
-        start = pd.Timestamp(year=year, month=m + 1, day=1)
-        end = start + pd.offsets.MonthEnd(0)
-        days = (end - start).days + 1
-        share[m] = min(max((as_of - start).days + 1, 0), days) / days
-    return (q * share).sum(axis=1)
+    return (q * elapsed(forecast.as_of, forecast.year)).sum(axis=1)
 
 
 def actual_measure(forecast: Forecast, name: str) -> tuple[np.ndarray, bool]:
