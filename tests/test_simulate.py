@@ -24,7 +24,9 @@ from spm_sim.random import seed_sequence, trial_rng
 from spm_sim.simulate import prepare
 
 # the module (``spm_sim.simulate`` as an attribute of the package is the function)
-spm_simulate = importlib.import_module("spm_sim.simulate")
+_prepare_mod = importlib.import_module("spm_sim._simulate.prepare")
+_chunks_mod = importlib.import_module("spm_sim._simulate.chunks")
+_engine_mod = importlib.import_module("spm_sim._simulate.engine")
 
 
 @pytest.fixture(scope="module")
@@ -394,7 +396,7 @@ def doubtful_book(monkeypatch, book):
         implausible("deal dated 1850", file="bookings.csv", row=2, column="date")
         return book
 
-    monkeypatch.setattr(spm_simulate, "load_book_ref", load)
+    monkeypatch.setattr(_prepare_mod, "load_book_ref", load)
 
 
 def test_a_strict_scenario_raises_the_books_plausibility_warnings(scenario, doubtful_book):
@@ -409,14 +411,14 @@ def test_a_strict_scenario_raises_the_books_plausibility_warnings(scenario, doub
 
 
 def test_an_overflow_in_the_bookings_is_refused_naming_the_figure(scenario, monkeypatch):
-    real = spm_simulate._run_chunk
+    real = _chunks_mod._run_chunk
 
     def chunk(*args, **kwargs):
         part = real(*args, **kwargs)
         part["bookings"][0, 0] = np.inf  # as if the sum of a rep's year overflowed
         return part
 
-    monkeypatch.setattr(spm_simulate, "_run_chunk", chunk)
+    monkeypatch.setattr(_chunks_mod, "_run_chunk", chunk)
     with pytest.raises(
         SpmSimError,
         match=r"scenario 'Synthetic': the simulated annual bookings of a rep is not a finite "
@@ -427,7 +429,7 @@ def test_an_overflow_in_the_bookings_is_refused_naming_the_figure(scenario, monk
 
 
 def test_an_overflow_in_the_incentive_is_refused_naming_the_figure(scenario, monkeypatch):
-    real = spm_simulate.payout
+    real = _engine_mod.payout
 
     def pay(*args, **kwargs):
         out = real(*args, **kwargs)
@@ -435,7 +437,7 @@ def test_an_overflow_in_the_incentive_is_refused_naming_the_figure(scenario, mon
             annual_by_component=out.annual_by_component * 1e308, by_period=out.by_period
         )
 
-    monkeypatch.setattr(spm_simulate, "payout", pay)
+    monkeypatch.setattr(_engine_mod, "payout", pay)
     with pytest.raises(SpmSimError, match="the annual incentive paid to a rep is not a finite"):
         simulate(scenario, 5)
 

@@ -150,7 +150,7 @@ def test_calibrated_quotas_pay_as_simulate(baseline_draws, book):
 def test_a_second_pay_reuses_the_quotas_set_for_the_same_settings(
     baseline_draws, book, monkeypatch
 ):
-    engine = importlib.import_module("spm_sim.simulate")  # the module, not the function
+    engine = importlib.import_module("spm_sim._simulate.prepare")  # where quotas are set
     calibrated = sample_scenario("calibrated_quotas")
     first = baseline_draws.pay(calibrated)
 

@@ -26,6 +26,7 @@ STAGES = (
     "capacity",
     "actuals",
     "metrics",
+    "simulate",
     "track",
 )
 OUTER = ("viz", "report", "widgets", "cli")

@@ -1,0 +1,1 @@
+"""The workings of :mod:`spm_sim.simulate` (private; use the face)."""

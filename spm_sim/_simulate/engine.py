@@ -1,0 +1,197 @@
+"""Drawing and paying a block of trials: the pure functions a worker runs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spm_sim.comp import Plan, payout
+from spm_sim.productivity import (
+    DealMix,
+    Kernel,
+    ProductivityModel,
+    draw_deals,
+    draw_measures,
+    draw_summed,
+    run_kernel_by_month,
+    to_month_major,
+    to_trial_major,
+    workforce_clocks,
+)
+from spm_sim.random import (
+    hires_rng,
+    trial_rng,
+    workforce_rng,
+)
+
+
+def _follow(value: np.ndarray, exogenous: np.ndarray, final: np.ndarray) -> np.ndarray:
+    """A measure scaled with its rep-month's bookings (the same deals, moved or scaled).
+
+    A month that drew no deal but received pulled ones gets the rep's measure per
+    dollar of the trial's year, so pulled deals keep their products and new logos.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(exogenous > 0, value * (final / exogenous), 0.0)
+        gap = (exogenous == 0) & (final > 0)
+        if gap.any():
+            year = exogenous.sum(axis=-1, keepdims=True)
+            per_dollar = np.where(year > 0, value.sum(axis=-1, keepdims=True) / year, 0.0)
+            out = np.where(gap, final * per_dollar, out)
+    return out
+
+
+def draw_block(
+    model: ProductivityModel,
+    root: np.random.SeedSequence,
+    start: int,
+    stop: int,
+    *,
+    engine: str = "deals",
+    kernel: Kernel | None = None,
+    plan: Plan | None = None,
+    mix: DealMix | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Bookings of trials ``start..stop-1``: exogenous draws, then the month loop.
+
+    Returns ``(bookings, measures, stats)``: bookings shaped (trials, reps, periods);
+    the plan's measures (with ``engine="deals"`` and a plan that declares them);
+    the month loop's trial-level figures (:data:`spm_sim._dynamics.STATS`) and
+    ``stayed``, (trials, reps), True where the seat's rep stayed all year. Pure and
+    deterministic in ``root`` and the trial indices, so it runs in any process.
+    """
+    loop = kernel if kernel is not None and kernel.on else None  # the month loop, if on
+    wf = kernel is not None and kernel.workforce is not None
+    measured = plan if plan is not None and plan.measures else None
+    draws, measures, clocks = _draw_exogenous(
+        model, root, start, stop, engine=engine, measured=measured, mix=mix, clocks=wf
+    )
+    if loop is None:
+        return draws, measures, {}
+    return _through_loop(loop, draws, measures, clocks, measured)
+
+
+def _draw_exogenous(
+    model: ProductivityModel,
+    root: np.random.SeedSequence,
+    start: int,
+    stop: int,
+    *,
+    engine: str,
+    measured: Plan | None,
+    mix: DealMix | None,
+    clocks: bool,
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
+    """The sales of trials ``start..stop-1`` before the month loop: the plan plays no
+    part but for the measures it declares (``measured``, drawn after the bookings).
+
+    Returns ``(bookings, measures, clocks)``, bookings and measures shaped (trials,
+    reps, periods), the seats' clocks (trials, reps, 4) when ``clocks`` else None.
+    """
+    shape = (model.n_reps, model.n_periods)
+    n = stop - start
+    draws = np.empty((n, *shape))
+    declared = measured.measures if measured is not None else ()
+    measures = {m.name: np.empty((n, *shape)) for m in declared}
+    seat_clocks = np.empty((n, model.n_reps, 4)) if clocks else None
+    # One stream per trial is what makes results independent of chunking; the
+    # draws inside a trial are vectorised over reps and periods. The plan's own
+    # measures are drawn after the bookings, so they never change the bookings; the
+    # seats' clocks come from a stream of their own, so they never change either.
+    # planned hires draw on a stream of their own, so the book's reps keep their
+    # draws whether or not hires are planned ("should we hire?" stays paired)
+    hires = model.fit.get("planned_hires", ())
+    if hires:
+        n_old = model.n_reps - len(hires)
+        old, new = model.take_reps(slice(0, n_old)), model.take_reps(slice(n_old, None))
+    for k, trial in enumerate(range(start, stop)):
+        rng = trial_rng(root, trial)
+        if engine == "summed":
+            if hires:
+                part, common = draw_summed(old, rng, with_common=True)
+                one = np.vstack([part, draw_summed(new, hires_rng(root, trial), common=common)])
+            else:
+                one = draw_summed(model, rng)
+        else:
+            if hires:
+                c_a, cell_a, s_a, common = draw_deals(old, rng, with_common=True)
+                c_b, cell_b, s_b = draw_deals(new, hires_rng(root, trial), common=common)
+                counts = np.vstack([c_a, c_b])
+                cell = np.concatenate([cell_a, cell_b + c_a.size])
+                sizes = np.concatenate([s_a, s_b])
+            else:
+                counts, cell, sizes = draw_deals(model, rng)
+            one = np.bincount(cell, weights=sizes, minlength=counts.size).reshape(shape)
+            if measured is not None:
+                assert mix is not None, "a plan's measures are drawn with its deal mix"
+                for name, value in draw_measures(measured, mix, cell, sizes, shape, rng).items():
+                    measures[name][k] = value
+        draws[k] = one
+        if seat_clocks is not None:
+            seat_clocks[k] = workforce_clocks(workforce_rng(root, trial), model.n_reps)
+    return draws, measures, seat_clocks
+
+
+def _through_loop(
+    loop: Kernel,
+    exogenous: np.ndarray,
+    measures: dict[str, np.ndarray],
+    clocks: np.ndarray | None,
+    measured: Plan | None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The month loop over exogenous bookings (trials, reps, periods), left unchanged;
+    the plan's bookings-like measures follow their rep-month's bookings."""
+    moved, stats = run_kernel_by_month(loop, to_month_major(exogenous), clocks)
+    draws = to_trial_major(moved)
+    if measured is not None:
+        measures = {
+            name: value
+            if measured.measure(name).kind == "score"
+            else _follow(value, exogenous, draws)
+            for name, value in measures.items()
+        }
+    return draws, measures, stats
+
+
+def _run_chunk(
+    model: ProductivityModel,
+    plan: Plan,
+    quotas: np.ndarray,
+    target_incentive: np.ndarray,
+    root: np.random.SeedSequence,
+    start: int,
+    stop: int,
+    mix: DealMix | None = None,
+    kernel: Kernel | None = None,
+    engine: str = "deals",
+) -> dict[str, np.ndarray]:
+    """Draw trials ``start..stop-1`` and pay them; pure, so it runs in any process.
+
+    An overflow is not warned about here: :func:`simulate` refuses any result that is
+    not finite, with a message naming the figure.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        draws, measures, stats = draw_block(
+            model, root, start, stop, engine=engine, kernel=kernel, plan=plan, mix=mix
+        )
+    return _pay_block(plan, quotas, target_incentive, draws, measures, stats)
+
+
+def _pay_block(
+    plan: Plan,
+    quotas: np.ndarray,
+    target_incentive: np.ndarray,
+    draws: np.ndarray,
+    measures: dict[str, np.ndarray],
+    stats: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Pay a block of trials' bookings (trials, reps, periods) under ``plan``: the
+    arrays a :class:`SimulationResult` is joined from."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        pay = payout(plan, draws, quotas, target_incentive, measures=measures or None)
+    return {
+        "bookings": draws.sum(axis=-1),
+        "payout": pay.annual_by_component,
+        "company_by_period": draws.sum(axis=1),
+        "payout_by_period": pay.by_period.sum(axis=1),
+        **{f"dyn_{name}": value for name, value in stats.items()},
+    }

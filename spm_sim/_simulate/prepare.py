@@ -1,0 +1,433 @@
+"""Preparing a scenario for the Monte Carlo: the fitted model, quotas and month-loop kernel."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from spm_sim.book import Book, load_book_ref
+from spm_sim.errors import ScenarioError, strict_checks
+from spm_sim.productivity import (
+    DEFAULT_RAMP,
+    Coaching,
+    DealMix,
+    Kernel,
+    ProductivityModel,
+    add_planned_hires,
+    book_attrition,
+    build_kernel,
+    check_products,
+    draw_summed,
+    fit_deal_mix,
+    fit_productivity,
+    run_kernel_by_month,
+    to_month_major,
+)
+from spm_sim.quota import Quotas, QuotaSettings, set_quotas
+from spm_sim.random import (
+    RngLike,
+    calibration_rng,
+    reference_effort_rng,
+    seed_sequence,
+)
+from spm_sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a scenario needs before drawing: the fitted model and the quotas."""
+
+    book: Book = field(repr=False)
+    model: ProductivityModel
+    quotas: Quotas
+    regions: np.ndarray
+    base_salary: np.ndarray
+    target_incentive: np.ndarray
+    deal_mix: DealMix | None = None
+    kernel: Kernel | None = None
+    coached: tuple[str, ...] = ()
+    programme_cost: float = 0.0
+    notes: tuple[tuple[str, str], ...] = ()
+
+
+def prepare(
+    scenario: Scenario, book: Book | None = None, *, rng: RngLike = None, progress: bool = False
+) -> Prepared:
+    """Load the book (unless given), fit the productivity model and set the quotas.
+
+    A plan that declares measures (a product line, new logos, scores) also gets the
+    reps' deal mix (:func:`spm_sim.productivity.fit_deal_mix`). ``rng`` (default
+    ``scenario.seed``) is the run's root: calibrated quotas and the behaviour's
+    reference effort draw from its streams ``calibration`` and ``reference_effort``
+    (:data:`spm_sim.random.STREAMS`); :func:`simulate` passes its own root.
+
+    A scenario with ``strict: true`` runs under :func:`spm_sim.errors.strict_checks`:
+    the book's plausibility warnings are raised as errors. ``progress`` shows a bar
+    over the calibration of calibrated quotas (the slow part, when there is one).
+    """
+    with strict_checks(_strict(scenario)):
+        return _prepare(scenario, book, rng=rng, progress=progress)
+
+
+def _strict(scenario: Scenario) -> bool:
+    """Whether the scenario asks for plausibility warnings to be raised as errors."""
+    return bool(getattr(scenario, "strict", False))
+
+
+@dataclass
+class _Fitted:
+    """What :func:`prepare` computed for one book, plan year and root, kept by
+    :class:`SalesDraws` so that paying another plan or quotas refits nothing: the
+    productivity model (before planned hires), recent quotas by their settings and
+    the deal mix by the reps it is for."""
+
+    model: ProductivityModel | None = None
+    quotas: list[tuple[QuotaSettings, Quotas]] = field(default_factory=list)
+    mix: dict[tuple[str, ...], DealMix] = field(default_factory=dict)
+
+    #: quota settings remembered (a planner going back and forth between a few)
+    keep: int = 8
+
+    def quotas_for(self, settings: QuotaSettings) -> Quotas | None:
+        for seen, quotas in self.quotas:
+            if seen == settings:
+                return quotas
+        return None
+
+    def remember(self, settings: QuotaSettings, quotas: Quotas) -> None:
+        self.quotas = [(settings, quotas), *self.quotas[: self.keep - 1]]
+
+
+def _prepare(
+    scenario: Scenario,
+    book: Book | None,
+    *,
+    rng: RngLike,
+    fitted: _Fitted | None = None,
+    progress: bool = False,
+) -> Prepared:
+    """:func:`prepare` without the strict checks around it; ``fitted`` keeps (and
+    reuses) what depends only on the book, the plan year and the root."""
+    root = seed_sequence(rng, default=scenario.seed)
+    book = book if book is not None else load_book_ref(scenario.book)
+    if scenario.plan.currency != book.currency:
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: plan {scenario.plan.name!r} pays in "
+            f"{scenario.plan.currency} but book {book.name!r} is in {book.currency}; every "
+            "amount would be shown in the wrong currency. Set the plan's currency to the "
+            "book's (converting its money amounts), or use a book in the plan's currency."
+        )
+    shared = fitted is not None
+    fitted = fitted if fitted is not None else _Fitted()
+    if fitted.model is None:
+        fitted.model = fit_productivity(book, plan_year=scenario.plan_year)
+    model = fitted.model
+    quotas = fitted.quotas_for(scenario.quota)
+    if quotas is None:
+        # the calibration draws from its own stream, never the trials' (no in-sample fit)
+        quotas = set_quotas(
+            book,
+            plan_year=scenario.plan_year,
+            settings=scenario.quota,
+            rep_ids=model.rep_ids,
+            model=model,
+            rng=calibration_rng(root),
+            progress=progress,
+        )
+        fitted.remember(scenario.quota, quotas)
+    if shared:
+        # the cache stays as it was set: every result gets its own model and quotas,
+        # so a caller changing one (result.quotas.values *= 2) cannot change the next
+        model, quotas = copy.deepcopy(model), copy.deepcopy(quotas)
+    reps = book.reps.set_index(book.reps["rep_id"].astype(str)).loc[list(model.rep_ids)]
+    if scenario.quota.hires:
+        # planned hires (quota.hires) sell at the team's prior from their start date
+        model = add_planned_hires(
+            model, scenario.quota.hires, plan_year=scenario.plan_year, ramp=_hire_ramp(scenario)
+        )
+        reps = pd.concat([reps, _planned_rep_rows(scenario, reps)])
+        if tuple(quotas.rep_ids) != model.rep_ids:  # pragma: no cover - an internal contract
+            raise RuntimeError("quotas and the productivity model list the reps differently")
+    mix = None
+    if scenario.plan.measures:
+        mix = fitted.mix.get(model.rep_ids)
+        if mix is None:
+            mix = fitted.mix[model.rep_ids] = fit_deal_mix(
+                book, model.rep_ids, plan_year=scenario.plan_year
+            )
+        check_products(scenario.plan, mix)
+    # The scenario checked its parts against each other when it was built (engine
+    # against the plan's measures, reference plan's role, programmes: see Scenario);
+    # what is left needs the book: its products (above) and its reps' roles (here).
+    _check_roles(scenario, reps)
+    target_incentive = reps["target_incentive"].to_numpy(float)
+    kernel, coached, cost, notes = _dynamics_kernel(
+        scenario, book, model, quotas.values, target_incentive, reps["role"].astype(str), root
+    )
+    return Prepared(
+        book=book,
+        model=model,
+        quotas=quotas,
+        regions=reps["region"].astype(str).to_numpy(),
+        base_salary=reps["base_salary"].to_numpy(float),
+        target_incentive=target_incentive,
+        deal_mix=mix,
+        kernel=kernel,
+        coached=coached,
+        programme_cost=cost,
+        notes=notes,
+    )
+
+
+def _check_roles(scenario: Scenario, reps: pd.DataFrame) -> None:
+    """Refuse a plan for a role the simulated reps do not have (needs the book, so it
+    runs here, not when the scenario is loaded)."""
+    role = scenario.plan.role
+    if role is not None and (reps["role"].astype(str) != role).any():
+        roles = ", ".join(sorted(reps["role"].astype(str).unique()))
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: plan.role: plan {scenario.plan.name!r} is for role "
+            f"{role!r}, but the simulated reps have roles {roles} (the book's reps, column "
+            "'role'). A simulation pays every rep under one plan: use a plan for those "
+            "roles, or remove 'role' from the plan."
+        )
+
+
+def _planned_rep_rows(scenario: Scenario, reps: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the reps table for planned hires: region and start from the scenario;
+    role, base salary and target incentive those of the median rep of the plan's
+    role (or of everyone), prorated by the days of the plan year employed."""
+    role = scenario.plan.role
+    peers = reps[reps["role"].astype(str) == role] if role is not None else reps
+    peers = peers if len(peers) else reps
+    year_days = 366 if pd.Timestamp(year=scenario.plan_year, month=1, day=1).is_leap_year else 365
+    rows = []
+    for h in scenario.quota.hires:
+        start = pd.Timestamp(h.start)
+        share = (pd.Timestamp(year=scenario.plan_year, month=12, day=31) - start).days + 1
+        share /= year_days
+        rows.append(
+            {
+                "rep_id": h.rep_id,
+                "region": h.region,
+                "role": role if role is not None else str(peers["role"].mode().iloc[0]),
+                "hire_date": start,
+                "base_salary": float(peers["base_salary"].median()) * share,
+                "target_incentive": float(peers["target_incentive"].median()) * share,
+            }
+        )
+    return pd.DataFrame(rows).set_index(pd.Index([h.rep_id for h in scenario.quota.hires]))
+
+
+def sales_cycle_months(book: Book, default: int = 3) -> int:
+    """Median months from an open opportunity's creation to its expected close.
+
+    From the book's pipeline (``created_date``, ``expected_close_date``); ``default``
+    when the book has none. The open pipeline over-represents long deals (short ones
+    have closed already), so this leans long.
+    """
+    pipe = getattr(book, "open_pipeline", None)
+    if pipe is None or len(pipe) == 0:
+        return default
+    cols = {"created_date", "expected_close_date"}
+    if not cols <= set(pipe.columns):
+        return default
+    days = (pipe["expected_close_date"] - pipe["created_date"]).dt.days.dropna()
+    days = days[days >= 0]
+    return default if days.empty else int(round(float(days.median()) / 30.44))
+
+
+_OFF_WORKFORCE = "off: every rep stays all year"
+_OFF_BEHAVIOUR = "off: exogenous sales, no response to the plan"
+
+
+def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles, root=None):
+    """The month loop's inputs when the scenario turns any dynamics on, else None.
+
+    Returns ``(kernel, coached rep ids, programme cost, notes)``; the notes say how
+    the sales were drawn and what happens during the year, as the report prints them.
+    """
+    s = scenario
+    prog = s.programmes
+    engine = (
+        "each rep-month's deals summed at once (engine: summed)"
+        if s.engine == "summed"
+        else "every deal drawn (engine: deals)"
+    )
+    notes = [("Sales draws", engine)]
+    if (
+        s.workforce is None
+        and s.behaviour is None
+        and s.time_allocation is None
+        and s.capacity_factor is None
+        and (prog is None or (prog.coaching is None and prog.contest is None))
+    ):
+        return None, (), 0.0, (*notes, ("Workforce", _OFF_WORKFORCE), ("Behaviour", _OFF_BEHAVIOUR))
+    s, workforce_note = _book_workforce(s, book)
+    notes.append(("Workforce", workforce_note))
+    notes.append(
+        ("Behaviour", s.behaviour.describe() if s.behaviour is not None else _OFF_BEHAVIOUR)
+    )
+    cycle = sales_cycle_months(book)
+    if s.time_allocation is not None and s.time_allocation.cycle_months is not None:
+        cycle = s.time_allocation.cycle_months
+    coached = np.zeros(model.n_reps, dtype=bool)
+    cost = 0.0
+    if prog is not None and prog.coaching is not None:
+        coached = _coached_reps(s, prog.coaching, model, quotas)
+        cost += prog.coaching.cost_per_rep * int(coached.sum())
+        notes.append(("Coaching", prog.coaching.describe(int(coached.sum()))))
+    if prog is not None and prog.contest is not None:
+        cost += prog.contest.cost
+        notes.append(("Contest response", prog.contest.describe()))
+    if s.time_allocation is not None:
+        notes.append(("Time allocation", s.time_allocation.describe(cycle)))
+    if s.capacity_factor is not None:
+        notes.append(("Capacity factor", _capacity_note(s.capacity_factor)))
+    scale = 1.0
+    if s.behaviour is not None and s.behaviour.reference_plan is not None:
+        scale = reference_effort(s, model, quotas, target_incentive, rng=root)
+    kernel = build_kernel(
+        model,
+        s.plan,
+        quotas,
+        target_incentive,
+        effort_scale=scale,
+        roles=np.asarray(roles),
+        workforce=s.workforce,
+        behaviour=s.behaviour,
+        time_allocation=s.time_allocation,
+        programmes=prog,
+        cycle_months=cycle,
+        coached=coached,
+        capacity_factor=s.capacity_factor,
+    )
+    coached_ids = tuple(str(r) for r, c in zip(model.rep_ids, coached, strict=True) if c)
+    return kernel, coached_ids, cost, tuple(notes)
+
+
+def _book_workforce(scenario: Scenario, book: Book) -> tuple[Scenario, str]:
+    """The scenario with attrition ``"book"`` estimated from the book, and its note."""
+    workforce = scenario.workforce
+    if workforce is None:
+        return scenario, _OFF_WORKFORCE
+    extra = ""
+    if workforce.attrition == "book":
+        est = book_attrition(book, scenario.plan_year)
+        workforce = workforce.replace(attrition=est["attrition"])
+        scenario = scenario.replace(workforce=workforce)
+        extra = (
+            f" (from the book: {est['leavers']} leavers in {est['rep_years']:.0f} rep-years, "
+            f"{est['first_year']}-{est['last_year']}, with a prior of 25% a year worth 2 "
+            "rep-years)"
+        )
+    return scenario, workforce.describe() + extra
+
+
+def _coached_reps(
+    scenario: Scenario, c: Coaching, model: ProductivityModel, quotas: np.ndarray
+) -> np.ndarray:
+    """Which reps the coaching programme coaches, shape (n_reps,) of bool.
+
+    Named reps are checked here against the simulated reps (the book's reps employed
+    in the plan year and the planned hires) and their months employed (hire and term
+    dates, ramp): the scenario alone cannot know them, so these are the coaching's
+    only checks left to the engine. Otherwise the ``bottom_share`` of reps by expected
+    attainment; reps without a quota are not "behind" and are never picked.
+    """
+    coached = np.zeros(model.n_reps, dtype=bool)
+    if not c.reps:
+        assert c.bottom_share is not None, "Coaching targets reps or a bottom share"
+        q = quotas.sum(axis=1)
+        exp_att = np.where(
+            q > 0, model.expected_bookings().sum(axis=1) / np.where(q > 0, q, 1.0), np.inf
+        )
+        n = max(1, int(round(c.bottom_share * model.n_reps)))
+        coached[np.argsort(exp_att, kind="stable")[:n]] = True
+        return coached
+    ids = list(model.rep_ids)
+    unknown = [r for r in c.reps if r not in ids]
+    if unknown:
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: programmes.coaching.reps names {unknown[0]!r}, "
+            f"which is not a simulated rep ({len(unknown)} unknown; the {len(ids)} reps of "
+            f"{scenario.plan_year} are {', '.join(ids[:5])}, ...). Use rep ids from the "
+            "book's reps.csv employed in the plan year, or of quota.hires."
+        )
+    coached[[ids.index(r) for r in c.reps]] = True
+    window = slice(c.start_month - 1, c.end_month)
+    idle = [r for r in c.reps if not (model.ramp[ids.index(r), window] > 0).any()]
+    if idle:
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: programmes.coaching.reps names {idle[0]!r}, who is "
+            f"not employed in months {c.start_month}-{c.end_month} of the coaching (the "
+            "book's hire_date or term_date, or a new hire's ramp at 0); move the "
+            "programme's months or coach someone else."
+        )
+    return coached
+
+
+def _capacity_note(factor: float | tuple[float, ...]) -> str:
+    f = np.broadcast_to(np.asarray(factor, dtype=float), (12,))
+    return (
+        f"bookings x {f.mean():.3f} on average over the year (from a capacity "
+        f"simulation; {f.min():.3f} to {f.max():.3f} by month)"
+    )
+
+
+def reference_effort(
+    scenario: Scenario,
+    model: ProductivityModel,
+    quotas: np.ndarray,
+    target_incentive: np.ndarray,
+    n_trials: int = 1000,
+    *,
+    rng: RngLike = None,
+) -> float:
+    """The effort scale ``kappa`` of the behaviour's reference plan.
+
+    The scale ``kappa`` that makes the reference plan, with effort divided by it,
+    book the exogenous bookings on average, company-wide: over ``n_trials`` draws of
+    the summed engine on a stream of their own (stream ``reference_effort`` of the
+    run's root ``rng``, default ``scenario.seed``),
+    with the scenario's quotas and effort only (no timing). Effort depends on the
+    bookings so far, which depend on ``kappa``, so ``kappa`` is found by three
+    fixed-point steps ``kappa <- kappa x (bookings with effort / exogenous)``.
+    """
+    beh = scenario.behaviour
+    if beh is None or beh.reference_plan is None:
+        raise ScenarioError(
+            f"reference_effort: scenario {scenario.name!r} has no behaviour with a reference "
+            "plan; set behaviour.reference_plan (or turn the behaviour on) first."
+        )
+    only_effort = beh.replace(pull_forward=0.0, push_out=0.0)
+    gen = reference_effort_rng(seed_sequence(rng, default=scenario.seed))
+    draws = to_month_major(np.stack([draw_summed(model, gen) for _ in range(n_trials)]))
+    total = float(draws.sum())
+    kappa = 1.0
+    if total <= 0:
+        return kappa
+    for _ in range(3):
+        kernel = build_kernel(
+            model,
+            beh.reference_plan,
+            quotas,
+            target_incentive,
+            behaviour=only_effort,
+            effort_scale=kappa,
+        )
+        moved, _ = run_kernel_by_month(kernel, draws)
+        kappa *= float(moved.sum()) / total
+    return kappa
+
+
+def _hire_ramp(scenario: Scenario) -> tuple[float, ...]:
+    """The ramp planned hires sell on (it shapes their draws): the workforce's ramp
+    for the plan's role, else the default ramp. Scenarios whose hires ramp alike
+    draw alike, whether the ramp is spelled out or left to the default."""
+    if scenario.workforce is None:
+        return DEFAULT_RAMP
+    return tuple(scenario.workforce.ramp_of(scenario.plan.role or "AE"))
