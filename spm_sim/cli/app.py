@@ -70,6 +70,7 @@ from .places import (
     scenario_inputs,
 )
 from .quota import add_quotas_parser, cmd_quotas, quota_outputs
+from .sweep import add_calibrate_parser, add_sweep_parser, cmd_calibrate, cmd_sweep
 from .table import frame_table, plural, terminal_width, wrap_lines
 from .territory import add_align_parser, align_outputs, cmd_align
 from .track import add_track_parser, cmd_track
@@ -122,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_init_parser(sub)
     add_import_parser(sub)
     add_track_parser(sub)
+    add_sweep_parser(sub)
+    add_calibrate_parser(sub)
     for name, command in sub.choices.items():
         command.add_argument(
             "--strict",
@@ -578,6 +581,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": cmd_init,
     "import": cmd_import,
     "track": cmd_track,
+    "sweep": cmd_sweep,
+    "calibrate": cmd_calibrate,
 }
 
 
@@ -615,6 +620,8 @@ PLACES: dict[str, dict[str, str]] = {
     "payouts": {"out": FILE},
     "backtest": {"out": FILE},
     "track": {"out": FOLDER},
+    "sweep": {"out": FOLDER},
+    "calibrate": {"out": FOLDER},
 }
 
 

@@ -48,6 +48,9 @@ __all__ = [
     "YEARS",
     "add_seed",
     "add_workers",
+    "add_executor",
+    "executor_options",
+    "EXECUTOR_CHOICES",
     "add_trials",
     "add_book",
     "show_progress",
@@ -249,6 +252,63 @@ def add_workers(parser: argparse.ArgumentParser, what: str) -> None:
         help=f"worker processes for {what}, 1 to {MAX_WORKERS} (default 1; at most one per "
         "CPU is used); the numbers do not depend on it",
     )
+
+
+#: ``--executor`` choices (the same names as :data:`spm_sim.parallel.EXECUTORS`, kept
+#: here so that building the parser imports nothing of the library).
+EXECUTOR_CHOICES = ("serial", "processes", "dask")
+
+
+def add_executor(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--executor serial|processes|dask`` and ``--scheduler ADDR`` for ``what``.
+
+    Use with :func:`add_workers`; read both back with :func:`executor_options`.
+    """
+    parser.add_argument(
+        "--executor",
+        choices=EXECUTOR_CHOICES,
+        default=None,
+        help=f"where {what} runs: serial (this process), processes (a local pool of "
+        "--workers processes, default one per CPU) or dask (a local Dask cluster, or the "
+        "scheduler at --scheduler). Default: serial, or processes when --workers > 1. "
+        "The numbers do not depend on it",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDR",
+        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies "
+        "--executor dask)",
+    )
+
+
+def executor_options(args: argparse.Namespace) -> dict:
+    """``executor``, ``workers`` and ``scheduler`` keywords for the library, from
+    ``--executor``, ``--workers`` and ``--scheduler``.
+
+    ``--workers`` alone (more than 1) means a local process pool, as it always has;
+    ``--executor processes`` or ``dask`` without ``--workers`` uses one per CPU.
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(executor=None, workers=1, scheduler=None)
+    >>> executor_options(ns)
+    {'executor': 'serial', 'workers': None, 'scheduler': None}
+    >>> executor_options(argparse.Namespace(executor=None, workers=2, scheduler=None))
+    {'executor': 'processes', 'workers': 2, 'scheduler': None}
+    """
+    executor = getattr(args, "executor", None)
+    scheduler = getattr(args, "scheduler", None)
+    workers_ = getattr(args, "workers", 1) or 1
+    if scheduler:
+        executor = "dask"
+    if executor is None:
+        executor = "processes" if workers_ > 1 else "serial"
+    return {
+        "executor": executor,
+        "workers": workers_ if workers_ > 1 else None,
+        "scheduler": scheduler,
+    }
 
 
 def trials(text: str) -> int:
