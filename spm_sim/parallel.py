@@ -109,11 +109,13 @@ def _is_dask(executor: Any) -> bool:
 
 
 def _workers(workers: int | None) -> int:
+    """Processes of a local pool or cluster: ``workers``, at most one per CPU."""
+    cpus = max(1, os.cpu_count() or 1)
     if workers is None:
-        return max(1, os.cpu_count() or 1)
+        return cpus
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SpmSimError(f"workers must be a whole number >= 1, got {workers!r}.")
-    return workers
+    return min(workers, cpus)
 
 
 def _dask_client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
@@ -139,7 +141,7 @@ def _dask_client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
             n_workers=_workers(workers),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: never clashes with another cluster
             silence_logs=logging.ERROR,
         )
     except RuntimeError as exc:

@@ -12,17 +12,16 @@ Built for scale from the start:
   and their paired differences carry no sales-sampling noise; planned hires
   (``quota.hires``) and the seats' attrition clocks draw on streams of their own, so
   the book's reps keep their draws with or without them;
-* chunks can run in a local process pool (``workers=N``) or on any executor with a
-  ``submit`` method, such as a ``dask.distributed.Client``.
+* chunks run where ``executor`` says (:mod:`spm_sim.parallel`): here, on a local pool
+  of processes, on a Dask cluster (an embedded ``LocalCluster`` or a scheduler's
+  address), or on any executor with a ``submit`` method.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
-from typing import Any
-
 from spm_sim.book import Book
 from spm_sim.errors import strict_checks
+from spm_sim.parallel import ExecutorLike, check_executor
 from spm_sim.random import (
     RngLike,
     seed_sequence,
@@ -61,7 +60,8 @@ def simulate(
     book: Book | None = None,
     chunk_size: int = 250,
     workers: int = 1,
-    executor: Executor | Any | None = None,
+    executor: ExecutorLike = None,
+    scheduler: str | None = None,
     progress: bool = False,
 ) -> SimulationResult:
     """Run the Monte Carlo of a scenario.
@@ -79,10 +79,15 @@ def simulate(
     chunk_size : int, default 250
         Trials drawn and paid together (memory ~ chunk_size x reps x 12 x 8 bytes x 3).
     workers : int, default 1
-        Processes of a local pool; 1 runs in this process.
-    executor : Executor, optional
-        Any object with ``submit(fn, *args)`` returning futures with ``result()``,
-        e.g. a ``concurrent.futures`` pool or a ``dask.distributed.Client``.
+        Processes of a local pool (more than 1 without ``executor`` means
+        ``executor="processes"``), or workers of a local Dask cluster.
+    executor : {None, "serial", "processes", "dask"} or executor, optional
+        Where the chunks run (:func:`spm_sim.parallel.executor_for`): ``"dask"``
+        starts a local cluster for the run (or connects to ``scheduler``); any object
+        with ``submit(fn, *args)``, such as a ``concurrent.futures`` pool or a
+        ``dask.distributed.Client``, is used as it is.
+    scheduler : str, optional
+        Address of a running Dask scheduler (implies ``executor="dask"``).
     progress : bool, default False
         Show a tqdm progress bar over chunks.
 
@@ -114,5 +119,15 @@ def simulate(
     with strict_checks(_strict(scenario)):
         root = seed_sequence(rng, default=scenario.seed)
         prep = prepare(scenario, book, rng=root, progress=progress)
-        parts = _run_chunks(scenario, prep, root, n, chunk_size, workers, executor, progress)
+        parts = _run_chunks(
+            scenario,
+            prep,
+            root,
+            n,
+            chunk_size,
+            workers,
+            check_executor(executor),
+            progress,
+            scheduler=scheduler,
+        )
     return _result(scenario, n, root, prep, parts)

@@ -241,19 +241,23 @@ def test_row_order_of_reps_file_does_not_change_results(scenario, book_dir, tmp_
     np.testing.assert_array_equal(a.quotas.values, b.quotas.values)
 
 
-def test_same_numbers_on_a_dask_cluster(scenario):
-    import distributed  # the [dask] extra, installed by make
-
+def test_same_numbers_on_a_dask_cluster(scenario, dask_client):
     serial = simulate(scenario, 40, rng=9, chunk_size=40)
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        on_dask = simulate(scenario, 40, rng=9, chunk_size=7, executor=client)
+    on_dask = simulate(scenario, 40, rng=9, chunk_size=7, executor=dask_client)
     np.testing.assert_array_equal(serial.bookings, on_dask.bookings)
     np.testing.assert_array_equal(serial.payout, on_dask.payout)
+
+
+def test_same_numbers_on_every_named_executor(scenario):
+    """``executor="processes"`` and ``"dask"`` (a cluster started for the run) give the
+    serial numbers bit for bit; a misspelt executor is named with its closest match."""
+    serial = simulate(scenario, 30, rng=4, chunk_size=30)
+    for name in ("serial", "processes", "dask"):
+        other = simulate(scenario, 30, rng=4, chunk_size=8, executor=name, workers=2)
+        np.testing.assert_array_equal(serial.bookings, other.bookings)
+        np.testing.assert_array_equal(serial.payout, other.payout)
+    with pytest.raises(SpmSimError, match="unknown executor 'dsak' \\(did you mean 'dask'"):
+        simulate(scenario, 5, executor="dsak")
 
 
 MULTI = {

@@ -1,17 +1,33 @@
-"""Running the chunks of a run here, in a local pool or on any executor."""
+"""Running the chunks of a run, in order: here, on local processes or on Dask."""
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from spm_sim.parallel import ExecutorLike, run_tasks
 from spm_sim.scenario import Scenario
 
 from .engine import _run_chunk
 from .prepare import Prepared
+
+
+def _chunk_task(
+    model: Any,
+    plan: Any,
+    quotas: np.ndarray,
+    target_incentive: np.ndarray,
+    root: np.random.SeedSequence,
+    mix: Any,
+    kernel: Any,
+    engine: str,
+    start: int,
+    stop: int,
+) -> dict[str, np.ndarray]:
+    """One chunk: the run's shared inputs first (sent to Dask's workers once), then the
+    chunk's trials ``start..stop-1``."""
+    return _run_chunk(model, plan, quotas, target_incentive, root, start, stop, mix, kernel, engine)
 
 
 def _run_chunks(
@@ -20,37 +36,48 @@ def _run_chunks(
     root: np.random.SeedSequence,
     n: int,
     chunk_size: int,
-    workers: int,
-    executor: Executor | Any | None,
+    workers: int | None,
+    executor: ExecutorLike,
     progress: bool,
+    scheduler: str | None = None,
 ) -> list[dict[str, np.ndarray]]:
-    """The chunks of trials, run here, in a local pool or on ``executor``, in order."""
-    args = (prep.model, scenario.plan, prep.quotas.values, prep.target_incentive, root)
+    """The chunks of trials in order, run where ``executor`` says
+    (:func:`spm_sim.parallel.run_tasks`); ``workers > 1`` without an executor is a local
+    pool of that many processes."""
+    shared = (
+        prep.model,
+        scenario.plan,
+        prep.quotas.values,
+        prep.target_incentive,
+        root,
+        prep.deal_mix,
+        prep.kernel,
+        scenario.engine,
+    )
     bounds = [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
-    tail = (prep.deal_mix, prep.kernel, scenario.engine)
-
+    if executor is None and workers is not None and workers > 1:
+        executor = "processes"
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n, desc=scenario.name, unit="trial", leave=False)
-    own_pool = None
-    if executor is None and workers > 1:
-        own_pool = executor = ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1))
+
+    def done(i: int) -> None:
+        if bar is not None:
+            a, b = bounds[i]
+            bar.update(b - a)
+
     try:
-        if executor is None:
-            chunks = (_run_chunk(*args, a, b, *tail) for a, b in bounds)
-        else:
-            futures = [executor.submit(_run_chunk, *args, a, b, *tail) for a, b in bounds]
-            chunks = (f.result() for f in futures)
-        parts = []
-        for (a, b), part in zip(bounds, chunks, strict=True):
-            parts.append(part)
-            if bar is not None:
-                bar.update(b - a)
+        return run_tasks(
+            _chunk_task,
+            bounds,
+            executor,
+            shared=shared,
+            workers=workers,
+            scheduler=scheduler,
+            on_done=done,
+        )
     finally:
-        if own_pool is not None:
-            own_pool.shutdown()
         if bar is not None:
             bar.close()
-    return parts
