@@ -5,7 +5,10 @@ trials, scenarios of a sweep, quota calibration, capacity replications, headcoun
 curves, territory trade-offs) takes ``executor=`` and runs its tasks through
 :func:`run_tasks`. The numbers never depend on where a task ran: each task draws
 from streams of its own (see :mod:`spm_sim.random`), and the results come back in
-the order the tasks were given.
+the order the tasks were given. A task that runs elsewhere runs under the caller's
+strict checks (:func:`spm_sim.errors.strict_checks`), and the warnings it raises
+there (a :class:`~spm_sim.errors.PlausibilityWarning`, say) are raised again here,
+so ``--strict`` and the warnings read the same whatever the executor.
 
 ``executor`` may be:
 
@@ -33,14 +36,16 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from spm_sim.errors import SpmSimError
+from spm_sim.errors import SpmSimError, is_strict, strict_checks
 
 __all__ = [
     "EXECUTORS",
+    "SCHEDULER_TIMEOUT",
     "ExecutorLike",
     "executor_for",
     "executor_name",
@@ -50,6 +55,9 @@ __all__ = [
 
 #: The executors named by text (``--executor`` on the command line).
 EXECUTORS = ("serial", "processes", "dask")
+
+#: Seconds to wait for a Dask scheduler given by its address before giving up.
+SCHEDULER_TIMEOUT = 10.0
 
 #: What ``executor=`` accepts: a name of :data:`EXECUTORS`, ``None`` (serial), or an
 #: object with ``submit`` (a ``concurrent.futures.Executor``, a ``distributed.Client``).
@@ -128,8 +136,19 @@ def _dask_client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
             "with: pip install 'spm_sim[dask]' (make setup does), or use 'processes'."
         ) from None
     if scheduler:
+        if not isinstance(scheduler, str):
+            raise SpmSimError(
+                f"scheduler: a Dask scheduler's address is text such as "
+                f"'tcp://10.0.0.5:8786', got {scheduler!r} ({type(scheduler).__name__})."
+            )
         try:
-            return Client(scheduler, timeout="10s"), None
+            return Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT:g}s"), None
+        except ValueError as exc:  # distributed's own check of the address
+            raise SpmSimError(
+                f"scheduler: {scheduler!r} is not a Dask scheduler address ({exc}); give "
+                "it as tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786 (the address `dask "
+                "scheduler` prints)."
+            ) from None
         except (OSError, TimeoutError) as exc:
             raise SpmSimError(
                 f"could not reach the Dask scheduler at {scheduler!r} ({exc}); start one "
@@ -254,21 +273,57 @@ def run_tasks(
                 if on_done is not None:
                     on_done(i)
             return out
+        strict = is_strict()
         if _is_dask(ex):
             lead = [ex.scatter(v, broadcast=True) if _heavy(v) else v for v in shared]
-            futures = [ex.submit(fn, *lead, *task, pure=False) for task in tasks]
+            futures = [ex.submit(_remote, fn, strict, *lead, *task, pure=False) for task in tasks]
         else:
-            futures = [ex.submit(fn, *shared, *task) for task in tasks]
+            futures = [ex.submit(_remote, fn, strict, *shared, *task) for task in tasks]
         try:
             results = []
             for i, fut in enumerate(futures):
-                results.append(fut.result())
+                value, caught = _collect(fut, ex)
+                for category, message in caught:
+                    warnings.warn(message, category, stacklevel=2)
+                results.append(value)
                 if on_done is not None:
                     on_done(i)
             return results
         finally:
             for fut in futures:
                 fut.cancel()
+
+
+def _remote(fn: Callable[..., Any], strict: bool, *args: Any) -> tuple[Any, list]:
+    """``fn(*args)`` in a worker: under the caller's strict checks, with the warnings it
+    raises kept (category and text) to be raised again by the caller. (Recording
+    warnings is not thread-safe: on a Dask worker of several threads a warning may be
+    kept by a task running beside it; it is raised here all the same.)"""
+    with strict_checks(strict), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = fn(*args)
+    return value, [(w.category, str(w.message)) for w in caught]
+
+
+def _collect(future: Any, executor: Any) -> tuple[Any, list]:
+    """A task's result; a worker that died (a pool broken, a Dask worker killed) said
+    in one line, the task's own exceptions raised as they are."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise SpmSimError(
+            f"a worker process of the local pool died ({exc}), most often out of memory; "
+            "use fewer workers or fewer trials at a time, or executor 'serial'."
+        ) from None
+    except Exception as exc:
+        if type(exc).__name__ == "KilledWorker" and _is_dask(executor):
+            raise SpmSimError(
+                f"Dask gave up on a task whose workers kept dying ({exc}), most often out "
+                "of memory; give the workers more memory, or run fewer trials at a time."
+            ) from None
+        raise
 
 
 def _heavy(value: Any) -> bool:

@@ -14,6 +14,10 @@ method shares, and ``options``, one model per method from :class:`HistoryOptions
 :class:`Quotas`; :func:`quotas_from_history` is the short path. The
 diagnostics judge any quotas against the model's draws: :func:`annual_draws`,
 :func:`calibrate_annual`, :func:`quota_diagnostics` (:class:`QuotaDiagnostics`).
+The simulated years of a calibration (:func:`annual_draws`, and :func:`set_quotas`
+with method ``calibrated``) can be drawn on any executor of :mod:`spm_sim.parallel`
+(``executor="processes"``, ``"dask"``, a ``scheduler=`` address): the same quotas
+bit for bit, since each simulated year draws from the stream of its own index.
 ``docs/model.md`` section 5 gives the equations.
 
 The workings live in ``spm_sim/_quota/``: ``settings`` (the spec), ``methods`` (each

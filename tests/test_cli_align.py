@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_cli import spm_sim  # the same subprocess runner as the other commands' tests
 
-from spm_sim.cli.territory import parse_balance
+from spm_sim.cli import main
+from spm_sim.cli.territory import parse_balance, parse_caps
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -169,3 +171,70 @@ def test_align_numeric_rep_ids_and_argument_errors(tmp_path):
     assert proc.returncode == 2
     assert "--out o.csv exists already; pass --force to replace it" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _small_units(folder: Path) -> None:
+    """18 units in three clusters, their current reps and the reps' homes."""
+    rng = np.random.default_rng(8)
+    pd.DataFrame(
+        {
+            "unit_id": [f"u{i}" for i in range(18)],
+            "x": np.repeat([0.0, 10.0, 20.0], 6) + rng.uniform(-3, 3, 18),
+            "y": rng.uniform(-3, 3, 18),
+            "potential": rng.uniform(1, 3, 18).round(2),
+            "rep": rng.choice(["A", "B", "C"], 18),
+        }
+    ).to_csv(folder / "u.csv", index=False)
+    pd.DataFrame({"rep_id": ["A", "B", "C"], "x": [0.0, 10.0, 20.0], "y": 0.0}).to_csv(
+        folder / "h.csv", index=False
+    )
+
+
+def test_align_tradeoff_on_processes_matches_serial(tmp_path, monkeypatch, capsys):
+    _small_units(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    base = ["align", "u.csv", "--homes", "h.csv", "--current", "rep", "--balance"]
+    base += ["potential=15%", "--method", "exact", "--tradeoff", "0,25%,none"]
+    tables = {}
+    runs = {"serial": ["--no-figure"], "processes": ["--executor", "processes", "--workers", "2"]}
+    for name, extra in runs.items():
+        code = main([*base, "--out", f"{name}.csv", *extra])
+        text = capsys.readouterr().out
+        assert code == 0
+        assert "trade-off of disruption against distance, one design per cap:" in text
+        assert f"wrote {name}_tradeoff.csv" in text
+        assert (f"wrote {name}_tradeoff.png" in text) is (name == "processes")
+        tables[name] = pd.read_csv(tmp_path / f"{name}_tradeoff.csv")
+    serial, processes = tables["serial"], tables["processes"]
+    assert serial["status"].tolist()[1:] == ["optimal"] * 2
+    pd.testing.assert_frame_equal(serial.drop(columns="seconds"), processes.drop(columns="seconds"))
+    assert (tmp_path / "processes_tradeoff.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tradeoff", "10%,none"], "--tradeoff: a trade-off of disruption needs the current"),
+        (["--current", "rep", "--executor", "processes"], "--executor: only the trade-off's"),
+        (["--current", "rep", "--workers", "2"], "--workers: only the trade-off's designs"),
+        (["--current", "rep", "--tradeoff", "10%,0.1"], "cap '0.1' is given twice"),
+        (["--current", "rep", "--tradeoff", "15"], "'15' is not a share in [0, 1]"),
+    ],
+)
+def test_align_tradeoff_option_errors(args, message, tmp_path, monkeypatch, capsys):
+    _small_units(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(["align", "u.csv", "--homes", "h.csv", "--out", "a.csv", "--no-figure", *args])
+    except SystemExit as stop:  # argparse's own errors (an option's value)
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_parse_caps():
+    assert parse_caps("5%, 0.1, none") == (0.05, 0.1, None)
+    with pytest.raises(Exception, match="give 1 to 20 caps"):
+        parse_caps(",")

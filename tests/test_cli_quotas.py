@@ -455,3 +455,12 @@ def test_an_override_for_an_unknown_rep_names_the_scenario_file(tmp_path, capsys
         f"spm-sim: error: {scenario}: quota.overrides[0]: rep 'R999' carries no quota in this "
         "plan year; check the rep_id\n"
     )
+
+
+def test_an_unknown_executor_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["quotas", BASELINE, "--executor", "threads"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert "argument --executor: invalid choice: 'threads'" in err
+    assert "'serial', 'processes', 'dask'" in err

@@ -17,9 +17,8 @@ import pandas as pd
 from spm_sim._spec import suggest
 from spm_sim.book import OPTIONAL_FOR, needs_column, numeric_column
 from spm_sim.errors import DataError, SpecError, implausible
-from spm_sim.productivity import exposure_months, fit_productivity
+from spm_sim.productivity import exposure_months
 
-from .calibrate import annual_draws, calibrate_annual
 from .settings import MAX_COMPANY_TARGET, OverAssignment, QuotaSettings
 
 # --- who carries quota, when, where ------------------------------------------------
@@ -630,51 +629,6 @@ def _need_capacity(reps, annual, cap_year) -> None:
             f"rep(s) {', '.join(bad[:8])} have a target but no selling time in the plan year "
             "(not employed, or fully in ramp at 0%); set their target to 0 or fix their dates."
         )
-
-
-# --- calibrated ------------------------------------------------------------------------
-
-
-def _calibrated(book, reps, settings, plan_year, model, rng, progress=False):
-    """Annual quota per rep from the model's draws, split like its expected bookings."""
-
-    if reps["planned"].any():
-        raise SpecError(
-            "method 'calibrated' needs a productivity model for every rep; planned hires "
-            f"({', '.join(reps.loc[reps['planned'], 'rep_id'])}) have none yet. Remove them "
-            "from quota.hires or use a top-down method."
-        )
-    if model is None:
-        model = fit_productivity(book, plan_year=plan_year)
-    pos = pd.Index(model.rep_ids).get_indexer(reps["rep_id"].astype(str))
-    if np.any(pos < 0):
-        bad = reps["rep_id"].to_numpy()[pos < 0]
-        raise DataError(
-            f"method 'calibrated': rep(s) {', '.join(map(str, bad[:8]))} are not in the "
-            "productivity model; fit it for the same reps and plan year."
-        )
-    draws = annual_draws(
-        model, settings.calibration_trials, rng=0 if rng is None else rng, progress=progress
-    )
-    draws = draws[:, pos]
-    annual, info = calibrate_annual(
-        draws,
-        probability=settings.probability,
-        share=settings.share_at_quota,
-        rep_ids=list(reps["rep_id"].astype(str)),
-    )
-    expected = model.expected_bookings()[pos]
-    profile = expected / np.where(expected.sum(axis=1) > 0, expected.sum(axis=1), 1.0)[:, None]
-    values = annual[:, None] * profile
-    what = (
-        f"P(attain) = {settings.probability:.0%}"
-        if settings.probability is not None
-        else f"{settings.share_at_quota:.0%} of reps at quota"
-    )
-    source = np.array([f"calibrated ({what})"] * len(reps), dtype=object)
-    info = dict(info)
-    info["expected_bookings"] = expected.sum(axis=1)
-    return values, annual, source, info
 
 
 # --- overrides -------------------------------------------------------------------------

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from spm_sim.errors import DataError, SpecError
+from spm_sim.parallel import ExecutorLike
 from spm_sim.productivity import DEFAULT_RAMP, ProductivityModel, history_end
 from spm_sim.random import RngLike
 
@@ -47,7 +48,6 @@ from .bases import (
     _apply_overrides,
     _basis,
     _bottom_up,
-    _calibrated,
     _exposure,
     _join_sources,
     _levels,
@@ -61,6 +61,7 @@ from .bases import (
     aligned_accounts,
     rep_potential,
 )
+from .calibrate import _calibrated_quotas
 from .methods import BLENDABLE
 from .result import Quotas
 from .settings import MAX_COMPANY_TARGET, QuotaSettings, monthly_ramp
@@ -123,6 +124,9 @@ def set_quotas(
     rng: RngLike = None,
     alignment: Alignment | pd.DataFrame | None = None,
     progress: bool = False,
+    executor: ExecutorLike = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> Quotas:
     """Quotas per rep and month of ``plan_year`` by the method of ``settings``.
 
@@ -150,6 +154,15 @@ def set_quotas(
     progress : bool, default False
         ``calibrated`` only: show a progress bar over the calibration's simulated
         years (tqdm, on stderr or as a notebook widget).
+    executor : None, "serial", "processes", "dask" or an executor, optional
+        ``calibrated`` only: where the calibration's simulated years are drawn
+        (:func:`~spm_sim.quota.annual_draws`; :mod:`spm_sim.parallel`). The quotas
+        are the same bit for bit on every executor.
+    workers : int, optional
+        ``calibrated`` only: processes of a local pool or workers of a local Dask
+        cluster (default one per CPU).
+    scheduler : str, optional
+        ``calibrated`` only: address of a running Dask scheduler.
 
     Returns
     -------
@@ -267,8 +280,17 @@ def set_quotas(
             values = annual[:, None] * profile
             region_q = _region_quotas_from_reps(values, region_m)
     else:  # calibrated
-        values, basis, source, info = _calibrated(
-            book, reps, settings, plan_year, model, rng, progress
+        values, basis, source, info = _calibrated_quotas(
+            book,
+            reps,
+            settings,
+            plan_year,
+            model,
+            rng,
+            progress,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
         )
         region_q = _region_quotas_from_reps(values, region_m)
 

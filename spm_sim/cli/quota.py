@@ -6,6 +6,7 @@
     spm-sim quotas data/scenarios/baseline.yaml --method potential \\
         --over-assignment 0.05 --region-over-assignment 0.02 --out quotas.csv
     spm-sim quotas data/scenarios/baseline.yaml --method calibrated --probability 0.65
+    spm-sim quotas data/scenarios/baseline.yaml --trials 20000 --executor dask
 
 The scenario's ``quota:`` settings are the starting point; the options replace
 them. It prints the method, the sums at each level of the hierarchy, the simulated
@@ -18,6 +19,9 @@ them: a warning, or an error before anything is written under ``--strict`` or th
 scenario's ``strict: true``. Without
 ``--out`` the quotas go to ``quotas.csv``, or ``quotas-2.csv``, ``quotas-3.csv``...
 when an earlier run's file is there: a default never replaces an earlier run.
+The simulated years run on ``--executor`` (serial, processes or dask; ``--scheduler
+ADDR`` for a running Dask cluster), opened once for the command, with the same
+numbers on each.
 """
 
 from __future__ import annotations
@@ -36,9 +40,12 @@ from .args import (
     MAX_COMPANY_TARGET,
     MAX_TRIALS,
     MIN_MONEY,
+    add_executor,
     add_seed,
+    add_workers,
     amount,
     count,
+    executor_options,
     real,
     show_progress,
 )
@@ -218,6 +225,8 @@ def add_quotas_parser(sub) -> None:
         help="also print the company view for these rep-level over-assignments, "
         "e.g. 0,5%%,10%%,15%% (same simulated sales for each)",
     )
+    add_executor(p, "the simulation")
+    add_workers(p, "the simulation")
 
 
 def _settings(scenario, args):
@@ -303,18 +312,23 @@ def _quotas(args, scenario, settings, trials: int, seed: int) -> int:
         ),
     )
     chosen = args.out is not None
-    with output_file(
-        args, args.out if chosen else DEFAULT_OUT, chosen=chosen, related=_written_beside
-    ) as out:
-        progress = show_progress(args)
-        q, diag, row = _judge(scenario, settings, book, trials, seed, progress)
+    from spm_sim.parallel import executor_for
+
+    with (
+        output_file(
+            args, args.out if chosen else DEFAULT_OUT, chosen=chosen, related=_written_beside
+        ) as out,
+        executor_for(**executor_options(args)) as ex,
+    ):
+        runs = _Runs(show_progress(args), ex)
+        q, diag, row = _judge(scenario, settings, book, trials, seed, runs)
         _flag_quotas(args, scenario, settings, book, q, diag, row, trials)
         cur = scenario.plan.currency
         _print_quotas(scenario, settings, q)
         _print_outcomes(diag, row, trials, seed, cur)
         if args.compare_over_assignment:
             levels = args.compare_over_assignment
-            _print_sweep(scenario, settings, levels, trials, seed, book, cur, progress)
+            _print_sweep(scenario, settings, levels, trials, seed, book, cur, runs)
         _write_tables(out, q, diag)
         if args.figure:
             _write_figures(args.figure, diag)
@@ -388,16 +402,34 @@ def _scenario(args):
     return scenario, settings, trials, seed
 
 
-def _judge(scenario, settings, book, trials: int, seed: int, progress: bool = False):
+class _Runs:
+    """How the command's simulations run: ``progress`` bars, on ``executor`` (opened
+    once for the command; ``None``: here)."""
+
+    def __init__(self, progress: bool, executor: Any = None) -> None:
+        self.progress = progress
+        self.executor = executor
+
+    def options(self) -> dict[str, Any]:
+        """Keywords for the library's simulations: the bar, and the executor when the
+        work runs elsewhere (the default, here, needs no keyword)."""
+        out: dict[str, Any] = {"progress": self.progress}
+        if self.executor is not None:
+            out["executor"] = self.executor
+        return out
+
+
+def _judge(scenario, settings, book, trials: int, seed: int, runs: _Runs | None = None):
     """The quotas, their diagnostics over ``trials`` simulated years and the company view."""
     from spm_sim.sweep import company_view, quota_diagnostics_by_setting
 
+    opts = (runs or _Runs(False)).options()
     named = {settings.method: settings}
     # the same root for both: the diagnostics judge the quotas on the simulation's draws
     judged = quota_diagnostics_by_setting(
-        scenario, named, trials=trials, rng=seed, book=book, progress=progress
+        scenario, named, trials=trials, rng=seed, book=book, **opts
     )
-    view = company_view(scenario, named, trials=trials, rng=seed, book=book, progress=progress)
+    view = company_view(scenario, named, trials=trials, rng=seed, book=book, **opts)
     return judged.quotas[settings.method], judged.diagnostics[settings.method], view.iloc[0]
 
 
@@ -577,7 +609,7 @@ def _write_figures(fig_path: Path, diag) -> None:
     print(f"wrote {fig_path}\nwrote {att_path}")
 
 
-def _print_sweep(scenario, settings, levels, trials, seed, book, cur, progress=False) -> None:
+def _print_sweep(scenario, settings, levels, trials, seed, book, cur, runs=None) -> None:
     """The company view for several rep-level over-assignments, on the same sales."""
     from spm_sim.sweep import company_view
 
@@ -589,7 +621,8 @@ def _print_sweep(scenario, settings, levels, trials, seed, book, cur, progress=F
         )
         for x in levels
     }
-    view = company_view(scenario, variants, trials=trials, rng=seed, book=book, progress=progress)
+    opts = (runs or _Runs(False)).options()
+    view = company_view(scenario, variants, trials=trials, rng=seed, book=book, **opts)
     print("\nover-assignment (rep level) against attainment and cost, same simulated sales:")
     header = [
         "rep level",

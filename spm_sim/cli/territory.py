@@ -5,6 +5,14 @@
     spm-sim align data/sample/accounts.csv --homes data/sample/reps.csv \\
         --balance potential=0.05,workload=0.05 --current rep_id --max-disruption 0.3 \\
         --out align.csv --figure align.png
+    spm-sim align data/sample/accounts.csv --homes data/sample/reps.csv \\
+        --current rep_id --tradeoff 5%,10%,20%,none --executor processes --out align.csv
+
+``--tradeoff`` also draws the trade-off of disruption against distance, one design
+per cap (:func:`spm_sim.territory.tradeoff`): a table, ``<out>_tradeoff.csv`` beside
+the alignment and ``<figure>_tradeoff.png`` beside the map. Its designs run on
+``--executor`` (serial, processes or dask; ``--scheduler ADDR`` for a running Dask
+cluster), with the same numbers on each.
 """
 
 from __future__ import annotations
@@ -15,9 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spm_sim._files import make_folder, save_figure, write_csv
-from spm_sim.errors import DataError
+from spm_sim.errors import DataError, SpecError
 
-from .args import add_seed, count, real, show_progress
+from .args import (
+    add_executor,
+    add_seed,
+    add_workers,
+    count,
+    executor_options,
+    real,
+    show_progress,
+)
 from .places import output_file
 from .table import format_table, wrap_lines
 
@@ -29,9 +45,11 @@ __all__ = [
     "align_outputs",
     "cmd_align",
     "parse_balance",
+    "parse_caps",
     "parse_named_numbers",
     "read_table",
     "territory_table",
+    "tradeoff_table",
 ]
 
 #: columns read as text so ids such as FIPS codes keep their leading zeros
@@ -42,6 +60,8 @@ MAX_TERRITORIES = 10_000
 MAX_TOLERANCE = 10.0
 #: Territories printed in full; a longer table shows its first and last half of these.
 SHOWN_TERRITORIES = 20
+#: The most disruption caps ``--tradeoff`` takes.
+MAX_CAPS = 20
 
 
 def parse_named_numbers(text: str, *, form: str, example: str) -> dict[str, float]:
@@ -102,6 +122,30 @@ def _share(text: str) -> float:
     if not 0 <= v <= 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a share in [0, 1]")
     return v
+
+
+def parse_caps(text: str) -> tuple[float | None, ...]:
+    """``--tradeoff``'s caps: shares in [0, 1] (``0.1`` or ``10%``), ``none`` for a run
+    without a cap; at most :data:`MAX_CAPS`, none twice.
+
+    Examples
+    --------
+    >>> parse_caps("5%, 0.1, none")
+    (0.05, 0.1, None)
+    """
+    caps: list[float | None] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        cap = None if part.lower() in ("none", "no cap", "off") else _share(part)
+        if cap in caps:
+            raise argparse.ArgumentTypeError(f"cap {part!r} is given twice; give each cap once")
+        caps.append(cap)
+    if not caps or len(caps) > MAX_CAPS:
+        raise argparse.ArgumentTypeError(
+            f"give 1 to {MAX_CAPS} caps, e.g. 5%,10%,20%,none; got {len(caps)}"
+        )
+    return tuple(caps)
 
 
 def _homes_located(exc: DataError, homes: Path | None) -> DataError:
@@ -209,6 +253,17 @@ def add_align_parser(sub: argparse._SubParsersAction) -> None:
         help="map and balance bars to write (default: next to --out)",
     )
     al.add_argument("--no-figure", action="store_true", help="write no figure")
+    al.add_argument(
+        "--tradeoff",
+        type=parse_caps,
+        metavar="CAP,...",
+        help="also draw the trade-off of disruption against distance: one design per cap "
+        "on the disrupted share, e.g. 5%%,10%%,20%%,none (none: no cap; needs --current). "
+        "Prints a table and writes <out>_tradeoff.csv and, unless --no-figure, "
+        "<figure>_tradeoff.png",
+    )
+    add_executor(al, "the trade-off (--tradeoff: one design per cap)")
+    add_workers(al, "the trade-off's designs (--tradeoff)")
 
 
 def align_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
@@ -216,13 +271,35 @@ def align_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
 
     The alignment (``--out``), and unless ``--no-figure`` the map (``--figure``, by
     default ``--out`` with ``.png``) and the balance chart beside it
-    (``<map>_balance.png``).
+    (``<map>_balance.png``); with ``--tradeoff`` its table beside the alignment
+    (``<out>_tradeoff.csv``, under ``--out``) and, unless ``--no-figure``, its curve
+    beside the map (``<map>_tradeoff.png``, under ``--figure``).
     """
     out = [("--out", args.out)]
     if not args.no_figure:
-        fig = args.figure or args.out.with_suffix(".png")
+        fig = _map_path(args)
         out += [("--figure", fig), ("--figure", fig.with_name(f"{fig.stem}_balance{fig.suffix}"))]
+    table, curve = _tradeoff_paths(args)
+    if table is not None:
+        out.append(("--out", table))
+    if curve is not None:
+        out.append(("--figure", curve))
     return out
+
+
+def _map_path(args: argparse.Namespace) -> Path:
+    return args.figure or args.out.with_suffix(".png")
+
+
+def _tradeoff_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """Where ``--tradeoff`` writes its table and its curve (``None``: not written)."""
+    if not getattr(args, "tradeoff", None):
+        return None, None
+    table = args.out.with_name(f"{args.out.stem}_tradeoff.csv")
+    if args.no_figure:
+        return table, None
+    fig = _map_path(args)
+    return table, fig.with_name(f"{fig.stem}_tradeoff{fig.suffix}")
 
 
 def cmd_align(args: argparse.Namespace) -> int:
@@ -231,12 +308,35 @@ def cmd_align(args: argparse.Namespace) -> int:
         return _align(args)
 
 
+def _check_tradeoff_options(args: argparse.Namespace) -> None:
+    """``--tradeoff`` needs ``--current``; the executor options run only the trade-off."""
+    if args.tradeoff and not args.current:
+        raise SpecError(
+            "--tradeoff: a trade-off of disruption needs the current alignment; add "
+            "--current COL (the column with each unit's current rep)"
+        )
+    if args.tradeoff:
+        return
+    given = {
+        "--executor": args.executor not in (None, "serial"),
+        "--scheduler": bool(args.scheduler),
+        "--workers": args.workers > 1,
+    }
+    for flag, set_ in given.items():
+        if set_:
+            raise SpecError(
+                f"{flag}: only the trade-off's designs (--tradeoff CAP,...) run on an "
+                f"executor; a single design runs here. Add --tradeoff, or leave out {flag}"
+            )
+
+
 def _align(args: argparse.Namespace) -> int:
     from spm_sim.territory import design
 
+    _check_tradeoff_options(args)
     extra = tuple(c for c in (args.current, args.locked) if c)
     units = read_table(args.units, text=extra)
-    kwargs = {}
+    kwargs: dict = {}
     if args.homes is not None:
         homes = read_table(args.homes)
         if "term_date" in homes.columns:
@@ -247,23 +347,23 @@ def _align(args: argparse.Namespace) -> int:
         kwargs["homes"] = homes
     else:
         kwargs["territories"] = args.territories
+    common = dict(
+        balance=args.balance,
+        current=args.current,
+        disruption=args.disruption_basis,
+        disruption_penalty=args.penalty,
+        objective=args.objective,
+        locked=args.locked,
+        weight=args.weight,
+        method=args.method,
+        time_limit=args.time_limit,
+        rng=args.seed,
+        source=str(args.units),
+        **kwargs,
+    )
     try:
         al = design(
-            units,
-            progress=show_progress(args),
-            balance=args.balance,
-            current=args.current,
-            max_disruption=args.max_disruption,
-            disruption=args.disruption_basis,
-            disruption_penalty=args.penalty,
-            objective=args.objective,
-            locked=args.locked,
-            weight=args.weight,
-            method=args.method,
-            time_limit=args.time_limit,
-            rng=args.seed,
-            source=str(args.units),
-            **kwargs,
+            units, progress=show_progress(args), max_disruption=args.max_disruption, **common
         )
     except DataError as exc:
         raise _homes_located(exc, args.homes) from None
@@ -287,13 +387,84 @@ def _align(args: argparse.Namespace) -> int:
     if not args.no_figure:
         from spm_sim.viz.territory import balance_bars, territory_map
 
-        _, (_, fig_path), (_, bars) = align_outputs(args)
+        fig_path = _map_path(args)
+        bars = fig_path.with_name(f"{fig_path.stem}_balance{fig_path.suffix}")
         make_folder(fig_path.parent)
         before = "current" if args.current else None
         save_figure(territory_map(al, before=before), fig_path, dpi=110, bbox_inches="tight")
         save_figure(balance_bars(al), bars, dpi=110, bbox_inches="tight")
         print(f"wrote {fig_path}\nwrote {bars}")
+    if args.tradeoff:
+        _tradeoff(args, units, common, al.distance_unit, al.distance_label)
     return 0
+
+
+def _tradeoff(args, units, common: dict, km: str, label: str) -> None:
+    """The trade-off curve: one design per cap on ``--executor``, printed and written."""
+    import matplotlib.pyplot as plt
+
+    from spm_sim.territory import tradeoff
+
+    table = tradeoff(
+        units,
+        caps=args.tradeoff,
+        progress=show_progress(args),
+        **executor_options(args),
+        **common,
+    )
+    print("\ntrade-off of disruption against distance, one design per cap:")
+    print(tradeoff_table(table, km, label))
+    csv, png = _tradeoff_paths(args)
+    assert csv is not None  # --tradeoff was given
+    make_folder(csv.parent)
+    write_csv(table, csv)
+    print(f"wrote {csv}")
+    if png is not None:
+        from spm_sim.viz.territory import tradeoff_curve
+
+        make_folder(png.parent)
+        fig = tradeoff_curve(table)
+        save_figure(fig, png, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        print(f"wrote {png}")
+
+
+def tradeoff_table(table, km: str = " km", label: str = "km") -> str:
+    """The trade-off as a console table: each cap, its status, the units moved, the
+    disruption, the total distance with its unit and the largest deviation.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"cap": [0.1, None], "status": ["optimal", "infeasible"],
+    ...                   "units_moved": [3, None], "disruption": [0.1, None],
+    ...                   "total_distance": [1234.5, None], "max_dev": [0.04, None]})
+    >>> print(tradeoff_table(t))
+    cap     status      moved  disruption  total distance  largest deviation
+    ------  ----------  -----  ----------  --------------  -----------------
+    10%     optimal         3       10.0%        1,234 km               4.0%
+    no cap  infeasible      -           -               -                  -
+    """
+    import pandas as pd
+
+    def cell(value, form: str) -> str:
+        return "-" if value is None or pd.isna(value) else form.format(value)
+
+    rows = []
+    for _, r in table.iterrows():
+        rows.append(
+            [
+                "no cap" if pd.isna(r["cap"]) else f"{r['cap']:.0%}",
+                str(r["status"]),
+                cell(r.get("units_moved"), "{:,.0f}"),
+                cell(r.get("disruption"), "{:.1%}"),
+                cell(r.get("total_distance"), "{:,.0f}" + km),
+                cell(r.get("max_dev"), "{:.1%}"),
+            ]
+        )
+    distance = "total distance" if km else f"total distance ({label})"
+    header = ["cap", "status", "moved", "disruption", distance, "largest deviation"]
+    return format_table(header, rows, left=2)
 
 
 # --- printing: every figure with its unit, the tables within the terminal ------------

@@ -789,7 +789,10 @@ def _tradeoff_axes(ax: Axes, x: str, y: str, n_none: int) -> None:
             _km_axis(ax, axis)
     x_name = _AXIS_NAMES.get(x, safe_label(x))
     y_name = _AXIS_NAMES.get(y, safe_label(y))
-    ax.set_xlabel(x_name + (f"   ({n_none} runs without a solution)" if n_none else ""))
+    ax.set_xlabel(
+        x_name
+        + (f"   ({n_none} {'run' if n_none == 1 else 'runs'} without a solution)" if n_none else "")
+    )
     ax.set_ylabel(y_name)
     ax.set_title(f"{x_name.split(' (')[0]} against {y_name.split(' (')[0].lower()}")
 
