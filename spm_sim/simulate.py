@@ -14,14 +14,20 @@ Built for scale from the start:
   the book's reps keep their draws with or without them;
 * chunks run where ``executor`` says (:mod:`spm_sim.parallel`): here, on a local pool
   of processes, on a Dask cluster (an embedded ``LocalCluster`` or a scheduler's
-  address), or on any executor with a ``submit`` method.
+  address), or on any executor with a ``submit`` method;
+* since trial ``t`` always draws the same, a run can be extended: running to a
+  precision (:func:`simulate_to_precision`) adds batches of trials until a figure's
+  interval is narrow enough, and equals a plain run of its final trial count;
+* a result saves to a folder (:meth:`SimulationResult.save`: Parquet for the trials,
+  JSON for the spec, seed, quotas, fitted model and input checksums) and reads back
+  bit for bit (:func:`load_result`), so a report is rebuilt without running again.
 """
 
 from __future__ import annotations
 
 from spm_sim.book import Book
 from spm_sim.errors import strict_checks
-from spm_sim.parallel import ExecutorLike, check_executor
+from spm_sim.parallel import ExecutorLike, check_executor, executor_name
 from spm_sim.random import (
     RngLike,
     seed_sequence,
@@ -33,11 +39,26 @@ from spm_sim.scenario import Scenario
 from ._simulate.chunks import _run_chunks
 from ._simulate.draws import SalesDraws, draw_sales
 from ._simulate.engine import draw_block
+from ._simulate.precision import (
+    FIGURE_ALIASES,
+    figure_interval,
+    parse_figure,
+    simulate_to_precision,
+)
 from ._simulate.prepare import Prepared, _strict, prepare, reference_effort, sales_cycle_months
-from ._simulate.result import SimulationResult, _result
+from ._simulate.result import Precision, SimulationResult, _result, load_result
+from ._simulate.store import is_saved_result, save_result
 
 __all__ = [
     "SimulationResult",
+    "Precision",
+    "simulate_to_precision",
+    "figure_interval",
+    "parse_figure",
+    "FIGURE_ALIASES",
+    "save_result",
+    "load_result",
+    "is_saved_result",
     "SalesDraws",
     "draw_sales",
     "Prepared",
@@ -59,7 +80,7 @@ def simulate(
     rng: RngLike = None,
     book: Book | None = None,
     chunk_size: int = 250,
-    workers: int = 1,
+    workers: int | None = 1,
     executor: ExecutorLike = None,
     scheduler: str | None = None,
     progress: bool = False,
@@ -78,9 +99,10 @@ def simulate(
         An already loaded book (default: load ``scenario.book``).
     chunk_size : int, default 250
         Trials drawn and paid together (memory ~ chunk_size x reps x 12 x 8 bytes x 3).
-    workers : int, default 1
+    workers : int, optional, default 1
         Processes of a local pool (more than 1 without ``executor`` means
-        ``executor="processes"``), or workers of a local Dask cluster.
+        ``executor="processes"``), or workers of a local Dask cluster; None: one per
+        CPU.
     executor : {None, "serial", "processes", "dask"} or executor, optional
         Where the chunks run (:func:`spm_sim.parallel.executor_for`): ``"dask"``
         starts a local cluster for the run (or connects to ``scheduler``); any object
@@ -94,6 +116,8 @@ def simulate(
     Returns
     -------
     SimulationResult
+        With ``executor`` and ``chunk_size`` recorded; :meth:`SimulationResult.save`
+        writes it to a folder that :func:`load_result` reads back bit for bit.
 
     Raises
     ------
@@ -114,8 +138,9 @@ def simulate(
         raise ValueError(f"n_trials must be >= 1, got {n}.")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}.")
-    if workers < 1:
+    if workers is not None and workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}.")
+    where = _where_run(check_executor(executor), workers, scheduler)
     with strict_checks(_strict(scenario)):
         root = seed_sequence(rng, default=scenario.seed)
         prep = prepare(scenario, book, rng=root, progress=progress)
@@ -130,4 +155,13 @@ def simulate(
             progress,
             scheduler=scheduler,
         )
-    return _result(scenario, n, root, prep, parts)
+    return _result(scenario, n, root, prep, parts, executor=where, chunk_size=chunk_size)
+
+
+def _where_run(executor: ExecutorLike, workers: int | None, scheduler: str | None) -> str:
+    """The executor a run records: a scheduler means Dask, ``workers > 1`` alone a pool."""
+    if executor is None and scheduler:
+        return "dask"
+    if executor is None and workers is not None and workers > 1:
+        return "processes"
+    return executor_name(executor)

@@ -523,6 +523,9 @@ _BAD_VALUES = [
     (["run", "s.yaml"], "--trials", ["0", "-5", "1e3", "nan", "10000001"]),
     (["run", "s.yaml"], "--workers", ["0", "257", "-1", "many"]),
     (["run", "s.yaml"], "--seed", ["-1", str(2**63), "1.5"]),
+    (["run", "s.yaml"], "--precision", ["0", "-1%", "nan", "150%", "inf", "one"]),
+    (["run", "s.yaml", "--precision", "1%"], "--max-trials", ["0", "10000001", "1.5"]),
+    (["run", "s.yaml"], "--executor", ["threads", "Dask"]),
     (["demo"], "--trials", ["0", "99999999999"]),
     (["demo"], "--workers", ["0", "100000"]),
     (["curve", "p.yaml", "--out", "c.png"], "--max-attainment", ["0", "nan", "inf", "1e308"]),
@@ -629,6 +632,11 @@ _LARGEST = [
     ),
     ("quotas-trials-max", ["quotas", str(BASELINE), "--trials", "10000000"], "--trials"),
     ("run-trials-max", ["run", str(BASELINE), "--trials", "10000000"], "--trials"),
+    (
+        "run-max-trials-max",
+        ["run", str(BASELINE), "--precision", "1%", "--max-trials", "10000000"],
+        "--max-trials",
+    ),
     ("fit-sims-max", ["fit", "--plan-year", "2026", "--sims", "100000"], "--sims"),
     (
         "align-penalty-and-time-limit-max",
@@ -809,19 +817,24 @@ def test_a_read_only_place_is_refused_before_any_work(tmp_path, capsys):
 # --- default outputs never replace an earlier run; a manifest is written last ------------
 
 
+def _tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (its saved results included) and its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def test_run_without_out_never_replaces_an_earlier_run(tmp_path):
     args = ("run", str(BASELINE), "--trials", "60", "--quiet")
     first = spm_sim(*args, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     folder = tmp_path / "reports" / "baseline-2026"
-    earlier = {p.name: p.read_bytes() for p in folder.iterdir()}
+    earlier = _tree(folder)
     second = spm_sim(*args, "--seed", "3", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert second.stderr == (
         "spm-sim: note: reports/baseline-2026 holds an earlier run; this one goes to "
         "reports/baseline-2026-2 (give --out reports/baseline-2026 --force to replace it)\n"
     )
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == earlier
+    assert _tree(folder) == earlier
     newer = tmp_path / "reports" / "baseline-2026-2"
     assert f"Report: {(newer / 'report.html').resolve()}" in second.stdout
     assert (newer / "summary.csv").read_bytes() != earlier["summary.csv"]
@@ -832,7 +845,7 @@ def test_run_without_out_never_replaces_an_earlier_run(tmp_path):
         "spm-sim: error: --out reports/baseline-2026 already holds an earlier run ('spm-sim run "
     )
     assert "pass --force to replace it, or choose another --out" in third.stderr
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == earlier
+    assert _tree(folder) == earlier
     fourth = spm_sim(*args, "--out", "reports/baseline-2026", "--force", cwd=tmp_path)
     assert fourth.returncode == 0, fourth.stderr
     assert fourth.stderr.startswith("spm-sim: note: replacing the run in reports/baseline-2026 (")
@@ -888,8 +901,14 @@ def test_a_run_folder_has_a_manifest_of_inputs_and_outputs(tmp_path):
     ]
     assert manifest["started"] < manifest["finished"]
     outputs = {o["path"]: o for o in manifest["outputs"]}
-    assert set(outputs) == {p.name for p in folder.iterdir()} - {"manifest.json"}
+    written = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert set(outputs) == written - {"manifest.json"}
     assert outputs["trials_baseline-2026.csv"]["rows"] == 70
+    # the saved result (spm-sim report rebuilds the report from it) is an output too
+    saved = "results/1-baseline-2026/"
+    assert {saved + "result.json", saved + "trials.parquet"} <= set(outputs)
+    listed = f"Results (spm-sim report r rebuilds the report from them):\n  {folder.resolve()}"
+    assert f"{listed}/{saved}\n" in proc.stdout
     assert manifest_problems(folder) == []
     roles = {(i["role"], Path(i["path"]).name) for i in manifest["inputs"]}
     assert {("scenario", "baseline.yaml"), ("plan", "baseline.yaml")} <= roles

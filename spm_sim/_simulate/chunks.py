@@ -40,10 +40,12 @@ def _run_chunks(
     executor: ExecutorLike,
     progress: bool,
     scheduler: str | None = None,
+    start: int = 0,
 ) -> list[dict[str, np.ndarray]]:
     """The chunks of trials in order, run where ``executor`` says
     (:func:`spm_sim.parallel.run_tasks`); ``workers > 1`` without an executor is a local
-    pool of that many processes."""
+    pool of that many processes. ``start`` > 0 runs only trials ``start..n-1`` (a run
+    extended with more trials: trial ``t`` always draws the same)."""
     shared = (
         prep.model,
         scenario.plan,
@@ -54,14 +56,15 @@ def _run_chunks(
         prep.kernel,
         scenario.engine,
     )
-    bounds = [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
+    bounds = [(s, min(s + chunk_size, n)) for s in range(start, n, chunk_size)]
     if executor is None and workers is not None and workers > 1:
         executor = "processes"
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=n, desc=scenario.name, unit="trial", leave=False)
+        desc = scenario.name if start == 0 else f"{scenario.name} to {n:,}"
+        bar = tqdm(total=n - start, desc=desc, unit="trial", leave=False)
 
     def done(i: int) -> None:
         if bar is not None:

@@ -1,14 +1,18 @@
-"""The result of a run: joined from its chunks, money checked to be finite."""
+"""The result of a run: joined from its chunks, money checked to be finite; the record
+of a run made to a precision."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from spm_sim._format import format_money, format_pct
 from spm_sim._provenance import package_version
 from spm_sim.book import Book
 from spm_sim.comp import payout_columns
@@ -20,6 +24,7 @@ from spm_sim.quota import Quotas
 from spm_sim.scenario import Scenario
 
 from .prepare import Prepared
+from .store import read_result, save_result
 
 
 def _book_info(book: Book) -> dict[str, str]:
@@ -31,6 +36,95 @@ def _book_info(book: Book) -> dict[str, str]:
         "description": book.description,
         "source": book.source,
     }
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How precisely a run made to a precision (:func:`simulate_to_precision`) knows a figure.
+
+    Attributes
+    ----------
+    figure : str
+        The figure, as named in the summary (``"incentive_cost.mean"``,
+        ``"incentive_cost.p90"``, ``"hit_company_target"``).
+    level : float
+        Confidence level of the interval (0.95).
+    target : float
+        The precision asked: the interval's half-width as a share of the estimate.
+    estimate, low, high : float
+        The figure and its interval after the last batch of trials.
+    reached : bool
+        Whether ``relative <= target`` (else the trial cap ended the run).
+    trials, max_trials : int
+        Trials run, and the cap.
+    steps : tuple of (int, float)
+        After each batch: the trials so far and the relative half-width then.
+    unit : str
+        The figure's unit as in :data:`spm_sim.metrics.METRICS`: ``"$"``, ``"ratio"``,
+        ``"prob"`` or ``"count"``.
+
+    Examples
+    --------
+    >>> p = Precision("incentive_cost.mean", 0.95, 0.01, 2e6, 1.99e6, 2.015e6, True, 4000, 10**5,
+    ...               unit="$")
+    >>> p.half_width, p.relative
+    (15000.0, 0.0075)
+    >>> print(p.describe())
+    incentive_cost.mean $2.00M (95% interval $1.99M to $2.02M, ±0.75%) after 4,000 trials: ...
+    >>> p.describe().endswith("within the 1% asked")
+    True
+    """
+
+    figure: str
+    level: float
+    target: float
+    estimate: float
+    low: float
+    high: float
+    reached: bool
+    trials: int
+    max_trials: int
+    steps: tuple[tuple[int, float], ...] = ()
+    unit: str = ""
+
+    @property
+    def half_width(self) -> float:
+        """The interval's larger side from the estimate (percentile intervals are skewed);
+        NaN when an end is not known."""
+        sides = (self.high - self.estimate, self.estimate - self.low)
+        return math.nan if any(math.isnan(x) for x in sides) else float(max(sides))
+
+    @property
+    def relative(self) -> float:
+        """``half_width / |estimate|``; infinite when the estimate is 0 or an end unknown."""
+        half = self.half_width
+        if not (math.isfinite(half) and math.isfinite(self.estimate)) or self.estimate == 0:
+            return math.inf
+        return half / abs(self.estimate)
+
+    def describe(self, currency: str = "USD") -> str:
+        """The figure, its interval and the trials it took, in one line of words."""
+
+        def value(x: float) -> str:
+            if self.unit == "$":
+                return format_money(x, currency=currency)
+            if self.unit in ("ratio", "prob"):
+                return format_pct(x, decimals=2)
+            return f"{x:,.4g}"
+
+        rel = self.relative
+        share = f"±{format_pct(rel, decimals=2)}" if math.isfinite(rel) else "width not known"
+        asked = f"{100 * self.target:.3g}%"
+        head = (
+            f"{self.figure} {value(self.estimate)} ({format_pct(self.level, decimals=0)} "
+            f"interval {value(self.low)} to {value(self.high)}, {share}) after "
+            f"{self.trials:,} trials"
+        )
+        if self.reached:
+            return f"{head}: within the {asked} asked"
+        return (
+            f"{head}: not within the {asked} asked; the cap of {self.max_trials:,} trials ended it"
+        )
 
 
 @dataclass(frozen=True)
@@ -73,9 +167,23 @@ class SimulationResult:
     notes : tuple of (str, str)
         How the sales were drawn and what happened during the year (workforce,
         behaviour, programmes, time allocation), as the report prints them.
+    version : str
+        The spm_sim version that simulated it.
+    executor : str
+        Where the chunks ran: ``serial``, ``processes``, ``dask`` or the class name of
+        an executor passed in (the numbers do not depend on it).
+    chunk_size : int or None
+        Trials drawn and paid together.
+    precision : Precision or None
+        For a run made to a precision: the figure, the interval reached and the trials.
+    inputs : tuple of dict
+        For a result read back with :func:`load_result`: the input files recorded when
+        it was saved (``role``, ``path``, ``bytes``, ``sha256``); not part of equality.
     book : Book or None
         The book the run was simulated on (the report replays last year's deals
-        from it); not part of the result's equality.
+        from it); not part of the result's equality. None for a result read back
+        with :func:`load_result`: the report reads the book again from
+        ``book_info["path"]`` and checks it against ``model.fit``.
     """
 
     scenario: Scenario
@@ -99,6 +207,10 @@ class SimulationResult:
     programme_cost: float = 0.0
     notes: tuple[tuple[str, str], ...] = ()
     version: str = field(default_factory=package_version)
+    executor: str = "serial"
+    chunk_size: int | None = None
+    precision: Precision | None = None
+    inputs: tuple[dict, ...] = field(default=(), repr=False, compare=False)
     book: Book | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -135,6 +247,20 @@ class SimulationResult:
 
         return rep_summary(self)
 
+    def save(
+        self,
+        path: str | Path,
+        *,
+        overwrite: bool = False,
+        inputs: tuple[tuple[str, str | Path], ...] | list[tuple[str, str | Path]] = (),
+    ) -> Path:
+        """Save the result to the folder ``path``: Parquet for the trials, JSON for the rest.
+
+        See :func:`spm_sim.simulate.save_result` (this calls it) and
+        :func:`spm_sim.simulate.load_result`, which reads it back identically.
+        """
+        return save_result(self, path, overwrite=overwrite, inputs=inputs)
+
     @property
     def provenance(self) -> dict[str, Any]:
         """What ``attrs`` of every frame derived from this result carries."""
@@ -147,12 +273,56 @@ class SimulationResult:
         }
 
 
+def load_result(path: str | Path) -> SimulationResult:
+    """Read back a result saved by :meth:`SimulationResult.save`, bit for bit.
+
+    Parameters
+    ----------
+    path : str or Path
+        The saved result's folder (or its ``result.json``).
+
+    Returns
+    -------
+    SimulationResult
+        Every array equal to the saved result's, bit for bit, and so every metric,
+        summary, comparison (paired: the seed and trials are kept) and report. The
+        model is the saved fitted numbers; ``book`` is None (the report reads the
+        book again from ``book_info["path"]`` and checks it against them), and
+        ``inputs`` lists the input files recorded when it was saved.
+
+    Raises
+    ------
+    DataError
+        When ``path`` is not a saved result, or a file of it is damaged, edited or
+        from another result: the message names the file, the field or column, what
+        was expected and what was found.
+
+    Warns
+    -----
+    PlausibilityWarning
+        For each input file recorded when the result was saved that is there but
+        has changed since (its SHA-256 differs), naming it; an error under
+        :func:`spm_sim.errors.strict_checks`.
+
+    Examples
+    --------
+    >>> load_result("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.DataError: no/such/folder: no saved result here: the path does not exist...
+    """
+    return SimulationResult(**read_result(path, record=Precision))
+
+
 def _result(
     scenario: Scenario,
     n: int,
     root: np.random.SeedSequence,
     prep: Prepared,
     parts: list[dict[str, np.ndarray]],
+    *,
+    executor: str = "serial",
+    chunk_size: int | None = None,
 ) -> SimulationResult:
     """Join the chunks of a run into its result, refusing any money that is not finite."""
     joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
@@ -180,6 +350,8 @@ def _result(
         coached=prep.coached,
         programme_cost=prep.programme_cost,
         notes=prep.notes,
+        executor=executor,
+        chunk_size=chunk_size,
         book=prep.book,
     )
 

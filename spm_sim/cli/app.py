@@ -3,6 +3,8 @@
 ::
 
     spm-sim run data/scenarios/baseline.yaml data/scenarios/accelerated.yaml --seed 7
+    spm-sim run data/scenarios/baseline.yaml --precision 1% --precision-figure incentive_cost.p90
+    spm-sim report reports/baseline-2026 --out again --title "Plan review"
     spm-sim demo --out reports
     spm-sim check data/sample
     spm-sim curve data/plans/baseline.yaml data/plans/accelerated.yaml --out curves.png
@@ -25,6 +27,11 @@ Standard output carries only the summary and the paths written; notes about wher
 output goes, warnings and the progress bars go to stderr (the bars only when stderr is
 a terminal, so a log file never fills with them, and not with ``--quiet``). Tables
 fit the terminal's width (:mod:`spm_sim.cli.table`).
+
+``run`` and ``demo`` save each scenario's result in the run folder
+(``results/1-<name>/``: Parquet and JSON, :meth:`spm_sim.simulate.SimulationResult.save`;
+``--no-save`` leaves them out), and ``spm-sim report`` rebuilds the report and the
+tables from them without running again.
 
 Start-up stays fast: building the parser (and ``spm-sim --help``) needs only argparse
 and the small modules of :mod:`spm_sim.cli`; each command imports the library, and
@@ -49,7 +56,16 @@ from spm_sim._provenance import package_version
 from spm_sim.errors import PlausibilityWarning, SpmSimError, strict_checks
 
 from .actuals import add_backtest_parser, add_payouts_parser, cmd_backtest, cmd_payouts
-from .args import add_seed, add_trials, add_workers, show_progress
+from .args import (
+    add_executor,
+    add_seed,
+    add_trials,
+    add_workers,
+    count,
+    executor_options,
+    real,
+    show_progress,
+)
 from .capacity import add_capacity_parser, add_headcount_parser, cmd_capacity, cmd_headcount
 from .crm import add_import_parser, cmd_import
 from .curve import add_curve_parser, cmd_curve
@@ -63,6 +79,7 @@ from .places import (
     add_force,
     check_memory,
     existing_outputs,
+    note,
     output_folder,
     outputs_over_inputs,
     overwritten_inputs,
@@ -93,6 +110,12 @@ DEMO_TRIALS = 2000
 #: Bytes of memory per trial, rep and scenario a run keeps (about 60 to 100 measured
 #: on the sample scenarios, with room for plans of many components).
 RUN_BYTES = 256
+#: The subfolder of a run folder that holds the saved results, one folder each.
+RESULTS = "results"
+#: ``--max-trials`` of a run to a precision, unless memory allows fewer.
+MAX_PRECISION_TRIALS = 100_000
+#: The first batch of a run to a precision without ``--trials``.
+PRECISION_START = 1000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _simulation_options()
     _add_run_parser(sub, common)
     _add_demo_parser(sub, common)
+    _add_report_parser(sub)
     _add_check_parser(sub)
     add_curve_parser(sub)
     add_payouts_parser(sub)
@@ -138,9 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _simulation_options() -> argparse.ArgumentParser:
-    """``--workers`` and ``--quiet``, shared by ``run`` and ``demo`` (a parent parser)."""
+    """``--workers``, ``--executor``, ``--scheduler``, ``--no-save`` and ``--quiet``,
+    shared by ``run`` and ``demo`` (a parent parser)."""
     common = argparse.ArgumentParser(add_help=False)
     add_workers(common, "the simulation")
+    add_executor(common, "the simulation")
+    common.add_argument(
+        "--no-save",
+        dest="save",
+        action="store_false",
+        help=f"do not save the results in the run folder ({RESULTS}/; by default each "
+        "scenario's result is saved there, Parquet and JSON, so 'spm-sim report' can rebuild "
+        "the report without running again)",
+    )
     common.add_argument(
         "--quiet",
         "-q",
@@ -173,6 +207,68 @@ def _add_run_parser(sub, common: argparse.ArgumentParser) -> None:
         help="output folder; an earlier run in it is replaced (said on stderr). Default: "
         "reports/<first scenario's name>, or reports/<name>-2, -3... when that holds an "
         "earlier run, which is never replaced",
+    )
+    run.add_argument(
+        "--precision",
+        type=real(0.0, 1.0, low_open=True, percent=True),
+        metavar="SHARE",
+        help="run batches of trials, from --trials (default "
+        f"{PRECISION_START:,}), until the 95%% interval of --precision-figure is within "
+        "this share of its estimate in every scenario (e.g. 1%%), or --max-trials; all "
+        "scenarios get the same trials, so they stay paired",
+    )
+    run.add_argument(
+        "--precision-figure",
+        default="incentive_cost.mean",
+        metavar="FIGURE",
+        help="the figure --precision is about, as named in the summary: METRIC.STAT with "
+        "STAT mean, median or a percentile (incentive_cost.mean, the default; "
+        "incentive_cost.p90, hit_company_target, share_reps_at_quota, ccos.p50)",
+    )
+    run.add_argument(
+        "--max-trials",
+        type=count(1, 10_000_000),
+        metavar="N",
+        help="the most trials --precision runs per scenario (default "
+        f"{MAX_PRECISION_TRIALS:,}, or fewer when memory allows fewer)",
+    )
+
+
+def _add_report_parser(sub) -> None:
+    """Register ``spm-sim report``."""
+    rep = sub.add_parser(
+        "report",
+        help="rebuild the report and tables from saved results, without running again",
+        description="Read results saved by 'spm-sim run' or 'spm-sim demo' and write the HTML "
+        "report and the CSV tables again, with no new trials: the same numbers as the run. "
+        "The first result is the baseline the others are compared with; results that share "
+        "their seed, book and trials are compared trial by trial, as in the run.",
+    )
+    rep.add_argument(
+        "results",
+        nargs="+",
+        type=Path,
+        metavar="RESULT",
+        help="a run folder (every result saved in its results/ folder, in the run's order) "
+        "or the folder of one saved result",
+    )
+    rep.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder. Default: reports/<first scenario's name>, or reports/<name>-2, "
+        "-3... when that holds an earlier run, which is never replaced",
+    )
+    rep.add_argument(
+        "--title",
+        metavar="TEXT",
+        help="the report's title (default: 'Scenario report: A vs B', as spm-sim run)",
+    )
+    rep.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the paths written (no table)",
     )
 
 
@@ -427,6 +523,8 @@ def _check_run_memory(args, scenarios: Sequence[Scenario], books: dict) -> None:
     trials = max(s.trials for s in scenarios)
     reps = sum(len(books[s.book].reps) for s in scenarios)
     option = "--trials" if args.trials is not None else "trials (of the scenario files)"
+    if getattr(args, "precision", None) is not None:
+        trials, option = args.max_trials, "--max-trials"
     check_memory(
         option,
         trials,
@@ -435,12 +533,80 @@ def _check_run_memory(args, scenarios: Sequence[Scenario], books: dict) -> None:
     )
 
 
-def _simulate_all(
-    scenarios: Sequence[Scenario], books: dict, *, workers: int, progress: bool
-) -> list:
-    from spm_sim.simulate import simulate
+def _simulate_all(scenarios: Sequence[Scenario], books: dict, args, *, progress: bool) -> list:
+    """Every scenario simulated on the executor of ``--executor``/``--workers``/
+    ``--scheduler``, opened once for all of them; to ``--precision`` when it is given."""
+    from spm_sim.parallel import executor_for
+    from spm_sim.simulate import simulate, simulate_to_precision
 
-    return [simulate(s, workers=workers, progress=progress, book=books[s.book]) for s in scenarios]
+    options = executor_options(args)
+    with executor_for(
+        options["executor"], workers=options["workers"], scheduler=options["scheduler"]
+    ) as ex:
+        if getattr(args, "precision", None) is None:
+            return [
+                simulate(s, book=books[s.book], executor=ex, progress=progress) for s in scenarios
+            ]
+        return simulate_to_precision(
+            list(scenarios),
+            args.precision_figure,
+            args.precision,
+            min_trials=min(args.trials or PRECISION_START, args.max_trials),
+            max_trials=args.max_trials,
+            book=books,
+            executor=ex,
+            progress=progress,
+        )
+
+
+def _precision_options(args, scenarios: Sequence[Scenario], books: dict) -> None:
+    """Check ``--precision-figure`` and set ``--max-trials`` (default: what memory allows,
+    at most :data:`MAX_PRECISION_TRIALS`) before any work."""
+    if getattr(args, "precision", None) is None:
+        return
+    from spm_sim.simulate import parse_figure
+
+    parse_figure(args.precision_figure)
+    if args.max_trials is None:
+        from . import places  # looked up when called, as check_memory does
+
+        reps = sum(len(books[s.book].reps) for s in scenarios)
+        avail = places.available_memory()
+        fits = MAX_PRECISION_TRIALS
+        if avail is not None:
+            fits = int((0.8 * avail - 3e8) // (RUN_BYTES * max(reps, 1)))
+        args.max_trials = max(min(MAX_PRECISION_TRIALS, fits), 1)
+
+
+def _save_results(results, run, inputs_of: Sequence[list[tuple[str, Path]]]) -> list[Path]:
+    """Save each result in the run folder's ``results/<i>-<name>`` (the order is the
+    run's: the first is the baseline); results saved there by an earlier run go first."""
+    import shutil
+
+    from spm_sim._format import unique_slugs
+    from spm_sim.simulate import is_saved_result
+
+    where = run.path / RESULTS
+    if where.is_dir():
+        for old in where.iterdir():
+            if is_saved_result(old):  # an earlier run's, replaced with the folder
+                shutil.rmtree(old)
+    slugs = unique_slugs([r.scenario.name for r in results])
+    folders = []
+    for i, (r, slug, inputs) in enumerate(zip(results, slugs, inputs_of, strict=True), start=1):
+        folder = r.save(where / f"{i}-{slug}", inputs=inputs)
+        for path in sorted(folder.iterdir()):
+            run.add(path)
+        folders.append(folder.resolve())
+    return folders
+
+
+def _precision_text(results, args) -> list[str]:
+    """One line per scenario: the figure, its interval and the trials a precise run took."""
+    if getattr(args, "precision", None) is None:
+        return []
+    currency = results[0].scenario.plan.currency
+    return [f"Precision, {r.scenario.name}: {r.precision.describe(currency)}." for r in results]
 
 
 def _flag_results(results, scenarios: Sequence[Scenario]) -> None:
@@ -475,14 +641,21 @@ def _write_outputs(results, folder: Path, report_name: str, title: str) -> tuple
     return report.resolve(), [p.resolve() for p in tables]
 
 
-def _print_paths(report: Path, tables: Sequence[Path], folder: Path) -> None:
+def _print_paths(
+    report: Path, tables: Sequence[Path], folder: Path, saved: Sequence[Path] = ()
+) -> None:
     """Where the run wrote: its folder (absolute, so a default ``reports/...`` under the
-    current directory is found), the report, the tables and the manifest."""
+    current directory is found), the report, the tables, the saved results and the
+    manifest."""
     print(f"Folder: {folder.resolve()}{os.sep}")
     print(f"Report: {report}")
     print("Tables:")
     for path in tables:
         print(f"  {path}")
+    if saved:
+        print(f"Results (spm-sim report {folder} rebuilds the report from them):")
+        for path in saved:
+            print(f"  {path}{os.sep}")
     print(f"Manifest: {(folder / 'manifest.json').resolve()}")
 
 
@@ -508,21 +681,31 @@ def _cmd_run(args) -> int:
     inputs = _scenario_inputs(args.scenarios)
     _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
     books = _books(scenarios)
+    _precision_options(args, scenarios, books)
     _check_run_memory(args, scenarios, books)
     with output_folder(args, out, chosen=chosen, inputs=_manifest_inputs(inputs)) as run:
         start = time.perf_counter()
-        results = _simulate_all(scenarios, books, workers=args.workers, progress=_progress(args))
+        results = _simulate_all(scenarios, books, args, progress=_progress(args))
         _flag_results(results, scenarios)
         title = "Scenario report: " + " vs ".join(s.name for s in scenarios)
         report, tables = _write_outputs(results, run.path, "report.html", title)
+        saved = []
+        if args.save:
+            per_scenario = [_manifest_inputs(scenario_inputs(p)) for p in args.scenarios]
+            saved = _save_results(results, run, per_scenario)
     if not args.quiet:
         _print_results(results, books)
+        for line in _precision_text(results, args):
+            print(wrap_lines(line, terminal_width(), hang=""))
         trials = ", ".join(sorted({f"{r.n_trials:,}" for r in results}))
         print(
             f"{plural(len(results), 'scenario')}, {trials} trials each, "
             f"in {time.perf_counter() - start:.1f} s."
         )
-    _print_paths(report, tables, run.path)
+    for r in results:
+        if r.precision is not None and not r.precision.reached:
+            note(f"scenario {r.scenario.name!r}: {r.precision.describe(r.scenario.plan.currency)}")
+    _print_paths(report, tables, run.path, saved)
     return 0
 
 
@@ -553,14 +736,93 @@ def _cmd_demo(args) -> int:
     with output_folder(
         args, out, chosen=chosen, inputs=_manifest_inputs(inputs), replaceable=replaceable
     ) as run:
-        results = _simulate_all(scenarios, books, workers=args.workers, progress=_progress(args))
+        results = _simulate_all(scenarios, books, args, progress=_progress(args))
         _flag_results(results, scenarios)
         title = "spm_sim demo: " + " vs ".join(s.name for s in scenarios)
         report, tables = _write_outputs(results, run.path, "demo.html", title)
+        saved = []
+        if args.save:
+            saved = _save_results(
+                results, run, [_manifest_inputs(scenario_inputs(p)) for p in paths]
+            )
     elapsed = time.perf_counter() - start
     if not args.quiet:
         _print_results(results, books)
     print(f"Demo: {plural(len(results), 'scenario')} x {args.trials:,} trials in {elapsed:.1f} s.")
+    _print_paths(report, tables, run.path, saved)
+    return 0
+
+
+def _result_folders(given: Sequence[Path]) -> list[Path]:
+    """The saved results ``spm-sim report`` reads: each folder given, a run folder
+    standing for the results in its ``results/`` in the run's order."""
+    from spm_sim.simulate import is_saved_result, load_result
+
+    def order(path: Path) -> tuple[float, str]:
+        head = path.name.split("-", 1)[0]
+        return (int(head) if head.isdigit() else float("inf"), path.name)
+
+    found: list[Path] = []
+    for path in given:
+        if is_saved_result(path):
+            found.append(path)
+            continue
+        inside = path / RESULTS
+        saved = (
+            sorted((p for p in inside.iterdir() if is_saved_result(p)), key=order)
+            if (inside.is_dir())
+            else []
+        )
+        if saved:
+            found += saved
+        elif path.is_dir() and (path / "manifest.json").is_file():
+            raise SpmSimError(
+                f"{path}: a run folder without saved results (it was run with --no-save, or "
+                f"by an spm_sim that did not save them): there is nothing in {inside} to "
+                "report on. Run its scenarios again; the results are saved by default."
+            )
+        else:
+            load_result(path)  # not a result: raises the located reason
+    return found
+
+
+def _refuse_output_over_results(out: Path, folders: Sequence[Path], flag: str) -> None:
+    """Refuse an output folder that is, lies inside or holds a saved result being read."""
+    where = out.expanduser().resolve()
+    for folder in folders:
+        src = folder.resolve()
+        if where == src or src in where.parents or where in src.parents:
+            raise SpmSimError(
+                f"{flag} {out}: holds or is inside the saved result {folder} that this report "
+                "reads; write the report to another folder (--force does not change this)"
+            )
+
+
+def _cmd_report(args) -> int:
+    from spm_sim.simulate import load_result
+
+    start = time.perf_counter()
+    folders = _result_folders(args.results)
+    results = [load_result(f) for f in folders]
+    for folder, r in zip(folders, results, strict=True):
+        if r.version != package_version():
+            note(
+                f"{folder}: simulated with spm_sim {r.version}, reported with "
+                f"{package_version()}; the numbers are the saved ones"
+            )
+    chosen = args.out is not None
+    out = args.out if chosen else Path("reports") / slugify(results[0].scenario.name)
+    _refuse_output_over_results(out, folders, "--out" if chosen else "the default output")
+    with output_folder(args, out, chosen=chosen, inputs=[("result", f) for f in folders]) as run:
+        _flag_results(results, [r.scenario for r in results])
+        title = args.title or "Scenario report: " + " vs ".join(r.scenario.name for r in results)
+        report, tables = _write_outputs(results, run.path, "report.html", title)
+    if not args.quiet:
+        _print_results(results, {})
+        print(
+            f"{plural(len(results), 'saved result')} reported in "
+            f"{time.perf_counter() - start:.1f} s, without running a trial."
+        )
     _print_paths(report, tables, run.path)
     return 0
 
@@ -569,6 +831,7 @@ def _cmd_demo(args) -> int:
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _cmd_run,
     "demo": _cmd_demo,
+    "report": _cmd_report,
     "check": _cmd_check,
     "curve": cmd_curve,
     "payouts": cmd_payouts,
@@ -611,6 +874,7 @@ def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
 PLACES: dict[str, dict[str, str]] = {
     "run": {"out": FOLDER},
     "demo": {"out": FOLDER},
+    "report": {"out": FOLDER},
     "fit": {"out": FOLDER},
     "capacity": {"out": FOLDER},
     "headcount": {"out": FOLDER},
