@@ -76,6 +76,8 @@ _SOURCES = {
     "PlausibilityWarning": "errors",
     "strict_checks": "errors",
     "company_view": "sweep",
+    "sweep": "sweep",
+    "calibrate_plan": "sweep",
     "FitReport": "fit_report",
     "fit_report": "fit_report",
     "write_report": "report",
@@ -132,6 +134,8 @@ __all__ = [
     "PlausibilityWarning",
     "strict_checks",
     "company_view",
+    "sweep",
+    "calibrate_plan",
     "FitReport",
     "fit_report",
     "write_report",
@@ -154,10 +158,11 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """The package object: ``spm_sim.simulate`` and ``spm_sim.fit_report`` stay functions.
+    """The package object: ``spm_sim.simulate``, ``spm_sim.sweep`` and ``spm_sim.fit_report``
+    stay functions.
 
     Importing a submodule binds it on its package (``spm_sim.simulate`` would become the
-    module ``spm_sim/simulate.py``). Two public functions share their module's name; an
+    module ``spm_sim/simulate.py``). Three public functions share their module's name; an
     eager ``__init__`` rebound them after the import, a lazy one keeps them by ignoring
     that binding. The modules stay importable by name (``from spm_sim.simulate import
     prepare``) through ``sys.modules``.
@@ -211,8 +216,8 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     )
     from spm_sim.report import write_report, write_summaries
     from spm_sim.scenario import Scenario, load_scenario, sample_scenario
-    from spm_sim.simulate import SimulationResult, simulate
-    from spm_sim.sweep import company_view
+    from spm_sim.simulate import SimulationResult, load_result, simulate, simulate_to_precision
+    from spm_sim.sweep import calibrate_plan, company_view, sweep
     from spm_sim.territory import Alignment, alignment_metrics, design
 
 try:  # the installed version, when installed

@@ -275,7 +275,11 @@ def run_tasks(
             return out
         strict = is_strict()
         if _is_dask(ex):
-            lead = [ex.scatter(v, broadcast=True) if _heavy(v) else v for v in shared]
+            # one object per value, under a fresh key: a value scattered before on the same
+            # client (and released since) is never what a later call depends on
+            lead = [
+                ex.scatter([v], broadcast=True, hash=False)[0] if _heavy(v) else v for v in shared
+            ]
             futures = [ex.submit(_remote, fn, strict, *lead, *task, pure=False) for task in tasks]
         else:
             futures = [ex.submit(_remote, fn, strict, *shared, *task) for task in tasks]

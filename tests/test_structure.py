@@ -27,6 +27,7 @@ STAGES = (
     "actuals",
     "metrics",
     "simulate",
+    "sweep",
     "track",
 )
 OUTER = ("viz", "report", "widgets", "cli")

@@ -74,6 +74,7 @@ INPUTS = (
     "units",
     "homes",
     "config",
+    "grid",
 )
 #: Options that name files or folders a command writes.
 OUTPUTS = ("out", "csv", "figure")

@@ -21,6 +21,7 @@ from .results import (
     quarterly_accrual_chart,
 )
 from .style import SpmFigure
+from .sweep import calibration_figure, frontier_figure, sweep_figure
 from .territory import balance_bars, headcount_chart, territory_map, tradeoff_curve
 from .tracking import accrual_figure, fan_points, forecast_fan_figure, p_quota_figure
 
@@ -45,4 +46,7 @@ __all__ = [
     "fan_points",
     "p_quota_figure",
     "accrual_figure",
+    "sweep_figure",
+    "frontier_figure",
+    "calibration_figure",
 ]

@@ -1,0 +1,701 @@
+"""Goal-seek: the value of one parameter that meets a target, with the interval of the answer.
+
+Every evaluation pays the same simulated trials (common random numbers, the draws
+kept after the first), so the target function is a deterministic, usually smooth
+function of the parameter: no sampling noise between two evaluations. The search
+
+1. brackets the target: between the bounds given (five points across them), or
+   outward from the current value in steps that double, within the field's own
+   limits (a value its spec refuses ends the search on that side);
+2. refines the bracket in rounds of regula falsi and bisection: smooth metrics
+   converge in a few rounds, metrics that move in steps (the share of reps at
+   quota) are bisected down to the step;
+3. finds, on the same evaluations, where the ends of the metric's interval cross the
+   target: the values of the parameter whose interval contains the target, which
+   is the interval of the answer (how far it could move with more trials).
+
+It does not assume the metric is monotone: where the evaluated values go up and
+down, the answer says so and takes the crossing nearest the starting value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from spm_sim._format import format_money, format_pct
+from spm_sim._spec import suggest, whole_count
+from spm_sim.book import Book, load_book_ref
+from spm_sim.errors import InfeasibleError, PlausibilityWarning, SpecError, SpmSimError
+from spm_sim.metrics import Interval
+from spm_sim.parallel import ExecutorLike, executor_for
+from spm_sim.random import RngLike, seed_sequence
+from spm_sim.scenario import Scenario
+
+from .engine import CHUNK_SIZE, Runner
+from .paths import Limits, number, param_limits, parse_path, set_params
+from .table import SWEEP_METRICS, statistic
+
+#: Evaluation rounds spent stepping outward before a target counts as out of reach.
+MAX_EXPANSIONS = 8
+
+_SCALE = {"k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}
+_EXAMPLES = (
+    '"incentive_cost.mean=6M", "incentive_cost.p90=7.5M", "cost_of_sales.mean=9%", '
+    '"share_at_quota=60%", "p_company_target=0.5"'
+)
+
+
+class Target(NamedTuple):
+    """A goal-seek target: a metric's statistic and the value it should take."""
+
+    metric: str
+    statistic: str
+    value: float
+
+    @property
+    def unit(self) -> str:
+        """The metric's unit: ``$``, ``ratio`` or ``prob``."""
+        return SWEEP_METRICS[self.metric].unit
+
+    def text(self, currency: str = "USD") -> str:
+        """The target in words.
+
+        >>> Target("incentive_cost", "mean", 6e6).text()
+        'incentive cost (mean) = $6.00M'
+        """
+        shown = _shown(self.value, self.unit, currency)
+        return f"{self.metric.replace('_', ' ')} ({self.statistic}) = {shown}"
+
+
+def _shown(x: float, unit: str, currency: str = "USD") -> str:
+    if unit == "$":
+        return format_money(x, currency=currency)
+    return format_pct(x, decimals=2 if abs(x) < 0.1 else 1)
+
+
+def parse_target(text: str) -> Target:
+    """Read a target such as ``"incentive_cost.mean=6M"`` or ``"share_at_quota=60%"``.
+
+    ``METRIC[.STATISTIC]=VALUE``: a metric of :data:`SWEEP_METRICS`, a statistic it
+    has (``mean`` by default; ``p10``, ``p50``, ``p90`` for money), and a value:
+    money with an optional ``$``, thousands separators and ``k``, ``M``, ``B``; a
+    ratio or probability as a fraction (``0.6``) or a percentage (``60%``).
+
+    Raises
+    ------
+    SpecError
+        Naming the part at fault, the metrics or statistics there are, and the
+        range the value must be in.
+
+    Examples
+    --------
+    >>> parse_target("incentive_cost.p90=7.5M")
+    Target(metric='incentive_cost', statistic='p90', value=7500000.0)
+    >>> parse_target("share_at_quota = 60%")
+    Target(metric='share_at_quota', statistic='mean', value=0.6)
+    >>> parse_target("incentve_cost=6M")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    spm_sim.errors.SpecError: target 'incentve_cost=6M': unknown metric 'incentve_cost'. Did you mean 'incentive_cost'? ...
+    """  # noqa: E501
+    if not isinstance(text, str) or "=" not in text:
+        raise SpecError(f"a target reads METRIC[.STATISTIC]=VALUE, e.g. {_EXAMPLES}; got {text!r}.")
+    left, _, right = text.partition("=")
+    name, _, stat = left.strip().partition(".")
+    name, stat = name.strip(), (stat.strip() or "mean")
+    where = f"target {text.strip()!r}"
+    if name not in SWEEP_METRICS:
+        raise SpecError(
+            f"{where}: unknown metric {name!r}.{suggest(name, SWEEP_METRICS)} Metrics: "
+            f"{', '.join(SWEEP_METRICS)}."
+        )
+    metric = SWEEP_METRICS[name]
+    if stat not in metric.statistics:
+        raise SpecError(
+            f"{where}: {name} has no statistic {stat!r}; it has {', '.join(metric.statistics)}."
+        )
+    value = _value(right.strip(), name, metric.unit, where)
+    return Target(name, stat, value)
+
+
+def _value(raw: str, name: str, unit: str, where: str) -> float:
+    m = re.fullmatch(
+        r"(?P<sign>[-+]?)\s*(?P<cur>[$€£¥]|[A-Z]{3}\s)?\s*(?P<num>[0-9][0-9,_]*\.?[0-9]*(?:e[-+]?[0-9]+)?|\.[0-9]+)\s*(?P<suffix>%|[kKmMbBtT]{1,2}n?)?",
+        raw,
+    )
+    if m is None:
+        raise SpecError(
+            f"{where}: the value {raw!r} is not a number; write e.g. 6M, $6,000,000, 60% or 0.6."
+        )
+    x = float(m.group("num").replace(",", "").replace("_", ""))
+    x = -x if m.group("sign") == "-" else x
+    suffix = (m.group("suffix") or "").lower()
+    if unit == "$":
+        if suffix == "%":
+            raise SpecError(
+                f"{where}: {raw!r} is a percentage, but the metric is money; write e.g. 6M."
+            )
+        if suffix:
+            if suffix not in _SCALE:
+                raise SpecError(f"{where}: unknown suffix {suffix!r} in {raw!r}; use k, M or B.")
+            x *= _SCALE[suffix]
+        if not (math.isfinite(x) and x > 0):
+            raise SpecError(f"{where}: money must be a positive amount, got {raw!r}.")
+        return x
+    if m.group("cur") or (suffix and suffix != "%"):
+        raise SpecError(
+            f"{where}: {raw!r} is money, but the metric is a share; write e.g. 60% or 0.6."
+        )
+    if suffix == "%":
+        x /= 100.0
+    elif x > 1:
+        raise SpecError(
+            f"{where}: {raw!r} is above 1; write a share as a fraction (0.6) or with % "
+            f"({raw}% if that was meant)."
+        )
+    if unit == "prob" or name == "share_at_quota":
+        if not 0 < x < 1:
+            raise SpecError(
+                f"{where}: a probability or share must be between 0 and 1 (0% and 100%), "
+                f"got {raw!r}."
+            )
+    elif not 0 < x <= 10:
+        raise SpecError(f"{where}: a ratio must be above 0 and at most 1000%, got {raw!r}.")
+    return x
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The answer of :func:`calibrate_plan`.
+
+    Attributes
+    ----------
+    param : str
+        The parameter path searched.
+    target : Target
+    value : float
+        The parameter's value that meets the target (the evaluated value nearest it).
+    achieved : Interval
+        The metric's statistic at ``value``, with its interval.
+    low, high : float
+        The interval of the answer: the values of the parameter whose metric interval
+        holds the target (NaN on a side the evaluations did not reach).
+    start : float or None
+        The parameter's value in the base scenario (None if it had none).
+    converged : bool
+        The target was met within ``tol`` (or bisected down to a step) before
+        ``max_evals``.
+    monotone : bool
+        The evaluated metric moved one way only along the parameter.
+    evaluations : DataFrame
+        Every evaluation: ``round``, ``value``, ``estimate``, ``low``, ``high``,
+        ``gap`` (estimate minus target), ``valid``, ``note``.
+    scenario : Scenario
+        The base scenario with the answer set.
+    notes : tuple of str
+        What to know about the answer, in words.
+    currency : str
+    """
+
+    param: str
+    target: Target
+    value: float
+    achieved: Interval
+    low: float
+    high: float
+    start: float | None
+    converged: bool
+    monotone: bool
+    evaluations: pd.DataFrame = field(repr=False)
+    scenario: Scenario = field(repr=False)
+    notes: tuple[str, ...] = ()
+    currency: str = "USD"
+
+    @property
+    def n_evaluations(self) -> int:
+        """How many values were evaluated (refused ones included)."""
+        return len(self.evaluations)
+
+    def summary(self) -> str:
+        """The answer in a few lines: value, interval, achieved metric, evaluations."""
+        unit = self.target.unit
+        a = self.achieved
+        interval = (
+            f"{self.low:.6g} to {self.high:.6g}"
+            if math.isfinite(self.low) and math.isfinite(self.high)
+            else "not reached by the evaluations"
+            if not (math.isfinite(self.low) or math.isfinite(self.high))
+            else f"{self.low:.6g} to {self.high:.6g} (one side beyond the values evaluated)"
+        )
+        lines = [
+            f"{self.param} = {self.value:.6g}"
+            + (f" (was {self.start:.6g})" if self.start is not None else ""),
+            f"  target: {self.target.text(self.currency)}",
+            f"  achieved: {_shown(a.estimate, unit, self.currency)} "
+            f"({_shown(a.low, unit, self.currency)} to {_shown(a.high, unit, self.currency)})",
+            f"  interval of the answer: {interval}",
+            f"  {self.n_evaluations} evaluations, "
+            + ("converged" if self.converged else "NOT converged (max_evals reached)")
+            + ("" if self.monotone else "; the metric is not monotone over the values tried"),
+        ]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+class _Eval(NamedTuple):
+    x: float
+    est: float
+    low: float
+    high: float
+    round: int
+    valid: bool
+    note: str
+
+
+@dataclass
+class _Search:
+    """The evaluations of one goal-seek, cached by value."""
+
+    base: Scenario
+    param: str
+    target: Target
+    runner: Runner
+    level: float
+    integer: bool
+    max_evals: int
+    evals: dict[float, _Eval] = field(default_factory=dict)
+    round: int = 0
+    bar: Any = None
+
+    def run(self, xs: list[float]) -> None:
+        """Evaluate the values not evaluated yet, as one batch on the kept draws."""
+        todo: list[float] = []
+        for x in xs:
+            x = float(round(x)) if self.integer else float(x)
+            if x not in self.evals and x not in todo and math.isfinite(x):
+                todo.append(x)
+        room = self.max_evals - len(self.evals)
+        todo = todo[: max(room, 0)]
+        if not todo:
+            return
+        self.round += 1
+        metric = SWEEP_METRICS[self.target.metric]
+        payables, kept = [], []
+        for x in todo:
+            value: Any = int(x) if self.integer else x
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", PlausibilityWarning)
+                    s = set_params(self.base, {self.param: value})
+                    payables.append(self.runner.payable(s))
+                kept.append(x)
+            except SpmSimError as exc:
+                first = str(exc).splitlines()[0]
+                self.evals[x] = _Eval(x, math.nan, math.nan, math.nan, self.round, False, first)
+        if not payables:
+            return
+        figures = self.runner.run(payables, (metric.column,), label="goal-seek")
+        for x, values in zip(kept, figures, strict=True):
+            v = values[metric.column]
+            if not np.isfinite(v).all() and metric.unit == "$":
+                note = "money not finite (an input far too large)"
+                self.evals[x] = _Eval(x, math.nan, math.nan, math.nan, self.round, False, note)
+                continue
+            est = statistic(v, metric, self.target.statistic, self.level)
+            self.evals[x] = _Eval(x, *est, self.round, True, "")
+        if self.bar is not None:
+            self.bar.update(len(todo))
+
+    def valid(self) -> list[_Eval]:
+        return sorted((e for e in self.evals.values() if e.valid), key=lambda e: e.x)
+
+    def full(self) -> bool:
+        return len(self.evals) >= self.max_evals
+
+
+def _crossings(points: list[_Eval], key: str, target: float) -> list[tuple[_Eval, _Eval]]:
+    """Adjacent evaluations between which ``key`` crosses the target (or hits it)."""
+    out = []
+    for a, b in zip(points, points[1:], strict=False):
+        ga, gb = getattr(a, key) - target, getattr(b, key) - target
+        if not (math.isfinite(ga) and math.isfinite(gb)):
+            continue
+        if ga == 0 or (ga < 0) != (gb < 0) or gb == 0:
+            out.append((a, b))
+    return out
+
+
+def _nearest(pairs: list[tuple[_Eval, _Eval]], x0: float) -> tuple[_Eval, _Eval] | None:
+    if not pairs:
+        return None
+    return min(pairs, key=lambda ab: min(abs(ab[0].x - x0), abs(ab[1].x - x0)))
+
+
+def _secant(a: _Eval, b: _Eval, key: str, target: float) -> float:
+    ga, gb = getattr(a, key) - target, getattr(b, key) - target
+    w = b.x - a.x
+    if gb == ga:
+        return a.x + w / 2
+    s = a.x - ga * w / (gb - ga)
+    return min(max(s, a.x + 0.02 * w), b.x - 0.02 * w)
+
+
+def _inside(x: float, lim: Limits) -> float:
+    """``x`` moved inside the field's limits (just inside an open one)."""
+    if lim.low is not None:
+        edge = lim.low + (1e-9 * max(1.0, abs(lim.low)) if lim.low_open else 0.0)
+        x = max(x, edge)
+    if lim.high is not None:
+        edge = lim.high - (1e-9 * max(1.0, abs(lim.high)) if lim.high_open else 0.0)
+        x = min(x, edge)
+    return x
+
+
+def calibrate_plan(
+    base: Scenario,
+    param: str,
+    target: str | Target,
+    *,
+    bounds: tuple[float, float] | None = None,
+    trials: int | None = None,
+    rng: RngLike = None,
+    book: Book | None = None,
+    tol: float = 1e-3,
+    max_evals: int = 40,
+    level: float = 0.95,
+    executor: ExecutorLike = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    progress: bool = False,
+) -> Calibration:
+    """The value of one parameter of a scenario that meets a target, with its interval.
+
+    Parameters
+    ----------
+    base : Scenario
+    param : str
+        A numeric parameter path (:func:`get_param`), e.g.
+        ``"plan.components[bookings].tiers[1].rate"`` or ``"quota.over_assignment"``.
+    target : str or Target
+        ``"incentive_cost.mean=6M"``, ``"incentive_cost.p90=7.5M"``,
+        ``"cost_of_sales.mean=9%"``, ``"share_at_quota=60%"``,
+        ``"p_company_target=0.5"`` (:func:`parse_target`).
+    bounds : (float, float), optional
+        The range to search. Default: outward from the current value, within the
+        field's own limits.
+    trials : int, optional
+        Trials of every evaluation; default ``base.trials``.
+    rng : int, SeedSequence or Generator, optional
+        Default ``base.seed``; every evaluation pays the same trials.
+    book : Book, optional
+        Default loaded once from ``base.book``.
+    tol : float, default 0.001
+        Converged when the metric is within ``tol`` times the target of it.
+    max_evals : int, default 40
+        The most values evaluated.
+    level : float, default 0.95
+        Confidence level of the metric's interval (and so of the answer's).
+    executor, workers, scheduler
+        Where the trials are drawn and paid (:mod:`spm_sim.parallel`); the answer
+        does not depend on it. The draws are made once and kept here (about
+        trials x reps x 12 x 8 bytes); each round of evaluations is paid on them.
+    chunk_size : int, default 250
+    progress : bool, default False
+        A tqdm bar over the evaluations (up to ``max_evals``).
+
+    Returns
+    -------
+    Calibration
+        The value, the metric achieved with its interval, the interval of the answer,
+        every evaluation, whether it converged and whether the metric was monotone.
+
+    Raises
+    ------
+    SpecError
+        A bad path, a parameter that is not a number, a bad target or bounds.
+    InfeasibleError
+        The target is out of reach within the bounds: the message gives the metric's
+        range over them and what to try.
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario
+    >>> s = sample_scenario("baseline")
+    >>> answer = calibrate_plan(s, "plan.components[bookings].tiers[1].rate",
+    ...                         "incentive_cost.mean=6M", trials=100, rng=0)
+    >>> answer.converged, bool(answer.low < answer.value < answer.high)
+    (True, True)
+    >>> abs(answer.achieved.estimate / 6e6 - 1) < 1e-3
+    True
+    """
+    tgt = parse_target(target) if isinstance(target, str) else target
+    if not isinstance(tgt, Target):
+        raise SpecError(f"target must be text such as {_EXAMPLES}, got {target!r}.")
+    parse_path(param)
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not 0 < tol < 1:
+        raise SpecError(f"tol must be a fraction of the target between 0 and 1, got {tol!r}.")
+    max_evals = whole_count("calibrate_plan", "max_evals", max_evals)
+    if max_evals < 3:
+        raise SpecError(f"calibrate_plan: max_evals must be at least 3, got {max_evals}.")
+    n = base.trials if trials is None else whole_count("calibrate_plan", "trials", trials)
+    start_scenario = base.replace(trials=n) if n != base.trials else base
+    lim = param_limits(start_scenario, param)
+    x0: float | None
+    try:
+        x0 = number(start_scenario, param)
+    except SpecError:
+        if bounds is None:
+            raise
+        x0 = None
+    lo_hi = _check_bounds(bounds, param, lim)
+    root = seed_sequence(rng, default=base.seed)
+    book = book if book is not None else load_book_ref(base.book)
+    with executor_for(executor, workers=workers, scheduler=scheduler) as ex:
+        runner = Runner(book, root, ex, chunk_size=chunk_size, keep=True)
+        search = _Search(start_scenario, param, tgt, runner, level, lim.integer, max_evals)
+        if progress:
+            from tqdm.auto import tqdm
+
+            search.bar = tqdm(total=max_evals, desc="goal-seek", unit="value", leave=False)
+        try:
+            pair = _bracket(search, x0, lo_hi, lim)
+            if pair is None:
+                raise _out_of_reach(search, lo_hi, lim, base.plan.currency)
+            notes: list[str] = []
+            best, converged = _refine(search, pair, x0, tol, notes)
+            low, high = _answer_interval(search, best, tol, lim, notes)
+        finally:
+            if search.bar is not None:
+                search.bar.close()
+    points = search.valid()
+    ests = [p.est for p in points]
+    diffs = np.diff(ests)
+    monotone = bool((diffs >= 0).all() or (diffs <= 0).all())
+    if not monotone:
+        notes.append(
+            "the metric goes up and down along the values tried (not monotone): another "
+            "value may meet the target too; the answer is the crossing nearest the start."
+        )
+    value: Any = int(best.x) if lim.integer else best.x
+    final = set_params(start_scenario, {param: value})  # plausibility warnings of the answer
+    table = pd.DataFrame(
+        [
+            {
+                "round": e.round,
+                "value": e.x,
+                "estimate": e.est,
+                "low": e.low,
+                "high": e.high,
+                "gap": e.est - tgt.value,
+                "valid": e.valid,
+                "note": e.note,
+            }
+            for e in sorted(search.evals.values(), key=lambda e: (e.round, e.x))
+        ]
+    )
+    table.attrs.update(
+        param=param,
+        target=tgt._asdict(),
+        trials=n,
+        level=level,
+        seed={"entropy": root.entropy, "spawn_key": list(root.spawn_key)},
+    )
+    return Calibration(
+        param=param,
+        target=tgt,
+        value=float(best.x),
+        achieved=Interval(best.est, best.low, best.high),
+        low=low,
+        high=high,
+        start=x0,
+        converged=converged,
+        monotone=monotone,
+        evaluations=table,
+        scenario=final,
+        notes=tuple(notes),
+        currency=base.plan.currency,
+    )
+
+
+def _check_bounds(bounds: Any, param: str, lim: Limits) -> tuple[float, float] | None:
+    if bounds is None:
+        return None
+    try:
+        lo, hi = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise SpecError(f"bounds must be two numbers (low, high), got {bounds!r}.") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise SpecError(f"bounds must be two finite numbers, low below high; got {bounds!r}.")
+    for side, b in (("low", lo), ("high", hi)):
+        if _inside(b, lim) != b and not (
+            (lim.low_open and b == lim.low) or (lim.high_open and b == lim.high)
+        ):
+            low = lim.low if lim.low is not None else "-inf"
+            rng = f"{low} to {lim.high if lim.high is not None else 'inf'}"
+            raise SpecError(f"bounds: {side} {b:g} is outside what {param} allows ({rng}).")
+    return _inside(lo, lim), _inside(hi, lim)
+
+
+def _bracket(
+    search: _Search, x0: float | None, lo_hi: tuple[float, float] | None, lim: Limits
+) -> tuple[_Eval, _Eval] | None:
+    """Two adjacent evaluations on either side of the target (None: out of reach)."""
+    t = search.target.value
+    if lo_hi is not None:
+        lo, hi = lo_hi
+        xs = list(np.linspace(lo, hi, 5))
+        if x0 is not None and lo < x0 < hi:
+            xs.append(x0)
+        search.run(xs)
+        return _nearest(_crossings(search.valid(), "est", t), x0 if x0 is not None else lo)
+    assert x0 is not None
+    step = 0.5 * abs(x0) if x0 != 0 else 0.5
+    if search.integer:
+        step = max(1.0, round(step))
+    search.run([_inside(x, lim) for x in (x0 - step, x0, x0 + step)])
+    for k in range(1, MAX_EXPANSIONS + 1):
+        points = search.valid()
+        found = _nearest(_crossings(points, "est", t), x0)
+        if found is not None or search.full() or not points:
+            return found
+        gaps = [p.est - t for p in points]
+        low_end, high_end = points[0], points[-1]
+        # the side toward the target: where the metric moves toward it
+        go_up = (
+            (high_end.est - low_end.est) * (0 - gaps[0]) > 0 if high_end.x != low_end.x else True
+        )
+        edge = high_end.x if go_up else low_end.x
+        nxt = [_inside(edge + (1 if go_up else -1) * step * 2**k * f, lim) for f in (1, 2)]
+        if all(x == edge or x in search.evals for x in nxt):
+            return None  # at the field's limit
+        search.run(nxt)
+        if all(search.evals[x].valid is False for x in nxt if x in search.evals):
+            return _nearest(_crossings(search.valid(), "est", t), x0)
+    return _nearest(_crossings(search.valid(), "est", t), x0)
+
+
+def _refine(
+    search: _Search, pair: tuple[_Eval, _Eval], x0: float | None, tol: float, notes: list[str]
+) -> tuple[_Eval, bool]:
+    """Narrow the bracket until the metric is within ``tol`` of the target."""
+    t = search.target.value
+    a, b = pair
+    while True:
+        best = min((a, b), key=lambda e: (abs(e.est - t), abs(e.x - (x0 or 0.0))))
+        if abs(best.est - t) <= tol * abs(t):
+            return best, True
+        width = b.x - a.x
+        if width <= (1.0 if search.integer else 1e-9 * max(1.0, abs(a.x), abs(b.x))):
+            notes.append(
+                f"the metric moves in a step between {a.x:.6g} and {b.x:.6g} (from "
+                f"{_shown(a.est, search.target.unit)} to {_shown(b.est, search.target.unit)}): "
+                "no value meets the target exactly; the answer is the side nearest it."
+            )
+            return best, True
+        if search.full():
+            return best, False
+        xs = [_secant(a, b, "est", t), a.x + width / 2]
+        search.run(xs)
+        inner = [e for e in search.valid() if a.x <= e.x <= b.x]
+        found = _crossings(inner, "est", t)
+        if not found:
+            return best, False
+        a, b = _nearest(found, best.x) or found[0]
+
+
+def _answer_interval(
+    search: _Search, best: _Eval, tol: float, lim: Limits, notes: list[str]
+) -> tuple[float, float]:
+    """Where the ends of the metric's interval cross the target, next to the answer."""
+    ends = [_end(search, best, key, tol, lim) for key in ("low", "high")]
+    if not all(math.isfinite(e) for e in ends):
+        notes.append(
+            "one end of the answer's interval lies beyond the values evaluated: the metric's "
+            "interval there still holds the target; more trials narrow it."
+        )
+    finite = [e for e in ends if math.isfinite(e)]
+    if len(finite) == 2:
+        return min(finite), max(finite)
+    if len(finite) == 1:
+        e = finite[0]
+        return (e, math.nan) if e < best.x else (math.nan, e)
+    return math.nan, math.nan
+
+
+def _end(search: _Search, best: _Eval, key: str, tol: float, lim: Limits) -> float:
+    """Where one end (``low`` or ``high``) of the metric's interval crosses the target:
+    bracketed (stepping past the answer by the metric's slope if needed), then
+    narrowed by regula falsi and bisection like the answer itself."""
+    t = search.target.value
+    for _ in range(3):  # bracket it
+        if _nearest(_crossings(search.valid(), key, t), best.x) is not None or search.full():
+            break
+        points = search.valid()
+        near = sorted(points, key=lambda e: abs(e.x - best.x))[:2]
+        if len(near) < 2 or near[0].x == near[1].x or near[0].est == near[1].est:
+            return math.nan
+        slope = (near[1].est - near[0].est) / (near[1].x - near[0].x)
+        guess = best.x + 1.5 * (t - getattr(best, key)) / slope
+        x = _inside(guess, lim)
+        if x in search.evals or not math.isfinite(x):
+            return math.nan
+        search.run([x])
+    for _ in range(8):  # narrow it
+        pair = _nearest(_crossings(search.valid(), key, t), best.x)
+        if pair is None:
+            return math.nan
+        a, b = pair
+        g_a, g_b = getattr(a, key) - t, getattr(b, key) - t
+        close = min((a, b), key=lambda e: abs(getattr(e, key) - t))
+        tiny = 1.0 if search.integer else 1e-9 * max(1.0, abs(a.x), abs(b.x))
+        if abs(getattr(close, key) - t) <= tol * abs(t) or b.x - a.x <= tiny or search.full():
+            if abs(getattr(close, key) - t) <= tol * abs(t) or g_a == g_b:
+                return close.x
+            return a.x - g_a * (b.x - a.x) / (g_b - g_a)
+        search.run([_secant(a, b, key, t), a.x + (b.x - a.x) / 2])
+    pair = _nearest(_crossings(search.valid(), key, t), best.x)
+    if pair is None:
+        return math.nan
+    a, b = pair
+    g_a, g_b = getattr(a, key) - t, getattr(b, key) - t
+    return a.x if g_a == g_b else a.x - g_a * (b.x - a.x) / (g_b - g_a)
+
+
+def _out_of_reach(search: _Search, lo_hi, lim: Limits, currency: str) -> InfeasibleError:
+    t = search.target
+    points = search.valid()
+    if not points:
+        refused = [e.note for e in search.evals.values() if not e.valid]
+        return InfeasibleError(
+            f"calibrate_plan: no value of {search.param} tried could be evaluated: "
+            f"{refused[0] if refused else 'none was valid'}. Give bounds the spec accepts."
+        )
+    lo_p = min(points, key=lambda e: e.est)
+    hi_p = max(points, key=lambda e: e.est)
+    span = (
+        f"within [{lo_hi[0]:.6g}, {lo_hi[1]:.6g}]"
+        if lo_hi is not None
+        else f"from {points[0].x:.6g} to {points[-1].x:.6g} (searched outward from the current "
+        "value"
+        + (", up to the field's own limit" if lim.low is not None or lim.high is not None else "")
+        + ")"
+    )
+    return InfeasibleError(
+        f"calibrate_plan: {t.text(currency)} is out of reach by moving {search.param} {span}: "
+        f"there the {t.metric.replace('_', ' ')} ({t.statistic}) ranges from "
+        f"{_shown(lo_p.est, t.unit, currency)} (at {lo_p.x:.6g}) to "
+        f"{_shown(hi_p.est, t.unit, currency)} (at {hi_p.x:.6g}). Try wider bounds, another "
+        "parameter that moves this metric more, or a target inside that range.",
+        reasons=[f"{t.metric} range {lo_p.est:.6g} to {hi_p.est:.6g}"],
+    )
