@@ -1,4 +1,5 @@
-"""One simulated year of a 100-rep team with about 100,000 leads (issue 7).
+"""One simulated year of a 100-rep team with about 100,000 leads (issue 7), and
+``spm-sim headcount`` on the sample funnel (issue 18).
 
 Run: .venv/bin/python benchmarks/bench_capacity.py [--quick]
 
@@ -16,8 +17,19 @@ reps are about 80% busy. Rows, all in one run:
   plain Python (no SimPy, no attrition or decay): what the same queue costs without
   an event scheduler, as the ratio SimPy / reference.
 
-``--quick``: 10,000 leads and 10 reps. ``peak_mb`` is ``ru_maxrss`` of this process.
-The last line is one JSON object with the figures.
+Headcount (issue 18): ``spm-sim headcount data/capacity/inbound.yaml --workers 2`` (the
+sample funnel: 60,000 leads, 12 SDRs, 80 AEs, the file's target and up to its 20
+simulated years per team size) run as a command, timed from the shell's point of view
+(``headcount_seconds``, the criterion: at most 60 s), then again with four other seeds
+(``--seed``): the team sizes recommended (``headcount_answers``) and whether all five
+agree (``same_answer_in_5_seeds``). The reference is what the same team sizes would
+have cost at a fixed 20 years each (the search's sizes and the curve's, as before
+issue 18): ``headcount_years`` against ``headcount_years_fixed``.
+
+``--quick``: 10,000 leads and 10 reps; the headcount on the sample funnel at a tenth
+of its volume (2 SDRs, 8 AEs, up to 8 years a size, 75% of leads within the hour).
+``peak_mb`` is ``ru_maxrss`` of
+this process. The last line is one JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -27,8 +39,13 @@ import heapq
 import json
 import os
 import platform
+import re
 import resource
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import simpy
@@ -42,6 +59,10 @@ from spm_sim.capacity import (
 )
 
 LIMIT_SECONDS = 10.0
+HEADCOUNT_LIMIT_SECONDS = 60.0
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "capacity" / "inbound.yaml"
+#: the file's seed first, then four others
+SEEDS = (2026, 1, 2, 3, 4)
 SEASON = [0.8, 0.9, 1.1, 1.0, 1.0, 1.1, 0.8, 0.8, 1.1, 1.1, 1.1, 1.2]
 
 
@@ -89,6 +110,46 @@ def reference(cfg: CapacityConfig, rng: np.random.Generator) -> float:
     return time.perf_counter() - t0
 
 
+def small_funnel(folder: Path) -> Path:
+    """The sample funnel at a tenth of its volume, 2 SDRs and 8 AEs (``--quick``)."""
+    import yaml
+
+    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    for seg in data["segments"]:
+        seg["leads_per_year"] *= 0.1
+    data["stages"][0]["reps"] = 2
+    data["stages"][1]["reps"] = 8
+    path = folder / "inbound_small.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def headcount(config: Path, seed: int, extra: list[str]) -> dict:
+    """One ``spm-sim headcount`` as a command: its answer, years, sizes and seconds."""
+    argv = [sys.executable, "-m", "spm_sim.cli", "headcount", str(config), "--workers", "2"]
+    argv += ["--seed", str(seed), *extra]
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{proc.stderr[-2000:]}")
+    text = proc.stdout
+    answer = re.search(r"Smallest \S+ team meeting the target \(.*\): (\d+) reps", text)
+    years = re.search(r"(\d+) team sizes searched .*?, (\d+) on the curve; (\d+) simulated", text)
+    rows = re.findall(r"^\s+(\d+)(?: \*)?\s+(\d+)\s", text, flags=re.MULTILINE)
+    if answer is None or years is None:
+        raise SystemExit(f"unexpected output of {' '.join(argv)}:\n{text[-2000:]}")
+    return {
+        "seed": seed,
+        "reps": int(answer.group(1)),
+        "seconds": seconds,
+        "sizes_searched": int(years.group(1)),
+        "curve_sizes": [int(r) for r, _ in rows],
+        "years": int(years.group(3)),
+        "command": " ".join(["spm-sim", *argv[3:]]),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 leads, 10 reps")
@@ -113,6 +174,21 @@ def main() -> None:
     same = bool(serial.work.equals(pooled.work))
 
     ref_s = reference(cfg, np.random.default_rng(1))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # quick: a small team whose answer is clear of the target (at 90% within the hour
+        # 2 SDRs sit a point or two above it, where five seeds cannot agree)
+        quick = ["--replications", "8", "--target", "within=1h,share=75%"]
+        funnel, extra, most = small_funnel(Path(tmp)), quick, 8
+        if not args.quick:
+            funnel, extra, most = SAMPLE, [], 20
+        runs = [headcount(funnel, seed, extra) for seed in SEEDS]
+    answers = [r["reps"] for r in runs]
+    same_answer = len(set(answers)) == 1
+    head_s = runs[0]["seconds"]
+    # the same sizes at a fixed number of years each (the searched sizes and the curve's
+    # not searched: the old search and curve ran apart, so every size at least once)
+    fixed = [most * (r["sizes_searched"] + len(r["curve_sizes"])) for r in runs]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"capacity: one year, {reps} reps, {n_leads:,} leads, utilisation {util:.0%}; "
@@ -132,6 +208,22 @@ def main() -> None:
     print(f"2 processes give the serial tables: {same}; SimPy scheduled {events:,} events")
     verdict = "met" if one <= LIMIT_SECONDS else "NOT met"
     print(f"criterion (issue 7): one year in at most {LIMIT_SECONDS:g} s: {one:.2f} s, {verdict}")
+    print()
+    print(f"headcount: {runs[0]['command'].replace(' --seed 2026', '')} (2 processes)")
+    head2 = f"{'seed':>6}{'answer':>8}{'seconds':>9}{'years':>7}{'fixed':>7}  sizes searched, curve"
+    print(head2)
+    print("-" * len(head2))
+    for r, f in zip(runs, fixed, strict=True):
+        print(
+            f"{r['seed']:>6}{r['reps']:>8}{r['seconds']:>9.1f}{r['years']:>7}{f:>7}  "
+            f"{r['sizes_searched']}, {r['curve_sizes']}"
+        )
+    head_ok = head_s <= HEADCOUNT_LIMIT_SECONDS
+    print(
+        f"criterion (issue 18): headcount in at most {HEADCOUNT_LIMIT_SECONDS:g} s: "
+        f"{head_s:.1f} s, {'met' if head_ok else 'NOT met'}; the same answer in 5 seeds: "
+        f"{same_answer} ({answers})"
+    )
     print(
         json.dumps(
             {
@@ -150,6 +242,17 @@ def main() -> None:
                 "pool_matches_serial": same,
                 "seconds_reference": round(ref_s, 3),
                 "ratio_vs_reference": round(one / ref_s, 2),
+                "headcount_seconds": round(head_s, 2),
+                "headcount_limit_seconds": HEADCOUNT_LIMIT_SECONDS,
+                "headcount_criterion_met": head_ok,
+                "same_answer_in_5_seeds": same_answer,
+                "headcount_answers": answers,
+                "headcount_seeds": list(SEEDS),
+                "headcount_seconds_by_seed": [round(r["seconds"], 2) for r in runs],
+                "headcount_years": [r["years"] for r in runs],
+                "headcount_years_fixed": fixed,
+                "headcount_curve_sizes": runs[0]["curve_sizes"],
+                "headcount_command": runs[0]["command"],
                 "peak_mb": round(peak_mb, 1),
                 "cpus": os.cpu_count(),
                 "load_average": round(load, 2),

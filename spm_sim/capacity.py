@@ -10,15 +10,20 @@
   :func:`headcount_balance`, net of attrition, backfill lag and ramp.
 * **The SimPy model** of a team's year lead by lead: :class:`CapacityConfig`
   (segments, stages, opportunity, target), :func:`run_capacity` (replications on
-  spawned streams) and :class:`CapacityResult`; :func:`handoff` turns its losses into
-  the Monte Carlo's multipliers.
+  spawned streams, run here, on local processes or on Dask: ``executor=``) and
+  :class:`CapacityResult`; :func:`handoff` turns its losses into the Monte Carlo's
+  multipliers.
 * **Planning and analysis**: :func:`smallest_team` (from the offered load, or from a
   ``start`` guess such as :func:`start_guess`, an earlier answer carried to a new
   volume by the closed form; the first stage of several alone is simulated when it
-  is the one sized, with the same answer),
-  :func:`headcount_curve` (every size's replications in one process pool); both take
-  a ``cache`` dict that keeps each size's figures between calls (the search also
-  reuses the curve's full runs) and ``progress``
+  is the one sized, with the same answer, unless ``first_stage_only=False``),
+  :func:`headcount_curve` (the sizes' years on one executor, what each rep adds paired
+  year by year); both add years only where the answer is not yet clear (every size
+  starts with :data:`START_REPLICATIONS`, up to ``replications``; see
+  :func:`target_verdict`), take ``executor``, ``workers`` and ``scheduler`` (as
+  :func:`spm_sim.parallel.run_tasks`; the numbers do not depend on them), a ``cache``
+  dict that keeps every simulated year's figures between calls (the curve reuses a
+  full-year search's years, and the search the curve's) and ``progress``
   (a tqdm bar, as :func:`run_capacity` does),
   :func:`meets_target`, :func:`marginal_value`, :func:`wait_quantiles`,
   :func:`queue_by_day`, :func:`response_time_curves` (each replication's share
@@ -77,11 +82,13 @@ from ._capacity.model import (
     simulate_capacity,
 )
 from ._capacity.planning import (
+    START_REPLICATIONS,
     headcount_curve,
     marginal_value,
     meets_target,
     smallest_team,
     start_guess,
+    target_verdict,
 )
 from ._capacity.queueing import (
     MMc,
@@ -125,6 +132,8 @@ __all__ = [
     "run_capacity",
     "handoff",
     "meets_target",
+    "target_verdict",
+    "START_REPLICATIONS",
     "headcount_curve",
     "smallest_team",
     "start_guess",

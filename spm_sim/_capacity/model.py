@@ -34,9 +34,8 @@ section 9.
 from __future__ import annotations
 
 import math
-import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +48,7 @@ from pydantic import Field, model_validator
 
 from spm_sim._spec import Share, Spec, load_spec, read_yaml
 from spm_sim.errors import CapacityError, SpecError  # one error for every capacity input
+from spm_sim.parallel import ExecutorLike, check_executor, run_tasks
 from spm_sim.random import RngLike, replication_rng, seats_rng, seed_sequence
 
 __all__ = [
@@ -65,6 +65,8 @@ __all__ = [
     "run_capacity",
     "run_many",
     "figures_many",
+    "replication_figures",
+    "where_to_run",
     "summarise",
     "LATER_FIGURES",
     "progress_bar",
@@ -413,7 +415,14 @@ def service_hours(
 
 
 class _StageState:
-    """The queues and seats of one stage during a run (what the processes share)."""
+    """The queues and seats of one stage during a run (what the processes share).
+
+    A queue is a plain deque of ``(lead, arrived)``; a rep with nothing to do waits on
+    an event of its own, kept in ``idle`` (first come, first served), which the next
+    lead routed to its queue triggers. This is the semantics of a ``simpy.Store``
+    (an arriving lead goes to the rep waiting longest; a rep finding leads waiting
+    takes the first at once) with one scheduled event per lead instead of three.
+    """
 
     def __init__(self, env, k: int, stage: Stage, cal: Calendar, leave: np.ndarray, record):
         self.env, self.k, self.stage, self.cal = env, k, stage, cal
@@ -421,10 +430,15 @@ class _StageState:
         self.record = record
         n = stage.reps
         self.pooled = stage.routing == "pooled"
-        self.queues = [simpy.Store(env)] if self.pooled else [simpy.Store(env) for _ in range(n)]
+        n_queues = 1 if self.pooled else n
+        self.queues: list[deque[tuple[int, float]]] = [deque() for _ in range(n_queues)]
+        self.idle: list[deque[simpy.Event]] = [deque() for _ in range(n_queues)]
         # plain lists: read and written once per lead, faster than arrays at these sizes
         self.load = [0] * n  # leads waiting or in work, per seat
         self.present = [True] * n
+        # a seat's load while its rep is present, else infinity: the shortest queue is
+        # the first minimum of this list (found in C, not in a Python loop)
+        self.key: list[float] = [0] * n
         self.next_seat = 0
         self.tenures: dict[tuple[int, int], list[float]] = {}  # (seat, rep) -> [start, end]
         self.queue_log: list[tuple[float, int]] = [(0.0, 0)]
@@ -443,20 +457,30 @@ class _StageState:
             seat = int(territory_share * s.reps)
             if self.present[seat]:
                 return seat
-        # the present seat with the fewest leads, the first of equals
-        best, fewest = 0, math.inf
-        for seat, (here, load) in enumerate(zip(self.present, self.load, strict=True)):
-            if here and load < fewest:
-                best, fewest = seat, load
-        return best
+        # the present seat with the fewest leads, the first of equals (seat 0 when
+        # every seat is vacant)
+        key = self.key
+        return key.index(min(key))
+
+    def set_load(self, seat: int, load: int) -> None:
+        self.load[seat] = load
+        self.key[seat] = load if self.present[seat] else math.inf
+
+    def set_present(self, seat: int, present: bool) -> None:
+        self.present[seat] = present
+        self.key[seat] = self.load[seat] if present else math.inf
 
     def arrive(self, lead: int, at: float, territory_share: float) -> None:
         seat = 0 if self.pooled else self.route(territory_share)
         if not self.pooled:
-            self.load[seat] += 1
+            self.set_load(seat, self.load[seat] + 1)
         self.waiting += 1
         self.queue_log.append((self.env.now, self.waiting))
-        self.queues[seat].put((lead, at))
+        idle = self.idle[seat]
+        if idle:  # the rep waiting longest takes it
+            idle.popleft().succeed((lead, at))
+        else:
+            self.queues[seat].append((lead, at))
 
 
 def _rep(env, st: _StageState, seat: int, number: int, efforts, hours_q, on_done):
@@ -464,22 +488,36 @@ def _rep(env, st: _StageState, seat: int, number: int, efforts, hours_q, on_done
     start = env.now
     st.tenures[(seat, number)] = [start, st.cal.hours]  # the end is set if they leave
     leave_at = start + st.leave[seat, min(number, st.leave.shape[1] - 1)]
-    queue = st.queues[0 if st.pooled else seat]
-    # one timer for the whole tenure (a new one per lead would leave a stale event in
-    # the schedule for every lead worked)
-    leaving = None if math.isinf(leave_at) else env.timeout(leave_at - env.now)
+    q = 0 if st.pooled else seat
+    queue, idle = st.queues[q], st.idle[q]
+    # one timer for the whole tenure: when it fires, a rep waiting for a lead leaves at
+    # once, a rep at work finishes the lead in hand first
+    gone = [False]
+    waiting_on: list[simpy.Event | None] = [None]
+    if not math.isinf(leave_at):
+
+        def leave(_timer: simpy.Event) -> None:
+            gone[0] = True
+            wake = waiting_on[0]
+            if wake is not None and not wake.triggered:
+                idle.remove(wake)
+                wake.succeed(None)
+
+        env.timeout(leave_at - env.now).callbacks.append(leave)
     while True:
-        if env.now >= leave_at:
+        if gone[0] or env.now >= leave_at:
             break
-        get = queue.get()
-        if leaving is None:  # nobody leaves: wait for the next lead only
-            lead, arrived = yield get
+        if queue:
+            lead, arrived = queue.popleft()
         else:
-            got = yield get | leaving
-            if get not in got:
-                get.cancel()
+            wake = env.event()
+            idle.append(wake)
+            waiting_on[0] = wake
+            got = yield wake
+            waiting_on[0] = None
+            if got is None:  # the timer: they leave
                 break
-            lead, arrived = got[get]
+            lead, arrived = got
         st.waiting -= 1
         st.queue_log.append((env.now, st.waiting))
         begin = env.now
@@ -488,30 +526,30 @@ def _rep(env, st: _StageState, seat: int, number: int, efforts, hours_q, on_done
         hours = service_hours(st.stage, efforts[lead], tenure, hours_q)
         yield env.timeout(hours)
         if not st.pooled:
-            st.load[seat] -= 1
+            st.set_load(seat, st.load[seat] - 1)
         st.record.append((st.k, lead, arrived, begin, env.now, seat, number))
         on_done(lead)
     st.tenures[(seat, number)][1] = env.now
-    st.present[seat] = False
+    st.set_present(seat, False)
     if not st.pooled:  # the leaver's queue goes to the others
-        left = list(queue.items)
-        queue.items.clear()
-        st.load[seat] = 0
+        left = list(queue)
+        queue.clear()
+        st.set_load(seat, 0)
         for lead, arrived in left:
             st.waiting -= 1
             st.arrive(lead, arrived, territory_share=-1.0)
     lag = st.stage.backfill_lag_days * st.cal.hours_per_day
     if math.isfinite(lag) and env.now + lag < st.cal.hours:
         yield env.timeout(lag)
-        st.present[seat] = True
+        st.set_present(seat, True)
         env.process(_rep(env, st, seat, number + 1, efforts, hours_q, on_done))
 
 
-def _arrivals(env, draws: _Draws, first: _StageState):
-    for lead, t in enumerate(draws.arrival):
+def _arrivals(env, arrival: list[float], territory: list[float], first: _StageState):
+    for lead, t in enumerate(arrival):
         if t > env.now:
             yield env.timeout(t - env.now)
-        first.arrive(lead, env.now, draws.territory[lead])
+        first.arrive(lead, env.now, territory[lead])
 
 
 def simulate_capacity(
@@ -546,21 +584,32 @@ def simulate_capacity(
     run_stages = config.stages[:1] if first_stage_only else config.stages
     stages = [_StageState(env, k, s, cal, draws.leave[k], record) for k, s in enumerate(run_stages)]
 
+    # pass_probability's arithmetic on one lead (numpy's exp2, as the frames recompute it)
+    conversion = [s.conversion for s in config.stages]
+    half_life = [s.decay_half_life_hours for s in config.stages]
+    u_pass = draws.u_pass.tolist()
+    efforts = draws.effort.tolist()  # plain floats: read once per lead
+    territory = draws.territory.tolist()
+
     def passes(k: int, lead: int, arrived: float, begin: float) -> bool:
-        return bool(draws.u_pass[k, lead] < pass_probability(config.stages[k], begin - arrived))
+        half = half_life[k]
+        if half is None:
+            return u_pass[k][lead] < conversion[k]
+        return bool(u_pass[k][lead] < conversion[k] * np.exp2(-(begin - arrived) / half))
 
     def done_at(k: int):
         def on_done(lead: int) -> None:
             _, _, arrived, begin, *_ = record[-1]
             if k + 1 < len(stages) and passes(k, lead, arrived, begin):
-                stages[k + 1].arrive(lead, env.now, draws.territory[lead])
+                stages[k + 1].arrive(lead, env.now, territory[lead])
 
         return on_done
 
     for k, st in enumerate(stages):
         for seat in range(st.stage.reps):
-            env.process(_rep(env, st, seat, 0, draws.effort[k], hours_q, done_at(k)))
-    env.process(_arrivals(env, draws, stages[0]))
+            env.process(_rep(env, st, seat, 0, efforts[k], hours_q, done_at(k)))
+    arrival = draws.arrival.tolist()
+    env.process(_arrivals(env, arrival, territory, stages[0]))
     env.run(until=cal.hours)
     frames = _frames(config, cal, draws, record, stages)
     if first_stage_only:  # what comes after the first stage was not simulated
@@ -576,16 +625,17 @@ def simulate_capacity(
         st.tenures.clear()
         st.queue_log.clear()
         st.queues.clear()
+        st.idle.clear()
+    for values in (u_pass, efforts, territory, arrival):  # the draws as plain floats
+        values.clear()
     return frames
 
 
 def _frames(config, cal, draws, record, stages) -> dict[str, pd.DataFrame]:
     """Tidy frames from the flat records (pure)."""
-    rec = (
-        pd.DataFrame(record, columns=["stage", "lead", "arrived", "start", "end", "seat", "rep"])
-        if record
-        else pd.DataFrame(columns=["stage", "lead", "arrived", "start", "end", "seat", "rep"])
-    )
+    # one float array (the whole numbers are exact in it), then the columns' types
+    flat = np.array(record, dtype=float).reshape(len(record), 7)
+    rec = pd.DataFrame(flat, columns=["stage", "lead", "arrived", "start", "end", "seat", "rep"])
     rec = rec.astype({"stage": int, "lead": int, "seat": int, "rep": int})
     rec["wait"] = rec["start"] - rec["arrived"]
     names = [s.name for s in config.stages]
@@ -633,7 +683,9 @@ def _frames(config, cal, draws, record, stages) -> dict[str, pd.DataFrame]:
 
     # one row per rep (a seat's successive reps apart): hours in the seat, at work
     work = rec.assign(hours=rec["end"] - rec["start"]).groupby(["stage", "seat", "rep"])
-    busy, worked = work["hours"].sum(), work["hours"].count()
+    # plain dicts: looked up once per rep (a Series lookup by tuple is slow)
+    busy = work["hours"].sum().to_dict()
+    worked = work["hours"].count().to_dict()
     rows = []
     for k, st in enumerate(stages):
         for (seat, number), (start, end) in sorted(st.tenures.items()):
@@ -655,9 +707,15 @@ def _frames(config, cal, draws, record, stages) -> dict[str, pd.DataFrame]:
         reps["utilisation"] = np.where(
             reps["hours_in_seat"] > 0, reps["busy_hours"] / reps["hours_in_seat"], np.nan
         )
+    logs = [np.array(st.queue_log, dtype=float).reshape(-1, 2) for st in stages]
     queue = pd.DataFrame(
-        [(names[k], t, q) for k, st in enumerate(stages) for t, q in st.queue_log],
-        columns=["stage", "time", "waiting"],
+        {
+            "stage": np.repeat(
+                np.array(names[: len(stages)], dtype=object), [len(x) for x in logs]
+            ),
+            "time": np.concatenate([x[:, 0] for x in logs]),
+            "waiting": np.concatenate([x[:, 1] for x in logs]).astype(int),
+        }
     )
     pipeline = last.assign(in_year=in_year)[
         ["lead", "seat", "end", "close_date", "won", "amount", "in_year"]
@@ -684,26 +742,49 @@ def _replication(
     return frames
 
 
-def _each(
-    work: Callable[..., Any],
-    jobs: list[tuple],
-    workers: int,
+def where_to_run(executor: ExecutorLike, workers: int | None) -> ExecutorLike:
+    """The executor of a capacity run: ``executor`` as given, or without one a local pool
+    when ``workers > 1`` (what ``workers`` alone has always meant), else this process."""
+    executor = check_executor(executor)
+    if executor is None and workers is not None and workers > 1:
+        return "processes"
+    return executor
+
+
+def _run_years(
+    fn: Callable[..., Any],
+    jobs: Sequence[tuple],
+    executor: ExecutorLike,
+    workers: int | None,
+    scheduler: str | None,
     tick: Callable[[], object] | None,
 ) -> list:
-    """``work(*job)`` for every job, in order, in one process pool when ``workers > 1``."""
-    done = []
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1)) as pool:
-            for fut in [pool.submit(work, *job) for job in jobs]:
-                done.append(fut.result())
-                if tick is not None:
-                    tick()
-    else:
-        for job in jobs:
-            done.append(work(*job))
-            if tick is not None:
-                tick()
-    return done
+    """``fn(*job)`` for every job through :func:`spm_sim.parallel.run_tasks`, in order;
+    ``tick`` once per finished year.
+
+    Every argument travels with its job (a seed sequence, a configuration and a few
+    numbers: small), none as ``shared``: a search sends a few batches in a row to one
+    executor, and on Dask the same value scattered again by the next batch while the
+    last batch's copy is being released can be lost with it.
+    """
+
+    def done(_i: int) -> None:
+        if tick is not None:
+            tick()
+
+    return run_tasks(
+        fn,
+        jobs,
+        where_to_run(executor, workers),
+        workers=workers,
+        scheduler=scheduler,
+        on_done=done,
+    )
+
+
+def _year_task(root: np.random.SeedSequence, config: CapacityConfig, r: int) -> dict:
+    """One replication's frames (the task of :func:`run_many`)."""
+    return _replication(config, root, r)
 
 
 def run_many(
@@ -711,21 +792,24 @@ def run_many(
     replications: int,
     root: np.random.SeedSequence,
     *,
-    workers: int = 1,
+    executor: ExecutorLike = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
     tick: Callable[[], object] | None = None,
 ) -> list[CapacityResult]:
     """``replications`` years of each configuration, every one on the same streams.
 
-    All the (configuration, replication) pairs share one process pool, so a few
-    replications of several team sizes keep every worker busy. ``tick`` is called once
-    per finished replication (a progress bar's ``update``). The numbers depend on the
-    seed and the replication only, not on ``workers`` nor on the order of the work.
-    Every replication's frames are kept (about 14 MB a year of the sample); when only
-    the figures are wanted, :func:`figures_many` keeps one row a year instead.
+    All the (configuration, replication) pairs go to one executor (see
+    :func:`spm_sim.parallel.run_tasks`), so a few replications of several team sizes
+    keep every worker busy. ``tick`` is called once per finished replication (a
+    progress bar's ``update``). The numbers depend on the seed and the replication
+    only, not on the executor, ``workers`` nor the order of the work. Every
+    replication's frames are kept (about 14 MB a year of the sample); when only the
+    figures are wanted, :func:`figures_many` keeps one row a year instead.
     """
     n = _replications(replications)
-    jobs = [(c, root, r) for c in configs for r in range(n)]
-    parts = _each(_replication, jobs, workers, tick)
+    jobs = [(root, c, r) for c in configs for r in range(n)]
+    parts = _run_years(_year_task, jobs, executor, workers, scheduler, tick)
     results = []
     for i, config in enumerate(configs):
         mine = parts[i * n : (i + 1) * n]
@@ -755,28 +839,75 @@ def _replication_figures(
     return row
 
 
+def _figures_task(
+    root: np.random.SeedSequence,
+    first_stage_only: bool,
+    within_hours: float | None,
+    config: CapacityConfig,
+    r: int,
+) -> pd.DataFrame:
+    """The task of :func:`replication_figures`: the run's common arguments, then the
+    team and the replication."""
+    return _replication_figures(config, root, r, first_stage_only, within_hours)
+
+
+def replication_figures(
+    jobs: Sequence[tuple[CapacityConfig, int]],
+    root: np.random.SeedSequence,
+    *,
+    first_stage_only: bool = False,
+    within_hours: float | None = None,
+    executor: ExecutorLike = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    tick: Callable[[], object] | None = None,
+) -> list[pd.DataFrame]:
+    """The figures of each ``(configuration, replication)`` of ``jobs``: one row each.
+
+    The row is replication ``r``'s :meth:`CapacityResult.per_replication`, made where
+    the year ran (so only a row comes back, never the year's frames). Replication
+    ``r`` of every configuration draws from the same streams, so any replications of
+    any sizes can be run in any order, here or elsewhere, and be paired afterwards.
+    """
+    for _config, r in jobs:
+        if isinstance(r, bool) or not isinstance(r, int | np.integer) or r < 0:
+            raise CapacityError(f"a replication is a whole number >= 0; got {r!r}")
+    tasks = [(root, bool(first_stage_only), within_hours, c, r) for c, r in jobs]
+    return _run_years(_figures_task, tasks, executor, workers, scheduler, tick)
+
+
 def figures_many(
     configs: Sequence[CapacityConfig],
     replications: int,
     root: np.random.SeedSequence,
     *,
-    workers: int = 1,
+    executor: ExecutorLike = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
     first_stage_only: bool = False,
     within_hours: float | None = None,
     tick: Callable[[], object] | None = None,
 ) -> list[pd.DataFrame]:
     """Each configuration's :meth:`CapacityResult.per_replication` figures, frames dropped.
 
-    As :func:`run_many` (one pool, the same streams, ``tick`` per replication), but each
-    worker reduces its year to one row of figures before sending it back, so the
+    As :func:`run_many` (one executor, the same streams, ``tick`` per replication), but
+    each worker reduces its year to one row of figures before sending it back, so the
     memory held stays small however many sizes and replications are run. With
     ``first_stage_only`` only the first stage is simulated and the figures it cannot
     measure (``opportunities``, ``lost_to_decay``, ``bookings`` and the later stages'
     utilisation) are left out.
     """
     n = _replications(replications)
-    jobs = [(c, root, r, first_stage_only, within_hours) for c in configs for r in range(n)]
-    rows = _each(_replication_figures, jobs, workers, tick)
+    rows = replication_figures(
+        [(c, r) for c in configs for r in range(n)],
+        root,
+        first_stage_only=first_stage_only,
+        within_hours=within_hours,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        tick=tick,
+    )
     return [pd.concat(rows[i * n : (i + 1) * n]) for i in range(len(configs))]
 
 
@@ -889,7 +1020,9 @@ def run_capacity(
     replications: int | None = None,
     *,
     rng: RngLike = None,
-    workers: int = 1,
+    executor: ExecutorLike = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
     progress: bool = False,
 ) -> CapacityResult:
     """Run ``replications`` independent years of ``config``.
@@ -898,8 +1031,12 @@ def run_capacity(
     once to the run's root (:func:`spm_sim.random.seed_sequence`). Replication ``r``
     draws from the root's streams ``replication`` and ``seats`` with index ``r``
     (:data:`spm_sim.random.STREAMS`), so the numbers depend on the seed and the
-    replication only, not on ``workers``. ``progress`` shows a tqdm bar over the
-    replications (a widget in a notebook, on stderr in a terminal).
+    replication only, not on where the years run: ``executor`` is ``None`` or
+    ``"serial"`` (here), ``"processes"`` (a local pool of ``workers``), ``"dask"`` (a
+    local Dask cluster, or the scheduler at ``scheduler``) or an executor you hold
+    (see :func:`spm_sim.parallel.run_tasks`); ``workers > 1`` without an executor is a
+    local pool. ``progress`` shows a tqdm bar over the replications (a widget in a
+    notebook, on stderr in a terminal).
 
     Examples
     --------
@@ -914,14 +1051,24 @@ def run_capacity(
         raise CapacityError(f"replications must be >= 1; got {n}")
     root = seed_sequence(rng, default=config.seed)
     with progress_bar(progress, n, f"{config.name}: simulated years", "year") as bar:
-        return run_many([config], n, root, workers=workers, tick=bar.update)[0]
+        return run_many(
+            [config],
+            n,
+            root,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            tick=bar.update,
+        )[0]
 
 
 @contextmanager
 def progress_bar(show: bool, total: int | None, desc: str, unit: str) -> Iterator[Any]:
     """A tqdm bar (``tqdm.auto``: a widget in a notebook) when ``show``, else a no-op.
 
-    The bar is closed and removed when the work ends, also on an error.
+    When the work ends the bar is drawn once more with its final count (tqdm skips
+    redraws closer than its interval, so the last count might otherwise never show),
+    then closed and removed; on an error it is closed and removed at once.
     """
     if not show:
         yield _NoBar()
@@ -931,6 +1078,8 @@ def progress_bar(show: bool, total: int | None, desc: str, unit: str) -> Iterato
     bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
     try:
         yield bar
+        # the last count drawn, whatever the redraw interval skipped (then removed)
+        bar.refresh()
     finally:
         bar.close()
 
@@ -938,10 +1087,15 @@ def progress_bar(show: bool, total: int | None, desc: str, unit: str) -> Iterato
 class _NoBar:
     """What :func:`progress_bar` yields when no bar is wanted."""
 
+    total: int | None = None  # grown by the callers of a bar, read by nobody
+
     def update(self, n: int = 1) -> None:
         """Nothing to show."""
 
     def set_postfix_str(self, text: str) -> None:
+        """Nothing to show."""
+
+    def refresh(self) -> None:
         """Nothing to show."""
 
 

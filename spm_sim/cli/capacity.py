@@ -13,12 +13,18 @@ for the Monte Carlo (:func:`spm_sim.capacity.handoff`); ``--out`` writes
 ``summary.csv``, ``per_replication.csv``, ``reps.csv``, ``waits.csv``,
 ``bookings.csv``, ``queue.csv``, ``handoff.csv`` and ``waits.png``.
 
-``headcount`` runs :func:`spm_sim.capacity.smallest_team` and
-:func:`spm_sim.capacity.headcount_curve` around its answer and prints the
-recommendation: the size, the target, the target's figure with its interval at that
-size and at one rep fewer, the offered load, and what each extra rep costs against
-the bookings it brings; ``--out`` writes ``headcount_curve.csv``,
-``headcount_tried.csv`` and ``headcount.png``.
+``headcount`` runs :func:`spm_sim.capacity.smallest_team` (from the team in the file)
+and :func:`spm_sim.capacity.headcount_curve` around its answer, on full simulated
+years shared between the two, and prints the recommendation: the size, the target,
+the target's figure with its interval at that size and at one rep fewer, the offered
+load, and what each extra rep costs against what it brings (paired year by year);
+``--out`` writes ``headcount_curve.csv``, ``headcount_tried.csv`` and
+``headcount.png``. Every team size starts with a few simulated years and gets more,
+up to ``--replications``, only while its answer is not yet clear.
+
+Both commands run their years where ``--executor`` says (``serial``, ``processes``
+with ``--workers``, or ``dask``, with ``--scheduler ADDR`` for a running cluster);
+the numbers do not depend on it.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import TYPE_CHECKING
 from spm_sim._files import save_figure, write_csv
 from spm_sim._format import format_money
 
-from .args import add_seed, add_workers, count, real, show_progress
+from .args import add_executor, add_seed, add_workers, count, executor_options, real, show_progress
 from .places import check_memory, output_folder
 from .table import plural
 
@@ -167,18 +173,19 @@ def parse_target(text: str) -> dict[str, float]:
     return out
 
 
-def _common(p) -> None:
+def _common(p, replications: str) -> None:
 
     p.add_argument("config", type=Path, metavar="CONFIG.yaml", help="capacity configuration")
     p.add_argument(
         "--replications",
         type=count(1, MAX_REPLICATIONS),
         metavar="R",
-        help=f"independent simulated years, 1 to {MAX_REPLICATIONS:,} (default: the file's "
+        help=f"{replications}, 1 to {MAX_REPLICATIONS:,} (default: the file's "
         "'replications'); refused before the run when they would not fit in memory",
     )
     add_seed(p, "seed (default: the file's 'seed')")
-    add_workers(p, "the replications")
+    add_workers(p, "the simulated years")
+    add_executor(p, "the simulated years")
 
 
 def add_capacity_parser(sub) -> None:
@@ -195,7 +202,7 @@ def add_capacity_parser(sub) -> None:
         "bookings.csv (seat x month), queue.csv (by day), handoff.csv and waits.png, and "
         "manifest.json last.",
     )
-    _common(p)
+    _common(p, "independent simulated years")
     p.add_argument(
         "--out",
         type=Path,
@@ -211,17 +218,21 @@ def add_headcount_parser(sub) -> None:
         "headcount",
         help="the smallest team that meets a service target, and what each extra rep buys",
         description="Search the smallest number of reps at a stage that meets a service "
-        "target with the 95% confidence interval across replications on the safe side "
-        "(spm_sim.capacity.smallest_team), then run the team sizes around it "
-        "(headcount_curve) and print the target's figure at the answer and at one rep fewer, "
-        "the offered load, and the bookings each extra rep brings against its cost "
-        "('rep_cost'). The target is the file's 'target' unless --target or the separate "
-        "options give one; the options change single fields of it. The response-time part "
-        "is measured at the first stage, so at a later stage only a utilisation cap can be "
-        "met by adding reps. --out writes headcount_curve.csv, headcount_tried.csv and "
-        "headcount.png, and manifest.json last.",
+        "target (spm_sim.capacity.smallest_team, starting from the team in the file), then "
+        "run the team sizes around it (headcount_curve) and print the target's figure at the "
+        "answer and at one rep fewer, the offered load, and what each extra rep brings against "
+        "its cost ('rep_cost'), paired year by year (every size simulates the same years). "
+        "A size meets the target when the 95% confidence interval of its figure across "
+        "simulated years is on the safe side of it. Each size starts with 4 years; while its "
+        "interval still holds the target (or, on the curve, while the value of a rep's step "
+        "still holds its cost) it gets twice as many, up to --replications; a size still "
+        "unclear there is judged on its mean. The target is the file's 'target' unless "
+        "--target or the separate options give one; the options change single fields of it. "
+        "The response-time part is measured at the first stage, so at a later stage only a "
+        "utilisation cap can be met by adding reps. --out writes headcount_curve.csv, "
+        "headcount_tried.csv and headcount.png, and manifest.json last.",
     )
-    _common(p)
+    _common(p, "the most simulated years per team size (each starts with 4)")
     p.add_argument(
         "--target",
         type=parse_target,
@@ -411,7 +422,7 @@ def _capacity(args, config, out: Path | None = None) -> None:
     from spm_sim.capacity import calendar, handoff, queue_by_day, run_capacity, wait_quantiles
 
     start = time.perf_counter()
-    result = run_capacity(config, workers=args.workers, progress=show_progress(args))
+    result = run_capacity(config, progress=show_progress(args), **executor_options(args))
     elapsed = time.perf_counter() - start
     summary = result.summary()
     hand = handoff(result)
@@ -522,20 +533,49 @@ def _resolve_target(args, config, stage: int):
     return target, ""
 
 
-def _at(curve: pd.DataFrame, reps: int, col: str) -> str:
-    row = curve.loc[curve["reps"] == reps]
-    if row.empty:
-        return "not run"
-    r = row.iloc[0]
-    return f"{_fmt(col, r[col])} ({_fmt(col, r[col + '_low'])} to {_fmt(col, r[col + '_high'])})"
+def _at(answer: dict, curve: pd.DataFrame, reps: int, col: str) -> str:
+    """The figure at ``reps`` with its interval and years, as the search judged it."""
+    t = answer["tried_intervals"]
+    row = t[(t["reps"] == reps) & (t["figure"] == col)]
+    if row.empty:  # a size the search did not need: the curve's years
+        row = curve.loc[curve["reps"] == reps]
+        if row.empty:
+            return "not run"
+        c = row.iloc[0]
+        mean, low, high, years = c[col], c[col + "_low"], c[col + "_high"], c["replications"]
+    else:
+        r = row.iloc[0]
+        mean, low, high, years = r["mean"], r["low"], r["high"], r["replications"]
+    return (
+        f"{_fmt(col, mean)} ({_fmt(col, low)} to {_fmt(col, high)}; "
+        f"{plural(int(years), 'simulated year')})"
+    )
+
+
+def _verdict_text(answer: dict, reps: int) -> str:
+    """Met or not at ``reps``, and whether the interval settled it or the mean did."""
+    if reps not in answer["met"].index:
+        return ""
+    met = bool(answer["met"][reps])
+    if reps in answer["unclear"]:
+        years = int(answer["replications"][reps])
+        return (
+            f": {'meets' if met else 'misses'} it on the mean (the interval still holds the "
+            f"target after {years} years)"
+        )
+    return ": meets it" if met else ": misses it"
 
 
 def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFrame) -> str:
+    from spm_sim.capacity import START_REPLICATIONS
+
     st = config.stages[stage]
     n = answer["reps"]
+    most = config.replications
+    fewest = min(START_REPLICATIONS, most)
     lines = [
-        f"Smallest {st.name} team meeting the target ({_target_text(target)}, with the 95% "
-        f"confidence interval on the safe side): {n} reps (now {st.reps}).",
+        f"Smallest {st.name} team meeting the target ({_target_text(target)}): {n} reps "
+        f"(now {st.reps}).",
         f"  offered load: {answer['offered_load']:.1f} reps busy on average (fewer cannot "
         "keep up at all)",
     ]
@@ -546,10 +586,19 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
         figures.append(share_column(curve.columns, target.within_hours))
     if target.max_utilisation is not None:
         figures.append(f"utilisation_{st.name}")
-    for col in figures:
-        lines.append(f"  {_label(col)}: at {n} reps {_at(curve, n, col)}")
+    for i, col in enumerate(figures):
+        # the verdict on the target as a whole, once, after the first figure
+        said = (lambda size: _verdict_text(answer, size)) if i == 0 else (lambda size: "")
+        lines.append(f"  {_label(col)}: at {n} reps {_at(answer, curve, n, col)}{said(n)}")
         if n > 1:
-            lines.append(f"  {' ' * len(_label(col))}  at {n - 1} reps {_at(curve, n - 1, col)}")
+            pad = " " * len(_label(col))
+            lines.append(f"  {pad}  at {n - 1} reps {_at(answer, curve, n - 1, col)}{said(n - 1)}")
+    lines.append(
+        "  (a size meets the target when the 95% confidence interval of its figure across "
+        f"simulated years is on the safe side of it; each size started with {fewest} years "
+        f"and got twice as many, up to {most}, while its interval still held the target; a "
+        "size still unclear then is judged on its mean)"
+    )
     cost = config.rep_cost
     o = config.opportunity
     lines.append(
@@ -561,6 +610,7 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
     share = figures[0]
     head = (
         "reps",
+        "years",
         _label(share),
         "bookings in year",
         "extra in year",
@@ -589,6 +639,7 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
         rows.append(
             (
                 f"{d['reps']}" + (" *" if d["reps"] == n else ""),
+                f"{d['replications']:.0f}",
                 _fmt(share, d[share]),
                 format_money(d["bookings"]),
                 format_money(extra, sign=True) if math.isfinite(extra) else "",
@@ -602,10 +653,12 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
     for row in rows:
         lines.append("    " + "  ".join(c.rjust(wj) for c, wj in zip(row, w, strict=True)))
     lines.append(
-        "  (* the recommendation. Bookings in the year leave out deals closing after 31 "
-        "December and carry the noise of wins and deal sizes; the opportunities' value is the "
-        "steadier measure of what a rep adds. 'within noise': the value's 95% interval, from "
-        "the replications paired year by year, holds the cost.)"
+        "  (* the recommendation. 'years': simulated years at the size; every size simulates "
+        "the same years, so what a rep adds is measured year by year on the years two sizes "
+        "share (paired), and a step whose value's 95% interval still held the cost got more "
+        f"years, up to {most}. Bookings in the year leave out deals closing after 31 December "
+        "and carry the noise of wins and deal sizes; the opportunities' value is the steadier "
+        "measure of what a rep adds. 'within noise': the value's interval holds the cost.)"
     )
     return "\n".join(lines)
 
@@ -629,34 +682,40 @@ def cmd_headcount(args) -> int:
 def _headcount(args, config, stage: int, target, note: str, out: Path | None = None) -> None:
     """Search, print, and with ``out`` write the curve, the sizes tried and the figure."""
     from spm_sim.capacity import headcount_curve, marginal_value, smallest_team
+    from spm_sim.parallel import executor_for
 
     start = time.perf_counter()
-    # Every size run is kept here. The curve runs full years (it needs the bookings);
-    # the search of a later stage runs full years too and the curve reuses them. The
-    # search of the first stage runs that stage alone (a fraction of the time), which
-    # the curve cannot reuse, so those sizes run once more in full for the curve.
+    # Every simulated year is kept here, by size and replication. The search runs full
+    # years (not the first stage alone) so that the curve around its answer, which needs
+    # the bookings, reuses them: most of the sizes searched are on the curve. One
+    # executor (a pool or a Dask cluster) serves the search and the curve.
     runs: dict = {}
-    answer = smallest_team(
-        config, target, stage=stage, workers=args.workers, progress=show_progress(args), cache=runs
-    )
-    n = answer["reps"]
-    sizes = range(max(1, n - CURVE_SPAN), n + CURVE_SPAN + 1)
-    curve = marginal_value(
-        headcount_curve(
+    with executor_for(**executor_options(args)) as ex:
+        answer = smallest_team(
             config,
-            sizes,
+            target,
             stage=stage,
-            workers=args.workers,
+            start=config.stages[stage].reps,
+            first_stage_only=False,
+            executor=ex,
             progress=show_progress(args),
             cache=runs,
-        ),
-        config,
-    )
+        )
+        n = answer["reps"]
+        sizes = range(max(1, n - CURVE_SPAN), n + CURVE_SPAN + 1)
+        curve = marginal_value(
+            headcount_curve(
+                config, sizes, stage=stage, executor=ex, progress=show_progress(args), cache=runs
+            ),
+            config,
+        )
     elapsed = time.perf_counter() - start
+    years = sum(len(v) for v in runs.values())
     print(_describe_config(config))
     print(
-        f"{config.replications} replications per team size (seed {config.seed}); "
-        f"{len(answer['tried'])} sizes searched, {len(curve)} on the curve, in {elapsed:.1f} s."
+        f"Seed {config.seed}; {len(answer['tried'])} team sizes searched from the "
+        f"{config.stages[stage].reps} in the file, {len(curve)} on the curve; "
+        f"{years} simulated years in all, in {elapsed:.1f} s."
     )
     if note:
         print(note)
@@ -672,7 +731,12 @@ def _headcount(args, config, stage: int, target, note: str, out: Path | None = N
         )
         print(f"wrote {path}")
         path = out / "headcount_tried.csv"
-        write_csv(answer["tried"].reset_index(), path)
+        tried = answer["tried"].assign(
+            replications=answer["replications"],
+            unclear=answer["tried"].index.isin(answer["unclear"]),
+            meets_target=answer["met"],
+        )
+        write_csv(tried.reset_index(), path)
         print(f"wrote {path}")
         path = out / "headcount.png"
         _save(headcount_figure(curve, target, recommended=n), path)
