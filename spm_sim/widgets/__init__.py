@@ -11,7 +11,10 @@ Each designer turns widget values into a spec change, calls the library and show
 the answer: :class:`PlanDesigner` (plan mechanics -> ``Scenario.replace`` ->
 ``simulate`` -> figures), :class:`QuotaDesigner` (growth, over-assignment, method ->
 ``QuotaSettings`` -> company view and diagnostics), :class:`TerritoryDesigner`
-(territories, tolerance, disruption cap -> ``design`` -> map and balance bars).
+(territories, tolerance, disruption cap -> ``design`` -> map and balance bars),
+:class:`SweepExplorer` (one or two levers over a range -> ``sweep`` -> each metric
+against them with its band, the frontier, a table) and :class:`GoalSeeker` (a lever
+and a target -> ``calibrate_plan`` -> the answer with its interval).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .app import Workbench
 from .levers import Levers, apply_levers, start_levers
 from .plan import DesignValues, PlanDesigner, design_plan, slider_targets
 from .quota import QuotaDesigner, method_settings, normalised_weights
+from .sweep import GoalSeeker, SweepExplorer, SweepLever, sweep_levers
 from .territory import TerritoryDesigner
 from .tracking import TrackingPage
 from .uploads import project_files
@@ -34,6 +38,10 @@ __all__ = [
     "PlanDesigner",
     "QuotaDesigner",
     "TerritoryDesigner",
+    "SweepExplorer",
+    "GoalSeeker",
+    "SweepLever",
+    "sweep_levers",
     "DesignValues",
     "design_plan",
     "slider_targets",
