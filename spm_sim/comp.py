@@ -4,7 +4,8 @@ A :class:`Plan` is a frozen, validated spec (components with marginal or retroac
 tiers or a curve, thresholds, caps, periods, gates and multipliers; bonuses, MBOs,
 SPIFFs, contests, draws and clawbacks), read from YAML with :func:`load_plan` or
 built with :func:`standard_plan`. :func:`payout` turns credited bookings into money
-for any number of trials, reps and periods at once; :func:`payout_curve` and
+for any number of trials, reps and periods at once (``detail="annual"``: only the
+totals a simulation keeps, an :class:`AnnualPayout`); :func:`payout_curve` and
 :func:`plan_metrics` give the same rule over attainment for plots and plan reviews;
 :func:`plan_rules` states a plan's rules in plain words.
 
@@ -56,6 +57,8 @@ from ._comp.describe import (
     plan_rules,
 )
 from ._comp.kernel import (
+    DETAILS,
+    AnnualPayout,
     Payout,
     evaluation_periods,
     payout,
@@ -99,6 +102,8 @@ __all__ = [
     "plan_json_schema",
     "PLAN_SCHEMA_PATH",
     "Payout",
+    "AnnualPayout",
+    "DETAILS",
     "payout",
     "payout_columns",
     "evaluation_periods",

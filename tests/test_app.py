@@ -444,7 +444,7 @@ def test_downloads_are_the_report_and_the_tables(app):
     report = app.report_bytes().decode("utf-8")
     assert report.lstrip().lower().startswith("<!doctype html>")
     cost = app.table.loc["Incentive cost, mean", "Design: threshold 60%"]
-    assert "Plan design report" in report and cost in report
+    assert "Plan design report" in report and cost.split(" (")[0] in report
     tables = app.csv_bytes()
     summary = pd.read_csv(io.BytesIO(tables["summary.csv"]))
     assert set(summary["scenario"]) == {"Baseline 2026", "Design: threshold 60%"}
@@ -569,3 +569,21 @@ def test_only_the_figures_whose_data_changed_are_drawn_again(tmp_path, monkeypat
     app.set_levers(threshold=0.6)  # the pay moves, the attainment does not
     assert drawn == ["attainment_histogram", "cost_distribution"]
     assert app.timings["figures"] > 0 and app.timings["numbers"] > 0
+
+
+def test_the_per_rep_table_writes_again_only_the_columns_that_changed(app):
+    """A plan lever changes the pay columns of the per-rep table, not the quotas: the
+    quota column's text is kept (one entry per column: the cache does not grow), and
+    the table reads the same as one written from nothing."""
+    import spm_sim.widgets.panels as panels_module
+    from spm_sim._format import no_maths
+
+    cache = app._reps_text
+    written = {k for k, (_, kind) in panels_module._REP_COLUMNS.items() if kind}
+    assert set(cache) == written
+    quota_text, pay_text = cache["annual_quota"][1], cache["expected_incentive"][1]
+    app.set_levers(accelerator=1.6)
+    assert set(cache) == written
+    assert cache["annual_quota"][1] is quota_text  # the quotas did not move: kept
+    assert cache["expected_incentive"][1] != pay_text  # the pay did: written again
+    assert app.reps_box.value == no_maths(panels_module.reps_table(app.result))

@@ -228,20 +228,24 @@ def test_the_demo_says_what_to_decide_in_words_within_80_columns(tmp_path, capsy
     assert len(items) == 3
     assert all(i.startswith(f"- {n}") for i, n in zip(items, names, strict=True)), items
     assert "95% interval" in summary.split("\n\n")[1]
-    # ± read once: two standard errors, paired; where the levels' intervals are
+    # the intervals read once: Monte Carlo error only, paired in the 'vs' columns
     prose = " ".join(before_paths.split())
-    assert prose.count("± is two standard errors") == 1
-    assert "± is two standard errors of the paired difference" in prose
-    assert "intervals of every figure are in the report" in prose
-    # four scenarios split the table into blocks at 80 columns: the levels stay bare
-    assert re.search(r"Incentive cost, mean +\$[\d.]+M +\$[\d.]+M +\$[\d.]+M\n", out)
+    assert prose.count("Each has its 95% interval") == 1
+    assert "the Monte Carlo error of the simulation only" in prose
+    assert "In a 'vs' column the interval is that of the paired difference" in prose
+    # four scenarios at 80 columns: each figure's interval on the line under it
+    lines = out.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("Incentive cost, mean"))
+    assert re.fullmatch(r"Incentive cost, mean( +\$[\d.]+M)+", lines[row]), lines[row]
+    assert re.fullmatch(r"( +\$[\d.]+M to \$[\d.]+M)+", lines[row + 1]), lines[row + 1]
     assert "4 scenarios x 120 trials in" in out and "(s)" not in out
     assert f"Folder: {(tmp_path / 'demo').resolve()}/" in out
 
 
-def test_a_run_gives_each_mean_its_two_standard_errors_where_there_is_room(
-    tmp_path, capsys, monkeypatch
-):
+def test_a_run_gives_each_figure_its_interval(tmp_path, capsys, monkeypatch):
+    from spm_sim._format import format_money
+    from spm_sim.metrics import mean_interval, percentile_interval
+
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.chdir(tmp_path)
     scenario = REPO / "data" / "scenarios" / "baseline.yaml"
@@ -251,19 +255,18 @@ def test_a_run_gives_each_mean_its_two_standard_errors_where_there_is_room(
     # the default folder under the current directory, named in full
     folder = (tmp_path / "reports" / "baseline-2026").resolve()
     assert f"\nFolder: {folder}/\n" in out
-    trials = pd.read_csv(folder / "trials_baseline-2026.csv")
-    cost = trials["incentive_cost"]
-    two_se = 2 * cost.std(ddof=1) / len(cost) ** 0.5
-    row = next(line for line in out.splitlines() if line.startswith("Incentive cost, mean"))
-    shown = re.search(r"± \$([\d.]+)k", row)
-    assert shown, row
-    assert float(shown[1]) * 1e3 == pytest.approx(two_se, rel=0.01)
-    hit = next(line for line in out.splitlines() if line.startswith("Probability of reaching"))
-    assert re.search(r"\d%\s±\s[\d.]+ pp$", hit), hit
-    # percentiles carry no ±: the note says where their intervals are
-    p90 = next(line for line in out.splitlines() if line.startswith("Incentive cost, P90"))
-    assert "±" not in p90
+    cost = pd.read_csv(folder / "trials_baseline-2026.csv")["incentive_cost"].to_numpy()
+    lines = out.splitlines()
+    # one scenario fits: each figure with its interval in brackets beside it
+    mean = next(line for line in lines if line.startswith("Incentive cost, mean"))
+    low, high = mean_interval(cost)[1:]
+    assert mean.endswith(f"({format_money(low)} to {format_money(high)})"), mean
+    p90 = next(line for line in lines if line.startswith("Incentive cost, P90"))
+    low, high = percentile_interval(cost, 0.9)[1:]
+    assert p90.endswith(f"({format_money(low)} to {format_money(high)})"), p90
+    hit = next(line for line in lines if line.startswith("Probability of reaching"))
+    assert re.search(r"\d% \([\d.]+% to [\d.]+%\)$", hit), hit
     prose = " ".join(out.split())
-    assert "± is two standard errors of the mean" in prose
-    assert "Intervals of the percentiles and the reserve are in the report" in prose
+    assert "Each has its 95% interval in brackets beside it" in prose
+    assert "'vs' column" not in prose  # one scenario: no difference to read
     assert "Summary: what to decide\nWhat Baseline 2026 costs in 2026" in out

@@ -182,3 +182,34 @@ def test_align_prints_units_and_fits_80_columns(tmp_path, capsys, monkeypatch):
     from spm_sim._format import format_money
 
     assert cells[2] == format_money(total, currency="EUR")
+
+
+def test_an_interval_goes_under_its_figure_when_the_row_is_too_wide():
+    header = ["", "Baseline 2026", "Accelerated 2026", "Difference vs baseline"]
+    rows = [
+        [
+            "Incentive cost, P90",
+            "$6.67M ($6.54M to $6.87M)",
+            "$7.08M ($6.89M to $7.29M)",
+            "+$403k (+$309k to +$480k)",
+        ],
+        ["Expected company attainment", "100.6% (99.8% to 101.4%)", "100.6%", "no change"],
+    ]
+    text = format_table(header, rows, width=90, stack=True)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 90 and "\n\n" not in text  # one block
+    p90 = next(i for i, line in enumerate(lines) if line.startswith("Incentive cost, P90"))
+    # the figures on the row's line, the intervals (no brackets) right under them
+    assert re.fullmatch(r"Incentive cost, P90 +\$6\.67M +\$7\.08M +\+\$403k", lines[p90])
+    assert re.fullmatch(
+        r" +\$6\.54M to \$6\.87M +\$6\.89M to \$7\.29M +\+\$309k to \+\$480k", lines[p90 + 1]
+    )
+    assert len(lines[p90]) == len(lines[p90 + 1])  # right-aligned over each other
+    # a figure without an interval, and text, keep one line
+    assert re.fullmatch(r"Expected company attainment +100\.6% +100\.6% +no change", lines[p90 + 2])
+    assert lines[p90 + 3].strip() == "99.8% to 101.4%"
+    # a table that fits keeps each figure and its interval on one line
+    wide = format_table(header, rows, width=200, stack=True)
+    assert "$6.67M ($6.54M to $6.87M)" in wide and len(wide.splitlines()) == 4
+    # without stack, the same table is split into blocks instead
+    assert "\n\n" in format_table(header, rows, width=90)

@@ -229,14 +229,34 @@ def test_headline_table(results):
     assert list(table.columns) == ["Baseline 2026", "Accelerated 2026", "Difference vs baseline"]
     assert table.attrs["paired"] == {"Baseline 2026": True, "Accelerated 2026": True}
     cmp = compare(results).set_index(["scenario", "metric"])
-    p = cmp.loc[("Baseline 2026", "hit_company_target"), "mean"]
-    assert table.loc["Probability of reaching the company target", "Baseline 2026"] == format_pct(p)
+    hit = cmp.loc[("Baseline 2026", "hit_company_target")]
+    # every cell is its figure and the figure's interval, one row's decimals alike
+    d = row_decimals([(hit["mean_low"], hit["mean_high"])])
+    assert table.loc["Probability of reaching the company target", "Baseline 2026"] == (
+        f"{format_pct(hit['mean'], decimals=d)} ({format_pct(hit['mean_low'], decimals=d)} "
+        f"to {format_pct(hit['mean_high'], decimals=d)})"
+    )
     # common random numbers and the same quotas: attainment is identical, so no change
     assert table.loc["Expected company attainment", "Difference vs baseline"] == "no change"
-    d = cmp.loc[("Accelerated 2026", "incentive_cost")]
-    expected = format_diff(d["diff_vs_baseline"], d["diff_se"], "$")
-    assert table.loc["Incentive cost, mean", "Difference vs baseline"] == expected
-    assert "±" in expected
+    cost = cmp.loc[("Accelerated 2026", "incentive_cost")]
+    money = [
+        format_money(cost[c], sign=True) for c in ("diff_vs_baseline", "diff_low", "diff_high")
+    ]
+    assert table.loc["Incentive cost, mean", "Difference vs baseline"] == (
+        f"{money[0]} ({money[1]} to {money[2]})"
+    )
+    # percentiles and their differences carry their intervals too
+    p90 = [format_money(cost[c], sign=True) for c in ("diff_p90", "diff_p90_low", "diff_p90_high")]
+    assert table.loc["Incentive cost, P90", "Difference vs baseline"] == (
+        f"{p90[0]} ({p90[1]} to {p90[2]})"
+    )
+    base = cmp.loc[("Baseline 2026", "incentive_cost")]
+    assert table.loc["Incentive cost, P10", "Baseline 2026"] == (
+        f"{format_money(base['p10'])} ({format_money(base['p10_low'])} to "
+        f"{format_money(base['p10_high'])})"
+    )
+    assert all("(" in c for c in table["Baseline 2026"]), table["Baseline 2026"]
+    assert table.attrs["level"] == 0.95
 
 
 def test_headline_unpaired_and_three_scenarios(results, book):
@@ -273,9 +293,30 @@ def test_write_summaries(results, tmp_path):
         "p50",
         "p90",
         "n_trials",
+        # the intervals, after the columns a summary had before it carried them
+        "mean_low",
+        "mean_high",
+        "p10_low",
+        "p10_high",
+        "p50_low",
+        "p50_high",
+        "p90_low",
+        "p90_high",
+        "level",
         "diff_vs_baseline",
         "diff_se",
         "paired",
+        "diff_low",
+        "diff_high",
+        "diff_p10",
+        "diff_p10_low",
+        "diff_p10_high",
+        "diff_p50",
+        "diff_p50_low",
+        "diff_p50_high",
+        "diff_p90",
+        "diff_p90_low",
+        "diff_p90_high",
     ]
     assert len(summary) == len(METRICS) * len(results)
     assert summary.groupby("scenario")["metric"].apply(list).to_dict() == {
@@ -338,7 +379,20 @@ def test_quarterly_accrual_by_hand():
     pay[:, 11] = [10, 10, 10, 10, 110]
     other = _accrual_result("flat", ["2026-04", "2026-05"], [[4.0, 6.0], [0.0, 0.0]])
     acc = quarterly_accrual([_accrual_result("base", months, pay), other])
-    assert acc.columns.tolist() == ["scenario", "quarter", "mean", "p10", "p90", "share_of_year"]
+    assert acc.columns.tolist() == [
+        "scenario",
+        "quarter",
+        "mean",
+        "p10",
+        "p90",
+        "share_of_year",
+        "mean_low",
+        "mean_high",
+        "p10_low",
+        "p10_high",
+        "p90_low",
+        "p90_high",
+    ]
     assert acc["scenario"].tolist() == ["base"] * 4 + ["flat"]
     assert acc["quarter"].tolist() == ["Q1 2026", "Q2 2026", "Q3 2026", "Q4 2026", "Q2 2026"]
     base = acc.iloc[:4]
@@ -349,6 +403,12 @@ def test_quarterly_accrual_by_hand():
     np.testing.assert_allclose(base["p90"], [13.8, 0.0, 13.8, 70.0])
     # the mean year is 9 + 0 + 9 + 30 = 48
     np.testing.assert_allclose(base["share_of_year"], [9 / 48, 0.0, 9 / 48, 30 / 48])
+    # Q1's mean 9 +/- 1.96 x sd 4.743 / sqrt(5); five trials are too few for a 95%
+    # interval of P10 or P90 (P(B = 0) = 0.9^5 = 0.59 > 0.025 for P10)
+    half = 1.959964 * np.std([3, 6, 9, 12, 15], ddof=1) / np.sqrt(5)
+    np.testing.assert_allclose(base[["mean_low", "mean_high"]].iloc[0], [9 - half, 9 + half])
+    assert base[["p10_low", "p90_high"]].isna().all().all()
+    assert acc.attrs["level"] == 0.95
     flat = acc.iloc[4]
     # one quarter (two of its months): 10 and 0 -> mean 5, P10 1, P90 9, all of the year
     assert (flat["mean"], flat["p10"], flat["p90"]) == pytest.approx((5.0, 1.0, 9.0))
@@ -632,7 +692,10 @@ def test_the_bad_year_is_stated_when_its_difference_is_real(summed):
     text, t = _sentence([summed["base"], summed["accelerated"]])
     p90 = t.loc[("Accelerated 2026", "cost_p90")]
     assert p90["real"] and p90["diff"] > 0
-    assert f"in a bad year (P90), {format_money(p90['diff'])} more." in text
+    low, high = (format_money(p90[c], sign=True) for c in ("diff_low", "diff_high"))
+    assert (
+        f"in a bad year (P90), {format_money(p90['diff'])} more (95% interval {low} to {high})."
+    ) in text
     assert "chance" not in text  # a real plan change, on the same draws
 
 

@@ -135,3 +135,40 @@ def test_the_percentile_labels_never_overlap(results):
     width, height = FigureCanvasAgg(fig).get_width_height()
     for text, box in _text_boxes(fig):
         assert box.x0 >= 0 and box.x1 <= width and box.y1 <= height, text
+
+
+def test_each_percentile_of_the_cost_sits_on_its_interval(results):
+    from matplotlib.patches import Rectangle
+
+    from spm_sim.metrics import percentile_interval
+
+    fig = cost_distribution(results)
+    for ax, r in zip(fig.axes, results, strict=True):
+        cost = r.trials["incentive_cost"].to_numpy()
+        # the bands are the only patches drawn behind the bars, with the ends of the
+        # order-statistic interval of P10, P50 and P90 (150 trials: all three exist)
+        bands = sorted(
+            (p.get_x(), p.get_x() + p.get_width())
+            for p in ax.patches
+            if isinstance(p, Rectangle) and p.get_zorder() < 1
+        )
+        expected = [percentile_interval(cost, q)[1:] for q in (0.1, 0.5, 0.9)]
+        np.testing.assert_allclose(bands, expected)
+
+
+def test_each_quarter_bar_carries_the_interval_of_its_mean(results):
+    accrual = quarterly_accrual(results)
+    fig = quarterly_accrual_chart(accrual)
+    ax = fig.axes[0]
+    # one error bar per bar, spanning the mean's interval
+    caps = [c for c in ax.containers if getattr(c, "errorbar", None) is not None]
+    assert len(caps) == len(results)
+    lines = caps[0].errorbar.lines[2][0].get_segments()
+    base = accrual[accrual["scenario"] == results[0].scenario.name]
+    np.testing.assert_allclose(
+        [(seg[0][1], seg[1][1]) for seg in lines],
+        base[["mean_low", "mean_high"]].to_numpy(),
+    )
+    # a frame without intervals still draws, bare
+    bare = quarterly_accrual_chart(accrual[["scenario", "quarter", "mean"]])
+    assert all(getattr(c, "errorbar", None) is None for c in bare.axes[0].containers)

@@ -799,3 +799,18 @@ def test_nb03_per_rep_table_lists_every_rep_in_money(nb03_run):
     assert table.split("<tbody>")[1].count("<tr>") == 80  # every rep on the plan
     assert re.search(r"<td>\$[\d.]+[kM]?</td>", table)
     assert not re.search(r"\d[eE][+-]?\d", table)
+
+
+def test_a_figure_whose_data_did_not_change_is_not_drawn_again():
+    """A plan lever moves the cost and the payout curves, not the attainment: its image
+    is shown again as it was; a quota lever moves the attainment, not the curves."""
+    d = PlanDesigner(sample_scenario("baseline"), n_trials=20, figures=True, plans={})
+    first = d._images([d.baseline_result, d.result], d.scenario().plan)
+    d.set(above_quota=1.5)
+    second = d._images([d.baseline_result, d.result], d.scenario().plan)
+    assert second[0] is first[0]  # the attainment
+    assert second[1] is not first[1] and second[2] is not first[2]  # the cost, the curves
+    d.set(growth=0.2)
+    third = d._images([d.baseline_result, d.result], d.scenario().plan)
+    assert third[0] is not second[0] and third[2] is second[2]
+    assert all(image.format == "png" and image.data[:4] == b"\x89PNG" for image in third)

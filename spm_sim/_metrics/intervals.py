@@ -1,26 +1,26 @@
-"""Confidence intervals of the figures a report shows: percentiles, probabilities, differences.
+"""Confidence intervals of the figures a report shows: means, percentiles, probabilities.
 
-The public names are re-exported by :mod:`spm_sim.metrics`:
+The public names are re-exported by :mod:`spm_sim.metrics` (with those of
+:mod:`~spm_sim._metrics.bootstrap` and :mod:`~spm_sim._metrics.differences`):
 
 * :func:`percentile_interval`: a distribution-free interval for a percentile from
   order statistics (the number of draws below the true percentile is binomial);
 * :func:`proportion_interval`: the Wilson score interval for a probability;
-* :func:`mean_interval`: a mean plus or minus ``z`` standard errors;
-* :func:`bootstrap_interval`: any statistic of one set of trials (the reserve for a
-  bad year, P90 minus P50), by the bootstrap;
-* :func:`difference_interval`: a bootstrap interval for the difference of any of
-  these statistics between two sets of trials, resampling the trials together when
-  they are paired by common random numbers.
+* :func:`proportion_difference_interval`: Newcombe's hybrid score interval for the
+  difference of two probabilities, paired or not;
+* :func:`mean_interval`: a mean plus or minus ``z`` standard errors.
 
 Each returns an :class:`Interval` ``(estimate, low, high)``. The intervals measure
 Monte Carlo noise only (how far the figure could move with more simulated years),
-not the uncertainty of the model's assumptions.
+not the uncertainty of the model's assumptions. The vectorised forms
+(:func:`wilson_bounds`, :func:`order_statistic_bounds`) serve the summaries, which
+give every metric, rep and quarter its interval at once.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from functools import lru_cache
 from statistics import NormalDist
 from typing import NamedTuple
 
@@ -28,19 +28,21 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = [
+    "BOOTSTRAP_SEED",
     "Interval",
     "percentile_interval",
     "proportion_interval",
+    "proportion_difference_interval",
     "mean_interval",
-    "bootstrap_interval",
-    "difference_interval",
 ]
 
 #: What ``numpy.random.default_rng`` accepts as a seed.
 RngLike = int | np.random.SeedSequence | np.random.Generator | None
 
-#: Bootstrap resamples are drawn in blocks of at most this many values (memory bound).
-_BLOCK_VALUES = 4_000_000
+#: The default seed of the resampling of finished results (:func:`spm_sim.metrics.compare`,
+#: the report): a table of figures must read the same for the same results, so its
+#: bootstrap is seeded by a constant. It resamples results; it never feeds a simulation.
+BOOTSTRAP_SEED = 16
 
 
 class Interval(NamedTuple):
@@ -59,7 +61,11 @@ class Interval(NamedTuple):
         return bool(self.low > value or self.high < value)
 
 
-def _check_level(level: float) -> float:
+_NAN = Interval(math.nan, math.nan, math.nan)
+
+
+def check_level(level: float) -> float:
+    """``level`` as a float strictly between 0 and 1, else a ValueError naming it."""
     level = float(level)
     if not 0.0 < level < 1.0:
         raise ValueError(
@@ -68,7 +74,9 @@ def _check_level(level: float) -> float:
     return level
 
 
-def _z(level: float) -> float:
+@lru_cache(maxsize=16)
+def z_value(level: float) -> float:
+    """The two-sided normal quantile of ``level`` (1.96 at 95%)."""
     return NormalDist().inv_cdf(0.5 + level / 2)
 
 
@@ -87,20 +95,69 @@ def _check_q(q: float) -> float:
     return q
 
 
+def _binomial_cdf(n: int, q: float) -> np.ndarray:
+    """``P(B <= k)`` for ``k = 0..n``, ``B ~ Binomial(n, q)`` (the pmf from its ratios in
+    logs, so it neither overflows nor needs scipy)."""
+    k = np.arange(n, dtype=float)
+    logs = np.empty(n + 1)
+    logs[0] = n * math.log1p(-q)
+    logs[1:] = logs[0] + np.cumsum(np.log(n - k) - np.log(k + 1) + math.log(q / (1 - q)))
+    cdf = np.cumsum(np.exp(logs - logs.max()))
+    return cdf / cdf[-1]
+
+
+@lru_cache(maxsize=1024)
 def _order_ranks(n: int, q: float, level: float) -> tuple[int, int]:
     """1-based ranks ``(l, u)`` of the order statistics that bracket the ``q`` quantile.
 
     The count ``B`` of draws below the true quantile is Binomial(n, q); the interval
     ``[x_(l), x_(u)]`` covers it when ``l <= B < u``. ``l`` and ``u - 1`` are the
-    binomial's ``alpha/2`` and ``1 - alpha/2`` quantiles, so each tail holds at most
-    ``alpha/2`` and the coverage is at least ``level``. A rank outside ``1..n`` means
-    ``n`` is too small for that end (returned as is; the caller gives NaN).
+    binomial's ``alpha/2`` and ``1 - alpha/2`` quantiles (the least ``k`` with
+    ``P(B <= k) >= p``), so each tail holds at most ``alpha/2`` and the coverage is at
+    least ``level``. A rank outside ``1..n`` means ``n`` is too small for that end
+    (returned as is; the caller gives NaN).
     """
-    from scipy.stats import binom
-
     alpha = 1.0 - level
-    low = int(binom.ppf(alpha / 2, n, q))
-    high = int(binom.ppf(1 - alpha / 2, n, q)) + 1
+    cdf = _binomial_cdf(n, q)
+    # a relative margin of 1e-12 keeps a cumulative probability that equals alpha/2
+    # in exact arithmetic from missing it by rounding
+    low = int(np.searchsorted(cdf, alpha / 2 * (1 - 1e-12), side="left"))
+    high = int(np.searchsorted(cdf, (1 - alpha / 2) * (1 - 1e-12), side="left")) + 1
+    return low, high
+
+
+def order_statistic_bounds(
+    sorted_values: np.ndarray, q: float, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ends of the order-statistic interval of the ``q`` percentile, column by column.
+
+    ``sorted_values`` has shape ``(n, ...)``, sorted along axis 0 and finite; the ends
+    have the trailing shape, NaN where ``n`` is too small for that side.
+    """
+    n = sorted_values.shape[0]
+    shape = sorted_values.shape[1:]
+    if n == 0:
+        return np.full(shape, np.nan), np.full(shape, np.nan)
+    lo_rank, hi_rank = _order_ranks(n, q, level)
+    low = sorted_values[lo_rank - 1] if 1 <= lo_rank <= n else np.full(shape, np.nan)
+    high = sorted_values[hi_rank - 1] if 1 <= hi_rank <= n else np.full(shape, np.nan)
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+
+
+def wilson_bounds(
+    successes: ArrayLike, n: ArrayLike, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson's score interval of ``successes / n``, element by element (NaN where n < 1)."""
+    k = np.asarray(successes, dtype=float)
+    m = np.asarray(n, dtype=float)
+    z = z_value(level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / m
+        denom = 1.0 + z * z / m
+        centre = (p + z * z / (2 * m)) / denom
+        half = z / denom * np.sqrt(np.maximum(p * (1 - p), 0.0) / m + z * z / (4 * m * m))
+        low = np.where(m >= 1, np.maximum(0.0, centre - half), np.nan)
+        high = np.where(m >= 1, np.minimum(1.0, centre + half), np.nan)
     return low, high
 
 
@@ -144,16 +201,12 @@ def percentile_interval(values: ArrayLike, q: float, *, level: float = 0.95) -> 
     nan
     """
     q = _check_q(q)
-    level = _check_level(level)
+    level = check_level(level)
     v = np.sort(_finite(values))
-    n = v.size
-    if n == 0:
-        return Interval(math.nan, math.nan, math.nan)
-    estimate = float(np.percentile(v, 100 * q))
-    lo_rank, hi_rank = _order_ranks(n, q, level)
-    low = float(v[lo_rank - 1]) if 1 <= lo_rank <= n else math.nan
-    high = float(v[hi_rank - 1]) if 1 <= hi_rank <= n else math.nan
-    return Interval(estimate, low, high)
+    if v.size == 0:
+        return _NAN
+    low, high = order_statistic_bounds(v, q, level)
+    return Interval(float(np.percentile(v, 100 * q)), float(low), float(high))
 
 
 def proportion_interval(successes: float, n: int, *, level: float = 0.95) -> Interval:
@@ -189,19 +242,114 @@ def proportion_interval(successes: float, n: int, *, level: float = 0.95) -> Int
     >>> proportion_interval(0, 50).low, round(proportion_interval(0, 50).high, 3)
     (0.0, 0.071)
     """
-    level = _check_level(level)
+    level = check_level(level)
     n = int(n)
     if n < 1:
         raise ValueError(f"n must be at least 1 trial; got {n}.")
     successes = float(successes)
     if not 0.0 <= successes <= n:
         raise ValueError(f"successes must be between 0 and n = {n}; got {successes!r}.")
-    p = successes / n
-    z = _z(level)
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
+    low, high = wilson_bounds(successes, n, level)
+    return Interval(successes / n, float(low), float(high))
+
+
+def _events(values: ArrayLike, name: str) -> np.ndarray:
+    v = np.asarray(values, dtype=float).ravel()
+    bad = np.isfinite(v) & (v != 0) & (v != 1)
+    if bad.any():
+        raise ValueError(
+            f"{name} must hold 0 or 1 per trial (an event that did or did not happen); "
+            f"got {float(v[bad][0])!r}."
+        )
+    return v
+
+
+def proportion_difference_interval(
+    a: ArrayLike, b: ArrayLike, *, paired: bool = True, level: float = 0.95
+) -> Interval:
+    """The difference of two probabilities, ``P(a) - P(b)``, and its Newcombe interval.
+
+    Parameters
+    ----------
+    a, b : array_like of 0 and 1
+        Whether the event happened in each trial of two scenarios (``b`` the
+        baseline); non-finite values are left out (pairs with either missing, when
+        paired).
+    paired : bool, default True
+        Trial ``t`` of ``a`` and of ``b`` drew the same sales (common random numbers):
+        the interval then uses the correlation of the pairs. Otherwise the two are
+        independent samples, of any lengths.
+    level : float, default 0.95
+
+    Returns
+    -------
+    Interval
+        The difference of the two shares and Newcombe's hybrid score interval, which
+        stays within [-1, 1] and keeps its level when few trials differ (where
+        ``d +/- z se`` of the paired differences is far too narrow). ``(0, 0, 0)``
+        when paired values agree in every trial. NaN without trials.
+
+    Raises
+    ------
+    ValueError
+        If a value is neither 0 nor 1, or paired samples differ in length.
+
+    Notes
+    -----
+    With ``p1, p2`` the two shares, ``(l1, u1)`` and ``(l2, u2)`` their Wilson
+    intervals and ``phi`` the correlation of the pairs (0 when not paired)::
+
+        low  = d - sqrt((p1 - l1)^2 - 2 phi (p1 - l1)(u2 - p2) + (u2 - p2)^2)
+        high = d + sqrt((u1 - p1)^2 - 2 phi (u1 - p1)(p2 - l2) + (p2 - l2)^2)
+
+    (Newcombe 1998, methods 10 of "Interval estimation for the difference between
+    independent proportions" and of "Improved confidence intervals for the difference
+    between binomial proportions based on paired data").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> base = np.array([1.0] * 50 + [0.0] * 50)
+    >>> alt = base.copy(); alt[50:56] = 1.0       # 6 more trials reach the target
+    >>> est, low, high = proportion_difference_interval(alt, base)
+    >>> round(est, 2), round(low, 3), round(high, 3)
+    (0.06, 0.014, 0.105)
+    >>> proportion_difference_interval(base, base)   # the same in every trial
+    Interval(estimate=0.0, low=0.0, high=0.0)
+    """
+    level = check_level(level)
+    x = _events(a, "a")
+    y = _events(b, "b")
+    if paired:
+        if x.size != y.size:
+            raise ValueError(
+                f"paired differences need as many trials in both: {x.size} and {y.size}; "
+                "pass paired=False for runs that do not share their random numbers."
+            )
+        keep = np.isfinite(x) & np.isfinite(y)
+        x, y = x[keep], y[keep]
+        if x.size and np.array_equal(x, y):
+            return Interval(0.0, 0.0, 0.0)
+    else:
+        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    if x.size == 0 or y.size == 0:
+        return _NAN
+    n1, n2 = x.size, y.size
+    s1, s2 = float(x.sum()), float(y.sum())
+    p1, p2 = s1 / n1, s2 / n2
+    (l1, l2), (u1, u2) = wilson_bounds([s1, s2], [n1, n2], level)
+    phi = 0.0
+    if paired:
+        both = float((x * y).sum())
+        only_a, only_b = s1 - both, s2 - both
+        neither = n1 - both - only_a - only_b
+        denom = math.sqrt(s1 * (n1 - s1) * s2 * (n2 - s2))
+        phi = (both * neither - only_a * only_b) / denom if denom > 0 else 0.0
+    d = p1 - p2
+    dl1, du1, dl2, du2 = p1 - l1, u1 - p1, p2 - l2, u2 - p2
+    low = d - math.sqrt(max(dl1 * dl1 - 2 * phi * dl1 * du2 + du2 * du2, 0.0))
+    high = d + math.sqrt(max(du1 * du1 - 2 * phi * du1 * dl2 + dl2 * dl2, 0.0))
+    return Interval(d, max(low, -1.0), min(high, 1.0))
 
 
 def mean_interval(values: ArrayLike, *, level: float = 0.95) -> Interval:
@@ -224,192 +372,12 @@ def mean_interval(values: ArrayLike, *, level: float = 0.95) -> Interval:
     >>> est, round(low, 2), round(high, 2)
     (2.5, 1.23, 3.77)
     """
-    level = _check_level(level)
+    level = check_level(level)
     v = _finite(values)
     if v.size == 0:
-        return Interval(math.nan, math.nan, math.nan)
+        return _NAN
     mean = float(v.mean())
     if v.size < 2:
         return Interval(mean, math.nan, math.nan)
-    half = _z(level) * float(v.std(ddof=1)) / math.sqrt(v.size)
+    half = z_value(level) * float(v.std(ddof=1)) / math.sqrt(v.size)
     return Interval(mean, mean - half, mean + half)
-
-
-#: A statistic of trials: "mean", a percentile as a fraction, or a function from an
-#: array of shape ``(k, n)`` (k samples of n trials) to shape ``(k,)``.
-Statistic = str | float | Callable[[np.ndarray], np.ndarray]
-
-
-def _statistic(samples: np.ndarray, statistic: Statistic) -> np.ndarray:
-    """The statistic of each row of ``samples`` (shape ``(k, n)``)."""
-    if callable(statistic):
-        return np.asarray(statistic(samples), dtype=float)
-    if statistic == "mean":
-        return samples.mean(axis=1)
-    return np.percentile(samples, 100 * float(statistic), axis=1)
-
-
-def _check_statistic(statistic: Statistic) -> Statistic:
-    if callable(statistic) or statistic == "mean":
-        return statistic
-    if isinstance(statistic, str):
-        raise ValueError(
-            f"statistic must be 'mean', a percentile as a fraction (0.9 = P90) or a function "
-            f"of an array of shape (k, n); got {statistic!r}."
-        )
-    return _check_q(float(statistic))
-
-
-def _check_boot(n_boot: int) -> int:
-    n_boot = int(n_boot)
-    if n_boot < 100:
-        raise ValueError(f"n_boot must be at least 100 resamples; got {n_boot}.")
-    return n_boot
-
-
-def bootstrap_interval(
-    values: ArrayLike,
-    statistic: Statistic,
-    *,
-    level: float = 0.95,
-    n_boot: int = 1_000,
-    rng: RngLike = None,
-) -> Interval:
-    """A statistic of one set of trials and its bootstrap percentile interval.
-
-    For figures without a closed-form interval, such as the reserve for a bad year
-    (P90 minus P50 of the incentive cost).
-
-    Parameters
-    ----------
-    values : array_like
-        One value per trial (non-finite values are left out).
-    statistic : "mean", float or callable
-        The mean, a percentile as a fraction (0.9 = P90), or a function taking an
-        array of shape ``(k, n)`` (k resamples) and returning shape ``(k,)``.
-    level : float, default 0.95
-    n_boot : int, default 1000
-        Bootstrap resamples (at least 100).
-    rng : None, int, SeedSequence or Generator
-
-    Returns
-    -------
-    Interval
-        The statistic on the data and the ``alpha/2``, ``1 - alpha/2`` quantiles of
-        its resampled values (NaN ends with fewer than two values).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> cost = np.random.default_rng(1).normal(100.0, 10.0, size=2_000)
-    >>> def reserve(s):
-    ...     return np.percentile(s, 90, axis=1) - np.percentile(s, 50, axis=1)
-    >>> est, low, high = bootstrap_interval(cost, reserve, rng=0)
-    >>> bool(low < 12.8 < high), bool(low < est < high)   # true reserve: 1.2816 sd
-    (True, True)
-    """
-    level = _check_level(level)
-    statistic = _check_statistic(statistic)
-    n_boot = _check_boot(n_boot)
-    v = _finite(values)
-    if v.size == 0:
-        return Interval(math.nan, math.nan, math.nan)
-    estimate = float(_statistic(v[None, :], statistic)[0])
-    if v.size < 2:
-        return Interval(estimate, math.nan, math.nan)
-    g = np.random.default_rng(rng)
-    stats = np.empty(n_boot)
-    block = max(1, _BLOCK_VALUES // v.size)
-    for start in range(0, n_boot, block):
-        k = min(block, n_boot - start)
-        stats[start : start + k] = _statistic(v[g.integers(0, v.size, size=(k, v.size))], statistic)
-    alpha = 1.0 - level
-    low, high = np.quantile(stats, [alpha / 2, 1 - alpha / 2])
-    return Interval(estimate, float(low), float(high))
-
-
-def difference_interval(
-    a: ArrayLike,
-    b: ArrayLike,
-    *,
-    statistic: Statistic = "mean",
-    paired: bool = True,
-    level: float = 0.95,
-    n_boot: int = 1_000,
-    rng: RngLike = None,
-) -> Interval:
-    """The difference ``stat(a) - stat(b)`` and its bootstrap percentile interval.
-
-    Parameters
-    ----------
-    a, b : array_like
-        One value per trial of two scenarios (``b`` the baseline).
-    statistic : "mean", float or callable, default "mean"
-        The mean, a percentile as a fraction strictly between 0 and 1 (0.9 = P90),
-        or a function taking an array of shape ``(k, n)`` and returning shape ``(k,)``.
-    paired : bool, default True
-        The trials are paired (common random numbers: trial ``t`` of ``a`` and of
-        ``b`` drew the same sales); then ``a`` and ``b`` must have the same length and
-        each resample takes the same trials from both, so the shared noise cancels.
-        Otherwise each is resampled on its own.
-    level : float, default 0.95
-    n_boot : int, default 1000
-        Bootstrap resamples (at least 100).
-    rng : None, int, SeedSequence or Generator
-        Seed of the resampling; a report passes a fixed one so the same results give
-        the same interval.
-
-    Returns
-    -------
-    Interval
-        ``estimate``: the difference on the full data; ``low``, ``high``: the
-        ``alpha/2`` and ``1 - alpha/2`` quantiles of the resampled differences.
-        Paired values whose difference is not finite (either missing) are left out.
-
-    Raises
-    ------
-    ValueError
-        If ``paired`` and the lengths differ, or ``statistic``, ``level`` or
-        ``n_boot`` is out of range.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> g = np.random.default_rng(0)
-    >>> base = g.normal(100.0, 10.0, size=1_000)
-    >>> alt = base + 5.0 + g.normal(0.0, 1.0, size=1_000)   # paired: 5 more, little noise
-    >>> est, low, high = difference_interval(alt, base, statistic=0.9, rng=0)
-    >>> bool(4.5 < low < est < high < 5.5)
-    True
-    """
-    level = _check_level(level)
-    statistic = _check_statistic(statistic)
-    n_boot = _check_boot(n_boot)
-    g = np.random.default_rng(rng)
-    x = np.asarray(a, dtype=float).ravel()
-    y = np.asarray(b, dtype=float).ravel()
-    if paired:
-        if x.size != y.size:
-            raise ValueError(
-                f"paired differences need as many trials in both: {x.size} and {y.size}; "
-                "pass paired=False for runs that do not share their random numbers."
-            )
-        keep = np.isfinite(x) & np.isfinite(y)
-        x, y = x[keep], y[keep]
-    else:
-        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
-    if x.size == 0 or y.size == 0:
-        return Interval(math.nan, math.nan, math.nan)
-    estimate = float(_statistic(x[None, :], statistic)[0] - _statistic(y[None, :], statistic)[0])
-    if x.size < 2 or y.size < 2:
-        return Interval(estimate, math.nan, math.nan)
-    diffs = np.empty(n_boot)
-    block = max(1, _BLOCK_VALUES // max(x.size, y.size))
-    for start in range(0, n_boot, block):
-        k = min(block, n_boot - start)
-        ix = g.integers(0, x.size, size=(k, x.size))
-        iy = ix if paired else g.integers(0, y.size, size=(k, y.size))
-        diffs[start : start + k] = _statistic(x[ix], statistic) - _statistic(y[iy], statistic)
-    alpha = 1.0 - level
-    low, high = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
-    return Interval(estimate, float(low), float(high))

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from spm_sim.book import Book, load_book_ref
-from spm_sim.comp import MBO, Plan
+from spm_sim.comp import MBO, Plan, payout
 from spm_sim.errors import ScenarioError, strict_checks
 from spm_sim.productivity import (
     workforce_clocks,
@@ -19,7 +19,7 @@ from spm_sim.random import (
 )
 from spm_sim.scenario import Scenario
 
-from .engine import _draw_exogenous, _pay_block, _through_loop
+from .engine import _draw_exogenous, _through_loop
 from .prepare import _Fitted, _hire_ramp, _prepare, _strict
 from .result import SimulationResult, _result
 
@@ -38,6 +38,34 @@ def _measures_key(plan: Plan) -> tuple | None:
     return (plan.measures, scores)
 
 
+def _pay_totals(
+    plan: Plan,
+    quotas: np.ndarray,
+    target_incentive: np.ndarray,
+    draws: np.ndarray,
+    measures: dict[str, np.ndarray],
+    stats: dict[str, np.ndarray],
+    sums: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """Pay a block of trials' bookings (trials, reps, periods) on the kernel's annual
+    path: the arrays a :class:`SimulationResult` is joined from, bit for bit those of
+    the engine's ``_pay_block`` (the annual totals equal the monthly path's to the
+    last bit). ``sums``: the block's bookings per rep and year and per month, when
+    already added up (the stored sales, unchanged by a month loop)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        pay = payout(
+            plan, draws, quotas, target_incentive, measures=measures or None, detail="annual"
+        )
+    bookings, company = sums if sums is not None else (draws.sum(axis=-1), draws.sum(axis=1))
+    return {
+        "bookings": bookings,
+        "payout": pay.annual_by_component,
+        "company_by_period": company,
+        "payout_by_period": pay.company_by_period,
+        **{f"dyn_{name}": value for name, value in stats.items()},
+    }
+
+
 def _freeze(*arrays: np.ndarray | None) -> Any:
     """Make stored draws read-only (nothing paid on them may change them); returns
     the first array."""
@@ -53,8 +81,11 @@ class SalesDraws:
     Made by :func:`draw_sales`; :meth:`pay` turns them into the
     :class:`SimulationResult` of any scenario they fit, bit for bit the result
     :func:`simulate` gives for that scenario with the same trials, seed and book,
-    in a fraction of the time: the sales are not drawn again and the productivity
-    model is not refitted (nor are quotas already set for the same settings).
+    in a fraction of the time: the sales are not drawn again (nor added up again),
+    the productivity model is not refitted (nor are quotas already set for the same
+    settings), and the plan is paid on the payout kernel's annual path
+    (``payout(..., detail="annual")``: the totals a result keeps, equal to the last
+    bit to the monthly payments' without writing them).
 
     The draws fit a scenario when everything the sales are drawn from is the same:
     the book, the plan year, the seed (when the draws took the scenario's own),
@@ -95,7 +126,8 @@ class SalesDraws:
         self._root = root
         self._rng_given = rng_given
         self._book_given = book_given
-        self._blocks = blocks  # [start, stop, bookings, measures, clocks or None]
+        # [start, stop, bookings, measures, clocks or None, the bookings' sums or None]
+        self._blocks = blocks
         self._fitted = fitted
         self._measures = _measures_key(scenario.plan)
 
@@ -121,7 +153,8 @@ class SalesDraws:
     @property
     def nbytes(self) -> int:
         """Memory the stored draws take, in bytes: the bookings (trials x reps x 12
-        months x 8 bytes), any measures the plan declares and the seats' clocks.
+        months x 8 bytes), any measures the plan declares, the seats' clocks and,
+        once paid, the bookings' sums per rep and per month (kept for the next pay).
 
         Examples
         --------
@@ -135,6 +168,7 @@ class SalesDraws:
         for block in self._blocks:
             total += block[2].nbytes + sum(v.nbytes for v in block[3].values())
             total += block[4].nbytes if block[4] is not None else 0
+            total += sum(s.nbytes for s in block[5]) if block[5] is not None else 0
         return total
 
     def mismatch(self, scenario: Scenario) -> str | None:
@@ -227,7 +261,7 @@ class SalesDraws:
             measured = scenario.plan if scenario.plan.measures else None
             parts = []
             for block in self._blocks:
-                start, stop, draws, measures, clocks = block
+                start, stop, draws, measures, clocks, sums = block
                 measures = measures if measured is not None else {}
                 stats: dict[str, np.ndarray] = {}
                 if loop is not None:
@@ -237,14 +271,21 @@ class SalesDraws:
                         draws, measures, stats = _through_loop(
                             loop, draws, measures, clocks, measured
                         )
+                    sums = None  # the month loop moved the sales
+                elif sums is None:  # the stored sales' sums, added up once
+                    sums = block[5] = (
+                        _freeze(draws.sum(axis=-1)),
+                        _freeze(draws.sum(axis=1)),
+                    )
                 parts.append(
-                    _pay_block(
+                    _pay_totals(
                         scenario.plan,
                         prep.quotas.values,
                         prep.target_incentive,
                         draws,
                         measures,
                         stats,
+                        sums,
                     )
                 )
         return _result(scenario, self.n_trials, self._root, prep, parts)
@@ -340,7 +381,7 @@ def draw_sales(
                     clocks=wf,
                 )
             _freeze(draws, *measures.values(), clocks)
-            blocks.append([start, stop, draws, measures, clocks])
+            blocks.append([start, stop, draws, measures, clocks, None])
             if bar is not None:
                 bar.update(stop - start)
     finally:

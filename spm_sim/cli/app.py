@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spm_sim._files import now
-from spm_sim._format import currency_symbol, format_money, slugify
+from spm_sim._format import currency_symbol, slugify
 from spm_sim._provenance import package_version
 from spm_sim.errors import PlausibilityWarning, SpmSimError, strict_checks
 
@@ -93,8 +93,6 @@ from .territory import add_align_parser, align_outputs, cmd_align
 from .track import add_track_parser, cmd_track
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from spm_sim.scenario import Scenario
 
 __all__ = ["main", "build_parser", "DEMO_SCENARIOS"]
@@ -363,76 +361,18 @@ def _format_table(table, width: int | None = None) -> str:
     return frame_table(table, width=width)
 
 
-#: The rows of :func:`spm_sim.report.headline` that are means over the simulated
-#: years, by label, with the metric each is the mean of: where the table has room,
-#: each scenario's value there is followed by ``± 2 SE``.
-MEAN_ROWS = {
-    "Probability of reaching the company target": "hit_company_target",
-    "Expected company attainment": "company_attainment",
-    "Share of reps at or above quota (mean)": "share_reps_at_quota",
-    "Incentive cost, mean": "incentive_cost",
-    "Incentive paid / target incentive (mean)": "payout_share_of_ti",
-    "Compensation cost of sales (CCOS, mean)": "ccos",
-    "Incentive cost of sales (mean)": "incentive_cost_of_sales",
-}
-
-
-def _points(x: float) -> str:
-    """A share's half-width in percentage points, with the decimals it needs."""
-    v = 100 * x
-    decimals = 1 if v >= 0.05 else 2 if v >= 0.005 else 3
-    return f"{v:.{decimals}f} pp"
-
-
-def _with_level_intervals(table: pd.DataFrame, n_scenarios: int, currency: str) -> pd.DataFrame:
-    """The headline table with ``± 2 SE`` after each scenario's mean (:data:`MEAN_ROWS`).
-
-    A mean whose standard error is zero (the same value in every simulated year, or a
-    chance of 0% or 100%, where two standard errors say nothing) keeps its bare value.
-    """
-    cmp = table.attrs["compare"].set_index(["scenario", "metric"])
-    out = table.copy()
-    for label, metric in MEAN_ROWS.items():
-        if label not in out.index:
-            continue
-        for name in out.columns[:n_scenarios]:
-            if (name, metric) not in cmp.index:
-                continue
-            se = float(cmp.at[(name, metric), "se"])
-            if not se > 0:  # zero or NaN
-                continue
-            unit = cmp.at[(name, metric), "unit"]
-            half = format_money(2 * se, currency=currency) if unit == "$" else _points(2 * se)
-            out.at[label, name] = f"{out.at[label, name]} ± {half}"
-    return out
-
-
-def _blocks(text: str) -> int:
-    """How many blocks of columns a laid-out table has (a blank line between two)."""
-    return text.count("\n\n") + 1
-
-
-def _headline_text(results, width: int) -> tuple[str, bool, dict[str, bool]]:
-    """The console table, whether its levels carry their ``± 2 SE``, and which
-    scenarios are compared with the baseline trial by trial (``paired``).
-
-    The levels take their intervals only where that costs no extra block of columns
-    (at 80 columns: one or two scenarios); else the reading note says where they are.
-    """
+def _headline_text(results, width: int) -> tuple[str, dict[str, bool]]:
+    """The console table (each figure with its 95% interval: beside it in brackets, or
+    under it when the row is too wide for the terminal) and which scenarios are
+    compared with the baseline trial by trial (``paired``)."""
     from spm_sim.report import headline
 
     table = headline(results)
-    plain = frame_table(table, width=width)
-    currency = results[0].scenario.plan.currency
-    wide = frame_table(_with_level_intervals(table, len(results), currency), width=width)
-    paired = dict(table.attrs.get("paired", {}))
-    if _blocks(wide) <= _blocks(plain):
-        return wide, True, paired
-    return plain, False, paired
+    return frame_table(table, width=width, stack=True), dict(table.attrs.get("paired", {}))
 
 
-def _reading_note(results, levels_have_intervals: bool, paired: dict[str, bool]) -> str:
-    """How to read the table's ``±``, said once, and where the other intervals are.
+def _reading_note(results, paired: dict[str, bool]) -> str:
+    """How to read the table's intervals, said once.
 
     ``paired``: by scenario name, whether its differences are paired trial by trial
     (common random numbers), as :func:`spm_sim.report.headline` records them.
@@ -445,21 +385,14 @@ def _reading_note(results, levels_have_intervals: bool, paired: dict[str, bool])
         of = "the difference (paired where the runs share their random draws)"
     else:
         of = "the difference"
-    parts = [f"Figures are over {trials} simulated years per scenario."]
-    if levels_have_intervals and len(results) > 1:
-        parts.append(
-            f"± is two standard errors (about a 95% interval): of the mean in a scenario's "
-            f"column, and of {of} in a 'vs' column."
-        )
-    elif levels_have_intervals:
-        parts.append("± is two standard errors of the mean (about a 95% interval).")
-    elif len(results) > 1:
-        parts.append(f"± is two standard errors of {of}: about a 95% interval.")
-    where = "The 95% intervals of every figure" if not levels_have_intervals else "Intervals"
-    parts.append(
-        f"{where}{'' if not levels_have_intervals else ' of the percentiles and the reserve'} "
-        "are in the report's headline figures."
-    )
+    parts = [
+        f"Figures are over {trials} simulated years per scenario. Each has its 95% interval "
+        "in brackets beside it, or on the line under it: the Monte Carlo error of the "
+        "simulation only (how far the figure could move with more simulated years), not "
+        "the uncertainty of the model's assumptions."
+    ]
+    if len(results) > 1:
+        parts.append(f"In a 'vs' column the interval is that of {of}.")
     return " ".join(parts)
 
 
@@ -485,10 +418,10 @@ def _summary_text(results, books: dict, width: int) -> str:
 def _print_results(results, books: dict) -> None:
     """The headline table and how to read it, then the summary in words (stdout)."""
     width = terminal_width()
-    text, levels, paired = _headline_text(results, width)
+    text, paired = _headline_text(results, width)
     print(text)
     print()
-    print(wrap_lines(_reading_note(results, levels, paired), width, hang=""))
+    print(wrap_lines(_reading_note(results, paired), width, hang=""))
     print()
     print(_summary_text(results, books, width))
     print()

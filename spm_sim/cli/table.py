@@ -25,6 +25,7 @@ Incentive cost, mean    $5.75M       $5.95M  +$185k ± $23.7k
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 import unicodedata
@@ -76,6 +77,21 @@ def display_width(text: str) -> int:
         0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
         for c in text
     )
+
+
+#: A figure followed by its interval in brackets: ``$5.75M ($5.68M to $5.82M)``.
+_WITH_INTERVAL = re.compile(r"^(?P<figure>\S.*?) \((?P<interval>[^()]+)\)$")
+
+
+def _cell_width(text: str) -> int:
+    """The cells of the widest line of ``text`` (a stacked cell has two)."""
+    return max(display_width(line) for line in text.split("\n"))
+
+
+def _stacked(text: str) -> str:
+    """``figure (interval)`` as the figure over its interval (no brackets); else as is."""
+    found = _WITH_INTERVAL.match(text)
+    return f"{found['figure']}\n{found['interval']}" if found else text
 
 
 def _ljust(text: str, width: int) -> str:
@@ -146,6 +162,7 @@ def format_table(
     left: int = 1,
     indent: str = "",
     wrap: Sequence[int] = (),
+    stack: bool = False,
 ) -> str:
     """A table of text laid out within ``width`` columns.
 
@@ -168,6 +185,11 @@ def format_table(
         Columns (by position) of words, such as units: aligned left, and their
         cells may wrap at spaces onto several lines (as the headings do) before
         the table is split.
+    stack : bool, default False
+        When the table is wider than ``width`` on one line, a value cell written
+        as a figure and its interval in brackets (``$5.75M ($5.68M to $5.82M)``)
+        shows the figure over its interval, both aligned right (the brackets
+        dropped), before anything else is wrapped or split.
 
     Returns
     -------
@@ -196,9 +218,13 @@ def format_table(
     if any(len(r) != n for r in body):
         raise ValueError(f"format_table: every row needs {n} cells, one per heading")
     left = min(max(left, 0), n)
-    cell = [max((display_width(r[j]) for r in body), default=0) for j in range(n)]
-    natural = [max(cell[j], display_width(head[j])) for j in range(n)]
     wrapped = {j for j in wrap if left <= j < n}
+    if stack and _one_line_width(head, body) > room:
+        body = [
+            [c if j < left or j in wrapped else _stacked(c) for j, c in enumerate(r)] for r in body
+        ]
+    cell = [max((_cell_width(r[j]) for r in body), default=0) for j in range(n)]
+    natural = [max(cell[j], display_width(head[j])) for j in range(n)]
     # the narrowest a column's cells allow: the longest word of a wrapped column
     narrowest = [
         max((_longest_word(r[j]) for r in body), default=0) if j in wrapped else cell[j]
@@ -250,7 +276,7 @@ def format_table(
             [
                 _wrap(r[j], widths[j])
                 if (j < left or j in wrapped) and display_width(r[j]) > widths[j]
-                else [r[j]]
+                else r[j].split("\n")
                 for j in cols
             ]
             for r in body
@@ -263,12 +289,37 @@ def format_table(
     return "\n".join((indent + line).rstrip() for line in lines)
 
 
-def frame_table(frame, *, width: int | None = None, indent: str = "", index: str = "") -> str:
+def _one_line_width(head: Sequence[str], body: Sequence[Sequence[str]]) -> int:
+    """How wide a table is with every heading and cell on one line."""
+    widths = [
+        max([display_width(h), *(display_width(r[j]) for r in body)]) for j, h in enumerate(head)
+    ]
+    return sum(widths) + GAP * (len(widths) - 1)
+
+
+def frame_table(
+    frame,
+    *,
+    width: int | None = None,
+    indent: str = "",
+    index: str = "",
+    stack: bool = False,
+) -> str:
     """A frame of text (its index the row labels) as :func:`format_table` lays it out.
+
+    ``stack``: a figure and its interval in brackets are shown one over the other
+    when the table does not fit on one line (see :func:`format_table`).
 
     Examples
     --------
     >>> import pandas as pd
+    >>> f = pd.DataFrame({"Baseline": ["$5.75M ($5.68M to $5.82M)"],
+    ...                   "Accelerated": ["$5.93M ($5.85M to $6.01M)"]}, index=["Incentive cost"])
+    >>> print(frame_table(f, width=60, stack=True))
+                              Baseline       Accelerated
+    --------------  ----------------  ----------------
+    Incentive cost            $5.75M            $5.93M
+                    $5.68M to $5.82M  $5.85M to $6.01M
     >>> f = pd.DataFrame({"P50": ["$5.7M"]}, index=["Incentive cost"])
     >>> print(frame_table(f, width=40))
                     P50
@@ -280,7 +331,7 @@ def frame_table(frame, *, width: int | None = None, indent: str = "", index: str
         [str(i), *[str(v) for v in row]]
         for i, row in zip(frame.index, frame.to_numpy(), strict=True)
     ]
-    return format_table(header, rows, width=width, indent=indent)
+    return format_table(header, rows, width=width, indent=indent, stack=stack)
 
 
 def wrap_lines(text: str, width: int | None = None, *, hang: str = "  ") -> str:

@@ -5,6 +5,8 @@ scenario's figure with a 95% interval (order statistics for the percentiles, Wil
 for the chance of reaching target, standard errors for means, the bootstrap for the
 reserve) and, for each scenario after the first, the difference against the baseline
 with its interval, paired trial by trial when the two runs share their random numbers.
+The figures, percentiles included, are read from :func:`spm_sim.metrics.compare`; only
+the reserve (P90 - P50) is computed here, on the same bootstrap resamples.
 """
 
 from __future__ import annotations
@@ -17,25 +19,18 @@ import numpy as np
 import pandas as pd
 
 from spm_sim.metrics import (
+    BOOTSTRAP_SEED,
     METRICS,
     Interval,
     bootstrap_interval,
     compare,
-    difference_interval,
-    mean_interval,
-    percentile_interval,
-    proportion_interval,
+    percentile_difference_interval,
 )
 
 if TYPE_CHECKING:
     from spm_sim.simulate import SimulationResult
 
 __all__ = ["HEADLINE_FIGURES", "headline_figures", "same_sales"]
-
-#: The bootstrap's seed: the report must give the same bytes for the same results, so
-#: its resampling is seeded by a constant (it resamples finished results; it never
-#: feeds a simulation).
-BOOTSTRAP_SEED = 16
 
 #: (key, row label, metric of spm_sim.metrics.METRICS, statistic): "mean", "prob" (a
 #: probability), a percentile as a fraction, or "reserve" (P90 - P50).
@@ -75,23 +70,21 @@ HEADLINE_FIGURES: tuple[tuple[str, str, str, str | float], ...] = (
 )
 
 
-def _reserve(samples: np.ndarray) -> np.ndarray:
-    return np.percentile(samples, 90, axis=1) - np.percentile(samples, 50, axis=1)
-
-
-def _one(values: np.ndarray, stat: str | float, level: float, n_boot: int) -> Interval:
-    """A scenario's figure and its interval."""
-    v = values[np.isfinite(values)]
-    if stat == "prob":
-        return proportion_interval(float(v.sum()), v.size, level=level) if v.size else _NAN
-    if stat == "mean":
-        return mean_interval(v, level=level)
-    if stat == "reserve":
-        return bootstrap_interval(v, _reserve, level=level, n_boot=n_boot, rng=BOOTSTRAP_SEED)
-    return percentile_interval(v, float(stat), level=level)
-
+#: The reserve for a bad year as a weighted sum of percentiles: P90 - P50.
+RESERVE = {0.9: 1.0, 0.5: -1.0}
 
 _NAN = Interval(math.nan, math.nan, math.nan)
+
+#: The columns of :func:`spm_sim.metrics.compare` of each statistic: (estimate, low,
+#: high) of the figure, then of its difference against the baseline.
+_COLUMNS: dict[str | float, tuple[str, ...]] = {
+    "mean": ("mean", "mean_low", "mean_high", "diff_vs_baseline", "diff_low", "diff_high"),
+    "prob": ("mean", "mean_low", "mean_high", "diff_vs_baseline", "diff_low", "diff_high"),
+    **{
+        q: (p, f"{p}_low", f"{p}_high", f"diff_{p}", f"diff_{p}_low", f"diff_{p}_high")
+        for q, p in ((0.1, "p10"), (0.5, "p50"), (0.9, "p90"))
+    },
+}
 
 
 def _identical(a: np.ndarray, b: np.ndarray) -> bool:
@@ -132,24 +125,24 @@ def same_sales(result: SimulationResult, baseline: SimulationResult) -> bool:
     )
 
 
-def _difference(
-    a: np.ndarray, b: np.ndarray, stat: str | float, paired: bool, level: float, n_boot: int
-) -> Interval:
-    """``stat(a) - stat(b)`` and its interval; exactly 0 (0, 0) when paired values agree."""
+def _reserve(
+    a: np.ndarray,
+    b: np.ndarray,
+    is_base: bool,
+    paired: bool,
+    level: float,
+    n_boot: int,
+) -> tuple[Interval, Interval]:
+    """The reserve (P90 - P50) with its interval, and its difference against the baseline."""
+    one = bootstrap_interval(a, RESERVE, level=level, n_boot=n_boot, rng=BOOTSTRAP_SEED)
+    if is_base:
+        return one, _NAN
     if paired and _identical(a, b):
-        return Interval(0.0, 0.0, 0.0)  # the same value in every simulated year
-    if stat in ("mean", "prob"):
-        if paired:
-            d = a - b
-            return mean_interval(d[np.isfinite(d)], level=level)
-        ia, ib = mean_interval(a, level=level), mean_interval(b, level=level)
-        est = ia.estimate - ib.estimate
-        half = math.hypot(ia.high - ia.estimate, ib.high - ib.estimate)
-        return Interval(est, est - half, est + half)
-    statistic = _reserve if stat == "reserve" else float(stat)
-    return difference_interval(
-        a, b, statistic=statistic, paired=paired, level=level, n_boot=n_boot, rng=BOOTSTRAP_SEED
+        return one, Interval(0.0, 0.0, 0.0)  # the same value in every simulated year
+    diff = percentile_difference_interval(
+        a, b, RESERVE, paired=paired, level=level, n_boot=n_boot, rng=BOOTSTRAP_SEED
     )
+    return one, diff
 
 
 def headline_figures(
@@ -167,7 +160,8 @@ def headline_figures(
     level : float, default 0.95
         Confidence level of every interval.
     n_boot : int, default 1000
-        Bootstrap resamples for the reserve and for differences of percentiles.
+        Bootstrap resamples for the reserve (and for differences of percentiles
+        where the bootstrap is used).
 
     Returns
     -------
@@ -184,13 +178,19 @@ def headline_figures(
         when the two runs simulated the same sales (:func:`same_sales`), so an
         identical figure is unchanged for a reason and not by chance.
 
+    ``attrs``: ``level``, ``baseline`` and ``compare`` (the frame of
+    :func:`spm_sim.metrics.compare` the figures were read from).
+
     Notes
     -----
-    Intervals: Wilson's for the chance of reaching target; mean +/- z standard
-    errors for means (of the paired differences when paired); order statistics for
-    P10/P50/P90 (distribution-free); the bootstrap (seeded by
-    :data:`BOOTSTRAP_SEED`, so the same results give the same table) for the reserve
-    and for differences of percentiles. They measure Monte Carlo noise only.
+    Intervals: Wilson's for the chance of reaching target, Newcombe's for its
+    difference; mean +/- z standard errors for means (of the paired differences
+    when paired); order statistics for P10/P50/P90 (distribution-free); the
+    bootstrap (seeded by :data:`spm_sim.metrics.BOOTSTRAP_SEED`, so the same results
+    give the same table) for the reserve; for differences of percentiles and of the
+    reserve, :func:`spm_sim.metrics.percentile_difference_interval` (linearised, the
+    bootstrap where that cannot be trusted). They measure Monte Carlo noise only, not
+    the uncertainty of the model's assumptions.
 
     Examples
     --------
@@ -206,20 +206,25 @@ def headline_figures(
     results = list(results)
     if not results:
         raise ValueError("headline_figures needs at least one simulation result.")
-    cmp = compare(results)
-    paired = dict(zip(cmp["scenario"], cmp["paired"], strict=False))
-    base = results[0].trials
+    cmp = compare(results, level=level, n_boot=n_boot, rng=BOOTSTRAP_SEED)
+    blocks = _blocks(bare(cmp), len(results))
+    base = _metric_columns(results[0])
     rows = []
-    for k, r in enumerate(results):
+    for k, (r, block) in enumerate(zip(results, blocks, strict=True)):
         name = r.scenario.name
-        is_paired = bool(paired.get(name, False)) if k else True
+        is_paired = bool(block["paired"].iloc[0])
         sales = bool(k and is_paired and same_sales(r, results[0]))
+        mine = _metric_columns(r)
         for key, label, metric, stat in HEADLINE_FIGURES:
-            a = r.trials[metric].to_numpy(float)
-            one = _one(a, stat, level, n_boot)
-            b = base[metric].to_numpy(float)
+            a, b = mine[metric], base[metric]
             identical = bool(k and is_paired and _identical(a, b))
-            diff = _NAN if k == 0 else _difference(a, b, stat, is_paired, level, n_boot)
+            if stat == "reserve":
+                one, diff = _reserve(a, b, k == 0, is_paired, level, n_boot)
+            else:
+                row = block.loc[metric]
+                est, low, high, d, d_low, d_high = (float(row[c]) for c in _COLUMNS[stat])
+                one = Interval(est, low, high)
+                diff = _NAN if k == 0 else Interval(d, d_low, d_high)
             rows.append(
                 {
                     "scenario": name,
@@ -240,5 +245,34 @@ def headline_figures(
                 }
             )
     df = pd.DataFrame(rows)
-    df.attrs.update(level=level, baseline=results[0].scenario.name)
+    df.attrs.update(level=level, baseline=results[0].scenario.name, compare=cmp)
     return df
+
+
+def bare(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without its ``attrs`` (a shallow copy), to read rows from: pandas copies
+    a frame's attrs (provenance, a compare frame) into every row or column taken."""
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
+def _metric_columns(result: SimulationResult) -> dict[str, np.ndarray]:
+    """The headline metrics of a result, per trial (read at once: pandas copies the
+    frame's provenance into each column taken)."""
+    metrics = list(dict.fromkeys(m for _k, _l, m, _s in HEADLINE_FIGURES))
+    values = result.trials[metrics].to_numpy(dtype=float)
+    return {m: values[:, j] for j, m in enumerate(metrics)}
+
+
+def _blocks(cmp: pd.DataFrame, n: int) -> list[pd.DataFrame]:
+    """:func:`spm_sim.metrics.compare`'s rows of each result, indexed by metric.
+
+    Each result's rows start with the first metric of ``METRICS``; results with a
+    workforce, behaviour or programmes have more rows than the others.
+    """
+    first = next(iter(METRICS))
+    starts = [*np.flatnonzero(cmp["metric"].to_numpy() == first), len(cmp)]
+    if len(starts) - 1 != n:  # pragma: no cover - an internal contract
+        raise RuntimeError(f"compare() gave {len(starts) - 1} blocks for {n} results")
+    return [cmp.iloc[a:b].set_index("metric") for a, b in zip(starts, starts[1:], strict=False)]

@@ -20,21 +20,15 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from spm_sim._files import write_csv, write_text
-from spm_sim._format import (
-    format_diff,
-    format_money,
-    format_pct,
-    format_value,
-    unique_slugs,
-)
+from spm_sim._format import format_money, format_pct, unique_slugs
 from spm_sim.comp import plan_rules
 from spm_sim.metrics import (
     DYNAMICS_METRICS,
@@ -47,7 +41,7 @@ from spm_sim.metrics import (
     trial_metrics,
 )
 
-from .figures import headline_figures, same_sales
+from .figures import bare, headline_figures
 from .reference import SHORT_HASH, book_fingerprint, last_year, plan_fingerprint
 from .summary import (
     decision_paragraph,
@@ -110,39 +104,23 @@ def _unique_names(results: list) -> tuple[list, list[str]]:
     return out, notes
 
 
-# (row label, metric, statistic); the statistic is a column of metrics.compare
-_HEADLINE_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("Probability of reaching the company target", "hit_company_target", "mean"),
-    ("Expected company attainment", "company_attainment", "mean"),
-    ("Share of reps at or above quota (mean)", "share_reps_at_quota", "mean"),
-    ("Incentive cost, mean", "incentive_cost", "mean"),
-    ("Incentive cost, P10", "incentive_cost", "p10"),
-    ("Incentive cost, P50 (median)", "incentive_cost", "p50"),
-    ("Incentive cost, P90", "incentive_cost", "p90"),
-    ("Reserve for a bad year (P90 - P50)", "incentive_cost", "reserve"),
-    ("Incentive paid / target incentive (mean)", "payout_share_of_ti", "mean"),
-    ("Compensation cost of sales (CCOS, mean)", "ccos", "mean"),
-    ("Incentive cost of sales (mean)", "incentive_cost_of_sales", "mean"),
+#: (row label, key of :data:`spm_sim.report.figures.HEADLINE_FIGURES`)
+_HEADLINE_ROWS: tuple[tuple[str, str], ...] = (
+    ("Probability of reaching the company target", "hit"),
+    ("Expected company attainment", "attainment"),
+    ("Share of reps at or above quota (mean)", "at_quota"),
+    ("Incentive cost, mean", "cost_mean"),
+    ("Incentive cost, P10", "cost_p10"),
+    ("Incentive cost, P50 (median)", "cost_p50"),
+    ("Incentive cost, P90", "cost_p90"),
+    ("Reserve for a bad year (P90 - P50)", "reserve"),
+    ("Incentive paid / target incentive (mean)", "payout_ti"),
+    ("Compensation cost of sales (CCOS, mean)", "ccos"),
+    ("Incentive cost of sales (mean)", "icos"),
 )
 
-
-def _blocks(cmp: pd.DataFrame, n: int) -> list[pd.DataFrame]:
-    """Split ``compare`` output into one frame per result, indexed by metric.
-
-    Each result's rows start with the first metric of ``METRICS``; results with a
-    workforce, behaviour or programmes have more rows than the others.
-    """
-    first = next(iter(METRICS))
-    starts = [*np.flatnonzero(cmp["metric"].to_numpy() == first), len(cmp)]
-    if len(starts) - 1 != n:  # pragma: no cover - an internal contract
-        raise RuntimeError(f"compare() gave {len(starts) - 1} blocks for {n} results")
-    return [cmp.iloc[a:b].set_index("metric") for a, b in zip(starts, starts[1:], strict=False)]
-
-
-def _stat(block: pd.DataFrame, metric: str, stat: str) -> float:
-    if stat == "reserve":
-        return float(block.at[metric, "p90"] - block.at[metric, "p50"])
-    return float(block.at[metric, stat])
+#: What a figure's cell says when its interval has an end the trials cannot give.
+_NO_INTERVAL = "(too few trials for an interval)"
 
 
 def _diff_columns(results: Sequence) -> list[str]:
@@ -152,8 +130,27 @@ def _diff_columns(results: Sequence) -> list[str]:
     return [f"{r.scenario.name} vs {base}" for r in results[1:]]
 
 
+def _bracket(low: float, high: float, unit: str, currency: str, diff: bool, places: int) -> str:
+    """`` (low to high)``, or a note when an end is missing."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f" {_NO_INTERVAL}"
+    return f" ({fmt_range(low, high, unit, currency, diff=diff, decimals=places)})"
+
+
+def _headline_diff(row: pd.Series, unit: str, currency: str, places: int) -> str:
+    """A difference against the baseline with its interval; "no change" only where the
+    two runs simulated the same sales."""
+    if row["identical"]:
+        if row["same_sales"]:
+            return "no change"
+        zero = "+" + format_money(0.0, currency=currency) if unit == "$" else "+0 pp"
+        return f"{zero} (by chance: sales differ)"
+    main = fmt_diff(row["diff"], row["diff_low"], row["diff_high"], unit, currency, decimals=places)
+    return main + _bracket(row["diff_low"], row["diff_high"], unit, currency, True, places)
+
+
 def headline(results: SimulationResult | Sequence[SimulationResult]) -> pd.DataFrame:
-    """The headline table: formatted text, one column per scenario plus differences.
+    """The headline table: every figure with its 95% interval, per scenario and difference.
 
     Parameters
     ----------
@@ -167,54 +164,57 @@ def headline(results: SimulationResult | Sequence[SimulationResult]) -> pd.DataF
         attainment, share of reps at quota, incentive cost mean/P10/P50/P90 and
         reserve, payout / TI, CCOS, incentive cost of sales). Columns: the scenario
         names, then one difference column per non-baseline scenario ("Difference vs
-        baseline" when there are two). Differences of means are ``diff ± 2 SE`` from
-        :func:`spm_sim.metrics.compare`; differences of percentiles carry no SE.
-        "no change" only where the two runs simulated the same sales
+        baseline" when there are two). Every cell is a figure and its 95% interval
+        in brackets, ``"$5.75M ($5.68M to $5.82M)"``, differences (percentiles
+        included) likewise, ``"+$184k (+$167k to +$202k)"``, from
+        :func:`spm_sim.report.figures.headline_figures`; the intervals are Monte
+        Carlo error only. One row's percentages share their decimals. "no change"
+        only where the two runs simulated the same sales
         (:func:`spm_sim.report.figures.same_sales`); a figure that agrees in every
-        trial of runs whose sales differ reads "(by chance: sales differ)".
-        ``attrs``: ``baseline``, ``paired`` (scenario name -> bool) and ``compare``
-        (the numeric frame). Scenarios with the same name are told apart as
-        ``"name (2)"``, ``"name (3)"``.
+        trial of runs whose sales differ reads "+$0 (by chance: sales differ)".
+        ``attrs``: ``baseline``, ``paired`` (scenario name -> bool), ``compare``
+        (:func:`spm_sim.metrics.compare`'s frame), ``figures`` (the numeric
+        headline figures) and ``level``. Scenarios with the same name are told apart
+        as ``"name (2)"``, ``"name (3)"``.
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario, simulate
+    >>> base = sample_scenario("baseline").replace(engine="summed")
+    >>> alt = sample_scenario("accelerated").replace(engine="summed")
+    >>> t = headline([simulate(s, 200, rng=1) for s in (base, alt)])
+    >>> t.loc["Incentive cost, P90", "Difference vs baseline"]
+    '+$289k (+$152k to +$427k)'
     """
     results, _ = _unique_names(_as_list(results))
-    cmp = compare(results)
-    blocks = _blocks(cmp, len(results))
+    figures = headline_figures(results)
     currency = results[0].scenario.plan.currency
-    units = {metric: unit for metric, (_label, unit) in METRICS.items()}
-    diff_cols = _diff_columns(results)
-    # "no change" only where the sales are the same, not where a 0/1 figure agrees by chance
-    same = [same_sales(r, results[0]) for r in results[1:]]
+    t = bare(figures).set_index(["scenario", "key"])
+    names = [r.scenario.name for r in results]
     rows = []
-    for _label, metric, stat in _HEADLINE_ROWS:
-        unit = units[metric]
-        cells = [format_value(_stat(b, metric, stat), unit, currency) for b in blocks]
-        for b, sales in zip(blocks[1:], same, strict=True):
-            if stat == "mean":
-                text = format_diff(
-                    float(b.at[metric, "diff_vs_baseline"]),
-                    float(b.at[metric, "diff_se"]),
-                    unit,
-                    currency=currency,
-                )
-            else:
-                d = _stat(b, metric, stat) - _stat(blocks[0], metric, stat)
-                text = format_diff(d, float("nan"), unit, currency=currency)
-            if text == "no change" and not sales:
-                text = ("+" + format_money(0.0, currency=currency) if unit == "$" else "+0 pp") + (
-                    " (by chance: sales differ)"
-                )
-            cells.append(text)
+    for _label, key in _HEADLINE_ROWS:
+        unit = str(t.loc[(names[0], key), "unit"])
+        found = [t.loc[(n, key)] for n in names]
+        places = row_decimals([(f["low"], f["high"]) for f in found])
+        cells = [
+            fmt_value(f["estimate"], unit, currency, decimals=places)
+            + _bracket(f["low"], f["high"], unit, currency, False, places)
+            for f in found
+        ]
+        diff_places = row_decimals([(f["diff_low"], f["diff_high"]) for f in found[1:]], cap=3)
+        cells += [_headline_diff(f, unit, currency, diff_places) for f in found[1:]]
         rows.append(cells)
-    columns = [r.scenario.name for r in results] + diff_cols
     df = pd.DataFrame(
-        rows, index=pd.Index([r[0] for r in _HEADLINE_ROWS], name="metric"), columns=columns
+        rows,
+        index=pd.Index([label for label, _key in _HEADLINE_ROWS], name="metric"),
+        columns=names + _diff_columns(results),
     )
     df.attrs.update(
         baseline=results[0].scenario.name,
-        paired={
-            r.scenario.name: bool(b["paired"].iloc[0]) for r, b in zip(results, blocks, strict=True)
-        },
-        compare=cmp,
+        paired={n: bool(t.loc[(n, "hit"), "paired"]) for n in names},
+        compare=figures.attrs["compare"],
+        figures=figures,
+        level=figures.attrs["level"],
     )
     return df
 
@@ -278,6 +278,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.ref { background: #f4f4f4; color: #333; }
 td.diff { background: #fbfaf3; }
 .ci { display: block; color: #555; font-size: 12px; white-space: nowrap; }
+tr.group th { background: #eef1f5; font-weight: bold; text-align: left; }
 .real { font-weight: bold; }
 .noise { color: #666; }
 table.kv th { width: 230px; }
@@ -383,34 +384,59 @@ def _plan_table(plan) -> str:
     return _table(header, rows, row_header=False)
 
 
-def _dynamics_rows(results, present: list[str], money) -> list[list[str]]:
-    """Per metric of the workforce, behaviour and programmes, each scenario's mean ("off")."""
-    rows = []
+def _number(x: float, unit: str, metric: str, currency: str, places: int = 1) -> str:
+    """A figure of any metric: money, a percentage, a ratio (effort) or a count."""
+    if unit == "$":
+        return format_money(x, currency=currency)
+    if not np.isfinite(x):
+        return "n/a"
+    if unit == "count":
+        return f"{x:,.1f}"
+    if metric == "mean_effort":
+        return f"{x:.3f}"
+    return format_pct(x, decimals=places)
+
+
+def _span(low: float, high: float, unit: str, metric: str, currency: str, places: int) -> str:
+    """An interval ``low to high`` in the figure's own terms (``n/a`` when an end is missing)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "n/a: too few trials"
+    if unit in ("$", "count") or metric == "mean_effort":
+        lo = _number(low, unit, metric, currency)
+        return f"{lo} to {_number(high, unit, metric, currency)}"
+    return fmt_range(low, high, unit, currency, decimals=places)
+
+
+def _dynamics_rows(results, present: list[str], cmp: pd.DataFrame, currency: str) -> list[list]:
+    """Per metric of the workforce, behaviour and programmes, each scenario's mean with
+    its interval ("off" where the scenario does not model it)."""
+    t = cmp.set_index(["scenario", "metric"])
+    rows: list[list] = []
     for k in present:
         label, unit = DYNAMICS_METRICS[k]
-        cells = []
-        for r in results:
-            if k not in r.trials.columns:
-                cells.append("off")
-                continue
-            v = float(r.trials[k].mean())
-            if unit == "$":
-                cells.append(money(v))
-            elif unit == "ratio":
-                cells.append(format_pct(v, decimals=1) if k.startswith("share") else f"{v:.3f}")
-            else:
-                cells.append(f"{v:,.1f}")
+        found = [t.loc[(r.scenario.name, k)] if k in r.trials.columns else None for r in results]
+        places = row_decimals([(f["mean_low"], f["mean_high"]) for f in found if f is not None])
+        cells = [
+            _cell("off")
+            if f is None
+            else _cell(
+                _number(f["mean"], unit, k, currency, places),
+                _span(f["mean_low"], f["mean_high"], unit, k, currency, places),
+                "num",
+            )
+            for f in found
+        ]
         rows.append([label, *cells])
     return rows
 
 
-def _programme_return_rows(results, money) -> list[list[str]]:
+def _programme_return_rows(results, money) -> list[list]:
     """The return of each scenario's programmes against the same scenario without them.
 
     A scenario whose counterpart without programmes is not among ``results`` (or
     differs in more than its programmes) has no row.
     """
-    rows = []
+    rows: list[list] = []
     for r in results:
         if r.scenario.programmes is None:
             continue
@@ -426,31 +452,48 @@ def _programme_return_rows(results, money) -> list[list[str]]:
                 continue  # differs in more than programmes, or not paired
         if t is None:
             continue
-        inc = t.loc["incremental_bookings"]
+        inc, per = t.loc["incremental_bookings"], t.loc["bookings_per_dollar"]
+        extra = t.loc["incremental_incentive"]
+
+        def ratio(x: float) -> str:
+            return f"{x:,.1f}" if np.isfinite(x) else "n/a"
+
         rows.append(
             [
                 f"{r.scenario.name} against {other.scenario.name}",
-                f"{money(inc['mean'])} ± {money(2 * inc['se'])}",
-                money(t.loc["incremental_incentive", "mean"]),
-                money(t.loc["programme_cost", "mean"]),
-                f"{t.loc['bookings_per_dollar', 'mean']:,.1f} ± "
-                f"{2 * t.loc['bookings_per_dollar', 'se']:,.1f}",
+                _cell(
+                    money(inc["mean"]),
+                    f"{money(inc['mean_low'])} to {money(inc['mean_high'])}",
+                    "num",
+                ),
+                _cell(
+                    money(extra["mean"]),
+                    f"{money(extra['mean_low'])} to {money(extra['mean_high'])}",
+                    "num",
+                ),
+                _cell(money(t.loc["programme_cost", "mean"]), "", "num"),
+                _cell(
+                    ratio(per["mean"]),
+                    f"{ratio(per['mean_low'])} to {ratio(per['mean_high'])}",
+                    "num",
+                ),
             ]
         )
     return rows
 
 
-def _during_the_year(results, money) -> list[str]:
+def _during_the_year(results, cmp: pd.DataFrame, money, currency: str) -> list[str]:
     """The section on workforce, behaviour and programmes, when any scenario has them."""
     present = [k for k in DYNAMICS_METRICS if any(k in r.trials.columns for r in results)]
     if not present:
         return []
     names = [r.scenario.name for r in results]
-    rows = _dynamics_rows(results, present, money)
+    rows = _dynamics_rows(results, present, cmp, currency)
     out = [
         "<section><h2>During the year: people, behaviour, programmes</h2>",
-        _table(["Mean per simulated year", *names], rows, classes=["num"] * len(names)),
-        '<p class="note">"off": the scenario does not model it. Full-year reps are the reps '
+        _html_table(["Mean per simulated year", *names], rows),
+        '<p class="note">Under each mean: its 95% interval (Monte Carlo error only). "off": '
+        "the scenario does not model it. Full-year reps are the reps "
         "who kept their seat all year (attainment statistics are usually quoted for them). "
         "Bookings pulled in from next year raise this year's bookings at next year's expense; "
         "bookings pushed into next year lower them.</p>",
@@ -459,24 +502,112 @@ def _during_the_year(results, money) -> list[str]:
     if ret_rows:
         out += [
             "<h3>Return of the programmes</h3>",
-            _table(
+            _html_table(
                 [
                     "Scenario",
-                    "Extra bookings (± 2 s.e.)",
+                    "Extra bookings",
                     "Extra incentive",
                     "Programme cost",
-                    "Bookings per extra dollar (± 2 s.e.)",
+                    "Bookings per extra dollar",
                 ],
                 ret_rows,
-                classes=["num"] * 4,
             ),
             '<p class="note">Paired differences on common random numbers: each simulated year '
             "with the programme against the same year of the same scenario without it (a "
             "scenario whose counterpart without programmes is not in the report is left "
-            "out).</p>",
+            "out). Under each figure: its 95% interval (Monte Carlo error only; the programme "
+            "cost is known).</p>",
         ]
     out.append("</section>")
     return out
+
+
+#: The statistics of the table of every figure: (column of compare, its name in a row).
+_STATS = (("mean", "Mean"), ("p10", "P10"), ("p50", "P50 (median)"), ("p90", "P90"))
+
+
+def _every_figure_rows(
+    results, cmp: pd.DataFrame, table: pd.DataFrame, currency: str
+) -> list[list]:
+    """One row per metric and statistic: each scenario's figure and its difference
+    against the baseline, each with its interval."""
+    t = cmp.set_index(["scenario", "metric"])
+    names = [r.scenario.name for r in results]
+    sales = dict(zip(table["scenario"], table["same_sales"], strict=False))
+    metrics = {**METRICS, **{k: v for k, v in DYNAMICS_METRICS.items() if (names[0], k) in t.index}}
+    rows: list[list] = []
+    for metric, (label, unit) in metrics.items():
+        rows.append([label])  # the metric heads its mean and percentiles
+        for col, stat in _STATS:
+            if unit == "prob" and col != "mean":
+                continue  # a probability has no percentiles
+            diff = "diff_vs_baseline" if col == "mean" else f"diff_{col}"
+            ends = ("diff_low", "diff_high") if col == "mean" else (f"{diff}_low", f"{diff}_high")
+            found = [t.loc[(n, metric)] if (n, metric) in t.index else None for n in names]
+            places = row_decimals(
+                [(f[f"{col}_low"], f[f"{col}_high"]) for f in found if f is not None]
+            )
+            dplaces = row_decimals(
+                [(f[ends[0]], f[ends[1]]) for f in found[1:] if f is not None], cap=3
+            )
+            cells = []
+            for f in found:
+                if f is None:
+                    cells.append(_cell("off"))
+                    continue
+                cells.append(
+                    _cell(
+                        _number(f[col], unit, metric, currency, places),
+                        _span(f[f"{col}_low"], f[f"{col}_high"], unit, metric, currency, places),
+                        "num",
+                    )
+                )
+            for n, f in zip(names[1:], found[1:], strict=True):
+                if f is None or not np.isfinite(f[diff]):
+                    cells.append(_cell("n/a", "not in both scenarios", "num diff"))
+                elif f[ends[0]] == 0 and f[ends[1]] == 0 and f[diff] == 0:
+                    why = "same simulated sales" if sales.get(n) else "by chance: sales differ"
+                    cells.append(_cell("no change" if sales.get(n) else "+0", why, "num diff"))
+                else:
+                    cells.append(
+                        _diff_cell(
+                            {
+                                "identical": False,
+                                "same_sales": False,
+                                "diff": f[diff],
+                                "diff_low": f[ends[0]],
+                                "diff_high": f[ends[1]],
+                                "real": bool(f[ends[0]] > 0 or f[ends[1]] < 0),
+                            },
+                            unit,
+                            currency,
+                            dplaces,
+                            metric,
+                        )
+                    )
+            rows.append(["Share of simulated years" if unit == "prob" else stat, *cells])
+    return rows
+
+
+def _every_figure_section(
+    results, table: pd.DataFrame, cmp: pd.DataFrame, currency: str
+) -> list[str]:
+    """Every figure of every scenario, percentiles included, with its interval."""
+    names = [r.scenario.name for r in results]
+    header = ["Figure", *names, *[f"{n} vs {names[0]}" for n in names[1:]]]
+    return [
+        "<section><h2>Every figure with its interval</h2>",
+        _html_table(header, _every_figure_rows(results, cmp, table, currency)),
+        '<p class="note">Under each figure: its 95% interval, the Monte Carlo error of the '
+        "simulation only (how far the figure could move with more simulated years), not the "
+        "uncertainty of the model's assumptions. Means: plus or minus 1.96 standard errors; "
+        "probabilities: Wilson's interval; percentiles: the order statistics that bracket "
+        "them. Differences: of means, from the paired differences when the scenarios share "
+        "their random numbers (Newcombe's interval for a probability); of percentiles, a "
+        "bootstrap of the simulated years, resampled together when paired. All of them are "
+        "in summary.csv.</p>",
+        "</section>",
+    ]
 
 
 def _notes_list(notes: str | Sequence[str] | None) -> list[str]:
@@ -523,38 +654,55 @@ def _distinct_plans(results) -> list:
 
 
 def _accrual_section(results, money) -> list[str]:
-    """Incentive accrued per quarter: a table (mean, P10 to P90, share) and a bar chart."""
+    """Incentive accrued per quarter: a table (mean, P10 to P90, share, with the
+    intervals) and a bar chart."""
     import spm_sim.viz as plots
 
     accrual = quarterly_accrual(results)  # spm_sim.metrics
     names = [r.scenario.name for r in results]
     n_scen = len(names)
-    acc_header = ["Quarter"] + [f"{n}: mean (P10 to P90)" for n in names]
+    acc_header = ["Quarter"] + [f"{n}: mean (P10 to P90), share of the year" for n in names]
     quarters = list(dict.fromkeys(accrual["quarter"]))
-    acc_rows = []
+    acc_rows: list[list] = []
     for i, quarter in enumerate(quarters):
-        row = [quarter]
+        row: list = [quarter]
         for k in range(n_scen):
             part = accrual.iloc[k * len(quarters) + i]
+            ends = [
+                f"{name} {_money_span(part[f'{c}_low'], part[f'{c}_high'], money)}"
+                for c, name in (("mean", "mean"), ("p10", "P10"), ("p90", "P90"))
+            ]
             row.append(
-                f"{money(part['mean'])} ({money(part['p10'])} to {money(part['p90'])}), "
-                f"{format_pct(part['share_of_year'], decimals=0)}"
+                _cell(
+                    f"{money(part['mean'])} ({money(part['p10'])} to {money(part['p90'])}), "
+                    f"{format_pct(part['share_of_year'], decimals=0)}",
+                    "; ".join(ends),
+                    "num",
+                )
             )
         acc_rows.append(row)
     return [
         "<section><h2>Incentive accrual by quarter</h2>",
-        _table(acc_header, acc_rows, classes=[""] + ["num"] * n_scen),
+        _html_table(acc_header, acc_rows),
         '<p class="note">Incentive paid in each quarter (settled cumulatively year to date, so '
         "accelerators above quota are paid when reps pass quota, mostly late in the year); the "
-        "last "
-        "figure is the quarter's share of the year's expected incentive.</p>",
+        "last figure is the quarter's share of the year's expected incentive. Under each: the "
+        "95% intervals of the mean, P10 and P90 (Monte Carlo error only).</p>",
         _figure(
             plots.fig_to_base64_png(plots.quarterly_accrual_chart(accrual)),
-            "Bar chart of expected incentive accrued per quarter and scenario",
-            "Expected (mean) incentive accrued per quarter.",
+            "Bar chart of expected incentive accrued per quarter and scenario, with the "
+            "interval of each mean",
+            "Expected (mean) incentive accrued per quarter; the line on each bar is its 95% "
+            "interval.",
         ),
         "</section>",
     ]
+
+
+def _money_span(low: float, high: float, money) -> str:
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "n/a"
+    return f"{money(low)} to {money(high)}"
 
 
 def _cell(main: str, sub: str = "", cls: str = "") -> str:
@@ -565,13 +713,20 @@ def _cell(main: str, sub: str = "", cls: str = "") -> str:
 
 
 def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "") -> str:
-    """A table of ready cells: each row is its header text and the ``<td>`` cells."""
+    """A table of ready cells: each row is its header text and the ``<td>`` cells; a row
+    of its header text alone heads a group of rows across the whole table."""
     out = ['<div class="wide"><table>']
     if caption:
         out.append(f"<caption>{_e(caption)}</caption>")
     out.append("<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr></thead>")
     out.append("<tbody>")
     for label, *cells in rows:
+        if not cells:
+            out.append(
+                f'<tr class="group"><th scope="rowgroup" colspan="{len(header)}">'
+                f"{_e(label)}</th></tr>"
+            )
+            continue
         out.append(f'<tr><th scope="row">{_e(label)}</th>{"".join(cells)}</tr>')
     out.append("</tbody></table></div>")
     return "".join(out)
@@ -672,21 +827,36 @@ def _last_year_header(last) -> str:
     return f"{last.year} deals under the baseline plan (replayed)"
 
 
-def _diff_cell(row: pd.Series, unit: str, currency: str, decimals: int) -> str:
+def _signed(x: float, metric: str) -> str:
+    """A difference of a count (or of the effort ratio), signed."""
+    return f"{x:+.3f}" if metric == "mean_effort" else f"{x:+,.1f}"
+
+
+def _diff_cell(
+    row: Mapping[str, Any], unit: str, currency: str, decimals: int, metric: str = ""
+) -> str:
     """A difference against the baseline with its interval and verdict."""
     if row["identical"] and row["same_sales"]:
         return _cell("no change", "same simulated sales", "num diff")
-    main = fmt_diff(
-        row["diff"], row["diff_low"], row["diff_high"], unit, currency, decimals=decimals
-    )
+    if unit == "count" or metric == "mean_effort":
+        main = _signed(row["diff"], metric)
+        span = (
+            f"{_signed(row['diff_low'], metric)} to {_signed(row['diff_high'], metric)}"
+            if np.isfinite(row["diff_low"]) and np.isfinite(row["diff_high"])
+            else "n/a"
+        )
+    else:
+        main = fmt_diff(
+            row["diff"], row["diff_low"], row["diff_high"], unit, currency, decimals=decimals
+        )
+        span = fmt_range(
+            row["diff_low"], row["diff_high"], unit, currency, diff=True, decimals=decimals
+        )
     if row["identical"]:
         return _cell(
             main, "the same in every simulated year, by chance: sales differ", "num diff noise"
         )
     verdict = "real" if row["real"] else "within noise"
-    span = fmt_range(
-        row["diff_low"], row["diff_high"], unit, currency, diff=True, decimals=decimals
-    )
     return _cell(main, f"{span}: {verdict}", "num diff " + ("real" if row["real"] else "noise"))
 
 
@@ -718,7 +888,10 @@ def _headline_section(results, table: pd.DataFrame, last, currency: str) -> list
     parts = [
         "<section><h2>Headline figures</h2>",
         _html_table(header, rows),
-        '<p class="note">Under each figure: its 95% interval.</p>',
+        '<p class="note">Under each figure: its 95% interval, the Monte Carlo error of the '
+        "simulation only (how far the figure could move with more simulated years), not the "
+        "uncertainty of the model's assumptions. Every other figure, with its interval, is in "
+        "the details.</p>",
         f'<p class="note"><b>{_e(_last_year_header(last))}.</b> {_e(last.basis)}</p>',
         '<p class="note">P10/P50/P90: 1 simulated year in 10 costs less than P10, 1 in 10 more '
         "than P90; the reserve is what to hold above the median budget for a 1-in-10 year. "
@@ -738,9 +911,9 @@ def _headline_section(results, table: pd.DataFrame, last, currency: str) -> list
         parts += [
             "<h3>Differences against the baseline</h3>",
             _html_table(dheader, drows),
-            '<p class="note">Under each difference: its 95% interval, and "real" when the '
-            'interval excludes zero. "No change": the two scenarios simulated the same sales '
-            "and the figure is the same in every simulated year.</p>",
+            '<p class="note">Under each difference: its 95% interval (Monte Carlo error only), '
+            'and "real" when the interval excludes zero. "No change": the two scenarios '
+            "simulated the same sales and the figure is the same in every simulated year.</p>",
         ]
     parts.append("</section>")
     return parts
@@ -758,7 +931,8 @@ def _cost_section(results) -> list[str]:
             "labelled in money",
             "One panel per scenario: how often each annual incentive cost came up in the "
             "simulated years. 8 years in 10 fall between P10 and P90; P50 (black) is the "
-            "typical year.",
+            "typical year. The light band around each line is its 95% interval (Monte Carlo "
+            "error only).",
         ),
         "</section>",
     ]
@@ -1000,7 +1174,9 @@ def write_report(
     def money(x: float) -> str:
         return format_money(x, currency=cur)
 
-    table = headline_figures(results)
+    figures = headline_figures(results)
+    cmp = bare(figures.attrs["compare"])
+    table = bare(figures)
     last = last_year(results[0], book)
     parts = [
         *_page_head(results, title, [*_notes_list(notes), *renamed]),
@@ -1009,7 +1185,8 @@ def write_report(
         *_headline_section(results, table, last, cur),
         *_cost_section(results),
         '<div class="details"><h2>Details</h2>',
-        *_during_the_year(results, money),
+        *_every_figure_section(results, table, cmp, cur),
+        *_during_the_year(results, cmp, money, cur),
         *_attainment_and_plans(results),
         *_accrual_section(results, money),
         *_assumptions_section(results),

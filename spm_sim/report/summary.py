@@ -661,7 +661,8 @@ def _cost_sentence(name: str, bname: str, cost: pd.Series, p90: pd.Series, curre
     if p90["identical"]:
         text += "; in a bad year (P90), the same."
     elif p90["real"]:
-        text += f"; in a bad year (P90), {_more_less(p90['diff'], currency)}."
+        bad = fmt_range(p90["diff_low"], p90["diff_high"], "$", currency, diff=True)
+        text += f"; in a bad year (P90), {_more_less(p90['diff'], currency)} (95% interval {bad})."
     else:
         text += "; in a bad year (P90) the difference is within noise."
     return text

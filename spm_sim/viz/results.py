@@ -28,6 +28,7 @@ from matplotlib.ticker import FuncFormatter
 
 from spm_sim._format import format_money
 from spm_sim.comp import Plan, payout_curve
+from spm_sim.metrics import percentile_interval
 
 from .style import SpmFigure, figure_style, palette, pct_axis, safe_label
 
@@ -186,7 +187,8 @@ _MARK_LABELS: dict[str, tuple[tuple[float, float], str]] = {
 
 
 def _percentile_marks(ax: Axes, values: np.ndarray, color, currency: str) -> None:
-    """P10, P50 and P90 of ``values`` as vertical lines labelled in money above the data.
+    """P10, P50 and P90 of ``values`` as vertical lines labelled in money above the data,
+    each on a light band: its 95% interval (order statistics; Monte Carlo error only).
 
     The labels never overlap, however close the percentiles are (see
     ``_MARK_LABELS``): a narrow distribution keeps three readable labels.
@@ -196,7 +198,11 @@ def _percentile_marks(ax: Axes, values: np.ndarray, color, currency: str) -> Non
         return
     marks = np.percentile(v, [10, 50, 90])
     for k, (x, name) in enumerate(zip(marks, ("P10", "P50", "P90"), strict=True)):
-        ax.axvline(x, color="black" if name == "P50" else color, linewidth=1.8 if k == 1 else 1.1)
+        line = "black" if name == "P50" else color
+        _est, low, high = percentile_interval(v, (0.1, 0.5, 0.9)[k])
+        if np.isfinite(low) and np.isfinite(high) and high > low:
+            ax.axvspan(low, high, color=line, alpha=0.16, linewidth=0, zorder=0.5)
+        ax.axvline(x, color=line, linewidth=1.8 if k == 1 else 1.1)
         offset, align = _MARK_LABELS[name]
         ax.annotate(
             safe_label(f"{name} {format_money(float(x), currency=currency)}"),
@@ -226,8 +232,10 @@ def cost_distribution(results: Sequence) -> Figure:
         One row per scenario on a shared money axis: the histogram of the incentive
         paid in each simulated year, with P10, P50 (black, bold) and P90 marked and
         labelled in money above the panel (P10 to the left of its line, P90 to the
-        right of its own, P50 a line higher: they never overlap), the scenario's
-        name at its left and, in the
+        right of its own, P50 a line higher: they never overlap), each on a light
+        band that is its 95% interval (order statistics: the Monte Carlo error of
+        the percentile, narrow with many trials), the scenario's name at its left
+        and, in the
         other panels, the baseline's P50 as a dashed grey line to compare against.
         No legend: every mark is labelled where it is drawn.
 
@@ -449,8 +457,9 @@ def quarterly_accrual_chart(accrual: pd.DataFrame, *, currency: str | None = Non
     ----------
     accrual : DataFrame
         Long frame with columns ``scenario``, ``quarter`` and ``mean`` (money), as
-        returned by :func:`spm_sim.metrics.quarterly_accrual`. Scenarios keep the
-        order in which they first appear.
+        returned by :func:`spm_sim.metrics.quarterly_accrual`, and optionally
+        ``mean_low`` and ``mean_high``: the mean's interval, drawn as a line on its
+        bar. Scenarios keep the order in which they first appear.
     currency : str, optional
         ISO 4217 code of the money on the axis and the bars' labels; default
         ``accrual.attrs["currency"]`` (set by :func:`~spm_sim.metrics.quarterly_accrual`),
@@ -481,12 +490,19 @@ def quarterly_accrual_chart(accrual: pd.DataFrame, *, currency: str | None = Non
         ax = fig.subplots()
         for k, (name, color) in enumerate(zip(scenarios, colors, strict=True)):
             part = accrual[accrual["scenario"] == name].set_index("quarter").reindex(quarters)
+            mean = part["mean"].to_numpy(float)
+            err = None
+            if {"mean_low", "mean_high"} <= set(part.columns):
+                low, high = part["mean_low"].to_numpy(float), part["mean_high"].to_numpy(float)
+                err = np.nan_to_num(np.stack([mean - low, high - mean]).clip(min=0))
             bars = ax.bar(
                 x + (k - (len(scenarios) - 1) / 2) * width,
-                part["mean"].to_numpy(float),
+                mean,
                 width=width * 0.95,
                 color=color,
                 label=safe_label(name),
+                yerr=err,
+                error_kw={"ecolor": "black", "elinewidth": 0.9, "capsize": 2},
             )
             ax.bar_label(
                 bars,

@@ -200,6 +200,7 @@ class Workbench:
         self._role_note = ""  # a plan for a role the book lacks: tried on its reps
         self._book_name = ""
         self._panel = FigurePanel()  # draws a figure again only when its data changed
+        self._reps_text: dict[str, Any] = {}  # the per-rep table's columns as last written
         self._build(scenario, n_trials)
         self._load_inputs()
 
@@ -543,7 +544,7 @@ class Workbench:
             + run.table.rename_axis(None).to_html(classes="spm-headline")
             + "</div>"
         )
-        self.reps_box.value = no_maths(reps_table(run.result))
+        self.reps_box.value = no_maths(reps_table(run.result, cache=self._reps_text))
         self._ran = self.lever_values()
         drawn = time.perf_counter()
         if self.figures:

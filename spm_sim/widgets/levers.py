@@ -466,7 +466,11 @@ def run_design(
     if base is None:
         base = draws.pay(baseline_as_run(baseline, levers.behaviour))
     result = draws.pay(design)
-    run = DesignRun(design, result, base, headline([base, result]), compare([base, result]))
+    table = headline([base, result])
+    numbers = table.attrs.get("compare")  # the comparison the headline was read from
+    if numbers is None:
+        numbers = compare([base, result])
+    run = DesignRun(design, result, base, table, numbers)
     cache[levers.behaviour] = base
     return run
 

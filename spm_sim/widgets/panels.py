@@ -2,7 +2,8 @@
 
 Pure functions from results to HTML strings (the workbench marks those with money
 in them for JupyterLab with :func:`spm_sim._format.no_maths`): :func:`headline_cards`
-(the design's four headline figures with their intervals), :func:`reps_table`,
+(the design's four headline figures with their intervals), :func:`reps_table`
+(through :func:`html_table`),
 :func:`message_box` and :func:`download_link`; :func:`csv_tables` gives the tables
 behind the figures as CSV files. :class:`FigurePanel` draws the cost
 and attainment figures and draws a figure again only when the data it shows changed.
@@ -38,6 +39,7 @@ __all__ = [
     "diff_text",
     "figure_key",
     "headline_cards",
+    "html_table",
     "message_box",
     "reps_table",
 ]
@@ -199,8 +201,31 @@ def headline_cards(
     return f"{head}<div style='display:flex;flex-wrap:wrap'>{items}</div>"
 
 
-def reps_table(result: SimulationResult) -> str:
+#: the per-rep table's columns and headings, and how each is written
+_REP_COLUMNS = {
+    "rep_id": ("Rep", None),
+    "region": ("Region", None),
+    "annual_quota": ("Annual quota", "money"),
+    "expected_bookings": ("Expected bookings", "money"),
+    "expected_attainment": ("Expected attainment", "pct"),
+    "p_at_quota": ("Chance of quota", "pct"),
+    "target_incentive": ("Target incentive", "money"),
+    "expected_incentive": ("Expected incentive", "money"),
+    "incentive_p90": ("Incentive, P90", "money"),
+}
+
+
+def reps_table(result: SimulationResult, *, cache: dict[str, Any] | None = None) -> str:
     """The per-rep summary of ``result`` (:func:`spm_sim.metrics.rep_summary`), HTML.
+
+    Parameters
+    ----------
+    result : SimulationResult
+    cache : dict, optional
+        Keeps each column's text with the numbers it was written from, so that a
+        column whose numbers did not change (the quotas and target incentives when a
+        plan lever moved, the expected bookings always) is not written again. One
+        entry per column: it does not grow.
 
     Examples
     --------
@@ -211,33 +236,53 @@ def reps_table(result: SimulationResult) -> str:
     """
     cur = result.scenario.plan.currency
     reps = rep_summary(result)
-    money = [
-        "annual_quota",
-        "expected_bookings",
-        "target_incentive",
-        "expected_incentive",
-        "incentive_p90",
-    ]
-    shown = reps.copy()
-    for col in money:
-        shown[col] = [format_money(x, currency=cur) for x in reps[col]]
-    for col in ("expected_attainment", "p_at_quota"):
-        shown[col] = [format_pct(x, decimals=0) for x in reps[col]]
-    shown.columns = [
-        "Rep",
-        "Region",
-        "Annual quota",
-        "Expected bookings",
-        "Expected attainment",
-        "Chance of quota",
-        "Target incentive",
-        "Expected incentive",
-        "Incentive, P90",
-    ][: len(shown.columns)]
+    reps.attrs.clear()  # its provenance (the whole spec) would be copied with every column
+    cache = {} if cache is None else cache
+    shown = {}
+    for col, (heading, kind) in _REP_COLUMNS.items():
+        values = reps[col].to_numpy()
+        if kind is None:
+            shown[heading] = values
+            continue
+        key = (cur, kind, values.tobytes())
+        seen = cache.get(col)
+        if seen is None or seen[0] != key:
+            if kind == "money":
+                text = [format_money(x, currency=cur) for x in values]
+            else:
+                text = [format_pct(x, decimals=0) for x in values]
+            seen = cache[col] = (key, text)
+        shown[heading] = seen[1]
     return (
         "<div style='max-height:360px;overflow:auto'>"
-        + shown.to_html(index=False, classes="spm-reps")
+        + html_table(pd.DataFrame(shown), classes="spm-reps")
         + "</div>"
+    )
+
+
+def html_table(frame: pd.DataFrame, *, classes: str = "") -> str:
+    """``frame`` as an HTML table of escaped text, without its index: what
+    ``frame.to_html(index=False, classes=...)`` shows, written directly (many times
+    faster for the hundreds of rows a per-rep table has).
+
+    Examples
+    --------
+    >>> table = html_table(pd.DataFrame({"rep": ["R1", "<R2>"]}), classes="x")
+    >>> table.startswith('<table border="1" class="dataframe x"><thead>')
+    True
+    >>> "<tr><td>&lt;R2&gt;</td></tr>" in table, "<th>rep</th>" in table
+    (True, True)
+    """
+    escape = html.escape
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False, name=None)
+    )
+    cls = f"dataframe {classes}".strip()
+    return (
+        f'<table border="1" class="{escape(cls)}"><thead><tr style="text-align: right;">'
+        f"{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 
@@ -322,20 +367,21 @@ class FigurePanel:
         import matplotlib.pyplot as plt
 
         pair = [_named(base, "Baseline"), _named(result, "Design")]
+        # both columns at once: each read of a column copies the frame's provenance
+        shown = [_trial_columns(r, ["incentive_cost", "company_attainment"]) for r in pair]
         parts = []
         for name, make, alt, data in (
             (
                 "cost",
                 cost_distribution,
                 "Incentive cost per simulated year, baseline and design",
-                [r.trials["incentive_cost"].to_numpy(float) for r in pair],
+                [cols[:, 0] for cols in shown],
             ),
             (
                 "attainment",
                 attainment_histogram,
                 "Company and rep attainment, baseline and design",
-                [r.trials["company_attainment"].to_numpy(float) for r in pair]
-                + [r.rep_attainment for r in pair],
+                [cols[:, 1] for cols in shown] + [r.rep_attainment for r in pair],
             ),
         ):
             key = figure_key(pair, data)
@@ -357,10 +403,23 @@ class FigurePanel:
         return "<div>" + "".join(parts) + "</div>"
 
 
+def _trial_columns(result: SimulationResult, columns: list[str]) -> np.ndarray:
+    """Columns of ``result.trials`` as one float array (trials, columns), read at once."""
+    return result.trials[columns].to_numpy(dtype=float)
+
+
 def _named(result: SimulationResult, name: str) -> SimulationResult:
-    """``result`` under a short, fixed name for the figures (the data unchanged)."""
+    """``result`` under a short, fixed name for the figures (the data unchanged).
+
+    The per-trial table and attainments already worked out for ``result`` are handed
+    on (the figures read their numbers, never their provenance), not computed again.
+    """
     scenario = result.scenario.model_copy(update={"name": name})
-    return dataclasses.replace(result, scenario=scenario)
+    named = dataclasses.replace(result, scenario=scenario)
+    for cached in ("trials", "rep_attainment"):  # functools.cached_property values
+        if cached in result.__dict__:
+            named.__dict__[cached] = result.__dict__[cached]
+    return named
 
 
 # ---------------------------------------------------------------- failures on a page
