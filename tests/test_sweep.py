@@ -307,3 +307,22 @@ def test_the_quota_setting_views_run_on_dask_with_the_same_numbers(base, book, d
         assert judged.diagnostics[name].value("share_at_quota") == (
             local.diagnostics[name].value("share_at_quota")
         )
+
+
+def test_company_view_on_drawn_sales_equals_simulating_each_setting():
+    """Settings paid on sales drawn once give the table simulating each one gives."""
+    from spm_sim.quota import QuotaSettings
+    from spm_sim.simulate import draw_sales
+    from spm_sim.sweep import company_view
+
+    s = sample_scenario("baseline")
+    settings = {
+        "flat": QuotaSettings(growth=0.08),
+        "10% over": QuotaSettings(growth=0.08, over_assignment=0.10),
+    }
+    plain = company_view(s, settings, trials=60, rng=s.seed)
+    drawn = draw_sales(s, 60, rng=s.seed)
+    fast = company_view(s, settings, trials=60, rng=s.seed, draws=drawn)
+    pd.testing.assert_frame_equal(plain, fast)
+    other = company_view(s, settings, trials=40, rng=s.seed, draws=drawn)  # other trials
+    assert (other["incentive_cost"] > 0).all() and len(other) == 2

@@ -30,7 +30,7 @@ from spm_sim.quota import (
     rep_run_rates,
 )
 from spm_sim.random import RngLike, seed_sequence
-from spm_sim.simulate import Prepared, prepare, simulate
+from spm_sim.simulate import Prepared, SalesDraws, prepare, simulate
 
 if TYPE_CHECKING:
     from spm_sim.book import Book
@@ -92,6 +92,7 @@ def company_view(
     executor: ExecutorLike = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    draws: SalesDraws | None = None,
 ) -> pd.DataFrame:
     """Simulate one scenario under several quota settings, with the same draws.
 
@@ -119,6 +120,12 @@ def company_view(
         Processes of a local pool or workers of a local Dask cluster.
     scheduler : str, optional
         Address of a running Dask scheduler (implies ``executor="dask"``).
+    draws : SalesDraws, optional
+        The scenario's sales already drawn for ``trials`` trials on the same ``rng``
+        and book (:func:`~spm_sim.simulate.draw_sales`): each setting is paid on them
+        (bit for bit what :func:`~spm_sim.simulate.simulate` gives, and much faster).
+        A setting the draws do not fit (other planned hires) or another number of
+        trials is simulated as usual.
 
     Returns
     -------
@@ -165,9 +172,11 @@ def company_view(
     with executor_for(executor, workers=workers, scheduler=scheduler) as ex:
         for name, quota in settings.items():
             sc = _with_setting(func, scenario, name, quota)
-            results.append(
-                (name, sc, simulate(sc, n, rng=root, book=book, progress=progress, executor=ex))
-            )
+            if draws is not None and draws.n_trials == n and draws.mismatch(sc) is None:
+                result = draws.pay(sc)
+            else:
+                result = simulate(sc, n, rng=root, book=book, progress=progress, executor=ex)
+            results.append((name, sc, result))
     for name, sc, result in results:
         if first is None:
             first = result

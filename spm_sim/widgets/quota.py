@@ -31,6 +31,7 @@ from spm_sim.errors import SpecError, SpmSimError
 from spm_sim.metrics import check_figures
 from spm_sim.quota import QuotaDiagnostics, Quotas, QuotaSettings
 from spm_sim.scenario import Scenario, sample_scenario
+from spm_sim.simulate import SalesDraws, draw_sales
 from spm_sim.sweep import company_view, quota_diagnostics_by_setting
 from spm_sim.viz.quota import attainment_comparison_figure, quota_fit_figure
 from spm_sim.viz.results import fig_to_base64_png
@@ -385,6 +386,7 @@ class QuotaDesigner:
         self.draw = draw
         # loaded once; every compare reuses it
         self.book = book if book is not None else load_book_ref(self.scenario.book)
+        self._draws: SalesDraws | None = None  # the scenario's sales, drawn at the first run
         q = self.scenario.quota
         self.sliders = _quota_sliders(q)
         self.methods = _method_boxes(q)
@@ -483,7 +485,12 @@ class QuotaDesigner:
         run: dict[str, Any] = {"trials": self.trials, "rng": self.scenario.seed, "book": self.book}
         try:
             settings = self.settings()
-            view = company_view(self.scenario, settings, **run)
+            if self._draws is None or self._draws.n_trials != self.trials:
+                # the sales do not depend on the quotas: drawn once, paid per setting
+                self._draws = draw_sales(
+                    self.scenario, self.trials, rng=self.scenario.seed, book=self.book
+                )
+            view = company_view(self.scenario, settings, draws=self._draws, **run)
             # the quotas the simulation used, judged on its draws
             judged = quota_diagnostics_by_setting(self.scenario, settings, **run)
         except (SpmSimError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
