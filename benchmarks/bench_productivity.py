@@ -6,11 +6,12 @@ Rows, all in one run on the same synthetic model, through ``simulate.draw_block`
 (what ``simulate`` runs per chunk, without paying the plan):
 
 * ``deals, exogenous``: one Poisson count per rep-month and one lognormal per deal
-  (about 360 million deals at full size), each trial on its own stream: the engine
-  of the default ``engine: deals``, the peer the others are compared with;
-* ``summed, exogenous``: ``engine: summed``, each rep-month's sum drawn at once
-  (a zero/non-zero uniform and one lognormal with the compound sum's mean and
-  variance);
+  (about 360 million deals at full size), each block of 25 trials drawn in one
+  batch from its own stream: the engine of ``engine: deals``, the peer the others
+  are compared with;
+* ``summed, exogenous``: ``engine: summed``, each rep-month's total drawn at once
+  from three numbers (its largest deal exactly, the others by their zero mass, mean
+  and variance);
 * ``summed + workforce + behaviour``: the same draws, then the month loop with
   attrition (25% a year, x2 behind pace), vacancies, backfill and ramp, and the
   behavioural response to the baseline plan (effort from the marginal pay at the
@@ -18,11 +19,11 @@ Rows, all in one run on the same synthetic model, through ``simulate.draw_block`
   at most 5 s on this 2-core machine.
 
 Each is run serially and over a local pool of 2 processes (same numbers bit for bit:
-one stream per trial). The model is synthetic (no book has 1,000 reps): 1,000 reps
-with deal rates around 3 a month (Gamma posterior, shape 60), log deal sizes around
-log(20,000) with sigma 0.8, the sample's seasonality, no ramp; quotas are each rep's
-expected bookings, the plan is ``data/plans/baseline.yaml``. ``--quick``: 1,000
-trials.
+a trial's numbers depend on the seed and its index only). The model is synthetic
+(no book has 1,000 reps): 1,000 reps with deal rates around 3 a month (Gamma
+posterior, shape 60), log deal sizes around log(20,000) with sigma 0.8, the
+sample's seasonality, no ramp; quotas are each rep's expected bookings, the plan is
+``data/plans/baseline.yaml``. ``--quick``: 1,000 trials.
 
 Memory: ``peak_mb`` is ``ru_maxrss`` of this process at the end (the pool's workers
 are separate processes); trials run in blocks of 250 and only annual bookings per

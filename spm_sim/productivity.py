@@ -9,14 +9,19 @@
   :class:`TimeAllocation`, :class:`Behaviour` (effort and deal timing in response to
   the plan), :class:`Coaching`, :class:`ContestResponse`, :class:`Programmes`.
 * The month loop the engine runs those through: :func:`build_kernel` and
-  :func:`run_kernel_by_month` over ``(trials, reps)`` arrays; :func:`draw_summed`
-  draws a rep-month's deals as one sum.
+  :func:`run_kernel_by_month` over ``(trials, reps)`` arrays.
+* The two engines that draw a year of sales: every deal (:func:`draw_deals`,
+  :func:`draw_deals_batch`) or each rep-month as one total, its largest deal exact
+  (:func:`draw_summed`, :func:`draw_summed_batch`, :func:`summed_months`);
+  :func:`choose_engine` is ``engine: auto``'s rule; :func:`draw_trials` draws trials
+  ``start..stop-1`` of a run as ``simulate`` does (blocks of trials, each from its
+  own stream).
 * What simulated deals are: :func:`fit_deal_mix` and :func:`draw_measures` (product
   lines, new logos and MBO scores for plans with measures).
 
 ``docs/model.md`` sections 3 and 7 give the equations. The workings live in
-``spm_sim/_productivity/``: ``model``, ``dynamics`` (the specs), ``kernel`` (the
-month loop), ``deal_mix``.
+``spm_sim/_productivity/``: ``model``, ``engines`` (the summed engine and the rule),
+``dynamics`` (the specs), ``kernel`` (the month loop), ``deal_mix``.
 
 Examples
 --------
@@ -47,11 +52,20 @@ from ._productivity.dynamics import (
     book_attrition,
     monthly_hazard,
 )
+from ._productivity.engines import (
+    AUTO_DEALS,
+    AUTO_SIGMA,
+    ENGINES,
+    choose_engine,
+    draw_summed,
+    draw_summed_batch,
+    draw_trials,
+    summed_months,
+)
 from ._productivity.kernel import (
     STATS,
     Kernel,
     build_kernel,
-    draw_summed,
     run_kernel,
     run_kernel_by_month,
     to_month_major,
@@ -64,6 +78,7 @@ from ._productivity.model import (
     add_planned_hires,
     draw_bookings,
     draw_deals,
+    draw_deals_batch,
     exposure_months,
     fit_productivity,
     history_end,
@@ -100,6 +115,14 @@ __all__ = [
     "to_trial_major",
     "workforce_clocks",
     "draw_summed",
+    "draw_deals_batch",
+    "draw_summed_batch",
+    "summed_months",
+    "choose_engine",
+    "draw_trials",
+    "ENGINES",
+    "AUTO_SIGMA",
+    "AUTO_DEALS",
     "DealMix",
     "PRIOR_DEALS",
     "fit_deal_mix",

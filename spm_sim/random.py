@@ -8,15 +8,17 @@ key. A stream is indexed by what it is drawn for (the trial, the capacity
 replication, the stage), never by the worker or the chunk, so the same seed gives
 the same numbers whatever the chunking or the number of processes.
 
-The streams (``t`` a trial, ``r`` a capacity replication, ``k`` a stage; the other
-words are fixed; ``docs/model.md`` section 4.1 gives the same table):
+The streams (``t`` a trial, ``b`` a block of :data:`TRIAL_BLOCK` trials, ``r`` a
+capacity replication, ``k`` a stage; the other words are fixed; ``docs/model.md``
+section 4.1 gives the same table):
 
 ==================  ===========================  ========================================
 name                spawn key under the root     what draws from it
 ==================  ===========================  ========================================
-trial               ``(t,)``                     trial ``t``'s sales
+trial               ``(t,)``                     trial ``t``'s sales (forecast, back-test)
+sales               ``(0x80000006, b)``          the sales of block ``b``'s trials (simulate)
+sales_hires         ``(0x80000006, b, 2)``       block ``b``'s planned hires (simulate)
 workforce           ``(t, 1)``                   trial ``t``'s seat clocks
-hires               ``(t, 2)``                   trial ``t``'s planned hires
 pipeline            ``(t, 3)``                   trial ``t``'s open pipeline in a forecast
 calibration         ``(0x80000001, t)``          calibrated quotas' simulated year ``t``
 reference_effort    ``(0x80000002,)``            the behaviour's reference plan
@@ -28,6 +30,12 @@ map_points          ``(0x80000005,)``            the units a territory map draws
 
 The fixed first words are ``2**31 + n`` and every index is below ``2**31``, so no two
 streams share a spawn key: a run-level stream never coincides with a trial's.
+
+:func:`spm_sim.simulate.simulate` draws the sales of trials ``bT .. bT + T - 1``
+(``T`` = :data:`TRIAL_BLOCK`) from block ``b``'s stream in one batch: trial ``t`` is
+always the same position of the same block, so its numbers still depend on the seed
+and ``t`` only, whatever the chunks (a chunk that starts or ends inside a block draws
+the whole block and keeps its own trials).
 
 Examples
 --------
@@ -56,8 +64,11 @@ __all__ = [
     "stream",
     "stream_rng",
     "trial_rng",
+    "sales_rng",
+    "sales_hires_rng",
+    "trial_blocks",
+    "TRIAL_BLOCK",
     "workforce_rng",
-    "hires_rng",
     "pipeline_rng",
     "calibration_rng",
     "reference_effort_rng",
@@ -80,6 +91,12 @@ _REFERENCE_EFFORT = 0x8000_0002
 _CAPACITY = 0x8000_0003
 _TERRITORY = 0x8000_0004
 _MAP_POINTS = 0x8000_0005
+_SALES = 0x8000_0006
+
+#: Trials per block of the ``sales`` stream: simulate draws a block's trials in one
+#: batch from one stream (no stream, Generator and parameter draw per trial). Part of
+#: the stream's definition: another value gives other numbers.
+TRIAL_BLOCK = 25
 
 
 @dataclass(frozen=True)
@@ -146,15 +163,23 @@ STREAMS: Mapping[str, Stream] = MappingProxyType(
                 "trial",
                 ("t",),
                 "trial t's sales: deal rates, counts, sizes and months, then the plan's "
-                "measures (simulate, fit_report's back-test, quota.annual_draws)",
+                "measures, one trial at a time (the in-year forecast, fit_report's back-test, "
+                "quota.annual_draws; simulate draws from stream sales)",
+            ),
+            Stream(
+                "sales",
+                (_SALES, "b"),
+                "the sales of trials bT to bT + T - 1 (T = TRIAL_BLOCK) in simulate and "
+                "draw_sales, in one batch: their deal rates, sizes, trend, level and shock, "
+                "then their deals (or rep-month totals), then the plan's measures",
+            ),
+            Stream(
+                "sales_hires",
+                (_SALES, "b", 2),
+                "block b's planned hires in simulate: their rates, sizes and months, so the "
+                "book's reps draw the same with or without them",
             ),
             Stream("workforce", ("t", 1), "trial t's seats: four Exponential(1) clocks per seat"),
-            Stream(
-                "hires",
-                ("t", 2),
-                "trial t's planned hires: their rates, sizes and months, so the book's reps "
-                "draw the same with or without them",
-            ),
             Stream(
                 "pipeline",
                 ("t", 3),
@@ -305,6 +330,40 @@ def trial_rng(root: np.random.SeedSequence | int, trial: int) -> np.random.Gener
     return stream_rng(root, "trial", trial)
 
 
+def sales_rng(root: np.random.SeedSequence | int, block: int) -> np.random.Generator:
+    """The stream of the sales of block ``block``'s trials (stream ``sales``).
+
+    Trials ``block * TRIAL_BLOCK`` to ``block * TRIAL_BLOCK + TRIAL_BLOCK - 1``, drawn
+    together in that order (:func:`spm_sim.productivity.draw_deals_batch`,
+    :func:`spm_sim.productivity.draw_summed_batch`).
+
+    Examples
+    --------
+    >>> stream(7, "sales", 2).spawn_key == (0x80000006, 2)
+    True
+    """
+    return stream_rng(root, "sales", block)
+
+
+def sales_hires_rng(root: np.random.SeedSequence | int, block: int) -> np.random.Generator:
+    """The stream of block ``block``'s planned hires (stream ``sales_hires``)."""
+    return stream_rng(root, "sales_hires", block)
+
+
+def trial_blocks(start: int, stop: int) -> tuple[int, int]:
+    """The blocks of the ``sales`` stream that hold trials ``start..stop-1``: first and
+    one past the last.
+
+    Examples
+    --------
+    >>> trial_blocks(0, 250), trial_blocks(7, 14), trial_blocks(30, 31)
+    ((0, 10), (0, 1), (1, 2))
+    """
+    if not 0 <= start < stop:
+        raise ValueError(f"trials {start}..{stop - 1}: need 0 <= start < stop.")
+    return start // TRIAL_BLOCK, -(-stop // TRIAL_BLOCK)
+
+
 def workforce_rng(root: np.random.SeedSequence | int, trial: int) -> np.random.Generator:
     """The stream of trial ``trial``'s seat clocks, apart from its sales stream.
 
@@ -312,11 +371,6 @@ def workforce_rng(root: np.random.SeedSequence | int, trial: int) -> np.random.G
     share a seed see the same people leave at the same cumulative hazard.
     """
     return stream_rng(root, "workforce", trial)
-
-
-def hires_rng(root: np.random.SeedSequence | int, trial: int) -> np.random.Generator:
-    """The stream of trial ``trial``'s planned hires: child ``(trial, 2)`` of ``root``."""
-    return stream_rng(root, "hires", trial)
 
 
 def pipeline_rng(root: np.random.SeedSequence | int, trial: int) -> np.random.Generator:

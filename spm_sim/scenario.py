@@ -17,7 +17,7 @@ so their differences are measured without sampling noise from the sales draws.
 With ``workforce``, ``behaviour``, ``time_allocation`` or ``programmes`` (see
 :mod:`spm_sim.productivity`) the exogenous draws and the seats' attrition clocks are
 still shared, so a programme's or a plan's effect is a paired difference too; the
-``engine`` (``deals`` or ``summed``) must match for the draws to be shared.
+``engine`` (``deals``, ``summed`` or ``auto``) must match for the draws to be shared.
 
 A scenario checks itself when it is built: :func:`load_scenario` and
 :meth:`Scenario.replace` raise :class:`~spm_sim.errors.ScenarioError` naming the file
@@ -90,10 +90,13 @@ class Scenario(Spec):
         Multiplier of every rep's bookings (one for the year, or one per month):
         what queueing costs in conversion, from a capacity simulation
         (``spm_sim.capacity.handoff``; ``spm-sim capacity`` prints it).
-    engine : {"deals", "summed"}, default "deals"
+    engine : {"deals", "summed", "auto"}, default "deals"
         ``deals`` draws every deal (needed for plans with measures such as products
-        or new logos); ``summed`` draws each rep-month's sum at once, with the same
-        mean and variance, several times faster for large teams.
+        or new logos); ``summed`` draws each rep-month's total at once from three
+        numbers (its largest deal exactly, the others by their moments), several
+        times faster when reps close several deals a month; ``auto`` uses
+        ``summed`` where its distribution matches the deals engine's and ``deals``
+        elsewhere (:func:`spm_sim.productivity.choose_engine`; docs/model.md 7.6).
     strict : bool, default False
         Plausibility warnings are errors: a value the checks find possible but
         unlikely (a deal dated before its rep's hire date, an amount 1,000 times the
@@ -149,7 +152,7 @@ class Scenario(Spec):
         | tuple[Annotated[float, Field(gt=0.0, le=2.0, allow_inf_nan=False)], ...]
         | None
     ) = None
-    engine: Literal["deals", "summed"] = "deals"
+    engine: Literal["deals", "summed", "auto"] = "deals"
     strict: bool = False
 
     @field_validator("capacity_factor")

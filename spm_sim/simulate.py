@@ -4,9 +4,11 @@ Built for scale from the start:
 
 * trials run in chunks; each chunk draws its trials' bookings, shaped
   ``(trials, reps, periods)``, and applies the plan's payout kernel to the whole chunk;
-* trial ``i`` draws from its own stream, ``SeedSequence(seed, spawn_key=(i,))``, so
-  the numbers depend on the seed and the trial index only: not on the chunk size,
-  the number of worker processes, or which worker ran which chunk;
+* trials are drawn in blocks of 25 (:data:`spm_sim.random.TRIAL_BLOCK`), block ``b``
+  from ``SeedSequence(seed, spawn_key=(0x80000006, b))`` in one batch; trial ``t`` is
+  always the same place of the same block, so the numbers depend on the seed and the
+  trial index only: not on the chunk size, the number of worker processes, or which
+  worker ran which chunk;
 * the draws depend on the book, the plan year and the seed, not on the plan or the
   quotas: scenarios that differ only there share their draws (common random numbers)
   and their paired differences carry no sales-sampling noise; planned hires

@@ -23,12 +23,15 @@ from spm_sim.random import (
     CALIBRATION_STREAM,
     MAX_INDEX,
     STREAMS,
+    TRIAL_BLOCK,
     calibration_rng,
-    hires_rng,
     reference_effort_rng,
+    sales_hires_rng,
+    sales_rng,
     seed_sequence,
     stream,
     stream_rng,
+    trial_blocks,
     trial_rng,
     workforce_rng,
 )
@@ -36,7 +39,12 @@ from spm_sim.random import (
 ROOT = Path(__file__).resolve().parents[1]
 
 #: sample indices per index name
-SAMPLE = {"t": (0, 1, 2, 7, MAX_INDEX), "r": (0, 1, 5), "k": (0, 1, 2)}
+SAMPLE = {
+    "t": (0, 1, 2, 7, MAX_INDEX),
+    "b": (0, 1, 2, 7, MAX_INDEX),
+    "r": (0, 1, 5),
+    "k": (0, 1, 2),
+}
 
 
 def _every_key() -> list[tuple[str, tuple[int, ...]]]:
@@ -97,12 +105,22 @@ def test_same_seed_same_numbers_and_the_wrappers_are_the_registry():
     pairs = [
         (trial_rng(root, 4), stream_rng(5, "trial", 4)),
         (workforce_rng(root, 4), stream_rng(5, "workforce", 4)),
-        (hires_rng(root, 4), stream_rng(5, "hires", 4)),
+        (sales_rng(root, 4), stream_rng(5, "sales", 4)),
+        (sales_hires_rng(root, 4), stream_rng(5, "sales_hires", 4)),
         (reference_effort_rng(root), stream_rng(5, "reference_effort")),
         (np.random.default_rng(calibration_rng(root).spawn(3)[2]), stream_rng(5, "calibration", 2)),
     ]
     for a, b in pairs:
         np.testing.assert_array_equal(a.random(8), b.random(8))
+
+
+def test_trial_blocks_cover_the_trials_and_refuse_an_empty_range():
+    for start, stop in [(0, 1), (0, 250), (7, 14), (TRIAL_BLOCK - 1, TRIAL_BLOCK + 1), (3, 4)]:
+        first, last = trial_blocks(start, stop)
+        assert first * TRIAL_BLOCK <= start < stop <= last * TRIAL_BLOCK
+        assert (first + 1) * TRIAL_BLOCK > start and (last - 1) * TRIAL_BLOCK < stop
+    with pytest.raises(ValueError, match=r"trials 5\.\.4: need 0 <= start < stop"):
+        trial_blocks(5, 5)
 
 
 def test_docs_list_every_stream_with_its_key():

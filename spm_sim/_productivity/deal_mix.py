@@ -139,20 +139,21 @@ def draw_measures(
     mix: DealMix,
     cell: np.ndarray,
     sizes: np.ndarray,
-    shape: tuple[int, int],
+    shape: tuple[int, ...],
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
-    """The plan's declared measures for one trial's simulated deals.
+    """The plan's declared measures for one trial's simulated deals (or a batch's).
 
     Parameters
     ----------
     plan : Plan
     mix : DealMix
     cell : ndarray of int, shape (n_deals,)
-        Flat (rep, period) index of each deal, rep-major (``rep * n_periods + period``).
+        Flat index of each deal into ``shape`` (``rep * n_periods + period`` for one
+        trial; trial-major for a batch).
     sizes : ndarray, shape (n_deals,)
         Each deal's amount.
-    shape : (n_reps, n_periods)
+    shape : (n_reps, n_periods) or (n_trials, n_reps, n_periods)
         (Products are checked once, before the trials: :func:`check_products`.)
     rng : numpy Generator
         The trial's stream, after its bookings were drawn: one uniform per deal for
@@ -162,20 +163,20 @@ def draw_measures(
 
     Returns
     -------
-    dict of str to ndarray, shape (n_reps, n_periods)
+    dict of str to ndarray, shape ``shape``
         One array per declared measure (scores included); empty if none.
     """
     if not plan.measures:
         return {}
-    n_reps, n_periods = shape
-    rep = cell // n_periods
+    n_reps, n_periods = shape[-2:]
+    rep = (cell // n_periods) % n_reps
     u_product = rng.random(cell.size)
     u_logo = rng.random(cell.size)
     cum = np.cumsum(mix.product_share, axis=1)
     product = (u_product[:, None] >= cum[rep, :-1]).sum(axis=1) if cell.size else cell
     is_new = u_logo < mix.new_logo_share[rep]
     out: dict[str, np.ndarray] = {}
-    size = n_reps * n_periods
+    size = int(np.prod(shape))
     for m in plan.measures:
         if m.kind == "score":
             continue
@@ -195,7 +196,7 @@ def draw_measures(
     return out
 
 
-def _draw_scores(c: MBO, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+def _draw_scores(c: MBO, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     """MBO scores per rep and period: a level drawn per period, or on target (1.0)."""
     if c.probabilities is None:
         return np.ones(shape)

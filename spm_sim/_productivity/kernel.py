@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -30,7 +30,7 @@ from scipy.ndimage import gaussian_filter1d
 from spm_sim.comp import Plan, payout_curve, period_ends
 
 from .dynamics import Behaviour, Programmes, TimeAllocation, Workforce
-from .model import ProductivityModel, ramp_factor, trial_parameters
+from .model import ProductivityModel, ramp_factor
 
 __all__ = [
     "Kernel",
@@ -40,7 +40,6 @@ __all__ = [
     "to_month_major",
     "to_trial_major",
     "workforce_clocks",
-    "draw_summed",
     "STATS",
 ]
 
@@ -59,86 +58,6 @@ STATS = (
     "borrowed_from_next_year",
     "deferred_to_next_year",
 )
-
-
-@overload
-def draw_summed(
-    model: ProductivityModel,
-    rng: np.random.Generator,
-    *,
-    common: np.ndarray | None = ...,
-    with_common: Literal[False] = ...,
-) -> np.ndarray: ...
-@overload
-def draw_summed(
-    model: ProductivityModel,
-    rng: np.random.Generator,
-    *,
-    common: np.ndarray | None = ...,
-    with_common: Literal[True],
-) -> tuple[np.ndarray, np.ndarray]: ...
-@overload
-def draw_summed(
-    model: ProductivityModel,
-    rng: np.random.Generator,
-    *,
-    common: np.ndarray | None = ...,
-    with_common: bool,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
-def draw_summed(
-    model: ProductivityModel,
-    rng: np.random.Generator,
-    *,
-    common: np.ndarray | None = None,
-    with_common: bool = False,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """One trial's bookings per rep and month, each month's deals drawn as one sum.
-
-    The count of deals in a rep-month is Poisson with mean ``lambda``; instead of
-    one lognormal per deal, the month is 0 with probability ``exp(-lambda)`` and
-    otherwise a lognormal whose mean and variance are those of the sum given at
-    least one deal. The first two moments of the month are exactly the compound
-    Poisson-lognormal's, ``E = lambda E[X]`` and ``Var = lambda E[X^2]``; the shape
-    of the positive part is an approximation (Fenton-Wilkinson), close for the
-    skewed sizes of B2B deals. Two draws per rep-month instead of one per deal: use
-    it for large teams (``engine: summed``), where deal-level measures are not
-    needed. Same trial-level draws as :func:`~spm_sim.productivity.draw_deals`
-    (rates, sizes, trend, level, shock) in the same order, then one uniform and one
-    normal per rep-month.
-
-    ``common`` and ``with_common`` as in :func:`~spm_sim.productivity.draw_deals`.
-
-    Returns
-    -------
-    ndarray, shape (n_reps, n_periods)
-        (and the company factor by month with ``with_common``)
-
-    Examples
-    --------
-    >>> from spm_sim import fit_productivity, load_sample
-    >>> m = fit_productivity(load_sample(), plan_year=2026)  # doctest: +SKIP
-    >>> draw_summed(m, np.random.default_rng(0)).shape  # doctest: +SKIP
-    (80, 12)
-    """
-    rate, mu, common = trial_parameters(model, rng, common=common)
-    lam = rate[:, None] * model.month_factor * common[None, :]
-    shape = lam.shape
-    u = rng.random(shape)
-    z = rng.standard_normal(shape)
-    s2 = model.size_sigma**2
-    ex = np.exp(mu + 0.5 * s2)[:, None]  # E[X] per rep
-    ex2_ratio = np.exp(s2)  # E[X^2] / E[X]^2
-    p0 = np.exp(-lam)
-    positive = u >= p0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = 1.0 - p0
-        m1 = lam * ex / q
-        # E[S^2 | N>0] / E[S | N>0]^2 = (lam ex2_ratio + lam^2) q / lam^2
-        ratio = (ex2_ratio / lam + 1.0) * q
-        v = np.log(np.maximum(ratio, 1.0))
-        out = m1 * np.exp(np.sqrt(v) * z - 0.5 * v)
-    out = np.where(positive & (lam > 0), out, 0.0)
-    return (out, common) if with_common else out
 
 
 def workforce_clocks(rng: np.random.Generator, n_reps: int) -> np.ndarray:

@@ -55,6 +55,7 @@ __all__ = [
     "draw_bookings",
     "add_planned_hires",
     "trial_parameters",
+    "draw_deals_batch",
 ]
 
 #: Ramp of a new hire's productivity by quarter of tenure: 25%, 50%, 75%, then 100%.
@@ -730,14 +731,14 @@ def _size_posterior(log_size: np.ndarray, rep: np.ndarray, n_reps: int):
     return m, np.sqrt(v), float(np.sqrt(sigma2)), (mu0, tau2)
 
 
-def _ar1(rng: np.random.Generator, sd: float, rho: float, n: int) -> np.ndarray:
-    """A stationary AR(1) path of length ``n`` with marginal sd ``sd``."""
-    eps = rng.standard_normal(n)
-    z = np.empty(n)
-    z[0] = sd * eps[0]
+def _ar1(eps: np.ndarray, sd: float, rho: float) -> np.ndarray:
+    """Stationary AR(1) paths with marginal sd ``sd`` from standard normals ``eps``,
+    shape (..., n): the recursion runs along the last axis, every leading index at once."""
+    z = np.empty_like(eps)
+    z[..., 0] = sd * eps[..., 0]
     innovation = sd * np.sqrt(1.0 - rho**2)
-    for m in range(1, n):
-        z[m] = rho * z[m - 1] + innovation * eps[m]
+    for m in range(1, eps.shape[-1]):
+        z[..., m] = rho * z[..., m - 1] + innovation * eps[..., m]
     return z
 
 
@@ -754,46 +755,125 @@ def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndar
 
 
 def trial_parameters(
-    model: ProductivityModel, rng: np.random.Generator, *, common: np.ndarray | None = None
+    model: ProductivityModel,
+    rng: np.random.Generator,
+    *,
+    common: np.ndarray | None = None,
+    n_trials: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One trial's deal rates, mean log sizes and company factor by month.
+    """Trial-level draws: deal rates, mean log sizes and company factor by month.
 
     Draws, in this order and only with ``parameter_uncertainty``: each rep's deal
     rate from its Gamma posterior, each rep's mean log size from its normal
     posterior, then (unless ``common`` is given) the trend and level deviations and
     the company shock path. ``common`` shares another draw's company factor: planned
-    hires drawn on their own stream still see the company's year.
+    hires drawn on their own stream still see the company's year. With
+    ``n_trials``, the draws of that many trials in one batch, each kind for every
+    trial before the next kind (all rates, then all sizes, ...); ``n_trials=1`` draws
+    the same numbers as one trial without it.
 
     Returns
     -------
-    rate, mu : ndarray, shape (n_reps,)
-    common : ndarray, shape (n_periods,)
+    rate, mu : ndarray, shape (n_reps,), or (n_trials, n_reps) with ``n_trials``
+    common : ndarray, shape (n_periods,), or (n_trials, n_periods) with ``n_trials``
         Trend, level and shock factor of each month, scaled to mean 1.
+
+    Examples
+    --------
+    >>> from spm_sim import fit_productivity, load_sample
+    >>> m = fit_productivity(load_sample(), plan_year=2026)
+    >>> rate, mu, common = trial_parameters(m, np.random.default_rng(0), n_trials=5)
+    >>> rate.shape, mu.shape, common.shape
+    ((5, 80), (5, 80), (5, 12))
+    >>> one = trial_parameters(m, np.random.default_rng(0))
+    >>> bool((one[0] == trial_parameters(m, np.random.default_rng(0), n_trials=1)[0][0]).all())
+    True
     """
+    n = 1 if n_trials is None else int(n_trials)
+    shape = (n, model.n_reps)
     if model.parameter_uncertainty:
-        rate = rng.gamma(model.alpha, 1.0 / model.beta)
-        mu = rng.normal(model.size_mu, model.size_mu_sd)
+        rate = rng.gamma(model.alpha, 1.0 / model.beta, size=shape)
+        mu = rng.normal(model.size_mu, model.size_mu_sd, size=shape)
     else:
-        rate = model.alpha / model.beta
-        mu = model.size_mu
+        rate = np.broadcast_to(model.alpha / model.beta, shape)
+        mu = np.broadcast_to(model.size_mu, shape)
     if common is not None:
-        return rate, mu, np.asarray(common, dtype=float)
-    d_slope = d_level = 0.0
-    if model.parameter_uncertainty:
-        d_slope = rng.normal(0.0, model.trend_se) if model.trend_se > 0 else 0.0
-        d_level = rng.normal(0.0, model.level_se) if model.level_se > 0 else 0.0
-    common = np.ones(model.n_periods)
-    if model.parameter_uncertainty and (model.trend_se > 0 or model.level_se > 0):
+        common = np.broadcast_to(np.asarray(common, dtype=float), (n, model.n_periods))
+    else:
+        common = _company_factor(model, rng, n)
+    if n_trials is None:
+        return rate[0], mu[0], common[0]
+    return rate, mu, common
+
+
+def _company_factor(model: ProductivityModel, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` trials' company factor by month, (n, n_periods), mean 1: the trend and level
+    deviations (all trials' slopes, then their levels), then the shock paths."""
+    common = np.ones((n, model.n_periods))
+    uncertain = model.parameter_uncertainty
+    d_slope = d_level = np.zeros((n, 1))
+    if uncertain and model.trend_se > 0:
+        d_slope = rng.normal(0.0, model.trend_se, size=(n, 1))
+    if uncertain and model.level_se > 0:
+        d_level = rng.normal(0.0, model.level_se, size=(n, 1))
+    if uncertain and (model.trend_se > 0 or model.level_se > 0):
         # a model built without offsets (by hand): the slope moves no month
         off = 0.0 if model.trend_offset is None else model.trend_offset
         # divided by its mean, so the expected bookings do not change
         var = model.level_se**2 + model.trend_se**2 * off**2
         common *= np.exp(d_level + d_slope * off - 0.5 * var)
     if model.shock_sd > 0:
-        common *= np.exp(
-            _ar1(rng, model.shock_sd, model.shock_rho, model.n_periods) - 0.5 * model.shock_sd**2
-        )
-    return rate, mu, common
+        eps = rng.standard_normal((n, model.n_periods))
+        common *= np.exp(_ar1(eps, model.shock_sd, model.shock_rho) - 0.5 * model.shock_sd**2)
+    return common
+
+
+def draw_deals_batch(
+    model: ProductivityModel,
+    rng: np.random.Generator,
+    n_trials: int,
+    *,
+    common: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Draw the deals of ``n_trials`` trials in one batch from one stream.
+
+    Parameters
+    ----------
+    model : ProductivityModel
+    rng : numpy Generator
+        The batch's stream (``simulate`` uses stream ``sales`` of a block of trials).
+    n_trials : int
+    common : ndarray, shape (n_trials, n_periods), optional
+        The company factor of another draw of the same trials (planned hires).
+
+    Returns
+    -------
+    counts : ndarray of int, shape (n_trials, n_reps, n_periods)
+    cell : ndarray of int, shape (n_deals,)
+        Each deal's flat index into ``counts`` (trial-major, then rep, then month).
+    sizes : ndarray, shape (n_deals,)
+    common : ndarray, shape (n_trials, n_periods)
+
+    Notes
+    -----
+    Draw order: :func:`trial_parameters` for all the trials, the deal counts of every
+    rep-month, then one lognormal size per deal in ``cell`` order. One trial's batch
+    (``n_trials=1``) is :func:`draw_deals`.
+
+    Examples
+    --------
+    >>> from spm_sim import fit_productivity, load_sample
+    >>> m = fit_productivity(load_sample(), plan_year=2026)
+    >>> counts, cell, sizes, common = draw_deals_batch(m, np.random.default_rng(0), 3)
+    >>> counts.shape, int(counts.sum()) == cell.size == sizes.size
+    ((3, 80, 12), True)
+    """
+    rate, mu, common = trial_parameters(model, rng, common=common, n_trials=n_trials)
+    lam = rate[:, :, None] * model.month_factor[None] * common[:, None, :]
+    counts = rng.poisson(lam)
+    cell = np.repeat(np.arange(counts.size), counts.ravel())
+    sizes = rng.lognormal(mu.ravel()[cell // model.n_periods], model.size_sigma)
+    return counts, cell, sizes, common
 
 
 @overload
@@ -859,10 +939,8 @@ def draw_deals(
     rep's rate in a month (they are what moves the company total as a whole); both
     are scaled to mean 1 so the closed-form expectation is unchanged.
     """
-    rate, mu, common = trial_parameters(model, rng, common=common)
-    counts = rng.poisson(rate[:, None] * model.month_factor * common[None, :])
-    cell = np.repeat(np.arange(counts.size), counts.ravel())
-    sizes = rng.lognormal(mu[cell // counts.shape[1]], model.size_sigma)
+    shared = None if common is None else np.asarray(common, dtype=float)[None, :]
+    counts, cell, sizes, drawn = draw_deals_batch(model, rng, 1, common=shared)
     if with_common:
-        return counts, cell, sizes, common
-    return counts, cell, sizes
+        return counts[0], cell, sizes, drawn[0]
+    return counts[0], cell, sizes

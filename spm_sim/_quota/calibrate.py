@@ -35,8 +35,8 @@ from spm_sim._format import format_money
 from spm_sim._spec import whole_count
 from spm_sim.errors import DataError, SpecError
 from spm_sim.parallel import ExecutorLike, check_executor, run_tasks
-from spm_sim.productivity import ProductivityModel, draw_bookings, fit_productivity
-from spm_sim.random import RngLike, seed_sequence, trial_rng
+from spm_sim.productivity import ProductivityModel, draw_trials, fit_productivity
+from spm_sim.random import RngLike, seed_sequence
 
 from .result import Quotas
 
@@ -163,13 +163,11 @@ def _draw_years(
 ) -> np.ndarray:
     """Annual bookings of trials ``start`` to ``stop - 1``, shape ``(stop - start, n_reps)``.
 
-    One stream per trial index, as the engine does (a loop over trials is the price of
-    results that do not depend on the blocks); each draw is vectorised over reps.
+    Drawn as :func:`spm_sim.simulate.simulate` draws them (blocks of
+    :data:`spm_sim.random.TRIAL_BLOCK` trials, one stream per block), so they do not
+    depend on how the trials are split.
     """
-    out = np.empty((stop - start, model.n_reps))
-    for i, t in enumerate(range(start, stop)):
-        out[i] = draw_bookings(model, trial_rng(root, t)).sum(axis=1)
-    return out
+    return draw_trials(model, root, start, stop)[0].sum(axis=-1)
 
 
 def _bar(progress: bool, total: int, desc: str):

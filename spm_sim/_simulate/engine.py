@@ -9,19 +9,13 @@ from spm_sim.productivity import (
     DealMix,
     Kernel,
     ProductivityModel,
-    draw_deals,
-    draw_measures,
-    draw_summed,
+    draw_trials,
     run_kernel_by_month,
     to_month_major,
     to_trial_major,
     workforce_clocks,
 )
-from spm_sim.random import (
-    hires_rng,
-    trial_rng,
-    workforce_rng,
-)
+from spm_sim.random import workforce_rng
 
 
 def _follow(value: np.ndarray, exogenous: np.ndarray, final: np.ndarray) -> np.ndarray:
@@ -85,49 +79,17 @@ def _draw_exogenous(
     part but for the measures it declares (``measured``, drawn after the bookings).
 
     Returns ``(bookings, measures, clocks)``, bookings and measures shaped (trials,
-    reps, periods), the seats' clocks (trials, reps, 4) when ``clocks`` else None.
+    reps, periods) (:func:`spm_sim.productivity.draw_trials`: blocks of trials, each
+    from its own stream), the seats' clocks (trials, reps, 4) when ``clocks`` else None.
+    ``engine`` is ``"deals"``, ``"summed"`` or ``"auto"``.
     """
-    shape = (model.n_reps, model.n_periods)
-    n = stop - start
-    draws = np.empty((n, *shape))
-    declared = measured.measures if measured is not None else ()
-    measures = {m.name: np.empty((n, *shape)) for m in declared}
-    seat_clocks = np.empty((n, model.n_reps, 4)) if clocks else None
-    # One stream per trial is what makes results independent of chunking; the
-    # draws inside a trial are vectorised over reps and periods. The plan's own
-    # measures are drawn after the bookings, so they never change the bookings; the
-    # seats' clocks come from a stream of their own, so they never change either.
-    # planned hires draw on a stream of their own, so the book's reps keep their
-    # draws whether or not hires are planned ("should we hire?" stays paired)
-    hires = model.fit.get("planned_hires", ())
-    if hires:
-        n_old = model.n_reps - len(hires)
-        old, new = model.take_reps(slice(0, n_old)), model.take_reps(slice(n_old, None))
-    for k, trial in enumerate(range(start, stop)):
-        rng = trial_rng(root, trial)
-        if engine == "summed":
-            if hires:
-                part, common = draw_summed(old, rng, with_common=True)
-                one = np.vstack([part, draw_summed(new, hires_rng(root, trial), common=common)])
-            else:
-                one = draw_summed(model, rng)
-        else:
-            if hires:
-                c_a, cell_a, s_a, common = draw_deals(old, rng, with_common=True)
-                c_b, cell_b, s_b = draw_deals(new, hires_rng(root, trial), common=common)
-                counts = np.vstack([c_a, c_b])
-                cell = np.concatenate([cell_a, cell_b + c_a.size])
-                sizes = np.concatenate([s_a, s_b])
-            else:
-                counts, cell, sizes = draw_deals(model, rng)
-            one = np.bincount(cell, weights=sizes, minlength=counts.size).reshape(shape)
-            if measured is not None:
-                assert mix is not None, "a plan's measures are drawn with its deal mix"
-                for name, value in draw_measures(measured, mix, cell, sizes, shape, rng).items():
-                    measures[name][k] = value
-        draws[k] = one
-        if seat_clocks is not None:
-            seat_clocks[k] = workforce_clocks(workforce_rng(root, trial), model.n_reps)
+    draws, measures = draw_trials(model, root, start, stop, engine=engine, plan=measured, mix=mix)
+    seat_clocks = None
+    if clocks:
+        # each trial's own stream: the same people leave whatever the plan and engine
+        seat_clocks = np.stack(
+            [workforce_clocks(workforce_rng(root, t), model.n_reps) for t in range(start, stop)]
+        )
     return draws, measures, seat_clocks
 
 
