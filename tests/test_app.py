@@ -587,3 +587,44 @@ def test_the_per_rep_table_writes_again_only_the_columns_that_changed(app):
     assert cache["annual_quota"][1] is quota_text  # the quotas did not move: kept
     assert cache["expected_incentive"][1] != pay_text  # the pay did: written again
     assert app.reps_box.value == no_maths(panels_module.reps_table(app.result))
+
+
+# ------------------------------------------------------------------ sweeps and goal-seek
+
+
+def test_the_sweeps_tab_runs_on_the_baseline_and_follows_new_inputs(app):
+    from spm_sim.sweep import sweep
+
+    assert app.widget.titles[2] == "Sweeps and goal-seek"
+    assert app.sweeps is None and app.goals is None  # nothing built before it is opened
+    app.widget.selected_index = 2
+    x, g = app.sweeps, app.goals
+    assert app.explore_page.children[2:] == (x.widget, g.widget)
+    assert "Sweeps and goal-seek" in app.explore_page.children[0].value
+    assert x.scenario == g.scenario == app.baseline and x.book is g.book is app._book
+    assert x.trials.value == g.trials.value == N and x.runs == g.runs == 0  # run on Run
+    app.widget.selected_index = 0
+    app.widget.selected_index = 2
+    assert app.sweeps is x  # built once
+    x.trials.value = g.trials.value = 20
+    x.steps.value = 2
+    x.button.click()
+    assert x.error is None, x.error
+    mean = x.result[x.result["statistic"].eq("mean") & x.result["metric"].eq("incentive_cost")]
+    base_cost = simulate(app.baseline, 20).trials["incentive_cost"].mean()
+    assert mean["value"].iloc[0] == pytest.approx(base_cost, rel=1e-12)
+    g.value.value = f"{base_cost * 1.05:.0f}"
+    g.button.click()
+    assert g.error is None and g.answer.converged, g.error
+    assert g.answer.achieved.estimate == pytest.approx(base_cost * 1.05, rel=1e-6)
+    # another plan in the menus: both follow the new baseline, the results stay till a run
+    before = x.result
+    app.plan_menu.value = "accelerated.yaml"
+    assert app.error == "" and app.baseline.plan.name == "Accelerated 2026 AE plan"
+    assert x.scenario == g.scenario == app.baseline and x.book is app._book
+    assert x.result is before and x.run_shown == x.runs == 1
+    x.button.click()
+    assert x.error is None and app.baseline.name in x.shown.value
+    direct = sweep(app.baseline, x.changes(), 20, book=app._book, metrics=x.metric_names())
+    pd.testing.assert_frame_equal(x.result, direct)
+    assert not x.result.equals(before)

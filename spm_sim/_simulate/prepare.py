@@ -81,14 +81,18 @@ def _strict(scenario: Scenario) -> bool:
 class _Fitted:
     """What :func:`prepare` computed for one book, plan year and root, kept by
     :class:`SalesDraws` so that paying another plan or quotas refits nothing: the
-    productivity model (before planned hires), recent quotas by their settings and
-    the deal mix by the reps it is for."""
+    productivity model (before planned hires), recent quotas by their settings, the
+    deal mix by the reps it is for, and the behaviour's recent reference efforts
+    (:func:`reference_effort`: the same for every plan lever, and most of a pay's time
+    with the behaviour on) by everything they are computed from (:func:`_effort_key`)."""
 
     model: ProductivityModel | None = None
     quotas: list[tuple[QuotaSettings, Quotas]] = field(default_factory=list)
     mix: dict[tuple[str, ...], DealMix] = field(default_factory=dict)
+    effort: list[tuple[tuple[object, ...], float]] = field(default_factory=list)
 
-    #: quota settings remembered (a planner going back and forth between a few)
+    #: quota settings (and reference efforts) remembered: a planner going back and
+    #: forth between a few
     keep: int = 8
 
     def quotas_for(self, settings: QuotaSettings) -> Quotas | None:
@@ -99,6 +103,15 @@ class _Fitted:
 
     def remember(self, settings: QuotaSettings, quotas: Quotas) -> None:
         self.quotas = [(settings, quotas), *self.quotas[: self.keep - 1]]
+
+    def effort_for(self, key: tuple[object, ...]) -> float | None:
+        for seen, kappa in self.effort:
+            if seen == key:
+                return kappa
+        return None
+
+    def remember_effort(self, key: tuple[object, ...], kappa: float) -> None:
+        self.effort = [(key, kappa), *self.effort[: self.keep - 1]]
 
 
 def _prepare(
@@ -165,7 +178,14 @@ def _prepare(
     _check_roles(scenario, reps)
     target_incentive = reps["target_incentive"].to_numpy(float)
     kernel, coached, cost, notes = _dynamics_kernel(
-        scenario, book, model, quotas.values, target_incentive, reps["role"].astype(str), root
+        scenario,
+        book,
+        model,
+        quotas.values,
+        target_incentive,
+        reps["role"].astype(str),
+        root,
+        fitted=fitted,
     )
     return Prepared(
         book=book,
@@ -244,11 +264,15 @@ _OFF_WORKFORCE = "off: every rep stays all year"
 _OFF_BEHAVIOUR = "off: exogenous sales, no response to the plan"
 
 
-def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles, root=None):
+def _dynamics_kernel(
+    scenario, book, model, quotas, target_incentive, roles, root=None, *, fitted=None
+):
     """The month loop's inputs when the scenario turns any dynamics on, else None.
 
     Returns ``(kernel, coached rep ids, programme cost, notes)``; the notes say how
     the sales were drawn and what happens during the year, as the report prints them.
+    ``fitted`` (a :class:`_Fitted`) keeps the behaviour's reference effort between
+    calls with the same inputs (:func:`_effort_key`).
     """
     s = scenario
     prog = s.programmes
@@ -289,7 +313,14 @@ def _dynamics_kernel(scenario, book, model, quotas, target_incentive, roles, roo
         notes.append(("Capacity factor", _capacity_note(s.capacity_factor)))
     scale = 1.0
     if s.behaviour is not None and s.behaviour.reference_plan is not None:
-        scale = reference_effort(s, model, quotas, target_incentive, rng=root)
+        key = _effort_key(s, quotas, target_incentive, root)
+        known = fitted.effort_for(key) if fitted is not None else None
+        if known is None:
+            scale = reference_effort(s, model, quotas, target_incentive, rng=root)
+            if fitted is not None:
+                fitted.remember_effort(key, scale)
+        else:
+            scale = known
     kernel = build_kernel(
         model,
         s.plan,
@@ -422,6 +453,33 @@ def reference_effort(
         moved, _ = run_kernel_by_month(kernel, draws)
         kappa *= float(moved.sum()) / total
     return kappa
+
+
+def _effort_key(
+    scenario: Scenario,
+    quotas: np.ndarray,
+    target_incentive: np.ndarray,
+    root: np.random.SeedSequence | None,
+) -> tuple[object, ...]:
+    """Everything :func:`reference_effort` reads besides the fitted model of a
+    :class:`_Fitted` (one book, plan year and root): the behaviour as the reference
+    plan runs it (timing off, its reference plan included), the quota settings and
+    the planned hires' ramp (which shape the model's planned hires), the quotas and
+    target incentives themselves (a planned hire's target follows the plan's role),
+    and the root's entropy and spawn key (``scenario.seed`` without one). The plan
+    paid and its levers are not in it: the reference effort does not read them."""
+    beh = scenario.behaviour
+    assert beh is not None
+    seq = root if root is not None else seed_sequence(None, default=scenario.seed)
+    return (
+        beh.replace(pull_forward=0.0, push_out=0.0),
+        scenario.quota,
+        _hire_ramp(scenario),
+        np.asarray(quotas, dtype=float).tobytes(),
+        np.asarray(target_incentive, dtype=float).tobytes(),
+        repr(seq.entropy),
+        tuple(seq.spawn_key),
+    )
 
 
 def _hire_ramp(scenario: Scenario) -> tuple[float, ...]:

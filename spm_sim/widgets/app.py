@@ -26,6 +26,14 @@ follows the year in progress: a book and a plan, an as-of date, the forecast of 
 rest of the year, the leaderboard, contests, warnings and accruals. It shares the
 uploads and runs its first forecast when its tab is first opened.
 
+A third page, "Sweeps and goal-seek", holds the notebook's
+:class:`spm_sim.widgets.sweep.SweepExplorer` (a lever over a range, each figure
+with its band, the frontier of cost against share at quota) and
+:class:`spm_sim.widgets.sweep.GoalSeeker` (the value of a lever that meets a
+target). They are built when the page is first opened, on the app's baseline, book
+and simulated years, and follow every new baseline the menus or uploads load; they
+run when their *Run* button is pressed.
+
 This module wires the pieces together and lays them out; the pieces live beside
 it: :mod:`spm_sim.widgets.levers` (the lever values, what they do to a scenario,
 their widgets), :mod:`spm_sim.widgets.uploads` (the project's files, the menus and
@@ -48,7 +56,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from spm_sim._format import format_money, no_maths, slugify
-from spm_sim.book import load_book_ref
+from spm_sim.book import Book, load_book_ref
 from spm_sim.report import write_report
 from spm_sim.scenario import SAMPLE_SCENARIOS, Scenario
 from spm_sim.simulate import SalesDraws, SimulationResult, draw_sales
@@ -82,6 +90,7 @@ from .panels import (
     message_box,
     reps_table,
 )
+from .sweep import GoalSeeker, SweepExplorer
 from .tracking import TrackingPage
 from .uploads import (
     MAX_UNPACKED_BYTES,
@@ -129,12 +138,20 @@ class Workbench:
     widget : ipywidgets.Tab
         The whole app; displaying the workbench displays it. Its first page, "Plan
         next year", is :attr:`planning`; its second, "Track the year", is
-        :attr:`tracking`'s widget.
+        :attr:`tracking`'s widget; its third, "Sweeps and goal-seek", is
+        :attr:`explore_page`.
     planning : ipywidgets.VBox
         The planning page: files, levers, the design against the baseline.
     tracking : TrackingPage
         The year in progress as of a date (:class:`spm_sim.widgets.tracking.TrackingPage`),
         sharing the uploads; its first forecast runs when its tab is first opened.
+    explore_page : ipywidgets.VBox
+        The "Sweeps and goal-seek" page: :attr:`sweeps` above :attr:`goals`.
+    sweeps, goals : SweepExplorer, GoalSeeker or None
+        The sweep explorer and the goal-seeker (:mod:`spm_sim.widgets.sweep`) on the
+        app's baseline and book; None until their page is first opened. A new
+        baseline loaded is passed on to both (their ``use``); their trials start at
+        the app's simulated years.
     menus : InputMenus
         The scenario, plan, book and simulated-years menus (also ``scenario_menu``,
         ``plan_menu``, ``book_menu``, ``trials_menu``) and the ``upload`` button.
@@ -199,6 +216,7 @@ class Workbench:
         self._said = ""  # what the status adds to "Updated in ..." after this update
         self._role_note = ""  # a plan for a role the book lacks: tried on its reps
         self._book_name = ""
+        self._book: Book | None = None  # the baseline's loaded book
         self._panel = FigurePanel()  # draws a figure again only when its data changed
         self._reps_text: dict[str, Any] = {}  # the per-rep table's columns as last written
         self._build(scenario, n_trials)
@@ -267,9 +285,15 @@ class Workbench:
         self.tracking = TrackingPage(
             n_trials=n_trials, figures=self.figures, autorun=False, uploads=self._uploads
         )
+        self.explore_note = widgets.HTML("")  # why the page could not follow, if ever
+        self.explore_page = widgets.VBox(
+            [widgets.HTML("<h3 style='margin:4px 0'>Sweeps and goal-seek</h3>"), self.explore_note]
+        )
+        self.sweeps: SweepExplorer | None = None
+        self.goals: GoalSeeker | None = None
         self.widget = widgets.Tab(
-            children=[self.planning, self.tracking.widget],
-            titles=("Plan next year", "Track the year"),
+            children=[self.planning, self.tracking.widget, self.explore_page],
+            titles=("Plan next year", "Track the year", "Sweeps and goal-seek"),
         )
         self.widget.observe(self._on_tab, names="selected_index")
         _no_null_tooltips(self.widget)
@@ -298,6 +322,53 @@ class Workbench:
     def _on_tab(self, change: Any) -> None:
         if change["new"] == 1:
             self.tracking.start()  # the first forecast, when the page is first opened
+        elif change["new"] == 2:
+            self._start_explore()
+
+    def _start_explore(self) -> None:
+        """Build the sweep explorer and the goal-seeker on the app's baseline, book
+        and simulated years (once: the page's first opening); they run on *Run*."""
+        if self.sweeps is not None or self.baseline is None:
+            return
+
+        def build() -> None:
+            n, book, figures = int(self.trials_menu.value), self._book, self.figures
+            self.sweeps = SweepExplorer(
+                self.baseline, trials=n, book=book, figures=figures, run=False
+            )
+            self.goals = GoalSeeker(self.baseline, trials=n, book=book, figures=figures, run=False)
+            heading, note = self.explore_page.children[:2]
+            self.explore_page.children = (heading, note, self.sweeps.widget, self.goals.widget)
+            _no_null_tooltips(self.explore_page)
+
+        self._explore(build, "open")
+
+    def _follow_explore(self) -> None:
+        """Point the sweeps and the goal-seek (once built) at the new baseline."""
+        if self.sweeps is None or self.goals is None or self.baseline is None:
+            return
+        baseline, book = self.baseline, self._book
+
+        def follow() -> None:
+            for page in (self.sweeps, self.goals):
+                assert page is not None
+                page.use(baseline, book=book)
+
+        self._explore(follow, "follow the new baseline")
+
+    def _explore(self, action: Callable[[], None], what: str) -> None:
+        """Run ``action`` on the sweeps page; a failure is said on that page in words."""
+        self.explore_note.value = ""
+
+        def fail(exc: Exception) -> None:
+            said = plain_paths(str(exc), self.workdir, SAMPLE_SCENARIOS.parents[1])
+            self.explore_note.value = message_box(
+                f"<b>The sweeps and goal-seek could not {what}:</b> {html.escape(said)}",
+                "#b00020",
+                "#fdecea",
+            )
+
+        _run_guarded(action, fail)
 
     def _on_lever(self, _change: Any = None) -> None:
         if not self._quiet:
@@ -402,7 +473,7 @@ class Workbench:
             # every step succeeded: from here on, this is the app's baseline
             before = self._ran
             self.baseline, self._draws, self._baseline_results = baseline, draws, cache
-            self._role_note, self._book_name = role_note, str(book.name)
+            self._role_note, self._book_name, self._book = role_note, str(book.name), book
             self._quiet = True
             try:
                 self.menus.mark_plans(roles)
@@ -413,6 +484,7 @@ class Workbench:
             if before is not None and before != self._ran:
                 self._said = " Levers reset to the new scenario's values."
             self._good = self.menus.values()
+            self._follow_explore()
 
         self._guarded(load, "Loading the files and drawing the sales...", self._restore_menus)
 
