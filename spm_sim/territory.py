@@ -11,14 +11,17 @@ its keyword arguments are checked once as a :class:`DesignSettings`.
 disruption cap for the Pareto front of distance against disruption.
 
 Up to ``exact_limit`` unit-territory pairs HiGHS solves the MILP to proven
-optimality; above, an LP relaxation priced out over every pair (a lower bound),
-rounding and a repair by moves and swaps. ``docs/model.md`` section 6 states the model.
+optimality; above, an LP relaxation priced out over every pair (a lower bound), a
+dive, rounding and a repair by moves and swaps. The LPs of a design, from the center
+search to the final assignment, are solved on one HiGHS model changed in place and
+warm-started from its last basis. ``docs/model.md`` section 6 states the model.
 
 The workings live in ``spm_sim/_territory/``: ``design`` (the entry point and the
 center heuristic), ``metrics`` (the :class:`Alignment` and the measures of any
 alignment), ``tradeoff`` (the sweep of disruption caps), ``inputs`` (located checks
 of the units, distances and the adjacency), ``solve`` (the assignment problem on
-arrays: MILP, LP bound, rounding, repair, contiguity).
+arrays: the warm-started HiGHS model of the LP, MILP, LP bound, dive, rounding,
+repair, contiguity).
 
 Examples
 --------

@@ -655,3 +655,136 @@ def test_distances_without_a_unit_say_what_they_are_in():
     lonlat = units.drop(columns=["x", "y"]).assign(lat=[40, 40.1, 41, 41.1], lon=-90.0)
     geo = design(lonlat, territories=2, balance={"potential": 0.0})
     assert geo.distance_label == "km" and "coordinate units" not in geo.describe()
+
+
+def _banded_problem(seed, n=40, k=4, tol=0.1):
+    """A small assignment problem on arrays: random units and centers, two measures."""
+    import spm_sim._territory.solve as ts
+
+    rng = np.random.default_rng(seed)
+    xy, centers = rng.uniform(0, 100, (n, 2)), rng.uniform(0, 100, (k, 2))
+    cost = np.hypot(*(xy[:, None, :] - centers[None, :, :]).transpose(2, 0, 1))
+    meas = rng.lognormal(0, 0.4, (2, n))
+    mean = meas.sum(axis=1, keepdims=True) / k
+    return ts.Problem(
+        cost=cost,
+        measures=meas,
+        lo=np.repeat((1 - tol) * mean, k, axis=1),
+        hi=np.repeat((1 + tol) * mean, k, axis=1),
+        current=np.full(n, -1),
+        dis_weight=np.ones(n),
+        dis_cap=None,
+        penalty=np.zeros(n),
+        locked=np.zeros(n, bool),
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 2, 3])  # cases HiGHS proves within a second
+def test_the_reported_bound_is_the_lp_relaxation_and_a_lower_bound(seed):
+    """The bound is HiGHS's value of the LP over every pair (checked against scipy's
+    linprog on the full LP), and no alignment, the exact MILP's included, is below it."""
+    import scipy.sparse as sparse
+    from scipy.optimize import linprog
+
+    import spm_sim._territory.solve as ts
+
+    prob = _banded_problem(seed)
+    fast = ts.solve_scalable(prob)
+    exact = ts.solve_exact(prob)
+    assert fast.status == "heuristic" and exact.status == "optimal"
+    n, k = prob.n, prob.k
+    rows = sparse.kron(sparse.eye(n), np.ones((1, k)))  # x[i, j] at i * k + j
+    bands = sparse.vstack([sparse.kron(m[None, :], sparse.eye(k)) for m in prob.measures])
+    full = linprog(
+        prob.cost.ravel(),
+        A_ub=sparse.vstack([bands, -bands]),
+        b_ub=np.concatenate([prob.hi.ravel(), -prob.lo.ravel()]),
+        A_eq=rows,
+        b_eq=np.ones(n),
+        bounds=(0, 1),
+        method="highs",
+    )
+    assert fast.bound == pytest.approx(full.fun, rel=1e-7)
+    # from one candidate per unit, the pricing adds every column the bound needs
+    assert ts.solve_lp(prob, candidates=1)[2] == pytest.approx(full.fun, rel=1e-7)
+    assert fast.bound <= exact.objective * (1 + 1e-9)
+    assert exact.objective <= fast.objective * (1 + 1e-9)
+    assert fast.gap == pytest.approx((fast.objective - fast.bound) / fast.objective)
+    assert fast.bound < exact.objective * (1 - 1e-6)  # a case where the LP splits units
+
+
+def test_an_integral_lp_bound_is_the_exact_optimum():
+    """Equal counts with a whole number per territory make the LP integral (a
+    transportation problem): the bound, the MILP and the heuristic then agree."""
+    import spm_sim._territory.solve as ts
+
+    base = _banded_problem(7, n=24, k=4)
+    prob = ts.Problem(
+        **{
+            **base.__dict__,
+            "measures": np.ones((1, base.n)),
+            "lo": np.full((1, base.k), base.n / base.k),
+            "hi": np.full((1, base.k), base.n / base.k),
+        }
+    )
+    lp = ts.AssignmentLP(prob)
+    x, _, value, _ = lp.solve(prob, candidates=prob.k)
+    assert np.allclose(x, np.round(x), atol=1e-9)  # a vertex of the LP: whole units
+    exact = ts.solve_exact(prob)
+    fast = ts.solve_scalable(prob)
+    assert exact.status == "optimal"
+    assert exact.objective == pytest.approx(value, rel=1e-9)
+    assert fast.bound == pytest.approx(value, rel=1e-9)
+    assert fast.objective == pytest.approx(value, rel=1e-9) and fast.gap < 1e-9
+
+
+def test_a_warm_start_after_new_costs_finds_the_cold_optimum_in_fewer_iterations():
+    import spm_sim._territory.solve as ts
+
+    first = _banded_problem(1, n=120, k=6)
+    moved = ts.Problem(**{**first.__dict__, "cost": first.cost[:, [1, 2, 3, 4, 5, 0]] * 1.1})
+    lp = ts.AssignmentLP(first)
+    lp.solve(first, candidates=6)
+    before = lp.iterations
+    warm = lp.solve(moved, candidates=6)
+    cold_lp = ts.AssignmentLP(moved)
+    cold = cold_lp.solve(moved, candidates=6)
+    assert warm[2] == pytest.approx(cold[2], rel=1e-9)
+    assert lp.iterations - before < cold_lp.iterations  # it did start from the basis
+
+
+def test_the_warm_started_design_is_the_cold_one(monkeypatch):
+    """Warm starts change how HiGHS reaches each LP optimum, not the optimum: with
+    every LP solved from scratch the centers, the bound and the dive come out the
+    same, and so does the alignment where the rounding meets the bands. (Where the
+    repair runs it is guided by the LP duals, which a degenerate optimum leaves open,
+    so there only the bound is sure to be the same.)"""
+    import spm_sim._territory.solve as ts
+
+    def both(units, tol):
+        kw = dict(territories=6, balance={"potential": tol, "workload": tol}, rng=0)
+        runs = {}
+        for warm in (True, False):
+            iterations = []
+            plain = ts.AssignmentLP.run
+
+            def run(self, plain=plain, iterations=iterations):
+                before = self.iterations
+                status = plain(self)
+                iterations.append(self.iterations - before)
+                return status
+
+            monkeypatch.setattr(ts, "WARM_START", warm)
+            monkeypatch.setattr(ts.AssignmentLP, "run", run)
+            runs[warm] = (design(units, method="scalable", **kw), sum(iterations))
+            monkeypatch.undo()
+        return runs[True], runs[False]
+
+    (w, w_iter), (c, c_iter) = both(random_units(240, seed=0), 0.1)
+    assert w.units["territory"].tolist() == c.units["territory"].tolist()
+    assert w.summary["lower_bound"] == pytest.approx(c.summary["lower_bound"], rel=1e-9)
+    assert w.summary["objective"] == pytest.approx(c.summary["objective"], rel=1e-12)
+    assert w_iter < c_iter  # the warm path really started from the last basis
+    (w, _), (c, _) = both(random_units(240, seed=0), 0.05)  # tight: the repair runs
+    assert w.summary["lower_bound"] == pytest.approx(c.summary["lower_bound"], rel=1e-9)
+    assert w.summary["status"] == c.summary["status"] == "heuristic"

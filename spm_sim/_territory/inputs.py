@@ -455,8 +455,12 @@ def explain_infeasible(
 
 
 def _loosest_needed(u: Units, prob: ts.Problem) -> float | None:
-    """Smallest common widening s (share of the mean) that makes the LP feasible."""
-    if ts.solve_lp(prob, candidates=min(prob.k, 12)) is not None:
+    """Smallest common widening s (share of the mean) that makes the LP feasible.
+
+    One HiGHS model serves the whole bisection: only the bands change between the
+    solves."""
+    lp = ts.AssignmentLP(prob)
+    if ts.solve_lp(prob, candidates=min(prob.k, 12), lp=lp) is not None:
         return 0.0
     lo_s, hi_s = 0.0, 4.0
     means = u.measures.sum(axis=1) / prob.k
@@ -469,7 +473,7 @@ def _loosest_needed(u: Units, prob: ts.Problem) -> float | None:
                 "hi": prob.hi + mid * means[:, None],
             }
         )
-        if ts.solve_lp(p, candidates=min(prob.k, 12)) is None:
+        if ts.solve_lp(p, candidates=min(prob.k, 12), lp=lp) is None:
             lo_s = mid
         else:
             hi_s = mid
