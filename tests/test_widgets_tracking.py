@@ -195,7 +195,7 @@ def test_the_dates_a_book_offers(june):
 
 def test_the_workbench_has_a_tracking_tab_that_runs_when_opened(tmp_path):
     wb = Workbench(n_trials=N, figures=False, workdir=tmp_path)
-    assert wb.widget.titles == ("Plan next year", "Track the year")
+    assert wb.widget.titles == ("Plan next year", "Track the year", "Sweeps and goal-seek")
     assert wb.widget.children[1] is wb.tracking.widget
     assert wb.tracking.run is None  # nothing run until the page is opened
     assert wb.tracking._uploads is wb._uploads  # one set of uploads for both pages

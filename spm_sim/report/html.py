@@ -184,7 +184,7 @@ def headline(results: SimulationResult | Sequence[SimulationResult]) -> pd.DataF
     >>> alt = sample_scenario("accelerated").replace(engine="summed")
     >>> t = headline([simulate(s, 200, rng=1) for s in (base, alt)])
     >>> t.loc["Incentive cost, P90", "Difference vs baseline"]
-    '+$289k (+$152k to +$427k)'
+    '+$262k (+$136k to +$432k)'
     """
     results, _ = _unique_names(_as_list(results))
     figures = headline_figures(results)

@@ -550,7 +550,7 @@ def quota_warnings(results: Sequence[Any], currency: str) -> list[str]:
     >>> results = [simulate(s, 20, rng=1) for s in (base, low)]
     >>> [w, differs] = quota_warnings(results, "USD")
     >>> w[: w.index(": every")]
-    'Warning: in Low, rep quotas add up to $116M, $15.8M (12.0%) below the company target of $132M'
+    'Warning: in Low, rep quotas add up to $116M, $16.3M (12.3%) below the company target of $132M'
     >>> "every rep can reach quota while the company misses its number" in w
     True
     """
