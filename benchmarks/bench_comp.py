@@ -69,6 +69,8 @@ from reference_comp import reference_payout  # noqa: E402  (the oracle lives wit
 
 SEED = 2026
 N_PERIODS = 12
+#: the files of the payout kernel, whose functions the profile lists
+KERNEL_FILES = ("kernel.py", "earnings.py", "totals.py")
 TARGETS = {"seconds": 2.0, "annual_seconds": 1.0, "speedup": 100.0, "peak_mb": 2048.0}
 
 PLAN = {
@@ -204,9 +206,10 @@ def best_of(fn, repeat: int):
 def profile(plan, quotas, ti, size: int, n_trials: int, scale: float) -> list[tuple[str, float]]:
     """cProfile of the kernel on ``n_trials`` trials: (step, seconds scaled by ``scale``).
 
-    A step is a function of ``spm_sim/_comp/kernel.py``: its own time ("self": arithmetic
-    with ufuncs, which cProfile does not see as calls, and indexing), then each
-    numpy function it calls, with everything under that call.
+    A step is a function of the kernel (``spm_sim/_comp/``: ``kernel.py``,
+    ``earnings.py``, ``totals.py``): its own time ("self": arithmetic with ufuncs,
+    which cProfile does not see as calls, and indexing), then each numpy function it
+    calls, with everything under that call.
     """
     batches = [trial_inputs(f, c, quotas) for f, c in chunks(n_trials, size)]
     prof = cProfile.Profile()
@@ -221,7 +224,7 @@ def profile(plan, quotas, ti, size: int, n_trials: int, scale: float) -> list[tu
         return func if file == "~" else f"{Path(file).name}:{line}({func})"
 
     def kernel(key) -> bool:
-        return key[0].endswith(str(Path("spm_sim", "_comp", "kernel.py")))
+        return any(key[0].endswith(str(Path("spm_sim", "_comp", f))) for f in KERNEL_FILES)
 
     rows: dict[str, float] = {}
     for key, (_, _, tottime, _, callers) in stats.items():

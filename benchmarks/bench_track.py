@@ -31,7 +31,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import pandas as pd
+from _books import as_book, replicate
 
 from spm_sim.book import Book, load_book
 from spm_sim.comp import load_plan
@@ -55,36 +55,7 @@ def scaled(book: Book, reps: int) -> Book:
     """The book with its reps (and their accounts, deals, opportunities) copied until
     it has at least ``reps`` reps; copy ``k`` gets ids with the suffix ``-k``."""
     copies = -(-reps // len(book.reps))
-    frames: dict[str, list[pd.DataFrame]] = {
-        k: [] for k in ("reps", "accounts", "bookings", "pipeline", "stage_history")
-    }
-    ids = {
-        "reps": ("rep_id",),
-        "accounts": ("account_id", "rep_id"),
-        "bookings": ("deal_id", "account_id", "rep_id"),
-        "pipeline": ("opportunity_id", "account_id", "rep_id", "deal_id"),
-        "stage_history": ("opportunity_id",),
-    }
-    for k in range(copies):
-        for name, cols in ids.items():
-            frame = getattr(book, name).copy()
-            if k:
-                for col in cols:
-                    text = frame[col].astype("string")
-                    frame[col] = text.where(text.isna() | (text == ""), text + f"-{k}")
-            frames[name].append(frame)
-    whole = {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
-    return Book.from_frames(
-        whole["reps"],
-        whole["accounts"],
-        whole["bookings"],
-        whole["pipeline"],
-        book.units,
-        stage_history=whole["stage_history"],
-        name=f"{book.name} x{copies}",
-        currency=book.currency,
-        snapshot_date=book.snapshot_date,
-    )
+    return as_book(replicate(book, copies), book, name=f"{book.name} x{copies}")
 
 
 def _views(fc) -> None:

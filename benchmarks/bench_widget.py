@@ -45,6 +45,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
+from _books import as_book, replicate  # noqa: E402
 
 from spm_sim import simulate  # noqa: E402
 from spm_sim.book import Book, load_sample, save_book  # noqa: E402
@@ -84,22 +85,7 @@ def scaled_book(book: Book, n_reps: int) -> Book:
     is theirs are kept, but for the few deals and opportunities of a kept rep on an
     account another rep now holds."""
     copies = -(-n_reps // int(book.reps["term_date"].isna().sum()))
-    ids = {
-        "reps": ("rep_id",),
-        "accounts": ("account_id", "rep_id"),
-        "bookings": ("deal_id", "account_id", "rep_id"),
-        "pipeline": ("opportunity_id", "account_id", "rep_id", "deal_id"),
-        "stage_history": ("opportunity_id",),
-    }
-    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in ids}
-    for k in range(copies):
-        for name, cols in ids.items():
-            frame = getattr(book, name).copy()
-            for col in cols if k else ():
-                text = frame[col].astype("string")
-                frame[col] = text.where(text.isna() | (text == ""), text + f"-{k}")
-            frames[name].append(frame)
-    whole = {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
+    whole = replicate(book, copies)
     staying = whole["reps"][whole["reps"]["term_date"].isna()]  # all simulated
     reps = staying.iloc[:n_reps]
     kept = set(reps["rep_id"].astype(str))
@@ -119,17 +105,14 @@ def scaled_book(book: Book, n_reps: int) -> Book:
     opportunities = set(pipeline["opportunity_id"].astype(str))
     history = whole["stage_history"]
     history = history[history["opportunity_id"].astype(str).isin(opportunities)]
-    return Book.from_frames(
-        reps.reset_index(drop=True),
-        accounts,
-        on_kept_accounts(whole["bookings"]),
-        pipeline,
-        book.units,
-        stage_history=history.reset_index(drop=True),
-        name=f"{book.name}, {n_reps} reps",
-        currency=book.currency,
-        snapshot_date=book.snapshot_date,
-    )
+    frames = {
+        "reps": reps.reset_index(drop=True),
+        "accounts": accounts,
+        "bookings": on_kept_accounts(whole["bookings"]),
+        "pipeline": pipeline,
+        "stage_history": history.reset_index(drop=True),
+    }
+    return as_book(frames, book, name=f"{book.name}, {n_reps} reps")
 
 
 def upload_bytes(book: Book, folder: Path) -> dict[str, bytes]:

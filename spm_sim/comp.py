@@ -16,7 +16,11 @@ over leading axes; money stays float64 inside arrays and goes through
 
 The workings live in ``spm_sim/_comp/``: ``components`` (the specs of a plan's
 parts), ``plan`` (the plan spec, loading and its JSON schema), ``kernel`` (the payout
-kernel), ``describe`` (the rules in words).
+kernel's entry point: checks, blocks of trials, each component dispatched),
+``earnings`` (what each part of a plan earns: tiers, gates, true-up, draws),
+``totals`` (:class:`Payout` and :class:`AnnualPayout`: the monthly array or the
+annual totals), ``curve`` (the payout curve and plan metrics), ``describe`` (the
+rules in words).
 
 Examples
 --------
@@ -51,23 +55,14 @@ from ._comp.components import (
     Spiff,
     Tier,
 )
+from ._comp.curve import payout_curve, plan_metrics
 from ._comp.describe import (
     band_text,
     component_rules,
     plan_rules,
 )
-from ._comp.kernel import (
-    DETAILS,
-    AnnualPayout,
-    Payout,
-    evaluation_periods,
-    payout,
-    payout_columns,
-    payout_curve,
-    period_ends,
-    plan_metrics,
-    round_money,
-)
+from ._comp.earnings import evaluation_periods, period_ends
+from ._comp.kernel import payout, payout_columns
 from ._comp.plan import (
     PLAN_SCHEMA_PATH,
     Plan,
@@ -75,6 +70,7 @@ from ._comp.plan import (
     plan_json_schema,
     standard_plan,
 )
+from ._comp.totals import DETAILS, AnnualPayout, Payout, round_money
 
 __all__ = [
     "MEASURES",

@@ -16,24 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_comp_oracle import cases
+from test_comp_oracle import run_kernel as pay
 
 from spm_sim._comp import kernel
 from spm_sim.comp import DETAILS, AnnualPayout, Payout, payout, standard_plan
 from spm_sim.errors import DataError
 from spm_sim.scenario import sample_plans
-
-
-def pay(plan, book: dict, detail: str):
-    return payout(
-        plan,
-        book["bookings"],
-        book["quotas"],
-        book["ti"],
-        measures=book["measures"],
-        cancellations=book["cancellations"],
-        active=book["active"],
-        detail=detail,
-    )
 
 
 def assert_same_totals(annual: AnnualPayout, monthly: Payout) -> None:

@@ -340,7 +340,8 @@ def cases(draw, **plan_options) -> tuple[Plan, dict]:
     return plan, draw(books(plan, n_reps, n, cancellations=cancellations))
 
 
-def run_kernel(plan: Plan, book: dict):
+def run_kernel(plan: Plan, book: dict, detail: str = "monthly"):
+    """The kernel on a book of :func:`books` (``detail``: ``"monthly"`` or ``"annual"``)."""
     return payout(
         plan,
         book["bookings"],
@@ -349,6 +350,7 @@ def run_kernel(plan: Plan, book: dict):
         measures=book["measures"],
         cancellations=book["cancellations"],
         active=book["active"],
+        detail=detail,
     )
 
 

@@ -136,6 +136,10 @@ def test_interval_ends_are_nan_when_the_data_cannot_give_them():
         (lambda: percentile_difference_interval([1.0], [1.0], "mean"), r"percentile .* 'mean'"),
         (lambda: proportion_difference_interval([1, 2], [0, 1]), r"0 or 1 .* got 2.0"),
         (lambda: proportion_difference_interval([1.0], [1.0, 0.0]), r"as many trials"),
+        (
+            lambda: percentile_difference_interval([1.0, 2.0, 3.0], [1.0], 0.9),
+            r"as many trials in both: 3 and 1; pass paired=False",
+        ),
     ],
 )
 def test_bad_arguments_are_named_with_their_value(call, match):

@@ -44,7 +44,7 @@ from .payroll import ActualPayouts
 
 __all__ = ["Statement", "statement"]
 
-#: Same tolerance as the kernel's threshold test (``comp._THRESHOLD_TOL``).
+#: Same tolerance as the kernel's threshold test (``_comp/earnings.py``'s ``_THRESHOLD_TOL``).
 _TOL = 1e-9
 #: An explanation must round to the kernel's cents: within half a cent, plus float noise.
 _HALF_CENT = 0.5 + 1e-4

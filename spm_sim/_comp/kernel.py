@@ -1,10 +1,14 @@
 """The payout kernel: what a plan pays, vectorised over trials, reps and periods.
 
 :func:`payout` turns credited bookings into money for any number of trials, reps
-and periods at once; :func:`payout_curve` and :func:`plan_metrics` give the same
-rule over attainment for plots and plan reviews. A private module of
-:mod:`spm_sim.comp`; the plan specs live in ``_comp/components.py`` and
-``_comp/plan.py``.
+and periods at once. A private module of :mod:`spm_sim.comp`, the entry point of
+the kernel: it checks the inputs, pays the leading axis in blocks and, per block,
+dispatches each component of the plan to what it earns (``_comp/earnings.py``), then
+writes the monthly array or adds up the annual totals (``_comp/totals.py``: the
+:class:`~spm_sim.comp.Payout` and :class:`~spm_sim.comp.AnnualPayout` it returns).
+:func:`~spm_sim.comp.payout_curve` and :func:`~spm_sim.comp.plan_metrics`
+(``_comp/curve.py``) give the same rule over attainment; the plan specs live in
+``_comp/components.py`` and ``_comp/plan.py``.
 
 Conventions
 -----------
@@ -12,7 +16,7 @@ Conventions
 * Arrays are batch-first, ``(..., n_reps, n_periods[, n_components])``; the kernel
   broadcasts over any leading axes (trials, scenarios).
 * Money stays float64 inside arrays. Amounts shown to people go through
-  :func:`round_money`.
+  :func:`~spm_sim.comp.round_money`.
 
 Every mechanic of :class:`~spm_sim.comp.Plan` is paid here: marginal and retroactive
 tiers and curves, thresholds, attainment and payout caps, gates and multipliers,
@@ -26,8 +30,8 @@ period's reps are one contiguous row. Each component's payments are kept only at
 months it pays in; ``payout(..., detail="monthly")`` writes them into the dense
 monthly array, ``detail="annual"`` adds them up into the totals a simulation keeps
 without writing it. Every total adds its terms in one fixed order (see
-:class:`Payout`), so the two agree to the last bit, and a trial's payments do not
-depend on the trials paid with it.
+:class:`~spm_sim.comp.Payout`), so the two agree to the last bit, and a trial's
+payments do not depend on the trials paid with it.
 """
 
 from __future__ import annotations
@@ -38,49 +42,50 @@ from dataclasses import dataclass
 from typing import Any, Literal, overload
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from spm_sim._spec import suggest
 from spm_sim.errors import DataError
 
-from .components import (  # noqa: F401 (MEASURES and Tier: doctests)
-    MAX_MONEY,
-    MBO,
-    MEASURES,
-    Bonus,
-    Component,
-    Contest,
-    Draw,
-    Spiff,
-    Tier,
+from .components import MAX_MONEY, MBO, Bonus, Component, Contest, Spiff
+from .earnings import (
+    _apply_draw,
+    _as_slice,
+    _bonus_earned,
+    _commission_earned,
+    _contest_prizes,
+    _mbo_pay,
+    _Measures,
+    _per_rep,
+    _settle,
+    evaluation_periods,
+    period_ends,
 )
 from .plan import Plan, standard_plan  # noqa: F401 (doctests)
+from .totals import (
+    DETAILS,
+    AnnualPayout,
+    Part,
+    Payout,
+    _annual_totals,
+    _by_component,
+    _by_period_major,
+    _company_by_period,
+    _fill,
+    _monthly_array,
+    _read_only,
+    round_money,  # noqa: F401 (doctests)
+)
 
-__all__ = [
-    "DETAILS",
-    "Payout",
-    "AnnualPayout",
-    "payout",
-    "payout_columns",
-    "evaluation_periods",
-    "period_ends",
-    "payout_curve",
-    "plan_metrics",
-    "round_money",
-]
+__all__ = ["payout", "payout_columns"]
 
-#: Attainment within this distance below a threshold counts as reaching it, so that
-#: a cumulative sum of cents that lands on the threshold is not missed by float
-#: rounding (1e-9 of a $1M quota is a tenth of a cent).
-_THRESHOLD_TOL = 1e-9
 
 #: The most a rep's bookings, quota or units of a measure may be in one period. Above
 #: about 9e13 a float64 no longer holds every cent of an amount; no sales team comes
 #: near either.
 MAX_PERIOD_UNITS = 1e13
-#: The most an attainment read off a payout curve may be (1,000,000% of quota).
-MAX_CURVE_ATTAINMENT = 1e4
+
+
 #: The most one payment (a column, a rep, a period) may be, for the same reason. The
 #: kernel refuses to return a larger or non-finite payment (see :func:`payout`). It is
 #: above the largest TI (:data:`MAX_MONEY`, 1e12) so a year's TI paid in one month
@@ -89,189 +94,6 @@ MAX_CURVE_ATTAINMENT = 1e4
 #: (``_actuals/payroll.py``, ``MAX_AMOUNT``), within this bound, so that a year of
 #: such lines (1.2e13 to date) still adds up to the cent.
 MAX_PAYMENT = 1e13
-
-#: What :func:`payout` can return: every payment by period (``"monthly"``, a
-#: :class:`Payout`), or only the totals a simulation keeps (``"annual"``, an
-#: :class:`AnnualPayout`: per rep and column, and the company per period).
-DETAILS = ("monthly", "annual")
-
-
-@dataclass(frozen=True, eq=False)
-class Payout:
-    """Money paid by a plan, per column and period (read-only arrays).
-
-    Attributes
-    ----------
-    by_component : ndarray, shape (..., n_reps, n_periods, n_columns)
-        Payment made in each period, float64: one column per plan component (net
-        of what earlier periods paid), then ``clawback`` (<= 0) if the plan has a
-        clawback rule, then ``draw`` (the draw paid beyond the earnings, or its
-        recovery as a negative amount) if it has a draw.
-    components : tuple of str
-        Column names, in the order of the last axis.
-    annual_bookings, annual_quota : ndarray, shape (..., n_reps)
-        Credited bookings (net of clawed-back cancellations) and quota over the
-        periods.
-    draw_balance : ndarray, shape (..., n_reps), or None
-        Recoverable draw still owed by the rep at the end of the periods (not paid
-        back); ``None`` without a recoverable draw.
-
-    Notes
-    -----
-    Every total adds its terms in a fixed order, whatever the memory layout: a year
-    over its periods in calendar order and a period over the columns in column
-    order, both one after the other from +0.0; the company over its reps pairwise,
-    as numpy sums a contiguous axis. :class:`AnnualPayout` (``payout(...,
-    detail="annual")``) computes the same totals without the monthly array, to the
-    last bit.
-    """
-
-    by_component: NDArray[np.float64]
-    components: tuple[str, ...]
-    annual_bookings: NDArray[np.float64]
-    annual_quota: NDArray[np.float64]
-    draw_balance: NDArray[np.float64] | None = None
-
-    #: what this payout holds (see :data:`DETAILS`)
-    detail = "monthly"
-
-    @property
-    def by_period(self) -> NDArray[np.float64]:
-        """Payment per period, all columns, shape ``(..., n_reps, n_periods)``.
-
-        A view of a period-major array: summed over the reps (``axis=-2``), numpy
-        adds each period's reps pairwise along memory, giving
-        :attr:`company_by_period` to the last bit.
-        """
-        return np.swapaxes(_columns_by_period(self.by_component), -1, -2)
-
-    @property
-    def annual_by_component(self) -> NDArray[np.float64]:
-        """Year total per column, shape ``(..., n_reps, n_columns)``."""
-        return _add_along(self.by_component, -2)
-
-    @property
-    def company_by_period(self) -> NDArray[np.float64]:
-        """Payment per period of all reps and columns, shape ``(..., n_periods)``:
-        ``by_period.sum(axis=-2)``, each period's reps added pairwise."""
-        return _columns_by_period(self.by_component).sum(axis=-1)
-
-    @property
-    def total(self) -> NDArray[np.float64]:
-        """Year total, shape ``(..., n_reps)``: the columns added in order."""
-        return _add_along(self.annual_by_component, -1)
-
-    @property
-    def attainment(self) -> NDArray[np.float64]:
-        """Annual bookings / annual quota, shape ``(..., n_reps)``; NaN where quota is 0."""
-        return _attainment(self.annual_bookings, self.annual_quota)
-
-
-@dataclass(frozen=True, eq=False)
-class AnnualPayout:
-    """What a plan pays in the year, without the payments of each period.
-
-    Returned by ``payout(..., detail="annual")``: the totals a simulation keeps,
-    computed without writing the dense monthly array, equal to the last bit to
-    those of the :class:`Payout` the same call returns with ``detail="monthly"``
-    (its ``annual_by_component``, ``company_by_period``, ``total`` and
-    ``attainment``). ``by_component`` and ``by_period`` are not available.
-
-    Attributes
-    ----------
-    annual_by_component : ndarray, shape (..., n_reps, n_columns)
-        Year total per column (the columns of :attr:`Payout.by_component`).
-    company_by_period : ndarray, shape (..., n_periods)
-        Payment per period of all reps and columns.
-    components : tuple of str
-        Column names, in the order of the last axis of ``annual_by_component``.
-    annual_bookings, annual_quota : ndarray, shape (..., n_reps)
-        As in :class:`Payout`.
-    draw_balance : ndarray, shape (..., n_reps), or None
-        As in :class:`Payout`.
-
-    Examples
-    --------
-    >>> from spm_sim.comp import payout, standard_plan
-    >>> p = payout(standard_plan(), [[50.0, 70.0]], [[60.0, 60.0]], [10.0], detail="annual")
-    >>> p.detail, p.annual_by_component.shape, p.company_by_period.shape
-    ('annual', (1, 1), (2,))
-    """
-
-    annual_by_component: NDArray[np.float64]
-    company_by_period: NDArray[np.float64]
-    components: tuple[str, ...]
-    annual_bookings: NDArray[np.float64]
-    annual_quota: NDArray[np.float64]
-    draw_balance: NDArray[np.float64] | None = None
-
-    #: what this payout holds (see :data:`DETAILS`)
-    detail = "annual"
-
-    @property
-    def by_component(self) -> NDArray[np.float64]:
-        """Not kept: pay with ``detail="monthly"`` (raises ``AttributeError``)."""
-        raise AttributeError(_NOT_KEPT.format(what="by_component"))
-
-    @property
-    def by_period(self) -> NDArray[np.float64]:
-        """Not kept: pay with ``detail="monthly"`` (raises ``AttributeError``)."""
-        raise AttributeError(_NOT_KEPT.format(what="by_period"))
-
-    @property
-    def total(self) -> NDArray[np.float64]:
-        """Year total, shape ``(..., n_reps)``: the columns added in order."""
-        return _add_along(self.annual_by_component, -1)
-
-    @property
-    def attainment(self) -> NDArray[np.float64]:
-        """Annual bookings / annual quota, shape ``(..., n_reps)``; NaN where quota is 0."""
-        return _attainment(self.annual_bookings, self.annual_quota)
-
-
-_NOT_KEPT = (
-    "{what} is not available: this payout keeps annual totals only (payout(..., "
-    "detail='annual')); pay with detail='monthly' for the payments of each period"
-)
-
-
-def _columns_by_period(by_component: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The columns of ``by_component`` (..., reps, periods, columns) added in column
-    order from +0.0, period-major: (..., periods, reps), C-ordered."""
-    *lead, n_reps, n, n_columns = by_component.shape
-    out = np.zeros((*lead, n, n_reps))
-    for c in range(n_columns):
-        out += np.swapaxes(by_component[..., c], -1, -2)
-    return out
-
-
-def _add_along(values: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
-    """Sum over ``axis``, term after term in index order from +0.0 (whatever the
-    memory layout, unlike numpy's pairwise sums): the one way every total of a
-    :class:`Payout` is added, so that its annual and monthly paths agree bit for bit."""
-    axis %= values.ndim
-    out = np.zeros(values.shape[:axis] + values.shape[axis + 1 :])
-    at: list[Any] = [slice(None)] * values.ndim
-    for k in range(values.shape[axis]):
-        at[axis] = k
-        out += values[tuple(at)]
-    return out
-
-
-def _attainment(bookings: NDArray[np.float64], quota: NDArray[np.float64]) -> NDArray[np.float64]:
-    out = np.full(quota.shape, np.nan)
-    return np.divide(bookings, quota, out=out, where=quota > 0)
-
-
-def _read_only(arr: NDArray[np.float64]) -> NDArray[np.float64]:
-    arr.flags.writeable = False
-    return arr
-
-
-def _per_rep(x: np.ndarray) -> np.ndarray:
-    """``x`` of shape (..., n_reps) as (..., 1, n_reps), to broadcast against the
-    kernel's period-major arrays (..., periods, n_reps); a scalar as (1, 1)."""
-    return x[..., None, :] if x.ndim else x.reshape(1, 1)
 
 
 #: the bits of the largest finite float64, as an unsigned integer (see _as_float_array)
@@ -301,467 +123,6 @@ def _as_float_array(name: str, value: ArrayLike, most: float = math.inf) -> NDAr
             f"{where} ({int(bad.sum())} bad value(s) in all)"
         )
     return arr
-
-
-def period_ends(period: str, n_periods: int) -> NDArray[np.intp]:
-    """Indices of the last month of each measurement period.
-
-    ``month``: every month; ``quarter``: months 3, 6, 9, 12 (and the last period if
-    the year ends inside a quarter); ``year``: the last month.
-
-    Examples
-    --------
-    >>> period_ends("quarter", 12).tolist(), period_ends("year", 12).tolist()
-    ([2, 5, 8, 11], [11])
-    """
-    if period == "year":
-        return np.arange(max(n_periods - 1, 0), n_periods, dtype=np.intp)
-    if period == "quarter":
-        ends = list(range(2, n_periods, 3))
-        if n_periods and (not ends or ends[-1] != n_periods - 1):
-            ends.append(n_periods - 1)
-        return np.asarray(ends, dtype=np.intp)
-    return np.arange(n_periods, dtype=np.intp)
-
-
-def evaluation_periods(period: str, n_periods: int) -> NDArray[np.intp]:
-    """Indices of the months at whose end a commission or bonus is measured and paid.
-
-    ``month`` and ``year`` are measured every month (``year`` against the annual
-    quota, so a year plan pays monthly advances on the year's earnings); ``quarter``
-    at the quarter ends (:func:`period_ends`). MBO components pay at
-    :func:`period_ends` of their period.
-
-    Examples
-    --------
-    >>> evaluation_periods("quarter", 12).tolist()
-    [2, 5, 8, 11]
-    >>> len(evaluation_periods("year", 12))
-    12
-    """
-    if period == "year":
-        return np.arange(n_periods, dtype=np.intp)
-    return period_ends(period, n_periods)
-
-
-def _as_slice(idx: NDArray[np.intp], n: int) -> slice | NDArray[np.intp]:
-    """``idx`` as a slice when it is evenly spaced to the end (faster to write)."""
-    at = idx.tolist()
-    if len(at) >= 2:
-        step = at[1] - at[0]
-        if step > 0 and at == list(range(at[0], n, step)):
-            return slice(at[0], None, step)
-    if len(at) == 1:
-        return slice(at[0], at[0] + 1)
-    return idx
-
-
-def _cumulative_at(values: NDArray[np.float64], idx: ArrayLike) -> NDArray[np.float64]:
-    """Sums of ``values`` (..., n_reps, n_periods) over the periods up to each of
-    ``idx``, period-major: shape (..., len(idx), n_reps).
-
-    A 0/1 matrix times each leading index's (periods, reps) block, one BLAS call a
-    block: many times faster than ``np.cumsum`` along a short last axis, and only the
-    evaluation periods are computed. Each block is its own product, so a trial's sums
-    do not depend on the trials paid with it: chunking changes no digit.
-    """
-    n = values.shape[-1]
-    upto = (np.arange(n)[None, :] <= np.asarray(idx)[:, None]).astype(np.float64)
-    return np.matmul(upto, np.swapaxes(values, -1, -2))
-
-
-class _Measures:
-    """Cumulative units, quotas and attainments of a plan's measures, cached.
-
-    Everything at evaluation periods is period-major, (..., n_eval, n_reps): each
-    period's values are contiguous runs of reps, so the period-by-period steps
-    (settling, totals) read whole rows.
-    """
-
-    #: the cached figures that depend on the quotas alone
-    _QUOTA_KEYS = frozenset({"q", "Q", "ref", "share", "inv", "on"})
-
-    def __init__(self, plan, shape, values, cancels, quota, ti, active, quota_cache=None):
-        self.plan, self.shape, self.n = plan, shape, shape[-1]
-        self.values, self.cancels = values, cancels
-        self.ti = ti  # (..., n_reps)
-        self.active = active
-        if quota.ndim == 0 or quota.shape[-1] != self.n:  # one value for every period
-            quota = np.broadcast_to(quota, quota.shape[:-1] + (self.n,))
-        self._quota_base = quota  # bookings quota per period, its own (small) shape
-        self._cache: dict[tuple, NDArray[np.float64]] = {}
-        # shared by the blocks of rows of one payout when they share their quotas
-        self._quota_cache = self._cache if quota_cache is None else quota_cache
-
-    def _memo(self, key, make):
-        cache = self._quota_cache if key[0] in self._QUOTA_KEYS else self._cache
-        if key not in cache:
-            cache[key] = make()
-        return cache[key]
-
-    def quota_on(self) -> NDArray[np.float64]:
-        """1.0 for each rep with a bookings quota over the year, else 0.0, broadcastable
-        to the period-major arrays (..., periods, reps)."""
-
-        def make():  # in the quotas' own shape: it fits every block of rows
-            return _per_rep((self.annual_quota("bookings") > 0).astype(np.float64))
-
-        return self._memo(("on",), make)
-
-    def quota(self, name: str) -> NDArray[np.float64]:
-        """Quota per period of measure ``name``, (..., n_reps, n_periods) or broadcastable."""
-
-        def make():
-            m = self.plan.measure(name)
-            q = self._quota_base
-            if m.quota_per_rep is not None:
-                return np.where(q > 0, m.quota_per_rep / 12.0, 0.0)
-            return q if m.quota_share == 1.0 else q * m.quota_share
-
-        return self._memo(("q", name), make)
-
-    def cum(self, name: str, idx) -> NDArray[np.float64]:
-        """Year-to-date net units of ``name`` at the periods ``idx``, (..., len(idx), n_reps)."""
-        idx = np.asarray(idx)
-
-        def make():
-            v = _cumulative_at(self.values[name], idx)
-            if name in self.cancels:
-                v = v - _cumulative_at(self.cancels[name], idx)
-            return v
-
-        return self._memo(("cum", name, tuple(idx.tolist())), make)
-
-    def cum_to_end(self, name: str) -> NDArray[np.float64]:
-        """Net units of ``name`` over all the periods, (..., n_reps): the last sum of
-        the year-to-date sums already worked out when they reach the last period."""
-        last = self.n - 1
-        for key, value in self._cache.items():
-            if key[0] == "cum" and key[1] == name and key[2] and key[2][-1] == last:
-                return value[..., -1, :]
-        return self.cum(name, [last])[..., 0, :]
-
-    def annual_quota(self, name: str) -> NDArray[np.float64]:
-        """Quota of ``name`` over the periods, (..., n_reps)."""
-        return self._memo(("Q", name), lambda: self.quota(name).sum(axis=-1))
-
-    def reference(self, name: str, period: str, idx) -> NDArray[np.float64]:
-        """The quota attainment is measured against at the periods ``idx``, period-major."""
-        if period == "year":
-            return self._memo(("ref", name, "year"), lambda: _per_rep(self.annual_quota(name)))
-
-        def make():
-            ref = np.cumsum(self.quota(name), -1)[..., idx]
-            return ref[:, None] if ref.ndim == 1 else np.ascontiguousarray(np.swapaxes(ref, -1, -2))
-
-        return self._memo(("ref", name, period), make)
-
-    def share(self, name: str, period: str, idx) -> NDArray[np.float64]:
-        """Share of the annual quota due by the periods ``idx`` (1 for ``year``)."""
-        if period == "year":
-            return np.ones((1, 1))
-
-        def make():
-            ref = self.reference(name, period, idx)
-            Q = _per_rep(self.annual_quota(name))
-            out = np.zeros(np.broadcast_shapes(np.shape(Q), np.shape(ref)))
-            return np.divide(ref, Q, out=out, where=Q > 0)
-
-        return self._memo(("share", name, period), make)
-
-    def attainment(self, name: str, period: str, idx, extra=None) -> NDArray[np.float64]:
-        """Year-to-date attainment of ``name`` at ``idx`` (0 where the quota is 0)."""
-        if extra is not None:
-            return (self.cum(name, idx) + extra) * self._inverse(name, period, idx)
-        key = ("att", name, period, tuple(np.asarray(idx).tolist()))
-        return self._memo(key, lambda: self.cum(name, idx) * self._inverse(name, period, idx))
-
-    def _inverse(self, name: str, period: str, idx) -> NDArray[np.float64]:
-        """1 / the quota measured against, and 0 where that quota is 0."""
-
-        def make():
-            ref = self.reference(name, period, idx)
-            return np.divide(1.0, ref, out=np.zeros(np.shape(ref)), where=ref > 0)
-
-        return self._memo(("inv", name, period), make)
-
-    def cancelled_since_last(self, name: str, idx) -> NDArray[np.float64] | None:
-        """Cancellations between the previous evaluation and each of ``idx``."""
-        if name not in self.cancels:
-            return None
-        c = _cumulative_at(self.cancels[name], np.asarray(idx))
-        return np.diff(c, axis=-2, prepend=0.0)
-
-
-def _table_units(c: Component, credited: NDArray[np.float64], tiers) -> NDArray[np.float64]:
-    """Units of the component's target earned at credited attainment (before caps)."""
-    if c.curve is not None:
-        xs = np.array([p.attainment for p in c.curve])
-        ys = np.array([p.payout for p in c.curve])
-        slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
-        return np.interp(credited, xs, ys) + slope * np.maximum(credited - xs[-1], 0.0)
-    if c.tier_method == "retroactive":
-        starts = np.array([t.start for t in tiers])
-        rates = np.array([t.rate for t in tiers])
-        k = np.searchsorted(starts, credited + _THRESHOLD_TOL, side="right") - 1
-        return rates[np.maximum(k, 0)] * credited
-    # a marginal table is a piecewise-linear function of attainment: interpolate
-    # between the cumulative units at the band edges, and continue the last rate
-    edges = [t.start for t in tiers]
-    cumulative = [0.0]
-    for t in tiers[:-1]:
-        cumulative.append(cumulative[-1] + t.rate * (t.end - t.start))
-    last = tiers[-1]
-    if last.end is not None:  # the attainment cap stops attainment at or before its end
-        edges.append(last.end)
-        cumulative.append(cumulative[-1] + last.rate * (last.end - last.start))
-        return np.interp(credited, edges, cumulative)
-    # the open last band: one more edge far out, the same for every call, so a rep's
-    # pay does not depend on the other trials paid with it; beyond it (attainment
-    # of a billion quotas) the band continues exactly
-    top = last.start + 1e9
-    edges.append(top)
-    cumulative.append(cumulative[-1] + last.rate * (top - last.start))
-    units = np.interp(credited, edges, cumulative)
-    if credited.size and credited.max() > top:
-        units += last.rate * np.maximum(credited - top, 0.0)
-    return units
-
-
-def _step(levels: list[tuple[float, float]], x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Value of the highest level whose key is at or below ``x`` (keys start at 0)."""
-    keys = np.array([k for k, _ in levels])
-    vals = np.array([v for _, v in levels])
-    k = np.searchsorted(keys, x + _THRESHOLD_TOL, side="right") - 1
-    return vals[np.maximum(k, 0)]
-
-
-def _marginal_units(
-    c: Component, credited: NDArray[np.float64], reached: NDArray[np.bool_] | None = None
-) -> NDArray[np.float64]:
-    """A marginal rate table's units at credited attainment, as a sum of hinges.
-
-    With band starts :math:`s_j` and rates :math:`r_j` (:math:`s_1 = 0`), the table is
-    :math:`u(a) = r_1 a + \\sum_{j \\ge 2} (r_j - r_{j-1}) \\max(a - s_j, 0)`: the same
-    function as interpolating between the band edges, exact for every attainment up
-    to the last band's end (validation makes the attainment cap stop it there), in a
-    few whole-array steps. With ``reached`` (an accelerator gate, one bool per cell),
-    the bands from 1.0 up pay their own rates where it is True and the gate's closed
-    rate (:meth:`~spm_sim.comp.Component.ungated_tiers`) elsewhere. A new array.
-    """
-    tiers = c.tiers
-    gated = len(tiers)  # the first band an accelerator gate holds back
-    if reached is not None:
-        gated = next(j for j, t in enumerate(tiers) if t.start >= 1.0)
-    always = [
-        (tiers[j].start, tiers[j].rate - tiers[j - 1].rate)
-        for j in range(1, gated)
-        if tiers[j].rate != tiers[j - 1].rate
-    ]
-    gate_terms: list[tuple[float, float]] = []
-    if reached is not None:
-        # what every band from 1.0 pays when the gate is closed (Component.ungated_tiers)
-        closed = tiers[gated - 1].rate
-        if c.gate is not None and c.gate.closed_rate is not None:
-            closed = c.gate.closed_rate
-        if closed != tiers[gated - 1].rate:
-            always.append((tiers[gated].start, closed - tiers[gated - 1].rate))
-        for j in range(gated, len(tiers)):  # what the gate adds when it is met
-            below = closed if j == gated else tiers[j - 1].rate
-            if tiers[j].rate != below:
-                gate_terms.append((tiers[j].start, tiers[j].rate - below))
-    units = _hinge_sum(credited, always)
-    first = tiers[0].rate
-    if units is None:
-        units = np.multiply(credited, first)
-    elif first == 1.0:
-        units += credited
-    elif first:
-        units += credited * first
-    opened = _hinge_sum(credited, gate_terms)
-    if opened is not None and reached is not None:
-        opened *= reached
-        units += opened
-    return units
-
-
-def _hinge_sum(
-    credited: NDArray[np.float64], terms: list[tuple[float, float]]
-) -> NDArray[np.float64] | None:
-    r""":math:`\sum \delta \max(a - s, 0)` over the ``terms`` (s, delta): a new array,
-    or None without terms."""
-    out: NDArray[np.float64] | None = None
-    spare: NDArray[np.float64] | None = None
-    for start, delta in terms:
-        if out is None:
-            hinge = out = np.subtract(credited, start)
-        else:
-            spare = np.empty_like(out) if spare is None else spare
-            hinge = np.subtract(credited, start, out=spare)
-        np.maximum(hinge, 0.0, out=hinge)
-        if delta != 1.0:
-            np.multiply(hinge, delta, out=hinge)
-        if hinge is not out:
-            out += hinge
-    return out
-
-
-def _commission_earned(
-    c: Component, ms: _Measures, idx, attainment: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Earned to date at the evaluation periods, given the component's attainment
-    (period-major, (..., len(idx), n_reps)); a new array."""
-    credited = attainment
-    if c.attainment_cap is not None:
-        credited = np.minimum(credited, c.attainment_cap)
-    target = c.weight * _per_rep(ms.ti) * ms.share(c.measure, c.period, idx)
-    scale = target if c.rate_basis == "tcr" else ms.reference(c.measure, c.period, idx)
-    gate = c.gate
-    reached = None
-    if gate is not None:
-        reached = ms.attainment(gate.measure, c.period, idx) >= (
-            gate.min_attainment - _THRESHOLD_TOL
-        )
-    on_accelerators = gate is not None and gate.applies_to == "accelerators"
-    if c.curve is None and c.tier_method == "marginal":
-        money = _marginal_units(c, credited, reached if on_accelerators else None)
-    else:
-        money = _table_units(c, credited, c.tiers)  # a new array: the steps below work in place
-        if on_accelerators and reached is not None and not reached.all():
-            # the ungated table, only where the gate is closed
-            closed = np.broadcast_to(~reached, money.shape)
-            below = np.broadcast_to(credited, money.shape)[closed]
-            money[closed] = _table_units(c, below, c.ungated_tiers())
-    money *= scale
-    if reached is not None and not on_accelerators:
-        money *= reached
-    if c.threshold > 0:
-        money *= attainment >= c.threshold - _THRESHOLD_TOL
-    if c.multiplier is not None:
-        levels = [(lv.attainment, lv.factor) for lv in c.multiplier.levels]
-        money *= _step(levels, ms.attainment(c.multiplier.measure, c.period, idx))
-    if c.payout_cap is not None:
-        np.minimum(money, c.payout_cap * target, out=money)
-    return money
-
-
-def _bonus_earned(b: Bonus, ms: _Measures, idx, attainment) -> NDArray[np.float64]:
-    ti = _per_rep(ms.ti)
-    money = np.zeros(np.broadcast_shapes(attainment.shape, ti.shape))
-    for m in b.milestones:
-        amount = m.amount if m.amount is not None else (m.share_of_ti or 0.0) * ti
-        money = money + np.where(attainment >= m.attainment - _THRESHOLD_TOL, amount, 0.0)
-    return money
-
-
-def _settle(
-    earned: NDArray[np.float64], earned_before_cancel: NDArray[np.float64] | None
-) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
-    """Payments at the evaluation periods (axis -2): cumulative true-up, never below zero.
-
-    Without cancellations, the paid-to-date is the running maximum of earnings to
-    date, so a bad period pays nothing and is made up later; ``earned`` is turned
-    into the payments in place. With cancellations, ``L_k`` (what this period's
-    cancellations took off the earnings) is clawed back: ``P_k = max(E_k, P_{k-1} -
-    L_k)``, the commission paid is ``P_k - P_{k-1} + L_k`` (``max(E'_k - P_{k-1},
-    0)`` when ``E'_k >= E_k``) and the clawback ``-L_k``, with ``L_k = max(E'_k -
-    E_k, 0)`` and ``E'_k`` the earnings as if the cancellations had not happened.
-    """
-    n = earned.shape[-2]
-    if earned_before_cancel is None:
-        if n == 0:
-            return earned, None
-        pay = earned
-        np.maximum(pay[..., 0, :], 0.0, out=pay[..., 0, :])
-        for k in range(1, n):  # paid to date: the running maximum
-            np.maximum(pay[..., k, :], pay[..., k - 1, :], out=pay[..., k, :])
-        for k in range(n - 1, 0, -1):  # each period pays what is new
-            np.subtract(pay[..., k, :], pay[..., k - 1, :], out=pay[..., k, :])
-        return pay, None
-    pay = np.empty_like(earned)
-    claw = np.empty_like(earned)
-    prev = np.zeros(earned.shape[:-2] + earned.shape[-1:])
-    for k in range(n):
-        lost = np.maximum(earned_before_cancel[..., k, :] - earned[..., k, :], 0.0)
-        now = np.maximum(earned[..., k, :], prev - lost)
-        # what the period pays in all is now - prev; the clawback shows -lost and the
-        # commission the rest (a retroactive decelerator can earn more after a
-        # cancellation: then lost is 0 and the commission pays the difference)
-        claw[..., k, :] = -lost
-        pay[..., k, :] = now - prev + lost
-        prev = now
-    return pay, claw
-
-
-def _contest_prizes(contest: Contest, totals: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Prizes by rank along the reps axis (the last axis of ``totals``), ties shared."""
-    n = totals.shape[-1]
-    flat = totals.reshape(-1, n)
-    flat = np.round(flat, 2)  # totals are compared to the cent: equal cents tie
-    eligible = flat > contest.min_total
-    key = np.where(eligible, flat, -np.inf)
-    order = np.argsort(-key, axis=-1, kind="stable")
-    ranked = np.take_along_axis(key, order, axis=-1)
-    prizes = np.zeros(n)
-    k = min(n, len(contest.prizes))
-    prizes[:k] = contest.prizes[:k]
-    # tie groups along each row: a new group starts where the value changes
-    new = np.ones_like(ranked, dtype=bool)
-    new[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
-    group = np.cumsum(new, axis=-1) - 1 + (np.arange(flat.shape[0]) * n)[:, None]
-    sums = np.bincount(group.ravel(), np.broadcast_to(prizes, ranked.shape).ravel())
-    counts = np.bincount(group.ravel())
-    shared = (sums / np.maximum(counts, 1))[group]
-    shared = np.where(np.isfinite(ranked), shared, 0.0)
-    out = np.empty_like(shared)
-    np.put_along_axis(out, order, shared, axis=-1)
-    return out.reshape(totals.shape)
-
-
-def _apply_draw(
-    draw: Draw,
-    payments: NDArray[np.float64],
-    ti: NDArray[np.float64],
-    active: NDArray[np.float64] | None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
-    """Draw adjustment per period (>= 0 top-up, < 0 recovery) and the balance owed.
-
-    ``payments`` are the components' payments, period-major (..., n_periods, n_reps);
-    so is the adjustment returned.
-    """
-    n = payments.shape[-2]
-    months = np.zeros(n)
-    for m in draw.months or range(1, 13):
-        if m <= n:
-            months[m - 1] = 1.0
-    if draw.amount is not None:
-        monthly: Any = draw.amount
-    else:  # the TI as passed (prorated for a mid-year hire) over the months employed
-        worked = np.full(ti.shape, float(n)) if active is None else active.sum(axis=-1)
-        monthly = (draw.share_of_ti or 0.0) * _per_rep(
-            np.divide(
-                ti,
-                worked,
-                out=np.zeros(np.broadcast_shapes(ti.shape, worked.shape)),
-                where=worked > 0,
-            )
-        )
-    due = monthly * months[:, None]
-    if active is not None:
-        due = due * np.swapaxes(active, -1, -2)
-    due = np.broadcast_to(due, payments.shape)
-    adjust = np.empty_like(payments)
-    balance = np.zeros(payments.shape[:-2] + payments.shape[-1:])
-    for p in range(n):
-        earned, d = payments[..., p, :], due[..., p, :]
-        short = np.where(d > 0, np.maximum(d - earned, 0.0), 0.0)
-        if draw.recoverable:
-            recover = np.minimum(np.maximum(earned - d, 0.0), balance)
-            balance = balance + short - recover
-            adjust[..., p, :] = short - recover
-        else:
-            adjust[..., p, :] = short
-    return adjust, (balance if draw.recoverable else None)
 
 
 def payout_columns(plan: Plan) -> tuple[str, ...]:
@@ -1108,7 +469,7 @@ class _Rows:
 class _Paid:
     """What :func:`_pay_rows` paid a block of rows."""
 
-    parts: list[tuple[int, NDArray[np.intp], NDArray[np.float64]]]
+    parts: list[Part]
     dense: list[NDArray[np.float64]]
     balance: NDArray[np.float64] | None
     annual_bookings: NDArray[np.float64]
@@ -1132,7 +493,7 @@ def _pay_rows(
     has_quota = annual_quota > 0
     n = shape[-1]
     # each component's payments, period-major: (column, months, (..., len(months), reps))
-    parts: list[tuple[int, NDArray[np.intp], NDArray[np.float64]]] = []
+    parts: list[Part] = []
     claw = None  # the clawback column, (..., periods, reps)
     for j, c in enumerate(plan.components):
         period = getattr(c, "period", "year")
@@ -1199,109 +560,6 @@ def _pay_no_quota(arrays: list[NDArray[np.float64]], ms: _Measures) -> None:
         arr *= on
 
 
-def _by_component(buf: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The (..., reps, periods, columns) view of a (..., columns, periods, reps) array."""
-    lead = buf.ndim - 3
-    return np.transpose(buf, (*range(lead), lead + 2, lead + 1, lead))
-
-
-def _fill(
-    buf: NDArray[np.float64],
-    parts: list[tuple[int, NDArray[np.intp], NDArray[np.float64]]],
-    dense: list[NDArray[np.float64]],
-) -> None:
-    """Write the payments into ``buf`` (..., columns, periods, reps), zero elsewhere:
-    each component's payments as whole rows of reps."""
-    n_columns, n = buf.shape[-3], buf.shape[-2]
-    for j, months, paid in parts:
-        buf[..., j, _as_slice(months, n), :] = paid
-    for k, column in enumerate(dense):
-        buf[..., n_columns - len(dense) + k, :, :] = column
-
-
-def _monthly_array(
-    parts: list[tuple[int, NDArray[np.intp], NDArray[np.float64]]],
-    dense: list[NDArray[np.float64]],
-    shape: tuple[int, ...],
-    n_columns: int,
-) -> NDArray[np.float64]:
-    """The payments by period, (..., reps, periods, columns), as a view of an array
-    laid out (..., columns, periods, reps)."""
-    buf = np.zeros(shape[:-2] + (n_columns, shape[-1], shape[-2]))
-    _fill(buf, parts, dense)
-    return _by_component(buf)
-
-
-def _by_period_major(
-    parts: list[tuple[int, NDArray[np.intp], NDArray[np.float64]]], shape: tuple[int, ...]
-) -> NDArray[np.float64]:
-    """The components' payments added per period and rep, (..., periods, reps): from
-    +0.0, column after column."""
-    n = shape[-1]
-    out = np.zeros(shape[:-2] + (n, shape[-2]))
-    for _, months, paid in parts:
-        out[..., _as_slice(months, n), :] += paid
-    return out
-
-
-def _annual_totals(
-    parts: list[tuple[int, NDArray[np.intp], NDArray[np.float64]]],
-    dense: list[NDArray[np.float64]],
-    shape: tuple[int, ...],
-    n_columns: int,
-) -> NDArray[np.float64]:
-    """Year total per rep and column, (..., reps, columns): the periods added in
-    order from +0.0 (:func:`_add_along`), as the monthly array adds them (its other
-    periods hold 0.0, which changes no sum)."""
-    out = np.zeros(shape[:-1] + (n_columns,))
-    for j, _, paid in parts:
-        out[..., j] = _add_along(paid, -2)
-    for k, column in enumerate(dense):
-        out[..., n_columns - len(dense) + k] = _add_along(column, -2)
-    return out
-
-
-def _company_by_period(
-    parts: list[tuple[int, NDArray[np.intp], NDArray[np.float64]]],
-    dense: list[NDArray[np.float64]],
-    shape: tuple[int, ...],
-) -> NDArray[np.float64]:
-    """All reps' payments per period, (..., periods), as :attr:`Payout.company_by_period`
-    adds them, computed on the months anything is paid in only.
-
-    Per rep and month the columns are added in column order from +0.0, as
-    :attr:`Payout.by_period` adds them; then each month's reps, contiguous in
-    memory, pairwise (numpy's sum along a contiguous axis, row by row: a row's sum
-    depends on that row alone). The first column's payments are added to in place:
-    call it last.
-    """
-    n, n_reps = shape[-1], shape[-2]
-    paid_in = sorted({int(m) for _, months, _ in parts for m in months})
-    if dense:
-        paid_in = list(range(n))
-    out = np.zeros(shape[:-2] + (n,))
-    if not paid_in:
-        return out
-    first = parts[0] if parts else None
-    if first is not None and not dense and first[2].shape[-2] == len(paid_in):
-        # the first column pays in every month anything is paid in: the others are
-        # added to it (0.0 + x is x: the same sums as from +0.0), in place, since
-        # nothing reads the payments after this
-        per_rep = first[2]
-        rest = parts[1:]
-    else:
-        per_rep = np.zeros(shape[:-2] + (len(paid_in), n_reps))
-        rest = parts
-    where = {m: k for k, m in enumerate(paid_in)}
-    for _, months, paid in rest:
-        at = np.asarray([where[int(m)] for m in months], dtype=np.intp)
-        per_rep[..., _as_slice(at, len(paid_in)), :] += paid
-    for column in dense:
-        per_rep += column
-    out[..., paid_in] = per_rep.sum(axis=-1)
-    return out
-
-
 def _payments_in_range(arrays: list[NDArray[np.float64]]) -> bool:
     """Whether every payment is finite and within :data:`MAX_PAYMENT` either way."""
     top = np.float64(MAX_PAYMENT).view(np.uint64)
@@ -1353,218 +611,3 @@ def _check_payments(
         "amounts in the wrong unit or currency, or a plan paying many times the TI (no "
         "caps, or caps far above 10x TI)"
     )
-
-
-def _mbo_pay(c: MBO, ms: _Measures, idx) -> NDArray[np.float64]:
-    """MBO payments at its period ends: weight x TI x period share x level payout,
-    period-major (..., len(idx), n_reps)."""
-    n = ms.n
-    act = np.ones((n,)) if ms.active is None else ms.active
-    per_period = np.add.reduceat(act, np.r_[0, idx[:-1] + 1], axis=-1)
-    total = act.sum(axis=-1, keepdims=True)
-    share = np.divide(
-        per_period,
-        total,
-        out=np.zeros(np.broadcast_shapes(per_period.shape, total.shape)),
-        where=total > 0,
-    )
-    levels = [(lv.score, lv.payout) for lv in c.levels]
-    factor = _step(levels, ms.values[c.measure][..., idx])
-    pay = c.weight * ms.ti[..., None] * share * factor  # (..., n_reps, len(idx))
-    return np.ascontiguousarray(np.swapaxes(pay, -1, -2))
-
-
-def payout_curve(
-    plan: Plan,
-    attainment: ArrayLike,
-    *,
-    target_incentive: float = 1.0,
-    quota: float = 1.0,
-) -> pd.DataFrame:
-    """Annual payout as a function of attainment, for plots and plan reviews.
-
-    Parameters
-    ----------
-    plan : Plan
-    attainment : array_like of float, shape (n,)
-        Annual attainments to evaluate (1.0 = at quota), >= 0 and at most 1e4.
-    target_incentive : float, default 1.0
-        With the default, payouts read as multiples of TI.
-    quota : float, default 1.0
-        Annual quota; matters for ``rate_basis="bookings"`` components.
-
-    Returns
-    -------
-    DataFrame
-        One row per attainment, columns ``attainment``, ``payout``,
-        ``effective_rate`` and one column per component (its payout).
-        ``effective_rate`` = payout / bookings, the average rate paid per dollar
-        (NaN at zero bookings); with the defaults it reads as a multiple of TCR.
-
-    Notes
-    -----
-    The year is twelve equal months. Every declared measure with a quota is at the
-    same attainment as bookings (so gates and multipliers move with it), measures
-    without one are 0, every score is 1.0 (on target), a draw applies as the plan
-    says, and contests are left out (a prize depends on the other reps): their
-    columns are 0.
-
-    Examples
-    --------
-    >>> curve = payout_curve(standard_plan(accelerator=2.0), [0.4, 1.0, 1.5])
-    >>> curve[["attainment", "payout", "effective_rate"]]
-       attainment  payout  effective_rate
-    0         0.4     0.0        0.000000
-    1         1.0     1.0        1.000000
-    2         1.5     2.0        1.333333
-    """
-    att = np.atleast_1d(_as_float_array("attainment", attainment, MAX_CURVE_ATTAINMENT))
-    if att.ndim != 1:
-        raise ValueError(f"attainment must be one-dimensional; got shape {att.shape}")
-    # a year of twelve equal months: every measure at the same attainment, every
-    # score on target (1.0); contests depend on the other reps and are left out
-    n = 12
-    monthly_quota = np.full((1, n), quota / n)
-    bookings = np.broadcast_to((att * quota / n)[:, None, None], (att.size, 1, n))
-    measures = {}
-    for m in plan.measures:
-        if m.kind == "score":
-            measures[m.name] = np.ones((1, n))
-        elif not m.has_quota:
-            measures[m.name] = np.zeros((1, n))
-        else:
-            share = m.quota_share if m.quota_share is not None else 0.0  # one of the two is set
-            per_month = m.quota_per_rep / n if m.quota_per_rep is not None else share * quota / n
-            measures[m.name] = att[:, None, None] * per_month * np.ones((1, n))
-    paid = payout(
-        plan,
-        bookings,
-        monthly_quota,
-        [target_incentive],
-        measures=measures or None,
-        detail="annual",
-    )
-    by_comp = paid.annual_by_component[:, 0, :].copy()
-    for j, c in enumerate(plan.components):
-        if isinstance(c, Contest):
-            by_comp[:, j] = 0.0
-    total = by_comp.sum(axis=-1)
-    flat = att * quota
-    rate = np.divide(total, flat, out=np.full_like(total, np.nan), where=flat > 0)
-    frame = pd.DataFrame({"attainment": att, "payout": total, "effective_rate": rate})
-    for j, name in enumerate(paid.components):
-        frame[name] = by_comp[:, j]
-    return frame
-
-
-def plan_metrics(
-    plan: Plan,
-    *,
-    quota: float = 1.0,
-    target_incentive: float = 1.0,
-    attainment_sample: ArrayLike | None = None,
-) -> dict[str, float]:
-    """Figures that summarise a plan's payout curve: leverage, rates, cost of sales.
-
-    Parameters
-    ----------
-    plan : Plan
-    quota : float > 0, default 1.0
-        Annual quota of a typical rep, in the plan's currency; at most 1e12.
-    target_incentive : float > 0, default 1.0
-        Annual target incentive (TI) of that rep; at most 1e12. With both defaults,
-        ``cost_of_sales_at_quota`` reads as a multiple of TI / quota.
-    attainment_sample : array_like of float, any shape, optional
-        Annual attainments (1.0 = at quota), e.g. simulated or last year's, finite
-        and >= 0. When given, the curve is also read at their 90th percentile.
-
-    Returns
-    -------
-    dict of str to float
-        ``payout_at_quota_over_ti``
-            Payout at 100% attainment / TI; 1.0 for a plan that pays the TI at quota.
-        ``payout_at_150_over_ti``
-            Leverage: payout at 150% attainment / TI.
-        ``effective_rate_at_100``, ``effective_rate_at_150``
-            Payout / bookings at 100% and 150% attainment, as a multiple of the
-            target commission rate TCR = TI / quota.
-        ``cost_of_sales_at_quota``
-            Payout / bookings at 100% attainment, a fraction of bookings.
-        ``p90_attainment``, ``payout_at_p90_over_ti``
-            Only with ``attainment_sample``: its 90th percentile (numpy's default,
-            linear interpolation) and the payout there / TI, the leverage of an
-            excellent performer.
-
-    Notes
-    -----
-    With :math:`P(a)` the annual payout at attainment :math:`a` (quota :math:`Q`,
-    TI :math:`T`), the effective rate at :math:`a` is :math:`P(a) / (a Q)` in money
-    per dollar booked, :math:`P(a) / (a T)` in multiples of TCR, and the cost of
-    sales at quota is :math:`P(1) / Q`.
-
-    Examples
-    --------
-    One accelerator at 2x TCR above quota: at 150% the rep earns 1 + 2 x 0.5 = 2 TI.
-
-    >>> m = plan_metrics(standard_plan(accelerator=2.0), quota=1_000_000,
-    ...                  target_incentive=100_000)
-    >>> m["payout_at_quota_over_ti"], m["payout_at_150_over_ti"], m["cost_of_sales_at_quota"]
-    (1.0, 2.0, 0.1)
-    >>> round(m["effective_rate_at_150"], 4)   # 2 TI / 1.5 quotas
-    1.3333
-    """
-    for name, value, most in (
-        ("quota", quota, 1e12),
-        ("target_incentive", target_incentive, MAX_MONEY),
-    ):
-        if not (math.isfinite(value) and value > 0):
-            raise DataError(f"{name} must be a finite number > 0; got {value!r}")
-        if value > most:
-            raise DataError(f"{name} must be at most {most:g} (a year, per rep); got {value!r}")
-    points = [1.0, 1.5]
-    p90 = None
-    if attainment_sample is not None:
-        sample = _as_float_array("attainment_sample", attainment_sample)
-        if sample.size == 0:
-            raise ValueError("attainment_sample is empty; give at least one attainment")
-        p90 = float(np.quantile(sample, 0.9))
-        points.append(p90)
-    curve = payout_curve(plan, points, target_incentive=target_incentive, quota=quota)
-    over_ti = curve["payout"].to_numpy() / target_incentive
-    metrics = {
-        "payout_at_quota_over_ti": float(over_ti[0]),
-        "payout_at_150_over_ti": float(over_ti[1]),
-        "effective_rate_at_100": float(over_ti[0] / 1.0),
-        "effective_rate_at_150": float(over_ti[1] / 1.5),
-        "cost_of_sales_at_quota": float(curve["payout"].iloc[0] / quota),
-    }
-    if p90 is not None:
-        metrics["p90_attainment"] = p90
-        metrics["payout_at_p90_over_ti"] = float(over_ti[2])
-    return metrics
-
-
-def round_money(x: ArrayLike) -> Any:
-    """Round money to cents for reporting.
-
-    The rule is numpy's :func:`numpy.round` to 2 decimals: round half to even
-    ("banker's rounding") applied to the float64 value. So 0.125 becomes 0.12 and
-    0.375 becomes 0.38; a value such as 2.675, stored in binary just below the
-    half, becomes 2.67. Negative zero is returned as 0.0. Payroll systems that round
-    half up can differ by one cent on exact halves. Keep unrounded values for
-    further arithmetic and round once, at the end.
-
-    Returns
-    -------
-    float or ndarray
-        A Python float for a scalar input, else a float64 array of the same shape.
-
-    Examples
-    --------
-    >>> round_money(0.125), round_money(0.375), round_money(82500.004)
-    (0.12, 0.38, 82500.0)
-    >>> round_money([1.005, -0.001])
-    array([1., 0.])
-    """
-    arr = np.round(np.asarray(x, dtype=np.float64), 2) + 0.0
-    return float(arr) if arr.ndim == 0 else arr

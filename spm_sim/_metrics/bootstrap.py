@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .intervals import _NAN, Interval, RngLike, _check_q, _finite, check_level
+from .intervals import _NAN, Interval, RngLike, _check_q, _finite, _two_runs, check_level
 
 __all__ = ["bootstrap_interval", "difference_interval"]
 
@@ -361,16 +361,7 @@ def difference_interval(
     n_boot = _check_boot(n_boot)
     x = np.asarray(a, dtype=float).ravel()
     y = np.asarray(b, dtype=float).ravel()
-    if paired:
-        if x.size != y.size:
-            raise ValueError(
-                f"paired differences need as many trials in both: {x.size} and {y.size}; "
-                "pass paired=False for runs that do not share their random numbers."
-            )
-        keep = np.isfinite(x) & np.isfinite(y)
-        x, y = x[keep], y[keep]
-    else:
-        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    x, y = _two_runs(x, y, paired=paired)
     if x.size == 0 or y.size == 0:
         return _NAN
     estimate = float(_statistic(x[None, :], statistic)[0] - _statistic(y[None, :], statistic)[0])

@@ -20,7 +20,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .bootstrap import _check_boot, _check_statistic, difference_interval
-from .intervals import _NAN, BOOTSTRAP_SEED, Interval, RngLike, _check_q, check_level, z_value
+from .intervals import (
+    _NAN,
+    BOOTSTRAP_SEED,
+    Interval,
+    RngLike,
+    _check_q,
+    _two_runs,
+    check_level,
+    z_value,
+)
 
 __all__ = ["percentile_difference_interval"]
 
@@ -125,18 +134,9 @@ def percentile_differences(
     n_boot = _check_boot(n_boot)
     x = np.asarray(a, dtype=float).ravel()
     y = np.asarray(b, dtype=float).ravel()
-    if paired:
-        if x.size != y.size:
-            raise ValueError(
-                f"paired differences need as many trials in both: {x.size} and {y.size}; "
-                "pass paired=False for runs that do not share their random numbers."
-            )
-        keep = np.isfinite(x) & np.isfinite(y)
-        x, y = x[keep], y[keep]
-        if x.size and np.array_equal(x, y):
-            return [Interval(0.0, 0.0, 0.0)] * len(statistics)
-    else:
-        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    x, y = _two_runs(x, y, paired=paired)
+    if paired and x.size and np.array_equal(x, y):
+        return [Interval(0.0, 0.0, 0.0)] * len(statistics)
     if x.size == 0 or y.size == 0:
         return [_NAN] * len(statistics)
     qs = sorted({q for weights in statistics for q in weights})

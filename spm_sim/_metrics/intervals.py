@@ -85,6 +85,21 @@ def _finite(values: ArrayLike) -> np.ndarray:
     return v[np.isfinite(v)]
 
 
+def _two_runs(x: np.ndarray, y: np.ndarray, *, paired: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The values of two runs (flat float arrays) whose difference an interval is read
+    from: with ``paired`` the trials where both are finite (the runs must have as many
+    trials), else each run's finite values."""
+    if not paired:
+        return x[np.isfinite(x)], y[np.isfinite(y)]
+    if x.size != y.size:
+        raise ValueError(
+            f"paired differences need as many trials in both: {x.size} and {y.size}; "
+            "pass paired=False for runs that do not share their random numbers."
+        )
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
 def _check_q(q: float) -> float:
     q = float(q)
     if not 0.0 < q < 1.0:
@@ -320,18 +335,9 @@ def proportion_difference_interval(
     level = check_level(level)
     x = _events(a, "a")
     y = _events(b, "b")
-    if paired:
-        if x.size != y.size:
-            raise ValueError(
-                f"paired differences need as many trials in both: {x.size} and {y.size}; "
-                "pass paired=False for runs that do not share their random numbers."
-            )
-        keep = np.isfinite(x) & np.isfinite(y)
-        x, y = x[keep], y[keep]
-        if x.size and np.array_equal(x, y):
-            return Interval(0.0, 0.0, 0.0)
-    else:
-        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    x, y = _two_runs(x, y, paired=paired)
+    if paired and x.size and np.array_equal(x, y):
+        return Interval(0.0, 0.0, 0.0)
     if x.size == 0 or y.size == 0:
         return _NAN
     n1, n2 = x.size, y.size

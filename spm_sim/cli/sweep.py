@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from spm_sim._files import save_figure, write_csv, write_text
-from spm_sim._format import format_money, format_pct, slugify
+from spm_sim._format import format_money, format_value, slugify
 from spm_sim.errors import SpmSimError
 
 from .args import add_executor, add_seed, add_trials, add_workers, executor_options, show_progress
@@ -47,7 +47,11 @@ SWEEP_BYTES = 64
 MAX_BOOT = 100_000
 
 
-def _quiet(p: argparse.ArgumentParser) -> None:
+def _run_options(p: argparse.ArgumentParser, what: str, out_help: str) -> None:
+    """The options both commands end with: workers, executor, run folder, quiet."""
+    add_workers(p, what)
+    add_executor(p, what)
+    p.add_argument("--out", type=Path, metavar="DIR", help=out_help)
     p.add_argument(
         "--quiet",
         "-q",
@@ -94,16 +98,12 @@ def add_sweep_parser(sub: Any) -> None:
         metavar="B",
         help="bootstrap resamples of each paired difference of percentiles (default 1000)",
     )
-    add_workers(p, "the sweep")
-    add_executor(p, "the sweep")
-    p.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="run folder; an earlier run in it is refused without --force. Default: "
+    _run_options(
+        p,
+        "the sweep",
+        "run folder; an earlier run in it is refused without --force. Default: "
         "reports/sweep-<grid name>, or -2, -3... when that holds an earlier run",
     )
-    _quiet(p)
 
 
 def _n_boot(text: str) -> int:
@@ -164,15 +164,11 @@ def add_calibrate_parser(sub: Any) -> None:
         metavar="N",
         help="most parameter values evaluated, 3 to 1,000 (default 40)",
     )
-    add_workers(p, "the goal-seek")
-    add_executor(p, "the goal-seek")
-    p.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="run folder for evaluations.csv and calibration.png (default: print only)",
+    _run_options(
+        p,
+        "the goal-seek",
+        "run folder for evaluations.csv and calibration.png (default: print only)",
     )
-    _quiet(p)
 
 
 def _finite(text: str) -> float:
@@ -211,14 +207,16 @@ def _refuse_over_inputs(out: Path, inputs: list[Input], flag: str) -> None:
         raise SpmSimError("; ".join(problems))
 
 
+def _print_written(folder: Path, written: list[Path]) -> None:
+    """The run folder, the files written into it and its manifest, as full paths."""
+    print(f"Folder: {folder.resolve()}")
+    for path in written:
+        print(f"  {path.resolve()}")
+    print(f"Manifest: {(folder / 'manifest.json').resolve()}")
+
+
 def _save(fig: Any, path: Path) -> Path:
     return save_figure(fig, path, format="png", dpi=110, metadata={"Software": None})
-
-
-def _figure(value: float, unit: str, currency: str) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    return format_money(value, currency=currency) if unit == "$" else format_pct(value)
 
 
 def _diff(value: float, unit: str, currency: str) -> str:
@@ -229,12 +227,14 @@ def _diff(value: float, unit: str, currency: str) -> str:
     return f"{value * 100:+.2f} pp"
 
 
+def _range(low: float, high: float, unit: str, currency: str) -> str:
+    return f"{format_value(low, unit, currency)} to {format_value(high, unit, currency)}"
+
+
 def _with_interval(row: Any, unit: str, currency: str) -> str:
-    text = _figure(row["value"], unit, currency)
+    text = format_value(row["value"], unit, currency)
     if math.isfinite(row["low"]) and math.isfinite(row["high"]):
-        text += (
-            f" ({_figure(row['low'], unit, currency)} to {_figure(row['high'], unit, currency)})"
-        )
+        text += f" ({_range(row['low'], row['high'], unit, currency)})"
     return text
 
 
@@ -291,10 +291,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         written = _write_sweep(table, run.path, grid, base, elapsed)
     if not args.quiet:
         print(_sweep_text(table, grid, base, elapsed))
-    print(f"Folder: {run.path.resolve()}")
-    for path in written:
-        print(f"  {path.resolve()}")
-    print(f"Manifest: {(run.path / 'manifest.json').resolve()}")
+    _print_written(run.path, written)
     return 0
 
 
@@ -304,10 +301,7 @@ def _sweep_rows(table: Any, metrics: list[str], currency: str) -> tuple[list[str
     from spm_sim.sweep import SWEEP_METRICS
 
     mean = table[table["statistic"].eq("mean")]
-    moved = {
-        m: bool((mean[mean["metric"].eq(m)]["diff_vs_base"].fillna(1.0) != 0).any())
-        for m in metrics
-    }
+    moved = _moved(table, metrics)
     header = ["scenario"]
     for m in metrics:
         header += [SWEEP_METRICS[m].label.split(" (")[0]] + (["vs base"] if moved[m] else [])
@@ -325,16 +319,22 @@ def _sweep_rows(table: Any, metrics: list[str], currency: str) -> tuple[list[str
     return header, rows
 
 
+def _moved(table: Any, metrics: list[str]) -> dict[str, bool]:
+    """Whether some variant changes each metric's mean (a missing difference counts as
+    a change); one that none does is the same in every scenario, trial by trial."""
+    mean = table[table["statistic"].eq("mean")]
+    return {
+        m: bool((mean[mean["metric"].eq(m)]["diff_vs_base"].fillna(1.0) != 0).any())
+        for m in metrics
+    }
+
+
 def _unmoved(table: Any, metrics: list[str]) -> list[str]:
-    """The metrics no variant changes (the same in every scenario, trial by trial)."""
+    """The labels of the metrics no variant changes (see :func:`_moved`)."""
     from spm_sim.sweep import SWEEP_METRICS
 
-    mean = table[table["statistic"].eq("mean")]
-    return [
-        SWEEP_METRICS[m].label.split(" (")[0].lower()
-        for m in metrics
-        if not (mean[mean["metric"].eq(m)]["diff_vs_base"].fillna(1.0) != 0).any()
-    ]
+    moved = _moved(table, metrics)
+    return [SWEEP_METRICS[m].label.split(" (")[0].lower() for m in metrics if not moved[m]]
 
 
 def _sweep_text(table: Any, grid: Any, base: Any, elapsed: float) -> str:
@@ -467,10 +467,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(_calibration_text(answer, base, trials, elapsed))
     if written:
-        print(f"Folder: {args.out.resolve()}")
-        for path in written:
-            print(f"  {path.resolve()}")
-        print(f"Manifest: {(args.out / 'manifest.json').resolve()}")
+        _print_written(args.out, written)
     return 0
 
 
@@ -495,8 +492,8 @@ def _calibration_text(answer: Any, base: Any, trials: int, elapsed: float) -> st
                 [
                     str(r.round),
                     f"{r.value:.6g}",
-                    _figure(r.estimate, unit, currency),
-                    f"{_figure(r.low, unit, currency)} to {_figure(r.high, unit, currency)}",
+                    format_value(r.estimate, unit, currency),
+                    _range(r.low, r.high, unit, currency),
                     _diff(r.gap, unit, currency),
                 ]
             )
