@@ -759,7 +759,7 @@ def test_the_warm_started_design_is_the_cold_one(monkeypatch):
     same, and so does the alignment where the rounding meets the bands. (Where the
     repair runs it is guided by the LP duals, which a degenerate optimum leaves open,
     so there only the bound is sure to be the same.)"""
-    import spm_sim._territory.solve as ts
+    import spm_sim._territory.lp as ts
 
     def both(units, tol):
         kw = dict(territories=6, balance={"potential": tol, "workload": tol}, rng=0)

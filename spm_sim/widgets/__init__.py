@@ -14,16 +14,19 @@ the answer: :class:`PlanDesigner` (plan mechanics -> ``Scenario.replace`` ->
 (territories, tolerance, disruption cap -> ``design`` -> map and balance bars),
 :class:`SweepExplorer` (one or two levers over a range -> ``sweep`` -> each metric
 against them with its band, the frontier, a table) and :class:`GoalSeeker` (a lever
-and a target -> ``calibrate_plan`` -> the answer with its interval).
+and a target -> ``calibrate_plan`` -> the answer with its interval); the levers they
+offer and their *Run* lines are shared (``runs``: :func:`sweep_levers`).
 """
 
 from __future__ import annotations
 
 from .app import Workbench
+from .goal import GoalSeeker
 from .levers import Levers, apply_levers, start_levers
 from .plan import DesignValues, PlanDesigner, design_plan, slider_targets
 from .quota import QuotaDesigner, method_settings, normalised_weights
-from .sweep import GoalSeeker, SweepExplorer, SweepLever, sweep_levers
+from .runs import SweepLever, sweep_levers
+from .sweep import SweepExplorer
 from .territory import TerritoryDesigner
 from .tracking import TrackingPage
 from .uploads import project_files

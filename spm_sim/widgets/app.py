@@ -29,7 +29,7 @@ uploads and runs its first forecast when its tab is first opened.
 A third page, "Sweeps and goal-seek", holds the notebook's
 :class:`spm_sim.widgets.sweep.SweepExplorer` (a lever over a range, each figure
 with its band, the frontier of cost against share at quota) and
-:class:`spm_sim.widgets.sweep.GoalSeeker` (the value of a lever that meets a
+:class:`spm_sim.widgets.goal.GoalSeeker` (the value of a lever that meets a
 target). They are built when the page is first opened, on the app's baseline, book
 and simulated years, and follow every new baseline the menus or uploads load; they
 run when their *Run* button is pressed.
@@ -90,7 +90,8 @@ from .panels import (
     message_box,
     reps_table,
 )
-from .sweep import GoalSeeker, SweepExplorer
+from .goal import GoalSeeker
+from .sweep import SweepExplorer
 from .tracking import TrackingPage
 from .uploads import (
     MAX_UNPACKED_BYTES,

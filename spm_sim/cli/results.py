@@ -1,0 +1,273 @@
+"""``spm-sim report``, and how a run's results are shown and written (a part of
+:mod:`spm_sim.cli`).
+
+::
+
+    spm-sim report reports/baseline-2026 --out again --title "Plan review"
+
+``report`` reads results saved by ``spm-sim run`` or ``spm-sim demo`` (a run
+folder's ``results/``, or one saved result's folder:
+:func:`spm_sim.simulate.load_result`) and writes the HTML report and the CSV tables
+again without running a trial: the same numbers as the run. The output folder may
+not hold or lie inside a result it reads.
+
+The pieces ``run``, ``demo`` and ``report`` share live here too: the results
+flagged before anything is written (:func:`flag_scenario_results`), the report and
+tables written (:func:`write_outputs`), the console's headline table with its
+intervals and the summary in words (:func:`print_results`) and the paths written
+(:func:`print_paths`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from spm_sim._format import slugify
+from spm_sim._provenance import package_version
+from spm_sim.errors import SpmSimError
+
+from .places import note, output_folder
+from .table import frame_table, plural, terminal_width, wrap_lines
+
+if TYPE_CHECKING:
+    from spm_sim.scenario import Scenario
+
+__all__ = [
+    "add_report_parser",
+    "cmd_report",
+    "flag_scenario_results",
+    "write_outputs",
+    "print_results",
+    "print_paths",
+    "RESULTS",
+]
+
+#: The subfolder of a run folder that holds the saved results, one folder each.
+RESULTS = "results"
+
+
+def add_report_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``spm-sim report``."""
+    rep = sub.add_parser(
+        "report",
+        help="rebuild the report and tables from saved results, without running again",
+        description="Read results saved by 'spm-sim run' or 'spm-sim demo' and write the HTML "
+        "report and the CSV tables again, with no new trials: the same numbers as the run. "
+        "The first result is the baseline the others are compared with; results that share "
+        "their seed, book and trials are compared trial by trial, as in the run.",
+    )
+    rep.add_argument(
+        "results",
+        nargs="+",
+        type=Path,
+        metavar="RESULT",
+        help="a run folder (every result saved in its results/ folder, in the run's order) "
+        "or the folder of one saved result",
+    )
+    rep.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder. Default: reports/<first scenario's name>, or reports/<name>-2, "
+        "-3... when that holds an earlier run, which is never replaced",
+    )
+    rep.add_argument(
+        "--title",
+        metavar="TEXT",
+        help="the report's title (default: 'Scenario report: A vs B', as spm-sim run)",
+    )
+    rep.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the paths written (no table)",
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Run ``spm-sim report``: the saved results into the report and tables again."""
+    from spm_sim.simulate import load_result
+
+    start = time.perf_counter()
+    folders = _result_folders(args.results)
+    results = [load_result(f) for f in folders]
+    for folder, r in zip(folders, results, strict=True):
+        if r.version != package_version():
+            note(
+                f"{folder}: simulated with spm_sim {r.version}, reported with "
+                f"{package_version()}; the numbers are the saved ones"
+            )
+    chosen = args.out is not None
+    out = args.out if chosen else Path("reports") / slugify(results[0].scenario.name)
+    _refuse_output_over_results(out, folders, "--out" if chosen else "the default output")
+    with output_folder(args, out, chosen=chosen, inputs=[("result", f) for f in folders]) as run:
+        flag_scenario_results(results, [r.scenario for r in results])
+        title = args.title or "Scenario report: " + " vs ".join(r.scenario.name for r in results)
+        report, tables = write_outputs(results, run.path, "report.html", title)
+    if not args.quiet:
+        print_results(results, {})
+        print(
+            f"{plural(len(results), 'saved result')} reported in "
+            f"{time.perf_counter() - start:.1f} s, without running a trial."
+        )
+    print_paths(report, tables, run.path)
+    return 0
+
+
+def _result_folders(given: Sequence[Path]) -> list[Path]:
+    """The saved results ``spm-sim report`` reads: each folder given, a run folder
+    standing for the results in its ``results/`` in the run's order."""
+    from spm_sim.simulate import is_saved_result, load_result
+
+    def order(path: Path) -> tuple[float, str]:
+        head = path.name.split("-", 1)[0]
+        return (int(head) if head.isdigit() else float("inf"), path.name)
+
+    found: list[Path] = []
+    for path in given:
+        if is_saved_result(path):
+            found.append(path)
+            continue
+        inside = path / RESULTS
+        saved = (
+            sorted((p for p in inside.iterdir() if is_saved_result(p)), key=order)
+            if (inside.is_dir())
+            else []
+        )
+        if saved:
+            found += saved
+        elif path.is_dir() and (path / "manifest.json").is_file():
+            raise SpmSimError(
+                f"{path}: a run folder without saved results (it was run with --no-save, or "
+                f"by an spm_sim that did not save them): there is nothing in {inside} to "
+                "report on. Run its scenarios again; the results are saved by default."
+            )
+        else:
+            load_result(path)  # not a result: raises the located reason
+    return found
+
+
+def _refuse_output_over_results(out: Path, folders: Sequence[Path], flag: str) -> None:
+    """Refuse an output folder that is, lies inside or holds a saved result being read."""
+    where = out.expanduser().resolve()
+    for folder in folders:
+        src = folder.resolve()
+        if where == src or src in where.parents or where in src.parents:
+            raise SpmSimError(
+                f"{flag} {out}: holds or is inside the saved result {folder} that this report "
+                "reads; write the report to another folder (--force does not change this)"
+            )
+
+
+def print_results(results, books: dict) -> None:
+    """The headline table and how to read it, then the summary in words (stdout)."""
+    width = terminal_width()
+    text, paired = _headline_text(results, width)
+    print(text)
+    print()
+    print(wrap_lines(_reading_note(results, paired), width, hang=""))
+    print()
+    print(_summary_text(results, books, width))
+    print()
+
+
+def _headline_text(results, width: int) -> tuple[str, dict[str, bool]]:
+    """The console table (each figure with its 95% interval: beside it in brackets, or
+    under it when the row is too wide for the terminal) and which scenarios are
+    compared with the baseline trial by trial (``paired``)."""
+    from spm_sim.report import headline
+
+    table = headline(results)
+    return frame_table(table, width=width, stack=True), dict(table.attrs.get("paired", {}))
+
+
+def _reading_note(results, paired: dict[str, bool]) -> str:
+    """How to read the table's intervals, said once.
+
+    ``paired``: by scenario name, whether its differences are paired trial by trial
+    (common random numbers), as :func:`spm_sim.report.headline` records them.
+    """
+    trials = " / ".join(sorted({f"{r.n_trials:,}" for r in results}))
+    paired_alts = [name for name in list(paired)[1:] if paired[name]]
+    if len(paired_alts) == len(results) - 1:
+        of = "the paired difference (the two runs compared on the same simulated years)"
+    elif paired_alts:
+        of = "the difference (paired where the runs share their random draws)"
+    else:
+        of = "the difference"
+    parts = [
+        f"Figures are over {trials} simulated years per scenario. Each has its 95% interval "
+        "in brackets beside it, or on the line under it: the Monte Carlo error of the "
+        "simulation only (how far the figure could move with more simulated years), not "
+        "the uncertainty of the model's assumptions."
+    ]
+    if len(results) > 1:
+        parts.append(f"In a 'vs' column the interval is that of {of}.")
+    return " ".join(parts)
+
+
+def _summary_text(results, books: dict, width: int) -> str:
+    """The report's first page in words, wrapped to ``width``: what to decide, then
+    one sentence per alternative against the baseline (as a list)."""
+    from spm_sim.report import headline_figures, last_year
+    from spm_sim.report.summary import decision_paragraph, quota_warnings, scenario_sentences
+
+    figures = headline_figures(results)
+    currency = results[0].scenario.plan.currency
+    last = last_year(results[0], books.get(results[0].scenario.book))
+    paragraph = decision_paragraph(results, figures, currency, last)
+    lines = ["Summary: what to decide", wrap_lines(paragraph, width, hang="")]
+    lines += [wrap_lines(w, width, hang="") for w in quota_warnings(results, currency)]
+    sentences = scenario_sentences(results, figures, currency)
+    if sentences:
+        lines.append("")
+        lines += [wrap_lines(f"- {text}", width) for text in sentences]
+    return "\n".join(lines)
+
+
+def write_outputs(results, folder: Path, report_name: str, title: str) -> tuple[Path, list[Path]]:
+    """Write the HTML report ``report_name`` and the CSV tables into ``folder``; return
+    their absolute paths (the report, then the tables)."""
+    from spm_sim.report import write_report, write_summaries
+
+    tables = write_summaries(results, folder)
+    report = write_report(results, folder / report_name, title=title)
+    return report.resolve(), [p.resolve() for p in tables]
+
+
+def print_paths(
+    report: Path, tables: Sequence[Path], folder: Path, saved: Sequence[Path] = ()
+) -> None:
+    """Where the run wrote: its folder (absolute, so a default ``reports/...`` under the
+    current directory is found), the report, the tables, the saved results and the
+    manifest."""
+    print(f"Folder: {folder.resolve()}{os.sep}")
+    print(f"Report: {report}")
+    print("Tables:")
+    for path in tables:
+        print(f"  {path}")
+    if saved:
+        print(f"Results (spm-sim report {folder} rebuilds the report from them):")
+        for path in saved:
+            print(f"  {path}{os.sep}")
+    print(f"Manifest: {(folder / 'manifest.json').resolve()}")
+
+
+def flag_scenario_results(results, scenarios: Sequence[Scenario]) -> None:
+    """Results outside sane ranges, flagged before anything is written (issue 15).
+
+    Each message of :func:`spm_sim.metrics.result_warnings` is a plausibility
+    warning (one ``spm-sim: warning:`` line), or the run's error under ``--strict``
+    or a scenario's ``strict: true``; then nothing is written.
+    """
+    from spm_sim.errors import ScenarioError, implausible
+    from spm_sim.metrics import result_warnings
+
+    strict = any(s.strict for s in scenarios)
+    for message in result_warnings(results):
+        implausible(message, strict=strict, error=ScenarioError)

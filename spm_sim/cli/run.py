@@ -1,0 +1,397 @@
+"""``spm-sim run`` and ``spm-sim demo``: scenarios simulated into a report (a part of
+:mod:`spm_sim.cli`).
+
+::
+
+    spm-sim run data/scenarios/baseline.yaml data/scenarios/accelerated.yaml --seed 7
+    spm-sim run data/scenarios/baseline.yaml --precision 1% --precision-figure incentive_cost.p90
+    spm-sim demo --out reports
+
+Each command loads its scenarios and their books (once each), refuses before any work
+an output over an input and a number of trials that would not fit in memory, runs
+every scenario on one executor (``--executor``, ``--workers``, ``--scheduler``; to a
+precision with ``--precision``), flags results nobody should believe, then writes the
+report, the CSV tables and each scenario's saved result (``results/<i>-<name>/``:
+:meth:`spm_sim.simulate.SimulationResult.save`; ``--no-save`` leaves them out) into
+its run folder (:mod:`spm_sim.cli.results` shows and writes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from spm_sim._format import slugify
+from spm_sim.errors import SpmSimError, strict_checks
+
+from .args import (
+    add_executor,
+    add_seed,
+    add_trials,
+    add_workers,
+    count,
+    executor_options,
+    real,
+    show_progress,
+)
+from .places import Input, check_memory, note, output_folder, overwritten_inputs, scenario_inputs
+from .results import RESULTS, flag_scenario_results, print_paths, print_results, write_outputs
+from .table import plural, terminal_width, wrap_lines
+
+if TYPE_CHECKING:
+    from spm_sim.scenario import Scenario
+
+__all__ = [
+    "add_run_parser",
+    "add_demo_parser",
+    "simulation_options",
+    "cmd_run",
+    "cmd_demo",
+    "earlier_demo",
+    "DEMO_SCENARIOS",
+]
+
+#: The scenarios ``spm-sim demo`` runs, in the source repository's data/scenarios.
+DEMO_SCENARIOS = (
+    "baseline.yaml",
+    "accelerated.yaml",
+    "multi_measure.yaml",
+    "people_and_behaviour.yaml",
+)
+#: Trials per scenario of ``spm-sim demo`` without ``--trials``.
+DEMO_TRIALS = 2000
+#: Bytes of memory per trial, rep and scenario a run keeps (about 60 to 100 measured
+#: on the sample scenarios, with room for plans of many components).
+RUN_BYTES = 256
+#: ``--max-trials`` of a run to a precision, unless memory allows fewer.
+MAX_PRECISION_TRIALS = 100_000
+#: The first batch of a run to a precision without ``--trials``.
+PRECISION_START = 1000
+
+
+def simulation_options() -> argparse.ArgumentParser:
+    """``--workers``, ``--executor``, ``--scheduler``, ``--no-save`` and ``--quiet``,
+    shared by ``run`` and ``demo`` (a parent parser)."""
+    common = argparse.ArgumentParser(add_help=False)
+    add_workers(common, "the simulation")
+    add_executor(common, "the simulation")
+    common.add_argument(
+        "--no-save",
+        dest="save",
+        action="store_false",
+        help=f"do not save the results in the run folder ({RESULTS}/; by default each "
+        "scenario's result is saved there, Parquet and JSON, so 'spm-sim report' can rebuild "
+        "the report without running again)",
+    )
+    common.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the paths written (no table, no progress bar)",
+    )
+    return common
+
+
+def add_run_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Register ``spm-sim run``."""
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="simulate scenario files and write a report",
+        description="Simulate one or more scenario YAML files, print a summary and write an HTML "
+        "report plus CSV tables. The first scenario is the baseline the others are compared with.",
+    )
+    run.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml", help="scenario files")
+    add_trials(run, "Monte Carlo trials per scenario (default: each scenario's 'trials')")
+    add_seed(
+        run,
+        "seed for every scenario (default: each scenario's 'seed'); scenarios "
+        "with the same seed, book and plan year share their simulated sales",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder; an earlier run in it is replaced (said on stderr). Default: "
+        "reports/<first scenario's name>, or reports/<name>-2, -3... when that holds an "
+        "earlier run, which is never replaced",
+    )
+    run.add_argument(
+        "--precision",
+        type=real(0.0, 1.0, low_open=True, percent=True),
+        metavar="SHARE",
+        help="run batches of trials, from --trials (default "
+        f"{PRECISION_START:,}), until the 95%% interval of --precision-figure is within "
+        "this share of its estimate in every scenario (e.g. 1%%), or --max-trials; all "
+        "scenarios get the same trials, so they stay paired",
+    )
+    run.add_argument(
+        "--precision-figure",
+        default="incentive_cost.mean",
+        metavar="FIGURE",
+        help="the figure --precision is about, as named in the summary: METRIC.STAT with "
+        "STAT mean, median or a percentile (incentive_cost.mean, the default; "
+        "incentive_cost.p90, hit_company_target, share_reps_at_quota, ccos.p50)",
+    )
+    run.add_argument(
+        "--max-trials",
+        type=count(1, 10_000_000),
+        metavar="N",
+        help="the most trials --precision runs per scenario (default "
+        f"{MAX_PRECISION_TRIALS:,}, or fewer when memory allows fewer)",
+    )
+
+
+def add_demo_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Register ``spm-sim demo``."""
+    demo = sub.add_parser(
+        "demo",
+        parents=[common],
+        help=f"run the {len(DEMO_SCENARIOS)} sample scenarios (baseline, accelerated, "
+        "multi-measure, people and behaviour) and write a report",
+        description="Run the sample scenarios (data/scenarios: baseline, accelerated, "
+        "multi_measure, people_and_behaviour) on the sample book and write DIR/demo.html with "
+        "CSV tables and manifest.json beside it.",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder; an earlier demo in it is replaced (said on stderr), as 'make "
+        "demo' does with --out reports. Default: reports, or reports-2, -3... when reports "
+        "holds an earlier run (an earlier demo included), which is never replaced",
+    )
+    add_trials(demo, f"Monte Carlo trials per scenario (default {DEMO_TRIALS})", DEMO_TRIALS)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run ``spm-sim run``: the scenario files simulated into a report."""
+    from spm_sim.scenario import load_scenario
+
+    scenarios = []
+    for path in args.scenarios:
+        s = load_scenario(path)
+        changes = {}
+        if args.trials is not None:
+            changes["trials"] = args.trials
+        if args.seed is not None:
+            changes["seed"] = args.seed
+        scenarios.append(s.replace(**changes) if changes else s)
+    chosen = args.out is not None
+    out = args.out if chosen else Path("reports") / slugify(scenarios[0].name)
+    inputs = _scenario_inputs(args.scenarios)
+    _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
+    books = _books(scenarios)
+    _precision_options(args, scenarios, books)
+    _check_run_memory(args, scenarios, books)
+    with output_folder(args, out, chosen=chosen, inputs=_manifest_inputs(inputs)) as run:
+        start = time.perf_counter()
+        results = _simulate_all(scenarios, books, args, progress=_progress(args))
+        flag_scenario_results(results, scenarios)
+        title = "Scenario report: " + " vs ".join(s.name for s in scenarios)
+        report, tables = write_outputs(results, run.path, "report.html", title)
+        saved = []
+        if args.save:
+            per_scenario = [_manifest_inputs(scenario_inputs(p)) for p in args.scenarios]
+            saved = _save_results(results, run, per_scenario)
+    if not args.quiet:
+        print_results(results, books)
+        for line in _precision_text(results, args):
+            print(wrap_lines(line, terminal_width(), hang=""))
+        trials = ", ".join(sorted({f"{r.n_trials:,}" for r in results}))
+        print(
+            f"{plural(len(results), 'scenario')}, {trials} trials each, "
+            f"in {time.perf_counter() - start:.1f} s."
+        )
+    for r in results:
+        if r.precision is not None and not r.precision.reached:
+            note(f"scenario {r.scenario.name!r}: {r.precision.describe(r.scenario.plan.currency)}")
+    print_paths(report, tables, run.path, saved)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run ``spm-sim demo``: the sample scenarios simulated into a report."""
+    from spm_sim.scenario import SAMPLE_SCENARIOS, load_scenario
+
+    folder = SAMPLE_SCENARIOS
+    paths = [folder / name for name in DEMO_SCENARIOS]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise SpmSimError(
+            f"the demo scenarios are not here: {', '.join(str(p) for p in missing)}. "
+            "The demo needs the source repository's data/ folder (data/scenarios, data/plans, "
+            "data/sample); run it from a checkout, or use 'spm-sim run SCENARIO.yaml' with your "
+            "own files."
+        )
+    start = time.perf_counter()
+    scenarios = [load_scenario(p).replace(trials=args.trials) for p in paths]
+    chosen = args.out is not None
+    out = args.out if chosen else Path("reports")
+    inputs = _scenario_inputs(paths)
+    _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
+    books = _books(scenarios)
+    _check_run_memory(args, scenarios, books)
+    # an earlier demo is replaced only where --out names it (as 'make demo' does); the
+    # default folder is numbered instead, like any default, so no earlier run is lost
+    replaceable = earlier_demo if chosen else None
+    with output_folder(
+        args, out, chosen=chosen, inputs=_manifest_inputs(inputs), replaceable=replaceable
+    ) as run:
+        results = _simulate_all(scenarios, books, args, progress=_progress(args))
+        flag_scenario_results(results, scenarios)
+        title = "spm_sim demo: " + " vs ".join(s.name for s in scenarios)
+        report, tables = write_outputs(results, run.path, "demo.html", title)
+        saved = []
+        if args.save:
+            saved = _save_results(
+                results, run, [_manifest_inputs(scenario_inputs(p)) for p in paths]
+            )
+    elapsed = time.perf_counter() - start
+    if not args.quiet:
+        print_results(results, books)
+    print(f"Demo: {plural(len(results), 'scenario')} x {args.trials:,} trials in {elapsed:.1f} s.")
+    print_paths(report, tables, run.path, saved)
+    return 0
+
+
+def earlier_demo(folder: Path) -> bool:
+    """Whether ``folder`` holds an earlier ``spm-sim demo`` only (the demo replaces it)."""
+    from spm_sim._files import read_manifest
+
+    manifest = read_manifest(folder)
+    if manifest is not None:
+        return manifest.get("command", [None, None])[1:2] == ["demo"]
+    return (folder / "demo.html").is_file()
+
+
+def _books(scenarios: Sequence[Scenario]) -> dict:
+    """Each book the scenarios read, loaded once (the scenarios share it).
+
+    A book is loaded under strict checks when a scenario reading it says
+    ``strict: true``, as :func:`spm_sim.simulate.simulate` would load it.
+    """
+    from spm_sim.book import load_book_ref
+
+    books: dict = {}
+    for s in scenarios:
+        if s.book not in books:
+            strict = any(getattr(t, "strict", False) for t in scenarios if t.book == s.book)
+            with strict_checks(strict):
+                books[s.book] = load_book_ref(s.book)
+    return books
+
+
+def _refuse_output_over_inputs(out: Path, inputs: Sequence[Input], flag: str) -> None:
+    """Refuse an output folder that is, or lies inside, a file or folder the run reads."""
+    problems = overwritten_inputs([(flag, out, out)], inputs, reader="this run")
+    if problems:
+        raise SpmSimError("; ".join(problems))
+
+
+def _check_run_memory(args, scenarios: Sequence[Scenario], books: dict) -> None:
+    """Refuse before the run a number of trials whose results would not fit in memory."""
+    trials = max(s.trials for s in scenarios)
+    reps = sum(len(books[s.book].reps) for s in scenarios)
+    option = "--trials" if args.trials is not None else "trials (of the scenario files)"
+    if getattr(args, "precision", None) is not None:
+        trials, option = args.max_trials, "--max-trials"
+    check_memory(
+        option,
+        trials,
+        unit_bytes=RUN_BYTES * reps,
+        unit=f"{plural(len(scenarios), 'scenario')}, {plural(reps, 'rep')} in all, per trial",
+    )
+
+
+def _simulate_all(scenarios: Sequence[Scenario], books: dict, args, *, progress: bool) -> list:
+    """Every scenario simulated on the executor of ``--executor``/``--workers``/
+    ``--scheduler``, opened once for all of them; to ``--precision`` when it is given."""
+    from spm_sim.parallel import executor_for
+    from spm_sim.simulate import simulate, simulate_to_precision
+
+    options = executor_options(args)
+    with executor_for(
+        options["executor"], workers=options["workers"], scheduler=options["scheduler"]
+    ) as ex:
+        if getattr(args, "precision", None) is None:
+            return [
+                simulate(s, book=books[s.book], executor=ex, progress=progress) for s in scenarios
+            ]
+        return simulate_to_precision(
+            list(scenarios),
+            args.precision_figure,
+            args.precision,
+            min_trials=min(args.trials or PRECISION_START, args.max_trials),
+            max_trials=args.max_trials,
+            book=books,
+            executor=ex,
+            progress=progress,
+        )
+
+
+def _precision_options(args, scenarios: Sequence[Scenario], books: dict) -> None:
+    """Check ``--precision-figure`` and set ``--max-trials`` (default: what memory allows,
+    at most :data:`MAX_PRECISION_TRIALS`) before any work."""
+    if getattr(args, "precision", None) is None:
+        return
+    from spm_sim.simulate import parse_figure
+
+    parse_figure(args.precision_figure)
+    if args.max_trials is None:
+        from . import places  # looked up when called, as check_memory does
+
+        reps = sum(len(books[s.book].reps) for s in scenarios)
+        avail = places.available_memory()
+        fits = MAX_PRECISION_TRIALS
+        if avail is not None:
+            fits = int((0.8 * avail - 3e8) // (RUN_BYTES * max(reps, 1)))
+        args.max_trials = max(min(MAX_PRECISION_TRIALS, fits), 1)
+
+
+def _save_results(results, run, inputs_of: Sequence[list[tuple[str, Path]]]) -> list[Path]:
+    """Save each result in the run folder's ``results/<i>-<name>`` (the order is the
+    run's: the first is the baseline); results saved there by an earlier run go first."""
+    import shutil
+
+    from spm_sim._format import unique_slugs
+    from spm_sim.simulate import is_saved_result
+
+    where = run.path / RESULTS
+    if where.is_dir():
+        for old in where.iterdir():
+            if is_saved_result(old):  # an earlier run's, replaced with the folder
+                shutil.rmtree(old)
+    slugs = unique_slugs([r.scenario.name for r in results])
+    folders = []
+    for i, (r, slug, inputs) in enumerate(zip(results, slugs, inputs_of, strict=True), start=1):
+        folder = r.save(where / f"{i}-{slug}", inputs=inputs)
+        for path in sorted(folder.iterdir()):
+            run.add(path)
+        folders.append(folder.resolve())
+    return folders
+
+
+def _precision_text(results, args) -> list[str]:
+    """One line per scenario: the figure, its interval and the trials a precise run took."""
+    if getattr(args, "precision", None) is None:
+        return []
+    currency = results[0].scenario.plan.currency
+    return [f"Precision, {r.scenario.name}: {r.precision.describe(currency)}." for r in results]
+
+
+def _scenario_inputs(paths: Sequence[Path | str]) -> list[Input]:
+    """What a run reads: each scenario file and the books, plans and targets it names."""
+    return [i for path in paths for i in scenario_inputs(path)]
+
+
+def _manifest_inputs(inputs: Sequence[Input]) -> list[tuple[str, Path]]:
+    return [(i.role, i.path) for i in inputs]
+
+
+def _progress(args) -> bool:
+    """Whether to show progress bars: see :func:`spm_sim.cli.args.show_progress`."""
+    return show_progress(args)
