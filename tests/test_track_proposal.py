@@ -9,6 +9,7 @@ from spm_sim._track.proposal import PROPOSAL_COLUMNS, proposal_effect
 from spm_sim.book import load_sample
 from spm_sim.comp import load_plan
 from spm_sim.errors import PlanError
+from spm_sim.metrics import percentile_difference_interval
 from spm_sim.scenario import load_scenario
 
 BASE = "data/plans/baseline.yaml"
@@ -55,3 +56,17 @@ def test_behaviour_on_moves_bookings_and_costs_the_prizes(with_behaviour):
     b, p = effect.baseline, effect.proposed
     assert np.array_equal(b.bookings[:, :, :6], p.bookings[:, :, :6])
     assert table.loc["reps at quota", "unit"] == "reps"
+
+
+def test_the_p90_difference_has_the_paired_percentile_interval(with_behaviour):
+    """The difference of the P90s of the year's cost is paired (trial t of both forecasts
+    drew the same sales) and gets the interval of a difference of percentiles."""
+    effect = with_behaviour
+    base = effect.baseline.payout.total.sum(axis=1)
+    push = effect.proposed.payout.total.sum(axis=1) + 5_000.0  # the contest's own cost
+    row = effect.table.set_index("figure").loc["incentive cost, year P90"]
+    want = percentile_difference_interval(push, base, 0.9, paired=True)
+    assert (row.difference, row.difference_low, row.difference_high) == tuple(want)
+    assert row.difference == pytest.approx(np.percentile(push, 90) - np.percentile(base, 90))
+    assert row.difference_low < row.difference < row.difference_high
+    assert row.proposed - row.baseline == pytest.approx(row.difference)

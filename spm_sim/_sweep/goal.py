@@ -6,13 +6,23 @@ function of the parameter: no sampling noise between two evaluations. The search
 
 1. brackets the target: between the bounds given (five points across them), or
    outward from the current value in steps that double, within the field's own
-   limits (a value its spec refuses ends the search on that side);
-2. refines the bracket in rounds of regula falsi and bisection: smooth metrics
-   converge in a few rounds, metrics that move in steps (the share of reps at
-   quota) are bisected down to the step;
+   limits (a value its spec refuses ends the search on that side), for at most
+   :data:`MAX_EXPANSIONS` rounds; a target not bracketed is out of reach, and the
+   message says which of these stopped the search, where;
+2. refines the bracket in rounds of regula falsi and bisection (bisection alone once
+   a round of regula falsi fails to halve the miss: a step or a kink) until one of:
+   the metric is within ``tol`` of the target (smooth metrics, in a few rounds); the
+   target lies inside the metric's interval at both ends of the bracket and the
+   metric moves across it by at most :data:`MC_SHARE` of that interval's width (the
+   answer is known within its Monte Carlo error: any value between the two is as
+   good, and a chance or a percentile of few trials, which moves in small steps as
+   the trials reorder, would otherwise be bisected for nothing); the bracket is
+   narrower than the parameter's resolution (:data:`RESOLUTION` relative, 1 for a
+   whole number: a metric that jumps over the target there);
 3. finds, on the same evaluations, where the ends of the metric's interval cross the
    target: the values of the parameter whose interval contains the target, which
-   is the interval of the answer (how far it could move with more trials).
+   is the interval of the answer (how far it could move with more trials), each end
+   located to :data:`END_PRECISION` of its distance from the answer.
 
 It does not assume the metric is monotone: where the evaluated values go up and
 down, the answer says so and takes the crossing nearest the starting value.
@@ -44,6 +54,19 @@ from .table import SWEEP_METRICS, statistic
 
 #: Evaluation rounds spent stepping outward before a target counts as out of reach.
 MAX_EXPANSIONS = 8
+
+#: The finest bracket the search narrows to, relative to the parameter's value (to 1
+#: below 1 in size): values closer than this are the same setting in practice.
+RESOLUTION = 1e-6
+
+#: The bracket is narrow enough once the metric moves across it by at most this share
+#: of the width of its own interval (with the target inside the interval at both ends):
+#: narrowing further would move the answer by less than a tenth of its Monte Carlo error.
+MC_SHARE = 0.1
+
+#: An end of the answer's interval is located to this fraction of its distance from
+#: the answer (it is an estimate itself; finer costs evaluations and tells nothing).
+END_PRECISION = 0.01
 
 _SCALE = {"k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}
 _EXAMPLES = (
@@ -190,8 +213,8 @@ class Calibration:
     start : float or None
         The parameter's value in the base scenario (None if it had none).
     converged : bool
-        The target was met within ``tol`` (or bisected down to a step) before
-        ``max_evals``.
+        The search stopped for a reason of its own before ``max_evals`` (see
+        ``stopped``).
     monotone : bool
         The evaluated metric moved one way only along the parameter.
     evaluations : DataFrame
@@ -202,6 +225,11 @@ class Calibration:
     notes : tuple of str
         What to know about the answer, in words.
     currency : str
+    stopped : str
+        Why the search stopped, in words: the metric within ``tol`` of the target;
+        the target inside the metric's interval at both ends of the last bracket
+        (known within Monte Carlo error); a step narrower than the parameter's
+        resolution; or ``max_evals`` reached.
     """
 
     param: str
@@ -217,6 +245,7 @@ class Calibration:
     scenario: Scenario = field(repr=False)
     notes: tuple[str, ...] = ()
     currency: str = "USD"
+    stopped: str = ""
 
     @property
     def n_evaluations(self) -> int:
@@ -242,7 +271,8 @@ class Calibration:
             f"({_shown(a.low, unit, self.currency)} to {_shown(a.high, unit, self.currency)})",
             f"  interval of the answer: {interval}",
             f"  {self.n_evaluations} evaluations, "
-            + ("converged" if self.converged else "NOT converged (max_evals reached)")
+            + ("converged" if self.converged else "NOT converged")
+            + (f" ({self.stopped})" if self.stopped else "")
             + ("" if self.monotone else "; the metric is not monotone over the values tried"),
         ]
         lines += [f"  note: {n}" for n in self.notes]
@@ -300,8 +330,10 @@ class _Search:
                     payables.append(self.runner.payable(s))
                 kept.append(x)
             except SpmSimError as exc:
-                first = str(exc).splitlines()[0]
-                self.evals[x] = _Eval(x, math.nan, math.nan, math.nan, self.round, False, first)
+                said = " ".join(
+                    line.strip().removeprefix("- (top level): ") for line in str(exc).splitlines()
+                )
+                self.evals[x] = _Eval(x, math.nan, math.nan, math.nan, self.round, False, said)
         if not payables:
             return
         figures = self.runner.run(payables, (metric.column,), label="goal-seek")
@@ -401,7 +433,12 @@ def calibrate_plan(
     book : Book, optional
         Default loaded once from ``base.book``.
     tol : float, default 0.001
-        Converged when the metric is within ``tol`` times the target of it.
+        Converged when the metric is within ``tol`` times the target of it, or
+        sooner when closer cannot matter: the target inside the metric's interval at
+        both ends of the bracket, the metric moving across it by at most a tenth of
+        that interval's width; or a bracket narrower than the parameter's
+        resolution (1e-6 relative; 1 for a whole number: a step in the metric);
+        ``Calibration.stopped`` says which.
     max_evals : int, default 40
         The most values evaluated.
     level : float, default 0.95
@@ -425,8 +462,10 @@ def calibrate_plan(
     SpecError
         A bad path, a parameter that is not a number, a bad target or bounds.
     InfeasibleError
-        The target is out of reach within the bounds: the message gives the metric's
-        range over them and what to try.
+        The target is out of reach: the message gives the values tried and the
+        metric's range over them (in its units), what stopped the search (the bounds,
+        the field's own limit, a value the spec refused, 8 rounds stepping outward,
+        ``max_evals``) and what to change.
 
     Examples
     --------
@@ -469,11 +508,11 @@ def calibrate_plan(
 
             search.bar = tqdm(total=max_evals, desc="goal-seek", unit="value", leave=False)
         try:
-            pair = _bracket(search, x0, lo_hi, lim)
-            if pair is None:
-                raise _out_of_reach(search, lo_hi, lim, base.plan.currency)
+            found = _bracket(search, x0, lo_hi, lim)
+            if found.pair is None:
+                raise _out_of_reach(search, found, lo_hi, base.plan.currency)
             notes: list[str] = []
-            best, converged = _refine(search, pair, x0, tol, notes)
+            best, converged, stopped = _refine(search, found.pair, x0, tol, notes)
             low, high = _answer_interval(search, best, tol, lim, notes)
         finally:
             if search.bar is not None:
@@ -525,6 +564,7 @@ def calibrate_plan(
         scenario=final,
         notes=tuple(notes),
         currency=base.plan.currency,
+        stopped=stopped,
     )
 
 
@@ -547,10 +587,29 @@ def _check_bounds(bounds: Any, param: str, lim: Limits) -> tuple[float, float] |
     return _inside(lo, lim), _inside(hi, lim)
 
 
+class _Bracketed(NamedTuple):
+    """What bracketing found: two evaluations on either side of the target, or why the
+    search stopped without them (a sentence) and what would help."""
+
+    pair: tuple[_Eval, _Eval] | None
+    why: str = ""
+    fix: str = ""
+
+
+_FIX_BOUNDS = (
+    "Search a wider range with bounds (--bounds LO HI on the command line, bounds=(lo, hi) "
+    "in Python), move another parameter that moves this metric more, or set a target "
+    "inside that range."
+)
+_FIX_OTHER = (
+    "Move another parameter that moves this metric more, or set a target inside that range."
+)
+
+
 def _bracket(
     search: _Search, x0: float | None, lo_hi: tuple[float, float] | None, lim: Limits
-) -> tuple[_Eval, _Eval] | None:
-    """Two adjacent evaluations on either side of the target (None: out of reach)."""
+) -> _Bracketed:
+    """Two adjacent evaluations on either side of the target, or why there are none."""
     t = search.target.value
     if lo_hi is not None:
         lo, hi = lo_hi
@@ -558,7 +617,14 @@ def _bracket(
         if x0 is not None and lo < x0 < hi:
             xs.append(x0)
         search.run(xs)
-        return _nearest(_crossings(search.valid(), "est", t), x0 if x0 is not None else lo)
+        pair = _nearest(_crossings(search.valid(), "est", t), x0 if x0 is not None else lo)
+        refused = [e for e in search.evals.values() if not e.valid]
+        why = f"Five values across the bounds [{lo:.6g}, {hi:.6g}] were tried" + (
+            f"; the spec refused {len(refused)} of them ({refused[0].note.rstrip('.')})."
+            if refused
+            else "."
+        )
+        return _Bracketed(pair, why, _FIX_BOUNDS)
     assert x0 is not None
     step = 0.5 * abs(x0) if x0 != 0 else 0.5
     if search.integer:
@@ -567,8 +633,15 @@ def _bracket(
     for k in range(1, MAX_EXPANSIONS + 1):
         points = search.valid()
         found = _nearest(_crossings(points, "est", t), x0)
-        if found is not None or search.full() or not points:
-            return found
+        if found is not None or not points:
+            return _Bracketed(found)
+        if search.full():
+            return _Bracketed(
+                None,
+                f"The search stopped at max_evals ({search.max_evals} evaluations).",
+                "Allow more evaluations (--max-evals N, max_evals=), or give bounds around "
+                "the value you expect (--bounds LO HI, bounds=(lo, hi)).",
+            )
         gaps = [p.est - t for p in points]
         low_end, high_end = points[0], points[-1]
         # the side toward the target: where the metric moves toward it
@@ -578,40 +651,104 @@ def _bracket(
         edge = high_end.x if go_up else low_end.x
         nxt = [_inside(edge + (1 if go_up else -1) * step * 2**k * f, lim) for f in (1, 2)]
         if all(x == edge or x in search.evals for x in nxt):
-            return None  # at the field's limit
+            limit, is_open = (lim.high, lim.high_open) if go_up else (lim.low, lim.low_open)
+            rule = ("<" if go_up else ">") + ("" if is_open else "=")
+            why = (
+                f"The search stopped at the field's own {'upper' if go_up else 'lower'} "
+                f"limit ({search.param} {rule} {limit:.6g}), reached at {edge:.6g}."
+                if limit is not None
+                else f"The search could not step beyond {edge:.6g}."
+            )
+            return _Bracketed(None, why, _FIX_OTHER if limit is not None else _FIX_BOUNDS)
         search.run(nxt)
-        if all(search.evals[x].valid is False for x in nxt if x in search.evals):
-            return _nearest(_crossings(search.valid(), "est", t), x0)
-    return _nearest(_crossings(search.valid(), "est", t), x0)
+        refused = [search.evals[x] for x in nxt if x in search.evals and not search.evals[x].valid]
+        if refused and len(refused) == len([x for x in nxt if x in search.evals]):
+            found = _nearest(_crossings(search.valid(), "est", t), x0)
+            first = min(refused, key=lambda e: abs(e.x - edge))
+            return _Bracketed(
+                found,
+                f"The search stopped where the spec refused a value: {first.note.rstrip('.')}.",
+                _FIX_BOUNDS,
+            )
+    found = _nearest(_crossings(search.valid(), "est", t), x0)
+    last = search.valid()
+    reached = f"{last[0].x:.6g} to {last[-1].x:.6g}" if last else "no value"
+    return _Bracketed(
+        found,
+        f"The search stopped at its expansion limit: {MAX_EXPANSIONS} rounds outward from "
+        f"{x0:.6g}, the step doubling each round, reached {reached}.",
+        _FIX_BOUNDS,
+    )
+
+
+class _Refined(NamedTuple):
+    best: _Eval
+    converged: bool
+    stopped: str
+
+
+def _resolution(search: _Search, a: float, b: float) -> float:
+    """The narrowest bracket worth narrowing: 1 for a whole number, else
+    :data:`RESOLUTION` relative to the values (absolute below 1 in size)."""
+    return 1.0 if search.integer else RESOLUTION * max(1.0, abs(a), abs(b))
+
+
+def _holds(e: _Eval, t: float) -> bool:
+    """Whether the metric's interval at ``e`` holds the target."""
+    return bool(e.low <= t <= e.high)
+
+
+def _width(e: _Eval) -> float:
+    """The width of the metric's interval at ``e`` (0 when it has none)."""
+    w = e.high - e.low
+    return w if math.isfinite(w) else 0.0
 
 
 def _refine(
     search: _Search, pair: tuple[_Eval, _Eval], x0: float | None, tol: float, notes: list[str]
-) -> tuple[_Eval, bool]:
-    """Narrow the bracket until the metric is within ``tol`` of the target."""
+) -> _Refined:
+    """Narrow the bracket until the metric is within ``tol`` of the target, or until
+    narrowing further cannot matter (see the module notes)."""
     t = search.target.value
+
+    def shown(x: float) -> str:
+        return _shown(x, search.target.unit, search.base.plan.currency)
+
     a, b = pair
+    smooth = True
     while True:
         best = min((a, b), key=lambda e: (abs(e.est - t), abs(e.x - (x0 or 0.0))))
         if abs(best.est - t) <= tol * abs(t):
-            return best, True
-        width = b.x - a.x
-        if width <= (1.0 if search.integer else 1e-9 * max(1.0, abs(a.x), abs(b.x))):
+            return _Refined(best, True, f"within tol = {tol:g} of the target")
+        if _holds(a, t) and _holds(b, t) and abs(b.est - a.est) <= MC_SHARE * _width(best):
+            notes.append(
+                f"the target is inside the metric's interval at both {a.x:.6g} and {b.x:.6g} "
+                f"({shown(a.est)} and {shown(b.est)}, less apart than a tenth of that "
+                "interval): every value between meets it within the Monte Carlo error, so "
+                "the search stopped there and the answer is the side nearest the target; "
+                "more trials narrow the interval."
+            )
+            return _Refined(best, True, "the target inside the metric's interval at both ends")
+        if b.x - a.x <= _resolution(search, a.x, b.x):
             notes.append(
                 f"the metric moves in a step between {a.x:.6g} and {b.x:.6g} (from "
-                f"{_shown(a.est, search.target.unit)} to {_shown(b.est, search.target.unit)}): "
-                "no value meets the target exactly; the answer is the side nearest it."
+                f"{shown(a.est)} to {shown(b.est)}): no value meets the target "
+                "exactly; the answer is the side nearest it."
             )
-            return best, True
+            return _Refined(best, True, "a step at the parameter's resolution")
         if search.full():
-            return best, False
-        xs = [_secant(a, b, "est", t), a.x + width / 2]
-        search.run(xs)
+            return _Refined(best, False, f"max_evals = {search.max_evals} reached")
+        done, gap = len(search.evals), abs(best.est - t)
+        middle = a.x + (b.x - a.x) / 2
+        search.run([_secant(a, b, "est", t), middle] if smooth else [middle])
         inner = [e for e in search.valid() if a.x <= e.x <= b.x]
         found = _crossings(inner, "est", t)
-        if not found:
-            return best, False
+        if not found or len(search.evals) == done:
+            return _Refined(best, False, "no narrower bracket could be evaluated")
         a, b = _nearest(found, best.x) or found[0]
+        # regula falsi pays off where the metric is locally straight; where a round of it
+        # did not halve the miss (a step, a kink) the rest is bisection, one value a round
+        smooth = smooth and min(abs(a.est - t), abs(b.est - t)) <= gap / 2
 
 
 def _answer_interval(
@@ -636,7 +773,8 @@ def _answer_interval(
 def _end(search: _Search, best: _Eval, key: str, tol: float, lim: Limits) -> float:
     """Where one end (``low`` or ``high``) of the metric's interval crosses the target:
     bracketed (stepping past the answer by the metric's slope if needed), then
-    narrowed by regula falsi and bisection like the answer itself."""
+    narrowed by regula falsi and bisection like the answer itself, to
+    :data:`END_PRECISION` of its distance from the answer."""
     t = search.target.value
     for _ in range(3):  # bracket it
         if _nearest(_crossings(search.valid(), key, t), best.x) is not None or search.full():
@@ -658,8 +796,8 @@ def _end(search: _Search, best: _Eval, key: str, tol: float, lim: Limits) -> flo
         a, b = pair
         g_a, g_b = getattr(a, key) - t, getattr(b, key) - t
         close = min((a, b), key=lambda e: abs(getattr(e, key) - t))
-        tiny = 1.0 if search.integer else 1e-9 * max(1.0, abs(a.x), abs(b.x))
-        if abs(getattr(close, key) - t) <= tol * abs(t) or b.x - a.x <= tiny or search.full():
+        fine = max(_resolution(search, a.x, b.x), END_PRECISION * abs((a.x + b.x) / 2 - best.x))
+        if abs(getattr(close, key) - t) <= tol * abs(t) or b.x - a.x <= fine or search.full():
             if abs(getattr(close, key) - t) <= tol * abs(t) or g_a == g_b:
                 return close.x
             return a.x - g_a * (b.x - a.x) / (g_b - g_a)
@@ -672,7 +810,11 @@ def _end(search: _Search, best: _Eval, key: str, tol: float, lim: Limits) -> flo
     return a.x if g_a == g_b else a.x - g_a * (b.x - a.x) / (g_b - g_a)
 
 
-def _out_of_reach(search: _Search, lo_hi, lim: Limits, currency: str) -> InfeasibleError:
+def _out_of_reach(
+    search: _Search, found: _Bracketed, lo_hi: tuple[float, float] | None, currency: str
+) -> InfeasibleError:
+    """Why the target is out of reach: the values tried and the metric over them (in
+    its units), what stopped the search, and what to change."""
     t = search.target
     points = search.valid()
     if not points:
@@ -681,21 +823,23 @@ def _out_of_reach(search: _Search, lo_hi, lim: Limits, currency: str) -> Infeasi
             f"calibrate_plan: no value of {search.param} tried could be evaluated: "
             f"{refused[0] if refused else 'none was valid'}. Give bounds the spec accepts."
         )
-    lo_p = min(points, key=lambda e: e.est)
-    hi_p = max(points, key=lambda e: e.est)
+    lo_p = min(points, key=lambda e: (e.est, e.x))
+    hi_p = max(points, key=lambda e: (e.est, e.x))
+    name = t.metric.replace("_", " ")
+    side = f"{'below' if hi_p.est < t.value else 'above'} the target"
+    if lo_p.est == hi_p.est:
+        side += f" and the same at every value tried ({search.param} does not move the {name})"
     span = (
         f"within [{lo_hi[0]:.6g}, {lo_hi[1]:.6g}]"
         if lo_hi is not None
-        else f"from {points[0].x:.6g} to {points[-1].x:.6g} (searched outward from the current "
-        "value"
-        + (", up to the field's own limit" if lim.low is not None or lim.high is not None else "")
-        + ")"
+        else f"from {points[0].x:.6g} to {points[-1].x:.6g} (searched outward from its "
+        "current value)"
     )
     return InfeasibleError(
         f"calibrate_plan: {t.text(currency)} is out of reach by moving {search.param} {span}: "
-        f"there the {t.metric.replace('_', ' ')} ({t.statistic}) ranges from "
+        f"there the {name} ({t.statistic}) ranges from "
         f"{_shown(lo_p.est, t.unit, currency)} (at {lo_p.x:.6g}) to "
-        f"{_shown(hi_p.est, t.unit, currency)} (at {hi_p.x:.6g}). Try wider bounds, another "
-        "parameter that moves this metric more, or a target inside that range.",
+        f"{_shown(hi_p.est, t.unit, currency)} (at {hi_p.x:.6g}), {side}. "
+        f"{found.why} {found.fix}",
         reasons=[f"{t.metric} range {lo_p.est:.6g} to {hi_p.est:.6g}"],
     )

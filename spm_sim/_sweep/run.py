@@ -133,7 +133,9 @@ def sweep(
     level : float, default 0.95
         Confidence level of every interval.
     n_boot : int, default 1000
-        Bootstrap resamples of each paired difference of percentiles.
+        Bootstrap resamples where a paired difference of percentiles falls back on
+        the bootstrap (fewer than 100 trials, a percentile on an atom, nearly
+        identical runs); otherwise its interval is linearised.
     chunk_size : int, default 250
         Most trials a task draws at once (memory: about chunk_size x reps x 12 x 8
         bytes per array).

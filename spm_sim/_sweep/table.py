@@ -2,19 +2,28 @@
 
 Per variant and metric, for each statistic the metric has:
 
-* ``mean``: the mean over trials with :func:`~spm_sim.metrics.mean_interval`, or for a
-  probability the share of trials with :func:`~spm_sim.metrics.proportion_interval`
-  (Wilson); its difference to the base is the mean of the paired differences,
-  trial by trial, with their own normal interval;
+* ``mean``: the mean over trials with :func:`~spm_sim.metrics.mean_interval`; its
+  difference to the base is the mean of the paired differences, trial by trial, with
+  their own normal interval (the paired t interval);
+* ``mean`` of a probability (unit ``prob``: an event per trial, such as reaching the
+  company target): the share of trials with :func:`~spm_sim.metrics.proportion_interval`
+  (Wilson); its difference to the base has Newcombe's paired score interval
+  (:func:`~spm_sim.metrics.proportion_difference_interval`), which keeps its level when
+  few trials change sides, where the t interval of the 0/1 differences is far too
+  narrow;
 * ``p10``, ``p50``, ``p90`` (money metrics): the percentile with its order-statistic
   interval (:func:`~spm_sim.metrics.percentile_interval`); its difference to the base
-  is the difference of the percentiles with a paired bootstrap interval
-  (:func:`~spm_sim.metrics.difference_interval`, the trials resampled together).
+  is the difference of the percentiles with the paired, linearised interval of
+  :func:`~spm_sim.metrics.percentile_difference_interval` (its bootstrap fallback,
+  where the linear terms cannot be trusted: fewer than 100 trials, a percentile on an
+  atom, two nearly identical runs; seeded per metric and statistic so the same
+  results give the same table).
 
-Differences are paired because trial ``t`` of every variant drew from the same
-stream: the shared noise cancels. A variant whose trials are exactly the base's
-(bookings under a plan change) has a difference of exactly 0 with no interval to
-compute.
+A share of reps at quota is a fraction per trial, not an event: its mean keeps the
+paired t interval. Differences are paired because trial ``t`` of every variant drew
+from the same stream: the shared noise cancels. A variant whose trials are exactly
+the base's (bookings under a plan change) has a difference of exactly 0 with no
+interval to compute.
 """
 
 from __future__ import annotations
@@ -28,9 +37,10 @@ from spm_sim._spec import suggest
 from spm_sim.errors import SpecError
 from spm_sim.metrics import (
     Interval,
-    difference_interval,
     mean_interval,
+    percentile_difference_interval,
     percentile_interval,
+    proportion_difference_interval,
     proportion_interval,
 )
 
@@ -84,8 +94,9 @@ DEFAULT_METRICS = (
 #: The percentile each statistic names.
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
 
-#: Entropy of the bootstrap's resampling: fixed, so the same results give the same
-#: intervals, and the same for every variant (their intervals move smoothly).
+#: Entropy of the bootstrap's resampling where a difference of percentiles falls back
+#: on it: fixed, so the same results give the same intervals, and the same for every
+#: variant (their intervals move smoothly).
 _BOOT_SEED = 0x5EE9_0018
 
 
@@ -126,13 +137,26 @@ def statistic(values: np.ndarray, metric: Metric, stat: str, level: float) -> In
 def difference(
     values: np.ndarray,
     base: np.ndarray,
+    metric: Metric,
     stat: str,
     level: float,
     n_boot: int,
     boot_key: tuple[int, ...],
 ) -> Interval:
     """The paired difference of one statistic to the base's, with its interval (the
-    first ``min(len)`` trials, paired)."""
+    first ``min(len)`` trials, paired): the paired t interval of a mean, Newcombe's
+    for a probability, the linearised one for a percentile (see the module notes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> base = np.array([1.0] * 50 + [0.0] * 50)
+    >>> alt = base.copy(); alt[50:56] = 1.0        # 6 more trials reach the target
+    >>> est, low, high = difference(alt, base, SWEEP_METRICS["p_company_target"], "mean",
+    ...                             0.95, 1000, (0, 0))
+    >>> round(est, 2), round(low, 3), round(high, 3)
+    (0.06, 0.014, 0.105)
+    """
     m = min(values.size, base.size)
     a, b = values[:m], base[:m]
     if m == 0:
@@ -140,10 +164,12 @@ def difference(
     if np.array_equal(a, b, equal_nan=True):
         return Interval(0.0, 0.0, 0.0)
     if stat == "mean":
+        if metric.unit == "prob":
+            return proportion_difference_interval(a, b, paired=True, level=level)
         return mean_interval(a - b, level=level)
     rng = np.random.SeedSequence(_BOOT_SEED, spawn_key=boot_key)
-    return difference_interval(
-        a, b, statistic=QUANTILES[stat], paired=True, level=level, n_boot=n_boot, rng=rng
+    return percentile_difference_interval(
+        a, b, QUANTILES[stat], paired=True, level=level, n_boot=n_boot, rng=rng
     )
 
 
@@ -162,7 +188,7 @@ def variant_rows(
         v, b = values[metric.column], base[metric.column]
         for j, stat in enumerate(metric.statistics):
             est = statistic(v, metric, stat, level)
-            diff = difference(v, b, stat, level, n_boot, (k, j))
+            diff = difference(v, b, metric, stat, level, n_boot, (k, j))
             rows.append(
                 {
                     "scenario": name,

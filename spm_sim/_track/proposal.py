@@ -27,7 +27,12 @@ import pandas as pd
 
 from spm_sim.comp import Plan, load_plan
 from spm_sim.errors import PlanError
-from spm_sim.metrics import Interval, difference_interval, mean_interval, percentile_interval
+from spm_sim.metrics import (
+    Interval,
+    mean_interval,
+    percentile_difference_interval,
+    percentile_interval,
+)
 from spm_sim.random import seed_sequence
 
 from .forecast import forecast
@@ -176,8 +181,10 @@ def proposal_effect(
     Returns
     -------
     ProposalEffect
-        ``table`` rows: ``incentive cost, year`` (mean), ``incentive cost, year P90``
-        (paired bootstrap interval of the difference of P90s), ``incentive cost,
+        ``table`` rows: ``incentive cost, year`` (mean; the difference with the
+        paired t interval), ``incentive cost, year P90`` (order-statistic intervals;
+        the difference of the P90s with the paired, linearised interval of
+        :func:`~spm_sim.metrics.percentile_difference_interval`), ``incentive cost,
         rest of year`` (beyond the payroll to date), one ``cost of '<name>'`` per new
         component, ``cost outside the plan`` (a contest response's ``cost``),
         ``bookings, rest of year``, ``reps at quota`` (expected count); money in the
@@ -235,7 +242,7 @@ def proposal_effect(
             cur,
             percentile_interval(b_cost, 0.9, level=level),
             percentile_interval(p_cost, 0.9, level=level),
-            difference_interval(p_cost, b_cost, statistic=0.9, level=level, rng=0),
+            percentile_difference_interval(p_cost, b_cost, 0.9, paired=True, level=level),
         )
     )
     b_paid = float(np.asarray(baseline.paid_to_date).sum())

@@ -96,7 +96,7 @@ def add_sweep_parser(sub: Any) -> None:
         type=_n_boot,
         default=1000,
         metavar="B",
-        help="bootstrap resamples of each paired difference of percentiles (default 1000)",
+        help="bootstrap resamples where a paired difference of percentiles falls back on the bootstrap (fewer than 100 trials, a percentile on an atom, nearly identical runs; default 1000)",
     )
     _run_options(
         p,
