@@ -31,6 +31,7 @@ __all__ = [
     "format_pct",
     "format_diff",
     "format_value",
+    "format_change",
     "slugify",
     "unique_slugs",
 ]
@@ -341,6 +342,34 @@ def _pp(x: float, decimals: int, *, sign: bool = False) -> str:
 
 def format_value(x: float, unit: str, currency: str) -> str:
     return format_money(x, currency=currency) if unit == "$" else format_pct(x)
+
+
+def format_change(x: float, unit: str, currency: str = "USD") -> str:
+    """A change, signed, in the figure's unit: money for ``$``, else percentage points.
+
+    Parameters
+    ----------
+    x : float
+        The change (a difference to a base, a gap to a target); a ratio or a
+        probability as a fraction.
+    unit : str
+        ``"$"`` for money; anything else (``"ratio"``, ``"prob"``) reads in points.
+    currency : str, default "USD"
+
+    Examples
+    --------
+    >>> format_change(250_000, "$"), format_change(-1_234, "$", "EUR")
+    ('+$250k', '-€1.23k')
+    >>> format_change(0.0312, "prob"), format_change(-0.004, "ratio")
+    ('+3.12 pp', '-0.40 pp')
+    >>> format_change(float("nan"), "$")
+    'n/a'
+    """
+    if not math.isfinite(x):
+        return "n/a"
+    if unit == "$":
+        return format_money(x, currency=currency, sign=True)
+    return f"{x * 100:+.2f} pp"
 
 
 def slugify(name: str) -> str:

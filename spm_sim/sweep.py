@@ -16,11 +16,12 @@
 
 from __future__ import annotations
 
-from ._sweep.goal import Calibration, Target, calibrate_plan, parse_target
+from ._sweep.goal import Calibration, calibrate_plan
 from ._sweep.grid import BASE, Grid, Variant, load_grid, variants
 from ._sweep.paths import get_param, param_limits, set_params
 from ._sweep.run import frontier, interval_of, sweep
 from ._sweep.table import DEFAULT_METRICS, SWEEP_METRICS, Metric
+from ._sweep.target import Target, parse_target
 from ._sweep.views import SettingDiagnostics, company_view, quota_diagnostics_by_setting
 
 __all__ = [

@@ -19,9 +19,10 @@ warm-started from its last basis. ``docs/model.md`` section 6 states the model.
 The workings live in ``spm_sim/_territory/``: ``design`` (the entry point and the
 center heuristic), ``metrics`` (the :class:`Alignment` and the measures of any
 alignment), ``tradeoff`` (the sweep of disruption caps), ``inputs`` (located checks
-of the units, distances and the adjacency), ``solve`` (the assignment problem on
-arrays: the warm-started HiGHS model of the LP, MILP, LP bound, dive, rounding,
-repair, contiguity).
+of the units, distances and the adjacency), ``problem`` (the arrays of one
+assignment and a solver's answer), ``lp`` (the warm-started HiGHS model of the
+LP), ``solve`` (MILP, LP bound and dive), ``repair`` (rounding, repair, polish,
+contiguity).
 
 Examples
 --------

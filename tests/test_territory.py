@@ -687,6 +687,7 @@ def test_the_reported_bound_is_the_lp_relaxation_and_a_lower_bound(seed):
     from scipy.optimize import linprog
 
     import spm_sim._territory.solve as ts
+    from spm_sim._territory.lp import solve_lp
 
     prob = _banded_problem(seed)
     fast = ts.solve_scalable(prob)
@@ -706,7 +707,7 @@ def test_the_reported_bound_is_the_lp_relaxation_and_a_lower_bound(seed):
     )
     assert fast.bound == pytest.approx(full.fun, rel=1e-7)
     # from one candidate per unit, the pricing adds every column the bound needs
-    assert ts.solve_lp(prob, candidates=1)[2] == pytest.approx(full.fun, rel=1e-7)
+    assert solve_lp(prob, candidates=1)[2] == pytest.approx(full.fun, rel=1e-7)
     assert fast.bound <= exact.objective * (1 + 1e-9)
     assert exact.objective <= fast.objective * (1 + 1e-9)
     assert fast.gap == pytest.approx((fast.objective - fast.bound) / fast.objective)

@@ -19,13 +19,13 @@ Up to ``exact_limit`` unit-territory pairs (default 10,000, e.g. 500 units x 20
 territories) HiGHS solves the MILP to proven optimality; above, the LP relaxation
 (priced out over every pair, so its value is a lower bound), a dive that fixes the
 coarse units it splits, rounding and a repair by moves and swaps of border units (see
-``_territory/solve.py``). With a number of territories instead of rep homes, the
-centers are found by alternating the banded LP assignment with a move of each center
-to its territory's medoid, as in the location-allocation heuristic of Cooper (1964);
-every LP of one seed set, and the final one, is solved on one HiGHS model whose costs
-change as the centers move, warm-started from the last basis. The gap reported is
-the gap of the final assignment to the LP bound for those centers. ``docs/model.md``
-§6 states the model.
+``_territory/solve.py`` and ``_territory/repair.py``). With a number of territories
+instead of rep homes, the centers are found by alternating the banded LP assignment
+with a move of each center to its territory's medoid, as in the location-allocation
+heuristic of Cooper (1964); every LP of one seed set, and the final one, is solved on
+one HiGHS model whose costs change as the centers move, warm-started from the last
+basis. The gap reported is the gap of the final assignment to the LP bound for those
+centers. ``docs/model.md`` §6 states the model.
 
 Examples
 --------
@@ -56,7 +56,6 @@ from spm_sim.book import numeric_column
 from spm_sim.errors import DataError, InfeasibleError, SpecError
 from spm_sim.random import RngLike, territory_rng
 
-from . import solve as ts
 from .inputs import (
     ID_COLUMNS,
     Geo,
@@ -65,7 +64,11 @@ from .inputs import (
     prepare_units,
     unit_reasons,
 )
+from .lp import AssignmentLP
 from .metrics import Alignment, _before, _medoids, _result_tables
+from .problem import Problem, Solution
+from .repair import polish, round_shares
+from .solve import solve_exact, solve_scalable
 
 __all__ = ["DesignSettings", "design"]
 
@@ -235,8 +238,8 @@ def _kmeanspp_by(n: int, k: int, rng: np.random.Generator, w: np.ndarray, sqdist
     return np.array(centers)
 
 
-def _problem(u, dist, lo, hi, cur_idx, dis_w, cap_abs, penalty, locked) -> ts.Problem:
-    return ts.Problem(
+def _problem(u, dist, lo, hi, cur_idx, dis_w, cap_abs, penalty, locked) -> Problem:
+    return Problem(
         cost=dist * u.weight[:, None],
         measures=u.measures,
         lo=lo,
@@ -378,7 +381,7 @@ class _Centers:
     rep_of: list  # the rep of each territory (None without one)
     xy: dict | None  # rep -> home location (homes), else None
     idx: np.ndarray | None  # the center unit of each territory (territories), else None
-    lp: ts.AssignmentLP | None = None  # the HiGHS model the centers were found with
+    lp: AssignmentLP | None = None  # the HiGHS model the centers were found with
 
     @property
     def k(self) -> int:
@@ -807,7 +810,7 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb, phase=None, 
     centers were found with, is changed to ``prob`` and warm-started (distance
     objective; the stages of the disruption objective build their own)."""
     if objective == "disruption":
-        stage = ts.Problem(
+        stage = Problem(
             **{
                 **prob.__dict__,
                 "cost": np.where(np.arange(prob.k)[None, :] == prob.current[:, None], 0.0, 1.0)
@@ -818,7 +821,7 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb, phase=None, 
         first = _solve(stage, exact, "distance", time_limit, candidates, nb, phase)
         if first is None:
             return None
-        capped = ts.Problem(
+        capped = Problem(
             **{
                 **prob.__dict__,
                 "dis_cap": stage.disrupted(first.assign)
@@ -831,8 +834,8 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb, phase=None, 
             return second
         # keep the least disruptive alignment, made shorter by moves that keep the
         # bands and the disruption; its distance has no proven bound
-        assign = first.assign if nb is not None else ts.polish(capped, first.assign)
-        return ts.Solution(
+        assign = first.assign if nb is not None else polish(capped, first.assign)
+        return Solution(
             assign,
             capped.objective(assign),
             np.nan,
@@ -840,14 +843,14 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb, phase=None, 
             "least disruption found; its distance polished, without a bound",
         )
     if exact == "scalable":
-        return ts.solve_scalable(prob, candidates=candidates, neighbors=nb, phase=phase, lp=lp)
+        return solve_scalable(prob, candidates=candidates, neighbors=nb, phase=phase, lp=lp)
     # the heuristic first: an incumbent, and the LP reduced costs that fix columns
-    fast = ts.solve_scalable(prob, candidates=candidates, phase=phase, lp=lp)
+    fast = solve_scalable(prob, candidates=candidates, phase=phase, lp=lp)
     if fast is None:
         return None  # the LP relaxation is infeasible, so is the MILP
     if phase is not None:
         phase(f"exact MILP, up to {time_limit:g} s")
-    sol = ts.solve_exact(prob, time_limit=time_limit, incumbent=fast)
+    sol = solve_exact(prob, time_limit=time_limit, incumbent=fast)
     if sol.status == "optimal":
         return sol
     if sol.status == "infeasible":
@@ -858,7 +861,7 @@ def _solve(prob, exact: str, objective, time_limit, candidates, nb, phase=None, 
         return fast
     best = min(found, key=lambda s: s.objective)
     bounds = [b for b in (sol.bound, fast.bound) if np.isfinite(b)]
-    return ts.Solution(
+    return Solution(
         best.assign,
         best.objective,
         max(bounds) if bounds else np.nan,
@@ -935,7 +938,7 @@ def _locate(u, k, rng, dis_w, max_iter, candidates, step=None):
 def _banded_moves(u, centers, k, lo, hi, iters, candidates, step=None, lp=None):
     """Alternate the banded LP assignment (rounded) with medoid updates.
 
-    Every LP is solved on one HiGHS model (``lp``, an :class:`~.solve.AssignmentLP`
+    Every LP is solved on one HiGHS model (``lp``, an :class:`~.lp.AssignmentLP`
     built on the first call when ``None``): only the costs change as the centers
     move, so each solve starts from the last basis. Returns the centers, the value
     of the last LP (``inf`` when none was solved), whether the centers stopped
@@ -947,7 +950,7 @@ def _banded_moves(u, centers, k, lo, hi, iters, candidates, step=None, lp=None):
         dist = u.geo.to_units(centers)
         prob = _problem(u, dist, lo, hi, np.full(n, -1), np.ones(n), None, 0.0, np.zeros(n, bool))
         if lp is None:
-            lp = ts.AssignmentLP(prob)
+            lp = AssignmentLP(prob)
         # no pricing here: only the rounded assignment moves the centers; elastic, so
         # a pool too small for the bands around these centers costs no extra solve
         out = lp.solve(
@@ -958,7 +961,7 @@ def _banded_moves(u, centers, k, lo, hi, iters, candidates, step=None, lp=None):
         if out is None:
             return centers, value, True, lp
         value = lp.value
-        assign = ts.round_shares(prob, out[0], out[1])
+        assign = round_shares(prob, out[0], out[1])
         if np.bincount(assign, minlength=k).min() == 0:
             return centers, value, True, lp
         new = _medoids(u.geo, assign, k, u.weight)

@@ -16,7 +16,8 @@ from spm_sim._spec import suggest
 from spm_sim.book import numeric_column
 from spm_sim.errors import DataError, SpecError
 
-from . import solve as ts
+from .lp import AssignmentLP, solve_lp
+from .problem import Problem
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), km
 COUNT = "count"  # a balance measure that counts units (accounts, counties)
@@ -370,9 +371,7 @@ def _neighbor_lists(adjacency, ids: list) -> list[np.ndarray]:
     return [np.unique(np.asarray(x, int)) for x in out]
 
 
-def unit_reasons(
-    u: Units, k: int, prob: ts.Problem | None = None, labels: Sequence = ()
-) -> list[str]:
+def unit_reasons(u: Units, k: int, prob: Problem | None = None, labels: Sequence = ()) -> list[str]:
     """Reasons no integer alignment exists that the LP relaxation cannot see: a unit
     larger than the band's top, or (given ``prob``) locked units that alone overfill
     a territory."""
@@ -405,7 +404,7 @@ def unit_reasons(
 
 def explain_infeasible(
     u: Units,
-    prob: ts.Problem,
+    prob: Problem,
     labels: Sequence,
     *,
     dis_basis: str,
@@ -418,7 +417,7 @@ def explain_infeasible(
     if reasons:
         return reasons
     if prob.dis_cap is not None:
-        free = ts.Problem(
+        free = Problem(
             **{
                 **prob.__dict__,
                 "dis_cap": None,
@@ -427,7 +426,7 @@ def explain_infeasible(
                 "penalty": np.zeros(prob.n),
             }
         )
-        out = ts.solve_lp(free, candidates=k)
+        out = solve_lp(free, candidates=k)
         total = basis_total or float(prob.dis_weight[prob.current >= 0].sum())
         if out is not None and out[2] > prob.dis_cap + forced + 1e-9:
             need = out[2] / total  # the LP counts units without a territory as moved
@@ -454,26 +453,26 @@ def explain_infeasible(
     ]
 
 
-def _loosest_needed(u: Units, prob: ts.Problem) -> float | None:
+def _loosest_needed(u: Units, prob: Problem) -> float | None:
     """Smallest common widening s (share of the mean) that makes the LP feasible.
 
     One HiGHS model serves the whole bisection: only the bands change between the
     solves."""
-    lp = ts.AssignmentLP(prob)
-    if ts.solve_lp(prob, candidates=min(prob.k, 12), lp=lp) is not None:
+    lp = AssignmentLP(prob)
+    if solve_lp(prob, candidates=min(prob.k, 12), lp=lp) is not None:
         return 0.0
     lo_s, hi_s = 0.0, 4.0
     means = u.measures.sum(axis=1) / prob.k
     for _ in range(12):
         mid = (lo_s + hi_s) / 2
-        p = ts.Problem(
+        p = Problem(
             **{
                 **prob.__dict__,
                 "lo": prob.lo - mid * means[:, None],
                 "hi": prob.hi + mid * means[:, None],
             }
         )
-        if ts.solve_lp(p, candidates=min(prob.k, 12), lp=lp) is None:
+        if solve_lp(p, candidates=min(prob.k, 12), lp=lp) is None:
             lo_s = mid
         else:
             hi_s = mid

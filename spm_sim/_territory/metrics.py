@@ -27,8 +27,8 @@ import pandas as pd
 
 from spm_sim.errors import DataError
 
-from . import solve as ts
 from .inputs import Geo, _neighbor_lists, prepare_units
+from .repair import _pieces
 
 __all__ = ["Alignment", "alignment_metrics"]
 
@@ -285,7 +285,7 @@ def _tables(u, codes, names_t, dist, measures, center_ids, adjacency):
     tot["distance_matrix"] = u.geo.matrix is not None
     if adjacency is not None:
         nb = _neighbor_lists(adjacency, u.ids)
-        per["pieces"] = [len(ts._pieces(nb, np.flatnonzero(codes == j))) for j in range(k)]
+        per["pieces"] = [len(_pieces(nb, np.flatnonzero(codes == j))) for j in range(k)]
         tot["contiguous"] = bool((per["pieces"] == 1).all())
     return per, pd.Series(tot, dtype=object)
 

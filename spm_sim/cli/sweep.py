@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from spm_sim._files import save_figure, write_csv, write_text
-from spm_sim._format import format_money, format_value, slugify
+from spm_sim._format import format_change, format_value, slugify
 from spm_sim.errors import SpmSimError
 
 from .args import add_executor, add_seed, add_trials, add_workers, executor_options, show_progress
@@ -96,7 +96,11 @@ def add_sweep_parser(sub: Any) -> None:
         type=_n_boot,
         default=1000,
         metavar="B",
-        help="bootstrap resamples where a paired difference of percentiles falls back on the bootstrap (fewer than 100 trials, a percentile on an atom, nearly identical runs; default 1000)",
+        help=(
+            "bootstrap resamples where a paired difference of percentiles falls back on the "
+            "bootstrap (fewer than 100 trials, a percentile on an atom, nearly identical runs; "
+            "default 1000)"
+        ),
     )
     _run_options(
         p,
@@ -219,14 +223,6 @@ def _save(fig: Any, path: Path) -> Path:
     return save_figure(fig, path, format="png", dpi=110, metadata={"Software": None})
 
 
-def _diff(value: float, unit: str, currency: str) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    if unit == "$":
-        return format_money(value, currency=currency, sign=True)
-    return f"{value * 100:+.2f} pp"
-
-
 def _range(low: float, high: float, unit: str, currency: str) -> str:
     return f"{format_value(low, unit, currency)} to {format_value(high, unit, currency)}"
 
@@ -244,9 +240,9 @@ def _diff_text(row: Any, unit: str, currency: str) -> str:
     d, lo, hi = row["diff_vs_base"], row["diff_low"], row["diff_high"]
     if d == 0 and lo == 0 and hi == 0:
         return "same"
-    text = _diff(d, unit, currency)
+    text = format_change(d, unit, currency)
     if math.isfinite(lo) and math.isfinite(hi):
-        text += f" ({_diff(lo, unit, currency)} to {_diff(hi, unit, currency)})"
+        text += f" ({format_change(lo, unit, currency)} to {format_change(hi, unit, currency)})"
     return text
 
 
@@ -494,7 +490,7 @@ def _calibration_text(answer: Any, base: Any, trials: int, elapsed: float) -> st
                     f"{r.value:.6g}",
                     format_value(r.estimate, unit, currency),
                     _range(r.low, r.high, unit, currency),
-                    _diff(r.gap, unit, currency),
+                    format_change(r.gap, unit, currency),
                 ]
             )
         else:

@@ -62,6 +62,7 @@ from spm_sim.scenario import SAMPLE_SCENARIOS, Scenario
 from spm_sim.simulate import SalesDraws, SimulationResult, draw_sales
 
 from .design import primary_components
+from .goal import GoalSeeker
 from .levers import (
     CALIBRATED_PROBABILITY,
     NO_CAP,
@@ -90,7 +91,6 @@ from .panels import (
     message_box,
     reps_table,
 )
-from .goal import GoalSeeker
 from .sweep import SweepExplorer
 from .tracking import TrackingPage
 from .uploads import (

@@ -23,7 +23,7 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import Image
 
-from spm_sim._format import no_maths
+from spm_sim._format import format_change, format_value, no_maths
 from spm_sim.book import Book
 from spm_sim.errors import InfeasibleError, SpecError, SpmSimError
 from spm_sim.parallel import ExecutorLike
@@ -36,8 +36,6 @@ from spm_sim.viz.tables import money_table
 from .runs import (
     _LABEL,
     SweepLever,
-    _diff_text,
-    _figure_text,
     _lever_text,
     _nowrap,
     _png,
@@ -372,9 +370,9 @@ class GoalSeeker(_Runs):
             + (f"; now {v(a.start)}" if a.start is not None else "")
             + ")",
             f"Achieved: {html.escape(_goal_label(a.target.metric, a.target.statistic))}"
-            f" {_figure_text(got.estimate, unit, currency)} ({level:.0%} interval "
-            f"{_figure_text(got.low, unit, currency)} to {_figure_text(got.high, unit, currency)})"
-            f"; target {_figure_text(a.target.value, unit, currency)}",
+            f" {format_value(got.estimate, unit, currency)} ({level:.0%} interval "
+            f"{format_value(got.low, unit, currency)} to {format_value(got.high, unit, currency)})"
+            f"; target {format_value(a.target.value, unit, currency)}",
             f"{a.n_evaluations} evaluations, "
             + ("converged" if a.converged else "<b>not converged</b>")
             + (f" ({html.escape(a.stopped)})" if a.stopped else "")
@@ -418,7 +416,11 @@ class GoalSeeker(_Runs):
         money = figures if a.target.unit == "$" else []
         percent += [] if money else figures
         frame = frame.assign(
-            **{"vs target": [_diff_text(g, a.target.unit, a.currency) for g in frame["vs target"]]}
+            **{
+                "vs target": [
+                    format_change(g, a.target.unit, a.currency) for g in frame["vs target"]
+                ]
+            }
         )
         return _nowrap(
             money_table(

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import ipywidgets as widgets
 from IPython.display import Image, display
 
-from spm_sim._format import format_money, format_pct, no_maths
+from spm_sim._format import no_maths
 from spm_sim.book import Book, load_book_ref
 from spm_sim.comp import Component
 from spm_sim.errors import PlausibilityWarning, SpecError
@@ -133,20 +133,6 @@ def _lever_text(x: Any, unit: str) -> str:
     if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
         return "n/a" if isinstance(x, float) else str(x)
     return f"{x * 100:.4g}%" if unit == "pct" else f"{x:.4g}"
-
-
-def _figure_text(x: float, unit: str, currency: str) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return format_money(x, currency=currency) if unit == "$" else format_pct(x)
-
-
-def _diff_text(x: float, unit: str, currency: str) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    if unit == "$":
-        return format_money(x, currency=currency, sign=True)
-    return f"{x * 100:+.2f} pp"
 
 
 def _png(fig: Any) -> Image:

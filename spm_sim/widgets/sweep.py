@@ -24,6 +24,7 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import Image
 
+from spm_sim._format import format_change, format_value
 from spm_sim.book import Book
 from spm_sim.errors import SpecError, SpmSimError
 from spm_sim.parallel import ExecutorLike
@@ -36,8 +37,6 @@ from .goal import GOALS, GoalSeeker
 from .runs import (
     _LABEL,
     SweepLever,
-    _diff_text,
-    _figure_text,
     _lever_text,
     _nowrap,
     _png,
@@ -436,10 +435,10 @@ class SweepExplorer(_Runs):
             name = SWEEP_METRICS[m].label.split(" (")[0] + ("" if stat == "mean" else ", P90")
             part = part.set_index("scenario").loc[columns["scenario"]]
             columns[f"{name} ({level:.0%} interval)"] = [
-                _figure_text(r.value, unit, currency)
+                format_value(r.value, unit, currency)
                 + (
-                    f" ({_figure_text(r.low, unit, currency)} to "
-                    f"{_figure_text(r.high, unit, currency)})"
+                    f" ({format_value(r.low, unit, currency)} to "
+                    f"{format_value(r.high, unit, currency)})"
                     if math.isfinite(r.low) and math.isfinite(r.high)
                     else ""
                 )
@@ -451,10 +450,10 @@ class SweepExplorer(_Runs):
                     if s == BASE
                     else "same"
                     if r.diff_vs_base == 0 and r.diff_low == 0 and r.diff_high == 0
-                    else _diff_text(r.diff_vs_base, unit, currency)
+                    else format_change(r.diff_vs_base, unit, currency)
                     + (
-                        f" ({_diff_text(r.diff_low, unit, currency)} to "
-                        f"{_diff_text(r.diff_high, unit, currency)})"
+                        f" ({format_change(r.diff_low, unit, currency)} to "
+                        f"{format_change(r.diff_high, unit, currency)})"
                         if math.isfinite(r.diff_low) and math.isfinite(r.diff_high)
                         else ""
                     )
