@@ -10,6 +10,11 @@ Colours follow the order of the results (the Okabe-Ito palette of
 :func:`spm_sim.viz.style.palette`), so a scenario has the same colour in every
 figure of a report. No legend sits on the data: legends are outside the axes, or
 the marks are labelled where they are drawn.
+
+The app redraws the cost and attainment figures on every lever move, so they are
+built for speed without a visible change: each histogram is counted by ``np.histogram``
+and drawn as one artist (not a patch per bar as ``ax.hist`` draws, not through
+seaborn's ``histplot``).
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -74,7 +80,13 @@ def _bins(
 
 
 def _overlaid_hist(ax: Axes, arrays, names, colors, bins) -> None:
-    """Overlaid step histograms; scenarios with identical values are drawn once."""
+    """Overlaid step histograms (density, filled); identical scenarios are drawn once.
+
+    Each is one ``fill_between`` with a step outline: the artist and the look of
+    seaborn's ``histplot(element="step", fill=True, stat="density")``, counted by
+    ``np.histogram`` alone instead of through seaborn's frames (about 50 ms a call
+    with 400,000 rep attainments, against 3 ms).
+    """
     linestyles = ["-", "--", "-.", ":"]
     drawn: list[np.ndarray] = []
     groups: list[list[int]] = []
@@ -86,6 +98,7 @@ def _overlaid_hist(ax: Axes, arrays, names, colors, bins) -> None:
         else:
             drawn.append(values)
             groups.append([k])
+    widths = np.diff(bins)
     for g, values in zip(groups, drawn, strict=True):
         k = g[0]
         name = " = ".join(names[i] for i in g) + (
@@ -95,21 +108,55 @@ def _overlaid_hist(ax: Axes, arrays, names, colors, bins) -> None:
         v = values[np.isfinite(values)]
         if not v.size:
             continue
-        sns.histplot(
-            x=v,
-            bins=bins,
-            stat="density",
-            element="step",
-            fill=True,
-            alpha=0.18,
-            color=color,
+        counts = np.histogram(v, bins=bins)[0]
+        total = counts.sum()
+        density = counts / (total * widths) if total else counts.astype(float)
+        fill = ax.fill_between(
+            bins,
+            np.zeros(len(bins)),
+            np.append(density, density[-1]),  # the step holds the last bin's height
+            step="post",
             linewidth=1.6,
             linestyle=linestyles[k % len(linestyles)],
             label=safe_label(name),
-            ax=ax,
+            facecolor=to_rgba(color, 0.18),
+            edgecolor=to_rgba(color, 1.0),
+            gid="histogram",
         )
+        fill.sticky_edges.x[:] = []
+        fill.sticky_edges.y[:] = (0, np.inf)  # no margin under the bars' foot
     ax.set_ylabel("Share of trials (density)")
     ax.tick_params(axis="y", labelleft=False)
+
+
+def _bars(ax: Axes, values: np.ndarray, edges: np.ndarray, color) -> None:
+    """A histogram of ``values`` as one collection of bars: what ``ax.hist`` draws
+    (each bar filled and edged in ``color``, both at 55% opacity), in one artist
+    instead of one patch per bin."""
+    counts = np.histogram(values, bins=edges)[0]
+    left, right = edges[:-1], edges[1:]
+    zero = np.zeros_like(left)
+    height = counts.astype(float)
+    corners = np.stack(
+        [
+            np.column_stack([left, zero]),
+            np.column_stack([left, height]),
+            np.column_stack([right, height]),
+            np.column_stack([right, zero]),
+        ],
+        axis=1,
+    )
+    bars = PolyCollection(
+        list(corners),
+        facecolors=[color],
+        edgecolors=[color],
+        linewidths=0.6,
+        alpha=0.55,
+        joinstyle="miter",
+        gid="histogram",
+    )
+    bars.sticky_edges.y.append(0.0)  # no margin under the bars' foot
+    ax.add_collection(bars, autolim=True)
 
 
 def _names(results) -> list[str]:
@@ -261,7 +308,7 @@ def cost_distribution(results: Sequence) -> Figure:
         axes = axes[:, 0]
         for k, (ax, values, name, color) in enumerate(zip(axes, cost, names, colors, strict=False)):
             v = values[np.isfinite(values)]
-            ax.hist(v, bins=bins, color=color, alpha=0.55, edgecolor=color, linewidth=0.6)
+            _bars(ax, v, bins, color)
             _percentile_marks(ax, values, color, currency)
             if k > 0 and np.isfinite(base_p50):
                 ax.axvline(base_p50, color="grey", linestyle="--", linewidth=1.0)
