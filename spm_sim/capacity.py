@@ -16,14 +16,17 @@
 * **Planning and analysis**: :func:`smallest_team` (from the offered load, or from a
   ``start`` guess such as :func:`start_guess`, an earlier answer carried to a new
   volume by the closed form; the first stage of several alone is simulated when it
-  is the one sized, with the same answer, unless ``first_stage_only=False``),
+  is the one sized, with the same answer, unless ``first_stage_only=False``; at a
+  later stage the offered load it returns is the work that reached the stage in the
+  simulated years, the closed form being its upper bound ``offered_load_bound``),
   :func:`headcount_curve` (the sizes' years on one executor, what each rep adds paired
   year by year); both add years only where the answer is not yet clear (every size
   starts with :data:`START_REPLICATIONS`, up to ``replications``; see
   :func:`target_verdict`), take ``executor``, ``workers`` and ``scheduler`` (as
   :func:`spm_sim.parallel.run_tasks`; the numbers do not depend on them), a ``cache``
   dict that keeps every simulated year's figures between calls (the curve reuses a
-  full-year search's years, and the search the curve's) and ``progress``
+  full-year search's years, and the search the curve's; a size's figures are on every
+  year held for it) and ``progress``
   (a tqdm bar, as :func:`run_capacity` does),
   :func:`meets_target`, :func:`marginal_value`, :func:`wait_quantiles`,
   :func:`queue_by_day`, :func:`response_time_curves` (each replication's share

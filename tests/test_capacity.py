@@ -535,13 +535,14 @@ def _count_years(monkeypatch) -> list:
     from spm_sim._capacity import planning
 
     calls: list = []
-    real = planning.replication_figures
+    real = planning._run_years
 
-    def counting(jobs, *args, **kwargs):
-        calls.append(([(c.stages[0].reps, r) for c, r in jobs], kwargs["first_stage_only"]))
-        return real(jobs, *args, **kwargs)
+    def counting(fn, tasks, *args):
+        # a task: (root, first stage only, window, configuration, replication)
+        calls.append(([(t[3].stages[0].reps, t[4]) for t in tasks], tasks[0][1]))
+        return real(fn, tasks, *args)
 
-    monkeypatch.setattr(planning, "replication_figures", counting)
+    monkeypatch.setattr(planning, "_run_years", counting)
     return calls
 
 
@@ -697,6 +698,70 @@ def test_the_curve_gives_what_each_rep_adds_with_paired_intervals():
     assert row["extra_opportunities_per_rep_low"] == pytest.approx(mean - half)
     assert row["expected_value_per_rep_high"] == pytest.approx((mean + half) * value)
     assert (curve["expected_value_per_rep_low"][1:] <= curve["expected_value_per_rep"][1:]).all()
+
+
+def queued_sdr_config() -> CapacityConfig:
+    """One SDR about 80% busy whose leads go cold in two hours, in front of the AEs: the
+    queue passes far fewer leads to AE than the SDR conversion alone says."""
+    return CapacityConfig(
+        name="queued SDR",
+        segments=[{"name": "web", "leads_per_year": 2000}],
+        stages=[
+            {
+                "name": "SDR",
+                "reps": 1,
+                "effort_hours": 0.48,
+                "conversion": 0.5,
+                "decay_half_life_hours": 2,
+            },
+            {"name": "AE", "reps": 6, "effort_hours": 9},
+        ],
+    )
+
+
+def test_a_later_stages_offered_load_is_the_work_that_reaches_it():
+    cfg = queued_sdr_config()
+    cap = 0.85
+    found = smallest_team(cfg, ServiceTarget(max_utilisation=cap), stage=1, replications=4, rng=3)
+    n, hours = found["reps"], calendar(cfg).hours
+    # the closed form: every lead worked at once and qualified at 50%, 9 h at 60%
+    assert found["offered_load_bound"] == pytest.approx(2000 * 0.5 / hours * 9 / 0.6)
+    # the leads that reached AE in the same years, counted in full runs by hand
+    years = run_capacity(cfg.with_reps(n, 1), 4, rng=3).work
+    passed = years[years["stage"] == 0].groupby("replication")["passed"].sum()
+    assert found["offered_load_years"] == 4
+    assert found["arrived"] == pytest.approx(passed.mean())
+    assert found["offered_load"] == pytest.approx(passed.mean() * 9 / 0.6 / hours)
+    # the team that meets a cap below 100% carries the stated load: the load is not
+    # above it, while the closed form is (it is an upper bound, not the fewest reps)
+    assert found["offered_load"] <= n < found["offered_load_bound"]
+    assert found["met"][n] and not found["met"][n - 1]
+
+
+def test_the_curve_and_a_search_again_use_every_year_held_at_a_size():
+    cfg = queued_sdr_config()
+    target = ServiceTarget(max_utilisation=0.85)
+    runs: dict = {}
+    kw = {"stage": 1, "rng": 3, "cache": runs}
+    found = smallest_team(
+        cfg, target, replications=6, min_replications=6, first_stage_only=False, **kw
+    )
+    n = found["reps"]
+    assert (found["replications"] == 6).all()
+    # the curve starts from the search's 6 years at the sizes searched, not from 4
+    curve = headcount_curve(cfg, [n - 1, n], replications=6, **kw).set_index("reps")
+    assert curve["replications"].tolist() == [6, 6] and curve["paired_replications"][n] == 6
+    tried = found["tried_intervals"].set_index(["reps", "figure"])
+    for size in (n - 1, n):
+        for end in ("", "_low", "_high"):
+            figure = tried.loc[(size, "utilisation_AE"), (end or "_mean").lstrip("_")]
+            assert curve.loc[size, f"utilisation_AE{end}"] == pytest.approx(figure)
+    # the other way round: a curve gives the answer 8 years; a search from the answer
+    # judges it on those 8, although 4 would settle it
+    headcount_curve(cfg, [n], replications=8, min_replications=8, **kw)
+    again = smallest_team(cfg, target, replications=8, start=n, first_stage_only=False, **kw)
+    assert again["reps"] == n and again["replications"][n] == 8 and n not in again["unclear"]
+    assert again["replications"][n - 1] >= 6  # at least the years held from the first search
 
 
 def test_the_curve_holds_one_year_in_memory_not_every_year():

@@ -257,6 +257,24 @@ def test_headcount_recommends_the_smallest_team_meeting_the_target(headcount_run
     assert (out / "headcount.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_headcount_search_lines_and_curve_show_the_same_years(headcount_run):
+    """The answer and the size below are shown on every year simulated at them, in the
+    search's lines as in the curve's table and CSV (the curve may have added years)."""
+    out, text = headcount_run
+    curve = pd.read_csv(out / "headcount_curve.csv").set_index("reps")
+    n = int(curve.index[curve["recommended"]][0])
+    for size in (n, n - 1):
+        line = next(x for x in text.splitlines() if f"at {size} reps " in x)
+        m = re.search(r"reps ([\d.]+)% \(([\d.]+)% to ([\d.]+)%; (\d+) simulated years?\)", line)
+        assert m, line
+        c = curve.loc[size]
+        assert int(m.group(4)) == c["replications"], (line, c["replications"])
+        for got, col in zip(m.groups()[:3], ("", "_low", "_high"), strict=True):
+            assert float(got) == pytest.approx(100 * c[f"share_within_1h{col}"], abs=0.051)
+        row = next(r for r in text.splitlines() if re.match(rf"\s+{size}( \*)?\s+\d+\s", r))
+        assert re.match(rf"\s+{size}( \*)?\s+{m.group(4)}\s+{m.group(1)}%\s", row), (row, line)
+
+
 def test_headcount_on_dask_gives_the_serial_answer(small, headcount_run, tmp_path, dask_client):
     """The search and the curve on the session's Dask cluster (a local pool is checked
     in tests/test_capacity.py): the same years, so the same answer, curve and text."""
@@ -309,6 +327,21 @@ def test_headcount_utilisation_cap_at_a_later_stage(small, tmp_path):
     )
     assert m, text
     assert "utilisation AE: at" in text
+    # the load is the work that reached AE in the simulated years; the closed form (every
+    # lead qualified at once) is named as the upper bound it is
+    load = re.search(
+        r"offered load: ([\d.]+) reps busy on average \(fewer cannot keep up at all\): "
+        r"([\d,]+) leads a year reached AE in the (\d+) simulated years, 2\.5 h each at 35% "
+        r"of a rep's hours\n\s+\(at most ([\d.]+) if every lead were worked at SDR without "
+        r"waiting and passed at its conversion \(30%\)",
+        text,
+    )
+    assert load, text
+    busy, bound = float(load.group(1)), float(load.group(4))
+    assert busy <= min(int(m.group(1)), bound)
+    assert bound == pytest.approx(6000 * 0.3 * 2.5 / 0.35 / 2008, abs=0.05)
+    leads = float(load.group(2).replace(",", ""))
+    assert busy == pytest.approx(leads * 2.5 / 0.35 / 2008, abs=0.05)
 
 
 @pytest.mark.parametrize(

@@ -28,10 +28,12 @@ from spm_sim.random import RngLike, seed_sequence
 from .model import (
     LATER_FIGURES,
     CapacityConfig,
+    CapacityResult,
     ServiceTarget,
+    _replication,
+    _run_years,
     calendar,
     progress_bar,
-    replication_figures,
     summarise,
     where_to_run,
 )
@@ -131,8 +133,37 @@ def _key(
 
 def _first_stage_part(per: pd.DataFrame, config: CapacityConfig) -> pd.DataFrame:
     """A full run's figures cut to those a first-stage-only run has (the same numbers)."""
-    later = [f"utilisation_{s.name}" for s in config.stages[1:]]
+    later = [f"{f}_{s.name}" for s in config.stages[1:] for f in ("utilisation", "arrived")]
     return per.drop(columns=[*LATER_FIGURES, *later])
+
+
+def _year_figures(
+    root: np.random.SeedSequence,
+    first_only: bool,
+    within: float,
+    config: CapacityConfig,
+    r: int,
+) -> pd.DataFrame:
+    """Replication ``r``'s figures (:meth:`CapacityResult.per_replication`), made where
+    the year ran, with ``arrived_<stage>`` for each later stage of a full run.
+
+    ``arrived_<stage>`` counts the leads that reached the stage in the year: those
+    that passed the stage before it (a lead passes after its work there, with the
+    chance its wait has left it). It is the stage's offered work, which the earlier
+    stages' queues make smaller than their conversions alone say. A stage's team
+    does not change it (the stages before it run the same draws whatever its size).
+    """
+    frames = _replication(config, root, r, first_only)
+    shown = config.replace(stages=config.stages[:1]) if first_only else config
+    row = CapacityResult(config=shown, hours=calendar(config).hours, **frames).per_replication(
+        within
+    )
+    if first_only:  # what only the later stages make was not simulated
+        return row.drop(columns=list(LATER_FIGURES))
+    work = frames["work"]
+    for k, st in enumerate(config.stages[1:], start=1):
+        row[f"arrived_{st.name}"] = int((work["passed"] & (work["stage"] == k - 1)).sum())
+    return row
 
 
 def _within(config: CapacityConfig, within: float | None) -> float:
@@ -177,6 +208,13 @@ class _Years:
                 return _first_stage_part(full[r], config)
         return None
 
+    def held(self, config: CapacityConfig) -> int:
+        """How many replications of ``config`` are held already (0, 1, ... in a row)."""
+        n = 0
+        while self._row(config, n) is not None:
+            n += 1
+        return n
+
     def get(self, wanted: list[tuple[CapacityConfig, int]]) -> list[pd.DataFrame]:
         """The first ``n`` replications' figures of each ``(configuration, n)``."""
         todo = list(
@@ -184,14 +222,9 @@ class _Years:
         )
         if todo:
             self.bar.total = (self.bar.total or 0) + len(todo)
-            rows = replication_figures(
-                todo,
-                self.root,
-                first_stage_only=self.first_only,
-                within_hours=self.within,
-                executor=self.executor,
-                workers=self.workers,
-                tick=self.bar.update,
+            tasks = [(self.root, self.first_only, self.within, c, r) for c, r in todo]
+            rows = _run_years(
+                _year_figures, tasks, self.executor, self.workers, None, self.bar.update
             )
             for (c, r), row in zip(todo, rows, strict=True):
                 key = _key(c, self.root, self.within, self.first_only)
@@ -261,7 +294,9 @@ def headcount_curve(
     :func:`marginal_value` reports it) holds ``rep_cost``, both sizes of the step get
     twice the replications, up to ``replications`` (default ``config.replications``).
     ``replications`` and ``paired_replications`` (of the step from the size before)
-    say how many years each row's figures are from.
+    say how many years each row's figures are from: every year held for the size in
+    ``cache`` counts (a :func:`smallest_team` run may have given it more than the
+    curve would), and a step pairs the years its two sizes share.
 
     The years run where ``executor`` says (``None``/``"serial"``, ``"processes"``,
     ``"dask"`` or an executor you hold, with ``workers`` and ``scheduler``; see
@@ -280,13 +315,14 @@ def headcount_curve(
     configs = {n: config.with_reps(n, stage) for n in sizes}
     within = _within(config, within_hours)
     value = config.opportunity.win_rate * config.opportunity.deal_size
-    counts = dict.fromkeys(sizes, fewest)
     desc = f"{config.stages[stage].name} team sizes {sizes[0]}-{sizes[-1]}"
     with (
         progress_bar(progress, None, desc, "year") as bar,
         executor_for(where_to_run(executor, workers), workers=workers, scheduler=scheduler) as ex,
     ):
         years = _Years(root, within, False, cache, ex, workers, bar)
+        # every year held at a size already (a search's, an earlier curve's) is used
+        counts = {n: max(fewest, years.held(configs[n])) for n in sizes}
         while True:
             got = years.get([(configs[n], counts[n]) for n in sizes])
             figures = dict(zip(sizes, got, strict=True))
@@ -371,8 +407,10 @@ def smallest_team(
     ``replications`` is judged on its mean and listed in ``unclear``, so the answer
     does not depend on how few years happened to be run.
 
-    Without ``start`` the search starts at the offered load (the fewest reps that can
-    keep up at all), doubles until the target holds, then bisects. With ``start`` (a
+    Without ``start`` the search of the first stage starts at the offered load (the
+    fewest reps that can keep up at all), doubles until the target holds, then
+    bisects; at a later stage the closed-form load (every lead reaching the stage) is
+    more than reaches it, so it is only the ``start``. With ``start`` (a
     guess: the team today, or an earlier answer scaled to a new lead volume) it tries
     the guess, steps away from it by 1, 2, 4, ... reps until the answer is
     bracketed, then bisects: a good guess needs two or three sizes. Every size runs
@@ -393,7 +431,10 @@ def smallest_team(
     does not depend on it. ``progress`` shows a tqdm bar over the simulated years
     (its total grows as the search goes on). ``cache`` (a dict kept by the caller)
     holds every year's figures, so a second search over the same configuration runs
-    only the years not seen yet.
+    only the years not seen yet, and a size is judged on every year held for it (at
+    least ``min_replications``): after a :func:`headcount_curve` sharing ``cache``
+    has added years to a size, searching again from the answer judges it on the
+    curve's years.
 
     Returns
     -------
@@ -404,7 +445,15 @@ def smallest_team(
         size), ``met`` (a Series: whether each size tried meets the target),
         ``unclear`` (the sizes whose interval still held the target at
         ``replications``, judged on their mean), ``offered_load`` (reps busy on
-        average).
+        average with the work that reaches the stage: fewer cannot keep up; at the
+        first stage the closed form leads x ``effort_hours`` / ``selling_share`` /
+        hours, at a later stage ``arrived`` x ``effort_hours`` / ``selling_share`` /
+        hours), ``offered_load_bound`` (the closed form with the earlier stages'
+        conversions: the load if every lead passed them at once, more than the
+        simulated one when leads wait there; the same as ``offered_load`` at the
+        first stage), ``arrived`` (at a later stage, the mean leads a year that
+        reached it, over the ``offered_load_years`` distinct simulated years of the
+        search; ``NaN`` and 0 at the first stage).
     """
     rng = seed_sequence(rng, default=config.seed)  # once: a Generator would move on
     target = target if target is not None else config.target
@@ -422,8 +471,9 @@ def smallest_team(
         )
     most, fewest = _counts(replications, min_replications, config)
     st = config.stages[stage]
-    load = _offered_load(config, stage)
+    bound = _offered_load(config, stage)
     tried: dict[int, pd.DataFrame] = {}
+    rows: dict[int, pd.DataFrame] = {}  # each size's years, one row a year
     verdicts: dict[int, tuple[bool, bool]] = {}
     # a later stage cannot change the first stage's figures: size it on its own
     auto = stage == 0 and len(config.stages) > 1
@@ -440,7 +490,7 @@ def smallest_team(
             if n not in tried:
                 bar.set_postfix_str(f"{n} reps")
                 sized = config.with_reps(n, stage)
-                k = fewest
+                k = max(fewest, years.held(sized))  # every year held already is used
                 while True:
                     per = years.get([(sized, k)])[0]
                     summ = summarise(per, name=config.name)
@@ -448,10 +498,20 @@ def smallest_team(
                     if clear or k >= most:
                         break
                     k = _more(k, most)
-                tried[n], verdicts[n] = summ.assign(replications=k), (met, clear)
+                tried[n], verdicts[n] = summ.assign(replications=len(per)), (met, clear)
+                rows[n] = per
             return verdicts[n][0]
 
-        answer = _search(ok, load, start, max_reps, _too_many(max_reps, st.name, target))
+        if start is None and stage > 0:
+            # the closed form assumes every lead reaches the stage: a guess, not a floor
+            start = max(1, math.ceil(bound))
+        answer = _search(ok, bound, start, max_reps, _too_many(max_reps, st.name, target))
+    load, arrived, load_years = bound, math.nan, 0
+    if stage > 0:  # the work that reached the stage in the simulated years
+        reached = pd.concat(rows.values())[f"arrived_{st.name}"]
+        per_year = reached.groupby(level=0).first()  # the same at every size, year by year
+        arrived, load_years = float(per_year.mean()), len(per_year)
+        load = arrived * st.effort_hours / st.selling_share / calendar(config).hours
     long = pd.concat([t.assign(reps=n) for n, t in sorted(tried.items())], ignore_index=True)
     frame = long.pivot(index="reps", columns="figure", values="mean")
     counts = long.groupby("reps")["replications"].first().astype(int)
@@ -466,6 +526,9 @@ def smallest_team(
         "met": met,
         "unclear": unclear,
         "offered_load": load,
+        "offered_load_bound": bound,
+        "arrived": arrived,
+        "offered_load_years": load_years,
     }
 
 
@@ -525,7 +588,9 @@ def _search(
 
 
 def _offered_load(config: CapacityConfig, stage: int) -> float:
-    """Reps busy on average at ``stage``: its leads an hour times the hours each takes."""
+    """Reps busy on average at ``stage`` in closed form: its leads an hour times the hours
+    each takes, the leads being every lead times the earlier stages' conversions (as if
+    none waited there; the simulated ones are fewer, see :func:`_year_figures`)."""
     st = config.stages[stage]
     lam = sum(s.leads_per_year for s in config.segments) / calendar(config).hours
     for before in config.stages[:stage]:

@@ -15,9 +15,12 @@ for the Monte Carlo (:func:`spm_sim.capacity.handoff`); ``--out`` writes
 
 ``headcount`` runs :func:`spm_sim.capacity.smallest_team` (from the team in the file)
 and :func:`spm_sim.capacity.headcount_curve` around its answer, on full simulated
-years shared between the two, and prints the recommendation: the size, the target,
-the target's figure with its interval at that size and at one rep fewer, the offered
-load, and what each extra rep costs against what it brings (paired year by year);
+years shared between the two (the search judges the answer and the size below again
+on the years the curve added, so both show every year run at a size), and prints the
+recommendation: the size, the target, the target's figure with its interval at that
+size and at one rep fewer, the offered load (at a later stage the work that reached
+it in the simulated years, beside the closed form's upper bound), and what each
+extra rep costs against what it brings (paired year by year);
 ``--out`` writes ``headcount_curve.csv``, ``headcount_tried.csv`` and
 ``headcount.png``. Every team size starts with a few simulated years and gets more,
 up to ``--replications``, only while its answer is not yet clear.
@@ -552,6 +555,25 @@ def _at(answer: dict, curve: pd.DataFrame, reps: int, col: str) -> str:
     )
 
 
+def _searched(first: dict, again: dict) -> dict:
+    """Two searches' results as one: every size either tried, the later's judgement of
+    a size both tried (on at least as many years), the later's answer and load."""
+    import pandas as pd
+
+    redone = set(again["met"].index)
+    kept = [n for n in first["met"].index if n not in redone]
+    out = dict(again)
+    out["tried"] = pd.concat([first["tried"].loc[kept], again["tried"]]).sort_index()
+    t = first["tried_intervals"]
+    out["tried_intervals"] = pd.concat(
+        [t[t["reps"].isin(kept)], again["tried_intervals"]], ignore_index=True
+    )
+    for key in ("replications", "met"):
+        out[key] = pd.concat([first[key].loc[kept], again[key]]).sort_index()
+    out["unclear"] = sorted({*(n for n in first["unclear"] if n in kept), *again["unclear"]})
+    return out
+
+
 def _verdict_text(answer: dict, reps: int) -> str:
     """Met or not at ``reps``, and whether the interval settled it or the mean did."""
     if reps not in answer["met"].index:
@@ -566,6 +588,31 @@ def _verdict_text(answer: dict, reps: int) -> str:
     return ": meets it" if met else ": misses it"
 
 
+def _load_lines(config, stage: int, answer: dict) -> list[str]:
+    """The offered load: at a later stage the work that reached it in the simulated
+    years, with the closed form (every lead reaching it) named as the bound it is."""
+    load = answer["offered_load"]
+    lines = [f"  offered load: {load:.1f} reps busy on average (fewer cannot keep up at all)"]
+    if stage == 0:
+        return lines
+    st = config.stages[stage]
+    earlier = config.stages[:stage]
+    names = " and ".join(s.name for s in earlier)
+    rates = ", ".join(f"{s.conversion:.0%}" for s in earlier)
+    its = "its" if len(earlier) == 1 else "their"
+    years = plural(int(answer["offered_load_years"]), "simulated year")
+    lines[0] += (
+        f": {answer['arrived']:,.0f} leads a year reached {st.name} in the {years}, "
+        f"{st.effort_hours:g} h each at {st.selling_share:.0%} of a rep's hours"
+    )
+    lines.append(
+        f"    (at most {answer['offered_load_bound']:.1f} if every lead were worked at "
+        f"{names} without waiting and passed at {its} conversion ({rates}); leads that go "
+        f"cold waiting there or are still waiting at the year end never reach {st.name})"
+    )
+    return lines
+
+
 def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFrame) -> str:
     from spm_sim.capacity import START_REPLICATIONS
 
@@ -576,8 +623,7 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
     lines = [
         f"Smallest {st.name} team meeting the target ({_target_text(target)}): {n} reps "
         f"(now {st.reps}).",
-        f"  offered load: {answer['offered_load']:.1f} reps busy on average (fewer cannot "
-        "keep up at all)",
+        *_load_lines(config, stage, answer),
     ]
     figures = []
     if target.within_hours is not None:
@@ -653,11 +699,12 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
     for row in rows:
         lines.append("    " + "  ".join(c.rjust(wj) for c, wj in zip(row, w, strict=True)))
     lines.append(
-        "  (* the recommendation. 'years': simulated years at the size; every size simulates "
-        "the same years, so what a rep adds is measured year by year on the years two sizes "
-        "share (paired), and a step whose value's 95% interval still held the cost got more "
-        f"years, up to {most}. Bookings in the year leave out deals closing after 31 December "
-        "and carry the noise of wins and deal sizes; the opportunities' value is the steadier "
+        "  (* the recommendation. 'years': the simulated years at the size, all of them behind "
+        "its figures here and above; the n-th year is the same at every size (the same leads "
+        "and draws), so what a rep adds is measured year by year on the years two sizes share "
+        "(paired), and a step whose value's 95% interval still held the cost got more years, "
+        f"up to {most}. Bookings in the year leave out deals closing after 31 December and "
+        "carry the noise of wins and deal sizes; the opportunities' value is the steadier "
         "measure of what a rep adds. 'within noise': the value's interval holds the cost.)"
     )
     return "\n".join(lines)
@@ -690,27 +737,43 @@ def _headcount(args, config, stage: int, target, note: str, out: Path | None = N
     # the bookings, reuses them: most of the sizes searched are on the curve. One
     # executor (a pool or a Dask cluster) serves the search and the curve.
     runs: dict = {}
+
+    def held() -> int:
+        return sum(len(v) for v in runs.values())
+
     with executor_for(**executor_options(args)) as ex:
-        answer = smallest_team(
-            config,
-            target,
-            stage=stage,
-            start=config.stages[stage].reps,
-            first_stage_only=False,
-            executor=ex,
-            progress=show_progress(args),
-            cache=runs,
-        )
-        n = answer["reps"]
-        sizes = range(max(1, n - CURVE_SPAN), n + CURVE_SPAN + 1)
-        curve = marginal_value(
-            headcount_curve(
+
+        def search(guess: int) -> dict:
+            return smallest_team(
+                config,
+                target,
+                stage=stage,
+                start=guess,
+                first_stage_only=False,
+                executor=ex,
+                progress=show_progress(args),
+                cache=runs,
+            )
+
+        answer = search(config.stages[stage].reps)
+        while True:
+            n = answer["reps"]
+            sizes = range(max(1, n - CURVE_SPAN), n + CURVE_SPAN + 1)
+            curve = headcount_curve(
                 config, sizes, stage=stage, executor=ex, progress=show_progress(args), cache=runs
-            ),
-            config,
-        )
+            )
+            # The curve may have given the answer (or the size below) more years than
+            # the search judged it on: judge again from the answer on every year held,
+            # so the search line and the curve show the same years. Until the answer
+            # and the years settle (each size has at most --replications of them).
+            before = held()
+            again = search(n)
+            answer = _searched(answer, again)
+            if again["reps"] == n and held() == before:
+                break
+        curve = marginal_value(curve, config)
     elapsed = time.perf_counter() - start
-    years = sum(len(v) for v in runs.values())
+    years = held()
     print(_describe_config(config))
     print(
         f"Seed {config.seed}; {len(answer['tried'])} team sizes searched from the "
