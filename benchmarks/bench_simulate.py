@@ -6,9 +6,9 @@ Measures, in one run on this machine (the ratios are what to track on a noisy on
 ``simulate`` on the sample baseline at 2,000 trials x 80 reps (the book's reps on
 the plan year) and at the widget's size, 2,000 trials x 200 reps (the book copied
 in memory with new rep, account, deal and opportunity ids, as bench_track.py scales
-its book), serial, for two engines: ``deals`` (today's default) and ``auto`` (the
-proposed default: the summed engine where it matches the deals engine, which on the
-sample it does).
+its book), serial, for the default engine, ``auto`` (the scenario as it ships: the
+summed engine where it matches the deals engine, which on the sample it does), and
+``deals`` as the reference row (every deal drawn).
 
 * ``seconds``: best of the repeats of ``simulate(scenario, trials, book=book)``,
   fitting and quotas included; ``seconds_per_rep_month`` is the per-trial part
@@ -29,7 +29,8 @@ sample it does).
   ``ratio_simulate_vs_draws`` is the whole run against the same.
 * Where the time goes: prepare (fit, quotas), draws, the month loop (off on the
   baseline), payout and joining the result (simulate less the rest); the public
-  ``comp.payout`` on the same draws is timed on its own too.
+  ``comp.payout`` on the same draws is timed on its own too, with the monthly output
+  and on the annual path simulate pays on (``detail="annual"``).
 * ``processes_speedup``: serial seconds / seconds on a warm pool of 2 processes
   (``concurrent.futures.ProcessPoolExecutor`` passed as the executor; its start-up
   is not counted).
@@ -59,7 +60,6 @@ import pandas as pd
 
 from spm_sim.book import Book, load_sample
 from spm_sim.comp import payout
-from spm_sim.productivity import choose_engine
 from spm_sim.random import seed_sequence
 from spm_sim.scenario import sample_scenario
 from spm_sim.simulate import draw_block, prepare, simulate
@@ -180,8 +180,7 @@ def measure(scenario, book: Book, n: int, repeat: int, pool) -> dict:
     """The figures of one engine on one book (see the module's notes)."""
     prep = prepare(scenario, book)
     engine = scenario.engine
-    used = choose_engine(prep.model, measures=bool(scenario.plan.measures))[0]
-    used = used if engine == "auto" else engine
+    used = prep.engine  # auto, resolved once when the scenario is prepared
     root = seed_sequence(scenario.seed)
     simulate(scenario, min(n, 100), book=book)  # warm up imports and caches
     seconds = best_of(lambda: simulate(scenario, n, book=book), repeat)
@@ -193,7 +192,7 @@ def measure(scenario, book: Book, n: int, repeat: int, pool) -> dict:
     def draws():
         return [
             draw_block(
-                prep.model, root, a, b, engine=engine, kernel=kernel, plan=scenario.plan, mix=mix
+                prep.model, root, a, b, engine=used, kernel=kernel, plan=scenario.plan, mix=mix
             )
             for a, b in bounds
         ]
@@ -203,18 +202,24 @@ def measure(scenario, book: Book, n: int, repeat: int, pool) -> dict:
     t_loop = 0.0
     if kernel is not None:
         bare = lambda: [  # noqa: E731 - the same draws without the month loop
-            draw_block(prep.model, root, a, b, engine=engine, plan=scenario.plan, mix=mix)
+            draw_block(prep.model, root, a, b, engine=used, plan=scenario.plan, mix=mix)
             for a, b in bounds
         ]
         t_loop = max(t_draws - best_of(bare, repeat), 0.0)
 
-    def pay():
+    def pay(detail: str = "monthly"):
         for d, meas, _ in blocks:
             payout(
-                scenario.plan, d, prep.quotas.values, prep.target_incentive, measures=meas or None
+                scenario.plan,
+                d,
+                prep.quotas.values,
+                prep.target_incentive,
+                measures=meas or None,
+                detail=detail,
             )
 
     t_payout = best_of(pay, repeat)
+    t_annual = best_of(lambda: pay("annual"), repeat)
     reference, reference_cold = bare_draws(prep, used, n)
     mult, mult_cold = multiply(n, prep.model.n_reps)
     tracemalloc.start()
@@ -251,6 +256,7 @@ def measure(scenario, book: Book, n: int, repeat: int, pool) -> dict:
             "month_loop": round(t_loop, 4),
             "payout_and_joining": round(max(seconds - t_prepare - t_draws, 0.0), 4),
             "comp_payout_alone": round(t_payout, 4),
+            "comp_payout_annual_alone": round(t_annual, 4),
         },
     }
 
@@ -273,6 +279,7 @@ def main() -> None:
     n = 500 if args.quick else 2000
     repeat = 1 if args.quick else 3
     base = sample_scenario("baseline")
+    assert base.engine == "auto", "the baseline should use the default engine"
     book = load_sample()
     t = time.perf_counter()
     big = scaled(book, round(len(book.reps) * 200 / prepare(base, book).model.n_reps))
@@ -280,8 +287,8 @@ def main() -> None:
     load = os.getloadavg()[0]
     rows = {}
     with ProcessPoolExecutor(2) as pool:
-        for engine in ("deals", "auto"):
-            s = base.replace(engine=engine)
+        for engine in ("auto", "deals"):
+            s = base if engine == "auto" else base.replace(engine=engine)
             for label, b in (("80", book), ("200", big)):
                 rows[(engine, label)] = measure(s, b, n, repeat, pool)
     load = max(load, os.getloadavg()[0])
@@ -307,24 +314,28 @@ def main() -> None:
     print("\nwhere the time goes (seconds; payout and joining = simulate less the rest)")
     print(
         f"{'engine':<16}{'reps':>5}{'prepare':>9}{'draws':>8}{'loop':>7}{'pay+join':>9}"
-        f"{'payout*':>8}{'bare':>7}{'mult ms':>8}{'new ms':>8}"
+        f"{'payout*':>8}{'annual*':>8}{'bare':>7}{'mult ms':>8}{'new ms':>8}"
     )
     for r in rows.values():
         p = r["parts_seconds"]
         print(
             f"{r['engine']:<16}{r['reps']:>5}{p['prepare']:>9.3f}{p['draws']:>8.3f}"
             f"{p['month_loop']:>7.3f}{p['payout_and_joining']:>9.3f}{p['comp_payout_alone']:>8.3f}"
-            f"{r['bare_draws_seconds']:>7.3f}{1e3 * r['multiply_seconds']:>8.2f}"
+            f"{p['comp_payout_annual_alone']:>8.3f}{r['bare_draws_seconds']:>7.3f}"
+            f"{1e3 * r['multiply_seconds']:>8.2f}"
             f"{1e3 * r['multiply_new_array_seconds']:>8.2f}"
         )
-    print("* comp.payout alone on the same draws (monthly output)")
+    print(
+        "* comp.payout alone on the same draws: monthly output, and the annual path "
+        "(detail='annual') simulate pays on"
+    )
     for (engine, label), r in rows.items():
         if engine == "auto":
             for key, goal in (("ratio_vs_multiply", 30), ("ratio_vs_draws", 1.3)):
                 verdict = "within" if r[key] <= goal else "OVER"
                 print(f"auto, {label} reps: {key} {r[key]}, {verdict} the {goal} target")
     if args.profile:
-        print(profile(base.replace(engine="auto"), book, n))
+        print(profile(base, book, n))
     top = rows[("auto", "80")]
     print(
         json.dumps(

@@ -357,6 +357,9 @@ def rep_summary(result: Any, *, level: float = 0.95) -> pd.DataFrame:
 
 
 def _crn_key(result) -> tuple:
+    """What two results must share to have drawn the same sales trial by trial: the
+    book, plan year, seed, trials and the engine they drew with (as resolved: an
+    ``auto`` run pairs with a run of the engine it chose)."""
     s = result.scenario
     return (
         s.book,
@@ -364,7 +367,7 @@ def _crn_key(result) -> tuple:
         result.seed["entropy"],
         tuple(result.seed["spawn_key"]),
         result.n_trials,
-        getattr(s, "engine", "deals"),
+        getattr(result, "engine", None) or getattr(s, "engine", "deals"),
     )
 
 

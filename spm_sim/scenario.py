@@ -17,7 +17,8 @@ so their differences are measured without sampling noise from the sales draws.
 With ``workforce``, ``behaviour``, ``time_allocation`` or ``programmes`` (see
 :mod:`spm_sim.productivity`) the exogenous draws and the seats' attrition clocks are
 still shared, so a programme's or a plan's effect is a paired difference too; the
-``engine`` (``deals``, ``summed`` or ``auto``) must match for the draws to be shared.
+engine the draws use (``engine``: ``auto``, the default, ``deals`` or ``summed``; ``auto``
+resolves to one of the other two) must match for the draws to be shared.
 
 A scenario checks itself when it is built: :func:`load_scenario` and
 :meth:`Scenario.replace` raise :class:`~spm_sim.errors.ScenarioError` naming the file
@@ -90,13 +91,18 @@ class Scenario(Spec):
         Multiplier of every rep's bookings (one for the year, or one per month):
         what queueing costs in conversion, from a capacity simulation
         (``spm_sim.capacity.handoff``; ``spm-sim capacity`` prints it).
-    engine : {"deals", "summed", "auto"}, default "deals"
-        ``deals`` draws every deal (needed for plans with measures such as products
-        or new logos); ``summed`` draws each rep-month's total at once from three
-        numbers (its largest deal exactly, the others by their moments), several
-        times faster when reps close several deals a month; ``auto`` uses
-        ``summed`` where its distribution matches the deals engine's and ``deals``
-        elsewhere (:func:`spm_sim.productivity.choose_engine`; docs/model.md 7.6).
+    engine : {"auto", "deals", "summed"}, default "auto"
+        How the sales are drawn. ``deals`` draws every deal; ``summed`` draws each
+        rep-month's total at once from three numbers (its largest deal exactly, the
+        others by their moments), several times faster when reps close several
+        deals a month. ``auto`` (the default) picks one from the book's fitted model
+        when the scenario is prepared (:func:`spm_sim.productivity.choose_engine`;
+        docs/model.md 7.6): ``summed`` where its distribution matches the deals
+        engine's (deal sizes' log-sd at least 1 and at least 2.5 deals expected in
+        a rep-month: the sample book), ``deals`` for a plan that pays on measures of
+        single deals (products, new logos, deal counts, scores), for similar deal
+        sizes and for few deals a month. A result records the engine used
+        (``SimulationResult.engine``) and its report says why.
     strict : bool, default False
         Plausibility warnings are errors: a value the checks find possible but
         unlikely (a deal dated before its rep's hire date, an amount 1,000 times the
@@ -115,7 +121,7 @@ class Scenario(Spec):
       ``contest`` component, or a ``cost`` outside the plan; a coached planned hire
       starts before the coaching ends;
     * ``engine``: ``summed`` only with a plan without ``measures`` (those are paid
-      on single deals, which ``summed`` does not draw).
+      on single deals, which ``summed`` does not draw; ``auto`` then picks ``deals``).
 
     Checks against the book (the reps' roles, coached rep ids, who is employed when)
     run when the scenario is prepared (:func:`spm_sim.simulate.prepare`).
@@ -152,7 +158,7 @@ class Scenario(Spec):
         | tuple[Annotated[float, Field(gt=0.0, le=2.0, allow_inf_nan=False)], ...]
         | None
     ) = None
-    engine: Literal["deals", "summed", "auto"] = "deals"
+    engine: Literal["deals", "summed", "auto"] = "auto"
     strict: bool = False
 
     @field_validator("capacity_factor")
@@ -243,7 +249,8 @@ class Scenario(Spec):
             raise ValueError(
                 "'summed' draws each rep-month's total, not its deals, and plan "
                 f"{plan.name!r} pays on measures of single deals "
-                f"({', '.join(m.name for m in plan.measures)}); use engine: deals"
+                f"({', '.join(m.name for m in plan.measures)}); use engine: deals (or auto, the "
+                "default, which picks deals for it)"
             )
         return engine
 

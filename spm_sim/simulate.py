@@ -9,9 +9,16 @@ Built for scale from the start:
   always the same place of the same block, so the numbers depend on the seed and the
   trial index only: not on the chunk size, the number of worker processes, or which
   worker ran which chunk;
-* the draws depend on the book, the plan year and the seed, not on the plan or the
-  quotas: scenarios that differ only there share their draws (common random numbers)
-  and their paired differences carry no sales-sampling noise; planned hires
+* the engine that draws the sales is resolved once, when the scenario is prepared:
+  ``engine: auto`` (the default) takes the summed engine where its distribution
+  matches the per-deal engine's (the sample book) and draws every deal elsewhere
+  (:func:`spm_sim.productivity.choose_engine`); the result records which
+  (``SimulationResult.engine``) and its notes say why;
+* the draws depend on the book, the plan year, the seed and the engine, not on the
+  plan or the quotas: scenarios that differ only there share their draws (common
+  random numbers) and their paired differences carry no sales-sampling noise; a plan
+  that pays on measures of single deals draws every deal under ``auto``, so it pairs
+  with another plan only when both use ``engine: deals``; planned hires
   (``quota.hires``) and the seats' attrition clocks draw on streams of their own, so
   the book's reps keep their draws with or without them;
 * chunks run where ``executor`` says (:mod:`spm_sim.parallel`): here, on a local pool
@@ -29,7 +36,7 @@ from __future__ import annotations
 
 from spm_sim.book import Book
 from spm_sim.errors import strict_checks
-from spm_sim.parallel import ExecutorLike, check_executor, executor_name
+from spm_sim.parallel import ExecutorLike, check_executor, executor_for, executor_name
 from spm_sim.random import (
     RngLike,
     seed_sequence,
@@ -100,13 +107,15 @@ def simulate(
     book : Book, optional
         An already loaded book (default: load ``scenario.book``).
     chunk_size : int, default 250
-        Trials drawn and paid together (memory ~ chunk_size x reps x 12 x 8 bytes x 3).
+        Trials drawn and paid together (memory ~ chunk_size x reps x 12 x 8 bytes x 3),
+        rounded down to whole blocks of 25 trials (a block is drawn whole).
     workers : int, optional, default 1
         Processes of a local pool (more than 1 without ``executor`` means
         ``executor="processes"``), or workers of a local Dask cluster; None: one per
         CPU.
     executor : {None, "serial", "processes", "dask"} or executor, optional
-        Where the chunks run (:func:`spm_sim.parallel.executor_for`): ``"dask"``
+        Where the chunks run, and the simulated years of calibrated quotas
+        (:func:`spm_sim.parallel.executor_for`, opened once for both): ``"dask"``
         starts a local cluster for the run (or connects to ``scheduler``); any object
         with ``submit(fn, *args)``, such as a ``concurrent.futures`` pool or a
         ``dask.distributed.Client``, is used as it is.
@@ -118,7 +127,9 @@ def simulate(
     Returns
     -------
     SimulationResult
-        With ``executor`` and ``chunk_size`` recorded; :meth:`SimulationResult.save`
+        With the engine the sales were drawn with (``engine``: for ``engine: auto``
+        the one it chose, and why in ``notes``), ``executor`` and ``chunk_size``
+        recorded; :meth:`SimulationResult.save`
         writes it to a folder that :func:`load_result` reads back bit for bit.
 
     Raises
@@ -142,21 +153,16 @@ def simulate(
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}.")
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}.")
-    where = _where_run(check_executor(executor), workers, scheduler)
+    executor = check_executor(executor)
+    where = _where_run(executor, workers, scheduler)
+    if executor is None and where == "processes":
+        executor = "processes"
     with strict_checks(_strict(scenario)):
         root = seed_sequence(rng, default=scenario.seed)
-        prep = prepare(scenario, book, rng=root, progress=progress)
-        parts = _run_chunks(
-            scenario,
-            prep,
-            root,
-            n,
-            chunk_size,
-            workers,
-            check_executor(executor),
-            progress,
-            scheduler=scheduler,
-        )
+        # one executor for the run: calibrated quotas' simulated years, then the chunks
+        with executor_for(executor, workers=workers, scheduler=scheduler) as ex:
+            prep = prepare(scenario, book, rng=root, progress=progress, executor=ex)
+            parts = _run_chunks(scenario, prep, root, n, chunk_size, None, ex, progress)
     return _result(scenario, n, root, prep, parts, executor=where, chunk_size=chunk_size)
 
 

@@ -43,8 +43,12 @@ def test_summed_engine_with_a_plan_paid_on_single_deals(tmp_path):
     path = write_scenario(tmp_path, "engine: summed\n", plan="ae_multi_measure.yaml")
     with pytest.raises(ScenarioError, match=located(path, "engine", "'summed' draws each")):
         load_scenario(path)
-    # the same plan with the deals engine is fine
+    # the same plan with the deals engine is fine, and so is auto (the default), which
+    # picks deals for it when the scenario is prepared
     assert load_scenario(write_scenario(tmp_path, "engine: deals\n", "ae_multi_measure.yaml"))
+    auto = load_scenario(write_scenario(tmp_path, "engine: auto\n", "ae_multi_measure.yaml"))
+    assert auto.engine == "auto"
+    assert load_scenario(write_scenario(tmp_path, "", "ae_multi_measure.yaml")).engine == "auto"
 
 
 def test_reference_plan_for_another_role(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import warnings
 from types import SimpleNamespace
 
@@ -303,8 +304,10 @@ def sample_runs():
     from spm_sim import load_sample, sample_scenario
 
     book = load_sample()
-    base = sample_scenario("baseline")
-    multi = base.replace(name="Multi", plan=load_plan(MULTI))
+    # the multi-measure plan's engine: auto picks deals for it (the sample's baseline
+    # alone would get summed), so the baseline draws every deal too
+    base = sample_scenario("baseline").replace(engine="deals")
+    multi = sample_scenario("baseline").replace(name="Multi", plan=load_plan(MULTI))
     return book, simulate(base, 60, book=book), simulate(multi, 60, book=book, chunk_size=25)
 
 
@@ -312,6 +315,7 @@ def test_plan_measures_leave_the_bookings_draws_unchanged(sample_runs):
     # the product and new-logo draws come after the bookings in each trial's stream,
     # so a multi-measure plan is compared with the baseline on the same sales
     _, base, multi = sample_runs
+    assert multi.scenario.engine == "auto" and multi.engine == "deals"
     np.testing.assert_array_equal(base.bookings, multi.bookings)
     assert multi.components == ("bookings", "platform", "logos")
     assert np.all(multi.payout >= 0)
@@ -426,10 +430,10 @@ def test_an_overflow_in_the_bookings_is_refused_naming_the_figure(scenario, monk
     with pytest.raises(
         SpmSimError,
         match=r"scenario 'Synthetic': the simulated annual bookings of a rep is not a finite "
-        r"number in 2 of 5 trials: the money arithmetic overflowed\. .*largest target "
+        r"number in 2 of 30 trials: the money arithmetic overflowed\. .*largest target "
         r"incentive 60000",
     ):
-        simulate(scenario, 5, chunk_size=3)  # two chunks, one bad trial in each
+        simulate(scenario, 30, chunk_size=25)  # two chunks, one bad trial in each
 
 
 def test_an_overflow_in_the_incentive_is_refused_naming_the_figure(scenario, monkeypatch):
@@ -438,7 +442,8 @@ def test_an_overflow_in_the_incentive_is_refused_naming_the_figure(scenario, mon
     def pay(*args, **kwargs):
         out = real(*args, **kwargs)
         return SimpleNamespace(
-            annual_by_component=out.annual_by_component * 1e308, by_period=out.by_period
+            annual_by_component=out.annual_by_component * 1e308,
+            company_by_period=out.company_by_period,
         )
 
     monkeypatch.setattr(_engine_mod, "payout", pay)
@@ -463,3 +468,86 @@ def test_a_plan_in_another_currency_than_the_book_is_refused():
     scenario = scenario.replace(trials=10, plan=scenario.plan.replace(currency="EUR"))
     with pytest.raises(ScenarioError, match="pays in EUR but book .* is in USD"):
         simulate(scenario)
+
+
+# --- engine: auto, resolved once (issue 18) ------------------------------------------
+
+
+def test_auto_is_resolved_once_and_recorded(tmp_path):
+    from spm_sim import load_sample, sample_scenario
+    from spm_sim.simulate import load_result
+
+    sample = load_sample()
+    base = sample_scenario("baseline")
+    assert base.engine == "auto"  # the default
+    prep = prepare(base, sample)
+    assert prep.engine == "summed" and "5.5 deals expected in a rep-month" in prep.engine_reason
+    assert dict(prep.notes)["Sales draws"].startswith(
+        "each rep-month's deals summed at once (engine: auto chose summed: 5.5 deals"
+    )
+    auto = simulate(base, 30, rng=3, book=sample)
+    summed = simulate(base.replace(engine="summed"), 30, rng=3, book=sample)
+    assert auto.engine == summed.engine == "summed"
+    np.testing.assert_array_equal(auto.payout, summed.payout)  # the same draws
+    assert auto.trials.attrs["engine"] == "summed"
+    assert compare([summed, auto])["paired"].all()  # paired on the resolved engine
+    deals = simulate(base.replace(name="Deals", engine="deals"), 30, rng=3, book=sample)
+    assert deals.engine == "deals" and dict(deals.notes)["Sales draws"] == (
+        "every deal drawn (engine: deals)"
+    )
+    table = compare([auto, deals])
+    assert not table.loc[table["scenario"] == "Deals", "paired"].any()
+    # a saved result keeps the engine; one saved before it was recorded resolves it
+    folder = auto.save(tmp_path / "auto")
+    side = (folder / "result.json").read_text()
+    assert '"engine": "summed"' in side
+    assert load_result(folder).engine == "summed"
+    doc = json.loads(side)
+    del doc["engine"]
+    (folder / "result.json").write_text(json.dumps(doc))
+    old = load_result(folder)
+    assert old.engine == "summed" and old.payout.tobytes() == auto.payout.tobytes()
+
+
+def test_a_plan_paid_on_single_deals_draws_every_deal_under_auto():
+    from spm_sim import load_sample, sample_scenario
+
+    multi = sample_scenario("multi_measure")
+    assert multi.engine == "auto"
+    prep = prepare(multi, load_sample())
+    assert prep.engine == "deals" and "measures of single deals" in prep.engine_reason
+
+
+def test_a_chunk_never_draws_a_block_twice(scenario, monkeypatch):
+    # a block of 25 trials is drawn whole: chunks cut at whole blocks draw each once
+    from spm_sim.random import TRIAL_BLOCK
+
+    real, chunks = _chunks_mod._run_chunk, []
+
+    def recorded(*args, **kwargs):
+        chunks.append(args[5:7])  # start, stop
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_chunks_mod, "_run_chunk", recorded)
+    one = simulate(scenario, 60, rng=2, chunk_size=30)
+    assert chunks == [(0, 25), (25, 50), (50, 60)]
+    assert _chunks_mod.chunk_bounds(60, 130, 60) == [(60, 100), (100, 130)]
+    assert all(a % TRIAL_BLOCK == 0 for a, _ in _chunks_mod.chunk_bounds(10, 999, 77)[1:])
+    chunks.clear()
+    whole = simulate(scenario, 60, rng=2, chunk_size=250)
+    assert chunks == [(0, 60)]
+    np.testing.assert_array_equal(one.payout, whole.payout)
+
+
+def test_a_block_is_paid_on_the_annual_path_bit_for_bit(scenario, book):
+    from spm_sim.comp import payout
+
+    prep = prepare(scenario, book)
+    root = seed_sequence(scenario.seed)
+    draws, measures, stats = _engine_mod.draw_block(prep.model, root, 0, 40, engine=prep.engine)
+    annual = _engine_mod._pay_block(
+        scenario.plan, prep.quotas.values, prep.target_incentive, draws, measures, stats
+    )
+    monthly = payout(scenario.plan, draws, prep.quotas.values, prep.target_incentive)
+    assert annual["payout"].tobytes() == monthly.annual_by_component.tobytes()
+    assert annual["payout_by_period"].tobytes() == monthly.by_period.sum(axis=1).tobytes()

@@ -136,8 +136,12 @@ def test_a_plan_with_measures_pays_as_simulate_on_its_own_draws(book):
     fast = draws.pay(richer)
     assert fast.payout.sum() > draws.pay(multi).payout.sum()
     assert_identical(fast, simulate(richer, N, book=book))
-    # a plan without measures pays on the same bookings
+    # a plan without measures pays on the same bookings with the same engine: auto
+    # picks deals for the multi-measure plan and summed for one without measures
+    assert draws.engine == "deals"
     base = multi.replace(plan=sample_plans()["Baseline 2026 AE plan"])
+    assert "and this scenario has 'auto', which picks 'summed' here" in draws.mismatch(base)
+    base = base.replace(engine="deals")
     assert_identical(draws.pay(base), simulate(base, N, book=book))
 
 
@@ -249,7 +253,7 @@ def hire() -> PlannedHire:
     [
         (lambda s: s.replace(plan_year=2025), r"plan_year 2026, and this scenario has 2025"),
         (lambda s: s.replace(seed=1), r"seed 20260101, and this scenario has 1"),
-        (lambda s: s.replace(engine="summed"), r"engine 'deals', and this scenario has 'summed'"),
+        (lambda s: s.replace(engine="deals"), r"engine 'summed', and this scenario has 'deals'"),
         (lambda s: s.replace(strict=True), r"strict"),
         (
             lambda s: s.replace(quota=s.quota.replace(hires=(hire(),))),

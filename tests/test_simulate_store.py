@@ -40,7 +40,9 @@ def book():
 @pytest.fixture(scope="module")
 def runs(book):
     """A scenario with the workforce and behaviour on, one whose plan has measures, and
-    the baseline (paired with the first two: same book, seed and trials)."""
+    the baseline (same book, seed and trials; ``engine: auto`` draws every deal for
+    the plan with measures and the summed engine for the other two, so the baseline
+    is paired with the first only)."""
     names = ("people_and_behaviour", "multi_measure", "baseline")
     return {n: simulate(sample_scenario(n), 40, rng=11, chunk_size=15, book=book) for n in names}
 
@@ -112,9 +114,14 @@ def test_a_saved_result_reads_back_bit_for_bit(runs, saved, name):
 def test_paired_comparisons_stay_paired_after_the_round_trip(runs, saved):
     names = ("baseline", "people_and_behaviour", "multi_measure")
     before = compare([runs[n] for n in names])
-    after = compare([load_result(saved[n]) for n in names])
+    loaded = [load_result(saved[n]) for n in names]
+    after = compare(loaded)
     _same_frames(before, after)
-    assert after["paired"].all()
+    assert [r.engine for r in loaded] == [runs[n].engine for n in names]
+    assert [r.engine for r in loaded] == ["summed", "summed", "deals"]
+    paired = after.groupby("scenario", sort=False)["paired"]
+    assert paired.all().tolist() == [True, True, False]
+    assert not paired.any().iloc[2]  # other draws, compared unpaired
 
 
 def test_the_files_are_what_the_docs_say(runs, saved):

@@ -353,7 +353,8 @@ def draw_trials(
     start, stop : int
         The trials, ``0 <= start < stop``.
     engine : {"deals", "summed", "auto"}, default "deals"
-        ``auto``: :func:`choose_engine` (with ``measures`` when ``plan`` declares any).
+        ``auto``: :func:`choose_engine` of the book's reps (``model`` without its
+        planned hires), with ``measures`` when ``plan`` declares any.
     plan : Plan, optional
         A plan whose declared measures are drawn too (products, new logos, deal
         counts, MBO scores), with the book's deal ``mix``.
@@ -387,8 +388,13 @@ def draw_trials(
     ((30, 80, 12), True)
     """
     measured = plan if plan is not None and plan.measures else None
-    if engine == "auto":
-        engine = choose_engine(model, measures=measured is not None)[0]
+    hires = model.fit.get("planned_hires", ())
+    old = new = model
+    if hires:
+        n_old = model.n_reps - len(hires)
+        old, new = model.take_reps(slice(0, n_old)), model.take_reps(slice(n_old, None))
+    if engine == "auto":  # on the book's reps, as simulate's prepare resolves it
+        engine = choose_engine(old, measures=measured is not None)[0]
     if engine not in ("deals", "summed"):
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
     if measured is not None and engine == "summed":
@@ -399,11 +405,6 @@ def draw_trials(
     if measured is not None and mix is None:
         raise ValueError(f"plan {measured.name!r} declares measures: pass the book's deal mix.")
     first, last = trial_blocks(start, stop)
-    hires = model.fit.get("planned_hires", ())
-    old = new = model
-    if hires:
-        n_old = model.n_reps - len(hires)
-        old, new = model.take_reps(slice(0, n_old)), model.take_reps(slice(n_old, None))
     parts: list[np.ndarray] = []
     measure_parts: list[dict[str, np.ndarray]] = []
     for block in range(first, last):

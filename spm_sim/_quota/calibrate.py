@@ -35,8 +35,8 @@ from spm_sim._format import format_money
 from spm_sim._spec import whole_count
 from spm_sim.errors import DataError, SpecError
 from spm_sim.parallel import ExecutorLike, check_executor, run_tasks
-from spm_sim.productivity import ProductivityModel, draw_trials, fit_productivity
-from spm_sim.random import RngLike, seed_sequence
+from spm_sim.productivity import ENGINES, ProductivityModel, draw_trials, fit_productivity
+from spm_sim.random import TRIAL_BLOCK, RngLike, seed_sequence
 
 from .result import Quotas
 
@@ -72,6 +72,7 @@ def annual_draws(
     executor: ExecutorLike = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    engine: str = "auto",
 ) -> np.ndarray:
     """Simulated annual bookings per trial and rep, drawn as the Monte Carlo draws them.
 
@@ -99,6 +100,11 @@ def annual_draws(
         per CPU).
     scheduler : str, optional
         Address of a running Dask scheduler (implies ``executor="dask"``).
+    engine : {"auto", "deals", "summed"}, default "auto"
+        The engine that draws the sales, as a scenario's ``engine``: ``auto`` is
+        :func:`spm_sim.productivity.choose_engine` of ``model``'s reps (for a plan
+        without measures), the engine :func:`spm_sim.simulate.simulate` resolves for
+        a scenario of the same book and plan year, so the draws are its bookings.
 
     Returns
     -------
@@ -123,6 +129,10 @@ def annual_draws(
             f"{type(model).__name__}. Fit one with spm_sim.fit_productivity(book, plan_year=...)."
         )
     n = whole_count("annual_draws", "trials", trials)
+    if engine not in ENGINES:
+        raise SpecError(
+            f"annual_draws: engine must be one of {', '.join(ENGINES)}, got {engine!r}."
+        )
     root = seed_sequence(rng)
     executor = check_executor(executor)
     here = executor in (None, "serial") and not scheduler
@@ -132,7 +142,7 @@ def annual_draws(
             _draw_years,
             blocks,
             executor,
-            shared=(model, root),
+            shared=(model, root, engine),
             workers=workers,
             scheduler=scheduler,
             on_done=lambda i: bar.update(blocks[i][1] - blocks[i][0]),
@@ -153,21 +163,23 @@ MAX_BLOCKS = 32
 def _trial_blocks(n: int, here: bool) -> list[tuple[int, int]]:
     """The trials ``[start, stop)`` of each block: blocks of 100 here (a progress bar
     moves with each), else blocks of at least :data:`CHUNK_TRIALS` trials, at most
-    :data:`MAX_BLOCKS` of them. The draws do not depend on the blocks."""
+    :data:`MAX_BLOCKS` of them, in whole blocks of :data:`spm_sim.random.TRIAL_BLOCK`
+    trials (none is drawn twice). The draws do not depend on the blocks."""
     size = 100 if here else max(CHUNK_TRIALS, -(-n // MAX_BLOCKS))
+    size = -(-size // TRIAL_BLOCK) * TRIAL_BLOCK
     return [(start, min(start + size, n)) for start in range(0, n, size)]
 
 
 def _draw_years(
-    model: ProductivityModel, root: np.random.SeedSequence, start: int, stop: int
+    model: ProductivityModel, root: np.random.SeedSequence, engine: str, start: int, stop: int
 ) -> np.ndarray:
     """Annual bookings of trials ``start`` to ``stop - 1``, shape ``(stop - start, n_reps)``.
 
-    Drawn as :func:`spm_sim.simulate.simulate` draws them (blocks of
+    Drawn as :func:`spm_sim.simulate.simulate` draws them with ``engine`` (blocks of
     :data:`spm_sim.random.TRIAL_BLOCK` trials, one stream per block), so they do not
     depend on how the trials are split.
     """
-    return draw_trials(model, root, start, stop)[0].sum(axis=-1)
+    return draw_trials(model, root, start, stop, engine=engine)[0].sum(axis=-1)
 
 
 def _bar(progress: bool, total: int, desc: str):
@@ -443,11 +455,13 @@ def _calibrated_quotas(
     executor: ExecutorLike = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    engine: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """The method ``calibrated`` of :func:`~spm_sim.quota.set_quotas`: an annual quota
-    per rep from the model's draws (drawn on ``executor``), split over the months like
-    the rep's expected bookings. Returns the monthly values, the annual quotas (the
-    basis), the basis' source per rep and the calibration's ``info``."""
+    per rep from the model's draws (drawn on ``executor`` with ``engine``, the run's:
+    see :func:`annual_draws`), split over the months like the rep's expected
+    bookings. Returns the monthly values, the annual quotas (the basis), the basis'
+    source per rep and the calibration's ``info``."""
     if reps["planned"].any():
         raise SpecError(
             "method 'calibrated' needs a productivity model for every rep; planned hires "
@@ -471,6 +485,7 @@ def _calibrated_quotas(
         executor=executor,
         workers=workers,
         scheduler=scheduler,
+        engine=engine,
     )
     annual, info = calibrate_annual(
         draws[:, pos],

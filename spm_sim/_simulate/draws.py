@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from spm_sim.book import Book, load_book_ref
-from spm_sim.comp import MBO, Plan, payout
+from spm_sim.comp import MBO, Plan
 from spm_sim.errors import ScenarioError, strict_checks
 from spm_sim.productivity import (
     workforce_clocks,
@@ -19,8 +19,9 @@ from spm_sim.random import (
 )
 from spm_sim.scenario import Scenario
 
-from .engine import _draw_exogenous, _through_loop
-from .prepare import _Fitted, _hire_ramp, _prepare, _strict
+from .chunks import chunk_bounds
+from .engine import _draw_exogenous, _pay_block, _through_loop
+from .prepare import _Fitted, _hire_ramp, _prepare, _strict, resolve_engine
 from .result import SimulationResult, _result
 
 
@@ -38,32 +39,13 @@ def _measures_key(plan: Plan) -> tuple | None:
     return (plan.measures, scores)
 
 
-def _pay_totals(
-    plan: Plan,
-    quotas: np.ndarray,
-    target_incentive: np.ndarray,
-    draws: np.ndarray,
-    measures: dict[str, np.ndarray],
-    stats: dict[str, np.ndarray],
-    sums: tuple[np.ndarray, np.ndarray] | None = None,
-) -> dict[str, np.ndarray]:
-    """Pay a block of trials' bookings (trials, reps, periods) on the kernel's annual
-    path: the arrays a :class:`SimulationResult` is joined from, bit for bit those of
-    the engine's ``_pay_block`` (the annual totals equal the monthly path's to the
-    last bit). ``sums``: the block's bookings per rep and year and per month, when
-    already added up (the stored sales, unchanged by a month loop)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        pay = payout(
-            plan, draws, quotas, target_incentive, measures=measures or None, detail="annual"
-        )
-    bookings, company = sums if sums is not None else (draws.sum(axis=-1), draws.sum(axis=1))
-    return {
-        "bookings": bookings,
-        "payout": pay.annual_by_component,
-        "company_by_period": company,
-        "payout_by_period": pay.company_by_period,
-        **{f"dyn_{name}": value for name, value in stats.items()},
-    }
+def _refused(diff: str, name: str, scenario: str) -> str:
+    """Why stored draws cannot pay a scenario: ``diff`` says what differs."""
+    return (
+        f"the sales were drawn for {diff}; {name} changes the sales drawn, so scenario "
+        f"{scenario!r} cannot be paid on these draws. Draw its own: "
+        "draw_sales(scenario, n_trials)."
+    )
 
 
 def _freeze(*arrays: np.ndarray | None) -> Any:
@@ -89,7 +71,8 @@ class SalesDraws:
 
     The draws fit a scenario when everything the sales are drawn from is the same:
     the book, the plan year, the seed (when the draws took the scenario's own),
-    the engine, the planned hires (and their ramp), the strictness, and, for a plan
+    the engine (as resolved: ``auto`` fits the draws of the engine it picks), the
+    planned hires (and their ramp), the strictness, and, for a plan
     that declares measures, those measures and its MBO score draws. The plan's
     rates, tiers and caps, the quota settings, and the workforce, behaviour and
     programmes may all differ: with any of the last three on, the month loop (what
@@ -103,6 +86,8 @@ class SalesDraws:
     scenario : Scenario
         The scenario the sales were drawn for.
     n_trials, chunk_size : int
+    engine : str
+        The engine the sales were drawn with, ``"deals"`` or ``"summed"``.
     book : Book
     nbytes : int
         Memory the stored draws take.
@@ -119,8 +104,10 @@ class SalesDraws:
         chunk_size: int,
         blocks: list[list[Any]],
         fitted: _Fitted,
+        engine: str,
     ) -> None:
         self.scenario = scenario
+        self.engine = engine
         self.book = book
         self.chunk_size = chunk_size
         self._root = root
@@ -187,7 +174,6 @@ class SalesDraws:
         was = self.scenario
         checks: list[tuple[str, Any, Any]] = [
             ("plan_year", d.plan_year, was.plan_year),
-            ("engine", d.engine, was.engine),
             ("quota.hires", d.quota.hires, was.quota.hires),
             (
                 "the planned hires' ramp (workforce.ramp)",
@@ -211,11 +197,13 @@ class SalesDraws:
                     diff = f"{name} {then!r}, and this scenario has {now!r}"
                 else:
                     diff = f"{name} of scenario {was.name!r}, and this scenario's differ"
-                return (
-                    f"the sales were drawn for {diff}; {name} changes the sales drawn, so "
-                    f"scenario {d.name!r} cannot be paid on these draws. Draw its own: "
-                    "draw_sales(scenario, n_trials)."
-                )
+                return _refused(diff, name, d.name)
+        assert self._fitted.model is not None  # fitted when the sales were drawn
+        engine = resolve_engine(d, self._fitted.model)[0]  # auto: on the same reps
+        if engine != self.engine:
+            picks = f", which picks {engine!r} here" if d.engine == "auto" else ""
+            diff = f"engine {self.engine!r}, and this scenario has {d.engine!r}{picks}"
+            return _refused(diff, "engine", d.name)
         return None
 
     def pay(self, scenario: Scenario) -> SimulationResult:
@@ -278,7 +266,7 @@ class SalesDraws:
                         _freeze(draws.sum(axis=1)),
                     )
                 parts.append(
-                    _pay_totals(
+                    _pay_block(
                         scenario.plan,
                         prep.quotas.values,
                         prep.target_incentive,
@@ -367,15 +355,14 @@ def draw_sales(
         bar = tqdm(total=n, desc=f"{scenario.name}: sales", unit="trial", leave=False)
     blocks: list[list[Any]] = []
     try:
-        for start in range(0, n, chunk_size):
-            stop = min(start + chunk_size, n)
+        for start, stop in chunk_bounds(0, n, chunk_size):
             with np.errstate(over="ignore", invalid="ignore"):
                 draws, measures, clocks = _draw_exogenous(
                     prep.model,
                     root,
                     start,
                     stop,
-                    engine=scenario.engine,
+                    engine=prep.engine,
                     measured=measured,
                     mix=prep.deal_mix,
                     clocks=wf,
@@ -396,4 +383,5 @@ def draw_sales(
         chunk_size=chunk_size,
         blocks=blocks,
         fitted=fitted,
+        engine=prep.engine,
     )

@@ -128,6 +128,8 @@ def _run_chunk(
 ) -> dict[str, np.ndarray]:
     """Draw trials ``start..stop-1`` and pay them; pure, so it runs in any process.
 
+    ``engine`` is the run's resolved engine (``Prepared.engine``).
+
     An overflow is not warned about here: :func:`simulate` refuses any result that is
     not finite, with a message naming the figure.
     """
@@ -145,15 +147,26 @@ def _pay_block(
     draws: np.ndarray,
     measures: dict[str, np.ndarray],
     stats: dict[str, np.ndarray],
+    sums: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Pay a block of trials' bookings (trials, reps, periods) under ``plan``: the
-    arrays a :class:`SimulationResult` is joined from."""
+    arrays a :class:`SimulationResult` is joined from.
+
+    On the payout kernel's annual path (``payout(..., detail="annual")``): the year's
+    totals per rep and column and the company's payments per month, equal to the
+    last bit to the monthly path's, without writing each rep's monthly payments.
+    ``sums``: the block's bookings per rep and year and per month, when already added
+    up (stored sales, unchanged by a month loop).
+    """
     with np.errstate(over="ignore", invalid="ignore"):
-        pay = payout(plan, draws, quotas, target_incentive, measures=measures or None)
+        pay = payout(
+            plan, draws, quotas, target_incentive, measures=measures or None, detail="annual"
+        )
+    bookings, company = sums if sums is not None else (draws.sum(axis=-1), draws.sum(axis=1))
     return {
-        "bookings": draws.sum(axis=-1),
+        "bookings": bookings,
         "payout": pay.annual_by_component,
-        "company_by_period": draws.sum(axis=1),
-        "payout_by_period": pay.by_period.sum(axis=1),
+        "company_by_period": company,
+        "payout_by_period": pay.company_by_period,
         **{f"dyn_{name}": value for name, value in stats.items()},
     }

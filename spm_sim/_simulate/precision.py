@@ -37,7 +37,7 @@ from spm_sim.metrics import (
     proportion_interval,
 )
 from spm_sim.parallel import ExecutorLike, check_executor, executor_for, executor_name
-from spm_sim.random import RngLike, seed_sequence
+from spm_sim.random import TRIAL_BLOCK, RngLike, seed_sequence
 from spm_sim.scenario import Scenario
 
 from .chunks import _run_chunks
@@ -194,11 +194,18 @@ def _relative(interval: Interval) -> float:
 class _Run:
     """One scenario run in batches: prepared once, its trials extended on the same streams."""
 
-    def __init__(self, scenario: Scenario, book: Book | None, rng: RngLike, chunk_size: int):
+    def __init__(
+        self,
+        scenario: Scenario,
+        book: Book | None,
+        rng: RngLike,
+        chunk_size: int,
+        executor: Any = None,
+    ):
         self.scenario = scenario
         self.root = seed_sequence(rng, default=scenario.seed)
         with strict_checks(_strict(scenario)):
-            self.prep = prepare(scenario, book, rng=self.root)
+            self.prep = prepare(scenario, book, rng=self.root, executor=executor)
         self.chunk_size = chunk_size
         self.parts: list[dict[str, np.ndarray]] = []
         self.n = 0
@@ -233,10 +240,17 @@ class _Run:
         )
 
 
+def _whole_blocks(n: int, max_trials: int) -> int:
+    """``n`` trials rounded up to whole blocks of :data:`spm_sim.random.TRIAL_BLOCK`
+    (the next batch then starts a block: none is drawn twice), at most ``max_trials``."""
+    return min(-(-n // TRIAL_BLOCK) * TRIAL_BLOCK, max_trials)
+
+
 def _next_trials(n: int, relative: float, target: float, max_trials: int) -> int:
     """The trials to run to next: the interval shrinks as ``1 / sqrt(trials)``, so
     ``n (relative / target)^2`` with 10% to spare; at least 10% (and 100) more, at
-    most four times as many (an early interval is itself noisy), in hundreds."""
+    most four times as many (an early interval is itself noisy), in hundreds (whole
+    blocks of trials)."""
     if math.isfinite(relative):
         want = math.ceil(1.1 * n * (relative / target) ** 2)
     else:
@@ -323,7 +337,7 @@ def simulate_to_precision(
     level : float, default 0.95
         Confidence level of the interval.
     min_trials : int, default 1000
-        Trials of the first batch.
+        Trials of the first batch (rounded up to whole blocks of 25 trials).
     max_trials : int, default 100,000
         The cap: the run stops there, precise enough or not (``precision.reached``
         says which).
@@ -383,11 +397,13 @@ def simulate_to_precision(
     executor = check_executor(executor)
     if executor is None and workers is not None and workers > 1:
         executor = "processes"
-    runs = [_Run(s, b, rng, chunk_size) for s, b in zip(group, _books(group, book), strict=True)]
-    steps: list[list[tuple[int, float]]] = [[] for _ in runs]
-    n = min(min_trials, max_trials)
+    steps: list[list[tuple[int, float]]] = [[] for _ in group]
+    n = _whole_blocks(min_trials, max_trials)
     with executor_for(executor, workers=workers, scheduler=scheduler) as ex:
         where = "serial" if ex is None else executor_name(ex)
+        runs = [
+            _Run(s, b, rng, chunk_size, ex) for s, b in zip(group, _books(group, book), strict=True)
+        ]
         while True:
             results = []
             for run, seen in zip(runs, steps, strict=True):

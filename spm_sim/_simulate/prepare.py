@@ -10,6 +10,7 @@ import pandas as pd
 
 from spm_sim.book import Book, load_book_ref
 from spm_sim.errors import ScenarioError, strict_checks
+from spm_sim.parallel import ExecutorLike
 from spm_sim.productivity import (
     DEFAULT_RAMP,
     Coaching,
@@ -20,6 +21,8 @@ from spm_sim.productivity import (
     book_attrition,
     build_kernel,
     check_products,
+    choose_engine,
+    draw_bookings,
     draw_summed,
     fit_deal_mix,
     fit_productivity,
@@ -38,7 +41,13 @@ from spm_sim.scenario import Scenario
 
 @dataclass(frozen=True)
 class Prepared:
-    """What a scenario needs before drawing: the fitted model and the quotas."""
+    """What a scenario needs before drawing: the fitted model, the quotas and the engine.
+
+    ``engine`` is the engine the sales are drawn with, ``"deals"`` or ``"summed"``:
+    the scenario's, or for ``engine: auto`` the one
+    :func:`spm_sim.productivity.choose_engine` picks for the book's reps (the fitted
+    model before planned hires) and the plan's measures; ``engine_reason`` says why.
+    """
 
     book: Book = field(repr=False)
     model: ProductivityModel
@@ -51,25 +60,54 @@ class Prepared:
     coached: tuple[str, ...] = ()
     programme_cost: float = 0.0
     notes: tuple[tuple[str, str], ...] = ()
+    engine: str = "deals"
+    engine_reason: str = ""
 
 
 def prepare(
-    scenario: Scenario, book: Book | None = None, *, rng: RngLike = None, progress: bool = False
+    scenario: Scenario,
+    book: Book | None = None,
+    *,
+    rng: RngLike = None,
+    progress: bool = False,
+    executor: ExecutorLike = None,
 ) -> Prepared:
-    """Load the book (unless given), fit the productivity model and set the quotas.
+    """Load the book (unless given), fit the productivity model, set the quotas and
+    resolve the engine.
 
     A plan that declares measures (a product line, new logos, scores) also gets the
     reps' deal mix (:func:`spm_sim.productivity.fit_deal_mix`). ``rng`` (default
     ``scenario.seed``) is the run's root: calibrated quotas and the behaviour's
     reference effort draw from its streams ``calibration`` and ``reference_effort``
-    (:data:`spm_sim.random.STREAMS`); :func:`simulate` passes its own root.
+    (:data:`spm_sim.random.STREAMS`); :func:`simulate` passes its own root. The
+    engine is resolved once, here (``Prepared.engine``); the reference effort draws
+    with it, and calibrated quotas with ``auto`` resolved the same way for the
+    bookings alone (:func:`spm_sim.quota.annual_draws`). ``executor`` (as in
+    :func:`simulate`; an executor already opened is used as it is) draws the
+    calibration's simulated years.
 
     A scenario with ``strict: true`` runs under :func:`spm_sim.errors.strict_checks`:
     the book's plausibility warnings are raised as errors. ``progress`` shows a bar
     over the calibration of calibrated quotas (the slow part, when there is one).
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario
+    >>> prep = prepare(sample_scenario("baseline"))
+    >>> prep.engine, prep.quotas.values.shape
+    ('summed', (80, 12))
     """
     with strict_checks(_strict(scenario)):
-        return _prepare(scenario, book, rng=rng, progress=progress)
+        return _prepare(scenario, book, rng=rng, progress=progress, executor=executor)
+
+
+def resolve_engine(scenario: Scenario, model: ProductivityModel) -> tuple[str, str]:
+    """The engine ``scenario`` draws its sales with on the book's fitted ``model``
+    (before planned hires), and why: its own, or ``auto``'s choice
+    (:func:`spm_sim.productivity.choose_engine`, with the plan's measures)."""
+    if scenario.engine != "auto":
+        return scenario.engine, f"set in the scenario (engine: {scenario.engine})"
+    return choose_engine(model, measures=bool(scenario.plan.measures))
 
 
 def _strict(scenario: Scenario) -> bool:
@@ -87,7 +125,7 @@ class _Fitted:
     with the behaviour on) by everything they are computed from (:func:`_effort_key`)."""
 
     model: ProductivityModel | None = None
-    quotas: list[tuple[QuotaSettings, Quotas]] = field(default_factory=list)
+    quotas: list[tuple[tuple[QuotaSettings, str], Quotas]] = field(default_factory=list)
     mix: dict[tuple[str, ...], DealMix] = field(default_factory=dict)
     effort: list[tuple[tuple[object, ...], float]] = field(default_factory=list)
 
@@ -95,14 +133,16 @@ class _Fitted:
     #: forth between a few
     keep: int = 8
 
-    def quotas_for(self, settings: QuotaSettings) -> Quotas | None:
+    def quotas_for(self, settings: QuotaSettings, engine: str) -> Quotas | None:
+        """Quotas set before for these settings, calibrated (if they are) with the
+        same engine."""
         for seen, quotas in self.quotas:
-            if seen == settings:
+            if seen == (settings, engine):
                 return quotas
         return None
 
-    def remember(self, settings: QuotaSettings, quotas: Quotas) -> None:
-        self.quotas = [(settings, quotas), *self.quotas[: self.keep - 1]]
+    def remember(self, settings: QuotaSettings, engine: str, quotas: Quotas) -> None:
+        self.quotas = [((settings, engine), quotas), *self.quotas[: self.keep - 1]]
 
     def effort_for(self, key: tuple[object, ...]) -> float | None:
         for seen, kappa in self.effort:
@@ -121,9 +161,11 @@ def _prepare(
     rng: RngLike,
     fitted: _Fitted | None = None,
     progress: bool = False,
+    executor: ExecutorLike = None,
 ) -> Prepared:
     """:func:`prepare` without the strict checks around it; ``fitted`` keeps (and
-    reuses) what depends only on the book, the plan year and the root."""
+    reuses) what depends only on the book, the plan year and the root; ``executor``
+    draws calibrated quotas' simulated years."""
     root = seed_sequence(rng, default=scenario.seed)
     book = book if book is not None else load_book_ref(scenario.book)
     if scenario.plan.currency != book.currency:
@@ -138,7 +180,10 @@ def _prepare(
     if fitted.model is None:
         fitted.model = fit_productivity(book, plan_year=scenario.plan_year)
     model = fitted.model
-    quotas = fitted.quotas_for(scenario.quota)
+    # resolved once, on the book's reps: the trials and the reference effort draw with
+    # it (calibrated quotas too, through annual_draws' auto, for a plan without measures)
+    engine, engine_reason = resolve_engine(scenario, model)
+    quotas = fitted.quotas_for(scenario.quota, engine)
     if quotas is None:
         # the calibration draws from its own stream, never the trials' (no in-sample fit)
         quotas = set_quotas(
@@ -149,8 +194,9 @@ def _prepare(
             model=model,
             rng=calibration_rng(root),
             progress=progress,
+            executor=executor,
         )
-        fitted.remember(scenario.quota, quotas)
+        fitted.remember(scenario.quota, engine, quotas)
     if shared:
         # the cache stays as it was set: every result gets its own model and quotas,
         # so a caller changing one (result.quotas.values *= 2) cannot change the next
@@ -186,6 +232,7 @@ def _prepare(
         reps["role"].astype(str),
         root,
         fitted=fitted,
+        engine=(engine, engine_reason),
     )
     return Prepared(
         book=book,
@@ -199,6 +246,8 @@ def _prepare(
         coached=coached,
         programme_cost=cost,
         notes=notes,
+        engine=engine,
+        engine_reason=engine_reason,
     )
 
 
@@ -264,24 +313,30 @@ _OFF_WORKFORCE = "off: every rep stays all year"
 _OFF_BEHAVIOUR = "off: exogenous sales, no response to the plan"
 
 
+def _engine_note(scenario: Scenario, engine: str, reason: str) -> str:
+    """How the sales were drawn, as the report prints it: the engine and, for
+    ``engine: auto``, why it was chosen (the first clause of
+    :func:`spm_sim.productivity.choose_engine`'s reason)."""
+    what = "each rep-month's deals summed at once" if engine == "summed" else "every deal drawn"
+    if scenario.engine != "auto":
+        return f"{what} (engine: {engine})"
+    return f"{what} (engine: auto chose {engine}: {reason.split(': ')[0]})"
+
+
 def _dynamics_kernel(
-    scenario, book, model, quotas, target_incentive, roles, root=None, *, fitted=None
+    scenario, book, model, quotas, target_incentive, roles, root=None, *, fitted=None, engine
 ):
     """The month loop's inputs when the scenario turns any dynamics on, else None.
 
     Returns ``(kernel, coached rep ids, programme cost, notes)``; the notes say how
     the sales were drawn and what happens during the year, as the report prints them.
     ``fitted`` (a :class:`_Fitted`) keeps the behaviour's reference effort between
-    calls with the same inputs (:func:`_effort_key`).
+    calls with the same inputs (:func:`_effort_key`); ``engine`` is the run's engine
+    and the reason for it (:func:`resolve_engine`).
     """
     s = scenario
     prog = s.programmes
-    engine = (
-        "each rep-month's deals summed at once (engine: summed)"
-        if s.engine == "summed"
-        else "every deal drawn (engine: deals)"
-    )
-    notes = [("Sales draws", engine)]
+    notes = [("Sales draws", _engine_note(s, *engine))]
     if (
         s.workforce is None
         and s.behaviour is None
@@ -313,10 +368,10 @@ def _dynamics_kernel(
         notes.append(("Capacity factor", _capacity_note(s.capacity_factor)))
     scale = 1.0
     if s.behaviour is not None and s.behaviour.reference_plan is not None:
-        key = _effort_key(s, quotas, target_incentive, root)
+        key = _effort_key(s, quotas, target_incentive, root, engine[0])
         known = fitted.effort_for(key) if fitted is not None else None
         if known is None:
-            scale = reference_effort(s, model, quotas, target_incentive, rng=root)
+            scale = reference_effort(s, model, quotas, target_incentive, rng=root, engine=engine[0])
             if fitted is not None:
                 fitted.remember_effort(key, scale)
         else:
@@ -417,16 +472,21 @@ def reference_effort(
     n_trials: int = 1000,
     *,
     rng: RngLike = None,
+    engine: str | None = None,
 ) -> float:
     """The effort scale ``kappa`` of the behaviour's reference plan.
 
     The scale ``kappa`` that makes the reference plan, with effort divided by it,
     book the exogenous bookings on average, company-wide: over ``n_trials`` draws of
-    the summed engine on a stream of their own (stream ``reference_effort`` of the
+    the run's engine on a stream of their own (stream ``reference_effort`` of the
     run's root ``rng``, default ``scenario.seed``),
     with the scenario's quotas and effort only (no timing). Effort depends on the
     bookings so far, which depend on ``kappa``, so ``kappa`` is found by three
     fixed-point steps ``kappa <- kappa x (bookings with effort / exogenous)``.
+
+    ``engine`` (``"deals"`` or ``"summed"``) is the run's engine; default: the
+    scenario's, ``auto`` resolved on ``model``'s reps (:func:`resolve_engine`; a
+    model with planned hires is judged on its book's reps).
     """
     beh = scenario.behaviour
     if beh is None or beh.reference_plan is None:
@@ -434,9 +494,13 @@ def reference_effort(
             f"reference_effort: scenario {scenario.name!r} has no behaviour with a reference "
             "plan; set behaviour.reference_plan (or turn the behaviour on) first."
         )
+    if engine is None:
+        hires = len(model.fit.get("planned_hires", ()))
+        engine = resolve_engine(scenario, model.take_reps(slice(0, model.n_reps - hires)))[0]
+    draw = draw_summed if engine == "summed" else draw_bookings
     only_effort = beh.replace(pull_forward=0.0, push_out=0.0)
     gen = reference_effort_rng(seed_sequence(rng, default=scenario.seed))
-    draws = to_month_major(np.stack([draw_summed(model, gen) for _ in range(n_trials)]))
+    draws = to_month_major(np.stack([draw(model, gen) for _ in range(n_trials)]))
     total = float(draws.sum())
     kappa = 1.0
     if total <= 0:
@@ -460,14 +524,16 @@ def _effort_key(
     quotas: np.ndarray,
     target_incentive: np.ndarray,
     root: np.random.SeedSequence | None,
+    engine: str,
 ) -> tuple[object, ...]:
     """Everything :func:`reference_effort` reads besides the fitted model of a
     :class:`_Fitted` (one book, plan year and root): the behaviour as the reference
     plan runs it (timing off, its reference plan included), the quota settings and
     the planned hires' ramp (which shape the model's planned hires), the quotas and
     target incentives themselves (a planned hire's target follows the plan's role),
-    and the root's entropy and spawn key (``scenario.seed`` without one). The plan
-    paid and its levers are not in it: the reference effort does not read them."""
+    the root's entropy and spawn key (``scenario.seed`` without one) and the engine
+    its draws use. The plan paid and its levers are not in it: the reference effort
+    does not read them."""
     beh = scenario.behaviour
     assert beh is not None
     seq = root if root is not None else seed_sequence(None, default=scenario.seed)
@@ -479,6 +545,7 @@ def _effort_key(
         np.asarray(target_incentive, dtype=float).tobytes(),
         repr(seq.entropy),
         tuple(seq.spawn_key),
+        engine,
     )
 
 

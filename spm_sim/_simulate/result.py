@@ -167,6 +167,10 @@ class SimulationResult:
     notes : tuple of (str, str)
         How the sales were drawn and what happened during the year (workforce,
         behaviour, programmes, time allocation), as the report prints them.
+    engine : str
+        The engine the sales were drawn with, ``"deals"`` or ``"summed"`` (for
+        ``engine: auto``, the one it chose; ``notes`` says why). Results are paired
+        trial by trial only when they drew with the same engine.
     version : str
         The spm_sim version that simulated it.
     executor : str
@@ -206,6 +210,7 @@ class SimulationResult:
     coached: tuple[str, ...] = ()
     programme_cost: float = 0.0
     notes: tuple[tuple[str, str], ...] = ()
+    engine: str = "deals"
     version: str = field(default_factory=package_version)
     executor: str = "serial"
     chunk_size: int | None = None
@@ -268,6 +273,7 @@ class SimulationResult:
             "scenario": self.scenario.name,
             "seed": self.seed,
             "n_trials": self.n_trials,
+            "engine": self.engine,
             "spm_sim_version": self.version,
             "spec": self.scenario.model_dump(mode="json"),
         }
@@ -350,6 +356,7 @@ def _result(
         coached=prep.coached,
         programme_cost=prep.programme_cost,
         notes=prep.notes,
+        engine=prep.engine,
         executor=executor,
         chunk_size=chunk_size,
         book=prep.book,

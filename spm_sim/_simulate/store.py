@@ -9,8 +9,9 @@ A saved result is a folder of two files:
   ``dynamics.<name>`` (one number per trial). Any Parquet reader opens it (pandas,
   DuckDB, Spark); the values are the result's own float64s, bit for bit.
 * ``result.json``: everything else, readable in an editor: the format and its
-  version, the spm_sim version, the seed (entropy and spawn key), trials, executor
-  and chunk size, the full scenario spec (plan included), rep ids, regions, periods,
+  version, the spm_sim version, the seed (entropy and spawn key), trials, the
+  engine the sales were drawn with, executor and chunk size, the full scenario
+  spec (plan included), rep ids, regions, periods,
   base salaries, target incentives, the quotas (values, regions, basis, levels,
   audit, method figures), the productivity model's fitted numbers (so the metrics
   and the report need neither the book nor a refit), the book's name and path,
@@ -47,7 +48,7 @@ import pandas as pd
 from spm_sim._files import make_folder, write_text, write_with
 from spm_sim._spec import load_spec
 from spm_sim.errors import DataError, ScenarioError, implausible
-from spm_sim.productivity import ProductivityModel
+from spm_sim.productivity import ProductivityModel, choose_engine
 from spm_sim.quota import Quotas, QuotaSettings
 from spm_sim.scenario import Scenario
 
@@ -268,6 +269,7 @@ def _sidecar(result: Any, trials_sha: str, inputs: list[dict]) -> dict[str, Any]
             "entropy": result.seed["entropy"],
             "spawn_key": list(result.seed["spawn_key"]),
         },
+        "engine": result.engine,
         "executor": result.executor,
         "chunk_size": result.chunk_size,
         "precision": _encode(precision),
@@ -713,6 +715,23 @@ def _check_inputs(side: _Sidecar) -> tuple[dict, ...]:
     return tuple(dict(r) for r in records)
 
 
+def _engine(side: _Sidecar, scenario: Scenario) -> str:
+    """The engine the saved result drew with: its field ``engine``, or for a result
+    saved before it was recorded, the scenario's (``auto`` resolved on the saved
+    model, as the run resolved it)."""
+    if "engine" not in side.doc:
+        if scenario.engine != "auto":
+            return scenario.engine
+        model = _model(side)
+        book_reps = model.n_reps - len(model.fit.get("planned_hires", ()))
+        measures = bool(scenario.plan.measures)
+        return choose_engine(model.take_reps(slice(0, book_reps)), measures=measures)[0]
+    engine = side.get("engine", str, "'deals' or 'summed'")
+    if engine not in ("deals", "summed"):
+        raise side.error("engine", "'deals' or 'summed'", engine)
+    return engine
+
+
 def read_result(path: str | Path, *, record: Callable[..., Any]) -> dict[str, Any]:
     """The fields of a saved :class:`SimulationResult` (see ``load_result``, which
     builds the result from them); ``record`` builds its precision record."""
@@ -757,6 +776,7 @@ def read_result(path: str | Path, *, record: Callable[..., Any]) -> dict[str, An
         coached=tuple(side.get("coached", list, "the coached reps (a list)")),
         programme_cost=float(side.decoded("programme_cost", "a number")),
         notes=tuple(tuple(n) for n in side.get("notes", list, "the notes (a list of pairs)")),
+        engine=_engine(side, scenario),
         version=str(side.get("spm_sim_version", str, "the spm_sim version (text)")),
         executor=str(side.get("executor", str, "the executor's name (text)")),
         chunk_size=chunk,

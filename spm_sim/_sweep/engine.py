@@ -35,6 +35,7 @@ from spm_sim.comp import MBO, Plan, payout
 from spm_sim.errors import SpmSimError
 from spm_sim.metrics import trial_metrics
 from spm_sim.parallel import run_tasks
+from spm_sim.random import TRIAL_BLOCK
 from spm_sim.scenario import Scenario
 from spm_sim.simulate import Prepared, draw_block, prepare
 
@@ -47,7 +48,8 @@ TASKS_PER_WORKER = 2
 
 @dataclass(frozen=True)
 class Group:
-    """Variants whose sales draws are the same: what drawing them needs."""
+    """Variants whose sales draws are the same: what drawing them needs (``engine``:
+    the resolved engine, ``Prepared.engine``)."""
 
     model: Any
     engine: str
@@ -149,16 +151,21 @@ def executor_workers(executor: Any) -> int:
 
 def bounds(n: int, chunk_size: int, workers: int) -> list[tuple[int, int]]:
     """The chunks of ``n`` trials: at most ``chunk_size`` each, and at least
-    :data:`TASKS_PER_WORKER` per worker when there is more than one.
+    :data:`TASKS_PER_WORKER` per worker when there is more than one, in whole blocks
+    of :data:`spm_sim.random.TRIAL_BLOCK` trials (at least one): a block is drawn
+    whole, so a chunk ending inside one would draw it twice.
 
-    >>> bounds(10, 4, 1)
-    [(0, 4), (4, 8), (8, 10)]
+    >>> bounds(100, 60, 1)
+    [(0, 50), (50, 100)]
+    >>> bounds(210, 250, 2)
+    [(0, 50), (50, 100), (100, 150), (150, 200), (200, 210)]
     >>> bounds(10, 250, 2)
-    [(0, 3), (3, 6), (6, 9), (9, 10)]
+    [(0, 10)]
     """
     size = chunk_size
     if workers > 1:
-        size = max(1, min(chunk_size, math.ceil(n / (TASKS_PER_WORKER * workers))))
+        size = min(chunk_size, math.ceil(n / (TASKS_PER_WORKER * workers)))
+    size = max(TRIAL_BLOCK, size // TRIAL_BLOCK * TRIAL_BLOCK)
     return [(s, min(s + size, n)) for s in range(0, n, size)]
 
 
@@ -216,17 +223,17 @@ class Runner:
             "target_incentive": prep.target_incentive,
             "programme_cost": float(prep.programme_cost),
             "n_trials": int(scenario.trials),
-            "engine": scenario.engine,
+            "engine": prep.engine,
         }
         if looped:
             return Payable(
                 **common, group=None, model=prep.model, kernel=prep.kernel, mix=prep.deal_mix
             )
         measured = scenario.plan if scenario.plan.measures else None
-        gkey = _json([_fingerprint(prep.model), scenario.engine, measures_key(scenario.plan)])
+        gkey = _json([_fingerprint(prep.model), prep.engine, measures_key(scenario.plan)])
         if gkey not in self._group_keys:
             self._group_keys[gkey] = len(self.groups)
-            self.groups.append(Group(prep.model, scenario.engine, measured, prep.deal_mix))
+            self.groups.append(Group(prep.model, prep.engine, measured, prep.deal_mix))
         return Payable(**common, group=self._group_keys[gkey])
 
     def run(
@@ -313,7 +320,12 @@ def _figures(
     figures, as :func:`spm_sim.metrics.trial_metrics` reads a result."""
     with np.errstate(over="ignore", invalid="ignore"):
         paid = payout(
-            p.plan, draws, p.quotas, p.target_incentive, measures=measures or None
+            p.plan,
+            draws,
+            p.quotas,
+            p.target_incentive,
+            measures=measures or None,
+            detail="annual",  # the year's totals only, as simulate pays a block
         ).annual_by_component
     view = SimpleNamespace(
         bookings=draws.sum(axis=-1),

@@ -54,6 +54,7 @@ from spm_sim.productivity import (
     ProductivityModel,
     build_kernel,
     check_products,
+    choose_engine,
     draw_deals,
     draw_measures,
     draw_summed,
@@ -511,7 +512,9 @@ def forecast(
     if plan.measures:
         mix = fit_deal_mix(known_book, rep_ids, plan_year=year)
         check_products(plan, mix)
-    engine = scenario.engine if scenario is not None else "deals"
+    engine: str = scenario.engine if scenario is not None else "deals"
+    if engine == "auto":  # as simulate resolves it, on the year's reps
+        engine = choose_engine(model, measures=bool(plan.measures))[0]
     kernel, seats = None, None
     if scenario is not None:
         # the loop projects the rest of the year with the whole model (new business

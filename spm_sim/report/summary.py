@@ -438,8 +438,9 @@ def what_changes(r: Any, base: Any) -> str:
         out.append("the book from another folder")
     if s.plan_year != b.plan_year:
         out.append(f"plan year {s.plan_year} (baseline {b.plan_year})")
-    if s.engine != b.engine:
-        out.append(f"sales drawn {s.engine} (baseline {b.engine})")
+    engine, base_engine = getattr(r, "engine", s.engine), getattr(base, "engine", b.engine)
+    if engine != base_engine:
+        out.append(f"sales drawn {engine} (baseline {base_engine})")
     if r.n_trials != base.n_trials:
         out.append(f"{r.n_trials:,} simulated years (baseline {base.n_trials:,})")
     if dict(r.seed) != dict(base.seed):
