@@ -214,6 +214,28 @@ def test_a_batch_of_one_is_one_trial():
     )
 
 
+def test_trial_parameters_are_numpys_plain_draws(sample_model):
+    """The batch's trial-level draws, written for speed, are bit for bit numpy's gamma
+    and normal draws and the AR(1) shock recursion written plainly, in their order."""
+    m, n = sample_model, 6
+    assert m.parameter_uncertainty and min(m.trend_se, m.level_se, m.shock_sd) > 0
+    rate, mu, common = trial_parameters(m, np.random.default_rng(9), n_trials=n)
+    g = np.random.default_rng(9)
+    np.testing.assert_array_equal(rate, g.gamma(m.alpha, 1.0 / m.beta, size=(n, m.n_reps)))
+    np.testing.assert_array_equal(mu, g.normal(m.size_mu, m.size_mu_sd, size=(n, m.n_reps)))
+    slope = g.normal(0.0, m.trend_se, size=(n, 1))
+    level = g.normal(0.0, m.level_se, size=(n, 1))
+    off = m.trend_offset
+    trend = np.exp(level + slope * off - 0.5 * (m.level_se**2 + m.trend_se**2 * off**2))
+    eps = g.standard_normal((n, m.n_periods))
+    shock = np.empty_like(eps)
+    shock[:, 0] = m.shock_sd * eps[:, 0]
+    step = m.shock_sd * np.sqrt(1.0 - m.shock_rho**2)
+    for k in range(1, m.n_periods):
+        shock[:, k] = m.shock_rho * shock[:, k - 1] + step * eps[:, k]
+    np.testing.assert_array_equal(common, trend * np.exp(shock - 0.5 * m.shock_sd**2))
+
+
 # --- the batch path in simulate -----------------------------------------------------
 
 

@@ -734,12 +734,12 @@ def _size_posterior(log_size: np.ndarray, rep: np.ndarray, n_reps: int):
 def _ar1(eps: np.ndarray, sd: float, rho: float) -> np.ndarray:
     """Stationary AR(1) paths with marginal sd ``sd`` from standard normals ``eps``,
     shape (..., n): the recursion runs along the last axis, every leading index at once."""
-    z = np.empty_like(eps)
-    z[..., 0] = sd * eps[..., 0]
-    innovation = sd * np.sqrt(1.0 - rho**2)
+    step = eps * (sd * np.sqrt(1.0 - rho**2))  # every month's innovation, in one pass
+    step[..., 0] = sd * eps[..., 0]
     for m in range(1, eps.shape[-1]):
-        z[..., m] = rho * z[..., m - 1] + innovation * eps[..., m]
-    return z
+        z = step[..., m]
+        z += rho * step[..., m - 1]
+    return step
 
 
 def draw_bookings(model: ProductivityModel, rng: np.random.Generator) -> np.ndarray:
@@ -792,8 +792,15 @@ def trial_parameters(
     n = 1 if n_trials is None else int(n_trials)
     shape = (n, model.n_reps)
     if model.parameter_uncertainty:
-        rate = rng.gamma(model.alpha, 1.0 / model.beta, size=shape)
-        mu = rng.normal(model.size_mu, model.size_mu_sd, size=shape)
+        # rng.gamma(alpha, 1 / beta, size=shape), the same numbers (scale times a
+        # standard gamma), without the scale's broadcasting
+        rate = rng.standard_gamma(model.alpha, size=shape)
+        rate *= 1.0 / model.beta
+        # rng.normal(size_mu, size_mu_sd, size=shape), the same numbers: numpy draws
+        # loc + scale * a standard normal, and broadcasts arrays of loc and scale slowly
+        mu = rng.standard_normal(shape)
+        mu *= model.size_mu_sd
+        mu += model.size_mu
     else:
         rate = np.broadcast_to(model.alpha / model.beta, shape)
         mu = np.broadcast_to(model.size_mu, shape)
@@ -869,7 +876,8 @@ def draw_deals_batch(
     ((3, 80, 12), True)
     """
     rate, mu, common = trial_parameters(model, rng, common=common, n_trials=n_trials)
-    lam = rate[:, :, None] * model.month_factor[None] * common[:, None, :]
+    lam = rate[:, :, None] * model.month_factor[None]
+    lam *= common[:, None, :]
     counts = rng.poisson(lam)
     cell = np.repeat(np.arange(counts.size), counts.ravel())
     sizes = rng.lognormal(mu.ravel()[cell // model.n_periods], model.size_sigma)
