@@ -57,6 +57,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
+from _books import as_book, join, with_suffix
 
 from spm_sim.book import Book, load_sample
 from spm_sim.comp import payout
@@ -71,16 +72,9 @@ def scaled(book: Book, reps: int) -> Book:
     """The book with its reps (their accounts, deals, opportunities and stage history)
     copied until it has ``reps`` reps; copy ``k`` gets ids with the suffix ``-k``, the
     last copy only its first reps."""
-    ids = {
-        "reps": ("rep_id",),
-        "accounts": ("account_id", "rep_id"),
-        "bookings": ("deal_id", "account_id", "rep_id"),
-        "pipeline": ("opportunity_id", "account_id", "rep_id", "deal_id"),
-        "stage_history": ("opportunity_id",),
-    }
-    frames: dict[str, list[pd.DataFrame]] = {k: [] for k in ids}
     rep_ids = book.reps["rep_id"].astype(str)
-    left, k = reps, 0
+    copies: list[dict[str, pd.DataFrame]] = []
+    left = reps
     while left > 0:
         keep = set(rep_ids.iloc[: min(left, len(rep_ids))])
         mine = {
@@ -97,27 +91,9 @@ def scaled(book: Book, reps: int) -> Book:
         accounts["rep_id"] = owner.where(owner.isin(keep), sorted(keep)[0])
         mine["accounts"] = accounts
         mine["stage_history"] = book.stage_history[book.stage_history["opportunity_id"].isin(opps)]
-        for name, cols in ids.items():
-            frame = mine[name].copy()
-            if k:
-                for col in cols:
-                    text = frame[col].astype("string")
-                    frame[col] = text.where(text.isna() | (text == ""), text + f"-{k}")
-            frames[name].append(frame)
+        copies.append(with_suffix(mine, len(copies)))
         left -= len(keep)
-        k += 1
-    whole = {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
-    return Book.from_frames(
-        whole["reps"],
-        whole["accounts"],
-        whole["bookings"],
-        whole["pipeline"],
-        book.units,
-        stage_history=whole["stage_history"],
-        name=f"{book.name} scaled to {reps} reps",
-        currency=book.currency,
-        snapshot_date=book.snapshot_date,
-    )
+    return as_book(join(copies), book, name=f"{book.name} scaled to {reps} reps")
 
 
 def best_of(fn, repeat: int) -> float:

@@ -16,9 +16,11 @@ Built for scale from the start:
   (``SimulationResult.engine``) and its notes say why;
 * the draws depend on the book, the plan year, the seed and the engine, not on the
   plan or the quotas: scenarios that differ only there share their draws (common
-  random numbers) and their paired differences carry no sales-sampling noise; a plan
-  that pays on measures of single deals draws every deal under ``auto``, so it pairs
-  with another plan only when both use ``engine: deals``; planned hires
+  random numbers) and their paired differences carry no sales-sampling noise;
+  scenarios run together (``spm-sim run``, :func:`simulate_to_precision` of a list,
+  :func:`spm_sim.sweep.sweep`) resolve ``auto`` to one engine
+  (:func:`resolve_engines`): a plan that pays on measures of single deals draws every
+  deal, and the others of its group draw every deal with it; planned hires
   (``quota.hires``) and the seats' attrition clocks draw on streams of their own, so
   the book's reps keep their draws with or without them;
 * chunks run where ``executor`` says (:mod:`spm_sim.parallel`): here, on a local pool
@@ -48,6 +50,7 @@ from spm_sim.scenario import Scenario
 from ._simulate.chunks import _run_chunks
 from ._simulate.draws import SalesDraws, draw_sales
 from ._simulate.engine import draw_block
+from ._simulate.pairing import resolve_engines
 from ._simulate.precision import (
     FIGURE_ALIASES,
     figure_interval,
@@ -72,6 +75,7 @@ __all__ = [
     "draw_sales",
     "Prepared",
     "prepare",
+    "resolve_engines",
     "simulate",
     "draw_block",
     "reference_effort",
@@ -93,6 +97,7 @@ def simulate(
     executor: ExecutorLike = None,
     scheduler: str | None = None,
     progress: bool = False,
+    engine: tuple[str, str] | None = None,
 ) -> SimulationResult:
     """Run the Monte Carlo of a scenario.
 
@@ -123,6 +128,13 @@ def simulate(
         Address of a running Dask scheduler (implies ``executor="dask"``).
     progress : bool, default False
         Show a tqdm progress bar over chunks.
+    engine : (str, str), optional
+        The engine to draw with and why, as :func:`resolve_engines` chose it for this
+        scenario among others run with it (so that ``engine: auto`` scenarios of one
+        book, plan year and seed draw alike and compare trial by trial). Default:
+        the scenario's, ``auto`` resolved for it alone; two results of ``auto``
+        scenarios simulated one at a time may then differ in engine, and
+        :func:`spm_sim.metrics.compare` pairs them only when they do not.
 
     Returns
     -------
@@ -161,7 +173,7 @@ def simulate(
         root = seed_sequence(rng, default=scenario.seed)
         # one executor for the run: calibrated quotas' simulated years, then the chunks
         with executor_for(executor, workers=workers, scheduler=scheduler) as ex:
-            prep = prepare(scenario, book, rng=root, progress=progress, executor=ex)
+            prep = prepare(scenario, book, rng=root, progress=progress, executor=ex, engine=engine)
             parts = _run_chunks(scenario, prep, root, n, chunk_size, None, ex, progress)
     return _result(scenario, n, root, prep, parts, executor=where, chunk_size=chunk_size)
 

@@ -132,8 +132,9 @@ def test_run_to_a_precision_prints_the_interval_and_saves_it(tmp_path, capsys):
     ]
     assert all("incentive_cost.p90 $" in line for line in lines)
     saved = [load_result(p) for p in sorted((out / "results").iterdir())]
-    # both ran to one count (so they stay paired): 40, then 90 trials, the cap
-    assert [[n for n, _ in r.precision.steps] for r in saved] == [[40, 90], [40, 90]]
+    # both ran to one count (so they stay paired): --trials 40 rounded up to whole
+    # blocks of 25 trials (50), then 90 trials, the cap
+    assert [[n for n, _ in r.precision.steps] for r in saved] == [[50, 90], [50, 90]]
     assert all(r.n_trials == 90 and not r.precision.reached for r in saved)
     # the cap that came first is said on stderr, with the precision reached
     notes = printed.err.splitlines()

@@ -518,6 +518,82 @@ def test_a_plan_paid_on_single_deals_draws_every_deal_under_auto():
     assert prep.engine == "deals" and "measures of single deals" in prep.engine_reason
 
 
+def test_auto_is_resolved_once_for_scenarios_that_share_their_draws():
+    from spm_sim import load_sample, sample_scenario
+    from spm_sim.simulate import resolve_engines
+
+    sample = load_sample()
+    base, acc = sample_scenario("baseline"), sample_scenario("accelerated")
+    multi = sample_scenario("multi_measure")
+    assert [e for e, _ in resolve_engines([base, acc], sample)] == ["summed", "summed"]
+    # a plan paid on single deals draws every deal: the others of its group with it
+    joint = resolve_engines([base, acc, multi], sample)
+    assert [e for e, _ in joint] == ["deals", "deals", "deals"]
+    pairs = "so that it pairs with 'Multi-measure 2026', which pays on single deals; "
+    assert joint[0][1].startswith(pairs) and joint[1][1].startswith(pairs)
+    assert "alone, auto would choose summed: 5.5 deals" in joint[0][1]
+    assert joint[2][1].startswith("the plan pays on measures of single deals")
+    # a group is what compare pairs on: another seed or trial count is apart
+    assert resolve_engines([base.replace(seed=1), multi], sample)[0][0] == "summed"
+    assert resolve_engines([base.replace(trials=50), multi], sample)[0][0] == "summed"
+    assert resolve_engines([base.replace(seed=1), multi], sample, rng=5)[0][0] == "deals"
+    gen = np.random.default_rng(0)  # each run its own root: nothing is shared
+    assert resolve_engines([base, multi], sample, rng=gen)[0][0] == "summed"
+    # engine: deals set in a scenario decides its group too; engine: summed does not
+    deals = base.replace(name="Deals", engine="deals")
+    forced = resolve_engines([base, deals], sample)
+    assert forced[0] == (
+        "deals",
+        "so that it pairs with 'Deals', which draws every deal (engine: deals); scenarios "
+        "run together share their draws only on one engine (alone, auto would choose "
+        f"summed: {resolve_engines([base], sample)[0][1]})",
+    )
+    summed = base.replace(name="Summed", engine="summed")
+    assert [e for e, _ in resolve_engines([summed, base], sample)] == ["summed", "summed"]
+    # an engine given to prepare must be one the scenario can draw with
+    with pytest.raises(ScenarioError, match="sets engine: summed, but engine= says 'deals'"):
+        prepare(summed, sample, engine=("deals", "x"))
+    with pytest.raises(ScenarioError, match="pays on measures of single deals.*'summed'"):
+        prepare(multi, sample, engine=("summed", "x"))
+    with pytest.raises(ScenarioError, match="engine= must be a pair"):
+        prepare(base, sample, engine="deals")  # type: ignore[arg-type]
+
+
+def test_scenarios_simulated_together_are_compared_paired():
+    from spm_sim import load_sample, sample_scenario
+    from spm_sim.report.summary import unshared_draws
+    from spm_sim.simulate import resolve_engines, simulate_to_precision
+
+    sample = load_sample()
+    pair = [sample_scenario("baseline"), sample_scenario("multi_measure")]
+    engines = resolve_engines(pair, sample, n_trials=25)
+    base, multi = (
+        simulate(s, 25, book=sample, engine=e) for s, e in zip(pair, engines, strict=True)
+    )
+    assert base.engine == multi.engine == "deals" and base.scenario.engine == "auto"
+    assert dict(base.notes)["Sales draws"] == (
+        "every deal drawn (engine: auto chose deals so that it pairs with 'Multi-measure "
+        "2026', which pays on single deals)"
+    )
+    np.testing.assert_array_equal(base.bookings, multi.bookings)  # the same sales
+    assert compare([base, multi])["paired"].all()
+    # simulated one at a time, the baseline draws summed: compared unpaired, said why
+    alone = simulate(pair[0], 25, book=sample)
+    table = compare([alone, multi])
+    assert (
+        alone.engine == "summed"
+        and not table[table["scenario"] == multi.scenario.name]["paired"].any()
+    )
+    assert unshared_draws(multi, alone) == (
+        "sales drawn with the deals engine against the baseline's summed: simulate them "
+        "together, or set engine: deals in both"
+    )
+    # run to a precision together: one engine, the same numbers as simulate's
+    precise = simulate_to_precision(pair, min_trials=25, max_trials=25, book=sample)
+    assert [r.engine for r in precise] == ["deals", "deals"]
+    np.testing.assert_array_equal(precise[0].payout, base.payout)
+
+
 def test_a_chunk_never_draws_a_block_twice(scenario, monkeypatch):
     # a block of 25 trials is drawn whole: chunks cut at whole blocks draw each once
     from spm_sim.random import TRIAL_BLOCK

@@ -228,6 +228,19 @@ def test_a_variant_with_the_month_loop_runs_its_own_and_matches_simulate(base, b
     assert got == pytest.approx(want.mean(), rel=1e-12)
 
 
+def test_a_variant_paid_on_single_deals_pairs_with_the_base(base, book):
+    # the variant declares a measure (nothing pays on it): auto draws every deal for
+    # it, and for the base and the other variant too, so all three share their draws
+    logos = {"plan.measures": [{"name": "logos", "kind": "new_logos"}]}
+    t = sweep(base, [logos, {RATE: 2.0}], 25, rng=3, book=book, metrics=["incentive_cost"])
+    assert t.attrs["draws"] == {"groups": 2, "shared": 3, "own": 0}  # one engine, two mixes
+    mean = t[t.statistic.eq("mean")].set_index("scenario")
+    measured = mean.index[1]
+    assert mean.loc[measured, ["diff_vs_base", "diff_low", "diff_high"]].tolist() == [0, 0, 0]
+    want = simulate(base.replace(engine="deals"), 25, rng=3, book=book)
+    assert mean.loc[BASE, "value"] == pytest.approx(want.trials["incentive_cost"].mean(), 1e-12)
+
+
 def test_a_grid_and_a_list_of_the_same_changes_give_the_same_numbers(base, book, grid_table):
     listed = sweep(base, [{RATE: 2.0, "quota.over_assignment": 0.15}], rng=3, book=book, n_boot=200)
     a = grid_table[grid_table.scenario.eq("rate=2, over_assignment=0.15")]

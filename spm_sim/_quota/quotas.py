@@ -40,7 +40,7 @@ import pandas as pd
 
 from spm_sim.errors import DataError, SpecError
 from spm_sim.parallel import ExecutorLike
-from spm_sim.productivity import DEFAULT_RAMP, ProductivityModel, history_end
+from spm_sim.productivity import DEFAULT_RAMP, ENGINES, ProductivityModel, history_end
 from spm_sim.random import RngLike
 
 from .bases import (
@@ -127,6 +127,7 @@ def set_quotas(
     executor: ExecutorLike = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    engine: str = "auto",
 ) -> Quotas:
     """Quotas per rep and month of ``plan_year`` by the method of ``settings``.
 
@@ -163,6 +164,12 @@ def set_quotas(
         cluster (default one per CPU).
     scheduler : str, optional
         ``calibrated`` only: address of a running Dask scheduler.
+    engine : {"auto", "deals", "summed"}, default "auto"
+        ``calibrated`` only: the engine that draws the calibration's simulated years
+        (:func:`~spm_sim.quota.annual_draws`). :func:`spm_sim.simulate.prepare`
+        passes the run's resolved engine (``Prepared.engine``), so the quotas are
+        calibrated on bookings drawn as the run draws them; ``auto`` resolves it on
+        ``model``'s reps for a plan without measures.
 
     Returns
     -------
@@ -202,6 +209,8 @@ def set_quotas(
     1   region                      0.10
     """
     settings = settings or QuotaSettings()
+    if engine not in ENGINES:
+        raise SpecError(f"set_quotas: engine must be one of {', '.join(ENGINES)}, got {engine!r}.")
     start = pd.Timestamp(year=plan_year, month=1, day=1)
     plan_months = pd.date_range(start, periods=12, freq="MS")
     reps = _quota_reps(book, plan_year, rep_ids, settings)
@@ -291,6 +300,7 @@ def set_quotas(
             executor=executor,
             workers=workers,
             scheduler=scheduler,
+            engine=engine,
         )
         region_q = _region_quotas_from_reps(values, region_m)
 

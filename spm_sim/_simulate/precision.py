@@ -26,7 +26,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from spm_sim.book import Book
+from spm_sim.book import Book, load_book_ref
 from spm_sim.errors import SpecError, strict_checks
 from spm_sim.metrics import (
     DYNAMICS_METRICS,
@@ -41,6 +41,7 @@ from spm_sim.random import TRIAL_BLOCK, RngLike, seed_sequence
 from spm_sim.scenario import Scenario
 
 from .chunks import _run_chunks
+from .pairing import resolve_engines
 from .prepare import _strict, prepare
 from .result import Precision, SimulationResult, _result
 
@@ -201,11 +202,12 @@ class _Run:
         rng: RngLike,
         chunk_size: int,
         executor: Any = None,
+        engine: tuple[str, str] | None = None,
     ):
         self.scenario = scenario
         self.root = seed_sequence(rng, default=scenario.seed)
         with strict_checks(_strict(scenario)):
-            self.prep = prepare(scenario, book, rng=self.root, executor=executor)
+            self.prep = prepare(scenario, book, rng=self.root, executor=executor, engine=engine)
         self.chunk_size = chunk_size
         self.parts: list[dict[str, np.ndarray]] = []
         self.n = 0
@@ -260,12 +262,18 @@ def _next_trials(n: int, relative: float, target: float, max_trials: int) -> int
     return min(want, max_trials)
 
 
-def _books(
-    scenarios: Sequence[Scenario], book: Book | Mapping[str, Book] | None
-) -> list[Book | None]:
-    if book is None or isinstance(book, Book):
+def _books(scenarios: Sequence[Scenario], book: Book | Mapping[str, Book] | None) -> list[Book]:
+    """Each scenario's book: the one given, else its own loaded once for all the
+    scenarios reading it (under strict checks when one of them says ``strict: true``)."""
+    if isinstance(book, Book):
         return [book] * len(scenarios)
-    return [book.get(s.book) for s in scenarios]
+    given = dict(book or {})
+    for s in scenarios:
+        if s.book not in given:
+            strict = any(_strict(t) for t in scenarios if t.book == s.book)
+            with strict_checks(strict):
+                given[s.book] = load_book_ref(s.book)
+    return [given[s.book] for s in scenarios]
 
 
 @overload
@@ -328,7 +336,9 @@ def simulate_to_precision(
     ----------
     scenarios : Scenario or sequence of Scenario
         One scenario, or several run to the same trial count (so that they stay
-        paired trial by trial); the run stops when every one is precise enough.
+        paired trial by trial: ``engine: auto`` resolved for them together,
+        :func:`~spm_sim.simulate.resolve_engines`); the run stops when every one is
+        precise enough.
     figure : str, default "incentive_cost.mean"
         The figure, named as in the summary (see :func:`figure_interval`).
     precision : float, default 0.01
@@ -399,10 +409,16 @@ def simulate_to_precision(
         executor = "processes"
     steps: list[list[tuple[int, float]]] = [[] for _ in group]
     n = _whole_blocks(min_trials, max_trials)
+    books = _books(group, book)
+    # one engine for the scenarios that share their draws (every one runs to one count)
+    engines = resolve_engines(
+        group, {s.book: b for s, b in zip(group, books, strict=True)}, rng=rng, n_trials=max_trials
+    )
     with executor_for(executor, workers=workers, scheduler=scheduler) as ex:
         where = "serial" if ex is None else executor_name(ex)
         runs = [
-            _Run(s, b, rng, chunk_size, ex) for s, b in zip(group, _books(group, book), strict=True)
+            _Run(s, b, rng, chunk_size, ex, engine=e)
+            for s, b, e in zip(group, books, engines, strict=True)
         ]
         while True:
             results = []

@@ -21,7 +21,6 @@ from spm_sim.productivity import (
     book_attrition,
     build_kernel,
     check_products,
-    choose_engine,
     draw_bookings,
     draw_summed,
     fit_deal_mix,
@@ -38,6 +37,8 @@ from spm_sim.random import (
 )
 from spm_sim.scenario import Scenario
 
+from .pairing import _engine_note, _given_engine, _strict, resolve_engine
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -46,7 +47,9 @@ class Prepared:
     ``engine`` is the engine the sales are drawn with, ``"deals"`` or ``"summed"``:
     the scenario's, or for ``engine: auto`` the one
     :func:`spm_sim.productivity.choose_engine` picks for the book's reps (the fitted
-    model before planned hires) and the plan's measures; ``engine_reason`` says why.
+    model before planned hires) and the plan's measures, or the one
+    :func:`resolve_engines` chose for the scenarios run with it; ``engine_reason``
+    says why.
     """
 
     book: Book = field(repr=False)
@@ -71,6 +74,7 @@ def prepare(
     rng: RngLike = None,
     progress: bool = False,
     executor: ExecutorLike = None,
+    engine: tuple[str, str] | None = None,
 ) -> Prepared:
     """Load the book (unless given), fit the productivity model, set the quotas and
     resolve the engine.
@@ -80,11 +84,11 @@ def prepare(
     ``scenario.seed``) is the run's root: calibrated quotas and the behaviour's
     reference effort draw from its streams ``calibration`` and ``reference_effort``
     (:data:`spm_sim.random.STREAMS`); :func:`simulate` passes its own root. The
-    engine is resolved once, here (``Prepared.engine``); the reference effort draws
-    with it, and calibrated quotas with ``auto`` resolved the same way for the
-    bookings alone (:func:`spm_sim.quota.annual_draws`). ``executor`` (as in
-    :func:`simulate`; an executor already opened is used as it is) draws the
-    calibration's simulated years.
+    engine is resolved once, here (``Prepared.engine``), unless ``engine`` gives it
+    (the pair :func:`resolve_engines` returns for this scenario among those run with
+    it); the reference effort and calibrated quotas' simulated years draw with it.
+    ``executor`` (as in :func:`simulate`; an executor already opened is used as it
+    is) draws the calibration's simulated years.
 
     A scenario with ``strict: true`` runs under :func:`spm_sim.errors.strict_checks`:
     the book's plausibility warnings are raised as errors. ``progress`` shows a bar
@@ -98,21 +102,9 @@ def prepare(
     ('summed', (80, 12))
     """
     with strict_checks(_strict(scenario)):
-        return _prepare(scenario, book, rng=rng, progress=progress, executor=executor)
-
-
-def resolve_engine(scenario: Scenario, model: ProductivityModel) -> tuple[str, str]:
-    """The engine ``scenario`` draws its sales with on the book's fitted ``model``
-    (before planned hires), and why: its own, or ``auto``'s choice
-    (:func:`spm_sim.productivity.choose_engine`, with the plan's measures)."""
-    if scenario.engine != "auto":
-        return scenario.engine, f"set in the scenario (engine: {scenario.engine})"
-    return choose_engine(model, measures=bool(scenario.plan.measures))
-
-
-def _strict(scenario: Scenario) -> bool:
-    """Whether the scenario asks for plausibility warnings to be raised as errors."""
-    return bool(getattr(scenario, "strict", False))
+        return _prepare(
+            scenario, book, rng=rng, progress=progress, executor=executor, engine=engine
+        )
 
 
 @dataclass
@@ -162,10 +154,12 @@ def _prepare(
     fitted: _Fitted | None = None,
     progress: bool = False,
     executor: ExecutorLike = None,
+    engine: tuple[str, str] | None = None,
 ) -> Prepared:
     """:func:`prepare` without the strict checks around it; ``fitted`` keeps (and
     reuses) what depends only on the book, the plan year and the root; ``executor``
-    draws calibrated quotas' simulated years."""
+    draws calibrated quotas' simulated years; ``engine`` is the engine chosen with
+    other scenarios (:func:`resolve_engines`), default resolved here."""
     root = seed_sequence(rng, default=scenario.seed)
     book = book if book is not None else load_book_ref(scenario.book)
     if scenario.plan.currency != book.currency:
@@ -180,10 +174,13 @@ def _prepare(
     if fitted.model is None:
         fitted.model = fit_productivity(book, plan_year=scenario.plan_year)
     model = fitted.model
-    # resolved once, on the book's reps: the trials and the reference effort draw with
-    # it (calibrated quotas too, through annual_draws' auto, for a plan without measures)
-    engine, engine_reason = resolve_engine(scenario, model)
-    quotas = fitted.quotas_for(scenario.quota, engine)
+    # resolved once, on the book's reps (or given, chosen with the scenarios run with
+    # this one): the trials, the reference effort and calibrated quotas draw with it
+    if engine is None:
+        engine_used, engine_reason = resolve_engine(scenario, model)
+    else:
+        engine_used, engine_reason = _given_engine(scenario, engine)
+    quotas = fitted.quotas_for(scenario.quota, engine_used)
     if quotas is None:
         # the calibration draws from its own stream, never the trials' (no in-sample fit)
         quotas = set_quotas(
@@ -195,8 +192,9 @@ def _prepare(
             rng=calibration_rng(root),
             progress=progress,
             executor=executor,
+            engine=engine_used,
         )
-        fitted.remember(scenario.quota, engine, quotas)
+        fitted.remember(scenario.quota, engine_used, quotas)
     if shared:
         # the cache stays as it was set: every result gets its own model and quotas,
         # so a caller changing one (result.quotas.values *= 2) cannot change the next
@@ -232,7 +230,7 @@ def _prepare(
         reps["role"].astype(str),
         root,
         fitted=fitted,
-        engine=(engine, engine_reason),
+        engine=(engine_used, engine_reason),
     )
     return Prepared(
         book=book,
@@ -246,7 +244,7 @@ def _prepare(
         coached=coached,
         programme_cost=cost,
         notes=notes,
-        engine=engine,
+        engine=engine_used,
         engine_reason=engine_reason,
     )
 
@@ -311,16 +309,6 @@ def sales_cycle_months(book: Book, default: int = 3) -> int:
 
 _OFF_WORKFORCE = "off: every rep stays all year"
 _OFF_BEHAVIOUR = "off: exogenous sales, no response to the plan"
-
-
-def _engine_note(scenario: Scenario, engine: str, reason: str) -> str:
-    """How the sales were drawn, as the report prints it: the engine and, for
-    ``engine: auto``, why it was chosen (the first clause of
-    :func:`spm_sim.productivity.choose_engine`'s reason)."""
-    what = "each rep-month's deals summed at once" if engine == "summed" else "every deal drawn"
-    if scenario.engine != "auto":
-        return f"{what} (engine: {engine})"
-    return f"{what} (engine: auto chose {engine}: {reason.split(': ')[0]})"
 
 
 def _dynamics_kernel(

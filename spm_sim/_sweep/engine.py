@@ -197,16 +197,18 @@ class Runner:
     _prepared: dict[str, Prepared] = field(default_factory=dict)
     _kept: dict[tuple[int, int, int], tuple[np.ndarray, dict]] = field(default_factory=dict)
 
-    def payable(self, scenario: Scenario) -> Payable:
+    def payable(self, scenario: Scenario, engine: tuple[str, str] | None = None) -> Payable:
         """Prepare ``scenario`` (reusing a preparation that only a loop-free plan's
-        rates would change) and place it in its draw group."""
-        key = _prep_key(scenario)
+        rates would change) and place it in its draw group; ``engine`` is the engine
+        chosen for it with the other variants (:func:`spm_sim.simulate.resolve_engines`),
+        default resolved for it alone."""
+        key = _prep_key(scenario) + _json(engine)
         prep = self._prepared.get(key)
         if prep is not None and prep.kernel is not None and prep.kernel.on:
             prep = self._prepared.get(key + _json(scenario.plan.model_dump(mode="json")))
         if prep is None:
             try:
-                prep = prepare(scenario, self.book, rng=self.root)
+                prep = prepare(scenario, self.book, rng=self.root, engine=engine)
             except SpmSimError as exc:
                 raise type(exc)(f"scenario {scenario.name!r}: {exc}") from None
             looped = prep.kernel is not None and prep.kernel.on

@@ -17,6 +17,7 @@ from spm_sim.metrics import Interval
 from spm_sim.parallel import ExecutorLike, executor_for, executor_name
 from spm_sim.random import RngLike, seed_sequence
 from spm_sim.scenario import Scenario
+from spm_sim.simulate import resolve_engines
 
 from .engine import CHUNK_SIZE, TASKS_PER_WORKER, Runner, executor_workers, run_shared
 from .grid import BASE, Variant, kind, labels, variants
@@ -169,9 +170,12 @@ def sweep(
     The work is split by trials: each chunk's sales are drawn once for all the
     variants that draw alike (the plan, the quotas and the target incentive play
     no part in the draws) and paid under each; a variant with a workforce,
-    behaviour or programmes runs its own month loop on its own draws. Every
-    variant's numbers equal :func:`~spm_sim.simulate.simulate`'s for that scenario
-    on the same ``rng`` and trials.
+    behaviour or programmes runs its own month loop on its own draws. ``engine:
+    auto`` is resolved for the base and the variants together
+    (:func:`~spm_sim.simulate.resolve_engines`): when one of them draws every deal
+    (a plan paying on measures of single deals), all do, so each pairs with the
+    base. Every variant's numbers equal :func:`~spm_sim.simulate.simulate`'s for
+    that scenario on the same ``rng`` and trials, with that engine.
 
     Examples
     --------
@@ -201,7 +205,9 @@ def sweep(
     names = [BASE, *(v.name for v in found)]
     with executor_for(executor, workers=workers, scheduler=scheduler) as ex:
         runner = Runner(book, root, ex, chunk_size=chunk_size, progress=progress)
-        payables = [runner.payable(s) for s in scenarios]
+        # one engine for the base and every variant, so that each pairs with the base
+        engines = resolve_engines(scenarios, book, rng=root, n_trials=n)
+        payables = [runner.payable(s, e) for s, e in zip(scenarios, engines, strict=True)]
         figures = runner.run(payables, columns, label=f"sweep: {len(scenarios)} scenarios")
         _check_finite(names, figures)
         # the intervals, a few tasks per worker, each a batch of variants

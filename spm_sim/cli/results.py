@@ -187,7 +187,8 @@ def _headline_text(results, width: int) -> tuple[str, dict[str, bool]]:
 
 
 def _reading_note(results, paired: dict[str, bool]) -> str:
-    """How to read the table's intervals, said once.
+    """How to read the table's intervals, said once; then each alternative compared
+    unpaired and why (:func:`spm_sim.report.summary.unshared_draws`).
 
     ``paired``: by scenario name, whether its differences are paired trial by trial
     (common random numbers), as :func:`spm_sim.report.headline` records them.
@@ -208,6 +209,12 @@ def _reading_note(results, paired: dict[str, bool]) -> str:
     ]
     if len(results) > 1:
         parts.append(f"In a 'vs' column the interval is that of {of}.")
+        from spm_sim.report.summary import unshared_draws
+
+        for r in results[1:]:
+            if not paired.get(r.scenario.name, False):
+                why = unshared_draws(r, results[0])
+                parts.append(f"{r.scenario.name} is compared unpaired ({why}).")
     return " ".join(parts)
 
 

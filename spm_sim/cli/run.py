@@ -309,17 +309,21 @@ def _check_run_memory(args, scenarios: Sequence[Scenario], books: dict) -> None:
 
 def _simulate_all(scenarios: Sequence[Scenario], books: dict, args, *, progress: bool) -> list:
     """Every scenario simulated on the executor of ``--executor``/``--workers``/
-    ``--scheduler``, opened once for all of them; to ``--precision`` when it is given."""
+    ``--scheduler``, opened once for all of them; to ``--precision`` when it is given.
+    Scenarios that share their draws share one engine (``engine: auto`` resolved for
+    them together), so they are compared trial by trial."""
     from spm_sim.parallel import executor_for
-    from spm_sim.simulate import simulate, simulate_to_precision
+    from spm_sim.simulate import resolve_engines, simulate, simulate_to_precision
 
     options = executor_options(args)
     with executor_for(
         options["executor"], workers=options["workers"], scheduler=options["scheduler"]
     ) as ex:
         if getattr(args, "precision", None) is None:
+            engines = resolve_engines(scenarios, books)
             return [
-                simulate(s, book=books[s.book], executor=ex, progress=progress) for s in scenarios
+                simulate(s, book=books[s.book], executor=ex, progress=progress, engine=e)
+                for s, e in zip(scenarios, engines, strict=True)
             ]
         return simulate_to_precision(
             list(scenarios),

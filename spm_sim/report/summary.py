@@ -28,6 +28,7 @@ __all__ = [
     "scenario_sentences",
     "scenario_parts",
     "what_changes",
+    "unshared_draws",
     "quota_warnings",
     "reading_notes",
     "fmt_value",
@@ -551,7 +552,7 @@ def quota_warnings(results: Sequence[Any], currency: str) -> list[str]:
     >>> results = [simulate(s, 20, rng=1) for s in (base, low)]
     >>> [w, differs] = quota_warnings(results, "USD")
     >>> w[: w.index(": every")]
-    'Warning: in Low, rep quotas add up to $116M, $16.3M (12.3%) below the company target of $132M'
+    'Warning: in Low, rep quotas add up to $116M, $16.2M (12.3%) below the company target of $132M'
     >>> "every rep can reach quota while the company misses its number" in w
     True
     """
@@ -621,8 +622,8 @@ def _sales_reasons(r: Any, base: Any, paired: bool, chance: str) -> list[str]:
     reasons = []
     if not paired:
         reasons.append(
-            "the two runs do not share their random draws (another book, plan year, seed "
-            "or number of trials), so part of the difference is chance"
+            f"the two runs do not share their random draws ({unshared_draws(r, base)}), so part "
+            "of the difference is chance"
         )
     if s.behaviour != b.behaviour:
         reasons.append(
@@ -643,11 +644,60 @@ def _sales_reasons(r: Any, base: Any, paired: bool, chance: str) -> list[str]:
         reasons.append("its programmes (coaching, contests) change sales")
     if s.time_allocation != b.time_allocation:
         reasons.append("reps split their time differently")
-    if getattr(s, "engine", None) != getattr(b, "engine", None):
+    if _engine(r) != _engine(base):
         reasons.append("it draws sales with another engine")
     if getattr(s, "capacity_factor", None) != getattr(b, "capacity_factor", None):
         reasons.append("its capacity factor differs")
     return reasons or ["its inputs differ from the baseline's"]
+
+
+def _engine(r: Any) -> str:
+    """The engine a result's sales were drawn with (as resolved: never ``auto`` for a
+    result that records it)."""
+    return str(getattr(r, "engine", None) or r.scenario.engine)
+
+
+def unshared_draws(r: Any, base: Any) -> str:
+    """What keeps a result from sharing the baseline's random draws, in words.
+
+    Parameters
+    ----------
+    r, base : SimulationResult
+        The alternative and the baseline.
+
+    Returns
+    -------
+    str
+        The book, plan year, seed, number of trials and engine that differ, separated
+        by semicolons; for the engine, how to pair them (simulate the scenarios
+        together, :func:`spm_sim.simulate.resolve_engines`, or set ``engine: deals``).
+        Two results differing in none of these share their draws
+        (:func:`spm_sim.metrics.compare` pairs them).
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario, simulate
+    >>> base = simulate(sample_scenario("baseline"), 25, rng=1)
+    >>> multi = simulate(sample_scenario("multi_measure"), 25, rng=1)  # alone: deals
+    >>> unshared_draws(multi, base).split(":")[0]
+    "sales drawn with the deals engine against the baseline's summed"
+    """
+    s, b = r.scenario, base.scenario
+    what = []
+    if s.book != b.book:
+        what.append("another book")
+    if s.plan_year != b.plan_year:
+        what.append(f"plan year {s.plan_year} against {b.plan_year}")
+    if dict(r.seed) != dict(base.seed):
+        what.append("another seed")
+    if r.n_trials != base.n_trials:
+        what.append(f"{r.n_trials:,} simulated years against {base.n_trials:,}")
+    if _engine(r) != _engine(base):
+        what.append(
+            f"sales drawn with the {_engine(r)} engine against the baseline's {_engine(base)}: "
+            "simulate them together, or set engine: deals in both"
+        )
+    return "; ".join(what) or "another book, plan year, seed, number of trials or engine"
 
 
 def _cost_sentence(name: str, bname: str, cost: pd.Series, p90: pd.Series, currency: str) -> str:
@@ -950,8 +1000,9 @@ def reading_notes(results: Sequence[Any], table: pd.DataFrame) -> list[str]:
         The number of simulated years and what a 95% interval and "real" mean; then,
         with alternatives, which share the baseline's random draws (common random
         numbers, explained once; where reps respond to the plan, that the same draws
-        still give different sales) and which do not (their differences combine both
-        runs' noise).
+        still give different sales) and, one note each, which do not and why (another
+        book, plan year, seed, number of trials or engine: compared unpaired, their
+        differences combine both runs' noise).
 
     Examples
     --------
@@ -960,8 +1011,8 @@ def reading_notes(results: Sequence[Any], table: pd.DataFrame) -> list[str]:
     >>> s = sample_scenario("baseline").replace(engine="summed")
     >>> results = [simulate(s, 50, rng=1), simulate(s.replace(name="Other seed"), 50, rng=2)]
     >>> notes = reading_notes(results, headline_figures(results))
-    >>> len(notes), notes[1][:52]
-    (2, "Other seed does not share the baseline's random draw")
+    >>> len(notes), notes[1].split(":")[0]
+    (2, "Other seed does not share the baseline's random draws (another seed)")
     """
     trials = sorted({r.n_trials for r in results})
     notes = [
@@ -976,7 +1027,6 @@ def reading_notes(results: Sequence[Any], table: pd.DataFrame) -> list[str]:
         bname = base.scenario.name
         alts = results[1:]
         paired = [r for r in alts if bool(flags.get(r.scenario.name, False))]
-        apart = [r.scenario.name for r in alts if r not in paired]
         if paired:
             names = [r.scenario.name for r in paired]
             many = len(names) > 1
@@ -998,12 +1048,14 @@ def reading_notes(results: Sequence[Any], table: pd.DataFrame) -> list[str]:
                     "give different sales: that response is part of the difference."
                 )
             notes.append(text)
-        if apart:
-            many = len(apart) > 1
+        shared = {id(r) for r in paired}
+        for r in alts:
+            if id(r) in shared:
+                continue
             notes.append(
-                f"{_join(apart)} {'do' if many else 'does'} not share the baseline's random "
-                "draws (another book, plan year, seed or number of trials): "
-                f"{'their' if many else 'its'} differences combine both runs' noise."
+                f"{r.scenario.name} does not share the baseline's random draws "
+                f"({unshared_draws(r, base)}): it is compared unpaired, its differences "
+                "combine both runs' noise."
             )
     return notes
 
