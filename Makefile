@@ -11,12 +11,15 @@ TRIALS ?=
 LAB_ARGS ?=
 # the no-code app listens on 127.0.0.1:$(APP_PORT)
 APP_PORT ?= 8866
+# make test's processes (pytest-xdist): each takes whole test files, so a file's module
+# fixtures are built once; TEST_WORKERS=0 runs the suite in this one process
+TEST_WORKERS ?= 2
 
 .PHONY: help setup demo test app lab bench clean data
 
 help:
 	@echo "make demo   set up .venv, run the sample scenarios, write reports/demo.html"
-	@echo "make test   set up .venv, run every test"
+	@echo "make test   set up .venv, run every test (on 2 processes; TEST_WORKERS=0 for one)"
 	@echo "make app    the no-code planner app (Voila) on http://127.0.0.1:$(APP_PORT)"
 	@echo "make lab    JupyterLab on notebooks/"
 	@echo "make bench  run every benchmark in benchmarks/"
@@ -36,7 +39,7 @@ demo: $(STAMP)
 	$(VENV)/bin/spm-sim demo --out reports $(if $(TRIALS),--trials $(TRIALS),)
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 app: $(STAMP)
 	@echo "The planner's workbench: open http://127.0.0.1:$(APP_PORT) (Ctrl-C stops it)"

@@ -764,6 +764,7 @@ def test_the_curve_and_a_search_again_use_every_year_held_at_a_size():
     assert again["replications"][n - 1] >= 6  # at least the years held from the first search
 
 
+@pytest.mark.slow
 def test_the_curve_holds_one_year_in_memory_not_every_year():
     """Each worker reduces its year to one row of figures: the peak stays near one
     year's, however many sizes and replications (it grew with them when every year's

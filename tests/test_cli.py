@@ -43,6 +43,7 @@ def _scenario_file(tmp_path: Path, **changes) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_demo_writes_report_and_tables(tmp_path):
     proc = spm_sim("demo", "--trials", "200", "--out", "tmp", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -91,6 +92,7 @@ def test_demo_writes_report_and_tables(tmp_path):
     assert manifest_problems(out) == [] and "30" in read_manifest(out)["command"]
 
 
+@pytest.mark.slow
 def test_run_with_seed_is_reproducible(tmp_path):
     runs = {}
     for tag, seed in (("a", "7"), ("b", "7"), ("c", "8")):
@@ -822,6 +824,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow
 def test_run_without_out_never_replaces_an_earlier_run(tmp_path):
     args = ("run", str(BASELINE), "--trials", "60", "--quiet")
     first = spm_sim(*args, cwd=tmp_path)

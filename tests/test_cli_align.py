@@ -29,6 +29,7 @@ def west(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_align_with_homes_cap_and_output(west):
     out = west / "align.csv"
     proc = spm_sim(

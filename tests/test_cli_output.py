@@ -141,8 +141,11 @@ def _lines_within(out: str, width: int) -> None:
 
 def test_quotas_payouts_and_backtest_fit_80_columns(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
+    # the output names the files as given: relative, so the lines do not depend on how
+    # long pytest's temporary folder is (longer under pytest-xdist: .../popen-gw0/...)
+    monkeypatch.chdir(tmp_path)
     baseline = REPO / "data" / "scenarios" / "baseline.yaml"
-    assert main(["quotas", str(baseline), "--trials", "100", "--out", str(tmp_path / "q.csv")]) == 0
+    assert main(["quotas", str(baseline), "--trials", "100", "--out", "q.csv"]) == 0
     out = capsys.readouterr().out
     _lines_within(out, 80)
     assert "levels (each level's quota" in out and "$" in out
@@ -192,10 +195,10 @@ def test_align_on_x_y_says_its_units_and_prints_no_e_notation(tmp_path, capsys, 
             "tiny": [1e-6 * (1 + i % 3) for i in range(n)],  # a measure of small numbers
         }
     )
-    path = tmp_path / "xy.csv"  # no book.yaml beside it: the currency is not known
-    units.to_csv(path, index=False)
-    args = ["align", str(path), "--territories", "3", "--balance", "potential=0.2,tiny=0.5"]
-    assert main([*args, "--out", str(tmp_path / "a.csv"), "--no-figure"]) == 0
+    monkeypatch.chdir(tmp_path)  # relative names: lines that do not depend on tmp_path's length
+    units.to_csv("xy.csv", index=False)  # no book.yaml beside it: the currency is not known
+    args = ["align", "xy.csv", "--territories", "3", "--balance", "potential=0.2,tiny=0.5"]
+    assert main([*args, "--out", "a.csv", "--no-figure"]) == 0
     out = capsys.readouterr().out
     _lines_within(out, 80)
     joined = " ".join(out.split())

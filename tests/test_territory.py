@@ -356,6 +356,7 @@ def test_metrics_by_hand_and_adjacency_from_points():
     assert all(a in adj[b] for a in adj for b in adj[a])  # symmetric
 
 
+@pytest.mark.slow
 def test_sample_accounts_with_rep_homes():
     from spm_sim import load_sample
 

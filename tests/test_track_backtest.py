@@ -14,6 +14,9 @@ from spm_sim.errors import DataError
 from spm_sim.metrics import proportion_interval
 from spm_sim.track import forecast, tracking_quotas
 
+# the module's back-test of the sample's whole year takes about 10 s
+pytestmark = pytest.mark.slow
+
 PLAN = load_plan("data/plans/baseline.yaml")
 QUARTERS = ["2025-01-31", "2025-03-31", "2025-06-30", "2025-09-30", "2025-10-31", "2025-11-30"]
 

@@ -700,26 +700,10 @@ def test_nb03_sets_only_a_designer_made_in_the_same_cell(nb03):
 @pytest.fixture(scope="module")
 def nb03_run(tmp_path_factory):
     """Notebook 03 executed at 100 trials; returns its Output widgets' outputs by designer."""
-    import os
+    import _notebook
 
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(NB03, as_version=4)
-    env = os.environ.get("SPM_SIM_TRIALS")
-    os.environ["SPM_SIM_TRIALS"] = "100"  # the kernel inherits it
-    try:
-        NotebookClient(
-            nb,
-            timeout=240,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(NB03.parent)}},
-        ).execute()
-    finally:
-        if env is None:
-            del os.environ["SPM_SIM_TRIALS"]
-        else:
-            os.environ["SPM_SIM_TRIALS"] = env
+    # the same run as tests/test_notebooks.py's when both files run in one process
+    nb = _notebook.executed(NB03)
     state = nb.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
     return nb, state
 
