@@ -35,8 +35,23 @@
   ``utilisation_<stage>`` is the mean of the replications' ratios) and
   :func:`share_column` (the name of a summary's ``share_within_<h>h`` figure).
 
+* **Which stage binds**: :func:`stage_losses` (each stage's queue: wait, length,
+  utilisation, and the conversion lost to waiting there in leads and in bookings,
+  with intervals; the stage losing most, :func:`binding_stage`, binds),
+  :func:`stage_figures` (the same per replication), :data:`BINDING_SHARE`;
+  :func:`team_grid` (several stages' sizes together on the same years, the binding
+  stage per cell, the change against today's team paired) and :func:`joint_answer`
+  (the cheapest team meeting the target, the best gain net of cost);
+  :func:`opportunity_value`.
+* **Reps' own win rates and cycles** from the pipeline history: :func:`fit_rep_rates`
+  (beta-binomial empirical Bayes for win rates, :func:`beta_binomial_prior`; log-normal
+  cycles with rep effects shrunk; standard errors) and :func:`opportunity_from_book`
+  (the last stage's seats given their reps' figures: ``Opportunity.seat_win_rates``,
+  ``seat_cycle_days``).
+
 ``docs/model.md`` section 9 gives the model and its validation. The workings live in
-``spm_sim/_capacity/``: ``queueing``, ``headcount``, ``model``, ``planning``, ``analysis``.
+``spm_sim/_capacity/``: ``queueing``, ``headcount``, ``model``, ``planning``, ``analysis``,
+``binding``, ``joint``, ``win_rates``.
 
 Examples
 --------
@@ -57,6 +72,7 @@ from ._capacity.analysis import (
     share_column,
     wait_quantiles,
 )
+from ._capacity.binding import BINDING_SHARE, binding_stage, stage_figures, stage_losses
 from ._capacity.headcount import (
     CapacityAssumptions,
     Headcount,
@@ -67,6 +83,7 @@ from ._capacity.headcount import (
     seat_productivity_by_month,
     workload_headcount,
 )
+from ._capacity.joint import joint_answer, team_grid
 from ._capacity.model import (
     Calendar,
     CapacityConfig,
@@ -89,6 +106,7 @@ from ._capacity.planning import (
     headcount_curve,
     marginal_value,
     meets_target,
+    opportunity_value,
     smallest_team,
     start_guess,
     target_verdict,
@@ -102,6 +120,7 @@ from ._capacity.queueing import (
     mmc,
     smallest_c,
 )
+from ._capacity.win_rates import beta_binomial_prior, fit_rep_rates, opportunity_from_book
 
 __all__ = [
     "erlang_b",
@@ -149,4 +168,14 @@ __all__ = [
     "RESPONSE_GRID_POINTS",
     "response_time_curves",
     "pooled_utilisation",
+    "BINDING_SHARE",
+    "stage_figures",
+    "stage_losses",
+    "binding_stage",
+    "team_grid",
+    "joint_answer",
+    "opportunity_value",
+    "fit_rep_rates",
+    "beta_binomial_prior",
+    "opportunity_from_book",
 ]

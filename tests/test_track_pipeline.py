@@ -189,3 +189,54 @@ def test_month_and_size_factors_recovered_jointly():
     assert (got_month[:, None] * got_size[None, :]) == pytest.approx(
         month[:, None] * size[None, :], rel=0.02
     )
+
+
+def _three_reps(rng: np.random.Generator) -> pd.DataFrame:
+    """Opportunities of three reps who win 60%, 30% and 15% of them; the ones not
+    closed by 30 June 2025 are open then."""
+    rows = []
+    for rep, p in {"A": 0.6, "B": 0.3, "C": 0.15}.items():
+        for _ in range(400):
+            created = pd.Timestamp("2023-06-01") + pd.Timedelta(days=int(rng.integers(0, 540)))
+            closed = created + pd.Timedelta(days=int(rng.integers(20, 120)))
+            status = "won" if rng.random() < p else "lost"
+            if closed > pd.Timestamp("2025-06-30"):
+                status, closed = "open", pd.NaT
+            rows.append(
+                {
+                    "opportunity_id": f"O{len(rows):05d}",
+                    "rep_id": rep,
+                    "stage": "Propose",
+                    "probability": 0.4,
+                    "amount": 10_000.0,
+                    "created_date": created,
+                    "expected_close_date": created + pd.Timedelta(days=60),
+                    "status": status,
+                    "closed_date": closed,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_open_opportunities_win_at_their_own_reps_rate():
+    """The forecast's pipeline walk reads each rep's shrunk win rate (rep groups), so
+    a strong rep's open deals win more often than a weak rep's in the Monte Carlo."""
+    as_of = pd.Timestamp("2025-06-30")
+    pipe = _three_reps(np.random.default_rng(8))
+    model = fit_pipeline(pipe, None, as_of)
+    assert model is not None and len(model.group_factor) == 3
+    opps = pd.DataFrame(
+        {
+            "rep_id": np.repeat(["A", "B", "C"], 200),
+            "stage": "Propose",
+            "probability": 0.4,
+            "amount": 10_000.0,
+            "created_date": as_of - pd.Timedelta(days=30),
+            "expected_close_date": as_of + pd.Timedelta(days=30),
+        }
+    )
+    rngs = [np.random.default_rng([5, t]) for t in range(40)]
+    won = simulate_pipeline(model, opps, as_of, 2025, rngs) >= 0
+    share = won.reshape(40, 3, 200).mean(axis=(0, 2))
+    assert share[0] > share[1] > share[2], share
+    assert share[0] > 1.5 * share[2]

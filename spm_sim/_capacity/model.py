@@ -148,6 +148,10 @@ class Stage(_CapacitySpec):
     ramp : list of float, default (0.25, 0.5, 0.75, 1.0)
         A new rep's speed per quarter of tenure (their effort takes
         ``1 / ramp`` times longer).
+    rep_cost : float, optional
+        Yearly cost of a rep of this stage that the joint answer of
+        :func:`~spm_sim.capacity.team_grid` weighs (default: the configuration's
+        ``rep_cost``).
     """
 
     name: str = Field(min_length=1)
@@ -161,6 +165,7 @@ class Stage(_CapacitySpec):
     attrition: float = Field(0.0, ge=0.0, lt=1.0, allow_inf_nan=False)
     backfill_lag_days: int = Field(60, ge=0, le=260)
     ramp: tuple[Share, ...] = (0.25, 0.5, 0.75, 1.0)
+    rep_cost: float | None = Field(None, ge=0.0, le=1e12, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ramp(self) -> Stage:
@@ -172,7 +177,28 @@ class Stage(_CapacitySpec):
 
 
 class Opportunity(_CapacitySpec):
-    """What a lead that passes the last stage becomes."""
+    """What a lead that passes the last stage becomes.
+
+    Parameters
+    ----------
+    win_rate : float in (0, 1], default 0.25
+        The team's chance of winning an opportunity.
+    cycle_days : float, default 60
+        Mean calendar days from opportunity to close; ``cycle_cv`` their spread.
+    deal_size, deal_size_cv : float
+        Mean amount of a won deal and its coefficient of variation.
+    seat_win_rates : list of float, optional
+        Each seat of the last stage's own win rate (seat 0 first), e.g. the AEs'
+        rates fitted from the book with shrinkage
+        (:func:`~spm_sim.capacity.fit_rep_rates`,
+        :func:`~spm_sim.capacity.opportunity_from_book`); seats beyond the list
+        (a larger team) win at ``win_rate``.
+    seat_cycle_days : list of float, optional
+        Each seat's mean cycle in days, the same way (default ``cycle_days``).
+
+    A lead's own uniform decides its win (``u < rate of its seat``) and its cycle is
+    its own draw scaled to its seat's mean, so team sizes still share their draws.
+    """
 
     win_rate: float = Field(0.25, gt=0.0, le=1.0, allow_inf_nan=False)
     cycle_days: float = Field(60.0, gt=0.0, le=3650.0, allow_inf_nan=False)
@@ -180,6 +206,36 @@ class Opportunity(_CapacitySpec):
     # no single deal above a trillion in the plan's currency (the book's own bound)
     deal_size: float = Field(20_000.0, gt=0.0, le=1e12, allow_inf_nan=False)
     deal_size_cv: float = Field(0.8, ge=0.0, le=10.0, allow_inf_nan=False)
+    seat_win_rates: (
+        tuple[Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)], ...] | None
+    ) = None
+    seat_cycle_days: (
+        tuple[Annotated[float, Field(gt=0.0, le=3650.0, allow_inf_nan=False)], ...] | None
+    ) = None
+
+    def seat_rates(self, seats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Win rate and mean cycle (days) of last-stage ``seats`` (the team's beyond the lists).
+
+        Examples
+        --------
+        >>> o = Opportunity(win_rate=0.2, cycle_days=90, seat_win_rates=[0.3, 0.1])
+        >>> rate, cycle = o.seat_rates(np.array([0, 1, 5]))
+        >>> rate.tolist(), cycle.tolist()
+        ([0.3, 0.1, 0.2], [90.0, 90.0, 90.0])
+        """
+        seats = np.asarray(seats, dtype=np.int64)
+        out = []
+        for table, team in (
+            (self.seat_win_rates, self.win_rate),
+            (self.seat_cycle_days, self.cycle_days),
+        ):
+            values = np.full(seats.shape, float(team))
+            if table is not None:
+                t = np.asarray(table, dtype=float)
+                inside = seats < t.size
+                values[inside] = t[seats[inside]]
+            out.append(values)
+        return out[0], out[1]
 
 
 class ServiceTarget(_CapacitySpec):
@@ -252,6 +308,12 @@ class CapacityConfig(_CapacitySpec):
         stages: list[Stage | dict[str, Any]] = list(self.stages)
         stages[stage] = self.stages[stage].model_dump() | {"reps": n}
         return self.replace(stages=tuple(stages))
+
+    def stage_cost(self, stage: int) -> float:
+        """Yearly cost of a rep at ``stage``: the stage's ``rep_cost``, else the
+        configuration's."""
+        own = self.stages[stage].rep_cost
+        return float(self.rep_cost if own is None else own)
 
     def scaled(self, factor: float) -> CapacityConfig:
         """The same configuration with every segment's lead volume times ``factor``
@@ -666,11 +728,14 @@ def _frames(config, cal, draws, record, stages) -> dict[str, pd.DataFrame]:
     o = config.opportunity
     idx = last["lead"].to_numpy()
     close_day = (last["end"].to_numpy() // cal.hours_per_day).astype(int)
+    # a lead's own cycle draw, scaled to its seat's mean cycle (the team's by default)
+    _, seat_cycle = o.seat_rates(last["seat"].to_numpy())
     close = cal.dates[np.clip(close_day, 0, len(cal.dates) - 1)] + pd.to_timedelta(
-        draws.cycle_days[idx], unit="D"
+        draws.cycle_days[idx] * (seat_cycle / o.cycle_days), unit="D"
     )
     last["close_date"] = close
-    last["won"] = draws.u_win[idx] < o.win_rate
+    rate, _ = o.seat_rates(last["seat"].to_numpy())
+    last["won"] = draws.u_win[idx] < rate
     last["amount"] = np.where(last["won"], draws.size[idx], 0.0)
     in_year = last["close_date"].dt.year == config.year
     booked = last[in_year & last["won"]]

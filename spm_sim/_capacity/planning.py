@@ -25,6 +25,7 @@ from spm_sim.errors import CapacityError
 from spm_sim.parallel import ExecutorLike, executor_for
 from spm_sim.random import RngLike, seed_sequence
 
+from .binding import stage_figures
 from .model import (
     LATER_FIGURES,
     CapacityConfig,
@@ -47,6 +48,7 @@ __all__ = [
     "smallest_team",
     "marginal_value",
     "start_guess",
+    "opportunity_value",
 ]
 
 #: Replications a team size starts with in :func:`smallest_team` and
@@ -134,7 +136,7 @@ def _key(
 def _first_stage_part(per: pd.DataFrame, config: CapacityConfig) -> pd.DataFrame:
     """A full run's figures cut to those a first-stage-only run has (the same numbers)."""
     later = [f"{f}_{s.name}" for s in config.stages[1:] for f in ("utilisation", "arrived")]
-    return per.drop(columns=[*LATER_FIGURES, *later])
+    return per.drop(columns=[*LATER_FIGURES, *later, *_stage_columns(config)])
 
 
 def _year_figures(
@@ -163,7 +165,25 @@ def _year_figures(
     work = frames["work"]
     for k, st in enumerate(config.stages[1:], start=1):
         row[f"arrived_{st.name}"] = int((work["passed"] & (work["stage"] == k - 1)).sum())
-    return row
+    # each stage's queue and the conversion lost there (which stage binds)
+    hours = calendar(config).hours
+    stages = stage_figures(config, work, frames["reps"], frames["queue"], hours)
+    return row.join(stages[_stage_columns(config)])
+
+
+#: the per-stage figures of a full year's row (:func:`.binding.stage_figures`)
+_STAGE_ROW = (
+    "mean_wait_hours",
+    "p90_wait_hours",
+    "mean_queue",
+    "lost_leads",
+    "share_lost",
+    "bookings_lost",
+)
+
+
+def _stage_columns(config: CapacityConfig) -> list[str]:
+    return [f"{f}_{s.name}" for s in config.stages for f in _STAGE_ROW]
 
 
 def _within(config: CapacityConfig, within: float | None) -> float:
@@ -291,8 +311,10 @@ def headcount_curve(
     size starts with ``min_replications`` (default :data:`START_REPLICATIONS`, at most
     ``replications``), and while the paired interval of a step's expected value per
     rep (its extra opportunities x ``win_rate`` x ``deal_size``, as
-    :func:`marginal_value` reports it) holds ``rep_cost``, both sizes of the step get
-    twice the replications, up to ``replications`` (default ``config.replications``).
+    :func:`marginal_value` reports it) holds the cost of a rep of the stage
+    (:meth:`CapacityConfig.stage_cost`: its ``rep_cost``, else the configuration's),
+    both sizes of the step get twice the replications, up to ``replications``
+    (default ``config.replications``).
     ``replications`` and ``paired_replications`` (of the step from the size before)
     say how many years each row's figures are from: every year held for the size in
     ``cache`` counts (a :func:`smallest_team` run may have given it more than the
@@ -314,7 +336,8 @@ def headcount_curve(
         raise CapacityError("headcount_curve needs at least one team size; got none")
     configs = {n: config.with_reps(n, stage) for n in sizes}
     within = _within(config, within_hours)
-    value = config.opportunity.win_rate * config.opportunity.deal_size
+    value = opportunity_value(config)
+    cost = config.stage_cost(stage)  # the stage's own rep_cost, else the file's
     desc = f"{config.stages[stage].name} team sizes {sizes[0]}-{sizes[-1]}"
     with (
         progress_bar(progress, None, desc, "year") as bar,
@@ -334,7 +357,7 @@ def headcount_curve(
                 gained = _gained(figures[a].iloc[:m], figures[b].iloc[:m], b - a)
                 mean, half = mean_ci(gained["opportunities"].to_numpy(float) * value)
                 low, high = mean - half, mean + half
-                if not (low >= config.rep_cost or high < config.rep_cost):  # NaN: not clear
+                if not (low >= cost or high < cost):  # NaN: not clear
                     grow[a] = grow[b] = _more(m, most)
             if not grow:
                 break
@@ -367,7 +390,7 @@ def headcount_curve(
                 df[f"extra_{f}_per_rep{end}"] = np.nan
     if "paired_replications" not in df:
         df["paired_replications"] = np.nan
-    df["rep_cost"] = config.rep_cost
+    df["rep_cost"] = cost
     df.attrs.update({"config": config.name, "stage": config.stages[stage].name})
     return df
 
@@ -587,6 +610,26 @@ def _search(
     return hi
 
 
+def opportunity_value(config: CapacityConfig) -> float:
+    """Expected bookings of an opportunity: the win rate x the mean deal size, the win
+    rate being the mean of the last stage's seats' rates (the team's without
+    ``seat_win_rates``).
+
+    Examples
+    --------
+    >>> from spm_sim.capacity import CapacityConfig
+    >>> cfg = CapacityConfig(name="x", segments=[{"name": "s", "leads_per_year": 10}],
+    ...                      stages=[{"name": "AE", "reps": 2, "effort_hours": 1}],
+    ...                      opportunity={"win_rate": 0.2, "deal_size": 10_000,
+    ...                                   "seat_win_rates": [0.3, 0.1]})
+    >>> round(opportunity_value(cfg))
+    2000
+    """
+    o = config.opportunity
+    rate, _ = o.seat_rates(np.arange(config.stages[-1].reps))
+    return float(rate.mean()) * o.deal_size
+
+
 def _offered_load(config: CapacityConfig, stage: int) -> float:
     """Reps busy on average at ``stage`` in closed form: its leads an hour times the hours
     each takes, the leads being every lead times the earlier stages' conversions (as if
@@ -662,13 +705,12 @@ def marginal_value(curve: pd.DataFrame, config: CapacityConfig) -> pd.DataFrame:
     >>> marginal_value(curve, cfg)["expected_value_per_rep"].tolist()
     [nan, 100000.0, 25000.0]
     """
-    o = config.opportunity
     out = curve.copy()
     if "extra_opportunities_per_rep" not in out:
         # a curve of means only; headcount_curve's own column is the paired mean, year by
         # year on the years two sizes share (the same when every size ran the same years)
         out["extra_opportunities_per_rep"] = out["opportunities"].diff() / out["reps"].diff()
-    value = o.win_rate * o.deal_size
+    value = opportunity_value(config)
     out["expected_value_per_rep"] = out["extra_opportunities_per_rep"] * value
     for end in ("_low", "_high"):  # the curve's paired intervals, when it has them
         if f"extra_opportunities_per_rep{end}" in out:

@@ -27,6 +27,13 @@ apart, and the overdue flag of a past month end reads the expected close date as
 the pipeline holds it at the as-of date (a CRM export keeps only the latest): an
 opportunity re-dated since looks less overdue in the history than it was. That
 look-ahead stays inside the history (no outcome after the as-of date is read).
+Reps win at their own rates: :func:`spm_sim.capacity.fit_rep_rates` (beta-binomial
+empirical Bayes on each rep's won and lost opportunities closed by the as-of date)
+gives each rep's shrunk win rate, and its ratio to the team's multiplies the rep's
+opportunities' chance of winning in a month (at most to ``1 - p_lost``, as the
+calendar month's factor does), the reps grouped into at most :data:`REP_GROUPS`
+factors (:meth:`PipelineModel.win_bands`). Reps whose records differ by no more than
+their binomial noise all get the team's rate (factor 1, the forecast unchanged).
 With the book's ``opportunities_from`` the opportunities created before it (left
 truncated) are left out and month ends are counted from it on. Without any closed
 opportunity before the as-of date, the CRM's own ``probability`` and expected close
@@ -43,6 +50,7 @@ import pandas as pd
 __all__ = [
     "AGE_BANDS",
     "PRIOR_WEIGHT",
+    "REP_GROUPS",
     "PipelineModel",
     "fit_pipeline",
     "open_at",
@@ -59,6 +67,8 @@ SEASON_PRIOR = 20.0
 SIZE_BANDS = 6
 #: Months of history the model is calibrated on, at most.
 HISTORY_MONTHS = 24
+#: Most distinct rep win factors the walk keeps (reps grouped by their factor).
+REP_GROUPS = 8
 _DAYS_PER_MONTH = 365.25 / 12.0
 _WON, _LOST = 0, 1  # outcome columns; column 2 + k is "still open at stage k"
 
@@ -132,6 +142,15 @@ class PipelineModel:
         :attr:`month_factor` is (wins seen over those the states and calendar months
         predict, shrunk toward 1 with :data:`SEASON_PRIOR` wins), jointly with it:
         large deals take longer to close, so their wins come later in the year.
+    rep_ids : tuple of str
+        The reps with a win factor (those with an opportunity closed in the history).
+    rep_group : ndarray of int, shape (len(rep_ids),)
+        Each of them's group in :attr:`group_factor`.
+    group_factor : ndarray
+        The win factor of each group of reps: the mean over its reps of their shrunk
+        win rate over the team's (:func:`spm_sim.capacity.fit_rep_rates`); one group
+        of factor 1 when the reps do not differ beyond noise. A rep not among
+        ``rep_ids`` wins at factor 1.
     """
 
     stages: tuple[str, ...]
@@ -150,6 +169,43 @@ class PipelineModel:
     history_from: pd.Timestamp | None = None
     size_edges: np.ndarray = field(default_factory=lambda: np.empty(0))
     size_factor: np.ndarray = field(default_factory=lambda: np.ones(1))
+    rep_ids: tuple[str, ...] = ()
+    rep_group: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    group_factor: np.ndarray = field(default_factory=lambda: np.ones(1))
+
+    def win_bands(self, opps: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Each opportunity's win band and the bands' win factors: its size band's
+        factor times its rep group's (a rep not fitted: factor 1).
+
+        Returns ``(factors, band)``: ``band`` (n_opps,) indexes ``factors``. With
+        one rep group (no rep differs beyond noise) the bands are the size bands
+        alone, as before rep factors existed.
+
+        Examples
+        --------
+        >>> m = PipelineModel(stages=("any",), counts=np.zeros((8, 3)), prior=np.ones((8, 3)),
+        ...     as_of=pd.Timestamp("2025-06-30"), month_ends=6, source="pipeline",
+        ...     rep_ids=("R1", "R2"), rep_group=np.array([0, 1]),
+        ...     group_factor=np.array([0.8, 1.25]))
+        >>> factors, band = m.win_bands(pd.DataFrame({"rep_id": ["R2", "R9", "R1"]}))
+        >>> factors.tolist(), band.tolist()
+        ([0.8, 1.25, 1.0], [1, 2, 0])
+        """
+        n = len(opps)
+        size_factor = np.asarray(self.size_factor, dtype=float)
+        if size_factor.size > 1 and "amount" in opps.columns:
+            z = self.size_band(pd.to_numeric(opps["amount"], errors="coerce").to_numpy(float))
+        else:
+            size_factor, z = np.ones(1), np.zeros(n, dtype=np.int64)
+        groups = np.asarray(self.group_factor, dtype=float)
+        if groups.size <= 1 or "rep_id" not in opps.columns:
+            return size_factor, z
+        # the groups, and one more of factor 1 for reps without a fitted rate
+        groups = np.append(groups, 1.0)
+        pos = pd.Index(self.rep_ids).get_indexer(opps["rep_id"].astype(str))
+        g = np.where(pos >= 0, np.asarray(self.rep_group)[np.maximum(pos, 0)], groups.size - 1)
+        factors = (size_factor[:, None] * groups[None, :]).ravel()
+        return factors, z * groups.size + g
 
     def size_band(self, amount: np.ndarray) -> np.ndarray:
         """Each amount's size band (0 the smallest), by :attr:`size_edges`."""
@@ -482,7 +538,42 @@ def fit_pipeline(
         history_from=history_from,
         size_edges=size_edges,
         size_factor=size_factor,
+        **_rep_factors(opps, as_of),
     )
+
+
+def _rep_factors(opps: pd.DataFrame, as_of: pd.Timestamp) -> dict:
+    """Each rep's win factor (shrunk rate over the team's), grouped into at most
+    :data:`REP_GROUPS` values; none (one group, factor 1) without rep ids or when
+    the reps' rates do not differ beyond noise."""
+    from spm_sim.capacity import fit_rep_rates  # scipy, loaded when a model is fitted
+    from spm_sim.errors import DataError
+
+    if "rep_id" not in opps.columns or "status" not in opps.columns:
+        return {}
+    try:
+        rates = fit_rep_rates(opps, as_of=as_of)
+    except DataError:  # no closed opportunity with dates: no rep has a rate
+        return {}
+    factor = (rates["win_rate"] / rates.attrs["team_win_rate"]).to_numpy(float)
+    rounded = np.round(factor, 2)
+    values = np.unique(rounded)
+    if values.size <= 1 and (values.size == 0 or values[0] == 1.0):
+        return {}
+    if values.size <= REP_GROUPS:
+        group = np.searchsorted(values, rounded)
+        means = np.array([factor[group == k].mean() for k in range(values.size)])
+    else:
+        edges = np.quantile(factor, np.arange(1, REP_GROUPS) / REP_GROUPS)
+        group = np.searchsorted(edges, factor, side="right")
+        used = np.unique(group)
+        group = np.searchsorted(used, group)
+        means = np.array([factor[group == k].mean() for k in range(used.size)])
+    return {
+        "rep_ids": tuple(str(r) for r in rates.index),
+        "rep_group": group.astype(np.int64),
+        "group_factor": means,
+    }
 
 
 def _size_edges(amounts: np.ndarray) -> np.ndarray:

@@ -153,11 +153,7 @@ def simulate_pipeline(
     else:
         k0 = _stage_codes(opps["stage"].astype(str).to_numpy(dtype=object), model.stages)
     created = pd.to_datetime(opps["created_date"]).to_numpy()
-    size_factor = np.asarray(getattr(model, "size_factor", np.ones(1)), dtype=float)
-    if size_factor.size > 1 and "amount" in opps.columns:
-        z0 = model.size_band(pd.to_numeric(opps["amount"], errors="coerce").to_numpy(float))
-    else:
-        size_factor, z0 = np.ones(1), np.zeros(n_j, dtype=np.int64)
+    size_factor, z0 = model.win_bands(opps)  # size band x rep group (the rep's own win rate)
     starts = [as_of] + [
         pd.Timestamp(year=year, month=m + 1, day=1) - pd.Timedelta(days=1)
         for m in range(first + 1, 12)

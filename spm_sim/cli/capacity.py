@@ -11,7 +11,9 @@ size it against a service target (sub-commands of :mod:`spm_sim.cli`).
 mean with its 95% confidence interval across replications and the hand-off factors
 for the Monte Carlo (:func:`spm_sim.capacity.handoff`); ``--out`` writes
 ``summary.csv``, ``per_replication.csv``, ``reps.csv``, ``waits.csv``,
-``bookings.csv``, ``queue.csv``, ``handoff.csv`` and ``waits.png``.
+``bookings.csv``, ``queue.csv``, ``stages.csv`` (each stage's queue and the conversion
+lost to waiting there, :func:`spm_sim.capacity.stage_losses`; the stage that binds is
+named), ``handoff.csv`` and ``waits.png``.
 
 ``headcount`` runs :func:`spm_sim.capacity.smallest_team` (from the team in the file)
 and :func:`spm_sim.capacity.headcount_curve` around its answer, on full simulated
@@ -22,8 +24,16 @@ size and at one rep fewer, the offered load (at a later stage the work that reac
 it in the simulated years, beside the closed form's upper bound), and what each
 extra rep costs against what it brings (paired year by year);
 ``--out`` writes ``headcount_curve.csv``, ``headcount_tried.csv`` and
-``headcount.png``. Every team size starts with a few simulated years and gets more,
-up to ``--replications``, only while its answer is not yet clear.
+``headcount.png``. The curve's ``binds`` column names the stage whose queue costs the
+most at each size; when a later stage binds, the command says so (more reps upstream
+then feed its queue). ``headcount --grid SDR=12:16:2 --grid AE=80:100:10`` sizes the
+stages together instead (:func:`spm_sim.capacity.team_grid` and
+:func:`~spm_sim.capacity.joint_answer`): every team on the same years, its change
+against today's paired, the cheapest team meeting the target and the largest gain
+net of cost; ``--out`` writes ``team_grid.csv`` and ``team_grid.png``. ``--rep-rates
+BOOK`` gives each seat of the last stage its rep's own win rate and cycle
+(:func:`spm_sim.capacity.fit_rep_rates`). Every team size starts with a few simulated
+years and gets more, up to ``--replications``, only while its answer is not yet clear.
 
 Both commands run their years where ``--executor`` says (``serial``, ``processes``
 with ``--workers``, or ``dask``, with ``--scheduler ADDR`` for a running cluster);
@@ -44,7 +54,7 @@ from spm_sim._format import format_money
 
 from .args import add_executor, add_seed, add_workers, count, executor_options, real, show_progress
 from .places import check_memory, output_folder
-from .table import plural
+from .table import format_table, plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,6 +65,7 @@ __all__ = [
     "cmd_capacity",
     "cmd_headcount",
     "parse_target",
+    "parse_grid",
 ]
 
 #: Team sizes either side of the answer that ``headcount`` puts on its curve.
@@ -176,6 +187,56 @@ def parse_target(text: str) -> dict[str, float]:
     return out
 
 
+#: The most team sizes a ``--grid`` stage takes.
+MAX_GRID_SIZES = 20
+
+
+def parse_grid(text: str) -> tuple[str, list[int]]:
+    """Parse one stage's sizes of ``--grid``: ``STAGE=A,B,C`` or ``STAGE=FIRST:LAST:STEP``.
+
+    Examples
+    --------
+    >>> parse_grid("SDR=12:18:2")
+    ('SDR', [12, 14, 16, 18])
+    >>> parse_grid("AE = 80, 90,100")
+    ('AE', [80, 90, 100])
+    >>> parse_grid("AE=0:10")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: --grid AE=0:10: team sizes are whole numbers from 1 to 10,000...
+    """
+    name, eq, rest = text.partition("=")
+    name, rest = name.strip(), rest.strip()
+    example = "e.g. SDR=12:18:2 (12 to 18 by 2) or AE=80,90,100"
+    if not eq or not name or not rest:
+        raise argparse.ArgumentTypeError(f"--grid {text!r} is not STAGE=SIZES; {example}")
+    try:
+        if ":" in rest:
+            parts = [int(x) for x in rest.split(":")]
+            if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] < 1):
+                raise ValueError
+            step = parts[2] if len(parts) == 3 else 1
+            sizes = list(range(parts[0], parts[1] + 1, step))
+        else:
+            sizes = [int(x) for x in rest.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--grid {text}: the sizes must be whole numbers, a list A,B,C or a range "
+            f"FIRST:LAST[:STEP] with STEP >= 1; {example}"
+        ) from None
+    if not sizes or min(sizes) < 1 or max(sizes) > MAX_REPLICATIONS:
+        raise argparse.ArgumentTypeError(
+            f"--grid {text}: team sizes are whole numbers from 1 to {MAX_REPLICATIONS:,}; "
+            f"got {sizes or 'none'}; {example}"
+        )
+    if len(set(sizes)) > MAX_GRID_SIZES:
+        raise argparse.ArgumentTypeError(
+            f"--grid {text}: {len(set(sizes))} sizes is more than {MAX_GRID_SIZES}; "
+            "use a larger STEP"
+        )
+    return name, sorted(set(sizes))
+
+
 def _common(p, replications: str) -> None:
 
     p.add_argument("config", type=Path, metavar="CONFIG.yaml", help="capacity configuration")
@@ -189,6 +250,16 @@ def _common(p, replications: str) -> None:
     add_seed(p, "seed (default: the file's 'seed')")
     add_workers(p, "the simulated years")
     add_executor(p, "the simulated years")
+    p.add_argument(
+        "--rep-rates",
+        dest="book",  # an input: the output checks keep it from being overwritten
+        metavar="BOOK",
+        help="give each seat of the last stage its own win rate and sales cycle, fitted from "
+        "the pipeline history of BOOK ('sample' or a book folder) with shrinkage toward the "
+        "team's (spm_sim.capacity.fit_rep_rates); seat i is the book's i-th current rep "
+        "(by rep_id), and the reps' figures are carried as ratios to the team's, so the "
+        "file's win_rate and cycle_days stay the level",
+    )
 
 
 def add_capacity_parser(sub) -> None:
@@ -202,8 +273,9 @@ def add_capacity_parser(sub) -> None:
         "confidence interval across replications, and the hand-off factors (the conversion "
         "kept after waiting) for the Monte Carlo's capacity_factor. --out writes summary.csv, "
         "per_replication.csv, reps.csv, waits.csv (quantiles per stage and replication), "
-        "bookings.csv (seat x month), queue.csv (by day), handoff.csv and waits.png, and "
-        "manifest.json last.",
+        "bookings.csv (seat x month), queue.csv (by day), stages.csv (each stage's queue and "
+        "the conversion lost to waiting there; the stage that binds), handoff.csv and "
+        "waits.png, and manifest.json last.",
     )
     _common(p, "independent simulated years")
     p.add_argument(
@@ -272,6 +344,18 @@ def add_headcount_parser(sub) -> None:
         help="stage whose reps are sized (default: the first stage)",
     )
     p.add_argument(
+        "--grid",
+        dest="team_grid",  # not "grid": that names an input file of other commands
+        type=parse_grid,
+        action="append",
+        metavar="STAGE=SIZES",
+        help="size several stages together instead (the joint answer): give each stage's "
+        "sizes, e.g. --grid SDR=12:18:2 --grid AE=80:100:10; every combination runs the same "
+        "--replications years and the table shows each team's service level, expected "
+        "bookings and cost against today's team (paired), and which stage binds; the cost of "
+        "a rep is each stage's 'rep_cost' (else the file's)",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
@@ -280,6 +364,42 @@ def add_headcount_parser(sub) -> None:
 
 
 # --- shared steps ---------------------------------------------------------------------
+
+
+def _with_rep_rates(config, ref: str) -> tuple:
+    """``config`` with the last stage's seats given the book's reps' own rates, and a line
+    saying what was fitted (the commands print it under the configuration)."""
+    from spm_sim.book import load_book_ref
+    from spm_sim.capacity import fit_rep_rates, opportunity_from_book
+
+    book = load_book_ref(ref)
+    current = book.reps[book.reps["term_date"].isna()] if "term_date" in book.reps else book.reps
+    reps = sorted(current["rep_id"].astype(str))
+    rates = fit_rep_rates(book.pipeline)
+    last = config.stages[-1]
+    seats = reps[: last.reps]
+    config = config.replace(opportunity=opportunity_from_book(config.opportunity, rates, seats))
+    fitted = rates.reindex(seats)
+    spread = fitted["win_rate"] / rates.attrs["team_win_rate"]
+    cycle = fitted["cycle_days"] / rates.attrs["team_cycle_days"]
+    source = "the sample book" if str(ref) == "sample" else str(ref)
+    if rates.attrs["prior_n"] >= 1e6:
+        prior = (
+            "the reps' win rates differ by no more than their records' noise: each gets the team's"
+        )
+    else:
+        prior = f"the prior weighing {rates.attrs['prior_n']:,.0f} opportunities"
+    beyond = last.reps - len(seats)
+    note = (
+        f"Opportunity stage: {len(seats)} {last.name} seats win and close at their reps' own "
+        f"rates from {source}'s pipeline ({int(rates['opportunities'].sum()):,} closed "
+        f"opportunities; team {rates.attrs['team_win_rate']:.1%}; {prior}), as ratios to "
+        f"the team's: win rate x{spread.min():.2f} to x{spread.max():.2f}, cycle "
+        f"x{cycle.min():.2f} to x{cycle.max():.2f}"
+        + (f"; {beyond} seats beyond the book's reps at the file's rates" if beyond > 0 else "")
+        + "."
+    )
+    return config, note
 
 
 def _one_line(exc: Exception) -> str:
@@ -307,6 +427,9 @@ def _load(args):
             config = config.replace(**changes)
         except CapacityError as exc:  # located: the field and the value
             raise CapacityError(f"{args.config}: {_one_line(exc)}") from None
+    args.rep_rates_note = ""
+    if getattr(args, "book", None) is not None:
+        config, args.rep_rates_note = _with_rep_rates(config, args.book)
     return config
 
 
@@ -403,6 +526,74 @@ def _save(fig, path: Path) -> None:
     save_figure(fig, path, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
 
 
+def _stages_text(table: pd.DataFrame, config) -> str:
+    """Each stage's queue and the conversion lost there, and which stage binds, in words."""
+    from spm_sim.capacity import BINDING_SHARE
+
+    level = table.attrs.get("level", 0.95)
+    head = (
+        "stage",
+        "reps",
+        "routing",
+        "mean wait",
+        "p90 wait",
+        "mean queue",
+        "utilisation",
+        "waiting 31 Dec",
+        f"conversion lost to waiting ({level:.0%} CI)",
+        "leads lost",
+        f"bookings lost ({level:.0%} CI)",
+    )
+    rows = []
+    for d in table.to_dict("records"):
+        rows.append(
+            (
+                d["stage"] + (" *" if d["binding"] else ""),
+                f"{d['reps']:,}",
+                d["routing"],
+                f"{d['mean_wait_hours']:.1f} h",
+                f"{d['p90_wait_hours']:.1f} h",
+                f"{d['mean_queue']:,.1f} leads",
+                f"{d['utilisation']:.1%}",
+                f"{d['waiting_at_year_end']:,.0f} leads",
+                f"{d['share_lost']:.1%} ({d['share_lost_low']:.1%} to {d['share_lost_high']:.1%})",
+                f"{d['lost_leads']:,.0f} leads",
+                f"{format_money(d['bookings_lost'])} ({format_money(d['bookings_lost_low'])} to "
+                f"{format_money(d['bookings_lost_high'])})",
+            )
+        )
+    lines = ["Where the funnel binds (each stage's queue, and what waiting there costs):"]
+    lines.append(format_table(head, rows, left=1, indent="  ", wrap=(2,), stack=True))
+    name = table.attrs.get("binding")
+    if name is None:
+        lines.append(
+            f"  No stage binds: waiting costs each stage less than {BINDING_SHARE:.0%} of its "
+            "conversion; more reps anywhere buy back little."
+        )
+    else:
+        d = table.set_index("stage").loc[name]
+        lines.append(
+            f"  * {name} binds: its queue costs {d['share_lost']:.1%} of its conversion, "
+            f"{format_money(d['bookings_lost'])} of bookings a year "
+            f"({format_money(d['bookings_lost_low'])} to {format_money(d['bookings_lost_high'])}),"
+            " the most of any stage."
+        )
+        if name != config.stages[0].name:
+            first = config.stages[0].name
+            lines.append(
+                f"    More {first} reps pass {name} more leads, sooner: its queue grows and every "
+                f"lead there waits longer, so extra {first}s can lower bookings. Size the stages "
+                f"together: spm-sim headcount CONFIG --grid {first}=A:B:STEP "
+                f"--grid {name}=A:B:STEP."
+            )
+    lines.append(
+        "  (conversion lost: the sum over the leads worked of the stage's conversion less the "
+        "chance left after their wait; bookings lost: those leads times the later stages' pass "
+        "rates, the win rate and the mean deal, whenever they would close)"
+    )
+    return "\n".join(lines)
+
+
 # --- spm-sim capacity -----------------------------------------------------------------
 
 
@@ -422,7 +613,14 @@ def _capacity(args, config, out: Path | None = None) -> None:
     """Simulate, print, and with ``out`` write the tables and the figure there."""
     import pandas as pd
 
-    from spm_sim.capacity import calendar, handoff, queue_by_day, run_capacity, wait_quantiles
+    from spm_sim.capacity import (
+        calendar,
+        handoff,
+        queue_by_day,
+        run_capacity,
+        stage_losses,
+        wait_quantiles,
+    )
 
     start = time.perf_counter()
     result = run_capacity(config, progress=show_progress(args), **executor_options(args))
@@ -430,6 +628,8 @@ def _capacity(args, config, out: Path | None = None) -> None:
     summary = result.summary()
     hand = handoff(result)
     print(_describe_config(config))
+    if args.rep_rates_note:
+        print(args.rep_rates_note)
     print(
         f"{result.n_replications} replications (seed {config.seed}) in {elapsed:.1f} s; "
         f"mean over replications with the 95% confidence interval of the mean:"
@@ -440,6 +640,9 @@ def _capacity(args, config, out: Path | None = None) -> None:
 
         ok = meets_target(summary, config.target, config)
         print(f"Target ({_target_text(config.target)}): {'met' if ok else 'NOT met'}.")
+    print()
+    stages = stage_losses(result)
+    print(_stages_text(stages, config))
     print()
     months = "  ".join(
         f"{m} {f:.1%}" for m, f in zip(_MONTHS, hand["factor_by_month"], strict=True)
@@ -463,6 +666,7 @@ def _capacity(args, config, out: Path | None = None) -> None:
             "waits": wait_quantiles(result.work),
             "bookings": result.bookings.sort_values(["replication", "seat", "month"]),
             "queue": queue_by_day(result.queue, calendar(config)),
+            "stages": stages,
             "handoff": pd.DataFrame(
                 {
                     "period": ["year", *_MONTHS],
@@ -614,7 +818,7 @@ def _load_lines(config, stage: int, answer: dict) -> list[str]:
 
 
 def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFrame) -> str:
-    from spm_sim.capacity import START_REPLICATIONS
+    from spm_sim.capacity import START_REPLICATIONS, opportunity_value
 
     st = config.stages[stage]
     n = answer["reps"]
@@ -645,12 +849,13 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
         f"and got twice as many, up to {most}, while its interval still held the target; a "
         "size still unclear then is judged on its mean)"
     )
-    cost = config.rep_cost
+    cost = config.stage_cost(stage)
     o = config.opportunity
+    rate = opportunity_value(config) / o.deal_size  # the seats' mean with --rep-rates
     lines.append(
         f"  each extra rep costs {format_money(cost)} a year, against what the rep adds (bookings, "
         "not margin): the bookings closed in the year, and the extra opportunities at their "
-        f"expected value whenever they close (win rate {o.win_rate:.0%} x mean deal "
+        f"expected value whenever they close (win rate {rate:.0%} x mean deal "
         f"{format_money(o.deal_size)}):"
     )
     share = figures[0]
@@ -659,15 +864,15 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
         "years",
         _label(share),
         "bookings in year",
-        "extra in year",
+        "extra in year (95% interval)",
         "extra opps",
         "their value (95% interval)",
+        "binds",
         "value >= cost",
     )
     rows = []
     for d in curve.to_dict("records"):
-        extra, opps, value = (
-            d["extra_bookings_per_rep"],
+        opps, value = (
             d["extra_opportunities_per_rep"],
             d["expected_value_per_rep"],
         )
@@ -688,9 +893,10 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
                 f"{d['replications']:.0f}",
                 _fmt(share, d[share]),
                 format_money(d["bookings"]),
-                format_money(extra, sign=True) if math.isfinite(extra) else "",
+                _extra_in_year(d),
                 f"{opps:+,.0f} opps" if known else "",
                 shown,
+                _binds(d, config),
                 verdict,
             )
         )
@@ -705,14 +911,71 @@ def _recommendation(config, target, stage: int, answer: dict, curve: pd.DataFram
         "(paired), and a step whose value's 95% interval still held the cost got more years, "
         f"up to {most}. Bookings in the year leave out deals closing after 31 December and "
         "carry the noise of wins and deal sizes; the opportunities' value is the steadier "
-        "measure of what a rep adds. 'within noise': the value's interval holds the cost.)"
+        "measure of what a rep adds. 'within noise': the value's interval holds the cost. "
+        "'binds': the stage whose queue costs the most bookings at that size, see "
+        "spm-sim capacity.)"
     )
+    lines += _downstream_note(config, stage, curve, n)
     return "\n".join(lines)
+
+
+def _extra_in_year(d: dict) -> str:
+    """What each added rep adds to the bookings closed in the year, with its paired interval."""
+    extra = d["extra_bookings_per_rep"]
+    if not math.isfinite(extra):
+        return ""
+    low = d.get("extra_bookings_per_rep_low", math.nan)
+    high = d.get("extra_bookings_per_rep_high", math.nan)
+    text = format_money(extra, sign=True)
+    if math.isfinite(low) and math.isfinite(high):
+        text += f" ({format_money(low, sign=True)} to {format_money(high, sign=True)})"
+    return text
+
+
+def _binds(row: dict, config) -> str:
+    """The stage that binds at a size of the curve (from its mean losses), or "none"."""
+    import pandas as pd
+
+    from spm_sim.capacity import binding_stage
+
+    if not all(f"share_lost_{s.name}" in row for s in config.stages):
+        return ""
+    table = pd.DataFrame(
+        {
+            "stage": [s.name for s in config.stages],
+            "share_lost": [row[f"share_lost_{s.name}"] for s in config.stages],
+            "bookings_lost": [row[f"bookings_lost_{s.name}"] for s in config.stages],
+        }
+    )
+    return binding_stage(table) or "none"
+
+
+def _downstream_note(config, stage: int, curve: pd.DataFrame, n: int) -> list[str]:
+    """Why an extra rep can bring less than nothing: a later stage binds."""
+    rows = curve[curve["reps"] >= n].to_dict("records")
+    later = [s.name for s in config.stages[stage + 1 :]]
+    bound = [d for d in rows if _binds(d, config) in later]
+    if not bound:
+        return []
+    d = bound[0]
+    name = _binds(d, config)
+    sized = config.stages[stage].name
+    lost = format_money(d[f"bookings_lost_{name}"])
+    return [
+        f"  From {d['reps']} {sized} reps, {name} binds: waiting there costs "
+        f"{d[f'share_lost_{name}']:.1%} of its conversion ({lost} of bookings a year; "
+        f"mean wait {d[f'mean_wait_hours_{name}']:.1f} h). More {sized} reps "
+        f"pass {name} more leads, sooner, and every lead there waits longer, so what an extra "
+        f"{sized} rep adds can fall below zero. The joint answer: spm-sim headcount CONFIG "
+        f"--grid {sized}=A:B:STEP --grid {name}=A:B:STEP."
+    ]
 
 
 def cmd_headcount(args) -> int:
     """Run ``spm-sim headcount``; returns the exit status."""
     config = _load(args)
+    if args.team_grid:
+        return _cmd_grid(args, config)
     stage = _stage_index(config, args.stage, args.config)
     target, note = _resolve_target(args, config, stage)
     # the summaries name their share column after the configuration's target
@@ -775,6 +1038,8 @@ def _headcount(args, config, stage: int, target, note: str, out: Path | None = N
     elapsed = time.perf_counter() - start
     years = held()
     print(_describe_config(config))
+    if args.rep_rates_note:
+        print(args.rep_rates_note)
     print(
         f"Seed {config.seed}; {len(answer['tried'])} team sizes searched from the "
         f"{config.stages[stage].reps} in the file, {len(curve)} on the curve; "
@@ -805,3 +1070,148 @@ def _headcount(args, config, stage: int, target, note: str, out: Path | None = N
         _save(headcount_figure(curve, target, recommended=n), path)
         print(f"wrote {path}")
         print(f"wrote {out / 'manifest.json'} (last)")
+
+
+# --- spm-sim headcount --grid: the joint answer ------------------------------------------
+
+
+def _cmd_grid(args, config) -> int:
+    """``headcount --grid``: every combination of the stages' sizes, and the joint answer."""
+    from spm_sim.errors import CapacityError
+
+    if args.stage is not None:
+        raise CapacityError("--stage and --grid: give one; --grid names its stages itself")
+    sizes: dict[str, list[int]] = {}
+    for name, values in args.team_grid:
+        index = _stage_index(config, name, args.config)
+        key = config.stages[index].name
+        if key in sizes:
+            raise CapacityError(f"--grid: stage {key!r} given twice; give its sizes once")
+        sizes[key] = values
+    fields: dict = {} if config.target is None else config.target.model_dump()
+    if args.target is not None:
+        fields = dict(args.target)
+    for key in ("within", "share", "max_utilisation"):
+        value = getattr(args, key)
+        if value is not None:
+            fields["within_hours" if key == "within" else key] = value
+    if fields:
+        target, _ = _resolve_target(args, config, 0)
+        config = config.replace(target=target)
+    _check_memory(args, config)
+    if args.out is None:
+        _grid(args, config, sizes)
+    else:
+        with output_folder(args, args.out, chosen=True, inputs=[("config", args.config)]) as run:
+            _grid(args, config, sizes, run.path)
+    return 0
+
+
+def _grid(args, config, sizes: dict[str, list[int]], out: Path | None = None) -> None:
+    from spm_sim.capacity import joint_answer, team_grid
+
+    start = time.perf_counter()
+    grid = team_grid(config, sizes, progress=show_progress(args), **executor_options(args))
+    elapsed = time.perf_counter() - start
+    print(_describe_config(config))
+    if args.rep_rates_note:
+        print(args.rep_rates_note)
+    print(
+        f"Seed {config.seed}; {len(grid)} teams, {plural(config.replications, 'simulated year')} "
+        f"each (the same years for every team), in {elapsed:.1f} s."
+    )
+    print()
+    print(_grid_text(config, grid, joint_answer(grid)))
+    if out is not None:
+        from spm_sim.viz.capacity import grid_figure  # matplotlib only for the figure
+
+        print()
+        path = out / "team_grid.csv"
+        write_csv(grid, path)
+        print(f"wrote {path}")
+        path = out / "team_grid.png"
+        _save(grid_figure(grid, config), path)
+        print(f"wrote {path}")
+        print(f"wrote {out / 'manifest.json'} (last)")
+
+
+def _team(config, row) -> str:
+    return ", ".join(f"{int(row[f'reps_{s.name}'])} {s.name}" for s in config.stages)
+
+
+def _grid_text(config, grid: pd.DataFrame, answer: dict) -> str:
+    from spm_sim.capacity import share_column
+
+    share = share_column(grid.columns)
+    costs = ", ".join(
+        f"{s.name} {format_money(config.stage_cost(k))}" for k, s in enumerate(config.stages)
+    )
+    head = [
+        "team",
+        _label(share),
+        "opportunities",
+        "expected bookings (95% CI)",
+        "in the year",
+        "cost",
+        "value vs today (paired 95% CI)",
+        "net of cost",
+        "binds",
+    ]
+    rows = []
+    for d in grid.to_dict("records"):
+        rows.append(
+            [
+                _team(config, d) + (" (today)" if d["base"] else ""),
+                _fmt(share, d[share]) + ("" if d["meets_target"] else ", misses"),
+                f"{d['opportunities']:,.0f}",
+                f"{format_money(d['expected_value'])} ({format_money(d['expected_value_low'])} "
+                f"to {format_money(d['expected_value_high'])})",
+                format_money(d["bookings"]),
+                format_money(d["team_cost"]),
+                ""
+                if d["base"]
+                else f"{format_money(d['value_vs_base'], sign=True)} "
+                f"({format_money(d['value_vs_base_low'], sign=True)} to "
+                f"{format_money(d['value_vs_base_high'], sign=True)})",
+                "" if d["base"] else format_money(d["net_vs_base"], sign=True),
+                d["binding"] or "none",
+            ]
+        )
+    lines = [
+        f"Teams tried together (cost a year per rep: {costs}; expected bookings: the "
+        "opportunities x win rate x mean deal, whenever they close; bookings, not margin):",
+        format_table(head, rows, left=1, indent="  ", stack=True),
+    ]
+    cheapest, best, base = answer["cheapest"], answer["best"], answer["base"]
+    if config.target is not None:
+        if cheapest is None:
+            lines.append(f"  No team tried meets the target ({_target_text(config.target)}).")
+        else:
+            lines.append(
+                f"  Cheapest team meeting the target ({_target_text(config.target)}): "
+                f"{_team(config, cheapest)}, {format_money(cheapest['team_cost'])} a year, "
+                f"{format_money(cheapest['expected_value'])} expected bookings; "
+                f"{cheapest['binding'] or 'no stage'} binds there."
+            )
+    if best["base"]:
+        lines.append(
+            f"  No team tried gains more, net of its cost, than today's ({_team(config, base)})."
+        )
+    else:
+        verdict = (
+            "its interval is above 0" if answer["clear"] else "within noise: its interval holds 0"
+        )
+        lines.append(
+            f"  Largest gain net of cost: {_team(config, best)}: "
+            f"{format_money(best['value_vs_base'], sign=True)} expected bookings a year against "
+            f"{format_money(best['cost_vs_base'], sign=True)} of cost, net "
+            f"{format_money(best['net_vs_base'], sign=True)} "
+            f"({format_money(best['net_vs_base_low'], sign=True)} to "
+            f"{format_money(best['net_vs_base_high'], sign=True)}; {verdict})."
+        )
+    lines.append(
+        "  ('binds': the stage whose queue costs the most bookings in that team; a team whose "
+        "later stage binds gains little from more reps at an earlier one. Every team runs the "
+        "same simulated years, so its change against today is measured year by year.)"
+    )
+    return "\n".join(lines)

@@ -4,7 +4,8 @@ The same house rules as :mod:`spm_sim.viz` (object-oriented matplotlib on the Ag
 canvas, no pyplot, the look set inside ``figure_style()`` only); every function returns an
 :class:`~spm_sim.viz.style.SpmFigure`, which Jupyter shows as a PNG. The inputs are
 the frames of :mod:`spm_sim.capacity`: :func:`headcount_figure` takes a
-:func:`~spm_sim.capacity.headcount_curve`, :func:`waits_figure` a
+:func:`~spm_sim.capacity.headcount_curve`, :func:`grid_figure` a
+:func:`~spm_sim.capacity.team_grid`, :func:`waits_figure` a
 :class:`~spm_sim.capacity.CapacityResult`.
 """
 
@@ -20,6 +21,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
 from spm_sim._format import format_money
 from spm_sim.capacity import (
+    CapacityConfig,
     CapacityResult,
     ServiceTarget,
     figure_text,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "headcount_figure",
+    "grid_figure",
     "waits_figure",
     "figure_label",
     "figure_text",
@@ -568,3 +571,141 @@ def waits_figure(result: CapacityResult) -> SpmFigure:
             ha="left",
         )
     return fig
+
+
+def grid_figure(grid: pd.DataFrame, config: CapacityConfig) -> SpmFigure:
+    """The joint answer of :func:`~spm_sim.capacity.team_grid`: each team's gain in
+    expected bookings net of its cost against today's team, and the stage that binds.
+
+    Parameters
+    ----------
+    grid : DataFrame
+        From :func:`spm_sim.capacity.team_grid` (``attrs["stages"]`` names the one or
+        two stages sized).
+    config : CapacityConfig
+        The configuration the grid was run on (its stages' names and order).
+
+    Returns
+    -------
+    SpmFigure
+        With two stages sized: a heat map (gid ``"net"``) of ``net_vs_base`` with the
+        first sized stage across and the second up, each cell labelled with the net
+        gain and the binding stage, the teams that miss the service target saying so
+        (their labels' gid ``"misses_target"``) and today's team outlined (``"today"``). With one
+        (or more than two: the first only, the others at their first size): the net
+        gain against team size with its paired interval (``"net"``, ``"net_ci"``) and
+        the binding stage written over each point.
+
+    Examples
+    --------
+    >>> from spm_sim.capacity import CapacityConfig
+    >>> cfg = CapacityConfig(name="x", segments=[{"name": "s", "leads_per_year": 10}],
+    ...     stages=[{"name": "SDR", "reps": 1, "effort_hours": 1},
+    ...             {"name": "AE", "reps": 2, "effort_hours": 1}])
+    >>> grid = pd.DataFrame({"reps_SDR": [1, 1, 2, 2], "reps_AE": [2, 3, 2, 3],
+    ...     "net_vs_base": [0.0, 5e4, -1e4, 8e4], "net_vs_base_low": [0.0, 1e4, -5e4, 2e4],
+    ...     "net_vs_base_high": [0.0, 9e4, 3e4, 1.4e5], "binding": ["AE", "SDR", "AE", ""],
+    ...     "meets_target": [False, True, True, True], "base": [True, False, False, False]})
+    >>> grid.attrs["stages"] = ["SDR", "AE"]
+    >>> fig = grid_figure(grid, cfg)
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('SDR reps', 'AE reps')
+    """
+    if grid.empty:
+        raise ValueError("the team grid has no rows; run team_grid with some sizes")
+    stages = list(grid.attrs.get("stages") or [s.name for s in config.stages])
+    with figure_style():
+        fig = SpmFigure(figsize=(7.5, 4.8), layout="constrained")
+        ax = fig.subplots(1, 1)
+        if len(stages) >= 2:
+            _grid_heat(fig, ax, grid, stages[0], stages[1])
+        else:
+            _grid_line(ax, grid, stages[0])
+        name = grid.attrs.get("config") or config.name
+        fig.suptitle(
+            safe_label(f"{name}: expected bookings less cost, against today's team"),
+            fontsize=9.5,
+            x=0.01,
+            ha="left",
+        )
+    return fig
+
+
+def _grid_heat(fig, ax: Axes, grid: pd.DataFrame, across: str, up: str) -> None:
+    xs = sorted(grid[f"reps_{across}"].unique())
+    ys = sorted(grid[f"reps_{up}"].unique())
+    net = np.full((len(ys), len(xs)), np.nan)
+    cells = {}
+    for d in grid.to_dict("records"):
+        i, j = ys.index(d[f"reps_{up}"]), xs.index(d[f"reps_{across}"])
+        if not np.isfinite(net[i, j]):  # the first row of a cell (others sized elsewhere)
+            net[i, j] = d["net_vs_base"]
+            cells[(i, j)] = d
+    bound = float(np.nanmax(np.abs(net))) or 1.0
+    image = ax.imshow(
+        net, origin="lower", cmap="PuOr", vmin=-bound, vmax=bound, aspect="auto", gid="net"
+    )
+    bar = fig.colorbar(image, ax=ax, shrink=0.85)
+    bar.set_label("net gain a year (expected bookings less cost)")
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_money(v, trim=True)))
+    for (i, j), d in cells.items():
+        binds = d["binding"] or "none"
+        text = f"{format_money(d['net_vs_base'], sign=True, trim=True)}\nbinds: {binds}"
+        if not d["meets_target"]:
+            text += "\nmisses target"
+        dark = abs(float(d["net_vs_base"])) > 0.55 * bound  # white on the deep colours
+        ax.text(
+            j,
+            i,
+            safe_label(text),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if dark else "black",
+            gid="misses_target" if not d["meets_target"] else None,
+        )
+        if d["base"]:
+            ax.add_patch(_outline(j, i))  # today's team
+    ax.grid(False)
+    ax.set_xticks(range(len(xs)), [str(x) for x in xs])
+    ax.set_yticks(range(len(ys)), [str(y) for y in ys])
+    ax.set_xlabel(f"{safe_label(across)} reps")
+    ax.set_ylabel(f"{safe_label(up)} reps")
+
+
+def _outline(j: int, i: int):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle(
+        (j - 0.5, i - 0.5), 1, 1, fill=False, lw=2.0, ec="black", gid="today", label="today"
+    )
+
+
+def _grid_line(ax: Axes, grid: pd.DataFrame, stage: str) -> None:
+    col = f"reps_{stage}"
+    first = grid.drop_duplicates(col).sort_values(col)
+    x = first[col].to_numpy(float)
+    y = first["net_vs_base"].to_numpy(float)
+    color = palette(1)[0]
+    ax.plot(x, y, "o-", color=color, ms=4, lw=1.5, gid="net")
+    ax.fill_between(
+        x,
+        first["net_vs_base_low"].to_numpy(float),
+        first["net_vs_base_high"].to_numpy(float),
+        color=color,
+        alpha=0.2,
+        lw=0,
+        gid="net_ci",
+    )
+    for xi, yi, binds in zip(x, y, first["binding"], strict=True):
+        ax.annotate(
+            safe_label(binds or "none"),
+            (xi, yi),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+            fontsize=7,
+        )
+    ax.axhline(0.0, color="black", lw=0.8)
+    ax.set_xlabel(f"{safe_label(stage)} reps")
+    _money_axis(ax)
