@@ -173,7 +173,7 @@ def test_where_the_engines_differ_the_rule_picks_deals():
 def test_the_rule_reads_the_plan_and_the_thresholds(sample_model):
     engine, why = choose_engine(sample_model, measures=True)
     assert engine == "deals" and "measures of single deals" in why
-    assert "5.5 deals expected in a rep-month" in choose_engine(sample_model)[1]
+    assert "5.4 deals expected in a rep-month" in choose_engine(sample_model)[1]
     wide = AUTO_SIGMA
     assert choose_engine(model_of(np.full(5, AUTO_DEALS * 1.01), wide))[0] == "summed"
     assert choose_engine(model_of(np.full(5, AUTO_DEALS * 0.99), wide))[0] == "deals"
@@ -219,9 +219,10 @@ def test_trial_parameters_are_numpys_plain_draws(sample_model):
     and normal draws and the AR(1) shock recursion written plainly, in their order."""
     m, n = sample_model, 6
     assert m.parameter_uncertainty and min(m.trend_se, m.level_se, m.shock_sd) > 0
+    assert m.rep_dispersion > 0 and (m.seasonality_se > 0).all()
     rate, mu, common = trial_parameters(m, np.random.default_rng(9), n_trials=n)
     g = np.random.default_rng(9)
-    np.testing.assert_array_equal(rate, g.gamma(m.alpha, 1.0 / m.beta, size=(n, m.n_reps)))
+    first_rate = g.gamma(m.alpha, 1.0 / m.beta, size=(n, m.n_reps))
     np.testing.assert_array_equal(mu, g.normal(m.size_mu, m.size_mu_sd, size=(n, m.n_reps)))
     slope = g.normal(0.0, m.trend_se, size=(n, 1))
     level = g.normal(0.0, m.level_se, size=(n, 1))
@@ -233,7 +234,17 @@ def test_trial_parameters_are_numpys_plain_draws(sample_model):
     step = m.shock_sd * np.sqrt(1.0 - m.shock_rho**2)
     for k in range(1, m.n_periods):
         shock[:, k] = m.shock_rho * shock[:, k - 1] + step * eps[:, k]
-    np.testing.assert_array_equal(common, trend * np.exp(shock - 0.5 * m.shock_sd**2))
+    # the seasonal factors drawn around the fitted ones, renormalised over the year
+    months = np.array([int(p[5:7]) - 1 for p in m.periods])
+    s = m.seasonality[months]
+    drawn = s * np.exp(m.seasonality_se[months] * g.standard_normal((n, m.n_periods)))
+    season = drawn * (s.sum() / drawn.sum(axis=1, keepdims=True)) / s
+    np.testing.assert_array_equal(common, trend * np.exp(shock - 0.5 * m.shock_sd**2) * season)
+    # last, each rep's year factor: a gamma of mean 1 and shape K_r on the rate
+    f = m.month_factor
+    k = f.sum(axis=1) ** 2 / (m.rep_dispersion * (f**2).sum(axis=1))
+    year = g.gamma(k, 1.0 / k, size=(n, m.n_reps))
+    np.testing.assert_allclose(rate, first_rate * year, rtol=1e-14)
 
 
 # --- the batch path in simulate -----------------------------------------------------

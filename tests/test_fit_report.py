@@ -189,9 +189,12 @@ def test_describe(report):
 def test_figure(report):
     fig = fit_figure(report)
     assert isinstance(fig, SpmFigure)
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == 4
     gids = {a.get_gid() for ax in fig.axes for a in ax.get_children()}
     assert {"simulated_ecdf", "actual_ecdf", "actual_share", "band", "p50"} <= gids
+    # the calibration panel: one series per check, the reps' range by chance
+    assert {"coverage_company_month", "coverage_rep_year", "chance_range"} <= gids
+    assert fig.axes[3].get_title() == "Calibration over 2024, 2025"
     assert fig._repr_png_()[:4] == b"\x89PNG"
 
 
@@ -201,12 +204,18 @@ def test_cli_prints_and_writes_files(tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 0
     assert "Back-test of 2025" in text and "seed entropy 5" in text
+    assert "Rolling back-test: 2 year(s) (2024, 2025)" in text and "Verdicts:" in text
+    assert "Reps' response to the plan (from the book, or a prior" in text
     for name in (
         "parameters",
         "reps",
         "backtest_checks",
         "backtest_reps",
         "backtest_excluded",
+        "calibration",
+        "bias",
+        "pit",
+        "behaviour",
     ):
         assert (out / f"{name}.csv").is_file(), name
         assert str(out / f"{name}.csv") in text
@@ -214,6 +223,12 @@ def test_cli_prints_and_writes_files(tmp_path, capsys):
     checks = pd.read_csv(out / "backtest_checks.csv")
     assert tuple(checks.columns) == CHECK_COLUMNS and len(checks) == 20
     assert tuple(pd.read_csv(out / "parameters.csv").columns) == PARAMETER_COLUMNS
+    calibration = pd.read_csv(out / "calibration.csv")
+    assert len(calibration) == 27 and set(calibration["origin"].astype(str)) == {
+        "2024",
+        "2025",
+        "pooled",
+    }
 
 
 def test_short_history_is_refused(tmp_path, capsys):

@@ -101,15 +101,14 @@ def test_a_huge_target_incentive_is_flagged_with_its_drivers(big_ti):
 
 def test_an_absurd_plan_and_quotas_are_flagged_with_their_drivers(absurd):
     flags = {f["figure"]: f for f in result_flags(absurd)}
-    # quotas at 30% of last year: 99.53% of reps reach quota on average with the
-    # summed engine auto picks on the sample, just above the flag's 99.5% (99.48%
-    # with deals, just below)
+    # quotas at 30% of last year: 99.1% of reps reach quota on average (the summed
+    # engine auto picks on the sample), below the flag's 99.5% since the model draws
+    # the rep-year spread the back-test calibrates (it was 99.53%, just above)
     assert set(flags) == {
         "ccos",
         "incentive_cost_of_sales",
         "effective_rate",
         "median_attainment",
-        "share_reps_at_quota",
     }
     rate = flags["effective_rate"]
     assert rate["value"] > 3.0
@@ -138,7 +137,7 @@ def test_everyone_at_quota_is_flagged(book):
 def test_several_results_are_flagged_scenario_by_scenario(big_ti, absurd, book):
     fine = simulate(sample_scenario("baseline"), 30, book=book)
     flags = result_flags([fine, big_ti, absurd])
-    assert [f["scenario"] for f in flags] == ["Big TI"] + ["Absurd"] * 5
+    assert [f["scenario"] for f in flags] == ["Big TI"] + ["Absurd"] * 4
     assert result_warnings([fine]) == []
 
 

@@ -481,9 +481,9 @@ def test_auto_is_resolved_once_and_recorded(tmp_path):
     base = sample_scenario("baseline")
     assert base.engine == "auto"  # the default
     prep = prepare(base, sample)
-    assert prep.engine == "summed" and "5.5 deals expected in a rep-month" in prep.engine_reason
+    assert prep.engine == "summed" and "5.4 deals expected in a rep-month" in prep.engine_reason
     assert dict(prep.notes)["Sales draws"].startswith(
-        "each rep-month's deals summed at once (engine: auto chose summed: 5.5 deals"
+        "each rep-month's deals summed at once (engine: auto chose summed: 5.4 deals"
     )
     auto = simulate(base, 30, rng=3, book=sample)
     summed = simulate(base.replace(engine="summed"), 30, rng=3, book=sample)
@@ -531,7 +531,7 @@ def test_auto_is_resolved_once_for_scenarios_that_share_their_draws():
     assert [e for e, _ in joint] == ["deals", "deals", "deals"]
     pairs = "so that it pairs with 'Multi-measure 2026', which pays on single deals; "
     assert joint[0][1].startswith(pairs) and joint[1][1].startswith(pairs)
-    assert "alone, auto would choose summed: 5.5 deals" in joint[0][1]
+    assert "alone, auto would choose summed: 5.4 deals" in joint[0][1]
     assert joint[2][1].startswith("the plan pays on measures of single deals")
     # a group is what compare pairs on: another seed or trial count is apart
     assert resolve_engines([base.replace(seed=1), multi], sample)[0][0] == "summed"

@@ -26,8 +26,10 @@ STAGES = (
     "capacity",
     "actuals",
     "metrics",
+    "response",
     "simulate",
     "sweep",
+    "fit_report",
     "track",
 )
 OUTER = ("viz", "report", "widgets", "cli")

@@ -115,13 +115,13 @@ def test_a_percentile_target_stops_once_it_is_met_within_monte_carlo_error(base,
     ends of the bracket, long before ``max_evals`` (it once bisected a step to 1e-9 and
     ran out of evaluations)."""
     p90 = calibrate_plan(
-        base, "plan.components[bookings].threshold", "incentive_cost.p90=6.5M", rng=seed,
+        base, "plan.components[bookings].threshold", "incentive_cost.p90=6.2M", rng=seed,
         book=book,
     )  # fmt: skip
-    assert p90.converged and p90.n_evaluations <= 20, p90.summary()
-    met = abs(p90.achieved.estimate / 6.5e6 - 1) <= 1e-3
+    assert p90.converged and p90.n_evaluations <= 25, p90.summary()  # max_evals is 40
+    met = abs(p90.achieved.estimate / 6.2e6 - 1) <= 1e-3
     assert met or p90.stopped == "the target inside the metric's interval at both ends"
-    assert p90.achieved.low <= 6.5e6 <= p90.achieved.high
+    assert p90.achieved.low <= 6.2e6 <= p90.achieved.high
     for end, side in ((p90.low, -1), (p90.high, 1)):
         assert math.isnan(end) or side * (end - p90.value) > 0
     assert f"{p90.n_evaluations} evaluations, converged ({p90.stopped})" in p90.summary()

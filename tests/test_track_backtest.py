@@ -45,7 +45,7 @@ def test_year_end_error_shrinks_as_the_year_advances(backtest):
     assert spread[-1] == 0
     assert (np.diff(spread) <= 0.15 * spread[:-1] + 1e-9).all()
     assert (np.diff(spread[[0, 3, 6, 9, 11]]) < 0).all()  # quarter by quarter, strictly
-    assert spread[0] > 4 * spread[9]
+    assert spread[0] > 3.5 * spread[9]  # the last quarter keeps its seasonal factors' error
 
 
 def test_the_band_holds_the_truth_most_months(backtest):

@@ -21,8 +21,23 @@ The model, kept simple here and deepened later (behaviour, attrition, funnel):
   every month of history is counted in plan-year-equivalent exposure
   (``exposure x exp(slope (t - t_plan))``), so a rep's rate is measured at the plan
   year's level whether they sold in 2023 or joined in 2025;
+* the trend's slope is shrunk toward no growth by a normal prior (sd
+  ``TREND_PRIOR_SD``, 0.10 a year on the log scale); a history too short to fit a
+  trend (under 24 months with deals) draws its slope from the prior alone, so a
+  one-year history is not read as "certainly no growth";
+* a rep's month has its own gamma factor (mean 1, variance ``d`` fitted from the
+  rep-month counts): rep-years vary more than Poisson counts say, and a rep's
+  history counts as ``n / phi_r`` deals for the posterior (quasi-Poisson). A trial
+  draws one factor per rep and year with the same variance over the year;
+* each trial draws the seasonal factors around the fitted ones with their standard
+  errors (two years of history do not pin July down);
 * the history ends at the book's snapshot date (see :func:`history_end`): months
   after it are not counted as selling time.
+
+The rolling back-test (``spm-sim fit``, :mod:`spm_sim.fit_report`) motivated the trend
+prior, the rep-month factor and the seasonal draws: without them the sample's 2024 sat
+at the 97th percentile of its simulation, 2025 at the 13th, and 69% of reps inside
+their 80% bands.
 
 Closed forms used by the tests (``E`` over trials):
 ``E[bookings_rm] = E[lambda_r] s_m ramp_rm exp(m_r + v_r / 2 + sigma^2 / 2)``.
@@ -218,6 +233,14 @@ class ProductivityModel:
         the posterior means (False).
     fit : dict
         Diagnostics of the fit (prior, counts, exposure, history years).
+    rep_dispersion : float
+        ``d = 1 / k``: variance of a rep-month's gamma factor (mean 1) on the deal
+        rate, fitted from the history's rep-month counts (0: Poisson counts). A trial
+        draws it per rep and year (see :func:`trial_parameters`).
+    seasonality_se : ndarray, shape (12,), optional
+        Standard error of each calendar month's log seasonal factor; with
+        ``parameter_uncertainty`` each trial draws its own factors (mean 1 over the
+        plan months). ``None``: the factors as fitted.
     """
 
     rep_ids: tuple[str, ...]
@@ -237,6 +260,8 @@ class ProductivityModel:
     shock_rho: float = 0.0
     parameter_uncertainty: bool = True
     fit: dict = field(default_factory=dict, compare=False, repr=False)
+    rep_dispersion: float = 0.0
+    seasonality_se: np.ndarray | None = None
 
     @property
     def n_reps(self) -> int:
@@ -288,6 +313,8 @@ class ProductivityModel:
             shock_rho=self.shock_rho,
             parameter_uncertainty=self.parameter_uncertainty,
             fit=fit,
+            rep_dispersion=self.rep_dispersion,
+            seasonality_se=self.seasonality_se,
         )
 
     def expected_bookings(self) -> np.ndarray:
@@ -347,9 +374,40 @@ class _Rates:
     alpha0: float  # gamma prior of the deal rates
     beta0: float
     center: float  # exposure-weighted middle of the history, in years
+    dispersion: float = 0.0  # 1/k of the rep-month gamma factor (0: Poisson counts)
+    phi: np.ndarray | None = None  # each rep's variance inflation of its history's count
+    season_se: np.ndarray | None = None  # (12,) standard error of log seasonality
 
 
-def _seasonality_and_trend(counts, expo, moy, t, trend: bool):
+#: Prior standard deviation of the yearly trend slope of deal rates (log scale): a
+#: planner's range of about +-20% growth a year (two standard deviations) around no
+#: growth, not an estimate. The fitted slope is combined with it (precision-weighted);
+#: a history too short to fit a trend (under 24 months with deals) keeps the prior
+#: alone, so its plan year carries that much uncertainty instead of none.
+TREND_PRIOR_SD = 0.10
+
+
+def _trend_posterior(dyn: dict, prior_sd: float) -> dict:
+    """The fitted slope combined with the prior ``N(0, prior_sd^2)``.
+
+    ``slope = b tau^2 / (tau^2 + se^2)`` and ``se = sqrt(tau^2 se^2 / (tau^2 + se^2))``
+    (normal-normal); no fitted slope (``se = 0`` from a short history) gives slope 0
+    and ``se = tau``. The fitted values stay as ``slope_fitted``, ``slope_fitted_se``.
+    """
+    out = {**dyn, "slope_fitted": dyn["slope"], "slope_fitted_se": dyn["slope_se"]}
+    if prior_sd <= 0:
+        return out
+    tau2 = prior_sd**2
+    if dyn["slope_se"] > 0:
+        se2 = dyn["slope_se"] ** 2
+        out["slope"] = dyn["slope"] * tau2 / (tau2 + se2)
+        out["slope_se"] = float(np.sqrt(tau2 * se2 / (tau2 + se2)))
+    else:
+        out["slope"], out["slope_se"] = 0.0, float(prior_sd)
+    return out
+
+
+def _seasonality_and_trend(counts, expo, moy, t, trend: bool, prior_sd: float = TREND_PRIOR_SD):
     """Seasonality, trend and each rep's rate, estimated in turn until they agree.
 
     Seasonality pooled over years would absorb the growth inside each year (December
@@ -368,6 +426,8 @@ def _seasonality_and_trend(counts, expo, moy, t, trend: bool):
         raw_season = season_counts / np.bincount(moy, team * level, minlength=12)
         seasonality = raw_season / raw_season.mean()
         dyn = _company_dynamics(company_counts, team * seasonality[moy], t, fit_trend=trend)
+        if trend:
+            dyn = _trend_posterior(dyn, prior_sd)
         slope = dyn["slope"]
         e_r = (expo * (seasonality[moy] * np.exp(slope * (t - t.mean())))[None, :]).sum(axis=1)
         a0, b0 = _gamma_prior(n_r, e_r)
@@ -375,7 +435,9 @@ def _seasonality_and_trend(counts, expo, moy, t, trend: bool):
     return seasonality, slope, dyn
 
 
-def _estimate_rates(counts, expo, months: pd.DatetimeIndex, plan_year: int, trend, end):
+def _estimate_rates(
+    counts, expo, months: pd.DatetimeIndex, plan_year: int, trend, end, prior_sd: float
+):
     """Seasonality, trend and the deal-rate prior, with exposure at the plan year's level."""
     moy = months.month.values - 1
     t = months.year.values + (moy + 0.5) / 12.0  # middle of each month, in years
@@ -389,7 +451,7 @@ def _estimate_rates(counts, expo, months: pd.DatetimeIndex, plan_year: int, tren
             f"the history up to {end.date()} has no selling time in {', '.join(missing)}; "
             "the model needs at least 12 months of history to estimate seasonality."
         )
-    seasonality, slope, dyn = _seasonality_and_trend(counts, expo, moy, t, trend)
+    seasonality, slope, dyn = _seasonality_and_trend(counts, expo, moy, t, trend, prior_sd)
     # de-seasonalised exposure: what a rep's deal count is proportional to
     expo_s = expo * seasonality[moy][None, :]
     # exposure in plan-year-equivalent months: a month of 2023 counts for less than a
@@ -399,8 +461,84 @@ def _estimate_rates(counts, expo, months: pd.DatetimeIndex, plan_year: int, tren
     center = float((t * expo_s.sum(axis=0)).sum() / expo_s.sum())
     n_r = counts.sum(axis=1)
     e_r = expo_t.sum(axis=1)
-    alpha0, beta0 = _gamma_prior(n_r, e_r)
-    return _Rates(seasonality, slope, dyn, n_r, e_r, alpha0, beta0, center)
+    dispersion, phi, extra = _rep_month_dispersion(counts, expo)
+    alpha0, beta0 = _gamma_prior(n_r, e_r, phi)
+    season_se = _seasonality_se(counts.sum(axis=0), extra, moy, dyn["shock_sd"])
+    return _Rates(
+        seasonality,
+        slope,
+        dyn,
+        n_r,
+        e_r,
+        alpha0,
+        beta0,
+        center,
+        dispersion=dispersion,
+        phi=phi,
+        season_se=season_se,
+    )
+
+
+def _seasonality_se(
+    deals: np.ndarray, extra: np.ndarray, moy: np.ndarray, shock_sd: float
+) -> np.ndarray:
+    """Standard error of each calendar month's log seasonal factor, shape (12,).
+
+    A month ``j`` of history with ``N_j`` deals measures its level with variance
+    ``(N_j + x_j) / N_j^2 + shock_sd^2`` on the log scale (Poisson counts, the reps'
+    month factors ``x_j = d sum_r mu_rj^2``, the company's shock); calendar month
+    ``k`` averages its ``Y_k`` months: ``v_k = sum_j var_j / Y_k^2``. The factors'
+    normalisation to mean 1 is left to the draws (:func:`trial_parameters`).
+    """
+    n = np.maximum(deals, 1.0)
+    var = (n + extra) / n**2 + shock_sd**2
+    years = np.bincount(moy, minlength=12).astype(float)
+    return np.sqrt(np.bincount(moy, var, minlength=12) / np.maximum(years, 1.0) ** 2)
+
+
+def _rep_month_dispersion(
+    counts: np.ndarray, expo: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Overdispersion of rep-month deal counts and each rep's variance inflation.
+
+    A rep's month has its own gamma factor of mean 1 and variance ``d = 1 / k`` on
+    top of the Poisson count (a good or a bad month: a deal slipping, a holiday), so
+    ``var(n_rm) = mu_rm + d mu_rm^2``. ``mu_rm = a_r b_m e_rm`` is the two-way Poisson
+    fit (rep level ``a_r`` times month level ``b_m`` times exposure; the month level
+    takes the company's shocks, trend and seasonality out), and ``d`` the method of
+    moments ``sum((n - mu)^2 - n) / sum(mu^2)`` over rep-months with exposure,
+    times ``N / (N - R - M + 1)`` for the ``R + M - 1`` fitted levels; floored at 0.
+    A rep's count over the history then has variance ``phi_r`` times its mean,
+    ``phi_r = 1 + d sum_m mu_rm^2 / sum_m mu_rm`` (1 for a rep without exposure), and
+    the company's month ``m`` has ``d sum_r mu_rm^2`` more variance than Poisson (the
+    third value, per month).
+    """
+    ok = expo > 0
+    n_ok, r_ok, m_ok = int(ok.sum()), int(ok.any(axis=1).sum()), int(ok.any(axis=0).sum())
+    phi = np.ones(counts.shape[0])
+    none = np.zeros(counts.shape[1])
+    if n_ok - r_ok - m_ok + 1 <= 0:
+        return 0.0, phi, none
+    a = np.ones(counts.shape[0])
+    b = np.ones(counts.shape[1])
+    rep_n, month_n = counts.sum(axis=1), counts.sum(axis=0)
+    for _ in range(50):  # iterative proportional fitting: converges in a few rounds
+        a = rep_n / np.maximum((expo * b[None, :]).sum(axis=1), 1e-300)
+        b_new = month_n / np.maximum((expo * a[:, None]).sum(axis=0), 1e-300)
+        if np.allclose(b_new, b, rtol=1e-10, atol=0.0):
+            b = b_new
+            break
+        b = b_new
+    mu = a[:, None] * b[None, :] * expo
+    n, m = counts[ok], mu[ok]
+    denom = float((m**2).sum())
+    if denom <= 0:
+        return 0.0, phi, none
+    d = float(((n - m) ** 2 - n).sum()) / denom * n_ok / (n_ok - r_ok - m_ok + 1)
+    d = max(d, 0.0)
+    total = mu.sum(axis=1)
+    phi = np.where(total > 0, 1.0 + d * (mu**2).sum(axis=1) / np.maximum(total, 1e-300), 1.0)
+    return d, phi, d * (mu**2).sum(axis=0)
 
 
 def _plan_reps(reps: pd.DataFrame, rep_index: pd.Index, rep_ids, plan_year: int) -> np.ndarray:
@@ -432,9 +570,13 @@ def _fit_record(rates: _Rates, sel, plan_year: int, months, end, bookings, size_
         "prior_alpha": rates.alpha0,
         "prior_beta": rates.beta0,
         "deals": rates.n_r[sel],
+        "rep_month_dispersion": rates.dispersion,
+        "dispersion_factor": (np.ones(len(sel)) if rates.phi is None else rates.phi[sel]),
         "exposure": rates.e_r[sel],
         "trend_slope_per_year": slope,
         "trend_slope_se": dyn["slope_se"],
+        "trend_slope_fitted": dyn.get("slope_fitted", slope),
+        "trend_slope_fitted_se": dyn.get("slope_fitted_se", dyn["slope_se"]),
         "level_se": dyn["level_se"],
         "shock_sd": dyn["shock_sd"],
         "shock_rho": dyn["shock_rho"],
@@ -456,6 +598,7 @@ def fit_productivity(
     ramp: tuple[float, ...] = DEFAULT_RAMP,
     trend: bool = True,
     parameter_uncertainty: bool = True,
+    trend_prior_sd: float = TREND_PRIOR_SD,
 ) -> ProductivityModel:
     """Fit the productivity model to a book's bookings history.
 
@@ -473,6 +616,12 @@ def fit_productivity(
         Project the yearly trend of deal rates to the plan year.
     parameter_uncertainty : bool, default True
         Draw each rep's deal rate from its posterior in every trial.
+    trend_prior_sd : float, default ``TREND_PRIOR_SD`` (0.10)
+        Standard deviation of the normal prior (mean 0) of the yearly trend slope on
+        the log scale; the fitted slope is shrunk toward no growth by its standard
+        error, and a history too short for a trend (under 24 months with deals) draws
+        the slope from the prior alone. 0 turns the prior off (the fitted slope, or
+        none, as it is).
 
     Returns
     -------
@@ -489,20 +638,24 @@ def fit_productivity(
     months = _month_starts(bookings["date"].min(), end)
     expo = exposure_months(reps, months, ramp=ramp, until=end)  # (all reps, months)
     b_rep, counts = _deal_counts(rep_index, months, bookings)
-    rates = _estimate_rates(counts, expo, months, plan_year, trend, end)
+    rates = _estimate_rates(counts, expo, months, plan_year, trend, end, trend_prior_sd)
     sel = _plan_reps(reps, rep_index, rep_ids, plan_year)
 
     periods = pd.date_range(pd.Timestamp(year=plan_year, month=1, day=1), periods=12, freq="MS")
     t_periods = plan_year + (np.arange(12) + 0.5) / 12.0
     plan_ramp = exposure_months(reps.iloc[sel], periods, ramp=ramp)
+    phi = np.ones(len(sel)) if rates.phi is None else rates.phi[sel]
     log_size = np.log(bookings["amount"].to_numpy(float))
     size_m, size_sd, size_sigma, size_prior = _size_posterior(log_size, b_rep, len(reps))
     dyn = rates.dyn
     return ProductivityModel(
         rep_ids=tuple(rep_index[sel]),
         periods=tuple(periods.strftime("%Y-%m")),
-        alpha=rates.alpha0 + rates.n_r[sel],
-        beta=rates.beta0 + rates.e_r[sel],
+        # quasi-Poisson: an overdispersed history counts as n / phi deals over e / phi
+        alpha=rates.alpha0 + rates.n_r[sel] / phi,
+        beta=rates.beta0 + rates.e_r[sel] / phi,
+        rep_dispersion=rates.dispersion,
+        seasonality_se=rates.season_se,
         seasonality=rates.seasonality,
         ramp=plan_ramp,
         trend_se=dyn["slope_se"] if trend else 0.0,
@@ -515,7 +668,10 @@ def fit_productivity(
         size_mu_sd=size_sd[sel],
         size_sigma=size_sigma,
         parameter_uncertainty=parameter_uncertainty,
-        fit=_fit_record(rates, sel, plan_year, months, end, bookings, size_prior),
+        fit={
+            **_fit_record(rates, sel, plan_year, months, end, bookings, size_prior),
+            "trend_prior_sd": float(trend_prior_sd) if trend else 0.0,
+        },
     )
 
 
@@ -592,10 +748,15 @@ def add_planned_hires(
         shock_sd=model.shock_sd,
         shock_rho=model.shock_rho,
         parameter_uncertainty=model.parameter_uncertainty,
+        rep_dispersion=model.rep_dispersion,
+        seasonality_se=model.seasonality_se,
         fit={
             **fit,
             "deals": np.r_[fit.get("deals", np.full(model.n_reps, np.nan)), np.zeros(n)],
             "exposure": np.r_[fit.get("exposure", np.full(model.n_reps, np.nan)), np.zeros(n)],
+            "dispersion_factor": np.r_[
+                fit.get("dispersion_factor", np.ones(model.n_reps)), np.ones(n)
+            ],
             "planned_hires": tuple(str(h.rep_id) for h in hires),
         },
     )
@@ -686,12 +847,15 @@ def _between_variance(
     return m, max((s - noise_part) / denom, 0.0)
 
 
-def _gamma_prior(n: np.ndarray, e: np.ndarray) -> tuple[float, float]:
+def _gamma_prior(
+    n: np.ndarray, e: np.ndarray, phi: np.ndarray | None = None
+) -> tuple[float, float]:
     """Method-of-moments Gamma(alpha, beta) prior of monthly deal rates across reps.
 
-    Rates ``n/e`` are weighted by exposure; the Poisson noise of a rate is
-    ``mean / e``. The between-rep variance is floored at 1% of the squared mean so
-    a homogeneous team still gets a proper prior.
+    Rates ``n/e`` are weighted by exposure; the noise of a rate is ``phi mean / e``
+    (``phi`` each rep's variance inflation over Poisson, 1 by default). The
+    between-rep variance is floored at 1% of the squared mean so a homogeneous team
+    still gets a proper prior.
     """
     ok = e > 0
     if not ok.any():
@@ -700,7 +864,8 @@ def _gamma_prior(n: np.ndarray, e: np.ndarray) -> tuple[float, float]:
         )
     rates = n[ok] / e[ok]
     m = float(n[ok].sum() / e[ok].sum())
-    _, tau2 = _between_variance(rates, e[ok], m / e[ok])
+    noise = m / e[ok] if phi is None else phi[ok] * m / e[ok]
+    _, tau2 = _between_variance(rates, e[ok], noise)
     tau2 = max(tau2, 0.01 * m**2)
     return m**2 / tau2, m / tau2
 
@@ -766,8 +931,11 @@ def trial_parameters(
     Draws, in this order and only with ``parameter_uncertainty``: each rep's deal
     rate from its Gamma posterior, each rep's mean log size from its normal
     posterior, then (unless ``common`` is given) the trend and level deviations and
-    the company shock path. ``common`` shares another draw's company factor: planned
-    hires drawn on their own stream still see the company's year. With
+    the company shock path; last, with ``rep_dispersion > 0`` (with or without
+    parameter uncertainty: it is the year's noise, not the fit's), each rep's year
+    factor (:func:`_year_factor_shape`), which multiplies the rate. ``common``
+    shares another draw's company factor: planned hires drawn on their own stream
+    still see the company's year. With
     ``n_trials``, the draws of that many trials in one batch, each kind for every
     trial before the next kind (all rates, then all sizes, ...); ``n_trials=1`` draws
     the same numbers as one trial without it.
@@ -808,9 +976,35 @@ def trial_parameters(
         common = np.broadcast_to(np.asarray(common, dtype=float), (n, model.n_periods))
     else:
         common = _company_factor(model, rng, n)
+    if model.rep_dispersion > 0:
+        rate = rate * _year_factor(model, rng, n)
     if n_trials is None:
         return rate[0], mu[0], common[0]
     return rate, mu, common
+
+
+def _year_factor_shape(model: ProductivityModel) -> np.ndarray:
+    """Shape ``K_r`` of each rep's year factor, shape (n_reps,); ``inf`` for no selling time.
+
+    A gamma factor of variance ``d`` on every month's rate, independent across months,
+    gives the rep's year a count variance ``d sum_m mu_m^2``; one gamma factor of
+    shape ``K_r = (sum_m f_m)^2 / (d sum_m f_m^2)`` (``f`` the rep's
+    :attr:`ProductivityModel.month_factor`) on the whole year gives the same.
+    """
+    f = model.month_factor
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = f.sum(axis=1) ** 2 / (model.rep_dispersion * (f**2).sum(axis=1))
+    return np.where(np.isfinite(k) & (k > 0), k, np.inf)
+
+
+def _year_factor(model: ProductivityModel, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` trials' gamma factor (mean 1) per rep, (n, n_reps): the year's share of the
+    rep-month overdispersion (:func:`_year_factor_shape`)."""
+    k = _year_factor_shape(model)
+    finite = np.isfinite(k)
+    g = rng.standard_gamma(np.where(finite, k, 1.0), size=(n, model.n_reps))
+    g /= np.where(finite, k, 1.0)
+    return np.where(finite, g, 1.0)
 
 
 def _company_factor(model: ProductivityModel, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -832,7 +1026,21 @@ def _company_factor(model: ProductivityModel, rng: np.random.Generator, n: int) 
     if model.shock_sd > 0:
         eps = rng.standard_normal((n, model.n_periods))
         common *= np.exp(_ar1(eps, model.shock_sd, model.shock_rho) - 0.5 * model.shock_sd**2)
+    if uncertain and model.seasonality_se is not None and np.any(model.seasonality_se > 0):
+        common *= _season_factor(model, rng, n)
     return common
+
+
+def _season_factor(model: ProductivityModel, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` trials' seasonal factors drawn around the fitted ones, over the fitted ones,
+    (n, n_periods): ``s exp(se z)`` renormalised so the plan months' factors keep their
+    sum (the seasonality moves deals between months, never the year's level)."""
+    months = np.array([int(p[5:7]) - 1 for p in model.periods])
+    s = np.asarray(model.seasonality, float)[months]
+    se = np.asarray(model.seasonality_se, float)[months]
+    drawn = s * np.exp(se * rng.standard_normal((n, months.size)))
+    drawn *= s.sum() / drawn.sum(axis=1, keepdims=True)
+    return drawn / s
 
 
 def draw_deals_batch(

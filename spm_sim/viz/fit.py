@@ -137,6 +137,61 @@ def _monthly_panel(ax: Axes, bt, currency: str, colors) -> None:
     ax.legend(loc="upper left", fontsize=7.5)
 
 
+_CHECK_LABELS = {
+    "company_year": "company years",
+    "company_month": "months",
+    "rep_year": "rep years",
+}
+
+
+def _calibration_panel(ax: Axes, rolling, colors) -> None:
+    """Coverage of the central bands against their nominal level, pooled over the
+    back-test years: one series per check with its 95% Wilson interval, the range a
+    calibrated model gives by chance shaded (months, the widest of the many-item checks)."""
+    c = rolling.calibration
+    origin = "pooled" if (c["origin"] == "pooled").any() else str(rolling.latest.year)
+    part = c[c["origin"] == origin]
+    ax.plot([0.45, 0.95], [0.45, 0.95], color="0.5", lw=1.0, ls=":", label="calibrated")
+    offsets = {"company_year": -0.012, "company_month": 0.0, "rep_year": 0.012}
+    for j, (check, rows) in enumerate(part.groupby("check", sort=False)):
+        rows = rows.sort_values("band")
+        x = rows["band"].to_numpy(float) + offsets.get(str(check), 0.0)
+        y = rows["coverage"].to_numpy(float)
+        err = np.vstack([y - rows["low"].to_numpy(float), rows["high"].to_numpy(float) - y])
+        ax.errorbar(
+            x,
+            y,
+            yerr=np.clip(err, 0.0, None),
+            fmt="o",
+            color=colors[j % len(colors)],
+            ms=4,
+            lw=1.2,
+            capsize=2,
+            label=f"{_CHECK_LABELS.get(str(check), check)} (n={int(rows['n'].iloc[0])})",
+            gid=f"coverage_{check}",
+        )
+        if check == "rep_year":
+            ax.fill_between(
+                rows["band"].to_numpy(float),
+                rows["chance_low"].to_numpy(float),
+                rows["chance_high"].to_numpy(float),
+                color=colors[j % len(colors)],
+                alpha=0.15,
+                lw=0,
+                label="rep years: range by chance",
+                gid="chance_range",
+            )
+    pct_axis(ax, "x", decimals=0)
+    pct_axis(ax, "y", decimals=0)
+    ax.set_xlim(0.42, 0.98)
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel("Central band of the simulation (nominal coverage)")
+    ax.set_ylabel("Actuals inside the band")
+    years = ", ".join(map(str, rolling.years))
+    ax.set_title(f"Calibration over {years}")
+    ax.legend(loc="lower right", fontsize=7.0)
+
+
 def fit_figure(report: FitReport) -> SpmFigure:
     """The back-test of a fit report in three panels.
 
@@ -148,13 +203,18 @@ def fit_figure(report: FitReport) -> SpmFigure:
     Returns
     -------
     SpmFigure
-        Three axes: (1) rep-year bookings, the ECDF of all simulated rep-years pooled
-        (gid ``"simulated_ecdf"``) with the P10-P90 band of single simulated years
-        and the actual reps' ECDF (``"actual_ecdf"``), the KS distances noted;
+        Three axes, four with the rolling back-test: (1) rep-year bookings, the
+        ECDF of all simulated rep-years pooled (gid ``"simulated_ecdf"``) with the
+        P10-P90 band of single simulated years and the actual reps' ECDF
+        (``"actual_ecdf"``), the KS distances noted;
         (2) the share of reps at or above quota over simulated years (histogram) with
         the actual (``"actual_share"``) and the simulated P10 and P90; (3) company
         bookings per month, simulated P10-P90 band (``"band"``), P50 line (``"p50"``)
-        and the actual months as dots, crosses when outside the band (``"outside"``).
+        and the actual months as dots, crosses when outside the band (``"outside"``);
+        (4) calibration: the coverage of the 50/80/90% bands pooled over the
+        back-test years against the nominal level, per check with its 95% Wilson
+        interval (gids ``"coverage_<check>"``), the rep years' range by chance shaded
+        (``"chance_range"``).
 
     Examples
     --------
@@ -162,17 +222,21 @@ def fit_figure(report: FitReport) -> SpmFigure:
     >>> from spm_sim.fit_report import fit_report
     >>> fig = fit_figure(fit_report(load_sample(), plan_year=2026, n_sims=40))
     >>> len(fig.axes)
-    3
+    4
     """
     bt = report.backtest
     cur = report.currency
     colors = palette(4)
     with figure_style():
-        fig = SpmFigure(figsize=(14.0, 4.3), layout="constrained")
-        ax1, ax2, ax3 = fig.subplots(1, 3)
-        _ecdf_panel(ax1, bt, cur, colors)
-        _share_panel(ax2, bt, colors)
-        _monthly_panel(ax3, bt, cur, colors)
+        rolling = report.rolling
+        panels = 3 if rolling is None else 4
+        fig = SpmFigure(figsize=(4.7 * panels, 4.3), layout="constrained")
+        axes = fig.subplots(1, panels)
+        _ecdf_panel(axes[0], bt, cur, colors)
+        _share_panel(axes[1], bt, colors)
+        _monthly_panel(axes[2], bt, cur, colors)
+        if rolling is not None:
+            _calibration_panel(axes[3], rolling, colors)
         annual = bt.check("annual_total").iloc[0]
         fig.suptitle(
             f"Back-test of {bt.year}: model fitted on {bt.fit_span[0]} to {bt.fit_span[1]}, "
