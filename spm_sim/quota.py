@@ -62,6 +62,16 @@ from ._quota.quotas import (
     set_quotas,
 )
 from ._quota.result import Quotas
+from ._quota.rules import (
+    MAX_YEARS,
+    QUOTA_RULES,
+    GrowthRule,
+    MethodRule,
+    QuotaRule,
+    RatchetRule,
+    Years,
+    next_quota,
+)
 from ._quota.settings import (
     Move,
     OverAssignment,
@@ -98,4 +108,12 @@ __all__ = [
     "calibrate_annual",
     "QuotaDiagnostics",
     "quota_diagnostics",
+    "Years",
+    "QuotaRule",
+    "RatchetRule",
+    "GrowthRule",
+    "MethodRule",
+    "QUOTA_RULES",
+    "MAX_YEARS",
+    "next_quota",
 ]

@@ -26,6 +26,8 @@ replication         ``(0x80000003, r)``          capacity replication ``r``'s le
 seats               ``(0x80000003, r, k)``       stage ``k``'s seats in replication ``r``
 territory           ``(0x80000004,)``            territory design's k-means++ starts
 map_points          ``(0x80000005,)``            the units a territory map draws
+year                ``(0x80000007, y)``          plan year ``y`` >= 2 of a multi-year run: the
+                                                 root of that year's streams
 ==================  ===========================  ========================================
 
 The fixed first words are ``2**31 + n`` and every index is below ``2**31``, so no two
@@ -76,6 +78,7 @@ __all__ = [
     "seats_rng",
     "territory_rng",
     "CALIBRATION_STREAM",
+    "year_root",
 ]
 
 RngLike = int | np.random.SeedSequence | np.random.Generator | None
@@ -92,6 +95,7 @@ _CAPACITY = 0x8000_0003
 _TERRITORY = 0x8000_0004
 _MAP_POINTS = 0x8000_0005
 _SALES = 0x8000_0006
+_YEAR = 0x8000_0007
 
 #: Trials per block of the ``sales`` stream: simulate draws a block's trials in one
 #: batch from one stream (no stream, Generator and parameter draw per trial). Part of
@@ -212,6 +216,13 @@ STREAMS: Mapping[str, Stream] = MappingProxyType(
                 "territory",
                 (_TERRITORY,),
                 "territory design: the k-means++ starts of the first centers",
+            ),
+            Stream(
+                "year",
+                (_YEAR, "y"),
+                "plan year y >= 2 of a multi-year run (spm_sim.simulate.simulate_years): the "
+                "root of every stream of that year (its sales, planned hires and seats), so "
+                "two scenarios with one seed share their draws year by year",
             ),
             Stream(
                 "map_points",
@@ -413,3 +424,29 @@ def seats_rng(
 def territory_rng(rng: RngLike, default: int = 0) -> np.random.Generator:
     """The territory design's stream, from its ``rng`` argument (``None``: ``default``)."""
     return stream_rng(seed_sequence(rng, default), "territory")
+
+
+def year_root(root: np.random.SeedSequence | int, year: int) -> np.random.SeedSequence:
+    """The root of plan year ``year`` (1 the first) of a multi-year run.
+
+    Year 1 is the run's root itself, so a multi-year run's first year draws exactly
+    what :func:`spm_sim.simulate.simulate` draws; year ``y >= 2`` is stream ``year``,
+    child ``(0x80000007, y)`` of the root, and every stream of that year (``sales``,
+    ``sales_hires``, ``workforce``) is derived from it as from a run's root. Two
+    scenarios run with one seed therefore share their exogenous draws year by year,
+    whatever their plans and quota rules.
+
+    Examples
+    --------
+    >>> year_root(7, 1).spawn_key
+    ()
+    >>> year_root(7, 3).spawn_key == (0x80000007, 3)
+    True
+    """
+    if isinstance(year, bool) or not isinstance(year, (int, np.integer)) or year < 1:
+        raise ValueError(
+            f"year_root: year must be a whole number >= 1 (1 the first); got {year!r}."
+        )
+    if year == 1:
+        return _root(root)
+    return stream(root, "year", int(year))

@@ -37,7 +37,14 @@ FILES = sorted(PLANS.glob("*.yaml"))
 IDS = [p.stem for p in FILES]
 
 #: the plans written for the comp-mechanics issue
-NEW = ["ae_50_50", "ae_60_40_decelerator", "ae_multi_measure", "sdr_recoverable_draw", "q4_spiff"]
+NEW = [
+    "ae_50_50",
+    "ae_60_40_decelerator",
+    "ae_multi_measure",
+    "sdr_recoverable_draw",
+    "q4_spiff",
+    "capped",
+]
 #: written before plans had role and pay_mix; adding them is for the owners of these files
 LEGACY = {"baseline", "accelerated"}
 

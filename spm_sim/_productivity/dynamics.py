@@ -376,6 +376,15 @@ class Behaviour(Spec):
         contains its effort); without it, effort is measured against a plan that
         pays the target commission rate on every dollar. In a scenario file, a path
         relative to the file.
+    ratchet_anticipation : float, default 0.0
+        In [0, 1]: how much of next year's pay lost to a quota ratchet a rep weighs
+        against this year's marginal pay (a discount factor times the belief that
+        the ratchet applies). Under a scenario's ``years`` rule that raises next
+        year's quota by ``w`` per dollar booked, the marginal pay behind effort is
+        ``s - ratchet_anticipation x w`` (in TCR; ``w`` read as the chance of ending
+        the year above quota weighs the rule's above- and below-quota weights).
+        0, the default, is the myopic rep: effort as before, bit for bit. Misra and
+        Nair (2011) find reps who expect a ratchet slow down once ahead of quota.
 
     Examples
     --------
@@ -390,6 +399,7 @@ class Behaviour(Spec):
     push_out: Share = 0.5
     timing_cost: float = Field(0.25, ge=0.0, le=10.0, allow_inf_nan=False)
     reference_plan: Plan | None = None
+    ratchet_anticipation: Share = 0.0
 
     def effort(self, slope: np.ndarray) -> np.ndarray:
         """Effort multiplier at marginal pay ``slope`` (in multiples of TCR)."""
@@ -407,6 +417,12 @@ class Behaviour(Spec):
             f"{self.min_effort:g}-{self.max_effort:g}, {ref}), pull forward up to "
             f"{self.pull_forward:.0%} of next month, push out up to {self.push_out:.0%}, "
             f"timing cost {self.timing_cost:g} TCR per dollar moved"
+            + (
+                f", ratchet anticipation {self.ratchet_anticipation:g} (next year's quota "
+                "weighed against this year's pay)"
+                if self.ratchet_anticipation > 0
+                else ""
+            )
         )
 
 

@@ -92,6 +92,11 @@ class Kernel:
     group_offset: np.ndarray | None  # (R,) group x grid offset into settlement tables
     contest_end: int | None
     contest_pull: float
+    #: the behaviour's reference scale (effort is divided by it) and the spread of the
+    #: rest of the year in dollars, (R, P): what a later plan year's kernel and
+    #: per-trial quotas re-read (None when the behaviour is off)
+    effort_scale: float = 1.0
+    spread: np.ndarray | None = None
 
     @property
     def on(self) -> bool:
@@ -180,6 +185,7 @@ def build_kernel(
     coached: np.ndarray | None = None,
     effort_scale: float = 1.0,
     capacity_factor: float | Sequence[float] | None = None,
+    ratchet: tuple[float, float] | None = None,
 ) -> Kernel:
     """Precompute the month loop's inputs for one scenario.
 
@@ -202,6 +208,13 @@ def build_kernel(
     effort_scale : float, default 1.0
         Effort is divided by it: the scale that makes the behaviour's reference plan
         book the exogenous bookings on average (``simulate.reference_effort``).
+    ratchet : (float, float), optional
+        Next year's quota rule as the reps read it: the dollars next year's quota
+        rises per dollar booked this year above quota and below it
+        (``spm_sim.quota`` year rules' ``ratchet_weights``). With the behaviour's
+        ``ratchet_anticipation`` ``theta > 0`` the marginal pay behind effort becomes
+        ``s - theta (w_below + (w_above - w_below) P(year ends above quota))``
+        (docs/model.md 7.5); None or ``theta = 0`` leaves effort as it was.
     """
     n_r, n_p = model.n_reps, model.n_periods
     quotas = np.asarray(quotas, dtype=float)
@@ -254,6 +267,9 @@ def build_kernel(
         grid, totals, by_period, group, periods = _curves(plan, quotas, target_incentive)
         n_g, n_w = len(totals), len(_WIDTHS)
         slopes = np.stack([_smoothed_slopes(t) for t in totals])  # (G, W, grid)
+        theta = behaviour.ratchet_anticipation
+        if ratchet is not None and theta > 0 and any(ratchet):
+            slopes = slopes - theta * _ratchet_loss(grid, ratchet)[None, :, :]
         effort = behaviour.effort(slopes) / effort_scale
         # spread of the rest of the year, in attainment: compound Poisson within the
         # rep-month plus the uncertainty of the rep's rate and size across trials
@@ -261,7 +277,8 @@ def build_kernel(
         param_cv2 = (1.0 / model.alpha + np.expm1(model.size_mu_sd**2))[:, None]
         month_var = expected * model.mean_deal_size[:, None] * size_cv2
         var_rest = np.cumsum(month_var[:, ::-1], axis=1)[:, ::-1] + param_cv2 * rest**2
-        width = np.sqrt(var_rest) / np.where(q_annual > 0, q_annual, 1.0)[:, None]
+        spread = np.sqrt(var_rest)
+        width = spread / np.where(q_annual > 0, q_annual, 1.0)[:, None]
         w_idx = np.clip(np.searchsorted(np.sqrt(_WIDTHS[:-1] * _WIDTHS[1:]), width), 0, n_w - 1)
         base = (group[:, None] * n_w + w_idx) * grid.size
         # settlement curves: quarter/month components at their period ends, every
@@ -291,6 +308,7 @@ def build_kernel(
             settle_curves=settle,
             steps=steps,
             group_offset=group * grid.size,
+            spread=spread,
         )
     return Kernel(
         n_reps=n_r,
@@ -308,8 +326,26 @@ def build_kernel(
         behaviour=behaviour,
         contest_end=contest_end,
         contest_pull=contest_pull,
+        effort_scale=float(effort_scale),
         **fields,
     )
+
+
+def _ratchet_loss(grid: np.ndarray, ratchet: tuple[float, float]) -> np.ndarray:
+    """Next year's pay a dollar booked now costs under a quota ratchet, in TCR, by
+    smoothing width and projected attainment, shape (W, grid).
+
+    A dollar booked this year raises next year's quota by ``w_above`` when the year
+    ends above quota (``w_below`` below it); at next year's expected attainment of
+    about 1 a dollar more of quota costs about one TCR of next year's pay. The year
+    ends above quota with probability ``Phi((a - 1) / omega)`` at projected attainment
+    ``a`` and remaining spread ``omega`` (the smoothing width).
+    """
+    from scipy.special import ndtr
+
+    w_above, w_below = (float(x) for x in ratchet)
+    above = ndtr((grid[None, :] - 1.0) / _WIDTHS[:, None])
+    return w_below + (w_above - w_below) * above
 
 
 def _lookup(table: np.ndarray, base: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -373,6 +409,10 @@ def run_kernel_by_month(
     known: np.ndarray | None = None,
     start_share: float = 1.0,
     vacant: np.ndarray | None = None,
+    quotas: np.ndarray | None = None,
+    carry_in: np.ndarray | None = None,
+    seats_in: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    year_end: bool = False,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """:func:`run_kernel` on month-major arrays, (months, trials, reps) in and out.
 
@@ -400,6 +440,27 @@ def run_kernel_by_month(
     positive from ``start`` on, and its draws those of a ramped rep in the seat: the
     vacancy sells ``vacancy_productivity`` of them, then a new hire ramps from
     tenure 0 on the seat's next clock (its first), as after any departure.
+
+    A later plan year of a multi-year run (``spm_sim.simulate.simulate_years``) is
+    run with what the year before left:
+
+    * ``quotas``, shape (trials, reps, months): each trial's own quotas (a ratchet
+      sets them from the trial's own year), read by the effort projection and its
+      spread, the settlements and the pace of the seats in place of the kernel's;
+    * ``carry_in``, shape (trials, reps): deals that land in January, pushed out of
+      last December (> 0) or pulled into it from this January (< 0: taken from this
+      year's first months, as any pull is paid back);
+    * ``seats_in``, three arrays (trials, reps): each seat's state on 1 January (0
+      its own rep, 1 vacant, 2 a new hire), the months of vacancy left and the new
+      hire's tenure in months; each seat's hazard starts at one month's (last
+      December's month end, which a single year leaves out);
+    * ``year_end=True`` adds to the stats what the next year starts from:
+      ``next_january`` (trials, reps), the deals this year moved into next January
+      (deferred less borrowed, the pulls not paid back included) and with a
+      workforce ``seat_state``, ``seat_left`` and ``seat_tenure`` after December's
+      month end (a vacancy counts down, a new hire ages).
+
+    The defaults change nothing: a plan year alone runs as before, bit for bit.
     """
     p_n, t_n, r_n = draws.shape
     k = kernel
@@ -412,20 +473,41 @@ def run_kernel_by_month(
         raise ValueError(f"run_kernel: start_share must be in [0, 1], got {start_share}")
     if vacant is not None and wf is None:
         raise ValueError("run_kernel: vacant seats need a workforce")
+    if seats_in is not None and wf is None:
+        raise ValueError("run_kernel: seats carried in need a workforce")
     kn = None if known is None else np.broadcast_to(np.asarray(known, dtype=float), (r_n, p_n))
     out = np.empty_like(draws)
     cum = np.zeros((t_n, r_n))
     carry: np.ndarray | None = None  # owed to (or by) the next month once deals have moved
+    if carry_in is not None:
+        carry = np.array(np.broadcast_to(carry_in, (t_n, r_n)), dtype=float)
     stats: dict[str, np.ndarray] = {name: np.zeros(t_n) for name in STATS}
     effort_sum = np.zeros(t_n)
     effort_n = 0.0
-    inv_q = 1.0 / np.where(k.quota_annual > 0, k.quota_annual, np.inf)
+    q_cum_t = None  # each trial's year-to-date quota, (T, R, P), with per-trial quotas
+    if quotas is None:
+        inv_q = 1.0 / np.where(k.quota_annual > 0, k.quota_annual, np.inf)
+    else:
+        q_cum_t = np.cumsum(np.broadcast_to(np.asarray(quotas, float), (t_n, r_n, p_n)), axis=2)
+        q_year = q_cum_t[..., -1]
+        inv_q = 1.0 / np.where(q_year > 0, q_year, np.inf)
     effort_on = beh is not None and beh.effort_elasticity > 0
     seats = (
-        _Seats(k, clocks, t_n, r_n, start=start, start_share=start_share, vacant=vacant)
+        _Seats(
+            k,
+            clocks,
+            t_n,
+            r_n,
+            start=start,
+            start_share=start_share,
+            vacant=vacant,
+            quota_cum=q_cum_t,
+            carried=seats_in,
+        )
         if wf is not None and clocks is not None
         else None
     )
+    nxt = np.zeros((t_n, r_n)) if year_end else None  # deals moved into next January
     # build_kernel fills the effort tables whenever a behaviour is given
     effort_table = k.effort_table if k.effort_table is not None else np.ones(1)
     table_base = k.table_base if k.table_base is not None else np.zeros((r_n, p_n), np.intp)
@@ -433,7 +515,8 @@ def run_kernel_by_month(
     # the effort table's grid index of the projection, in two operations a month:
     # (cum x inv_q + rest_q) / step + 1/2, rounded down (projections are >= 0)
     idx_scale = inv_q / _STEP
-    idx_rest = k.rest * idx_scale[:, None] + 0.5
+    per_trial = q_cum_t is not None
+    idx_rest = k.rest * idx_scale[:, None] + 0.5 if not per_trial else k.rest
     top = int(round(_TOP / _STEP))
     flat_static = np.all(k.static == 1.0, axis=0)
     for m in range(p_n):
@@ -446,13 +529,17 @@ def run_kernel_by_month(
         w_sp = seats.factors(m) if seats is not None else None
         if effort_on:
             x = cum * idx_scale
-            x += idx_rest[:, m]
+            if per_trial:
+                x += k.rest[:, m] * idx_scale + 0.5
+            else:
+                x += idx_rest[:, m]
             if seats is not None and w_sp is not None and w_sp.size:
                 idx, r_of = seats.idx, seats.idx % r_n
-                x.ravel()[idx] = (cum.ravel()[idx] + w_sp * k.rest[r_of, m]) * idx_scale[r_of] + 0.5
+                scale_sp = idx_scale.ravel()[idx] if per_trial else idx_scale[r_of]
+                x.ravel()[idx] = (cum.ravel()[idx] + w_sp * k.rest[r_of, m]) * scale_sp + 0.5
             ia = x.astype(np.intp)
             np.minimum(ia, top, out=ia)
-            ia += table_base[:, m]
+            ia += table_base[:, m] if not per_trial else _trial_base(k, m, inv_q)
             e = effort_table.take(ia)
             if seats is not None and w_sp is not None and w_sp.size:
                 e.ravel()[seats.idx[seats.state == 1]] = 1.0  # nobody to make an effort
@@ -487,22 +574,27 @@ def run_kernel_by_month(
             if carry is None:
                 carry = np.zeros((t_n, r_n))
         if contest and carry is not None:  # carry is set above whenever contest
-            nxt = k.expected[:, m + 1] if m + 1 < p_n else k.expected[:, 0]
-            pull = k.contest_pull * (nxt if w is None else w * nxt) * np.ones((t_n, 1))
+            following = k.expected[:, m + 1] if m + 1 < p_n else k.expected[:, 0]
+            pull = k.contest_pull * (following if w is None else w * following) * np.ones((t_n, 1))
             b = b + pull
             if m + 1 < p_n:
                 carry -= pull
                 stats["pulled_forward"] += pull.sum(axis=1)
             else:
                 stats["borrowed_from_next_year"] += pull.sum(axis=1)
+                if nxt is not None:
+                    nxt -= pull
         if settle and beh is not None and carry is not None:
-            b, moved = _settle_timing(k, beh, m, cum, b, w)
+            q_base = None if q_cum_t is None else q_cum_t[..., m]
+            b, moved = _settle_timing(k, beh, m, cum, b, w, q_base)
             if m + 1 < p_n:
                 carry -= moved  # inside the year only pulls (moved >= 0)
                 stats["pulled_forward"] += moved.sum(axis=1)
             else:
                 stats["borrowed_from_next_year"] += np.maximum(moved, 0).sum(axis=1)
                 stats["deferred_to_next_year"] += np.maximum(-moved, 0).sum(axis=1)
+                if nxt is not None:
+                    nxt -= moved
         out[m] = b
         cum += b
         if seats is not None:
@@ -513,13 +605,37 @@ def run_kernel_by_month(
         # small, or the seat fell vacant): next year's deals, counted as borrowed
         short = -carry.sum(axis=1)
         stats["borrowed_from_next_year"] += short
-        stats["pulled_forward"] -= short
+        if carry_in is None:
+            stats["pulled_forward"] -= short
+        else:
+            # what last year borrowed from this one and this year could not pay back
+            # was never pulled inside this year
+            stats["pulled_forward"] -= np.minimum(short, stats["pulled_forward"])
+        if nxt is not None:
+            nxt += carry
+    if nxt is not None:
+        stats["next_january"] = nxt
+        if seats is not None:
+            stats.update(seats.year_end())
     if seats is not None:
         # a full-year rep: in the seat from January to December, never replaced
         whole = (k.incumbent_ramp[:, 0] > 0) & (k.incumbent_ramp[:, -1] > 0)
         stats["stayed"] = seats.incumbent & whole
     stats["mean_effort"] = effort_sum / effort_n if effort_on and effort_n > 0 else np.ones(t_n)
     return out, stats
+
+
+def _trial_base(k: Kernel, m: int, inv_q: np.ndarray) -> np.ndarray:
+    """Offsets into the effort table in month ``m`` with each trial's own quotas,
+    (T, R): the smoothing width is the rest of the year's spread over the trial's
+    annual quota (reps without a quota read the widest, as :func:`build_kernel` does)."""
+    assert k.spread is not None and k.group_offset is not None, "set with a behaviour"
+    spread = k.spread[:, m]
+    width = np.where(inv_q > 0, spread * inv_q, spread)
+    n_w = len(_WIDTHS)
+    w_idx = np.clip(np.searchsorted(np.sqrt(_WIDTHS[:-1] * _WIDTHS[1:]), width), 0, n_w - 1)
+    size = int(round(_TOP / _STEP)) + 1
+    return k.group_offset * n_w + w_idx * size
 
 
 class _Seats:
@@ -533,6 +649,11 @@ class _Seats:
     A year in progress starts at month ``start``: hazards count from it (month
     ``start`` weighted by ``start_share``) and the seats named by ``vacant`` (months
     of vacancy left, -1 for a seat held) start sparse, their rep gone.
+
+    A later plan year starts from ``carried`` (state, months of vacancy left, tenure;
+    each (trials, reps)) and each trial's year-to-date quotas ``quota_cum``
+    (trials, reps, months) for the pace; every seat's hazard then starts at one
+    month's, last December's month end.
     """
 
     def __init__(
@@ -545,6 +666,8 @@ class _Seats:
         start: int = 0,
         start_share: float = 1.0,
         vacant: np.ndarray | None = None,
+        quota_cum: np.ndarray | None = None,
+        carried: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ):
         wf = k.workforce
         assert wf is not None, "seats are held only when a workforce is on"
@@ -554,7 +677,8 @@ class _Seats:
         h0 = wf.hazard()
         self.lh0 = -np.log1p(-h0)
         self.lh1 = -np.log1p(-min(h0 * wf.low_performer_hazard_ratio, 0.999))
-        self.pace_q = wf.low_performer_pace * k.quota_cum  # (R, P)
+        self.pace_q = wf.low_performer_pace * (k.quota_cum if quota_cum is None else quota_cum)
+        self.hazard0 = self.lh0 if carried is not None else 0.0
         # each month's weight in the hazard: 1 from January in a plan year; in a
         # year in progress 0 before ``start`` and ``start_share`` for month ``start``
         self.weight = np.ones(k.n_periods)
@@ -577,6 +701,45 @@ class _Seats:
         self.clock = np.empty(0)
         if vacant is not None:
             self._start_vacant(np.asarray(vacant), t_n)
+        if carried is not None:
+            self._start_carried(carried, t_n)
+
+    def _start_carried(self, carried: tuple[np.ndarray, ...], t_n: int) -> None:
+        """Seats as the year before left them: sparse where the own rep is gone."""
+        state, left, tenure = (np.asarray(a).reshape(t_n, self.r_n) for a in carried)
+        self.incumbent = state == 0
+        idx = np.flatnonzero(state.ravel() != 0)
+        n = idx.size
+        self.idx = idx.astype(np.intp)
+        self.state = state.ravel()[idx].astype(np.int8)
+        self.left = left.ravel()[idx].astype(np.intp)
+        self.tenure = tenure.ravel()[idx].astype(np.intp)
+        self.hazard = np.full(n, self.hazard0)
+        self.clock_i = np.zeros(n, dtype=np.intp)
+        self.clock = self._clock(self.idx, self.clock_i)
+
+    def year_end(self) -> dict[str, np.ndarray]:
+        """Each seat's state after December's month end, (trials, reps): ``seat_state``
+        (0 its own rep, 1 vacant, 2 a new hire), ``seat_left`` (months of vacancy
+        left) and ``seat_tenure`` (a new hire's months), what next year starts from.
+        December's month end counts a vacancy down and ages a new hire; who would
+        leave at it leaves at next year's first month end (the hazard next year
+        starts at one month's)."""
+        t_n = self.incumbent.shape[0]
+        state = np.zeros((t_n, self.r_n), dtype=np.int8)
+        left = np.zeros((t_n, self.r_n), dtype=np.intp)
+        tenure = np.zeros((t_n, self.r_n), dtype=np.intp)
+        st = self.state.copy()
+        lf = self.left.copy()
+        tn = self.tenure.copy()
+        vacant = st == 1
+        tn += ~vacant
+        lf -= vacant
+        st[vacant & (lf <= 0)] = 2
+        state.ravel()[self.idx] = st
+        left.ravel()[self.idx] = np.maximum(lf, 0)
+        tenure.ravel()[self.idx] = tn
+        return {"seat_state": state, "seat_left": left, "seat_tenure": tenure}
 
     def _start_vacant(self, vacant: np.ndarray, t_n: int) -> None:
         """Seats whose rep is gone at ``start``: vacant for ``vacant[r]`` more months
@@ -641,11 +804,13 @@ class _Seats:
         # the seats' own reps: cumulative hazard lh0 per active month plus the extra
         # of each month behind pace; a rep leaves when it passes the seat's clock
         if w == 1.0:
-            self.behind += cum < self.pace_q[:, m]
+            self.behind += cum < self.pace_q[..., m]
         else:
-            self.behind += (cum < self.pace_q[:, m]) * w
+            self.behind += (cum < self.pace_q[..., m]) * w
         hazard = self.behind * dl
         hazard += self.lh0 * self.active_cum[:, m]
+        if self.hazard0:
+            hazard += self.hazard0
         leave = hazard > self.clock0
         leave &= self.incumbent
         # seats already changed: a vacancy counts down, a new hire ages and may leave
@@ -689,7 +854,7 @@ class _Seats:
         self.clock[j] = self._clock(self.idx[j], self.clock_i[j])
 
 
-def _settle_timing(kernel: Kernel, beh: Behaviour, m: int, cum, b, w):
+def _settle_timing(kernel: Kernel, beh: Behaviour, m: int, cum, b, w, q_base=None):
     """Deals moved across the period end of month ``m``: (new bookings, moved).
 
     ``moved > 0`` pulled from next month into this one, ``< 0`` pushed out of it.
@@ -703,12 +868,14 @@ def _settle_timing(kernel: Kernel, beh: Behaviour, m: int, cum, b, w):
     threshold or entering an accelerator (the myopic reading of a period-end
     settlement). Across the year end both directions are candidates (a push escapes
     a cap or an out-of-reach threshold) and a dollar is worth 1 x TCR, a dollar of
-    next year's unknown plan. A vacant seat (``w == 0``) moves nothing.
+    next year's unknown plan. A vacant seat (``w == 0``) moves nothing. ``q_base``
+    (trials, reps): each trial's own year-to-date quota, in place of the kernel's.
     """
     k = kernel
     # build_kernel sets these whenever a behaviour is given (the only caller's case)
     assert k.settle_curves is not None and k.steps is not None and k.group_offset is not None
-    table, q_base = k.settle_curves[m]
+    table, kernel_base = k.settle_curves[m]
+    q_base = kernel_base if q_base is None else q_base
     qb = np.where(q_base > 0, q_base, np.inf)
     base = k.group_offset
     nxt = k.expected[:, m + 1] if m + 1 < k.n_periods else k.expected[:, 0]

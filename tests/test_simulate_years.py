@@ -1,0 +1,250 @@
+"""Several plan years (``simulate_years``): year 1 as ``simulate``, quotas from the rule
+per trial, deals and seats carried into January, common random numbers year by year,
+ratchet anticipation, and the CLI's paired comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spm_sim.book import load_sample
+from spm_sim.cli import main
+from spm_sim.errors import ScenarioError
+from spm_sim.productivity import (
+    Behaviour,
+    Workforce,
+    build_kernel,
+    run_kernel_by_month,
+)
+from spm_sim.quota import GrowthRule, RatchetRule, Years, next_quota
+from spm_sim.scenario import sample_scenario
+from spm_sim.simulate import compare_years, prepare, simulate, simulate_years
+
+N = 50
+RATCHET = Years(count=3, quota_rule={"rule": "ratchet", "weight": 1.0})
+GROWTH = Years(count=3, quota_rule={"rule": "growth", "rate": 0.08})
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load_sample()
+
+
+@pytest.fixture(scope="module")
+def people():
+    """People and behaviour (attrition, effort, timing), with a ratchet, no anticipation."""
+    return sample_scenario("people_and_behaviour").replace(years=RATCHET)
+
+
+@pytest.fixture(scope="module")
+def ratchet_run(people, book):
+    return simulate_years(people, N, rng=3, book=book, chunk_size=25)
+
+
+def test_year_one_is_simulate_bit_for_bit(people, book, ratchet_run):
+    one = simulate(people, N, rng=3, book=book)
+    first = ratchet_run.first
+    assert np.array_equal(first.bookings, one.bookings)
+    assert np.array_equal(first.payout, one.payout)
+    assert np.array_equal(first.company_by_period, one.company_by_period)
+    for name, value in one.dynamics.items():
+        assert np.array_equal(first.dynamics[name], value), name
+    assert np.array_equal(ratchet_run.bookings[0], one.bookings)
+    assert ratchet_run.plan_years == (2026, 2027, 2028)
+    # a ratchet that reps do not anticipate leaves the first year alone
+    assert ratchet_run.quotas.shape == (3, N, len(one.rep_ids))
+
+
+def test_quotas_follow_the_rule_trial_by_trial(people, book, ratchet_run):
+    model = prepare(people, book).model
+    full_year = model.ramp.min(axis=1) == 1.0  # ramped all year: full-year quota = annual
+    q, b = ratchet_run.quotas, ratchet_run.bookings
+    for y in (1, 2):
+        want = next_quota(RatchetRule(weight=1.0), q[y - 1], b[y - 1])
+        np.testing.assert_allclose(q[y][:, full_year], want[:, full_year], rtol=1e-12)
+    # a ratchet never lowers a quota, and trials differ (each its own year)
+    assert (q[1] >= q[0] - 1e-6).all()
+    assert np.ptp(q[1].sum(axis=1)) > 0
+
+
+def test_deals_moved_across_a_year_end_land_in_next_january(ratchet_run):
+    for y in (1, 2):
+        before = ratchet_run.dynamics[y - 1]
+        moved = before["deferred_to_next_year"] - before["borrowed_from_next_year"]
+        assert np.abs(moved).sum() > 0  # the behaviour moves deals at the year end
+        np.testing.assert_allclose(ratchet_run.dynamics[y]["carried_in"], moved, rtol=1e-9)
+    assert (ratchet_run.dynamics[0]["carried_in"] == 0).all()
+
+
+def _loop_kernel(book, **settings):
+    prep = prepare(sample_scenario("baseline"), book)
+    kernel = build_kernel(
+        prep.model,
+        sample_scenario("baseline").plan,
+        prep.quotas.values,
+        prep.target_incentive,
+        **settings,
+    )
+    return prep, kernel
+
+
+def test_a_carried_deal_lands_in_january_and_a_borrowed_one_is_paid_back(book):
+    still = Behaviour(effort_elasticity=0.0, pull_forward=0.0, push_out=0.0)
+    prep, kernel = _loop_kernel(book, behaviour=still)
+    r = prep.model.n_reps
+    draws = np.full((12, 2, r), 1000.0)  # month-major
+    carry = np.zeros((2, r))
+    carry[0, 0], carry[1, 0] = 500.0, -1500.0  # pushed out of last December; pulled into it
+    out, stats = run_kernel_by_month(kernel, draws, carry_in=carry, year_end=True)
+    assert out[0, 0, 0] == 1500.0 and out[1:, 0, 0].tolist() == [1000.0] * 11
+    # the pull is taken from January, then from February, never below 0
+    assert out[:3, 1, 0].tolist() == [0.0, 500.0, 1000.0]
+    assert (out[:, :, 1:] == 1000.0).all()
+    assert (stats["next_january"] == 0).all()
+    same, _ = run_kernel_by_month(kernel, draws)
+    assert np.array_equal(same[:, :, 1:], out[:, :, 1:])
+
+
+def test_seats_start_the_year_as_the_last_one_left_them(book):
+    wf = Workforce(attrition=0.2, backfill_lag_months=3, vacancy_productivity=0.1)
+    prep, kernel = _loop_kernel(book, workforce=wf)
+    r = prep.model.n_reps
+    draws = np.full((12, 1, r), 1000.0)
+    clocks = np.full((1, r, 4), 1e9)  # nobody leaves this year
+    state, left, tenure = (np.zeros((1, r), dtype=int) for _ in range(3))
+    state[0, 0], left[0, 0] = 1, 2  # vacant two more months
+    state[0, 1], tenure[0, 1] = 2, 4  # a new hire in their fifth month
+    out, stats = run_kernel_by_month(
+        kernel, draws, clocks, seats_in=(state, left, tenure), year_end=True
+    )
+    ramp = kernel.incumbent_ramp
+    assert out[:2, 0, 0] == pytest.approx(100.0 / ramp[0, :2])
+    assert out[2, 0, 0] == pytest.approx(
+        1000.0 * kernel.new_hire_ramp[0, 0] * kernel.new_hire_ratio[0] / ramp[0, 2]
+    )
+    assert out[0, 0, 1] == pytest.approx(
+        1000.0 * kernel.new_hire_ramp[1, 4] * kernel.new_hire_ratio[1] / ramp[1, 0]
+    )
+    assert stats["vacant_months"].tolist() == [2.0]
+    # after December: the vacancy became a hire in March (tenure 10 on 1 January)
+    assert stats["seat_state"][0, :3].tolist() == [2, 2, 0]
+    assert stats["seat_tenure"][0, :2].tolist() == [10, 16]
+
+
+def test_same_seed_same_numbers_whatever_the_chunks_and_executor(
+    people, book, ratchet_run, dask_client
+):
+    # chunks of 25 trials here against one chunk of 50 on Dask's worker processes
+    other = simulate_years(people, N, rng=3, book=book, chunk_size=250, executor=dask_client)
+    assert np.array_equal(other.bookings, ratchet_run.bookings)
+    assert np.array_equal(other.incentive, ratchet_run.incentive)
+    assert np.array_equal(other.quotas, ratchet_run.quotas)
+    for y in range(3):
+        for name, value in ratchet_run.dynamics[y].items():
+            assert np.array_equal(other.dynamics[y][name], value), (y, name)
+
+
+def test_exogenous_draws_are_shared_year_by_year(book):
+    # without behaviour, quotas cannot move sales: two rules, one seed, the same bookings
+    base = sample_scenario("baseline")
+    a = simulate_years(base.replace(years=RATCHET), 30, rng=5, book=book)
+    b = simulate_years(base.replace(years=GROWTH), 30, rng=5, book=book)
+    assert np.array_equal(a.bookings, b.bookings)
+    assert not np.array_equal(a.quotas[1:], b.quotas[1:])
+    assert not np.array_equal(a.bookings[1], a.bookings[0])  # a new year, new draws
+    table = compare_years(a, b)
+    assert table.attrs["paired"]
+    row = table[(table.year == "2027") & (table.metric == "company_bookings")].iloc[0]
+    assert (row.difference, row.low, row.high) == (0.0, 0.0, 0.0)
+    with pytest.raises(ScenarioError, match="has no 'years' block"):
+        simulate_years(base, 10, book=book)
+
+
+def test_ratchet_anticipation_lowers_effort_ahead_of_quota_and_is_a_no_op_at_zero(book):
+    beh = Behaviour(effort_elasticity=0.2, pull_forward=0.0, push_out=0.0)
+    _, plain = _loop_kernel(book, behaviour=beh)
+    _, zero = _loop_kernel(book, behaviour=beh, ratchet=(1.0, 0.0))
+    _, keen = _loop_kernel(
+        book, behaviour=beh.replace(ratchet_anticipation=0.5), ratchet=(1.0, 0.0)
+    )
+    assert np.array_equal(plain.effort_table, zero.effort_table)
+    grid = np.arange(0.0, 6.0 + 0.005, 0.01)
+    table = keen.effort_table.reshape(-1, grid.size)  # (widths, grid): one curve group
+    base = plain.effort_table.reshape(-1, grid.size)
+    assert (table <= base + 1e-12).all()
+    narrow = 0  # the narrowest width: the year's end almost known
+    ahead = (grid > 1.05) & (grid < 1.45)
+    assert (table[narrow, ahead] < base[narrow, ahead] - 0.05).all()
+    behind = grid < 0.9  # a ratchet that never lowers a quota costs nothing below it
+    assert table[narrow, behind] == pytest.approx(base[narrow, behind])
+
+
+def test_anticipated_ratchet_lowers_first_year_bookings_only_under_a_ratchet(
+    people, book, ratchet_run
+):
+    keen = people.replace(behaviour=people.behaviour.replace(ratchet_anticipation=0.5))
+    run = simulate_years(keen.replace(years=RATCHET.replace(count=1)), N, rng=3, book=book)
+    assert run.dynamics[0]["mean_effort"].mean() < ratchet_run.dynamics[0]["mean_effort"].mean()
+    assert run.bookings[0].sum() < ratchet_run.bookings[0].sum()
+    fixed = simulate_years(keen.replace(years=GROWTH.replace(count=1)), N, rng=3, book=book)
+    assert np.array_equal(fixed.bookings[0], ratchet_run.bookings[0])
+    assert isinstance(GROWTH.quota_rule, GrowthRule)
+
+
+def test_cli_runs_the_sample_pair_paired_over_three_years(tmp_path, capsys):
+    code = main(
+        [
+            "run",
+            "data/scenarios/cap_and_ratchet.yaml",
+            "data/scenarios/no_cap_no_ratchet.yaml",
+            "--trials",
+            "25",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "paired trial by trial" in out
+    for year in ("2026", "2027", "2028", "all"):
+        assert year in out
+    assert (tmp_path / "run" / "years_comparison.csv").is_file()
+    assert (tmp_path / "run" / "years_summary.csv").is_file()
+
+
+def test_cli_refuses_mixing_one_year_and_several(tmp_path, capsys):
+    code = main(
+        [
+            "run",
+            "data/scenarios/cap_and_ratchet.yaml",
+            "data/scenarios/baseline.yaml",
+            "--trials",
+            "25",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "scenario 'Baseline 2026' has one plan year" in err
+
+
+def test_per_trial_quotas_equal_to_the_kernels_change_nothing(book):
+    wf = Workforce(attrition=0.3)
+    prep, kernel = _loop_kernel(book, workforce=wf, behaviour=Behaviour())
+    rng = np.random.default_rng(0)
+    draws = rng.gamma(2.0, 50_000.0, size=(12, 20, prep.model.n_reps))
+    clocks = rng.standard_exponential((20, prep.model.n_reps, 4)) * 0.3
+    plain, stats = run_kernel_by_month(kernel, draws, clocks)
+    q = np.broadcast_to(prep.quotas.values, (20, *prep.quotas.values.shape))
+    same, again = run_kernel_by_month(kernel, draws, clocks, quotas=q, year_end=True)
+    assert np.array_equal(plain, same)
+    for name, value in stats.items():
+        assert np.array_equal(again[name], value), name
+    # a trial whose quotas are doubled reads a lower attainment: more effort, other moves
+    q2 = q.copy()
+    q2[0] *= 2
+    moved, _ = run_kernel_by_month(kernel, draws, clocks, quotas=q2)
+    assert np.array_equal(moved[:, 1:], plain[:, 1:]) and not np.array_equal(
+        moved[:, 0], plain[:, 0]
+    )
