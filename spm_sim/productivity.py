@@ -18,10 +18,17 @@
   own stream).
 * What simulated deals are: :func:`fit_deal_mix` and :func:`draw_measures` (product
   lines, new logos and MBO scores for plans with measures).
+* Territories that move sales: :func:`fit_coverage` (how a rep's deal rate follows
+  the potential of their accounts and the travel to them, estimated from the book),
+  :class:`AlignmentSettings` (a scenario's ``alignment:``), :func:`read_alignment`,
+  :func:`check_alignment`, :func:`design_alignment`, :func:`coverage_multipliers`
+  and :func:`scale_model` (each rep's factor under a new alignment, applied to a
+  fitted model).
 
 ``docs/model.md`` sections 3 and 7 give the equations. The workings live in
 ``spm_sim/_productivity/``: ``model``, ``engines`` (the summed engine and the rule),
-``dynamics`` (the specs), ``kernel`` (the month loop), ``deal_mix``.
+``dynamics`` (the specs), ``kernel`` (the month loop), ``deal_mix``, ``coverage``
+(territories that move sales).
 
 Examples
 --------
@@ -34,6 +41,20 @@ Examples
 
 from __future__ import annotations
 
+from ._productivity.coverage import (
+    POTENTIAL_PRIOR,
+    TRAVEL_PRIOR,
+    AlignmentDesign,
+    AlignmentSettings,
+    CoverageFit,
+    check_alignment,
+    coverage_multipliers,
+    design_alignment,
+    fit_coverage,
+    read_alignment,
+    scale_model,
+    territory_measures,
+)
 from ._productivity.deal_mix import (
     PRIOR_DEALS,
     DealMix,
@@ -128,4 +149,16 @@ __all__ = [
     "fit_deal_mix",
     "check_products",
     "draw_measures",
+    "AlignmentSettings",
+    "AlignmentDesign",
+    "CoverageFit",
+    "POTENTIAL_PRIOR",
+    "TRAVEL_PRIOR",
+    "fit_coverage",
+    "territory_measures",
+    "read_alignment",
+    "check_alignment",
+    "design_alignment",
+    "coverage_multipliers",
+    "scale_model",
 ]

@@ -38,8 +38,14 @@ from spm_sim._spec import Spec, load_spec, read_yaml
 from spm_sim.book import SAMPLE_BOOK
 from spm_sim.comp import Plan, load_plan
 from spm_sim.errors import PlanError, ScenarioError, SpecError, strict_checks
-from spm_sim.productivity import Behaviour, Programmes, TimeAllocation, Workforce
-from spm_sim.quota import QuotaSettings
+from spm_sim.productivity import (
+    AlignmentSettings,
+    Behaviour,
+    Programmes,
+    TimeAllocation,
+    Workforce,
+)
+from spm_sim.quota import QuotaSettings, Years
 
 __all__ = [
     "sample_plans",
@@ -91,6 +97,17 @@ class Scenario(Spec):
         Multiplier of every rep's bookings (one for the year, or one per month):
         what queueing costs in conversion, from a capacity simulation
         (``spm_sim.capacity.handoff``; ``spm-sim capacity`` prints it).
+    alignment : AlignmentSettings, optional
+        Who owns which accounts in the plan year (an alignment file, or design
+        settings run when the scenario is prepared) and vacant seats; each rep's
+        deal rate follows the potential of their accounts and the travel to them
+        (:func:`spm_sim.productivity.fit_coverage`). Off when absent: the book's
+        current alignment, no effect on sales.
+    years : Years, optional
+        Several plan years from ``plan_year`` (``count``), each year's quotas set from
+        the year before by a quota rule (a ratchet on the year's result, fixed growth
+        or a quota method), people and deals carried over
+        (:func:`spm_sim.simulate.simulate_years`). Off when absent: one plan year.
     engine : {"auto", "deals", "summed"}, default "auto"
         How the sales are drawn. ``deals`` draws every deal; ``summed`` draws each
         rep-month's total at once from three numbers (its largest deal exactly, the
@@ -158,6 +175,8 @@ class Scenario(Spec):
         | tuple[Annotated[float, Field(gt=0.0, le=2.0, allow_inf_nan=False)], ...]
         | None
     ) = None
+    alignment: AlignmentSettings | None = None
+    years: Years | None = None
     engine: Literal["deals", "summed", "auto"] = "auto"
     strict: bool = False
 
@@ -316,6 +335,11 @@ def _resolve(path: Path, data: dict[str, Any]) -> Scenario:
         hint = "Give the plan the history was earned under, relative to the scenario file."
         ref = file("behaviour.reference_plan", behaviour["reference_plan"], hint)
         data["behaviour"] = {**behaviour, "reference_plan": load_plan(ref)}
+    alignment = data.get("alignment")
+    if isinstance(alignment, dict) and isinstance(alignment.get("file"), str):
+        hint = "Give the alignment CSV (account_id, rep_id) relative to the scenario file."
+        where = file("alignment.file", alignment["file"], hint)
+        data["alignment"] = {**alignment, "file": str(where)}
     plan = data.get("plan")
     if isinstance(plan, str):
         hint = "Give a plan YAML file relative to the scenario file, or write the plan inline."

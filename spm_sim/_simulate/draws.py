@@ -181,6 +181,7 @@ class SalesDraws:
                 _hire_ramp(was) if was.quota.hires else None,
             ),
             ("strict", d.strict, was.strict),
+            ("alignment", d.alignment, was.alignment),
         ]
         if not self._book_given:
             checks.insert(0, ("book", d.book, was.book))

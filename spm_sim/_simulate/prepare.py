@@ -4,28 +4,39 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from spm_sim.book import Book, load_book_ref
-from spm_sim.errors import ScenarioError, strict_checks
+from spm_sim.errors import ScenarioError, implausible, strict_checks
 from spm_sim.parallel import ExecutorLike
 from spm_sim.productivity import (
     DEFAULT_RAMP,
+    POTENTIAL_PRIOR,
+    TRAVEL_PRIOR,
+    AlignmentSettings,
     Coaching,
+    CoverageFit,
     DealMix,
     Kernel,
     ProductivityModel,
     add_planned_hires,
     book_attrition,
     build_kernel,
+    check_alignment,
     check_products,
+    coverage_multipliers,
+    design_alignment,
     draw_bookings,
     draw_summed,
+    fit_coverage,
     fit_deal_mix,
     fit_productivity,
+    read_alignment,
     run_kernel_by_month,
+    scale_model,
     to_month_major,
 )
 from spm_sim.quota import Quotas, QuotaSettings, set_quotas
@@ -49,7 +60,10 @@ class Prepared:
     :func:`spm_sim.productivity.choose_engine` picks for the book's reps (the fitted
     model before planned hires) and the plan's measures, or the one
     :func:`resolve_engines` chose for the scenarios run with it; ``engine_reason``
-    says why.
+    says why. ``coverage`` is, for a scenario with an ``alignment``, each rep's
+    territory before and after and the factor on their deal rate
+    (:func:`spm_sim.productivity.coverage_multipliers`; ``model`` is already scaled
+    by it), else None.
     """
 
     book: Book = field(repr=False)
@@ -65,6 +79,7 @@ class Prepared:
     notes: tuple[tuple[str, str], ...] = ()
     engine: str = "deals"
     engine_reason: str = ""
+    coverage: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def prepare(
@@ -114,27 +129,50 @@ class _Fitted:
     productivity model (before planned hires), recent quotas by their settings, the
     deal mix by the reps it is for, and the behaviour's recent reference efforts
     (:func:`reference_effort`: the same for every plan lever, and most of a pay's time
-    with the behaviour on) by everything they are computed from (:func:`_effort_key`)."""
+    with the behaviour on) by everything they are computed from (:func:`_effort_key`).
+    ``drawn_for`` is the alignment of the first scenario prepared with it (the one
+    :class:`SalesDraws` drew for): an alignment scales the reps' deal rates, so
+    stored sales cannot pay a scenario with another one."""
 
     model: ProductivityModel | None = None
-    quotas: list[tuple[tuple[QuotaSettings, str], Quotas]] = field(default_factory=list)
+    quotas: list[tuple[tuple[QuotaSettings, str, object], Quotas]] = field(default_factory=list)
+    coverage: CoverageFit | None = None
+    alignments: list[tuple[AlignmentSettings, pd.DataFrame]] = field(default_factory=list)
     mix: dict[tuple[str, ...], DealMix] = field(default_factory=dict)
     effort: list[tuple[tuple[object, ...], float]] = field(default_factory=list)
+    drawn_for: tuple[AlignmentSettings | None, ...] = ()
 
     #: quota settings (and reference efforts) remembered: a planner going back and
     #: forth between a few
     keep: int = 8
 
-    def quotas_for(self, settings: QuotaSettings, engine: str) -> Quotas | None:
+    def quotas_for(
+        self, settings: QuotaSettings, engine: str, alignment: object = None
+    ) -> Quotas | None:
         """Quotas set before for these settings, calibrated (if they are) with the
-        same engine."""
+        same engine, on the same alignment (a scenario's ``alignment`` file or
+        design, None for the book's)."""
         for seen, quotas in self.quotas:
-            if seen == (settings, engine):
+            if seen == (settings, engine, alignment):
                 return quotas
         return None
 
-    def remember(self, settings: QuotaSettings, engine: str, quotas: Quotas) -> None:
-        self.quotas = [((settings, engine), quotas), *self.quotas[: self.keep - 1]]
+    def remember(
+        self, settings: QuotaSettings, engine: str, quotas: Quotas, alignment: object = None
+    ) -> None:
+        self.quotas = [((settings, engine, alignment), quotas), *self.quotas[: self.keep - 1]]
+
+    def alignment_for(self, settings: AlignmentSettings) -> pd.DataFrame | None:
+        """The account owners of an alignment file or design read or run before."""
+        key = settings.replace(vacant=(), vacancy_productivity=None)
+        for seen, frame in self.alignments:
+            if seen == key:
+                return frame
+        return None
+
+    def remember_alignment(self, settings: AlignmentSettings, frame: pd.DataFrame) -> None:
+        key = settings.replace(vacant=(), vacancy_productivity=None)
+        self.alignments = [(key, frame), *self.alignments[: self.keep - 1]]
 
     def effort_for(self, key: tuple[object, ...]) -> float | None:
         for seen, kappa in self.effort:
@@ -171,6 +209,14 @@ def _prepare(
         )
     shared = fitted is not None
     fitted = fitted if fitted is not None else _Fitted()
+    if not fitted.drawn_for:
+        fitted.drawn_for = (scenario.alignment,)
+    elif fitted.drawn_for[0] != scenario.alignment:
+        raise ScenarioError(
+            "the sales were drawn for another alignment (scenario 'alignment'); an alignment "
+            f"changes the reps' deal rates, so scenario {scenario.name!r} cannot be paid on "
+            "these draws. Draw its own: draw_sales(scenario, n_trials)."
+        )
     if fitted.model is None:
         fitted.model = fit_productivity(book, plan_year=scenario.plan_year)
     model = fitted.model
@@ -180,7 +226,15 @@ def _prepare(
         engine_used, engine_reason = resolve_engine(scenario, model)
     else:
         engine_used, engine_reason = _given_engine(scenario, engine)
-    quotas = fitted.quotas_for(scenario.quota, engine_used)
+    owners, owner = _alignment_frame(scenario, book, model, fitted)
+    coverage, align_note = None, None
+    if scenario.alignment is not None:
+        coverage, align_note = _alignment_effect(scenario, book, model, owner, fitted)
+        # the book's reps sell on their new territories before the quotas are set, so
+        # calibrated quotas are calibrated on what they will sell (hires: below)
+        model = scale_model(model, coverage["multiplier"].to_numpy()[: model.n_reps])
+    where = scenario.alignment
+    quotas = fitted.quotas_for(scenario.quota, engine_used, where)
     if quotas is None:
         # the calibration draws from its own stream, never the trials' (no in-sample fit)
         quotas = set_quotas(
@@ -193,8 +247,9 @@ def _prepare(
             progress=progress,
             executor=executor,
             engine=engine_used,
+            alignment=owners,
         )
-        fitted.remember(scenario.quota, engine_used, quotas)
+        fitted.remember(scenario.quota, engine_used, quotas, where)
     if shared:
         # the cache stays as it was set: every result gets its own model and quotas,
         # so a caller changing one (result.quotas.values *= 2) cannot change the next
@@ -206,6 +261,10 @@ def _prepare(
             model, scenario.quota.hires, plan_year=scenario.plan_year, ramp=_hire_ramp(scenario)
         )
         reps = pd.concat([reps, _planned_rep_rows(scenario, reps)])
+        if coverage is not None:
+            booked = len(model.rep_ids) - len(scenario.quota.hires)
+            hired = coverage["multiplier"].to_numpy()[booked:]
+            model = scale_model(model, np.r_[np.ones(booked), hired])
         if tuple(quotas.rep_ids) != model.rep_ids:  # pragma: no cover - an internal contract
             raise RuntimeError("quotas and the productivity model list the reps differently")
     mix = None
@@ -221,6 +280,11 @@ def _prepare(
     # what is left needs the book: its products (above) and its reps' roles (here).
     _check_roles(scenario, reps)
     target_incentive = reps["target_incentive"].to_numpy(float)
+    base_salary = reps["base_salary"].to_numpy(float)
+    if coverage is not None:
+        # a seat vacant all year pays no one
+        target_incentive = np.where(coverage["vacant"].to_numpy(), 0.0, target_incentive)
+        base_salary = np.where(coverage["vacant"].to_numpy(), 0.0, base_salary)
     kernel, coached, cost, notes = _dynamics_kernel(
         scenario,
         book,
@@ -237,16 +301,156 @@ def _prepare(
         model=model,
         quotas=quotas,
         regions=reps["region"].astype(str).to_numpy(),
-        base_salary=reps["base_salary"].to_numpy(float),
+        base_salary=base_salary,
         target_incentive=target_incentive,
         deal_mix=mix,
         kernel=kernel,
         coached=coached,
         programme_cost=cost,
-        notes=notes,
+        notes=notes if align_note is None else (*notes, ("Alignment", align_note)),
         engine=engine_used,
         engine_reason=engine_reason,
+        coverage=coverage,
     )
+
+
+def _alignment_frame(
+    scenario: Scenario, book: Book, model: ProductivityModel, fitted: _Fitted
+) -> tuple[pd.DataFrame | None, pd.Series | None]:
+    """The scenario's alignment: the rows that set account owners (for the quotas),
+    and every account's rep under it (for the reps' territories), checked against the
+    book and the simulated reps; ``(None, None)`` without a file or design."""
+    a = scenario.alignment
+    if a is None or (a.file is None and a.design is None):
+        return None, None
+    ids = [*model.rep_ids, *(h.rep_id for h in scenario.quota.hires)]
+    frame = fitted.alignment_for(a)
+    if frame is None:
+        if a.file is not None:
+            frame = read_alignment(a.file)
+        else:
+            assert a.design is not None
+            frame = design_alignment(book, list(model.rep_ids), a.design)
+        fitted.remember_alignment(a, frame)
+    source = a.file if a.file is not None else "alignment.design"
+    owner = check_alignment(frame, book, ids, vacant=a.vacant, source=source)
+    return frame[["account_id", "rep_id"]], owner
+
+
+def _alignment_effect(
+    scenario: Scenario,
+    book: Book,
+    model: ProductivityModel,
+    owner: pd.Series | None,
+    fitted: _Fitted,
+) -> tuple[pd.DataFrame, str]:
+    """Each simulated rep's territory under the scenario's alignment and the factor on
+    their deal rate (the book's reps of ``model``, then the planned hires), and the
+    report's note (its expected effect on the book's reps).
+
+    A vacant seat sells ``vacancy_productivity`` of what its territory would (the
+    alignment's, else the workforce's, else 0.1). ``"book"`` elasticities come from
+    :func:`spm_sim.productivity.fit_coverage` (its prior where not identified)."""
+    a = scenario.alignment
+    assert a is not None
+    ids = [*model.rep_ids, *(h.rep_id for h in scenario.quota.hires)]
+    unknown = [r for r in a.vacant if r not in ids]
+    if unknown:
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: alignment.vacant names {unknown[0]!r}, which is not a "
+            f"simulated rep ({len(ids)} reps of {scenario.plan_year}, e.g. "
+            f"{', '.join(ids[:3])}); name the seat by the rep_id of the rep who holds it now"
+        )
+    fit = None
+    if "book" in (a.potential_elasticity, a.travel_elasticity):
+        if fitted.coverage is None:
+            fitted.coverage = fit_coverage(book, scenario.plan_year)
+        fit = fitted.coverage
+    pot, pot_range, pot_src = _elasticity(
+        a.potential_elasticity, fit, "potential", POTENTIAL_PRIOR, (0.0, 1.0)
+    )
+    trv, trv_range, trv_src = _elasticity(
+        a.travel_elasticity, fit, "travel", TRAVEL_PRIOR, (-0.5, 0.1)
+    )
+    vac = a.vacancy_productivity
+    if vac is None:
+        vac = scenario.workforce.vacancy_productivity if scenario.workforce is not None else 0.1
+    owner = owner if owner is not None else book.accounts["rep_id"]
+
+    cov = coverage_multipliers(
+        book,
+        ids,
+        owner,
+        potential_elasticity=pot,
+        travel_elasticity=trv,
+        vacant=a.vacant,
+        vacancy_productivity=vac,
+    )
+    expected = np.r_[model.expected_bookings().sum(axis=1), np.zeros(len(ids) - model.n_reps)]
+    total = float(expected.sum())
+    r_pot, r_trv = cov["potential_ratio"].to_numpy(), cov["travel_ratio"].to_numpy()
+    vac_factor = np.where(cov["vacant"].to_numpy(), vac, 1.0)
+
+    def effect(p: float, t: float) -> float:
+        return float((expected * r_pot**p * r_trv**t * vac_factor).sum()) / total - 1.0
+
+    ends = [effect(p, t) for p in pot_range for t in trv_range]
+    moved = int((owner.astype(str) != book.accounts["rep_id"].astype(str)).sum())
+    where = (
+        f"accounts from {Path(a.file).name}"
+        if a.file is not None
+        else ("accounts by a design run now" if a.design is not None else "the book's accounts")
+    )
+    m = cov["multiplier"][~cov["vacant"]]
+    note = (
+        f"{where}: {moved:,} of {len(owner):,} accounts change rep; deal rates follow "
+        f"territory potential with elasticity {pot:.2f} ({pot_src}) and travel with "
+        f"{trv:.2f} ({trv_src}); reps' factors {m.min():.2f} to {m.max():.2f}; expected "
+        f"bookings {effect(pot, trv):+.1%} against the current alignment "
+        f"({min(ends):+.1%} to {max(ends):+.1%} over the elasticities' ranges)"
+    )
+    if a.vacant:
+        note += (
+            f"; {len(a.vacant)} seat(s) vacant all year ({', '.join(a.vacant)}), selling "
+            f"{vac:.0%} of their territory's rate and paying no one"
+        )
+    return cov, note
+
+
+def _elasticity(
+    given: float | str,
+    fit: CoverageFit | None,
+    name: str,
+    prior: tuple[float, float, float],
+    plausible: tuple[float, float],
+) -> tuple[float, tuple[float, float], str]:
+    """An elasticity, the range its effect is shown over, and where it came from."""
+    if given != "book":
+        value = float(given)
+        if not plausible[0] <= value <= plausible[1]:
+            implausible(
+                f"alignment.{name}_elasticity {value:g} is outside {plausible[0]:g} to "
+                f"{plausible[1]:g}: a 10% change in the territory's {name} would move its "
+                f"deals by {abs(1.1**value - 1):.0%}; the book's estimate "
+                "(spm_sim.productivity.fit_coverage) is a safer start",
+                value=value,
+            )
+        return value, (value, value), "given"
+    assert fit is not None
+    if name == "potential":
+        est, se = fit.potential_elasticity, fit.potential_se
+    else:
+        est, se = fit.travel_elasticity, fit.travel_se
+    if fit.identified.get(name):
+        low, high = est - 1.645 * se, est + 1.645 * se
+        if name == "travel":  # the sign restriction: more travel never brings more deals
+            low, high = min(low, 0.0), min(high, 0.0)
+        cut = fit.travel_unrestricted if name == "travel" else est
+        src = f"from the book, SE {se:.2f}" + (
+            f", {cut:+.2f} before its sign restriction" if cut > est else ""
+        )
+        return est, (low, high), src
+    return prior[0], (prior[1], prior[2]), "prior: the book cannot identify it"
 
 
 def _check_roles(scenario: Scenario, reps: pd.DataFrame) -> None:
@@ -378,6 +582,7 @@ def _dynamics_kernel(
         cycle_months=cycle,
         coached=coached,
         capacity_factor=s.capacity_factor,
+        ratchet=s.years.quota_rule.ratchet_weights() if s.years is not None else None,
     )
     coached_ids = tuple(str(r) for r, c in zip(model.rep_ids, coached, strict=True) if c)
     return kernel, coached_ids, cost, tuple(notes)
