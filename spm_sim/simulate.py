@@ -31,7 +31,14 @@ Built for scale from the start:
   interval is narrow enough, and equals a plain run of its final trial count;
 * a result saves to a folder (:meth:`SimulationResult.save`: Parquet for the trials,
   JSON for the spec, seed, quotas, fitted model and input checksums) and reads back
-  bit for bit (:func:`load_result`), so a report is rebuilt without running again.
+  bit for bit (:func:`load_result`), so a report is rebuilt without running again;
+* how much of a difference between two plans is the reps' response to the plan and
+  how much is mechanical (the same sales paid under the other plan):
+  :func:`response_decomposition`, each part a paired difference with its interval;
+* several plan years (a scenario's ``years``): :func:`simulate_years` runs them one
+  after the other, each trial's quotas set from its own year by the quota rule,
+  people and deals carried over; :func:`compare_years` pairs two such runs year by
+  year (year ``y`` draws from its own root, :func:`spm_sim.random.year_root`).
 """
 
 from __future__ import annotations
@@ -58,8 +65,16 @@ from ._simulate.precision import (
     simulate_to_precision,
 )
 from ._simulate.prepare import Prepared, _strict, prepare, reference_effort, sales_cycle_months
+from ._simulate.response import (
+    RESPONSE_METRICS,
+    RESPONSE_PARTS,
+    ResponseDecomposition,
+    response_decomposition,
+)
 from ._simulate.result import Precision, SimulationResult, _result, load_result
 from ._simulate.store import is_saved_result, save_result
+from ._simulate.years import simulate_years
+from ._simulate.years_result import YEAR_METRICS, YearsResult, compare_years
 
 __all__ = [
     "SimulationResult",
@@ -83,6 +98,14 @@ __all__ = [
     "seed_sequence",
     "trial_rng",
     "workforce_rng",
+    "simulate_years",
+    "YearsResult",
+    "compare_years",
+    "YEAR_METRICS",
+    "response_decomposition",
+    "ResponseDecomposition",
+    "RESPONSE_METRICS",
+    "RESPONSE_PARTS",
 ]
 
 

@@ -20,6 +20,15 @@ BASELINE = SCENARIOS / "baseline.yaml"
 ACCELERATED = SCENARIOS / "accelerated.yaml"
 PLANS = REPO / "data" / "plans"
 
+#: what run and demo say on stderr when they compare plans with the book's response
+RESPONSE_NOTE = (
+    "spm-sim: note: reps' response to the plan (--behaviour auto): Baseline 2026, "
+    "Accelerated 2026, Multi-measure 2026 respond as estimated from the book relative to "
+    "'Baseline 2026 AE plan' (1 of 11 effects informed by the book, the others at their "
+    "literature priors; 'spm-sim fit' lists them). --behaviour off compares the plans "
+    "without it.\n"
+)
+
 
 def spm_sim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run ``python -m spm_sim.cli ARGS`` in ``cwd``; stdout is a pipe, not a terminal."""
@@ -70,7 +79,9 @@ def test_demo_writes_report_and_tables(tmp_path):
     assert "Incentive cost, P90" in proc.stdout
     assert "Baseline 2026" in proc.stdout and "Accelerated 2026" in proc.stdout
     assert "4 scenarios x 200 trials in" in proc.stdout
-    assert proc.stderr == ""
+    # on stderr only the note that the plans are compared with the reps' response
+    assert proc.stderr == RESPONSE_NOTE
+    assert "Reps' response: of the" in proc.stdout  # the split of each difference
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["scenario"]) == {
         "Baseline 2026",
@@ -85,7 +96,7 @@ def test_demo_writes_report_and_tables(tmp_path):
     # run again into the same folder, as `make demo` does: the earlier demo is replaced
     again = spm_sim("demo", "--trials", "30", "--out", "tmp", "--quiet", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert again.stderr.startswith("spm-sim: note: replacing the run in tmp ('spm-sim demo ")
+    assert again.stderr.startswith(RESPONSE_NOTE + "spm-sim: note: replacing the run in tmp ('spm-")
     assert (pd.read_csv(out / "summary.csv")["n_trials"] == 30).all()
     from spm_sim._files import manifest_problems, read_manifest
 
@@ -946,7 +957,7 @@ def test_demo_without_out_never_replaces_an_earlier_demo(tmp_path, capsys, monke
     earlier = (tmp_path / "reports" / "summary.csv").read_bytes()
     assert main(["demo", "--trials", "40", "--quiet"]) == 0
     second = capsys.readouterr()
-    assert second.err == (
+    assert second.err == RESPONSE_NOTE + (
         "spm-sim: note: reports holds an earlier run; this one goes to reports-2 "
         "(give --out reports --force to replace it)\n"
     )

@@ -52,7 +52,8 @@ def test_report_rebuilds_the_runs_report_and_tables_byte_for_byte(run, tmp_path,
     assert "2 saved results reported in" in out and "without running a trial" in out
     assert "Probability of reaching the company target" in out  # the run's table, again
     again = _files(tmp_path / "again")
-    assert sorted(again) == sorted(_files(run)) and len(again) == 6
+    assert sorted(again) == sorted(_files(run)) and len(again) == 7
+    assert "response.csv" in again  # the split of each difference into response and mechanics
     for name, data in _files(run).items():
         assert again[name] == data, name  # the report and every table, byte for byte
     summary = pd.read_csv(tmp_path / "again" / "summary.csv")
@@ -138,6 +139,8 @@ def test_run_to_a_precision_prints_the_interval_and_saves_it(tmp_path, capsys):
     assert all(r.n_trials == 90 and not r.precision.reached for r in saved)
     # the cap that came first is said on stderr, with the precision reached
     notes = printed.err.splitlines()
+    assert notes[0].startswith("spm-sim: note: reps' response to the plan (--behaviour auto)")
+    notes = notes[1:]
     assert notes[0].startswith("spm-sim: note: scenario 'Baseline 2026': incentive_cost.p90 $")
     assert notes[0].endswith("not within the 2% asked; the cap of 90 trials ended it")
     # a figure that does not exist is refused before any work

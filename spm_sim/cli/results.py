@@ -108,9 +108,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     with output_folder(args, out, chosen=chosen, inputs=[("result", f) for f in folders]) as run:
         flag_scenario_results(results, [r.scenario for r in results])
         title = args.title or "Scenario report: " + " vs ".join(r.scenario.name for r in results)
-        report, tables = write_outputs(results, run.path, "report.html", title)
+        responses = response_splits(results, {})
+        checks = model_warnings(results, {})
+        report, tables = write_outputs(results, run.path, "report.html", title, responses, checks)
     if not args.quiet:
-        print_results(results, {})
+        print_results(results, {}, responses, checks)
         print(
             f"{plural(len(results), 'saved result')} reported in "
             f"{time.perf_counter() - start:.1f} s, without running a trial."
@@ -164,15 +166,56 @@ def _refuse_output_over_results(out: Path, folders: Sequence[Path], flag: str) -
             )
 
 
-def print_results(results, books: dict) -> None:
-    """The headline table and how to read it, then the summary in words (stdout)."""
+def response_splits(results, books: dict, behaviour_range=None) -> list:
+    """Each alternative's difference from the baseline split into the reps' response
+    and the mechanical part (:func:`spm_sim.simulate.response_decomposition`), for the
+    alternatives where either run has a behaviour block; the runs already made are
+    reused, only the runs without behaviour (and at the range's ends) are added."""
+    from spm_sim.simulate import response_decomposition
+
+    base = results[0]
+    splits = []
+    for r in results[1:]:
+        if base.scenario.behaviour is None and r.scenario.behaviour is None:
+            continue
+        book = books.get(r.scenario.book) if r.scenario.book == base.scenario.book else None
+        splits.append(response_decomposition(base, r, book=book, behaviour_range=behaviour_range))
+    return splits
+
+
+def model_warnings(results, books: dict) -> list[str]:
+    """The model's failed back-test checks for the baseline's book and plan year
+    (:func:`spm_sim.fit_report.rolling_backtest`, 1,000 simulated years per past
+    year, seed 0, as 'spm-sim fit' runs it); none for a book the model cannot
+    back-test (under two years of history) or that cannot be read again."""
+    from spm_sim.book import load_book_ref
+    from spm_sim.errors import DataError, SpmSimError
+    from spm_sim.fit_report import rolling_backtest
+
+    base = results[0].scenario
+    book = books.get(base.book)
+    if book is None:
+        try:  # a saved result's book, read again from its folder
+            book = load_book_ref(base.book)
+        except (SpmSimError, OSError):
+            return []
+    try:
+        return rolling_backtest(book, last_year=base.plan_year - 1).warnings()
+    except DataError:
+        return []
+
+
+def print_results(results, books: dict, responses=None, checks=()) -> None:
+    """The headline table and how to read it, then the summary in words (stdout);
+    ``responses``: the alternatives' splits (:func:`response_splits`); ``checks``:
+    the model's failed back-test checks (:func:`model_warnings`)."""
     width = terminal_width()
     text, paired = _headline_text(results, width)
     print(text)
     print()
     print(wrap_lines(_reading_note(results, paired), width, hang=""))
     print()
-    print(_summary_text(results, books, width))
+    print(_summary_text(results, books, width, responses, checks))
     print()
 
 
@@ -218,7 +261,7 @@ def _reading_note(results, paired: dict[str, bool]) -> str:
     return " ".join(parts)
 
 
-def _summary_text(results, books: dict, width: int) -> str:
+def _summary_text(results, books: dict, width: int, responses=None, checks=()) -> str:
     """The report's first page in words, wrapped to ``width``: what to decide, then
     one sentence per alternative against the baseline (as a list)."""
     from spm_sim.report import headline_figures, last_year
@@ -230,20 +273,35 @@ def _summary_text(results, books: dict, width: int) -> str:
     paragraph = decision_paragraph(results, figures, currency, last)
     lines = ["Summary: what to decide", wrap_lines(paragraph, width, hang="")]
     lines += [wrap_lines(w, width, hang="") for w in quota_warnings(results, currency)]
-    sentences = scenario_sentences(results, figures, currency)
+    if checks:
+        lines += [wrap_lines(f"Model check: {w}", width, hang="") for w in checks]
+        lines.append(
+            wrap_lines(
+                "Model check: read the chances and bands above with these misses in mind "
+                "('spm-sim fit' shows the back-tests).",
+                width,
+                hang="",
+            )
+        )
+    sentences = scenario_sentences(results, figures, currency, responses=responses)
     if sentences:
         lines.append("")
         lines += [wrap_lines(f"- {text}", width) for text in sentences]
     return "\n".join(lines)
 
 
-def write_outputs(results, folder: Path, report_name: str, title: str) -> tuple[Path, list[Path]]:
+def write_outputs(
+    results, folder: Path, report_name: str, title: str, responses=None, checks=()
+) -> tuple[Path, list[Path]]:
     """Write the HTML report ``report_name`` and the CSV tables into ``folder``; return
-    their absolute paths (the report, then the tables)."""
+    their absolute paths (the report, then the tables). ``responses``: the
+    alternatives' splits into response and mechanics (:func:`response_splits`)."""
     from spm_sim.report import write_report, write_summaries
 
-    tables = write_summaries(results, folder)
-    report = write_report(results, folder / report_name, title=title)
+    tables = write_summaries(results, folder, responses=responses)
+    report = write_report(
+        results, folder / report_name, title=title, responses=responses, model_warnings=checks
+    )
     return report.resolve(), [p.resolve() for p in tables]
 
 

@@ -14,6 +14,15 @@ precision with ``--precision``), flags results nobody should believe, then write
 report, the CSV tables and each scenario's saved result (``results/<i>-<name>/``:
 :meth:`spm_sim.simulate.SimulationResult.save`; ``--no-save`` leaves them out) into
 its run folder (:mod:`spm_sim.cli.results` shows and writes them).
+
+Scenarios with several plan years (``years:``) run through
+:func:`spm_sim.simulate.simulate_years`: each one's years are printed, then each
+later scenario against the first, year by year and over the horizon, paired trial
+by trial with 95% intervals, and the two tables written as CSV
+(``years_summary.csv``, ``years_comparison.csv``); no HTML report or saved results
+for them yet::
+
+    spm-sim run data/scenarios/cap_and_ratchet.yaml data/scenarios/no_cap_no_ratchet.yaml
 """
 
 from __future__ import annotations
@@ -38,7 +47,15 @@ from .args import (
     show_progress,
 )
 from .places import Input, check_memory, note, output_folder, overwritten_inputs, scenario_inputs
-from .results import RESULTS, flag_scenario_results, print_paths, print_results, write_outputs
+from .results import (
+    RESULTS,
+    flag_scenario_results,
+    model_warnings,
+    print_paths,
+    print_results,
+    response_splits,
+    write_outputs,
+)
 from .table import plural, terminal_width, wrap_lines
 
 if TYPE_CHECKING:
@@ -92,7 +109,69 @@ def simulation_options() -> argparse.ArgumentParser:
         action="store_true",
         help="print only the paths written (no table, no progress bar)",
     )
+    common.add_argument(
+        "--behaviour",
+        choices=BEHAVIOUR_CHOICES,
+        default="auto",
+        help="the reps' response to the plan (effort and deal timing). auto (the default): "
+        "when the run compares scenarios whose plans or quotas differ, every scenario without "
+        "a 'behaviour' block responds as estimated from its book ('spm-sim fit' shows the "
+        "estimates; effects the book cannot identify take their literature priors), relative "
+        "to the first scenario's plan; a lone scenario runs as written. book: that estimate "
+        "for every scenario without a block. off: no scenario responds (blocks ignored). "
+        "as-written: only the scenario files' own blocks",
+    )
     return common
+
+
+def _range(estimate) -> tuple | None:
+    """The response sizes' low and high ends of a book's estimate (None without one)."""
+    return estimate.behaviour_range() if estimate is not None else None
+
+
+#: ``--behaviour``'s choices (see :func:`with_behaviour`)
+BEHAVIOUR_CHOICES = ("auto", "book", "off", "as-written")
+
+
+def with_behaviour(
+    scenarios: Sequence[Scenario], books: dict, choice: str
+) -> tuple[list[Scenario], object | None]:
+    """The scenarios with ``--behaviour`` applied, and the book's estimate used (or None).
+
+    ``auto`` estimates the reps' response from the book
+    (:func:`spm_sim.response.estimate_behaviour`, the first scenario's plan as the plan the
+    history was earned under) for the scenarios without a ``behaviour`` block, when the
+    run compares plans or quotas; ``book`` does so whatever the run; ``off`` removes every
+    block; ``as-written`` keeps the files as they are. Scenarios on another book than the
+    first's keep theirs (one estimate per run).
+    """
+    scenarios = list(scenarios)
+    if choice == "as-written" or not scenarios:
+        return scenarios, None
+    if choice == "off":
+        return [
+            s.replace(behaviour=None) if s.behaviour is not None else s for s in scenarios
+        ], None
+    base = scenarios[0]
+    compares = any(s.plan != base.plan or s.quota != base.quota for s in scenarios[1:])
+    bare = [i for i, s in enumerate(scenarios) if s.behaviour is None and s.book == base.book]
+    if not bare or (choice == "auto" and not compares):
+        return scenarios, None
+    from spm_sim.response import estimate_behaviour
+
+    estimate = estimate_behaviour(books[base.book], reference_plan=base.plan)
+    for i in bare:
+        scenarios[i] = scenarios[i].replace(behaviour=estimate.behaviour)
+    names = ", ".join(scenarios[i].name for i in bare)
+    sources = estimate.table()["source"]
+    from_book = int((sources != "prior").sum())
+    note(
+        f"reps' response to the plan (--behaviour {choice}): {names} respond as estimated "
+        f"from the book relative to {base.plan.name!r} ({from_book} of {len(sources)} effects "
+        "informed by the book, the others at their literature priors; 'spm-sim fit' lists "
+        "them). --behaviour off compares the plans without it."
+    )
+    return scenarios, estimate
 
 
 def add_run_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -180,11 +259,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.seed is not None:
             changes["seed"] = args.seed
         scenarios.append(s.replace(**changes) if changes else s)
+    if any(s.years is not None for s in scenarios):
+        return _cmd_run_years(args, scenarios)
     chosen = args.out is not None
     out = args.out if chosen else Path("reports") / slugify(scenarios[0].name)
     inputs = _scenario_inputs(args.scenarios)
     _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
     books = _books(scenarios)
+    scenarios, estimate = with_behaviour(scenarios, books, args.behaviour)
     _precision_options(args, scenarios, books)
     _check_run_memory(args, scenarios, books)
     with output_folder(args, out, chosen=chosen, inputs=_manifest_inputs(inputs)) as run:
@@ -192,13 +274,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         results = _simulate_all(scenarios, books, args, progress=_progress(args))
         flag_scenario_results(results, scenarios)
         title = "Scenario report: " + " vs ".join(s.name for s in scenarios)
-        report, tables = write_outputs(results, run.path, "report.html", title)
+        responses = response_splits(results, books, _range(estimate))
+        checks = model_warnings(results, books)
+        report, tables = write_outputs(results, run.path, "report.html", title, responses, checks)
         saved = []
         if args.save:
             per_scenario = [_manifest_inputs(scenario_inputs(p)) for p in args.scenarios]
             saved = _save_results(results, run, per_scenario)
     if not args.quiet:
-        print_results(results, books)
+        print_results(results, books, responses, checks)
         for line in _precision_text(results, args):
             print(wrap_lines(line, terminal_width(), hang=""))
         trials = ", ".join(sorted({f"{r.n_trials:,}" for r in results}))
@@ -211,6 +295,172 @@ def cmd_run(args: argparse.Namespace) -> int:
             note(f"scenario {r.scenario.name!r}: {r.precision.describe(r.scenario.plan.currency)}")
     print_paths(report, tables, run.path, saved)
     return 0
+
+
+#: The figures ``spm-sim run`` prints for scenarios of several plan years, in order,
+#: with their short labels (``spm_sim.simulate.YEAR_METRICS`` has the long ones).
+YEAR_ROWS = {
+    "company_bookings": "Bookings",
+    "incentive_cost": "Incentive cost",
+    "ccos": "Comp. cost of sales",
+    "share_reps_at_quota": "Reps at quota",
+    "hit_company_target": "Chance of target",
+    "quota_total": "Sum of quotas",
+    "quota_growth": "Quota growth",
+    "mean_effort": "Mean effort",
+}
+
+
+def _cmd_run_years(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> int:
+    """``spm-sim run`` of scenarios with several plan years (``years:``): each one's
+    years, then each later scenario against the first, year by year and over the
+    horizon, paired with intervals; the tables written as CSV into the run folder
+    (an HTML report and saved results are for single plan years only, so far)."""
+    import pandas as pd
+
+    from spm_sim._files import write_csv
+    from spm_sim.parallel import executor_for
+    from spm_sim.simulate import compare_years, resolve_engines, simulate_years
+
+    single = [s.name for s in scenarios if s.years is None]
+    if single:
+        raise SpmSimError(
+            f"scenario {single[0]!r} has one plan year and "
+            f"{next(s.name for s in scenarios if s.years is not None)!r} has 'years': a run "
+            "compares scenarios over the same plan years. Add a 'years' block to every "
+            "scenario of the run (years: {count: 1} keeps one year), or run them apart."
+        )
+    if getattr(args, "precision", None) is not None:
+        raise SpmSimError(
+            "--precision runs one plan year; scenarios with 'years' run their trials as "
+            "given: use --trials."
+        )
+    chosen = args.out is not None
+    out = args.out if chosen else Path("reports") / slugify(scenarios[0].name)
+    inputs = _scenario_inputs(args.scenarios)
+    _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
+    books = _books(scenarios)
+    scenarios, estimate = with_behaviour(scenarios, books, args.behaviour)
+    _check_run_memory(args, scenarios, books)
+    options = executor_options(args)
+    start = time.perf_counter()
+    with output_folder(args, out, chosen=chosen, inputs=_manifest_inputs(inputs)) as run:
+        with executor_for(
+            options["executor"], workers=options["workers"], scheduler=options["scheduler"]
+        ) as ex:
+            engines = resolve_engines(scenarios, books)
+            results = [
+                simulate_years(
+                    s, book=books[s.book], executor=ex, progress=_progress(args), engine=e
+                )
+                for s, e in zip(scenarios, engines, strict=True)
+            ]
+        summary = pd.concat(
+            [r.summary().assign(scenario=r.scenario.name) for r in results], ignore_index=True
+        )
+        compared = [compare_years(r, results[0]) for r in results[1:]]
+        tables = [write_csv(summary, run.path / "years_summary.csv")]
+        if compared:
+            frame = pd.concat(
+                [
+                    c.assign(scenario=r.scenario.name, baseline=results[0].scenario.name)
+                    for c, r in zip(compared, results[1:], strict=True)
+                ],
+                ignore_index=True,
+            )
+            tables.append(write_csv(frame, run.path / "years_comparison.csv"))
+        for path in tables:
+            run.add(path)
+    if not args.quiet:
+        for line in _years_text(results, compared):
+            print(line)
+        print(
+            f"{plural(len(results), 'scenario')} x {results[0].n_years} plan years, "
+            f"{results[0].n_trials:,} trials each, in {time.perf_counter() - start:.1f} s."
+        )
+    print(f"Folder: {run.path.resolve()}")
+    print("Tables:")
+    for path in tables:
+        print(f"  {path}")
+    return 0
+
+
+def _years_text(results, compared) -> list[str]:
+    """Each scenario's years, then each comparison with the first, as text tables."""
+    from spm_sim._format import format_money, format_pct
+    from spm_sim.simulate import YEAR_METRICS
+
+    from .table import format_table
+
+    def value(x: float, unit: str, currency: str) -> str:
+        if unit == "$":
+            return format_money(x, currency=currency)
+        if unit == "count":
+            return f"{x:,.1f}"
+        return format_pct(x)
+
+    def change(d: float, low: float, high: float, unit: str, currency: str) -> str:
+        if d == 0 and low == 0 and high == 0:
+            return "no change"
+        if unit == "$":
+            return (
+                f"{format_money(d, currency=currency, sign=True)} "
+                f"({format_money(low, currency=currency, sign=True)} to "
+                f"{format_money(high, currency=currency, sign=True)})"
+            )
+        if unit == "count":
+            return f"{d:+,.2f} ({low:+,.2f} to {high:+,.2f})"
+        return f"{d * 100:+.2f} pp ({low * 100:+.2f} to {high * 100:+.2f})"
+
+    lines: list[str] = []
+    for r in results:
+        cur = r.scenario.plan.currency
+        table = r.summary()
+        years = list(dict.fromkeys(table["year"]))
+        rows = []
+        for metric, label in YEAR_ROWS.items():
+            part = table[table["metric"] == metric].set_index("year")
+            if part.empty:
+                continue
+            unit = YEAR_METRICS[metric][1]
+            rows.append([label, *[value(part.loc[y, "mean"], unit, cur) for y in years]])
+        assert r.scenario.years is not None
+        lines += [
+            f"{r.scenario.name}: {r.scenario.years.describe()} (means over "
+            f"{r.n_trials:,} trials; 'all' = the {r.n_years} years together)",
+            format_table(["", *years], rows),
+            "",
+        ]
+    for c, r in zip(compared, results[1:], strict=True):
+        cur = r.scenario.plan.currency
+        paired = bool(c.attrs.get("paired"))
+        how = (
+            "paired trial by trial (the same sales drawn year by year)"
+            if paired
+            else f"unpaired ({c.attrs.get('why_unpaired')})"
+        )
+        lines.append(f"{r.scenario.name} against {results[0].scenario.name}, {how}; 95% intervals:")
+        rows = []
+        for metric, label in YEAR_ROWS.items():
+            part = c[c["metric"] == metric]
+            if part.empty:
+                continue
+            unit = YEAR_METRICS[metric][1]
+            for _, row in part.iterrows():
+                rel = f"{row['relative'] * 100:+.1f}%" if unit == "$" and row["difference"] else ""
+                rows.append(
+                    [
+                        label,
+                        str(row["year"]),
+                        change(row["difference"], row["low"], row["high"], unit, cur),
+                        rel,
+                    ]
+                )
+        lines += [
+            format_table(["", "year", "difference (95% interval)", "relative"], rows, left=2),
+            "",
+        ]
+    return lines
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -234,6 +484,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     inputs = _scenario_inputs(paths)
     _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
     books = _books(scenarios)
+    scenarios, estimate = with_behaviour(scenarios, books, args.behaviour)
     _check_run_memory(args, scenarios, books)
     # an earlier demo is replaced only where --out names it (as 'make demo' does); the
     # default folder is numbered instead, like any default, so no earlier run is lost
@@ -244,7 +495,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         results = _simulate_all(scenarios, books, args, progress=_progress(args))
         flag_scenario_results(results, scenarios)
         title = "spm_sim demo: " + " vs ".join(s.name for s in scenarios)
-        report, tables = write_outputs(results, run.path, "demo.html", title)
+        responses = response_splits(results, books, _range(estimate))
+        checks = model_warnings(results, books)
+        report, tables = write_outputs(results, run.path, "demo.html", title, responses, checks)
         saved = []
         if args.save:
             saved = _save_results(
@@ -252,7 +505,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
     elapsed = time.perf_counter() - start
     if not args.quiet:
-        print_results(results, books)
+        print_results(results, books, responses, checks)
     print(f"Demo: {plural(len(results), 'scenario')} x {args.trials:,} trials in {elapsed:.1f} s.")
     print_paths(report, tables, run.path, saved)
     return 0

@@ -44,6 +44,7 @@ from spm_sim.metrics import (
 from .figures import bare, headline_figures
 from .reference import SHORT_HASH, book_fingerprint, last_year, plan_fingerprint
 from .summary import (
+    _responses_for,
     decision_paragraph,
     fmt_diff,
     fmt_range,
@@ -57,7 +58,7 @@ from .summary import (
 
 if TYPE_CHECKING:
     from spm_sim.book import Book
-    from spm_sim.simulate import SimulationResult
+    from spm_sim.simulate import ResponseDecomposition, SimulationResult
 
 __all__ = [
     "headline",
@@ -184,7 +185,7 @@ def headline(results: SimulationResult | Sequence[SimulationResult]) -> pd.DataF
     >>> alt = sample_scenario("accelerated").replace(engine="summed")
     >>> t = headline([simulate(s, 200, rng=1) for s in (base, alt)])
     >>> t.loc["Incentive cost, P90", "Difference vs baseline"]
-    '+$262k (+$136k to +$432k)'
+    '+$252k (+$99.9k to +$360k)'
     """
     results, _ = _unique_names(_as_list(results))
     figures = headline_figures(results)
@@ -220,7 +221,10 @@ def headline(results: SimulationResult | Sequence[SimulationResult]) -> pd.DataF
 
 
 def write_summaries(
-    results: SimulationResult | Sequence[SimulationResult], folder: str | Path
+    results: SimulationResult | Sequence[SimulationResult],
+    folder: str | Path,
+    *,
+    responses: Sequence[ResponseDecomposition] | None = None,
 ) -> list[Path]:
     """Write the tables behind a report as CSV files in ``folder``.
 
@@ -228,14 +232,22 @@ def write_summaries(
     and metric), and per scenario ``reps_<slug>.csv`` (:func:`~spm_sim.metrics.rep_summary`)
     and ``trials_<slug>.csv`` (:func:`~spm_sim.metrics.trial_metrics`), each with a
     leading ``scenario`` column. Scenarios with the same name are told apart as
-    ``"name (2)"``, and slugs are made unique if two names collide.
+    ``"name (2)"``, and slugs are made unique if two names collide. With
+    ``responses`` (:func:`spm_sim.simulate.response_decomposition` of the baseline
+    and alternatives), ``response.csv``: each alternative's differences split into
+    the reps' response and the mechanical part
+    (:meth:`~spm_sim.simulate.ResponseDecomposition.table`, with leading
+    ``baseline`` and ``scenario`` columns).
 
     Returns
     -------
     list of Path
-        ``summary.csv`` first, then the reps and trials files of each scenario.
+        ``summary.csv`` first, then the reps and trials files of each scenario, then
+        ``response.csv`` when there is a split of the report's scenarios.
     """
-    results, _ = _unique_names(_as_list(results))
+    results = _as_list(results)
+    splits = [x for x in _responses_for(results, responses) if x is not None]
+    results, _ = _unique_names(results)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "summary.csv"]
@@ -246,6 +258,15 @@ def write_summaries(
             path = folder / f"{kind}_{slug}.csv"
             write_csv(frame, path)
             paths.append(path)
+    if splits:
+        frames = []
+        for split in splits:
+            frame = split.table()
+            frame.insert(0, "scenario", split.alternative)
+            frame.insert(0, "baseline", split.baseline)
+            frames.append(frame)
+        paths.append(folder / "response.csv")
+        write_csv(pd.concat(frames, ignore_index=True), paths[-1])
     return paths
 
 
@@ -783,14 +804,25 @@ def _labelled(text: str, head: str) -> str:
     return _e(text)
 
 
-def _summary_section(results, table: pd.DataFrame, last, currency: str) -> list[str]:
-    """Page one: what to decide, one sentence per scenario, how to read the ranges."""
+def _summary_section(
+    results,
+    table: pd.DataFrame,
+    last,
+    currency: str,
+    splits: Sequence = (),
+    model_warnings: Sequence[str] = (),
+) -> list[str]:
+    """Page one: what to decide, one sentence per scenario, how to read the ranges;
+    the model's failed back-test checks (``model_warnings``) as warnings."""
     parts = [
         '<section id="summary"><h2>Summary: what to decide</h2>',
         f'<p class="decide">{_e(decision_paragraph(results, table, currency, last))}</p>',
     ]
     warnings = quota_warnings(results, currency)
     parts += [f'<p class="warn">{_labelled(t, "Warning")}</p>' for t in warnings]
+    parts += [
+        f'<p class="warn"><b>Model check:</b> {_e(t)}</p>' for t in _model_checks(model_warnings)
+    ]
     items = [
         "<br>".join(
             _labelled(part, head)
@@ -799,13 +831,29 @@ def _summary_section(results, table: pd.DataFrame, last, currency: str) -> list[
             )
             if part
         )
-        for r, three in zip(results[1:], scenario_parts(results, table, currency), strict=True)
+        for r, three in zip(
+            results[1:],
+            scenario_parts(results, table, currency, responses=[x for x in splits if x]),
+            strict=True,
+        )
     ]
     if items:
         parts.append("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
     parts += [f'<p class="note">{_e(t)}</p>' for t in reading_notes(results, table)]
     parts.append("</section>")
     return parts
+
+
+def _model_checks(model_warnings: Sequence[str]) -> list[str]:
+    """The back-test's failed checks, then what they mean for the figures above."""
+    if not model_warnings:
+        return []
+    return [
+        *model_warnings,
+        "the model's past forecasts missed as said above, so read its chances (of "
+        "reaching quota or the company target) and its bands with that in mind "
+        "('spm-sim fit' shows the back-tests).",
+    ]
 
 
 #: The headline rows a single real year has no value for: percentiles need many years.
@@ -916,6 +964,107 @@ def _headline_section(results, table: pd.DataFrame, last, currency: str) -> list
             "simulated the same sales and the figure is the same in every simulated year.</p>",
         ]
     parts.append("</section>")
+    return parts
+
+
+def _renamed_responses(
+    given: Sequence, results: Sequence, responses: Sequence[ResponseDecomposition] | None
+) -> list:
+    """Each alternative's split (None where there is none), in the order of
+    ``results[1:]``, named as ``results`` (after :func:`_unique_names`) from the
+    results as ``given``."""
+    found = _responses_for(given, responses)
+    base = results[0].scenario.name
+    return [
+        None
+        if split is None
+        else dataclasses.replace(split, baseline=base, alternative=r.scenario.name)
+        for r, split in zip(results[1:], found, strict=True)
+    ]
+
+
+#: The columns of the response table: (part, header).
+_RESPONSE_COLUMNS = (
+    ("total", "Whole difference"),
+    ("mechanical", "Mechanical: the same sales paid under this plan"),
+    ("response", "Reps' response to the plan"),
+    ("response_low", "Response, low end of the range"),
+    ("response_high", "Response, high end of the range"),
+)
+
+
+def _response_cell(row: pd.Series, currency: str, places: int) -> str:
+    """A part of a difference with its interval and verdict."""
+    if row["value"] == 0 and row["se"] == 0:
+        return _cell("none", "0 in every simulated year", "num diff")
+    unit = str(row["unit"])
+    main = fmt_diff(row["value"], row["low"], row["high"], unit, currency, decimals=places)
+    if not (np.isfinite(row["low"]) and np.isfinite(row["high"])):
+        return _cell(main, _NO_INTERVAL, "num diff")
+    span = fmt_range(row["low"], row["high"], unit, currency, diff=True, decimals=places)
+    verdict = "real" if row["real"] else "within noise"
+    return _cell(main, f"{span}: {verdict}", "num diff " + ("real" if row["real"] else "noise"))
+
+
+def _response_table(split, currency: str) -> str:
+    t = split.table()
+    columns = [(p, h) for p, h in _RESPONSE_COLUMNS if p in set(t["part"])]
+    if split.other_inputs:  # the mechanical part holds what those inputs change
+        others = ", ".join(split.other_inputs)
+        columns = [
+            (p, f"Mechanical: all but the response (plan, quotas, {others})")
+            if p == "mechanical"
+            else (p, h)
+            for p, h in columns
+        ]
+    rows = []
+    for metric in dict.fromkeys(t["metric"]):
+        mine = t[t["metric"] == metric].set_index("part")
+        places = row_decimals(
+            [(mine.loc[p, "low"], mine.loc[p, "high"]) for p, _ in columns], cap=3
+        )
+        cells = [_response_cell(mine.loc[p], currency, places) for p, _ in columns]
+        rows.append([str(mine["label"].iloc[0]), *cells])
+    return _html_table(["Figure", *[h for _, h in columns]], rows)
+
+
+def _response_section(results, splits: Sequence, currency: str) -> list[str]:
+    """Where each difference comes from: the reps' response and the mechanical part."""
+    shown = [(r, x) for r, x in zip(results[1:], splits, strict=True) if x is not None]
+    if not shown:
+        return []
+    parts = ["<section><h2>Where the differences come from: reps' response and mechanics</h2>"]
+    for r, split in shown:
+        if len(shown) > 1:
+            parts.append(f"<h3>{_e(r.scenario.name)} against {_e(results[0].scenario.name)}</h3>")
+        if not split.behaviour:
+            parts.append(
+                "<p>Neither scenario models the reps' response to the plan (behaviour off in "
+                "both): every difference is mechanical, the same sales paid under the other "
+                "plan.</p>"
+            )
+            continue
+        parts.append(_response_table(split, currency))
+    ranged = any(x.ranged for _, x in shown)
+    parts += [
+        '<p class="note">Each scenario was simulated again with the reps\' response switched '
+        "off (behaviour off: the sales each rep would make whatever the plan), on the same "
+        "simulated years. Mechanical: the difference between those two runs, the same sales "
+        "paid under the other plan and quotas. Reps' response: the whole difference minus "
+        "the mechanical part, how much more the reps' effort and deal timing move the figure "
+        "under one plan than under the other. Under each part: its 95% interval (Monte Carlo "
+        'error only) and "real" when it excludes zero.'
+        + (
+            " The ends of the range: the response part again with the behaviour's parameters "
+            "at the low and high ends of their range, how uncertain that part is because the "
+            "response sizes are themselves uncertain."
+            if ranged
+            else " How far the response part moves with the response sizes themselves was "
+            "not assessed (no range of the behaviour's parameters was given)."
+        )
+        + "</p>",
+        "</section>",
+    ]
     return parts
 
 
@@ -1103,6 +1252,8 @@ def write_report(
     title: str | None = None,
     notes: str | Sequence[str] | None = None,
     book: Book | None = None,
+    responses: Sequence[ResponseDecomposition] | None = None,
+    model_warnings: Sequence[str] = (),
 ) -> Path:
     """Write a self-contained HTML report that states the decision between scenarios.
 
@@ -1125,6 +1276,15 @@ def write_report(
         memory; by default the book is read again from its folder and checked
         against the results (a book changed since is not used, and the column says
         so).
+    responses : sequence of ResponseDecomposition, optional
+        :func:`spm_sim.simulate.response_decomposition` of the baseline and
+        alternatives (matched by scenario names): the summary says how much of each
+        difference is the reps' response and how uncertain that part is, and a
+        section on page one tabulates the split of each figure.
+    model_warnings : sequence of str, optional
+        The model's failed back-test checks in words
+        (:meth:`spm_sim.fit_report.RollingBacktest.warnings`): the summary carries
+        them as warnings, with what they mean for the figures.
 
     Returns
     -------
@@ -1165,7 +1325,9 @@ def write_report(
     >>> "/tmp" in text.split("data:image")[0]   # no local path anywhere in the text
     False
     """
-    results, renamed = _unique_names(_as_list(results))
+    given = _as_list(results)
+    results, renamed = _unique_names(given)
+    splits = _renamed_responses(given, results, responses)
     path = Path(path)
     cur = results[0].scenario.plan.currency
     if title is None or _lists_the_scenarios(title, results):
@@ -1180,9 +1342,10 @@ def write_report(
     last = last_year(results[0], book)
     parts = [
         *_page_head(results, title, [*_notes_list(notes), *renamed]),
-        *_summary_section(results, table, last, cur),
+        *_summary_section(results, table, last, cur, splits, model_warnings),
         *_check_section(results),
         *_headline_section(results, table, last, cur),
+        *_response_section(results, splits, cur),
         *_cost_section(results),
         '<div class="details"><h2>Details</h2>',
         *_every_figure_section(results, table, cmp, cur),

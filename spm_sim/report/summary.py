@@ -5,7 +5,11 @@ Every sentence is written from the numbers of
 95% interval excludes zero, a clause on a difference that is not real says it is
 within noise, and when sales differ the sentence says which of the scenario's inputs
 moves them (behaviour, workforce, programmes, planned hires), or that the two runs
-differ only in their simulation, so that all of the difference is chance.
+differ only in their simulation, so that all of the difference is chance. Given the
+split of a difference into the reps' response and the mechanical part
+(:func:`spm_sim.simulate.response_decomposition`), the sentence says how much of the
+sales, the cost and the chance of target is the response, and how far that part moves
+with the response sizes (:func:`response_sentence`).
 
 The number formats (:func:`fmt_value`, :func:`fmt_range`, :func:`fmt_diff`) are
 shared with the report's tables: one row, one number of decimals, for a figure and
@@ -29,6 +33,7 @@ __all__ = [
     "scenario_parts",
     "what_changes",
     "unshared_draws",
+    "response_sentence",
     "quota_warnings",
     "reading_notes",
     "fmt_value",
@@ -382,6 +387,7 @@ _MODELS = (
     ("behaviour", "behaviour"),
     ("time_allocation", "time allocation"),
     ("programmes", "programmes"),
+    ("alignment", "alignment (territories)"),
 )
 
 
@@ -552,7 +558,7 @@ def quota_warnings(results: Sequence[Any], currency: str) -> list[str]:
     >>> results = [simulate(s, 20, rng=1) for s in (base, low)]
     >>> [w, differs] = quota_warnings(results, "USD")
     >>> w[: w.index(": every")]
-    'Warning: in Low, rep quotas add up to $116M, $16.2M (12.3%) below the company target of $132M'
+    'Warning: in Low, rep quotas add up to $111M, $20.9M (15.8%) below the company target of $132M'
     >>> "every rep can reach quota while the company misses its number" in w
     True
     """
@@ -644,6 +650,11 @@ def _sales_reasons(r: Any, base: Any, paired: bool, chance: str) -> list[str]:
         reasons.append("its programmes (coaching, contests) change sales")
     if s.time_allocation != b.time_allocation:
         reasons.append("reps split their time differently")
+    if getattr(s, "alignment", None) != getattr(b, "alignment", None):
+        reasons.append(
+            "its alignment moves accounts between reps and each rep's deal rate follows "
+            "their territory's potential and travel (see the Alignment note)"
+        )
     if _engine(r) != _engine(base):
         reasons.append("it draws sales with another engine")
     if getattr(s, "capacity_factor", None) != getattr(b, "capacity_factor", None):
@@ -774,7 +785,13 @@ def _hit_sentence(r: Any, base: Any, hit: pd.Series, base_hit: pd.Series, curren
     return text + "."
 
 
-def scenario_sentences(results: Sequence[Any], table: pd.DataFrame, currency: str) -> list[str]:
+def scenario_sentences(
+    results: Sequence[Any],
+    table: pd.DataFrame,
+    currency: str,
+    *,
+    responses: Sequence[Any] | None = None,
+) -> list[str]:
     """One sentence (a few clauses) per scenario after the first, against the baseline.
 
     Parameters
@@ -785,6 +802,11 @@ def scenario_sentences(results: Sequence[Any], table: pd.DataFrame, currency: st
         :func:`spm_sim.report.figures.headline_figures` of ``results``.
     currency : str
         ISO 4217 code of the money figures.
+    responses : sequence of ResponseDecomposition, optional
+        Splits of differences into the reps' response and the mechanical part
+        (:func:`spm_sim.simulate.response_decomposition` of the baseline and an
+        alternative); an alternative's sentence ends with its split
+        (:func:`response_sentence`). Matched by scenario names.
 
     Returns
     -------
@@ -800,7 +822,8 @@ def scenario_sentences(results: Sequence[Any], table: pd.DataFrame, currency: st
         because of which input), the chance of reaching the company target as a
         difference in points with its interval and verdict, and, for a rerun of the
         same scenario with another seed or number of trials, that all of the
-        difference is chance.
+        difference is chance; then, with a split in ``responses``, how much of it is
+        the reps' response.
 
     Examples
     --------
@@ -817,11 +840,16 @@ def scenario_sentences(results: Sequence[Any], table: pd.DataFrame, currency: st
     >>> "Sales are unchanged because reps' response to the plan is not modelled" in text
     True
     """
-    return [" ".join(p for p in parts if p) for parts in scenario_parts(results, table, currency)]
+    parts = scenario_parts(results, table, currency, responses=responses)
+    return [" ".join(p for p in three if p) for three in parts]
 
 
 def scenario_parts(
-    results: Sequence[Any], table: pd.DataFrame, currency: str
+    results: Sequence[Any],
+    table: pd.DataFrame,
+    currency: str,
+    *,
+    responses: Sequence[Any] | None = None,
 ) -> list[tuple[str, str, str]]:
     """The three parts of each sentence of :func:`scenario_sentences`, to lay out apart.
 
@@ -830,13 +858,15 @@ def scenario_parts(
     list of (str, str, str)
         Per alternative: what it changes ("<name> changes: ..."), the trade-off
         ("Trade-off: ...", or "" when the cost does not differ for real) and the
-        figures in detail (cost, bad year, sales, chance of reaching target).
+        figures in detail (cost, bad year, sales, chance of reaching target, and the
+        reps' response's part of them when ``responses`` has the alternative's split).
     """
     t = table.set_index(["scenario", "key"])
     base = results[0]
     bname = base.scenario.name
+    splits = _responses_for(results, responses)
     out = []
-    for r in results[1:]:
+    for r, split in zip(results[1:], splits, strict=True):
         name = r.scenario.name
         chance = _only_the_simulation(r, base)
         text = _cost_sentence(
@@ -849,8 +879,130 @@ def scenario_parts(
                 f" {name} is {bname} simulated again with {chance}: nothing else differs, so "
                 "all of the difference is chance (the simulation's noise)."
             )
+        said = response_sentence(split, currency) if split is not None else ""
+        if said:
+            text += " " + said
         out.append((_change_sentence(r, base), _trade_off(r, base, t, currency).strip(), text))
     return out
+
+
+def _responses_for(results: Sequence[Any], responses: Sequence[Any] | None) -> list[Any]:
+    """The split of each alternative's differences (None where there is none), in the
+    order of ``results[1:]``: the split of the same alternative against the same
+    baseline, by scenario names."""
+    if not results:
+        return []
+    base = results[0].scenario.name
+    found = {split.alternative: split for split in (responses or ()) if split.baseline == base}
+    return [found.get(r.scenario.name) for r in results[1:]]
+
+
+#: The figures a response sentence speaks of: (metric, what it is called in a sentence).
+_RESPONSE_WORDS = (
+    ("company_bookings", "sales"),
+    ("incentive_cost", "incentive cost"),
+    ("hit_company_target", "chance of reaching the company target"),
+)
+
+
+def _response_amount(row: Any, currency: str, decimals: int) -> str:
+    unit = str(row["unit"])
+    if unit == "$":
+        return format_money(float(row["value"]), currency=currency, sign=True)
+    return f"{float(row['value']) * 100:+.{decimals}f} pp"
+
+
+def response_sentence(split: Any, currency: str | None = None) -> str:
+    """How much of an alternative's differences is the reps' response, in a sentence.
+
+    Parameters
+    ----------
+    split : ResponseDecomposition
+        :func:`spm_sim.simulate.response_decomposition` of the baseline and the
+        alternative.
+    currency : str, optional
+        ISO 4217 code of the money figures (default: the split's).
+
+    Returns
+    -------
+    str
+        For sales, incentive cost and the chance of reaching the company target
+        (those whose difference is not 0 in every simulated year): the response part
+        with its 95% interval against the whole difference, and the mechanical rest
+        (the same sales paid under the alternative's plan; with other inputs that
+        differ, such as a workforce, everything but the response); then, with a behaviour
+        range, the response part at its two ends ("the response sizes are themselves
+        uncertain"), or that this was not assessed. "" when neither scenario models
+        the response (the sentences on sales say so already).
+
+    Examples
+    --------
+    >>> from spm_sim import sample_scenario
+    >>> from spm_sim.productivity import Behaviour
+    >>> from spm_sim.simulate import response_decomposition
+    >>> base = sample_scenario("baseline")
+    >>> beh = Behaviour(reference_plan=base.plan)
+    >>> a, b = base.replace(behaviour=beh), sample_scenario("accelerated").replace(behaviour=beh)
+    >>> text = response_sentence(response_decomposition(a, b, 50, rng=1))
+    >>> text[: text.index(" (")]  # doctest: +ELLIPSIS
+    "Reps' response: of the +$... difference in sales, +$...M"
+    """
+    if not split.behaviour:
+        return ""
+    currency = currency or split.currency
+    what = (
+        f"its plan, quotas and {', '.join(split.other_inputs)}, without the response"
+        if split.other_inputs
+        else "the same sales paid under its plan"
+    )
+    clauses, ends = [], []
+    for metric, words in _RESPONSE_WORDS:
+        total = split.part(metric, "total")
+        if total["value"] == 0 and total["se"] == 0:
+            continue
+        resp, mech = split.part(metric, "response"), split.part(metric, "mechanical")
+        unit = str(total["unit"])
+        places = row_decimals(
+            [(float(x["low"]), float(x["high"])) for x in (total, resp, mech)], cap=1
+        )
+        span = fmt_range(resp["low"], resp["high"], unit, currency, diff=True, decimals=places)
+        noise = "" if resp["real"] else ", within noise"
+        if mech["value"] == 0 and mech["se"] == 0:
+            rest = "none of it mechanical"
+        else:
+            rest = f"{_response_amount(mech, currency, places)} mechanical ({what})"
+        clauses.append(
+            f"of the {_response_amount(total, currency, places)} difference in {words}, "
+            f"{_response_amount(resp, currency, places)} (95% interval {span}{noise}) is the "
+            f"reps' response to the plan and {rest}"
+        )
+        if split.ranged:
+            lo, hi = split.part(metric, "response_low"), split.part(metric, "response_high")
+            a, b = sorted([float(lo["value"]), float(hi["value"])])
+            ends.append(
+                f"{words} "
+                + (
+                    f"{format_money(a, currency=currency, sign=True)} to "
+                    f"{format_money(b, currency=currency, sign=True)}"
+                    if unit == "$"
+                    else f"{a * 100:+.{places}f} to {b * 100:+.{places}f} pp"
+                )
+            )
+    if not clauses:
+        return (
+            "Reps' response: the scenarios model it, but sales, cost and the chance of "
+            "target are the same in every simulated year."
+        )
+    text = "Reps' response: " + "; ".join(clauses) + "."
+    if split.ranged:
+        text += (
+            " With the response sizes at the low and high ends of their range, the "
+            f"response part is: {'; '.join(ends)} (an assumption's range, not the "
+            "simulation's noise)."
+        )
+    else:
+        text += " How far that part moves with the response sizes was not assessed."
+    return text
 
 
 def _cost_ranking(results: Sequence[Any], t: pd.DataFrame, currency: str) -> str:
