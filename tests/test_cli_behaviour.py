@@ -62,6 +62,9 @@ def test_run_splits_each_difference_and_carries_the_model_checks(tmp_path, capsy
     html = (tmp_path / "on" / "report.html").read_text(encoding="utf-8")
     assert "<b>Model check:</b> FAILS" in html and "reps&#x27; response" in html.lower()
     assert (tmp_path / "on" / "response.csv").is_file()
+    # the report names the response used and where each size came from (book or prior)
+    assert "respond as estimated from the book read against" in html
+    assert "effort elasticity 0.20 (prior; 95% 0.00 to 0.44)" in html
     assert main([*argv, "--out", str(tmp_path / "off"), "--behaviour", "off"]) == 0
     off = capsys.readouterr()
     assert "--behaviour" not in off.err and "Reps' response" not in " ".join(off.out.split())

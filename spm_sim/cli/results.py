@@ -291,7 +291,7 @@ def _summary_text(results, books: dict, width: int, responses=None, checks=()) -
 
 
 def write_outputs(
-    results, folder: Path, report_name: str, title: str, responses=None, checks=()
+    results, folder: Path, report_name: str, title: str, responses=None, checks=(), notes=()
 ) -> tuple[Path, list[Path]]:
     """Write the HTML report ``report_name`` and the CSV tables into ``folder``; return
     their absolute paths (the report, then the tables). ``responses``: the
@@ -300,7 +300,12 @@ def write_outputs(
 
     tables = write_summaries(results, folder, responses=responses)
     report = write_report(
-        results, folder / report_name, title=title, responses=responses, model_warnings=checks
+        results,
+        folder / report_name,
+        title=title,
+        notes=list(notes) or None,
+        responses=responses,
+        model_warnings=checks,
     )
     return report.resolve(), [p.resolve() for p in tables]
 

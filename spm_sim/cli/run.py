@@ -124,6 +124,45 @@ def simulation_options() -> argparse.ArgumentParser:
     return common
 
 
+#: the month loop's parameters the report names, in this order, with their labels
+_LOOP = (
+    ("effort_elasticity", "effort elasticity", "{:.2f}"),
+    ("min_effort", "effort with nothing more to earn", "{:.2f}"),
+    ("max_effort", "most effort", "{:.2f}"),
+    ("pull_forward", "deals pulled into a period end", "{:.0%}"),
+    ("push_out", "deals pushed out of December", "{:.0%}"),
+    ("timing_cost", "cost of moving a deal (x TCR)", "{:.2f}"),
+)
+
+
+def response_note(estimate, scenarios: Sequence[Scenario]) -> list[str]:
+    """The report's note on the reps' response used (none without an estimate): which
+    scenarios respond as estimated, and each month-loop parameter with its 95% range
+    and where it came from (the book, the literature's prior, or both)."""
+    if estimate is None:
+        return []
+    table = estimate.table().set_index("parameter")
+    parts = []
+    for key, label, fmt in _LOOP:
+        if key not in table.index:
+            continue
+        row = table.loc[key]
+        parts.append(
+            f"{label} {fmt.format(row['estimate'])} ({row['source']}; 95% "
+            f"{fmt.format(row['low'])} to {fmt.format(row['high'])})"
+        )
+    who = ", ".join(s.name for s in scenarios if s.behaviour == estimate.behaviour)
+    plan = estimate.behaviour.reference_plan
+    against = f" read against {plan.name!r}" if plan is not None else ""
+    return [
+        f"Reps' response to the plan: {who} respond as estimated from the book{against} "
+        "(spm-sim fit lists every effect with its standard error): " + "; ".join(parts) + ". "
+        "'prior' means the book could not identify the effect and the literature's range "
+        "was used; the summary gives the response's part of each difference at both ends "
+        "of these ranges. --behaviour off compares the plans without a response."
+    ]
+
+
 def _range(estimate) -> tuple | None:
     """The response sizes' low and high ends of a book's estimate (None without one)."""
     return estimate.behaviour_range() if estimate is not None else None
@@ -276,7 +315,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         title = "Scenario report: " + " vs ".join(s.name for s in scenarios)
         responses = response_splits(results, books, _range(estimate))
         checks = model_warnings(results, books)
-        report, tables = write_outputs(results, run.path, "report.html", title, responses, checks)
+        report, tables = write_outputs(
+            results,
+            run.path,
+            "report.html",
+            title,
+            responses,
+            checks,
+            response_note(estimate, scenarios),
+        )
         saved = []
         if args.save:
             per_scenario = [_manifest_inputs(scenario_inputs(p)) for p in args.scenarios]
@@ -497,7 +544,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         title = "spm_sim demo: " + " vs ".join(s.name for s in scenarios)
         responses = response_splits(results, books, _range(estimate))
         checks = model_warnings(results, books)
-        report, tables = write_outputs(results, run.path, "demo.html", title, responses, checks)
+        report, tables = write_outputs(
+            results,
+            run.path,
+            "demo.html",
+            title,
+            responses,
+            checks,
+            response_note(estimate, scenarios),
+        )
         saved = []
         if args.save:
             saved = _save_results(
