@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _pipelines import pipeline_with_reps
 
 from spm_sim.book import load_sample
 from spm_sim.capacity import (
@@ -163,36 +164,9 @@ def test_the_opportunity_stage_takes_each_seats_rates_as_ratios_to_the_team():
     assert opportunity_value(sample) == pytest.approx(opportunity_value(config), rel=0.01)
 
 
-def _pipeline_with_reps(rng, rates: dict[str, float]) -> pd.DataFrame:
-    rows = []
-    k = 0
-    for rep, p in rates.items():
-        for _ in range(400):
-            created = pd.Timestamp("2023-06-01") + pd.Timedelta(days=int(rng.integers(0, 540)))
-            closed = created + pd.Timedelta(days=int(rng.integers(20, 120)))
-            status = "won" if rng.random() < p else "lost"
-            if closed > pd.Timestamp("2025-06-30"):
-                status, closed = "open", pd.NaT
-            rows.append(
-                {
-                    "opportunity_id": f"O{k:05d}",
-                    "rep_id": rep,
-                    "stage": "Propose",
-                    "probability": 0.4,
-                    "amount": 10_000.0,
-                    "created_date": created,
-                    "expected_close_date": created + pd.Timedelta(days=60),
-                    "status": status,
-                    "closed_date": closed,
-                }
-            )
-            k += 1
-    return pd.DataFrame(rows)
-
-
 def test_the_forecasts_pipeline_model_wins_at_each_reps_rate():
     rng = np.random.default_rng(8)
-    pipe = _pipeline_with_reps(rng, {"A": 0.6, "B": 0.3, "C": 0.15})
+    pipe = pipeline_with_reps(rng, {"A": 0.6, "B": 0.3, "C": 0.15})
     model = fit_pipeline(pipe, None, pd.Timestamp("2025-06-30"))
     assert model is not None and len(model.group_factor) == 3
     opps = pd.DataFrame({"rep_id": ["A", "B", "C", "Z"], "amount": 10_000.0})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _pipelines import pipeline_with_reps
 
 from spm_sim.track import cycle_share, fit_pipeline, simulate_pipeline
 
@@ -191,38 +192,11 @@ def test_month_and_size_factors_recovered_jointly():
     )
 
 
-def _three_reps(rng: np.random.Generator) -> pd.DataFrame:
-    """Opportunities of three reps who win 60%, 30% and 15% of them; the ones not
-    closed by 30 June 2025 are open then."""
-    rows = []
-    for rep, p in {"A": 0.6, "B": 0.3, "C": 0.15}.items():
-        for _ in range(400):
-            created = pd.Timestamp("2023-06-01") + pd.Timedelta(days=int(rng.integers(0, 540)))
-            closed = created + pd.Timedelta(days=int(rng.integers(20, 120)))
-            status = "won" if rng.random() < p else "lost"
-            if closed > pd.Timestamp("2025-06-30"):
-                status, closed = "open", pd.NaT
-            rows.append(
-                {
-                    "opportunity_id": f"O{len(rows):05d}",
-                    "rep_id": rep,
-                    "stage": "Propose",
-                    "probability": 0.4,
-                    "amount": 10_000.0,
-                    "created_date": created,
-                    "expected_close_date": created + pd.Timedelta(days=60),
-                    "status": status,
-                    "closed_date": closed,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
 def test_open_opportunities_win_at_their_own_reps_rate():
     """The forecast's pipeline walk reads each rep's shrunk win rate (rep groups), so
     a strong rep's open deals win more often than a weak rep's in the Monte Carlo."""
     as_of = pd.Timestamp("2025-06-30")
-    pipe = _three_reps(np.random.default_rng(8))
+    pipe = pipeline_with_reps(np.random.default_rng(8), {"A": 0.6, "B": 0.3, "C": 0.15})
     model = fit_pipeline(pipe, None, as_of)
     assert model is not None and len(model.group_factor) == 3
     opps = pd.DataFrame(

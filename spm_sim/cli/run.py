@@ -163,6 +163,24 @@ def response_note(estimate, scenarios: Sequence[Scenario]) -> list[str]:
     ]
 
 
+def _outputs(results, scenarios, books: dict, estimate, report: Path, title: str):
+    """The report and tables of a run or demo, with each difference split into the
+    reps' response and the mechanics and the model's failed back-test checks; returns
+    ``(report, tables, responses, checks)`` (the last two for the console summary)."""
+    responses = response_splits(results, books, _range(estimate))
+    checks = model_warnings(results, books)
+    written, tables = write_outputs(
+        results,
+        report.parent,
+        report.name,
+        title,
+        responses,
+        checks,
+        response_note(estimate, scenarios),
+    )
+    return written, tables, responses, checks
+
+
 def _range(estimate) -> tuple | None:
     """The response sizes' low and high ends of a book's estimate (None without one)."""
     return estimate.behaviour_range() if estimate is not None else None
@@ -313,16 +331,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         results = _simulate_all(scenarios, books, args, progress=_progress(args))
         flag_scenario_results(results, scenarios)
         title = "Scenario report: " + " vs ".join(s.name for s in scenarios)
-        responses = response_splits(results, books, _range(estimate))
-        checks = model_warnings(results, books)
-        report, tables = write_outputs(
-            results,
-            run.path,
-            "report.html",
-            title,
-            responses,
-            checks,
-            response_note(estimate, scenarios),
+        report, tables, responses, checks = _outputs(
+            results, scenarios, books, estimate, run.path / "report.html", title
         )
         saved = []
         if args.save:
@@ -542,16 +552,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         results = _simulate_all(scenarios, books, args, progress=_progress(args))
         flag_scenario_results(results, scenarios)
         title = "spm_sim demo: " + " vs ".join(s.name for s in scenarios)
-        responses = response_splits(results, books, _range(estimate))
-        checks = model_warnings(results, books)
-        report, tables = write_outputs(
-            results,
-            run.path,
-            "demo.html",
-            title,
-            responses,
-            checks,
-            response_note(estimate, scenarios),
+        report, tables, responses, checks = _outputs(
+            results, scenarios, books, estimate, run.path / "demo.html", title
         )
         saved = []
         if args.save:
