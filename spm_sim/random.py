@@ -18,6 +18,8 @@ name                spawn key under the root     what draws from it
 trial               ``(t,)``                     trial ``t``'s sales (forecast, back-test)
 sales               ``(0x80000006, b)``          the sales of block ``b``'s trials (simulate)
 sales_hires         ``(0x80000006, b, 2)``       block ``b``'s planned hires (simulate)
+sales_elasticity    ``(0x80000006, b, 0)``       block ``b``'s territory elasticities (an
+                                                 alignment's, drawn per trial)
 workforce           ``(t, 1)``                   trial ``t``'s seat clocks
 pipeline            ``(t, 3)``                   trial ``t``'s open pipeline in a forecast
 calibration         ``(0x80000001, t)``          calibrated quotas' simulated year ``t``
@@ -182,6 +184,12 @@ STREAMS: Mapping[str, Stream] = MappingProxyType(
                 (_SALES, "b", 2),
                 "block b's planned hires in simulate: their rates, sizes and months, so the "
                 "book's reps draw the same with or without them",
+            ),
+            Stream(
+                "sales_elasticity",
+                (_SALES, "b", 0),
+                "block b's territory elasticities (a scenario's alignment, drawn per trial "
+                "around their estimates), so no other draw of the block moves",
             ),
             Stream("workforce", ("t", 1), "trial t's seats: four Exponential(1) clocks per seat"),
             Stream(

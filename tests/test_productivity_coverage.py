@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from spm_sim._productivity.model import elasticity_factor
 from spm_sim.book import Book, load_sample
 from spm_sim.errors import DataError, SpecError
 from spm_sim.productivity import (
@@ -229,3 +232,28 @@ def test_a_book_without_potential_gets_the_prior_and_a_clear_error(synthetic):
     assert fit_coverage(book, 2025).identified == {"potential": False, "travel": False}
     with pytest.raises(DataError, match=r"accounts\.csv, column 'potential'.*no potential column"):
         territory_measures(book)
+
+
+def test_a_trials_elasticities_follow_the_estimate_its_restriction_and_the_prior():
+    m = fit_productivity(load_sample(), plan_year=2026)
+    logs = np.zeros((2, m.n_reps))
+    logs[0, 0] = np.log(2.0)  # rep 0: twice the potential
+    logs[1, 1] = np.log(0.5)  # rep 1: half the travel
+    # potential: estimate 0.4 (SE 0.1); travel: unrestricted +0.03 (SE 0.05), kept <= 0
+    spread = np.array([[0.4, 0.4, 0.1, -np.inf, np.inf], [0.0, 0.03, 0.05, -np.inf, 0.0]])
+    on = dataclasses.replace(m, elasticity_log_ratio=logs, elasticity_spread=spread)
+    f = elasticity_factor(on, np.random.default_rng(1), 20_000)
+    a = np.log(f[:, 0]) / np.log(2.0) + 0.4
+    b = np.log(f[:, 1]) / np.log(0.5)
+    assert a.mean() == pytest.approx(0.4, abs=0.003) and a.std() == pytest.approx(0.1, rel=0.03)
+    assert b.max() == 0.0 and (b == 0).mean() == pytest.approx(0.73, abs=0.02)  # P(z > -0.6)
+    assert (f[:, 2:] == 1.0).all()  # reps whose territory does not change
+    # a prior: uniformly over its range, whatever its centre
+    prior = np.array([[0.4, 0.4, 0.0, 0.2, 0.6], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    g = elasticity_factor(
+        dataclasses.replace(on, elasticity_spread=prior), np.random.default_rng(2), 20_000
+    )
+    p = np.log(g[:, 0]) / np.log(2.0) + 0.4
+    assert p.min() >= 0.2 and p.max() <= 0.6 and p.mean() == pytest.approx(0.4, abs=0.005)
+    assert (g[:, 1] == 1.0).all()  # a fixed travel elasticity
+    assert (elasticity_factor(m, np.random.default_rng(3), 5) == 1.0).all()  # off

@@ -148,3 +148,26 @@ def test_a_planned_hire_sells_on_the_territory_the_alignment_gives_them(base, bo
     rate = split.model.alpha / split.model.beta
     before = plain.model.alpha / plain.model.beta
     assert rate / before == pytest.approx(cov["multiplier"].to_numpy())
+
+
+def test_a_redesigns_interval_includes_the_elasticitys_uncertainty(base, book, baseline):
+    fixed = AlignmentSettings(file=str(BALANCED), potential_elasticity=0.37, travel_elasticity=0)
+    drawn = fixed.model_copy(update={"potential_elasticity": "book"})
+    prep = prepare(base.replace(alignment=drawn), book)
+    spread = prep.model.elasticity_spread
+    assert prep.model.elasticity_log_ratio is not None and spread is not None
+    assert spread[0, 2] > 0 and spread[1, 2] == 0  # potential drawn, travel given
+    assert "sales effect spreads with that uncertainty" in dict(prep.notes)["Alignment"]
+    assert prepare(base.replace(alignment=fixed), book).model.elasticity_log_ratio is None
+    n = 200
+    total = simulate(base, n, book=book).bookings.sum(axis=1)
+    d_fixed = simulate(base.replace(alignment=fixed), n, book=book).bookings.sum(axis=1) - total
+    d_drawn = simulate(base.replace(alignment=drawn), n, book=book).bookings.sum(axis=1) - total
+    # the same redesign: wider, as the elasticity is known to its SE only (the extra
+    # spread is the elasticity's: the trials share every other draw), about the same
+    # centre (a normal elasticity moves the mean by its convexity only)
+    assert d_drawn.std() > 1.25 * d_fixed.std()
+    assert (d_drawn - d_fixed).std() > 0.5 * d_fixed.std()
+    se = d_drawn.std() / np.sqrt(n)
+    assert abs(d_drawn.mean() - d_fixed.mean()) < 4 * se
+    assert d_fixed.mean() > 0

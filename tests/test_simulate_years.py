@@ -4,6 +4,8 @@ ratchet anticipation, and the CLI's paired comparison."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -14,10 +16,13 @@ from spm_sim.productivity import (
     Behaviour,
     Workforce,
     build_kernel,
+    draw_trials,
+    fit_productivity,
     run_kernel_by_month,
 )
 from spm_sim.quota import GrowthRule, RatchetRule, Years, next_quota
-from spm_sim.scenario import sample_scenario
+from spm_sim.random import seed_sequence, year_root
+from spm_sim.scenario import SAMPLE_SCENARIOS, load_scenario, sample_scenario
 from spm_sim.simulate import compare_years, prepare, simulate, simulate_years
 
 N = 50
@@ -248,3 +253,79 @@ def test_per_trial_quotas_equal_to_the_kernels_change_nothing(book):
     assert np.array_equal(moved[:, 1:], plain[:, 1:]) and not np.array_equal(
         moved[:, 0], plain[:, 0]
     )
+
+
+# --- a rep's true rate persists across plan years ---------------------------------------
+
+
+def _annual_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Each rep's correlation across trials of two years' bookings, (reps,)."""
+    a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+    return (a * b).sum(axis=0) / np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+
+
+def test_a_reps_draws_persist_across_years_and_a_tight_posterior_barely_moves(book):
+    m = fit_productivity(book, plan_year=2026)
+    # rep 0 known to 0.5% (a long history), rep 1 to 50% (a new rep), same mean rate
+    alpha, beta = m.alpha.copy(), m.beta.copy()
+    alpha[0], beta[0] = 40_000.0, 40_000.0 / (m.alpha[0] / m.beta[0])
+    alpha[1], beta[1] = 4.0, 4.0 / (m.alpha[1] / m.beta[1])
+    sd = m.size_mu_sd.copy()
+    sd[:2] = 1e-6
+    # the company's trend and level known (they persist too: another test)
+    first = dataclasses.replace(
+        m, alpha=alpha, beta=beta, size_mu_sd=sd, trend_se=0.0, level_se=0.0
+    )
+    third = dataclasses.replace(first, beta=first.beta * np.exp(-0.1))  # two years on
+    root, n = seed_sequence(11), 600
+    y1 = draw_trials(first, root, 0, n, engine="deals")[0].sum(axis=-1)
+    fresh = draw_trials(third, year_root(root, 3), 0, n, engine="deals")[0].sum(axis=-1)
+    kept = draw_trials(third, year_root(root, 3), 0, n, engine="deals", persist=(first, root))[
+        0
+    ].sum(axis=-1)
+    before, after = _annual_corr(y1, fresh), _annual_corr(y1, kept)
+    # drawn afresh each year a rep's years are independent; kept, a new rep's good year
+    # is followed by a good one, a rep with a long history's by an ordinary one
+    assert abs(before[1]) < 0.15 and after[1] > 0.4
+    assert abs(before[0]) < 0.15 and abs(after[0]) < 0.15
+    # over the sample's reps (posteriors of 3 years' history) clearly positive, was ~0
+    assert abs(before[2:].mean()) < 0.03 and after[2:].mean() > 0.05
+    # the same law each year: only the pairing across years changed
+    assert kept.sum(axis=1).mean() == pytest.approx(fresh.sum(axis=1).mean(), rel=0.03)
+
+
+def test_kept_draws_change_nothing_else(book):
+    m = fit_productivity(book, plan_year=2026)
+    root = seed_sequence(4)
+    plain, _ = draw_trials(m, root, 3, 61)
+    # the first year kept in itself is the first year, bit for bit (chunks inside blocks)
+    assert np.array_equal(draw_trials(m, root, 3, 61, persist=(m, root))[0], plain)
+    # another first year moves the rates only: the company's year is this year's
+    other = dataclasses.replace(m, beta=m.beta * 1.1)
+    moved = draw_trials(m, root, 3, 61, persist=(other, seed_sequence(9)))[0]
+    assert not np.array_equal(moved, plain)
+    again = draw_trials(m, root, 10, 20, persist=(other, seed_sequence(9)))[0]
+    assert np.array_equal(again, moved[7:17])
+
+
+def test_a_sample_run_carries_each_reps_luck_into_later_years(book):
+    base = sample_scenario("baseline").replace(years=GROWTH)
+    run = simulate_years(base, 300, rng=7, book=book, chunk_size=70)
+    corr = _annual_corr(run.bookings[0], run.bookings[2])
+    assert np.nanmean(corr) > 0.07
+    # the trend's and the level's uncertainty is the trial's too: a company year above
+    # the fitted level is followed by others above it
+    company = np.corrcoef(run.bookings[0].sum(axis=1), run.bookings[2].sum(axis=1))[0, 1]
+    assert company > 0.3
+    assert np.array_equal(run.bookings[0], simulate(base, 300, rng=7, book=book).bookings)
+
+
+def test_a_trials_territory_elasticities_are_its_own_in_every_year(book):
+    # the redesign's effect of a trial moves with the trial's elasticities, drawn once
+    realigned = load_scenario(SAMPLE_SCENARIOS / "realigned.yaml").replace(years=GROWTH)
+    base = sample_scenario("baseline").replace(years=GROWTH)
+    moved = simulate_years(realigned, 100, rng=2, book=book, chunk_size=30)
+    plain = simulate_years(base, 100, rng=2, book=book)
+    effect = moved.bookings.sum(axis=2) - plain.bookings.sum(axis=2)  # (years, trials)
+    assert np.corrcoef(effect[0], effect[2])[0, 1] > 0.5
+    assert (effect.mean(axis=1) > 0).all()

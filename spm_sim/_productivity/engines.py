@@ -24,10 +24,17 @@ import numpy as np
 from scipy.special import ndtri
 
 from spm_sim.comp import Plan
-from spm_sim.random import TRIAL_BLOCK, sales_hires_rng, sales_rng, trial_blocks
+from spm_sim.random import TRIAL_BLOCK, sales_hires_rng, sales_rng, stream_rng, trial_blocks
 
 from .deal_mix import DealMix, draw_measures
-from .model import ProductivityModel, draw_deals_batch, trial_parameters
+from .model import (
+    ProductivityModel,
+    draw_deals_batch,
+    elasticity_factor,
+    rep_draws,
+    trend_draws,
+    trial_parameters,
+)
 
 __all__ = [
     "ENGINES",
@@ -184,6 +191,9 @@ def draw_summed_batch(
     n_trials: int,
     *,
     common: np.ndarray | None = None,
+    given: tuple[np.ndarray, np.ndarray] | None = None,
+    factor: np.ndarray | None = None,
+    trend: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bookings of ``n_trials`` trials per rep and month, each rep-month drawn as one total.
 
@@ -195,6 +205,10 @@ def draw_summed_batch(
     n_trials : int
     common : ndarray, shape (n_trials, n_periods), optional
         The company factor of another draw of the same trials (planned hires).
+    given, factor, trend : optional
+        As :func:`~spm_sim.productivity.trial_parameters`: rates and mean log sizes
+        kept from another year, a factor on the rates, the trend and level
+        deviations kept.
 
     Returns
     -------
@@ -216,7 +230,9 @@ def draw_summed_batch(
     >>> bookings.shape, common.shape
     ((4, 80, 12), (4, 12))
     """
-    rate, mu, common = trial_parameters(model, rng, common=common, n_trials=n_trials)
+    rate, mu, common = trial_parameters(
+        model, rng, common=common, n_trials=n_trials, given=given, factor=factor, trend=trend
+    )
     lam = rate[:, :, None] * model.month_factor[None]
     lam *= common[:, None, :]
     uv = rng.random((2, *lam.shape))
@@ -349,6 +365,7 @@ def draw_trials(
     engine: str = "deals",
     plan: Plan | None = None,
     mix: DealMix | None = None,
+    persist: tuple[ProductivityModel, np.random.SeedSequence] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The sales of trials ``start..stop-1`` of a run, as ``simulate`` draws them.
 
@@ -367,6 +384,19 @@ def draw_trials(
         A plan whose declared measures are drawn too (products, new logos, deal
         counts, MBO scores), with the book's deal ``mix``.
     mix : DealMix, optional
+    persist : (ProductivityModel, SeedSequence), optional
+        For a later plan year (``model`` and ``root`` that year's): the first year's
+        model and root. Every seat keeps the first year's draws of its deal rate and
+        mean log size (:func:`rep_draws` of the first year's streams, moved to this
+        year's posterior: the rate times the ratio of the posterior means, the log
+        size plus the change of its mean), and every trial its first year's
+        deviations of the trend slope and level (:func:`trend_draws`; the slope's
+        acts over this year's distance from the history) and territory
+        elasticities; the rest (the company's shocks and seasonality, the reps'
+        year factors, the deals) is this year's. Per seat, not per person: a trial's
+        numbers must not depend on which other trials share its block, so who
+        holds the seat cannot choose the draw (a new hire sells the team's rate
+        times the seat's draw, as within a year).
 
     Returns
     -------
@@ -383,7 +413,11 @@ def draw_trials(
     keeps its own trials. A plan's measures are drawn after a block's bookings, so
     they never change the bookings; planned hires draw on a stream of their own
     (``sales_hires``) with the block's company factor, so the book's reps draw the
-    same whether or not hires are planned.
+    same whether or not hires are planned. Under a new alignment
+    (:attr:`ProductivityModel.elasticity_log_ratio`) each trial's own territory
+    elasticities (:func:`elasticity_factor`) come from the first child spawned from
+    the block's ``sales`` stream, whose own draws are untouched: without an
+    alignment, or with the current one, every number is as before.
 
     Examples
     --------
@@ -415,20 +449,49 @@ def draw_trials(
     first, last = trial_blocks(start, stop)
     parts: list[np.ndarray] = []
     measure_parts: list[dict[str, np.ndarray]] = []
+    n_old = old.n_reps
     for block in range(first, last):
         rng = sales_rng(root, block)
+        kept = _kept(model, persist, block) if persist is not None else None
+        g_old = g_new = f_old = f_new = trend = None
+        if kept is not None:
+            rate_kept, mu_kept, trend = kept
+            g_old = (rate_kept[:, :n_old], mu_kept[:, :n_old])
+            g_new = (rate_kept[:, n_old:], mu_kept[:, n_old:])
+        if model.elasticity_log_ratio is not None:
+            # the trial's elasticities, from a child of the stream of its block (the
+            # first year's under persist), so no other draw moves
+            seed = stream_rng(
+                persist[1] if persist is not None else root, "sales_elasticity", block
+            )
+            factor = elasticity_factor(model, seed, TRIAL_BLOCK)
+            f_old, f_new = factor[:, :n_old], factor[:, n_old:]
         if engine == "summed":
-            one, common = draw_summed_batch(old, rng, TRIAL_BLOCK)
+            one, common = draw_summed_batch(
+                old, rng, TRIAL_BLOCK, given=g_old, factor=f_old, trend=trend
+            )
             if hires:
                 extra, _ = draw_summed_batch(
-                    new, sales_hires_rng(root, block), TRIAL_BLOCK, common=common
+                    new,
+                    sales_hires_rng(root, block),
+                    TRIAL_BLOCK,
+                    common=common,
+                    given=g_new,
+                    factor=f_new,
                 )
                 one = np.concatenate([one, extra], axis=1)
         else:
-            counts, cell, sizes, common = draw_deals_batch(old, rng, TRIAL_BLOCK)
+            counts, cell, sizes, common = draw_deals_batch(
+                old, rng, TRIAL_BLOCK, given=g_old, factor=f_old, trend=trend
+            )
             if hires:
                 more = draw_deals_batch(
-                    new, sales_hires_rng(root, block), TRIAL_BLOCK, common=common
+                    new,
+                    sales_hires_rng(root, block),
+                    TRIAL_BLOCK,
+                    common=common,
+                    given=g_new,
+                    factor=f_new,
                 )
                 counts, cell, sizes = _join_reps((counts, cell, sizes), more[:3])
             one = np.bincount(cell, weights=sizes, minlength=counts.size).reshape(counts.shape)
@@ -440,6 +503,39 @@ def draw_trials(
     bookings = _joined(parts, keep)
     names = measure_parts[0].keys() if measure_parts else ()
     return bookings, {name: _joined([p[name] for p in measure_parts], keep) for name in names}
+
+
+def _kept(
+    model: ProductivityModel,
+    persist: tuple[ProductivityModel, np.random.SeedSequence],
+    block: int,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The first year's rates and mean log sizes of block ``block``'s trials, moved to
+    ``model``'s year, (TRIAL_BLOCK, n_reps) each, and their trend and level
+    deviations, (TRIAL_BLOCK, 1) each (the draws after them on the same stream)."""
+    first_model, first_root = persist
+    if first_model.n_reps != model.n_reps:  # pragma: no cover - an internal contract
+        raise ValueError("persist: the first year's model has other reps")
+    hires = first_model.fit.get("planned_hires", ())
+    n_old = first_model.n_reps - len(hires)
+    rng = sales_rng(first_root, block)
+    book_reps = first_model.take_reps(slice(0, n_old))
+    rate, mu = rep_draws(book_reps, rng, TRIAL_BLOCK)
+    trend = trend_draws(book_reps, rng, TRIAL_BLOCK)
+    if hires:
+        more = rep_draws(
+            first_model.take_reps(slice(n_old, None)),
+            sales_hires_rng(first_root, block),
+            TRIAL_BLOCK,
+        )
+        rate, mu = np.concatenate([rate, more[0]], axis=1), np.concatenate([mu, more[1]], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (model.alpha / model.beta) / (first_model.alpha / first_model.beta)
+    return (
+        rate * np.where(np.isfinite(ratio), ratio, 1.0),
+        mu + (model.size_mu - first_model.size_mu),
+        trend,
+    )
 
 
 def _joined(parts: list[np.ndarray], keep: slice) -> np.ndarray:

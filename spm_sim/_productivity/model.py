@@ -70,6 +70,9 @@ __all__ = [
     "draw_bookings",
     "add_planned_hires",
     "trial_parameters",
+    "rep_draws",
+    "trend_draws",
+    "elasticity_factor",
     "draw_deals_batch",
 ]
 
@@ -241,6 +244,18 @@ class ProductivityModel:
         Standard error of each calendar month's log seasonal factor; with
         ``parameter_uncertainty`` each trial draws its own factors (mean 1 over the
         plan months). ``None``: the factors as fitted.
+    elasticity_log_ratio : ndarray, shape (2, n_reps), optional
+        Under a new alignment, each rep's ``log(P_new / P_old)`` and
+        ``log(D_new / D_old)`` (territory potential and travel): with
+        ``elasticity_spread``, each trial draws its own elasticities around the point
+        estimates the rates were scaled with (:func:`elasticity_factor`). ``None``:
+        the point estimates only.
+    elasticity_spread : ndarray, shape (2, 5), optional
+        Per elasticity (potential, travel): ``(point, centre, se, low, high)``, the
+        point the rates were scaled with and how a trial draws its own: ``se > 0``,
+        ``min(max(centre + se z, low), high)`` (an estimate and its restriction);
+        ``se == 0`` and ``low < high``, uniform on ``[low, high]`` (a prior's range);
+        else the point.
     """
 
     rep_ids: tuple[str, ...]
@@ -262,6 +277,8 @@ class ProductivityModel:
     fit: dict = field(default_factory=dict, compare=False, repr=False)
     rep_dispersion: float = 0.0
     seasonality_se: np.ndarray | None = None
+    elasticity_log_ratio: np.ndarray | None = None
+    elasticity_spread: np.ndarray | None = None
 
     @property
     def n_reps(self) -> int:
@@ -315,6 +332,10 @@ class ProductivityModel:
             fit=fit,
             rep_dispersion=self.rep_dispersion,
             seasonality_se=self.seasonality_se,
+            elasticity_log_ratio=(
+                None if self.elasticity_log_ratio is None else self.elasticity_log_ratio[:, idx]
+            ),
+            elasticity_spread=self.elasticity_spread,
         )
 
     def expected_bookings(self) -> np.ndarray:
@@ -925,6 +946,9 @@ def trial_parameters(
     *,
     common: np.ndarray | None = None,
     n_trials: int | None = None,
+    given: tuple[np.ndarray, np.ndarray] | None = None,
+    factor: np.ndarray | None = None,
+    trend: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Trial-level draws: deal rates, mean log sizes and company factor by month.
 
@@ -939,6 +963,16 @@ def trial_parameters(
     ``n_trials``, the draws of that many trials in one batch, each kind for every
     trial before the next kind (all rates, then all sizes, ...); ``n_trials=1`` draws
     the same numbers as one trial without it.
+
+    ``given``, two arrays (n_trials, n_reps): rates and mean log sizes that replace
+    the posterior draws where they are not NaN (a later plan year's reps keep their
+    first year's, :func:`rep_draws`); the posterior draws are still made, so every
+    later draw comes from the same place of the stream. ``factor`` (n_trials,
+    n_reps) multiplies the rates last (a trial's own territory elasticities,
+    :func:`elasticity_factor`). ``trend``, two arrays (n_trials, 1): the trend
+    slope's and the log level's deviations kept from another year
+    (:func:`trend_draws`), drawn and replaced likewise. All default to nothing,
+    which draws as before.
 
     Returns
     -------
@@ -958,29 +992,101 @@ def trial_parameters(
     True
     """
     n = 1 if n_trials is None else int(n_trials)
-    shape = (n, model.n_reps)
-    if model.parameter_uncertainty:
-        # rng.gamma(alpha, 1 / beta, size=shape), the same numbers (scale times a
-        # standard gamma), without the scale's broadcasting
-        rate = rng.standard_gamma(model.alpha, size=shape)
-        rate *= 1.0 / model.beta
-        # rng.normal(size_mu, size_mu_sd, size=shape), the same numbers: numpy draws
-        # loc + scale * a standard normal, and broadcasts arrays of loc and scale slowly
-        mu = rng.standard_normal(shape)
-        mu *= model.size_mu_sd
-        mu += model.size_mu
-    else:
-        rate = np.broadcast_to(model.alpha / model.beta, shape)
-        mu = np.broadcast_to(model.size_mu, shape)
+    rate, mu = rep_draws(model, rng, n)
+    if given is not None:
+        keep_rate, keep_mu = (np.asarray(g, dtype=float) for g in given)
+        rate = np.where(np.isnan(keep_rate), rate, keep_rate)
+        mu = np.where(np.isnan(keep_mu), mu, keep_mu)
     if common is not None:
         common = np.broadcast_to(np.asarray(common, dtype=float), (n, model.n_periods))
     else:
-        common = _company_factor(model, rng, n)
+        common = _company_factor(model, rng, n, trend=trend)
     if model.rep_dispersion > 0:
         rate = rate * _year_factor(model, rng, n)
+    if factor is not None:
+        rate = rate * factor
     if n_trials is None:
         return rate[0], mu[0], common[0]
     return rate, mu, common
+
+
+def rep_draws(
+    model: ProductivityModel, rng: np.random.Generator, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` trials' deal rates and mean log sizes per rep, (n, n_reps) each: the first
+    draws of :func:`trial_parameters` (the posterior means without
+    ``parameter_uncertainty``, read-only views).
+
+    Examples
+    --------
+    >>> from spm_sim import fit_productivity, load_sample
+    >>> m = fit_productivity(load_sample(), plan_year=2026)
+    >>> rate, mu = rep_draws(m, np.random.default_rng(0), 3)
+    >>> bool((mu == trial_parameters(m, np.random.default_rng(0), n_trials=3)[1]).all())
+    True
+    """
+    shape = (n, model.n_reps)
+    if not model.parameter_uncertainty:
+        return np.broadcast_to(model.alpha / model.beta, shape), np.broadcast_to(
+            model.size_mu, shape
+        )
+    # rng.gamma(alpha, 1 / beta, size=shape), the same numbers (scale times a
+    # standard gamma), without the scale's broadcasting
+    rate = rng.standard_gamma(model.alpha, size=shape)
+    rate *= 1.0 / model.beta
+    # rng.normal(size_mu, size_mu_sd, size=shape), the same numbers: numpy draws
+    # loc + scale * a standard normal, and broadcasts arrays of loc and scale slowly
+    mu = rng.standard_normal(shape)
+    mu *= model.size_mu_sd
+    mu += model.size_mu
+    return rate, mu
+
+
+def elasticity_factor(model: ProductivityModel, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` trials' factor on each rep's deal rate from their own territory elasticities.
+
+    With ``a``, ``b`` the point elasticities the rates were scaled with and ``a_t``,
+    ``b_t`` trial ``t``'s draws (:attr:`ProductivityModel.elasticity_spread`: the
+    unrestricted estimate plus its standard error times a normal, then restricted as
+    the estimate is, travel at most 0; a prior's range uniformly), the factor is
+    ``exp((a_t - a) log(P_new / P_old) + (b_t - b) log(D_new / D_old))``.
+
+    Returns
+    -------
+    ndarray, shape (n, n_reps)
+        All ones without :attr:`ProductivityModel.elasticity_log_ratio`.
+
+    Notes
+    -----
+    Draw order: all trials' potential elasticities, then their travel ones (each a
+    normal, a uniform or nothing).
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from spm_sim import fit_productivity, load_sample
+    >>> m = fit_productivity(load_sample(), plan_year=2026)
+    >>> logs = np.zeros((2, m.n_reps)); logs[0, 0] = np.log(1.2)
+    >>> spread = np.array([[0.4, 0.4, 0.1, -np.inf, np.inf], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    >>> m2 = dataclasses.replace(m, elasticity_log_ratio=logs, elasticity_spread=spread)
+    >>> f = elasticity_factor(m2, np.random.default_rng(0), 2000)
+    >>> bool(f[:, 1:].min() == f[:, 1:].max() == 1.0), bool(abs(f[:, 0].mean() - 1) < 0.01)
+    (True, True)
+    """
+    logs, spread = model.elasticity_log_ratio, model.elasticity_spread
+    if logs is None or spread is None:
+        return np.ones((n, model.n_reps))
+    dev = np.zeros((n, 2))
+    for k in range(2):
+        point, centre, se, low, high = (float(x) for x in spread[k])
+        if se > 0:
+            drawn = np.clip(centre + se * rng.standard_normal(n), low, high)
+        elif low < high:
+            drawn = rng.uniform(low, high, size=n)
+        else:
+            continue
+        dev[:, k] = drawn - point
+    return np.exp(dev @ np.asarray(logs, dtype=float))
 
 
 def _year_factor_shape(model: ProductivityModel) -> np.ndarray:
@@ -1007,16 +1113,35 @@ def _year_factor(model: ProductivityModel, rng: np.random.Generator, n: int) -> 
     return np.where(finite, g, 1.0)
 
 
-def _company_factor(model: ProductivityModel, rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` trials' company factor by month, (n, n_periods), mean 1: the trend and level
-    deviations (all trials' slopes, then their levels), then the shock paths."""
-    common = np.ones((n, model.n_periods))
+def trend_draws(
+    model: ProductivityModel, rng: np.random.Generator, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` trials' deviations of the trend slope and of the log level, (n, 1) each:
+    the draws of :func:`trial_parameters` after the rates and sizes (zeros where not
+    drawn)."""
     uncertain = model.parameter_uncertainty
     d_slope = d_level = np.zeros((n, 1))
     if uncertain and model.trend_se > 0:
         d_slope = rng.normal(0.0, model.trend_se, size=(n, 1))
     if uncertain and model.level_se > 0:
         d_level = rng.normal(0.0, model.level_se, size=(n, 1))
+    return d_slope, d_level
+
+
+def _company_factor(
+    model: ProductivityModel,
+    rng: np.random.Generator,
+    n: int,
+    trend: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """``n`` trials' company factor by month, (n, n_periods), mean 1: the trend and level
+    deviations (all trials' slopes, then their levels; replaced by ``trend`` when
+    given, after they are drawn), then the shock paths."""
+    common = np.ones((n, model.n_periods))
+    uncertain = model.parameter_uncertainty
+    d_slope, d_level = trend_draws(model, rng, n)
+    if trend is not None:
+        d_slope, d_level = trend
     if uncertain and (model.trend_se > 0 or model.level_se > 0):
         # a model built without offsets (by hand): the slope moves no month
         off = 0.0 if model.trend_offset is None else model.trend_offset
@@ -1049,6 +1174,9 @@ def draw_deals_batch(
     n_trials: int,
     *,
     common: np.ndarray | None = None,
+    given: tuple[np.ndarray, np.ndarray] | None = None,
+    factor: np.ndarray | None = None,
+    trend: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Draw the deals of ``n_trials`` trials in one batch from one stream.
 
@@ -1060,6 +1188,9 @@ def draw_deals_batch(
     n_trials : int
     common : ndarray, shape (n_trials, n_periods), optional
         The company factor of another draw of the same trials (planned hires).
+    given, factor, trend : optional
+        As :func:`trial_parameters`: rates and mean log sizes kept from another year,
+        a factor on the rates, the trend and level deviations kept.
 
     Returns
     -------
@@ -1083,7 +1214,9 @@ def draw_deals_batch(
     >>> counts.shape, int(counts.sum()) == cell.size == sizes.size
     ((3, 80, 12), True)
     """
-    rate, mu, common = trial_parameters(model, rng, common=common, n_trials=n_trials)
+    rate, mu, common = trial_parameters(
+        model, rng, common=common, n_trials=n_trials, given=given, factor=factor, trend=trend
+    )
     lam = rate[:, :, None] * model.month_factor[None]
     lam *= common[:, None, :]
     counts = rng.poisson(lam)

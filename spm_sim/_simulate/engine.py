@@ -74,6 +74,7 @@ def _draw_exogenous(
     measured: Plan | None,
     mix: DealMix | None,
     clocks: bool,
+    persist: tuple[ProductivityModel, np.random.SeedSequence] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
     """The sales of trials ``start..stop-1`` before the month loop: the plan plays no
     part but for the measures it declares (``measured``, drawn after the bookings).
@@ -81,9 +82,12 @@ def _draw_exogenous(
     Returns ``(bookings, measures, clocks)``, bookings and measures shaped (trials,
     reps, periods) (:func:`spm_sim.productivity.draw_trials`: blocks of trials, each
     from its own stream), the seats' clocks (trials, reps, 4) when ``clocks`` else None.
-    ``engine`` is ``"deals"``, ``"summed"`` or ``"auto"``.
+    ``engine`` is ``"deals"``, ``"summed"`` or ``"auto"``; ``persist``: a later plan
+    year's reps keep their first year's rates and sizes (see ``draw_trials``).
     """
-    draws, measures = draw_trials(model, root, start, stop, engine=engine, plan=measured, mix=mix)
+    draws, measures = draw_trials(
+        model, root, start, stop, engine=engine, plan=measured, mix=mix, persist=persist
+    )
     seat_clocks = None
     if clocks:
         # each trial's own stream: the same people leave whatever the plan and engine

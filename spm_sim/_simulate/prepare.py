@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from spm_sim.book import Book, load_book_ref
 from spm_sim.errors import ScenarioError, implausible, strict_checks
@@ -227,9 +229,9 @@ def _prepare(
     else:
         engine_used, engine_reason = _given_engine(scenario, engine)
     owners, owner = _alignment_frame(scenario, book, model, fitted)
-    coverage, align_note = None, None
+    coverage, align_note, spread = None, None, None
     if scenario.alignment is not None:
-        coverage, align_note = _alignment_effect(scenario, book, model, owner, fitted)
+        coverage, align_note, spread = _alignment_effect(scenario, book, model, owner, fitted)
         # the book's reps sell on their new territories before the quotas are set, so
         # calibrated quotas are calibrated on what they will sell (hires: below)
         model = scale_model(model, coverage["multiplier"].to_numpy()[: model.n_reps])
@@ -267,6 +269,8 @@ def _prepare(
             model = scale_model(model, np.r_[np.ones(booked), hired])
         if tuple(quotas.rep_ids) != model.rep_ids:  # pragma: no cover - an internal contract
             raise RuntimeError("quotas and the productivity model list the reps differently")
+    if coverage is not None and spread is not None:
+        model = _elasticity_draws(model, coverage, spread)
     mix = None
     if scenario.plan.measures:
         mix = fitted.mix.get(model.rep_ids)
@@ -343,10 +347,11 @@ def _alignment_effect(
     model: ProductivityModel,
     owner: pd.Series | None,
     fitted: _Fitted,
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[pd.DataFrame, str, np.ndarray]:
     """Each simulated rep's territory under the scenario's alignment and the factor on
-    their deal rate (the book's reps of ``model``, then the planned hires), and the
-    report's note (its expected effect on the book's reps).
+    their deal rate (the book's reps of ``model``, then the planned hires), the
+    report's note (its expected effect on the book's reps) and how a trial draws the
+    two elasticities, (2, 4) (see :func:`_elasticity`).
 
     A vacant seat sells ``vacancy_productivity`` of what its territory would (the
     alignment's, else the workforce's, else 0.1). ``"book"`` elasticities come from
@@ -366,10 +371,10 @@ def _alignment_effect(
         if fitted.coverage is None:
             fitted.coverage = fit_coverage(book, scenario.plan_year)
         fit = fitted.coverage
-    pot, pot_range, pot_src = _elasticity(
+    pot, pot_range, pot_src, pot_spread = _elasticity(
         a.potential_elasticity, fit, "potential", POTENTIAL_PRIOR, (0.0, 1.0)
     )
-    trv, trv_range, trv_src = _elasticity(
+    trv, trv_range, trv_src, trv_spread = _elasticity(
         a.travel_elasticity, fit, "travel", TRAVEL_PRIOR, (-0.5, 0.1)
     )
     vac = a.vacancy_productivity
@@ -409,12 +414,58 @@ def _alignment_effect(
         f"bookings {effect(pot, trv):+.1%} against the current alignment "
         f"({min(ends):+.1%} to {max(ends):+.1%} over the elasticities' ranges)"
     )
+    spread = np.array([pot_spread, trv_spread], dtype=float)
+    drawn = [
+        name
+        for name, row, ratio in zip(("potential", "travel"), spread, (r_pot, r_trv), strict=True)
+        if (row[2] > 0 or row[3] < row[4]) and (ratio != 1.0).any()
+    ]
+    if drawn:
+        mean, p10, p90 = (
+            v / total - 1.0 for v in _effect_spread(spread, expected * vac_factor, r_pot, r_trv)
+        )
+        note += (
+            f"; each simulated year draws its own {' and '.join(drawn)} elasticit"
+            f"{'ies' if len(drawn) > 1 else 'y'} (a book estimate with its SE and its "
+            "restriction, a prior over its range), so the simulated years' sales effect "
+            "spreads with that uncertainty as well as with the year's luck: from the "
+            f"elasticities alone expected bookings move {mean:+.1%} on average, "
+            f"{p10:+.1%} to {p90:+.1%} (P10 to P90)"
+            + (
+                ", above the estimates' figure as a travel estimate at its bound of 0 "
+                "can only be lower"
+                if mean > effect(pot, trv) + 0.0005 and spread[1, 0] == 0 and "travel" in drawn
+                else ""
+            )
+            + "; the mean's interval averages over it"
+        )
+    else:
+        note += (
+            "; the elasticities are fixed: the intervals of the sales effect hold the "
+            "simulation's error only"
+        )
     if a.vacant:
         note += (
             f"; {len(a.vacant)} seat(s) vacant all year ({', '.join(a.vacant)}), selling "
             f"{vac:.0%} of their territory's rate and paying no one"
         )
-    return cov, note
+    return cov, note, spread
+
+
+def _elasticity_draws(
+    model: ProductivityModel, coverage: pd.DataFrame, spread: np.ndarray
+) -> ProductivityModel:
+    """``model`` with each trial drawing its own territory elasticities
+    (:attr:`~spm_sim.productivity.ProductivityModel.elasticity_spread`), where an
+    uncertain elasticity meets a territory that changes; else ``model`` itself, so the
+    current alignment or given elasticities draw bit for bit as without."""
+    logs = np.log(coverage[["potential_ratio", "travel_ratio"]].to_numpy(float).T)
+    uncertain = (spread[:, 2] > 0) | (spread[:, 3] < spread[:, 4])
+    if logs.shape != (2, model.n_reps):  # pragma: no cover - an internal contract
+        raise RuntimeError("the alignment's factors and the model list the reps differently")
+    if not (uncertain[:, None] & (logs != 0)).any():
+        return model
+    return dataclasses.replace(model, elasticity_log_ratio=logs, elasticity_spread=spread)
 
 
 def _elasticity(
@@ -423,8 +474,12 @@ def _elasticity(
     name: str,
     prior: tuple[float, float, float],
     plausible: tuple[float, float],
-) -> tuple[float, tuple[float, float], str]:
-    """An elasticity, the range its effect is shown over, and where it came from."""
+) -> tuple[float, tuple[float, float], str, tuple[float, float, float, float, float]]:
+    """An elasticity, the range its effect is shown over, where it came from, and how
+    a trial draws it, ``(point, se, low, high)``
+    (:attr:`~spm_sim.productivity.ProductivityModel.elasticity_spread`): a given
+    number is fixed, a book estimate normal with its SE (travel censored at 0 as its
+    estimate is), a prior uniform over its range."""
     if given != "book":
         value = float(given)
         if not plausible[0] <= value <= plausible[1]:
@@ -435,7 +490,7 @@ def _elasticity(
                 "(spm_sim.productivity.fit_coverage) is a safer start",
                 value=value,
             )
-        return value, (value, value), "given"
+        return value, (value, value), "given", (value, value, 0.0, value, value)
     assert fit is not None
     if name == "potential":
         est, se = fit.potential_elasticity, fit.potential_se
@@ -449,8 +504,42 @@ def _elasticity(
         src = f"from the book, SE {se:.2f}" + (
             f", {cut:+.2f} before its sign restriction" if cut > est else ""
         )
-        return est, (low, high), src
-    return prior[0], (prior[1], prior[2]), "prior: the book cannot identify it"
+        # a trial's draw: the unrestricted estimate with its SE, restricted as it is
+        top = 0.0 if name == "travel" else np.inf
+        centre = cut if name == "travel" and np.isfinite(cut) else est
+        se_used = se if np.isfinite(se) else 0.0
+        return est, (low, high), src, (est, centre, se_used, -np.inf, top)
+    return (
+        prior[0],
+        (prior[1], prior[2]),
+        "prior: the book cannot identify it",
+        (prior[0], prior[0], 0.0, prior[1], prior[2]),
+    )
+
+
+def _effect_spread(
+    spread: np.ndarray, expected: np.ndarray, r_pot: np.ndarray, r_trv: np.ndarray
+) -> tuple[float, float, float]:
+    """Expected bookings ``sum_r e_r r_pot^a r_trv^b`` over the two elasticities as a
+    trial draws them (:attr:`ProductivityModel.elasticity_spread`): their mean, P10
+    and P90. On a grid of 200 equally likely values of each elasticity (the
+    normal's or the prior range's quantiles at (i + 1/2) / 200, restricted after; a
+    fixed one its point), so no random draw is needed."""
+    u = (np.arange(200) + 0.5) / 200
+
+    def grid(row: np.ndarray) -> np.ndarray:
+        point, centre, se, low, high = (float(x) for x in row)
+        if se > 0:
+            return np.clip(centre + se * ndtri(u), low, high)
+        if low < high:
+            return low + (high - low) * u
+        return np.array([point])
+
+    a, b = grid(spread[0]), grid(spread[1])
+    log_p, log_t = np.log(r_pot), np.log(r_trv)
+    values = (np.exp(a[:, None, None] * log_p + b[None, :, None] * log_t) @ expected).ravel()
+    p10, p90 = np.quantile(values, [0.1, 0.9])
+    return float(values.mean()), float(p10), float(p90)
 
 
 def _check_roles(scenario: Scenario, reps: pd.DataFrame) -> None:

@@ -12,6 +12,14 @@ for ``count`` plan years, trial by trial:
   year by year. The productivity model moves a year on: its months, the company
   trend (rates grow by the fitted slope a year, and the trend's uncertainty widens
   with the distance from the history), each rep's ramp from their hire date;
+* **what a trial is persists**: each seat keeps the first year's draw of its deal
+  rate and mean log deal size from the posterior (times the trend's growth), and a
+  trial its first year's deviations of the trend slope and level and its territory
+  elasticities, so a rep who was truly better in year 1 stays better; the
+  company's shocks and seasonality, each rep's year factor (``rep_dispersion``),
+  the deals and the seats' clocks are drawn afresh from year ``y``'s streams. Per
+  seat: a new hire on a seat sells the team's rate times the seat's draw, as
+  within a year;
 * **quotas per trial**: next year's full-year quota of each seat follows the rule
   from the trial's own year (:func:`spm_sim.quota.next_quota`); it is spread over
   the months as the first year's company quota is, times the seat's capacity that
@@ -323,6 +331,7 @@ def _years_task(
             assert full is not None
             quotas = full[:, :, None] * year.shape[None, :, :]
         with np.errstate(over="ignore", invalid="ignore"):
+            # each seat keeps its first year's rate and size (per seat: see draw_trials)
             part = _one_year(
                 year,
                 plan,
@@ -336,6 +345,7 @@ def _years_task(
                 carry=carry,
                 seats=seats,
                 later=y > 1,
+                persist=None if y == 1 else (first.model, root),
             )
         annual = np.broadcast_to(np.asarray(quotas).sum(axis=-1), (t_n, year.shape.shape[0]))
         part["quota"] = np.array(annual)
@@ -373,6 +383,7 @@ def _one_year(
     carry: np.ndarray | None,
     seats: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     later: bool,
+    persist: tuple[ProductivityModel, np.random.SeedSequence] | None = None,
 ) -> dict[str, Any]:
     """One plan year of trials ``start..stop-1``: draw, run the month loop with what
     the year before left, pay. The first year is :func:`spm_sim.simulate.simulate`'s
@@ -381,7 +392,15 @@ def _one_year(
     wf = loop is not None and loop.workforce is not None
     measured = plan if plan.measures else None
     exo, measures, clocks = _draw_exogenous(
-        year.model, root, start, stop, engine=engine, measured=measured, mix=mix, clocks=wf
+        year.model,
+        root,
+        start,
+        stop,
+        engine=engine,
+        measured=measured,
+        mix=mix,
+        clocks=wf,
+        persist=persist,
     )
     extra: dict[str, Any] = {}
     stats: dict[str, np.ndarray] = {}

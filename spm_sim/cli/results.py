@@ -250,6 +250,19 @@ def _reading_note(results, paired: dict[str, bool]) -> str:
         "simulation only (how far the figure could move with more simulated years), not "
         "the uncertainty of the model's assumptions."
     ]
+    drawn = [
+        r.scenario.name
+        for r in results
+        if getattr(r.scenario, "alignment", None) is not None
+        and "book"
+        in (r.scenario.alignment.potential_elasticity, r.scenario.alignment.travel_elasticity)
+    ]
+    if drawn:
+        parts.append(
+            f"For {', '.join(drawn)}, each simulated year also draws the territory "
+            "elasticities of its alignment within their range, so its spread (P10 to P90) "
+            "holds that uncertainty too; the intervals of its means stay Monte Carlo error."
+        )
     if len(results) > 1:
         parts.append(f"In a 'vs' column the interval is that of {of}.")
         from spm_sim.report.summary import unshared_draws
