@@ -17,8 +17,8 @@ of every month each rep's state is read from their bookings so far against the
 reference plan's payout curve; the effects are multiplicative on the month's
 expected bookings, with a level per rep and year (skill, territory, a good or a bad
 year) and month-of-year effects, solved from forward-mean moments that stay
-unbiased although a state depends on the months before it. Standard errors leave
-out one rep at a time.
+unbiased although a state depends on the months before it. Standard errors are
+the larger of the rep-clustered sandwich and the leave-one-rep-out jackknife.
 
 :func:`synthetic_book` writes a book whose reps respond by known amounts, to check
 the estimator on books like yours (``tests/test_response.py`` recovers them).

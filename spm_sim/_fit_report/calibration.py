@@ -56,7 +56,7 @@ EXTREME_PIT = 0.005
 #: failed check.
 VERDICT_BAND = 0.9
 #: The latest year's company total below this PIT (or above one minus it), although
-#: inside its 80% band, is a warning that the model leans (not a failed check).
+#: inside its 90% band, is a warning that the model leans (not a failed check).
 LEAN = 0.2
 
 CALIBRATION_COLUMNS = (

@@ -39,7 +39,8 @@ _NOUNS = {
 
 
 def _coverage_verdict(check: str, rows: pd.DataFrame, where: str) -> tuple[bool, str]:
-    """One check's coverage in words: the 80% band first, then any other band that fails.
+    """One check's coverage in words: the 80% band first (or, when it holds and another
+    band fails, that band), then the other bands.
 
     ``(failed, text)``, e.g. ``too narrow: 68% of reps inside their own 80% band in
     2025 (52 of 76; expected 80%, 71%-89% by chance)``.
@@ -49,11 +50,9 @@ def _coverage_verdict(check: str, rows: pd.DataFrame, where: str) -> tuple[bool,
     head = rows.iloc[int(np.argmin(np.abs(rows["band"].to_numpy() - 0.8)))]
     failing = rows[rows["verdict"] != "as expected"]
     failed = not failing.empty
-    verdict = (
-        head["verdict"]
-        if head["verdict"] != "as expected" or not failed
-        else (failing.iloc[0]["verdict"])
-    )
+    if failed and head["verdict"] == "as expected":
+        head = failing.iloc[0]  # lead with the band that fails, its own figures beside it
+    verdict = head["verdict"]
 
     def span(r) -> str:
         return (
@@ -276,10 +275,19 @@ def backtest_origins(book: Book, *, last_year: int | None = None) -> tuple[int, 
     # the first year with 12 months of bookings before it (the month of the first
     # booking counts whole, as in backtest_year)
     earliest = first.year + (1 if first.month == 1 else 2)
+    last_booking = b["date"].max().year
+    end = history_end(book, last_booking + 1)
+    last_complete = end.year if end.month == 12 and end.day == 31 else end.year - 1
     if last_year is None:
-        last_booking = b["date"].max().year
-        end = history_end(book, last_booking + 1)
-        last_year = end.year if end.month == 12 and end.day == 31 else end.year - 1
+        last_year = last_complete
+    elif not earliest <= last_year <= last_complete:
+        raise DataError(
+            f"last_year={last_year}: a back-test simulates a complete past year with 12 "
+            f"months of history before it; this book allows {earliest} to {last_complete} "
+            f"(its bookings run from {first.date()} to {end.date()}). Give a year in that "
+            "range, or leave last_year out for the latest.",
+            value=last_year,
+        )
     return tuple(range(earliest, last_year + 1))
 
 
@@ -354,7 +362,8 @@ def rolling_backtest(
     calibration, pit = calibration_tables(origins)
     bias = bias_table(origins)
     attrs = {
-        "origins": list(years),
+        "origins": [bt.year for bt in origins],
+        "skipped": [y for y, _ in skipped],
         "n_sims": n_sims,
         "seed_entropy": origins[0].seed_entropy,
         "spm_sim_version": package_version(),

@@ -886,7 +886,9 @@ def coverage_multipliers(
         d_new = np.maximum(new["travel_km"].to_numpy(float), MIN_KM)
         r_trv = d_new / d_old
     r_trv = np.where(np.isfinite(r_trv), r_trv, 1.0)
-    f_pot = r_pot**potential_elasticity
+    # a seat that loses every account it had sells nothing, whatever the elasticity
+    lost = (p_new <= 0) & (p_old > 0)
+    f_pot = np.where(lost, 0.0, r_pot**potential_elasticity)
     f_trv = r_trv**travel_elasticity
     is_vacant = pd.Index(ids).isin(list(vacant))
     mult = f_pot * f_trv * np.where(is_vacant, vacancy_productivity, 1.0)

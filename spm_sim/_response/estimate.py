@@ -410,7 +410,7 @@ def _fit(frame: pd.DataFrame, columns: tuple[str, ...], has_plan: bool):
             n = int(x.shape[0] * 12)
             if not has_plan:
                 out[c] = _Book(None, None, 0, "needs a reference plan (its marginal pay)")
-            elif x.shape[0] < MIN_MONTHS or float(np.std(x[:, :, j])) < 0.02:
+            elif n < MIN_MONTHS or float(np.std(x[:, :, j])) < 0.02:
                 out[c] = _Book(None, None, n, "too little variation in marginal pay")
             else:
                 keep.append(j)
@@ -504,8 +504,9 @@ def estimate_behaviour(
         How the history's quotas are reconstructed (method ``history``); default
         last year's bookings, no growth, as the payroll sets them.
     rng : int, SeedSequence or Generator, optional
-        Not used: the estimate is deterministic (the standard errors leave out one
-        rep at a time). Accepted so callers can pass their run's seed.
+        Not used: the estimate is deterministic (its standard errors come from the
+        rep-clustered sandwich and the leave-one-rep-out jackknife, not from draws).
+        Accepted so callers can pass their run's seed.
 
     Returns
     -------
@@ -576,7 +577,8 @@ def estimate_behaviour(
         else "no reference plan: edges "
         "are quota alone; effort elasticity and the cap take their priors",
         f"{len(frame[frame['used']])} rep-months of {len(set(frame['rep_id']))} reps in "
-        f"{', '.join(map(str, panel.years))}; standard errors leave out one rep at a time",
+        f"{', '.join(map(str, panel.years))}; standard errors: the larger of the "
+        "rep-clustered sandwich and the leave-one-rep-out jackknife",
     )
     return BehaviourEstimate(
         behaviour=_as_behaviour(values, plan),

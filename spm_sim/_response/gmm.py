@@ -167,12 +167,16 @@ def fit_moments(
         # the spread of a moment estimator; the delete-one-cluster jackknife does not
         # (it leans conservative). The larger of the two is kept, entry by entry.
         drops = np.empty((n_g, p))
+        solved = np.ones(n_g, dtype=bool)
         for j in range(n_g):
             keep = groups != j
-            drops[j], _ = _solve(theta, y[keep], w[keep], zz[keep], tol, 20)
-        dev = drops - drops.mean(axis=0)
-        cov_jk = (n_g - 1) / n_g * dev.T @ dev
-        cov = _larger(cov, cov_jk)
+            drops[j], solved[j] = _solve(theta, y[keep], w[keep], zz[keep], tol, 20)
+        if solved.all():
+            dev = drops - drops.mean(axis=0)
+            cov_jk = (n_g - 1) / n_g * dev.T @ dev
+            cov = _larger(cov, cov_jk)
+        # else: a leave-one-rep-out fit that did not converge would feed the jackknife a
+        # number that is not an estimate: the sandwich alone is kept
     return MomentFit(
         tuple(names),
         theta[:k].copy(),

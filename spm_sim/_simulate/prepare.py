@@ -351,7 +351,7 @@ def _alignment_effect(
     """Each simulated rep's territory under the scenario's alignment and the factor on
     their deal rate (the book's reps of ``model``, then the planned hires), the
     report's note (its expected effect on the book's reps) and how a trial draws the
-    two elasticities, (2, 4) (see :func:`_elasticity`).
+    two elasticities, (2, 5) (see :func:`_elasticity`).
 
     A vacant seat sells ``vacancy_productivity`` of what its territory would (the
     alignment's, else the workforce's, else 0.1). ``"book"`` elasticities come from
@@ -476,7 +476,7 @@ def _elasticity(
     plausible: tuple[float, float],
 ) -> tuple[float, tuple[float, float], str, tuple[float, float, float, float, float]]:
     """An elasticity, the range its effect is shown over, where it came from, and how
-    a trial draws it, ``(point, se, low, high)``
+    a trial draws it, ``(point, centre, se, low, high)``
     (:attr:`~spm_sim.productivity.ProductivityModel.elasticity_spread`): a given
     number is fixed, a book estimate normal with its SE (travel censored at 0 as its
     estimate is), a prior uniform over its range."""

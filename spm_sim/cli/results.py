@@ -199,10 +199,12 @@ def model_warnings(results, books: dict) -> list[str]:
             book = load_book_ref(base.book)
         except (SpmSimError, OSError):
             return []
-    try:
-        return rolling_backtest(book, last_year=base.plan_year - 1).warnings()
-    except DataError:
-        return []
+    for last_year in (base.plan_year - 1, None):  # the year before the plan, else the latest
+        try:
+            return rolling_backtest(book, last_year=last_year).warnings()
+        except DataError:
+            continue
+    return []
 
 
 def print_results(results, books: dict, responses=None, checks=()) -> None:
