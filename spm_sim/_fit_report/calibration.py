@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from .backtest import Backtest
+from .backtest import _rank as _pit
 
 __all__ = [
     "BANDS",
@@ -108,14 +109,6 @@ def wilson_interval(k: float, n: float, z: float = Z95) -> tuple[float, float]:
     centre = (p + z**2 / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
     return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
-
-
-def _pit(sims: np.ndarray, actual: np.ndarray) -> np.ndarray:
-    """Mid-rank percentile of ``actual`` (shape (n_items,)) among ``sims`` (n_sims, n_items)."""
-    sims = np.asarray(sims, float)
-    less = (sims < actual).sum(axis=0)
-    equal = (sims == actual).sum(axis=0)
-    return (less + 0.5 * equal) / sims.shape[0]
 
 
 def _inside(pit: np.ndarray, band: float) -> np.ndarray:
