@@ -86,3 +86,16 @@ def test_fit_prints_the_response_read_against_the_plan(tmp_path, capsys):
     assert "Reps' response to the plan" in out
     assert "reference plan: 'Baseline 2026 AE plan'" in out
     assert "the prior weighs more" in out  # the sample identifies little: said per effect
+
+
+def test_report_rebuilds_the_split_and_its_range_byte_for_byte(tmp_path, capsys):
+    """spm-sim report of a run that compared plans with the book's response: the split,
+    its range at both ends and the note naming the sizes come back as the run wrote them."""
+    run = tmp_path / "run"
+    assert main(["run", str(BASELINE), str(ACCELERATED), "--trials", "50", "--out", str(run)]) == 0
+    assert main(["report", str(run), "--out", str(tmp_path / "again"), "--quiet"]) == 0
+    capsys.readouterr()
+    for name in ("report.html", "response.csv", "summary.csv"):
+        assert (tmp_path / "again" / name).read_bytes() == (run / name).read_bytes(), name
+    split = pd.read_csv(run / "response.csv")
+    assert {"response_low", "response_high"} <= set(split["part"])

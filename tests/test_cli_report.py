@@ -49,7 +49,7 @@ def test_the_run_saves_its_results_and_lists_them_in_its_manifest(run):
 def test_report_rebuilds_the_runs_report_and_tables_byte_for_byte(run, tmp_path, capsys):
     assert main(["report", str(run), "--out", str(tmp_path / "again")]) == 0
     out = capsys.readouterr().out
-    assert "2 saved results reported in" in out and "without running a trial" in out
+    assert "2 saved results reported in" in out and "without running the scenarios again" in out
     assert "Probability of reaching the company target" in out  # the run's table, again
     again = _files(tmp_path / "again")
     assert sorted(again) == sorted(_files(run)) and len(again) == 7

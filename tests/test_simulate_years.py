@@ -5,8 +5,10 @@ ratchet anticipation, and the CLI's paired comparison."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from spm_sim.book import load_sample
@@ -211,10 +213,42 @@ def test_cli_runs_the_sample_pair_paired_over_three_years(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "paired trial by trial" in out
-    for year in ("2026", "2027", "2028", "all"):
-        assert year in out
-    assert (tmp_path / "run" / "years_comparison.csv").is_file()
+    table = pd.read_csv(tmp_path / "run" / "years_comparison.csv", dtype={"year": str})
+    assert set(table["year"]) == {"2026", "2027", "2028", "all"} and table["paired"].all()
     assert (tmp_path / "run" / "years_summary.csv").is_file()
+
+
+def test_cli_refuses_scenarios_over_different_numbers_of_years(tmp_path, capsys):
+    path = tmp_path / "two.yaml"  # the sample's no-cap scenario over two years
+    path.write_text(
+        Path("data/scenarios/no_cap_no_ratchet.yaml")
+        .read_text(encoding="utf-8")
+        .replace("count: 3", "count: 2")
+        .replace("book: ../sample", f"book: {Path('data/sample').resolve()}")
+        .replace("../plans/", f"{Path('data/plans').resolve()}/"),
+        encoding="utf-8",
+    )
+    assert load_scenario(path).years.count == 2
+    code = main(["run", "data/scenarios/cap_and_ratchet.yaml", str(path), "--trials", "25"])
+    err = capsys.readouterr().err
+    assert code == 2 and "different numbers of plan years" in err and "years.count 2" in err
+
+
+def test_a_method_rule_gives_a_year_one_hire_a_full_year_later(book):
+    """Under a method rule, a rep hired during the first plan year (part-year quota
+    then) gets a full year's quota in later years, as a rep employed all year does."""
+    rule = {"rule": "method", "settings": {"method": "equal"}}
+    s = sample_scenario("baseline").replace(
+        years=Years.model_validate({"count": 3, "quota_rule": rule})
+    )
+    r = simulate_years(s, 25, rng=1, book=book)
+    ids = list(r.first.rep_ids)
+    hire, settled = ids.index("R085"), ids.index("R001")  # hired 2025-10-29; since 2019
+    q = r.quotas[:, 0, :]
+    # equal quotas: the same full-year quota for both once the hire is ramped (2027 on),
+    # within the small gap between the quota ramp and the model ramp of the hire's 2026
+    assert q[2, hire] == pytest.approx(q[2, settled], rel=0.01)
+    assert q[1, hire] == pytest.approx(q[1, settled], rel=0.01)
 
 
 def test_cli_refuses_mixing_one_year_and_several(tmp_path, capsys):

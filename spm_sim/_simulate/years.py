@@ -172,14 +172,19 @@ def _years(scenario: Scenario, prep: Prepared, root: np.random.SeedSequence) -> 
         _method_quotas(scenario, prep, root) if isinstance(spec.quota_rule, MethodRule) else None
     )
     out = []
+    method_full = None  # (R,) a method's full-year quota per seat: its plan-year quota over
+    # the seat's capacity that year, so a rep hired during year 1 gets a full year later
     for y in range(1, spec.count + 1):
         model = prep.model if y == 1 else _year_model(prep.model, frame, y)
         shape = season[None, :] * model.ramp
+        if method is not None and y == 1:
+            cap = shape.sum(axis=1)
+            method_full = np.where(cap > 0, method.sum(axis=1) / np.where(cap > 0, cap, 1.0), 0.0)
         if y == 1:
             fixed: np.ndarray | None = q1
-        elif method is not None:
+        elif method_full is not None:
             assert isinstance(spec.quota_rule, MethodRule)
-            fixed = method * (1.0 + spec.quota_rule.rate) ** (y - 2)
+            fixed = method_full[:, None] * shape * (1.0 + spec.quota_rule.rate) ** (y - 2)
         else:
             fixed = None
         reference = q1 if fixed is None else fixed

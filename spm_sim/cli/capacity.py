@@ -336,7 +336,8 @@ def add_headcount_parser(sub) -> None:
         dest="max_utilisation",
         type=_utilisation,
         metavar="U",
-        help="cap on the stage's mean utilisation, in (0, 1]: 0.85 or 85%% (sets that field)",
+        help="cap on the stage's mean utilisation, in (0, 1]: 0.85 or 85%% (sets that field); "
+        "with --grid it holds at every stage the grid sizes",
     )
     p.add_argument(
         "--stage",
@@ -374,10 +375,30 @@ def _with_rep_rates(config, ref: str) -> tuple:
 
     book = load_book_ref(ref)
     current = book.reps[book.reps["term_date"].isna()] if "term_date" in book.reps else book.reps
+    last = config.stages[-1]
+    role_note = ""
+    if "role" in current:
+        # only the reps in the stage's role sit in its seats (an SDR does not close deals)
+        role = current["role"].astype(str).str.strip().str.casefold()
+        match = current[role == last.name.strip().casefold()]
+        if match.empty:
+            roles = ", ".join(sorted(set(current["role"].dropna().astype(str)))) or "none"
+            role_note = (
+                f" No current rep in the book has the role {last.name!r} (its roles: {roles}): "
+                f"every {last.name} seat keeps the file's rates; name the stage after the "
+                "book's role to use the reps' own."
+            )
+        current = match
     reps = sorted(current["rep_id"].astype(str))
     rates = fit_rep_rates(book.pipeline)
-    last = config.stages[-1]
     seats = reps[: last.reps]
+    if not seats:
+        return config, f"Opportunity stage (--rep-rates {ref}):{role_note}"
+    who = (
+        f"the book's current reps with the role {last.name}, by rep_id"
+        if "role" in current
+        else "the book has no role column: its first current reps by rep_id"
+    )
     config = config.replace(opportunity=opportunity_from_book(config.opportunity, rates, seats))
     fitted = rates.reindex(seats)
     spread = fitted["win_rate"] / rates.attrs["team_win_rate"]
@@ -391,8 +412,8 @@ def _with_rep_rates(config, ref: str) -> tuple:
         prior = f"the prior weighing {rates.attrs['prior_n']:,.0f} opportunities"
     beyond = last.reps - len(seats)
     note = (
-        f"Opportunity stage: {len(seats)} {last.name} seats win and close at their reps' own "
-        f"rates from {source}'s pipeline ({int(rates['opportunities'].sum()):,} closed "
+        f"Opportunity stage: {len(seats)} {last.name} seats ({who}) win and close at their "
+        f"reps' own rates from {source}'s pipeline ({int(rates['opportunities'].sum()):,} closed "
         f"opportunities; team {rates.attrs['team_win_rate']:.1%}; {prior}), as ratios to "
         f"the team's: win rate x{spread.min():.2f} to x{spread.max():.2f}, cycle "
         f"x{cycle.min():.2f} to x{cycle.max():.2f}"
@@ -481,12 +502,18 @@ def _describe_config(config) -> str:
     )
 
 
-def _target_text(target) -> str:
+def _target_text(target, stages: list[str] | None = None) -> str:
+    """The target in words; ``stages``: the stages its utilisation cap applies to."""
     parts = []
     if target.within_hours is not None:
         parts.append(f"{target.share:.0%} of leads contacted within {target.within_hours:g} h")
     if target.max_utilisation is not None:
-        parts.append(f"utilisation at most {target.max_utilisation:.0%}")
+        at = (
+            f" at each of {', '.join(stages)}"
+            if stages and len(stages) > 1
+            else (f" at {stages[0]}" if stages else "")
+        )
+        parts.append(f"utilisation at most {target.max_utilisation:.0%}{at}")
     return " and ".join(parts)
 
 
@@ -564,28 +591,51 @@ def _stages_text(table: pd.DataFrame, config) -> str:
         )
     lines = ["Where the funnel binds (each stage's queue, and what waiting there costs):"]
     lines.append(format_table(head, rows, left=1, indent="  ", wrap=(2,), stack=True))
-    name = table.attrs.get("binding")
-    if name is None:
+    names = tuple(table.attrs.get("binding_stages", ()))
+    by = table.set_index("stage")
+    first = config.stages[0].name
+    if not names:
         lines.append(
             f"  No stage binds: waiting costs each stage less than {BINDING_SHARE:.0%} of its "
             "conversion; more reps anywhere buy back little."
         )
-    else:
-        d = table.set_index("stage").loc[name]
+    elif len(names) == 1:
+        name = names[0]
+        d = by.loc[name]
         lines.append(
             f"  * {name} binds: its queue costs {d['share_lost']:.1%} of its conversion, "
             f"{format_money(d['bookings_lost'])} of bookings a year "
             f"({format_money(d['bookings_lost_low'])} to {format_money(d['bookings_lost_high'])}),"
-            " the most of any stage."
+            " clearly the most of any stage (paired year by year)."
         )
-        if name != config.stages[0].name:
-            first = config.stages[0].name
-            lines.append(
-                f"    More {first} reps pass {name} more leads, sooner: its queue grows and every "
-                f"lead there waits longer, so extra {first}s can lower bookings. Size the stages "
-                f"together: spm-sim headcount CONFIG --grid {first}=A:B:STEP "
-                f"--grid {name}=A:B:STEP."
-            )
+    else:
+        a, b = names
+        lines.append(
+            f"  * {a} and {b} both bind, within noise: {a} loses "
+            f"{format_money(by.loc[a, 'bookings_lost'])} of bookings a year, {b} "
+            f"{format_money(by.loc[b, 'bookings_lost'])}, and year by year the difference's "
+            f"{level:.0%} interval holds 0, so these {table.attrs.get('replications', 0)} "
+            "years cannot say which loses more (more --replications may)."
+        )
+    later = [n for n in names if n != first]
+    # extra first-stage reps can lower bookings only when the first stage itself loses
+    # little: below BINDING_SHARE its queue has little to buy back
+    if later and float(by.loc[first, "share_lost"]) < BINDING_SHARE:
+        name = later[0]
+        lines.append(
+            f"    More {first} reps pass {name} more leads, sooner: its queue grows and every "
+            f"lead there waits longer, so extra {first}s can lower bookings. Size the stages "
+            f"together: spm-sim headcount CONFIG --grid {first}=A:B:STEP "
+            f"--grid {name}=A:B:STEP."
+        )
+    elif later:
+        name = later[0]
+        lines.append(
+            f"    {first} loses {float(by.loc[first, 'share_lost']):.1%} of its conversion to "
+            f"waiting too: extra {first}s buy some of that back while passing {name} more "
+            f"leads. Size the stages together: spm-sim headcount CONFIG "
+            f"--grid {first}=A:B:STEP --grid {name}=A:B:STEP."
+        )
     lines.append(
         "  (conversion lost: the sum over the leads worked of the stage's conversion less the "
         "chance left after their wait; bookings lost: those leads times the later stages' pass "
@@ -950,24 +1000,55 @@ def _binds(row: dict, config) -> str:
     return binding_stage(table) or "none"
 
 
+def _sizes_text(sizes: list[int]) -> str:
+    """Sorted team sizes as runs: [12, 13, 15] -> "12-13 and 15"."""
+    runs: list[list[int]] = []
+    for x in sizes:
+        if runs and x == runs[-1][-1] + 1:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    parts = [f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def _downstream_note(config, stage: int, curve: pd.DataFrame, n: int) -> list[str]:
-    """Why an extra rep can bring less than nothing: a later stage binds."""
-    rows = curve[curve["reps"] >= n].to_dict("records")
+    """Why an extra rep can bring less than nothing: a later stage binds. Says at which
+    sizes of the whole curve a later stage binds, then the recommended size's figures."""
+    rows = sorted(curve.to_dict("records"), key=lambda d: d["reps"])
     later = [s.name for s in config.stages[stage + 1 :]]
     bound = [d for d in rows if _binds(d, config) in later]
     if not bound:
         return []
-    d = bound[0]
-    name = _binds(d, config)
     sized = config.stages[stage].name
-    lost = format_money(d[f"bookings_lost_{name}"])
+    names = list(dict.fromkeys(_binds(d, config) for d in bound))
+    who = " or ".join(names)
+    all_sizes = [int(d["reps"]) for d in rows]
+    at = [int(d["reps"]) for d in bound]
+    if at == all_sizes:
+        where = f"At every size on the curve ({_sizes_text(all_sizes)} {sized} reps)"
+    elif at == all_sizes[all_sizes.index(at[0]) :]:
+        where = f"From {at[0]} {sized} reps (to {all_sizes[-1]}, the curve's end)"
+    else:
+        where = f"At {_sizes_text(at)} {sized} reps"
+    here = next((d for d in rows if d["reps"] == n), None)
+    name = _binds(here, config) if here is not None else ""
+    if here is not None and name in later:
+        lost = format_money(here[f"bookings_lost_{name}"])
+        now = (
+            f" At the recommended {n}: waiting at {name} costs "
+            f"{here[f'share_lost_{name}']:.1%} of its conversion ({lost} of bookings a year; "
+            f"mean wait {here[f'mean_wait_hours_{name}']:.1f} h)."
+        )
+    elif here is not None:
+        now = f" At the recommended {n}, {name if name != 'none' else 'no stage'} binds."
+    else:
+        now = ""
     return [
-        f"  From {d['reps']} {sized} reps, {name} binds: waiting there costs "
-        f"{d[f'share_lost_{name}']:.1%} of its conversion ({lost} of bookings a year; "
-        f"mean wait {d[f'mean_wait_hours_{name}']:.1f} h). More {sized} reps "
-        f"pass {name} more leads, sooner, and every lead there waits longer, so what an extra "
-        f"{sized} rep adds can fall below zero. The joint answer: spm-sim headcount CONFIG "
-        f"--grid {sized}=A:B:STEP --grid {name}=A:B:STEP."
+        f"  {where}, {who} binds.{now} More {sized} reps "
+        f"pass {names[0]} more leads, sooner, and every lead there waits longer, so what an "
+        f"extra {sized} rep adds can fall below zero. The joint answer: spm-sim headcount "
+        f"CONFIG --grid {sized}=A:B:STEP --grid {names[0]}=A:B:STEP."
     ]
 
 
@@ -1184,11 +1265,13 @@ def _grid_text(config, grid: pd.DataFrame, answer: dict) -> str:
     ]
     cheapest, best, base = answer["cheapest"], answer["best"], answer["base"]
     if config.target is not None:
+        # the utilisation cap holds at every stage sized in the grid
+        wanted = _target_text(config.target, list(grid.attrs.get("stages", [])))
         if cheapest is None:
-            lines.append(f"  No team tried meets the target ({_target_text(config.target)}).")
+            lines.append(f"  No team tried meets the target ({wanted}).")
         else:
             lines.append(
-                f"  Cheapest team meeting the target ({_target_text(config.target)}): "
+                f"  Cheapest team meeting the target ({wanted}): "
                 f"{_team(config, cheapest)}, {format_money(cheapest['team_cost'])} a year, "
                 f"{format_money(cheapest['expected_value'])} expected bookings; "
                 f"{cheapest['binding'] or 'no stage'} binds there."
@@ -1210,8 +1293,9 @@ def _grid_text(config, grid: pd.DataFrame, answer: dict) -> str:
             f"{format_money(best['net_vs_base_high'], sign=True)}; {verdict})."
         )
     lines.append(
-        "  ('binds': the stage whose queue costs the most bookings in that team; a team whose "
-        "later stage binds gains little from more reps at an earlier one. Every team runs the "
-        "same simulated years, so its change against today is measured year by year.)"
+        "  ('binds': the stage whose queue costs the most bookings in that team, 'A or B' when "
+        "year by year the two cannot be told apart; a team whose later stage binds gains little "
+        "from more reps at an earlier one. Every team runs the same simulated years, so its "
+        "change against today is measured year by year.)"
     )
     return "\n".join(lines)

@@ -8,8 +8,10 @@
 ``report`` reads results saved by ``spm-sim run`` or ``spm-sim demo`` (a run
 folder's ``results/``, or one saved result's folder:
 :func:`spm_sim.simulate.load_result`) and writes the HTML report and the CSV tables
-again without running a trial: the same numbers as the run. The output folder may
-not hold or lie inside a result it reads.
+again without running the scenarios again: the same numbers as the run. Where the
+run split each difference into the reps' response and the mechanics, the runs without
+the response are made again on the same draws (the same numbers, if the book has not
+changed). The output folder may not hold or lie inside a result it reads.
 
 The pieces ``run``, ``demo`` and ``report`` share live here too: the results
 flagged before anything is written (:func:`flag_scenario_results`), the report and
@@ -108,17 +110,51 @@ def cmd_report(args: argparse.Namespace) -> int:
     with output_folder(args, out, chosen=chosen, inputs=[("result", f) for f in folders]) as run:
         flag_scenario_results(results, [r.scenario for r in results])
         title = args.title or "Scenario report: " + " vs ".join(r.scenario.name for r in results)
-        responses = response_splits(results, {})
+        responses, estimate = _saved_splits(results)
         checks = model_warnings(results, {})
-        report, tables = write_outputs(results, run.path, "report.html", title, responses, checks)
+        notes = response_note(estimate, [r.scenario for r in results])
+        report, tables = write_outputs(
+            results, run.path, "report.html", title, responses, checks, notes
+        )
     if not args.quiet:
         print_results(results, {}, responses, checks)
         print(
             f"{plural(len(results), 'saved result')} reported in "
-            f"{time.perf_counter() - start:.1f} s, without running a trial."
+            f"{time.perf_counter() - start:.1f} s, without running the scenarios again"
+            + (
+                " (the runs without the reps' response that split each difference were made "
+                "again on the same draws)."
+                if responses
+                else "."
+            )
         )
     print_paths(report, tables, run.path)
     return 0
+
+
+def _saved_splits(results) -> tuple[list, object | None]:
+    """The splits of saved results into the reps' response and the mechanics, and the
+    book's response estimate when the run used it (``--behaviour auto`` or ``book``: a
+    scenario's behaviour equal to the estimate), so the range is shown as the run
+    showed it. A book that cannot be read again leaves the split out, said on stderr."""
+    from spm_sim.book import load_book_ref
+    from spm_sim.response import estimate_behaviour
+
+    base = results[0].scenario
+    if all(r.scenario.behaviour is None for r in results):
+        return [], None
+    try:
+        book = load_book_ref(base.book)
+        found = estimate_behaviour(book, reference_plan=base.plan)
+        used = any(r.scenario.behaviour == found.behaviour for r in results)
+        ranges = found.behaviour_range() if used else None
+        return response_splits(results, {base.book: book}, ranges), found if used else None
+    except (SpmSimError, OSError) as e:
+        note(
+            f"the split of each difference into the reps' response and the mechanics is left "
+            f"out: it runs the scenarios again without the response, and {e}"
+        )
+        return [], None
 
 
 def _result_folders(given: Sequence[Path]) -> list[Path]:
@@ -181,6 +217,45 @@ def response_splits(results, books: dict, behaviour_range=None) -> list:
         book = books.get(r.scenario.book) if r.scenario.book == base.scenario.book else None
         splits.append(response_decomposition(base, r, book=book, behaviour_range=behaviour_range))
     return splits
+
+
+#: the month loop's parameters the report names, in this order, with their labels
+_LOOP = (
+    ("effort_elasticity", "effort elasticity", "{:.2f}"),
+    ("min_effort", "effort with nothing more to earn", "{:.2f}"),
+    ("max_effort", "most effort", "{:.2f}"),
+    ("pull_forward", "deals pulled into a period end", "{:.0%}"),
+    ("push_out", "deals pushed out of December", "{:.0%}"),
+    ("timing_cost", "cost of moving a deal (x TCR)", "{:.2f}"),
+)
+
+
+def response_note(estimate, scenarios) -> list[str]:
+    """The report's note on the reps' response used (none without an estimate): which
+    scenarios respond as estimated, and each month-loop parameter with its 95% range
+    and where it came from (the book, the literature's prior, or both)."""
+    if estimate is None:
+        return []
+    table = estimate.table().set_index("parameter")
+    parts = []
+    for key, label, fmt in _LOOP:
+        if key not in table.index:
+            continue
+        row = table.loc[key]
+        parts.append(
+            f"{label} {fmt.format(row['estimate'])} ({row['source']}; 95% "
+            f"{fmt.format(row['low'])} to {fmt.format(row['high'])})"
+        )
+    who = ", ".join(s.name for s in scenarios if s.behaviour == estimate.behaviour)
+    plan = estimate.behaviour.reference_plan
+    against = f" read against {plan.name!r}" if plan is not None else ""
+    return [
+        f"Reps' response to the plan: {who} respond as estimated from the book{against} "
+        "(spm-sim fit lists every effect with its standard error): " + "; ".join(parts) + ". "
+        "'prior' means the book could not identify the effect and the literature's range "
+        "was used; the summary gives the response's part of each difference at both ends "
+        "of these ranges. --behaviour off compares the plans without a response."
+    ]
 
 
 def model_warnings(results, books: dict) -> list[str]:

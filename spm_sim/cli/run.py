@@ -53,6 +53,7 @@ from .results import (
     model_warnings,
     print_paths,
     print_results,
+    response_note,
     response_splits,
     write_outputs,
 )
@@ -122,45 +123,6 @@ def simulation_options() -> argparse.ArgumentParser:
         "as-written: only the scenario files' own blocks",
     )
     return common
-
-
-#: the month loop's parameters the report names, in this order, with their labels
-_LOOP = (
-    ("effort_elasticity", "effort elasticity", "{:.2f}"),
-    ("min_effort", "effort with nothing more to earn", "{:.2f}"),
-    ("max_effort", "most effort", "{:.2f}"),
-    ("pull_forward", "deals pulled into a period end", "{:.0%}"),
-    ("push_out", "deals pushed out of December", "{:.0%}"),
-    ("timing_cost", "cost of moving a deal (x TCR)", "{:.2f}"),
-)
-
-
-def response_note(estimate, scenarios: Sequence[Scenario]) -> list[str]:
-    """The report's note on the reps' response used (none without an estimate): which
-    scenarios respond as estimated, and each month-loop parameter with its 95% range
-    and where it came from (the book, the literature's prior, or both)."""
-    if estimate is None:
-        return []
-    table = estimate.table().set_index("parameter")
-    parts = []
-    for key, label, fmt in _LOOP:
-        if key not in table.index:
-            continue
-        row = table.loc[key]
-        parts.append(
-            f"{label} {fmt.format(row['estimate'])} ({row['source']}; 95% "
-            f"{fmt.format(row['low'])} to {fmt.format(row['high'])})"
-        )
-    who = ", ".join(s.name for s in scenarios if s.behaviour == estimate.behaviour)
-    plan = estimate.behaviour.reference_plan
-    against = f" read against {plan.name!r}" if plan is not None else ""
-    return [
-        f"Reps' response to the plan: {who} respond as estimated from the book{against} "
-        "(spm-sim fit lists every effect with its standard error): " + "; ".join(parts) + ". "
-        "'prior' means the book could not identify the effect and the literature's range "
-        "was used; the summary gives the response's part of each difference at both ends "
-        "of these ranges. --behaviour off compares the plans without a response."
-    ]
 
 
 def _outputs(results, scenarios, books: dict, estimate, report: Path, title: str):
@@ -386,6 +348,14 @@ def _cmd_run_years(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> i
             f"{next(s.name for s in scenarios if s.years is not None)!r} has 'years': a run "
             "compares scenarios over the same plan years. Add a 'years' block to every "
             "scenario of the run (years: {count: 1} keeps one year), or run them apart."
+        )
+    counts = {s.name: s.years.count for s in scenarios if s.years is not None}
+    if len(set(counts.values())) > 1:
+        listed = ", ".join(f"{name!r} years.count {n}" for name, n in counts.items())
+        raise SpmSimError(
+            f"the scenarios run different numbers of plan years ({listed}): a run compares "
+            "them year by year and over the same horizon. Give every scenario the same "
+            "'years: {count: N}', or run them apart."
         )
     if getattr(args, "precision", None) is not None:
         raise SpmSimError(
