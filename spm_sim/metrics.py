@@ -83,6 +83,8 @@ from ._metrics.intervals import (
 from ._metrics.plausibility import RESULT_RANGES, check_figures, result_flags, result_warnings
 
 __all__ = [
+    "check_level",
+    "z_value",
     "METRICS",
     "DYNAMICS_METRICS",
     "programme_return",

@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -38,8 +37,10 @@ from spm_sim.book import Book, load_book_ref
 from spm_sim.errors import strict_checks
 from spm_sim.metrics import (
     METRICS,
+    check_level,
     proportion_difference_interval,
     trial_metrics,
+    z_value,
 )
 from spm_sim.parallel import ExecutorLike, check_executor, executor_for, executor_name
 from spm_sim.productivity import Behaviour
@@ -492,20 +493,6 @@ def _run_on(
                 )
 
 
-def _check_level(level: float) -> float:
-    level = float(level)
-    if not 0.0 < level < 1.0:
-        raise ValueError(
-            f"level must be a confidence level between 0 and 1 (0.95 = 95%); got {level!r}."
-        )
-    return level
-
-
-def _z(level: float) -> float:
-    """The two-sided normal quantile of ``level`` (1.96 at 95%)."""
-    return NormalDist().inv_cdf(0.5 + level / 2)
-
-
 def _difference(
     b: np.ndarray, a: np.ndarray, *, paired: bool, prob: bool, level: float
 ) -> tuple[float, float, float, float]:
@@ -527,7 +514,7 @@ def _difference(
     if prob:
         iv = proportion_difference_interval(b, a, paired=paired, level=level)
         return est, se, iv.low, iv.high
-    half = _z(level) * se
+    half = z_value(level) * se
     return est, se, est - half, est + half
 
 
@@ -720,7 +707,7 @@ def response_decomposition(
     ...          - t[("incentive_cost", "response")]) < 1e-6)
     True
     """
-    level = _check_level(level)
+    level = check_level(level)
     ends = _check_range(behaviour_range)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}.")
