@@ -714,7 +714,9 @@ class _Seats:
         self.state = state.ravel()[idx].astype(np.int8)
         self.left = left.ravel()[idx].astype(np.intp)
         self.tenure = tenure.ravel()[idx].astype(np.intp)
-        self.hazard = np.full(n, self.hazard0)
+        # December's month-end hazard moves to January for a seat's rep (its own rep or
+        # a new hire); a seat still vacant has no one to lose and starts at 0
+        self.hazard = np.where(self.state == 2, self.hazard0, 0.0)
         self.clock_i = np.zeros(n, dtype=np.intp)
         self.clock = self._clock(self.idx, self.clock_i)
 

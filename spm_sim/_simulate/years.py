@@ -67,7 +67,7 @@ from spm_sim.scenario import Scenario
 
 from .chunks import chunk_bounds
 from .engine import _draw_exogenous, _follow, _pay_block
-from .prepare import Prepared, _strict, prepare, sales_cycle_months
+from .prepare import Prepared, _hire_ramp, _strict, prepare, sales_cycle_months
 from .result import _result
 from .years_result import YearsResult
 
@@ -199,11 +199,7 @@ def _rep_dates(scenario: Scenario, prep: Prepared) -> pd.DataFrame:
     the ramp each ramps on."""
     reps = prep.book.reps.set_index(prep.book.reps["rep_id"].astype(str))
     hires = {h.rep_id: h for h in scenario.quota.hires}
-    hire_ramp = (
-        tuple(scenario.workforce.ramp_of(scenario.plan.role or "AE"))
-        if scenario.workforce is not None
-        else DEFAULT_RAMP
-    )
+    hire_ramp = _hire_ramp(scenario)
     rows = []
     for rep in prep.model.rep_ids:
         if rep in hires:
