@@ -165,18 +165,34 @@ def test_the_opportunity_stage_takes_each_seats_rates_as_ratios_to_the_team():
 
 
 def test_the_forecasts_pipeline_model_wins_at_each_reps_rate():
+    """In this book deals close 20 to 120 days after creation whatever the rep and the
+    outcome, so every rep's monthly chance of closing is the team's, ``h``, split into
+    winning ``p_r h`` and losing ``(1 - p_r) h``. The team's states give ``pbar h`` and
+    ``(1 - pbar) h`` (``pbar`` about 0.35), so the rep's factors are about
+    ``p_r / pbar`` on winning (A 1.7, B 0.86, C 0.43) and ``(1 - p_r) / (1 - pbar)`` on
+    losing (A 0.62, B 1.08, C 1.31), less 20 pseudo-outcomes' pull toward 1 (C has
+    about 50 wins, so its win factor about (50 + 20) / (140 + 20) = 0.44). The share of
+    closes won, ``f_w pbar / (f_w pbar + f_l (1 - pbar))``, is then the rep's rate."""
     rng = np.random.default_rng(8)
-    pipe = pipeline_with_reps(rng, {"A": 0.6, "B": 0.3, "C": 0.15})
+    rates = {"A": 0.6, "B": 0.3, "C": 0.15}
+    pipe = pipeline_with_reps(rng, rates)
     model = fit_pipeline(pipe, None, pd.Timestamp("2025-06-30"))
     assert model is not None and len(model.group_factor) == 3
     opps = pd.DataFrame({"rep_id": ["A", "B", "C", "Z"], "amount": 10_000.0})
-    factors, band = model.win_bands(opps)
-    f = factors[band]
-    assert f[0] > 1.4 and 0.8 < f[1] < 1.2 and f[2] < 0.6 and f[3] == 1.0
+    win, loss = model.rep_factors(opps)
+    assert 1.45 < win[0] < 1.9 and 0.75 < win[1] < 1.05 and 0.3 < win[2] < 0.6
+    assert 0.5 < loss[0] < 0.75 and 0.9 < loss[1] < 1.2 and 1.15 < loss[2] < 1.5
+    assert win[3] == loss[3] == 1.0  # a rep without a record: the team's
+    closed = pipe[pipe["status"] != "open"]
+    team = float((closed["status"] == "won").mean())
+    won_share = win * team / (win * team + loss * (1 - team))
+    for k, rep in enumerate(rates):
+        assert won_share[k] == pytest.approx(rates[rep], abs=0.05), rep
     # the sample book's reps do not differ beyond noise: the size bands alone, as before
     book = load_sample()
     sample = fit_pipeline(book.pipeline, book.stage_history, pd.Timestamp("2025-06-30"))
     assert sample.group_factor.size == 1
+    assert sample.rep_factors(book.pipeline.head(50)) is None
     factors, band = sample.win_bands(book.pipeline.head(50))
     assert np.array_equal(factors, sample.size_factor)
     assert np.array_equal(band, sample.size_band(book.pipeline.head(50)["amount"].to_numpy()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -192,16 +194,18 @@ def test_month_and_size_factors_recovered_jointly():
     )
 
 
-def test_open_opportunities_win_at_their_own_reps_rate():
-    """The forecast's pipeline walk reads each rep's shrunk win rate (rep groups), so
-    a strong rep's open deals win more often than a weak rep's in the Monte Carlo."""
+REP_RATES = {"A": 0.6, "B": 0.3, "C": 0.15}
+
+
+@pytest.fixture(scope="module")
+def three_reps():
+    """The three-rep synthetic book, its model, and 300 open deals per rep a month old."""
     as_of = pd.Timestamp("2025-06-30")
-    pipe = pipeline_with_reps(np.random.default_rng(8), {"A": 0.6, "B": 0.3, "C": 0.15})
+    pipe = pipeline_with_reps(np.random.default_rng(8), REP_RATES)
     model = fit_pipeline(pipe, None, as_of)
-    assert model is not None and len(model.group_factor) == 3
     opps = pd.DataFrame(
         {
-            "rep_id": np.repeat(["A", "B", "C"], 200),
+            "rep_id": np.repeat(list(REP_RATES), 300),
             "stage": "Propose",
             "probability": 0.4,
             "amount": 10_000.0,
@@ -209,8 +213,79 @@ def test_open_opportunities_win_at_their_own_reps_rate():
             "expected_close_date": as_of + pd.Timedelta(days=30),
         }
     )
-    rngs = [np.random.default_rng([5, t]) for t in range(40)]
-    won = simulate_pipeline(model, opps, as_of, 2025, rngs) >= 0
-    share = won.reshape(40, 3, 200).mean(axis=(0, 2))
+    return pipe, model, opps
+
+
+def _won_by_year_end(model, opps, n_trials=40, **kw):
+    rngs = [np.random.default_rng([5, t]) for t in range(n_trials)]
+    won = simulate_pipeline(model, opps, pd.Timestamp("2025-06-30"), 2025, rngs, **kw) >= 0
+    return won.reshape(n_trials, len(REP_RATES), -1)
+
+
+def test_open_opportunities_win_at_their_own_reps_rate(three_reps):
+    """The forecast's pipeline walk reads each rep's factors (rep groups), so a strong
+    rep's open deals win more often than a weak rep's in the Monte Carlo."""
+    _, model, opps = three_reps
+    assert model is not None and len(model.group_factor) == 3
+    share = _won_by_year_end(model, opps).mean(axis=(0, 2))
     assert share[0] > share[1] > share[2], share
     assert share[0] > 1.5 * share[2]
+
+
+def test_each_rep_wins_their_share_and_the_team_keeps_its_level(three_reps):
+    """A rep's open deals are won by year end at the rep's rate, and the team's total is
+    the one of the model without rep factors.
+
+    Calibration: the model's rate of a rep is the share of their closed deals that were
+    won (what ``fit_rep_rates`` shrinks). In the walk an open deal is won by 31 December
+    with that share times its chance of closing by then, which in this book is the same
+    for every rep (its closing times depend on neither the rep nor the outcome). That
+    chance is read from the walk without rep factors (same random numbers): its team
+    share over the history's team rate. So rep r's expected share is its rate in the
+    history times that chance, and a factor on winning alone (the first version: A 0.46
+    where this gives 0.59, the team 9% low) fails both checks.
+    """
+    pipe, model, opps = three_reps
+    closed = pipe[pipe["status"] != "open"]
+    won = closed["status"] == "won"
+    rate = won.groupby(closed["rep_id"]).mean()
+    plain = replace(
+        model,
+        rep_ids=(),
+        rep_group=np.empty(0, dtype=np.int64),
+        group_factor=np.ones(1),
+        group_loss_factor=np.ones(1),
+    )
+    with_reps = _won_by_year_end(model, opps)
+    without = _won_by_year_end(plain, opps)
+    closes = without.mean() / won.mean()
+    assert 0.9 < closes <= 1.0  # deals a month old nearly all close within six months
+    share = with_reps.mean(axis=(0, 2))
+    for k, rep in enumerate(REP_RATES):
+        expected = rate[rep] * closes
+        assert abs(share[k] - expected) < 0.05, (rep, share[k], expected)
+        assert abs(share[k] - REP_RATES[rep]) < 0.05, (rep, share[k])  # the true rate too
+    assert with_reps.mean() == pytest.approx(without.mean(), rel=0.02)
+    # the rep factors act on each opportunity: any chunking gives the same walk
+    assert np.array_equal(with_reps, _won_by_year_end(model, opps, max_cells=500))
+
+
+def test_rep_factors_recovered_jointly_with_month_and_size():
+    """A strong rep who works the large deals: the joint fit credits the rep and the
+    size band each with their own part (the size factor is not marked down twice)."""
+    from spm_sim._track.pipeline import _month_size_rep
+
+    rng = np.random.default_rng(4)
+    expected = rng.uniform(2_000, 4_000, size=(12, 3, 3))
+    expected[:, 2, 0] *= 5.0  # rep group 0 works mostly large deals
+    expected[:, :, 2] = 0.0  # the reps without a fitted rate (kept at factor 1)
+    month = np.linspace(0.8, 1.3, 12)
+    size = np.array([1.2, 1.0, 0.8])
+    rep = np.array([1.5, 0.8, 1.0])
+    wins = expected * month[:, None, None] * size[None, :, None] * rep[None, None, :]
+    got_month, got_size, got_rep = _month_size_rep(expected, wins, np.ones(3))
+    assert got_rep[2] == 1.0
+    assert got_rep[0] / got_rep[1] == pytest.approx(rep[0] / rep[1], rel=0.01)
+    assert got_size / got_size[1] == pytest.approx(size / size[1], rel=0.01)
+    fitted = got_month[:, None, None] * got_size[None, :, None] * got_rep[None, None, :]
+    assert (expected * fitted).sum() == pytest.approx(wins.sum(), rel=0.005)

@@ -27,13 +27,20 @@ apart, and the overdue flag of a past month end reads the expected close date as
 the pipeline holds it at the as-of date (a CRM export keeps only the latest): an
 opportunity re-dated since looks less overdue in the history than it was. That
 look-ahead stays inside the history (no outcome after the as-of date is read).
-Reps win at their own rates: :func:`spm_sim.capacity.fit_rep_rates` (beta-binomial
-empirical Bayes on each rep's won and lost opportunities closed by the as-of date)
-gives each rep's shrunk win rate, and its ratio to the team's multiplies the rep's
-opportunities' chance of winning in a month (at most to ``1 - p_lost``, as the
-calendar month's factor does), the reps grouped into at most :data:`REP_GROUPS`
-factors (:meth:`PipelineModel.win_bands`). Reps whose records differ by no more than
-their binomial noise all get the team's rate (factor 1, the forecast unchanged).
+Reps win at their own rates: reps are grouped (at most :data:`REP_GROUPS` groups) by
+their shrunk win rate over the team's (:func:`spm_sim.capacity.fit_rep_rates`,
+beta-binomial empirical Bayes on each rep's won and lost opportunities closed by the
+as-of date), and each group gets two factors fitted as the month and size factors
+are: its wins seen over those the states, calendar months and size bands predict from
+the group's own open months (jointly with them, so a rep who works large deals is not
+marked down twice), and its losses seen over those the states predict, each shrunk
+toward 1 with :data:`SEASON_PRIOR` outcomes, then by the group's reps' empirical-Bayes
+weight on their own record, and scaled so the history's predicted wins and losses
+keep their level. The walk multiplies an opportunity's monthly chance
+of winning and of losing by its rep's factors (:meth:`PipelineModel.rep_factors`), so
+a rep's open deals close as often as the team's but are won at the rep's share, and
+the team's total keeps its level. Reps whose records differ by no more than their
+binomial noise are one group with both factors 1 (the forecast unchanged).
 With the book's ``opportunities_from`` the opportunities created before it (left
 truncated) are left out and month ends are counted from it on. Without any closed
 opportunity before the as-of date, the CRM's own ``probability`` and expected close
@@ -143,14 +150,23 @@ class PipelineModel:
         predict, shrunk toward 1 with :data:`SEASON_PRIOR` wins), jointly with it:
         large deals take longer to close, so their wins come later in the year.
     rep_ids : tuple of str
-        The reps with a win factor (those with an opportunity closed in the history).
+        The reps with win factors (those with an opportunity closed in the history).
     rep_group : ndarray of int, shape (len(rep_ids),)
         Each of them's group in :attr:`group_factor`.
     group_factor : ndarray
-        The win factor of each group of reps: the mean over its reps of their shrunk
-        win rate over the team's (:func:`spm_sim.capacity.fit_rep_rates`); one group
-        of factor 1 when the reps do not differ beyond noise. A rep not among
-        ``rep_ids`` wins at factor 1.
+        Each group's factor of the chance of winning in a month: the group's wins in
+        the history over those the states, calendar months and size bands predict
+        from its opportunities' open months (jointly with :attr:`month_factor` and
+        :attr:`size_factor`), shrunk toward 1 with :data:`SEASON_PRIOR` wins and by
+        the reps' weight on their own record (:func:`_shrunk_ratio`), and scaled so
+        the history's predicted wins stay the same. One group of factor 1
+        when the reps do not differ beyond noise (their shrunk rates,
+        :func:`spm_sim.capacity.fit_rep_rates`, are the team's). A rep not among
+        ``rep_ids`` has factors 1.
+    group_loss_factor : ndarray, same shape
+        Each group's factor of the chance of losing in a month: its losses over those
+        the states predict, shrunk and scaled the same way. With both factors a rep's
+        open deals are won at the rep's share of closes, not only sooner.
     """
 
     stages: tuple[str, ...]
@@ -172,40 +188,56 @@ class PipelineModel:
     rep_ids: tuple[str, ...] = ()
     rep_group: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     group_factor: np.ndarray = field(default_factory=lambda: np.ones(1))
+    group_loss_factor: np.ndarray = field(default_factory=lambda: np.ones(1))
 
     def win_bands(self, opps: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Each opportunity's win band and the bands' win factors: its size band's
-        factor times its rep group's (a rep not fitted: factor 1).
+        """The size bands' win factors and each opportunity's size band.
 
-        Returns ``(factors, band)``: ``band`` (n_opps,) indexes ``factors``. With
-        one rep group (no rep differs beyond noise) the bands are the size bands
-        alone, as before rep factors existed.
+        Returns ``(factors, band)``: ``band`` (n_opps,) indexes ``factors``
+        (:attr:`size_factor`; one band of factor 1 without amounts).
+
+        Examples
+        --------
+        >>> m = PipelineModel(stages=("any",), counts=np.zeros((8, 3)), prior=np.ones((8, 3)),
+        ...     as_of=pd.Timestamp("2025-06-30"), month_ends=6, source="pipeline",
+        ...     size_edges=np.array([5_000.0]), size_factor=np.array([1.1, 0.9]))
+        >>> factors, band = m.win_bands(pd.DataFrame({"amount": [900.0, 12_000.0]}))
+        >>> factors.tolist(), band.tolist()
+        ([1.1, 0.9], [0, 1])
+        """
+        size_factor = np.asarray(self.size_factor, dtype=float)
+        if size_factor.size > 1 and "amount" in opps.columns:
+            z = self.size_band(pd.to_numeric(opps["amount"], errors="coerce").to_numpy(float))
+            return size_factor, z
+        return np.ones(1), np.zeros(len(opps), dtype=np.int64)
+
+    def rep_factors(self, opps: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+        """Each opportunity's rep's factors of the monthly chances of winning and losing.
+
+        Returns ``(win, loss)``, each shape (n_opps,) (a rep not fitted: 1 and 1), or
+        None when there are no rep factors (one group: the reps do not differ beyond
+        noise, or no ``rep_id`` column): the walk is then the same as without reps.
 
         Examples
         --------
         >>> m = PipelineModel(stages=("any",), counts=np.zeros((8, 3)), prior=np.ones((8, 3)),
         ...     as_of=pd.Timestamp("2025-06-30"), month_ends=6, source="pipeline",
         ...     rep_ids=("R1", "R2"), rep_group=np.array([0, 1]),
-        ...     group_factor=np.array([0.8, 1.25]))
-        >>> factors, band = m.win_bands(pd.DataFrame({"rep_id": ["R2", "R9", "R1"]}))
-        >>> factors.tolist(), band.tolist()
-        ([0.8, 1.25, 1.0], [1, 2, 0])
+        ...     group_factor=np.array([0.8, 1.25]), group_loss_factor=np.array([1.1, 0.9]))
+        >>> win, loss = m.rep_factors(pd.DataFrame({"rep_id": ["R2", "R9", "R1"]}))
+        >>> win.tolist(), loss.tolist()
+        ([1.25, 1.0, 0.8], [0.9, 1.0, 1.1])
         """
-        n = len(opps)
-        size_factor = np.asarray(self.size_factor, dtype=float)
-        if size_factor.size > 1 and "amount" in opps.columns:
-            z = self.size_band(pd.to_numeric(opps["amount"], errors="coerce").to_numpy(float))
-        else:
-            size_factor, z = np.ones(1), np.zeros(n, dtype=np.int64)
-        groups = np.asarray(self.group_factor, dtype=float)
-        if groups.size <= 1 or "rep_id" not in opps.columns:
-            return size_factor, z
-        # the groups, and one more of factor 1 for reps without a fitted rate
-        groups = np.append(groups, 1.0)
+        win = np.asarray(self.group_factor, dtype=float)
+        loss = np.asarray(self.group_loss_factor, dtype=float)
+        if win.size <= 1 or not self.rep_ids or "rep_id" not in opps.columns:
+            return None
+        if loss.size != win.size:
+            loss = np.ones(win.size)
         pos = pd.Index(self.rep_ids).get_indexer(opps["rep_id"].astype(str))
-        g = np.where(pos >= 0, np.asarray(self.rep_group)[np.maximum(pos, 0)], groups.size - 1)
-        factors = (size_factor[:, None] * groups[None, :]).ravel()
-        return factors, z * groups.size + g
+        g = np.asarray(self.rep_group, dtype=np.int64)[np.maximum(pos, 0)]
+        known = pos >= 0
+        return np.where(known, win[g], 1.0), np.where(known, loss[g], 1.0)
 
     def size_band(self, amount: np.ndarray) -> np.ndarray:
         """Each amount's size band (0 the smallest), by :attr:`size_edges`."""
@@ -458,6 +490,16 @@ def fit_pipeline(
     # observations by calendar month, size band and state; wins by month and size band
     by_cell = np.zeros((12, n_z, n_k * n_b * 2))
     wins_cell = np.zeros((12, n_z))
+    reps = _rep_groups(opps, as_of)
+    if reps:
+        # the same by rep group too (the last group: reps without a fitted rate), and
+        # each group's losses
+        n_g = len(reps["group_factor"]) + 1
+        pos_r = pd.Index(reps["rep_ids"]).get_indexer(opps["rep_id"].astype(str))
+        group = np.where(pos_r >= 0, reps["rep_group"][np.maximum(pos_r, 0)], n_g - 1)
+        by_group = np.zeros((12, n_z, n_g, n_k * n_b * 2))
+        wins_group = np.zeros((12, n_z, n_g))
+        lost_group = np.zeros(n_g)
     series: list[tuple[int, np.ndarray, float]] = []  # each month: calendar month, states, wins
     money: list[tuple] = []  # each month: calendar month, each open opportunity's state,
     # size band and amount, and the amount won
@@ -494,6 +536,10 @@ def fit_pipeline(
         cal = pd.Timestamp(nxt).month - 1
         np.add.at(by_cell[cal], (size[pos], state), 1.0)
         wins_cell[cal] += np.bincount(size[pos][won], minlength=n_z)
+        if reps:
+            np.add.at(by_group[cal], (size[pos], group[pos], state), 1.0)
+            np.add.at(wins_group[cal], (size[pos][won], group[pos][won]), 1.0)
+            lost_group += np.bincount(group[pos][ended & ~won], minlength=n_g)
         series.append(
             (
                 pd.Timestamp(nxt).month - 1,
@@ -503,6 +549,8 @@ def fit_pipeline(
         )
         a_pos = np.nan_to_num(amounts[pos], nan=0.0)
         money.append((cal, state, size[pos], a_pos, float(a_pos[won].sum())))
+        if reps:
+            money[-1] += (group[pos],)
     if counts[:, :2].sum() == 0:
         return None
     prior = _prior(counts, n_k, n_b, prior_weight)
@@ -515,10 +563,21 @@ def fit_pipeline(
     if since is not None:
         w_closed = np.where(w_closed >= np.datetime64(since), w_closed, np.datetime64("NaT"))
     cycles, cycle_amounts = _won_cycles(w_opps, w_status, w_closed, complete=since is not None)
-    p_won = ((counts + prior) / (counts + prior).sum(axis=1, keepdims=True))[:, _WON]
-    month_factor, size_factor = _month_and_size(by_cell @ p_won, wins_cell)
+    p_all = (counts + prior) / (counts + prior).sum(axis=1, keepdims=True)
+    p_won = p_all[:, _WON]
+    if reps:
+        own = np.append(reps.pop("own_weight"), 0.0)
+        month_factor, size_factor, win_g = _month_size_rep(by_group @ p_won, wins_group, own)
+        # losses by group over those the states predict (the month and size factors
+        # act on winning only)
+        lost_expected = by_group.sum(axis=(0, 1)) @ p_all[:, _LOST]
+        reps["group_factor"] = win_g[:-1]
+        reps["group_loss_factor"] = _shrunk_ratio(lost_group, lost_expected, own)[:-1]
+    else:
+        month_factor, size_factor = _month_and_size(by_cell @ p_won, wins_cell)
     shock = _win_shock(series, p_won, month_factor)
-    by_amount = _win_shock_amounts(money, p_won, month_factor, size_factor)
+    rep_win = np.append(reps["group_factor"], 1.0) if reps else None
+    by_amount = _win_shock_amounts(money, p_won, month_factor, size_factor, rep_win)
     if by_amount["sd"] > shock["sd"]:
         shock = by_amount
     return PipelineModel(
@@ -538,14 +597,17 @@ def fit_pipeline(
         history_from=history_from,
         size_edges=size_edges,
         size_factor=size_factor,
-        **_rep_factors(opps, as_of),
+        **reps,
     )
 
 
-def _rep_factors(opps: pd.DataFrame, as_of: pd.Timestamp) -> dict:
-    """Each rep's win factor (shrunk rate over the team's), grouped into at most
-    :data:`REP_GROUPS` values; none (one group, factor 1) without rep ids or when
-    the reps' rates do not differ beyond noise."""
+def _rep_groups(opps: pd.DataFrame, as_of: pd.Timestamp) -> dict:
+    """The reps grouped by their shrunk win rate over the team's, into at most
+    :data:`REP_GROUPS` groups (``rep_ids``, ``rep_group`` and ``group_factor``, the
+    groups' mean ratio, which the caller replaces by the fitted factors, and
+    ``own_weight``, each group's weight on its own record: its reps' empirical-Bayes
+    shrinkage, weighted by their opportunities); none (one group, factor 1) without
+    rep ids or when the reps' rates do not differ beyond noise."""
     from spm_sim.capacity import fit_rep_rates  # scipy, loaded when a model is fitted
     from spm_sim.errors import DataError
 
@@ -558,7 +620,7 @@ def _rep_factors(opps: pd.DataFrame, as_of: pd.Timestamp) -> dict:
     factor = (rates["win_rate"] / rates.attrs["team_win_rate"]).to_numpy(float)
     rounded = np.round(factor, 2)
     values = np.unique(rounded)
-    if values.size <= 1 and (values.size == 0 or values[0] == 1.0):
+    if values.size <= 1:  # one group is the team: no factor
         return {}
     if values.size <= REP_GROUPS:
         group = np.searchsorted(values, rounded)
@@ -569,10 +631,15 @@ def _rep_factors(opps: pd.DataFrame, as_of: pd.Timestamp) -> dict:
         used = np.unique(group)
         group = np.searchsorted(used, group)
         means = np.array([factor[group == k].mean() for k in range(used.size)])
+    n = rates["opportunities"].to_numpy(float)
+    own = np.bincount(group, weights=rates["shrinkage"].to_numpy(float) * n) / np.maximum(
+        np.bincount(group, weights=n), 1e-300
+    )
     return {
         "rep_ids": tuple(str(r) for r in rates.index),
         "rep_group": group.astype(np.int64),
         "group_factor": means,
+        "own_weight": own,
     }
 
 
@@ -608,6 +675,52 @@ def _month_and_size(expected: np.ndarray, wins: np.ndarray) -> tuple[np.ndarray,
 
 #: Opportunities of a stage's mean amount that shrink its won-amount ratio toward 1.
 AMOUNT_PRIOR = 20.0
+
+
+def _month_size_rep(
+    expected: np.ndarray, wins: np.ndarray, own: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calendar-month, size-band and rep-group factors of the win rate, estimated jointly.
+
+    As :func:`_month_and_size` with a third axis: ``expected`` and ``wins`` have shape
+    (12, n_z, n_g), wins ``~ expected x month x size x rep``. The last group (reps
+    without a fitted rate) keeps factor 1; the others' factors are their wins over
+    their prediction with the month and size factors in, shrunk toward 1 as
+    :func:`_shrunk_ratio` does (``own``: each group's weight on its own record) and
+    scaled so their predicted wins stay the same.
+    """
+    month = np.ones(expected.shape[0])
+    size = np.ones(expected.shape[1])
+    rep = np.ones(expected.shape[2])
+    for _ in range(20):
+        by_month = (expected * size[None, :, None] * rep[None, None, :]).sum(axis=(1, 2))
+        month = (wins.sum(axis=(1, 2)) + SEASON_PRIOR) / (by_month + SEASON_PRIOR)
+        e = expected * month[:, None, None]
+        weight = (e * rep[None, None, :]).sum(axis=(0, 2))
+        size = (wins.sum(axis=(0, 2)) + SEASON_PRIOR) / (weight + SEASON_PRIOR)
+        size = size / max(float((weight * size).sum() / max(weight.sum(), 1e-300)), 1e-300)
+        by_rep = (e * size[None, :, None]).sum(axis=(0, 1))
+        rep[:-1] = _shrunk_ratio(wins.sum(axis=(0, 1))[:-1], by_rep[:-1], own[:-1])
+    return month, size, rep
+
+
+def _shrunk_ratio(seen: np.ndarray, expected: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """``1 + own x ((seen + S) / (expected + S) - 1)`` (``S`` = :data:`SEASON_PRIOR`),
+    scaled so that ``sum(expected x ratio) = sum(expected)``: the groups' shares move,
+    the level not.
+
+    ``own`` is each group's weight on its own record, the empirical-Bayes shrinkage of
+    its reps' win rates (:func:`spm_sim.capacity.fit_rep_rates`): the groups are
+    formed by sorting reps on those rates, so a group's raw ratio carries the extremes'
+    luck (winner's curse); pulling it toward 1 as much as the reps' rates are keeps
+    the factors no more spread than the rates they group.
+    """
+    raw = (np.asarray(seen, float) + SEASON_PRIOR) / (np.asarray(expected, float) + SEASON_PRIOR)
+    ratio = 1.0 + np.asarray(own, float) * (raw - 1.0)
+    total = float(expected.sum())
+    if total <= 0:
+        return ratio
+    return ratio * total / max(float((expected * ratio).sum()), 1e-300)
 
 
 def _amount_ratios(
@@ -684,15 +797,20 @@ def _win_shock(series, p_won: np.ndarray, month_factor: np.ndarray) -> dict[str,
 
 
 def _win_shock_amounts(
-    money: list[tuple], p_won: np.ndarray, month_factor: np.ndarray, size_factor: np.ndarray
+    money: list[tuple],
+    p_won: np.ndarray,
+    month_factor: np.ndarray,
+    size_factor: np.ndarray,
+    rep_factor: np.ndarray | None = None,
 ) -> dict[str, float]:
     """:func:`_win_shock` read on the amounts won, not the number of wins.
 
     Month ``i`` of the history won ``W_i`` (money) where the states, the calendar
     month and the size bands predict ``E_i = sum_j p_j a_j`` over the opportunities
     open at its start (``p_j`` the state's win chance times the month's and the size
-    band's factors, ``a_j`` the amount). ``r_i = log(W_i / E_i)``, centred; the
-    sampling part of its variance is ``sum_j p_j (1 - p_j) a_j^2 / E_i^2`` (which
+    band's factors, and the rep group's with ``rep_factor``: each month's entry then
+    holds the opportunities' groups last; ``a_j`` the amount). ``r_i = log(W_i / E_i)``,
+    centred; the sampling part of its variance is ``sum_j p_j (1 - p_j) a_j^2 / E_i^2`` (which
     opportunities win, at their own amounts), the rest a shared shock, ``sd^2``.
     A month's money moves more than its count of wins when the large deals come in
     together or slip together, which the count-based shock does not see. ``rho``
@@ -700,8 +818,11 @@ def _win_shock_amounts(
     """
     out = {"sd": 0.0, "rho": 0.0, "last": 0.0, "months": float(len(money))}
     e, w, noise = [], [], []
-    for cal, state, size, amount, won in money:
-        p = np.clip(p_won[state] * month_factor[cal] * size_factor[size], 0.0, 1.0)
+    for cal, state, size, amount, won, *group in money:
+        p = p_won[state] * month_factor[cal] * size_factor[size]
+        if rep_factor is not None:
+            p = p * rep_factor[group[0]]
+        p = np.clip(p, 0.0, 1.0)
         expected = float((p * amount).sum())
         if expected <= 0 or won <= 0:
             continue

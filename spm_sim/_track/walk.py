@@ -153,7 +153,8 @@ def simulate_pipeline(
     else:
         k0 = _stage_codes(opps["stage"].astype(str).to_numpy(dtype=object), model.stages)
     created = pd.to_datetime(opps["created_date"]).to_numpy()
-    size_factor, z0 = model.win_bands(opps)  # size band x rep group (the rep's own win rate)
+    size_factor, z0 = model.win_bands(opps)
+    rep = model.rep_factors(opps)  # None without rep factors: the walk as without reps
     starts = [as_of] + [
         pd.Timestamp(year=year, month=m + 1, day=1) - pd.Timedelta(days=1)
         for m in range(first + 1, 12)
@@ -181,7 +182,9 @@ def simulate_pipeline(
                 * shared[a + i, first:]
             )
             u[i] = rng.random((steps, n_j))
-        out[a:b] = _walk(model, cum, u, k0, band, due, bounds, first, frac, factor, z0, size_factor)
+        out[a:b] = _walk(
+            model, cum, u, k0, band, due, bounds, first, frac, factor, z0, size_factor, rep
+        )
     return out
 
 
@@ -219,7 +222,19 @@ def _first_step(as_of: pd.Timestamp, year: int) -> tuple[int, float]:
 
 
 def _walk(
-    model, cum, u, k0, band, due0, bounds, first, frac, factor, size=None, size_factor=None
+    model,
+    cum,
+    u,
+    k0,
+    band,
+    due0,
+    bounds,
+    first,
+    frac,
+    factor,
+    size=None,
+    size_factor=None,
+    rep=None,
 ) -> np.ndarray:
     """One chunk of trials: each opportunity's fate month by month.
 
@@ -227,8 +242,11 @@ def _walk(
     ``bounds`` each step's start and the year's end in the same days, ``factor``
     (trials, steps) each month's win factor (calendar month x company shock),
     ``size`` (n_opps,) each opportunity's size band and ``size_factor`` the band's
-    win factor (default one band, factor 1). An opportunity that moves stage gets a
-    new close date (``entry_to_close_days``). Only the opportunities still open are
+    win factor (default one band, factor 1). ``rep`` (optional) is each opportunity's
+    rep's factors ``(win, loss)`` (n_opps,) of the chances of winning and losing,
+    applied to each open cell on top of the month's table (:func:`_rep_outcome`), so
+    memory stays trials x opportunities. An opportunity that moves stage gets a new
+    close date (``entry_to_close_days``). Only the opportunities still open are
     carried from one month to the next.
     """
     if size is None or size_factor is None:
@@ -259,6 +277,8 @@ def _walk(
             uu = uu / frac
         state = (stage * n_b + band[i].take(j_of)) * 2 + (due <= bounds[i])
         state += (t_of * n_z + size.take(j_of)) * n_s
+        if rep is not None:
+            uu = _rep_outcome(flat, state, uu, rep[0].take(j_of), rep[1].take(j_of))
         outcome = np.zeros(cell.size, dtype=np.int64)
         for k in range(len(flat)):
             outcome += uu >= flat[k].take(state)
@@ -274,6 +294,44 @@ def _walk(
         keep = ~closed
         cell, stage, due = cell[keep], stage[keep], due[keep]
     return won_at.reshape(n_t, n_j)
+
+
+def _rep_outcome(
+    flat: list[np.ndarray], state: np.ndarray, uu: np.ndarray, win: np.ndarray, loss: np.ndarray
+) -> np.ndarray:
+    """The uniforms ``uu`` of the open cells mapped so that reading them on the month's
+    cumulative table (``flat``, looked up at ``state``) gives each cell's outcome with
+    its rep's factors: chances of winning ``win x w`` and of losing ``loss x l`` (both
+    scaled down together if they pass 1), the open outcomes sharing what is left in
+    their proportions.
+
+    A uniform below ``win x w`` lands in the won interval, the next ``loss x l`` in the
+    lost one, the rest in the open part, each stretched linearly onto the table's.
+    """
+    w = flat[_WON].take(state)
+    closed = flat[_LOST].take(state)
+    lost = closed - w
+    w2, l2 = win * w, loss * lost
+    total = w2 + l2
+    over = total > 1.0
+    if over.any():
+        w2, l2 = np.where(over, w2 / total, w2), np.where(over, l2 / total, l2)
+    rest2 = 1.0 - w2 - l2
+    won = uu < w2
+    was_lost = ~won & (uu < w2 + l2)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # the uniform's position within its own interval, in [0, 1)
+        at = np.where(won, uu / w2, np.where(was_lost, (uu - w2) / l2, (uu - w2 - l2) / rest2))
+    at = np.clip(np.nan_to_num(at, nan=0.0), 0.0, np.nextafter(1.0, 0.0))
+    return np.where(
+        won,
+        np.minimum(at * w, np.nextafter(w, -np.inf)),
+        np.where(
+            was_lost,
+            np.minimum(w + at * lost, np.nextafter(closed, -np.inf)),
+            closed + at * (1.0 - closed),
+        ),
+    )
 
 
 def _season(cum: np.ndarray, factor: np.ndarray) -> np.ndarray:
