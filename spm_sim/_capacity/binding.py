@@ -32,7 +32,14 @@ from .queueing import mean_ci
 if TYPE_CHECKING:
     from .model import CapacityConfig, CapacityResult
 
-__all__ = ["BINDING_SHARE", "STAGE_FIGURES", "stage_figures", "stage_losses", "binding_stage"]
+__all__ = [
+    "BINDING_SHARE",
+    "STAGE_FIGURES",
+    "stage_figures",
+    "stage_losses",
+    "binding_stage",
+    "binding_stages",
+]
 
 #: A stage binds only when waiting there costs at least this share of its conversion
 #: (below it, every stage keeps up and none is named).
@@ -171,8 +178,9 @@ def stage_losses(result: CapacityResult, level: float = 0.95) -> pd.DataFrame:
         is every lead; ``waiting_at_year_end`` the leads that reached the stage and
         were not worked by 31 December), with ``_low`` and ``_high`` bounds for
         ``mean_wait_hours``, ``share_lost`` and ``bookings_lost``; and ``binding``
-        (True on the stage :func:`binding_stage` names). ``attrs``: ``binding`` (its
-        name, or ``None``), ``replications``, ``level``.
+        (True on the stages :func:`binding_stages` names). ``attrs``: ``binding``
+        (the one stage that binds, or ``None`` when none does or two bind within
+        noise), ``binding_stages`` (the tuple), ``replications``, ``level``.
 
     Examples
     --------
@@ -209,9 +217,16 @@ def _table(config: CapacityConfig, per: pd.DataFrame, level: float) -> pd.DataFr
                 row[f"{fig}_high"] = float(mean + half)
         rows.append(row)
     table = pd.DataFrame(rows)
-    name = binding_stage(table)
-    table["binding"] = table["stage"] == name
-    table.attrs.update({"binding": name, "replications": len(per), "level": level})
+    names = binding_stages(table, per=per, level=level)
+    table["binding"] = table["stage"].isin(names)
+    table.attrs.update(
+        {
+            "binding": names[0] if len(names) == 1 else None,
+            "binding_stages": names,
+            "replications": len(per),
+            "level": level,
+        }
+    )
     return table
 
 
@@ -235,3 +250,57 @@ def binding_stage(table: pd.DataFrame, share: float = BINDING_SHARE) -> str | No
     if over.empty:
         return None
     return str(over.loc[over["bookings_lost"].idxmax(), "stage"])
+
+
+def binding_stages(
+    table: pd.DataFrame,
+    share: float = BINDING_SHARE,
+    *,
+    per: pd.DataFrame | None = None,
+    level: float = 0.95,
+) -> tuple[str, ...]:
+    """The stage that binds, told apart from noise: ``()`` when every stage keeps up,
+    ``(name,)`` when one stage clearly loses the most, ``(first, second)`` when the two
+    losing the most cannot be told apart (the one with the larger mean first).
+
+    Among the stages losing at least ``share`` of their conversion, the two with the
+    largest mean ``bookings_lost`` are compared year by year: the difference of their
+    bookings lost in each replication of ``per`` (paired, the same simulated years),
+    with its ``level`` interval. One is named only when the interval excludes 0;
+    with one replication, or without ``per``, the means decide.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``stage``, ``share_lost`` and ``bookings_lost`` (means), one row a stage.
+    share : float, default :data:`BINDING_SHARE`
+    per : DataFrame, optional
+        One row a replication with ``bookings_lost_<stage>`` (:func:`stage_figures`).
+    level : float, default 0.95
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"stage": ["SDR", "AE"], "share_lost": [0.1, 0.2],
+    ...                   "bookings_lost": [1.0e6, 1.1e6]})
+    >>> per = pd.DataFrame({"bookings_lost_SDR": [0.8e6, 1.2e6, 1.0e6],
+    ...                     "bookings_lost_AE": [1.3e6, 0.9e6, 1.1e6]})
+    >>> binding_stages(t, per=per)  # AE loses more on average, not in every year
+    ('AE', 'SDR')
+    >>> binding_stages(t, per=per.assign(bookings_lost_AE=per["bookings_lost_SDR"] + 1e5))
+    ('AE',)
+    """
+    over = table[table["share_lost"] >= share]
+    if over.empty:
+        return ()
+    top = over.sort_values("bookings_lost", ascending=False, kind="stable")
+    first = str(top["stage"].iloc[0])
+    if len(top) == 1 or per is None or len(per) < 2:
+        return (first,)
+    second = str(top["stage"].iloc[1])
+    diff = per[f"bookings_lost_{first}"].to_numpy(float) - per[f"bookings_lost_{second}"].to_numpy(
+        float
+    )
+    mean, half = mean_ci(diff, level=level)
+    if np.isfinite(half) and mean - half > 0:
+        return (first,)
+    return (first, second)

@@ -26,7 +26,7 @@ from spm_sim.errors import CapacityError
 from spm_sim.parallel import ExecutorLike, executor_for
 from spm_sim.random import RngLike, seed_sequence
 
-from .binding import binding_stage
+from .binding import binding_stages
 from .model import CapacityConfig, ServiceTarget, progress_bar, summarise, where_to_run
 from .planning import _counts, _within, _Years, opportunity_value, target_verdict
 from .queueing import mean_ci
@@ -107,7 +107,9 @@ def team_grid(
         Response time of the service figure (default: the target's, else 1 h).
     target : ServiceTarget, optional
         The service target ``meets_target`` judges (default ``config.target``;
-        without one every cell meets it).
+        without one every cell meets it). Its share is read in its own window
+        (``within_hours``, unless ``within_hours`` is given); its utilisation cap
+        applies to every stage named in ``sizes``.
     progress : bool
         A tqdm bar over the simulated years.
     cache : dict, optional
@@ -124,7 +126,8 @@ def team_grid(
         they close) and ``bookings`` (closed in the year), each with ``_low`` and
         ``_high``; per stage ``mean_wait_hours_<s>``, ``share_lost_<s>`` and
         ``bookings_lost_<s>`` (means); ``binding`` (the stage that binds,
-        :func:`~spm_sim.capacity.binding_stage`, or ``""``); ``meets_target`` and
+        :func:`~spm_sim.capacity.binding_stages`: ``"AE"``, ``"AE or SDR"`` when the
+        two losing most cannot be told apart year by year, or ``""``); ``meets_target`` and
         ``target_clear`` (:func:`~spm_sim.capacity.target_verdict`); ``base``
         (the configuration's own team); ``value_vs_base`` with ``_low`` / ``_high``
         (expected value less the base's, paired year by year), ``cost_vs_base``
@@ -147,7 +150,14 @@ def team_grid(
     most, _ = _counts(replications, None, config)
     wanted = _sizes(config, sizes)
     target = target if target is not None else config.target
+    if within_hours is None and target is not None and target.within_hours is not None:
+        within_hours = target.within_hours  # the figure the target is judged on
     within = _within(config, within_hours)
+    if target is not None and target.within_hours not in (None, within):
+        raise CapacityError(
+            f"team_grid: within_hours={within:g} but the target counts leads contacted within "
+            f"{target.within_hours:g} h; give the same window (or leave within_hours out)"
+        )
     base_team = tuple(s.reps for s in config.stages)
     teams: list[tuple[int, ...]] = []
     for combo in itertools.product(*wanted.values()):
@@ -172,7 +182,8 @@ def team_grid(
         got = years.get([(configs[t], most) for t in teams])
     figures = dict(zip(teams, got, strict=True))
     base = figures[base_team]
-    rows = [_cell(config, configs[t], t, figures[t], base, target, within) for t in teams]
+    judged = list(wanted)
+    rows = [_cell(config, configs[t], t, figures[t], base, target, within, judged) for t in teams]
     grid = pd.DataFrame(rows)
     names = [f"reps_{s.name}" for s in config.stages]
     grid = grid.sort_values(names, kind="stable").reset_index(drop=True)
@@ -199,6 +210,7 @@ def _cell(
     base: pd.DataFrame,
     target: ServiceTarget | None,
     within: float,
+    judged: list[int],
 ) -> dict:
     value = opportunity_value(cell)
     per = per.assign(expected_value=per["opportunities"] * value)
@@ -227,12 +239,12 @@ def _cell(
                 "bookings_lost": row[f"bookings_lost_{s.name}"],
             }
         )
-    row["binding"] = binding_stage(pd.DataFrame(means)) or ""
+    # paired year by year: two stages whose losses noise cannot tell apart are both named
+    row["binding"] = " or ".join(binding_stages(pd.DataFrame(means), per=per))
     if target is None:
         row["meets_target"], row["target_clear"] = True, True
     else:
-        met, clear = target_verdict(summ.reset_index(), target, cell, 0)
-        row["meets_target"], row["target_clear"] = met, clear
+        row["meets_target"], row["target_clear"] = _verdict(summ, target, cell, judged)
     m = min(len(per), len(base))
     after = per["expected_value"].to_numpy(float)[:m]
     before = base["expected_value"].to_numpy(float)[:m]
@@ -243,6 +255,17 @@ def _cell(
     net = (mean - (cost - base_cost), low - (cost - base_cost), high - (cost - base_cost))
     row["net_vs_base"], row["net_vs_base_low"], row["net_vs_base_high"] = net
     return row
+
+
+def _verdict(
+    summ: pd.DataFrame, target: ServiceTarget, cell: CapacityConfig, judged: list[int]
+) -> tuple[bool, bool]:
+    """The target's verdict with its utilisation cap applied to every stage sized
+    (``judged``): met when every stage meets it, clearly missed when one clearly misses."""
+    verdicts = [target_verdict(summ.reset_index(), target, cell, k) for k in judged]
+    if any(not met and clear for met, clear in verdicts):
+        return False, True
+    return all(met for met, _ in verdicts), all(clear for _, clear in verdicts)
 
 
 def joint_answer(grid: pd.DataFrame) -> dict:

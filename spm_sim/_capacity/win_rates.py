@@ -160,7 +160,10 @@ def fit_rep_rates(
     -------
     DataFrame
         Index ``rep_id``; ``opportunities`` (closed), ``won``, ``raw_win_rate``,
-        ``win_rate`` (shrunk) and ``win_rate_se``, ``shrinkage`` (the weight of the
+        ``win_rate`` (shrunk) and ``win_rate_se`` (the posterior's spread around the
+        team rate, plus the team rate's own sampling variance ``m (1 - m) / N`` over
+        the ``N`` closed opportunities, weighted by ``(1 - shrinkage)^2``: never
+        far below the team rate's standard error), ``shrinkage`` (the weight of the
         rep's own record, ``n / (n + a + b)``), ``won_cycles``, ``raw_cycle_days``
         (geometric mean of their won cycles), ``cycle_days`` (shrunk mean,
         log-normal), ``cycle_days_median`` and ``log_cycle_se``. ``attrs``:
@@ -237,8 +240,15 @@ def fit_rep_rates(
     with np.errstate(invalid="ignore", divide="ignore"):
         out["raw_win_rate"] = np.where(n > 0, won / n.where(n > 0, 1.0), np.nan)
     out["win_rate"] = post
-    out["win_rate_se"] = np.sqrt(post * (1 - post) / (n + a + b + 1))
-    out["shrinkage"] = n / (n + a + b)
+    weight = n / (n + a + b)
+    # The posterior's own variance treats the team rate a / (a + b) as known; it is
+    # itself estimated from the pooled record, with sampling variance m (1 - m) / N.
+    # A rep's shrunk rate carries that with the weight on the team rate, (1 - w)^2,
+    # so a rep shrunk wholly to the team's is as uncertain as the team's rate itself.
+    team = a / (a + b)
+    team_var = team * (1 - team) / max(float(n.sum()), 1.0)
+    out["win_rate_se"] = np.sqrt(post * (1 - post) / (n + a + b + 1) + (1 - weight) ** 2 * team_var)
+    out["shrinkage"] = weight
 
     # cycles of the won opportunities (at least a day)
     w = pipe.loc[won_flag]

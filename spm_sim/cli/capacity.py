@@ -257,7 +257,8 @@ def _common(p, replications: str) -> None:
         help="give each seat of the last stage its own win rate and sales cycle, fitted from "
         "the pipeline history of BOOK ('sample' or a book folder) with shrinkage toward the "
         "team's (spm_sim.capacity.fit_rep_rates); seat i is the book's i-th current rep "
-        "(by rep_id), and the reps' figures are carried as ratios to the team's, so the "
+        "(by rep_id) whose role is the stage's name (when reps.csv has a role column), and "
+        "the reps' figures are carried as ratios to the team's, so the "
         "file's win_rate and cycle_days stay the level",
     )
 
@@ -1274,7 +1275,11 @@ def _grid_text(config, grid: pd.DataFrame, answer: dict) -> str:
                 f"  Cheapest team meeting the target ({wanted}): "
                 f"{_team(config, cheapest)}, {format_money(cheapest['team_cost'])} a year, "
                 f"{format_money(cheapest['expected_value'])} expected bookings; "
-                f"{cheapest['binding'] or 'no stage'} binds there."
+                + (
+                    f"{str(cheapest['binding']).replace(' or ', ' and ')} bind there, within noise."
+                    if " or " in str(cheapest["binding"])
+                    else f"{cheapest['binding'] or 'no stage'} binds there."
+                )
             )
     if best["base"]:
         lines.append(
