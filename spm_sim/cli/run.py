@@ -280,12 +280,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenarios.append(s.replace(**changes) if changes else s)
     if any(s.years is not None for s in scenarios):
         return _cmd_run_years(args, scenarios)
-    chosen = args.out is not None
-    out = args.out if chosen else Path("reports") / slugify(scenarios[0].name)
-    inputs = _scenario_inputs(args.scenarios)
-    _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
-    books = _books(scenarios)
-    scenarios, estimate = with_behaviour(scenarios, books, args.behaviour)
+    chosen, out, inputs, books, scenarios, estimate = _run_setup(args, scenarios)
     _precision_options(args, scenarios, books)
     _check_run_memory(args, scenarios, books)
     with output_folder(args, out, chosen=chosen, inputs=_manifest_inputs(inputs)) as run:
@@ -330,6 +325,19 @@ YEAR_ROWS = {
 }
 
 
+def _run_setup(args: argparse.Namespace, scenarios: Sequence[Scenario]):
+    """What ``spm-sim run`` settles before any work, one plan year or several: the
+    output place (checked against the inputs), the books, and ``--behaviour`` applied.
+    Returns ``(chosen, out, inputs, books, scenarios, estimate)``."""
+    chosen = args.out is not None
+    out = args.out if chosen else Path("reports") / slugify(scenarios[0].name)
+    inputs = _scenario_inputs(args.scenarios)
+    _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
+    books = _books(scenarios)
+    scenarios, estimate = with_behaviour(scenarios, books, args.behaviour)
+    return chosen, out, inputs, books, scenarios, estimate
+
+
 def _cmd_run_years(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> int:
     """``spm-sim run`` of scenarios with several plan years (``years:``): each one's
     years, then each later scenario against the first, year by year and over the
@@ -362,12 +370,7 @@ def _cmd_run_years(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> i
             "--precision runs one plan year; scenarios with 'years' run their trials as "
             "given: use --trials."
         )
-    chosen = args.out is not None
-    out = args.out if chosen else Path("reports") / slugify(scenarios[0].name)
-    inputs = _scenario_inputs(args.scenarios)
-    _refuse_output_over_inputs(out, inputs, "--out" if chosen else "the default output")
-    books = _books(scenarios)
-    scenarios, estimate = with_behaviour(scenarios, books, args.behaviour)
+    chosen, out, inputs, books, scenarios, estimate = _run_setup(args, scenarios)
     _check_run_memory(args, scenarios, books)
     options = executor_options(args)
     start = time.perf_counter()
