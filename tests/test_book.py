@@ -1246,6 +1246,11 @@ def test_pipeline_created_after_the_rep_left_warns_but_not_before_hire(tmp_path)
             r"1 value less than 1/1,000 of the median of the column, [\d,.]+ over 40 rows "
             r"\(row 7: 4\.50, 1/[\d,]+ of the median\)\. Check for a typo \(missing digits\)",
         ),
+        (  # so small that its inverse overflows: said in words, no RuntimeWarning
+            "1e-305",
+            r"1 value less than 1/1,000 of the median of the column, [\d,.]+ over 40 rows "
+            r"\(row 7: 0\.00, less than a trillionth of the median\)\. Check for a typo",
+        ),
     ],
 )
 def test_amount_extreme_against_the_books_median_warns(tmp_path, value, pattern):

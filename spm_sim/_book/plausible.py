@@ -238,8 +238,13 @@ def _extreme(
             mask = (values > 0) & (values < median / EXTREME_RATIO)
 
     def item(i: int) -> str:
-        ratio = values[i] / median
-        times = f"{ratio:,.0f} times" if ratio >= 1 else f"1/{1 / ratio:,.0f} of"
+        ratio = float(values[i]) / median
+        if ratio >= 1:
+            times = f"{ratio:,.0f} times"
+        elif ratio >= 1e-12:
+            times = f"1/{1 / ratio:,.0f} of"
+        else:  # a value like 1e-305: its inverse overflows and says nothing more
+            times = "less than a trillionth of"
         return f"{_money(values[i])}, {times} the median"
 
     if side == "more":
